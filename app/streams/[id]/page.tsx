@@ -1,0 +1,9 @@
+import { notFound } from "next/navigation";
+import { StreamView } from "@/components/stream/stream-view";
+
+export default async function StreamPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  const n = Number(id);
+  if (!Number.isInteger(n) || n <= 0) notFound();
+  return <StreamView id={n} />;
+}

@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { buildChartRows, formatValue } from "./chart-data";
+
+describe("buildChartRows", () => {
+  it("breaks the line at gaps instead of bridging them", () => {
+    const values = [0, 10, 20, 30, 100, 110].map((t) => ({ t, v: t }));
+    const rows = buildChartRows(values, []);
+    const gap = rows.findIndex((r) => r.v === null);
+    expect(gap).toBe(4);
+    expect(rows[gap]!.t).toBe(40);
+    expect(rows).toHaveLength(7);
+  });
+  it("attaches the latest score and band at or before each value", () => {
+    const rows = buildChartRows(
+      [{ t: 0, v: 1 }, { t: 10, v: 2 }, { t: 20, v: 9 }],
+      [
+        { t: 0, score: 5, expected: 1, lower: 0, upper: 2 },
+        { t: 20, score: 90, expected: 2, lower: 1, upper: 3 },
+      ],
+    );
+    expect(rows.map((r) => r.score)).toEqual([5, 5, 90]);
+    expect(rows[2]!.band).toEqual([1, 3]);
+  });
+});
+
+describe("formatValue", () => {
+  it("renders bytes, percent and large numbers readably", () => {
+    expect(formatValue(1536, "bytes")).toBe("1.5 KiB");
+    expect(formatValue(42.123, "percent")).toBe("42.12%");
+    expect(formatValue(2_500_000, "")).toBe("2.50M");
+    expect(formatValue(null)).toBe("–");
+  });
+});

@@ -1,0 +1,109 @@
+"use client";
+import Link from "next/link";
+import { useMemo, useState } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { useTRPC, type RouterOutputs } from "@/components/trpc/client";
+import { Sparkline } from "@/components/charts/sparkline";
+import { formatValue } from "@/components/charts/chart-data";
+
+type StreamItem = RouterOutputs["streams"]["list"][number];
+
+function labelText(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(", ");
+}
+
+function StreamCard({ s }: { s: StreamItem }) {
+  const score = s.lastScore ?? null;
+  return (
+    <Link href={`/streams/${s.id}`} className="card" data-testid="stream-card" aria-label={`Stream ${s.key}`}>
+      <div className="row" style={{ justifyContent: "space-between", flexWrap: "nowrap" }}>
+        <span className="title" title={s.key}>
+          {s.metric}
+        </span>
+        {s.severity ? <span className={`badge ${s.severity}`}>{s.severity}</span> : <span className="badge ok">normal</span>}
+      </div>
+      <div className="labels" title={labelText(s.labels)}>
+        {labelText(s.labels) || "\u00a0"}
+      </div>
+      <div className="row" style={{ justifyContent: "space-between" }}>
+        <span className="value">{formatValue(s.lastValue, s.unit)}</span>
+        <span className="muted" style={{ fontSize: 12 }}>
+          score {score === null ? "–" : score.toFixed(0)}
+          {s.health !== null ? ` · health ${(s.health * 100).toFixed(0)}%` : ""}
+        </span>
+      </div>
+      <Sparkline points={s.spark} label={`${s.metric} recent values`} />
+      <Sparkline
+        points={s.scoreSpark.map((p) => ({ t: p.t, v: p.s }))}
+        color="var(--score)"
+        height={18}
+        domain={[0, 100]}
+        label={`${s.metric} recent anomaly scores`}
+      />
+    </Link>
+  );
+}
+
+/** Streams grouped by source and group, refreshed by polling so it stays live without reloads. */
+export function Overview() {
+  const trpc = useTRPC();
+  const [search, setSearch] = useState("");
+  const streams = useQuery(trpc.streams.list.queryOptions({ search: search || undefined, limit: 1000 }, { refetchInterval: 5_000 }));
+  const counts = useQuery(trpc.anomalies.openCounts.queryOptions(undefined, { refetchInterval: 5_000 }));
+  const groups = useMemo(() => {
+    const map = new Map<string, StreamItem[]>();
+    for (const s of streams.data ?? []) {
+      const key = `${s.sourceName}${s.group ? ` / ${s.group}` : ""}`;
+      let list = map.get(key);
+      if (!list) map.set(key, (list = []));
+      list.push(s);
+    }
+    return [...map.entries()];
+  }, [streams.data]);
+
+  return (
+    <div>
+      <div className="row" style={{ justifyContent: "space-between" }}>
+        <h1>Overview</h1>
+        <input
+          type="search"
+          placeholder="Filter streams (metric or label)…"
+          aria-label="Filter streams"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+          style={{ minWidth: 320 }}
+        />
+      </div>
+      <div className="kpis" aria-label="Open anomalies by severity">
+        {(["high", "medium", "low"] as const).map((sev) => (
+          <Link key={sev} href={`/anomalies?status=open&severity=${sev}`} className="kpi" data-testid={`open-${sev}`}>
+            <div className="muted">open {sev}</div>
+            <div className="n" style={{ color: `var(--${sev})` }}>
+              {counts.data ? counts.data[sev] : "–"}
+            </div>
+          </Link>
+        ))}
+        <div className="kpi">
+          <div className="muted">streams</div>
+          <div className="n">{streams.data?.length ?? "–"}</div>
+        </div>
+      </div>
+      {streams.isError ? <p className="error">Could not load streams: {streams.error.message}</p> : null}
+      {streams.data && streams.data.length === 0 ? (
+        <p className="muted">No streams yet. The host collector reports every 10 seconds; they appear here shortly.</p>
+      ) : null}
+      {groups.map(([name, list]) => (
+        <section key={name} aria-label={name}>
+          <h2 className="group-title">{name}</h2>
+          <div className="grid">
+            {list.map((s) => (
+              <StreamCard key={s.id} s={s} />
+            ))}
+          </div>
+        </section>
+      ))}
+    </div>
+  );
+}

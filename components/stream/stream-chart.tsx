@@ -1,0 +1,80 @@
+"use client";
+import { Area, CartesianGrid, ComposedChart, Line, ReferenceArea, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { formatValue, type ChartRow } from "@/components/charts/chart-data";
+
+export interface ChartMarker {
+  id: string;
+  startMs: number;
+  endMs: number;
+  severity: "low" | "medium" | "high";
+}
+
+const timeFmt = (spanMs: number) => (t: number) => {
+  const d = new Date(t);
+  return spanMs > 2 * 86_400_000
+    ? d.toLocaleDateString(undefined, { month: "short", day: "numeric" })
+    : d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+};
+
+/** Value with expected band and anomaly markers, above a 0–100 anomaly-score lane. */
+export function StreamChart({
+  rows,
+  markers,
+  fromMs,
+  toMs,
+  unit,
+}: {
+  rows: ChartRow[];
+  markers: ChartMarker[];
+  fromMs: number;
+  toMs: number;
+  unit: string | null;
+}) {
+  const fmt = timeFmt(toMs - fromMs);
+  const domain: [number, number] = [fromMs, toMs];
+  return (
+    <div>
+      <div style={{ width: "100%", height: 320 }} role="img" aria-label="Value chart with expected band" data-testid="value-chart">
+        <ResponsiveContainer width="100%" height="100%">
+          <ComposedChart data={rows} syncId="stream" margin={{ top: 8, right: 16, bottom: 0, left: 8 }}>
+            <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" />
+            <XAxis dataKey="t" type="number" domain={domain} scale="time" tickFormatter={fmt} stroke="var(--muted)" fontSize={11} />
+            <YAxis stroke="var(--muted)" fontSize={11} width={70} tickFormatter={(v: number) => formatValue(v, unit)} />
+            <Tooltip
+              labelFormatter={(t) => new Date(Number(t)).toLocaleString()}
+              formatter={(v, name) => [Array.isArray(v) ? v.map((x) => formatValue(Number(x), unit)).join(" – ") : formatValue(Number(v), unit), name]}
+              contentStyle={{ background: "var(--panel)", border: "1px solid var(--border)" }}
+            />
+            {markers.map((m) => (
+              <ReferenceArea
+                key={m.id}
+                x1={Math.max(m.startMs, fromMs)}
+                x2={Math.min(Math.max(m.endMs, m.startMs + 1), toMs)}
+                fill={`var(--${m.severity})`}
+                fillOpacity={0.18}
+                stroke={`var(--${m.severity})`}
+                strokeOpacity={0.6}
+                ifOverflow="hidden"
+              />
+            ))}
+            <Area dataKey="band" name="expected range" stroke="none" fill="var(--band)" isAnimationActive={false} connectNulls={false} />
+            <Line dataKey="expected" name="expected" stroke="var(--muted)" strokeDasharray="4 3" dot={false} isAnimationActive={false} connectNulls={false} />
+            <Line dataKey="v" name="value" stroke="var(--line)" strokeWidth={1.6} dot={false} isAnimationActive={false} connectNulls={false} />
+          </ComposedChart>
+        </ResponsiveContainer>
+      </div>
+      <div style={{ width: "100%", height: 110 }} role="img" aria-label="Anomaly score lane" data-testid="score-chart">
+        <ResponsiveContainer width="100%" height="100%">
+          <ComposedChart data={rows} syncId="stream" margin={{ top: 4, right: 16, bottom: 0, left: 8 }}>
+            <XAxis dataKey="t" type="number" domain={domain} scale="time" tickFormatter={fmt} stroke="var(--muted)" fontSize={11} />
+            <YAxis domain={[0, 100]} ticks={[0, 60, 80, 95]} stroke="var(--muted)" fontSize={11} width={70} />
+            <ReferenceArea y1={95} y2={100} fill="var(--high)" fillOpacity={0.08} />
+            <ReferenceArea y1={80} y2={95} fill="var(--medium)" fillOpacity={0.06} />
+            <ReferenceArea y1={60} y2={80} fill="var(--low)" fillOpacity={0.05} />
+            <Area dataKey="score" name="anomaly score" stroke="var(--score)" fill="var(--score)" fillOpacity={0.25} dot={false} isAnimationActive={false} connectNulls={false} />
+          </ComposedChart>
+        </ResponsiveContainer>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,23 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { Page } from "@playwright/test";
+
+export const ARTIFACTS = path.resolve(import.meta.dirname, "artifacts");
+
+/** Full-page screenshot under e2e/artifacts/ (git-ignored), one per flow. */
+export async function shot(page: Page, name: string): Promise<string> {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** Records console errors and page errors; call the returned function to read them. */
+export function collectConsoleErrors(page: Page): () => string[] {
+  const errors: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  page.on("pageerror", (e) => errors.push(e.message));
+  return () => errors;
+}

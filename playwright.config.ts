@@ -1,0 +1,56 @@
+import os from "node:os";
+import path from "node:path";
+import { defineConfig } from "@playwright/test";
+
+/**
+ * E2E runs the real thing: `npm start` (scripts/start.ts) with a throwaway data directory, so
+ * the embedded database, migrations, build, web app and worker are all exercised as a user
+ * gets them. Chromium is Debian's (/usr/bin/chromium); Playwright never downloads a browser.
+ */
+const port = Number(process.env.E2E_PORT ?? 3100);
+const dataDir = process.env.E2E_DATA_DIR ?? path.join(os.tmpdir(), `omen-e2e-${process.pid}-${Date.now()}`);
+export const baseURL = `http://127.0.0.1:${port}`;
+
+export default defineConfig({
+  testDir: "e2e",
+  outputDir: "e2e/artifacts/test-output",
+  timeout: 90_000,
+  expect: { timeout: 30_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [["list"]],
+  use: {
+    baseURL,
+    screenshot: "only-on-failure",
+    trace: "off",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+      ],
+    },
+  },
+  webServer: {
+    command: `node --import tsx scripts/start.ts`,
+    url: `${baseURL}/api/health`,
+    timeout: 420_000,
+    reuseExistingServer: false,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: {
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      OMEN_DATA_DIR: dataDir,
+      DATABASE_URL: process.env.E2E_DATABASE_URL ?? "",
+      OMEN_INGEST_TOKEN: process.env.OMEN_INGEST_TOKEN ?? "e2e-test-token-0123456789",
+    },
+  },
+});

@@ -1,0 +1,166 @@
+/**
+ * `npm start`: one command that validates settings, opens the database (PostgreSQL from
+ * DATABASE_URL, or the embedded PGlite it hosts itself), applies migrations, builds the web app
+ * when sources changed, then runs `next start` and the worker as child processes.
+ * Any bad setting stops it at once with one clear message.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import pg from "pg";
+import { resolveDatabase, findRunningEmbedded } from "../server/embedded/embedded-db";
+import { ConfigError, parseEnv, type TEnv } from "../server/env";
+import { migrate } from "../server/migrate";
+
+const root = path.resolve(import.meta.dirname, "..");
+
+function fail(message: string): never {
+  console.error(`\nOmen cannot start: ${message}\n`);
+  process.exit(1);
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "****";
+    return u.toString();
+  } catch {
+    return "(unparsable URL)";
+  }
+}
+
+async function checkPortFree(host: string, port: number): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const srv = net.createServer();
+    srv.once("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EADDRINUSE") fail(`port ${port} on ${host} is already in use. Stop whatever uses it, or choose another port with PORT=…`);
+      if (e.code === "EADDRNOTAVAIL" || e.code === "ENOTFOUND") fail(`HOST=${host} is not an address of this machine.`);
+      fail(`cannot listen on ${host}:${port}: ${e.message}`);
+    });
+    srv.listen(port, host, () => srv.close(() => resolve()));
+  });
+}
+
+async function checkDatabase(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  try {
+    await client.connect();
+    await client.query("SELECT 1");
+  } catch (e) {
+    fail(
+      `cannot connect to DATABASE_URL ${redact(url)}: ${(e as Error).message || (e as NodeJS.ErrnoException).code}. ` +
+        `Check that PostgreSQL is running and the URL (host, port, user, database) is right, or unset DATABASE_URL to use the embedded database.`,
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  if (!fs.existsSync(dir)) return 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === "node_modules" || e.name.startsWith(".") || e.name === "generated") continue;
+    const p = path.join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function needsBuild(): boolean {
+  const stamp = path.join(root, ".next", "BUILD_ID");
+  if (!fs.existsSync(stamp)) return true;
+  const built = fs.statSync(stamp).mtimeMs;
+  const sources = ["app", "components", "server", "lib"].map((d) => newestMtime(path.join(root, d)));
+  const files = ["package.json", "next.config.ts", "tsconfig.json"].map((f) => (fs.existsSync(path.join(root, f)) ? fs.statSync(path.join(root, f)).mtimeMs : 0));
+  return Math.max(...sources, ...files) > built;
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, env, stdio: "inherit" });
+    child.on("exit", (code) => resolve(code ?? 1));
+  });
+}
+
+async function waitForHealth(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  const h = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`http://${h.includes(":") ? `[${h}]` : h}:${port}/api/health`);
+      if (res.status < 500) return true;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return false;
+}
+
+async function main(): Promise<void> {
+  let env: TEnv;
+  try {
+    env = parseEnv();
+  } catch (e) {
+    if (e instanceof ConfigError) fail(e.message);
+    throw e;
+  }
+  await checkPortFree(env.HOST, env.PORT);
+  if (env.DATABASE_URL) await checkDatabase(env.DATABASE_URL);
+  else {
+    const other = await findRunningEmbedded(env.dataDir);
+    if (other) fail(`another Omen (pid ${other.pid}) is already running with data directory ${env.dataDir}. Stop it first, or set OMEN_DATA_DIR to another directory.`);
+  }
+  const { url, embedded, mode } = await resolveDatabase(env.DATABASE_URL, env.dataDir);
+  const migrated = await migrate(url).catch((e: Error) => fail(`database migration failed: ${e.message}`));
+  console.log(
+    `[omen] database: ${mode === "embedded" ? `embedded PGlite in ${path.join(env.dataDir, "pgdata")}` : redact(url)}; ` +
+      `migrations applied ${migrated.applied.length}, up to date ${migrated.alreadyApplied}`,
+  );
+
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: url, OMEN_DATA_DIR: env.dataDir, NEXT_TELEMETRY_DISABLED: "1" };
+  const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
+  if (process.env.OMEN_SKIP_BUILD !== "1" && needsBuild()) {
+    console.log("[omen] building the web app (first start or sources changed)…");
+    const code = await run(process.execPath, [nextBin, "build"], childEnv);
+    if (code !== 0) {
+      await embedded?.stop();
+      fail("`next build` failed; see the output above.");
+    }
+  }
+
+  const children: ChildProcess[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
+    await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once("exit", r)))));
+    await embedded?.stop();
+    process.exit(code);
+  };
+  const start = (name: string, args: string[], extra: Record<string, string> = {}) => {
+    const child = spawn(process.execPath, args, { cwd: root, env: { ...childEnv, ...extra }, stdio: "inherit" });
+    child.on("exit", (code, signal) => {
+      if (stopping) return;
+      console.error(`[omen] ${name} exited (${signal ?? code}); stopping Omen.`);
+      void stopAll(1);
+    });
+    children.push(child);
+  };
+  start("web", [nextBin, "start", "-H", env.HOST, "-p", String(env.PORT)]);
+  start("worker", ["--import", "tsx", path.join(root, "server", "worker", "main.ts")], { OMEN_SKIP_MIGRATE: "1" });
+  process.on("SIGINT", () => void stopAll(0));
+  process.on("SIGTERM", () => void stopAll(0));
+
+  if (await waitForHealth(env.HOST, env.PORT, 60_000)) {
+    console.log(`[omen] ready: http://${env.HOST === "0.0.0.0" ? "127.0.0.1" : env.HOST}:${env.PORT}  (Ctrl-C to stop)`);
+  } else {
+    console.error("[omen] the web app did not answer /api/health within 60 s");
+    await stopAll(1);
+  }
+}
+
+main().catch((e: unknown) => fail((e as Error).stack ?? String(e)));

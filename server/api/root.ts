@@ -1,0 +1,14 @@
+import "server-only";
+import { anomaliesRouter } from "./routers/anomalies";
+import { streamsRouter } from "./routers/streams";
+import { systemRouter } from "./routers/system";
+import { createCallerFactory, createTRPCRouter } from "./trpc";
+
+export const appRouter = createTRPCRouter({
+  streams: streamsRouter,
+  anomalies: anomaliesRouter,
+  system: systemRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export const createCaller = createCallerFactory(appRouter);

@@ -1,0 +1,181 @@
+import type { TAnomalyLabel, TAnomalyStatus, TAnomalyType, TSeverity } from "@/lib/schemas/stream";
+import { pool } from "../db";
+
+export interface AnomalyUpsert {
+  engineId: string;
+  streamId: number;
+  streamIds: number[];
+  startMs: number;
+  endMs: number | null;
+  peakScore: number;
+  severity: TSeverity;
+  type: TAnomalyType;
+  explanation: Record<string, unknown>;
+}
+
+export interface AnomalyRow {
+  id: string;
+  engineId: string;
+  streamId: number;
+  streamKey: string;
+  streamIds: number[];
+  startMs: number;
+  endMs: number | null;
+  peakScore: number;
+  severity: TSeverity;
+  type: TAnomalyType;
+  status: TAnomalyStatus;
+  label: TAnomalyLabel | null;
+  explanation: Record<string, unknown>;
+  createdAtMs: number;
+  updatedAtMs: number;
+}
+
+/** Opens or extends anomalies from engine events; a human-set status/label is never overwritten. */
+export async function upsertAnomalies(rows: AnomalyUpsert[]): Promise<void> {
+  if (rows.length === 0) return;
+  await pool().query(
+    `INSERT INTO anomaly (id, engine_id, stream_id, stream_ids, start_at, end_at, peak_score, severity, type, explanation, updated_at)
+     SELECT gen_random_uuid(), e, s, ARRAY(SELECT jsonb_array_elements_text(ids::jsonb)::int), to_timestamp(st / 1000.0),
+            CASE WHEN en IS NULL THEN NULL ELSE to_timestamp(en / 1000.0) END, pk, sv::"Severity", ty::"AnomalyType", ex::jsonb, now()
+     FROM unnest($1::text[], $2::int[], $3::text[], $4::float8[], $5::float8[], $6::float8[], $7::text[], $8::text[], $9::text[])
+       AS x(e, s, ids, st, en, pk, sv, ty, ex)
+     ON CONFLICT (engine_id) DO UPDATE SET end_at = EXCLUDED.end_at, stream_ids = EXCLUDED.stream_ids,
+       peak_score = GREATEST(anomaly.peak_score, EXCLUDED.peak_score),
+       severity = CASE WHEN EXCLUDED.peak_score >= anomaly.peak_score THEN EXCLUDED.severity ELSE anomaly.severity END,
+       type = EXCLUDED.type, explanation = EXCLUDED.explanation, updated_at = now()`,
+    [
+      rows.map((r) => r.engineId),
+      rows.map((r) => r.streamId),
+      rows.map((r) => JSON.stringify(r.streamIds)),
+      rows.map((r) => r.startMs),
+      rows.map((r) => r.endMs),
+      rows.map((r) => r.peakScore),
+      rows.map((r) => r.severity),
+      rows.map((r) => r.type),
+      rows.map((r) => JSON.stringify(r.explanation)),
+    ],
+  );
+}
+
+const SELECT = `
+  SELECT a.id, a.engine_id, a.stream_id, s.key AS stream_key, a.stream_ids,
+         (extract(epoch FROM a.start_at) * 1000)::float8 AS start_ms,
+         (extract(epoch FROM a.end_at) * 1000)::float8 AS end_ms,
+         a.peak_score, a.severity::text AS severity, a.type::text AS type, a.status::text AS status,
+         a.label::text AS label, a.explanation,
+         (extract(epoch FROM a.created_at) * 1000)::float8 AS created_ms,
+         (extract(epoch FROM a.updated_at) * 1000)::float8 AS updated_ms
+  FROM anomaly a JOIN stream s ON s.id = a.stream_id`;
+
+function toRow(r: Record<string, unknown>): AnomalyRow {
+  return {
+    id: r.id as string,
+    engineId: r.engine_id as string,
+    streamId: r.stream_id as number,
+    streamKey: r.stream_key as string,
+    streamIds: r.stream_ids as number[],
+    startMs: r.start_ms as number,
+    endMs: (r.end_ms as number | null) ?? null,
+    peakScore: r.peak_score as number,
+    severity: r.severity as TSeverity,
+    type: r.type as TAnomalyType,
+    status: r.status as TAnomalyStatus,
+    label: (r.label as TAnomalyLabel | null) ?? null,
+    explanation: (r.explanation ?? {}) as Record<string, unknown>,
+    createdAtMs: r.created_ms as number,
+    updatedAtMs: r.updated_ms as number,
+  };
+}
+
+export interface AnomalyFilter {
+  status?: TAnomalyStatus[];
+  severity?: TSeverity[];
+  type?: TAnomalyType[];
+  streamId?: number;
+  label?: TAnomalyLabel[];
+  search?: string;
+  fromMs?: number;
+  toMs?: number;
+  sort?: "start" | "severity" | "score";
+  dir?: "asc" | "desc";
+  limit?: number;
+  offset?: number;
+}
+
+export async function listAnomalies(f: AnomalyFilter = {}): Promise<{ rows: AnomalyRow[]; total: number }> {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  const add = (sql: string, v: unknown) => {
+    args.push(v);
+    where.push(sql.replace("?", `$${args.length}`));
+  };
+  if (f.status?.length) add(`a.status::text = ANY(?::text[])`, f.status);
+  if (f.severity?.length) add(`a.severity::text = ANY(?::text[])`, f.severity);
+  if (f.type?.length) add(`a.type::text = ANY(?::text[])`, f.type);
+  if (f.label?.length) add(`a.label::text = ANY(?::text[])`, f.label);
+  if (f.streamId !== undefined) {
+    args.push(f.streamId);
+    where.push(`(a.stream_id = $${args.length} OR $${args.length} = ANY(a.stream_ids))`);
+  }
+  if (f.search) add(`s.key ILIKE ?`, `%${f.search}%`);
+  if (f.fromMs !== undefined) add(`COALESCE(a.end_at, now()) >= to_timestamp(? / 1000.0)`, f.fromMs);
+  if (f.toMs !== undefined) add(`a.start_at <= to_timestamp(? / 1000.0)`, f.toMs);
+  const whereSql = where.length ? `WHERE ${where.join(" AND ")}` : "";
+  const dir = f.dir === "asc" ? "ASC" : "DESC";
+  const order =
+    f.sort === "severity"
+      ? `a.severity ${dir}, a.peak_score ${dir}`
+      : f.sort === "score"
+        ? `a.peak_score ${dir}`
+        : `a.start_at ${dir}`;
+  const countRes = await pool().query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM anomaly a JOIN stream s ON s.id = a.stream_id ${whereSql}`,
+    args,
+  );
+  args.push(f.limit ?? 100, f.offset ?? 0);
+  const res = await pool().query(
+    `${SELECT} ${whereSql} ORDER BY ${order}, a.id LIMIT $${args.length - 1} OFFSET $${args.length}`,
+    args,
+  );
+  return { rows: res.rows.map(toRow), total: countRes.rows[0]?.n ?? 0 };
+}
+
+export async function getAnomaly(id: string): Promise<AnomalyRow | null> {
+  const res = await pool().query(`${SELECT} WHERE a.id = $1`, [id]);
+  return res.rows[0] ? toRow(res.rows[0]) : null;
+}
+
+export async function setAnomalyStatus(ids: string[], status: TAnomalyStatus): Promise<number> {
+  const res = await pool().query(`UPDATE anomaly SET status = $2::"AnomalyStatus", updated_at = now() WHERE id = ANY($1::uuid[])`, [
+    ids,
+    status,
+  ]);
+  return res.rowCount ?? 0;
+}
+
+export async function setAnomalyLabel(ids: string[], label: TAnomalyLabel | null): Promise<number> {
+  const res = await pool().query(`UPDATE anomaly SET label = $2::"AnomalyLabel", updated_at = now() WHERE id = ANY($1::uuid[])`, [
+    ids,
+    label,
+  ]);
+  return res.rowCount ?? 0;
+}
+
+export async function countOpenBySeverity(): Promise<Record<TSeverity, number>> {
+  const res = await pool().query<{ severity: TSeverity; n: number }>(
+    `SELECT severity::text AS severity, count(*)::int AS n FROM anomaly WHERE status = 'open' GROUP BY 1`,
+  );
+  const out: Record<TSeverity, number> = { low: 0, medium: 0, high: 0 };
+  for (const r of res.rows) out[r.severity] = r.n;
+  return out;
+}
+
+/** Latest open-anomaly severity per stream (for the overview's "current severity"). */
+export async function openSeverityByStream(): Promise<Map<number, TSeverity>> {
+  const res = await pool().query<{ stream_id: number; severity: TSeverity }>(
+    `SELECT DISTINCT ON (stream_id) stream_id, severity::text AS severity FROM anomaly
+     WHERE status = 'open' ORDER BY stream_id, severity DESC`,
+  );
+  return new Map(res.rows.map((r) => [r.stream_id, r.severity]));
+}

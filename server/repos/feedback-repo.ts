@@ -1,0 +1,60 @@
+import type { TAnomalyLabel } from "@/lib/schemas/stream";
+import { pool } from "../db";
+
+export interface PendingFeedback {
+  id: number;
+  anomalyId: string;
+  label: TAnomalyLabel;
+  streamIds: number[];
+  startMs: number;
+  endMs: number;
+}
+
+export async function addFeedback(anomalyId: string, label: TAnomalyLabel | null, comment: string | null, author: string): Promise<number> {
+  const res = await pool().query<{ id: number }>(
+    `INSERT INTO feedback (anomaly_id, label, comment, author) VALUES ($1, $2::"AnomalyLabel", $3, $4) RETURNING id`,
+    [anomalyId, label, comment, author],
+  );
+  return res.rows[0]!.id;
+}
+
+/** Labels the worker has not yet taught the detectors. */
+export async function pendingFeedback(limit = 100): Promise<PendingFeedback[]> {
+  const res = await pool().query(
+    `SELECT f.id, f.anomaly_id, f.label::text AS label, a.stream_ids, a.stream_id,
+            (extract(epoch FROM a.start_at) * 1000)::float8 AS start_ms,
+            (extract(epoch FROM COALESCE(a.end_at, now())) * 1000)::float8 AS end_ms
+     FROM feedback f JOIN anomaly a ON a.id = f.anomaly_id
+     WHERE f.applied_at IS NULL AND f.label IS NOT NULL ORDER BY f.id LIMIT $1`,
+    [limit],
+  );
+  return res.rows.map((r) => ({
+    id: r.id,
+    anomalyId: r.anomaly_id,
+    label: r.label,
+    streamIds: (r.stream_ids as number[]).length ? (r.stream_ids as number[]) : [r.stream_id as number],
+    startMs: r.start_ms,
+    endMs: r.end_ms,
+  }));
+}
+
+export async function markFeedbackApplied(ids: number[]): Promise<void> {
+  if (ids.length) await pool().query("UPDATE feedback SET applied_at = now() WHERE id = ANY($1::int[])", [ids]);
+}
+
+export async function listFeedback(anomalyId: string) {
+  const res = await pool().query(
+    `SELECT id, label::text AS label, comment, author, (extract(epoch FROM created_at) * 1000)::float8 AS created_ms,
+            applied_at IS NOT NULL AS applied
+     FROM feedback WHERE anomaly_id = $1 ORDER BY id`,
+    [anomalyId],
+  );
+  return res.rows.map((r) => ({
+    id: r.id as number,
+    label: r.label as TAnomalyLabel | null,
+    comment: r.comment as string | null,
+    author: r.author as string,
+    createdAtMs: r.created_ms as number,
+    applied: r.applied as boolean,
+  }));
+}

@@ -1,0 +1,183 @@
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
+import { databaseUrl, isEmbeddedUrl, pool } from "../db";
+
+/** Column-oriented batch of samples: the shape every ingest path produces. */
+export interface SampleColumns {
+  streamIds: Int32Array | number[];
+  tsMs: Float64Array | number[];
+  values: Float64Array | number[];
+}
+
+export interface InsertResult {
+  received: number;
+  inserted: number;
+}
+
+// Serialises ingest commits so that `sample.seq` order equals commit order; the worker's
+// cursor (`seq > last`) can then never skip a row committed late by a slower transaction.
+const INGEST_LOCK = 0x0e11;
+
+const ROLLUP_SQL = `
+  INSERT INTO sample_rollup_1m (stream_id, bucket, min, max, sum, count)
+  SELECT stream_id, date_bin('1 minute', ts, TIMESTAMPTZ '2000-01-01'), min(value), max(value), sum(value), count(*)
+  FROM ins GROUP BY 1, 2
+  ON CONFLICT (stream_id, bucket) DO UPDATE SET
+    min = LEAST(sample_rollup_1m.min, EXCLUDED.min),
+    max = GREATEST(sample_rollup_1m.max, EXCLUDED.max),
+    sum = sample_rollup_1m.sum + EXCLUDED.sum,
+    count = sample_rollup_1m.count + EXCLUDED.count`;
+
+function formatTs(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function* copyRows(c: SampleColumns, chunkRows = 8192): Generator<string> {
+  let buf: string[] = [];
+  for (let i = 0; i < c.tsMs.length; i++) {
+    buf.push(`${c.streamIds[i]}\t${formatTs(c.tsMs[i]!)}\t${c.values[i]}\n`);
+    if (buf.length >= chunkRows) {
+      yield buf.join("");
+      buf = [];
+    }
+  }
+  if (buf.length) yield buf.join("");
+}
+
+async function stage(client: pg.PoolClient, c: SampleColumns, embedded: boolean): Promise<void> {
+  await client.query(
+    "CREATE TEMP TABLE IF NOT EXISTS tmp_samples (stream_id int, ts timestamptz, value float8) ON COMMIT DELETE ROWS",
+  );
+  if (embedded) {
+    // PGlite's socket cannot carry COPY; one unnest() statement is the next best bulk path.
+    await client.query(
+      "INSERT INTO tmp_samples SELECT s, to_timestamp(t / 1000.0), v FROM unnest($1::int[], $2::float8[], $3::float8[]) AS u(s, t, v)",
+      [Array.from(c.streamIds), Array.from(c.tsMs), Array.from(c.values, (v) => (Number.isNaN(v) ? "NaN" : v))],
+    );
+    return;
+  }
+  await pipeline(Readable.from(copyRows(c)), client.query(copyFrom("COPY tmp_samples FROM STDIN")));
+}
+
+/**
+ * Commits samples in one transaction: bulk-load into a temp table, then insert with
+ * ON CONFLICT DO NOTHING (re-sent samples are idempotent) and roll the new rows up per minute.
+ * When this resolves the samples are durable.
+ */
+export async function insertSamples(c: SampleColumns): Promise<InsertResult> {
+  const received = c.tsMs.length;
+  if (received === 0) return { received, inserted: 0 };
+  const client = await pool().connect();
+  try {
+    await client.query("BEGIN");
+    await stage(client, c, isEmbeddedUrl(databaseUrl()));
+    await client.query("SELECT pg_advisory_xact_lock($1)", [INGEST_LOCK]);
+    const res = await client.query<{ n: number }>(
+      `WITH ins AS (
+         INSERT INTO sample (stream_id, ts, value)
+         SELECT DISTINCT ON (stream_id, ts) stream_id, ts, value FROM tmp_samples ORDER BY stream_id, ts
+         ON CONFLICT DO NOTHING RETURNING stream_id, ts, value
+       ), roll AS (${ROLLUP_SQL} RETURNING 1)
+       SELECT (SELECT count(*) FROM ins)::int AS n`,
+    );
+    await client.query("COMMIT");
+    return { received, inserted: res.rows[0]?.n ?? 0 };
+  } catch (e) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
+export interface NewSample {
+  seq: number;
+  streamId: number;
+  tsMs: number;
+  value: number;
+}
+
+/** Samples committed after `cursor`, in commit order. */
+export async function readSamplesAfter(cursor: number, limit: number): Promise<NewSample[]> {
+  const res = await pool().query<{ seq: number; stream_id: number; t: number; value: number }>(
+    `SELECT seq, stream_id, (extract(epoch FROM ts) * 1000)::float8 AS t, value
+     FROM sample WHERE seq > $1 ORDER BY seq LIMIT $2`,
+    [cursor, limit],
+  );
+  return res.rows.map((r) => ({ seq: r.seq, streamId: r.stream_id, tsMs: r.t, value: r.value }));
+}
+
+export async function latestSeq(): Promise<number> {
+  const res = await pool().query<{ s: number | null }>("SELECT max(seq) AS s FROM sample");
+  return res.rows[0]?.s ?? 0;
+}
+
+export interface SeriesPoint {
+  t: number;
+  v: number | null;
+  min?: number;
+  max?: number;
+}
+
+/**
+ * One stream over a time range, downsampled on the server to at most ~maxPoints buckets
+ * (min/max/avg per bucket so spikes survive). Long ranges read the 1-minute rollup.
+ */
+export async function readSeries(
+  streamId: number,
+  fromMs: number,
+  toMs: number,
+  maxPoints = 2000,
+): Promise<SeriesPoint[]> {
+  const spanMs = Math.max(1, toMs - fromMs);
+  const bucketMs = Math.max(1000, Math.ceil(spanMs / maxPoints / 1000) * 1000);
+  const useRollup = bucketMs >= 60_000;
+  const sql = useRollup
+    ? `SELECT (extract(epoch FROM date_bin(make_interval(secs => $4 / 1000.0), bucket, TIMESTAMPTZ '2000-01-01')) * 1000)::float8 AS t,
+              sum(sum) / nullif(sum(count), 0) AS v, min(min) AS min, max(max) AS max
+       FROM sample_rollup_1m WHERE stream_id = $1 AND bucket >= to_timestamp($2 / 1000.0) AND bucket < to_timestamp($3 / 1000.0)
+       GROUP BY 1 ORDER BY 1`
+    : `SELECT (extract(epoch FROM date_bin(make_interval(secs => $4 / 1000.0), ts, TIMESTAMPTZ '2000-01-01')) * 1000)::float8 AS t,
+              avg(value) AS v, min(value) AS min, max(value) AS max
+       FROM sample WHERE stream_id = $1 AND ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0)
+       GROUP BY 1 ORDER BY 1`;
+  const res = await pool().query<{ t: number; v: number | null; min: number; max: number }>(sql, [
+    streamId,
+    fromMs,
+    toMs,
+    bucketMs,
+  ]);
+  return res.rows.map((r) => ({ t: r.t, v: r.v, min: r.min, max: r.max }));
+}
+
+/** The last `n` raw values of many streams at once (for sparklines). */
+export async function readRecentValues(
+  streamIds: number[],
+  sinceMs: number,
+  perStream: number,
+): Promise<Map<number, { t: number; v: number }[]>> {
+  const out = new Map<number, { t: number; v: number }[]>();
+  if (streamIds.length === 0) return out;
+  const res = await pool().query<{ stream_id: number; t: number; v: number }>(
+    `SELECT s.id AS stream_id, x.t, x.v FROM unnest($1::int[]) AS s(id)
+     CROSS JOIN LATERAL (
+       SELECT (extract(epoch FROM ts) * 1000)::float8 AS t, value AS v FROM sample
+       WHERE stream_id = s.id AND ts >= to_timestamp($2 / 1000.0) ORDER BY ts DESC LIMIT $3
+     ) x`,
+    [streamIds, sinceMs, perStream],
+  );
+  for (const r of res.rows) {
+    let list = out.get(r.stream_id);
+    if (!list) out.set(r.stream_id, (list = []));
+    list.push({ t: r.t, v: r.v });
+  }
+  for (const list of out.values()) list.reverse();
+  return out;
+}
+
+export async function countSamples(): Promise<number> {
+  const res = await pool().query<{ n: number }>("SELECT count(*)::int AS n FROM sample");
+  return res.rows[0]?.n ?? 0;
+}

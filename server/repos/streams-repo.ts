@@ -1,0 +1,186 @@
+import type { TLabels, TStreamKind } from "@/lib/schemas/stream";
+import { db, pool } from "../db";
+
+export interface StreamRow {
+  id: number;
+  sourceId: number;
+  sourceName: string;
+  sourceKind: string;
+  metric: string;
+  labels: TLabels;
+  key: string;
+  kind: TStreamKind;
+  group: string | null;
+  unit: string | null;
+  lastSampleAtMs: number | null;
+  lastValue: number | null;
+  lastScore: number | null;
+  health: number | null;
+  availability: number | null;
+}
+
+export interface StreamSpec {
+  metric: string;
+  labels: TLabels;
+  key: string;
+  kind: TStreamKind;
+  group?: string | null;
+  unit?: string | null;
+}
+
+/** Ids of existing streams by key for one source. */
+export async function findStreamIds(sourceId: number, keys: string[]): Promise<Map<string, number>> {
+  const res = await pool().query<{ id: number; key: string }>(
+    "SELECT id, key FROM stream WHERE source_id = $1 AND key = ANY($2::text[])",
+    [sourceId, keys],
+  );
+  return new Map(res.rows.map((r) => [r.key, r.id]));
+}
+
+export async function countStreams(sourceId: number): Promise<number> {
+  const res = await pool().query<{ n: number }>("SELECT count(*)::int AS n FROM stream WHERE source_id = $1", [sourceId]);
+  return res.rows[0]?.n ?? 0;
+}
+
+/** Creates the given streams (ignoring ones that already exist) and returns all their ids. */
+export async function createStreams(sourceId: number, specs: StreamSpec[]): Promise<Map<string, number>> {
+  if (specs.length === 0) return new Map();
+  await pool().query(
+    `INSERT INTO stream (source_id, metric, labels, key, kind, "group", unit)
+     SELECT $1, m, l::jsonb, k, kd::"StreamKind", g, u
+     FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS x(m, l, k, kd, g, u)
+     ON CONFLICT (source_id, key) DO NOTHING`,
+    [
+      sourceId,
+      specs.map((s) => s.metric),
+      specs.map((s) => JSON.stringify(s.labels)),
+      specs.map((s) => s.key),
+      specs.map((s) => s.kind),
+      specs.map((s) => s.group ?? null),
+      specs.map((s) => s.unit ?? null),
+    ],
+  );
+  return findStreamIds(
+    sourceId,
+    specs.map((s) => s.key),
+  );
+}
+
+const LIST_SQL = `
+  SELECT s.id, s.source_id, src.name AS source_name, src.kind::text AS source_kind, s.metric, s.labels, s.key,
+         s.kind::text AS kind, s."group", s.unit,
+         (extract(epoch FROM s.last_sample_at) * 1000)::float8 AS last_sample_at_ms,
+         s.last_value, s.last_score, h.health, h.availability
+  FROM stream s JOIN source src ON src.id = s.source_id
+  LEFT JOIN stream_health h ON h.stream_id = s.id`;
+
+type ListRow = {
+  id: number;
+  source_id: number;
+  source_name: string;
+  source_kind: string;
+  metric: string;
+  labels: TLabels;
+  key: string;
+  kind: TStreamKind;
+  group: string | null;
+  unit: string | null;
+  last_sample_at_ms: number | null;
+  last_value: number | null;
+  last_score: number | null;
+  health: number | null;
+  availability: number | null;
+};
+
+function toStreamRow(r: ListRow): StreamRow {
+  return {
+    id: r.id,
+    sourceId: r.source_id,
+    sourceName: r.source_name,
+    sourceKind: r.source_kind,
+    metric: r.metric,
+    labels: r.labels,
+    key: r.key,
+    kind: r.kind,
+    group: r.group,
+    unit: r.unit,
+    lastSampleAtMs: r.last_sample_at_ms,
+    lastValue: r.last_value,
+    lastScore: r.last_score,
+    health: r.health,
+    availability: r.availability,
+  };
+}
+
+export interface ListStreamsFilter {
+  search?: string;
+  sourceId?: number;
+  group?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export async function listStreams(f: ListStreamsFilter = {}): Promise<StreamRow[]> {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (f.search) {
+    args.push(`%${f.search}%`);
+    where.push(`s.key ILIKE $${args.length}`);
+  }
+  if (f.sourceId !== undefined) {
+    args.push(f.sourceId);
+    where.push(`s.source_id = $${args.length}`);
+  }
+  if (f.group) {
+    args.push(f.group);
+    where.push(`s."group" = $${args.length}`);
+  }
+  args.push(f.limit ?? 500, f.offset ?? 0);
+  const res = await pool().query<ListRow>(
+    `${LIST_SQL} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+     ORDER BY src.name, s."group" NULLS LAST, s.key LIMIT $${args.length - 1} OFFSET $${args.length}`,
+    args,
+  );
+  return res.rows.map(toStreamRow);
+}
+
+export async function getStream(id: number): Promise<StreamRow | null> {
+  const res = await pool().query<ListRow>(`${LIST_SQL} WHERE s.id = $1`, [id]);
+  const row = res.rows[0];
+  return row ? toStreamRow(row) : null;
+}
+
+export async function allStreamKinds(): Promise<{ id: number; kind: TStreamKind }[]> {
+  const res = await pool().query<{ id: number; kind: TStreamKind }>("SELECT id, kind::text AS kind FROM stream");
+  return res.rows;
+}
+
+/** Updates last value / score / sample time for many streams in one statement. */
+export async function updateStreamLatest(
+  rows: { id: number; tsMs: number; value: number; score: number | null }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await pool().query(
+    `UPDATE stream s SET last_sample_at = to_timestamp(x.t / 1000.0), last_value = x.v, last_score = COALESCE(x.sc, s.last_score)
+     FROM unnest($1::int[], $2::float8[], $3::float8[], $4::float8[]) AS x(id, t, v, sc)
+     WHERE s.id = x.id AND (s.last_sample_at IS NULL OR s.last_sample_at <= to_timestamp(x.t / 1000.0))`,
+    [rows.map((r) => r.id), rows.map((r) => r.tsMs), rows.map((r) => r.value), rows.map((r) => r.score)],
+  );
+}
+
+export async function upsertStreamHealth(
+  rows: { id: number; health: number; availability: number; gapClass: string | null }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await pool().query(
+    `INSERT INTO stream_health (stream_id, health, availability, gap_class, updated_at)
+     SELECT id, h, a, g, now() FROM unnest($1::int[], $2::float8[], $3::float8[], $4::text[]) AS x(id, h, a, g)
+     ON CONFLICT (stream_id) DO UPDATE SET health = EXCLUDED.health, availability = EXCLUDED.availability,
+       gap_class = EXCLUDED.gap_class, updated_at = now()`,
+    [rows.map((r) => r.id), rows.map((r) => r.health), rows.map((r) => r.availability), rows.map((r) => r.gapClass)],
+  );
+}
+
+export async function countAllStreams(): Promise<number> {
+  return db().stream.count();
+}

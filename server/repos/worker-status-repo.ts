@@ -1,0 +1,47 @@
+import { pool } from "../db";
+
+export interface WorkerStatusRow {
+  name: string;
+  pid: number;
+  startedAtMs: number;
+  heartbeatAtMs: number;
+  cursor: number;
+  info: Record<string, unknown>;
+}
+
+export async function heartbeat(s: Omit<WorkerStatusRow, "heartbeatAtMs" | "startedAtMs"> & { startedAtMs: number }): Promise<void> {
+  await pool().query(
+    `INSERT INTO worker_status (name, pid, started_at, heartbeat_at, cursor, info)
+     VALUES ($1, $2, to_timestamp($3 / 1000.0), now(), $4, $5::jsonb)
+     ON CONFLICT (name) DO UPDATE SET pid = EXCLUDED.pid, started_at = EXCLUDED.started_at,
+       heartbeat_at = now(), cursor = EXCLUDED.cursor, info = EXCLUDED.info`,
+    [s.name, s.pid, s.startedAtMs, s.cursor, JSON.stringify(s.info)],
+  );
+}
+
+export async function readWorkerStatus(): Promise<WorkerStatusRow[]> {
+  const res = await pool().query(
+    `SELECT name, pid, (extract(epoch FROM started_at) * 1000)::float8 AS started, (extract(epoch FROM heartbeat_at) * 1000)::float8 AS beat,
+            cursor, info FROM worker_status ORDER BY name`,
+  );
+  return res.rows.map((r) => ({
+    name: r.name,
+    pid: r.pid,
+    startedAtMs: r.started,
+    heartbeatAtMs: r.beat,
+    cursor: r.cursor,
+    info: r.info,
+  }));
+}
+
+export async function readCursor(name: string): Promise<number> {
+  const res = await pool().query<{ cursor: number }>("SELECT cursor FROM worker_status WHERE name = $1", [name]);
+  return res.rows[0]?.cursor ?? 0;
+}
+
+/** Database round-trip check for /api/health. */
+export async function ping(): Promise<number> {
+  const t0 = performance.now();
+  await pool().query("SELECT 1");
+  return performance.now() - t0;
+}

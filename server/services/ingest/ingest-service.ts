@@ -1,0 +1,144 @@
+import { AppError } from "@/lib/errors/app-error";
+import { streamKey, type TLabels, type TStreamKind } from "@/lib/schemas/stream";
+import { insertSamples, latestSeq } from "../../repos/samples-repo";
+import { ensureSource, type SourceKind, type SourceRow } from "../../repos/sources-repo";
+import { countStreams, createStreams, findStreamIds } from "../../repos/streams-repo";
+import { readWorkerStatus } from "../../repos/worker-status-repo";
+
+/** One series in a decoded ingest request, before it has a stream id. */
+export interface IncomingSeries {
+  metric: string;
+  labels: TLabels;
+  kind: TStreamKind;
+  group?: string | null;
+  unit?: string | null;
+  tsMs: number[];
+  values: number[];
+}
+
+export interface IngestResult {
+  series: number;
+  newStreams: number;
+  received: number;
+  inserted: number;
+}
+
+const MAX_FUTURE_MS = 10 * 60_000;
+
+interface SourceCache {
+  source: SourceRow;
+  ids: Map<string, number>;
+}
+const sources = new Map<string, SourceCache>();
+
+async function sourceFor(name: string, kind: SourceKind): Promise<SourceCache> {
+  let cached = sources.get(name);
+  if (!cached) {
+    cached = { source: await ensureSource(name, kind), ids: new Map() };
+    sources.set(name, cached);
+  }
+  return cached;
+}
+
+/** Forget cached source settings (after the cardinality limit or config changes). */
+export function invalidateSourceCache(name?: string): void {
+  if (name) sources.delete(name);
+  else sources.clear();
+}
+
+/**
+ * Validates a decoded batch, resolves (or creates, within the source's cardinality cap) its
+ * streams and commits all samples in one transaction. Throws AppError before writing anything
+ * if any part of the batch is invalid, so a rejected request never half-lands.
+ */
+export async function ingestSeries(
+  sourceName: string,
+  sourceKind: SourceKind,
+  batch: IncomingSeries[],
+  nowMs: number = Date.now(),
+): Promise<IngestResult> {
+  validateBatch(batch, nowMs);
+  const cache = await sourceFor(sourceName, sourceKind);
+  const keys = batch.map((s) => streamKey(s.metric, s.labels));
+  const missing = [...new Set(keys.filter((k) => !cache.ids.has(k)))];
+  let newStreams = 0;
+  if (missing.length) {
+    const found = await findStreamIds(cache.source.id, missing);
+    for (const [k, id] of found) cache.ids.set(k, id);
+    const toCreate = missing.filter((k) => !found.has(k));
+    if (toCreate.length) {
+      const existing = await countStreams(cache.source.id);
+      const limit = cache.source.cardinalityLimit;
+      if (existing + toCreate.length > limit) {
+        throw new AppError(
+          "BAD_REQUEST",
+          `Too many series for source "${sourceName}": it has ${existing} streams and this request adds ${toCreate.length} new ones, over its cardinality limit of ${limit}. Drop labels with many values (e.g. request ids) or raise the source's limit in Settings. Nothing from this request was stored.`,
+          { existing, adding: toCreate.length, limit, examples: toCreate.slice(0, 5) },
+        );
+      }
+      const specByKey = new Map(batch.map((s, i) => [keys[i]!, s]));
+      const created = await createStreams(
+        cache.source.id,
+        toCreate.map((k) => {
+          const s = specByKey.get(k)!;
+          return { metric: s.metric, labels: s.labels, key: k, kind: s.kind, group: s.group ?? null, unit: s.unit ?? null };
+        }),
+      );
+      for (const [k, id] of created) cache.ids.set(k, id);
+      newStreams = toCreate.length;
+    }
+  }
+  let n = 0;
+  for (const s of batch) n += s.tsMs.length;
+  const streamIds = new Int32Array(n);
+  const tsMs = new Float64Array(n);
+  const values = new Float64Array(n);
+  let o = 0;
+  batch.forEach((s, i) => {
+    const id = cache.ids.get(keys[i]!)!;
+    for (let j = 0; j < s.tsMs.length; j++, o++) {
+      streamIds[o] = id;
+      tsMs[o] = s.tsMs[j]!;
+      values[o] = s.values[j]!;
+    }
+  });
+  const { received, inserted } = await insertSamples({ streamIds, tsMs, values });
+  return { series: batch.length, newStreams, received, inserted };
+}
+
+function validateBatch(batch: IncomingSeries[], nowMs: number): void {
+  for (const s of batch) {
+    if (!/^[a-zA-Z_:][a-zA-Z0-9_:.\-/]*$/.test(s.metric) || s.metric.length > 200) {
+      throw new AppError("BAD_REQUEST", `Invalid metric name "${s.metric.slice(0, 80)}": use letters, digits, _ : . - / (max 200 characters).`);
+    }
+    if (s.tsMs.length !== s.values.length) throw new AppError("BAD_REQUEST", `Series ${s.metric}: timestamps and values differ in length.`);
+    for (let j = 0; j < s.tsMs.length; j++) {
+      const t = s.tsMs[j]!;
+      const v = s.values[j]!;
+      if (!Number.isFinite(t) || t <= 0) {
+        throw new AppError("BAD_REQUEST", `Series ${streamKey(s.metric, s.labels)}: invalid timestamp ${t}.`);
+      }
+      if (t > nowMs + MAX_FUTURE_MS) {
+        throw new AppError(
+          "BAD_REQUEST",
+          `Series ${streamKey(s.metric, s.labels)}: timestamp ${new Date(t).toISOString()} is more than 10 minutes in the future; check the sender's clock. Nothing from this request was stored.`,
+        );
+      }
+      if (!Number.isFinite(v)) {
+        throw new AppError(
+          "BAD_REQUEST",
+          `Series ${streamKey(s.metric, s.labels)}: value ${v} at ${new Date(t).toISOString()} is not a finite number. Nothing from this request was stored.`,
+        );
+      }
+    }
+  }
+}
+
+/** Back-pressure: how far the slowest live worker is behind the newest committed sample. */
+export async function ingestBacklog(): Promise<{ lag: number; workerAlive: boolean }> {
+  const [seq, workers] = await Promise.all([latestSeq(), readWorkerStatus()]);
+  const live = workers.filter((w) => Date.now() - w.heartbeatAtMs < 60_000);
+  if (live.length === 0) return { lag: 0, workerAlive: false };
+  const cursor = Math.min(...live.map((w) => w.cursor));
+  return { lag: seq - cursor, workerAlive: true };
+}

@@ -1,0 +1,64 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { closeDatabase, configureDatabase } from "../db";
+import { startEmbeddedDatabase, type EmbeddedDatabase } from "../embedded/embedded-db";
+import { migrate } from "../migrate";
+
+/**
+ * A fresh, migrated database for one integration test file: a new database on the PostgreSQL
+ * server named by TEST_DATABASE_URL (CI and developer machines), or an embedded PGlite in a
+ * temp directory when there is no server (`backend: "pglite"` forces it).
+ */
+export interface TestDatabase {
+  url: string;
+  backend: "postgres" | "pglite";
+  drop(): Promise<void>;
+}
+
+export function availableBackends(): ("postgres" | "pglite")[] {
+  return process.env.TEST_DATABASE_URL ? ["postgres", "pglite"] : ["pglite"];
+}
+
+export async function createTestDatabase(backend: "postgres" | "pglite" = availableBackends()[0]!): Promise<TestDatabase> {
+  if (backend === "postgres") {
+    const admin = process.env.TEST_DATABASE_URL;
+    if (!admin) throw new Error("TEST_DATABASE_URL is not set");
+    const name = `omen_t_${crypto.randomBytes(5).toString("hex")}`;
+    const c = new pg.Client({ connectionString: admin });
+    await c.connect();
+    await c.query(`CREATE DATABASE ${name}`);
+    await c.end();
+    const u = new URL(admin);
+    u.pathname = `/${name}`;
+    const url = u.toString();
+    await migrate(url);
+    configureDatabase(url);
+    return {
+      url,
+      backend,
+      async drop() {
+        await closeDatabase();
+        const d = new pg.Client({ connectionString: admin });
+        await d.connect();
+        await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await d.end();
+      },
+    };
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "omen-pglite-"));
+  const embedded: EmbeddedDatabase = await startEmbeddedDatabase(dir);
+  await migrate(embedded.url);
+  configureDatabase(embedded.url);
+  return {
+    url: embedded.url,
+    backend,
+    async drop() {
+      await closeDatabase();
+      await embedded.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import type { TAnomalyType, TSeverity, TStreamKind } from "@/lib/schemas/stream";
+
+/** What the worker needs from the detection engine, in database ids. */
+export interface StreamScore {
+  streamId: number;
+  tsMs: number;
+  score: number;
+  confidence: number;
+  expected: number | null;
+  lower: number | null;
+  upper: number | null;
+}
+
+export interface EngineEvent {
+  kind: "opened" | "updated" | "closed";
+  engineId: string;
+  streamIds: number[];
+  startMs: number;
+  endMs: number | null;
+  peakScore: number;
+  severity: TSeverity;
+  type: TAnomalyType;
+  explanation: Record<string, unknown>;
+}
+
+export interface StreamHealthOut {
+  streamId: number;
+  health: number;
+  availability: number;
+  gapClass: string | null;
+}
+
+export interface EnginePort {
+  hasStream(id: number): boolean;
+  addStream(id: number, kind: TStreamKind): void;
+  /** Scores one aligned timestamp; `sampleTs` are the samples' own times (for score rows). */
+  step(tsMs: number, ids: number[], values: Float64Array, sampleTs: Float64Array): { scores: StreamScore[]; events: EngineEvent[] };
+  health(): StreamHealthOut[];
+  applyFeedback(streamId: number, label: "true_anomaly" | "false_positive" | "expected", startMs: number, endMs: number): void;
+  serialize(): string;
+  lastStepMs(): number;
+}

@@ -1,0 +1,135 @@
+import os from "node:os";
+import zlib from "node:zlib";
+import { markFeedbackApplied, pendingFeedback } from "../repos/feedback-repo";
+import { latestSeq } from "../repos/samples-repo";
+import { loadSnapshot, saveSnapshot } from "../repos/snapshots-repo";
+import { heartbeat } from "../repos/worker-status-repo";
+import { ingestSeries, type IncomingSeries } from "../services/ingest/ingest-service";
+import { createEngine, restoreEngine } from "./pipeline/engine-adapter";
+import { DetectPipeline } from "./pipeline/detect-pipeline";
+import { HostCollector } from "./jobs/host-collector";
+
+export interface WorkerOptions {
+  name: string;
+  collectIntervalMs: number;
+  hostCollector: boolean;
+  snapshotIntervalMs?: number;
+  log?: (msg: string) => void;
+}
+
+/** Periodic jobs of the background worker; `stop()` finishes the current round and snapshots. */
+export class Worker {
+  private timers: NodeJS.Timeout[] = [];
+  private running = false;
+  private busy: Promise<unknown> = Promise.resolve();
+  private pipeline!: DetectPipeline;
+  private collector = new HostCollector();
+  private readonly startedAtMs = Date.now();
+  private readonly log: (msg: string) => void;
+  private lastError: string | null = null;
+
+  constructor(readonly opts: WorkerOptions) {
+    this.log = opts.log ?? ((m) => console.log(`[worker] ${m}`));
+  }
+
+  async start(): Promise<void> {
+    const snap = await loadSnapshot();
+    if (snap) {
+      try {
+        const engine = restoreEngine(zlib.gunzipSync(snap.state).toString("utf8"));
+        this.pipeline = new DetectPipeline(engine, snap.meta.cursor);
+        this.log(`restored detector snapshot #${snap.meta.id} (cursor ${snap.meta.cursor})`);
+      } catch (e) {
+        this.log(`snapshot #${snap.meta.id} could not be restored (${(e as Error).message}); relearning from history`);
+      }
+    }
+    this.pipeline ??= new DetectPipeline(createEngine(), 0);
+    this.running = true;
+    const every = (ms: number, fn: () => Promise<unknown>) => {
+      const run = () => {
+        if (!this.running) return;
+        this.busy = this.busy.then(fn).catch((e: Error) => {
+          this.lastError = e.message;
+          this.log(`job failed: ${e.stack ?? e.message}`);
+        });
+      };
+      run();
+      this.timers.push(setInterval(run, ms));
+    };
+    if (this.opts.hostCollector) every(this.opts.collectIntervalMs, () => this.collect());
+    every(1_000, () => this.detect());
+    every(5_000, () => this.applyFeedback());
+    every(5_000, () => this.beat());
+    every(this.opts.snapshotIntervalMs ?? 300_000, () => this.snapshot("periodic"));
+  }
+
+  private async collect(): Promise<void> {
+    const now = Date.now();
+    const series = await this.collector.collect(now);
+    if (series.length) await ingestSeries(`host:${this.collector.host}`, "host", series, now);
+    await ingestSeries("omen", "self", this.selfMetrics(now), now);
+  }
+
+  private selfMetrics(now: number): IncomingSeries[] {
+    const s = this.pipeline.stats;
+    const g = (metric: string, value: number, unit: string): IncomingSeries => ({
+      metric,
+      labels: { component: "worker" },
+      kind: "gauge",
+      group: "omen",
+      unit,
+      tsMs: [now],
+      values: [value],
+    });
+    return [
+      g("omen_worker_batch_duration_ms", s.lastBatchMs, "ms"),
+      g("omen_worker_samples_read", s.samplesRead, "count"),
+      g("omen_process_resident_memory_bytes", process.memoryUsage().rss, "bytes"),
+    ];
+  }
+
+  private async detect(): Promise<void> {
+    // Drain the backlog in bounded batches; each batch commits its scores before the next.
+    for (let i = 0; i < 20; i++) {
+      const n = await this.pipeline.tick(Date.now());
+      if (n < this.pipeline.batchLimit) break;
+    }
+  }
+
+  private async applyFeedback(): Promise<void> {
+    const items = await pendingFeedback();
+    for (const f of items) {
+      for (const id of f.streamIds) this.pipeline.engine.applyFeedback(id, f.label, f.startMs, f.endMs);
+    }
+    if (items.length) {
+      await markFeedbackApplied(items.map((f) => f.id));
+      await this.snapshot("feedback");
+      this.log(`applied ${items.length} feedback label(s)`);
+    }
+  }
+
+  private async beat(): Promise<void> {
+    await this.pipeline.writeHealth();
+    const head = await latestSeq();
+    await heartbeat({
+      name: this.opts.name,
+      pid: process.pid,
+      startedAtMs: this.startedAtMs,
+      cursor: this.pipeline.cursor,
+      info: { host: os.hostname(), lag: head - this.pipeline.cursor, ...this.pipeline.stats, lastError: this.lastError },
+    });
+  }
+
+  async snapshot(reason: string): Promise<number> {
+    const json = this.pipeline.engine.serialize();
+    const id = await saveSnapshot(reason, this.pipeline.cursor, zlib.gzipSync(json));
+    return id;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const t of this.timers) clearInterval(t);
+    await this.busy;
+    await this.snapshot("shutdown").catch((e: Error) => this.log(`final snapshot failed: ${e.message}`));
+  }
+}
