@@ -1,0 +1,214 @@
+/**
+ * Benchmark: every synthetic scenario through Omen's scorer (lib/detectors/score-table.ts) and
+ * a plain rolling z-score baseline, with event-level metrics.
+ *
+ *   npm run -s eval                      # tables
+ *   npm run -s eval -- --json            # one JSON object on stdout
+ *   npm run -s eval -- --quick           # 3 scenarios (fast; used by tests)
+ *   options: --seed N  --scenario a,b  --tolerance-min M  --horizon-h H  --baseline-only
+ *
+ * Exit code 1 when the scorer module exists but fails to load or throws on a scenario.
+ */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { rollingZScore } from "../lib/eval/baseline";
+import { formatDetectorTable, formatDuration } from "../lib/eval/format";
+import type { DetectionMetrics } from "../lib/eval/metrics";
+import { runEval, type DetectorOverall, type DetectorRun, type DetectorSpec, type EvalReport } from "../lib/eval/run";
+import { DEFAULT_SEED, generateScenarios, SCENARIO_NAMES, type TelemetryTable } from "../lib/scenarios";
+
+export const QUICK_SCENARIOS = ["web-cpu-spikes", "auth-failure-bursts", "deploy-regime-change"] as const;
+const SCORER_PATH = "lib/detectors/score-table.ts";
+const BASELINE = { window: 60, threshold: 3 };
+
+interface Args {
+  json: boolean;
+  quick: boolean;
+  seed: number;
+  names: string[] | undefined;
+  toleranceMin: number;
+  horizonH: number;
+  baselineOnly: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { json: false, quick: false, seed: DEFAULT_SEED, names: undefined, toleranceMin: 5, horizonH: 24, baselineOnly: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    const positive = (v: string): number => {
+      const x = Number(v);
+      if (!Number.isFinite(x) || x < 0) throw new Error(`${a}: not a non-negative number: ${v}`);
+      return x;
+    };
+    if (a === "--json") args.json = true;
+    else if (a === "--quick") args.quick = true;
+    else if (a === "--baseline-only") args.baselineOnly = true;
+    else if (a === "--seed") args.seed = Math.trunc(positive(value()));
+    else if (a === "--scenario") args.names = value().split(",").filter(Boolean);
+    else if (a === "--tolerance-min") args.toleranceMin = positive(value());
+    else if (a === "--horizon-h") args.horizonH = positive(value());
+    else if (a === "--help" || a === "-h") {
+      process.stdout.write(`usage: npm run -s eval -- [--json] [--quick] [--seed N] [--scenario ${SCENARIO_NAMES.join(",")}] [--tolerance-min 5] [--horizon-h 24] [--baseline-only]\n`);
+      process.exit(0);
+    } else throw new Error(`unknown argument: ${a}`);
+  }
+  return args;
+}
+
+interface ScoreTableModule {
+  scoreTable: (table: TelemetryTable, config?: object) => DetectorRun;
+}
+
+async function loadScorer(root: string): Promise<{ spec?: DetectorSpec; status: { available: boolean; module: string; error?: string } }> {
+  const file = path.join(root, SCORER_PATH);
+  if (!existsSync(file)) return { status: { available: false, module: SCORER_PATH, error: "module not found" } };
+  try {
+    const mod = (await import("../lib/detectors/score-table")) as unknown as ScoreTableModule;
+    if (typeof mod.scoreTable !== "function") throw new Error("scoreTable is not exported");
+    return {
+      spec: { id: "omen", label: "Omen scoreTable", run: (t) => mod.scoreTable(t) },
+      status: { available: true, module: SCORER_PATH },
+    };
+  } catch (e) {
+    return { status: { available: false, module: SCORER_PATH, error: `failed to load: ${e instanceof Error ? e.message : String(e)}` } };
+  }
+}
+
+function nullable(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+
+function metricsJson(m: DetectionMetrics, withDelays: boolean): Record<string, unknown> {
+  const { delaysSec, ...rest } = m;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(rest)) out[k] = typeof v === "number" ? nullable(v) : v;
+  if (withDelays) out.delaysSec = delaysSec;
+  return out;
+}
+
+const NULL_METRICS = {
+  precision: null,
+  recall: null,
+  f1: null,
+  fpr: null,
+  falseAlarmsPerDay: null,
+  detectionDelaySec: null,
+  detectionDelayMedianSec: null,
+};
+
+function overallJson(o: DetectorOverall | undefined): Record<string, unknown> {
+  if (!o) return { ...NULL_METRICS, adaptationSec: null };
+  return {
+    ...metricsJson(o.metrics, false),
+    adaptationSec: nullable(o.adaptationSec),
+    adapted: o.adaptedAll,
+    runtimeMs: Math.round(o.runtimeMs),
+    errors: o.errors,
+  };
+}
+
+export const DEFINITIONS = {
+  evalPeriod: "rows from each scenario's evalStartMs on; the lead-in is warm-up and never scored",
+  predictedEvent: "a run of consecutive rows with isAnomaly = 1",
+  precision: "predicted events overlapping a truth window (extended by toleranceSec after its end) / predicted events",
+  recall: "truth windows with >= 1 flagged row in the extended window / truth windows",
+  f1: "2PR/(P+R)",
+  fpr: "row-level: flagged rows outside every extended truth window / rows outside every extended truth window",
+  falseAlarmsPerDay: "predicted events overlapping no truth window / eval-period days",
+  detectionDelaySec: "mean over detected windows of (first flagged row in the extended window - window start); detectionDelayMedianSec is the median",
+  overall: "micro-average: event and row counts summed over all scenarios, then the ratios; delays pooled over all detected windows",
+  adaptationSec: "regime-change scenario: time from the shift until the detector stops flagging for >= 60 min in a row (adapted=false if it never does within the horizon)",
+  baseline: `rolling z-score over the previous ${BASELINE.window} rows per stream, |z| > ${BASELINE.threshold} on any stream`,
+};
+
+function toJson(report: EvalReport, args: Args, scorer: { available: boolean; module: string; error?: string }, hasOmen: boolean): Record<string, unknown> {
+  return {
+    seed: args.seed,
+    quick: args.quick,
+    toleranceSec: report.toleranceMs / 1000,
+    adaptationHorizonSec: report.adaptationHorizonMs / 1000,
+    detector: scorer,
+    overall: overallJson(hasOmen ? report.overall.omen : undefined),
+    adaptationSec: hasOmen ? nullable(report.overall.omen?.adaptationSec ?? Number.NaN) : null,
+    baseline: { name: `rolling-z(${BASELINE.window},${BASELINE.threshold})`, ...overallJson(report.overall.baseline) },
+    scenarios: report.scenarios.map((s) => {
+      const one = (id: string): Record<string, unknown> | null => {
+        const r = s.results[id];
+        if (!r) return null;
+        return {
+          ...metricsJson(r.metrics, true),
+          ...(r.adaptation ? { adaptationSec: r.adaptation.sec, adapted: r.adaptation.adapted } : {}),
+          runtimeMs: Math.round(r.runtimeMs),
+          ...(r.error ? { error: r.error } : {}),
+        };
+      };
+      return {
+        name: s.name,
+        description: s.description,
+        rows: s.rows,
+        streams: s.streams,
+        stepSec: s.stepSec,
+        days: s.days,
+        evalDays: s.evalDays,
+        truthWindows: s.truthWindows,
+        detector: one("omen"),
+        baseline: one("baseline"),
+      };
+    }),
+    definitions: DEFINITIONS,
+  };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+  const names = args.names ?? (args.quick ? [...QUICK_SCENARIOS] : undefined);
+  const scenarios = generateScenarios({ seed: args.seed, ...(names ? { names } : {}) });
+
+  const detectors: DetectorSpec[] = [];
+  let scorer: { available: boolean; module: string; error?: string } = { available: false, module: SCORER_PATH, error: "skipped (--baseline-only)" };
+  if (!args.baselineOnly) {
+    const loaded = await loadScorer(root);
+    scorer = loaded.status;
+    if (loaded.spec) detectors.push(loaded.spec);
+    else process.stderr.write(`eval: Omen scorer unavailable (${SCORER_PATH}: ${loaded.status.error}); baseline only\n`);
+  }
+  detectors.push({ id: "baseline", label: "baseline", run: (t) => rollingZScore(t, BASELINE) });
+
+  const report = runEval(scenarios, detectors, {
+    toleranceMs: args.toleranceMin * 60_000,
+    adaptationHorizonMs: args.horizonH * 3_600_000,
+    ...(args.json ? {} : { onProgress: (s: string, d: string, ms: number) => process.stderr.write(`  ${s} / ${d}: ${(ms / 1000).toFixed(2)} s\n`) }),
+  });
+  const hasOmen = detectors.some((d) => d.id === "omen");
+
+  if (args.json) {
+    process.stdout.write(JSON.stringify(toJson(report, args, scorer, hasOmen)) + "\n");
+  } else {
+    const lines: string[] = [];
+    lines.push(`Omen eval — ${scenarios.length} scenarios, seed ${args.seed}, tolerance ${args.toleranceMin} min after each window`);
+    for (const s of report.scenarios) lines.push(`  ${s.name.padEnd(26)} ${String(s.rows).padStart(6)} rows × ${s.streams.length} streams, step ${s.stepSec}s, ${s.truthWindows} windows`);
+    lines.push("");
+    if (hasOmen) lines.push(formatDetectorTable(report, "omen", "Omen scoreTable"), "");
+    else lines.push(`== Omen scoreTable: unavailable (${scorer.error}) ==`, "");
+    lines.push(formatDetectorTable(report, "baseline", `Baseline: rolling z-score (window ${BASELINE.window}, |z| > ${BASELINE.threshold})`), "");
+    lines.push("P/R/F1 event-level; FPR row-level on normal rows; FA/day = false-alarm events per eval day;");
+    lines.push("delay = first flagged row − window start; OVERALL = micro-average over events of all scenarios.");
+    const o = report.overall.omen;
+    if (o) lines.push(`Omen adaptation time: ${o.adaptedAll ? formatDuration(o.adaptationSec) : "not adapted within the horizon"}`);
+    process.stdout.write(lines.join("\n") + "\n");
+  }
+  const failed = Object.values(report.overall).some((o) => o.errors.length > 0) || (scorer.error?.startsWith("failed") ?? false);
+  if (failed) process.exitCode = 1;
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`eval: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
