@@ -1,0 +1,127 @@
+/** Shared plumbing for struct-of-arrays stream banks (add/remove/reset/serialise). */
+import { checkEnvelope, getNumber, getObject, StateError, type StateEnvelope } from "./codec";
+import { SoA } from "./soa";
+import type { StreamBank } from "./types";
+
+export interface BankState<P> extends StateEnvelope {
+  params: P;
+  size: number;
+  cols: Record<string, string>;
+}
+
+export abstract class BaseBank<K extends string, P extends object> implements StreamBank {
+  abstract readonly kind: string;
+  protected n = 0;
+  protected readonly soa: SoA<K>;
+
+  protected constructor(
+    readonly params: Readonly<P>,
+    strides: Record<K, number>,
+    cap = 4,
+  ) {
+    this.soa = new SoA(strides, cap);
+  }
+
+  get size(): number {
+    return this.n;
+  }
+
+  add(): number {
+    const i = this.n;
+    this.soa.ensure(i + 1);
+    this.n++;
+    this.reset(i);
+    return i;
+  }
+
+  remove(i: number): void {
+    if (i < 0 || i >= this.n) throw new RangeError(`no stream slot ${i}`);
+    this.soa.move(this.n - 1, i);
+    this.n--;
+  }
+
+  reset(i: number): void {
+    this.soa.clear(i);
+    this.init(i);
+  }
+
+  /** Sets fresh-stream values for slot i (arrays already zeroed). */
+  protected abstract init(i: number): void;
+
+  abstract score(i: number, x: number, tMs: number): number;
+  abstract update(i: number, x: number, tMs: number): number;
+
+  serialize(): BankState<P> {
+    return {
+      kind: this.kind,
+      version: (this.constructor as unknown as { VERSION: number }).VERSION ?? 1,
+      params: { ...this.params },
+      size: this.n,
+      cols: this.soa.serialize(this.n),
+    };
+  }
+
+  /** Loads columns into a freshly constructed bank (used by static restore()). */
+  protected loadState(s: Record<string, unknown>): void {
+    const n = getNumber(s, "size");
+    if (!Number.isInteger(n) || n < 0) throw new StateError("invalid bank size");
+    this.soa.load(n, getObject(s, "cols"));
+    this.n = n;
+  }
+}
+
+/** Validates the envelope and extracts params for a bank restore. */
+export function readBankState(state: unknown, kind: string, version: number): Record<string, unknown> {
+  const s = checkEnvelope(state, kind, version);
+  getObject(s, "params");
+  return s;
+}
+
+/**
+ * Regime-change detector shared by the level-tracking banks. Keeps a leaky count of same-sign
+ * exceedances (`run`, signed), the number of points in the run and the sum of their residuals.
+ * An exceedance of the same sign adds 1, a non-exceeding point takes 0.5 back, an exceedance of
+ * the opposite sign restarts the run. When |run| reaches `after`, the mean residual of the run
+ * is returned (the caller moves its level by it) and the run is cleared; otherwise 0.
+ */
+export function adaptRun(
+  run: Float64Array,
+  runN: Float64Array,
+  runSum: Float64Array,
+  i: number,
+  r: number,
+  exceed: boolean,
+  after: number,
+): number {
+  let k = run[i]!;
+  if (exceed) {
+    const sg = r > 0 ? 1 : -1;
+    if (k * sg > 0) {
+      k += sg;
+      runN[i] = runN[i]! + 1;
+      runSum[i] = runSum[i]! + r;
+    } else {
+      k = sg;
+      runN[i] = 1;
+      runSum[i] = r;
+    }
+  } else if (k !== 0) {
+    k = k > 0 ? Math.max(0, k - 0.5) : Math.min(0, k + 0.5);
+    if (k === 0) {
+      runN[i] = 0;
+      runSum[i] = 0;
+    } else {
+      runN[i] = runN[i]! + 1;
+      runSum[i] = runSum[i]! + r;
+    }
+  }
+  if (k >= after || -k >= after) {
+    const shift = runSum[i]! / runN[i]!;
+    run[i] = 0;
+    runN[i] = 0;
+    runSum[i] = 0;
+    return shift;
+  }
+  run[i] = k;
+  return 0;
+}

@@ -1,0 +1,127 @@
+/**
+ * JSON-safe encoding of typed arrays and the kind+version envelope every detector state uses.
+ *
+ * Typed arrays are stored as base64 of their little-endian bytes: exact (bit-for-bit doubles,
+ * NaN included) and ~3x smaller than JSON number arrays. Pure TS (no Buffer), so it runs in the
+ * browser too.
+ */
+
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const LOOKUP = new Uint8Array(128);
+for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i;
+
+function bytesToBase64(bytes: Uint8Array): string {
+  let out = "";
+  const parts: string[] = [];
+  const n = bytes.length;
+  let i = 0;
+  for (; i + 2 < n; i += 3) {
+    const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out +=
+      ALPHABET[(v >> 18) & 63]! + ALPHABET[(v >> 12) & 63]! + ALPHABET[(v >> 6) & 63]! + ALPHABET[v & 63]!;
+    if (out.length > 8192) {
+      parts.push(out);
+      out = "";
+    }
+  }
+  if (i < n) {
+    const b0 = bytes[i]!;
+    const b1 = i + 1 < n ? bytes[i + 1]! : 0;
+    const v = (b0 << 16) | (b1 << 8);
+    out += ALPHABET[(v >> 18) & 63]! + ALPHABET[(v >> 12) & 63]!;
+    out += i + 1 < n ? ALPHABET[(v >> 6) & 63]! + "=" : "==";
+  }
+  parts.push(out);
+  return parts.join("");
+}
+
+function base64ToBytes(s: string): Uint8Array {
+  if (s.length % 4 !== 0) throw new Error("invalid base64 length");
+  let pad = 0;
+  if (s.endsWith("==")) pad = 2;
+  else if (s.endsWith("=")) pad = 1;
+  const n = (s.length / 4) * 3 - pad;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (let i = 0; i < s.length; i += 4) {
+    const v =
+      (LOOKUP[s.charCodeAt(i)]! << 18) |
+      (LOOKUP[s.charCodeAt(i + 1)]! << 12) |
+      (LOOKUP[s.charCodeAt(i + 2)]! << 6) |
+      LOOKUP[s.charCodeAt(i + 3)]!;
+    if (o < n) out[o++] = (v >> 16) & 255;
+    if (o < n) out[o++] = (v >> 8) & 255;
+    if (o < n) out[o++] = v & 255;
+  }
+  return out;
+}
+
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function assertLE(): void {
+  if (!littleEndian) throw new Error("big-endian platforms are not supported by the state codec");
+}
+
+export function encodeF64(a: Float64Array, length = a.length): string {
+  assertLE();
+  return bytesToBase64(new Uint8Array(a.buffer, a.byteOffset, length * 8));
+}
+
+export function decodeF64(s: string): Float64Array {
+  assertLE();
+  const b = base64ToBytes(s);
+  if (b.length % 8 !== 0) throw new Error("invalid Float64Array payload");
+  return new Float64Array(b.buffer, b.byteOffset, b.length / 8).slice();
+}
+
+export function encodeI32(a: Int32Array, length = a.length): string {
+  assertLE();
+  return bytesToBase64(new Uint8Array(a.buffer, a.byteOffset, length * 4));
+}
+
+export function decodeI32(s: string): Int32Array {
+  assertLE();
+  const b = base64ToBytes(s);
+  if (b.length % 4 !== 0) throw new Error("invalid Int32Array payload");
+  return new Int32Array(b.buffer, b.byteOffset, b.length / 4).slice();
+}
+
+/** The envelope of every serialised detector/engine state. */
+export interface StateEnvelope {
+  kind: string;
+  version: number;
+}
+
+export class StateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StateError";
+  }
+}
+
+/** Checks kind and version of a serialised state and returns it typed as a record. */
+export function checkEnvelope(state: unknown, kind: string, version: number): Record<string, unknown> {
+  if (typeof state !== "object" || state === null) throw new StateError(`${kind}: state is not an object`);
+  const s = state as Record<string, unknown>;
+  if (s.kind !== kind) throw new StateError(`expected state of kind "${kind}", got "${String(s.kind)}"`);
+  if (s.version !== version) throw new StateError(`${kind}: unsupported state version ${String(s.version)}`);
+  return s;
+}
+
+export function getNumber(s: Record<string, unknown>, key: string): number {
+  const v = s[key];
+  if (typeof v !== "number") throw new StateError(`state field "${key}" must be a number`);
+  return v;
+}
+
+export function getString(s: Record<string, unknown>, key: string): string {
+  const v = s[key];
+  if (typeof v !== "string") throw new StateError(`state field "${key}" must be a string`);
+  return v;
+}
+
+export function getObject(s: Record<string, unknown>, key: string): Record<string, unknown> {
+  const v = s[key];
+  if (typeof v !== "object" || v === null) throw new StateError(`state field "${key}" must be an object`);
+  return v as Record<string, unknown>;
+}

@@ -1,0 +1,859 @@
+/**
+ * DetectionEngine: the three-tier ensemble over many streams, stepped one timestamp at a time.
+ *
+ * Tier 1 (per stream, struct-of-arrays banks): robust z-score, Holt-Winters with detected
+ * season, AR/RLS forecaster, quantile filter; counters are turned into per-second rates (a drop
+ * is a reset: the rate is value/Δt). Tier 2 (across streams): Half-Space Trees and a sliding-
+ * window Isolation Forest on a bounded feature vector — for ≤ `tier2.maxRawStreams` streams one
+ * squashed residual + one availability indicator per stream; above that a fixed 10-feature
+ * aggregate (top-4 |z|, mean |z|, fraction |z|>3, availability fraction, unexpected-silence
+ * fraction, mean signed z, max gap class). Tier 3: every raw score → tail probability
+ * (`TailCalibrator`), per stream the two smallest p are combined (both must be extreme: geometric
+ * mean) and a CUSUM on −log10 of the second smallest p catches sustained moderate deviations;
+ * evidence −log10 p maps linearly to 0–100 (`evidenceScale` → 100) times confidence (warm-up ×
+ * stream health). Severity from the cut-offs, events from consecutive anomalous steps.
+ *
+ * Determinism: no clock, no Math.random; Tier 2 uses the seeded RNG. serialize()/restore() give
+ * an engine whose next outputs are identical.
+ */
+import { ArRlsBank } from "./ar-rls";
+import { TailCalibrator } from "./calibration";
+import { checkEnvelope, getNumber, getObject, StateError } from "./codec";
+import { GAP_CLASSES, GapTracker } from "./gaps";
+import { HalfSpaceTrees } from "./half-space-trees";
+import { HoltWintersBank } from "./holt-winters";
+import { IsolationForest } from "./isolation-forest";
+import { parseEngineOptions, type EngineOptions, type EngineOptionsInput } from "./options";
+import { QuantileFilterBank } from "./quantile-filter";
+import { RobustZBank } from "./robust-z";
+import { SoA } from "./soa";
+import type { AnomalyEvent, AnomalyType, EventChange, GapClass, Severity, StreamKind } from "./types";
+
+export { ZEngineOptions, type EngineOptions, type EngineOptionsInput } from "./options";
+
+/** Detectors per stream, in calibrator slot order. */
+export const TIER1_DETECTORS = ["robust-z", "holt-winters", "ar-rls", "quantile-filter"] as const;
+const ND = TIER1_DETECTORS.length;
+/** Calibration priors (u0, β0) per detector: all emit z-like scores. */
+const PRIOR_U = 2;
+const PRIOR_BETA = 0.4;
+const KIND_CODE: Record<StreamKind, number> = { gauge: 0, counter: 1, event: 2 };
+const KIND_NAME: StreamKind[] = ["gauge", "counter", "event"];
+const AGG_DIMS = 10;
+const MV_KEY = "__multivariate__";
+
+export interface StepResult {
+  tsMs: number;
+  /** Stream ids in engine slot order; every per-stream array below is aligned with it. */
+  streamIds: readonly string[];
+  score: Float64Array;
+  confidence: Float64Array;
+  expected: Float64Array;
+  lower: Float64Array;
+  upper: Float64Array;
+  isAnomaly: Uint8Array;
+  severity: (Severity | null)[];
+  /** Type of the stream's open anomaly (null when none). */
+  type: (AnomalyType | null)[];
+  gap: GapClass[];
+  /** Multivariate (Tier 2) score 0–100 and its confidence. */
+  multivariateScore: number;
+  multivariateConfidence: number;
+  /** max over streams and the weighted multivariate score */
+  overallScore: number;
+  changes: EventChange[];
+}
+
+export interface Feedback {
+  label: "false_positive" | "true_positive";
+  /** Optional: the event's start (for bookkeeping only). */
+  atMs?: number;
+}
+
+export interface ForecastResult {
+  tsMs: Float64Array;
+  expected: Float64Array;
+  lower: Float64Array;
+  upper: Float64Array;
+}
+
+/** Open event bookkeeping (one per stream key; plain data so it serialises as is). */
+interface OpenEvent {
+  id: string;
+  key: string;
+  streamIds: string[];
+  startMs: number;
+  endMs: number;
+  peakScore: number;
+  severity: Severity;
+  type: AnomalyType;
+  explanation: string;
+  emitted: boolean;
+  pending: number;
+  quiet: number;
+  nPts: number;
+  nPos: number;
+  nNeg: number;
+  contextual: number;
+  /** raw z at peak per detector */
+  peakZ: number[];
+}
+
+type StreamCols =
+  | "kind"
+  | "lastRaw"
+  | "lastRawT"
+  | "hasRaw"
+  | "sus"
+  | "fb"
+  | "nObs"
+  | "nDiff"
+  | "nPos"
+  | "nBad"
+  | "kindFixed"
+  | "lastZ"
+  | "lastSigned";
+
+const SEV_ORDER: Record<Severity, number> = { low: 1, medium: 2, high: 3 };
+
+function fmt(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (a !== 0 && (a >= 1e6 || a < 1e-3)) return v.toExponential(2);
+  return a >= 100 ? v.toFixed(0) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
+}
+
+export class DetectionEngine {
+  static readonly KIND = "omen-detection-engine";
+  static readonly VERSION = 1;
+  readonly options: EngineOptions;
+
+  private ids: string[] = [];
+  private index = new Map<string, number>();
+  private readonly st = new SoA<StreamCols>({
+    kind: 1,
+    lastRaw: 1,
+    lastRawT: 1,
+    hasRaw: 1,
+    sus: 1,
+    fb: 1,
+    nObs: 1,
+    nDiff: 1,
+    nPos: 1,
+    nBad: 1,
+    kindFixed: 1,
+    lastZ: ND,
+    lastSigned: 1,
+  });
+  private rz = new RobustZBank();
+  private hw: HoltWintersBank;
+  private ar = new ArRlsBank();
+  private qf = new QuantileFilterBank();
+  private gaps = new GapTracker();
+  private cal = new TailCalibrator();
+  /** calibrator slots 0..1 are Tier 2 (HST, IF); stream i uses 2 + i·ND + k */
+  private hst: HalfSpaceTrees | null = null;
+  private iforest: IsolationForest | null = null;
+  private mvDims = 0;
+  private mvSus = 0;
+  private mvN = 0;
+  private feat = new Float64Array(0);
+  private events = new Map<string, OpenEvent>();
+  private lastTs = -Infinity;
+  private steps = 0;
+
+  // reusable outputs
+  private out!: StepResult;
+  private present = new Uint8Array(4);
+  private vals = new Float64Array(4);
+  private scratchP = new Float64Array(ND);
+  private topk = new Float64Array(4);
+
+  constructor(options?: EngineOptionsInput) {
+    this.options = parseEngineOptions(options ?? {});
+    this.hw = new HoltWintersBank({ adaptWithinMs: this.options.adaptWithinMs });
+    this.cal.add(PRIOR_U, PRIOR_BETA);
+    this.cal.add(PRIOR_U, PRIOR_BETA);
+    this.allocOutputs();
+  }
+
+  // ---------------------------------------------------------------- streams
+
+  get streamIds(): readonly string[] {
+    return this.ids;
+  }
+
+  hasStream(id: string): boolean {
+    return this.index.has(id);
+  }
+
+  streamIndex(id: string): number {
+    return this.index.get(id) ?? -1;
+  }
+
+  addStream(id: string, kind: StreamKind = "gauge"): void {
+    if (this.index.has(id)) throw new Error(`stream "${id}" already exists`);
+    if (!(kind in KIND_CODE)) throw new Error(`unknown stream kind "${String(kind)}"`);
+    const i = this.ids.length;
+    this.ids.push(id);
+    this.index.set(id, i);
+    this.st.ensure(i + 1);
+    this.st.clear(i);
+    this.rz.add();
+    this.hw.add();
+    this.ar.add();
+    this.qf.add();
+    this.gaps.add();
+    for (let k = 0; k < ND; k++) this.cal.add(PRIOR_U, PRIOR_BETA);
+    this.initStream(i, kind);
+    this.allocOutputs();
+    this.resetTier2();
+  }
+
+  private initStream(i: number, kind: StreamKind): void {
+    const c = this.st.cols;
+    this.st.clear(i);
+    c.kind[i] = KIND_CODE[kind];
+    c.fb[i] = 1;
+    c.kindFixed[i] = kind === "gauge" && this.options.autoKind ? 0 : 1;
+  }
+
+  removeStream(id: string): void {
+    const i = this.index.get(id);
+    if (i === undefined) return;
+    const last = this.ids.length - 1;
+    const lastId = this.ids[last]!;
+    this.st.move(last, i);
+    this.rz.remove(i);
+    this.hw.remove(i);
+    this.ar.remove(i);
+    this.qf.remove(i);
+    this.gaps.remove(i);
+    for (let k = 0; k < ND; k++) this.cal.move(2 + last * ND + k, 2 + i * ND + k);
+    this.cal.truncate(2 + last * ND);
+    this.ids[i] = lastId;
+    this.ids.pop();
+    this.index.delete(id);
+    if (lastId !== id) this.index.set(lastId, i);
+    this.events.delete(id);
+    this.events.delete(`${id}:gap`);
+    this.allocOutputs();
+    this.resetTier2();
+  }
+
+  /** Changes a stream's kind (its learnt state restarts). */
+  setKind(id: string, kind: StreamKind): void {
+    const i = this.index.get(id);
+    if (i === undefined) throw new Error(`unknown stream "${id}"`);
+    this.resetStream(i);
+    this.initStream(i, kind);
+    this.st.cols.kindFixed[i] = 1;
+  }
+
+  streamKind(id: string): StreamKind | undefined {
+    const i = this.index.get(id);
+    return i === undefined ? undefined : KIND_NAME[this.st.cols.kind[i]!];
+  }
+
+  private resetStream(i: number): void {
+    this.rz.reset(i);
+    this.hw.reset(i);
+    this.ar.reset(i);
+    this.qf.reset(i);
+    for (let k = 0; k < ND; k++) this.cal.reset(2 + i * ND + k, PRIOR_U, PRIOR_BETA);
+  }
+
+  private allocOutputs(): void {
+    const n = this.ids.length;
+    this.present = new Uint8Array(n);
+    this.vals = new Float64Array(n);
+    this.out = {
+      tsMs: NaN,
+      streamIds: this.ids,
+      score: new Float64Array(n),
+      confidence: new Float64Array(n),
+      expected: new Float64Array(n),
+      lower: new Float64Array(n),
+      upper: new Float64Array(n),
+      isAnomaly: new Uint8Array(n),
+      severity: new Array<Severity | null>(n).fill(null),
+      type: new Array<AnomalyType | null>(n).fill(null),
+      gap: new Array<GapClass>(n).fill("none"),
+      multivariateScore: 0,
+      multivariateConfidence: 0,
+      overallScore: 0,
+      changes: [],
+    };
+  }
+
+  private resetTier2(): void {
+    this.hst = null;
+    this.iforest = null;
+    this.mvDims = 0;
+    this.mvSus = 0;
+    this.mvN = 0;
+    this.cal.reset(0, PRIOR_U, PRIOR_BETA);
+    this.cal.reset(1, PRIOR_U, PRIOR_BETA);
+  }
+
+  // ---------------------------------------------------------------- scoring
+
+  private severityOf(score: number): Severity | null {
+    const s = this.options.severity;
+    if (score > s.high) return "high";
+    if (score > s.medium) return "medium";
+    if (score > s.low) return "low";
+    return null;
+  }
+
+  /**
+   * Scores one timestamp. `values[k]` belongs to `ids[k]`; NaN = missing; streams not listed are
+   * missing. Outputs are written into reused arrays (valid until the next call).
+   */
+  step(tsMs: number, ids: readonly string[], values: Float64Array): StepResult {
+    if (!Number.isFinite(tsMs)) throw new Error("step: timestamp must be finite");
+    if (tsMs < this.lastTs) throw new Error(`step: timestamps must not go backwards (${tsMs} < ${this.lastTs})`);
+    if (values.length < ids.length) throw new Error("step: values shorter than ids");
+    for (let k = 0; k < ids.length; k++) {
+      if (!this.index.has(ids[k]!) && this.options.autoAddStreams) this.addStream(ids[k]!, "gauge");
+    }
+    const n = this.ids.length;
+    const present = this.present;
+    const vals = this.vals;
+    present.fill(0);
+    vals.fill(NaN);
+    for (let k = 0; k < ids.length; k++) {
+      const i = this.index.get(ids[k]!);
+      if (i === undefined) continue;
+      const v = values[k]!;
+      vals[i] = v;
+      present[i] = v === v ? 1 : 0;
+    }
+    const out = this.out;
+    out.tsMs = tsMs;
+    out.changes = [];
+    const o = this.options;
+    const c = this.st.cols;
+    const cal = this.cal;
+    const P = this.scratchP;
+    const L = o.evidenceScale;
+    let maxScore = 0;
+    for (let i = 0; i < n; i++) {
+      const gcls = this.gaps.observe(i, present[i] === 1, tsMs);
+      out.gap[i] = GAP_CLASSES[gcls]!;
+      let x = vals[i]!;
+      // counters → rates; causal auto-kind
+      if (x === x) {
+        if (c.kindFixed[i] === 0) this.autoKind(i, x);
+        if (c.kind[i] === 1) {
+          const had = c.hasRaw[i] === 1;
+          const prev = c.lastRaw[i]!;
+          const dtS = (tsMs - c.lastRawT[i]!) / 1000;
+          c.lastRaw[i] = x;
+          c.lastRawT[i] = tsMs;
+          c.hasRaw[i] = 1;
+          x = had && dtS > 0 ? (x >= prev ? (x - prev) / dtS : x / dtS) : NaN;
+        }
+      }
+      const id = this.ids[i]!;
+      // expected/band before learning
+      let exp = this.hw.expected(i, tsMs);
+      let sc = this.hw.scale(i);
+      if (exp !== exp) {
+        exp = this.rz.expected(i);
+        sc = this.rz.scale(i);
+      }
+      out.expected[i] = exp;
+      out.lower[i] = exp - o.bandZ * sc;
+      out.upper[i] = exp + o.bandZ * sc;
+      if (x !== x) {
+        // missing: advance AR imputation, score the gap
+        this.ar.update(i, NaN, tsMs);
+        let gs = 0;
+        const health = this.gaps.health(i);
+        if (o.gapEvents && health >= 0.8 && gcls >= 3) gs = gcls === 3 ? 70 : gcls === 4 ? 85 : 97;
+        const conf = this.gaps.observations(i) >= o.warmupSteps ? health : 0;
+        const s = gs * (c.fb[i]! < 1 ? c.fb[i]! : 1);
+        out.score[i] = s;
+        out.confidence[i] = conf;
+        const sev = conf >= o.minConfidence ? this.severityOf(s) : null;
+        out.severity[i] = sev;
+        out.isAnomaly[i] = sev !== null ? 1 : 0;
+        this.trackGapEvent(id, tsMs, s, sev, gcls);
+        this.trackEvent(id, i, tsMs, 0, null, x);
+        if (out.isAnomaly[i] === 1 && s > maxScore) maxScore = s;
+        continue;
+      } else if (this.events.has(`${id}:gap`)) {
+        this.trackGapEvent(id, tsMs, 0, null, 0);
+      }
+      const signed = x - exp;
+      const z0 = this.rz.update(i, x, tsMs);
+      const z1 = this.hw.update(i, x, tsMs);
+      const z2 = this.ar.update(i, x, tsMs);
+      const z3 = this.qf.update(i, x, tsMs);
+      const nObs = c.nObs[i]! + 1;
+      c.nObs[i] = nObs;
+      const base = 2 + i * ND;
+      const learnCal = nObs > 10;
+      const zo = i * ND;
+      c.lastZ[zo] = z0;
+      c.lastZ[zo + 1] = z1;
+      c.lastZ[zo + 2] = z2;
+      c.lastZ[zo + 3] = z3;
+      P[0] = learnCal ? cal.update(base, z0) : cal.p(base, z0);
+      P[1] = learnCal ? cal.update(base + 1, z1) : cal.p(base + 1, z1);
+      P[2] = learnCal ? cal.update(base + 2, z2) : cal.p(base + 2, z2);
+      P[3] = learnCal ? cal.update(base + 3, z3) : cal.p(base + 3, z3);
+      // two smallest p
+      let p1 = 1;
+      let p2 = 1;
+      for (let k = 0; k < ND; k++) {
+        const p = P[k]!;
+        if (p < p1) {
+          p2 = p1;
+          p1 = p;
+        } else if (p < p2) p2 = p;
+      }
+      const l1 = -Math.log10(p1 > 1e-300 ? p1 : 1e-300);
+      const l2 = -Math.log10(p2 > 1e-300 ? p2 : 1e-300);
+      const eInst = 0.5 * (l1 + l2);
+      let sus = o.sustainDecay * c.sus[i]! + l2 - o.sustainOffset;
+      if (sus < 0) sus = 0;
+      if (sus > 3 * L) sus = 3 * L;
+      c.sus[i] = sus;
+      const e = eInst > sus ? eInst : sus;
+      c.lastSigned[i] = signed;
+      // confidence: warm-up ramp × health
+      const warm = nObs < 10 ? 0 : nObs >= o.warmupSteps ? 1 : nObs / o.warmupSteps;
+      const conf = warm * (0.5 + 0.5 * this.gaps.health(i));
+      const sens = (o.sensitivity[id] ?? 1) * c.fb[i]!;
+      let s = (100 * e * sens) / L;
+      if (s > 100) s = 100;
+      s *= conf;
+      out.score[i] = s;
+      out.confidence[i] = conf;
+      const sev = conf >= o.minConfidence ? this.severityOf(s) : null;
+      out.severity[i] = sev;
+      out.isAnomaly[i] = sev !== null ? 1 : 0;
+      this.trackEvent(id, i, tsMs, s, sev, x);
+      if (s > maxScore) maxScore = s;
+    }
+    // Tier 2
+    let mv = 0;
+    let mvConf = 0;
+    if (o.tier2.enabled && n > 0) {
+      mv = this.stepTier2(tsMs);
+      mvConf = this.mvN >= o.tier2.hstWindow + 50 ? 1 : 0;
+      mv *= mvConf;
+    }
+    out.multivariateScore = mv;
+    out.multivariateConfidence = mvConf;
+    const mvw = mv * o.tier2.weight;
+    out.overallScore = mvw > maxScore ? mvw : maxScore;
+    this.lastTs = tsMs;
+    this.steps++;
+    return out;
+  }
+
+  private autoKind(i: number, x: number): void {
+    const c = this.st.cols;
+    if (c.hasRaw[i] === 1) {
+      const prev = c.lastRaw[i]!;
+      c.nDiff[i] = c.nDiff[i]! + 1;
+      if (x > prev) c.nPos[i] = c.nPos[i]! + 1;
+      else if (x < prev && !(x < 0.2 * prev)) c.nBad[i] = c.nBad[i]! + 1;
+    }
+    c.lastRaw[i] = x;
+    c.hasRaw[i] = 1;
+    if (c.nDiff[i]! >= 30) {
+      c.kindFixed[i] = 1;
+      const isCounter = c.nBad[i] === 0 && c.nPos[i]! >= 0.6 * c.nDiff[i]! && x >= 0;
+      c.hasRaw[i] = 0;
+      if (isCounter) {
+        this.resetStream(i);
+        c.kind[i] = 1;
+        c.nObs[i] = 0;
+        c.sus[i] = 0;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- Tier 2
+
+  private featureDims(n: number): number {
+    return n <= this.options.tier2.maxRawStreams ? 2 * n : AGG_DIMS;
+  }
+
+  private stepTier2(tsMs: number): number {
+    const o = this.options;
+    const n = this.ids.length;
+    const dims = this.featureDims(n);
+    if (dims !== this.mvDims || this.hst === null || this.iforest === null) {
+      this.mvDims = dims;
+      this.feat = new Float64Array(dims);
+      this.hst = new HalfSpaceTrees({ dims, trees: o.tier2.hstTrees, height: o.tier2.hstHeight, window: o.tier2.hstWindow, seed: o.seed });
+      this.iforest = new IsolationForest({
+        dims,
+        trees: o.tier2.ifTrees,
+        sample: o.tier2.ifSample,
+        window: o.tier2.ifWindow,
+        retrainEvery: o.tier2.ifRetrainEvery,
+        seed: o.seed + 1,
+      });
+      this.mvN = 0;
+    }
+    const f = this.feat;
+    const c = this.st.cols;
+    const present = this.present;
+    if (dims === 2 * n) {
+      for (let i = 0; i < n; i++) {
+        const z = present[i] === 1 ? c.lastSigned[i]! / this.hw.scale(i) : 0;
+        f[2 * i] = 0.5 + 0.5 * Math.tanh(z / 4);
+        f[2 * i + 1] = present[i]!;
+      }
+    } else {
+      const top = this.topk;
+      top.fill(0);
+      let sumAbs = 0;
+      let sumSigned = 0;
+      let big = 0;
+      let avail = 0;
+      let unexpected = 0;
+      let maxGap = 0;
+      let m = 0;
+      for (let i = 0; i < n; i++) {
+        if (present[i] === 1) {
+          avail++;
+          const z = c.lastZ[i * ND + 1]!;
+          const zs = c.lastSigned[i]! / this.hw.scale(i);
+          sumAbs += z;
+          sumSigned += zs;
+          if (z > 3) big++;
+          m++;
+          if (z > top[3]!) {
+            let k = 3;
+            while (k > 0 && z > top[k - 1]!) {
+              top[k] = top[k - 1]!;
+              k--;
+            }
+            top[k] = z;
+          }
+        } else {
+          const g = this.gaps.gapClass(i);
+          if (g > maxGap) maxGap = g;
+          if (g >= 2 && this.gaps.health(i) > 0.8) unexpected++;
+        }
+      }
+      for (let k = 0; k < 4; k++) f[k] = Math.tanh(top[k]! / 6);
+      f[4] = m > 0 ? Math.tanh(sumAbs / m / 3) : 0;
+      f[5] = m > 0 ? big / m : 0;
+      f[6] = n > 0 ? avail / n : 0;
+      f[7] = n > 0 ? unexpected / n : 0;
+      f[8] = m > 0 ? 0.5 + 0.5 * Math.tanh(sumSigned / m / 3) : 0.5;
+      f[9] = maxGap / 5;
+    }
+    const hs = this.hst!.update(f);
+    const is = this.iforest!.update(f);
+    this.mvN++;
+    const ready = this.mvN > o.tier2.hstWindow;
+    // HST raw: log-mass deficit; IF raw in (0,1): put both on a z-like scale for the priors
+    const p1 = ready ? this.cal.update(0, hs) : 1;
+    const p2 = ready && this.iforest!.trained ? this.cal.update(1, 10 * (is - 0.5)) : 1;
+    const l1 = -Math.log10(p1 > 1e-300 ? p1 : 1e-300);
+    const l2 = -Math.log10(p2 > 1e-300 ? p2 : 1e-300);
+    const lo = l1 < l2 ? l1 : l2;
+    const eInst = 0.5 * (l1 + l2);
+    let sus = o.sustainDecay * this.mvSus + lo - o.sustainOffset;
+    if (sus < 0) sus = 0;
+    if (sus > 3 * o.evidenceScale) sus = 3 * o.evidenceScale;
+    this.mvSus = sus;
+    const e = eInst > sus ? eInst : sus;
+    const s = Math.min(100, (100 * e) / o.evidenceScale);
+    const sev = ready ? this.severityOf(s) : null;
+    this.trackMvEvent(tsMs, ready ? s : 0, sev);
+    return ready ? s : 0;
+  }
+
+  // ---------------------------------------------------------------- events
+
+  private publicEvent(e: OpenEvent): AnomalyEvent {
+    return {
+      id: e.id,
+      streamIds: e.streamIds.slice(),
+      startMs: e.startMs,
+      endMs: e.endMs,
+      peakScore: e.peakScore,
+      severity: e.severity,
+      type: e.type,
+      explanation: e.explanation,
+    };
+  }
+
+  private newEvent(key: string, streamIds: string[], tsMs: number, type: AnomalyType): OpenEvent {
+    return {
+      id: `${key}@${tsMs}`,
+      key,
+      streamIds,
+      startMs: tsMs,
+      endMs: tsMs,
+      peakScore: 0,
+      severity: "low",
+      type,
+      explanation: "",
+      emitted: false,
+      pending: 0,
+      quiet: 0,
+      nPts: 0,
+      nPos: 0,
+      nNeg: 0,
+      contextual: 0,
+      peakZ: [0, 0, 0, 0],
+    };
+  }
+
+  /** Generic open/extend/close logic; `describe` refreshes type/explanation on new peaks. */
+  private advance(
+    key: string,
+    anomalous: boolean,
+    tsMs: number,
+    score: number,
+    sev: Severity | null,
+    make: () => OpenEvent,
+    onPoint: ((e: OpenEvent, newPeak: boolean) => void) | null,
+  ): OpenEvent | undefined {
+    const o = this.options;
+    let e = this.events.get(key);
+    if (anomalous && sev !== null) {
+      if (!e) {
+        e = make();
+        this.events.set(key, e);
+      }
+      e.quiet = 0;
+      e.pending++;
+      e.endMs = tsMs;
+      e.nPts++;
+      const newPeak = score > e.peakScore;
+      let changed = false;
+      if (newPeak) {
+        e.peakScore = score;
+        changed = true;
+      }
+      if (SEV_ORDER[sev] > SEV_ORDER[e.severity]) {
+        e.severity = sev;
+        changed = true;
+      }
+      const prevType = e.type;
+      onPoint?.(e, newPeak);
+      if (e.type !== prevType) changed = true;
+      if (!e.emitted && e.pending >= o.minAnomalySteps) {
+        e.emitted = true;
+        this.out.changes.push({ kind: "opened", event: this.publicEvent(e) });
+      } else if (e.emitted && changed) {
+        this.out.changes.push({ kind: "updated", event: this.publicEvent(e) });
+      }
+      return e;
+    }
+    if (e) {
+      e.quiet++;
+      if (!e.emitted) e.pending = 0;
+      if (!e.emitted || e.quiet > o.mergeGapSteps) {
+        if (e.emitted) {
+          this.out.changes.push({ kind: "closed", event: this.publicEvent(e) });
+          this.lastPeak.set(key, { peakZ: e.peakZ.slice() });
+        }
+        this.events.delete(key);
+        return undefined;
+      }
+    }
+    return e;
+  }
+
+  private trackEvent(id: string, i: number, tsMs: number, score: number, sev: Severity | null, x: number): void {
+    const anomalous = sev !== null && x === x;
+    const e = this.advance(id, anomalous, tsMs, score, sev, () => this.newEvent(id, [id], tsMs, "point"), (ev, newPeak) => {
+      const c = this.st.cols;
+      const zo = i * ND;
+      const signed = c.lastSigned[i]!;
+      if (signed > 0) ev.nPos++;
+      else ev.nNeg++;
+      const zR = c.lastZ[zo]!;
+      const zH = c.lastZ[zo + 1]!;
+      const seasonal = this.hw.period(i) > 0;
+      if (seasonal && zH >= 3 && zR < 3) ev.contextual++;
+      if (newPeak) for (let k = 0; k < ND; k++) ev.peakZ[k] = c.lastZ[zo + k]!;
+      ev.type = this.classify(ev, seasonal);
+      if (newPeak || ev.explanation === "") {
+        const fired: string[] = [];
+        for (let k = 0; k < ND; k++) {
+          const z = c.lastZ[zo + k]!;
+          if (z >= 3) fired.push(`${TIER1_DETECTORS[k]} ${z.toFixed(1)}σ`);
+        }
+        const out = this.out;
+        ev.explanation =
+          `${ev.type} anomaly on ${id}: ${fired.length ? fired.join(", ") : "sustained moderate deviation"}; ` +
+          `expected ${fmt(out.expected[i]!)} [${fmt(out.lower[i]!)}, ${fmt(out.upper[i]!)}], actual ${fmt(x)}` +
+          (c.kind[i] === 1 ? " (rate/s)" : "");
+      }
+    });
+    this.out.type[i] = e && e.emitted ? e.type : null;
+  }
+
+  private classify(e: OpenEvent, seasonal: boolean): AnomalyType {
+    const n = e.nPts;
+    const dominant = Math.max(e.nPos, e.nNeg) / Math.max(1, e.nPos + e.nNeg);
+    if (n >= 5) {
+      if (seasonal && e.contextual >= 0.6 * n) return "seasonal";
+      if (dominant >= 0.9) return "trend";
+      return "collective";
+    }
+    if (seasonal && e.contextual >= 0.5 * n) return "contextual";
+    return "point";
+  }
+
+  private trackGapEvent(id: string, tsMs: number, score: number, sev: Severity | null, gcls: number): void {
+    const key = `${id}:gap`;
+    this.advance(key, sev !== null, tsMs, score, sev, () => this.newEvent(key, [id], tsMs, "gap"), (ev) => {
+      ev.explanation = `gap on ${id}: ${GAP_CLASSES[gcls]} (no data for ${fmt((tsMs - this.gaps.lastSeen(this.index.get(id)!)) / 60_000)} min, usually every ${fmt(this.gaps.interval(this.index.get(id)!) / 1000)} s)`;
+    });
+  }
+
+  private trackMvEvent(tsMs: number, score: number, sev: Severity | null): void {
+    this.advance(MV_KEY, sev !== null, tsMs, score, sev, () => this.newEvent(MV_KEY, [], tsMs, "collective"), (ev, newPeak) => {
+      if (!newPeak && ev.streamIds.length > 0) return;
+      // contributors: the streams with the highest current scores, or silent ones
+      const n = this.ids.length;
+      const picks: { id: string; s: number }[] = [];
+      for (let i = 0; i < n; i++) {
+        const s = this.present[i] === 1 ? this.out.score[i]! : this.gaps.gapClass(i) >= 2 ? 50 : 0;
+        if (s > 20) picks.push({ id: this.ids[i]!, s });
+      }
+      picks.sort((a, b) => b.s - a.s || (a.id < b.id ? -1 : 1));
+      ev.streamIds = picks.slice(0, 5).map((p) => p.id);
+      const silent = picks.filter((p) => this.present[this.index.get(p.id)!] === 0).length;
+      ev.type = silent > 0 && silent === picks.length ? "gap" : "collective";
+      ev.explanation = `multivariate (half-space trees + isolation forest) score ${score.toFixed(0)}: joint behaviour of ${ev.streamIds.length ? ev.streamIds.join(", ") : "streams"} is unusual`;
+    });
+  }
+
+  /** Currently open (emitted) events. */
+  openEvents(): AnomalyEvent[] {
+    const r: AnomalyEvent[] = [];
+    for (const e of this.events.values()) if (e.emitted) r.push(this.publicEvent(e));
+    return r;
+  }
+
+  // ---------------------------------------------------------------- feedback & forecast
+
+  /**
+   * Feedback on a stream's anomaly. `false_positive`: the stream's score multiplier drops by
+   * 30 % (floor 0.2) and each detector's calibration threshold is raised so that the raw scores
+   * seen at the last event's peak map to an unremarkable tail probability (1e-2) — the same data
+   * replayed scores lower. `true_positive`: the multiplier recovers by 30 % (cap 1).
+   */
+  applyFeedback(streamId: string, fb: Feedback): void {
+    const i = this.index.get(streamId);
+    if (i === undefined) throw new Error(`unknown stream "${streamId}"`);
+    const c = this.st.cols;
+    if (fb.label === "false_positive") {
+      c.fb[i] = Math.max(0.2, c.fb[i]! * 0.7);
+      const e = this.events.get(streamId) ?? this.lastPeak.get(streamId);
+      const z = e ? e.peakZ : Array.from(c.lastZ.subarray(i * ND, i * ND + ND));
+      for (let k = 0; k < ND; k++) this.cal.raiseTo(2 + i * ND + k, z[k]!, 1e-2);
+    } else {
+      c.fb[i] = Math.min(1, c.fb[i]! / 0.7);
+    }
+  }
+
+  private lastPeak = new Map<string, { peakZ: number[] }>();
+
+  /**
+   * Forecast `horizonSteps` steps ahead from Holt-Winters (damped trend + season) at the stream's
+   * learnt interval; band = ±bandZ·σ·√(1 + (h−1)α²).
+   */
+  forecast(streamId: string, horizonSteps: number): ForecastResult {
+    const i = this.index.get(streamId);
+    if (i === undefined) throw new Error(`unknown stream "${streamId}"`);
+    const h = Math.max(0, Math.floor(horizonSteps));
+    const r: ForecastResult = {
+      tsMs: new Float64Array(h),
+      expected: new Float64Array(h),
+      lower: new Float64Array(h),
+      upper: new Float64Array(h),
+    };
+    const dt = this.hw.interval(i) || this.gaps.interval(i) || 60_000;
+    const t0 = Number.isFinite(this.lastTs) ? this.lastTs : 0;
+    const s = this.hw.scale(i);
+    const a = this.hw.params.alpha;
+    for (let k = 1; k <= h; k++) {
+      const t = t0 + k * dt;
+      const e = this.hw.forecastAt(i, k, t);
+      const w = this.options.bandZ * s * Math.sqrt(1 + (k - 1) * a * a);
+      r.tsMs[k - 1] = t;
+      r.expected[k - 1] = e;
+      r.lower[k - 1] = e - w;
+      r.upper[k - 1] = e + w;
+    }
+    return r;
+  }
+
+  // ---------------------------------------------------------------- persistence
+
+  serialize(): Record<string, unknown> & { kind: string; version: number } {
+    const events: OpenEvent[] = [];
+    for (const e of this.events.values()) events.push({ ...e, streamIds: e.streamIds.slice(), peakZ: e.peakZ.slice() });
+    return {
+      kind: DetectionEngine.KIND,
+      version: DetectionEngine.VERSION,
+      options: this.options,
+      ids: this.ids.slice(),
+      streams: this.st.serialize(this.ids.length),
+      rz: this.rz.serialize(),
+      hw: this.hw.serialize(),
+      ar: this.ar.serialize(),
+      qf: this.qf.serialize(),
+      gaps: this.gaps.serialize(),
+      cal: this.cal.serialize(),
+      hst: this.hst ? this.hst.serialize() : null,
+      iforest: this.iforest ? this.iforest.serialize() : null,
+      mv: { dims: this.mvDims, sus: this.mvSus, n: this.mvN },
+      events,
+      lastPeak: Object.fromEntries(this.lastPeak),
+      lastTs: Number.isFinite(this.lastTs) ? this.lastTs : null,
+      steps: this.steps,
+    };
+  }
+
+  static restore(state: unknown): DetectionEngine {
+    const s = checkEnvelope(state, DetectionEngine.KIND, DetectionEngine.VERSION);
+    const e = new DetectionEngine(getObject(s, "options") as EngineOptionsInput);
+    const ids = s.ids;
+    if (!Array.isArray(ids) || !ids.every((x) => typeof x === "string")) throw new StateError("engine: ids must be strings");
+    e.ids = ids.slice();
+    e.index = new Map(e.ids.map((id, i) => [id, i]));
+    e.st.load(e.ids.length, getObject(s, "streams"));
+    e.rz = RobustZBank.restore(s.rz);
+    e.hw = HoltWintersBank.restore(s.hw);
+    e.ar = ArRlsBank.restore(s.ar);
+    e.qf = QuantileFilterBank.restore(s.qf);
+    e.gaps = GapTracker.restore(s.gaps);
+    e.cal = TailCalibrator.restore(s.cal);
+    const n = e.ids.length;
+    for (const b of [e.rz, e.hw, e.ar, e.qf, e.gaps]) if (b.size !== n) throw new StateError("engine: bank size mismatch");
+    if (e.cal.size !== 2 + n * ND) throw new StateError("engine: calibrator size mismatch");
+    e.hst = s.hst ? HalfSpaceTrees.restore(s.hst) : null;
+    e.iforest = s.iforest ? IsolationForest.restore(s.iforest) : null;
+    const mv = getObject(s, "mv");
+    e.mvDims = getNumber(mv, "dims");
+    e.mvSus = getNumber(mv, "sus");
+    e.mvN = getNumber(mv, "n");
+    e.feat = new Float64Array(e.mvDims);
+    if (!Array.isArray(s.events)) throw new StateError("engine: events must be an array");
+    for (const ev of s.events as OpenEvent[]) e.events.set(ev.key, { ...ev, streamIds: ev.streamIds.slice(), peakZ: ev.peakZ.slice() });
+    const lp = getObject(s, "lastPeak") as Record<string, { peakZ: number[] }>;
+    for (const [k, v] of Object.entries(lp)) e.lastPeak.set(k, { peakZ: v.peakZ.slice() });
+    e.lastTs = typeof s.lastTs === "number" ? s.lastTs : -Infinity;
+    e.steps = getNumber(s, "steps");
+    e.allocOutputs();
+    return e;
+  }
+}

@@ -1,0 +1,413 @@
+/**
+ * Holt-Winters (additive, damped trend) with the seasonal period detected from the data.
+ *
+ * Papers: C. C. Holt, "Forecasting seasonals and trends by exponentially weighted moving
+ * averages", 1957 (repr. IJF 2004); P. R. Winters, "Forecasting sales by exponentially weighted
+ * moving averages", Management Science 6(3), 1960; E. S. Gardner & E. McKenzie, "Forecasting
+ * trends in time series" (damped trend), Management Science 31(10), 1985; robust updates after
+ * S. Gelper, R. Fried & C. Croux, "Robust forecasting with exponential and Holt-Winters
+ * smoothing", J. Forecasting 29(3), 2010 (Huber-clipped one-step errors).
+ *
+ * Model (error-correction form, e = x − ŷ clipped to ±huberK·σ):
+ *   ŷ = ℓ + φb + S(phase(t)) ;  ℓ ← ℓ + φb + α·e ;  b ← φb + αβ·e ;  S(phase) ← S + γ(1−α)·e
+ * S is a ring of `seasonBins` values over one period, read and updated with linear interpolation
+ * between the two nearest bins (so a 1-minute daily series uses 288 five-minute bins).
+ * σ = 1.2533 · EWMA|e| with a floor; score = |x − ŷ| / σ.
+ *
+ * Period detection (autocorrelation): for each candidate period P (hourly, daily, weekly by
+ * default) the stream is averaged into `detectBins` bins per period, the last `detectCycles`
+ * periods kept in a ring. At each completed cycle the autocorrelation of the binned series at lag
+ * P is compared with the one at lag P/2: a period is accepted when ACF(P) ≥ acfMin and
+ * ACF(P) − max(0, ACF(P/2)) ≥ acfMargin (this rejects trends and slower cycles, whose ACF is high
+ * at every short lag). The strongest accepted candidate becomes the season and S is initialised
+ * from the binned mean profile. Candidates need ≥ 8 samples per period at the stream's rate.
+ *
+ * Parameters: alpha (0.1), beta (0.02), phi (0.98), gamma (0.2), huberK (3.5), scaleAlpha (0.02),
+ * adaptAfter (30 points) / adaptWithinMs (30 min) for adopting a persistent level shift.
+ * Warm-up: level = running mean for the first 1/alpha points, trend learnt after 10 points,
+ * season after 2 full cycles of the candidate period (e.g. 2 days for daily).
+ * Cost: O(1) per point (plus O(detectBins·detectCycles) once per completed candidate cycle);
+ * memory seasonBins + 3·detectBins·detectCycles doubles per stream.
+ */
+import { adaptRun, BaseBank, readBankState } from "./bank";
+import type { ForecastingBank } from "./types";
+
+export interface HoltWintersParams {
+  alpha: number;
+  beta: number;
+  phi: number;
+  gamma: number;
+  huberK: number;
+  scaleAlpha: number;
+  minScale: number;
+  relScale: number;
+  adaptAfter: number;
+  adaptWithinMs: number;
+  seasonBins: number;
+  detectBins: number;
+  detectCycles: number;
+  /** Candidate periods in ms (exactly 3). */
+  candidates: [number, number, number];
+  acfMin: number;
+  acfMargin: number;
+}
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
+export const WEEK_MS = 604_800_000;
+
+export const DEFAULT_HOLT_WINTERS: HoltWintersParams = {
+  alpha: 0.1,
+  beta: 0.02,
+  phi: 0.98,
+  gamma: 0.2,
+  huberK: 3.5,
+  scaleAlpha: 0.02,
+  minScale: 1e-9,
+  relScale: 1e-3,
+  adaptAfter: 30,
+  adaptWithinMs: 30 * 60_000,
+  seasonBins: 288,
+  detectBins: 48,
+  detectCycles: 4,
+  candidates: [HOUR_MS, DAY_MS, WEEK_MS],
+  acfMin: 0.4,
+  acfMargin: 0.25,
+};
+
+type Cols =
+  | "l"
+  | "b"
+  | "d"
+  | "n"
+  | "lastT"
+  | "dt"
+  | "run"
+  | "runN"
+  | "runSum"
+  | "period"
+  | "sb"
+  | "strength"
+  | "season"
+  | "ring"
+  | "accSum"
+  | "accN"
+  | "curBin"
+  | "pushed";
+
+const NC = 3;
+
+export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implements ForecastingBank {
+  static readonly KIND = "holt-winters";
+  static readonly VERSION = 1;
+  readonly kind = HoltWintersBank.KIND;
+  private readonly ringLen: number;
+  private readonly profile: Float64Array;
+
+  constructor(params: Partial<HoltWintersParams> = {}, cap = 4) {
+    const p = { ...DEFAULT_HOLT_WINTERS, ...params };
+    const ringLen = p.detectBins * p.detectCycles;
+    super(
+      p,
+      {
+        l: 1,
+        b: 1,
+        d: 1,
+        n: 1,
+        lastT: 1,
+        dt: 1,
+        run: 1,
+        runN: 1,
+        runSum: 1,
+        period: 1,
+        sb: 1,
+        strength: 1,
+        season: p.seasonBins,
+        ring: NC * ringLen,
+        accSum: NC,
+        accN: NC,
+        curBin: NC,
+        pushed: NC,
+      },
+      cap,
+    );
+    this.ringLen = ringLen;
+    this.profile = new Float64Array(p.detectBins);
+  }
+
+  protected init(i: number): void {
+    const c = this.soa.cols;
+    c.ring.fill(NaN, i * NC * this.ringLen, (i + 1) * NC * this.ringLen);
+    c.curBin.fill(-1, i * NC, i * NC + NC);
+  }
+
+  /** Detected period in ms for stream i (0 = none yet). */
+  period(i: number): number {
+    return this.soa.cols.period[i]!;
+  }
+
+  /** Estimated sampling interval in ms for stream i (0 = unknown). */
+  interval(i: number): number {
+    return this.soa.cols.dt[i]!;
+  }
+
+  private seasonAt(i: number, tMs: number): number {
+    const c = this.soa.cols;
+    const P = c.period[i]!;
+    if (P <= 0) return 0;
+    const sb = c.sb[i]!;
+    let ph = (tMs % P) / P;
+    if (ph < 0) ph += 1;
+    const pos = ph * sb - 0.5;
+    const f = Math.floor(pos);
+    const w = pos - f;
+    const j0 = f < 0 ? sb - 1 : f;
+    const j1 = j0 + 1 >= sb ? 0 : j0 + 1;
+    const o = i * this.params.seasonBins;
+    return (1 - w) * c.season[o + j0]! + w * c.season[o + j1]!;
+  }
+
+  private seasonLearn(i: number, tMs: number, delta: number): void {
+    const c = this.soa.cols;
+    const P = c.period[i]!;
+    if (P <= 0) return;
+    const sb = c.sb[i]!;
+    let ph = (tMs % P) / P;
+    if (ph < 0) ph += 1;
+    const pos = ph * sb - 0.5;
+    const f = Math.floor(pos);
+    const w = pos - f;
+    const j0 = f < 0 ? sb - 1 : f;
+    const j1 = j0 + 1 >= sb ? 0 : j0 + 1;
+    const o = i * this.params.seasonBins;
+    c.season[o + j0] = c.season[o + j0]! + (1 - w) * delta;
+    c.season[o + j1] = c.season[o + j1]! + w * delta;
+  }
+
+  expected(i: number, tMs: number): number {
+    const c = this.soa.cols;
+    if (c.n[i]! === 0) return NaN;
+    return c.l[i]! + this.params.phi * c.b[i]! + this.seasonAt(i, tMs);
+  }
+
+  /** h-step-ahead forecast (h ≥ 1) at time tMs of that step. */
+  forecastAt(i: number, h: number, tMs: number): number {
+    const c = this.soa.cols;
+    if (c.n[i]! === 0) return NaN;
+    const phi = this.params.phi;
+    // Σ_{k=1..h} φ^k
+    const damp = phi === 1 ? h : (phi * (1 - Math.pow(phi, h))) / (1 - phi);
+    return c.l[i]! + damp * c.b[i]! + this.seasonAt(i, tMs);
+  }
+
+  scale(i: number): number {
+    const c = this.soa.cols;
+    const p = this.params;
+    const s = 1.2533 * c.d[i]!;
+    const floor = Math.max(p.minScale, p.relScale * Math.abs(c.l[i]!));
+    return s > floor ? s : floor;
+  }
+
+  score(i: number, x: number, tMs: number): number {
+    if (x !== x || this.soa.cols.n[i]! === 0) return 0;
+    return Math.abs(x - this.expected(i, tMs)) / this.scale(i);
+  }
+
+  update(i: number, x: number, tMs: number): number {
+    const c = this.soa.cols;
+    const p = this.params;
+    if (x !== x) return 0;
+    const n = c.n[i]!;
+    // sampling interval (EWMA of positive deltas)
+    const lastT = c.lastT[i]!;
+    if (n > 0) {
+      const dd = tMs - lastT;
+      if (dd > 0) {
+        const dt = c.dt[i]!;
+        c.dt[i] = dt === 0 ? dd : dt + 0.05 * (Math.min(dd, 3 * dt) - dt);
+      }
+    }
+    c.lastT[i] = tMs;
+    this.detect(i, x, tMs);
+    if (n === 0) {
+      c.l[i] = x;
+      c.n[i] = 1;
+      return 0;
+    }
+    const l = c.l[i]!;
+    const b = c.b[i]!;
+    const phi = p.phi;
+    const yhat = l + phi * b + this.seasonAt(i, tMs);
+    const r = x - yhat;
+    let s = 1.2533 * c.d[i]!;
+    const floor = Math.max(p.minScale, p.relScale * Math.abs(l));
+    if (s < floor) s = floor;
+    const z = Math.abs(r) / s;
+    let a = p.alpha;
+    if (1 / (n + 1) > a) a = 1 / (n + 1);
+    let e = r;
+    const lim = p.huberK * s;
+    if (n >= 10) {
+      const dt = c.dt[i]!;
+      let after = p.adaptAfter;
+      if (dt > 0) {
+        const byTime = Math.round(p.adaptWithinMs / dt);
+        if (byTime < after) after = byTime < 6 ? 6 : byTime;
+      }
+      const exceed = r > lim || r < -lim;
+      const shift = adaptRun(c.run, c.runN, c.runSum, i, r, exceed, after);
+      if (shift !== 0) {
+        c.l[i] = l + phi * b + shift;
+        c.b[i] = 0;
+        c.n[i] = n + 1;
+        return z;
+      }
+      if (exceed) e = r > 0 ? lim : -lim;
+    }
+    c.l[i] = l + phi * b + a * e;
+    if (n >= 10) c.b[i] = phi * b + a * p.beta * e;
+    if (c.period[i]! > 0) this.seasonLearn(i, tMs, p.gamma * (1 - a) * e);
+    const ad = n < 10 ? Math.abs(r) : Math.abs(e);
+    const sa = 1 / (n + 1) > p.scaleAlpha ? 1 / (n + 1) : p.scaleAlpha;
+    c.d[i] = c.d[i]! + sa * (ad - c.d[i]!);
+    c.n[i] = n + 1;
+    return z;
+  }
+
+  /** Feeds the binned rings of each candidate period and re-evaluates at cycle ends. */
+  private detect(i: number, x: number, tMs: number): void {
+    const c = this.soa.cols;
+    const p = this.params;
+    const DB = p.detectBins;
+    const L = this.ringLen;
+    const dt = c.dt[i]!;
+    for (let k = 0; k < NC; k++) {
+      const P = p.candidates[k]!;
+      const ck = i * NC + k;
+      const bin = Math.floor((tMs * DB) / P);
+      const cur = c.curBin[ck]!;
+      if (cur < 0) {
+        c.curBin[ck] = bin;
+      } else if (bin !== cur) {
+        // close bin `cur`, mark skipped bins missing
+        const ro = ck * L;
+        const mean = c.accN[ck]! > 0 ? c.accSum[ck]! / c.accN[ck]! : NaN;
+        c.ring[ro + (cur % L)] = mean;
+        c.pushed[ck] = c.pushed[ck]! + 1;
+        const skip = Math.min(bin - cur - 1, L);
+        for (let j = 1; j <= skip; j++) c.ring[ro + ((cur + j) % L)] = NaN;
+        c.pushed[ck] = c.pushed[ck]! + Math.max(0, bin - cur - 1);
+        c.accSum[ck] = 0;
+        c.accN[ck] = 0;
+        c.curBin[ck] = bin;
+        // a cycle boundary was crossed: evaluate this candidate
+        if (Math.floor(bin / DB) !== Math.floor(cur / DB) && c.pushed[ck]! >= 2 * DB + DB / 2 && dt > 0 && P / dt >= 8) {
+          this.evaluate(i, k, bin - 1, tMs);
+        }
+      }
+      c.accSum[ck] = c.accSum[ck]! + x;
+      c.accN[ck] = c.accN[ck]! + 1;
+    }
+  }
+
+  private acf(ro: number, last: number, count: number, lag: number, mean: number, variance: number): number {
+    const c = this.soa.cols;
+    const L = this.ringLen;
+    let s = 0;
+    let m = 0;
+    const first = last - count + 1;
+    for (let t = first; t + lag <= last; t++) {
+      const a = c.ring[ro + (((t % L) + L) % L)]!;
+      const b = c.ring[ro + ((((t + lag) % L) + L) % L)]!;
+      if (a === a && b === b) {
+        s += (a - mean) * (b - mean);
+        m++;
+      }
+    }
+    return m < 4 || variance <= 0 ? 0 : s / m / variance;
+  }
+
+  private evaluate(i: number, k: number, last: number, tMs: number): void {
+    const c = this.soa.cols;
+    const p = this.params;
+    const DB = p.detectBins;
+    const L = this.ringLen;
+    const ck = i * NC + k;
+    const ro = ck * L;
+    const count = Math.min(L, c.pushed[ck]!);
+    let sum = 0;
+    let m = 0;
+    for (let t = last - count + 1; t <= last; t++) {
+      const v = c.ring[ro + (((t % L) + L) % L)]!;
+      if (v === v) {
+        sum += v;
+        m++;
+      }
+    }
+    if (m < 2 * DB) return;
+    const mean = sum / m;
+    let ss = 0;
+    for (let t = last - count + 1; t <= last; t++) {
+      const v = c.ring[ro + (((t % L) + L) % L)]!;
+      if (v === v) ss += (v - mean) * (v - mean);
+    }
+    const variance = ss / m;
+    if (variance <= 0) return;
+    const full = this.acf(ro, last, count, DB, mean, variance);
+    const half = this.acf(ro, last, count, DB >> 1, mean, variance);
+    const strength = full - Math.max(0, half);
+    const P = p.candidates[k]!;
+    const curP = c.period[i]!;
+    if (P === curP) {
+      c.strength[i] = strength;
+      if (full < p.acfMin * 0.5 || strength < 0) {
+        c.period[i] = 0; // the pattern is gone
+        c.strength[i] = 0;
+      }
+      return;
+    }
+    if (full < p.acfMin || strength < p.acfMargin) return;
+    if (curP > 0 && strength < c.strength[i]! + 0.1) return;
+    // adopt: profile = mean over cycles per phase bin, minus overall mean
+    const prof = this.profile;
+    for (let j = 0; j < DB; j++) {
+      let s = 0;
+      let q = 0;
+      for (let t = last - count + 1; t <= last; t++) {
+        if ((((t % DB) + DB) % DB) !== j) continue;
+        const v = c.ring[ro + (((t % L) + L) % L)]!;
+        if (v === v) {
+          s += v;
+          q++;
+        }
+      }
+      prof[j] = q > 0 ? s / q - mean : 0;
+    }
+    const dt = c.dt[i]!;
+    const sb = Math.max(4, Math.min(p.seasonBins, Math.round(P / dt)));
+    const o = i * p.seasonBins;
+    for (let j = 0; j < sb; j++) {
+      const pos = ((j + 0.5) / sb) * DB - 0.5;
+      const f = Math.floor(pos);
+      const w = pos - f;
+      const j0 = f < 0 ? DB - 1 : f;
+      const j1 = j0 + 1 >= DB ? 0 : j0 + 1;
+      c.season[o + j] = (1 - w) * prof[j0]! + w * prof[j1]!;
+    }
+    // the level absorbed the seasonal swing so far: re-centre it on the de-seasonalised mean
+    c.period[i] = P;
+    c.sb[i] = sb;
+    c.strength[i] = strength;
+    const n = c.n[i]!;
+    if (n > 0) c.l[i] = c.l[i]! - this.seasonAt(i, tMs);
+    else c.l[i] = mean;
+    c.b[i] = 0;
+  }
+
+  static restore(state: unknown): HoltWintersBank {
+    const s = readBankState(state, HoltWintersBank.KIND, HoltWintersBank.VERSION);
+    const b = new HoltWintersBank(s.params as Partial<HoltWintersParams>);
+    b.loadState(s);
+    return b;
+  }
+}

@@ -1,0 +1,64 @@
+/** Engine configuration: zod schema (`ZEngineOptions`) with defaults, and its inferred type. */
+import { z } from "zod";
+
+export const ZSeverityCutoffs = z
+  .object({
+    low: z.number().min(0).max(100).default(60),
+    medium: z.number().min(0).max(100).default(80),
+    high: z.number().min(0).max(100).default(95),
+  })
+  .refine((s) => s.low <= s.medium && s.medium <= s.high, "severity cut-offs must satisfy low ≤ medium ≤ high");
+
+export const ZTier2Options = z.object({
+  enabled: z.boolean().default(true),
+  /** Streams up to this count feed Tier 2 one value + one availability feature each; above it,
+   * a fixed 10-feature aggregate (top-k residuals, availability fraction, …). */
+  maxRawStreams: z.number().int().min(1).max(64).default(12),
+  hstTrees: z.number().int().min(1).max(100).default(25),
+  hstHeight: z.number().int().min(2).max(20).default(10),
+  hstWindow: z.number().int().min(16).default(250),
+  ifTrees: z.number().int().min(1).max(500).default(50),
+  ifSample: z.number().int().min(8).max(4096).default(128),
+  ifWindow: z.number().int().min(32).default(1024),
+  ifRetrainEvery: z.number().int().min(16).default(256),
+  /** Weight of the multivariate score in the row/overall score (0 = reported separately only). */
+  weight: z.number().min(0).max(1).default(1),
+});
+
+export const ZEngineOptions = z.object({
+  seed: z.number().int().default(42),
+  severity: ZSeverityCutoffs.prefault({}),
+  /** Consecutive anomalous steps before an event opens. */
+  minAnomalySteps: z.number().int().min(1).default(1),
+  /** Non-anomalous steps tolerated inside one event before it closes. */
+  mergeGapSteps: z.number().int().min(0).default(3),
+  /** Observations before a stream reaches full confidence. */
+  warmupSteps: z.number().int().min(1).default(60),
+  /** Below this confidence a point is never flagged. */
+  minConfidence: z.number().min(0).max(1).default(0.5),
+  /** −log10(tail probability) that maps to score 100. */
+  evidenceScale: z.number().positive().default(6),
+  /** Sustained-evidence accumulator (CUSUM on −log10 p): decay per step and reference. */
+  sustainDecay: z.number().min(0).max(0.999).default(0.8),
+  sustainOffset: z.number().min(0).default(1.5),
+  /** Band half-width in robust sigmas for lower/upper. */
+  bandZ: z.number().positive().default(3),
+  /** Per-stream sensitivity multipliers (1 = default; < 1 quieter, > 1 louder). */
+  sensitivity: z.record(z.string(), z.number().positive()).default({}),
+  /** Unknown ids passed to step() are added as gauges (else they are ignored). */
+  autoAddStreams: z.boolean().default(true),
+  /** Detect monotonic counters causally (after 30 observations) and switch them to rates. */
+  autoKind: z.boolean().default(false),
+  /** Emit gap anomalies for silent streams that usually report. */
+  gapEvents: z.boolean().default(true),
+  /** Level shifts lasting this long are adopted as the new normal. */
+  adaptWithinMs: z.number().positive().default(30 * 60_000),
+  tier2: ZTier2Options.prefault({}),
+});
+
+export type EngineOptions = z.infer<typeof ZEngineOptions>;
+export type EngineOptionsInput = z.input<typeof ZEngineOptions>;
+
+export function parseEngineOptions(o: unknown): EngineOptions {
+  return ZEngineOptions.parse(o ?? {});
+}

@@ -1,0 +1,75 @@
+/**
+ * Struct-of-arrays storage for a bank of N streams: one Float64Array per field, `stride` values
+ * per stream. Banks keep hot loops over typed arrays (no objects per stream, no per-point
+ * allocation); adding a stream may grow (double) the arrays, removing one swap-moves the last
+ * stream into the freed slot so the bank stays dense.
+ */
+import { decodeF64, encodeF64, StateError } from "./codec";
+
+export class SoA<K extends string> {
+  cols: Record<K, Float64Array>;
+  cap: number;
+  readonly keys: K[];
+
+  constructor(
+    readonly strides: Record<K, number>,
+    cap = 4,
+  ) {
+    this.cap = Math.max(1, cap);
+    this.keys = Object.keys(strides) as K[];
+    const cols = {} as Record<K, Float64Array>;
+    for (const k of this.keys) cols[k] = new Float64Array(this.cap * strides[k]);
+    this.cols = cols;
+  }
+
+  /** Makes room for at least `n` streams; returns true when arrays were reallocated. */
+  ensure(n: number): boolean {
+    if (n <= this.cap) return false;
+    let cap = this.cap;
+    while (cap < n) cap *= 2;
+    for (const k of this.keys) {
+      const a = new Float64Array(cap * this.strides[k]);
+      a.set(this.cols[k]);
+      this.cols[k] = a;
+    }
+    this.cap = cap;
+    return true;
+  }
+
+  /** Copies stream `from` over stream `to` (all fields). */
+  move(from: number, to: number): void {
+    if (from === to) return;
+    for (const k of this.keys) {
+      const s = this.strides[k];
+      this.cols[k].copyWithin(to * s, from * s, from * s + s);
+    }
+  }
+
+  /** Zeroes stream `i` (all fields). */
+  clear(i: number): void {
+    for (const k of this.keys) {
+      const s = this.strides[k];
+      this.cols[k].fill(0, i * s, i * s + s);
+    }
+  }
+
+  serialize(n: number): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const k of this.keys) out[k] = encodeF64(this.cols[k], n * this.strides[k]);
+    return out;
+  }
+
+  /** Restores `n` streams from `serialize(n)` output; missing or mis-sized fields throw. */
+  load(n: number, data: unknown): void {
+    if (typeof data !== "object" || data === null) throw new StateError("bank columns missing");
+    const d = data as Record<string, unknown>;
+    this.ensure(n);
+    for (const k of this.keys) {
+      const v = d[k];
+      if (typeof v !== "string") throw new StateError(`bank column "${k}" missing`);
+      const a = decodeF64(v);
+      if (a.length !== n * this.strides[k]) throw new StateError(`bank column "${k}" has wrong length`);
+      this.cols[k].set(a);
+    }
+  }
+}
