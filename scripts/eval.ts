@@ -11,7 +11,7 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { rollingZScore } from "../lib/eval/baseline";
 import { formatDetectorTable, formatDuration } from "../lib/eval/format";
 import type { DetectionMetrics } from "../lib/eval/metrics";
@@ -69,7 +69,7 @@ async function loadScorer(root: string): Promise<{ spec?: DetectorSpec; status: 
   const file = path.join(root, SCORER_PATH);
   if (!existsSync(file)) return { status: { available: false, module: SCORER_PATH, error: "module not found" } };
   try {
-    const mod = (await import("../lib/detectors/score-table")) as unknown as ScoreTableModule;
+    const mod = (await import(pathToFileURL(file).href)) as ScoreTableModule;
     if (typeof mod.scoreTable !== "function") throw new Error("scoreTable is not exported");
     return {
       spec: { id: "omen", label: "Omen scoreTable", run: (t) => mod.scoreTable(t) },
