@@ -1,0 +1,95 @@
+import { DetectionEngine, type EngineOptionsInput } from "@/lib/detectors/engine";
+import type { TAnomalyLabel, TStreamKind } from "@/lib/schemas/stream";
+import type { EngineEvent, EnginePort, StreamHealthOut, StreamScore } from "./engine-port";
+
+/**
+ * Binds the pure DetectionEngine (string stream ids, typed-array outputs) to the worker's
+ * database ids and row shapes. All detection logic stays in lib/detectors.
+ */
+class EngineAdapter implements EnginePort {
+  constructor(
+    readonly engine: DetectionEngine,
+    private last = -Infinity,
+  ) {}
+
+  hasStream(id: number): boolean {
+    return this.engine.hasStream(String(id));
+  }
+
+  addStream(id: number, kind: TStreamKind): void {
+    this.engine.addStream(String(id), kind);
+  }
+
+  step(tsMs: number, ids: number[], values: Float64Array, sampleTs: Float64Array) {
+    const res = this.engine.step(
+      tsMs,
+      ids.map((i) => String(i)),
+      values,
+    );
+    this.last = tsMs;
+    const present = new Map<string, number>();
+    ids.forEach((id, k) => present.set(String(id), k));
+    const scores: StreamScore[] = [];
+    res.streamIds.forEach((sid, slot) => {
+      const k = present.get(sid);
+      if (k === undefined) return; // absent streams get no score row; gaps surface as events
+      const finite = (v: number) => (Number.isFinite(v) ? v : null);
+      scores.push({
+        streamId: ids[k]!,
+        tsMs: sampleTs[k]!,
+        score: res.score[slot]!,
+        confidence: res.confidence[slot]!,
+        expected: finite(res.expected[slot]!),
+        lower: finite(res.lower[slot]!),
+        upper: finite(res.upper[slot]!),
+      });
+    });
+    const events: EngineEvent[] = res.changes.map((c) => ({
+      kind: c.kind,
+      engineId: c.event.id,
+      streamIds: c.event.streamIds.map(Number).filter((n) => Number.isInteger(n)),
+      startMs: c.event.startMs,
+      endMs: c.event.endMs,
+      peakScore: c.event.peakScore,
+      severity: c.event.severity,
+      type: c.event.type,
+      explanation: { summary: c.event.explanation },
+    }));
+    return { scores, events: events.filter((e) => e.streamIds.length > 0) };
+  }
+
+  health(): StreamHealthOut[] {
+    const out: StreamHealthOut[] = [];
+    for (const sid of this.engine.streamIds) {
+      const h = this.engine.streamHealth(sid);
+      const id = Number(sid);
+      if (!h || !Number.isInteger(id)) continue;
+      out.push({ streamId: id, health: h.health, availability: h.health, gapClass: h.gap === "none" ? null : h.gap });
+    }
+    return out;
+  }
+
+  applyFeedback(streamId: number, label: TAnomalyLabel, startMs: number): void {
+    if (!this.engine.hasStream(String(streamId))) return;
+    // "expected" (maintenance, deploy) is not a detector error: it is not taught as normal.
+    if (label === "expected") return;
+    this.engine.applyFeedback(String(streamId), { label: label === "false_positive" ? "false_positive" : "true_positive", atMs: startMs });
+  }
+
+  serialize(): string {
+    return JSON.stringify({ engine: this.engine.serialize(), last: this.last });
+  }
+
+  lastStepMs(): number {
+    return this.last;
+  }
+}
+
+export function createEngine(options?: EngineOptionsInput): EnginePort {
+  return new EngineAdapter(new DetectionEngine(options));
+}
+
+export function restoreEngine(json: string): EnginePort {
+  const parsed = JSON.parse(json) as { engine: unknown; last: number };
+  return new EngineAdapter(DetectionEngine.restore(parsed.engine), parsed.last ?? -Infinity);
+}
