@@ -67,6 +67,9 @@ export class ArRlsBank extends BaseBank<Cols, ArRlsParams> implements Forecastin
     const o = i * AR_P;
     let y = 0;
     for (let j = 0; j < AR_P; j++) y += c.w[o + j]! * (c.lag[o + j]! / sy);
+    if (y > 8) y = 8;
+    else if (y < -8) y = -8;
+    else if (y !== y) y = 0;
     return c.mu[i]! + y * sy;
   }
 
@@ -103,7 +106,11 @@ export class ArRlsBank extends BaseBank<Cols, ArRlsParams> implements Forecastin
     const w0 = c.w[o]!;
     const w1 = c.w[o + 1]!;
     const w2 = c.w[o + 2]!;
-    const yhat = w0 * l0 + w1 * l1 + w2 * l2;
+    let yhat = w0 * l0 + w1 * l1 + w2 * l2;
+    // guard against a diverging fit: the forecast stays within ±8 deviations of the mean
+    if (yhat > 8) yhat = 8;
+    else if (yhat < -8) yhat = -8;
+    else if (yhat !== yhat) yhat = 0;
     const fc = mu + yhat * sy;
     if (x !== x) {
       // impute: shift lags with the forecast
@@ -150,7 +157,10 @@ export class ArRlsBank extends BaseBank<Cols, ArRlsParams> implements Forecastin
     P[Po + 7] = (p21 - k2 * g1) * il;
     P[Po + 8] = (p22 - k2 * g2) * il;
     const tr = P[Po]! + P[Po + 4]! + P[Po + 8]!;
-    if (!(tr < 1e6)) {
+    const wn = Math.abs(c.w[o]!) + Math.abs(c.w[o + 1]!) + Math.abs(c.w[o + 2]!);
+    if (!(tr < 30 * p.delta) || !(wn < 3)) {
+      // covariance wind-up (flat input) or an explosive fit: restart the estimator
+      if (!(wn < 3)) c.w.fill(0, o, o + AR_P);
       P.fill(0, Po, Po + 9);
       P[Po] = P[Po + 4] = P[Po + 8] = p.delta;
     }

@@ -3,10 +3,13 @@
  * into a tail probability p = P(raw ≥ s) under the recently seen distribution, so scores from
  * different detectors mean the same thing and can be combined.
  *
- * Method: peaks-over-threshold with an exponential tail (GPD with shape 0). The threshold u is an
- * online `q`-quantile of the raw scores (stochastic approximation, step ∝ β) and β the mean
- * excess over u (EWMA over exceedances, excesses capped at 10β so one huge anomaly does not
- * inflate it). p(s) = (1 − q)·exp(−(s − u)/β) above u, linear from 1 to (1 − q) below.
+ * Method: peaks-over-threshold with a generalised Pareto tail. The threshold u is an online
+ * `q`-quantile of the raw scores (stochastic approximation, step ∝ β); the first two moments of
+ * the excesses over u are EWMAs over exceedances (excesses capped at 30β so one huge anomaly
+ * does not inflate them) and give the GPD shape ξ ∈ [0, maxShape] and scale σ by the method of
+ * moments (Hosking & Wallis 1987). p(s) = (1 − q)·(1 + ξ(s − u)/σ)^(−1/ξ) above u (exponential
+ * when ξ = 0), linear from 1 to (1 − q) below. Heavy-tailed streams thus get a heavy tail and
+ * their routine 8σ excursions stay unremarkable.
  * Papers: J. Pickands, "Statistical inference using extreme order statistics", 1975 (POT);
  * A. Siffer, P.-A. Fouque, A. Termier & C. Largouët, "Anomaly detection in streams with extreme
  * value theory" (SPOT), KDD 2017 — online POT for streaming thresholds.
@@ -21,20 +24,22 @@ import { SoA } from "./soa";
 export interface CalibratorParams {
   q: number;
   rate: number;
+  /** upper bound of the GPD shape ξ (0 = exponential tail) */
+  maxShape: number;
 }
 
-export const DEFAULT_CALIBRATOR: CalibratorParams = { q: 0.95, rate: 0.02 };
+export const DEFAULT_CALIBRATOR: CalibratorParams = { q: 0.95, rate: 0.02, maxShape: 0.45 };
 
 export class TailCalibrator {
   static readonly KIND = "tail-calibrator";
   static readonly VERSION = 1;
   readonly params: CalibratorParams;
   private n = 0;
-  private readonly soa: SoA<"u" | "beta" | "cnt">;
+  private readonly soa: SoA<"u" | "beta" | "m2" | "cnt">;
 
   constructor(params: Partial<CalibratorParams> = {}, cap = 4) {
     this.params = { ...DEFAULT_CALIBRATOR, ...params };
-    this.soa = new SoA({ u: 1, beta: 1, cnt: 1 }, cap);
+    this.soa = new SoA({ u: 1, beta: 1, m2: 1, cnt: 1 }, cap);
   }
 
   get size(): number {
@@ -53,6 +58,7 @@ export class TailCalibrator {
     const c = this.soa.cols;
     c.u[i] = u0;
     c.beta[i] = beta0;
+    c.m2[i] = 2 * beta0 * beta0;
     c.cnt[i] = 0;
   }
 
@@ -76,7 +82,16 @@ export class TailCalibrator {
     const u = c.u[i]!;
     const tail = 1 - this.params.q;
     if (s <= u) return u > 0 ? 1 - (1 - tail) * (s > 0 ? s / u : 0) : 1;
-    return tail * Math.exp(-(s - u) / c.beta[i]!);
+    // GPD by the method of moments on the excesses: ξ = ½(1 − m²/v), σ = ½m(1 + m²/v)
+    const m = c.beta[i]!;
+    const v = c.m2[i]! - m * m;
+    const r = v > 1e-12 ? (m * m) / v : 1;
+    let xi = 0.5 * (1 - r);
+    if (xi < 0) xi = 0;
+    if (xi > this.params.maxShape) xi = this.params.maxShape;
+    const sigma = xi === 0 ? m : 0.5 * m * (1 + r);
+    const y = (s - u) / sigma;
+    return xi < 1e-6 ? tail * Math.exp(-y) : tail * Math.pow(1 + xi * y, -1 / xi);
   }
 
   /** Returns p(s) then learns s. */
@@ -92,8 +107,9 @@ export class TailCalibrator {
     const r = cnt < 200 ? rate * 3 : rate;
     if (s > u) {
       c.u[i] = u + r * beta * q;
-      const ex = s - u < 10 * beta ? s - u : 10 * beta;
+      const ex = s - u < 30 * beta ? s - u : 30 * beta;
       c.beta[i] = beta + r * (ex - beta);
+      c.m2[i] = c.m2[i]! + r * (ex * ex - c.m2[i]!);
     } else {
       c.u[i] = u - r * beta * (1 - q);
     }
@@ -107,9 +123,18 @@ export class TailCalibrator {
   raiseTo(i: number, s: number, pTarget: number): void {
     const c = this.soa.cols;
     const tail = 1 - this.params.q;
-    // (1−q)·exp(−(s−u)/β) ≥ pTarget  ⇔  u ≥ s + β·ln(pTarget/(1−q))
-    const need = s + c.beta[i]! * Math.log(pTarget / tail);
-    if (need > c.u[i]!) c.u[i] = need;
+    // bisection on u so that p(s) ≥ pTarget
+    if (this.p(i, s) >= pTarget) return;
+    let lo = c.u[i]!;
+    let hi = Math.max(s, lo);
+    c.u[i] = hi;
+    for (let k = 0; k < 40; k++) {
+      const mid = 0.5 * (lo + hi);
+      c.u[i] = mid;
+      if (this.p(i, s) >= pTarget) hi = mid;
+      else lo = mid;
+    }
+    c.u[i] = hi;
   }
 
   threshold(i: number): number {

@@ -416,7 +416,8 @@ export class DetectionEngine {
       }
       const l1 = -Math.log10(p1 > 1e-300 ? p1 : 1e-300);
       const l2 = -Math.log10(p2 > 1e-300 ? p2 : 1e-300);
-      const eInst = 0.5 * (l1 + l2);
+      // agreement: one detector alone can add at most `agreementSlack` decades to the second
+      const eInst = l1 < l2 + o.agreementSlack ? l1 : l2 + o.agreementSlack;
       let sus = o.sustainDecay * c.sus[i]! + l2 - o.sustainOffset;
       if (sus < 0) sus = 0;
       if (sus > 3 * L) sus = 3 * L;
@@ -562,7 +563,8 @@ export class DetectionEngine {
     const l1 = -Math.log10(p1 > 1e-300 ? p1 : 1e-300);
     const l2 = -Math.log10(p2 > 1e-300 ? p2 : 1e-300);
     const lo = l1 < l2 ? l1 : l2;
-    const eInst = 0.5 * (l1 + l2);
+    const hi = l1 < l2 ? l2 : l1;
+    const eInst = hi < lo + o.agreementSlack ? hi : lo + o.agreementSlack;
     let sus = o.sustainDecay * this.mvSus + lo - o.sustainOffset;
     if (sus < 0) sus = 0;
     if (sus > 3 * o.evidenceScale) sus = 3 * o.evidenceScale;
@@ -733,6 +735,13 @@ export class DetectionEngine {
       ev.type = silent > 0 && silent === picks.length ? "gap" : "collective";
       ev.explanation = `multivariate (half-space trees + isolation forest) score ${score.toFixed(0)}: joint behaviour of ${ev.streamIds.length ? ev.streamIds.join(", ") : "streams"} is unusual`;
     });
+  }
+
+  /** Health (0–1, data availability vs the stream's learnt cadence) and current gap class. */
+  streamHealth(streamId: string): { health: number; gap: GapClass } | undefined {
+    const i = this.index.get(streamId);
+    if (i === undefined) return undefined;
+    return { health: this.gaps.health(i), gap: GAP_CLASSES[this.gaps.gapClass(i)] ?? "none" };
   }
 
   /** Currently open (emitted) events. */

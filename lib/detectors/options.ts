@@ -38,6 +38,9 @@ export const ZEngineOptions = z.object({
   minConfidence: z.number().min(0).max(1).default(0.5),
   /** −log10(tail probability) that maps to score 100. */
   evidenceScale: z.number().positive().default(6),
+  /** A single detector can exceed the second most confident one by at most this many decades
+   * of tail probability (so one misbehaving detector cannot raise an alarm alone). */
+  agreementSlack: z.number().min(0).default(1.5),
   /** Sustained-evidence accumulator (CUSUM on −log10 p): decay per step and reference. */
   sustainDecay: z.number().min(0).max(0.999).default(0.8),
   sustainOffset: z.number().min(0).default(1.5),
