@@ -176,6 +176,7 @@ export function jvmMemoryLeak(opts: BuildOptions): Scenario {
     return (10 + 12 * (load[i] ?? 0) + 400 * pressure * pressure) * Math.exp((gcNoise[i] ?? 0) + (gcBlips[i] ?? 0));
   });
   const gaps = scrapeGapMask(b.fork("gaps"), b.n, 1 / 2500, 3);
+  for (let i = 0; i < b.n; i++) mem[i] = Math.round(mem[i] ?? Number.NaN); // bytes are integers
   applyMask(mem, gaps);
   applyMask(gc, gaps);
   b.addStream("process_resident_memory_bytes", "bytes", "gauge", mem);

@@ -293,6 +293,7 @@ export function hostOutage(opts: BuildOptions): Scenario {
   const req = map(poolReq, (r, i) => r * Math.exp(reqNoise[i] ?? 0));
   const errors = counts(b.fork("errors"), errLambda);
   clamp(cpu, 0, 100);
+  for (let i = 0; i < b.n; i++) mem[i] = Math.round(mem[i] ?? Number.NaN); // bytes are integers
   const gaps = scrapeGapMask(b.fork("gaps"), b.n, 1 / 600, 3); // a flaky exporter: ~2–3 short gaps a day
   applyMask(cpu, gaps);
   applyMask(mem, gaps);
