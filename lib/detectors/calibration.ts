@@ -9,7 +9,10 @@
  * does not inflate them) and give the GPD shape ξ ∈ [0, maxShape] and scale σ by the method of
  * moments (Hosking & Wallis 1987). p(s) = (1 − q)·(1 + ξ(s − u)/σ)^(−1/ξ) above u (exponential
  * when ξ = 0), linear from 1 to (1 − q) below. Heavy-tailed streams thus get a heavy tail and
- * their routine 8σ excursions stay unremarkable.
+ * their routine 8σ excursions stay unremarkable. On top, a log-binned histogram of the scores
+ * (24 bins, exponentially forgotten over `memory` points) gives the empirical exceedance
+ * frequency, and p = max(GPD tail, empirical frequency): the calibrated probability is never
+ * smaller than how often such scores were actually seen on this stream.
  * Papers: J. Pickands, "Statistical inference using extreme order statistics", 1975 (POT);
  * A. Siffer, P.-A. Fouque, A. Termier & C. Largouët, "Anomaly detection in streams with extreme
  * value theory" (SPOT), KDD 2017 — online POT for streaming thresholds.
@@ -26,20 +29,31 @@ export interface CalibratorParams {
   rate: number;
   /** upper bound of the GPD shape ξ (0 = exponential tail) */
   maxShape: number;
+  /** memory (points) of the empirical tail histogram */
+  memory: number;
+  /** points needed before the empirical tail is used */
+  minEmpirical: number;
 }
 
-export const DEFAULT_CALIBRATOR: CalibratorParams = { q: 0.95, rate: 0.02, maxShape: 0.45 };
+/** Histogram bins: log-spaced from H_LO with ratio e^H_STEP (24 bins: 1 … ~1000). */
+const HB = 24;
+const H_LO = 1;
+const H_STEP = Math.log(1000) / HB;
+
+export const DEFAULT_CALIBRATOR: CalibratorParams = { q: 0.95, rate: 0.02, maxShape: 0.45, memory: 20_000, minEmpirical: 500 };
 
 export class TailCalibrator {
   static readonly KIND = "tail-calibrator";
   static readonly VERSION = 1;
   readonly params: CalibratorParams;
   private n = 0;
-  private readonly soa: SoA<"u" | "beta" | "m2" | "cnt">;
+  private readonly decay: number;
+  private readonly soa: SoA<"u" | "beta" | "m2" | "cnt" | "hist" | "w" | "tot">;
 
   constructor(params: Partial<CalibratorParams> = {}, cap = 4) {
     this.params = { ...DEFAULT_CALIBRATOR, ...params };
-    this.soa = new SoA({ u: 1, beta: 1, m2: 1, cnt: 1 }, cap);
+    this.soa = new SoA({ u: 1, beta: 1, m2: 1, cnt: 1, hist: HB, w: 1, tot: 1 }, cap);
+    this.decay = 1 / (1 - 1 / this.params.memory);
   }
 
   get size(): number {
@@ -60,6 +74,9 @@ export class TailCalibrator {
     c.beta[i] = beta0;
     c.m2[i] = 2 * beta0 * beta0;
     c.cnt[i] = 0;
+    c.hist.fill(0, i * HB, i * HB + HB);
+    c.w[i] = 1;
+    c.tot[i] = 0;
   }
 
   remove(i: number): void {
@@ -76,8 +93,26 @@ export class TailCalibrator {
     this.n = n;
   }
 
-  /** Tail probability of raw score s in slot i (pure). */
+  /** Tail probability of raw score s in slot i (pure): max(GPD tail, empirical exceedance
+   * frequency), so a stream whose "normal" includes 10σ excursions cannot call them rare. */
   p(i: number, s: number): number {
+    const g = this.pGpd(i, s);
+    if (s < H_LO) return g;
+    const c = this.soa.cols;
+    const tot = c.tot[i]!;
+    if (tot < this.params.minEmpirical * c.w[i]!) return g;
+    // weighted count of scores ≥ s (log-linear inside the bin)
+    const pos = Math.log(s / H_LO) / H_STEP;
+    const b = Math.floor(pos);
+    if (b >= HB) return g;
+    const o = i * HB;
+    let k = c.hist[o + b]! * (1 - (pos - b));
+    for (let j = b + 1; j < HB; j++) k += c.hist[o + j]!;
+    const e = k / tot;
+    return e > g ? e : g;
+  }
+
+  private pGpd(i: number, s: number): number {
     const c = this.soa.cols;
     const u = c.u[i]!;
     const tail = 1 - this.params.q;
@@ -114,6 +149,21 @@ export class TailCalibrator {
       c.u[i] = u - r * beta * (1 - q);
     }
     if (c.u[i]! < 0) c.u[i] = 0;
+    // empirical histogram of the tail (log-spaced bins from H_LO), exponentially forgotten
+    const w = c.w[i]!;
+    if (s >= H_LO) {
+      let b = Math.floor(Math.log(s / H_LO) / H_STEP);
+      if (b >= HB) b = HB - 1;
+      c.hist[i * HB + b] = c.hist[i * HB + b]! + w;
+    }
+    c.tot[i] = c.tot[i]! + w;
+    const nw = w * this.decay;
+    if (nw > 1e200) {
+      const f = 1 / nw;
+      for (let j = i * HB; j < i * HB + HB; j++) c.hist[j] = c.hist[j]! * f;
+      c.tot[i] = c.tot[i]! * f;
+      c.w[i] = 1;
+    } else c.w[i] = nw;
     if (c.beta[i]! < 1e-6) c.beta[i] = 1e-6;
     c.cnt[i] = cnt + 1;
     return pr;
