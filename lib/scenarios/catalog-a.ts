@@ -108,7 +108,7 @@ export function jvmMemoryLeak(opts: BuildOptions): Scenario {
     {
       name: "jvm-memory-leak",
       description:
-        "RSS bytes + GC pause of a JVM service: GC sawtooth, cold-start warm-up after deploy restarts (normal); a slow leak over ~1–1.5 days ending in an OOM kill",
+        "RSS bytes + GC pause of a JVM service: GC sawtooth, cold-start warm-up after deploy restarts (normal); a slow leak over ~15–20 h ending in an OOM kill",
       stepMs: MIN,
       days: 10,
       leadInDays: 3,
