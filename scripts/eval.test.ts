@@ -24,6 +24,7 @@ describe("scripts/eval.ts --json", () => {
     expect(out.scenarios.map((s: { name: string }) => s.name)).toEqual(["web-cpu-spikes", "auth-failure-bursts", "deploy-regime-change"]);
     const regime = out.scenarios.find((s: { name: string }) => s.name === "deploy-regime-change");
     expect(regime.baseline).toHaveProperty("adaptationSec");
+    expect(regime.baseline.windowDelaysSec).toHaveLength(regime.windows.length);
     if (out.detector.available) {
       expect(typeof out.overall.f1).toBe("number");
       expect(out.overall.errors).toEqual([]);

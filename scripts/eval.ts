@@ -15,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { rollingZScore } from "../lib/eval/baseline";
 import { formatDetectorTable, formatDuration } from "../lib/eval/format";
 import type { DetectionMetrics } from "../lib/eval/metrics";
-import { runEval, type DetectorOverall, type DetectorRun, type DetectorSpec, type EvalReport } from "../lib/eval/run";
+import { runEval, type DetectorOverall, type DetectorSpec, type EvalReport } from "../lib/eval/run";
 import { DEFAULT_SEED, generateScenarios, SCENARIO_NAMES, type TelemetryTable } from "../lib/scenarios";
 
 export const QUICK_SCENARIOS = ["web-cpu-spikes", "auth-failure-bursts", "deploy-regime-change"] as const;
@@ -61,9 +61,8 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-interface ScoreTableModule {
-  scoreTable: (table: TelemetryTable, config?: object) => DetectorRun;
-}
+/** Typed against the real module; loaded at run time so a missing/broken scorer still leaves the baseline. */
+type ScoreTableModule = typeof import("../lib/detectors/score-table");
 
 async function loadScorer(root: string): Promise<{ spec?: DetectorSpec; status: { available: boolean; module: string; error?: string } }> {
   const file = path.join(root, SCORER_PATH);
@@ -72,7 +71,8 @@ async function loadScorer(root: string): Promise<{ spec?: DetectorSpec; status: 
     const mod = (await import(pathToFileURL(file).href)) as ScoreTableModule;
     if (typeof mod.scoreTable !== "function") throw new Error("scoreTable is not exported");
     return {
-      spec: { id: "omen", label: "Omen scoreTable", run: (t) => mod.scoreTable(t) },
+      // Only names and values are passed (no stream kinds), exactly what a CSV gives the CLI.
+      spec: { id: "omen", label: "Omen scoreTable", run: (t: TelemetryTable) => mod.scoreTable({ timestampsMs: t.timestampsMs, columns: t.columns.map((c) => ({ name: c.name, values: c.values })) }) },
       status: { available: true, module: SCORER_PATH },
     };
   } catch (e) {
@@ -85,10 +85,13 @@ function nullable(x: number): number | null {
 }
 
 function metricsJson(m: DetectionMetrics, withDelays: boolean): Record<string, unknown> {
-  const { delaysSec, ...rest } = m;
+  const { delaysSec, windowDelaysSec, ...rest } = m;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(rest)) out[k] = typeof v === "number" ? nullable(v) : v;
-  if (withDelays) out.delaysSec = delaysSec;
+  if (withDelays) {
+    out.delaysSec = delaysSec;
+    out.windowDelaysSec = windowDelaysSec;
+  }
   return out;
 }
 
@@ -157,6 +160,7 @@ function toJson(report: EvalReport, args: Args, scorer: { available: boolean; mo
         days: s.days,
         evalDays: s.evalDays,
         truthWindows: s.truthWindows,
+        windows: s.windows,
         detector: one("omen"),
         baseline: one("baseline"),
       };

@@ -39,6 +39,7 @@ describe("evaluateDetection", () => {
     expect(m.f1).toBeCloseTo(0.4, 12);
     // delay: first flagged row 23 − window start 20 = 3 min
     expect(m.delaysSec).toEqual([180]);
+    expect(m.windowDelaysSec).toEqual([180, null]);
     expect(m.detectionDelaySec).toBe(180);
     // normal rows = 100 − 10 − 5 = 85; flagged normal rows = 2 + 2 = 4
     expect(m.normalRows).toBe(85);

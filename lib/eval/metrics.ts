@@ -52,6 +52,8 @@ export interface DetectionCounts {
   evalDays: number;
   /** One entry per detected window, seconds. */
   delaysSec: number[];
+  /** One entry per truth window in order: its delay in seconds, or null if missed. */
+  windowDelaysSec: (number | null)[];
 }
 
 export interface DetectionMetrics extends DetectionCounts {
@@ -92,15 +94,21 @@ export function countDetections(input: EvaluateInput): DetectionCounts {
 
   let detectedWindows = 0;
   const delaysSec: number[] = [];
+  const windowDelaysSec: (number | null)[] = [];
   for (const w of spans) {
     const a = Math.max(from, lowerBound(ts, w.startMs));
     const b = Math.min(n, lowerBound(ts, w.endMs + tol + 1e-6));
+    let delay: number | null = null;
     for (let i = a; i < b; i++) {
       if ((isAnomaly[i] ?? 0) > 0) {
-        detectedWindows++;
-        delaysSec.push(Math.max(0, ((ts[i] ?? 0) - w.startMs) / 1000));
+        delay = Math.max(0, ((ts[i] ?? 0) - w.startMs) / 1000);
         break;
       }
+    }
+    windowDelaysSec.push(delay);
+    if (delay !== null) {
+      detectedWindows++;
+      delaysSec.push(delay);
     }
   }
 
@@ -125,6 +133,7 @@ export function countDetections(input: EvaluateInput): DetectionCounts {
     flaggedNormalRows,
     evalDays,
     delaysSec,
+    windowDelaysSec,
   };
 }
 
@@ -178,6 +187,7 @@ export function microAverage(parts: readonly DetectionCounts[]): DetectionMetric
     flaggedNormalRows: 0,
     evalDays: 0,
     delaysSec: [],
+    windowDelaysSec: [],
   };
   for (const p of parts) {
     sum.predictedEvents += p.predictedEvents;
@@ -189,6 +199,7 @@ export function microAverage(parts: readonly DetectionCounts[]): DetectionMetric
     sum.flaggedNormalRows += p.flaggedNormalRows;
     sum.evalDays += p.evalDays;
     sum.delaysSec.push(...p.delaysSec);
+    sum.windowDelaysSec.push(...p.windowDelaysSec);
   }
   return metricsFromCounts(sum);
 }

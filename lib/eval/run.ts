@@ -33,6 +33,8 @@ export interface ScenarioReport {
   days: number;
   evalDays: number;
   truthWindows: number;
+  /** The truth windows (kind, ISO start, minutes) — detectors' `windowDelaysSec` align with them. */
+  windows: { kind: string; start: string; minutes: number; description: string }[];
   hasRegimeChange: boolean;
   results: Record<string, DetectorScenarioResult>;
 }
@@ -105,6 +107,12 @@ export function runEval(scenarios: readonly Scenario[], detectors: readonly Dete
       days: (n * s.stepMs) / 86_400_000,
       evalDays: ((first + n * s.stepMs - s.evalStartMs) / 86_400_000),
       truthWindows: s.anomalies.length,
+      windows: s.anomalies.map((w) => ({
+        kind: w.kind,
+        start: new Date(w.startMs).toISOString(),
+        minutes: (w.endMs - w.startMs + s.stepMs) / 60_000,
+        description: w.description,
+      })),
       hasRegimeChange: s.regimeChange !== undefined,
       results,
     });
