@@ -150,8 +150,9 @@ async function main(): Promise<void> {
     });
     children.push(child);
   };
-  start("web", [nextBin, "start", "-H", env.HOST, "-p", String(env.PORT)]);
-  start("worker", ["--import", "tsx", path.join(root, "server", "worker", "main.ts")], { OMEN_SKIP_MIGRATE: "1" });
+  const guard = ["--require", path.join(root, "scripts", "exit-with-parent.cjs")];
+  start("web", [...guard, nextBin, "start", "-H", env.HOST, "-p", String(env.PORT)]);
+  start("worker", [...guard, "--import", "tsx", path.join(root, "server", "worker", "main.ts")], { OMEN_SKIP_MIGRATE: "1" });
   process.on("SIGINT", () => void stopAll(0));
   process.on("SIGTERM", () => void stopAll(0));
 

@@ -1,4 +1,4 @@
-import { closeDatabase, configureDatabase } from "../db";
+import { closeDatabase, configureDatabase, isEmbeddedUrl } from "../db";
 import { resolveDatabase } from "../embedded/embedded-db";
 import { ConfigError, parseEnv } from "../env";
 import { migrate } from "../migrate";
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     hostCollector: !env.OMEN_DISABLE_HOST_COLLECTOR,
   });
   await worker.start();
-  console.log(`[worker] running (database: ${mode}, pid ${process.pid})`);
+  console.log(`[worker] running (database: ${mode === "embedded" || isEmbeddedUrl(url) ? "embedded" : "postgres"}, pid ${process.pid})`);
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;

@@ -2,6 +2,8 @@ import { DetectionEngine, type EngineOptionsInput } from "@/lib/detectors/engine
 import type { TAnomalyLabel, TStreamKind } from "@/lib/schemas/stream";
 import type { EngineEvent, EnginePort, StreamHealthOut, StreamScore } from "./engine-port";
 
+const MIN_BAND_CONFIDENCE = 0.3;
+
 /**
  * Binds the pure DetectionEngine (string stream ids, typed-array outputs) to the worker's
  * database ids and row shapes. All detection logic stays in lib/detectors.
@@ -33,7 +35,9 @@ class EngineAdapter implements EnginePort {
     res.streamIds.forEach((sid, slot) => {
       const k = present.get(sid);
       if (k === undefined) return; // absent streams get no score row; gaps surface as events
-      const finite = (v: number) => (Number.isFinite(v) ? v : null);
+      // The expected band is only drawn once the model is trusted; warm-up bands are too wide to read.
+      const trusted = res.confidence[slot]! >= MIN_BAND_CONFIDENCE;
+      const finite = (v: number) => (trusted && Number.isFinite(v) ? v : null);
       scores.push({
         streamId: ids[k]!,
         tsMs: sampleTs[k]!,
