@@ -106,7 +106,7 @@ export class HalfSpaceTrees implements MultivariateDetector {
         depth++;
       }
     }
-    return Math.log2(trees * this.params.window) - Math.log2(1 + total / (1 << 0));
+    return Math.log2(trees * this.params.window) - Math.log2(1 + total);
   }
 
   learn(x: Float64Array): void {
@@ -132,11 +132,44 @@ export class HalfSpaceTrees implements MultivariateDetector {
     }
   }
 
-  /** score then learn */
+  /** score then learn, in one traversal per tree */
   update(x: Float64Array): number {
-    const s = this.score(x);
-    this.learn(x);
-    return s;
+    const { trees, height } = this.params;
+    const N = this.nodes;
+    const limit = this.sizeLimit;
+    const ref = this.ref;
+    const lat = this.lat;
+    const sd = this.splitDim;
+    const sv = this.splitVal;
+    const scoring = this.windows > 0;
+    let total = 0;
+    for (let t = 0; t < trees; t++) {
+      const base = t * N;
+      let node = 0;
+      let open = scoring;
+      for (let depth = 0; ; depth++) {
+        const k = base + node;
+        lat[k]!++;
+        if (open) {
+          const m = ref[k]!;
+          if (depth >= height || m < limit) {
+            total += m * (1 << depth);
+            open = false;
+          }
+        }
+        if (depth >= height) break;
+        node = x[sd[k]!]! < sv[k]! ? 2 * node + 1 : 2 * node + 2;
+      }
+    }
+    if (++this.count >= this.params.window) {
+      const r = this.ref;
+      this.ref = this.lat;
+      this.lat = r;
+      this.lat.fill(0);
+      this.count = 0;
+      this.windows++;
+    }
+    return scoring ? Math.log2(trees * this.params.window) - Math.log2(1 + total) : 0;
   }
 
   serialize(): StateEnvelope & Record<string, unknown> {

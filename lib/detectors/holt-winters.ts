@@ -26,7 +26,8 @@
  * adaptAfter (30 points) / adaptWithinMs (30 min) for adopting a persistent level shift.
  * Warm-up: level = running mean for the first 1/alpha points, trend learnt after 10 points,
  * season after 2 full cycles of the candidate period (e.g. 2 days for daily).
- * Cost: O(1) per point (plus O(detectBins·detectCycles) once per completed candidate cycle);
+ * Candidate periods must be integer multiples of the first (the binning cascades from it).
+ * Cost: O(1) per point (plus O(detectBins·detectCycles) every other candidate cycle);
  * memory seasonBins + 3·detectBins·detectCycles doubles per stream.
  */
 import { adaptRun, BaseBank, readBankState } from "./bank";
@@ -93,7 +94,11 @@ type Cols =
   | "accSum"
   | "accN"
   | "curBin"
-  | "pushed";
+  | "pushed"
+  | "bSum"
+  | "bN"
+  | "bBin"
+  | "bNext";
 
 const NC = 3;
 
@@ -128,6 +133,10 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
         accN: NC,
         curBin: NC,
         pushed: NC,
+        bSum: 1,
+        bN: 1,
+        bBin: 1,
+        bNext: 1,
       },
       cap,
     );
@@ -139,6 +148,8 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     const c = this.soa.cols;
     c.ring.fill(NaN, i * NC * this.ringLen, (i + 1) * NC * this.ringLen);
     c.curBin.fill(-1, i * NC, i * NC + NC);
+    c.bBin[i] = -1;
+    c.bNext[i] = -Infinity;
   }
 
   /** Detected period in ms for stream i (0 = none yet). */
@@ -274,55 +285,95 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     return z;
   }
 
-  /** Feeds the binned rings of each candidate period and re-evaluates at cycle ends. */
+  /**
+   * Feeds the binned rings. Work is cascaded: a single base accumulator at the finest candidate's
+   * bin width (P0/detectBins) is all a point touches until that bin closes; closed base bins feed
+   * the first candidate's ring and the coarser candidates' accumulators (their periods are integer
+   * multiples of P0). Each candidate is re-evaluated every other cycle at a stream-specific phase.
+   */
   private detect(i: number, x: number, tMs: number): void {
+    const c = this.soa.cols;
+    if (tMs < c.bNext[i]!) {
+      c.bSum[i] = c.bSum[i]! + x;
+      c.bN[i] = c.bN[i]! + 1;
+      return;
+    }
+    const p = this.params;
+    const DB = p.detectBins;
+    const P0 = p.candidates[0]!;
+    const bin = Math.floor((tMs * DB) / P0);
+    const cur = c.bBin[i]!;
+    if (c.bN[i]! > 0 && cur >= 0) this.closeBase(i, cur, bin, c.bSum[i]!, c.bN[i]!);
+    c.bBin[i] = bin;
+    c.bNext[i] = ((bin + 1) * P0) / DB;
+    c.bSum[i] = x;
+    c.bN[i] = 1;
+  }
+
+  private closeBase(i: number, cur: number, next: number, sum: number, cnt: number): void {
     const c = this.soa.cols;
     const p = this.params;
     const DB = p.detectBins;
     const L = this.ringLen;
     const dt = c.dt[i]!;
+    const P0 = p.candidates[0]!;
     for (let k = 0; k < NC; k++) {
-      const P = p.candidates[k]!;
       const ck = i * NC + k;
-      const bin = Math.floor((tMs * DB) / P);
-      const cur = c.curBin[ck]!;
-      if (cur < 0) {
-        c.curBin[ck] = bin;
-      } else if (bin !== cur) {
-        // close bin `cur`, mark skipped bins missing
-        const ro = ck * L;
-        const mean = c.accN[ck]! > 0 ? c.accSum[ck]! / c.accN[ck]! : NaN;
-        c.ring[ro + (cur % L)] = mean;
-        c.pushed[ck] = c.pushed[ck]! + 1;
-        const skip = Math.min(bin - cur - 1, L);
-        for (let j = 1; j <= skip; j++) c.ring[ro + ((cur + j) % L)] = NaN;
-        c.pushed[ck] = c.pushed[ck]! + Math.max(0, bin - cur - 1);
-        c.accSum[ck] = 0;
-        c.accN[ck] = 0;
-        c.curBin[ck] = bin;
-        // a cycle boundary was crossed: evaluate this candidate
-        if (Math.floor(bin / DB) !== Math.floor(cur / DB) && c.pushed[ck]! >= 2 * DB + DB / 2 && dt > 0 && P / dt >= 8) {
-          this.evaluate(i, k, bin - 1, tMs);
-        }
+      const ratio = k === 0 ? 1 : Math.round(p.candidates[k]! / P0);
+      const kb = Math.floor(cur / ratio);
+      const kn = Math.floor(next / ratio);
+      const kc = c.curBin[ck]!;
+      if (kc >= 0 && kc !== kb) {
+        // (only happens after a gap) flush the stale accumulator
+        this.closeBin(i, k, kc, kb, dt);
       }
-      c.accSum[ck] = c.accSum[ck]! + x;
-      c.accN[ck] = c.accN[ck]! + 1;
+      c.curBin[ck] = kb;
+      c.accSum[ck] = c.accSum[ck]! + sum;
+      c.accN[ck] = c.accN[ck]! + cnt;
+      if (kn !== kb) this.closeBin(i, k, kb, kn, dt);
+    }
+    void L;
+  }
+
+  /** Closes candidate k's bin `cur` (next bin = `next`), evaluating once every other cycle. */
+  private closeBin(i: number, k: number, cur: number, next: number, dt: number): void {
+    const c = this.soa.cols;
+    const p = this.params;
+    const DB = p.detectBins;
+    const L = this.ringLen;
+    const ck = i * NC + k;
+    const ro = ck * L;
+    const n = c.accN[ck]!;
+    c.ring[ro + (cur % L)] = n > 0 ? c.accSum[ck]! / n : NaN;
+    const skip = Math.min(next - cur - 1, L);
+    for (let j = 1; j <= skip; j++) c.ring[ro + ((cur + j) % L)] = NaN;
+    c.pushed[ck] = c.pushed[ck]! + (next - cur);
+    c.accSum[ck] = 0;
+    c.accN[ck] = 0;
+    c.curBin[ck] = next;
+    const P = p.candidates[k]!;
+    if (next % (2 * DB) === (i * 7) % (2 * DB) && c.pushed[ck]! >= 2 * DB + DB / 2 && dt > 0 && P / dt >= 8) {
+      this.evaluate(i, k, next - 1, c.lastT[i]!);
     }
   }
 
   private acf(ro: number, last: number, count: number, lag: number, mean: number, variance: number): number {
-    const c = this.soa.cols;
+    const ring = this.soa.cols.ring;
     const L = this.ringLen;
     let s = 0;
     let m = 0;
     const first = last - count + 1;
+    let a = (((first % L) + L) % L);
+    let b = ((((first + lag) % L) + L) % L);
     for (let t = first; t + lag <= last; t++) {
-      const a = c.ring[ro + (((t % L) + L) % L)]!;
-      const b = c.ring[ro + ((((t + lag) % L) + L) % L)]!;
-      if (a === a && b === b) {
-        s += (a - mean) * (b - mean);
+      const va = ring[ro + a]!;
+      const vb = ring[ro + b]!;
+      if (va === va && vb === vb) {
+        s += (va - mean) * (vb - mean);
         m++;
       }
+      if (++a === L) a = 0;
+      if (++b === L) b = 0;
     }
     return m < 4 || variance <= 0 ? 0 : s / m / variance;
   }

@@ -19,7 +19,7 @@ export class SoA<K extends string> {
     this.keys = Object.keys(strides) as K[];
     const cols = {} as Record<K, Float64Array>;
     for (const k of this.keys) cols[k] = new Float64Array(this.cap * strides[k]);
-    this.cols = cols;
+    this.cols = fastProperties(cols);
   }
 
   /** Makes room for at least `n` streams; returns true when arrays were reallocated. */
@@ -32,6 +32,7 @@ export class SoA<K extends string> {
       a.set(this.cols[k]);
       this.cols[k] = a;
     }
+    this.cols = fastProperties(this.cols);
     this.cap = cap;
     return true;
   }
@@ -72,4 +73,13 @@ export class SoA<K extends string> {
       this.cols[k].set(a);
     }
   }
+}
+
+/**
+ * Objects that receive many computed keys one by one end up in V8's slow "dictionary" mode,
+ * which turns every `cols.x` lookup in the hot loops into a hash probe (Holt-Winters ran at
+ * 0.6 M points/s). A spread copy is created with a fixed shape in fast mode.
+ */
+function fastProperties<T extends object>(o: T): T {
+  return { ...o };
 }

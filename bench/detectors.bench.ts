@@ -1,0 +1,164 @@
+/**
+ * Speed benchmark of the detection engine (single thread = one core).
+ *
+ *   npm run bench            # full
+ *   npm run bench -- --quick # fewer points (smoke test)
+ *
+ * Prints points/s for each Tier-1 bank (1,000 streams in struct-of-arrays storage), the tail
+ * calibrator, Half-Space Trees (25 trees, height 15, 10 features), Isolation Forest, and the full
+ * ensemble (DetectionEngine.step over 1,000 streams: stream-points/s and ms per timestamp).
+ * Data: seeded synthetic series (daily sine + noise + rare spikes), 1-minute steps.
+ */
+import { ArRlsBank } from "../lib/detectors/ar-rls";
+import { TailCalibrator } from "../lib/detectors/calibration";
+import { DetectionEngine } from "../lib/detectors/engine";
+import { HalfSpaceTrees } from "../lib/detectors/half-space-trees";
+import { HoltWintersBank } from "../lib/detectors/holt-winters";
+import { IsolationForest } from "../lib/detectors/isolation-forest";
+import { QuantileFilterBank } from "../lib/detectors/quantile-filter";
+import { Rng } from "../lib/detectors/rng";
+import { RobustZBank } from "../lib/detectors/robust-z";
+import type { StreamBank } from "../lib/detectors/types";
+
+const quick = process.argv.includes("--quick");
+const N = 1000;
+const T = quick ? 200 : 3000;
+const STEP = 60_000;
+const T0 = 1_700_000_000_000;
+
+const rng = new Rng(7);
+const gauss = (): number => {
+  let s = 0;
+  for (let k = 0; k < 6; k++) s += rng.next();
+  return (s - 3) * 1.41;
+};
+// data[t*N + i]
+const data = new Float64Array(T * N);
+for (let i = 0; i < N; i++) {
+  const base = 10 + 90 * rng.next();
+  const amp = base * 0.2 * rng.next();
+  for (let t = 0; t < T; t++) {
+    let v = base + amp * Math.sin((2 * Math.PI * t) / 1440 + i) + gauss() * base * 0.02;
+    if (rng.next() < 0.001) v += base;
+    data[t * N + i] = v;
+  }
+}
+
+interface Row {
+  name: string;
+  pointsPerSec: number;
+  note: string;
+}
+const rows: Row[] = [];
+
+function now(): number {
+  return performance.now();
+}
+
+function benchBank(name: string, make: () => StreamBank, note = ""): void {
+  const b = make();
+  for (let i = 0; i < N; i++) b.add();
+  let sink = 0;
+  // warm-up pass (JIT)
+  for (let t = 0; t < Math.min(T, 100); t++) for (let i = 0; i < N; i++) sink += b.update(i, data[t * N + i]!, T0 + t * STEP);
+  const t0 = now();
+  for (let t = 100; t < T; t++) {
+    const ts = T0 + t * STEP;
+    const o = t * N;
+    for (let i = 0; i < N; i++) sink += b.update(i, data[o + i]!, ts);
+  }
+  const dt = (now() - t0) / 1000;
+  rows.push({ name, pointsPerSec: ((T - 100) * N) / dt, note: note + (sink === 42 ? " " : "") });
+}
+
+benchBank("tier1 robust-z (EWMA/MAD)", () => new RobustZBank(), `${N} streams`);
+benchBank("tier1 holt-winters (+period detection)", () => new HoltWintersBank(), `${N} streams`);
+benchBank("tier1 ar-rls (p=3)", () => new ArRlsBank(), `${N} streams`);
+benchBank("tier1 quantile filter", () => new QuantileFilterBank(), `${N} streams`);
+
+{
+  // all four Tier-1 banks fused per point
+  const banks = [new RobustZBank(), new HoltWintersBank(), new ArRlsBank(), new QuantileFilterBank()];
+  for (const b of banks) for (let i = 0; i < N; i++) b.add();
+  const [a, h, r, q] = banks as [RobustZBank, HoltWintersBank, ArRlsBank, QuantileFilterBank];
+  let sink = 0;
+  const t0 = now();
+  for (let t = 0; t < T; t++) {
+    const ts = T0 + t * STEP;
+    const o = t * N;
+    for (let i = 0; i < N; i++) {
+      const x = data[o + i]!;
+      sink += a.update(i, x, ts) + h.update(i, x, ts) + r.update(i, x, ts) + q.update(i, x, ts);
+    }
+  }
+  const dt = (now() - t0) / 1000;
+  rows.push({ name: "tier1 all four detectors", pointsPerSec: (T * N) / dt, note: `stream-points/s${sink === 42 ? " " : ""}` });
+}
+
+{
+  const cal = new TailCalibrator();
+  for (let i = 0; i < N; i++) cal.add(2, 0.4);
+  let sink = 0;
+  const t0 = now();
+  for (let t = 0; t < T; t++) {
+    const o = t * N;
+    for (let i = 0; i < N; i++) sink += cal.update(i, Math.abs(data[o + i]! - 50) / 10);
+  }
+  const dt = (now() - t0) / 1000;
+  rows.push({ name: "tier3 tail calibration (GPD + histogram)", pointsPerSec: (T * N) / dt, note: `per detector score${sink === 42 ? " " : ""}` });
+}
+
+function benchMv(name: string, det: { update(x: Float64Array): number }, dims: number, points: number, note: string): void {
+  const x = new Float64Array(dims);
+  const r2 = new Rng(3);
+  const pts = new Float64Array(4096 * dims);
+  for (let k = 0; k < pts.length; k++) pts[k] = r2.next() < 0.01 ? r2.next() : 0.4 + 0.2 * r2.next();
+  let sink = 0;
+  const t0 = now();
+  for (let p = 0; p < points; p++) {
+    const o = (p & 4095) * dims;
+    for (let d = 0; d < dims; d++) x[d] = pts[o + d]!;
+    sink += det.update(x);
+  }
+  const dt = (now() - t0) / 1000;
+  rows.push({ name, pointsPerSec: points / dt, note: note + (sink === 42 ? " " : "") });
+}
+
+benchMv("tier2 half-space trees (25 trees, h=15, 10 feat)", new HalfSpaceTrees({ dims: 10, trees: 25, height: 15, window: 250, seed: 1 }), 10, quick ? 20_000 : 300_000, "score+learn");
+benchMv("tier2 half-space trees (engine: 25 trees, h=10)", new HalfSpaceTrees({ dims: 10, trees: 25, height: 10, window: 250, seed: 1 }), 10, quick ? 20_000 : 300_000, "score+learn");
+benchMv("tier2 isolation forest (50 trees, ψ=128, retrain/256)", new IsolationForest({ dims: 10, trees: 50, sample: 128, window: 1024, retrainEvery: 256, seed: 1 }), 10, quick ? 10_000 : 100_000, "score+learn+retrain");
+
+function benchEngine(n: number): { perTsMs: number; p99Ms: number; spps: number } {
+  const e = new DetectionEngine({ seed: 1 });
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = `s${i}`;
+    ids.push(id);
+    e.addStream(id, i % 10 === 0 ? "event" : "gauge");
+  }
+  const vals = new Float64Array(n);
+  const warm = Math.min(300, T >> 1);
+  const times: number[] = [];
+  for (let t = 0; t < T; t++) {
+    const o = t * N;
+    for (let i = 0; i < n; i++) vals[i] = data[o + (i % N)]!;
+    const t0 = now();
+    e.step(T0 + t * STEP, ids, vals);
+    if (t >= warm) times.push(now() - t0);
+  }
+  const total = times.reduce((a, b) => a + b, 0);
+  times.sort((a, b) => a - b);
+  return { perTsMs: total / times.length, p99Ms: times[Math.floor(times.length * 0.99)]!, spps: (times.length * n) / (total / 1000) };
+}
+
+const e1000 = benchEngine(1000);
+rows.push({ name: "full ensemble, 1,000 streams", pointsPerSec: e1000.spps, note: `stream-points/s; ${e1000.perTsMs.toFixed(3)} ms/timestamp (p99 ${e1000.p99Ms.toFixed(3)} ms)` });
+const e10 = benchEngine(10);
+rows.push({ name: "full ensemble, 10 streams", pointsPerSec: e10.spps, note: `stream-points/s; ${(e10.perTsMs * 1000).toFixed(1)} µs/timestamp` });
+
+const fmt = (v: number): string => (v >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : v >= 1e3 ? `${(v / 1e3).toFixed(1)} k` : v.toFixed(0));
+const w = Math.max(...rows.map((r) => r.name.length));
+process.stdout.write(`Omen detector benchmark — node ${process.version}, single thread, ${T} timestamps × ${N} streams${quick ? " (quick)" : ""}\n\n`);
+process.stdout.write(`${"detector".padEnd(w)}  ${"points/s".padStart(10)}  note\n${"-".repeat(w)}  ${"-".repeat(10)}  ${"-".repeat(40)}\n`);
+for (const r of rows) process.stdout.write(`${r.name.padEnd(w)}  ${fmt(r.pointsPerSec).padStart(10)}  ${r.note.trim()}\n`);
+process.stdout.write(`\none timestamp across 1,000 streams (full ensemble): ${e1000.perTsMs.toFixed(3)} ms mean, ${e1000.p99Ms.toFixed(3)} ms p99 (target ≤ 2 ms)\n`);
