@@ -352,7 +352,8 @@ export class DetectionEngine {
           c.lastRaw[i] = x;
           c.lastRawT[i] = tsMs;
           c.hasRaw[i] = 1;
-          x = had && dtS > 0 ? (x >= prev ? (x - prev) / dtS : x / dtS) : NaN;
+          // a drop is a counter reset: the increase over that interval is unknown → missing
+          x = had && dtS > 0 && x >= prev ? (x - prev) / dtS : NaN;
         }
       }
       const id = this.ids[i]!;
@@ -370,7 +371,7 @@ export class DetectionEngine {
         // missing: advance AR imputation, score the gap
         this.ar.update(i, NaN, tsMs);
         let gs = 0;
-        const health = this.gaps.health(i);
+        const health = this.gaps.healthBeforeGap(i);
         if (o.gapEvents && health >= 0.8 && gcls >= 3) gs = gcls === 3 ? 70 : gcls === 4 ? 85 : 97;
         const conf = this.gaps.observations(i) >= o.warmupSteps ? health : 0;
         const s = gs * (c.fb[i]! < 1 ? c.fb[i]! : 1);
@@ -418,19 +419,20 @@ export class DetectionEngine {
       const l2 = -Math.log10(p2 > 1e-300 ? p2 : 1e-300);
       // agreement: one detector alone can add at most `agreementSlack` decades to the second
       const eInst = l1 < l2 + o.agreementSlack ? l1 : l2 + o.agreementSlack;
-      let sus = o.sustainDecay * c.sus[i]! + l2 - o.sustainOffset;
+      // CUSUM input capped so that one extreme point cannot look "sustained"
+      let sus = o.sustainDecay * c.sus[i]! + (l2 < o.sustainCap ? l2 : o.sustainCap) - o.sustainOffset;
       if (sus < 0) sus = 0;
-      if (sus > 3 * L) sus = 3 * L;
       c.sus[i] = sus;
       const e = eInst > sus ? eInst : sus;
       c.lastSigned[i] = signed;
       // confidence: warm-up ramp × health
       const warm = nObs < 10 ? 0 : nObs >= o.warmupSteps ? 1 : nObs / o.warmupSteps;
       const conf = warm * (0.5 + 0.5 * this.gaps.health(i));
-      const sens = (o.sensitivity[id] ?? 1) * c.fb[i]!;
+      const sens = o.sensitivity[id] ?? 1;
       let s = (100 * e * sens) / L;
       if (s > 100) s = 100;
-      s *= conf;
+      // feedback multiplier applies after the clamp so it also lowers saturated scores
+      s *= conf * c.fb[i]!;
       out.score[i] = s;
       out.confidence[i] = conf;
       const sev = conf >= o.minConfidence ? this.severityOf(s) : null;
@@ -542,7 +544,7 @@ export class DetectionEngine {
         } else {
           const g = this.gaps.gapClass(i);
           if (g > maxGap) maxGap = g;
-          if (g >= 2 && this.gaps.health(i) > 0.8) unexpected++;
+          if (g >= 2 && this.gaps.healthBeforeGap(i) > 0.8) unexpected++;
         }
       }
       for (let k = 0; k < 4; k++) f[k] = Math.tanh(top[k]! / 6);
@@ -565,9 +567,8 @@ export class DetectionEngine {
     const lo = l1 < l2 ? l1 : l2;
     const hi = l1 < l2 ? l2 : l1;
     const eInst = hi < lo + o.agreementSlack ? hi : lo + o.agreementSlack;
-    let sus = o.sustainDecay * this.mvSus + lo - o.sustainOffset;
+    let sus = o.sustainDecay * this.mvSus + (lo < o.sustainCap ? lo : o.sustainCap) - o.sustainOffset;
     if (sus < 0) sus = 0;
-    if (sus > 3 * o.evidenceScale) sus = 3 * o.evidenceScale;
     this.mvSus = sus;
     const e = eInst > sus ? eInst : sus;
     const s = Math.min(100, (100 * e) / o.evidenceScale);

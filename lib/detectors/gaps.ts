@@ -28,7 +28,7 @@ export const DEFAULT_GAPS: GapParams = {
 
 export const GAP_CLASSES: readonly GapClass[] = ["none", "point", "short", "medium", "long", "permanent"];
 
-type Cols = "last" | "dt" | "health" | "n" | "missed" | "cls";
+type Cols = "last" | "dt" | "health" | "h0" | "n" | "missed" | "cls";
 
 export class GapTracker extends BaseBank<Cols, GapParams> {
   static readonly KIND = "gap-tracker";
@@ -36,11 +36,12 @@ export class GapTracker extends BaseBank<Cols, GapParams> {
   readonly kind = GapTracker.KIND;
 
   constructor(params: Partial<GapParams> = {}, cap = 4) {
-    super({ ...DEFAULT_GAPS, ...params }, { last: 1, dt: 1, health: 1, n: 1, missed: 1, cls: 1 }, cap);
+    super({ ...DEFAULT_GAPS, ...params }, { last: 1, dt: 1, health: 1, h0: 1, n: 1, missed: 1, cls: 1 }, cap);
   }
 
   protected init(i: number): void {
     this.soa.cols.health[i] = 1;
+    this.soa.cols.h0[i] = 1;
   }
 
   score(_i: number, _x: number, _t: number): number {
@@ -70,6 +71,7 @@ export class GapTracker extends BaseBank<Cols, GapParams> {
       c.last[i] = tMs;
       c.n[i] = n + 1;
       c.health[i] = c.health[i]! + p.healthAlpha * (1 - c.health[i]!);
+      c.h0[i] = c.health[i]!;
       c.missed[i] = 0;
       c.cls[i] = 0;
       return 0;
@@ -93,6 +95,11 @@ export class GapTracker extends BaseBank<Cols, GapParams> {
     if (silent > p.longMs && missed > p.shortMax) cls = 5;
     c.cls[i] = cls;
     return cls;
+  }
+
+  /** Health as of the last observation (before the current gap, if any). */
+  healthBeforeGap(i: number): number {
+    return this.soa.cols.h0[i]!;
   }
 
   health(i: number): number {

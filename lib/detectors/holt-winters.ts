@@ -27,7 +27,7 @@
  * Warm-up: level = running mean for the first 1/alpha points, trend learnt after 10 points,
  * season after 2 full cycles of the candidate period (e.g. 2 days for daily).
  * Candidate periods must be integer multiples of the first (the binning cascades from it).
- * Cost: O(1) per point (plus O(detectBins·detectCycles) every other candidate cycle);
+ * Cost: O(1) per point (plus O(detectBins·detectCycles) once per candidate cycle);
  * memory seasonBins + 3·detectBins·detectCycles doubles per stream.
  */
 import { adaptRun, BaseBank, readBankState } from "./bank";
@@ -289,7 +289,7 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
    * Feeds the binned rings. Work is cascaded: a single base accumulator at the finest candidate's
    * bin width (P0/detectBins) is all a point touches until that bin closes; closed base bins feed
    * the first candidate's ring and the coarser candidates' accumulators (their periods are integer
-   * multiples of P0). Each candidate is re-evaluated every other cycle at a stream-specific phase.
+   * multiples of P0). Each candidate is re-evaluated once per cycle at a stream-specific phase.
    */
   private detect(i: number, x: number, tMs: number): void {
     const c = this.soa.cols;
@@ -335,7 +335,7 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     void L;
   }
 
-  /** Closes candidate k's bin `cur` (next bin = `next`), evaluating once every other cycle. */
+  /** Closes candidate k's bin `cur` (next bin = `next`), evaluating once per cycle. */
   private closeBin(i: number, k: number, cur: number, next: number, dt: number): void {
     const c = this.soa.cols;
     const p = this.params;
@@ -352,7 +352,7 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     c.accN[ck] = 0;
     c.curBin[ck] = next;
     const P = p.candidates[k]!;
-    if (next % (2 * DB) === (i * 7) % (2 * DB) && c.pushed[ck]! >= 2 * DB + DB / 2 && dt > 0 && P / dt >= 8) {
+    if (next % DB === (i * 7) % DB && c.pushed[ck]! >= 2 * DB + DB / 2 && dt > 0 && P / dt >= 8) {
       this.evaluate(i, k, next - 1, c.lastT[i]!);
     }
   }

@@ -44,6 +44,8 @@ export const ZEngineOptions = z.object({
   /** Sustained-evidence accumulator (CUSUM on −log10 p): decay per step and reference. */
   sustainDecay: z.number().min(0).max(0.999).default(0.8),
   sustainOffset: z.number().min(0).default(1.5),
+  /** Per-step input cap of the accumulator (decades), so a single point cannot look sustained. */
+  sustainCap: z.number().min(0).default(3.5),
   /** Band half-width in robust sigmas for lower/upper. */
   bandZ: z.number().positive().default(3),
   /** Per-stream sensitivity multipliers (1 = default; < 1 quieter, > 1 louder). */

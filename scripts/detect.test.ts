@@ -1,0 +1,103 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseTimestamp } from "./detect";
+
+const root = path.resolve(import.meta.dirname, "..");
+
+function detect(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ["--import", "tsx", path.join(root, "scripts/detect.ts"), ...args], {
+    cwd: root,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function tmp(): string {
+  return mkdtempSync(path.join(tmpdir(), "omen-detect-"));
+}
+
+function series(rows: number, spikeAt: number, ts: (r: number) => string): string {
+  const lines = ["timestamp,cpu,latency"];
+  for (let r = 0; r < rows; r++) {
+    const cpu = 50 + 5 * Math.sin(r / 30) + ((r * 7919) % 13) / 13 + (r === spikeAt ? 60 : 0);
+    const lat = r % 97 === 5 ? "" : (120 + ((r * 104729) % 17) / 4).toFixed(2);
+    lines.push(`${ts(r)},${cpu.toFixed(3)},${lat}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+describe("scripts/detect.ts (spawned)", () => {
+  it("scores a CSV with ISO timestamps: input columns + 4 output columns, spike flagged", () => {
+    const dir = tmp();
+    const input = path.join(dir, "in.csv");
+    const output = path.join(dir, "out.csv");
+    writeFileSync(input, series(800, 700, (r) => new Date(Date.UTC(2024, 0, 1) + r * 60_000).toISOString()));
+    const r = detect(["--in", input, "--out", output]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const lines = readFileSync(output, "utf8").trim().split("\n");
+    expect(lines[0]).toBe("timestamp,cpu,latency,anomaly_score,is_anomaly,severity,type");
+    expect(lines.length).toBe(801);
+    const spike = lines[701]!.split(",");
+    expect(Number(spike[3])).toBeGreaterThan(60);
+    expect(spike[4]).toBe("1");
+    expect(["low", "medium", "high"]).toContain(spike[5]);
+    // missing cells survive as empty
+    expect(lines[6]!.split(",")[2]).toBe("");
+    const flagged = lines.slice(1).filter((l) => l.split(",")[4] === "1").length;
+    expect(flagged).toBeLessThan(20);
+  });
+
+  it("is deterministic and accepts epoch seconds, a single `value` column and --config", () => {
+    const dir = tmp();
+    const input = path.join(dir, "in.csv");
+    const lines = ["timestamp,value"];
+    for (let r = 0; r < 300; r++) lines.push(`${1_700_000_000 + r * 60},${(10 + (r % 5)).toString()}`);
+    writeFileSync(input, lines.join("\n") + "\n");
+    writeFileSync(path.join(dir, "cfg.json"), JSON.stringify({ seed: 3, severity: { low: 70 } }));
+    const a = detect(["--in", input, "--out", path.join(dir, "a.csv"), "--config", path.join(dir, "cfg.json")]);
+    const b = detect(["--in", input, "--out", path.join(dir, "b.csv"), "--config", path.join(dir, "cfg.json")]);
+    expect(a.status).toBe(0);
+    expect(b.status).toBe(0);
+    expect(readFileSync(path.join(dir, "a.csv"), "utf8")).toBe(readFileSync(path.join(dir, "b.csv"), "utf8"));
+  });
+
+  it.each([
+    ["no header", "1700000000,1\n1700000060,2\n", /:1: no header row/],
+    ["unparsable timestamp", "timestamp,value\n2024-01-01T00:00:00Z,1\nyesterday,2\n", /:3: unparsable timestamp "yesterday"/],
+    ["non-numeric cell", "timestamp,value\n1700000000,1\n1700000060,abc\n", /:3: non-numeric value "abc" in column "value"/],
+    ["ragged row", "timestamp,value\n1700000000,1,2\n", /:2.*malformed CSV/],
+  ])("%s: exit 1 with the line named, no output file", (_name, text, msg) => {
+    const dir = tmp();
+    const input = path.join(dir, "in.csv");
+    writeFileSync(input, text);
+    const r = detect(["--in", input, "--out", path.join(dir, "out.csv")]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(msg);
+    expect(existsSync(path.join(dir, "out.csv"))).toBe(false);
+    expect(readdirSync(dir)).toEqual(["in.csv"]);
+  });
+
+  it("rejects an invalid config", () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, "in.csv"), "timestamp,value\n1700000000,1\n");
+    writeFileSync(path.join(dir, "cfg.json"), JSON.stringify({ severity: { low: 200 } }));
+    const r = detect(["--in", path.join(dir, "in.csv"), "--out", path.join(dir, "o.csv"), "--config", path.join(dir, "cfg.json")]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/invalid config/);
+  });
+});
+
+describe("parseTimestamp", () => {
+  it("reads ISO 8601, epoch seconds and epoch milliseconds", () => {
+    expect(parseTimestamp("2024-01-01T00:00:00Z")).toBe(Date.UTC(2024, 0, 1));
+    expect(parseTimestamp("2024-01-01 00:01:00")).toBe(Date.UTC(2024, 0, 1, 0, 1));
+    expect(parseTimestamp("1700000000")).toBe(1_700_000_000_000);
+    expect(parseTimestamp("1700000000123")).toBe(1_700_000_000_123);
+    expect(parseTimestamp("nope")).toBeNaN();
+  });
+});
