@@ -16,7 +16,7 @@ test("dashboard shows live host streams with charts and opens a stream page", as
   const memCard = page.getByTestId("stream-card").filter({ hasText: "host_memory_used_bytes" });
   await memCard.click();
   await expect(page.getByTestId("stream-title")).toContainText("host_memory_used_bytes");
-  await expect(page.getByTestId("value-chart").locator("svg path.recharts-curve").first()).toBeVisible();
+  await expect(page.getByTestId("value-chart").locator('svg path.recharts-line-curve[name="value"]')).toBeVisible();
   await expect(page.getByRole("button", { name: "24h" })).toBeVisible();
   await page.getByRole("button", { name: "6h" }).click();
   await expect(page.getByRole("button", { name: "6h" })).toHaveAttribute("aria-pressed", "true");

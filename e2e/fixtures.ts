@@ -19,5 +19,9 @@ export function collectConsoleErrors(page: Page): () => string[] {
     if (m.type() === "error") errors.push(m.text());
   });
   page.on("pageerror", (e) => errors.push(e.message));
+  // Name the failing URL: the console only says "Failed to load resource".
+  page.on("response", (r) => {
+    if (r.status() >= 400) errors.push(`HTTP ${r.status()} ${r.url()}`);
+  });
   return () => errors;
 }
