@@ -147,7 +147,7 @@ export async function getAnomaly(id: string): Promise<AnomalyRow | null> {
 }
 
 export async function setAnomalyStatus(ids: string[], status: TAnomalyStatus): Promise<number> {
-  const res = await pool().query(`UPDATE anomaly SET status = $2::"AnomalyStatus", updated_at = now() WHERE id = ANY($1::uuid[])`, [
+  const res = await pool().query(`UPDATE anomaly SET status = $2::"AnomalyStatus", updated_at = now() WHERE id = ANY($1::text[])`, [
     ids,
     status,
   ]);
@@ -155,7 +155,7 @@ export async function setAnomalyStatus(ids: string[], status: TAnomalyStatus): P
 }
 
 export async function setAnomalyLabel(ids: string[], label: TAnomalyLabel | null): Promise<number> {
-  const res = await pool().query(`UPDATE anomaly SET label = $2::"AnomalyLabel", updated_at = now() WHERE id = ANY($1::uuid[])`, [
+  const res = await pool().query(`UPDATE anomaly SET label = $2::"AnomalyLabel", updated_at = now() WHERE id = ANY($1::text[])`, [
     ids,
     label,
   ]);
