@@ -8,12 +8,16 @@ import { ingestSeries, type IncomingSeries } from "../services/ingest/ingest-ser
 import { createEngine, restoreEngine } from "./pipeline/engine-adapter";
 import { DetectPipeline } from "./pipeline/detect-pipeline";
 import { HostCollector } from "./jobs/host-collector";
+import { ConfiguredEngine } from "../services/config/configured-engine";
+import { ConfigReloader } from "../services/config/config-reload";
 
 export interface WorkerOptions {
   name: string;
   collectIntervalMs: number;
   hostCollector: boolean;
   snapshotIntervalMs?: number;
+  /** omen.yaml path (null: no file sync); saved configuration is reloaded every 10 s either way. */
+  configFile?: string | null;
   log?: (msg: string) => void;
 }
 
@@ -37,13 +41,18 @@ export class Worker {
     if (snap) {
       try {
         const engine = restoreEngine(zlib.gunzipSync(snap.state).toString("utf8"));
-        this.pipeline = new DetectPipeline(engine, snap.meta.cursor);
+        this.pipeline = new DetectPipeline(new ConfiguredEngine(engine), snap.meta.cursor);
         this.log(`restored detector snapshot #${snap.meta.id} (cursor ${snap.meta.cursor})`);
       } catch (e) {
         this.log(`snapshot #${snap.meta.id} could not be restored (${(e as Error).message}); relearning from history`);
       }
     }
-    this.pipeline ??= new DetectPipeline(createEngine(), 0);
+    this.pipeline ??= new DetectPipeline(new ConfiguredEngine(createEngine()), 0);
+    const reloader = new ConfigReloader(
+      this.pipeline.engine as ConfiguredEngine,
+      this.opts.configFile === undefined ? (process.env.OMEN_CONFIG_FILE ?? "omen.yaml") : this.opts.configFile,
+      this.log,
+    );
     this.running = true;
     const every = (ms: number, fn: () => Promise<unknown>) => {
       const run = () => {
@@ -56,6 +65,7 @@ export class Worker {
       run();
       this.timers.push(setInterval(run, ms));
     };
+    every(10_000, () => reloader.run());
     if (this.opts.hostCollector) every(this.opts.collectIntervalMs, () => this.collect());
     every(1_000, () => this.detect());
     every(5_000, () => this.applyFeedback());

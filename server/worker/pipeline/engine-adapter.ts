@@ -1,6 +1,6 @@
 import { DetectionEngine, type EngineOptionsInput } from "@/lib/detectors/engine";
 import type { TAnomalyLabel, TStreamKind } from "@/lib/schemas/stream";
-import type { EngineEvent, EnginePort, StreamHealthOut, StreamScore } from "./engine-port";
+import type { EngineEvent, EnginePort, EngineTuning, StreamHealthOut, StreamScore } from "./engine-port";
 
 const MIN_BAND_CONFIDENCE = 0.3;
 
@@ -78,6 +78,16 @@ class EngineAdapter implements EnginePort {
     // "expected" (maintenance, deploy) is not a detector error: it is not taught as normal.
     if (label === "expected") return;
     this.engine.applyFeedback(String(streamId), { label: label === "false_positive" ? "false_positive" : "true_positive", atMs: startMs });
+  }
+
+  configure(t: EngineTuning): void {
+    const o = this.engine.options;
+    const sens: Record<string, number> = {};
+    for (const [id, m] of t.sensitivity) if (m !== 1) sens[String(id)] = m;
+    o.sensitivity = sens;
+    o.severity = { ...t.severity };
+    o.warmupSteps = t.warmupSteps;
+    o.tier2.weight = t.multivariateWeight;
   }
 
   serialize(): string {

@@ -30,7 +30,20 @@ export interface StreamHealthOut {
   gapClass: string | null;
 }
 
+/** Live-tunable engine settings (from saved detector configuration; see server/services/config). */
+export interface EngineTuning {
+  /** Per-stream score multipliers (absent = 1). */
+  sensitivity: Map<number, number>;
+  /** Engine-wide severity cut-offs (the lowest configured; per-stream grading is done by the gate). */
+  severity: { low: number; medium: number; high: number };
+  warmupSteps: number;
+  /** Weight of the multivariate (Tier 2) score; 0 turns it off. */
+  multivariateWeight: number;
+}
+
 export interface EnginePort {
+  /** Applies saved configuration to the running engine (optional: test doubles may omit it). */
+  configure?(t: EngineTuning): void;
   hasStream(id: number): boolean;
   addStream(id: number, kind: TStreamKind): void;
   /** Scores one aligned timestamp; `sampleTs` are the samples' own times (for score rows). */

@@ -1,0 +1,37 @@
+/**
+ * The worker's config-reload job: every few seconds sync omen.yaml into the database, and when
+ * configuration or the set of streams changed, resolve every stream's effective settings and
+ * install them in the running engine.
+ */
+import path from "node:path";
+import { configFingerprint, streamsFingerprint } from "../../repos/config-repo";
+import { effectiveSettingsByStream } from "./config-service";
+import { syncConfigFile } from "./config-file";
+import type { ConfiguredEngine } from "./configured-engine";
+
+export class ConfigReloader {
+  private fingerprint = "";
+  private fileErrors = "";
+
+  constructor(
+    private readonly engine: ConfiguredEngine,
+    private readonly configFile: string | null,
+    private readonly log: (msg: string) => void,
+  ) {}
+
+  async run(): Promise<boolean> {
+    if (this.configFile) {
+      const r = await syncConfigFile(path.resolve(this.configFile));
+      const errs = r.errors.join("\n");
+      if (errs && errs !== this.fileErrors) this.log(`omen.yaml is invalid, keeping the previous settings:\n${errs}`);
+      if (r.changed) this.log(`omen.yaml: ${r.changed} scope(s) updated`);
+      this.fileErrors = errs;
+    }
+    const fp = `${await configFingerprint()}|${await streamsFingerprint()}`;
+    if (fp === this.fingerprint) return false;
+    const { global, streams } = await effectiveSettingsByStream();
+    this.engine.setSettings(global, streams);
+    this.fingerprint = fp;
+    return true;
+  }
+}

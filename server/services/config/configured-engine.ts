@@ -1,0 +1,83 @@
+/**
+ * The worker's engine with saved configuration applied: wraps an EnginePort, pushes tunables
+ * into the engine (per-stream sensitivity, engine-wide cut-offs, warm-up, Tier 2 weight) and
+ * passes every anomaly event through the gate (lib/config/gate.ts): per-stream severity
+ * cut-offs, minimum duration, detectors on/off and mute windows.
+ *
+ * Not applied by the engine today (stored, shown, and documented as such): per-stream
+ * seasonality (the Holt-Winters bank detects the season itself) and the training window.
+ */
+import { engineCutoffs, gateEvent } from "@/lib/config/gate";
+import { DEFAULT_SETTINGS, type EffectiveSettings } from "@/lib/config/settings";
+import type { EngineEvent, EnginePort } from "../../worker/pipeline/engine-port";
+
+export class ConfiguredEngine implements EnginePort {
+  private settings = new Map<number, EffectiveSettings>();
+  private global: EffectiveSettings = DEFAULT_SETTINGS;
+  /** Events raised to the database so far (a later "closed" must reach it even if now gated). */
+  private raised = new Set<string>();
+  readonly suppressed = { muted: 0, short: 0, disabled: 0, belowCutoff: 0 };
+
+  constructor(readonly inner: EnginePort) {}
+
+  /** Installs new effective settings (from the config-reload job). */
+  setSettings(global: EffectiveSettings, perStream: Map<number, EffectiveSettings>): void {
+    this.global = global;
+    this.settings = perStream;
+    const all = [...perStream.values()];
+    const sensitivity = new Map<number, number>();
+    for (const [id, s] of perStream) if (s.sensitivity !== 1) sensitivity.set(id, s.sensitivity);
+    this.inner.configure?.({
+      sensitivity,
+      severity: engineCutoffs(all.length ? all : [global], global.severity),
+      warmupSteps: global.minTrainingSamples,
+      multivariateWeight: global.detectors.multivariate ? 1 : 0,
+    });
+  }
+
+  settingsFor(streamId: number): EffectiveSettings {
+    return this.settings.get(streamId) ?? this.global;
+  }
+
+  private gate(events: EngineEvent[], nowMs: number): EngineEvent[] {
+    const out: EngineEvent[] = [];
+    for (const e of events) {
+      const s = this.settingsFor(e.streamIds[0]!);
+      const g = gateEvent({ startMs: e.startMs, endMs: e.kind === "closed" ? e.endMs : null, peakScore: e.peakScore, type: e.type }, s, nowMs);
+      if (g.action === "raise") {
+        this.raised.add(e.engineId);
+        out.push({ ...e, severity: g.severity });
+      } else if (this.raised.has(e.engineId) && e.kind === "closed") {
+        out.push(e); // close what was already raised
+      } else if (g.action === "drop") {
+        const k = g.reason === "muted" ? "muted" : g.reason === "too short" ? "short" : g.reason === "below cut-off" ? "belowCutoff" : "disabled";
+        this.suppressed[k]++;
+      }
+      if (e.kind === "closed") this.raised.delete(e.engineId);
+    }
+    return out;
+  }
+
+  hasStream(id: number): boolean {
+    return this.inner.hasStream(id);
+  }
+  addStream(...a: Parameters<EnginePort["addStream"]>): void {
+    this.inner.addStream(...a);
+  }
+  step(tsMs: number, ids: number[], values: Float64Array, sampleTs: Float64Array) {
+    const r = this.inner.step(tsMs, ids, values, sampleTs);
+    return { scores: r.scores, events: this.gate(r.events, tsMs) };
+  }
+  health() {
+    return this.inner.health();
+  }
+  applyFeedback(...a: Parameters<EnginePort["applyFeedback"]>): void {
+    this.inner.applyFeedback(...a);
+  }
+  serialize(): string {
+    return this.inner.serialize();
+  }
+  lastStepMs(): number {
+    return this.inner.lastStepMs();
+  }
+}
