@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   if (!only || only === "int") {
     const pgUrl = await findPostgres();
     console.log(pgUrl ? `integration database server: ${pgUrl.replace(/:[^:@/]*@/, ":****@")}` : "no PostgreSQL server reachable: integration tests use embedded PGlite only");
-    const env = { ...process.env, TEST_DATABASE_URL: pgUrl ?? "" };
+    const env: NodeJS.ProcessEnv = { ...process.env, TEST_DATABASE_URL: pgUrl ?? "" };
     delete env.DATABASE_URL;
     step("integration", bin("vitest"), ["run", "--project", "integration"], env);
   }
