@@ -1,5 +1,6 @@
 import "server-only";
 import { anomaliesRouter } from "./routers/anomalies";
+import { configRouter } from "./routers/config";
 import { streamsRouter } from "./routers/streams";
 import { systemRouter } from "./routers/system";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
@@ -8,6 +9,7 @@ export const appRouter = createTRPCRouter({
   streams: streamsRouter,
   anomalies: anomaliesRouter,
   system: systemRouter,
+  config: configRouter,
 });
 
 export type AppRouter = typeof appRouter;
