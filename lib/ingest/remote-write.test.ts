@@ -66,3 +66,13 @@ describe("remote_write decoding", () => {
     expect(() => writeRequestToSeries(req)).toThrow(/no __name__ label/);
   });
 });
+
+describe("isStaleMarker", () => {
+  it("accepts StaleNaN in signalling and quietened form, not Prometheus' normal NaN", () => {
+    const bits = (lo: number, hi: number) => new Float64Array(new Uint32Array([lo, hi]).buffer)[0]!;
+    expect(isStaleMarker(bits(2, 0x7ff00000))).toBe(true);
+    expect(isStaleMarker(bits(2, 0x7ff80000))).toBe(true);
+    expect(isStaleMarker(bits(1, 0x7ff80000))).toBe(false);
+    expect(isStaleMarker(1)).toBe(false);
+  });
+});

@@ -75,11 +75,16 @@ const METRIC_TYPE_COUNTER = 1;
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 
-/** True for Prometheus' staleness marker (value.StaleNaN = 0x7ff0000000000002). */
+/**
+ * True for Prometheus' staleness marker (value.StaleNaN = 0x7ff0000000000002). It is a
+ * signalling NaN, which V8 may quieten (set bit 51 → 0x7ff8000000000002) when the decoded double
+ * is stored in an object field, so both forms count; Prometheus' ordinary NaN
+ * (0x7ff8000000000001) does not.
+ */
 export function isStaleMarker(v: number): boolean {
   if (!Number.isNaN(v)) return false;
   f64[0] = v;
-  return u32[0] === 2 && u32[1] === 0x7ff00000;
+  return u32[0] === 2 && (u32[1]! & 0xfff7ffff) === 0x7ff00000;
 }
 
 /** Reads the varint uncompressed-length header of a snappy block without decompressing. */

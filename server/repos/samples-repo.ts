@@ -109,6 +109,17 @@ export async function readSamplesAfter(cursor: number, limit: number): Promise<N
   return res.rows.map((r) => ({ seq: r.seq, streamId: r.stream_id, tsMs: r.t, value: r.value }));
 }
 
+/**
+ * The newest `seq` handed out (the sequence's position, committed or not): O(1), unlike
+ * max(seq) which scans the BRIN-indexed table. Used for back-pressure estimates.
+ */
+export async function sequenceHead(): Promise<number> {
+  const res = await pool().query<{ v: number | null }>(
+    "SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS v FROM sample_seq_seq",
+  );
+  return Number(res.rows[0]?.v ?? 0);
+}
+
 export async function latestSeq(): Promise<number> {
   const res = await pool().query<{ s: number | null }>("SELECT max(seq) AS s FROM sample");
   return res.rows[0]?.s ?? 0;

@@ -1,6 +1,7 @@
 import { AppError } from "@/lib/errors/app-error";
 import { streamKey, type TLabels, type TStreamKind } from "@/lib/schemas/stream";
-import { insertSamples, latestSeq } from "../../repos/samples-repo";
+import { env } from "../../env";
+import { insertSamples, sequenceHead } from "../../repos/samples-repo";
 import { ensureSource, type SourceKind, type SourceRow } from "../../repos/sources-repo";
 import { countStreams, createStreams, findStreamIds } from "../../repos/streams-repo";
 import { readWorkerStatus } from "../../repos/worker-status-repo";
@@ -24,6 +25,9 @@ export interface IngestResult {
 }
 
 const MAX_FUTURE_MS = 10 * 60_000;
+/** Per-series limits on labels (after removing `__name__`). */
+export const LABEL_LIMITS = { maxLabels: 64, maxNameLength: 128, maxValueLength: 2048 } as const;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_.\-/]*$/;
 
 interface SourceCache {
   source: SourceRow;
@@ -106,11 +110,40 @@ export async function ingestSeries(
   return { series: batch.length, newStreams, received, inserted };
 }
 
+function validateLabels(s: IncomingSeries): void {
+  const names = Object.keys(s.labels);
+  if (names.length > LABEL_LIMITS.maxLabels) {
+    throw new AppError(
+      "BAD_REQUEST",
+      `Series ${s.metric} has ${names.length} labels, over the limit of ${LABEL_LIMITS.maxLabels}; drop unneeded labels (e.g. with write_relabel_configs). Nothing from this request was stored.`,
+    );
+  }
+  for (const k of names) {
+    const v = s.labels[k]!;
+    if (k.length > LABEL_LIMITS.maxNameLength || !LABEL_NAME.test(k)) {
+      throw new AppError(
+        "BAD_REQUEST",
+        `Series ${s.metric}: invalid label name "${k.slice(0, 80)}" (letters, digits, _ . - /, not starting with a digit, max ${LABEL_LIMITS.maxNameLength} characters). Nothing from this request was stored.`,
+      );
+    }
+    if (typeof v !== "string" || v.length > LABEL_LIMITS.maxValueLength) {
+      throw new AppError(
+        "BAD_REQUEST",
+        `Series ${s.metric}: the value of label "${k}" is longer than ${LABEL_LIMITS.maxValueLength} characters. Nothing from this request was stored.`,
+      );
+    }
+  }
+}
+
 function validateBatch(batch: IncomingSeries[], nowMs: number): void {
   for (const s of batch) {
     if (!/^[a-zA-Z_:][a-zA-Z0-9_:.\-/]*$/.test(s.metric) || s.metric.length > 200) {
-      throw new AppError("BAD_REQUEST", `Invalid metric name "${s.metric.slice(0, 80)}": use letters, digits, _ : . - / (max 200 characters).`);
+      throw new AppError(
+        "BAD_REQUEST",
+        `Invalid metric name "${s.metric.slice(0, 80)}": use letters, digits, _ : . - / (max 200 characters). Nothing from this request was stored.`,
+      );
     }
+    validateLabels(s);
     if (s.tsMs.length !== s.values.length) throw new AppError("BAD_REQUEST", `Series ${s.metric}: timestamps and values differ in length.`);
     for (let j = 0; j < s.tsMs.length; j++) {
       const t = s.tsMs[j]!;
@@ -136,9 +169,39 @@ function validateBatch(batch: IncomingSeries[], nowMs: number): void {
 
 /** Back-pressure: how far the slowest live worker is behind the newest committed sample. */
 export async function ingestBacklog(): Promise<{ lag: number; workerAlive: boolean }> {
-  const [seq, workers] = await Promise.all([latestSeq(), readWorkerStatus()]);
+  const [seq, workers] = await Promise.all([sequenceHead(), readWorkerStatus()]);
   const live = workers.filter((w) => Date.now() - w.heartbeatAtMs < 60_000);
   if (live.length === 0) return { lag: 0, workerAlive: false };
   const cursor = Math.min(...live.map((w) => w.cursor));
-  return { lag: seq - cursor, workerAlive: true };
+  return { lag: Math.max(0, seq - cursor), workerAlive: true };
+}
+
+let backlogCache: { atMs: number; value: Promise<{ lag: number; workerAlive: boolean }> } | undefined;
+const BACKLOG_CACHE_MS = 1_000;
+
+/**
+ * Throws AppError TOO_MANY_REQUESTS (details.retryAfterSeconds) when the live worker is more than
+ * OMEN_WORKER_MAX_LAG samples behind. A dead worker does not block ingestion: samples are
+ * committed durably and scored when it returns. The lag query is cached for ~1 s per process.
+ */
+export async function assertIngestCapacity(maxLag: number = env().OMEN_WORKER_MAX_LAG, nowMs = Date.now()): Promise<void> {
+  if (!backlogCache || nowMs - backlogCache.atMs > BACKLOG_CACHE_MS) {
+    const value = ingestBacklog();
+    backlogCache = { atMs: nowMs, value };
+    value.catch(() => (backlogCache = undefined));
+  }
+  const { lag, workerAlive } = await backlogCache.value;
+  if (workerAlive && lag > maxLag) {
+    const retryAfterSeconds = Math.min(60, Math.max(1, Math.ceil(lag / maxLag) * 2));
+    throw new AppError(
+      "TOO_MANY_REQUESTS",
+      `Omen is busy: the detection worker is ${lag} samples behind (limit OMEN_WORKER_MAX_LAG=${maxLag}). Retry after ${retryAfterSeconds} s; nothing from this request was stored.`,
+      { lag, maxLag, retryAfterSeconds },
+    );
+  }
+}
+
+/** For tests: drop the cached backlog reading. */
+export function resetIngestCapacityCache(): void {
+  backlogCache = undefined;
 }

@@ -1,0 +1,200 @@
+import snappy from "snappyjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeWriteRequest, WriteRequestType } from "@/lib/ingest/remote-write";
+import { ExportMetricsServiceRequest, RpcStatus } from "@/lib/ingest/otlp-proto";
+import { pool } from "../db";
+import { countSamples } from "../repos/samples-repo";
+import { ensureSource } from "../repos/sources-repo";
+import { heartbeat } from "../repos/worker-status-repo";
+import { ingestSeries } from "../services/ingest/ingest-service";
+import { createTestDatabase, type TestDatabase } from "../testing/test-db";
+import { startOmenServer, type OmenServer } from "../testing/omen-server";
+
+/**
+ * Every bad input to the three write endpoints, against the real web app: status code, an
+ * actionable message, and the database unchanged. Then the good paths, staleness markers,
+ * idempotent re-sends and back-pressure.
+ */
+const MAX_BODY = 1024 * 1024;
+const STALE = new Float64Array(new Uint32Array([2, 0x7ff00000]).buffer)[0]!;
+
+let tdb: TestDatabase;
+let omen: OmenServer;
+
+beforeAll(async () => {
+  tdb = await createTestDatabase();
+  omen = await startOmenServer({ databaseUrl: tdb.url, env: { OMEN_MAX_BODY_BYTES: String(MAX_BODY), OMEN_WORKER_MAX_LAG: "1000" } });
+  await ensureSource("capped", "remote_write", {}, 3);
+});
+afterAll(async () => {
+  await omen?.stop();
+  await tdb?.drop();
+});
+
+const now = () => Date.now();
+const rw = (series: { name: string; labels?: Record<string, string>; samples: [number, number][] }[]) =>
+  encodeWriteRequest({
+    timeseries: series.map((s) => ({
+      labels: [{ name: "__name__", value: s.name }, ...Object.entries(s.labels ?? {}).map(([name, value]) => ({ name, value }))],
+      samples: s.samples.map(([timestamp, value]) => ({ timestamp, value })),
+    })),
+  });
+const otlpJson = (value: unknown, tNs = `${now()}000000`) =>
+  JSON.stringify({
+    resourceMetrics: [
+      {
+        resource: { attributes: [{ key: "service.name", value: { stringValue: "svc" } }] },
+        scopeMetrics: [{ metrics: [{ name: "queue_depth", gauge: { dataPoints: [{ timeUnixNano: tNs, asDouble: value }] } }] }],
+      },
+    ],
+  });
+
+interface Case {
+  name: string;
+  path: string;
+  headers?: Record<string, string>;
+  auth?: string | null;
+  body: () => Uint8Array | string;
+  status: number;
+  message: RegExp;
+}
+
+const RW = { "content-type": "application/x-protobuf", "content-encoding": "snappy", "x-prometheus-remote-write-version": "0.1.0" };
+const PB = { "content-type": "application/x-protobuf" };
+const JS = { "content-type": "application/json" };
+const ok = () => rw([{ name: "good_metric", samples: [[now(), 1]] }]);
+
+const cases: Case[] = [
+  { name: "remote_write without token", path: "/api/v1/write", headers: RW, auth: null, body: ok, status: 401, message: /Missing ingest token.*Authorization: Bearer/ },
+  { name: "remote_write with a wrong token", path: "/api/v1/write", headers: RW, auth: "Bearer nope-nope-nope-nope", body: ok, status: 401, message: /Invalid ingest token/ },
+  { name: "remote_write wrong content type", path: "/api/v1/write", headers: { ...RW, "content-type": "text/plain" }, body: ok, status: 415, message: /Content-Type must be application\/x-protobuf/ },
+  { name: "corrupt snappy", path: "/api/v1/write", headers: RW, body: () => new Uint8Array([0x40, 0xff, 0x13, 0x99, 0x01, 0x02]), status: 400, message: /not valid snappy/ },
+  { name: "snappy without a length header", path: "/api/v1/write", headers: RW, body: () => new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), status: 400, message: /not snappy-compressed/ },
+  { name: "invalid protobuf", path: "/api/v1/write", headers: RW, body: () => snappy.compress(new Uint8Array([0x0a, 0x40, 0x01, 0x02])), status: 400, message: /not a valid Prometheus remote_write WriteRequest/ },
+  { name: "NaN value", path: "/api/v1/write", headers: RW, body: () => rw([{ name: "m", samples: [[now(), 1], [now() + 1, Number.NaN]] }]), status: 400, message: /value NaN .* is not a finite number/ },
+  { name: "+Inf value", path: "/api/v1/write", headers: RW, body: () => rw([{ name: "m", samples: [[now(), Infinity]] }]), status: 400, message: /value Infinity .* is not a finite number/ },
+  { name: "timestamp an hour in the future", path: "/api/v1/write", headers: RW, body: () => rw([{ name: "m", samples: [[now(), 1], [now() + 3_600_000, 2]] }]), status: 400, message: /more than 10 minutes in the future; check the sender's clock/ },
+  { name: "series without __name__", path: "/api/v1/write", headers: RW, body: () => encodeWriteRequest({ timeseries: [{ labels: [{ name: "job", value: "x" }], samples: [{ value: 1, timestamp: now() }] }] }), status: 400, message: /no __name__ label/ },
+  { name: "too many labels", path: "/api/v1/write", headers: RW, body: () => rw([{ name: "m", labels: Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`l${i}`, "v"])), samples: [[now(), 1]] }]), status: 400, message: /70 labels, over the limit of 64/ },
+  { name: "body over the size limit", path: "/api/v1/write", headers: RW, body: () => new Uint8Array(MAX_BODY + 10), status: 413, message: /over the limit of 1048576 bytes \(OMEN_MAX_BODY_BYTES\)/ },
+  { name: "snappy that inflates over the limit", path: "/api/v1/write", headers: RW, body: () => snappy.compress(new Uint8Array(MAX_BODY * 2)), status: 413, message: /decompresses to 2097152 bytes/ },
+  {
+    name: "too many series for the source's cardinality cap",
+    path: "/api/v1/write?source=capped",
+    headers: RW,
+    body: () => rw(Array.from({ length: 5 }, (_, i) => ({ name: "m", labels: { id: String(i) }, samples: [[now(), 1]] as [number, number][] }))),
+    status: 400,
+    message: /Too many series for source "capped".*cardinality limit of 3.*raise the source's limit/,
+  },
+  { name: "OTLP without token", path: "/v1/metrics", headers: JS, auth: null, body: () => otlpJson(1), status: 401, message: /Missing ingest token/ },
+  { name: "OTLP wrong content type", path: "/v1/metrics", headers: { "content-type": "text/plain" }, body: () => otlpJson(1), status: 415, message: /application\/x-protobuf or application\/json/ },
+  { name: "OTLP invalid protobuf", path: "/v1/metrics", headers: PB, body: () => new Uint8Array([0x0a, 0x7f, 0x01]), status: 400, message: /not a valid OTLP ExportMetricsServiceRequest protobuf/ },
+  { name: "OTLP invalid JSON", path: "/v1/metrics", headers: JS, body: () => "{resourceMetrics: [", status: 400, message: /not valid JSON/ },
+  { name: "OTLP JSON of the wrong shape", path: "/v1/metrics", headers: JS, body: () => JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 5 }] }] }] }), status: 400, message: /resourceMetrics\.0\.scopeMetrics\.0\.metrics\.0\.name/ },
+  { name: "OTLP NaN value", path: "/v1/metrics", headers: JS, body: () => otlpJson("NaN"), status: 400, message: /not a finite number/ },
+  { name: "OTLP Infinity value", path: "/v1/metrics", headers: JS, body: () => otlpJson("Infinity"), status: 400, message: /not a finite number/ },
+  { name: "OTLP timestamp in the future", path: "/v1/metrics", headers: JS, body: () => otlpJson(1, `${now() + 7_200_000}000000`), status: 400, message: /in the future/ },
+  { name: "OTLP body over the size limit", path: "/v1/metrics", headers: JS, body: () => " ".repeat(MAX_BODY + 1), status: 413, message: /OMEN_MAX_BODY_BYTES/ },
+  { name: "CSV without token", path: "/api/v1/import/csv", headers: { "content-type": "text/csv" }, auth: null, body: () => "timestamp,a\n1700000000,1\n", status: 401, message: /Missing ingest token/ },
+  { name: "CSV with a bad cell", path: "/api/v1/import/csv", headers: { "content-type": "text/csv" }, body: () => "timestamp,a,b\n1700000000,1,2\n1700000010,3,abc\n", status: 400, message: /CSV line 3: value "abc" in column 3 \("b"\) is not a number/ },
+  { name: "CSV with a bad timestamp", path: "/api/v1/import/csv", headers: { "content-type": "text/csv" }, body: () => "timestamp,stream,value\nnoon,a,1\n", status: 400, message: /CSV line 2: timestamp "noon"/ },
+];
+
+async function post(path: string, body: Uint8Array | string, headers: Record<string, string>, auth: string | null | undefined) {
+  const h: Record<string, string> = { ...headers };
+  if (auth !== null) h.authorization = auth ?? `Bearer ${omen.token}`;
+  return fetch(`${omen.url}${path}`, { method: "POST", headers: h, body: typeof body === "string" ? body : Buffer.from(body) });
+}
+
+async function messageOf(res: Response): Promise<string> {
+  const buf = new Uint8Array(await res.arrayBuffer());
+  if ((res.headers.get("content-type") ?? "").includes("protobuf")) return String((RpcStatus.decode(buf) as unknown as { message: string }).message);
+  return String((JSON.parse(new TextDecoder().decode(buf)) as { error: string }).error);
+}
+
+async function dbState() {
+  const streams = await pool().query<{ n: number }>("SELECT count(*)::int AS n FROM stream");
+  return { samples: await countSamples(), streams: streams.rows[0]!.n };
+}
+
+describe("ingest endpoints reject bad input with an actionable 4xx and store nothing", () => {
+  it.each(cases)("$name → $status", async (c) => {
+    const before = await dbState();
+    const res = await post(c.path, c.body(), c.headers ?? {}, c.auth);
+    const msg = await messageOf(res);
+    expect({ status: res.status, msg }).toMatchObject({ status: c.status });
+    expect(msg).toMatch(c.message);
+    expect(await dbState()).toEqual(before);
+  });
+
+  it("OTLP binary errors carry a google.rpc.Status with the message", async () => {
+    const res = await post("/v1/metrics", new Uint8Array([0x0a, 0x7f, 0x01]), PB, undefined);
+    expect(res.headers.get("content-type")).toContain("application/x-protobuf");
+    const st = RpcStatus.decode(new Uint8Array(await res.arrayBuffer())) as unknown as { code: number; message: string };
+    expect(st.code).toBe(3);
+  });
+});
+
+describe("ingest endpoints accept good input durably", () => {
+  it("remote_write: 204, committed, staleness markers skipped, re-send idempotent", async () => {
+    const before = await countSamples();
+    const t = now() - 5_000;
+    const body = rw([
+      { name: "rw_metric", labels: { b: "2", a: "1" }, samples: [[t, 1], [t + 1000, STALE], [t + 2000, 3]] },
+      { name: "rw_requests_total", samples: [[t, 10]] },
+    ]);
+    const res = await post("/api/v1/write", body, RW, undefined);
+    expect(res.status).toBe(204);
+    expect(await countSamples()).toBe(before + 3);
+    const again = await post("/api/v1/write", body, RW, undefined);
+    expect(again.status).toBe(204);
+    expect(await countSamples()).toBe(before + 3);
+    const kinds = await pool().query<{ key: string; kind: string }>("SELECT key, kind::text AS kind FROM stream WHERE metric LIKE 'rw_%' ORDER BY key");
+    expect(kinds.rows).toEqual([
+      { key: 'rw_metric{a="1",b="2"}', kind: "gauge" },
+      { key: "rw_requests_total", kind: "counter" },
+    ]);
+  });
+
+  it("OTLP protobuf and JSON: 200 with an ExportMetricsServiceResponse", async () => {
+    const before = await countSamples();
+    const pbReq = JSON.parse(otlpJson(5)) as object;
+    const pb = ExportMetricsServiceRequest.encode(ExportMetricsServiceRequest.fromObject(pbReq)).finish();
+    const r1 = await post("/v1/metrics", pb, PB, undefined);
+    expect(r1.status).toBe(200);
+    expect(r1.headers.get("content-type")).toContain("application/x-protobuf");
+    const r2 = await post("/v1/metrics", otlpJson(6, `${now() - 1000}000000`), JS, undefined);
+    expect(r2.status).toBe(200);
+    expect(await r2.json()).toEqual({});
+    expect(await countSamples()).toBe(before + 2);
+  });
+
+  it("CSV import: long and wide", async () => {
+    const before = await countSamples();
+    const r = await post("/api/v1/import/csv", "timestamp,csv_a,csv_b\n1700000000,1,2\n1700000010,3,\n", { "content-type": "text/csv" }, undefined);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ layout: "wide", rows: 2, inserted: 3 });
+    const r2 = await post("/api/v1/import/csv", 'timestamp,stream,value\n1700000020,csv_a,4\n1700000020,"csv_c{x=""1""}",5\n', { "content-type": "text/csv" }, undefined);
+    expect(await r2.json()).toMatchObject({ layout: "long", inserted: 2 });
+    expect(await countSamples()).toBe(before + 5);
+  });
+
+  it("back-pressure: 503 (remote_write) / 429 (OTLP) with Retry-After while the worker lags, nothing stored", async () => {
+    const t = now() - 60_000;
+    await ingestSeries("lag", "csv", [{ metric: "lag_metric", labels: {}, kind: "gauge", tsMs: Array.from({ length: 1500 }, (_, i) => t + i), values: Array.from({ length: 1500 }, () => 1) }]);
+    await heartbeat({ name: "lagging-test-worker", pid: 1, startedAtMs: now(), cursor: 0, info: {} });
+    await new Promise((r) => setTimeout(r, 1_200)); // the web process caches the lag for ~1 s
+    const before = await dbState();
+    const r1 = await post("/api/v1/write", ok(), RW, undefined);
+    expect(r1.status).toBe(503);
+    expect(Number(r1.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await messageOf(r1)).toMatch(/worker is \d+ samples behind/);
+    const r2 = await post("/v1/metrics", otlpJson(1), JS, undefined);
+    expect(r2.status).toBe(429);
+    expect(r2.headers.get("retry-after")).toBeTruthy();
+    expect(await dbState()).toEqual(before);
+    await pool().query("DELETE FROM worker_status WHERE name = 'lagging-test-worker'");
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect((await post("/api/v1/write", ok(), RW, undefined)).status).toBe(204);
+  });
+});

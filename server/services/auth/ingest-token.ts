@@ -1,0 +1,84 @@
+import crypto from "node:crypto";
+import type pg from "pg";
+import { AppError } from "@/lib/errors/app-error";
+import { pool } from "../../db";
+import { env } from "../../env";
+
+/**
+ * The bearer token that write endpoints (remote_write, OTLP, CSV import) require.
+ * OMEN_INGEST_TOKEN wins when set; otherwise a random token is generated on first start and kept
+ * in the `setting` table, so web, worker and restarts agree on it.
+ */
+export const INGEST_TOKEN_KEY = "ingest_token";
+
+export interface IngestToken {
+  token: string;
+  /** "env": OMEN_INGEST_TOKEN; "stored": generated earlier; "generated": created by this call. */
+  origin: "env" | "stored" | "generated";
+}
+
+type Queryable = Pick<pg.Pool | pg.Client, "query">;
+
+/** Returns the token, generating and storing one the first time (race-safe across processes). */
+export async function ensureIngestToken(db: Queryable = pool(), fromEnv = env().OMEN_INGEST_TOKEN): Promise<IngestToken> {
+  if (fromEnv) return { token: fromEnv, origin: "env" };
+  const candidate = `omen_${crypto.randomBytes(24).toString("base64url")}`;
+  const res = await db.query<{ value: string; inserted: boolean }>(
+    `WITH ins AS (
+       INSERT INTO setting (key, value, updated_at) VALUES ($1, $2, now())
+       ON CONFLICT (key) DO NOTHING RETURNING value
+     )
+     SELECT value, true AS inserted FROM ins
+     UNION ALL SELECT value, false FROM setting WHERE key = $1 AND NOT EXISTS (SELECT 1 FROM ins)`,
+    [INGEST_TOKEN_KEY, candidate],
+  );
+  const row = res.rows[0];
+  if (!row) throw new Error("could not store the ingest token");
+  return { token: row.value, origin: row.inserted ? "generated" : "stored" };
+}
+
+let cached: { token: string; atMs: number } | undefined;
+
+async function currentToken(): Promise<string> {
+  if (!cached || Date.now() - cached.atMs > 60_000) cached = { token: (await ensureIngestToken()).token, atMs: Date.now() };
+  return cached.token;
+}
+
+function digest(s: string): Buffer {
+  return crypto.createHash("sha256").update(s).digest();
+}
+
+/** Constant-time comparison (hashing first makes lengths equal and hides the token's length). */
+export function tokensMatch(given: string, expected: string): boolean {
+  return crypto.timingSafeEqual(digest(given), digest(expected));
+}
+
+/**
+ * Checks `Authorization: Bearer <token>` (also `Basic` with the token as password, which some
+ * senders only support). Throws AppError UNAUTHORIZED with a hint otherwise.
+ */
+export async function requireIngestToken(headers: Headers): Promise<void> {
+  const auth = headers.get("authorization") ?? "";
+  let given: string | undefined;
+  const bearer = /^Bearer\s+(.+)$/i.exec(auth);
+  if (bearer) given = bearer[1]!.trim();
+  const basic = /^Basic\s+(.+)$/i.exec(auth);
+  if (basic) {
+    const decoded = Buffer.from(basic[1]!, "base64").toString("utf8");
+    given = decoded.slice(decoded.indexOf(":") + 1);
+  }
+  if (!given) {
+    throw new AppError(
+      "UNAUTHORIZED",
+      "Missing ingest token: send `Authorization: Bearer <token>`. The token is printed when Omen first starts and shown on Settings → Sources (or set OMEN_INGEST_TOKEN).",
+    );
+  }
+  if (!tokensMatch(given, await currentToken())) {
+    throw new AppError("UNAUTHORIZED", "Invalid ingest token. Copy it from Settings → Sources, or check OMEN_INGEST_TOKEN.");
+  }
+}
+
+/** For tests: forget the cached token. */
+export function resetIngestTokenCache(): void {
+  cached = undefined;
+}

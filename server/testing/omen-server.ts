@@ -1,0 +1,116 @@
+/**
+ * Runs the real Omen web app (`next start`) — and optionally the worker — against a test
+ * database, for integration tests that talk HTTP with real clients. Builds the app first when
+ * `.next/BUILD_ID` is older than the sources (the same rule as `npm start`).
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "..", "..");
+const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  if (!fs.existsSync(dir)) return 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === "node_modules" || e.name.startsWith(".") || e.name === "generated") continue;
+    const p = path.join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : /\.test\.tsx?$/.test(e.name) ? 0 : fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds the Next app unless `.next/BUILD_ID` is newer than every source file. */
+export function ensureBuilt(): void {
+  const stamp = path.join(root, ".next", "BUILD_ID");
+  const built = fs.existsSync(stamp) ? fs.statSync(stamp).mtimeMs : 0;
+  const newest = Math.max(...["app", "components", "server", "lib"].map((d) => newestMtime(path.join(root, d))));
+  if (built > newest || process.env.OMEN_TEST_SKIP_BUILD === "1") return;
+  const r = spawnSync(process.execPath, [nextBin, "build"], {
+    cwd: root,
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`next build failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+export interface OmenServer {
+  url: string;
+  token: string;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+function waitExit(c: ChildProcess): Promise<void> {
+  return c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once("exit", () => r()));
+}
+
+export interface OmenServerOptions {
+  databaseUrl: string;
+  token?: string;
+  worker?: boolean;
+  env?: Record<string, string>;
+}
+
+/** Starts `next start` on a free loopback port (plus the worker if asked) and waits for health. */
+export async function startOmenServer(opts: OmenServerOptions): Promise<OmenServer> {
+  ensureBuilt();
+  const port = await freePort();
+  const token = opts.token ?? "test-ingest-token-0123456789abcdef";
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: opts.databaseUrl,
+    OMEN_INGEST_TOKEN: token,
+    OMEN_DISABLE_HOST_COLLECTOR: "1",
+    OMEN_SKIP_MIGRATE: "1",
+    NEXT_TELEMETRY_DISABLED: "1",
+    ...opts.env,
+  };
+  let out = "";
+  const children: ChildProcess[] = [];
+  const start = (args: string[], extra: Record<string, string> = {}) => {
+    const c = spawn(process.execPath, args, { cwd: root, env: { ...env, ...extra }, stdio: ["ignore", "pipe", "pipe"] });
+    c.stdout!.on("data", (d) => (out += d));
+    c.stderr!.on("data", (d) => (out += d));
+    children.push(c);
+    return c;
+  };
+  const web = start([nextBin, "start", "-H", "127.0.0.1", "-p", String(port)]);
+  if (opts.worker) start(["--import", "tsx", path.join(root, "server", "worker", "main.ts")], { OMEN_WORKER_NAME: `test-worker-${port}` });
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
+    const killer = setTimeout(() => children.forEach((c) => c.exitCode === null && c.kill("SIGKILL")), 10_000);
+    await Promise.all(children.map(waitExit));
+    clearTimeout(killer);
+  };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (web.exitCode !== null) throw new Error(`next start exited (${web.exitCode}):\n${out}`);
+    try {
+      const res = await fetch(`${url}/api/health`);
+      if (res.status < 500) break;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`Omen did not answer /api/health within 60 s:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { url, token, logs: () => out, stop };
+}
