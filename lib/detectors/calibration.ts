@@ -5,7 +5,7 @@
  *
  * Method: peaks-over-threshold with a generalised Pareto tail. The threshold u is an online
  * `q`-quantile of the raw scores (stochastic approximation, step ∝ β); the first two moments of
- * the excesses over u are EWMAs over exceedances (excesses capped at 30β so one huge anomaly
+ * the excesses over u are EWMAs over exceedances (excesses capped at 6β so one huge anomaly
  * does not inflate them) and give the GPD shape ξ ∈ [0, maxShape] and scale σ by the method of
  * moments (Hosking & Wallis 1987). p(s) = (1 − q)·(1 + ξ(s − u)/σ)^(−1/ξ) above u (exponential
  * when ξ = 0), linear from 1 to (1 − q) below. Heavy-tailed streams thus get a heavy tail and
@@ -108,7 +108,9 @@ export class TailCalibrator {
     const o = i * HB;
     let k = c.hist[o + b]! * (1 - (pos - b));
     for (let j = b + 1; j < HB; j++) k += c.hist[o + j]!;
-    const e = k / tot;
+    // one earlier occurrence (e.g. the first point of this very anomaly) does not make a score
+    // normal: discount one observation's weight (the latest weight is the largest one)
+    const e = (k - c.w[i]! / this.decay) / tot;
     return e > g ? e : g;
   }
 
@@ -142,7 +144,9 @@ export class TailCalibrator {
     const r = cnt < 200 ? rate * 3 : rate;
     if (s > u) {
       c.u[i] = u + r * beta * q;
-      const ex = s - u < 30 * beta ? s - u : 30 * beta;
+      // excesses capped at 6β: one huge anomaly must not swing the tail shape (the empirical
+      // histogram below still records how large it really was)
+      const ex = s - u < 6 * beta ? s - u : 6 * beta;
       c.beta[i] = beta + r * (ex - beta);
       c.m2[i] = c.m2[i]! + r * (ex * ex - c.m2[i]!);
     } else {

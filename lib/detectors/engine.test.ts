@@ -27,13 +27,13 @@ function snapshot(r: StepResult): unknown {
 }
 
 /** n streams, `rows` minutes, a spike on stream 0 at `spikeAt`. */
-function makeData(n: number, rows: number, seed = 1, spikeAt = -1): Float64Array[] {
+function makeData(n: number, rows: number, seed = 1, spikeAt = -1, spikeLen = 1): Float64Array[] {
   const rng = new Rng(seed);
   const out: Float64Array[] = [];
   for (let r = 0; r < rows; r++) {
     const v = new Float64Array(n);
     for (let i = 0; i < n; i++) v[i] = 50 + 10 * i + 5 * Math.sin((2 * Math.PI * r) / 1440 + i) + gauss(rng);
-    if (r === spikeAt) v[0] = v[0]! + 40;
+    if (r >= spikeAt && r < spikeAt + spikeLen) v[0] = v[0]! + 40;
     out.push(v);
   }
   return out;
@@ -64,7 +64,7 @@ describe("DetectionEngine", () => {
 
   it("flags a spike with an event carrying type, severity and explanation", () => {
     const data = makeData(3, 2000, 2, 1500);
-    const e = new DetectionEngine();
+    const e = new DetectionEngine({ minAnomalySteps: 1 });
     const ids = ["s0", "s1", "s2"];
     const changes: EventChange[] = [];
     let spikeScore = 0;
@@ -84,6 +84,19 @@ describe("DetectionEngine", () => {
     expect(["medium", "high"]).toContain(ev.severity);
     expect(ev.explanation).toMatch(/expected .* actual/);
     expect(changes.some((c) => c.kind === "closed" && c.event.id === ev.id)).toBe(true);
+  });
+
+  it("by default reports a 3-step excursion but not an isolated one-sample blip", () => {
+    const blip = makeData(1, 1600, 12, 1500, 1);
+    const burst = makeData(1, 1600, 12, 1500, 3);
+    const flagged = (data: Float64Array[]): number => {
+      const e = new DetectionEngine();
+      let k = 0;
+      for (let r = 0; r < data.length; r++) k += e.step(T0 + r * STEP, ["x"], data[r]!).inEvent[0]!;
+      return k;
+    };
+    expect(flagged(blip)).toBe(0);
+    expect(flagged(burst)).toBeGreaterThanOrEqual(2);
   });
 
   it("serialises to JSON and restores with identical next outputs", () => {
@@ -161,7 +174,7 @@ describe("DetectionEngine", () => {
   });
 
   it("feedback: a false positive makes the same replayed data score lower", () => {
-    const data = makeData(1, 1500, 9, 1300);
+    const data = makeData(1, 1500, 9, 1300, 3);
     // run the data twice (second pass = replay with later timestamps)
     const run = (label: boolean): [number, number] => {
       const e = new DetectionEngine();
@@ -195,7 +208,7 @@ describe("DetectionEngine", () => {
 
 describe("scoreTable", () => {
   it("scores rows causally and deterministically", () => {
-    const data = makeData(2, 800, 11, 700);
+    const data = makeData(2, 800, 11, 699, 3);
     const ts = data.map((_, r) => T0 + r * STEP);
     const cols = ["a", "b"].map((name, k) => ({ name, values: Float64Array.from(data, (v) => v[k]!) }));
     const r1 = scoreTable({ timestampsMs: ts, columns: cols });

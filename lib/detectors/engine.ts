@@ -52,6 +52,9 @@ export interface StepResult {
   lower: Float64Array;
   upper: Float64Array;
   isAnomaly: Uint8Array;
+  /** 1 when the point is anomalous and belongs to an emitted (opened) event: isAnomaly after
+   * the minimum-duration rule — what row-level consumers should flag. */
+  inEvent: Uint8Array;
   severity: (Severity | null)[];
   /** Type of the stream's open anomaly (null when none). */
   type: (AnomalyType | null)[];
@@ -237,6 +240,7 @@ export class DetectionEngine {
     if (lastId !== id) this.index.set(lastId, i);
     this.events.delete(id);
     this.events.delete(`${id}:gap`);
+    this.lastPeak.delete(id);
     this.allocOutputs();
     this.resetTier2();
   }
@@ -276,6 +280,7 @@ export class DetectionEngine {
       lower: new Float64Array(n),
       upper: new Float64Array(n),
       isAnomaly: new Uint8Array(n),
+      inEvent: new Uint8Array(n),
       severity: new Array<Severity | null>(n).fill(null),
       type: new Array<AnomalyType | null>(n).fill(null),
       gap: new Array<GapClass>(n).fill("none"),
@@ -380,8 +385,12 @@ export class DetectionEngine {
         const sev = conf >= o.minConfidence ? this.severityOf(s) : null;
         out.severity[i] = sev;
         out.isAnomaly[i] = sev !== null ? 1 : 0;
-        this.trackGapEvent(id, tsMs, s, sev, gcls);
         this.trackEvent(id, i, tsMs, 0, null, x);
+        const ge = this.trackGapEvent(id, tsMs, s, sev, gcls);
+        if (ge && ge.emitted && sev !== null) {
+          out.inEvent[i] = 1;
+          out.type[i] = "gap";
+        }
         if (out.isAnomaly[i] === 1 && s > maxScore) maxScore = s;
         continue;
       } else if (this.events.has(`${id}:gap`)) {
@@ -395,7 +404,8 @@ export class DetectionEngine {
       const nObs = c.nObs[i]! + 1;
       c.nObs[i] = nObs;
       const base = 2 + i * ND;
-      const learnCal = nObs > 10;
+      // calibrators learn only once the Tier-1 scales have settled (warm-up scores are inflated)
+      const learnCal = nObs > 30;
       const zo = i * ND;
       c.lastZ[zo] = z0;
       c.lastZ[zo + 1] = z1;
@@ -648,7 +658,7 @@ export class DetectionEngine {
       const prevType = e.type;
       onPoint?.(e, newPeak);
       if (e.type !== prevType) changed = true;
-      if (!e.emitted && e.pending >= o.minAnomalySteps) {
+      if (!e.emitted && (e.pending >= o.minAnomalySteps || score > o.singlePointScore)) {
         e.emitted = true;
         this.out.changes.push({ kind: "opened", event: this.publicEvent(e) });
       } else if (e.emitted && changed) {
@@ -660,10 +670,9 @@ export class DetectionEngine {
       e.quiet++;
       if (!e.emitted) e.pending = 0;
       if (!e.emitted || e.quiet > o.mergeGapSteps) {
-        if (e.emitted) {
-          this.out.changes.push({ kind: "closed", event: this.publicEvent(e) });
-          this.lastPeak.set(key, { peakZ: e.peakZ.slice() });
-        }
+        if (e.emitted) this.out.changes.push({ kind: "closed", event: this.publicEvent(e) });
+        // remembered for feedback, also for excursions too short to open an event
+        this.lastPeak.set(key, { peakZ: e.peakZ.slice() });
         this.events.delete(key);
         return undefined;
       }
@@ -699,6 +708,7 @@ export class DetectionEngine {
       }
     });
     this.out.type[i] = e && e.emitted ? e.type : null;
+    this.out.inEvent[i] = e && e.emitted && anomalous ? 1 : 0;
   }
 
   private classify(e: OpenEvent, seasonal: boolean): AnomalyType {
@@ -713,9 +723,9 @@ export class DetectionEngine {
     return "point";
   }
 
-  private trackGapEvent(id: string, tsMs: number, score: number, sev: Severity | null, gcls: number): void {
+  private trackGapEvent(id: string, tsMs: number, score: number, sev: Severity | null, gcls: number): OpenEvent | undefined {
     const key = `${id}:gap`;
-    this.advance(key, sev !== null, tsMs, score, sev, () => this.newEvent(key, [id], tsMs, "gap"), (ev) => {
+    return this.advance(key, sev !== null, tsMs, score, sev, () => this.newEvent(key, [id], tsMs, "gap"), (ev) => {
       ev.explanation = `gap on ${id}: ${GAP_CLASSES[gcls]} (no data for ${fmt((tsMs - this.gaps.lastSeen(this.index.get(id)!)) / 60_000)} min, usually every ${fmt(this.gaps.interval(this.index.get(id)!) / 1000)} s)`;
     });
   }

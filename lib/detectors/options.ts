@@ -29,7 +29,12 @@ export const ZEngineOptions = z.object({
   seed: z.number().int().default(42),
   severity: ZSeverityCutoffs.prefault({}),
   /** Consecutive anomalous steps before an event opens. */
-  minAnomalySteps: z.number().int().min(1).default(1),
+  minAnomalySteps: z.number().int().min(1).default(2),
+  /** A single anomalous step scoring above this opens an event without waiting for
+   * `minAnomalySteps`. Default 100 = never: an isolated one-sample excursion is not reported
+   * (on heavy-tailed telemetry these are overwhelmingly noise); lower it (e.g. 95) to report
+   * extreme single-point outliers at once. */
+  singlePointScore: z.number().min(0).max(100).default(100),
   /** Non-anomalous steps tolerated inside one event before it closes. */
   mergeGapSteps: z.number().int().min(0).default(3),
   /** Observations before a stream reaches full confidence. */

@@ -45,7 +45,7 @@ export function scoreTable(table: ScoreTableInput, config?: EngineOptionsInput):
     let best = -1;
     let bestScore = 0;
     for (let i = 0; i < res.score.length; i++) {
-      if (res.isAnomaly[i] === 1 && res.score[i]! > bestScore) {
+      if (res.inEvent[i] === 1 && res.score[i]! > bestScore) {
         bestScore = res.score[i]!;
         best = i;
       }
