@@ -8,6 +8,7 @@ import { ingestSeries, type IncomingSeries } from "../services/ingest/ingest-ser
 import { createEngine, restoreEngine } from "./pipeline/engine-adapter";
 import { DetectPipeline } from "./pipeline/detect-pipeline";
 import { HostCollector } from "./jobs/host-collector";
+import { PrometheusPullJob } from "./jobs/prometheus-pull";
 import { ConfiguredEngine } from "../services/config/configured-engine";
 import { ConfigReloader } from "../services/config/config-reload";
 
@@ -68,6 +69,8 @@ export class Worker {
     every(10_000, () => reloader.run());
     if (this.opts.hostCollector) every(this.opts.collectIntervalMs, () => this.collect());
     every(1_000, () => this.detect());
+    const pull = new PrometheusPullJob(this.log);
+    every(PrometheusPullJob.intervalMs, () => pull.run());
     every(5_000, () => this.applyFeedback());
     every(5_000, () => this.beat());
     every(this.opts.snapshotIntervalMs ?? 300_000, () => this.snapshot("periodic"));
