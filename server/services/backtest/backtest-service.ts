@@ -13,8 +13,8 @@ import { listConfigs, listStreamScopes, type StreamScopeRow } from "../../repos/
 import { readSeries } from "../../repos/samples-repo";
 import { indexConfigs, layersForStream, type ScopeTarget } from "../config/config-service";
 
-export const MAX_STREAMS = 8;
-export const MAX_POINTS = 3000;
+export const MAX_STREAMS = 5;
+export const MAX_POINTS = 10_000;
 
 export interface BacktestAnomaly {
   streamId: number;
