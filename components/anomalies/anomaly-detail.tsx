@@ -1,0 +1,212 @@
+"use client";
+import Link from "next/link";
+import { useMemo, useState } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTRPC } from "@/components/trpc/client";
+import { buildChartRows } from "@/components/charts/chart-data";
+import { StreamChart } from "@/components/stream/stream-chart";
+import { formatDuration, formatTime, LABEL_TEXT, LABELS } from "./anomaly-format";
+
+interface TimelineItem {
+  atMs: number;
+  text: string;
+  stream?: string;
+}
+
+/** Reads an optional causal timeline from the explanation (any of a few plausible shapes). */
+function timelineOf(ex: Record<string, unknown>): TimelineItem[] {
+  const raw = ex.timeline ?? ex.causal ?? ex.causalTimeline;
+  if (!Array.isArray(raw)) return [];
+  const out: TimelineItem[] = [];
+  for (const it of raw) {
+    if (!it || typeof it !== "object") continue;
+    const o = it as Record<string, unknown>;
+    const at = Number(o.atMs ?? o.tsMs ?? o.t ?? o.startMs);
+    const text = String(o.text ?? o.summary ?? o.description ?? o.explanation ?? "");
+    if (!Number.isFinite(at) || !text) continue;
+    out.push({ atMs: at, text, stream: typeof o.stream === "string" ? o.stream : typeof o.streamKey === "string" ? o.streamKey : undefined });
+  }
+  return out.sort((a, b) => a.atMs - b.atMs);
+}
+
+export function AnomalyDetail({ id }: { id: string }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const detail = useQuery(trpc.anomalies.detail.queryOptions({ id }, { refetchInterval: 5_000 }));
+  const invalidate = () => qc.invalidateQueries({ queryKey: trpc.anomalies.pathKey() });
+  const setStatus = useMutation(trpc.anomalies.setStatus.mutationOptions({ onSuccess: invalidate }));
+  const setLabel = useMutation(trpc.anomalies.label.mutationOptions({ onSuccess: invalidate }));
+  const comment = useMutation(trpc.anomalies.comment.mutationOptions({ onSuccess: invalidate }));
+  const [text, setText] = useState("");
+  const rows = useMemo(() => (detail.data ? buildChartRows(detail.data.series, detail.data.scores) : []), [detail.data]);
+
+  if (detail.isError) return <p className="error">Could not load anomaly: {detail.error.message}</p>;
+  if (!detail.data) return <p className="muted">Loading…</p>;
+  const { anomaly: a, streams, feedback, similar, fromMs, toMs } = detail.data;
+  const primary = streams.find((s) => s.id === a.streamId);
+  const summary = typeof a.explanation.summary === "string" ? a.explanation.summary : null;
+  const timeline = timelineOf(a.explanation);
+  const pendingLabel = feedback.some((f) => f.label && !f.applied);
+  const lastLabel = [...feedback].reverse().find((f) => f.label);
+  const busy = setStatus.isPending || setLabel.isPending;
+  const error = setStatus.error ?? setLabel.error ?? comment.error;
+
+  return (
+    <div>
+      <p className="muted">
+        <Link href="/anomalies">Anomalies</Link> / {a.id.slice(0, 8)}
+      </p>
+      <h1 data-testid="anomaly-title">
+        <span className={`badge ${a.severity}`}>{a.severity}</span> {a.type} anomaly on {a.streamKey}
+      </h1>
+      <div className="row">
+        <span>
+          started <strong>{formatTime(a.startMs)}</strong>
+        </span>
+        <span>{a.endMs === null ? "ongoing" : `lasted ${formatDuration(a.endMs - a.startMs)}`}</span>
+        <span>
+          peak score <strong>{a.peakScore.toFixed(0)}</strong>
+        </span>
+        <span>
+          status <strong className={`status ${a.status}`} data-testid="anomaly-status">{a.status}</strong>
+        </span>
+        <span>
+          label <strong data-testid="anomaly-label">{a.label ? LABEL_TEXT[a.label] : "none"}</strong>
+        </span>
+      </div>
+
+      <div className="row actions" role="group" aria-label="Status">
+        <button type="button" disabled={busy || a.status === "acknowledged"} onClick={() => setStatus.mutate({ ids: [a.id], status: "acknowledged" })}>
+          Acknowledge
+        </button>
+        <button type="button" disabled={busy || a.status === "resolved"} onClick={() => setStatus.mutate({ ids: [a.id], status: "resolved" })}>
+          Resolve
+        </button>
+        <button type="button" disabled={busy || a.status === "open"} onClick={() => setStatus.mutate({ ids: [a.id], status: "open" })}>
+          Reopen
+        </button>
+      </div>
+      <div className="row actions" role="group" aria-label="Label">
+        {LABELS.map((l) => (
+          <button key={l} type="button" aria-pressed={a.label === l} disabled={busy} onClick={() => setLabel.mutate({ ids: [a.id], label: l })}>
+            {LABEL_TEXT[l]}
+          </button>
+        ))}
+      </div>
+      {lastLabel ? (
+        <p className="muted" data-testid="feedback-state" role="status">
+          {pendingLabel
+            ? "Label saved; the worker will apply it to the detectors within seconds."
+            : lastLabel.label === "false_positive"
+              ? "Applied: this stream's detectors now treat this pattern as normal (calibration threshold raised)."
+              : "Applied to the detectors."}
+        </p>
+      ) : null}
+      {error ? <p className="error">{error.message}</p> : null}
+
+      <h2>Score timeline</h2>
+      <div className="panel">
+        {rows.length === 0 ? <p className="muted">No data around this anomaly.</p> : null}
+        <StreamChart
+          rows={rows}
+          markers={[{ id: a.id, startMs: a.startMs, endMs: a.endMs ?? toMs, severity: a.severity }]}
+          fromMs={fromMs}
+          toMs={toMs}
+          unit={primary?.unit ?? null}
+        />
+      </div>
+
+      <div className="two-col">
+        <section aria-labelledby="explanation-h">
+          <h2 id="explanation-h">Explanation</h2>
+          <div className="panel">
+            {summary ? <p data-testid="explanation">{summary}</p> : <p className="muted">No explanation recorded.</p>}
+            {timeline.length ? (
+              <>
+                <h3>Causal timeline</h3>
+                <ol className="timeline">
+                  {timeline.map((t, i) => (
+                    <li key={i}>
+                      <span className="muted">{formatTime(t.atMs)}</span> {t.stream ? <code>{t.stream}</code> : null} {t.text}
+                    </li>
+                  ))}
+                </ol>
+              </>
+            ) : null}
+          </div>
+          <h2>Streams involved</h2>
+          <ul data-testid="involved-streams">
+            {streams.map((s) => (
+              <li key={s.id}>
+                <Link href={`/streams/${s.id}`}>{s.key}</Link> <span className="muted">({s.sourceName})</span>
+              </li>
+            ))}
+            {detail.data.totalStreams > streams.length ? <li className="muted">and {detail.data.totalStreams - streams.length} more</li> : null}
+          </ul>
+        </section>
+        <section aria-labelledby="similar-h">
+          <h2 id="similar-h">Similar past anomalies</h2>
+          {similar.length === 0 ? (
+            <p className="muted">None before this one.</p>
+          ) : (
+            <table data-testid="similar-table">
+              <thead>
+                <tr>
+                  <th>When</th>
+                  <th>Stream</th>
+                  <th>Severity</th>
+                  <th>Labelled</th>
+                </tr>
+              </thead>
+              <tbody>
+                {similar.map((s) => (
+                  <tr key={s.id}>
+                    <td>
+                      <Link href={`/anomalies/${s.id}`}>{formatTime(s.startMs)}</Link>
+                    </td>
+                    <td className="mono ellipsis" title={s.streamKey}>
+                      {s.streamKey} <span className="muted">({s.reason})</span>
+                    </td>
+                    <td>
+                      <span className={`badge ${s.severity}`}>{s.severity}</span>
+                    </td>
+                    <td>{s.label ? LABEL_TEXT[s.label] : <span className="muted">unlabelled</span>}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+      </div>
+
+      <h2>Comments and history</h2>
+      <ul className="comments" data-testid="comments">
+        {feedback.map((f) => (
+          <li key={f.id}>
+            <span className="muted">
+              {formatTime(f.createdAtMs)} · {f.author}
+            </span>{" "}
+            {f.label ? <strong>labelled {LABEL_TEXT[f.label]}</strong> : null} {f.comment}
+          </li>
+        ))}
+        {feedback.length === 0 ? <li className="muted">No comments yet.</li> : null}
+      </ul>
+      <form
+        className="row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!text.trim()) return;
+          comment.mutate({ id: a.id, comment: text.trim() }, { onSuccess: () => setText("") });
+        }}
+      >
+        <label htmlFor="comment" className="sr-only">
+          Comment
+        </label>
+        <textarea id="comment" rows={2} placeholder="Add a comment…" value={text} onChange={(e) => setText(e.target.value)} style={{ minWidth: 420 }} />
+        <button type="submit" className="primary" disabled={comment.isPending || !text.trim()}>
+          Add comment
+        </button>
+      </form>
+    </div>
+  );
+}

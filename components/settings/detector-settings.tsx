@@ -1,0 +1,400 @@
+"use client";
+import Link from "next/link";
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { useState } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTRPC, type RouterOutputs } from "@/components/trpc/client";
+import { formatDuration, formatTime } from "@/components/anomalies/anomaly-format";
+import { SEASONALITY, type TConfigScope, type TMuteWindow } from "@/lib/config/settings";
+import { toOverrides, type FormState } from "./settings-form";
+
+type Described = RouterOutputs["config"]["get"];
+type Backtest = RouterOutputs["config"]["backtest"];
+const SCOPES: TConfigScope[] = ["global", "source", "group", "stream"];
+
+function ScopePicker({ scope, ref_, onChange }: { scope: TConfigScope; ref_: string; onChange: (s: TConfigScope, r: string) => void }) {
+  const trpc = useTRPC();
+  const opts = useQuery(trpc.config.scopes.queryOptions({}));
+  const d = opts.data;
+  const configured = new Set((d?.configured ?? []).map((c) => `${c.scope}:${c.ref}`));
+  const mark = (s: string, r: string) => (configured.has(`${s}:${r}`) ? " •" : "");
+  return (
+    <div className="row panel" role="group" aria-label="Scope">
+      <label>
+        Scope{" "}
+        <select value={scope} onChange={(e) => onChange(e.target.value as TConfigScope, "")}>
+          {SCOPES.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+      </label>
+      {scope === "source" ? (
+        <label>
+          Source{" "}
+          <select value={ref_} onChange={(e) => onChange(scope, e.target.value)}>
+            <option value="">choose…</option>
+            {d?.sources.map((s) => (
+              <option key={s.id} value={String(s.id)}>
+                {s.name} ({s.streams}){mark("source", String(s.id))}
+              </option>
+            ))}
+          </select>
+        </label>
+      ) : null}
+      {scope === "group" ? (
+        <label>
+          Group{" "}
+          <select value={ref_} onChange={(e) => onChange(scope, e.target.value)}>
+            <option value="">choose…</option>
+            {d?.groups.map((g) => (
+              <option key={g.group} value={g.group}>
+                {g.group} ({g.streams}){mark("group", g.group)}
+              </option>
+            ))}
+          </select>
+        </label>
+      ) : null}
+      {scope === "stream" ? (
+        <label>
+          Stream{" "}
+          <select value={ref_} onChange={(e) => onChange(scope, e.target.value)} style={{ maxWidth: 520 }}>
+            <option value="">choose…</option>
+            {d?.streams.map((s) => (
+              <option key={s.id} value={String(s.id)}>
+                {s.key}
+                {mark("stream", String(s.id))}
+              </option>
+            ))}
+          </select>
+        </label>
+      ) : null}
+      <span className="muted">• = has its own settings</span>
+    </div>
+  );
+}
+
+function NumberField({
+  label,
+  value,
+  onChange,
+  min,
+  max,
+  step,
+  disabled,
+  hint,
+}: {
+  label: string;
+  value: number;
+  onChange: (v: number) => void;
+  min: number;
+  max: number;
+  step: number;
+  disabled: boolean;
+  hint?: string;
+}) {
+  const id = `f-${label.replace(/\W+/g, "-").toLowerCase()}`;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input id={id} type="number" value={value} min={min} max={max} step={step} disabled={disabled} onChange={(e) => onChange(Number(e.target.value))} />
+      {hint ? <span className="muted hint">{hint}</span> : null}
+    </div>
+  );
+}
+
+function BacktestResult({ r }: { r: Backtest }) {
+  const key = (a: { streamId: number; startMs: number }) => `${a.streamId}@${a.startMs}`;
+  const cur = new Set(r.current.anomalies.map(key));
+  const prop = new Set(r.proposed.anomalies.map(key));
+  const merged = new Map<string, (typeof r.current.anomalies)[number]>();
+  for (const a of [...r.current.anomalies, ...r.proposed.anomalies]) if (!merged.has(key(a))) merged.set(key(a), a);
+  const list = [...merged.values()].sort((a, b) => b.startMs - a.startMs);
+  return (
+    <div data-testid="backtest-result" className="panel" aria-live="polite">
+      <div className="kpis">
+        <div className="kpi" data-testid="backtest-current">
+          <div className="muted">current settings</div>
+          <div className="n">{r.current.count}</div>
+          <div className="muted small">
+            {r.current.bySeverity.high} high · {r.current.bySeverity.medium} medium · {r.current.bySeverity.low} low
+          </div>
+        </div>
+        <div className="kpi" data-testid="backtest-proposed">
+          <div className="muted">proposed settings</div>
+          <div className="n">{r.proposed.count}</div>
+          <div className="muted small">
+            {r.proposed.bySeverity.high} high · {r.proposed.bySeverity.medium} medium · {r.proposed.bySeverity.low} low
+          </div>
+        </div>
+        <div className="muted small" style={{ alignSelf: "center" }}>
+          {formatTime(r.fromMs)} → {formatTime(r.toMs)} · {r.streams.length} of {r.streamsInScope} stream(s) replayed ·{" "}
+          {r.streams.reduce((n, s) => n + s.points, 0).toLocaleString()} points · {r.elapsedMs} ms
+        </div>
+      </div>
+      {list.length ? (
+        <table data-testid="backtest-table">
+          <thead>
+            <tr>
+              <th>Started</th>
+              <th>Stream</th>
+              <th>Duration</th>
+              <th>Peak</th>
+              <th>Severity</th>
+              <th>Current</th>
+              <th>Proposed</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.slice(0, 100).map((a) => (
+              <tr key={key(a)}>
+                <td>{formatTime(a.startMs)}</td>
+                <td className="mono ellipsis">{a.streamKey}</td>
+                <td>{formatDuration(a.endMs - a.startMs)}</td>
+                <td className="num">{a.peakScore.toFixed(0)}</td>
+                <td>
+                  <span className={`badge ${a.severity}`}>{a.severity}</span>
+                </td>
+                <td>{cur.has(key(a)) ? "raised" : <span className="muted">–</span>}</td>
+                <td>{prop.has(key(a)) ? "raised" : <span className="muted">–</span>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <p className="muted">Neither would have raised an anomaly in this period.</p>
+      )}
+    </div>
+  );
+}
+
+function Editor({ d }: { d: Described }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const readOnly = d.current?.managedBy === "file";
+  const [form, setForm] = useState<FormState>(d.effective);
+  const ownMute = (d.current?.settings.muteWindows ?? []) as TMuteWindow[];
+  const [mute, setMute] = useState<TMuteWindow[]>(ownMute);
+  const [newMute, setNewMute] = useState({ start: "02:00", end: "03:00", note: "" });
+  const [days, setDays] = useState(7);
+  const [note, setNote] = useState("");
+  const proposed = toOverrides(form, d.inherited, d.current?.settings ?? {}, mute);
+  const target = { scope: d.scope, ref: d.ref };
+  const invalidate = () => qc.invalidateQueries({ queryKey: trpc.config.pathKey() });
+  const save = useMutation(trpc.config.save.mutationOptions({ onSuccess: invalidate }));
+  const revert = useMutation(trpc.config.revert.mutationOptions({ onSuccess: invalidate }));
+  const backtest = useMutation(trpc.config.backtest.mutationOptions());
+  const set = (patch: Partial<FormState>) => setForm((f) => ({ ...f, ...patch }));
+  const inheritedMute = d.inherited.muteWindows;
+
+  return (
+    <div>
+      {readOnly ? (
+        <p className="notice" role="note" data-testid="read-only">
+          Managed by <code>omen.yaml</code>: read-only here. Change the file; the worker applies it within 10 seconds.
+        </p>
+      ) : null}
+      <fieldset className="panel form-grid" disabled={readOnly}>
+        <legend>Thresholds and detectors</legend>
+        <div className="field">
+          <label>
+            <input type="checkbox" checked={form.enabled} onChange={(e) => set({ enabled: e.target.checked })} /> Detection enabled
+          </label>
+        </div>
+        <NumberField label="Sensitivity" value={form.sensitivity} min={0.1} max={5} step={0.1} disabled={readOnly} onChange={(v) => set({ sensitivity: v })} hint="1 = default; lower is quieter" />
+        <NumberField label="Low cut-off" value={form.severity.low} min={0} max={100} step={1} disabled={readOnly} onChange={(v) => set({ severity: { ...form.severity, low: v } })} />
+        <NumberField label="Medium cut-off" value={form.severity.medium} min={0} max={100} step={1} disabled={readOnly} onChange={(v) => set({ severity: { ...form.severity, medium: v } })} />
+        <NumberField label="High cut-off" value={form.severity.high} min={0} max={100} step={1} disabled={readOnly} onChange={(v) => set({ severity: { ...form.severity, high: v } })} />
+        <NumberField label="Minimum duration (s)" value={form.minDurationSec} min={0} max={86400} step={10} disabled={readOnly} onChange={(v) => set({ minDurationSec: v })} />
+        <div className="field">
+          <span className="label">Detectors</span>
+          <label>
+            <input type="checkbox" checked={form.detectors.univariate} onChange={(e) => set({ detectors: { ...form.detectors, univariate: e.target.checked } })} /> Per-stream ensemble
+          </label>
+          <label>
+            <input type="checkbox" checked={form.detectors.gaps} onChange={(e) => set({ detectors: { ...form.detectors, gaps: e.target.checked } })} /> Gaps (silent streams)
+          </label>
+          {d.scope === "global" ? (
+            <label>
+              <input type="checkbox" checked={form.detectors.multivariate} onChange={(e) => set({ detectors: { ...form.detectors, multivariate: e.target.checked } })} /> Cross-stream (multivariate)
+            </label>
+          ) : null}
+        </div>
+        <div className="field">
+          <label htmlFor="f-seasonality">Seasonality</label>
+          <select id="f-seasonality" value={form.seasonality} onChange={(e) => set({ seasonality: e.target.value as FormState["seasonality"] })}>
+            {SEASONALITY.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+          <span className="muted hint">auto-detected by the engine today</span>
+        </div>
+        <NumberField label="Training window (days)" value={form.trainingWindowDays} min={1} max={365} step={1} disabled={readOnly} onChange={(v) => set({ trainingWindowDays: v })} />
+        {d.scope === "global" ? (
+          <NumberField label="Minimum training samples" value={form.minTrainingSamples} min={10} max={100000} step={10} disabled={readOnly} onChange={(v) => set({ minTrainingSamples: v })} />
+        ) : null}
+      </fieldset>
+
+      <fieldset className="panel" disabled={readOnly}>
+        <legend>Mute windows (UTC)</legend>
+        {inheritedMute.length ? (
+          <p className="muted">
+            Inherited: {inheritedMute.map((w) => (w.kind === "daily" ? `daily ${w.start}–${w.end}` : `${w.from} → ${w.to}`)).join("; ")}
+          </p>
+        ) : null}
+        <ul data-testid="mute-windows">
+          {mute.map((w, i) => (
+            <li key={i}>
+              {w.kind === "daily" ? `daily ${w.start}–${w.end}${w.days ? ` (${w.days.join(", ")})` : ""}` : `${w.from} → ${w.to}`}
+              {w.note ? ` · ${w.note}` : ""}{" "}
+              <button type="button" aria-label={`Remove mute window ${i + 1}`} onClick={() => setMute(mute.filter((_, k) => k !== i))}>
+                Remove
+              </button>
+            </li>
+          ))}
+          {mute.length === 0 ? <li className="muted">None on this scope.</li> : null}
+        </ul>
+        <div className="row">
+          <label>
+            From <input type="time" aria-label="Mute from" value={newMute.start} onChange={(e) => setNewMute({ ...newMute, start: e.target.value })} />
+          </label>
+          <label>
+            to <input type="time" aria-label="Mute to" value={newMute.end} onChange={(e) => setNewMute({ ...newMute, end: e.target.value })} />
+          </label>
+          <input type="text" aria-label="Mute note" placeholder="note (e.g. nightly backup)" value={newMute.note} onChange={(e) => setNewMute({ ...newMute, note: e.target.value })} />
+          <button
+            type="button"
+            onClick={() => setMute([...mute, { kind: "daily", start: newMute.start, end: newMute.end, ...(newMute.note ? { note: newMute.note } : {}) }])}
+          >
+            Add daily mute window
+          </button>
+        </div>
+      </fieldset>
+
+      <section className="panel" aria-labelledby="bt-h">
+        <h2 id="bt-h">Backtest before saving</h2>
+        <div className="row">
+          <label>
+            Replay the last{" "}
+            <select aria-label="Backtest days" value={days} onChange={(e) => setDays(Number(e.target.value))}>
+              {[1, 3, 7, 14, 30].map((n) => (
+                <option key={n} value={n}>
+                  {n} day{n > 1 ? "s" : ""}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="button" className="primary" disabled={backtest.isPending} onClick={() => backtest.mutate({ target, proposed, days })}>
+            {backtest.isPending ? "Running backtest…" : "Run backtest"}
+          </button>
+          <span className="muted small">
+            proposed overrides: <code data-testid="proposed-json">{JSON.stringify(proposed)}</code>
+          </span>
+        </div>
+        {backtest.error ? <p className="error">{backtest.error.message}</p> : null}
+        {backtest.data ? <BacktestResult r={backtest.data} /> : null}
+      </section>
+
+      <div className="row" style={{ marginTop: 12 }}>
+        <input type="text" aria-label="Change note" placeholder="Why? (optional note for the history)" value={note} onChange={(e) => setNote(e.target.value)} style={{ minWidth: 360 }} disabled={readOnly} />
+        <button
+          type="button"
+          className="primary"
+          disabled={readOnly || save.isPending}
+          onClick={() => save.mutate({ target, settings: proposed, note: note || undefined, expectedVersion: d.current?.version ?? 0 }, { onSuccess: () => setNote("") })}
+        >
+          Save settings
+        </button>
+        {save.isSuccess ? (
+          <span role="status" className="ok-text">
+            Saved as version {save.data.version}.
+          </span>
+        ) : null}
+        {save.error ? <span className="error">{save.error.message}</span> : null}
+      </div>
+
+      <section aria-labelledby="hist-h">
+        <h2 id="hist-h">History</h2>
+        <table data-testid="config-history">
+          <thead>
+            <tr>
+              <th>Version</th>
+              <th>When</th>
+              <th>Who</th>
+              <th>What changed</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {d.versions.map((v) => (
+              <tr key={v.id}>
+                <td>v{v.version}</td>
+                <td>{formatTime(v.createdAtMs)}</td>
+                <td>{v.author}</td>
+                <td>
+                  {v.changes.length ? v.changes.join("; ") : <span className="muted">no field changes</span>}
+                  {v.note && v.note !== v.changes.join("; ") ? <div className="muted small">{v.note}</div> : null}
+                </td>
+                <td>
+                  {v.version !== d.current?.version ? (
+                    <button type="button" disabled={readOnly || revert.isPending} onClick={() => revert.mutate({ versionId: v.id })} aria-label={`Revert to version ${v.version}`}>
+                      Revert
+                    </button>
+                  ) : (
+                    <span className="muted">current</span>
+                  )}
+                </td>
+              </tr>
+            ))}
+            {d.versions.length === 0 ? (
+              <tr>
+                <td colSpan={5} className="muted">
+                  No changes yet: this scope inherits everything.
+                </td>
+              </tr>
+            ) : null}
+          </tbody>
+        </table>
+        {revert.error ? <p className="error">{revert.error.message}</p> : null}
+      </section>
+    </div>
+  );
+}
+
+export function DetectorSettings() {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const pathname = usePathname();
+  const params = useSearchParams();
+  const scope = (SCOPES as string[]).includes(params.get("scope") ?? "") ? (params.get("scope") as TConfigScope) : "global";
+  const ref = params.get("ref") ?? "";
+  const ready = scope === "global" || ref !== "";
+  const described = useQuery({ ...trpc.config.get.queryOptions({ scope, ref }), enabled: ready });
+  const onChange = (s: TConfigScope, r: string) => router.replace(`${pathname}?scope=${s}${r ? `&ref=${encodeURIComponent(r)}` : ""}`, { scroll: false });
+  // Re-mount the editor when the scope or the stored version changes (fresh form state).
+  const editorKey = `${scope}:${ref}:${described.data?.current?.version ?? 0}`;
+  return (
+    <div>
+      <p className="muted">
+        <Link href="/settings">Settings</Link> / Detectors and thresholds
+      </p>
+      <h1>Detectors and thresholds</h1>
+      <ScopePicker scope={scope} ref_={ref} onChange={onChange} />
+      {!ready ? <p className="muted">Choose a {scope} to edit.</p> : null}
+      {described.isError ? <p className="error">{described.error.message}</p> : null}
+      {ready && described.data ? (
+        <>
+          <p className="muted" data-testid="scope-summary">
+            Editing <strong>{scope}</strong>
+            {ref ? ` ${ref}` : ""} · {described.data.current ? `version ${described.data.current.version} by ${described.data.current.updatedBy}, ${formatTime(described.data.current.updatedAtMs)}` : "no own settings (inherits)"}
+            {described.data.current ? ` · managed by ${described.data.current.managedBy === "file" ? "omen.yaml" : "the UI"}` : ""}
+          </p>
+          <Editor key={editorKey} d={described.data} />
+        </>
+      ) : null}
+    </div>
+  );
+}
