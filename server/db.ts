@@ -42,11 +42,17 @@ export function configureDatabase(url: string): void {
 }
 
 export function pool(): pg.Pool {
-  state.pool ??= new pg.Pool({
-    connectionString: requireUrl(),
-    max: isEmbeddedUrl(requireUrl()) ? 4 : 10,
-    connectionTimeoutMillis: 10_000,
-  });
+  if (!state.pool) {
+    const p = new pg.Pool({
+      connectionString: requireUrl(),
+      max: isEmbeddedUrl(requireUrl()) ? 4 : 10,
+      connectionTimeoutMillis: 10_000,
+    });
+    // An idle connection dropped by the server (restart, failover) must not crash the process;
+    // the pool replaces it and the next query reports the outage if it persists.
+    p.on("error", (e) => console.error(`[db] idle connection lost: ${e.message}`));
+    state.pool = p;
+  }
   return state.pool;
 }
 
