@@ -174,8 +174,8 @@ export async function countOpenBySeverity(): Promise<Record<TSeverity, number>> 
 /** Latest open-anomaly severity per stream (for the overview's "current severity"). */
 export async function openSeverityByStream(): Promise<Map<number, TSeverity>> {
   const res = await pool().query<{ stream_id: number; severity: TSeverity }>(
-    `SELECT DISTINCT ON (stream_id) stream_id, severity::text AS severity FROM anomaly
-     WHERE status = 'open' ORDER BY stream_id, severity DESC`,
+    `SELECT DISTINCT ON (a.stream_id) a.stream_id, a.severity::text AS severity FROM anomaly a
+     WHERE a.status = 'open' ORDER BY a.stream_id, a.severity DESC`,
   );
   return new Map(res.rows.map((r) => [r.stream_id, r.severity]));
 }
