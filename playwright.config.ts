@@ -8,7 +8,9 @@ import { defineConfig } from "@playwright/test";
  * gets them. Chromium is Debian's (/usr/bin/chromium); Playwright never downloads a browser.
  */
 const port = Number(process.env.E2E_PORT ?? 3100);
-const dataDir = process.env.E2E_DATA_DIR ?? path.join(os.tmpdir(), `omen-e2e-${process.pid}-${Date.now()}`);
+export const dataDir = process.env.E2E_DATA_DIR ?? path.join(os.tmpdir(), `omen-e2e-${process.pid}-${Date.now()}`);
+// Test workers load this file again: hand them the same directory.
+process.env.E2E_DATA_DIR = dataDir;
 export const baseURL = `http://127.0.0.1:${port}`;
 
 export default defineConfig({
@@ -39,7 +41,8 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `node --import tsx scripts/start.ts`,
+    // e2e/seed.ts ingests the e2e telemetry (and writes omen.yaml) into the fresh data directory first.
+    command: `node --import tsx e2e/seed.ts && node --import tsx scripts/start.ts`,
     url: `${baseURL}/api/health`,
     timeout: 420_000,
     reuseExistingServer: false,
@@ -51,6 +54,7 @@ export default defineConfig({
       OMEN_DATA_DIR: dataDir,
       DATABASE_URL: process.env.E2E_DATABASE_URL ?? "",
       OMEN_INGEST_TOKEN: process.env.OMEN_INGEST_TOKEN ?? "e2e-test-token-0123456789",
+      OMEN_CONFIG_FILE: path.join(dataDir, "omen.yaml"),
     },
   },
 });

@@ -25,3 +25,11 @@ export function collectConsoleErrors(page: Page): () => string[] {
   });
   return () => errors;
 }
+
+/** Screenshot of the same page in dark mode (prefers-color-scheme: dark), saved as `<name>-dark.png`. */
+export async function shotDark(page: Page, name: string): Promise<string> {
+  await page.emulateMedia({ colorScheme: "dark" });
+  const file = await shot(page, `${name}-dark`);
+  await page.emulateMedia({ colorScheme: "light" });
+  return file;
+}

@@ -50,18 +50,20 @@ function StreamCard({ s }: { s: StreamItem }) {
 export function Overview() {
   const trpc = useTRPC();
   const [search, setSearch] = useState("");
+  const [onlyAnomalous, setOnlyAnomalous] = useState(false);
   const streams = useQuery(trpc.streams.list.queryOptions({ search: search || undefined, limit: 1000 }, { refetchInterval: 5_000 }));
   const counts = useQuery(trpc.anomalies.openCounts.queryOptions(undefined, { refetchInterval: 5_000 }));
   const groups = useMemo(() => {
     const map = new Map<string, StreamItem[]>();
     for (const s of streams.data ?? []) {
+      if (onlyAnomalous && !s.severity) continue;
       const key = `${s.sourceName}${s.group ? ` / ${s.group}` : ""}`;
       let list = map.get(key);
       if (!list) map.set(key, (list = []));
       list.push(s);
     }
     return [...map.entries()];
-  }, [streams.data]);
+  }, [streams.data, onlyAnomalous]);
 
   return (
     <div>
@@ -75,6 +77,12 @@ export function Overview() {
           onChange={(e) => setSearch(e.target.value)}
           style={{ minWidth: 320 }}
         />
+        <button type="button" aria-pressed={onlyAnomalous} onClick={() => setOnlyAnomalous(!onlyAnomalous)}>
+          Only streams with open anomalies
+        </button>
+        <span className="muted small" data-testid="last-updated" aria-live="off">
+          {streams.dataUpdatedAt ? `updated ${new Date(streams.dataUpdatedAt).toLocaleTimeString()}` : ""}
+        </span>
       </div>
       <div className="kpis" aria-label="Open anomalies by severity">
         {(["high", "medium", "low"] as const).map((sev) => (

@@ -19,21 +19,19 @@ function ScopePicker({ scope, ref_, onChange }: { scope: TConfigScope; ref_: str
   const configured = new Set((d?.configured ?? []).map((c) => `${c.scope}:${c.ref}`));
   const mark = (s: string, r: string) => (configured.has(`${s}:${r}`) ? " •" : "");
   return (
-    <div className="row panel" role="group" aria-label="Scope">
-      <label>
-        Scope{" "}
-        <select value={scope} onChange={(e) => onChange(e.target.value as TConfigScope, "")}>
+    <div className="row panel" role="group" aria-label="Choose scope">
+      <label htmlFor="scope-type">Scope</label>
+      <select id="scope-type" value={scope} onChange={(e) => onChange(e.target.value as TConfigScope, "")}>
           {SCOPES.map((s) => (
             <option key={s} value={s}>
               {s}
             </option>
           ))}
-        </select>
-      </label>
+      </select>
       {scope === "source" ? (
-        <label>
-          Source{" "}
-          <select value={ref_} onChange={(e) => onChange(scope, e.target.value)}>
+        <>
+          <label htmlFor="scope-source">Source</label>
+          <select id="scope-source" value={ref_} onChange={(e) => onChange(scope, e.target.value)}>
             <option value="">choose…</option>
             {d?.sources.map((s) => (
               <option key={s.id} value={String(s.id)}>
@@ -41,12 +39,12 @@ function ScopePicker({ scope, ref_, onChange }: { scope: TConfigScope; ref_: str
               </option>
             ))}
           </select>
-        </label>
+        </>
       ) : null}
       {scope === "group" ? (
-        <label>
-          Group{" "}
-          <select value={ref_} onChange={(e) => onChange(scope, e.target.value)}>
+        <>
+          <label htmlFor="scope-group">Group</label>
+          <select id="scope-group" value={ref_} onChange={(e) => onChange(scope, e.target.value)}>
             <option value="">choose…</option>
             {d?.groups.map((g) => (
               <option key={g.group} value={g.group}>
@@ -54,12 +52,12 @@ function ScopePicker({ scope, ref_, onChange }: { scope: TConfigScope; ref_: str
               </option>
             ))}
           </select>
-        </label>
+        </>
       ) : null}
       {scope === "stream" ? (
-        <label>
-          Stream{" "}
-          <select value={ref_} onChange={(e) => onChange(scope, e.target.value)} style={{ maxWidth: 520 }}>
+        <>
+          <label htmlFor="scope-stream">Stream</label>
+          <select id="scope-stream" value={ref_} onChange={(e) => onChange(scope, e.target.value)} style={{ maxWidth: 520 }}>
             <option value="">choose…</option>
             {d?.streams.map((s) => (
               <option key={s.id} value={String(s.id)}>
@@ -68,7 +66,7 @@ function ScopePicker({ scope, ref_, onChange }: { scope: TConfigScope; ref_: str
               </option>
             ))}
           </select>
-        </label>
+        </>
       ) : null}
       <span className="muted">• = has its own settings</span>
     </div>

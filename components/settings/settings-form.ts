@@ -1,9 +1,9 @@
 /** Pure helpers for the detector settings form: effective values in, minimal overrides out. */
-import type { EffectiveSettings, TDetectorSettings, TMuteWindow } from "@/lib/config/settings";
+import { stableJson, type EffectiveSettings, type TDetectorSettings, type TMuteWindow } from "@/lib/config/settings";
 
 export type FormState = EffectiveSettings;
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const same = (a: unknown, b: unknown) => stableJson(a) === stableJson(b);
 
 /**
  * The overrides to store for a scope: fields that differ from what the scope inherits, plus

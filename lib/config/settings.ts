@@ -133,10 +133,24 @@ export function diffSettings(before: TDetectorSettings, after: TDetectorSettings
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]) as Set<keyof TDetectorSettings>;
   const lines: string[] = [];
   for (const k of [...keys].sort()) {
-    const a = JSON.stringify(before[k]);
-    const b = JSON.stringify(after[k]);
+    const a = before[k] === undefined ? undefined : stableJson(before[k]);
+    const b = after[k] === undefined ? undefined : stableJson(after[k]);
     if (a === b) continue;
     lines.push(`${k}: ${a ?? "(inherit)"} → ${b ?? "(inherit)"}`);
   }
   return lines;
+}
+
+/** JSON with object keys sorted (JSONB reorders keys, so plain JSON.stringify is not a stable identity). */
+export function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(",")}]`;
+  if (v && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(v);
 }

@@ -63,6 +63,11 @@ export async function anomalyDetail(id: string, nowMs = Date.now()) {
     listFeedback(a.id),
     similarAnomalies(a),
   ]);
+  // The engine names streams by internal id ("… on 12: …"); show the stream's key instead.
+  const summary = a.explanation.summary;
+  if (typeof summary === "string") {
+    a.explanation = { ...a.explanation, summary: summary.replace(new RegExp(`\\bon ${a.streamId}:`), `on ${a.streamKey}:`) };
+  }
   return {
     anomaly: a,
     streams: streams.filter((s): s is NonNullable<typeof s> => s !== null),

@@ -6,7 +6,7 @@
  */
 import fs from "node:fs";
 import { compileSelector, OmenYamlError, parseOmenYaml, ruleSettings, selectorMatches, type TOmenFile } from "@/lib/config/omen-yaml";
-import { scopeKey, type TConfigScope, type TDetectorSettings } from "@/lib/config/settings";
+import { scopeKey, stableJson, type TConfigScope, type TDetectorSettings } from "@/lib/config/settings";
 import { deleteConfig, listConfigs, listStreamScopes, saveConfig } from "../../repos/config-repo";
 import { listSources } from "../../repos/sources-repo";
 
@@ -62,7 +62,7 @@ export async function syncConfigFile(path: string): Promise<FileSyncResult> {
   let changed = 0;
   for (const [k, d] of desired) {
     const cur = current.find((c) => scopeKey(c.scope, c.scopeRef) === k);
-    if (cur && cur.managedBy === "file" && JSON.stringify(cur.settings) === JSON.stringify(d.settings)) continue;
+    if (cur && cur.managedBy === "file" && stableJson(cur.settings) === stableJson(d.settings)) continue;
     await saveConfig({ scope: d.scope, scopeRef: d.ref, settings: d.settings, author: AUTHOR, note: "from omen.yaml", managedBy: "file" });
     changed++;
   }

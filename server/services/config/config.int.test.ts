@@ -71,7 +71,7 @@ describe.each(availableBackends())("detector configuration on %s", (backend) => 
   it("syncs omen.yaml as read-only file-managed settings and reports line-precise errors", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "omen-cfg-"));
     const file = path.join(dir, "omen.yaml");
-    fs.writeFileSync(file, ["global:", "  minTrainingSamples: 80", "rules:", "  - match: 'latency_*{service=\"api\"}'", "    seasonality: daily"].join("\n"));
+    fs.writeFileSync(file, ["global:", "  minTrainingSamples: 80", "rules:", "  - match: 'latency_*{service=\"api\"}'", "    seasonality: daily", "    minDuration: 1m", "    muteWindows: [{ kind: daily, start: '01:00', end: '02:00' }]"].join("\n"));
     const r = await syncConfigFile(file);
     expect(r.errors).toEqual([]);
     expect(r.changed).toBe(2);

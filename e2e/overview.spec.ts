@@ -1,0 +1,38 @@
+import { expect, test } from "@playwright/test";
+import { collectConsoleErrors, shot, shotDark } from "./fixtures";
+import { E2E } from "./seed-data";
+
+test("overview groups streams, shows severity and open anomalies, filters and updates live", async ({ page }) => {
+  const errors = collectConsoleErrors(page);
+  await page.goto("/");
+  await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
+  // Grouped by source / group.
+  await expect(page.getByRole("region", { name: `${E2E.source} / ${E2E.queueGroup}` })).toBeVisible();
+  await expect(page.getByRole("region", { name: `${E2E.source} / ${E2E.checkoutGroup}` })).toBeVisible();
+  // Open anomalies by severity (seeded open rows include high ones).
+  await expect.poll(async () => Number(await page.getByTestId("open-high").locator(".n").textContent())).toBeGreaterThan(0);
+  // Search narrows to the checkout stream; its card has value and score sparklines.
+  await page.getByLabel("Filter streams").fill("checkout");
+  const card = page.getByTestId("stream-card");
+  await expect(card).toHaveCount(1);
+  await expect(card).toContainText(E2E.checkoutMetric);
+  await expect(card.getByRole("img", { name: /recent values/ }).locator("path.recharts-curve")).toBeVisible();
+  await expect(card.getByRole("img", { name: /recent anomaly scores/ })).toBeVisible();
+  await page.getByLabel("Filter streams").fill("");
+  // Severity filter: only streams with open anomalies remain, each with a severity badge.
+  await page.getByRole("button", { name: "Only streams with open anomalies" }).click();
+  await expect(page.getByRole("button", { name: "Only streams with open anomalies" })).toHaveAttribute("aria-pressed", "true");
+  for (const b of await page.getByTestId("stream-card").locator(".badge").allTextContents()) expect(["low", "medium", "high"]).toContain(b);
+  // Live: data refreshes without a reload.
+  const stamp = page.getByTestId("last-updated");
+  await expect(stamp).toContainText("updated");
+  const first = await stamp.textContent();
+  await expect.poll(async () => stamp.textContent(), { timeout: 20_000 }).not.toBe(first);
+  await shot(page, "overview");
+  await shotDark(page, "overview");
+  // The open-high KPI deep-links to the filtered queue.
+  await page.getByTestId("open-high").click();
+  await expect(page).toHaveURL(/\/anomalies\?status=open&severity=high/);
+  await expect(page.getByTestId("anomaly-row").first()).toBeVisible();
+  expect(errors()).toEqual([]);
+});

@@ -1,0 +1,14 @@
+/** Names and sizes shared by the e2e seed (e2e/seed.ts) and the specs. */
+export const E2E = {
+  source: "e2e-shop",
+  checkoutMetric: "checkout_latency_ms",
+  checkoutKey: 'checkout_latency_ms{service="checkout"}',
+  checkoutGroup: "shop",
+  queueMetric: "e2e_queue_depth",
+  queueGroup: "queues",
+  queues: ["orders", "emails", "payments", "refunds", "webhooks"],
+  /** 2 hours of 10-second samples; the burst is ~25 minutes before start-up. */
+  points: 720,
+  burstPointsAgo: 150,
+  tableRows: 36,
+} as const;
