@@ -1,0 +1,126 @@
+import type { TAnomalyType, TSeverity } from "@/lib/schemas/stream";
+import type { TAlertEvent, TDeliveryStatus } from "./schema";
+
+/** Pure alert-rule logic: which anomalies a rule selects, and which event (if any) is due. */
+
+const RANK: Record<TSeverity, number> = { low: 1, medium: 2, high: 3 };
+
+export function severityRank(s: TSeverity): number {
+  return RANK[s];
+}
+
+/** What a rule selects on (a subset of TAlertRule). */
+export interface RuleSelector {
+  minSeverity: TSeverity;
+  metric: string | null;
+  sourceName: string | null;
+  group: string | null;
+  types: TAnomalyType[];
+}
+
+export interface MatchTarget {
+  metric: string;
+  sourceName: string;
+  group: string | null;
+  severity: TSeverity;
+  type: TAnomalyType;
+}
+
+function globToRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${body}$`, "i");
+}
+
+/** `*` and `?` make the selector a whole-name glob; otherwise it is a substring. Case-insensitive. */
+export function metricMatches(selector: string | null, metric: string): boolean {
+  if (!selector) return true;
+  if (/[*?]/.test(selector)) return globToRegExp(selector).test(metric);
+  return metric.toLowerCase().includes(selector.toLowerCase());
+}
+
+/** Selectors other than severity: metric, source, group and type. */
+export function selectorsMatch(rule: RuleSelector, t: MatchTarget): boolean {
+  if (!metricMatches(rule.metric, t.metric)) return false;
+  if (rule.sourceName && rule.sourceName !== t.sourceName) return false;
+  if (rule.group && rule.group !== t.group) return false;
+  if (rule.types.length && !rule.types.includes(t.type)) return false;
+  return true;
+}
+
+export function ruleMatches(rule: RuleSelector, t: MatchTarget): boolean {
+  return severityRank(t.severity) >= severityRank(rule.minSeverity) && selectorsMatch(rule, t);
+}
+
+export interface PriorDelivery {
+  event: TAlertEvent;
+  severity: TSeverity;
+  status: TDeliveryStatus;
+}
+
+export interface DecisionRule extends RuleSelector {
+  cooldownSec: number;
+  notifyResolve: boolean;
+  createdAtMs: number;
+}
+
+export interface DecisionAnomaly extends MatchTarget {
+  createdAtMs: number;
+  /** Ended (the engine closed it) or resolved by a person. */
+  resolved: boolean;
+}
+
+export interface AlertDecision {
+  event: TAlertEvent;
+  severity: TSeverity;
+  /** The previously announced severity (escalations). */
+  previousSeverity: TSeverity | null;
+  /** Recorded but not sent: the rule already announced an anomaly on this stream within its cooldown. */
+  suppressed: boolean;
+}
+
+/**
+ * The next event one rule owes one anomaly, given what it already recorded for it:
+ * - opened: the first time the anomaly matches (also if it already ended); anomalies that
+ *   existed before the rule are ignored. Suppressed within the cooldown after the rule's last
+ *   announced anomaly on the same stream (`lastOpenedOnStreamMs`).
+ * - escalated: the severity rose above the last announced one while still open.
+ * - resolved: it ended after an announced (not suppressed) opening, if the rule asks for it.
+ * One event per call; the dispatcher calls again on its next run, so opened precedes resolved.
+ */
+export function decideAlert(
+  rule: DecisionRule,
+  a: DecisionAnomaly,
+  prior: PriorDelivery[],
+  lastOpenedOnStreamMs: number | null,
+  nowMs: number,
+): AlertDecision | null {
+  const opened = prior.find((p) => p.event === "opened");
+  if (!opened) {
+    if (a.createdAtMs < rule.createdAtMs) return null;
+    if (!ruleMatches(rule, a)) return null;
+    const cooling = lastOpenedOnStreamMs !== null && nowMs - lastOpenedOnStreamMs < rule.cooldownSec * 1000;
+    return { event: "opened", severity: a.severity, previousSeverity: null, suppressed: cooling };
+  }
+  if (opened.status === "suppressed") return null;
+  if (!selectorsMatch(rule, a)) return null;
+  if (a.resolved) {
+    if (!rule.notifyResolve || prior.some((p) => p.event === "resolved")) return null;
+    return { event: "resolved", severity: a.severity, previousSeverity: null, suppressed: false };
+  }
+  const announced = prior
+    .filter((p) => p.event !== "resolved")
+    .reduce((m, p) => (severityRank(p.severity) > severityRank(m) ? p.severity : m), opened.severity);
+  if (severityRank(a.severity) > severityRank(announced)) {
+    return { event: "escalated", severity: a.severity, previousSeverity: announced, suppressed: false };
+  }
+  return null;
+}
+
+/** Attempts per delivery before it is given up. */
+export const MAX_ATTEMPTS = 5;
+
+/** Wait before the next attempt after `attempts` failed ones: 30 s, 1 min, 2 min, 4 min; null = give up. */
+export function retryDelayMs(attempts: number, baseMs = 30_000): number | null {
+  if (attempts >= MAX_ATTEMPTS) return null;
+  return baseMs * 2 ** Math.max(0, attempts - 1);
+}
