@@ -16,7 +16,7 @@ export function SettingsHome() {
           <div className="title">Detectors and thresholds</div>
           <p className="muted">Sensitivity, severity cut-offs, minimum duration, detectors, seasonality and mute windows per stream, group or source; backtest before saving; versioned and revertible.</p>
         </Link>
-        <Link href="/settings/sources" className="card">
+        <Link href="/settings/sources" className="card" prefetch={false}>
           <div className="title">Sources</div>
           <p className="muted">Where metrics come from: host collector, Prometheus remote write and pull, OTLP, CSV.</p>
         </Link>

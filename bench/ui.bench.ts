@@ -1,0 +1,181 @@
+/**
+ * UI data benchmark: server time of the overview's data and of a 7-day stream page's data, with
+ * real volume in PostgreSQL (default 1,000 streams × 10,000 samples = 10 M samples, 1-minute
+ * cadence so every stream fills the 7-day window; as many score rows; a few thousand anomalies).
+ *
+ *   npm run bench:ui                       # seeds database omen_bench_ui once, then measures
+ *   npm run bench:ui -- --quick            # 100 streams × 2,000 samples (smoke test)
+ *   npm run bench:ui -- --reseed           # drop and seed again
+ *   BENCH_DATABASE_URL=postgres://… npm run bench:ui   # server to use (default local postgres)
+ *
+ * Measures the same service functions the tRPC procedures call (streams.list with sparklines +
+ * anomalies.openCounts for the overview; streams.detail range 7d for the stream page), in
+ * process: p50 / p95 / max over many iterations after a warm-up. Target: p95 ≤ 100 ms.
+ */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+
+// The services are server-only modules: run under the react-server condition (as Next does).
+if (!process.execArgv.some((a) => a.includes("react-server"))) {
+  const r = spawnSync(process.execPath, ["--conditions=react-server", "--import", "tsx", fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: "inherit",
+  });
+  process.exit(r.status ?? 1);
+}
+
+const quick = process.argv.includes("--quick");
+const reseed = process.argv.includes("--reseed");
+const STREAMS = quick ? 100 : 1000;
+const PER_STREAM = quick ? 2000 : 10_000;
+const ITER = quick ? 30 : 200;
+const adminUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const dbName = quick ? "omen_bench_ui_quick" : "omen_bench_ui";
+
+function dbUrl(): string {
+  const u = new URL(adminUrl);
+  u.pathname = `/${dbName}`;
+  return u.toString();
+}
+
+async function ensureDatabase(): Promise<boolean> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    if (reseed) await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [dbName]);
+    if (exists.rowCount) return false;
+    await admin.query(`CREATE DATABASE ${dbName}`);
+    return true;
+  } finally {
+    await admin.end();
+  }
+}
+
+async function seeded(client: pg.Client): Promise<boolean> {
+  const r = await client.query<{ n: string }>("SELECT count(*) AS n FROM stream").catch(() => ({ rows: [{ n: "0" }] }));
+  return Number(r.rows[0]?.n) === STREAMS;
+}
+
+async function seed(client: pg.Client, nowMs: number): Promise<void> {
+  const t0 = performance.now();
+  const step = "1 minute";
+  const log = (m: string) => console.log(`  ${m} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  await client.query(`INSERT INTO source (name, kind, updated_at) VALUES ('bench', 'remote_write', now())`);
+  await client.query(
+    `INSERT INTO stream (source_id, metric, labels, key, kind, "group", unit, last_sample_at, last_value, last_score)
+     SELECT 1, 'bench_metric_' || (i % 20), jsonb_build_object('host', 'host-' || i), 'bench_metric_' || (i % 20) || '{host="host-' || i || '"}',
+            'gauge', 'group-' || (i % 25), 'ms', to_timestamp($1 / 1000.0), 100, 5
+     FROM generate_series(1, $2) AS i`,
+    [nowMs, STREAMS],
+  );
+  log(`${STREAMS} streams`);
+  // Samples: a daily wave plus noise, newest at now; one INSERT per 100 streams keeps memory flat.
+  for (let s = 1; s <= STREAMS; s += 100) {
+    await client.query(
+      `INSERT INTO sample (stream_id, ts, value)
+       SELECT sid, to_timestamp($1 / 1000.0) - (k * interval '${step}'),
+              100 + 20 * sin(k / 1440.0 * 2 * pi() + sid) + 5 * random()
+       FROM generate_series($2::int, $3::int) AS sid, generate_series(0, $4::int - 1) AS k`,
+      [nowMs, s, Math.min(STREAMS, s + 99), PER_STREAM],
+    );
+    await client.query(
+      `INSERT INTO score (stream_id, ts, score, confidence, expected, lower, upper)
+       SELECT sid, to_timestamp($1 / 1000.0) - (k * interval '${step}'), 30 * random() ^ 4 * 100 / 30, 1, 100, 90, 110
+       FROM generate_series($2::int, $3::int) AS sid, generate_series(0, $4::int - 1) AS k`,
+      [nowMs, s, Math.min(STREAMS, s + 99), PER_STREAM],
+    );
+    if ((s - 1) % 200 === 0) log(`samples and scores up to stream ${Math.min(STREAMS, s + 99)}`);
+  }
+  await client.query(
+    `INSERT INTO sample_rollup_1m (stream_id, bucket, min, max, sum, count)
+     SELECT stream_id, date_bin('1 minute', ts, TIMESTAMPTZ '2000-01-01'), min(value), max(value), sum(value), count(*)
+     FROM sample GROUP BY 1, 2`,
+  );
+  log("1-minute rollup");
+  await client.query(
+    `INSERT INTO anomaly (id, engine_id, stream_id, stream_ids, start_at, end_at, peak_score, severity, type, status, updated_at)
+     SELECT gen_random_uuid(), 'bench-' || i, 1 + (i % $2), ARRAY[1 + (i % $2)], to_timestamp($1 / 1000.0) - i * interval '2 minutes',
+            to_timestamp($1 / 1000.0) - i * interval '2 minutes' + interval '3 minutes', 60 + (i % 40),
+            (ARRAY['low','medium','high'])[1 + i % 3]::"Severity", 'point', (ARRAY['open','acknowledged','resolved'])[1 + i % 3]::"AnomalyStatus", now()
+     FROM generate_series(1, $3) AS i`,
+    [nowMs, STREAMS, STREAMS * 5],
+  );
+  await client.query(`INSERT INTO stream_health (stream_id, health, availability, updated_at) SELECT id, 1, 1, now() FROM stream`);
+  await client.query("VACUUM ANALYZE");
+  log("anomalies, health, VACUUM ANALYZE");
+}
+
+function stats(xs: number[]): { p50: number; p95: number; max: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+  return { p50: q(0.5), p95: q(0.95), max: s[s.length - 1]! };
+}
+
+async function time(name: string, fn: (i: number) => Promise<unknown>): Promise<{ name: string; p50: number; p95: number; max: number }> {
+  for (let i = 0; i < 5; i++) await fn(i);
+  const xs: number[] = [];
+  for (let i = 0; i < ITER; i++) {
+    const t = performance.now();
+    await fn(i);
+    xs.push(performance.now() - t);
+  }
+  return { name, ...stats(xs) };
+}
+
+async function main(): Promise<void> {
+  const fresh = await ensureDatabase();
+  const url = dbUrl();
+  const { migrate } = await import("../server/migrate");
+  await migrate(url);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const nowMs = Date.now();
+  if (fresh || !(await seeded(client))) {
+    console.log(`seeding ${dbName}: ${STREAMS} streams × ${PER_STREAM} samples (+ as many scores)…`);
+    await seed(client, nowMs);
+  }
+  const counts = await client.query<{ samples: string; scores: string; rollup: string; anomalies: string; newest: number }>(
+    `SELECT (SELECT count(*) FROM sample) AS samples, (SELECT count(*) FROM score) AS scores, (SELECT count(*) FROM sample_rollup_1m) AS rollup,
+            (SELECT count(*) FROM anomaly) AS anomalies, (SELECT extract(epoch FROM max(ts)) * 1000 FROM sample)::float8 AS newest`,
+  );
+  await client.end();
+  const c = counts.rows[0]!;
+  console.log(`database ${dbName}: ${Number(c.samples).toLocaleString()} samples, ${Number(c.scores).toLocaleString()} scores, ${Number(c.rollup).toLocaleString()} rollup rows, ${c.anomalies} anomalies`);
+
+  const { configureDatabase, closeDatabase } = await import("../server/db");
+  configureDatabase(url);
+  const { listStreamsWithSparklines, getStreamDetail } = await import("../server/services/streams/stream-service");
+  const { openAnomalyCounts } = await import("../server/services/anomalies/anomaly-service");
+  const { findAnomalies } = await import("../server/services/anomalies/anomaly-service");
+  // Measure "now" as the newest sample (a re-used database keeps its data's time).
+  const now = c.newest;
+  let points = 0;
+  const results = [
+    await time(`overview: streams.list (${STREAMS} streams + value & score sparklines) ‖ openCounts`, async () => {
+      const [list] = await Promise.all([listStreamsWithSparklines({ limit: 1000 }, now), openAnomalyCounts()]);
+      if (list.length !== STREAMS) throw new Error(`expected ${STREAMS} streams, got ${list.length}`);
+    }),
+    await time("stream page: streams.detail range 7d (values + band + scores)", async (i) => {
+      const d = await getStreamDetail(1 + ((i * 37) % STREAMS), "7d", now);
+      points = Math.max(points, d.series.length, d.scores.length);
+    }),
+    await time("stream page: streams.detail range 1h (raw samples)", async (i) => {
+      await getStreamDetail(1 + ((i * 53) % STREAMS), "1h", now);
+    }),
+    await time("anomalies: list open, newest first, 50 rows", async () => {
+      await findAnomalies({ status: ["open"], sort: "start", dir: "desc", limit: 50 });
+    }),
+  ];
+  await closeDatabase();
+  console.log(`\nserver time over ${ITER} iterations (ms); 7-day page ships at most ${points} points per series`);
+  console.log("p50      p95      max      query");
+  for (const r of results) console.log(`${r.p50.toFixed(1).padEnd(9)}${r.p95.toFixed(1).padEnd(9)}${r.max.toFixed(1).padEnd(9)}${r.name}`);
+  const worst = Math.max(results[0]!.p95, results[1]!.p95);
+  console.log(`\ntarget p95 ≤ 100 ms for the overview and the 7-day page: ${worst <= 100 ? "met" : "NOT met"} (worst p95 ${worst.toFixed(1)} ms)`);
+}
+
+main().catch((e: unknown) => {
+  console.error((e as Error).stack ?? String(e));
+  process.exit(1);
+});
