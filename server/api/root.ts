@@ -1,5 +1,7 @@
 import "server-only";
 import { anomaliesRouter } from "./routers/anomalies";
+import { explainRouter } from "./routers/explain";
+import { predictRouter } from "./routers/predict";
 import { configRouter } from "./routers/config";
 import { streamsRouter } from "./routers/streams";
 import { systemRouter } from "./routers/system";
@@ -9,6 +11,8 @@ export const appRouter = createTRPCRouter({
   streams: streamsRouter,
   anomalies: anomaliesRouter,
   system: systemRouter,
+  explain: explainRouter,
+  predict: predictRouter,
   config: configRouter,
 });
 

@@ -9,6 +9,7 @@ import { createEngine, restoreEngine } from "./pipeline/engine-adapter";
 import { DetectPipeline } from "./pipeline/detect-pipeline";
 import { HostCollector } from "./jobs/host-collector";
 import { PrometheusPullJob } from "./jobs/prometheus-pull";
+import { Predictor } from "./jobs/predictor";
 import { ConfiguredEngine } from "../services/config/configured-engine";
 import { ConfigReloader } from "../services/config/config-reload";
 
@@ -71,6 +72,8 @@ export class Worker {
     every(1_000, () => this.detect());
     const pull = new PrometheusPullJob(this.log);
     every(PrometheusPullJob.intervalMs, () => pull.run());
+    const predictor = new Predictor(() => this.pipeline.engine);
+    every(Predictor.intervalMs, () => predictor.run());
     every(5_000, () => this.applyFeedback());
     every(5_000, () => this.beat());
     every(this.opts.snapshotIntervalMs ?? 300_000, () => this.snapshot("periodic"));

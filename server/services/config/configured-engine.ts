@@ -74,6 +74,12 @@ export class ConfiguredEngine implements EnginePort {
   applyFeedback(...a: Parameters<EnginePort["applyFeedback"]>): void {
     this.inner.applyFeedback(...a);
   }
+  forecast(...a: Parameters<EnginePort["forecast"]>) {
+    return this.inner.forecast(...a);
+  }
+  streamIds(): number[] {
+    return this.inner.streamIds();
+  }
   serialize(): string {
     return this.inner.serialize();
   }

@@ -1,8 +1,10 @@
 import { DetectionEngine, type EngineOptionsInput } from "@/lib/detectors/engine";
 import type { TAnomalyLabel, TStreamKind } from "@/lib/schemas/stream";
-import type { EngineEvent, EnginePort, EngineTuning, StreamHealthOut, StreamScore } from "./engine-port";
+import type { EngineEvent, EnginePort, EngineTuning, StreamForecast, StreamHealthOut, StreamScore } from "./engine-port";
 
 const MIN_BAND_CONFIDENCE = 0.3;
+const MIN_FORECAST_HEALTH = 0.5;
+const MAX_FORECAST_STEPS = 2000;
 
 /**
  * Binds the pure DetectionEngine (string stream ids, typed-array outputs) to the worker's
@@ -88,6 +90,33 @@ class EngineAdapter implements EnginePort {
     o.severity = { ...t.severity };
     o.warmupSteps = t.warmupSteps;
     o.tier2.weight = t.multivariateWeight;
+  }
+
+  forecast(streamId: number, horizonMs: number): StreamForecast | null {
+    const sid = String(streamId);
+    const health = this.engine.streamHealth(sid);
+    if (!health || health.health < MIN_FORECAST_HEALTH || !Number.isFinite(this.last)) return null;
+    // One step ahead tells us the stream's forecast cadence; then cover the whole horizon.
+    const probe = this.engine.forecast(sid, 2);
+    const dt = probe.tsMs.length === 2 ? probe.tsMs[1]! - probe.tsMs[0]! : 0;
+    if (!(dt > 0)) return null;
+    const steps = Math.min(MAX_FORECAST_STEPS, Math.max(1, Math.ceil(horizonMs / dt)));
+    const f = this.engine.forecast(sid, steps);
+    // The band is ±z·σ·√(1+(k−1)α²): observation noise σ plus the level's growing uncertainty.
+    // Predictions compare against an envelope built from past per-minute extremes, which
+    // already holds the observation noise, so only the level part (with a small floor) is kept.
+    const z = this.engine.options.bandZ;
+    const s1 = (f.upper[0]! - f.expected[0]!) / z;
+    const sigma = new Float64Array(steps);
+    for (let k = 0; k < steps; k++) {
+      const sk = (f.upper[k]! - f.expected[k]!) / z;
+      sigma[k] = Math.max(0.1 * s1, Math.sqrt(Math.max(0, sk * sk - s1 * s1)));
+    }
+    return { tsMs: f.tsMs, expected: f.expected, sigma, lower: f.lower, upper: f.upper };
+  }
+
+  streamIds(): number[] {
+    return this.engine.streamIds.map(Number).filter((n) => Number.isInteger(n));
   }
 
   serialize(): string {

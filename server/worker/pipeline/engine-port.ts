@@ -41,6 +41,16 @@ export interface EngineTuning {
   multivariateWeight: number;
 }
 
+/** Forecast path for the next steps: expected level and its 1-σ uncertainty per step (epoch ms). */
+export interface StreamForecast {
+  tsMs: Float64Array;
+  expected: Float64Array;
+  sigma: Float64Array;
+  /** The model's full prediction band for a single observation (for charts). */
+  lower: Float64Array;
+  upper: Float64Array;
+}
+
 export interface EnginePort {
   /** Applies saved configuration to the running engine (optional: test doubles may omit it). */
   configure?(t: EngineTuning): void;
@@ -50,6 +60,9 @@ export interface EnginePort {
   step(tsMs: number, ids: number[], values: Float64Array, sampleTs: Float64Array): { scores: StreamScore[]; events: EngineEvent[] };
   health(): StreamHealthOut[];
   applyFeedback(streamId: number, label: "true_anomaly" | "false_positive" | "expected", startMs: number, endMs: number): void;
+  /** Forecast of one stream over the next `horizonMs`; null when the stream is unknown or not warmed up. */
+  forecast(streamId: number, horizonMs: number): StreamForecast | null;
+  streamIds(): number[];
   serialize(): string;
   lastStepMs(): number;
 }

@@ -1,0 +1,90 @@
+import { pool } from "../db";
+
+export interface EnvelopeRow {
+  low: number;
+  high: number;
+  buckets: number;
+}
+
+/**
+ * The range each stream stayed inside since `sinceMs`: the 0.1 % quantile of per-minute minima
+ * and the 99.9 % quantile of per-minute maxima (robust to a few wild minutes), from the rollup.
+ */
+export async function streamEnvelopes(sinceMs: number): Promise<Map<number, EnvelopeRow>> {
+  const res = await pool().query<{ stream_id: number; low: number; high: number; buckets: number }>(
+    `SELECT stream_id, percentile_cont(0.001) WITHIN GROUP (ORDER BY min) AS low,
+            percentile_cont(0.999) WITHIN GROUP (ORDER BY max) AS high, count(*)::int AS buckets
+     FROM sample_rollup_1m WHERE bucket >= to_timestamp($1 / 1000.0) GROUP BY stream_id`,
+    [sinceMs],
+  );
+  return new Map(res.rows.map((r) => [r.stream_id, { low: r.low, high: r.high, buckets: r.buckets }]));
+}
+
+export interface PredictionRow {
+  streamId: number;
+  computedAtMs: number;
+  horizonMs: number;
+  probability: number;
+  etaMs: number | null;
+  direction: "above" | "below" | null;
+  envelopeLow: number | null;
+  envelopeHigh: number | null;
+  forecast: { t: number[]; expected: number[]; lower: number[]; upper: number[] };
+}
+
+export async function upsertPredictions(rows: PredictionRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await pool().query(
+    `INSERT INTO prediction (stream_id, computed_at, horizon_ms, probability, eta_at, direction, envelope_low, envelope_high, forecast)
+     SELECT s, to_timestamp(c / 1000.0), h, p, CASE WHEN e IS NULL THEN NULL ELSE to_timestamp(e / 1000.0) END, d, lo, hi, f::jsonb
+     FROM unnest($1::int[], $2::float8[], $3::int[], $4::float8[], $5::float8[], $6::text[], $7::float8[], $8::float8[], $9::text[])
+       AS x(s, c, h, p, e, d, lo, hi, f)
+     ON CONFLICT (stream_id) DO UPDATE SET computed_at = EXCLUDED.computed_at, horizon_ms = EXCLUDED.horizon_ms,
+       probability = EXCLUDED.probability, eta_at = EXCLUDED.eta_at, direction = EXCLUDED.direction,
+       envelope_low = EXCLUDED.envelope_low, envelope_high = EXCLUDED.envelope_high, forecast = EXCLUDED.forecast`,
+    [
+      rows.map((r) => r.streamId),
+      rows.map((r) => r.computedAtMs),
+      rows.map((r) => r.horizonMs),
+      rows.map((r) => r.probability),
+      rows.map((r) => r.etaMs),
+      rows.map((r) => r.direction),
+      rows.map((r) => r.envelopeLow),
+      rows.map((r) => r.envelopeHigh),
+      rows.map((r) => JSON.stringify(r.forecast)),
+    ],
+  );
+}
+
+const SELECT = `SELECT p.stream_id, s.key, (extract(epoch FROM p.computed_at) * 1000)::float8 AS computed_ms, p.horizon_ms, p.probability,
+       (extract(epoch FROM p.eta_at) * 1000)::float8 AS eta_ms, p.direction, p.envelope_low, p.envelope_high, p.forecast
+  FROM prediction p JOIN stream s ON s.id = p.stream_id`;
+
+function toRow(r: Record<string, unknown>): PredictionRow & { key: string } {
+  return {
+    streamId: r.stream_id as number,
+    key: r.key as string,
+    computedAtMs: r.computed_ms as number,
+    horizonMs: r.horizon_ms as number,
+    probability: r.probability as number,
+    etaMs: (r.eta_ms as number | null) ?? null,
+    direction: (r.direction as "above" | "below" | null) ?? null,
+    envelopeLow: (r.envelope_low as number | null) ?? null,
+    envelopeHigh: (r.envelope_high as number | null) ?? null,
+    forecast: r.forecast as PredictionRow["forecast"],
+  };
+}
+
+/** Streams most likely to leave their envelope soon (fresh predictions only). */
+export async function listPredictions(minProbability: number, freshSinceMs: number, limit: number) {
+  const res = await pool().query(
+    `${SELECT} WHERE p.probability >= $1 AND p.computed_at >= to_timestamp($2 / 1000.0) ORDER BY p.probability DESC, p.eta_at NULLS LAST LIMIT $3`,
+    [minProbability, freshSinceMs, limit],
+  );
+  return res.rows.map(toRow);
+}
+
+export async function getPrediction(streamId: number) {
+  const res = await pool().query(`${SELECT} WHERE p.stream_id = $1`, [streamId]);
+  return res.rows[0] ? toRow(res.rows[0]) : null;
+}
