@@ -1,7 +1,9 @@
 import "server-only";
+import { alertsRouter } from "./routers/alerts";
 import { anomaliesRouter } from "./routers/anomalies";
 import { explainRouter } from "./routers/explain";
 import { predictRouter } from "./routers/predict";
+import { modelsRouter } from "./routers/models";
 import { configRouter } from "./routers/config";
 import { streamsRouter } from "./routers/streams";
 import { systemRouter } from "./routers/system";
@@ -10,9 +12,11 @@ import { createCallerFactory, createTRPCRouter } from "./trpc";
 export const appRouter = createTRPCRouter({
   streams: streamsRouter,
   anomalies: anomaliesRouter,
+  alerts: alertsRouter,
   system: systemRouter,
   explain: explainRouter,
   predict: predictRouter,
+  models: modelsRouter,
   config: configRouter,
 });
 

@@ -13,12 +13,14 @@ export async function saveSnapshot(reason: string, cursor: number, state: Buffer
     "INSERT INTO detector_snapshot (reason, cursor, size_bytes, state) VALUES ($1, $2, $3, $4) RETURNING id",
     [reason, cursor, state.length, state],
   );
-  // Periodic snapshots are pruned; manual ones ("manual", "before-rollback") are kept for rollback.
-  await pool().query(
-    `DELETE FROM detector_snapshot WHERE reason = 'periodic' AND id NOT IN
-       (SELECT id FROM detector_snapshot WHERE reason = 'periodic' ORDER BY id DESC LIMIT $1)`,
-    [keep],
-  );
+  // Automatic snapshots keep the newest `keep` of their kind; ones a person asked for are kept.
+  if (reason !== "manual") {
+    await pool().query(
+      `DELETE FROM detector_snapshot WHERE reason = $1 AND id NOT IN
+         (SELECT id FROM detector_snapshot WHERE reason = $1 ORDER BY id DESC LIMIT $2)`,
+      [reason, keep],
+    );
+  }
   return res.rows[0]!.id;
 }
 

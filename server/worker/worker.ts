@@ -6,6 +6,8 @@ import { loadSnapshot, saveSnapshot } from "../repos/snapshots-repo";
 import { heartbeat } from "../repos/worker-status-repo";
 import { ingestSeries, type IncomingSeries } from "../services/ingest/ingest-service";
 import { createEngine, restoreEngine } from "./pipeline/engine-adapter";
+import { takeSetting } from "../repos/settings-repo";
+import { WORKER_REQUEST_KEY, ZWorkerRequest } from "../services/models/model-service";
 import { DetectPipeline } from "./pipeline/detect-pipeline";
 import { HostCollector } from "./jobs/host-collector";
 import { PrometheusPullJob } from "./jobs/prometheus-pull";
@@ -75,6 +77,7 @@ export class Worker {
     const predictor = new Predictor(() => this.pipeline.engine);
     every(Predictor.intervalMs, () => predictor.run());
     every(5_000, () => this.applyFeedback());
+    every(2_000, () => this.handleRequest());
     every(5_000, () => this.beat());
     every(this.opts.snapshotIntervalMs ?? 300_000, () => this.snapshot("periodic"));
   }
@@ -134,6 +137,27 @@ export class Worker {
       cursor: this.pipeline.cursor,
       info: { host: os.hostname(), lag: head - this.pipeline.cursor, ...this.pipeline.stats, lastError: this.lastError },
     });
+  }
+
+  /** Snapshot-now and rollback requests from the web app (Settings → Models). */
+  private async handleRequest(): Promise<void> {
+    const raw = await takeSetting(WORKER_REQUEST_KEY);
+    if (!raw) return;
+    const parsed = ZWorkerRequest.safeParse(JSON.parse(raw));
+    if (!parsed.success) return this.log(`ignored malformed worker request: ${raw.slice(0, 200)}`);
+    const req = parsed.data;
+    if (req.kind === "snapshot") {
+      const id = await this.snapshot("manual");
+      return this.log(`snapshot #${id} taken at ${req.by}'s request`);
+    }
+    const snap = await loadSnapshot(req.snapshotId);
+    if (!snap) return this.log(`rollback: snapshot #${req.snapshotId} no longer exists`);
+    const restored = restoreEngine(zlib.gunzipSync(snap.state).toString("utf8"));
+    const before = await this.snapshot("before-rollback");
+    (this.pipeline.engine as ConfiguredEngine).swapInner(restored);
+    // Scoring continues from the current cursor: the model's memory goes back, the data does not.
+    await this.snapshot("rollback");
+    this.log(`rolled the detectors back to snapshot #${snap.meta.id} at ${req.by}'s request (previous state kept as #${before})`);
   }
 
   async snapshot(reason: string): Promise<number> {

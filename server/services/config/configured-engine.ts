@@ -18,7 +18,17 @@ export class ConfiguredEngine implements EnginePort {
   private raised = new Set<string>();
   readonly suppressed = { muted: 0, short: 0, disabled: 0, belowCutoff: 0 };
 
-  constructor(readonly inner: EnginePort) {}
+  constructor(private innerEngine: EnginePort) {}
+
+  get inner(): EnginePort {
+    return this.innerEngine;
+  }
+
+  /** Replaces the model (snapshot rollback) and re-applies the saved settings to it. */
+  swapInner(next: EnginePort): void {
+    this.innerEngine = next;
+    this.setSettings(this.global, this.settings);
+  }
 
   /** Installs new effective settings (from the config-reload job). */
   setSettings(global: EffectiveSettings, perStream: Map<number, EffectiveSettings>): void {
