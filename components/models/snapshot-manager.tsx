@@ -1,0 +1,91 @@
+"use client";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { useTRPC } from "@/components/trpc/client";
+
+const REASONS: Record<string, string> = {
+  periodic: "every 5 minutes",
+  manual: "taken by hand",
+  feedback: "after feedback",
+  shutdown: "at shutdown",
+  "before-rollback": "before a rollback",
+  rollback: "after a rollback",
+};
+
+function size(bytes: number): string {
+  return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MiB` : `${Math.max(1, Math.round(bytes / 1024))} KiB`;
+}
+
+/** Detector snapshots: take one now, or roll the detectors back to an earlier state. */
+export function SnapshotManager() {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const [confirm, setConfirm] = useState<number | null>(null);
+  const list = useQuery(trpc.models.snapshots.queryOptions(undefined, { refetchInterval: 3_000 }));
+  const refresh = () => qc.invalidateQueries({ queryKey: trpc.models.snapshots.queryKey() });
+  const snapshotNow = useMutation(trpc.models.snapshotNow.mutationOptions({ onSuccess: refresh }));
+  const rollback = useMutation(trpc.models.rollback.mutationOptions({ onSuccess: () => (setConfirm(null), refresh()) }));
+  const pending = list.data?.pending;
+  return (
+    <div>
+      <h1>Models: snapshots and rollback</h1>
+      <p className="muted">
+        The worker saves the detectors' learnt state every 5 minutes, after feedback and at shutdown, and restores the newest one when it starts. Rolling back
+        restores an earlier state (for example after bad labels or a bad configuration); the current state is saved first, so a rollback can itself be undone.
+      </p>
+      <div className="row">
+        <button type="button" className="primary" onClick={() => snapshotNow.mutate()} disabled={snapshotNow.isPending || Boolean(pending)}>
+          Take a snapshot now
+        </button>
+        {pending ? (
+          <span role="status" data-testid="pending-request">
+            Waiting for the worker: {pending.kind === "rollback" ? `rollback to #${pending.snapshotId}` : "snapshot"}…
+          </span>
+        ) : null}
+        {rollback.isError ? <span className="error">{rollback.error.message}</span> : null}
+      </div>
+      <table style={{ marginTop: 12 }} aria-label="Snapshots">
+        <thead>
+          <tr>
+            <th scope="col">#</th>
+            <th scope="col">taken</th>
+            <th scope="col">why</th>
+            <th scope="col">size</th>
+            <th scope="col">samples scored</th>
+            <th scope="col">
+              <span className="sr-only">actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {(list.data?.snapshots ?? []).map((s) => (
+            <tr key={s.id} data-testid="snapshot-row">
+              <td>{s.id}</td>
+              <td>{new Date(s.createdAtMs).toLocaleString()}</td>
+              <td>{REASONS[s.reason] ?? s.reason}</td>
+              <td>{size(s.sizeBytes)}</td>
+              <td>{s.cursor.toLocaleString()}</td>
+              <td>
+                {confirm === s.id ? (
+                  <span className="row">
+                    <button type="button" className="primary" onClick={() => rollback.mutate({ snapshotId: s.id })} disabled={rollback.isPending}>
+                      Confirm rollback to #{s.id}
+                    </button>
+                    <button type="button" onClick={() => setConfirm(null)}>
+                      Cancel
+                    </button>
+                  </span>
+                ) : (
+                  <button type="button" onClick={() => setConfirm(s.id)} disabled={Boolean(pending)} aria-label={`Roll back to snapshot ${s.id}`}>
+                    Roll back
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {list.data && list.data.snapshots.length === 0 ? <p className="muted">No snapshots yet: the first is saved within 5 minutes of the worker starting.</p> : null}
+    </div>
+  );
+}
