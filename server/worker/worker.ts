@@ -12,6 +12,8 @@ import { DetectPipeline } from "./pipeline/detect-pipeline";
 import { HostCollector } from "./jobs/host-collector";
 import { PrometheusPullJob } from "./jobs/prometheus-pull";
 import { Predictor } from "./jobs/predictor";
+import { RetentionJob } from "./jobs/retention";
+import { env } from "../env";
 import { ConfiguredEngine } from "../services/config/configured-engine";
 import { ConfigReloader } from "../services/config/config-reload";
 
@@ -76,6 +78,8 @@ export class Worker {
     every(PrometheusPullJob.intervalMs, () => pull.run());
     const predictor = new Predictor(() => this.pipeline.engine);
     every(Predictor.intervalMs, () => predictor.run());
+    const retention = new RetentionJob(() => reloader.fileGlobal.retentionMs ?? env().OMEN_RETENTION_DAYS * 86_400_000, this.log);
+    every(RetentionJob.intervalMs, () => retention.run());
     every(5_000, () => this.applyFeedback());
     every(2_000, () => this.handleRequest());
     every(5_000, () => this.beat());

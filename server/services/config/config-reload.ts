@@ -12,6 +12,8 @@ import type { ConfiguredEngine } from "./configured-engine";
 export class ConfigReloader {
   private fingerprint = "";
   private fileErrors = "";
+  /** Global settings from omen.yaml (retention, model update interval), when the file sets them. */
+  fileGlobal: { modelUpdateIntervalMs?: number; retentionMs?: number } = {};
 
   constructor(
     private readonly engine: ConfiguredEngine,
@@ -26,6 +28,7 @@ export class ConfigReloader {
       if (errs && errs !== this.fileErrors) this.log(`omen.yaml is invalid, keeping the previous settings:\n${errs}`);
       if (r.changed) this.log(`omen.yaml: ${r.changed} scope(s) updated`);
       this.fileErrors = errs;
+      if (!errs) this.fileGlobal = r.global;
     }
     const fp = `${await configFingerprint()}|${await streamsFingerprint()}`;
     if (fp === this.fingerprint) return false;

@@ -1,0 +1,30 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { countSamples } from "../../repos/samples-repo";
+import { ingestSeries, invalidateSourceCache } from "../../services/ingest/ingest-service";
+import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
+import { pool } from "../../db";
+import { RetentionJob } from "./retention";
+
+describe.each(availableBackends())("retention on %s", (backend) => {
+  let tdb: TestDatabase;
+  beforeAll(async () => {
+    tdb = await createTestDatabase(backend);
+    invalidateSourceCache();
+  });
+  afterAll(async () => tdb.drop());
+
+  it("removes samples and rollups older than the retention period and keeps the rest", async () => {
+    const now = Date.now();
+    const day = 86_400_000;
+    const tsMs = [now - 40 * day, now - 35 * day, now - 2 * day, now - 60_000];
+    await ingestSeries("app", "remote_write", [{ metric: "m", labels: {}, kind: "gauge", tsMs, values: [1, 2, 3, 4] }], now);
+    const job = new RetentionJob(() => 30 * day, () => undefined);
+    const deleted = await job.run(now);
+    expect(deleted.sample).toBe(2);
+    expect(deleted.sample_rollup_1m).toBe(2);
+    expect(await countSamples()).toBe(2);
+    const left = await pool().query<{ n: number }>("SELECT count(*)::int AS n FROM sample_rollup_1m");
+    expect(left.rows[0]!.n).toBe(2);
+    expect((await job.run(now)).sample).toBe(0);
+  });
+});
