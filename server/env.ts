@@ -24,6 +24,13 @@ export const ZEnv = z.object({
   OMEN_WORKER_MAX_LAG: z.coerce.number().int().min(1000).default(2_000_000),
   OMEN_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(32 * 1024 * 1024),
   OMEN_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Base URL of the web app as users reach it; alert links point here (default http://HOST:PORT). */
+  OMEN_PUBLIC_URL: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : undefined))
+    .refine((v) => v === undefined || /^https?:\/\/[^/]/.test(v), { message: "must be an http:// or https:// URL" }),
 });
 
 export type TEnv = z.infer<typeof ZEnv> & { dataDir: string };

@@ -11,6 +11,7 @@ import { WORKER_REQUEST_KEY, ZWorkerRequest } from "../services/models/model-ser
 import { DetectPipeline } from "./pipeline/detect-pipeline";
 import { HostCollector } from "./jobs/host-collector";
 import { PrometheusPullJob } from "./jobs/prometheus-pull";
+import { AlertDispatchJob } from "./jobs/alert-dispatch";
 import { Predictor } from "./jobs/predictor";
 import { RetentionJob } from "./jobs/retention";
 import { env } from "../env";
@@ -80,6 +81,8 @@ export class Worker {
     every(Predictor.intervalMs, () => predictor.run());
     const retention = new RetentionJob(() => reloader.fileGlobal.retentionMs ?? env().OMEN_RETENTION_DAYS * 86_400_000, this.log);
     every(RetentionJob.intervalMs, () => retention.run());
+    const alerts = new AlertDispatchJob(this.log); // runs off the job chain: a slow receiver never delays detection
+    every(AlertDispatchJob.intervalMs, () => alerts.kick());
     every(5_000, () => this.applyFeedback());
     every(2_000, () => this.handleRequest());
     every(5_000, () => this.beat());

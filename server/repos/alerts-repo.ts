@@ -1,0 +1,311 @@
+import type { TAlertChannel, TAlertEvent, TAlertRule, TAlertRuleSettings, TDeliveryStatus } from "@/lib/alerts/schema";
+import type { TAnomalyStatus, TAnomalyType, TLabels, TSeverity } from "@/lib/schemas/stream";
+import { pool } from "../db";
+
+/** Alert rules, deliveries and the dispatcher's watermark. Times in and out are epoch ms. */
+
+const ms = (col: string, as: string) => `(extract(epoch FROM ${col}) * 1000)::float8 AS ${as}`;
+
+const RULE_SELECT = `SELECT id, name, enabled, min_severity::text AS min_severity, metric, source_name, "group",
+  COALESCE(types::text[], '{}') AS types, channel::text AS channel, url, headers, cooldown_sec, notify_resolve,
+  ${ms("created_at", "created_ms")}, ${ms("updated_at", "updated_ms")} FROM alert_rule`;
+
+function toRule(r: Record<string, unknown>): TAlertRule {
+  return {
+    id: r.id as number,
+    name: r.name as string,
+    enabled: r.enabled as boolean,
+    minSeverity: r.min_severity as TSeverity,
+    metric: (r.metric as string | null) ?? null,
+    sourceName: (r.source_name as string | null) ?? null,
+    group: (r.group as string | null) ?? null,
+    types: (r.types as TAnomalyType[]) ?? [],
+    channel: r.channel as TAlertChannel,
+    url: r.url as string,
+    headers: (r.headers ?? {}) as Record<string, string>,
+    cooldownSec: r.cooldown_sec as number,
+    notifyResolve: r.notify_resolve as boolean,
+    createdAtMs: r.created_ms as number,
+    updatedAtMs: r.updated_ms as number,
+  };
+}
+
+export async function listRules(opts: { enabledOnly?: boolean } = {}): Promise<TAlertRule[]> {
+  const res = await pool().query(`${RULE_SELECT} ${opts.enabledOnly ? "WHERE enabled" : ""} ORDER BY name`);
+  return res.rows.map(toRule);
+}
+
+export async function getRule(id: number): Promise<TAlertRule | null> {
+  const res = await pool().query(`${RULE_SELECT} WHERE id = $1`, [id]);
+  return res.rows[0] ? toRule(res.rows[0]) : null;
+}
+
+function ruleArgs(s: TAlertRuleSettings): unknown[] {
+  return [s.name, s.enabled, s.minSeverity, s.metric, s.sourceName, s.group, s.types, s.channel, s.url, JSON.stringify(s.headers), s.cooldownSec, s.notifyResolve];
+}
+
+/** Inserts a rule; null when the name is taken. */
+export async function insertRule(s: TAlertRuleSettings): Promise<TAlertRule | null> {
+  const res = await pool().query<{ id: number }>(
+    `INSERT INTO alert_rule (name, enabled, min_severity, metric, source_name, "group", types, channel, url, headers, cooldown_sec, notify_resolve, updated_at)
+     VALUES ($1, $2, $3::"Severity", $4, $5, $6, $7::text[]::"AnomalyType"[], $8::"AlertChannel", $9, $10::jsonb, $11, $12, now())
+     ON CONFLICT (name) DO NOTHING RETURNING id`,
+    ruleArgs(s),
+  );
+  return res.rows[0] ? getRule(res.rows[0].id) : null;
+}
+
+/** Updates a rule; "missing" / "conflict" (name taken by another rule) otherwise. */
+export async function updateRule(id: number, s: TAlertRuleSettings): Promise<TAlertRule | "missing" | "conflict"> {
+  const taken = await pool().query(`SELECT 1 FROM alert_rule WHERE name = $1 AND id <> $2`, [s.name, id]);
+  if (taken.rowCount) return "conflict";
+  const res = await pool().query(
+    `UPDATE alert_rule SET name = $2, enabled = $3, min_severity = $4::"Severity", metric = $5, source_name = $6, "group" = $7,
+       types = $8::text[]::"AnomalyType"[], channel = $9::"AlertChannel", url = $10, headers = $11::jsonb, cooldown_sec = $12,
+       notify_resolve = $13, updated_at = now()
+     WHERE id = $1`,
+    [id, ...ruleArgs(s)],
+  );
+  if (!res.rowCount) return "missing";
+  return (await getRule(id))!;
+}
+
+export async function deleteRule(id: number): Promise<boolean> {
+  const res = await pool().query(`DELETE FROM alert_rule WHERE id = $1`, [id]);
+  return (res.rowCount ?? 0) > 0;
+}
+
+/** An anomaly as the dispatcher sees it: with its stream's metric, labels, source and group. */
+export interface AlertAnomaly {
+  id: string;
+  streamId: number;
+  streamKey: string;
+  metric: string;
+  labels: TLabels;
+  sourceName: string;
+  group: string | null;
+  startMs: number;
+  endMs: number | null;
+  peakScore: number;
+  severity: TSeverity;
+  type: TAnomalyType;
+  status: TAnomalyStatus;
+  summary: string;
+  createdAtMs: number;
+  updatedAtMs: number;
+}
+
+const ANOMALY_SELECT = `SELECT a.id, a.stream_id, s.key AS stream_key, s.metric, s.labels, src.name AS source_name, s."group",
+    ${ms("a.start_at", "start_ms")}, ${ms("a.end_at", "end_ms")}, a.peak_score, a.severity::text AS severity, a.type::text AS type,
+    a.status::text AS status, COALESCE(a.explanation->>'summary', '') AS summary,
+    ${ms("a.created_at", "created_ms")}, ${ms("a.updated_at", "updated_ms")}
+  FROM anomaly a JOIN stream s ON s.id = a.stream_id JOIN source src ON src.id = s.source_id`;
+
+function toAnomaly(r: Record<string, unknown>): AlertAnomaly {
+  return {
+    id: r.id as string,
+    streamId: r.stream_id as number,
+    streamKey: r.stream_key as string,
+    metric: r.metric as string,
+    labels: (r.labels ?? {}) as TLabels,
+    sourceName: r.source_name as string,
+    group: (r.group as string | null) ?? null,
+    startMs: r.start_ms as number,
+    endMs: (r.end_ms as number | null) ?? null,
+    peakScore: r.peak_score as number,
+    severity: r.severity as TSeverity,
+    type: r.type as TAnomalyType,
+    status: r.status as TAnomalyStatus,
+    summary: r.summary as string,
+    createdAtMs: r.created_ms as number,
+    updatedAtMs: r.updated_ms as number,
+  };
+}
+
+/** Anomalies changed at or after `sinceMs` (oldest change first), plus the database clock. */
+export async function anomaliesChangedSince(sinceMs: number, limit: number): Promise<{ rows: AlertAnomaly[]; dbNowMs: number }> {
+  const client = await pool().connect();
+  try {
+    const now = await client.query<{ now_ms: number }>(`SELECT ${ms("now()", "now_ms")}`);
+    const res = await client.query(`${ANOMALY_SELECT} WHERE a.updated_at >= to_timestamp($1 / 1000.0) ORDER BY a.updated_at LIMIT $2`, [sinceMs, limit]);
+    return { rows: res.rows.map(toAnomaly), dbNowMs: now.rows[0]!.now_ms };
+  } finally {
+    client.release();
+  }
+}
+
+export async function getAlertAnomaly(id: string): Promise<AlertAnomaly | null> {
+  const res = await pool().query(`${ANOMALY_SELECT} WHERE a.id = $1`, [id]);
+  return res.rows[0] ? toAnomaly(res.rows[0]) : null;
+}
+
+/** Expected and actual value at the anomaly's highest score (null when not scored with a forecast). */
+export async function expectedVsActual(streamId: number, startMs: number, endMs: number | null): Promise<{ expected: number | null; actual: number | null }> {
+  const res = await pool().query<{ expected: number | null; actual: number | null }>(
+    `SELECT sc.expected, sa.value AS actual FROM score sc
+     LEFT JOIN sample sa ON sa.stream_id = sc.stream_id AND sa.ts = sc.ts
+     WHERE sc.stream_id = $1 AND sc.ts >= to_timestamp($2 / 1000.0) AND ($3::float8 IS NULL OR sc.ts <= to_timestamp($3 / 1000.0))
+     ORDER BY sc.score DESC, sc.ts LIMIT 1`,
+    [streamId, startMs, endMs],
+  );
+  const r = res.rows[0];
+  return { expected: r?.expected ?? null, actual: r?.actual ?? null };
+}
+
+export interface PriorDeliveryRow {
+  ruleId: number;
+  anomalyId: string;
+  event: TAlertEvent;
+  severity: TSeverity;
+  status: TDeliveryStatus;
+}
+
+export async function deliveriesForAnomalies(anomalyIds: string[]): Promise<PriorDeliveryRow[]> {
+  if (!anomalyIds.length) return [];
+  const res = await pool().query(
+    `SELECT rule_id, anomaly_id, event::text AS event, severity::text AS severity, status::text AS status
+     FROM alert_delivery WHERE anomaly_id = ANY($1::text[])`,
+    [anomalyIds],
+  );
+  return res.rows.map((r) => ({ ruleId: r.rule_id, anomalyId: r.anomaly_id, event: r.event, severity: r.severity, status: r.status }));
+}
+
+/** Latest announced (not suppressed) opening per rule and stream, keyed `rule:stream`. */
+export async function lastOpenedByRuleStream(ruleIds: number[], streamIds: number[]): Promise<Map<string, number>> {
+  if (!ruleIds.length || !streamIds.length) return new Map();
+  const res = await pool().query<{ rule_id: number; stream_id: number; last_ms: number }>(
+    `SELECT rule_id, stream_id, ${ms("max(created_at)", "last_ms")} FROM alert_delivery
+     WHERE event = 'opened' AND status <> 'suppressed' AND rule_id = ANY($1::int[]) AND stream_id = ANY($2::int[])
+     GROUP BY rule_id, stream_id`,
+    [ruleIds, streamIds],
+  );
+  return new Map(res.rows.map((r) => [`${r.rule_id}:${r.stream_id}`, r.last_ms]));
+}
+
+export interface NewDelivery {
+  ruleId: number;
+  anomalyId: string;
+  streamId: number;
+  event: TAlertEvent;
+  severity: TSeverity;
+  suppressed: boolean;
+}
+
+/**
+ * Queues a delivery once per (rule, anomaly, event). A repeated escalation to a higher severity
+ * re-queues the existing escalation row. Returns true when a row was written.
+ */
+export async function enqueueDelivery(d: NewDelivery, nowMs: number): Promise<boolean> {
+  const res = await pool().query(
+    `INSERT INTO alert_delivery (rule_id, anomaly_id, stream_id, event, severity, status, next_attempt_at, created_at)
+     VALUES ($1, $2, $3, $4::"AlertEventKind", $5::"Severity", $6::"AlertDeliveryStatus",
+             CASE WHEN $7::boolean THEN NULL ELSE to_timestamp($8 / 1000.0) END, to_timestamp($8 / 1000.0))
+     ON CONFLICT (rule_id, anomaly_id, event) DO UPDATE SET severity = EXCLUDED.severity, status = 'pending', attempts = 0,
+       http_status = NULL, error = NULL, sent_at = NULL, next_attempt_at = EXCLUDED.created_at, created_at = EXCLUDED.created_at
+     WHERE alert_delivery.event = 'escalated' AND alert_delivery.severity < EXCLUDED.severity`,
+    [d.ruleId, d.anomalyId, d.streamId, d.event, d.severity, d.suppressed ? "suppressed" : "pending", d.suppressed, nowMs],
+  );
+  return (res.rowCount ?? 0) > 0;
+}
+
+export interface DueDelivery {
+  id: number;
+  ruleId: number;
+  anomalyId: string;
+  event: TAlertEvent;
+  severity: TSeverity;
+  attempts: number;
+}
+
+/**
+ * Claims up to `limit` deliveries due at `nowMs` (pending, or failed with a retry time) by
+ * pushing their next attempt `leaseMs` ahead, so a crashed sender's claims come back later and
+ * two dispatchers never send the same row at once.
+ */
+export async function claimDueDeliveries(nowMs: number, limit: number, leaseMs = 60_000): Promise<DueDelivery[]> {
+  const res = await pool().query(
+    `UPDATE alert_delivery d SET next_attempt_at = to_timestamp(($1 + $3) / 1000.0)
+     WHERE d.id IN (SELECT id FROM alert_delivery WHERE status IN ('pending', 'failed') AND next_attempt_at <= to_timestamp($1 / 1000.0)
+                    ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+     RETURNING d.id, d.rule_id, d.anomaly_id, d.event::text AS event, d.severity::text AS severity, d.attempts`,
+    [nowMs, limit, leaseMs],
+  );
+  return res.rows
+    .map((r) => ({ id: r.id, ruleId: r.rule_id, anomalyId: r.anomaly_id, event: r.event, severity: r.severity, attempts: r.attempts }))
+    .sort((a, b) => a.id - b.id);
+}
+
+/** Records one attempt: sent, or failed with the next retry time (null = given up). */
+export async function recordAttempt(
+  id: number,
+  r: { ok: boolean; httpStatus: number | null; error: string | null; nextAttemptMs: number | null },
+  nowMs: number,
+): Promise<void> {
+  await pool().query(
+    `UPDATE alert_delivery SET attempts = attempts + 1, status = $2::"AlertDeliveryStatus", http_status = $3, error = $4,
+       next_attempt_at = CASE WHEN $5::float8 IS NULL THEN NULL ELSE to_timestamp($5 / 1000.0) END,
+       sent_at = CASE WHEN $7::boolean THEN to_timestamp($6 / 1000.0) ELSE sent_at END
+     WHERE id = $1`,
+    [id, r.ok ? "sent" : "failed", r.httpStatus, r.error?.slice(0, 1000) ?? null, r.ok ? null : r.nextAttemptMs, nowMs, r.ok],
+  );
+}
+
+export interface DeliveryLogRow {
+  id: number;
+  ruleId: number;
+  ruleName: string;
+  anomalyId: string;
+  streamKey: string;
+  event: TAlertEvent;
+  severity: TSeverity;
+  status: TDeliveryStatus;
+  attempts: number;
+  httpStatus: number | null;
+  error: string | null;
+  nextAttemptAtMs: number | null;
+  createdAtMs: number;
+  sentAtMs: number | null;
+}
+
+export async function listDeliveries(f: { ruleId?: number; limit?: number } = {}): Promise<DeliveryLogRow[]> {
+  const res = await pool().query(
+    `SELECT d.id, d.rule_id, r.name AS rule_name, d.anomaly_id, s.key AS stream_key, d.event::text AS event,
+            d.severity::text AS severity, d.status::text AS status, d.attempts, d.http_status, d.error,
+            ${ms("d.next_attempt_at", "next_ms")}, ${ms("d.created_at", "created_ms")}, ${ms("d.sent_at", "sent_ms")}
+     FROM alert_delivery d JOIN alert_rule r ON r.id = d.rule_id JOIN stream s ON s.id = d.stream_id
+     WHERE ($1::int IS NULL OR d.rule_id = $1) ORDER BY d.created_at DESC, d.id DESC LIMIT $2`,
+    [f.ruleId ?? null, f.limit ?? 100],
+  );
+  return res.rows.map((r) => ({
+    id: r.id,
+    ruleId: r.rule_id,
+    ruleName: r.rule_name,
+    anomalyId: r.anomaly_id,
+    streamKey: r.stream_key,
+    event: r.event,
+    severity: r.severity,
+    status: r.status,
+    attempts: r.attempts,
+    httpStatus: r.http_status ?? null,
+    error: r.error ?? null,
+    nextAttemptAtMs: r.next_ms ?? null,
+    createdAtMs: r.created_ms,
+    sentAtMs: r.sent_ms ?? null,
+  }));
+}
+
+const WATERMARK_KEY = "alerts.dispatch.watermark";
+
+/** Database time up to which anomaly changes have been examined (null before the first run). */
+export async function readWatermark(): Promise<number | null> {
+  const res = await pool().query<{ value: string }>(`SELECT value FROM setting WHERE key = $1`, [WATERMARK_KEY]);
+  const v = Number(res.rows[0]?.value);
+  return Number.isFinite(v) && res.rows[0] ? v : null;
+}
+
+export async function writeWatermark(valueMs: number): Promise<void> {
+  await pool().query(
+    `INSERT INTO setting (key, value, updated_at) VALUES ($1, $2, now()) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
+    [WATERMARK_KEY, String(valueMs)],
+  );
+}

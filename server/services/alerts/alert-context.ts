@@ -1,0 +1,56 @@
+import { anomalyLink, type AlertContext } from "@/lib/alerts/payloads";
+import type { TAlertEvent } from "@/lib/alerts/schema";
+import type { TSeverity } from "@/lib/schemas/stream";
+import { expectedVsActual, type AlertAnomaly } from "../../repos/alerts-repo";
+import { explainAnomaly } from "../explain/explain-service";
+
+/** The probable origin stream from the causal timeline, when it is another stream; null on any error. */
+async function probableOrigin(a: AlertAnomaly): Promise<AlertContext["origin"]> {
+  try {
+    const ex = await explainAnomaly(a.id);
+    if (ex.originStreamId === null || ex.originStreamId === a.streamId) return null;
+    const entry = ex.timeline.find((e) => e.streamId === ex.originStreamId);
+    return {
+      streamId: ex.originStreamId,
+      streamKey: entry?.key ?? String(ex.originStreamId),
+      leadSec: entry && entry.offsetSec < 0 ? -entry.offsetSec : null,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** Everything an alert about `a` says: stream, severity, score, summary, expected vs actual, origin, link. */
+export async function buildAlertContext(
+  a: AlertAnomaly,
+  e: { event: TAlertEvent; severity: TSeverity; previousSeverity: TSeverity | null; rule: { id: number; name: string } },
+  baseUrl: string,
+): Promise<AlertContext> {
+  const [values, origin] = await Promise.all([expectedVsActual(a.streamId, a.startMs, a.endMs).catch(() => ({ expected: null, actual: null })), probableOrigin(a)]);
+  return {
+    event: e.event,
+    test: false,
+    rule: e.rule,
+    anomaly: {
+      id: a.id,
+      streamKey: a.streamKey,
+      metric: a.metric,
+      labels: a.labels,
+      source: a.sourceName,
+      group: a.group,
+      // An escalation announces the severity it was queued for (the anomaly may have moved on).
+      severity: e.event === "escalated" ? e.severity : a.severity,
+      previousSeverity: e.previousSeverity,
+      peakScore: a.peakScore,
+      type: a.type,
+      status: a.status,
+      startMs: a.startMs,
+      endMs: a.endMs,
+      summary: a.summary,
+      expected: values.expected,
+      actual: values.actual,
+    },
+    origin,
+    link: anomalyLink(baseUrl, a.id),
+  };
+}

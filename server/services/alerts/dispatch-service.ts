@@ -1,0 +1,155 @@
+import { decideAlert, retryDelayMs, type PriorDelivery } from "@/lib/alerts/match";
+import { buildPayload, deliveryUrl, publicBaseUrl } from "@/lib/alerts/payloads";
+import type { TAlertRule } from "@/lib/alerts/schema";
+import {
+  anomaliesChangedSince,
+  claimDueDeliveries,
+  deliveriesForAnomalies,
+  enqueueDelivery,
+  getAlertAnomaly,
+  getRule,
+  lastOpenedByRuleStream,
+  listRules,
+  readWatermark,
+  recordAttempt,
+  writeWatermark,
+  type DueDelivery,
+} from "../../repos/alerts-repo";
+import { env } from "../../env";
+import { buildAlertContext } from "./alert-context";
+import { postJson, SEND_TIMEOUT_MS } from "./send";
+
+/** Re-examine this much before the watermark: a transaction may commit after a later one started. */
+const OVERLAP_MS = 30_000;
+/** How far back the very first run looks. */
+const FIRST_LOOKBACK_MS = 3_600_000;
+const SCAN_LIMIT = 5_000;
+const SEND_BATCH = 20;
+const SEND_CONCURRENCY = 4;
+/** A round stops claiming new deliveries after this long (the rest go out on the next round). */
+const ROUND_BUDGET_MS = 20_000;
+
+export interface DispatchOptions {
+  nowMs?: number;
+  baseUrl?: string;
+  timeoutMs?: number;
+  log?: (msg: string) => void;
+}
+
+export interface DispatchStats {
+  examined: number;
+  enqueued: number;
+  suppressed: number;
+  sent: number;
+  failed: number;
+}
+
+/**
+ * One dispatcher round: finds anomalies that opened, escalated or resolved since the last round,
+ * queues one delivery per (rule, anomaly, event) for matching enabled rules (idempotent; cooldown
+ * per rule and stream), then sends what is due with a timeout and records the outcome. Failed
+ * sends are retried with exponential backoff up to MAX_ATTEMPTS. Receiver errors are recorded,
+ * never thrown.
+ */
+export async function dispatchAlerts(opts: DispatchOptions = {}): Promise<DispatchStats> {
+  const nowMs = opts.nowMs ?? Date.now();
+  const stats: DispatchStats = { examined: 0, enqueued: 0, suppressed: 0, sent: 0, failed: 0 };
+  await enqueueChanges(nowMs, stats);
+  await sendDue(nowMs, opts, stats);
+  return stats;
+}
+
+async function enqueueChanges(nowMs: number, stats: DispatchStats): Promise<void> {
+  const rules = await listRules({ enabledOnly: true });
+  const watermark = await readWatermark();
+  const since = (watermark ?? nowMs - FIRST_LOOKBACK_MS) - OVERLAP_MS;
+  const { rows, dbNowMs } = await anomaliesChangedSince(since, SCAN_LIMIT);
+  stats.examined = rows.length;
+  if (rules.length && rows.length) {
+    const prior = new Map<string, PriorDelivery[]>();
+    for (const p of await deliveriesForAnomalies(rows.map((r) => r.id))) {
+      const k = `${p.ruleId}:${p.anomalyId}`;
+      prior.set(k, [...(prior.get(k) ?? []), p]);
+    }
+    const lastOpened = await lastOpenedByRuleStream(
+      rules.map((r) => r.id),
+      [...new Set(rows.map((r) => r.streamId))],
+    );
+    for (const a of rows) {
+      const target = { ...a, resolved: a.endMs !== null || a.status === "resolved" };
+      for (const rule of rules) {
+        const key = `${rule.id}:${a.streamId}`;
+        const d = decideAlert(rule, target, prior.get(`${rule.id}:${a.id}`) ?? [], lastOpened.get(key) ?? null, nowMs);
+        if (!d) continue;
+        const wrote = await enqueueDelivery({ ruleId: rule.id, anomalyId: a.id, streamId: a.streamId, event: d.event, severity: d.severity, suppressed: d.suppressed }, nowMs);
+        if (!wrote) continue;
+        if (d.suppressed) stats.suppressed++;
+        else stats.enqueued++;
+        if (d.event === "opened" && !d.suppressed) lastOpened.set(key, nowMs);
+      }
+    }
+  }
+  // A full page means more changes are waiting: continue from the last one seen next round.
+  // (If a full page would not advance the watermark, skip to now rather than re-read it forever.)
+  let next = dbNowMs;
+  if (rows.length === SCAN_LIMIT) {
+    const after = rows[rows.length - 1]!.updatedAtMs + OVERLAP_MS;
+    if (after > (watermark ?? Number.NEGATIVE_INFINITY)) next = after;
+  }
+  await writeWatermark(Math.max(next, watermark ?? 0));
+}
+
+async function sendDue(nowMs: number, opts: DispatchOptions, stats: DispatchStats): Promise<void> {
+  const baseUrl = opts.baseUrl ?? publicBaseUrl(env());
+  const rules = new Map<number, TAlertRule | null>();
+  const t0 = Date.now();
+  while (Date.now() - t0 < ROUND_BUDGET_MS) {
+    const due = await claimDueDeliveries(nowMs, SEND_BATCH);
+    if (!due.length) break;
+    for (let i = 0; i < due.length; i += SEND_CONCURRENCY) {
+      await Promise.all(due.slice(i, i + SEND_CONCURRENCY).map((d) => sendOne(d, rules, baseUrl, nowMs, opts, stats)));
+    }
+    if (due.length < SEND_BATCH) break;
+  }
+}
+
+async function sendOne(
+  d: DueDelivery,
+  rules: Map<number, TAlertRule | null>,
+  baseUrl: string,
+  nowMs: number,
+  opts: DispatchOptions,
+  stats: DispatchStats,
+): Promise<void> {
+  try {
+    if (!rules.has(d.ruleId)) rules.set(d.ruleId, await getRule(d.ruleId));
+    const rule = rules.get(d.ruleId);
+    const anomaly = await getAlertAnomaly(d.anomalyId);
+    if (!rule || !anomaly) {
+      await recordAttempt(d.id, { ok: false, httpStatus: null, error: "rule or anomaly no longer exists", nextAttemptMs: null }, nowMs);
+      stats.failed++;
+      return;
+    }
+    const previousSeverity = d.event === "escalated" ? await openedSeverity(d) : null;
+    const ctx = await buildAlertContext(anomaly, { event: d.event, severity: d.severity, previousSeverity, rule: { id: rule.id, name: rule.name } }, baseUrl);
+    const res = await postJson(deliveryUrl(rule.channel, rule.url), buildPayload(rule.channel, ctx, nowMs), rule.headers, opts.timeoutMs ?? SEND_TIMEOUT_MS);
+    const delay = res.ok ? null : retryDelayMs(d.attempts + 1);
+    await recordAttempt(d.id, { ok: res.ok, httpStatus: res.httpStatus, error: res.error, nextAttemptMs: delay === null ? null : nowMs + delay }, nowMs);
+    if (res.ok) stats.sent++;
+    else {
+      stats.failed++;
+      opts.log?.(`alert delivery #${d.id} (${rule.name}, ${d.event}) failed: ${res.error}${delay === null ? " — giving up" : ""}`);
+    }
+  } catch (e) {
+    // Our own failure (database, payload): record it and retry like a receiver error.
+    const delay = retryDelayMs(d.attempts + 1);
+    await recordAttempt(d.id, { ok: false, httpStatus: null, error: `internal: ${(e as Error).message}`, nextAttemptMs: delay === null ? null : nowMs + delay }, nowMs).catch(() => undefined);
+    stats.failed++;
+    opts.log?.(`alert delivery #${d.id} failed internally: ${(e as Error).message}`);
+  }
+}
+
+async function openedSeverity(d: DueDelivery) {
+  const prior = await deliveriesForAnomalies([d.anomalyId]);
+  return prior.find((p) => p.ruleId === d.ruleId && p.event === "opened")?.severity ?? null;
+}
