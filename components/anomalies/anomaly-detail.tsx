@@ -1,4 +1,5 @@
 "use client";
+import { CausalTimeline } from "@/components/explain/causal-timeline";
 import Link from "next/link";
 import { useMemo, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -6,28 +7,6 @@ import { useTRPC } from "@/components/trpc/client";
 import { buildChartRows } from "@/components/charts/chart-data";
 import { StreamChart } from "@/components/stream/stream-chart";
 import { formatDuration, formatTime, LABEL_TEXT, LABELS } from "./anomaly-format";
-
-interface TimelineItem {
-  atMs: number;
-  text: string;
-  stream?: string;
-}
-
-/** Reads an optional causal timeline from the explanation (any of a few plausible shapes). */
-function timelineOf(ex: Record<string, unknown>): TimelineItem[] {
-  const raw = ex.timeline ?? ex.causal ?? ex.causalTimeline;
-  if (!Array.isArray(raw)) return [];
-  const out: TimelineItem[] = [];
-  for (const it of raw) {
-    if (!it || typeof it !== "object") continue;
-    const o = it as Record<string, unknown>;
-    const at = Number(o.atMs ?? o.tsMs ?? o.t ?? o.startMs);
-    const text = String(o.text ?? o.summary ?? o.description ?? o.explanation ?? "");
-    if (!Number.isFinite(at) || !text) continue;
-    out.push({ atMs: at, text, stream: typeof o.stream === "string" ? o.stream : typeof o.streamKey === "string" ? o.streamKey : undefined });
-  }
-  return out.sort((a, b) => a.atMs - b.atMs);
-}
 
 export function AnomalyDetail({ id }: { id: string }) {
   const trpc = useTRPC();
@@ -45,7 +24,6 @@ export function AnomalyDetail({ id }: { id: string }) {
   const { anomaly: a, streams, feedback, similar, fromMs, toMs } = detail.data;
   const primary = streams.find((s) => s.id === a.streamId);
   const summary = typeof a.explanation.summary === "string" ? a.explanation.summary : null;
-  const timeline = timelineOf(a.explanation);
   const pendingLabel = feedback.some((f) => f.label && !f.applied);
   const lastLabel = [...feedback].reverse().find((f) => f.label);
   const busy = setStatus.isPending || setLabel.isPending;
@@ -121,18 +99,8 @@ export function AnomalyDetail({ id }: { id: string }) {
           <h2 id="explanation-h">Explanation</h2>
           <div className="panel">
             {summary ? <p data-testid="explanation">{summary}</p> : <p className="muted">No explanation recorded.</p>}
-            {timeline.length ? (
-              <>
-                <h3>Causal timeline</h3>
-                <ol className="timeline">
-                  {timeline.map((t, i) => (
-                    <li key={i}>
-                      <span className="muted">{formatTime(t.atMs)}</span> {t.stream ? <code>{t.stream}</code> : null} {t.text}
-                    </li>
-                  ))}
-                </ol>
-              </>
-            ) : null}
+            <h3>Causal timeline</h3>
+            <CausalTimeline anomalyId={a.id} />
           </div>
           <h2>Streams involved</h2>
           <ul data-testid="involved-streams">

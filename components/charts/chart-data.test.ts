@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildChartRows, formatValue } from "./chart-data";
+import { appendForecast, buildChartRows, formatValue } from "./chart-data";
 
 describe("buildChartRows", () => {
   it("breaks the line at gaps instead of bridging them", () => {
@@ -29,5 +29,15 @@ describe("formatValue", () => {
     expect(formatValue(42.123, "percent")).toBe("42.12%");
     expect(formatValue(2_500_000, "")).toBe("2.50M");
     expect(formatValue(null)).toBe("–");
+  });
+});
+
+describe("appendForecast", () => {
+  it("adds only future rows, carrying the forecast and its band", () => {
+    const rows = buildChartRows([{ t: 0, v: 1 }, { t: 10, v: 2 }], []);
+    const out = appendForecast(rows, { t: [5, 20, 30], expected: [9, 3, 4], lower: [8, 2, 3], upper: [10, 4, 5] });
+    expect(out.map((r) => r.t)).toEqual([0, 10, 20, 30]);
+    expect(out[2]).toMatchObject({ v: null, forecast: 3, forecastBand: [2, 4] });
+    expect(appendForecast(rows, null)).toBe(rows);
   });
 });

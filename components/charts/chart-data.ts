@@ -19,6 +19,29 @@ export interface ChartRow {
   expected: number | null;
   band: [number, number] | null;
   score: number | null;
+  /** Future rows only: the model's forecast and its band. */
+  forecast?: number | null;
+  forecastBand?: [number, number] | null;
+}
+
+export interface ForecastIn {
+  t: number[];
+  expected: number[];
+  lower: number[];
+  upper: number[];
+}
+
+/** Appends forecast rows after the last observed row; the first forecast row joins the line. */
+export function appendForecast(rows: ChartRow[], f: ForecastIn | null | undefined): ChartRow[] {
+  if (!f || f.t.length === 0) return rows;
+  const lastT = rows.length ? rows[rows.length - 1]!.t : -Infinity;
+  const out = rows.slice();
+  for (let i = 0; i < f.t.length; i++) {
+    const t = f.t[i]!;
+    if (t <= lastT) continue;
+    out.push({ t, v: null, expected: null, band: null, score: null, forecast: f.expected[i]!, forecastBand: [f.lower[i]!, f.upper[i]!] });
+  }
+  return out;
 }
 
 export function medianStep(ts: number[]): number {

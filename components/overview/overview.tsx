@@ -1,4 +1,5 @@
 "use client";
+import { PredictedIncidents } from "@/components/predict/predicted-incidents";
 import Link from "next/link";
 import { useMemo, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
@@ -98,6 +99,7 @@ export function Overview() {
           <div className="n">{streams.data?.length ?? "–"}</div>
         </div>
       </div>
+      <PredictedIncidents />
       {streams.isError ? <p className="error">Could not load streams: {streams.error.message}</p> : null}
       {streams.data && streams.data.length === 0 ? (
         <p className="muted">No streams yet. The host collector reports every 10 seconds; they appear here shortly.</p>

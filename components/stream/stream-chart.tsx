@@ -1,5 +1,5 @@
 "use client";
-import { Area, CartesianGrid, ComposedChart, Line, ReferenceArea, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Area, CartesianGrid, ComposedChart, Line, ReferenceArea, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { formatValue, type ChartRow } from "@/components/charts/chart-data";
 
 export interface ChartMarker {
@@ -31,7 +31,9 @@ export function StreamChart({
   unit: string | null;
 }) {
   const fmt = timeFmt(toMs - fromMs);
-  const domain: [number, number] = [fromMs, toMs];
+  const lastT = rows.length ? rows[rows.length - 1]!.t : toMs;
+  const domain: [number, number] = [fromMs, Math.max(toMs, lastT)];
+  const hasForecast = rows.some((r) => r.forecast !== undefined && r.forecast !== null);
   return (
     <div>
       <div style={{ width: "100%", height: 320 }} role="img" aria-label="Value chart with expected band" data-testid="value-chart">
@@ -59,6 +61,13 @@ export function StreamChart({
             ))}
             <Area dataKey="band" name="expected range" stroke="none" fill="var(--band)" isAnimationActive={false} connectNulls={false} />
             <Line dataKey="expected" name="expected" stroke="var(--muted)" strokeDasharray="4 3" dot={false} isAnimationActive={false} connectNulls={false} />
+            {hasForecast ? (
+              <>
+                <ReferenceLine x={toMs} stroke="var(--muted)" strokeDasharray="2 2" label={{ value: "now", fill: "var(--muted)", fontSize: 11, position: "insideTopRight" }} />
+                <Area dataKey="forecastBand" name="forecast range" stroke="none" fill="var(--score)" fillOpacity={0.12} isAnimationActive={false} />
+                <Line dataKey="forecast" name="forecast" stroke="var(--score)" strokeDasharray="5 4" dot={false} isAnimationActive={false} />
+              </>
+            ) : null}
             <Line dataKey="v" name="value" stroke="var(--line)" strokeWidth={1.6} dot={false} isAnimationActive={false} connectNulls={false} />
           </ComposedChart>
         </ResponsiveContainer>

@@ -3,7 +3,7 @@ import Link from "next/link";
 import { useMemo, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc/client";
-import { buildChartRows, formatValue } from "@/components/charts/chart-data";
+import { appendForecast, buildChartRows, formatValue } from "@/components/charts/chart-data";
 import { StreamChart } from "./stream-chart";
 
 const RANGE_OPTIONS = ["15m", "1h", "6h", "24h", "7d", "30d"] as const;
@@ -14,7 +14,13 @@ export function StreamView({ id }: { id: number }) {
   const [range, setRange] = useState<Range>("1h");
   const detail = useQuery(trpc.streams.detail.queryOptions({ id, range }, { refetchInterval: 10_000 }));
   const anomalies = useQuery(trpc.anomalies.list.queryOptions({ streamId: id, limit: 200 }, { refetchInterval: 10_000 }));
-  const rows = useMemo(() => (detail.data ? buildChartRows(detail.data.series, detail.data.scores) : []), [detail.data]);
+  const prediction = useQuery(trpc.predict.forStream.queryOptions({ id }, { refetchInterval: 30_000 }));
+  // The 30-minute forecast is readable on short ranges only; on days-long ranges it is a sliver.
+  const showForecast = range === "15m" || range === "1h" || range === "6h";
+  const rows = useMemo(
+    () => (detail.data ? appendForecast(buildChartRows(detail.data.series, detail.data.scores), showForecast ? prediction.data?.forecast : null) : []),
+    [detail.data, prediction.data, showForecast],
+  );
 
   if (detail.isError) return <p className="error">Could not load stream {id}: {detail.error.message}</p>;
   if (!detail.data) return <p className="muted">Loading…</p>;
@@ -46,6 +52,13 @@ export function StreamView({ id }: { id: number }) {
           ))}
         </div>
       </div>
+      {prediction.data ? (
+        <p className="muted" data-testid="stream-prediction">
+          Next 30 min: {Math.round(prediction.data.probability * 100)}% chance of leaving the normal range{" "}
+          {formatValue(prediction.data.envelopeLow, stream.unit)} – {formatValue(prediction.data.envelopeHigh, stream.unit)}
+          {prediction.data.etaMs ? ` (forecast crosses ${prediction.data.direction === "below" ? "below" : "above"} it at ${new Date(prediction.data.etaMs).toLocaleTimeString()})` : ""}.
+        </p>
+      ) : null}
       <div className="panel" style={{ marginTop: 10 }}>
         {rows.length === 0 ? <p className="muted">No samples in this range.</p> : null}
         <StreamChart rows={rows} markers={markers} fromMs={fromMs} toMs={toMs} unit={stream.unit} />
