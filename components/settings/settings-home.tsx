@@ -20,6 +20,10 @@ export function SettingsHome() {
           <div className="title">Sources</div>
           <p className="muted">Where metrics come from: host collector, Prometheus remote write and pull, OTLP, CSV.</p>
         </Link>
+        <Link href="/settings/models" className="card">
+          <div className="title">Models</div>
+          <p className="muted">Snapshots of the detectors' learnt state; take one now or roll back to an earlier one.</p>
+        </Link>
         <div className="card" data-testid="config-file">
           <div className="title">Settings as code</div>
           {!file.data ? (
