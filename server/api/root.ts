@@ -7,6 +7,7 @@ import { modelsRouter } from "./routers/models";
 import { configRouter } from "./routers/config";
 import { streamsRouter } from "./routers/streams";
 import { systemRouter } from "./routers/system";
+import { sourcesRouter } from "./routers/sources";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
@@ -18,6 +19,7 @@ export const appRouter = createTRPCRouter({
   predict: predictRouter,
   models: modelsRouter,
   config: configRouter,
+  sources: sourcesRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { countSamples, readSeries } from "../../repos/samples-repo";
 import { listStreams } from "../../repos/streams-repo";
-import { updateSourceConfig } from "../../repos/sources-repo";
+import { ensureSource, updateSourceConfig } from "../../repos/sources-repo";
 import { ingestSeries, invalidateSourceCache } from "./ingest-service";
 
 describe.each(availableBackends())("ingestSeries on %s", (backend) => {
@@ -51,5 +51,14 @@ describe.each(availableBackends())("ingestSeries on %s", (backend) => {
     // Existing series keep flowing while the cap blocks only new ones.
     const ok = await ingestSeries("test", "remote_write", [{ ...series(1), tsMs: [now + 1000], values: [9] }], now + 1000);
     expect(ok.inserted).toBe(1);
+  });
+
+  it("keeps the cap under concurrent requests that each add new series", async () => {
+    const src = await ensureSource("race", "remote_write", {}, 5);
+    invalidateSourceCache();
+    const batch = (from: number) => [0, 1, 2].map((i) => ({ ...series(from + i), metric: "race_metric" }));
+    const results = await Promise.allSettled([ingestSeries("race", "remote_write", batch(10), now), ingestSeries("race", "remote_write", batch(20), now)]);
+    expect(results.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+    expect((await listStreams({ sourceId: src.id })).length).toBe(3);
   });
 });

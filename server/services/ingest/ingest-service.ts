@@ -50,6 +50,55 @@ export function invalidateSourceCache(name?: string): void {
   else sources.clear();
 }
 
+// Stream creation is serialised per source so that concurrent requests cannot each pass the
+// cardinality check against the same count and together exceed the cap.
+const sourceLocks = new Map<string, Promise<unknown>>();
+async function withSourceLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const prev = sourceLocks.get(name) ?? Promise.resolve();
+  const run = prev.then(fn, fn);
+  const tail = run.catch(() => undefined);
+  sourceLocks.set(name, tail);
+  try {
+    return await run;
+  } finally {
+    if (sourceLocks.get(name) === tail) sourceLocks.delete(name);
+  }
+}
+
+async function resolveStreams(
+  sourceName: string,
+  cache: SourceCache,
+  batch: IncomingSeries[],
+  keys: string[],
+  candidates: string[],
+): Promise<number> {
+  const missing = candidates.filter((k) => !cache.ids.has(k)); // another request may have created them meanwhile
+  if (missing.length === 0) return 0;
+  const found = await findStreamIds(cache.source.id, missing);
+  for (const [k, id] of found) cache.ids.set(k, id);
+  const toCreate = missing.filter((k) => !found.has(k));
+  if (toCreate.length === 0) return 0;
+  const existing = await countStreams(cache.source.id);
+  const limit = cache.source.cardinalityLimit;
+  if (existing + toCreate.length > limit) {
+    throw new AppError(
+      "BAD_REQUEST",
+      `Too many series for source "${sourceName}": it has ${existing} streams and this request adds ${toCreate.length} new ones, over its cardinality limit of ${limit}. Drop labels with many values (e.g. request ids) or raise the source's limit in Settings. Nothing from this request was stored.`,
+      { existing, adding: toCreate.length, limit, examples: toCreate.slice(0, 5) },
+    );
+  }
+  const specByKey = new Map(batch.map((s, i) => [keys[i]!, s]));
+  const created = await createStreams(
+    cache.source.id,
+    toCreate.map((k) => {
+      const s = specByKey.get(k)!;
+      return { metric: s.metric, labels: s.labels, key: k, kind: s.kind, group: s.group ?? null, unit: s.unit ?? null };
+    }),
+  );
+  for (const [k, id] of created) cache.ids.set(k, id);
+  return toCreate.length;
+}
+
 /**
  * Validates a decoded batch, resolves (or creates, within the source's cardinality cap) its
  * streams and commits all samples in one transaction. Throws AppError before writing anything
@@ -66,32 +115,7 @@ export async function ingestSeries(
   const keys = batch.map((s) => streamKey(s.metric, s.labels));
   const missing = [...new Set(keys.filter((k) => !cache.ids.has(k)))];
   let newStreams = 0;
-  if (missing.length) {
-    const found = await findStreamIds(cache.source.id, missing);
-    for (const [k, id] of found) cache.ids.set(k, id);
-    const toCreate = missing.filter((k) => !found.has(k));
-    if (toCreate.length) {
-      const existing = await countStreams(cache.source.id);
-      const limit = cache.source.cardinalityLimit;
-      if (existing + toCreate.length > limit) {
-        throw new AppError(
-          "BAD_REQUEST",
-          `Too many series for source "${sourceName}": it has ${existing} streams and this request adds ${toCreate.length} new ones, over its cardinality limit of ${limit}. Drop labels with many values (e.g. request ids) or raise the source's limit in Settings. Nothing from this request was stored.`,
-          { existing, adding: toCreate.length, limit, examples: toCreate.slice(0, 5) },
-        );
-      }
-      const specByKey = new Map(batch.map((s, i) => [keys[i]!, s]));
-      const created = await createStreams(
-        cache.source.id,
-        toCreate.map((k) => {
-          const s = specByKey.get(k)!;
-          return { metric: s.metric, labels: s.labels, key: k, kind: s.kind, group: s.group ?? null, unit: s.unit ?? null };
-        }),
-      );
-      for (const [k, id] of created) cache.ids.set(k, id);
-      newStreams = toCreate.length;
-    }
-  }
+  if (missing.length) newStreams = await withSourceLock(sourceName, () => resolveStreams(sourceName, cache, batch, keys, missing));
   let n = 0;
   for (const s of batch) n += s.tsMs.length;
   const streamIds = new Int32Array(n);

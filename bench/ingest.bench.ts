@@ -1,0 +1,205 @@
+/**
+ * `npm run bench:ingest`: Prometheus remote_write throughput, end to end.
+ *
+ * Omen (next start + worker, fresh PostgreSQL database): samples/s from the first request until
+ * every sample is committed AND scored by the worker (one score row per sample). Reference, in
+ * the same run with identical requests: Prometheus' own receiver
+ * (`--web.enable-remote-write-receiver`, fresh TSDB), samples/s until every request got 2xx.
+ *
+ * Traffic is shaped like Prometheus' own remote_write: every round is one scrape (all series at
+ * one timestamp, 10 s apart, starting at "now"), split over `--concurrency` shards that each own
+ * a fixed set of series; a round is sent when the previous one was acknowledged. One extra
+ * round at the end closes the last step (the worker scores a step once a later one exists) and
+ * is not counted. Requests are snappy+protobuf encoded before timing; 429/503 are retried after
+ * Retry-After.
+ *
+ * Options: --series 20000 --steps 30 --concurrency 4 --skip-prometheus
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { encodeWriteRequest } from "../lib/ingest/remote-write";
+import { createTestDatabase } from "../server/testing/test-db";
+import { freePort, startOmenServer } from "../server/testing/omen-server";
+
+function arg(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+}
+const SERIES = arg("series", 20_000);
+const STEPS = Math.min(55, arg("steps", 30)); // all timestamps stay < 10 min in the future
+const CONCURRENCY = arg("concurrency", 4);
+const SKIP_PROM = process.argv.includes("--skip-prometheus");
+const STEP_MS = 10_000;
+const TOTAL = SERIES * STEPS;
+
+/** rounds[r][lane] = one encoded request (all of the lane's series at round r's timestamp). */
+type Rounds = Uint8Array[][];
+
+function buildRequests(baseMs: number): Rounds {
+  const perLane = Math.ceil(SERIES / CONCURRENCY);
+  const labelsOf = (i: number) => [
+    { name: "__name__", value: ["node_cpu_seconds_total", "node_memory_Active_bytes", "http_requests_total", "http_request_duration_seconds"][i % 4]! },
+    { name: "instance", value: `host-${Math.floor(i / 40)}:9100` },
+    { name: "job", value: "bench" },
+    { name: "cpu", value: String(i % 8) },
+    { name: "mode", value: ["idle", "user", "system", "iowait", "irq"][Math.floor(i / 8) % 5]! },
+  ];
+  const labels = Array.from({ length: SERIES }, (_, i) => labelsOf(i));
+  const rounds: Rounds = [];
+  for (let s = 0; s <= STEPS; s++) {
+    const t = baseMs + s * STEP_MS;
+    const round: Uint8Array[] = [];
+    for (let l = 0; l < CONCURRENCY; l++) {
+      const timeseries = [];
+      for (let i = l * perLane; i < Math.min(SERIES, (l + 1) * perLane); i++) {
+        timeseries.push({ labels: labels[i]!, samples: [{ timestamp: t, value: 100 + 10 * Math.sin(s / 6 + i) + ((i * 7919 + s * 104729) % 1000) / 1000 }] });
+      }
+      round.push(encodeWriteRequest({ timeseries }));
+    }
+    rounds.push(round);
+  }
+  return rounds;
+}
+
+async function post(url: string, body: Uint8Array, headers: Record<string, string>): Promise<number> {
+  let retries = 0;
+  for (;;) {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/x-protobuf", "content-encoding": "snappy", "x-prometheus-remote-write-version": "0.1.0", ...headers },
+      body: Buffer.from(body),
+    });
+    const text = await res.text();
+    if (res.status >= 200 && res.status < 300) return retries;
+    if (res.status === 429 || res.status >= 500) {
+      retries++;
+      await new Promise((r) => setTimeout(r, Math.min(2, Number(res.headers.get("retry-after") ?? 1)) * 1000));
+      continue;
+    }
+    throw new Error(`${url} answered ${res.status}: ${text.slice(0, 300)}`);
+  }
+}
+
+/** Sends round after round; returns when the counted rounds are acknowledged (and the closing one). */
+async function send(url: string, rounds: Rounds, headers: Record<string, string>): Promise<{ ms: number; retries: number }> {
+  let retries = 0;
+  const t0 = performance.now();
+  let tCounted = t0;
+  for (let r = 0; r < rounds.length; r++) {
+    const n = await Promise.all(rounds[r]!.map((b) => post(url, b, headers)));
+    retries += n.reduce((a, b) => a + b, 0);
+    if (r === rounds.length - 2) tCounted = performance.now();
+  }
+  return { ms: tCounted - t0, retries };
+}
+
+async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs: number, pollMs = 100): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+  return performance.now();
+}
+
+async function startPrometheus(): Promise<{ url: string; stop(): Promise<void> }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "omen-bench-prom-"));
+  fs.writeFileSync(path.join(dir, "prometheus.yml"), "global:\n  scrape_interval: 1h\n");
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    process.env.PROMETHEUS_BIN ?? "/usr/bin/prometheus",
+    [`--config.file=${path.join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${path.join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--web.enable-remote-write-receiver"],
+    { stdio: "ignore" },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor("prometheus ready", async () => (await fetch(`${url}/-/ready`).catch(() => undefined))?.status === 200, 30_000, 200);
+  return {
+    url,
+    async stop() {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+
+async function main(): Promise<void> {
+  process.env.TEST_DATABASE_URL ??= process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+  console.log(
+    `bench:ingest — ${fmt(SERIES)} series × ${STEPS} scrapes = ${fmt(TOTAL)} samples, ${CONCURRENCY} shards × ${fmt(SERIES / CONCURRENCY)} samples/request`,
+  );
+  const build = () => {
+    const tb = performance.now();
+    const rounds = buildRequests(Math.ceil(Date.now() / STEP_MS) * STEP_MS);
+    const bytes = rounds.flat().reduce((a, b) => a + b.length, 0);
+    console.log(`  encoded ${rounds.flat().length} requests (${(bytes / 1e6).toFixed(1)} MB snappy) in ${((performance.now() - tb) / 1000).toFixed(1)} s`);
+    return rounds;
+  };
+
+  let prom: { samplesPerSec: number; ms: number } | undefined;
+  if (!SKIP_PROM) {
+    const p = await startPrometheus();
+    try {
+      const r = await send(`${p.url}/api/v1/write`, build(), {});
+      prom = { ms: r.ms, samplesPerSec: (TOTAL / r.ms) * 1000 };
+    } finally {
+      await p.stop();
+    }
+  }
+
+  const tdb = await createTestDatabase("postgres");
+  // the source must admit every benchmark series (default cardinality cap is 10,000)
+  await (await import("../server/repos/sources-repo")).ensureSource("prometheus", "remote_write", {}, SERIES * 2);
+  const omen = await startOmenServer({
+    databaseUrl: tdb.url,
+    worker: true,
+    env: { OMEN_MAX_BODY_BYTES: String(64 * 1024 * 1024) },
+  });
+  const admin = new pg.Client({ connectionString: tdb.url });
+  await admin.connect();
+  try {
+    // warm-up (first request compiles routes, opens pools); not counted, outside the data's range
+    await waitFor("worker heartbeat", async () => (await admin.query("SELECT 1 FROM worker_status")).rowCount! > 0, 60_000, 250);
+    const rounds = build();
+    const t0 = performance.now();
+    const r = await send(`${omen.url}/api/v1/write`, rounds, { authorization: `Bearer ${omen.token}` });
+    const tCommitted = t0 + r.ms;
+    const committed = Number((await admin.query("SELECT count(*) AS n FROM sample")).rows[0].n);
+    if (committed !== TOTAL + SERIES) throw new Error(`expected ${TOTAL + SERIES} committed samples, found ${committed}`);
+    let scored = 0;
+    const tScored = await waitFor(
+      "every sample scored",
+      async () => (scored = Number((await admin.query("SELECT count(*) AS n FROM score")).rows[0].n)) >= TOTAL,
+      300_000,
+      200,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}: ${fmt(scored)} of ${fmt(TOTAL)} scored`);
+    });
+    const ingestRate = (TOTAL / (tCommitted - t0)) * 1000;
+    const e2eRate = (TOTAL / (tScored - t0)) * 1000;
+    const rows: [string, string, string][] = [
+      ["Omen: received → committed", `${fmt(ingestRate)} samples/s`, `${((tCommitted - t0) / 1000).toFixed(2)} s${r.retries ? `, ${r.retries} back-pressure retries` : ""}`],
+      ["Omen: received → committed → scored", `${fmt(e2eRate)} samples/s`, `${((tScored - t0) / 1000).toFixed(2)} s`],
+    ];
+    if (prom) rows.push(["Prometheus 2.42 remote-write receiver", `${fmt(prom.samplesPerSec)} samples/s`, `${(prom.ms / 1000).toFixed(2)} s`]);
+    console.log("");
+    for (const [a, b, c] of rows) console.log(`${a.padEnd(40)} ${b.padStart(20)}   (${c})`);
+    console.log("");
+    if (prom) console.log(`ratio Omen end-to-end / Prometheus: ${(e2eRate / prom.samplesPerSec).toFixed(2)} (target ≥ 0.50)`);
+    console.log(`target ≥ 200,000 samples/s end to end (floor 100,000): ${e2eRate >= 200_000 ? "met" : e2eRate >= 100_000 ? "above floor, below target" : "BELOW FLOOR"}`);
+  } finally {
+    await admin.end();
+    await omen.stop();
+    await tdb.drop();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
