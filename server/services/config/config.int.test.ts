@@ -102,7 +102,7 @@ describe.each(availableBackends())("detector configuration on %s", (backend) => 
     const off = await runBacktest({ target, proposed: { enabled: false }, days: 1, nowMs: now });
     expect(off.proposed.count).toBe(0);
     expect(off.current.count).toBeGreaterThanOrEqual(0);
-    expect(loud.elapsedMs).toBeLessThan(5000);
+    expect(loud.elapsedMs).toBeLessThan(20_000); // generous: CI machines are shared
   });
 
   it("the worker applies saved settings: a disabled stream opens no anomaly, a re-enabled one does", async () => {
