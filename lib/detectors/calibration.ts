@@ -114,6 +114,31 @@ export class TailCalibrator {
     return e > g ? e : g;
   }
 
+  /**
+   * The stream's own "typical extreme": the score exceeded by about `count` recent observations
+   * of slot i (exponentially weighted like the histogram, the latest observation weighs 1).
+   * Resolution is one log bin (×1.33), log-linear inside it. Returns H_LO (1) when fewer than
+   * `count` scores ≥ 1 were seen. Pure; O(24).
+   * Example: after 10,000 scores of which the largest three were 30, 12 and 9, extremeLevel(i, 3)
+   * ≈ 9 (within one bin).
+   */
+  extremeLevel(i: number, count: number): number {
+    const c = this.soa.cols;
+    const o = i * HB;
+    // (count − ½) latest-observation weights: older observations weigh slightly less
+    const target = (count - 0.5) * (c.w[i]! / this.decay);
+    let k = 0;
+    for (let b = HB - 1; b >= 0; b--) {
+      const h = c.hist[o + b]!;
+      if (h > 0 && k + h >= target) {
+        const frac = (target - k) / h;
+        return H_LO * Math.exp((b + 1 - frac) * H_STEP);
+      }
+      k += h;
+    }
+    return H_LO;
+  }
+
   private pGpd(i: number, s: number): number {
     const c = this.soa.cols;
     const u = c.u[i]!;

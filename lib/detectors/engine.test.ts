@@ -86,17 +86,44 @@ describe("DetectionEngine", () => {
     expect(changes.some((c) => c.kind === "closed" && c.event.id === ev.id)).toBe(true);
   });
 
-  it("by default reports a 3-step excursion but not an isolated one-sample blip", () => {
-    const blip = makeData(1, 1600, 12, 1500, 1);
-    const burst = makeData(1, 1600, 12, 1500, 3);
+  it("by default reports a 3-step excursion and an extreme single point, not a moderate blip", () => {
     const flagged = (data: Float64Array[]): number => {
       const e = new DetectionEngine();
       let k = 0;
       for (let r = 0; r < data.length; r++) k += e.step(T0 + r * STEP, ["x"], data[r]!).inEvent[0]!;
       return k;
     };
-    expect(flagged(blip)).toBe(0);
-    expect(flagged(burst)).toBeGreaterThanOrEqual(2);
+    // noise σ = 1: +40 is a 40σ one-sample outlier, +7 a moderate blip
+    const moderate = makeData(1, 1600, 12);
+    moderate[1500]![0] = moderate[1500]![0]! + 7;
+    expect(flagged(moderate)).toBe(0);
+    expect(flagged(makeData(1, 1600, 12, 1500, 1))).toBe(1);
+    expect(flagged(makeData(1, 1600, 12, 1500, 3))).toBeGreaterThanOrEqual(2);
+  });
+
+  it("known answer: the extreme-point rule compares with the stream's own extremes", () => {
+    // a stream whose routine blips reach ~12σ: a 20σ point is < 2.5× its usual extremes (not
+    // reported alone), a 45σ point is (reported at once, score ≥ 80)
+    const run = (mag: number): { flagged: number; score: number } => {
+      const data = makeData(1, 2000, 5);
+      for (let r = 100; r < 1800; r += 97) data[r]![0] = data[r]![0]! + (r % 2 === 0 ? 12 : -11);
+      data[1900]![0] = data[1900]![0]! + mag;
+      const e = new DetectionEngine();
+      let flagged = 0;
+      let score = 0;
+      for (let r = 0; r < data.length; r++) {
+        const res = e.step(T0 + r * STEP, ["x"], data[r]!);
+        if (r === 1900) {
+          flagged = res.inEvent[0]!;
+          score = res.score[0]!;
+        }
+      }
+      return { flagged, score };
+    };
+    expect(run(20).flagged).toBe(0);
+    const big = run(45);
+    expect(big.flagged).toBe(1);
+    expect(big.score).toBeGreaterThanOrEqual(80);
   });
 
   it("serialises to JSON and restores with identical next outputs", () => {

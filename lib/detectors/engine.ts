@@ -26,6 +26,8 @@ import { IsolationForest } from "./isolation-forest";
 import { parseEngineOptions, type EngineOptions, type EngineOptionsInput } from "./options";
 import { QuantileFilterBank } from "./quantile-filter";
 import { RobustZBank } from "./robust-z";
+import { FlatlineBank } from "./flatline";
+import { ShiftCusumBank } from "./shift-cusum";
 import { SoA } from "./soa";
 import type { AnomalyEvent, AnomalyType, EventChange, GapClass, Severity, StreamKind } from "./types";
 
@@ -152,6 +154,8 @@ export class DetectionEngine {
   private hw: HoltWintersBank;
   private ar = new ArRlsBank();
   private qf = new QuantileFilterBank();
+  private cu = new ShiftCusumBank();
+  private fl = new FlatlineBank();
   private gaps = new GapTracker();
   private cal = new TailCalibrator();
   /** calibrator slots 0..1 are Tier 2 (HST, IF); stream i uses 2 + i·ND + k */
@@ -206,6 +210,8 @@ export class DetectionEngine {
     this.hw.add();
     this.ar.add();
     this.qf.add();
+    this.cu.add();
+    this.fl.add();
     this.gaps.add();
     for (let k = 0; k < ND; k++) this.cal.add(PRIOR_U, PRIOR_BETA);
     this.initStream(i, kind);
@@ -231,6 +237,8 @@ export class DetectionEngine {
     this.hw.remove(i);
     this.ar.remove(i);
     this.qf.remove(i);
+    this.cu.remove(i);
+    this.fl.remove(i);
     this.gaps.remove(i);
     for (let k = 0; k < ND; k++) this.cal.move(2 + last * ND + k, 2 + i * ND + k);
     this.cal.truncate(2 + last * ND);
@@ -264,6 +272,8 @@ export class DetectionEngine {
     this.hw.reset(i);
     this.ar.reset(i);
     this.qf.reset(i);
+    this.cu.reset(i);
+    this.fl.reset(i);
     for (let k = 0; k < ND; k++) this.cal.reset(2 + i * ND + k, PRIOR_U, PRIOR_BETA);
   }
 
@@ -397,6 +407,9 @@ export class DetectionEngine {
         this.trackGapEvent(id, tsMs, 0, null, 0);
       }
       const signed = x - exp;
+      // level-shift CUSUM on the de-seasonalised value; flat-line run check
+      const shift = o.shiftCusum ? this.cu.update(i, x - this.hw.seasonal(i, tsMs), tsMs, this.hw.period(i)) : 0;
+      const stuck = this.fl.update(i, x, tsMs);
       const z0 = this.rz.update(i, x, tsMs);
       const z1 = this.hw.update(i, x, tsMs);
       const z2 = this.ar.update(i, x, tsMs);
@@ -411,6 +424,10 @@ export class DetectionEngine {
       c.lastZ[zo + 1] = z1;
       c.lastZ[zo + 2] = z2;
       c.lastZ[zo + 3] = z3;
+      // extreme single point: judged against each detector's own history of extremes, before
+      // this point enters that history (cheap: only when two raw scores clear the floor)
+      // (not on streams with false-positive feedback: the user said their big excursions are benign)
+      const ext = o.extremeRatio > 0 && learnCal && c.fb[i]! >= 1 ? this.extremeRatio(base, z0, z1, z2, z3) : 0;
       P[0] = learnCal ? cal.update(base, z0) : cal.p(base, z0);
       P[1] = learnCal ? cal.update(base + 1, z1) : cal.p(base + 1, z1);
       P[2] = learnCal ? cal.update(base + 2, z2) : cal.p(base + 2, z2);
@@ -440,6 +457,20 @@ export class DetectionEngine {
       const conf = warm * (0.5 + 0.5 * this.gaps.health(i));
       const sens = o.sensitivity[id] ?? 1;
       let s = (100 * e * sens) / L;
+      // an extreme point scores at least 80 (100 at 2× the ratio threshold)
+      if (ext > 0) {
+        const sx = 80 + 20 * Math.log2(ext / o.extremeRatio);
+        if (sx > s) s = sx;
+      }
+      // sustained level shift (CUSUM) or flat-line: at least 65 (low), more the stronger
+      if (shift > 0) {
+        const sc = 65 + 30 * Math.min(1, shift - 1);
+        if (sc > s) s = sc;
+      }
+      if (stuck > 0) {
+        const sf = 70 + 20 * Math.min(1, stuck - 1);
+        if (sf > s) s = sf;
+      }
       if (s > 100) s = 100;
       // feedback multiplier applies after the clamp so it also lowers saturated scores
       s *= conf * c.fb[i]!;
@@ -448,7 +479,7 @@ export class DetectionEngine {
       const sev = conf >= o.minConfidence ? this.severityOf(s) : null;
       out.severity[i] = sev;
       out.isAnomaly[i] = sev !== null ? 1 : 0;
-      this.trackEvent(id, i, tsMs, s, sev, x);
+      this.trackEvent(id, i, tsMs, s, sev, x, ext > 0);
       if (s > maxScore) maxScore = s;
     }
     // Tier 2
@@ -466,6 +497,40 @@ export class DetectionEngine {
     this.lastTs = tsMs;
     this.steps++;
     return out;
+  }
+
+  /**
+   * Extreme-point rule: ratio r_k = z_k / max(extremeFloor, level_k) per detector, where level_k
+   * is the raw score exceeded by ~extremeCount recent observations of that detector on this
+   * stream (`TailCalibrator.extremeLevel`). Returns the second largest r_k when it is ≥
+   * extremeRatio (two detectors agree the point dwarfs the stream's usual extremes), else 0.
+   * Rationale: GPD tail probabilities saturate on heavy-tailed streams (a 30σ and a 10σ point
+   * both read p ≈ 1e-4), while "k times larger than anything routinely seen here" stays
+   * discriminative; cf. the "magnitude relative to the history of extremes" outlier rule of
+   * Siffer et al., SPOT (KDD 2017). Cost: O(1) unless two scores exceed ratio × floor.
+   */
+  private extremeRatio(base: number, z0: number, z1: number, z2: number, z3: number): number {
+    const o = this.options;
+    const min = o.extremeRatio * o.extremeFloor;
+    let big = 0;
+    if (z0 >= min) big++;
+    if (z1 >= min) big++;
+    if (z2 >= min) big++;
+    if (z3 >= min) big++;
+    if (big < 2) return 0;
+    let r1 = 0;
+    let r2 = 0;
+    for (let k = 0; k < ND; k++) {
+      const z = k === 0 ? z0 : k === 1 ? z1 : k === 2 ? z2 : z3;
+      if (z < min) continue;
+      const lv = this.cal.extremeLevel(base + k, o.extremeCount);
+      const r = z / (lv > o.extremeFloor ? lv : o.extremeFloor);
+      if (r > r1) {
+        r2 = r1;
+        r1 = r;
+      } else if (r > r2) r2 = r;
+    }
+    return r2 >= o.extremeRatio ? r2 : 0;
   }
 
   private autoKind(i: number, x: number): void {
@@ -632,6 +697,7 @@ export class DetectionEngine {
     score: number,
     sev: Severity | null,
     make: () => OpenEvent,
+    extreme: boolean,
     onPoint: ((e: OpenEvent, newPeak: boolean) => void) | null,
   ): OpenEvent | undefined {
     const o = this.options;
@@ -658,7 +724,7 @@ export class DetectionEngine {
       const prevType = e.type;
       onPoint?.(e, newPeak);
       if (e.type !== prevType) changed = true;
-      if (!e.emitted && (e.pending >= o.minAnomalySteps || score > o.singlePointScore)) {
+      if (!e.emitted && (e.pending >= o.minAnomalySteps || score > o.singlePointScore || extreme)) {
         e.emitted = true;
         this.out.changes.push({ kind: "opened", event: this.publicEvent(e) });
       } else if (e.emitted && changed) {
@@ -668,8 +734,9 @@ export class DetectionEngine {
     }
     if (e) {
       e.quiet++;
-      if (!e.emitted) e.pending = 0;
-      if (!e.emitted || e.quiet > o.mergeGapSteps) {
+      // a pending (not yet opened) excursion survives short quiet gaps too: minAnomalySteps
+      // anomalous points within one merge window open it (bursty anomalies, variance changes)
+      if (e.quiet > o.mergeGapSteps) {
         if (e.emitted) this.out.changes.push({ kind: "closed", event: this.publicEvent(e) });
         // remembered for feedback, also for excursions too short to open an event
         this.lastPeak.set(key, { peakZ: e.peakZ.slice() });
@@ -680,9 +747,9 @@ export class DetectionEngine {
     return e;
   }
 
-  private trackEvent(id: string, i: number, tsMs: number, score: number, sev: Severity | null, x: number): void {
+  private trackEvent(id: string, i: number, tsMs: number, score: number, sev: Severity | null, x: number, extreme = false): void {
     const anomalous = sev !== null && x === x;
-    const e = this.advance(id, anomalous, tsMs, score, sev, () => this.newEvent(id, [id], tsMs, "point"), (ev, newPeak) => {
+    const e = this.advance(id, anomalous, tsMs, score, sev, () => this.newEvent(id, [id], tsMs, "point"), extreme, (ev, newPeak) => {
       const c = this.st.cols;
       const zo = i * ND;
       const signed = c.lastSigned[i]!;
@@ -725,13 +792,13 @@ export class DetectionEngine {
 
   private trackGapEvent(id: string, tsMs: number, score: number, sev: Severity | null, gcls: number): OpenEvent | undefined {
     const key = `${id}:gap`;
-    return this.advance(key, sev !== null, tsMs, score, sev, () => this.newEvent(key, [id], tsMs, "gap"), (ev) => {
+    return this.advance(key, sev !== null, tsMs, score, sev, () => this.newEvent(key, [id], tsMs, "gap"), false, (ev) => {
       ev.explanation = `gap on ${id}: ${GAP_CLASSES[gcls]} (no data for ${fmt((tsMs - this.gaps.lastSeen(this.index.get(id)!)) / 60_000)} min, usually every ${fmt(this.gaps.interval(this.index.get(id)!) / 1000)} s)`;
     });
   }
 
   private trackMvEvent(tsMs: number, score: number, sev: Severity | null): void {
-    this.advance(MV_KEY, sev !== null, tsMs, score, sev, () => this.newEvent(MV_KEY, [], tsMs, "collective"), (ev, newPeak) => {
+    this.advance(MV_KEY, sev !== null, tsMs, score, sev, () => this.newEvent(MV_KEY, [], tsMs, "collective"), false, (ev, newPeak) => {
       if (!newPeak && ev.streamIds.length > 0) return;
       // contributors: the streams with the highest current scores, or silent ones
       const n = this.ids.length;
@@ -831,6 +898,8 @@ export class DetectionEngine {
       hw: this.hw.serialize(),
       ar: this.ar.serialize(),
       qf: this.qf.serialize(),
+      cu: this.cu.serialize(),
+      fl: this.fl.serialize(),
       gaps: this.gaps.serialize(),
       cal: this.cal.serialize(),
       hst: this.hst ? this.hst.serialize() : null,
@@ -856,9 +925,14 @@ export class DetectionEngine {
     e.ar = ArRlsBank.restore(s.ar);
     e.qf = QuantileFilterBank.restore(s.qf);
     e.gaps = GapTracker.restore(s.gaps);
+    // states saved before these detectors existed restore with fresh ones
+    if (s.cu !== undefined) e.cu = ShiftCusumBank.restore(s.cu);
+    else for (let k = 0; k < ids.length; k++) e.cu.add();
+    if (s.fl !== undefined) e.fl = FlatlineBank.restore(s.fl);
+    else for (let k = 0; k < ids.length; k++) e.fl.add();
     e.cal = TailCalibrator.restore(s.cal);
     const n = e.ids.length;
-    for (const b of [e.rz, e.hw, e.ar, e.qf, e.gaps]) if (b.size !== n) throw new StateError("engine: bank size mismatch");
+    for (const b of [e.rz, e.hw, e.ar, e.qf, e.cu, e.fl, e.gaps]) if (b.size !== n) throw new StateError("engine: bank size mismatch");
     if (e.cal.size !== 2 + n * ND) throw new StateError("engine: calibrator size mismatch");
     e.hst = s.hst ? HalfSpaceTrees.restore(s.hst) : null;
     e.iforest = s.iforest ? IsolationForest.restore(s.iforest) : null;

@@ -162,6 +162,11 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     return this.soa.cols.dt[i]!;
   }
 
+  /** Seasonal component at tMs for stream i (0 while no period is detected). */
+  seasonal(i: number, tMs: number): number {
+    return this.seasonAt(i, tMs);
+  }
+
   private seasonAt(i: number, tMs: number): number {
     const c = this.soa.cols;
     const P = c.period[i]!;

@@ -19,6 +19,7 @@ import {
   quietWeekHeavyTails,
   weeklySeasonalTraffic,
 } from "./catalog-b";
+import { singlePointOutliers } from "./catalog-c";
 import type { Scenario } from "./types";
 
 export type { AnomalyKind, RegimeChange, Scenario, ScenarioStream, StreamKind, TelemetryTable, TruthWindow } from "./types";
@@ -40,6 +41,7 @@ const GENERATORS: Record<string, Generator> = {
   "weekly-seasonal-traffic": weeklySeasonalTraffic,
   "quiet-week-heavy-tails": quietWeekHeavyTails,
   "network-jitter": networkJitter,
+  "single-point-outliers": singlePointOutliers,
 };
 
 export const SCENARIO_NAMES: readonly string[] = Object.keys(GENERATORS);

@@ -29,6 +29,7 @@ export type AnomalyKind =
   | "contextual"
   | "variance"
   | "stall"
+  | "flatline"
   | "regime-change";
 
 /**
