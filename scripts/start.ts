@@ -12,6 +12,7 @@ import pg from "pg";
 import { resolveDatabase, findRunningEmbedded } from "../server/embedded/embedded-db";
 import { ConfigError, parseEnv, type TEnv } from "../server/env";
 import { migrate } from "../server/migrate";
+import { ensureIngestToken } from "../server/services/auth/ingest-token";
 
 const root = path.resolve(import.meta.dirname, "..");
 
@@ -99,6 +100,23 @@ async function waitForHealth(host: string, port: number, timeoutMs: number): Pro
   return false;
 }
 
+/** Generates the ingest token on first start and prints it once (afterwards: Settings → Sources). */
+async function printIngestTokenOnce(url: string, fromEnv: string | undefined): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const t = await ensureIngestToken(client, fromEnv);
+    if (t.origin === "generated") {
+      console.log(
+        `[omen] ingest token (shown once; also on Settings → Sources): ${t.token}\n` +
+          `[omen]   remote_write / OTLP / CSV senders send it as "Authorization: Bearer <token>"; set OMEN_INGEST_TOKEN to choose your own.`,
+      );
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 async function main(): Promise<void> {
   let env: TEnv;
   try {
@@ -119,6 +137,7 @@ async function main(): Promise<void> {
     `[omen] database: ${mode === "embedded" ? `embedded PGlite in ${path.join(env.dataDir, "pgdata")}` : redact(url)}; ` +
       `migrations applied ${migrated.applied.length}, up to date ${migrated.alreadyApplied}`,
   );
+  await printIngestTokenOnce(url, env.OMEN_INGEST_TOKEN);
 
   const childEnv: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: url, OMEN_DATA_DIR: env.dataDir, NEXT_TELEMETRY_DISABLED: "1" };
   const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");

@@ -1,3 +1,7 @@
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import snappy from "snappyjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeWriteRequest, WriteRequestType } from "@/lib/ingest/remote-write";
@@ -6,6 +10,7 @@ import { pool } from "../db";
 import { countSamples } from "../repos/samples-repo";
 import { ensureSource } from "../repos/sources-repo";
 import { heartbeat } from "../repos/worker-status-repo";
+import { ensureIngestToken } from "../services/auth/ingest-token";
 import { ingestSeries } from "../services/ingest/ingest-service";
 import { createTestDatabase, type TestDatabase } from "../testing/test-db";
 import { startOmenServer, type OmenServer } from "../testing/omen-server";
@@ -177,6 +182,34 @@ describe("ingest endpoints accept good input durably", () => {
     const r2 = await post("/api/v1/import/csv", 'timestamp,stream,value\n1700000020,csv_a,4\n1700000020,"csv_c{x=""1""}",5\n', { "content-type": "text/csv" }, undefined);
     expect(await r2.json()).toMatchObject({ layout: "long", inserted: 2 });
     expect(await countSamples()).toBe(before + 5);
+  });
+
+  it("CSV CLI (npm run import:csv) uploads a file and reports a bad line", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "omen-csv-"));
+    const good = path.join(dir, "good.csv");
+    const bad = path.join(dir, "bad.csv");
+    fs.writeFileSync(good, "timestamp,cli_a,cli_b\n2026-01-01T00:00:00Z,1,2\n2026-01-01T00:00:10Z,3,4\n");
+    fs.writeFileSync(bad, "timestamp,stream,value\n1700000000,cli_a,1\n1700000010,cli_a,oops\n");
+    const cli = (file: string) =>
+      spawnSync(process.execPath, ["--import", "tsx", "scripts/import-csv.ts", file, "--url", omen.url, "--token", omen.token], { encoding: "utf8" });
+    const ok = cli(good);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/wide layout, 2 rows.*4 new samples/);
+    const before = await countSamples();
+    const r = cli(bad);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/HTTP 400.*CSV line 3: value "oops"/);
+    expect(await countSamples()).toBe(before);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("generates the ingest token once and keeps it", async () => {
+    const first = await ensureIngestToken(pool(), undefined);
+    const again = await ensureIngestToken(pool(), undefined);
+    expect(first.origin).toBe("generated");
+    expect(again).toEqual({ token: first.token, origin: "stored" });
+    expect(first.token).toMatch(/^omen_[A-Za-z0-9_-]{32}$/);
+    expect(await ensureIngestToken(pool(), "from-env-token-0123456789")).toEqual({ token: "from-env-token-0123456789", origin: "env" });
   });
 
   it("back-pressure: 503 (remote_write) / 429 (OTLP) with Retry-After while the worker lags, nothing stored", async () => {
