@@ -1,0 +1,283 @@
+"use client";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useState, type FormEvent } from "react";
+import { useTRPC, type RouterOutputs } from "@/components/trpc/client";
+import { csvSnippet, otlpSnippet, parseQueryLines, remoteWriteSnippet } from "./snippets";
+
+type Source = RouterOutputs["sources"]["list"][number];
+
+export function SourcesSettings() {
+  const trpc = useTRPC();
+  const sources = useQuery(trpc.sources.list.queryOptions(undefined, { refetchInterval: 10_000 }));
+  const setup = useQuery(trpc.sources.ingestSetup.queryOptions());
+  const [origin, setOrigin] = useState("http://omen:3000");
+  useEffect(() => setOrigin(window.location.origin), []);
+  return (
+    <div>
+      <h1>Sources</h1>
+      <p className="muted">
+        The built-in host collector is always on. Add Prometheus (remote_write or pull), OpenTelemetry (OTLP/HTTP) or CSV data below.
+      </p>
+      <section className="panel" aria-labelledby="sources-list">
+        <h2 id="sources-list">Connected sources</h2>
+        {sources.isError && <p className="error">Could not load sources: {sources.error.message}</p>}
+        {sources.data && <SourceTable rows={sources.data} />}
+      </section>
+      <section className="panel" aria-labelledby="connect" style={{ marginTop: 12 }}>
+        <h2 id="connect">Connect senders</h2>
+        {setup.data ? (
+          <>
+            <TokenRow token={setup.data.token} fromEnv={setup.data.tokenFromEnv} />
+            <Snippet title="Prometheus: add to prometheus.yml" text={remoteWriteSnippet(origin, setup.data.token)} />
+            <Snippet title="OpenTelemetry SDK / Collector: exporter environment" text={otlpSnippet(origin, setup.data.token)} />
+            <Snippet title="CSV from the command line" text={csvSnippet(origin, setup.data.token)} />
+            <p className="muted">
+              Limits: {Math.round(setup.data.maxBodyBytes / 1024 / 1024)} MiB per request (OMEN_MAX_BODY_BYTES), {setup.data.labelLimits.maxLabels} labels per
+              series. When the detection worker is more than {setup.data.maxWorkerLag.toLocaleString()} samples behind, writes get 503 (remote_write) or 429
+              (OTLP, CSV) with Retry-After, and senders retry.
+            </p>
+          </>
+        ) : (
+          <p className="muted">{setup.isError ? `Could not load the ingest token: ${setup.error.message}` : "Loading…"}</p>
+        )}
+      </section>
+      <AddPrometheusSource />
+      {setup.data && <CsvUpload token={setup.data.token} />}
+    </div>
+  );
+}
+
+function TokenRow({ token, fromEnv }: { token: string; fromEnv: boolean }) {
+  const [shown, setShown] = useState(false);
+  const [copied, setCopied] = useState(false);
+  return (
+    <div className="row">
+      <span>Ingest token{fromEnv ? " (from OMEN_INGEST_TOKEN)" : ""}:</span>
+      <code data-testid="ingest-token">{shown ? token : "•".repeat(24)}</code>
+      <button type="button" onClick={() => setShown((s) => !s)} aria-pressed={shown}>
+        {shown ? "Hide" : "Show"}
+      </button>
+      <button
+        type="button"
+        onClick={() => void navigator.clipboard?.writeText(token).then(() => setCopied(true), () => setShown(true))}
+      >
+        {copied ? "Copied" : "Copy"}
+      </button>
+    </div>
+  );
+}
+
+function Snippet({ title, text }: { title: string; text: string }) {
+  return (
+    <div style={{ marginTop: 10 }}>
+      <div className="muted">{title}</div>
+      <pre style={{ background: "var(--bg)", border: "1px solid var(--border)", borderRadius: 6, padding: 8, overflowX: "auto", margin: "4px 0" }}>{text}</pre>
+    </div>
+  );
+}
+
+function SourceTable({ rows }: { rows: Source[] }) {
+  if (rows.length === 0) return <p className="muted">No sources yet: the host collector appears within a few seconds of start.</p>;
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th>Name</th>
+          <th>Kind</th>
+          <th>Streams</th>
+          <th>Cardinality limit</th>
+          <th>Status</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((s) => (
+          <SourceRowView key={s.id} s={s} />
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function SourceRowView({ s }: { s: Source }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const [limit, setLimit] = useState(String(s.cardinalityLimit));
+  const save = useMutation(
+    trpc.sources.setCardinalityLimit.mutationOptions({ onSuccess: () => qc.invalidateQueries({ queryKey: trpc.sources.list.queryKey() }) }),
+  );
+  const toggle = useMutation(
+    trpc.sources.setEnabled.mutationOptions({ onSuccess: () => qc.invalidateQueries({ queryKey: trpc.sources.list.queryKey() }) }),
+  );
+  const near = s.streamCount >= 0.9 * s.cardinalityLimit;
+  const p = s.prometheus;
+  return (
+    <tr>
+      <td>{s.name}</td>
+      <td>{s.kind.replace("_", " ")}</td>
+      <td className={near ? "error" : undefined} title={near ? "Close to the cardinality limit: new series will be rejected" : undefined}>
+        {s.streamCount.toLocaleString()}
+      </td>
+      <td>
+        <form
+          className="row"
+          onSubmit={(e) => {
+            e.preventDefault();
+            save.mutate({ id: s.id, limit: Number(limit) });
+          }}
+        >
+          <input
+            type="number"
+            min={1}
+            aria-label={`Cardinality limit of ${s.name}`}
+            value={limit}
+            onChange={(e) => setLimit(e.target.value)}
+            style={{ width: 110 }}
+          />
+          <button type="submit" disabled={save.isPending || Number(limit) === s.cardinalityLimit || !(Number(limit) >= 1)}>
+            Save
+          </button>
+          {save.isError && <span className="error">{save.error.message}</span>}
+        </form>
+      </td>
+      <td>
+        {p ? (
+          <span>
+            {p.baseUrl} · {p.queries.length} quer{p.queries.length === 1 ? "y" : "ies"} · every {p.stepSeconds}s ·{" "}
+            {p.lastError ? <span className="error">{p.lastError}</span> : p.cursorMs ? `up to ${new Date(p.cursorMs).toLocaleString()}` : "backfilling…"}{" "}
+            <button type="button" onClick={() => toggle.mutate({ id: s.id, enabled: !s.enabled })}>
+              {s.enabled ? "Pause" : "Resume"}
+            </button>
+          </span>
+        ) : (
+          <span className="muted">{s.enabled ? "receiving" : "disabled"}</span>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+function AddPrometheusSource() {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const [name, setName] = useState("prometheus-pull");
+  const [baseUrl, setBaseUrl] = useState("http://127.0.0.1:9090");
+  const [queries, setQueries] = useState("node_load1\ncpu_busy = 1 - avg by (instance) (rate(node_cpu_seconds_total{mode=\"idle\"}[1m]))");
+  const [step, setStep] = useState("15");
+  const [days, setDays] = useState("7");
+  const test = useMutation(trpc.sources.testPrometheusQuery.mutationOptions());
+  const save = useMutation(
+    trpc.sources.savePrometheus.mutationOptions({ onSuccess: () => qc.invalidateQueries({ queryKey: trpc.sources.list.queryKey() }) }),
+  );
+  const parsed = parseQueryLines(queries);
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    save.mutate({ name, settings: { baseUrl, queries: parsed, stepSeconds: Number(step), backfillDays: Number(days) } });
+  };
+  const zodError = (save.error?.data as { zodError?: { fieldErrors?: Record<string, string[]> } } | undefined)?.zodError;
+  return (
+    <section className="panel" aria-labelledby="add-prom" style={{ marginTop: 12 }}>
+      <h2 id="add-prom">Pull from Prometheus</h2>
+      <p className="muted">
+        Omen backfills up to 30 days with query_range, then follows every step. Series keep their Prometheus labels; give a name to queries whose results
+        have no metric name.
+      </p>
+      <form onSubmit={submit} style={{ display: "grid", gap: 8, maxWidth: 760 }}>
+        <label>
+          Name <input type="text" value={name} onChange={(e) => setName(e.target.value)} required />
+        </label>
+        <label>
+          Prometheus base URL <input type="text" value={baseUrl} onChange={(e) => setBaseUrl(e.target.value)} style={{ width: 360 }} required />
+        </label>
+        <label>
+          PromQL queries, one per line (optionally <code>name = query</code>)
+          <textarea value={queries} onChange={(e) => setQueries(e.target.value)} rows={4} style={{ width: "100%", fontFamily: "monospace" }} />
+        </label>
+        <div className="row">
+          <label>
+            Step (s) <input type="number" min={1} max={3600} value={step} onChange={(e) => setStep(e.target.value)} style={{ width: 80 }} />
+          </label>
+          <label>
+            Backfill (days) <input type="number" min={0} max={30} value={days} onChange={(e) => setDays(e.target.value)} style={{ width: 80 }} />
+          </label>
+        </div>
+        <div className="row">
+          <button type="button" disabled={!parsed[0] || test.isPending} onClick={() => parsed[0] && test.mutate({ baseUrl, query: parsed[0].query })}>
+            {test.isPending ? "Testing…" : "Test first query"}
+          </button>
+          <button type="submit" className="primary" disabled={save.isPending}>
+            Save source
+          </button>
+          {save.isSuccess && <span className="badge ok">saved: pulling within 5 s</span>}
+        </div>
+        {test.data &&
+          (test.data.ok ? (
+            <p role="status">
+              {test.data.series} series now
+              {test.data.examples.length > 0 && <>, e.g. <code>{JSON.stringify(test.data.examples[0])}</code></>}
+            </p>
+          ) : (
+            <p className="error" role="alert">
+              {test.data.error}
+            </p>
+          ))}
+        {save.isError && (
+          <p className="error" role="alert">
+            {zodError?.fieldErrors ? Object.entries(zodError.fieldErrors).map(([k, v]) => `${k}: ${v.join(", ")}`).join("; ") || save.error.message : save.error.message}
+          </p>
+        )}
+      </form>
+    </section>
+  );
+}
+
+function CsvUpload({ token }: { token: string }) {
+  const [file, setFile] = useState<File | null>(null);
+  const [source, setSource] = useState("csv");
+  const [state, setState] = useState<{ busy: boolean; ok?: string; error?: string }>({ busy: false });
+  const qc = useQueryClient();
+  const trpc = useTRPC();
+  const upload = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!file) return;
+    setState({ busy: true });
+    try {
+      const res = await fetch(`/api/v1/import/csv?source=${encodeURIComponent(source)}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "text/csv" },
+        body: file,
+      });
+      const json = (await res.json()) as { error?: string; layout?: string; rows?: number; inserted?: number; series?: number };
+      if (!res.ok) setState({ busy: false, error: json.error ?? `HTTP ${res.status}` });
+      else {
+        setState({ busy: false, ok: `Imported ${json.rows} rows (${json.layout} layout): ${json.inserted} new samples in ${json.series} streams.` });
+        void qc.invalidateQueries({ queryKey: trpc.sources.list.queryKey() });
+      }
+    } catch (err) {
+      setState({ busy: false, error: (err as Error).message });
+    }
+  };
+  return (
+    <section className="panel" aria-labelledby="csv" style={{ marginTop: 12 }}>
+      <h2 id="csv">Import CSV</h2>
+      <p className="muted">
+        Long <code>timestamp,stream,value</code> or wide <code>timestamp,&lt;stream&gt;,…</code> (one column per stream, empty = missing). Timestamps:
+        ISO-8601 or epoch seconds/milliseconds. All-or-nothing: a bad line is reported and nothing is stored.
+      </p>
+      <form className="row" onSubmit={(e) => void upload(e)}>
+        <input type="file" accept=".csv,text/csv" aria-label="CSV file" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
+        <label>
+          Source <input type="text" value={source} onChange={(e) => setSource(e.target.value)} style={{ width: 140 }} />
+        </label>
+        <button type="submit" className="primary" disabled={!file || state.busy}>
+          {state.busy ? "Uploading…" : "Upload"}
+        </button>
+      </form>
+      {state.ok && <p role="status">{state.ok}</p>}
+      {state.error && (
+        <p className="error" role="alert">
+          {state.error}
+        </p>
+      )}
+    </section>
+  );
+}
