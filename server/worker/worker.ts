@@ -1,7 +1,7 @@
 import os from "node:os";
 import zlib from "node:zlib";
 import { markFeedbackApplied, pendingFeedback } from "../repos/feedback-repo";
-import { latestSeq } from "../repos/samples-repo";
+import { latestSeq, rollupPending } from "../repos/samples-repo";
 import { loadSnapshot, saveSnapshot } from "../repos/snapshots-repo";
 import { heartbeat } from "../repos/worker-status-repo";
 import { ingestSeries, type IncomingSeries } from "../services/ingest/ingest-service";
@@ -77,6 +77,7 @@ export class Worker {
     every(1_000, () => this.detect());
     const pull = new PrometheusPullJob(this.log);
     every(PrometheusPullJob.intervalMs, () => pull.run());
+    every(5_000, () => rollupPending());
     const predictor = new Predictor(() => this.pipeline.engine);
     every(Predictor.intervalMs, () => predictor.run());
     const retention = new RetentionJob(() => reloader.fileGlobal.retentionMs ?? env().OMEN_RETENTION_DAYS * 86_400_000, this.log);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
-import { countSamples, readSeries } from "../../repos/samples-repo";
+import { countSamples, readSeries, rollupPending } from "../../repos/samples-repo";
+import { pool } from "../../db";
 import { listStreams } from "../../repos/streams-repo";
 import { ensureSource, updateSourceConfig } from "../../repos/sources-repo";
 import { ingestSeries, invalidateSourceCache } from "./ingest-service";
@@ -32,6 +33,13 @@ describe.each(availableBackends())("ingestSeries on %s", (backend) => {
     expect(streams.map((s) => s.key).sort()).toEqual(['http_requests{instance="i1",job="api"}', 'http_requests{instance="i2",job="api"}']);
     const pts = await readSeries(streams[0]!.id, now - 60_000, now + 1);
     expect(pts.map((p) => p.v)).toEqual([1, 2, 3]);
+  });
+
+  it("folds committed samples into the 1-minute rollup once, in commit order", async () => {
+    expect(await rollupPending()).toBe(6);
+    expect(await rollupPending()).toBe(0);
+    const r = await pool().query<{ n: number; c: number; s: number }>("SELECT count(*)::int AS n, sum(count)::int AS c, sum(sum)::float8 AS s FROM sample_rollup_1m");
+    expect(r.rows[0]).toEqual({ n: 4, c: 6, s: 12 }); // 2 streams × 2 minutes
   });
 
   it("rejects a whole batch with a non-finite value or a future timestamp, storing nothing", async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { countSamples } from "../../repos/samples-repo";
+import { countSamples, rollupPending } from "../../repos/samples-repo";
 import { ingestSeries, invalidateSourceCache } from "../../services/ingest/ingest-service";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { pool } from "../../db";
@@ -18,6 +18,7 @@ describe.each(availableBackends())("retention on %s", (backend) => {
     const day = 86_400_000;
     const tsMs = [now - 40 * day, now - 35 * day, now - 2 * day, now - 60_000];
     await ingestSeries("app", "remote_write", [{ metric: "m", labels: {}, kind: "gauge", tsMs, values: [1, 2, 3, 4] }], now);
+    await rollupPending(); // the worker folds new samples into the 1-minute rollup
     const job = new RetentionJob(() => 30 * day, () => undefined);
     const deleted = await job.run(now);
     expect(deleted.sample).toBe(2);
