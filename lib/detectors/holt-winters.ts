@@ -45,6 +45,9 @@ export interface HoltWintersParams {
   adaptAfter: number;
   adaptWithinMs: number;
   seasonBins: number;
+  /** Detection bins per period of the shortest candidate (its bin width is the cascade's base). */
+  fineBins: number;
+  /** Detection bins per period of the other candidates. */
   detectBins: number;
   detectCycles: number;
   /** Candidate periods in ms (exactly 3). */
@@ -69,6 +72,7 @@ export const DEFAULT_HOLT_WINTERS: HoltWintersParams = {
   adaptAfter: 30,
   adaptWithinMs: 30 * 60_000,
   seasonBins: 288,
+  fineBins: 12,
   detectBins: 48,
   detectCycles: 4,
   candidates: [HOUR_MS, DAY_MS, WEEK_MS],
@@ -104,14 +108,17 @@ const NC = 3;
 
 export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implements ForecastingBank {
   static readonly KIND = "holt-winters";
-  static readonly VERSION = 1;
+  /** 2: per-candidate detection bins (`fineBins`); version-1 states restore with fineBins = detectBins. */
+  static readonly VERSION = 2;
   readonly kind = HoltWintersBank.KIND;
   private readonly ringLen: number;
   private readonly profile: Float64Array;
+  /** Base bins per bin of each candidate (1 for the first). */
+  private readonly ratios: Int32Array;
 
   constructor(params: Partial<HoltWintersParams> = {}, cap = 4) {
     const p = { ...DEFAULT_HOLT_WINTERS, ...params };
-    const ringLen = p.detectBins * p.detectCycles;
+    const ringLen = Math.max(p.detectBins, p.fineBins) * p.detectCycles;
     super(
       p,
       {
@@ -141,7 +148,13 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
       cap,
     );
     this.ringLen = ringLen;
-    this.profile = new Float64Array(p.detectBins);
+    this.profile = new Float64Array(Math.max(p.detectBins, p.fineBins));
+    this.ratios = new Int32Array(NC);
+    for (let k = 0; k < NC; k++) {
+      const r = k === 0 ? 1 : (p.candidates[k]! * p.fineBins) / (p.candidates[0]! * p.detectBins);
+      if (!Number.isInteger(r) || r < 1) throw new Error("holt-winters: candidate bin widths must be integer multiples of the first's");
+      this.ratios[k] = r;
+    }
   }
 
   protected init(i: number): void {
@@ -290,11 +303,18 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     return z;
   }
 
+  /** Bins per period of candidate k: `fineBins` for the shortest, `detectBins` for the others. */
+  private binsOf(k: number): number {
+    return k === 0 ? this.params.fineBins : this.params.detectBins;
+  }
+
   /**
-   * Feeds the binned rings. Work is cascaded: a single base accumulator at the finest candidate's
-   * bin width (P0/detectBins) is all a point touches until that bin closes; closed base bins feed
-   * the first candidate's ring and the coarser candidates' accumulators (their periods are integer
-   * multiples of P0). Each candidate is re-evaluated once per cycle at a stream-specific phase.
+   * Feeds the binned rings. Work is cascaded: a single base accumulator at the shortest
+   * candidate's bin width (P0/fineBins, 5 min for the hourly candidate) is all a point touches
+   * until that bin closes, so on 1-minute data the cascade runs once per 5 points; closed base
+   * bins feed the first candidate's ring and the coarser candidates' accumulators (their bin
+   * widths P_k/detectBins are integer multiples of the base width). Each candidate is
+   * re-evaluated once per cycle at a stream-specific phase.
    */
   private detect(i: number, x: number, tMs: number): void {
     const c = this.soa.cols;
@@ -303,9 +323,8 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
       c.bN[i] = c.bN[i]! + 1;
       return;
     }
-    const p = this.params;
-    const DB = p.detectBins;
-    const P0 = p.candidates[0]!;
+    const DB = this.params.fineBins;
+    const P0 = this.params.candidates[0]!;
     const bin = Math.floor((tMs * DB) / P0);
     const cur = c.bBin[i]!;
     if (c.bN[i]! > 0 && cur >= 0) this.closeBase(i, cur, bin, c.bSum[i]!, c.bN[i]!);
@@ -317,16 +336,13 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
 
   private closeBase(i: number, cur: number, next: number, sum: number, cnt: number): void {
     const c = this.soa.cols;
-    const p = this.params;
-    const DB = p.detectBins;
-    const L = this.ringLen;
     const dt = c.dt[i]!;
-    const P0 = p.candidates[0]!;
+    const ratios = this.ratios;
     for (let k = 0; k < NC; k++) {
       const ck = i * NC + k;
-      const ratio = k === 0 ? 1 : Math.round(p.candidates[k]! / P0);
-      const kb = Math.floor(cur / ratio);
-      const kn = Math.floor(next / ratio);
+      const ratio = ratios[k]!;
+      const kb = ratio === 1 ? cur : Math.floor(cur / ratio);
+      const kn = ratio === 1 ? next : Math.floor(next / ratio);
       const kc = c.curBin[ck]!;
       if (kc >= 0 && kc !== kb) {
         // (only happens after a gap) flush the stale accumulator
@@ -337,17 +353,16 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
       c.accN[ck] = c.accN[ck]! + cnt;
       if (kn !== kb) this.closeBin(i, k, kb, kn, dt);
     }
-    void L;
   }
 
   /** Closes candidate k's bin `cur` (next bin = `next`), evaluating once per cycle. */
   private closeBin(i: number, k: number, cur: number, next: number, dt: number): void {
     const c = this.soa.cols;
     const p = this.params;
-    const DB = p.detectBins;
-    const L = this.ringLen;
+    const DB = this.binsOf(k);
+    const L = DB * p.detectCycles;
     const ck = i * NC + k;
-    const ro = ck * L;
+    const ro = ck * this.ringLen;
     const n = c.accN[ck]!;
     c.ring[ro + (cur % L)] = n > 0 ? c.accSum[ck]! / n : NaN;
     const skip = Math.min(next - cur - 1, L);
@@ -362,14 +377,13 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     }
   }
 
-  private acf(ro: number, last: number, count: number, lag: number, mean: number, variance: number): number {
+  private acf(ro: number, L: number, last: number, count: number, lag: number, mean: number, variance: number): number {
     const ring = this.soa.cols.ring;
-    const L = this.ringLen;
     let s = 0;
     let m = 0;
     const first = last - count + 1;
-    let a = (((first % L) + L) % L);
-    let b = ((((first + lag) % L) + L) % L);
+    let a = ((first % L) + L) % L;
+    let b = (((first + lag) % L) + L) % L;
     for (let t = first; t + lag <= last; t++) {
       const va = ring[ro + a]!;
       const vb = ring[ro + b]!;
@@ -386,10 +400,10 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
   private evaluate(i: number, k: number, last: number, tMs: number): void {
     const c = this.soa.cols;
     const p = this.params;
-    const DB = p.detectBins;
-    const L = this.ringLen;
+    const DB = this.binsOf(k);
+    const L = DB * p.detectCycles;
     const ck = i * NC + k;
-    const ro = ck * L;
+    const ro = ck * this.ringLen;
     const count = Math.min(L, c.pushed[ck]!);
     let sum = 0;
     let m = 0;
@@ -409,8 +423,8 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     }
     const variance = ss / m;
     if (variance <= 0) return;
-    const full = this.acf(ro, last, count, DB, mean, variance);
-    const half = this.acf(ro, last, count, DB >> 1, mean, variance);
+    const full = this.acf(ro, L, last, count, DB, mean, variance);
+    const half = this.acf(ro, L, last, count, DB >> 1, mean, variance);
     const strength = full - Math.max(0, half);
     const P = p.candidates[k]!;
     const curP = c.period[i]!;
@@ -430,7 +444,7 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
       let s = 0;
       let q = 0;
       for (let t = last - count + 1; t <= last; t++) {
-        if ((((t % DB) + DB) % DB) !== j) continue;
+        if (((t % DB) + DB) % DB !== j) continue;
         const v = c.ring[ro + (((t % L) + L) % L)]!;
         if (v === v) {
           s += v;
@@ -461,8 +475,11 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
   }
 
   static restore(state: unknown): HoltWintersBank {
-    const s = readBankState(state, HoltWintersBank.KIND, HoltWintersBank.VERSION);
-    const b = new HoltWintersBank(s.params as Partial<HoltWintersParams>);
+    const v1 = typeof state === "object" && state !== null && (state as { version?: unknown }).version === 1;
+    const s = readBankState(state, HoltWintersBank.KIND, v1 ? 1 : HoltWintersBank.VERSION);
+    const params = s.params as Partial<HoltWintersParams>;
+    // version 1 binned every candidate with detectBins: keep that layout for its rings
+    const b = new HoltWintersBank(v1 ? { ...params, fineBins: params.detectBins ?? DEFAULT_HOLT_WINTERS.detectBins } : params);
     b.loadState(s);
     return b;
   }
