@@ -1,8 +1,9 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listAnomalies } from "../../repos/anomalies-repo";
+import { listAnomalies, upsertAnomalies, type AnomalyUpsert } from "../../repos/anomalies-repo";
 import { listDeliveries } from "../../repos/alerts-repo";
+import { rollupPending } from "../../repos/samples-repo";
 import { listStreams } from "../../repos/streams-repo";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { DetectPipeline } from "../../worker/pipeline/detect-pipeline";
@@ -62,8 +63,12 @@ function series(from: number, to: number, len: number) {
   ];
 }
 
+/** What the worker does with new samples: score them, and fold them into the 1-minute rollup (charts, explain). */
 async function drain(pipeline: DetectPipeline, nowMs: number) {
   while ((await pipeline.tick(nowMs)) > 0) {
+    /* drain */
+  }
+  while ((await rollupPending()) > 0) {
     /* drain */
   }
 }
@@ -184,6 +189,52 @@ describe.each(availableBackends())("alert dispatch on %s", (backend) => {
     const after = await dispatchAlerts({ baseUrl: BASE, nowMs: now + 600_000 });
     expect(after.sent + after.failed + after.enqueued).toBe(0);
     expect(rx.received).toHaveLength(4);
+  });
+
+  it("escalates an announced anomaly as its severity rises and suppresses new ones within the cooldown", async () => {
+    await ingestSeries("queues", "remote_write", [{ metric: "queue_depth", labels: { queue: "mail" }, kind: "gauge", tsMs: [T0], values: [1] }], Date.now());
+    const streamId = (await listStreams()).find((s) => s.metric === "queue_depth")!.id;
+    await createRule({ name: "queues", url: rx.url, minSeverity: "low", metric: "queue", cooldownSec: 600, channel: "alertmanager" });
+    const event = (engineId: string, severity: AnomalyUpsert["severity"], peakScore: number): AnomalyUpsert => ({
+      engineId,
+      streamId,
+      streamIds: [streamId],
+      startMs: T0,
+      endMs: null,
+      peakScore,
+      severity,
+      type: "collective",
+      explanation: { summary: `queue backlog (${severity})` },
+    });
+    const posts = () => rx.received.filter((r) => r.path === "/api/v2/alerts").map((r) => r.body as unknown as { labels: Record<string, string>; endsAt?: string }[]);
+
+    await upsertAnomalies([event("q-1", "low", 10)]);
+    expect(await dispatchAlerts({ baseUrl: BASE })).toMatchObject({ sent: 1 });
+    expect(posts()).toHaveLength(1);
+    expect(posts()[0]![0]!.labels).toMatchObject({ alertname: "OmenAnomaly", severity: "low", queue: "mail", omen_rule: "queues" });
+
+    await upsertAnomalies([event("q-1", "medium", 20)]);
+    expect(await dispatchAlerts({ baseUrl: BASE })).toMatchObject({ sent: 1 });
+    await upsertAnomalies([event("q-1", "high", 30)]);
+    expect(await dispatchAlerts({ baseUrl: BASE })).toMatchObject({ sent: 1 });
+    // Same severity again: nothing new.
+    await upsertAnomalies([event("q-1", "high", 31)]);
+    expect(await dispatchAlerts({ baseUrl: BASE })).toMatchObject({ sent: 0, enqueued: 0 });
+    const [, medium, high] = posts();
+    expect(medium!.map((a) => [a.labels.severity, a.endsAt === undefined])).toEqual([
+      ["medium", true],
+      ["low", false],
+    ]);
+    expect(high![0]!.labels.severity).toBe("high");
+    const escalation = (await listDeliveries()).find((d) => d.ruleName === "queues" && d.event === "escalated")!;
+    expect(escalation).toMatchObject({ severity: "high", status: "sent", attempts: 1 });
+
+    // A second anomaly on the same stream within the cooldown is recorded, not sent.
+    await upsertAnomalies([event("q-2", "high", 50)]);
+    expect(await dispatchAlerts({ baseUrl: BASE })).toMatchObject({ sent: 0, suppressed: 1 });
+    expect(posts()).toHaveLength(3);
+    const log = (await listDeliveries({ limit: 500 })).filter((d) => d.ruleName === "queues");
+    expect(log.map((d) => `${d.event}:${d.status}`).sort()).toEqual(["escalated:sent", "opened:sent", "opened:suppressed"]);
   });
 
   it("sends a test payload and reports the receiver's answer", async () => {
