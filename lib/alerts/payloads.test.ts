@@ -168,11 +168,13 @@ describe("buildAlertmanagerPayload", () => {
     const [r] = buildAlertmanagerPayload(ctx({ event: "resolved" }, { endMs: NOW - 1000 }), NOW);
     expect(r!.endsAt).toBe(new Date(NOW - 1000).toISOString());
     const esc = buildAlertmanagerPayload(ctx({ event: "escalated" }, { previousSeverity: "medium" }), NOW);
-    expect(esc).toHaveLength(2);
-    expect((esc[0]!.labels as Record<string, string>).severity).toBe("high");
-    expect(esc[0]!.endsAt).toBeUndefined();
-    expect((esc[1]!.labels as Record<string, string>).severity).toBe("medium");
-    expect(esc[1]!.endsAt).toBe(new Date(NOW).toISOString());
+    expect(esc.map((a) => [(a.labels as Record<string, string>).severity, a.endsAt ?? null])).toEqual([
+      ["high", null],
+      ["low", new Date(NOW).toISOString()],
+      ["medium", new Date(NOW).toISOString()],
+    ]);
+    const toMedium = buildAlertmanagerPayload(ctx({ event: "escalated" }, { severity: "medium", previousSeverity: "low" }), NOW);
+    expect(toMedium.map((a) => (a.labels as Record<string, string>).severity)).toEqual(["medium", "low"]);
   });
   it("sanitises stream label names", () => {
     const [a] = buildAlertmanagerPayload(ctx({}, { labels: { "http.route": "/x", "9x": "y" } }), NOW);

@@ -133,9 +133,11 @@ function labelName(k: string): string {
 /**
  * Alertmanager `POST /api/v2/alerts` body (a list). The anomaly id is a label so each anomaly is
  * its own alert; a firing alert has no endsAt (Alertmanager's resolve_timeout applies until the
- * resolve arrives). An escalation also ends the alert with the previous severity label, so
- * severity-routed receivers do not keep the stale one firing.
+ * resolve arrives). An escalation also ends the alerts with lower severity labels, so
+ * severity-routed receivers do not keep a stale one firing.
  */
+const SEVERITY_ORDER: Record<TSeverity, number> = { low: 1, medium: 2, high: 3 };
+
 export function buildAlertmanagerPayload(c: AlertContext, nowMs: number) {
   const a = c.anomaly;
   const labels = (severity: TSeverity): Record<string, string> => {
@@ -173,8 +175,12 @@ export function buildAlertmanagerPayload(c: AlertContext, nowMs: number) {
   };
   if (c.event === "resolved") current.endsAt = iso(a.endMs ?? nowMs);
   const out = [current];
-  if (c.event === "escalated" && a.previousSeverity && a.previousSeverity !== a.severity) {
-    out.push({ labels: labels(a.previousSeverity), annotations, startsAt: iso(a.startMs), endsAt: iso(nowMs), generatorURL: c.link });
+  if (c.event === "escalated") {
+    // End every lower severity (Alertmanager does not notify about an alert that never fired).
+    for (const sev of ["low", "medium", "high"] as const) {
+      if (SEVERITY_ORDER[sev] >= SEVERITY_ORDER[a.severity]) continue;
+      out.push({ labels: labels(sev), annotations, startsAt: iso(a.startMs), endsAt: iso(nowMs), generatorURL: c.link });
+    }
   }
   return out;
 }

@@ -188,6 +188,7 @@ export interface NewDelivery {
   streamId: number;
   event: TAlertEvent;
   severity: TSeverity;
+  previousSeverity: TSeverity | null;
   suppressed: boolean;
 }
 
@@ -197,13 +198,14 @@ export interface NewDelivery {
  */
 export async function enqueueDelivery(d: NewDelivery, nowMs: number): Promise<boolean> {
   const res = await pool().query(
-    `INSERT INTO alert_delivery (rule_id, anomaly_id, stream_id, event, severity, status, next_attempt_at, created_at)
-     VALUES ($1, $2, $3, $4::"AlertEventKind", $5::"Severity", $6::"AlertDeliveryStatus",
+    `INSERT INTO alert_delivery (rule_id, anomaly_id, stream_id, event, severity, previous_severity, status, next_attempt_at, created_at)
+     VALUES ($1, $2, $3, $4::"AlertEventKind", $5::"Severity", $9::"Severity", $6::"AlertDeliveryStatus",
              CASE WHEN $7::boolean THEN NULL ELSE to_timestamp($8 / 1000.0) END, to_timestamp($8 / 1000.0))
-     ON CONFLICT (rule_id, anomaly_id, event) DO UPDATE SET severity = EXCLUDED.severity, status = 'pending', attempts = 0,
+     ON CONFLICT (rule_id, anomaly_id, event) DO UPDATE SET severity = EXCLUDED.severity,
+       previous_severity = EXCLUDED.previous_severity, status = 'pending', attempts = 0,
        http_status = NULL, error = NULL, sent_at = NULL, next_attempt_at = EXCLUDED.created_at, created_at = EXCLUDED.created_at
      WHERE alert_delivery.event = 'escalated' AND alert_delivery.severity < EXCLUDED.severity`,
-    [d.ruleId, d.anomalyId, d.streamId, d.event, d.severity, d.suppressed ? "suppressed" : "pending", d.suppressed, nowMs],
+    [d.ruleId, d.anomalyId, d.streamId, d.event, d.severity, d.suppressed ? "suppressed" : "pending", d.suppressed, nowMs, d.previousSeverity],
   );
   return (res.rowCount ?? 0) > 0;
 }
@@ -214,6 +216,7 @@ export interface DueDelivery {
   anomalyId: string;
   event: TAlertEvent;
   severity: TSeverity;
+  previousSeverity: TSeverity | null;
   attempts: number;
 }
 
@@ -227,11 +230,20 @@ export async function claimDueDeliveries(nowMs: number, limit: number, leaseMs =
     `UPDATE alert_delivery d SET next_attempt_at = to_timestamp(($1 + $3) / 1000.0)
      WHERE d.id IN (SELECT id FROM alert_delivery WHERE status IN ('pending', 'failed') AND next_attempt_at <= to_timestamp($1 / 1000.0)
                     ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
-     RETURNING d.id, d.rule_id, d.anomaly_id, d.event::text AS event, d.severity::text AS severity, d.attempts`,
+     RETURNING d.id, d.rule_id, d.anomaly_id, d.event::text AS event, d.severity::text AS severity,
+       d.previous_severity::text AS previous_severity, d.attempts`,
     [nowMs, limit, leaseMs],
   );
   return res.rows
-    .map((r) => ({ id: r.id, ruleId: r.rule_id, anomalyId: r.anomaly_id, event: r.event, severity: r.severity, attempts: r.attempts }))
+    .map((r) => ({
+      id: r.id,
+      ruleId: r.rule_id,
+      anomalyId: r.anomaly_id,
+      event: r.event,
+      severity: r.severity,
+      previousSeverity: r.previous_severity ?? null,
+      attempts: r.attempts,
+    }))
     .sort((a, b) => a.id - b.id);
 }
 

@@ -225,7 +225,12 @@ describe.each(availableBackends())("alert dispatch on %s", (backend) => {
       ["medium", true],
       ["low", false],
     ]);
-    expect(high![0]!.labels.severity).toBe("high");
+    expect(high!.map((a) => [a.labels.severity, a.endsAt === undefined])).toEqual([
+      ["high", true],
+      ["low", false],
+      ["medium", false],
+    ]);
+    expect((high![0] as unknown as { annotations: { summary: string } }).annotations.summary).toContain("[MEDIUM → HIGH] anomaly escalated");
     const escalation = (await listDeliveries()).find((d) => d.ruleName === "queues" && d.event === "escalated")!;
     expect(escalation).toMatchObject({ severity: "high", status: "sent", attempts: 1 });
 

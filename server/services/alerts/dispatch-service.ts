@@ -81,7 +81,7 @@ async function enqueueChanges(nowMs: number, stats: DispatchStats): Promise<void
         const key = `${rule.id}:${a.streamId}`;
         const d = decideAlert(rule, target, prior.get(`${rule.id}:${a.id}`) ?? [], lastOpened.get(key) ?? null, nowMs);
         if (!d) continue;
-        const wrote = await enqueueDelivery({ ruleId: rule.id, anomalyId: a.id, streamId: a.streamId, event: d.event, severity: d.severity, suppressed: d.suppressed }, nowMs);
+        const wrote = await enqueueDelivery({ ruleId: rule.id, anomalyId: a.id, streamId: a.streamId, event: d.event, severity: d.severity, previousSeverity: d.previousSeverity, suppressed: d.suppressed }, nowMs);
         if (!wrote) continue;
         if (d.suppressed) stats.suppressed++;
         else stats.enqueued++;
@@ -130,8 +130,7 @@ async function sendOne(
       stats.failed++;
       return;
     }
-    const previousSeverity = d.event === "escalated" ? await openedSeverity(d) : null;
-    const ctx = await buildAlertContext(anomaly, { event: d.event, severity: d.severity, previousSeverity, rule: { id: rule.id, name: rule.name } }, baseUrl);
+    const ctx = await buildAlertContext(anomaly, { event: d.event, severity: d.severity, previousSeverity: d.previousSeverity, rule: { id: rule.id, name: rule.name } }, baseUrl);
     const res = await postJson(deliveryUrl(rule.channel, rule.url), buildPayload(rule.channel, ctx, nowMs), rule.headers, opts.timeoutMs ?? SEND_TIMEOUT_MS);
     const delay = res.ok ? null : retryDelayMs(d.attempts + 1);
     await recordAttempt(d.id, { ok: res.ok, httpStatus: res.httpStatus, error: res.error, nextAttemptMs: delay === null ? null : nowMs + delay }, nowMs);
@@ -149,7 +148,3 @@ async function sendOne(
   }
 }
 
-async function openedSeverity(d: DueDelivery) {
-  const prior = await deliveriesForAnomalies([d.anomalyId]);
-  return prior.find((p) => p.ruleId === d.ruleId && p.event === "opened")?.severity ?? null;
-}

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "alert_delivery" ADD COLUMN     "previous_severity" "Severity";
