@@ -19,7 +19,7 @@ async function startReceiver() {
   return { url, bodies, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
-test("alerts: create a webhook rule with validation, send a test, edit and toggle it", async ({ page }) => {
+test("alerts: create a webhook rule with validation, send a test, toggle, edit and delete it", async ({ page }) => {
   const errors = collectConsoleErrors(page);
   const rx = await startReceiver();
   try {
@@ -77,7 +77,7 @@ test("alerts: create a webhook rule with validation, send a test, edit and toggl
     await page.keyboard.press("Space");
     await expect(toggle).toHaveAttribute("aria-pressed", "true");
 
-    // Edit: a duplicate-free rename is saved.
+    // Edit: change the cooldown, test again, save.
     await page.getByRole("button", { name: "Edit Checkout latency" }).click();
     const edit = page.getByRole("form", { name: /Edit rule/ });
     await edit.getByLabel("Cooldown (seconds)").fill("600");
@@ -87,6 +87,12 @@ test("alerts: create a webhook rule with validation, send a test, edit and toggl
     await shotDark(page, "alerts");
     await edit.getByRole("button", { name: "Save changes" }).click();
     await expect(row).toContainText("600s");
+
+    // Delete asks for confirmation first.
+    await page.getByRole("button", { name: "Delete Checkout latency" }).click();
+    await expect(row).toBeVisible();
+    await page.getByRole("button", { name: "Confirm delete Checkout latency" }).click();
+    await expect(page.getByText("No alert rules yet")).toBeVisible();
     expect(errors()).toEqual([]);
   } finally {
     await rx.close();
