@@ -32,6 +32,8 @@ const SERIES = arg("series", 20_000);
 const STEPS = Math.min(55, arg("steps", 30)); // all timestamps stay < 10 min in the future
 const CONCURRENCY = arg("concurrency", 4);
 const SKIP_PROM = process.argv.includes("--skip-prometheus");
+/** --no-worker: measure received → committed only (no scoring competing for the CPU). */
+const NO_WORKER = process.argv.includes("--no-worker");
 const STEP_MS = 10_000;
 const TOTAL = SERIES * STEPS;
 
@@ -157,20 +159,24 @@ async function main(): Promise<void> {
   await (await import("../server/repos/sources-repo")).ensureSource("prometheus", "remote_write", {}, SERIES * 2);
   const omen = await startOmenServer({
     databaseUrl: tdb.url,
-    worker: true,
+    worker: !NO_WORKER,
     env: { OMEN_MAX_BODY_BYTES: String(64 * 1024 * 1024) },
   });
   const admin = new pg.Client({ connectionString: tdb.url });
   await admin.connect();
   try {
     // warm-up (first request compiles routes, opens pools); not counted, outside the data's range
-    await waitFor("worker heartbeat", async () => (await admin.query("SELECT 1 FROM worker_status")).rowCount! > 0, 60_000, 250);
+    if (!NO_WORKER) await waitFor("worker heartbeat", async () => (await admin.query("SELECT 1 FROM worker_status")).rowCount! > 0, 60_000, 250);
     const rounds = build();
     const t0 = performance.now();
     const r = await send(`${omen.url}/api/v1/write`, rounds, { authorization: `Bearer ${omen.token}` });
     const tCommitted = t0 + r.ms;
     const committed = Number((await admin.query("SELECT count(*) AS n FROM sample")).rows[0].n);
     if (committed !== TOTAL + SERIES) throw new Error(`expected ${TOTAL + SERIES} committed samples, found ${committed}`);
+    if (NO_WORKER) {
+      console.log(`\nOmen (no worker): received → committed ${fmt((TOTAL / r.ms) * 1000)} samples/s (${(r.ms / 1000).toFixed(2)} s)`);
+      return;
+    }
     let scored = 0;
     const tScored = await waitFor(
       "every sample scored",

@@ -61,20 +61,34 @@ async function stage(client: pg.PoolClient, c: SampleColumns, embedded: boolean)
  * durable. The rollup follows asynchronously (`rollupPending`).
  */
 export async function insertSamples(c: SampleColumns): Promise<InsertResult> {
+  return (await insertSamplesReturning(c, false)).result;
+}
+
+/**
+ * insertSamples that can also return which (stream, ts) rows were new — used by group commit
+ * to tell each merged request how many of its samples were new.
+ */
+export async function insertSamplesReturning(
+  c: SampleColumns,
+  returning: boolean,
+): Promise<{ result: InsertResult; newRows: { streamId: number; tsMs: number }[] | null }> {
   const received = c.tsMs.length;
-  if (received === 0) return { received, inserted: 0 };
+  if (received === 0) return { result: { received, inserted: 0 }, newRows: returning ? [] : null };
   const client = await pool().connect();
   try {
     await client.query("BEGIN");
     await stage(client, c, isEmbeddedUrl(databaseUrl()));
     await client.query("SELECT pg_advisory_xact_lock($1)", [INGEST_LOCK]);
-    const res = await client.query(
+    const res = await client.query<{ s: number; t: number }>(
       `INSERT INTO sample (stream_id, ts, value)
        SELECT stream_id, to_timestamp(t / 1000.0), value FROM tmp_samples_ms ORDER BY stream_id, t
-       ON CONFLICT DO NOTHING`,
+       ON CONFLICT DO NOTHING${returning ? " RETURNING stream_id AS s, (extract(epoch FROM ts) * 1000)::float8 AS t" : ""}`,
     );
     await client.query("COMMIT");
-    return { received, inserted: res.rowCount ?? 0 };
+    return {
+      result: { received, inserted: res.rowCount ?? 0 },
+      newRows: returning ? res.rows.map((r) => ({ streamId: r.s, tsMs: r.t })) : null,
+    };
   } catch (e) {
     await client.query("ROLLBACK").catch(() => undefined);
     throw e;

@@ -61,6 +61,19 @@ describe.each(availableBackends())("ingestSeries on %s", (backend) => {
     expect(ok.inserted).toBe(1);
   });
 
+  it("group-commits concurrent requests and credits each new sample once", async () => {
+    const before = await countSamples();
+    const mk = (inst: string, t0: number) => [{ ...series(0), labels: { job: "gc", instance: inst }, tsMs: [t0, t0 + 1000], values: [1, 2] }];
+    const results = await Promise.all([
+      ingestSeries("gc", "remote_write", mk("a", now - 50_000), now),
+      ingestSeries("gc", "remote_write", mk("a", now - 49_000), now), // overlaps one sample with the first
+      ingestSeries("gc", "remote_write", mk("b", now - 50_000), now),
+    ]);
+    expect(results.reduce((a, r) => a + r.inserted, 0)).toBe(5);
+    expect(results.map((r) => r.received)).toEqual([2, 2, 2]);
+    expect(await countSamples()).toBe(before + 5);
+  });
+
   it("keeps the cap under concurrent requests that each add new series", async () => {
     const src = await ensureSource("race", "remote_write", {}, 5);
     invalidateSourceCache();

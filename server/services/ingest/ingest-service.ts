@@ -1,7 +1,7 @@
 import { AppError } from "@/lib/errors/app-error";
 import { streamKey, type TLabels, type TStreamKind } from "@/lib/schemas/stream";
 import { env } from "../../env";
-import { insertSamples, sequenceHead } from "../../repos/samples-repo";
+import { insertSamplesReturning, sequenceHead, type SampleColumns } from "../../repos/samples-repo";
 import { ensureSource, type SourceKind, type SourceRow } from "../../repos/sources-repo";
 import { countStreams, createStreams, findStreamIds } from "../../repos/streams-repo";
 import { readWorkerStatus } from "../../repos/worker-status-repo";
@@ -130,8 +130,83 @@ export async function ingestSeries(
       values[o] = s.values[j]!;
     }
   });
-  const { received, inserted } = await insertSamples({ streamIds, tsMs, values });
+  const { received, inserted } = await commitGrouped({ streamIds, tsMs, values });
   return { series: batch.length, newStreams, received, inserted };
+}
+
+/**
+ * Group commit: batches that arrive while a commit is in flight are merged into the next
+ * transaction (up to GROUP_MAX_ROWS), so concurrent senders share one COPY + INSERT instead of
+ * queueing on the ingest lock one by one. Each caller still resolves only after the transaction
+ * holding its samples committed (or rejects if it failed), so a 2xx keeps meaning "durable".
+ */
+interface PendingCommit {
+  cols: { streamIds: Int32Array; tsMs: Float64Array; values: Float64Array };
+  resolve: (r: { received: number; inserted: number }) => void;
+  reject: (e: unknown) => void;
+}
+const GROUP_MAX_ROWS = 250_000;
+const commitQueue: PendingCommit[] = [];
+let committing = false;
+
+function commitGrouped(cols: PendingCommit["cols"]): Promise<{ received: number; inserted: number }> {
+  return new Promise((resolve, reject) => {
+    commitQueue.push({ cols, resolve, reject });
+    if (!committing) void drainCommits();
+  });
+}
+
+async function drainCommits(): Promise<void> {
+  committing = true;
+  try {
+    while (commitQueue.length) {
+      const group: PendingCommit[] = [];
+      let rows = 0;
+      while (commitQueue.length && (group.length === 0 || rows + commitQueue[0]!.cols.tsMs.length <= GROUP_MAX_ROWS)) {
+        const p = commitQueue.shift()!;
+        group.push(p);
+        rows += p.cols.tsMs.length;
+      }
+      await commitGroup(group, rows);
+    }
+  } finally {
+    committing = false;
+  }
+}
+
+async function commitGroup(group: PendingCommit[], rows: number): Promise<void> {
+  try {
+    if (group.length === 1) {
+      const { result } = await insertSamplesReturning(group[0]!.cols, false);
+      group[0]!.resolve(result);
+      return;
+    }
+    const merged: SampleColumns = { streamIds: new Int32Array(rows), tsMs: new Float64Array(rows), values: new Float64Array(rows) };
+    let o = 0;
+    for (const p of group) {
+      (merged.streamIds as Int32Array).set(p.cols.streamIds, o);
+      (merged.tsMs as Float64Array).set(p.cols.tsMs, o);
+      (merged.values as Float64Array).set(p.cols.values, o);
+      o += p.cols.tsMs.length;
+    }
+    const { newRows } = await insertSamplesReturning(merged, true);
+    const fresh = new Map<number, Set<number>>();
+    for (const r of newRows ?? []) {
+      let set = fresh.get(r.streamId);
+      if (!set) fresh.set(r.streamId, (set = new Set()));
+      set.add(r.tsMs);
+    }
+    for (const p of group) {
+      let inserted = 0;
+      for (let i = 0; i < p.cols.tsMs.length; i++) {
+        const set = fresh.get(p.cols.streamIds[i]!);
+        if (set?.delete(p.cols.tsMs[i]!)) inserted++; // credited once, to the first claimant
+      }
+      p.resolve({ received: p.cols.tsMs.length, inserted });
+    }
+  } catch (e) {
+    for (const p of group) p.reject(e);
+  }
 }
 
 function validateLabels(s: IncomingSeries): void {
