@@ -39,6 +39,7 @@ test("alerts: create a webhook rule with validation, send a test, toggle, edit a
     await expect(form.getByText("Name is required")).toBeVisible();
     await expect(form.getByText("URL is required")).toBeVisible();
     await expect(form.getByLabel("Name")).toBeFocused();
+    await shot(page, "alerts-validation");
 
     // A non-http URL is still refused.
     await form.getByLabel("Name").fill("Checkout latency");
