@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPrediction, listPredictions } from "../../repos/predictions-repo";
+import { rollupPending } from "../../repos/samples-repo";
 import { listStreams } from "../../repos/streams-repo";
 import { ingestSeries, invalidateSourceCache } from "../../services/ingest/ingest-service";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
@@ -37,6 +38,9 @@ describe.each(availableBackends())("Predictor on %s", (backend) => {
       { metric: "memory_used_percent", labels: {}, kind: "gauge", tsMs, values: leak },
       { metric: "cpu_percent", labels: {}, kind: "gauge", tsMs, values: steady },
     ], now);
+    while ((await rollupPending()) > 0) {
+      /* the worker's rollup job: envelopes are built from the 1-minute rollup */
+    }
     const pipeline = new DetectPipeline(createEngine(), 0, step, 10_000);
     while ((await pipeline.tick(now + 10 * step)) > 0) {
       /* drain */
