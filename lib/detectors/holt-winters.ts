@@ -15,8 +15,10 @@
  * σ = 1.2533 · EWMA|e| with a floor; score = |x − ŷ| / σ.
  *
  * Period detection (autocorrelation): for each candidate period P (hourly, daily, weekly by
- * default) the stream is averaged into `detectBins` bins per period, the last `detectCycles`
- * periods kept in a ring. At each completed cycle the autocorrelation of the binned series at lag
+ * default) the stream is averaged into `detectBins` bins per period (`fineBins` = 12 for the
+ * shortest candidate), the last `detectCycles` periods kept in a ring. Four times per cycle
+ * (after ≥ 2 cycles, so a weekly cycle is adopted after 2 weeks) the autocorrelation of the
+ * binned series at lag
  * P is compared with the one at lag P/2: a period is accepted when ACF(P) ≥ acfMin and
  * ACF(P) − max(0, ACF(P/2)) ≥ acfMargin (this rejects trends and slower cycles, whose ACF is high
  * at every short lag). The strongest accepted candidate becomes the season and S is initialised
@@ -372,7 +374,8 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     c.accN[ck] = 0;
     c.curBin[ck] = next;
     const P = p.candidates[k]!;
-    if (next % DB === (i * 7) % DB && c.pushed[ck]! >= 2 * DB + DB / 2 && dt > 0 && P / dt >= 8) {
+    const Q = DB >> 2;
+    if (next % Q === (i * 7) % Q && c.pushed[ck]! >= 2 * DB && dt > 0 && P / dt >= 8) {
       this.evaluate(i, k, next - 1, c.lastT[i]!);
     }
   }
