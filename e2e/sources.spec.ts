@@ -1,0 +1,38 @@
+import { expect, test } from "@playwright/test";
+import { collectConsoleErrors, shot } from "./fixtures";
+
+const TOKEN = process.env.OMEN_INGEST_TOKEN ?? "e2e-test-token-0123456789";
+
+test("Settings → Sources shows the token and snippets, lists sources and imports a CSV upload", async ({ page }) => {
+  const errors = collectConsoleErrors(page);
+  await page.goto("/settings/sources");
+  await expect(page.getByRole("heading", { name: "Sources", exact: true })).toBeVisible();
+  // token masked until shown; snippets carry this server's URL
+  await expect(page.getByTestId("ingest-token")).not.toContainText(TOKEN);
+  await page.getByRole("button", { name: "Show" }).click();
+  await expect(page.getByTestId("ingest-token")).toHaveText(TOKEN);
+  await expect(page.getByText(/url: http:\/\/127\.0\.0\.1:\d+\/api\/v1\/write/)).toBeVisible();
+  await expect(page.getByText(/OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=http:\/\/127\.0\.0\.1:\d+\/v1\/metrics/)).toBeVisible();
+  // the host collector is a source with streams
+  await expect(page.getByRole("cell", { name: /^host:/ })).toBeVisible({ timeout: 60_000 });
+
+  await page.getByLabel("CSV file").setInputFiles({
+    name: "wide.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from(`timestamp,e2e_csv_a,e2e_csv_b\n${Date.now() - 20_000},1,2\n${Date.now() - 10_000},3,\n`),
+  });
+  await page.getByRole("button", { name: "Upload" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Imported 2 rows (wide layout): 3 new samples in 2 streams." })).toBeVisible();
+  await expect(page.getByRole("cell", { name: "csv", exact: true })).toBeVisible();
+
+  await page.getByLabel("CSV file").setInputFiles({ name: "bad.csv", mimeType: "text/csv", buffer: Buffer.from("timestamp,a\nnoon,1\n") });
+  await page.getByRole("button", { name: "Upload" }).click();
+  await expect(page.getByRole("alert")).toContainText('CSV line 2: timestamp "noon"');
+
+  // the Prometheus pull form validates the URL before saving
+  await page.getByLabel("Prometheus base URL").fill("not a url");
+  await page.getByRole("button", { name: "Save source" }).click();
+  await expect(page.getByRole("alert")).toContainText("baseUrl");
+  await shot(page, "settings-sources");
+  expect(errors().filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+});
