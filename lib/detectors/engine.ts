@@ -28,6 +28,7 @@ import { QuantileFilterBank } from "./quantile-filter";
 import { RobustZBank } from "./robust-z";
 import { FlatlineBank } from "./flatline";
 import { ShiftCusumBank } from "./shift-cusum";
+import { VarianceShiftBank } from "./variance-shift";
 import { SoA } from "./soa";
 import type { AnomalyEvent, AnomalyType, EventChange, GapClass, Severity, StreamKind } from "./types";
 
@@ -156,6 +157,7 @@ export class DetectionEngine {
   private qf = new QuantileFilterBank();
   private cu = new ShiftCusumBank();
   private fl = new FlatlineBank();
+  private vs = new VarianceShiftBank();
   private gaps = new GapTracker();
   private cal = new TailCalibrator();
   /** calibrator slots 0..1 are Tier 2 (HST, IF); stream i uses 2 + i·ND + k */
@@ -212,6 +214,7 @@ export class DetectionEngine {
     this.qf.add();
     this.cu.add();
     this.fl.add();
+    this.vs.add();
     this.gaps.add();
     for (let k = 0; k < ND; k++) this.cal.add(PRIOR_U, PRIOR_BETA);
     this.initStream(i, kind);
@@ -239,6 +242,7 @@ export class DetectionEngine {
     this.qf.remove(i);
     this.cu.remove(i);
     this.fl.remove(i);
+    this.vs.remove(i);
     this.gaps.remove(i);
     for (let k = 0; k < ND; k++) this.cal.move(2 + last * ND + k, 2 + i * ND + k);
     this.cal.truncate(2 + last * ND);
@@ -274,6 +278,7 @@ export class DetectionEngine {
     this.qf.reset(i);
     this.cu.reset(i);
     this.fl.reset(i);
+    this.vs.reset(i);
     for (let k = 0; k < ND; k++) this.cal.reset(2 + i * ND + k, PRIOR_U, PRIOR_BETA);
   }
 
@@ -410,6 +415,8 @@ export class DetectionEngine {
       // level-shift CUSUM on the de-seasonalised value; flat-line run check
       const shift = o.shiftCusum ? this.cu.update(i, x - this.hw.seasonal(i, tsMs), tsMs, this.hw.period(i)) : 0;
       const stuck = this.fl.update(i, x, tsMs);
+      // variance change: Holt-Winters residual (HW's expectation before this point) vs slow scale
+      const jitter = o.varianceShift && this.hw.expected(i, tsMs) === this.hw.expected(i, tsMs) ? this.vs.update(i, x - this.hw.expected(i, tsMs)) : 0;
       const z0 = this.rz.update(i, x, tsMs);
       const z1 = this.hw.update(i, x, tsMs);
       const z2 = this.ar.update(i, x, tsMs);
@@ -466,6 +473,10 @@ export class DetectionEngine {
       if (shift > 0) {
         const sc = 65 + 30 * Math.min(1, shift - 1);
         if (sc > s) s = sc;
+      }
+      if (jitter > 0) {
+        const sv = 65 + 30 * Math.min(1, (jitter - 1) * 2);
+        if (sv > s) s = sv;
       }
       if (stuck > 0) {
         const sf = 70 + 20 * Math.min(1, stuck - 1);
@@ -900,6 +911,7 @@ export class DetectionEngine {
       qf: this.qf.serialize(),
       cu: this.cu.serialize(),
       fl: this.fl.serialize(),
+      vs: this.vs.serialize(),
       gaps: this.gaps.serialize(),
       cal: this.cal.serialize(),
       hst: this.hst ? this.hst.serialize() : null,
@@ -930,9 +942,11 @@ export class DetectionEngine {
     else for (let k = 0; k < ids.length; k++) e.cu.add();
     if (s.fl !== undefined) e.fl = FlatlineBank.restore(s.fl);
     else for (let k = 0; k < ids.length; k++) e.fl.add();
+    if (s.vs !== undefined) e.vs = VarianceShiftBank.restore(s.vs);
+    else for (let k = 0; k < ids.length; k++) e.vs.add();
     e.cal = TailCalibrator.restore(s.cal);
     const n = e.ids.length;
-    for (const b of [e.rz, e.hw, e.ar, e.qf, e.cu, e.fl, e.gaps]) if (b.size !== n) throw new StateError("engine: bank size mismatch");
+    for (const b of [e.rz, e.hw, e.ar, e.qf, e.cu, e.fl, e.vs, e.gaps]) if (b.size !== n) throw new StateError("engine: bank size mismatch");
     if (e.cal.size !== 2 + n * ND) throw new StateError("engine: calibrator size mismatch");
     e.hst = s.hst ? HalfSpaceTrees.restore(s.hst) : null;
     e.iforest = s.iforest ? IsolationForest.restore(s.iforest) : null;

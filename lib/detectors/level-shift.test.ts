@@ -3,6 +3,7 @@ import { TailCalibrator } from "./calibration";
 import { FlatlineBank } from "./flatline";
 import { Rng } from "./rng";
 import { ShiftCusumBank } from "./shift-cusum";
+import { VarianceShiftBank } from "./variance-shift";
 
 const T0 = 1_700_000_000_000;
 const MIN = 60_000;
@@ -98,5 +99,33 @@ describe("TailCalibrator.extremeLevel", () => {
     const lv = c.extremeLevel(0, 3);
     expect(lv).toBeGreaterThan(9 / 1.34);
     expect(lv).toBeLessThan(9 * 1.34);
+  });
+});
+
+describe("VarianceShiftBank (EWMA scale ratio)", () => {
+  it("known answer: quiet on N(0,1) residuals, alarms within 50 points of a ×4 variance", () => {
+    const b = new VarianceShiftBank();
+    b.add();
+    const rng = new Rng(21);
+    let falseAlarms = 0;
+    for (let t = 0; t < 3000; t++) if (b.update(0, gauss(rng)) > 0) falseAlarms++;
+    expect(falseAlarms).toBe(0);
+    let first = -1;
+    for (let t = 0; t < 100 && first < 0; t++) if (b.update(0, 4 * gauss(rng)) > 0) first = t;
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(first).toBeLessThan(50);
+  });
+
+  it("serialise/restore gives identical next outputs", () => {
+    const b = new VarianceShiftBank();
+    b.add();
+    const rng = new Rng(22);
+    for (let t = 0; t < 1000; t++) b.update(0, gauss(rng) * (t > 980 ? 5 : 1));
+    const r = VarianceShiftBank.restore(JSON.parse(JSON.stringify(b.serialize())));
+    for (let t = 0; t < 50; t++) {
+      const e = 5 * gauss(rng);
+      expect(r.score(0, e)).toBe(b.score(0, e));
+      expect(r.update(0, e)).toBe(b.update(0, e));
+    }
   });
 });
