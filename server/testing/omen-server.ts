@@ -97,7 +97,7 @@ export async function startOmenServer(opts: OmenServerOptions): Promise<OmenServ
     await Promise.all(children.map(waitExit));
     clearTimeout(killer);
   };
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000;
   for (;;) {
     if (web.exitCode !== null) throw new Error(`next start exited (${web.exitCode}):\n${out}`);
     try {
@@ -108,7 +108,7 @@ export async function startOmenServer(opts: OmenServerOptions): Promise<OmenServ
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`Omen did not answer /api/health within 60 s:\n${out}`);
+      throw new Error(`Omen did not answer /api/health within 120 s:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }
