@@ -41,6 +41,8 @@ export interface HoltWintersParams {
   phi: number;
   gamma: number;
   huberK: number;
+  /** Clip (in σ) of the residual the season learns from (the level uses huberK). */
+  seasonClipK: number;
   scaleAlpha: number;
   minScale: number;
   relScale: number;
@@ -68,6 +70,7 @@ export const DEFAULT_HOLT_WINTERS: HoltWintersParams = {
   phi: 0.98,
   gamma: 0.2,
   huberK: 3.5,
+  seasonClipK: 6,
   scaleAlpha: 0.02,
   minScale: 1e-9,
   relScale: 1e-3,
@@ -297,7 +300,13 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     }
     c.l[i] = l + phi * b + a * e;
     if (n >= 10) c.b[i] = phi * b + a * p.beta * e;
-    if (c.period[i]! > 0) this.seasonLearn(i, tMs, p.gamma * (1 - a) * e);
+    if (c.period[i]! > 0) {
+      // the season learns from a wider clip than the level: a recurring bump (a nightly cron) is
+      // absorbed within days, while one-off anomalies leave only a fading imprint
+      const ls = p.seasonClipK * s;
+      const es = n < 10 ? r : r > ls ? ls : r < -ls ? -ls : r;
+      this.seasonLearn(i, tMs, p.gamma * (1 - a) * es);
+    }
     const ad = n < 10 ? Math.abs(r) : Math.abs(e);
     const sa = 1 / (n + 1) > p.scaleAlpha ? 1 / (n + 1) : p.scaleAlpha;
     c.d[i] = c.d[i]! + sa * (ad - c.d[i]!);

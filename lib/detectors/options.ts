@@ -70,7 +70,7 @@ export const ZEngineOptions = z.object({
   agreementSlack: z.number().min(0).default(1.5),
   /** Sustained-evidence accumulator (CUSUM on −log10 p): decay per step and reference. */
   sustainDecay: z.number().min(0).max(0.999).default(0.8),
-  sustainOffset: z.number().min(0).default(1.5),
+  sustainOffset: z.number().min(0).default(1.3),
   /** Per-step input cap of the accumulator (decades), so a single point cannot look sustained. */
   sustainCap: z.number().min(0).default(3.5),
   /** Band half-width in robust sigmas for lower/upper. */
