@@ -8,9 +8,9 @@
  *
  * Traffic is shaped like Prometheus' own remote_write: every round is one scrape (all series at
  * one timestamp, 10 s apart, starting at "now"), split over `--concurrency` shards that each own
- * a fixed set of series; a round is sent when the previous one was acknowledged. One extra
- * round at the end closes the last step (the worker scores a step once a later one exists) and
- * is not counted. Requests are snappy+protobuf encoded before timing; 429/503 are retried after
+ * a fixed set of series; a round is sent when the previous one was acknowledged. A warm-up
+ * round first creates the streams (untimed), and one extra round at the end closes the last
+ * step (the worker scores a step once a later one exists); neither is counted. Requests are snappy+protobuf encoded before timing; 429/503 are retried after
  * Retry-After.
  *
  * Options: --series 20000 --steps 30 --concurrency 4 --skip-prometheus
@@ -29,7 +29,7 @@ function arg(name: string, def: number): number {
   return i > 0 ? Number(process.argv[i + 1]) : def;
 }
 const SERIES = arg("series", 20_000);
-const STEPS = Math.min(55, arg("steps", 30)); // all timestamps stay < 10 min in the future
+const STEPS = Math.min(54, arg("steps", 30)); // all timestamps stay < 10 min in the future
 const CONCURRENCY = arg("concurrency", 4);
 const SKIP_PROM = process.argv.includes("--skip-prometheus");
 /** --no-worker: measure received → committed only (no scoring competing for the CPU). */
@@ -51,7 +51,7 @@ function buildRequests(baseMs: number): Rounds {
   ];
   const labels = Array.from({ length: SERIES }, (_, i) => labelsOf(i));
   const rounds: Rounds = [];
-  for (let s = 0; s <= STEPS; s++) {
+  for (let s = 0; s <= STEPS + 1; s++) {
     const t = baseMs + s * STEP_MS;
     const round: Uint8Array[] = [];
     for (let l = 0; l < CONCURRENCY; l++) {
@@ -85,12 +85,17 @@ async function post(url: string, body: Uint8Array, headers: Record<string, strin
   }
 }
 
-/** Sends round after round; returns when the counted rounds are acknowledged (and the closing one). */
+/**
+ * Sends round after round. Round 0 is a warm-up (creates the streams, as a long-running
+ * Prometheus' series already exist) and is not timed; the last round only closes the last step.
+ * Returns the time from the first counted round until the last counted one was acknowledged.
+ */
 async function send(url: string, rounds: Rounds, headers: Record<string, string>): Promise<{ ms: number; retries: number }> {
   let retries = 0;
+  await Promise.all(rounds[0]!.map((b) => post(url, b, headers)));
   const t0 = performance.now();
   let tCounted = t0;
-  for (let r = 0; r < rounds.length; r++) {
+  for (let r = 1; r < rounds.length; r++) {
     const n = await Promise.all(rounds[r]!.map((b) => post(url, b, headers)));
     retries += n.reduce((a, b) => a + b, 0);
     if (r === rounds.length - 2) tCounted = performance.now();
@@ -172,7 +177,7 @@ async function main(): Promise<void> {
     const r = await send(`${omen.url}/api/v1/write`, rounds, { authorization: `Bearer ${omen.token}` });
     const tCommitted = t0 + r.ms;
     const committed = Number((await admin.query("SELECT count(*) AS n FROM sample")).rows[0].n);
-    if (committed !== TOTAL + SERIES) throw new Error(`expected ${TOTAL + SERIES} committed samples, found ${committed}`);
+    if (committed !== TOTAL + 2 * SERIES) throw new Error(`expected ${TOTAL + 2 * SERIES} committed samples, found ${committed}`);
     if (NO_WORKER) {
       console.log(`\nOmen (no worker): received → committed ${fmt((TOTAL / r.ms) * 1000)} samples/s (${(r.ms / 1000).toFixed(2)} s)`);
       return;
@@ -180,7 +185,8 @@ async function main(): Promise<void> {
     let scored = 0;
     const tScored = await waitFor(
       "every sample scored",
-      async () => (scored = Number((await admin.query("SELECT count(*) AS n FROM score")).rows[0].n)) >= TOTAL,
+      // warm-up round + counted rounds; the closing round stays unscored until a later step exists
+      async () => (scored = Number((await admin.query("SELECT count(*) AS n FROM score")).rows[0].n)) >= TOTAL + SERIES,
       300_000,
       200,
     ).catch((e: Error) => {
