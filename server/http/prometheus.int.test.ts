@@ -43,6 +43,9 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>
 }
 
 beforeAll(async () => {
+  for (const bin of [PROMETHEUS, NODE_EXPORTER]) {
+    if (!fs.existsSync(bin)) throw new Error(`${bin} not found: install the Debian packages prometheus and prometheus-node-exporter (.ci/run does).`);
+  }
   tdb = await createTestDatabase();
   omen = await startOmenServer({ databaseUrl: tdb.url, worker: true });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "omen-prom-"));
