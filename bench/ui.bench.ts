@@ -135,6 +135,22 @@ async function main(): Promise<void> {
     console.log(`seeding ${dbName}: ${STREAMS} streams × ${PER_STREAM} samples (+ as many scores)…`);
     await seed(client, nowMs);
   }
+  // The worker keeps each stream's newest 60 (t, value, score) points on its row for the
+  // overview; fill them from the seeded history (also on databases seeded before they existed).
+  const spark = await client.query<{ n: string }>("SELECT count(*) AS n FROM stream WHERE spark_t IS NULL");
+  if (Number(spark.rows[0]?.n) > 0) {
+    await client.query(`
+      UPDATE stream s SET spark_t = x.t, spark_v = x.v, spark_s = x.sc
+      FROM (SELECT stream_id, string_agg(float8send(t), ''::bytea ORDER BY t) AS t, string_agg(float8send(value), ''::bytea ORDER BY t) AS v,
+                   string_agg(float8send(score), ''::bytea ORDER BY t) AS sc
+            FROM (SELECT sa.stream_id, (extract(epoch FROM sa.ts) * 1000)::float8 AS t, sa.value, sc.score,
+                         row_number() OVER (PARTITION BY sa.stream_id ORDER BY sa.ts DESC) AS rn
+                  FROM sample sa JOIN score sc ON sc.stream_id = sa.stream_id AND sc.ts = sa.ts
+                  WHERE sa.ts > (SELECT max(ts) FROM sample) - interval '2 hours') q
+            WHERE rn <= 60 GROUP BY stream_id) x
+      WHERE s.id = x.stream_id`);
+    console.log("  filled sparkline points on stream rows");
+  }
   const counts = await client.query<{ samples: string; scores: string; rollup: string; anomalies: string; newest: number }>(
     `SELECT (SELECT count(*) FROM sample) AS samples, (SELECT count(*) FROM score) AS scores, (SELECT count(*) FROM sample_rollup_1m) AS rollup,
             (SELECT count(*) FROM anomaly) AS anomalies, (SELECT extract(epoch FROM max(ts)) * 1000 FROM sample)::float8 AS newest`,

@@ -35,9 +35,9 @@ function StreamCard({ s }: { s: StreamItem }) {
           {s.health !== null ? ` · health ${(s.health * 100).toFixed(0)}%` : ""}
         </span>
       </div>
-      <Sparkline points={s.spark} label={`${s.metric} recent values`} />
+      <Sparkline points={s.spark.t.map((t, i) => ({ t, v: s.spark.v[i] ?? null }))} label={`${s.metric} recent values`} />
       <Sparkline
-        points={s.scoreSpark.map((p) => ({ t: p.t, v: p.s }))}
+        points={s.spark.t.map((t, i) => ({ t, v: s.spark.s[i] ?? null }))}
         color="var(--score)"
         height={18}
         domain={[0, 100]}

@@ -208,31 +208,6 @@ export async function readSeries(
   return res.rows.map((r) => ({ t: r.t, v: r.v, min: r.min, max: r.max }));
 }
 
-/** The last `n` raw values of many streams at once (for sparklines). */
-export async function readRecentValues(
-  streamIds: number[],
-  sinceMs: number,
-  perStream: number,
-): Promise<Map<number, { t: number; v: number }[]>> {
-  const out = new Map<number, { t: number; v: number }[]>();
-  if (streamIds.length === 0) return out;
-  const res = await pool().query<{ stream_id: number; t: number; v: number }>(
-    `SELECT s.id AS stream_id, x.t, x.v FROM unnest($1::int[]) AS s(id)
-     CROSS JOIN LATERAL (
-       SELECT (extract(epoch FROM ts) * 1000)::float8 AS t, value AS v FROM sample
-       WHERE stream_id = s.id AND ts >= to_timestamp($2 / 1000.0) ORDER BY ts DESC LIMIT $3
-     ) x`,
-    [streamIds, sinceMs, perStream],
-  );
-  for (const r of res.rows) {
-    let list = out.get(r.stream_id);
-    if (!list) out.set(r.stream_id, (list = []));
-    list.push({ t: r.t, v: r.v });
-  }
-  for (const list of out.values()) list.reverse();
-  return out;
-}
-
 export async function countSamples(): Promise<number> {
   const res = await pool().query<{ n: number }>("SELECT count(*)::int AS n FROM sample");
   return res.rows[0]?.n ?? 0;

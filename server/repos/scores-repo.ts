@@ -46,27 +46,3 @@ export async function readScores(streamId: number, fromMs: number, toMs: number,
   return res.rows;
 }
 
-/** Recent score history of many streams (for the overview's score sparklines). */
-export async function readRecentScores(
-  streamIds: number[],
-  sinceMs: number,
-  perStream: number,
-): Promise<Map<number, { t: number; s: number }[]>> {
-  const out = new Map<number, { t: number; s: number }[]>();
-  if (streamIds.length === 0) return out;
-  const res = await pool().query<{ stream_id: number; t: number; s: number }>(
-    `SELECT x.id AS stream_id, y.t, y.s FROM unnest($1::int[]) AS x(id)
-     CROSS JOIN LATERAL (
-       SELECT (extract(epoch FROM ts) * 1000)::float8 AS t, score AS s FROM score
-       WHERE stream_id = x.id AND ts >= to_timestamp($2 / 1000.0) ORDER BY ts DESC LIMIT $3
-     ) y`,
-    [streamIds, sinceMs, perStream],
-  );
-  for (const r of res.rows) {
-    let list = out.get(r.stream_id);
-    if (!list) out.set(r.stream_id, (list = []));
-    list.push({ t: r.t, s: r.s });
-  }
-  for (const list of out.values()) list.reverse();
-  return out;
-}

@@ -17,6 +17,8 @@ export interface StreamRow {
   lastScore: number | null;
   health: number | null;
   availability: number | null;
+  /** Recent points for sparklines: epoch ms, value, score (null when not scored). */
+  spark: { t: number[]; v: (number | null)[]; s: (number | null)[] };
 }
 
 export interface StreamSpec {
@@ -70,7 +72,7 @@ const LIST_SQL = `
   SELECT s.id, s.source_id, src.name AS source_name, src.kind::text AS source_kind, s.metric, s.labels, s.key,
          s.kind::text AS kind, s."group", s.unit,
          (extract(epoch FROM s.last_sample_at) * 1000)::float8 AS last_sample_at_ms,
-         s.last_value, s.last_score, h.health, h.availability
+         s.last_value, s.last_score, h.health, h.availability, s.spark_t, s.spark_v, s.spark_s
   FROM stream s JOIN source src ON src.id = s.source_id
   LEFT JOIN stream_health h ON h.stream_id = s.id`;
 
@@ -90,6 +92,9 @@ type ListRow = {
   last_score: number | null;
   health: number | null;
   availability: number | null;
+  spark_t: Buffer | null;
+  spark_v: Buffer | null;
+  spark_s: Buffer | null;
 };
 
 function toStreamRow(r: ListRow): StreamRow {
@@ -109,6 +114,7 @@ function toStreamRow(r: ListRow): StreamRow {
     lastScore: r.last_score,
     health: r.health,
     availability: r.availability,
+    spark: { t: unpack(r.spark_t), v: unpack(r.spark_v).map(nanToNull), s: unpack(r.spark_s).map(nanToNull) },
   };
 }
 
@@ -165,6 +171,37 @@ export async function updateStreamLatest(
      FROM unnest($1::int[], $2::float8[], $3::float8[], $4::float8[]) AS x(id, t, v, sc)
      WHERE s.id = x.id AND (s.last_sample_at IS NULL OR s.last_sample_at <= to_timestamp(x.t / 1000.0))`,
     [rows.map((r) => r.id), rows.map((r) => r.tsMs), rows.map((r) => r.value), rows.map((r) => r.score)],
+  );
+}
+
+const SPARK_POINTS = 60;
+const SPARK_BYTES = SPARK_POINTS * 8;
+
+/** Big-endian float64s, the byte order of Postgres' float8send (so SQL can build them too). */
+export function pack(xs: number[]): Buffer {
+  const b = Buffer.allocUnsafe(xs.length * 8);
+  xs.forEach((x, i) => b.writeDoubleBE(x, i * 8));
+  return b;
+}
+
+export function unpack(b: Buffer | null): number[] {
+  if (!b) return [];
+  const out = new Array<number>(b.length >> 3);
+  for (let i = 0; i < out.length; i++) out[i] = b.readDoubleBE(i * 8);
+  return out;
+}
+
+const nanToNull = (x: number) => (Number.isNaN(x) ? null : x);
+
+/** Appends points (NaN = no value / not scored) to each stream's sparkline, keeping the newest 60. */
+export async function appendSparklines(rows: { id: number; t: number[]; v: number[]; s: number[] }[]): Promise<void> {
+  if (rows.length === 0) return;
+  const keep = (col: string, x: string) =>
+    `substring(COALESCE(s.${col}, ''::bytea) || ${x} FROM greatest(1, octet_length(COALESCE(s.${col}, ''::bytea)) + octet_length(${x}) - ${SPARK_BYTES - 1}))`;
+  await pool().query(
+    `UPDATE stream s SET spark_t = ${keep("spark_t", "x.t")}, spark_v = ${keep("spark_v", "x.v")}, spark_s = ${keep("spark_s", "x.sc")}
+     FROM unnest($1::int[], $2::bytea[], $3::bytea[], $4::bytea[]) AS x(id, t, v, sc) WHERE s.id = x.id`,
+    [rows.map((r) => r.id), rows.map((r) => pack(r.t)), rows.map((r) => pack(r.v)), rows.map((r) => pack(r.s))],
   );
 }
 

@@ -1,28 +1,28 @@
 import "server-only";
 import { AppError } from "@/lib/errors/app-error";
 import { openSeverityByStream } from "../../repos/anomalies-repo";
-import { readSeries, readRecentValues } from "../../repos/samples-repo";
-import { readRecentScores, readScores } from "../../repos/scores-repo";
+import { readSeries } from "../../repos/samples-repo";
+import { readScores } from "../../repos/scores-repo";
 import { getStream, listStreams, type ListStreamsFilter } from "../../repos/streams-repo";
 
+/** Sparkline points older than this are not drawn (a stream that stopped shows an empty line). */
 const SPARK_WINDOW_MS = 30 * 60_000;
-const SPARK_POINTS = 60;
 
-/** Stream list with recent values and scores for sparklines, and the current open severity. */
+/**
+ * Stream list with recent values and scores for sparklines, and the current open severity. The
+ * sparkline points live on the stream row (kept by the worker), so this is one indexed read of
+ * the stream table plus one of open anomalies, whatever the sample volume.
+ */
 export async function listStreamsWithSparklines(filter: ListStreamsFilter, nowMs = Date.now()) {
-  const streams = await listStreams(filter);
-  const ids = streams.map((s) => s.id);
-  const [values, scores, severities] = await Promise.all([
-    readRecentValues(ids, nowMs - SPARK_WINDOW_MS, SPARK_POINTS),
-    readRecentScores(ids, nowMs - SPARK_WINDOW_MS, SPARK_POINTS),
-    openSeverityByStream(),
-  ]);
-  return streams.map((s) => ({
-    ...s,
-    spark: values.get(s.id) ?? [],
-    scoreSpark: scores.get(s.id) ?? [],
-    severity: severities.get(s.id) ?? null,
-  }));
+  const [streams, severities] = await Promise.all([listStreams(filter), openSeverityByStream()]);
+  const since = nowMs - SPARK_WINDOW_MS;
+  return streams.map((s) => {
+    // Points are in time order: keep the suffix inside the window (compact columns, not objects).
+    let k = 0;
+    while (k < s.spark.t.length && s.spark.t[k]! < since) k++;
+    const spark = k === 0 ? s.spark : { t: s.spark.t.slice(k), v: s.spark.v.slice(k), s: s.spark.s.slice(k) };
+    return { ...s, spark, severity: severities.get(s.id) ?? null };
+  });
 }
 
 export const RANGES = { "15m": 15 * 60_000, "1h": 3_600_000, "6h": 6 * 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000 } as const;

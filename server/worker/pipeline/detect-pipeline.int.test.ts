@@ -60,7 +60,12 @@ describe.each(availableBackends())("worker pipeline on %s", (backend) => {
     const a = rows.find((r) => r.startMs >= t0 + (spikeAt - 2) * step && r.startMs <= t0 + (spikeAt + 6) * step);
     expect(a).toBeDefined();
     expect(a!.peakScore).toBeGreaterThan(80);
-    expect((await getStream(latency!.id))!.lastValue).toBeCloseTo(values[n - 1]!, 6);
+    const row = (await getStream(latency!.id))!;
+    expect(row.lastValue).toBeCloseTo(values[n - 1]!, 6);
+    // The overview's sparkline arrays hold the newest 60 scored points, in time order.
+    expect(row.spark.t).toEqual(tsMs.slice(-60));
+    expect(row.spark.v[59]).toBeCloseTo(values[n - 1]!, 6);
+    expect(row.spark.s.every((x) => x !== null && x >= 0 && x <= 100)).toBe(true);
 
     // A snapshot restores to an engine that continues identically.
     const restored = restoreEngine(pipeline.engine.serialize());

@@ -2,8 +2,11 @@ import type { TStreamKind } from "@/lib/schemas/stream";
 import { upsertAnomalies } from "../../repos/anomalies-repo";
 import { readSamplesAfter, type NewSample } from "../../repos/samples-repo";
 import { insertScores } from "../../repos/scores-repo";
-import { allStreamKinds, updateStreamLatest, upsertStreamHealth } from "../../repos/streams-repo";
+import { allStreamKinds, appendSparklines, updateStreamLatest, upsertStreamHealth } from "../../repos/streams-repo";
 import type { EngineEvent, EnginePort, StreamScore } from "./engine-port";
+
+/** Points per stream handed to the overview's sparklines each round (the repo keeps the newest 60). */
+const SPARK_POINTS = 60;
 
 export interface PipelineStats {
   samplesRead: number;
@@ -80,6 +83,7 @@ export class DetectPipeline {
     this.pending = [];
     const scores: StreamScore[] = [];
     const events = new Map<string, EngineEvent>();
+    const spark = new Map<number, { t: number[]; v: number[]; s: number[] }>();
     for (const b of order) {
       const m = buckets.get(b)!;
       const holdBack = b === maxBucket && nowMs < b + 2 * this.stepMs;
@@ -98,9 +102,19 @@ export class DetectPipeline {
       const out = this.engine.step(b, ids, values, ts);
       this.stats.stepsScored++;
       scores.push(...out.scores);
+      for (const sc of out.scores) {
+        let p = spark.get(sc.streamId);
+        if (!p) spark.set(sc.streamId, (p = { t: [], v: [], s: [] }));
+        p.t.push(sc.tsMs);
+        p.v.push(m.get(sc.streamId)?.value ?? Number.NaN);
+        p.s.push(Math.round(sc.score * 10) / 10);
+      }
       for (const e of out.events) events.set(e.engineId, e);
     }
     await this.write(scores, [...events.values()], latest);
+    await appendSparklines(
+      [...spark].map(([id, p]) => ({ id, t: p.t.slice(-SPARK_POINTS), v: p.v.slice(-SPARK_POINTS), s: p.s.slice(-SPARK_POINTS) })),
+    );
     this.stats.lastBatchMs = performance.now() - t0;
     return fresh.length;
   }
