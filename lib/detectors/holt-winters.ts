@@ -16,8 +16,9 @@
  *
  * Period detection (autocorrelation): for each candidate period P (hourly, daily, weekly by
  * default) the stream is averaged into `detectBins` bins per period (`fineBins` = 12 for the
- * shortest candidate), the last `detectCycles` periods kept in a ring. Four times per cycle
- * (after ≥ 2 cycles, so a weekly cycle is adopted after 2 weeks) the autocorrelation of the
+ * shortest candidate), the last `detectCycles` periods kept in a ring. Once per cycle for the
+ * shortest candidate, four times per cycle for the others (after ≥ 2 cycles, so a weekly cycle
+ * is adopted soon after 2 weeks) the autocorrelation of the
  * binned series at lag
  * P is compared with the one at lag P/2: a period is accepted when ACF(P) ≥ acfMin and
  * ACF(P) − max(0, ACF(P/2)) ≥ acfMargin (this rejects trends and slower cycles, whose ACF is high
@@ -383,7 +384,9 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     c.accN[ck] = 0;
     c.curBin[ck] = next;
     const P = p.candidates[k]!;
-    const Q = DB >> 2;
+    // the shortest candidate is evaluated once per cycle (cheap to wait for), longer ones 4× so
+    // a weekly season is adopted soon after 2 weeks
+    const Q = k === 0 ? DB : DB >> 2;
     if (next % Q === (i * 7) % Q && c.pushed[ck]! >= 2 * DB && dt > 0 && P / dt >= 8) {
       this.evaluate(i, k, next - 1, c.lastT[i]!);
     }
