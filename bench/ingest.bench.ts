@@ -69,11 +69,18 @@ function buildRequests(baseMs: number): Rounds {
 async function post(url: string, body: Uint8Array, headers: Record<string, string>): Promise<number> {
   let retries = 0;
   for (;;) {
-    const res = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/x-protobuf", "content-encoding": "snappy", "x-prometheus-remote-write-version": "0.1.0", ...headers },
-      body: Buffer.from(body),
-    });
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/x-protobuf", "content-encoding": "snappy", "x-prometheus-remote-write-version": "0.1.0", ...headers },
+        body: Buffer.from(body),
+      });
+    } catch (e) {
+      // a pooled keep-alive socket the server already closed: retry, as Prometheus does
+      if (++retries > 5) throw e;
+      continue;
+    }
     const text = await res.text();
     if (res.status >= 200 && res.status < 300) return retries;
     if (res.status === 429 || res.status >= 500) {
