@@ -463,7 +463,7 @@ export class DetectionEngine {
       const warm = nObs < 10 ? 0 : nObs >= o.warmupSteps ? 1 : nObs / o.warmupSteps;
       const conf = warm * (0.5 + 0.5 * this.gaps.health(i));
       const sens = o.sensitivity[id] ?? 1;
-      let s = (100 * e * sens) / L;
+      let s = (100 * e) / L;
       // an extreme point scores at least 80 (100 at 2× the ratio threshold)
       if (ext > 0) {
         const sx = 80 + 20 * Math.log2(ext / o.extremeRatio);
@@ -482,6 +482,8 @@ export class DetectionEngine {
         const sf = 70 + 20 * Math.min(1, stuck - 1);
         if (sf > s) s = sf;
       }
+      // sensitivity scales every path (extreme points, shifts, flat-lines too), then clamp
+      s *= sens;
       if (s > 100) s = 100;
       // feedback multiplier applies after the clamp so it also lowers saturated scores
       s *= conf * c.fb[i]!;
