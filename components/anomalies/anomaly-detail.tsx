@@ -99,8 +99,6 @@ export function AnomalyDetail({ id }: { id: string }) {
           <h2 id="explanation-h">Explanation</h2>
           <div className="panel">
             {summary ? <p data-testid="explanation">{summary}</p> : <p className="muted">No explanation recorded.</p>}
-            <h3>Causal timeline</h3>
-            <CausalTimeline anomalyId={a.id} />
           </div>
           <h2>Streams involved</h2>
           <ul data-testid="involved-streams">
@@ -146,6 +144,13 @@ export function AnomalyDetail({ id }: { id: string }) {
           )}
         </section>
       </div>
+
+      <section aria-labelledby="causal-h">
+        <h2 id="causal-h">Causal timeline</h2>
+        <div className="panel">
+          <CausalTimeline anomalyId={a.id} />
+        </div>
+      </section>
 
       <h2>Comments and history</h2>
       <ul className="comments" data-testid="comments">
