@@ -202,23 +202,6 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     return (1 - w) * c.season[o + j0]! + w * c.season[o + j1]!;
   }
 
-  private seasonLearn(i: number, tMs: number, delta: number): void {
-    const c = this.soa.cols;
-    const P = c.period[i]!;
-    if (P <= 0) return;
-    const sb = c.sb[i]!;
-    let ph = (tMs % P) / P;
-    if (ph < 0) ph += 1;
-    const pos = ph * sb - 0.5;
-    const f = Math.floor(pos);
-    const w = pos - f;
-    const j0 = f < 0 ? sb - 1 : f;
-    const j1 = j0 + 1 >= sb ? 0 : j0 + 1;
-    const o = i * this.params.seasonBins;
-    c.season[o + j0] = c.season[o + j0]! + (1 - w) * delta;
-    c.season[o + j1] = c.season[o + j1]! + w * delta;
-  }
-
   expected(i: number, tMs: number): number {
     const c = this.soa.cols;
     if (c.n[i]! === 0) return NaN;
@@ -272,7 +255,25 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     const l = c.l[i]!;
     const b = c.b[i]!;
     const phi = p.phi;
-    const yhat = l + phi * b + this.seasonAt(i, tMs);
+    // seasonal read and (below) learn share one phase computation
+    const P = c.period[i]!;
+    let j0 = 0;
+    let j1 = 0;
+    let w = 0;
+    let sv = 0;
+    const so = i * p.seasonBins;
+    if (P > 0) {
+      const sb = c.sb[i]!;
+      let ph = (tMs % P) / P;
+      if (ph < 0) ph += 1;
+      const pos = ph * sb - 0.5;
+      const f = Math.floor(pos);
+      w = pos - f;
+      j0 = f < 0 ? sb - 1 : f;
+      j1 = j0 + 1 >= sb ? 0 : j0 + 1;
+      sv = (1 - w) * c.season[so + j0]! + w * c.season[so + j1]!;
+    }
+    const yhat = l + phi * b + sv;
     const r = x - yhat;
     let s = 1.2533 * c.d[i]!;
     const floor = Math.max(p.minScale, p.relScale * Math.abs(l));
@@ -301,12 +302,14 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     }
     c.l[i] = l + phi * b + a * e;
     if (n >= 10) c.b[i] = phi * b + a * p.beta * e;
-    if (c.period[i]! > 0) {
+    if (P > 0) {
       // the season learns from a wider clip than the level: a recurring bump (a nightly cron) is
       // absorbed within days, while one-off anomalies leave only a fading imprint
       const ls = p.seasonClipK * s;
       const es = n < 10 ? r : r > ls ? ls : r < -ls ? -ls : r;
-      this.seasonLearn(i, tMs, p.gamma * (1 - a) * es);
+      const delta = p.gamma * (1 - a) * es;
+      c.season[so + j0] = c.season[so + j0]! + (1 - w) * delta;
+      c.season[so + j1] = c.season[so + j1]! + w * delta;
     }
     const ad = n < 10 ? Math.abs(r) : Math.abs(e);
     const sa = 1 / (n + 1) > p.scaleAlpha ? 1 / (n + 1) : p.scaleAlpha;
