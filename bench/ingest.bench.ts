@@ -186,7 +186,9 @@ async function main(): Promise<void> {
     const committed = Number((await admin.query("SELECT count(*) AS n FROM sample")).rows[0].n);
     if (committed !== TOTAL + 2 * SERIES) throw new Error(`expected ${TOTAL + 2 * SERIES} committed samples, found ${committed}`);
     if (NO_WORKER) {
-      console.log(`\nOmen (no worker): received → committed ${fmt((TOTAL / r.ms) * 1000)} samples/s (${(r.ms / 1000).toFixed(2)} s)`);
+      const rate = (TOTAL / r.ms) * 1000;
+      console.log(`\nOmen (no worker): received → committed ${fmt(rate)} samples/s (${(r.ms / 1000).toFixed(2)} s)`);
+      if (prom) console.log(`Prometheus 2.42 receiver: ${fmt(prom.samplesPerSec)} samples/s; ratio ${(rate / prom.samplesPerSec).toFixed(2)}`);
       return;
     }
     let scored = 0;
