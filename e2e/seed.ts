@@ -15,11 +15,7 @@ import { addFeedback } from "../server/repos/feedback-repo";
 import { listStreams } from "../server/repos/streams-repo";
 import { ingestSeries } from "../server/services/ingest/ingest-service";
 import { E2E } from "./seed-data";
-
-function noise(i: number): number {
-  const x = Math.sin(i * 12.9898) * 43758.5453;
-  return x - Math.floor(x) - 0.5;
-}
+import { hashNoise as noise } from "../lib/scenarios/hash-noise";
 
 async function main(): Promise<void> {
   const dataDir = path.resolve(process.env.OMEN_DATA_DIR ?? ".omen");

@@ -11,11 +11,7 @@ import { createEngine } from "../../worker/pipeline/engine-adapter";
 import { ingestSeries, invalidateSourceCache } from "../ingest/ingest-service";
 import { createRule, sendTestAlert } from "./alert-service";
 import { dispatchAlerts } from "./dispatch-service";
-
-function noise(i: number, k: number): number {
-  const x = Math.sin(i * 12.9898 + k * 78.233) * 43758.5453;
-  return x - Math.floor(x) - 0.5;
-}
+import { hashNoise as noise } from "@/lib/scenarios/hash-noise";
 
 interface Received {
   path: string;

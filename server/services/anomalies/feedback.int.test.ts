@@ -8,17 +8,13 @@ import { createEngine, restoreEngine } from "../../worker/pipeline/engine-adapte
 import type { EnginePort } from "../../worker/pipeline/engine-port";
 import { ConfiguredEngine } from "../config/configured-engine";
 import { ingestSeries, invalidateSourceCache } from "../ingest/ingest-service";
+import { hashNoise as noise } from "@/lib/scenarios/hash-noise";
 
 /**
  * Feedback that learns (docs/feedback.md): after a false-positive label on an anomaly, the worker
  * teaches the stream's detectors, and the same data replayed afterwards scores lower than it
  * does on an identical engine that never got the label.
  */
-function noise(i: number): number {
-  const x = Math.sin(i * 12.9898) * 43758.5453;
-  return x - Math.floor(x) - 0.5;
-}
-
 describe.each(availableBackends())("false-positive feedback on %s", (backend) => {
   let tdb: TestDatabase;
   beforeAll(async () => {

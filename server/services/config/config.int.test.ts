@@ -14,11 +14,7 @@ import { syncConfigFile } from "./config-file";
 import { ConfigReloader } from "./config-reload";
 import { ConfiguredEngine } from "./configured-engine";
 import { describeScope, effectiveSettingsByStream, revertToVersion, saveScopeSettings } from "./config-service";
-
-function noise(i: number): number {
-  const x = Math.sin(i * 12.9898) * 43758.5453;
-  return x - Math.floor(x) - 0.5;
-}
+import { hashNoise as noise } from "@/lib/scenarios/hash-noise";
 
 describe.each(availableBackends())("detector configuration on %s", (backend) => {
   let tdb: TestDatabase;

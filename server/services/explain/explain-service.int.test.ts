@@ -6,11 +6,7 @@ import { DetectPipeline } from "../../worker/pipeline/detect-pipeline";
 import { createEngine } from "../../worker/pipeline/engine-adapter";
 import { ingestSeries, invalidateSourceCache } from "../ingest/ingest-service";
 import { explainAnomaly } from "./explain-service";
-
-function noise(i: number, k: number): number {
-  const x = Math.sin(i * 12.9898 + k * 78.233) * 43758.5453;
-  return x - Math.floor(x) - 0.5;
-}
+import { hashNoise as noise } from "@/lib/scenarios/hash-noise";
 
 describe.each(availableBackends())("explainAnomaly on %s", (backend) => {
   let tdb: TestDatabase;

@@ -1,5 +1,6 @@
 import { AppError } from "@/lib/errors/app-error";
-import { streamKey, type TLabels, type TStreamKind } from "@/lib/schemas/stream";
+import type { DecodedSeries } from "@/lib/ingest/types";
+import { streamKey } from "@/lib/schemas/stream";
 import { env } from "../../env";
 import { insertSamplesReturning, sequenceHead, type SampleColumns } from "../../repos/samples-repo";
 import { ensureSource, type SourceKind, type SourceRow } from "../../repos/sources-repo";
@@ -7,15 +8,7 @@ import { countStreams, createStreams, findStreamIds } from "../../repos/streams-
 import { readWorkerStatus } from "../../repos/worker-status-repo";
 
 /** One series in a decoded ingest request, before it has a stream id. */
-export interface IncomingSeries {
-  metric: string;
-  labels: TLabels;
-  kind: TStreamKind;
-  group?: string | null;
-  unit?: string | null;
-  tsMs: number[];
-  values: number[];
-}
+export type IncomingSeries = DecodedSeries;
 
 export interface IngestResult {
   series: number;

@@ -7,11 +7,7 @@ import { availableBackends, createTestDatabase, type TestDatabase } from "../../
 import { DetectPipeline } from "../pipeline/detect-pipeline";
 import { createEngine } from "../pipeline/engine-adapter";
 import { Predictor } from "./predictor";
-
-function noise(i: number, k: number): number {
-  const x = Math.sin(i * 12.9898 + k * 78.233) * 43758.5453;
-  return x - Math.floor(x) - 0.5;
-}
+import { hashNoise as noise } from "@/lib/scenarios/hash-noise";
 
 describe.each(availableBackends())("Predictor on %s", (backend) => {
   let tdb: TestDatabase;

@@ -6,12 +6,7 @@ import { ingestSeries, invalidateSourceCache } from "../../services/ingest/inges
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { DetectPipeline } from "./detect-pipeline";
 import { createEngine, restoreEngine } from "./engine-adapter";
-
-/** A deterministic pseudo-noise so the test data is the same every run. */
-function noise(i: number): number {
-  const x = Math.sin(i * 12.9898) * 43758.5453;
-  return x - Math.floor(x) - 0.5;
-}
+import { hashNoise as noise } from "@/lib/scenarios/hash-noise";
 
 describe.each(availableBackends())("worker pipeline on %s", (backend) => {
   let tdb: TestDatabase;
