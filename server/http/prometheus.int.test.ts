@@ -116,6 +116,14 @@ describe("Prometheus → Omen", () => {
   });
 
   it("pull: query_range backfills history from the same Prometheus, then follows", async () => {
+    // Give Prometheus some history before the source exists, so "backfilled" is measurable.
+    await waitFor("8 s of Prometheus history", async () => {
+      const r = await pool().query<{ t: number | null }>(
+        "SELECT (extract(epoch FROM min(sm.ts)) * 1000)::float8 AS t FROM sample sm JOIN stream s ON s.id = sm.stream_id JOIN source src ON src.id = s.source_id WHERE src.name = 'prometheus' AND s.metric = 'node_load1'",
+      );
+      const t = r.rows[0]?.t;
+      return t !== null && t !== undefined && Date.now() - t > 8_000;
+    }, 60_000);
     const src = await ensureSource("prom-pull", "prometheus_pull", {
       baseUrl: promUrl,
       queries: [{ query: "node_load1" }, { query: "sum by (mode) (rate(node_cpu_seconds_total[5s]))", name: "node_cpu_rate" }],

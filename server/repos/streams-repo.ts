@@ -161,19 +161,6 @@ export async function allStreamKinds(): Promise<{ id: number; kind: TStreamKind 
   return res.rows;
 }
 
-/** Updates last value / score / sample time for many streams in one statement. */
-export async function updateStreamLatest(
-  rows: { id: number; tsMs: number; value: number; score: number | null }[],
-): Promise<void> {
-  if (rows.length === 0) return;
-  await pool().query(
-    `UPDATE stream s SET last_sample_at = to_timestamp(x.t / 1000.0), last_value = x.v, last_score = COALESCE(x.sc, s.last_score)
-     FROM unnest($1::int[], $2::float8[], $3::float8[], $4::float8[]) AS x(id, t, v, sc)
-     WHERE s.id = x.id AND (s.last_sample_at IS NULL OR s.last_sample_at <= to_timestamp(x.t / 1000.0))`,
-    [rows.map((r) => r.id), rows.map((r) => r.tsMs), rows.map((r) => r.value), rows.map((r) => r.score)],
-  );
-}
-
 const SPARK_POINTS = 60;
 const SPARK_BYTES = SPARK_POINTS * 8;
 
@@ -193,15 +180,43 @@ export function unpack(b: Buffer | null): number[] {
 
 const nanToNull = (x: number) => (Number.isNaN(x) ? null : x);
 
-/** Appends points (NaN = no value / not scored) to each stream's sparkline, keeping the newest 60. */
-export async function appendSparklines(rows: { id: number; t: number[]; v: number[]; s: number[] }[]): Promise<void> {
+export interface StreamRecent {
+  id: number;
+  /** Newest sample of the round; older than what the row holds leaves last_* untouched. */
+  tsMs: number;
+  value: number;
+  score: number | null;
+  /** Scored points of the round, in time order (NaN = no value / not scored). */
+  spark?: { t: number[]; v: number[]; s: number[] };
+}
+
+/**
+ * One statement per worker round for every touched stream: latest sample/score and the
+ * sparkline points (appended, newest 60 kept) the overview reads.
+ */
+export async function updateStreamRecent(rows: StreamRecent[]): Promise<void> {
   if (rows.length === 0) return;
   const keep = (col: string, x: string) =>
-    `substring(COALESCE(s.${col}, ''::bytea) || ${x} FROM greatest(1, octet_length(COALESCE(s.${col}, ''::bytea)) + octet_length(${x}) - ${SPARK_BYTES - 1}))`;
+    `CASE WHEN octet_length(${x}) = 0 THEN s.${col} ELSE substring(COALESCE(s.${col}, ''::bytea) || ${x} FROM greatest(1, octet_length(COALESCE(s.${col}, ''::bytea)) + octet_length(${x}) - ${SPARK_BYTES - 1})) END`;
+  const newer = "(s.last_sample_at IS NULL OR s.last_sample_at <= to_timestamp(x.t / 1000.0))";
+  const empty = Buffer.alloc(0);
   await pool().query(
-    `UPDATE stream s SET spark_t = ${keep("spark_t", "x.t")}, spark_v = ${keep("spark_v", "x.v")}, spark_s = ${keep("spark_s", "x.sc")}
-     FROM unnest($1::int[], $2::bytea[], $3::bytea[], $4::bytea[]) AS x(id, t, v, sc) WHERE s.id = x.id`,
-    [rows.map((r) => r.id), rows.map((r) => pack(r.t)), rows.map((r) => pack(r.v)), rows.map((r) => pack(r.s))],
+    `UPDATE stream s SET
+       last_sample_at = CASE WHEN ${newer} THEN to_timestamp(x.t / 1000.0) ELSE s.last_sample_at END,
+       last_value = CASE WHEN ${newer} THEN x.v ELSE s.last_value END,
+       last_score = CASE WHEN ${newer} AND x.sc IS NOT NULL THEN x.sc ELSE s.last_score END,
+       spark_t = ${keep("spark_t", "x.pt")}, spark_v = ${keep("spark_v", "x.pv")}, spark_s = ${keep("spark_s", "x.ps")}
+     FROM unnest($1::int[], $2::float8[], $3::float8[], $4::float8[], $5::bytea[], $6::bytea[], $7::bytea[]) AS x(id, t, v, sc, pt, pv, ps)
+     WHERE s.id = x.id`,
+    [
+      rows.map((r) => r.id),
+      rows.map((r) => r.tsMs),
+      rows.map((r) => r.value),
+      rows.map((r) => r.score),
+      rows.map((r) => (r.spark ? pack(r.spark.t.slice(-SPARK_POINTS)) : empty)),
+      rows.map((r) => (r.spark ? pack(r.spark.v.slice(-SPARK_POINTS)) : empty)),
+      rows.map((r) => (r.spark ? pack(r.spark.s.slice(-SPARK_POINTS)) : empty)),
+    ],
   );
 }
 

@@ -80,10 +80,10 @@ export class Worker {
     every(5_000, () => rollupPending());
     const predictor = new Predictor(() => this.pipeline.engine);
     every(Predictor.intervalMs, () => predictor.run());
-    const retention = new RetentionJob(() => reloader.fileGlobal.retentionMs ?? env().OMEN_RETENTION_DAYS * 86_400_000, this.log);
-    every(RetentionJob.intervalMs, () => retention.run());
     const alerts = new AlertDispatchJob(this.log); // runs off the job chain: a slow receiver never delays detection
     every(AlertDispatchJob.intervalMs, () => alerts.kick());
+    const retention = new RetentionJob(() => reloader.fileGlobal.retentionMs ?? env().OMEN_RETENTION_DAYS * 86_400_000, this.log);
+    every(RetentionJob.intervalMs, () => retention.run());
     every(5_000, () => this.applyFeedback());
     every(2_000, () => this.handleRequest());
     every(5_000, () => this.beat());

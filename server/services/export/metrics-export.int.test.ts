@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { upsertAnomalies } from "../../repos/anomalies-repo";
-import { listStreams, updateStreamLatest } from "../../repos/streams-repo";
+import { listStreams, updateStreamRecent } from "../../repos/streams-repo";
 import { heartbeat } from "../../repos/worker-status-repo";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { ingestSeries, invalidateSourceCache } from "../ingest/ingest-service";
@@ -18,7 +18,7 @@ describe.each(availableBackends())("Prometheus export on %s", (backend) => {
     const now = Date.now();
     await ingestSeries("api", "remote_write", [{ metric: "latency_ms", labels: { route: "/pay" }, kind: "gauge", tsMs: [now - 1000], values: [12] }], now);
     const [s] = await listStreams();
-    await updateStreamLatest([{ id: s!.id, tsMs: now - 1000, value: 12, score: 87.5 }]);
+    await updateStreamRecent([{ id: s!.id, tsMs: now - 1000, value: 12, score: 87.5 }]);
     await upsertAnomalies([
       { engineId: "e1", streamId: s!.id, streamIds: [s!.id], startMs: now - 5000, endMs: null, peakScore: 87.5, severity: "medium", type: "point", explanation: {} },
     ]);

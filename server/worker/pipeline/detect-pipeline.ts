@@ -2,11 +2,8 @@ import type { TStreamKind } from "@/lib/schemas/stream";
 import { upsertAnomalies } from "../../repos/anomalies-repo";
 import { readSamplesAfter, type NewSample } from "../../repos/samples-repo";
 import { insertScores } from "../../repos/scores-repo";
-import { allStreamKinds, appendSparklines, updateStreamLatest, upsertStreamHealth } from "../../repos/streams-repo";
+import { allStreamKinds, updateStreamRecent, upsertStreamHealth } from "../../repos/streams-repo";
 import type { EngineEvent, EnginePort, StreamScore } from "./engine-port";
-
-/** Points per stream handed to the overview's sparklines each round (the repo keeps the newest 60). */
-const SPARK_POINTS = 60;
 
 export interface PipelineStats {
   samplesRead: number;
@@ -111,19 +108,35 @@ export class DetectPipeline {
       }
       for (const e of out.events) events.set(e.engineId, e);
     }
-    await this.write(scores, [...events.values()], latest);
-    await appendSparklines(
-      [...spark].map(([id, p]) => ({ id, t: p.t.slice(-SPARK_POINTS), v: p.v.slice(-SPARK_POINTS), s: p.s.slice(-SPARK_POINTS) })),
-    );
+    await this.write(scores, [...events.values()], latest, spark);
     this.stats.lastBatchMs = performance.now() - t0;
     return fresh.length;
   }
 
-  private async write(scores: StreamScore[], events: EngineEvent[], latest: Map<number, NewSample>): Promise<void> {
+  private async write(
+    scores: StreamScore[],
+    events: EngineEvent[],
+    latest: Map<number, NewSample>,
+    spark: Map<number, { t: number[]; v: number[]; s: number[] }>,
+  ): Promise<void> {
     const lastScore = new Map<number, number>();
     for (const s of scores) lastScore.set(s.streamId, s.score);
-    await updateStreamLatest(
-      [...latest.values()].map((s) => ({ id: s.streamId, tsMs: s.tsMs, value: s.value, score: lastScore.get(s.streamId) ?? null })),
+    // Streams whose held-back samples were scored this round may have no fresh sample: their
+    // newest scored point stands in for "latest".
+    const ids = new Set([...latest.keys(), ...spark.keys()]);
+    await updateStreamRecent(
+      [...ids].map((id) => {
+        const l = latest.get(id);
+        const p = spark.get(id);
+        const k = p ? p.t.length - 1 : -1;
+        return {
+          id,
+          tsMs: l ? l.tsMs : p!.t[k]!,
+          value: l ? l.value : p!.v[k]!,
+          score: lastScore.get(id) ?? null,
+          spark: p,
+        };
+      }),
     );
     if (scores.length) {
       await insertScores({
