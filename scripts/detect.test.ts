@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseTimestamp } from "./detect";
+import { indexTimeAxis, INDEX_BASE_MS, INDEX_STEP_MS, parseTimestamp } from "./detect";
 
 const root = path.resolve(import.meta.dirname, "..");
 
@@ -90,6 +90,34 @@ describe("scripts/detect.ts (spawned)", () => {
     const r = detect(["--in", path.join(dir, "in.csv"), "--out", path.join(dir, "o.csv"), "--config", path.join(dir, "cfg.json")]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/invalid config/);
+  });
+});
+
+describe("row-index timestamps", () => {
+  it("reads 1, 2, 3 … as a row index spaced one hour apart, and real timestamps as themselves", () => {
+    expect(Array.from(indexTimeAxis(["1", "2", "3"])!)).toEqual([1, 2, 3].map((i) => INDEX_BASE_MS + i * INDEX_STEP_MS));
+    expect(indexTimeAxis(["1", "3", "4"])).toBeNull();
+    expect(indexTimeAxis(["1700000000", "1700000001"])).toBeNull();
+    expect(indexTimeAxis(["2024-01-01", "2024-01-02"])).toBeNull();
+  });
+
+  it("learns a 24-row cycle in an indexed file and flags a daytime level at night", () => {
+    const dir = tmp();
+    const input = path.join(dir, "in.csv");
+    const output = path.join(dir, "out.csv");
+    const lines = ["timestamp,value"];
+    const wave = (i: number) => 100 + 30 * Math.sin((2 * Math.PI * i) / 24);
+    for (let i = 1; i <= 1400; i++) {
+      const noise = (((i * 7919) % 13) / 13 - 0.5) * 3;
+      // rows 1000-1003: the level of twelve hours later (inside the global range, wrong for the hour)
+      lines.push(`${i},${(i >= 1000 && i < 1004 ? wave(i + 12) : wave(i) + noise).toFixed(3)}`);
+    }
+    writeFileSync(input, lines.join("\n") + "\n");
+    const r = detect(["--in", input, "--out", output]);
+    expect(r.status, r.stderr).toBe(0);
+    const out = readFileSync(output, "utf8").trim().split("\n").slice(1).map((l) => l.split(","));
+    expect(out.slice(998, 1004).some((c) => c[3] === "1")).toBe(true);
+    expect(out.slice(400, 990).filter((c) => c[3] === "1").length).toBe(0);
   });
 });
 

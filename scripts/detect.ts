@@ -52,6 +52,30 @@ function parseArgs(argv: string[]): Args {
 const ISO_RE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
 const NUM_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
+/**
+ * A timestamp column holding row numbers (0/1, 2, 3, … — common in exported benchmark series)
+ * would read as epoch seconds in January 1970, i.e. one-second steps, and no hourly/daily/weekly
+ * season could ever be found. Such a column (integers only, all below 1e8, consecutive rows
+ * one apart) is taken as a row index and rows are spaced one hour apart from a Monday, so a
+ * 24-row (daily) or 168-row (weekly) cycle is learnt as a season. Scores stay per row.
+ */
+export const INDEX_STEP_MS = 3_600_000;
+export const INDEX_BASE_MS = Date.UTC(2024, 0, 1); // a Monday
+
+export function indexTimeAxis(raw: readonly string[]): Float64Array | null {
+  if (raw.length < 2) return null;
+  const out = new Float64Array(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    const t = raw[i]!.trim();
+    if (!/^\d+$/.test(t)) return null;
+    const v = Number(t);
+    if (v >= 1e8) return null;
+    if (i > 0 && v - Number(raw[i - 1]!.trim()) !== 1) return null;
+    out[i] = INDEX_BASE_MS + v * INDEX_STEP_MS;
+  }
+  return out;
+}
+
 /** ISO 8601 or epoch seconds (< 1e11) / milliseconds → ms; NaN when unparsable. */
 export function parseTimestamp(s: string): number {
   const t = s.trim();
@@ -142,7 +166,8 @@ export function run(argv: string[]): void {
       cols[k]!.values[r] = Number(cell);
     }
   }
-  const res = scoreTable({ timestampsMs: ts, columns: cols }, config);
+  const indexAxis = indexTimeAxis(records.slice(1).map((r) => r.record[0] ?? ""));
+  const res = scoreTable({ timestampsMs: indexAxis ?? ts, columns: cols }, config);
   const out: string[] = [];
   out.push([...records[0]!.record, "anomaly_score", "is_anomaly", "severity", "type"].map(csvCell).join(","));
   for (let r = 0; r < rows; r++) {
