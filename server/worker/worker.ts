@@ -87,7 +87,14 @@ export class Worker {
     every(5_000, () => this.applyFeedback());
     every(2_000, () => this.handleRequest());
     every(5_000, () => this.beat());
-    every(this.opts.snapshotIntervalMs ?? 300_000, () => this.snapshot("periodic"));
+    // omen.yaml `global.modelUpdateInterval` (default 5 min) paces the periodic snapshots.
+    let lastPeriodic = Date.now();
+    every(10_000, async () => {
+      const interval = reloader.fileGlobal.modelUpdateIntervalMs ?? this.opts.snapshotIntervalMs ?? 300_000;
+      if (Date.now() - lastPeriodic < interval) return;
+      lastPeriodic = Date.now();
+      await this.snapshot("periodic");
+    });
   }
 
   private async collect(): Promise<void> {
