@@ -22,7 +22,7 @@ function DependencyGraph({ ex }: { ex: Explanation }) {
   const y = (i: number) => 30 + 44 * i;
   const pos = new Map(nodes.map((n, i) => [n.streamId, { x: x(i), y: y(i) }]));
   return (
-    <svg role="img" aria-label="Dependency graph of the streams involved" width="100%" viewBox={`0 0 ${w} ${h}`} data-testid="dependency-graph">
+    <svg role="img" aria-label="Dependency graph of the streams involved" width="100%" style={{ maxWidth: w }} viewBox={`0 0 ${w} ${h}`} data-testid="dependency-graph">
       <defs>
         <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
           <path d="M0,0 L10,5 L0,10 z" fill="var(--muted)" />

@@ -41,7 +41,7 @@ export function StreamChart({
           <ComposedChart data={rows} syncId="stream" margin={{ top: 8, right: 16, bottom: 0, left: 8 }}>
             <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" />
             <XAxis dataKey="t" type="number" domain={domain} scale="time" tickFormatter={fmt} stroke="var(--muted)" fontSize={11} />
-            <YAxis stroke="var(--muted)" fontSize={11} width={70} tickFormatter={(v: number) => formatValue(v, unit)} />
+            <YAxis domain={["auto", "auto"]} stroke="var(--muted)" fontSize={11} width={70} tickFormatter={(v: number) => formatValue(v, unit)} />
             <Tooltip
               labelFormatter={(t) => new Date(Number(t)).toLocaleString()}
               formatter={(v, name) => [Array.isArray(v) ? v.map((x) => formatValue(Number(x), unit)).join(" – ") : formatValue(Number(v), unit), name]}
