@@ -143,6 +143,7 @@ export class Worker {
   }
 
   private async beat(): Promise<void> {
+    await this.pipeline.flushStreams();
     await this.pipeline.writeHealth();
     const head = await latestSeq();
     await heartbeat({
@@ -185,6 +186,7 @@ export class Worker {
     this.running = false;
     for (const t of this.timers) clearInterval(t);
     await this.busy;
+    await this.pipeline.flushStreams().catch((e: Error) => this.log(`final stream flush failed: ${e.message}`));
     await this.snapshot("shutdown").catch((e: Error) => this.log(`final snapshot failed: ${e.message}`));
   }
 }

@@ -41,6 +41,7 @@ describe.each(availableBackends())("worker pipeline on %s", (backend) => {
       /* drain in batches of 500 */
     }
     await pipeline.tick(now);
+    await pipeline.flushStreams();
     expect(pipeline.stats.samplesRead).toBe(2 * n);
     const [latency] = await listStreams({ search: "latency_ms" });
     const scores = await readScores(latency!.id, t0, now, 100_000);

@@ -2,8 +2,13 @@ import type { TStreamKind } from "@/lib/schemas/stream";
 import { upsertAnomalies } from "../../repos/anomalies-repo";
 import { readSamplesAfter, type NewSample } from "../../repos/samples-repo";
 import { insertScores } from "../../repos/scores-repo";
-import { allStreamKinds, updateStreamRecent, upsertStreamHealth } from "../../repos/streams-repo";
+import { allStreamKinds, updateStreamRecent, upsertStreamHealth, type StreamRecent } from "../../repos/streams-repo";
 import type { EngineEvent, EnginePort, StreamScore } from "./engine-port";
+
+/** How often buffered stream rows (latest value, sparkline) are written. */
+const RECENT_FLUSH_MS = 3_000;
+/** Sparkline points kept per stream (the stream row holds the same number). */
+const SPARK_KEEP = 60;
 
 export interface PipelineStats {
   samplesRead: number;
@@ -24,6 +29,9 @@ export interface PipelineStats {
 export class DetectPipeline {
   cursor: number;
   private pending: NewSample[] = [];
+  /** Latest values and sparkline points per stream, written to the stream rows every few seconds. */
+  private recent = new Map<number, StreamRecent>();
+  private lastFlushMs = 0;
   private kinds = new Map<number, TStreamKind>();
   readonly stats: PipelineStats = { samplesRead: 0, stepsScored: 0, lateSamples: 0, scoresWritten: 0, eventsWritten: 0, lastBatchMs: 0 };
 
@@ -123,21 +131,13 @@ export class DetectPipeline {
     for (const s of scores) lastScore.set(s.streamId, s.score);
     // Streams whose held-back samples were scored this round may have no fresh sample: their
     // newest scored point stands in for "latest".
-    const ids = new Set([...latest.keys(), ...spark.keys()]);
-    await updateStreamRecent(
-      [...ids].map((id) => {
-        const l = latest.get(id);
-        const p = spark.get(id);
-        const k = p ? p.t.length - 1 : -1;
-        return {
-          id,
-          tsMs: l ? l.tsMs : p!.t[k]!,
-          value: l ? l.value : p!.v[k]!,
-          score: lastScore.get(id) ?? null,
-          spark: p,
-        };
-      }),
-    );
+    for (const id of new Set([...latest.keys(), ...spark.keys()])) {
+      const l = latest.get(id);
+      const p = spark.get(id);
+      const k = p ? p.t.length - 1 : -1;
+      this.mergeRecent({ id, tsMs: l ? l.tsMs : p!.t[k]!, value: l ? l.value : p!.v[k]!, score: lastScore.get(id) ?? null, spark: p });
+    }
+    if (Date.now() - this.lastFlushMs >= RECENT_FLUSH_MS) await this.flushStreams();
     if (scores.length) {
       await insertScores({
         streamIds: scores.map((s) => s.streamId),
@@ -166,6 +166,38 @@ export class DetectPipeline {
       );
       this.stats.eventsWritten += events.length;
     }
+  }
+
+  private mergeRecent(r: StreamRecent): void {
+    const prev = this.recent.get(r.id);
+    if (!prev) {
+      this.recent.set(r.id, r);
+      return;
+    }
+    const newer = r.tsMs >= prev.tsMs;
+    const spark = prev.spark && r.spark
+      ? { t: prev.spark.t.concat(r.spark.t).slice(-SPARK_KEEP), v: prev.spark.v.concat(r.spark.v).slice(-SPARK_KEEP), s: prev.spark.s.concat(r.spark.s).slice(-SPARK_KEEP) }
+      : (r.spark ?? prev.spark);
+    this.recent.set(r.id, {
+      id: r.id,
+      tsMs: newer ? r.tsMs : prev.tsMs,
+      value: newer ? r.value : prev.value,
+      score: newer && r.score !== null ? r.score : prev.score,
+      spark,
+    });
+  }
+
+  /**
+   * Writes the buffered latest values and sparkline points (one UPDATE for all touched streams).
+   * Buffering turns one row rewrite per stream per round into one per few seconds, which is
+   * what the overview's 5-second refresh needs; the worker flushes on shutdown too.
+   */
+  async flushStreams(): Promise<void> {
+    this.lastFlushMs = Date.now();
+    if (this.recent.size === 0) return;
+    const rows = [...this.recent.values()];
+    this.recent.clear();
+    await updateStreamRecent(rows);
   }
 
   async writeHealth(): Promise<void> {
