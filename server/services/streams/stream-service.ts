@@ -25,6 +25,11 @@ export async function listStreamsWithSparklines(filter: ListStreamsFilter, nowMs
   });
 }
 
+/** Streams for the read API: identity, latest value/score and health (no sparkline arrays). */
+export async function findStreams(filter: ListStreamsFilter) {
+  return (await listStreams(filter)).map(({ spark: _spark, ...s }) => s);
+}
+
 export const RANGES = { "15m": 15 * 60_000, "1h": 3_600_000, "6h": 6 * 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000 } as const;
 export type TRange = keyof typeof RANGES;
 

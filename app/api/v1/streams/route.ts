@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AppError } from "@/lib/errors/app-error";
 import { errorResponse } from "@/server/http/json";
-import { listStreams } from "@/server/repos/streams-repo";
+import { findStreams } from "@/server/services/streams/stream-service";
 
 export const dynamic = "force-dynamic";
 
@@ -15,7 +15,7 @@ export async function GET(req: Request) {
   try {
     const parsed = ZQuery.safeParse(Object.fromEntries(new URL(req.url).searchParams));
     if (!parsed.success) throw new AppError("BAD_REQUEST", `Invalid query: ${z.prettifyError(parsed.error)}`);
-    const streams = await listStreams(parsed.data);
+    const streams = await findStreams(parsed.data);
     return Response.json({ streams });
   } catch (e) {
     return errorResponse(e);
