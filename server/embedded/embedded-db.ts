@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { ProtocolAwareQueue } from "./pglite-queue";
 
 /**
  * The embedded database: PGlite (Postgres compiled to Wasm) keeping its files under
@@ -72,8 +73,11 @@ export async function startEmbeddedDatabase(dataDir: string): Promise<EmbeddedDa
         `Is another Omen using this OMEN_DATA_DIR? Stop it, or set DATABASE_URL to use PostgreSQL.`,
     );
   }
-  // The multiplexer serialises queries but keeps transactions on their own connection.
   const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 64 });
+  // The stock queue keeps a connection's messages together only inside a transaction; ours also
+  // keeps each extended-protocol query (Parse … Sync) together. The server hands this field to
+  // every connection it accepts.
+  (server as unknown as { queryQueue: ProtocolAwareQueue }).queryQueue = new ProtocolAwareQueue(db);
   await server.start();
   const port = Number(server.getServerConn().split(":").pop());
   const url = `postgres://postgres@127.0.0.1:${port}/postgres?sslmode=disable&application_name=${EMBEDDED_APP_NAME}`;
