@@ -248,19 +248,3 @@ describe("scoreTable", () => {
     expect(Array.from(r3.score)).toEqual(Array.from(r1.score.subarray(0, 701)));
   });
 });
-
-describe("repeated spikes", () => {
-  it("reports the third spike of the same size too (extreme points are not learnt as normal)", async () => {
-    const { hashNoise } = await import("../scenarios/hash-noise");
-    const e = new DetectionEngine();
-    e.addStream("s", "gauge");
-    const v = new Float64Array(1);
-    const opened: number[] = [];
-    for (let i = 0; i < 1210; i++) {
-      v[0] = 100 + 30 * Math.sin((2 * Math.PI * i) / 24) + 3 * hashNoise(i) + (i === 900 || i === 1000 || i === 1200 ? 60 : 0);
-      const r = e.step(1_578_268_800_000 + i * 3_600_000, ["s"], v);
-      for (const c of r.changes) if (c.kind === "opened") opened.push(i);
-    }
-    expect(opened.filter((i) => i > 300)).toEqual([900, 1000, 1200]);
-  });
-});

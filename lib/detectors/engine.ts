@@ -418,9 +418,8 @@ export class DetectionEngine {
       // variance change: Holt-Winters residual (HW's expectation before this point) vs slow scale
       const jitter = o.varianceShift && this.hw.expected(i, tsMs) === this.hw.expected(i, tsMs) ? this.vs.update(i, x - this.hw.expected(i, tsMs)) : 0;
       const z0 = this.rz.update(i, x, tsMs);
-      // forecasting detectors score first and learn below, once we know whether x is extreme
-      const z1 = this.hw.score(i, x, tsMs);
-      const z2 = this.ar.score(i, x, tsMs);
+      const z1 = this.hw.update(i, x, tsMs);
+      const z2 = this.ar.update(i, x, tsMs);
       const z3 = this.qf.update(i, x, tsMs);
       const nObs = c.nObs[i]! + 1;
       c.nObs[i] = nObs;
@@ -436,18 +435,10 @@ export class DetectionEngine {
       // this point enters that history (cheap: only when two raw scores clear the floor)
       // (not on streams with false-positive feedback: the user said their big excursions are benign)
       const ext = o.extremeRatio > 0 && learnCal && c.fb[i]! >= 1 ? this.extremeRatio(base, z0, z1, z2, z3) : 0;
-      // An extreme point is not learnt as it is: Holt-Winters and AR learn the edge of the
-      // expected band instead (no level jump, no echo in AR's lags) and the calibrators skip it,
-      // so the stream's history of extremes stays clean and the next spike of the same size is
-      // extreme again.
-      const xl = ext > 0 ? (x > exp ? exp + o.bandZ * sc : exp - o.bandZ * sc) : x;
-      this.hw.update(i, xl, tsMs);
-      this.ar.update(i, xl, tsMs);
-      const learnTail = learnCal && ext === 0;
-      P[0] = learnTail ? cal.update(base, z0) : cal.p(base, z0);
-      P[1] = learnTail ? cal.update(base + 1, z1) : cal.p(base + 1, z1);
-      P[2] = learnTail ? cal.update(base + 2, z2) : cal.p(base + 2, z2);
-      P[3] = learnTail ? cal.update(base + 3, z3) : cal.p(base + 3, z3);
+      P[0] = learnCal ? cal.update(base, z0) : cal.p(base, z0);
+      P[1] = learnCal ? cal.update(base + 1, z1) : cal.p(base + 1, z1);
+      P[2] = learnCal ? cal.update(base + 2, z2) : cal.p(base + 2, z2);
+      P[3] = learnCal ? cal.update(base + 3, z3) : cal.p(base + 3, z3);
       // two smallest p
       let p1 = 1;
       let p2 = 1;
