@@ -1,4 +1,5 @@
 import type { TAlertChannel, TAlertEvent, TAlertRule, TAlertRuleSettings, TDeliveryStatus } from "@/lib/alerts/schema";
+import { getSetting, setSetting } from "./settings-repo";
 import type { TAnomalyStatus, TAnomalyType, TLabels, TSeverity } from "@/lib/schemas/stream";
 import { pool } from "../db";
 
@@ -310,14 +311,11 @@ const WATERMARK_KEY = "alerts.dispatch.watermark";
 
 /** Database time up to which anomaly changes have been examined (null before the first run). */
 export async function readWatermark(): Promise<number | null> {
-  const res = await pool().query<{ value: string }>(`SELECT value FROM setting WHERE key = $1`, [WATERMARK_KEY]);
-  const v = Number(res.rows[0]?.value);
-  return Number.isFinite(v) && res.rows[0] ? v : null;
+  const raw = await getSetting(WATERMARK_KEY);
+  const v = Number(raw);
+  return raw !== null && Number.isFinite(v) ? v : null;
 }
 
 export async function writeWatermark(valueMs: number): Promise<void> {
-  await pool().query(
-    `INSERT INTO setting (key, value, updated_at) VALUES ($1, $2, now()) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-    [WATERMARK_KEY, String(valueMs)],
-  );
+  await setSetting(WATERMARK_KEY, String(valueMs));
 }

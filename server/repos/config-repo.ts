@@ -182,12 +182,6 @@ export async function getConfigVersion(id: number): Promise<ConfigVersionRow | n
   return res.rows[0] ? toVersion(res.rows[0]) : null;
 }
 
-/** File-managed rows that are no longer in omen.yaml. */
-export async function listFileManaged(): Promise<ConfigRow[]> {
-  const res = await pool().query(`SELECT ${CONFIG_COLS} FROM detector_config WHERE managed_by = 'file'`);
-  return res.rows.map(toConfig);
-}
-
 export interface StreamScopeRow {
   id: number;
   sourceId: number;

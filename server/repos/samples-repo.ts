@@ -59,14 +59,8 @@ async function stage(client: pg.PoolClient, c: SampleColumns, embedded: boolean)
  * Commits samples in one transaction: bulk-load into a temp table (COPY), then insert with
  * ON CONFLICT DO NOTHING (re-sent samples are idempotent). When this resolves the samples are
  * durable. The rollup follows asynchronously (`rollupPending`).
- */
-export async function insertSamples(c: SampleColumns): Promise<InsertResult> {
-  return (await insertSamplesReturning(c, false)).result;
-}
-
-/**
- * insertSamples that can also return which (stream, ts) rows were new — used by group commit
- * to tell each merged request how many of its samples were new.
+ * Can also return which (stream, ts) rows were new — used by group commit to tell each
+ * merged request how many of its samples were new.
  */
 export async function insertSamplesReturning(
   c: SampleColumns,
@@ -163,11 +157,6 @@ export async function sequenceHead(): Promise<number> {
     "SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS v FROM sample_seq_seq",
   );
   return Number(res.rows[0]?.v ?? 0);
-}
-
-export async function latestSeq(): Promise<number> {
-  const res = await pool().query<{ s: number | null }>("SELECT max(seq) AS s FROM sample");
-  return res.rows[0]?.s ?? 0;
 }
 
 export interface SeriesPoint {

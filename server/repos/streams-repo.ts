@@ -165,13 +165,13 @@ const SPARK_POINTS = 60;
 const SPARK_BYTES = SPARK_POINTS * 8;
 
 /** Big-endian float64s, the byte order of Postgres' float8send (so SQL can build them too). */
-export function pack(xs: number[]): Buffer {
+function pack(xs: number[]): Buffer {
   const b = Buffer.allocUnsafe(xs.length * 8);
   xs.forEach((x, i) => b.writeDoubleBE(x, i * 8));
   return b;
 }
 
-export function unpack(b: Buffer | null): number[] {
+function unpack(b: Buffer | null): number[] {
   if (!b) return [];
   const out = new Array<number>(b.length >> 3);
   for (let i = 0; i < out.length; i++) out[i] = b.readDoubleBE(i * 8);

@@ -34,11 +34,6 @@ export async function readWorkerStatus(): Promise<WorkerStatusRow[]> {
   }));
 }
 
-export async function readCursor(name: string): Promise<number> {
-  const res = await pool().query<{ cursor: number }>("SELECT cursor FROM worker_status WHERE name = $1", [name]);
-  return res.rows[0]?.cursor ?? 0;
-}
-
 /** Database round-trip check for /api/health. */
 export async function ping(): Promise<number> {
   const t0 = performance.now();

@@ -1,7 +1,7 @@
 import os from "node:os";
 import zlib from "node:zlib";
 import { markFeedbackApplied, pendingFeedback } from "../repos/feedback-repo";
-import { latestSeq, rollupPending } from "../repos/samples-repo";
+import { rollupPending, sequenceHead } from "../repos/samples-repo";
 import { loadSnapshot, saveSnapshot } from "../repos/snapshots-repo";
 import { heartbeat } from "../repos/worker-status-repo";
 import { ingestSeries, type IncomingSeries } from "../services/ingest/ingest-service";
@@ -145,7 +145,7 @@ export class Worker {
   private async beat(): Promise<void> {
     await this.pipeline.flushStreams();
     await this.pipeline.writeHealth();
-    const head = await latestSeq();
+    const head = await sequenceHead();
     await heartbeat({
       name: this.opts.name,
       pid: process.pid,
