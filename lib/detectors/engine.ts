@@ -218,7 +218,7 @@ export class DetectionEngine {
     this.gaps.add();
     for (let k = 0; k < ND; k++) this.cal.add(PRIOR_U, PRIOR_BETA);
     this.initStream(i, kind);
-    this.allocOutputs();
+    this.outputsStale = true; // re-allocated once at the next step, not per added stream (O(n²) for 20k streams)
     this.resetTier2();
   }
 
@@ -253,7 +253,7 @@ export class DetectionEngine {
     this.events.delete(id);
     this.events.delete(`${id}:gap`);
     this.lastPeak.delete(id);
-    this.allocOutputs();
+    this.outputsStale = true;
     this.resetTier2();
   }
 
@@ -283,6 +283,7 @@ export class DetectionEngine {
   }
 
   private allocOutputs(): void {
+    this.outputsStale = false;
     const n = this.ids.length;
     this.present = new Uint8Array(n);
     this.vals = new Float64Array(n);
@@ -305,6 +306,9 @@ export class DetectionEngine {
       changes: [],
     };
   }
+
+  /** Output arrays no longer match the stream count (streams were added or removed). */
+  private outputsStale = false;
 
   private resetTier2(): void {
     this.hst = null;
@@ -337,6 +341,7 @@ export class DetectionEngine {
     for (let k = 0; k < ids.length; k++) {
       if (!this.index.has(ids[k]!) && this.options.autoAddStreams) this.addStream(ids[k]!, "gauge");
     }
+    if (this.outputsStale) this.allocOutputs();
     const n = this.ids.length;
     const present = this.present;
     const vals = this.vals;
