@@ -1,8 +1,6 @@
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import type pg from "pg";
-import { from as copyFrom } from "pg-copy-streams";
 import { databaseUrl, isEmbeddedUrl, pool } from "../db";
+import { copyBinaryIn, copyBinaryOut, encodeBinaryCopy, type BinaryColumn } from "./pg-binary-copy";
 
 /** Column-oriented batch of samples: the shape every ingest path produces. */
 export interface SampleColumns {
@@ -27,58 +25,95 @@ const INGEST_LOCK = 0x0e11;
  */
 const ROLLUP_CURSOR_KEY = "rollup_seq";
 
-function* copyRows(c: SampleColumns, chunkRows = 16384): Generator<string> {
-  let buf = "";
-  let rows = 0;
+/**
+ * Newest committed timestamp per stream that this process knows of. A batch whose every sample
+ * is newer than it cannot collide with an existing row (except through another process), so it
+ * is COPYed straight into `sample`; a collision after all (unique violation) rolls back and the
+ * batch takes the staging path with ON CONFLICT DO NOTHING. Direct COPY measured ~2x cheaper.
+ */
+const newestCommitted = new Map<number, number>();
+
+function allNewer(c: SampleColumns): boolean {
   for (let i = 0; i < c.tsMs.length; i++) {
-    buf += `${c.streamIds[i]}\t${c.tsMs[i]}\t${c.values[i]}\n`;
-    if (++rows >= chunkRows) {
-      yield buf;
-      buf = "";
-      rows = 0;
-    }
+    const newest = newestCommitted.get(c.streamIds[i]!);
+    if (newest === undefined || c.tsMs[i]! <= newest) return false;
   }
-  if (buf) yield buf;
+  return true;
 }
 
+function noteCommitted(c: SampleColumns): void {
+  for (let i = 0; i < c.tsMs.length; i++) {
+    const id = c.streamIds[i]!;
+    const newest = newestCommitted.get(id);
+    if (newest === undefined || c.tsMs[i]! > newest) newestCommitted.set(id, c.tsMs[i]!);
+  }
+}
+
+const sampleCopyColumns = (c: SampleColumns): BinaryColumn[] => [
+  { type: "int4", data: c.streamIds },
+  { type: "timestamptz", data: c.tsMs },
+  { type: "float8", data: c.values },
+];
+
 async function stage(client: pg.PoolClient, c: SampleColumns, embedded: boolean): Promise<void> {
-  // epoch milliseconds as float8: cheaper to format than ISO text; converted in the INSERT
-  await client.query("CREATE TEMP TABLE IF NOT EXISTS tmp_samples_ms (stream_id int, t float8, value float8) ON COMMIT DELETE ROWS");
+  await client.query("CREATE TEMP TABLE IF NOT EXISTS tmp_samples (stream_id int, ts timestamptz, value float8) ON COMMIT DELETE ROWS");
   if (embedded) {
     // PGlite's socket cannot carry COPY; one unnest() statement is the next best bulk path.
     await client.query(
-      "INSERT INTO tmp_samples_ms SELECT s, t, v FROM unnest($1::int[], $2::float8[], $3::float8[]) AS u(s, t, v)",
+      "INSERT INTO tmp_samples SELECT s, to_timestamp(t / 1000.0), v FROM unnest($1::int[], $2::float8[], $3::float8[]) AS u(s, t, v)",
       [Array.from(c.streamIds), Array.from(c.tsMs), Array.from(c.values, (v) => (Number.isNaN(v) ? "NaN" : v))],
     );
     return;
   }
-  await pipeline(Readable.from(copyRows(c)), client.query(copyFrom("COPY tmp_samples_ms FROM STDIN")));
+  await copyBinaryIn(client, "tmp_samples", encodeBinaryCopy(c.tsMs.length, sampleCopyColumns(c)));
+}
+
+/** The fast path: one COPY straight into `sample`. False when a row already existed. */
+async function tryDirectCopy(client: pg.PoolClient, c: SampleColumns): Promise<boolean> {
+  const payload = encodeBinaryCopy(c.tsMs.length, sampleCopyColumns(c));
+  try {
+    await client.query("BEGIN");
+    await client.query("SELECT pg_advisory_xact_lock($1)", [INGEST_LOCK]);
+    await copyBinaryIn(client, "sample (stream_id, ts, value)", payload);
+    await client.query("COMMIT");
+    return true;
+  } catch (e) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    if ((e as { code?: string }).code === "23505") return false; // unique_violation: a re-send
+    throw e;
+  }
 }
 
 /**
- * Commits samples in one transaction: bulk-load into a temp table (COPY), then insert with
- * ON CONFLICT DO NOTHING (re-sent samples are idempotent). When this resolves the samples are
- * durable. The rollup follows asynchronously (`rollupPending`).
- * Can also return which (stream, ts) rows were new — used by group commit to tell each
- * merged request how many of its samples were new.
+ * Commits samples in one transaction; when this resolves the samples are durable. Re-sent
+ * samples are idempotent: batches that may overlap stored rows are staged in a temp table and
+ * inserted with ON CONFLICT DO NOTHING. The rollup follows asynchronously (`rollupPending`).
+ * With `returning`, also says which (stream, ts) rows were new (`"all"` when every row was) —
+ * used by group commit to tell each merged request how many of its samples were new.
  */
 export async function insertSamplesReturning(
   c: SampleColumns,
   returning: boolean,
-): Promise<{ result: InsertResult; newRows: { streamId: number; tsMs: number }[] | null }> {
+): Promise<{ result: InsertResult; newRows: { streamId: number; tsMs: number }[] | "all" | null }> {
   const received = c.tsMs.length;
   if (received === 0) return { result: { received, inserted: 0 }, newRows: returning ? [] : null };
+  const embedded = isEmbeddedUrl(databaseUrl());
   const client = await pool().connect();
   try {
+    if (!embedded && allNewer(c) && (await tryDirectCopy(client, c))) {
+      noteCommitted(c);
+      return { result: { received, inserted: received }, newRows: returning ? "all" : null };
+    }
     await client.query("BEGIN");
-    await stage(client, c, isEmbeddedUrl(databaseUrl()));
+    await stage(client, c, embedded);
     await client.query("SELECT pg_advisory_xact_lock($1)", [INGEST_LOCK]);
     const res = await client.query<{ s: number; t: number }>(
       `INSERT INTO sample (stream_id, ts, value)
-       SELECT stream_id, to_timestamp(t / 1000.0), value FROM tmp_samples_ms ORDER BY stream_id, t
+       SELECT stream_id, ts, value FROM tmp_samples ORDER BY stream_id, ts
        ON CONFLICT DO NOTHING${returning ? " RETURNING stream_id AS s, (extract(epoch FROM ts) * 1000)::float8 AS t" : ""}`,
     );
     await client.query("COMMIT");
+    noteCommitted(c);
     return {
       result: { received, inserted: res.rowCount ?? 0 },
       newRows: returning ? res.rows.map((r) => ({ streamId: r.s, tsMs: r.t })) : null,
@@ -131,21 +166,48 @@ export async function rollupPending(limit = 200_000): Promise<number> {
   }
 }
 
-export interface NewSample {
-  seq: number;
-  streamId: number;
-  tsMs: number;
-  value: number;
+/** Samples committed after a cursor, in commit (seq) order, column-wise. */
+export interface NewSampleColumns {
+  rows: number;
+  seq: Float64Array;
+  streamIds: Int32Array;
+  tsMs: Float64Array;
+  values: Float64Array;
 }
 
-/** Samples committed after `cursor`, in commit order. */
-export async function readSamplesAfter(cursor: number, limit: number): Promise<NewSample[]> {
+/**
+ * Samples committed after `cursor`, in commit order. On PostgreSQL they arrive by binary COPY
+ * straight into typed arrays (the worker reads every ingested sample once, so this is on the
+ * ingest → score hot path); PGlite gets a plain query.
+ */
+export async function readSamplesAfter(cursor: number, limit: number): Promise<NewSampleColumns> {
+  const after = Math.floor(cursor);
+  const n = Math.floor(limit);
+  if (!Number.isSafeInteger(after) || !Number.isSafeInteger(n)) throw new Error("readSamplesAfter: cursor and limit must be integers");
+  const select = `SELECT seq, stream_id, ts, value FROM sample WHERE seq > ${after} ORDER BY seq LIMIT ${n}`;
+  if (!isEmbeddedUrl(databaseUrl())) {
+    const client = await pool().connect();
+    try {
+      const { rows, cols } = await copyBinaryOut(client, select, ["int8", "int4", "timestamptz", "float8"] as const);
+      return { rows, seq: cols[0], streamIds: cols[1], tsMs: cols[2], values: cols[3] };
+    } finally {
+      client.release();
+    }
+  }
   const res = await pool().query<{ seq: number; stream_id: number; t: number; value: number }>(
     `SELECT seq, stream_id, (extract(epoch FROM ts) * 1000)::float8 AS t, value
      FROM sample WHERE seq > $1 ORDER BY seq LIMIT $2`,
-    [cursor, limit],
+    [after, n],
   );
-  return res.rows.map((r) => ({ seq: r.seq, streamId: r.stream_id, tsMs: r.t, value: r.value }));
+  const rows = res.rows.length;
+  const out: NewSampleColumns = { rows, seq: new Float64Array(rows), streamIds: new Int32Array(rows), tsMs: new Float64Array(rows), values: new Float64Array(rows) };
+  res.rows.forEach((r, i) => {
+    out.seq[i] = Number(r.seq);
+    out.streamIds[i] = r.stream_id;
+    out.tsMs[i] = r.t;
+    out.values[i] = r.value;
+  });
+  return out;
 }
 
 /**

@@ -1,7 +1,5 @@
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { from as copyFrom } from "pg-copy-streams";
 import { databaseUrl, isEmbeddedUrl, pool } from "../db";
+import { copyBinaryIn, encodeBinaryCopy, type BinaryColumn } from "./pg-binary-copy";
 
 export interface ScoreColumns {
   streamIds: number[];
@@ -18,12 +16,22 @@ const UPSERT = `ON CONFLICT (stream_id, ts) DO UPDATE SET score = EXCLUDED.score
 
 /** Optional band columns: NaN/±Infinity are stored as NULL ("no band"), on both paths. */
 const band = (x: number | null) => (x === null || !Number.isFinite(x) ? null : x);
-const num = (x: number | null) => (band(x) === null ? "\\N" : String(x));
+
+const scoreCopyColumns = (c: ScoreColumns): BinaryColumn[] => [
+  { type: "int4", data: c.streamIds },
+  { type: "timestamptz", data: c.tsMs },
+  { type: "float8", data: c.score },
+  { type: "float8", data: c.confidence },
+  { type: "float8null", data: c.expected },
+  { type: "float8null", data: c.lower },
+  { type: "float8null", data: c.upper },
+];
 
 /**
  * Writes a batch of scores; re-scoring the same (stream, ts) after a restart overwrites. On
- * PostgreSQL the rows travel by COPY into a temp table (measured ~30 % cheaper than one unnest()
- * statement for 20k rows); PGlite's socket cannot carry COPY, so it gets the unnest() statement.
+ * PostgreSQL the rows are COPYed (binary) straight into `score`; if one already exists (unique
+ * violation: a re-score) the batch is staged in a temp table and upserted instead. PGlite's
+ * socket cannot carry COPY, so it gets one unnest() upsert.
  */
 export async function insertScores(c: ScoreColumns): Promise<void> {
   if (c.tsMs.length === 0) return;
@@ -38,21 +46,27 @@ export async function insertScores(c: ScoreColumns): Promise<void> {
     );
     return;
   }
-  const lines: string[] = new Array(c.tsMs.length);
-  for (let i = 0; i < c.tsMs.length; i++) {
-    lines[i] = `${c.streamIds[i]}\t${c.tsMs[i]}\t${c.score[i]}\t${c.confidence[i]}\t${num(c.expected[i]!)}\t${num(c.lower[i]!)}\t${num(c.upper[i]!)}\n`;
-  }
+  const payload = encodeBinaryCopy(c.tsMs.length, scoreCopyColumns(c));
   const client = await pool().connect();
   try {
+    try {
+      await client.query("BEGIN");
+      await copyBinaryIn(client, "score (stream_id, ts, score, confidence, expected, lower, upper)", payload);
+      await client.query("COMMIT");
+      return;
+    } catch (e) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      if ((e as { code?: string }).code !== "23505") throw e;
+    }
     await client.query("BEGIN");
     await client.query(
-      "CREATE TEMP TABLE IF NOT EXISTS tmp_scores (stream_id int, t float8, score float8, confidence float8, expected float8, lower float8, upper float8) ON COMMIT DELETE ROWS",
+      "CREATE TEMP TABLE IF NOT EXISTS tmp_scores (stream_id int, ts timestamptz, score float8, confidence float8, expected float8, lower float8, upper float8) ON COMMIT DELETE ROWS",
     );
-    await pipeline(Readable.from([lines.join("")]), client.query(copyFrom("COPY tmp_scores FROM STDIN")));
+    await copyBinaryIn(client, "tmp_scores", payload);
     await client.query(
       `INSERT INTO score (stream_id, ts, score, confidence, expected, lower, upper)
-       SELECT DISTINCT ON (stream_id, t) stream_id, to_timestamp(t / 1000.0), score, confidence, expected, lower, upper
-       FROM tmp_scores ORDER BY stream_id, t
+       SELECT DISTINCT ON (stream_id, ts) stream_id, ts, score, confidence, expected, lower, upper
+       FROM tmp_scores ORDER BY stream_id, ts
        ${UPSERT}`,
     );
     await client.query("COMMIT");

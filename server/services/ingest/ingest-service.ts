@@ -183,6 +183,10 @@ async function commitGroup(group: PendingCommit[], rows: number): Promise<void> 
       o += p.cols.tsMs.length;
     }
     const { newRows } = await insertSamplesReturning(merged, true);
+    if (newRows === "all") {
+      for (const p of group) p.resolve({ received: p.cols.tsMs.length, inserted: p.cols.tsMs.length });
+      return;
+    }
     const fresh = new Map<number, Set<number>>();
     for (const r of newRows ?? []) {
       let set = fresh.get(r.streamId);

@@ -1,6 +1,6 @@
 import type { TStreamKind } from "@/lib/schemas/stream";
 import { upsertAnomalies } from "../../repos/anomalies-repo";
-import { readSamplesAfter, type NewSample } from "../../repos/samples-repo";
+import { readSamplesAfter } from "../../repos/samples-repo";
 import { insertScores } from "../../repos/scores-repo";
 import { allStreamKinds, updateStreamRecent, upsertStreamHealth, type StreamRecent } from "../../repos/streams-repo";
 import type { EngineEvent, EnginePort, StreamScore } from "./engine-port";
@@ -26,9 +26,32 @@ export interface PipelineStats {
  * than two steps of wall time, so that samples of one scrape arriving in separate commits are
  * scored together.
  */
+/** The samples of one step, one per stream (the newest sample of the stream in that step). */
+class StepBucket {
+  readonly slot = new Map<number, number>();
+  readonly ids: number[] = [];
+  readonly ts: number[] = [];
+  readonly values: number[] = [];
+
+  put(id: number, tsMs: number, value: number): void {
+    const k = this.slot.get(id);
+    if (k === undefined) {
+      this.slot.set(id, this.ids.length);
+      this.ids.push(id);
+      this.ts.push(tsMs);
+      this.values.push(value);
+    } else if (this.ts[k]! <= tsMs) {
+      this.ts[k] = tsMs;
+      this.values[k] = value;
+    }
+  }
+}
+
 export class DetectPipeline {
   cursor: number;
-  private pending: NewSample[] = [];
+  /** The newest step, held back until a later step exists (see `tick`). */
+  private pending: StepBucket | null = null;
+  private pendingStepMs = -Infinity;
   /** Latest values and sparkline points per stream, written to the stream rows every few seconds. */
   private recent = new Map<number, StreamRecent>();
   private lastFlushMs = 0;
@@ -44,12 +67,12 @@ export class DetectPipeline {
     this.cursor = cursor;
   }
 
-  private async ensureStreams(samples: NewSample[]): Promise<void> {
+  private async ensureStreams(ids: Int32Array): Promise<void> {
     let unknown = false;
-    for (const s of samples) if (!this.kinds.has(s.streamId)) unknown = true;
+    for (const id of ids) if (!this.kinds.has(id)) unknown = true;
     if (unknown) for (const r of await allStreamKinds()) this.kinds.set(r.id, r.kind);
-    for (const s of samples) {
-      if (!this.engine.hasStream(s.streamId)) this.engine.addStream(s.streamId, this.kinds.get(s.streamId) ?? "gauge");
+    for (const id of ids) {
+      if (!this.engine.hasStream(id)) this.engine.addStream(id, this.kinds.get(id) ?? "gauge");
     }
   }
 
@@ -57,74 +80,68 @@ export class DetectPipeline {
   async tick(nowMs: number): Promise<number> {
     const t0 = performance.now();
     const fresh = await readSamplesAfter(this.cursor, this.batchLimit);
-    if (fresh.length) this.cursor = fresh[fresh.length - 1]!.seq;
-    this.stats.samplesRead += fresh.length;
-    const all = this.pending.concat(fresh);
-    if (all.length === 0) return 0;
-    await this.ensureStreams(fresh);
+    const n = fresh.rows;
+    if (n) this.cursor = fresh.seq[n - 1]!;
+    this.stats.samplesRead += n;
+    if (n === 0 && !this.pending) return 0;
+    await this.ensureStreams(fresh.streamIds);
 
-    const bucketOf = (t: number) => Math.floor(t / this.stepMs) * this.stepMs;
-    const buckets = new Map<number, Map<number, NewSample>>();
-    let maxBucket = -Infinity;
     const last = this.engine.lastStepMs();
-    const latest = new Map<number, NewSample>();
-    for (const s of fresh) {
-      const l = latest.get(s.streamId);
-      if (!l || l.tsMs <= s.tsMs) latest.set(s.streamId, s);
-    }
-    for (const s of all) {
-      const b = bucketOf(s.tsMs);
+    const buckets = new Map<number, StepBucket>();
+    if (this.pending) buckets.set(this.pendingStepMs, this.pending);
+    this.pending = null;
+    const latest = new Map<number, number>(); // stream → index of its newest fresh sample
+    let maxBucket = buckets.size ? this.pendingStepMs : -Infinity;
+    for (let i = 0; i < n; i++) {
+      const id = fresh.streamIds[i]!;
+      const t = fresh.tsMs[i]!;
+      const l = latest.get(id);
+      if (l === undefined || fresh.tsMs[l]! <= t) latest.set(id, i);
+      const b = Math.floor(t / this.stepMs) * this.stepMs;
       if (b <= last) {
         this.stats.lateSamples++;
         continue;
       }
-      let m = buckets.get(b);
-      if (!m) buckets.set(b, (m = new Map()));
-      const prev = m.get(s.streamId);
-      if (!prev || prev.tsMs <= s.tsMs) m.set(s.streamId, s);
+      let bucket = buckets.get(b);
+      if (!bucket) buckets.set(b, (bucket = new StepBucket()));
+      bucket.put(id, t, fresh.values[i]!);
       if (b > maxBucket) maxBucket = b;
     }
     const order = [...buckets.keys()].sort((a, b) => a - b);
-    this.pending = [];
     const scores: StreamScore[] = [];
     const events = new Map<string, EngineEvent>();
     const spark = new Map<number, { t: number[]; v: number[]; s: number[] }>();
     for (const b of order) {
       const m = buckets.get(b)!;
-      const holdBack = b === maxBucket && nowMs < b + 2 * this.stepMs;
-      if (holdBack) {
-        this.pending.push(...m.values());
+      if (b === maxBucket && nowMs < b + 2 * this.stepMs) {
+        this.pending = m;
+        this.pendingStepMs = b;
         continue;
       }
-      const ids = [...m.keys()];
-      const values = new Float64Array(ids.length);
-      const ts = new Float64Array(ids.length);
-      ids.forEach((id, i) => {
-        const s = m.get(id)!;
-        values[i] = s.value;
-        ts[i] = s.tsMs;
-      });
-      const out = this.engine.step(b, ids, values, ts);
+      const out = this.engine.step(b, m.ids, Float64Array.from(m.values), Float64Array.from(m.ts));
       this.stats.stepsScored++;
-      scores.push(...out.scores);
       for (const sc of out.scores) {
+        scores.push(sc);
         let p = spark.get(sc.streamId);
         if (!p) spark.set(sc.streamId, (p = { t: [], v: [], s: [] }));
+        const k = m.slot.get(sc.streamId);
         p.t.push(sc.tsMs);
-        p.v.push(m.get(sc.streamId)?.value ?? Number.NaN);
+        p.v.push(k === undefined ? Number.NaN : m.values[k]!);
         p.s.push(Math.round(sc.score * 10) / 10);
       }
       for (const e of out.events) events.set(e.engineId, e);
     }
-    await this.write(scores, [...events.values()], latest, spark);
+    const latestValues = new Map<number, { tsMs: number; value: number }>();
+    for (const [id, i] of latest) latestValues.set(id, { tsMs: fresh.tsMs[i]!, value: fresh.values[i]! });
+    await this.write(scores, [...events.values()], latestValues, spark);
     this.stats.lastBatchMs = performance.now() - t0;
-    return fresh.length;
+    return n;
   }
 
   private async write(
     scores: StreamScore[],
     events: EngineEvent[],
-    latest: Map<number, NewSample>,
+    latest: Map<number, { tsMs: number; value: number }>,
     spark: Map<number, { t: number[]; v: number[]; s: number[] }>,
   ): Promise<void> {
     const lastScore = new Map<number, number>();
