@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DAY_MS, HOUR_MS, HoltWintersBank } from "./holt-winters";
+import { DAY_MS, HOUR_MS, HoltWintersBank, phaseOf, WEEK_MS } from "./holt-winters";
 import { Rng } from "./rng";
 
 const T0 = 1_700_000_000_000;
@@ -46,5 +46,26 @@ describe("holt-winters period detection (per-candidate bins)", () => {
 
   it("rejects candidate periods whose bin widths do not nest", () => {
     expect(() => new HoltWintersBank({ fineBins: 7 })).toThrow();
+  });
+});
+
+describe("holt-winters phase (hot path without fmod)", () => {
+  it("is bit-identical to (t % P) / P for integer, fractional and negative times", () => {
+    const rng = new Rng(5);
+    const ref = (t: number, P: number): number => {
+      const ph = (t % P) / P;
+      return ph < 0 ? ph + 1 : ph;
+    };
+    for (const P of [HOUR_MS, DAY_MS, WEEK_MS, 7_000]) {
+      for (let k = 0; k < 20_000; k++) {
+        const base = Math.floor(rng.next() * 2e12);
+        const t = k % 3 === 0 ? base : k % 3 === 1 ? base + rng.next() : -base;
+        expect(phaseOf(t, P)).toBe(ref(t, P));
+      }
+      for (let m = 0; m < 50; m++) {
+        expect(phaseOf(m * P, P)).toBe(ref(m * P, P));
+        expect(phaseOf(m * P - 1, P)).toBe(ref(m * P - 1, P));
+      }
+    }
   });
 });

@@ -112,6 +112,22 @@ type Cols =
 
 const NC = 3;
 
+/**
+ * Phase in [0, 1) of tMs within period P: (tMs mod P) / P. For tMs ≥ 0 the remainder comes from
+ * one division and an exact integer product (no fmod call; bit-identical to `%` because both are
+ * exact), negative times take the `%` path.
+ */
+export function phaseOf(tMs: number, P: number): number {
+  if (tMs >= 0) {
+    let r = tMs - Math.floor(tMs / P) * P;
+    if (r < 0) r += P;
+    else if (r >= P) r -= P;
+    return r / P;
+  }
+  const ph = (tMs % P) / P;
+  return ph < 0 ? ph + 1 : ph;
+}
+
 export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implements ForecastingBank {
   static readonly KIND = "holt-winters";
   /** 2: per-candidate detection bins (`fineBins`); version-1 states restore with fineBins = detectBins. */
@@ -191,9 +207,7 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     const P = c.period[i]!;
     if (P <= 0) return 0;
     const sb = c.sb[i]!;
-    let ph = (tMs % P) / P;
-    if (ph < 0) ph += 1;
-    const pos = ph * sb - 0.5;
+    const pos = phaseOf(tMs, P) * sb - 0.5;
     const f = Math.floor(pos);
     const w = pos - f;
     const j0 = f < 0 ? sb - 1 : f;
@@ -246,7 +260,11 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
       }
     }
     c.lastT[i] = tMs;
-    this.detect(i, x, tMs);
+    // period detection: most points only add to the open base bin
+    if (tMs < c.bNext[i]!) {
+      c.bSum[i] = c.bSum[i]! + x;
+      c.bN[i] = c.bN[i]! + 1;
+    } else this.detect(i, x, tMs);
     if (n === 0) {
       c.l[i] = x;
       c.n[i] = 1;
@@ -264,9 +282,7 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     const so = i * p.seasonBins;
     if (P > 0) {
       const sb = c.sb[i]!;
-      let ph = (tMs % P) / P;
-      if (ph < 0) ph += 1;
-      const pos = ph * sb - 0.5;
+      const pos = phaseOf(tMs, P) * sb - 0.5;
       const f = Math.floor(pos);
       w = pos - f;
       j0 = f < 0 ? sb - 1 : f;
@@ -284,14 +300,18 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     let e = r;
     const lim = p.huberK * s;
     if (n >= 10) {
-      const dt = c.dt[i]!;
-      let after = p.adaptAfter;
-      if (dt > 0) {
-        const byTime = Math.round(p.adaptWithinMs / dt);
-        if (byTime < after) after = byTime < 6 ? 6 : byTime;
-      }
       const exceed = r > lim || r < -lim;
-      const shift = adaptRun(c.run, c.runN, c.runSum, i, r, exceed, after);
+      // (no run in progress and no exceedance: adaptRun would change nothing)
+      let shift = 0;
+      if (exceed || c.run[i] !== 0) {
+        const dt = c.dt[i]!;
+        let after = p.adaptAfter;
+        if (dt > 0) {
+          const byTime = Math.round(p.adaptWithinMs / dt);
+          if (byTime < after) after = byTime < 6 ? 6 : byTime;
+        }
+        shift = adaptRun(c.run, c.runN, c.runSum, i, r, exceed, after);
+      }
       if (shift !== 0) {
         c.l[i] = l + phi * b + shift;
         c.b[i] = 0;
@@ -423,21 +443,26 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     const ck = i * NC + k;
     const ro = ck * this.ringLen;
     const count = Math.min(L, c.pushed[ck]!);
+    const ring = c.ring;
+    // ring slots of bins last−count+1 … last, walked with a wrapping index (no % per element)
+    const j0 = (((last - count + 1) % L) + L) % L;
     let sum = 0;
     let m = 0;
-    for (let t = last - count + 1; t <= last; t++) {
-      const v = c.ring[ro + (((t % L) + L) % L)]!;
+    for (let q = 0, j = j0; q < count; q++) {
+      const v = ring[ro + j]!;
       if (v === v) {
         sum += v;
         m++;
       }
+      if (++j === L) j = 0;
     }
     if (m < 2 * DB) return;
     const mean = sum / m;
     let ss = 0;
-    for (let t = last - count + 1; t <= last; t++) {
-      const v = c.ring[ro + (((t % L) + L) % L)]!;
+    for (let q = 0, j = j0; q < count; q++) {
+      const v = ring[ro + j]!;
       if (v === v) ss += (v - mean) * (v - mean);
+      if (++j === L) j = 0;
     }
     const variance = ss / m;
     if (variance <= 0) return;
