@@ -1,11 +1,12 @@
+import protobuf from "protobufjs";
 import snappy from "snappyjs";
 import { describe, expect, it } from "vitest";
 import {
-  decodeWriteRequestBytes,
   decompressSnappy,
   encodeWriteRequest,
   isStaleMarker,
   MetadataCache,
+  scanWriteRequest,
   snappyUncompressedLength,
   WriteRequestType,
   writeRequestToSeries,
@@ -30,7 +31,7 @@ describe("remote_write decoding", () => {
         },
       ],
     });
-    const out = writeRequestToSeries(decodeWriteRequestBytes(decompressSnappy(body, 1 << 20)));
+    const out = writeRequestToSeries(decompressSnappy(body, 1 << 20));
     expect(out.staleMarkers).toBe(1);
     expect(out.series).toHaveLength(1);
     expect(out.series[0]).toMatchObject({ metric: "node_load1", labels: { instance: "a:9100" }, kind: "gauge", tsMs: [1_700_000_000_000, 1_700_000_002_000] });
@@ -55,15 +56,60 @@ describe("remote_write decoding", () => {
     expect(() => decompressSnappy(big, 1000)).toThrow(/decompresses to 5000 bytes/);
     expect(() => decompressSnappy(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), 1000)).toThrow(/not snappy-compressed/);
     expect(() => decompressSnappy(new Uint8Array([10, 0xff, 0x01]), 1000)).toThrow(/not valid snappy/);
-    expect(() => decodeWriteRequestBytes(new Uint8Array([0x0a, 0x05, 0x01]))).toThrow(/not a valid Prometheus remote_write/);
+    expect(() => scanWriteRequest(new Uint8Array([0x0a, 0x05, 0x01]))).toThrow(/not a valid Prometheus remote_write/);
     expect(raw.length).toBe(0);
   });
 
   it("rejects series without a metric name", () => {
-    const req = decodeWriteRequestBytes(
-      decompressSnappy(encodeWriteRequest({ timeseries: [{ labels: [{ name: "job", value: "x" }], samples: [{ value: 1, timestamp: 1 }] }] }), 1 << 20),
-    );
+    const req = decompressSnappy(encodeWriteRequest({ timeseries: [{ labels: [{ name: "job", value: "x" }], samples: [{ value: 1, timestamp: 1 }] }] }), 1 << 20);
     expect(() => writeRequestToSeries(req)).toThrow(/no __name__ label/);
+  });
+});
+
+describe("scanWriteRequest", () => {
+  const series = (instance: string, value: number, timestamp: number) => ({
+    labels: [
+      { name: "__name__", value: "up" },
+      { name: "instance", value: instance },
+    ],
+    samples: [{ value, timestamp }],
+  });
+  const scan = (ts: ReturnType<typeof series>[]) => scanWriteRequest(decompressSnappy(encodeWriteRequest({ timeseries: ts }), 1 << 20));
+
+  it("gives the same label key to the same series in every request, and samples as columns", () => {
+    const a = scan([series("a:9100", 1, 1_000), series("b:9100", 2, 1_000)]);
+    const b = scan([series("b:9100", 3, 2_000), series("a:9100", 4, 2_000)]);
+    expect(a.series).toBe(2);
+    expect(a.labelKeys[0]).toBe(b.labelKeys[1]);
+    expect(a.labelKeys[1]).toBe(b.labelKeys[0]);
+    expect(a.labelKeys[0]).not.toBe(a.labelKeys[1]);
+    expect(Array.from(b.sampleSeries.subarray(0, b.samples))).toEqual([0, 1]);
+    expect(Array.from(b.tsMs.subarray(0, b.samples))).toEqual([2_000, 2_000]);
+    expect(Array.from(b.values.subarray(0, b.samples))).toEqual([3, 4]);
+  });
+
+  it("keys labels that are interleaved with samples, and skips series holding only staleness markers", () => {
+    const w = protobuf.Writer.create();
+    const label = (name: string, value: string) => protobuf.Writer.create().uint32(10).string(name).uint32(18).string(value).finish();
+    const sample = (v: number, t: number) => protobuf.Writer.create().uint32(9).double(v).uint32(16).int64(t).finish();
+    const ts = protobuf.Writer.create().uint32(10).bytes(label("__name__", "up")).uint32(18).bytes(sample(7, 5_000)).uint32(10).bytes(label("job", "x")).finish();
+    const stale = protobuf.Writer.create().uint32(10).bytes(label("__name__", "gone")).uint32(18).bytes(sample(STALE, 5_000)).finish();
+    w.uint32(10).bytes(ts).uint32(10).bytes(stale);
+    const out = scanWriteRequest(w.finish());
+    expect(out.series).toBe(1);
+    expect(out.staleMarkers).toBe(1);
+    expect(out.labelKeys[0]).toContain("\u0000");
+    expect(out.values[0]).toBe(7);
+    const full = writeRequestToSeries(w.finish());
+    expect(full.series[0]).toMatchObject({ metric: "up", labels: { job: "x" }, tsMs: [5_000], values: [7] });
+  });
+
+  it("refuses more series than the per-request limit and truncated messages", () => {
+    expect(() => scanWriteRequest(decompressSnappy(encodeWriteRequest({ timeseries: [series("a", 1, 1), series("b", 1, 1)] }), 1 << 20), { maxSeriesPerRequest: 1 })).toThrow(
+      /more than 1 series/,
+    );
+    const ok = decompressSnappy(encodeWriteRequest({ timeseries: [series("a", 1, 1)] }), 1 << 20);
+    expect(() => scanWriteRequest(ok.subarray(0, ok.length - 3))).toThrow(/not a valid Prometheus remote_write WriteRequest/);
   });
 });
 

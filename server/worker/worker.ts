@@ -123,10 +123,14 @@ export class Worker {
   }
 
   private async detect(): Promise<void> {
-    // Drain the backlog in bounded batches; each batch commits its scores before the next.
-    for (let i = 0; i < 20; i++) {
-      const n = await this.pipeline.tick(Date.now());
-      if (n < this.pipeline.batchLimit) break;
+    // Drain the backlog in bounded batches; a batch's writes overlap the next batch's scoring.
+    try {
+      for (let i = 0; i < 20; i++) {
+        const n = await this.pipeline.tick(Date.now(), { overlap: true });
+        if (n < this.pipeline.batchLimit) break;
+      }
+    } finally {
+      await this.pipeline.drain(); // a job ends with its scores written (snapshots rely on it)
     }
   }
 

@@ -1,4 +1,5 @@
 import { AppError } from "@/lib/errors/app-error";
+import { seriesIdentity, type MetadataCache, type ScannedWriteRequest } from "@/lib/ingest/remote-write";
 import type { DecodedSeries } from "@/lib/ingest/types";
 import { streamKey } from "@/lib/schemas/stream";
 import { env } from "../../env";
@@ -24,14 +25,17 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_.\-/]*$/;
 
 interface SourceCache {
   source: SourceRow;
+  /** stream key → id */
   ids: Map<string, number>;
+  /** remote_write raw label bytes → id (see `ingestRemoteWrite`) */
+  byLabelBytes: Map<string, number>;
 }
 const sources = new Map<string, SourceCache>();
 
 async function sourceFor(name: string, kind: SourceKind): Promise<SourceCache> {
   let cached = sources.get(name);
   if (!cached) {
-    cached = { source: await ensureSource(name, kind), ids: new Map() };
+    cached = { source: await ensureSource(name, kind), ids: new Map(), byLabelBytes: new Map() };
     sources.set(name, cached);
   }
   return cached;
@@ -128,6 +132,55 @@ export async function ingestSeries(
 }
 
 /**
+ * Prometheus remote_write, scanned (see `scanWriteRequest`): series this process has seen map
+ * from their raw label bytes straight to a stream id; only unseen series are decoded, validated
+ * and resolved (or created within the cardinality cap). Same guarantees as `ingestSeries`:
+ * everything is validated before anything is written, and the samples commit in one transaction.
+ */
+export async function ingestRemoteWrite(
+  sourceName: string,
+  scan: ScannedWriteRequest,
+  meta: MetadataCache,
+  nowMs: number = Date.now(),
+): Promise<IngestResult> {
+  meta.learn(scan.metadata);
+  const cache = await sourceFor(sourceName, "remote_write");
+  const seriesIds = new Int32Array(scan.series);
+  const unseen: number[] = [];
+  for (let s = 0; s < scan.series; s++) {
+    const id = cache.byLabelBytes.get(scan.labelKeys[s]!);
+    if (id === undefined) unseen.push(s);
+    else seriesIds[s] = id;
+  }
+  let newStreams = 0;
+  const identities = new Map<number, IncomingSeries>();
+  if (unseen.length) {
+    const batch: IncomingSeries[] = unseen.map((s) => ({ ...seriesIdentity(scan, s, meta), tsMs: [], values: [] }));
+    for (const d of batch) validateIdentity(d);
+    unseen.forEach((s, k) => identities.set(s, batch[k]!));
+    const keys = batch.map((d) => streamKey(d.metric, d.labels));
+    const missing = [...new Set(keys.filter((k) => !cache.ids.has(k)))];
+    if (missing.length) newStreams = await withSourceLock(sourceName, () => resolveStreams(sourceName, cache, batch, keys, missing));
+    unseen.forEach((s, k) => (seriesIds[s] = cache.ids.get(keys[k]!)!));
+  }
+  const n = scan.samples;
+  for (let i = 0; i < n; i++) {
+    const s = scan.sampleSeries[i]!;
+    validateSample(scan.tsMs[i]!, scan.values[i]!, nowMs, () => {
+      const d = identities.get(s) ?? seriesIdentity(scan, s, meta);
+      return streamKey(d.metric, d.labels);
+    });
+  }
+  // only now, with every sample valid, remember the new label bytes (bounded like the ids map)
+  if (cache.byLabelBytes.size + unseen.length > 2 * Math.max(cache.source.cardinalityLimit, 1000)) cache.byLabelBytes.clear();
+  for (const s of unseen) cache.byLabelBytes.set(scan.labelKeys[s]!, seriesIds[s]!);
+  const streamIds = new Int32Array(n);
+  for (let i = 0; i < n; i++) streamIds[i] = seriesIds[scan.sampleSeries[i]!]!;
+  const { received, inserted } = await commitGrouped({ streamIds, tsMs: scan.tsMs.subarray(0, n), values: scan.values.subarray(0, n) });
+  return { series: scan.series, newStreams, received, inserted };
+}
+
+/**
  * Group commit: batches that arrive while a commit is in flight are merged into the next
  * transaction (up to GROUP_MAX_ROWS), so concurrent senders share one COPY + INSERT instead of
  * queueing on the ingest lock one by one. Each caller still resolves only after the transaction
@@ -206,7 +259,13 @@ async function commitGroup(group: PendingCommit[], rows: number): Promise<void> 
   }
 }
 
-function validateLabels(s: IncomingSeries): void {
+function validateIdentity(s: Pick<IncomingSeries, "metric" | "labels">): void {
+  if (!/^[a-zA-Z_:][a-zA-Z0-9_:.\-/]*$/.test(s.metric) || s.metric.length > 200) {
+    throw new AppError(
+      "BAD_REQUEST",
+      `Invalid metric name "${s.metric.slice(0, 80)}": use letters, digits, _ : . - / (max 200 characters). Nothing from this request was stored.`,
+    );
+  }
   const names = Object.keys(s.labels);
   if (names.length > LABEL_LIMITS.maxLabels) {
     throw new AppError(
@@ -231,35 +290,29 @@ function validateLabels(s: IncomingSeries): void {
   }
 }
 
+/** Checks one sample; `name()` gives the series' key for the message (computed only on error). */
+function validateSample(t: number, v: number, nowMs: number, name: () => string): void {
+  if (!Number.isFinite(t) || t <= 0) throw new AppError("BAD_REQUEST", `Series ${name()}: invalid timestamp ${t}.`);
+  if (t > nowMs + MAX_FUTURE_MS) {
+    throw new AppError(
+      "BAD_REQUEST",
+      `Series ${name()}: timestamp ${new Date(t).toISOString()} is more than 10 minutes in the future; check the sender's clock. Nothing from this request was stored.`,
+    );
+  }
+  if (!Number.isFinite(v)) {
+    throw new AppError(
+      "BAD_REQUEST",
+      `Series ${name()}: value ${v} at ${new Date(t).toISOString()} is not a finite number. Nothing from this request was stored.`,
+    );
+  }
+}
+
 function validateBatch(batch: IncomingSeries[], nowMs: number): void {
   for (const s of batch) {
-    if (!/^[a-zA-Z_:][a-zA-Z0-9_:.\-/]*$/.test(s.metric) || s.metric.length > 200) {
-      throw new AppError(
-        "BAD_REQUEST",
-        `Invalid metric name "${s.metric.slice(0, 80)}": use letters, digits, _ : . - / (max 200 characters). Nothing from this request was stored.`,
-      );
-    }
-    validateLabels(s);
+    validateIdentity(s);
     if (s.tsMs.length !== s.values.length) throw new AppError("BAD_REQUEST", `Series ${s.metric}: timestamps and values differ in length.`);
-    for (let j = 0; j < s.tsMs.length; j++) {
-      const t = s.tsMs[j]!;
-      const v = s.values[j]!;
-      if (!Number.isFinite(t) || t <= 0) {
-        throw new AppError("BAD_REQUEST", `Series ${streamKey(s.metric, s.labels)}: invalid timestamp ${t}.`);
-      }
-      if (t > nowMs + MAX_FUTURE_MS) {
-        throw new AppError(
-          "BAD_REQUEST",
-          `Series ${streamKey(s.metric, s.labels)}: timestamp ${new Date(t).toISOString()} is more than 10 minutes in the future; check the sender's clock. Nothing from this request was stored.`,
-        );
-      }
-      if (!Number.isFinite(v)) {
-        throw new AppError(
-          "BAD_REQUEST",
-          `Series ${streamKey(s.metric, s.labels)}: value ${v} at ${new Date(t).toISOString()} is not a finite number. Nothing from this request was stored.`,
-        );
-      }
-    }
+    const name = () => streamKey(s.metric, s.labels);
+    for (let j = 0; j < s.tsMs.length; j++) validateSample(s.tsMs[j]!, s.values[j]!, nowMs, name);
   }
 }
 

@@ -37,10 +37,12 @@ describe.each(availableBackends())("worker pipeline on %s", (backend) => {
     ], now);
 
     const pipeline = new DetectPipeline(createEngine(), 0, step, 500);
-    while ((await pipeline.tick(now)) > 0) {
-      /* drain in batches of 500 */
+    // batches of 500, each one's writes overlapping the next one's scoring, as the worker runs it
+    while ((await pipeline.tick(now, { overlap: true })) > 0) {
+      /* next batch */
     }
-    await pipeline.tick(now);
+    await pipeline.tick(now, { overlap: true });
+    await pipeline.drain();
     await pipeline.flushStreams();
     expect(pipeline.stats.samplesRead).toBe(2 * n);
     const [latency] = await listStreams({ search: "latency_ms" });

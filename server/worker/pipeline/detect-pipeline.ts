@@ -5,8 +5,12 @@ import { insertScores } from "../../repos/scores-repo";
 import { allStreamKinds, updateStreamRecent, upsertStreamHealth, type StreamRecent } from "../../repos/streams-repo";
 import type { EngineEvent, EnginePort, StreamScore } from "./engine-port";
 
-/** How often buffered stream rows (latest value, sparkline) are written. */
-const RECENT_FLUSH_MS = 3_000;
+/**
+ * How often buffered stream rows (latest value, sparkline) are written: every 3 s, stretched
+ * to 0.5 ms per buffered stream so that many streams do not rewrite their rows on every
+ * scrape (20,000 streams: every 10 s, about as often as the overview refreshes them).
+ */
+const flushIntervalMs = (buffered: number) => Math.max(3_000, 0.5 * buffered);
 /** Sparkline points kept per stream (the stream row holds the same number). */
 const SPARK_KEEP = 60;
 
@@ -56,6 +60,9 @@ export class DetectPipeline {
   private recent = new Map<number, StreamRecent>();
   private lastFlushMs = 0;
   private kinds = new Map<number, TStreamKind>();
+  /** The previous round's writes, overlapping this round's read and scoring (see `tick`). */
+  private inflight: Promise<void> = Promise.resolve();
+  private writeError: unknown = null;
   readonly stats: PipelineStats = { samplesRead: 0, stepsScored: 0, lateSamples: 0, scoresWritten: 0, eventsWritten: 0, lastBatchMs: 0 };
 
   constructor(
@@ -76,8 +83,12 @@ export class DetectPipeline {
     }
   }
 
-  /** One read-score-write round; returns the number of samples read. */
-  async tick(nowMs: number): Promise<number> {
+  /**
+   * One read-score-write round; returns the number of samples read. With `overlap`, the round's
+   * writes run in the background while the next round reads and scores (the database and the
+   * engine then work at the same time); writes stay in order, and `drain()` waits for them.
+   */
+  async tick(nowMs: number, opts: { overlap?: boolean } = {}): Promise<number> {
     const t0 = performance.now();
     const fresh = await readSamplesAfter(this.cursor, this.batchLimit);
     const n = fresh.rows;
@@ -133,9 +144,23 @@ export class DetectPipeline {
     }
     const latestValues = new Map<number, { tsMs: number; value: number }>();
     for (const [id, i] of latest) latestValues.set(id, { tsMs: fresh.tsMs[i]!, value: fresh.values[i]! });
-    await this.write(scores, [...events.values()], latestValues, spark);
+    await this.drain();
+    this.inflight = this.write(scores, [...events.values()], latestValues, spark).catch((e: unknown) => {
+      this.writeError = e;
+    });
+    if (!opts.overlap) await this.drain();
     this.stats.lastBatchMs = performance.now() - t0;
     return n;
+  }
+
+  /** Waits for the writes of earlier rounds; rethrows their failure. */
+  async drain(): Promise<void> {
+    await this.inflight;
+    if (this.writeError !== null) {
+      const e = this.writeError;
+      this.writeError = null;
+      throw e;
+    }
   }
 
   private async write(
@@ -154,7 +179,7 @@ export class DetectPipeline {
       const k = p ? p.t.length - 1 : -1;
       this.mergeRecent({ id, tsMs: l ? l.tsMs : p!.t[k]!, value: l ? l.value : p!.v[k]!, score: lastScore.get(id) ?? null, spark: p });
     }
-    if (Date.now() - this.lastFlushMs >= RECENT_FLUSH_MS) await this.flushStreams();
+    if (Date.now() - this.lastFlushMs >= flushIntervalMs(this.recent.size)) await this.flushStreams();
     if (scores.length) {
       await insertScores({
         streamIds: scores.map((s) => s.streamId),

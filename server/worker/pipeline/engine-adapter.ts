@@ -6,6 +6,8 @@ const MIN_BAND_CONFIDENCE = 0.3;
 const MIN_FORECAST_HEALTH = 0.5;
 const MAX_FORECAST_STEPS = 2000;
 
+const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
+
 /**
  * Binds the pure DetectionEngine (string stream ids, typed-array outputs) to the worker's
  * database ids and row shapes. All detection logic stays in lib/detectors.
@@ -24,32 +26,36 @@ class EngineAdapter implements EnginePort {
     this.engine.addStream(String(id), kind);
   }
 
+  /** The engine's string id of each database id, made once (a step converts every id). */
+  private readonly sids = new Map<number, string>();
+  private sid(id: number): string {
+    let s = this.sids.get(id);
+    if (s === undefined) this.sids.set(id, (s = String(id)));
+    return s;
+  }
+
   step(tsMs: number, ids: number[], values: Float64Array, sampleTs: Float64Array) {
-    const res = this.engine.step(
-      tsMs,
-      ids.map((i) => String(i)),
-      values,
-    );
+    const sids = ids.map((id) => this.sid(id));
+    const res = this.engine.step(tsMs, sids, values);
     this.last = tsMs;
-    const present = new Map<string, number>();
-    ids.forEach((id, k) => present.set(String(id), k));
-    const scores: StreamScore[] = [];
-    res.streamIds.forEach((sid, slot) => {
-      const k = present.get(sid);
-      if (k === undefined) return; // absent streams get no score row; gaps surface as events
+    const scores: StreamScore[] = new Array(ids.length);
+    let n = 0;
+    for (let k = 0; k < ids.length; k++) {
+      const slot = this.engine.streamIndex(sids[k]!);
+      if (slot < 0) continue;
       // The expected band is only drawn once the model is trusted; warm-up bands are too wide to read.
       const trusted = res.confidence[slot]! >= MIN_BAND_CONFIDENCE;
-      const finite = (v: number) => (trusted && Number.isFinite(v) ? v : null);
-      scores.push({
+      scores[n++] = {
         streamId: ids[k]!,
         tsMs: sampleTs[k]!,
         score: res.score[slot]!,
         confidence: res.confidence[slot]!,
-        expected: finite(res.expected[slot]!),
-        lower: finite(res.lower[slot]!),
-        upper: finite(res.upper[slot]!),
-      });
-    });
+        expected: trusted ? finiteOrNull(res.expected[slot]!) : null,
+        lower: trusted ? finiteOrNull(res.lower[slot]!) : null,
+        upper: trusted ? finiteOrNull(res.upper[slot]!) : null,
+      };
+    }
+    scores.length = n;
     const events: EngineEvent[] = res.changes.map((c) => ({
       kind: c.kind,
       engineId: c.event.id,

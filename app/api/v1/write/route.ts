@@ -1,9 +1,9 @@
 import { AppError } from "@/lib/errors/app-error";
-import { decodeWriteRequestBytes, decompressSnappy, MetadataCache, writeRequestToSeries } from "@/lib/ingest/remote-write";
+import { decompressSnappy, MetadataCache, scanWriteRequest } from "@/lib/ingest/remote-write";
 import { env } from "@/server/env";
 import { ingestErrorResponse, readLimitedBody, sourceNameFrom } from "@/server/http/ingest-http";
 import { requireIngestToken } from "@/server/services/auth/ingest-token";
-import { assertIngestCapacity, ingestSeries } from "@/server/services/ingest/ingest-service";
+import { assertIngestCapacity, ingestRemoteWrite } from "@/server/services/ingest/ingest-service";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
@@ -12,8 +12,8 @@ export const runtime = "nodejs";
 const metadata = new MetadataCache();
 
 /**
- * Prometheus remote_write 1.0 receiver: auth → back-pressure → size limit → snappy → protobuf →
- * ingestSeries (one transaction) → 204. 4xx are not retried by Prometheus; 503 is.
+ * Prometheus remote_write 1.0 receiver: auth → back-pressure → size limit → snappy → protobuf scan →
+ * ingestRemoteWrite (one transaction) → 204. 4xx are not retried by Prometheus; 503 is.
  */
 export async function POST(req: Request): Promise<Response> {
   try {
@@ -36,8 +36,8 @@ export async function POST(req: Request): Promise<Response> {
     await assertIngestCapacity();
     const max = env().OMEN_MAX_BODY_BYTES;
     const body = await readLimitedBody(req, max);
-    const decoded = writeRequestToSeries(decodeWriteRequestBytes(decompressSnappy(body, max)), metadata);
-    if (decoded.series.length) await ingestSeries(source, "remote_write", decoded.series);
+    const scan = scanWriteRequest(decompressSnappy(body, max));
+    if (scan.series) await ingestRemoteWrite(source, scan, metadata);
     return new Response(null, { status: 204 });
   } catch (e) {
     return ingestErrorResponse(e, 503);
