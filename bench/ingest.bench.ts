@@ -202,6 +202,9 @@ async function main(): Promise<void> {
       throw new Error(`${e.message}: ${fmt(scored)} of ${fmt(TOTAL)} scored`);
     });
     const ingestRate = (TOTAL / (tCommitted - t0)) * 1000;
+    await new Promise((r) => setTimeout(r, 5_500)); // the worker's next heartbeat carries its timings
+    const info = (await admin.query("SELECT info FROM worker_status LIMIT 1")).rows[0]?.info as Record<string, number> | undefined;
+    if (info) console.log(`  worker: read ${fmt(info.readMs ?? 0)} ms, score ${fmt(info.scoreMs ?? 0)} ms, write ${fmt(info.writeMs ?? 0)} ms (cumulative, overlapping)`);
     const e2eRate = (TOTAL / (tScored - t0)) * 1000;
     const rows: [string, string, string][] = [
       ["Omen: received → committed", `${fmt(ingestRate)} samples/s`, `${((tCommitted - t0) / 1000).toFixed(2)} s${r.retries ? `, ${r.retries} back-pressure retries` : ""}`],

@@ -38,6 +38,7 @@ export class Worker {
   private readonly startedAtMs = Date.now();
   private readonly log: (msg: string) => void;
   private lastError: string | null = null;
+  private rolling: Promise<unknown> | null = null;
 
   constructor(readonly opts: WorkerOptions) {
     this.log = opts.log ?? ((m) => console.log(`[worker] ${m}`));
@@ -77,7 +78,13 @@ export class Worker {
     every(1_000, () => this.detect());
     const pull = new PrometheusPullJob(this.log);
     every(PrometheusPullJob.intervalMs, () => pull.run());
-    every(5_000, () => rollupPending());
+    // The rollup runs beside the job chain (its own connection and cursor), so that folding a
+    // large backlog into 1-minute rows never holds up scoring.
+    every(5_000, async () => {
+      this.rolling ??= rollupPending()
+        .catch((e: Error) => this.log(`rollup failed: ${e.message}`))
+        .finally(() => (this.rolling = null));
+    });
     const predictor = new Predictor(() => this.pipeline.engine);
     every(Predictor.intervalMs, () => predictor.run());
     const alerts = new AlertDispatchJob(this.log); // runs off the job chain: a slow receiver never delays detection
@@ -147,7 +154,7 @@ export class Worker {
   }
 
   private async beat(): Promise<void> {
-    await this.pipeline.flushStreams();
+    await this.pipeline.flushStreamsIfDue();
     await this.pipeline.writeHealth();
     const head = await sequenceHead();
     await heartbeat({
@@ -190,6 +197,7 @@ export class Worker {
     this.running = false;
     for (const t of this.timers) clearInterval(t);
     await this.busy;
+    await this.rolling;
     await this.pipeline.flushStreams().catch((e: Error) => this.log(`final stream flush failed: ${e.message}`));
     await this.snapshot("shutdown").catch((e: Error) => this.log(`final snapshot failed: ${e.message}`));
   }

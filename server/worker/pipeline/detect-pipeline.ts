@@ -21,6 +21,10 @@ export interface PipelineStats {
   scoresWritten: number;
   eventsWritten: number;
   lastBatchMs: number;
+  /** Cumulative wall time reading samples, scoring them, and writing results (ms). */
+  readMs: number;
+  scoreMs: number;
+  writeMs: number;
 }
 
 /**
@@ -63,7 +67,7 @@ export class DetectPipeline {
   /** The previous round's writes, overlapping this round's read and scoring (see `tick`). */
   private inflight: Promise<void> = Promise.resolve();
   private writeError: unknown = null;
-  readonly stats: PipelineStats = { samplesRead: 0, stepsScored: 0, lateSamples: 0, scoresWritten: 0, eventsWritten: 0, lastBatchMs: 0 };
+  readonly stats: PipelineStats = { samplesRead: 0, stepsScored: 0, lateSamples: 0, scoresWritten: 0, eventsWritten: 0, lastBatchMs: 0, readMs: 0, scoreMs: 0, writeMs: 0 };
 
   constructor(
     readonly engine: EnginePort,
@@ -91,6 +95,8 @@ export class DetectPipeline {
   async tick(nowMs: number, opts: { overlap?: boolean } = {}): Promise<number> {
     const t0 = performance.now();
     const fresh = await readSamplesAfter(this.cursor, this.batchLimit);
+    const tRead = performance.now();
+    this.stats.readMs += tRead - t0;
     const n = fresh.rows;
     if (n) this.cursor = fresh.seq[n - 1]!;
     this.stats.samplesRead += n;
@@ -144,10 +150,14 @@ export class DetectPipeline {
     }
     const latestValues = new Map<number, { tsMs: number; value: number }>();
     for (const [id, i] of latest) latestValues.set(id, { tsMs: fresh.tsMs[i]!, value: fresh.values[i]! });
+    this.stats.scoreMs += performance.now() - tRead;
     await this.drain();
-    this.inflight = this.write(scores, [...events.values()], latestValues, spark).catch((e: unknown) => {
-      this.writeError = e;
-    });
+    const tWrite = performance.now();
+    this.inflight = this.write(scores, [...events.values()], latestValues, spark)
+      .catch((e: unknown) => {
+        this.writeError = e;
+      })
+      .finally(() => (this.stats.writeMs += performance.now() - tWrite));
     if (!opts.overlap) await this.drain();
     this.stats.lastBatchMs = performance.now() - t0;
     return n;
@@ -179,7 +189,7 @@ export class DetectPipeline {
       const k = p ? p.t.length - 1 : -1;
       this.mergeRecent({ id, tsMs: l ? l.tsMs : p!.t[k]!, value: l ? l.value : p!.v[k]!, score: lastScore.get(id) ?? null, spark: p });
     }
-    if (Date.now() - this.lastFlushMs >= flushIntervalMs(this.recent.size)) await this.flushStreams();
+    await this.flushStreamsIfDue();
     if (scores.length) {
       await insertScores({
         streamIds: scores.map((s) => s.streamId),
@@ -242,7 +252,24 @@ export class DetectPipeline {
     await updateStreamRecent(rows);
   }
 
+  /** Flushes the buffered stream rows when the flush interval (see `flushIntervalMs`) is up. */
+  async flushStreamsIfDue(): Promise<void> {
+    if (Date.now() - this.lastFlushMs >= flushIntervalMs(this.recent.size)) await this.flushStreams();
+  }
+
+  /** Health as last written, per stream: only rows that moved are rewritten. */
+  private writtenHealth = new Map<number, string>();
+
   async writeHealth(): Promise<void> {
-    await upsertStreamHealth(this.engine.health().map((h) => ({ id: h.streamId, ...h })));
+    const changed = [];
+    for (const h of this.engine.health()) {
+      // 0.01 steps: the UI shows health as a percentage
+      const sig = `${Math.round(h.health * 100)}:${Math.round(h.availability * 100)}:${h.gapClass}`;
+      if (this.writtenHealth.get(h.streamId) === sig) continue;
+      changed.push({ id: h.streamId, ...h, sig });
+    }
+    if (changed.length === 0) return;
+    await upsertStreamHealth(changed);
+    for (const h of changed) this.writtenHealth.set(h.id, h.sig);
   }
 }
