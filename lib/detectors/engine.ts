@@ -384,7 +384,7 @@ export class DetectionEngine {
       const id = this.ids[i]!;
       // expected/band before learning
       let exp = this.hw.expected(i, tsMs);
-      let sc = this.hw.scale(i);
+      let sc = this.hw.scale(i, tsMs);
       if (exp !== exp) {
         exp = this.rz.expected(i);
         sc = this.rz.scale(i);

@@ -69,3 +69,35 @@ describe("holt-winters phase (hot path without fmod)", () => {
     }
   });
 });
+
+describe("holt-winters time-of-day scale profile", () => {
+  it("learns a narrow band at night and a wide one at peak when noise grows with the load", () => {
+    const b = new HoltWintersBank();
+    b.add();
+    const rng = new Rng(3);
+    const load = (t: number): number => 0.2 + 0.8 * Math.max(0, Math.sin((2 * Math.PI * (t % DAY_MS)) / DAY_MS));
+    const day0 = Math.ceil(T0 / DAY_MS) * DAY_MS;
+    let t = day0;
+    for (let k = 0; k < 6 * 1440; k++, t += 60_000) b.update(0, 1000 * load(t) * (1 + 0.05 * gauss(rng)), t);
+    const night = b.scale(0, day0 + 0.8 * DAY_MS);
+    const peak = b.scale(0, day0 + 0.25 * DAY_MS);
+    expect(peak / night).toBeGreaterThan(2.5);
+    // a peak-sized value at night is far out, a peak-hour wobble of the same absolute size is not
+    expect(b.score(0, 1000 * load(day0 + 0.8 * DAY_MS) + 150, day0 + 0.8 * DAY_MS)).toBeGreaterThan(8);
+    expect(b.score(0, 1000 * load(day0 + 0.25 * DAY_MS) + 150, day0 + 0.25 * DAY_MS)).toBeLessThan(5);
+  });
+
+  it("restores a version-2 state (no profile) with a flat profile", () => {
+    const b = new HoltWintersBank();
+    b.add();
+    for (let k = 0; k < 500; k++) b.update(0, 10 + (k % 7), T0 + k * 60_000);
+    const st = b.serialize() as unknown as { version: number; cols: Record<string, string> };
+    const v2 = { ...st, version: 2, cols: { ...st.cols } };
+    delete v2.cols.rho;
+    delete v2.cols.rhoSum;
+    delete v2.cols.dSlow;
+    const r = HoltWintersBank.restore(v2);
+    expect(r.scale(0, T0)).toBeCloseTo(r.scale(0), 12);
+    expect(r.expected(0, T0 + 500 * 60_000)).toBe(b.expected(0, T0 + 500 * 60_000));
+  });
+});

@@ -34,6 +34,7 @@
  * memory seasonBins + 3·detectBins·detectCycles doubles per stream.
  */
 import { adaptRun, BaseBank, readBankState } from "./bank";
+import { encodeF64, getNumber, getObject } from "./codec";
 import type { ForecastingBank } from "./types";
 
 export interface HoltWintersParams {
@@ -59,6 +60,10 @@ export interface HoltWintersParams {
   candidates: [number, number, number];
   acfMin: number;
   acfMargin: number;
+  /** Bins of the time-of-day residual-scale profile (0 = one global scale). */
+  scaleBins: number;
+  /** Share of the way each profile bin moves toward its observed scale per day of data. */
+  scaleDayRate: number;
 }
 
 export const HOUR_MS = 3_600_000;
@@ -84,6 +89,8 @@ export const DEFAULT_HOLT_WINTERS: HoltWintersParams = {
   candidates: [HOUR_MS, DAY_MS, WEEK_MS],
   acfMin: 0.4,
   acfMargin: 0.25,
+  scaleBins: 48,
+  scaleDayRate: 0.4,
 };
 
 type Cols =
@@ -108,7 +115,10 @@ type Cols =
   | "bSum"
   | "bN"
   | "bBin"
-  | "bNext";
+  | "bNext"
+  | "rho"
+  | "rhoSum"
+  | "dSlow";
 
 const NC = 3;
 
@@ -131,7 +141,7 @@ export function phaseOf(tMs: number, P: number): number {
 export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implements ForecastingBank {
   static readonly KIND = "holt-winters";
   /** 2: per-candidate detection bins (`fineBins`); version-1 states restore with fineBins = detectBins. */
-  static readonly VERSION = 2;
+  static readonly VERSION = 3;
   readonly kind = HoltWintersBank.KIND;
   private readonly ringLen: number;
   private readonly profile: Float64Array;
@@ -166,6 +176,9 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
         bN: 1,
         bBin: 1,
         bNext: 1,
+        rho: Math.max(1, p.scaleBins),
+        rhoSum: 1,
+        dSlow: 1,
       },
       cap,
     );
@@ -185,6 +198,31 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     c.curBin.fill(-1, i * NC, i * NC + NC);
     c.bBin[i] = -1;
     c.bNext[i] = -Infinity;
+    const R = this.params.scaleBins;
+    if (R > 0) {
+      c.rho.fill(1, i * R, i * R + R);
+      c.rhoSum[i] = R;
+    }
+  }
+
+  /**
+   * Time-of-day factor of the residual scale at tMs (1 = the stream's average): noise that grows
+   * with the daily load (multiplicative noise) gets a wide band at peak and a narrow one at night,
+   * so a daytime level at 3 a.m. is many sigmas out while peak-hour jitter is not. The profile is
+   * normalised to mean 1 and only used once the stream samples each bin at least twice.
+   */
+  scaleFactor(i: number, tMs: number): number {
+    const R = this.params.scaleBins;
+    const c = this.soa.cols;
+    const dt = c.dt[i]!;
+    if (R === 0 || !(dt > 0) || dt * 2 * R > DAY_MS) return 1;
+    const pos = phaseOf(tMs, DAY_MS) * R - 0.5;
+    const f = Math.floor(pos);
+    const w = pos - f;
+    const j0 = f < 0 ? R - 1 : f;
+    const j1 = j0 + 1 >= R ? 0 : j0 + 1;
+    const o = i * R;
+    return (((1 - w) * c.rho[o + j0]! + w * c.rho[o + j1]!) * R) / c.rhoSum[i]!;
   }
 
   /** Detected period in ms for stream i (0 = none yet). */
@@ -232,17 +270,18 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     return c.l[i]! + damp * c.b[i]! + this.seasonAt(i, tMs);
   }
 
-  scale(i: number): number {
+  /** Residual scale (≈ 1σ) of stream i; with tMs, at that time of day (see `scaleFactor`). */
+  scale(i: number, tMs?: number): number {
     const c = this.soa.cols;
     const p = this.params;
-    const s = 1.2533 * c.d[i]!;
+    const s = 1.2533 * c.d[i]! * (tMs === undefined ? 1 : this.scaleFactor(i, tMs));
     const floor = Math.max(p.minScale, p.relScale * Math.abs(c.l[i]!));
     return s > floor ? s : floor;
   }
 
   score(i: number, x: number, tMs: number): number {
     if (x !== x || this.soa.cols.n[i]! === 0) return 0;
-    return Math.abs(x - this.expected(i, tMs)) / this.scale(i);
+    return Math.abs(x - this.expected(i, tMs)) / this.scale(i, tMs);
   }
 
   update(i: number, x: number, tMs: number): number {
@@ -291,7 +330,24 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     }
     const yhat = l + phi * b + sv;
     const r = x - yhat;
-    let s = 1.2533 * c.d[i]!;
+    // time-of-day scale profile: factor at this phase (bins j0s/j1s, weight ws)
+    const R = p.scaleBins;
+    const dtS = c.dt[i]!;
+    let rf = 1;
+    let rj0 = 0;
+    let rj1 = 0;
+    let rw = 0;
+    const ro = i * R;
+    const useRho = R > 0 && dtS > 0 && dtS * 2 * R <= DAY_MS;
+    if (useRho) {
+      const pos = phaseOf(tMs, DAY_MS) * R - 0.5;
+      const f = Math.floor(pos);
+      rw = pos - f;
+      rj0 = f < 0 ? R - 1 : f;
+      rj1 = rj0 + 1 >= R ? 0 : rj0 + 1;
+      rf = (((1 - rw) * c.rho[ro + rj0]! + rw * c.rho[ro + rj1]!) * R) / c.rhoSum[i]!;
+    }
+    let s = 1.2533 * c.d[i]! * rf;
     const floor = Math.max(p.minScale, p.relScale * Math.abs(l));
     if (s < floor) s = floor;
     const z = Math.abs(r) / s;
@@ -333,7 +389,29 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     }
     const ad = n < 10 ? Math.abs(r) : Math.abs(e);
     const sa = 1 / (n + 1) > p.scaleAlpha ? 1 / (n + 1) : p.scaleAlpha;
-    c.d[i] = c.d[i]! + sa * (ad - c.d[i]!);
+    const d0 = c.d[i]!;
+    // d is the de-profiled (average) scale; the profile learns |e| relative to it
+    c.d[i] = d0 + sa * (ad / rf - d0);
+    // slow (one-day memory) mean |e|: the reference the profile is relative to (the fast d
+    // follows the local level within the hour and would leave the profile nothing to learn)
+    const ds0 = c.dSlow[i]!;
+    const sl = useRho ? dtS / DAY_MS : 0;
+    c.dSlow[i] = ds0 + (1 / (n + 1) > sl ? 1 / (n + 1) : sl) * (ad - ds0);
+    if (useRho && n >= 10 && ds0 > 0) {
+      const eta = (p.scaleDayRate * dtS * R) / DAY_MS;
+      // target factor |e|/mean|e| (capped at 8) in profile units (the profile sums to rhoSum)
+      const target = (ad / ds0 > 8 ? 8 : ad / ds0) * (c.rhoSum[i]! / R);
+      const k0 = eta * (1 - rw);
+      const k1 = eta * rw;
+      const a0 = c.rho[ro + rj0]!;
+      const a1 = c.rho[ro + rj1]!;
+      const n0 = a0 + k0 * (target - a0);
+      c.rho[ro + rj0] = n0;
+      const b1 = rj1 === rj0 ? n0 : a1;
+      const n1 = b1 + k1 * (target - b1);
+      c.rho[ro + rj1] = n1;
+      c.rhoSum[i] = c.rhoSum[i]! + (n0 - a0) + (n1 - b1);
+    }
     c.n[i] = n + 1;
     return z;
   }
@@ -518,12 +596,24 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
   }
 
   static restore(state: unknown): HoltWintersBank {
-    const v1 = typeof state === "object" && state !== null && (state as { version?: unknown }).version === 1;
-    const s = readBankState(state, HoltWintersBank.KIND, v1 ? 1 : HoltWintersBank.VERSION);
+    const ver = typeof state === "object" && state !== null ? (state as { version?: unknown }).version : undefined;
+    const old = ver === 1 || ver === 2 ? ver : 0;
+    const s = readBankState(state, HoltWintersBank.KIND, old || HoltWintersBank.VERSION);
     const params = s.params as Partial<HoltWintersParams>;
     // version 1 binned every candidate with detectBins: keep that layout for its rings
-    const b = new HoltWintersBank(v1 ? { ...params, fineBins: params.detectBins ?? DEFAULT_HOLT_WINTERS.detectBins } : params);
-    b.loadState(s);
+    const b = new HoltWintersBank(old === 1 ? { ...params, fineBins: params.detectBins ?? DEFAULT_HOLT_WINTERS.detectBins } : params);
+    if (old) {
+      // versions 1–2 had no time-of-day scale profile: start it flat (factor 1 everywhere)
+      const n = getNumber(s, "size");
+      const R = Math.max(1, b.params.scaleBins);
+      const cols = { ...getObject(s, "cols") };
+      if (cols.rho === undefined || cols.rhoSum === undefined || cols.dSlow === undefined) {
+        cols.rho = encodeF64(new Float64Array(n * R).fill(1));
+        cols.rhoSum = encodeF64(new Float64Array(n).fill(b.params.scaleBins));
+        cols.dSlow = cols.d!;
+      }
+      b.loadState({ ...s, cols });
+    } else b.loadState(s);
     return b;
   }
 }
