@@ -12,6 +12,8 @@ import { from as copyFrom, to as copyTo } from "pg-copy-streams";
  */
 export type BinaryColumn =
   | { type: "int4"; data: ArrayLike<number> }
+  /** int8 as numbers (exact below 2^53) */
+  | { type: "int8"; data: ArrayLike<number> }
   | { type: "timestamptz"; data: ArrayLike<number> } // epoch milliseconds
   | { type: "float8"; data: ArrayLike<number> }
   /** float8 where null, NaN and ±Infinity are written as SQL NULL */
@@ -46,6 +48,15 @@ export function encodeBinaryCopy(rows: number, cols: BinaryColumn[]): Buffer {
           buf.writeInt32BE(c.data[i]!, o + 4);
           o += 8;
           break;
+        case "int8": {
+          const x = c.data[i]!;
+          const hi = Math.floor(x / TWO32);
+          buf.writeInt32BE(8, o);
+          buf.writeInt32BE(hi, o + 4);
+          buf.writeUInt32BE(x - hi * TWO32, o + 8);
+          o += 12;
+          break;
+        }
         case "timestamptz": {
           const us = Math.round((c.data[i]! - PG_EPOCH_MS) * 1000);
           const hi = Math.floor(us / TWO32);

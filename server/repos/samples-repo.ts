@@ -68,18 +68,27 @@ async function stage(client: pg.PoolClient, c: SampleColumns, embedded: boolean)
   await copyBinaryIn(client, "tmp_samples", encodeBinaryCopy(c.tsMs.length, sampleCopyColumns(c)));
 }
 
-/** The fast path: one COPY straight into `sample`. False when a row already existed. */
-async function tryDirectCopy(client: pg.PoolClient, c: SampleColumns): Promise<boolean> {
-  const payload = encodeBinaryCopy(c.tsMs.length, sampleCopyColumns(c));
+/**
+ * The fast path: one COPY straight into `sample`, with the batch's `seq` values reserved in one
+ * call (every writer holds INGEST_LOCK while taking seqs, so the range is contiguous and
+ * nothing else draws from it) instead of a nextval() per row. Returns the first seq of the
+ * batch, or null when a row already existed (nothing written).
+ */
+async function tryDirectCopy(client: pg.PoolClient, c: SampleColumns): Promise<number | null> {
+  const n = c.tsMs.length;
   try {
     await client.query("BEGIN");
     await client.query("SELECT pg_advisory_xact_lock($1)", [INGEST_LOCK]);
-    await copyBinaryIn(client, "sample (stream_id, ts, value)", payload);
+    const res = await client.query<{ last: string }>("SELECT setval('sample_seq_seq', nextval('sample_seq_seq') + $1 - 1) AS last", [n]);
+    const first = Number(res.rows[0]!.last) - n + 1;
+    const seq = new Float64Array(n);
+    for (let i = 0; i < n; i++) seq[i] = first + i;
+    await copyBinaryIn(client, "sample (stream_id, ts, value, seq)", encodeBinaryCopy(n, [...sampleCopyColumns(c), { type: "int8", data: seq }]));
     await client.query("COMMIT");
-    return true;
+    return first;
   } catch (e) {
     await client.query("ROLLBACK").catch(() => undefined);
-    if ((e as { code?: string }).code === "23505") return false; // unique_violation: a re-send
+    if ((e as { code?: string }).code === "23505") return null; // unique_violation: a re-send
     throw e;
   }
 }
@@ -89,20 +98,23 @@ async function tryDirectCopy(client: pg.PoolClient, c: SampleColumns): Promise<b
  * samples are idempotent: batches that may overlap stored rows are staged in a temp table and
  * inserted with ON CONFLICT DO NOTHING. The rollup follows asynchronously (`rollupPending`).
  * With `returning`, also says which (stream, ts) rows were new (`"all"` when every row was) —
- * used by group commit to tell each merged request how many of its samples were new.
+ * used by group commit to tell each merged request how many of its samples were new. When
+ * the batch took the fast path, `firstSeq` is its first `seq` (its rows hold firstSeq…+n-1
+ * in column order), which lets the worker take the batch from memory (see `commit-handoff`).
  */
 export async function insertSamplesReturning(
   c: SampleColumns,
   returning: boolean,
-): Promise<{ result: InsertResult; newRows: { streamId: number; tsMs: number }[] | "all" | null }> {
+): Promise<{ result: InsertResult; newRows: { streamId: number; tsMs: number }[] | "all" | null; firstSeq?: number }> {
   const received = c.tsMs.length;
   if (received === 0) return { result: { received, inserted: 0 }, newRows: returning ? [] : null };
   const embedded = isEmbeddedUrl(databaseUrl());
   const client = await pool().connect();
   try {
-    if (!embedded && allNewer(c) && (await tryDirectCopy(client, c))) {
+    const firstSeq = !embedded && allNewer(c) ? await tryDirectCopy(client, c) : null;
+    if (firstSeq !== null) {
       noteCommitted(c);
-      return { result: { received, inserted: received }, newRows: returning ? "all" : null };
+      return { result: { received, inserted: received }, newRows: returning ? "all" : null, firstSeq };
     }
     await client.query("BEGIN");
     await stage(client, c, embedded);
@@ -169,7 +181,8 @@ export async function rollupPending(limit = 200_000): Promise<number> {
 /** Samples committed after a cursor, in commit (seq) order, column-wise. */
 export interface NewSampleColumns {
   rows: number;
-  seq: Float64Array;
+  /** seq of the last row (the reader's next cursor); 0 when there are no rows */
+  lastSeq: number;
   streamIds: Int32Array;
   tsMs: Float64Array;
   values: Float64Array;
@@ -189,7 +202,7 @@ export async function readSamplesAfter(cursor: number, limit: number): Promise<N
     const client = await pool().connect();
     try {
       const { rows, cols } = await copyBinaryOut(client, select, ["int8", "int4", "timestamptz", "float8"] as const);
-      return { rows, seq: cols[0], streamIds: cols[1], tsMs: cols[2], values: cols[3] };
+      return { rows, lastSeq: rows ? cols[0][rows - 1]! : 0, streamIds: cols[1], tsMs: cols[2], values: cols[3] };
     } finally {
       client.release();
     }
@@ -200,9 +213,8 @@ export async function readSamplesAfter(cursor: number, limit: number): Promise<N
     [after, n],
   );
   const rows = res.rows.length;
-  const out: NewSampleColumns = { rows, seq: new Float64Array(rows), streamIds: new Int32Array(rows), tsMs: new Float64Array(rows), values: new Float64Array(rows) };
+  const out: NewSampleColumns = { rows, lastSeq: rows ? Number(res.rows[rows - 1]!.seq) : 0, streamIds: new Int32Array(rows), tsMs: new Float64Array(rows), values: new Float64Array(rows) };
   res.rows.forEach((r, i) => {
-    out.seq[i] = Number(r.seq);
     out.streamIds[i] = r.stream_id;
     out.tsMs[i] = r.t;
     out.values[i] = r.value;

@@ -5,6 +5,8 @@ import { rollupPending, sequenceHead } from "../repos/samples-repo";
 import { loadSnapshot, saveSnapshot } from "../repos/snapshots-repo";
 import { heartbeat } from "../repos/worker-status-repo";
 import { ingestSeries, type IncomingSeries } from "../services/ingest/ingest-service";
+import { setLocalCommitSink, type CommittedBatch } from "../services/ingest/commit-handoff";
+import { startHandoffServer } from "./handoff-server";
 import { createEngine, restoreEngine } from "./pipeline/engine-adapter";
 import { takeSetting } from "../repos/settings-repo";
 import { WORKER_REQUEST_KEY, ZWorkerRequest } from "../services/models/model-service";
@@ -39,6 +41,7 @@ export class Worker {
   private readonly log: (msg: string) => void;
   private lastError: string | null = null;
   private rolling: Promise<unknown> | null = null;
+  private handoff: Awaited<ReturnType<typeof startHandoffServer>> | null = null;
 
   constructor(readonly opts: WorkerOptions) {
     this.log = opts.log ?? ((m) => console.log(`[worker] ${m}`));
@@ -56,6 +59,10 @@ export class Worker {
       }
     }
     this.pipeline ??= new DetectPipeline(new ConfiguredEngine(createEngine()), 0);
+    // Batches committed by this process or the web app reach the pipeline from memory.
+    const toPipeline = (b: CommittedBatch) => this.pipeline.handoff.offer(b);
+    setLocalCommitSink(toPipeline);
+    this.handoff = await startHandoffServer(toPipeline);
     const reloader = new ConfigReloader(
       this.pipeline.engine as ConfiguredEngine,
       this.opts.configFile === undefined ? (process.env.OMEN_CONFIG_FILE ?? "omen.yaml") : this.opts.configFile,
@@ -162,7 +169,15 @@ export class Worker {
       pid: process.pid,
       startedAtMs: this.startedAtMs,
       cursor: this.pipeline.cursor,
-      info: { host: os.hostname(), lag: head - this.pipeline.cursor, ...this.pipeline.stats, lastError: this.lastError },
+      info: {
+        host: os.hostname(),
+        lag: head - this.pipeline.cursor,
+        ...this.pipeline.stats,
+        handoffHits: this.pipeline.handoff.hits,
+        handoffMisses: this.pipeline.handoff.misses,
+        lastError: this.lastError,
+        handoff: this.handoff?.endpoint,
+      },
     });
   }
 
@@ -198,6 +213,8 @@ export class Worker {
     for (const t of this.timers) clearInterval(t);
     await this.busy;
     await this.rolling;
+    setLocalCommitSink(null);
+    await this.handoff?.close();
     await this.pipeline.flushStreams().catch((e: Error) => this.log(`final stream flush failed: ${e.message}`));
     await this.snapshot("shutdown").catch((e: Error) => this.log(`final snapshot failed: ${e.message}`));
   }

@@ -11,14 +11,10 @@ export async function healthReport(nowMs = Date.now()) {
   } catch (e) {
     return { ok: false, database: { ok: false, error: (e as Error).message }, workers: [], streams: 0 };
   }
-  const workers = (await readWorkerStatus()).map((w) => ({
-    name: w.name,
-    pid: w.pid,
-    alive: nowMs - w.heartbeatAtMs < WORKER_STALE_MS,
-    lastHeartbeatMs: w.heartbeatAtMs,
-    cursor: w.cursor,
-    info: w.info,
-  }));
+  const workers = (await readWorkerStatus()).map((w) => {
+    const { handoff: _secret, ...info } = w.info; // the hand-off endpoint's secret stays internal
+    return { name: w.name, pid: w.pid, alive: nowMs - w.heartbeatAtMs < WORKER_STALE_MS, lastHeartbeatMs: w.heartbeatAtMs, cursor: w.cursor, info };
+  });
   const streams = await countAllStreams();
   return { ok: database.ok && workers.some((w) => w.alive), database, workers, streams };
 }

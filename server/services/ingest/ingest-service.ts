@@ -3,7 +3,8 @@ import { seriesIdentity, type MetadataCache, type ScannedWriteRequest } from "@/
 import type { DecodedSeries } from "@/lib/ingest/types";
 import { streamKey } from "@/lib/schemas/stream";
 import { env } from "../../env";
-import { insertSamplesReturning, sequenceHead, type SampleColumns } from "../../repos/samples-repo";
+import { insertSamplesReturning, sequenceHead } from "../../repos/samples-repo";
+import { offerCommitted } from "./commit-handoff";
 import { ensureSource, type SourceKind, type SourceRow } from "../../repos/sources-repo";
 import { countStreams, createStreams, findStreamIds } from "../../repos/streams-repo";
 import { readWorkerStatus } from "../../repos/worker-status-repo";
@@ -223,19 +224,21 @@ async function drainCommits(): Promise<void> {
 async function commitGroup(group: PendingCommit[], rows: number): Promise<void> {
   try {
     if (group.length === 1) {
-      const { result } = await insertSamplesReturning(group[0]!.cols, false);
+      const { result, firstSeq } = await insertSamplesReturning(group[0]!.cols, false);
+      if (firstSeq !== undefined) offerCommitted({ firstSeq, ...group[0]!.cols });
       group[0]!.resolve(result);
       return;
     }
-    const merged: SampleColumns = { streamIds: new Int32Array(rows), tsMs: new Float64Array(rows), values: new Float64Array(rows) };
+    const merged = { streamIds: new Int32Array(rows), tsMs: new Float64Array(rows), values: new Float64Array(rows) };
     let o = 0;
     for (const p of group) {
-      (merged.streamIds as Int32Array).set(p.cols.streamIds, o);
-      (merged.tsMs as Float64Array).set(p.cols.tsMs, o);
-      (merged.values as Float64Array).set(p.cols.values, o);
+      merged.streamIds.set(p.cols.streamIds, o);
+      merged.tsMs.set(p.cols.tsMs, o);
+      merged.values.set(p.cols.values, o);
       o += p.cols.tsMs.length;
     }
-    const { newRows } = await insertSamplesReturning(merged, true);
+    const { newRows, firstSeq } = await insertSamplesReturning(merged, true);
+    if (firstSeq !== undefined) offerCommitted({ firstSeq, ...merged });
     if (newRows === "all") {
       for (const p of group) p.resolve({ received: p.cols.tsMs.length, inserted: p.cols.tsMs.length });
       return;

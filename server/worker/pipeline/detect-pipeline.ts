@@ -1,6 +1,7 @@
 import type { TStreamKind } from "@/lib/schemas/stream";
 import { upsertAnomalies } from "../../repos/anomalies-repo";
 import { readSamplesAfter } from "../../repos/samples-repo";
+import { HandoffQueue } from "./handoff-queue";
 import { insertScores } from "../../repos/scores-repo";
 import { allStreamKinds, updateStreamRecent, upsertStreamHealth, type StreamRecent } from "../../repos/streams-repo";
 import type { EngineEvent, EnginePort, StreamScore } from "./engine-port";
@@ -64,6 +65,8 @@ export class DetectPipeline {
   private recent = new Map<number, StreamRecent>();
   private lastFlushMs = 0;
   private kinds = new Map<number, TStreamKind>();
+  /** Batches handed over by ingest right after their commit (see `commit-handoff`). */
+  readonly handoff = new HandoffQueue();
   /** The previous round's writes, overlapping this round's read and scoring (see `tick`). */
   private inflight: Promise<void> = Promise.resolve();
   private writeError: unknown = null;
@@ -94,11 +97,11 @@ export class DetectPipeline {
    */
   async tick(nowMs: number, opts: { overlap?: boolean } = {}): Promise<number> {
     const t0 = performance.now();
-    const fresh = await readSamplesAfter(this.cursor, this.batchLimit);
+    const fresh = this.handoff.take(this.cursor, this.batchLimit) ?? (await readSamplesAfter(this.cursor, this.batchLimit));
     const tRead = performance.now();
     this.stats.readMs += tRead - t0;
     const n = fresh.rows;
-    if (n) this.cursor = fresh.seq[n - 1]!;
+    if (n) this.cursor = fresh.lastSeq;
     this.stats.samplesRead += n;
     if (n === 0 && !this.pending) return 0;
     await this.ensureStreams(fresh.streamIds);

@@ -1,0 +1,122 @@
+import crypto from "node:crypto";
+import http from "node:http";
+import { readWorkerStatus } from "../../repos/worker-status-repo";
+
+/**
+ * Commit hand-off: a batch of samples that has just been committed with contiguous `seq`
+ * values is offered to the detection worker, so that the worker scores it from memory instead
+ * of reading back from the database what ingest has just written (on the ingest hot path the
+ * read-back cost as much as the insert). It is only ever a shortcut: the worker takes a batch
+ * only when it starts exactly at its cursor, and otherwise reads the database as always, so a
+ * lost, late or duplicated hand-off changes nothing but speed.
+ */
+export interface CommittedBatch {
+  /** seq of the first sample; sample i has seq firstSeq + i */
+  firstSeq: number;
+  streamIds: Int32Array;
+  tsMs: Float64Array;
+  values: Float64Array;
+}
+
+type Sink = (batch: CommittedBatch) => void;
+
+/** In the worker process: batches go straight to the pipeline (host collector, imports). */
+let localSink: Sink | null = null;
+
+export function setLocalCommitSink(sink: Sink | null): void {
+  localSink = sink;
+}
+
+/** Called by ingest after a commit that reserved `firstSeq…` for its rows, in column order. */
+export function offerCommitted(batch: CommittedBatch): void {
+  if (batch.streamIds.length === 0) return;
+  if (localSink) localSink(batch);
+  else forwardToWorker(batch);
+}
+
+// ---------------------------------------------------------------- wire format (loopback HTTP)
+
+/** Where a worker accepts hand-offs; published in its heartbeat (`worker_status.info.handoff`). */
+export interface HandoffEndpoint {
+  port: number;
+  secret: string;
+}
+
+export const HANDOFF_PATH = "/committed";
+const HEADER_BYTES = 16; // firstSeq float64 + count uint32 + reserved uint32
+
+export function newHandoffSecret(): string {
+  return crypto.randomBytes(24).toString("hex");
+}
+
+export function encodeBatch(b: CommittedBatch): Buffer {
+  const n = b.streamIds.length;
+  const buf = Buffer.allocUnsafe(HEADER_BYTES + n * 20);
+  buf.writeDoubleLE(b.firstSeq, 0);
+  buf.writeUInt32LE(n, 8);
+  buf.writeUInt32LE(0, 12);
+  let o = HEADER_BYTES;
+  o += Buffer.from(b.tsMs.buffer, b.tsMs.byteOffset, n * 8).copy(buf, o);
+  o += Buffer.from(b.values.buffer, b.values.byteOffset, n * 8).copy(buf, o);
+  Buffer.from(b.streamIds.buffer, b.streamIds.byteOffset, n * 4).copy(buf, o);
+  return buf;
+}
+
+/** Parses a hand-off body; null when it is not a well-formed batch. */
+export function decodeBatch(buf: Buffer): CommittedBatch | null {
+  if (buf.length < HEADER_BYTES) return null;
+  const firstSeq = buf.readDoubleLE(0);
+  const n = buf.readUInt32LE(8);
+  if (!Number.isSafeInteger(firstSeq) || firstSeq < 1 || buf.length !== HEADER_BYTES + n * 20) return null;
+  // copy into aligned arrays (a Buffer's offset need not be a multiple of 8)
+  const body = new Uint8Array(n * 20);
+  body.set(buf.subarray(HEADER_BYTES));
+  return {
+    firstSeq,
+    tsMs: new Float64Array(body.buffer, 0, n),
+    values: new Float64Array(body.buffer, n * 8, n),
+    streamIds: new Int32Array(body.buffer, n * 16, n),
+  };
+}
+
+// ---------------------------------------------------------------- forwarding (web process)
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+let endpoint: { atMs: number; value: Promise<HandoffEndpoint | null> } | undefined;
+const ENDPOINT_CACHE_MS = 5_000;
+
+async function liveEndpoint(): Promise<HandoffEndpoint | null> {
+  const workers = await readWorkerStatus();
+  const live = workers.filter((w) => Date.now() - w.heartbeatAtMs < 30_000);
+  // one worker scores everything; with several (unusual) the hand-off is skipped
+  if (live.length !== 1) return null;
+  const h = live[0]!.info.handoff as Partial<HandoffEndpoint> | undefined;
+  return h && typeof h.port === "number" && typeof h.secret === "string" ? { port: h.port, secret: h.secret } : null;
+}
+
+function forwardToWorker(batch: CommittedBatch): void {
+  const now = Date.now();
+  if (!endpoint || now - endpoint.atMs > ENDPOINT_CACHE_MS) {
+    endpoint = { atMs: now, value: liveEndpoint().catch(() => null) };
+  }
+  void endpoint.value.then((ep) => {
+    if (!ep) return;
+    const body = encodeBatch(batch);
+    const req = http.request({
+      host: "127.0.0.1",
+      port: ep.port,
+      path: HANDOFF_PATH,
+      method: "POST",
+      agent,
+      timeout: 2_000,
+      headers: { "content-type": "application/octet-stream", "content-length": body.length, authorization: `Bearer ${ep.secret}` },
+    });
+    // best effort by design: the worker reads the database when a batch does not arrive
+    req.on("response", (res) => res.resume());
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => {
+      endpoint = undefined;
+    });
+    req.end(body);
+  });
+}

@@ -1,0 +1,55 @@
+import crypto from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { decodeBatch, HANDOFF_PATH, newHandoffSecret, type CommittedBatch, type HandoffEndpoint } from "../services/ingest/commit-handoff";
+
+/** Largest hand-off body accepted (a 250k-sample group commit is 5 MB). */
+const MAX_BODY = 8 * 1024 * 1024;
+
+/**
+ * The worker's loopback endpoint for commit hand-offs from the web process (see
+ * `commit-handoff`). Bound to 127.0.0.1 on a free port and guarded by a per-start secret,
+ * both published only through the database (the worker's heartbeat).
+ */
+export async function startHandoffServer(accept: (batch: CommittedBatch) => void): Promise<{ endpoint: HandoffEndpoint; close(): Promise<void> }> {
+  const secret = newHandoffSecret();
+  const expected = Buffer.from(`Bearer ${secret}`);
+  const server = http.createServer((req, res) => {
+    const auth = Buffer.from(req.headers.authorization ?? "");
+    if (req.method !== "POST" || req.url !== HANDOFF_PATH || auth.length !== expected.length || !crypto.timingSafeEqual(auth, expected)) {
+      res.writeHead(404).end();
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        res.writeHead(413).end();
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => {
+      const batch = decodeBatch(Buffer.concat(chunks));
+      if (batch) accept(batch);
+      res.writeHead(batch ? 204 : 400).end();
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: { port, secret },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
