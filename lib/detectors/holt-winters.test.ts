@@ -94,8 +94,13 @@ describe("holt-winters time-of-day scale profile", () => {
     const st = b.serialize() as unknown as { version: number; cols: Record<string, string> };
     const v2 = { ...st, version: 2, cols: { ...st.cols } };
     delete v2.cols.rho;
-    delete v2.cols.rhoSum;
     delete v2.cols.dSlow;
+    delete v2.cols.rBin;
+    delete v2.cols.rFrom;
+    delete v2.cols.rNext;
+    delete v2.cols.rInv;
+    delete v2.cols.rAccE;
+    delete v2.cols.rAccN;
     const r = HoltWintersBank.restore(v2);
     expect(r.scale(0, T0)).toBeCloseTo(r.scale(0), 12);
     expect(r.expected(0, T0 + 500 * 60_000)).toBe(b.expected(0, T0 + 500 * 60_000));

@@ -117,10 +117,16 @@ type Cols =
   | "bBin"
   | "bNext"
   | "rho"
-  | "rhoSum"
-  | "dSlow";
+  | "dSlow"
+  | "rBin"
+  | "rFrom"
+  | "rNext"
+  | "rInv"
+  | "rAccE"
+  | "rAccN";
 
 const NC = 3;
+const INV_DAY = 1 / DAY_MS;
 
 /**
  * Phase in [0, 1) of tMs within period P: (tMs mod P) / P. For tMs ≥ 0 the remainder comes from
@@ -177,8 +183,13 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
         bBin: 1,
         bNext: 1,
         rho: Math.max(1, p.scaleBins),
-        rhoSum: 1,
         dSlow: 1,
+        rBin: 1,
+        rFrom: 1,
+        rNext: 1,
+        rInv: 1,
+        rAccE: 1,
+        rAccN: 1,
       },
       cap,
     );
@@ -199,30 +210,61 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     c.bBin[i] = -1;
     c.bNext[i] = -Infinity;
     const R = this.params.scaleBins;
-    if (R > 0) {
-      c.rho.fill(1, i * R, i * R + R);
-      c.rhoSum[i] = R;
-    }
+    if (R > 0) c.rho.fill(1, i * R, i * R + R);
   }
 
   /**
    * Time-of-day factor of the residual scale at tMs (1 = the stream's average): noise that grows
    * with the daily load (multiplicative noise) gets a wide band at peak and a narrow one at night,
    * so a daytime level at 3 a.m. is many sigmas out while peak-hour jitter is not. The profile is
-   * normalised to mean 1 and only used once the stream samples each bin at least twice.
+   * pinned to mean ≈ 1 by a one-day mean |e| and used once the stream samples each bin at
+   * least twice (nearest bin, no interpolation: one read per point).
    */
   scaleFactor(i: number, tMs: number): number {
     const R = this.params.scaleBins;
     const c = this.soa.cols;
     const dt = c.dt[i]!;
     if (R === 0 || !(dt > 0) || dt * 2 * R > DAY_MS) return 1;
-    const pos = phaseOf(tMs, DAY_MS) * R - 0.5;
-    const f = Math.floor(pos);
-    const w = pos - f;
-    const j0 = f < 0 ? R - 1 : f;
-    const j1 = j0 + 1 >= R ? 0 : j0 + 1;
-    const o = i * R;
-    return (((1 - w) * c.rho[o + j0]! + w * c.rho[o + j1]!) * R) / c.rhoSum[i]!;
+    if (tMs >= c.rFrom[i]! && tMs < c.rNext[i]!) return c.rho[c.rBin[i]!]!;
+    const j = Math.floor(phaseOf(tMs, DAY_MS) * R);
+    return c.rho[i * R + (j < R ? j : R - 1)]!;
+  }
+
+  /**
+   * Enters the profile bin holding tMs (cached bounds: most points cost two comparisons and no
+   * division). Leaving a bin applies its accumulated mean |e| once: the one-day mean |e| moves
+   * by the bin's share of a day and the bin's factor by `scaleDayRate` toward meanE / that mean.
+   */
+  private enterProfileBin(i: number, tMs: number, R: number, dt: number): number {
+    const c = this.soa.cols;
+    const cnt = c.rAccN[i]!;
+    if (cnt > 0) {
+      const me = c.rAccE[i]! / cnt;
+      const ds = c.dSlow[i]!;
+      let a = cnt * dt * INV_DAY;
+      if (a > 1) a = 1;
+      c.dSlow[i] = ds > 0 ? ds + a * (me - ds) : me;
+      if (ds > 0) {
+        const slot = c.rBin[i]!;
+        const q = me / ds;
+        let k = this.params.scaleDayRate * R * a;
+        if (k > 1) k = 1;
+        c.rho[slot] = c.rho[slot]! + k * ((q > 8 ? 8 : q) - c.rho[slot]!);
+      }
+      c.rAccE[i] = 0;
+      c.rAccN[i] = 0;
+    }
+    const w = DAY_MS / R;
+    const day = Math.floor(tMs / DAY_MS) * DAY_MS;
+    let j = Math.floor((tMs - day) / w);
+    if (j >= R) j = R - 1;
+    else if (j < 0) j = 0;
+    const slot = i * R + j;
+    c.rBin[i] = slot;
+    c.rFrom[i] = day + j * w;
+    c.rNext[i] = j === R - 1 ? day + DAY_MS : day + (j + 1) * w;
+    c.rInv[i] = 1 / c.rho[slot]!;
+    return slot;
   }
 
   /** Detected period in ms for stream i (0 = none yet). */
@@ -334,25 +376,20 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     const R = p.scaleBins;
     const dtS = c.dt[i]!;
     let rf = 1;
-    let rj0 = 0;
-    let rj1 = 0;
-    let rw = 0;
-    const ro = i * R;
+    let rInv = 1;
     const useRho = R > 0 && dtS > 0 && dtS * 2 * R <= DAY_MS;
     if (useRho) {
-      const pos = phaseOf(tMs, DAY_MS) * R - 0.5;
-      const f = Math.floor(pos);
-      rw = pos - f;
-      rj0 = f < 0 ? R - 1 : f;
-      rj1 = rj0 + 1 >= R ? 0 : rj0 + 1;
-      rf = (((1 - rw) * c.rho[ro + rj0]! + rw * c.rho[ro + rj1]!) * R) / c.rhoSum[i]!;
+      if (!(tMs >= c.rFrom[i]! && tMs < c.rNext[i]!)) this.enterProfileBin(i, tMs, R, dtS);
+      rf = c.rho[c.rBin[i]!]!;
+      rInv = c.rInv[i]!;
     }
     let s = 1.2533 * c.d[i]! * rf;
     const floor = Math.max(p.minScale, p.relScale * Math.abs(l));
     if (s < floor) s = floor;
     const z = Math.abs(r) / s;
     let a = p.alpha;
-    if (1 / (n + 1) > a) a = 1 / (n + 1);
+    // (warm-up: the running mean's 1/(n+1) while it is larger; compared without a division)
+    if (a * (n + 1) < 1) a = 1 / (n + 1);
     let e = r;
     const lim = p.huberK * s;
     if (n >= 10) {
@@ -388,29 +425,17 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
       c.season[so + j1] = c.season[so + j1]! + w * delta;
     }
     const ad = n < 10 ? Math.abs(r) : Math.abs(e);
-    const sa = 1 / (n + 1) > p.scaleAlpha ? 1 / (n + 1) : p.scaleAlpha;
+    const sa = p.scaleAlpha * (n + 1) < 1 ? 1 / (n + 1) : p.scaleAlpha;
     const d0 = c.d[i]!;
     // d is the de-profiled (average) scale; the profile learns |e| relative to it
-    c.d[i] = d0 + sa * (ad / rf - d0);
+    c.d[i] = d0 + sa * (ad * rInv - d0);
     // slow (one-day memory) mean |e|: the reference the profile is relative to (the fast d
     // follows the local level within the hour and would leave the profile nothing to learn)
-    const ds0 = c.dSlow[i]!;
-    const sl = useRho ? dtS / DAY_MS : 0;
-    c.dSlow[i] = ds0 + (1 / (n + 1) > sl ? 1 / (n + 1) : sl) * (ad - ds0);
-    if (useRho && n >= 10 && ds0 > 0) {
-      const eta = (p.scaleDayRate * dtS * R) / DAY_MS;
-      // target factor |e|/mean|e| (capped at 8) in profile units (the profile sums to rhoSum)
-      const target = (ad / ds0 > 8 ? 8 : ad / ds0) * (c.rhoSum[i]! / R);
-      const k0 = eta * (1 - rw);
-      const k1 = eta * rw;
-      const a0 = c.rho[ro + rj0]!;
-      const a1 = c.rho[ro + rj1]!;
-      const n0 = a0 + k0 * (target - a0);
-      c.rho[ro + rj0] = n0;
-      const b1 = rj1 === rj0 ? n0 : a1;
-      const n1 = b1 + k1 * (target - b1);
-      c.rho[ro + rj1] = n1;
-      c.rhoSum[i] = c.rhoSum[i]! + (n0 - a0) + (n1 - b1);
+    if (useRho && n >= 10) {
+      // accumulated per profile bin, applied when the bin is left (see enterProfileBin); the
+      // one-day mean pins the profile near 1 while d carries the fast, de-profiled scale
+      c.rAccE[i] = c.rAccE[i]! + ad;
+      c.rAccN[i] = c.rAccN[i]! + 1;
     }
     c.n[i] = n + 1;
     return z;
@@ -607,10 +632,11 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
       const n = getNumber(s, "size");
       const R = Math.max(1, b.params.scaleBins);
       const cols = { ...getObject(s, "cols") };
-      if (cols.rho === undefined || cols.rhoSum === undefined || cols.dSlow === undefined) {
+      if (cols.rho === undefined || cols.dSlow === undefined) {
         cols.rho = encodeF64(new Float64Array(n * R).fill(1));
-        cols.rhoSum = encodeF64(new Float64Array(n).fill(b.params.scaleBins));
         cols.dSlow = cols.d!;
+        cols.rBin = cols.rFrom = cols.rNext = cols.rAccE = cols.rAccN = encodeF64(new Float64Array(n));
+        cols.rInv = encodeF64(new Float64Array(n).fill(1));
       }
       b.loadState({ ...s, cols });
     } else b.loadState(s);
