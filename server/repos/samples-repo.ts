@@ -140,10 +140,12 @@ export async function insertSamplesReturning(
 
 /**
  * Folds samples committed since the last call into the 1-minute rollup (min/max/sum/count per
- * stream and minute), up to `limit` samples; returns how many it folded. Safe to call from
- * several processes (the cursor row is locked). Relies on seq order = commit order.
+ * stream and minute), up to `limit` samples and seq `upToSeq`; returns how many it folded. Safe
+ * to call from several processes (the cursor row is locked). Relies on seq order = commit
+ * order. The worker folds what it scores in memory (`writeRollup`); this SQL path catches up
+ * what the worker will not read again (after a restart from an older snapshot).
  */
-export async function rollupPending(limit = 200_000): Promise<number> {
+export async function rollupPending(limit = 200_000, upToSeq = Number.MAX_SAFE_INTEGER): Promise<number> {
   const client = await pool().connect();
   try {
     await client.query("BEGIN");
@@ -152,19 +154,15 @@ export async function rollupPending(limit = 200_000): Promise<number> {
     const cursor = Number(cur.rows[0]?.value ?? 0);
     const res = await client.query<{ last: number | null; n: number }>(
       `WITH batch AS (
-         SELECT stream_id, ts, value, seq FROM sample WHERE seq > $1 ORDER BY seq LIMIT $2
+         SELECT stream_id, ts, value, seq FROM sample WHERE seq > $1 AND seq <= $3 ORDER BY seq LIMIT $2
        ), roll AS (
          INSERT INTO sample_rollup_1m (stream_id, bucket, min, max, sum, count)
          SELECT stream_id, date_bin('1 minute', ts, TIMESTAMPTZ '2000-01-01'), min(value), max(value), sum(value), count(*)
          FROM batch GROUP BY 1, 2
-         ON CONFLICT (stream_id, bucket) DO UPDATE SET
-           min = LEAST(sample_rollup_1m.min, EXCLUDED.min),
-           max = GREATEST(sample_rollup_1m.max, EXCLUDED.max),
-           sum = sample_rollup_1m.sum + EXCLUDED.sum,
-           count = sample_rollup_1m.count + EXCLUDED.count
+         ${ROLLUP_MERGE}
        )
        SELECT max(seq) AS last, count(*)::int AS n FROM batch`,
-      [cursor, limit],
+      [cursor, limit, upToSeq],
     );
     const row = res.rows[0];
     if (row?.last) await client.query("UPDATE setting SET value = $2, updated_at = now() WHERE key = $1", [ROLLUP_CURSOR_KEY, String(row.last)]);
@@ -179,10 +177,90 @@ export async function rollupPending(limit = 200_000): Promise<number> {
 }
 
 /** Samples committed after a cursor, in commit (seq) order, column-wise. */
+export interface RollupRow {
+  streamId: number;
+  bucketMs: number;
+  min: number;
+  max: number;
+  sum: number;
+  count: number;
+}
+
+/** Every sample with seq ≤ this is folded into sample_rollup_1m. */
+export async function rollupWatermark(): Promise<number> {
+  const res = await pool().query<{ value: string }>("SELECT value FROM setting WHERE key = $1", [ROLLUP_CURSOR_KEY]);
+  return Number(res.rows[0]?.value ?? 0);
+}
+
+const ROLLUP_MERGE = `ON CONFLICT (stream_id, bucket) DO UPDATE SET
+  min = LEAST(sample_rollup_1m.min, EXCLUDED.min),
+  max = GREATEST(sample_rollup_1m.max, EXCLUDED.max),
+  sum = sample_rollup_1m.sum + EXCLUDED.sum,
+  count = sample_rollup_1m.count + EXCLUDED.count`;
+
+/**
+ * Adds rollup rows folded in memory (merging into existing rows) and moves the watermark to
+ * `watermark`, in one transaction, so each sample is counted exactly once.
+ */
+export async function writeRollup(rows: RollupRow[], watermark: number): Promise<void> {
+  const client = await pool().connect();
+  try {
+    await client.query("BEGIN");
+    if (rows.length) {
+      await client.query("CREATE TEMP TABLE IF NOT EXISTS tmp_rollup (stream_id int, bucket timestamptz, min float8, max float8, sum float8, count int) ON COMMIT DELETE ROWS");
+      const cols = {
+        streamIds: rows.map((r) => r.streamId),
+        bucket: rows.map((r) => r.bucketMs),
+        min: rows.map((r) => r.min),
+        max: rows.map((r) => r.max),
+        sum: rows.map((r) => r.sum),
+        count: rows.map((r) => r.count),
+      };
+      if (isEmbeddedUrl(databaseUrl())) {
+        await client.query(
+          `INSERT INTO tmp_rollup SELECT s, to_timestamp(b / 1000.0), mn, mx, sm, c
+           FROM unnest($1::int[], $2::float8[], $3::float8[], $4::float8[], $5::float8[], $6::int[]) AS x(s, b, mn, mx, sm, c)`,
+          [cols.streamIds, cols.bucket, cols.min, cols.max, cols.sum, cols.count],
+        );
+      } else {
+        await copyBinaryIn(
+          client,
+          "tmp_rollup",
+          encodeBinaryCopy(rows.length, [
+            { type: "int4", data: cols.streamIds },
+            { type: "timestamptz", data: cols.bucket },
+            { type: "float8", data: cols.min },
+            { type: "float8", data: cols.max },
+            { type: "float8", data: cols.sum },
+            { type: "int4", data: cols.count },
+          ]),
+        );
+      }
+      await client.query(
+        `INSERT INTO sample_rollup_1m (stream_id, bucket, min, max, sum, count)
+         SELECT stream_id, bucket, min(min), max(max), sum(sum), sum(count)::int FROM tmp_rollup GROUP BY 1, 2 ORDER BY 1, 2
+         ${ROLLUP_MERGE}`,
+      );
+    }
+    await client.query(
+      `INSERT INTO setting (key, value, updated_at) VALUES ($1, $2, now())
+       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now() WHERE setting.value::bigint < EXCLUDED.value::bigint`,
+      [ROLLUP_CURSOR_KEY, String(watermark)],
+    );
+    await client.query("COMMIT");
+  } catch (e) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
 export interface NewSampleColumns {
   rows: number;
   /** seq of the last row (the reader's next cursor); 0 when there are no rows */
   lastSeq: number;
+  seq: Float64Array;
   streamIds: Int32Array;
   tsMs: Float64Array;
   values: Float64Array;
@@ -202,7 +280,7 @@ export async function readSamplesAfter(cursor: number, limit: number): Promise<N
     const client = await pool().connect();
     try {
       const { rows, cols } = await copyBinaryOut(client, select, ["int8", "int4", "timestamptz", "float8"] as const);
-      return { rows, lastSeq: rows ? cols[0][rows - 1]! : 0, streamIds: cols[1], tsMs: cols[2], values: cols[3] };
+      return { rows, lastSeq: rows ? cols[0][rows - 1]! : 0, seq: cols[0], streamIds: cols[1], tsMs: cols[2], values: cols[3] };
     } finally {
       client.release();
     }
@@ -213,8 +291,9 @@ export async function readSamplesAfter(cursor: number, limit: number): Promise<N
     [after, n],
   );
   const rows = res.rows.length;
-  const out: NewSampleColumns = { rows, lastSeq: rows ? Number(res.rows[rows - 1]!.seq) : 0, streamIds: new Int32Array(rows), tsMs: new Float64Array(rows), values: new Float64Array(rows) };
+  const out: NewSampleColumns = { rows, lastSeq: rows ? Number(res.rows[rows - 1]!.seq) : 0, seq: new Float64Array(rows), streamIds: new Int32Array(rows), tsMs: new Float64Array(rows), values: new Float64Array(rows) };
   res.rows.forEach((r, i) => {
+    out.seq[i] = Number(r.seq);
     out.streamIds[i] = r.stream_id;
     out.tsMs[i] = r.t;
     out.values[i] = r.value;

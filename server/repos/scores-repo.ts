@@ -1,14 +1,15 @@
 import { databaseUrl, isEmbeddedUrl, pool } from "../db";
 import { copyBinaryIn, encodeBinaryCopy, type BinaryColumn } from "./pg-binary-copy";
 
+/** Score rows column-wise; NaN (or null) in the band columns means "no band" (NULL). */
 export interface ScoreColumns {
-  streamIds: number[];
-  tsMs: number[];
-  score: number[];
-  confidence: number[];
-  expected: (number | null)[];
-  lower: (number | null)[];
-  upper: (number | null)[];
+  streamIds: ArrayLike<number>;
+  tsMs: ArrayLike<number>;
+  score: ArrayLike<number>;
+  confidence: ArrayLike<number>;
+  expected: ArrayLike<number | null>;
+  lower: ArrayLike<number | null>;
+  upper: ArrayLike<number | null>;
 }
 
 const UPSERT = `ON CONFLICT (stream_id, ts) DO UPDATE SET score = EXCLUDED.score, confidence = EXCLUDED.confidence,
@@ -42,7 +43,7 @@ export async function insertScores(c: ScoreColumns): Promise<void> {
        FROM unnest($1::int[], $2::float8[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[])
          AS x(s, t, sc, cf, e, lo, up)
        ${UPSERT}`,
-      [c.streamIds, c.tsMs, c.score, c.confidence, c.expected.map(band), c.lower.map(band), c.upper.map(band)],
+      [Array.from(c.streamIds), Array.from(c.tsMs), Array.from(c.score), Array.from(c.confidence), Array.from(c.expected, band), Array.from(c.lower, band), Array.from(c.upper, band)],
     );
     return;
   }

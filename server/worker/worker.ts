@@ -1,7 +1,8 @@
 import os from "node:os";
 import zlib from "node:zlib";
 import { markFeedbackApplied, pendingFeedback } from "../repos/feedback-repo";
-import { rollupPending, sequenceHead } from "../repos/samples-repo";
+import { rollupPending, rollupWatermark, sequenceHead } from "../repos/samples-repo";
+import { RollupBuffer } from "./pipeline/rollup-buffer";
 import { loadSnapshot, saveSnapshot } from "../repos/snapshots-repo";
 import { heartbeat } from "../repos/worker-status-repo";
 import { ingestSeries, type IncomingSeries } from "../services/ingest/ingest-service";
@@ -40,7 +41,6 @@ export class Worker {
   private readonly startedAtMs = Date.now();
   private readonly log: (msg: string) => void;
   private lastError: string | null = null;
-  private rolling: Promise<unknown> | null = null;
   private handoff: Awaited<ReturnType<typeof startHandoffServer>> | null = null;
 
   constructor(readonly opts: WorkerOptions) {
@@ -48,17 +48,20 @@ export class Worker {
   }
 
   async start(): Promise<void> {
+    let engine: ConfiguredEngine | null = null;
+    let cursor = 0;
     const snap = await loadSnapshot();
     if (snap) {
       try {
-        const engine = restoreEngine(zlib.gunzipSync(snap.state).toString("utf8"));
-        this.pipeline = new DetectPipeline(new ConfiguredEngine(engine), snap.meta.cursor);
-        this.log(`restored detector snapshot #${snap.meta.id} (cursor ${snap.meta.cursor})`);
+        engine = new ConfiguredEngine(restoreEngine(zlib.gunzipSync(snap.state).toString("utf8")));
+        cursor = snap.meta.cursor;
+        this.log(`restored detector snapshot #${snap.meta.id} (cursor ${cursor})`);
       } catch (e) {
         this.log(`snapshot #${snap.meta.id} could not be restored (${(e as Error).message}); relearning from history`);
       }
     }
-    this.pipeline ??= new DetectPipeline(new ConfiguredEngine(createEngine()), 0);
+    engine ??= new ConfiguredEngine(createEngine());
+    this.pipeline = new DetectPipeline(engine, cursor, undefined, undefined, await this.rollupFrom(cursor));
     // Batches committed by this process or the web app reach the pipeline from memory.
     const toPipeline = (b: CommittedBatch) => this.pipeline.handoff.offer(b);
     setLocalCommitSink(toPipeline);
@@ -85,13 +88,7 @@ export class Worker {
     every(1_000, () => this.detect());
     const pull = new PrometheusPullJob(this.log);
     every(PrometheusPullJob.intervalMs, () => pull.run());
-    // The rollup runs beside the job chain (its own connection and cursor), so that folding a
-    // large backlog into 1-minute rows never holds up scoring.
-    every(5_000, async () => {
-      this.rolling ??= rollupPending()
-        .catch((e: Error) => this.log(`rollup failed: ${e.message}`))
-        .finally(() => (this.rolling = null));
-    });
+
     const predictor = new Predictor(() => this.pipeline.engine);
     every(Predictor.intervalMs, () => predictor.run());
     const alerts = new AlertDispatchJob(this.log); // runs off the job chain: a slow receiver never delays detection
@@ -109,6 +106,22 @@ export class Worker {
       lastPeriodic = Date.now();
       await this.snapshot("periodic");
     });
+  }
+
+  /**
+   * The pipeline folds what it reads into the 1-minute rollup. Samples between the rollup's
+   * watermark and the pipeline's cursor (a restart from an older snapshot) will not be read
+   * again, so SQL folds them first; samples below the watermark are not folded twice.
+   */
+  private async rollupFrom(cursor: number): Promise<RollupBuffer> {
+    let watermark = await rollupWatermark();
+    if (watermark < cursor) {
+      while ((await rollupPending(200_000, cursor)) > 0) {
+        /* catch up in batches */
+      }
+      watermark = cursor;
+    }
+    return new RollupBuffer(Math.max(watermark, cursor));
   }
 
   private async collect(): Promise<void> {
@@ -212,7 +225,7 @@ export class Worker {
     this.running = false;
     for (const t of this.timers) clearInterval(t);
     await this.busy;
-    await this.rolling;
+    await this.pipeline.writeRollup(true).catch((e: Error) => this.log(`final rollup write failed: ${e.message}`));
     setLocalCommitSink(null);
     await this.handoff?.close();
     await this.pipeline.flushStreams().catch((e: Error) => this.log(`final stream flush failed: ${e.message}`));

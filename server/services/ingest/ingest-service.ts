@@ -153,16 +153,11 @@ export async function ingestRemoteWrite(
     if (id === undefined) unseen.push(s);
     else seriesIds[s] = id;
   }
-  let newStreams = 0;
   const identities = new Map<number, IncomingSeries>();
-  if (unseen.length) {
-    const batch: IncomingSeries[] = unseen.map((s) => ({ ...seriesIdentity(scan, s, meta), tsMs: [], values: [] }));
-    for (const d of batch) validateIdentity(d);
-    unseen.forEach((s, k) => identities.set(s, batch[k]!));
-    const keys = batch.map((d) => streamKey(d.metric, d.labels));
-    const missing = [...new Set(keys.filter((k) => !cache.ids.has(k)))];
-    if (missing.length) newStreams = await withSourceLock(sourceName, () => resolveStreams(sourceName, cache, batch, keys, missing));
-    unseen.forEach((s, k) => (seriesIds[s] = cache.ids.get(keys[k]!)!));
+  for (const s of unseen) {
+    const d: IncomingSeries = { ...seriesIdentity(scan, s, meta), tsMs: [], values: [] };
+    validateIdentity(d);
+    identities.set(s, d);
   }
   const n = scan.samples;
   for (let i = 0; i < n; i++) {
@@ -172,7 +167,16 @@ export async function ingestRemoteWrite(
       return streamKey(d.metric, d.labels);
     });
   }
-  // only now, with every sample valid, remember the new label bytes (bounded like the ids map)
+  // everything is valid: only now may streams be created
+  let newStreams = 0;
+  if (unseen.length) {
+    const batch = unseen.map((s) => identities.get(s)!);
+    const keys = batch.map((d) => streamKey(d.metric, d.labels));
+    const missing = [...new Set(keys.filter((k) => !cache.ids.has(k)))];
+    if (missing.length) newStreams = await withSourceLock(sourceName, () => resolveStreams(sourceName, cache, batch, keys, missing));
+    unseen.forEach((s, k) => (seriesIds[s] = cache.ids.get(keys[k]!)!));
+  }
+  // remember the new label bytes (bounded: at most twice the cardinality cap)
   if (cache.byLabelBytes.size + unseen.length > 2 * Math.max(cache.source.cardinalityLimit, 1000)) cache.byLabelBytes.clear();
   for (const s of unseen) cache.byLabelBytes.set(scan.labelKeys[s]!, seriesIds[s]!);
   const streamIds = new Int32Array(n);

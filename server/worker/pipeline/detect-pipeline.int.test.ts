@@ -4,7 +4,10 @@ import { readScores } from "../../repos/scores-repo";
 import { getStream, listStreams } from "../../repos/streams-repo";
 import { ingestSeries, invalidateSourceCache } from "../../services/ingest/ingest-service";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
+import { readSeries, sequenceHead } from "../../repos/samples-repo";
+import { setLocalCommitSink } from "../../services/ingest/commit-handoff";
 import { DetectPipeline } from "./detect-pipeline";
+import { RollupBuffer } from "./rollup-buffer";
 import { createEngine, restoreEngine } from "./engine-adapter";
 import { hashNoise as noise } from "@/lib/scenarios/hash-noise";
 
@@ -72,5 +75,50 @@ describe.each(availableBackends())("worker pipeline on %s", (backend) => {
     const a1 = pipeline.engine.step(t0 + (n + 1) * step, [latency!.id], probe, new Float64Array([t0 + (n + 1) * step]));
     const a2 = restored.step(t0 + (n + 1) * step, [latency!.id], probe, new Float64Array([t0 + (n + 1) * step]));
     expect(a2.scores).toEqual(a1.scores);
+  });
+  it("takes handed-off batches from memory and keeps the 1-minute rollup exact", async () => {
+    const base = Date.UTC(2026, 10, 21, 0, 0, 0);
+    const n = 240; // 40 minutes at 10 s
+    const series = (from: number, to: number) => [
+      { metric: "rollup_a", labels: {}, kind: "gauge" as const, tsMs: [] as number[], values: [] as number[] },
+      { metric: "rollup_b", labels: {}, kind: "gauge" as const, tsMs: [] as number[], values: [] as number[] },
+    ].map((sr, k) => {
+      for (let i = from; i < to; i++) {
+        sr.tsMs.push(base + i * step);
+        sr.values.push(10 * k + (i % 7));
+      }
+      return sr;
+    });
+    const pipeline = new DetectPipeline(createEngine(), await sequenceHead(), step, 100_000, new RollupBuffer(await sequenceHead()));
+    setLocalCommitSink((b) => pipeline.handoff.offer(b));
+    try {
+      const now = base + n * step + 60_000;
+      // the first batch of a new stream takes the staging path; later ones are handed off (PostgreSQL)
+      for (const [from, to] of [[0, 60], [60, 120], [120, 180], [180, 240]] as const) {
+        await ingestSeries("rollup", "remote_write", series(from, to), now);
+        await pipeline.tick(now, { overlap: true });
+      }
+      await pipeline.tick(now);
+      await pipeline.writeRollup(true);
+      if (backend === "postgres") expect(pipeline.handoff.hits).toBeGreaterThan(0);
+      const streams = await listStreams({ search: "rollup_" });
+      expect(streams).toHaveLength(2);
+      for (const st of streams) {
+        const k = st.metric === "rollup_a" ? 0 : 1;
+        const scores = await readScores(st.id, base, now, 100_000);
+        expect(scores.length).toBe(n);
+        // 40 one-minute buckets read from the rollup table (bucket ≥ 60 s) against the input
+        const roll = await readSeries(st.id, base, base + 40 * 60_000, 40);
+        expect(roll).toHaveLength(40);
+        roll.forEach((r, m) => {
+          const vals = Array.from({ length: 6 }, (_, j) => 10 * k + ((m * 6 + j) % 7));
+          expect(r.min).toBe(Math.min(...vals));
+          expect(r.max).toBe(Math.max(...vals));
+          expect(r.v).toBeCloseTo(vals.reduce((a, b) => a + b, 0) / 6, 9);
+        });
+      }
+    } finally {
+      setLocalCommitSink(null);
+    }
   });
 });

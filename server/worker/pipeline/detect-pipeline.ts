@@ -1,8 +1,9 @@
 import type { TStreamKind } from "@/lib/schemas/stream";
 import { upsertAnomalies } from "../../repos/anomalies-repo";
-import { readSamplesAfter } from "../../repos/samples-repo";
+import { readSamplesAfter, writeRollup } from "../../repos/samples-repo";
+import type { RollupBuffer } from "./rollup-buffer";
 import { HandoffQueue } from "./handoff-queue";
-import { insertScores } from "../../repos/scores-repo";
+import { insertScores, type ScoreColumns } from "../../repos/scores-repo";
 import { allStreamKinds, updateStreamRecent, upsertStreamHealth, type StreamRecent } from "../../repos/streams-repo";
 import type { EngineEvent, EnginePort, StreamScore } from "./engine-port";
 
@@ -35,6 +36,40 @@ export interface PipelineStats {
  * than two steps of wall time, so that samples of one scrape arriving in separate commits are
  * scored together.
  */
+/** Score rows of one round, column-wise (what `insertScores` writes). */
+class ScoreBatch {
+  length = 0;
+  private readonly c: { [K in keyof ScoreColumns]: Float64Array };
+  constructor(capacity: number) {
+    const col = () => new Float64Array(capacity);
+    this.c = { streamIds: col(), tsMs: col(), score: col(), confidence: col(), expected: col(), lower: col(), upper: col() };
+  }
+  push(s: StreamScore): void {
+    const i = this.length++;
+    const c = this.c;
+    c.streamIds[i] = s.streamId;
+    c.tsMs[i] = s.tsMs;
+    c.score[i] = s.score;
+    c.confidence[i] = s.confidence;
+    c.expected[i] = s.expected ?? Number.NaN; // NaN: no band (stored as NULL)
+    c.lower[i] = s.lower ?? Number.NaN;
+    c.upper[i] = s.upper ?? Number.NaN;
+  }
+  columns(): ScoreColumns {
+    const n = this.length;
+    const c = this.c;
+    return {
+      streamIds: c.streamIds.subarray(0, n),
+      tsMs: c.tsMs.subarray(0, n),
+      score: c.score.subarray(0, n),
+      confidence: c.confidence.subarray(0, n),
+      expected: c.expected.subarray(0, n),
+      lower: c.lower.subarray(0, n),
+      upper: c.upper.subarray(0, n),
+    };
+  }
+}
+
 /** The samples of one step, one per stream (the newest sample of the stream in that step). */
 class StepBucket {
   readonly slot = new Map<number, number>();
@@ -77,6 +112,8 @@ export class DetectPipeline {
     cursor: number,
     readonly stepMs = 10_000,
     readonly batchLimit = 100_000,
+    /** When set, the pipeline also maintains the 1-minute rollup from what it reads (the worker). */
+    readonly rollup: RollupBuffer | null = null,
   ) {
     this.cursor = cursor;
   }
@@ -102,6 +139,7 @@ export class DetectPipeline {
     this.stats.readMs += tRead - t0;
     const n = fresh.rows;
     if (n) this.cursor = fresh.lastSeq;
+    this.rollup?.add(fresh);
     this.stats.samplesRead += n;
     if (n === 0 && !this.pending) return 0;
     await this.ensureStreams(fresh.streamIds);
@@ -110,13 +148,15 @@ export class DetectPipeline {
     const buckets = new Map<number, StepBucket>();
     if (this.pending) buckets.set(this.pendingStepMs, this.pending);
     this.pending = null;
-    const latest = new Map<number, number>(); // stream → index of its newest fresh sample
     let maxBucket = buckets.size ? this.pendingStepMs : -Infinity;
     for (let i = 0; i < n; i++) {
       const id = fresh.streamIds[i]!;
       const t = fresh.tsMs[i]!;
-      const l = latest.get(id);
-      if (l === undefined || fresh.tsMs[l]! <= t) latest.set(id, i);
+      const r = this.recentOf(id);
+      if (t >= r.tsMs) {
+        r.tsMs = t;
+        r.value = fresh.values[i]!;
+      }
       const b = Math.floor(t / this.stepMs) * this.stepMs;
       if (b <= last) {
         this.stats.lateSamples++;
@@ -128,9 +168,10 @@ export class DetectPipeline {
       if (b > maxBucket) maxBucket = b;
     }
     const order = [...buckets.keys()].sort((a, b) => a - b);
-    const scores: StreamScore[] = [];
+    let capacity = 0;
+    for (const b of order) capacity += buckets.get(b)!.ids.length;
+    const scores = new ScoreBatch(capacity);
     const events = new Map<string, EngineEvent>();
-    const spark = new Map<number, { t: number[]; v: number[]; s: number[] }>();
     for (const b of order) {
       const m = buckets.get(b)!;
       if (b === maxBucket && nowMs < b + 2 * this.stepMs) {
@@ -142,21 +183,31 @@ export class DetectPipeline {
       this.stats.stepsScored++;
       for (const sc of out.scores) {
         scores.push(sc);
-        let p = spark.get(sc.streamId);
-        if (!p) spark.set(sc.streamId, (p = { t: [], v: [], s: [] }));
         const k = m.slot.get(sc.streamId);
-        p.t.push(sc.tsMs);
-        p.v.push(k === undefined ? Number.NaN : m.values[k]!);
-        p.s.push(Math.round(sc.score * 10) / 10);
+        const v = k === undefined ? Number.NaN : m.values[k]!;
+        const r = this.recentOf(sc.streamId);
+        if (sc.tsMs >= r.tsMs) {
+          // held-back samples scored now may be the stream's newest point this round
+          r.tsMs = sc.tsMs;
+          r.value = v;
+        }
+        r.score = sc.score;
+        r.spark.t.push(sc.tsMs);
+        r.spark.v.push(v);
+        r.spark.s.push(Math.round(sc.score * 10) / 10);
+        if (r.spark.t.length > 2 * SPARK_KEEP) {
+          const cut = r.spark.t.length - SPARK_KEEP;
+          r.spark.t.splice(0, cut);
+          r.spark.v.splice(0, cut);
+          r.spark.s.splice(0, cut);
+        }
       }
       for (const e of out.events) events.set(e.engineId, e);
     }
-    const latestValues = new Map<number, { tsMs: number; value: number }>();
-    for (const [id, i] of latest) latestValues.set(id, { tsMs: fresh.tsMs[i]!, value: fresh.values[i]! });
     this.stats.scoreMs += performance.now() - tRead;
     await this.drain();
     const tWrite = performance.now();
-    this.inflight = this.write(scores, [...events.values()], latestValues, spark)
+    this.inflight = this.write(scores, [...events.values()])
       .catch((e: unknown) => {
         this.writeError = e;
       })
@@ -164,6 +215,13 @@ export class DetectPipeline {
     if (!opts.overlap) await this.drain();
     this.stats.lastBatchMs = performance.now() - t0;
     return n;
+  }
+
+  /** The stream's buffered row update (latest value, score and new sparkline points). */
+  private recentOf(id: number): StreamRecent & { spark: { t: number[]; v: number[]; s: number[] } } {
+    let r = this.recent.get(id);
+    if (!r) this.recent.set(id, (r = { id, tsMs: -Infinity, value: Number.NaN, score: null, spark: { t: [], v: [], s: [] } }));
+    return r as StreamRecent & { spark: { t: number[]; v: number[]; s: number[] } };
   }
 
   /** Waits for the writes of earlier rounds; rethrows their failure. */
@@ -176,33 +234,11 @@ export class DetectPipeline {
     }
   }
 
-  private async write(
-    scores: StreamScore[],
-    events: EngineEvent[],
-    latest: Map<number, { tsMs: number; value: number }>,
-    spark: Map<number, { t: number[]; v: number[]; s: number[] }>,
-  ): Promise<void> {
-    const lastScore = new Map<number, number>();
-    for (const s of scores) lastScore.set(s.streamId, s.score);
-    // Streams whose held-back samples were scored this round may have no fresh sample: their
-    // newest scored point stands in for "latest".
-    for (const id of new Set([...latest.keys(), ...spark.keys()])) {
-      const l = latest.get(id);
-      const p = spark.get(id);
-      const k = p ? p.t.length - 1 : -1;
-      this.mergeRecent({ id, tsMs: l ? l.tsMs : p!.t[k]!, value: l ? l.value : p!.v[k]!, score: lastScore.get(id) ?? null, spark: p });
-    }
+  private async write(scores: ScoreBatch, events: EngineEvent[]): Promise<void> {
     await this.flushStreamsIfDue();
+    await this.writeRollup(false);
     if (scores.length) {
-      await insertScores({
-        streamIds: scores.map((s) => s.streamId),
-        tsMs: scores.map((s) => s.tsMs),
-        score: scores.map((s) => s.score),
-        confidence: scores.map((s) => s.confidence),
-        expected: scores.map((s) => s.expected),
-        lower: scores.map((s) => s.lower),
-        upper: scores.map((s) => s.upper),
-      });
+      await insertScores(scores.columns());
       this.stats.scoresWritten += scores.length;
     }
     if (events.length) {
@@ -223,25 +259,6 @@ export class DetectPipeline {
     }
   }
 
-  private mergeRecent(r: StreamRecent): void {
-    const prev = this.recent.get(r.id);
-    if (!prev) {
-      this.recent.set(r.id, r);
-      return;
-    }
-    const newer = r.tsMs >= prev.tsMs;
-    const spark = prev.spark && r.spark
-      ? { t: prev.spark.t.concat(r.spark.t).slice(-SPARK_KEEP), v: prev.spark.v.concat(r.spark.v).slice(-SPARK_KEEP), s: prev.spark.s.concat(r.spark.s).slice(-SPARK_KEEP) }
-      : (r.spark ?? prev.spark);
-    this.recent.set(r.id, {
-      id: r.id,
-      tsMs: newer ? r.tsMs : prev.tsMs,
-      value: newer ? r.value : prev.value,
-      score: newer && r.score !== null ? r.score : prev.score,
-      spark,
-    });
-  }
-
   /**
    * Writes the buffered latest values and sparkline points (one UPDATE for all touched streams).
    * Buffering turns one row rewrite per stream per round into one per few seconds, which is
@@ -254,6 +271,22 @@ export class DetectPipeline {
     this.recent.clear();
     await updateStreamRecent(rows);
   }
+
+  /** Writes completed rollup minutes (all open ones with `all`, at shutdown) and the watermark. */
+  async writeRollup(all: boolean): Promise<void> {
+    if (!this.rollup) return;
+    const { rows, watermark } = all ? this.rollup.flushAll() : this.rollup.flush();
+    if (rows.length === 0 && watermark === this.lastRollupWatermark) return;
+    try {
+      await writeRollup(rows, watermark);
+    } catch (e) {
+      this.rollup.requeue(rows);
+      throw e;
+    }
+    this.rollup.commit(watermark);
+    this.lastRollupWatermark = watermark;
+  }
+  private lastRollupWatermark = -1;
 
   /** Flushes the buffered stream rows when the flush interval (see `flushIntervalMs`) is up. */
   async flushStreamsIfDue(): Promise<void> {

@@ -46,12 +46,13 @@ export class HandoffQueue {
       return null;
     }
     this.hits++;
-    const out: NewSampleColumns = { rows, lastSeq: next - 1, streamIds: new Int32Array(rows), tsMs: new Float64Array(rows), values: new Float64Array(rows) };
+    const out: NewSampleColumns = { rows, lastSeq: next - 1, seq: new Float64Array(rows), streamIds: new Int32Array(rows), tsMs: new Float64Array(rows), values: new Float64Array(rows) };
     let o = 0;
     for (const { b, from, to } of parts) {
       out.streamIds.set(b.streamIds.subarray(from, to), o);
       out.tsMs.set(b.tsMs.subarray(from, to), o);
       out.values.set(b.values.subarray(from, to), o);
+      for (let k = from; k < to; k++) out.seq[o + k - from] = b.firstSeq + k;
       o += to - from;
     }
     return out;

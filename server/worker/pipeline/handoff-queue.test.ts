@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { decodeBatch, encodeBatch, type CommittedBatch } from "../../services/ingest/commit-handoff";
+import { HandoffQueue } from "./handoff-queue";
+
+const batch = (firstSeq: number, n: number): CommittedBatch => ({
+  firstSeq,
+  streamIds: Int32Array.from({ length: n }, (_, i) => 100 + firstSeq + i),
+  tsMs: Float64Array.from({ length: n }, (_, i) => 1_000 * (firstSeq + i)),
+  values: Float64Array.from({ length: n }, (_, i) => (firstSeq + i) / 2),
+});
+
+describe("HandoffQueue", () => {
+  it("returns the samples right after the cursor across contiguous batches, up to the limit", () => {
+    const q = new HandoffQueue();
+    q.offer(batch(4, 3)); // out of order on purpose
+    q.offer(batch(1, 3));
+    const a = q.take(0, 5)!;
+    expect(a.rows).toBe(5);
+    expect(Array.from(a.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(Array.from(a.streamIds)).toEqual([101, 102, 103, 104, 105]);
+    expect(a.lastSeq).toBe(5);
+    const b = q.take(5, 100)!;
+    expect(Array.from(b.seq)).toEqual([6]);
+    expect(Array.from(b.values)).toEqual([3]);
+    expect(q.take(6, 100)).toBeNull();
+  });
+
+  it("returns null at a hole (a batch that never arrived) and drops what the cursor passed", () => {
+    const q = new HandoffQueue();
+    q.offer(batch(1, 2));
+    q.offer(batch(10, 2));
+    expect(q.take(0, 100)!.rows).toBe(2);
+    expect(q.take(2, 100)).toBeNull(); // seqs 3…9 must come from the database
+    // a database read moved the cursor into the middle of the held batch
+    const rest = q.take(10, 100)!;
+    expect(Array.from(rest.seq)).toEqual([11]);
+  });
+});
+
+describe("hand-off wire format", () => {
+  it("round-trips a batch and refuses malformed bodies", () => {
+    const b = batch(42, 5);
+    const back = decodeBatch(Buffer.concat([Buffer.alloc(3), encodeBatch(b)]).subarray(3))!; // unaligned on purpose
+    expect(back.firstSeq).toBe(42);
+    expect(Array.from(back.streamIds)).toEqual(Array.from(b.streamIds));
+    expect(Array.from(back.tsMs)).toEqual(Array.from(b.tsMs));
+    expect(Array.from(back.values)).toEqual(Array.from(b.values));
+    expect(decodeBatch(encodeBatch(b).subarray(0, 30))).toBeNull();
+    expect(decodeBatch(Buffer.alloc(4))).toBeNull();
+  });
+});
