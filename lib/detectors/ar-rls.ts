@@ -9,11 +9,16 @@
  * Model: y_t = x_t − μ (μ = slow EWMA, `muAlpha`), ŷ_t = wᵀ[y_{t−1} … y_{t−p}] / σ_y scaling.
  * RLS with forgetting λ: k = Pφ/(λ + φᵀPφ); w += k·e; P = (P − kφᵀP)/λ (P re-initialised if
  * its trace explodes). Forecast = μ + ŷ, interval = forecast ± z·σ_e where σ_e = 1.2533·EWMA|e|.
- * Missing points are imputed with the forecast so the lag vector keeps moving.
+ * Missing points are imputed with the forecast so the lag vector keeps moving. Robust filtering
+ * (Gelper, Fried & Croux 2010; Masreliez 1975): a point more than `cleanK` σ_e from its forecast
+ * enters the lags clipped to forecast ± cleanK·σ_e, so an isolated outlier leaves no echo in the
+ * next forecasts (without it the point after a 30σ spike scored ≈ 20σ, which doubled the spike
+ * in the stream's history of extremes); a real level change still reaches the lags within a few
+ * points (cleanK σ per point) and AR keeps flagging it meanwhile.
  * Score = |x − forecast| / σ_e (σ_e floored).
  *
  * Parameters: order p (3, fixed at compile time of the layout), lambda (0.995), delta (10: initial
- * P = δI), muAlpha (0.01), scaleAlpha (0.02), huberK (4). Warm-up: ~p·10 points before the weights
+ * P = δI), muAlpha (0.01), scaleAlpha (0.02), huberK (4), cleanK (5). Warm-up: ~p·10 points before the weights
  * settle; μ needs ~1/muAlpha points. Cost: O(p²) = 9 multiply-adds per point; p² + 2p + 5 doubles
  * per stream.
  */
@@ -26,6 +31,8 @@ export interface ArRlsParams {
   muAlpha: number;
   scaleAlpha: number;
   huberK: number;
+  /** Lags hold the value clipped to forecast ± cleanK·σ_e (0 = raw value). */
+  cleanK: number;
   minScale: number;
   relScale: number;
 }
@@ -36,6 +43,7 @@ export const DEFAULT_AR_RLS: ArRlsParams = {
   muAlpha: 0.01,
   scaleAlpha: 0.02,
   huberK: 4,
+  cleanK: 5,
   minScale: 1e-9,
   relScale: 1e-3,
 };
@@ -174,7 +182,8 @@ export class ArRlsBank extends BaseBank<Cols, ArRlsParams> implements Forecastin
     c.d[i] = c.d[i]! + sa * (ad - c.d[i]!);
     c.lag[o + 2] = c.lag[o + 1]!;
     c.lag[o + 1] = c.lag[o]!;
-    c.lag[o] = x - c.mu[i]!;
+    const ck = p.cleanK * s;
+    c.lag[o] = (p.cleanK > 0 && n >= 10 && (r > ck || r < -ck) ? fc + (r > 0 ? ck : -ck) : x) - c.mu[i]!;
     c.n[i] = n + 1;
     return z;
   }

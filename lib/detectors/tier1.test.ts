@@ -85,7 +85,7 @@ describe("holt-winters", () => {
 
 describe("ar-rls", () => {
   it("known answer: recovers the coefficient of an AR(1) process", () => {
-    const b = new ArRlsBank({ lambda: 0.999 });
+    const b = new ArRlsBank({ lambda: 0.999, cleanK: 0 });
     b.add();
     const rng = new Rng(7);
     let y = 0;
@@ -106,6 +106,23 @@ describe("ar-rls", () => {
     // after a +10 deviation the one-step forecast moves up by ≈ 0.8·(10 − previous deviation)
     expect(after - before).toBeGreaterThan(4);
     expect(after).toBeLessThan(110);
+  });
+
+  it("an isolated outlier enters the lags clipped (cleanK), so the next point has no echo", () => {
+    const run = (cleanK: number): number => {
+      const b = new ArRlsBank({ cleanK });
+      b.add();
+      const rng = new Rng(3);
+      let y = 0;
+      for (let i = 0; i < 3000; i++) {
+        y = 0.8 * y + gauss(rng);
+        b.update(0, 100 + y, T0 + i);
+      }
+      b.update(0, 100 + 0.8 * y + 30, T0 + 3000); // ≈ 30σ spike
+      return b.update(0, 100 + 0.64 * y, T0 + 3001); // back to normal: the echo's score
+    };
+    expect(run(0)).toBeGreaterThan(10);
+    expect(run(5)).toBeLessThan(6);
   });
 });
 
