@@ -21,6 +21,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { encodeWriteRequest } from "../lib/ingest/remote-write";
+import { cpuMsByCommand } from "./lib/proc-cpu";
 import { createTestDatabase } from "../server/testing/test-db";
 import { freePort, startOmenServer } from "../server/testing/omen-server";
 
@@ -35,6 +36,8 @@ const SKIP_PROM = process.argv.includes("--skip-prometheus");
 /** --no-worker: measure received → committed only (no scoring competing for the CPU). */
 const NO_WORKER = process.argv.includes("--no-worker");
 const STEP_MS = 10_000;
+/** Omen's processes and PostgreSQL's backends, for CPU accounting. */
+const CPU_PATTERNS = { worker: /worker\/main\.ts/, web: /next-server|next start|next\/dist\/bin\/next/, postgres: /^postgres: / };
 const TOTAL = SERIES * STEPS;
 
 /** rounds[r][lane] = one encoded request (all of the lane's series at round r's timestamp). */
@@ -180,6 +183,7 @@ async function main(): Promise<void> {
     // warm-up (first request compiles routes, opens pools); not counted, outside the data's range
     if (!NO_WORKER) await waitFor("worker heartbeat", async () => (await admin.query("SELECT 1 FROM worker_status")).rowCount! > 0, 60_000, 250);
     const rounds = build();
+    const cpu0 = cpuMsByCommand(CPU_PATTERNS);
     const t0 = performance.now();
     const r = await send(`${omen.url}/api/v1/write`, rounds, { authorization: `Bearer ${omen.token}` });
     const tCommitted = t0 + r.ms;
@@ -201,9 +205,14 @@ async function main(): Promise<void> {
     ).catch((e: Error) => {
       throw new Error(`${e.message}: ${fmt(scored)} of ${fmt(TOTAL)} scored`);
     });
+    const cpu1 = cpuMsByCommand(CPU_PATTERNS);
     const ingestRate = (TOTAL / (tCommitted - t0)) * 1000;
     await new Promise((r) => setTimeout(r, 5_500)); // the worker's next heartbeat carries its timings
     const info = (await admin.query("SELECT info FROM worker_status LIMIT 1")).rows[0]?.info as Record<string, number> | undefined;
+    const perSample = (k: string) => (((cpu1[k] ?? 0) - (cpu0[k] ?? 0)) * 1000) / TOTAL;
+    console.log(
+      `  CPU per sample until scored: web ${perSample("web").toFixed(1)} µs, worker ${perSample("worker").toFixed(1)} µs, PostgreSQL ${perSample("postgres").toFixed(1)} µs (2 cores here)`,
+    );
     if (info) console.log(`  worker: read ${fmt(info.readMs ?? 0)} ms, score ${fmt(info.scoreMs ?? 0)} ms, write ${fmt(info.writeMs ?? 0)} ms (cumulative, overlapping)`);
     const e2eRate = (TOTAL / (tScored - t0)) * 1000;
     const rows: [string, string, string][] = [

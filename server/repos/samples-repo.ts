@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { databaseUrl, isEmbeddedUrl, pool } from "../db";
 import { copyBinaryIn, copyBinaryOut, encodeBinaryCopy, type BinaryColumn } from "./pg-binary-copy";
+import { ASYNC_COMMIT } from "./scores-repo";
 
 /** Column-oriented batch of samples: the shape every ingest path produces. */
 export interface SampleColumns {
@@ -206,6 +207,7 @@ export async function writeRollup(rows: RollupRow[], watermark: number): Promise
   const client = await pool().connect();
   try {
     await client.query("BEGIN");
+    await client.query(ASYNC_COMMIT); // derived data, like scores (rows and watermark are lost together)
     if (rows.length) {
       await client.query("CREATE TEMP TABLE IF NOT EXISTS tmp_rollup (stream_id int, bucket timestamptz, min float8, max float8, sum float8, count int) ON COMMIT DELETE ROWS");
       const cols = {

@@ -18,6 +18,14 @@ const UPSERT = `ON CONFLICT (stream_id, ts) DO UPDATE SET score = EXCLUDED.score
 /** Optional band columns: NaN/±Infinity are stored as NULL ("no band"), on both paths. */
 const band = (x: number | null) => (x === null || !Number.isFinite(x) ? null : x);
 
+/**
+ * Scores are derived data: a crash can lose the last few hundred milliseconds of them, which
+ * the worker recomputes anyway (it resumes from its snapshot cursor, and the snapshot's own
+ * synchronous commit flushes every earlier score commit). So their commits skip the WAL flush
+ * wait; samples (what a 2xx promises) keep synchronous commits.
+ */
+export const ASYNC_COMMIT = "SET LOCAL synchronous_commit TO off";
+
 const scoreCopyColumns = (c: ScoreColumns): BinaryColumn[] => [
   { type: "int4", data: c.streamIds },
   { type: "timestamptz", data: c.tsMs },
@@ -52,6 +60,7 @@ export async function insertScores(c: ScoreColumns): Promise<void> {
   try {
     try {
       await client.query("BEGIN");
+      await client.query(ASYNC_COMMIT);
       await copyBinaryIn(client, "score (stream_id, ts, score, confidence, expected, lower, upper)", payload);
       await client.query("COMMIT");
       return;
@@ -60,6 +69,7 @@ export async function insertScores(c: ScoreColumns): Promise<void> {
       if ((e as { code?: string }).code !== "23505") throw e;
     }
     await client.query("BEGIN");
+    await client.query(ASYNC_COMMIT);
     await client.query(
       "CREATE TEMP TABLE IF NOT EXISTS tmp_scores (stream_id int, ts timestamptz, score float8, confidence float8, expected float8, lower float8, upper float8) ON COMMIT DELETE ROWS",
     );
