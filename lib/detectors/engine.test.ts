@@ -248,3 +248,24 @@ describe("scoreTable", () => {
     expect(Array.from(r3.score)).toEqual(Array.from(r1.score.subarray(0, 701)));
   });
 });
+
+describe("flat-lined values", () => {
+  it("are scored but not learnt: after a stuck sensor thaws, routine noise is not flagged", async () => {
+    const { hashNoise } = await import("../scenarios/hash-noise");
+    const e = new DetectionEngine();
+    e.addStream("t", "gauge");
+    const v = new Float64Array(1);
+    let stuck = 0;
+    let after = 0;
+    for (let i = 0; i < 2500; i++) {
+      // 0.01-resolution sensor around 25 ± 0.3, stuck at one reading for 3 h (rows 2000–2179)
+      v[0] = i >= 2000 && i < 2180 ? 25.1 : Math.round(100 * (25 + 0.3 * hashNoise(i))) / 100;
+      const r = e.step(T0 + i * STEP, ["t"], v);
+      if (i < 2180 && r.inEvent[0] === 1) stuck++;
+      if (i >= 2185 && r.isAnomaly[0] === 1) after++;
+    }
+    expect(stuck).toBeGreaterThan(100);
+    // learning the frozen value collapsed the scales: routine noise then read as 4–5σ for ~40 min
+    expect(after).toBe(0);
+  });
+});

@@ -422,15 +422,19 @@ export class DetectionEngine {
       const stuck = this.fl.update(i, x, tsMs);
       // variance change: Holt-Winters residual (HW's expectation before this point) vs slow scale
       const jitter = o.varianceShift && this.hw.expected(i, tsMs) === this.hw.expected(i, tsMs) ? this.vs.update(i, x - this.hw.expected(i, tsMs)) : 0;
-      const z0 = this.rz.update(i, x, tsMs);
-      const z1 = this.hw.update(i, x, tsMs);
-      const z2 = this.ar.update(i, x, tsMs);
-      const z3 = this.qf.update(i, x, tsMs);
+      // a stuck (flat-lined) value is scored but not learnt: a frozen sensor must not teach the
+      // detectors a zero scale (after it thaws, routine noise would read as 10–20σ)
+      const learn = stuck === 0;
+      const z0 = learn ? this.rz.update(i, x, tsMs) : this.rz.score(i, x, tsMs);
+      const z1 = learn ? this.hw.update(i, x, tsMs) : this.hw.score(i, x, tsMs);
+      const z2 = learn ? this.ar.update(i, x, tsMs) : this.ar.score(i, x, tsMs);
+      const z3 = learn ? this.qf.update(i, x, tsMs) : this.qf.score(i, x, tsMs);
+      if (!learn) this.ar.update(i, NaN, tsMs); // AR's lags move on with its forecast, as in a gap
       const nObs = c.nObs[i]! + 1;
       c.nObs[i] = nObs;
       const base = 2 + i * ND;
       // calibrators learn only once the Tier-1 scales have settled (warm-up scores are inflated)
-      const learnCal = nObs > 30;
+      const learnCal = nObs > 30 && learn;
       const zo = i * ND;
       c.lastZ[zo] = z0;
       c.lastZ[zo + 1] = z1;
