@@ -269,15 +269,16 @@ export interface NewSampleColumns {
 }
 
 /**
- * Samples committed after `cursor`, in commit order. On PostgreSQL they arrive by binary COPY
+ * Samples committed after `cursor` (and up to `upToSeq`), in commit order. On PostgreSQL they arrive by binary COPY
  * straight into typed arrays (the worker reads every ingested sample once, so this is on the
  * ingest → score hot path); PGlite gets a plain query.
  */
-export async function readSamplesAfter(cursor: number, limit: number): Promise<NewSampleColumns> {
+export async function readSamplesAfter(cursor: number, limit: number, upToSeq = Number.MAX_SAFE_INTEGER): Promise<NewSampleColumns> {
   const after = Math.floor(cursor);
   const n = Math.floor(limit);
-  if (!Number.isSafeInteger(after) || !Number.isSafeInteger(n)) throw new Error("readSamplesAfter: cursor and limit must be integers");
-  const select = `SELECT seq, stream_id, ts, value FROM sample WHERE seq > ${after} ORDER BY seq LIMIT ${n}`;
+  const upTo = Math.floor(upToSeq);
+  if (![after, n, upTo].every(Number.isSafeInteger)) throw new Error("readSamplesAfter: cursor, limit and upToSeq must be integers");
+  const select = `SELECT seq, stream_id, ts, value FROM sample WHERE seq > ${after} AND seq <= ${upTo} ORDER BY seq LIMIT ${n}`;
   if (!isEmbeddedUrl(databaseUrl())) {
     const client = await pool().connect();
     try {
@@ -289,8 +290,8 @@ export async function readSamplesAfter(cursor: number, limit: number): Promise<N
   }
   const res = await pool().query<{ seq: number; stream_id: number; t: number; value: number }>(
     `SELECT seq, stream_id, (extract(epoch FROM ts) * 1000)::float8 AS t, value
-     FROM sample WHERE seq > $1 ORDER BY seq LIMIT $2`,
-    [after, n],
+     FROM sample WHERE seq > $1 AND seq <= $3 ORDER BY seq LIMIT $2`,
+    [after, n, upTo],
   );
   const rows = res.rows.length;
   const out: NewSampleColumns = { rows, lastSeq: rows ? Number(res.rows[rows - 1]!.seq) : 0, seq: new Float64Array(rows), streamIds: new Int32Array(rows), tsMs: new Float64Array(rows), values: new Float64Array(rows) };

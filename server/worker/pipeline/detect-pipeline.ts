@@ -1,6 +1,6 @@
 import type { TStreamKind } from "@/lib/schemas/stream";
 import { upsertAnomalies } from "../../repos/anomalies-repo";
-import { readSamplesAfter, writeRollup } from "../../repos/samples-repo";
+import { readSamplesAfter, writeRollup, type NewSampleColumns } from "../../repos/samples-repo";
 import type { RollupBuffer } from "./rollup-buffer";
 import { HandoffQueue } from "./handoff-queue";
 import { insertScores, type ScoreColumns } from "../../repos/scores-repo";
@@ -134,14 +134,17 @@ export class DetectPipeline {
    */
   async tick(nowMs: number, opts: { overlap?: boolean } = {}): Promise<number> {
     const t0 = performance.now();
-    const fresh = this.handoff.take(this.cursor, this.batchLimit) ?? (await readSamplesAfter(this.cursor, this.batchLimit));
+    const fresh = this.handoff.take(this.cursor, this.batchLimit) ?? (await this.readGap());
     const tRead = performance.now();
     this.stats.readMs += tRead - t0;
     const n = fresh.rows;
-    if (n) this.cursor = fresh.lastSeq;
+    this.cursor = Math.max(this.cursor, fresh.lastSeq);
     this.rollup?.add(fresh);
     this.stats.samplesRead += n;
-    if (n === 0 && !this.pending) return 0;
+    if (n === 0 && !this.pending) {
+      if (!opts.overlap) await this.drain();
+      return 0;
+    }
     await this.ensureStreams(fresh.streamIds);
 
     const last = this.engine.lastStepMs();
@@ -215,6 +218,22 @@ export class DetectPipeline {
     if (!opts.overlap) await this.drain();
     this.stats.lastBatchMs = performance.now() - t0;
     return n;
+  }
+
+  /**
+   * What the hand-off does not cover, from the database: only up to the first held batch (a
+   * gap left by a commit that was not handed off, e.g. a re-send or a CSV import). With an empty
+   * queue while hand-offs keep arriving, the newest commit is most likely on its way in memory,
+   * so the read waits a round; after a second without hand-offs the database is read as usual.
+   */
+  private async readGap(): Promise<NewSampleColumns> {
+    const held = this.handoff.firstHeldSeq();
+    if (held === null && this.handoff.active()) return { rows: 0, lastSeq: this.cursor, seq: new Float64Array(0), streamIds: new Int32Array(0), tsMs: new Float64Array(0), values: new Float64Array(0) };
+    const read = await readSamplesAfter(this.cursor, this.batchLimit, held === null ? undefined : held - 1);
+    // Seqs are drawn under the ingest lock until commit, so every seq below a committed batch is
+    // settled: what the read did not return there was rolled back, and the cursor may pass it.
+    if (held !== null && read.rows < this.batchLimit) read.lastSeq = held - 1;
+    return read;
   }
 
   /** The stream's buffered row update (latest value, score and new sparkline points). */

@@ -35,6 +35,17 @@ describe("HandoffQueue", () => {
     const rest = q.take(10, 100)!;
     expect(Array.from(rest.seq)).toEqual([11]);
   });
+
+  it("tells where the held batches start and whether hand-offs are arriving", () => {
+    const q = new HandoffQueue();
+    expect(q.firstHeldSeq()).toBeNull();
+    expect(q.active(1_000)).toBe(false);
+    q.offer(batch(5, 2), 1_000);
+    expect(q.take(0, 10)).toBeNull(); // seqs 1…4 are a gap: read them from the database
+    expect(q.firstHeldSeq()).toBe(5);
+    expect(q.active(1_500)).toBe(true);
+    expect(q.active(2_500)).toBe(false);
+  });
 });
 
 describe("hand-off wire format", () => {

@@ -13,15 +13,27 @@ const MAX_HELD = 1_000_000;
 export class HandoffQueue {
   private batches: CommittedBatch[] = [];
   private held = 0;
+  private lastOfferMs = -Infinity;
   hits = 0;
   misses = 0;
 
-  offer(b: CommittedBatch): void {
+  offer(b: CommittedBatch, nowMs = Date.now()): void {
+    this.lastOfferMs = nowMs;
     const i = this.batches.findIndex((x) => x.firstSeq > b.firstSeq);
     if (i < 0) this.batches.push(b);
     else this.batches.splice(i, 0, b);
     this.held += b.streamIds.length;
     while (this.held > MAX_HELD && this.batches.length) this.held -= this.batches.shift()!.streamIds.length;
+  }
+
+  /** seq of the first held batch (after `take` dropped what the cursor passed), or null. */
+  firstHeldSeq(): number | null {
+    return this.batches[0]?.firstSeq ?? null;
+  }
+
+  /** Whether batches have been arriving lately (then an empty queue means "nothing new yet"). */
+  active(nowMs = Date.now(), withinMs = 1_000): boolean {
+    return nowMs - this.lastOfferMs < withinMs;
   }
 
   take(cursor: number, limit: number): NewSampleColumns | null {
