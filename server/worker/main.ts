@@ -1,8 +1,29 @@
+import fs from "node:fs";
+import inspector from "node:inspector/promises";
 import { closeDatabase, configureDatabase, isEmbeddedUrl } from "../db";
 import { resolveDatabase } from "../embedded/embedded-db";
 import { ConfigError, parseEnv } from "../env";
 import { migrate } from "../migrate";
 import { Worker } from "./worker";
+
+/**
+ * OMEN_WORKER_CPU_PROFILE=<file.cpuprofile>: profile the worker until it stops (for finding
+ * hot spots under real load, e.g. during `npm run bench:ingest`; open the file in Chrome DevTools).
+ */
+async function startCpuProfile(file: string | undefined): Promise<{ stop(): Promise<void> } | null> {
+  if (!file) return null;
+  const session = new inspector.Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  return {
+    async stop() {
+      const { profile } = await session.post("Profiler.stop");
+      fs.writeFileSync(file, JSON.stringify(profile));
+      console.log(`[worker] CPU profile written to ${file}`);
+    },
+  };
+}
 
 /**
  * `npm run worker`: the background process on its own. Uses DATABASE_URL, or the embedded
@@ -18,6 +39,7 @@ async function main(): Promise<void> {
     collectIntervalMs: env.OMEN_COLLECT_INTERVAL_MS,
     hostCollector: !env.OMEN_DISABLE_HOST_COLLECTOR,
   });
+  const profile = await startCpuProfile(process.env.OMEN_WORKER_CPU_PROFILE);
   await worker.start();
   console.log(`[worker] running (database: ${mode === "embedded" || isEmbeddedUrl(url) ? "embedded" : "postgres"}, pid ${process.pid})`);
   let stopping = false;
@@ -25,6 +47,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`[worker] ${signal}: stopping`);
+    await profile?.stop();
     await worker.stop();
     await closeDatabase();
     await embedded?.stop();
