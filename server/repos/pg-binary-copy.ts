@@ -6,7 +6,7 @@ import { from as copyFrom, to as copyTo } from "pg-copy-streams";
 /**
  * PostgreSQL's binary COPY format (https://www.postgresql.org/docs/current/sql-copy.html,
  * "Binary Format") for the few fixed-width column types the hot paths move: int4, int8,
- * float8 and timestamptz. Written by hand because it is the ingest/scoring hot path: rows go
+ * float8, timestamptz and bytea. Written by hand because it is the ingest/scoring hot path: rows go
  * straight from typed arrays into one Buffer (no per-row objects or number formatting), and
  * the server skips text parsing. pg-copy-streams carries the bytes.
  */
@@ -17,7 +17,8 @@ export type BinaryColumn =
   | { type: "timestamptz"; data: ArrayLike<number> } // epoch milliseconds
   | { type: "float8"; data: ArrayLike<number> }
   /** float8 where null, NaN and ±Infinity are written as SQL NULL */
-  | { type: "float8null"; data: ArrayLike<number | null> };
+  | { type: "float8null"; data: ArrayLike<number | null> }
+  | { type: "bytea"; data: ArrayLike<Uint8Array> };
 
 /** 2000-01-01T00:00:00Z, PostgreSQL's timestamp epoch, in Unix milliseconds. */
 const PG_EPOCH_MS = 946_684_800_000;
@@ -25,13 +26,19 @@ const SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");
 const HEADER_BYTES = SIGNATURE.length + 8; // + flags int32 + header-extension length int32
 const TWO32 = 4_294_967_296;
 
-const fieldBytes = (t: BinaryColumn["type"]) => 4 + (t === "int4" ? 4 : 8);
+const fieldBytes = (t: Exclude<BinaryColumn["type"], "bytea">) => 4 + (t === "int4" ? 4 : 8);
 
 /** Encodes `rows` rows of the given columns as one binary COPY payload (header to trailer). */
 export function encodeBinaryCopy(rows: number, cols: BinaryColumn[]): Buffer {
   let rowBytes = 2;
-  for (const c of cols) rowBytes += fieldBytes(c.type);
-  const buf = Buffer.allocUnsafe(HEADER_BYTES + rows * rowBytes + 2);
+  let varBytes = 0;
+  for (const c of cols) {
+    if (c.type === "bytea") {
+      rowBytes += 4;
+      for (let i = 0; i < rows; i++) varBytes += c.data[i]!.byteLength;
+    } else rowBytes += fieldBytes(c.type);
+  }
+  const buf = Buffer.allocUnsafe(HEADER_BYTES + rows * rowBytes + varBytes + 2);
   SIGNATURE.copy(buf, 0);
   buf.writeInt32BE(0, SIGNATURE.length);
   buf.writeInt32BE(0, SIGNATURE.length + 4);
@@ -71,6 +78,13 @@ export function encodeBinaryCopy(rows: number, cols: BinaryColumn[]): Buffer {
           buf.writeDoubleBE(c.data[i]!, o + 4);
           o += 12;
           break;
+        case "bytea": {
+          const b = c.data[i]!;
+          buf.writeInt32BE(b.byteLength, o);
+          buf.set(b, o + 4);
+          o += 4 + b.byteLength;
+          break;
+        }
         case "float8null": {
           const v = c.data[i];
           if (v === null || v === undefined || !Number.isFinite(v)) {

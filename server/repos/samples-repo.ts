@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { databaseUrl, isEmbeddedUrl, pool } from "../db";
 import { copyBinaryIn, copyBinaryOut, encodeBinaryCopy, type BinaryColumn } from "./pg-binary-copy";
-import { ASYNC_COMMIT } from "./scores-repo";
+import { ASYNC_COMMIT } from "./derived-writes";
 
 /** Column-oriented batch of samples: the shape every ingest path produces. */
 export interface SampleColumns {

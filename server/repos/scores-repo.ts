@@ -1,4 +1,5 @@
 import { databaseUrl, isEmbeddedUrl, pool } from "../db";
+import { ASYNC_COMMIT } from "./derived-writes";
 import { copyBinaryIn, encodeBinaryCopy, type BinaryColumn } from "./pg-binary-copy";
 
 /** Score rows column-wise; NaN (or null) in the band columns means "no band" (NULL). */
@@ -18,13 +19,6 @@ const UPSERT = `ON CONFLICT (stream_id, ts) DO UPDATE SET score = EXCLUDED.score
 /** Optional band columns: NaN/±Infinity are stored as NULL ("no band"), on both paths. */
 const band = (x: number | null) => (x === null || !Number.isFinite(x) ? null : x);
 
-/**
- * Scores are derived data: a crash can lose the last few hundred milliseconds of them, which
- * the worker recomputes anyway (it resumes from its snapshot cursor, and the snapshot's own
- * synchronous commit flushes every earlier score commit). So their commits skip the WAL flush
- * wait; samples (what a 2xx promises) keep synchronous commits.
- */
-export const ASYNC_COMMIT = "SET LOCAL synchronous_commit TO off";
 
 const scoreCopyColumns = (c: ScoreColumns): BinaryColumn[] => [
   { type: "int4", data: c.streamIds },

@@ -1,5 +1,7 @@
 import type { TLabels, TStreamKind } from "@/lib/schemas/stream";
-import { db, pool } from "../db";
+import { databaseUrl, db, isEmbeddedUrl, pool } from "../db";
+import { ASYNC_COMMIT } from "./derived-writes";
+import { copyBinaryIn, encodeBinaryCopy } from "./pg-binary-copy";
 
 export interface StreamRow {
   id: number;
@@ -199,25 +201,62 @@ export async function updateStreamRecent(rows: StreamRecent[]): Promise<void> {
   const keep = (col: string, x: string) =>
     `CASE WHEN octet_length(${x}) = 0 THEN s.${col} ELSE substring(COALESCE(s.${col}, ''::bytea) || ${x} FROM greatest(1, octet_length(COALESCE(s.${col}, ''::bytea)) + octet_length(${x}) - ${SPARK_BYTES - 1})) END`;
   const newer = "(s.last_sample_at IS NULL OR s.last_sample_at <= to_timestamp(x.t / 1000.0))";
-  const empty = Buffer.alloc(0);
-  await pool().query(
-    `UPDATE stream s SET
+  const update = (from: string) => `UPDATE stream s SET
        last_sample_at = CASE WHEN ${newer} THEN to_timestamp(x.t / 1000.0) ELSE s.last_sample_at END,
        last_value = CASE WHEN ${newer} THEN x.v ELSE s.last_value END,
        last_score = CASE WHEN ${newer} AND x.sc IS NOT NULL THEN x.sc ELSE s.last_score END,
        spark_t = ${keep("spark_t", "x.pt")}, spark_v = ${keep("spark_v", "x.pv")}, spark_s = ${keep("spark_s", "x.ps")}
-     FROM unnest($1::int[], $2::float8[], $3::float8[], $4::float8[], $5::bytea[], $6::bytea[], $7::bytea[]) AS x(id, t, v, sc, pt, pv, ps)
-     WHERE s.id = x.id`,
-    [
-      rows.map((r) => r.id),
-      rows.map((r) => r.tsMs),
-      rows.map((r) => r.value),
-      rows.map((r) => r.score),
-      rows.map((r) => (r.spark ? pack(r.spark.t.slice(-SPARK_POINTS)) : empty)),
-      rows.map((r) => (r.spark ? pack(r.spark.v.slice(-SPARK_POINTS)) : empty)),
-      rows.map((r) => (r.spark ? pack(r.spark.s.slice(-SPARK_POINTS)) : empty)),
-    ],
-  );
+     FROM ${from}
+     WHERE s.id = x.id`;
+  const empty = Buffer.alloc(0);
+  const cols = {
+    id: rows.map((r) => r.id),
+    t: rows.map((r) => r.tsMs),
+    v: rows.map((r) => r.value),
+    sc: rows.map((r) => r.score),
+    pt: rows.map((r) => (r.spark ? pack(r.spark.t.slice(-SPARK_POINTS)) : empty)),
+    pv: rows.map((r) => (r.spark ? pack(r.spark.v.slice(-SPARK_POINTS)) : empty)),
+    ps: rows.map((r) => (r.spark ? pack(r.spark.s.slice(-SPARK_POINTS)) : empty)),
+  };
+  if (isEmbeddedUrl(databaseUrl())) {
+    await pool().query(update("unnest($1::int[], $2::float8[], $3::float8[], $4::float8[], $5::bytea[], $6::bytea[], $7::bytea[]) AS x(id, t, v, sc, pt, pv, ps)"), [
+      cols.id,
+      cols.t,
+      cols.v,
+      cols.sc,
+      cols.pt,
+      cols.pv,
+      cols.ps,
+    ]);
+    return;
+  }
+  // PostgreSQL: binary COPY (bytea arrays as query parameters travel as hex text, twice the size)
+  const client = await pool().connect();
+  try {
+    await client.query("BEGIN");
+    await client.query(ASYNC_COMMIT); // derived from samples, rebuilt as the worker scores
+    await client.query("CREATE TEMP TABLE IF NOT EXISTS tmp_recent (id int, t float8, v float8, sc float8, pt bytea, pv bytea, ps bytea) ON COMMIT DELETE ROWS");
+    await copyBinaryIn(
+      client,
+      "tmp_recent",
+      encodeBinaryCopy(rows.length, [
+        { type: "int4", data: cols.id },
+        { type: "float8", data: cols.t },
+        { type: "float8", data: cols.v },
+        { type: "float8null", data: cols.sc },
+        { type: "bytea", data: cols.pt },
+        { type: "bytea", data: cols.pv },
+        { type: "bytea", data: cols.ps },
+      ]),
+    );
+    await client.query(update("tmp_recent x"));
+    await client.query("COMMIT");
+  } catch (e) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
 }
 
 export async function upsertStreamHealth(
