@@ -269,3 +269,25 @@ describe("flat-lined values", () => {
     expect(after).toBe(0);
   });
 });
+
+describe("seasonal agreement", () => {
+  it("a daily cron that Holt-Winters has learnt raises no event although robust z and AR see a step", async () => {
+    const { hashNoise } = await import("../scenarios/hash-noise");
+    const run = (seasonalSlack: number): number[] => {
+      const e = new DetectionEngine({ seasonalSlack });
+      e.addStream("cpu", "gauge");
+      const v = new Float64Array(1);
+      const opened: number[] = [];
+      const t0 = Date.UTC(2025, 2, 3);
+      for (let i = 0; i < 8 * 1440; i++) {
+        const m = i % 1440;
+        // daily load + a 30-min backup at 02:00 every night
+        v[0] = 30 + 10 * Math.sin((2 * Math.PI * m) / 1440) + 1.5 * hashNoise(i) + (m >= 120 && m < 150 ? 15 : 0);
+        for (const c of e.step(t0 + i * 60_000, ["cpu"], v).changes) if (c.kind === "opened" && i >= 2 * 1440) opened.push(i);
+      }
+      return opened;
+    };
+    expect(run(300).length).toBeGreaterThanOrEqual(4); // without the rule: the cron's end every night
+    expect(run(2.5)).toEqual([]);
+  });
+});

@@ -466,7 +466,15 @@ export class DetectionEngine {
       let sus = o.sustainDecay * c.sus[i]! + (l2 < o.sustainCap ? l2 : o.sustainCap) - o.sustainOffset;
       if (sus < 0) sus = 0;
       c.sus[i] = sus;
-      const e = eInst > sus ? eInst : sus;
+      let e = eInst > sus ? eInst : sus;
+      // a stream with a learnt season: the season-aware detector (Holt-Winters) must agree, so
+      // a step it has learnt (a nightly cron) is not an anomaly because the season-blind robust
+      // z and AR see a jump
+      if (this.hw.period(i) > 0) {
+        const ph = P[1]!;
+        const lh = -Math.log10(ph > 1e-300 ? ph : 1e-300) + o.seasonalSlack;
+        if (e > lh) e = lh;
+      }
       c.lastSigned[i] = signed;
       // confidence: warm-up ramp × health
       const warm = nObs < 10 ? 0 : nObs >= o.warmupSteps ? 1 : nObs / o.warmupSteps;

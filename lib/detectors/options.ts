@@ -68,6 +68,9 @@ export const ZEngineOptions = z.object({
   /** A single detector can exceed the second most confident one by at most this many decades
    * of tail probability (so one misbehaving detector cannot raise an alarm alone). */
   agreementSlack: z.number().min(0).default(1.5),
+  /** On a stream with a learnt season, evidence is capped at Holt-Winters' own evidence plus
+   * this many decades (the season-aware detector must agree; ≥ 300 = off). */
+  seasonalSlack: z.number().min(0).default(2.5),
   /** Sustained-evidence accumulator (CUSUM on −log10 p): decay per step and reference. */
   sustainDecay: z.number().min(0).max(0.999).default(0.8),
   sustainOffset: z.number().min(0).default(1.3),
