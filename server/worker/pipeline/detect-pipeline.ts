@@ -36,6 +36,9 @@ export interface PipelineStats {
  * than two steps of wall time, so that samples of one scrape arriving in separate commits are
  * scored together.
  */
+/** Score batches at least this large are written as two concurrent COPYs. */
+const SPLIT_SCORES_AT = 20_000;
+
 /** Score rows of one round, column-wise (what `insertScores` writes). */
 class ScoreBatch {
   length = 0;
@@ -55,18 +58,23 @@ class ScoreBatch {
     c.lower[i] = s.lower ?? Number.NaN;
     c.upper[i] = s.upper ?? Number.NaN;
   }
-  columns(): ScoreColumns {
-    const n = this.length;
+  columns(from = 0, to = this.length): ScoreColumns {
     const c = this.c;
     return {
-      streamIds: c.streamIds.subarray(0, n),
-      tsMs: c.tsMs.subarray(0, n),
-      score: c.score.subarray(0, n),
-      confidence: c.confidence.subarray(0, n),
-      expected: c.expected.subarray(0, n),
-      lower: c.lower.subarray(0, n),
-      upper: c.upper.subarray(0, n),
+      streamIds: c.streamIds.subarray(from, to),
+      tsMs: c.tsMs.subarray(from, to),
+      score: c.score.subarray(from, to),
+      confidence: c.confidence.subarray(from, to),
+      expected: c.expected.subarray(from, to),
+      lower: c.lower.subarray(from, to),
+      upper: c.upper.subarray(from, to),
     };
+  }
+  split(k: number): ScoreColumns[] {
+    const size = Math.ceil(this.length / k);
+    const out: ScoreColumns[] = [];
+    for (let from = 0; from < this.length; from += size) out.push(this.columns(from, Math.min(this.length, from + size)));
+    return out;
   }
 }
 
@@ -254,12 +262,11 @@ export class DetectPipeline {
   }
 
   private async write(scores: ScoreBatch, events: EngineEvent[]): Promise<void> {
-    await this.flushStreamsIfDue();
-    await this.writeRollup(false);
-    if (scores.length) {
-      await insertScores(scores.columns());
-      this.stats.scoresWritten += scores.length;
-    }
+    // Independent writes on separate connections, so that PostgreSQL can spread them over its
+    // cores; large score batches are split in two COPYs for the same reason.
+    const parts = scores.length >= SPLIT_SCORES_AT ? scores.split(2) : scores.length ? [scores.columns()] : [];
+    await Promise.all([this.flushStreamsIfDue(), this.writeRollup(false), ...parts.map((p) => insertScores(p))]);
+    this.stats.scoresWritten += scores.length;
     if (events.length) {
       await upsertAnomalies(
         events.map((e) => ({
