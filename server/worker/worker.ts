@@ -1,8 +1,8 @@
 import os from "node:os";
 import zlib from "node:zlib";
 import { markFeedbackApplied, pendingFeedback } from "../repos/feedback-repo";
-import { rollupPending, rollupWatermark, sequenceHead } from "../repos/samples-repo";
-import { RollupBuffer } from "./pipeline/rollup-buffer";
+import { sequenceHead } from "../repos/samples-repo";
+import { resumeRollup } from "./pipeline/resume-rollup";
 import { loadSnapshot, saveSnapshot } from "../repos/snapshots-repo";
 import { heartbeat } from "../repos/worker-status-repo";
 import { ingestSeries, type IncomingSeries } from "../services/ingest/ingest-service";
@@ -61,7 +61,7 @@ export class Worker {
       }
     }
     engine ??= new ConfiguredEngine(createEngine());
-    this.pipeline = new DetectPipeline(engine, cursor, undefined, undefined, await this.rollupFrom(cursor));
+    this.pipeline = new DetectPipeline(engine, cursor, undefined, undefined, await resumeRollup(cursor));
     // Batches committed by this process or the web app reach the pipeline from memory.
     const toPipeline = (b: CommittedBatch) => this.pipeline.handoff.offer(b);
     setLocalCommitSink(toPipeline);
@@ -106,22 +106,6 @@ export class Worker {
       lastPeriodic = Date.now();
       await this.snapshot("periodic");
     });
-  }
-
-  /**
-   * The pipeline folds what it reads into the 1-minute rollup. Samples between the rollup's
-   * watermark and the pipeline's cursor (a restart from an older snapshot) will not be read
-   * again, so SQL folds them first; samples below the watermark are not folded twice.
-   */
-  private async rollupFrom(cursor: number): Promise<RollupBuffer> {
-    let watermark = await rollupWatermark();
-    if (watermark < cursor) {
-      while ((await rollupPending(200_000, cursor)) > 0) {
-        /* catch up in batches */
-      }
-      watermark = cursor;
-    }
-    return new RollupBuffer(Math.max(watermark, cursor));
   }
 
   private async collect(): Promise<void> {

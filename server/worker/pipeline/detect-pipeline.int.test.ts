@@ -8,6 +8,13 @@ import { readSeries, sequenceHead } from "../../repos/samples-repo";
 import { setLocalCommitSink } from "../../services/ingest/commit-handoff";
 import { DetectPipeline } from "./detect-pipeline";
 import { RollupBuffer } from "./rollup-buffer";
+import { resumeRollup } from "./resume-rollup";
+import { pool } from "../../db";
+
+async function rollupCount(streamId: number): Promise<number> {
+  const res = await pool().query<{ n: string }>("SELECT coalesce(sum(count), 0) AS n FROM sample_rollup_1m WHERE stream_id = $1", [streamId]);
+  return Number(res.rows[0]!.n);
+}
 import { createEngine, restoreEngine } from "./engine-adapter";
 import { hashNoise as noise } from "@/lib/scenarios/hash-noise";
 
@@ -120,5 +127,39 @@ describe.each(availableBackends())("worker pipeline on %s", (backend) => {
     } finally {
       setLocalCommitSink(null);
     }
+  });
+  it("restarts count every sample in the rollup once, from an older or a newer snapshot cursor", async () => {
+    const base = Date.UTC(2026, 10, 22, 0, 0, 0);
+    const batch = (from: number, to: number) => [
+      { metric: "resume_m", labels: {}, kind: "gauge" as const, tsMs: range(from, to).map((i) => base + i * step), values: range(from, to).map(() => 1) },
+    ];
+    const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
+    const now = base + 200 * step;
+    const start = await sequenceHead();
+    // first life: reads 0–59, folds them, "snapshots" its cursor after 0–29 only
+    await ingestSeries("resume", "remote_write", batch(0, 30), now);
+    const olderCursor = await sequenceHead();
+    await ingestSeries("resume", "remote_write", batch(30, 60), now);
+    const first = new DetectPipeline(createEngine(), start, step, 100_000, await resumeRollup(start));
+    await first.tick(now);
+    await first.writeRollup(true);
+    // restart from the older snapshot: 30–59 are read again but not folded again
+    await ingestSeries("resume", "remote_write", batch(60, 90), now);
+    const second = new DetectPipeline(createEngine(), olderCursor, step, 100_000, await resumeRollup(olderCursor));
+    await second.tick(now);
+    await second.writeRollup(true);
+    // restart from a snapshot newer than the watermark: 90–119 are folded by SQL, not by the pipeline
+    await ingestSeries("resume", "remote_write", batch(90, 120), now);
+    const newerCursor = await sequenceHead();
+    await ingestSeries("resume", "remote_write", batch(120, 150), now);
+    const third = new DetectPipeline(createEngine(), newerCursor, step, 100_000, await resumeRollup(newerCursor));
+    await third.tick(now);
+    await third.writeRollup(true);
+    const [stream] = await listStreams({ search: "resume_m" });
+    const perMinute = await readSeries(stream!.id, base, base + 25 * 60_000, 25);
+    // 150 samples of value 1 at 10 s: 25 minutes × 6 samples, each counted once (avg = sum / count = 1)
+    expect(perMinute).toHaveLength(25);
+    expect(perMinute.every((p) => p.v === 1 && p.min === 1 && p.max === 1)).toBe(true);
+    expect(await rollupCount(stream!.id)).toBe(150);
   });
 });
