@@ -291,3 +291,25 @@ describe("seasonal agreement", () => {
     expect(run(2.5)).toEqual([]);
   });
 });
+
+describe("repeated spikes", () => {
+  it("reports the third spike of the same size too, and sensitivity 0.3 still reports fewer", async () => {
+    const { hashNoise } = await import("../scenarios/hash-noise");
+    const run = (sensitivity: number): number[] => {
+      const e = new DetectionEngine({ sensitivity: { s: sensitivity } });
+      e.addStream("s", "gauge");
+      const v = new Float64Array(1);
+      const opened: number[] = [];
+      for (let i = 0; i < 1210; i++) {
+        v[0] = 100 + 30 * Math.sin((2 * Math.PI * i) / 24) + 3 * hashNoise(i) + (i === 900 || i === 1000 || i === 1200 ? 60 : 0);
+        const r = e.step(1_578_268_800_000 + i * 3_600_000, ["s"], v);
+        for (const c of r.changes) if (c.kind === "opened") opened.push(i);
+      }
+      return opened.filter((i) => i > 300);
+    };
+    // (the spikes once made a weekly period win over the daily one, and AR's echo of each spike
+    // doubled it in the history of extremes)
+    expect(run(1)).toEqual([900, 1000, 1200]);
+    expect(run(0.3).length).toBeLessThan(3);
+  });
+});

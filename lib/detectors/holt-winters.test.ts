@@ -106,3 +106,16 @@ describe("holt-winters time-of-day scale profile", () => {
     expect(r.expected(0, T0 + 500 * 60_000)).toBe(b.expected(0, T0 + 500 * 60_000));
   });
 });
+
+describe("holt-winters period choice", () => {
+  it("keeps a daily period on hourly data with outliers (a week is only a multiple of it)", async () => {
+    const { hashNoise } = await import("../scenarios/hash-noise");
+    const b = new HoltWintersBank();
+    b.add();
+    for (let i = 0; i < 1210; i++) {
+      const x = 100 + 30 * Math.sin((2 * Math.PI * i) / 24) + 3 * hashNoise(i) + (i === 900 || i === 1000 ? 60 : 0);
+      b.update(0, x, 1_578_268_800_000 + i * 3_600_000);
+    }
+    expect(b.period(0)).toBe(DAY_MS);
+  });
+});

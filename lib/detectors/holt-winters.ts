@@ -22,7 +22,10 @@
  * binned series at lag
  * P is compared with the one at lag P/2: a period is accepted when ACF(P) ≥ acfMin and
  * ACF(P) − max(0, ACF(P/2)) ≥ acfMargin (this rejects trends and slower cycles, whose ACF is high
- * at every short lag). The strongest accepted candidate becomes the season and S is initialised
+ * at every short lag). A candidate that is a multiple of the current period (a week over a day)
+ * must also correlate `multipleMargin` better at its own lag than at one current period (else
+ * it only repeats the shorter pattern: one outlier, diluted by the coarser bins, used to make a
+ * week win over a clean day). The strongest accepted candidate becomes the season and S is initialised
  * from the binned mean profile. Candidates need ≥ 8 samples per period at the stream's rate.
  *
  * Parameters: alpha (0.1), beta (0.02), phi (0.98), gamma (0.2), huberK (3.5), scaleAlpha (0.02),
@@ -60,6 +63,9 @@ export interface HoltWintersParams {
   candidates: [number, number, number];
   acfMin: number;
   acfMargin: number;
+  /** A candidate that is a multiple of the current period must correlate this much better at
+   * its own lag than at the current period's lag. */
+  multipleMargin: number;
   /** Bins of the time-of-day residual-scale profile (0 = one global scale). */
   scaleBins: number;
   /** Share of the way each profile bin moves toward its observed scale per day of data. */
@@ -89,6 +95,7 @@ export const DEFAULT_HOLT_WINTERS: HoltWintersParams = {
   candidates: [HOUR_MS, DAY_MS, WEEK_MS],
   acfMin: 0.4,
   acfMargin: 0.25,
+  multipleMargin: 0.05,
   scaleBins: 48,
   scaleDayRate: 0.4,
 };
@@ -584,6 +591,13 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     }
     if (full < p.acfMin || strength < p.acfMargin) return;
     if (curP > 0 && strength < c.strength[i]! + 0.1) return;
+    // a multiple of the current period (a week over a day) must beat a lag of one current
+    // period on its own binned series: a purely daily pattern correlates as well at one day as
+    // at one week, and only noise (one outlier diluted by the coarser bins) would make it win
+    if (curP > 0 && P > curP && P % curP === 0) {
+      const lagCur = Math.round((DB * curP) / P);
+      if (lagCur >= 1 && full - this.acf(ro, L, last, count, lagCur, mean, variance) < p.multipleMargin) return;
+    }
     // adopt: profile = mean over cycles per phase bin, minus overall mean
     const prof = this.profile;
     for (let j = 0; j < DB; j++) {
