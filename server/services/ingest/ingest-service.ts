@@ -160,9 +160,14 @@ export async function ingestRemoteWrite(
     identities.set(s, d);
   }
   const n = scan.samples;
+  const latest = nowMs + MAX_FUTURE_MS;
   for (let i = 0; i < n; i++) {
+    const t = scan.tsMs[i]!;
+    const v = scan.values[i]!;
+    // the common case inline (no closure per sample); validateSample words the error
+    if (t > 0 && t <= latest && Number.isFinite(v)) continue;
     const s = scan.sampleSeries[i]!;
-    validateSample(scan.tsMs[i]!, scan.values[i]!, nowMs, () => {
+    validateSample(t, v, nowMs, () => {
       const d = identities.get(s) ?? seriesIdentity(scan, s, meta);
       return streamKey(d.metric, d.labels);
     });
