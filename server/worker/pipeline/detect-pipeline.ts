@@ -29,13 +29,6 @@ export interface PipelineStats {
   writeMs: number;
 }
 
-/**
- * Reads committed samples after the cursor, aligns them to a fixed step grid (last value wins
- * within a step), scores each complete step with the engine in time order, and writes scores,
- * anomalies and stream state. A step is held back until a later step exists or it is older
- * than two steps of wall time, so that samples of one scrape arriving in separate commits are
- * scored together.
- */
 /** Score batches at least this large are written as two concurrent COPYs. */
 const SPLIT_SCORES_AT = 20_000;
 
@@ -99,6 +92,14 @@ class StepBucket {
   }
 }
 
+/**
+ * Takes committed samples after the cursor (from the commit hand-off, else the database), aligns
+ * them to a fixed step grid (last value wins within a step), scores each complete step with the
+ * engine in time order, and writes scores, anomalies, stream state and (in the worker) the
+ * 1-minute rollup. A step is held back until a later step exists or it is older
+ * than two steps of wall time, so that samples of one scrape arriving in separate commits are
+ * scored together.
+ */
 export class DetectPipeline {
   cursor: number;
   /** The newest step, held back until a later step exists (see `tick`). */
