@@ -20,9 +20,10 @@ export interface InsertResult {
 const INGEST_LOCK = 0x0e11;
 
 /**
- * The 1-minute rollup is maintained off the commit path: `rollupPending()` (a worker job) folds
- * committed samples into sample_rollup_1m in seq order, keeping its cursor in `setting`. Doing
- * it inside every ingest transaction cost ~2/3 of the commit time (one upsert per sample).
+ * The 1-minute rollup is maintained off the commit path: the worker folds the samples it reads
+ * in memory (`writeRollup`), and `rollupPending()` folds in SQL what the worker will not read;
+ * both advance one watermark in `setting` (every sample with seq ≤ it is folded). Doing it
+ * inside every ingest transaction cost ~2/3 of the commit time (one upsert per sample).
  */
 const ROLLUP_CURSOR_KEY = "rollup_seq";
 
@@ -97,7 +98,7 @@ async function tryDirectCopy(client: pg.PoolClient, c: SampleColumns): Promise<n
 /**
  * Commits samples in one transaction; when this resolves the samples are durable. Re-sent
  * samples are idempotent: batches that may overlap stored rows are staged in a temp table and
- * inserted with ON CONFLICT DO NOTHING. The rollup follows asynchronously (`rollupPending`).
+ * inserted with ON CONFLICT DO NOTHING. The rollup follows in the worker.
  * With `returning`, also says which (stream, ts) rows were new (`"all"` when every row was) —
  * used by group commit to tell each merged request how many of its samples were new. When
  * the batch took the fast path, `firstSeq` is its first `seq` (its rows hold firstSeq…+n-1
