@@ -151,6 +151,16 @@ export function phaseOf(tMs: number, P: number): number {
   return ph < 0 ? ph + 1 : ph;
 }
 
+/**
+ * a % m for an integer a (|a| < 2^53) and an integer m > 0, without the fmod call V8 makes for
+ * `%` on doubles: for a ≥ 0 the quotient a / m never rounds up to the next integer (its distance
+ * to it is ≥ 1/m, far more than the rounding error), so a − ⌊a/m⌋·m is exactly a % m. Negative a
+ * keeps `%` (and its sign).
+ */
+function irem(a: number, m: number): number {
+  return a >= 0 ? a - Math.floor(a / m) * m : a % m;
+}
+
 export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implements ForecastingBank {
   static readonly KIND = "holt-winters";
   /** 2: per-candidate detection bins (`fineBins`); version-1 states restore with fineBins = detectBins. */
@@ -158,6 +168,7 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
   readonly kind = HoltWintersBank.KIND;
   private readonly ringLen: number;
   private readonly profile: Float64Array;
+  private readonly profileN: Float64Array;
   /** Base bins per bin of each candidate (1 for the first). */
   private readonly ratios: Int32Array;
 
@@ -202,6 +213,7 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     );
     this.ringLen = ringLen;
     this.profile = new Float64Array(Math.max(p.detectBins, p.fineBins));
+    this.profileN = new Float64Array(Math.max(p.detectBins, p.fineBins));
     this.ratios = new Int32Array(NC);
     for (let k = 0; k < NC; k++) {
       const r = k === 0 ? 1 : (p.candidates[k]! * p.fineBins) / (p.candidates[0]! * p.detectBins);
@@ -459,45 +471,55 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
    * until that bin closes, so on 1-minute data the cascade runs once per 5 points; closed base
    * bins feed the first candidate's ring and the coarser candidates' accumulators (their bin
    * widths P_k/detectBins are integer multiples of the base width). Each candidate is
-   * re-evaluated once per cycle at a stream-specific phase.
+   * re-evaluated once per cycle at a stream-specific phase. Called by `update` only when tMs
+   * reaches the open base bin's end; one method (too large for V8 to inline into `update`), so
+   * the rarely taken paths here, first reached hours into a stream, never deoptimise `update`.
    */
   private detect(i: number, x: number, tMs: number): void {
     const c = this.soa.cols;
-    if (tMs < c.bNext[i]!) {
-      c.bSum[i] = c.bSum[i]! + x;
-      c.bN[i] = c.bN[i]! + 1;
-      return;
-    }
     const DB = this.params.fineBins;
     const P0 = this.params.candidates[0]!;
     const bin = Math.floor((tMs * DB) / P0);
     const cur = c.bBin[i]!;
-    if (c.bN[i]! > 0 && cur >= 0) this.closeBase(i, cur, bin, c.bSum[i]!, c.bN[i]!);
+    const cnt = c.bN[i]!;
+    if (cnt > 0 && cur >= 0) {
+      // close base bin `cur` (next = `bin`) into every candidate
+      const sum = c.bSum[i]!;
+      const dt = c.dt[i]!;
+      const ratios = this.ratios;
+      // (bin numbers below 2^52 in magnitude: the products below are exact)
+      const exact = cur < 4503599627370496 && bin < 4503599627370496 && cur > -4503599627370496 && bin > -4503599627370496;
+      for (let k = 0; k < NC; k++) {
+        const ck = i * NC + k;
+        const ratio = ratios[k]!;
+        const kc = c.curBin[ck]!;
+        // ⌊cur/ratio⌋ and ⌊bin/ratio⌋ (exact integers): the open bin kc usually still holds
+        // both, checked with exact products instead of two divisions
+        let kb = cur;
+        let kn = bin;
+        if (ratio !== 1 && !exact) {
+          kb = Math.floor(cur / ratio);
+          kn = Math.floor(bin / ratio);
+        } else if (ratio !== 1) {
+          const lo = kc * ratio;
+          kb = kc >= 0 && cur >= lo && cur < lo + ratio ? kc : Math.floor(cur / ratio);
+          const lb = kb * ratio;
+          kn = bin >= lb && bin < lb + ratio ? kb : Math.floor(bin / ratio);
+        }
+        if (kc >= 0 && kc !== kb) {
+          // (only happens after a gap) flush the stale accumulator
+          this.closeBin(i, k, kc, kb, dt);
+        }
+        c.curBin[ck] = kb;
+        c.accSum[ck] = c.accSum[ck]! + sum;
+        c.accN[ck] = c.accN[ck]! + cnt;
+        if (kn !== kb) this.closeBin(i, k, kb, kn, dt);
+      }
+    }
     c.bBin[i] = bin;
     c.bNext[i] = ((bin + 1) * P0) / DB;
     c.bSum[i] = x;
     c.bN[i] = 1;
-  }
-
-  private closeBase(i: number, cur: number, next: number, sum: number, cnt: number): void {
-    const c = this.soa.cols;
-    const dt = c.dt[i]!;
-    const ratios = this.ratios;
-    for (let k = 0; k < NC; k++) {
-      const ck = i * NC + k;
-      const ratio = ratios[k]!;
-      const kb = ratio === 1 ? cur : Math.floor(cur / ratio);
-      const kn = ratio === 1 ? next : Math.floor(next / ratio);
-      const kc = c.curBin[ck]!;
-      if (kc >= 0 && kc !== kb) {
-        // (only happens after a gap) flush the stale accumulator
-        this.closeBin(i, k, kc, kb, dt);
-      }
-      c.curBin[ck] = kb;
-      c.accSum[ck] = c.accSum[ck]! + sum;
-      c.accN[ck] = c.accN[ck]! + cnt;
-      if (kn !== kb) this.closeBin(i, k, kb, kn, dt);
-    }
   }
 
   /** Closes candidate k's bin `cur` (next bin = `next`), evaluating once per cycle. */
@@ -509,9 +531,9 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     const ck = i * NC + k;
     const ro = ck * this.ringLen;
     const n = c.accN[ck]!;
-    c.ring[ro + (cur % L)] = n > 0 ? c.accSum[ck]! / n : NaN;
+    c.ring[ro + irem(cur, L)] = n > 0 ? c.accSum[ck]! / n : NaN;
     const skip = Math.min(next - cur - 1, L);
-    for (let j = 1; j <= skip; j++) c.ring[ro + ((cur + j) % L)] = NaN;
+    for (let j = 1; j <= skip; j++) c.ring[ro + irem(cur + j, L)] = NaN;
     c.pushed[ck] = c.pushed[ck]! + (next - cur);
     c.accSum[ck] = 0;
     c.accN[ck] = 0;
@@ -520,7 +542,7 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     // the shortest candidate is evaluated once per cycle (cheap to wait for), longer ones 4× so
     // a weekly season is adopted soon after 2 weeks
     const Q = k === 0 ? DB : DB >> 2;
-    if (next % Q === (i * 7) % Q && c.pushed[ck]! >= 2 * DB && dt > 0 && P / dt >= 8) {
+    if (irem(next, Q) === (i * 7) % Q && c.pushed[ck]! >= 2 * DB && dt > 0 && P / dt >= 8) {
       this.evaluate(i, k, next - 1, c.lastT[i]!);
     }
   }
@@ -599,19 +621,24 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
       if (lagCur >= 1 && full - this.acf(ro, L, last, count, lagCur, mean, variance) < p.multipleMargin) return;
     }
     // adopt: profile = mean over cycles per phase bin, minus overall mean
+    // (one pass over the bins in time order: each phase bin sums its values in the same order
+    // as a per-phase scan would)
     const prof = this.profile;
-    for (let j = 0; j < DB; j++) {
-      let s = 0;
-      let q = 0;
-      for (let t = last - count + 1; t <= last; t++) {
-        if (((t % DB) + DB) % DB !== j) continue;
-        const v = c.ring[ro + (((t % L) + L) % L)]!;
-        if (v === v) {
-          s += v;
-          q++;
-        }
+    const profN = this.profileN;
+    prof.fill(0, 0, DB);
+    profN.fill(0, 0, DB);
+    for (let q = 0, j = j0, ph = (((last - count + 1) % DB) + DB) % DB; q < count; q++) {
+      const v = ring[ro + j]!;
+      if (v === v) {
+        prof[ph] = prof[ph]! + v;
+        profN[ph] = profN[ph]! + 1;
       }
-      prof[j] = q > 0 ? s / q - mean : 0;
+      if (++j === L) j = 0;
+      if (++ph === DB) ph = 0;
+    }
+    for (let j = 0; j < DB; j++) {
+      const q = profN[j]!;
+      prof[j] = q > 0 ? prof[j]! / q - mean : 0;
     }
     const dt = c.dt[i]!;
     const sb = Math.max(4, Math.min(p.seasonBins, Math.round(P / dt)));
