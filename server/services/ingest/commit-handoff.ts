@@ -30,8 +30,13 @@ export function setLocalCommitSink(sink: Sink | null): void {
 /** Called by ingest after a commit that reserved `firstSeq…` for its rows, in column order. */
 export function offerCommitted(batch: CommittedBatch): void {
   if (batch.streamIds.length === 0) return;
-  if (localSink) localSink(batch);
-  else forwardToWorker(batch);
+  try {
+    if (localSink) localSink(batch);
+    else forwardToWorker(batch);
+  } catch (e) {
+    // best effort: the samples are committed, and the worker reads them from the database
+    console.error(`commit hand-off failed: ${(e as Error).message}`);
+  }
 }
 
 // ---------------------------------------------------------------- wire format (loopback HTTP)
