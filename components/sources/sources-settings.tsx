@@ -113,7 +113,15 @@ function SourceRowView({ s }: { s: Source }) {
   return (
     <tr>
       <td>{s.name}</td>
-      <td>{s.kind.replace("_", " ")}</td>
+      <td>
+        {s.kind.replace("_", " ")}
+        {s.managedByFile && (
+          <span className="muted" title="Declared in omen.yaml: change it there">
+            {" "}
+            · omen.yaml
+          </span>
+        )}
+      </td>
       <td className={near ? "error" : undefined} title={near ? "Close to the cardinality limit: new series will be rejected" : undefined}>
         {s.streamCount.toLocaleString()}
       </td>

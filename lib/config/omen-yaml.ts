@@ -19,10 +19,18 @@
  *     minDuration: 2m
  *     muteWindows:
  *       - { kind: daily, start: "02:00", end: "02:30", note: nightly backup }
+ * sources:
+ *   - name: prod-prometheus
+ *     prometheus:
+ *       url: http://prometheus:9090
+ *       queries: [ 'node_load1', { name: api_p95, query: 'histogram_quantile(0.95, …)' } ]
+ *       step: 15s
+ *       backfill: 7d
  * ```
  */
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Node as YamlNode } from "yaml";
 import { z } from "zod";
+import { ZPromPullSettings, ZPromQuery, ZSourceName, type TPromPullSettings } from "@/lib/schemas/sources";
 import { SEASONALITY, ZDetectorToggles, ZMuteWindow, ZSeverityCutoffs, type TDetectorSettings } from "./settings";
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
@@ -62,6 +70,35 @@ export const ZRule = z
     message: "a rule needs exactly one of `match`, `source` or `group`",
   });
 
+/**
+ * A Prometheus pull source declared in the file (the same settings as Settings → Sources):
+ * `queries` items are PromQL strings or `{ name, query }` (name for results without __name__).
+ */
+export const ZFileSource = z
+  .object({
+    name: ZSourceName,
+    prometheus: z
+      .object({
+        url: ZPromPullSettings.shape.baseUrl,
+        queries: z.array(z.union([ZPromQuery.shape.query, ZPromQuery.strict()])).min(1, "add at least one query").max(50),
+        step: ZDuration.refine((ms) => ms >= 1000 && ms <= 3_600_000, "must be between 1s and 1h").optional(),
+        backfill: ZDuration.refine((ms) => ms <= 30 * 86_400_000, "must be at most 30d").optional(),
+      })
+      .strict(),
+  })
+  .strict();
+export type TFileSource = z.infer<typeof ZFileSource>;
+
+/** A file source as the settings a pull source keeps (`source.config`). */
+export function fileSourceSettings(s: TFileSource): TPromPullSettings {
+  return {
+    baseUrl: s.prometheus.url,
+    queries: s.prometheus.queries.map((q) => (typeof q === "string" ? { query: q } : q)),
+    stepSeconds: Math.round((s.prometheus.step ?? 15_000) / 1000),
+    backfillDays: (s.prometheus.backfill ?? 7 * 86_400_000) / 86_400_000,
+  };
+}
+
 export const ZOmenFile = z
   .object({
     version: z.literal(1).default(1),
@@ -75,6 +112,10 @@ export const ZOmenFile = z
       .strict()
       .optional(),
     rules: z.array(ZRule).default([]),
+    sources: z
+      .array(ZFileSource)
+      .default([])
+      .refine((xs) => new Set(xs.map((x) => x.name)).size === xs.length, "source names must be unique"),
   })
   .strict();
 export type TOmenFile = z.infer<typeof ZOmenFile>;

@@ -2,13 +2,15 @@
  * Syncs omen.yaml into detector_config (managed_by = "file"): one row per rule target
  * (source / group, or each stream a `match` selector selects), the `global` block as the global
  * scope. Rows the file no longer declares are removed; every change gets a version row by
- * "omen.yaml". Invalid files change nothing and report line-precise errors.
+ * "omen.yaml". Invalid files change nothing and report line-precise errors. The `sources:`
+ * block declares Prometheus pull sources (see `syncFileSources`).
  */
 import fs from "node:fs";
-import { compileSelector, OmenYamlError, parseOmenYaml, ruleSettings, selectorMatches, type TOmenFile } from "@/lib/config/omen-yaml";
+import { compileSelector, fileSourceSettings, OmenYamlError, parseOmenYaml, ruleSettings, selectorMatches, type TOmenFile } from "@/lib/config/omen-yaml";
 import { scopeKey, stableJson, type TConfigScope, type TDetectorSettings } from "@/lib/config/settings";
 import { deleteConfig, listConfigs, listStreamScopes, saveConfig } from "../../repos/config-repo";
 import { listSources } from "../../repos/sources-repo";
+import { syncFileSources } from "../sources/source-service";
 
 const AUTHOR = "omen.yaml";
 
@@ -48,7 +50,8 @@ export async function syncConfigFile(path: string): Promise<FileSyncResult> {
   if (!fs.existsSync(path)) {
     const stale = (await listConfigs()).filter((c) => c.managedBy === "file");
     for (const c of stale) await deleteConfig(c.scope, c.scopeRef, AUTHOR, "removed from omen.yaml (file deleted)");
-    return { present: false, errors: [], changed: stale.length, global: {} };
+    const sources = await syncFileSources([]); // file-managed sources are disabled, their data kept
+    return { present: false, errors: [], changed: stale.length + sources.changed, global: {} };
   }
   let parsed: TOmenFile;
   try {
@@ -57,9 +60,11 @@ export async function syncConfigFile(path: string): Promise<FileSyncResult> {
     const errors = e instanceof OmenYamlError ? e.message.split("\n") : [String((e as Error).message)];
     return { present: true, errors, changed: 0, global: {} };
   }
+  const sources = await syncFileSources(parsed.sources.map((x) => ({ name: x.name, settings: fileSourceSettings(x) })));
+  if (sources.errors.length) return { present: true, errors: sources.errors, changed: sources.changed, global: {} };
   const desired = await fileTargets(parsed);
   const current = await listConfigs();
-  let changed = 0;
+  let changed = sources.changed;
   for (const [k, d] of desired) {
     const cur = current.find((c) => scopeKey(c.scope, c.scopeRef) === k);
     if (cur && cur.managedBy === "file" && stableJson(cur.settings) === stableJson(d.settings)) continue;

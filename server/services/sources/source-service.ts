@@ -1,4 +1,5 @@
 import { AppError } from "@/lib/errors/app-error";
+import { stableJson } from "@/lib/config/settings";
 import { ZPromPullSettings, ZPromPullState, type TPromPullSettings } from "@/lib/schemas/sources";
 import { env } from "../../env";
 import { ensureSource, getSourceByName, listSources, updateSourceConfig } from "../../repos/sources-repo";
@@ -13,6 +14,8 @@ export interface SourceView {
   enabled: boolean;
   streamCount: number;
   cardinalityLimit: number;
+  /** Declared in omen.yaml (read-only in the UI). */
+  managedByFile: boolean;
   /** Prometheus pull sources only. */
   prometheus: (TPromPullSettings & { cursorMs: number | null; lastError: string | null; lastRunMs: number | null }) | null;
 }
@@ -39,6 +42,7 @@ export async function listSourceViews(): Promise<SourceView[]> {
       enabled: s.enabled,
       streamCount: s.streamCount,
       cardinalityLimit: s.cardinalityLimit,
+      managedByFile: s.config.managedBy === FILE_MANAGED,
       prometheus,
     };
   });
@@ -55,19 +59,57 @@ export async function setSourceEnabled(id: number, enabled: boolean): Promise<vo
   await updateSourceConfig(id, { enabled });
 }
 
+/**
+ * Applies the `sources:` block of omen.yaml: declared Prometheus pull sources are created or
+ * updated (and marked as file-managed); file-managed sources the file no longer declares are
+ * disabled, keeping their data. Returns how many sources changed and any conflicts.
+ */
+export async function syncFileSources(declared: { name: string; settings: TPromPullSettings }[]): Promise<{ changed: number; errors: string[] }> {
+  const all = await listSources();
+  let changed = 0;
+  const errors: string[] = [];
+  for (const d of declared) {
+    const cur = all.find((s) => s.name === d.name);
+    const curSettings = cur ? ZPromPullSettings.safeParse(cur.config) : null;
+    const same =
+      cur?.enabled && cur.config.managedBy === FILE_MANAGED && curSettings?.success && stableJson(curSettings.data) === stableJson(ZPromPullSettings.parse(d.settings));
+    if (same) continue;
+    try {
+      const { id } = await savePrometheusSource(d.name, d.settings, FILE_MANAGED);
+      if (cur && !cur.enabled) await setSourceEnabled(id, true);
+      changed++;
+    } catch (e) {
+      errors.push(`omen.yaml: sources "${d.name}": ${(e as Error).message}`);
+    }
+  }
+  for (const s of all) {
+    if (s.config.managedBy === FILE_MANAGED && s.enabled && !declared.some((d) => d.name === s.name)) {
+      await setSourceEnabled(s.id, false);
+      changed++;
+    }
+  }
+  return { changed, errors };
+}
+
+const FILE_MANAGED = "file";
+
 /** Adds (or updates the settings of) a Prometheus pull source; the worker picks it up within 5 s. */
-export async function savePrometheusSource(name: string, settings: TPromPullSettings): Promise<{ id: number }> {
+export async function savePrometheusSource(name: string, settings: TPromPullSettings, managedBy?: typeof FILE_MANAGED): Promise<{ id: number }> {
   const existing = await getSourceByName(name);
   if (existing && existing.kind !== "prometheus_pull") {
     throw new AppError("CONFLICT", `A ${existing.kind} source is already called "${name}"; choose another name.`);
   }
+  if (existing && !managedBy && existing.config.managedBy === FILE_MANAGED) {
+    throw new AppError("CONFLICT", `The source "${name}" is declared in omen.yaml; change it there (the file is re-read every 10 s).`);
+  }
   if (existing) {
     const sameUrl = (existing.config as { baseUrl?: string }).baseUrl === settings.baseUrl;
     // a new URL starts over (backfill again); otherwise keep the cursor
-    await updateSourceConfig(existing.id, { config: { ...(sameUrl ? existing.config : {}), ...settings } });
+    const { managedBy: _previous, ...kept } = sameUrl ? existing.config : {};
+    await updateSourceConfig(existing.id, { config: { ...kept, ...settings, ...(managedBy ? { managedBy } : {}) } });
     return { id: existing.id };
   }
-  const src = await ensureSource(name, "prometheus_pull", settings);
+  const src = await ensureSource(name, "prometheus_pull", { ...settings, ...(managedBy ? { managedBy } : {}) });
   return { id: src.id };
 }
 
