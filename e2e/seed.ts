@@ -109,6 +109,11 @@ async function main(): Promise<void> {
         "    seasonality: daily",
         "    muteWindows:",
         '      - { kind: daily, start: "03:00", end: "03:30", note: queue compaction }',
+        "sources:",
+        "  - name: e2e-yaml-prometheus",
+        "    prometheus:",
+        "      url: http://127.0.0.1:9", // nothing listens: the table shows the pull error
+        "      queries: [node_load1]",
         "",
       ].join("\n"),
     );

@@ -29,6 +29,9 @@ test("Settings → Sources shows the token and snippets, lists sources and impor
   await page.getByRole("button", { name: "Upload" }).click();
   await expect(page.getByRole("alert").filter({ hasText: 'CSV line 2: timestamp "noon"' })).toBeVisible();
 
+  // a pull source declared in omen.yaml (the worker syncs the file every 10 s) is marked as such
+  await expect(page.getByRole("row").filter({ hasText: "e2e-yaml-prometheus" }).getByText("omen.yaml")).toBeVisible({ timeout: 30_000 });
+
   // the Prometheus pull form validates the URL before saving
   await page.getByLabel("Prometheus base URL").fill("not a url");
   await page.getByRole("button", { name: "Save source" }).click();

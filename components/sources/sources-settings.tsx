@@ -152,9 +152,13 @@ function SourceRowView({ s }: { s: Source }) {
           <span>
             {p.baseUrl} · {p.queries.length} quer{p.queries.length === 1 ? "y" : "ies"} · every {p.stepSeconds}s ·{" "}
             {p.lastError ? <span className="error">{p.lastError}</span> : p.cursorMs ? `up to ${new Date(p.cursorMs).toLocaleString()}` : "backfilling…"}{" "}
-            <button type="button" onClick={() => toggle.mutate({ id: s.id, enabled: !s.enabled })}>
-              {s.enabled ? "Pause" : "Resume"}
-            </button>
+            {s.managedByFile ? (
+              !s.enabled && <span className="muted">(removed from omen.yaml: paused)</span>
+            ) : (
+              <button type="button" onClick={() => toggle.mutate({ id: s.id, enabled: !s.enabled })}>
+                {s.enabled ? "Pause" : "Resume"}
+              </button>
+            )}
           </span>
         ) : (
           <span className="muted">{s.enabled ? "receiving" : "disabled"}</span>
