@@ -104,6 +104,15 @@ describe("scanWriteRequest", () => {
     expect(full.series[0]).toMatchObject({ metric: "up", labels: { job: "x" }, tsMs: [5_000], values: [7] });
   });
 
+  it("keeps every sample when zero values and timestamps make samples tiny (proto3 omits zero fields)", () => {
+    const n = 5_000;
+    const body = encodeWriteRequest({ timeseries: [{ labels: [{ name: "__name__", value: "zeros" }], samples: Array.from({ length: n }, (_, i) => ({ value: 0, timestamp: i })) }] });
+    const out = scanWriteRequest(decompressSnappy(body, 1 << 20));
+    expect(out.samples).toBe(n);
+    expect(Array.from(out.tsMs.subarray(0, n))).toEqual(Array.from({ length: n }, (_, i) => i));
+    expect(out.values.subarray(0, n).every((v) => v === 0)).toBe(true);
+  });
+
   it("refuses more series than the per-request limit and truncated messages", () => {
     expect(() => scanWriteRequest(decompressSnappy(encodeWriteRequest({ timeseries: [series("a", 1, 1), series("b", 1, 1)] }), 1 << 20), { maxSeriesPerRequest: 1 })).toThrow(
       /more than 1 series/,

@@ -170,15 +170,26 @@ const int64ToNumber = (x: unknown) => (typeof x === "number" ? x : (x as { toNum
 /** Uncompressed WriteRequest bytes → columns; throws AppError(BAD_REQUEST) on malformed protobuf. */
 export function scanWriteRequest(raw: Uint8Array, limits: SeriesLimits = DEFAULT_SERIES_LIMITS): ScannedWriteRequest {
   const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  // upper bounds for the column arrays: a series needs ≥ 2 bytes, a sample ≥ 11
+  // a series needs ≥ 2 bytes: an upper bound. Samples usually take ≥ 13 bytes, but zero
+  // fields are not encoded (an empty Sample is 2 bytes), so the sample columns grow as needed.
   const maxSeries = Math.min(limits.maxSeriesPerRequest + 1, (bytes.length >> 1) + 1);
-  const maxSamples = Math.floor(bytes.length / 11) + 1;
+  let capacity = Math.floor(bytes.length / 13) + 16;
   const labelKeys: string[] = [];
   const seriesStart = new Int32Array(maxSeries);
   const seriesEnd = new Int32Array(maxSeries);
-  const sampleSeries = new Int32Array(maxSamples);
-  const tsMs = new Float64Array(maxSamples);
-  const values = new Float64Array(maxSamples);
+  let sampleSeries = new Int32Array(capacity);
+  let tsMs = new Float64Array(capacity);
+  let values = new Float64Array(capacity);
+  const grow = () => {
+    capacity *= 2;
+    const ss = new Int32Array(capacity);
+    const t = new Float64Array(capacity);
+    const v = new Float64Array(capacity);
+    ss.set(sampleSeries);
+    t.set(tsMs);
+    v.set(values);
+    [sampleSeries, tsMs, values] = [ss, t, v];
+  };
   const metadata: PromMetadata[] = [];
   let series = 0;
   let seen = 0;
@@ -240,6 +251,7 @@ export function scanWriteRequest(raw: Uint8Array, limits: SeriesLimits = DEFAULT
               staleMarkers++;
               continue;
             }
+            if (samples === capacity) grow();
             sampleSeries[samples] = series;
             tsMs[samples] = ts;
             values[samples] = v;
