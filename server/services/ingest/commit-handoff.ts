@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 import http from "node:http";
+import os from "node:os";
 import { readWorkerStatus } from "../../repos/worker-status-repo";
 
 /**
@@ -93,8 +94,9 @@ const ENDPOINT_CACHE_MS = 5_000;
 async function liveEndpoint(): Promise<HandoffEndpoint | null> {
   const workers = await readWorkerStatus();
   const live = workers.filter((w) => Date.now() - w.heartbeatAtMs < 30_000);
-  // one worker scores everything; with several (unusual) the hand-off is skipped
-  if (live.length !== 1) return null;
+  // one worker scores everything; with several (unusual), or one on another machine (the
+  // endpoint is loopback-only), the hand-off is skipped
+  if (live.length !== 1 || live[0]!.info.host !== os.hostname()) return null;
   const h = live[0]!.info.handoff as Partial<HandoffEndpoint> | undefined;
   return h && typeof h.port === "number" && typeof h.secret === "string" ? { port: h.port, secret: h.secret } : null;
 }
