@@ -65,11 +65,6 @@ export interface PromMetadata {
   help?: string;
   unit?: string;
 }
-export interface PromWriteRequest {
-  timeseries: PromTimeSeries[];
-  metadata: PromMetadata[];
-}
-
 const METRIC_TYPE_COUNTER = 1;
 
 const f64 = new Float64Array(1);

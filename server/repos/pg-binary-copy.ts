@@ -28,6 +28,15 @@ const TWO32 = 4_294_967_296;
 
 const fieldBytes = (t: Exclude<BinaryColumn["type"], "bytea">) => 4 + (t === "int4" ? 4 : 8);
 
+/** A length-prefixed int8 field (exact for integers below 2^53); returns the next offset. */
+function writeInt64Field(buf: Buffer, o: number, x: number): number {
+  const hi = Math.floor(x / TWO32);
+  buf.writeInt32BE(8, o);
+  buf.writeInt32BE(hi, o + 4);
+  buf.writeUInt32BE(x - hi * TWO32, o + 8);
+  return o + 12;
+}
+
 /** Encodes `rows` rows of the given columns as one binary COPY payload (header to trailer). */
 export function encodeBinaryCopy(rows: number, cols: BinaryColumn[]): Buffer {
   let rowBytes = 2;
@@ -55,24 +64,12 @@ export function encodeBinaryCopy(rows: number, cols: BinaryColumn[]): Buffer {
           buf.writeInt32BE(c.data[i]!, o + 4);
           o += 8;
           break;
-        case "int8": {
-          const x = c.data[i]!;
-          const hi = Math.floor(x / TWO32);
-          buf.writeInt32BE(8, o);
-          buf.writeInt32BE(hi, o + 4);
-          buf.writeUInt32BE(x - hi * TWO32, o + 8);
-          o += 12;
+        case "int8":
+          o = writeInt64Field(buf, o, c.data[i]!);
           break;
-        }
-        case "timestamptz": {
-          const us = Math.round((c.data[i]! - PG_EPOCH_MS) * 1000);
-          const hi = Math.floor(us / TWO32);
-          buf.writeInt32BE(8, o);
-          buf.writeInt32BE(hi, o + 4);
-          buf.writeUInt32BE(us - hi * TWO32, o + 8);
-          o += 12;
+        case "timestamptz":
+          o = writeInt64Field(buf, o, Math.round((c.data[i]! - PG_EPOCH_MS) * 1000)); // µs since 2000
           break;
-        }
         case "float8":
           buf.writeInt32BE(8, o);
           buf.writeDoubleBE(c.data[i]!, o + 4);

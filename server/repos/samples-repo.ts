@@ -2,6 +2,7 @@ import type pg from "pg";
 import { databaseUrl, isEmbeddedUrl, pool } from "../db";
 import { copyBinaryIn, copyBinaryOut, encodeBinaryCopy, type BinaryColumn } from "./pg-binary-copy";
 import { ASYNC_COMMIT } from "./derived-writes";
+import { inTransaction, isUniqueViolation } from "./transaction";
 
 /** Column-oriented batch of samples: the shape every ingest path produces. */
 export interface SampleColumns {
@@ -76,21 +77,20 @@ async function stage(client: pg.PoolClient, c: SampleColumns, embedded: boolean)
  * nothing else draws from it) instead of a nextval() per row. Returns the first seq of the
  * batch, or null when a row already existed (nothing written).
  */
-async function tryDirectCopy(client: pg.PoolClient, c: SampleColumns): Promise<number | null> {
+async function tryDirectCopy(c: SampleColumns): Promise<number | null> {
   const n = c.tsMs.length;
   try {
-    await client.query("BEGIN");
-    await client.query("SELECT pg_advisory_xact_lock($1)", [INGEST_LOCK]);
-    const res = await client.query<{ last: string }>("SELECT setval('sample_seq_seq', nextval('sample_seq_seq') + $1 - 1) AS last", [n]);
-    const first = Number(res.rows[0]!.last) - n + 1;
-    const seq = new Float64Array(n);
-    for (let i = 0; i < n; i++) seq[i] = first + i;
-    await copyBinaryIn(client, "sample (stream_id, ts, value, seq)", encodeBinaryCopy(n, [...sampleCopyColumns(c), { type: "int8", data: seq }]));
-    await client.query("COMMIT");
-    return first;
+    return await inTransaction(async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock($1)", [INGEST_LOCK]);
+      const res = await client.query<{ last: string }>("SELECT setval('sample_seq_seq', nextval('sample_seq_seq') + $1 - 1) AS last", [n]);
+      const first = Number(res.rows[0]!.last) - n + 1;
+      const seq = new Float64Array(n);
+      for (let i = 0; i < n; i++) seq[i] = first + i;
+      await copyBinaryIn(client, "sample (stream_id, ts, value, seq)", encodeBinaryCopy(n, [...sampleCopyColumns(c), { type: "int8", data: seq }]));
+      return first;
+    });
   } catch (e) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    if ((e as { code?: string }).code === "23505") return null; // unique_violation: a re-send
+    if (isUniqueViolation(e)) return null; // a re-send: nothing was written
     throw e;
   }
 }
@@ -111,33 +111,25 @@ export async function insertSamplesReturning(
   const received = c.tsMs.length;
   if (received === 0) return { result: { received, inserted: 0 }, newRows: returning ? [] : null };
   const embedded = isEmbeddedUrl(databaseUrl());
-  const client = await pool().connect();
-  try {
-    const firstSeq = !embedded && allNewer(c) ? await tryDirectCopy(client, c) : null;
-    if (firstSeq !== null) {
-      noteCommitted(c);
-      return { result: { received, inserted: received }, newRows: returning ? "all" : null, firstSeq };
-    }
-    await client.query("BEGIN");
+  const firstSeq = !embedded && allNewer(c) ? await tryDirectCopy(c) : null;
+  if (firstSeq !== null) {
+    noteCommitted(c);
+    return { result: { received, inserted: received }, newRows: returning ? "all" : null, firstSeq };
+  }
+  const res = await inTransaction(async (client) => {
     await stage(client, c, embedded);
     await client.query("SELECT pg_advisory_xact_lock($1)", [INGEST_LOCK]);
-    const res = await client.query<{ s: number; t: number }>(
+    return client.query<{ s: number; t: number }>(
       `INSERT INTO sample (stream_id, ts, value)
        SELECT stream_id, ts, value FROM tmp_samples ORDER BY stream_id, ts
        ON CONFLICT DO NOTHING${returning ? " RETURNING stream_id AS s, (extract(epoch FROM ts) * 1000)::float8 AS t" : ""}`,
     );
-    await client.query("COMMIT");
-    noteCommitted(c);
-    return {
-      result: { received, inserted: res.rowCount ?? 0 },
-      newRows: returning ? res.rows.map((r) => ({ streamId: r.s, tsMs: r.t })) : null,
-    };
-  } catch (e) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
-  }
+  });
+  noteCommitted(c);
+  return {
+    result: { received, inserted: res.rowCount ?? 0 },
+    newRows: returning ? res.rows.map((r) => ({ streamId: r.s, tsMs: r.t })) : null,
+  };
 }
 
 /**
@@ -148,9 +140,7 @@ export async function insertSamplesReturning(
  * what the worker will not read again (after a restart from an older snapshot).
  */
 export async function rollupPending(limit = 200_000, upToSeq = Number.MAX_SAFE_INTEGER): Promise<number> {
-  const client = await pool().connect();
-  try {
-    await client.query("BEGIN");
+  return inTransaction(async (client) => {
     await client.query("INSERT INTO setting (key, value, updated_at) VALUES ($1, '0', now()) ON CONFLICT (key) DO NOTHING", [ROLLUP_CURSOR_KEY]);
     const cur = await client.query<{ value: string }>("SELECT value FROM setting WHERE key = $1 FOR UPDATE", [ROLLUP_CURSOR_KEY]);
     const cursor = Number(cur.rows[0]?.value ?? 0);
@@ -168,14 +158,8 @@ export async function rollupPending(limit = 200_000, upToSeq = Number.MAX_SAFE_I
     );
     const row = res.rows[0];
     if (row?.last) await client.query("UPDATE setting SET value = $2, updated_at = now() WHERE key = $1", [ROLLUP_CURSOR_KEY, String(row.last)]);
-    await client.query("COMMIT");
     return row?.n ?? 0;
-  } catch (e) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** Samples committed after a cursor, in commit (seq) order, column-wise. */
@@ -205,9 +189,7 @@ const ROLLUP_MERGE = `ON CONFLICT (stream_id, bucket) DO UPDATE SET
  * `watermark`, in one transaction, so each sample is counted exactly once.
  */
 export async function writeRollup(rows: RollupRow[], watermark: number): Promise<void> {
-  const client = await pool().connect();
-  try {
-    await client.query("BEGIN");
+  await inTransaction(async (client) => {
     await client.query(ASYNC_COMMIT); // derived data, like scores (rows and watermark are lost together)
     if (rows.length) {
       await client.query("CREATE TEMP TABLE IF NOT EXISTS tmp_rollup (stream_id int, bucket timestamptz, min float8, max float8, sum float8, count int) ON COMMIT DELETE ROWS");
@@ -250,13 +232,7 @@ export async function writeRollup(rows: RollupRow[], watermark: number): Promise
        ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now() WHERE setting.value::bigint < EXCLUDED.value::bigint`,
       [ROLLUP_CURSOR_KEY, String(watermark)],
     );
-    await client.query("COMMIT");
-  } catch (e) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export interface NewSampleColumns {

@@ -1,5 +1,6 @@
 import { databaseUrl, isEmbeddedUrl, pool } from "../db";
 import { ASYNC_COMMIT } from "./derived-writes";
+import { inTransaction, isUniqueViolation } from "./transaction";
 import { copyBinaryIn, encodeBinaryCopy, type BinaryColumn } from "./pg-binary-copy";
 
 /** Score rows column-wise; NaN (or null) in the band columns means "no band" (NULL). */
@@ -50,19 +51,16 @@ export async function insertScores(c: ScoreColumns): Promise<void> {
     return;
   }
   const payload = encodeBinaryCopy(c.tsMs.length, scoreCopyColumns(c));
-  const client = await pool().connect();
   try {
-    try {
-      await client.query("BEGIN");
+    await inTransaction(async (client) => {
       await client.query(ASYNC_COMMIT);
       await copyBinaryIn(client, "score (stream_id, ts, score, confidence, expected, lower, upper)", payload);
-      await client.query("COMMIT");
-      return;
-    } catch (e) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      if ((e as { code?: string }).code !== "23505") throw e;
-    }
-    await client.query("BEGIN");
+    });
+    return;
+  } catch (e) {
+    if (!isUniqueViolation(e)) throw e; // a re-score: upsert instead
+  }
+  await inTransaction(async (client) => {
     await client.query(ASYNC_COMMIT);
     await client.query(
       "CREATE TEMP TABLE IF NOT EXISTS tmp_scores (stream_id int, ts timestamptz, score float8, confidence float8, expected float8, lower float8, upper float8) ON COMMIT DELETE ROWS",
@@ -74,13 +72,7 @@ export async function insertScores(c: ScoreColumns): Promise<void> {
        FROM tmp_scores ORDER BY stream_id, ts
        ${UPSERT}`,
     );
-    await client.query("COMMIT");
-  } catch (e) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export interface ScorePoint {

@@ -2,6 +2,7 @@ import type { TLabels, TStreamKind } from "@/lib/schemas/stream";
 import { databaseUrl, db, isEmbeddedUrl, pool } from "../db";
 import { ASYNC_COMMIT } from "./derived-writes";
 import { copyBinaryIn, encodeBinaryCopy } from "./pg-binary-copy";
+import { inTransaction } from "./transaction";
 
 export interface StreamRow {
   id: number;
@@ -231,9 +232,7 @@ export async function updateStreamRecent(rows: StreamRecent[]): Promise<void> {
     return;
   }
   // PostgreSQL: binary COPY (bytea arrays as query parameters travel as hex text, twice the size)
-  const client = await pool().connect();
-  try {
-    await client.query("BEGIN");
+  await inTransaction(async (client) => {
     await client.query(ASYNC_COMMIT); // derived from samples, rebuilt as the worker scores
     await client.query("CREATE TEMP TABLE IF NOT EXISTS tmp_recent (id int, t float8, v float8, sc float8, pt bytea, pv bytea, ps bytea) ON COMMIT DELETE ROWS");
     await copyBinaryIn(
@@ -250,13 +249,7 @@ export async function updateStreamRecent(rows: StreamRecent[]): Promise<void> {
       ]),
     );
     await client.query(update("tmp_recent x"));
-    await client.query("COMMIT");
-  } catch (e) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export async function upsertStreamHealth(

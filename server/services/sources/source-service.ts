@@ -7,6 +7,9 @@ import { ensureIngestToken } from "../auth/ingest-token";
 import { invalidateSourceCache, LABEL_LIMITS } from "../ingest/ingest-service";
 import { testQuery } from "./prometheus-client";
 
+/** `source.config.managedBy` of sources declared in omen.yaml. */
+const FILE_MANAGED = "file";
+
 export interface SourceView {
   id: number;
   name: string;
@@ -90,8 +93,6 @@ export async function syncFileSources(declared: { name: string; settings: TPromP
   }
   return { changed, errors };
 }
-
-const FILE_MANAGED = "file";
 
 /** Adds (or updates the settings of) a Prometheus pull source; the worker picks it up within 5 s. */
 export async function savePrometheusSource(name: string, settings: TPromPullSettings, managedBy?: typeof FILE_MANAGED): Promise<{ id: number }> {
