@@ -21,7 +21,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { encodeWriteRequest } from "../lib/ingest/remote-write";
-import { cpuMsByCommand } from "./lib/proc-cpu";
+import { cpuMsByCommand, cpuMsOfPid, machineBusyMs } from "./lib/proc-cpu";
 import { createTestDatabase } from "../server/testing/test-db";
 import { freePort, startOmenServer } from "../server/testing/omen-server";
 
@@ -171,6 +171,23 @@ async function startPrometheus(): Promise<{ url: string; stop(): Promise<void> }
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
+/** CPU ms per PostgreSQL backend, labelled by who holds it (Omen's web or worker pool, autovacuum, …). */
+async function backendCpu(admin: pg.Client): Promise<Map<number, { who: string; ms: number }>> {
+  const rows = (await admin.query("SELECT pid, coalesce(nullif(application_name, ''), backend_type) AS who FROM pg_stat_activity")).rows as { pid: number; who: string }[];
+  const out = new Map<number, { who: string; ms: number }>();
+  for (const r of rows) {
+    const ms = cpuMsOfPid(r.pid);
+    if (ms !== null) out.set(r.pid, { who: r.who, ms });
+  }
+  return out;
+}
+
+function backendBreakdown(before: Map<number, { who: string; ms: number }>, after: Map<number, { who: string; ms: number }>): Record<string, number> {
+  const by: Record<string, number> = {};
+  for (const [pid, a] of after) by[a.who] = (by[a.who] ?? 0) + a.ms - (before.get(pid)?.ms ?? 0);
+  return by;
+}
+
 async function main(): Promise<void> {
   process.env.TEST_DATABASE_URL ??= process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
   console.log(
@@ -213,6 +230,8 @@ async function main(): Promise<void> {
     if (!NO_WORKER) await waitFor("worker heartbeat", async () => (await admin.query("SELECT 1 FROM worker_status")).rowCount! > 0, 60_000, 250);
     const rounds = build();
     let cpu0: Record<string, number> = {};
+    let pg0 = new Map<number, { who: string; ms: number }>();
+    let busy0 = 0;
     // The warm-up round is done when the worker has read it (its streams exist in the engine).
     const warmedUp = async () => {
       if (!NO_WORKER) {
@@ -226,6 +245,8 @@ async function main(): Promise<void> {
         );
       }
       cpu0 = cpuMsByCommand(CPU_PATTERNS);
+      pg0 = await backendCpu(admin);
+      busy0 = machineBusyMs();
     };
     const r = await send(`${omen.url}/api/v1/write`, rounds, { authorization: `Bearer ${omen.token}` }, warmedUp);
     const { tStart: t0, tCommitted } = r;
@@ -250,12 +271,21 @@ async function main(): Promise<void> {
     const allScores = Number((await admin.query("SELECT count(*) AS n FROM score")).rows[0].n);
     if (allScores < TOTAL + SERIES) throw new Error(`the last step is scored but only ${fmt(allScores)} of ${fmt(TOTAL + SERIES)} scores exist`);
     const cpu1 = cpuMsByCommand(CPU_PATTERNS);
+    const pgBy = backendBreakdown(pg0, await backendCpu(admin));
+    const busyUs = ((machineBusyMs() - busy0) * 1000) / TOTAL;
     const ingestRate = (TOTAL / (tCommitted - t0)) * 1000;
     await new Promise((r) => setTimeout(r, 5_500)); // the worker's next heartbeat carries its timings
     const info = (await admin.query("SELECT info FROM worker_status LIMIT 1")).rows[0]?.info as Record<string, number> | undefined;
     const perSample = (k: string) => (((cpu1[k] ?? 0) - (cpu0[k] ?? 0)) * 1000) / TOTAL;
     console.log(
       `  CPU per sample until scored: web ${perSample("web").toFixed(1)} µs, worker ${perSample("worker").toFixed(1)} µs, PostgreSQL ${perSample("postgres").toFixed(1)} µs (2 cores here)`,
+    );
+    console.log(
+      `  PostgreSQL by backend (µs/sample): ${Object.entries(pgBy)
+        .filter(([, ms]) => ms > 0)
+        .sort((a, b) => b[1] - a[1])
+        .map(([who, ms]) => `${who} ${((ms * 1000) / TOTAL).toFixed(1)}`)
+        .join(", ")}; whole machine busy ${busyUs.toFixed(1)} µs/sample`,
     );
     if (info) console.log(`  worker: read ${fmt(info.readMs ?? 0)} ms, score ${fmt(info.scoreMs ?? 0)} ms, write ${fmt(info.writeMs ?? 0)} ms (cumulative, overlapping)`);
     const e2eRate = (TOTAL / (tScored - t0)) * 1000;

@@ -14,6 +14,8 @@ interface DbGlobals {
   prisma?: PrismaClient;
   pool?: pg.Pool;
   url?: string;
+  /** application_name of this process's connections ("omen-web" unless set). */
+  role?: string;
 }
 const g = globalThis as typeof globalThis & { __omenDb?: DbGlobals };
 const state: DbGlobals = (g.__omenDb ??= {});
@@ -36,6 +38,14 @@ export function isEmbeddedUrl(url: string): boolean {
   return url.includes(`application_name=${EMBEDDED_APP_NAME}`);
 }
 
+/**
+ * Names this process's connections (pg_stat_activity.application_name), so that an operator
+ * (and `bench:ingest`'s CPU breakdown) can tell the web process's backends from the worker's.
+ */
+export function setDatabaseRole(role: "omen-web" | "omen-worker"): void {
+  state.role = role;
+}
+
 export function configureDatabase(url: string): void {
   if (state.url && state.url !== url) throw new Error("database already configured with another URL");
   state.url = url;
@@ -45,6 +55,7 @@ export function pool(): pg.Pool {
   if (!state.pool) {
     const p = new pg.Pool({
       connectionString: requireUrl(),
+      application_name: state.role ?? "omen-web",
       max: isEmbeddedUrl(requireUrl()) ? 4 : 10,
       connectionTimeoutMillis: 10_000,
     });
@@ -58,7 +69,7 @@ export function pool(): pg.Pool {
 
 export function db(): PrismaClient {
   state.prisma ??= new PrismaClient({
-    adapter: new PrismaPg({ connectionString: requireUrl(), max: isEmbeddedUrl(requireUrl()) ? 4 : 10 }),
+    adapter: new PrismaPg({ connectionString: requireUrl(), application_name: state.role ?? "omen-web", max: isEmbeddedUrl(requireUrl()) ? 4 : 10 }),
   });
   return state.prisma;
 }

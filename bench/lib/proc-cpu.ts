@@ -29,3 +29,21 @@ export function cpuMsByCommand(patterns: Record<string, RegExp>): Record<string,
   }
   return out;
 }
+
+/** CPU time (ms) of one process, or null when it is gone. */
+export function cpuMsOfPid(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10; // USER_HZ 100
+  } catch {
+    return null;
+  }
+}
+
+/** CPU time (ms) the whole machine spent busy (all cores, /proc/stat minus idle and iowait). */
+export function machineBusyMs(): number {
+  const cpu = fs.readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = cpu as [number, number, number, number, number, number, number, number];
+  return (user + nice + system + irq + softirq + steal) * 10;
+}

@@ -185,54 +185,79 @@ const ROLLUP_MERGE = `ON CONFLICT (stream_id, bucket) DO UPDATE SET
   count = sample_rollup_1m.count + EXCLUDED.count`;
 
 /**
+ * Newest rollup minute this process wrote per stream. A flush whose every row is a later minute
+ * of a stream written before (and appears once) cannot meet an existing row, so it is COPYed
+ * straight into the table; anything else, and a unique violation after all (another writer,
+ * e.g. `rollupPending`), takes the merging upsert. The upsert (staging, GROUP BY, ON CONFLICT)
+ * measured ~3x the cost of the direct COPY.
+ */
+const newestRollupWritten = new Map<number, number>();
+
+function rollupRowsAllNew(rows: RollupRow[]): boolean {
+  const inBatch = new Map<number, number>();
+  for (const r of rows) {
+    const before = inBatch.get(r.streamId) ?? newestRollupWritten.get(r.streamId);
+    if (before === undefined || r.bucketMs <= before) return false;
+    inBatch.set(r.streamId, r.bucketMs);
+  }
+  return true;
+}
+
+/** Rollup rows as binary COPY columns (into `sample_rollup_1m` or its staging table). */
+function rollupCopy(rows: RollupRow[]): Buffer {
+  return encodeBinaryCopy(rows.length, [
+    { type: "int4", data: rows.map((r) => r.streamId) },
+    { type: "timestamptz", data: rows.map((r) => r.bucketMs) },
+    { type: "float8", data: rows.map((r) => r.min) },
+    { type: "float8", data: rows.map((r) => r.max) },
+    { type: "float8", data: rows.map((r) => r.sum) },
+    { type: "int4", data: rows.map((r) => r.count) },
+  ]);
+}
+
+/** Merges rows into existing ones (staging + GROUP BY + ON CONFLICT): the general path. */
+async function mergeRollupRows(client: pg.PoolClient, rows: RollupRow[]): Promise<void> {
+  await client.query("CREATE TEMP TABLE IF NOT EXISTS tmp_rollup (stream_id int, bucket timestamptz, min float8, max float8, sum float8, count int) ON COMMIT DELETE ROWS");
+  if (isEmbeddedUrl(databaseUrl())) {
+    await client.query(
+      `INSERT INTO tmp_rollup SELECT s, to_timestamp(b / 1000.0), mn, mx, sm, c
+       FROM unnest($1::int[], $2::float8[], $3::float8[], $4::float8[], $5::float8[], $6::int[]) AS x(s, b, mn, mx, sm, c)`,
+      [rows.map((r) => r.streamId), rows.map((r) => r.bucketMs), rows.map((r) => r.min), rows.map((r) => r.max), rows.map((r) => r.sum), rows.map((r) => r.count)],
+    );
+  } else {
+    await copyBinaryIn(client, "tmp_rollup", rollupCopy(rows));
+  }
+  await client.query(
+    `INSERT INTO sample_rollup_1m (stream_id, bucket, min, max, sum, count)
+     SELECT stream_id, bucket, min(min), max(max), sum(sum), sum(count)::int FROM tmp_rollup GROUP BY 1, 2 ORDER BY 1, 2
+     ${ROLLUP_MERGE}`,
+  );
+}
+
+/**
  * Adds rollup rows folded in memory (merging into existing rows) and moves the watermark to
  * `watermark`, in one transaction, so each sample is counted exactly once.
  */
 export async function writeRollup(rows: RollupRow[], watermark: number): Promise<void> {
-  await inTransaction(async (client) => {
-    await client.query(ASYNC_COMMIT); // derived data, like scores (rows and watermark are lost together)
-    if (rows.length) {
-      await client.query("CREATE TEMP TABLE IF NOT EXISTS tmp_rollup (stream_id int, bucket timestamptz, min float8, max float8, sum float8, count int) ON COMMIT DELETE ROWS");
-      const cols = {
-        streamIds: rows.map((r) => r.streamId),
-        bucket: rows.map((r) => r.bucketMs),
-        min: rows.map((r) => r.min),
-        max: rows.map((r) => r.max),
-        sum: rows.map((r) => r.sum),
-        count: rows.map((r) => r.count),
-      };
-      if (isEmbeddedUrl(databaseUrl())) {
-        await client.query(
-          `INSERT INTO tmp_rollup SELECT s, to_timestamp(b / 1000.0), mn, mx, sm, c
-           FROM unnest($1::int[], $2::float8[], $3::float8[], $4::float8[], $5::float8[], $6::int[]) AS x(s, b, mn, mx, sm, c)`,
-          [cols.streamIds, cols.bucket, cols.min, cols.max, cols.sum, cols.count],
-        );
-      } else {
-        await copyBinaryIn(
-          client,
-          "tmp_rollup",
-          encodeBinaryCopy(rows.length, [
-            { type: "int4", data: cols.streamIds },
-            { type: "timestamptz", data: cols.bucket },
-            { type: "float8", data: cols.min },
-            { type: "float8", data: cols.max },
-            { type: "float8", data: cols.sum },
-            { type: "int4", data: cols.count },
-          ]),
-        );
-      }
+  const write = (direct: boolean) =>
+    inTransaction(async (client) => {
+      await client.query(ASYNC_COMMIT); // derived data, like scores (rows and watermark are lost together)
+      if (rows.length && direct) await copyBinaryIn(client, "sample_rollup_1m (stream_id, bucket, min, max, sum, count)", rollupCopy(rows));
+      else if (rows.length) await mergeRollupRows(client, rows);
       await client.query(
-        `INSERT INTO sample_rollup_1m (stream_id, bucket, min, max, sum, count)
-         SELECT stream_id, bucket, min(min), max(max), sum(sum), sum(count)::int FROM tmp_rollup GROUP BY 1, 2 ORDER BY 1, 2
-         ${ROLLUP_MERGE}`,
+        `INSERT INTO setting (key, value, updated_at) VALUES ($1, $2, now())
+         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now() WHERE setting.value::bigint < EXCLUDED.value::bigint`,
+        [ROLLUP_CURSOR_KEY, String(watermark)],
       );
-    }
-    await client.query(
-      `INSERT INTO setting (key, value, updated_at) VALUES ($1, $2, now())
-       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now() WHERE setting.value::bigint < EXCLUDED.value::bigint`,
-      [ROLLUP_CURSOR_KEY, String(watermark)],
-    );
-  });
+    });
+  const direct = !isEmbeddedUrl(databaseUrl()) && rows.length > 0 && rollupRowsAllNew(rows);
+  try {
+    await write(direct);
+  } catch (e) {
+    if (!direct || !isUniqueViolation(e)) throw e;
+    await write(false);
+  }
+  for (const r of rows) if (r.bucketMs > (newestRollupWritten.get(r.streamId) ?? -Infinity)) newestRollupWritten.set(r.streamId, r.bucketMs);
 }
 
 export interface NewSampleColumns {

@@ -88,7 +88,9 @@ export async function startOmenServer(opts: OmenServerOptions): Promise<OmenServ
     children.push(c);
     return c;
   };
-  const web = start([nextBin, "start", "-H", "127.0.0.1", "-p", String(port)]);
+  // OMEN_TEST_WEB_NODE_ARGS: extra node flags for the web process (e.g. --cpu-prof, for profiling under a bench)
+  const webNodeArgs = process.env.OMEN_TEST_WEB_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const web = start([...webNodeArgs, nextBin, "start", "-H", "127.0.0.1", "-p", String(port)]);
   if (opts.worker) start(["--import", "tsx", path.join(root, "server", "worker", "main.ts")], { OMEN_WORKER_NAME: `test-worker-${port}` });
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import inspector from "node:inspector/promises";
-import { closeDatabase, configureDatabase, isEmbeddedUrl } from "../db";
+import { closeDatabase, configureDatabase, isEmbeddedUrl, setDatabaseRole } from "../db";
 import { resolveDatabase } from "../embedded/embedded-db";
 import { ConfigError, parseEnv } from "../env";
 import { migrate } from "../migrate";
@@ -33,6 +33,7 @@ async function main(): Promise<void> {
   const env = parseEnv();
   const { url, embedded, mode } = await resolveDatabase(env.DATABASE_URL, env.dataDir);
   configureDatabase(url);
+  setDatabaseRole("omen-worker");
   if (process.env.OMEN_SKIP_MIGRATE !== "1") await migrate(url);
   const worker = new Worker({
     name: process.env.OMEN_WORKER_NAME ?? "worker",
