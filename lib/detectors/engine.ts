@@ -28,6 +28,7 @@ import { QuantileFilterBank } from "./quantile-filter";
 import { RobustZBank } from "./robust-z";
 import { FlatlineBank } from "./flatline";
 import { ShiftCusumBank } from "./shift-cusum";
+import { CountCusumBank } from "./count-cusum";
 import { VarianceShiftBank } from "./variance-shift";
 import { SoA } from "./soa";
 import type { AnomalyEvent, AnomalyType, EventChange, GapClass, Severity, StreamKind } from "./types";
@@ -156,6 +157,7 @@ export class DetectionEngine {
   private ar = new ArRlsBank();
   private qf = new QuantileFilterBank();
   private cu = new ShiftCusumBank();
+  private cc = new CountCusumBank();
   private fl = new FlatlineBank();
   private vs = new VarianceShiftBank();
   private gaps = new GapTracker();
@@ -213,6 +215,7 @@ export class DetectionEngine {
     this.ar.add();
     this.qf.add();
     this.cu.add();
+    this.cc.add();
     this.fl.add();
     this.vs.add();
     this.gaps.add();
@@ -241,6 +244,7 @@ export class DetectionEngine {
     this.ar.remove(i);
     this.qf.remove(i);
     this.cu.remove(i);
+    this.cc.remove(i);
     this.fl.remove(i);
     this.vs.remove(i);
     this.gaps.remove(i);
@@ -277,6 +281,7 @@ export class DetectionEngine {
     this.ar.reset(i);
     this.qf.reset(i);
     this.cu.reset(i);
+    this.cc.reset(i);
     this.fl.reset(i);
     this.vs.reset(i);
     for (let k = 0; k < ND; k++) this.cal.reset(2 + i * ND + k, PRIOR_U, PRIOR_BETA);
@@ -420,6 +425,14 @@ export class DetectionEngine {
       // level-shift CUSUM on the de-seasonalised value; flat-line run check
       const shift = o.shiftCusum ? this.cu.update(i, x - this.hw.seasonal(i, tsMs), tsMs, this.hw.period(i)) : 0;
       const stuck = this.fl.update(i, x, tsMs);
+      // count-rate CUSUM (sparse counts): Poisson LLR against the expected count, the larger of
+      // Holt-Winters' forecast and the robust recent level (a season dented by yesterday's
+      // incident or a lagging level must not make today's normal counts look like a burst)
+      let burst = 0;
+      if (o.countCusum && c.kind[i] !== 1) {
+        const rl = this.rz.expected(i);
+        burst = this.cc.update(i, x, tsMs, rl > exp ? rl : exp);
+      }
       // variance change: Holt-Winters residual (HW's expectation before this point) vs slow scale
       const jitter = o.varianceShift && this.hw.expected(i, tsMs) === this.hw.expected(i, tsMs) ? this.vs.update(i, x - this.hw.expected(i, tsMs)) : 0;
       // a stuck (flat-lined) value is scored but not learnt: a frozen sensor must not teach the
@@ -490,6 +503,11 @@ export class DetectionEngine {
       if (shift > 0) {
         const sc = 65 + 30 * Math.min(1, shift - 1);
         if (sc > s) s = sc;
+      }
+      // sustained rise of a small count's rate (Poisson CUSUM): at least 65, more the stronger
+      if (burst > 0) {
+        const sb = 65 + 30 * Math.min(1, burst - 1);
+        if (sb > s) s = sb;
       }
       if (jitter > 0) {
         const sv = 65 + 30 * Math.min(1, (jitter - 1) * 2);
@@ -929,6 +947,7 @@ export class DetectionEngine {
       ar: this.ar.serialize(),
       qf: this.qf.serialize(),
       cu: this.cu.serialize(),
+      cc: this.cc.serialize(),
       fl: this.fl.serialize(),
       vs: this.vs.serialize(),
       gaps: this.gaps.serialize(),
@@ -959,13 +978,15 @@ export class DetectionEngine {
     // states saved before these detectors existed restore with fresh ones
     if (s.cu !== undefined) e.cu = ShiftCusumBank.restore(s.cu);
     else for (let k = 0; k < ids.length; k++) e.cu.add();
+    if (s.cc !== undefined) e.cc = CountCusumBank.restore(s.cc);
+    else for (let k = 0; k < ids.length; k++) e.cc.add();
     if (s.fl !== undefined) e.fl = FlatlineBank.restore(s.fl);
     else for (let k = 0; k < ids.length; k++) e.fl.add();
     if (s.vs !== undefined) e.vs = VarianceShiftBank.restore(s.vs);
     else for (let k = 0; k < ids.length; k++) e.vs.add();
     e.cal = TailCalibrator.restore(s.cal);
     const n = e.ids.length;
-    for (const b of [e.rz, e.hw, e.ar, e.qf, e.cu, e.fl, e.vs, e.gaps]) if (b.size !== n) throw new StateError("engine: bank size mismatch");
+    for (const b of [e.rz, e.hw, e.ar, e.qf, e.cu, e.cc, e.fl, e.vs, e.gaps]) if (b.size !== n) throw new StateError("engine: bank size mismatch");
     if (e.cal.size !== 2 + n * ND) throw new StateError("engine: calibrator size mismatch");
     e.hst = s.hst ? HalfSpaceTrees.restore(s.hst) : null;
     e.iforest = s.iforest ? IsolationForest.restore(s.iforest) : null;

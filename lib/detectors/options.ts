@@ -57,6 +57,13 @@ export const ZEngineOptions = z.object({
    * grows with the daily load (multiplicative noise) raised ~2× more false events.
    */
   varianceShift: z.boolean().default(false),
+  /**
+   * Count-rate CUSUM (`count-cusum.ts`, Lucas 1985): on streams of small non-negative integer
+   * counts (failures, errors per step), a Poisson likelihood-ratio CUSUM against Holt-Winters'
+   * expected count catches a sustained rate increase (×2 or more) that moves each point by only
+   * 2–4σ, e.g. an identity provider failing 4× more logins for an hour.
+   */
+  countCusum: z.boolean().default(true),
   /** Non-anomalous steps tolerated inside one event before it closes. */
   mergeGapSteps: z.number().int().min(0).default(3),
   /** Observations before a stream reaches full confidence. */
