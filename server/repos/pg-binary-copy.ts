@@ -28,77 +28,125 @@ const TWO32 = 4_294_967_296;
 
 const fieldBytes = (t: Exclude<BinaryColumn["type"], "bytea">) => 4 + (t === "int4" ? 4 : 8);
 
-/** A length-prefixed int8 field (exact for integers below 2^53); returns the next offset. */
-function writeInt64Field(buf: Buffer, o: number, x: number): number {
-  const hi = Math.floor(x / TWO32);
-  buf.writeInt32BE(8, o);
-  buf.writeInt32BE(hi, o + 4);
-  buf.writeUInt32BE(x - hi * TWO32, o + 8);
-  return o + 12;
+const isNullFloat = (v: number | null | undefined): boolean => v === null || v === undefined || !Number.isFinite(v);
+
+// Column by column, each in its own small loop: one element type per loop keeps V8's element
+// access monomorphic, and DataView stores compile to plain moves (the row-by-row switch over
+// mixed column types measured ~3x slower on the score COPY). `at[i]` is row i's write offset.
+
+function putInt4(dv: DataView, at: Int32Array, data: ArrayLike<number>, rows: number): void {
+  for (let i = 0; i < rows; i++) {
+    const o = at[i]!;
+    dv.setInt32(o, 4);
+    dv.setInt32(o + 4, data[i]!);
+    at[i] = o + 8;
+  }
+}
+
+/** int8 from a JS number (exact below 2^53), optionally as timestamptz (epoch ms → µs since 2000). */
+function putInt8(dv: DataView, at: Int32Array, data: ArrayLike<number>, rows: number, timestamp: boolean): void {
+  for (let i = 0; i < rows; i++) {
+    const o = at[i]!;
+    const x = timestamp ? Math.round((data[i]! - PG_EPOCH_MS) * 1000) : data[i]!;
+    const hi = Math.floor(x / TWO32);
+    dv.setInt32(o, 8);
+    dv.setInt32(o + 4, hi);
+    dv.setUint32(o + 8, x - hi * TWO32);
+    at[i] = o + 12;
+  }
+}
+
+function putFloat8(dv: DataView, at: Int32Array, data: ArrayLike<number>, rows: number): void {
+  for (let i = 0; i < rows; i++) {
+    const o = at[i]!;
+    dv.setInt32(o, 8);
+    dv.setFloat64(o + 4, data[i]!);
+    at[i] = o + 12;
+  }
+}
+
+function putFloat8Null(dv: DataView, at: Int32Array, data: ArrayLike<number | null>, rows: number): void {
+  for (let i = 0; i < rows; i++) {
+    const o = at[i]!;
+    const v = data[i];
+    if (isNullFloat(v)) {
+      dv.setInt32(o, -1);
+      at[i] = o + 4;
+    } else {
+      dv.setInt32(o, 8);
+      dv.setFloat64(o + 4, v!);
+      at[i] = o + 12;
+    }
+  }
+}
+
+function putBytea(buf: Buffer, dv: DataView, at: Int32Array, data: ArrayLike<Uint8Array>, rows: number): void {
+  for (let i = 0; i < rows; i++) {
+    const o = at[i]!;
+    const b = data[i]!;
+    dv.setInt32(o, b.byteLength);
+    buf.set(b, o + 4);
+    at[i] = o + 4 + b.byteLength;
+  }
 }
 
 /** Encodes `rows` rows of the given columns as one binary COPY payload (header to trailer). */
 export function encodeBinaryCopy(rows: number, cols: BinaryColumn[]): Buffer {
-  let rowBytes = 2;
-  let varBytes = 0;
-  for (const c of cols) {
-    if (c.type === "bytea") {
-      rowBytes += 4;
-      for (let i = 0; i < rows; i++) varBytes += c.data[i]!.byteLength;
-    } else rowBytes += fieldBytes(c.type);
-  }
-  const buf = Buffer.allocUnsafe(HEADER_BYTES + rows * rowBytes + varBytes + 2);
-  SIGNATURE.copy(buf, 0);
-  buf.writeInt32BE(0, SIGNATURE.length);
-  buf.writeInt32BE(0, SIGNATURE.length + 4);
+  // Row i starts at start[i]: fixed-width fields, plus the variable ones (bytea, NULL floats).
+  const start = new Int32Array(rows + 1);
+  let fixed = 2;
+  for (const c of cols) if (c.type !== "bytea" && c.type !== "float8null") fixed += fieldBytes(c.type);
   let o = HEADER_BYTES;
+  for (let i = 0; i < rows; i++) {
+    start[i] = o;
+    o += fixed;
+  }
+  start[rows] = o;
+  for (const c of cols) {
+    if (c.type !== "bytea" && c.type !== "float8null") continue;
+    let shift = 0;
+    for (let i = 0; i < rows; i++) {
+      start[i] = start[i]! + shift;
+      shift += c.type === "bytea" ? 4 + c.data[i]!.byteLength : isNullFloat(c.data[i]) ? 4 : 12;
+    }
+    start[rows] = start[rows]! + shift;
+  }
+  const end = start[rows]!;
+  const buf = Buffer.allocUnsafe(end + 2);
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  SIGNATURE.copy(buf, 0);
+  dv.setInt32(SIGNATURE.length, 0); // flags
+  dv.setInt32(SIGNATURE.length + 4, 0); // header extension length
+  const at = start.subarray(0, rows);
   const n = cols.length;
   for (let i = 0; i < rows; i++) {
-    buf.writeInt16BE(n, o);
-    o += 2;
-    for (let k = 0; k < n; k++) {
-      const c = cols[k]!;
-      switch (c.type) {
-        case "int4":
-          buf.writeInt32BE(4, o);
-          buf.writeInt32BE(c.data[i]!, o + 4);
-          o += 8;
-          break;
-        case "int8":
-          o = writeInt64Field(buf, o, c.data[i]!);
-          break;
-        case "timestamptz":
-          o = writeInt64Field(buf, o, Math.round((c.data[i]! - PG_EPOCH_MS) * 1000)); // µs since 2000
-          break;
-        case "float8":
-          buf.writeInt32BE(8, o);
-          buf.writeDoubleBE(c.data[i]!, o + 4);
-          o += 12;
-          break;
-        case "bytea": {
-          const b = c.data[i]!;
-          buf.writeInt32BE(b.byteLength, o);
-          buf.set(b, o + 4);
-          o += 4 + b.byteLength;
-          break;
-        }
-        case "float8null": {
-          const v = c.data[i];
-          if (v === null || v === undefined || !Number.isFinite(v)) {
-            buf.writeInt32BE(-1, o);
-            o += 4;
-          } else {
-            buf.writeInt32BE(8, o);
-            buf.writeDoubleBE(v, o + 4);
-            o += 12;
-          }
-          break;
-        }
-      }
+    dv.setInt16(at[i]!, n);
+    at[i] = at[i]! + 2;
+  }
+  for (const c of cols) {
+    switch (c.type) {
+      case "int4":
+        putInt4(dv, at, c.data, rows);
+        break;
+      case "int8":
+        putInt8(dv, at, c.data, rows, false);
+        break;
+      case "timestamptz":
+        putInt8(dv, at, c.data, rows, true);
+        break;
+      case "float8":
+        putFloat8(dv, at, c.data, rows);
+        break;
+      case "float8null":
+        putFloat8Null(dv, at, c.data, rows);
+        break;
+      case "bytea":
+        putBytea(buf, dv, at, c.data, rows);
+        break;
     }
   }
-  buf.writeInt16BE(-1, o);
-  return buf.subarray(0, o + 2);
+  dv.setInt16(end, -1);
+  return buf;
 }
 
 /** Runs `COPY <target> FROM STDIN (FORMAT binary)` with a payload from `encodeBinaryCopy`. */

@@ -36,7 +36,7 @@ describe.each(availableBackends())("false-positive feedback on %s", (backend) =>
       const v = i >= 30 && i < 34 ? burst(i - 30) : 100 + 4 * noise(5000 + i);
       const t = startMs + i * step;
       const r = engine.step(t, [id], new Float64Array([v]), new Float64Array([t]));
-      if (i >= 30 && i < 34) out.push(r.scores[0]!.score);
+      if (i >= 30 && i < 34) out.push(r.scores.score[0]!);
     }
     return out;
   }

@@ -74,7 +74,7 @@ export class ConfiguredEngine implements EnginePort {
   addStream(...a: Parameters<EnginePort["addStream"]>): void {
     this.inner.addStream(...a);
   }
-  step(tsMs: number, ids: number[], values: Float64Array, sampleTs: Float64Array) {
+  step(tsMs: number, ids: ArrayLike<number>, values: Float64Array, sampleTs: Float64Array) {
     const r = this.inner.step(tsMs, ids, values, sampleTs);
     return { scores: r.scores, events: this.gate(r.events, tsMs) };
   }

@@ -5,7 +5,7 @@ import type { RollupBuffer } from "./rollup-buffer";
 import { HandoffQueue } from "./handoff-queue";
 import { insertScores, type ScoreColumns } from "../../repos/scores-repo";
 import { allStreamKinds, updateStreamRecent, upsertStreamHealth, type StreamRecent } from "../../repos/streams-repo";
-import type { EngineEvent, EnginePort, StreamScore } from "./engine-port";
+import type { EngineEvent, EnginePort, StepScores } from "./engine-port";
 
 /**
  * How often buffered stream rows (latest value, sparkline) are written: every 3 s, stretched
@@ -40,16 +40,19 @@ class ScoreBatch {
     const col = () => new Float64Array(capacity);
     this.c = { streamIds: col(), tsMs: col(), score: col(), confidence: col(), expected: col(), lower: col(), upper: col() };
   }
-  push(s: StreamScore): void {
-    const i = this.length++;
+  /** Appends one step's scores (NaN bands are stored as NULL). */
+  pushStep(s: StepScores): void {
+    const i = this.length;
+    const n = s.n;
     const c = this.c;
-    c.streamIds[i] = s.streamId;
-    c.tsMs[i] = s.tsMs;
-    c.score[i] = s.score;
-    c.confidence[i] = s.confidence;
-    c.expected[i] = s.expected ?? Number.NaN; // NaN: no band (stored as NULL)
-    c.lower[i] = s.lower ?? Number.NaN;
-    c.upper[i] = s.upper ?? Number.NaN;
+    c.streamIds.set(s.streamIds.subarray(0, n), i);
+    c.tsMs.set(s.tsMs.subarray(0, n), i);
+    c.score.set(s.score.subarray(0, n), i);
+    c.confidence.set(s.confidence.subarray(0, n), i);
+    c.expected.set(s.expected.subarray(0, n), i);
+    c.lower.set(s.lower.subarray(0, n), i);
+    c.upper.set(s.upper.subarray(0, n), i);
+    this.length += n;
   }
   columns(from = 0, to = this.length): ScoreColumns {
     const c = this.c;
@@ -71,24 +74,65 @@ class ScoreBatch {
   }
 }
 
-/** The samples of one step, one per stream (the newest sample of the stream in that step). */
+/**
+ * What the pipeline keeps per stream: the latest value and score and the sparkline points not
+ * yet written to the stream row (flushed every few seconds), plus two scratch fields that
+ * de-duplicate a step's samples without a per-step map.
+ */
+interface StreamState {
+  id: number;
+  tsMs: number;
+  value: number;
+  score: number | null;
+  /** changed since the last flush of stream rows */
+  dirty: boolean;
+  spark: { t: number[]; v: number[]; s: number[] };
+  /** the step (see `StepBucket.compact`) that last saw this stream, and its row there */
+  stamp: number;
+  row: number;
+}
+
+let nextStamp = 1;
+
+/** The samples of one step as they arrive (a stream may repeat; the newest sample wins). */
 class StepBucket {
-  readonly slot = new Map<number, number>();
-  readonly ids: number[] = [];
+  readonly states: StreamState[] = [];
   readonly ts: number[] = [];
   readonly values: number[] = [];
 
-  put(id: number, tsMs: number, value: number): void {
-    const k = this.slot.get(id);
-    if (k === undefined) {
-      this.slot.set(id, this.ids.length);
-      this.ids.push(id);
-      this.ts.push(tsMs);
-      this.values.push(value);
-    } else if (this.ts[k]! <= tsMs) {
-      this.ts[k] = tsMs;
-      this.values[k] = value;
+  put(st: StreamState, tsMs: number, value: number): void {
+    this.states.push(st);
+    this.ts.push(tsMs);
+    this.values.push(value);
+  }
+
+  /** One row per stream (its newest sample), in first-arrival order. */
+  compact(): { states: StreamState[]; ids: Int32Array; ts: Float64Array; values: Float64Array } {
+    const stamp = nextStamp++;
+    const m = this.states.length;
+    const states: StreamState[] = [];
+    const ids = new Int32Array(m);
+    const ts = new Float64Array(m);
+    const values = new Float64Array(m);
+    for (let j = 0; j < m; j++) {
+      const st = this.states[j]!;
+      const t = this.ts[j]!;
+      if (st.stamp === stamp) {
+        if (ts[st.row]! <= t) {
+          ts[st.row] = t;
+          values[st.row] = this.values[j]!;
+        }
+        continue;
+      }
+      st.stamp = stamp;
+      st.row = states.length;
+      ids[st.row] = st.id;
+      ts[st.row] = t;
+      values[st.row] = this.values[j]!;
+      states.push(st);
     }
+    const n = states.length;
+    return { states, ids: ids.subarray(0, n), ts: ts.subarray(0, n), values: values.subarray(0, n) };
   }
 }
 
@@ -105,8 +149,9 @@ export class DetectPipeline {
   /** The newest step, held back until a later step exists (see `tick`). */
   private pending: StepBucket | null = null;
   private pendingStepMs = -Infinity;
-  /** Latest values and sparkline points per stream, written to the stream rows every few seconds. */
-  private recent = new Map<number, StreamRecent>();
+  /** Per-stream state; the dirty ones are written to the stream rows every few seconds. */
+  private states = new Map<number, StreamState>();
+  private dirty: StreamState[] = [];
   private lastFlushMs = 0;
   private kinds = new Map<number, TStreamKind>();
   /** Batches handed over by ingest right after their commit (see `commit-handoff`). */
@@ -161,57 +206,68 @@ export class DetectPipeline {
     if (this.pending) buckets.set(this.pendingStepMs, this.pending);
     this.pending = null;
     let maxBucket = buckets.size ? this.pendingStepMs : -Infinity;
+    // samples of one scrape arrive together: remember the last bucket instead of a map lookup each
+    let curB = Number.NaN;
+    let cur: StepBucket | undefined;
     for (let i = 0; i < n; i++) {
-      const id = fresh.streamIds[i]!;
+      const st = this.stateOf(fresh.streamIds[i]!);
       const t = fresh.tsMs[i]!;
-      const r = this.recentOf(id);
-      if (t >= r.tsMs) {
-        r.tsMs = t;
-        r.value = fresh.values[i]!;
+      if (t >= st.tsMs) {
+        st.tsMs = t;
+        st.value = fresh.values[i]!;
+        this.markDirty(st);
       }
       const b = Math.floor(t / this.stepMs) * this.stepMs;
       if (b <= last) {
         this.stats.lateSamples++;
         continue;
       }
-      let bucket = buckets.get(b);
-      if (!bucket) buckets.set(b, (bucket = new StepBucket()));
-      bucket.put(id, t, fresh.values[i]!);
-      if (b > maxBucket) maxBucket = b;
+      if (b !== curB) {
+        curB = b;
+        cur = buckets.get(b);
+        if (!cur) buckets.set(b, (cur = new StepBucket()));
+        if (b > maxBucket) maxBucket = b;
+      }
+      cur!.put(st, t, fresh.values[i]!);
     }
     const order = [...buckets.keys()].sort((a, b) => a - b);
     let capacity = 0;
-    for (const b of order) capacity += buckets.get(b)!.ids.length;
+    for (const b of order) capacity += buckets.get(b)!.states.length;
     const scores = new ScoreBatch(capacity);
     const events = new Map<string, EngineEvent>();
     for (const b of order) {
-      const m = buckets.get(b)!;
+      const bucket = buckets.get(b)!;
       if (b === maxBucket && nowMs < b + 2 * this.stepMs) {
-        this.pending = m;
+        this.pending = bucket;
         this.pendingStepMs = b;
         continue;
       }
-      const out = this.engine.step(b, m.ids, Float64Array.from(m.values), Float64Array.from(m.ts));
+      const m = bucket.compact();
+      const out = this.engine.step(b, m.ids, m.values, m.ts);
       this.stats.stepsScored++;
-      for (const sc of out.scores) {
-        scores.push(sc);
-        const k = m.slot.get(sc.streamId);
-        const v = k === undefined ? Number.NaN : m.values[k]!;
-        const r = this.recentOf(sc.streamId);
-        if (sc.tsMs >= r.tsMs) {
+      const sc = out.scores;
+      scores.pushStep(sc);
+      for (let j = 0; j < sc.n; j++) {
+        const st = m.states[sc.at[j]!]!;
+        const t = sc.tsMs[j]!;
+        const v = m.values[sc.at[j]!]!;
+        const score = sc.score[j]!;
+        if (t >= st.tsMs) {
           // held-back samples scored now may be the stream's newest point this round
-          r.tsMs = sc.tsMs;
-          r.value = v;
+          st.tsMs = t;
+          st.value = v;
         }
-        r.score = sc.score;
-        r.spark.t.push(sc.tsMs);
-        r.spark.v.push(v);
-        r.spark.s.push(Math.round(sc.score * 10) / 10);
-        if (r.spark.t.length > 2 * SPARK_KEEP) {
-          const cut = r.spark.t.length - SPARK_KEEP;
-          r.spark.t.splice(0, cut);
-          r.spark.v.splice(0, cut);
-          r.spark.s.splice(0, cut);
+        st.score = score;
+        this.markDirty(st);
+        const sp = st.spark;
+        sp.t.push(t);
+        sp.v.push(v);
+        sp.s.push(Math.round(score * 10) / 10);
+        if (sp.t.length > 2 * SPARK_KEEP) {
+          const cut = sp.t.length - SPARK_KEEP;
+          sp.t.splice(0, cut);
+          sp.v.splice(0, cut);
+          sp.s.splice(0, cut);
         }
       }
       for (const e of out.events) events.set(e.engineId, e);
@@ -245,11 +301,16 @@ export class DetectPipeline {
     return read;
   }
 
-  /** The stream's buffered row update (latest value, score and new sparkline points). */
-  private recentOf(id: number): StreamRecent & { spark: { t: number[]; v: number[]; s: number[] } } {
-    let r = this.recent.get(id);
-    if (!r) this.recent.set(id, (r = { id, tsMs: -Infinity, value: Number.NaN, score: null, spark: { t: [], v: [], s: [] } }));
-    return r as StreamRecent & { spark: { t: number[]; v: number[]; s: number[] } };
+  private stateOf(id: number): StreamState {
+    let st = this.states.get(id);
+    if (!st) this.states.set(id, (st = { id, tsMs: -Infinity, value: Number.NaN, score: null, dirty: false, spark: { t: [], v: [], s: [] }, stamp: 0, row: 0 }));
+    return st;
+  }
+
+  private markDirty(st: StreamState): void {
+    if (st.dirty) return;
+    st.dirty = true;
+    this.dirty.push(st);
   }
 
   /** Waits for the writes of earlier rounds; rethrows their failure. */
@@ -293,9 +354,14 @@ export class DetectPipeline {
    */
   async flushStreams(): Promise<void> {
     this.lastFlushMs = Date.now();
-    if (this.recent.size === 0) return;
-    const rows = [...this.recent.values()];
-    this.recent.clear();
+    if (this.dirty.length === 0) return;
+    const rows: StreamRecent[] = this.dirty.map((st) => {
+      st.dirty = false;
+      const spark = st.spark;
+      st.spark = { t: [], v: [], s: [] };
+      return { id: st.id, tsMs: st.tsMs, value: st.value, score: st.score, spark };
+    });
+    this.dirty = [];
     await updateStreamRecent(rows);
   }
 
@@ -317,7 +383,7 @@ export class DetectPipeline {
 
   /** Flushes the buffered stream rows when the flush interval (see `flushIntervalMs`) is up. */
   async flushStreamsIfDue(): Promise<void> {
-    if (Date.now() - this.lastFlushMs >= flushIntervalMs(this.recent.size)) await this.flushStreams();
+    if (Date.now() - this.lastFlushMs >= flushIntervalMs(this.dirty.length)) await this.flushStreams();
   }
 
   /** Health as last written, per stream: only rows that moved are rewritten. */

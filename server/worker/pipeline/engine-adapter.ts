@@ -1,12 +1,10 @@
 import { DetectionEngine, type EngineOptionsInput } from "@/lib/detectors/engine";
 import type { TAnomalyLabel, TStreamKind } from "@/lib/schemas/stream";
-import type { EngineEvent, EnginePort, EngineTuning, StreamForecast, StreamHealthOut, StreamScore } from "./engine-port";
+import type { EngineEvent, EnginePort, EngineTuning, StepScores, StreamForecast, StreamHealthOut } from "./engine-port";
 
 const MIN_BAND_CONFIDENCE = 0.3;
 const MIN_FORECAST_HEALTH = 0.5;
 const MAX_FORECAST_STEPS = 2000;
-
-const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
 
 /**
  * Binds the pure DetectionEngine (string stream ids, typed-array outputs) to the worker's
@@ -34,28 +32,37 @@ class EngineAdapter implements EnginePort {
     return s;
   }
 
-  step(tsMs: number, ids: number[], values: Float64Array, sampleTs: Float64Array) {
-    const sids = ids.map((id) => this.sid(id));
+  private out: StepScores = emptyScores(0);
+  private sidScratch: string[] = [];
+
+  step(tsMs: number, ids: ArrayLike<number>, values: Float64Array, sampleTs: Float64Array) {
+    const m = ids.length;
+    const sids = this.sidScratch;
+    sids.length = m;
+    for (let k = 0; k < m; k++) sids[k] = this.sid(ids[k]!);
     const res = this.engine.step(tsMs, sids, values);
     this.last = tsMs;
-    const scores: StreamScore[] = new Array(ids.length);
+    if (this.out.at.length < m) this.out = emptyScores(Math.max(m, 2 * this.out.at.length));
+    const o = this.out;
     let n = 0;
-    for (let k = 0; k < ids.length; k++) {
+    for (let k = 0; k < m; k++) {
       const slot = this.engine.streamIndex(sids[k]!);
       if (slot < 0) continue;
+      const conf = res.confidence[slot]!;
       // The expected band is only drawn once the model is trusted; warm-up bands are too wide to read.
-      const trusted = res.confidence[slot]! >= MIN_BAND_CONFIDENCE;
-      scores[n++] = {
-        streamId: ids[k]!,
-        tsMs: sampleTs[k]!,
-        score: res.score[slot]!,
-        confidence: res.confidence[slot]!,
-        expected: trusted ? finiteOrNull(res.expected[slot]!) : null,
-        lower: trusted ? finiteOrNull(res.lower[slot]!) : null,
-        upper: trusted ? finiteOrNull(res.upper[slot]!) : null,
-      };
+      const trusted = conf >= MIN_BAND_CONFIDENCE;
+      o.at[n] = k;
+      o.streamIds[n] = ids[k]!;
+      o.tsMs[n] = sampleTs[k]!;
+      o.score[n] = res.score[slot]!;
+      o.confidence[n] = conf;
+      o.expected[n] = trusted ? res.expected[slot]! : Number.NaN;
+      o.lower[n] = trusted ? res.lower[slot]! : Number.NaN;
+      o.upper[n] = trusted ? res.upper[slot]! : Number.NaN;
+      n++;
     }
-    scores.length = n;
+    o.n = n;
+    const scores = o;
     const events: EngineEvent[] = res.changes.map((c) => ({
       kind: c.kind,
       engineId: c.event.id,
@@ -132,6 +139,11 @@ class EngineAdapter implements EnginePort {
   lastStepMs(): number {
     return this.last;
   }
+}
+
+function emptyScores(capacity: number): StepScores {
+  const f = () => new Float64Array(capacity);
+  return { n: 0, at: new Int32Array(capacity), streamIds: new Int32Array(capacity), tsMs: f(), score: f(), confidence: f(), expected: f(), lower: f(), upper: f() };
 }
 
 export function createEngine(options?: EngineOptionsInput): EnginePort {

@@ -1,14 +1,20 @@
 import type { TAnomalyType, TSeverity, TStreamKind } from "@/lib/schemas/stream";
 
-/** What the worker needs from the detection engine, in database ids. */
-export interface StreamScore {
-  streamId: number;
-  tsMs: number;
-  score: number;
-  confidence: number;
-  expected: number | null;
-  lower: number | null;
-  upper: number | null;
+/**
+ * One step's scores, column-wise: row j scores input position `at[j]` of the step (streams the
+ * engine does not know are left out). Bands are NaN where the model is not trusted yet. The
+ * arrays are the engine's scratch space: valid until its next `step`.
+ */
+export interface StepScores {
+  n: number;
+  at: Int32Array;
+  streamIds: Int32Array;
+  tsMs: Float64Array;
+  score: Float64Array;
+  confidence: Float64Array;
+  expected: Float64Array;
+  lower: Float64Array;
+  upper: Float64Array;
 }
 
 export interface EngineEvent {
@@ -57,7 +63,7 @@ export interface EnginePort {
   hasStream(id: number): boolean;
   addStream(id: number, kind: TStreamKind): void;
   /** Scores one aligned timestamp; `sampleTs` are the samples' own times (for score rows). */
-  step(tsMs: number, ids: number[], values: Float64Array, sampleTs: Float64Array): { scores: StreamScore[]; events: EngineEvent[] };
+  step(tsMs: number, ids: ArrayLike<number>, values: Float64Array, sampleTs: Float64Array): { scores: StepScores; events: EngineEvent[] };
   health(): StreamHealthOut[];
   applyFeedback(streamId: number, label: "true_anomaly" | "false_positive" | "expected", startMs: number, endMs: number): void;
   /** Forecast of one stream over the next `horizonMs`; null when the stream is unknown or not warmed up. */
