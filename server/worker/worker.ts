@@ -194,6 +194,7 @@ export class Worker {
     const restored = restoreEngine(zlib.gunzipSync(snap.state).toString("utf8"));
     const before = await this.snapshot("before-rollback");
     (this.pipeline.engine as ConfiguredEngine).swapInner(restored);
+    this.pipeline.engineReplaced();
     // Scoring continues from the current cursor: the model's memory goes back, the data does not.
     await this.snapshot("rollback");
     this.log(`rolled the detectors back to snapshot #${snap.meta.id} at ${req.by}'s request (previous state kept as #${before})`);

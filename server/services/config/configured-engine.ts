@@ -74,8 +74,14 @@ export class ConfiguredEngine implements EnginePort {
   addStream(...a: Parameters<EnginePort["addStream"]>): void {
     this.inner.addStream(...a);
   }
-  step(tsMs: number, ids: ArrayLike<number>, values: Float64Array, sampleTs: Float64Array) {
-    const r = this.inner.step(tsMs, ids, values, sampleTs);
+  domainOf(id: number): number {
+    return this.inner.domainOf(id);
+  }
+  historyDomain(beforeMs: number): number {
+    return this.inner.historyDomain(beforeMs);
+  }
+  step(tsMs: number, ids: ArrayLike<number>, values: Float64Array, sampleTs: Float64Array, domain = 0) {
+    const r = this.inner.step(tsMs, ids, values, sampleTs, domain);
     return { scores: r.scores, events: this.gate(r.events, tsMs) };
   }
   health() {
@@ -93,7 +99,7 @@ export class ConfiguredEngine implements EnginePort {
   serialize(): string {
     return this.inner.serialize();
   }
-  lastStepMs(): number {
-    return this.inner.lastStepMs();
+  lastStepMs(domain = 0): number {
+    return this.inner.lastStepMs(domain);
   }
 }

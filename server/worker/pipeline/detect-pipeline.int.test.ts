@@ -104,6 +104,57 @@ describe.each(availableBackends())("worker pipeline on %s", (backend) => {
     const scores = await readScores(stream!.id, base, base + 10 * step, 100);
     expect(scores.map((s) => s.t)).toEqual([base + 3_000, base + step + 1_000, base + 2 * step + 4_000]);
   });
+  it("replays backfilled history through the detectors on a history clock, then follows live data", async () => {
+    const liveStart = t0 + 20 * n * step; // after the earlier tests' data
+    const pipeline = new DetectPipeline(createEngine(), await sequenceHead(), step, 2_000);
+    const drainAll = async (now: number) => {
+      while ((await pipeline.tick(now)) > 0) {
+        /* next batch */
+      }
+      await pipeline.tick(now + 10 * step);
+      await pipeline.drain();
+    };
+    // live data first: the live clock reaches liveStart + 200 steps
+    const liveTs = Array.from({ length: 200 }, (_, i) => liveStart + i * step);
+    await ingestSeries("live", "remote_write", [{ metric: "live_metric", labels: {}, kind: "gauge", tsMs: liveTs, values: liveTs.map((_, i) => 10 + noise(i)) }], liveStart + 200 * step);
+    await drainAll(liveStart + 200 * step);
+    const liveClock = pipeline.engine.lastStepMs(0);
+    expect(liveClock).toBeGreaterThanOrEqual(liveStart + 190 * step);
+
+    // then a backfill of the 1,000 steps before the live data, with a spike in it
+    const histTs = Array.from({ length: 1000 }, (_, i) => liveStart - (1000 - i) * step);
+    const histV = histTs.map((_, i) => (i >= 900 && i < 904 ? 300 : 100 + 4 * noise(i + 99)));
+    await ingestSeries("backfill", "prometheus_pull", [{ metric: "hist_metric", labels: {}, kind: "gauge", tsMs: histTs, values: histV }], liveStart + 200 * step);
+    // and a new stream only a little behind the live clock: it joins the live clock
+    await ingestSeries("live", "remote_write", [{ metric: "late_metric", labels: {}, kind: "gauge", tsMs: [liveClock - 3 * step, liveClock + step], values: [1, 2] }], liveStart + 200 * step);
+    await drainAll(liveStart + 200 * step);
+
+    const [hist] = await listStreams({ search: "hist_metric" });
+    const [late] = await listStreams({ search: "late_metric" });
+    expect(pipeline.engine.domainOf(hist!.id)).toBe(1);
+    expect(pipeline.engine.domainOf(late!.id)).toBe(0);
+    expect(pipeline.engine.lastStepMs(0)).toBeGreaterThanOrEqual(liveClock); // the live clock did not move back
+    // every history sample is scored, and the detectors learnt from it: the spike stands out
+    const scores = await readScores(hist!.id, histTs[0]!, liveStart, 10_000);
+    expect(scores).toHaveLength(1000);
+    const spike = Math.max(...scores.slice(900, 904).map((x) => x.score));
+    const calm = Math.max(...scores.slice(500, 890).map((x) => x.score));
+    expect(spike).toBeGreaterThan(80);
+    expect(calm).toBeLessThan(60);
+    expect(scores[999]!.confidence).toBeGreaterThan(0.5);
+    const { rows } = await listAnomalies({ streamId: hist!.id });
+    expect(rows.some((a) => a.startMs >= histTs[898]! && a.startMs <= histTs[904]!)).toBe(true);
+
+    // the history clock follows live data from here on, and both clocks survive a snapshot
+    await ingestSeries("backfill", "prometheus_pull", [{ metric: "hist_metric", labels: {}, kind: "gauge", tsMs: [liveStart + 205 * step], values: [101] }], liveStart + 210 * step);
+    await drainAll(liveStart + 210 * step);
+    expect((await readScores(hist!.id, liveStart + 205 * step, liveStart + 206 * step, 10)).length).toBe(1);
+    const restored = restoreEngine(pipeline.engine.serialize());
+    expect(restored.domainOf(hist!.id)).toBe(1);
+    expect(restored.lastStepMs(1)).toBe(pipeline.engine.lastStepMs(1));
+    expect(restored.lastStepMs(0)).toBe(pipeline.engine.lastStepMs(0));
+  });
+
   it("takes handed-off batches from memory and keeps the 1-minute rollup exact", async () => {
     const base = Date.UTC(2026, 10, 21, 0, 0, 0);
     const n = 240; // 40 minutes at 10 s

@@ -13,6 +13,12 @@ import type { EngineEvent, EnginePort, StepScores } from "./engine-port";
  * scrape (20,000 streams: every 10 s, about as often as the overview refreshes them).
  */
 const flushIntervalMs = (buffered: number) => Math.max(3_000, 0.5 * buffered);
+/**
+ * A new stream whose first sample is this far behind the live clock is history (a backfill):
+ * it gets a history clock domain. Less late, it joins the live clock (its late samples are
+ * stored but not scored).
+ */
+const historyAfterMs = (stepMs: number) => Math.max(30 * stepMs, 5 * 60_000);
 /** Sparkline points kept per stream (the stream row holds the same number). */
 const SPARK_KEEP = 60;
 
@@ -90,6 +96,8 @@ interface StreamState {
   /** the step (see `StepBucket.compact`) that last saw this stream, and its row there */
   stamp: number;
   row: number;
+  /** the engine clock domain (-1 until known) */
+  domain: number;
 }
 
 let nextStamp = 1;
@@ -146,9 +154,8 @@ class StepBucket {
  */
 export class DetectPipeline {
   cursor: number;
-  /** The newest step, held back until a later step exists (see `tick`). */
-  private pending: StepBucket | null = null;
-  private pendingStepMs = -Infinity;
+  /** Per clock domain, its newest step, held back until a later step exists (see `tick`). */
+  private pending = new Map<number, { stepMs: number; bucket: StepBucket }>();
   /** Per-stream state; the dirty ones are written to the stream rows every few seconds. */
   private states = new Map<number, StreamState>();
   private dirty: StreamState[] = [];
@@ -172,12 +179,29 @@ export class DetectPipeline {
     this.cursor = cursor;
   }
 
-  private async ensureStreams(ids: Int32Array): Promise<void> {
-    let unknown = false;
-    for (const id of ids) if (!this.kinds.has(id)) unknown = true;
-    if (unknown) for (const r of await allStreamKinds()) this.kinds.set(r.id, r.kind);
-    for (const id of ids) {
-      if (!this.engine.hasStream(id)) this.engine.addStream(id, this.kinds.get(id) ?? "gauge");
+  /**
+   * Adds the batch's unknown streams to the engine. A stream whose first sample is well behind
+   * the live clock (backfilled history) joins a history clock domain, which replays that
+   * history through the detectors in time order instead of dropping it as late.
+   */
+  private async ensureStreams(fresh: NewSampleColumns): Promise<void> {
+    let firstTs: Map<number, number> | null = null;
+    for (let i = 0; i < fresh.rows; i++) {
+      const id = fresh.streamIds[i]!;
+      if (this.engine.hasStream(id)) continue;
+      firstTs ??= new Map();
+      const t = fresh.tsMs[i]!;
+      if (t < (firstTs.get(id) ?? Infinity)) firstTs.set(id, t);
+    }
+    if (!firstTs) return;
+    let unknownKind = false;
+    for (const id of firstTs.keys()) if (!this.kinds.has(id)) unknownKind = true;
+    if (unknownKind) for (const r of await allStreamKinds()) this.kinds.set(r.id, r.kind);
+    const live = this.engine.lastStepMs(0);
+    for (const [id, t] of firstTs) {
+      const b = Math.floor(t / this.stepMs) * this.stepMs;
+      const domain = b < live - historyAfterMs(this.stepMs) ? this.engine.historyDomain(b) : 0;
+      this.engine.addStream(id, this.kinds.get(id) ?? "gauge", domain);
     }
   }
 
@@ -195,82 +219,99 @@ export class DetectPipeline {
     this.cursor = Math.max(this.cursor, fresh.lastSeq);
     this.rollup?.add(fresh);
     this.stats.samplesRead += n;
-    if (n === 0 && !this.pending) {
+    if (n === 0 && this.pending.size === 0) {
       if (!opts.overlap) await this.drain();
       return 0;
     }
-    await this.ensureStreams(fresh.streamIds);
+    await this.ensureStreams(fresh);
 
-    const last = this.engine.lastStepMs();
-    const buckets = new Map<number, StepBucket>();
-    if (this.pending) buckets.set(this.pendingStepMs, this.pending);
-    this.pending = null;
-    let maxBucket = buckets.size ? this.pendingStepMs : -Infinity;
+    // per clock domain: its steps of this round (the held-back one first) and its newest step
+    const rounds = new Map<number, { last: number; maxBucket: number; buckets: Map<number, StepBucket> }>();
+    const roundOf = (domain: number) => {
+      let r = rounds.get(domain);
+      if (!r) rounds.set(domain, (r = { last: this.engine.lastStepMs(domain), maxBucket: -Infinity, buckets: new Map() }));
+      return r;
+    };
+    for (const [domain, p] of this.pending) {
+      const r = roundOf(domain);
+      r.buckets.set(p.stepMs, p.bucket);
+      r.maxBucket = p.stepMs;
+    }
+    this.pending.clear();
     // samples of one scrape arrive together: remember the last bucket instead of a map lookup each
+    let curDomain = -1;
+    let curRound = roundOf(0);
     let curB = Number.NaN;
     let cur: StepBucket | undefined;
     for (let i = 0; i < n; i++) {
-      const st = this.stateOf(fresh.streamIds[i]!);
+      const id = fresh.streamIds[i]!;
+      const st = this.stateOf(id);
       const t = fresh.tsMs[i]!;
       if (t >= st.tsMs) {
         st.tsMs = t;
         st.value = fresh.values[i]!;
         this.markDirty(st);
       }
+      if (st.domain < 0) st.domain = this.engine.domainOf(id);
+      if (st.domain !== curDomain) {
+        curDomain = st.domain;
+        curRound = roundOf(curDomain);
+        curB = Number.NaN;
+      }
       const b = Math.floor(t / this.stepMs) * this.stepMs;
-      if (b <= last) {
+      if (b <= curRound.last) {
         this.stats.lateSamples++;
         continue;
       }
       if (b !== curB) {
         curB = b;
-        cur = buckets.get(b);
-        if (!cur) buckets.set(b, (cur = new StepBucket()));
-        if (b > maxBucket) maxBucket = b;
+        cur = curRound.buckets.get(b);
+        if (!cur) curRound.buckets.set(b, (cur = new StepBucket()));
+        if (b > curRound.maxBucket) curRound.maxBucket = b;
       }
       cur!.put(st, t, fresh.values[i]!);
     }
-    const order = [...buckets.keys()].sort((a, b) => a - b);
     let capacity = 0;
-    for (const b of order) capacity += buckets.get(b)!.states.length;
+    for (const r of rounds.values()) for (const bucket of r.buckets.values()) capacity += bucket.states.length;
     const scores = new ScoreBatch(capacity);
     const events = new Map<string, EngineEvent>();
-    for (const b of order) {
-      const bucket = buckets.get(b)!;
-      if (b === maxBucket && nowMs < b + 2 * this.stepMs) {
-        this.pending = bucket;
-        this.pendingStepMs = b;
-        continue;
-      }
-      const m = bucket.compact();
-      const out = this.engine.step(b, m.ids, m.values, m.ts);
-      this.stats.stepsScored++;
-      const sc = out.scores;
-      scores.pushStep(sc);
-      for (let j = 0; j < sc.n; j++) {
-        const st = m.states[sc.at[j]!]!;
-        const t = sc.tsMs[j]!;
-        const v = m.values[sc.at[j]!]!;
-        const score = sc.score[j]!;
-        if (t >= st.tsMs) {
-          // held-back samples scored now may be the stream's newest point this round
-          st.tsMs = t;
-          st.value = v;
+    for (const [domain, r] of [...rounds].sort((a, b) => a[0] - b[0])) {
+      for (const b of [...r.buckets.keys()].sort((x, y) => x - y)) {
+        const bucket = r.buckets.get(b)!;
+        if (b === r.maxBucket && nowMs < b + 2 * this.stepMs) {
+          this.pending.set(domain, { stepMs: b, bucket });
+          continue;
         }
-        st.score = score;
-        this.markDirty(st);
-        const sp = st.spark;
-        sp.t.push(t);
-        sp.v.push(v);
-        sp.s.push(Math.round(score * 10) / 10);
-        if (sp.t.length > 2 * SPARK_KEEP) {
-          const cut = sp.t.length - SPARK_KEEP;
-          sp.t.splice(0, cut);
-          sp.v.splice(0, cut);
-          sp.s.splice(0, cut);
+        const m = bucket.compact();
+        const out = this.engine.step(b, m.ids, m.values, m.ts, domain);
+        this.stats.stepsScored++;
+        const sc = out.scores;
+        scores.pushStep(sc);
+        for (let j = 0; j < sc.n; j++) {
+          const st = m.states[sc.at[j]!]!;
+          const t = sc.tsMs[j]!;
+          const v = m.values[sc.at[j]!]!;
+          const score = sc.score[j]!;
+          if (t >= st.tsMs) {
+            // held-back samples scored now may be the stream's newest point this round
+            st.tsMs = t;
+            st.value = v;
+          }
+          st.score = score;
+          this.markDirty(st);
+          const sp = st.spark;
+          sp.t.push(t);
+          sp.v.push(v);
+          sp.s.push(Math.round(score * 10) / 10);
+          if (sp.t.length > 2 * SPARK_KEEP) {
+            const cut = sp.t.length - SPARK_KEEP;
+            sp.t.splice(0, cut);
+            sp.v.splice(0, cut);
+            sp.s.splice(0, cut);
+          }
         }
+        for (const e of out.events) events.set(e.engineId, e);
       }
-      for (const e of out.events) events.set(e.engineId, e);
     }
     this.stats.scoreMs += performance.now() - tRead;
     await this.drain();
@@ -301,9 +342,15 @@ export class DetectPipeline {
     return read;
   }
 
+  /** After the engine was replaced (snapshot rollback): stream domains are read from it again. */
+  engineReplaced(): void {
+    for (const st of this.states.values()) st.domain = -1;
+    for (const d of [...this.pending.keys()]) if (d !== 0) this.pending.delete(d);
+  }
+
   private stateOf(id: number): StreamState {
     let st = this.states.get(id);
-    if (!st) this.states.set(id, (st = { id, tsMs: -Infinity, value: Number.NaN, score: null, dirty: false, spark: { t: [], v: [], s: [] }, stamp: 0, row: 0 }));
+    if (!st) this.states.set(id, (st = { id, tsMs: -Infinity, value: Number.NaN, score: null, dirty: false, spark: { t: [], v: [], s: [] }, stamp: 0, row: 0, domain: -1 }));
     return st;
   }
 

@@ -5,23 +5,76 @@ import type { EngineEvent, EnginePort, EngineTuning, StepScores, StreamForecast,
 const MIN_BAND_CONFIDENCE = 0.3;
 const MIN_FORECAST_HEALTH = 0.5;
 const MAX_FORECAST_STEPS = 2000;
+const MAX_HISTORY_DOMAINS = 8;
+
+/**
+ * One engine and its clock. Streams whose history arrives after the live engine has moved past
+ * it (a pull source's backfill, a CSV import of last month) get an engine of their own that
+ * steps through that history in time order, learning from it, and then follows live data on its
+ * own clock. Domain 0 is the live one; each domain's Tier-2 models see only its own streams.
+ */
+interface Domain {
+  engine: DetectionEngine;
+  last: number;
+}
 
 /**
  * Binds the pure DetectionEngine (string stream ids, typed-array outputs) to the worker's
- * database ids and row shapes. All detection logic stays in lib/detectors.
+ * database ids and row shapes, and keeps the clock domains. All detection logic stays in
+ * lib/detectors.
  */
 class EngineAdapter implements EnginePort {
-  constructor(
-    readonly engine: DetectionEngine,
-    private last = -Infinity,
-  ) {}
+  private readonly domainOfId = new Map<number, number>();
 
-  hasStream(id: number): boolean {
-    return this.engine.hasStream(String(id));
+  constructor(private readonly domains: Domain[]) {
+    domains.forEach((d, k) => {
+      for (const sid of d.engine.streamIds) {
+        const id = Number(sid);
+        if (Number.isInteger(id)) this.domainOfId.set(id, k);
+      }
+    });
   }
 
-  addStream(id: number, kind: TStreamKind): void {
-    this.engine.addStream(String(id), kind);
+  private get live(): DetectionEngine {
+    return this.domains[0]!.engine;
+  }
+
+  private engineOf(id: number): DetectionEngine | null {
+    const d = this.domainOfId.get(id);
+    return d === undefined ? null : this.domains[d]!.engine;
+  }
+
+  hasStream(id: number): boolean {
+    return this.domainOfId.has(id);
+  }
+
+  domainOf(id: number): number {
+    return this.domainOfId.get(id) ?? -1;
+  }
+
+  historyDomain(beforeMs: number): number {
+    // the history domain with the newest clock still before `beforeMs` (backfills of one source
+    // share a domain, so its multivariate models see them together), else a new one
+    let best = -1;
+    for (let k = 1; k < this.domains.length; k++) {
+      const last = this.domains[k]!.last;
+      if (last < beforeMs && (best < 0 || last > this.domains[best]!.last)) best = k;
+    }
+    if (best >= 0) return best;
+    // each domain is a whole engine (Tier-2 models included): past the cap, history streams join
+    // the live clock, where their old samples are stored but not scored
+    if (this.domains.length > MAX_HISTORY_DOMAINS) return 0;
+    // same options as the live engine, including the applied configuration
+    const engine = new DetectionEngine(structuredClone(this.live.options));
+    this.domains.push({ engine, last: -Infinity });
+    return this.domains.length - 1;
+  }
+
+  addStream(id: number, kind: TStreamKind, domain = 0): void {
+    const d = this.domains[domain];
+    if (!d) throw new Error(`no clock domain ${domain}`);
+    d.engine.addStream(String(id), kind);
+    this.domainOfId.set(id, domain);
   }
 
   /** The engine's string id of each database id, made once (a step converts every id). */
@@ -35,18 +88,21 @@ class EngineAdapter implements EnginePort {
   private out: StepScores = emptyScores(0);
   private sidScratch: string[] = [];
 
-  step(tsMs: number, ids: ArrayLike<number>, values: Float64Array, sampleTs: Float64Array) {
+  step(tsMs: number, ids: ArrayLike<number>, values: Float64Array, sampleTs: Float64Array, domain = 0) {
+    const d = this.domains[domain];
+    if (!d) throw new Error(`no clock domain ${domain}`);
+    const engine = d.engine;
     const m = ids.length;
     const sids = this.sidScratch;
     sids.length = m;
     for (let k = 0; k < m; k++) sids[k] = this.sid(ids[k]!);
-    const res = this.engine.step(tsMs, sids, values);
-    this.last = tsMs;
+    const res = engine.step(tsMs, sids, values);
+    d.last = tsMs;
     if (this.out.at.length < m) this.out = emptyScores(Math.max(m, 2 * this.out.at.length));
     const o = this.out;
     let n = 0;
     for (let k = 0; k < m; k++) {
-      const slot = this.engine.streamIndex(sids[k]!);
+      const slot = engine.streamIndex(sids[k]!);
       if (slot < 0) continue;
       const conf = res.confidence[slot]!;
       // The expected band is only drawn once the model is trusted; warm-up bands are too wide to read.
@@ -63,9 +119,11 @@ class EngineAdapter implements EnginePort {
     }
     o.n = n;
     const scores = o;
+    // event ids are per engine: the history domains' are prefixed so they cannot collide
+    const prefix = domain === 0 ? "" : `d${domain}:`;
     const events: EngineEvent[] = res.changes.map((c) => ({
       kind: c.kind,
-      engineId: c.event.id,
+      engineId: prefix + c.event.id,
       streamIds: c.event.streamIds.map(Number).filter((n) => Number.isInteger(n)),
       startMs: c.event.startMs,
       endMs: c.event.endMs,
@@ -79,46 +137,54 @@ class EngineAdapter implements EnginePort {
 
   health(): StreamHealthOut[] {
     const out: StreamHealthOut[] = [];
-    for (const sid of this.engine.streamIds) {
-      const h = this.engine.streamHealth(sid);
-      const id = Number(sid);
-      if (!h || !Number.isInteger(id)) continue;
-      out.push({ streamId: id, health: h.health, availability: h.health, gapClass: h.gap === "none" ? null : h.gap });
+    for (const { engine } of this.domains) {
+      for (const sid of engine.streamIds) {
+        const h = engine.streamHealth(sid);
+        const id = Number(sid);
+        if (!h || !Number.isInteger(id)) continue;
+        out.push({ streamId: id, health: h.health, availability: h.health, gapClass: h.gap === "none" ? null : h.gap });
+      }
     }
     return out;
   }
 
   applyFeedback(streamId: number, label: TAnomalyLabel, startMs: number): void {
-    if (!this.engine.hasStream(String(streamId))) return;
+    const engine = this.engineOf(streamId);
+    if (!engine) return;
     // "expected" (maintenance, deploy) is not a detector error: it is not taught as normal.
     if (label === "expected") return;
-    this.engine.applyFeedback(String(streamId), { label: label === "false_positive" ? "false_positive" : "true_positive", atMs: startMs });
+    engine.applyFeedback(String(streamId), { label: label === "false_positive" ? "false_positive" : "true_positive", atMs: startMs });
   }
 
   configure(t: EngineTuning): void {
-    const o = this.engine.options;
     const sens: Record<string, number> = {};
     for (const [id, m] of t.sensitivity) if (m !== 1) sens[String(id)] = m;
-    o.sensitivity = sens;
-    o.severity = { ...t.severity };
-    o.warmupSteps = t.warmupSteps;
-    o.tier2.weight = t.multivariateWeight;
+    for (const { engine } of this.domains) {
+      const o = engine.options;
+      o.sensitivity = { ...sens };
+      o.severity = { ...t.severity };
+      o.warmupSteps = t.warmupSteps;
+      o.tier2.weight = t.multivariateWeight;
+    }
   }
 
   forecast(streamId: number, horizonMs: number): StreamForecast | null {
+    const d = this.domainOfId.get(streamId);
+    if (d === undefined) return null;
+    const { engine, last } = this.domains[d]!;
     const sid = String(streamId);
-    const health = this.engine.streamHealth(sid);
-    if (!health || health.health < MIN_FORECAST_HEALTH || !Number.isFinite(this.last)) return null;
+    const health = engine.streamHealth(sid);
+    if (!health || health.health < MIN_FORECAST_HEALTH || !Number.isFinite(last)) return null;
     // One step ahead tells us the stream's forecast cadence; then cover the whole horizon.
-    const probe = this.engine.forecast(sid, 2);
+    const probe = engine.forecast(sid, 2);
     const dt = probe.tsMs.length === 2 ? probe.tsMs[1]! - probe.tsMs[0]! : 0;
     if (!(dt > 0)) return null;
     const steps = Math.min(MAX_FORECAST_STEPS, Math.max(1, Math.ceil(horizonMs / dt)));
-    const f = this.engine.forecast(sid, steps);
+    const f = engine.forecast(sid, steps);
     // The band is ±z·σ·√(1+(k−1)α²): observation noise σ plus the level's growing uncertainty.
     // Predictions compare against an envelope built from past per-minute extremes, which
     // already holds the observation noise, so only the level part (with a small floor) is kept.
-    const z = this.engine.options.bandZ;
+    const z = engine.options.bandZ;
     const s1 = (f.upper[0]! - f.expected[0]!) / z;
     const sigma = new Float64Array(steps);
     for (let k = 0; k < steps; k++) {
@@ -129,15 +195,17 @@ class EngineAdapter implements EnginePort {
   }
 
   streamIds(): number[] {
-    return this.engine.streamIds.map(Number).filter((n) => Number.isInteger(n));
+    return [...this.domainOfId.keys()];
   }
 
   serialize(): string {
-    return JSON.stringify({ engine: this.engine.serialize(), last: this.last });
+    // domain 0 in the original fields: snapshots from before clock domains restore as domain 0
+    const [live, ...history] = this.domains;
+    return JSON.stringify({ engine: live!.engine.serialize(), last: live!.last, history: history.map((d) => ({ engine: d.engine.serialize(), last: d.last })) });
   }
 
-  lastStepMs(): number {
-    return this.last;
+  lastStepMs(domain = 0): number {
+    return this.domains[domain]?.last ?? -Infinity;
   }
 }
 
@@ -147,10 +215,16 @@ function emptyScores(capacity: number): StepScores {
 }
 
 export function createEngine(options?: EngineOptionsInput): EnginePort {
-  return new EngineAdapter(new DetectionEngine(options));
+  return new EngineAdapter([{ engine: new DetectionEngine(options), last: -Infinity }]);
 }
 
+type Serialized = { engine: unknown; last?: number | null; history?: { engine: unknown; last?: number | null }[] };
+// JSON turns -Infinity into null
+const clock = (x: number | null | undefined) => (typeof x === "number" ? x : -Infinity);
+
 export function restoreEngine(json: string): EnginePort {
-  const parsed = JSON.parse(json) as { engine: unknown; last: number };
-  return new EngineAdapter(DetectionEngine.restore(parsed.engine), parsed.last ?? -Infinity);
+  const parsed = JSON.parse(json) as Serialized;
+  const domains: Domain[] = [{ engine: DetectionEngine.restore(parsed.engine), last: clock(parsed.last) }];
+  for (const h of parsed.history ?? []) domains.push({ engine: DetectionEngine.restore(h.engine), last: clock(h.last) });
+  return new EngineAdapter(domains);
 }

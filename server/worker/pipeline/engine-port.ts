@@ -61,14 +61,22 @@ export interface EnginePort {
   /** Applies saved configuration to the running engine (optional: test doubles may omit it). */
   configure?(t: EngineTuning): void;
   hasStream(id: number): boolean;
-  addStream(id: number, kind: TStreamKind): void;
-  /** Scores one aligned timestamp; `sampleTs` are the samples' own times (for score rows). */
-  step(tsMs: number, ids: ArrayLike<number>, values: Float64Array, sampleTs: Float64Array): { scores: StepScores; events: EngineEvent[] };
+  /**
+   * Clock domains: each stream belongs to one engine clock. Domain 0 follows live data; history
+   * that arrives after domain 0 has passed it goes to a history domain (see `historyDomain`),
+   * which steps through it in time order and then follows live data on its own clock.
+   */
+  domainOf(id: number): number;
+  /** A history domain whose clock is before `beforeMs` (an existing one, else a new one; 0 when at the cap). */
+  historyDomain(beforeMs: number): number;
+  addStream(id: number, kind: TStreamKind, domain?: number): void;
+  /** Scores one aligned timestamp of one domain; `sampleTs` are the samples' own times (for score rows). */
+  step(tsMs: number, ids: ArrayLike<number>, values: Float64Array, sampleTs: Float64Array, domain?: number): { scores: StepScores; events: EngineEvent[] };
   health(): StreamHealthOut[];
   applyFeedback(streamId: number, label: "true_anomaly" | "false_positive" | "expected", startMs: number, endMs: number): void;
   /** Forecast of one stream over the next `horizonMs`; null when the stream is unknown or not warmed up. */
   forecast(streamId: number, horizonMs: number): StreamForecast | null;
   streamIds(): number[];
   serialize(): string;
-  lastStepMs(): number;
+  lastStepMs(domain?: number): number;
 }
