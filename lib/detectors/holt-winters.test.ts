@@ -119,3 +119,51 @@ describe("holt-winters period choice", () => {
     expect(b.period(0)).toBe(DAY_MS);
   });
 });
+
+describe("holt-winters cycle-start cache (speed only: results unchanged)", () => {
+  /** daily pattern + noise at 1-minute steps; stream k is phase-shifted by k hours */
+  const value = (rng: Rng, k: number, t: number): number => 50 + 20 * Math.sin((2 * Math.PI * (t + 60 * k)) / 1440) + gauss(rng);
+
+  it("a stream moved by remove() scores exactly as a restored copy (cache rebuilt from scratch)", () => {
+    // slot 0 hourly, slot 1 daily: an unmoved cycle start would put slot 1's phase on the hour
+    const a = new HoltWintersBank();
+    a.add();
+    a.add();
+    const r0 = new Rng(31);
+    const r1 = new Rng(32);
+    for (let t = 0; t < 1440 * 3; t++) {
+      const ts = T0 + t * 60_000;
+      a.update(0, 50 + 10 * Math.sin((2 * Math.PI * t) / 60) + gauss(r0), ts);
+      a.update(1, value(r1, 1, t), ts);
+    }
+    expect(a.period(0)).toBe(HOUR_MS);
+    expect(a.period(1)).toBe(DAY_MS);
+    a.remove(0); // stream 1 moves into slot 0
+    const fresh = HoltWintersBank.restore(JSON.parse(JSON.stringify(a.serialize())));
+    for (let t = 1440 * 3; t < 1440 * 3 + 600; t++) {
+      const ts = T0 + t * 60_000;
+      const x = value(r1, 1, t);
+      expect(a.update(0, x, ts)).toBe(fresh.update(0, x, ts));
+    }
+  });
+
+  it("a restored bank (empty cache) and a bank with irregular and fractional timestamps match phaseOf", () => {
+    const b = new HoltWintersBank();
+    b.add();
+    const rng = new Rng(33);
+    let ts = T0 + 0.25;
+    for (let t = 0; t < 1440 * 3; t++) {
+      ts += 60_000 + (t % 7 === 0 ? 37_000.5 : 0);
+      b.update(0, value(rng, 0, t), ts);
+    }
+    expect(b.period(0)).toBe(DAY_MS);
+    const r = HoltWintersBank.restore(JSON.parse(JSON.stringify(b.serialize())));
+    for (let t = 0; t < 300; t++) {
+      ts += 60_000 + (t % 5 === 0 ? 90_000.75 : 0);
+      const x = value(rng, 0, t);
+      expect(r.score(0, x, ts)).toBe(b.score(0, x, ts));
+      expect(r.update(0, x, ts)).toBe(b.update(0, x, ts));
+      expect(r.seasonal(0, ts)).toBe(b.seasonal(0, ts));
+    }
+  });
+});

@@ -171,6 +171,12 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
   private readonly profileN: Float64Array;
   /** Base bins per bin of each candidate (1 for the first). */
   private readonly ratios: Int32Array;
+  /**
+   * Per stream: start (ms) of the seasonal cycle holding the last learnt point, so that most
+   * points get their phase from one subtraction instead of `phaseOf`'s floor and division. A pure
+   * cache (NaN = unknown, refilled on the next miss): never serialised, reset with the period.
+   */
+  private cycStart = new Float64Array(4).fill(NaN);
 
   constructor(params: Partial<HoltWintersParams> = {}, cap = 4) {
     const p = { ...DEFAULT_HOLT_WINTERS, ...params };
@@ -222,7 +228,25 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     }
   }
 
+  /** Grows the (unserialised) cycle-start cache to hold n streams. */
+  private sizeCache(n: number): void {
+    if (n <= this.cycStart.length) return;
+    let cap = this.cycStart.length;
+    while (cap < n) cap *= 2;
+    const a = new Float64Array(cap).fill(NaN);
+    a.set(this.cycStart);
+    this.cycStart = a;
+  }
+
+  protected override loadState(s: Record<string, unknown>): void {
+    super.loadState(s);
+    this.sizeCache(this.n);
+    this.cycStart.fill(NaN);
+  }
+
   protected init(i: number): void {
+    this.sizeCache(i + 1);
+    this.cycStart[i] = NaN;
     const c = this.soa.cols;
     c.ring.fill(NaN, i * NC * this.ringLen, (i + 1) * NC * this.ringLen);
     c.curBin.fill(-1, i * NC, i * NC + NC);
@@ -284,6 +308,18 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     c.rNext[i] = j === R - 1 ? day + DAY_MS : day + (j + 1) * w;
     c.rInv[i] = 1 / c.rho[slot]!;
     return slot;
+  }
+
+  override remove(i: number): void {
+    const last = this.n - 1;
+    super.remove(i);
+    this.cycStart[i] = this.cycStart[last]!;
+    this.cycStart[last] = NaN;
+    // rBin is an absolute index into rho: re-point the moved stream's open profile bin at its
+    // new slot (it pointed at the vacated one: its next profile update landed there)
+    const R = this.params.scaleBins;
+    const c = this.soa.cols;
+    if (i !== last && R > 0 && c.rNext[i]! > 0) c.rBin[i] = c.rBin[i]! - (last - i) * R;
   }
 
   /** Detected period in ms for stream i (0 = none yet). */
@@ -382,7 +418,18 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     const so = i * p.seasonBins;
     if (P > 0) {
       const sb = c.sb[i]!;
-      const pos = phaseOf(tMs, P) * sb - 0.5;
+      // phase = (tMs mod P) / P as in phaseOf (bit-identical: the remainder is exact either
+      // way); within the cached cycle it is one subtraction
+      const cs = this.cycStart[i]!;
+      let rem: number;
+      if (tMs >= cs && tMs - cs < P) rem = tMs - cs;
+      else if (tMs >= 0) {
+        rem = tMs - Math.floor(tMs / P) * P;
+        if (rem < 0) rem += P;
+        else if (rem >= P) rem -= P;
+        this.cycStart[i] = tMs - rem;
+      } else rem = phaseOf(tMs, P) * P;
+      const pos = (tMs >= 0 ? rem / P : phaseOf(tMs, P)) * sb - 0.5;
       const f = Math.floor(pos);
       w = pos - f;
       j0 = f < 0 ? sb - 1 : f;
@@ -403,7 +450,8 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
       rInv = c.rInv[i]!;
     }
     let s = 1.2533 * c.d[i]! * rf;
-    const floor = Math.max(p.minScale, p.relScale * Math.abs(l));
+    const fl = p.relScale * (l < 0 ? -l : l);
+    const floor = fl > p.minScale ? fl : p.minScale;
     if (s < floor) s = floor;
     const z = Math.abs(r) / s;
     let a = p.alpha;
@@ -542,7 +590,7 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     // the shortest candidate is evaluated once per cycle (cheap to wait for), longer ones 4× so
     // a weekly season is adopted soon after 2 weeks
     const Q = k === 0 ? DB : DB >> 2;
-    if (irem(next, Q) === (i * 7) % Q && c.pushed[ck]! >= 2 * DB && dt > 0 && P / dt >= 8) {
+    if (c.pushed[ck]! >= 2 * DB && irem(next, Q) === (i * 7) % Q && dt > 0 && P / dt >= 8) {
       this.evaluate(i, k, next - 1, c.lastT[i]!);
     }
   }
@@ -599,10 +647,13 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     const variance = ss / m;
     if (variance <= 0) return;
     const full = this.acf(ro, L, last, count, DB, mean, variance);
-    const half = this.acf(ro, L, last, count, DB >> 1, mean, variance);
-    const strength = full - Math.max(0, half);
     const P = p.candidates[k]!;
     const curP = c.period[i]!;
+    // a rival candidate that would be rejected whatever its half-period ACF (strength ≤ full)
+    // skips that second pass: same outcome, half the work on most evaluations
+    if (P !== curP && (full < p.acfMin || full < p.acfMargin || (curP > 0 && full < c.strength[i]! + 0.1))) return;
+    const half = this.acf(ro, L, last, count, DB >> 1, mean, variance);
+    const strength = full - Math.max(0, half);
     if (P === curP) {
       c.strength[i] = strength;
       if (full < p.acfMin * 0.5 || strength < 0) {
@@ -653,6 +704,7 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     }
     // the level absorbed the seasonal swing so far: re-centre it on the de-seasonalised mean
     c.period[i] = P;
+    this.cycStart[i] = NaN;
     c.sb[i] = sb;
     c.strength[i] = strength;
     const n = c.n[i]!;
