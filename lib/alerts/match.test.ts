@@ -101,6 +101,13 @@ describe("decideAlert", () => {
   });
   it("announces an anomaly that already ended as opened first (resolve follows on the next run)", () => {
     expect(decideAlert(rule(), anomaly({ resolved: true }), [], null, NOW)?.event).toBe("opened");
+    expect(decideAlert(rule(), anomaly({ resolved: true, endMs: 1_500, createdAtMs: 1_500 + 59 * 60_000 }), [], null, NOW)?.event).toBe("opened");
+  });
+  it("does not announce anomalies found in history (written over an hour after they ended)", () => {
+    const found = anomaly({ resolved: true, endMs: 2_000, createdAtMs: 2_000 + 2 * 3_600_000 });
+    expect(decideAlert(rule(), found, [], null, NOW)).toBeNull();
+    // one still open when the replay reached the present is announced
+    expect(decideAlert(rule(), anomaly({ endMs: null, createdAtMs: 2_000 + 2 * 3_600_000 }), [], null, NOW)?.event).toBe("opened");
   });
   it("resolves a pending or failed opening too (the receiver may still get it)", () => {
     expect(decideAlert(rule(), anomaly({ resolved: true }), [sent("opened", "high", "failed")], null, NOW)?.event).toBe("resolved");

@@ -67,7 +67,16 @@ export interface DecisionAnomaly extends MatchTarget {
   createdAtMs: number;
   /** Ended (the engine closed it) or resolved by a person. */
   resolved: boolean;
+  /** When the anomaly ended in the data (null/absent while open). */
+  endMs?: number | null;
 }
+
+/**
+ * An anomaly whose row was written more than this long after it ended was found in history
+ * (a backfill or import replayed through the detectors): it is listed for triage, not announced.
+ * Live anomalies are written seconds after their points; the margin covers a worker catching up.
+ */
+export const HISTORY_ALERT_AGE_MS = 60 * 60_000;
 
 export interface AlertDecision {
   event: TAlertEvent;
@@ -97,6 +106,7 @@ export function decideAlert(
   const opened = prior.find((p) => p.event === "opened");
   if (!opened) {
     if (a.createdAtMs < rule.createdAtMs) return null;
+    if (a.endMs !== null && a.endMs !== undefined && a.createdAtMs - a.endMs > HISTORY_ALERT_AGE_MS) return null;
     if (!ruleMatches(rule, a)) return null;
     const cooling = lastOpenedOnStreamMs !== null && nowMs - lastOpenedOnStreamMs < rule.cooldownSec * 1000;
     return { event: "opened", severity: a.severity, previousSeverity: null, suppressed: cooling };

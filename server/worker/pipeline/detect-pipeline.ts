@@ -282,35 +282,7 @@ export class DetectPipeline {
           this.pending.set(domain, { stepMs: b, bucket });
           continue;
         }
-        const m = bucket.compact();
-        const out = this.engine.step(b, m.ids, m.values, m.ts, domain);
-        this.stats.stepsScored++;
-        const sc = out.scores;
-        scores.pushStep(sc);
-        for (let j = 0; j < sc.n; j++) {
-          const st = m.states[sc.at[j]!]!;
-          const t = sc.tsMs[j]!;
-          const v = m.values[sc.at[j]!]!;
-          const score = sc.score[j]!;
-          if (t >= st.tsMs) {
-            // held-back samples scored now may be the stream's newest point this round
-            st.tsMs = t;
-            st.value = v;
-          }
-          st.score = score;
-          this.markDirty(st);
-          const sp = st.spark;
-          sp.t.push(t);
-          sp.v.push(v);
-          sp.s.push(Math.round(score * 10) / 10);
-          if (sp.t.length > 2 * SPARK_KEEP) {
-            const cut = sp.t.length - SPARK_KEEP;
-            sp.t.splice(0, cut);
-            sp.v.splice(0, cut);
-            sp.s.splice(0, cut);
-          }
-        }
-        for (const e of out.events) events.set(e.engineId, e);
+        this.scoreStep(domain, b, bucket, scores, events);
       }
     }
     this.stats.scoreMs += performance.now() - tRead;
@@ -324,6 +296,39 @@ export class DetectPipeline {
     if (!opts.overlap) await this.drain();
     this.stats.lastBatchMs = performance.now() - t0;
     return n;
+  }
+
+  /** Scores one step of one clock domain: score rows, stream state and sparklines, events. */
+  private scoreStep(domain: number, stepMs: number, bucket: StepBucket, scores: ScoreBatch, events: Map<string, EngineEvent>): void {
+    const m = bucket.compact();
+    const out = this.engine.step(stepMs, m.ids, m.values, m.ts, domain);
+    this.stats.stepsScored++;
+    const sc = out.scores;
+    scores.pushStep(sc);
+    for (let j = 0; j < sc.n; j++) {
+      const st = m.states[sc.at[j]!]!;
+      const t = sc.tsMs[j]!;
+      const v = m.values[sc.at[j]!]!;
+      const score = sc.score[j]!;
+      if (t >= st.tsMs) {
+        // held-back samples scored now may be the stream's newest point this round
+        st.tsMs = t;
+        st.value = v;
+      }
+      st.score = score;
+      this.markDirty(st);
+      const sp = st.spark;
+      sp.t.push(t);
+      sp.v.push(v);
+      sp.s.push(Math.round(score * 10) / 10);
+      if (sp.t.length > 2 * SPARK_KEEP) {
+        const cut = sp.t.length - SPARK_KEEP;
+        sp.t.splice(0, cut);
+        sp.v.splice(0, cut);
+        sp.s.splice(0, cut);
+      }
+    }
+    for (const e of out.events) events.set(e.engineId, e);
   }
 
   /**
