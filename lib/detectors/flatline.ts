@@ -70,7 +70,9 @@ export class FlatlineBank extends BaseBank<Cols, FlatlineParams> {
     if (n === 0) {
       c.last[i] = x;
       c.run[i] = 1;
-      c.change[i] = 1;
+      // "usually changes" must be shown, not assumed: a stream that sits at one value from its
+      // first point (a zero-inflated error count) never earns the stuck judgement
+      c.change[i] = 0;
       c.n[i] = 1;
       return 0;
     }

@@ -57,6 +57,11 @@ describe("ShiftCusumBank (Page 1954 CUSUM on a slow reference)", () => {
 });
 
 describe("FlatlineBank", () => {
+  it("a stream that sits at 0 with rare 1s (a zero-inflated count) is never stuck", () => {
+    const b = new FlatlineBank();
+    b.add();
+    for (let t = 1; t <= 3000; t++) expect(b.update(0, t % 700 === 0 ? 1 : 0, T0 + t * 1000)).toBe(0);
+  });
   it("known answer: noisy stream frozen for 10 points reports 1 at the 10th repeat", () => {
     const b = new FlatlineBank();
     b.add();
