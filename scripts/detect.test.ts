@@ -67,6 +67,33 @@ describe("scripts/detect.ts (spawned)", () => {
     expect(readFileSync(path.join(dir, "a.csv"), "utf8")).toBe(readFileSync(path.join(dir, "b.csv"), "utf8"));
   });
 
+  it("carries a ground-truth label column through without scoring it (one is_anomaly column out)", () => {
+    const dir = tmp();
+    const input = path.join(dir, "in.csv");
+    const lines = ["timestamp,value,is_anomaly"];
+    // a clean daily-like wave; a 0/1 label scored as a stream would add its own anomalies
+    for (let r = 1; r <= 1500; r++) lines.push(`${r},${(100 + 20 * Math.sin((2 * Math.PI * r) / 24) + ((r * 7919) % 13) / 13).toFixed(3)},${r === 1200 ? 1 : 0}`);
+    lines[1200] = lines[1200]!.replace(/,[^,]+,1$/, ",190,1");
+    writeFileSync(input, lines.join("\n") + "\n");
+    const r = detect(["--in", input, "--out", path.join(dir, "out.csv")]);
+    expect(r.status).toBe(0);
+    const out = readFileSync(path.join(dir, "out.csv"), "utf8").trim().split("\n");
+    expect(out[0]).toBe("timestamp,value,input_is_anomaly,anomaly_score,is_anomaly,severity,type");
+    const flagged = out.slice(1).map((l) => l.split(",")).filter((c) => c[4] === "1").map((c) => Number(c[0]));
+    expect(flagged).toContain(1200);
+    expect(flagged.length).toBeLessThan(5);
+    expect(out[1200]!.split(",")[2]).toBe("1"); // the label is carried unchanged
+  });
+
+  it("refuses a file whose only column is a label", () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, "in.csv"), "timestamp,label\n1,0\n2,1\n");
+    const r = detect(["--in", path.join(dir, "in.csv"), "--out", path.join(dir, "o.csv")]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/no stream column to score: "label" is a ground-truth label/);
+    expect(existsSync(path.join(dir, "o.csv"))).toBe(false);
+  });
+
   it.each([
     ["no header", "1700000000,1\n1700000060,2\n", /:1: no header row/],
     ["unparsable timestamp", "timestamp,value\n2024-01-01T00:00:00Z,1\nyesterday,2\n", /:3: unparsable timestamp "yesterday"/],

@@ -4,7 +4,9 @@
  *   npm run -s detect -- --in data.csv --out scored.csv [--config config.json]
  *
  * Input: a header row whose first column is `timestamp` (ISO 8601, or epoch seconds / ms), then
- * one column per stream (`value` for a single stream); an empty cell is a missing value.
+ * one column per stream (`value` for a single stream); an empty cell is a missing value. A
+ * ground-truth column (`is_anomaly`, `anomaly`, `label`, `is_anomalous`, `ground_truth`) is
+ * carried through, not scored; an input column named like an output column is renamed `input_…`.
  * Output: the input columns plus `anomaly_score` (0–100), `is_anomaly` (0/1), `severity`,
  * `type`. Scoring is strictly causal (row t only sees rows ≤ t) and deterministic. Malformed
  * input stops with a message naming the line and exit code 1; the output is written to a
@@ -144,6 +146,12 @@ export function run(argv: string[]): void {
     if (seen.has(n)) throw new CliError(`${args.input}:${records[0]!.info.lines}: duplicate column "${n}"`);
     seen.add(n);
   }
+  // A labelled file's ground-truth column is carried through, not scored as a stream (a 0/1
+  // label scored as a stream would leak the answer into the score)
+  const scored = names.map((n) => !LABEL_COLUMNS.has(n.toLowerCase()));
+  if (!scored.some(Boolean)) {
+    throw new CliError(`${args.input}:${records[0]!.info.lines}: no stream column to score: ${names.map((n) => `"${n}"`).join(", ")} ${names.length > 1 ? "are" : "is a"} ground-truth label${names.length > 1 ? "s" : ""}`);
+  }
   const rows = records.length - 1;
   const ts = new Float64Array(rows);
   const cols = names.map((name) => ({ name, values: new Float64Array(rows) }));
@@ -167,9 +175,12 @@ export function run(argv: string[]): void {
     }
   }
   const indexAxis = indexTimeAxis(records.slice(1).map((r) => r.record[0] ?? ""));
-  const res = scoreTable({ timestampsMs: indexAxis ?? ts, columns: cols }, config);
+  const res = scoreTable({ timestampsMs: indexAxis ?? ts, columns: cols.filter((_, k) => scored[k]) }, config);
   const out: string[] = [];
-  out.push([...records[0]!.record, "anomaly_score", "is_anomaly", "severity", "type"].map(csvCell).join(","));
+  // an input column named like an output column keeps its data under an `input_` name, so that
+  // every output column name is unique
+  const outHeader = records[0]!.record.map((h, k) => (k > 0 && OUTPUT_COLUMNS.includes(h.trim().toLowerCase()) ? `input_${h.trim()}` : h));
+  out.push([...outHeader, ...OUTPUT_COLUMNS].map(csvCell).join(","));
   for (let r = 0; r < rows; r++) {
     const rec = records[r + 1]!.record;
     out.push(
@@ -186,6 +197,10 @@ export function run(argv: string[]): void {
     throw new CliError(`cannot write ${args.output}: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
+
+/** Ground-truth columns of labelled files (e.g. `timestamp,value,is_anomaly`): carried, not scored. */
+const LABEL_COLUMNS = new Set(["is_anomaly", "anomaly", "label", "is_anomalous", "ground_truth"]);
+const OUTPUT_COLUMNS = ["anomaly_score", "is_anomaly", "severity", "type"];
 
 const isMain = process.argv[1] !== undefined && path.resolve(process.argv[1]).replace(/\.ts$/, "") === path.resolve(import.meta.dirname, "detect");
 if (isMain) {
