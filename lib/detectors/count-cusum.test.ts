@@ -21,13 +21,24 @@ function poisson(rng: Rng, lambda: number): number {
 }
 
 describe("CountCusumBank (Poisson CUSUM, Lucas 1985)", () => {
-  it("known answer: LLR of rate ×2 accumulates x·ln2 − λ per step", () => {
+  it("known answer: LLR of rate ×2 accumulates x·ln2 − λ per step (λ = reference level + season)", () => {
     const b = new CountCusumBank({ minObs: 1, stepCap: 10 });
     b.add();
-    b.update(0, 1, T0, 1); // warm: λ = 1, x = 1 → 0.693 − 1 < 0 → S = 0
+    b.update(0, 1, T0); // first count: the reference level starts at 1
     expect(b.statistic(0)).toBe(0);
-    b.update(0, 4, T0 + MIN, 1); // 4·ln 2 − 1 (φ: 1 at the floor)
+    b.update(0, 4, T0 + MIN); // λ = 1: 4·ln 2 − 1 (φ at its floor 1)
     expect(b.statistic(0)).toBeCloseTo(4 * Math.LN2 - 1, 12);
+    // a season raises λ: 3 + 1 expected → 4·ln 2 − 4 < 0, and a floor above it wins
+    const c = new CountCusumBank({ minObs: 1, stepCap: 10 });
+    c.add();
+    c.update(0, 1, T0);
+    c.update(0, 4, T0 + MIN, 3);
+    expect(c.statistic(0)).toBe(0);
+    const f = new CountCusumBank({ minObs: 1, stepCap: 10 });
+    f.add();
+    f.update(0, 1, T0);
+    f.update(0, 4, T0 + MIN, 0, 5);
+    expect(f.statistic(0)).toBe(0);
   });
 
   it("quiet on 3 days of Poisson(2); a ×4 rate alarms within 6 steps; one 30-count row does not", () => {
@@ -36,15 +47,42 @@ describe("CountCusumBank (Poisson CUSUM, Lucas 1985)", () => {
     const rng = new Rng(11);
     let t = 0;
     let alarms = 0;
-    for (; t < 3 * 1440; t++) if (b.update(0, poisson(rng, 2), T0 + t * MIN, 2) > 0) alarms++;
+    for (; t < 3 * 1440; t++) if (b.update(0, poisson(rng, 2), T0 + t * MIN) > 0) alarms++;
     expect(alarms).toBe(0);
     // a single burst row (one client retrying in a loop) is capped below the threshold
-    expect(b.update(0, 30, T0 + t++ * MIN, 2)).toBe(0);
-    for (let k = 0; k < 60; k++) b.update(0, poisson(rng, 2), T0 + t++ * MIN, 2);
+    expect(b.update(0, 30, T0 + t++ * MIN)).toBe(0);
+    for (let k = 0; k < 60; k++) b.update(0, poisson(rng, 2), T0 + t++ * MIN);
     let first = -1;
-    for (let k = 0; k < 60 && first < 0; k++) if (b.update(0, poisson(rng, 8), T0 + t++ * MIN, 2) > 0) first = k;
+    for (let k = 0; k < 60 && first < 0; k++) if (b.update(0, poisson(rng, 8), T0 + t++ * MIN) > 0) first = k;
     expect(first).toBeGreaterThanOrEqual(2);
     expect(first).toBeLessThan(6);
+  });
+
+  it("the slow reference holds the old rate while a ×2.2 rate lasts (until adoption); a fast one does not", () => {
+    // what a forecaster adapting within minutes would do: λ follows the counts (floor = recent mean)
+    const slow = new CountCusumBank();
+    const fast = new CountCusumBank();
+    slow.add();
+    fast.add();
+    const rng = new Rng(12);
+    let recent = 8;
+    let t = 0;
+    for (; t < 2 * 1440; t++) {
+      const x = poisson(rng, 8);
+      slow.update(0, x, T0 + t * MIN);
+      fast.update(0, x, T0 + t * MIN, 0, recent);
+      recent += 0.1 * (x - recent);
+    }
+    let slowAlarm = 0;
+    let fastAlarm = 0;
+    for (let k = 0; k < 40; k++, t++) {
+      const x = poisson(rng, 17.6);
+      if (slow.update(0, x, T0 + t * MIN) > 0) slowAlarm++;
+      if (fast.update(0, x, T0 + t * MIN, 0, recent) > 0) fastAlarm++;
+      recent += 0.1 * (x - recent);
+    }
+    expect(slowAlarm).toBeGreaterThanOrEqual(25); // then the 30-min adoption ends it
+    expect(fastAlarm).toBeLessThan(10);
   });
 
   it("ignores streams that are not small counts (fractions, large means)", () => {
@@ -52,28 +90,36 @@ describe("CountCusumBank (Poisson CUSUM, Lucas 1985)", () => {
     b.add();
     b.add();
     for (let t = 0; t < 200; t++) {
-      b.update(0, 2.5, T0 + t * MIN, 2.5);
-      b.update(1, 100, T0 + t * MIN, 100);
+      b.update(0, 2.5, T0 + t * MIN);
+      b.update(1, 100, T0 + t * MIN);
     }
     expect(b.isCount(0)).toBe(false);
     expect(b.isCount(1)).toBe(false);
     for (let t = 200; t < 230; t++) {
-      expect(b.update(0, 20.5, T0 + t * MIN, 2.5)).toBe(0);
-      expect(b.update(1, 400, T0 + t * MIN, 100)).toBe(0);
+      expect(b.update(0, 20.5, T0 + t * MIN)).toBe(0);
+      expect(b.update(1, 400, T0 + t * MIN)).toBe(0);
     }
   });
 
-  it("serialise/restore gives identical next outputs", () => {
+  it("serialise/restore gives identical next outputs; a version-1 state restores", () => {
     const b = new CountCusumBank();
     b.add();
     const rng = new Rng(5);
-    for (let t = 0; t < 500; t++) b.update(0, poisson(rng, t > 480 ? 6 : 1.5), T0 + t * MIN, 1.5);
+    for (let t = 0; t < 500; t++) b.update(0, poisson(rng, t > 480 ? 6 : 1.5), T0 + t * MIN, 0.2, 1);
     const r = CountCusumBank.restore(JSON.parse(JSON.stringify(b.serialize())));
     for (let t = 500; t < 560; t++) {
       const x = poisson(rng, 6);
-      expect(r.score(0, x, T0 + t * MIN, 1.5)).toBe(b.score(0, x, T0 + t * MIN, 1.5));
-      expect(r.update(0, x, T0 + t * MIN, 1.5)).toBe(b.update(0, x, T0 + t * MIN, 1.5));
+      expect(r.score(0, x, T0 + t * MIN, 0.2, 1)).toBe(b.score(0, x, T0 + t * MIN, 0.2, 1));
+      expect(r.update(0, x, T0 + t * MIN, 0.2, 1)).toBe(b.update(0, x, T0 + t * MIN, 0.2, 1));
     }
+    const v1 = b.serialize() as unknown as { version: number; cols: Record<string, string> };
+    v1.version = 1;
+    delete v1.cols.lvl;
+    delete v1.cols.fast;
+    delete v1.cols.alarmT;
+    const old = CountCusumBank.restore(JSON.parse(JSON.stringify(v1)));
+    expect(old.size).toBe(1);
+    expect(old.update(0, 3, T0 + 600 * MIN)).toBe(0); // re-learns its reference
   });
 });
 
@@ -106,5 +152,54 @@ describe("DetectionEngine: sparse count bursts", () => {
     expect(on.inBurst).toBeGreaterThan(0);
     expect(on.before).toBe(0);
     expect(run(false).inBurst).toBe(0);
+  });
+});
+
+describe("DetectionEngine: a lasting new count rate is adopted", () => {
+  it("a sparse count that quadruples for good alarms, then stops within an hour (adaptation)", () => {
+    const e = new DetectionEngine({ tier2: { enabled: false } });
+    e.addStream("failures", "gauge");
+    const rng = new Rng(8);
+    const ids = ["failures"];
+    const v = new Float64Array(1);
+    const at = 3 * 1440 + 14 * 60;
+    let first = -1;
+    let last = -1;
+    for (let t = 0; t < at + 6 * 60; t++) {
+      const load = 0.55 - 0.45 * Math.cos((2 * Math.PI * (t % 1440)) / 1440 - 0.5);
+      v[0] = poisson(rng, 2.4 * load * (t >= at ? 4 : 1));
+      const r = e.step(T0 + t * MIN, ids, v);
+      if (t >= at && r.isAnomaly[0] === 1) {
+        if (first < 0) first = t - at;
+        last = t - at;
+      }
+    }
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(first).toBeLessThan(15);
+    expect(last).toBeLessThan(60);
+  });
+});
+
+describe("DetectionEngine: a moderate rate rise on a seasonal count", () => {
+  it("retransmits ×2.2 for 3 hours (daily cycle learnt) open an event: the reference does not chase the rise", () => {
+    const e = new DetectionEngine({ tier2: { enabled: false } });
+    e.addStream("tcp_retransmits", "gauge");
+    const rng = new Rng(17);
+    const ids = ["tcp_retransmits"];
+    const v = new Float64Array(1);
+    const at = 3 * 1440 + 10 * 60;
+    let hits = 0;
+    let before = 0;
+    for (let t = 0; t < at + 180; t++) {
+      const load = 0.55 - 0.45 * Math.cos((2 * Math.PI * (t % 1440)) / 1440 - 0.5);
+      v[0] = poisson(rng, (2 + 10 * load) * (t >= at ? 2.2 : 1));
+      const r = e.step(T0 + t * MIN, ids, v);
+      if (r.inEvent[0] === 1) {
+        if (t >= at) hits++;
+        else if (t >= 2 * 1440) before++;
+      }
+    }
+    expect(before).toBe(0);
+    expect(hits).toBeGreaterThan(0);
   });
 });

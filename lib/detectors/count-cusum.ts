@@ -13,8 +13,16 @@
  * points. The Poisson log-likelihood ratio of "rate ×ρ" against the expected rate λ accumulates
  * that evidence: LLR(x) = x·ln ρ − λ(ρ − 1), S ← min(ceil, max(0, S + LLR/φ)).
  *
- * Per point the caller passes λ, the expected count at this step (Holt-Winters' forecast, so the
- * daily cycle is in it), before the point is learnt. Only streams that look like small counts
+ * Reference rate: λ = max(ℓ + season, floor). The caller passes the seasonal part of the
+ * expected count (Holt-Winters' seasonal component, so the daily cycle is in λ) and a floor (the
+ * engine: the robust recent level; and Holt-Winters' whole forecast while no season is learnt,
+ * since only the forecaster's level then follows the daily ramp). ℓ is the bank's own slow
+ * (`levelAlpha`), Huber-clipped EWMA of the de-seasonalised count: a forecaster adapts to a
+ * rate rise within minutes (Holt-Winters absorbs ~25 % of each residual per point), long before
+ * a moderate rise (×2) has accumulated evidence; ℓ still holds the normal rate an hour later.
+ * An alarm lasting `adoptAfterMs` adopts the new rate (ℓ ← a fast EWMA, S ← 0), so a lasting
+ * change stops alarming within the engine's adaptation time.
+ * Only streams that look like small counts
  * score: every value so far a non-negative integer, ≥ `minObs` values, slow mean ≤ `maxMean`
  * (larger counts are near-Gaussian; the z-score detectors handle them). One point's input is
  * capped at `stepCap` × h, so a single burst row (a retry loop) cannot alarm alone: at least
@@ -23,12 +31,14 @@
  * Returns S / h when S ≥ h (≥ 1 = alarm), else 0.
  *
  * Parameters: rho (2: detects a rate doubling or more), h (8 nats), stepCap (0.34), ceil (2h),
- * maxMean (30), minObs (60), minRate (0.05: λ floor), dispAlpha (0.005), dispCap (25).
- * Cost O(1), 6 doubles per stream.
+ * maxMean (30), minObs (60), minRate (0.05: λ floor), dispAlpha (0.005), dispCap (25),
+ * levelAlpha (0.005 ≈ 200 points), adoptAfterMs (30 min; the engine passes adaptWithinMs).
+ * Warm-up: ℓ is the running mean for the first 100 points. Cost O(1), 8 doubles per stream.
  * Example: λ = 2.4/step, the rate quadruples → LLR ≈ 4.3 per step, alarm at the 3rd step; under
  * the in-control rate the expected LLR is −0.31·λ per step (the CUSUM stays near 0).
  */
 import { BaseBank, readBankState } from "./bank";
+import { encodeF64, getNumber, getObject } from "./codec";
 
 export interface CountCusumParams {
   rho: number;
@@ -40,6 +50,8 @@ export interface CountCusumParams {
   minRate: number;
   dispAlpha: number;
   dispCap: number;
+  levelAlpha: number;
+  adoptAfterMs: number;
 }
 
 export const DEFAULT_COUNT_CUSUM: CountCusumParams = {
@@ -52,23 +64,30 @@ export const DEFAULT_COUNT_CUSUM: CountCusumParams = {
   minRate: 0.05,
   dispAlpha: 0.005,
   dispCap: 25,
+  levelAlpha: 0.005,
+  adoptAfterMs: 30 * 60_000,
 };
 
-type Cols = "n" | "bad" | "mean" | "phi" | "s";
+type Cols = "n" | "bad" | "mean" | "phi" | "s" | "lvl" | "fast" | "alarmT";
 
 export class CountCusumBank extends BaseBank<Cols, CountCusumParams> {
   static readonly KIND = "count-cusum";
-  static readonly VERSION = 1;
+  /** 2: own slow reference level (lvl, fast, alarmT); version-1 states restore with it unset. */
+  static readonly VERSION = 2;
   readonly kind = CountCusumBank.KIND;
   private readonly lnRho: number;
 
   constructor(params: Partial<CountCusumParams> = {}, cap = 4) {
-    super({ ...DEFAULT_COUNT_CUSUM, ...params }, { n: 1, bad: 1, mean: 1, phi: 1, s: 1 }, cap);
+    super({ ...DEFAULT_COUNT_CUSUM, ...params }, { n: 1, bad: 1, mean: 1, phi: 1, s: 1, lvl: 1, fast: 1, alarmT: 1 }, cap);
     this.lnRho = Math.log(this.params.rho);
   }
 
   protected init(i: number): void {
-    this.soa.cols.phi[i] = 1;
+    const c = this.soa.cols;
+    c.phi[i] = 1;
+    c.lvl[i] = NaN;
+    c.fast[i] = NaN;
+    c.alarmT[i] = NaN;
   }
 
   /** True when stream i currently qualifies as a small-count stream. */
@@ -83,20 +102,25 @@ export class CountCusumBank extends BaseBank<Cols, CountCusumParams> {
   }
 
   /** Alarm strength the next update would report (state untouched). */
-  score(i: number, x: number, _tMs: number, lambda = NaN): number {
+  score(i: number, x: number, tMs: number, season = 0, floor = 0): number {
     const c = this.soa.cols;
-    const keep = [c.n[i]!, c.bad[i]!, c.mean[i]!, c.phi[i]!, c.s[i]!];
-    const r = this.update(i, x, _tMs, lambda);
-    c.n[i] = keep[0]!;
-    c.bad[i] = keep[1]!;
-    c.mean[i] = keep[2]!;
-    c.phi[i] = keep[3]!;
-    c.s[i] = keep[4]!;
+    const cols = [c.n, c.bad, c.mean, c.phi, c.s, c.lvl, c.fast, c.alarmT];
+    const keep = cols.map((a) => a[i]!);
+    const r = this.update(i, x, tMs, season, floor);
+    cols.forEach((a, k) => (a[i] = keep[k]!));
     return r;
   }
 
-  /** `lambda`: the expected count at this step before x is seen (NaN = unknown: learn only). */
-  update(i: number, x: number, _tMs: number, lambda = NaN): number {
+  /**
+   * `season`: the expected seasonal part of the count at this step (Holt-Winters' seasonal
+   * component, 0 = none); `floor`: a lower bound for the expected count (the engine passes the
+   * robust recent level, so a season dented by yesterday's incident cannot make normal counts
+   * look like a burst). The reference rate is λ = max(ℓ + season, floor), ℓ a slow
+   * (`levelAlpha`) Huber-clipped EWMA of the de-seasonalised count: unlike a forecaster that
+   * follows the data within minutes, it still holds the normal rate while a burst builds up.
+   * An alarm lasting `adoptAfterMs` adopts the new rate (ℓ ← the fast EWMA, S ← 0).
+   */
+  update(i: number, x: number, tMs: number, season = 0, floor = 0): number {
     if (x !== x) return 0;
     const c = this.soa.cols;
     const p = this.params;
@@ -106,24 +130,52 @@ export class CountCusumBank extends BaseBank<Cols, CountCusumParams> {
     const a = n < 1000 ? 1 / (n + 1) : 0.001;
     c.mean[i] = c.mean[i]! + a * (x - c.mean[i]!);
     c.n[i] = n + 1;
-    if (c.bad[i] !== 0 || lambda !== lambda) {
+    if (c.bad[i] !== 0) {
       c.s[i] = 0;
       return 0;
     }
-    const lam = lambda > p.minRate ? lambda : p.minRate;
+    const d = x - season;
+    let lvl = c.lvl[i]!;
+    if (lvl !== lvl) {
+      c.lvl[i] = d;
+      c.fast[i] = d;
+      return 0;
+    }
+    let ref = lvl + season;
+    if (floor > ref) ref = floor;
+    const lam = ref > p.minRate ? ref : p.minRate;
     const phi = c.phi[i]!;
     let llr = (x * this.lnRho - lam * (p.rho - 1)) / phi;
     const cap = p.stepCap * p.h;
     if (llr > cap) llr = cap;
-    let s = c.s[i]! + llr;
+    const s0 = c.s[i]!;
+    let s = s0 + llr;
     if (s < 0) s = 0;
     else if (s > p.ceil) s = p.ceil;
     c.s[i] = s;
+    c.fast[i] = c.fast[i]! + 0.1 * (d - c.fast[i]!);
+    // the reference learns slowly and clipped (a burst barely moves it within the hour)
+    const la = n < 100 ? 1 / (n + 1) : p.levelAlpha;
+    const lim = 3 * Math.sqrt(phi * (lam > 1 ? lam : 1));
+    const r = d - lvl;
+    lvl += la * (r > lim ? lim : r < -lim ? -lim : r);
+    c.lvl[i] = lvl;
     const counting = n + 1 >= p.minObs && c.mean[i]! <= p.maxMean;
-    if (counting && s >= p.h) return s / p.h;
+    if (counting && s >= p.h) {
+      const at = c.alarmT[i]!;
+      if (at !== at) c.alarmT[i] = tMs;
+      else if (tMs - at >= p.adoptAfterMs) {
+        // a lasting new rate is the new normal
+        c.lvl[i] = c.fast[i]!;
+        c.s[i] = 0;
+        c.alarmT[i] = NaN;
+        return 0;
+      }
+      return s / p.h;
+    }
+    c.alarmT[i] = NaN;
     // dispersion learns outside alarms (winsorised Pearson residual²)
-    const d = x - lam;
-    let q = (d * d) / lam;
+    let q = ((x - lam) * (x - lam)) / lam;
     if (q > p.dispCap) q = p.dispCap;
     const da = n < 200 ? 1 / (n + 1) : p.dispAlpha;
     let nphi = phi + da * (q - phi);
@@ -133,9 +185,14 @@ export class CountCusumBank extends BaseBank<Cols, CountCusumParams> {
   }
 
   static restore(state: unknown): CountCusumBank {
-    const s = readBankState(state, CountCusumBank.KIND, CountCusumBank.VERSION);
+    const v1 = typeof state === "object" && state !== null && (state as { version?: unknown }).version === 1;
+    const s = readBankState(state, CountCusumBank.KIND, v1 ? 1 : CountCusumBank.VERSION);
     const b = new CountCusumBank(s.params as Partial<CountCusumParams>);
-    b.loadState(s);
+    if (v1) {
+      const n = getNumber(s, "size");
+      const nan = encodeF64(new Float64Array(n).fill(NaN));
+      b.loadState({ ...s, params: { ...DEFAULT_COUNT_CUSUM, ...(s.params as object) }, cols: { ...getObject(s, "cols"), lvl: nan, fast: nan, alarmT: nan } });
+    } else b.loadState(s);
     return b;
   }
 }

@@ -183,6 +183,7 @@ export class DetectionEngine {
   constructor(options?: EngineOptionsInput) {
     this.options = parseEngineOptions(options ?? {});
     this.hw = new HoltWintersBank({ adaptWithinMs: this.options.adaptWithinMs });
+    this.cc = new CountCusumBank({ adoptAfterMs: this.options.adaptWithinMs });
     this.cal.add(PRIOR_U, PRIOR_BETA);
     this.cal.add(PRIOR_U, PRIOR_BETA);
     this.allocOutputs();
@@ -430,8 +431,11 @@ export class DetectionEngine {
       // incident or a lagging level must not make today's normal counts look like a burst)
       let burst = 0;
       if (o.countCusum && c.kind[i] !== 1) {
+        // the slow reference needs the daily cycle modelled: without a learnt season the
+        // forecaster's level (which follows the daily ramp) is part of the floor
         const rl = this.rz.expected(i);
-        burst = this.cc.update(i, x, tsMs, rl > exp ? rl : exp);
+        const floor = this.hw.period(i) > 0 || !(exp > rl) ? rl : exp;
+        burst = this.cc.update(i, x, tsMs, this.hw.seasonal(i, tsMs), floor);
       }
       // variance change: Holt-Winters residual (HW's expectation before this point) vs slow scale
       const jitter = o.varianceShift && this.hw.expected(i, tsMs) === this.hw.expected(i, tsMs) ? this.vs.update(i, x - this.hw.expected(i, tsMs)) : 0;

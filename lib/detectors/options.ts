@@ -59,9 +59,10 @@ export const ZEngineOptions = z.object({
   varianceShift: z.boolean().default(false),
   /**
    * Count-rate CUSUM (`count-cusum.ts`, Lucas 1985): on streams of small non-negative integer
-   * counts (failures, errors per step), a Poisson likelihood-ratio CUSUM against Holt-Winters'
-   * expected count catches a sustained rate increase (×2 or more) that moves each point by only
-   * 2–4σ, e.g. an identity provider failing 4× more logins for an hour.
+   * counts (failures, errors per step), a Poisson likelihood-ratio CUSUM against a slow,
+   * season-aware reference rate catches a sustained rate increase (×2 or more) that moves each
+   * point by only 2–4σ, e.g. an identity provider failing 4× more logins for an hour, or TCP
+   * retransmits doubling during packet loss.
    */
   countCusum: z.boolean().default(true),
   /** Non-anomalous steps tolerated inside one event before it closes. */
