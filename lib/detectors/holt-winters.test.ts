@@ -107,6 +107,50 @@ describe("holt-winters time-of-day scale profile", () => {
   });
 });
 
+describe("holt-winters regime memory", () => {
+  const STEP = 5 * 60_000;
+  const calm = (b: HoltWintersBank, rng: Rng, from: number, to: number) => {
+    for (let k = from; k < to; k++) b.update(0, 50 + 1.5 * gauss(rng), T0 + k * STEP);
+  };
+
+  it("an excursion longer than the adoption time that then recovers: the recovery is not an anomaly", () => {
+    const b = new HoltWintersBank();
+    b.add();
+    const rng = new Rng(21);
+    calm(b, rng, 0, 600);
+    const during: number[] = [];
+    for (let k = 600; k < 610; k++) during.push(b.update(0, 90 + 1.5 * gauss(rng), T0 + k * STEP));
+    expect(during[0]).toBeGreaterThan(15);
+    expect(during[9]).toBeLessThan(3.5); // adopted after 30 min (6 points at 5 min)
+    const back = [];
+    for (let k = 610; k < 615; k++) back.push(b.update(0, 50 + 1.5 * gauss(rng), T0 + k * STEP));
+    expect(Math.max(...back)).toBeLessThan(3.5);
+    expect(b.expected(0, T0 + 615 * STEP)).toBeLessThan(55);
+  });
+
+  it("a shift that persists past revertWithinMs stays adopted (a move back later is a change again)", () => {
+    const b = new HoltWintersBank();
+    b.add();
+    const rng = new Rng(22);
+    calm(b, rng, 0, 600);
+    for (let k = 600; k < 640; k++) b.update(0, 90 + 1.5 * gauss(rng), T0 + k * STEP); // 3 h 20 min
+    expect(b.update(0, 50, T0 + 640 * STEP)).toBeGreaterThan(10);
+  });
+
+  it("restores a version-3 state (no adopted shift kept)", () => {
+    const b = new HoltWintersBank();
+    b.add();
+    const rng = new Rng(23);
+    calm(b, rng, 0, 300);
+    const st = b.serialize() as unknown as { version: number; cols: Record<string, string> };
+    const v3 = { ...st, version: 3, cols: { ...st.cols } };
+    delete v3.cols.pShift;
+    delete v3.cols.pShiftT;
+    const r = HoltWintersBank.restore(v3);
+    expect(r.update(0, 51, T0 + 300 * STEP)).toBe(b.update(0, 51, T0 + 300 * STEP));
+  });
+});
+
 describe("holt-winters period choice", () => {
   it("keeps a daily period on hourly data with outliers (a week is only a multiple of it)", async () => {
     const { hashNoise } = await import("../scenarios/hash-noise");

@@ -29,7 +29,9 @@
  * from the binned mean profile. Candidates need ≥ 8 samples per period at the stream's rate.
  *
  * Parameters: alpha (0.1), beta (0.02), phi (0.98), gamma (0.2), huberK (3.5), scaleAlpha (0.02),
- * adaptAfter (30 points) / adaptWithinMs (30 min) for adopting a persistent level shift.
+ * adaptAfter (30 points) / adaptWithinMs (30 min) for adopting a persistent level shift, and
+ * revertWithinMs (2 h): a return to the level held before the adopted shift undoes it at once
+ * (regime memory), so the end of a long excursion does not read as a second anomaly.
  * Warm-up: level = running mean for the first 1/alpha points, trend learnt after 10 points,
  * season after 2 full cycles of the candidate period (e.g. 2 days for daily).
  * Candidate periods must be integer multiples of the first (the binning cascades from it).
@@ -53,6 +55,8 @@ export interface HoltWintersParams {
   relScale: number;
   adaptAfter: number;
   adaptWithinMs: number;
+  /** After adopting a level shift, a return to the previous level within this long undoes it. */
+  revertWithinMs: number;
   seasonBins: number;
   /** Detection bins per period of the shortest candidate (its bin width is the cascade's base). */
   fineBins: number;
@@ -88,6 +92,7 @@ export const DEFAULT_HOLT_WINTERS: HoltWintersParams = {
   relScale: 1e-3,
   adaptAfter: 30,
   adaptWithinMs: 30 * 60_000,
+  revertWithinMs: 2 * 3_600_000,
   seasonBins: 288,
   fineBins: 12,
   detectBins: 48,
@@ -130,7 +135,9 @@ type Cols =
   | "rNext"
   | "rInv"
   | "rAccE"
-  | "rAccN";
+  | "rAccN"
+  | "pShift"
+  | "pShiftT";
 
 const NC = 3;
 const INV_DAY = 1 / DAY_MS;
@@ -163,8 +170,11 @@ function irem(a: number, m: number): number {
 
 export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implements ForecastingBank {
   static readonly KIND = "holt-winters";
-  /** 2: per-candidate detection bins (`fineBins`); version-1 states restore with fineBins = detectBins. */
-  static readonly VERSION = 3;
+  /**
+   * 2: per-candidate detection bins (`fineBins`); version-1 states restore with fineBins = detectBins.
+   * 3: time-of-day scale profile. 4: the last adopted level shift (`pShift`, `pShiftT`).
+   */
+  static readonly VERSION = 4;
   readonly kind = HoltWintersBank.KIND;
   private readonly ringLen: number;
   private readonly profile: Float64Array;
@@ -214,6 +224,8 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
         rInv: 1,
         rAccE: 1,
         rAccN: 1,
+        pShift: 1,
+        pShiftT: 1,
       },
       cap,
     );
@@ -461,6 +473,23 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     const lim = p.huberK * s;
     if (n >= 10) {
       const exceed = r > lim || r < -lim;
+      // regime memory: a point far from the adopted level but within reach of the level before
+      // it ends the excursion (e.g. an incident longer than adaptWithinMs that then recovers):
+      // the level goes back at once instead of the recovery reading as a new anomaly
+      const ps = c.pShift[i]!;
+      if (ps !== 0) {
+        if (tMs - c.pShiftT[i]! > p.revertWithinMs) c.pShift[i] = 0;
+        else if (exceed && Math.abs(r + ps) <= lim) {
+          c.l[i] = l + phi * b - ps;
+          c.b[i] = 0;
+          c.pShift[i] = 0;
+          c.run[i] = 0;
+          c.runN[i] = 0;
+          c.runSum[i] = 0;
+          c.n[i] = n + 1;
+          return Math.abs(r + ps) / s;
+        }
+      }
       // (no run in progress and no exceedance: adaptRun would change nothing)
       let shift = 0;
       if (exceed || c.run[i] !== 0) {
@@ -475,6 +504,8 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
       if (shift !== 0) {
         c.l[i] = l + phi * b + shift;
         c.b[i] = 0;
+        c.pShift[i] = shift;
+        c.pShiftT[i] = tMs;
         c.n[i] = n + 1;
         return z;
       }
@@ -715,16 +746,18 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
 
   static restore(state: unknown): HoltWintersBank {
     const ver = typeof state === "object" && state !== null ? (state as { version?: unknown }).version : undefined;
-    const old = ver === 1 || ver === 2 ? ver : 0;
+    const old = ver === 1 || ver === 2 || ver === 3 ? ver : 0;
     const s = readBankState(state, HoltWintersBank.KIND, old || HoltWintersBank.VERSION);
     const params = s.params as Partial<HoltWintersParams>;
     // version 1 binned every candidate with detectBins: keep that layout for its rings
     const b = new HoltWintersBank(old === 1 ? { ...params, fineBins: params.detectBins ?? DEFAULT_HOLT_WINTERS.detectBins } : params);
     if (old) {
-      // versions 1–2 had no time-of-day scale profile: start it flat (factor 1 everywhere)
       const n = getNumber(s, "size");
+      // versions 1–2 had no time-of-day scale profile: start it flat (factor 1 everywhere)
       const R = Math.max(1, b.params.scaleBins);
       const cols = { ...getObject(s, "cols") };
+      // versions 1–3 kept no adopted shift: none to undo
+      cols.pShift = cols.pShiftT = encodeF64(new Float64Array(n));
       if (cols.rho === undefined || cols.dSlow === undefined) {
         cols.rho = encodeF64(new Float64Array(n * R).fill(1));
         cols.dSlow = cols.d!;
