@@ -203,3 +203,42 @@ describe("DetectionEngine: a moderate rate rise on a seasonal count", () => {
     expect(hits).toBeGreaterThan(0);
   });
 });
+
+describe("CountCusumBank: reference memory in time", () => {
+  it("known answer: a point 20 min after the last moves ℓ by 20/200 of its (clipped) residual", () => {
+    const b = new CountCusumBank();
+    b.add();
+    let t = 0;
+    for (; t < 150; t++) b.update(0, 2, T0 + t * MIN);
+    expect(b.level(0)).toBeCloseTo(2, 12);
+    b.update(0, 3, T0 + (t - 1 + 20) * MIN);
+    expect(b.level(0)).toBeCloseTo(2 + 0.1 * 1, 12);
+  });
+
+  it("15-minute counts with a weekly pattern (weekends ×0.45): no false events over 3 weeks", () => {
+    const rng = new Rng(3);
+    const stepMin = 15;
+    const n = (28 * 1440) / stepMin;
+    const ts = new Float64Array(n);
+    const v = new Float64Array(n);
+    const start = Date.UTC(2024, 0, 1);
+    for (let i = 0; i < n; i++) {
+      const t = start + i * stepMin * MIN;
+      ts[i] = t;
+      const h = (t / 3.6e6) % 24;
+      const dow = Math.floor(t / 86.4e6) % 7; // 0 = Thursday: two low days a week
+      const daily = 0.2 + 0.8 * Math.max(0, Math.sin(((h - 6) / 24) * 2 * Math.PI));
+      v[i] = poisson(rng, 10 * daily * (dow >= 5 ? 0.45 : 1));
+    }
+    const e = new DetectionEngine({ tier2: { enabled: false } });
+    e.addStream("value", "gauge");
+    const val = new Float64Array(1);
+    let events = 0;
+    for (let i = 0; i < n; i++) {
+      val[0] = v[i]!;
+      const r = e.step(ts[i]!, ["value"], val);
+      if (i >= n / 4) for (const ch of r.changes) if (ch.kind === "opened") events++;
+    }
+    expect(events).toBe(0);
+  });
+});

@@ -17,7 +17,7 @@
  * expected count (Holt-Winters' seasonal component, so the daily cycle is in λ) and a floor (the
  * engine: the robust recent level; and Holt-Winters' whole forecast while no season is learnt,
  * since only the forecaster's level then follows the daily ramp). ℓ is the bank's own slow
- * (`levelAlpha`), Huber-clipped EWMA of the de-seasonalised count: a forecaster adapts to a
+ * (memory `levelMemoryMs` in time, so any step and irregular sampling), Huber-clipped EWMA of the de-seasonalised count: a forecaster adapts to a
  * rate rise within minutes (Holt-Winters absorbs ~25 % of each residual per point), long before
  * a moderate rise (×2) has accumulated evidence; ℓ still holds the normal rate an hour later.
  * An alarm lasting `adoptAfterMs` adopts the new rate (ℓ ← a fast EWMA, S ← 0), so a lasting
@@ -32,8 +32,8 @@
  *
  * Parameters: rho (2: detects a rate doubling or more), h (8 nats), stepCap (0.34), ceil (2h),
  * maxMean (30), minObs (60), minRate (0.05: λ floor), dispAlpha (0.005), dispCap (25),
- * levelAlpha (0.005 ≈ 200 points), adoptAfterMs (30 min; the engine passes adaptWithinMs).
- * Warm-up: ℓ is the running mean for the first 100 points. Cost O(1), 8 doubles per stream.
+ * levelMemoryMs (200 min), adoptAfterMs (30 min; the engine passes adaptWithinMs).
+ * Warm-up: ℓ is the running mean for the first 100 points. Cost O(1), 9 doubles per stream.
  * Example: λ = 2.4/step, the rate quadruples → LLR ≈ 4.3 per step, alarm at the 3rd step; under
  * the in-control rate the expected LLR is −0.31·λ per step (the CUSUM stays near 0).
  */
@@ -50,7 +50,7 @@ export interface CountCusumParams {
   minRate: number;
   dispAlpha: number;
   dispCap: number;
-  levelAlpha: number;
+  levelMemoryMs: number;
   adoptAfterMs: number;
 }
 
@@ -64,21 +64,22 @@ export const DEFAULT_COUNT_CUSUM: CountCusumParams = {
   minRate: 0.05,
   dispAlpha: 0.005,
   dispCap: 25,
-  levelAlpha: 0.005,
+  levelMemoryMs: 200 * 60_000,
   adoptAfterMs: 30 * 60_000,
 };
 
-type Cols = "n" | "bad" | "mean" | "phi" | "s" | "lvl" | "fast" | "alarmT";
+type Cols = "n" | "bad" | "mean" | "phi" | "s" | "lvl" | "fast" | "alarmT" | "lastT";
 
 export class CountCusumBank extends BaseBank<Cols, CountCusumParams> {
   static readonly KIND = "count-cusum";
-  /** 2: own slow reference level (lvl, fast, alarmT); version-1 states restore with it unset. */
-  static readonly VERSION = 2;
+  /** 2: own slow reference level (lvl, fast, alarmT); 3: its memory in time (lastT). Older
+   * states restore with what they lack unset (re-learnt from the next points). */
+  static readonly VERSION = 3;
   readonly kind = CountCusumBank.KIND;
   private readonly lnRho: number;
 
   constructor(params: Partial<CountCusumParams> = {}, cap = 4) {
-    super({ ...DEFAULT_COUNT_CUSUM, ...params }, { n: 1, bad: 1, mean: 1, phi: 1, s: 1, lvl: 1, fast: 1, alarmT: 1 }, cap);
+    super({ ...DEFAULT_COUNT_CUSUM, ...params }, { n: 1, bad: 1, mean: 1, phi: 1, s: 1, lvl: 1, fast: 1, alarmT: 1, lastT: 1 }, cap);
     this.lnRho = Math.log(this.params.rho);
   }
 
@@ -96,6 +97,11 @@ export class CountCusumBank extends BaseBank<Cols, CountCusumParams> {
     return c.bad[i] === 0 && c.n[i]! >= this.params.minObs && c.mean[i]! <= this.params.maxMean;
   }
 
+  /** Reference level ℓ of the de-seasonalised count (NaN before the first count). */
+  level(i: number): number {
+    return this.soa.cols.lvl[i]!;
+  }
+
   /** Current CUSUM statistic (nats, already divided by the dispersion). */
   statistic(i: number): number {
     return this.soa.cols.s[i]!;
@@ -104,7 +110,7 @@ export class CountCusumBank extends BaseBank<Cols, CountCusumParams> {
   /** Alarm strength the next update would report (state untouched). */
   score(i: number, x: number, tMs: number, season = 0, floor = 0): number {
     const c = this.soa.cols;
-    const cols = [c.n, c.bad, c.mean, c.phi, c.s, c.lvl, c.fast, c.alarmT];
+    const cols = [c.n, c.bad, c.mean, c.phi, c.s, c.lvl, c.fast, c.alarmT, c.lastT];
     const keep = cols.map((a) => a[i]!);
     const r = this.update(i, x, tMs, season, floor);
     cols.forEach((a, k) => (a[i] = keep[k]!));
@@ -116,7 +122,7 @@ export class CountCusumBank extends BaseBank<Cols, CountCusumParams> {
    * component, 0 = none); `floor`: a lower bound for the expected count (the engine passes the
    * robust recent level, so a season dented by yesterday's incident cannot make normal counts
    * look like a burst). The reference rate is λ = max(ℓ + season, floor), ℓ a slow
-   * (`levelAlpha`) Huber-clipped EWMA of the de-seasonalised count: unlike a forecaster that
+   * (`levelMemoryMs`) Huber-clipped EWMA of the de-seasonalised count: unlike a forecaster that
    * follows the data within minutes, it still holds the normal rate while a burst builds up.
    * An alarm lasting `adoptAfterMs` adopts the new rate (ℓ ← the fast EWMA, S ← 0).
    */
@@ -136,6 +142,8 @@ export class CountCusumBank extends BaseBank<Cols, CountCusumParams> {
     }
     const d = x - season;
     let lvl = c.lvl[i]!;
+    const dt = tMs - c.lastT[i]!;
+    c.lastT[i] = tMs;
     if (lvl !== lvl) {
       c.lvl[i] = d;
       c.fast[i] = d;
@@ -155,7 +163,11 @@ export class CountCusumBank extends BaseBank<Cols, CountCusumParams> {
     c.s[i] = s;
     c.fast[i] = c.fast[i]! + 0.1 * (d - c.fast[i]!);
     // the reference learns slowly and clipped (a burst barely moves it within the hour)
-    const la = n < 100 ? 1 / (n + 1) : p.levelAlpha;
+    // memory in time, not points (≈ `levelMemoryMs` whatever the step; irregular steps count
+    // by their length); the running mean while n is small
+    let la = dt > 0 ? dt / p.levelMemoryMs : 0;
+    if (la > 0.5) la = 0.5;
+    if (n < 100 && 1 / (n + 1) > la) la = 1 / (n + 1);
     const lim = 3 * Math.sqrt(phi * (lam > 1 ? lam : 1));
     const r = d - lvl;
     lvl += la * (r > lim ? lim : r < -lim ? -lim : r);
@@ -185,13 +197,18 @@ export class CountCusumBank extends BaseBank<Cols, CountCusumParams> {
   }
 
   static restore(state: unknown): CountCusumBank {
-    const v1 = typeof state === "object" && state !== null && (state as { version?: unknown }).version === 1;
-    const s = readBankState(state, CountCusumBank.KIND, v1 ? 1 : CountCusumBank.VERSION);
-    const b = new CountCusumBank(s.params as Partial<CountCusumParams>);
-    if (v1) {
+    const ver = typeof state === "object" && state !== null ? (state as { version?: unknown }).version : undefined;
+    const old = ver === 1 || ver === 2 ? ver : 0;
+    const s = readBankState(state, CountCusumBank.KIND, old || CountCusumBank.VERSION);
+    const params = { ...(s.params as Partial<CountCusumParams> & { levelAlpha?: number }) };
+    delete params.levelAlpha;
+    const b = new CountCusumBank(params);
+    if (old) {
       const n = getNumber(s, "size");
       const nan = encodeF64(new Float64Array(n).fill(NaN));
-      b.loadState({ ...s, params: { ...DEFAULT_COUNT_CUSUM, ...(s.params as object) }, cols: { ...getObject(s, "cols"), lvl: nan, fast: nan, alarmT: nan } });
+      const cols = { ...getObject(s, "cols") };
+      for (const k of ["lvl", "fast", "alarmT", "lastT"]) if (cols[k] === undefined) cols[k] = nan;
+      b.loadState({ ...s, params: b.params, cols });
     } else b.loadState(s);
     return b;
   }
