@@ -20,6 +20,19 @@ describe("holt-winters period detection (per-candidate bins)", () => {
     expect(b.period(0)).toBe(HOUR_MS);
   });
 
+  it("detects a daily period from hourly data whose samples skip every other daily bin", () => {
+    // 30-min daily bins, one sample an hour at :23:20, so every bin a sample closes has the same
+    // parity: the evaluation bin must be passed, not hit
+    for (const offset of [0, 1_400_000_000_000]) {
+      const b = new HoltWintersBank();
+      b.add();
+      const rng = new Rng(13);
+      const f = (i: number): number => 1000 + 0.3 * i + 200 * Math.sin((2 * Math.PI * i) / 24);
+      for (let i = 0; i < 24 * 8; i++) b.update(0, f(i) + 20 * gauss(rng), offset + i * HOUR_MS);
+      expect(b.period(0)).toBe(DAY_MS);
+    }
+  });
+
   it("detects a daily period from 1-minute data", () => {
     const b = new HoltWintersBank();
     b.add();

@@ -621,7 +621,11 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     // the shortest candidate is evaluated once per cycle (cheap to wait for), longer ones 4× so
     // a weekly season is adopted soon after 2 weeks
     const Q = k === 0 ? DB : DB >> 2;
-    if (c.pushed[ck]! >= 2 * DB && irem(next, Q) === (i * 7) % Q && dt > 0 && P / dt >= 8) {
+    // once per Q bins, at a per-stream offset: "the step cur → next passed an evaluation bin",
+    // not "next is one" (samples sparser than the bins skip bins, e.g. hourly data in 30-min daily
+    // bins, and their next bins can all miss the residue: the daily season was never evaluated)
+    const off = (i * 7) % Q;
+    if (c.pushed[ck]! >= 2 * DB && Math.floor((next - off) / Q) > Math.floor((cur - off) / Q) && dt > 0 && P / dt >= 8) {
       this.evaluate(i, k, next - 1, c.lastT[i]!);
     }
   }
