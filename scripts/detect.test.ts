@@ -85,6 +85,18 @@ describe("scripts/detect.ts (spawned)", () => {
     expect(out[1200]!.split(",")[2]).toBe("1"); // the label is carried unchanged
   });
 
+  it("reads NaN / NA / null / None cells as missing values, like empty ones", () => {
+    const dir = tmp();
+    const rows = ["timestamp,value"];
+    for (let r = 0; r < 200; r++) rows.push(`${1_700_000_000 + r * 60},${["NaN", "nan", "NA", "null", "None", ""][r % 12] ?? String(10 + (r % 3))}`);
+    writeFileSync(path.join(dir, "in.csv"), rows.join("\n") + "\n");
+    const r = detect(["--in", path.join(dir, "in.csv"), "--out", path.join(dir, "o.csv")]);
+    expect(r.status).toBe(0);
+    const out = readFileSync(path.join(dir, "o.csv"), "utf8").trim().split("\n");
+    expect(out).toHaveLength(201);
+    expect(out[1]!.split(",")[1]).toBe("NaN"); // carried through as written
+  });
+
   it("refuses a file whose only column is a label", () => {
     const dir = tmp();
     writeFileSync(path.join(dir, "in.csv"), "timestamp,label\n1,0\n2,1\n");

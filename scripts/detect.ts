@@ -4,9 +4,10 @@
  *   npm run -s detect -- --in data.csv --out scored.csv [--config config.json]
  *
  * Input: a header row whose first column is `timestamp` (ISO 8601, or epoch seconds / ms), then
- * one column per stream (`value` for a single stream); an empty cell is a missing value. A
- * ground-truth column (`is_anomaly`, `anomaly`, `label`, `is_anomalous`, `ground_truth`) is
- * carried through, not scored; an input column named like an output column is renamed `input_…`.
+ * one column per stream (`value` for a single stream); an empty cell (or NaN, NA, null, None)
+ * is a missing value. A ground-truth column (`is_anomaly`, `anomaly`, `label`, `is_anomalous`,
+ * `ground_truth`) is carried through, not scored; an input column named like an output column
+ * is renamed `input_…`.
  * Output: the input columns plus `anomaly_score` (0–100), `is_anomaly` (0/1), `severity`,
  * `type`. Scoring is strictly causal (row t only sees rows ≤ t) and deterministic. Malformed
  * input stops with a message naming the line and exit code 1; the output is written to a
@@ -53,6 +54,8 @@ function parseArgs(argv: string[]): Args {
 
 const ISO_RE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
 const NUM_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+/** Missing-value markers other tools write (numpy `nan`, R `NA`, JSON-ish `null`): like an empty cell. */
+const MISSING_RE = /^(nan|na|n\/a|null|none)$/i;
 
 /**
  * A timestamp column holding row numbers (0/1, 2, 3, … — common in exported benchmark series)
@@ -166,7 +169,7 @@ export function run(argv: string[]): void {
     ts[r] = t;
     for (let k = 0; k < names.length; k++) {
       const cell = (record[k + 1] ?? "").trim();
-      if (cell === "") {
+      if (cell === "" || MISSING_RE.test(cell)) {
         cols[k]!.values[r] = NaN;
         continue;
       }
