@@ -224,3 +224,36 @@ describe("holt-winters cycle-start cache (speed only: results unchanged)", () =>
     }
   });
 });
+
+describe("holt-winters robust period check (winsorised ACF)", () => {
+  it("a learnt daily season survives a 30-minute burst at ~30× the level (sparse counts)", () => {
+    const b = new HoltWintersBank();
+    b.add();
+    const rng = new Rng(41);
+    const poisson = (l: number): number => {
+      const u = rng.next();
+      let k = 0;
+      let p = Math.exp(-l);
+      let c = p;
+      while (u > c && k < 1000) {
+        k++;
+        p *= l / k;
+        c += p;
+      }
+      return k;
+    };
+    const burst = 3 * 1440 + 60; // 01:00 on day 4, for 30 minutes
+    let lost = -1;
+    let had = false;
+    for (let t = 0; t < 6 * 1440; t++) {
+      const load = 0.55 - 0.45 * Math.cos((2 * Math.PI * (t % 1440)) / 1440 - 0.5);
+      const x = poisson(2.4 * load) + (t >= burst && t < burst + 30 ? 58 : 0);
+      b.update(0, x, T0 + t * 60_000);
+      if (b.period(0) === DAY_MS) had = true;
+      else if (had && lost < 0 && t > burst) lost = t;
+    }
+    expect(had).toBe(true);
+    expect(lost).toBe(-1);
+    expect(b.period(0)).toBe(DAY_MS);
+  });
+});

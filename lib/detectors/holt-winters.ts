@@ -181,6 +181,8 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
   private readonly profileN: Float64Array;
   /** Base bins per bin of each candidate (1 for the first). */
   private readonly ratios: Int32Array;
+  /** Scratch for the robust re-check: the window's bin means in time order, winsorised. */
+  private readonly win: Float64Array;
   /**
    * Per stream: start (ms) of the seasonal cycle holding the last learnt point, so that most
    * points get their phase from one subtraction instead of `phaseOf`'s floor and division. A pure
@@ -230,6 +232,7 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
       cap,
     );
     this.ringLen = ringLen;
+    this.win = new Float64Array(ringLen);
     this.profile = new Float64Array(Math.max(p.detectBins, p.fineBins));
     this.profileN = new Float64Array(Math.max(p.detectBins, p.fineBins));
     this.ratios = new Int32Array(NC);
@@ -650,6 +653,93 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     return m < 4 || variance <= 0 ? 0 : s / m / variance;
   }
 
+  /**
+   * Robust re-check of a learnt period: the window's bins winsorised at the phase-wise median
+   * ± 5 σ of the residuals about it (σ from their mean absolute value; phase-wise, not marginal:
+   * a load curve flat at night has a tiny marginal spread and its daytime hump is the pattern),
+   * then ACF at the period and half of it as in `evaluate` (robust ACF after Ma & Genton,
+   * J. Time Series Analysis 21(6), 2000). Returns the strength when ACF(P) ≥ minFull and the
+   * strength ≥ 0 (the pattern is there), else −1. Runs only when a season is about to be dropped.
+   */
+  private robustStrength(ro: number, L: number, last: number, count: number, DB: number, minFull: number): number {
+    const ring = this.soa.cols.ring;
+    const win = this.win;
+    const pm = this.profile; // scratch (rebuilt before any use as a profile)
+    const tmp = this.profileN; // scratch: one phase's values
+    for (let q = 0, j = (((last - count + 1) % L) + L) % L; q < count; q++) {
+      win[q] = ring[ro + j]!;
+      if (++j === L) j = 0;
+    }
+    const ph0 = (((last - count + 1) % DB) + DB) % DB;
+    for (let ph = 0; ph < DB; ph++) {
+      let k = 0;
+      for (let q = (ph - ph0 + DB) % DB; q < count && k < tmp.length; q += DB) {
+        const v = win[q]!;
+        if (v !== v) continue;
+        let z = k++;
+        while (z > 0 && tmp[z - 1]! > v) {
+          tmp[z] = tmp[z - 1]!;
+          z--;
+        }
+        tmp[z] = v;
+      }
+      pm[ph] = k === 0 ? NaN : k & 1 ? tmp[k >> 1]! : 0.5 * (tmp[(k >> 1) - 1]! + tmp[k >> 1]!);
+    }
+    let nr = 0;
+    let sa = 0;
+    for (let q = 0, ph = ph0; q < count; q++) {
+      const v = win[q]!;
+      const md = pm[ph]!;
+      if (v === v && md === md) {
+        sa += v > md ? v - md : md - v;
+        nr++;
+      }
+      if (++ph === DB) ph = 0;
+    }
+    if (nr < 2 * DB) return -1;
+    const band = (5 * 1.2533 * sa) / nr;
+    let sum = 0;
+    let m = 0;
+    for (let q = 0, ph = ph0; q < count; q++) {
+      let v = win[q]!;
+      const md = pm[ph]!;
+      if (v === v && md === md) {
+        if (v > md + band) v = md + band;
+        else if (v < md - band) v = md - band;
+        win[q] = v;
+      }
+      if (v === v) {
+        sum += v;
+        m++;
+      }
+      if (++ph === DB) ph = 0;
+    }
+    const mean = sum / m;
+    let ss = 0;
+    for (let q = 0; q < count; q++) {
+      const v = win[q]!;
+      if (v === v) ss += (v - mean) * (v - mean);
+    }
+    const variance = ss / m;
+    if (!(variance > 0)) return -1;
+    const acfW = (lag: number): number => {
+      let s = 0;
+      let n = 0;
+      for (let q = 0; q + lag < count; q++) {
+        const va = win[q]!;
+        const vb = win[q + lag]!;
+        if (va === va && vb === vb) {
+          s += (va - mean) * (vb - mean);
+          n++;
+        }
+      }
+      return n < 4 ? 0 : s / n / variance;
+    };
+    const full = acfW(DB);
+    const strength = full - Math.max(0, acfW(DB >> 1));
+    return full >= minFull && strength >= 0 ? strength : -1;
+  }
+
   private evaluate(i: number, k: number, last: number, tMs: number): void {
     const c = this.soa.cols;
     const p = this.params;
@@ -692,6 +782,14 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     if (P === curP) {
       c.strength[i] = strength;
       if (full < p.acfMin * 0.5 || strength < 0) {
+        // before dropping a learnt season, check that one incident (a 30-min burst at 30× the
+        // level) is not what dominates the variance: the season stays if the winsorised window
+        // still shows it (then that strength counts)
+        const rs = this.robustStrength(ro, L, last, count, DB, p.acfMin * 0.5);
+        if (rs >= 0) {
+          c.strength[i] = rs;
+          return;
+        }
         c.period[i] = 0; // the pattern is gone
         c.strength[i] = 0;
       }
