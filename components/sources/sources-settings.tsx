@@ -190,8 +190,9 @@ function AddPrometheusSource() {
     <section className="panel" aria-labelledby="add-prom" style={{ marginTop: 12 }}>
       <h2 id="add-prom">Pull from Prometheus</h2>
       <p className="muted">
-        Omen backfills up to 30 days with query_range, then follows every step. Series keep their Prometheus labels; give a name to queries whose results
-        have no metric name.
+        Omen backfills up to 30 days with query_range, then follows every step. The detectors learn from the backfill (daily and weekly patterns
+        included) and score it; anomalies found in it are listed but not alerted. Series keep their Prometheus labels; give a name to queries whose
+        results have no metric name.
       </p>
       <form onSubmit={submit} style={{ display: "grid", gap: 8, maxWidth: 760 }}>
         <label>
