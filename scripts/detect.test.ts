@@ -168,4 +168,10 @@ describe("parseTimestamp", () => {
     expect(parseTimestamp("1700000000123")).toBe(1_700_000_000_123);
     expect(parseTimestamp("nope")).toBeNaN();
   });
+
+  it("reads year-first dates with slashes and refuses ambiguous day/month-first ones", () => {
+    expect(parseTimestamp("2015/09/01 00:05")).toBe(Date.UTC(2015, 8, 1, 0, 5));
+    expect(parseTimestamp("2015/09/01")).toBe(Date.UTC(2015, 8, 1));
+    expect(parseTimestamp("09/01/2015 00:00")).toBeNaN();
+  });
 });

@@ -81,9 +81,14 @@ export function indexTimeAxis(raw: readonly string[]): Float64Array | null {
   return out;
 }
 
-/** ISO 8601 or epoch seconds (< 1e11) / milliseconds → ms; NaN when unparsable. */
+/**
+ * ISO 8601 (also with `/` date separators, `2015/09/01 00:00`: year first, so unambiguous) or
+ * epoch seconds (< 1e11) / milliseconds → ms; NaN when unparsable. Day-first or month-first
+ * dates (`09/01/2015`) are refused rather than guessed.
+ */
 export function parseTimestamp(s: string): number {
-  const t = s.trim();
+  const raw = s.trim();
+  const t = /^\d{4}\/\d{2}\/\d{2}/.test(raw) ? raw.slice(0, 10).replace(/\//g, "-") + raw.slice(10) : raw;
   if (NUM_RE.test(t)) {
     const v = Number(t);
     return Math.abs(v) < 1e11 ? v * 1000 : v;
