@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { databaseUrl, isEmbeddedUrl, pool } from "../db";
 import { copyBinaryIn, copyBinaryOut, encodeBinaryCopy, type BinaryColumn } from "./pg-binary-copy";
-import { ASYNC_COMMIT } from "./derived-writes";
+import { inDerivedTransaction } from "./derived-writes";
 import { inTransaction, isUniqueViolation } from "./transaction";
 
 /** Column-oriented batch of samples: the shape every ingest path produces. */
@@ -240,8 +240,8 @@ async function mergeRollupRows(client: pg.PoolClient, rows: RollupRow[]): Promis
  */
 export async function writeRollup(rows: RollupRow[], watermark: number): Promise<void> {
   const write = (direct: boolean) =>
-    inTransaction(async (client) => {
-      await client.query(ASYNC_COMMIT); // derived data, like scores (rows and watermark are lost together)
+    // derived data, like scores (rows and watermark are lost together)
+    inDerivedTransaction(async (client) => {
       if (rows.length && direct) await copyBinaryIn(client, "sample_rollup_1m (stream_id, bucket, min, max, sum, count)", rollupCopy(rows));
       else if (rows.length) await mergeRollupRows(client, rows);
       await client.query(

@@ -1,6 +1,6 @@
 import { databaseUrl, isEmbeddedUrl, pool } from "../db";
-import { ASYNC_COMMIT } from "./derived-writes";
-import { inTransaction, isUniqueViolation } from "./transaction";
+import { inDerivedTransaction } from "./derived-writes";
+import { isUniqueViolation } from "./transaction";
 import { copyBinaryIn, encodeBinaryCopy, type BinaryColumn } from "./pg-binary-copy";
 
 /** Score rows column-wise; NaN (or null) in the band columns means "no band" (NULL). */
@@ -19,7 +19,6 @@ const UPSERT = `ON CONFLICT (stream_id, ts) DO UPDATE SET score = EXCLUDED.score
 
 /** Optional band columns: NaN/±Infinity are stored as NULL ("no band"), on both paths. */
 const band = (x: number | null) => (x === null || !Number.isFinite(x) ? null : x);
-
 
 const scoreCopyColumns = (c: ScoreColumns): BinaryColumn[] => [
   { type: "int4", data: c.streamIds },
@@ -52,16 +51,14 @@ export async function insertScores(c: ScoreColumns): Promise<void> {
   }
   const payload = encodeBinaryCopy(c.tsMs.length, scoreCopyColumns(c));
   try {
-    await inTransaction(async (client) => {
-      await client.query(ASYNC_COMMIT);
+    await inDerivedTransaction(async (client) => {
       await copyBinaryIn(client, "score (stream_id, ts, score, confidence, expected, lower, upper)", payload);
     });
     return;
   } catch (e) {
     if (!isUniqueViolation(e)) throw e; // a re-score: upsert instead
   }
-  await inTransaction(async (client) => {
-    await client.query(ASYNC_COMMIT);
+  await inDerivedTransaction(async (client) => {
     await client.query(
       "CREATE TEMP TABLE IF NOT EXISTS tmp_scores (stream_id int, ts timestamptz, score float8, confidence float8, expected float8, lower float8, upper float8) ON COMMIT DELETE ROWS",
     );

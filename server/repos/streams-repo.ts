@@ -1,8 +1,7 @@
 import type { TLabels, TStreamKind } from "@/lib/schemas/stream";
 import { databaseUrl, db, isEmbeddedUrl, pool } from "../db";
-import { ASYNC_COMMIT } from "./derived-writes";
+import { inDerivedTransaction } from "./derived-writes";
 import { copyBinaryIn, encodeBinaryCopy } from "./pg-binary-copy";
-import { inTransaction } from "./transaction";
 
 export interface StreamRow {
   id: number;
@@ -232,8 +231,7 @@ export async function updateStreamRecent(rows: StreamRecent[]): Promise<void> {
     return;
   }
   // PostgreSQL: binary COPY (bytea arrays as query parameters travel as hex text, twice the size)
-  await inTransaction(async (client) => {
-    await client.query(ASYNC_COMMIT); // derived from samples, rebuilt as the worker scores
+  await inDerivedTransaction(async (client) => {
     await client.query("CREATE TEMP TABLE IF NOT EXISTS tmp_recent (id int, t float8, v float8, sc float8, pt bytea, pv bytea, ps bytea) ON COMMIT DELETE ROWS");
     await copyBinaryIn(
       client,
