@@ -2,23 +2,10 @@ import { describe, expect, it } from "vitest";
 import { CountCusumBank } from "./count-cusum";
 import { DetectionEngine } from "./engine";
 import { Rng } from "./rng";
+import { poissonDraw } from "./test-draws";
 
 const T0 = 1_700_000_000_000;
 const MIN = 60_000;
-
-/** Poisson draw by inversion (small λ). */
-function poisson(rng: Rng, lambda: number): number {
-  const u = rng.next();
-  let k = 0;
-  let p = Math.exp(-lambda);
-  let cdf = p;
-  while (u > cdf && k < 1000) {
-    k++;
-    p *= lambda / k;
-    cdf += p;
-  }
-  return k;
-}
 
 describe("CountCusumBank (Poisson CUSUM, Lucas 1985)", () => {
   it("known answer: LLR of rate ×2 accumulates x·ln2 − λ per step (λ = reference level + season)", () => {
@@ -47,13 +34,13 @@ describe("CountCusumBank (Poisson CUSUM, Lucas 1985)", () => {
     const rng = new Rng(11);
     let t = 0;
     let alarms = 0;
-    for (; t < 3 * 1440; t++) if (b.update(0, poisson(rng, 2), T0 + t * MIN) > 0) alarms++;
+    for (; t < 3 * 1440; t++) if (b.update(0, poissonDraw(rng, 2), T0 + t * MIN) > 0) alarms++;
     expect(alarms).toBe(0);
     // a single burst row (one client retrying in a loop) is capped below the threshold
     expect(b.update(0, 30, T0 + t++ * MIN)).toBe(0);
-    for (let k = 0; k < 60; k++) b.update(0, poisson(rng, 2), T0 + t++ * MIN);
+    for (let k = 0; k < 60; k++) b.update(0, poissonDraw(rng, 2), T0 + t++ * MIN);
     let first = -1;
-    for (let k = 0; k < 60 && first < 0; k++) if (b.update(0, poisson(rng, 8), T0 + t++ * MIN) > 0) first = k;
+    for (let k = 0; k < 60 && first < 0; k++) if (b.update(0, poissonDraw(rng, 8), T0 + t++ * MIN) > 0) first = k;
     expect(first).toBeGreaterThanOrEqual(2);
     expect(first).toBeLessThan(6);
   });
@@ -68,7 +55,7 @@ describe("CountCusumBank (Poisson CUSUM, Lucas 1985)", () => {
     let recent = 8;
     let t = 0;
     for (; t < 2 * 1440; t++) {
-      const x = poisson(rng, 8);
+      const x = poissonDraw(rng, 8);
       slow.update(0, x, T0 + t * MIN);
       fast.update(0, x, T0 + t * MIN, 0, recent);
       recent += 0.1 * (x - recent);
@@ -76,7 +63,7 @@ describe("CountCusumBank (Poisson CUSUM, Lucas 1985)", () => {
     let slowAlarm = 0;
     let fastAlarm = 0;
     for (let k = 0; k < 40; k++, t++) {
-      const x = poisson(rng, 17.6);
+      const x = poissonDraw(rng, 17.6);
       if (slow.update(0, x, T0 + t * MIN) > 0) slowAlarm++;
       if (fast.update(0, x, T0 + t * MIN, 0, recent) > 0) fastAlarm++;
       recent += 0.1 * (x - recent);
@@ -105,10 +92,10 @@ describe("CountCusumBank (Poisson CUSUM, Lucas 1985)", () => {
     const b = new CountCusumBank();
     b.add();
     const rng = new Rng(5);
-    for (let t = 0; t < 500; t++) b.update(0, poisson(rng, t > 480 ? 6 : 1.5), T0 + t * MIN, 0.2, 1);
+    for (let t = 0; t < 500; t++) b.update(0, poissonDraw(rng, t > 480 ? 6 : 1.5), T0 + t * MIN, 0.2, 1);
     const r = CountCusumBank.restore(JSON.parse(JSON.stringify(b.serialize())));
     for (let t = 500; t < 560; t++) {
-      const x = poisson(rng, 6);
+      const x = poissonDraw(rng, 6);
       expect(r.score(0, x, T0 + t * MIN, 0.2, 1)).toBe(b.score(0, x, T0 + t * MIN, 0.2, 1));
       expect(r.update(0, x, T0 + t * MIN, 0.2, 1)).toBe(b.update(0, x, T0 + t * MIN, 0.2, 1));
     }
@@ -137,7 +124,7 @@ describe("DetectionEngine: sparse count bursts", () => {
     for (let t = 0; t < burstAt + 90; t++) {
       const load = 0.55 - 0.45 * Math.cos((2 * Math.PI * (t % 1440)) / 1440 - 0.5);
       const lambda = 2.4 * load * (t >= burstAt && t < burstAt + 60 ? 4 : 1);
-      v[0] = poisson(rng, lambda) + (rng.next() < 1 / 700 ? 6 + Math.floor(20 * rng.next()) : 0);
+      v[0] = poissonDraw(rng, lambda) + (rng.next() < 1 / 700 ? 6 + Math.floor(20 * rng.next()) : 0);
       const r = e.step(T0 + t * MIN, ids, v);
       if (r.inEvent[0] === 1) {
         if (t >= burstAt && t < burstAt + 65) inBurst++;
@@ -167,7 +154,7 @@ describe("DetectionEngine: a lasting new count rate is adopted", () => {
     let last = -1;
     for (let t = 0; t < at + 6 * 60; t++) {
       const load = 0.55 - 0.45 * Math.cos((2 * Math.PI * (t % 1440)) / 1440 - 0.5);
-      v[0] = poisson(rng, 2.4 * load * (t >= at ? 4 : 1));
+      v[0] = poissonDraw(rng, 2.4 * load * (t >= at ? 4 : 1));
       const r = e.step(T0 + t * MIN, ids, v);
       if (t >= at && r.isAnomaly[0] === 1) {
         if (first < 0) first = t - at;
@@ -192,7 +179,7 @@ describe("DetectionEngine: a moderate rate rise on a seasonal count", () => {
     let before = 0;
     for (let t = 0; t < at + 180; t++) {
       const load = 0.55 - 0.45 * Math.cos((2 * Math.PI * (t % 1440)) / 1440 - 0.5);
-      v[0] = poisson(rng, (2 + 10 * load) * (t >= at ? 2.2 : 1));
+      v[0] = poissonDraw(rng, (2 + 10 * load) * (t >= at ? 2.2 : 1));
       const r = e.step(T0 + t * MIN, ids, v);
       if (r.inEvent[0] === 1) {
         if (t >= at) hits++;
@@ -228,7 +215,7 @@ describe("CountCusumBank: reference memory in time", () => {
       const h = (t / 3.6e6) % 24;
       const dow = Math.floor(t / 86.4e6) % 7; // 0 = Thursday: two low days a week
       const daily = 0.2 + 0.8 * Math.max(0, Math.sin(((h - 6) / 24) * 2 * Math.PI));
-      v[i] = poisson(rng, 10 * daily * (dow >= 5 ? 0.45 : 1));
+      v[i] = poissonDraw(rng, 10 * daily * (dow >= 5 ? 0.45 : 1));
     }
     const e = new DetectionEngine({ tier2: { enabled: false } });
     e.addStream("value", "gauge");

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DAY_MS, HOUR_MS, HoltWintersBank, phaseOf, WEEK_MS } from "./holt-winters";
 import { Rng } from "./rng";
+import { poissonDraw } from "./test-draws";
 
 const T0 = 1_700_000_000_000;
 
@@ -230,18 +231,7 @@ describe("holt-winters robust period check (winsorised ACF)", () => {
     const b = new HoltWintersBank();
     b.add();
     const rng = new Rng(41);
-    const poisson = (l: number): number => {
-      const u = rng.next();
-      let k = 0;
-      let p = Math.exp(-l);
-      let c = p;
-      while (u > c && k < 1000) {
-        k++;
-        p *= l / k;
-        c += p;
-      }
-      return k;
-    };
+    const poisson = (l: number): number => poissonDraw(rng, l);
     const burst = 3 * 1440 + 60; // 01:00 on day 4, for 30 minutes
     let lost = -1;
     let had = false;
