@@ -7,25 +7,17 @@ import fs from "node:fs";
  */
 export function cpuMsByCommand(patterns: Record<string, RegExp>): Record<string, number> {
   const out: Record<string, number> = Object.fromEntries(Object.keys(patterns).map((k) => [k, 0]));
-  const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux
   for (const pid of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(pid)) continue;
     let cmd: string;
-    let stat: string;
     try {
       cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
-      stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
     } catch {
       continue; // exited meanwhile
     }
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ms = (Number(fields[11]) + Number(fields[12])) / ticksPerMs;
-    for (const [name, re] of Object.entries(patterns)) {
-      if (re.test(cmd)) {
-        out[name]! += ms;
-        break;
-      }
-    }
+    const name = Object.keys(patterns).find((k) => patterns[k]!.test(cmd));
+    if (name === undefined) continue;
+    out[name]! += cpuMsOfPid(Number(pid)) ?? 0;
   }
   return out;
 }
@@ -35,7 +27,7 @@ export function cpuMsOfPid(pid: number): number | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 10; // USER_HZ 100
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in USER_HZ (100) ticks
   } catch {
     return null;
   }
