@@ -157,7 +157,7 @@ export class DetectionEngine {
   private ar = new ArRlsBank();
   private qf = new QuantileFilterBank();
   private cu = new ShiftCusumBank();
-  private cc = new CountCusumBank();
+  private cc: CountCusumBank;
   private fl = new FlatlineBank();
   private vs = new VarianceShiftBank();
   private gaps = new GapTracker();
