@@ -15,6 +15,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { PACK_SCORE_ROWS_SQL } from "../server/repos/score-pack-sql";
 
 // The services are server-only modules: run under the react-server condition (as Next does).
 if (!process.execArgv.some((a) => a.includes("react-server"))) {
@@ -70,6 +71,10 @@ async function seed(client: pg.Client, nowMs: number): Promise<void> {
     [nowMs, STREAMS],
   );
   log(`${STREAMS} streams`);
+  // Scores are seeded one row per (stream, ts) into a session table and packed into blocks at the end.
+  await client.query(
+    "CREATE TEMP TABLE score (stream_id int, ts timestamptz(3), score float8 NOT NULL, confidence float8 NOT NULL, expected float8, lower float8, upper float8)",
+  );
   // Samples: a daily wave plus noise, newest at now; one INSERT per 100 streams keeps memory flat.
   for (let s = 1; s <= STREAMS; s += 100) {
     await client.query(
@@ -93,6 +98,22 @@ async function seed(client: pg.Client, nowMs: number): Promise<void> {
      FROM sample GROUP BY 1, 2`,
   );
   log("1-minute rollup");
+  // The worker keeps each stream's newest 60 (t, value, score) points on its row for the
+  // overview; fill them from the seeded history.
+  await client.query(`
+      UPDATE stream s SET spark_t = x.t, spark_v = x.v, spark_s = x.sc
+      FROM (SELECT stream_id, string_agg(float8send(t), ''::bytea ORDER BY t) AS t, string_agg(float8send(value), ''::bytea ORDER BY t) AS v,
+                   string_agg(float8send(score), ''::bytea ORDER BY t) AS sc
+            FROM (SELECT sa.stream_id, (extract(epoch FROM sa.ts) * 1000)::float8 AS t, sa.value, sc.score,
+                         row_number() OVER (PARTITION BY sa.stream_id ORDER BY sa.ts DESC) AS rn
+                  FROM sample sa JOIN score sc ON sc.stream_id = sa.stream_id AND sc.ts = sa.ts
+                  WHERE sa.ts > (SELECT max(ts) FROM sample) - interval '2 hours') q
+            WHERE rn <= 60 GROUP BY stream_id) x
+      WHERE s.id = x.stream_id`);
+  log("sparkline points on stream rows");
+  for (const sql of PACK_SCORE_ROWS_SQL) await client.query(sql);
+  await client.query("DROP TABLE score");
+  log("scores packed into blocks");
   await client.query(
     `INSERT INTO anomaly (id, engine_id, stream_id, stream_ids, start_at, end_at, peak_score, severity, type, status, updated_at)
      SELECT gen_random_uuid(), 'bench-' || i, 1 + (i % $2), ARRAY[1 + (i % $2)], to_timestamp($1 / 1000.0) - i * interval '2 minutes',
@@ -135,24 +156,8 @@ async function main(): Promise<void> {
     console.log(`seeding ${dbName}: ${STREAMS} streams × ${PER_STREAM} samples (+ as many scores)…`);
     await seed(client, nowMs);
   }
-  // The worker keeps each stream's newest 60 (t, value, score) points on its row for the
-  // overview; fill them from the seeded history (also on databases seeded before they existed).
-  const spark = await client.query<{ n: string }>("SELECT count(*) AS n FROM stream WHERE spark_t IS NULL");
-  if (Number(spark.rows[0]?.n) > 0) {
-    await client.query(`
-      UPDATE stream s SET spark_t = x.t, spark_v = x.v, spark_s = x.sc
-      FROM (SELECT stream_id, string_agg(float8send(t), ''::bytea ORDER BY t) AS t, string_agg(float8send(value), ''::bytea ORDER BY t) AS v,
-                   string_agg(float8send(score), ''::bytea ORDER BY t) AS sc
-            FROM (SELECT sa.stream_id, (extract(epoch FROM sa.ts) * 1000)::float8 AS t, sa.value, sc.score,
-                         row_number() OVER (PARTITION BY sa.stream_id ORDER BY sa.ts DESC) AS rn
-                  FROM sample sa JOIN score sc ON sc.stream_id = sa.stream_id AND sc.ts = sa.ts
-                  WHERE sa.ts > (SELECT max(ts) FROM sample) - interval '2 hours') q
-            WHERE rn <= 60 GROUP BY stream_id) x
-      WHERE s.id = x.stream_id`);
-    console.log("  filled sparkline points on stream rows");
-  }
   const counts = await client.query<{ samples: string; scores: string; rollup: string; anomalies: string; newest: number }>(
-    `SELECT (SELECT count(*) FROM sample) AS samples, (SELECT count(*) FROM score) AS scores, (SELECT count(*) FROM sample_rollup_1m) AS rollup,
+    `SELECT (SELECT count(*) FROM sample) AS samples, (SELECT sum(bit_count(mask::bit(32))) FROM score_block) AS scores, (SELECT count(*) FROM sample_rollup_1m) AS rollup,
             (SELECT count(*) FROM anomaly) AS anomalies, (SELECT extract(epoch FROM max(ts)) * 1000 FROM sample)::float8 AS newest`,
   );
   await client.end();

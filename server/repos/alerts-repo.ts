@@ -2,6 +2,7 @@ import type { TAlertChannel, TAlertEvent, TAlertRule, TAlertRuleSettings, TDeliv
 import { getSetting, setSetting } from "./settings-repo";
 import type { TAnomalyStatus, TAnomalyType, TLabels, TSeverity } from "@/lib/schemas/stream";
 import { pool } from "../db";
+import { peakScore } from "./scores-repo";
 
 /** Alert rules, deliveries and the dispatcher's watermark. Times in and out are epoch ms. */
 
@@ -142,15 +143,10 @@ export async function getAlertAnomaly(id: string): Promise<AlertAnomaly | null> 
 
 /** Expected and actual value at the anomaly's highest score (null when not scored with a forecast). */
 export async function expectedVsActual(streamId: number, startMs: number, endMs: number | null): Promise<{ expected: number | null; actual: number | null }> {
-  const res = await pool().query<{ expected: number | null; actual: number | null }>(
-    `SELECT sc.expected, sa.value AS actual FROM score sc
-     LEFT JOIN sample sa ON sa.stream_id = sc.stream_id AND sa.ts = sc.ts
-     WHERE sc.stream_id = $1 AND sc.ts >= to_timestamp($2 / 1000.0) AND ($3::float8 IS NULL OR sc.ts <= to_timestamp($3 / 1000.0))
-     ORDER BY sc.score DESC, sc.ts LIMIT 1`,
-    [streamId, startMs, endMs],
-  );
-  const r = res.rows[0];
-  return { expected: r?.expected ?? null, actual: r?.actual ?? null };
+  const peak = await peakScore(streamId, startMs, endMs);
+  if (peak === null) return { expected: null, actual: null };
+  const res = await pool().query<{ value: number }>("SELECT value FROM sample WHERE stream_id = $1 AND ts = to_timestamp($2 / 1000.0)", [streamId, peak.t]);
+  return { expected: peak.expected, actual: res.rows[0]?.value ?? null };
 }
 
 export interface PriorDeliveryRow {

@@ -1,6 +1,7 @@
 import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countSamples } from "../../repos/samples-repo";
+import { countScores } from "../../repos/scores-repo";
 import { listSnapshots, loadSnapshot } from "../../repos/snapshots-repo";
 import { pool } from "../../db";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
@@ -19,8 +20,7 @@ async function until<T>(fn: () => Promise<T | undefined | null | false>, timeout
 }
 
 const scoredAll = async () => {
-  const res = await pool().query<{ n: number }>("SELECT count(*)::int AS n FROM score");
-  return res.rows[0]!.n === (await countSamples());
+  return (await countScores()) === (await countSamples());
 };
 
 describe.each(availableBackends())("snapshots and rollback through the worker on %s", (backend) => {
