@@ -13,8 +13,8 @@
  * NaN means "no band" (NULL). `mask` bit k says slot k (stream id block·32 + k) is present; a
  * present score may be NaN (scored without a verdict). Empty slots are zero bytes.
  *
- * Minute rows (score_block_1m) use the same layout for the minute's max score, mean
- * confidence, mean expected, min lower and max upper.
+ * Charts over long ranges read per-stream one-minute rows instead (score-minute-fold.ts):
+ * reading one stream from blocks costs 32 slots per point.
  */
 import type { ScoreColumns } from "./scores-repo";
 
@@ -82,20 +82,14 @@ class BlockRowBuilder {
     if (byBlock === undefined) this.rows.set(tsMs, (byBlock = new Map()));
     let r = byBlock.get(block);
     if (r === undefined) {
-      r = this.append(block, tsMs);
+      r = this.n++;
+      if (r === this.block.length) this.grow();
       byBlock.set(block, r);
+      this.block[r] = block;
+      this.tsMs[r] = tsMs;
+      this.mask[r] = 0;
+      this.data.fill(0, r * BLOCK_BYTES, (r + 1) * BLOCK_BYTES);
     }
-    return r;
-  }
-
-  /** Opens a new row even if (block, ts) has one (a minute written in parts). */
-  append(block: number, tsMs: number): number {
-    const r = this.n++;
-    if (r === this.block.length) this.grow();
-    this.block[r] = block;
-    this.tsMs[r] = tsMs;
-    this.mask[r] = 0;
-    this.data.fill(0, r * BLOCK_BYTES, (r + 1) * BLOCK_BYTES);
     return r;
   }
 
@@ -132,102 +126,4 @@ export function packScoreBlocks(c: ScoreColumns): BlockRows {
     writeSlot(b.dv, r * BLOCK_BYTES + slot * SLOT_BYTES, c.score[i]!, c.confidence[i]!, band(c.expected[i]), band(c.lower[i]), band(c.upper[i]));
   }
   return b.done();
-}
-
-const MINUTE_MS = 60_000;
-/** A minute that got no score for this long (wall time) is written as it is. */
-const IDLE_FLUSH_MS = 120_000;
-
-/** One block's minute in progress: per slot max score, sums for the means, min lower, max upper. */
-interface MinuteAcc {
-  block: number;
-  minuteMs: number;
-  mask: number;
-  touchedMs: number;
-  /** per slot: [maxScore, sumConf, n, sumExpected, nExpected, minLower, maxUpper] */
-  acc: Float64Array;
-}
-const F = 7;
-const finite = (x: number) => (Number.isFinite(x) ? x : Number.NaN);
-
-/**
- * Folds scores into one-minute block rows for long chart ranges. A block's minute is written
- * when a score of a later (or earlier: another clock domain) minute arrives for the block, or
- * after two idle minutes. A minute can therefore be written in parts (after a restart, or when
- * two clock domains share a block); readers aggregate all rows of a minute, and max/min/mean
- * of parts are the minute's own values (means weighted per part, close enough for a chart).
- */
-export class ScoreMinuteFold {
-  private open = new Map<number, MinuteAcc>();
-
-  /** Adds scores; returns the minute rows that are complete. */
-  add(c: ScoreColumns, nowMs: number): BlockRows {
-    const out = new BlockRowBuilder();
-    for (let i = 0; i < c.tsMs.length; i++) {
-      const id = c.streamIds[i]!;
-      const block = blockOf(id);
-      const minuteMs = Math.floor(c.tsMs[i]! / MINUTE_MS) * MINUTE_MS;
-      let m = this.open.get(block);
-      if (m !== undefined && m.minuteMs !== minuteMs) {
-        this.emit(m, out);
-        m = undefined;
-      }
-      if (m === undefined) {
-        m = { block, minuteMs, mask: 0, touchedMs: nowMs, acc: new Float64Array(BLOCK_SLOTS * F) };
-        this.open.set(block, m);
-      }
-      m.touchedMs = nowMs;
-      const slot = slotOf(id);
-      const a = m.acc;
-      const o = slot * F;
-      if ((m.mask & slotBit(slot)) === 0) {
-        m.mask |= slotBit(slot);
-        a[o] = Number.NaN;
-        a[o + 5] = Number.POSITIVE_INFINITY;
-        a[o + 6] = Number.NEGATIVE_INFINITY;
-      }
-      const s = c.score[i]!;
-      if (!Number.isNaN(s) && !(s <= a[o]!)) a[o] = s;
-      a[o + 1]! += c.confidence[i]!;
-      a[o + 2]! += 1;
-      const e = band(c.expected[i]);
-      if (!Number.isNaN(e)) {
-        a[o + 3]! += e;
-        a[o + 4]! += 1;
-      }
-      const lo = band(c.lower[i]);
-      if (lo < a[o + 5]!) a[o + 5] = lo;
-      const up = band(c.upper[i]);
-      if (up > a[o + 6]!) a[o + 6] = up;
-    }
-    for (const m of this.open.values()) if (nowMs - m.touchedMs >= IDLE_FLUSH_MS) this.emit(m, out);
-    return out.done();
-  }
-
-  /** Every minute in progress (at shutdown). */
-  flushAll(): BlockRows {
-    const out = new BlockRowBuilder();
-    for (const m of [...this.open.values()]) this.emit(m, out);
-    return out.done();
-  }
-
-  private emit(m: MinuteAcc, out: BlockRowBuilder): void {
-    this.open.delete(m.block);
-    const r = out.append(m.block, m.minuteMs);
-    out.mask[r] = m.mask;
-    const a = m.acc;
-    for (let slot = 0; slot < BLOCK_SLOTS; slot++) {
-      if ((m.mask & slotBit(slot)) === 0) continue;
-      const o = slot * F;
-      writeSlot(
-        out.dv,
-        r * BLOCK_BYTES + slot * SLOT_BYTES,
-        a[o]!,
-        a[o + 1]! / a[o + 2]!,
-        a[o + 4]! > 0 ? a[o + 3]! / a[o + 4]! : Number.NaN,
-        finite(a[o + 5]!),
-        finite(a[o + 6]!),
-      );
-    }
-  }
 }

@@ -1,7 +1,7 @@
 /**
  * Packs rows of the old one-row-per-score layout, in a table named `score` (stream_id, ts,
- * score, confidence, expected, lower, upper), into score blocks and one-minute score blocks
- * (layout: score-blocks.ts): slot k of block b is stream b·32 + k, absent slots are zero bytes.
+ * score, confidence, expected, lower, upper), into score blocks (layout: score-blocks.ts; slot
+ * k of block b is stream b·32 + k, absent slots are zero bytes) and per-stream one-minute rows.
  * Migration 20261126160000 ran the same statements once; benches that seed scores in bulk with
  * SQL use this. Hash joins throughout: no index on `score` is needed.
  */
@@ -21,11 +21,8 @@ const packInto = (table: string, timeCol: string, rows: string) =>
 
 export const PACK_SCORE_ROWS_SQL = [
   packInto("score_block", "ts", `SELECT stream_id, ts AS t, score, confidence, expected, lower, upper FROM "score"`),
-  packInto(
-    "score_block_1m",
-    "bucket",
-    `SELECT stream_id, date_trunc('minute', ts) AS t, coalesce(max(score) FILTER (WHERE score <> 'NaN'), 'NaN') AS score,
-            avg(confidence) AS confidence, avg(expected) AS expected, min(lower) AS lower, max(upper) AS upper
-     FROM "score" GROUP BY 1, 2`,
-  ),
+  `INSERT INTO "score_rollup_1m" ("stream_id", "bucket", "score", "confidence", "expected", "lower", "upper", "n")
+   SELECT stream_id, date_trunc('minute', ts), coalesce(max(score) FILTER (WHERE score <> 'NaN'), 'NaN'),
+          avg(confidence), avg(expected), min(lower), max(upper), count(*)
+   FROM "score" GROUP BY 1, 2`,
 ];

@@ -79,7 +79,7 @@ describe.each(availableBackends())("score blocks on %s", (backend) => {
     expect(fine.map((p) => p.score)).toEqual(score.slice(0, 30));
   });
 
-  it("answers long ranges from one-minute blocks with the minute's peak", async () => {
+  it("answers long ranges from one-minute rows with the minute's peak, and merges a minute written twice", async () => {
     const id = ids[2]!;
     const base = t0 + 60 * MIN;
     const ts = Array.from({ length: 60 }, (_, i) => base + i * 15_000); // 15 minutes
@@ -92,8 +92,17 @@ describe.each(availableBackends())("score blocks on %s", (backend) => {
     expect(long[1]).toMatchObject({ score: 88, lower: -1, upper: 50 });
     expect(long[1]!.expected).toBeCloseTo(29.5, 6);
     expect(long[1]!.confidence).toBeCloseTo(0.5, 6);
-    const minutes = await pool().query<{ n: number }>("SELECT count(*)::int AS n FROM score_block_1m WHERE block = $1 AND bucket >= to_timestamp($2 / 1000.0)", [Math.floor(id / 32), base]);
+    const minutes = await pool().query<{ n: number }>("SELECT count(*)::int AS n FROM score_rollup_1m WHERE stream_id = $1 AND bucket >= to_timestamp($2 / 1000.0)", [id, base]);
     expect(minutes.rows[0]!.n).toBe(15);
+    // a restart re-scores the hour's first minute with a higher peak: merged, not duplicated or refused
+    await insertScores({ streamIds: [id, id], tsMs: [base, base + 15_000], score: [99, 1], confidence: [0.5, 0.5], expected: [100, 100], lower: [-5, -1], upper: [1, 1] });
+    await flushScoreMinutes();
+    const merged = await readScores(id, base - 1000 * 3_600_000, base + 1000 * 3_600_000, 2000);
+    expect(merged[1]).toMatchObject({ score: 99, lower: -5, upper: 50 });
+    expect(merged[1]!.expected).toBeCloseTo((29.5 * 60 + 200) / 62, 6);
+    const day = await readScores(id, base, base + 86_400_000, 2000); // 24 h: one-minute points
+    expect(day).toHaveLength(15);
+    expect(day[5]).toMatchObject({ t: base + 5 * MIN, score: 88 }); // point 21, 15 s apart
   });
 
   it("packs rows of the old per-score layout (the migration's statements) into the same blocks", async () => {

@@ -1,7 +1,10 @@
+import type pg from "pg";
 import { databaseUrl, isEmbeddedUrl, pool } from "../db";
 import { inDerivedTransaction } from "./derived-writes";
-import { copyBinaryIn, encodeBinaryCopy } from "./pg-binary-copy";
-import { BLOCK_BYTES, BLOCK_SLOTS, blockOf, packScoreBlocks, readSlot, ScoreMinuteFold, slotBit, slotOf, SLOT_BYTES, type BlockRows } from "./score-blocks";
+import { copyBinaryIn, encodeBinaryCopy, type BinaryColumn } from "./pg-binary-copy";
+import { BLOCK_BYTES, BLOCK_SLOTS, blockOf, packScoreBlocks, readSlot, slotBit, slotOf, SLOT_BYTES, type BlockRows } from "./score-blocks";
+import { ScoreMinuteFold, type ScoreMinuteRows } from "./score-minute-fold";
+import { isUniqueViolation } from "./transaction";
 
 /** Score rows column-wise; NaN (or null) in the band columns means "no band" (NULL). */
 export interface ScoreColumns {
@@ -14,21 +17,17 @@ export interface ScoreColumns {
   upper: ArrayLike<number | null>;
 }
 
-type BlockTable = "score_block" | "score_block_1m";
-const TIME_COLUMN: Record<BlockTable, string> = { score_block: "ts", score_block_1m: "bucket" };
-
 /**
  * Block rows go in by binary COPY on PostgreSQL. There is no unique key to collide with: a
  * re-score appends rows, and readers take the newest `rev` of a (block, ts) per slot. PGlite's
  * socket cannot carry COPY, so it gets one INSERT of unnest()ed columns (the 1 kB blocks
  * travel as one bytea and are cut apart by position).
  */
-async function writeBlocks(table: BlockTable, rows: BlockRows): Promise<void> {
+async function writeBlocks(rows: BlockRows): Promise<void> {
   if (rows.n === 0) return;
-  const cols = `${table} (block, ${TIME_COLUMN[table]}, mask, data)`;
   if (isEmbeddedUrl(databaseUrl())) {
     await pool().query(
-      `INSERT INTO ${cols}
+      `INSERT INTO score_block (block, ts, mask, data)
        SELECT b, to_timestamp(t / 1000.0), m, substring($4::bytea FROM ((o - 1) * ${BLOCK_BYTES} + 1)::int FOR ${BLOCK_BYTES})
        FROM unnest($1::int[], $2::float8[], $3::int[]) WITH ORDINALITY AS x(b, t, m, o)`,
       [Array.from(rows.block), Array.from(rows.tsMs), Array.from(rows.mask), Buffer.from(rows.data.buffer, rows.data.byteOffset, rows.data.byteLength)],
@@ -42,24 +41,103 @@ async function writeBlocks(table: BlockTable, rows: BlockRows): Promise<void> {
     { type: "int4", data: rows.mask },
     { type: "bytea", data },
   ]);
-  await inDerivedTransaction((client) => copyBinaryIn(client, cols, payload));
+  await inDerivedTransaction((client) => copyBinaryIn(client, "score_block (block, ts, mask, data)", payload));
 }
 
-/** Minutes of this process's scores in progress, for the one-minute blocks. */
+const MINUTE_TABLE = "score_rollup_1m";
+const MINUTE_COLUMNS = "(stream_id, bucket, score, confidence, expected, lower, upper, n)";
+/** Merges a minute written before (after a restart): extremes of both, means weighted by n. */
+const MINUTE_MERGE = `ON CONFLICT (stream_id, bucket) DO UPDATE SET
+  score = CASE WHEN r.score = 'NaN' THEN EXCLUDED.score WHEN EXCLUDED.score = 'NaN' THEN r.score ELSE GREATEST(r.score, EXCLUDED.score) END,
+  confidence = (r.confidence * r.n + EXCLUDED.confidence * EXCLUDED.n) / (r.n + EXCLUDED.n),
+  expected = CASE WHEN r.expected IS NULL THEN EXCLUDED.expected WHEN EXCLUDED.expected IS NULL THEN r.expected
+                  ELSE (r.expected * r.n + EXCLUDED.expected * EXCLUDED.n) / (r.n + EXCLUDED.n) END,
+  lower = LEAST(r.lower, EXCLUDED.lower),
+  upper = GREATEST(r.upper, EXCLUDED.upper),
+  n = r.n + EXCLUDED.n`;
+
+const minuteCopyColumns = (m: ScoreMinuteRows): BinaryColumn[] => [
+  { type: "int4", data: m.streamIds },
+  { type: "timestamptz", data: m.bucketMs },
+  { type: "float8", data: m.score },
+  { type: "float8", data: m.confidence },
+  { type: "float8null", data: m.expected },
+  { type: "float8null", data: m.lower },
+  { type: "float8null", data: m.upper },
+  { type: "int4", data: m.n },
+];
+
+async function mergeMinutes(client: pg.PoolClient, m: ScoreMinuteRows): Promise<void> {
+  const nul = (xs: number[]) => xs.map((x) => (Number.isNaN(x) ? null : x));
+  await client.query(
+    `INSERT INTO ${MINUTE_TABLE} AS r ${MINUTE_COLUMNS}
+     SELECT s, to_timestamp(b / 1000.0), sc, cf, e, lo, up, n
+     FROM unnest($1::int[], $2::float8[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::int[]) AS x(s, b, sc, cf, e, lo, up, n)
+     ${MINUTE_MERGE}`,
+    [m.streamIds, m.bucketMs, m.score, m.confidence, nul(m.expected), nul(m.lower), nul(m.upper), m.n],
+  );
+}
+
+/** Splits rows so that no (stream, minute) occurs twice in one part (ON CONFLICT needs that). */
+function distinctParts(m: ScoreMinuteRows): ScoreMinuteRows[] {
+  const parts: ScoreMinuteRows[] = [];
+  const seen: Set<string>[] = [];
+  for (let i = 0; i < m.streamIds.length; i++) {
+    const key = `${m.streamIds[i]}:${m.bucketMs[i]}`;
+    let k = 0;
+    while (seen[k]?.has(key)) k++;
+    if (!seen[k]) {
+      seen[k] = new Set();
+      parts[k] = { streamIds: [], bucketMs: [], score: [], confidence: [], expected: [], lower: [], upper: [], n: [] };
+    }
+    seen[k]!.add(key);
+    const p = parts[k]!;
+    p.streamIds.push(m.streamIds[i]!);
+    p.bucketMs.push(m.bucketMs[i]!);
+    p.score.push(m.score[i]!);
+    p.confidence.push(m.confidence[i]!);
+    p.expected.push(m.expected[i]!);
+    p.lower.push(m.lower[i]!);
+    p.upper.push(m.upper[i]!);
+    p.n.push(m.n[i]!);
+  }
+  return parts;
+}
+
+/**
+ * One-minute rows: straight COPY (a minute is normally emitted once), the merging upsert when
+ * one exists already (a restart) and always on PGlite.
+ */
+async function writeMinutes(m: ScoreMinuteRows): Promise<void> {
+  if (m.streamIds.length === 0) return;
+  if (!isEmbeddedUrl(databaseUrl())) {
+    try {
+      await inDerivedTransaction((client) => copyBinaryIn(client, `${MINUTE_TABLE} ${MINUTE_COLUMNS}`, encodeBinaryCopy(m.streamIds.length, minuteCopyColumns(m))));
+      return;
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+    }
+  }
+  await inDerivedTransaction(async (client) => {
+    for (const part of distinctParts(m)) await mergeMinutes(client, part);
+  });
+}
+
+/** Minutes of this process's scores in progress, for score_rollup_1m. */
 const minutes = new ScoreMinuteFold();
 
 /**
  * Writes a batch of scores (re-scoring the same (stream, ts) later supersedes it), and the
- * one-minute blocks that the batch completes.
+ * one-minute rows that the batch completes.
  */
 export async function insertScores(c: ScoreColumns): Promise<void> {
   if (c.tsMs.length === 0) return;
-  await Promise.all([writeBlocks("score_block", packScoreBlocks(c)), writeBlocks("score_block_1m", minutes.add(c, Date.now()))]);
+  await Promise.all([writeBlocks(packScoreBlocks(c)), writeMinutes(minutes.add(c, Date.now()))]);
 }
 
-/** Writes the one-minute blocks still in progress (the worker calls this when it stops). */
+/** Writes the one-minute rows still in progress (the worker calls this when it stops). */
 export async function flushScoreMinutes(): Promise<void> {
-  await writeBlocks("score_block_1m", minutes.flushAll());
+  await writeMinutes(minutes.flushAll());
 }
 
 export interface ScorePoint {
@@ -72,13 +150,12 @@ export interface ScorePoint {
 }
 
 /** One stream's slot of every block row in [from, to), oldest first, newest rev last per time. */
-async function readSlots(table: BlockTable, streamId: number, fromMs: number, toMs: number): Promise<{ t: number; d: Buffer }[]> {
-  const col = TIME_COLUMN[table];
+async function readSlots(streamId: number, fromMs: number, toMs: number): Promise<{ t: number; d: Buffer }[]> {
   const res = await pool().query<{ t: number; d: Buffer }>(
-    `SELECT (extract(epoch FROM ${col}) * 1000)::float8 AS t, substring(data FROM $4 FOR ${SLOT_BYTES}) AS d
-     FROM ${table}
-     WHERE block = $1 AND ${col} >= to_timestamp($2 / 1000.0) AND ${col} < to_timestamp($3 / 1000.0) AND mask & $5 <> 0
-     ORDER BY ${col}, rev`,
+    `SELECT (extract(epoch FROM ts) * 1000)::float8 AS t, substring(data FROM $4 FOR ${SLOT_BYTES}) AS d
+     FROM score_block
+     WHERE block = $1 AND ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0) AND mask & $5 <> 0
+     ORDER BY ts, rev`,
     [blockOf(streamId), fromMs, toMs, slotOf(streamId) * SLOT_BYTES + 1, slotBit(slotOf(streamId))],
   );
   return res.rows;
@@ -87,7 +164,7 @@ async function readSlots(table: BlockTable, streamId: number, fromMs: number, to
 /** Scores at their own timestamps; a re-score (a later rev at the same time) replaces the earlier. */
 async function rawScores(streamId: number, fromMs: number, toMs: number): Promise<ScorePoint[]> {
   const out: ScorePoint[] = [];
-  for (const r of await readSlots("score_block", streamId, fromMs, toMs)) {
+  for (const r of await readSlots(streamId, fromMs, toMs)) {
     const p = { t: r.t, ...readSlot(r.d) };
     if (out.length && out[out.length - 1]!.t === r.t) out[out.length - 1] = p;
     else out.push(p);
@@ -138,16 +215,27 @@ function downsample(points: ScorePoint[], bucketMs: number): ScorePoint[] {
 }
 
 /**
- * Scores of one stream over a range, downsampled to max score per bucket. Buckets of a minute
- * or more read the one-minute blocks (the minute in progress is not there yet).
+ * Buckets at least this wide read the one-minute rows: a 24-hour range at 2000 points asks for
+ * 44-s buckets, and minute points are close enough to draw it (ranges of 22 hours or more).
+ */
+const MINUTE_ROWS_FROM_MS = 40_000;
+
+/**
+ * Scores of one stream over a range, downsampled to max score per bucket. Wide buckets read the
+ * one-minute rows (the minute in progress is not there yet), narrow ones the score blocks.
  */
 export async function readScores(streamId: number, fromMs: number, toMs: number, maxPoints = 2000): Promise<ScorePoint[]> {
   const bucketMs = Math.max(1000, Math.ceil((toMs - fromMs) / maxPoints / 1000) * 1000);
-  if (bucketMs >= 60_000) {
-    const rows = await readSlots("score_block_1m", streamId, fromMs, toMs);
-    return downsample(rows.map((r) => ({ t: r.t, ...readSlot(r.d) })), bucketMs);
-  }
-  return downsample(await rawScores(streamId, fromMs, toMs), bucketMs);
+  if (bucketMs < MINUTE_ROWS_FROM_MS) return downsample(await rawScores(streamId, fromMs, toMs), bucketMs);
+  const res = await pool().query<ScorePoint>(
+    `SELECT (extract(epoch FROM date_bin(make_interval(secs => $4 / 1000.0), bucket, TIMESTAMPTZ '2000-01-01')) * 1000)::float8 AS t,
+            coalesce(max(score) FILTER (WHERE score <> 'NaN'), 'NaN') AS score, sum(confidence * n) / sum(n) AS confidence,
+            sum(expected * n) / nullif(sum(n) FILTER (WHERE expected IS NOT NULL), 0) AS expected, min(lower) AS lower, max(upper) AS upper
+     FROM score_rollup_1m WHERE stream_id = $1 AND bucket >= to_timestamp($2 / 1000.0) AND bucket < to_timestamp($3 / 1000.0)
+     GROUP BY 1 ORDER BY 1`,
+    [streamId, fromMs, toMs, Math.max(60_000, bucketMs)],
+  );
+  return res.rows;
 }
 
 /** The highest score of a stream in [from, to] (the earliest on ties), or null. */

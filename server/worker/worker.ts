@@ -2,6 +2,7 @@ import os from "node:os";
 import zlib from "node:zlib";
 import { markFeedbackApplied, pendingFeedback } from "../repos/feedback-repo";
 import { sequenceHead } from "../repos/samples-repo";
+import { flushScoreMinutes } from "../repos/scores-repo";
 import { resumeRollup } from "./pipeline/resume-rollup";
 import { loadSnapshot, saveSnapshot } from "../repos/snapshots-repo";
 import { heartbeat } from "../repos/worker-status-repo";
@@ -233,6 +234,7 @@ export class Worker {
     for (const t of this.timers) clearInterval(t);
     await this.busy;
     await this.pipeline.writeRollup(true).catch((e: Error) => this.log(`final rollup write failed: ${e.message}`));
+    await flushScoreMinutes().catch((e: Error) => this.log(`final score rollup write failed: ${e.message}`));
     setLocalCommitSink(null);
     await this.handoff?.close();
     await this.pipeline.flushStreams().catch((e: Error) => this.log(`final stream flush failed: ${e.message}`));

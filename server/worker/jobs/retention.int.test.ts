@@ -28,7 +28,7 @@ describe.each(availableBackends())("retention on %s", (backend) => {
     expect(deleted.sample).toBe(2);
     expect(deleted.sample_rollup_1m).toBe(2);
     expect(deleted.score_block).toBe(2);
-    expect(deleted.score_block_1m).toBe(2);
+    expect(deleted.score_rollup_1m).toBe(2);
     expect(await countScores()).toBe(2);
     expect(await countSamples()).toBe(2);
     const left = await pool().query<{ n: number }>("SELECT count(*)::int AS n FROM sample_rollup_1m");
