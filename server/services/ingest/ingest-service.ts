@@ -1,5 +1,6 @@
 import { AppError } from "@/lib/errors/app-error";
 import { seriesIdentity, type MetadataCache, type ScannedWriteRequest } from "@/lib/ingest/remote-write";
+import { SeriesKeyIndex } from "@/lib/ingest/series-key-index";
 import type { DecodedSeries } from "@/lib/ingest/types";
 import { streamKey } from "@/lib/schemas/stream";
 import { env } from "../../env";
@@ -29,14 +30,14 @@ interface SourceCache {
   /** stream key → id */
   ids: Map<string, number>;
   /** remote_write raw label bytes → id (see `ingestRemoteWrite`) */
-  byLabelBytes: Map<string, number>;
+  byLabelBytes: SeriesKeyIndex;
 }
 const sources = new Map<string, SourceCache>();
 
 async function sourceFor(name: string, kind: SourceKind): Promise<SourceCache> {
   let cached = sources.get(name);
   if (!cached) {
-    cached = { source: await ensureSource(name, kind), ids: new Map(), byLabelBytes: new Map() };
+    cached = { source: await ensureSource(name, kind), ids: new Map(), byLabelBytes: new SeriesKeyIndex() };
     sources.set(name, cached);
   }
   return cached;
@@ -148,9 +149,12 @@ export async function ingestRemoteWrite(
   const cache = await sourceFor(sourceName, "remote_write");
   const seriesIds = new Int32Array(scan.series);
   const unseen: number[] = [];
+  const { keyFrom, keyTo, keyHash } = scan;
+  const keys = new DataView(scan.bytes.buffer, scan.bytes.byteOffset, scan.bytes.byteLength);
   for (let s = 0; s < scan.series; s++) {
-    const id = cache.byLabelBytes.get(scan.labelKeys[s]!);
-    if (id === undefined) unseen.push(s);
+    const from = keyFrom[s]!;
+    const id = from < 0 ? -1 : cache.byLabelBytes.get(keys, from, keyTo[s]!, keyHash[s]!);
+    if (id < 0) unseen.push(s);
     else seriesIds[s] = id;
   }
   const identities = new Map<number, IncomingSeries>();
@@ -183,10 +187,10 @@ export async function ingestRemoteWrite(
   }
   // remember the new label bytes (bounded: at most twice the cardinality cap)
   if (cache.byLabelBytes.size + unseen.length > 2 * Math.max(cache.source.cardinalityLimit, 1000)) cache.byLabelBytes.clear();
-  for (const s of unseen) cache.byLabelBytes.set(scan.labelKeys[s]!, seriesIds[s]!);
+  for (const s of unseen) if (keyFrom[s]! >= 0) cache.byLabelBytes.set(keys, keyFrom[s]!, keyTo[s]!, keyHash[s]!, seriesIds[s]!);
   const streamIds = new Int32Array(n);
   for (let i = 0; i < n; i++) streamIds[i] = seriesIds[scan.sampleSeries[i]!]!;
-  const { received, inserted } = await commitGrouped({ streamIds, tsMs: scan.tsMs.subarray(0, n), values: scan.values.subarray(0, n) });
+  const { received, inserted } = await commitGrouped({ streamIds, tsMs: scan.tsMs, values: scan.values });
   return { series: scan.series, newStreams, received, inserted };
 }
 
