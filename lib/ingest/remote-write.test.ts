@@ -57,8 +57,17 @@ describe("remote_write decoding", () => {
     expect(() => decompressSnappy(big, 1000)).toThrow(/decompresses to 5000 bytes/);
     expect(() => decompressSnappy(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), 1000)).toThrow(/not snappy-compressed/);
     expect(() => decompressSnappy(new Uint8Array([10, 0xff, 0x01]), 1000)).toThrow(/not valid snappy/);
+    expect(decompressSnappy(snappy.compress(new Uint8Array(0)), 1000)).toHaveLength(0);
     expect(() => scanWriteRequest(new Uint8Array([0x0a, 0x05, 0x01]))).toThrow(/not a valid Prometheus remote_write/);
     expect(raw.length).toBe(0);
+  });
+
+  it("refuses a snappy stream that ends before the length it declares (instead of zero-filling the rest)", () => {
+    const data = new TextEncoder().encode("node_load1 ".repeat(10)); // 110 bytes: a one-byte length header
+    const body = Uint8Array.from(snappy.compress(data));
+    expect(decompressSnappy(body, 1000)).toEqual(data);
+    body[0] = data.length + 10; // declares 10 bytes more than the stream holds
+    expect(() => decompressSnappy(body, 1000)).toThrow(/not valid snappy/);
   });
 
   it("rejects series without a metric name", () => {

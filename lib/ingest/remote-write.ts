@@ -1,9 +1,14 @@
 /**
  * Prometheus remote_write v1: a snappy block-compressed protobuf `prometheus.WriteRequest`
  * (https://prometheus.io/docs/concepts/remote_write_spec/). Pure decoding into Omen's
- * `IncomingSeries` shape; snappy via `snappyjs`, protobuf via `protobufjs` reflection and the
- * column scan in write-request-scan.ts.
+ * `IncomingSeries` shape; protobuf via `protobufjs` reflection and the column scan in
+ * write-request-scan.ts. Snappy: `hysnappy` (the reference C decompressor as WebAssembly)
+ * decompresses received bodies, ~4x cheaper than the pure-JS `snappyjs` (measured on 5,000-
+ * series requests: 0.05 vs 0.24 µs per sample; the native `snappy` package was slower still at
+ * these sizes), and, unlike it, refuses a stream that ends before the length it declares
+ * instead of zero-filling the rest. `snappyjs` compresses the requests tests and the benchmark send.
  */
+import { snappyUncompressor } from "hysnappy";
 import snappy from "snappyjs";
 import { AppError } from "@/lib/errors/app-error";
 import { TimeSeriesType, WriteRequestType, type PromLabel, type PromMetadata, type PromTimeSeries } from "./remote-write-proto";
@@ -14,6 +19,9 @@ export { WriteRequestType, type PromLabel, type PromMetadata, type PromSample, t
 export { isStaleMarker, scanWriteRequest, type ScannedWriteRequest } from "./write-request-scan";
 
 const METRIC_TYPE_COUNTER = 1;
+
+/** One WebAssembly instance for the process (its memory grows to the largest body seen). */
+const uncompress = snappyUncompressor();
 
 /** Reads the varint uncompressed-length header of a snappy block without decompressing. */
 export function snappyUncompressedLength(buf: Uint8Array): number {
@@ -44,7 +52,7 @@ export function decompressSnappy(body: Uint8Array, maxBytes: number): Uint8Array
     );
   }
   try {
-    return snappy.uncompress(body, maxBytes) as Uint8Array;
+    return uncompress(body, declared);
   } catch (e) {
     throw new AppError(
       "BAD_REQUEST",
