@@ -6,6 +6,7 @@ import { streamKey } from "@/lib/schemas/stream";
 import { env } from "../../env";
 import { insertSamplesReturning, sequenceHead } from "../../repos/samples-repo";
 import { offerCommitted } from "./commit-handoff";
+import { inStreamOrder } from "./stream-order";
 import { ensureSource, type SourceKind, type SourceRow } from "../../repos/sources-repo";
 import { countStreams, createStreams, findStreamIds } from "../../repos/streams-repo";
 import { readWorkerStatus } from "../../repos/worker-status-repo";
@@ -237,19 +238,21 @@ async function drainCommits(): Promise<void> {
 async function commitGroup(group: PendingCommit[], rows: number): Promise<void> {
   try {
     if (group.length === 1) {
-      const { result, firstSeq } = await insertSamplesReturning(group[0]!.cols, false);
-      if (firstSeq !== undefined) offerCommitted({ firstSeq, ...group[0]!.cols });
+      const cols = inStreamOrder(group[0]!.cols);
+      const { result, firstSeq } = await insertSamplesReturning(cols, false);
+      if (firstSeq !== undefined) offerCommitted({ firstSeq, ...cols });
       group[0]!.resolve(result);
       return;
     }
-    const merged = { streamIds: new Int32Array(rows), tsMs: new Float64Array(rows), values: new Float64Array(rows) };
+    const all = { streamIds: new Int32Array(rows), tsMs: new Float64Array(rows), values: new Float64Array(rows) };
     let o = 0;
     for (const p of group) {
-      merged.streamIds.set(p.cols.streamIds, o);
-      merged.tsMs.set(p.cols.tsMs, o);
-      merged.values.set(p.cols.values, o);
+      all.streamIds.set(p.cols.streamIds, o);
+      all.tsMs.set(p.cols.tsMs, o);
+      all.values.set(p.cols.values, o);
       o += p.cols.tsMs.length;
     }
+    const merged = inStreamOrder(all);
     const { newRows, firstSeq } = await insertSamplesReturning(merged, true);
     if (firstSeq !== undefined) offerCommitted({ firstSeq, ...merged });
     if (newRows === "all") {
