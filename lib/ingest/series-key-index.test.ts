@@ -21,6 +21,8 @@ describe("SeriesKeyIndex", () => {
       o = to + 1;
     }
     expect(index.get(view(req), 0, 5, hashBytes(req, 0, 5))).toBe(-1);
+    // in stored order (the entry after the last hit is tried first), with one key skipped
+    ranges.forEach(([from, to], i) => i !== 10 && expect(index.get(view(req), from, to, hashBytes(req, from, to))).toBe(i * 3));
   });
 
   it("never confuses keys whose hashes collide, and forgets everything on clear", () => {

@@ -46,15 +46,29 @@ export class SeriesKeyIndex {
   private arenaView = new DataView(this.arena.buffer);
   private arenaUsed = 0;
   private count = 0;
+  /** The entry after the last one `get` found (see there). */
+  private next = 0;
 
   get size(): number {
     return this.count;
   }
 
-  /** The id stored for key bytes [from, to) of `view` (whose `hashBytes` is `hash`), or -1. */
+  /**
+   * The id stored for key bytes [from, to) of `view` (whose `hashBytes` is `hash`), or -1.
+   * Senders repeat their series in the order they were first stored, so the entry after the
+   * previous hit is tried first: a hit then reads the entry arrays and the arena sequentially and
+   * skips the table's one random access.
+   */
   get(view: DataView, from: number, to: number, hash: number): number {
+    const next = this.next;
+    if (next < this.count && this.hashes[next] === hash && this.lengths[next] === to - from && this.sameBytes(next, view, from, to)) {
+      this.next = next + 1;
+      return this.ids[next]!;
+    }
     const e = this.find(view, from, to, hash);
-    return e < 0 ? -1 : this.ids[e]!;
+    if (e < 0) return -1;
+    this.next = e + 1;
+    return this.ids[e]!;
   }
 
   /** Stores `id` (≥ 0) for key bytes [from, to) of `view`, whose `hashBytes` is `hash`. */
@@ -82,6 +96,7 @@ export class SeriesKeyIndex {
     this.slots.fill(0);
     this.count = 0;
     this.arenaUsed = 0;
+    this.next = 0;
   }
 
   /** Entry holding the key, or -1. */
