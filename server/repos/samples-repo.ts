@@ -2,6 +2,7 @@ import type pg from "pg";
 import { databaseUrl, isEmbeddedUrl, pool } from "../db";
 import { copyBinaryIn, copyBinaryOut, encodeBinaryCopy, type BinaryColumn } from "./pg-binary-copy";
 import { inDerivedTransaction } from "./derived-writes";
+import { NewestByStream } from "./newest-by-stream";
 import { inTransaction, isUniqueViolation } from "./transaction";
 
 /** Column-oriented batch of samples: the shape every ingest path produces. */
@@ -34,22 +35,17 @@ const ROLLUP_CURSOR_KEY = "rollup_seq";
  * is COPYed straight into `sample`; a collision after all (unique violation) rolls back and the
  * batch takes the staging path with ON CONFLICT DO NOTHING. Direct COPY measured ~2x cheaper.
  */
-const newestCommitted = new Map<number, number>();
+const newestCommitted = new NewestByStream();
 
 function allNewer(c: SampleColumns): boolean {
   for (let i = 0; i < c.tsMs.length; i++) {
-    const newest = newestCommitted.get(c.streamIds[i]!);
-    if (newest === undefined || c.tsMs[i]! <= newest) return false;
+    if (!(c.tsMs[i]! > newestCommitted.get(c.streamIds[i]!))) return false; // also when unknown (NaN)
   }
   return true;
 }
 
 function noteCommitted(c: SampleColumns): void {
-  for (let i = 0; i < c.tsMs.length; i++) {
-    const id = c.streamIds[i]!;
-    const newest = newestCommitted.get(id);
-    if (newest === undefined || c.tsMs[i]! > newest) newestCommitted.set(id, c.tsMs[i]!);
-  }
+  for (let i = 0; i < c.tsMs.length; i++) newestCommitted.note(c.streamIds[i]!, c.tsMs[i]!);
 }
 
 const sampleCopyColumns = (c: SampleColumns): BinaryColumn[] => [

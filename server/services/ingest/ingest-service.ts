@@ -1,10 +1,12 @@
 import { AppError } from "@/lib/errors/app-error";
 import { seriesIdentity, type MetadataCache, type ScannedWriteRequest } from "@/lib/ingest/remote-write";
+import { SeriesKeyIndex } from "@/lib/ingest/series-key-index";
 import type { DecodedSeries } from "@/lib/ingest/types";
 import { streamKey } from "@/lib/schemas/stream";
 import { env } from "../../env";
 import { insertSamplesReturning, sequenceHead } from "../../repos/samples-repo";
 import { offerCommitted } from "./commit-handoff";
+import { inStreamOrder } from "./stream-order";
 import { ensureSource, type SourceKind, type SourceRow } from "../../repos/sources-repo";
 import { countStreams, createStreams, findStreamIds } from "../../repos/streams-repo";
 import { readWorkerStatus } from "../../repos/worker-status-repo";
@@ -29,14 +31,14 @@ interface SourceCache {
   /** stream key → id */
   ids: Map<string, number>;
   /** remote_write raw label bytes → id (see `ingestRemoteWrite`) */
-  byLabelBytes: Map<string, number>;
+  byLabelBytes: SeriesKeyIndex;
 }
 const sources = new Map<string, SourceCache>();
 
 async function sourceFor(name: string, kind: SourceKind): Promise<SourceCache> {
   let cached = sources.get(name);
   if (!cached) {
-    cached = { source: await ensureSource(name, kind), ids: new Map(), byLabelBytes: new Map() };
+    cached = { source: await ensureSource(name, kind), ids: new Map(), byLabelBytes: new SeriesKeyIndex() };
     sources.set(name, cached);
   }
   return cached;
@@ -148,9 +150,12 @@ export async function ingestRemoteWrite(
   const cache = await sourceFor(sourceName, "remote_write");
   const seriesIds = new Int32Array(scan.series);
   const unseen: number[] = [];
+  const { keyFrom, keyTo, keyHash } = scan;
+  const keys = new DataView(scan.bytes.buffer, scan.bytes.byteOffset, scan.bytes.byteLength);
   for (let s = 0; s < scan.series; s++) {
-    const id = cache.byLabelBytes.get(scan.labelKeys[s]!);
-    if (id === undefined) unseen.push(s);
+    const from = keyFrom[s]!;
+    const id = from < 0 ? -1 : cache.byLabelBytes.get(keys, from, keyTo[s]!, keyHash[s]!);
+    if (id < 0) unseen.push(s);
     else seriesIds[s] = id;
   }
   const identities = new Map<number, IncomingSeries>();
@@ -183,10 +188,10 @@ export async function ingestRemoteWrite(
   }
   // remember the new label bytes (bounded: at most twice the cardinality cap)
   if (cache.byLabelBytes.size + unseen.length > 2 * Math.max(cache.source.cardinalityLimit, 1000)) cache.byLabelBytes.clear();
-  for (const s of unseen) cache.byLabelBytes.set(scan.labelKeys[s]!, seriesIds[s]!);
+  for (const s of unseen) if (keyFrom[s]! >= 0) cache.byLabelBytes.set(keys, keyFrom[s]!, keyTo[s]!, keyHash[s]!, seriesIds[s]!);
   const streamIds = new Int32Array(n);
   for (let i = 0; i < n; i++) streamIds[i] = seriesIds[scan.sampleSeries[i]!]!;
-  const { received, inserted } = await commitGrouped({ streamIds, tsMs: scan.tsMs.subarray(0, n), values: scan.values.subarray(0, n) });
+  const { received, inserted } = await commitGrouped({ streamIds, tsMs: scan.tsMs, values: scan.values });
   return { series: scan.series, newStreams, received, inserted };
 }
 
@@ -233,19 +238,21 @@ async function drainCommits(): Promise<void> {
 async function commitGroup(group: PendingCommit[], rows: number): Promise<void> {
   try {
     if (group.length === 1) {
-      const { result, firstSeq } = await insertSamplesReturning(group[0]!.cols, false);
-      if (firstSeq !== undefined) offerCommitted({ firstSeq, ...group[0]!.cols });
+      const cols = inStreamOrder(group[0]!.cols);
+      const { result, firstSeq } = await insertSamplesReturning(cols, false);
+      if (firstSeq !== undefined) offerCommitted({ firstSeq, ...cols });
       group[0]!.resolve(result);
       return;
     }
-    const merged = { streamIds: new Int32Array(rows), tsMs: new Float64Array(rows), values: new Float64Array(rows) };
+    const all = { streamIds: new Int32Array(rows), tsMs: new Float64Array(rows), values: new Float64Array(rows) };
     let o = 0;
     for (const p of group) {
-      merged.streamIds.set(p.cols.streamIds, o);
-      merged.tsMs.set(p.cols.tsMs, o);
-      merged.values.set(p.cols.values, o);
+      all.streamIds.set(p.cols.streamIds, o);
+      all.tsMs.set(p.cols.tsMs, o);
+      all.values.set(p.cols.values, o);
       o += p.cols.tsMs.length;
     }
+    const merged = inStreamOrder(all);
     const { newRows, firstSeq } = await insertSamplesReturning(merged, true);
     if (firstSeq !== undefined) offerCommitted({ firstSeq, ...merged });
     if (newRows === "all") {
