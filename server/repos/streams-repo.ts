@@ -166,11 +166,26 @@ export async function allStreamKinds(): Promise<{ id: number; kind: TStreamKind 
 const SPARK_POINTS = 60;
 const SPARK_BYTES = SPARK_POINTS * 8;
 
-/** Big-endian float64s, the byte order of Postgres' float8send (so SQL can build them too). */
-function pack(xs: number[]): Buffer {
-  const b = Buffer.allocUnsafe(xs.length * 8);
-  xs.forEach((x, i) => b.writeDoubleBE(x, i * 8));
-  return b;
+/**
+ * The newest SPARK_POINTS of each row's series as big-endian float64s, the byte order of
+ * Postgres' float8send (so SQL can build them too): views into one buffer for all rows, not a
+ * buffer per row and column.
+ */
+function packNewest(series: (ArrayLike<number> | undefined)[]): Buffer[] {
+  let bytes = 0;
+  for (const xs of series) if (xs) bytes += Math.min(xs.length, SPARK_POINTS) * 8;
+  const buf = Buffer.allocUnsafe(bytes);
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const out: Buffer[] = [];
+  let o = 0;
+  for (const xs of series) {
+    const from = xs ? Math.max(0, xs.length - SPARK_POINTS) : 0;
+    const n = xs ? xs.length - from : 0;
+    for (let i = 0; i < n; i++) dv.setFloat64(o + 8 * i, xs![from + i]!);
+    out.push(buf.subarray(o, o + 8 * n));
+    o += 8 * n;
+  }
+  return out;
 }
 
 function unpack(b: Buffer | null): number[] {
@@ -188,8 +203,8 @@ export interface StreamRecent {
   tsMs: number;
   value: number;
   score: number | null;
-  /** Scored points of the round, in time order (NaN = no value / not scored). */
-  spark?: { t: number[]; v: number[]; s: number[] };
+  /** Scored points of the round, in time order (NaN = no value / not scored); the newest 60 are kept. */
+  spark?: { t: ArrayLike<number>; v: ArrayLike<number>; s: ArrayLike<number> };
 }
 
 /**
@@ -208,15 +223,14 @@ export async function updateStreamRecent(rows: StreamRecent[]): Promise<void> {
        spark_t = ${keep("spark_t", "x.pt")}, spark_v = ${keep("spark_v", "x.pv")}, spark_s = ${keep("spark_s", "x.ps")}
      FROM ${from}
      WHERE s.id = x.id`;
-  const empty = Buffer.alloc(0);
   const cols = {
     id: rows.map((r) => r.id),
     t: rows.map((r) => r.tsMs),
     v: rows.map((r) => r.value),
     sc: rows.map((r) => r.score),
-    pt: rows.map((r) => (r.spark ? pack(r.spark.t.slice(-SPARK_POINTS)) : empty)),
-    pv: rows.map((r) => (r.spark ? pack(r.spark.v.slice(-SPARK_POINTS)) : empty)),
-    ps: rows.map((r) => (r.spark ? pack(r.spark.s.slice(-SPARK_POINTS)) : empty)),
+    pt: packNewest(rows.map((r) => r.spark?.t)),
+    pv: packNewest(rows.map((r) => r.spark?.v)),
+    ps: packNewest(rows.map((r) => r.spark?.s)),
   };
   if (isEmbeddedUrl(databaseUrl())) {
     await pool().query(update("unnest($1::int[], $2::float8[], $3::float8[], $4::float8[], $5::bytea[], $6::bytea[], $7::bytea[]) AS x(id, t, v, sc, pt, pv, ps)"), [

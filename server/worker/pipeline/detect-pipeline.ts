@@ -3,6 +3,7 @@ import { upsertAnomalies } from "../../repos/anomalies-repo";
 import { readSamplesAfter, writeRollup, type NewSampleColumns } from "../../repos/samples-repo";
 import type { RollupBuffer } from "./rollup-buffer";
 import { HandoffQueue } from "./handoff-queue";
+import { DenseIds } from "./dense-ids";
 import { insertScores, type ScoreColumns } from "../../repos/scores-repo";
 import { allStreamKinds, updateStreamRecent, upsertStreamHealth, type StreamRecent } from "../../repos/streams-repo";
 import type { EngineEvent, EnginePort, StepScores } from "./engine-port";
@@ -38,13 +39,23 @@ export interface PipelineStats {
 /** Score batches at least this large are written as two concurrent COPYs. */
 const SPLIT_SCORES_AT = 20_000;
 
-/** Score rows of one round, column-wise (what `insertScores` writes). */
+/**
+ * Score rows of one round, column-wise (what `insertScores` writes). Two batches take turns
+ * (see `DetectPipeline.nextScoreBatch`): a round scores into one while the previous round's
+ * writes still read the other, so the columns are allocated once, not every round.
+ */
 class ScoreBatch {
   length = 0;
-  private readonly c: { [K in keyof ScoreColumns]: Float64Array };
-  constructor(capacity: number) {
+  private c: { [K in keyof ScoreColumns]: Float64Array } = ScoreBatch.alloc(0);
+  private static alloc(capacity: number): { [K in keyof ScoreColumns]: Float64Array } {
     const col = () => new Float64Array(capacity);
-    this.c = { streamIds: col(), tsMs: col(), score: col(), confidence: col(), expected: col(), lower: col(), upper: col() };
+    return { streamIds: col(), tsMs: col(), score: col(), confidence: col(), expected: col(), lower: col(), upper: col() };
+  }
+  /** Empties the batch with room for `capacity` rows. */
+  reset(capacity: number): this {
+    this.length = 0;
+    if (this.c.tsMs.length < capacity) this.c = ScoreBatch.alloc(Math.max(capacity, Math.ceil(1.25 * this.c.tsMs.length)));
+    return this;
   }
   /** Appends one step's scores (NaN bands are stored as NULL). */
   pushStep(s: StepScores): void {
@@ -92,7 +103,13 @@ interface StreamState {
   score: number | null;
   /** changed since the last flush of stream rows */
   dirty: boolean;
-  spark: { t: number[]; v: number[]; s: number[] };
+  /**
+   * Sparkline points scored since the last flush, interleaved (t, v, s): linear until it holds
+   * SPARK_KEEP points, a ring of the newest SPARK_KEEP after that (see `pushSpark`). Kept across
+   * flushes, so a stream's buffer is allocated once.
+   */
+  spark: Float64Array | null;
+  sparkN: number;
   /** the step (see `StepBucket.compact`) that last saw this stream, and its row there */
   stamp: number;
   row: number;
@@ -102,26 +119,59 @@ interface StreamState {
 
 let nextStamp = 1;
 
-/** The samples of one step as they arrive (a stream may repeat; the newest sample wins). */
-class StepBucket {
+const grownF64 = (a: Float64Array, cap: number) => {
+  const b = new Float64Array(cap);
+  b.set(a);
+  return b;
+};
+
+/** One step's rows after `compact`: one per stream. Scratch space, valid until the next compact. */
+class StepRows {
+  n = 0;
   readonly states: StreamState[] = [];
-  readonly ts: number[] = [];
-  readonly values: number[] = [];
+  ids = new Int32Array(256);
+  ts = new Float64Array(256);
+  values = new Float64Array(256);
+
+  ensure(m: number): void {
+    if (this.ids.length >= m) return;
+    const cap = Math.max(m, 2 * this.ids.length);
+    this.ids = new Int32Array(cap);
+    this.ts = new Float64Array(cap);
+    this.values = new Float64Array(cap);
+  }
+}
+
+/**
+ * The samples of one step as they arrive (a stream may repeat; the newest sample wins). Buckets
+ * are recycled once scored (see `DetectPipeline.bucketPool`), so their columns grow once.
+ */
+class StepBucket {
+  n = 0;
+  readonly states: StreamState[] = [];
+  ts = new Float64Array(256);
+  values = new Float64Array(256);
 
   put(st: StreamState, tsMs: number, value: number): void {
-    this.states.push(st);
-    this.ts.push(tsMs);
-    this.values.push(value);
+    const k = this.n;
+    if (k === this.ts.length) {
+      this.ts = grownF64(this.ts, 2 * k);
+      this.values = grownF64(this.values, 2 * k);
+    }
+    this.states[k] = st;
+    this.ts[k] = tsMs;
+    this.values[k] = value;
+    this.n = k + 1;
   }
 
-  /** One row per stream (its newest sample), in first-arrival order. */
-  compact(): { states: StreamState[]; ids: Int32Array; ts: Float64Array; values: Float64Array } {
+  /** One row per stream (its newest sample), in first-arrival order, into `out`. */
+  compact(out: StepRows): StepRows {
     const stamp = nextStamp++;
-    const m = this.states.length;
-    const states: StreamState[] = [];
-    const ids = new Int32Array(m);
-    const ts = new Float64Array(m);
-    const values = new Float64Array(m);
+    const m = this.n;
+    out.ensure(m);
+    const { ids, ts, values } = out;
+    const states = out.states;
+    let n = 0;
     for (let j = 0; j < m; j++) {
       const st = this.states[j]!;
       const t = this.ts[j]!;
@@ -133,15 +183,56 @@ class StepBucket {
         continue;
       }
       st.stamp = stamp;
-      st.row = states.length;
-      ids[st.row] = st.id;
-      ts[st.row] = t;
-      values[st.row] = this.values[j]!;
-      states.push(st);
+      st.row = n;
+      ids[n] = st.id;
+      ts[n] = t;
+      values[n] = this.values[j]!;
+      states[n] = st;
+      n++;
     }
-    const n = states.length;
-    return { states, ids: ids.subarray(0, n), ts: ts.subarray(0, n), values: values.subarray(0, n) };
+    out.n = n;
+    return out;
   }
+}
+
+/** Appends a scored point to the stream's sparkline buffer (the newest SPARK_KEEP are kept). */
+function pushSpark(st: StreamState, t: number, v: number, s: number): void {
+  let buf = st.spark;
+  const n = st.sparkN;
+  let cap = buf === null ? 0 : buf.length / 3;
+  if (n >= cap && cap < SPARK_KEEP) {
+    // still linear (n ≤ cap): doubling keeps the points where they are
+    cap = Math.min(SPARK_KEEP, Math.max(4, 2 * cap));
+    buf = buf === null ? new Float64Array(3 * cap) : grownF64(buf, 3 * cap);
+    st.spark = buf;
+  }
+  const k = 3 * (n % cap);
+  buf![k] = t;
+  buf![k + 1] = v;
+  buf![k + 2] = s;
+  st.sparkN = n + 1;
+}
+
+/** The stream's sparkline points since the last flush (newest SPARK_KEEP, in order); empties it. */
+function takeSpark(st: StreamState): { t: Float64Array; v: Float64Array; s: Float64Array } {
+  const buf = st.spark;
+  const n = st.sparkN;
+  st.sparkN = 0;
+  const cap = buf === null ? 0 : buf.length / 3;
+  const k = Math.min(n, cap);
+  const out = new Float64Array(3 * k);
+  const t = out.subarray(0, k);
+  const v = out.subarray(k, 2 * k);
+  const s = out.subarray(2 * k, 3 * k);
+  // the oldest kept point: index 0 while linear, the ring's next write position once wrapped
+  const first = n > cap ? n % cap : 0;
+  for (let j = 0; j < k; j++) {
+    const p = 3 * ((first + j) % cap);
+    t[j] = buf![p]!;
+    v[j] = buf![p + 1]!;
+    s[j] = buf![p + 2]!;
+  }
+  return { t, v, s };
 }
 
 /**
@@ -156,8 +247,14 @@ export class DetectPipeline {
   cursor: number;
   /** Per clock domain, its newest step, held back until a later step exists (see `tick`). */
   private pending = new Map<number, { stepMs: number; bucket: StepBucket }>();
-  /** Per-stream state; the dirty ones are written to the stream rows every few seconds. */
-  private states = new Map<number, StreamState>();
+  /** Per-stream state by dense slot; the dirty ones are written to the stream rows every few seconds. */
+  private readonly slots = new DenseIds();
+  private readonly states: StreamState[] = [];
+  /** Scored buckets, for reuse (see `StepBucket`). */
+  private readonly bucketPool: StepBucket[] = [];
+  private readonly stepRows = new StepRows();
+  private readonly scoreBatches = [new ScoreBatch(), new ScoreBatch()];
+  private scoreTurn = 0;
   private dirty: StreamState[] = [];
   private lastFlushMs = 0;
   private kinds = new Map<number, TStreamKind>();
@@ -266,14 +363,14 @@ export class DetectPipeline {
       if (b !== curB) {
         curB = b;
         cur = curRound.buckets.get(b);
-        if (!cur) curRound.buckets.set(b, (cur = new StepBucket()));
+        if (!cur) curRound.buckets.set(b, (cur = this.bucketPool.pop() ?? new StepBucket()));
         if (b > curRound.maxBucket) curRound.maxBucket = b;
       }
       cur!.put(st, t, fresh.values[i]!);
     }
     let capacity = 0;
-    for (const r of rounds.values()) for (const bucket of r.buckets.values()) capacity += bucket.states.length;
-    const scores = new ScoreBatch(capacity);
+    for (const r of rounds.values()) for (const bucket of r.buckets.values()) capacity += bucket.n;
+    const scores = this.nextScoreBatch(capacity);
     const events = new Map<string, EngineEvent>();
     for (const [domain, r] of [...rounds].sort((a, b) => a[0] - b[0])) {
       for (const b of [...r.buckets.keys()].sort((x, y) => x - y)) {
@@ -283,6 +380,8 @@ export class DetectPipeline {
           continue;
         }
         this.scoreStep(domain, b, bucket, scores, events);
+        bucket.n = 0;
+        this.bucketPool.push(bucket);
       }
     }
     this.stats.scoreMs += performance.now() - tRead;
@@ -300,8 +399,8 @@ export class DetectPipeline {
 
   /** Scores one step of one clock domain: score rows, stream state and sparklines, events. */
   private scoreStep(domain: number, stepMs: number, bucket: StepBucket, scores: ScoreBatch, events: Map<string, EngineEvent>): void {
-    const m = bucket.compact();
-    const out = this.engine.step(stepMs, m.ids, m.values, m.ts, domain);
+    const m = bucket.compact(this.stepRows);
+    const out = this.engine.step(stepMs, m.ids.subarray(0, m.n), m.values.subarray(0, m.n), m.ts.subarray(0, m.n), domain);
     this.stats.stepsScored++;
     const sc = out.scores;
     scores.pushStep(sc);
@@ -317,16 +416,7 @@ export class DetectPipeline {
       }
       st.score = score;
       this.markDirty(st);
-      const sp = st.spark;
-      sp.t.push(t);
-      sp.v.push(v);
-      sp.s.push(Math.round(score * 10) / 10);
-      if (sp.t.length > 2 * SPARK_KEEP) {
-        const cut = sp.t.length - SPARK_KEEP;
-        sp.t.splice(0, cut);
-        sp.v.splice(0, cut);
-        sp.s.splice(0, cut);
-      }
+      pushSpark(st, t, v, Math.round(score * 10) / 10);
     }
     for (const e of out.events) events.set(e.engineId, e);
   }
@@ -349,14 +439,21 @@ export class DetectPipeline {
 
   /** After the engine was replaced (snapshot rollback): stream domains are read from it again. */
   engineReplaced(): void {
-    for (const st of this.states.values()) st.domain = -1;
+    for (const st of this.states) st.domain = -1;
     for (const d of [...this.pending.keys()]) if (d !== 0) this.pending.delete(d);
   }
 
   private stateOf(id: number): StreamState {
-    let st = this.states.get(id);
-    if (!st) this.states.set(id, (st = { id, tsMs: -Infinity, value: Number.NaN, score: null, dirty: false, spark: { t: [], v: [], s: [] }, stamp: 0, row: 0, domain: -1 }));
+    const slot = this.slots.slotOf(id);
+    let st = this.states[slot];
+    if (st === undefined) this.states[slot] = st = { id, tsMs: -Infinity, value: Number.NaN, score: null, dirty: false, spark: null, sparkN: 0, stamp: 0, row: 0, domain: -1 };
     return st;
+  }
+
+  /** The score batch not being written by the previous round (see `ScoreBatch`). */
+  private nextScoreBatch(capacity: number): ScoreBatch {
+    this.scoreTurn ^= 1;
+    return this.scoreBatches[this.scoreTurn]!.reset(capacity);
   }
 
   private markDirty(st: StreamState): void {
@@ -409,9 +506,7 @@ export class DetectPipeline {
     if (this.dirty.length === 0) return;
     const rows: StreamRecent[] = this.dirty.map((st) => {
       st.dirty = false;
-      const spark = st.spark;
-      st.spark = { t: [], v: [], s: [] };
-      return { id: st.id, tsMs: st.tsMs, value: st.value, score: st.score, spark };
+      return { id: st.id, tsMs: st.tsMs, value: st.value, score: st.score, spark: takeSpark(st) };
     });
     this.dirty = [];
     await updateStreamRecent(rows);
@@ -421,7 +516,7 @@ export class DetectPipeline {
   async writeRollup(all: boolean): Promise<void> {
     if (!this.rollup) return;
     const { rows, watermark } = all ? this.rollup.flushAll() : this.rollup.flush();
-    if (rows.length === 0 && watermark === this.lastRollupWatermark) return;
+    if (rows.rows === 0 && watermark === this.lastRollupWatermark) return;
     try {
       await writeRollup(rows, watermark);
     } catch (e) {

@@ -58,7 +58,14 @@ export class HandoffQueue {
       return null;
     }
     this.hits++;
-    const out: NewSampleColumns = { rows, lastSeq: next - 1, seq: new Float64Array(rows), streamIds: new Int32Array(rows), tsMs: new Float64Array(rows), values: new Float64Array(rows) };
+    const seq = new Float64Array(rows);
+    if (parts.length === 1) {
+      // the usual case (one batch per round): views, not copies (held batches are never modified)
+      const { b, from, to } = parts[0]!;
+      for (let k = from; k < to; k++) seq[k - from] = b.firstSeq + k;
+      return { rows, lastSeq: next - 1, seq, streamIds: b.streamIds.subarray(from, to), tsMs: b.tsMs.subarray(from, to), values: b.values.subarray(from, to) };
+    }
+    const out: NewSampleColumns = { rows, lastSeq: next - 1, seq, streamIds: new Int32Array(rows), tsMs: new Float64Array(rows), values: new Float64Array(rows) };
     let o = 0;
     for (const { b, from, to } of parts) {
       out.streamIds.set(b.streamIds.subarray(from, to), o);
