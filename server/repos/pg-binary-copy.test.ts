@@ -65,6 +65,15 @@ describe("encodeBinaryCopy", () => {
     expect([...out.cols[2].subarray(0, n)]).toEqual([...v]);
   });
 
+  it("writes NaN, ±Infinity and null as NULL in nullable float columns, typed or plain", () => {
+    const typed = readFields(encodeBinaryCopy(4, [{ type: "float8null", data: new Float64Array([Infinity, -Infinity, Number.NaN, -2.5]) }]));
+    const plain = readFields(encodeBinaryCopy(4, [{ type: "float8null", data: [Infinity, null, Number.NaN, -2.5] }]));
+    for (const rows of [typed, plain]) {
+      expect(rows.slice(0, 3).map((r) => r[0])).toEqual([null, null, null]);
+      expect(rows[3]![0]!.readDoubleBE(0)).toBe(-2.5);
+    }
+  });
+
   it("encodes zero rows as header and trailer", () => {
     expect(readFields(encodeBinaryCopy(0, [{ type: "int4", data: [] }]))).toEqual([]);
   });

@@ -54,7 +54,7 @@ class ScoreBatch {
   /** Empties the batch with room for `capacity` rows. */
   reset(capacity: number): this {
     this.length = 0;
-    if (this.c.tsMs.length < capacity) this.c = ScoreBatch.alloc(Math.max(capacity, Math.ceil(1.25 * this.c.tsMs.length)));
+    if (this.c.tsMs.length < capacity) this.c = ScoreBatch.alloc(Math.max(capacity, 2 * this.c.tsMs.length));
     return this;
   }
   /** Appends one step's scores (NaN bands are stored as NULL). */
@@ -103,12 +103,9 @@ interface StreamState {
   score: number | null;
   /** changed since the last flush of stream rows */
   dirty: boolean;
-  /**
-   * Sparkline points scored since the last flush, interleaved (t, v, s): linear until it holds
-   * SPARK_KEEP points, a ring of the newest SPARK_KEEP after that (see `pushSpark`). Kept across
-   * flushes, so a stream's buffer is allocated once.
-   */
-  spark: Float64Array | null;
+  /** the stream's dense slot: its sparkline points are at `SparkRings` row `slot` */
+  slot: number;
+  /** sparkline points scored since the last flush (the ring keeps the newest SPARK_KEEP) */
   sparkN: number;
   /** the step (see `StepBucket.compact`) that last saw this stream, and its row there */
   stamp: number;
@@ -195,44 +192,45 @@ class StepBucket {
   }
 }
 
-/** Appends a scored point to the stream's sparkline buffer (the newest SPARK_KEEP are kept). */
-function pushSpark(st: StreamState, t: number, v: number, s: number): void {
-  let buf = st.spark;
-  const n = st.sparkN;
-  let cap = buf === null ? 0 : buf.length / 3;
-  if (n >= cap && cap < SPARK_KEEP) {
-    // still linear (n ≤ cap): doubling keeps the points where they are
-    cap = Math.min(SPARK_KEEP, Math.max(4, 2 * cap));
-    buf = buf === null ? new Float64Array(3 * cap) : grownF64(buf, 3 * cap);
-    st.spark = buf;
-  }
-  const k = 3 * (n % cap);
-  buf![k] = t;
-  buf![k + 1] = v;
-  buf![k + 2] = s;
-  st.sparkN = n + 1;
-}
+/**
+ * Sparkline points scored since the last flush of stream rows, per stream: a ring of the newest
+ * SPARK_KEEP (t, v, s) points at row `slot` of one shared array (1.4 kB per stream, allocated
+ * once; no buffer per stream or per flush, nothing for the GC to trace).
+ */
+class SparkRings {
+  private static readonly ROW = 3 * SPARK_KEEP;
+  private data = new Float64Array(0);
 
-/** The stream's sparkline points since the last flush (newest SPARK_KEEP, in order); empties it. */
-function takeSpark(st: StreamState): { t: Float64Array; v: Float64Array; s: Float64Array } {
-  const buf = st.spark;
-  const n = st.sparkN;
-  st.sparkN = 0;
-  const cap = buf === null ? 0 : buf.length / 3;
-  const k = Math.min(n, cap);
-  const out = new Float64Array(3 * k);
-  const t = out.subarray(0, k);
-  const v = out.subarray(k, 2 * k);
-  const s = out.subarray(2 * k, 3 * k);
-  // the oldest kept point: index 0 while linear, the ring's next write position once wrapped
-  const first = n > cap ? n % cap : 0;
-  for (let j = 0; j < k; j++) {
-    const p = 3 * ((first + j) % cap);
-    t[j] = buf![p]!;
-    v[j] = buf![p + 1]!;
-    s[j] = buf![p + 2]!;
+  push(st: StreamState, t: number, v: number, s: number): void {
+    const need = (st.slot + 1) * SparkRings.ROW;
+    if (this.data.length < need) this.data = grownF64(this.data, Math.max(need, 2 * this.data.length, 1024 * SparkRings.ROW));
+    const k = st.slot * SparkRings.ROW + 3 * (st.sparkN % SPARK_KEEP);
+    this.data[k] = t;
+    this.data[k + 1] = v;
+    this.data[k + 2] = s;
+    st.sparkN++;
   }
-  return { t, v, s };
+
+  /** The stream's points since the last flush (the newest SPARK_KEEP, in order); empties its ring. */
+  take(st: StreamState): { t: Float64Array; v: Float64Array; s: Float64Array } {
+    const n = st.sparkN;
+    st.sparkN = 0;
+    const k = Math.min(n, SPARK_KEEP);
+    const out = new Float64Array(3 * k);
+    const t = out.subarray(0, k);
+    const v = out.subarray(k, 2 * k);
+    const s = out.subarray(2 * k, 3 * k);
+    // the oldest kept point: the ring's next write position once it has wrapped
+    const first = n > SPARK_KEEP ? n % SPARK_KEEP : 0;
+    const row = st.slot * SparkRings.ROW;
+    for (let j = 0; j < k; j++) {
+      const p = row + 3 * ((first + j) % SPARK_KEEP);
+      t[j] = this.data[p]!;
+      v[j] = this.data[p + 1]!;
+      s[j] = this.data[p + 2]!;
+    }
+    return { t, v, s };
+  }
 }
 
 /**
@@ -255,6 +253,7 @@ export class DetectPipeline {
   private readonly stepRows = new StepRows();
   private readonly scoreBatches = [new ScoreBatch(), new ScoreBatch()];
   private scoreTurn = 0;
+  private readonly spark = new SparkRings();
   private dirty: StreamState[] = [];
   private lastFlushMs = 0;
   private kinds = new Map<number, TStreamKind>();
@@ -416,7 +415,7 @@ export class DetectPipeline {
       }
       st.score = score;
       this.markDirty(st);
-      pushSpark(st, t, v, Math.round(score * 10) / 10);
+      this.spark.push(st, t, v, Math.round(score * 10) / 10);
     }
     for (const e of out.events) events.set(e.engineId, e);
   }
@@ -446,7 +445,7 @@ export class DetectPipeline {
   private stateOf(id: number): StreamState {
     const slot = this.slots.slotOf(id);
     let st = this.states[slot];
-    if (st === undefined) this.states[slot] = st = { id, tsMs: -Infinity, value: Number.NaN, score: null, dirty: false, spark: null, sparkN: 0, stamp: 0, row: 0, domain: -1 };
+    if (st === undefined) this.states[slot] = st = { id, tsMs: -Infinity, value: Number.NaN, score: null, dirty: false, slot, sparkN: 0, stamp: 0, row: 0, domain: -1 };
     return st;
   }
 
@@ -506,7 +505,7 @@ export class DetectPipeline {
     if (this.dirty.length === 0) return;
     const rows: StreamRecent[] = this.dirty.map((st) => {
       st.dirty = false;
-      return { id: st.id, tsMs: st.tsMs, value: st.value, score: st.score, spark: takeSpark(st) };
+      return { id: st.id, tsMs: st.tsMs, value: st.value, score: st.score, spark: this.spark.take(st) };
     });
     this.dirty = [];
     await updateStreamRecent(rows);
