@@ -461,8 +461,10 @@ export class DetectionEngine {
         }
       }
       const id = this.ids[i]!;
-      // expected/band before learning
-      let exp = this.hw.expected(i, tsMs);
+      // expected/band before learning (Holt-Winters' expectation and seasonal term are pure
+      // reads, and nothing before its update changes Holt-Winters: each is computed once)
+      const hwExp = this.hw.expected(i, tsMs);
+      let exp = hwExp;
       let sc = this.hw.scale(i, tsMs);
       if (exp !== exp) {
         exp = this.rz.expected(i);
@@ -497,7 +499,8 @@ export class DetectionEngine {
       }
       const signed = x - exp;
       // level-shift CUSUM on the de-seasonalised value; flat-line run check
-      const shift = o.shiftCusum ? this.cu.update(i, x - this.hw.seasonal(i, tsMs), tsMs, this.hw.period(i)) : 0;
+      const season = this.hw.seasonal(i, tsMs);
+      const shift = o.shiftCusum ? this.cu.update(i, x - season, tsMs, this.hw.period(i)) : 0;
       const stuck = this.fl.update(i, x, tsMs);
       // count-rate CUSUM (sparse counts): Poisson LLR against the expected count, the larger of
       // Holt-Winters' forecast and the robust recent level (a season dented by yesterday's
@@ -508,10 +511,10 @@ export class DetectionEngine {
         // forecaster's level (which follows the daily ramp) is part of the floor
         const rl = this.rz.expected(i);
         const floor = this.hw.period(i) > 0 || !(exp > rl) ? rl : exp;
-        burst = this.cc.update(i, x, tsMs, this.hw.seasonal(i, tsMs), floor);
+        burst = this.cc.update(i, x, tsMs, season, floor);
       }
       // variance change: Holt-Winters residual (HW's expectation before this point) vs slow scale
-      const jitter = o.varianceShift && this.hw.expected(i, tsMs) === this.hw.expected(i, tsMs) ? this.vs.update(i, x - this.hw.expected(i, tsMs)) : 0;
+      const jitter = o.varianceShift && hwExp === hwExp ? this.vs.update(i, x - hwExp) : 0;
       // a stuck (flat-lined) value is scored but not learnt: a frozen sensor must not teach the
       // detectors a zero scale (after it thaws, routine noise would read as 10–20σ)
       const learn = stuck === 0;

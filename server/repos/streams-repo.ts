@@ -1,3 +1,4 @@
+import os from "node:os";
 import type { TLabels, TStreamKind } from "@/lib/schemas/stream";
 import { databaseUrl, db, isEmbeddedUrl, pool } from "../db";
 import { inDerivedTransaction } from "./derived-writes";
@@ -168,24 +169,28 @@ const SPARK_BYTES = SPARK_POINTS * 8;
 
 /**
  * The newest SPARK_POINTS of each row's series as big-endian float64s, the byte order of
- * Postgres' float8send (so SQL can build them too): views into one buffer for all rows, not a
- * buffer per row and column.
+ * Postgres' float8send (so SQL can build them too): all rows' points are gathered into one
+ * array, byte-swapped at once (`swap64`, native) and handed out as views, not packed value by
+ * value into a buffer per row and column.
  */
 function packNewest(series: (ArrayLike<number> | undefined)[]): Buffer[] {
-  let bytes = 0;
-  for (const xs of series) if (xs) bytes += Math.min(xs.length, SPARK_POINTS) * 8;
-  const buf = Buffer.allocUnsafe(bytes);
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const out: Buffer[] = [];
+  let total = 0;
+  for (const xs of series) if (xs) total += Math.min(xs.length, SPARK_POINTS);
+  const all = new Float64Array(total);
+  const at = new Int32Array(series.length + 1);
   let o = 0;
-  for (const xs of series) {
-    const from = xs ? Math.max(0, xs.length - SPARK_POINTS) : 0;
-    const n = xs ? xs.length - from : 0;
-    for (let i = 0; i < n; i++) dv.setFloat64(o + 8 * i, xs![from + i]!);
-    out.push(buf.subarray(o, o + 8 * n));
-    o += 8 * n;
-  }
-  return out;
+  series.forEach((xs, r) => {
+    at[r] = o;
+    if (!xs) return;
+    const from = Math.max(0, xs.length - SPARK_POINTS);
+    if (xs instanceof Float64Array) all.set(xs.subarray(from), o);
+    else for (let i = from; i < xs.length; i++) all[o + i - from] = xs[i]!;
+    o += xs.length - from;
+  });
+  at[series.length] = o;
+  const buf = Buffer.from(all.buffer, all.byteOffset, all.byteLength);
+  if (os.endianness() === "LE") buf.swap64();
+  return series.map((_, r) => buf.subarray(8 * at[r]!, 8 * at[r + 1]!));
 }
 
 function unpack(b: Buffer | null): number[] {
