@@ -124,13 +124,17 @@ function shiftForBytea(start: Int32Array, data: ArrayLike<Uint8Array>, rows: num
   return shift;
 }
 
+/** Row starts, reused across calls (encoding is synchronous; fresh memory is costly to touch). */
+let startScratch = new Int32Array(0);
+
 type Prepared = { type: "bytea"; data: ArrayLike<Uint8Array> } | { type: Exclude<BinaryColumn["type"], "bytea">; data: Float64Array };
 
 /** Encodes `rows` rows of the given columns as one binary COPY payload (header to trailer). */
 export function encodeBinaryCopy(rows: number, cols: BinaryColumn[]): Buffer {
   const prepared: Prepared[] = cols.map((c) => (c.type === "bytea" ? c : { type: c.type, data: float64Of(c.data) }));
   // Row i starts at start[i]: fixed-width fields, plus the variable ones (bytea, NULL floats).
-  const start = new Int32Array(rows + 1);
+  if (startScratch.length < rows + 1) startScratch = new Int32Array(Math.max(rows + 1, 2 * startScratch.length));
+  const start = startScratch;
   let fixed = 2;
   for (const c of prepared) if (c.type !== "bytea" && c.type !== "float8null") fixed += fieldBytes(c.type);
   let o = HEADER_BYTES;

@@ -201,9 +201,17 @@ class SparkRings {
   private static readonly ROW = 3 * SPARK_KEEP;
   private data = new Float64Array(0);
 
-  push(st: StreamState, t: number, v: number, s: number): void {
-    const need = (st.slot + 1) * SparkRings.ROW;
+  /**
+   * Makes room for the ring at `slot` (when the stream first appears: growing the array is a
+   * per-stream cost, and touching fresh memory is expensive here, so it is not left to the
+   * first scored point).
+   */
+  reserve(slot: number): void {
+    const need = (slot + 1) * SparkRings.ROW;
     if (this.data.length < need) this.data = grownF64(this.data, Math.max(need, 2 * this.data.length, 1024 * SparkRings.ROW));
+  }
+
+  push(st: StreamState, t: number, v: number, s: number): void {
     const k = st.slot * SparkRings.ROW + 3 * (st.sparkN % SPARK_KEEP);
     this.data[k] = t;
     this.data[k + 1] = v;
@@ -445,7 +453,10 @@ export class DetectPipeline {
   private stateOf(id: number): StreamState {
     const slot = this.slots.slotOf(id);
     let st = this.states[slot];
-    if (st === undefined) this.states[slot] = st = { id, tsMs: -Infinity, value: Number.NaN, score: null, dirty: false, slot, sparkN: 0, stamp: 0, row: 0, domain: -1 };
+    if (st === undefined) {
+      this.states[slot] = st = { id, tsMs: -Infinity, value: Number.NaN, score: null, dirty: false, slot, sparkN: 0, stamp: 0, row: 0, domain: -1 };
+      this.spark.reserve(slot);
+    }
     return st;
   }
 
