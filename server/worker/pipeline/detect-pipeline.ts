@@ -292,7 +292,8 @@ export class DetectPipeline {
     let firstTs: Map<number, number> | null = null;
     for (let i = 0; i < fresh.rows; i++) {
       const id = fresh.streamIds[i]!;
-      if (this.engine.hasStream(id)) continue;
+      // a known clock domain means the engine has the stream (a table read, not an engine lookup)
+      if (this.stateOf(id).domain >= 0 || this.engine.hasStream(id)) continue;
       firstTs ??= new Map();
       const t = fresh.tsMs[i]!;
       if (t < (firstTs.get(id) ?? Infinity)) firstTs.set(id, t);
