@@ -219,25 +219,34 @@ class SparkRings {
     st.sparkN++;
   }
 
-  /** The stream's points since the last flush (the newest SPARK_KEEP, in order); empties its ring. */
-  take(st: StreamState): { t: Float64Array; v: Float64Array; s: Float64Array } {
-    const n = st.sparkN;
-    st.sparkN = 0;
-    const k = Math.min(n, SPARK_KEEP);
-    const out = new Float64Array(3 * k);
-    const t = out.subarray(0, k);
-    const v = out.subarray(k, 2 * k);
-    const s = out.subarray(2 * k, 3 * k);
-    // the oldest kept point: the ring's next write position once it has wrapped
-    const first = n > SPARK_KEEP ? n % SPARK_KEEP : 0;
-    const row = st.slot * SparkRings.ROW;
-    for (let j = 0; j < k; j++) {
-      const p = row + 3 * ((first + j) % SPARK_KEEP);
-      t[j] = this.data[p]!;
-      v[j] = this.data[p + 1]!;
-      s[j] = this.data[p + 2]!;
-    }
-    return { t, v, s };
+  /**
+   * The streams' points since the last flush (each stream's newest SPARK_KEEP, in order), as
+   * views into three arrays shared by all of them (no allocation per stream); empties the rings.
+   */
+  takeAll(states: StreamState[]): { t: Float64Array; v: Float64Array; s: Float64Array }[] {
+    let total = 0;
+    for (const st of states) total += Math.min(st.sparkN, SPARK_KEEP);
+    const T = new Float64Array(total);
+    const V = new Float64Array(total);
+    const S = new Float64Array(total);
+    let o = 0;
+    return states.map((st) => {
+      const n = st.sparkN;
+      st.sparkN = 0;
+      const k = Math.min(n, SPARK_KEEP);
+      // the oldest kept point: the ring's next write position once it has wrapped
+      const first = n > SPARK_KEEP ? n % SPARK_KEEP : 0;
+      const row = st.slot * SparkRings.ROW;
+      for (let j = 0; j < k; j++) {
+        const p = row + 3 * ((first + j) % SPARK_KEEP);
+        T[o + j] = this.data[p]!;
+        V[o + j] = this.data[p + 1]!;
+        S[o + j] = this.data[p + 2]!;
+      }
+      const views = { t: T.subarray(o, o + k), v: V.subarray(o, o + k), s: S.subarray(o, o + k) };
+      o += k;
+      return views;
+    });
   }
 }
 
@@ -515,9 +524,10 @@ export class DetectPipeline {
   async flushStreams(): Promise<void> {
     this.lastFlushMs = Date.now();
     if (this.dirty.length === 0) return;
-    const rows: StreamRecent[] = this.dirty.map((st) => {
+    const sparks = this.spark.takeAll(this.dirty);
+    const rows: StreamRecent[] = this.dirty.map((st, k) => {
       st.dirty = false;
-      return { id: st.id, tsMs: st.tsMs, value: st.value, score: st.score, spark: this.spark.take(st) };
+      return { id: st.id, tsMs: st.tsMs, value: st.value, score: st.score, spark: sparks[k] };
     });
     this.dirty = [];
     await updateStreamRecent(rows);
