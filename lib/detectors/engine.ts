@@ -969,7 +969,11 @@ export class DetectionEngine {
   /** Health (0–1, data availability vs the stream's learnt cadence) and current gap class. */
   streamHealth(streamId: string): { health: number; gap: GapClass } | undefined {
     const i = this.index.get(streamId);
-    if (i === undefined) return undefined;
+    return i === undefined ? undefined : this.streamHealthAt(i);
+  }
+
+  /** `streamHealth` of the stream at slot `i` (see `streamIndex`), for callers walking every slot. */
+  streamHealthAt(i: number): { health: number; gap: GapClass } {
     return { health: this.gaps.health(i), gap: GAP_CLASSES[this.gaps.gapClass(i)] ?? "none" };
   }
 

@@ -168,29 +168,27 @@ const SPARK_POINTS = 60;
 const SPARK_BYTES = SPARK_POINTS * 8;
 
 /**
- * The newest SPARK_POINTS of each row's series as big-endian float64s, the byte order of
- * Postgres' float8send (so SQL can build them too): all rows' points are gathered into one
- * array, byte-swapped at once (`swap64`, native) and handed out as views, not packed value by
- * value into a buffer per row and column.
+ * Sparkline points for the rows of one `updateStreamRecent` call, column-wise: row r's points
+ * (time order, at most SPARK_POINTS) are [at[r], at[r + 1]) of each of the three blocks of
+ * `points`: times, then values, then scores, each at[rows] long. NaN = no value / not scored.
  */
-function packNewest(series: (ArrayLike<number> | undefined)[]): Buffer[] {
-  let total = 0;
-  for (const xs of series) if (xs) total += Math.min(xs.length, SPARK_POINTS);
-  const all = new Float64Array(total);
-  const at = new Int32Array(series.length + 1);
-  let o = 0;
-  series.forEach((xs, r) => {
-    at[r] = o;
-    if (!xs) return;
-    const from = Math.max(0, xs.length - SPARK_POINTS);
-    if (xs instanceof Float64Array) all.set(xs.subarray(from), o);
-    else for (let i = from; i < xs.length; i++) all[o + i - from] = xs[i]!;
-    o += xs.length - from;
-  });
-  at[series.length] = o;
-  const buf = Buffer.from(all.buffer, all.byteOffset, all.byteLength);
+export interface SparkColumns {
+  points: Float64Array;
+  at: Int32Array;
+}
+
+/**
+ * Each row's sparkline columns as big-endian float64s, the byte order of Postgres' float8send
+ * (so SQL can build them too): one native byte swap of `points` in place (the caller hands them
+ * over), and views per row, not a buffer per row and column.
+ */
+function packSparks(sp: SparkColumns, rows: number): { pt: Buffer[]; pv: Buffer[]; ps: Buffer[] } {
+  const total = sp.at[rows]!;
+  if (sp.at.length < rows + 1 || sp.points.length !== 3 * total) throw new Error("spark columns: points must hold three blocks of at[rows]");
+  const buf = Buffer.from(sp.points.buffer, sp.points.byteOffset, sp.points.byteLength);
   if (os.endianness() === "LE") buf.swap64();
-  return series.map((_, r) => buf.subarray(8 * at[r]!, 8 * at[r + 1]!));
+  const block = (k: number) => Array.from({ length: rows }, (_, r) => buf.subarray(8 * (k * total + sp.at[r]!), 8 * (k * total + sp.at[r + 1]!)));
+  return { pt: block(0), pv: block(1), ps: block(2) };
 }
 
 function unpack(b: Buffer | null): number[] {
@@ -208,15 +206,14 @@ export interface StreamRecent {
   tsMs: number;
   value: number;
   score: number | null;
-  /** Scored points of the round, in time order (NaN = no value / not scored); the newest 60 are kept. */
-  spark?: { t: ArrayLike<number>; v: ArrayLike<number>; s: ArrayLike<number> };
 }
 
 /**
  * One statement per worker round for every touched stream: latest sample/score and the
- * sparkline points (appended, newest 60 kept) the overview reads.
+ * sparkline points (appended, newest 60 kept) the overview reads. `sparks` (row r's points;
+ * none when absent) is taken over: its points are byte-swapped in place.
  */
-export async function updateStreamRecent(rows: StreamRecent[]): Promise<void> {
+export async function updateStreamRecent(rows: StreamRecent[], sparks?: SparkColumns): Promise<void> {
   if (rows.length === 0) return;
   const keep = (col: string, x: string) =>
     `CASE WHEN octet_length(${x}) = 0 THEN s.${col} ELSE substring(COALESCE(s.${col}, ''::bytea) || ${x} FROM greatest(1, octet_length(COALESCE(s.${col}, ''::bytea)) + octet_length(${x}) - ${SPARK_BYTES - 1})) END`;
@@ -233,9 +230,7 @@ export async function updateStreamRecent(rows: StreamRecent[]): Promise<void> {
     t: rows.map((r) => r.tsMs),
     v: rows.map((r) => r.value),
     sc: rows.map((r) => r.score),
-    pt: packNewest(rows.map((r) => r.spark?.t)),
-    pv: packNewest(rows.map((r) => r.spark?.v)),
-    ps: packNewest(rows.map((r) => r.spark?.s)),
+    ...packSparks(sparks ?? { points: new Float64Array(0), at: new Int32Array(rows.length + 1) }, rows.length),
   };
   if (isEmbeddedUrl(databaseUrl())) {
     await pool().query(update("unnest($1::int[], $2::float8[], $3::float8[], $4::float8[], $5::bytea[], $6::bytea[], $7::bytea[]) AS x(id, t, v, sc, pt, pv, ps)"), [

@@ -5,7 +5,7 @@ import type { RollupBuffer } from "./rollup-buffer";
 import { HandoffQueue } from "./handoff-queue";
 import { DenseIds } from "./dense-ids";
 import { insertScores, type ScoreColumns } from "../../repos/scores-repo";
-import { allStreamKinds, updateStreamRecent, upsertStreamHealth, type StreamRecent } from "../../repos/streams-repo";
+import { allStreamKinds, updateStreamRecent, upsertStreamHealth, type SparkColumns, type StreamRecent } from "../../repos/streams-repo";
 import type { EngineEvent, EnginePort, StepScores } from "./engine-port";
 
 /**
@@ -220,33 +220,34 @@ class SparkRings {
   }
 
   /**
-   * The streams' points since the last flush (each stream's newest SPARK_KEEP, in order), as
-   * views into three arrays shared by all of them (no allocation per stream); empties the rings.
+   * The streams' points since the last flush (each stream's newest SPARK_KEEP, in order) as the
+   * stream-row write takes them: one array for all streams; empties the rings.
    */
-  takeAll(states: StreamState[]): { t: Float64Array; v: Float64Array; s: Float64Array }[] {
+  takeAll(states: StreamState[]): SparkColumns {
+    const at = new Int32Array(states.length + 1);
     let total = 0;
-    for (const st of states) total += Math.min(st.sparkN, SPARK_KEEP);
-    const T = new Float64Array(total);
-    const V = new Float64Array(total);
-    const S = new Float64Array(total);
-    let o = 0;
-    return states.map((st) => {
+    states.forEach((st, r) => {
+      at[r] = total;
+      total += Math.min(st.sparkN, SPARK_KEEP);
+    });
+    at[states.length] = total;
+    const points = new Float64Array(3 * total);
+    states.forEach((st, r) => {
       const n = st.sparkN;
       st.sparkN = 0;
-      const k = Math.min(n, SPARK_KEEP);
+      const o = at[r]!;
+      const k = at[r + 1]! - o;
       // the oldest kept point: the ring's next write position once it has wrapped
       const first = n > SPARK_KEEP ? n % SPARK_KEEP : 0;
       const row = st.slot * SparkRings.ROW;
       for (let j = 0; j < k; j++) {
         const p = row + 3 * ((first + j) % SPARK_KEEP);
-        T[o + j] = this.data[p]!;
-        V[o + j] = this.data[p + 1]!;
-        S[o + j] = this.data[p + 2]!;
+        points[o + j] = this.data[p]!;
+        points[total + o + j] = this.data[p + 1]!;
+        points[2 * total + o + j] = this.data[p + 2]!;
       }
-      const views = { t: T.subarray(o, o + k), v: V.subarray(o, o + k), s: S.subarray(o, o + k) };
-      o += k;
-      return views;
     });
+    return { points, at };
   }
 }
 
@@ -525,12 +526,12 @@ export class DetectPipeline {
     this.lastFlushMs = Date.now();
     if (this.dirty.length === 0) return;
     const sparks = this.spark.takeAll(this.dirty);
-    const rows: StreamRecent[] = this.dirty.map((st, k) => {
+    const rows: StreamRecent[] = this.dirty.map((st) => {
       st.dirty = false;
-      return { id: st.id, tsMs: st.tsMs, value: st.value, score: st.score, spark: sparks[k] };
+      return { id: st.id, tsMs: st.tsMs, value: st.value, score: st.score };
     });
     this.dirty = [];
-    await updateStreamRecent(rows);
+    await updateStreamRecent(rows, sparks);
   }
 
   /** Writes completed rollup minutes (all open ones with `all`, at shutdown) and the watermark. */
@@ -554,19 +555,23 @@ export class DetectPipeline {
     if (Date.now() - this.lastFlushMs >= flushIntervalMs(this.dirty.length)) await this.flushStreams();
   }
 
-  /** Health as last written, per stream: only rows that moved are rewritten. */
-  private writtenHealth = new Map<number, string>();
+  /** Health as last written, per stream (in the UI's 0.01 steps): only rows that moved are rewritten. */
+  private writtenHealth = new Map<number, { health: number; availability: number; gap: string | null }>();
 
   async writeHealth(): Promise<void> {
     const changed = [];
+    const moved: { id: number; health: number; availability: number; gap: string | null }[] = [];
     for (const h of this.engine.health()) {
       // 0.01 steps: the UI shows health as a percentage
-      const sig = `${Math.round(h.health * 100)}:${Math.round(h.availability * 100)}:${h.gapClass}`;
-      if (this.writtenHealth.get(h.streamId) === sig) continue;
-      changed.push({ id: h.streamId, ...h, sig });
+      const health = Math.round(h.health * 100);
+      const availability = Math.round(h.availability * 100);
+      const w = this.writtenHealth.get(h.streamId);
+      if (w !== undefined && w.health === health && w.availability === availability && w.gap === h.gapClass) continue;
+      changed.push({ id: h.streamId, ...h });
+      moved.push({ id: h.streamId, health, availability, gap: h.gapClass });
     }
     if (changed.length === 0) return;
     await upsertStreamHealth(changed);
-    for (const h of changed) this.writtenHealth.set(h.id, h.sig);
+    for (const m of moved) this.writtenHealth.set(m.id, { health: m.health, availability: m.availability, gap: m.gap });
   }
 }

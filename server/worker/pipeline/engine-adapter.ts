@@ -205,10 +205,11 @@ class EngineAdapter implements EnginePort {
   health(): StreamHealthOut[] {
     const out: StreamHealthOut[] = [];
     for (const { engine } of this.domains) {
-      for (const sid of engine.streamIds) {
-        const h = engine.streamHealth(sid);
-        const id = Number(sid);
-        if (!h || !Number.isInteger(id)) continue;
+      const sids = engine.streamIds;
+      for (let k = 0; k < sids.length; k++) {
+        const id = Number(sids[k]);
+        if (!Number.isInteger(id)) continue;
+        const h = engine.streamHealthAt(k);
         out.push({ streamId: id, health: h.health, availability: h.health, gapClass: h.gap === "none" ? null : h.gap });
       }
     }
