@@ -18,7 +18,9 @@ export type BinaryColumn =
   | { type: "float8"; data: ArrayLike<number> }
   /** float8 where null, NaN and ±Infinity are written as SQL NULL */
   | { type: "float8null"; data: ArrayLike<number | null> }
-  | { type: "bytea"; data: ArrayLike<Uint8Array> };
+  | { type: "bytea"; data: ArrayLike<Uint8Array> }
+  /** bytea holding row r's float64s data[at[r]…at[r + 1]) big-endian (float8send order), e.g. a sparkline */
+  | { type: "float8bytes"; data: Float64Array; at: Int32Array };
 
 /** 2000-01-01T00:00:00Z, PostgreSQL's timestamp epoch, in Unix milliseconds. */
 const PG_EPOCH_MS = 946_684_800_000;
@@ -26,7 +28,7 @@ const SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");
 const HEADER_BYTES = SIGNATURE.length + 8; // + flags int32 + header-extension length int32
 const TWO32 = 4_294_967_296;
 
-const fieldBytes = (t: Exclude<BinaryColumn["type"], "bytea">) => 4 + (t === "int4" ? 4 : 8);
+const fieldBytes = (t: Exclude<BinaryColumn["type"], "bytea" | "float8bytes">) => 4 + (t === "int4" ? 4 : 8);
 
 // Column by column, each in its own small loop over a Float64Array: one element type per loop
 // keeps V8's element access monomorphic, and DataView stores compile to plain moves (the
@@ -104,6 +106,27 @@ function putBytea(buf: Buffer, dv: DataView, at: Int32Array, data: ArrayLike<Uin
   }
 }
 
+function putFloat8Bytes(dv: DataView, at: Int32Array, data: Float64Array, ranges: Int32Array, rows: number): void {
+  for (let i = 0; i < rows; i++) {
+    const from = ranges[i]!;
+    const n = ranges[i + 1]! - from;
+    let o = at[i]!;
+    dv.setInt32(o, 8 * n);
+    o += 4;
+    for (let j = 0; j < n; j++) dv.setFloat64(o + 8 * j, data[from + j]!);
+    at[i] = o + 8 * n;
+  }
+}
+
+function shiftForFloat8Bytes(start: Int32Array, ranges: Int32Array, rows: number): number {
+  let shift = 0;
+  for (let i = 0; i < rows; i++) {
+    start[i] = start[i]! + shift;
+    shift += 4 + 8 * (ranges[i + 1]! - ranges[i]!);
+  }
+  return shift;
+}
+
 /** Shifts row starts by the extra bytes of a nullable float column (a NULL field is 4 bytes, a value 12). */
 function shiftForFloat8Null(start: Int32Array, data: Float64Array, rows: number): number {
   let shift = 0;
@@ -127,16 +150,20 @@ function shiftForBytea(start: Int32Array, data: ArrayLike<Uint8Array>, rows: num
 /** Row starts, reused across calls (encoding is synchronous; fresh memory is costly to touch). */
 let startScratch = new Int32Array(0);
 
-type Prepared = { type: "bytea"; data: ArrayLike<Uint8Array> } | { type: Exclude<BinaryColumn["type"], "bytea">; data: Float64Array };
+type Prepared =
+  | { type: "bytea"; data: ArrayLike<Uint8Array> }
+  | { type: "float8bytes"; data: Float64Array; at: Int32Array }
+  | { type: Exclude<BinaryColumn["type"], "bytea" | "float8bytes">; data: Float64Array };
 
 /** Encodes `rows` rows of the given columns as one binary COPY payload (header to trailer). */
 export function encodeBinaryCopy(rows: number, cols: BinaryColumn[]): Buffer {
-  const prepared: Prepared[] = cols.map((c) => (c.type === "bytea" ? c : { type: c.type, data: float64Of(c.data) }));
+  const prepared: Prepared[] = cols.map((c) => (c.type === "bytea" || c.type === "float8bytes" ? c : { type: c.type, data: float64Of(c.data) }));
+  for (const c of prepared) if (c.type === "float8bytes" && c.at.length < rows + 1) throw new Error("float8bytes: at must have rows + 1 entries");
   // Row i starts at start[i]: fixed-width fields, plus the variable ones (bytea, NULL floats).
   if (startScratch.length < rows + 1) startScratch = new Int32Array(Math.max(rows + 1, 2 * startScratch.length));
   const start = startScratch;
   let fixed = 2;
-  for (const c of prepared) if (c.type !== "bytea" && c.type !== "float8null") fixed += fieldBytes(c.type);
+  for (const c of prepared) if (c.type !== "bytea" && c.type !== "float8null" && c.type !== "float8bytes") fixed += fieldBytes(c.type);
   let o = HEADER_BYTES;
   for (let i = 0; i <= rows; i++) {
     start[i] = o;
@@ -144,6 +171,7 @@ export function encodeBinaryCopy(rows: number, cols: BinaryColumn[]): Buffer {
   }
   for (const c of prepared) {
     if (c.type === "bytea") start[rows] = start[rows]! + shiftForBytea(start, c.data, rows);
+    else if (c.type === "float8bytes") start[rows] = start[rows]! + shiftForFloat8Bytes(start, c.at, rows);
     else if (c.type === "float8null") start[rows] = start[rows]! + shiftForFloat8Null(start, c.data, rows);
   }
   const end = start[rows]!;
@@ -177,6 +205,9 @@ export function encodeBinaryCopy(rows: number, cols: BinaryColumn[]): Buffer {
         break;
       case "bytea":
         putBytea(buf, dv, at, c.data, rows);
+        break;
+      case "float8bytes":
+        putFloat8Bytes(dv, at, c.data, c.at, rows);
         break;
     }
   }

@@ -179,8 +179,8 @@ export interface SparkColumns {
 
 /**
  * Each row's sparkline columns as big-endian float64s, the byte order of Postgres' float8send
- * (so SQL can build them too): one native byte swap of `points` in place (the caller hands them
- * over), and views per row, not a buffer per row and column.
+ * (so SQL can build them too), for the query-parameter path (PGlite): one native byte swap of
+ * `points` in place (the caller hands them over), and views per row.
  */
 function packSparks(sp: SparkColumns, rows: number): { pt: Buffer[]; pv: Buffer[]; ps: Buffer[] } {
   const total = sp.at[rows]!;
@@ -211,7 +211,8 @@ export interface StreamRecent {
 /**
  * One statement per worker round for every touched stream: latest sample/score and the
  * sparkline points (appended, newest 60 kept) the overview reads. `sparks` (row r's points;
- * none when absent) is taken over: its points are byte-swapped in place.
+ * none when absent) belongs to this call until its promise settles (the PGlite path byte-swaps
+ * it in place).
  */
 export async function updateStreamRecent(rows: StreamRecent[], sparks?: SparkColumns): Promise<void> {
   if (rows.length === 0) return;
@@ -225,26 +226,32 @@ export async function updateStreamRecent(rows: StreamRecent[], sparks?: SparkCol
        spark_t = ${keep("spark_t", "x.pt")}, spark_v = ${keep("spark_v", "x.pv")}, spark_s = ${keep("spark_s", "x.ps")}
      FROM ${from}
      WHERE s.id = x.id`;
+  const noSparks = { points: new Float64Array(0), at: new Int32Array(rows.length + 1) };
+  const sp = sparks ?? noSparks;
   const cols = {
     id: rows.map((r) => r.id),
     t: rows.map((r) => r.tsMs),
     v: rows.map((r) => r.value),
     sc: rows.map((r) => r.score),
-    ...packSparks(sparks ?? { points: new Float64Array(0), at: new Int32Array(rows.length + 1) }, rows.length),
   };
   if (isEmbeddedUrl(databaseUrl())) {
+    const { pt, pv, ps } = packSparks(sp, rows.length);
     await pool().query(update("unnest($1::int[], $2::float8[], $3::float8[], $4::float8[], $5::bytea[], $6::bytea[], $7::bytea[]) AS x(id, t, v, sc, pt, pv, ps)"), [
       cols.id,
       cols.t,
       cols.v,
       cols.sc,
-      cols.pt,
-      cols.pv,
-      cols.ps,
+      pt,
+      pv,
+      ps,
     ]);
     return;
   }
-  // PostgreSQL: binary COPY (bytea arrays as query parameters travel as hex text, twice the size)
+  // PostgreSQL: binary COPY (bytea arrays as query parameters travel as hex text, twice the size);
+  // the sparklines go from the points array straight into the payload
+  const total = sp.at[rows.length]!;
+  if (sp.at.length < rows.length + 1 || sp.points.length !== 3 * total) throw new Error("spark columns: points must hold three blocks of at[rows]");
+  const block = (k: number) => ({ type: "float8bytes" as const, data: sp.points.subarray(k * total, (k + 1) * total), at: sp.at });
   await inDerivedTransaction(async (client) => {
     await client.query("CREATE TEMP TABLE IF NOT EXISTS tmp_recent (id int, t float8, v float8, sc float8, pt bytea, pv bytea, ps bytea) ON COMMIT DELETE ROWS");
     await copyBinaryIn(
@@ -255,9 +262,9 @@ export async function updateStreamRecent(rows: StreamRecent[], sparks?: SparkCol
         { type: "float8", data: cols.t },
         { type: "float8", data: cols.v },
         { type: "float8null", data: cols.sc },
-        { type: "bytea", data: cols.pt },
-        { type: "bytea", data: cols.pv },
-        { type: "bytea", data: cols.ps },
+        block(0),
+        block(1),
+        block(2),
       ]),
     );
     await client.query(update("tmp_recent x"));

@@ -223,7 +223,7 @@ class SparkRings {
    * The streams' points since the last flush (each stream's newest SPARK_KEEP, in order) as the
    * stream-row write takes them: one array for all streams; empties the rings.
    */
-  takeAll(states: StreamState[]): SparkColumns {
+  takeAll(states: StreamState[], scratch: Float64Array | null): SparkColumns {
     const at = new Int32Array(states.length + 1);
     let total = 0;
     states.forEach((st, r) => {
@@ -231,7 +231,8 @@ class SparkRings {
       total += Math.min(st.sparkN, SPARK_KEEP);
     });
     at[states.length] = total;
-    const points = new Float64Array(3 * total);
+    const points = scratch !== null && scratch.length >= 3 * total ? scratch.subarray(0, 3 * total) : new Float64Array(3 * total);
+    const data = this.data;
     states.forEach((st, r) => {
       const n = st.sparkN;
       st.sparkN = 0;
@@ -242,9 +243,9 @@ class SparkRings {
       const row = st.slot * SparkRings.ROW;
       for (let j = 0; j < k; j++) {
         const p = row + 3 * ((first + j) % SPARK_KEEP);
-        points[o + j] = this.data[p]!;
-        points[total + o + j] = this.data[p + 1]!;
-        points[2 * total + o + j] = this.data[p + 2]!;
+        points[o + j] = data[p]!;
+        points[total + o + j] = data[p + 1]!;
+        points[2 * total + o + j] = data[p + 2]!;
       }
     });
     return { points, at };
@@ -272,6 +273,8 @@ export class DetectPipeline {
   private readonly scoreBatches = [new ScoreBatch(), new ScoreBatch()];
   private scoreTurn = 0;
   private readonly spark = new SparkRings();
+  /** The sparkline points array of the last finished stream-row flush, for reuse (see `flushStreams`). */
+  private sparkPoints: Float64Array | null = null;
   private dirty: StreamState[] = [];
   private lastFlushMs = 0;
   private kinds = new Map<number, TStreamKind>();
@@ -525,13 +528,24 @@ export class DetectPipeline {
   async flushStreams(): Promise<void> {
     this.lastFlushMs = Date.now();
     if (this.dirty.length === 0) return;
-    const sparks = this.spark.takeAll(this.dirty);
+    // the previous flush's points array is reused unless that flush is still being written
+    // (fresh memory is costly to touch: the array is as large as the sparkline points)
+    const scratch = this.sparkPoints;
+    this.sparkPoints = null;
+    const sparks = this.spark.takeAll(this.dirty, scratch);
     const rows: StreamRecent[] = this.dirty.map((st) => {
       st.dirty = false;
       return { id: st.id, tsMs: st.tsMs, value: st.value, score: st.score };
     });
     this.dirty = [];
-    await updateStreamRecent(rows, sparks);
+    try {
+      await updateStreamRecent(rows, sparks);
+    } finally {
+      // the repo is done with it: the next flush may write into it
+      const whole = new Float64Array(sparks.points.buffer);
+      const kept = this.sparkPoints as Float64Array | null; // another flush may have returned one meanwhile
+      if (kept === null || whole.length > kept.length) this.sparkPoints = whole;
+    }
   }
 
   /** Writes completed rollup minutes (all open ones with `all`, at shutdown) and the watermark. */
