@@ -19,8 +19,8 @@ export type BinaryColumn =
   /** float8 where null, NaN and ±Infinity are written as SQL NULL */
   | { type: "float8null"; data: ArrayLike<number | null> }
   | { type: "bytea"; data: ArrayLike<Uint8Array> }
-  /** bytea holding row r's float64s data[at[r]…at[r + 1]) big-endian (float8send order), e.g. a sparkline */
-  | { type: "float8bytes"; data: Float64Array; at: Int32Array };
+  /** bytea holding row r's `count[r]` float64s from data[from[r]], big-endian (float8send order), e.g. a sparkline */
+  | { type: "float8bytes"; data: Float64Array; from: Int32Array; count: Int32Array };
 
 /** 2000-01-01T00:00:00Z, PostgreSQL's timestamp epoch, in Unix milliseconds. */
 const PG_EPOCH_MS = 946_684_800_000;
@@ -106,10 +106,10 @@ function putBytea(buf: Buffer, dv: DataView, at: Int32Array, data: ArrayLike<Uin
   }
 }
 
-function putFloat8Bytes(dv: DataView, at: Int32Array, data: Float64Array, ranges: Int32Array, rows: number): void {
+function putFloat8Bytes(dv: DataView, at: Int32Array, data: Float64Array, froms: Int32Array, counts: Int32Array, rows: number): void {
   for (let i = 0; i < rows; i++) {
-    const from = ranges[i]!;
-    const n = ranges[i + 1]! - from;
+    const from = froms[i]!;
+    const n = counts[i]!;
     let o = at[i]!;
     dv.setInt32(o, 8 * n);
     o += 4;
@@ -118,11 +118,11 @@ function putFloat8Bytes(dv: DataView, at: Int32Array, data: Float64Array, ranges
   }
 }
 
-function shiftForFloat8Bytes(start: Int32Array, ranges: Int32Array, rows: number): number {
+function shiftForFloat8Bytes(start: Int32Array, counts: Int32Array, rows: number): number {
   let shift = 0;
   for (let i = 0; i < rows; i++) {
     start[i] = start[i]! + shift;
-    shift += 4 + 8 * (ranges[i + 1]! - ranges[i]!);
+    shift += 4 + 8 * counts[i]!;
   }
   return shift;
 }
@@ -152,13 +152,17 @@ let startScratch = new Int32Array(0);
 
 type Prepared =
   | { type: "bytea"; data: ArrayLike<Uint8Array> }
-  | { type: "float8bytes"; data: Float64Array; at: Int32Array }
+  | { type: "float8bytes"; data: Float64Array; from: Int32Array; count: Int32Array }
   | { type: Exclude<BinaryColumn["type"], "bytea" | "float8bytes">; data: Float64Array };
 
 /** Encodes `rows` rows of the given columns as one binary COPY payload (header to trailer). */
 export function encodeBinaryCopy(rows: number, cols: BinaryColumn[]): Buffer {
   const prepared: Prepared[] = cols.map((c) => (c.type === "bytea" || c.type === "float8bytes" ? c : { type: c.type, data: float64Of(c.data) }));
-  for (const c of prepared) if (c.type === "float8bytes" && c.at.length < rows + 1) throw new Error("float8bytes: at must have rows + 1 entries");
+  for (const c of prepared) {
+    if (c.type !== "float8bytes") continue;
+    if (c.from.length < rows || c.count.length < rows) throw new Error("float8bytes: from and count need an entry per row");
+    for (let i = 0; i < rows; i++) if (!(c.count[i]! >= 0 && c.from[i]! >= 0 && c.from[i]! + c.count[i]! <= c.data.length)) throw new Error(`float8bytes: row ${i} is outside the data`);
+  }
   // Row i starts at start[i]: fixed-width fields, plus the variable ones (bytea, NULL floats).
   if (startScratch.length < rows + 1) startScratch = new Int32Array(Math.max(rows + 1, 2 * startScratch.length));
   const start = startScratch;
@@ -171,7 +175,7 @@ export function encodeBinaryCopy(rows: number, cols: BinaryColumn[]): Buffer {
   }
   for (const c of prepared) {
     if (c.type === "bytea") start[rows] = start[rows]! + shiftForBytea(start, c.data, rows);
-    else if (c.type === "float8bytes") start[rows] = start[rows]! + shiftForFloat8Bytes(start, c.at, rows);
+    else if (c.type === "float8bytes") start[rows] = start[rows]! + shiftForFloat8Bytes(start, c.count, rows);
     else if (c.type === "float8null") start[rows] = start[rows]! + shiftForFloat8Null(start, c.data, rows);
   }
   const end = start[rows]!;
@@ -207,7 +211,7 @@ export function encodeBinaryCopy(rows: number, cols: BinaryColumn[]): Buffer {
         putBytea(buf, dv, at, c.data, rows);
         break;
       case "float8bytes":
-        putFloat8Bytes(dv, at, c.data, c.at, rows);
+        putFloat8Bytes(dv, at, c.data, c.from, c.count, rows);
         break;
     }
   }

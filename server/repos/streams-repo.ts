@@ -1,4 +1,3 @@
-import os from "node:os";
 import type { TLabels, TStreamKind } from "@/lib/schemas/stream";
 import { databaseUrl, db, isEmbeddedUrl, pool } from "../db";
 import { inDerivedTransaction } from "./derived-writes";
@@ -168,27 +167,27 @@ const SPARK_POINTS = 60;
 const SPARK_BYTES = SPARK_POINTS * 8;
 
 /**
- * Sparkline points for the rows of one `updateStreamRecent` call, column-wise: row r's points
- * (time order, at most SPARK_POINTS) are [at[r], at[r + 1]) of each of the three blocks of
- * `points`: times, then values, then scores, each at[rows] long. NaN = no value / not scored.
+ * Sparkline points for the rows of one `updateStreamRecent` call: row r's points (time order,
+ * at most SPARK_POINTS) are `count[r]` float64s of `data` from t[r] (times), v[r] (values) and
+ * s[r] (scores). NaN = no value / not scored.
  */
 export interface SparkColumns {
-  points: Float64Array;
-  at: Int32Array;
+  data: Float64Array;
+  t: Int32Array;
+  v: Int32Array;
+  s: Int32Array;
+  count: Int32Array;
 }
 
-/**
- * Each row's sparkline columns as big-endian float64s, the byte order of Postgres' float8send
- * (so SQL can build them too), for the query-parameter path (PGlite): one native byte swap of
- * `points` in place (the caller hands them over), and views per row.
- */
-function packSparks(sp: SparkColumns, rows: number): { pt: Buffer[]; pv: Buffer[]; ps: Buffer[] } {
-  const total = sp.at[rows]!;
-  if (sp.at.length < rows + 1 || sp.points.length !== 3 * total) throw new Error("spark columns: points must hold three blocks of at[rows]");
-  const buf = Buffer.from(sp.points.buffer, sp.points.byteOffset, sp.points.byteLength);
-  if (os.endianness() === "LE") buf.swap64();
-  const block = (k: number) => Array.from({ length: rows }, (_, r) => buf.subarray(8 * (k * total + sp.at[r]!), 8 * (k * total + sp.at[r + 1]!)));
-  return { pt: block(0), pv: block(1), ps: block(2) };
+/** Each row's points of one sparkline column as a big-endian float64 bytea (float8send order, so SQL can build them too). */
+function packSpark(sp: SparkColumns, from: Int32Array, rows: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let r = 0; r < rows; r++) {
+    const b = Buffer.allocUnsafe(8 * sp.count[r]!);
+    for (let j = 0; j < sp.count[r]!; j++) b.writeDoubleBE(sp.data[from[r]! + j]!, 8 * j);
+    out.push(b);
+  }
+  return out;
 }
 
 function unpack(b: Buffer | null): number[] {
@@ -211,8 +210,8 @@ export interface StreamRecent {
 /**
  * One statement per worker round for every touched stream: latest sample/score and the
  * sparkline points (appended, newest 60 kept) the overview reads. `sparks` (row r's points;
- * none when absent) belongs to this call until its promise settles (the PGlite path byte-swaps
- * it in place).
+ * none when absent) is read before this function first awaits: the caller may reuse its memory
+ * as soon as the call returns.
  */
 export async function updateStreamRecent(rows: StreamRecent[], sparks?: SparkColumns): Promise<void> {
   if (rows.length === 0) return;
@@ -226,8 +225,8 @@ export async function updateStreamRecent(rows: StreamRecent[], sparks?: SparkCol
        spark_t = ${keep("spark_t", "x.pt")}, spark_v = ${keep("spark_v", "x.pv")}, spark_s = ${keep("spark_s", "x.ps")}
      FROM ${from}
      WHERE s.id = x.id`;
-  const noSparks = { points: new Float64Array(0), at: new Int32Array(rows.length + 1) };
-  const sp = sparks ?? noSparks;
+  const none = new Int32Array(rows.length);
+  const sp = sparks ?? { data: new Float64Array(0), t: none, v: none, s: none, count: none };
   const cols = {
     id: rows.map((r) => r.id),
     t: rows.map((r) => r.tsMs),
@@ -235,7 +234,7 @@ export async function updateStreamRecent(rows: StreamRecent[], sparks?: SparkCol
     sc: rows.map((r) => r.score),
   };
   if (isEmbeddedUrl(databaseUrl())) {
-    const { pt, pv, ps } = packSparks(sp, rows.length);
+    const [pt, pv, ps] = [sp.t, sp.v, sp.s].map((from) => packSpark(sp, from, rows.length));
     await pool().query(update("unnest($1::int[], $2::float8[], $3::float8[], $4::float8[], $5::bytea[], $6::bytea[], $7::bytea[]) AS x(id, t, v, sc, pt, pv, ps)"), [
       cols.id,
       cols.t,
@@ -248,25 +247,20 @@ export async function updateStreamRecent(rows: StreamRecent[], sparks?: SparkCol
     return;
   }
   // PostgreSQL: binary COPY (bytea arrays as query parameters travel as hex text, twice the size);
-  // the sparklines go from the points array straight into the payload
-  const total = sp.at[rows.length]!;
-  if (sp.at.length < rows.length + 1 || sp.points.length !== 3 * total) throw new Error("spark columns: points must hold three blocks of at[rows]");
-  const block = (k: number) => ({ type: "float8bytes" as const, data: sp.points.subarray(k * total, (k + 1) * total), at: sp.at });
+  // encoded before any await, the sparklines straight from the caller's points
+  const spark = (from: Int32Array) => ({ type: "float8bytes" as const, data: sp.data, from, count: sp.count });
+  const payload = encodeBinaryCopy(rows.length, [
+    { type: "int4", data: cols.id },
+    { type: "float8", data: cols.t },
+    { type: "float8", data: cols.v },
+    { type: "float8null", data: cols.sc },
+    spark(sp.t),
+    spark(sp.v),
+    spark(sp.s),
+  ]);
   await inDerivedTransaction(async (client) => {
     await client.query("CREATE TEMP TABLE IF NOT EXISTS tmp_recent (id int, t float8, v float8, sc float8, pt bytea, pv bytea, ps bytea) ON COMMIT DELETE ROWS");
-    await copyBinaryIn(
-      client,
-      "tmp_recent",
-      encodeBinaryCopy(rows.length, [
-        { type: "int4", data: cols.id },
-        { type: "float8", data: cols.t },
-        { type: "float8", data: cols.v },
-        { type: "float8null", data: cols.sc },
-        block(0),
-        block(1),
-        block(2),
-      ]),
-    );
+    await copyBinaryIn(client, "tmp_recent", payload);
     await client.query(update("tmp_recent x"));
   });
 }

@@ -4,8 +4,9 @@ import { readSamplesAfter, writeRollup, type NewSampleColumns } from "../../repo
 import type { RollupBuffer } from "./rollup-buffer";
 import { HandoffQueue } from "./handoff-queue";
 import { DenseIds } from "./dense-ids";
+import { SparkRings } from "./spark-rings";
 import { insertScores, type ScoreColumns } from "../../repos/scores-repo";
-import { allStreamKinds, updateStreamRecent, upsertStreamHealth, type SparkColumns, type StreamRecent } from "../../repos/streams-repo";
+import { allStreamKinds, updateStreamRecent, upsertStreamHealth, type StreamRecent } from "../../repos/streams-repo";
 import type { EngineEvent, EnginePort, StepScores } from "./engine-port";
 
 /**
@@ -20,8 +21,6 @@ const flushIntervalMs = (buffered: number) => Math.max(3_000, 0.5 * buffered);
  * stored but not scored).
  */
 const historyAfterMs = (stepMs: number) => Math.max(30 * stepMs, 5 * 60_000);
-/** Sparkline points kept per stream (the stream row holds the same number). */
-const SPARK_KEEP = 60;
 
 export interface PipelineStats {
   samplesRead: number;
@@ -193,66 +192,6 @@ class StepBucket {
 }
 
 /**
- * Sparkline points scored since the last flush of stream rows, per stream: a ring of the newest
- * SPARK_KEEP (t, v, s) points at row `slot` of one shared array (1.4 kB per stream, allocated
- * once; no buffer per stream or per flush, nothing for the GC to trace).
- */
-class SparkRings {
-  private static readonly ROW = 3 * SPARK_KEEP;
-  private data = new Float64Array(0);
-
-  /**
-   * Makes room for the ring at `slot` (when the stream first appears: growing the array is a
-   * per-stream cost, and touching fresh memory is expensive here, so it is not left to the
-   * first scored point).
-   */
-  reserve(slot: number): void {
-    const need = (slot + 1) * SparkRings.ROW;
-    if (this.data.length < need) this.data = grownF64(this.data, Math.max(need, 2 * this.data.length, 1024 * SparkRings.ROW));
-  }
-
-  push(st: StreamState, t: number, v: number, s: number): void {
-    const k = st.slot * SparkRings.ROW + 3 * (st.sparkN % SPARK_KEEP);
-    this.data[k] = t;
-    this.data[k + 1] = v;
-    this.data[k + 2] = s;
-    st.sparkN++;
-  }
-
-  /**
-   * The streams' points since the last flush (each stream's newest SPARK_KEEP, in order) as the
-   * stream-row write takes them: one array for all streams; empties the rings.
-   */
-  takeAll(states: StreamState[], scratch: Float64Array | null): SparkColumns {
-    const at = new Int32Array(states.length + 1);
-    let total = 0;
-    states.forEach((st, r) => {
-      at[r] = total;
-      total += Math.min(st.sparkN, SPARK_KEEP);
-    });
-    at[states.length] = total;
-    const points = scratch !== null && scratch.length >= 3 * total ? scratch.subarray(0, 3 * total) : new Float64Array(3 * total);
-    const data = this.data;
-    states.forEach((st, r) => {
-      const n = st.sparkN;
-      st.sparkN = 0;
-      const o = at[r]!;
-      const k = at[r + 1]! - o;
-      // the oldest kept point: the ring's next write position once it has wrapped
-      const first = n > SPARK_KEEP ? n % SPARK_KEEP : 0;
-      const row = st.slot * SparkRings.ROW;
-      for (let j = 0; j < k; j++) {
-        const p = row + 3 * ((first + j) % SPARK_KEEP);
-        points[o + j] = data[p]!;
-        points[total + o + j] = data[p + 1]!;
-        points[2 * total + o + j] = data[p + 2]!;
-      }
-    });
-    return { points, at };
-  }
-}
-
-/**
  * Takes committed samples after the cursor (from the commit hand-off, else the database), aligns
  * them to a fixed step grid (last value wins within a step), scores each complete step with the
  * engine in time order, and writes scores, anomalies, stream state and (in the worker) the
@@ -273,8 +212,6 @@ export class DetectPipeline {
   private readonly scoreBatches = [new ScoreBatch(), new ScoreBatch()];
   private scoreTurn = 0;
   private readonly spark = new SparkRings();
-  /** The sparkline points array of the last finished stream-row flush, for reuse (see `flushStreams`). */
-  private sparkPoints: Float64Array | null = null;
   private dirty: StreamState[] = [];
   private lastFlushMs = 0;
   private kinds = new Map<number, TStreamKind>();
@@ -528,24 +465,14 @@ export class DetectPipeline {
   async flushStreams(): Promise<void> {
     this.lastFlushMs = Date.now();
     if (this.dirty.length === 0) return;
-    // the previous flush's points array is reused unless that flush is still being written
-    // (fresh memory is costly to touch: the array is as large as the sparkline points)
-    const scratch = this.sparkPoints;
-    this.sparkPoints = null;
-    const sparks = this.spark.takeAll(this.dirty, scratch);
+    const sparks = this.spark.takeAll(this.dirty);
     const rows: StreamRecent[] = this.dirty.map((st) => {
       st.dirty = false;
       return { id: st.id, tsMs: st.tsMs, value: st.value, score: st.score };
     });
     this.dirty = [];
-    try {
-      await updateStreamRecent(rows, sparks);
-    } finally {
-      // the repo is done with it: the next flush may write into it
-      const whole = new Float64Array(sparks.points.buffer);
-      const kept = this.sparkPoints as Float64Array | null; // another flush may have returned one meanwhile
-      if (kept === null || whole.length > kept.length) this.sparkPoints = whole;
-    }
+    // reads the sparklines from the rings before it first awaits (the next points overwrite them)
+    await updateStreamRecent(rows, sparks);
   }
 
   /** Writes completed rollup minutes (all open ones with `all`, at shutdown) and the watermark. */
