@@ -45,6 +45,9 @@ const KIND_CODE: Record<StreamKind, number> = { gauge: 0, counter: 1, event: 2 }
 const KIND_NAME: StreamKind[] = ["gauge", "counter", "event"];
 const AGG_DIMS = 10;
 const MV_KEY = "__multivariate__";
+const GAP_SUFFIX = ":gap";
+const EV_POINT = 1;
+const EV_GAP = 2;
 
 export interface StepResult {
   tsMs: number;
@@ -170,6 +173,14 @@ export class DetectionEngine {
   private mvN = 0;
   private feat = new Float64Array(0);
   private events = new Map<string, OpenEvent>();
+  /**
+   * Per slot, which of the stream's event keys are open: EV_POINT (key `id`), EV_GAP (key
+   * `id:gap`). Mirrors `events` so that the per-stream, per-step check for an open event is a
+   * byte read, not a string concatenation and a Map probe (see `syncEventFlags`).
+   */
+  private evOpen = new Uint8Array(4);
+  /** Bumped whenever a stream's slot may change (removal): callers caching slots re-read them. */
+  private layout = 0;
   private lastTs = -Infinity;
   private steps = 0;
 
@@ -203,6 +214,14 @@ export class DetectionEngine {
     return this.index.get(id) ?? -1;
   }
 
+  /**
+   * Changes whenever a stream's slot (`streamIndex`) may have changed: a caller that caches
+   * slots for `stepSlots` re-reads them when it differs from what it cached them under.
+   */
+  get layoutVersion(): number {
+    return this.layout;
+  }
+
   addStream(id: string, kind: StreamKind = "gauge"): void {
     if (this.index.has(id)) throw new Error(`stream "${id}" already exists`);
     if (!(kind in KIND_CODE)) throw new Error(`unknown stream kind "${String(kind)}"`);
@@ -211,6 +230,12 @@ export class DetectionEngine {
     this.index.set(id, i);
     this.st.ensure(i + 1);
     this.st.clear(i);
+    if (this.evOpen.length <= i) {
+      const grown = new Uint8Array(2 * (i + 1));
+      grown.set(this.evOpen);
+      this.evOpen = grown;
+    }
+    this.evOpen[i] = this.eventFlagsOf(id);
     this.rz.add();
     this.hw.add();
     this.ar.add();
@@ -256,8 +281,14 @@ export class DetectionEngine {
     this.index.delete(id);
     if (lastId !== id) this.index.set(lastId, i);
     this.events.delete(id);
-    this.events.delete(`${id}:gap`);
+    this.events.delete(`${id}${GAP_SUFFIX}`);
+    this.evOpen[i] = this.evOpen[last]!;
+    this.evOpen[last] = 0;
+    // the deleted keys may also be another stream's (`x:gap` is stream "x:gap" and x's gap)
+    this.syncEventFlags(id);
+    this.syncEventFlags(`${id}${GAP_SUFFIX}`);
     this.lastPeak.delete(id);
+    this.layout++;
     this.outputsStale = true;
     this.resetTier2();
   }
@@ -341,18 +372,14 @@ export class DetectionEngine {
    * missing. Outputs are written into reused arrays (valid until the next call).
    */
   step(tsMs: number, ids: readonly string[], values: Float64Array): StepResult {
-    if (!Number.isFinite(tsMs)) throw new Error("step: timestamp must be finite");
-    if (tsMs < this.lastTs) throw new Error(`step: timestamps must not go backwards (${tsMs} < ${this.lastTs})`);
+    this.checkStep(tsMs);
     if (values.length < ids.length) throw new Error("step: values shorter than ids");
-    for (let k = 0; k < ids.length; k++) {
-      if (!this.index.has(ids[k]!) && this.options.autoAddStreams) this.addStream(ids[k]!, "gauge");
+    if (this.options.autoAddStreams) {
+      for (let k = 0; k < ids.length; k++) if (!this.index.has(ids[k]!)) this.addStream(ids[k]!, "gauge");
     }
-    if (this.outputsStale) this.allocOutputs();
-    const n = this.ids.length;
+    this.beginStep();
     const present = this.present;
     const vals = this.vals;
-    present.fill(0);
-    vals.fill(NaN);
     for (let k = 0; k < ids.length; k++) {
       const i = this.index.get(ids[k]!);
       if (i === undefined) continue;
@@ -360,6 +387,52 @@ export class DetectionEngine {
       vals[i] = v;
       present[i] = v === v ? 1 : 0;
     }
+    return this.scoreStep(tsMs);
+  }
+
+  /**
+   * `step` by slot: `values[k]` belongs to the stream at slot `slots[k]` (see `streamIndex`),
+   * for k < `count`. Same results as `step` with those streams' ids, without a string lookup per
+   * point; a caller caching slots must re-read them when `layoutVersion` changes.
+   */
+  stepSlots(tsMs: number, slots: Int32Array, values: Float64Array, count: number): StepResult {
+    this.checkStep(tsMs);
+    if (values.length < count || slots.length < count) throw new Error("stepSlots: slots or values shorter than count");
+    const n = this.ids.length;
+    for (let k = 0; k < count; k++) {
+      const i = slots[k]!;
+      if (!(i >= 0 && i < n)) throw new Error(`stepSlots: no stream at slot ${i}`);
+    }
+    this.beginStep();
+    const present = this.present;
+    const vals = this.vals;
+    for (let k = 0; k < count; k++) {
+      const i = slots[k]!;
+      const v = values[k]!;
+      vals[i] = v;
+      present[i] = v === v ? 1 : 0;
+    }
+    return this.scoreStep(tsMs);
+  }
+
+  private checkStep(tsMs: number): void {
+    if (!Number.isFinite(tsMs)) throw new Error("step: timestamp must be finite");
+    if (tsMs < this.lastTs) throw new Error(`step: timestamps must not go backwards (${tsMs} < ${this.lastTs})`);
+  }
+
+  /** Every stream missing until its value is filled in. */
+  private beginStep(): void {
+    if (this.outputsStale) this.allocOutputs();
+    this.present.fill(0);
+    this.vals.fill(NaN);
+  }
+
+  /** Scores the step whose values `step`/`stepSlots` placed in `vals`/`present`. */
+  private scoreStep(tsMs: number): StepResult {
+    const n = this.ids.length;
+    const present = this.present;
+    const vals = this.vals;
+    const evOpen = this.evOpen;
     const out = this.out;
     out.tsMs = tsMs;
     out.changes = [];
@@ -388,8 +461,10 @@ export class DetectionEngine {
         }
       }
       const id = this.ids[i]!;
-      // expected/band before learning
-      let exp = this.hw.expected(i, tsMs);
+      // expected/band before learning (Holt-Winters' expectation and seasonal term are pure
+      // reads, and nothing before its update changes Holt-Winters: each is computed once)
+      const hwExp = this.hw.expected(i, tsMs);
+      let exp = hwExp;
       let sc = this.hw.scale(i, tsMs);
       if (exp !== exp) {
         exp = this.rz.expected(i);
@@ -412,19 +487,20 @@ export class DetectionEngine {
         out.severity[i] = sev;
         out.isAnomaly[i] = sev !== null ? 1 : 0;
         this.trackEvent(id, i, tsMs, 0, null, x);
-        const ge = this.trackGapEvent(id, tsMs, s, sev, gcls);
+        const ge = sev === null && (evOpen[i]! & EV_GAP) === 0 ? undefined : this.trackGapEvent(id, i, tsMs, s, sev, gcls);
         if (ge && ge.emitted && sev !== null) {
           out.inEvent[i] = 1;
           out.type[i] = "gap";
         }
         if (out.isAnomaly[i] === 1 && s > maxScore) maxScore = s;
         continue;
-      } else if (this.events.has(`${id}:gap`)) {
-        this.trackGapEvent(id, tsMs, 0, null, 0);
+      } else if ((evOpen[i]! & EV_GAP) !== 0) {
+        this.trackGapEvent(id, i, tsMs, 0, null, 0);
       }
       const signed = x - exp;
       // level-shift CUSUM on the de-seasonalised value; flat-line run check
-      const shift = o.shiftCusum ? this.cu.update(i, x - this.hw.seasonal(i, tsMs), tsMs, this.hw.period(i)) : 0;
+      const season = this.hw.seasonal(i, tsMs);
+      const shift = o.shiftCusum ? this.cu.update(i, x - season, tsMs, this.hw.period(i)) : 0;
       const stuck = this.fl.update(i, x, tsMs);
       // count-rate CUSUM (sparse counts): Poisson LLR against the expected count, the larger of
       // Holt-Winters' forecast and the robust recent level (a season dented by yesterday's
@@ -435,10 +511,10 @@ export class DetectionEngine {
         // forecaster's level (which follows the daily ramp) is part of the floor
         const rl = this.rz.expected(i);
         const floor = this.hw.period(i) > 0 || !(exp > rl) ? rl : exp;
-        burst = this.cc.update(i, x, tsMs, this.hw.seasonal(i, tsMs), floor);
+        burst = this.cc.update(i, x, tsMs, season, floor);
       }
       // variance change: Holt-Winters residual (HW's expectation before this point) vs slow scale
-      const jitter = o.varianceShift && this.hw.expected(i, tsMs) === this.hw.expected(i, tsMs) ? this.vs.update(i, x - this.hw.expected(i, tsMs)) : 0;
+      const jitter = o.varianceShift && hwExp === hwExp ? this.vs.update(i, x - hwExp) : 0;
       // a stuck (flat-lined) value is scored but not learnt: a frozen sensor must not teach the
       // detectors a zero scale (after it thaws, routine noise would read as 10–20σ)
       const learn = stuck === 0;
@@ -758,6 +834,7 @@ export class DetectionEngine {
       if (!e) {
         e = make();
         this.events.set(key, e);
+        this.syncEventFlags(key);
       }
       e.quiet = 0;
       e.pending++;
@@ -793,6 +870,7 @@ export class DetectionEngine {
         // remembered for feedback, also for excursions too short to open an event
         this.lastPeak.set(key, { peakZ: e.peakZ.slice() });
         this.events.delete(key);
+        this.syncEventFlags(key);
         return undefined;
       }
     }
@@ -801,6 +879,12 @@ export class DetectionEngine {
 
   private trackEvent(id: string, i: number, tsMs: number, score: number, sev: Severity | null, x: number, extreme = false): void {
     const anomalous = sev !== null && x === x;
+    if (!anomalous && (this.evOpen[i]! & EV_POINT) === 0) {
+      // nothing open and nothing to open (what `advance` would conclude, without its closures)
+      this.out.type[i] = null;
+      this.out.inEvent[i] = 0;
+      return;
+    }
     const e = this.advance(id, anomalous, tsMs, score, sev, () => this.newEvent(id, [id], tsMs, "point"), extreme, (ev, newPeak) => {
       const c = this.st.cols;
       const zo = i * ND;
@@ -842,10 +926,10 @@ export class DetectionEngine {
     return "point";
   }
 
-  private trackGapEvent(id: string, tsMs: number, score: number, sev: Severity | null, gcls: number): OpenEvent | undefined {
-    const key = `${id}:gap`;
+  private trackGapEvent(id: string, i: number, tsMs: number, score: number, sev: Severity | null, gcls: number): OpenEvent | undefined {
+    const key = `${id}${GAP_SUFFIX}`;
     return this.advance(key, sev !== null, tsMs, score, sev, () => this.newEvent(key, [id], tsMs, "gap"), false, (ev) => {
-      ev.explanation = `gap on ${id}: ${GAP_CLASSES[gcls]} (no data for ${fmt((tsMs - this.gaps.lastSeen(this.index.get(id)!)) / 60_000)} min, usually every ${fmt(this.gaps.interval(this.index.get(id)!) / 1000)} s)`;
+      ev.explanation = `gap on ${id}: ${GAP_CLASSES[gcls]} (no data for ${fmt((tsMs - this.gaps.lastSeen(i)) / 60_000)} min, usually every ${fmt(this.gaps.interval(i) / 1000)} s)`;
     });
   }
 
@@ -867,10 +951,29 @@ export class DetectionEngine {
     });
   }
 
+  /** The EV_* flags of stream `id` as `events` holds them. */
+  private eventFlagsOf(id: string): number {
+    return (this.events.has(id) ? EV_POINT : 0) | (this.events.has(`${id}${GAP_SUFFIX}`) ? EV_GAP : 0);
+  }
+
+  /** After `events` gained or lost `key`: the flags of the streams that key belongs to. */
+  private syncEventFlags(key: string): void {
+    const i = this.index.get(key);
+    if (i !== undefined) this.evOpen[i] = this.eventFlagsOf(key);
+    if (key.endsWith(GAP_SUFFIX)) {
+      const j = this.index.get(key.slice(0, -GAP_SUFFIX.length));
+      if (j !== undefined) this.evOpen[j] = this.eventFlagsOf(this.ids[j]!);
+    }
+  }
+
   /** Health (0–1, data availability vs the stream's learnt cadence) and current gap class. */
   streamHealth(streamId: string): { health: number; gap: GapClass } | undefined {
     const i = this.index.get(streamId);
-    if (i === undefined) return undefined;
+    return i === undefined ? undefined : this.streamHealthAt(i);
+  }
+
+  /** `streamHealth` of the stream at slot `i` (see `streamIndex`), for callers walking every slot. */
+  streamHealthAt(i: number): { health: number; gap: GapClass } {
     return { health: this.gaps.health(i), gap: GAP_CLASSES[this.gaps.gapClass(i)] ?? "none" };
   }
 
@@ -1001,6 +1104,8 @@ export class DetectionEngine {
     e.feat = new Float64Array(e.mvDims);
     if (!Array.isArray(s.events)) throw new StateError("engine: events must be an array");
     for (const ev of s.events as OpenEvent[]) e.events.set(ev.key, { ...ev, streamIds: ev.streamIds.slice(), peakZ: ev.peakZ.slice() });
+    e.evOpen = new Uint8Array(Math.max(4, n));
+    for (let i = 0; i < n; i++) e.evOpen[i] = e.eventFlagsOf(e.ids[i]!);
     const lp = getObject(s, "lastPeak") as Record<string, { peakZ: number[] }>;
     for (const [k, v] of Object.entries(lp)) e.lastPeak.set(k, { peakZ: v.peakZ.slice() });
     e.lastTs = typeof s.lastTs === "number" ? s.lastTs : -Infinity;

@@ -65,6 +65,24 @@ describe("encodeBinaryCopy", () => {
     expect([...out.cols[2].subarray(0, n)]).toEqual([...v]);
   });
 
+  it("writes NaN, ±Infinity and null as NULL in nullable float columns, typed or plain", () => {
+    const typed = readFields(encodeBinaryCopy(4, [{ type: "float8null", data: new Float64Array([Infinity, -Infinity, Number.NaN, -2.5]) }]));
+    const plain = readFields(encodeBinaryCopy(4, [{ type: "float8null", data: [Infinity, null, Number.NaN, -2.5] }]));
+    for (const rows of [typed, plain]) {
+      expect(rows.slice(0, 3).map((r) => r[0])).toEqual([null, null, null]);
+      expect(rows[3]![0]!.readDoubleBE(0)).toBe(-2.5);
+    }
+  });
+
+  it("writes float8bytes fields as each row's range of float64s, big-endian", () => {
+    const data = new Float64Array([1.5, -2, 3e10, 4]);
+    const rows = readFields(encodeBinaryCopy(3, [{ type: "int4", data: [7, 8, 9] }, { type: "float8bytes", data, from: Int32Array.of(0, 3, 2), count: Int32Array.of(2, 0, 2) }]));
+    const floats = (b: Buffer) => Array.from({ length: b.length / 8 }, (_, k) => b.readDoubleBE(8 * k));
+    expect(rows.map((r) => floats(r[1]!))).toEqual([[1.5, -2], [], [3e10, 4]]);
+    expect(rows.map((r) => r[0]!.readInt32BE(0))).toEqual([7, 8, 9]);
+    expect(() => encodeBinaryCopy(1, [{ type: "float8bytes", data, from: Int32Array.of(3), count: Int32Array.of(2) }])).toThrow(/outside/);
+  });
+
   it("encodes zero rows as header and trailer", () => {
     expect(readFields(encodeBinaryCopy(0, [{ type: "int4", data: [] }]))).toEqual([]);
   });

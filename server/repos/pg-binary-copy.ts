@@ -18,7 +18,9 @@ export type BinaryColumn =
   | { type: "float8"; data: ArrayLike<number> }
   /** float8 where null, NaN and ±Infinity are written as SQL NULL */
   | { type: "float8null"; data: ArrayLike<number | null> }
-  | { type: "bytea"; data: ArrayLike<Uint8Array> };
+  | { type: "bytea"; data: ArrayLike<Uint8Array> }
+  /** bytea holding row r's `count[r]` float64s from data[from[r]], big-endian (float8send order), e.g. a sparkline */
+  | { type: "float8bytes"; data: Float64Array; from: Int32Array; count: Int32Array };
 
 /** 2000-01-01T00:00:00Z, PostgreSQL's timestamp epoch, in Unix milliseconds. */
 const PG_EPOCH_MS = 946_684_800_000;
@@ -26,15 +28,28 @@ const SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");
 const HEADER_BYTES = SIGNATURE.length + 8; // + flags int32 + header-extension length int32
 const TWO32 = 4_294_967_296;
 
-const fieldBytes = (t: Exclude<BinaryColumn["type"], "bytea">) => 4 + (t === "int4" ? 4 : 8);
+const fieldBytes = (t: Exclude<BinaryColumn["type"], "bytea" | "float8bytes">) => 4 + (t === "int4" ? 4 : 8);
 
-const isNullFloat = (v: number | null | undefined): boolean => v === null || v === undefined || !Number.isFinite(v);
+// Column by column, each in its own small loop over a Float64Array: one element type per loop
+// keeps V8's element access monomorphic, and DataView stores compile to plain moves (the
+// row-by-row switch over mixed column types measured ~3x slower on the score COPY). Callers pass
+// typed arrays and plain arrays alike, so numeric columns are first made Float64Arrays (a
+// native copy when they are not one already): a loop that has seen several element kinds, or
+// the union of column types, falls back to generic element access and measured 5–7x slower.
+// `at[i]` is row i's write offset.
 
-// Column by column, each in its own small loop: one element type per loop keeps V8's element
-// access monomorphic, and DataView stores compile to plain moves (the row-by-row switch over
-// mixed column types measured ~3x slower on the score COPY). `at[i]` is row i's write offset.
+/** A numeric column as a Float64Array (null → NaN, which float8null writes as NULL). */
+function float64Of(data: ArrayLike<number | null>): Float64Array {
+  if (data instanceof Float64Array) return data;
+  const out = new Float64Array(data.length);
+  for (let i = 0; i < out.length; i++) {
+    const v = data[i];
+    out[i] = v === null || v === undefined ? Number.NaN : v;
+  }
+  return out;
+}
 
-function putInt4(dv: DataView, at: Int32Array, data: ArrayLike<number>, rows: number): void {
+function putInt4(dv: DataView, at: Int32Array, data: Float64Array, rows: number): void {
   for (let i = 0; i < rows; i++) {
     const o = at[i]!;
     dv.setInt32(o, 4);
@@ -44,7 +59,7 @@ function putInt4(dv: DataView, at: Int32Array, data: ArrayLike<number>, rows: nu
 }
 
 /** int8 from a JS number (exact below 2^53), optionally as timestamptz (epoch ms → µs since 2000). */
-function putInt8(dv: DataView, at: Int32Array, data: ArrayLike<number>, rows: number, timestamp: boolean): void {
+function putInt8(dv: DataView, at: Int32Array, data: Float64Array, rows: number, timestamp: boolean): void {
   for (let i = 0; i < rows; i++) {
     const o = at[i]!;
     const x = timestamp ? Math.round((data[i]! - PG_EPOCH_MS) * 1000) : data[i]!;
@@ -56,7 +71,7 @@ function putInt8(dv: DataView, at: Int32Array, data: ArrayLike<number>, rows: nu
   }
 }
 
-function putFloat8(dv: DataView, at: Int32Array, data: ArrayLike<number>, rows: number): void {
+function putFloat8(dv: DataView, at: Int32Array, data: Float64Array, rows: number): void {
   for (let i = 0; i < rows; i++) {
     const o = at[i]!;
     dv.setInt32(o, 8);
@@ -65,16 +80,17 @@ function putFloat8(dv: DataView, at: Int32Array, data: ArrayLike<number>, rows: 
   }
 }
 
-function putFloat8Null(dv: DataView, at: Int32Array, data: ArrayLike<number | null>, rows: number): void {
+/** NaN and ±Infinity are written as NULL. */
+function putFloat8Null(dv: DataView, at: Int32Array, data: Float64Array, rows: number): void {
   for (let i = 0; i < rows; i++) {
     const o = at[i]!;
-    const v = data[i];
-    if (isNullFloat(v)) {
+    const v = data[i]!;
+    if (v - v !== 0) {
       dv.setInt32(o, -1);
       at[i] = o + 4;
     } else {
       dv.setInt32(o, 8);
-      dv.setFloat64(o + 4, v!);
+      dv.setFloat64(o + 4, v);
       at[i] = o + 12;
     }
   }
@@ -90,26 +106,77 @@ function putBytea(buf: Buffer, dv: DataView, at: Int32Array, data: ArrayLike<Uin
   }
 }
 
+function putFloat8Bytes(dv: DataView, at: Int32Array, data: Float64Array, froms: Int32Array, counts: Int32Array, rows: number): void {
+  for (let i = 0; i < rows; i++) {
+    const from = froms[i]!;
+    const n = counts[i]!;
+    let o = at[i]!;
+    dv.setInt32(o, 8 * n);
+    o += 4;
+    for (let j = 0; j < n; j++) dv.setFloat64(o + 8 * j, data[from + j]!);
+    at[i] = o + 8 * n;
+  }
+}
+
+function shiftForFloat8Bytes(start: Int32Array, counts: Int32Array, rows: number): number {
+  let shift = 0;
+  for (let i = 0; i < rows; i++) {
+    start[i] = start[i]! + shift;
+    shift += 4 + 8 * counts[i]!;
+  }
+  return shift;
+}
+
+/** Shifts row starts by the extra bytes of a nullable float column (a NULL field is 4 bytes, a value 12). */
+function shiftForFloat8Null(start: Int32Array, data: Float64Array, rows: number): number {
+  let shift = 0;
+  for (let i = 0; i < rows; i++) {
+    start[i] = start[i]! + shift;
+    const v = data[i]!;
+    shift += v - v !== 0 ? 4 : 12;
+  }
+  return shift;
+}
+
+function shiftForBytea(start: Int32Array, data: ArrayLike<Uint8Array>, rows: number): number {
+  let shift = 0;
+  for (let i = 0; i < rows; i++) {
+    start[i] = start[i]! + shift;
+    shift += 4 + data[i]!.byteLength;
+  }
+  return shift;
+}
+
+/** Row starts, reused across calls (encoding is synchronous; fresh memory is costly to touch). */
+let startScratch = new Int32Array(0);
+
+type Prepared =
+  | { type: "bytea"; data: ArrayLike<Uint8Array> }
+  | { type: "float8bytes"; data: Float64Array; from: Int32Array; count: Int32Array }
+  | { type: Exclude<BinaryColumn["type"], "bytea" | "float8bytes">; data: Float64Array };
+
 /** Encodes `rows` rows of the given columns as one binary COPY payload (header to trailer). */
 export function encodeBinaryCopy(rows: number, cols: BinaryColumn[]): Buffer {
+  const prepared: Prepared[] = cols.map((c) => (c.type === "bytea" || c.type === "float8bytes" ? c : { type: c.type, data: float64Of(c.data) }));
+  for (const c of prepared) {
+    if (c.type !== "float8bytes") continue;
+    if (c.from.length < rows || c.count.length < rows) throw new Error("float8bytes: from and count need an entry per row");
+    for (let i = 0; i < rows; i++) if (!(c.count[i]! >= 0 && c.from[i]! >= 0 && c.from[i]! + c.count[i]! <= c.data.length)) throw new Error(`float8bytes: row ${i} is outside the data`);
+  }
   // Row i starts at start[i]: fixed-width fields, plus the variable ones (bytea, NULL floats).
-  const start = new Int32Array(rows + 1);
+  if (startScratch.length < rows + 1) startScratch = new Int32Array(Math.max(rows + 1, 2 * startScratch.length));
+  const start = startScratch;
   let fixed = 2;
-  for (const c of cols) if (c.type !== "bytea" && c.type !== "float8null") fixed += fieldBytes(c.type);
+  for (const c of prepared) if (c.type !== "bytea" && c.type !== "float8null" && c.type !== "float8bytes") fixed += fieldBytes(c.type);
   let o = HEADER_BYTES;
-  for (let i = 0; i < rows; i++) {
+  for (let i = 0; i <= rows; i++) {
     start[i] = o;
     o += fixed;
   }
-  start[rows] = o;
-  for (const c of cols) {
-    if (c.type !== "bytea" && c.type !== "float8null") continue;
-    let shift = 0;
-    for (let i = 0; i < rows; i++) {
-      start[i] = start[i]! + shift;
-      shift += c.type === "bytea" ? 4 + c.data[i]!.byteLength : isNullFloat(c.data[i]) ? 4 : 12;
-    }
-    start[rows] = start[rows]! + shift;
+  for (const c of prepared) {
+    if (c.type === "bytea") start[rows] = start[rows]! + shiftForBytea(start, c.data, rows);
+    else if (c.type === "float8bytes") start[rows] = start[rows]! + shiftForFloat8Bytes(start, c.count, rows);
+    else if (c.type === "float8null") start[rows] = start[rows]! + shiftForFloat8Null(start, c.data, rows);
   }
   const end = start[rows]!;
   const buf = Buffer.allocUnsafe(end + 2);
@@ -123,7 +190,7 @@ export function encodeBinaryCopy(rows: number, cols: BinaryColumn[]): Buffer {
     dv.setInt16(at[i]!, n);
     at[i] = at[i]! + 2;
   }
-  for (const c of cols) {
+  for (const c of prepared) {
     switch (c.type) {
       case "int4":
         putInt4(dv, at, c.data, rows);
@@ -142,6 +209,9 @@ export function encodeBinaryCopy(rows: number, cols: BinaryColumn[]): Buffer {
         break;
       case "bytea":
         putBytea(buf, dv, at, c.data, rows);
+        break;
+      case "float8bytes":
+        putFloat8Bytes(dv, at, c.data, c.from, c.count, rows);
         break;
     }
   }

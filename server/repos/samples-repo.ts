@@ -158,7 +158,7 @@ export async function rollupPending(limit = 200_000, upToSeq = Number.MAX_SAFE_I
   });
 }
 
-/** Samples committed after a cursor, in commit (seq) order, column-wise. */
+/** One (stream, minute) row of sample_rollup_1m. */
 export interface RollupRow {
   streamId: number;
   bucketMs: number;
@@ -166,6 +166,29 @@ export interface RollupRow {
   max: number;
   sum: number;
   count: number;
+}
+
+/** Rollup rows column-wise (what the worker's rollup buffer hands out). */
+export interface RollupColumns {
+  rows: number;
+  streamIds: Int32Array;
+  bucketMs: Float64Array;
+  min: Float64Array;
+  max: Float64Array;
+  sum: Float64Array;
+  count: Int32Array;
+}
+
+export function rollupColumnsOf(rows: RollupRow[]): RollupColumns {
+  return {
+    rows: rows.length,
+    streamIds: Int32Array.from(rows, (r) => r.streamId),
+    bucketMs: Float64Array.from(rows, (r) => r.bucketMs),
+    min: Float64Array.from(rows, (r) => r.min),
+    max: Float64Array.from(rows, (r) => r.max),
+    sum: Float64Array.from(rows, (r) => r.sum),
+    count: Int32Array.from(rows, (r) => r.count),
+  };
 }
 
 /** Every sample with seq ≤ this is folded into sample_rollup_1m. */
@@ -187,38 +210,54 @@ const ROLLUP_MERGE = `ON CONFLICT (stream_id, bucket) DO UPDATE SET
  * e.g. `rollupPending`), takes the merging upsert. The upsert (staging, GROUP BY, ON CONFLICT)
  * measured ~3x the cost of the direct COPY.
  */
-const newestRollupWritten = new Map<number, number>();
+const newestRollupWritten = new Map<number, { written: number; batch: number; inBatch: number }>();
+/** Numbers `rollupRowsAllNew` calls: an entry's `inBatch` is this call's newest row when `batch` matches. */
+let rollupCheck = 0;
 
-function rollupRowsAllNew(rows: RollupRow[]): boolean {
-  const inBatch = new Map<number, number>();
-  for (const r of rows) {
-    const before = inBatch.get(r.streamId) ?? newestRollupWritten.get(r.streamId);
-    if (before === undefined || r.bucketMs <= before) return false;
-    inBatch.set(r.streamId, r.bucketMs);
+function rollupRowsAllNew(rows: RollupColumns): boolean {
+  const check = ++rollupCheck;
+  for (let k = 0; k < rows.rows; k++) {
+    const e = newestRollupWritten.get(rows.streamIds[k]!);
+    if (e === undefined) return false;
+    const before = e.batch === check ? e.inBatch : e.written;
+    const b = rows.bucketMs[k]!;
+    if (b <= before) return false;
+    e.batch = check;
+    e.inBatch = b;
   }
   return true;
 }
 
+function noteRollupWritten(rows: RollupColumns): void {
+  for (let k = 0; k < rows.rows; k++) {
+    const id = rows.streamIds[k]!;
+    const b = rows.bucketMs[k]!;
+    const e = newestRollupWritten.get(id);
+    if (e === undefined) newestRollupWritten.set(id, { written: b, batch: 0, inBatch: 0 });
+    else if (b > e.written) e.written = b;
+  }
+}
+
 /** Rollup rows as binary COPY columns (into `sample_rollup_1m` or its staging table). */
-function rollupCopy(rows: RollupRow[]): Buffer {
-  return encodeBinaryCopy(rows.length, [
-    { type: "int4", data: rows.map((r) => r.streamId) },
-    { type: "timestamptz", data: rows.map((r) => r.bucketMs) },
-    { type: "float8", data: rows.map((r) => r.min) },
-    { type: "float8", data: rows.map((r) => r.max) },
-    { type: "float8", data: rows.map((r) => r.sum) },
-    { type: "int4", data: rows.map((r) => r.count) },
+function rollupCopy(rows: RollupColumns): Buffer {
+  return encodeBinaryCopy(rows.rows, [
+    { type: "int4", data: rows.streamIds },
+    { type: "timestamptz", data: rows.bucketMs },
+    { type: "float8", data: rows.min },
+    { type: "float8", data: rows.max },
+    { type: "float8", data: rows.sum },
+    { type: "int4", data: rows.count },
   ]);
 }
 
 /** Merges rows into existing ones (staging + GROUP BY + ON CONFLICT): the general path. */
-async function mergeRollupRows(client: pg.PoolClient, rows: RollupRow[]): Promise<void> {
+async function mergeRollupRows(client: pg.PoolClient, rows: RollupColumns): Promise<void> {
   await client.query("CREATE TEMP TABLE IF NOT EXISTS tmp_rollup (stream_id int, bucket timestamptz, min float8, max float8, sum float8, count int) ON COMMIT DELETE ROWS");
   if (isEmbeddedUrl(databaseUrl())) {
     await client.query(
       `INSERT INTO tmp_rollup SELECT s, to_timestamp(b / 1000.0), mn, mx, sm, c
        FROM unnest($1::int[], $2::float8[], $3::float8[], $4::float8[], $5::float8[], $6::int[]) AS x(s, b, mn, mx, sm, c)`,
-      [rows.map((r) => r.streamId), rows.map((r) => r.bucketMs), rows.map((r) => r.min), rows.map((r) => r.max), rows.map((r) => r.sum), rows.map((r) => r.count)],
+      [Array.from(rows.streamIds), Array.from(rows.bucketMs), Array.from(rows.min), Array.from(rows.max), Array.from(rows.sum), Array.from(rows.count)],
     );
   } else {
     await copyBinaryIn(client, "tmp_rollup", rollupCopy(rows));
@@ -234,26 +273,27 @@ async function mergeRollupRows(client: pg.PoolClient, rows: RollupRow[]): Promis
  * Adds rollup rows folded in memory (merging into existing rows) and moves the watermark to
  * `watermark`, in one transaction, so each sample is counted exactly once.
  */
-export async function writeRollup(rows: RollupRow[], watermark: number): Promise<void> {
+export async function writeRollup(rowsIn: RollupColumns | RollupRow[], watermark: number): Promise<void> {
+  const rows = Array.isArray(rowsIn) ? rollupColumnsOf(rowsIn) : rowsIn;
   const write = (direct: boolean) =>
     // derived data, like scores (rows and watermark are lost together)
     inDerivedTransaction(async (client) => {
-      if (rows.length && direct) await copyBinaryIn(client, "sample_rollup_1m (stream_id, bucket, min, max, sum, count)", rollupCopy(rows));
-      else if (rows.length) await mergeRollupRows(client, rows);
+      if (rows.rows && direct) await copyBinaryIn(client, "sample_rollup_1m (stream_id, bucket, min, max, sum, count)", rollupCopy(rows));
+      else if (rows.rows) await mergeRollupRows(client, rows);
       await client.query(
         `INSERT INTO setting (key, value, updated_at) VALUES ($1, $2, now())
          ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now() WHERE setting.value::bigint < EXCLUDED.value::bigint`,
         [ROLLUP_CURSOR_KEY, String(watermark)],
       );
     });
-  const direct = !isEmbeddedUrl(databaseUrl()) && rows.length > 0 && rollupRowsAllNew(rows);
+  const direct = !isEmbeddedUrl(databaseUrl()) && rows.rows > 0 && rollupRowsAllNew(rows);
   try {
     await write(direct);
   } catch (e) {
     if (!direct || !isUniqueViolation(e)) throw e;
     await write(false);
   }
-  for (const r of rows) if (r.bucketMs > (newestRollupWritten.get(r.streamId) ?? -Infinity)) newestRollupWritten.set(r.streamId, r.bucketMs);
+  noteRollupWritten(rows);
 }
 
 export interface NewSampleColumns {

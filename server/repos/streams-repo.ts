@@ -166,11 +166,28 @@ export async function allStreamKinds(): Promise<{ id: number; kind: TStreamKind 
 const SPARK_POINTS = 60;
 const SPARK_BYTES = SPARK_POINTS * 8;
 
-/** Big-endian float64s, the byte order of Postgres' float8send (so SQL can build them too). */
-function pack(xs: number[]): Buffer {
-  const b = Buffer.allocUnsafe(xs.length * 8);
-  xs.forEach((x, i) => b.writeDoubleBE(x, i * 8));
-  return b;
+/**
+ * Sparkline points for the rows of one `updateStreamRecent` call: row r's points (time order,
+ * at most SPARK_POINTS) are `count[r]` float64s of `data` from t[r] (times), v[r] (values) and
+ * s[r] (scores). NaN = no value / not scored.
+ */
+export interface SparkColumns {
+  data: Float64Array;
+  t: Int32Array;
+  v: Int32Array;
+  s: Int32Array;
+  count: Int32Array;
+}
+
+/** Each row's points of one sparkline column as a big-endian float64 bytea (float8send order, so SQL can build them too). */
+function packSpark(sp: SparkColumns, from: Int32Array, rows: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let r = 0; r < rows; r++) {
+    const b = Buffer.allocUnsafe(8 * sp.count[r]!);
+    for (let j = 0; j < sp.count[r]!; j++) b.writeDoubleBE(sp.data[from[r]! + j]!, 8 * j);
+    out.push(b);
+  }
+  return out;
 }
 
 function unpack(b: Buffer | null): number[] {
@@ -188,15 +205,15 @@ export interface StreamRecent {
   tsMs: number;
   value: number;
   score: number | null;
-  /** Scored points of the round, in time order (NaN = no value / not scored). */
-  spark?: { t: number[]; v: number[]; s: number[] };
 }
 
 /**
  * One statement per worker round for every touched stream: latest sample/score and the
- * sparkline points (appended, newest 60 kept) the overview reads.
+ * sparkline points (appended, newest 60 kept) the overview reads. `sparks` (row r's points;
+ * none when absent) is read before this function first awaits: the caller may reuse its memory
+ * as soon as the call returns.
  */
-export async function updateStreamRecent(rows: StreamRecent[]): Promise<void> {
+export async function updateStreamRecent(rows: StreamRecent[], sparks?: SparkColumns): Promise<void> {
   if (rows.length === 0) return;
   const keep = (col: string, x: string) =>
     `CASE WHEN octet_length(${x}) = 0 THEN s.${col} ELSE substring(COALESCE(s.${col}, ''::bytea) || ${x} FROM greatest(1, octet_length(COALESCE(s.${col}, ''::bytea)) + octet_length(${x}) - ${SPARK_BYTES - 1})) END`;
@@ -208,44 +225,42 @@ export async function updateStreamRecent(rows: StreamRecent[]): Promise<void> {
        spark_t = ${keep("spark_t", "x.pt")}, spark_v = ${keep("spark_v", "x.pv")}, spark_s = ${keep("spark_s", "x.ps")}
      FROM ${from}
      WHERE s.id = x.id`;
-  const empty = Buffer.alloc(0);
+  const none = new Int32Array(rows.length);
+  const sp = sparks ?? { data: new Float64Array(0), t: none, v: none, s: none, count: none };
   const cols = {
     id: rows.map((r) => r.id),
     t: rows.map((r) => r.tsMs),
     v: rows.map((r) => r.value),
     sc: rows.map((r) => r.score),
-    pt: rows.map((r) => (r.spark ? pack(r.spark.t.slice(-SPARK_POINTS)) : empty)),
-    pv: rows.map((r) => (r.spark ? pack(r.spark.v.slice(-SPARK_POINTS)) : empty)),
-    ps: rows.map((r) => (r.spark ? pack(r.spark.s.slice(-SPARK_POINTS)) : empty)),
   };
   if (isEmbeddedUrl(databaseUrl())) {
+    const [pt, pv, ps] = [sp.t, sp.v, sp.s].map((from) => packSpark(sp, from, rows.length));
     await pool().query(update("unnest($1::int[], $2::float8[], $3::float8[], $4::float8[], $5::bytea[], $6::bytea[], $7::bytea[]) AS x(id, t, v, sc, pt, pv, ps)"), [
       cols.id,
       cols.t,
       cols.v,
       cols.sc,
-      cols.pt,
-      cols.pv,
-      cols.ps,
+      pt,
+      pv,
+      ps,
     ]);
     return;
   }
-  // PostgreSQL: binary COPY (bytea arrays as query parameters travel as hex text, twice the size)
+  // PostgreSQL: binary COPY (bytea arrays as query parameters travel as hex text, twice the size);
+  // encoded before any await, the sparklines straight from the caller's points
+  const spark = (from: Int32Array) => ({ type: "float8bytes" as const, data: sp.data, from, count: sp.count });
+  const payload = encodeBinaryCopy(rows.length, [
+    { type: "int4", data: cols.id },
+    { type: "float8", data: cols.t },
+    { type: "float8", data: cols.v },
+    { type: "float8null", data: cols.sc },
+    spark(sp.t),
+    spark(sp.v),
+    spark(sp.s),
+  ]);
   await inDerivedTransaction(async (client) => {
     await client.query("CREATE TEMP TABLE IF NOT EXISTS tmp_recent (id int, t float8, v float8, sc float8, pt bytea, pv bytea, ps bytea) ON COMMIT DELETE ROWS");
-    await copyBinaryIn(
-      client,
-      "tmp_recent",
-      encodeBinaryCopy(rows.length, [
-        { type: "int4", data: cols.id },
-        { type: "float8", data: cols.t },
-        { type: "float8", data: cols.v },
-        { type: "float8null", data: cols.sc },
-        { type: "bytea", data: cols.pt },
-        { type: "bytea", data: cols.pv },
-        { type: "bytea", data: cols.ps },
-      ]),
-    );
+    await copyBinaryIn(client, "tmp_recent", payload);
     await client.query(update("tmp_recent x"));
   });
 }

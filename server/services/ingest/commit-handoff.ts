@@ -68,20 +68,30 @@ export function encodeBatch(b: CommittedBatch): Buffer {
   return buf;
 }
 
-/** Parses a hand-off body; null when it is not a well-formed batch. */
+/**
+ * Parses a hand-off body; null when it is not a well-formed batch. The batch's arrays view
+ * `buf`'s memory when it is 8-byte aligned (a body read into a fresh buffer, the usual case), so
+ * the caller must not reuse `buf`; otherwise they are copied.
+ */
 export function decodeBatch(buf: Buffer): CommittedBatch | null {
   if (buf.length < HEADER_BYTES) return null;
   const firstSeq = buf.readDoubleLE(0);
   const n = buf.readUInt32LE(8);
   if (!Number.isSafeInteger(firstSeq) || firstSeq < 1 || buf.length !== HEADER_BYTES + n * 20) return null;
-  // copy into aligned arrays (a Buffer's offset need not be a multiple of 8)
-  const body = new Uint8Array(n * 20);
-  body.set(buf.subarray(HEADER_BYTES));
+  let mem = buf.buffer;
+  let at = buf.byteOffset + HEADER_BYTES;
+  if (at % 8 !== 0 || os.endianness() !== "LE") {
+    // copy into aligned arrays (a Buffer's offset need not be a multiple of 8)
+    const body = new Uint8Array(n * 20);
+    body.set(buf.subarray(HEADER_BYTES));
+    mem = body.buffer;
+    at = 0;
+  }
   return {
     firstSeq,
-    tsMs: new Float64Array(body.buffer, 0, n),
-    values: new Float64Array(body.buffer, n * 8, n),
-    streamIds: new Int32Array(body.buffer, n * 16, n),
+    tsMs: new Float64Array(mem, at, n),
+    values: new Float64Array(mem, at + n * 8, n),
+    streamIds: new Int32Array(mem, at + n * 16, n),
   };
 }
 

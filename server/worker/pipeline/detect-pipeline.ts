@@ -3,6 +3,8 @@ import { upsertAnomalies } from "../../repos/anomalies-repo";
 import { readSamplesAfter, writeRollup, type NewSampleColumns } from "../../repos/samples-repo";
 import type { RollupBuffer } from "./rollup-buffer";
 import { HandoffQueue } from "./handoff-queue";
+import { DenseIds } from "./dense-ids";
+import { SparkRings } from "./spark-rings";
 import { insertScores, type ScoreColumns } from "../../repos/scores-repo";
 import { allStreamKinds, updateStreamRecent, upsertStreamHealth, type StreamRecent } from "../../repos/streams-repo";
 import type { EngineEvent, EnginePort, StepScores } from "./engine-port";
@@ -19,8 +21,6 @@ const flushIntervalMs = (buffered: number) => Math.max(3_000, 0.5 * buffered);
  * stored but not scored).
  */
 const historyAfterMs = (stepMs: number) => Math.max(30 * stepMs, 5 * 60_000);
-/** Sparkline points kept per stream (the stream row holds the same number). */
-const SPARK_KEEP = 60;
 
 export interface PipelineStats {
   samplesRead: number;
@@ -38,13 +38,23 @@ export interface PipelineStats {
 /** Score batches at least this large are written as two concurrent COPYs. */
 const SPLIT_SCORES_AT = 20_000;
 
-/** Score rows of one round, column-wise (what `insertScores` writes). */
+/**
+ * Score rows of one round, column-wise (what `insertScores` writes). Two batches take turns
+ * (see `DetectPipeline.nextScoreBatch`): a round scores into one while the previous round's
+ * writes still read the other, so the columns are allocated once, not every round.
+ */
 class ScoreBatch {
   length = 0;
-  private readonly c: { [K in keyof ScoreColumns]: Float64Array };
-  constructor(capacity: number) {
+  private c: { [K in keyof ScoreColumns]: Float64Array } = ScoreBatch.alloc(0);
+  private static alloc(capacity: number): { [K in keyof ScoreColumns]: Float64Array } {
     const col = () => new Float64Array(capacity);
-    this.c = { streamIds: col(), tsMs: col(), score: col(), confidence: col(), expected: col(), lower: col(), upper: col() };
+    return { streamIds: col(), tsMs: col(), score: col(), confidence: col(), expected: col(), lower: col(), upper: col() };
+  }
+  /** Empties the batch with room for `capacity` rows. */
+  reset(capacity: number): this {
+    this.length = 0;
+    if (this.c.tsMs.length < capacity) this.c = ScoreBatch.alloc(Math.max(capacity, 2 * this.c.tsMs.length));
+    return this;
   }
   /** Appends one step's scores (NaN bands are stored as NULL). */
   pushStep(s: StepScores): void {
@@ -92,7 +102,10 @@ interface StreamState {
   score: number | null;
   /** changed since the last flush of stream rows */
   dirty: boolean;
-  spark: { t: number[]; v: number[]; s: number[] };
+  /** the stream's dense slot: its sparkline points are at `SparkRings` row `slot` */
+  slot: number;
+  /** sparkline points scored since the last flush (the ring keeps the newest SPARK_KEEP) */
+  sparkN: number;
   /** the step (see `StepBucket.compact`) that last saw this stream, and its row there */
   stamp: number;
   row: number;
@@ -102,26 +115,59 @@ interface StreamState {
 
 let nextStamp = 1;
 
-/** The samples of one step as they arrive (a stream may repeat; the newest sample wins). */
-class StepBucket {
+const grownF64 = (a: Float64Array, cap: number) => {
+  const b = new Float64Array(cap);
+  b.set(a);
+  return b;
+};
+
+/** One step's rows after `compact`: one per stream. Scratch space, valid until the next compact. */
+class StepRows {
+  n = 0;
   readonly states: StreamState[] = [];
-  readonly ts: number[] = [];
-  readonly values: number[] = [];
+  ids = new Int32Array(256);
+  ts = new Float64Array(256);
+  values = new Float64Array(256);
+
+  ensure(m: number): void {
+    if (this.ids.length >= m) return;
+    const cap = Math.max(m, 2 * this.ids.length);
+    this.ids = new Int32Array(cap);
+    this.ts = new Float64Array(cap);
+    this.values = new Float64Array(cap);
+  }
+}
+
+/**
+ * The samples of one step as they arrive (a stream may repeat; the newest sample wins). Buckets
+ * are recycled once scored (see `DetectPipeline.bucketPool`), so their columns grow once.
+ */
+class StepBucket {
+  n = 0;
+  readonly states: StreamState[] = [];
+  ts = new Float64Array(256);
+  values = new Float64Array(256);
 
   put(st: StreamState, tsMs: number, value: number): void {
-    this.states.push(st);
-    this.ts.push(tsMs);
-    this.values.push(value);
+    const k = this.n;
+    if (k === this.ts.length) {
+      this.ts = grownF64(this.ts, 2 * k);
+      this.values = grownF64(this.values, 2 * k);
+    }
+    this.states[k] = st;
+    this.ts[k] = tsMs;
+    this.values[k] = value;
+    this.n = k + 1;
   }
 
-  /** One row per stream (its newest sample), in first-arrival order. */
-  compact(): { states: StreamState[]; ids: Int32Array; ts: Float64Array; values: Float64Array } {
+  /** One row per stream (its newest sample), in first-arrival order, into `out`. */
+  compact(out: StepRows): StepRows {
     const stamp = nextStamp++;
-    const m = this.states.length;
-    const states: StreamState[] = [];
-    const ids = new Int32Array(m);
-    const ts = new Float64Array(m);
-    const values = new Float64Array(m);
+    const m = this.n;
+    out.ensure(m);
+    const { ids, ts, values } = out;
+    const states = out.states;
+    let n = 0;
     for (let j = 0; j < m; j++) {
       const st = this.states[j]!;
       const t = this.ts[j]!;
@@ -133,14 +179,15 @@ class StepBucket {
         continue;
       }
       st.stamp = stamp;
-      st.row = states.length;
-      ids[st.row] = st.id;
-      ts[st.row] = t;
-      values[st.row] = this.values[j]!;
-      states.push(st);
+      st.row = n;
+      ids[n] = st.id;
+      ts[n] = t;
+      values[n] = this.values[j]!;
+      states[n] = st;
+      n++;
     }
-    const n = states.length;
-    return { states, ids: ids.subarray(0, n), ts: ts.subarray(0, n), values: values.subarray(0, n) };
+    out.n = n;
+    return out;
   }
 }
 
@@ -156,8 +203,15 @@ export class DetectPipeline {
   cursor: number;
   /** Per clock domain, its newest step, held back until a later step exists (see `tick`). */
   private pending = new Map<number, { stepMs: number; bucket: StepBucket }>();
-  /** Per-stream state; the dirty ones are written to the stream rows every few seconds. */
-  private states = new Map<number, StreamState>();
+  /** Per-stream state by dense slot; the dirty ones are written to the stream rows every few seconds. */
+  private readonly slots = new DenseIds();
+  private readonly states: StreamState[] = [];
+  /** Scored buckets, for reuse (see `StepBucket`). */
+  private readonly bucketPool: StepBucket[] = [];
+  private readonly stepRows = new StepRows();
+  private readonly scoreBatches = [new ScoreBatch(), new ScoreBatch()];
+  private scoreTurn = 0;
+  private readonly spark = new SparkRings();
   private dirty: StreamState[] = [];
   private lastFlushMs = 0;
   private kinds = new Map<number, TStreamKind>();
@@ -188,7 +242,8 @@ export class DetectPipeline {
     let firstTs: Map<number, number> | null = null;
     for (let i = 0; i < fresh.rows; i++) {
       const id = fresh.streamIds[i]!;
-      if (this.engine.hasStream(id)) continue;
+      // a known clock domain means the engine has the stream (a table read, not an engine lookup)
+      if (this.stateOf(id).domain >= 0 || this.engine.hasStream(id)) continue;
       firstTs ??= new Map();
       const t = fresh.tsMs[i]!;
       if (t < (firstTs.get(id) ?? Infinity)) firstTs.set(id, t);
@@ -266,14 +321,14 @@ export class DetectPipeline {
       if (b !== curB) {
         curB = b;
         cur = curRound.buckets.get(b);
-        if (!cur) curRound.buckets.set(b, (cur = new StepBucket()));
+        if (!cur) curRound.buckets.set(b, (cur = this.bucketPool.pop() ?? new StepBucket()));
         if (b > curRound.maxBucket) curRound.maxBucket = b;
       }
       cur!.put(st, t, fresh.values[i]!);
     }
     let capacity = 0;
-    for (const r of rounds.values()) for (const bucket of r.buckets.values()) capacity += bucket.states.length;
-    const scores = new ScoreBatch(capacity);
+    for (const r of rounds.values()) for (const bucket of r.buckets.values()) capacity += bucket.n;
+    const scores = this.nextScoreBatch(capacity);
     const events = new Map<string, EngineEvent>();
     for (const [domain, r] of [...rounds].sort((a, b) => a[0] - b[0])) {
       for (const b of [...r.buckets.keys()].sort((x, y) => x - y)) {
@@ -283,6 +338,8 @@ export class DetectPipeline {
           continue;
         }
         this.scoreStep(domain, b, bucket, scores, events);
+        bucket.n = 0;
+        this.bucketPool.push(bucket);
       }
     }
     this.stats.scoreMs += performance.now() - tRead;
@@ -300,8 +357,8 @@ export class DetectPipeline {
 
   /** Scores one step of one clock domain: score rows, stream state and sparklines, events. */
   private scoreStep(domain: number, stepMs: number, bucket: StepBucket, scores: ScoreBatch, events: Map<string, EngineEvent>): void {
-    const m = bucket.compact();
-    const out = this.engine.step(stepMs, m.ids, m.values, m.ts, domain);
+    const m = bucket.compact(this.stepRows);
+    const out = this.engine.step(stepMs, m.ids.subarray(0, m.n), m.values.subarray(0, m.n), m.ts.subarray(0, m.n), domain);
     this.stats.stepsScored++;
     const sc = out.scores;
     scores.pushStep(sc);
@@ -317,16 +374,7 @@ export class DetectPipeline {
       }
       st.score = score;
       this.markDirty(st);
-      const sp = st.spark;
-      sp.t.push(t);
-      sp.v.push(v);
-      sp.s.push(Math.round(score * 10) / 10);
-      if (sp.t.length > 2 * SPARK_KEEP) {
-        const cut = sp.t.length - SPARK_KEEP;
-        sp.t.splice(0, cut);
-        sp.v.splice(0, cut);
-        sp.s.splice(0, cut);
-      }
+      this.spark.push(st, t, v, Math.round(score * 10) / 10);
     }
     for (const e of out.events) events.set(e.engineId, e);
   }
@@ -349,14 +397,24 @@ export class DetectPipeline {
 
   /** After the engine was replaced (snapshot rollback): stream domains are read from it again. */
   engineReplaced(): void {
-    for (const st of this.states.values()) st.domain = -1;
+    for (const st of this.states) st.domain = -1;
     for (const d of [...this.pending.keys()]) if (d !== 0) this.pending.delete(d);
   }
 
   private stateOf(id: number): StreamState {
-    let st = this.states.get(id);
-    if (!st) this.states.set(id, (st = { id, tsMs: -Infinity, value: Number.NaN, score: null, dirty: false, spark: { t: [], v: [], s: [] }, stamp: 0, row: 0, domain: -1 }));
+    const slot = this.slots.slotOf(id);
+    let st = this.states[slot];
+    if (st === undefined) {
+      this.states[slot] = st = { id, tsMs: -Infinity, value: Number.NaN, score: null, dirty: false, slot, sparkN: 0, stamp: 0, row: 0, domain: -1 };
+      this.spark.reserve(slot);
+    }
     return st;
+  }
+
+  /** The score batch not being written by the previous round (see `ScoreBatch`). */
+  private nextScoreBatch(capacity: number): ScoreBatch {
+    this.scoreTurn ^= 1;
+    return this.scoreBatches[this.scoreTurn]!.reset(capacity);
   }
 
   private markDirty(st: StreamState): void {
@@ -407,21 +465,21 @@ export class DetectPipeline {
   async flushStreams(): Promise<void> {
     this.lastFlushMs = Date.now();
     if (this.dirty.length === 0) return;
+    const sparks = this.spark.takeAll(this.dirty);
     const rows: StreamRecent[] = this.dirty.map((st) => {
       st.dirty = false;
-      const spark = st.spark;
-      st.spark = { t: [], v: [], s: [] };
-      return { id: st.id, tsMs: st.tsMs, value: st.value, score: st.score, spark };
+      return { id: st.id, tsMs: st.tsMs, value: st.value, score: st.score };
     });
     this.dirty = [];
-    await updateStreamRecent(rows);
+    // reads the sparklines from the rings before it first awaits (the next points overwrite them)
+    await updateStreamRecent(rows, sparks);
   }
 
   /** Writes completed rollup minutes (all open ones with `all`, at shutdown) and the watermark. */
   async writeRollup(all: boolean): Promise<void> {
     if (!this.rollup) return;
     const { rows, watermark } = all ? this.rollup.flushAll() : this.rollup.flush();
-    if (rows.length === 0 && watermark === this.lastRollupWatermark) return;
+    if (rows.rows === 0 && watermark === this.lastRollupWatermark) return;
     try {
       await writeRollup(rows, watermark);
     } catch (e) {
@@ -438,19 +496,23 @@ export class DetectPipeline {
     if (Date.now() - this.lastFlushMs >= flushIntervalMs(this.dirty.length)) await this.flushStreams();
   }
 
-  /** Health as last written, per stream: only rows that moved are rewritten. */
-  private writtenHealth = new Map<number, string>();
+  /** Health as last written, per stream (in the UI's 0.01 steps): only rows that moved are rewritten. */
+  private writtenHealth = new Map<number, { health: number; availability: number; gap: string | null }>();
 
   async writeHealth(): Promise<void> {
     const changed = [];
+    const moved: { id: number; health: number; availability: number; gap: string | null }[] = [];
     for (const h of this.engine.health()) {
       // 0.01 steps: the UI shows health as a percentage
-      const sig = `${Math.round(h.health * 100)}:${Math.round(h.availability * 100)}:${h.gapClass}`;
-      if (this.writtenHealth.get(h.streamId) === sig) continue;
-      changed.push({ id: h.streamId, ...h, sig });
+      const health = Math.round(h.health * 100);
+      const availability = Math.round(h.availability * 100);
+      const w = this.writtenHealth.get(h.streamId);
+      if (w !== undefined && w.health === health && w.availability === availability && w.gap === h.gapClass) continue;
+      changed.push({ id: h.streamId, ...h });
+      moved.push({ id: h.streamId, health, availability, gap: h.gapClass });
     }
     if (changed.length === 0) return;
     await upsertStreamHealth(changed);
-    for (const h of changed) this.writtenHealth.set(h.id, h.sig);
+    for (const m of moved) this.writtenHealth.set(m.id, { health: m.health, availability: m.availability, gap: m.gap });
   }
 }

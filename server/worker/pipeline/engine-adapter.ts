@@ -19,12 +19,66 @@ interface Domain {
 }
 
 /**
+ * Engine slot of each database id, for `DetectionEngine.stepSlots`: a typed-array read per point
+ * instead of converting ids to strings and looking them up in the engine's Map. Valid for the
+ * engine layout it was read under (`layoutVersion`); ids are dense serials, so an array indexed
+ * by id stays small.
+ */
+class SlotCache {
+  /** domain + 1 per id (0: unknown) and the slot in that domain's engine */
+  private dom = new Int16Array(0);
+  private slot = new Int32Array(0);
+  private readonly layouts: number[] = [];
+
+  set(id: number, domain: number, slot: number): void {
+    if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff || slot < 0) return;
+    if (id >= this.dom.length) {
+      const cap = Math.max(1024, 2 * id + 2);
+      const dom = new Int16Array(cap);
+      dom.set(this.dom);
+      const sl = new Int32Array(cap);
+      sl.set(this.slot);
+      this.dom = dom;
+      this.slot = sl;
+    }
+    this.dom[id] = domain + 1;
+    this.slot[id] = slot;
+  }
+
+  /** Slots of `ids` in `domain` into `out`; false when any id is not cached there. */
+  lookup(ids: ArrayLike<number>, m: number, domain: number, out: Int32Array): boolean {
+    const dom = this.dom;
+    const slot = this.slot;
+    const want = domain + 1;
+    for (let k = 0; k < m; k++) {
+      const id = ids[k]!;
+      // `dom[id]` is undefined for ids out of range (and non-integers): not cached
+      if (dom[id] !== want) return false;
+      out[k] = slot[id]!;
+    }
+    return true;
+  }
+
+  /** Re-reads every slot of `domain` when its engine's layout moved since they were cached. */
+  refresh(domain: number, engine: DetectionEngine): void {
+    if (this.layouts[domain] === engine.layoutVersion) return;
+    this.layouts[domain] = engine.layoutVersion;
+    for (let id = 0; id < this.dom.length; id++) if (this.dom[id] === domain + 1) this.dom[id] = 0;
+    engine.streamIds.forEach((sid, k) => {
+      const id = Number(sid);
+      if (String(id) === sid) this.set(id, domain, k); // ids the adapter made ("7", never "007")
+    });
+  }
+}
+
+/**
  * Binds the pure DetectionEngine (string stream ids, typed-array outputs) to the worker's
  * database ids and row shapes, and keeps the clock domains. All detection logic stays in
  * lib/detectors.
  */
 class EngineAdapter implements EnginePort {
   private readonly domainOfId = new Map<number, number>();
+  private readonly slots = new SlotCache();
 
   constructor(private readonly domains: Domain[]) {
     domains.forEach((d, k) => {
@@ -32,6 +86,7 @@ class EngineAdapter implements EnginePort {
         const id = Number(sid);
         if (Number.isInteger(id)) this.domainOfId.set(id, k);
       }
+      this.slots.refresh(k, d.engine);
     });
   }
 
@@ -73,8 +128,10 @@ class EngineAdapter implements EnginePort {
   addStream(id: number, kind: TStreamKind, domain = 0): void {
     const d = this.domains[domain];
     if (!d) throw new Error(`no clock domain ${domain}`);
-    d.engine.addStream(String(id), kind);
+    const sid = String(id);
+    d.engine.addStream(sid, kind);
     this.domainOfId.set(id, domain);
+    this.slots.set(id, domain, d.engine.streamIndex(sid));
   }
 
   /** The engine's string id of each database id, made once (a step converts every id). */
@@ -86,23 +143,33 @@ class EngineAdapter implements EnginePort {
   }
 
   private out: StepScores = emptyScores(0);
-  private sidScratch: string[] = [];
+  private slotScratch = new Int32Array(0);
 
   step(tsMs: number, ids: ArrayLike<number>, values: Float64Array, sampleTs: Float64Array, domain = 0) {
     const d = this.domains[domain];
     if (!d) throw new Error(`no clock domain ${domain}`);
     const engine = d.engine;
     const m = ids.length;
-    const sids = this.sidScratch;
-    sids.length = m;
-    for (let k = 0; k < m; k++) sids[k] = this.sid(ids[k]!);
-    const res = engine.step(tsMs, sids, values);
+    if (this.slotScratch.length < m) this.slotScratch = new Int32Array(Math.max(m, 2 * this.slotScratch.length));
+    const slots = this.slotScratch;
+    this.slots.refresh(domain, engine);
+    let res;
+    if (this.slots.lookup(ids, m, domain, slots) && values.length >= m) {
+      res = engine.stepSlots(tsMs, slots, values, m);
+    } else {
+      // an id this adapter did not add to this domain: the engine's own (string) path decides
+      // what to do with it (auto-add or skip), exactly as before slots were cached
+      const sids = new Array<string>(m);
+      for (let k = 0; k < m; k++) sids[k] = this.sid(ids[k]!);
+      res = engine.step(tsMs, sids, values);
+      for (let k = 0; k < m; k++) slots[k] = engine.streamIndex(sids[k]!);
+    }
     d.last = tsMs;
     if (this.out.at.length < m) this.out = emptyScores(Math.max(m, 2 * this.out.at.length));
     const o = this.out;
     let n = 0;
     for (let k = 0; k < m; k++) {
-      const slot = engine.streamIndex(sids[k]!);
+      const slot = slots[k]!;
       if (slot < 0) continue;
       const conf = res.confidence[slot]!;
       // The expected band is only drawn once the model is trusted; warm-up bands are too wide to read.
@@ -138,10 +205,11 @@ class EngineAdapter implements EnginePort {
   health(): StreamHealthOut[] {
     const out: StreamHealthOut[] = [];
     for (const { engine } of this.domains) {
-      for (const sid of engine.streamIds) {
-        const h = engine.streamHealth(sid);
-        const id = Number(sid);
-        if (!h || !Number.isInteger(id)) continue;
+      const sids = engine.streamIds;
+      for (let k = 0; k < sids.length; k++) {
+        const id = Number(sids[k]);
+        if (!Number.isInteger(id)) continue;
+        const h = engine.streamHealthAt(k);
         out.push({ streamId: id, health: h.health, availability: h.health, gapClass: h.gap === "none" ? null : h.gap });
       }
     }

@@ -56,6 +56,15 @@ describe("hand-off wire format", () => {
     expect(Array.from(back.streamIds)).toEqual(Array.from(b.streamIds));
     expect(Array.from(back.tsMs)).toEqual(Array.from(b.tsMs));
     expect(Array.from(back.values)).toEqual(Array.from(b.values));
+    // an aligned body (a fresh buffer) is viewed, not copied
+    const raw = encodeBatch(b);
+    const mem = new ArrayBuffer(raw.length);
+    Buffer.from(mem).set(raw);
+    const viewed = decodeBatch(Buffer.from(mem))!;
+    expect(viewed.tsMs.buffer).toBe(mem);
+    expect(Array.from(viewed.streamIds)).toEqual(Array.from(b.streamIds));
+    expect(Array.from(viewed.values)).toEqual(Array.from(b.values));
+    expect(back.tsMs.buffer).not.toBe(mem);
     expect(decodeBatch(encodeBatch(b).subarray(0, 30))).toBeNull();
     expect(decodeBatch(Buffer.alloc(4))).toBeNull();
   });

@@ -16,6 +16,8 @@ export class HandoffQueue {
   private lastOfferMs = -Infinity;
   hits = 0;
   misses = 0;
+  /** `take`'s seq column: reused (fresh memory is costly to touch), valid until the next take. */
+  private seqScratch = new Float64Array(0);
 
   offer(b: CommittedBatch, nowMs = Date.now()): void {
     this.lastOfferMs = nowMs;
@@ -36,6 +38,7 @@ export class HandoffQueue {
     return nowMs - this.lastOfferMs < withinMs;
   }
 
+  /** The samples right after `cursor` (views of held batches; `seq` is valid until the next take). */
   take(cursor: number, limit: number): NewSampleColumns | null {
     // forget what the cursor has passed
     while (this.batches.length && this.batches[0]!.firstSeq + this.batches[0]!.streamIds.length - 1 <= cursor) {
@@ -58,7 +61,15 @@ export class HandoffQueue {
       return null;
     }
     this.hits++;
-    const out: NewSampleColumns = { rows, lastSeq: next - 1, seq: new Float64Array(rows), streamIds: new Int32Array(rows), tsMs: new Float64Array(rows), values: new Float64Array(rows) };
+    if (this.seqScratch.length < rows) this.seqScratch = new Float64Array(Math.max(rows, 2 * this.seqScratch.length));
+    const seq = this.seqScratch.subarray(0, rows);
+    if (parts.length === 1) {
+      // the usual case (one batch per round): views, not copies (held batches are never modified)
+      const { b, from, to } = parts[0]!;
+      for (let k = from; k < to; k++) seq[k - from] = b.firstSeq + k;
+      return { rows, lastSeq: next - 1, seq, streamIds: b.streamIds.subarray(from, to), tsMs: b.tsMs.subarray(from, to), values: b.values.subarray(from, to) };
+    }
+    const out: NewSampleColumns = { rows, lastSeq: next - 1, seq, streamIds: new Int32Array(rows), tsMs: new Float64Array(rows), values: new Float64Array(rows) };
     let o = 0;
     for (const { b, from, to } of parts) {
       out.streamIds.set(b.streamIds.subarray(from, to), o);
