@@ -35,8 +35,6 @@ export interface PipelineStats {
   writeMs: number;
 }
 
-/** Score batches at least this large are written as two concurrent COPYs. */
-const SPLIT_SCORES_AT = 20_000;
 
 /**
  * Score rows of one round, column-wise (what `insertScores` writes). Two batches take turns
@@ -81,12 +79,6 @@ class ScoreBatch {
       lower: c.lower.subarray(from, to),
       upper: c.upper.subarray(from, to),
     };
-  }
-  split(k: number): ScoreColumns[] {
-    const size = Math.ceil(this.length / k);
-    const out: ScoreColumns[] = [];
-    for (let from = 0; from < this.length; from += size) out.push(this.columns(from, Math.min(this.length, from + size)));
-    return out;
   }
 }
 
@@ -435,9 +427,8 @@ export class DetectPipeline {
 
   private async write(scores: ScoreBatch, events: EngineEvent[]): Promise<void> {
     // Independent writes on separate connections, so that PostgreSQL can spread them over its
-    // cores; large score batches are split in two COPYs for the same reason.
-    const parts = scores.length >= SPLIT_SCORES_AT ? scores.split(2) : scores.length ? [scores.columns()] : [];
-    await Promise.all([this.flushStreamsIfDue(), this.writeRollup(false), ...parts.map((p) => insertScores(p))]);
+    // cores. (Scores are packed 32 to a row now, so one COPY carries a batch cheaply.)
+    await Promise.all([this.flushStreamsIfDue(), this.writeRollup(false), scores.length ? insertScores(scores.columns()) : undefined]);
     this.stats.scoresWritten += scores.length;
     if (events.length) {
       await upsertAnomalies(
