@@ -67,8 +67,12 @@ export function readSlot(bytes: Uint8Array, at = 0): SlotValues {
   };
 }
 
-/** Growable block rows; `rowFor` finds or opens the row of (block, ts). */
-class BlockRowBuilder {
+/**
+ * Growable block rows; `rowFor` finds or opens the row of (block, ts). Reusable (`reset`): a
+ * batch's rows are encoded before the next batch is packed, and fresh memory is expensive to
+ * touch here (page faults), so the writer keeps one.
+ */
+export class BlockRowBuilder {
   private rows = new Map<number, Map<number, number>>();
   block = new Int32Array(64);
   tsMs = new Float64Array(64);
@@ -76,6 +80,12 @@ class BlockRowBuilder {
   data = new Uint8Array(64 * BLOCK_BYTES);
   dv = new DataView(this.data.buffer);
   n = 0;
+
+  reset(): this {
+    this.rows.clear();
+    this.n = 0;
+    return this;
+  }
 
   rowFor(block: number, tsMs: number): number {
     let byBlock = this.rows.get(tsMs);
@@ -115,9 +125,9 @@ class BlockRowBuilder {
   }
 }
 
-/** Packs score rows into block rows; a (stream, ts) given twice keeps the later one. */
-export function packScoreBlocks(c: ScoreColumns): BlockRows {
-  const b = new BlockRowBuilder();
+/** Packs score rows into block rows (views into `into`); a (stream, ts) given twice keeps the later one. */
+export function packScoreBlocks(c: ScoreColumns, into = new BlockRowBuilder()): BlockRows {
+  const b = into.reset();
   for (let i = 0; i < c.tsMs.length; i++) {
     const id = c.streamIds[i]!;
     const slot = slotOf(id);

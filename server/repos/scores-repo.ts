@@ -2,7 +2,7 @@ import type pg from "pg";
 import { databaseUrl, isEmbeddedUrl, pool } from "../db";
 import { inDerivedTransaction } from "./derived-writes";
 import { copyBinaryIn, encodeBinaryCopy, type BinaryColumn } from "./pg-binary-copy";
-import { BLOCK_BYTES, BLOCK_SLOTS, blockOf, packScoreBlocks, readSlot, slotBit, slotOf, SLOT_BYTES, type BlockRows } from "./score-blocks";
+import { BLOCK_BYTES, BLOCK_SLOTS, BlockRowBuilder, blockOf, packScoreBlocks, readSlot, slotBit, slotOf, SLOT_BYTES, type BlockRows } from "./score-blocks";
 import { ScoreMinuteFold, type ScoreMinuteRows } from "./score-minute-fold";
 import { isUniqueViolation } from "./transaction";
 
@@ -30,7 +30,8 @@ async function writeBlocks(rows: BlockRows): Promise<void> {
       `INSERT INTO score_block (block, ts, mask, data)
        SELECT b, to_timestamp(t / 1000.0), m, substring($4::bytea FROM ((o - 1) * ${BLOCK_BYTES} + 1)::int FOR ${BLOCK_BYTES})
        FROM unnest($1::int[], $2::float8[], $3::int[]) WITH ORDINALITY AS x(b, t, m, o)`,
-      [Array.from(rows.block), Array.from(rows.tsMs), Array.from(rows.mask), Buffer.from(rows.data.buffer, rows.data.byteOffset, rows.data.byteLength)],
+      // (a copy: `rows` views the reused builder, and a queued query binds its values later)
+      [Array.from(rows.block), Array.from(rows.tsMs), Array.from(rows.mask), Buffer.from(rows.data)],
     );
     return;
   }
@@ -125,6 +126,8 @@ async function writeMinutes(m: ScoreMinuteRows): Promise<void> {
 
 /** Minutes of this process's scores in progress, for score_rollup_1m. */
 const minutes = new ScoreMinuteFold();
+/** Reused by every batch: `writeBlocks` encodes (or copies) the rows before its first await. */
+const blockRows = new BlockRowBuilder();
 
 /**
  * Writes a batch of scores (re-scoring the same (stream, ts) later supersedes it), and the
@@ -132,7 +135,7 @@ const minutes = new ScoreMinuteFold();
  */
 export async function insertScores(c: ScoreColumns): Promise<void> {
   if (c.tsMs.length === 0) return;
-  await Promise.all([writeBlocks(packScoreBlocks(c)), writeMinutes(minutes.add(c, Date.now()))]);
+  await Promise.all([writeBlocks(packScoreBlocks(c, blockRows)), writeMinutes(minutes.add(c, Date.now()))]);
 }
 
 /** Writes the one-minute rows still in progress (the worker calls this when it stops). */

@@ -3,7 +3,7 @@ import { upsertAnomalies } from "../../repos/anomalies-repo";
 import { readSamplesAfter, writeRollup, type NewSampleColumns } from "../../repos/samples-repo";
 import type { RollupBuffer } from "./rollup-buffer";
 import { HandoffQueue } from "./handoff-queue";
-import { DenseIds } from "./dense-ids";
+import { DenseIds } from "@/lib/collections/dense-ids";
 import { SparkRings } from "./spark-rings";
 import { insertScores, type ScoreColumns } from "../../repos/scores-repo";
 import { allStreamKinds, updateStreamRecent, upsertStreamHealth, type StreamRecent } from "../../repos/streams-repo";

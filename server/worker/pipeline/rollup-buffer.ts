@@ -1,5 +1,5 @@
 import type { NewSampleColumns, RollupColumns } from "../../repos/samples-repo";
-import { DenseIds } from "./dense-ids";
+import { DenseIds } from "@/lib/collections/dense-ids";
 
 const MINUTE_MS = 60_000;
 /** A stream's open minute is closed once the newest data is this far past the minute's end. */
