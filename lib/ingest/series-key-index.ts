@@ -10,6 +10,7 @@
  * Every hit is verified byte for byte: a hash collision can cost a probe, never a wrong stream.
  * Keys are passed as a DataView over the request so that they compare 4 bytes at a time.
  */
+import { grownInt32 } from "@/lib/collections/grow";
 
 /** 32-bit hash of bytes[from, to) (murmur3's mixing, 4 bytes per step). */
 export function hashBytes(bytes: Uint8Array, from: number, to: number): number {
@@ -132,11 +133,7 @@ export class SeriesKeyIndex {
   }
 
   private growEntries(): void {
-    const grow = (a: Int32Array) => {
-      const b = new Int32Array(a.length * 2);
-      b.set(a);
-      return b;
-    };
+    const grow = (a: Int32Array) => grownInt32(a, a.length * 2);
     this.hashes = grow(this.hashes);
     this.ids = grow(this.ids);
     this.offsets = grow(this.offsets);

@@ -13,6 +13,7 @@
  * score, and a Map of objects per stream measured 11 % of the worker's CPU.
  */
 import { DenseIds } from "@/lib/collections/dense-ids";
+import { grownFloat64, grownInt32 } from "@/lib/collections/grow";
 import type { ScoreColumns } from "./scores-repo";
 
 const MINUTE_MS = 60_000;
@@ -137,16 +138,8 @@ export class ScoreMinuteFold {
   private grow(min: number): void {
     let cap = Math.max(1024, this.minute.length);
     while (cap < min) cap *= 2;
-    const f64 = (a: Float64Array) => {
-      const b = new Float64Array(cap);
-      b.set(a);
-      return b;
-    };
-    const i32 = (a: Int32Array) => {
-      const b = new Int32Array(cap);
-      b.set(a);
-      return b;
-    };
+    const f64 = (a: Float64Array) => grownFloat64(a, cap);
+    const i32 = (a: Int32Array) => grownInt32(a, cap);
     this.idOf = f64(this.idOf);
     this.minute = f64(this.minute);
     this.touched = f64(this.touched);

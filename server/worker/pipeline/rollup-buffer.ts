@@ -1,5 +1,6 @@
 import type { NewSampleColumns, RollupColumns } from "../../repos/samples-repo";
 import { DenseIds } from "@/lib/collections/dense-ids";
+import { grownFloat64, grownInt32 } from "@/lib/collections/grow";
 
 const MINUTE_MS = 60_000;
 /** A stream's open minute is closed once the newest data is this far past the minute's end. */
@@ -28,16 +29,8 @@ class RowColumns {
   }
 
   private grow(cap: number): void {
-    const f = (a: Float64Array) => {
-      const b = new Float64Array(cap);
-      b.set(a);
-      return b;
-    };
-    const i = (a: Int32Array) => {
-      const b = new Int32Array(cap);
-      b.set(a);
-      return b;
-    };
+    const f = (a: Float64Array) => grownFloat64(a, cap);
+    const i = (a: Int32Array) => grownInt32(a, cap);
     this.streamIds = i(this.streamIds);
     this.bucketMs = f(this.bucketMs);
     this.min = f(this.min);
