@@ -68,15 +68,7 @@ export function createRng(seed: number): Rng {
     const u = next();
     if (!(lambda > 0)) return 0;
     if (lambda > 30) return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * normalQuantile(u)));
-    let k = 0;
-    let p = Math.exp(-lambda);
-    let cdf = p;
-    while (u > cdf && k < 1000) {
-      k++;
-      p *= lambda / k;
-      cdf += p;
-    }
-    return k;
+    return poissonInversion(u, lambda);
   };
 
   return {
@@ -93,6 +85,19 @@ export function createRng(seed: number): Rng {
 /**
  * Inverse of the standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9).
  */
+/** The Poisson(λ) count whose CDF first reaches the uniform `u` (inversion; fine for small λ). */
+export function poissonInversion(u: number, lambda: number): number {
+  let k = 0;
+  let p = Math.exp(-lambda);
+  let cdf = p;
+  while (u > cdf && k < 1000) {
+    k++;
+    p *= lambda / k;
+    cdf += p;
+  }
+  return k;
+}
+
 export function normalQuantile(p: number): number {
   const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
   const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
