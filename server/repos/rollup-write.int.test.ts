@@ -2,11 +2,22 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pool } from "../db";
 import { ingestSeries, invalidateSourceCache } from "../services/ingest/ingest-service";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../testing/test-db";
-import { writeRollup, type RollupRow } from "./samples-repo";
+import { writeRollup as writeRollupColumns, type RollupColumns, type RollupRow } from "./samples-repo";
 import { listStreams } from "./streams-repo";
 
 const MIN = 60_000;
 const row = (streamId: number, bucketMs: number, v: number, count = 1): RollupRow => ({ streamId, bucketMs, min: v, max: v, sum: v * count, count });
+const columnsOf = (rows: RollupRow[]): RollupColumns => ({
+  rows: rows.length,
+  streamIds: Int32Array.from(rows, (r) => r.streamId),
+  bucketMs: Float64Array.from(rows, (r) => r.bucketMs),
+  min: Float64Array.from(rows, (r) => r.min),
+  max: Float64Array.from(rows, (r) => r.max),
+  sum: Float64Array.from(rows, (r) => r.sum),
+  count: Int32Array.from(rows, (r) => r.count),
+});
+/** The rows as the rollup buffer hands them to the repo (column-wise). */
+const writeRollup = (rows: RollupRow[], watermark: number) => writeRollupColumns(columnsOf(rows), watermark);
 
 async function rollupOf(streamId: number): Promise<{ t: number; min: number; max: number; sum: number; count: number }[]> {
   const r = await pool().query(

@@ -179,18 +179,6 @@ export interface RollupColumns {
   count: Int32Array;
 }
 
-export function rollupColumnsOf(rows: RollupRow[]): RollupColumns {
-  return {
-    rows: rows.length,
-    streamIds: Int32Array.from(rows, (r) => r.streamId),
-    bucketMs: Float64Array.from(rows, (r) => r.bucketMs),
-    min: Float64Array.from(rows, (r) => r.min),
-    max: Float64Array.from(rows, (r) => r.max),
-    sum: Float64Array.from(rows, (r) => r.sum),
-    count: Int32Array.from(rows, (r) => r.count),
-  };
-}
-
 /** Every sample with seq ≤ this is folded into sample_rollup_1m. */
 export async function rollupWatermark(): Promise<number> {
   const res = await pool().query<{ value: string }>("SELECT value FROM setting WHERE key = $1", [ROLLUP_CURSOR_KEY]);
@@ -273,8 +261,7 @@ async function mergeRollupRows(client: pg.PoolClient, rows: RollupColumns): Prom
  * Adds rollup rows folded in memory (merging into existing rows) and moves the watermark to
  * `watermark`, in one transaction, so each sample is counted exactly once.
  */
-export async function writeRollup(rowsIn: RollupColumns | RollupRow[], watermark: number): Promise<void> {
-  const rows = Array.isArray(rowsIn) ? rollupColumnsOf(rowsIn) : rowsIn;
+export async function writeRollup(rows: RollupColumns, watermark: number): Promise<void> {
   const write = (direct: boolean) =>
     // derived data, like scores (rows and watermark are lost together)
     inDerivedTransaction(async (client) => {

@@ -4,6 +4,7 @@ import { readSamplesAfter, writeRollup, type NewSampleColumns } from "../../repo
 import type { RollupBuffer } from "./rollup-buffer";
 import { HandoffQueue } from "./handoff-queue";
 import { DenseIds } from "@/lib/collections/dense-ids";
+import { grownFloat64 } from "@/lib/collections/grow";
 import { SparkRings } from "./spark-rings";
 import { insertScores, type ScoreColumns } from "../../repos/scores-repo";
 import { allStreamKinds, updateStreamRecent, upsertStreamHealth, type StreamRecent } from "../../repos/streams-repo";
@@ -68,16 +69,18 @@ class ScoreBatch {
     c.upper.set(s.upper.subarray(0, n), i);
     this.length += n;
   }
-  columns(from = 0, to = this.length): ScoreColumns {
+  /** The batch's rows, as views (valid until the batch is reset). */
+  columns(): ScoreColumns {
+    const n = this.length;
     const c = this.c;
     return {
-      streamIds: c.streamIds.subarray(from, to),
-      tsMs: c.tsMs.subarray(from, to),
-      score: c.score.subarray(from, to),
-      confidence: c.confidence.subarray(from, to),
-      expected: c.expected.subarray(from, to),
-      lower: c.lower.subarray(from, to),
-      upper: c.upper.subarray(from, to),
+      streamIds: c.streamIds.subarray(0, n),
+      tsMs: c.tsMs.subarray(0, n),
+      score: c.score.subarray(0, n),
+      confidence: c.confidence.subarray(0, n),
+      expected: c.expected.subarray(0, n),
+      lower: c.lower.subarray(0, n),
+      upper: c.upper.subarray(0, n),
     };
   }
 }
@@ -106,12 +109,6 @@ interface StreamState {
 }
 
 let nextStamp = 1;
-
-const grownF64 = (a: Float64Array, cap: number) => {
-  const b = new Float64Array(cap);
-  b.set(a);
-  return b;
-};
 
 /** One step's rows after `compact`: one per stream. Scratch space, valid until the next compact. */
 class StepRows {
@@ -143,8 +140,8 @@ class StepBucket {
   put(st: StreamState, tsMs: number, value: number): void {
     const k = this.n;
     if (k === this.ts.length) {
-      this.ts = grownF64(this.ts, 2 * k);
-      this.values = grownF64(this.values, 2 * k);
+      this.ts = grownFloat64(this.ts, 2 * k);
+      this.values = grownFloat64(this.values, 2 * k);
     }
     this.states[k] = st;
     this.ts[k] = tsMs;
