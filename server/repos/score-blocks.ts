@@ -3,8 +3,8 @@
  * row per (stream, timestamp).
  *
  * Why: every sample gets a score, and a second indexed row per sample cost PostgreSQL about as
- * much as the sample itself (measured 2.9 µs of backend CPU per score row vs 0.2 µs per score
- * in blocks). A scrape scores all of a target's streams at one timestamp, and a target's
+ * much as the sample itself (2.4 µs of backend CPU per score row vs 0.2 µs per score in
+ * blocks, `npm run bench:pg-copy`). A scrape scores all of a target's streams at one timestamp, and a target's
  * streams get consecutive ids when they first appear, so a block row is usually well filled;
  * at worst it holds one score, as before.
  *

@@ -1,0 +1,96 @@
+/**
+ * `npm run bench:pg-copy`: PostgreSQL backend CPU per row for the write shapes the ingest path
+ * chose between, measured on one connection with binary COPY (the way Omen writes), in a fresh
+ * database migrated like Omen's. 20,000 streams × 30 timestamps, one transaction per timestamp.
+ *
+ * - `sample` in stream-id order (what the web process sends) and in random stream order;
+ * - scores as one indexed row per score (the layout before score blocks) and as score blocks
+ *   (one row per 32 streams and timestamp, `score_block`).
+ *
+ * CPU is read from /proc for the backend's pid, so other load on the machine does not count.
+ */
+import pg from "pg";
+import { cpuMsOfPid } from "./lib/proc-cpu";
+import { copyBinaryIn, encodeBinaryCopy, type BinaryColumn } from "../server/repos/pg-binary-copy";
+import { BLOCK_BYTES, packScoreBlocks } from "../server/repos/score-blocks";
+import { createTestDatabase } from "../server/testing/test-db";
+
+const STREAMS = 20_000;
+const STEPS = 30;
+const STEP_MS = 10_000;
+
+async function timed(client: pg.Client, pid: number, label: string, table: string, payloads: Buffer[], scores: number): Promise<void> {
+  const before = cpuMsOfPid(pid)!;
+  for (const p of payloads) {
+    await client.query("BEGIN");
+    await copyBinaryIn(client as unknown as pg.PoolClient, table, p);
+    await client.query("COMMIT");
+  }
+  const us = ((cpuMsOfPid(pid)! - before) * 1000) / scores;
+  console.log(`${label.padEnd(44)} ${us.toFixed(2).padStart(6)} µs of backend CPU per sample`);
+}
+
+async function main(): Promise<void> {
+  process.env.TEST_DATABASE_URL ??= process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+  const tdb = await createTestDatabase("postgres");
+  const client = new pg.Client({ connectionString: tdb.url });
+  await client.connect();
+  try {
+    // the same table twice, so that both orders start from an empty index
+    await client.query("CREATE TABLE sample_shuffled (LIKE sample INCLUDING ALL)");
+    await client.query("CREATE TABLE score_per_row (stream_id int, ts timestamptz(3), score float8 NOT NULL, confidence float8 NOT NULL, expected float8, lower float8, upper float8, PRIMARY KEY (stream_id, ts) INCLUDE (score, confidence, expected, lower, upper))");
+    const pid = (await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
+    const base = Date.UTC(2026, 10, 1);
+    const ids = Int32Array.from({ length: STREAMS }, (_, i) => i + 1);
+    const shuffled = Int32Array.from(ids);
+    for (let i = shuffled.length - 1; i > 0; i--) {
+      const j = Math.floor((((i * 7919) % 104729) / 104729) * (i + 1)); // fixed pseudo-random shuffle
+      [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+    }
+    const values = Float64Array.from({ length: STREAMS }, (_, i) => 100 + (i % 17));
+    const ts = (s: number) => new Float64Array(STREAMS).fill(base + s * STEP_MS);
+    let seq = 1;
+    const sampleCopy = (order: Int32Array, s: number): Buffer => {
+      const q = Float64Array.from({ length: STREAMS }, () => seq++);
+      const cols: BinaryColumn[] = [{ type: "int4", data: order }, { type: "timestamptz", data: ts(s) }, { type: "float8", data: values }, { type: "int8", data: q }];
+      return encodeBinaryCopy(STREAMS, cols);
+    };
+    const steps = (f: (s: number) => Buffer) => Array.from({ length: STEPS }, (_, s) => f(s));
+    await timed(client, pid, "sample, rows in stream-id order", "sample (stream_id, ts, value, seq)", steps((s) => sampleCopy(ids, s)), STREAMS * STEPS);
+    await timed(client, pid, "sample, rows in random stream order", "sample_shuffled (stream_id, ts, value, seq)", steps((s) => sampleCopy(shuffled, s)), STREAMS * STEPS);
+    const scoreCols = (s: number) => ({ streamIds: ids, tsMs: ts(s), score: values, confidence: values, expected: values, lower: values, upper: values });
+    await timed(
+      client,
+      pid,
+      "score, one indexed row per score",
+      "score_per_row",
+      steps((s) => {
+        const c = scoreCols(s);
+        return encodeBinaryCopy(STREAMS, [
+          { type: "int4", data: c.streamIds },
+          { type: "timestamptz", data: c.tsMs },
+          ...[c.score, c.confidence].map((data): BinaryColumn => ({ type: "float8", data })),
+          ...[c.expected, c.lower, c.upper].map((data): BinaryColumn => ({ type: "float8null", data })),
+        ]);
+      }),
+      STREAMS * STEPS,
+    );
+    await timed(
+      client,
+      pid,
+      "score blocks (32 scores per row)",
+      "score_block (block, ts, mask, data)",
+      steps((s) => {
+        const b = packScoreBlocks(scoreCols(s));
+        const data = Array.from({ length: b.n }, (_, r) => b.data.subarray(r * BLOCK_BYTES, (r + 1) * BLOCK_BYTES));
+        return encodeBinaryCopy(b.n, [{ type: "int4", data: b.block }, { type: "timestamptz", data: b.tsMs }, { type: "int4", data: b.mask }, { type: "bytea", data }]);
+      }),
+      STREAMS * STEPS,
+    );
+  } finally {
+    await client.end();
+    await tdb.drop();
+  }
+}
+
+void main();
