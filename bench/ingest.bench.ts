@@ -235,7 +235,7 @@ async function runOnce(): Promise<RunResult> {
     const warmedUp = async () => {
       if (!NO_WORKER) {
         // (compared with the warm-up's own last seq: the worker's self-metrics keep adding samples)
-        const head = Number((await admin.query("SELECT max(seq) AS head FROM sample")).rows[0].head);
+        const head = Number((await admin.query("SELECT max(seq) AS head FROM sample_block")).rows[0].head);
         await waitFor(
           "worker to read the warm-up round",
           async () => Number((await admin.query("SELECT min(cursor) AS cursor FROM worker_status")).rows[0].cursor ?? -1) >= head,

@@ -3,7 +3,9 @@
  * chose between, measured on one connection with binary COPY (the way Omen writes), in a fresh
  * database migrated like Omen's. 20,000 streams × 30 timestamps, one transaction per timestamp.
  *
- * - `sample` in stream-id order (what the web process sends) and in random stream order;
+ * - samples as one indexed row per sample (the layout before sample blocks), in stream-id order
+ *   and in random stream order, and as sample blocks (one row per 32 streams and timestamp,
+ *   `sample_block`, what Omen writes);
  * - scores as one indexed row per score (the layout before score blocks) and as score blocks
  *   (one row per 32 streams and timestamp, `score_block`).
  *
@@ -12,6 +14,7 @@
 import pg from "pg";
 import { cpuMsOfPid } from "./lib/proc-cpu";
 import { copyBinaryIn, encodeBinaryCopy, type BinaryColumn } from "../server/repos/pg-binary-copy";
+import { packSampleRows } from "../server/repos/sample-blocks";
 import { BLOCK_BYTES, packScoreBlocks } from "../server/repos/score-blocks";
 import { createTestDatabase } from "../server/testing/test-db";
 
@@ -36,8 +39,9 @@ async function main(): Promise<void> {
   const client = new pg.Client({ connectionString: tdb.url });
   await client.connect();
   try {
-    // the same table twice, so that both orders start from an empty index
-    await client.query("CREATE TABLE sample_shuffled (LIKE sample INCLUDING ALL)");
+    // the layout before sample blocks, twice, so that both orders start from an empty index
+    for (const t of ["sample_rows", "sample_shuffled"]) await client.query(`CREATE TABLE ${t} (stream_id int, ts timestamptz(3), value float8 NOT NULL, seq int8 NOT NULL, PRIMARY KEY (stream_id, ts) INCLUDE (value))`);
+    for (const t of ["sample_rows", "sample_shuffled"]) await client.query(`CREATE INDEX ON ${t} USING brin (seq)`);
     await client.query("CREATE TABLE score_per_row (stream_id int, ts timestamptz(3), score float8 NOT NULL, confidence float8 NOT NULL, expected float8, lower float8, upper float8, PRIMARY KEY (stream_id, ts) INCLUDE (score, confidence, expected, lower, upper))");
     const pid = (await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
     const base = Date.UTC(2026, 10, 1);
@@ -56,8 +60,26 @@ async function main(): Promise<void> {
       return encodeBinaryCopy(STREAMS, cols);
     };
     const steps = (f: (s: number) => Buffer) => Array.from({ length: STEPS }, (_, s) => f(s));
-    await timed(client, pid, "sample, rows in stream-id order", "sample (stream_id, ts, value, seq)", steps((s) => sampleCopy(ids, s)), STREAMS * STEPS);
-    await timed(client, pid, "sample, rows in random stream order", "sample_shuffled (stream_id, ts, value, seq)", steps((s) => sampleCopy(shuffled, s)), STREAMS * STEPS);
+    await timed(client, pid, "sample rows, in stream-id order", "sample_rows (stream_id, ts, value, seq)", steps((s) => sampleCopy(ids, s)), STREAMS * STEPS);
+    await timed(client, pid, "sample rows, in random stream order", "sample_shuffled (stream_id, ts, value, seq)", steps((s) => sampleCopy(shuffled, s)), STREAMS * STEPS);
+    await timed(
+      client,
+      pid,
+      "sample blocks (32 samples per row)",
+      "sample_block (seq, block, ts, vals)",
+      steps((s) => {
+        const rows = packSampleRows({ streamIds: ids, tsMs: ts(s), values });
+        const q = Float64Array.from({ length: rows.rows }, () => seq++);
+        const pos = Int32Array.from(rows.streamIds, (id) => id % 32);
+        return encodeBinaryCopy(rows.rows, [
+          { type: "int8", data: q },
+          { type: "int4", data: rows.block },
+          { type: "timestamptz", data: rows.rowTs },
+          { type: "float8array", data: rows.values, pos, rowStart: rows.rowStart },
+        ]);
+      }),
+      STREAMS * STEPS,
+    );
     const scoreCols = (s: number) => ({ streamIds: ids, tsMs: ts(s), score: values, confidence: values, expected: values, lower: values, upper: values });
     await timed(
       client,

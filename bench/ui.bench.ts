@@ -15,6 +15,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { packSampleRowsSql } from "../server/repos/sample-blocks";
 import { PACK_SCORE_ROWS_SQL } from "../server/repos/score-pack-sql";
 
 // The services are server-only modules: run under the react-server condition (as Next does).
@@ -71,7 +72,9 @@ async function seed(client: pg.Client, nowMs: number): Promise<void> {
     [nowMs, STREAMS],
   );
   log(`${STREAMS} streams`);
-  // Scores are seeded one row per (stream, ts) into a session table and packed into blocks at the end.
+  // Samples and scores are seeded one row per (stream, ts) into session tables (the temporary
+  // `sample` hides the view of that name) and packed into blocks at the end.
+  await client.query("CREATE TEMP TABLE sample (stream_id int, ts timestamptz(3), value float8 NOT NULL)");
   await client.query(
     "CREATE TEMP TABLE score (stream_id int, ts timestamptz(3), score float8 NOT NULL, confidence float8 NOT NULL, expected float8, lower float8, upper float8)",
   );
@@ -113,7 +116,9 @@ async function seed(client: pg.Client, nowMs: number): Promise<void> {
   log("sparkline points on stream rows");
   for (const sql of PACK_SCORE_ROWS_SQL) await client.query(sql);
   await client.query("DROP TABLE score");
-  log("scores packed into blocks");
+  await client.query(packSampleRowsSql("SELECT stream_id, ts, value FROM pg_temp.sample"));
+  await client.query("DROP TABLE pg_temp.sample");
+  log("samples and scores packed into blocks");
   await client.query(
     `INSERT INTO anomaly (id, engine_id, stream_id, stream_ids, start_at, end_at, peak_score, severity, type, status, updated_at)
      SELECT gen_random_uuid(), 'bench-' || i, 1 + (i % $2), ARRAY[1 + (i % $2)], to_timestamp($1 / 1000.0) - i * interval '2 minutes',

@@ -2,6 +2,7 @@ import type { TAlertChannel, TAlertEvent, TAlertRule, TAlertRuleSettings, TDeliv
 import { getSetting, setSetting } from "./settings-repo";
 import type { TAnomalyStatus, TAnomalyType, TLabels, TSeverity } from "@/lib/schemas/stream";
 import { pool } from "../db";
+import { sampleAt } from "./samples-repo";
 import { peakScore } from "./scores-repo";
 
 /** Alert rules, deliveries and the dispatcher's watermark. Times in and out are epoch ms. */
@@ -145,8 +146,7 @@ export async function getAlertAnomaly(id: string): Promise<AlertAnomaly | null> 
 export async function expectedVsActual(streamId: number, startMs: number, endMs: number | null): Promise<{ expected: number | null; actual: number | null }> {
   const peak = await peakScore(streamId, startMs, endMs);
   if (peak === null) return { expected: null, actual: null };
-  const res = await pool().query<{ value: number }>("SELECT value FROM sample WHERE stream_id = $1 AND ts = to_timestamp($2 / 1000.0)", [streamId, peak.t]);
-  return { expected: peak.expected, actual: res.rows[0]?.value ?? null };
+  return { expected: peak.expected, actual: await sampleAt(streamId, peak.t) };
 }
 
 export interface PriorDeliveryRow {

@@ -6,7 +6,7 @@ import { from as copyFrom, to as copyTo } from "pg-copy-streams";
 /**
  * PostgreSQL's binary COPY format (https://www.postgresql.org/docs/current/sql-copy.html,
  * "Binary Format") for the few fixed-width column types the hot paths move: int4, int8,
- * float8, timestamptz and bytea. Written by hand because it is the ingest/scoring hot path: rows go
+ * float8, timestamptz, bytea and float8[]. Written by hand because it is the ingest/scoring hot path: rows go
  * straight from typed arrays into one Buffer (no per-row objects or number formatting), and
  * the server skips text parsing. pg-copy-streams carries the bytes.
  */
@@ -20,7 +20,12 @@ export type BinaryColumn =
   | { type: "float8null"; data: ArrayLike<number | null> }
   | { type: "bytea"; data: ArrayLike<Uint8Array> }
   /** bytea holding row r's `count[r]` float64s from data[from[r]], big-endian (float8send order), e.g. a sparkline */
-  | { type: "float8bytes"; data: Float64Array; from: Int32Array; count: Int32Array };
+  | { type: "float8bytes"; data: Float64Array; from: Int32Array; count: Int32Array }
+  /**
+   * float8[] per row: row r holds data[rowStart[r]] … data[rowStart[r + 1] - 1] at the (1-based)
+   * array positions pos[i] + 1, ascending; the positions in between are NULL (a sample block row)
+   */
+  | { type: "float8array"; data: Float64Array; pos: ArrayLike<number>; rowStart: Int32Array };
 
 /** 2000-01-01T00:00:00Z, PostgreSQL's timestamp epoch, in Unix milliseconds. */
 const PG_EPOCH_MS = 946_684_800_000;
@@ -28,7 +33,8 @@ const SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");
 const HEADER_BYTES = SIGNATURE.length + 8; // + flags int32 + header-extension length int32
 const TWO32 = 4_294_967_296;
 
-const fieldBytes = (t: Exclude<BinaryColumn["type"], "bytea" | "float8bytes">) => 4 + (t === "int4" ? 4 : 8);
+type Variable = "bytea" | "float8bytes" | "float8array";
+const fieldBytes = (t: Exclude<BinaryColumn["type"], Variable>) => 4 + (t === "int4" ? 4 : 8);
 
 // Column by column, each in its own small loop over a Float64Array: one element type per loop
 // keeps V8's element access monomorphic, and DataView stores compile to plain moves (the
@@ -118,6 +124,48 @@ function putFloat8Bytes(dv: DataView, at: Int32Array, data: Float64Array, froms:
   }
 }
 
+/** array_send's layout: ndim, has-nulls flag, element type, then (size, lower bound) per dimension. */
+const ARRAY_HEADER_BYTES = 20;
+const FLOAT8_OID = 701;
+
+function putFloat8Array(dv: DataView, at: Int32Array, data: Float64Array, pos: ArrayLike<number>, rowStart: Int32Array, rows: number): void {
+  for (let r = 0; r < rows; r++) {
+    const from = rowStart[r]!;
+    const to = rowStart[r + 1]!;
+    const len = to > from ? pos[to - 1]! + 1 : 0;
+    let o = at[r]!;
+    dv.setInt32(o, ARRAY_HEADER_BYTES + 12 * (to - from) + 4 * (len - (to - from)));
+    dv.setInt32(o + 4, 1);
+    dv.setInt32(o + 8, len > to - from ? 1 : 0);
+    dv.setInt32(o + 12, FLOAT8_OID);
+    dv.setInt32(o + 16, len);
+    dv.setInt32(o + 20, 1);
+    o += 4 + ARRAY_HEADER_BYTES;
+    let next = 0;
+    for (let i = from; i < to; i++) {
+      const p = pos[i]!;
+      for (; next < p; next++, o += 4) dv.setInt32(o, -1);
+      dv.setInt32(o, 8);
+      dv.setFloat64(o + 4, data[i]!);
+      o += 12;
+      next = p + 1;
+    }
+    at[r] = o;
+  }
+}
+
+function shiftForFloat8Array(start: Int32Array, pos: ArrayLike<number>, rowStart: Int32Array, rows: number): number {
+  let shift = 0;
+  for (let r = 0; r < rows; r++) {
+    start[r] = start[r]! + shift;
+    const from = rowStart[r]!;
+    const to = rowStart[r + 1]!;
+    const len = to > from ? pos[to - 1]! + 1 : 0;
+    shift += 4 + ARRAY_HEADER_BYTES + 12 * (to - from) + 4 * (len - (to - from));
+  }
+  return shift;
+}
+
 function shiftForFloat8Bytes(start: Int32Array, counts: Int32Array, rows: number): number {
   let shift = 0;
   for (let i = 0; i < rows; i++) {
@@ -153,21 +201,34 @@ let startScratch = new Int32Array(0);
 type Prepared =
   | { type: "bytea"; data: ArrayLike<Uint8Array> }
   | { type: "float8bytes"; data: Float64Array; from: Int32Array; count: Int32Array }
-  | { type: Exclude<BinaryColumn["type"], "bytea" | "float8bytes">; data: Float64Array };
+  | { type: "float8array"; data: Float64Array; pos: ArrayLike<number>; rowStart: Int32Array }
+  | { type: Exclude<BinaryColumn["type"], Variable>; data: Float64Array };
 
 /** Encodes `rows` rows of the given columns as one binary COPY payload (header to trailer). */
 export function encodeBinaryCopy(rows: number, cols: BinaryColumn[]): Buffer {
-  const prepared: Prepared[] = cols.map((c) => (c.type === "bytea" || c.type === "float8bytes" ? c : { type: c.type, data: float64Of(c.data) }));
+  const prepared: Prepared[] = cols.map((c) => (c.type === "bytea" || c.type === "float8bytes" || c.type === "float8array" ? c : { type: c.type, data: float64Of(c.data) }));
   for (const c of prepared) {
     if (c.type !== "float8bytes") continue;
     if (c.from.length < rows || c.count.length < rows) throw new Error("float8bytes: from and count need an entry per row");
     for (let i = 0; i < rows; i++) if (!(c.count[i]! >= 0 && c.from[i]! >= 0 && c.from[i]! + c.count[i]! <= c.data.length)) throw new Error(`float8bytes: row ${i} is outside the data`);
   }
+  for (const c of prepared) {
+    if (c.type !== "float8array") continue;
+    if (c.rowStart.length < rows + 1 || c.rowStart[0]! < 0 || c.rowStart[rows]! > c.data.length || c.rowStart[rows]! > c.pos.length) throw new Error("float8array: rowStart needs rows + 1 entries within the data");
+    for (let r = 0; r < rows; r++) {
+      let last = -1;
+      for (let i = c.rowStart[r]!; i < c.rowStart[r + 1]!; i++) {
+        const p = c.pos[i]!;
+        if (!(Number.isInteger(p) && p > last)) throw new Error(`float8array: row ${r}'s positions must be ascending integers ≥ 0`);
+        last = p;
+      }
+    }
+  }
   // Row i starts at start[i]: fixed-width fields, plus the variable ones (bytea, NULL floats).
   if (startScratch.length < rows + 1) startScratch = new Int32Array(Math.max(rows + 1, 2 * startScratch.length));
   const start = startScratch;
   let fixed = 2;
-  for (const c of prepared) if (c.type !== "bytea" && c.type !== "float8null" && c.type !== "float8bytes") fixed += fieldBytes(c.type);
+  for (const c of prepared) if (c.type !== "bytea" && c.type !== "float8null" && c.type !== "float8bytes" && c.type !== "float8array") fixed += fieldBytes(c.type);
   let o = HEADER_BYTES;
   for (let i = 0; i <= rows; i++) {
     start[i] = o;
@@ -176,6 +237,7 @@ export function encodeBinaryCopy(rows: number, cols: BinaryColumn[]): Buffer {
   for (const c of prepared) {
     if (c.type === "bytea") start[rows] = start[rows]! + shiftForBytea(start, c.data, rows);
     else if (c.type === "float8bytes") start[rows] = start[rows]! + shiftForFloat8Bytes(start, c.count, rows);
+    else if (c.type === "float8array") start[rows] = start[rows]! + shiftForFloat8Array(start, c.pos, c.rowStart, rows);
     else if (c.type === "float8null") start[rows] = start[rows]! + shiftForFloat8Null(start, c.data, rows);
   }
   const end = start[rows]!;
@@ -212,6 +274,9 @@ export function encodeBinaryCopy(rows: number, cols: BinaryColumn[]): Buffer {
         break;
       case "float8bytes":
         putFloat8Bytes(dv, at, c.data, c.from, c.count, rows);
+        break;
+      case "float8array":
+        putFloat8Array(dv, at, c.data, c.pos, c.rowStart, rows);
         break;
     }
   }
@@ -261,6 +326,7 @@ export function decodeBinaryCopy<T extends readonly BinaryOutType[]>(buf: Buffer
       const len = buf.readInt32BE(o);
       o += 4;
       if (len < 0) throw new Error("unexpected NULL in binary COPY output");
+      if (len !== (types[k] === "int4" ? 4 : 8)) throw new Error(`binary COPY field ${k} has ${len} bytes, not a ${types[k]}`);
       switch (types[k]) {
         case "int4":
           out[k]![rows] = buf.readInt32BE(o);

@@ -1,6 +1,6 @@
 import { pool } from "../db";
 
-const TABLES = { sample: "ts", score_block: "ts", sample_rollup_1m: "bucket", score_rollup_1m: "bucket" } as const;
+const TABLES = { sample_block: "ts", score_block: "ts", sample_rollup_1m: "bucket", score_rollup_1m: "bucket" } as const;
 
 /**
  * Deletes rows older than the cutoff in bounded batches (short transactions, no long locks).

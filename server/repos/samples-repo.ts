@@ -3,6 +3,8 @@ import { databaseUrl, isEmbeddedUrl, pool } from "../db";
 import { copyBinaryIn, copyBinaryOut, encodeBinaryCopy, type BinaryColumn } from "./pg-binary-copy";
 import { inDerivedTransaction } from "./derived-writes";
 import { NewestByStream } from "./newest-by-stream";
+import { packSampleRows, slotOf, slotsPresent, valsLiteral, type Occupied, type SampleRows, type SortedSamples } from "./sample-blocks";
+import { inStreamOrder } from "./stream-order";
 import { inTransaction, isUniqueViolation } from "./transaction";
 
 /** Column-oriented batch of samples: the shape every ingest path produces. */
@@ -17,8 +19,9 @@ export interface InsertResult {
   inserted: number;
 }
 
-// Serialises ingest commits so that `sample.seq` order equals commit order; the worker's
-// cursor (`seq > last`) can then never skip a row committed late by a slower transaction.
+// Serialises ingest commits so that `sample_block.seq` order equals commit order; the worker's
+// cursor (`seq > last`) can then never skip a row committed late by a slower transaction. It
+// also makes the slow path's check for stored slots race-free.
 const INGEST_LOCK = 0x0e11;
 
 /**
@@ -31,101 +34,120 @@ const ROLLUP_CURSOR_KEY = "rollup_seq";
 
 /**
  * Newest committed timestamp per stream that this process knows of. A batch whose every sample
- * is newer than it cannot collide with an existing row (except through another process), so it
- * is COPYed straight into `sample`; a collision after all (unique violation) rolls back and the
- * batch takes the staging path with ON CONFLICT DO NOTHING. Direct COPY measured ~2x cheaper.
+ * is newer than it cannot meet a stored sample (except one written by another process), so
+ * its block rows are COPYed without first reading which slots of their (block, ts) are taken.
  */
 const newestCommitted = new NewestByStream();
 
-function allNewer(c: SampleColumns): boolean {
+function allNewer(c: SortedSamples): boolean {
   for (let i = 0; i < c.tsMs.length; i++) {
     if (!(c.tsMs[i]! > newestCommitted.get(c.streamIds[i]!))) return false; // also when unknown (NaN)
   }
   return true;
 }
 
-function noteCommitted(c: SampleColumns): void {
+function noteCommitted(c: SortedSamples): void {
   for (let i = 0; i < c.tsMs.length; i++) newestCommitted.note(c.streamIds[i]!, c.tsMs[i]!);
 }
 
-const sampleCopyColumns = (c: SampleColumns): BinaryColumn[] => [
-  { type: "int4", data: c.streamIds },
-  { type: "timestamptz", data: c.tsMs },
-  { type: "float8", data: c.values },
-];
+const asInt32 = (a: Int32Array | number[]) => (a instanceof Int32Array ? a : Int32Array.from(a));
+const asFloat64 = (a: Float64Array | number[]) => (a instanceof Float64Array ? a : Float64Array.from(a));
 
-async function stage(client: pg.PoolClient, c: SampleColumns, embedded: boolean): Promise<void> {
-  await client.query("CREATE TEMP TABLE IF NOT EXISTS tmp_samples (stream_id int, ts timestamptz, value float8) ON COMMIT DELETE ROWS");
+/** Slots already stored for the (block, ts) of `rows`, under the ingest lock. */
+async function occupiedSlots(client: pg.PoolClient, rows: SampleRows): Promise<Occupied> {
+  const res = await client.query<{ i: string; vals: (number | null)[] }>(
+    `SELECT u.i, b.vals FROM unnest($1::int[], $2::float8[]) WITH ORDINALITY AS u(block, t, i)
+     JOIN sample_block b ON b.block = u.block AND b.ts = to_timestamp(u.t / 1000.0)`,
+    [Array.from(rows.block), Array.from(rows.rowTs)],
+  );
+  const taken = new Map<number, Map<number, number>>();
+  for (const r of res.rows) {
+    const i = Number(r.i) - 1;
+    const b = rows.block[i]!;
+    const t = rows.rowTs[i]!;
+    let byTs = taken.get(b);
+    if (!byTs) taken.set(b, (byTs = new Map()));
+    byTs.set(t, (byTs.get(t) ?? 0) | slotsPresent(r.vals));
+  }
+  return (block, tsMs) => taken.get(block)?.get(tsMs) ?? 0;
+}
+
+async function writeRows(client: pg.PoolClient, rows: SampleRows, firstSeq: number, embedded: boolean): Promise<void> {
+  const seq = new Float64Array(rows.rows);
+  for (let r = 0; r < rows.rows; r++) seq[r] = firstSeq + r;
   if (embedded) {
-    // PGlite's socket cannot carry COPY; one unnest() statement is the next best bulk path.
+    // PGlite's socket cannot carry COPY; one unnest() statement is the next best bulk path
     await client.query(
-      "INSERT INTO tmp_samples SELECT s, to_timestamp(t / 1000.0), v FROM unnest($1::int[], $2::float8[], $3::float8[]) AS u(s, t, v)",
-      [Array.from(c.streamIds), Array.from(c.tsMs), Array.from(c.values, (v) => (Number.isNaN(v) ? "NaN" : v))],
+      `INSERT INTO sample_block (seq, block, ts, vals)
+       SELECT q, b, to_timestamp(t / 1000.0), v::float8[] FROM unnest($1::int8[], $2::int[], $3::float8[], $4::text[]) AS u(q, b, t, v)`,
+      [Array.from(seq), Array.from(rows.block), Array.from(rows.rowTs), Array.from({ length: rows.rows }, (_, r) => valsLiteral(rows, r))],
     );
     return;
   }
-  await copyBinaryIn(client, "tmp_samples", encodeBinaryCopy(c.tsMs.length, sampleCopyColumns(c)));
+  const pos = new Uint8Array(rows.streamIds.length);
+  for (let i = 0; i < pos.length; i++) pos[i] = slotOf(rows.streamIds[i]!);
+  await copyBinaryIn(
+    client,
+    "sample_block (seq, block, ts, vals)",
+    encodeBinaryCopy(rows.rows, [
+      { type: "int8", data: seq },
+      { type: "int4", data: rows.block },
+      { type: "timestamptz", data: rows.rowTs },
+      { type: "float8array", data: rows.values, pos, rowStart: rows.rowStart },
+    ]),
+  );
 }
 
-/**
- * The fast path: one COPY straight into `sample`, with the batch's `seq` values reserved in one
- * call (every writer holds INGEST_LOCK while taking seqs, so the range is contiguous and
- * nothing else draws from it) instead of a nextval() per row. Returns the first seq of the
- * batch, or null when a row already existed (nothing written).
- */
-async function tryDirectCopy(c: SampleColumns): Promise<number | null> {
-  const n = c.tsMs.length;
-  try {
-    return await inTransaction(async (client) => {
-      await client.query("SELECT pg_advisory_xact_lock($1)", [INGEST_LOCK]);
-      const res = await client.query<{ last: string }>("SELECT setval('sample_seq_seq', nextval('sample_seq_seq') + $1 - 1) AS last", [n]);
-      const first = Number(res.rows[0]!.last) - n + 1;
-      const seq = new Float64Array(n);
-      for (let i = 0; i < n; i++) seq[i] = first + i;
-      await copyBinaryIn(client, "sample (stream_id, ts, value, seq)", encodeBinaryCopy(n, [...sampleCopyColumns(c), { type: "int8", data: seq }]));
-      return first;
-    });
-  } catch (e) {
-    if (isUniqueViolation(e)) return null; // a re-send: nothing was written
-    throw e;
-  }
+/** What a commit stored: its block rows (seq firstSeq + r for row r), for the worker's hand-off. */
+export interface CommittedRows {
+  firstSeq: number;
+  rows: SampleRows;
 }
 
 /**
  * Commits samples in one transaction; when this resolves the samples are durable. Re-sent
- * samples are idempotent: batches that may overlap stored rows are staged in a temp table and
- * inserted with ON CONFLICT DO NOTHING. The rollup follows in the worker.
- * With `returning`, also says which (stream, ts) rows were new (`"all"` when every row was) —
- * used by group commit to tell each merged request how many of its samples were new. When
- * the batch took the fast path, `firstSeq` is its first `seq` (its rows hold firstSeq…+n-1
- * in column order), which lets the worker take the batch from memory (see `commit-handoff`).
+ * samples are idempotent: a sample whose (stream, ts) is stored already is left out (first
+ * write wins), and so is the second of a (stream, ts) given twice. A batch that may overlap
+ * stored samples first reads which slots of its (block, ts) rows are taken, under the ingest
+ * lock; a batch newer than everything this process committed for its streams skips that read.
+ * With `returning`, also says which (stream, ts) were new (`"all"` when every sample was) —
+ * used by group commit to tell each merged request how many of its samples were new.
+ * `committed` is what was written, in block-row order (see `commit-handoff`).
  */
 export async function insertSamplesReturning(
   c: SampleColumns,
   returning: boolean,
-): Promise<{ result: InsertResult; newRows: { streamId: number; tsMs: number }[] | "all" | null; firstSeq?: number }> {
+): Promise<{ result: InsertResult; newRows: { streamId: number; tsMs: number }[] | "all" | null; committed?: CommittedRows }> {
   const received = c.tsMs.length;
   if (received === 0) return { result: { received, inserted: 0 }, newRows: returning ? [] : null };
   const embedded = isEmbeddedUrl(databaseUrl());
-  const firstSeq = !embedded && allNewer(c) ? await tryDirectCopy(c) : null;
-  if (firstSeq !== null) {
-    noteCommitted(c);
-    return { result: { received, inserted: received }, newRows: returning ? "all" : null, firstSeq };
-  }
-  const res = await inTransaction(async (client) => {
-    await stage(client, c, embedded);
+  const sorted = inStreamOrder({ streamIds: asInt32(c.streamIds), tsMs: asFloat64(c.tsMs), values: asFloat64(c.values) });
+  const direct = allNewer(sorted);
+  const packed = packSampleRows(sorted);
+  const committed = await inTransaction(async (client): Promise<CommittedRows | undefined> => {
+    let rows = packed;
     await client.query("SELECT pg_advisory_xact_lock($1)", [INGEST_LOCK]);
-    return client.query<{ s: number; t: number }>(
-      `INSERT INTO sample (stream_id, ts, value)
-       SELECT stream_id, ts, value FROM tmp_samples ORDER BY stream_id, ts
-       ON CONFLICT DO NOTHING${returning ? " RETURNING stream_id AS s, (extract(epoch FROM ts) * 1000)::float8 AS t" : ""}`,
-    );
+    if (!direct) rows = packSampleRows(sorted, await occupiedSlots(client, rows));
+    if (rows.rows === 0) return undefined;
+    // the batch's seqs in one call: every writer holds INGEST_LOCK while taking them, so the
+    // range is contiguous and nothing else draws from it
+    const res = await client.query<{ last: string }>("SELECT setval('sample_block_seq_seq', nextval('sample_block_seq_seq') + $1 - 1) AS last", [rows.rows]);
+    const firstSeq = Number(res.rows[0]!.last) - rows.rows + 1;
+    await writeRows(client, rows, firstSeq, embedded);
+    return { firstSeq, rows };
   });
-  noteCommitted(c);
-  return {
-    result: { received, inserted: res.rowCount ?? 0 },
-    newRows: returning ? res.rows.map((r) => ({ streamId: r.s, tsMs: r.t })) : null,
-  };
+  noteCommitted(sorted);
+  const inserted = committed?.rows.streamIds.length ?? 0;
+  let newRows: { streamId: number; tsMs: number }[] | "all" | null = null;
+  if (returning) {
+    if (inserted === received) newRows = "all";
+    else {
+      newRows = [];
+      const r = committed?.rows;
+      for (let i = 0; i < inserted; i++) newRows.push({ streamId: r!.streamIds[i]!, tsMs: r!.tsMs[i]! });
+    }
+  }
+  return { result: { received, inserted }, newRows, committed };
 }
 
 /**
@@ -142,7 +164,9 @@ export async function rollupPending(limit = 200_000, upToSeq = Number.MAX_SAFE_I
     const cursor = Number(cur.rows[0]?.value ?? 0);
     const res = await client.query<{ last: number | null; n: number }>(
       `WITH batch AS (
-         SELECT stream_id, ts, value, seq FROM sample WHERE seq > $1 AND seq <= $3 ORDER BY seq LIMIT $2
+         SELECT (b.block * 32 + u.k - 1)::int AS stream_id, b.ts, u.value, b.seq
+         FROM (${blocksAfter("$1", "$3", "$2")}) b CROSS JOIN LATERAL unnest(b.vals) WITH ORDINALITY AS u(value, k)
+         WHERE u.value IS NOT NULL
        ), roll AS (
          INSERT INTO sample_rollup_1m (stream_id, bucket, min, max, sum, count)
          SELECT stream_id, date_bin('1 minute', ts, TIMESTAMPTZ '2000-01-01'), min(value), max(value), sum(value), count(*)
@@ -294,19 +318,36 @@ export interface NewSampleColumns {
 }
 
 /**
- * Samples committed after `cursor` (and up to `upToSeq`), in commit order. On PostgreSQL they arrive by binary COPY
- * straight into typed arrays (the worker reads every ingested sample once, so this is on the
- * ingest → score hot path); PGlite gets a plain query.
+ * Block rows after seq `after` (up to `upTo`), in seq order: whole rows holding at most `limit`
+ * samples (at least one row). Arguments are SQL expressions (parameters or integers).
+ */
+function blocksAfter(after: string, upTo: string, limit: string): string {
+  return `SELECT seq, block, ts, vals FROM (
+      SELECT seq, block, ts, vals, sum(n) OVER (ORDER BY seq) AS upto, row_number() OVER (ORDER BY seq) AS i
+      FROM (SELECT seq, block, ts, vals, cardinality(array_remove(vals, NULL)) AS n
+            FROM sample_block WHERE seq > ${after} AND seq <= ${upTo} ORDER BY seq LIMIT ${limit}) r
+    ) w WHERE upto <= ${limit} OR i = 1`;
+}
+
+/**
+ * Samples committed after `cursor` (and up to `upToSeq`), in commit order: whole block rows,
+ * about `limit` samples; every sample of a row carries the row's seq. On PostgreSQL they
+ * arrive by binary COPY straight into typed arrays (the worker reads what the hand-off did not
+ * bring); PGlite gets a plain query.
  */
 export async function readSamplesAfter(cursor: number, limit: number, upToSeq = Number.MAX_SAFE_INTEGER): Promise<NewSampleColumns> {
   const after = Math.floor(cursor);
   const n = Math.floor(limit);
   const upTo = Math.floor(upToSeq);
   if (![after, n, upTo].every(Number.isSafeInteger)) throw new Error("readSamplesAfter: cursor, limit and upToSeq must be integers");
-  const select = `SELECT seq, stream_id, ts, value FROM sample WHERE seq > ${after} AND seq <= ${upTo} ORDER BY seq LIMIT ${n}`;
+  const unpack = (blocks: string, ts: string) =>
+    `SELECT b.seq, (b.block * 32 + u.k - 1)::int AS stream_id, ${ts}, u.value
+     FROM (${blocks}) b CROSS JOIN LATERAL unnest(b.vals) WITH ORDINALITY AS u(value, k)
+     WHERE u.value IS NOT NULL ORDER BY b.seq, u.k`;
   if (!isEmbeddedUrl(databaseUrl())) {
     const client = await pool().connect();
     try {
+      const select = unpack(blocksAfter(String(after), String(upTo), String(n)), "b.ts");
       const { rows, cols } = await copyBinaryOut(client, select, ["int8", "int4", "timestamptz", "float8"] as const);
       return { rows, lastSeq: rows ? cols[0][rows - 1]! : 0, seq: cols[0], streamIds: cols[1], tsMs: cols[2], values: cols[3] };
     } finally {
@@ -314,8 +355,7 @@ export async function readSamplesAfter(cursor: number, limit: number, upToSeq = 
     }
   }
   const res = await pool().query<{ seq: number; stream_id: number; t: number; value: number }>(
-    `SELECT seq, stream_id, (extract(epoch FROM ts) * 1000)::float8 AS t, value
-     FROM sample WHERE seq > $1 AND seq <= $3 ORDER BY seq LIMIT $2`,
+    unpack(blocksAfter("$1", "$3", "$2"), "(extract(epoch FROM b.ts) * 1000)::float8 AS t"),
     [after, n, upTo],
   );
   const rows = res.rows.length;
@@ -335,7 +375,7 @@ export async function readSamplesAfter(cursor: number, limit: number, upToSeq = 
  */
 export async function sequenceHead(): Promise<number> {
   const res = await pool().query<{ v: number | null }>(
-    "SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS v FROM sample_seq_seq",
+    "SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS v FROM sample_block_seq_seq",
   );
   return Number(res.rows[0]?.v ?? 0);
 }
@@ -367,7 +407,7 @@ export async function readSeries(
        GROUP BY 1 ORDER BY 1`
     : `SELECT (extract(epoch FROM date_bin(make_interval(secs => $4 / 1000.0), ts, TIMESTAMPTZ '2000-01-01')) * 1000)::float8 AS t,
               avg(value) AS v, min(value) AS min, max(value) AS max
-       FROM sample WHERE stream_id = $1 AND ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0)
+       FROM (${oneStream("ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0)")}) s
        GROUP BY 1 ORDER BY 1`;
   const res = await pool().query<{ t: number; v: number | null; min: number; max: number }>(sql, [
     streamId,
@@ -378,7 +418,23 @@ export async function readSeries(
   return res.rows.map((r) => ({ t: r.t, v: r.v, min: r.min, max: r.max }));
 }
 
+/**
+ * One stream's samples (ts, value) from block rows, as SQL: `$1` is the stream id; `where`
+ * narrows by `ts`. Each (stream, ts) once, from its first row (a second can only come from
+ * another process writing the same stream at the same moment).
+ */
+function oneStream(where: string): string {
+  return `SELECT DISTINCT ON (ts) ts, vals[$1 % 32 + 1] AS value FROM sample_block
+    WHERE block = $1 / 32 AND ${where} AND vals[$1 % 32 + 1] IS NOT NULL ORDER BY ts, seq`;
+}
+
+/** The value of stream `streamId` at `tsMs`, or null. */
+export async function sampleAt(streamId: number, tsMs: number): Promise<number | null> {
+  const res = await pool().query<{ value: number }>(`${oneStream("ts = to_timestamp($2 / 1000.0)")} LIMIT 1`, [streamId, tsMs]);
+  return res.rows[0]?.value ?? null;
+}
+
 export async function countSamples(): Promise<number> {
-  const res = await pool().query<{ n: number }>("SELECT count(*)::int AS n FROM sample");
+  const res = await pool().query<{ n: number }>("SELECT count(*)::int AS n FROM sample_block b, unnest(b.vals) v WHERE v IS NOT NULL");
   return res.rows[0]?.n ?? 0;
 }

@@ -12,11 +12,19 @@ import { readWorkerStatus } from "../../repos/worker-status-repo";
  * lost, late or duplicated hand-off changes nothing but speed.
  */
 export interface CommittedBatch {
-  /** seq of the first sample; sample i has seq firstSeq + i */
+  /** seq of the first block row; row r has seq firstSeq + r */
   firstSeq: number;
+  /** rows + 1 entries: row r's samples are rowStart[r] … rowStart[r + 1] - 1 */
+  rowStart: Int32Array;
   streamIds: Int32Array;
   tsMs: Float64Array;
   values: Float64Array;
+}
+
+/** The batch of what a commit wrote (samples-repo's block rows). */
+export function committedBatch(c: { firstSeq: number; rows: { rowStart: Int32Array; streamIds: Int32Array; tsMs: Float64Array; values: Float64Array } }): CommittedBatch {
+  const { rowStart, streamIds, tsMs, values } = c.rows;
+  return { firstSeq: c.firstSeq, rowStart, streamIds, tsMs, values };
 }
 
 type Sink = (batch: CommittedBatch) => void;
@@ -28,7 +36,7 @@ export function setLocalCommitSink(sink: Sink | null): void {
   localSink = sink;
 }
 
-/** Called by ingest after a commit that reserved `firstSeq…` for its rows, in column order. */
+/** Called by ingest after a commit that reserved `firstSeq…` for its block rows. */
 export function offerCommitted(batch: CommittedBatch): void {
   if (batch.streamIds.length === 0) return;
   try {
@@ -49,7 +57,7 @@ export interface HandoffEndpoint {
 }
 
 export const HANDOFF_PATH = "/committed";
-const HEADER_BYTES = 16; // firstSeq float64 + count uint32 + reserved uint32
+const HEADER_BYTES = 16; // firstSeq float64 + samples uint32 + rows uint32
 
 export function newHandoffSecret(): string {
   return crypto.randomBytes(24).toString("hex");
@@ -57,14 +65,16 @@ export function newHandoffSecret(): string {
 
 export function encodeBatch(b: CommittedBatch): Buffer {
   const n = b.streamIds.length;
-  const buf = Buffer.allocUnsafe(HEADER_BYTES + n * 20);
+  const rows = b.rowStart.length - 1;
+  const buf = Buffer.allocUnsafe(HEADER_BYTES + n * 20 + (rows + 1) * 4);
   buf.writeDoubleLE(b.firstSeq, 0);
   buf.writeUInt32LE(n, 8);
-  buf.writeUInt32LE(0, 12);
+  buf.writeUInt32LE(rows, 12);
   let o = HEADER_BYTES;
   o += Buffer.from(b.tsMs.buffer, b.tsMs.byteOffset, n * 8).copy(buf, o);
   o += Buffer.from(b.values.buffer, b.values.byteOffset, n * 8).copy(buf, o);
-  Buffer.from(b.streamIds.buffer, b.streamIds.byteOffset, n * 4).copy(buf, o);
+  o += Buffer.from(b.streamIds.buffer, b.streamIds.byteOffset, n * 4).copy(buf, o);
+  Buffer.from(b.rowStart.buffer, b.rowStart.byteOffset, (rows + 1) * 4).copy(buf, o);
   return buf;
 }
 
@@ -77,18 +87,23 @@ export function decodeBatch(buf: Buffer): CommittedBatch | null {
   if (buf.length < HEADER_BYTES) return null;
   const firstSeq = buf.readDoubleLE(0);
   const n = buf.readUInt32LE(8);
-  if (!Number.isSafeInteger(firstSeq) || firstSeq < 1 || buf.length !== HEADER_BYTES + n * 20) return null;
+  const rows = buf.readUInt32LE(12);
+  if (!Number.isSafeInteger(firstSeq) || firstSeq < 1 || buf.length !== HEADER_BYTES + n * 20 + (rows + 1) * 4) return null;
   let mem = buf.buffer;
   let at = buf.byteOffset + HEADER_BYTES;
   if (at % 8 !== 0 || os.endianness() !== "LE") {
     // copy into aligned arrays (a Buffer's offset need not be a multiple of 8)
-    const body = new Uint8Array(n * 20);
+    const body = new Uint8Array(buf.length - HEADER_BYTES);
     body.set(buf.subarray(HEADER_BYTES));
     mem = body.buffer;
     at = 0;
   }
+  const rowStart = new Int32Array(mem, at + n * 20, rows + 1);
+  if (rowStart[0] !== 0 || rowStart[rows] !== n) return null;
+  for (let r = 0; r < rows; r++) if (!(rowStart[r]! < rowStart[r + 1]!)) return null;
   return {
     firstSeq,
+    rowStart,
     tsMs: new Float64Array(mem, at, n),
     values: new Float64Array(mem, at + n * 8, n),
     streamIds: new Int32Array(mem, at + n * 16, n),

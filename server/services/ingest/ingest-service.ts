@@ -5,8 +5,7 @@ import type { DecodedSeries } from "@/lib/ingest/types";
 import { streamKey } from "@/lib/schemas/stream";
 import { env } from "../../env";
 import { insertSamplesReturning, sequenceHead } from "../../repos/samples-repo";
-import { offerCommitted } from "./commit-handoff";
-import { inStreamOrder } from "./stream-order";
+import { committedBatch, offerCommitted } from "./commit-handoff";
 import { ensureSource, type SourceKind, type SourceRow } from "../../repos/sources-repo";
 import { countStreams, createStreams, findStreamIds } from "../../repos/streams-repo";
 import { readWorkerStatus } from "../../repos/worker-status-repo";
@@ -238,9 +237,8 @@ async function drainCommits(): Promise<void> {
 async function commitGroup(group: PendingCommit[], rows: number): Promise<void> {
   try {
     if (group.length === 1) {
-      const cols = inStreamOrder(group[0]!.cols);
-      const { result, firstSeq } = await insertSamplesReturning(cols, false);
-      if (firstSeq !== undefined) offerCommitted({ firstSeq, ...cols });
+      const { result, committed } = await insertSamplesReturning(group[0]!.cols, false);
+      if (committed) offerCommitted(committedBatch(committed));
       group[0]!.resolve(result);
       return;
     }
@@ -252,9 +250,8 @@ async function commitGroup(group: PendingCommit[], rows: number): Promise<void> 
       all.values.set(p.cols.values, o);
       o += p.cols.tsMs.length;
     }
-    const merged = inStreamOrder(all);
-    const { newRows, firstSeq } = await insertSamplesReturning(merged, true);
-    if (firstSeq !== undefined) offerCommitted({ firstSeq, ...merged });
+    const { newRows, committed } = await insertSamplesReturning(all, true);
+    if (committed) offerCommitted(committedBatch(committed));
     if (newRows === "all") {
       for (const p of group) p.resolve({ received: p.cols.tsMs.length, inserted: p.cols.tsMs.length });
       return;

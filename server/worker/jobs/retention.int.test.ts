@@ -25,7 +25,7 @@ describe.each(availableBackends())("retention on %s", (backend) => {
     await flushScoreMinutes();
     const job = new RetentionJob(() => 30 * day, () => undefined);
     const deleted = await job.run(now);
-    expect(deleted.sample).toBe(2);
+    expect(deleted.sample_block).toBe(2); // one block row per old sample here
     expect(deleted.sample_rollup_1m).toBe(2);
     expect(deleted.score_block).toBe(2);
     expect(deleted.score_rollup_1m).toBe(2);
@@ -33,6 +33,6 @@ describe.each(availableBackends())("retention on %s", (backend) => {
     expect(await countSamples()).toBe(2);
     const left = await pool().query<{ n: number }>("SELECT count(*)::int AS n FROM sample_rollup_1m");
     expect(left.rows[0]!.n).toBe(2);
-    expect((await job.run(now)).sample).toBe(0);
+    expect((await job.run(now)).sample_block).toBe(0);
   });
 });

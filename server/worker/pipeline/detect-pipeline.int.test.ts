@@ -91,11 +91,12 @@ describe.each(availableBackends())("worker pipeline on %s", (backend) => {
     const ts = [base, base + 3_000, base + step, base + step + 1_000, base + 2 * step, base + 2 * step + 4_000];
     const vs = [1, 2, 3, 4, 5, 6];
     const now = base + 2 * step + 5_000;
+    const cursor = await sequenceHead(); // this test's samples only: the batch boundaries below matter
     await ingestSeries("dup", "remote_write", [{ metric: "dup_metric", labels: {}, kind: "gauge", tsMs: ts, values: vs }], now);
     const [stream] = await listStreams({ search: "dup_metric" });
     // batches of 3 samples: step 1's two samples arrive in different batches (step 1 is held
     // back for its late sample while the wall clock is near it)
-    const pipeline = new DetectPipeline(createEngine(), 0, step, 3);
+    const pipeline = new DetectPipeline(createEngine(), cursor, step, 3);
     while ((await pipeline.tick(now)) > 0) {
       /* next batch */
     }

@@ -2,8 +2,10 @@ import { describe, expect, it } from "vitest";
 import { decodeBatch, encodeBatch, type CommittedBatch } from "../../services/ingest/commit-handoff";
 import { HandoffQueue } from "./handoff-queue";
 
+/** `n` block rows of one sample each (row r has seq firstSeq + r). */
 const batch = (firstSeq: number, n: number): CommittedBatch => ({
   firstSeq,
+  rowStart: Int32Array.from({ length: n + 1 }, (_, r) => r),
   streamIds: Int32Array.from({ length: n }, (_, i) => 100 + firstSeq + i),
   tsMs: Float64Array.from({ length: n }, (_, i) => 1_000 * (firstSeq + i)),
   values: Float64Array.from({ length: n }, (_, i) => (firstSeq + i) / 2),
@@ -36,6 +38,21 @@ describe("HandoffQueue", () => {
     expect(Array.from(rest.seq)).toEqual([11]);
   });
 
+  it("hands out whole block rows, each sample with its row's seq", () => {
+    const q = new HandoffQueue();
+    // rows 7, 8, 9 with 3, 1 and 2 samples
+    q.offer({ firstSeq: 7, rowStart: Int32Array.from([0, 3, 4, 6]), streamIds: Int32Array.from([1, 2, 3, 5, 1, 2]), tsMs: Float64Array.from([10, 10, 10, 10, 20, 20]), values: Float64Array.from([1, 2, 3, 4, 5, 6]) });
+    const a = q.take(6, 2)!; // the first row alone is over the limit: it comes whole
+    expect(Array.from(a.seq)).toEqual([7, 7, 7]);
+    expect(Array.from(a.streamIds)).toEqual([1, 2, 3]);
+    expect(a.lastSeq).toBe(7);
+    const b = q.take(7, 3)!; // rows 8 and 9 fit exactly
+    expect(Array.from(b.seq)).toEqual([8, 9, 9]);
+    expect(Array.from(b.values)).toEqual([4, 5, 6]);
+    expect(b.lastSeq).toBe(9);
+    expect(q.take(9, 10)).toBeNull();
+  });
+
   it("tells where the held batches start and whether hand-offs are arriving", () => {
     const q = new HandoffQueue();
     expect(q.firstHeldSeq()).toBeNull();
@@ -56,6 +73,7 @@ describe("hand-off wire format", () => {
     expect(Array.from(back.streamIds)).toEqual(Array.from(b.streamIds));
     expect(Array.from(back.tsMs)).toEqual(Array.from(b.tsMs));
     expect(Array.from(back.values)).toEqual(Array.from(b.values));
+    expect(Array.from(back.rowStart)).toEqual(Array.from(b.rowStart));
     // an aligned body (a fresh buffer) is viewed, not copied
     const raw = encodeBatch(b);
     const mem = new ArrayBuffer(raw.length);
@@ -67,5 +85,8 @@ describe("hand-off wire format", () => {
     expect(back.tsMs.buffer).not.toBe(mem);
     expect(decodeBatch(encodeBatch(b).subarray(0, 30))).toBeNull();
     expect(decodeBatch(Buffer.alloc(4))).toBeNull();
+    // row boundaries that do not cover the samples exactly
+    const bad = encodeBatch({ ...b, rowStart: Int32Array.from([0, 2, 2, 5]) });
+    expect(decodeBatch(bad)).toBeNull();
   });
 });

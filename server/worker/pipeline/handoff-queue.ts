@@ -38,46 +38,65 @@ export class HandoffQueue {
     return nowMs - this.lastOfferMs < withinMs;
   }
 
-  /** The samples right after `cursor` (views of held batches; `seq` is valid until the next take). */
+  /**
+   * The samples of the block rows right after `cursor`: whole rows, about `limit` samples (at
+   * least one row). Views of held batches when one batch covers them; `seq` (each sample's row
+   * seq) is valid until the next take.
+   */
   take(cursor: number, limit: number): NewSampleColumns | null {
     // forget what the cursor has passed
-    while (this.batches.length && this.batches[0]!.firstSeq + this.batches[0]!.streamIds.length - 1 <= cursor) {
+    while (this.batches.length && lastSeqOf(this.batches[0]!) <= cursor) {
       this.held -= this.batches.shift()!.streamIds.length;
     }
-    const parts: { b: CommittedBatch; from: number; to: number }[] = [];
+    const parts: { b: CommittedBatch; fromRow: number; toRow: number }[] = [];
     let next = cursor + 1;
-    let rows = 0;
+    let samples = 0;
     for (const b of this.batches) {
-      if (rows >= limit || b.firstSeq > next) break;
-      const from = next - b.firstSeq; // ≥ 0: batches may overlap what an earlier read covered
-      const to = Math.min(b.streamIds.length, from + (limit - rows));
-      if (to <= from) continue;
-      parts.push({ b, from, to });
-      rows += to - from;
-      next = b.firstSeq + to;
+      if (samples >= limit || b.firstSeq > next) break;
+      const fromRow = next - b.firstSeq; // ≥ 0: batches may overlap what an earlier read covered
+      const rows = b.rowStart.length - 1;
+      const base = b.rowStart[fromRow]!;
+      let toRow = fromRow;
+      // whole rows up to the limit, and at least one row in all
+      while (toRow < rows && (samples + b.rowStart[toRow + 1]! - base <= limit || (samples === 0 && toRow === fromRow))) toRow++;
+      if (toRow <= fromRow) continue;
+      parts.push({ b, fromRow, toRow });
+      samples += b.rowStart[toRow]! - b.rowStart[fromRow]!;
+      next = b.firstSeq + toRow;
     }
-    if (rows === 0) {
+    if (samples === 0) {
       if (this.batches.length) this.misses++;
       return null;
     }
     this.hits++;
-    if (this.seqScratch.length < rows) this.seqScratch = new Float64Array(Math.max(rows, 2 * this.seqScratch.length));
-    const seq = this.seqScratch.subarray(0, rows);
+    if (this.seqScratch.length < samples) this.seqScratch = new Float64Array(Math.max(samples, 2 * this.seqScratch.length));
+    const seq = this.seqScratch.subarray(0, samples);
+    let o = 0;
+    for (const { b, fromRow, toRow } of parts) {
+      for (let r = fromRow; r < toRow; r++) {
+        const q = b.firstSeq + r;
+        for (let i = b.rowStart[r]!; i < b.rowStart[r + 1]!; i++) seq[o++] = q;
+      }
+    }
     if (parts.length === 1) {
       // the usual case (one batch per round): views, not copies (held batches are never modified)
-      const { b, from, to } = parts[0]!;
-      for (let k = from; k < to; k++) seq[k - from] = b.firstSeq + k;
-      return { rows, lastSeq: next - 1, seq, streamIds: b.streamIds.subarray(from, to), tsMs: b.tsMs.subarray(from, to), values: b.values.subarray(from, to) };
+      const { b, fromRow, toRow } = parts[0]!;
+      const from = b.rowStart[fromRow]!;
+      const to = b.rowStart[toRow]!;
+      return { rows: samples, lastSeq: next - 1, seq, streamIds: b.streamIds.subarray(from, to), tsMs: b.tsMs.subarray(from, to), values: b.values.subarray(from, to) };
     }
-    const out: NewSampleColumns = { rows, lastSeq: next - 1, seq, streamIds: new Int32Array(rows), tsMs: new Float64Array(rows), values: new Float64Array(rows) };
-    let o = 0;
-    for (const { b, from, to } of parts) {
+    const out: NewSampleColumns = { rows: samples, lastSeq: next - 1, seq, streamIds: new Int32Array(samples), tsMs: new Float64Array(samples), values: new Float64Array(samples) };
+    o = 0;
+    for (const { b, fromRow, toRow } of parts) {
+      const from = b.rowStart[fromRow]!;
+      const to = b.rowStart[toRow]!;
       out.streamIds.set(b.streamIds.subarray(from, to), o);
       out.tsMs.set(b.tsMs.subarray(from, to), o);
       out.values.set(b.values.subarray(from, to), o);
-      for (let k = from; k < to; k++) out.seq[o + k - from] = b.firstSeq + k;
       o += to - from;
     }
     return out;
   }
 }
+
+const lastSeqOf = (b: CommittedBatch) => b.firstSeq + b.rowStart.length - 2;
