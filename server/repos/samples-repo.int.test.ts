@@ -56,6 +56,16 @@ describe.each(availableBackends())("sample blocks on %s", (backend) => {
     expect(await sequenceHead()).toBe(head);
   });
 
+  it("checks stored slots for streams another process may write (shared), even when newer than what this process wrote", async () => {
+    const e = ids[10]!;
+    await insertSamplesReturning(cols([[e, t0 + 50 * s, 1]]), false);
+    // another process (e.g. the CSV CLI) stores the next sample of the same stream
+    await pool().query("INSERT INTO sample_block (block, ts, vals) VALUES ($1, to_timestamp($2 / 1000.0), array_fill(NULL::float8, ARRAY[$3::int]) || ARRAY[42::float8])", [Math.floor(e / 32), t0 + 51 * s, e % 32]);
+    const shared = await insertSamplesReturning(cols([[e, t0 + 51 * s, 2]]), true, true);
+    expect(shared.result.inserted).toBe(0);
+    expect(await sampleAt(e, t0 + 51 * s)).toBe(42);
+  });
+
   it("reads one stream's range from the blocks, NaN included", async () => {
     const d = ids[5]!;
     await insertSamplesReturning(cols([[d, t0 + 3 * s, 10], [d, t0 + 4 * s, Number.NaN], [d, t0 + 5 * s, 30], [ids[6]!, t0 + 4 * s, 99]]), false);

@@ -109,7 +109,10 @@ export interface CommittedRows {
  * samples are idempotent: a sample whose (stream, ts) is stored already is left out (first
  * write wins), and so is the second of a (stream, ts) given twice. A batch that may overlap
  * stored samples first reads which slots of its (block, ts) rows are taken, under the ingest
- * lock; a batch newer than everything this process committed for its streams skips that read.
+ * lock; a batch newer than everything this process committed for its streams skips that read,
+ * unless `shared` says another process may write the same streams (a CSV import from the CLI
+ * while the web app imports the same file): two processes each skipping the read could both
+ * store a (stream, ts). Readers would take the first, but the worker would see both.
  * With `returning`, also says which (stream, ts) were new (`"all"` when every sample was) —
  * used by group commit to tell each merged request how many of its samples were new.
  * `committed` is what was written, in block-row order (see `commit-handoff`).
@@ -117,12 +120,13 @@ export interface CommittedRows {
 export async function insertSamplesReturning(
   c: SampleColumns,
   returning: boolean,
+  shared = false,
 ): Promise<{ result: InsertResult; newRows: { streamId: number; tsMs: number }[] | "all" | null; committed?: CommittedRows }> {
   const received = c.tsMs.length;
   if (received === 0) return { result: { received, inserted: 0 }, newRows: returning ? [] : null };
   const embedded = isEmbeddedUrl(databaseUrl());
   const sorted = inStreamOrder({ streamIds: asInt32(c.streamIds), tsMs: asFloat64(c.tsMs), values: asFloat64(c.values) });
-  const direct = allNewer(sorted);
+  const direct = !shared && allNewer(sorted);
   const packed = packSampleRows(sorted);
   const committed = await inTransaction(async (client): Promise<CommittedRows | undefined> => {
     let rows = packed;

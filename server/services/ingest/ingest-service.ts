@@ -129,7 +129,8 @@ export async function ingestSeries(
       values[o] = s.values[j]!;
     }
   });
-  const { received, inserted } = await commitGrouped({ streamIds, tsMs, values });
+  // a CSV file can be imported by the web app and the CLI at once: always check for stored samples
+  const { received, inserted } = await commitGrouped({ streamIds, tsMs, values }, sourceKind === "csv");
   return { series: batch.length, newStreams, received, inserted };
 }
 
@@ -202,6 +203,8 @@ export async function ingestRemoteWrite(
  */
 interface PendingCommit {
   cols: { streamIds: Int32Array; tsMs: Float64Array; values: Float64Array };
+  /** the streams may also be written by another process (see insertSamplesReturning) */
+  shared: boolean;
   resolve: (r: { received: number; inserted: number }) => void;
   reject: (e: unknown) => void;
 }
@@ -209,9 +212,9 @@ const GROUP_MAX_ROWS = 250_000;
 const commitQueue: PendingCommit[] = [];
 let committing = false;
 
-function commitGrouped(cols: PendingCommit["cols"]): Promise<{ received: number; inserted: number }> {
+function commitGrouped(cols: PendingCommit["cols"], shared = false): Promise<{ received: number; inserted: number }> {
   return new Promise((resolve, reject) => {
-    commitQueue.push({ cols, resolve, reject });
+    commitQueue.push({ cols, shared, resolve, reject });
     if (!committing) void drainCommits();
   });
 }
@@ -237,7 +240,7 @@ async function drainCommits(): Promise<void> {
 async function commitGroup(group: PendingCommit[], rows: number): Promise<void> {
   try {
     if (group.length === 1) {
-      const { result, committed } = await insertSamplesReturning(group[0]!.cols, false);
+      const { result, committed } = await insertSamplesReturning(group[0]!.cols, false, group[0]!.shared);
       if (committed) offerCommitted(committedBatch(committed));
       group[0]!.resolve(result);
       return;
@@ -250,7 +253,7 @@ async function commitGroup(group: PendingCommit[], rows: number): Promise<void> 
       all.values.set(p.cols.values, o);
       o += p.cols.tsMs.length;
     }
-    const { newRows, committed } = await insertSamplesReturning(all, true);
+    const { newRows, committed } = await insertSamplesReturning(all, true, group.some((p) => p.shared));
     if (committed) offerCommitted(committedBatch(committed));
     if (newRows === "all") {
       for (const p of group) p.resolve({ received: p.cols.tsMs.length, inserted: p.cols.tsMs.length });
