@@ -185,6 +185,22 @@ function backendBreakdown(before: Map<number, { who: string; ms: number }>, afte
   return by;
 }
 
+/** Rows written per table (pg_stat_user_tables: inserts, updates, of those HOT). */
+async function tableWrites(admin: pg.Client): Promise<Map<string, [number, number, number]>> {
+  const rows = (await admin.query("SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables")).rows as Record<string, string>[];
+  return new Map(rows.map((r) => [r.relname!, [Number(r.n_tup_ins), Number(r.n_tup_upd), Number(r.n_tup_hot_upd)]]));
+}
+
+function writesLine(before: Map<string, [number, number, number]>, after: Map<string, [number, number, number]>): string {
+  const parts: string[] = [];
+  for (const [t, a] of after) {
+    const b = before.get(t) ?? [0, 0, 0];
+    const [ins, upd, hot] = [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
+    if (ins + upd > 0) parts.push(`${t} ${fmt(ins)}${upd ? ` + ${fmt(upd)} upd (${fmt(hot)} HOT)` : ""}`);
+  }
+  return parts.sort().join(", ");
+}
+
 interface RunResult {
   committed: number;
   scored: number | null;
@@ -231,6 +247,7 @@ async function runOnce(): Promise<RunResult> {
     let cpu0: Record<string, number> = {};
     let pg0 = new Map<number, { who: string; ms: number }>();
     let busy0 = 0;
+    let writes0 = new Map<string, [number, number, number]>();
     // The warm-up round is done when the worker has read it (its streams exist in the engine).
     const warmedUp = async () => {
       if (!NO_WORKER) {
@@ -246,6 +263,7 @@ async function runOnce(): Promise<RunResult> {
       cpu0 = cpuMsByCommand(CPU_PATTERNS);
       pg0 = await backendCpu(admin);
       busy0 = machineBusyMs();
+      writes0 = await tableWrites(admin);
     };
     const r = await send(`${omen.url}/api/v1/write`, rounds, { authorization: `Bearer ${omen.token}` }, warmedUp);
     const { tStart: t0, tCommitted } = r;
@@ -286,6 +304,7 @@ async function runOnce(): Promise<RunResult> {
         .map(([who, ms]) => `${who} ${((ms * 1000) / TOTAL).toFixed(1)}`)
         .join(", ")}; whole machine busy ${busyUs.toFixed(1)} µs/sample`,
     );
+    console.log(`  rows written (of ${fmt(TOTAL)} samples; statistics as PostgreSQL flushed them): ${writesLine(writes0, await tableWrites(admin))}`);
     if (info) console.log(`  worker: read ${fmt(info.readMs ?? 0)} ms, score ${fmt(info.scoreMs ?? 0)} ms, write ${fmt(info.writeMs ?? 0)} ms (cumulative, overlapping)`);
     const e2eRate = (TOTAL / (tScored - t0)) * 1000;
     const rows: [string, string, string][] = [
