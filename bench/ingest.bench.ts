@@ -25,7 +25,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { encodeWriteRequest } from "../lib/ingest/remote-write";
-import { cpuMsByCommand, cpuMsOfPid, machineBusyMs } from "./lib/proc-cpu";
+import { cpuMsByCommand, cpuMsOfPid, cpuMsOfTrees, machineBusyMs } from "./lib/proc-cpu";
 import { createTestDatabase } from "../server/testing/test-db";
 import { freePort, startOmenServer } from "../server/testing/omen-server";
 
@@ -41,8 +41,8 @@ const SKIP_PROM = process.argv.includes("--skip-prometheus");
 /** --no-worker: measure received → committed only (no scoring competing for the CPU). */
 const NO_WORKER = process.argv.includes("--no-worker");
 const STEP_MS = 10_000;
-/** Omen's processes and PostgreSQL's backends, for CPU accounting. */
-const CPU_PATTERNS = { worker: /worker\/main\.ts/, web: /next-server|next start|next\/dist\/bin\/next/, postgres: /^postgres: / };
+/** PostgreSQL's backends, for CPU accounting (Omen's own processes are counted by pid). */
+const POSTGRES_PATTERN = /^postgres: /;
 const TOTAL = SERIES * STEPS;
 
 /** rounds[r][lane] = one encoded request (all of the lane's series at round r's timestamp). */
@@ -205,6 +205,8 @@ interface RunResult {
   committed: number;
   scored: number | null;
   prometheus: number | null;
+  /** web process CPU µs per counted sample */
+  webUs: number;
 }
 
 async function runOnce(): Promise<RunResult> {
@@ -260,20 +262,26 @@ async function runOnce(): Promise<RunResult> {
           250,
         );
       }
-      cpu0 = cpuMsByCommand(CPU_PATTERNS);
+      cpu0 = cpuNow();
       pg0 = await backendCpu(admin);
       busy0 = machineBusyMs();
       writes0 = await tableWrites(admin);
     };
+    // web and worker by the pids started here (and their children): the web process's command
+    // line depends on how it is started; PostgreSQL's backends by their process title
+    const cpuNow = () => ({ ...cpuMsOfTrees({ web: omen.pids.web, worker: omen.pids.worker }), ...cpuMsByCommand({ postgres: POSTGRES_PATTERN }) });
     const r = await send(`${omen.url}/api/v1/write`, rounds, { authorization: `Bearer ${omen.token}` }, warmedUp);
     const { tStart: t0, tCommitted } = r;
+    const cpuAtCommit = cpuNow();
     const committed = Number((await admin.query("SELECT count(*) AS n FROM sample")).rows[0].n);
     if (committed !== TOTAL + 2 * SERIES) throw new Error(`expected ${TOTAL + 2 * SERIES} committed samples, found ${committed}`);
     if (NO_WORKER) {
       const rate = (TOTAL / (tCommitted - t0)) * 1000;
+      const us = (k: string) => (((cpuAtCommit[k] ?? 0) - (cpu0[k] ?? 0)) * 1000) / TOTAL;
       console.log(`\nOmen (no worker): received → committed ${fmt(rate)} samples/s (${((tCommitted - t0) / 1000).toFixed(2)} s)`);
+      console.log(`  CPU per sample until committed: web ${us("web").toFixed(2)} µs, PostgreSQL ${us("postgres").toFixed(2)} µs`);
       if (prom) console.log(`Prometheus 2.42 receiver: ${fmt(prom.samplesPerSec)} samples/s; ratio ${(rate / prom.samplesPerSec).toFixed(2)}`);
-      return { committed: rate, scored: null, prometheus: prom?.samplesPerSec ?? null };
+      return { committed: rate, scored: null, prometheus: prom?.samplesPerSec ?? null, webUs: us("web") };
     }
     let scored = 0;
     const tScored = await waitFor(
@@ -287,7 +295,7 @@ async function runOnce(): Promise<RunResult> {
     });
     const allScores = Number((await admin.query(SCORED)).rows[0].n);
     if (allScores < TOTAL + SERIES) throw new Error(`the last step is scored but only ${fmt(allScores)} of ${fmt(TOTAL + SERIES)} scores exist`);
-    const cpu1 = cpuMsByCommand(CPU_PATTERNS);
+    const cpu1 = cpuNow();
     const pgBy = backendBreakdown(pg0, await backendCpu(admin));
     const busyUs = ((machineBusyMs() - busy0) * 1000) / TOTAL;
     const ingestRate = (TOTAL / (tCommitted - t0)) * 1000;
@@ -316,7 +324,7 @@ async function runOnce(): Promise<RunResult> {
     for (const [a, b, c] of rows) console.log(`${a.padEnd(40)} ${b.padStart(20)}   (${c})`);
     console.log("");
     if (prom) console.log(`ratio Omen end-to-end / Prometheus: ${(e2eRate / prom.samplesPerSec).toFixed(2)}`);
-    return { committed: ingestRate, scored: e2eRate, prometheus: prom?.samplesPerSec ?? null };
+    return { committed: ingestRate, scored: e2eRate, prometheus: prom?.samplesPerSec ?? null, webUs: perSample("web") };
   } finally {
     await admin.end();
     await omen.stop();
@@ -351,6 +359,7 @@ async function main(): Promise<void> {
   line("Omen: received → committed", committed, fmt);
   if (scored.length) line("Omen: received → committed → scored", scored, fmt);
   if (prom.length) line("Prometheus 2.42 remote-write receiver", prom, fmt);
+  line(`web CPU µs/sample (until ${NO_WORKER ? "committed" : "scored"})`, col((r) => r.webUs), (x) => x.toFixed(2));
   if (ratios.length) line("ratio Omen end-to-end / Prometheus", ratios, (x) => x.toFixed(2));
   if (ratios.length) console.log(`ratio target ≥ 0.50: ${median(ratios) >= 0.5 ? "met" : "not met"} (median ${median(ratios).toFixed(2)})`);
   if (scored.length) {

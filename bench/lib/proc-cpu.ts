@@ -22,6 +22,38 @@ export function cpuMsByCommand(patterns: Record<string, RegExp>): Record<string,
   return out;
 }
 
+/**
+ * CPU time (ms) of each named process and all its live descendants (e.g. the web process the
+ * bench started, whatever its command line, and anything it spawned). A descendant that has
+ * exited meanwhile counts only once its parent has reaped it (then in the parent's own times).
+ */
+export function cpuMsOfTrees(roots: Record<string, number | undefined>): Record<string, number> {
+  const parentOf = new Map<number, number>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const nameOf = new Map(Object.entries(roots).flatMap(([k, pid]) => (pid === undefined ? [] : [[pid, k] as const])));
+  const rootName = (pid: number): string | undefined => {
+    for (let p: number | undefined = pid, hops = 0; p !== undefined && p > 1 && hops < 64; p = parentOf.get(p), hops++) {
+      const name = nameOf.get(p);
+      if (name !== undefined) return name;
+    }
+    return undefined;
+  };
+  const out: Record<string, number> = Object.fromEntries(Object.keys(roots).map((k) => [k, 0]));
+  for (const pid of parentOf.keys()) {
+    const name = rootName(pid);
+    if (name !== undefined) out[name]! += cpuMsOfPid(pid) ?? 0;
+  }
+  return out;
+}
+
 /** CPU time (ms) of one process, or null when it is gone. */
 export function cpuMsOfPid(pid: number): number | null {
   try {

@@ -50,6 +50,8 @@ export function ensureBuilt(): void {
 export interface OmenServer {
   url: string;
   token: string;
+  /** Process ids of what was started (for per-process CPU accounting, e.g. bench:ingest). */
+  pids: { web: number; worker?: number };
   logs(): string;
   stop(): Promise<void>;
 }
@@ -91,7 +93,7 @@ export async function startOmenServer(opts: OmenServerOptions): Promise<OmenServ
   // OMEN_TEST_WEB_NODE_ARGS: extra node flags for the web process (e.g. --cpu-prof, for profiling under a bench)
   const webNodeArgs = process.env.OMEN_TEST_WEB_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
   const web = start([...webNodeArgs, nextBin, "start", "-H", "127.0.0.1", "-p", String(port)]);
-  if (opts.worker) start(["--import", "tsx", path.join(root, "server", "worker", "main.ts")], { OMEN_WORKER_NAME: `test-worker-${port}` });
+  const worker = opts.worker ? start(["--import", "tsx", path.join(root, "server", "worker", "main.ts")], { OMEN_WORKER_NAME: `test-worker-${port}` }) : undefined;
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
     for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
@@ -114,5 +116,5 @@ export async function startOmenServer(opts: OmenServerOptions): Promise<OmenServ
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { url, token, logs: () => out, stop };
+  return { url, token, pids: { web: web.pid!, ...(worker ? { worker: worker.pid! } : {}) }, logs: () => out, stop };
 }
