@@ -1,7 +1,8 @@
 /**
  * `npm start`: one command that validates settings, opens the database (PostgreSQL from
  * DATABASE_URL, or the embedded PGlite it hosts itself), applies migrations, builds the web app
- * when sources changed, then runs `next start` and the worker as child processes.
+ * when sources changed, then runs the web process (server/web/main.ts: the built Next app behind
+ * a custom server that answers the ingest writes itself) and the worker as child processes.
  * Any bad setting stops it at once with one clear message.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -170,7 +171,7 @@ async function main(): Promise<void> {
     children.push(child);
   };
   const guard = ["--require", path.join(root, "scripts", "exit-with-parent.cjs")];
-  start("web", [...guard, nextBin, "start", "-H", env.HOST, "-p", String(env.PORT)]);
+  start("web", [...guard, "--import", "tsx", path.join(root, "server", "web", "main.ts")], { HOST: env.HOST, PORT: String(env.PORT) });
   start("worker", [...guard, "--import", "tsx", path.join(root, "server", "worker", "main.ts")], { OMEN_SKIP_MIGRATE: "1" });
   process.on("SIGINT", () => void stopAll(0));
   process.on("SIGTERM", () => void stopAll(0));

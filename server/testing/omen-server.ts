@@ -1,6 +1,7 @@
 /**
- * Runs the real Omen web app (`next start`) — and optionally the worker — against a test
- * database, for integration tests that talk HTTP with real clients. Builds the app first when
+ * Runs the real Omen web process (server/web/main.ts: the custom server in front of the built
+ * Next app, as `npm start` runs it) — and optionally the worker — against a test database, for
+ * integration tests that talk HTTP with real clients. Builds the app first when
  * `.next/BUILD_ID` is older than the sources (the same rule as `npm start`).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -67,7 +68,7 @@ export interface OmenServerOptions {
   env?: Record<string, string>;
 }
 
-/** Starts `next start` on a free loopback port (plus the worker if asked) and waits for health. */
+/** Starts the web process on a free loopback port (plus the worker if asked) and waits for health. */
 export async function startOmenServer(opts: OmenServerOptions): Promise<OmenServer> {
   ensureBuilt();
   const port = await freePort();
@@ -92,7 +93,7 @@ export async function startOmenServer(opts: OmenServerOptions): Promise<OmenServ
   };
   // OMEN_TEST_WEB_NODE_ARGS: extra node flags for the web process (e.g. --cpu-prof, for profiling under a bench)
   const webNodeArgs = process.env.OMEN_TEST_WEB_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  const web = start([...webNodeArgs, nextBin, "start", "-H", "127.0.0.1", "-p", String(port)]);
+  const web = start([...webNodeArgs, "--import", "tsx", path.join(root, "server", "web", "main.ts")], { HOST: "127.0.0.1", PORT: String(port) });
   const worker = opts.worker ? start(["--import", "tsx", path.join(root, "server", "worker", "main.ts")], { OMEN_WORKER_NAME: `test-worker-${port}` }) : undefined;
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
@@ -103,7 +104,7 @@ export async function startOmenServer(opts: OmenServerOptions): Promise<OmenServ
   };
   const deadline = Date.now() + 120_000;
   for (;;) {
-    if (web.exitCode !== null) throw new Error(`next start exited (${web.exitCode}):\n${out}`);
+    if (web.exitCode !== null) throw new Error(`the web process exited (${web.exitCode}):\n${out}`);
     try {
       const res = await fetch(`${url}/api/health`);
       if (res.status < 500) break;

@@ -54,11 +54,11 @@ export function tokensMatch(given: string, expected: string): boolean {
 }
 
 /**
- * Checks `Authorization: Bearer <token>` (also `Basic` with the token as password, which some
- * senders only support). Throws AppError UNAUTHORIZED with a hint otherwise.
+ * Checks the Authorization header's value, `Bearer <token>` (also `Basic` with the token as
+ * password, which some senders only support). Throws AppError UNAUTHORIZED with a hint otherwise.
  */
-export async function requireIngestToken(headers: Headers): Promise<void> {
-  const auth = headers.get("authorization") ?? "";
+export async function requireIngestToken(authorization: string | null | undefined): Promise<void> {
+  const auth = authorization ?? "";
   let given: string | undefined;
   const bearer = /^Bearer\s+(.+)$/i.exec(auth);
   if (bearer) given = bearer[1]!.trim();

@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
 import http from "node:http";
 import os from "node:os";
+import { processGlobal } from "../../process-global";
 import { readWorkerStatus } from "../../repos/worker-status-repo";
 
 /**
@@ -29,18 +30,24 @@ export function committedBatch(c: { firstSeq: number; rows: { rowStart: Int32Arr
 
 type Sink = (batch: CommittedBatch) => void;
 
-/** In the worker process: batches go straight to the pipeline (host collector, imports). */
-let localSink: Sink | null = null;
+// Once per process (the web process loads this module twice: Next's copy and the custom server's).
+const state = processGlobal("commit-handoff", () => ({
+  /** In the worker process: batches go straight to the pipeline (host collector, imports). */
+  localSink: null as Sink | null,
+  /** loopback connections to the worker's hand-off endpoint */
+  agent: new http.Agent({ keepAlive: true, maxSockets: 4 }),
+  endpoint: undefined as { atMs: number; value: Promise<HandoffEndpoint | null> } | undefined,
+}));
 
 export function setLocalCommitSink(sink: Sink | null): void {
-  localSink = sink;
+  state.localSink = sink;
 }
 
 /** Called by ingest after a commit that reserved `firstSeq…` for its block rows. */
 export function offerCommitted(batch: CommittedBatch): void {
   if (batch.streamIds.length === 0) return;
   try {
-    if (localSink) localSink(batch);
+    if (state.localSink) state.localSink(batch);
     else forwardToWorker(batch);
   } catch (e) {
     // best effort: the samples are committed, and the worker reads them from the database
@@ -112,8 +119,6 @@ export function decodeBatch(buf: Buffer): CommittedBatch | null {
 
 // ---------------------------------------------------------------- forwarding (web process)
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-let endpoint: { atMs: number; value: Promise<HandoffEndpoint | null> } | undefined;
 const ENDPOINT_CACHE_MS = 5_000;
 
 async function liveEndpoint(): Promise<HandoffEndpoint | null> {
@@ -128,10 +133,10 @@ async function liveEndpoint(): Promise<HandoffEndpoint | null> {
 
 function forwardToWorker(batch: CommittedBatch): void {
   const now = Date.now();
-  if (!endpoint || now - endpoint.atMs > ENDPOINT_CACHE_MS) {
-    endpoint = { atMs: now, value: liveEndpoint().catch(() => null) };
+  if (!state.endpoint || now - state.endpoint.atMs > ENDPOINT_CACHE_MS) {
+    state.endpoint = { atMs: now, value: liveEndpoint().catch(() => null) };
   }
-  void endpoint.value.then((ep) => {
+  void state.endpoint.value.then((ep) => {
     if (!ep) return;
     const body = encodeBatch(batch);
     const req = http.request({
@@ -139,7 +144,7 @@ function forwardToWorker(batch: CommittedBatch): void {
       port: ep.port,
       path: HANDOFF_PATH,
       method: "POST",
-      agent,
+      agent: state.agent,
       timeout: 2_000,
       headers: { "content-type": "application/octet-stream", "content-length": body.length, authorization: `Bearer ${ep.secret}` },
     });
@@ -147,7 +152,7 @@ function forwardToWorker(batch: CommittedBatch): void {
     req.on("response", (res) => res.resume());
     req.on("timeout", () => req.destroy());
     req.on("error", () => {
-      endpoint = undefined;
+      state.endpoint = undefined;
     });
     req.end(body);
   });

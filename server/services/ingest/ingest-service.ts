@@ -4,6 +4,7 @@ import { SeriesKeyIndex } from "@/lib/ingest/series-key-index";
 import type { DecodedSeries } from "@/lib/ingest/types";
 import { streamKey } from "@/lib/schemas/stream";
 import { env } from "../../env";
+import { processGlobal } from "../../process-global";
 import { insertSamplesReturning, sequenceHead } from "../../repos/samples-repo";
 import { committedBatch, offerCommitted } from "./commit-handoff";
 import { ensureSource, type SourceKind, type SourceRow } from "../../repos/sources-repo";
@@ -32,7 +33,21 @@ interface SourceCache {
   /** remote_write raw label bytes → id (see `ingestRemoteWrite`) */
   byLabelBytes: SeriesKeyIndex;
 }
-const sources = new Map<string, SourceCache>();
+
+/**
+ * This module's state, once per process: in the web process Next's bundled copy (CSV import,
+ * settings) and the custom server's copy (remote_write, OTLP) must share the source caches, the
+ * per-source locks (the cardinality cap), the group-commit queue and the back-pressure reading.
+ */
+const state = processGlobal("ingest-service", () => ({
+  sources: new Map<string, SourceCache>(),
+  /** tail of the stream-creation chain per source (see withSourceLock) */
+  sourceLocks: new Map<string, Promise<unknown>>(),
+  commitQueue: [] as PendingCommit[],
+  committing: false,
+  backlogCache: undefined as { atMs: number; value: Promise<{ lag: number; workerAlive: boolean }> } | undefined,
+}));
+const { sources, sourceLocks, commitQueue } = state;
 
 async function sourceFor(name: string, kind: SourceKind): Promise<SourceCache> {
   let cached = sources.get(name);
@@ -51,7 +66,6 @@ export function invalidateSourceCache(name?: string): void {
 
 // Stream creation is serialised per source so that concurrent requests cannot each pass the
 // cardinality check against the same count and together exceed the cap.
-const sourceLocks = new Map<string, Promise<unknown>>();
 async function withSourceLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
   const prev = sourceLocks.get(name) ?? Promise.resolve();
   const run = prev.then(fn, fn);
@@ -209,18 +223,16 @@ interface PendingCommit {
   reject: (e: unknown) => void;
 }
 const GROUP_MAX_ROWS = 250_000;
-const commitQueue: PendingCommit[] = [];
-let committing = false;
 
 function commitGrouped(cols: PendingCommit["cols"], shared = false): Promise<{ received: number; inserted: number }> {
   return new Promise((resolve, reject) => {
     commitQueue.push({ cols, shared, resolve, reject });
-    if (!committing) void drainCommits();
+    if (!state.committing) void drainCommits();
   });
 }
 
 async function drainCommits(): Promise<void> {
-  committing = true;
+  state.committing = true;
   try {
     while (commitQueue.length) {
       const group: PendingCommit[] = [];
@@ -233,7 +245,7 @@ async function drainCommits(): Promise<void> {
       await commitGroup(group, rows);
     }
   } finally {
-    committing = false;
+    state.committing = false;
   }
 }
 
@@ -344,7 +356,6 @@ export async function ingestBacklog(): Promise<{ lag: number; workerAlive: boole
   return { lag: Math.max(0, seq - cursor), workerAlive: true };
 }
 
-let backlogCache: { atMs: number; value: Promise<{ lag: number; workerAlive: boolean }> } | undefined;
 const BACKLOG_CACHE_MS = 1_000;
 
 /**
@@ -353,12 +364,12 @@ const BACKLOG_CACHE_MS = 1_000;
  * committed durably and scored when it returns. The lag query is cached for ~1 s per process.
  */
 export async function assertIngestCapacity(maxLag: number = env().OMEN_WORKER_MAX_LAG, nowMs = Date.now()): Promise<void> {
-  if (!backlogCache || nowMs - backlogCache.atMs > BACKLOG_CACHE_MS) {
+  if (!state.backlogCache || nowMs - state.backlogCache.atMs > BACKLOG_CACHE_MS) {
     const value = ingestBacklog();
-    backlogCache = { atMs: nowMs, value };
-    value.catch(() => (backlogCache = undefined));
+    state.backlogCache = { atMs: nowMs, value };
+    value.catch(() => (state.backlogCache = undefined));
   }
-  const { lag, workerAlive } = await backlogCache.value;
+  const { lag, workerAlive } = await state.backlogCache.value;
   if (workerAlive && lag > maxLag) {
     const retryAfterSeconds = Math.min(60, Math.max(1, Math.ceil(lag / maxLag) * 2));
     throw new AppError(
@@ -371,5 +382,5 @@ export async function assertIngestCapacity(maxLag: number = env().OMEN_WORKER_MA
 
 /** For tests: drop the cached backlog reading. */
 export function resetIngestCapacityCache(): void {
-  backlogCache = undefined;
+  state.backlogCache = undefined;
 }

@@ -1,7 +1,9 @@
 import { AppError } from "@/lib/errors/app-error";
 import { parseCsv } from "@/lib/ingest/csv";
 import { env } from "@/server/env";
-import { ingestErrorResponse, readLimitedBody, sourceNameFrom } from "@/server/http/ingest-http";
+import { fetchIngestRequest } from "@/server/http/ingest-http";
+import { sourceName } from "@/server/http/ingest-request";
+import { ingestErrorReply, toResponse } from "@/server/http/reply";
 import { requireIngestToken } from "@/server/services/auth/ingest-token";
 import { assertIngestCapacity, ingestSeries } from "@/server/services/ingest/ingest-service";
 
@@ -13,11 +15,12 @@ export const runtime = "nodejs";
  * `timestamp,stream,value` or wide `timestamp,<stream>,…`. All-or-nothing: one transaction.
  */
 export async function POST(req: Request): Promise<Response> {
+  const request = fetchIngestRequest(req);
   try {
-    await requireIngestToken(req.headers);
-    const source = sourceNameFrom(req, "csv");
+    await requireIngestToken(request.header("authorization"));
+    const source = sourceName(request.query("source"), "csv");
     await assertIngestCapacity();
-    const body = await readLimitedBody(req, env().OMEN_MAX_BODY_BYTES);
+    const body = await request.body(env().OMEN_MAX_BODY_BYTES);
     let text: string;
     try {
       text = new TextDecoder("utf-8", { fatal: true }).decode(body);
@@ -30,6 +33,6 @@ export async function POST(req: Request): Promise<Response> {
       : { series: 0, newStreams: 0, received: 0, inserted: 0 };
     return Response.json({ layout: parsed.layout, rows: parsed.rows, ...res, source });
   } catch (e) {
-    return ingestErrorResponse(e, 429);
+    return toResponse(ingestErrorReply(e, 429));
   }
 }

@@ -1,0 +1,66 @@
+import type { ServerResponse } from "node:http";
+import { isAppError } from "@/lib/errors/app-error";
+
+/**
+ * An HTTP answer as plain data, so one handler can be served by Node's http (the custom web
+ * server) and as a fetch `Response` (the app/ route handlers under `next dev`).
+ */
+export interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array | string | null;
+}
+
+export const NO_CONTENT: Reply = { status: 204, headers: {}, body: null };
+
+export function jsonReply(status: number, value: unknown, headers: Record<string, string> = {}): Reply {
+  return { status, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(value) };
+}
+
+/** JSON error body shared by every plain HTTP route: `{ error, details? }`. */
+export function errorReply(e: unknown, headers: Record<string, string> = {}): Reply {
+  if (isAppError(e)) return jsonReply(e.status, { error: e.message, ...(e.details ? { details: e.details } : {}) }, headers);
+  console.error(e);
+  return jsonReply(500, { error: "Internal error; see the Omen server log." }, headers);
+}
+
+/**
+ * Error reply for ingest endpoints. Back-pressure becomes `busyStatus` (503 for Prometheus,
+ * which retries 5xx but not 429 by default; 429 for OTLP) with Retry-After. Database outages
+ * become 503 too so senders retry instead of dropping data.
+ */
+export function ingestErrorReply(e: unknown, busyStatus: 429 | 503): Reply {
+  if (isAppError(e) && e.code === "TOO_MANY_REQUESTS") {
+    const retry = String((e.details?.retryAfterSeconds as number | undefined) ?? 5);
+    return jsonReply(busyStatus, { error: e.message, details: e.details }, { "Retry-After": retry });
+  }
+  if (!isAppError(e) && isDatabaseUnavailable(e)) {
+    console.error(e);
+    return jsonReply(503, { error: "The database is unavailable; nothing from this request was stored. Retry later." }, { "Retry-After": "10" });
+  }
+  return errorReply(e);
+}
+
+function isDatabaseUnavailable(e: unknown): boolean {
+  const code = (e as { code?: string } | null)?.code ?? "";
+  return ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "57P01", "57P03", "53300"].includes(code) || /timeout exceeded when trying to connect/i.test(String((e as Error)?.message));
+}
+
+/** Writes a reply to Node's response. */
+export function sendReply(res: ServerResponse, reply: Reply): void {
+  res.statusCode = reply.status;
+  for (const name in reply.headers) res.setHeader(name, reply.headers[name]!);
+  if (reply.body === null) {
+    res.end();
+    return;
+  }
+  const body = typeof reply.body === "string" ? Buffer.from(reply.body) : reply.body;
+  res.setHeader("content-length", body.byteLength);
+  res.end(body);
+}
+
+/** The reply as a fetch Response (route handlers). */
+export function toResponse(reply: Reply): Response {
+  const body = typeof reply.body === "string" || reply.body === null ? reply.body : new Uint8Array(reply.body);
+  return new Response(body, { status: reply.status, headers: reply.headers });
+}

@@ -1,0 +1,75 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import next from "next";
+import { otlpMetrics, remoteWrite } from "../http/ingest-handlers";
+import type { IngestRequest } from "../http/ingest-request";
+import { nodeIngestRequest } from "../http/node-ingest-request";
+import { sendReply, type Reply } from "../http/reply";
+
+/**
+ * The web process's HTTP server: the two hot write endpoints are answered by plain Node
+ * handlers, everything else by Next. Next's own request handling (routing, the app-route
+ * module, Request/Response conversion) cost about as much CPU per remote_write request as the
+ * ingest itself; the app/ routes for the same paths stay, and serve them under `next dev`.
+ */
+type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
+
+/** POST path → handler; other methods on these paths still get Next's answer (405). */
+const INGEST_ROUTES = new Map<string, (req: IngestRequest) => Promise<Reply>>([
+  ["/api/v1/write", remoteWrite],
+  ["/v1/metrics", otlpMetrics],
+]);
+
+/** The route for a request, or undefined when Next should answer it. */
+export function ingestRouteOf(method: string | undefined, url: string | undefined): ((req: IngestRequest) => Promise<Reply>) | undefined {
+  if (method !== "POST" || !url) return undefined;
+  const q = url.indexOf("?");
+  return INGEST_ROUTES.get(q < 0 ? url : url.slice(0, q));
+}
+
+/** The HTTP server with `handleNext` for every request that is not an ingest write. */
+export function createWebServer(handleNext: RequestHandler): http.Server {
+  return http.createServer((req, res) => {
+    const route = ingestRouteOf(req.method, req.url);
+    const handled = route ? route(nodeIngestRequest(req)).then((reply) => sendReply(res, reply)) : handleNext(req, res);
+    handled.catch((e: unknown) => {
+      // the handlers answer their own errors; this is a bug or a broken connection
+      console.error(`[web] failed to handle ${req.method} ${req.url}:`, e);
+      if (!res.headersSent) {
+        res.statusCode = 500;
+        res.end("Internal Server Error");
+      } else res.destroy();
+    });
+  });
+}
+
+export interface WebServer {
+  /** http://host:port as bound */
+  url: string;
+  /** Stops accepting connections, lets requests in flight finish, then closes Next. */
+  close(): Promise<void>;
+}
+
+/** Prepares the built Next app in `dir` (`next build` output) and listens on host:port. */
+export async function startWebServer(opts: { dir: string; host: string; port: number }): Promise<WebServer> {
+  const app = next({ dev: false, dir: opts.dir, hostname: opts.host, port: opts.port });
+  await app.prepare();
+  const server = createWebServer(app.getRequestHandler());
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { address, port } = server.address() as AddressInfo;
+  return {
+    url: `http://${address.includes(":") ? `[${address}]` : address}:${port}`,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
+      await app.close();
+    },
+  };
+}
