@@ -3,6 +3,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeWriteRequest } from "@/lib/ingest/remote-write";
 import { countSamples } from "../repos/samples-repo";
+import { ensureSource } from "../repos/sources-repo";
 import { createTestDatabase, type TestDatabase } from "../testing/test-db";
 import { freePort, startOmenServer, type OmenServer } from "../testing/omen-server";
 
@@ -67,6 +68,32 @@ describe("custom web server", () => {
     expect(missing.headers.get("content-type")).toMatch(/text\/html/);
     const missingApi = await fetch(`${omen.url}/api/v1/nothing-here`, { method: "POST" });
     expect(missingApi.status).toBe(404);
+  });
+});
+
+describe("one ingest state per process", () => {
+  it("a cardinality limit raised through Next (tRPC) applies at once to remote_write on the custom server", async () => {
+    const source = await ensureSource("shared-state", "remote_write", {}, 2);
+    const write = (n: number) =>
+      fetch(`${omen.url}/api/v1/write?source=shared-state`, {
+        method: "POST",
+        headers: { ...RW, authorization: `Bearer ${omen.token}` },
+        body: Buffer.from(
+          encodeWriteRequest({
+            timeseries: Array.from({ length: n }, (_, i) => ({ labels: [{ name: "__name__", value: "shared_metric" }, { name: "i", value: String(i) }], samples: [{ timestamp: Date.now(), value: i }] })),
+          }),
+        ),
+      });
+    // the custom server now caches the source with its limit of 2
+    expect((await write(3)).status).toBe(400);
+    const raised = await fetch(`${omen.url}/api/trpc/sources.setCardinalityLimit`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ json: { id: source.id, limit: 10 } }),
+    });
+    expect(raised.status).toBe(200);
+    // Next's copy of the ingest service dropped the cached source, and that cache is the custom server's too
+    expect((await write(3)).status).toBe(204);
   });
 });
 
