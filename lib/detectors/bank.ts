@@ -26,6 +26,11 @@ export abstract class BaseBank<K extends string, P extends object> implements St
     return this.n;
   }
 
+  /** Makes room for `n` streams at once (see `SoA.reserve`); `add` then does not reallocate. */
+  reserve(n: number): void {
+    this.soa.reserve(n);
+  }
+
   add(): number {
     const i = this.n;
     this.soa.ensure(i + 1);

@@ -60,6 +60,11 @@ export class TailCalibrator {
     return this.n;
   }
 
+  /** Makes room for `n` slots at once (see `SoA.reserve`); `add` then does not reallocate. */
+  reserve(n: number): void {
+    this.soa.reserve(n);
+  }
+
   add(u0: number, beta0: number): number {
     const i = this.n;
     this.soa.ensure(i + 1);

@@ -215,15 +215,16 @@ export class DetectionEngine {
   /** whether `options.sensitivity` has any entry (read once per step) */
   private anySensitivity = false;
   // per-block scratch of `scoreStep`'s passes, index = slot − block start
-  private readonly bX = new Float64Array(STEP_BLOCK);
-  private readonly bGap = new Uint8Array(STEP_BLOCK);
-  private readonly bHwExp = new Float64Array(STEP_BLOCK);
-  private readonly bShift = new Float64Array(STEP_BLOCK);
-  private readonly bStuck = new Float64Array(STEP_BLOCK);
-  private readonly bBurst = new Float64Array(STEP_BLOCK);
-  private readonly bJitter = new Float64Array(STEP_BLOCK);
-  private readonly bExt = new Float64Array(STEP_BLOCK);
-  private readonly bP = new Float64Array(STEP_BLOCK * ND);
+  private block = STEP_BLOCK;
+  private bX = new Float64Array(STEP_BLOCK);
+  private bGap = new Uint8Array(STEP_BLOCK);
+  private bHwExp = new Float64Array(STEP_BLOCK);
+  private bShift = new Float64Array(STEP_BLOCK);
+  private bStuck = new Float64Array(STEP_BLOCK);
+  private bBurst = new Float64Array(STEP_BLOCK);
+  private bJitter = new Float64Array(STEP_BLOCK);
+  private bExt = new Float64Array(STEP_BLOCK);
+  private bP = new Float64Array(STEP_BLOCK * ND);
 
   constructor(options?: EngineOptionsInput) {
     this.options = parseEngineOptions(options ?? {});
@@ -254,6 +255,24 @@ export class DetectionEngine {
    */
   get layoutVersion(): number {
     return this.layout;
+  }
+
+  /**
+   * Makes room for `count` more streams in every per-stream array at once: adding a batch of
+   * streams then grows nothing stream by stream (each bank would otherwise double its arrays
+   * a dozen times on the way to 20,000 streams, copying them each time). State is unchanged.
+   */
+  reserveStreams(count: number): void {
+    if (!(count > 0)) return;
+    const n = this.ids.length + Math.floor(count);
+    this.st.reserve(n);
+    if (this.evOpen.length < n) {
+      const grown = new Uint8Array(Math.max(n, 2 * this.evOpen.length));
+      grown.set(this.evOpen);
+      this.evOpen = grown;
+    }
+    for (const b of [this.rz, this.hw, this.ar, this.qf, this.cu, this.cc, this.fl, this.vs, this.gaps]) b.reserve(n);
+    this.cal.reserve(2 + n * ND);
   }
 
   addStream(id: string, kind: StreamKind = "gauge"): void {
@@ -393,6 +412,24 @@ export class DetectionEngine {
 
   // ---------------------------------------------------------------- scoring
 
+  /**
+   * Streams per block of a step (default 512; see `scoreStep`). Results never depend on it
+   * (1 = one stream at a time, as one fused loop): tests compare block layouts with it.
+   */
+  setStepBlock(size: number): void {
+    if (!Number.isInteger(size) || size < 1) throw new Error("setStepBlock: size must be a positive integer");
+    this.block = size;
+    this.bX = new Float64Array(size);
+    this.bGap = new Uint8Array(size);
+    this.bHwExp = new Float64Array(size);
+    this.bShift = new Float64Array(size);
+    this.bStuck = new Float64Array(size);
+    this.bBurst = new Float64Array(size);
+    this.bJitter = new Float64Array(size);
+    this.bExt = new Float64Array(size);
+    this.bP = new Float64Array(size * ND);
+  }
+
   private severityOf(score: number): Severity | null {
     const s = this.options.severity;
     if (score > s.high) return "high";
@@ -484,8 +521,9 @@ export class DetectionEngine {
     const tier2 = o.tier2.enabled && n > 0;
     if (tier2) this.beginTier2();
     let maxScore = 0;
-    for (let lo = 0; lo < n; lo += STEP_BLOCK) {
-      const hi = lo + STEP_BLOCK < n ? lo + STEP_BLOCK : n;
+    const block = this.block;
+    for (let lo = 0; lo < n; lo += block) {
+      const hi = lo + block < n ? lo + block : n;
       this.passInputs(lo, hi, tsMs);
       this.passShapes(lo, hi, tsMs);
       this.passTier1(lo, hi, tsMs);

@@ -242,11 +242,19 @@ export class DetectPipeline {
     for (const id of firstTs.keys()) if (!this.kinds.has(id)) unknownKind = true;
     if (unknownKind) for (const r of await allStreamKinds()) this.kinds.set(r.id, r.kind);
     const live = this.engine.lastStepMs(0);
-    for (const [id, t] of firstTs) {
+    // domains first, so that each engine grows its per-stream state once for all its new streams
+    const domains = new Int32Array(firstTs.size);
+    const perDomain = new Map<number, number>();
+    let k = 0;
+    for (const t of firstTs.values()) {
       const b = Math.floor(t / this.stepMs) * this.stepMs;
       const domain = b < live - historyAfterMs(this.stepMs) ? this.engine.historyDomain(b) : 0;
-      this.engine.addStream(id, this.kinds.get(id) ?? "gauge", domain);
+      domains[k++] = domain;
+      perDomain.set(domain, (perDomain.get(domain) ?? 0) + 1);
     }
+    for (const [domain, count] of perDomain) this.engine.reserveStreams?.(count, domain);
+    k = 0;
+    for (const id of firstTs.keys()) this.engine.addStream(id, this.kinds.get(id) ?? "gauge", domains[k++]!);
   }
 
   /**
