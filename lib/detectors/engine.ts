@@ -683,6 +683,8 @@ export class DetectionEngine {
     const cal = this.cal;
     const bX = this.bX;
     const bP = this.bP;
+    // the block's histogram rows, loaded in one tight loop (see `TailCalibrator.touch`)
+    cal.touch(2 + lo * ND, 2 + hi * ND);
     for (let i = lo; i < hi; i++) {
       const j = i - lo;
       if (bX[j]! !== bX[j]!) continue;
