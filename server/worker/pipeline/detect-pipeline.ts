@@ -37,6 +37,8 @@ export interface PipelineStats {
 }
 
 
+type BatchColumns = { [K in Exclude<keyof ScoreColumns, "streamIds">]: Float64Array } & { streamIds: Int32Array };
+
 /**
  * Score rows of one round, column-wise (what `insertScores` writes). Two batches take turns
  * (see `DetectPipeline.nextScoreBatch`): a round scores into one while the previous round's
@@ -44,10 +46,11 @@ export interface PipelineStats {
  */
 class ScoreBatch {
   length = 0;
-  private c: { [K in keyof ScoreColumns]: Float64Array } = ScoreBatch.alloc(0);
-  private static alloc(capacity: number): { [K in keyof ScoreColumns]: Float64Array } {
+  private c: BatchColumns = ScoreBatch.alloc(0);
+  private static alloc(capacity: number): BatchColumns {
     const col = () => new Float64Array(capacity);
-    return { streamIds: col(), tsMs: col(), score: col(), confidence: col(), expected: col(), lower: col(), upper: col() };
+    // stream ids as int32, as the engine reports them: copying them is a memcpy, not a conversion per row
+    return { streamIds: new Int32Array(capacity), tsMs: col(), score: col(), confidence: col(), expected: col(), lower: col(), upper: col() };
   }
   /** Empties the batch with room for `capacity` rows. */
   reset(capacity: number): this {
