@@ -104,13 +104,18 @@ export class TailCalibrator {
   /** Tail probability of raw score s in slot i (pure): max(GPD tail, empirical exceedance
    * frequency), so a stream whose "normal" includes 10σ excursions cannot call them rare. */
   p(i: number, s: number): number {
+    return this.pAt(i, s, Number.NaN);
+  }
+
+  /** `p`, given s's histogram position log(s / H_LO) / H_STEP when known (NaN: computed if needed). */
+  private pAt(i: number, s: number, knownPos: number): number {
     const g = this.pGpd(i, s);
     if (s < H_LO) return g;
     const c = this.soa.cols;
     const tot = c.tot[i]!;
     if (tot < this.params.minEmpirical * c.w[i]!) return g;
     // weighted count of scores ≥ s (log-linear inside the bin)
-    const pos = Math.log(s / H_LO) / H_STEP;
+    const pos = knownPos === knownPos ? knownPos : Math.log(s / H_LO) / H_STEP;
     const b = Math.floor(pos);
     if (b >= HB) return g;
     const o = i * HB;
@@ -182,7 +187,9 @@ export class TailCalibrator {
 
   /** Returns p(s) then learns s. */
   update(i: number, s: number): number {
-    const pr = this.p(i, s);
+    // the histogram position, needed below and (once the empirical tail is in use) by p: one log
+    const pos = s >= H_LO ? Math.log(s / H_LO) / H_STEP : Number.NaN;
+    const pr = this.pAt(i, s, pos);
     const c = this.soa.cols;
     const q = this.params.q;
     const rate = this.params.rate;
@@ -205,7 +212,7 @@ export class TailCalibrator {
     // empirical histogram of the tail (log-spaced bins from H_LO), exponentially forgotten
     const w = c.w[i]!;
     if (s >= H_LO) {
-      let b = Math.floor(Math.log(s / H_LO) / H_STEP);
+      let b = Math.floor(pos);
       if (b >= HB) b = HB - 1;
       c.hist[i * HB + b] = c.hist[i * HB + b]! + w;
     }

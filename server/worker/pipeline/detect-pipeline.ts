@@ -97,7 +97,12 @@ interface StreamState {
   id: number;
   tsMs: number;
   value: number;
-  score: number | null;
+  /**
+   * The latest score, meaningful once `scored`. (Never null: a field that held null stores
+   * every score as a fresh heap number, one allocation per scored sample.)
+   */
+  score: number;
+  scored: boolean;
   /** changed since the last flush of stream rows */
   dirty: boolean;
   /** the stream's dense slot: its sparkline points are at `SparkRings` row `slot` */
@@ -373,6 +378,7 @@ export class DetectPipeline {
         st.value = v;
       }
       st.score = score;
+      st.scored = true;
       this.markDirty(st);
       this.spark.push(st, t, v, Math.round(score * 10) / 10);
     }
@@ -405,7 +411,7 @@ export class DetectPipeline {
     const slot = this.slots.slotOf(id);
     let st = this.states[slot];
     if (st === undefined) {
-      this.states[slot] = st = { id, tsMs: -Infinity, value: Number.NaN, score: null, dirty: false, slot, sparkN: 0, stamp: 0, row: 0, domain: -1 };
+      this.states[slot] = st = { id, tsMs: -Infinity, value: Number.NaN, score: Number.NaN, scored: false, dirty: false, slot, sparkN: 0, stamp: 0, row: 0, domain: -1 };
       this.spark.reserve(slot);
     }
     return st;
@@ -467,7 +473,7 @@ export class DetectPipeline {
     const sparks = this.spark.takeAll(this.dirty);
     const rows: StreamRecent[] = this.dirty.map((st) => {
       st.dirty = false;
-      return { id: st.id, tsMs: st.tsMs, value: st.value, score: st.score };
+      return { id: st.id, tsMs: st.tsMs, value: st.value, score: st.scored ? st.score : null };
     });
     this.dirty = [];
     // reads the sparklines from the rings before it first awaits (the next points overwrite them)
