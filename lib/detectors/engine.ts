@@ -640,6 +640,15 @@ export class DetectionEngine {
    * imputation, as does a stuck one (its lags move on with its forecast, as in a gap).
    */
   private passTier1(lo: number, hi: number, tsMs: number): void {
+    // one method per detector: each loop gets the optimiser's inlining budget to itself (an
+    // inlined update passes and returns its doubles unboxed, no heap number per call)
+    this.passRobustZ(lo, hi, tsMs);
+    this.passHoltWinters(lo, hi, tsMs);
+    this.passArRls(lo, hi, tsMs);
+    this.passQuantile(lo, hi, tsMs);
+  }
+
+  private passRobustZ(lo: number, hi: number, tsMs: number): void {
     const z = this.st.cols.lastZ;
     const bX = this.bX;
     const bStuck = this.bStuck;
@@ -648,11 +657,23 @@ export class DetectionEngine {
       const x = bX[i - lo]!;
       if (x === x) z[i * ND] = bStuck[i - lo] === 0 ? rz.update(i, x, tsMs) : rz.score(i, x, tsMs);
     }
+  }
+
+  private passHoltWinters(lo: number, hi: number, tsMs: number): void {
+    const z = this.st.cols.lastZ;
+    const bX = this.bX;
+    const bStuck = this.bStuck;
     const hw = this.hw;
     for (let i = lo; i < hi; i++) {
       const x = bX[i - lo]!;
       if (x === x) z[i * ND + 1] = bStuck[i - lo] === 0 ? hw.update(i, x, tsMs) : hw.score(i, x, tsMs);
     }
+  }
+
+  private passArRls(lo: number, hi: number, tsMs: number): void {
+    const z = this.st.cols.lastZ;
+    const bX = this.bX;
+    const bStuck = this.bStuck;
     const ar = this.ar;
     for (let i = lo; i < hi; i++) {
       const x = bX[i - lo]!;
@@ -663,6 +684,12 @@ export class DetectionEngine {
         ar.update(i, NaN, tsMs);
       }
     }
+  }
+
+  private passQuantile(lo: number, hi: number, tsMs: number): void {
+    const z = this.st.cols.lastZ;
+    const bX = this.bX;
+    const bStuck = this.bStuck;
     const qf = this.qf;
     for (let i = lo; i < hi; i++) {
       const x = bX[i - lo]!;
