@@ -134,6 +134,37 @@ describe("DetectionEngine.reserveStreams", () => {
   });
 });
 
+describe("DetectionEngine stream slots", () => {
+  it("a stream added into a removed stream's slot starts from a fresh state (banks skip clearing only never-used slots)", () => {
+    const opts = { warmupSteps: 20, tier2: { enabled: false } };
+    const rows = population(10, 80);
+    const pick = (row: { ids: string[]; values: Float64Array }, keep: (id: string) => boolean) => {
+      const k = row.ids.map((id, j) => (keep(id) ? j : -1)).filter((j) => j >= 0);
+      return { ids: k.map((j) => row.ids[j]!), values: Float64Array.from(k, (j) => row.values[j]!) };
+    };
+    const reused = new DetectionEngine(opts);
+    const clean = new DetectionEngine(opts);
+    for (let i = 0; i < 10; i++) reused.addStream(`s${i}`);
+    for (let i = 0; i < 9; i++) clean.addStream(`s${i}`);
+    for (let r = 0; r < 50; r++) {
+      const row = rows[r]!;
+      reused.step(T0 + r * STEP, row.ids, row.values);
+      const c = pick(row, (id) => id !== "s9");
+      clean.step(T0 + r * STEP, c.ids, c.values);
+    }
+    reused.removeStream("s9"); // the last slot: its state stays behind in the arrays
+    reused.addStream("new");
+    clean.addStream("new");
+    for (let r = 50; r < rows.length; r++) {
+      const row = pick(rows[r]!, (id) => id !== "s9");
+      row.ids = row.ids.map((id) => (id === "s8" ? "new" : id));
+      const a = snapshot(reused.step(T0 + r * STEP, row.ids, row.values));
+      expect(snapshot(clean.step(T0 + r * STEP, row.ids, row.values))).toEqual(a);
+    }
+    expect(JSON.stringify(reused.serialize())).toBe(JSON.stringify(clean.serialize()));
+  });
+});
+
 describe("SoA.reserve", () => {
   it("grows once to hold n streams (at least doubling), keeping the values", () => {
     const soa = new SoA({ a: 1, b: 3 }, 4);
