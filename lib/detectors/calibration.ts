@@ -40,6 +40,9 @@ const HB = 24;
 const H_LO = 1;
 const H_STEP = Math.log(1000) / HB;
 
+/** Doubles per cache line: `touch` reads one value of each line of the histogram rows. */
+const TOUCH_STRIDE = 8;
+
 export const DEFAULT_CALIBRATOR: CalibratorParams = { q: 0.95, rate: 0.02, maxShape: 0.45, memory: 20_000, minEmpirical: 500 };
 
 export class TailCalibrator {
@@ -58,6 +61,11 @@ export class TailCalibrator {
 
   get size(): number {
     return this.n;
+  }
+
+  /** Makes room for `n` slots at once (see `SoA.reserve`); `add` then does not reallocate. */
+  reserve(n: number): void {
+    this.soa.reserve(n);
   }
 
   add(u0: number, beta0: number): number {
@@ -96,13 +104,18 @@ export class TailCalibrator {
   /** Tail probability of raw score s in slot i (pure): max(GPD tail, empirical exceedance
    * frequency), so a stream whose "normal" includes 10σ excursions cannot call them rare. */
   p(i: number, s: number): number {
+    return this.pAt(i, s, Number.NaN);
+  }
+
+  /** `p`, given s's histogram position log(s / H_LO) / H_STEP when known (NaN: computed if needed). */
+  private pAt(i: number, s: number, knownPos: number): number {
     const g = this.pGpd(i, s);
     if (s < H_LO) return g;
     const c = this.soa.cols;
     const tot = c.tot[i]!;
     if (tot < this.params.minEmpirical * c.w[i]!) return g;
     // weighted count of scores ≥ s (log-linear inside the bin)
-    const pos = Math.log(s / H_LO) / H_STEP;
+    const pos = knownPos === knownPos ? knownPos : Math.log(s / H_LO) / H_STEP;
     const b = Math.floor(pos);
     if (b >= HB) return g;
     const o = i * HB;
@@ -156,9 +169,27 @@ export class TailCalibrator {
     return xi < 1e-6 ? tail * Math.exp(-y) : tail * Math.pow(1 + xi * y, -1 / xi);
   }
 
+  /**
+   * Reads the histogram rows of slots from..to−1 ahead of their updates (a cache warm-up, no
+   * effect on results). Every update adds to one random bin of its slot's row, and with tens of
+   * thousands of slots (15 MB of bins) nearly each of those adds waited on memory; loads in a
+   * tight loop of their own overlap, and the updates then find the rows in cache.
+   */
+  touch(from: number, to: number): void {
+    const h = this.soa.cols.hist;
+    const end = to * HB < h.length ? to * HB : h.length;
+    let acc = 0;
+    for (let j = from * HB; j < end; j += TOUCH_STRIDE) acc += h[j]!;
+    this.touched = acc;
+  }
+  /** (keeps `touch`'s loads from being optimised away) */
+  private touched = 0;
+
   /** Returns p(s) then learns s. */
   update(i: number, s: number): number {
-    const pr = this.p(i, s);
+    // the histogram position, needed below and (once the empirical tail is in use) by p: one log
+    const pos = s >= H_LO ? Math.log(s / H_LO) / H_STEP : Number.NaN;
+    const pr = this.pAt(i, s, pos);
     const c = this.soa.cols;
     const q = this.params.q;
     const rate = this.params.rate;
@@ -181,7 +212,7 @@ export class TailCalibrator {
     // empirical histogram of the tail (log-spaced bins from H_LO), exponentially forgotten
     const w = c.w[i]!;
     if (s >= H_LO) {
-      let b = Math.floor(Math.log(s / H_LO) / H_STEP);
+      let b = Math.floor(pos);
       if (b >= HB) b = HB - 1;
       c.hist[i * HB + b] = c.hist[i * HB + b]! + w;
     }

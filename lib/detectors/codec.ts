@@ -10,29 +10,38 @@ const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 const LOOKUP = new Uint8Array(128);
 for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i;
 
+const CODES = Uint8Array.from(ALPHABET, (ch) => ch.charCodeAt(0));
+const PAD = "=".charCodeAt(0);
+const ascii = new TextDecoder();
+
+/**
+ * Standard base64 with padding. The characters are written as bytes and decoded into a string
+ * once: building the string by concatenation made four small strings per three bytes, and a
+ * snapshot of 20,000 streams (~180 MB of state) spent ~10 s, most of it in the GC, doing that.
+ */
 function bytesToBase64(bytes: Uint8Array): string {
-  let out = "";
-  const parts: string[] = [];
   const n = bytes.length;
+  const out = new Uint8Array(4 * Math.ceil(n / 3));
+  let o = 0;
   let i = 0;
   for (; i + 2 < n; i += 3) {
     const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out +=
-      ALPHABET[(v >> 18) & 63]! + ALPHABET[(v >> 12) & 63]! + ALPHABET[(v >> 6) & 63]! + ALPHABET[v & 63]!;
-    if (out.length > 8192) {
-      parts.push(out);
-      out = "";
-    }
+    out[o] = CODES[(v >> 18) & 63]!;
+    out[o + 1] = CODES[(v >> 12) & 63]!;
+    out[o + 2] = CODES[(v >> 6) & 63]!;
+    out[o + 3] = CODES[v & 63]!;
+    o += 4;
   }
   if (i < n) {
     const b0 = bytes[i]!;
     const b1 = i + 1 < n ? bytes[i + 1]! : 0;
     const v = (b0 << 16) | (b1 << 8);
-    out += ALPHABET[(v >> 18) & 63]! + ALPHABET[(v >> 12) & 63]!;
-    out += i + 1 < n ? ALPHABET[(v >> 6) & 63]! + "=" : "==";
+    out[o] = CODES[(v >> 18) & 63]!;
+    out[o + 1] = CODES[(v >> 12) & 63]!;
+    out[o + 2] = i + 1 < n ? CODES[(v >> 6) & 63]! : PAD;
+    out[o + 3] = PAD;
   }
-  parts.push(out);
-  return parts.join("");
+  return ascii.decode(out);
 }
 
 function base64ToBytes(s: string): Uint8Array {

@@ -48,6 +48,21 @@ const MV_KEY = "__multivariate__";
 const GAP_SUFFIX = ":gap";
 const EV_POINT = 1;
 const EV_GAP = 2;
+/**
+ * Streams per block of `scoreStep`'s passes: a block's state stays in the L2 cache between its
+ * passes (~0.5 MB at 512 streams: season, rings and calibrator bins are touched a line or two
+ * per stream).
+ */
+const STEP_BLOCK = 512;
+// Tier-2 aggregate sums, indices into `DetectionEngine.agg`
+const AGG_SUM_ABS = 0;
+const AGG_SUM_SIGNED = 1;
+const AGG_BIG = 2;
+const AGG_AVAIL = 3;
+const AGG_UNEXPECTED = 4;
+const AGG_MAX_GAP = 5;
+const AGG_M = 6;
+const AGG_FIELDS = 7;
 
 export interface StepResult {
   tsMs: number;
@@ -126,6 +141,12 @@ type StreamCols =
 
 const SEV_ORDER: Record<Severity, number> = { low: 1, medium: 2, high: 3 };
 
+/** Whether `o` has an own enumerable key (without building the key list). */
+function hasOwnKeys(o: object): boolean {
+  for (const k in o) if (Object.hasOwn(o, k)) return true;
+  return false;
+}
+
 function fmt(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   const a = Math.abs(v);
@@ -188,8 +209,22 @@ export class DetectionEngine {
   private out!: StepResult;
   private present = new Uint8Array(4);
   private vals = new Float64Array(4);
-  private scratchP = new Float64Array(ND);
   private topk = new Float64Array(4);
+  /** Tier-2 aggregate sums of the step so far (indices AGG_*; see `accumulateTier2`). */
+  private agg = new Float64Array(AGG_FIELDS);
+  /** whether `options.sensitivity` has any entry (read once per step) */
+  private anySensitivity = false;
+  // per-block scratch of `scoreStep`'s passes, index = slot − block start
+  private block = STEP_BLOCK;
+  private bX = new Float64Array(STEP_BLOCK);
+  private bGap = new Uint8Array(STEP_BLOCK);
+  private bHwExp = new Float64Array(STEP_BLOCK);
+  private bShift = new Float64Array(STEP_BLOCK);
+  private bStuck = new Float64Array(STEP_BLOCK);
+  private bBurst = new Float64Array(STEP_BLOCK);
+  private bJitter = new Float64Array(STEP_BLOCK);
+  private bExt = new Float64Array(STEP_BLOCK);
+  private bP = new Float64Array(STEP_BLOCK * ND);
 
   constructor(options?: EngineOptionsInput) {
     this.options = parseEngineOptions(options ?? {});
@@ -220,6 +255,24 @@ export class DetectionEngine {
    */
   get layoutVersion(): number {
     return this.layout;
+  }
+
+  /**
+   * Makes room for `count` more streams in every per-stream array at once: adding a batch of
+   * streams then grows nothing stream by stream (each bank would otherwise double its arrays
+   * a dozen times on the way to 20,000 streams, copying them each time). State is unchanged.
+   */
+  reserveStreams(count: number): void {
+    if (!(count > 0)) return;
+    const n = this.ids.length + Math.floor(count);
+    this.st.reserve(n);
+    if (this.evOpen.length < n) {
+      const grown = new Uint8Array(Math.max(n, 2 * this.evOpen.length));
+      grown.set(this.evOpen);
+      this.evOpen = grown;
+    }
+    for (const b of [this.rz, this.hw, this.ar, this.qf, this.cu, this.cc, this.fl, this.vs, this.gaps]) b.reserve(n);
+    this.cal.reserve(2 + n * ND);
   }
 
   addStream(id: string, kind: StreamKind = "gauge"): void {
@@ -359,6 +412,24 @@ export class DetectionEngine {
 
   // ---------------------------------------------------------------- scoring
 
+  /**
+   * Streams per block of a step (default 512; see `scoreStep`). Results never depend on it
+   * (1 = one stream at a time, as one fused loop): tests compare block layouts with it.
+   */
+  setStepBlock(size: number): void {
+    if (!Number.isInteger(size) || size < 1) throw new Error("setStepBlock: size must be a positive integer");
+    this.block = size;
+    this.bX = new Float64Array(size);
+    this.bGap = new Uint8Array(size);
+    this.bHwExp = new Float64Array(size);
+    this.bShift = new Float64Array(size);
+    this.bStuck = new Float64Array(size);
+    this.bBurst = new Float64Array(size);
+    this.bJitter = new Float64Array(size);
+    this.bExt = new Float64Array(size);
+    this.bP = new Float64Array(size * ND);
+  }
+
   private severityOf(score: number): Severity | null {
     const s = this.options.severity;
     if (score > s.high) return "high";
@@ -427,26 +498,78 @@ export class DetectionEngine {
     this.vals.fill(NaN);
   }
 
-  /** Scores the step whose values `step`/`stepSlots` placed in `vals`/`present`. */
+  /**
+   * Scores the step whose values `step`/`stepSlots` placed in `vals`/`present`.
+   *
+   * Cache blocking: with thousands of streams the detectors' state (Holt-Winters' season and
+   * rings alone are ~7 kB a stream) is far larger than the caches, and one loop running every
+   * detector per stream touches ~100 arrays at once — more than the hardware prefetchers follow,
+   * so the first touch of most columns waited on memory (20,000 streams scored ~1.7× slower
+   * per point than 500). Streams are therefore scored in blocks of `STEP_BLOCK`, each block in
+   * passes of a few detectors each (the later passes find the block's state in cache). Each
+   * stream still sees the same operations in the same order, and what crosses streams (events,
+   * Tier-2 sums, the maximum) still runs in slot order: results are bit-identical to one loop.
+   */
   private scoreStep(tsMs: number): StepResult {
     const n = this.ids.length;
-    const present = this.present;
-    const vals = this.vals;
-    const evOpen = this.evOpen;
+    const o = this.options;
     const out = this.out;
     out.tsMs = tsMs;
     out.changes = [];
+    // a step's sensitivity lookups are string-keyed probes: skipped when none is configured
+    this.anySensitivity = hasOwnKeys(o.sensitivity);
+    const tier2 = o.tier2.enabled && n > 0;
+    if (tier2) this.beginTier2();
+    let maxScore = 0;
+    const block = this.block;
+    for (let lo = 0; lo < n; lo += block) {
+      const hi = lo + block < n ? lo + block : n;
+      this.passInputs(lo, hi, tsMs);
+      this.passShapes(lo, hi, tsMs);
+      this.passTier1(lo, hi, tsMs);
+      this.passCalibrate(lo, hi);
+      const m = this.passScores(lo, hi, tsMs);
+      if (m > maxScore) maxScore = m;
+      if (tier2) this.accumulateTier2(lo, hi);
+    }
+    // Tier 2
+    let mv = 0;
+    let mvConf = 0;
+    if (tier2) {
+      mv = this.finishTier2(tsMs);
+      mvConf = this.mvN >= o.tier2.hstWindow + 50 ? 1 : 0;
+      mv *= mvConf;
+    }
+    out.multivariateScore = mv;
+    out.multivariateConfidence = mvConf;
+    const mvw = mv * o.tier2.weight;
+    out.overallScore = mvw > maxScore ? mvw : maxScore;
+    this.lastTs = tsMs;
+    this.steps++;
+    return out;
+  }
+
+  /**
+   * Block pass 1: availability and gap class, counters → per-second rates (causal auto-kind),
+   * and the expected value and band before anything learns (Holt-Winters' expectation and
+   * seasonal term are pure reads, and nothing before its update changes Holt-Winters). Leaves
+   * the (rate-converted) value in `bX`, NaN when missing.
+   */
+  private passInputs(lo: number, hi: number, tsMs: number): void {
     const o = this.options;
     const c = this.st.cols;
-    const cal = this.cal;
-    const P = this.scratchP;
-    const L = o.evidenceScale;
-    let maxScore = 0;
-    for (let i = 0; i < n; i++) {
+    const out = this.out;
+    const present = this.present;
+    const vals = this.vals;
+    const bX = this.bX;
+    const bGap = this.bGap;
+    const bHwExp = this.bHwExp;
+    for (let i = lo; i < hi; i++) {
+      const j = i - lo;
       const gcls = this.gaps.observe(i, present[i] === 1, tsMs);
       out.gap[i] = GAP_CLASSES[gcls]!;
+      bGap[j] = gcls;
       let x = vals[i]!;
-      // counters → rates; causal auto-kind
       if (x === x) {
         if (c.kindFixed[i] === 0) this.autoKind(i, x);
         if (c.kind[i] === 1) {
@@ -460,9 +583,7 @@ export class DetectionEngine {
           x = had && dtS > 0 && x >= prev ? (x - prev) / dtS : NaN;
         }
       }
-      const id = this.ids[i]!;
-      // expected/band before learning (Holt-Winters' expectation and seasonal term are pure
-      // reads, and nothing before its update changes Holt-Winters: each is computed once)
+      bX[j] = x;
       const hwExp = this.hw.expected(i, tsMs);
       let exp = hwExp;
       let sc = this.hw.scale(i, tsMs);
@@ -470,12 +591,177 @@ export class DetectionEngine {
         exp = this.rz.expected(i);
         sc = this.rz.scale(i);
       }
+      bHwExp[j] = hwExp;
       out.expected[i] = exp;
       out.lower[i] = exp - o.bandZ * sc;
       out.upper[i] = exp + o.bandZ * sc;
+    }
+  }
+
+  /**
+   * Block pass 2 (present points): level-shift CUSUM on the de-seasonalised value, flat-line
+   * run check, count-rate CUSUM and variance change — all before Tier 1 learns the point.
+   */
+  private passShapes(lo: number, hi: number, tsMs: number): void {
+    const o = this.options;
+    const c = this.st.cols;
+    const out = this.out;
+    const bX = this.bX;
+    for (let i = lo; i < hi; i++) {
+      const j = i - lo;
+      const x = bX[j]!;
+      if (x !== x) continue;
+      const exp = out.expected[i]!;
+      const hwExp = this.bHwExp[j]!;
+      const season = this.hw.seasonal(i, tsMs);
+      this.bShift[j] = o.shiftCusum ? this.cu.update(i, x - season, tsMs, this.hw.period(i)) : 0;
+      this.bStuck[j] = this.fl.update(i, x, tsMs);
+      // count-rate CUSUM (sparse counts): Poisson LLR against the expected count, the larger of
+      // Holt-Winters' forecast and the robust recent level (a season dented by yesterday's
+      // incident or a lagging level must not make today's normal counts look like a burst)
+      let burst = 0;
+      if (o.countCusum && c.kind[i] !== 1) {
+        // the slow reference needs the daily cycle modelled: without a learnt season the
+        // forecaster's level (which follows the daily ramp) is part of the floor
+        const rl = this.rz.expected(i);
+        const floor = this.hw.period(i) > 0 || !(exp > rl) ? rl : exp;
+        burst = this.cc.update(i, x, tsMs, season, floor);
+      }
+      this.bBurst[j] = burst;
+      // variance change: Holt-Winters residual (HW's expectation before this point) vs slow scale
+      this.bJitter[j] = o.varianceShift && hwExp === hwExp ? this.vs.update(i, x - hwExp) : 0;
+    }
+  }
+
+  /**
+   * Block pass 3: the four Tier-1 detectors, one loop each (raw scores into `lastZ`). A stuck
+   * (flat-lined) value is scored but not learnt: a frozen sensor must not teach the detectors a
+   * zero scale (after it thaws, routine noise would read as 10–20σ). Missing points advance AR's
+   * imputation, as does a stuck one (its lags move on with its forecast, as in a gap).
+   */
+  private passTier1(lo: number, hi: number, tsMs: number): void {
+    // one method per detector: each loop gets the optimiser's inlining budget to itself (an
+    // inlined update passes and returns its doubles unboxed, no heap number per call)
+    this.passRobustZ(lo, hi, tsMs);
+    this.passHoltWinters(lo, hi, tsMs);
+    this.passArRls(lo, hi, tsMs);
+    this.passQuantile(lo, hi, tsMs);
+  }
+
+  private passRobustZ(lo: number, hi: number, tsMs: number): void {
+    const z = this.st.cols.lastZ;
+    const bX = this.bX;
+    const bStuck = this.bStuck;
+    const rz = this.rz;
+    for (let i = lo; i < hi; i++) {
+      const x = bX[i - lo]!;
+      if (x === x) z[i * ND] = bStuck[i - lo] === 0 ? rz.update(i, x, tsMs) : rz.score(i, x, tsMs);
+    }
+  }
+
+  private passHoltWinters(lo: number, hi: number, tsMs: number): void {
+    const z = this.st.cols.lastZ;
+    const bX = this.bX;
+    const bStuck = this.bStuck;
+    const hw = this.hw;
+    for (let i = lo; i < hi; i++) {
+      const x = bX[i - lo]!;
+      if (x === x) z[i * ND + 1] = bStuck[i - lo] === 0 ? hw.update(i, x, tsMs) : hw.score(i, x, tsMs);
+    }
+  }
+
+  private passArRls(lo: number, hi: number, tsMs: number): void {
+    const z = this.st.cols.lastZ;
+    const bX = this.bX;
+    const bStuck = this.bStuck;
+    const ar = this.ar;
+    for (let i = lo; i < hi; i++) {
+      const x = bX[i - lo]!;
+      if (x !== x) ar.update(i, NaN, tsMs);
+      else if (bStuck[i - lo] === 0) z[i * ND + 2] = ar.update(i, x, tsMs);
+      else {
+        z[i * ND + 2] = ar.score(i, x, tsMs);
+        ar.update(i, NaN, tsMs);
+      }
+    }
+  }
+
+  private passQuantile(lo: number, hi: number, tsMs: number): void {
+    const z = this.st.cols.lastZ;
+    const bX = this.bX;
+    const bStuck = this.bStuck;
+    const qf = this.qf;
+    for (let i = lo; i < hi; i++) {
+      const x = bX[i - lo]!;
+      if (x === x) z[i * ND + 3] = bStuck[i - lo] === 0 ? qf.update(i, x, tsMs) : qf.score(i, x, tsMs);
+    }
+  }
+
+  /**
+   * Block pass 4 (present points): observation count, the extreme-point ratio (judged against
+   * each detector's history of extremes before this point enters it) and the four tail
+   * probabilities into `bP`. Calibrators learn only once the Tier-1 scales have settled
+   * (warm-up scores are inflated) and not from stuck points.
+   */
+  private passCalibrate(lo: number, hi: number): void {
+    const o = this.options;
+    const c = this.st.cols;
+    const z = c.lastZ;
+    const cal = this.cal;
+    const bX = this.bX;
+    const bP = this.bP;
+    // the block's histogram rows, loaded in one tight loop (see `TailCalibrator.touch`)
+    cal.touch(2 + lo * ND, 2 + hi * ND);
+    for (let i = lo; i < hi; i++) {
+      const j = i - lo;
+      if (bX[j]! !== bX[j]!) continue;
+      const nObs = c.nObs[i]! + 1;
+      c.nObs[i] = nObs;
+      const learnCal = nObs > 30 && this.bStuck[j] === 0;
+      const base = 2 + i * ND;
+      const zo = i * ND;
+      const z0 = z[zo]!;
+      const z1 = z[zo + 1]!;
+      const z2 = z[zo + 2]!;
+      const z3 = z[zo + 3]!;
+      // (not on streams with false-positive feedback: the user said their big excursions are benign)
+      this.bExt[j] = o.extremeRatio > 0 && learnCal && c.fb[i]! >= 1 ? this.extremeRatio(base, z0, z1, z2, z3) : 0;
+      const po = j * ND;
+      if (learnCal) {
+        bP[po] = cal.update(base, z0);
+        bP[po + 1] = cal.update(base + 1, z1);
+        bP[po + 2] = cal.update(base + 2, z2);
+        bP[po + 3] = cal.update(base + 3, z3);
+      } else {
+        bP[po] = cal.p(base, z0);
+        bP[po + 1] = cal.p(base + 1, z1);
+        bP[po + 2] = cal.p(base + 2, z2);
+        bP[po + 3] = cal.p(base + 3, z3);
+      }
+    }
+  }
+
+  /**
+   * Block pass 5, in slot order: scores (evidence, confidence, the shape detectors' floors),
+   * severity and event tracking; missing points score their gap. Returns the block's maximum
+   * anomalous score.
+   */
+  private passScores(lo: number, hi: number, tsMs: number): number {
+    const o = this.options;
+    const c = this.st.cols;
+    const out = this.out;
+    const evOpen = this.evOpen;
+    const bX = this.bX;
+    const bP = this.bP;
+    const L = o.evidenceScale;
+    let maxScore = 0;
+    for (let i = lo; i < hi; i++) {
+      const j = i - lo;
+      const x = bX[j]!;
+      const id = this.ids[i]!;
       if (x !== x) {
-        // missing: advance AR imputation, score the gap
-        this.ar.update(i, NaN, tsMs);
+        // missing: score the gap
+        const gcls = this.bGap[j]!;
         let gs = 0;
         const health = this.gaps.healthBeforeGap(i);
         if (o.gapEvents && health >= 0.8 && gcls >= 3) gs = gcls === 3 ? 70 : gcls === 4 ? 85 : 97;
@@ -497,55 +783,12 @@ export class DetectionEngine {
       } else if ((evOpen[i]! & EV_GAP) !== 0) {
         this.trackGapEvent(id, i, tsMs, 0, null, 0);
       }
-      const signed = x - exp;
-      // level-shift CUSUM on the de-seasonalised value; flat-line run check
-      const season = this.hw.seasonal(i, tsMs);
-      const shift = o.shiftCusum ? this.cu.update(i, x - season, tsMs, this.hw.period(i)) : 0;
-      const stuck = this.fl.update(i, x, tsMs);
-      // count-rate CUSUM (sparse counts): Poisson LLR against the expected count, the larger of
-      // Holt-Winters' forecast and the robust recent level (a season dented by yesterday's
-      // incident or a lagging level must not make today's normal counts look like a burst)
-      let burst = 0;
-      if (o.countCusum && c.kind[i] !== 1) {
-        // the slow reference needs the daily cycle modelled: without a learnt season the
-        // forecaster's level (which follows the daily ramp) is part of the floor
-        const rl = this.rz.expected(i);
-        const floor = this.hw.period(i) > 0 || !(exp > rl) ? rl : exp;
-        burst = this.cc.update(i, x, tsMs, season, floor);
-      }
-      // variance change: Holt-Winters residual (HW's expectation before this point) vs slow scale
-      const jitter = o.varianceShift && hwExp === hwExp ? this.vs.update(i, x - hwExp) : 0;
-      // a stuck (flat-lined) value is scored but not learnt: a frozen sensor must not teach the
-      // detectors a zero scale (after it thaws, routine noise would read as 10–20σ)
-      const learn = stuck === 0;
-      const z0 = learn ? this.rz.update(i, x, tsMs) : this.rz.score(i, x, tsMs);
-      const z1 = learn ? this.hw.update(i, x, tsMs) : this.hw.score(i, x, tsMs);
-      const z2 = learn ? this.ar.update(i, x, tsMs) : this.ar.score(i, x, tsMs);
-      const z3 = learn ? this.qf.update(i, x, tsMs) : this.qf.score(i, x, tsMs);
-      if (!learn) this.ar.update(i, NaN, tsMs); // AR's lags move on with its forecast, as in a gap
-      const nObs = c.nObs[i]! + 1;
-      c.nObs[i] = nObs;
-      const base = 2 + i * ND;
-      // calibrators learn only once the Tier-1 scales have settled (warm-up scores are inflated)
-      const learnCal = nObs > 30 && learn;
-      const zo = i * ND;
-      c.lastZ[zo] = z0;
-      c.lastZ[zo + 1] = z1;
-      c.lastZ[zo + 2] = z2;
-      c.lastZ[zo + 3] = z3;
-      // extreme single point: judged against each detector's own history of extremes, before
-      // this point enters that history (cheap: only when two raw scores clear the floor)
-      // (not on streams with false-positive feedback: the user said their big excursions are benign)
-      const ext = o.extremeRatio > 0 && learnCal && c.fb[i]! >= 1 ? this.extremeRatio(base, z0, z1, z2, z3) : 0;
-      P[0] = learnCal ? cal.update(base, z0) : cal.p(base, z0);
-      P[1] = learnCal ? cal.update(base + 1, z1) : cal.p(base + 1, z1);
-      P[2] = learnCal ? cal.update(base + 2, z2) : cal.p(base + 2, z2);
-      P[3] = learnCal ? cal.update(base + 3, z3) : cal.p(base + 3, z3);
       // two smallest p
+      const po = j * ND;
       let p1 = 1;
       let p2 = 1;
       for (let k = 0; k < ND; k++) {
-        const p = P[k]!;
+        const p = bP[po + k]!;
         if (p < p1) {
           p2 = p1;
           p1 = p;
@@ -564,35 +807,41 @@ export class DetectionEngine {
       // a step it has learnt (a nightly cron) is not an anomaly because the season-blind robust
       // z and AR see a jump
       if (this.hw.period(i) > 0) {
-        const ph = P[1]!;
+        const ph = bP[po + 1]!;
         const lh = -Math.log10(ph > 1e-300 ? ph : 1e-300) + o.seasonalSlack;
         if (e > lh) e = lh;
       }
-      c.lastSigned[i] = signed;
+      c.lastSigned[i] = x - out.expected[i]!;
       // confidence: warm-up ramp × health
+      const nObs = c.nObs[i]!;
       const warm = nObs < 10 ? 0 : nObs >= o.warmupSteps ? 1 : nObs / o.warmupSteps;
       const conf = warm * (0.5 + 0.5 * this.gaps.health(i));
-      const sens = o.sensitivity[id] ?? 1;
+      const sens = this.anySensitivity ? (o.sensitivity[id] ?? 1) : 1;
       let s = (100 * e) / L;
       // an extreme point scores at least 80 (100 at 2× the ratio threshold)
+      const ext = this.bExt[j]!;
       if (ext > 0) {
         const sx = 80 + 20 * Math.log2(ext / o.extremeRatio);
         if (sx > s) s = sx;
       }
       // sustained level shift (CUSUM) or flat-line: at least 65 (low), more the stronger
+      const shift = this.bShift[j]!;
       if (shift > 0) {
         const sc = 65 + 30 * Math.min(1, shift - 1);
         if (sc > s) s = sc;
       }
       // sustained rise of a small count's rate (Poisson CUSUM): at least 65, more the stronger
+      const burst = this.bBurst[j]!;
       if (burst > 0) {
         const sb = 65 + 30 * Math.min(1, burst - 1);
         if (sb > s) s = sb;
       }
+      const jitter = this.bJitter[j]!;
       if (jitter > 0) {
         const sv = 65 + 30 * Math.min(1, (jitter - 1) * 2);
         if (sv > s) s = sv;
       }
+      const stuck = this.bStuck[j]!;
       if (stuck > 0) {
         const sf = 70 + 20 * Math.min(1, stuck - 1);
         if (sf > s) s = sf;
@@ -610,21 +859,7 @@ export class DetectionEngine {
       this.trackEvent(id, i, tsMs, s, sev, x, ext > 0);
       if (s > maxScore) maxScore = s;
     }
-    // Tier 2
-    let mv = 0;
-    let mvConf = 0;
-    if (o.tier2.enabled && n > 0) {
-      mv = this.stepTier2(tsMs);
-      mvConf = this.mvN >= o.tier2.hstWindow + 50 ? 1 : 0;
-      mv *= mvConf;
-    }
-    out.multivariateScore = mv;
-    out.multivariateConfidence = mvConf;
-    const mvw = mv * o.tier2.weight;
-    out.overallScore = mvw > maxScore ? mvw : maxScore;
-    this.lastTs = tsMs;
-    this.steps++;
-    return out;
+    return maxScore;
   }
 
   /**
@@ -690,7 +925,8 @@ export class DetectionEngine {
     return n <= this.options.tier2.maxRawStreams ? 2 * n : AGG_DIMS;
   }
 
-  private stepTier2(tsMs: number): number {
+  /** Rebuilds the Tier-2 models when the feature layout changed; starts the step's feature sums. */
+  private beginTier2(): void {
     const o = this.options;
     const n = this.ids.length;
     const dims = this.featureDims(n);
@@ -708,55 +944,83 @@ export class DetectionEngine {
       });
       this.mvN = 0;
     }
+    this.topk.fill(0);
+    this.agg.fill(0);
+  }
+
+  /**
+   * The Tier-2 features of streams lo..hi−1 (scored this step): per stream for the raw layout,
+   * else added to the aggregate sums in `agg`/`topk` (in slot order, as one pass would).
+   */
+  private accumulateTier2(lo: number, hi: number): void {
     const f = this.feat;
     const c = this.st.cols;
     const present = this.present;
-    if (dims === 2 * n) {
-      for (let i = 0; i < n; i++) {
+    if (this.mvDims === 2 * this.ids.length) {
+      for (let i = lo; i < hi; i++) {
         const z = present[i] === 1 ? c.lastSigned[i]! / this.hw.scale(i) : 0;
         f[2 * i] = 0.5 + 0.5 * Math.tanh(z / 4);
         f[2 * i + 1] = present[i]!;
       }
-    } else {
-      const top = this.topk;
-      top.fill(0);
-      let sumAbs = 0;
-      let sumSigned = 0;
-      let big = 0;
-      let avail = 0;
-      let unexpected = 0;
-      let maxGap = 0;
-      let m = 0;
-      for (let i = 0; i < n; i++) {
-        if (present[i] === 1) {
-          avail++;
-          const z = c.lastZ[i * ND + 1]!;
-          const zs = c.lastSigned[i]! / this.hw.scale(i);
-          sumAbs += z;
-          sumSigned += zs;
-          if (z > 3) big++;
-          m++;
-          if (z > top[3]!) {
-            let k = 3;
-            while (k > 0 && z > top[k - 1]!) {
-              top[k] = top[k - 1]!;
-              k--;
-            }
-            top[k] = z;
+      return;
+    }
+    const top = this.topk;
+    const a = this.agg;
+    let sumAbs = a[AGG_SUM_ABS]!;
+    let sumSigned = a[AGG_SUM_SIGNED]!;
+    let big = a[AGG_BIG]!;
+    let avail = a[AGG_AVAIL]!;
+    let unexpected = a[AGG_UNEXPECTED]!;
+    let maxGap = a[AGG_MAX_GAP]!;
+    let m = a[AGG_M]!;
+    for (let i = lo; i < hi; i++) {
+      if (present[i] === 1) {
+        avail++;
+        const z = c.lastZ[i * ND + 1]!;
+        const zs = c.lastSigned[i]! / this.hw.scale(i);
+        sumAbs += z;
+        sumSigned += zs;
+        if (z > 3) big++;
+        m++;
+        if (z > top[3]!) {
+          let k = 3;
+          while (k > 0 && z > top[k - 1]!) {
+            top[k] = top[k - 1]!;
+            k--;
           }
-        } else {
-          const g = this.gaps.gapClass(i);
-          if (g > maxGap) maxGap = g;
-          if (g >= 2 && this.gaps.healthBeforeGap(i) > 0.8) unexpected++;
+          top[k] = z;
         }
+      } else {
+        const g = this.gaps.gapClass(i);
+        if (g > maxGap) maxGap = g;
+        if (g >= 2 && this.gaps.healthBeforeGap(i) > 0.8) unexpected++;
       }
+    }
+    a[AGG_SUM_ABS] = sumAbs;
+    a[AGG_SUM_SIGNED] = sumSigned;
+    a[AGG_BIG] = big;
+    a[AGG_AVAIL] = avail;
+    a[AGG_UNEXPECTED] = unexpected;
+    a[AGG_MAX_GAP] = maxGap;
+    a[AGG_M] = m;
+  }
+
+  /** Completes the feature vector, steps the Tier-2 models and returns the multivariate score. */
+  private finishTier2(tsMs: number): number {
+    const o = this.options;
+    const n = this.ids.length;
+    const f = this.feat;
+    if (this.mvDims !== 2 * n) {
+      const top = this.topk;
+      const a = this.agg;
+      const m = a[AGG_M]!;
       for (let k = 0; k < 4; k++) f[k] = Math.tanh(top[k]! / 6);
-      f[4] = m > 0 ? Math.tanh(sumAbs / m / 3) : 0;
-      f[5] = m > 0 ? big / m : 0;
-      f[6] = n > 0 ? avail / n : 0;
-      f[7] = n > 0 ? unexpected / n : 0;
-      f[8] = m > 0 ? 0.5 + 0.5 * Math.tanh(sumSigned / m / 3) : 0.5;
-      f[9] = maxGap / 5;
+      f[4] = m > 0 ? Math.tanh(a[AGG_SUM_ABS]! / m / 3) : 0;
+      f[5] = m > 0 ? a[AGG_BIG]! / m : 0;
+      f[6] = n > 0 ? a[AGG_AVAIL]! / n : 0;
+      f[7] = n > 0 ? a[AGG_UNEXPECTED]! / n : 0;
+      f[8] = m > 0 ? 0.5 + 0.5 * Math.tanh(a[AGG_SUM_SIGNED]! / m / 3) : 0.5;
+      f[9] = a[AGG_MAX_GAP]! / 5;
     }
     const hs = this.hst!.update(f);
     const is = this.iforest!.update(f);

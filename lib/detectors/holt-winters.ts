@@ -253,6 +253,11 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     this.cycStart = a;
   }
 
+  override reserve(n: number): void {
+    super.reserve(n);
+    this.sizeCache(n);
+  }
+
   protected override loadState(s: Record<string, unknown>): void {
     super.loadState(s);
     this.sizeCache(this.n);

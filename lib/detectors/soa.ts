@@ -27,6 +27,23 @@ export class SoA<K extends string> {
     if (n <= this.cap) return false;
     let cap = this.cap;
     while (cap < n) cap *= 2;
+    this.grow(cap);
+    return true;
+  }
+
+  /**
+   * Makes room for `n` streams in one reallocation, before adding many (20,000 new streams
+   * one by one would double the arrays a dozen times, and leave them up to twice too large).
+   * Grows to at least twice the current capacity, so that small repeated reservations stay
+   * amortised O(1) per stream. Returns true when arrays were reallocated.
+   */
+  reserve(n: number): boolean {
+    if (n <= this.cap) return false;
+    this.grow(Math.max(n, 2 * this.cap));
+    return true;
+  }
+
+  private grow(cap: number): void {
     for (const k of this.keys) {
       const a = new Float64Array(cap * this.strides[k]);
       a.set(this.cols[k]);
@@ -34,7 +51,6 @@ export class SoA<K extends string> {
     }
     this.cols = fastProperties(this.cols);
     this.cap = cap;
-    return true;
   }
 
   /** Copies stream `from` over stream `to` (all fields). */
@@ -42,7 +58,10 @@ export class SoA<K extends string> {
     if (from === to) return;
     for (const k of this.keys) {
       const s = this.strides[k];
-      this.cols[k].copyWithin(to * s, from * s, from * s + s);
+      const a = this.cols[k];
+      // most fields are one value per stream: a plain copy, not a builtin call
+      if (s === 1) a[to] = a[from]!;
+      else a.copyWithin(to * s, from * s, from * s + s);
     }
   }
 
@@ -50,7 +69,10 @@ export class SoA<K extends string> {
   clear(i: number): void {
     for (const k of this.keys) {
       const s = this.strides[k];
-      this.cols[k].fill(0, i * s, i * s + s);
+      const a = this.cols[k];
+      // (every added stream clears ~100 fields: `fill` per one-value field cost 20,000 new streams 0.15 s)
+      if (s === 1) a[i] = 0;
+      else a.fill(0, i * s, i * s + s);
     }
   }
 

@@ -38,6 +38,8 @@ export interface StreamBank {
   readonly size: number;
   /** Adds a stream; returns its slot index (= previous size). */
   add(): number;
+  /** Makes room for `n` streams at once, so that adding up to that many does not reallocate. */
+  reserve(n: number): void;
   /** Removes slot i by moving the last stream into it (the caller mirrors the move). */
   remove(i: number): void;
   /** Resets slot i to a fresh stream state. */

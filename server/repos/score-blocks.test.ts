@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BLOCK_BYTES, packScoreBlocks, readSlot, SLOT_BYTES } from "./score-blocks";
+import { BLOCK_BYTES, BlockRowBuilder, packScoreBlocks, readSlot, SLOT_BYTES } from "./score-blocks";
 import type { ScoreColumns } from "./scores-repo";
 
 const cols = (rows: [id: number, tsMs: number, score: number][]): ScoreColumns => ({
@@ -31,5 +31,17 @@ describe("packScoreBlocks", () => {
     const b = packScoreBlocks(cols(rows));
     expect(b.n).toBe(500);
     expect(slot(b.data, 499, 0).score).toBe(499);
+  });
+
+  it("a reused builder starts fresh rows: the previous batch's last (block, ts) is not remembered", () => {
+    const builder = new BlockRowBuilder();
+    const a = packScoreBlocks(cols([[1, 1000, 5], [2, 1000, 6]]), builder);
+    expect(a.n).toBe(1);
+    const b = packScoreBlocks(cols([[3, 1000, 7], [40, 1000, 8], [4, 1000, 9]]), builder);
+    expect(b.n).toBe(2);
+    expect(Array.from(b.block)).toEqual([0, 1]);
+    expect(Array.from(b.mask)).toEqual([(1 << 3) | (1 << 4), 1 << 8]);
+    expect(slot(b.data, 0, 1).score).toBe(0); // not carried over from the first batch
+    expect(slot(b.data, 0, 4).score).toBe(9);
   });
 });

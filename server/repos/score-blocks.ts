@@ -80,14 +80,33 @@ export class BlockRowBuilder {
   data = new Uint8Array(64 * BLOCK_BYTES);
   dv = new DataView(this.data.buffer);
   n = 0;
+  /**
+   * The last row found: a scrape's scores arrive by stream id at one timestamp, so runs of up
+   * to 32 consecutive scores share a row, and the two Map probes (one keyed by a double) are
+   * skipped for all but the first of them.
+   */
+  private lastBlock = -1;
+  private lastTs = Number.NaN;
+  private lastRow = -1;
 
   reset(): this {
     this.rows.clear();
     this.n = 0;
+    this.lastRow = -1;
+    this.lastTs = Number.NaN;
     return this;
   }
 
   rowFor(block: number, tsMs: number): number {
+    if (block === this.lastBlock && tsMs === this.lastTs) return this.lastRow;
+    const r = this.findRow(block, tsMs);
+    this.lastBlock = block;
+    this.lastTs = tsMs;
+    this.lastRow = r;
+    return r;
+  }
+
+  private findRow(block: number, tsMs: number): number {
     let byBlock = this.rows.get(tsMs);
     if (byBlock === undefined) this.rows.set(tsMs, (byBlock = new Map()));
     let r = byBlock.get(block);

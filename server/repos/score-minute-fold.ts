@@ -59,27 +59,37 @@ export class ScoreMinuteFold {
   /** Adds scores; returns the minutes they complete (and idle ones). */
   add(c: ScoreColumns, nowMs: number): ScoreMinuteRows {
     const out = emptyRows();
-    for (let i = 0; i < c.tsMs.length; i++) {
-      const slot = this.slots.slotOf(c.streamIds[i]!);
+    const rows = c.tsMs.length;
+    // the columns and accumulators in locals, and `band` written out: this runs for every score,
+    // and as method calls each double crossing a call boundary was a heap allocation
+    const { streamIds, tsMs, score, confidence, expected, lower, upper } = c;
+    for (let i = 0; i < rows; i++) {
+      const id = streamIds[i]!;
+      const slot = this.slots.slotOf(id);
       if (slot >= this.minute.length) this.grow(slot + 1);
-      this.idOf[slot] = c.streamIds[i]!;
-      const minuteMs = Math.floor(c.tsMs[i]! / MINUTE_MS) * MINUTE_MS;
+      const minute = this.minute;
+      this.idOf[slot] = id;
+      const minuteMs = Math.floor(tsMs[i]! / MINUTE_MS) * MINUTE_MS;
       const open = this.openAt[slot]! > 0;
-      if (open && this.minute[slot] !== minuteMs) this.emit(out, slot);
-      if (!open || this.minute[slot] !== minuteMs) this.start(slot, minuteMs);
+      if (open && minute[slot] !== minuteMs) this.emit(out, slot);
+      if (!open || minute[slot] !== minuteMs) this.start(slot, minuteMs);
       this.touched[slot] = nowMs;
-      const s = c.score[i]!;
-      if (!Number.isNaN(s) && !(s <= this.maxScore[slot]!)) this.maxScore[slot] = s;
-      this.sumConf[slot]! += c.confidence[i]!;
+      const s = score[i]!;
+      const maxScore = this.maxScore;
+      if (s === s && !(s <= maxScore[slot]!)) maxScore[slot] = s;
+      this.sumConf[slot]! += confidence[i]!;
       this.n[slot]!++;
-      const e = band(c.expected[i]);
-      if (!Number.isNaN(e)) {
+      let e = expected[i];
+      if (e === null || e === undefined || !Number.isFinite(e)) e = Number.NaN;
+      if (e === e) {
         this.sumExp[slot]! += e;
         this.nExp[slot]!++;
       }
-      const lo = band(c.lower[i]);
+      let lo = lower[i];
+      if (lo === null || lo === undefined || !Number.isFinite(lo)) lo = Number.NaN;
       if (lo < this.minLower[slot]!) this.minLower[slot] = lo;
-      const up = band(c.upper[i]);
+      let up = upper[i];
+      if (up === null || up === undefined || !Number.isFinite(up)) up = Number.NaN;
       if (up > this.maxUpper[slot]!) this.maxUpper[slot] = up;
     }
     if (nowMs - this.lastIdleScanMs >= IDLE_SCAN_MS) {

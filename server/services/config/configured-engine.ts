@@ -74,6 +74,9 @@ export class ConfiguredEngine implements EnginePort {
   addStream(...a: Parameters<EnginePort["addStream"]>): void {
     this.inner.addStream(...a);
   }
+  reserveStreams(count: number, domain = 0): void {
+    this.inner.reserveStreams?.(count, domain);
+  }
   domainOf(id: number): number {
     return this.inner.domainOf(id);
   }

@@ -37,6 +37,8 @@ export interface PipelineStats {
 }
 
 
+type BatchColumns = { [K in Exclude<keyof ScoreColumns, "streamIds">]: Float64Array } & { streamIds: Int32Array };
+
 /**
  * Score rows of one round, column-wise (what `insertScores` writes). Two batches take turns
  * (see `DetectPipeline.nextScoreBatch`): a round scores into one while the previous round's
@@ -44,10 +46,11 @@ export interface PipelineStats {
  */
 class ScoreBatch {
   length = 0;
-  private c: { [K in keyof ScoreColumns]: Float64Array } = ScoreBatch.alloc(0);
-  private static alloc(capacity: number): { [K in keyof ScoreColumns]: Float64Array } {
+  private c: BatchColumns = ScoreBatch.alloc(0);
+  private static alloc(capacity: number): BatchColumns {
     const col = () => new Float64Array(capacity);
-    return { streamIds: col(), tsMs: col(), score: col(), confidence: col(), expected: col(), lower: col(), upper: col() };
+    // stream ids as int32, as the engine reports them: copying them is a memcpy, not a conversion per row
+    return { streamIds: new Int32Array(capacity), tsMs: col(), score: col(), confidence: col(), expected: col(), lower: col(), upper: col() };
   }
   /** Empties the batch with room for `capacity` rows. */
   reset(capacity: number): this {
@@ -94,7 +97,12 @@ interface StreamState {
   id: number;
   tsMs: number;
   value: number;
-  score: number | null;
+  /**
+   * The latest score, meaningful once `scored`. (Never null: a field that held null stores
+   * every score as a fresh heap number, one allocation per scored sample.)
+   */
+  score: number;
+  scored: boolean;
   /** changed since the last flush of stream rows */
   dirty: boolean;
   /** the stream's dense slot: its sparkline points are at `SparkRings` row `slot` */
@@ -242,11 +250,19 @@ export class DetectPipeline {
     for (const id of firstTs.keys()) if (!this.kinds.has(id)) unknownKind = true;
     if (unknownKind) for (const r of await allStreamKinds()) this.kinds.set(r.id, r.kind);
     const live = this.engine.lastStepMs(0);
-    for (const [id, t] of firstTs) {
+    // domains first, so that each engine grows its per-stream state once for all its new streams
+    const domains = new Int32Array(firstTs.size);
+    const perDomain = new Map<number, number>();
+    let k = 0;
+    for (const t of firstTs.values()) {
       const b = Math.floor(t / this.stepMs) * this.stepMs;
       const domain = b < live - historyAfterMs(this.stepMs) ? this.engine.historyDomain(b) : 0;
-      this.engine.addStream(id, this.kinds.get(id) ?? "gauge", domain);
+      domains[k++] = domain;
+      perDomain.set(domain, (perDomain.get(domain) ?? 0) + 1);
     }
+    for (const [domain, count] of perDomain) this.engine.reserveStreams?.(count, domain);
+    k = 0;
+    for (const id of firstTs.keys()) this.engine.addStream(id, this.kinds.get(id) ?? "gauge", domains[k++]!);
   }
 
   /**
@@ -362,6 +378,7 @@ export class DetectPipeline {
         st.value = v;
       }
       st.score = score;
+      st.scored = true;
       this.markDirty(st);
       this.spark.push(st, t, v, Math.round(score * 10) / 10);
     }
@@ -394,7 +411,7 @@ export class DetectPipeline {
     const slot = this.slots.slotOf(id);
     let st = this.states[slot];
     if (st === undefined) {
-      this.states[slot] = st = { id, tsMs: -Infinity, value: Number.NaN, score: null, dirty: false, slot, sparkN: 0, stamp: 0, row: 0, domain: -1 };
+      this.states[slot] = st = { id, tsMs: -Infinity, value: Number.NaN, score: Number.NaN, scored: false, dirty: false, slot, sparkN: 0, stamp: 0, row: 0, domain: -1 };
       this.spark.reserve(slot);
     }
     return st;
@@ -456,7 +473,7 @@ export class DetectPipeline {
     const sparks = this.spark.takeAll(this.dirty);
     const rows: StreamRecent[] = this.dirty.map((st) => {
       st.dirty = false;
-      return { id: st.id, tsMs: st.tsMs, value: st.value, score: st.score };
+      return { id: st.id, tsMs: st.tsMs, value: st.value, score: st.scored ? st.score : null };
     });
     this.dirty = [];
     // reads the sparklines from the rings before it first awaits (the next points overwrite them)

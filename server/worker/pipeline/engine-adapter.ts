@@ -125,6 +125,12 @@ class EngineAdapter implements EnginePort {
     return this.domains.length - 1;
   }
 
+  reserveStreams(count: number, domain = 0): void {
+    const d = this.domains[domain];
+    if (!d) throw new Error(`no clock domain ${domain}`);
+    d.engine.reserveStreams(count);
+  }
+
   addStream(id: number, kind: TStreamKind, domain = 0): void {
     const d = this.domains[domain];
     if (!d) throw new Error(`no clock domain ${domain}`);

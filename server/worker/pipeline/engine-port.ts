@@ -70,6 +70,11 @@ export interface EnginePort {
   /** A history domain whose clock is before `beforeMs` (an existing one, else a new one; 0 when at the cap). */
   historyDomain(beforeMs: number): number;
   addStream(id: number, kind: TStreamKind, domain?: number): void;
+  /**
+   * Makes room for `count` more streams in one clock domain before they are added one by one
+   * (all per-stream state grows once; optional: test doubles may omit it).
+   */
+  reserveStreams?(count: number, domain?: number): void;
   /** Scores one aligned timestamp of one domain; `sampleTs` are the samples' own times (for score rows). */
   step(tsMs: number, ids: ArrayLike<number>, values: Float64Array, sampleTs: Float64Array, domain?: number): { scores: StepScores; events: EngineEvent[] };
   health(): StreamHealthOut[];
