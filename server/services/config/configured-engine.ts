@@ -99,7 +99,7 @@ export class ConfiguredEngine implements EnginePort {
   streamIds(): number[] {
     return this.inner.streamIds();
   }
-  serialize(): string {
+  serialize(): Uint8Array {
     return this.inner.serialize();
   }
   lastStepMs(domain = 0): number {

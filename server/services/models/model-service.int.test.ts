@@ -1,3 +1,4 @@
+import v8 from "node:v8";
 import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countSamples } from "../../repos/samples-repo";
@@ -62,8 +63,8 @@ describe.each(availableBackends())("snapshots and rollback through the worker on
     expect((await listSnapshots()).some((s) => s.reason === "before-rollback")).toBe(true);
     expect((await snapshotOverview()).pending).toBeNull();
 
-    const a = JSON.parse(zlib.gunzipSync((await loadSnapshot(manual.id))!.state).toString("utf8"));
-    const b = JSON.parse(zlib.gunzipSync((await loadSnapshot(rolled.id))!.state).toString("utf8"));
+    const a = v8.deserialize(zlib.gunzipSync((await loadSnapshot(manual.id))!.state));
+    const b = v8.deserialize(zlib.gunzipSync((await loadSnapshot(rolled.id))!.state));
     expect(b).toEqual(a);
     // Scoring goes on from the current cursor after the rollback (nothing is re-read).
     expect(rolled.cursor).toBeGreaterThan(manual.cursor);

@@ -82,6 +82,7 @@ export interface EnginePort {
   /** Forecast of one stream over the next `horizonMs`; null when the stream is unknown or not warmed up. */
   forecast(streamId: number, horizonMs: number): StreamForecast | null;
   streamIds(): number[];
-  serialize(): string;
+  /** The whole detector state, for a snapshot (`restoreEngine` reads it back). */
+  serialize(): Uint8Array;
   lastStepMs(domain?: number): number;
 }
