@@ -25,7 +25,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { encodeWriteRequest } from "../lib/ingest/remote-write";
-import { cpuMsByCommand, cpuMsOfPid, cpuMsOfTrees, machineBusyMs } from "./lib/proc-cpu";
+import { cpuMsByCommand, cpuMsOfPid, cpuMsOfTrees, machineBusyMs, peakRssMbOfPid, peakRssMbOfTrees } from "./lib/proc-cpu";
 import { createTestDatabase } from "../server/testing/test-db";
 import { freePort, startOmenServer } from "../server/testing/omen-server";
 
@@ -145,7 +145,7 @@ async function scoredAt(admin: pg.Client, tsMs: number): Promise<number> {
   return Number(res.rows[0].n);
 }
 
-async function startPrometheus(): Promise<{ url: string; stop(): Promise<void> }> {
+async function startPrometheus(): Promise<{ url: string; peakRssMb(): number | null; stop(): Promise<void> }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "omen-bench-prom-"));
   fs.writeFileSync(path.join(dir, "prometheus.yml"), "global:\n  scrape_interval: 1h\n");
   const port = await freePort();
@@ -158,6 +158,7 @@ async function startPrometheus(): Promise<{ url: string; stop(): Promise<void> }
   await waitFor("prometheus ready", async () => (await fetch(`${url}/-/ready`).catch(() => undefined))?.status === 200, 30_000, 200);
   return {
     url,
+    peakRssMb: () => (child.pid === undefined ? null : peakRssMbOfPid(child.pid)),
     async stop() {
       child.kill("SIGTERM");
       await new Promise((r) => child.once("exit", r));
@@ -220,13 +221,13 @@ async function runOnce(): Promise<RunResult> {
     return rounds;
   };
 
-  let prom: { samplesPerSec: number; ms: number } | undefined;
+  let prom: { samplesPerSec: number; ms: number; peakRssMb: number | null } | undefined;
   if (!SKIP_PROM) {
     const p = await startPrometheus();
     try {
       const r = await send(`${p.url}/api/v1/write`, build(), {});
       const ms = r.tCommitted - r.tStart;
-      prom = { ms, samplesPerSec: (TOTAL / ms) * 1000 };
+      prom = { ms, samplesPerSec: (TOTAL / ms) * 1000, peakRssMb: p.peakRssMb() };
     } finally {
       await p.stop();
     }
@@ -313,6 +314,10 @@ async function runOnce(): Promise<RunResult> {
         .join(", ")}; whole machine busy ${busyUs.toFixed(1)} µs/sample`,
     );
     console.log(`  rows written (of ${fmt(TOTAL)} samples; statistics as PostgreSQL flushed them): ${writesLine(writes0, await tableWrites(admin))}`);
+    const mem = peakRssMbOfTrees({ web: omen.pids.web, worker: omen.pids.worker });
+    console.log(
+      `  peak memory (VmHWM, MB): web ${mem.web!.toFixed(0)}, worker ${mem.worker!.toFixed(0)}${prom?.peakRssMb ? `; Prometheus ${prom.peakRssMb.toFixed(0)}` : ""}`,
+    );
     if (info) console.log(`  worker: read ${fmt(info.readMs ?? 0)} ms, score ${fmt(info.scoreMs ?? 0)} ms, write ${fmt(info.writeMs ?? 0)} ms (cumulative, overlapping)`);
     const e2eRate = (TOTAL / (tScored - t0)) * 1000;
     const rows: [string, string, string][] = [

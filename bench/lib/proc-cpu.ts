@@ -28,6 +28,13 @@ export function cpuMsByCommand(patterns: Record<string, RegExp>): Record<string,
  * exited meanwhile counts only once its parent has reaped it (then in the parent's own times).
  */
 export function cpuMsOfTrees(roots: Record<string, number | undefined>): Record<string, number> {
+  const out: Record<string, number> = Object.fromEntries(Object.keys(roots).map((k) => [k, 0]));
+  for (const [pid, name] of membersOfTrees(roots)) out[name]! += cpuMsOfPid(pid) ?? 0;
+  return out;
+}
+
+/** Every live process (pid → root name) that is one of `roots` or descends from one. */
+function membersOfTrees(roots: Record<string, number | undefined>): Map<number, string> {
   const parentOf = new Map<number, number>();
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -46,12 +53,32 @@ export function cpuMsOfTrees(roots: Record<string, number | undefined>): Record<
     }
     return undefined;
   };
-  const out: Record<string, number> = Object.fromEntries(Object.keys(roots).map((k) => [k, 0]));
+  const members = new Map<number, string>();
   for (const pid of parentOf.keys()) {
     const name = rootName(pid);
-    if (name !== undefined) out[name]! += cpuMsOfPid(pid) ?? 0;
+    if (name !== undefined) members.set(pid, name);
   }
+  return members;
+}
+
+/**
+ * Peak resident memory (VmHWM, MB) of each named process tree: the sum of every live member's
+ * own peak (members peak at different moments, so this can only overstate the tree's peak).
+ */
+export function peakRssMbOfTrees(roots: Record<string, number | undefined>): Record<string, number> {
+  const out: Record<string, number> = Object.fromEntries(Object.keys(roots).map((k) => [k, 0]));
+  for (const [pid, name] of membersOfTrees(roots)) out[name]! += peakRssMbOfPid(pid) ?? 0;
   return out;
+}
+
+/** Peak resident memory (VmHWM, MB) of one process, or null when it is gone. */
+export function peakRssMbOfPid(pid: number): number | null {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
 }
 
 /** CPU time (ms) of one process, or null when it is gone. */
