@@ -1,12 +1,12 @@
 /** Shared plumbing for struct-of-arrays stream banks (add/remove/reset/serialise). */
-import { checkEnvelope, getNumber, getObject, StateError, type StateEnvelope } from "./codec";
+import { checkEnvelope, getNumber, getObject, StateError, type EncodedColumn, type StateEnvelope } from "./codec";
 import { SoA } from "./soa";
 import type { StreamBank } from "./types";
 
 export interface BankState<P> extends StateEnvelope {
   params: P;
   size: number;
-  cols: Record<string, string>;
+  cols: Record<string, EncodedColumn>;
 }
 
 export abstract class BaseBank<K extends string, P extends object> implements StreamBank {

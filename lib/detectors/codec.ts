@@ -83,6 +83,37 @@ export function decodeF64(s: string): Float64Array {
   return new Float64Array(b.buffer, b.byteOffset, b.length / 8).slice();
 }
 
+/**
+ * Doubles per base64 string of a large column: 6 Mi doubles (48 MiB) are 64 Mi characters, far
+ * below V8's longest string (~536 M characters), which a single column reaches at ~87,000
+ * streams (Holt-Winters' rings: 123 M characters at 20,000).
+ */
+export const F64_CHUNK = 6 * 1024 * 1024;
+
+/** A column's first `length` doubles as one base64 string, or as several of `chunk` doubles each. */
+export type EncodedColumn = string | string[];
+
+export function encodeF64Column(a: Float64Array, length = a.length, chunk = F64_CHUNK): EncodedColumn {
+  if (length <= chunk) return encodeF64(a, length);
+  const parts: string[] = [];
+  for (let o = 0; o < length; o += chunk) parts.push(encodeF64(a.subarray(o, Math.min(length, o + chunk))));
+  return parts;
+}
+
+/** Reads `encodeF64Column` output; null when `v` is neither a string nor an array of strings. */
+export function decodeF64Column(v: unknown): Float64Array | null {
+  if (typeof v === "string") return decodeF64(v);
+  if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) return null;
+  const parts = v.map((x: string) => decodeF64(x));
+  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
 export function encodeI32(a: Int32Array, length = a.length): string {
   assertLE();
   return bytesToBase64(new Uint8Array(a.buffer, a.byteOffset, length * 4));

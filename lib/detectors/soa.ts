@@ -4,7 +4,7 @@
  * allocation); adding a stream may grow (double) the arrays, removing one swap-moves the last
  * stream into the freed slot so the bank stays dense.
  */
-import { decodeF64, encodeF64, StateError } from "./codec";
+import { decodeF64Column, encodeF64Column, StateError, type EncodedColumn } from "./codec";
 
 export class SoA<K extends string> {
   cols: Record<K, Float64Array>;
@@ -76,9 +76,9 @@ export class SoA<K extends string> {
     }
   }
 
-  serialize(n: number): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const k of this.keys) out[k] = encodeF64(this.cols[k], n * this.strides[k]);
+  serialize(n: number): Record<string, EncodedColumn> {
+    const out: Record<string, EncodedColumn> = {};
+    for (const k of this.keys) out[k] = encodeF64Column(this.cols[k], n * this.strides[k]);
     return out;
   }
 
@@ -88,9 +88,8 @@ export class SoA<K extends string> {
     const d = data as Record<string, unknown>;
     this.ensure(n);
     for (const k of this.keys) {
-      const v = d[k];
-      if (typeof v !== "string") throw new StateError(`bank column "${k}" missing`);
-      const a = decodeF64(v);
+      const a = decodeF64Column(d[k]);
+      if (a === null) throw new StateError(`bank column "${k}" missing`);
       if (a.length !== n * this.strides[k]) throw new StateError(`bank column "${k}" has wrong length`);
       this.cols[k].set(a);
     }
