@@ -278,8 +278,8 @@ class EngineAdapter implements EnginePort {
     const [live, ...history] = this.domains;
     const state: Serialized = { engine: live!.engine.serialize(), last: live!.last, history: history.map((d) => ({ engine: d.engine.serialize(), last: d.last })) };
     // V8's structured serialisation, not JSON: one JSON text of the whole state passes V8's
-    // string limit (~536 M characters) at ~43,000 streams (20,000 streams: 247 M), while here
-    // only a single column's base64 must fit (the largest, Holt-Winters' rings: 123 M at 20,000)
+    // string limit (~536 M characters) at ~43,000 streams (20,000 streams: 247 M); here each
+    // string is one column's base64, split in chunks when large (lib/detectors/codec.ts)
     return v8.serialize(state);
   }
 
