@@ -3,6 +3,7 @@ import { causalTimeline, leadLag, type TimelineEntry } from "@/lib/explain/lead-
 import { getAnomaly } from "../../repos/anomalies-repo";
 import { anomaliesOverlapping } from "../../repos/explain-repo";
 import { readSeries } from "../../repos/samples-repo";
+import { getStream } from "../../repos/streams-repo";
 
 const LOOKBACK_MS = 30 * 60_000;
 const CONTEXT_MS = 2 * 3_600_000;
@@ -45,7 +46,7 @@ async function alignedSeries(streamIds: number[], fromMs: number, toMs: number) 
 export async function explainAnomaly(anomalyId: string) {
   const anomaly = await getAnomaly(anomalyId);
   if (!anomaly) throw new AppError("NOT_FOUND", `Anomaly ${anomalyId} does not exist.`);
-  const endMs = anomaly.endMs ?? Date.now();
+  const endMs = anomaly.endMs ?? (await openAnomalyEnd(anomaly.streamId, anomaly.startMs));
   const related = await anomaliesOverlapping(anomaly.startMs - LOOKBACK_MS, endMs, anomaly.id, MAX_RELATED);
   const firstByStream = new Map<number, (typeof related)[number]>();
   for (const r of related) {
@@ -93,6 +94,16 @@ export async function explainAnomaly(anomalyId: string) {
     })),
     edges: edges.map((e) => ({ ...e, fromKey: keys.get(e.from) ?? "", toKey: keys.get(e.to) ?? "" })),
   };
+}
+
+/**
+ * Where an open anomaly ends for the purpose of explaining it: at its stream's newest sample.
+ * The wall clock would stretch the window over any time the data has not reached (imported
+ * history, a stopped sender), diluting every correlation into coarse buckets.
+ */
+async function openAnomalyEnd(streamId: number, startMs: number): Promise<number> {
+  const last = (await getStream(streamId))?.lastSampleAtMs ?? null;
+  return last !== null && last >= startMs ? last : startMs;
 }
 
 function round(x: number): number {
