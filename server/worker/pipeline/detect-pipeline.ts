@@ -8,7 +8,7 @@ import { grownFloat64 } from "@/lib/collections/grow";
 import { SparkRings } from "./spark-rings";
 import { insertScores, type ScoreColumns } from "../../repos/scores-repo";
 import { allStreamKinds, updateStreamRecent, upsertStreamHealth, type StreamRecent } from "../../repos/streams-repo";
-import type { EngineEvent, EnginePort, StepScores } from "./engine-port";
+import type { EngineEvent, EnginePort, StepScores } from "@/lib/detectors/engine-port";
 
 /**
  * How often buffered stream rows (latest value, sparkline) are written: every 3 s, stretched
