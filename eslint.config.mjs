@@ -99,6 +99,19 @@ export default defineConfig(
       ],
     },
   },
+  {
+    // Omen's settings are validated once by zod in server/env.ts; a stray process.env read
+    // escapes validation, defaults and the README's table. (Test, bench and e2e tooling keep
+    // their own switches.)
+    files: ["server/**/*.ts", "lib/**/*.ts", "app/**/*.ts", "app/**/*.tsx", "components/**/*.ts", "components/**/*.tsx", "scripts/start.ts"],
+    ignores: ["server/env.ts", "server/testing/**", "**/*.test.ts"],
+    rules: {
+      "no-restricted-properties": [
+        "error",
+        { object: "process", property: "env", message: "Read settings through server/env.ts (`env()` / `parseEnv()`), where zod validates them and gives the default." },
+      ],
+    },
+  },
   { files: [...DATABASE_OWNERS, ...TESTS, "*.config.ts", "prisma.config.ts"], rules: { "no-restricted-imports": "off" } },
   {
     // tests and tools compose whatever they exercise; lib's tests stay pure like lib

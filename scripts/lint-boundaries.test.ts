@@ -80,6 +80,12 @@ describe("import boundaries (eslint.config.mjs)", () => {
     expect(await lint("server/worker/main.ts", `import { closeDatabase } from "../db";\nexport const c = closeDatabase;\n`)).toEqual([]);
   }, 120_000);
 
+  it("settings are read through server/env.ts only", async () => {
+    expect(await lint("server/services/probe/probe-service.ts", `export const file = process.env.OMEN_CONFIG_FILE ?? "omen.yaml";\n`)).toEqual(rule("no-restricted-properties"));
+    expect(await lint("lib/detectors/probe.ts", `export const seed = Number(process.env.SEED);\n`)).toEqual(rule("no-restricted-properties"));
+    expect(await lint("server/services/probe/probe-service.ts", `import { env } from "../../env";\nexport const file = env().OMEN_CONFIG_FILE;\n`)).toEqual([]);
+  }, 120_000);
+
   it("keeps its correctness rules: a floating promise is an error", async () => {
     expect(await lint("server/services/probe/probe-service.ts", `async function f(): Promise<void> {}\nexport function g(): void {\n  f();\n}\n`)).toEqual(rule("@typescript-eslint/no-floating-promises"));
   }, 120_000);

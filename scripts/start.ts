@@ -140,9 +140,11 @@ async function main(): Promise<void> {
   );
   await printIngestTokenOnce(url, env.OMEN_INGEST_TOKEN);
 
+  // the web process and the worker inherit this environment and validate it themselves
+  // eslint-disable-next-line no-restricted-properties
   const childEnv: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: url, OMEN_DATA_DIR: env.dataDir, NEXT_TELEMETRY_DISABLED: "1" };
   const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
-  if (process.env.OMEN_SKIP_BUILD !== "1" && needsBuild()) {
+  if (!env.OMEN_SKIP_BUILD && needsBuild()) {
     console.log("[omen] building the web app (first start or sources changed)…");
     const code = await run(process.execPath, [nextBin, "build"], childEnv);
     if (code !== 0) {

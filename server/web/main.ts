@@ -18,7 +18,9 @@ function fail(message: string): never {
 }
 
 async function main(): Promise<void> {
-  // as `next start` does: React and Next pick their production code paths from it
+  // as `next start` does: React and Next pick their production code paths from it (a write for
+  // the libraries, not a setting of Omen's)
+  // eslint-disable-next-line no-restricted-properties
   (process.env as Record<string, string | undefined>).NODE_ENV ??= "production";
   process.title = "omen-web";
   let settings;

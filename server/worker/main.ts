@@ -34,13 +34,13 @@ async function main(): Promise<void> {
   const { url, embedded, mode } = await resolveDatabase(env.DATABASE_URL, env.dataDir);
   configureDatabase(url);
   setDatabaseRole("omen-worker");
-  if (process.env.OMEN_SKIP_MIGRATE !== "1") await migrate(url);
+  if (!env.OMEN_SKIP_MIGRATE) await migrate(url);
   const worker = new Worker({
-    name: process.env.OMEN_WORKER_NAME ?? "worker",
+    name: env.OMEN_WORKER_NAME,
     collectIntervalMs: env.OMEN_COLLECT_INTERVAL_MS,
     hostCollector: !env.OMEN_DISABLE_HOST_COLLECTOR,
   });
-  const profile = await startCpuProfile(process.env.OMEN_WORKER_CPU_PROFILE);
+  const profile = await startCpuProfile(env.OMEN_WORKER_CPU_PROFILE);
   await worker.start();
   console.log(`[worker] running (database: ${mode === "embedded" || isEmbeddedUrl(url) ? "embedded" : "postgres"}, pid ${process.pid})`);
   let stopping = false;

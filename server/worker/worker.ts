@@ -76,7 +76,7 @@ export class Worker {
     this.handoff = await startHandoffServer(toPipeline);
     const reloader = new ConfigReloader(
       this.pipeline.engine as ConfiguredEngine,
-      this.opts.configFile === undefined ? (process.env.OMEN_CONFIG_FILE ?? "omen.yaml") : this.opts.configFile,
+      this.opts.configFile === undefined ? env().OMEN_CONFIG_FILE : this.opts.configFile,
       this.log,
     );
     this.running = true;
