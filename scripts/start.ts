@@ -75,7 +75,7 @@ function needsBuild(): boolean {
   if (!fs.existsSync(stamp)) return true;
   const built = fs.statSync(stamp).mtimeMs;
   const sources = ["app", "components", "server", "lib"].map((d) => newestMtime(path.join(root, d)));
-  const files = ["package.json", "next.config.ts", "tsconfig.json"].map((f) => (fs.existsSync(path.join(root, f)) ? fs.statSync(path.join(root, f)).mtimeMs : 0));
+  const files = ["package.json", "next.config.mjs", "tsconfig.json", "tsconfig.build.json"].map((f) => (fs.existsSync(path.join(root, f)) ? fs.statSync(path.join(root, f)).mtimeMs : 0));
   return Math.max(...sources, ...files) > built;
 }
 
