@@ -8,8 +8,8 @@ import { resumeRollup } from "./pipeline/resume-rollup";
 import { loadSnapshot, saveSnapshot } from "../repos/snapshots-repo";
 import { heartbeat } from "../repos/worker-status-repo";
 import { ingestSeries, type IncomingSeries } from "../services/ingest/ingest-service";
-import { setLocalCommitSink, type CommittedBatch } from "../services/ingest/commit-handoff";
-import { startHandoffServer } from "./handoff-server";
+import type { CommittedBatch } from "@/lib/ingest/committed-batch";
+import type { HandoffEndpoint } from "./handoff/protocol";
 import { createEngine, restoreEngine } from "./pipeline/engine-adapter";
 import { takeSetting } from "../repos/settings-repo";
 import { WORKER_REQUEST_KEY, ZWorkerRequest } from "../services/models/model-service";
@@ -34,6 +34,8 @@ export interface WorkerOptions {
   snapshotIntervalMs?: number;
   /** omen.yaml path (null: no file sync); saved configuration is reloaded every 10 s either way. */
   configFile?: string | null;
+  /** Where this worker accepts hand-offs (server/worker/handoff), published in its heartbeat. */
+  handoff?: HandoffEndpoint;
   log?: (msg: string) => void;
 }
 
@@ -47,7 +49,6 @@ export class Worker {
   private readonly startedAtMs = Date.now();
   private readonly log: (msg: string) => void;
   private lastError: string | null = null;
-  private handoff: Awaited<ReturnType<typeof startHandoffServer>> | null = null;
 
   constructor(readonly opts: WorkerOptions) {
     this.log = opts.log ?? ((m) => console.log(`[worker] ${m}`));
@@ -68,13 +69,6 @@ export class Worker {
     }
     engine ??= new ConfiguredEngine(createEngine());
     this.pipeline = new DetectPipeline(engine, cursor, undefined, undefined, await resumeRollup(cursor));
-    // Batches committed by this process or the web app reach the pipeline from memory.
-    const toPipeline = (b: CommittedBatch) => {
-      this.pipeline.handoff.offer(b);
-      this.kickDetect();
-    };
-    setLocalCommitSink(toPipeline);
-    this.handoff = await startHandoffServer(toPipeline);
     const reloader = new ConfigReloader(
       this.pipeline.engine as ConfiguredEngine,
       this.opts.configFile === undefined ? env().OMEN_CONFIG_FILE : this.opts.configFile,
@@ -117,6 +111,16 @@ export class Worker {
       },
     });
     this.jobs.start();
+  }
+
+  /**
+   * A batch that ingest has just committed (in this process, or handed over by the web
+   * process): the pipeline scores it from memory. Dropped before start and after stop.
+   */
+  acceptCommitted(batch: CommittedBatch): void {
+    if (!this.running) return;
+    this.pipeline.handoff.offer(batch);
+    this.kickDetect();
   }
 
   private async collect(): Promise<void> {
@@ -209,7 +213,7 @@ export class Worker {
         handoffHits: this.pipeline.handoff.hits,
         handoffMisses: this.pipeline.handoff.misses,
         lastError: this.lastError,
-        handoff: this.handoff?.endpoint,
+        handoff: this.opts.handoff,
       },
     });
   }
@@ -251,8 +255,6 @@ export class Worker {
     await this.busy;
     await this.pipeline.writeRollup(true).catch((e: Error) => this.log(`final rollup write failed: ${e.message}`));
     await flushScoreMinutes().catch((e: Error) => this.log(`final score rollup write failed: ${e.message}`));
-    setLocalCommitSink(null);
-    await this.handoff?.close();
     await this.pipeline.flushStreams().catch((e: Error) => this.log(`final stream flush failed: ${e.message}`));
     await this.snapshot("shutdown").catch((e: Error) => this.log(`final snapshot failed: ${e.message}`));
   }
