@@ -212,7 +212,7 @@ export class DetectPipeline {
   private dirty: StreamState[] = [];
   private lastFlushMs = 0;
   private kinds = new Map<number, TStreamKind>();
-  /** Batches handed over by ingest right after their commit (see `commit-handoff`). */
+  /** Batches handed over by ingest right after their commit (see `server/worker/handoff`). */
   readonly handoff = new HandoffQueue();
   /** The previous round's writes, overlapping this round's read and scoring (see `tick`). */
   private inflight: Promise<void> = Promise.resolve();
