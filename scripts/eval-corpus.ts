@@ -24,7 +24,7 @@ import {
   type PredictionCounts,
 } from "../lib/eval/insight-metrics";
 import { monotoneTimes } from "../lib/ingest/time-order";
-import { parseTimestamp, parseWideTable, TableError } from "../lib/ingest/wide-table";
+import { parseTimestamp, parseWideTable, TableError, type WideTable } from "../lib/ingest/wide-table";
 import { scoreTableWithInsights, type TableInsights } from "../lib/insights/table-insights";
 
 /** Omen's declared alert threshold (severity low) and prediction threshold. */
@@ -53,14 +53,16 @@ function readText(file: string): string {
   return (file.endsWith(".gz") ? gunzipSync(buf) : buf).toString("utf8");
 }
 
-function scoreFile(file: string, keepEvidence: boolean): ScoredFile {
-  let table;
+function readTable(file: string): WideTable {
   try {
-    table = parseWideTable(readText(file));
+    return parseWideTable(readText(file));
   } catch (e) {
     if (e instanceof TableError) throw new Error(`${file}${e.line ? `:${e.line}` : ""}: ${e.message}`);
     throw e;
   }
+}
+
+function scoreFile(table: WideTable, keepEvidence: boolean): ScoredFile {
   const order = monotoneTimes(table.timestampsMs);
   const insights = scoreTableWithInsights(
     { timestampsMs: order.effectiveMs, columns: table.columns.filter((c) => c.scored).map((c) => ({ name: c.name, values: c.values })) },
@@ -111,7 +113,7 @@ export function evalNabCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFil
   let duplicate = 0;
   for (const rel of Object.keys(windows).sort()) {
     const f0 = performance.now();
-    const s = scoreFile(path.join(dir, "data", rel), false);
+    const s = scoreFile(readTable(path.join(dir, "data", rel)), false);
     late += s.late;
     duplicate += s.duplicate;
     const win = windows[rel]!.map(([a, b]) => [ts(a, rel), ts(b, rel)] as const);
@@ -122,7 +124,7 @@ export function evalNabCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFil
     const probation = Math.min(Math.floor(0.15 * rows), 750);
     counts.push(
       countPredictions({
-        timestampsMs: s.insights.score.length ? monotoneTimes(s.timestampsMs).effectiveMs : s.timestampsMs,
+        timestampsMs: monotoneTimes(s.timestampsMs).effectiveMs,
         pAnomaly: s.insights.pAnomaly,
         windows: onsets.map((o) => {
           const w = win.find(([a, b]) => a <= o && o <= b);
@@ -180,11 +182,10 @@ export function evalWideCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFi
   for (const entry of manifest.files) {
     const f0 = performance.now();
     const file = path.join(dir, entry.file);
-    const text = readText(file);
-    const table = parseWideTable(text);
+    const table = readTable(file);
     const labelCol = table.columns.find((c) => !c.scored);
     if (!labelCol) throw new Error(`${file}: no ground-truth column (is_anomaly)`);
-    const s = scoreFile(file, true);
+    const s = scoreFile(table, true);
     late += s.late;
     duplicate += s.duplicate;
     const from = entry.firstTestRow;

@@ -2,8 +2,9 @@
  * How good the explanations and predictions are, against labels; pure.
  *
  * Explanation (per labelled event with the streams its labellers marked as involved):
- * - the ranking is built from Omen's own alarms: the per-stream evidence (`cause-ranking.ts`)
- *   summed over the event's flagged rows, strongest first; an event without an alarm has none;
+ * - the ranking is built from Omen's own alarms: each stream's largest contribution
+ *   (`cause-ranking.ts`) over the event's flagged rows, strongest first; an event without an
+ *   alarm has none;
  * - HitRate@P% (Su et al. 2019): of the labelled streams, the share among the first
  *   ⌊P/100·|labelled|⌋ ranked streams; top cause labelled: whether the first one is labelled;
  * - origin ranked first (cascades with a known first stream): the ranking at the event's first
@@ -32,14 +33,14 @@ export interface EventExplanation {
   ranked: string[];
 }
 
-export function explainEvent(streams: readonly string[], evidence: Float32Array, flagged: ArrayLike<number>, ev: LabelledEvent): EventExplanation {
+export function explainEvent(streams: readonly string[], contributions: Float32Array, flagged: ArrayLike<number>, ev: LabelledEvent): EventExplanation {
   const n = streams.length;
   const sum = new Float64Array(n);
   let any = false;
   for (let r = ev.rows[0]; r <= ev.rows[1]; r++) {
     if (!flagged[r]) continue;
     any = true;
-    for (let k = 0; k < n; k++) sum[k] = sum[k]! + evidence[r * n + k]!;
+    for (let k = 0; k < n; k++) if (contributions[r * n + k]! > sum[k]!) sum[k] = contributions[r * n + k]!;
   }
   if (!any) return { explained: false, hitRate100: null, hitRate150: null, topCauseLabelled: null, ranked: [] };
   const ranked = rankEvidence(streams, sum).map((c) => c.stream);

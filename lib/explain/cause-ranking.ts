@@ -3,15 +3,14 @@
  * the group's current anomaly, strictly causally: only the rows seen so far count.
  *
  * A stream's contribution at a row is its own anomaly score (0–100, the calibrated evidence of
- * every detector on it) plus its deviation from the forecast in forecast sigmas, capped at `zCap`
- * (the score saturates at 100 for every clearly broken stream; the deviation still orders them).
- * Evidence decays by `decay` per row, so the ranking weighs the anomaly's row and the few just
- * before it ("at and just before onset"): a stream that moved first keeps its lead for a while.
- * Cost: O(streams) per row to update, O(streams·log streams) per ranking.
+ * every detector on it, as a share of 100) plus its deviation from the forecast in forecast
+ * sigmas over `zCap` (capped at 1): the score saturates at 100 for every clearly broken stream,
+ * the deviation still orders them. Over an anomaly (a run of flagged rows) a stream's evidence is
+ * its largest contribution so far, so a stream that moved first keeps its place when others
+ * follow. On ASD this ordering found more labelled streams than a sum over the anomaly or a
+ * decaying sum (docs/eval.md). Cost: O(streams) per row, O(streams·log streams) per ranking.
  */
 export interface CauseRankerOptions {
-  /** Evidence kept from one row to the next (0 = this row only). */
-  decay?: number;
   /** Deviation cap, in forecast sigmas. */
   zCap?: number;
 }
@@ -33,16 +32,18 @@ export interface RankedCause {
 }
 
 export class CauseRanker {
-  private readonly decay: number;
   private readonly zCap: number;
+  /** This row's contribution per stream. */
+  readonly current: Float64Array;
+  /** Largest contribution per stream since the current anomaly began (zero outside one). */
   readonly evidence: Float64Array;
 
   constructor(
     readonly streams: readonly string[],
     opts: CauseRankerOptions = {},
   ) {
-    this.decay = opts.decay ?? 0.5;
-    this.zCap = opts.zCap ?? 20;
+    this.zCap = opts.zCap ?? 10;
+    this.current = new Float64Array(streams.length);
     this.evidence = new Float64Array(streams.length);
   }
 
@@ -58,9 +59,15 @@ export class CauseRanker {
     return (s === s ? s / 100 : 0) + z / this.zCap;
   }
 
-  observe(row: CauseRow): void {
+  /** Takes a scored row; `flagged` = the row is part of an anomaly (an unflagged row ends it). */
+  observe(row: CauseRow, flagged: boolean): void {
     const ev = this.evidence;
-    for (let i = 0; i < ev.length; i++) ev[i] = this.decay * ev[i]! + this.contribution(row, i);
+    const cur = this.current;
+    for (let i = 0; i < ev.length; i++) {
+      const c = this.contribution(row, i);
+      cur[i] = c;
+      ev[i] = flagged ? Math.max(ev[i]!, c) : 0;
+    }
   }
 
   /** Streams by evidence, most likely cause first; streams without evidence are left out. */

@@ -37,7 +37,7 @@ export interface TableInsights extends ScoreTableResult {
   /** Per row: gauge points with a forecast band, and how many fell inside its 95 % interval. */
   bandPoints: Uint16Array;
   bandInside: Uint16Array;
-  /** Row-major rows × streams decayed evidence, when `keepContributions`. */
+  /** Row-major rows × streams: each row's per-stream contribution, when `keepContributions`. */
   evidence: Float32Array | null;
 }
 
@@ -91,8 +91,8 @@ export function scoreTableWithInsights(table: ScoreTableInput, config?: EngineOp
     }
     row.score = score;
     row.expected = expected;
-    ranker.observe(row);
-    if (evidence) evidence.set(ranker.evidence, r * n);
+    ranker.observe(row, flagged);
+    if (evidence) evidence.set(ranker.current, r * n);
     causes[r] = flagged ? ranker.rank(limit).map((c) => c.stream) : [];
     env.observe(t, value);
     const steps = stepMs > 0 ? Math.max(1, Math.min(360, Math.ceil(horizonMs / stepMs))) : 0;
