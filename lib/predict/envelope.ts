@@ -39,21 +39,17 @@ export class EnvelopeTracker {
 
   observe(tsMs: number, values: ArrayLike<number>): void {
     const b = Math.floor(tsMs / this.bucketMs);
-    if (b !== this.curBucket) {
-      // the hour that just ended is still in the current slot: the refresh includes it
-      if (this.slot >= 0 && b > this.curBucket) this.refresh();
-      if (!(b < this.curBucket)) {
-        // skipped hours (a gap) are empty buckets; the new hour starts empty
-        const steps = this.slot < 0 ? 1 : Math.min(this.nb, b - this.curBucket);
-        for (let s = 0; s < steps; s++) {
-          this.slot = (this.slot + 1) % this.nb;
-          for (let i = 0; i < this.streams; i++) {
-            this.mins[i * this.nb + this.slot] = Infinity;
-            this.maxs[i * this.nb + this.slot] = -Infinity;
-          }
-        }
-        this.curBucket = b;
-      }
+    if (this.slot < 0) {
+      this.slot = 0;
+      this.curBucket = b;
+    } else if (b > this.curBucket) {
+      // hours skipped by a gap are empty and push older hours out of the window; the envelope is
+      // then that of the hours up to the one that just ended; the new hour starts empty
+      const skipped = Math.min(this.nb, b - this.curBucket - 1);
+      for (let s = 0; s < skipped; s++) this.advance();
+      this.refresh();
+      this.advance();
+      this.curBucket = b;
     }
     const o = this.slot;
     for (let i = 0; i < this.streams; i++) {
@@ -62,6 +58,14 @@ export class EnvelopeTracker {
       const k = i * this.nb + o;
       if (x < this.mins[k]!) this.mins[k] = x;
       if (x > this.maxs[k]!) this.maxs[k] = x;
+    }
+  }
+
+  private advance(): void {
+    this.slot = (this.slot + 1) % this.nb;
+    for (let i = 0; i < this.streams; i++) {
+      this.mins[i * this.nb + this.slot] = Infinity;
+      this.maxs[i * this.nb + this.slot] = -Infinity;
     }
   }
 
@@ -84,8 +88,9 @@ export class EnvelopeTracker {
         else if (mx > hi2) hi2 = mx;
       }
       const ok = filled >= this.minBuckets;
-      this.lowC[i] = ok ? lo2 : Number.NaN;
-      this.highC[i] = ok ? hi2 : Number.NaN;
+      // with a single hour there is no second extreme: that hour's own range
+      this.lowC[i] = ok ? (lo2 === Infinity ? lo1 : lo2) : Number.NaN;
+      this.highC[i] = ok ? (hi2 === -Infinity ? hi1 : hi2) : Number.NaN;
     }
   }
 
