@@ -85,7 +85,8 @@ function ts(s: string, where: string): number {
 function nabAt(a: NabAtThreshold) {
   const w = a.windowLevel;
   return {
-    threshold: Math.round(a.threshold * 10_000) / 100,
+    // NAB's sweep starts "above every score" (1.1): that threshold never alarms
+    threshold: a.threshold > 1 ? null : Math.round(a.threshold * 10_000) / 100,
     score: a.score,
     windowsDetected: w.detected,
     windows: w.windows,
@@ -246,11 +247,12 @@ export function formatCorpusReport(r: NabCorpusReport | WideCorpusReport): strin
   if (r.layout === "nab") {
     out.push(`NAB corpus ${r.corpus}: ${r.files} files, ${r.windows} windows, ${r.scorableRows} scored rows, ${(r.runtimeMs / 1000).toFixed(1)} s`);
     const rows = [["profile", "swept score", "at threshold", `score at ${r.threshold}`]];
-    for (const [k, p] of Object.entries(r.nab)) rows.push([k, f2(p.swept.score), f2(p.swept.threshold), f2(p.fixed.score)]);
+    const thr = (t: number | null): string => (t === null ? "none (never alarms)" : f2(t));
+    for (const [k, p] of Object.entries(r.nab)) rows.push([k, f2(p.swept.score), thr(p.swept.threshold), f2(p.fixed.score)]);
     out.push(table(rows), "");
     const ev = [["events (standard)", "threshold", "P", "R", "F1", "FA/day", "delay mean min", "delay median min", "windows"]];
     for (const [k, e] of [["declared", r.events.fixed], ["swept", r.events.swept]] as const) {
-      ev.push([k, f2(e.threshold), f3(e.precision), f3(e.recall), f3(e.f1), f2(e.falseAlarmsPerDay), f2(e.detectionDelayMinMean), f2(e.detectionDelayMinMedian), `${e.windowsDetected}/${e.windows}`]);
+      ev.push([k, e.threshold === null ? "none" : f2(e.threshold), f3(e.precision), f3(e.recall), f3(e.f1), f2(e.falseAlarmsPerDay), f2(e.detectionDelayMinMean), f2(e.detectionDelayMinMedian), `${e.windowsDetected}/${e.windows}`]);
     }
     out.push(table(ev));
   } else {
