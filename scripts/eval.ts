@@ -206,12 +206,16 @@ function toJson(report: EvalReport, args: Args, scorer: { available: boolean; mo
  * Explanation and prediction figures of the scenarios: causes against each window's moving
  * streams (and, for cascades, its first stream), p_anomaly_30m against the window onsets.
  */
+/** Incidents that build up (a leak, a consumer stall's backlog): the ones a forecast can see coming. */
+const SLOW_KINDS: ReadonlySet<string> = new Set(["leak", "stall"]);
+
 function scenarioInsights(scenarios: readonly Scenario[], insights: Map<string, TableInsights>) {
   const explained: EventExplanation[] = [];
   let cascades = 0;
   let cascadesExplained = 0;
   let originFirst = 0;
   const counts: PredictionCounts[] = [];
+  const slow: PredictionCounts[] = [];
   scenarios.forEach((s, k) => {
     const r = insights.get(String(k));
     if (!r) return;
@@ -237,10 +241,27 @@ function scenarioInsights(scenarios: readonly Scenario[], insights: Map<string, 
         bandInside: r.bandInside,
       }),
     );
+    const slowWindows = s.anomalies.filter((w) => SLOW_KINDS.has(w.kind));
+    if (slowWindows.length === 0) return;
+    slow.push(
+      countPredictions({
+        timestampsMs: ts,
+        pAnomaly: r.pAnomaly,
+        windows: slowWindows.map((w) => [w.startMs, w.endMs] as const),
+        evalStartMs: s.evalStartMs,
+        threshold: PREDICTION_THRESHOLD,
+        bandPoints: r.bandPoints,
+        bandInside: r.bandInside,
+      }),
+    );
   });
+  const slowSummary = summarisePredictions(addPredictionCounts(slow), PREDICTION_THRESHOLD);
   return {
     explanation: { ...summariseExplanations(explained), cascades, cascadesExplained, originRankedFirst: cascadesExplained ? originFirst / cascadesExplained : null },
-    prediction: summarisePredictions(addPredictionCounts(counts), PREDICTION_THRESHOLD),
+    prediction: {
+      ...summarisePredictions(addPredictionCounts(counts), PREDICTION_THRESHOLD),
+      slowIncidents: { kinds: [...SLOW_KINDS], onsets: slowSummary.onsets, hitRate: slowSummary.hitRate, leadTimeMinAvg: slowSummary.leadTimeMinAvg },
+    },
   };
 }
 
@@ -299,6 +320,7 @@ async function main(): Promise<void> {
       lines.push(
         `Explanation: ${x.eventsExplained}/${x.events} windows with an alarm; top cause a moving stream ${f(x.topCauseLabelled)}, HitRate@150% ${f(x.hitRate150)}; cascade origin ranked first ${f(x.originRankedFirst)} (${x.cascadesExplained}/${x.cascades} cascades with an alarm)`,
         `Prediction (p_anomaly_30m ≥ ${p.threshold}): ${p.onsets} onsets, hit rate ${f(p.hitRate)}, lead ${f(p.leadTimeMinAvg, 1)} min, ${p.predictions} predictions, ${f(p.falsePredictionsPerDay, 2)} false/day; 95 % interval coverage ${f(p.intervalCoverage95)}`,
+        `  slowly developing incidents (${p.slowIncidents.kinds.join(", ")}): ${p.slowIncidents.onsets} onsets, hit rate ${f(p.slowIncidents.hitRate)}, lead ${f(p.slowIncidents.leadTimeMinAvg, 1)} min`,
       );
     }
     process.stdout.write(lines.join("\n") + "\n");
