@@ -266,7 +266,7 @@ export function formatCorpusReport(r: NabCorpusReport | WideCorpusReport): strin
   }
   const p = r.prediction;
   out.push(
-    `prediction (p_anomaly_30m ≥ ${p.threshold}): ${p.onsets} onsets, hit rate ${f3(p.hitRate)}, lead ${f2(p.leadTimeMinAvg)} min, ${p.predictions} predictions, ${f2(p.falsePredictionsPerDay)} false/day; 95 % interval coverage ${f3(p.intervalCoverage95)}`,
+    `prediction (p_anomaly_30m ≥ ${p.threshold}): ${p.onsets} onsets, hit rate ${f3(p.hitRate)}, lead ${f2(p.leadTimeMinAvg)} min, ${p.predictions} predictions, ${f2(p.falsePredictionsPerDay)} false/day, on ${(100 * (p.predictingShare ?? 0)).toFixed(1)} % of the time; 95 % interval coverage ${f3(p.intervalCoverage95)}`,
   );
   if (r.input.lateRows || r.input.duplicateRows) out.push(`input: ${r.input.lateRows} late rows, ${r.input.duplicateRows} duplicate timestamps (scored at the newest time)`);
   return out.join("\n");

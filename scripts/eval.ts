@@ -160,7 +160,7 @@ export const DEFINITIONS = {
   adaptationSec: "regime-change scenario: time from the shift until the detector stops flagging for >= 60 min in a row (adapted=false if it never does within the horizon)",
   baseline: `rolling z-score over the previous ${BASELINE.window} rows per stream, |z| > ${BASELINE.threshold} on any stream`,
   explanation: "per truth window with an alarm: streams ranked by their largest contribution over the window's flagged rows; HitRate@P% = share of the window's moving streams among the first P% × their number; originRankedFirst = cascades whose first moving stream is ranked first at the first flagged row",
-  prediction: `p_anomaly_30m >= ${PREDICTION_THRESHOLD} is a prediction; hitRate = onsets with a prediction 5-60 min before; leadTimeMinAvg over hits; falsePredictionsPerDay = runs of predictions with no window under way or starting within 60 min; intervalCoverage95 = gauge points inside the one-step 95% forecast band`,
+  prediction: `p_anomaly_30m >= ${PREDICTION_THRESHOLD} is a prediction; hitRate = onsets with a prediction 5-60 min before; leadTimeMinAvg over hits; falsePredictionsPerDay = runs of predictions with no window under way or starting within 60 min; predictingShare = share of eval rows with a prediction on; intervalCoverage95 = gauge points inside the one-step 95% forecast band`,
 };
 
 function toJson(report: EvalReport, args: Args, scorer: { available: boolean; module: string; error?: string }, hasOmen: boolean): Record<string, unknown> {
@@ -319,7 +319,7 @@ async function main(): Promise<void> {
       const f = (v: number | null, d = 3) => (v === null ? "—" : v.toFixed(d));
       lines.push(
         `Explanation: ${x.eventsExplained}/${x.events} windows with an alarm; top cause a moving stream ${f(x.topCauseLabelled)}, HitRate@150% ${f(x.hitRate150)}; cascade origin ranked first ${f(x.originRankedFirst)} (${x.cascadesExplained}/${x.cascades} cascades with an alarm)`,
-        `Prediction (p_anomaly_30m ≥ ${p.threshold}): ${p.onsets} onsets, hit rate ${f(p.hitRate)}, lead ${f(p.leadTimeMinAvg, 1)} min, ${p.predictions} predictions, ${f(p.falsePredictionsPerDay, 2)} false/day; 95 % interval coverage ${f(p.intervalCoverage95)}`,
+        `Prediction (p_anomaly_30m ≥ ${p.threshold}): ${p.onsets} onsets, hit rate ${f(p.hitRate)}, lead ${f(p.leadTimeMinAvg, 1)} min, ${p.predictions} predictions, ${f(p.falsePredictionsPerDay, 2)} false/day, on ${(100 * (p.predictingShare ?? 0)).toFixed(1)} % of the time; 95 % interval coverage ${f(p.intervalCoverage95)}`,
         `  slowly developing incidents (${p.slowIncidents.kinds.join(", ")}): ${p.slowIncidents.onsets} onsets, hit rate ${f(p.slowIncidents.hitRate)}, lead ${f(p.slowIncidents.leadTimeMinAvg, 1)} min`,
       );
     }

@@ -52,6 +52,7 @@ describe("prediction metrics", () => {
     expect(s.hitRate).toBe(0.5);
     expect(s.leadTimeMinAvg).toBe(30);
     expect(s.falsePredictionsPerDay).toBeCloseTo(1 / ((599 - 60) / 1440), 9);
-    expect(s.intervalCoverage95).toBeCloseTo(1 - 54 / 1080, 9); // rows 60–599: 54 rows with one point outside
+    expect(s.intervalCoverage95).toBeCloseTo(1 - 54 / 1080, 9);
+    expect(s.predictingShare).toBeCloseTo((21 - 0 + 4 + 6) / 540, 9); // rows 150–170, 396–399, 500–505 // rows 60–599: 54 rows with one point outside
   });
 });

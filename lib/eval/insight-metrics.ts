@@ -108,6 +108,9 @@ export interface PredictionCounts {
   days: number;
   bandPoints: number;
   bandInside: number;
+  /** Evaluated rows, and those with a prediction on (a predictor always on "predicts" everything). */
+  rows: number;
+  predictingRows: number;
 }
 
 export const LEAD_MIN_MS = 5 * 60_000;
@@ -117,7 +120,7 @@ export function countPredictions(x: PredictionInput): PredictionCounts {
   const ts = x.timestampsMs;
   const n = ts.length;
   const from = lowerBound(ts, x.evalStartMs);
-  const c: PredictionCounts = { onsets: 0, predicted: 0, leadMinSum: 0, predictions: 0, falsePredictions: 0, days: 0, bandPoints: 0, bandInside: 0 };
+  const c: PredictionCounts = { onsets: 0, predicted: 0, leadMinSum: 0, predictions: 0, falsePredictions: 0, days: 0, bandPoints: 0, bandInside: 0, rows: 0, predictingRows: 0 };
   if (from >= n) return c;
   c.days = (Number(ts[n - 1]) - Number(ts[from])) / 86_400_000;
   for (const [start] of x.windows) {
@@ -147,12 +150,14 @@ export function countPredictions(x: PredictionInput): PredictionCounts {
   for (let r = from; r < n; r++) {
     c.bandPoints += x.bandPoints[r]!;
     c.bandInside += x.bandInside[r]!;
+    c.rows++;
+    if (x.pAnomaly[r]! >= x.threshold) c.predictingRows++;
   }
   return c;
 }
 
 export function addPredictionCounts(list: readonly PredictionCounts[]): PredictionCounts {
-  const s: PredictionCounts = { onsets: 0, predicted: 0, leadMinSum: 0, predictions: 0, falsePredictions: 0, days: 0, bandPoints: 0, bandInside: 0 };
+  const s: PredictionCounts = { onsets: 0, predicted: 0, leadMinSum: 0, predictions: 0, falsePredictions: 0, days: 0, bandPoints: 0, bandInside: 0, rows: 0, predictingRows: 0 };
   for (const c of list) for (const k of Object.keys(s) as (keyof PredictionCounts)[]) s[k] += c[k];
   return s;
 }
@@ -164,6 +169,8 @@ export interface PredictionSummary {
   leadTimeMinAvg: number | null;
   predictions: number;
   falsePredictionsPerDay: number | null;
+  /** Share of evaluated rows with a prediction on. */
+  predictingShare: number | null;
   intervalCoverage95: number | null;
 }
 
@@ -175,6 +182,7 @@ export function summarisePredictions(c: PredictionCounts, threshold: number): Pr
     leadTimeMinAvg: c.predicted ? c.leadMinSum / c.predicted : null,
     predictions: c.predictions,
     falsePredictionsPerDay: c.days > 0 ? c.falsePredictions / c.days : null,
+    predictingShare: c.rows ? c.predictingRows / c.rows : null,
     intervalCoverage95: c.bandPoints ? c.bandInside / c.bandPoints : null,
   };
 }
