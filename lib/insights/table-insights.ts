@@ -20,6 +20,7 @@ export const Z95 = 1.959963984540054;
 const DEFAULT_HORIZON_MS = 30 * 60_000;
 /** Forecast work per row (streams × horizon steps) above which the probability is refreshed less often. */
 const FORECAST_BUDGET = 4_000;
+const ENVELOPE_MARGIN = 0.02;
 
 export interface InsightOptions {
   horizonMs?: number;
@@ -102,11 +103,21 @@ export function scoreTableWithInsights(table: ScoreTableInput, config?: EngineOp
       p = 0;
       for (let k = 0; k < n; k++) {
         if (!gauge[k]) continue;
-        const e = env.envelope(k);
-        if (!e || !(e.high > e.low)) continue;
+        const e0 = env.envelope(k);
+        if (!e0 || !(e0.high > e0.low)) continue;
+        // many metrics sit on a floor or ceiling (0 %, a pool's size): a level at the edge of its
+        // usual range has not left it, so the range is widened by 2 % of its width
+        const margin = ENVELOPE_MARGIN * (e0.high - e0.low);
+        const e = { low: e0.low - margin, high: e0.high + margin };
         const f = engine.forecast(streams[k]!, steps);
+        // the uncertainty of the forecast level, without the one-step observation noise: an anomaly
+        // opens when the level leaves the range, not when one noisy point might
         const sd = new Float64Array(steps);
-        for (let h = 0; h < steps; h++) sd[h] = (f.upper[h]! - f.expected[h]!) / bandZ;
+        const s1 = (f.upper[0]! - f.expected[0]!) / bandZ;
+        for (let h = 0; h < steps; h++) {
+          const sh = (f.upper[h]! - f.expected[h]!) / bandZ;
+          sd[h] = Math.sqrt(Math.max(0, sh * sh - s1 * s1));
+        }
         const q = exceedance({ tsMs: f.tsMs, expected: f.expected, sigma: sd }, e).probability;
         if (q > p) p = q;
       }
