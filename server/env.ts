@@ -42,6 +42,19 @@ export const ZEnv = z.object({
     .enum(["0", "1", "true", "false"])
     .default("0")
     .transform((v) => v === "1" || v === "true"),
+  /** NATS server with JetStream (e.g. nats://127.0.0.1:4222): the log between ingest and scoring, partitioned across workers (docs/scale-out.md). Unset: the single-worker default. */
+  OMEN_NATS_URL: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : undefined))
+    .refine((v) => v === undefined || /^(nats|tls):\/\/[^/]/.test(v), { message: "must be a nats:// or tls:// URL" }),
+  /** Prefix of the JetStream stream, subjects and KV bucket (several Omen installations, or tests, can share one NATS). */
+  OMEN_NATS_PREFIX: z.string().trim().regex(/^[A-Za-z0-9_-]{1,32}$/, "letters, digits, _ and - only (at most 32)").default("omen"),
+  /** Partitions of the stream space (fixed for the life of a NATS stream: changing it needs a fresh prefix). */
+  OMEN_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(16),
+  /** Workers `npm start` runs (each owns a share of the partitions; more than 1 needs OMEN_NATS_URL). */
+  OMEN_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   /** Base URL of the web app as users reach it; alert links point here (default http://HOST:PORT). */
   OMEN_PUBLIC_URL: z
     .string()

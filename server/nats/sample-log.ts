@@ -1,0 +1,155 @@
+import { connect, nanos, type NatsConnection } from "@nats-io/transport-node";
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import { Kvm, type KV } from "@nats-io/kv";
+import { splitByPartition } from "@/lib/scale/partition";
+import { encodeSamples, MAX_SAMPLES_PER_MESSAGE } from "@/lib/scale/sample-message";
+import type { CommittedBatch } from "@/lib/ingest/committed-batch";
+import { AppError } from "@/lib/errors/app-error";
+
+/**
+ * The JetStream side of scale-out (docs/scale-out.md): one stream, the sample log, with one
+ * subject per partition (`<prefix>.samples.<n>`), one durable consumer per partition, and a KV
+ * bucket of partition leases and worker presence.
+ */
+export interface SampleLogConfig {
+  url: string;
+  prefix: string;
+  partitions: number;
+}
+
+export const logNames = (prefix: string) => ({
+  stream: `${prefix}-samples`,
+  subject: (p: number) => `${prefix}.samples.${p}`,
+  consumer: (p: number) => `${prefix}-p${p}`,
+  leases: `${prefix}-leases`,
+  commands: `${prefix}.commands`,
+});
+
+/** How long messages stay in the log: long enough for any partition's snapshot to be far newer. */
+const LOG_MAX_AGE_MS = 24 * 3_600_000;
+/** A lease not renewed for this long expires (the KV bucket's TTL). */
+export const LEASE_TTL_MS = 15_000;
+/**
+ * A delivered message not acknowledged for this long is delivered again. Messages are
+ * acknowledged when a snapshot covers them (every few seconds); a new owner recreates the
+ * consumer at its snapshot anyway, so this only bounds a stuck owner.
+ */
+const ACK_WAIT_MS = 120_000;
+
+export interface SampleLog {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  leases: KV;
+  config: SampleLogConfig;
+  names: ReturnType<typeof logNames>;
+  close(): Promise<void>;
+}
+
+/** Connects and makes sure the stream and the lease bucket exist (idempotent, any process may). */
+export async function openSampleLog(config: SampleLogConfig, name: string): Promise<SampleLog> {
+  const nc = await connect({ servers: config.url, name, maxReconnectAttempts: -1, reconnectTimeWait: 1_000 });
+  const jsm = await jetstreamManager(nc);
+  const names = logNames(config.prefix);
+  const want = { name: names.stream, subjects: [`${config.prefix}.samples.*`], retention: RetentionPolicy.Limits, max_age: nanos(LOG_MAX_AGE_MS), duplicate_window: nanos(120_000) };
+  try {
+    await jsm.streams.info(names.stream);
+  } catch {
+    await jsm.streams.add(want).catch(async (e: unknown) => {
+      // another process created it meanwhile
+      await jsm.streams.info(names.stream).catch(() => {
+        throw e;
+      });
+    });
+  }
+  const leases = await new Kvm(nc).create(names.leases, { ttl: LEASE_TTL_MS, history: 1 });
+  return {
+    nc,
+    js: jetstream(nc),
+    jsm,
+    leases,
+    config,
+    names,
+    close: async () => {
+      await nc.drain().catch(() => nc.close());
+    },
+  };
+}
+
+/** Removes everything of a prefix (tests, or a fresh start with another partition count). */
+export async function destroySampleLog(log: SampleLog): Promise<void> {
+  await log.jsm.streams.delete(log.names.stream).catch(() => undefined);
+  await log.leases.destroy().catch(() => undefined);
+}
+
+/**
+ * (Re)creates partition `p`'s durable consumer starting after `afterSeq` (the message its
+ * snapshot covers). A new owner does this: the messages after its snapshot are exactly the
+ * ones it must replay (relearn) or score, whether the previous owner acknowledged them or not.
+ */
+export async function resetPartitionConsumer(log: SampleLog, p: number, afterSeq: number) {
+  const durable = log.names.consumer(p);
+  await log.jsm.consumers.delete(log.names.stream, durable).catch(() => undefined);
+  await log.jsm.consumers.add(log.names.stream, {
+    durable_name: durable,
+    filter_subject: log.names.subject(p),
+    ack_policy: AckPolicy.All,
+    ack_wait: nanos(ACK_WAIT_MS),
+    max_ack_pending: -1,
+    ...(afterSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1 } : { deliver_policy: DeliverPolicy.All }),
+  });
+  return log.js.consumers.get(log.names.stream, durable);
+}
+
+/**
+ * The web process's commit sink with NATS: publishes each committed batch, split by partition,
+ * and resolves once JetStream has stored every part (then ingest answers 2xx). Parts that
+ * could not be published stay queued, in order, and go first with the next batch (or the
+ * retry timer): samples already committed are never left unpublished while this process runs.
+ * While NATS does not take them, ingest answers 503 with Retry-After.
+ */
+export function natsCommitSink(log: SampleLog): { sink: (batch: CommittedBatch) => Promise<void>; backlog(): number; close(): void } {
+  const queue: { subject: string; data: Uint8Array; msgID: string }[] = [];
+  let flushing: Promise<void> | null = null;
+  const flush = (): Promise<void> => {
+    flushing ??= (async () => {
+      try {
+        while (queue.length) {
+          const head = queue.slice(0, 64);
+          await Promise.all(head.map((m) => log.js.publish(m.subject, m.data, { msgID: m.msgID, timeout: 5_000 })));
+          queue.splice(0, head.length);
+        }
+      } finally {
+        flushing = null;
+      }
+    })();
+    return flushing;
+  };
+  const timer = setInterval(() => {
+    if (queue.length) flush().catch(() => undefined);
+  }, 2_000);
+  timer.unref();
+  const sink = async (batch: CommittedBatch): Promise<void> => {
+    for (const [p, rows] of splitByPartition(batch.streamIds, log.config.partitions)) {
+      for (let from = 0, part = 0; from < rows.length; from += MAX_SAMPLES_PER_MESSAGE, part++) {
+        const idx = rows.slice(from, from + MAX_SAMPLES_PER_MESSAGE);
+        const data = encodeSamples({
+          streamIds: Int32Array.from(idx, (i) => batch.streamIds[i]!),
+          tsMs: Float64Array.from(idx, (i) => batch.tsMs[i]!),
+          values: Float64Array.from(idx, (i) => batch.values[i]!),
+        });
+        // the commit's first seq names the message: a re-publish within 2 min is stored once
+        queue.push({ subject: log.names.subject(p), data, msgID: `${batch.firstSeq}.${p}.${part}` });
+      }
+    }
+    try {
+      // a flush already running may have started before this batch was queued
+      while (queue.length) await flush();
+    } catch (e) {
+      throw new AppError("UNAVAILABLE", `The sample log (NATS JetStream) is unavailable: ${(e as Error).message}. The samples are stored and will be scored once it is back; retry later.`, {
+        retryAfterSeconds: 5,
+      });
+    }
+  };
+  return { sink, backlog: () => queue.length, close: () => clearInterval(timer) };
+}

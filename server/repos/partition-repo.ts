@@ -1,0 +1,96 @@
+import type pg from "pg";
+import { databaseUrl, isEmbeddedUrl, pool } from "../db";
+import { copyBinaryIn, encodeBinaryCopy } from "./pg-binary-copy";
+import { BLOCK_BYTES, packScoreBlocks, type BlockRows } from "./score-blocks";
+import type { ScoreColumns } from "./score-columns";
+import { inTransaction } from "./transaction";
+
+/**
+ * Scale-out state per partition of the JetStream sample log (`log` is the stream's name): the
+ * scoring cursor, moved in the transaction that stores a message's scores, and the newest
+ * detector snapshot. See docs/scale-out.md.
+ */
+
+export interface PartitionStart {
+  /** newest detector state and the last message folded into it */
+  snapshot: { msgSeq: number; state: Buffer } | null;
+  /** last message whose scores are stored (0: none) */
+  cursor: number;
+}
+
+export async function readPartitionStart(log: string, partition: number): Promise<PartitionStart> {
+  const [snap, cur] = await Promise.all([
+    pool().query<{ msg_seq: string; state: Buffer }>("SELECT msg_seq, state FROM partition_snapshot WHERE log = $1 AND partition = $2", [log, partition]),
+    pool().query<{ msg_seq: string }>("SELECT msg_seq FROM partition_cursor WHERE log = $1 AND partition = $2", [log, partition]),
+  ]);
+  const s = snap.rows[0];
+  return { snapshot: s ? { msgSeq: Number(s.msg_seq), state: s.state } : null, cursor: Number(cur.rows[0]?.msg_seq ?? 0) };
+}
+
+async function writeBlocks(client: pg.PoolClient, rows: BlockRows): Promise<void> {
+  if (rows.n === 0) return;
+  if (isEmbeddedUrl(databaseUrl())) {
+    await client.query(
+      `INSERT INTO score_block (block, ts, mask, data)
+       SELECT b, to_timestamp(t / 1000.0), m, substring($4::bytea FROM ((o - 1) * ${BLOCK_BYTES} + 1)::int FOR ${BLOCK_BYTES})
+       FROM unnest($1::int[], $2::float8[], $3::int[]) WITH ORDINALITY AS x(b, t, m, o)`,
+      [Array.from(rows.block), Array.from(rows.tsMs), Array.from(rows.mask), Buffer.from(rows.data)],
+    );
+    return;
+  }
+  const data = Array.from({ length: rows.n }, (_, r) => rows.data.subarray(r * BLOCK_BYTES, (r + 1) * BLOCK_BYTES));
+  const payload = encodeBinaryCopy(rows.n, [
+    { type: "int4", data: rows.block },
+    { type: "timestamptz", data: rows.tsMs },
+    { type: "int4", data: rows.mask },
+    { type: "bytea", data },
+  ]);
+  await copyBinaryIn(client, "score_block (block, ts, mask, data)", payload);
+}
+
+/**
+ * Stores the scores of message `msgSeq` of a partition and moves the partition's cursor to it,
+ * in one transaction, only if the cursor is below `msgSeq`. Returns false (nothing written)
+ * when it is not: the message was scored already, by this worker before a restart or by
+ * another worker that held the partition meanwhile (the cursor row's lock orders them).
+ */
+export async function commitPartitionScores(log: string, partition: number, owner: string, msgSeq: number, scores: ScoreColumns): Promise<boolean> {
+  const rows = packScoreBlocks(scores);
+  return inTransaction(async (client) => {
+    const res = await client.query(
+      `INSERT INTO partition_cursor (log, partition, msg_seq, scored, owner, updated_at) VALUES ($1, $2, $3, $4, $5, now())
+       ON CONFLICT (log, partition) DO UPDATE SET msg_seq = EXCLUDED.msg_seq, scored = partition_cursor.scored + EXCLUDED.scored,
+         owner = EXCLUDED.owner, updated_at = now()
+       WHERE partition_cursor.msg_seq < EXCLUDED.msg_seq`,
+      [log, partition, msgSeq, scores.tsMs.length, owner],
+    );
+    if (res.rowCount !== 1) return false;
+    await writeBlocks(client, rows);
+    return true;
+  });
+}
+
+/** Keeps the newest snapshot of a partition (an older one, from a worker that lost the partition, is ignored). */
+export async function savePartitionSnapshot(log: string, partition: number, msgSeq: number, state: Buffer): Promise<void> {
+  await pool().query(
+    `INSERT INTO partition_snapshot (log, partition, msg_seq, state, size_bytes, taken_at) VALUES ($1, $2, $3, $4, $5, now())
+     ON CONFLICT (log, partition) DO UPDATE SET msg_seq = EXCLUDED.msg_seq, state = EXCLUDED.state, size_bytes = EXCLUDED.size_bytes, taken_at = now()
+     WHERE partition_snapshot.msg_seq < EXCLUDED.msg_seq`,
+    [log, partition, msgSeq, state, state.length],
+  );
+}
+
+export interface PartitionProgress {
+  partition: number;
+  msgSeq: number;
+  scored: number;
+  owner: string;
+}
+
+export async function readPartitionProgress(log: string): Promise<PartitionProgress[]> {
+  const res = await pool().query<{ partition: number; msg_seq: string; scored: string; owner: string }>(
+    "SELECT partition, msg_seq, scored, owner FROM partition_cursor WHERE log = $1 ORDER BY partition",
+    [log],
+  );
+  return res.rows.map((r) => ({ partition: r.partition, msgSeq: Number(r.msg_seq), scored: Number(r.scored), owner: r.owner }));
+}
