@@ -16,8 +16,12 @@ export interface CommittedBatch {
   values: Float64Array;
 }
 
-/** Where a process sends its committed batches (the worker's pipeline, or the hand-off client). */
-export type CommitSink = (batch: CommittedBatch) => void;
+/**
+ * Where a process sends its committed batches (the worker's pipeline, the hand-off client, or
+ * the JetStream sample log). A sink that returns a promise is durable: ingest acknowledges the
+ * samples only once it resolves, and answers with its error (503) when it rejects.
+ */
+export type CommitSink = (batch: CommittedBatch) => void | Promise<void>;
 
 /** The batch of what a commit wrote (samples-repo's block rows). */
 export function committedBatch(c: { firstSeq: number; rows: { rowStart: Int32Array; streamIds: Int32Array; tsMs: Float64Array; values: Float64Array } }): CommittedBatch {

@@ -30,6 +30,10 @@ export function errorReply(e: unknown, headers: Record<string, string> = {}): Re
  * become 503 too so senders retry instead of dropping data.
  */
 export function ingestErrorReply(e: unknown, busyStatus: 429 | 503): Reply {
+  if (isAppError(e) && e.code === "UNAVAILABLE") {
+    const retry = String((e.details?.retryAfterSeconds as number | undefined) ?? 5);
+    return jsonReply(503, { error: e.message, details: e.details }, { "Retry-After": retry });
+  }
   if (isAppError(e) && e.code === "TOO_MANY_REQUESTS") {
     const retry = String((e.details?.retryAfterSeconds as number | undefined) ?? 5);
     return jsonReply(busyStatus, { error: e.message, details: e.details }, { "Retry-After": retry });

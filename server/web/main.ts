@@ -9,6 +9,7 @@ import { closeDatabase } from "../db";
 import { ConfigError, parseEnv } from "../env";
 import { setCommitSink } from "../services/ingest/group-commit";
 import { createHandoffClient } from "../worker/handoff/client";
+import { openNatsSink } from "../nats/nats-sink";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 /** How long requests in flight get to finish on shutdown. */
@@ -35,8 +36,11 @@ async function main(): Promise<void> {
   // loaded after NODE_ENV is set
   const { startWebServer } = await import("./web-server");
   // every commit of this process (both copies of the ingest module share the sink) goes to the
-  // worker's hand-off endpoint
-  const handoff = createHandoffClient();
+  // worker's hand-off endpoint, or (scale-out) to the JetStream sample log
+  const nats = settings.OMEN_NATS_URL
+    ? await openNatsSink({ url: settings.OMEN_NATS_URL, prefix: settings.OMEN_NATS_PREFIX, partitions: settings.OMEN_PARTITIONS })
+    : null;
+  const handoff = nats ?? createHandoffClient();
   setCommitSink(handoff.sink);
   const web = await startWebServer({ dir: root, host: settings.HOST, port: settings.PORT });
   console.log(`[web] listening on ${web.url}`);
@@ -53,8 +57,7 @@ async function main(): Promise<void> {
       .close()
       .then(() => {
         setCommitSink(null);
-        handoff.close();
-        return closeDatabase();
+        return Promise.resolve(handoff.close()).then(() => closeDatabase());
       })
       .then(
         () => process.exit(0),

@@ -6,6 +6,7 @@ import { ConfigError, parseEnv } from "../env";
 import { migrate } from "../migrate";
 import { setCommitSink } from "../services/ingest/group-commit";
 import { startHandoffServer } from "./handoff/server";
+import { runPartitionWorker } from "./partitioned/run";
 import { Worker } from "./worker";
 
 /**
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
   configureDatabase(url);
   setDatabaseRole("omen-worker");
   if (!env.OMEN_SKIP_MIGRATE) await migrate(url);
+  if (env.OMEN_NATS_URL) return runPartitionWorker(env, async () => void (await embedded?.stop()));
   // Batches committed in this process (host collector, pulls) or by the web process (the
   // hand-off server) reach the pipeline from memory.
   let worker: Worker | null = null;

@@ -25,12 +25,16 @@ export function setCommitSink(sink: CommitSink | null): void {
   state.sink = sink;
 }
 
-function offerCommitted(batch: CommittedBatch): void {
+/**
+ * Offers a commit to the sink. A best-effort sink (the hand-off) returns nothing: its failures
+ * are logged, as the worker reads the samples from the database anyway. A durable sink (the
+ * JetStream sample log) returns a promise that the callers wait for; its rejection fails them.
+ */
+function offerCommitted(batch: CommittedBatch): Promise<void> | undefined {
   if (batch.streamIds.length === 0 || !state.sink) return;
   try {
-    state.sink(batch);
+    return state.sink(batch) ?? undefined;
   } catch (e) {
-    // best effort: the samples are committed, and the worker reads them from the database
     console.error(`commit hand-off failed: ${(e as Error).message}`);
   }
 }
@@ -74,7 +78,7 @@ async function commitGroup(group: PendingCommit[], rows: number): Promise<void> 
   try {
     if (group.length === 1) {
       const { result, committed } = await insertSamplesReturning(group[0]!.cols, false, group[0]!.shared);
-      if (committed) offerCommitted(committedBatch(committed));
+      if (committed) await offerCommitted(committedBatch(committed));
       group[0]!.resolve(result);
       return;
     }
@@ -87,7 +91,7 @@ async function commitGroup(group: PendingCommit[], rows: number): Promise<void> 
       o += p.cols.tsMs.length;
     }
     const { newRows, committed } = await insertSamplesReturning(all, true, group.some((p) => p.shared));
-    if (committed) offerCommitted(committedBatch(committed));
+    if (committed) await offerCommitted(committedBatch(committed));
     if (newRows === "all") {
       for (const p of group) p.resolve({ received: p.cols.tsMs.length, inserted: p.cols.tsMs.length });
       return;

@@ -267,7 +267,8 @@ function validateBatch(batch: IncomingSeries[], nowMs: number): void {
 /** Back-pressure: how far the slowest live worker is behind the newest committed sample. */
 export async function ingestBacklog(): Promise<{ lag: number; workerAlive: boolean }> {
   const [seq, workers] = await Promise.all([sequenceHead(), readWorkerStatus()]);
-  const live = workers.filter((w) => Date.now() - w.heartbeatAtMs < 60_000);
+  // scale-out workers (OMEN_NATS_URL) consume the JetStream log, not the seq order: the log buffers for them
+  const live = workers.filter((w) => Date.now() - w.heartbeatAtMs < 60_000 && w.info.nats !== true);
   if (live.length === 0) return { lag: 0, workerAlive: false };
   const cursor = Math.min(...live.map((w) => w.cursor));
   return { lag: Math.max(0, seq - cursor), workerAlive: true };

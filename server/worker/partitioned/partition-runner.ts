@@ -1,0 +1,235 @@
+import { promisify } from "node:util";
+import zlib from "node:zlib";
+import type { JsMsg } from "@nats-io/jetstream";
+import type { EngineEvent, EnginePort } from "@/lib/detectors/engine-port";
+import type { TStreamKind } from "@/lib/schemas/stream";
+import { decodeSamples } from "@/lib/scale/sample-message";
+import { upsertAnomalies } from "../../repos/anomalies-repo";
+import { commitPartitionScores, readPartitionStart, savePartitionSnapshot } from "../../repos/partition-repo";
+import { allStreamKinds } from "../../repos/streams-repo";
+import { resetPartitionConsumer, type SampleLog } from "../../nats/sample-log";
+import { createEngine, restoreEngine } from "../pipeline/engine-adapter";
+
+const gzip = promisify(zlib.gzip);
+const gunzip = promisify(zlib.gunzip);
+
+const STEP_MS = 10_000;
+/** Messages scored together in one transaction at most. */
+const MAX_BATCH_MESSAGES = 512;
+
+export interface PartitionStats {
+  messages: number;
+  /** messages at or below the cursor, folded into the detectors but not written again */
+  replayed: number;
+  scored: number;
+  late: number;
+  malformed: number;
+  snapshots: number;
+  lastSnapshotBytes: number;
+  lastSnapshotMs: number;
+}
+
+interface ScoreRows {
+  streamIds: number[];
+  tsMs: number[];
+  score: number[];
+  confidence: number[];
+  expected: number[];
+  lower: number[];
+  upper: number[];
+}
+const emptyRows = (): ScoreRows => ({ streamIds: [], tsMs: [], score: [], confidence: [], expected: [], lower: [], upper: [] });
+
+/**
+ * One partition of the sample log on the worker that owns it: its own detector engine (the
+ * state of the partition's streams), restored from the partition's snapshot; a durable
+ * consumer from the message after that snapshot; scores written with the partition cursor in
+ * one transaction; a snapshot every few seconds, after which the messages it covers are
+ * acknowledged (AckPolicy.All).
+ *
+ * Exactly once: messages at or below the cursor (scored before, by this or another worker)
+ * only relearn the detectors; a message is scored only by the transaction that moves the cursor
+ * past it; redeliveries at or below what the engine has folded in are skipped.
+ */
+export class PartitionRunner {
+  private engine!: EnginePort;
+  /** last message folded into the engine */
+  private applied = 0;
+  /** last message whose scores are stored */
+  private cursor = 0;
+  private snapshotSeq = 0;
+  private lastApplied: JsMsg | null = null;
+  private iter: { stop(): void } | null = null;
+  private loop: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private busy = false;
+  private lastSnapshotAt = Date.now();
+  private kinds = new Map<number, TStreamKind>();
+  readonly stats: PartitionStats = { messages: 0, replayed: 0, scored: 0, late: 0, malformed: 0, snapshots: 0, lastSnapshotBytes: 0, lastSnapshotMs: 0 };
+
+  constructor(
+    private readonly log: SampleLog,
+    readonly partition: number,
+    private readonly owner: string,
+    private readonly note: (msg: string) => void,
+    private readonly snapshotEveryMs = 5_000,
+  ) {}
+
+  async start(): Promise<void> {
+    const start = await readPartitionStart(this.log.names.stream, this.partition);
+    this.engine = start.snapshot ? restoreEngine(await gunzip(start.snapshot.state)) : createEngine();
+    this.applied = this.snapshotSeq = start.snapshot?.msgSeq ?? 0;
+    this.cursor = start.cursor;
+    const consumer = await resetPartitionConsumer(this.log, this.partition, this.applied);
+    const iter = await consumer.consume({ max_messages: 1024 });
+    this.iter = iter;
+    this.note(`partition ${this.partition}: from snapshot at message ${this.applied}, scored up to ${this.cursor}`);
+    this.loop = (async () => {
+      let batch: JsMsg[] = [];
+      for await (const m of iter) {
+        batch.push(m);
+        if (batch.length < MAX_BATCH_MESSAGES && iter.getPending() > 0) continue;
+        this.busy = true;
+        try {
+          await this.process(batch);
+          batch = [];
+          if (Date.now() - this.lastSnapshotAt >= this.snapshotEveryMs) await this.snapshot();
+        } finally {
+          this.busy = false;
+        }
+        if (this.stopping) break;
+      }
+    })().catch((e: Error) => this.note(`partition ${this.partition} stopped on error: ${e.stack ?? e.message}`));
+  }
+
+  /** Score (or relearn) a run of messages, write their scores and move the cursor once. */
+  private async process(msgs: JsMsg[]): Promise<void> {
+    const rows = emptyRows();
+    const events = new Map<string, EngineEvent>();
+    let last = 0;
+    for (const m of msgs) {
+      if (m.seq <= this.applied) continue; // a redelivery the engine has seen
+      this.stats.messages++;
+      const samples = decodeSamples(m.data);
+      if (!samples) {
+        this.stats.malformed++;
+        this.note(`partition ${this.partition}: message ${m.seq} is not a sample message; skipped`);
+      } else {
+        const replay = m.seq <= this.cursor;
+        if (replay) this.stats.replayed++;
+        await this.fold(samples, replay ? null : rows, replay ? null : events);
+      }
+      this.applied = m.seq;
+      this.lastApplied = m;
+      if (m.seq > this.cursor) last = m.seq;
+    }
+    if (last === 0) return;
+    const scores = { ...rows };
+    for (;;) {
+      try {
+        const ok = await commitPartitionScores(this.log.names.stream, this.partition, this.owner, last, scores);
+        if (ok) this.stats.scored += rows.tsMs.length;
+        else this.note(`partition ${this.partition}: messages up to ${last} were scored by another owner; not written again`);
+        this.cursor = Math.max(this.cursor, last);
+        break;
+      } catch (e) {
+        if (this.stopping) throw e;
+        this.note(`partition ${this.partition}: score write failed (${(e as Error).message}); retrying`);
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
+    if (events.size) await upsertAnomalies([...events.values()].map(anomalyRow)).catch((e: Error) => this.note(`anomaly write failed: ${e.message}`));
+  }
+
+  /** Steps the engine through the samples in time order (last value per stream and step wins). */
+  private async fold(s: { streamIds: Int32Array; tsMs: Float64Array; values: Float64Array }, out: ScoreRows | null, events: Map<string, EngineEvent> | null): Promise<void> {
+    const order = Array.from(s.tsMs.keys()).sort((a, b) => s.tsMs[a]! - s.tsMs[b]! || a - b);
+    let unknown = false;
+    for (let i = 0; i < s.streamIds.length; i++) if (!this.engine.hasStream(s.streamIds[i]!) && !this.kinds.has(s.streamIds[i]!)) unknown = true;
+    if (unknown) for (const r of await allStreamKinds()) this.kinds.set(r.id, r.kind);
+    for (let i = 0; i < s.streamIds.length; i++) {
+      const id = s.streamIds[i]!;
+      if (!this.engine.hasStream(id)) this.engine.addStream(id, this.kinds.get(id) ?? "gauge", 0);
+    }
+    let k = 0;
+    while (k < order.length) {
+      const bucket = Math.floor(s.tsMs[order[k]!]! / STEP_MS) * STEP_MS;
+      const latest = new Map<number, number>();
+      for (; k < order.length && Math.floor(s.tsMs[order[k]!]! / STEP_MS) * STEP_MS === bucket; k++) latest.set(s.streamIds[order[k]!]!, order[k]!);
+      if (bucket <= this.engine.lastStepMs(0)) {
+        this.stats.late += latest.size;
+        continue;
+      }
+      const idx = [...latest.values()];
+      const { scores, events: ev } = this.engine.step(
+        bucket,
+        idx.map((i) => s.streamIds[i]!),
+        Float64Array.from(idx, (i) => s.values[i]!),
+        Float64Array.from(idx, (i) => s.tsMs[i]!),
+        0,
+      );
+      if (!out || !events) continue;
+      for (let j = 0; j < scores.n; j++) {
+        out.streamIds.push(scores.streamIds[j]!);
+        out.tsMs.push(scores.tsMs[j]!);
+        out.score.push(scores.score[j]!);
+        out.confidence.push(scores.confidence[j]!);
+        out.expected.push(scores.expected[j]!);
+        out.lower.push(scores.lower[j]!);
+        out.upper.push(scores.upper[j]!);
+      }
+      for (const e of ev) events.set(e.engineId, e);
+    }
+  }
+
+  /** The periodic snapshot while no messages arrive (between two runs of the consume loop). */
+  async snapshotIfDue(): Promise<void> {
+    if (!this.busy && !this.stopping && Date.now() - this.lastSnapshotAt >= this.snapshotEveryMs) await this.snapshot();
+  }
+
+  /**
+   * Saves the engine's state at the last folded message, then acknowledges up to it. Only when
+   * every folded message's scores are stored: a snapshot past the cursor would let a new owner
+   * skip messages that were never scored.
+   */
+  async snapshot(): Promise<void> {
+    this.lastSnapshotAt = Date.now();
+    if (this.applied <= this.snapshotSeq || !this.lastApplied || this.applied > this.cursor) return;
+    const seq = this.applied;
+    const msg = this.lastApplied;
+    const t0 = performance.now();
+    const state = await gzip(this.engine.serialize());
+    await savePartitionSnapshot(this.log.names.stream, this.partition, seq, state);
+    this.stats.snapshots++;
+    this.stats.lastSnapshotBytes = state.length;
+    this.stats.lastSnapshotMs = performance.now() - t0;
+    this.snapshotSeq = seq;
+    msg.ack();
+  }
+
+  /** Stops consuming, snapshots what it folded, acknowledges it. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.iter?.stop();
+    await this.loop;
+    await this.snapshot();
+  }
+
+  get position(): { applied: number; cursor: number; snapshot: number } {
+    return { applied: this.applied, cursor: this.cursor, snapshot: this.snapshotSeq };
+  }
+}
+
+function anomalyRow(e: EngineEvent) {
+  return {
+    engineId: e.engineId,
+    streamId: e.streamIds[0]!,
+    streamIds: e.streamIds,
+    startMs: e.startMs,
+    endMs: e.kind === "closed" ? e.endMs : null,
+    peakScore: e.peakScore,
+    severity: e.severity,
+    type: e.type,
+    explanation: e.explanation,
+  };
+}
