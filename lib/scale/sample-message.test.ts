@@ -17,6 +17,15 @@ describe("sample log messages", () => {
     expect(Array.from(decodeSamples(shifted.subarray(1))!.values)).toEqual([6]);
   });
 
+  it("decodes from a view into a larger buffer (as Node Buffers from a socket are)", () => {
+    const enc = encodeSamples({ streamIds: Int32Array.from([3, 4]), tsMs: Float64Array.from([5, 6]), values: Float64Array.from([7, 8]) });
+    const pool = Buffer.alloc(enc.length + 100, 0xff);
+    pool.set(enc, 40);
+    const d = decodeSamples(pool.subarray(40, 40 + enc.length))!;
+    expect(Array.from(d.streamIds)).toEqual([3, 4]);
+    expect(Array.from(d.tsMs)).toEqual([5, 6]);
+  });
+
   it("rejects what is not a message (fuzzed)", () => {
     let seed = 42;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);

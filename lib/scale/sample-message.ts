@@ -34,8 +34,11 @@ export function decodeSamples(body: Uint8Array): PartitionSamples | null {
   if (dv.getUint32(0, true) !== MAGIC) return null;
   const n = dv.getUint32(4, true);
   if (body.byteLength !== HEADER + n * 20) return null;
-  // copy into an aligned buffer (a received message may start at any offset)
-  const buf = body.slice().buffer;
+  // copy into an aligned buffer of its own (a received message may be a view at any offset
+  // into a larger buffer; a Node Buffer's slice() would not copy)
+  const own = new Uint8Array(body.byteLength);
+  own.set(body);
+  const buf = own.buffer;
   return {
     tsMs: new Float64Array(buf, HEADER, n),
     values: new Float64Array(buf, HEADER + n * 8, n),

@@ -96,6 +96,19 @@ export class PartitionLeases {
     }
   }
 
+  /** Gives one partition back now (its runner failed); it is taken again at a next round. */
+  giveBack(p: number): Promise<void> {
+    // on the rounds' chain, so that it never interleaves with a renewal of the same lease
+    this.round = this.round.then(async () => {
+      const rev = this.owned.get(p);
+      if (rev === undefined) return;
+      this.owned.delete(p);
+      await this.handlers.released(p, false);
+      await this.log.leases.delete(`p.${p}`, { previousSeq: rev }).catch(() => undefined);
+    });
+    return this.round;
+  }
+
   /** Gives every partition back (graceful stop: the others take them at once, not after the TTL). */
   async stop(): Promise<void> {
     this.stopped = true;

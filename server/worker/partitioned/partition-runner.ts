@@ -63,6 +63,8 @@ export class PartitionRunner {
   private loop: Promise<void> = Promise.resolve();
   private stopping = false;
   private busy = false;
+  /** the consume loop ended on an error: the partition must be given back and restarted */
+  failed = false;
   private lastSnapshotAt = Date.now();
   private kinds = new Map<number, TStreamKind>();
   readonly stats: PartitionStats = { messages: 0, replayed: 0, scored: 0, late: 0, malformed: 0, snapshots: 0, lastSnapshotBytes: 0, lastSnapshotMs: 0 };
@@ -99,7 +101,11 @@ export class PartitionRunner {
         }
         if (this.stopping) break;
       }
-    })().catch((e: Error) => this.note(`partition ${this.partition} stopped on error: ${e.stack ?? e.message}`));
+    })().catch((e: Error) => {
+      // the worker gives the partition back; its next owner (maybe this worker) resumes from the snapshot
+      this.failed = true;
+      this.note(`partition ${this.partition} stopped on error: ${e.stack ?? e.message}`);
+    });
   }
 
   /** Score (or relearn) a run of messages, write their scores and move the cursor once. */
@@ -125,6 +131,7 @@ export class PartitionRunner {
     }
     if (last === 0) return;
     const scores = { ...rows };
+    let failures = 0;
     for (;;) {
       try {
         const ok = await commitPartitionScores(this.log.names.stream, this.partition, this.owner, last, scores);
@@ -134,11 +141,24 @@ export class PartitionRunner {
         break;
       } catch (e) {
         if (this.stopping) throw e;
-        this.note(`partition ${this.partition}: score write failed (${(e as Error).message}); retrying`);
+        this.note(`partition ${this.partition}: score write failed (${failures++ === 0 ? (e as Error).stack : (e as Error).message}); retrying`);
         await new Promise((r) => setTimeout(r, 1_000));
       }
     }
     if (events.size) await upsertAnomalies([...events.values()].map(anomalyRow)).catch((e: Error) => this.note(`anomaly write failed: ${e.message}`));
+  }
+
+  /** Retries a read until it succeeds (a loaded or restarting database), unless stopping. */
+  private async retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (this.stopping) throw e;
+        this.note(`partition ${this.partition}: ${what} failed (${(e as Error).message}); retrying`);
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
   }
 
   /** Steps the engine through the samples in time order (last value per stream and step wins). */
@@ -146,7 +166,7 @@ export class PartitionRunner {
     const order = Array.from(s.tsMs.keys()).sort((a, b) => s.tsMs[a]! - s.tsMs[b]! || a - b);
     let unknown = false;
     for (let i = 0; i < s.streamIds.length; i++) if (!this.engine.hasStream(s.streamIds[i]!) && !this.kinds.has(s.streamIds[i]!)) unknown = true;
-    if (unknown) for (const r of await allStreamKinds()) this.kinds.set(r.id, r.kind);
+    if (unknown) for (const r of await this.retrying("reading stream kinds", allStreamKinds)) this.kinds.set(r.id, r.kind);
     for (let i = 0; i < s.streamIds.length; i++) {
       const id = s.streamIds[i]!;
       if (!this.engine.hasStream(id)) this.engine.addStream(id, this.kinds.get(id) ?? "gauge", 0);

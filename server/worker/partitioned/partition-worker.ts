@@ -62,6 +62,7 @@ export class PartitionWorker {
   async start(): Promise<void> {
     this.leases.start();
     const tick = async () => {
+      for (const r of [...this.runners.values()]) if (r.failed) await this.leases.giveBack(r.partition).catch((e: Error) => this.note(`giving partition ${r.partition} back failed: ${e.message}`));
       for (const r of this.runners.values()) await r.snapshotIfDue().catch((e: Error) => this.note(`snapshot of partition ${r.partition} failed: ${e.message}`));
       await this.beat().catch((e: Error) => this.note(`heartbeat failed: ${e.message}`));
       this.timer = setTimeout(() => void tick(), 2_000);
