@@ -132,6 +132,9 @@ async function main(): Promise<void> {
     const other = await findRunningEmbedded(env.dataDir);
     if (other) fail(`another Omen (pid ${other.pid}) is already running with data directory ${env.dataDir}. Stop it first, or set OMEN_DATA_DIR to another directory.`);
   }
+  if (env.OMEN_WORKERS > 1 && !env.OMEN_NATS_URL) {
+    fail("OMEN_WORKERS > 1 needs OMEN_NATS_URL: without NATS JetStream one worker scores every stream (see docs/scale-out.md).");
+  }
   const { url, embedded, mode } = await resolveDatabase(env.DATABASE_URL, env.dataDir);
   const migrated = await migrate(url).catch((e: Error) => fail(`database migration failed: ${e.message}`));
   console.log(
@@ -174,7 +177,14 @@ async function main(): Promise<void> {
   };
   const guard = ["--require", path.join(root, "scripts", "exit-with-parent.cjs")];
   start("web", [...guard, "--import", "tsx", path.join(root, "server", "web", "main.ts")], { HOST: env.HOST, PORT: String(env.PORT) });
-  start("worker", [...guard, "--import", "tsx", path.join(root, "server", "worker", "main.ts")], { OMEN_SKIP_MIGRATE: "1" });
+  // OMEN_WORKERS > 1 (scale-out, needs OMEN_NATS_URL): the workers share the partitions
+  for (let i = 1; i <= env.OMEN_WORKERS; i++) {
+    const name = env.OMEN_WORKERS === 1 ? "worker" : `worker-${i}`;
+    start(name, [...guard, "--import", "tsx", path.join(root, "server", "worker", "main.ts")], {
+      OMEN_SKIP_MIGRATE: "1",
+      ...(env.OMEN_WORKERS === 1 ? {} : { OMEN_WORKER_NAME: `${env.OMEN_WORKER_NAME}-${i}` }),
+    });
+  }
   process.on("SIGINT", () => void stopAll(0));
   process.on("SIGTERM", () => void stopAll(0));
 

@@ -13,8 +13,25 @@ export async function healthReport(nowMs = Date.now()) {
   }
   const workers = (await readWorkerStatus()).map((w) => {
     const { handoff: _secret, ...info } = w.info; // the hand-off endpoint's secret stays internal
-    return { name: w.name, pid: w.pid, alive: nowMs - w.heartbeatAtMs < WORKER_STALE_MS, lastHeartbeatMs: w.heartbeatAtMs, cursor: w.cursor, info };
+    const alive = nowMs - w.heartbeatAtMs < WORKER_STALE_MS;
+    return { name: w.name, pid: w.pid, alive, partitions: ownedPartitions(w.info, alive), lastHeartbeatMs: w.heartbeatAtMs, cursor: w.cursor, info };
   });
   const streams = await countAllStreams();
-  return { ok: database.ok && workers.some((w) => w.alive), database, workers, streams };
+  return { ok: database.ok && workers.some((w) => w.alive), database, workers, partitions: partitionCount(workers), streams };
+}
+
+/**
+ * The partitions a worker owns now: a scale-out worker (OMEN_NATS_URL) reports its leases; the
+ * single worker of the default setup scores everything, the one partition.
+ */
+function ownedPartitions(info: Record<string, unknown>, alive: boolean): number[] {
+  if (!alive) return [];
+  if (info.nats !== true) return [0];
+  return Array.isArray(info.partitions) ? info.partitions.filter((p): p is number => Number.isInteger(p)) : [];
+}
+
+/** How many partitions there are (as the live scale-out workers report it; 1 without NATS). */
+function partitionCount(workers: { alive: boolean; info: Record<string, unknown> }[]): number {
+  for (const w of workers) if (w.alive && w.info.nats === true && typeof w.info.partitionCount === "number") return w.info.partitionCount;
+  return 1;
 }

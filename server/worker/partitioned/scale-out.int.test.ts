@@ -9,6 +9,7 @@ import { readPartitionProgress } from "../../repos/partition-repo";
 import { countSamples } from "../../repos/samples-repo";
 import { countScores } from "../../repos/scores-repo";
 import { readWorkerStatus } from "../../repos/worker-status-repo";
+import { healthReport } from "../../services/health/health-service";
 import { setCommitSink } from "../../services/ingest/group-commit";
 import { ingestSeries, type IncomingSeries } from "../../services/ingest/ingest-service";
 import { createTestDatabase, type TestDatabase } from "../../testing/test-db";
@@ -177,6 +178,12 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out on NATS JetStre
     expect(stored).toBe(acknowledged);
     expect(distinctScores).toBe(acknowledged);
     expect(writtenScores).toBe(acknowledged);
+    // /api/health: the survivor lists every partition, the dead worker none
+    const health = await healthReport();
+    expect(health.partitions).toBe(PARTITIONS);
+    const entry = health.workers.find((w) => w.name === survivor)!;
+    expect(entry.alive).toBe(true);
+    expect(entry.partitions).toEqual(Array.from({ length: PARTITIONS }, (_, i) => i));
     const anomalies = await pool().query<{ n: string }>("SELECT count(*) AS n FROM anomaly");
     console.log(`[scale-out] anomalies opened: ${anomalies.rows[0]!.n}`);
   });
