@@ -47,6 +47,8 @@ export function AnomalyQueue() {
   const type = parseList(params.get("type"), TYPES);
   const label = parseList(params.get("label"), LABELS);
   const search = params.get("q") ?? "";
+  const historicalParam = params.get("historical");
+  const historical = historicalParam === "1" ? true : historicalParam === "0" ? false : undefined;
   const streamId = Number(params.get("stream")) || undefined;
   const sort = (["start", "severity", "score"].includes(params.get("sort") ?? "") ? params.get("sort") : "start") as SortKey;
   const dir = params.get("dir") === "asc" ? "asc" : "desc";
@@ -73,6 +75,7 @@ export function AnomalyQueue() {
     type: type.length ? type : undefined,
     label: label.length ? label : undefined,
     search: search || undefined,
+    historical,
     streamId,
     sort,
     dir,
@@ -127,6 +130,16 @@ export function AnomalyQueue() {
         <FacetGroup name="Severity" values={SEVERITIES} selected={severity} onToggle={(v) => toggle("severity", severity, v)} />
         <FacetGroup name="Type" values={TYPES} selected={type} onToggle={(v) => toggle("type", type, v)} />
         <FacetGroup name="Label" values={LABELS} selected={label} onToggle={(v) => toggle("label", label, v)} text={(v) => LABEL_TEXT[v]} />
+        <FacetGroup
+          name="Found"
+          values={["live", "history"] as const}
+          selected={historical === undefined ? [] : [historical ? "history" : "live"]}
+          onToggle={(v) => {
+            const want = v === "history" ? "1" : "0";
+            setParams({ historical: historicalParam === want ? null : want });
+          }}
+          text={(v) => (v === "live" ? "detected live" : "in imported history")}
+        />
         {streamId || search || status.length || severity.length || type.length || label.length ? (
           <div className="row">
             {streamId ? <span className="muted">stream #{streamId}</span> : null}
@@ -217,6 +230,11 @@ export function AnomalyQueue() {
               <td className="num">{a.peakScore.toFixed(0)}</td>
               <td>
                 <span className={`status ${a.status}`}>{a.status}</span>
+                {a.historical ? (
+                  <span className="badge stale" title="Found in imported or backfilled history: not counted as open." data-testid="historical-tag">
+                    historical
+                  </span>
+                ) : null}
               </td>
               <td>{a.label ? LABEL_TEXT[a.label] : <span className="muted">–</span>}</td>
             </tr>

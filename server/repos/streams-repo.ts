@@ -1,4 +1,5 @@
 import type { TLabels, TStreamKind } from "@/lib/schemas/stream";
+import { parseStreamFilter } from "@/lib/triage/stream-filter";
 import { databaseUrl, db, isEmbeddedUrl, pool } from "../db";
 import { inDerivedTransaction } from "./derived-writes";
 import { copyBinaryIn, encodeBinaryCopy } from "./pg-binary-copy";
@@ -132,8 +133,15 @@ export async function listStreams(f: ListStreamsFilter = {}): Promise<StreamRow[
   const where: string[] = [];
   const args: unknown[] = [];
   if (f.search) {
-    args.push(`%${f.search}%`);
-    where.push(`s.key ILIKE $${args.length}`);
+    const parsed = parseStreamFilter(f.search);
+    for (const t of parsed.text) {
+      args.push(`%${t.replace(/[\\%_]/g, "\\$&")}%`);
+      where.push(`s.key ILIKE $${args.length}`);
+    }
+    for (const l of parsed.labels) {
+      args.push(l.name, l.value);
+      where.push(`s.labels ->> $${args.length - 1} = $${args.length}`);
+    }
   }
   if (f.sourceId !== undefined) {
     args.push(f.sourceId);
@@ -190,7 +198,8 @@ function packSpark(sp: SparkColumns, from: Int32Array, rows: number): Buffer[] {
   return out;
 }
 
-function unpack(b: Buffer | null): number[] {
+/** A packed big-endian float64 column (spark_t and friends) as numbers. */
+export function unpack(b: Buffer | null): number[] {
   if (!b) return [];
   const out = new Array<number>(b.length >> 3);
   for (let i = 0; i < out.length; i++) out[i] = b.readDoubleBE(i * 8);

@@ -1,5 +1,6 @@
 import "server-only";
 import { AppError } from "@/lib/errors/app-error";
+import { isStale, typicalStep } from "@/lib/triage/freshness";
 import { openSeverityByStream } from "../../repos/anomalies-repo";
 import { readSeries } from "../../repos/samples-repo";
 import { readScores } from "../../repos/scores-repo";
@@ -21,7 +22,8 @@ export async function listStreamsWithSparklines(filter: ListStreamsFilter, nowMs
     let k = 0;
     while (k < s.spark.t.length && s.spark.t[k]! < since) k++;
     const spark = k === 0 ? s.spark : { t: s.spark.t.slice(k), v: s.spark.v.slice(k), s: s.spark.s.slice(k) };
-    return { ...s, spark, severity: severities.get(s.id) ?? null };
+    const stepMs = typicalStep(s.spark.t);
+    return { ...s, spark, severity: severities.get(s.id) ?? null, stepMs, stale: isStale(s.lastSampleAtMs, stepMs, nowMs) };
   });
 }
 
