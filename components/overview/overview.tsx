@@ -91,7 +91,7 @@ export function Overview() {
         <h1>Overview</h1>
         <input
           type="search"
-          placeholder='Filter streams: metric, host=vm or host="vm"…'
+          placeholder="Filter: metric or label (host=vm)…"
           aria-label="Filter streams"
           value={search}
           onChange={(e) => setSearch(e.target.value)}
