@@ -96,9 +96,13 @@ export interface AlertAnomaly {
   summary: string;
   createdAtMs: number;
   updatedAtMs: number;
+  /** Stream kind and unit, for the metric's value domain. */
+  streamKind: string;
+  unit: string | null;
 }
 
 const ANOMALY_SELECT = `SELECT a.id, a.stream_id, s.key AS stream_key, s.metric, s.labels, src.name AS source_name, s."group",
+    s.kind::text AS stream_kind, s.unit,
     ${ms("a.start_at", "start_ms")}, ${ms("a.end_at", "end_ms")}, a.peak_score, a.severity::text AS severity, a.type::text AS type,
     a.status::text AS status, COALESCE(a.explanation->>'summary', '') AS summary,
     ${ms("a.created_at", "created_ms")}, ${ms("a.updated_at", "updated_ms")}
@@ -122,6 +126,8 @@ function toAnomaly(r: Record<string, unknown>): AlertAnomaly {
     summary: r.summary as string,
     createdAtMs: r.created_ms as number,
     updatedAtMs: r.updated_ms as number,
+    streamKind: (r.stream_kind as string | undefined) ?? "gauge",
+    unit: (r.unit as string | null | undefined) ?? null,
   };
 }
 
