@@ -75,16 +75,24 @@ function toRow(r: Record<string, unknown>): PredictionRow & { key: string } {
   };
 }
 
-/** Streams most likely to leave their envelope soon (fresh predictions only). */
+/**
+ * Streams most likely to leave their envelope soon: fresh predictions of streams still sending
+ * (a forecast of the next minutes says nothing for a stream that stopped hours ago).
+ */
 export async function listPredictions(minProbability: number, freshSinceMs: number, limit: number) {
   const res = await pool().query(
-    `${SELECT} WHERE p.probability >= $1 AND p.computed_at >= to_timestamp($2 / 1000.0) ORDER BY p.probability DESC, p.eta_at NULLS LAST LIMIT $3`,
+    `${SELECT} WHERE p.probability >= $1 AND p.computed_at >= to_timestamp($2 / 1000.0)
+       AND s.last_sample_at >= p.computed_at - make_interval(secs => GREATEST(300, p.horizon_ms / 1000.0))
+     ORDER BY p.probability DESC, p.eta_at NULLS LAST LIMIT $3`,
     [minProbability, freshSinceMs, limit],
   );
   return res.rows.map(toRow);
 }
 
 export async function getPrediction(streamId: number) {
-  const res = await pool().query(`${SELECT} WHERE p.stream_id = $1`, [streamId]);
+  const res = await pool().query(
+    `${SELECT} WHERE p.stream_id = $1 AND s.last_sample_at >= p.computed_at - make_interval(secs => GREATEST(300, p.horizon_ms / 1000.0))`,
+    [streamId],
+  );
   return res.rows[0] ? toRow(res.rows[0]) : null;
 }

@@ -5,6 +5,8 @@ import { listStreams } from "../../repos/streams-repo";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { ingestSeries, invalidateSourceCache } from "../ingest/ingest-service";
 import { needsAttention } from "./attention-service";
+import { upsertPredictions, type PredictionRow } from "../../repos/predictions-repo";
+import { predictedIncidents, streamPrediction } from "../predict/predict-service";
 
 const MIN = 60_000;
 const DAY = 86_400_000;
@@ -99,5 +101,25 @@ describe.each(availableBackends())("needs attention on %s", (backend) => {
     // LIKE wildcards are literal text.
     expect(await keys("node%load")).toEqual([]);
     expect(await keys("taxi")).toEqual(["nyc_taxi"]);
+  });
+
+  it("shows no prediction for a stream that stopped long ago", async () => {
+    const p = (streamId: number): PredictionRow => ({
+      streamId,
+      computedAtMs: now,
+      horizonMs: 30 * MIN,
+      probability: 0.9,
+      etaMs: now + 10 * MIN,
+      direction: "above",
+      envelopeLow: 0,
+      envelopeHigh: 10,
+      forecast: { t: [now + MIN], expected: [5], lower: [0], upper: [10] },
+    });
+    const live = ids.get('node_load1{host="vm"}')!;
+    const stopped = ids.get("nyc_taxi")!;
+    await upsertPredictions([p(live), p(stopped)]);
+    expect((await predictedIncidents(0.5, 50, now)).map((r) => r.streamId)).toEqual([live]);
+    expect(await streamPrediction(stopped, now)).toBeNull();
+    expect((await streamPrediction(live, now))?.streamId).toBe(live);
   });
 });
