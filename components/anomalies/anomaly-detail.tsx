@@ -1,5 +1,6 @@
 "use client";
 import { CausalTimeline } from "@/components/explain/causal-timeline";
+import { LabelSimilar } from "@/components/triage/label-similar";
 import Link from "next/link";
 import { useMemo, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -81,6 +82,7 @@ export function AnomalyDetail({ id }: { id: string }) {
         </p>
       ) : null}
       {error ? <p className="error">{error.message}</p> : null}
+      <LabelSimilar anomalyId={a.id} label={a.label} />
 
       <h2>Score timeline</h2>
       <div className="panel">

@@ -106,6 +106,9 @@ export interface AnomalyFilter {
   search?: string;
   /** true: only history found by imports/backfill; false: only what was detected live. */
   historical?: boolean;
+  /** Only anomalies nobody labelled yet. */
+  unlabelled?: boolean;
+  excludeId?: string;
   fromMs?: number;
   toMs?: number;
   sort?: "start" | "severity" | "score";
@@ -114,7 +117,7 @@ export interface AnomalyFilter {
   offset?: number;
 }
 
-export async function listAnomalies(f: AnomalyFilter = {}): Promise<{ rows: AnomalyRow[]; total: number }> {
+function whereFor(f: AnomalyFilter): { whereSql: string; args: unknown[] } {
   const where: string[] = [];
   const args: unknown[] = [];
   const add = (sql: string, v: unknown) => {
@@ -125,15 +128,21 @@ export async function listAnomalies(f: AnomalyFilter = {}): Promise<{ rows: Anom
   if (f.severity?.length) add(`a.severity::text = ANY(?::text[])`, f.severity);
   if (f.type?.length) add(`a.type::text = ANY(?::text[])`, f.type);
   if (f.label?.length) add(`a.label::text = ANY(?::text[])`, f.label);
+  if (f.unlabelled) where.push(`a.label IS NULL`);
   if (f.streamId !== undefined) {
     args.push(f.streamId);
     where.push(`(a.stream_id = $${args.length} OR $${args.length} = ANY(a.stream_ids))`);
   }
   if (f.search) add(`s.key ILIKE ?`, `%${f.search}%`);
   if (f.historical !== undefined) where.push(f.historical ? HISTORICAL_SQL : `NOT ${HISTORICAL_SQL}`);
+  if (f.excludeId) add(`a.id <> ?`, f.excludeId);
   if (f.fromMs !== undefined) add(`COALESCE(a.end_at, now()) >= to_timestamp(? / 1000.0)`, f.fromMs);
   if (f.toMs !== undefined) add(`a.start_at <= to_timestamp(? / 1000.0)`, f.toMs);
-  const whereSql = where.length ? `WHERE ${where.join(" AND ")}` : "";
+  return { whereSql: where.length ? `WHERE ${where.join(" AND ")}` : "", args };
+}
+
+export async function listAnomalies(f: AnomalyFilter = {}): Promise<{ rows: AnomalyRow[]; total: number }> {
+  const { whereSql, args } = whereFor(f);
   const dir = f.dir === "asc" ? "ASC" : "DESC";
   const order =
     f.sort === "severity"
@@ -151,6 +160,24 @@ export async function listAnomalies(f: AnomalyFilter = {}): Promise<{ rows: Anom
     args,
   );
   return { rows: res.rows.map(toRow), total: countRes.rows[0]?.n ?? 0 };
+}
+
+/** Ids of every anomaly the filter matches (oldest first), at most `cap`; `total` counts them all. */
+export async function anomalyIdsMatching(f: AnomalyFilter, cap: number): Promise<{ ids: string[]; total: number; firstMs: number | null; lastMs: number | null }> {
+  const { whereSql, args } = whereFor(f);
+  const agg = await pool().query<{ n: number; first_ms: number | null; last_ms: number | null }>(
+    `SELECT count(*)::int AS n, (extract(epoch FROM min(a.start_at)) * 1000)::float8 AS first_ms,
+            (extract(epoch FROM max(a.start_at)) * 1000)::float8 AS last_ms
+     FROM anomaly a JOIN stream s ON s.id = a.stream_id ${whereSql}`,
+    args,
+  );
+  args.push(cap);
+  const res = await pool().query<{ id: string }>(
+    `SELECT a.id FROM anomaly a JOIN stream s ON s.id = a.stream_id ${whereSql} ORDER BY a.start_at, a.id LIMIT $${args.length}`,
+    args,
+  );
+  const a = agg.rows[0];
+  return { ids: res.rows.map((r) => r.id), total: a?.n ?? 0, firstMs: a?.first_ms ?? null, lastMs: a?.last_ms ?? null };
 }
 
 export async function getAnomaly(id: string): Promise<AnomalyRow | null> {
