@@ -8,7 +8,7 @@ const rows = (page: import("@playwright/test").Page) => page.getByTestId("anomal
 test("bulk actions reach every matching anomaly; a false positive offers to label all similar, with a count first", async ({ page }) => {
   const errors = collectConsoleErrors(page);
   // 64 rows on one stream: more than the 50 on a page.
-  await page.goto(`/anomalies?q=${E2E.bulkMetric}`);
+  await page.goto(`/anomalies?q=${E2E.bulkMetric}&type=point&historical=1`);
   await expect(rows(page)).toHaveCount(50);
   await expect(page.getByRole("toolbar", { name: "Bulk actions" })).toContainText(`${E2E.bulkRows} anomalies`);
   await page.getByLabel("Select all anomalies on this page").check();
@@ -16,7 +16,7 @@ test("bulk actions reach every matching anomaly; a false positive offers to labe
   await expect(page.getByRole("toolbar", { name: "Bulk actions" })).toContainText(`all ${E2E.bulkRows} matching selected`);
   await page.getByRole("button", { name: "Acknowledge" }).click();
   await expect(page.getByTestId("bulk-done")).toHaveText(`${E2E.bulkRows} updated`);
-  await page.goto(`/anomalies?q=${E2E.bulkMetric}&status=acknowledged`);
+  await page.goto(`/anomalies?q=${E2E.bulkMetric}&type=point&historical=1&status=acknowledged`);
   await expect(page.getByRole("toolbar", { name: "Bulk actions" })).toContainText(`${E2E.bulkRows} anomalies`);
 
   // Found in history (seen days after the data): tagged so, not counted as open.
@@ -34,7 +34,7 @@ test("bulk actions reach every matching anomaly; a false positive offers to labe
   await shot(page, "triage-label-similar");
   await offer.getByRole("button", { name: `Label all ${E2E.bulkRows - 1} similar` }).click();
   await expect(page.getByTestId("label-similar-done")).toContainText(`Labelled ${E2E.bulkRows - 1} similar anomalies as false positive`);
-  await page.goto(`/anomalies?q=${E2E.bulkMetric}&label=false_positive&status=resolved`);
+  await page.goto(`/anomalies?q=${E2E.bulkMetric}&type=point&historical=1&label=false_positive&status=resolved`);
   await expect(page.getByRole("toolbar", { name: "Bulk actions" })).toContainText(`${E2E.bulkRows} anomalies`);
   await shot(page, "triage-bulk-labelled");
   expect(errors()).toEqual([]);
