@@ -221,6 +221,8 @@ export interface DueDelivery {
   severity: TSeverity;
   previousSeverity: TSeverity | null;
   attempts: number;
+  /** 1, 2, 3… per rule and anomaly in the order the states happened: receivers can drop anything older than what they hold. */
+  sequence: number;
 }
 
 /**
@@ -231,10 +233,15 @@ export interface DueDelivery {
 export async function claimDueDeliveries(nowMs: number, limit: number, leaseMs = 60_000): Promise<DueDelivery[]> {
   const res = await pool().query(
     `UPDATE alert_delivery d SET next_attempt_at = to_timestamp(($1 + $3) / 1000.0)
-     WHERE d.id IN (SELECT id FROM alert_delivery WHERE status IN ('pending', 'failed') AND next_attempt_at <= to_timestamp($1 / 1000.0)
+     WHERE d.id IN (SELECT id FROM alert_delivery x WHERE status IN ('pending', 'failed') AND next_attempt_at <= to_timestamp($1 / 1000.0)
+                      -- In order per rule and anomaly: nothing goes while an earlier state still waits for a retry,
+                      -- so a receiver that recovers never gets "opened" after "resolved".
+                      AND NOT EXISTS (SELECT 1 FROM alert_delivery e WHERE e.rule_id = x.rule_id AND e.anomaly_id = x.anomaly_id AND e.id < x.id
+                                        AND e.status IN ('pending', 'failed') AND e.next_attempt_at IS NOT NULL)
                     ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
      RETURNING d.id, d.rule_id, d.anomaly_id, d.event::text AS event, d.severity::text AS severity,
-       d.previous_severity::text AS previous_severity, d.attempts`,
+       d.previous_severity::text AS previous_severity, d.attempts,
+       (SELECT count(*)::int FROM alert_delivery e WHERE e.rule_id = d.rule_id AND e.anomaly_id = d.anomaly_id AND e.id <= d.id) AS sequence`,
     [nowMs, limit, leaseMs],
   );
   return res.rows
@@ -246,6 +253,7 @@ export async function claimDueDeliveries(nowMs: number, limit: number, leaseMs =
       severity: r.severity,
       previousSeverity: r.previous_severity ?? null,
       attempts: r.attempts,
+      sequence: r.sequence as number,
     }))
     .sort((a, b) => a.id - b.id);
 }
