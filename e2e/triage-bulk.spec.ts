@@ -14,7 +14,7 @@ test("bulk actions reach every matching anomaly; a false positive offers to labe
   await page.getByLabel("Select all anomalies on this page").check();
   await page.getByTestId("select-all-matching").click();
   await expect(page.getByRole("toolbar", { name: "Bulk actions" })).toContainText(`all ${E2E.bulkRows} matching selected`);
-  await page.getByRole("button", { name: "Acknowledge" }).click();
+  await page.getByRole("toolbar", { name: "Bulk actions" }).getByRole("button", { name: "Acknowledge", exact: true }).click();
   await expect(page.getByTestId("bulk-done")).toHaveText(`${E2E.bulkRows} updated`);
   await page.goto(`/anomalies?q=${E2E.bulkMetric}&type=point&historical=1&status=acknowledged`);
   await expect(page.getByRole("toolbar", { name: "Bulk actions" })).toContainText(`${E2E.bulkRows} anomalies`);
