@@ -329,3 +329,12 @@ export async function readWatermark(): Promise<number | null> {
 export async function writeWatermark(valueMs: number): Promise<void> {
   await setSetting(WATERMARK_KEY, String(valueMs));
 }
+
+/** Puts a delivery that gave up back in the queue, due now (one more attempt). False when it had not given up. */
+export async function requeueGivenUp(id: number, nowMs: number): Promise<boolean> {
+  const res = await pool().query(
+    `UPDATE alert_delivery SET next_attempt_at = to_timestamp($2 / 1000.0) WHERE id = $1 AND status = 'failed' AND next_attempt_at IS NULL`,
+    [id, nowMs],
+  );
+  return (res.rowCount ?? 0) > 0;
+}

@@ -8,6 +8,7 @@ import { availableBackends, createTestDatabase, type TestDatabase } from "../../
 import { ingestSeries, invalidateSourceCache } from "../ingest/ingest-service";
 import { createRule } from "./alert-service";
 import { dispatchAlerts } from "./dispatch-service";
+import { retryGivenUpDelivery } from "./retry-delivery";
 
 /** A real webhook receiver that keeps what it accepted (2xx only) and can be told to fail. */
 async function startReceiver() {
@@ -84,5 +85,25 @@ describe.each(availableBackends())("alert order on %s", (backend) => {
     // Omen's own metric raised nothing at all.
     expect((await listDeliveries()).every((d) => d.event && d.ruleName === "everything")).toBe(true);
     expect((await listDeliveries()).length).toBe(2);
+  });
+
+  it("shows a delivery that gave up, and sends it when retried by hand", async () => {
+    const now = Date.now() + 3_600_000;
+    const web = (await listStreams({ limit: 10 })).find((s) => s.metric === "http_5xx_rate")!.id;
+    rx.state.status = 500;
+    await upsertAnomalies([{ engineId: "web-2", streamId: web, streamIds: [web], startMs: now - 10_000, endMs: null, peakScore: 99, severity: "high", type: "point", explanation: {} }]);
+    let t = now;
+    for (let k = 0; k < 8; k++) {
+      await dispatchAlerts({ baseUrl: BASE, nowMs: t });
+      t += 600_000;
+    }
+    const d = (await listDeliveries()).find((x) => x.event === "opened" && x.status === "failed")!;
+    expect(d).toMatchObject({ attempts: 5, nextAttemptAtMs: null });
+    rx.state.status = 200;
+    await retryGivenUpDelivery(d.id, t);
+    await dispatchAlerts({ baseUrl: BASE, nowMs: t });
+    expect((await listDeliveries()).find((x) => x.id === d.id)).toMatchObject({ status: "sent", attempts: 6 });
+    expect(rx.accepted.at(-1)).toMatchObject({ event: "opened", sequence: 1 });
+    await expect(retryGivenUpDelivery(d.id, t)).rejects.toThrow(/not a failed delivery that gave up/);
   });
 });
