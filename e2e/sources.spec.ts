@@ -51,6 +51,14 @@ test("Settings → Sources shows the token and snippets, lists sources and impor
   await page.getByRole("button", { name: "Check file" }).click();
   await expect(page.getByRole("alert").filter({ hasText: 'CSV line 2: timestamp "noon"' })).toBeVisible();
 
+  // Imports say how recent their data is (not "receiving" forever); live push sources say when they last sent.
+  await expect(page.getByTestId("source-status").filter({ hasText: /^imported · data up to/ }).first()).toBeVisible();
+  await expect(page.getByTestId("source-status").filter({ hasText: /^receiving · last sample \d+ s ago/ }).first()).toBeVisible();
+  // Delete a source with its streams (two steps).
+  await page.getByRole("button", { name: "Delete source csv", exact: true }).click();
+  await page.getByRole("button", { name: "Delete csv and its 4 streams" }).click();
+  await expect(page.getByRole("button", { name: "Delete source csv", exact: true })).toHaveCount(0);
+
   // a pull source declared in omen.yaml (the worker syncs the file every 10 s) is marked as such
   await expect(page.getByRole("row").filter({ hasText: "e2e-yaml-prometheus" }).getByText("omen.yaml")).toBeVisible({ timeout: 30_000 });
 

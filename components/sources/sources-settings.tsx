@@ -1,5 +1,6 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { formatAge, isStale } from "@/lib/triage/freshness";
 import { useEffect, useState, type FormEvent } from "react";
 import { useTRPC, type RouterOutputs } from "@/components/trpc/client";
 import { csvSnippet, otlpSnippet, parseQueryLines, remoteWriteSnippet } from "./snippets";
@@ -87,6 +88,9 @@ function SourceTable({ rows }: { rows: Source[] }) {
           <th>Streams</th>
           <th>Cardinality limit</th>
           <th>Status</th>
+          <th>
+            <span className="sr-only">Actions</span>
+          </th>
         </tr>
       </thead>
       <tbody>
@@ -110,6 +114,24 @@ function SourceRowView({ s }: { s: Source }) {
   );
   const near = s.streamCount >= 0.9 * s.cardinalityLimit;
   const p = s.prometheus;
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const del = useMutation(
+    trpc.triage.deleteSource.mutationOptions({ onSuccess: () => qc.invalidateQueries({ queryKey: trpc.sources.list.queryKey() }) }),
+  );
+  const nowMs = Date.now();
+  // A push source is "receiving" only while samples arrive; an import says how recent its data is.
+  const status =
+    !s.enabled
+      ? "disabled"
+      : s.kind === "csv"
+        ? s.lastSampleAtMs === null
+          ? "no data yet"
+          : `imported · data up to ${new Date(s.lastSampleAtMs).toLocaleString()}`
+        : s.lastSampleAtMs === null
+          ? "waiting for data"
+          : isStale(s.lastSampleAtMs, 0, nowMs)
+            ? `silent · last sample ${formatAge(s.lastSampleAtMs, nowMs)}`
+            : `receiving · last sample ${formatAge(s.lastSampleAtMs, nowMs)}`;
   return (
     <tr>
       <td>{s.name}</td>
@@ -161,8 +183,27 @@ function SourceRowView({ s }: { s: Source }) {
             )}
           </span>
         ) : (
-          <span className="muted">{s.enabled ? "receiving" : "disabled"}</span>
+          <span className="muted" data-testid="source-status">
+            {status}
+          </span>
         )}
+      </td>
+      <td>
+        {s.managedByFile ? null : confirmDelete ? (
+          <span className="row">
+            <button type="button" className="danger" disabled={del.isPending} onClick={() => del.mutate({ id: s.id })}>
+              Delete {s.name} and its {s.streamCount} streams
+            </button>
+            <button type="button" onClick={() => setConfirmDelete(false)}>
+              Cancel
+            </button>
+          </span>
+        ) : (
+          <button type="button" onClick={() => setConfirmDelete(true)} aria-label={`Delete source ${s.name}`}>
+            Delete
+          </button>
+        )}
+        {del.isError ? <span className="error">{del.error.message}</span> : null}
       </td>
     </tr>
   );

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ZAnomalyLabel, ZAnomalyStatus } from "@/lib/schemas/stream";
 import { retryGivenUpDelivery } from "../../services/alerts/retry-delivery";
+import { removeSource } from "../../services/sources/source-service";
 import { needsAttention } from "../../services/triage/attention-service";
 import { labelMatching, labelSimilar, previewSimilar, setStatusMatching } from "../../services/triage/bulk-service";
 import { createTRPCRouter, publicProcedure } from "../trpc";
@@ -19,6 +20,7 @@ export const triageRouter = createTRPCRouter({
     .input(z.object({ filter: ZFilter, label: ZAnomalyLabel.nullable() }))
     .mutation(({ input, ctx }) => labelMatching(input.filter, input.label, ctx.actor)),
   retryDelivery: publicProcedure.input(z.object({ id: z.number().int().positive() })).mutation(({ input }) => retryGivenUpDelivery(input.id)),
+  deleteSource: publicProcedure.input(z.object({ id: z.number().int().positive() })).mutation(({ input }) => removeSource(input.id)),
   similarPreview: publicProcedure.input(z.object({ id: ZId })).query(({ input }) => previewSimilar(input.id)),
   labelSimilar: publicProcedure
     .input(z.object({ id: ZId, label: ZAnomalyLabel, expectedTotal: z.number().int().min(0) }))
