@@ -114,7 +114,6 @@ function NumberField({
       setError(null);
       onValidity(id, null);
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [value]);
   return (
     <div className="field">
