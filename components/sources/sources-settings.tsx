@@ -125,7 +125,7 @@ function SourceRowView({ s }: { s: Source }) {
       ? "disabled"
       : s.kind === "csv"
         ? s.lastSampleAtMs === null
-          ? "no data yet"
+          ? "imported · waiting for the worker"
           : `imported · data up to ${new Date(s.lastSampleAtMs).toLocaleString()}`
         : s.lastSampleAtMs === null
           ? "waiting for data"

@@ -70,7 +70,7 @@ export function StreamChart({
               formatter={(v, name) => [Array.isArray(v) ? v.map((x) => formatValue(Number(x), unit)).join(" – ") : formatValue(Number(v), unit), NAMES[String(name)] ?? name]}
               contentStyle={TOOLTIP_STYLE}
               labelStyle={{ color: "var(--muted)", marginBottom: 4 }}
-              itemStyle={{ padding: 0 }}
+              itemStyle={{ padding: 0, color: "var(--text)" }}
             />
             {drag ? <ReferenceArea x1={Math.min(drag.a, drag.b)} x2={Math.max(drag.a, drag.b)} fill="var(--accent)" fillOpacity={0.15} ifOverflow="hidden" /> : null}
             {markers.map((m) => (
