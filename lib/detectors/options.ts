@@ -96,6 +96,24 @@ export const ZEngineOptions = z.object({
   gapEvents: z.boolean().default(true),
   /** Level shifts lasting this long are adopted as the new normal. */
   adaptWithinMs: z.number().positive().default(30 * 60_000),
+  /**
+   * Score likelihood (`score-likelihood.ts`): the final per-stream score is the evidence that the
+   * stream's recent raw scores are unusual for it, `likelihoodScale` decades = 100.
+   */
+  likelihood: z.boolean().default(true),
+  likelihoodScale: z.number().positive().default(8),
+  likelihoodShortWindow: z.number().min(1).default(10),
+  likelihoodLongWindow: z.number().min(10).default(2000),
+  likelihoodMinStd: z.number().positive().default(0.03),
+  tableCombine: z.enum(["max", "second", "top2", "top3"]).default("max"),
+  onset: z.boolean().default(true),
+  onsetHold: z.number().int().min(1).default(1),
+  onsetDecay: z.number().min(0).max(1).default(0.5),
+  likelihoodKeepsExtremes: z.boolean().default(false),
+  likelihoodPoint: z.number().min(0).default(0.5),
+  tableLikelihood: z.boolean().default(true),
+  tableBonferroni: z.boolean().default(true),
+  likelihoodMode: z.enum(["replace", "min", "geo"]).default("replace"),
   tier2: ZTier2Options.prefault({}),
 });
 

@@ -4,7 +4,8 @@
  * (weighted) multivariate score, with the flag, severity and type of the row's strongest
  * anomaly. Deterministic for a given table and config.
  */
-import { DetectionEngine } from "./engine";
+import { DetectionEngine, likelihoodParams } from "./engine";
+import { ScoreLikelihoodBank } from "./score-likelihood";
 import type { EngineOptionsInput } from "./options";
 import type { StreamKind } from "./types";
 
@@ -26,7 +27,10 @@ export function scoreTable(table: ScoreTableInput, config?: EngineOptionsInput):
     if (col.values.length !== rows) throw new Error(`column "${col.name}" has ${col.values.length} values, expected ${rows}`);
   }
   const explicitKinds = table.columns.some((c) => c.kind !== undefined);
-  const engine = new DetectionEngine({ autoKind: !explicitKinds, ...config });
+  const multi = table.columns.length > 1 && config?.tableLikelihood !== false;
+  const engine = new DetectionEngine({ autoKind: !explicitKinds, ...config, ...(multi ? { likelihood: false } : {}) });
+  const rowLk = multi ? new ScoreLikelihoodBank(likelihoodParams({ ...engine.options, likelihood: true })) : null;
+  rowLk?.add();
   const ids = table.columns.map((c) => c.name);
   for (const col of table.columns) engine.addStream(col.name, col.kind ?? "gauge");
   const vals = new Float64Array(ids.length);
@@ -35,6 +39,9 @@ export function scoreTable(table: ScoreTableInput, config?: EngineOptionsInput):
   const severity: string[] = new Array<string>(rows).fill("");
   const type: string[] = new Array<string>(rows).fill("");
   const mvw = engine.options.tier2.weight;
+  // the row's score is the largest of n streams' scores: Bonferroni, log10(n) decades less
+  const o = engine.options;
+  const multiplicity = o.likelihood && o.likelihoodMode === "replace" && o.tableBonferroni ? (100 * Math.log10(ids.length)) / o.likelihoodScale : 0;
   let lastT = -Infinity;
   for (let r = 0; r < rows; r++) {
     const t = Number(table.timestampsMs[r]);
@@ -51,8 +58,30 @@ export function scoreTable(table: ScoreTableInput, config?: EngineOptionsInput):
       }
     }
     let rowScore = 0;
-    for (let i = 0; i < res.score.length; i++) if (res.score[i]! > rowScore) rowScore = res.score[i]!;
-    const mv = res.multivariateScore * mvw;
+    let r2 = 0;
+    let r3 = 0;
+    for (let i = 0; i < res.score.length; i++) {
+      const v = res.score[i]!;
+      if (v > rowScore) {
+        r3 = r2;
+        r2 = rowScore;
+        rowScore = v;
+      } else if (v > r2) {
+        r3 = r2;
+        r2 = v;
+      } else if (v > r3) r3 = v;
+    }
+    if (ids.length >= 3 && o.tableCombine === "second") rowScore = r2;
+    else if (ids.length >= 3 && o.tableCombine === "top3") rowScore = (rowScore + r2 + r3) / 3;
+    else if (ids.length >= 3 && o.tableCombine === "top2") rowScore = (rowScore + r2) / 2;
+    rowScore -= multiplicity;
+    if (rowScore < 0) rowScore = 0;
+    const mv0 = res.multivariateScore * mvw;
+    if (rowLk) {
+      if (mv0 > rowScore) rowScore = mv0;
+      rowScore = (100 * rowLk.update(0, rowScore / 100)) / o.likelihoodScale;
+    }
+    const mv = rowLk ? 0 : res.multivariateScore * mvw;
     const cut = engine.options.severity;
     if (mv > rowScore) rowScore = mv;
     score[r] = rowScore;
