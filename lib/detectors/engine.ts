@@ -841,9 +841,8 @@ export class DetectionEngine {
       let s = (100 * e) / L;
       // an extreme point scores at least 80 (100 at 2× the ratio threshold)
       const ext = this.bExt[j]!;
-      let sx = 0;
       if (ext > 0) {
-        sx = 80 + 20 * Math.log2(ext / o.extremeRatio);
+        const sx = 80 + 20 * Math.log2(ext / o.extremeRatio);
         if (sx > s) s = sx;
       }
       // sustained level shift (CUSUM) or flat-line: at least 65 (low), more the stronger
@@ -871,11 +870,7 @@ export class DetectionEngine {
       // the score likelihood: how unusual the recent raw scores are for this stream
       if (o.likelihood) {
         const ev = this.lk.update(i, s / 100);
-        const sl = (100 * ev) / o.likelihoodScale;
-        const mode = o.likelihoodMode;
-        s = mode === "replace" ? sl : mode === "min" ? (sl < s ? sl : s) : Math.sqrt((sl > 100 ? 100 : sl) * (s > 100 ? 100 : s));
-        // a point that dwarfs the stream's own history of extremes stays an anomaly on its own
-        if (o.likelihoodKeepsExtremes && sx > s) s = sx;
+        s = (100 * ev) / o.likelihoodScale;
       }
       // sensitivity scales every path (extreme points, shifts, flat-lines too), then clamp
       s *= sens;

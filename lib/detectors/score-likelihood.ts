@@ -36,7 +36,7 @@ export interface ScoreLikelihoodParams {
   pointPriorStd: number;
   /** Factor on the point channel's evidence. */
   pointWeight: number;
-  /** Onset shaping: evidence at or above this (decades) is an excursion (Infinity = off). */
+  /** Onset shaping: evidence at or above this (decades) is an excursion (0 = off). */
   onsetEvidence: number;
   /** Points of an excursion scored in full before its evidence decays. */
   onsetHold: number;
@@ -55,7 +55,7 @@ export const DEFAULT_SCORE_LIKELIHOOD: ScoreLikelihoodParams = {
   priorCount: 50,
   pointPriorStd: 0.2,
   pointWeight: 0.5,
-  onsetEvidence: Number.POSITIVE_INFINITY,
+  onsetEvidence: 0,
   onsetHold: 2,
   onsetDecay: 0.8,
   onsetEscalate: 1,
@@ -153,7 +153,7 @@ export class ScoreLikelihoodBank extends BaseBank<Cols, ScoreLikelihoodParams> {
   private onset(i: number, ev: number): number {
     const p = this.params;
     const c = this.soa.cols;
-    if (!(ev >= p.onsetEvidence)) {
+    if (!(p.onsetEvidence > 0 && ev >= p.onsetEvidence)) {
       c.age[i] = 0;
       c.peak[i] = 0;
       return ev;

@@ -27,7 +27,7 @@ export function scoreTable(table: ScoreTableInput, config?: EngineOptionsInput):
     if (col.values.length !== rows) throw new Error(`column "${col.name}" has ${col.values.length} values, expected ${rows}`);
   }
   const explicitKinds = table.columns.some((c) => c.kind !== undefined);
-  const multi = table.columns.length > 1 && config?.tableLikelihood !== false;
+  const multi = table.columns.length > 1 && config?.tableLikelihood === true;
   const engine = new DetectionEngine({ autoKind: !explicitKinds, ...config, ...(multi ? { likelihood: false } : {}) });
   const rowLk = multi ? new ScoreLikelihoodBank(likelihoodParams({ ...engine.options, likelihood: true })) : null;
   rowLk?.add();
@@ -41,7 +41,7 @@ export function scoreTable(table: ScoreTableInput, config?: EngineOptionsInput):
   const mvw = engine.options.tier2.weight;
   // the row's score is the largest of n streams' scores: Bonferroni, log10(n) decades less
   const o = engine.options;
-  const multiplicity = o.likelihood && o.likelihoodMode === "replace" && o.tableBonferroni ? (100 * Math.log10(ids.length)) / o.likelihoodScale : 0;
+  const multiplicity = o.likelihood && o.tableBonferroni ? (100 * Math.log10(ids.length)) / o.likelihoodScale : 0;
   let lastT = -Infinity;
   for (let r = 0; r < rows; r++) {
     const t = Number(table.timestampsMs[r]);
@@ -58,22 +58,7 @@ export function scoreTable(table: ScoreTableInput, config?: EngineOptionsInput):
       }
     }
     let rowScore = 0;
-    let r2 = 0;
-    let r3 = 0;
-    for (let i = 0; i < res.score.length; i++) {
-      const v = res.score[i]!;
-      if (v > rowScore) {
-        r3 = r2;
-        r2 = rowScore;
-        rowScore = v;
-      } else if (v > r2) {
-        r3 = r2;
-        r2 = v;
-      } else if (v > r3) r3 = v;
-    }
-    if (ids.length >= 3 && o.tableCombine === "second") rowScore = r2;
-    else if (ids.length >= 3 && o.tableCombine === "top3") rowScore = (rowScore + r2 + r3) / 3;
-    else if (ids.length >= 3 && o.tableCombine === "top2") rowScore = (rowScore + r2) / 2;
+    for (let i = 0; i < res.score.length; i++) if (res.score[i]! > rowScore) rowScore = res.score[i]!;
     rowScore -= multiplicity;
     if (rowScore < 0) rowScore = 0;
     const mv0 = res.multivariateScore * mvw;
