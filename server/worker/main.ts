@@ -39,6 +39,11 @@ async function main(): Promise<void> {
     name: process.env.OMEN_WORKER_NAME ?? "worker",
     collectIntervalMs: env.OMEN_COLLECT_INTERVAL_MS,
     hostCollector: !env.OMEN_DISABLE_HOST_COLLECTOR,
+    // exit non-zero: `npm start` (or systemd, Docker) starts a fresh worker, which resumes from its snapshot
+    onFatal: (e) => {
+      console.error(`[worker] fatal: ${e.message}`);
+      process.exit(1);
+    },
   });
   const profile = await startCpuProfile(process.env.OMEN_WORKER_CPU_PROFILE);
   await worker.start();

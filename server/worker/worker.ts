@@ -3,7 +3,8 @@ import { promisify } from "node:util";
 import zlib from "node:zlib";
 import { markFeedbackApplied, pendingFeedback } from "../repos/feedback-repo";
 import { sequenceHead } from "../repos/samples-repo";
-import { flushScoreMinutes } from "../repos/scores-repo";
+import { flushScoreMinutes, scoredSeq } from "../repos/scores-repo";
+import { acquireWorkerLock, type WorkerLock } from "../repos/worker-lock-repo";
 import { resumeRollup } from "./pipeline/resume-rollup";
 import { loadSnapshot, saveSnapshot } from "../repos/snapshots-repo";
 import { heartbeat } from "../repos/worker-status-repo";
@@ -34,7 +35,15 @@ export interface WorkerOptions {
   /** omen.yaml path (null: no file sync); saved configuration is reloaded every 10 s either way. */
   configFile?: string | null;
   log?: (msg: string) => void;
+  /**
+   * Called when the worker cannot go on (its scoring lock's connection was lost): the process
+   * should exit non-zero so that its supervisor starts a fresh one.
+   */
+  onFatal?: (e: Error) => void;
 }
+
+/** With samples waiting, no progress for this long makes the worker report itself stalled. */
+const STALL_MS = 30_000;
 
 /** Periodic jobs of the background worker; `stop()` finishes the current round and snapshots. */
 export class Worker {
@@ -46,13 +55,28 @@ export class Worker {
   private readonly startedAtMs = Date.now();
   private readonly log: (msg: string) => void;
   private lastError: string | null = null;
+  private lastErrorAtMs: number | null = null;
   private handoff: Awaited<ReturnType<typeof startHandoffServer>> | null = null;
+  private lock: WorkerLock | null = null;
+  private lastProgress = { cursor: -1, atMs: Date.now() };
+  /** a write failed at shutdown: the final snapshot would record a cursor past unwritten results */
+  private unwritten = false;
 
   constructor(readonly opts: WorkerOptions) {
     this.log = opts.log ?? ((m) => console.log(`[worker] ${m}`));
   }
 
   async start(): Promise<void> {
+    this.lock = await acquireWorkerLock({
+      onWait: () => this.log("another worker holds the scoring lock; waiting for it to stop"),
+      onLost: (e) => {
+        this.running = false;
+        this.log(`lost the scoring lock's database connection (${e.message}); stopping`);
+        (this.opts.onFatal ?? ((err: Error) => {
+          throw err;
+        }))(e);
+      },
+    });
     let engine: ConfiguredEngine | null = null;
     let cursor = 0;
     const snap = await loadSnapshot();
@@ -67,6 +91,12 @@ export class Worker {
     }
     engine ??= new ConfiguredEngine(createEngine());
     this.pipeline = new DetectPipeline(engine, cursor, undefined, undefined, await resumeRollup(cursor));
+    this.pipeline.log = this.log;
+    // what was scored after the snapshot is read again to relearn it; rows stored then are not written twice
+    const scored = await scoredSeq();
+    this.pipeline.replayUntil = scored;
+    this.pipeline.suppressUpTo = scored;
+    if (scored > cursor) this.log(`replaying seq ${cursor + 1}…${scored} (scored after the snapshot) to restore the detectors' state`);
     // Batches committed by this process or the web app reach the pipeline from memory.
     const toPipeline = (b: CommittedBatch) => {
       this.pipeline.handoff.offer(b);
@@ -99,7 +129,13 @@ export class Worker {
     every(RetentionJob.intervalMs, () => retention.run());
     every(5_000, () => this.applyFeedback());
     every(2_000, () => this.handleRequest());
-    every(5_000, () => this.beat());
+    // the heartbeat runs off the job chain: a stuck job (a write retrying) is then reported, not silent
+    const beat = () =>
+      void this.beat().catch((e: Error) => {
+        this.lastError = e.message;
+      });
+    beat();
+    this.timers.push(setInterval(beat, 5_000));
     // omen.yaml `global.modelUpdateInterval` (default 5 min) paces the periodic snapshots.
     let lastPeriodic = Date.now();
     every(10_000, async () => {
@@ -140,6 +176,7 @@ export class Worker {
     if (!this.running) return;
     this.busy = this.busy.then(fn).catch((e: Error) => {
       this.lastError = e.message;
+      this.lastErrorAtMs = Date.now();
       this.log(`job failed: ${e.stack ?? e.message}`);
     });
   }
@@ -185,24 +222,42 @@ export class Worker {
   }
 
   private async beat(): Promise<void> {
-    await this.pipeline.flushStreamsIfDue();
-    await this.pipeline.writeHealth();
+    if (!this.running) return;
     const head = await sequenceHead();
+    const now = Date.now();
+    // the cursor whose results are all written, not the read cursor (which runs ahead of them)
+    const cursor = this.pipeline.committedCursor;
+    const lag = Math.max(0, head - cursor);
+    if (cursor !== this.lastProgress.cursor || lag === 0) this.lastProgress = { cursor, atMs: now };
+    const s = this.pipeline.stats;
+    const stalled = s.writeRetrying || (lag > 0 && now - this.lastProgress.atMs > STALL_MS);
     await heartbeat({
       name: this.opts.name,
       pid: process.pid,
       startedAtMs: this.startedAtMs,
-      cursor: this.pipeline.cursor,
+      cursor,
       info: {
         host: os.hostname(),
-        lag: head - this.pipeline.cursor,
-        ...this.pipeline.stats,
+        lag,
+        readCursor: this.pipeline.cursor,
+        ...s,
+        replaying: this.pipeline.replaying,
+        lastProgressAtMs: this.lastProgress.atMs,
+        stalled,
         handoffHits: this.pipeline.handoff.hits,
         handoffMisses: this.pipeline.handoff.misses,
-        lastError: this.lastError,
+        lastError: s.writeRetrying ? s.lastWriteError : this.lastError,
+        lastErrorAtMs: this.lastErrorAtMs,
         handoff: this.handoff?.endpoint,
       },
     });
+    // stream rows and health are best-effort and go after the heartbeat
+    if (!s.writeRetrying) {
+      this.enqueue(async () => {
+        await this.pipeline.flushStreamsIfDue();
+        await this.pipeline.writeHealth();
+      });
+    }
   }
 
   /** Snapshot-now and rollback requests from the web app (Settings → Models). */
@@ -228,9 +283,10 @@ export class Worker {
   }
 
   async snapshot(reason: string): Promise<number> {
-    // state and cursor are taken together, before anything awaits
+    // state and cursor are taken together, before anything awaits; the cursor stays below the
+    // samples read but not scored yet (held-back steps), so a restore reads them again
     const state = this.pipeline.engine.serialize();
-    const cursor = this.pipeline.cursor;
+    const cursor = this.pipeline.safeCursor();
     // compressed on libuv's thread pool: with 20,000 streams (~185 MB of state) a synchronous
     // gzip held the worker's event loop for ~2 s at every periodic snapshot
     return saveSnapshot(reason, cursor, await gzip(state));
@@ -239,12 +295,18 @@ export class Worker {
   async stop(): Promise<void> {
     this.running = false;
     for (const t of this.timers) clearInterval(t);
+    this.pipeline.stopRetrying();
     await this.busy;
+    await this.pipeline.drain().catch((e: Error) => {
+      this.unwritten = true;
+      this.log(`results not written at shutdown (${e.message}); they are scored again at the next start`);
+    });
     await this.pipeline.writeRollup(true).catch((e: Error) => this.log(`final rollup write failed: ${e.message}`));
     await flushScoreMinutes().catch((e: Error) => this.log(`final score rollup write failed: ${e.message}`));
     setLocalCommitSink(null);
     await this.handoff?.close();
     await this.pipeline.flushStreams().catch((e: Error) => this.log(`final stream flush failed: ${e.message}`));
-    await this.snapshot("shutdown").catch((e: Error) => this.log(`final snapshot failed: ${e.message}`));
+    if (!this.unwritten) await this.snapshot("shutdown").catch((e: Error) => this.log(`final snapshot failed: ${e.message}`));
+    await this.lock?.release();
   }
 }
