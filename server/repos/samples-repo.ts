@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { AppError } from "@/lib/errors/app-error";
 import { databaseUrl, isEmbeddedUrl, pool } from "../db";
 import { copyBinaryIn, copyBinaryOut, encodeBinaryCopy, type BinaryColumn } from "./pg-binary-copy";
 import { inDerivedTransaction } from "./derived-writes";
@@ -23,6 +24,7 @@ export interface InsertResult {
 // cursor (`seq > last`) can then never skip a row committed late by a slower transaction. It
 // also makes the slow path's check for stored slots race-free.
 const INGEST_LOCK = 0x0e11;
+const INGEST_LOCK_WAIT_MS = 5_000;
 
 /**
  * The 1-minute rollup is maintained off the commit path: the worker folds the samples it reads
@@ -130,7 +132,19 @@ export async function insertSamplesReturning(
   const packed = packSampleRows(sorted);
   const committed = await inTransaction(async (client): Promise<CommittedRows | undefined> => {
     let rows = packed;
-    await client.query("SELECT pg_advisory_xact_lock($1)", [INGEST_LOCK]);
+    // bounded wait: a writer frozen while holding the lock (a SIGSTOPped worker committing its
+    // host metrics) must not hang every ingest request; the sender is told to retry instead
+    await client.query(`SET LOCAL lock_timeout = '${INGEST_LOCK_WAIT_MS}ms'`);
+    try {
+      await client.query("SELECT pg_advisory_xact_lock($1)", [INGEST_LOCK]);
+    } catch (e) {
+      if ((e as { code?: string }).code !== "55P03") throw e;
+      throw new AppError("TOO_MANY_REQUESTS", `Omen is busy: another commit has held the ingest lock for over ${INGEST_LOCK_WAIT_MS / 1000} s. Retry after 5 s; nothing from this request was stored.`, {
+        reason: "ingest_lock",
+        retryAfterSeconds: 5,
+      });
+    }
+    await client.query("SET LOCAL lock_timeout = 0");
     if (!direct) rows = packSampleRows(sorted, await occupiedSlots(client, rows));
     if (rows.rows === 0) return undefined;
     // the batch's seqs in one call: every writer holds INGEST_LOCK while taking them, so the

@@ -1,5 +1,11 @@
 import { pool } from "../db";
 
+/**
+ * A worker whose heartbeat (every 5 s, off its job chain) is older than this is down or frozen
+ * (crashed, SIGSTOPped, its host asleep).
+ */
+export const WORKER_STALE_MS = 20_000;
+
 export interface WorkerStatusRow {
   name: string;
   pid: number;
