@@ -39,6 +39,7 @@ async function main(): Promise<void> {
     name: process.env.OMEN_WORKER_NAME ?? "worker",
     collectIntervalMs: env.OMEN_COLLECT_INTERVAL_MS,
     hostCollector: !env.OMEN_DISABLE_HOST_COLLECTOR,
+    snapshotIntervalMs: env.OMEN_SNAPSHOT_INTERVAL_MS,
     // exit non-zero: `npm start` (or systemd, Docker) starts a fresh worker, which resumes from its snapshot
     onFatal: (e) => {
       console.error(`[worker] fatal: ${e.message}`);
