@@ -25,6 +25,11 @@ export async function heartbeat(s: Omit<WorkerStatusRow, "heartbeatAtMs" | "star
   );
 }
 
+/** A cleanly stopped worker: its row stays (for the record) with `info.stopped`. */
+export async function markWorkerStopped(name: string): Promise<void> {
+  await pool().query(`UPDATE worker_status SET info = info || '{"stopped": true}'::jsonb WHERE name = $1`, [name]);
+}
+
 export async function readWorkerStatus(): Promise<WorkerStatusRow[]> {
   const res = await pool().query(
     `SELECT name, pid, (extract(epoch FROM started_at) * 1000)::float8 AS started, (extract(epoch FROM heartbeat_at) * 1000)::float8 AS beat,

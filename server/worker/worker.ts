@@ -7,7 +7,7 @@ import { flushScoreMinutes, scoredSeq } from "../repos/scores-repo";
 import { acquireWorkerLock, type WorkerLock } from "../repos/worker-lock-repo";
 import { resumeRollup } from "./pipeline/resume-rollup";
 import { loadSnapshot, saveSnapshot } from "../repos/snapshots-repo";
-import { heartbeat } from "../repos/worker-status-repo";
+import { heartbeat, markWorkerStopped } from "../repos/worker-status-repo";
 import { ingestSeries, type IncomingSeries } from "../services/ingest/ingest-service";
 import { setLocalCommitSink, type CommittedBatch } from "../services/ingest/commit-handoff";
 import { startHandoffServer } from "./handoff-server";
@@ -307,6 +307,9 @@ export class Worker {
     await this.handoff?.close();
     await this.pipeline.flushStreams().catch((e: Error) => this.log(`final stream flush failed: ${e.message}`));
     if (!this.unwritten) await this.snapshot("shutdown").catch((e: Error) => this.log(`final snapshot failed: ${e.message}`));
+    // a worker stopped on purpose is not "down": ingest goes on without it (nothing is lost; it
+    // scores the backlog when it runs again)
+    await markWorkerStopped(this.opts.name).catch((e: Error) => this.log(`could not mark the worker stopped: ${e.message}`));
     await this.lock?.release();
   }
 }

@@ -50,6 +50,7 @@ export async function healthReport(nowMs = Date.now()) {
   const live = workers.filter((w) => w.alive);
   const problems: string[] = [];
   if (workers.length === 0) problems.push("no detection worker has started yet");
+  else if (live.length === 0 && workers.every((w) => w.info.stopped === true)) problems.push("the detection worker was stopped");
   else if (live.length === 0) {
     const newest = Math.max(...workers.map((w) => w.lastHeartbeatMs));
     problems.push(`the detection worker is down: last heartbeat ${Math.round((nowMs - newest) / 1000)} s ago`);

@@ -353,10 +353,12 @@ function validateBatch(batch: IncomingSeries[], nowMs: number): void {
  * frozen) or stalled (alive but not making progress, e.g. a write it keeps retrying).
  */
 export async function ingestBacklog(nowMs = Date.now()): Promise<{ lag: number; workerAlive: boolean; down: boolean; stalled: string | null; heartbeatAgeMs: number | null }> {
-  const [seq, workers] = await Promise.all([sequenceHead(), readWorkerStatus()]);
+  const [seq, all] = await Promise.all([sequenceHead(), readWorkerStatus()]);
+  // a worker stopped on purpose is not down: its backlog waits for it, and ingest goes on
+  const workers = all.filter((w) => w.info.stopped !== true);
   const live = workers.filter((w) => nowMs - w.heartbeatAtMs < WORKER_STALE_MS);
   if (live.length === 0) {
-    // no worker has ever run (a fresh database, a CLI import): nothing is waiting on one
+    // no worker has ever run (a fresh database, a CLI import) or it was stopped: nothing is waiting on one
     const newest = workers.length ? Math.max(...workers.map((w) => w.heartbeatAtMs)) : null;
     return { lag: 0, workerAlive: false, down: newest !== null, stalled: null, heartbeatAgeMs: newest === null ? null : nowMs - newest };
   }

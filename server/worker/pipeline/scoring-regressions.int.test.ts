@@ -156,7 +156,7 @@ describe.each(availableBackends())("scoring regressions on %s", (backend) => {
     await pool().query("DELETE FROM setting WHERE key = 'worker_scored_seq'");
 
     // first life: a "snapshot" part-way, more rounds scored and written, then a crash (no clean stop)
-    const first = new DetectPipeline(createEngine(), start, step, 40);
+    const first = new DetectPipeline(createEngine(), start, step, 40, await resumeRollup(start));
     for (let i = 0; i < 20; i++) await first.tick(now);
     await first.drain();
     const snapState = first.engine.serialize();
@@ -169,10 +169,17 @@ describe.each(availableBackends())("scoring regressions on %s", (backend) => {
     expect(scored).toBeLessThan(end);
 
     // second life: restore, replay what was scored after the snapshot, then go on
-    const second = new DetectPipeline(restoreEngine(snapState), snapCursor, step, 40);
+    const second = new DetectPipeline(restoreEngine(snapState), snapCursor, step, 40, await resumeRollup(snapCursor));
     second.replayUntil = second.suppressUpTo = scored;
     await drain(second, now);
+    await second.writeRollup(true);
     expect(second.stats.replaySkipped).toBeGreaterThan(0);
+    // the 1-minute rollup: every sample once (6 a minute), although the first life wrote rows past its snapshot
+    const rollup = await pool().query<{ n: number; minutes: number; bad: number }>(
+      `SELECT sum(r.count)::int AS n, count(*)::int AS minutes, count(*) FILTER (WHERE r.count <> 6)::int AS bad
+       FROM sample_rollup_1m r JOIN stream s ON s.id = r.stream_id WHERE s.metric LIKE 'crash_%'`,
+    );
+    expect(rollup.rows[0]).toEqual({ n: 3 * steps, minutes: (3 * steps) / 6, bad: 0 });
 
     expect(await scoreSlots("crash_")).toEqual({ distinct: 3 * steps, rows: 3 * steps });
     const got = await scoreMap("crash_", base, now);
