@@ -225,8 +225,10 @@ export class Worker {
     if (!this.running) return;
     const head = await sequenceHead();
     const now = Date.now();
-    // the cursor whose results are all written, not the read cursor (which runs ahead of them)
-    const cursor = this.pipeline.committedCursor;
+    // the read cursor: results trail it by at most the round being written (a write that keeps
+    // failing is reported as `writeRetrying`). Samples held for a later step (the newest step,
+    // timestamps ahead of the wall clock) are read and counted in `pendingSamples`, not as lag.
+    const cursor = this.pipeline.cursor;
     const lag = Math.max(0, head - cursor);
     if (cursor !== this.lastProgress.cursor || lag === 0) this.lastProgress = { cursor, atMs: now };
     const s = this.pipeline.stats;
@@ -239,7 +241,7 @@ export class Worker {
       info: {
         host: os.hostname(),
         lag,
-        readCursor: this.pipeline.cursor,
+        committedCursor: this.pipeline.committedCursor,
         ...s,
         replaying: this.pipeline.replaying,
         lastProgressAtMs: this.lastProgress.atMs,
