@@ -1,6 +1,5 @@
-import { sequenceHead } from "../../repos/samples-repo";
 import { countAllStreams } from "../../repos/streams-repo";
-import { ping, readWorkerStatus, WORKER_STALE_MS } from "../../repos/worker-status-repo";
+import { ping, readWorkerStatus, statusSequenceHead, WORKER_STALE_MS } from "../../repos/worker-status-repo";
 
 /** How many streams, cached briefly: /api/health is polled often and must answer fast under load. */
 let streamsCache: { atMs: number; value: Promise<number> } | undefined;
@@ -23,15 +22,15 @@ const num = (x: unknown): number | null => (typeof x === "number" && Number.isFi
  * failing and being retried, or samples waiting with no progress: `stalled`); `problems` says
  * which, and `backlog` is what is stored but not scored yet.
  */
-export async function healthReport(nowMs = Date.now()) {
+async function buildReport(nowMs: number) {
   let database: { ok: boolean; latencyMs?: number; error?: string };
   try {
     database = { ok: true, latencyMs: Math.round((await ping()) * 10) / 10 };
   } catch (e) {
     const error = (e as Error).message;
-    return { ok: false, database: { ok: false, error }, workers: [], streams: 0, backlog: null, lastError: error, problems: [`database: ${error}`] };
+    return { ok: false, database: { ok: false, error }, workers: [], streams: 0, backlog: null, lastError: error, problems: [`database: ${error}`], checkedAtMs: nowMs };
   }
-  const [rows, head, streams] = await Promise.all([readWorkerStatus(), sequenceHead(), cachedStreamCount(nowMs)]);
+  const [rows, head, streams] = await Promise.all([readWorkerStatus(), statusSequenceHead(), cachedStreamCount(nowMs)]);
   const workers = rows.map((w) => {
     const { handoff: _secret, ...info } = w.info; // the hand-off endpoint's secret stays internal
     const alive = nowMs - w.heartbeatAtMs < WORKER_STALE_MS;
@@ -64,5 +63,29 @@ export async function healthReport(nowMs = Date.now()) {
     ? { rows: scorer.backlog, pendingSamples: num(scorer.info.pendingSamples) ?? 0, lateSamples: num(scorer.info.lateSamples) ?? 0 }
     : { rows: Math.max(0, head - Math.min(...workers.map((w) => w.cursor), head)), pendingSamples: null, lateSamples: null };
   const lastError = live.find((w) => w.stalled)?.lastError ?? workers.find((w) => w.lastError)?.lastError ?? null;
-  return { ok: database.ok && live.length > 0 && problems.length === 0, database, workers, streams, backlog, lastError, problems };
+  return { ok: database.ok && live.length > 0 && problems.length === 0, database, workers, streams, backlog, lastError, problems, checkedAtMs: nowMs };
+}
+
+export type HealthReport = Awaited<ReturnType<typeof buildReport>>;
+
+/** Reports at most this old are served as they are; a newer one is built in the background. */
+const FRESH_MS = 1_000;
+/** Older than this, a caller waits for the new report (the database may be slow or down). */
+const STALE_MS = 5_000;
+let last: HealthReport | undefined;
+let building: Promise<HealthReport> | undefined;
+
+/**
+ * Database and worker status for /api/health and the UI header, built at most about once a
+ * second however often it is polled: a report up to 1 s old is served as it is, one up to 5 s
+ * old while a new one is built (so a poll under heavy load answers at once), an older one
+ * waits for the new one. `checkedAtMs` says when it was built.
+ */
+export async function healthReport(nowMs = Date.now()): Promise<HealthReport> {
+  if (last && nowMs - last.checkedAtMs < FRESH_MS) return last;
+  building ??= buildReport(nowMs)
+    .then((r) => (last = r))
+    .finally(() => (building = undefined));
+  if (last && nowMs - last.checkedAtMs < STALE_MS) return last;
+  return building;
 }
