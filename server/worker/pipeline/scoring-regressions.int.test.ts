@@ -4,7 +4,7 @@ import { pool } from "../../db";
 import { sequenceHead } from "../../repos/samples-repo";
 import { scoredSeq } from "../../repos/scores-repo";
 import { listStreams } from "../../repos/streams-repo";
-import { setLocalCommitSink } from "../../services/ingest/commit-handoff";
+import { setCommitSink } from "../../services/ingest/group-commit";
 import { ingestSeries, invalidateSourceCache, type IncomingSeries } from "../../services/ingest/ingest-service";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { DetectPipeline } from "./detect-pipeline";
@@ -69,11 +69,11 @@ describe.each(availableBackends())("scoring regressions on %s", (backend) => {
     // a commit the pipeline does not get handed (a CSV import, a re-send), then one it does
     await ingestSeries("gap", "remote_write", series(0, 200), now);
     const pipeline = new DetectPipeline(createEngine(), cursor, step, 50);
-    setLocalCommitSink((b) => pipeline.handoff.offer(b));
+    setCommitSink((b) => pipeline.handoff.offer(b));
     try {
       await ingestSeries("gap", "remote_write", series(200, 300), now);
     } finally {
-      setLocalCommitSink(null);
+      setCommitSink(null);
     }
     expect(pipeline.handoff.firstHeldSeq()).not.toBeNull();
     await drain(pipeline, now);
