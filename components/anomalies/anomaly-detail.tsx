@@ -1,5 +1,6 @@
 "use client";
 import { CausalTimeline } from "@/components/explain/causal-timeline";
+import { RankedCauses } from "@/components/explain/ranked-causes";
 import Link from "next/link";
 import { useMemo, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -144,6 +145,13 @@ export function AnomalyDetail({ id }: { id: string }) {
           )}
         </section>
       </div>
+
+      <section aria-labelledby="causes-h">
+        <h2 id="causes-h">Ranked causes</h2>
+        <div className="panel">
+          <RankedCauses anomalyId={a.id} />
+        </div>
+      </section>
 
       <section aria-labelledby="causal-h">
         <h2 id="causal-h">Causal timeline</h2>
