@@ -73,7 +73,10 @@ export class Worker {
       this.kickDetect();
     };
     setLocalCommitSink(toPipeline);
-    this.handoff = await startHandoffServer(toPipeline);
+    this.handoff = await startHandoffServer(toPipeline, (r) =>
+      // copies of the live models, scored between detection steps: nothing here changes them
+      this.pipeline.engine.probe?.(r.tsMs, r.ids, Float64Array.from(r.values, (v) => v ?? Number.NaN)) ?? [],
+    );
     const reloader = new ConfigReloader(
       this.pipeline.engine as ConfiguredEngine,
       this.opts.configFile === undefined ? (process.env.OMEN_CONFIG_FILE ?? "omen.yaml") : this.opts.configFile,

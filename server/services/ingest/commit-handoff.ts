@@ -121,6 +121,20 @@ export function decodeBatch(buf: Buffer): CommittedBatch | null {
 
 const ENDPOINT_CACHE_MS = 5_000;
 
+/** The live worker's loopback endpoint (cached for a few seconds), or null when none is reachable. */
+export function workerEndpoint(): Promise<HandoffEndpoint | null> {
+  const now = Date.now();
+  if (!state.endpoint || now - state.endpoint.atMs > ENDPOINT_CACHE_MS) {
+    state.endpoint = { atMs: now, value: liveEndpoint().catch(() => null) };
+  }
+  return state.endpoint.value;
+}
+
+/** Forget the cached endpoint (a request to it failed: the worker may have restarted). */
+export function forgetWorkerEndpoint(): void {
+  state.endpoint = undefined;
+}
+
 async function liveEndpoint(): Promise<HandoffEndpoint | null> {
   const workers = await readWorkerStatus();
   const live = workers.filter((w) => Date.now() - w.heartbeatAtMs < 30_000);
@@ -132,11 +146,7 @@ async function liveEndpoint(): Promise<HandoffEndpoint | null> {
 }
 
 function forwardToWorker(batch: CommittedBatch): void {
-  const now = Date.now();
-  if (!state.endpoint || now - state.endpoint.atMs > ENDPOINT_CACHE_MS) {
-    state.endpoint = { atMs: now, value: liveEndpoint().catch(() => null) };
-  }
-  void state.endpoint.value.then((ep) => {
+  void workerEndpoint().then((ep) => {
     if (!ep) return;
     const body = encodeBatch(batch);
     const req = http.request({
