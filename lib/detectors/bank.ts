@@ -1,5 +1,5 @@
 /** Shared plumbing for struct-of-arrays stream banks (add/remove/reset/serialise). */
-import { checkEnvelope, encodeF64Column, getNumber, getObject, StateError, type EncodedColumn, type StateEnvelope } from "./codec";
+import { checkEnvelope, getNumber, getObject, StateError, type EncodedColumn, type StateEnvelope } from "./codec";
 import { SoA } from "./soa";
 import type { StreamBank } from "./types";
 
@@ -76,15 +76,16 @@ export abstract class BaseBank<K extends string, P extends object> implements St
   }
 
   /**
-   * `serialize()` of a bank holding only streams `slots` (in that order, as slots 0, 1, …):
-   * the bank's own `restore` reads it back. The live bank is not touched.
+   * `serialize()` of a bank holding only streams `slots` (in that order, as slots 0, 1, …),
+   * with columns as copied arrays (for an in-memory copy, not for storage): the bank's own
+   * `restore` reads it back. The live bank is not touched.
    */
   serializeSlots(slots: ArrayLike<number>): BankState<P> {
     for (let j = 0; j < slots.length; j++) if (!(slots[j]! >= 0 && slots[j]! < this.n)) throw new RangeError(`no stream slot ${slots[j]}`);
     const cols = this.soa.gatherSlots(slots);
     this.reindexGathered(cols, slots);
     const enc: Record<string, EncodedColumn> = {};
-    for (const k of this.soa.keys) enc[k] = encodeF64Column(cols[k]);
+    for (const k of this.soa.keys) enc[k] = cols[k]; // in memory: no base64 round trip
     return { ...this.serializeHeader(), size: slots.length, cols: enc };
   }
 

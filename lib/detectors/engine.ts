@@ -18,7 +18,7 @@
  */
 import { ArRlsBank } from "./ar-rls";
 import { TailCalibrator } from "./calibration";
-import { checkEnvelope, encodeF64Column, getNumber, getObject, StateError, type EncodedColumn } from "./codec";
+import { checkEnvelope, getNumber, getObject, StateError, type EncodedColumn } from "./codec";
 import { GAP_CLASSES, GapTracker } from "./gaps";
 import { HalfSpaceTrees } from "./half-space-trees";
 import { HoltWintersBank } from "./holt-winters";
@@ -149,7 +149,7 @@ function hasOwnKeys(o: object): boolean {
 
 function encodeCols(cols: Record<string, Float64Array>): Record<string, EncodedColumn> {
   const out: Record<string, EncodedColumn> = {};
-  for (const [k, a] of Object.entries(cols)) out[k] = encodeF64Column(a);
+  for (const [k, a] of Object.entries(cols)) out[k] = a; // in memory: no base64 round trip
   return out;
 }
 

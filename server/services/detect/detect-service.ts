@@ -13,7 +13,8 @@ const MAX_CAUSES = 5;
  * the worker on copies of their state (the worker's detection and its models are unaffected),
  * with the causes of each anomalous value among the request's streams of the same group.
  */
-export async function detectNow(req: TDetectRequest, nowMs = Date.now()): Promise<{ scoredAtMs: number; results: TDetectResult[] }> {
+export async function detectNow(req: TDetectRequest, nowMs = Date.now()): Promise<{ scoredAtMs: number; results: TDetectResult[]; timingMs: { lookup: number; score: number } }> {
+  const t0 = performance.now();
   if (req.streams.length > DETECT_MAX_STREAMS) {
     throw new AppError("PAYLOAD_TOO_LARGE", `At most ${DETECT_MAX_STREAMS} streams per request (got ${req.streams.length}); split the request.`);
   }
@@ -41,10 +42,12 @@ export async function detectNow(req: TDetectRequest, nowMs = Date.now()): Promis
     seen.set(r.id, i);
   });
 
+  const t1 = performance.now();
   const known = resolved.flatMap((r, i) => (r ? [{ ref: r, value: req.streams[i]!.value }] : []));
   const probed = known.length ? await probeWorker({ tsMs, ids: known.map((k) => k.ref.id), values: known.map((k) => k.value) }) : [];
   const scores = new Map(probed.map((p) => [p.streamId, p]));
   const scoredAtMs = probed[0]?.tsMs ?? tsMs;
+  const t2 = performance.now();
 
   // causes: within each group of the request (same source and group label), by share of excess score
   const groups = new Map<string, StreamRef[]>();
@@ -85,5 +88,5 @@ export async function detectNow(req: TDetectRequest, nowMs = Date.now()): Promis
       upper: p.upper,
     };
   });
-  return { scoredAtMs, results };
+  return { scoredAtMs, results, timingMs: { lookup: t1 - t0, score: t2 - t1 } };
 }

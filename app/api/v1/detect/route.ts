@@ -31,7 +31,9 @@ export async function POST(req: Request): Promise<Response> {
     }
     const parsed = ZDetectRequest.safeParse(json);
     if (!parsed.success) throw new AppError("BAD_REQUEST", `Invalid detect request: ${z.prettifyError(parsed.error)}`);
-    return Response.json(await detectNow(parsed.data));
+    const { timingMs, ...out } = await detectNow(parsed.data);
+    // where the time went, for clients and `npm run bench:detect-api` (stream lookup, worker scoring)
+    return Response.json(out, { headers: { "server-timing": `lookup;dur=${timingMs.lookup.toFixed(1)}, score;dur=${timingMs.score.toFixed(1)}` } });
   } catch (e) {
     return errorResponse(e);
   }
