@@ -1,6 +1,7 @@
 "use client";
 import { CausalTimeline } from "@/components/explain/causal-timeline";
 import { RankedCauses } from "@/components/explain/ranked-causes";
+import { ReportDownload } from "@/components/explain/report-download";
 import Link from "next/link";
 import { useMemo, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -64,6 +65,7 @@ export function AnomalyDetail({ id }: { id: string }) {
         <button type="button" disabled={busy || a.status === "open"} onClick={() => setStatus.mutate({ ids: [a.id], status: "open" })}>
           Reopen
         </button>
+        <ReportDownload anomalyId={a.id} />
       </div>
       <div className="row actions" role="group" aria-label="Label">
         {LABELS.map((l) => (
