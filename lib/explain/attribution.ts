@@ -7,8 +7,9 @@
  * window [onset − windowBeforeMs, onset + windowAfterMs], of how far its score rose above its
  * own usual level (the median of its scores in the baseline period before that window, floored
  * at `floor`), so a stream that always scores 40 does not outrank one that jumped from 5 to 90.
- * Shares sum to 1 over streams with any evidence. Streams whose shares are within `tieShare` of
- * each other are ordered by when they first exceeded their level (earlier first), then by
+ * Shares sum to 1 over streams with any evidence. Streams whose shares round to the same
+ * multiple of `tieShare` are ordered by when they rose (score past `riseScore` and their usual
+ * level; earlier first), then by
  * lead–lag against the reference (the stream that leads by more first), then by evidence.
  *
  * Cost: O(total points + k log k) for k streams.
@@ -36,6 +37,8 @@ export interface AttributionOptions {
   floor?: number;
   /** Share difference under which two streams count as tied. */
   tieShare?: number;
+  /** A stream "rose" when its score first passed both this and its usual level (noise stays below). */
+  riseScore?: number;
 }
 
 export interface Contribution {
@@ -47,7 +50,7 @@ export interface Contribution {
   evidence: number;
   /** Peak score in the window (NaN when the stream had no scores there). */
   peakScore: number;
-  /** When the stream first rose above its level in the window (null: it did not). */
+  /** When the stream's score first passed `riseScore` and its usual level in the window (null: it did not). */
   firstExceedMs: number | null;
   leadSec: number | null;
 }
@@ -58,6 +61,7 @@ export const ATTRIBUTION_DEFAULTS = {
   baselineMs: 2 * 3_600_000,
   floor: 20,
   tieShare: 0.02,
+  riseScore: 50,
 } as const;
 
 function median(xs: number[]): number {
@@ -86,7 +90,7 @@ export function rankContributions(streams: readonly AttributionInput[], opts: At
       sum += excess;
       n++;
       if (!(p.score <= peak)) peak = p.score;
-      if (excess > 0 && first === null) first = p.t;
+      if (first === null && p.score > level && p.score >= o.riseScore) first = p.t;
     }
     return { streamId: s.streamId, evidence: n ? sum / n : 0, peakScore: peak, firstExceedMs: first, leadSec: s.leadSec ?? null };
   });
