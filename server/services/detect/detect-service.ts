@@ -1,12 +1,50 @@
 import { AppError } from "@/lib/errors/app-error";
 import { rankContributions } from "@/lib/explain/attribution";
 import { DETECT_MAX_STREAMS, type TDetectRequest, type TDetectResult } from "@/lib/schemas/detect";
+import { processGlobal } from "../../process-global";
 import { findStreamRefs, type StreamRef } from "../../repos/streams-repo";
 import { probeWorker } from "./worker-probe";
 
 /** Values stamped further ahead than this are refused (a clock error, not "now"). */
 const MAX_FUTURE_MS = 5 * 60_000;
 const MAX_CAUSES = 5;
+/** How long a resolved stream id/key is trusted without asking the database again. */
+const REF_TTL_MS = 60_000;
+
+/**
+ * Resolved streams by id and by key (a key may name streams of several sources). A scorer
+ * calling every few seconds with the same streams then costs no database round trip; misses
+ * (new or unknown streams) are always looked up.
+ */
+const refCache = processGlobal("detect-stream-refs", () => ({ atMs: 0, byId: new Map<number, StreamRef>(), byKey: new Map<string, StreamRef[]>() }));
+
+async function resolveRefs(ids: number[], keys: string[], nowMs: number): Promise<StreamRef[]> {
+  if (nowMs - refCache.atMs > REF_TTL_MS) {
+    refCache.atMs = nowMs;
+    refCache.byId.clear();
+    refCache.byKey.clear();
+  }
+  const missIds = ids.filter((id) => !refCache.byId.has(id));
+  const missKeys = keys.filter((k) => !refCache.byKey.has(k));
+  if (missIds.length || missKeys.length) {
+    const found = await findStreamRefs(missIds, missKeys);
+    for (const k of missKeys) refCache.byKey.set(k, []);
+    for (const r of found) {
+      refCache.byId.set(r.id, r);
+      const list = refCache.byKey.get(r.key);
+      if (list && !list.some((x) => x.id === r.id)) list.push(r);
+    }
+    // unknown keys are not remembered as unknown for long: a stream may be created any moment
+    for (const k of missKeys) if (refCache.byKey.get(k)!.length === 0) refCache.byKey.delete(k);
+  }
+  const out = new Map<number, StreamRef>();
+  for (const id of ids) {
+    const r = refCache.byId.get(id);
+    if (r) out.set(r.id, r);
+  }
+  for (const k of keys) for (const r of refCache.byKey.get(k) ?? []) out.set(r.id, r);
+  return [...out.values()];
+}
 
 /**
  * Real-time scoring: the current values of up to 1,000 streams, scored by the live models in
@@ -21,9 +59,10 @@ export async function detectNow(req: TDetectRequest, nowMs = Date.now()): Promis
   const tsMs = req.timestamp === undefined ? nowMs : typeof req.timestamp === "number" ? req.timestamp : Date.parse(req.timestamp);
   if (tsMs > nowMs + MAX_FUTURE_MS) throw new AppError("BAD_REQUEST", `\`timestamp\` ${new Date(tsMs).toISOString()} is in the future; send the time the values were observed (or omit it for now).`);
 
-  const refs = await findStreamRefs(
+  const refs = await resolveRefs(
     req.streams.flatMap((s) => (s.id !== undefined ? [s.id] : [])),
     req.streams.flatMap((s) => (s.key !== undefined ? [s.key] : [])),
+    Date.now(),
   );
   const byId = new Map(refs.map((r) => [r.id, r]));
   const resolved: (StreamRef | null)[] = req.streams.map((s, i) => {
