@@ -1,12 +1,41 @@
 import http from "node:http";
+import os from "node:os";
 import { AppError } from "@/lib/errors/app-error";
 import { processGlobal } from "../../process-global";
-import { forgetWorkerEndpoint, workerEndpoint } from "../ingest/commit-handoff";
+import { readWorkerStatus } from "../../repos/worker-status-repo";
 import { PROBE_PATH, ZProbeResponse, type TProbeRequest, type TProbeResult } from "./probe-wire";
 
 const TIMEOUT_MS = 2_000;
+const ENDPOINT_CACHE_MS = 5_000;
 
-const state = processGlobal("worker-probe", () => ({ agent: new http.Agent({ keepAlive: true, maxSockets: 8 }) }));
+const state = processGlobal("worker-probe", () => ({
+  agent: new http.Agent({ keepAlive: true, maxSockets: 8 }),
+  endpoint: undefined as { atMs: number; value: Promise<{ port: number; secret: string } | null> } | undefined,
+}));
+
+/**
+ * The one live worker's loopback endpoint on this host, from its heartbeat (the hand-off
+ * endpoint, server/worker/handoff), cached for a few seconds; null when none is reachable.
+ */
+function workerEndpoint(): Promise<{ port: number; secret: string } | null> {
+  const now = Date.now();
+  if (!state.endpoint || now - state.endpoint.atMs > ENDPOINT_CACHE_MS) {
+    const value = readWorkerStatus()
+      .then((workers) => {
+        const live = workers.filter((w) => Date.now() - w.heartbeatAtMs < 30_000);
+        if (live.length !== 1 || live[0]!.info.host !== os.hostname()) return null;
+        const h = live[0]!.info.handoff as { port?: unknown; secret?: unknown } | undefined;
+        return h && typeof h.port === "number" && typeof h.secret === "string" ? { port: h.port, secret: h.secret } : null;
+      })
+      .catch(() => null);
+    state.endpoint = { atMs: now, value };
+  }
+  return state.endpoint.value;
+}
+
+function forgetWorkerEndpoint(): void {
+  state.endpoint = undefined;
+}
 
 /**
  * Asks the live worker to score values on copies of its models (its loopback hand-off

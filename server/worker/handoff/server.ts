@@ -1,8 +1,9 @@
 import crypto from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { decodeBatch, HANDOFF_PATH, newHandoffSecret, type CommittedBatch, type HandoffEndpoint } from "../services/ingest/commit-handoff";
-import { PROBE_PATH, ZProbeRequest, type TProbeRequest, type TProbeResult } from "../services/detect/probe-wire";
+import type { CommittedBatch } from "@/lib/ingest/committed-batch";
+import { decodeBatch, HANDOFF_PATH, newHandoffSecret, type HandoffEndpoint } from "./protocol";
+import { PROBE_PATH, ZProbeRequest, type TProbeRequest, type TProbeResult } from "../../services/detect/probe-wire";
 
 /** Largest probe body accepted (1,000 streams as JSON are ~40 kB). */
 const MAX_PROBE_BODY = 1024 * 1024;
@@ -12,7 +13,7 @@ const MAX_BODY = 8 * 1024 * 1024;
 
 /**
  * The worker's loopback endpoint for commit hand-offs from the web process (see
- * `commit-handoff`). Bound to 127.0.0.1 on a free port and guarded by a per-start secret,
+ * client.ts). Bound to 127.0.0.1 on a free port and guarded by a per-start secret,
  * both published only through the database (the worker's heartbeat).
  */
 export async function startHandoffServer(
