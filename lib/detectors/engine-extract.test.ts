@@ -32,6 +32,7 @@ function trained(rows: number, opts = {}): DetectionEngine {
 describe("DetectionEngine.extract", () => {
   const ids = ["a", "b", "c", "d", "e", "f", "g", "h"];
 
+  // guards every per-stream bank: one that extract forgot to copy starts fresh and scores differently
   it("scores the extracted streams at the next step exactly as the full engine does", () => {
     // Tier 2 off in both: the copy never has it, and per-stream scores must not depend on it
     const full = trained(3000, { tier2: { enabled: false } });

@@ -1414,6 +1414,7 @@ export class DetectionEngine {
       cc: this.cc.serializeSlots(slots),
       fl: this.fl.serializeSlots(slots),
       vs: this.vs.serializeSlots(slots),
+      lk: this.lk.serializeSlots(slots),
       gaps: this.gaps.serializeSlots(slots),
       cal: this.cal.serializeSlots(calSlots),
       hst: null,
