@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import next from "next";
 import { healthReply } from "../http/health-handler";
 import { otlpMetrics, remoteWrite } from "../http/ingest-handlers";
+import { detectApi } from "../http/detect-handler";
 import type { IngestRequest } from "../http/ingest-request";
 import { nodeIngestRequest } from "../http/node-ingest-request";
 import { sendReply, type Reply } from "../http/reply";
@@ -19,6 +20,8 @@ type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => P
 const INGEST_ROUTES = new Map<string, (req: IngestRequest) => Promise<Reply>>([
   ["/api/v1/write", remoteWrite],
   ["/v1/metrics", otlpMetrics],
+  // real-time scoring: latency-bound, so it skips Next's request handling too
+  ["/api/v1/detect", detectApi],
 ]);
 
 /** The route for a request, or undefined when Next should answer it. */

@@ -40,7 +40,10 @@ async function main(): Promise<void> {
   // Batches committed in this process (host collector, pulls) or by the web process (the
   // hand-off server) reach the pipeline from memory.
   let worker: Worker | null = null;
-  const handoff = await startHandoffServer((b) => worker?.acceptCommitted(b));
+  const handoff = await startHandoffServer(
+    (b) => worker?.acceptCommitted(b),
+    (r) => worker?.probe(r) ?? [],
+  );
   worker = new Worker({
     name: env.OMEN_WORKER_NAME,
     collectIntervalMs: env.OMEN_COLLECT_INTERVAL_MS,

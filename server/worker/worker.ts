@@ -11,6 +11,7 @@ import { heartbeat, markWorkerStopped } from "../repos/worker-status-repo";
 import { ingestSeries, type IncomingSeries } from "../services/ingest/ingest-service";
 import type { CommittedBatch } from "@/lib/ingest/committed-batch";
 import type { HandoffEndpoint } from "./handoff/protocol";
+import type { TProbeRequest, TProbeResult } from "../services/detect/probe-wire";
 import { createEngine, restoreEngine } from "./pipeline/engine-adapter";
 import { takeSetting } from "../repos/settings-repo";
 import { WORKER_REQUEST_KEY, ZWorkerRequest } from "../services/models/model-service";
@@ -155,6 +156,15 @@ export class Worker {
    * A batch that ingest has just committed (in this process, or handed over by the web
    * process): the pipeline scores it from memory. Dropped before start and after stop.
    */
+  /**
+   * Scores current values on copies of the live models (the real-time detect API, through the
+   * hand-off endpoint): runs between detection steps and changes no model state.
+   */
+  probe(r: TProbeRequest): TProbeResult[] {
+    if (!this.pipeline) return [];
+    return this.pipeline.engine.probe?.(r.tsMs, r.ids, Float64Array.from(r.values, (v) => v ?? Number.NaN)) ?? [];
+  }
+
   acceptCommitted(batch: CommittedBatch): void {
     if (!this.running) return;
     this.pipeline.handoff.offer(batch);

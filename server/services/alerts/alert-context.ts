@@ -11,11 +11,14 @@ async function probableOrigin(a: AlertAnomaly): Promise<AlertContext["origin"]> 
   try {
     const ex = await explainAnomaly(a.id);
     if (ex.originStreamId === null || ex.originStreamId === a.streamId) return null;
+    // the origin's own anomaly onset when it has one, else when its score first rose
     const entry = ex.timeline.find((e) => e.streamId === ex.originStreamId);
+    const cause = ex.causes.find((c) => c.streamId === ex.originStreamId);
+    const offsetSec = entry?.offsetSec ?? cause?.offsetSec ?? null;
     return {
       streamId: ex.originStreamId,
-      streamKey: entry?.key ?? String(ex.originStreamId),
-      leadSec: entry && entry.offsetSec < 0 ? -entry.offsetSec : null,
+      streamKey: entry?.key ?? cause?.key ?? String(ex.originStreamId),
+      leadSec: offsetSec !== null && offsetSec < 0 ? -offsetSec : null,
     };
   } catch {
     return null;
