@@ -15,7 +15,8 @@ test("anomaly page shows timeline, streams, explanation, similar anomalies, and 
   await expect(page.getByTestId("explanation")).toContainText("robust-z");
   await expect(page.getByRole("heading", { name: "Causal timeline" })).toBeVisible();
   // The causal timeline is computed by the explain service (either a timeline or its "no other stream" note).
-  await expect(page.getByTestId("causal-timeline").or(page.getByText("No other stream was anomalous"))).toBeVisible();
+  await expect(page.getByTestId("causal-timeline").or(page.getByText("No other stream of this group had an anomaly"))).toBeVisible();
+  await expect(page.getByTestId("ranked-causes")).toBeVisible();
   await expect(page.getByTestId("involved-streams").getByRole("link")).toHaveCount(3);
   await expect(page.getByTestId("value-chart").locator("svg path.recharts-curve").first()).toBeVisible();
   await expect(page.getByTestId("score-chart")).toBeVisible();

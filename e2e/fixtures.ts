@@ -33,3 +33,6 @@ export async function shotDark(page: Page, name: string): Promise<string> {
   await page.emulateMedia({ colorScheme: "light" });
   return file;
 }
+
+/** Specs import `test` from here so shared set-up (e.g. signing in) applies to every flow. */
+export { expect, test } from "@playwright/test";

@@ -1,5 +1,6 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { formatAge, isStale } from "@/lib/triage/freshness";
 import { useEffect, useState, type FormEvent } from "react";
 import { useTRPC, type RouterOutputs } from "@/components/trpc/client";
 import { csvSnippet, otlpSnippet, parseQueryLines, remoteWriteSnippet } from "./snippets";
@@ -87,6 +88,9 @@ function SourceTable({ rows }: { rows: Source[] }) {
           <th>Streams</th>
           <th>Cardinality limit</th>
           <th>Status</th>
+          <th>
+            <span className="sr-only">Actions</span>
+          </th>
         </tr>
       </thead>
       <tbody>
@@ -110,6 +114,24 @@ function SourceRowView({ s }: { s: Source }) {
   );
   const near = s.streamCount >= 0.9 * s.cardinalityLimit;
   const p = s.prometheus;
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const del = useMutation(
+    trpc.triage.deleteSource.mutationOptions({ onSuccess: () => qc.invalidateQueries({ queryKey: trpc.sources.list.queryKey() }) }),
+  );
+  const nowMs = Date.now();
+  // A push source is "receiving" only while samples arrive; an import says how recent its data is.
+  const status =
+    !s.enabled
+      ? "disabled"
+      : s.kind === "csv"
+        ? s.lastSampleAtMs === null
+          ? "imported · waiting for the worker"
+          : `imported · data up to ${new Date(s.lastSampleAtMs).toLocaleString()}`
+        : s.lastSampleAtMs === null
+          ? "waiting for data"
+          : isStale(s.lastSampleAtMs, 0, nowMs)
+            ? `silent · last sample ${formatAge(s.lastSampleAtMs, nowMs)}`
+            : `receiving · last sample ${formatAge(s.lastSampleAtMs, nowMs)}`;
   return (
     <tr>
       <td>{s.name}</td>
@@ -161,8 +183,27 @@ function SourceRowView({ s }: { s: Source }) {
             )}
           </span>
         ) : (
-          <span className="muted">{s.enabled ? "receiving" : "disabled"}</span>
+          <span className="muted" data-testid="source-status">
+            {status}
+          </span>
         )}
+      </td>
+      <td>
+        {s.managedByFile ? null : confirmDelete ? (
+          <span className="row">
+            <button type="button" className="danger" disabled={del.isPending} onClick={() => del.mutate({ id: s.id })}>
+              Delete {s.name} and its {s.streamCount} streams
+            </button>
+            <button type="button" onClick={() => setConfirmDelete(false)}>
+              Cancel
+            </button>
+          </span>
+        ) : (
+          <button type="button" onClick={() => setConfirmDelete(true)} aria-label={`Delete source ${s.name}`}>
+            Delete
+          </button>
+        )}
+        {del.isError ? <span className="error">{del.error.message}</span> : null}
       </td>
     </tr>
   );
@@ -243,25 +284,50 @@ function AddPrometheusSource() {
   );
 }
 
+type CsvPreview = { rows: number; layout: string; streams: { key: string; samples: number }[]; groundTruth: { column: string; marked: number }[] };
+
 function CsvUpload({ token }: { token: string }) {
   const [file, setFile] = useState<File | null>(null);
   const [source, setSource] = useState("csv");
+  const [metric, setMetric] = useState("");
+  const [preview, setPreview] = useState<CsvPreview | null>(null);
   const [state, setState] = useState<{ busy: boolean; ok?: string; error?: string }>({ busy: false });
   const qc = useQueryClient();
   const trpc = useTRPC();
-  const upload = async (e: FormEvent) => {
+  const post = async (dryRun: boolean) => {
+    const q = new URLSearchParams({ source, file: file!.name, ...(metric.trim() ? { metric: metric.trim() } : {}), ...(dryRun ? { dryRun: "1" } : {}) });
+    const res = await fetch(`/api/v1/import/csv?${q.toString()}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "text/csv" },
+      body: file,
+    });
+    return { res, json: (await res.json()) as CsvPreview & { error?: string; inserted?: number; series?: number } };
+  };
+  // Step 1: what the file would create (nothing stored); step 2: the import itself.
+  const check = async (e: FormEvent) => {
     e.preventDefault();
     if (!file) return;
     setState({ busy: true });
+    setPreview(null);
     try {
-      const res = await fetch(`/api/v1/import/csv?source=${encodeURIComponent(source)}`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "text/csv" },
-        body: file,
-      });
-      const json = (await res.json()) as { error?: string; layout?: string; rows?: number; inserted?: number; series?: number };
+      const { res, json } = await post(true);
       if (!res.ok) setState({ busy: false, error: json.error ?? `HTTP ${res.status}` });
       else {
+        setPreview(json);
+        setState({ busy: false });
+      }
+    } catch (err) {
+      setState({ busy: false, error: (err as Error).message });
+    }
+  };
+  const upload = async () => {
+    if (!file) return;
+    setState({ busy: true });
+    try {
+      const { res, json } = await post(false);
+      if (!res.ok) setState({ busy: false, error: json.error ?? `HTTP ${res.status}` });
+      else {
+        setPreview(null);
         setState({ busy: false, ok: `Imported ${json.rows} rows (${json.layout} layout): ${json.inserted} new samples in ${json.series} streams.` });
         void qc.invalidateQueries({ queryKey: trpc.sources.list.queryKey() });
       }
@@ -276,15 +342,50 @@ function CsvUpload({ token }: { token: string }) {
         Long <code>timestamp,stream,value</code> or wide <code>timestamp,&lt;stream&gt;,…</code> (one column per stream, empty = missing). Timestamps:
         ISO-8601 or epoch seconds/milliseconds. All-or-nothing: a bad line is reported and nothing is stored.
       </p>
-      <form className="row" onSubmit={(e) => void upload(e)}>
-        <input type="file" accept=".csv,text/csv" aria-label="CSV file" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
+      <form className="row" onSubmit={(e) => void check(e)}>
+        <input
+          type="file"
+          accept=".csv,text/csv"
+          aria-label="CSV file"
+          onChange={(e) => {
+            setFile(e.target.files?.[0] ?? null);
+            setPreview(null);
+          }}
+        />
         <label>
-          Source <input type="text" value={source} onChange={(e) => setSource(e.target.value)} style={{ width: 140 }} />
+          Source <input type="text" value={source} onChange={(e) => (setSource(e.target.value), setPreview(null))} style={{ width: 140 }} />
         </label>
-        <button type="submit" className="primary" disabled={!file || state.busy}>
-          {state.busy ? "Uploading…" : "Upload"}
+        <label title="Names a generic value column; by default it is named after the file.">
+          Metric name (optional) <input type="text" aria-label="Metric name" value={metric} onChange={(e) => (setMetric(e.target.value), setPreview(null))} style={{ width: 160 }} />
+        </label>
+        <button type="submit" disabled={!file || state.busy}>
+          {state.busy && !preview ? "Reading…" : "Check file"}
         </button>
       </form>
+      {preview ? (
+        <div className="notice" data-testid="csv-preview" style={{ marginTop: 8 }}>
+          <p style={{ marginTop: 0 }}>
+            {preview.rows} rows ({preview.layout} layout) will create or extend {preview.streams.length} {preview.streams.length === 1 ? "stream" : "streams"} in source{" "}
+            <strong>{source}</strong>:
+          </p>
+          <ul>
+            {preview.streams.slice(0, 20).map((x) => (
+              <li key={x.key}>
+                <code>{x.key}</code> · {x.samples} samples
+              </li>
+            ))}
+            {preview.streams.length > 20 ? <li>… and {preview.streams.length - 20} more</li> : null}
+          </ul>
+          {preview.groundTruth.map((g) => (
+            <p key={g.column} className="small">
+              Column <code>{g.column}</code> is ground truth ({g.marked} rows marked), not a metric: it is not imported as a stream.
+            </p>
+          ))}
+          <button type="button" className="primary" disabled={state.busy} onClick={() => void upload()}>
+            {state.busy ? "Importing…" : `Import ${preview.streams.length} ${preview.streams.length === 1 ? "stream" : "streams"}`}
+          </button>
+        </div>
+      ) : null}
       {state.ok && <p role="status">{state.ok}</p>}
       {state.error && (
         <p className="error" role="alert">

@@ -18,7 +18,7 @@
  */
 import { ArRlsBank } from "./ar-rls";
 import { TailCalibrator } from "./calibration";
-import { checkEnvelope, getNumber, getObject, StateError } from "./codec";
+import { checkEnvelope, getNumber, getObject, StateError, type EncodedColumn } from "./codec";
 import { GAP_CLASSES, GapTracker } from "./gaps";
 import { HalfSpaceTrees } from "./half-space-trees";
 import { HoltWintersBank } from "./holt-winters";
@@ -30,6 +30,7 @@ import { FlatlineBank } from "./flatline";
 import { ShiftCusumBank } from "./shift-cusum";
 import { CountCusumBank } from "./count-cusum";
 import { VarianceShiftBank } from "./variance-shift";
+import { ScoreLikelihoodBank, type ScoreLikelihoodParams } from "./score-likelihood";
 import { SoA } from "./soa";
 import type { AnomalyEvent, AnomalyType, EventChange, GapClass, Severity, StreamKind } from "./types";
 
@@ -147,11 +148,32 @@ function hasOwnKeys(o: object): boolean {
   return false;
 }
 
+function encodeCols(cols: Record<string, Float64Array>): Record<string, EncodedColumn> {
+  const out: Record<string, EncodedColumn> = {};
+  for (const [k, a] of Object.entries(cols)) out[k] = a; // in memory: no base64 round trip
+  return out;
+}
+
 function fmt(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   const a = Math.abs(v);
   if (a !== 0 && (a >= 1e6 || a < 1e-3)) return v.toExponential(2);
   return a >= 100 ? v.toFixed(0) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
+}
+
+/** The score-likelihood parameters an engine's options imply (shared with `scoreTable`). */
+export function likelihoodParams(o: EngineOptions): Partial<ScoreLikelihoodParams> {
+  return {
+    shortWindow: o.likelihoodShortWindow,
+    longWindow: o.likelihoodLongWindow,
+    minStd: o.likelihoodMinStd,
+    // an excursion starts where the score reaches the low severity
+    onsetEvidence: o.onset ? (o.severity.low * o.likelihoodScale) / 100 : 0,
+    onsetHold: o.onsetHold,
+    onsetDecay: o.onsetDecay,
+    pointPriorStd: o.likelihoodPoint > 0 ? 0.2 : 0,
+    pointWeight: o.likelihoodPoint,
+  };
 }
 
 export class DetectionEngine {
@@ -184,6 +206,7 @@ export class DetectionEngine {
   private cc: CountCusumBank;
   private fl = new FlatlineBank();
   private vs = new VarianceShiftBank();
+  private lk: ScoreLikelihoodBank;
   private gaps = new GapTracker();
   private cal = new TailCalibrator();
   /** calibrator slots 0..1 are Tier 2 (HST, IF); stream i uses 2 + i·ND + k */
@@ -230,6 +253,7 @@ export class DetectionEngine {
     this.options = parseEngineOptions(options ?? {});
     this.hw = new HoltWintersBank({ adaptWithinMs: this.options.adaptWithinMs });
     this.cc = new CountCusumBank({ adoptAfterMs: this.options.adaptWithinMs });
+    this.lk = new ScoreLikelihoodBank(likelihoodParams(this.options));
     this.cal.add(PRIOR_U, PRIOR_BETA);
     this.cal.add(PRIOR_U, PRIOR_BETA);
     this.allocOutputs();
@@ -271,7 +295,7 @@ export class DetectionEngine {
       grown.set(this.evOpen);
       this.evOpen = grown;
     }
-    for (const b of [this.rz, this.hw, this.ar, this.qf, this.cu, this.cc, this.fl, this.vs, this.gaps]) b.reserve(n);
+    for (const b of [this.rz, this.hw, this.ar, this.qf, this.cu, this.cc, this.fl, this.vs, this.lk, this.gaps]) b.reserve(n);
     this.cal.reserve(2 + n * ND);
   }
 
@@ -297,6 +321,7 @@ export class DetectionEngine {
     this.cc.add();
     this.fl.add();
     this.vs.add();
+    this.lk.add();
     this.gaps.add();
     for (let k = 0; k < ND; k++) this.cal.add(PRIOR_U, PRIOR_BETA);
     this.initStream(i, kind);
@@ -326,6 +351,7 @@ export class DetectionEngine {
     this.cc.remove(i);
     this.fl.remove(i);
     this.vs.remove(i);
+    this.lk.remove(i);
     this.gaps.remove(i);
     for (let k = 0; k < ND; k++) this.cal.move(2 + last * ND + k, 2 + i * ND + k);
     this.cal.truncate(2 + last * ND);
@@ -369,6 +395,7 @@ export class DetectionEngine {
     this.cc.reset(i);
     this.fl.reset(i);
     this.vs.reset(i);
+    this.lk.reset(i);
     for (let k = 0; k < ND; k++) this.cal.reset(2 + i * ND + k, PRIOR_U, PRIOR_BETA);
   }
 
@@ -846,6 +873,11 @@ export class DetectionEngine {
         const sf = 70 + 20 * Math.min(1, stuck - 1);
         if (sf > s) s = sf;
       }
+      // the score likelihood: how unusual the recent raw scores are for this stream
+      if (o.likelihood) {
+        const ev = this.lk.update(i, s / 100);
+        s = (100 * ev) / o.likelihoodScale;
+      }
       // sensitivity scales every path (extreme points, shifts, flat-lines too), then clamp
       s *= sens;
       if (s > 100) s = 100;
@@ -1321,6 +1353,7 @@ export class DetectionEngine {
       cc: this.cc.serialize(),
       fl: this.fl.serialize(),
       vs: this.vs.serialize(),
+      lk: this.lk.serialize(),
       gaps: this.gaps.serialize(),
       cal: this.cal.serialize(),
       hst: this.hst ? this.hst.serialize() : null,
@@ -1331,6 +1364,67 @@ export class DetectionEngine {
       lastTs: Number.isFinite(this.lastTs) ? this.lastTs : null,
       steps: this.steps,
     };
+  }
+
+  /**
+   * A new engine holding copies of streams `ids` only (unknown ids are left out): their learnt
+   * state, open events and calibration, with the same options but Tier 2 off (the multivariate
+   * models see every stream together and cannot be cut to a few). The copy's first step scores
+   * those streams exactly as this engine's per-stream path would at its next step, and changes
+   * nothing here: the real-time scoring API probes live models this way. (Later steps of the
+   * copy can drift: Holt-Winters staggers its season checks by slot.)
+   * Cost O(state of those streams).
+   */
+  extract(ids: readonly string[]): DetectionEngine {
+    const keep: string[] = [];
+    const slots: number[] = [];
+    const seen = new Set<string>();
+    for (const id of ids) {
+      const i = this.index.get(id);
+      if (i === undefined || seen.has(id)) continue;
+      seen.add(id);
+      keep.push(id);
+      slots.push(i);
+    }
+    const calSlots = [0, 1];
+    for (const i of slots) for (let k = 0; k < ND; k++) calSlots.push(2 + i * ND + k);
+    const events: OpenEvent[] = [];
+    const lastPeak: Record<string, { peakZ: number[] }> = {};
+    for (const id of keep) {
+      for (const key of [id, `${id}${GAP_SUFFIX}`]) {
+        const e = this.events.get(key);
+        if (e && e.key !== MV_KEY) events.push({ ...e, streamIds: e.streamIds.filter((x) => seen.has(x)), peakZ: e.peakZ.slice() });
+        const lp = this.lastPeak.get(key);
+        if (lp) lastPeak[key] = { peakZ: lp.peakZ.slice() };
+      }
+    }
+    const options = structuredClone(this.options);
+    options.tier2.enabled = false;
+    return DetectionEngine.restore({
+      kind: DetectionEngine.KIND,
+      version: DetectionEngine.VERSION,
+      options,
+      ids: keep,
+      streams: encodeCols(this.st.gatherSlots(slots)),
+      rz: this.rz.serializeSlots(slots),
+      hw: this.hw.serializeSlots(slots),
+      ar: this.ar.serializeSlots(slots),
+      qf: this.qf.serializeSlots(slots),
+      cu: this.cu.serializeSlots(slots),
+      cc: this.cc.serializeSlots(slots),
+      fl: this.fl.serializeSlots(slots),
+      vs: this.vs.serializeSlots(slots),
+      lk: this.lk.serializeSlots(slots),
+      gaps: this.gaps.serializeSlots(slots),
+      cal: this.cal.serializeSlots(calSlots),
+      hst: null,
+      iforest: null,
+      mv: { dims: 0, sus: 0, n: 0 },
+      events,
+      lastPeak,
+      lastTs: Number.isFinite(this.lastTs) ? this.lastTs : null,
+      steps: this.steps,
+    });
   }
 
   static restore(state: unknown): DetectionEngine {
@@ -1355,9 +1449,11 @@ export class DetectionEngine {
     else for (let k = 0; k < ids.length; k++) e.fl.add();
     if (s.vs !== undefined) e.vs = VarianceShiftBank.restore(s.vs);
     else for (let k = 0; k < ids.length; k++) e.vs.add();
+    if (s.lk !== undefined) e.lk = ScoreLikelihoodBank.restore(s.lk);
+    else for (let k = 0; k < ids.length; k++) e.lk.add();
     e.cal = TailCalibrator.restore(s.cal);
     const n = e.ids.length;
-    for (const b of [e.rz, e.hw, e.ar, e.qf, e.cu, e.cc, e.fl, e.vs, e.gaps]) if (b.size !== n) throw new StateError("engine: bank size mismatch");
+    for (const b of [e.rz, e.hw, e.ar, e.qf, e.cu, e.cc, e.fl, e.vs, e.lk, e.gaps]) if (b.size !== n) throw new StateError("engine: bank size mismatch");
     if (e.cal.size !== 2 + n * ND) throw new StateError("engine: calibrator size mismatch");
     e.hst = s.hst ? HalfSpaceTrees.restore(s.hst) : null;
     e.iforest = s.iforest ? IsolationForest.restore(s.iforest) : null;

@@ -41,3 +41,27 @@ describe("CSV import", () => {
     expect(() => parseStreamKey("m{a=b}")).toThrow(/labels must look like/);
   });
 });
+
+describe("parseCsv: one stream per file column, ground truth apart", () => {
+  const body = "timestamp,value,is_anomaly\n1700000000,92,0\n1700000060,93,1\n1700000120,92,0\n";
+  it("names a generic value column after the file, so two such files stay two streams", () => {
+    const a = parseCsv(body, { file: "web-a latency.csv" });
+    const b = parseCsv(body, { file: "C:\\exports\\web-b.csv" });
+    expect(a.series.map((x) => x.metric)).toEqual(["web_a_latency"]);
+    expect(b.series.map((x) => x.metric)).toEqual(["web_b"]);
+    expect(parseCsv(body, { file: "x.csv", metric: "checkout_p99" }).series.map((x) => x.metric)).toEqual(["checkout_p99"]);
+    expect(parseCsv(body, { file: "2014.csv" }).series[0]!.metric).toBe("_2014");
+  });
+  it("keeps ground-truth columns out of the streams and counts what they mark", () => {
+    const r = parseCsv(body, { file: "a.csv" });
+    expect(r.series).toHaveLength(1);
+    expect(r.series[0]!.values).toEqual([92, 93, 92]);
+    expect(r.groundTruth).toEqual([{ column: "is_anomaly", marked: 1 }]);
+    expect(parseCsv("timestamp,cpu,label\n1700000000,1,anomaly\n", {}).groundTruth).toEqual([{ column: "label", marked: 1 }]);
+    expect(() => parseCsv("timestamp,is_anomaly\n1700000000,1\n")).toThrow(/no stream columns/);
+  });
+  it("keeps named columns as they are", () => {
+    expect(parseCsv("timestamp,cpu,mem\n1700000000,1,2\n", { file: "f.csv" }).series.map((x) => x.metric)).toEqual(["cpu", "mem"]);
+    expect(parseCsv("timestamp,value,y\n1700000000,1,2\n", { file: "f.csv" }).series.map((x) => x.metric)).toEqual(["f_value", "f_y"]);
+  });
+});

@@ -19,6 +19,20 @@ export interface CsvDecoded {
   series: DecodedSeries[];
   rows: number;
   samples: number;
+  /** Ground-truth columns (`is_anomaly`, `label`, …): kept out of the streams, with how many rows they mark. */
+  groundTruth: { column: string; marked: number }[];
+}
+
+/** Columns that hold evaluation truth, not telemetry: never become streams. */
+const GROUND_TRUTH = /^(is_?anomaly|anomaly|label|labels|ground_?truth|is_?outlier|outlier|truth|target|class)$/i;
+/** Headers that name no metric: the stream is named by the file (or an explicit metric name). */
+const GENERIC = /^(value|values|val|v|y|metric|data|reading|measurement)$/i;
+
+/** A metric name from a file name: `nyc taxi (2014).csv` → `nyc_taxi_2014`. */
+export function metricFromFileName(file: string): string {
+  const base = file.replace(/^.*[\\/]/, "").replace(/\.[^.]*$/, "");
+  const m = base.replace(/[^A-Za-z0-9_:]+/g, "_").replace(/^_+|_+$/g, "").replace(/^(\d)/, "_$1");
+  return m.slice(0, 200);
 }
 
 export function parseCsvTimestamp(cell: string): number | undefined {
@@ -44,7 +58,7 @@ const fail = (line: number, msg: string): never => {
 };
 
 /** Parses a whole CSV text; all-or-nothing (the first error aborts with its line number). */
-export function parseCsv(text: string, opts: { maxRows?: number; maxSeries?: number } = {}): CsvDecoded {
+export function parseCsv(text: string, opts: { maxRows?: number; maxSeries?: number; file?: string; metric?: string } = {}): CsvDecoded {
   const maxRows = opts.maxRows ?? 5_000_000;
   const maxSeries = opts.maxSeries ?? 50_000;
   let records: { record: string[]; info: { lines: number } }[];
@@ -79,11 +93,20 @@ export function parseCsv(text: string, opts: { maxRows?: number; maxSeries?: num
     return s;
   };
   let samples = 0;
+  const truthCols = new Map<number, { column: string; marked: number }>();
+  const named = (h: string): string => {
+    if (!GENERIC.test(h)) return h;
+    const m = opts.metric?.trim() || (opts.file ? metricFromFileName(opts.file) : "");
+    // Several generic columns in one file stay apart: `<file>_<column>`.
+    const generic = header.slice(1).filter((x) => GENERIC.test(x)).length;
+    return m ? (generic > 1 ? `${m}_${h}` : m) : h;
+  };
   const columns = isLong ? [] : header.slice(1).map((h, i) => {
     if (!h) fail(1, `column ${i + 2} has an empty header; every column after "timestamp" names a stream.`);
-    return h;
+    if (GROUND_TRUTH.test(h)) truthCols.set(i, { column: h, marked: 0 });
+    return named(h);
   });
-  if (!isLong && columns.length === 0) fail(1, "no stream columns after \"timestamp\".");
+  if (!isLong && columns.length - truthCols.size <= 0) fail(1, "no stream columns after \"timestamp\".");
   if (!isLong) {
     const dup = columns.find((c, i) => columns.indexOf(c) !== i);
     if (dup) fail(1, `column "${dup}" appears twice.`);
@@ -106,6 +129,11 @@ export function parseCsv(text: string, opts: { maxRows?: number; maxSeries?: num
     } else {
       for (let c = 0; c < columns.length; c++) {
         const cell = record[c + 1] ?? "";
+        const truth = truthCols.get(c);
+        if (truth) {
+          if (/^(1|true|yes|anomaly|t)$/i.test(cell.trim())) truth.marked++;
+          continue;
+        }
         const v = parseValue(cell);
         if (v === undefined) continue;
         if (Number.isNaN(v)) fail(line, `value "${cell.slice(0, 40)}" in column ${c + 2} ("${columns[c]!.slice(0, 60)}") is not a number.`);
@@ -116,5 +144,5 @@ export function parseCsv(text: string, opts: { maxRows?: number; maxSeries?: num
       }
     }
   }
-  return { layout: isLong ? "long" : "wide", series: [...bySeries.values()], rows: records.length - 1, samples };
+  return { layout: isLong ? "long" : "wide", series: [...bySeries.values()], rows: records.length - 1, samples, groundTruth: [...truthCols.values()] };
 }

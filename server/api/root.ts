@@ -8,6 +8,7 @@ import { configRouter } from "./routers/config";
 import { streamsRouter } from "./routers/streams";
 import { systemRouter } from "./routers/system";
 import { sourcesRouter } from "./routers/sources";
+import { triageRouter } from "./routers/triage";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
@@ -20,6 +21,7 @@ export const appRouter = createTRPCRouter({
   models: modelsRouter,
   config: configRouter,
   sources: sourcesRouter,
+  triage: triageRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -3,6 +3,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError, z } from "zod";
 import { isAppError, type AppErrorCode } from "@/lib/errors/app-error";
+import { zodMessage } from "@/lib/errors/zod-message";
 
 export interface TrpcContext {
   headers: Headers;
@@ -32,6 +33,8 @@ const t = initTRPC.context<TrpcContext>().create({
   errorFormatter({ shape, error }) {
     return {
       ...shape,
+      // Input errors read as sentences in the UI, not as the zod issue JSON.
+      message: error.cause instanceof ZodError ? zodMessage(error.cause) : shape.message,
       data: {
         ...shape.data,
         zodError: error.cause instanceof ZodError ? z.flattenError(error.cause) : null,

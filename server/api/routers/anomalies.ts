@@ -19,6 +19,7 @@ export const ZAnomalyListInput = z.object({
   label: z.array(ZAnomalyLabel).optional(),
   streamId: z.number().int().optional(),
   search: z.string().max(200).optional(),
+  historical: z.boolean().optional(),
   fromMs: z.number().optional(),
   toMs: z.number().optional(),
   sort: z.enum(["start", "severity", "score"]).default("start"),

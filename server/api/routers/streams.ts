@@ -18,6 +18,15 @@ export const streamsRouter = createTRPCRouter({
     )
     .query(({ input }) => listStreamsWithSparklines(input)),
   detail: publicProcedure
-    .input(z.object({ id: z.number().int().positive(), range: ZRange.default("1h") }))
-    .query(({ input }) => getStreamDetail(input.id, input.range)),
+    .input(
+      z
+        .object({
+          id: z.number().int().positive(),
+          range: ZRange.optional(),
+          fromMs: z.number().finite().optional(),
+          toMs: z.number().finite().optional(),
+        })
+        .refine((v) => (v.fromMs === undefined) === (v.toMs === undefined), { message: "Give both the start and the end of the range." }),
+    )
+    .query(({ input }) => getStreamDetail(input.id, { range: input.range, fromMs: input.fromMs, toMs: input.toMs })),
 });

@@ -129,6 +129,11 @@ describe.each(availableBackends())("alert dispatch on %s", (backend) => {
     });
     expect(typeof body.anomaly.summary).toBe("string");
     expect((body.anomaly.summary as string).length).toBeGreaterThan(0);
+    // Names, not ids; a latency's expected range never below zero.
+    expect(body.anomaly.summary).toContain('anomaly on api_latency_ms{service="shop"}');
+    expect(body.anomaly.summary).not.toContain(`anomaly on ${apiId}:`);
+    const range = /\[(\S+), (\S+)\]/.exec(body.anomaly.summary as string);
+    if (range) expect(Number(range[1])).toBeGreaterThanOrEqual(0);
     expect(body.anomaly.actual).toBeGreaterThan(400);
     expect(body.anomaly.expected).toBeGreaterThan(50);
     expect(body.anomaly.expected).toBeLessThan(200);

@@ -1,5 +1,5 @@
 import os from "node:os";
-import { heartbeat } from "../../repos/worker-status-repo";
+import { heartbeat, markWorkerStopped } from "../../repos/worker-status-repo";
 import { readPartitionProgress } from "../../repos/partition-repo";
 import { PartitionLeases } from "../../nats/partition-leases";
 import type { SampleLog } from "../../nats/sample-log";
@@ -99,5 +99,7 @@ export class PartitionWorker {
   async stop(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     await this.leases.stop();
+    // stopped on purpose, not down (see /api/health)
+    await markWorkerStopped(this.opts.name).catch((e: Error) => this.note(`could not mark the worker stopped: ${e.message}`));
   }
 }
