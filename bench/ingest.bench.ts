@@ -40,6 +40,11 @@ const RUNS = Math.max(1, Math.floor(arg("runs", 3)));
 const SKIP_PROM = process.argv.includes("--skip-prometheus");
 /** --no-worker: measure received → committed only (no scoring competing for the CPU). */
 const NO_WORKER = process.argv.includes("--no-worker");
+/** --workers 1|2|1,2: also score through NATS JetStream with that many scale-out workers (TEST_NATS_URL, default nats://127.0.0.1:4222). */
+const NATS_WORKERS = (() => {
+  const i = process.argv.indexOf("--workers");
+  return i > 0 ? (process.argv[i + 1] ?? "").split(/[,|]/).map(Number).filter((n) => Number.isInteger(n) && n > 0) : [];
+})();
 const STEP_MS = 10_000;
 /** PostgreSQL's backends, for CPU accounting (Omen's own processes are counted by pid). */
 const POSTGRES_PATTERN = /^postgres: /;
@@ -367,6 +372,19 @@ async function main(): Promise<void> {
   line(`web CPU µs/sample (until ${NO_WORKER ? "committed" : "scored"})`, col((r) => r.webUs), (x) => x.toFixed(2));
   if (ratios.length) line("ratio Omen end-to-end / Prometheus", ratios, (x) => x.toFixed(2));
   if (ratios.length) console.log(`ratio target ≥ 0.50: ${median(ratios) >= 0.5 ? "met" : "not met"} (median ${median(ratios).toFixed(2)})`);
+  if (NATS_WORKERS.length) {
+    // scale-out (issue 15): the same machine, scoring through NATS JetStream
+    const { natsScoringRate } = await import("./nats-scoring.bench");
+    const loopback = scored.length ? median(scored) : null;
+    const rates = new Map<number, number>();
+    for (const w of NATS_WORKERS) {
+      const rate = await natsScoringRate(w, Math.min(SERIES, 5_000), 40);
+      rates.set(w, rate);
+      line(`NATS JetStream, ${w} worker(s): scored`, [rate], fmt);
+    }
+    if (loopback !== null && rates.has(1)) console.log(`NATS 1 worker / loopback default: ${(rates.get(1)! / loopback).toFixed(2)}`);
+    if (rates.has(1) && rates.has(2)) console.log(`scaling 1 → 2 workers: ×${(rates.get(2)! / rates.get(1)!).toFixed(2)} (2 cores shared by the workers, PostgreSQL and NATS)`);
+  }
   if (scored.length) {
     const m = median(scored);
     console.log(`target ≥ 200,000 samples/s end to end (floor 100,000): ${m >= 200_000 ? "met" : m >= 100_000 ? "above floor, below target" : "BELOW FLOOR"} (median ${fmt(m)})`);

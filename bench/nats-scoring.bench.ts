@@ -19,13 +19,14 @@ const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1]! : dflt;
 };
-const SERIES = Number(arg("series", "2000"));
-const STEPS = Number(arg("steps", "30"));
+const SERIES_DEFAULT = Number(arg("series", "2000"));
+const STEPS_DEFAULT = Number(arg("steps", "30"));
 const WORKERS = arg("workers", "1,2").split(",").map(Number);
 const NATS_URL = process.env.TEST_NATS_URL ?? "nats://127.0.0.1:4222";
 const root = path.resolve(import.meta.dirname, "..");
 
-async function runOnce(workers: number): Promise<number> {
+/** samples/s scored by `workers` scale-out workers draining `series × steps` samples from the log. */
+export async function natsScoringRate(workers: number, SERIES = SERIES_DEFAULT, STEPS = STEPS_DEFAULT): Promise<number> {
   const tdb = await createTestDatabase("postgres");
   const prefix = `omen_b_${crypto.randomBytes(4).toString("hex")}`;
   const log = await openSampleLog({ url: NATS_URL, prefix, partitions: 16 }, "bench");
@@ -71,10 +72,12 @@ async function runOnce(workers: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  const SERIES = SERIES_DEFAULT;
+  const STEPS = STEPS_DEFAULT;
   console.log(`${SERIES} series × ${STEPS} steps through NATS JetStream (16 partitions); timed after the first 10 % (start-up excluded)`);
   const rates = new Map<number, number>();
   for (const w of WORKERS) {
-    const rate = await runOnce(w);
+    const rate = await natsScoringRate(w);
     rates.set(w, rate);
     console.log(`  ${w} worker(s): ${Math.round(rate).toLocaleString("en")} samples/s scored`);
   }
@@ -84,4 +87,4 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-void main();
+if (import.meta.filename === path.resolve(process.argv[1] ?? "")) void main();
