@@ -38,7 +38,12 @@ async function main(): Promise<void> {
   configureDatabase(url);
   setDatabaseRole("omen-worker");
   if (!env.OMEN_SKIP_MIGRATE) await migrate(url);
-  if (env.OMEN_NATS_URL) return runPartitionWorker(env, async () => void (await embedded?.stop()));
+  if (env.OMEN_NATS_URL) {
+    return runPartitionWorker(env, async () => {
+      await closeDatabase();
+      await embedded?.stop();
+    });
+  }
   // Batches committed in this process (host collector, pulls) or by the web process (the
   // hand-off server) reach the pipeline from memory.
   let worker: Worker | null = null;

@@ -1,5 +1,4 @@
 import type { TEnv } from "../../env";
-import { closeDatabase } from "../../db";
 import { openSampleLog } from "../../nats/sample-log";
 import { PartitionWorker } from "./partition-worker";
 
@@ -7,7 +6,7 @@ import { PartitionWorker } from "./partition-worker";
  * The worker process in the scale-out group (OMEN_NATS_URL set): scores its share of the
  * partitions of the JetStream sample log until SIGTERM/SIGINT, then gives them back.
  */
-export async function runPartitionWorker(env: TEnv, stopEmbedded: () => Promise<void>): Promise<void> {
+export async function runPartitionWorker(env: TEnv, closeDatabase: () => Promise<void>): Promise<void> {
   const name = env.OMEN_WORKER_NAME;
   const log = await openSampleLog({ url: env.OMEN_NATS_URL!, prefix: env.OMEN_NATS_PREFIX, partitions: env.OMEN_PARTITIONS }, `omen-worker ${name}`);
   const worker = new PartitionWorker(log, { name });
@@ -21,7 +20,6 @@ export async function runPartitionWorker(env: TEnv, stopEmbedded: () => Promise<
     await worker.stop().catch((e: Error) => console.error(`[worker ${name}] stop failed: ${e.message}`));
     await log.close();
     await closeDatabase();
-    await stopEmbedded();
     process.exit(0);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
