@@ -26,7 +26,8 @@ export function isSummable(v: number): boolean {
 
 /** The same rule as SQL on a float8 expression (NaN compares greater than everything there). */
 export function summableSql(expr: string): string {
-  return `(${expr} BETWEEN -${SUMMABLE_MAX.toExponential()}::float8 AND ${SUMMABLE_MAX.toExponential()}::float8)`;
+  // String() is the shortest text that reads back as exactly 2^960
+  return `(${expr} BETWEEN '-${String(SUMMABLE_MAX)}'::float8 AND '${String(SUMMABLE_MAX)}'::float8)`;
 }
 
 export type TimeRefusal = "future" | "before-1970" | "not-a-time";

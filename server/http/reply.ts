@@ -24,7 +24,7 @@ export function jsonReply(status: number, value: unknown, headers: Record<string
  */
 export function errorReply(e: unknown, headers: Record<string, string> = {}): Reply {
   if (isAppError(e)) {
-    const retry = e.status >= 500 ? { "Retry-After": String((e.details?.retryAfterSeconds as number | undefined) ?? 10) } : {};
+    const retry: Record<string, string> = e.status >= 500 ? { "Retry-After": String((e.details?.retryAfterSeconds as number | undefined) ?? 10) } : {};
     return jsonReply(e.status, { error: e.message, ...(e.details ? { details: e.details } : {}) }, { ...retry, ...headers });
   }
   console.error(e);
