@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ZId } from "@/lib/schemas/ids";
 import { getStreamDetail, listStreamsWithSparklines, RANGES, type TRange } from "../../services/streams/stream-service";
 import { createTRPCRouter, publicProcedure } from "../trpc";
 
@@ -10,7 +11,7 @@ export const streamsRouter = createTRPCRouter({
       z
         .object({
           search: z.string().max(200).optional(),
-          sourceId: z.number().int().optional(),
+          sourceId: ZId.optional(),
           group: z.string().max(200).optional(),
           limit: z.number().int().min(1).max(2000).default(500),
         })
@@ -18,6 +19,6 @@ export const streamsRouter = createTRPCRouter({
     )
     .query(({ input }) => listStreamsWithSparklines(input)),
   detail: publicProcedure
-    .input(z.object({ id: z.number().int().positive(), range: ZRange.default("1h") }))
+    .input(z.object({ id: ZId, range: ZRange.default("1h") }))
     .query(({ input }) => getStreamDetail(input.id, input.range)),
 });
