@@ -39,7 +39,7 @@ export async function remoteWrite(req: IngestRequest): Promise<Reply> {
     const result = await ingestRemoteWrite(source, scan, learnt.metadata);
     // as Prometheus' own receiver: the accepted samples are committed, the request answers 400
     // (not retried) naming the refused ones
-    if (result.refused) return refusedSamplesReply(result, "samples");
+    if (result.refused) return refusedSamplesReply(result, "sample");
     return NO_CONTENT;
   } catch (e) {
     return ingestErrorReply(e, 503);

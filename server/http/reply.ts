@@ -37,10 +37,12 @@ export function errorReply(e: unknown, headers: Record<string, string> = {}): Re
  * refused ones and says how many were stored.
  */
 export function refusedSamplesReply(r: { refused: number; refusedExamples: string[]; received: number; inserted: number }, unit: string, where = ""): Reply {
+  const n = (k: number) => `${k} ${unit}${k === 1 ? "" : "s"}`;
   const more = r.refused > r.refusedExamples.length ? `; and ${r.refused - r.refusedExamples.length} more` : "";
-  const error =
-    `${r.refused} ${unit} refused${where}: ${r.refusedExamples.join("; ")}${more}. ` +
-    `The other ${r.received} ${unit} of this request were stored (${r.inserted} new); re-sending them is harmless. Fix the refused ones' timestamps; they are not retried.`;
+  const stored = r.received
+    ? `The other ${n(r.received)} of this request were stored (${r.inserted} new; re-sending them is harmless).`
+    : "Nothing was stored: the request held no other samples.";
+  const error = `${n(r.refused)} refused${where}: ${r.refusedExamples.join("; ")}${more}. ${stored} Fix the refused timestamps; they are not retried.`;
   return jsonReply(400, { error, details: { refused: r.refused, stored: r.received, inserted: r.inserted, examples: r.refusedExamples } });
 }
 

@@ -30,7 +30,7 @@ export async function POST(req: Request): Promise<Response> {
     await assertIngestCapacity();
     const body = await request.body(env().OMEN_MAX_BODY_BYTES);
     const res = await importCsv(source, body);
-    if (res.refused) return toResponse(refusedSamplesReply(res, "samples", " (CSV)"));
+    if (res.refused) return toResponse(refusedSamplesReply(res, "sample", " (CSV)"));
     return Response.json({ ...res, source });
   } catch (e) {
     return toResponse(ingestErrorReply(e, 429));
