@@ -55,6 +55,9 @@ const TIMES = (now: number): (bigint | number)[] => [
 const VALUES = [0, 1, -1, Number.NaN, Infinity, -Infinity, Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE, 1e300, -0, new Float64Array(new Uint32Array([2, 0x7ff00000]).buffer)[0]!];
 const STRINGS = ["", "a", "x\u0000y", "\ud800", "é", "ünïcødé", "a".repeat(3000), '"quoted"', "{}", "__name__", "1abc", "le", "a b", "\n"];
 
+/** Percent-encodes any string's UTF-8 bytes (encodeURIComponent throws on a lone surrogate). */
+const pct = (s: string) => [...Buffer.from(s)].map((b) => `%${b.toString(16).padStart(2, "0")}`).join("");
+
 function pick<T>(rng: Rng, xs: readonly T[]): T {
   return xs[rng.int(xs.length)]!;
 }
@@ -130,7 +133,7 @@ function rwRequest(rng: Rng, now: number): FuzzRequest {
     delete headers["content-length"];
     body = new Uint8Array(MAX_BODY + 10);
   }
-  return { kind: "remote_write", method: "POST", path: rng.next() < 0.1 ? `/api/v1/write?source=${encodeURIComponent(pick(rng, STRINGS))}` : "/api/v1/write", headers, body };
+  return { kind: "remote_write", method: "POST", path: rng.next() < 0.1 ? `/api/v1/write?source=${pct(pick(rng, STRINGS))}` : "/api/v1/write", headers, body };
 }
 
 // ---------------------------------------------------------------- OTLP
@@ -250,13 +253,13 @@ function csvRequest(rng: Rng, now: number): FuzzRequest {
     text = rng.next() < 0.5 ? `timestamp,a\n1700000000,${"9".repeat(200_000)}\n` : `timestamp,${Array.from({ length: 3000 }, (_, i) => `c${i}`).join(",")}\n1700000000,${"1,".repeat(2999)}1\n`;
   }
   const headers = { "content-type": rng.next() < 0.05 ? pick(rng, ["application/json", "multipart/form-data"]) : "text/csv" };
-  return { kind: "csv", method: "POST", path: rng.next() < 0.05 ? `/api/v1/import/csv?source=${encodeURIComponent(pick(rng, STRINGS))}` : "/api/v1/import/csv", headers, body: text };
+  return { kind: "csv", method: "POST", path: rng.next() < 0.05 ? `/api/v1/import/csv?source=${pct(pick(rng, STRINGS))}` : "/api/v1/import/csv", headers, body: text };
 }
 
 // ---------------------------------------------------------------- tRPC
 
 /** Procedures that read or change only Omen's own rows (none that fetches a URL). */
-const QUERIES = ["streams.list", "streams.detail", "anomalies.list", "anomalies.detail", "predict.forStream", "predict.list", "explain.anomaly", "config.get", "config.scopes", "alerts.deliveries"];
+const QUERIES = ["streams.list", "streams.detail", "anomalies.list", "anomalies.detail", "predict.forStream", "predict.incidents", "explain.anomaly", "config.get", "config.scopes", "alerts.deliveries"];
 const MUTATIONS = ["alerts.remove", "alerts.setEnabled", "sources.setEnabled", "sources.setCardinalityLimit", "models.rollback", "config.revert", "anomalies.setStatus", "anomalies.comment"];
 
 function trpcValue(rng: Rng): unknown {
@@ -272,7 +275,7 @@ function trpcRequest(rng: Rng): FuzzRequest {
   const json = rng.next() < 0.8 ? JSON.stringify({ json: input }) : pick(rng, ["{", "null", '{"json":', "[]", '{"json":{"id":1e999}}', "%%%"]);
   if (rng.next() < 0.6) {
     const proc = pick(rng, QUERIES);
-    return { kind: "trpc", method: "GET", path: `/api/trpc/${proc}?input=${encodeURIComponent(json)}`, headers: {} };
+    return { kind: "trpc", method: "GET", path: `/api/trpc/${proc}?input=${pct(json)}`, headers: {} };
   }
   const proc = pick(rng, MUTATIONS);
   return { kind: "trpc", method: "POST", path: `/api/trpc/${proc}`, headers: { "content-type": pick(rng, ["application/json", "application/json", "text/plain"]) }, body: json };
@@ -294,12 +297,23 @@ function rssBytes(pid: number): number {
   return Number(m?.[1] ?? 0) * 1024;
 }
 
+const bodyBytes = (req: FuzzRequest) => (req.body === undefined ? 0 : typeof req.body === "string" ? Buffer.byteLength(req.body) : req.body.byteLength);
+
+/**
+ * The status, or 0 when the connection broke. A server may answer 413 and close the connection
+ * before it has read an oversize body, so the client's write fails: allowed only for those.
+ */
 async function send(req: FuzzRequest): Promise<number> {
   const headers: Record<string, string> = { authorization: `Bearer ${omen.token}`, ...req.headers };
   const body = req.body === undefined ? undefined : typeof req.body === "string" ? req.body : Buffer.from(req.body);
-  const res = await fetch(`${omen.url}${req.path}`, { method: req.method, headers, body, signal: AbortSignal.timeout(30_000) });
-  await res.arrayBuffer();
-  return res.status;
+  try {
+    const res = await fetch(`${omen.url}${req.path}`, { method: req.method, headers, body, signal: AbortSignal.timeout(60_000) });
+    await res.arrayBuffer();
+    return res.status;
+  } catch (e) {
+    if (bodyBytes(req) > MAX_BODY) return 0;
+    throw new Error(`${req.kind} ${req.method} ${req.path.slice(0, 100)} (${bodyBytes(req)} bytes): ${(e as Error).message} ${String((e as Error).cause)}`);
+  }
 }
 
 async function runBatch(rng: Rng, count: number, onStatus: (kind: string, status: number, req: FuzzRequest) => void): Promise<void> {
