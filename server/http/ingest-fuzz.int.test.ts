@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "@/lib/detectors/rng";
 import { ExportMetricsServiceRequest } from "@/lib/ingest/otlp-proto";
@@ -299,24 +300,50 @@ function rssBytes(pid: number): number {
 
 const bodyBytes = (req: FuzzRequest) => (req.body === undefined ? 0 : typeof req.body === "string" ? Buffer.byteLength(req.body) : req.body.byteLength);
 
+/** One request on a fresh connection (no keep-alive reuse races), with its status. */
+function request(req: FuzzRequest): Promise<number> {
+  const url = new URL(omen.url);
+  const body = req.body === undefined ? undefined : typeof req.body === "string" ? Buffer.from(req.body) : Buffer.from(req.body);
+  return new Promise((resolve, reject) => {
+    const r = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: req.path,
+        method: req.method,
+        agent: false,
+        timeout: 60_000,
+        headers: { authorization: `Bearer ${omen.token}`, ...req.headers, ...(body ? { "content-length": body.length } : {}) },
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+        res.on("error", reject);
+      },
+    );
+    r.on("timeout", () => r.destroy(new Error("no answer within 60 s")));
+    r.on("error", reject);
+    r.end(body);
+  });
+}
+
 /**
  * The status, or 0 when the connection broke. A server may answer 413 and close the connection
  * before it has read an oversize body, so the client's write fails: allowed only for those.
  */
 async function send(req: FuzzRequest): Promise<number> {
-  const headers: Record<string, string> = { authorization: `Bearer ${omen.token}`, ...req.headers };
-  const body = req.body === undefined ? undefined : typeof req.body === "string" ? req.body : Buffer.from(req.body);
   try {
-    const res = await fetch(`${omen.url}${req.path}`, { method: req.method, headers, body, signal: AbortSignal.timeout(60_000) });
-    await res.arrayBuffer();
-    return res.status;
+    return await request(req);
   } catch (e) {
     if (bodyBytes(req) > MAX_BODY) return 0;
-    throw new Error(`${req.kind} ${req.method} ${req.path.slice(0, 100)} (${bodyBytes(req)} bytes): ${(e as Error).message} ${String((e as Error).cause)}`);
+    const hex = req.body === undefined ? "" : Buffer.from(typeof req.body === "string" ? req.body : req.body).toString("hex").slice(0, 800);
+    throw new Error(
+      `${req.kind} ${req.method} ${req.path.slice(0, 100)} ${JSON.stringify(req.headers)} (${bodyBytes(req)} bytes ${hex}): ${(e as Error).message}\nweb log: ${omen.logs().slice(-3000)}`,
+    );
   }
 }
 
-async function runBatch(rng: Rng, count: number, onStatus: (kind: string, status: number, req: FuzzRequest) => void): Promise<void> {
+async function runBatch(rng: Rng, count: number, onStatus: (kind: string, status: number, req: FuzzRequest, ms: number) => void): Promise<void> {
   const now = Date.now();
   const queue = Array.from({ length: count }, () => fuzzRequest(rng, now));
   let next = 0;
@@ -324,7 +351,9 @@ async function runBatch(rng: Rng, count: number, onStatus: (kind: string, status
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < queue.length) {
         const req = queue[next++]!;
-        onStatus(req.kind, await send(req), req);
+        const t = performance.now();
+        const status = await send(req);
+        onStatus(req.kind, status, req, performance.now() - t);
       }
     }),
   );
@@ -341,7 +370,12 @@ describe("ingest fuzz", () => {
     const counts = new Map<string, Map<number, number>>();
     const fivexx: string[] = [];
     const started = Date.now();
-    await runBatch(rng, REQUESTS, (kind, status, req) => {
+    const busyMs = new Map<string, number>();
+    const slowest: [number, string][] = [];
+    await runBatch(rng, REQUESTS, (kind, status, req, ms) => {
+      busyMs.set(kind, (busyMs.get(kind) ?? 0) + ms);
+      slowest.push([ms, `${kind} ${status} ${req.path.slice(0, 40)} ${bodyBytes(req)} B`]);
+      if (slowest.length > 20) slowest.sort((a, b) => b[0] - a[0]).length = 5;
       const byStatus = counts.get(kind) ?? new Map<number, number>();
       counts.set(kind, byStatus);
       byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
@@ -350,7 +384,11 @@ describe("ingest fuzz", () => {
     const seconds = (Date.now() - started) / 1000;
     await new Promise((r) => setTimeout(r, 3_000));
     const rssEnd = rssBytes(pid);
-    const table = [...counts].map(([kind, m]) => `${kind.padEnd(14)} ${[...m].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}: ${n}`).join(", ")}`);
+    const table = [...counts].map(
+      ([kind, m]) => `${kind.padEnd(14)} ${[...m].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}: ${n}`).join(", ")}   (${((busyMs.get(kind) ?? 0) / 1000).toFixed(1)} s in requests)`,
+    );
+    slowest.sort((a, b) => b[0] - a[0]);
+    table.push(`slowest: ${slowest.slice(0, 5).map(([ms, what]) => `${what} ${ms.toFixed(0)} ms`).join("; ")}`);
     console.log(
       `ingest fuzz, seed ${SEED}: ${REQUESTS} requests in ${seconds.toFixed(1)} s\n${table.join("\n")}\n` +
         `web RSS ${(rssStart / 2 ** 20).toFixed(0)} MB → ${(rssEnd / 2 ** 20).toFixed(0)} MB (${(((rssEnd - rssStart) / rssStart) * 100).toFixed(1)} %)`,
@@ -364,5 +402,5 @@ describe("ingest fuzz", () => {
     let total = 0;
     for (const m of counts.values()) for (const n of m.values()) total += n;
     expect(total).toBe(REQUESTS);
-  }, 240_000);
+  }, 900_000);
 });
