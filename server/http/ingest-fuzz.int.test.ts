@@ -18,6 +18,7 @@ import { createTestDatabase, type TestDatabase } from "../testing/test-db";
 const SEED = Number(process.env.OMEN_FUZZ_SEED ?? 20261206);
 const REQUESTS = Number(process.env.OMEN_FUZZ_REQUESTS ?? 10_000);
 const CONCURRENCY = 8;
+const WARMUP = Number(process.env.OMEN_FUZZ_WARMUP ?? 1000);
 const MAX_BODY = 256 * 1024;
 
 let tdb: TestDatabase;
@@ -364,7 +365,7 @@ describe("ingest fuzz", () => {
     const rng = new Rng(SEED);
     const pid = omen.pids.web;
     // warm-up: Next compiles routes and caches on first use; memory is measured after it
-    await runBatch(rng, 400, () => undefined);
+    await runBatch(rng, WARMUP, () => undefined);
     await new Promise((r) => setTimeout(r, 1_000));
     const rssStart = rssBytes(pid);
     const counts = new Map<string, Map<number, number>>();
@@ -372,7 +373,10 @@ describe("ingest fuzz", () => {
     const started = Date.now();
     const busyMs = new Map<string, number>();
     const slowest: [number, string][] = [];
+    const rssAt: number[] = [];
+    let done = 0;
     await runBatch(rng, REQUESTS, (kind, status, req, ms) => {
+      if (++done % Math.ceil(REQUESTS / 5) === 0) rssAt.push(rssBytes(pid));
       busyMs.set(kind, (busyMs.get(kind) ?? 0) + ms);
       slowest.push([ms, `${kind} ${status} ${req.path.slice(0, 40)} ${bodyBytes(req)} B`]);
       if (slowest.length > 20) slowest.sort((a, b) => b[0] - a[0]).length = 5;
@@ -391,7 +395,7 @@ describe("ingest fuzz", () => {
     table.push(`slowest: ${slowest.slice(0, 5).map(([ms, what]) => `${what} ${ms.toFixed(0)} ms`).join("; ")}`);
     console.log(
       `ingest fuzz, seed ${SEED}: ${REQUESTS} requests in ${seconds.toFixed(1)} s\n${table.join("\n")}\n` +
-        `web RSS ${(rssStart / 2 ** 20).toFixed(0)} MB → ${(rssEnd / 2 ** 20).toFixed(0)} MB (${(((rssEnd - rssStart) / rssStart) * 100).toFixed(1)} %)`,
+        `web RSS ${(rssStart / 2 ** 20).toFixed(0)} MB → ${rssAt.map((b) => (b / 2 ** 20).toFixed(0)).join(" → ")} → ${(rssEnd / 2 ** 20).toFixed(0)} MB after (${(((rssEnd - rssStart) / rssStart) * 100).toFixed(1)} %)`,
     );
     expect(fivexx).toEqual([]);
     // still alive, still healthy
