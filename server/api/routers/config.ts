@@ -12,6 +12,7 @@ import {
   revertToVersion,
   saveScopeSettings,
 } from "../../services/config/config-service";
+import { env } from "../../env";
 import { createTRPCRouter, publicProcedure } from "../trpc";
 
 const ZTarget = z.object({ scope: ZConfigScope, ref: z.string().max(300).default("") });
@@ -28,5 +29,5 @@ export const configRouter = createTRPCRouter({
   backtest: publicProcedure
     .input(z.object({ target: ZTarget, proposed: ZDetectorSettings, days: z.number().int().min(1).max(30).default(7) }))
     .mutation(({ input }) => runBacktest(input)),
-  file: publicProcedure.query(() => configFileStatus(path.resolve(process.env.OMEN_CONFIG_FILE ?? "omen.yaml"))),
+  file: publicProcedure.query(() => configFileStatus(path.resolve(env().OMEN_CONFIG_FILE))),
 });
