@@ -1,6 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import next from "next";
+import { healthReply } from "../http/health-handler";
 import { otlpMetrics, remoteWrite } from "../http/ingest-handlers";
 import type { IngestRequest } from "../http/ingest-request";
 import { nodeIngestRequest } from "../http/node-ingest-request";
@@ -31,7 +32,12 @@ export function ingestRouteOf(method: string | undefined, url: string | undefine
 export function createWebServer(handleNext: RequestHandler): http.Server {
   return http.createServer((req, res) => {
     const route = ingestRouteOf(req.method, req.url);
-    const handled = route ? route(nodeIngestRequest(req)).then((reply) => sendReply(res, reply)) : handleNext(req, res);
+    const health = !route && req.method === "GET" && (req.url === "/api/health" || req.url?.startsWith("/api/health?"));
+    const handled = route
+      ? route(nodeIngestRequest(req)).then((reply) => sendReply(res, reply))
+      : health
+        ? healthReply().then((reply) => sendReply(res, reply))
+        : handleNext(req, res);
     handled.catch((e: unknown) => {
       // the handlers answer their own errors; this is a bug or a broken connection
       console.error(`[web] failed to handle ${req.method} ${req.url}:`, e);
