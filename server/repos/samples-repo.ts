@@ -233,7 +233,7 @@ export async function rebuildRollupAfterWatermark(upToSeq: number): Promise<{ wa
          FROM tmp_rollup_touched t
          JOIN sample_block b ON b.block = t.stream_id / 32 AND b.ts >= t.bucket AND b.ts < t.bucket + interval '1 minute' AND b.seq <= $1
          CROSS JOIN LATERAL (SELECT b.vals[t.stream_id % 32 + 1] AS value) v
-         WHERE v.value IS NOT NULL
+         WHERE v.value IS NOT NULL AND ${summableSql("v.value")}
          GROUP BY 1, 2`,
         [upToSeq],
       );
