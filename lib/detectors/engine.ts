@@ -161,6 +161,18 @@ function fmt(v: number): string {
   return a >= 100 ? v.toFixed(0) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
 }
 
+/**
+ * Largest input magnitude the detectors see. Omen stores any double (±Inf, ±1.8e308); past
+ * ~1e150 the detectors' squares and products overflow, and one such point left a stream's band
+ * at ±1e195 for good. Clamped to ±1e100, an absurd value scores as the extreme point it is
+ * (100) and the state recovers exactly as after an ordinary spike. NaN stays "missing".
+ */
+export const INPUT_LIMIT = 1e100;
+
+function clampInput(v: number): number {
+  return v > INPUT_LIMIT ? INPUT_LIMIT : v < -INPUT_LIMIT ? -INPUT_LIMIT : v;
+}
+
 /** The score-likelihood parameters an engine's options imply (shared with `scoreTable`). */
 export function likelihoodParams(o: EngineOptions): Partial<ScoreLikelihoodParams> {
   return {
@@ -481,7 +493,7 @@ export class DetectionEngine {
     for (let k = 0; k < ids.length; k++) {
       const i = this.index.get(ids[k]!);
       if (i === undefined) continue;
-      const v = values[k]!;
+      const v = clampInput(values[k]!);
       vals[i] = v;
       present[i] = v === v ? 1 : 0;
     }
@@ -506,7 +518,7 @@ export class DetectionEngine {
     const vals = this.vals;
     for (let k = 0; k < count; k++) {
       const i = slots[k]!;
-      const v = values[k]!;
+      const v = clampInput(values[k]!);
       vals[i] = v;
       present[i] = v === v ? 1 : 0;
     }

@@ -1,9 +1,8 @@
 import { z } from "zod";
+import { ZId } from "@/lib/schemas/ids";
 import { ZAlertChannel, ZAlertHeaders, ZAlertRuleInput, ZAlertUrl } from "@/lib/alerts/schema";
 import { changeRule, createRule, findRules, recentDeliveries, removeRule, sendTestAlert, setRuleEnabled } from "../../services/alerts/alert-service";
 import { createTRPCRouter, publicProcedure } from "../trpc";
-
-const ZId = z.number().int().positive();
 
 export const alertsRouter = createTRPCRouter({
   rules: publicProcedure.query(() => findRules()),

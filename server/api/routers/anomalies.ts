@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ZCount, ZEpochMs, ZId } from "@/lib/schemas/ids";
 import { ZAnomalyLabel, ZAnomalyStatus, ZAnomalyType, ZSeverity } from "@/lib/schemas/stream";
 import {
   anomalyDetail,
@@ -17,15 +18,15 @@ export const ZAnomalyListInput = z.object({
   severity: z.array(ZSeverity).optional(),
   type: z.array(ZAnomalyType).optional(),
   label: z.array(ZAnomalyLabel).optional(),
-  streamId: z.number().int().optional(),
+  streamId: ZId.optional(),
   search: z.string().max(200).optional(),
   historical: z.boolean().optional(),
-  fromMs: z.number().optional(),
-  toMs: z.number().optional(),
+  fromMs: ZEpochMs.optional(),
+  toMs: ZEpochMs.optional(),
   sort: z.enum(["start", "severity", "score"]).default("start"),
   dir: z.enum(["asc", "desc"]).default("desc"),
   limit: z.number().int().min(1).max(500).default(100),
-  offset: z.number().int().min(0).default(0),
+  offset: ZCount.default(0),
 });
 
 export const anomaliesRouter = createTRPCRouter({

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ZId } from "@/lib/schemas/ids";
 import { ZPromPullSettings, ZSourceName } from "@/lib/schemas/sources";
 import {
   ingestSetup,
@@ -14,10 +15,10 @@ export const sourcesRouter = createTRPCRouter({
   list: publicProcedure.query(() => listSourceViews()),
   ingestSetup: publicProcedure.query(() => ingestSetup()),
   setCardinalityLimit: publicProcedure
-    .input(z.object({ id: z.number().int().positive(), limit: z.number().int().min(1).max(10_000_000) }))
+    .input(z.object({ id: ZId, limit: z.number().int().min(1).max(10_000_000) }))
     .mutation(({ input }) => setCardinalityLimit(input.id, input.limit)),
   setEnabled: publicProcedure
-    .input(z.object({ id: z.number().int().positive(), enabled: z.boolean() }))
+    .input(z.object({ id: ZId, enabled: z.boolean() }))
     .mutation(({ input }) => setSourceEnabled(input.id, input.enabled)),
   savePrometheus: publicProcedure
     .input(z.object({ name: ZSourceName, settings: ZPromPullSettings }))

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AppError } from "@/lib/errors/app-error";
+import { ZCount, ZId } from "@/lib/schemas/ids";
 import { ZAnomalyStatus, ZSeverity } from "@/lib/schemas/stream";
 import { errorResponse } from "@/server/http/json";
 import { findAnomalies } from "@/server/services/anomalies/anomaly-service";
@@ -9,9 +10,9 @@ export const dynamic = "force-dynamic";
 const ZQuery = z.object({
   status: ZAnomalyStatus.optional(),
   severity: ZSeverity.optional(),
-  streamId: z.coerce.number().int().optional(),
+  streamId: z.coerce.number().pipe(ZId).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  offset: z.coerce.number().int().min(0).default(0),
+  offset: z.coerce.number().pipe(ZCount).default(0),
 });
 
 export async function GET(req: Request) {

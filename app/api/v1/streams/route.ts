@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ZCount } from "@/lib/schemas/ids";
 import { AppError } from "@/lib/errors/app-error";
 import { errorResponse } from "@/server/http/json";
 import { findStreams } from "@/server/services/streams/stream-service";
@@ -8,7 +9,7 @@ export const dynamic = "force-dynamic";
 const ZQuery = z.object({
   search: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(10_000).default(1000),
-  offset: z.coerce.number().int().min(0).default(0),
+  offset: z.coerce.number().pipe(ZCount).default(0),
 });
 
 export async function GET(req: Request) {
