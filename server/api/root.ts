@@ -1,4 +1,5 @@
 import "server-only";
+import { accessRouter } from "./routers/access";
 import { alertsRouter } from "./routers/alerts";
 import { anomaliesRouter } from "./routers/anomalies";
 import { explainRouter } from "./routers/explain";
@@ -20,6 +21,7 @@ export const appRouter = createTRPCRouter({
   models: modelsRouter,
   config: configRouter,
   sources: sourcesRouter,
+  access: accessRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { getStreamDetail, listStreamsWithSparklines, RANGES, type TRange } from "../../services/streams/stream-service";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { viewerProcedure, createTRPCRouter } from "../trpc";
 
 const ZRange = z.enum(Object.keys(RANGES) as [TRange, ...TRange[]]);
 
 export const streamsRouter = createTRPCRouter({
-  list: publicProcedure
+  list: viewerProcedure
     .input(
       z
         .object({
@@ -17,7 +17,7 @@ export const streamsRouter = createTRPCRouter({
         .default({ limit: 500 }),
     )
     .query(({ input }) => listStreamsWithSparklines(input)),
-  detail: publicProcedure
+  detail: viewerProcedure
     .input(z.object({ id: z.number().int().positive(), range: ZRange.default("1h") }))
     .query(({ input }) => getStreamDetail(input.id, input.range)),
 });

@@ -4,7 +4,7 @@ import { env } from "@/server/env";
 import { fetchIngestRequest } from "@/server/http/ingest-http";
 import { sourceName } from "@/server/http/ingest-request";
 import { ingestErrorReply, toResponse } from "@/server/http/reply";
-import { requireIngestToken } from "@/server/services/auth/ingest-token";
+import { requireScope } from "@/server/services/auth/principal";
 import { assertIngestCapacity, ingestSeries } from "@/server/services/ingest/ingest-service";
 
 export const dynamic = "force-dynamic";
@@ -17,7 +17,8 @@ export const runtime = "nodejs";
 export async function POST(req: Request): Promise<Response> {
   const request = fetchIngestRequest(req);
   try {
-    await requireIngestToken(request.header("authorization"));
+    // a token with the ingest scope (scripts), or an admin's session (the upload on Settings → Sources)
+    await requireScope(req.headers, "ingest");
     const source = sourceName(request.query("source"), "csv");
     await assertIngestCapacity();
     const body = await request.body(env().OMEN_MAX_BODY_BYTES);
