@@ -5,6 +5,8 @@ import { otlpMetrics, remoteWrite } from "../http/ingest-handlers";
 import type { IngestRequest } from "../http/ingest-request";
 import { nodeIngestRequest } from "../http/node-ingest-request";
 import { sendReply, type Reply } from "../http/reply";
+import { CLIENT_IP_HEADER } from "../services/auth/auth-constants";
+import { guardRequest } from "../services/auth/request-guard";
 
 /**
  * The web process's HTTP server: the two hot write endpoints are answered by plain Node
@@ -27,9 +29,22 @@ export function ingestRouteOf(method: string | undefined, url: string | undefine
   return INGEST_ROUTES.get(q < 0 ? url : url.slice(0, q));
 }
 
+function headerValue(req: http.IncomingMessage, name: string): string | null {
+  const v = req.headers[name];
+  return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v;
+}
+
 /** The HTTP server with `handleNext` for every request that is not an ingest write. */
 export function createWebServer(handleNext: RequestHandler): http.Server {
   return http.createServer((req, res) => {
+    // The client address for sign-in rate limits, from the socket: never what the client says.
+    req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? "unknown";
+    const refused = guardRequest(req.method ?? "GET", { get: (name) => headerValue(req, name) });
+    if (refused) {
+      res.writeHead(refused.status, { "content-type": "application/json", "cache-control": "no-store" });
+      res.end(JSON.stringify({ error: refused.message }));
+      return;
+    }
     const route = ingestRouteOf(req.method, req.url);
     const handled = route ? route(nodeIngestRequest(req)).then((reply) => sendReply(res, reply)) : handleNext(req, res);
     handled.catch((e: unknown) => {

@@ -3,6 +3,7 @@ import { betterAuth } from "better-auth";
 import { username } from "better-auth/plugins";
 import { pool } from "../../db";
 import { env } from "../../env";
+import { CLIENT_IP_HEADER } from "./auth-constants";
 import { authSecret } from "./auth-secret";
 import { trustedOriginList } from "./request-guard";
 
@@ -13,7 +14,6 @@ import { trustedOriginList } from "./request-guard";
  * Sign-in attempts are rate-limited per client address (the web server sets x-omen-client-ip
  * from the socket, replacing anything a client sent).
  */
-export const CLIENT_IP_HEADER = "x-omen-client-ip";
 export const SESSION_DAYS = 7;
 /** Sign-in attempts allowed per client address per minute. */
 export const SIGN_IN_PER_MINUTE = 10;
