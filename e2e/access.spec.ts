@@ -15,7 +15,7 @@ test("signed out: pages redirect to the log-in page, a wrong password is refused
   await page.getByLabel("User name").fill("admin");
   await page.getByLabel("Password").fill("not-the-password");
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("alert")).toHaveText("Wrong user name or password.");
+  await expect(page.getByRole("alert").filter({ hasText: "Wrong" })).toHaveText("Wrong user name or password.");
   await shot(page, "login-refused");
   const api = await context.request.get("/api/v1/streams");
   expect(api.status()).toBe(401);

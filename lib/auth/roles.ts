@@ -25,10 +25,6 @@ export function roleOfScopes(scopes: readonly TScope[]): TRole | undefined {
   return undefined;
 }
 
-export const ZUsername = z
-  .string()
-  .trim()
-  .min(2)
-  .max(40)
-  .regex(/^[a-zA-Z0-9_.-]+$/, "use letters, digits, _ . -");
+export const USERNAME_RE = /^[a-zA-Z0-9_.-]+$/;
+export const ZUsername = z.string().trim().min(2).max(40).regex(USERNAME_RE, "use letters, digits, _ . -");
 export const ZPassword = z.string().min(8, "at least 8 characters").max(200);

@@ -1,5 +1,6 @@
 import { hash, verify } from "@node-rs/argon2";
 import { betterAuth } from "better-auth";
+import { USERNAME_RE } from "@/lib/auth/roles";
 import { username } from "better-auth/plugins";
 import { pool } from "../../db";
 import { env } from "../../env";
@@ -39,7 +40,7 @@ function createAuth() {
         verify: ({ hash: stored, password }) => verify(stored, password),
       },
     },
-    plugins: [username({ minUsernameLength: 2, maxUsernameLength: 40, schema: { user: { fields: { displayUsername: "display_username" } } } })],
+    plugins: [username({ minUsernameLength: 2, maxUsernameLength: 40, usernameValidator: (name) => USERNAME_RE.test(name), schema: { user: { fields: { displayUsername: "display_username" } } } })],
     user: {
       modelName: "auth_user",
       fields: { emailVerified: "email_verified", createdAt: "created_at", updatedAt: "updated_at" },
