@@ -1,5 +1,6 @@
 import { expect, test } from "./fixtures";
 import { collectConsoleErrors, shot } from "./fixtures";
+import { E2E } from "./seed-data";
 
 /** Log-in, roles and API tokens as users meet them. Runs signed in as the first admin (auth.setup.ts). */
 const VIEWER = { username: "e2e-viewer", password: "viewer-password-123" };
@@ -49,6 +50,11 @@ test("an admin adds a viewer; the viewer signs in, reads, and is refused a chang
   await expect(viewer).toHaveURL(/\/settings\/detectors$/);
   await expect(viewer.getByTestId("signed-in-user")).toContainText(`${VIEWER.username} (viewer)`);
   await expect(viewer.getByRole("heading", { name: "Detectors and thresholds" })).toBeVisible();
+  // a stream's settings (the global scope is managed by the e2e omen.yaml, read-only for everyone)
+  await viewer.getByLabel("Scope", { exact: true }).selectOption("stream");
+  const streamSelect = viewer.getByLabel("Stream", { exact: true });
+  const value = await streamSelect.locator("option", { hasText: E2E.checkoutKey }).getAttribute("value");
+  await streamSelect.selectOption(value!);
   await viewer.getByLabel("Sensitivity").fill("0.7");
   await viewer.getByRole("button", { name: "Save settings" }).click();
   await expect(viewer.getByText("This needs the operator role; your role is viewer.")).toBeVisible();

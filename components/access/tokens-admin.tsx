@@ -97,7 +97,8 @@ export function TokensAdmin() {
               </td>
               <td className="muted">{t.lastUsedAtMs ? formatTime(t.lastUsedAtMs) : "never"}</td>
               <td>{t.revokedAtMs ? <span className="muted">revoked {formatTime(t.revokedAtMs)}</span> : <span className="badge ok">active</span>}</td>
-              <td className="row">
+              <td>
+                <div className="row" style={{ gap: 6 }}>
                 {!t.revokedAtMs && (
                   <>
                     <button
@@ -118,6 +119,7 @@ export function TokensAdmin() {
                     </button>
                   </>
                 )}
+                </div>
               </td>
             </tr>
           ))}

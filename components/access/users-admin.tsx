@@ -61,7 +61,8 @@ export function UsersAdmin() {
               </td>
               <td className="muted">{u.lastSeenAtMs ? formatTime(u.lastSeenAtMs) : "never"}</td>
               <td className="muted">{formatTime(u.createdAtMs)}</td>
-              <td className="row">
+              <td>
+                <div className="row" style={{ gap: 6 }}>
                 <button
                   type="button"
                   onClick={() => {
@@ -81,6 +82,7 @@ export function UsersAdmin() {
                     Remove
                   </button>
                 )}
+                </div>
               </td>
             </tr>
           ))}
