@@ -43,9 +43,10 @@ async function main(): Promise<void> {
   }
   // loaded after NODE_ENV is set
   const { startWebServer } = await import("./web-server");
+  // before listening: a client that sees the server up can sign in as the first admin
+  await announceFirstAdmin(settings.OMEN_ADMIN_PASSWORD, settings.OMEN_PUBLIC_URL ?? `http://${settings.HOST}:${settings.PORT}`);
   const web = await startWebServer({ dir: root, host: settings.HOST, port: settings.PORT });
   console.log(`[web] listening on ${web.url}`);
-  await announceFirstAdmin(settings.OMEN_ADMIN_PASSWORD, settings.OMEN_PUBLIC_URL ?? web.url);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
