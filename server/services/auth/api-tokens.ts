@@ -60,7 +60,10 @@ export async function rotateToken(id: number): Promise<{ token: TApiTokenView; s
 // Verified tokens are remembered briefly: remote_write sends many requests a second. Revoking or
 // rotating in this process forgets them at once; other processes within CACHE_MS.
 const CACHE_MS = 5_000;
-const verified = new Map<string, { identity: TokenIdentity | null; atMs: number }>();
+// On globalThis: the custom server (remote_write, OTLP) and Next's bundle load this module
+// separately in the same process, and a revoke through Next must reach the custom server's cache.
+const g = globalThis as typeof globalThis & { __omenVerifiedTokens?: Map<string, { identity: TokenIdentity | null; atMs: number }> };
+const verified = (g.__omenVerifiedTokens ??= new Map());
 const used = new Set<number>();
 let touchTimer: NodeJS.Timeout | undefined;
 
