@@ -40,7 +40,7 @@ describe("scripts/detect.ts (spawned)", () => {
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const lines = readFileSync(output, "utf8").trim().split("\n");
-    expect(lines[0]).toBe("timestamp,cpu,latency,anomaly_score,is_anomaly,severity,type");
+    expect(lines[0]).toBe("timestamp,cpu,latency,anomaly_score,is_anomaly,severity,type,causes,p_anomaly_30m");
     expect(lines.length).toBe(801);
     const spikeRows = lines.slice(701, 704).map((l) => l.split(","));
     const spike = spikeRows.find((c) => c[4] === "1")!;
@@ -78,7 +78,7 @@ describe("scripts/detect.ts (spawned)", () => {
     const r = detect(["--in", input, "--out", path.join(dir, "out.csv")]);
     expect(r.status).toBe(0);
     const out = readFileSync(path.join(dir, "out.csv"), "utf8").trim().split("\n");
-    expect(out[0]).toBe("timestamp,value,input_is_anomaly,anomaly_score,is_anomaly,severity,type");
+    expect(out[0]).toBe("timestamp,value,input_is_anomaly,anomaly_score,is_anomaly,severity,type,causes,p_anomaly_30m");
     const flagged = out.slice(1).map((l) => l.split(",")).filter((c) => c[4] === "1").map((c) => Number(c[0]));
     expect(flagged).toContain(1200);
     expect(flagged.length).toBeLessThan(5);
@@ -120,6 +120,47 @@ describe("scripts/detect.ts (spawned)", () => {
     expect(r.stderr).toMatch(msg);
     expect(existsSync(path.join(dir, "out.csv"))).toBe(false);
     expect(readdirSync(dir)).toEqual(["in.csv"]);
+  });
+
+  it("scores rows whose timestamp repeats or goes back: one output row per input row, counts on stderr", () => {
+    const dir = tmp();
+    const base = Date.UTC(2024, 0, 1);
+    const iso = (m: number) => new Date(base + m * 60_000).toISOString();
+    const lines = ["timestamp,cpu,latency"];
+    for (let r = 0; r < 600; r++) {
+      lines.push(`${iso(r)},${(50 + ((r * 7919) % 13) / 13).toFixed(3)},${(120 + ((r * 104729) % 17) / 4).toFixed(2)}`);
+      if (r === 300) lines.push(`${iso(r)},50.5,121`); // the same instant again
+      if (r === 400) lines.push(`${iso(r - 90)},50.2,122`); // a row from 90 minutes ago
+    }
+    lines.push(`${iso(599)},99,400`); // a spike at the last instant, repeated: still scored
+    writeFileSync(path.join(dir, "in.csv"), lines.join("\n") + "\n");
+    const r = detect(["--in", path.join(dir, "in.csv"), "--out", path.join(dir, "o.csv")]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/603 rows scored; 1 late row \(timestamp before an earlier row's, first at line 404, up to 90 min behind\), 2 duplicate timestamps \(first at line 303\)/);
+    const out = readFileSync(path.join(dir, "o.csv"), "utf8").trim().split("\n").map((l) => l.split(","));
+    expect(out).toHaveLength(604);
+    expect(out.slice(1).map((c) => c[0])).toEqual(lines.slice(1).map((l) => l.split(",")[0])); // same rows, same order
+    for (const c of out.slice(1)) expect(Number(c[3])).toBeGreaterThanOrEqual(0);
+    const last = out[603]!;
+    expect(last[4]).toBe("1"); // the late duplicate spike is flagged
+    expect(last[7]!.split("|")[0]).toMatch(/^(latency|cpu)$/);
+  });
+
+  it("names causes only on anomalous rows and gives a probability on every row", () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, "in.csv"), series(800, 700, (r) => new Date(Date.UTC(2024, 0, 1) + r * 60_000).toISOString()));
+    const r = detect(["--in", path.join(dir, "in.csv"), "--out", path.join(dir, "o.csv")]);
+    expect(r.status).toBe(0);
+    const out = readFileSync(path.join(dir, "o.csv"), "utf8").trim().split("\n").slice(1).map((l) => l.split(","));
+    for (const c of out) {
+      const p = Number(c[8]);
+      expect(p >= 0 && p <= 1).toBe(true);
+      if (c[4] === "0") expect(c[7]).toBe("");
+      else expect(c[7]!.length).toBeGreaterThan(0);
+    }
+    // the cpu spike (rows 700–702) is explained by cpu first
+    expect(out[700]![4]).toBe("1");
+    expect(out[700]![7]!.split("|")[0]).toBe("cpu");
   });
 
   it("rejects an invalid config", () => {

@@ -6,6 +6,8 @@
  *   npm run -s eval -- --json            # one JSON object on stdout
  *   npm run -s eval -- --quick           # 3 scenarios (fast; used by tests)
  *   options: --seed N  --scenario a,b  --tolerance-min M  --horizon-h H  --baseline-only
+ *   npm run -s eval -- --corpus DIR [--json] [--threshold 60]
+ *                                        # a labelled corpus (NAB or wide layout, docs/eval.md)
  *
  * Exit code 1 when the scorer module exists but fails to load or throws on a scenario.
  */
@@ -13,13 +15,26 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { rollingZScore } from "../lib/eval/baseline";
+import { lowerBound } from "../lib/eval/events";
+import {
+  addPredictionCounts,
+  countPredictions,
+  explainEvent,
+  rankingAtOnset,
+  summariseExplanations,
+  summarisePredictions,
+  type EventExplanation,
+  type PredictionCounts,
+} from "../lib/eval/insight-metrics";
+import type { TableInsights } from "../lib/insights/table-insights";
+import { corpusLayout, DECLARED_THRESHOLD, evalNabCorpus, evalWideCorpus, formatCorpusReport, PREDICTION_THRESHOLD } from "./eval-corpus";
 import { formatDetectorTable, formatDuration } from "../lib/eval/format";
 import type { DetectionMetrics } from "../lib/eval/metrics";
 import { runEval, type DetectorOverall, type DetectorSpec, type EvalReport } from "../lib/eval/run";
-import { DEFAULT_SEED, generateScenarios, SCENARIO_NAMES, type TelemetryTable } from "../lib/scenarios";
+import { DEFAULT_SEED, generateScenarios, SCENARIO_NAMES, type Scenario, type TelemetryTable } from "../lib/scenarios";
 
 export const QUICK_SCENARIOS = ["web-cpu-spikes", "auth-failure-bursts", "deploy-regime-change"] as const;
-const SCORER_PATH = "lib/detectors/score-table.ts";
+const SCORER_PATH = "lib/insights/table-insights.ts";
 const BASELINE = { window: 60, threshold: 3 };
 
 interface Args {
@@ -30,10 +45,12 @@ interface Args {
   toleranceMin: number;
   horizonH: number;
   baselineOnly: boolean;
+  corpus: string | undefined;
+  threshold: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, quick: false, seed: DEFAULT_SEED, names: undefined, toleranceMin: 5, horizonH: 24, baselineOnly: false };
+  const args: Args = { json: false, quick: false, seed: DEFAULT_SEED, names: undefined, toleranceMin: 5, horizonH: 24, baselineOnly: false, corpus: undefined, threshold: DECLARED_THRESHOLD };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -53,8 +70,13 @@ function parseArgs(argv: string[]): Args {
     else if (a === "--scenario") args.names = value().split(",").filter(Boolean);
     else if (a === "--tolerance-min") args.toleranceMin = positive(value());
     else if (a === "--horizon-h") args.horizonH = positive(value());
+    else if (a === "--corpus") args.corpus = value();
+    else if (a === "--threshold") {
+      args.threshold = positive(value());
+      if (args.threshold > 100) throw new Error(`--threshold is on Omen's 0–100 score scale (got ${args.threshold})`);
+    }
     else if (a === "--help" || a === "-h") {
-      process.stdout.write(`usage: npm run -s eval -- [--json] [--quick] [--seed N] [--scenario ${SCENARIO_NAMES.join(",")}] [--tolerance-min 5] [--horizon-h 24] [--baseline-only]\n`);
+      process.stdout.write(`usage: npm run -s eval -- [--json] [--quick] [--seed N] [--scenario ${SCENARIO_NAMES.join(",")}] [--tolerance-min 5] [--horizon-h 24] [--baseline-only]\n       npm run -s eval -- --corpus DIR [--json] [--threshold ${DECLARED_THRESHOLD}]\n`);
       process.exit(0);
     } else throw new Error(`unknown argument: ${a}`);
   }
@@ -62,17 +84,26 @@ function parseArgs(argv: string[]): Args {
 }
 
 /** Typed against the real module; loaded at run time so a missing/broken scorer still leaves the baseline. */
-type ScoreTableModule = typeof import("../lib/detectors/score-table");
+type ScoreTableModule = typeof import("../lib/insights/table-insights");
 
-async function loadScorer(root: string): Promise<{ spec?: DetectorSpec; status: { available: boolean; module: string; error?: string } }> {
+async function loadScorer(root: string, insights: Map<string, TableInsights>): Promise<{ spec?: DetectorSpec; status: { available: boolean; module: string; error?: string } }> {
   const file = path.join(root, SCORER_PATH);
   if (!existsSync(file)) return { status: { available: false, module: SCORER_PATH, error: "module not found" } };
   try {
     const mod = (await import(pathToFileURL(file).href)) as ScoreTableModule;
-    if (typeof mod.scoreTable !== "function") throw new Error("scoreTable is not exported");
+    if (typeof mod.scoreTableWithInsights !== "function") throw new Error("scoreTableWithInsights is not exported");
+    let n = 0;
     return {
       // Only names and values are passed (no stream kinds), exactly what a CSV gives the CLI.
-      spec: { id: "omen", label: "Omen scoreTable", run: (t: TelemetryTable) => mod.scoreTable({ timestampsMs: t.timestampsMs, columns: t.columns.map((c) => ({ name: c.name, values: c.values })) }) },
+      spec: {
+        id: "omen",
+        label: "Omen scoreTable",
+        run: (t: TelemetryTable) => {
+          const r = mod.scoreTableWithInsights({ timestampsMs: t.timestampsMs, columns: t.columns.map((c) => ({ name: c.name, values: c.values })) }, undefined, { keepContributions: true });
+          insights.set(String(n++), r);
+          return r;
+        },
+      },
       status: { available: true, module: SCORER_PATH },
     };
   } catch (e) {
@@ -128,6 +159,8 @@ export const DEFINITIONS = {
   overall: "micro-average: event and row counts summed over all scenarios, then the ratios; delays pooled over all detected windows",
   adaptationSec: "regime-change scenario: time from the shift until the detector stops flagging for >= 60 min in a row (adapted=false if it never does within the horizon)",
   baseline: `rolling z-score over the previous ${BASELINE.window} rows per stream, |z| > ${BASELINE.threshold} on any stream`,
+  explanation: "per truth window with an alarm: streams ranked by their largest contribution over the window's flagged rows; HitRate@P% = share of the window's moving streams among the first P% × their number; originRankedFirst = cascades whose first moving stream is ranked first at the first flagged row",
+  prediction: `p_anomaly_30m >= ${PREDICTION_THRESHOLD} is a prediction; hitRate = onsets with a prediction 5-60 min before; leadTimeMinAvg over hits; falsePredictionsPerDay = runs of predictions with no window under way or starting within 60 min; predictingShare = share of eval rows with a prediction on; intervalCoverage95 = gauge points inside the one-step 95% forecast band`,
 };
 
 function toJson(report: EvalReport, args: Args, scorer: { available: boolean; module: string; error?: string }, hasOmen: boolean): Record<string, unknown> {
@@ -169,16 +202,89 @@ function toJson(report: EvalReport, args: Args, scorer: { available: boolean; mo
   };
 }
 
+/**
+ * Explanation and prediction figures of the scenarios: causes against each window's moving
+ * streams (and, for cascades, its first stream), p_anomaly_30m against the window onsets.
+ */
+/** Incidents that build up (a leak, a consumer stall's backlog): the ones a forecast can see coming. */
+const SLOW_KINDS: ReadonlySet<string> = new Set(["leak", "stall"]);
+
+function scenarioInsights(scenarios: readonly Scenario[], insights: Map<string, TableInsights>) {
+  const explained: EventExplanation[] = [];
+  let cascades = 0;
+  let cascadesExplained = 0;
+  let originFirst = 0;
+  const counts: PredictionCounts[] = [];
+  const slow: PredictionCounts[] = [];
+  scenarios.forEach((s, k) => {
+    const r = insights.get(String(k));
+    if (!r) return;
+    const ts = s.timestampsMs;
+    for (const w of s.anomalies) {
+      const rows = [lowerBound(ts, w.startMs), Math.min(ts.length - 1, lowerBound(ts, w.endMs + 1) - 1)] as const;
+      explained.push(explainEvent(r.streams, r.evidence!, r.isAnomaly, { rows, streams: w.streams }));
+      if (w.kind !== "cascade") continue;
+      cascades++;
+      const ranked = rankingAtOnset(r.streams, r.evidence!, r.isAnomaly, rows);
+      if (!ranked) continue;
+      cascadesExplained++;
+      if (ranked[0] === w.streams[0]) originFirst++;
+    }
+    counts.push(
+      countPredictions({
+        timestampsMs: ts,
+        pAnomaly: r.pAnomaly,
+        windows: s.anomalies.map((w) => [w.startMs, w.endMs] as const),
+        evalStartMs: s.evalStartMs,
+        threshold: PREDICTION_THRESHOLD,
+        bandPoints: r.bandPoints,
+        bandInside: r.bandInside,
+      }),
+    );
+    const slowWindows = s.anomalies.filter((w) => SLOW_KINDS.has(w.kind));
+    if (slowWindows.length === 0) return;
+    slow.push(
+      countPredictions({
+        timestampsMs: ts,
+        pAnomaly: r.pAnomaly,
+        windows: slowWindows.map((w) => [w.startMs, w.endMs] as const),
+        evalStartMs: s.evalStartMs,
+        threshold: PREDICTION_THRESHOLD,
+        bandPoints: r.bandPoints,
+        bandInside: r.bandInside,
+      }),
+    );
+  });
+  const slowSummary = summarisePredictions(addPredictionCounts(slow), PREDICTION_THRESHOLD);
+  return {
+    explanation: { ...summariseExplanations(explained), cascades, cascadesExplained, originRankedFirst: cascadesExplained ? originFirst / cascadesExplained : null },
+    prediction: {
+      ...summarisePredictions(addPredictionCounts(counts), PREDICTION_THRESHOLD),
+      slowIncidents: { kinds: [...SLOW_KINDS], onsets: slowSummary.onsets, hitRate: slowSummary.hitRate, leadTimeMinAvg: slowSummary.leadTimeMinAvg },
+    },
+  };
+}
+
+async function runCorpus(args: Args): Promise<void> {
+  const dir = path.resolve(args.corpus!);
+  const layout = corpusLayout(dir);
+  const progress = args.json ? undefined : (name: string, ms: number) => process.stderr.write(`  ${name}: ${(ms / 1000).toFixed(2)} s\n`);
+  const report = layout === "nab" ? evalNabCorpus(dir, args.threshold, progress) : evalWideCorpus(dir, args.threshold, progress);
+  process.stdout.write(args.json ? JSON.stringify(report) + "\n" : formatCorpusReport(report) + "\n");
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.corpus !== undefined) return runCorpus(args);
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
   const names = args.names ?? (args.quick ? [...QUICK_SCENARIOS] : undefined);
   const scenarios = generateScenarios({ seed: args.seed, ...(names ? { names } : {}) });
 
   const detectors: DetectorSpec[] = [];
+  const insights = new Map<string, TableInsights>();
   let scorer: { available: boolean; module: string; error?: string } = { available: false, module: SCORER_PATH, error: "skipped (--baseline-only)" };
   if (!args.baselineOnly) {
-    const loaded = await loadScorer(root);
+    const loaded = await loadScorer(root, insights);
     scorer = loaded.status;
     if (loaded.spec) detectors.push(loaded.spec);
     else process.stderr.write(`eval: Omen scorer unavailable (${SCORER_PATH}: ${loaded.status.error}); baseline only\n`);
@@ -191,9 +297,10 @@ async function main(): Promise<void> {
     ...(args.json ? {} : { onProgress: (s: string, d: string, ms: number) => process.stderr.write(`  ${s} / ${d}: ${(ms / 1000).toFixed(2)} s\n`) }),
   });
   const hasOmen = detectors.some((d) => d.id === "omen");
+  const extra = hasOmen ? scenarioInsights(scenarios, insights) : { explanation: null, prediction: null };
 
   if (args.json) {
-    process.stdout.write(JSON.stringify(toJson(report, args, scorer, hasOmen)) + "\n");
+    process.stdout.write(JSON.stringify({ ...toJson(report, args, scorer, hasOmen), ...extra }) + "\n");
   } else {
     const lines: string[] = [];
     lines.push(`Omen eval — ${scenarios.length} scenarios, seed ${args.seed}, tolerance ${args.toleranceMin} min after each window`);
@@ -206,6 +313,16 @@ async function main(): Promise<void> {
     lines.push("delay = first flagged row − window start; OVERALL = micro-average over events of all scenarios.");
     const o = report.overall.omen;
     if (o) lines.push(`Omen adaptation time: ${o.adaptedAll ? formatDuration(o.adaptationSec) : "not adapted within the horizon"}`);
+    if (extra.explanation && extra.prediction) {
+      const x = extra.explanation;
+      const p = extra.prediction;
+      const f = (v: number | null, d = 3) => (v === null ? "—" : v.toFixed(d));
+      lines.push(
+        `Explanation: ${x.eventsExplained}/${x.events} windows with an alarm; top cause a moving stream ${f(x.topCauseLabelled)}, HitRate@150% ${f(x.hitRate150)}; cascade origin ranked first ${f(x.originRankedFirst)} (${x.cascadesExplained}/${x.cascades} cascades with an alarm)`,
+        `Prediction (p_anomaly_30m ≥ ${p.threshold}): ${p.onsets} onsets, hit rate ${f(p.hitRate)}, lead ${f(p.leadTimeMinAvg, 1)} min, ${p.predictions} predictions, ${f(p.falsePredictionsPerDay, 2)} false/day, on ${(100 * (p.predictingShare ?? 0)).toFixed(1)} % of the time; 95 % interval coverage ${f(p.intervalCoverage95)}`,
+        `  slowly developing incidents (${p.slowIncidents.kinds.join(", ")}): ${p.slowIncidents.onsets} onsets, hit rate ${f(p.slowIncidents.hitRate)}, lead ${f(p.slowIncidents.leadTimeMinAvg, 1)} min`,
+      );
+    }
     process.stdout.write(lines.join("\n") + "\n");
   }
   const failed = Object.values(report.overall).some((o) => o.errors.length > 0) || (scorer.error?.startsWith("failed") ?? false);

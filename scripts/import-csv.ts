@@ -12,6 +12,8 @@ const USAGE = "usage: npm run -s import:csv -- <file.csv> [--url http://127.0.0.
 
 function parseArgs(argv: string[]): { file: string; url: string; token: string | undefined; source: string | undefined } {
   let file: string | undefined;
+  // a client of a running Omen, which may be on another machine: server/env.ts validates the
+  // server's settings, not this tool's
   let url = process.env.OMEN_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
   let token = process.env.OMEN_INGEST_TOKEN;
   let source: string | undefined;

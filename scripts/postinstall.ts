@@ -15,6 +15,7 @@ const generated = run(["--import", "tsx", path.join(root, "scripts", "prisma-gen
 if (generated !== 0) process.exit(generated);
 
 const fresh = !fs.existsSync(path.join(root, ".next", "BUILD_ID"));
+// runs during `npm install`, before Omen's settings exist: an install switch, not a setting
 if (fresh && process.env.OMEN_SKIP_POSTINSTALL_BUILD !== "1") {
   console.log("omen: building the web app once so that `npm start` is ready at once…");
   // A failed build must not fail the install: `npm start` retries and shows the error there.

@@ -75,7 +75,7 @@ function needsBuild(): boolean {
   if (!fs.existsSync(stamp)) return true;
   const built = fs.statSync(stamp).mtimeMs;
   const sources = ["app", "components", "server", "lib"].map((d) => newestMtime(path.join(root, d)));
-  const files = ["package.json", "next.config.ts", "tsconfig.json"].map((f) => (fs.existsSync(path.join(root, f)) ? fs.statSync(path.join(root, f)).mtimeMs : 0));
+  const files = ["package.json", "next.config.mjs", "tsconfig.json", "tsconfig.build.json"].map((f) => (fs.existsSync(path.join(root, f)) ? fs.statSync(path.join(root, f)).mtimeMs : 0));
   return Math.max(...sources, ...files) > built;
 }
 
@@ -140,9 +140,11 @@ async function main(): Promise<void> {
   );
   await printIngestTokenOnce(url, env.OMEN_INGEST_TOKEN);
 
+  // the web process and the worker inherit this environment and validate it themselves
+  // eslint-disable-next-line no-restricted-properties
   const childEnv: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: url, OMEN_DATA_DIR: env.dataDir, NEXT_TELEMETRY_DISABLED: "1" };
   const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
-  if (process.env.OMEN_SKIP_BUILD !== "1" && needsBuild()) {
+  if (!env.OMEN_SKIP_BUILD && needsBuild()) {
     console.log("[omen] building the web app (first start or sources changed)…");
     const code = await run(process.execPath, [nextBin, "build"], childEnv);
     if (code !== 0) {

@@ -1,5 +1,5 @@
 /**
- * `npm test`: every test, in order: typecheck, unit, integration (real PostgreSQL when one is
+ * `npm test`: every test, in order: typecheck, lint (the layering, eslint.config.mjs), unit, integration (real PostgreSQL when one is
  * reachable, plus embedded PGlite), then Playwright e2e in Debian's Chromium.
  * PostgreSQL: TEST_DATABASE_URL, else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres
  * if it answers; without a server the integration suite runs on PGlite only.
@@ -48,6 +48,7 @@ const bin = (name: string) => path.join(root, "node_modules", ".bin", name);
 async function main(): Promise<void> {
   if (!only || only === "unit") {
     step("typecheck", bin("tsc"), ["--noEmit"]);
+    step("lint", bin("eslint"), ["."]);
     step("unit", bin("vitest"), ["run", "--project", "unit"]);
   }
   if (!only || only === "int") {

@@ -2,6 +2,7 @@ import pg from "pg";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "./generated/prisma/client";
 import { EMBEDDED_APP_NAME } from "./embedded/embedded-db";
+import { env } from "./env";
 
 /**
  * One Prisma client and one pg pool per process, created lazily from DATABASE_URL (the start
@@ -24,7 +25,7 @@ const state: DbGlobals = (g.__omenDb ??= {});
 pg.types.setTypeParser(20, (v) => Number(v));
 
 function requireUrl(): string {
-  const url = state.url ?? process.env.DATABASE_URL;
+  const url = state.url ?? env().DATABASE_URL;
   if (!url) {
     throw new Error(
       "DATABASE_URL is not set for this process. Start Omen with `npm start` (which hosts the embedded database) or set DATABASE_URL.",

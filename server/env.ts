@@ -24,6 +24,24 @@ export const ZEnv = z.object({
   OMEN_WORKER_MAX_LAG: z.coerce.number().int().min(1000).default(2_000_000),
   OMEN_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(32 * 1024 * 1024),
   OMEN_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Name in the worker's heartbeat (`worker_status`); tests run several workers. */
+  OMEN_WORKER_NAME: z.string().trim().min(1).default("worker"),
+  /** Profile the worker's CPU until it stops and write the profile to this file (Chrome DevTools format). */
+  OMEN_WORKER_CPU_PROFILE: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : undefined)),
+  /** Set by `npm start` for the processes it runs: it has applied the migrations itself. */
+  OMEN_SKIP_MIGRATE: z
+    .enum(["0", "1", "true", "false"])
+    .default("0")
+    .transform((v) => v === "1" || v === "true"),
+  /** `npm start` without rebuilding the web app (tests that start Omen many times). */
+  OMEN_SKIP_BUILD: z
+    .enum(["0", "1", "true", "false"])
+    .default("0")
+    .transform((v) => v === "1" || v === "true"),
   /** Password of the first admin (user `admin`), created at first start; unset = a one-time set-up link is printed. */
   OMEN_ADMIN_PASSWORD: z
     .string()
@@ -73,7 +91,7 @@ export class ConfigError extends Error {
 }
 
 /** Parses the environment; throws one ConfigError listing every invalid setting. */
-export function parseEnv(source: NodeJS.ProcessEnv = process.env): TEnv {
+export function parseEnv(source: Readonly<Record<string, string | undefined>> = process.env): TEnv {
   const result = ZEnv.safeParse(source);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  ${i.path.join(".") || "(env)"}: ${i.message}`);

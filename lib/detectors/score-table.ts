@@ -4,7 +4,7 @@
  * (weighted) multivariate score, with the flag, severity and type of the row's strongest
  * anomaly. Deterministic for a given table and config.
  */
-import { DetectionEngine } from "./engine";
+import { DetectionEngine, type StepResult } from "./engine";
 import type { EngineOptionsInput } from "./options";
 import type { StreamKind } from "./types";
 
@@ -20,7 +20,13 @@ export interface ScoreTableResult {
   type: string[];
 }
 
-export function scoreTable(table: ScoreTableInput, config?: EngineOptionsInput): ScoreTableResult {
+/**
+ * Sees every row right after it is scored (strictly causal: nothing later exists yet), e.g. to
+ * rank causes or forecast; `step` is reused by the engine, valid only during the call.
+ */
+export type RowObserver = (row: number, step: StepResult, engine: DetectionEngine, flagged: boolean) => void;
+
+export function scoreTable(table: ScoreTableInput, config?: EngineOptionsInput, observe?: RowObserver): ScoreTableResult {
   const rows = table.timestampsMs.length;
   for (const col of table.columns) {
     if (col.values.length !== rows) throw new Error(`column "${col.name}" has ${col.values.length} values, expected ${rows}`);
@@ -65,6 +71,7 @@ export function scoreTable(table: ScoreTableInput, config?: EngineOptionsInput):
       severity[r] = mv > cut.high ? "high" : mv > cut.medium ? "medium" : "low";
       type[r] = "collective";
     }
+    observe?.(r, res, engine, isAnomaly[r] === 1);
   }
   return { score, isAnomaly, severity, type };
 }

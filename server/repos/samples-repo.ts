@@ -115,7 +115,7 @@ export interface CommittedRows {
  * store a (stream, ts). Readers would take the first, but the worker would see both.
  * With `returning`, also says which (stream, ts) were new (`"all"` when every sample was) —
  * used by group commit to tell each merged request how many of its samples were new.
- * `committed` is what was written, in block-row order (see `commit-handoff`).
+ * `committed` is what was written, in block-row order (see `lib/ingest/committed-batch.ts`).
  */
 export async function insertSamplesReturning(
   c: SampleColumns,

@@ -16,7 +16,7 @@
  * Charts over long ranges read per-stream one-minute rows instead (score-minute-fold.ts):
  * reading one stream from blocks costs 32 slots per point.
  */
-import type { ScoreColumns } from "./scores-repo";
+import type { ScoreColumns } from "./score-columns";
 
 export const BLOCK_SLOTS = 32;
 export const SLOT_BYTES = 32;

@@ -14,7 +14,7 @@
  */
 import { DenseIds } from "@/lib/collections/dense-ids";
 import { grownFloat64, grownInt32 } from "@/lib/collections/grow";
-import type { ScoreColumns } from "./scores-repo";
+import type { ScoreColumns } from "./score-columns";
 
 const MINUTE_MS = 60_000;
 /** A minute that got no score for this long (wall time) is written as it is. */

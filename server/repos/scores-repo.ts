@@ -3,19 +3,11 @@ import { databaseUrl, isEmbeddedUrl, pool } from "../db";
 import { inDerivedTransaction } from "./derived-writes";
 import { copyBinaryIn, encodeBinaryCopy, type BinaryColumn } from "./pg-binary-copy";
 import { BLOCK_BYTES, BLOCK_SLOTS, BlockRowBuilder, blockOf, packScoreBlocks, readSlot, slotBit, slotOf, SLOT_BYTES, type BlockRows } from "./score-blocks";
+import type { ScoreColumns } from "./score-columns";
 import { ScoreMinuteFold, type ScoreMinuteRows } from "./score-minute-fold";
 import { isUniqueViolation } from "./transaction";
 
-/** Score rows column-wise; NaN (or null) in the band columns means "no band" (NULL). */
-export interface ScoreColumns {
-  streamIds: ArrayLike<number>;
-  tsMs: ArrayLike<number>;
-  score: ArrayLike<number>;
-  confidence: ArrayLike<number>;
-  expected: ArrayLike<number | null>;
-  lower: ArrayLike<number | null>;
-  upper: ArrayLike<number | null>;
-}
+export type { ScoreColumns } from "./score-columns";
 
 /**
  * Block rows go in by binary COPY on PostgreSQL. There is no unique key to collide with: a

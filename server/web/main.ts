@@ -7,6 +7,8 @@
 import path from "node:path";
 import { closeDatabase } from "../db";
 import { ConfigError, parseEnv } from "../env";
+import { setCommitSink } from "../services/ingest/group-commit";
+import { createHandoffClient } from "../worker/handoff/client";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 /** How long requests in flight get to finish on shutdown. */
@@ -31,7 +33,9 @@ async function announceFirstAdmin(adminPassword: string | undefined, baseUrl: st
 }
 
 async function main(): Promise<void> {
-  // as `next start` does: React and Next pick their production code paths from it
+  // as `next start` does: React and Next pick their production code paths from it (a write for
+  // the libraries, not a setting of Omen's)
+  // eslint-disable-next-line no-restricted-properties
   (process.env as Record<string, string | undefined>).NODE_ENV ??= "production";
   process.title = "omen-web";
   let settings;
@@ -43,6 +47,10 @@ async function main(): Promise<void> {
   }
   // loaded after NODE_ENV is set
   const { startWebServer } = await import("./web-server");
+  // every commit of this process (both copies of the ingest module share the sink) goes to the
+  // worker's hand-off endpoint
+  const handoff = createHandoffClient();
+  setCommitSink(handoff.sink);
   // before listening: a client that sees the server up can sign in as the first admin
   await announceFirstAdmin(settings.OMEN_ADMIN_PASSWORD, settings.OMEN_PUBLIC_URL ?? `http://${settings.HOST}:${settings.PORT}`);
   const web = await startWebServer({ dir: root, host: settings.HOST, port: settings.PORT });
@@ -58,7 +66,11 @@ async function main(): Promise<void> {
     }, SHUTDOWN_GRACE_MS).unref();
     void web
       .close()
-      .then(() => closeDatabase())
+      .then(() => {
+        setCommitSink(null);
+        handoff.close();
+        return closeDatabase();
+      })
       .then(
         () => process.exit(0),
         (e: unknown) => fail(`shutdown failed: ${(e as Error).stack ?? String(e)}`),

@@ -4,6 +4,8 @@ import { closeDatabase, configureDatabase, isEmbeddedUrl, setDatabaseRole } from
 import { resolveDatabase } from "../embedded/embedded-db";
 import { ConfigError, parseEnv } from "../env";
 import { migrate } from "../migrate";
+import { setCommitSink } from "../services/ingest/group-commit";
+import { startHandoffServer } from "./handoff/server";
 import { Worker } from "./worker";
 
 /**
@@ -34,13 +36,20 @@ async function main(): Promise<void> {
   const { url, embedded, mode } = await resolveDatabase(env.DATABASE_URL, env.dataDir);
   configureDatabase(url);
   setDatabaseRole("omen-worker");
-  if (process.env.OMEN_SKIP_MIGRATE !== "1") await migrate(url);
-  const worker = new Worker({
-    name: process.env.OMEN_WORKER_NAME ?? "worker",
+  if (!env.OMEN_SKIP_MIGRATE) await migrate(url);
+  // Batches committed in this process (host collector, pulls) or by the web process (the
+  // hand-off server) reach the pipeline from memory.
+  let worker: Worker | null = null;
+  const handoff = await startHandoffServer((b) => worker?.acceptCommitted(b));
+  worker = new Worker({
+    name: env.OMEN_WORKER_NAME,
     collectIntervalMs: env.OMEN_COLLECT_INTERVAL_MS,
     hostCollector: !env.OMEN_DISABLE_HOST_COLLECTOR,
+    handoff: handoff.endpoint,
   });
-  const profile = await startCpuProfile(process.env.OMEN_WORKER_CPU_PROFILE);
+  const running = worker;
+  setCommitSink((b) => running.acceptCommitted(b));
+  const profile = await startCpuProfile(env.OMEN_WORKER_CPU_PROFILE);
   await worker.start();
   console.log(`[worker] running (database: ${mode === "embedded" || isEmbeddedUrl(url) ? "embedded" : "postgres"}, pid ${process.pid})`);
   let stopping = false;
@@ -49,7 +58,9 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`[worker] ${signal}: stopping`);
     await profile?.stop();
-    await worker.stop();
+    await handoff.close();
+    await running.stop();
+    setCommitSink(null);
     await closeDatabase();
     await embedded?.stop();
     process.exit(0);

@@ -8,8 +8,8 @@ import { resumeRollup } from "./pipeline/resume-rollup";
 import { loadSnapshot, saveSnapshot } from "../repos/snapshots-repo";
 import { heartbeat } from "../repos/worker-status-repo";
 import { ingestSeries, type IncomingSeries } from "../services/ingest/ingest-service";
-import { setLocalCommitSink, type CommittedBatch } from "../services/ingest/commit-handoff";
-import { startHandoffServer } from "./handoff-server";
+import type { CommittedBatch } from "@/lib/ingest/committed-batch";
+import type { HandoffEndpoint } from "./handoff/protocol";
 import { createEngine, restoreEngine } from "./pipeline/engine-adapter";
 import { takeSetting } from "../repos/settings-repo";
 import { WORKER_REQUEST_KEY, ZWorkerRequest } from "../services/models/model-service";
@@ -19,6 +19,7 @@ import { PrometheusPullJob } from "./jobs/prometheus-pull";
 import { AlertDispatchJob } from "./jobs/alert-dispatch";
 import { Predictor } from "./jobs/predictor";
 import { RetentionJob } from "./jobs/retention";
+import { JobScheduler, type Job } from "./jobs/scheduler";
 import { env } from "../env";
 import { ConfiguredEngine } from "../services/config/configured-engine";
 import { ConfigReloader } from "../services/config/config-reload";
@@ -33,12 +34,14 @@ export interface WorkerOptions {
   snapshotIntervalMs?: number;
   /** omen.yaml path (null: no file sync); saved configuration is reloaded every 10 s either way. */
   configFile?: string | null;
+  /** Where this worker accepts hand-offs (server/worker/handoff), published in its heartbeat. */
+  handoff?: HandoffEndpoint;
   log?: (msg: string) => void;
 }
 
 /** Periodic jobs of the background worker; `stop()` finishes the current round and snapshots. */
 export class Worker {
-  private timers: NodeJS.Timeout[] = [];
+  private jobs: JobScheduler | null = null;
   private running = false;
   private busy: Promise<unknown> = Promise.resolve();
   private pipeline!: DetectPipeline;
@@ -46,7 +49,6 @@ export class Worker {
   private readonly startedAtMs = Date.now();
   private readonly log: (msg: string) => void;
   private lastError: string | null = null;
-  private handoff: Awaited<ReturnType<typeof startHandoffServer>> | null = null;
 
   constructor(readonly opts: WorkerOptions) {
     this.log = opts.log ?? ((m) => console.log(`[worker] ${m}`));
@@ -67,47 +69,58 @@ export class Worker {
     }
     engine ??= new ConfiguredEngine(createEngine());
     this.pipeline = new DetectPipeline(engine, cursor, undefined, undefined, await resumeRollup(cursor));
-    // Batches committed by this process or the web app reach the pipeline from memory.
-    const toPipeline = (b: CommittedBatch) => {
-      this.pipeline.handoff.offer(b);
-      this.kickDetect();
-    };
-    setLocalCommitSink(toPipeline);
-    this.handoff = await startHandoffServer(toPipeline);
     const reloader = new ConfigReloader(
       this.pipeline.engine as ConfiguredEngine,
-      this.opts.configFile === undefined ? (process.env.OMEN_CONFIG_FILE ?? "omen.yaml") : this.opts.configFile,
+      this.opts.configFile === undefined ? env().OMEN_CONFIG_FILE : this.opts.configFile,
       this.log,
     );
     this.running = true;
-    const every = (ms: number, fn: () => Promise<unknown>) => {
-      const run = () => this.enqueue(fn);
-      run();
-      this.timers.push(setInterval(run, ms));
-    };
-    every(10_000, () => reloader.run());
-    if (this.opts.hostCollector) every(this.opts.collectIntervalMs, () => this.collect());
-    every(1_000, () => this.detect());
     const pull = new PrometheusPullJob(this.log);
-    every(PrometheusPullJob.intervalMs, () => pull.run());
-
     const predictor = new Predictor(() => this.pipeline.engine);
-    every(Predictor.intervalMs, () => predictor.run());
     const alerts = new AlertDispatchJob(this.log); // runs off the job chain: a slow receiver never delays detection
-    every(AlertDispatchJob.intervalMs, () => alerts.kick());
     const retention = new RetentionJob(() => reloader.fileGlobal.retentionMs ?? env().OMEN_RETENTION_DAYS * 86_400_000, this.log);
-    every(RetentionJob.intervalMs, () => retention.run());
-    every(5_000, () => this.applyFeedback());
-    every(2_000, () => this.handleRequest());
-    every(5_000, () => this.beat());
     // omen.yaml `global.modelUpdateInterval` (default 5 min) paces the periodic snapshots.
     let lastPeriodic = Date.now();
-    every(10_000, async () => {
-      const interval = reloader.fileGlobal.modelUpdateIntervalMs ?? this.opts.snapshotIntervalMs ?? 300_000;
-      if (Date.now() - lastPeriodic < interval) return;
-      lastPeriodic = Date.now();
-      await this.snapshot("periodic");
+    const jobs: Job[] = [
+      { id: "config-reload", everyMs: 10_000, run: () => reloader.run() },
+      ...(this.opts.hostCollector ? [{ id: "host-collector", everyMs: this.opts.collectIntervalMs, run: () => this.collect() }] : []),
+      { id: "detect", everyMs: 1_000, run: () => this.detect() },
+      { id: "prometheus-pull", everyMs: PrometheusPullJob.intervalMs, run: () => pull.run() },
+      { id: "predict", everyMs: Predictor.intervalMs, run: () => predictor.run() },
+      { id: "alert-dispatch", everyMs: AlertDispatchJob.intervalMs, run: () => alerts.kick() },
+      { id: "retention", everyMs: RetentionJob.intervalMs, run: () => retention.run() },
+      { id: "feedback", everyMs: 5_000, run: () => this.applyFeedback() },
+      { id: "worker-requests", everyMs: 2_000, run: () => this.handleRequest() },
+      { id: "heartbeat", everyMs: 5_000, run: () => this.beat() },
+      {
+        id: "periodic-snapshot",
+        everyMs: 10_000,
+        run: async () => {
+          const interval = reloader.fileGlobal.modelUpdateIntervalMs ?? this.opts.snapshotIntervalMs ?? 300_000;
+          if (Date.now() - lastPeriodic < interval) return;
+          lastPeriodic = Date.now();
+          await this.snapshot("periodic");
+        },
+      },
+    ];
+    this.jobs = new JobScheduler(jobs, {
+      submit: (round) => this.enqueue(round),
+      onError: (id, e) => {
+        this.lastError = `${id}: ${e.message}`;
+        this.log(`job ${id} failed: ${e.stack ?? e.message}`);
+      },
     });
+    this.jobs.start();
+  }
+
+  /**
+   * A batch that ingest has just committed (in this process, or handed over by the web
+   * process): the pipeline scores it from memory. Dropped before start and after stop.
+   */
+  acceptCommitted(batch: CommittedBatch): void {
+    if (!this.running) return;
+    this.pipeline.handoff.offer(batch);
+    this.kickDetect();
   }
 
   private async collect(): Promise<void> {
@@ -200,7 +213,7 @@ export class Worker {
         handoffHits: this.pipeline.handoff.hits,
         handoffMisses: this.pipeline.handoff.misses,
         lastError: this.lastError,
-        handoff: this.handoff?.endpoint,
+        handoff: this.opts.handoff,
       },
     });
   }
@@ -238,12 +251,10 @@ export class Worker {
 
   async stop(): Promise<void> {
     this.running = false;
-    for (const t of this.timers) clearInterval(t);
+    await this.jobs?.stop();
     await this.busy;
     await this.pipeline.writeRollup(true).catch((e: Error) => this.log(`final rollup write failed: ${e.message}`));
     await flushScoreMinutes().catch((e: Error) => this.log(`final score rollup write failed: ${e.message}`));
-    setLocalCommitSink(null);
-    await this.handoff?.close();
     await this.pipeline.flushStreams().catch((e: Error) => this.log(`final stream flush failed: ${e.message}`));
     await this.snapshot("shutdown").catch((e: Error) => this.log(`final snapshot failed: ${e.message}`));
   }

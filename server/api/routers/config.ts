@@ -11,6 +11,7 @@ import {
   revertToVersion,
   saveScopeSettings,
 } from "../../services/config/config-service";
+import { env } from "../../env";
 import { operatorProcedure, viewerProcedure, createTRPCRouter } from "../trpc";
 
 const ZTarget = z.object({ scope: ZConfigScope, ref: z.string().max(300).default("") });
@@ -27,5 +28,5 @@ export const configRouter = createTRPCRouter({
   backtest: operatorProcedure
     .input(z.object({ target: ZTarget, proposed: ZDetectorSettings, days: z.number().int().min(1).max(30).default(7) }))
     .mutation(({ input }) => runBacktest(input)),
-  file: viewerProcedure.query(() => configFileStatus(path.resolve(process.env.OMEN_CONFIG_FILE ?? "omen.yaml"))),
+  file: viewerProcedure.query(() => configFileStatus(path.resolve(env().OMEN_CONFIG_FILE))),
 });

@@ -5,7 +5,7 @@ import { listStreams } from "../../repos/streams-repo";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { DetectPipeline } from "../../worker/pipeline/detect-pipeline";
 import { createEngine, restoreEngine } from "../../worker/pipeline/engine-adapter";
-import type { EnginePort } from "../../worker/pipeline/engine-port";
+import type { EnginePort } from "@/lib/detectors/engine-port";
 import { ConfiguredEngine } from "../config/configured-engine";
 import { ingestSeries, invalidateSourceCache } from "../ingest/ingest-service";
 import { hashNoise as noise } from "@/lib/scenarios/hash-noise";

@@ -1,7 +1,6 @@
 import crypto from "node:crypto";
-import type pg from "pg";
-import { pool } from "../../db";
 import { env } from "../../env";
+import { insertSettingIfAbsent, type Queryable } from "../../repos/settings-repo";
 
 /**
  * The scripts' ingest token, accepted by the write endpoints beside API tokens with the ingest
@@ -16,23 +15,11 @@ export interface IngestToken {
   origin: "env" | "stored" | "generated";
 }
 
-type Queryable = Pick<pg.Pool | pg.Client, "query">;
-
 /** Returns the token, generating and storing one the first time (race-safe across processes). */
-export async function ensureIngestToken(db: Queryable = pool(), fromEnv = env().OMEN_INGEST_TOKEN): Promise<IngestToken> {
+export async function ensureIngestToken(db?: Queryable, fromEnv = env().OMEN_INGEST_TOKEN): Promise<IngestToken> {
   if (fromEnv) return { token: fromEnv, origin: "env" };
   const candidate = `omen_${crypto.randomBytes(24).toString("base64url")}`;
-  const res = await db.query<{ value: string; inserted: boolean }>(
-    `WITH ins AS (
-       INSERT INTO setting (key, value, updated_at) VALUES ($1, $2, now())
-       ON CONFLICT (key) DO NOTHING RETURNING value
-     )
-     SELECT value, true AS inserted FROM ins
-     UNION ALL SELECT value, false FROM setting WHERE key = $1 AND NOT EXISTS (SELECT 1 FROM ins)`,
-    [INGEST_TOKEN_KEY, candidate],
-  );
-  const row = res.rows[0];
-  if (!row) throw new Error("could not store the ingest token");
+  const row = await insertSettingIfAbsent(INGEST_TOKEN_KEY, candidate, db);
   return { token: row.value, origin: row.inserted ? "generated" : "stored" };
 }
 

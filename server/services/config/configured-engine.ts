@@ -9,7 +9,7 @@
  */
 import { engineCutoffs, gateEvent } from "@/lib/config/gate";
 import { DEFAULT_SETTINGS, type EffectiveSettings } from "@/lib/config/settings";
-import type { EngineEvent, EnginePort } from "../../worker/pipeline/engine-port";
+import type { EngineEvent, EnginePort } from "@/lib/detectors/engine-port";
 
 export class ConfiguredEngine implements EnginePort {
   private settings = new Map<number, EffectiveSettings>();

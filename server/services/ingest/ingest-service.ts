@@ -5,8 +5,8 @@ import type { DecodedSeries } from "@/lib/ingest/types";
 import { streamKey } from "@/lib/schemas/stream";
 import { env } from "../../env";
 import { processGlobal } from "../../process-global";
-import { insertSamplesReturning, sequenceHead } from "../../repos/samples-repo";
-import { committedBatch, offerCommitted } from "./commit-handoff";
+import { sequenceHead } from "../../repos/samples-repo";
+import { commitGrouped } from "./group-commit";
 import { ensureSource, type SourceKind, type SourceRow } from "../../repos/sources-repo";
 import { countStreams, createStreams, findStreamIds } from "../../repos/streams-repo";
 import { readWorkerStatus } from "../../repos/worker-status-repo";
@@ -37,17 +37,15 @@ interface SourceCache {
 /**
  * This module's state, once per process: in the web process Next's bundled copy (CSV import,
  * settings) and the custom server's copy (remote_write, OTLP) must share the source caches, the
- * per-source locks (the cardinality cap), the group-commit queue and the back-pressure reading.
+ * per-source locks (the cardinality cap) and the back-pressure reading.
  */
 const state = processGlobal("ingest-service", () => ({
   sources: new Map<string, SourceCache>(),
   /** tail of the stream-creation chain per source (see withSourceLock) */
   sourceLocks: new Map<string, Promise<unknown>>(),
-  commitQueue: [] as PendingCommit[],
-  committing: false,
   backlogCache: undefined as { atMs: number; value: Promise<{ lag: number; workerAlive: boolean }> } | undefined,
 }));
-const { sources, sourceLocks, commitQueue } = state;
+const { sources, sourceLocks } = state;
 
 async function sourceFor(name: string, kind: SourceKind): Promise<SourceCache> {
   let cached = sources.get(name);
@@ -207,87 +205,6 @@ export async function ingestRemoteWrite(
   for (let i = 0; i < n; i++) streamIds[i] = seriesIds[scan.sampleSeries[i]!]!;
   const { received, inserted } = await commitGrouped({ streamIds, tsMs: scan.tsMs, values: scan.values });
   return { series: scan.series, newStreams, received, inserted };
-}
-
-/**
- * Group commit: batches that arrive while a commit is in flight are merged into the next
- * transaction (up to GROUP_MAX_ROWS), so concurrent senders share one COPY + INSERT instead of
- * queueing on the ingest lock one by one. Each caller still resolves only after the transaction
- * holding its samples committed (or rejects if it failed), so a 2xx keeps meaning "durable".
- */
-interface PendingCommit {
-  cols: { streamIds: Int32Array; tsMs: Float64Array; values: Float64Array };
-  /** the streams may also be written by another process (see insertSamplesReturning) */
-  shared: boolean;
-  resolve: (r: { received: number; inserted: number }) => void;
-  reject: (e: unknown) => void;
-}
-const GROUP_MAX_ROWS = 250_000;
-
-function commitGrouped(cols: PendingCommit["cols"], shared = false): Promise<{ received: number; inserted: number }> {
-  return new Promise((resolve, reject) => {
-    commitQueue.push({ cols, shared, resolve, reject });
-    if (!state.committing) void drainCommits();
-  });
-}
-
-async function drainCommits(): Promise<void> {
-  state.committing = true;
-  try {
-    while (commitQueue.length) {
-      const group: PendingCommit[] = [];
-      let rows = 0;
-      while (commitQueue.length && (group.length === 0 || rows + commitQueue[0]!.cols.tsMs.length <= GROUP_MAX_ROWS)) {
-        const p = commitQueue.shift()!;
-        group.push(p);
-        rows += p.cols.tsMs.length;
-      }
-      await commitGroup(group, rows);
-    }
-  } finally {
-    state.committing = false;
-  }
-}
-
-async function commitGroup(group: PendingCommit[], rows: number): Promise<void> {
-  try {
-    if (group.length === 1) {
-      const { result, committed } = await insertSamplesReturning(group[0]!.cols, false, group[0]!.shared);
-      if (committed) offerCommitted(committedBatch(committed));
-      group[0]!.resolve(result);
-      return;
-    }
-    const all = { streamIds: new Int32Array(rows), tsMs: new Float64Array(rows), values: new Float64Array(rows) };
-    let o = 0;
-    for (const p of group) {
-      all.streamIds.set(p.cols.streamIds, o);
-      all.tsMs.set(p.cols.tsMs, o);
-      all.values.set(p.cols.values, o);
-      o += p.cols.tsMs.length;
-    }
-    const { newRows, committed } = await insertSamplesReturning(all, true, group.some((p) => p.shared));
-    if (committed) offerCommitted(committedBatch(committed));
-    if (newRows === "all") {
-      for (const p of group) p.resolve({ received: p.cols.tsMs.length, inserted: p.cols.tsMs.length });
-      return;
-    }
-    const fresh = new Map<number, Set<number>>();
-    for (const r of newRows ?? []) {
-      let set = fresh.get(r.streamId);
-      if (!set) fresh.set(r.streamId, (set = new Set()));
-      set.add(r.tsMs);
-    }
-    for (const p of group) {
-      let inserted = 0;
-      for (let i = 0; i < p.cols.tsMs.length; i++) {
-        const set = fresh.get(p.cols.streamIds[i]!);
-        if (set?.delete(p.cols.tsMs[i]!)) inserted++; // credited once, to the first claimant
-      }
-      p.resolve({ received: p.cols.tsMs.length, inserted });
-    }
-  } catch (e) {
-    for (const p of group) p.reject(e);
-  }
 }
 
 function validateIdentity(s: Pick<IncomingSeries, "metric" | "labels">): void {

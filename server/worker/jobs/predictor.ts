@@ -1,6 +1,6 @@
 import { exceedance } from "@/lib/predict/exceedance";
 import { streamEnvelopes, upsertPredictions, type EnvelopeRow, type PredictionRow } from "../../repos/predictions-repo";
-import type { EnginePort, StreamForecast } from "../pipeline/engine-port";
+import type { EnginePort, StreamForecast } from "@/lib/detectors/engine-port";
 
 const HORIZON_MS = 30 * 60_000;
 const ENVELOPE_WINDOW_MS = 7 * 86_400_000;

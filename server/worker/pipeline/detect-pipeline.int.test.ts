@@ -5,7 +5,7 @@ import { getStream, listStreams } from "../../repos/streams-repo";
 import { ingestSeries, invalidateSourceCache } from "../../services/ingest/ingest-service";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { readSeries, sequenceHead } from "../../repos/samples-repo";
-import { setLocalCommitSink } from "../../services/ingest/commit-handoff";
+import { setCommitSink } from "../../services/ingest/group-commit";
 import { DetectPipeline } from "./detect-pipeline";
 import { RollupBuffer } from "./rollup-buffer";
 import { resumeRollup } from "./resume-rollup";
@@ -170,7 +170,7 @@ describe.each(availableBackends())("worker pipeline on %s", (backend) => {
       return sr;
     });
     const pipeline = new DetectPipeline(createEngine(), await sequenceHead(), step, 100_000, new RollupBuffer(await sequenceHead()));
-    setLocalCommitSink((b) => pipeline.handoff.offer(b));
+    setCommitSink((b) => pipeline.handoff.offer(b));
     try {
       const now = base + n * step + 60_000;
       // the first batch of a new stream takes the staging path; later ones are handed off (PostgreSQL)
@@ -198,7 +198,7 @@ describe.each(availableBackends())("worker pipeline on %s", (backend) => {
         });
       }
     } finally {
-      setLocalCommitSink(null);
+      setCommitSink(null);
     }
   });
   it("restarts count every sample in the rollup once, from an older or a newer snapshot cursor", async () => {

@@ -8,7 +8,7 @@ import { grownFloat64 } from "@/lib/collections/grow";
 import { SparkRings } from "./spark-rings";
 import { insertScores, type ScoreColumns } from "../../repos/scores-repo";
 import { allStreamKinds, updateStreamRecent, upsertStreamHealth, type StreamRecent } from "../../repos/streams-repo";
-import type { EngineEvent, EnginePort, StepScores } from "./engine-port";
+import type { EngineEvent, EnginePort, StepScores } from "@/lib/detectors/engine-port";
 
 /**
  * How often buffered stream rows (latest value, sparkline) are written: every 3 s, stretched
@@ -212,7 +212,7 @@ export class DetectPipeline {
   private dirty: StreamState[] = [];
   private lastFlushMs = 0;
   private kinds = new Map<number, TStreamKind>();
-  /** Batches handed over by ingest right after their commit (see `commit-handoff`). */
+  /** Batches handed over by ingest right after their commit (see `server/worker/handoff`). */
   readonly handoff = new HandoffQueue();
   /** The previous round's writes, overlapping this round's read and scoring (see `tick`). */
   private inflight: Promise<void> = Promise.resolve();

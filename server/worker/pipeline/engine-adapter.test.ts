@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ConfiguredEngine } from "../../services/config/configured-engine";
 import v8 from "node:v8";
 import { createEngine, restoreEngine } from "./engine-adapter";
-import type { EnginePort } from "./engine-port";
+import type { EnginePort } from "@/lib/detectors/engine-port";
 
 const T0 = 1_700_000_000_000;
 

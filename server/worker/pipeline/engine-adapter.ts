@@ -1,7 +1,7 @@
 import v8 from "node:v8";
 import { DetectionEngine, type EngineOptionsInput } from "@/lib/detectors/engine";
 import type { TAnomalyLabel, TStreamKind } from "@/lib/schemas/stream";
-import type { EngineEvent, EnginePort, EngineTuning, StepScores, StreamForecast, StreamHealthOut } from "./engine-port";
+import type { EngineEvent, EnginePort, EngineTuning, StepScores, StreamForecast, StreamHealthOut } from "@/lib/detectors/engine-port";
 
 const MIN_BAND_CONFIDENCE = 0.3;
 const MIN_FORECAST_HEALTH = 0.5;

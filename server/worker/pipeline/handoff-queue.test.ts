@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decodeBatch, encodeBatch, type CommittedBatch } from "../../services/ingest/commit-handoff";
+import type { CommittedBatch } from "@/lib/ingest/committed-batch";
+import { decodeBatch, encodeBatch } from "../handoff/protocol";
 import { HandoffQueue } from "./handoff-queue";
 
 /** `n` block rows of one sample each (row r has seq firstSeq + r). */

@@ -1,5 +1,5 @@
 import type { NewSampleColumns } from "../../repos/samples-repo";
-import type { CommittedBatch } from "../../services/ingest/commit-handoff";
+import type { CommittedBatch } from "@/lib/ingest/committed-batch";
 
 /** Samples held at most (beyond it the oldest batches are dropped: the database has them). */
 const MAX_HELD = 1_000_000;

@@ -1,14 +1,15 @@
 import crypto from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { decodeBatch, HANDOFF_PATH, newHandoffSecret, type CommittedBatch, type HandoffEndpoint } from "../services/ingest/commit-handoff";
+import type { CommittedBatch } from "@/lib/ingest/committed-batch";
+import { decodeBatch, HANDOFF_PATH, newHandoffSecret, type HandoffEndpoint } from "./protocol";
 
 /** Largest hand-off body accepted (a 250k-sample group commit is 5 MB). */
 const MAX_BODY = 8 * 1024 * 1024;
 
 /**
  * The worker's loopback endpoint for commit hand-offs from the web process (see
- * `commit-handoff`). Bound to 127.0.0.1 on a free port and guarded by a per-start secret,
+ * client.ts). Bound to 127.0.0.1 on a free port and guarded by a per-start secret,
  * both published only through the database (the worker's heartbeat).
  */
 export async function startHandoffServer(accept: (batch: CommittedBatch) => void): Promise<{ endpoint: HandoffEndpoint; close(): Promise<void> }> {

@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { countPredictions, explainEvent, rankingAtOnset, summariseExplanations, summarisePredictions } from "./insight-metrics";
+
+const MIN = 60_000;
+
+describe("explanation metrics", () => {
+  const streams = ["a", "b", "c", "d"];
+  // rows × streams contributions; rows 1–3 are the event, rows 1 and 3 flagged
+  const contrib = Float32Array.from(
+    [
+      [0, 0, 0, 0],
+      [0.25, 1.5, 0.125, 0],
+      [3, 3, 3, 3],
+      [0.125, 0.5, 2, 0.125],
+    ].flat(),
+  );
+  const flagged = [0, 1, 0, 1];
+
+  it("ranks by the largest contribution over the event's flagged rows", () => {
+    const e = explainEvent(streams, contrib, flagged, { rows: [1, 3], streams: ["c", "a"] });
+    expect(e.ranked).toEqual(["c", "b", "a", "d"]); // row 2 is not flagged and does not count
+    expect(e.hitRate100).toBe(0.5); // top 2: c, b
+    expect(e.hitRate150).toBe(1); // top 3: c, b, a
+    expect(e.topCauseLabelled).toBe(true);
+    expect(rankingAtOnset(streams, contrib, flagged, [1, 3])).toEqual(["b", "a", "c"]);
+  });
+
+  it("an event without an alarm is unexplained: left out of the means, 0 in the all-events figure", () => {
+    const hit = explainEvent(streams, contrib, flagged, { rows: [1, 3], streams: ["c"] });
+    const miss = explainEvent(streams, contrib, flagged, { rows: [0, 0], streams: ["a"] });
+    expect(miss.explained).toBe(false);
+    const s = summariseExplanations([hit, miss]);
+    expect(s).toMatchObject({ events: 2, eventsExplained: 1, hitRate150: 1, topCauseLabelled: 1, hitRate150AllEvents: 0.5 });
+  });
+});
+
+describe("prediction metrics", () => {
+  // 1-minute rows over 10 h; anomalies at 180–200 min and 400–420 min
+  const ts = Array.from({ length: 600 }, (_, i) => i * MIN);
+  const p = new Float64Array(600);
+  for (let i = 150; i <= 170; i++) p[i] = 0.8; // 30 → 10 min before the first onset: a hit, lead 30 min
+  for (let i = 396; i <= 399; i++) p[i] = 0.9; // only 4 → 1 min before the second: too late to count
+  for (let i = 500; i <= 505; i++) p[i] = 0.7; // nothing follows: a false prediction
+  const windows = [[180 * MIN, 200 * MIN], [400 * MIN, 420 * MIN]] as const;
+  const bandPoints = new Uint16Array(600).fill(2);
+  const bandInside = Uint16Array.from({ length: 600 }, (_, i) => (i % 10 === 0 ? 1 : 2));
+
+  it("counts hits 5–60 min before onset, lead times, false predictions and coverage", () => {
+    const c = countPredictions({ timestampsMs: ts, pAnomaly: p, windows, evalStartMs: 60 * MIN, threshold: 0.5, bandPoints, bandInside });
+    expect(c).toMatchObject({ onsets: 2, predicted: 1, leadMinSum: 30, predictions: 3, falsePredictions: 1 });
+    const s = summarisePredictions(c, 0.5);
+    expect(s.hitRate).toBe(0.5);
+    expect(s.leadTimeMinAvg).toBe(30);
+    expect(s.falsePredictionsPerDay).toBeCloseTo(1 / ((599 - 60) / 1440), 9);
+    expect(s.intervalCoverage95).toBeCloseTo(1 - 54 / 1080, 9);
+    expect(s.predictingShare).toBeCloseTo((21 - 0 + 4 + 6) / 540, 9); // rows 150–170, 396–399, 500–505 // rows 60–599: 54 rows with one point outside
+  });
+});

@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseEnv } from "./env";
+
+describe("parseEnv", () => {
+  it("gives every setting its default from an empty environment", () => {
+    const e = parseEnv({});
+    expect(e).toMatchObject({ PORT: 3000, HOST: "127.0.0.1", OMEN_CONFIG_FILE: "omen.yaml", OMEN_WORKER_NAME: "worker", OMEN_SKIP_MIGRATE: false, OMEN_SKIP_BUILD: false });
+    expect(e.DATABASE_URL).toBeUndefined();
+    expect(e.OMEN_WORKER_CPU_PROFILE).toBeUndefined();
+  });
+
+  it("reads the process switches that npm start and the tests set", () => {
+    const e = parseEnv({ OMEN_SKIP_MIGRATE: "1", OMEN_SKIP_BUILD: "true", OMEN_WORKER_NAME: "test-worker-1", OMEN_WORKER_CPU_PROFILE: "/tmp/w.cpuprofile" });
+    expect(e).toMatchObject({ OMEN_SKIP_MIGRATE: true, OMEN_SKIP_BUILD: true, OMEN_WORKER_NAME: "test-worker-1", OMEN_WORKER_CPU_PROFILE: "/tmp/w.cpuprofile" });
+  });
+
+  it("lists every invalid setting in one error", () => {
+    expect(() => parseEnv({ PORT: "http", OMEN_SKIP_MIGRATE: "yes", DATABASE_URL: "mysql://x" })).toThrow(ConfigError);
+    try {
+      parseEnv({ PORT: "http", OMEN_SKIP_MIGRATE: "yes", DATABASE_URL: "mysql://x" });
+    } catch (e) {
+      expect((e as Error).message).toMatch(/PORT:[\s\S]*DATABASE_URL: must be a postgres:\/\/[\s\S]*OMEN_SKIP_MIGRATE:/);
+    }
+  });
+});
