@@ -1,5 +1,5 @@
 "use client";
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 
 /** The one-time set-up link's form: creates the first admin, then signs in. */
 export function SetupForm({ token }: { token: string }) {
@@ -7,6 +7,12 @@ export function SetupForm({ token }: { token: string }) {
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [valid, setValid] = useState<boolean | null>(null);
+  useEffect(() => {
+    fetch(`/api/auth/setup?token=${encodeURIComponent(token)}`)
+      .then((r) => r.json() as Promise<{ valid?: boolean }>)
+      .then((b) => setValid(b.valid === true), () => setValid(false));
+  }, [token]);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -34,6 +40,18 @@ export function SetupForm({ token }: { token: string }) {
     }
   }
 
+  if (valid === null) return <p className="muted auth-form">Checking the set-up link…</p>;
+  if (!valid) {
+    return (
+      <div className="panel auth-form">
+        <h1>Set-up link not valid</h1>
+        <p className="muted">
+          It was used already, has expired, or an account exists. <a href="/login">Sign in</a>, or restart Omen with no account for a new link (or set
+          OMEN_ADMIN_PASSWORD).
+        </p>
+      </div>
+    );
+  }
   return (
     <form className="panel auth-form" onSubmit={(e) => void submit(e)} aria-labelledby="setup-title">
       <h1 id="setup-title">Create the first admin</h1>

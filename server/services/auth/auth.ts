@@ -2,7 +2,7 @@ import { hash, verify } from "@node-rs/argon2";
 import { betterAuth } from "better-auth";
 import { USERNAME_RE } from "@/lib/auth/roles";
 import { username } from "better-auth/plugins";
-import { pool } from "../../db";
+import { authDatabase } from "../../repos/auth-store";
 import { env } from "../../env";
 import { CLIENT_IP_HEADER } from "./auth-constants";
 import { authSecret } from "./auth-secret";
@@ -27,7 +27,7 @@ function createAuth() {
     baseURL,
     basePath: "/api/auth",
     secret: authSecret(e.dataDir, e.OMEN_AUTH_SECRET),
-    database: pool(),
+    database: authDatabase(),
     trustedOrigins: trustedOriginList(),
     telemetry: { enabled: false },
     emailAndPassword: {
