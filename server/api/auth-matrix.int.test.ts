@@ -56,7 +56,7 @@ beforeAll(async () => {
     const r = await trpc("access.createToken", "mutation", { cookie: cookies.admin }, { name: `matrix-${scope}`, scopes: [scope] });
     tokens[scope] = r.body.result.data.json.secret as string;
   }
-});
+}, 600_000); // includes `next build` when the sources changed
 afterAll(async () => {
   await omen?.stop();
   await tdb?.drop();
