@@ -14,6 +14,7 @@ import { resolveDatabase, findRunningEmbedded } from "../server/embedded/embedde
 import { ConfigError, parseEnv, type TEnv } from "../server/env";
 import { migrate } from "../server/migrate";
 import { ensureIngestToken } from "../server/services/auth/ingest-token";
+import { WorkerRestarts } from "./worker-restarts";
 
 const root = path.resolve(import.meta.dirname, "..");
 
@@ -163,18 +164,42 @@ async function main(): Promise<void> {
     await embedded?.stop();
     process.exit(code);
   };
-  const start = (name: string, args: string[], extra: Record<string, string> = {}) => {
+  const spawnChild = (args: string[], extra: Record<string, string>) => {
     const child = spawn(process.execPath, args, { cwd: root, env: { ...childEnv, ...extra }, stdio: "inherit" });
-    child.on("exit", (code, signal) => {
-      if (stopping) return;
-      console.error(`[omen] ${name} exited (${signal ?? code}); stopping Omen.`);
-      void stopAll(1);
-    });
     children.push(child);
+    child.once("exit", () => children.splice(children.indexOf(child), 1));
+    return child;
   };
   const guard = ["--require", path.join(root, "scripts", "exit-with-parent.cjs")];
-  start("web", [...guard, "--import", "tsx", path.join(root, "server", "web", "main.ts")], { HOST: env.HOST, PORT: String(env.PORT) });
-  start("worker", [...guard, "--import", "tsx", path.join(root, "server", "worker", "main.ts")], { OMEN_SKIP_MIGRATE: "1" });
+  // The web process serving nothing is not recoverable from here: exit non-zero, so that
+  // systemd or Docker restarts Omen.
+  const web = spawnChild([...guard, "--import", "tsx", path.join(root, "server", "web", "main.ts")], { HOST: env.HOST, PORT: String(env.PORT) });
+  web.on("exit", (code, signal) => {
+    if (stopping) return;
+    console.error(`[omen] web exited (${signal ?? code}); stopping Omen.`);
+    void stopAll(1);
+  });
+  // The worker is restarted with back-off (it resumes from its snapshot); ingest answers 503
+  // while it is down. Crashing again and again (a bad database, a bug) stops Omen non-zero.
+  const restarts = new WorkerRestarts();
+  const startWorker = () => {
+    const startedAt = Date.now();
+    const worker = spawnChild([...guard, "--import", "tsx", path.join(root, "server", "worker", "main.ts")], { OMEN_SKIP_MIGRATE: "1" });
+    worker.on("exit", (code, signal) => {
+      if (stopping) return;
+      const delay = restarts.next(Date.now(), Date.now() - startedAt);
+      if (delay === null) {
+        console.error(`[omen] worker exited (${signal ?? code}) ${restarts.limit} times within ${restarts.windowMs / 1000} s; stopping Omen.`);
+        void stopAll(1);
+        return;
+      }
+      console.error(`[omen] worker exited (${signal ?? code}); restarting it in ${delay / 1000} s.`);
+      setTimeout(() => {
+        if (!stopping) startWorker();
+      }, delay);
+    });
+  };
+  startWorker();
   process.on("SIGINT", () => void stopAll(0));
   process.on("SIGTERM", () => void stopAll(0));
 

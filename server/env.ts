@@ -22,6 +22,8 @@ export const ZEnv = z.object({
     .default("0")
     .transform((v) => v === "1" || v === "true"),
   OMEN_WORKER_MAX_LAG: z.coerce.number().int().min(1000).default(2_000_000),
+  /** How often the worker snapshots its detectors when omen.yaml sets no modelUpdateInterval (ms). */
+  OMEN_SNAPSHOT_INTERVAL_MS: z.coerce.number().int().min(1000).max(86_400_000).default(300_000),
   OMEN_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(32 * 1024 * 1024),
   OMEN_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** Name in the worker's heartbeat (`worker_status`); tests run several workers. */

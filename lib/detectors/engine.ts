@@ -30,6 +30,7 @@ import { FlatlineBank } from "./flatline";
 import { ShiftCusumBank } from "./shift-cusum";
 import { CountCusumBank } from "./count-cusum";
 import { VarianceShiftBank } from "./variance-shift";
+import { ScoreLikelihoodBank, type ScoreLikelihoodParams } from "./score-likelihood";
 import { SoA } from "./soa";
 import type { AnomalyEvent, AnomalyType, EventChange, GapClass, Severity, StreamKind } from "./types";
 
@@ -154,6 +155,21 @@ function fmt(v: number): string {
   return a >= 100 ? v.toFixed(0) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
 }
 
+/** The score-likelihood parameters an engine's options imply (shared with `scoreTable`). */
+export function likelihoodParams(o: EngineOptions): Partial<ScoreLikelihoodParams> {
+  return {
+    shortWindow: o.likelihoodShortWindow,
+    longWindow: o.likelihoodLongWindow,
+    minStd: o.likelihoodMinStd,
+    // an excursion starts where the score reaches the low severity
+    onsetEvidence: o.onset ? (o.severity.low * o.likelihoodScale) / 100 : 0,
+    onsetHold: o.onsetHold,
+    onsetDecay: o.onsetDecay,
+    pointPriorStd: o.likelihoodPoint > 0 ? 0.2 : 0,
+    pointWeight: o.likelihoodPoint,
+  };
+}
+
 export class DetectionEngine {
   static readonly KIND = "omen-detection-engine";
   static readonly VERSION = 1;
@@ -184,6 +200,7 @@ export class DetectionEngine {
   private cc: CountCusumBank;
   private fl = new FlatlineBank();
   private vs = new VarianceShiftBank();
+  private lk: ScoreLikelihoodBank;
   private gaps = new GapTracker();
   private cal = new TailCalibrator();
   /** calibrator slots 0..1 are Tier 2 (HST, IF); stream i uses 2 + i·ND + k */
@@ -230,6 +247,7 @@ export class DetectionEngine {
     this.options = parseEngineOptions(options ?? {});
     this.hw = new HoltWintersBank({ adaptWithinMs: this.options.adaptWithinMs });
     this.cc = new CountCusumBank({ adoptAfterMs: this.options.adaptWithinMs });
+    this.lk = new ScoreLikelihoodBank(likelihoodParams(this.options));
     this.cal.add(PRIOR_U, PRIOR_BETA);
     this.cal.add(PRIOR_U, PRIOR_BETA);
     this.allocOutputs();
@@ -271,7 +289,7 @@ export class DetectionEngine {
       grown.set(this.evOpen);
       this.evOpen = grown;
     }
-    for (const b of [this.rz, this.hw, this.ar, this.qf, this.cu, this.cc, this.fl, this.vs, this.gaps]) b.reserve(n);
+    for (const b of [this.rz, this.hw, this.ar, this.qf, this.cu, this.cc, this.fl, this.vs, this.lk, this.gaps]) b.reserve(n);
     this.cal.reserve(2 + n * ND);
   }
 
@@ -297,6 +315,7 @@ export class DetectionEngine {
     this.cc.add();
     this.fl.add();
     this.vs.add();
+    this.lk.add();
     this.gaps.add();
     for (let k = 0; k < ND; k++) this.cal.add(PRIOR_U, PRIOR_BETA);
     this.initStream(i, kind);
@@ -326,6 +345,7 @@ export class DetectionEngine {
     this.cc.remove(i);
     this.fl.remove(i);
     this.vs.remove(i);
+    this.lk.remove(i);
     this.gaps.remove(i);
     for (let k = 0; k < ND; k++) this.cal.move(2 + last * ND + k, 2 + i * ND + k);
     this.cal.truncate(2 + last * ND);
@@ -369,6 +389,7 @@ export class DetectionEngine {
     this.cc.reset(i);
     this.fl.reset(i);
     this.vs.reset(i);
+    this.lk.reset(i);
     for (let k = 0; k < ND; k++) this.cal.reset(2 + i * ND + k, PRIOR_U, PRIOR_BETA);
   }
 
@@ -846,6 +867,11 @@ export class DetectionEngine {
         const sf = 70 + 20 * Math.min(1, stuck - 1);
         if (sf > s) s = sf;
       }
+      // the score likelihood: how unusual the recent raw scores are for this stream
+      if (o.likelihood) {
+        const ev = this.lk.update(i, s / 100);
+        s = (100 * ev) / o.likelihoodScale;
+      }
       // sensitivity scales every path (extreme points, shifts, flat-lines too), then clamp
       s *= sens;
       if (s > 100) s = 100;
@@ -1321,6 +1347,7 @@ export class DetectionEngine {
       cc: this.cc.serialize(),
       fl: this.fl.serialize(),
       vs: this.vs.serialize(),
+      lk: this.lk.serialize(),
       gaps: this.gaps.serialize(),
       cal: this.cal.serialize(),
       hst: this.hst ? this.hst.serialize() : null,
@@ -1355,9 +1382,11 @@ export class DetectionEngine {
     else for (let k = 0; k < ids.length; k++) e.fl.add();
     if (s.vs !== undefined) e.vs = VarianceShiftBank.restore(s.vs);
     else for (let k = 0; k < ids.length; k++) e.vs.add();
+    if (s.lk !== undefined) e.lk = ScoreLikelihoodBank.restore(s.lk);
+    else for (let k = 0; k < ids.length; k++) e.lk.add();
     e.cal = TailCalibrator.restore(s.cal);
     const n = e.ids.length;
-    for (const b of [e.rz, e.hw, e.ar, e.qf, e.cu, e.cc, e.fl, e.vs, e.gaps]) if (b.size !== n) throw new StateError("engine: bank size mismatch");
+    for (const b of [e.rz, e.hw, e.ar, e.qf, e.cu, e.cc, e.fl, e.vs, e.lk, e.gaps]) if (b.size !== n) throw new StateError("engine: bank size mismatch");
     if (e.cal.size !== 2 + n * ND) throw new StateError("engine: calibrator size mismatch");
     e.hst = s.hst ? HalfSpaceTrees.restore(s.hst) : null;
     e.iforest = s.iforest ? IsolationForest.restore(s.iforest) : null;

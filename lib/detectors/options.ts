@@ -96,6 +96,33 @@ export const ZEngineOptions = z.object({
   gapEvents: z.boolean().default(true),
   /** Level shifts lasting this long are adopted as the new normal. */
   adaptWithinMs: z.number().positive().default(30 * 60_000),
+  /**
+   * Score likelihood (`score-likelihood.ts`): the final per-stream score is the evidence that the
+   * stream's recent raw scores are unusual for it, `likelihoodScale` decades = 100 (so the low
+   * severity 60 is a tail probability of 1e-6). Short window (EWMA span, points), long window
+   * (points) and the floor on the long-run standard deviation of the 0–1 raw score.
+   */
+  likelihood: z.boolean().default(true),
+  likelihoodScale: z.number().positive().default(10),
+  likelihoodShortWindow: z.number().min(1).default(10),
+  likelihoodLongWindow: z.number().min(10).default(2000),
+  likelihoodMinStd: z.number().positive().default(0.03),
+  /** Weight of the point channel (one raw score against the raw scores' own moments); 0 = off. */
+  likelihoodPoint: z.number().min(0).default(0.5),
+  /**
+   * Onset shaping: an excursion (score ≥ severity.low) keeps its score for `onsetHold` points,
+   * then decays by `onsetDecay` per point while it lasts, unless it escalates.
+   */
+  onset: z.boolean().default(true),
+  onsetHold: z.number().int().min(1).default(1),
+  onsetDecay: z.number().min(0).max(1).default(0.5),
+  /**
+   * `scoreTable` only. tableLikelihood: score a multi-column table's rows with one likelihood
+   * over the raw row maximum (the engine's streams then run without it; an experiment, off).
+   * tableBonferroni: the row score (max over n streams) is lowered by log10(n) decades.
+   */
+  tableLikelihood: z.boolean().default(false),
+  tableBonferroni: z.boolean().default(true),
   tier2: ZTier2Options.prefault({}),
 });
 

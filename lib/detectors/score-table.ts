@@ -4,7 +4,8 @@
  * (weighted) multivariate score, with the flag, severity and type of the row's strongest
  * anomaly. Deterministic for a given table and config.
  */
-import { DetectionEngine, type StepResult } from "./engine";
+import { DetectionEngine, likelihoodParams, type StepResult } from "./engine";
+import { ScoreLikelihoodBank } from "./score-likelihood";
 import type { EngineOptionsInput } from "./options";
 import type { StreamKind } from "./types";
 
@@ -32,7 +33,10 @@ export function scoreTable(table: ScoreTableInput, config?: EngineOptionsInput, 
     if (col.values.length !== rows) throw new Error(`column "${col.name}" has ${col.values.length} values, expected ${rows}`);
   }
   const explicitKinds = table.columns.some((c) => c.kind !== undefined);
-  const engine = new DetectionEngine({ autoKind: !explicitKinds, ...config });
+  const multi = table.columns.length > 1 && config?.tableLikelihood === true;
+  const engine = new DetectionEngine({ autoKind: !explicitKinds, ...config, ...(multi ? { likelihood: false } : {}) });
+  const rowLk = multi ? new ScoreLikelihoodBank(likelihoodParams({ ...engine.options, likelihood: true })) : null;
+  rowLk?.add();
   const ids = table.columns.map((c) => c.name);
   for (const col of table.columns) engine.addStream(col.name, col.kind ?? "gauge");
   const vals = new Float64Array(ids.length);
@@ -41,6 +45,9 @@ export function scoreTable(table: ScoreTableInput, config?: EngineOptionsInput, 
   const severity: string[] = new Array<string>(rows).fill("");
   const type: string[] = new Array<string>(rows).fill("");
   const mvw = engine.options.tier2.weight;
+  // the row's score is the largest of n streams' scores: Bonferroni, log10(n) decades less
+  const o = engine.options;
+  const multiplicity = o.likelihood && o.tableBonferroni ? (100 * Math.log10(ids.length)) / o.likelihoodScale : 0;
   let lastT = -Infinity;
   for (let r = 0; r < rows; r++) {
     const t = Number(table.timestampsMs[r]);
@@ -58,7 +65,14 @@ export function scoreTable(table: ScoreTableInput, config?: EngineOptionsInput, 
     }
     let rowScore = 0;
     for (let i = 0; i < res.score.length; i++) if (res.score[i]! > rowScore) rowScore = res.score[i]!;
-    const mv = res.multivariateScore * mvw;
+    rowScore -= multiplicity;
+    if (rowScore < 0) rowScore = 0;
+    const mv0 = res.multivariateScore * mvw;
+    if (rowLk) {
+      if (mv0 > rowScore) rowScore = mv0;
+      rowScore = (100 * rowLk.update(0, rowScore / 100)) / o.likelihoodScale;
+    }
+    const mv = rowLk ? 0 : res.multivariateScore * mvw;
     const cut = engine.options.severity;
     if (mv > rowScore) rowScore = mv;
     score[r] = rowScore;

@@ -176,7 +176,7 @@ describe("API routes (globbed from app/)", () => {
         const res = await fetch(`${omen.url}${route}`, { method, redirect: "manual", ...(method === "GET" ? {} : { body: "" }) });
         const key = `${method} ${route}`;
         if (route.startsWith("/api/auth/")) expect(res.status, key).not.toBe(500);
-        else if (route === "/api/health") expect(await res.json()).toEqual({ ok: true });
+        else if (route === "/api/health") expect(Object.keys(await res.json())).toEqual(["ok"]);
         else expect(res.status, key).toBe(401);
       }
     }

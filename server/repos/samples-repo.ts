@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { AppError } from "@/lib/errors/app-error";
 import { databaseUrl, isEmbeddedUrl, pool } from "../db";
 import { copyBinaryIn, copyBinaryOut, encodeBinaryCopy, type BinaryColumn } from "./pg-binary-copy";
 import { inDerivedTransaction } from "./derived-writes";
@@ -23,6 +24,7 @@ export interface InsertResult {
 // cursor (`seq > last`) can then never skip a row committed late by a slower transaction. It
 // also makes the slow path's check for stored slots race-free.
 const INGEST_LOCK = 0x0e11;
+const INGEST_LOCK_WAIT_MS = 5_000;
 
 /**
  * The 1-minute rollup is maintained off the commit path: the worker folds the samples it reads
@@ -130,7 +132,19 @@ export async function insertSamplesReturning(
   const packed = packSampleRows(sorted);
   const committed = await inTransaction(async (client): Promise<CommittedRows | undefined> => {
     let rows = packed;
-    await client.query("SELECT pg_advisory_xact_lock($1)", [INGEST_LOCK]);
+    // bounded wait: a writer frozen while holding the lock (a SIGSTOPped worker committing its
+    // host metrics) must not hang every ingest request; the sender is told to retry instead
+    await client.query(`SET LOCAL lock_timeout = '${INGEST_LOCK_WAIT_MS}ms'`);
+    try {
+      await client.query("SELECT pg_advisory_xact_lock($1)", [INGEST_LOCK]);
+    } catch (e) {
+      if ((e as { code?: string }).code !== "55P03") throw e;
+      throw new AppError("TOO_MANY_REQUESTS", `Omen is busy: another commit has held the ingest lock for over ${INGEST_LOCK_WAIT_MS / 1000} s. Retry after 5 s; nothing from this request was stored.`, {
+        reason: "ingest_lock",
+        retryAfterSeconds: 5,
+      });
+    }
+    await client.query("SET LOCAL lock_timeout = 0");
     if (!direct) rows = packSampleRows(sorted, await occupiedSlots(client, rows));
     if (rows.rows === 0) return undefined;
     // the batch's seqs in one call: every writer holds INGEST_LOCK while taking them, so the
@@ -183,6 +197,48 @@ export async function rollupPending(limit = 200_000, upToSeq = Number.MAX_SAFE_I
     const row = res.rows[0];
     if (row?.last) await client.query("UPDATE setting SET value = $2, updated_at = now() WHERE key = $1", [ROLLUP_CURSOR_KEY, String(row.last)]);
     return row?.n ?? 0;
+  });
+}
+
+/**
+ * Makes the rollup hold exactly the samples with seq ≤ `upToSeq` before a worker resumes folding
+ * after it (a restart). Stored rows hold every sample ≤ the watermark, but a row completed
+ * before a crash may also hold samples above it (another stream's open minute held the
+ * watermark back), which the restarted worker would fold again. So every (stream, minute)
+ * with a sample above the watermark is rebuilt from its samples ≤ `upToSeq`, in one
+ * transaction with the watermark. Reads only block rows after the watermark (the replay
+ * window) and the touched minutes.
+ */
+export async function rebuildRollupAfterWatermark(upToSeq: number): Promise<{ watermark: number; minutes: number }> {
+  return inDerivedTransaction(async (client) => {
+    await client.query("INSERT INTO setting (key, value, updated_at) VALUES ($1, '0', now()) ON CONFLICT (key) DO NOTHING", [ROLLUP_CURSOR_KEY]);
+    const cur = await client.query<{ value: string }>("SELECT value FROM setting WHERE key = $1 FOR UPDATE", [ROLLUP_CURSOR_KEY]);
+    const watermark = Number(cur.rows[0]?.value ?? 0);
+    await client.query("CREATE TEMP TABLE IF NOT EXISTS tmp_rollup_touched (stream_id int, bucket timestamptz) ON COMMIT DROP");
+    const touched = await client.query(
+      `INSERT INTO tmp_rollup_touched
+       SELECT DISTINCT (b.block * 32 + u.k - 1)::int, date_bin('1 minute', b.ts, TIMESTAMPTZ '2000-01-01')
+       FROM sample_block b CROSS JOIN LATERAL unnest(b.vals) WITH ORDINALITY AS u(value, k)
+       WHERE b.seq > $1 AND u.value IS NOT NULL`,
+      // samples above the older of the two: above the watermark (maybe folded in completed rows)
+      // and above the resume cursor (folded again when the worker reads them)
+      [Math.min(watermark, upToSeq)],
+    );
+    if (touched.rowCount) {
+      await client.query("DELETE FROM sample_rollup_1m r USING tmp_rollup_touched t WHERE r.stream_id = t.stream_id AND r.bucket = t.bucket");
+      await client.query(
+        `INSERT INTO sample_rollup_1m (stream_id, bucket, min, max, sum, count)
+         SELECT t.stream_id, t.bucket, min(v.value), max(v.value), sum(v.value), count(*)
+         FROM tmp_rollup_touched t
+         JOIN sample_block b ON b.block = t.stream_id / 32 AND b.ts >= t.bucket AND b.ts < t.bucket + interval '1 minute' AND b.seq <= $1
+         CROSS JOIN LATERAL (SELECT b.vals[t.stream_id % 32 + 1] AS value) v
+         WHERE v.value IS NOT NULL
+         GROUP BY 1, 2`,
+        [upToSeq],
+      );
+    }
+    await client.query("UPDATE setting SET value = $2, updated_at = now() WHERE key = $1", [ROLLUP_CURSOR_KEY, String(upToSeq)]);
+    return { watermark: upToSeq, minutes: touched.rowCount ?? 0 };
   });
 }
 

@@ -1,6 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import next from "next";
+import { healthReply } from "../http/health-handler";
 import { otlpMetrics, remoteWrite } from "../http/ingest-handlers";
 import type { IngestRequest } from "../http/ingest-request";
 import { nodeIngestRequest } from "../http/node-ingest-request";
@@ -29,6 +30,12 @@ export function ingestRouteOf(method: string | undefined, url: string | undefine
   return INGEST_ROUTES.get(q < 0 ? url : url.slice(0, q));
 }
 
+function nodeHeaders(req: http.IncomingMessage): Headers {
+  const h = new Headers();
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(", ") : v);
+  return h;
+}
+
 function headerValue(req: http.IncomingMessage, name: string): string | null {
   const v = req.headers[name];
   return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v;
@@ -46,7 +53,12 @@ export function createWebServer(handleNext: RequestHandler): http.Server {
       return;
     }
     const route = ingestRouteOf(req.method, req.url);
-    const handled = route ? route(nodeIngestRequest(req)).then((reply) => sendReply(res, reply)) : handleNext(req, res);
+    const health = !route && req.method === "GET" && (req.url === "/api/health" || req.url?.startsWith("/api/health?"));
+    const handled = route
+      ? route(nodeIngestRequest(req)).then((reply) => sendReply(res, reply))
+      : health
+        ? healthReply(nodeHeaders(req)).then((reply) => sendReply(res, reply))
+        : handleNext(req, res);
     handled.catch((e: unknown) => {
       // the handlers answer their own errors; this is a bug or a broken connection
       console.error(`[web] failed to handle ${req.method} ${req.url}:`, e);

@@ -46,6 +46,12 @@ async function main(): Promise<void> {
     collectIntervalMs: env.OMEN_COLLECT_INTERVAL_MS,
     hostCollector: !env.OMEN_DISABLE_HOST_COLLECTOR,
     handoff: handoff.endpoint,
+    snapshotIntervalMs: env.OMEN_SNAPSHOT_INTERVAL_MS,
+    // exit non-zero: `npm start` (or systemd, Docker) starts a fresh worker, which resumes from its snapshot
+    onFatal: (e) => {
+      console.error(`[worker] fatal: ${e.message}`);
+      process.exit(1);
+    },
   });
   const running = worker;
   setCommitSink((b) => running.acceptCommitted(b));

@@ -9,7 +9,7 @@ import { sequenceHead } from "../../repos/samples-repo";
 import { commitGrouped } from "./group-commit";
 import { ensureSource, type SourceKind, type SourceRow } from "../../repos/sources-repo";
 import { countStreams, createStreams, findStreamIds } from "../../repos/streams-repo";
-import { readWorkerStatus } from "../../repos/worker-status-repo";
+import { readWorkerStatus, WORKER_STALE_MS } from "../../repos/worker-status-repo";
 
 /** One series in a decoded ingest request, before it has a stream id. */
 export type IncomingSeries = DecodedSeries;
@@ -43,7 +43,7 @@ const state = processGlobal("ingest-service", () => ({
   sources: new Map<string, SourceCache>(),
   /** tail of the stream-creation chain per source (see withSourceLock) */
   sourceLocks: new Map<string, Promise<unknown>>(),
-  backlogCache: undefined as { atMs: number; value: Promise<{ lag: number; workerAlive: boolean }> } | undefined,
+  backlogCache: undefined as { atMs: number; value: ReturnType<typeof ingestBacklog> } | undefined,
 }));
 const { sources, sourceLocks } = state;
 
@@ -264,29 +264,57 @@ function validateBatch(batch: IncomingSeries[], nowMs: number): void {
   }
 }
 
-/** Back-pressure: how far the slowest live worker is behind the newest committed sample. */
-export async function ingestBacklog(): Promise<{ lag: number; workerAlive: boolean }> {
-  const [seq, workers] = await Promise.all([sequenceHead(), readWorkerStatus()]);
-  const live = workers.filter((w) => Date.now() - w.heartbeatAtMs < 60_000);
-  if (live.length === 0) return { lag: 0, workerAlive: false };
+/**
+ * Back-pressure: how far the slowest live worker is behind the newest committed sample, and
+ * whether a worker that has run is now down (no heartbeat for `WORKER_STALE_MS`: crashed,
+ * frozen) or stalled (alive but not making progress, e.g. a write it keeps retrying).
+ */
+export async function ingestBacklog(nowMs = Date.now()): Promise<{ lag: number; workerAlive: boolean; down: boolean; stalled: string | null; heartbeatAgeMs: number | null }> {
+  const [seq, all] = await Promise.all([sequenceHead(), readWorkerStatus()]);
+  // a worker stopped on purpose is not down: its backlog waits for it, and ingest goes on
+  const workers = all.filter((w) => w.info.stopped !== true);
+  const live = workers.filter((w) => nowMs - w.heartbeatAtMs < WORKER_STALE_MS);
+  if (live.length === 0) {
+    // no worker has ever run (a fresh database, a CLI import) or it was stopped: nothing is waiting on one
+    const newest = workers.length ? Math.max(...workers.map((w) => w.heartbeatAtMs)) : null;
+    return { lag: 0, workerAlive: false, down: newest !== null, stalled: null, heartbeatAgeMs: newest === null ? null : nowMs - newest };
+  }
   const cursor = Math.min(...live.map((w) => w.cursor));
-  return { lag: Math.max(0, seq - cursor), workerAlive: true };
+  const stuck = live.find((w) => w.info.stalled === true);
+  const stalled = stuck ? (typeof stuck.info.lastError === "string" && stuck.info.lastError ? stuck.info.lastError : "no progress") : null;
+  return { lag: Math.max(0, seq - cursor), workerAlive: true, down: false, stalled, heartbeatAgeMs: null };
 }
 
 const BACKLOG_CACHE_MS = 1_000;
 
 /**
- * Throws AppError TOO_MANY_REQUESTS (details.retryAfterSeconds) when the live worker is more than
- * OMEN_WORKER_MAX_LAG samples behind. A dead worker does not block ingestion: samples are
- * committed durably and scored when it returns. The lag query is cached for ~1 s per process.
+ * Throws AppError TOO_MANY_REQUESTS (details.retryAfterSeconds; 503 for remote_write, 429 for
+ * OTLP) when the live worker is more than OMEN_WORKER_MAX_LAG samples behind, or when the
+ * worker is down or stalled: senders then hold their data and retry, instead of piling up
+ * samples nobody scores (Prometheus keeps a WAL for that). Before any worker has ever run (a
+ * fresh database, a CLI import) ingest is accepted. The reading is cached for ~1 s per process.
  */
 export async function assertIngestCapacity(maxLag: number = env().OMEN_WORKER_MAX_LAG, nowMs = Date.now()): Promise<void> {
   if (!state.backlogCache || nowMs - state.backlogCache.atMs > BACKLOG_CACHE_MS) {
-    const value = ingestBacklog();
+    const value = ingestBacklog(nowMs);
     state.backlogCache = { atMs: nowMs, value };
     value.catch(() => (state.backlogCache = undefined));
   }
-  const { lag, workerAlive } = await state.backlogCache.value;
+  const { lag, workerAlive, down, stalled, heartbeatAgeMs } = await state.backlogCache.value;
+  if (down) {
+    throw new AppError(
+      "TOO_MANY_REQUESTS",
+      `Omen's detection worker is down (last heartbeat ${Math.round((heartbeatAgeMs ?? 0) / 1000)} s ago); it is being restarted. Retry after 10 s; nothing from this request was stored.`,
+      { reason: "worker_down", retryAfterSeconds: 10 },
+    );
+  }
+  if (stalled !== null) {
+    throw new AppError(
+      "TOO_MANY_REQUESTS",
+      `Omen's detection worker is not making progress (${stalled}). Retry after 10 s; nothing from this request was stored.`,
+      { reason: "worker_stalled", lag, retryAfterSeconds: 10 },
+    );
+  }
   if (workerAlive && lag > maxLag) {
     const retryAfterSeconds = Math.min(60, Math.max(1, Math.ceil(lag / maxLag) * 2));
     throw new AppError(
