@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AppError } from "@/lib/errors/app-error";
 import { DETECT_MAX_BODY_BYTES, DETECT_MAX_STREAMS, ZDetectRequest } from "@/lib/schemas/detect";
-import { requireIngestToken } from "../services/auth/ingest-token";
+import { requireReadToken } from "../services/auth/ingest-auth";
 import { detectNow } from "../services/detect/detect-service";
 import type { IngestRequest } from "./ingest-request";
 import { errorReply, jsonReply, type Reply } from "./reply";
@@ -13,7 +13,7 @@ import { errorReply, jsonReply, type Reply } from "./reply";
  */
 export async function detectApi(req: IngestRequest): Promise<Reply> {
   try {
-    await requireIngestToken(req.header("authorization"));
+    await requireReadToken(req.header("authorization"));
     const type = req.header("content-type") ?? "";
     if (!/^application\/json\b/i.test(type)) throw new AppError("UNSUPPORTED_MEDIA_TYPE", `Send JSON with \`Content-Type: application/json\` (got ${JSON.stringify(type || "none")}).`);
     const body = await req.body(DETECT_MAX_BODY_BYTES);

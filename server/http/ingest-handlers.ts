@@ -4,7 +4,7 @@ import { ExportMetricsServiceResponse, RpcStatus } from "@/lib/ingest/otlp-proto
 import { decompressSnappy, MetadataCache, scanWriteRequest } from "@/lib/ingest/remote-write";
 import { env } from "../env";
 import { processGlobal } from "../process-global";
-import { requireIngestToken } from "../services/auth/ingest-token";
+import { requireIngestToken } from "../services/auth/ingest-auth";
 import { assertIngestCapacity, ingestRemoteWrite, ingestSeries } from "../services/ingest/ingest-service";
 import { checkOtlpContentType, checkRemoteWriteHeaders, decodeOtlpEncoding, isOtlpJson, sourceName, type IngestRequest } from "./ingest-request";
 import { ingestErrorReply, jsonReply, NO_CONTENT, refusedSamplesReply, type Reply } from "./reply";

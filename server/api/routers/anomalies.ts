@@ -9,7 +9,7 @@ import {
   labelAnomalies,
   openAnomalyCounts,
 } from "../../services/anomalies/anomaly-service";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { operatorProcedure, viewerProcedure, createTRPCRouter } from "../trpc";
 
 const ZIds = z.array(z.string().min(1).max(64)).min(1).max(500);
 
@@ -30,16 +30,16 @@ export const ZAnomalyListInput = z.object({
 });
 
 export const anomaliesRouter = createTRPCRouter({
-  list: publicProcedure.input(ZAnomalyListInput).query(({ input }) => findAnomalies(input)),
-  openCounts: publicProcedure.query(() => openAnomalyCounts()),
-  detail: publicProcedure.input(z.object({ id: z.string().min(1).max(64) })).query(({ input }) => anomalyDetail(input.id)),
-  setStatus: publicProcedure
+  list: viewerProcedure.input(ZAnomalyListInput).query(({ input }) => findAnomalies(input)),
+  openCounts: viewerProcedure.query(() => openAnomalyCounts()),
+  detail: viewerProcedure.input(z.object({ id: z.string().min(1).max(64) })).query(({ input }) => anomalyDetail(input.id)),
+  setStatus: operatorProcedure
     .input(z.object({ ids: ZIds, status: ZAnomalyStatus }))
     .mutation(({ input, ctx }) => changeStatus(input.ids, input.status, ctx.actor)),
-  label: publicProcedure
+  label: operatorProcedure
     .input(z.object({ ids: ZIds, label: ZAnomalyLabel.nullable(), comment: z.string().max(2000).nullish() }))
     .mutation(({ input, ctx }) => labelAnomalies(input.ids, input.label, input.comment ?? null, ctx.actor)),
-  comment: publicProcedure
+  comment: operatorProcedure
     .input(z.object({ id: z.string().min(1).max(64), comment: z.string().min(1).max(2000) }))
     .mutation(({ input, ctx }) => commentOnAnomaly(input.id, input.comment, ctx.actor)),
 });

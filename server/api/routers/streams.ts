@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { ZEpochMs, ZId } from "@/lib/schemas/ids";
 import { getStreamDetail, listStreamsWithSparklines, RANGES, type TRange } from "../../services/streams/stream-service";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { viewerProcedure, createTRPCRouter } from "../trpc";
 
 const ZRange = z.enum(Object.keys(RANGES) as [TRange, ...TRange[]]);
 
 export const streamsRouter = createTRPCRouter({
-  list: publicProcedure
+  list: viewerProcedure
     .input(
       z
         .object({
@@ -18,7 +18,7 @@ export const streamsRouter = createTRPCRouter({
         .default({ limit: 500 }),
     )
     .query(({ input }) => listStreamsWithSparklines(input)),
-  detail: publicProcedure
+  detail: viewerProcedure
     .input(
       z
         .object({

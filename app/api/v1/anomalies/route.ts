@@ -3,6 +3,7 @@ import { AppError } from "@/lib/errors/app-error";
 import { ZCount, ZId } from "@/lib/schemas/ids";
 import { ZAnomalyStatus, ZSeverity } from "@/lib/schemas/stream";
 import { errorResponse } from "@/server/http/json";
+import { requireScope } from "@/server/services/auth/principal";
 import { findAnomalies } from "@/server/services/anomalies/anomaly-service";
 
 export const dynamic = "force-dynamic";
@@ -17,6 +18,7 @@ const ZQuery = z.object({
 
 export async function GET(req: Request) {
   try {
+    await requireScope(req.headers, "read");
     const parsed = ZQuery.safeParse(Object.fromEntries(new URL(req.url).searchParams));
     if (!parsed.success) throw new AppError("BAD_REQUEST", `Invalid query: ${z.prettifyError(parsed.error)}`);
     const { status, severity, ...rest } = parsed.data;

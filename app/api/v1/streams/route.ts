@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ZCount } from "@/lib/schemas/ids";
 import { AppError } from "@/lib/errors/app-error";
 import { errorResponse } from "@/server/http/json";
+import { requireScope } from "@/server/services/auth/principal";
 import { findStreams } from "@/server/services/streams/stream-service";
 
 export const dynamic = "force-dynamic";
@@ -14,6 +15,7 @@ const ZQuery = z.object({
 
 export async function GET(req: Request) {
   try {
+    await requireScope(req.headers, "read");
     const parsed = ZQuery.safeParse(Object.fromEntries(new URL(req.url).searchParams));
     if (!parsed.success) throw new AppError("BAD_REQUEST", `Invalid query: ${z.prettifyError(parsed.error)}`);
     const streams = await findStreams(parsed.data);

@@ -3,7 +3,7 @@ import { env } from "@/server/env";
 import { fetchIngestRequest } from "@/server/http/ingest-http";
 import { sourceName } from "@/server/http/ingest-request";
 import { ingestErrorReply, refusedSamplesReply, toResponse } from "@/server/http/reply";
-import { requireIngestToken } from "@/server/services/auth/ingest-token";
+import { requireScope } from "@/server/services/auth/principal";
 import { importCsv } from "@/server/services/ingest/csv-import";
 import { assertIngestCapacity } from "@/server/services/ingest/ingest-service";
 
@@ -24,7 +24,8 @@ const CSV_TYPES = /^(text\/csv|text\/plain|application\/csv|application\/octet-s
 export async function POST(req: Request): Promise<Response> {
   const request = fetchIngestRequest(req);
   try {
-    await requireIngestToken(request.header("authorization"));
+    // a token with the ingest scope (scripts), or an admin's session (the upload on Settings → Sources)
+    await requireScope(req.headers, "ingest");
     const type = request.header("content-type");
     if (type && !CSV_TYPES.test(type)) {
       throw new AppError("UNSUPPORTED_MEDIA_TYPE", `Content-Type must be text/csv, got "${type.slice(0, 60)}". Nothing from this request was stored.`);
