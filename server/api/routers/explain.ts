@@ -6,5 +6,5 @@ import { createTRPCRouter, viewerProcedure } from "../trpc";
 export const explainRouter = createTRPCRouter({
   anomaly: viewerProcedure.input(z.object({ id: z.string().uuid() })).query(({ input }) => explainAnomaly(input.id)),
   /** Markdown post-mortem draft of one anomaly (downloaded from the anomaly page). */
-  report: viewerProcedure.input(z.object({ id: z.string().uuid() })).mutation(({ input }) => incidentReport(input.id)),
+  report: viewerProcedure.input(z.object({ id: z.string().uuid() })).query(({ input }) => incidentReport(input.id)),
 });

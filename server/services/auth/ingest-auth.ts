@@ -21,16 +21,3 @@ export async function requireIngestToken(authorization: string | null | undefine
   }
 }
 
-/**
- * The check `POST /api/v1/detect` makes: a bearer token with the read scope (or admin). Scoring
- * reads the live models and stores nothing, so a read token (e.g. OMEN_API_TOKEN) is enough.
- */
-export async function requireReadToken(authorization: string | null | undefined): Promise<void> {
-  const given = bearerSecret(authorization);
-  if (!given) throw new AppError("UNAUTHORIZED", "Missing API token: send `Authorization: Bearer <token>` with a token that has the read scope (Settings → API tokens, or OMEN_API_TOKEN).");
-  const identity = await verifyTokenSecret(given);
-  if (!identity) throw new AppError("UNAUTHORIZED", "Invalid or revoked API token. Create one with the read scope on Settings → API tokens, or check OMEN_API_TOKEN.");
-  if (!identity.scopes.includes("read") && !identity.scopes.includes("admin")) {
-    throw new AppError("FORBIDDEN", `The token "${identity.name}" has no read scope (it has ${identity.scopes.join(", ")}).`);
-  }
-}
