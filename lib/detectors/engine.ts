@@ -31,6 +31,7 @@ import { ShiftCusumBank } from "./shift-cusum";
 import { CountCusumBank } from "./count-cusum";
 import { VarianceShiftBank } from "./variance-shift";
 import { ScoreLikelihoodBank, type ScoreLikelihoodParams } from "./score-likelihood";
+import { ContextNoveltyBank, type ContextNoveltyParams } from "./context-novelty";
 import { SoA } from "./soa";
 import type { AnomalyEvent, AnomalyType, EventChange, GapClass, Severity, StreamKind } from "./types";
 
@@ -170,6 +171,11 @@ export function likelihoodParams(o: EngineOptions): Partial<ScoreLikelihoodParam
   };
 }
 
+/** The context-novelty parameters an engine's options imply. */
+export function noveltyParams(o: EngineOptions): Partial<ContextNoveltyParams> {
+  return { bins: o.noveltyBins, order: o.noveltyOrder, warmup: o.noveltyWarmup };
+}
+
 export class DetectionEngine {
   static readonly KIND = "omen-detection-engine";
   static readonly VERSION = 1;
@@ -201,6 +207,7 @@ export class DetectionEngine {
   private fl = new FlatlineBank();
   private vs = new VarianceShiftBank();
   private lk: ScoreLikelihoodBank;
+  private nv: ContextNoveltyBank;
   private gaps = new GapTracker();
   private cal = new TailCalibrator();
   /** calibrator slots 0..1 are Tier 2 (HST, IF); stream i uses 2 + i·ND + k */
@@ -248,6 +255,7 @@ export class DetectionEngine {
     this.hw = new HoltWintersBank({ adaptWithinMs: this.options.adaptWithinMs });
     this.cc = new CountCusumBank({ adoptAfterMs: this.options.adaptWithinMs });
     this.lk = new ScoreLikelihoodBank(likelihoodParams(this.options));
+    this.nv = new ContextNoveltyBank(noveltyParams(this.options));
     this.cal.add(PRIOR_U, PRIOR_BETA);
     this.cal.add(PRIOR_U, PRIOR_BETA);
     this.allocOutputs();
@@ -289,7 +297,7 @@ export class DetectionEngine {
       grown.set(this.evOpen);
       this.evOpen = grown;
     }
-    for (const b of [this.rz, this.hw, this.ar, this.qf, this.cu, this.cc, this.fl, this.vs, this.lk, this.gaps]) b.reserve(n);
+    for (const b of [this.rz, this.hw, this.ar, this.qf, this.cu, this.cc, this.fl, this.vs, this.lk, this.nv, this.gaps]) b.reserve(n);
     this.cal.reserve(2 + n * ND);
   }
 
@@ -316,6 +324,7 @@ export class DetectionEngine {
     this.fl.add();
     this.vs.add();
     this.lk.add();
+    this.nv.add();
     this.gaps.add();
     for (let k = 0; k < ND; k++) this.cal.add(PRIOR_U, PRIOR_BETA);
     this.initStream(i, kind);
@@ -346,6 +355,7 @@ export class DetectionEngine {
     this.fl.remove(i);
     this.vs.remove(i);
     this.lk.remove(i);
+    this.nv.remove(i);
     this.gaps.remove(i);
     for (let k = 0; k < ND; k++) this.cal.move(2 + last * ND + k, 2 + i * ND + k);
     this.cal.truncate(2 + last * ND);
@@ -390,6 +400,7 @@ export class DetectionEngine {
     this.fl.reset(i);
     this.vs.reset(i);
     this.lk.reset(i);
+    this.nv.reset(i);
     for (let k = 0; k < ND; k++) this.cal.reset(2 + i * ND + k, PRIOR_U, PRIOR_BETA);
   }
 
@@ -869,7 +880,9 @@ export class DetectionEngine {
       }
       // the score likelihood: how unusual the recent raw scores are for this stream
       if (o.likelihood) {
-        const ev = this.lk.update(i, s / 100);
+        // context novelty joins the raw score the likelihood judges (it has no score of its own)
+        const nv = o.novelty > 0 ? o.novelty * this.nv.update(i, x) : NaN;
+        const ev = this.lk.update(i, s / 100, tsMs, nv);
         s = (100 * ev) / o.likelihoodScale;
       }
       // sensitivity scales every path (extreme points, shifts, flat-lines too), then clamp
@@ -1348,6 +1361,7 @@ export class DetectionEngine {
       fl: this.fl.serialize(),
       vs: this.vs.serialize(),
       lk: this.lk.serialize(),
+      nv: this.nv.serialize(),
       gaps: this.gaps.serialize(),
       cal: this.cal.serialize(),
       hst: this.hst ? this.hst.serialize() : null,
@@ -1384,9 +1398,11 @@ export class DetectionEngine {
     else for (let k = 0; k < ids.length; k++) e.vs.add();
     if (s.lk !== undefined) e.lk = ScoreLikelihoodBank.restore(s.lk);
     else for (let k = 0; k < ids.length; k++) e.lk.add();
+    if (s.nv !== undefined) e.nv = ContextNoveltyBank.restore(s.nv);
+    else for (let k = 0; k < ids.length; k++) e.nv.add();
     e.cal = TailCalibrator.restore(s.cal);
     const n = e.ids.length;
-    for (const b of [e.rz, e.hw, e.ar, e.qf, e.cu, e.cc, e.fl, e.vs, e.lk, e.gaps]) if (b.size !== n) throw new StateError("engine: bank size mismatch");
+    for (const b of [e.rz, e.hw, e.ar, e.qf, e.cu, e.cc, e.fl, e.vs, e.lk, e.nv, e.gaps]) if (b.size !== n) throw new StateError("engine: bank size mismatch");
     if (e.cal.size !== 2 + n * ND) throw new StateError("engine: calibrator size mismatch");
     e.hst = s.hst ? HalfSpaceTrees.restore(s.hst) : null;
     e.iforest = s.iforest ? IsolationForest.restore(s.iforest) : null;
