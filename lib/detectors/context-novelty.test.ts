@@ -8,12 +8,13 @@ function wave(t: number, rng: Rng, level = 0): number {
 }
 
 describe("ContextNoveltyBank", () => {
-  it("is silent during the warm-up and scores a never-seen value band 1", () => {
+  it("is silent while learning and scores a never-seen value band 1", () => {
     const b = new ContextNoveltyBank({ warmup: 100 });
     b.add();
     const rng = new Rng(1);
-    for (let t = 0; t < 100; t++) expect(b.update(0, wave(t, rng))).toBe(0);
-    for (let t = 100; t < 2000; t++) b.update(0, wave(t, rng));
+    for (let t = 0; t < 200; t++) expect(b.update(0, wave(t, rng))).toBeNaN();
+    expect(b.update(0, wave(200, rng))).not.toBeNaN();
+    for (let t = 201; t < 2000; t++) b.update(0, wave(t, rng));
     expect(b.score(0, 60)).toBe(1);
     expect(b.update(0, 60)).toBe(1);
     // once seen, the band itself is no longer new
@@ -38,27 +39,35 @@ describe("ContextNoveltyBank", () => {
     const xs: number[] = [];
     for (let t = 0; t < 800; t++) xs.push(wave(t, rng, t > 600 ? 6 : 0));
     const got = xs.map((x) => b.update(0, x));
-    // batch: bins from the warm-up range, grams as strings in a set (no hashing, no collisions)
+    // batch: bins from the warm-up range, grams as strings in a set (no hashing, no collisions);
+    // a point in a band never seen stays out of the context
     const w = xs.slice(0, 50);
     const lo = Math.min(...w);
     const q = (Math.max(...w) - lo) / p.bins;
-    const bins = xs.map((x) => Math.floor((x - lo) / q));
     const seen = new Set<string>();
+    const ctx: number[] = [];
     let mismatches = 0;
+    let compared = 0;
     for (let t = 50; t < xs.length; t++) {
-      const have = t + 1 - p.warmup;
-      if (t === 49) continue;
-      const k = Math.min(p.order, Math.max(1, have));
+      const b0 = Math.floor((xs[t]! - lo) / q);
+      const k = Math.min(p.order, t + 1 - p.warmup);
       let novel = 0;
+      let newBand = false;
       for (let o = 1; o <= k; o++) {
-        const g = `${o}:${bins.slice(t - o + 1, t + 1).join(",")}`;
+        const g = `${o}:${[b0, ...ctx.slice(0, o - 1)].join(",")}`;
         if (!seen.has(g)) {
           novel++;
           seen.add(g);
+          if (o === 1) newBand = true;
         }
       }
-      if (Math.abs(novel / k - got[t]!) > 1e-12) mismatches++;
+      if (!newBand) ctx.unshift(b0);
+      if (t + 1 > 2 * p.warmup) {
+        compared++;
+        if (Math.abs(novel / k - got[t]!) > 1e-12) mismatches++;
+      }
     }
+    expect(compared).toBe(700);
     // a 65,536-bit set over a few hundred grams: collisions are (nearly) absent
     expect(mismatches).toBeLessThanOrEqual(2);
   });

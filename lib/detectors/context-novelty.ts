@@ -15,7 +15,7 @@
  * entry): discretise the recent values into contexts; a context never seen is novel. Here the
  * memory is a bit set (state bounded per stream) and the grams are plain suffixes of the
  * context, not CAD's learnt semi-contexts.
- * Parameters: warmup (points, 150), bins (8), order (3), bits (4,096 per stream).
+ * Parameters: warmup (points, 150), bins (8), order (5 in the engine), bits (4,096 per stream).
  * Cost O(order) per point. Example: a sine between 0 and 10 learnt for 1,000 points, then a
  * point at 25: its value band was never seen, score 1.
  */
@@ -67,33 +67,38 @@ export class ContextNoveltyBank extends BaseBank<Cols, ContextNoveltyParams> {
     c.hi[i] = -Infinity;
   }
 
-  /** Novelty (0–1) of value x without changing state; 0 during the warm-up. */
+  /** Novelty (0–1) of value x without changing state; NaN while learning (2 × `warmup` points). */
   score(i: number, x: number, _tMs?: number): number {
-    if (x !== x) return 0;
+    if (x !== x) return NaN;
     const c = this.soa.cols;
     const q = c.q[i]!;
-    if (!(q > 0)) return 0;
+    if (!(q > 0) || c.n[i]! < 2 * this.params.warmup) return NaN;
     return this.probe(i, this.bin(i, x), false);
   }
 
-  /** Scores x, then remembers its context; returns the novelty (0–1). */
+  /**
+   * Scores x, then remembers its context; returns the novelty (0–1), NaN while learning: the
+   * first `warmup` points set the bands, the next `warmup` fill the memory.
+   */
   update(i: number, x: number, _tMs?: number): number {
-    if (x !== x) return 0;
+    if (x !== x) return NaN;
     const c = this.soa.cols;
     const n = c.n[i]! + 1;
     c.n[i] = n;
     if (!(c.q[i]! > 0)) {
       if (x < c.lo[i]!) c.lo[i] = x;
       if (x > c.hi[i]!) c.hi[i] = x;
-      if (n < this.params.warmup) return 0;
+      if (n < this.params.warmup) return NaN;
       const lo = c.lo[i]!;
       const range = c.hi[i]! - lo;
       const mag = Math.abs(lo) + Math.abs(c.hi[i]!);
       // a flat warm-up: bands of 1 % of the level (or an absolute epsilon at zero)
       c.q[i] = range > 0 ? range / this.params.bins : mag > 0 ? 0.01 * mag : 1e-9;
-      return 0;
+      return NaN;
     }
-    return this.probe(i, this.bin(i, x), true);
+    const nv = this.probe(i, this.bin(i, x), true);
+    // the memory starts empty: its first `warmup` contexts are learnt, not scored
+    return n <= 2 * this.params.warmup ? NaN : nv;
   }
 
   private bin(i: number, x: number): number {
@@ -116,6 +121,7 @@ export class ContextNoveltyBank extends BaseBank<Cols, ContextNoveltyParams> {
     // gram hash: each bin enters after the previous ones are fully mixed (order matters)
     let h = fmix32(0x9e3779b9 ^ b);
     let novel = 0;
+    let newBand = false;
     for (let o = 0; o < k; o++) {
       if (o > 0) h = fmix32(h ^ hist[ho + o - 1]!);
       const bit = (h >>> 0) % mask;
@@ -124,10 +130,14 @@ export class ContextNoveltyBank extends BaseBank<Cols, ContextNoveltyParams> {
       const word = set[w]! | 0;
       if ((word & f) === 0) {
         novel++;
+        if (o === 0) newBand = true;
         if (learn) set[w] = (word | f) >>> 0;
       }
     }
-    if (learn) {
+    // a value in a band never seen is remembered but kept out of the context: one outlier
+    // must not make the next `order` − 1 contexts novel too (a shift into the band repeats it,
+    // and its second point enters the context)
+    if (learn && !newBand) {
       for (let o = MAX_ORDER - 1; o > 0; o--) hist[ho + o] = hist[ho + o - 1]!;
       hist[ho] = b;
     }

@@ -168,6 +168,7 @@ export function likelihoodParams(o: EngineOptions): Partial<ScoreLikelihoodParam
     onsetDecay: o.onsetDecay,
     pointPriorStd: o.likelihoodPoint > 0 ? 0.2 : 0,
     pointWeight: o.likelihoodPoint,
+    secondMinStd: o.noveltyMinStd,
   };
 }
 
