@@ -9,7 +9,7 @@
  *   BENCH_DATABASE_URL=postgres://… npm run bench:ui   # server to use (default local postgres)
  *
  * Measures the same service functions the tRPC procedures call (streams.list with sparklines +
- * anomalies.openCounts for the overview; streams.detail range 7d for the stream page), in
+ * anomalies.openCounts + triage.attention for the overview; streams.detail range 7d for the stream page), in
  * process: p50 / p95 / max over many iterations after a warm-up. Target: p95 ≤ 100 ms.
  */
 import { spawnSync } from "node:child_process";
@@ -174,12 +174,13 @@ async function main(): Promise<void> {
   const { listStreamsWithSparklines, getStreamDetail } = await import("../server/services/streams/stream-service");
   const { openAnomalyCounts } = await import("../server/services/anomalies/anomaly-service");
   const { findAnomalies } = await import("../server/services/anomalies/anomaly-service");
+  const { needsAttention } = await import("../server/services/triage/attention-service");
   // Measure "now" as the newest sample (a re-used database keeps its data's time).
   const now = c.newest;
   let points = 0;
   const results = [
-    await time(`overview: streams.list (${STREAMS} streams + value & score sparklines) ‖ openCounts`, async () => {
-      const [list] = await Promise.all([listStreamsWithSparklines({ limit: 1000 }, now), openAnomalyCounts()]);
+    await time(`overview: streams.list (${STREAMS} streams + value & score sparklines) ‖ openCounts ‖ needs attention`, async () => {
+      const [list] = await Promise.all([listStreamsWithSparklines({ limit: 1000 }, now), openAnomalyCounts(), needsAttention(now)]);
       if (list.length !== STREAMS) throw new Error(`expected ${STREAMS} streams, got ${list.length}`);
     }),
     await time("stream page: streams.detail range 7d (values + band + scores)", async (i) => {

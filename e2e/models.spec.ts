@@ -16,6 +16,7 @@ test("take a detector snapshot and roll back to it", async ({ page }) => {
   await expect(page.getByTestId("snapshot-row").filter({ hasText: "after a rollback" }).first()).toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId("snapshot-row").filter({ hasText: "before a rollback" }).first()).toBeVisible();
   await expect(page.getByTestId("pending-request")).toHaveCount(0);
+  await expect(page.getByTestId("rollback-done")).toContainText(`Rolled back to snapshot #${id}`);
   await shot(page, "models");
   await shotDark(page, "models");
   expect(errors()).toEqual([]);

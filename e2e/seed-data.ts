@@ -11,4 +11,7 @@ export const E2E = {
   points: 720,
   burstPointsAgo: 150,
   tableRows: 36,
+  /** More anomalies than a queue page (50) on one stream, for bulk "all matching" and "label all similar". */
+  bulkMetric: "e2e_disk_io",
+  bulkRows: 64,
 } as const;

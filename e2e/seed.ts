@@ -41,6 +41,14 @@ async function main(): Promise<void> {
         tsMs: ts,
         values: ts.map((_, i) => (i >= burstAt && i < burstAt + 6 ? 420 + 10 * noise(i) : 100 + 5 * noise(i))),
       },
+      {
+        metric: E2E.bulkMetric,
+        labels: { disk: "sda" },
+        kind: "gauge" as const,
+        group: "disks",
+        tsMs: ts,
+        values: ts.map((_, i) => 50 + 3 * noise(i + 7000)),
+      },
       ...E2E.queues.map((q, k) => ({
         metric: E2E.queueMetric,
         labels: { queue: q },
@@ -82,6 +90,22 @@ async function main(): Promise<void> {
             }
           : {}),
       },
+    });
+  }
+  // A recurring pattern found in history (hours before it was seen): one stream, many rows.
+  const [disk] = await listStreams({ search: E2E.bulkMetric, limit: 1 });
+  for (let i = 0; i < E2E.bulkRows; i++) {
+    const start = now - 5 * 86_400_000 + i * 97 * 60_000;
+    rows.push({
+      engineId: `e2e-bulk-${i}`,
+      streamId: disk!.id,
+      streamIds: [disk!.id],
+      startMs: start,
+      endMs: start + 2 * 60_000,
+      peakScore: 64 + (i % 10),
+      severity: "low",
+      type: "point",
+      explanation: { summary: `point anomaly on ${disk!.id}: robust-z 4.2σ; expected 50 [-12, 112], actual 81` },
     });
   }
   await upsertAnomalies(rows);

@@ -3,14 +3,15 @@ import { collectConsoleErrors, shot } from "./fixtures";
 
 const TOKEN = process.env.OMEN_INGEST_TOKEN ?? "e2e-test-token-0123456789";
 
-test("Settings → Sources shows the token and snippets, lists sources and imports a CSV upload", async ({ page }) => {
+test("Settings → Sources shows snippets without the token, lists sources and imports a CSV upload", async ({ page }) => {
   const errors = collectConsoleErrors(page);
   await page.goto("/settings/sources");
   await expect(page.getByRole("heading", { name: "Sources", exact: true })).toBeVisible();
-  // token masked until shown; snippets carry this server's URL
-  await expect(page.getByTestId("ingest-token")).not.toContainText(TOKEN);
-  await page.getByRole("button", { name: "Show" }).click();
-  await expect(page.getByTestId("ingest-token")).toHaveText(TOKEN);
+  // the ingest token is never handed out again: snippets say <token> and point at API tokens
+  await expect(page.getByTestId("ingest-token-hint")).toContainText("ingest scope");
+  await expect(page.getByTestId("ingest-token-hint").getByRole("link", { name: "Settings → API tokens" })).toHaveAttribute("href", "/settings/tokens");
+  await expect(page.locator("body")).not.toContainText(TOKEN);
+  await expect(page.getByText(/credentials: <token>/)).toBeVisible();
   await expect(page.getByText(/url: http:\/\/127\.0\.0\.1:\d+\/api\/v1\/write/)).toBeVisible();
   await expect(page.getByText(/OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=http:\/\/127\.0\.0\.1:\d+\/v1\/metrics/)).toBeVisible();
   // the host collector is a source with streams
@@ -21,13 +22,43 @@ test("Settings → Sources shows the token and snippets, lists sources and impor
     mimeType: "text/csv",
     buffer: Buffer.from(`timestamp,e2e_csv_a,e2e_csv_b\n${Date.now() - 20_000},1,2\n${Date.now() - 10_000},3,\n`),
   });
-  await page.getByRole("button", { name: "Upload" }).click();
+  await page.getByRole("button", { name: "Check file" }).click();
+  await expect(page.getByTestId("csv-preview")).toContainText("2 rows (wide layout) will create or extend 2 streams");
+  await page.getByRole("button", { name: "Import 2 streams" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Imported 2 rows (wide layout): 3 new samples in 2 streams." })).toBeVisible();
+
+  // Two files headed `timestamp,value` stay two streams (named after their files); a ground-truth
+  // column is not a metric. The preview says so before anything is stored.
+  for (const [name, base] of [["web-a latency.csv", 92], ["web-b latency.csv", 16]] as const) {
+    const t = Date.now();
+    await page.getByLabel("CSV file").setInputFiles({
+      name,
+      mimeType: "text/csv",
+      buffer: Buffer.from(`timestamp,value,is_anomaly\n${t - 30_000},${base},0\n${t - 20_000},${base + 1},1\n${t - 10_000},${base},0\n`),
+    });
+    await page.getByRole("button", { name: "Check file" }).click();
+    const preview = page.getByTestId("csv-preview");
+    const metric = name === "web-a latency.csv" ? "web_a_latency" : "web_b_latency";
+    await expect(preview).toContainText(`${metric} · 3 samples`);
+    await expect(preview).toContainText("will create or extend 1 stream");
+    await expect(preview).toContainText("Column is_anomaly is ground truth (1 rows marked), not a metric");
+    if (name === "web-a latency.csv") await shot(page, "sources-csv-preview");
+    await page.getByRole("button", { name: "Import 1 stream" }).click();
+    await expect(page.getByRole("status").filter({ hasText: "Imported 3 rows (wide layout): 3 new samples in 1 streams." })).toBeVisible();
+  }
   await expect(page.getByRole("cell", { name: "csv", exact: true }).first()).toBeVisible(); // name and kind
 
   await page.getByLabel("CSV file").setInputFiles({ name: "bad.csv", mimeType: "text/csv", buffer: Buffer.from("timestamp,a\nnoon,1\n") });
-  await page.getByRole("button", { name: "Upload" }).click();
+  await page.getByRole("button", { name: "Check file" }).click();
   await expect(page.getByRole("alert").filter({ hasText: 'CSV line 2: timestamp "noon"' })).toBeVisible();
+
+  // Imports say how recent their data is (not "receiving" forever); live push sources say when they last sent.
+  await expect(page.getByTestId("source-status").filter({ hasText: /^imported · data up to/ }).first()).toBeVisible();
+  await expect(page.getByTestId("source-status").filter({ hasText: /^receiving · last sample \d+ s ago/ }).first()).toBeVisible();
+  // Delete a source with its streams (two steps).
+  await page.getByRole("button", { name: "Delete source csv", exact: true }).click();
+  await page.getByRole("button", { name: "Delete csv and its 4 streams" }).click();
+  await expect(page.getByRole("button", { name: "Delete source csv", exact: true })).toHaveCount(0);
 
   // a pull source declared in omen.yaml (the worker syncs the file every 10 s) is marked as such
   await expect(page.getByRole("row").filter({ hasText: "e2e-yaml-prometheus" }).getByText("omen.yaml")).toBeVisible({ timeout: 30_000 });

@@ -14,6 +14,7 @@ import { resolveDatabase, findRunningEmbedded } from "../server/embedded/embedde
 import { ConfigError, parseEnv, type TEnv } from "../server/env";
 import { migrate } from "../server/migrate";
 import { ensureIngestToken } from "../server/services/auth/ingest-token";
+import { WorkerRestarts } from "./worker-restarts";
 
 const root = path.resolve(import.meta.dirname, "..");
 
@@ -101,7 +102,7 @@ async function waitForHealth(host: string, port: number, timeoutMs: number): Pro
   return false;
 }
 
-/** Generates the ingest token on first start and prints it once (afterwards: Settings → Sources). */
+/** Generates the ingest token on first start and prints it once (afterwards: tokens on Settings → API tokens). */
 async function printIngestTokenOnce(url: string, fromEnv: string | undefined): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -109,8 +110,8 @@ async function printIngestTokenOnce(url: string, fromEnv: string | undefined): P
     const t = await ensureIngestToken(client, fromEnv);
     if (t.origin === "generated") {
       console.log(
-        `[omen] ingest token (shown once; also on Settings → Sources): ${t.token}\n` +
-          `[omen]   remote_write / OTLP / CSV senders send it as "Authorization: Bearer <token>"; set OMEN_INGEST_TOKEN to choose your own.`,
+        `[omen] ingest token (shown once, never again): ${t.token}\n` +
+          `[omen]   remote_write / OTLP / CSV senders send it as "Authorization: Bearer <token>"; set OMEN_INGEST_TOKEN to choose your own, or create tokens on Settings → API tokens.`,
       );
     }
   } finally {
@@ -163,18 +164,42 @@ async function main(): Promise<void> {
     await embedded?.stop();
     process.exit(code);
   };
-  const start = (name: string, args: string[], extra: Record<string, string> = {}) => {
+  const spawnChild = (args: string[], extra: Record<string, string>) => {
     const child = spawn(process.execPath, args, { cwd: root, env: { ...childEnv, ...extra }, stdio: "inherit" });
-    child.on("exit", (code, signal) => {
-      if (stopping) return;
-      console.error(`[omen] ${name} exited (${signal ?? code}); stopping Omen.`);
-      void stopAll(1);
-    });
     children.push(child);
+    child.once("exit", () => children.splice(children.indexOf(child), 1));
+    return child;
   };
   const guard = ["--require", path.join(root, "scripts", "exit-with-parent.cjs")];
-  start("web", [...guard, "--import", "tsx", path.join(root, "server", "web", "main.ts")], { HOST: env.HOST, PORT: String(env.PORT) });
-  start("worker", [...guard, "--import", "tsx", path.join(root, "server", "worker", "main.ts")], { OMEN_SKIP_MIGRATE: "1" });
+  // The web process serving nothing is not recoverable from here: exit non-zero, so that
+  // systemd or Docker restarts Omen.
+  const web = spawnChild([...guard, "--import", "tsx", path.join(root, "server", "web", "main.ts")], { HOST: env.HOST, PORT: String(env.PORT) });
+  web.on("exit", (code, signal) => {
+    if (stopping) return;
+    console.error(`[omen] web exited (${signal ?? code}); stopping Omen.`);
+    void stopAll(1);
+  });
+  // The worker is restarted with back-off (it resumes from its snapshot); ingest answers 503
+  // while it is down. Crashing again and again (a bad database, a bug) stops Omen non-zero.
+  const restarts = new WorkerRestarts();
+  const startWorker = () => {
+    const startedAt = Date.now();
+    const worker = spawnChild([...guard, "--import", "tsx", path.join(root, "server", "worker", "main.ts")], { OMEN_SKIP_MIGRATE: "1" });
+    worker.on("exit", (code, signal) => {
+      if (stopping) return;
+      const delay = restarts.next(Date.now(), Date.now() - startedAt);
+      if (delay === null) {
+        console.error(`[omen] worker exited (${signal ?? code}) ${restarts.limit} times within ${restarts.windowMs / 1000} s; stopping Omen.`);
+        void stopAll(1);
+        return;
+      }
+      console.error(`[omen] worker exited (${signal ?? code}); restarting it in ${delay / 1000} s.`);
+      setTimeout(() => {
+        if (!stopping) startWorker();
+      }, delay);
+    });
+  };
+  startWorker();
   process.on("SIGINT", () => void stopAll(0));
   process.on("SIGTERM", () => void stopAll(0));
 

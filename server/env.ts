@@ -22,6 +22,8 @@ export const ZEnv = z.object({
     .default("0")
     .transform((v) => v === "1" || v === "true"),
   OMEN_WORKER_MAX_LAG: z.coerce.number().int().min(1000).default(2_000_000),
+  /** How often the worker snapshots its detectors when omen.yaml sets no modelUpdateInterval (ms). */
+  OMEN_SNAPSHOT_INTERVAL_MS: z.coerce.number().int().min(1000).max(86_400_000).default(300_000),
   OMEN_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(32 * 1024 * 1024),
   OMEN_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** Name in the worker's heartbeat (`worker_status`); tests run several workers. */
@@ -42,6 +44,39 @@ export const ZEnv = z.object({
     .enum(["0", "1", "true", "false"])
     .default("0")
     .transform((v) => v === "1" || v === "true"),
+  /** Password of the first admin (user `admin`), created at first start; unset = a one-time set-up link is printed. */
+  OMEN_ADMIN_PASSWORD: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v : undefined))
+    .refine((v) => v === undefined || v.length >= 8, { message: "must be at least 8 characters" }),
+  /** Bearer token with the read scope for scripts (read API, /metrics, tRPC queries). */
+  OMEN_API_TOKEN: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v : undefined))
+    .refine((v) => v === undefined || v.length >= 16, { message: "must be at least 16 characters" }),
+  /** Secret that signs session cookies; unset = generated once and kept in OMEN_DATA_DIR/auth-secret. */
+  OMEN_AUTH_SECRET: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v : undefined))
+    .refine((v) => v === undefined || v.length >= 32, { message: "must be at least 32 characters" }),
+  /**
+   * Hosts outbound requests (Prometheus pull sources, webhooks, tests of either) may reach:
+   * comma-separated host names, `host:port`, `*.suffix` or CIDR ranges; unset = any host.
+   */
+  OMEN_OUTBOUND_ALLOW: z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? "")
+        .split(",")
+        .map((x) => x.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  /** Timeout of one outbound request (ms). */
+  OMEN_OUTBOUND_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
   /** Base URL of the web app as users reach it; alert links point here (default http://HOST:PORT). */
   OMEN_PUBLIC_URL: z
     .string()

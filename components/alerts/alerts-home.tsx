@@ -98,6 +98,9 @@ function DeliveriesLog({ rules }: { rules: TAlertRule[] }) {
   const trpc = useTRPC();
   const [ruleId, setRuleId] = useState<number | undefined>(undefined);
   const q = useQuery(trpc.alerts.deliveries.queryOptions({ ruleId, limit: 100 }, { refetchInterval: 5_000 }));
+  const qc = useQueryClient();
+  const retry = useMutation(trpc.triage.retryDelivery.mutationOptions({ onSuccess: () => qc.invalidateQueries({ queryKey: trpc.alerts.deliveries.queryKey() }) }));
+  const gaveUp = (q.data ?? []).filter((d) => d.status === "failed" && d.nextAttemptAtMs === null);
   return (
     <section aria-labelledby="deliveries-title">
       <div className="row">
@@ -114,6 +117,12 @@ function DeliveriesLog({ rules }: { rules: TAlertRule[] }) {
           </select>
         </label>
       </div>
+      {gaveUp.length ? (
+        <p className="error" role="alert" data-testid="deliveries-gave-up">
+          {gaveUp.length} {gaveUp.length === 1 ? "delivery" : "deliveries"} gave up after repeated failures: the receiver did not get {gaveUp.length === 1 ? "it" : "them"}. Retry below once it is back.
+        </p>
+      ) : null}
+      {retry.error ? <p className="error">{retry.error.message}</p> : null}
       <table data-testid="deliveries-table" aria-label="Recent deliveries">
         <thead>
           <tr>
@@ -150,6 +159,11 @@ function DeliveriesLog({ rules }: { rules: TAlertRule[] }) {
               <td className="num">{d.attempts}</td>
               <td className="num">{d.httpStatus ?? "—"}</td>
               <td className="small ellipsis" title={deliveryNote(d)}>
+                {d.status === "failed" && d.nextAttemptAtMs === null ? (
+                  <button type="button" disabled={retry.isPending} onClick={() => retry.mutate({ id: d.id })} aria-label={`Retry delivery ${d.id}`}>
+                    Retry
+                  </button>
+                ) : null}{" "}
                 {deliveryNote(d)}
               </td>
             </tr>

@@ -1,5 +1,8 @@
 "use client";
 import { CausalTimeline } from "@/components/explain/causal-timeline";
+import { LabelSimilar } from "@/components/triage/label-similar";
+import { RankedCauses } from "@/components/explain/ranked-causes";
+import { ReportDownload } from "@/components/explain/report-download";
 import Link from "next/link";
 import { useMemo, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -63,6 +66,7 @@ export function AnomalyDetail({ id }: { id: string }) {
         <button type="button" disabled={busy || a.status === "open"} onClick={() => setStatus.mutate({ ids: [a.id], status: "open" })}>
           Reopen
         </button>
+        <ReportDownload anomalyId={a.id} />
       </div>
       <div className="row actions" role="group" aria-label="Label">
         {LABELS.map((l) => (
@@ -81,6 +85,7 @@ export function AnomalyDetail({ id }: { id: string }) {
         </p>
       ) : null}
       {error ? <p className="error">{error.message}</p> : null}
+      <LabelSimilar anomalyId={a.id} label={a.label} />
 
       <h2>Score timeline</h2>
       <div className="panel">
@@ -144,6 +149,13 @@ export function AnomalyDetail({ id }: { id: string }) {
           )}
         </section>
       </div>
+
+      <section aria-labelledby="causes-h">
+        <h2 id="causes-h">Ranked causes</h2>
+        <div className="panel">
+          <RankedCauses anomalyId={a.id} />
+        </div>
+      </section>
 
       <section aria-labelledby="causal-h">
         <h2 id="causal-h">Causal timeline</h2>

@@ -47,11 +47,15 @@ export function AnomalyQueue() {
   const type = parseList(params.get("type"), TYPES);
   const label = parseList(params.get("label"), LABELS);
   const search = params.get("q") ?? "";
+  const historicalParam = params.get("historical");
+  const historical = historicalParam === "1" ? true : historicalParam === "0" ? false : undefined;
   const streamId = Number(params.get("stream")) || undefined;
   const sort = (["start", "severity", "score"].includes(params.get("sort") ?? "") ? params.get("sort") : "start") as SortKey;
   const dir = params.get("dir") === "asc" ? "asc" : "desc";
   const page = Math.max(0, Number(params.get("page")) || 0);
   const [selected, setSelected] = useState<Set<string>>(new Set());
+  // "All N matching": bulk actions then go to the server with the filter, not the page's ids.
+  const [allMatching, setAllMatching] = useState(false);
   const [searchText, setSearchText] = useState(search);
 
   const setParams = (patch: Record<string, string | null>) => {
@@ -62,6 +66,7 @@ export function AnomalyQueue() {
     }
     if (!("page" in patch)) next.delete("page");
     setSelected(new Set());
+    setAllMatching(false);
     router.replace(`${pathname}${next.size ? `?${next.toString()}` : ""}`, { scroll: false });
   };
   const toggle = <T extends string>(key: string, list: T[], v: T) =>
@@ -73,6 +78,7 @@ export function AnomalyQueue() {
     type: type.length ? type : undefined,
     label: label.length ? label : undefined,
     search: search || undefined,
+    historical,
     streamId,
     sort,
     dir,
@@ -86,7 +92,14 @@ export function AnomalyQueue() {
   const invalidate = () => qc.invalidateQueries({ queryKey: trpc.anomalies.pathKey() });
   const setStatus = useMutation(trpc.anomalies.setStatus.mutationOptions({ onSuccess: invalidate }));
   const setLabel = useMutation(trpc.anomalies.label.mutationOptions({ onSuccess: invalidate }));
-  const busy = setStatus.isPending || setLabel.isPending;
+  const statusAll = useMutation(trpc.triage.setStatusMatching.mutationOptions({ onSuccess: invalidate, onSettled: () => setAllMatching(false) }));
+  const labelAll = useMutation(trpc.triage.labelMatching.mutationOptions({ onSuccess: invalidate, onSettled: () => setAllMatching(false) }));
+  const { sort: _s, dir: _d, limit: _l, offset: _o, ...filter } = input;
+  const busy = setStatus.isPending || setLabel.isPending || statusAll.isPending || labelAll.isPending;
+  const doStatus = (st: "acknowledged" | "resolved" | "open") => (allMatching ? statusAll.mutate({ filter, status: st }) : setStatus.mutate({ ids, status: st }));
+  const doLabel = (l: (typeof LABELS)[number]) => (allMatching ? labelAll.mutate({ filter, label: l }) : setLabel.mutate({ ids, label: l }));
+  const bulkError = setStatus.error ?? setLabel.error ?? statusAll.error ?? labelAll.error;
+  const bulkDone = statusAll.data ?? labelAll.data;
   const ids = [...selected].filter((id) => rows.some((r) => r.id === id));
   const allSelected = rows.length > 0 && ids.length === rows.length;
 
@@ -127,6 +140,16 @@ export function AnomalyQueue() {
         <FacetGroup name="Severity" values={SEVERITIES} selected={severity} onToggle={(v) => toggle("severity", severity, v)} />
         <FacetGroup name="Type" values={TYPES} selected={type} onToggle={(v) => toggle("type", type, v)} />
         <FacetGroup name="Label" values={LABELS} selected={label} onToggle={(v) => toggle("label", label, v)} text={(v) => LABEL_TEXT[v]} />
+        <FacetGroup
+          name="Found"
+          values={["live", "history"] as const}
+          selected={historical === undefined ? [] : [historical ? "history" : "live"]}
+          onToggle={(v) => {
+            const want = v === "history" ? "1" : "0";
+            setParams({ historical: historicalParam === want ? null : want });
+          }}
+          text={(v) => (v === "live" ? "detected live" : "in imported history")}
+        />
         {streamId || search || status.length || severity.length || type.length || label.length ? (
           <div className="row">
             {streamId ? <span className="muted">stream #{streamId}</span> : null}
@@ -145,24 +168,34 @@ export function AnomalyQueue() {
 
       <div className="row bulkbar" role="toolbar" aria-label="Bulk actions">
         <span className="muted" aria-live="polite">
-          {ids.length ? `${ids.length} selected` : `${total} anomal${total === 1 ? "y" : "ies"}`}
+          {allMatching ? `all ${total} matching selected` : ids.length ? `${ids.length} selected` : `${total} anomal${total === 1 ? "y" : "ies"}`}
         </span>
-        <button type="button" disabled={!ids.length || busy} onClick={() => setStatus.mutate({ ids, status: "acknowledged" })}>
+        {allSelected && total > rows.length && !allMatching ? (
+          <button type="button" className="link" onClick={() => setAllMatching(true)} data-testid="select-all-matching">
+            Select all {total} matching
+          </button>
+        ) : null}
+        <button type="button" disabled={!ids.length || busy} onClick={() => doStatus("acknowledged")}>
           Acknowledge
         </button>
-        <button type="button" disabled={!ids.length || busy} onClick={() => setStatus.mutate({ ids, status: "resolved" })}>
+        <button type="button" disabled={!ids.length || busy} onClick={() => doStatus("resolved")}>
           Resolve
         </button>
-        <button type="button" disabled={!ids.length || busy} onClick={() => setStatus.mutate({ ids, status: "open" })}>
+        <button type="button" disabled={!ids.length || busy} onClick={() => doStatus("open")}>
           Reopen
         </button>
         <span className="sep" aria-hidden="true" />
         {LABELS.map((l) => (
-          <button key={l} type="button" disabled={!ids.length || busy} onClick={() => setLabel.mutate({ ids, label: l })}>
+          <button key={l} type="button" disabled={!ids.length || busy} onClick={() => doLabel(l)}>
             Label: {LABEL_TEXT[l]}
           </button>
         ))}
-        {setStatus.error || setLabel.error ? <span className="error">{(setStatus.error ?? setLabel.error)?.message}</span> : null}
+        {bulkError ? <span className="error">{bulkError.message}</span> : null}
+        {bulkDone && !busy ? (
+          <span role="status" className="ok-text" data-testid="bulk-done">
+            {bulkDone.updated} updated
+          </span>
+        ) : null}
       </div>
 
       {list.isError ? <p className="error">Could not load anomalies: {list.error.message}</p> : null}
@@ -175,7 +208,10 @@ export function AnomalyQueue() {
                 type="checkbox"
                 aria-label="Select all anomalies on this page"
                 checked={allSelected}
-                onChange={() => setSelected(allSelected ? new Set() : new Set(rows.map((r) => r.id)))}
+                onChange={() => {
+                  setAllMatching(false);
+                  setSelected(allSelected ? new Set() : new Set(rows.map((r) => r.id)));
+                }}
               />
             </th>
             {sortHeader("severity", "Severity")}
@@ -200,6 +236,7 @@ export function AnomalyQueue() {
                     const next = new Set(selected);
                     if (next.has(a.id)) next.delete(a.id);
                     else next.add(a.id);
+                    setAllMatching(false);
                     setSelected(next);
                   }}
                 />
@@ -217,6 +254,11 @@ export function AnomalyQueue() {
               <td className="num">{a.peakScore.toFixed(0)}</td>
               <td>
                 <span className={`status ${a.status}`}>{a.status}</span>
+                {a.historical ? (
+                  <span className="tag-historical" title="Found in imported or backfilled history: not counted as open." data-testid="historical-tag">
+                    historical
+                  </span>
+                ) : null}
               </td>
               <td>{a.label ? LABEL_TEXT[a.label] : <span className="muted">–</span>}</td>
             </tr>

@@ -5,11 +5,21 @@ import { useTRPC, type RouterOutputs } from "@/components/trpc/client";
 
 type Explanation = RouterOutputs["explain"]["anomaly"];
 
-function offset(sec: number): string {
+export function offset(sec: number): string {
   if (sec === 0) return "0s";
   const sign = sec < 0 ? "−" : "+";
   const a = Math.abs(sec);
   return a >= 60 ? `${sign}${Math.floor(a / 60)}m ${a % 60}s` : `${sign}${a}s`;
+}
+
+/** Lead–lag in words; null = no correlation could be computed, so no lag either. */
+export function leadLagText(lagSec: number | null): string {
+  if (lagSec === null) return "not enough data";
+  return lagSec > 0 ? `leads by ${lagSec}s` : lagSec < 0 ? `follows by ${-lagSec}s` : "together";
+}
+
+export function correlationText(r: number | null): string {
+  return r === null ? "not enough data" : r.toFixed(2);
 }
 
 /** Streams as nodes left→right by onset, edges = lagged correlation (leader → follower). */
@@ -59,20 +69,13 @@ export function CausalTimeline({ anomalyId }: { anomalyId: string }) {
   if (!q.data) return <p className="muted">Analysing related streams…</p>;
   const ex = q.data;
   if (ex.timeline.length <= 1) {
-    return <p className="muted">No other stream was anomalous in the 30 minutes before or during this anomaly.</p>;
+    return <p className="muted">No other stream of this group had an anomaly open in the 30 minutes before or during this one.</p>;
   }
-  const origin = ex.timeline.find((e) => e.streamId === ex.originStreamId);
   return (
     <div data-testid="causal-timeline">
-      {origin && origin.streamId !== ex.referenceStreamId ? (
-        <p>
-          Probable origin: <strong>{origin.key}</strong> moved {offset(-origin.offsetSec).replace("+", "")} earlier
-          {origin.correlation !== undefined ? ` (correlation ${origin.correlation.toFixed(2)})` : ""}.
-        </p>
-      ) : null}
       <table>
         <caption className="muted" style={{ textAlign: "left" }}>
-          Streams in order of onset (relative to this anomaly)
+          Anomalies of this group in order of onset (relative to this anomaly)
         </caption>
         <thead>
           <tr>
@@ -93,8 +96,8 @@ export function CausalTimeline({ anomalyId }: { anomalyId: string }) {
                 {e.streamId === ex.referenceStreamId ? <span className="badge" style={{ marginLeft: 6 }}>this anomaly</span> : null}
               </td>
               <td>{e.peakScore.toFixed(0)}</td>
-              <td>{e.streamId === ex.referenceStreamId || e.lagSec === undefined ? "–" : e.lagSec > 0 ? `leads by ${e.lagSec}s` : e.lagSec < 0 ? `follows by ${-e.lagSec}s` : "together"}</td>
-              <td>{e.correlation === undefined ? "–" : e.correlation.toFixed(2)}</td>
+              <td>{e.streamId === ex.referenceStreamId ? "–" : leadLagText(e.lagSec)}</td>
+              <td>{e.streamId === ex.referenceStreamId ? "–" : correlationText(e.correlation)}</td>
             </tr>
           ))}
         </tbody>

@@ -24,8 +24,19 @@ export function SnapshotManager() {
   const list = useQuery(trpc.models.snapshots.queryOptions(undefined, { refetchInterval: 3_000 }));
   const refresh = () => qc.invalidateQueries({ queryKey: trpc.models.snapshots.queryKey() });
   const snapshotNow = useMutation(trpc.models.snapshotNow.mutationOptions({ onSuccess: refresh }));
-  const rollback = useMutation(trpc.models.rollback.mutationOptions({ onSuccess: () => (setConfirm(null), refresh()) }));
+  // The rollback asked for and the newest snapshot id then: the worker's "after a rollback" snapshot above it means done.
+  const [asked, setAsked] = useState<{ snapshotId: number; aboveId: number } | null>(null);
+  const rollback = useMutation(
+    trpc.models.rollback.mutationOptions({
+      onSuccess: (_d, v) => {
+        setConfirm(null);
+        setAsked({ snapshotId: v.snapshotId, aboveId: Math.max(0, ...(list.data?.snapshots ?? []).map((s) => s.id)) });
+        void refresh();
+      },
+    }),
+  );
   const pending = list.data?.pending;
+  const restored = asked && !pending ? (list.data?.snapshots ?? []).find((s) => s.reason === "rollback" && s.id > asked.aboveId) : undefined;
   return (
     <div>
       <h1>Models: snapshots and rollback</h1>
@@ -43,6 +54,11 @@ export function SnapshotManager() {
           </span>
         ) : null}
         {rollback.isError ? <span className="error">{rollback.error.message}</span> : null}
+        {asked && restored ? (
+          <span role="status" className="ok-text" data-testid="rollback-done">
+            Rolled back to snapshot #{asked.snapshotId}: the worker now scores with the restored detectors (saved as #{restored.id}).
+          </span>
+        ) : null}
       </div>
       <table style={{ marginTop: 12 }} aria-label="Snapshots">
         <thead>

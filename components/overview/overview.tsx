@@ -6,6 +6,8 @@ import { useQuery } from "@tanstack/react-query";
 import { useTRPC, type RouterOutputs } from "@/components/trpc/client";
 import { Sparkline } from "@/components/charts/sparkline";
 import { formatValue } from "@/components/charts/chart-data";
+import { formatAge } from "@/lib/triage/freshness";
+import { NeedsAttention } from "./needs-attention";
 
 type StreamItem = RouterOutputs["streams"]["list"][number];
 
@@ -15,10 +17,16 @@ function labelText(labels: Record<string, string>): string {
     .join(", ");
 }
 
-function StreamCard({ s }: { s: StreamItem }) {
+function StreamCard({ s, nowMs }: { s: StreamItem; nowMs: number }) {
   const score = s.lastScore ?? null;
   return (
-    <Link href={`/streams/${s.id}`} className="card" data-testid="stream-card" aria-label={`Stream ${s.key}`}>
+    <Link
+      href={`/streams/${s.id}`}
+      className={`card${s.stale ? " stale" : ""}`}
+      data-testid="stream-card"
+      data-stale={s.stale ? "true" : "false"}
+      aria-label={`Stream ${s.key}`}
+    >
       <div className="row" style={{ justifyContent: "space-between", flexWrap: "nowrap" }}>
         <span className="title" title={s.key}>
           {s.metric}
@@ -29,7 +37,17 @@ function StreamCard({ s }: { s: StreamItem }) {
         {labelText(s.labels) || "\u00a0"}
       </div>
       <div className="row" style={{ justifyContent: "space-between" }}>
-        <span className="value">{formatValue(s.lastValue, s.unit)}</span>
+        <span>
+          <span className="value">{formatValue(s.lastValue, s.unit)}</span>{" "}
+          <span className="muted age" data-testid="sample-age" title={s.lastSampleAtMs ? new Date(s.lastSampleAtMs).toISOString() : undefined}>
+            {formatAge(s.lastSampleAtMs, nowMs)}
+          </span>
+          {s.stale ? (
+            <span className="badge stale" title="No new samples for several usual intervals: the stream may have stopped.">
+              stale
+            </span>
+          ) : null}
+        </span>
         <span className="muted" style={{ fontSize: 12 }}>
           score {score === null ? "–" : score.toFixed(0)}
           {s.health !== null ? ` · health ${(s.health * 100).toFixed(0)}%` : ""}
@@ -54,6 +72,7 @@ export function Overview() {
   const [onlyAnomalous, setOnlyAnomalous] = useState(false);
   const streams = useQuery(trpc.streams.list.queryOptions({ search: search || undefined, limit: 1000 }, { refetchInterval: 5_000 }));
   const counts = useQuery(trpc.anomalies.openCounts.queryOptions(undefined, { refetchInterval: 5_000 }));
+  const nowMs = streams.dataUpdatedAt || Date.now();
   const groups = useMemo(() => {
     const map = new Map<string, StreamItem[]>();
     for (const s of streams.data ?? []) {
@@ -72,7 +91,7 @@ export function Overview() {
         <h1>Overview</h1>
         <input
           type="search"
-          placeholder="Filter streams (metric or label)…"
+          placeholder="Filter: metric or label (host=vm)…"
           aria-label="Filter streams"
           value={search}
           onChange={(e) => setSearch(e.target.value)}
@@ -85,9 +104,10 @@ export function Overview() {
           {streams.dataUpdatedAt ? `updated ${new Date(streams.dataUpdatedAt).toLocaleTimeString()}` : ""}
         </span>
       </div>
+      <NeedsAttention />
       <div className="kpis" aria-label="Open anomalies by severity">
         {(["high", "medium", "low"] as const).map((sev) => (
-          <Link key={sev} href={`/anomalies?status=open&severity=${sev}`} className="kpi" data-testid={`open-${sev}`}>
+          <Link key={sev} href={`/anomalies?status=open&severity=${sev}&historical=0`} className="kpi" data-testid={`open-${sev}`}>
             <div className="muted">open {sev}</div>
             <div className="n" style={{ color: `var(--${sev})` }}>
               {counts.data ? counts.data[sev] : "–"}
@@ -104,12 +124,13 @@ export function Overview() {
       {streams.data && streams.data.length === 0 ? (
         <p className="muted">No streams yet. The host collector reports every 10 seconds; they appear here shortly.</p>
       ) : null}
+      {groups.length > 0 ? <h2>All streams</h2> : null}
       {groups.map(([name, list]) => (
         <section key={name} aria-label={name}>
           <h2 className="group-title">{name}</h2>
           <div className="grid">
             {list.map((s) => (
-              <StreamCard key={s.id} s={s} />
+              <StreamCard key={s.id} s={s} nowMs={nowMs} />
             ))}
           </div>
         </section>

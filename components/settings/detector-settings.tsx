@@ -1,11 +1,12 @@
 "use client";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC, type RouterOutputs } from "@/components/trpc/client";
 import { formatDuration, formatTime } from "@/components/anomalies/anomaly-format";
 import { SEASONALITY, type TConfigScope, type TMuteWindow } from "@/lib/config/settings";
+import { formatNumberInput, parseNumberInput } from "@/lib/forms/number-input";
 import { toOverrides, type FormState } from "./settings-form";
 
 type Described = RouterOutputs["config"]["get"];
@@ -73,6 +74,11 @@ function ScopePicker({ scope, ref_, onChange }: { scope: TConfigScope; ref_: str
   );
 }
 
+/**
+ * A number field that keeps the text as typed: `-3` stays "-3" and is refused in words (a browser
+ * number input showed "03" and saved 3), `.5` is 0.5, a cleared field is "required", not 0.
+ * Only valid values reach the form; `onValidity` tells the form which fields block saving.
+ */
 function NumberField({
   label,
   value,
@@ -82,6 +88,8 @@ function NumberField({
   step,
   disabled,
   hint,
+  integer,
+  onValidity,
 }: {
   label: string;
   value: number;
@@ -91,13 +99,55 @@ function NumberField({
   step: number;
   disabled: boolean;
   hint?: string;
+  integer?: boolean;
+  onValidity: (id: string, error: string | null) => void;
 }) {
   const id = `f-${label.replace(/\W+/g, "-").toLowerCase()}`;
+  const rule = { label, min, max, integer };
+  const [text, setText] = useState(formatNumberInput(value));
+  const [error, setError] = useState<string | null>(null);
+  // A new value from outside (another scope, a revert) replaces the text unless it already says so.
+  useEffect(() => {
+    const p = parseNumberInput(text, rule);
+    if (!p.ok || p.value !== value) {
+      setText(formatNumberInput(value));
+      setError(null);
+      onValidity(id, null);
+    }
+  }, [value]);
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <input id={id} type="number" value={value} min={min} max={max} step={step} disabled={disabled} onChange={(e) => onChange(Number(e.target.value))} />
-      {hint ? <span className="muted hint">{hint}</span> : null}
+      <input
+        id={id}
+        type="text"
+        inputMode="decimal"
+        value={text}
+        disabled={disabled}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? `${id}-error` : undefined}
+        data-step={step}
+        onChange={(e) => {
+          setText(e.target.value);
+          const p = parseNumberInput(e.target.value, rule);
+          if (p.ok && p.value !== null) {
+            setError(null);
+            onValidity(id, null);
+            onChange(p.value);
+          } else {
+            const msg = p.ok ? `${label} is required.` : p.error;
+            setError(msg);
+            onValidity(id, msg);
+          }
+        }}
+      />
+      {error ? (
+        <span id={`${id}-error`} className="field-error" role="alert">
+          {error}
+        </span>
+      ) : hint ? (
+        <span className="muted hint">{hint}</span>
+      ) : null}
     </div>
   );
 }
@@ -185,6 +235,16 @@ function Editor({ d }: { d: Described }) {
   const backtest = useMutation(trpc.config.backtest.mutationOptions());
   const set = (patch: Partial<FormState>) => setForm((f) => ({ ...f, ...patch }));
   const inheritedMute = d.inherited.muteWindows;
+  const [invalid, setInvalid] = useState<Record<string, string>>({});
+  const onValidity = (id: string, err: string | null) =>
+    setInvalid((m) => {
+      if ((m[id] ?? null) === err) return m;
+      const next = { ...m };
+      if (err) next[id] = err;
+      else delete next[id];
+      return next;
+    });
+  const blocked = Object.keys(invalid).length > 0;
 
   return (
     <div>
@@ -200,11 +260,11 @@ function Editor({ d }: { d: Described }) {
             <input type="checkbox" checked={form.enabled} onChange={(e) => set({ enabled: e.target.checked })} /> Detection enabled
           </label>
         </div>
-        <NumberField label="Sensitivity" value={form.sensitivity} min={0.1} max={5} step={0.1} disabled={readOnly} onChange={(v) => set({ sensitivity: v })} hint="1 = default; lower is quieter" />
-        <NumberField label="Low cut-off" value={form.severity.low} min={0} max={100} step={1} disabled={readOnly} onChange={(v) => set({ severity: { ...form.severity, low: v } })} />
-        <NumberField label="Medium cut-off" value={form.severity.medium} min={0} max={100} step={1} disabled={readOnly} onChange={(v) => set({ severity: { ...form.severity, medium: v } })} />
-        <NumberField label="High cut-off" value={form.severity.high} min={0} max={100} step={1} disabled={readOnly} onChange={(v) => set({ severity: { ...form.severity, high: v } })} />
-        <NumberField label="Minimum duration (s)" value={form.minDurationSec} min={0} max={86400} step={10} disabled={readOnly} onChange={(v) => set({ minDurationSec: v })} />
+        <NumberField label="Sensitivity" value={form.sensitivity} min={0.1} max={5} step={0.1} disabled={readOnly} onValidity={onValidity} onChange={(v) => set({ sensitivity: v })} hint="1 = default; lower is quieter" />
+        <NumberField label="Low cut-off" value={form.severity.low} min={0} max={100} step={1} disabled={readOnly} onValidity={onValidity} onChange={(v) => set({ severity: { ...form.severity, low: v } })} />
+        <NumberField label="Medium cut-off" value={form.severity.medium} min={0} max={100} step={1} disabled={readOnly} onValidity={onValidity} onChange={(v) => set({ severity: { ...form.severity, medium: v } })} />
+        <NumberField label="High cut-off" value={form.severity.high} min={0} max={100} step={1} disabled={readOnly} onValidity={onValidity} onChange={(v) => set({ severity: { ...form.severity, high: v } })} />
+        <NumberField label="Minimum duration (s)" integer value={form.minDurationSec} min={0} max={86400} step={10} disabled={readOnly} onValidity={onValidity} onChange={(v) => set({ minDurationSec: v })} />
         <div className="field">
           <span className="label">Detectors</span>
           <label>
@@ -230,9 +290,9 @@ function Editor({ d }: { d: Described }) {
           </select>
           <span className="muted hint">auto-detected by the engine today</span>
         </div>
-        <NumberField label="Training window (days)" value={form.trainingWindowDays} min={1} max={365} step={1} disabled={readOnly} onChange={(v) => set({ trainingWindowDays: v })} />
+        <NumberField label="Training window (days)" integer value={form.trainingWindowDays} min={1} max={365} step={1} disabled={readOnly} onValidity={onValidity} onChange={(v) => set({ trainingWindowDays: v })} />
         {d.scope === "global" ? (
-          <NumberField label="Minimum training samples" value={form.minTrainingSamples} min={10} max={100000} step={10} disabled={readOnly} onChange={(v) => set({ minTrainingSamples: v })} />
+          <NumberField label="Minimum training samples" integer value={form.minTrainingSamples} min={10} max={100000} step={10} disabled={readOnly} onValidity={onValidity} onChange={(v) => set({ minTrainingSamples: v })} />
         ) : null}
       </fieldset>
 
@@ -285,7 +345,7 @@ function Editor({ d }: { d: Described }) {
               ))}
             </select>
           </label>
-          <button type="button" className="primary" disabled={backtest.isPending} onClick={() => backtest.mutate({ target, proposed, days })}>
+          <button type="button" className="primary" disabled={backtest.isPending || blocked} onClick={() => backtest.mutate({ target, proposed, days })}>
             {backtest.isPending ? "Running backtest…" : "Run backtest"}
           </button>
           <span className="muted small">
@@ -301,7 +361,7 @@ function Editor({ d }: { d: Described }) {
         <button
           type="button"
           className="primary"
-          disabled={readOnly || save.isPending}
+          disabled={readOnly || save.isPending || blocked}
           onClick={() => save.mutate({ target, settings: proposed, note: note || undefined, expectedVersion: d.current?.version ?? 0 }, { onSuccess: () => setNote("") })}
         >
           Save settings
@@ -312,6 +372,11 @@ function Editor({ d }: { d: Described }) {
           </span>
         ) : null}
         {save.error ? <span className="error">{save.error.message}</span> : null}
+        {blocked ? (
+          <span className="error" data-testid="form-blocked">
+            Fix {Object.keys(invalid).length === 1 ? "the field" : "the fields"} above to save: {Object.values(invalid).join(" ")}
+          </span>
+        ) : null}
       </div>
 
       <section aria-labelledby="hist-h">

@@ -1,10 +1,13 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { formatAge, isStale } from "@/lib/triage/freshness";
 import { useEffect, useState, type FormEvent } from "react";
 import { useTRPC, type RouterOutputs } from "@/components/trpc/client";
 import { csvSnippet, otlpSnippet, parseQueryLines, remoteWriteSnippet } from "./snippets";
 
 type Source = RouterOutputs["sources"]["list"][number];
+
+const TOKEN_PLACEHOLDER = "<token>";
 
 export function SourcesSettings() {
   const trpc = useTRPC();
@@ -27,10 +30,15 @@ export function SourcesSettings() {
         <h2 id="connect">Connect senders</h2>
         {setup.data ? (
           <>
-            <TokenRow token={setup.data.token} fromEnv={setup.data.tokenFromEnv} />
-            <Snippet title="Prometheus: add to prometheus.yml" text={remoteWriteSnippet(origin, setup.data.token)} />
-            <Snippet title="OpenTelemetry SDK / Collector: exporter environment" text={otlpSnippet(origin, setup.data.token)} />
-            <Snippet title="CSV from the command line" text={csvSnippet(origin, setup.data.token)} />
+            <p data-testid="ingest-token-hint">
+              Senders authenticate with an API token that has the <code>ingest</code> scope: create one on{" "}
+              <a href="/settings/tokens">Settings → API tokens</a> (it is shown once) and put it where the snippets say{" "}
+              <code>{TOKEN_PLACEHOLDER}</code>
+              {setup.data.tokenFromEnv ? ", or use OMEN_INGEST_TOKEN" : ", or use the token printed at first start"}.
+            </p>
+            <Snippet title="Prometheus: add to prometheus.yml" text={remoteWriteSnippet(origin, TOKEN_PLACEHOLDER)} />
+            <Snippet title="OpenTelemetry SDK / Collector: exporter environment" text={otlpSnippet(origin, TOKEN_PLACEHOLDER)} />
+            <Snippet title="CSV from the command line" text={csvSnippet(origin, TOKEN_PLACEHOLDER)} />
             <p className="muted">
               Limits: {Math.round(setup.data.maxBodyBytes / 1024 / 1024)} MiB per request (OMEN_MAX_BODY_BYTES), {setup.data.labelLimits.maxLabels} labels per
               series. When the detection worker is more than {setup.data.maxWorkerLag.toLocaleString()} samples behind, writes get 503 (remote_write) or 429
@@ -38,31 +46,11 @@ export function SourcesSettings() {
             </p>
           </>
         ) : (
-          <p className="muted">{setup.isError ? `Could not load the ingest token: ${setup.error.message}` : "Loading…"}</p>
+          <p className="muted">{setup.isError ? `Could not load the ingest settings: ${setup.error.message}` : "Loading…"}</p>
         )}
       </section>
       <AddPrometheusSource />
-      {setup.data && <CsvUpload token={setup.data.token} />}
-    </div>
-  );
-}
-
-function TokenRow({ token, fromEnv }: { token: string; fromEnv: boolean }) {
-  const [shown, setShown] = useState(false);
-  const [copied, setCopied] = useState(false);
-  return (
-    <div className="row">
-      <span>Ingest token{fromEnv ? " (from OMEN_INGEST_TOKEN)" : ""}:</span>
-      <code data-testid="ingest-token">{shown ? token : "•".repeat(24)}</code>
-      <button type="button" onClick={() => setShown((s) => !s)} aria-pressed={shown}>
-        {shown ? "Hide" : "Show"}
-      </button>
-      <button
-        type="button"
-        onClick={() => void navigator.clipboard?.writeText(token).then(() => setCopied(true), () => setShown(true))}
-      >
-        {copied ? "Copied" : "Copy"}
-      </button>
+      <CsvUpload />
     </div>
   );
 }
@@ -87,6 +75,9 @@ function SourceTable({ rows }: { rows: Source[] }) {
           <th>Streams</th>
           <th>Cardinality limit</th>
           <th>Status</th>
+          <th>
+            <span className="sr-only">Actions</span>
+          </th>
         </tr>
       </thead>
       <tbody>
@@ -110,6 +101,24 @@ function SourceRowView({ s }: { s: Source }) {
   );
   const near = s.streamCount >= 0.9 * s.cardinalityLimit;
   const p = s.prometheus;
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const del = useMutation(
+    trpc.triage.deleteSource.mutationOptions({ onSuccess: () => qc.invalidateQueries({ queryKey: trpc.sources.list.queryKey() }) }),
+  );
+  const nowMs = Date.now();
+  // A push source is "receiving" only while samples arrive; an import says how recent its data is.
+  const status =
+    !s.enabled
+      ? "disabled"
+      : s.kind === "csv"
+        ? s.lastSampleAtMs === null
+          ? "imported · waiting for the worker"
+          : `imported · data up to ${new Date(s.lastSampleAtMs).toLocaleString()}`
+        : s.lastSampleAtMs === null
+          ? "waiting for data"
+          : isStale(s.lastSampleAtMs, 0, nowMs)
+            ? `silent · last sample ${formatAge(s.lastSampleAtMs, nowMs)}`
+            : `receiving · last sample ${formatAge(s.lastSampleAtMs, nowMs)}`;
   return (
     <tr>
       <td>{s.name}</td>
@@ -161,8 +170,27 @@ function SourceRowView({ s }: { s: Source }) {
             )}
           </span>
         ) : (
-          <span className="muted">{s.enabled ? "receiving" : "disabled"}</span>
+          <span className="muted" data-testid="source-status">
+            {status}
+          </span>
         )}
+      </td>
+      <td>
+        {s.managedByFile ? null : confirmDelete ? (
+          <span className="row">
+            <button type="button" className="danger" disabled={del.isPending} onClick={() => del.mutate({ id: s.id })}>
+              Delete {s.name} and its {s.streamCount} streams
+            </button>
+            <button type="button" onClick={() => setConfirmDelete(false)}>
+              Cancel
+            </button>
+          </span>
+        ) : (
+          <button type="button" onClick={() => setConfirmDelete(true)} aria-label={`Delete source ${s.name}`}>
+            Delete
+          </button>
+        )}
+        {del.isError ? <span className="error">{del.error.message}</span> : null}
       </td>
     </tr>
   );
@@ -243,25 +271,51 @@ function AddPrometheusSource() {
   );
 }
 
-function CsvUpload({ token }: { token: string }) {
+type CsvPreview = { rows: number; layout: string; streams: { key: string; samples: number }[]; groundTruth: { column: string; marked: number }[] };
+
+/** Uploads with the signed-in session (admins); scripts use a token with the ingest scope. */
+function CsvUpload() {
   const [file, setFile] = useState<File | null>(null);
   const [source, setSource] = useState("csv");
+  const [metric, setMetric] = useState("");
+  const [preview, setPreview] = useState<CsvPreview | null>(null);
   const [state, setState] = useState<{ busy: boolean; ok?: string; error?: string }>({ busy: false });
   const qc = useQueryClient();
   const trpc = useTRPC();
-  const upload = async (e: FormEvent) => {
+  const post = async (dryRun: boolean) => {
+    const q = new URLSearchParams({ source, file: file!.name, ...(metric.trim() ? { metric: metric.trim() } : {}), ...(dryRun ? { dryRun: "1" } : {}) });
+    const res = await fetch(`/api/v1/import/csv?${q.toString()}`, {
+      method: "POST",
+      headers: { "content-type": "text/csv" },
+      body: file,
+    });
+    return { res, json: (await res.json()) as CsvPreview & { error?: string; inserted?: number; series?: number } };
+  };
+  // Step 1: what the file would create (nothing stored); step 2: the import itself.
+  const check = async (e: FormEvent) => {
     e.preventDefault();
     if (!file) return;
     setState({ busy: true });
+    setPreview(null);
     try {
-      const res = await fetch(`/api/v1/import/csv?source=${encodeURIComponent(source)}`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "text/csv" },
-        body: file,
-      });
-      const json = (await res.json()) as { error?: string; layout?: string; rows?: number; inserted?: number; series?: number };
+      const { res, json } = await post(true);
       if (!res.ok) setState({ busy: false, error: json.error ?? `HTTP ${res.status}` });
       else {
+        setPreview(json);
+        setState({ busy: false });
+      }
+    } catch (err) {
+      setState({ busy: false, error: (err as Error).message });
+    }
+  };
+  const upload = async () => {
+    if (!file) return;
+    setState({ busy: true });
+    try {
+      const { res, json } = await post(false);
+      if (!res.ok) setState({ busy: false, error: json.error ?? `HTTP ${res.status}` });
+      else {
+        setPreview(null);
         setState({ busy: false, ok: `Imported ${json.rows} rows (${json.layout} layout): ${json.inserted} new samples in ${json.series} streams.` });
         void qc.invalidateQueries({ queryKey: trpc.sources.list.queryKey() });
       }
@@ -276,15 +330,50 @@ function CsvUpload({ token }: { token: string }) {
         Long <code>timestamp,stream,value</code> or wide <code>timestamp,&lt;stream&gt;,…</code> (one column per stream, empty = missing). Timestamps:
         ISO-8601 or epoch seconds/milliseconds. All-or-nothing: a bad line is reported and nothing is stored.
       </p>
-      <form className="row" onSubmit={(e) => void upload(e)}>
-        <input type="file" accept=".csv,text/csv" aria-label="CSV file" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
+      <form className="row" onSubmit={(e) => void check(e)}>
+        <input
+          type="file"
+          accept=".csv,text/csv"
+          aria-label="CSV file"
+          onChange={(e) => {
+            setFile(e.target.files?.[0] ?? null);
+            setPreview(null);
+          }}
+        />
         <label>
-          Source <input type="text" value={source} onChange={(e) => setSource(e.target.value)} style={{ width: 140 }} />
+          Source <input type="text" value={source} onChange={(e) => (setSource(e.target.value), setPreview(null))} style={{ width: 140 }} />
         </label>
-        <button type="submit" className="primary" disabled={!file || state.busy}>
-          {state.busy ? "Uploading…" : "Upload"}
+        <label title="Names a generic value column; by default it is named after the file.">
+          Metric name (optional) <input type="text" aria-label="Metric name" value={metric} onChange={(e) => (setMetric(e.target.value), setPreview(null))} style={{ width: 160 }} />
+        </label>
+        <button type="submit" disabled={!file || state.busy}>
+          {state.busy && !preview ? "Reading…" : "Check file"}
         </button>
       </form>
+      {preview ? (
+        <div className="notice" data-testid="csv-preview" style={{ marginTop: 8 }}>
+          <p style={{ marginTop: 0 }}>
+            {preview.rows} rows ({preview.layout} layout) will create or extend {preview.streams.length} {preview.streams.length === 1 ? "stream" : "streams"} in source{" "}
+            <strong>{source}</strong>:
+          </p>
+          <ul>
+            {preview.streams.slice(0, 20).map((x) => (
+              <li key={x.key}>
+                <code>{x.key}</code> · {x.samples} samples
+              </li>
+            ))}
+            {preview.streams.length > 20 ? <li>… and {preview.streams.length - 20} more</li> : null}
+          </ul>
+          {preview.groundTruth.map((g) => (
+            <p key={g.column} className="small">
+              Column <code>{g.column}</code> is ground truth ({g.marked} rows marked), not a metric: it is not imported as a stream.
+            </p>
+          ))}
+          <button type="button" className="primary" disabled={state.busy} onClick={() => void upload()}>
+            {state.busy ? "Importing…" : `Import ${preview.streams.length} ${preview.streams.length === 1 ? "stream" : "streams"}`}
+          </button>
+        </div>
+      ) : null}
       {state.ok && <p role="status">{state.ok}</p>}
       {state.error && (
         <p className="error" role="alert">

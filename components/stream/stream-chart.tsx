@@ -1,6 +1,8 @@
 "use client";
 import { Area, CartesianGrid, ComposedChart, Line, ReferenceArea, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { useState } from "react";
 import { formatValue, type ChartRow } from "@/components/charts/chart-data";
+import { timeTicks } from "@/components/charts/time-axis";
 
 export interface ChartMarker {
   id: string;
@@ -9,12 +11,12 @@ export interface ChartMarker {
   severity: "low" | "medium" | "high";
 }
 
-const timeFmt = (spanMs: number) => (t: number) => {
-  const d = new Date(t);
-  return spanMs > 2 * 86_400_000
-    ? d.toLocaleDateString(undefined, { month: "short", day: "numeric" })
-    : d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
-};
+const TOOLTIP_STYLE = { background: "var(--panel)", border: "1px solid var(--border)", color: "var(--text)", fontSize: 12, padding: "6px 10px" };
+const NAMES: Record<string, string> = { v: "value", expected: "expected", band: "expected range", forecast: "forecast", forecastBand: "forecast range", score: "anomaly score" };
+
+/** recharts' mouse events carry the x value under the pointer as `activeLabel`. */
+type ChartMouse = { activeLabel?: string | number } | null | undefined;
+const xOf = (e: ChartMouse) => (e && e.activeLabel !== undefined ? Number(e.activeLabel) : null);
 
 /** Value with expected band and anomaly markers, above a 0–100 anomaly-score lane. */
 export function StreamChart({
@@ -23,30 +25,54 @@ export function StreamChart({
   fromMs,
   toMs,
   unit,
+  onZoom,
 }: {
   rows: ChartRow[];
   markers: ChartMarker[];
   fromMs: number;
   toMs: number;
   unit: string | null;
+  /** Drag across the value chart to pick a range (absent: no zoom). */
+  onZoom?: (fromMs: number, toMs: number) => void;
 }) {
-  const fmt = timeFmt(toMs - fromMs);
   const lastT = rows.length ? rows[rows.length - 1]!.t : toMs;
   const domain: [number, number] = [fromMs, Math.max(toMs, lastT)];
+  const { ticks, format: fmt } = timeTicks(domain[0], domain[1]);
+  const [drag, setDrag] = useState<{ a: number; b: number } | null>(null);
+  const zoomHandlers = onZoom
+    ? {
+        onMouseDown: (e: ChartMouse) => {
+          const x = xOf(e);
+          if (x !== null) setDrag({ a: x, b: x });
+        },
+        onMouseMove: (e: ChartMouse) => {
+          const x = xOf(e);
+          if (drag && x !== null) setDrag({ ...drag, b: x });
+        },
+        onMouseUp: () => {
+          if (drag && Math.abs(drag.b - drag.a) > 0) onZoom(Math.min(drag.a, drag.b), Math.max(drag.a, drag.b));
+          setDrag(null);
+        },
+        onMouseLeave: () => setDrag(null),
+      }
+    : {};
   const hasForecast = rows.some((r) => r.forecast !== undefined && r.forecast !== null);
   return (
     <div>
       <div style={{ width: "100%", height: 320 }} role="img" aria-label="Value chart with expected band" data-testid="value-chart">
         <ResponsiveContainer width="100%" height="100%">
-          <ComposedChart data={rows} syncId="stream" margin={{ top: 8, right: 16, bottom: 0, left: 8 }}>
+          <ComposedChart data={rows} syncId="stream" margin={{ top: 8, right: 16, bottom: 0, left: 8 }} style={onZoom ? { cursor: "crosshair", userSelect: "none" } : undefined} {...zoomHandlers}>
             <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" />
-            <XAxis dataKey="t" type="number" domain={domain} scale="time" tickFormatter={fmt} stroke="var(--muted)" fontSize={11} />
+            <XAxis dataKey="t" type="number" domain={domain} ticks={ticks} scale="time" tickFormatter={fmt} stroke="var(--muted)" fontSize={11} />
             <YAxis domain={["auto", "auto"]} stroke="var(--muted)" fontSize={11} width={70} tickFormatter={(v: number) => formatValue(v, unit)} />
             <Tooltip
               labelFormatter={(t) => new Date(Number(t)).toLocaleString()}
-              formatter={(v, name) => [Array.isArray(v) ? v.map((x) => formatValue(Number(x), unit)).join(" – ") : formatValue(Number(v), unit), name]}
-              contentStyle={{ background: "var(--panel)", border: "1px solid var(--border)" }}
+              formatter={(v, name) => [Array.isArray(v) ? v.map((x) => formatValue(Number(x), unit)).join(" – ") : formatValue(Number(v), unit), NAMES[String(name)] ?? name]}
+              contentStyle={TOOLTIP_STYLE}
+              labelStyle={{ color: "var(--muted)", marginBottom: 4 }}
+              itemStyle={{ padding: 0, color: "var(--text)" }}
             />
+            {drag ? <ReferenceArea x1={Math.min(drag.a, drag.b)} x2={Math.max(drag.a, drag.b)} fill="var(--accent)" fillOpacity={0.15} ifOverflow="hidden" /> : null}
             {markers.map((m) => (
               <ReferenceArea
                 key={m.id}
@@ -75,7 +101,7 @@ export function StreamChart({
       <div style={{ width: "100%", height: 110 }} role="img" aria-label="Anomaly score lane" data-testid="score-chart">
         <ResponsiveContainer width="100%" height="100%">
           <ComposedChart data={rows} syncId="stream" margin={{ top: 4, right: 16, bottom: 0, left: 8 }}>
-            <XAxis dataKey="t" type="number" domain={domain} scale="time" tickFormatter={fmt} stroke="var(--muted)" fontSize={11} />
+            <XAxis dataKey="t" type="number" domain={domain} ticks={ticks} scale="time" tickFormatter={fmt} stroke="var(--muted)" fontSize={11} />
             <YAxis domain={[0, 100]} ticks={[0, 60, 80, 95]} stroke="var(--muted)" fontSize={11} width={70} />
             <ReferenceArea y1={95} y2={100} fill="var(--high)" fillOpacity={0.08} />
             <ReferenceArea y1={80} y2={95} fill="var(--medium)" fillOpacity={0.06} />

@@ -1,6 +1,9 @@
 "use client";
 import Link from "next/link";
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useMemo, useState } from "react";
+import { clipRowsToFloor } from "@/components/charts/time-axis";
+import { domainFloor } from "@/lib/triage/domain";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc/client";
 import { appendForecast, buildChartRows, formatValue } from "@/components/charts/chart-data";
@@ -9,17 +12,50 @@ import { StreamChart } from "./stream-chart";
 const RANGE_OPTIONS = ["15m", "1h", "6h", "24h", "7d", "30d"] as const;
 type Range = (typeof RANGE_OPTIONS)[number];
 
+/** `datetime-local` text for an instant, in the browser's time zone. */
+function toLocalInput(ms: number): string {
+  const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
+  return d.toISOString().slice(0, 16);
+}
+
+/**
+ * One stream for investigation: presets, absolute from/to and drag-to-zoom, all kept in the URL
+ * (`?range=7d` or `?from=<ms>&to=<ms>`) so a view can be shared. Without either it opens on the
+ * data's last day, so an import from years ago is on screen at once.
+ */
 export function StreamView({ id }: { id: number }) {
   const trpc = useTRPC();
-  const [range, setRange] = useState<Range>("1h");
-  const detail = useQuery(trpc.streams.detail.queryOptions({ id, range }, { refetchInterval: 10_000 }));
-  const anomalies = useQuery(trpc.anomalies.list.queryOptions({ streamId: id, limit: 200 }, { refetchInterval: 10_000 }));
+  const router = useRouter();
+  const pathname = usePathname();
+  const params = useSearchParams();
+  const fromParam = Number(params.get("from"));
+  const toParam = Number(params.get("to"));
+  const absolute = Number.isFinite(fromParam) && Number.isFinite(toParam) && params.get("from") !== null && params.get("to") !== null && toParam > fromParam;
+  const rangeParam = params.get("range");
+  const range: Range | undefined = RANGE_OPTIONS.includes(rangeParam as Range) ? (rangeParam as Range) : undefined;
+  const go = (q: Record<string, string>) => router.replace(`${pathname}?${new URLSearchParams(q).toString()}`, { scroll: false });
+  const detail = useQuery(
+    trpc.streams.detail.queryOptions(absolute ? { id, fromMs: fromParam, toMs: toParam } : { id, range }, {
+      refetchInterval: absolute ? false : 10_000,
+      placeholderData: (prev) => prev,
+    }),
+  );
+  const [fromText, setFromText] = useState<string | null>(null);
+  const [toText, setToText] = useState<string | null>(null);
+  // Markers for the window on screen (an old import may hold more anomalies than one list page).
+  const win = detail.data ? { fromMs: detail.data.fromMs, toMs: detail.data.toMs } : {};
+  const anomalies = useQuery(trpc.anomalies.list.queryOptions({ streamId: id, limit: 200, ...win }, { refetchInterval: 10_000, placeholderData: (prev) => prev }));
   const prediction = useQuery(trpc.predict.forStream.queryOptions({ id }, { refetchInterval: 30_000 }));
-  // The 30-minute forecast is readable on short ranges only; on days-long ranges it is a sliver.
-  const showForecast = range === "15m" || range === "1h" || range === "6h";
+  // The 30-minute forecast is readable on short ranges that end now; on days-long ranges it is a sliver.
+  const span = detail.data ? detail.data.toMs - detail.data.fromMs : Infinity;
+  const showForecast = Boolean(detail.data?.live) && span <= 6 * 3_600_000;
+  const floor = detail.data ? domainFloor({ metric: detail.data.stream.metric, kind: detail.data.stream.kind, unit: detail.data.stream.unit }) : -Infinity;
   const rows = useMemo(
-    () => (detail.data ? appendForecast(buildChartRows(detail.data.series, detail.data.scores), showForecast ? prediction.data?.forecast : null) : []),
-    [detail.data, prediction.data, showForecast],
+    () =>
+      detail.data
+        ? clipRowsToFloor(appendForecast(buildChartRows(detail.data.series, detail.data.scores), showForecast ? prediction.data?.forecast : null), floor)
+        : [],
+    [detail.data, prediction.data, showForecast, floor],
   );
 
   if (detail.isError) return <p className="error">Could not load stream {id}: {detail.error.message}</p>;
@@ -46,13 +82,45 @@ export function StreamView({ id }: { id: number }) {
         </div>
         <div className="row" role="group" aria-label="Time range">
           {RANGE_OPTIONS.map((r) => (
-            <button key={r} type="button" aria-pressed={range === r} onClick={() => setRange(r)}>
+            <button key={r} type="button" aria-pressed={!absolute && (range ?? "24h") === r} onClick={() => go({ range: r })}>
               {r}
             </button>
           ))}
         </div>
       </div>
-      {prediction.data ? (
+      <form
+        className="row"
+        style={{ marginTop: 6 }}
+        aria-label="Absolute range"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const f = new Date(fromText ?? toLocalInput(fromMs)).getTime();
+          const t = new Date(toText ?? toLocalInput(toMs)).getTime();
+          if (Number.isFinite(f) && Number.isFinite(t) && t > f) {
+            setFromText(null);
+            setToText(null);
+            go({ from: String(f), to: String(t) });
+          }
+        }}
+      >
+        <label>
+          From <input type="datetime-local" aria-label="Range start" value={fromText ?? toLocalInput(fromMs)} onChange={(e) => setFromText(e.target.value)} />
+        </label>
+        <label>
+          to <input type="datetime-local" aria-label="Range end" value={toText ?? toLocalInput(toMs)} onChange={(e) => setToText(e.target.value)} />
+        </label>
+        <button type="submit">Show</button>
+        {absolute ? (
+          <button type="button" onClick={() => go({ range: "24h" })}>
+            Back to the last day
+          </button>
+        ) : null}
+        <span className="muted small" data-testid="stream-window">
+          {new Date(fromMs).toLocaleString()} – {new Date(toMs).toLocaleString()}
+          {stream.stale ? " · stream stopped: showing its last data" : ""} · drag across the chart to zoom
+        </span>
+      </form>
+      {prediction.data && detail.data.live ? (
         <p className="muted" data-testid="stream-prediction">
           Next 30 min: {Math.round(prediction.data.probability * 100)}% chance of leaving the normal range{" "}
           {formatValue(prediction.data.envelopeLow, stream.unit)} – {formatValue(prediction.data.envelopeHigh, stream.unit)}
@@ -61,7 +129,7 @@ export function StreamView({ id }: { id: number }) {
       ) : null}
       <div className="panel" style={{ marginTop: 10 }}>
         {rows.length === 0 ? <p className="muted">No samples in this range.</p> : null}
-        <StreamChart rows={rows} markers={markers} fromMs={fromMs} toMs={toMs} unit={stream.unit} />
+        <StreamChart rows={rows} markers={markers} fromMs={fromMs} toMs={toMs} unit={stream.unit} onZoom={(f, t) => go({ from: String(Math.round(f)), to: String(Math.round(t)) })} />
       </div>
       <h2>Anomalies on this stream</h2>
       {anomalies.data && anomalies.data.rows.length === 0 ? <p className="muted">None recorded.</p> : null}

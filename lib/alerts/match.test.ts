@@ -121,3 +121,15 @@ describe("retryDelayMs", () => {
     expect(retryDelayMs(2, 1000)).toBe(2000);
   });
 });
+
+describe("Omen's own metrics", () => {
+  it("are not alerted on unless a rule names them", () => {
+    const own = anomaly({ metric: "omen_worker_batch_duration_ms", sourceName: "omen", group: "omen" });
+    expect(ruleMatches(rule({ minSeverity: "low" }), own)).toBe(false);
+    expect(ruleMatches(rule({ metric: "batch" }), own)).toBe(false);
+    expect(decideAlert(rule({ minSeverity: "low" }), own, [], null, NOW)).toBeNull();
+    expect(ruleMatches(rule({ metric: "omen_worker_*" }), own)).toBe(true);
+    expect(ruleMatches(rule({ metric: "omen_worker_batch_duration_ms" }), own)).toBe(true);
+    expect(ruleMatches(rule({ minSeverity: "low" }), anomaly({ metric: "host_load1" }))).toBe(true);
+  });
+});

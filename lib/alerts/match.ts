@@ -38,8 +38,18 @@ export function metricMatches(selector: string | null, metric: string): boolean 
   return metric.toLowerCase().includes(selector.toLowerCase());
 }
 
+/** Omen's own metrics (worker batch time, memory…) page nobody unless a rule names them. */
+export function isOwnMetric(metric: string): boolean {
+  return /^omen_/i.test(metric);
+}
+
+function choosesOwnMetrics(rule: RuleSelector): boolean {
+  return rule.metric !== null && /^omen_/i.test(rule.metric.trim());
+}
+
 /** Selectors other than severity: metric, source, group and type. */
 export function selectorsMatch(rule: RuleSelector, t: MatchTarget): boolean {
+  if (isOwnMetric(t.metric) && !choosesOwnMetrics(rule)) return false;
   if (!metricMatches(rule.metric, t.metric)) return false;
   if (rule.sourceName && rule.sourceName !== t.sourceName) return false;
   if (rule.group && rule.group !== t.group) return false;

@@ -73,6 +73,7 @@ describe("buildWebhookPayload", () => {
       version: 1,
       source: "omen",
       event: "opened",
+      sequence: 1,
       test: false,
       title: '[HIGH] anomaly opened on api_latency_ms{route="/pay"} (point, score 97.25)',
       rule: { id: 7, name: "api latency" },

@@ -6,6 +6,8 @@ export interface AlertContext {
   event: TAlertEvent;
   /** True for "Send test" payloads. */
   test: boolean;
+  /** Order of this state among the rule's deliveries for the anomaly (1 = opened). */
+  sequence?: number;
   rule: { id: number | null; name: string };
   anomaly: {
     id: string;
@@ -72,6 +74,7 @@ export function buildWebhookPayload(c: AlertContext) {
     version: 1,
     source: "omen",
     event: c.event,
+    sequence: c.sequence ?? 1,
     test: c.test,
     title: alertTitle(c),
     rule: c.rule,

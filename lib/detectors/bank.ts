@@ -75,6 +75,27 @@ export abstract class BaseBank<K extends string, P extends object> implements St
     };
   }
 
+  /**
+   * `serialize()` of a bank holding only streams `slots` (in that order, as slots 0, 1, …),
+   * with columns as copied arrays (for an in-memory copy, not for storage): the bank's own
+   * `restore` reads it back. The live bank is not touched.
+   */
+  serializeSlots(slots: ArrayLike<number>): BankState<P> {
+    for (let j = 0; j < slots.length; j++) if (!(slots[j]! >= 0 && slots[j]! < this.n)) throw new RangeError(`no stream slot ${slots[j]}`);
+    const cols = this.soa.gatherSlots(slots);
+    this.reindexGathered(cols, slots);
+    const enc: Record<string, EncodedColumn> = {};
+    for (const k of this.soa.keys) enc[k] = cols[k]; // in memory: no base64 round trip
+    return { ...this.serializeHeader(), size: slots.length, cols: enc };
+  }
+
+  /** Fixes fields that hold absolute slot-based indices after `gatherSlots` moved streams. */
+  protected reindexGathered(_cols: Record<K, Float64Array>, _slots: ArrayLike<number>): void {}
+
+  private serializeHeader() {
+    return { kind: this.kind, version: (this.constructor as unknown as { VERSION: number }).VERSION ?? 1, params: { ...this.params } };
+  }
+
   /** Loads columns into a freshly constructed bank (used by static restore()). */
   protected loadState(s: Record<string, unknown>): void {
     const n = getNumber(s, "size");

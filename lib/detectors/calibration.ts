@@ -21,7 +21,7 @@
  * u0 = 2, β0 = 0.4 (the Gaussian |z| tail), so an uncalibrated 4σ reads p ≈ 3e-4.
  * Parameters: q (0.95), rate (0.02). Cost O(1); 3 doubles per slot (stream × detector).
  */
-import { checkEnvelope, getNumber, getObject, type StateEnvelope } from "./codec";
+import { checkEnvelope, getNumber, getObject, type EncodedColumn, type StateEnvelope } from "./codec";
 import { SoA } from "./soa";
 
 export interface CalibratorParams {
@@ -259,6 +259,14 @@ export class TailCalibrator {
       size: this.n,
       cols: this.soa.serialize(this.n),
     };
+  }
+
+  /** `serialize()` of a calibrator holding only `slots` (in that order); this one is not touched. */
+  serializeSlots(slots: ArrayLike<number>): StateEnvelope & Record<string, unknown> {
+    const cols = this.soa.gatherSlots(slots);
+    const enc: Record<string, EncodedColumn> = {};
+    for (const k of this.soa.keys) enc[k] = cols[k]; // in memory: no base64 round trip
+    return { kind: TailCalibrator.KIND, version: TailCalibrator.VERSION, params: { ...this.params }, size: slots.length, cols: enc };
   }
 
   static restore(state: unknown): TailCalibrator {

@@ -91,7 +91,8 @@ export function decodeF64(s: string): Float64Array {
 export const F64_CHUNK = 6 * 1024 * 1024;
 
 /** A column's first `length` doubles as one base64 string, or as several of `chunk` doubles each. */
-export type EncodedColumn = string | string[];
+/** base64 text (one string, or chunks), or the array itself for in-memory copies (`DetectionEngine.extract`). */
+export type EncodedColumn = string | string[] | Float64Array;
 
 export function encodeF64Column(a: Float64Array, length = a.length, chunk = F64_CHUNK): EncodedColumn {
   if (length <= chunk) return encodeF64(a, length);
@@ -103,6 +104,7 @@ export function encodeF64Column(a: Float64Array, length = a.length, chunk = F64_
 /** Reads `encodeF64Column` output; null when `v` is neither a string nor an array of strings. */
 export function decodeF64Column(v: unknown): Float64Array | null {
   if (typeof v === "string") return decodeF64(v);
+  if (v instanceof Float64Array) return v;
   if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) return null;
   const parts = v.map((x: string) => decodeF64(x));
   const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));

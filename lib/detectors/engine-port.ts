@@ -57,6 +57,22 @@ export interface StreamForecast {
   upper: Float64Array;
 }
 
+/** A side-effect-free score of one stream's current value (see `EnginePort.probe`). */
+export interface ProbeResult {
+  streamId: number;
+  /** The time it was scored at (the request's, or the model's clock when that is later). */
+  tsMs: number;
+  score: number;
+  confidence: number;
+  isAnomaly: boolean;
+  severity: TSeverity | null;
+  /** The stream's open anomaly type, "point" for an anomalous value outside one; null when normal. */
+  type: TAnomalyType | null;
+  expected: number | null;
+  lower: number | null;
+  upper: number | null;
+}
+
 export interface EnginePort {
   /** Applies saved configuration to the running engine (optional: test doubles may omit it). */
   configure?(t: EngineTuning): void;
@@ -82,6 +98,11 @@ export interface EnginePort {
   /** Forecast of one stream over the next `horizonMs`; null when the stream is unknown or not warmed up. */
   forecast(streamId: number, horizonMs: number): StreamForecast | null;
   streamIds(): number[];
+  /**
+   * Scores `values[k]` of stream `ids[k]` at `tsMs` (NaN = missing) on copies of their models:
+   * the live state is not changed. Unknown streams are left out (optional: test doubles may omit it).
+   */
+  probe?(tsMs: number, ids: readonly number[], values: Float64Array): ProbeResult[];
   /** The whole detector state, for a snapshot (`restoreEngine` reads it back). */
   serialize(): Uint8Array;
   lastStepMs(domain?: number): number;

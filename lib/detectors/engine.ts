@@ -18,7 +18,7 @@
  */
 import { ArRlsBank } from "./ar-rls";
 import { TailCalibrator } from "./calibration";
-import { checkEnvelope, getNumber, getObject, StateError } from "./codec";
+import { checkEnvelope, getNumber, getObject, StateError, type EncodedColumn } from "./codec";
 import { GAP_CLASSES, GapTracker } from "./gaps";
 import { HalfSpaceTrees } from "./half-space-trees";
 import { HoltWintersBank } from "./holt-winters";
@@ -149,11 +149,29 @@ function hasOwnKeys(o: object): boolean {
   return false;
 }
 
+function encodeCols(cols: Record<string, Float64Array>): Record<string, EncodedColumn> {
+  const out: Record<string, EncodedColumn> = {};
+  for (const [k, a] of Object.entries(cols)) out[k] = a; // in memory: no base64 round trip
+  return out;
+}
+
 function fmt(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   const a = Math.abs(v);
   if (a !== 0 && (a >= 1e6 || a < 1e-3)) return v.toExponential(2);
   return a >= 100 ? v.toFixed(0) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
+}
+
+/**
+ * Largest input magnitude the detectors see. Omen stores any double (±Inf, ±1.8e308); past
+ * ~1e150 the detectors' squares and products overflow, and one such point left a stream's band
+ * at ±1e195 for good. Clamped to ±1e100, an absurd value scores as the extreme point it is
+ * (100) and the state recovers exactly as after an ordinary spike. NaN stays "missing".
+ */
+export const INPUT_LIMIT = 1e100;
+
+function clampInput(v: number): number {
+  return v > INPUT_LIMIT ? INPUT_LIMIT : v < -INPUT_LIMIT ? -INPUT_LIMIT : v;
 }
 
 /** The score-likelihood parameters an engine's options imply (shared with `scoreTable`). */
@@ -487,7 +505,7 @@ export class DetectionEngine {
     for (let k = 0; k < ids.length; k++) {
       const i = this.index.get(ids[k]!);
       if (i === undefined) continue;
-      const v = values[k]!;
+      const v = clampInput(values[k]!);
       vals[i] = v;
       present[i] = v === v ? 1 : 0;
     }
@@ -512,7 +530,7 @@ export class DetectionEngine {
     const vals = this.vals;
     for (let k = 0; k < count; k++) {
       const i = slots[k]!;
-      const v = values[k]!;
+      const v = clampInput(values[k]!);
       vals[i] = v;
       present[i] = v === v ? 1 : 0;
     }
@@ -1373,6 +1391,67 @@ export class DetectionEngine {
       lastTs: Number.isFinite(this.lastTs) ? this.lastTs : null,
       steps: this.steps,
     };
+  }
+
+  /**
+   * A new engine holding copies of streams `ids` only (unknown ids are left out): their learnt
+   * state, open events and calibration, with the same options but Tier 2 off (the multivariate
+   * models see every stream together and cannot be cut to a few). The copy's first step scores
+   * those streams exactly as this engine's per-stream path would at its next step, and changes
+   * nothing here: the real-time scoring API probes live models this way. (Later steps of the
+   * copy can drift: Holt-Winters staggers its season checks by slot.)
+   * Cost O(state of those streams).
+   */
+  extract(ids: readonly string[]): DetectionEngine {
+    const keep: string[] = [];
+    const slots: number[] = [];
+    const seen = new Set<string>();
+    for (const id of ids) {
+      const i = this.index.get(id);
+      if (i === undefined || seen.has(id)) continue;
+      seen.add(id);
+      keep.push(id);
+      slots.push(i);
+    }
+    const calSlots = [0, 1];
+    for (const i of slots) for (let k = 0; k < ND; k++) calSlots.push(2 + i * ND + k);
+    const events: OpenEvent[] = [];
+    const lastPeak: Record<string, { peakZ: number[] }> = {};
+    for (const id of keep) {
+      for (const key of [id, `${id}${GAP_SUFFIX}`]) {
+        const e = this.events.get(key);
+        if (e && e.key !== MV_KEY) events.push({ ...e, streamIds: e.streamIds.filter((x) => seen.has(x)), peakZ: e.peakZ.slice() });
+        const lp = this.lastPeak.get(key);
+        if (lp) lastPeak[key] = { peakZ: lp.peakZ.slice() };
+      }
+    }
+    const options = structuredClone(this.options);
+    options.tier2.enabled = false;
+    return DetectionEngine.restore({
+      kind: DetectionEngine.KIND,
+      version: DetectionEngine.VERSION,
+      options,
+      ids: keep,
+      streams: encodeCols(this.st.gatherSlots(slots)),
+      rz: this.rz.serializeSlots(slots),
+      hw: this.hw.serializeSlots(slots),
+      ar: this.ar.serializeSlots(slots),
+      qf: this.qf.serializeSlots(slots),
+      cu: this.cu.serializeSlots(slots),
+      cc: this.cc.serializeSlots(slots),
+      fl: this.fl.serializeSlots(slots),
+      vs: this.vs.serializeSlots(slots),
+      lk: this.lk.serializeSlots(slots),
+      gaps: this.gaps.serializeSlots(slots),
+      cal: this.cal.serializeSlots(calSlots),
+      hst: null,
+      iforest: null,
+      mv: { dims: 0, sus: 0, n: 0 },
+      events,
+      lastPeak,
+      lastTs: Number.isFinite(this.lastTs) ? this.lastTs : null,
+      steps: this.steps,
+    });
   }
 
   static restore(state: unknown): DetectionEngine {

@@ -330,6 +330,13 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     return slot;
   }
 
+  protected override reindexGathered(cols: Record<Cols, Float64Array>, slots: ArrayLike<number>): void {
+    // rBin is an absolute index into rho (slot · scaleBins + bin): re-point it at the new slot
+    const R = this.params.scaleBins;
+    if (R <= 0) return;
+    for (let j = 0; j < slots.length; j++) if (cols.rNext[j]! > 0) cols.rBin[j] = cols.rBin[j]! - (slots[j]! - j) * R;
+  }
+
   override remove(i: number): void {
     const last = this.n - 1;
     super.remove(i);

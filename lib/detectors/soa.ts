@@ -76,6 +76,23 @@ export class SoA<K extends string> {
     }
   }
 
+  /** Copies of the fields of streams `slots` (in that order) as if they were slots 0, 1, …. */
+  gatherSlots(slots: ArrayLike<number>): Record<K, Float64Array> {
+    const out = {} as Record<K, Float64Array>;
+    for (const k of this.keys) {
+      const st = this.strides[k];
+      const src = this.cols[k];
+      const a = new Float64Array(slots.length * st);
+      for (let j = 0; j < slots.length; j++) {
+        const i = slots[j]!;
+        if (st === 1) a[j] = src[i]!;
+        else a.set(src.subarray(i * st, i * st + st), j * st);
+      }
+      out[k] = a;
+    }
+    return out;
+  }
+
   serialize(n: number): Record<string, EncodedColumn> {
     const out: Record<string, EncodedColumn> = {};
     for (const k of this.keys) out[k] = encodeF64Column(this.cols[k], n * this.strides[k]);

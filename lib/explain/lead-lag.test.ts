@@ -30,7 +30,16 @@ describe("leadLag", () => {
     expect(r.correlation).toBeGreaterThan(0.9);
   });
   it("gives a weak correlation for independent series", () => {
-    expect(Math.abs(leadLag(walk(400, 1), walk(400, 2), 5).correlation)).toBeLessThan(0.25);
+    expect(Math.abs(leadLag(walk(400, 1), walk(400, 2), 5).correlation!)).toBeLessThan(0.25);
+  });
+  it("says a correlation cannot be computed (null, not 0) from too few moves or a flat series", () => {
+    const short = leadLag([1, 2, 3, Number.NaN, 5], [2, 4, 1, 3, 3], 2);
+    expect(short.correlation).toBeNull();
+    expect(short.lag).toBe(0);
+    const flat = leadLag(walk(100, 3), new Array(100).fill(5), 4);
+    expect(flat.correlation).toBeNull();
+    const gappy = walk(100, 4).map((v, i) => (i % 3 === 0 ? v : Number.NaN));
+    expect(leadLag(gappy, walk(100, 5), 3).correlation).toBeNull();
   });
 });
 

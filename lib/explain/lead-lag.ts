@@ -8,8 +8,11 @@
 export interface LeadLag {
   /** Positive: `a` leads `b` by `lag` steps (b follows a). */
   lag: number;
-  /** Pearson correlation of the differenced series at that lag (−1…1). */
-  correlation: number;
+  /**
+   * Pearson correlation of the differenced series at that lag (−1…1); null when it cannot be
+   * computed at any lag (fewer than `MIN_PAIRS` overlapping moves, or a series that never moves).
+   */
+  correlation: number | null;
   /** Overlapping points used at the best lag. */
   n: number;
 }
@@ -20,7 +23,10 @@ function diffs(x: ArrayLike<number>): Float64Array {
   return out;
 }
 
-function corrAtLag(a: Float64Array, b: Float64Array, lag: number): { r: number; n: number } {
+/** Fewest overlapping pairs of moves a correlation is computed from. */
+export const MIN_PAIRS = 8;
+
+function corrAtLag(a: Float64Array, b: Float64Array, lag: number): { r: number | null; n: number } {
   // pairs (a[i], b[i + lag])
   let n = 0;
   let sa = 0;
@@ -41,23 +47,28 @@ function corrAtLag(a: Float64Array, b: Float64Array, lag: number): { r: number; 
     sbb += y * y;
     sab += x * y;
   }
-  if (n < 4) return { r: 0, n };
+  if (n < MIN_PAIRS) return { r: null, n };
   const cov = sab - (sa * sb) / n;
   const va = saa - (sa * sa) / n;
   const vb = sbb - (sb * sb) / n;
-  if (va <= 1e-12 || vb <= 1e-12) return { r: 0, n };
+  if (va <= 1e-12 || vb <= 1e-12) return { r: null, n };
   return { r: cov / Math.sqrt(va * vb), n };
 }
 
-/** Best lag in [−maxLag, maxLag] by absolute correlation; ties go to the smaller |lag|. */
+/**
+ * Best lag in [−maxLag, maxLag] by absolute correlation; ties go to the smaller |lag|. When no
+ * lag has a computable correlation the result says so (`correlation: null`, lag 0) rather
+ * than reporting 0, which would read as "measured: unrelated".
+ */
 export function leadLag(a: ArrayLike<number>, b: ArrayLike<number>, maxLag: number): LeadLag {
   const da = diffs(a);
   const db = diffs(b);
-  let best: LeadLag = { lag: 0, correlation: 0, n: 0 };
+  let best: LeadLag = { lag: 0, correlation: null, n: 0 };
   for (let d = 0; d <= maxLag; d++) {
     for (const lag of d === 0 ? [0] : [d, -d]) {
       const { r, n } = corrAtLag(da, db, lag);
-      if (Math.abs(r) > Math.abs(best.correlation) + 1e-9) best = { lag, correlation: r, n };
+      if (r === null) continue;
+      if (best.correlation === null || Math.abs(r) > Math.abs(best.correlation) + 1e-9) best = { lag, correlation: r, n };
     }
   }
   return best;
@@ -69,9 +80,9 @@ export interface TimelineEntry {
   peakScore: number;
   /** Seconds relative to the reference anomaly's start (negative = moved earlier). */
   offsetSec: number;
-  /** From lead–lag against the reference stream, when computed. */
-  lagSec?: number;
-  correlation?: number;
+  /** From lead–lag against the reference stream (null: not enough data to compute). */
+  lagSec?: number | null;
+  correlation?: number | null;
 }
 
 /**
@@ -87,6 +98,6 @@ export function causalTimeline(
   const timeline = entries
     .map((e) => ({ ...e, offsetSec: Math.round((e.onsetMs - referenceStartMs) / 1000) }))
     .sort((x, y) => x.onsetMs - y.onsetMs || y.peakScore - x.peakScore);
-  const coupled = timeline.find((e) => e.correlation === undefined || Math.abs(e.correlation) >= minCorrelation);
+  const coupled = timeline.find((e) => e.correlation === undefined || (e.correlation !== null && Math.abs(e.correlation) >= minCorrelation));
   return { timeline, originStreamId: (coupled ?? timeline[0])?.streamId ?? null };
 }

@@ -29,6 +29,24 @@ describe("CSV import", () => {
     expect(() => parseCsv('timestamp,a\n1,"2\n')).toThrow(/CSV is malformed/);
   });
 
+  it("refuses out-of-bounds times per sample with line and column, keeps the rest; NaN and Inf cells are values", () => {
+    const now = Date.UTC(2026, 0, 1);
+    const out = parseCsv("timestamp,a,b\n1767225000,1,NaN\n1767229200,2,3\n-5,4,\n1767225001,-inf,5\n", { nowMs: now });
+    expect(out.refused).toBe(3);
+    expect(out.refusedExamples).toEqual([
+      "line 3, column 1: timestamp 2026-01-01T01:00:00.000Z is more than 10 minutes in the future (check the sender's clock)",
+      "line 3, column 1: timestamp 2026-01-01T01:00:00.000Z is more than 10 minutes in the future (check the sender's clock)",
+      "line 4, column 1: timestamp 1969-12-31T23:59:55.000Z is before 1970",
+    ]);
+    expect(out.series.map((s) => [s.metric, s.values])).toEqual([
+      ["a", [1, -Infinity]],
+      ["b", [Number.NaN, 5]],
+    ]);
+    // a number no date can hold is not a time: the file is refused
+    expect(() => parseCsv("timestamp,a\n1e20,1\n")).toThrow(/CSV line 2: timestamp "1e20" in column 1/);
+    expect(() => parseCsv("timestamp,a\n100000000000000000000,1\n")).toThrow(/CSV line 2: timestamp "100000000000000000000"/);
+  });
+
   it("reads epoch seconds, milliseconds and ISO", () => {
     expect(parseCsvTimestamp("1700000000")).toBe(1_700_000_000_000);
     expect(parseCsvTimestamp("1700000000000")).toBe(1_700_000_000_000);
@@ -39,5 +57,29 @@ describe("CSV import", () => {
     const labels = { job: "api", path: '/a"b', "service.name": "x" };
     expect(parseStreamKey(streamKey("http_requests", labels))).toEqual({ metric: "http_requests", labels });
     expect(() => parseStreamKey("m{a=b}")).toThrow(/labels must look like/);
+  });
+});
+
+describe("parseCsv: one stream per file column, ground truth apart", () => {
+  const body = "timestamp,value,is_anomaly\n1700000000,92,0\n1700000060,93,1\n1700000120,92,0\n";
+  it("names a generic value column after the file, so two such files stay two streams", () => {
+    const a = parseCsv(body, { file: "web-a latency.csv" });
+    const b = parseCsv(body, { file: "C:\\exports\\web-b.csv" });
+    expect(a.series.map((x) => x.metric)).toEqual(["web_a_latency"]);
+    expect(b.series.map((x) => x.metric)).toEqual(["web_b"]);
+    expect(parseCsv(body, { file: "x.csv", metric: "checkout_p99" }).series.map((x) => x.metric)).toEqual(["checkout_p99"]);
+    expect(parseCsv(body, { file: "2014.csv" }).series[0]!.metric).toBe("_2014");
+  });
+  it("keeps ground-truth columns out of the streams and counts what they mark", () => {
+    const r = parseCsv(body, { file: "a.csv" });
+    expect(r.series).toHaveLength(1);
+    expect(r.series[0]!.values).toEqual([92, 93, 92]);
+    expect(r.groundTruth).toEqual([{ column: "is_anomaly", marked: 1 }]);
+    expect(parseCsv("timestamp,cpu,label\n1700000000,1,anomaly\n", {}).groundTruth).toEqual([{ column: "label", marked: 1 }]);
+    expect(() => parseCsv("timestamp,is_anomaly\n1700000000,1\n")).toThrow(/no stream columns/);
+  });
+  it("keeps named columns as they are", () => {
+    expect(parseCsv("timestamp,cpu,mem\n1700000000,1,2\n", { file: "f.csv" }).series.map((x) => x.metric)).toEqual(["cpu", "mem"]);
+    expect(parseCsv("timestamp,value,y\n1700000000,1,2\n", { file: "f.csv" }).series.map((x) => x.metric)).toEqual(["f_value", "f_y"]);
   });
 });

@@ -1,4 +1,5 @@
 import "server-only";
+import { accessRouter } from "./routers/access";
 import { alertsRouter } from "./routers/alerts";
 import { anomaliesRouter } from "./routers/anomalies";
 import { explainRouter } from "./routers/explain";
@@ -8,6 +9,7 @@ import { configRouter } from "./routers/config";
 import { streamsRouter } from "./routers/streams";
 import { systemRouter } from "./routers/system";
 import { sourcesRouter } from "./routers/sources";
+import { triageRouter } from "./routers/triage";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
@@ -20,6 +22,8 @@ export const appRouter = createTRPCRouter({
   models: modelsRouter,
   config: configRouter,
   sources: sourcesRouter,
+  triage: triageRouter,
+  access: accessRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -96,9 +96,13 @@ export interface AlertAnomaly {
   summary: string;
   createdAtMs: number;
   updatedAtMs: number;
+  /** Stream kind and unit, for the metric's value domain. */
+  streamKind: string;
+  unit: string | null;
 }
 
 const ANOMALY_SELECT = `SELECT a.id, a.stream_id, s.key AS stream_key, s.metric, s.labels, src.name AS source_name, s."group",
+    s.kind::text AS stream_kind, s.unit,
     ${ms("a.start_at", "start_ms")}, ${ms("a.end_at", "end_ms")}, a.peak_score, a.severity::text AS severity, a.type::text AS type,
     a.status::text AS status, COALESCE(a.explanation->>'summary', '') AS summary,
     ${ms("a.created_at", "created_ms")}, ${ms("a.updated_at", "updated_ms")}
@@ -122,6 +126,8 @@ function toAnomaly(r: Record<string, unknown>): AlertAnomaly {
     summary: r.summary as string,
     createdAtMs: r.created_ms as number,
     updatedAtMs: r.updated_ms as number,
+    streamKind: (r.stream_kind as string | undefined) ?? "gauge",
+    unit: (r.unit as string | null | undefined) ?? null,
   };
 }
 
@@ -215,6 +221,8 @@ export interface DueDelivery {
   severity: TSeverity;
   previousSeverity: TSeverity | null;
   attempts: number;
+  /** 1, 2, 3… per rule and anomaly in the order the states happened: receivers can drop anything older than what they hold. */
+  sequence: number;
 }
 
 /**
@@ -225,10 +233,15 @@ export interface DueDelivery {
 export async function claimDueDeliveries(nowMs: number, limit: number, leaseMs = 60_000): Promise<DueDelivery[]> {
   const res = await pool().query(
     `UPDATE alert_delivery d SET next_attempt_at = to_timestamp(($1 + $3) / 1000.0)
-     WHERE d.id IN (SELECT id FROM alert_delivery WHERE status IN ('pending', 'failed') AND next_attempt_at <= to_timestamp($1 / 1000.0)
+     WHERE d.id IN (SELECT id FROM alert_delivery x WHERE status IN ('pending', 'failed') AND next_attempt_at <= to_timestamp($1 / 1000.0)
+                      -- In order per rule and anomaly: nothing goes while an earlier state still waits for a retry,
+                      -- so a receiver that recovers never gets "opened" after "resolved".
+                      AND NOT EXISTS (SELECT 1 FROM alert_delivery e WHERE e.rule_id = x.rule_id AND e.anomaly_id = x.anomaly_id AND e.id < x.id
+                                        AND e.status IN ('pending', 'failed') AND e.next_attempt_at IS NOT NULL)
                     ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
      RETURNING d.id, d.rule_id, d.anomaly_id, d.event::text AS event, d.severity::text AS severity,
-       d.previous_severity::text AS previous_severity, d.attempts`,
+       d.previous_severity::text AS previous_severity, d.attempts,
+       (SELECT count(*)::int FROM alert_delivery e WHERE e.rule_id = d.rule_id AND e.anomaly_id = d.anomaly_id AND e.id <= d.id) AS sequence`,
     [nowMs, limit, leaseMs],
   );
   return res.rows
@@ -240,6 +253,7 @@ export async function claimDueDeliveries(nowMs: number, limit: number, leaseMs =
       severity: r.severity,
       previousSeverity: r.previous_severity ?? null,
       attempts: r.attempts,
+      sequence: r.sequence as number,
     }))
     .sort((a, b) => a.id - b.id);
 }
@@ -314,4 +328,13 @@ export async function readWatermark(): Promise<number | null> {
 
 export async function writeWatermark(valueMs: number): Promise<void> {
   await setSetting(WATERMARK_KEY, String(valueMs));
+}
+
+/** Puts a delivery that gave up back in the queue, due now (one more attempt). False when it had not given up. */
+export async function requeueGivenUp(id: number, nowMs: number): Promise<boolean> {
+  const res = await pool().query(
+    `UPDATE alert_delivery SET next_attempt_at = to_timestamp($2 / 1000.0) WHERE id = $1 AND status = 'failed' AND next_attempt_at IS NULL`,
+    [id, nowMs],
+  );
+  return (res.rowCount ?? 0) > 0;
 }

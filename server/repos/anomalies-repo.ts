@@ -1,5 +1,10 @@
 import type { TAnomalyLabel, TAnomalyStatus, TAnomalyType, TSeverity } from "@/lib/schemas/stream";
+import { HISTORICAL_LAG_MS, typicalStep } from "@/lib/triage/freshness";
 import { pool } from "../db";
+import { unpack } from "./streams-repo";
+
+/** SQL twin of lib/triage/freshness isHistorical (anomaly alias `a`). */
+const HISTORICAL_SQL = `(a.created_at - COALESCE(a.end_at, a.start_at) > interval '${HISTORICAL_LAG_MS / 1000} seconds')`;
 
 export interface AnomalyUpsert {
   engineId: string;
@@ -29,6 +34,8 @@ export interface AnomalyRow {
   explanation: Record<string, unknown>;
   createdAtMs: number;
   updatedAtMs: number;
+  /** Found in imported or backfilled history: shown, never counted as open. */
+  historical: boolean;
 }
 
 /** Opens or extends anomalies from engine events; a human-set status/label is never overwritten. */
@@ -65,7 +72,8 @@ const SELECT = `
          a.peak_score, a.severity::text AS severity, a.type::text AS type, a.status::text AS status,
          a.label::text AS label, a.explanation,
          (extract(epoch FROM a.created_at) * 1000)::float8 AS created_ms,
-         (extract(epoch FROM a.updated_at) * 1000)::float8 AS updated_ms
+         (extract(epoch FROM a.updated_at) * 1000)::float8 AS updated_ms,
+         ${HISTORICAL_SQL} AS historical
   FROM anomaly a JOIN stream s ON s.id = a.stream_id`;
 
 function toRow(r: Record<string, unknown>): AnomalyRow {
@@ -85,6 +93,7 @@ function toRow(r: Record<string, unknown>): AnomalyRow {
     explanation: (r.explanation ?? {}) as Record<string, unknown>,
     createdAtMs: r.created_ms as number,
     updatedAtMs: r.updated_ms as number,
+    historical: r.historical === true,
   };
 }
 
@@ -95,6 +104,11 @@ export interface AnomalyFilter {
   streamId?: number;
   label?: TAnomalyLabel[];
   search?: string;
+  /** true: only history found by imports/backfill; false: only what was detected live. */
+  historical?: boolean;
+  /** Only anomalies nobody labelled yet. */
+  unlabelled?: boolean;
+  excludeId?: string;
   fromMs?: number;
   toMs?: number;
   sort?: "start" | "severity" | "score";
@@ -103,7 +117,7 @@ export interface AnomalyFilter {
   offset?: number;
 }
 
-export async function listAnomalies(f: AnomalyFilter = {}): Promise<{ rows: AnomalyRow[]; total: number }> {
+function whereFor(f: AnomalyFilter): { whereSql: string; args: unknown[] } {
   const where: string[] = [];
   const args: unknown[] = [];
   const add = (sql: string, v: unknown) => {
@@ -114,14 +128,21 @@ export async function listAnomalies(f: AnomalyFilter = {}): Promise<{ rows: Anom
   if (f.severity?.length) add(`a.severity::text = ANY(?::text[])`, f.severity);
   if (f.type?.length) add(`a.type::text = ANY(?::text[])`, f.type);
   if (f.label?.length) add(`a.label::text = ANY(?::text[])`, f.label);
+  if (f.unlabelled) where.push(`a.label IS NULL`);
   if (f.streamId !== undefined) {
     args.push(f.streamId);
     where.push(`(a.stream_id = $${args.length} OR $${args.length} = ANY(a.stream_ids))`);
   }
   if (f.search) add(`s.key ILIKE ?`, `%${f.search}%`);
+  if (f.historical !== undefined) where.push(f.historical ? HISTORICAL_SQL : `NOT ${HISTORICAL_SQL}`);
+  if (f.excludeId) add(`a.id <> ?`, f.excludeId);
   if (f.fromMs !== undefined) add(`COALESCE(a.end_at, now()) >= to_timestamp(? / 1000.0)`, f.fromMs);
   if (f.toMs !== undefined) add(`a.start_at <= to_timestamp(? / 1000.0)`, f.toMs);
-  const whereSql = where.length ? `WHERE ${where.join(" AND ")}` : "";
+  return { whereSql: where.length ? `WHERE ${where.join(" AND ")}` : "", args };
+}
+
+export async function listAnomalies(f: AnomalyFilter = {}): Promise<{ rows: AnomalyRow[]; total: number }> {
+  const { whereSql, args } = whereFor(f);
   const dir = f.dir === "asc" ? "ASC" : "DESC";
   const order =
     f.sort === "severity"
@@ -139,6 +160,24 @@ export async function listAnomalies(f: AnomalyFilter = {}): Promise<{ rows: Anom
     args,
   );
   return { rows: res.rows.map(toRow), total: countRes.rows[0]?.n ?? 0 };
+}
+
+/** Ids of every anomaly the filter matches (oldest first), at most `cap`; `total` counts them all. */
+export async function anomalyIdsMatching(f: AnomalyFilter, cap: number): Promise<{ ids: string[]; total: number; firstMs: number | null; lastMs: number | null }> {
+  const { whereSql, args } = whereFor(f);
+  const agg = await pool().query<{ n: number; first_ms: number | null; last_ms: number | null }>(
+    `SELECT count(*)::int AS n, (extract(epoch FROM min(a.start_at)) * 1000)::float8 AS first_ms,
+            (extract(epoch FROM max(a.start_at)) * 1000)::float8 AS last_ms
+     FROM anomaly a JOIN stream s ON s.id = a.stream_id ${whereSql}`,
+    args,
+  );
+  args.push(cap);
+  const res = await pool().query<{ id: string }>(
+    `SELECT a.id FROM anomaly a JOIN stream s ON s.id = a.stream_id ${whereSql} ORDER BY a.start_at, a.id LIMIT $${args.length}`,
+    args,
+  );
+  const a = agg.rows[0];
+  return { ids: res.rows.map((r) => r.id), total: a?.n ?? 0, firstMs: a?.first_ms ?? null, lastMs: a?.last_ms ?? null };
 }
 
 export async function getAnomaly(id: string): Promise<AnomalyRow | null> {
@@ -164,7 +203,7 @@ export async function setAnomalyLabel(ids: string[], label: TAnomalyLabel | null
 
 export async function countOpenBySeverity(): Promise<Record<TSeverity, number>> {
   const res = await pool().query<{ severity: TSeverity; n: number }>(
-    `SELECT severity::text AS severity, count(*)::int AS n FROM anomaly WHERE status = 'open' GROUP BY 1`,
+    `SELECT severity::text AS severity, count(*)::int AS n FROM anomaly a WHERE status = 'open' AND NOT ${HISTORICAL_SQL} GROUP BY 1`,
   );
   const out: Record<TSeverity, number> = { low: 0, medium: 0, high: 0 };
   for (const r of res.rows) out[r.severity] = r.n;
@@ -175,7 +214,66 @@ export async function countOpenBySeverity(): Promise<Record<TSeverity, number>> 
 export async function openSeverityByStream(): Promise<Map<number, TSeverity>> {
   const res = await pool().query<{ stream_id: number; severity: TSeverity }>(
     `SELECT DISTINCT ON (a.stream_id) a.stream_id, a.severity::text AS severity FROM anomaly a
-     WHERE a.status = 'open' ORDER BY a.stream_id, a.severity DESC`,
+     WHERE a.status = 'open' AND NOT ${HISTORICAL_SQL} ORDER BY a.stream_id, a.severity DESC`,
   );
   return new Map(res.rows.map((r) => [r.stream_id, r.severity]));
+}
+
+export interface AttentionRow {
+  id: string;
+  streamId: number;
+  streamIds: number[];
+  sourceId: number;
+  sourceName: string;
+  group: string | null;
+  metric: string;
+  labels: Record<string, string>;
+  startMs: number;
+  endMs: number | null;
+  peakScore: number;
+  severity: TSeverity;
+  type: TAnomalyType;
+  status: TAnomalyStatus;
+  label: TAnomalyLabel | null;
+  lastSampleAtMs: number | null;
+  /** The stream's usual sample spacing (from its sparkline times), 0 when unknown. */
+  stepMs: number;
+}
+
+/**
+ * Anomalies that need someone now: open or acknowledged, detected live (not history found by an
+ * import or backfill), newest first. Served by the (status, severity, start_at) index.
+ */
+export async function listAttentionAnomalies(limit = 500): Promise<AttentionRow[]> {
+  const res = await pool().query<Record<string, unknown>>(
+    `SELECT a.id, a.stream_id, a.stream_ids, s.source_id, src.name AS source_name, s."group", s.metric, s.labels,
+            (extract(epoch FROM a.start_at) * 1000)::float8 AS start_ms,
+            (extract(epoch FROM a.end_at) * 1000)::float8 AS end_ms,
+            a.peak_score, a.severity::text AS severity, a.type::text AS type, a.status::text AS status, a.label::text AS label,
+            (extract(epoch FROM s.last_sample_at) * 1000)::float8 AS last_sample_ms, s.spark_t
+     FROM anomaly a JOIN stream s ON s.id = a.stream_id JOIN source src ON src.id = s.source_id
+     WHERE a.status IN ('open', 'acknowledged') AND NOT ${HISTORICAL_SQL}
+       AND (a.label IS NULL OR a.label <> 'false_positive')
+     ORDER BY a.start_at DESC LIMIT $1`,
+    [limit],
+  );
+  return res.rows.map((r) => ({
+    id: r.id as string,
+    streamId: r.stream_id as number,
+    streamIds: r.stream_ids as number[],
+    sourceId: r.source_id as number,
+    sourceName: r.source_name as string,
+    group: (r.group as string | null) ?? null,
+    metric: r.metric as string,
+    labels: (r.labels ?? {}) as Record<string, string>,
+    startMs: r.start_ms as number,
+    endMs: (r.end_ms as number | null) ?? null,
+    peakScore: r.peak_score as number,
+    severity: r.severity as TSeverity,
+    type: r.type as TAnomalyType,
+    status: r.status as TAnomalyStatus,
+    label: (r.label as TAnomalyLabel | null) ?? null,
+    lastSampleAtMs: (r.last_sample_ms as number | null) ?? null,
+    stepMs: typicalStep(unpack((r.spark_t as Buffer | null) ?? null)),
+  }));
 }

@@ -75,16 +75,31 @@ function toRow(r: Record<string, unknown>): PredictionRow & { key: string } {
   };
 }
 
-/** Streams most likely to leave their envelope soon (fresh predictions only). */
-export async function listPredictions(minProbability: number, freshSinceMs: number, limit: number) {
+/**
+ * A prediction is live while its horizon, counted from the stream's newest sample, still reaches
+ * `nowMs`: a stream that stopped long ago keeps a model (and the worker keeps forecasting from
+ * its last level), but "within the next 30 minutes" means nothing for it.
+ */
+const LIVE = `s.last_sample_at IS NOT NULL AND s.last_sample_at + make_interval(secs => p.horizon_ms / 1000.0) >= to_timestamp($NOW / 1000.0)`;
+
+/** Streams most likely to leave their envelope soon (fresh predictions of live streams only). */
+export async function listPredictions(minProbability: number, freshSinceMs: number, limit: number, nowMs = freshSinceMs) {
   const res = await pool().query(
-    `${SELECT} WHERE p.probability >= $1 AND p.computed_at >= to_timestamp($2 / 1000.0) ORDER BY p.probability DESC, p.eta_at NULLS LAST LIMIT $3`,
-    [minProbability, freshSinceMs, limit],
+    `${SELECT} WHERE p.probability >= $1 AND p.computed_at >= to_timestamp($2 / 1000.0) AND ${LIVE.replace("$NOW", "$4")}
+     ORDER BY p.probability DESC, p.eta_at NULLS LAST LIMIT $3`,
+    [minProbability, freshSinceMs, limit, nowMs],
   );
   return res.rows.map(toRow);
 }
 
+/** One stream's stored prediction (whether or not the stream is still live). */
 export async function getPrediction(streamId: number) {
   const res = await pool().query(`${SELECT} WHERE p.stream_id = $1`, [streamId]);
+  return res.rows[0] ? toRow(res.rows[0]) : null;
+}
+
+/** One stream's prediction when it is live at `nowMs` (see `LIVE`), else null. */
+export async function getLivePrediction(streamId: number, nowMs: number) {
+  const res = await pool().query(`${SELECT} WHERE p.stream_id = $1 AND ${LIVE.replace("$NOW", "$2")}`, [streamId, nowMs]);
   return res.rows[0] ? toRow(res.rows[0]) : null;
 }

@@ -1,4 +1,6 @@
 import type pg from "pg";
+import { AppError } from "@/lib/errors/app-error";
+import { summableSql } from "@/lib/ingest/sample-bounds";
 import { databaseUrl, isEmbeddedUrl, pool } from "../db";
 import { copyBinaryIn, copyBinaryOut, encodeBinaryCopy, type BinaryColumn } from "./pg-binary-copy";
 import { inDerivedTransaction } from "./derived-writes";
@@ -23,6 +25,7 @@ export interface InsertResult {
 // cursor (`seq > last`) can then never skip a row committed late by a slower transaction. It
 // also makes the slow path's check for stored slots race-free.
 const INGEST_LOCK = 0x0e11;
+const INGEST_LOCK_WAIT_MS = 5_000;
 
 /**
  * The 1-minute rollup is maintained off the commit path: the worker folds the samples it reads
@@ -130,7 +133,19 @@ export async function insertSamplesReturning(
   const packed = packSampleRows(sorted);
   const committed = await inTransaction(async (client): Promise<CommittedRows | undefined> => {
     let rows = packed;
-    await client.query("SELECT pg_advisory_xact_lock($1)", [INGEST_LOCK]);
+    // bounded wait: a writer frozen while holding the lock (a SIGSTOPped worker committing its
+    // host metrics) must not hang every ingest request; the sender is told to retry instead
+    await client.query(`SET LOCAL lock_timeout = '${INGEST_LOCK_WAIT_MS}ms'`);
+    try {
+      await client.query("SELECT pg_advisory_xact_lock($1)", [INGEST_LOCK]);
+    } catch (e) {
+      if ((e as { code?: string }).code !== "55P03") throw e;
+      throw new AppError("TOO_MANY_REQUESTS", `Omen is busy: another commit has held the ingest lock for over ${INGEST_LOCK_WAIT_MS / 1000} s. Retry after 5 s; nothing from this request was stored.`, {
+        reason: "ingest_lock",
+        retryAfterSeconds: 5,
+      });
+    }
+    await client.query("SET LOCAL lock_timeout = 0");
     if (!direct) rows = packSampleRows(sorted, await occupiedSlots(client, rows));
     if (rows.rows === 0) return undefined;
     // the batch's seqs in one call: every writer holds INGEST_LOCK while taking them, so the
@@ -156,7 +171,7 @@ export async function insertSamplesReturning(
 
 /**
  * Folds samples committed since the last call into the 1-minute rollup (min/max/sum/count per
- * stream and minute), up to `limit` samples and seq `upToSeq`; returns how many it folded. Safe
+ * stream and minute, over summable values only, as `RollupBuffer` does: see sample-bounds.ts), up to `limit` samples and seq `upToSeq`; returns how many it folded. Safe
  * to call from several processes (the cursor row is locked). Relies on seq order = commit
  * order. The worker folds what it scores in memory (`writeRollup`); this SQL path catches up
  * what the worker will not read again (after a restart from an older snapshot).
@@ -174,7 +189,7 @@ export async function rollupPending(limit = 200_000, upToSeq = Number.MAX_SAFE_I
        ), roll AS (
          INSERT INTO sample_rollup_1m (stream_id, bucket, min, max, sum, count)
          SELECT stream_id, date_bin('1 minute', ts, TIMESTAMPTZ '2000-01-01'), min(value), max(value), sum(value), count(*)
-         FROM batch GROUP BY 1, 2
+         FROM batch WHERE ${summableSql("value")} GROUP BY 1, 2
          ${ROLLUP_MERGE}
        )
        SELECT max(seq) AS last, count(*)::int AS n FROM batch`,
@@ -183,6 +198,48 @@ export async function rollupPending(limit = 200_000, upToSeq = Number.MAX_SAFE_I
     const row = res.rows[0];
     if (row?.last) await client.query("UPDATE setting SET value = $2, updated_at = now() WHERE key = $1", [ROLLUP_CURSOR_KEY, String(row.last)]);
     return row?.n ?? 0;
+  });
+}
+
+/**
+ * Makes the rollup hold exactly the samples with seq ≤ `upToSeq` before a worker resumes folding
+ * after it (a restart). Stored rows hold every sample ≤ the watermark, but a row completed
+ * before a crash may also hold samples above it (another stream's open minute held the
+ * watermark back), which the restarted worker would fold again. So every (stream, minute)
+ * with a sample above the watermark is rebuilt from its samples ≤ `upToSeq`, in one
+ * transaction with the watermark. Reads only block rows after the watermark (the replay
+ * window) and the touched minutes.
+ */
+export async function rebuildRollupAfterWatermark(upToSeq: number): Promise<{ watermark: number; minutes: number }> {
+  return inDerivedTransaction(async (client) => {
+    await client.query("INSERT INTO setting (key, value, updated_at) VALUES ($1, '0', now()) ON CONFLICT (key) DO NOTHING", [ROLLUP_CURSOR_KEY]);
+    const cur = await client.query<{ value: string }>("SELECT value FROM setting WHERE key = $1 FOR UPDATE", [ROLLUP_CURSOR_KEY]);
+    const watermark = Number(cur.rows[0]?.value ?? 0);
+    await client.query("CREATE TEMP TABLE IF NOT EXISTS tmp_rollup_touched (stream_id int, bucket timestamptz) ON COMMIT DROP");
+    const touched = await client.query(
+      `INSERT INTO tmp_rollup_touched
+       SELECT DISTINCT (b.block * 32 + u.k - 1)::int, date_bin('1 minute', b.ts, TIMESTAMPTZ '2000-01-01')
+       FROM sample_block b CROSS JOIN LATERAL unnest(b.vals) WITH ORDINALITY AS u(value, k)
+       WHERE b.seq > $1 AND u.value IS NOT NULL`,
+      // samples above the older of the two: above the watermark (maybe folded in completed rows)
+      // and above the resume cursor (folded again when the worker reads them)
+      [Math.min(watermark, upToSeq)],
+    );
+    if (touched.rowCount) {
+      await client.query("DELETE FROM sample_rollup_1m r USING tmp_rollup_touched t WHERE r.stream_id = t.stream_id AND r.bucket = t.bucket");
+      await client.query(
+        `INSERT INTO sample_rollup_1m (stream_id, bucket, min, max, sum, count)
+         SELECT t.stream_id, t.bucket, min(v.value), max(v.value), sum(v.value), count(*)
+         FROM tmp_rollup_touched t
+         JOIN sample_block b ON b.block = t.stream_id / 32 AND b.ts >= t.bucket AND b.ts < t.bucket + interval '1 minute' AND b.seq <= $1
+         CROSS JOIN LATERAL (SELECT b.vals[t.stream_id % 32 + 1] AS value) v
+         WHERE v.value IS NOT NULL AND ${summableSql("v.value")}
+         GROUP BY 1, 2`,
+        [upToSeq],
+      );
+    }
+    await client.query("UPDATE setting SET value = $2, updated_at = now() WHERE key = $1", [ROLLUP_CURSOR_KEY, String(upToSeq)]);
+    return { watermark: upToSeq, minutes: touched.rowCount ?? 0 };
   });
 }
 
@@ -393,7 +450,10 @@ export interface SeriesPoint {
 
 /**
  * One stream over a time range, downsampled on the server to at most ~maxPoints buckets
- * (min/max/avg per bucket so spikes survive). Long ranges read the 1-minute rollup.
+ * (min/max/mean per bucket so spikes survive). Long ranges read the 1-minute rollup. Like the
+ * rollup, buckets cover summable values only (`isSummable`: NaN, ±Inf and |v| > 2^960 are left
+ * out), so no sum can overflow; `avg()` is not used because PostgreSQL's float8 avg also sums
+ * squares, which overflow from |v| ≈ 1e154.
  */
 export async function readSeries(
   streamId: number,
@@ -410,8 +470,9 @@ export async function readSeries(
        FROM sample_rollup_1m WHERE stream_id = $1 AND bucket >= to_timestamp($2 / 1000.0) AND bucket < to_timestamp($3 / 1000.0)
        GROUP BY 1 ORDER BY 1`
     : `SELECT (extract(epoch FROM date_bin(make_interval(secs => $4 / 1000.0), ts, TIMESTAMPTZ '2000-01-01')) * 1000)::float8 AS t,
-              avg(value) AS v, min(value) AS min, max(value) AS max
+              sum(value) / count(*) AS v, min(value) AS min, max(value) AS max
        FROM (${oneStream("ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0)")}) s
+       WHERE ${summableSql("value")}
        GROUP BY 1 ORDER BY 1`;
   const res = await pool().query<{ t: number; v: number | null; min: number; max: number }>(sql, [
     streamId,

@@ -13,19 +13,20 @@ export type { ScoreColumns } from "./score-columns";
  * Block rows go in by binary COPY on PostgreSQL. There is no unique key to collide with: a
  * re-score appends rows, and readers take the newest `rev` of a (block, ts) per slot. PGlite's
  * socket cannot carry COPY, so it gets one INSERT of unnest()ed columns (the 1 kB blocks
- * travel as one bytea and are cut apart by position).
+ * travel as one bytea and are cut apart by position). The statement is built before anything
+ * awaits (`rows` views a reused builder), so a failed write can be run again as it was.
  */
-async function writeBlocks(rows: BlockRows): Promise<void> {
-  if (rows.n === 0) return;
+function blocksWriter(rows: BlockRows): ((client: pg.PoolClient) => Promise<unknown>) | null {
+  if (rows.n === 0) return null;
   if (isEmbeddedUrl(databaseUrl())) {
-    await pool().query(
-      `INSERT INTO score_block (block, ts, mask, data)
-       SELECT b, to_timestamp(t / 1000.0), m, substring($4::bytea FROM ((o - 1) * ${BLOCK_BYTES} + 1)::int FOR ${BLOCK_BYTES})
-       FROM unnest($1::int[], $2::float8[], $3::int[]) WITH ORDINALITY AS x(b, t, m, o)`,
-      // (a copy: `rows` views the reused builder, and a queued query binds its values later)
-      [Array.from(rows.block), Array.from(rows.tsMs), Array.from(rows.mask), Buffer.from(rows.data)],
-    );
-    return;
+    const params = [Array.from(rows.block), Array.from(rows.tsMs), Array.from(rows.mask), Buffer.from(rows.data)];
+    return (client) =>
+      client.query(
+        `INSERT INTO score_block (block, ts, mask, data)
+         SELECT b, to_timestamp(t / 1000.0), m, substring($4::bytea FROM ((o - 1) * ${BLOCK_BYTES} + 1)::int FOR ${BLOCK_BYTES})
+         FROM unnest($1::int[], $2::float8[], $3::int[]) WITH ORDINALITY AS x(b, t, m, o)`,
+        params,
+      );
   }
   const data = Array.from({ length: rows.n }, (_, r) => rows.data.subarray(r * BLOCK_BYTES, (r + 1) * BLOCK_BYTES));
   const payload = encodeBinaryCopy(rows.n, [
@@ -34,7 +35,52 @@ async function writeBlocks(rows: BlockRows): Promise<void> {
     { type: "int4", data: rows.mask },
     { type: "bytea", data },
   ]);
-  await inDerivedTransaction((client) => copyBinaryIn(client, "score_block (block, ts, mask, data)", payload));
+  return (client) => copyBinaryIn(client, "score_block (block, ts, mask, data)", payload);
+}
+
+/**
+ * The worker's scoring progress: every sample with seq at or below it whose step was scored has
+ * its score row stored. Written in the transaction that stores the score rows, so that after a
+ * crash the worker knows which re-scored rows (of a replay from an older snapshot) are stored
+ * already (`scoredAlready`) and writes each score once.
+ */
+export const SCORED_SEQ_KEY = "worker_scored_seq";
+
+export async function scoredSeq(): Promise<number> {
+  const res = await pool().query<{ value: string }>("SELECT value FROM setting WHERE key = $1", [SCORED_SEQ_KEY]);
+  return Number(res.rows[0]?.value ?? 0);
+}
+
+async function noteScoredSeq(client: pg.PoolClient, seq: number): Promise<void> {
+  await client.query(
+    `INSERT INTO setting (key, value, updated_at) VALUES ($1, $2, now())
+     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now() WHERE setting.value::bigint < EXCLUDED.value::bigint`,
+    [SCORED_SEQ_KEY, String(Math.floor(seq))],
+  );
+}
+
+/**
+ * For score rows about to be written again (a replay after a crash): whether each (stream, ts)
+ * has a stored score, and whether its one-minute row exists.
+ */
+export async function scoredAlready(streamIds: ArrayLike<number>, tsMs: ArrayLike<number>): Promise<{ scored: Uint8Array; minuteWritten: Uint8Array }> {
+  const n = tsMs.length;
+  const scored = new Uint8Array(n);
+  const minuteWritten = new Uint8Array(n);
+  if (n === 0) return { scored, minuteWritten };
+  const res = await pool().query<{ i: string; scored: boolean; minute: boolean }>(
+    `SELECT u.i,
+       EXISTS (SELECT 1 FROM score_block b WHERE b.block = u.id / ${BLOCK_SLOTS} AND b.ts = to_timestamp(u.t / 1000.0) AND b.mask & (1 << (u.id % ${BLOCK_SLOTS})) <> 0) AS scored,
+       EXISTS (SELECT 1 FROM ${MINUTE_TABLE} r WHERE r.stream_id = u.id AND r.bucket = to_timestamp(floor(u.t / 60000.0) * 60)) AS minute
+     FROM unnest($1::int[], $2::float8[]) WITH ORDINALITY AS u(id, t, i)`,
+    [Array.from(streamIds), Array.from(tsMs)],
+  );
+  for (const r of res.rows) {
+    const i = Number(r.i) - 1;
+    scored[i] = r.scored ? 1 : 0;
+    minuteWritten[i] = r.minute ? 1 : 0;
+  }
+  return { scored, minuteWritten };
 }
 
 const MINUTE_TABLE = "score_rollup_1m";
@@ -99,40 +145,81 @@ function distinctParts(m: ScoreMinuteRows): ScoreMinuteRows[] {
 
 /**
  * One-minute rows: straight COPY (a minute is normally emitted once), the merging upsert when
- * one exists already (a restart) and always on PGlite.
+ * one exists already (a restart; tried after a savepoint) and always on PGlite.
  */
-async function writeMinutes(m: ScoreMinuteRows): Promise<void> {
+async function writeMinutes(client: pg.PoolClient, m: ScoreMinuteRows): Promise<void> {
   if (m.streamIds.length === 0) return;
   if (!isEmbeddedUrl(databaseUrl())) {
+    await client.query("SAVEPOINT minutes");
     try {
-      await inDerivedTransaction((client) => copyBinaryIn(client, `${MINUTE_TABLE} ${MINUTE_COLUMNS}`, encodeBinaryCopy(m.streamIds.length, minuteCopyColumns(m))));
+      await copyBinaryIn(client, `${MINUTE_TABLE} ${MINUTE_COLUMNS}`, encodeBinaryCopy(m.streamIds.length, minuteCopyColumns(m)));
+      await client.query("RELEASE SAVEPOINT minutes");
       return;
     } catch (e) {
       if (!isUniqueViolation(e)) throw e;
+      await client.query("ROLLBACK TO SAVEPOINT minutes");
     }
   }
-  await inDerivedTransaction(async (client) => {
-    for (const part of distinctParts(m)) await mergeMinutes(client, part);
-  });
+  for (const part of distinctParts(m)) await mergeMinutes(client, part);
 }
 
 /** Minutes of this process's scores in progress, for score_rollup_1m. */
 const minutes = new ScoreMinuteFold();
-/** Reused by every batch: `writeBlocks` encodes (or copies) the rows before its first await. */
+/** Reused by every batch: `blocksWriter` encodes (or copies) the rows before it returns. */
 const blockRows = new BlockRowBuilder();
 
+/** A batch of score rows ready to be written; `run` may be called again after a failure. */
+export interface PreparedScores {
+  rows: number;
+  run(): Promise<void>;
+}
+
 /**
- * Writes a batch of scores (re-scoring the same (stream, ts) later supersedes it), and the
- * one-minute rows that the batch completes.
+ * Prepares a batch of scores (re-scoring the same (stream, ts) later supersedes it), the
+ * one-minute rows that the batch completes, and (with `scoredSeq`) the worker's progress, to be
+ * written in one transaction. The minutes are folded here, once, however often `run` is retried.
+ * `foldOnly` rows (stored already, replayed after a crash) are folded into their minutes but not
+ * written again.
  */
+export function prepareScores(c: ScoreColumns, opts: { scoredSeq?: number; foldOnly?: ScoreColumns; nowMs?: number } = {}): PreparedScores {
+  const now = opts.nowMs ?? Date.now();
+  const blocks = c.tsMs.length ? blocksWriter(packScoreBlocks(c, blockRows)) : null;
+  const m = opts.foldOnly && opts.foldOnly.tsMs.length ? concatMinutes(minutes.add(opts.foldOnly, now), minutes.add(c, now)) : minutes.add(c, now);
+  const seq = opts.scoredSeq;
+  return {
+    rows: c.tsMs.length,
+    run: () =>
+      inDerivedTransaction(async (client) => {
+        if (blocks) await blocks(client);
+        await writeMinutes(client, m);
+        if (seq !== undefined) await noteScoredSeq(client, seq);
+      }),
+  };
+}
+
+function concatMinutes(a: ScoreMinuteRows, b: ScoreMinuteRows): ScoreMinuteRows {
+  return {
+    streamIds: [...a.streamIds, ...b.streamIds],
+    bucketMs: [...a.bucketMs, ...b.bucketMs],
+    score: [...a.score, ...b.score],
+    confidence: [...a.confidence, ...b.confidence],
+    expected: [...a.expected, ...b.expected],
+    lower: [...a.lower, ...b.lower],
+    upper: [...a.upper, ...b.upper],
+    n: [...a.n, ...b.n],
+  };
+}
+
+/** Writes a batch of scores and the one-minute rows that the batch completes. */
 export async function insertScores(c: ScoreColumns): Promise<void> {
   if (c.tsMs.length === 0) return;
-  await Promise.all([writeBlocks(packScoreBlocks(c, blockRows)), writeMinutes(minutes.add(c, Date.now()))]);
+  await prepareScores(c).run();
 }
 
 /** Writes the one-minute rows still in progress (the worker calls this when it stops). */
 export async function flushScoreMinutes(): Promise<void> {
-  await writeMinutes(minutes.flushAll());
+  const m = minutes.flushAll();
+  if (m.streamIds.length) await inDerivedTransaction((client) => writeMinutes(client, m));
 }
 
 export interface ScorePoint {

@@ -1,4 +1,5 @@
 import type { TLabels, TStreamKind } from "@/lib/schemas/stream";
+import { parseStreamFilter } from "@/lib/triage/stream-filter";
 import { databaseUrl, db, isEmbeddedUrl, pool } from "../db";
 import { inDerivedTransaction } from "./derived-writes";
 import { copyBinaryIn, encodeBinaryCopy } from "./pg-binary-copy";
@@ -132,8 +133,15 @@ export async function listStreams(f: ListStreamsFilter = {}): Promise<StreamRow[
   const where: string[] = [];
   const args: unknown[] = [];
   if (f.search) {
-    args.push(`%${f.search}%`);
-    where.push(`s.key ILIKE $${args.length}`);
+    const parsed = parseStreamFilter(f.search);
+    for (const t of parsed.text) {
+      args.push(`%${t.replace(/[\\%_]/g, "\\$&")}%`);
+      where.push(`s.key ILIKE $${args.length}`);
+    }
+    for (const l of parsed.labels) {
+      args.push(l.name, l.value);
+      where.push(`s.labels ->> $${args.length - 1} = $${args.length}`);
+    }
   }
   if (f.sourceId !== undefined) {
     args.push(f.sourceId);
@@ -190,7 +198,8 @@ function packSpark(sp: SparkColumns, from: Int32Array, rows: number): Buffer[] {
   return out;
 }
 
-function unpack(b: Buffer | null): number[] {
+/** A packed big-endian float64 column (spark_t and friends) as numbers. */
+export function unpack(b: Buffer | null): number[] {
   if (!b) return [];
   const out = new Array<number>(b.length >> 3);
   for (let i = 0; i < out.length; i++) out[i] = b.readDoubleBE(i * 8);
@@ -280,4 +289,22 @@ export async function upsertStreamHealth(
 
 export async function countAllStreams(): Promise<number> {
   return db().stream.count();
+}
+
+export interface StreamRef {
+  id: number;
+  key: string;
+  sourceId: number;
+  sourceName: string;
+  group: string | null;
+}
+
+/** Streams by id or by key (every source's stream of that key); one query. */
+export async function findStreamRefs(ids: number[], keys: string[]): Promise<StreamRef[]> {
+  const res = await pool().query<{ id: number; key: string; source_id: number; source_name: string; group: string | null }>(
+    `SELECT s.id, s.key, s.source_id, src.name AS source_name, s."group" FROM stream s JOIN source src ON src.id = s.source_id
+     WHERE s.id = ANY($1::int[]) OR s.key = ANY($2::text[])`,
+    [ids, keys],
+  );
+  return res.rows.map((r) => ({ id: r.id, key: r.key, sourceId: r.source_id, sourceName: r.source_name, group: r.group }));
 }

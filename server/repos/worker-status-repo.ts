@@ -1,4 +1,27 @@
-import { pool } from "../db";
+import pg from "pg";
+import { databaseUrl, isEmbeddedUrl, pool } from "../db";
+
+/**
+ * Health and status reads go over a small pool of their own: under heavy ingest the main pool's
+ * connections are all busy committing, and /api/health must not queue behind them.
+ */
+let statusPool: { url: string; pool: pg.Pool } | undefined;
+function statusDb(): pg.Pool {
+  const url = databaseUrl();
+  if (isEmbeddedUrl(url)) return pool();
+  if (!statusPool || statusPool.url !== url) {
+    const p = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000, application_name: "omen-health" });
+    p.on("error", () => undefined); // a dropped idle connection is replaced on next use
+    statusPool = { url, pool: p };
+  }
+  return statusPool.pool;
+}
+
+/**
+ * A worker whose heartbeat (every 5 s, off its job chain) is older than this is down or frozen
+ * (crashed, SIGSTOPped, its host asleep).
+ */
+export const WORKER_STALE_MS = 20_000;
 
 export interface WorkerStatusRow {
   name: string;
@@ -19,8 +42,13 @@ export async function heartbeat(s: Omit<WorkerStatusRow, "heartbeatAtMs" | "star
   );
 }
 
+/** A cleanly stopped worker: its row stays (for the record) with `info.stopped`. */
+export async function markWorkerStopped(name: string): Promise<void> {
+  await pool().query(`UPDATE worker_status SET info = info || '{"stopped": true}'::jsonb WHERE name = $1`, [name]);
+}
+
 export async function readWorkerStatus(): Promise<WorkerStatusRow[]> {
-  const res = await pool().query(
+  const res = await statusDb().query(
     `SELECT name, pid, (extract(epoch FROM started_at) * 1000)::float8 AS started, (extract(epoch FROM heartbeat_at) * 1000)::float8 AS beat,
             cursor, info FROM worker_status ORDER BY name`,
   );
@@ -34,9 +62,15 @@ export async function readWorkerStatus(): Promise<WorkerStatusRow[]> {
   }));
 }
 
+/** The newest `seq` handed out (see samples-repo's `sequenceHead`), over the status connections. */
+export async function statusSequenceHead(): Promise<number> {
+  const res = await statusDb().query<{ v: number | null }>("SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS v FROM sample_block_seq_seq");
+  return Number(res.rows[0]?.v ?? 0);
+}
+
 /** Database round-trip check for /api/health. */
 export async function ping(): Promise<number> {
   const t0 = performance.now();
-  await pool().query("SELECT 1");
+  await statusDb().query("SELECT 1");
   return performance.now() - t0;
 }

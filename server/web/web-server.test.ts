@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { detectApi } from "../http/detect-handler";
 import { otlpMetrics, remoteWrite } from "../http/ingest-handlers";
 import { ingestRouteOf } from "./web-server";
 
@@ -7,6 +8,8 @@ describe("ingestRouteOf", () => {
     expect(ingestRouteOf("POST", "/api/v1/write")).toBe(remoteWrite);
     expect(ingestRouteOf("POST", "/api/v1/write?source=a")).toBe(remoteWrite);
     expect(ingestRouteOf("POST", "/v1/metrics")).toBe(otlpMetrics);
+    expect(ingestRouteOf("POST", "/api/v1/detect")).toBe(detectApi);
+    expect(ingestRouteOf("GET", "/api/v1/detect")).toBeUndefined();
   });
 
   it("leaves everything else to Next (other methods, paths, trailing slashes, CSV import)", () => {

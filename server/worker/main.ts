@@ -40,12 +40,21 @@ async function main(): Promise<void> {
   // Batches committed in this process (host collector, pulls) or by the web process (the
   // hand-off server) reach the pipeline from memory.
   let worker: Worker | null = null;
-  const handoff = await startHandoffServer((b) => worker?.acceptCommitted(b));
+  const handoff = await startHandoffServer(
+    (b) => worker?.acceptCommitted(b),
+    (r) => worker?.probe(r) ?? [],
+  );
   worker = new Worker({
     name: env.OMEN_WORKER_NAME,
     collectIntervalMs: env.OMEN_COLLECT_INTERVAL_MS,
     hostCollector: !env.OMEN_DISABLE_HOST_COLLECTOR,
     handoff: handoff.endpoint,
+    snapshotIntervalMs: env.OMEN_SNAPSHOT_INTERVAL_MS,
+    // exit non-zero: `npm start` (or systemd, Docker) starts a fresh worker, which resumes from its snapshot
+    onFatal: (e) => {
+      console.error(`[worker] fatal: ${e.message}`);
+      process.exit(1);
+    },
   });
   const running = worker;
   setCommitSink((b) => running.acceptCommitted(b));

@@ -3,13 +3,15 @@ import { promisify } from "node:util";
 import zlib from "node:zlib";
 import { markFeedbackApplied, pendingFeedback } from "../repos/feedback-repo";
 import { sequenceHead } from "../repos/samples-repo";
-import { flushScoreMinutes } from "../repos/scores-repo";
+import { flushScoreMinutes, scoredSeq } from "../repos/scores-repo";
+import { acquireWorkerLock, type WorkerLock } from "../repos/worker-lock-repo";
 import { resumeRollup } from "./pipeline/resume-rollup";
 import { loadSnapshot, saveSnapshot } from "../repos/snapshots-repo";
-import { heartbeat } from "../repos/worker-status-repo";
+import { heartbeat, markWorkerStopped } from "../repos/worker-status-repo";
 import { ingestSeries, type IncomingSeries } from "../services/ingest/ingest-service";
 import type { CommittedBatch } from "@/lib/ingest/committed-batch";
 import type { HandoffEndpoint } from "./handoff/protocol";
+import type { TProbeRequest, TProbeResult } from "../services/detect/probe-wire";
 import { createEngine, restoreEngine } from "./pipeline/engine-adapter";
 import { takeSetting } from "../repos/settings-repo";
 import { WORKER_REQUEST_KEY, ZWorkerRequest } from "../services/models/model-service";
@@ -37,7 +39,15 @@ export interface WorkerOptions {
   /** Where this worker accepts hand-offs (server/worker/handoff), published in its heartbeat. */
   handoff?: HandoffEndpoint;
   log?: (msg: string) => void;
+  /**
+   * Called when the worker cannot go on (its scoring lock's connection was lost): the process
+   * should exit non-zero so that its supervisor starts a fresh one.
+   */
+  onFatal?: (e: Error) => void;
 }
+
+/** With samples waiting, no progress for this long makes the worker report itself stalled. */
+const STALL_MS = 30_000;
 
 /** Periodic jobs of the background worker; `stop()` finishes the current round and snapshots. */
 export class Worker {
@@ -49,12 +59,28 @@ export class Worker {
   private readonly startedAtMs = Date.now();
   private readonly log: (msg: string) => void;
   private lastError: string | null = null;
+  private lastErrorAtMs: number | null = null;
+  private lock: WorkerLock | null = null;
+  private beatTimer: NodeJS.Timeout | null = null;
+  private lastProgress = { cursor: -1, atMs: Date.now() };
+  /** a write failed at shutdown: the final snapshot would record a cursor past unwritten results */
+  private unwritten = false;
 
   constructor(readonly opts: WorkerOptions) {
     this.log = opts.log ?? ((m) => console.log(`[worker] ${m}`));
   }
 
   async start(): Promise<void> {
+    this.lock = await acquireWorkerLock({
+      onWait: () => this.log("another worker holds the scoring lock; waiting for it to stop"),
+      onLost: (e) => {
+        this.running = false;
+        this.log(`lost the scoring lock's database connection (${e.message}); stopping`);
+        (this.opts.onFatal ?? ((err: Error) => {
+          throw err;
+        }))(e);
+      },
+    });
     let engine: ConfiguredEngine | null = null;
     let cursor = 0;
     const snap = await loadSnapshot();
@@ -69,6 +95,12 @@ export class Worker {
     }
     engine ??= new ConfiguredEngine(createEngine());
     this.pipeline = new DetectPipeline(engine, cursor, undefined, undefined, await resumeRollup(cursor));
+    this.pipeline.log = this.log;
+    // what was scored after the snapshot is read again to relearn it; rows stored then are not written twice
+    const scored = await scoredSeq();
+    this.pipeline.replayUntil = scored;
+    this.pipeline.suppressUpTo = scored;
+    if (scored > cursor) this.log(`replaying seq ${cursor + 1}…${scored} (scored after the snapshot) to restore the detectors' state`);
     const reloader = new ConfigReloader(
       this.pipeline.engine as ConfiguredEngine,
       this.opts.configFile === undefined ? env().OMEN_CONFIG_FILE : this.opts.configFile,
@@ -79,6 +111,14 @@ export class Worker {
     const predictor = new Predictor(() => this.pipeline.engine);
     const alerts = new AlertDispatchJob(this.log); // runs off the job chain: a slow receiver never delays detection
     const retention = new RetentionJob(() => reloader.fileGlobal.retentionMs ?? env().OMEN_RETENTION_DAYS * 86_400_000, this.log);
+    // the heartbeat runs off the job chain: a stuck job (a write retrying) is then reported, not silent
+    const beat = () =>
+      void this.beat().catch((e: Error) => {
+        this.lastError = e.message;
+        this.lastErrorAtMs = Date.now();
+      });
+    beat();
+    this.beatTimer = setInterval(beat, 5_000);
     // omen.yaml `global.modelUpdateInterval` (default 5 min) paces the periodic snapshots.
     let lastPeriodic = Date.now();
     const jobs: Job[] = [
@@ -91,7 +131,6 @@ export class Worker {
       { id: "retention", everyMs: RetentionJob.intervalMs, run: () => retention.run() },
       { id: "feedback", everyMs: 5_000, run: () => this.applyFeedback() },
       { id: "worker-requests", everyMs: 2_000, run: () => this.handleRequest() },
-      { id: "heartbeat", everyMs: 5_000, run: () => this.beat() },
       {
         id: "periodic-snapshot",
         everyMs: 10_000,
@@ -117,6 +156,15 @@ export class Worker {
    * A batch that ingest has just committed (in this process, or handed over by the web
    * process): the pipeline scores it from memory. Dropped before start and after stop.
    */
+  /**
+   * Scores current values on copies of the live models (the real-time detect API, through the
+   * hand-off endpoint): runs between detection steps and changes no model state.
+   */
+  probe(r: TProbeRequest): TProbeResult[] {
+    if (!this.pipeline) return [];
+    return this.pipeline.engine.probe?.(r.tsMs, r.ids, Float64Array.from(r.values, (v) => v ?? Number.NaN)) ?? [];
+  }
+
   acceptCommitted(batch: CommittedBatch): void {
     if (!this.running) return;
     this.pipeline.handoff.offer(batch);
@@ -153,6 +201,7 @@ export class Worker {
     if (!this.running) return;
     this.busy = this.busy.then(fn).catch((e: Error) => {
       this.lastError = e.message;
+      this.lastErrorAtMs = Date.now();
       this.log(`job failed: ${e.stack ?? e.message}`);
     });
   }
@@ -198,24 +247,44 @@ export class Worker {
   }
 
   private async beat(): Promise<void> {
-    await this.pipeline.flushStreamsIfDue();
-    await this.pipeline.writeHealth();
+    if (!this.running) return;
     const head = await sequenceHead();
+    const now = Date.now();
+    // the read cursor: results trail it by at most the round being written (a write that keeps
+    // failing is reported as `writeRetrying`). Samples held for a later step (the newest step,
+    // timestamps ahead of the wall clock) are read and counted in `pendingSamples`, not as lag.
+    const cursor = this.pipeline.cursor;
+    const lag = Math.max(0, head - cursor);
+    if (cursor !== this.lastProgress.cursor || lag === 0) this.lastProgress = { cursor, atMs: now };
+    const s = this.pipeline.stats;
+    const stalled = s.writeRetrying || (lag > 0 && now - this.lastProgress.atMs > STALL_MS);
     await heartbeat({
       name: this.opts.name,
       pid: process.pid,
       startedAtMs: this.startedAtMs,
-      cursor: this.pipeline.cursor,
+      cursor,
       info: {
         host: os.hostname(),
-        lag: head - this.pipeline.cursor,
-        ...this.pipeline.stats,
+        lag,
+        committedCursor: this.pipeline.committedCursor,
+        ...s,
+        replaying: this.pipeline.replaying,
+        lastProgressAtMs: this.lastProgress.atMs,
+        stalled,
         handoffHits: this.pipeline.handoff.hits,
         handoffMisses: this.pipeline.handoff.misses,
-        lastError: this.lastError,
+        lastError: s.writeRetrying ? s.lastWriteError : this.lastError,
+        lastErrorAtMs: this.lastErrorAtMs,
         handoff: this.opts.handoff,
       },
     });
+    // stream rows and health are best-effort and go after the heartbeat
+    if (!s.writeRetrying) {
+      this.enqueue(async () => {
+        await this.pipeline.flushStreamsIfDue();
+        await this.pipeline.writeHealth();
+      });
+    }
   }
 
   /** Snapshot-now and rollback requests from the web app (Settings → Models). */
@@ -241,9 +310,10 @@ export class Worker {
   }
 
   async snapshot(reason: string): Promise<number> {
-    // state and cursor are taken together, before anything awaits
+    // state and cursor are taken together, before anything awaits; the cursor stays below the
+    // samples read but not scored yet (held-back steps), so a restore reads them again
     const state = this.pipeline.engine.serialize();
-    const cursor = this.pipeline.cursor;
+    const cursor = this.pipeline.safeCursor();
     // compressed on libuv's thread pool: with 20,000 streams (~185 MB of state) a synchronous
     // gzip held the worker's event loop for ~2 s at every periodic snapshot
     return saveSnapshot(reason, cursor, await gzip(state));
@@ -251,11 +321,21 @@ export class Worker {
 
   async stop(): Promise<void> {
     this.running = false;
+    if (this.beatTimer) clearInterval(this.beatTimer);
+    this.pipeline.stopRetrying();
     await this.jobs?.stop();
     await this.busy;
+    await this.pipeline.drain().catch((e: Error) => {
+      this.unwritten = true;
+      this.log(`results not written at shutdown (${e.message}); they are scored again at the next start`);
+    });
     await this.pipeline.writeRollup(true).catch((e: Error) => this.log(`final rollup write failed: ${e.message}`));
     await flushScoreMinutes().catch((e: Error) => this.log(`final score rollup write failed: ${e.message}`));
     await this.pipeline.flushStreams().catch((e: Error) => this.log(`final stream flush failed: ${e.message}`));
-    await this.snapshot("shutdown").catch((e: Error) => this.log(`final snapshot failed: ${e.message}`));
+    if (!this.unwritten) await this.snapshot("shutdown").catch((e: Error) => this.log(`final snapshot failed: ${e.message}`));
+    // a worker stopped on purpose is not "down": ingest goes on without it (nothing is lost; it
+    // scores the backlog when it runs again)
+    await markWorkerStopped(this.opts.name).catch((e: Error) => this.log(`could not mark the worker stopped: ${e.message}`));
+    await this.lock?.release();
   }
 }

@@ -1,8 +1,8 @@
-import { healthReport } from "@/server/services/health/health-service";
+import { healthReply } from "@/server/http/health-handler";
+import { toResponse } from "@/server/http/reply";
 
 export const dynamic = "force-dynamic";
 
-export async function GET() {
-  const report = await healthReport();
-  return Response.json(report, { status: report.database.ok ? 200 : 503 });
+export async function GET(req: Request) {
+  return toResponse(await healthReply(req.headers));
 }

@@ -1,3 +1,4 @@
+import { Suspense } from "react";
 import { notFound } from "next/navigation";
 import { StreamView } from "@/components/stream/stream-view";
 
@@ -5,5 +6,9 @@ export default async function StreamPage({ params }: { params: Promise<{ id: str
   const { id } = await params;
   const n = Number(id);
   if (!Number.isInteger(n) || n <= 0) notFound();
-  return <StreamView id={n} />;
+  return (
+    <Suspense fallback={<p className="muted">Loading…</p>}>
+      <StreamView id={n} />
+    </Suspense>
+  );
 }

@@ -1,6 +1,8 @@
 import { anomalyLink, type AlertContext } from "@/lib/alerts/payloads";
 import type { TAlertEvent } from "@/lib/alerts/schema";
 import type { TSeverity } from "@/lib/schemas/stream";
+import { readableSummary } from "@/lib/alerts/summary";
+import { clipToDomain, domainFloor } from "@/lib/triage/domain";
 import { expectedVsActual, type AlertAnomaly } from "../../repos/alerts-repo";
 import { explainAnomaly } from "../explain/explain-service";
 
@@ -9,11 +11,14 @@ async function probableOrigin(a: AlertAnomaly): Promise<AlertContext["origin"]> 
   try {
     const ex = await explainAnomaly(a.id);
     if (ex.originStreamId === null || ex.originStreamId === a.streamId) return null;
+    // the origin's own anomaly onset when it has one, else when its score first rose
     const entry = ex.timeline.find((e) => e.streamId === ex.originStreamId);
+    const cause = ex.causes.find((c) => c.streamId === ex.originStreamId);
+    const offsetSec = entry?.offsetSec ?? cause?.offsetSec ?? null;
     return {
       streamId: ex.originStreamId,
-      streamKey: entry?.key ?? String(ex.originStreamId),
-      leadSec: entry && entry.offsetSec < 0 ? -entry.offsetSec : null,
+      streamKey: entry?.key ?? cause?.key ?? String(ex.originStreamId),
+      leadSec: offsetSec !== null && offsetSec < 0 ? -offsetSec : null,
     };
   } catch {
     return null;
@@ -26,6 +31,7 @@ export async function buildAlertContext(
   e: { event: TAlertEvent; severity: TSeverity; previousSeverity: TSeverity | null; rule: { id: number; name: string } },
   baseUrl: string,
 ): Promise<AlertContext> {
+  const floor = domainFloor({ metric: a.metric, kind: a.streamKind, unit: a.unit });
   const [values, origin] = await Promise.all([expectedVsActual(a.streamId, a.startMs, a.endMs).catch(() => ({ expected: null, actual: null })), probableOrigin(a)]);
   return {
     event: e.event,
@@ -46,8 +52,8 @@ export async function buildAlertContext(
       status: a.status,
       startMs: a.startMs,
       endMs: a.endMs,
-      summary: a.summary,
-      expected: values.expected,
+      summary: readableSummary(a.summary, { streamId: a.streamId, streamKey: a.streamKey, floor }),
+      expected: clipToDomain(values.expected, floor),
       actual: values.actual,
     },
     origin,

@@ -130,7 +130,10 @@ async function sendOne(
       stats.failed++;
       return;
     }
-    const ctx = await buildAlertContext(anomaly, { event: d.event, severity: d.severity, previousSeverity: d.previousSeverity, rule: { id: rule.id, name: rule.name } }, baseUrl);
+    const ctx = {
+      ...(await buildAlertContext(anomaly, { event: d.event, severity: d.severity, previousSeverity: d.previousSeverity, rule: { id: rule.id, name: rule.name } }, baseUrl)),
+      sequence: d.sequence,
+    };
     const res = await postJson(deliveryUrl(rule.channel, rule.url), buildPayload(rule.channel, ctx, nowMs), rule.headers, opts.timeoutMs ?? SEND_TIMEOUT_MS);
     const delay = res.ok ? null : retryDelayMs(d.attempts + 1);
     await recordAttempt(d.id, { ok: res.ok, httpStatus: res.httpStatus, error: res.error, nextAttemptMs: delay === null ? null : nowMs + delay }, nowMs);

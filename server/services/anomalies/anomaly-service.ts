@@ -95,6 +95,8 @@ export async function changeStatus(ids: string[], status: TAnomalyStatus, actor:
 export async function labelAnomalies(ids: string[], label: TAnomalyLabel | null, comment: string | null, actor: string) {
   const n = await setAnomalyLabel(ids, label);
   if (n === 0) throw new AppError("NOT_FOUND", "No such anomaly.");
+  // A false positive needs no more work: it is closed with its label (alerts then say resolved too).
+  if (label === "false_positive") await setAnomalyStatus(ids, "resolved");
   await Promise.all(ids.map((id) => addFeedback(id, label, comment?.trim() || null, actor)));
   return { updated: n };
 }

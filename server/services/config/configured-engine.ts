@@ -99,6 +99,9 @@ export class ConfiguredEngine implements EnginePort {
   streamIds(): number[] {
     return this.inner.streamIds();
   }
+  probe(...a: Parameters<NonNullable<EnginePort["probe"]>>) {
+    return this.inner.probe?.(...a) ?? [];
+  }
   serialize(): Uint8Array {
     return this.inner.serialize();
   }

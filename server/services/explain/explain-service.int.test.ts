@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listAnomalies } from "../../repos/anomalies-repo";
+import { listAnomalies, upsertAnomalies } from "../../repos/anomalies-repo";
 import { listStreams } from "../../repos/streams-repo";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { DetectPipeline } from "../../worker/pipeline/detect-pipeline";
@@ -57,5 +57,73 @@ describe.each(availableBackends())("explainAnomaly on %s", (backend) => {
     const edge = ex.edges.find((e) => e.from === dbId && e.to === apiId);
     expect(edge).toBeDefined();
     expect(edge!.correlation).toBeGreaterThan(0.5);
+
+    // ranked causes: the database carries most of the evidence at the API's onset, and rose first
+    expect(ex.causes[0]!.streamId).toBe(dbId);
+    expect(ex.causes[0]!.rank).toBe(1);
+    expect(ex.causes[0]!.offsetSec!).toBeLessThan(0);
+    expect(ex.causes.find((c) => c.streamId === apiId)!.isReference).toBe(true);
+    const shares = ex.causes.reduce((a, c) => a + c.share, 0);
+    expect(shares).toBeGreaterThan(0.99);
+    expect(shares).toBeLessThan(1.01);
+    expect(ex.group.source).toBe("shop");
+
+    // Another import's stream with an anomaly left open since days before, a stream of this
+    // group from other hours, and a sparse stream of this group that opened just before
+    // (too few points to correlate).
+    const old = t0 - 3921 * 60_000;
+    await ingestSeries("other-import", "csv", [{ metric: "unrelated", labels: {}, kind: "gauge", tsMs: [old, old + step, old + 2 * step], values: [1, 2, 3] }], now);
+    const onset = apiAnomaly!.startMs;
+    await ingestSeries("shop", "remote_write", [
+      { metric: "last_week", labels: {}, kind: "gauge", tsMs: [old, old + step], values: [1, 2] },
+      { metric: "sparse", labels: {}, kind: "gauge", tsMs: [onset - 120_000, onset - 60_000, onset], values: [1, 50, 2] },
+    ], now);
+    const all = await listStreams();
+    const idOf = (m: string) => all.find((s) => s.metric === m)!.id;
+    await upsertAnomalies([
+      { engineId: "t-unrelated", streamId: idOf("unrelated"), streamIds: [idOf("unrelated")], startMs: old, endMs: null, peakScore: 99, severity: "high", type: "point", explanation: {} },
+      { engineId: "t-last-week", streamId: idOf("last_week"), streamIds: [idOf("last_week")], startMs: old + step, endMs: old + 2 * step, peakScore: 99, severity: "high", type: "point", explanation: {} },
+      { engineId: "t-sparse", streamId: idOf("sparse"), streamIds: [idOf("sparse")], startMs: onset - 60_000, endMs: onset, peakScore: 70, severity: "low", type: "point", explanation: {} },
+    ]);
+    const ex2 = await explainAnomaly(apiAnomaly!.id);
+    const inTimeline = ex2.timeline.map((e) => e.streamId);
+    expect(inTimeline).not.toContain(idOf("unrelated"));
+    expect(inTimeline).not.toContain(idOf("last_week"));
+    expect(ex2.causes.map((c) => c.streamId)).not.toContain(idOf("unrelated"));
+    const sparse = ex2.timeline.find((e) => e.streamId === idOf("sparse"));
+    expect(sparse).toBeDefined();
+    expect(sparse!.correlation).toBeNull(); // "not enough data", not 0.00
+    expect(sparse!.lagSec).toBeNull();
+    expect(ex2.originStreamId).toBe(dbId);
+  });
+
+  it("names no origin when the anomalous stream is the only one that moved", async () => {
+    const step = 10_000;
+    const t0 = Date.UTC(2026, 10, 25, 0, 0, 0);
+    const n = 1600;
+    const tsMs: number[] = [];
+    const spike: number[] = [];
+    const quiet: number[] = [];
+    for (let i = 0; i < n; i++) {
+      tsMs.push(t0 + i * step);
+      spike.push(50 + 2 * noise(i, 5) + (i >= 1500 && i < 1530 ? 300 : 0));
+      quiet.push(10 + noise(i, 6));
+    }
+    const now = t0 + n * step + 60_000;
+    await ingestSeries("solo", "remote_write", [
+      { metric: "spiky", labels: {}, kind: "gauge", tsMs, values: spike },
+      { metric: "calm", labels: {}, kind: "gauge", tsMs, values: quiet },
+    ], now);
+    const pipeline = new DetectPipeline(createEngine(), 0, step, 5000);
+    while ((await pipeline.tick(now)) > 0) {
+      /* drain */
+    }
+    const spikyId = (await listStreams()).find((s) => s.metric === "spiky")!.id;
+    const a = (await listAnomalies({ streamId: spikyId })).rows.find((r) => r.startMs >= t0 + 1500 * step - 60_000);
+    expect(a).toBeDefined();
+    const ex = await explainAnomaly(a!.id);
+    expect(ex.originStreamId).toBeNull();
+    expect(ex.causes[0]!.streamId).toBe(spikyId);
+    expect(ex.causes[0]!.share).toBeGreaterThan(0.9);
   });
 });

@@ -1,7 +1,8 @@
 import { AppError } from "@/lib/errors/app-error";
+import { ATTRIBUTION_DEFAULTS, probableOrigin, rankContributions, type AttributionInput } from "@/lib/explain/attribution";
 import { causalTimeline, leadLag, type TimelineEntry } from "@/lib/explain/lead-lag";
 import { getAnomaly } from "../../repos/anomalies-repo";
-import { anomaliesOverlapping } from "../../repos/explain-repo";
+import { groupAnomaliesStarting, groupScoreMinutes, type StreamGroup } from "../../repos/explain-repo";
 import { readSeries } from "../../repos/samples-repo";
 import { getStream } from "../../repos/streams-repo";
 
@@ -9,6 +10,10 @@ const LOOKBACK_MS = 30 * 60_000;
 const CONTEXT_MS = 2 * 3_600_000;
 const POINTS = 240;
 const MAX_RELATED = 12;
+/** Streams of a group read for attribution (the highest-scoring in the hours around onset). */
+const MAX_CANDIDATES = 200;
+/** Causes returned (and measured for lead–lag). */
+const MAX_CAUSES = 12;
 const EDGE_MIN_CORRELATION = 0.5;
 
 export interface CausalEdge {
@@ -38,59 +43,113 @@ async function alignedSeries(streamIds: number[], fromMs: number, toMs: number) 
 }
 
 /**
- * Why did this anomaly happen? Gathers anomalies on other streams that started up to 30 min
- * before it (or during it), measures lead–lag coupling of each with the anomalous stream over
- * the surrounding two hours, orders them into a causal timeline, names the probable origin and
- * returns the lagged-correlation edges between involved streams as a small dependency graph.
+ * Why did this anomaly happen? Works within the anomalous stream's group (its source and group
+ * label: a host, a Prometheus job, an uploaded table) and the hours around the onset:
+ * - ranked causes: every stream of the group scored then, ranked by its share of the combined
+ *   excess score at and just before onset (`lib/explain/attribution`), lead–lag against the
+ *   anomalous stream breaking ties;
+ * - a causal timeline of the group's anomalies that opened from 30 minutes before to the end,
+ *   with lead–lag coupling (null correlation = not enough data to compute one);
+ * - the probable origin (another stream that carries the event and rose no later; null when
+ *   the anomalous stream is its own best explanation) and lagged-correlation edges.
  */
 export async function explainAnomaly(anomalyId: string) {
   const anomaly = await getAnomaly(anomalyId);
   if (!anomaly) throw new AppError("NOT_FOUND", `Anomaly ${anomalyId} does not exist.`);
-  const endMs = anomaly.endMs ?? (await openAnomalyEnd(anomaly.streamId, anomaly.startMs));
-  const related = await anomaliesOverlapping(anomaly.startMs - LOOKBACK_MS, endMs, anomaly.id, MAX_RELATED);
+  const stream = await getStream(anomaly.streamId);
+  const group: StreamGroup = { sourceId: stream?.sourceId ?? -1, group: stream?.group ?? null };
+  const also = [...new Set([anomaly.streamId, ...anomaly.streamIds])];
+  const onset = anomaly.startMs;
+  const endMs = anomaly.endMs ?? (await openAnomalyEnd(stream?.lastSampleAtMs ?? null, onset));
+
+  const a = ATTRIBUTION_DEFAULTS;
+  const [scored, related] = await Promise.all([
+    groupScoreMinutes(group, also, onset - a.windowBeforeMs - a.baselineMs, onset + a.windowAfterMs + 60_000, MAX_CANDIDATES),
+    groupAnomaliesStarting(group, also, onset - LOOKBACK_MS, endMs, anomaly.id, MAX_RELATED),
+  ]);
   const firstByStream = new Map<number, (typeof related)[number]>();
   for (const r of related) {
     if (r.streamId === anomaly.streamId) continue;
     const prev = firstByStream.get(r.streamId);
     if (!prev || r.startMs < prev.startMs) firstByStream.set(r.streamId, r);
   }
-  const ids = [anomaly.streamId, ...firstByStream.keys()];
-  const { bucketMs, series } = await alignedSeries(ids, anomaly.startMs - CONTEXT_MS, endMs + 10 * 60_000);
+  const keys = new Map<number, string>([[anomaly.streamId, anomaly.streamKey]]);
+  for (const s of scored) keys.set(s.streamId, s.key);
+  for (const [id, r] of firstByStream) keys.set(id, r.key);
+
+  // First pass finds who carries evidence; lead–lag is measured only for those (and the timeline).
+  const inputs: AttributionInput[] = scored.map((s) => ({ streamId: s.streamId, points: s.points }));
+  if (!inputs.some((i) => i.streamId === anomaly.streamId)) inputs.push({ streamId: anomaly.streamId, points: [] });
+  const firstPass = rankContributions(inputs, { onsetMs: onset }).filter((c) => c.share > 0 || c.streamId === anomaly.streamId);
+  const measured = [...new Set([anomaly.streamId, ...firstPass.slice(0, MAX_CAUSES).map((c) => c.streamId), ...firstByStream.keys()])];
+  const { bucketMs, series } = await alignedSeries(measured, onset - CONTEXT_MS, endMs + 10 * 60_000);
   const ref = series.get(anomaly.streamId)!;
   const maxLag = Math.max(1, Math.round(LOOKBACK_MS / bucketMs));
-
-  const entries: Omit<TimelineEntry, "offsetSec">[] = [
-    { streamId: anomaly.streamId, onsetMs: anomaly.startMs, peakScore: anomaly.peakScore, lagSec: 0, correlation: 1 },
-  ];
-  for (const [id, r] of firstByStream) {
+  const coupling = new Map<number, { lagSec: number | null; correlation: number | null }>();
+  for (const id of measured) {
+    if (id === anomaly.streamId) continue;
     // leadLag(candidate, reference): positive lag = the candidate moved first.
     const ll = leadLag(series.get(id)!, ref, maxLag);
-    entries.push({ streamId: id, onsetMs: r.startMs, peakScore: r.peakScore, lagSec: (ll.lag * bucketMs) / 1000, correlation: round(ll.correlation) });
+    coupling.set(id, ll.correlation === null ? { lagSec: null, correlation: null } : { lagSec: (ll.lag * bucketMs) / 1000, correlation: round(ll.correlation) });
   }
-  const { timeline, originStreamId } = causalTimeline(anomaly.startMs, entries);
 
+  const ranked = rankContributions(
+    inputs.map((i) => ({ ...i, leadSec: coupling.get(i.streamId)?.lagSec ?? null })),
+    { onsetMs: onset },
+  );
+  const originStreamId = probableOrigin(ranked, anomaly.streamId, onset);
+  const causes = ranked
+    .filter((c) => c.share > 0 || c.streamId === anomaly.streamId)
+    .slice(0, MAX_CAUSES)
+    .map((c) => ({
+      streamId: c.streamId,
+      key: keys.get(c.streamId) ?? String(c.streamId),
+      rank: c.rank,
+      share: round(c.share),
+      peakScore: Number.isFinite(c.peakScore) ? round(c.peakScore) : null,
+      /** When it first rose above its usual level, seconds relative to this anomaly's onset. */
+      offsetSec: c.firstExceedMs === null ? null : Math.round((c.firstExceedMs - onset) / 1000),
+      lagSec: c.streamId === anomaly.streamId ? 0 : (coupling.get(c.streamId)?.lagSec ?? null),
+      correlation: c.streamId === anomaly.streamId ? 1 : (coupling.get(c.streamId)?.correlation ?? null),
+      isReference: c.streamId === anomaly.streamId,
+      anomalyId: c.streamId === anomaly.streamId ? anomaly.id : (firstByStream.get(c.streamId)?.anomalyId ?? null),
+    }));
+
+  const entries: Omit<TimelineEntry, "offsetSec">[] = [
+    { streamId: anomaly.streamId, onsetMs: onset, peakScore: anomaly.peakScore, lagSec: 0, correlation: 1 },
+  ];
+  for (const [id, r] of firstByStream) {
+    const c = coupling.get(id);
+    entries.push({ streamId: id, onsetMs: r.startMs, peakScore: r.peakScore, lagSec: c?.lagSec ?? null, correlation: c?.correlation ?? null });
+  }
+  const { timeline } = causalTimeline(onset, entries);
+
+  const ids = [anomaly.streamId, ...firstByStream.keys()];
   const edges: CausalEdge[] = [];
   for (let i = 0; i < ids.length; i++) {
     for (let j = i + 1; j < ids.length; j++) {
-      const a = ids[i]!;
-      const b = ids[j]!;
-      const ll = leadLag(series.get(a)!, series.get(b)!, maxLag);
-      if (Math.abs(ll.correlation) < EDGE_MIN_CORRELATION) continue;
-      const [from, to] = ll.lag >= 0 ? [a, b] : [b, a];
+      const x = ids[i]!;
+      const y = ids[j]!;
+      const ll = leadLag(series.get(x)!, series.get(y)!, maxLag);
+      if (ll.correlation === null || Math.abs(ll.correlation) < EDGE_MIN_CORRELATION) continue;
+      const [from, to] = ll.lag >= 0 ? [x, y] : [y, x];
       edges.push({ from, to, lagSec: (Math.abs(ll.lag) * bucketMs) / 1000, correlation: round(ll.correlation) });
     }
   }
-  const keys = new Map<number, string>([[anomaly.streamId, anomaly.streamKey], ...[...firstByStream].map(([id, r]) => [id, r.key] as [number, string])]);
-  const related2 = new Map([...firstByStream].map(([id, r]) => [id, r]));
   return {
     anomalyId: anomaly.id,
     referenceStreamId: anomaly.streamId,
     originStreamId,
+    group: { source: stream?.sourceName ?? null, group: group.group, streamsScored: scored.length },
+    window: { fromMs: onset - a.windowBeforeMs, toMs: onset + a.windowAfterMs },
+    causes,
     timeline: timeline.map((e) => ({
       ...e,
+      lagSec: e.lagSec ?? null,
+      correlation: e.correlation ?? null,
       key: keys.get(e.streamId) ?? String(e.streamId),
-      anomalyId: e.streamId === anomaly.streamId ? anomaly.id : (related2.get(e.streamId)?.anomalyId ?? null),
-      severity: e.streamId === anomaly.streamId ? anomaly.severity : (related2.get(e.streamId)?.severity ?? null),
+      anomalyId: e.streamId === anomaly.streamId ? anomaly.id : (firstByStream.get(e.streamId)?.anomalyId ?? null),
+      severity: e.streamId === anomaly.streamId ? anomaly.severity : (firstByStream.get(e.streamId)?.severity ?? null),
     })),
     edges: edges.map((e) => ({ ...e, fromKey: keys.get(e.from) ?? "", toKey: keys.get(e.to) ?? "" })),
   };
@@ -101,9 +160,8 @@ export async function explainAnomaly(anomalyId: string) {
  * The wall clock would stretch the window over any time the data has not reached (imported
  * history, a stopped sender), diluting every correlation into coarse buckets.
  */
-async function openAnomalyEnd(streamId: number, startMs: number): Promise<number> {
-  const last = (await getStream(streamId))?.lastSampleAtMs ?? null;
-  return last !== null && last >= startMs ? last : startMs;
+function openAnomalyEnd(lastSampleMs: number | null, startMs: number): number {
+  return lastSampleMs !== null && lastSampleMs >= startMs ? lastSampleMs : startMs;
 }
 
 function round(x: number): number {

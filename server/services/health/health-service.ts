@@ -1,20 +1,91 @@
 import { countAllStreams } from "../../repos/streams-repo";
-import { ping, readWorkerStatus } from "../../repos/worker-status-repo";
+import { ping, readWorkerStatus, statusSequenceHead, WORKER_STALE_MS } from "../../repos/worker-status-repo";
 
-const WORKER_STALE_MS = 60_000;
+/** How many streams, cached briefly: /api/health is polled often and must answer fast under load. */
+let streamsCache: { atMs: number; value: Promise<number> } | undefined;
+const STREAMS_CACHE_MS = 5_000;
 
-/** Database and worker status for /api/health and the UI header. */
-export async function healthReport(nowMs = Date.now()) {
+function cachedStreamCount(nowMs: number): Promise<number> {
+  if (!streamsCache || nowMs - streamsCache.atMs > STREAMS_CACHE_MS) {
+    const value = countAllStreams();
+    streamsCache = { atMs: nowMs, value };
+    value.catch(() => (streamsCache = undefined));
+  }
+  return streamsCache.value;
+}
+
+const num = (x: unknown): number | null => (typeof x === "number" && Number.isFinite(x) ? x : null);
+
+/**
+ * Database and worker status for /api/health and the UI header. `ok` is false while the
+ * database is unreachable, no worker is alive, or the live worker cannot make progress (a write
+ * failing and being retried, or samples waiting with no progress: `stalled`); `problems` says
+ * which, and `backlog` is what is stored but not scored yet.
+ */
+async function buildReport(nowMs: number) {
   let database: { ok: boolean; latencyMs?: number; error?: string };
   try {
     database = { ok: true, latencyMs: Math.round((await ping()) * 10) / 10 };
   } catch (e) {
-    return { ok: false, database: { ok: false, error: (e as Error).message }, workers: [], streams: 0 };
+    const error = (e as Error).message;
+    return { ok: false, database: { ok: false, error }, workers: [], streams: 0, backlog: null, lastError: error, problems: [`database: ${error}`], checkedAtMs: nowMs };
   }
-  const workers = (await readWorkerStatus()).map((w) => {
+  const [rows, head, streams] = await Promise.all([readWorkerStatus(), statusSequenceHead(), cachedStreamCount(nowMs)]);
+  const workers = rows.map((w) => {
     const { handoff: _secret, ...info } = w.info; // the hand-off endpoint's secret stays internal
-    return { name: w.name, pid: w.pid, alive: nowMs - w.heartbeatAtMs < WORKER_STALE_MS, lastHeartbeatMs: w.heartbeatAtMs, cursor: w.cursor, info };
+    const alive = nowMs - w.heartbeatAtMs < WORKER_STALE_MS;
+    return {
+      name: w.name,
+      pid: w.pid,
+      alive,
+      stalled: alive && info.stalled === true,
+      lastHeartbeatMs: w.heartbeatAtMs,
+      cursor: w.cursor,
+      backlog: Math.max(0, head - w.cursor),
+      lastError: typeof info.lastError === "string" ? info.lastError : null,
+      info,
+    };
   });
-  const streams = await countAllStreams();
-  return { ok: database.ok && workers.some((w) => w.alive), database, workers, streams };
+  const live = workers.filter((w) => w.alive);
+  const problems: string[] = [];
+  if (workers.length === 0) problems.push("no detection worker has started yet");
+  else if (live.length === 0 && workers.every((w) => w.info.stopped === true)) problems.push("the detection worker was stopped");
+  else if (live.length === 0) {
+    const newest = Math.max(...workers.map((w) => w.lastHeartbeatMs));
+    problems.push(`the detection worker is down: last heartbeat ${Math.round((nowMs - newest) / 1000)} s ago`);
+  }
+  for (const w of live) {
+    if (w.stalled) problems.push(`worker ${w.name} is not making progress${w.lastError ? `: ${w.lastError}` : ""}`);
+  }
+  // the backlog the scoring worker has: block rows committed after its cursor, and samples it read but holds
+  const scorer = live.length ? live.reduce((a, b) => (a.cursor <= b.cursor ? a : b)) : null;
+  const backlog = scorer
+    ? { rows: scorer.backlog, pendingSamples: num(scorer.info.pendingSamples) ?? 0, lateSamples: num(scorer.info.lateSamples) ?? 0 }
+    : { rows: Math.max(0, head - Math.min(...workers.map((w) => w.cursor), head)), pendingSamples: null, lateSamples: null };
+  const lastError = live.find((w) => w.stalled)?.lastError ?? workers.find((w) => w.lastError)?.lastError ?? null;
+  return { ok: database.ok && live.length > 0 && problems.length === 0, database, workers, streams, backlog, lastError, problems, checkedAtMs: nowMs };
+}
+
+export type HealthReport = Awaited<ReturnType<typeof buildReport>>;
+
+/** Reports at most this old are served as they are; a newer one is built in the background. */
+const FRESH_MS = 1_000;
+/** Older than this, a caller waits for the new report (the database may be slow or down). */
+const STALE_MS = 5_000;
+let last: HealthReport | undefined;
+let building: Promise<HealthReport> | undefined;
+
+/**
+ * Database and worker status for /api/health and the UI header, built at most about once a
+ * second however often it is polled: a report up to 1 s old is served as it is, one up to 5 s
+ * old while a new one is built (so a poll under heavy load answers at once), an older one
+ * waits for the new one. `checkedAtMs` says when it was built.
+ */
+export async function healthReport(nowMs = Date.now()): Promise<HealthReport> {
+  if (last && nowMs - last.checkedAtMs < FRESH_MS) return last;
+  building ??= buildReport(nowMs)
+    .then((r) => (last = r))
+    .finally(() => (building = undefined));
+  if (last && nowMs - last.checkedAtMs < STALE_MS) return last;
+  return building;
 }

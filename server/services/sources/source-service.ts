@@ -2,7 +2,7 @@ import { AppError } from "@/lib/errors/app-error";
 import { stableJson } from "@/lib/config/settings";
 import { ZPromPullSettings, ZPromPullState, type TPromPullSettings } from "@/lib/schemas/sources";
 import { env } from "../../env";
-import { ensureSource, getSourceByName, listSources, updateSourceConfig } from "../../repos/sources-repo";
+import { deleteSource, ensureSource, getSourceByName, listSources, updateSourceConfig } from "../../repos/sources-repo";
 import { ensureIngestToken } from "../auth/ingest-token";
 import { invalidateSourceCache, LABEL_LIMITS } from "../ingest/ingest-service";
 import { testQuery } from "./prometheus-client";
@@ -19,6 +19,8 @@ export interface SourceView {
   cardinalityLimit: number;
   /** Declared in omen.yaml (read-only in the UI). */
   managedByFile: boolean;
+  /** Newest sample of any of its streams (an import says how recent its data is, not "receiving"). */
+  lastSampleAtMs: number | null;
   /** Prometheus pull sources only. */
   prometheus: (TPromPullSettings & { cursorMs: number | null; lastError: string | null; lastRunMs: number | null }) | null;
 }
@@ -44,6 +46,7 @@ export async function listSourceViews(): Promise<SourceView[]> {
       kind: s.kind,
       enabled: s.enabled,
       streamCount: s.streamCount,
+      lastSampleAtMs: s.lastSampleAtMs,
       cardinalityLimit: s.cardinalityLimit,
       managedByFile: s.config.managedBy === FILE_MANAGED,
       prometheus,
@@ -124,13 +127,24 @@ export async function testPrometheusQuery(baseUrl: string, query: string) {
 
 /** What the settings page needs to show senders how to connect. */
 export async function ingestSetup() {
-  const { token, origin } = await ensureIngestToken();
   const e = env();
+  // The token itself is never handed out again: senders use an API token with the ingest scope
+  // (shown once when created), OMEN_INGEST_TOKEN, or the token printed at first start.
   return {
-    token,
-    tokenFromEnv: origin === "env",
+    tokenFromEnv: e.OMEN_INGEST_TOKEN !== undefined,
     maxBodyBytes: e.OMEN_MAX_BODY_BYTES,
     maxWorkerLag: e.OMEN_WORKER_MAX_LAG,
     labelLimits: LABEL_LIMITS,
   };
+}
+
+/** Deletes a source and everything under it; a source declared in omen.yaml is removed from the file instead. */
+export async function removeSource(id: number): Promise<{ name: string; streams: number }> {
+  const src = (await listSources()).find((s) => s.id === id);
+  if (!src) throw new AppError("NOT_FOUND", `Source ${id} does not exist.`);
+  if (src.config.managedBy === FILE_MANAGED) throw new AppError("CONFLICT", `Source "${src.name}" is declared in omen.yaml: remove it there.`);
+  const res = await deleteSource(id);
+  if (!res) throw new AppError("NOT_FOUND", `Source ${id} does not exist.`);
+  invalidateSourceCache(res.name);
+  return res;
 }

@@ -1,5 +1,6 @@
 import "server-only";
 import { AppError } from "@/lib/errors/app-error";
+import { isStale, typicalStep } from "@/lib/triage/freshness";
 import { openSeverityByStream } from "../../repos/anomalies-repo";
 import { readSeries } from "../../repos/samples-repo";
 import { readScores } from "../../repos/scores-repo";
@@ -21,7 +22,8 @@ export async function listStreamsWithSparklines(filter: ListStreamsFilter, nowMs
     let k = 0;
     while (k < s.spark.t.length && s.spark.t[k]! < since) k++;
     const spark = k === 0 ? s.spark : { t: s.spark.t.slice(k), v: s.spark.v.slice(k), s: s.spark.s.slice(k) };
-    return { ...s, spark, severity: severities.get(s.id) ?? null };
+    const stepMs = typicalStep(s.spark.t);
+    return { ...s, spark, severity: severities.get(s.id) ?? null, stepMs, stale: isStale(s.lastSampleAtMs, stepMs, nowMs) };
   });
 }
 
@@ -33,11 +35,33 @@ export async function findStreams(filter: ListStreamsFilter) {
 export const RANGES = { "15m": 15 * 60_000, "1h": 3_600_000, "6h": 6 * 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000 } as const;
 export type TRange = keyof typeof RANGES;
 
+/** The widest window one stream page request may span (rollups keep it to ~2,000 points). */
+export const MAX_SPAN_MS = 400 * 86_400_000;
+
+export type TDetailWindow = { range?: TRange; fromMs?: number; toMs?: number };
+
+/**
+ * The window to draw: an absolute [from, to] when given; else a preset ending at the newest
+ * sample of a stream that stopped (an import from 2014 opens on its own last day), or now for a
+ * live one; with neither, the data's last day.
+ */
+export function resolveWindow(w: TDetailWindow, lastSampleAtMs: number | null, stale: boolean, nowMs: number): { fromMs: number; toMs: number } {
+  if (w.fromMs !== undefined && w.toMs !== undefined) {
+    if (!(w.toMs > w.fromMs)) throw new AppError("BAD_REQUEST", "The range must end after it starts.");
+    if (w.toMs - w.fromMs > MAX_SPAN_MS) throw new AppError("BAD_REQUEST", "The range is longer than 400 days; pick a shorter one.");
+    return { fromMs: w.fromMs, toMs: w.toMs };
+  }
+  const end = stale && lastSampleAtMs !== null ? lastSampleAtMs : nowMs;
+  return { fromMs: end - RANGES[w.range ?? "24h"], toMs: end };
+}
+
 /** Everything the stream page draws: values (downsampled), expected band and scores. */
-export async function getStreamDetail(id: number, range: TRange, nowMs = Date.now(), maxPoints = 2000) {
+export async function getStreamDetail(id: number, window: TRange | TDetailWindow, nowMs = Date.now(), maxPoints = 2000) {
   const stream = await getStream(id);
   if (!stream) throw new AppError("NOT_FOUND", `Stream ${id} does not exist.`);
-  const fromMs = nowMs - RANGES[range];
-  const [series, scores] = await Promise.all([readSeries(id, fromMs, nowMs, maxPoints), readScores(id, fromMs, nowMs, maxPoints)]);
-  return { stream, fromMs, toMs: nowMs, series, scores };
+  const w = typeof window === "string" ? { range: window } : window;
+  const stale = isStale(stream.lastSampleAtMs, typicalStep(stream.spark.t), nowMs);
+  const { fromMs, toMs } = resolveWindow(w, stream.lastSampleAtMs, stale, nowMs);
+  const [series, scores] = await Promise.all([readSeries(id, fromMs, toMs, maxPoints), readScores(id, fromMs, toMs, maxPoints)]);
+  return { stream: { ...stream, stale }, fromMs, toMs, live: !stale && toMs >= nowMs - 60_000, series, scores };
 }

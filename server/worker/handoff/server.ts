@@ -3,6 +3,10 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { CommittedBatch } from "@/lib/ingest/committed-batch";
 import { decodeBatch, HANDOFF_PATH, newHandoffSecret, type HandoffEndpoint } from "./protocol";
+import { PROBE_PATH, ZProbeRequest, type TProbeRequest, type TProbeResult } from "../../services/detect/probe-wire";
+
+/** Largest probe body accepted (1,000 streams as JSON are ~40 kB). */
+const MAX_PROBE_BODY = 1024 * 1024;
 
 /** Largest hand-off body accepted (a 250k-sample group commit is 5 MB). */
 const MAX_BODY = 8 * 1024 * 1024;
@@ -12,14 +16,21 @@ const MAX_BODY = 8 * 1024 * 1024;
  * client.ts). Bound to 127.0.0.1 on a free port and guarded by a per-start secret,
  * both published only through the database (the worker's heartbeat).
  */
-export async function startHandoffServer(accept: (batch: CommittedBatch) => void): Promise<{ endpoint: HandoffEndpoint; close(): Promise<void> }> {
+export async function startHandoffServer(
+  accept: (batch: CommittedBatch) => void,
+  probe: (req: TProbeRequest) => TProbeResult[] = () => [],
+): Promise<{ endpoint: HandoffEndpoint; close(): Promise<void> }> {
   const secret = newHandoffSecret();
   const expected = Buffer.from(`Bearer ${secret}`);
   const server = http.createServer((req, res) => {
     const auth = Buffer.from(req.headers.authorization ?? "");
-    if (req.method !== "POST" || req.url !== HANDOFF_PATH || auth.length !== expected.length || !crypto.timingSafeEqual(auth, expected)) {
+    if (req.method !== "POST" || (req.url !== HANDOFF_PATH && req.url !== PROBE_PATH) || auth.length !== expected.length || !crypto.timingSafeEqual(auth, expected)) {
       res.writeHead(404).end();
       req.resume();
+      return;
+    }
+    if (req.url === PROBE_PATH) {
+      serveProbe(req, res, probe);
       return;
     }
     const chunks: Buffer[] = [];
@@ -53,4 +64,37 @@ export async function startHandoffServer(accept: (batch: CommittedBatch) => void
         server.close(() => resolve());
       }),
   };
+}
+
+/** Side-effect-free scoring for the web process's real-time detect API (JSON in, JSON out). */
+function serveProbe(req: http.IncomingMessage, res: http.ServerResponse, probe: (req: TProbeRequest) => TProbeResult[]): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on("data", (c: Buffer) => {
+    size += c.length;
+    if (size > MAX_PROBE_BODY) {
+      res.writeHead(413).end();
+      req.destroy();
+      return;
+    }
+    chunks.push(c);
+  });
+  req.on("end", () => {
+    let parsed;
+    try {
+      parsed = ZProbeRequest.safeParse(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+    } catch {
+      parsed = null;
+    }
+    if (!parsed?.success || parsed.data.ids.length !== parsed.data.values.length) {
+      res.writeHead(400).end();
+      return;
+    }
+    try {
+      const body = JSON.stringify({ results: probe(parsed.data) });
+      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
+    } catch (e) {
+      res.writeHead(500, { "content-type": "text/plain" }).end((e as Error).message);
+    }
+  });
 }

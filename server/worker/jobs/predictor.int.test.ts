@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getPrediction, listPredictions } from "../../repos/predictions-repo";
+import { getPrediction, listPredictions, upsertPredictions } from "../../repos/predictions-repo";
+import { predictedIncidents, streamPrediction } from "../../services/predict/predict-service";
 import { rollupPending } from "../../repos/samples-repo";
 import { listStreams } from "../../repos/streams-repo";
 import { ingestSeries, invalidateSourceCache } from "../../services/ingest/ingest-service";
@@ -57,5 +58,41 @@ describe.each(availableBackends())("Predictor on %s", (backend) => {
     expect(p.forecast.expected.at(-1)!).toBeGreaterThan(p.envelopeHigh!);
     expect((await getPrediction(steadyId))!.probability).toBeLessThan(0.05);
     expect((await listPredictions(0.5, now - 60_000, 10)).map((r) => r.streamId)).toEqual([leakId]);
+  });
+
+  it("does not show predictions for a stream that stopped sending long ago", async () => {
+    const step = 60_000;
+    const now = Math.floor(Date.now() / step) * step;
+    const n = 9 * 60;
+    const stoppedAt = now - 3 * 3_600_000; // three hours of silence: far past the 30-minute horizon
+    const tsMs: number[] = [];
+    const fill: number[] = [];
+    for (let i = 0; i < n; i++) {
+      tsMs.push(stoppedAt - (n - 1 - i) * step);
+      fill.push(100 + 2 * noise(i, 3) + (i >= n - 90 ? 0.6 * (i - n + 90) : 0)); // was filling up when it stopped
+    }
+    await ingestSeries("old", "remote_write", [{ metric: "disk_fill_percent", labels: {}, kind: "gauge", tsMs, values: fill }], now);
+    while ((await rollupPending()) > 0) {
+      /* rollup */
+    }
+    const pipeline = new DetectPipeline(createEngine(), 0, step, 10_000);
+    while ((await pipeline.tick(now + 10 * step)) > 0) {
+      /* drain */
+    }
+    await pipeline.flushStreams();
+    await new Predictor(() => pipeline.engine).run(now);
+    const id = (await listStreams()).find((s) => s.metric === "disk_fill_percent")!.id;
+    // a fresh, confident prediction stored for it (as the worker stores from its last state)
+    await upsertPredictions([{ streamId: id, computedAtMs: now, horizonMs: 30 * 60_000, probability: 0.97, etaMs: now + 600_000, direction: "above", envelopeLow: 90, envelopeHigh: 110, forecast: { t: [now], expected: [150], lower: [140], upper: [160] } }]);
+    expect((await getPrediction(id))!.probability).toBe(0.97);
+    expect(await streamPrediction(id, now)).toBeNull();
+    expect((await predictedIncidents(0, 100, now)).map((p) => p.streamId)).not.toContain(id);
+    // the leak stream from the first test is still live and still listed
+    expect((await predictedIncidents(0.5, 100, now)).length).toBeGreaterThan(0);
+    // …and it shows again once the stream sends again
+    await ingestSeries("old", "remote_write", [{ metric: "disk_fill_percent", labels: {}, kind: "gauge", tsMs: [now - step], values: [150] }], now);
+    await pipeline.tick(now + 10 * step);
+    await pipeline.flushStreams();
+    expect((await streamPrediction(id, now))?.probability).toBe(0.97);
   });
 });

@@ -6,7 +6,7 @@ import { HandoffQueue } from "./handoff-queue";
 import { DenseIds } from "@/lib/collections/dense-ids";
 import { grownFloat64 } from "@/lib/collections/grow";
 import { SparkRings } from "./spark-rings";
-import { insertScores, type ScoreColumns } from "../../repos/scores-repo";
+import { prepareScores, scoredAlready, type ScoreColumns } from "../../repos/scores-repo";
 import { allStreamKinds, updateStreamRecent, upsertStreamHealth, type StreamRecent } from "../../repos/streams-repo";
 import type { EngineEvent, EnginePort, StepScores } from "@/lib/detectors/engine-port";
 
@@ -17,9 +17,10 @@ import type { EngineEvent, EnginePort, StepScores } from "@/lib/detectors/engine
  */
 const flushIntervalMs = (buffered: number) => Math.max(3_000, 0.5 * buffered);
 /**
- * A new stream whose first sample is this far behind the live clock is history (a backfill):
- * it gets a history clock domain. Less late, it joins the live clock (its late samples are
- * stored but not scored).
+ * A new stream whose first sample is this far behind the live clock (or the wall clock, while
+ * the live clock is behind it, e.g. right after a start) is history (a backfill): it gets a
+ * history clock domain. Less late, it joins the live clock (its late samples are stored but
+ * not scored).
  */
 const historyAfterMs = (stepMs: number) => Math.max(30 * stepMs, 5 * 60_000);
 
@@ -30,6 +31,15 @@ export interface PipelineStats {
   scoresWritten: number;
   eventsWritten: number;
   lastBatchMs: number;
+  /** Samples read but not scored yet: the newest step of each clock, and steps ahead of the wall clock. */
+  pendingSamples: number;
+  /** Failed result writes (each retried until it succeeds), the last failure, and whether a write is retrying now. */
+  writeFailures: number;
+  lastWriteError: string | null;
+  lastWriteErrorAtMs: number | null;
+  writeRetrying: boolean;
+  /** Re-scored rows of a replay after a crash that were stored already (not written twice). */
+  replaySkipped: number;
   /** Cumulative wall time reading samples, scoring them, and writing results (ms). */
   readMs: number;
   scoreMs: number;
@@ -37,7 +47,7 @@ export interface PipelineStats {
 }
 
 
-type BatchColumns = { [K in Exclude<keyof ScoreColumns, "streamIds">]: Float64Array } & { streamIds: Int32Array };
+type BatchColumns = { [K in Exclude<keyof ScoreColumns, "streamIds">]: Float64Array } & { streamIds: Int32Array; seq: Float64Array };
 
 /**
  * Score rows of one round, column-wise (what `insertScores` writes). Two batches take turns
@@ -50,7 +60,7 @@ class ScoreBatch {
   private static alloc(capacity: number): BatchColumns {
     const col = () => new Float64Array(capacity);
     // stream ids as int32, as the engine reports them: copying them is a memcpy, not a conversion per row
-    return { streamIds: new Int32Array(capacity), tsMs: col(), score: col(), confidence: col(), expected: col(), lower: col(), upper: col() };
+    return { streamIds: new Int32Array(capacity), seq: col(), tsMs: col(), score: col(), confidence: col(), expected: col(), lower: col(), upper: col() };
   }
   /** Empties the batch with room for `capacity` rows. */
   reset(capacity: number): this {
@@ -58,11 +68,12 @@ class ScoreBatch {
     if (this.c.tsMs.length < capacity) this.c = ScoreBatch.alloc(Math.max(capacity, 2 * this.c.tsMs.length));
     return this;
   }
-  /** Appends one step's scores (NaN bands are stored as NULL). */
-  pushStep(s: StepScores): void {
+  /** Appends one step's scores (NaN bands are stored as NULL); `seq` is each step row's sample seq. */
+  pushStep(s: StepScores, seq: Float64Array): void {
     const i = this.length;
     const n = s.n;
     const c = this.c;
+    for (let j = 0; j < n; j++) c.seq[i + j] = seq[s.at[j]!]!;
     c.streamIds.set(s.streamIds.subarray(0, n), i);
     c.tsMs.set(s.tsMs.subarray(0, n), i);
     c.score.set(s.score.subarray(0, n), i);
@@ -71,6 +82,10 @@ class ScoreBatch {
     c.lower.set(s.lower.subarray(0, n), i);
     c.upper.set(s.upper.subarray(0, n), i);
     this.length += n;
+  }
+  /** Each row's sample seq (a view, valid until the batch is reset). */
+  seqs(): Float64Array {
+    return this.c.seq.subarray(0, this.length);
   }
   /** The batch's rows, as views (valid until the batch is reset). */
   columns(): ScoreColumns {
@@ -125,6 +140,7 @@ class StepRows {
   ids = new Int32Array(256);
   ts = new Float64Array(256);
   values = new Float64Array(256);
+  seq = new Float64Array(256);
 
   ensure(m: number): void {
     if (this.ids.length >= m) return;
@@ -132,6 +148,7 @@ class StepRows {
     this.ids = new Int32Array(cap);
     this.ts = new Float64Array(cap);
     this.values = new Float64Array(cap);
+    this.seq = new Float64Array(cap);
   }
 }
 
@@ -141,20 +158,31 @@ class StepRows {
  */
 class StepBucket {
   n = 0;
+  /** smallest sample seq in the bucket (a snapshot's cursor stays below it while it is unscored) */
+  minSeq = Infinity;
   readonly states: StreamState[] = [];
   ts = new Float64Array(256);
   values = new Float64Array(256);
+  seq = new Float64Array(256);
 
-  put(st: StreamState, tsMs: number, value: number): void {
+  put(st: StreamState, tsMs: number, value: number, seq: number): void {
     const k = this.n;
     if (k === this.ts.length) {
       this.ts = grownFloat64(this.ts, 2 * k);
       this.values = grownFloat64(this.values, 2 * k);
+      this.seq = grownFloat64(this.seq, 2 * k);
     }
     this.states[k] = st;
     this.ts[k] = tsMs;
     this.values[k] = value;
+    this.seq[k] = seq;
+    if (seq < this.minSeq) this.minSeq = seq;
     this.n = k + 1;
+  }
+
+  clear(): void {
+    this.n = 0;
+    this.minSeq = Infinity;
   }
 
   /** One row per stream (its newest sample), in first-arrival order, into `out`. */
@@ -162,7 +190,7 @@ class StepBucket {
     const stamp = nextStamp++;
     const m = this.n;
     out.ensure(m);
-    const { ids, ts, values } = out;
+    const { ids, ts, values, seq } = out;
     const states = out.states;
     let n = 0;
     for (let j = 0; j < m; j++) {
@@ -172,6 +200,7 @@ class StepBucket {
         if (ts[st.row]! <= t) {
           ts[st.row] = t;
           values[st.row] = this.values[j]!;
+          seq[st.row] = this.seq[j]!;
         }
         continue;
       }
@@ -180,6 +209,7 @@ class StepBucket {
       ids[n] = st.id;
       ts[n] = t;
       values[n] = this.values[j]!;
+      seq[n] = this.seq[j]!;
       states[n] = st;
       n++;
     }
@@ -192,14 +222,39 @@ class StepBucket {
  * Takes committed samples after the cursor (from the commit hand-off, else the database), aligns
  * them to a fixed step grid (last value wins within a step), scores each complete step with the
  * engine in time order, and writes scores, anomalies, stream state and (in the worker) the
- * 1-minute rollup. A step is held back until a later step exists or it is older
- * than two steps of wall time, so that samples of one scrape arriving in separate commits are
- * scored together.
+ * 1-minute rollup. A clock's newest step is held back while more samples are coming (a round
+ * read some) or it is younger than two steps of wall time, so that samples of one scrape
+ * arriving in separate commits or reads are scored together; steps that start after the wall
+ * clock wait for it, so that one stream's future timestamps never move a clock past the others.
+ *
+ * Exactly once across crashes: a snapshot's cursor (`safeCursor`) stays below every sample
+ * read but not yet scored, and every written score batch records the read cursor
+ * (`worker_scored_seq`) in its transaction. A pipeline restored from a snapshot replays up to that
+ * seq (`replayUntil`): it reads the same samples in seq order, relearns the detectors' state, and
+ * writes only the score rows not stored yet. Rollup rows are exactly-once by their own watermark;
+ * anomalies and stream rows are upserts by key. A failing write is retried until it succeeds.
  */
+function pick(c: ScoreColumns, idx: number[]): ScoreColumns {
+  const f = (a: ArrayLike<number | null>) => idx.map((i) => a[i] ?? Number.NaN);
+  return { streamIds: idx.map((i) => c.streamIds[i]!), tsMs: f(c.tsMs), score: f(c.score), confidence: f(c.confidence), expected: f(c.expected), lower: f(c.lower), upper: f(c.upper) };
+}
+
 export class DetectPipeline {
   cursor: number;
-  /** Per clock domain, its newest step, held back until a later step exists (see `tick`). */
-  private pending = new Map<number, { stepMs: number; bucket: StepBucket }>();
+  /**
+   * Per clock domain, its held-back steps: the newest (until a later step exists or it is old
+   * enough) and any ahead of the wall clock (see `tick`).
+   */
+  private pending = new Map<number, Map<number, StepBucket>>();
+  /** Replay after a restart: reads stop at this seq and score rows are checked against stored ones. */
+  replayUntil = 0;
+  /** Score rows of samples with seq at or below this may be stored already (checked before writing). */
+  suppressUpTo = 0;
+  /** The cursor whose results are all written (what the heartbeat reports; see `safeCursor`). */
+  committedCursor: number;
+  /** Reports write failures (the worker's log). */
+  log: (msg: string) => void = () => undefined;
+  private stopping = false;
   /** Per-stream state by dense slot; the dirty ones are written to the stream rows every few seconds. */
   private readonly slots = new DenseIds();
   private readonly states: StreamState[] = [];
@@ -217,7 +272,23 @@ export class DetectPipeline {
   /** The previous round's writes, overlapping this round's read and scoring (see `tick`). */
   private inflight: Promise<void> = Promise.resolve();
   private writeError: unknown = null;
-  readonly stats: PipelineStats = { samplesRead: 0, stepsScored: 0, lateSamples: 0, scoresWritten: 0, eventsWritten: 0, lastBatchMs: 0, readMs: 0, scoreMs: 0, writeMs: 0 };
+  readonly stats: PipelineStats = {
+    samplesRead: 0,
+    stepsScored: 0,
+    lateSamples: 0,
+    scoresWritten: 0,
+    eventsWritten: 0,
+    lastBatchMs: 0,
+    readMs: 0,
+    scoreMs: 0,
+    writeMs: 0,
+    pendingSamples: 0,
+    writeFailures: 0,
+    lastWriteError: null,
+    lastWriteErrorAtMs: null,
+    writeRetrying: false,
+    replaySkipped: 0,
+  };
 
   constructor(
     readonly engine: EnginePort,
@@ -228,6 +299,27 @@ export class DetectPipeline {
     readonly rollup: RollupBuffer | null = null,
   ) {
     this.cursor = cursor;
+    this.committedCursor = cursor;
+  }
+
+  /** Whether the pipeline is still replaying what it had scored before a restart. */
+  get replaying(): boolean {
+    return this.cursor < this.replayUntil;
+  }
+
+  /**
+   * The cursor a snapshot may record: below every sample that was read but is not scored yet
+   * (held-back steps), so that a restore reads those again instead of skipping them.
+   */
+  safeCursor(): number {
+    let c = this.cursor;
+    for (const buckets of this.pending.values()) for (const b of buckets.values()) if (b.n > 0) c = Math.min(c, b.minSeq - 1);
+    return c;
+  }
+
+  /** Stops retrying failed writes (shutdown): `drain` then rethrows the failure. */
+  stopRetrying(): void {
+    this.stopping = true;
   }
 
   /**
@@ -235,7 +327,7 @@ export class DetectPipeline {
    * the live clock (backfilled history) joins a history clock domain, which replays that
    * history through the detectors in time order instead of dropping it as late.
    */
-  private async ensureStreams(fresh: NewSampleColumns): Promise<void> {
+  private async ensureStreams(fresh: NewSampleColumns, nowMs: number): Promise<void> {
     let firstTs: Map<number, number> | null = null;
     for (let i = 0; i < fresh.rows; i++) {
       const id = fresh.streamIds[i]!;
@@ -249,7 +341,9 @@ export class DetectPipeline {
     let unknownKind = false;
     for (const id of firstTs.keys()) if (!this.kinds.has(id)) unknownKind = true;
     if (unknownKind) for (const r of await allStreamKinds()) this.kinds.set(r.id, r.kind);
-    const live = this.engine.lastStepMs(0);
+    // right after a start the live clock may be far behind the wall clock (or unset): history
+    // sent then is still history, not live data that would move the live clock past the rest
+    const live = Math.max(this.engine.lastStepMs(0), Math.floor(nowMs / this.stepMs) * this.stepMs);
     // domains first, so that each engine grows its per-stream state once for all its new streams
     const domains = new Int32Array(firstTs.size);
     const perDomain = new Map<number, number>();
@@ -272,30 +366,32 @@ export class DetectPipeline {
    */
   async tick(nowMs: number, opts: { overlap?: boolean } = {}): Promise<number> {
     const t0 = performance.now();
-    const fresh = this.handoff.take(this.cursor, this.batchLimit) ?? (await this.readGap());
+    const replaying = this.replaying;
+    const fresh = (replaying ? null : this.handoff.take(this.cursor, this.batchLimit)) ?? (await this.readGap(replaying));
     const tRead = performance.now();
     this.stats.readMs += tRead - t0;
     const n = fresh.rows;
-    this.cursor = Math.max(this.cursor, fresh.lastSeq);
+    const readCursor = Math.max(this.cursor, fresh.lastSeq);
+    this.cursor = readCursor;
     this.rollup?.add(fresh);
     this.stats.samplesRead += n;
     if (n === 0 && this.pending.size === 0) {
       if (!opts.overlap) await this.drain();
+      else await this.noteCommitted();
       return 0;
     }
-    await this.ensureStreams(fresh);
+    await this.ensureStreams(fresh, nowMs);
 
-    // per clock domain: its steps of this round (the held-back one first) and its newest step
-    const rounds = new Map<number, { last: number; maxBucket: number; buckets: Map<number, StepBucket> }>();
+    // per clock domain: its steps of this round (the held-back ones first) and its newest step
+    const rounds = new Map<number, { last: number; buckets: Map<number, StepBucket> }>();
     const roundOf = (domain: number) => {
       let r = rounds.get(domain);
-      if (!r) rounds.set(domain, (r = { last: this.engine.lastStepMs(domain), maxBucket: -Infinity, buckets: new Map() }));
+      if (!r) rounds.set(domain, (r = { last: this.engine.lastStepMs(domain), buckets: new Map() }));
       return r;
     };
-    for (const [domain, p] of this.pending) {
+    for (const [domain, held] of this.pending) {
       const r = roundOf(domain);
-      r.buckets.set(p.stepMs, p.bucket);
-      r.maxBucket = p.stepMs;
+      for (const [b, bucket] of held) r.buckets.set(b, bucket);
     }
     this.pending.clear();
     // samples of one scrape arrive together: remember the last bucket instead of a map lookup each
@@ -307,7 +403,7 @@ export class DetectPipeline {
       const id = fresh.streamIds[i]!;
       const st = this.stateOf(id);
       const t = fresh.tsMs[i]!;
-      if (t >= st.tsMs) {
+      if (t >= st.tsMs && t <= nowMs + this.stepMs) {
         st.tsMs = t;
         st.value = fresh.values[i]!;
         this.markDirty(st);
@@ -327,30 +423,43 @@ export class DetectPipeline {
         curB = b;
         cur = curRound.buckets.get(b);
         if (!cur) curRound.buckets.set(b, (cur = this.bucketPool.pop() ?? new StepBucket()));
-        if (b > curRound.maxBucket) curRound.maxBucket = b;
       }
-      cur!.put(st, t, fresh.values[i]!);
+      cur!.put(st, t, fresh.values[i]!, fresh.seq[i]!);
     }
     let capacity = 0;
     for (const r of rounds.values()) for (const bucket of r.buckets.values()) capacity += bucket.n;
     const scores = this.nextScoreBatch(capacity);
     const events = new Map<string, EngineEvent>();
+    let pendingSamples = 0;
     for (const [domain, r] of [...rounds].sort((a, b) => a[0] - b[0])) {
-      for (const b of [...r.buckets.keys()].sort((x, y) => x - y)) {
+      const steps = [...r.buckets.keys()].sort((x, y) => x - y);
+      // the newest step that has begun by the wall clock; later ones wait for it
+      let newest = -Infinity;
+      for (const b of steps) if (b <= nowMs) newest = b;
+      const holdNewest = replaying || n > 0 || nowMs < newest + 2 * this.stepMs;
+      let held: Map<number, StepBucket> | undefined;
+      for (const b of steps) {
         const bucket = r.buckets.get(b)!;
-        if (b === r.maxBucket && nowMs < b + 2 * this.stepMs) {
-          this.pending.set(domain, { stepMs: b, bucket });
+        if (held || b > nowMs || (b === newest && holdNewest)) {
+          if (!held) this.pending.set(domain, (held = new Map()));
+          held.set(b, bucket);
+          pendingSamples += bucket.n;
           continue;
         }
         this.scoreStep(domain, b, bucket, scores, events);
-        bucket.n = 0;
+        bucket.clear();
         this.bucketPool.push(bucket);
       }
     }
+    this.stats.pendingSamples = pendingSamples;
     this.stats.scoreMs += performance.now() - tRead;
     await this.drain();
     const tWrite = performance.now();
-    this.inflight = this.write(scores, [...events.values()])
+    const safe = this.safeCursor();
+    this.inflight = this.write(scores, [...events.values()], readCursor)
+      .then(() => {
+        this.committedCursor = Math.max(this.committedCursor, safe);
+      })
       .catch((e: unknown) => {
         this.writeError = e;
       })
@@ -360,13 +469,19 @@ export class DetectPipeline {
     return n;
   }
 
+  /** With nothing to score, the committed cursor follows the read cursor once earlier writes are done. */
+  private async noteCommitted(): Promise<void> {
+    await this.drain();
+    this.committedCursor = Math.max(this.committedCursor, this.safeCursor());
+  }
+
   /** Scores one step of one clock domain: score rows, stream state and sparklines, events. */
   private scoreStep(domain: number, stepMs: number, bucket: StepBucket, scores: ScoreBatch, events: Map<string, EngineEvent>): void {
     const m = bucket.compact(this.stepRows);
     const out = this.engine.step(stepMs, m.ids.subarray(0, m.n), m.values.subarray(0, m.n), m.ts.subarray(0, m.n), domain);
     this.stats.stepsScored++;
     const sc = out.scores;
-    scores.pushStep(sc);
+    scores.pushStep(sc, m.seq);
     for (let j = 0; j < sc.n; j++) {
       const st = m.states[sc.at[j]!]!;
       const t = sc.tsMs[j]!;
@@ -390,20 +505,31 @@ export class DetectPipeline {
    * gap left by a commit that was not handed off, e.g. a re-send or a CSV import). With an empty
    * queue while hand-offs keep arriving, the newest commit is most likely on its way in memory,
    * so the read waits a round; after a second without hand-offs the database is read as usual.
+   * While replaying (see `replayUntil`) the read stops at that seq and the hand-off is not used.
    */
-  private async readGap(): Promise<NewSampleColumns> {
+  private async readGap(replaying: boolean): Promise<NewSampleColumns> {
+    if (replaying) {
+      const read = await readSamplesAfter(this.cursor, this.batchLimit, this.replayUntil);
+      // nothing left up to it: the seqs in between were rolled back
+      if (read.rows === 0) read.lastSeq = this.replayUntil;
+      return read;
+    }
     const held = this.handoff.firstHeldSeq();
     if (held === null && this.handoff.active()) return { rows: 0, lastSeq: this.cursor, seq: new Float64Array(0), streamIds: new Int32Array(0), tsMs: new Float64Array(0), values: new Float64Array(0) };
     const read = await readSamplesAfter(this.cursor, this.batchLimit, held === null ? undefined : held - 1);
     // Seqs are drawn under the ingest lock until commit, so every seq below a committed batch is
     // settled: what the read did not return there was rolled back, and the cursor may pass it.
-    if (held !== null && read.rows < this.batchLimit) read.lastSeq = held - 1;
+    // Only an empty read says so: a read returns whole block rows up to about `batchLimit`
+    // samples, so a shorter read may still have stopped before rows that are there.
+    if (held !== null && read.rows === 0) read.lastSeq = held - 1;
     return read;
   }
 
   /** After the engine was replaced (snapshot rollback): stream domains are read from it again. */
   engineReplaced(): void {
     for (const st of this.states) st.domain = -1;
+    // held steps of history clocks that the replaced engine no longer has are dropped (their
+    // streams re-join from their next samples)
     for (const d of [...this.pending.keys()]) if (d !== 0) this.pending.delete(d);
   }
 
@@ -439,27 +565,92 @@ export class DetectPipeline {
     }
   }
 
-  private async write(scores: ScoreBatch, events: EngineEvent[]): Promise<void> {
+  /**
+   * Writes one round's results. Each part is retried until it succeeds (`retrying`): the read
+   * cursor has moved past these samples, so a write that gave up would lose their results.
+   */
+  private async write(scores: ScoreBatch, events: EngineEvent[], readCursor: number): Promise<void> {
     // Independent writes on separate connections, so that PostgreSQL can spread them over its
     // cores. (Scores are packed 32 to a row now, so one COPY carries a batch cheaply.)
-    await Promise.all([this.flushStreamsIfDue(), this.writeRollup(false), scores.length ? insertScores(scores.columns()) : undefined]);
-    this.stats.scoresWritten += scores.length;
+    await Promise.all([
+      this.flushStreamsIfDue().catch((e: unknown) => this.noteWriteError("stream rows", e)),
+      this.retrying("rollup", () => this.writeRollup(false)),
+      this.writeScores(scores, readCursor),
+    ]);
     if (events.length) {
-      await upsertAnomalies(
-        events.map((e) => ({
-          engineId: e.engineId,
-          streamId: e.streamIds[0]!,
-          streamIds: e.streamIds,
-          startMs: e.startMs,
-          endMs: e.kind === "closed" ? e.endMs : null,
-          peakScore: e.peakScore,
-          severity: e.severity,
-          type: e.type,
-          explanation: e.explanation,
-        })),
-      );
+      const rows = events.map((e) => ({
+        engineId: e.engineId,
+        streamId: e.streamIds[0]!,
+        streamIds: e.streamIds,
+        startMs: e.startMs,
+        endMs: e.kind === "closed" ? e.endMs : null,
+        peakScore: e.peakScore,
+        severity: e.severity,
+        type: e.type,
+        explanation: e.explanation,
+      }));
+      await this.retrying("anomalies", () => upsertAnomalies(rows));
       this.stats.eventsWritten += events.length;
     }
+  }
+
+  /**
+   * Score rows and the scoring progress in one transaction. Rows of samples at or below
+   * `suppressUpTo` (a replay after a crash) are checked against the stored ones first: stored
+   * rows are not written again (only folded into their minute when its row was not written).
+   */
+  private async writeScores(scores: ScoreBatch, readCursor: number): Promise<void> {
+    let cols = scores.columns();
+    let foldOnly: ScoreColumns | undefined;
+    const seqs = scores.seqs();
+    let suspect = false;
+    for (let i = 0; i < seqs.length; i++) if (seqs[i]! <= this.suppressUpTo) suspect = true;
+    if (suspect) {
+      const c = cols;
+      const { scored, minuteWritten } = await this.retrying("score check", () => scoredAlready(c.streamIds, c.tsMs));
+      const keep: number[] = [];
+      const fold: number[] = [];
+      for (let i = 0; i < seqs.length; i++) {
+        if (scored[i] === 0) keep.push(i);
+        else if (minuteWritten[i] === 0) fold.push(i);
+      }
+      this.stats.replaySkipped += seqs.length - keep.length;
+      cols = pick(c, keep);
+      foldOnly = pick(c, fold);
+    }
+    if (cols.tsMs.length === 0 && !foldOnly?.tsMs.length) return;
+    const prepared = prepareScores(cols, { scoredSeq: readCursor, foldOnly });
+    await this.retrying("scores", () => prepared.run());
+    this.stats.scoresWritten += cols.tsMs.length;
+  }
+
+  /**
+   * Runs a write until it succeeds, backing off (0.5 s doubling to 30 s) and reporting each
+   * failure; gives up only when the pipeline is stopping.
+   */
+  private async retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const v = await fn();
+        if (attempt > 0) {
+          this.stats.writeRetrying = false;
+          this.log(`${what} write succeeded after ${attempt} retr${attempt === 1 ? "y" : "ies"}`);
+        }
+        return v;
+      } catch (e) {
+        this.noteWriteError(what, e);
+        if (this.stopping) throw e;
+        this.stats.writeRetrying = true;
+        await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** Math.min(attempt, 6))));
+      }
+    }
+  }
+
+  private noteWriteError(what: string, e: unknown): void {
+    this.stats.writeFailures++;
+    this.stats.lastWriteError = `${what}: ${(e as Error)?.message ?? String(e)}`;
+    this.stats.lastWriteErrorAtMs = Date.now();
+    this.log(`writing ${what} failed (retrying): ${(e as Error)?.message ?? String(e)}`);
   }
 
   /**
@@ -475,9 +666,16 @@ export class DetectPipeline {
       st.dirty = false;
       return { id: st.id, tsMs: st.tsMs, value: st.value, score: st.scored ? st.score : null };
     });
+    const flushed = this.dirty;
     this.dirty = [];
     // reads the sparklines from the rings before it first awaits (the next points overwrite them)
-    await updateStreamRecent(rows, sparks);
+    try {
+      await updateStreamRecent(rows, sparks);
+    } catch (e) {
+      // the latest values are written again at the next flush (their sparkline points are lost)
+      for (const st of flushed) this.markDirty(st);
+      throw e;
+    }
   }
 
   /** Writes completed rollup minutes (all open ones with `all`, at shutdown) and the watermark. */

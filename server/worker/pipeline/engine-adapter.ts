@@ -1,7 +1,7 @@
 import v8 from "node:v8";
 import { DetectionEngine, type EngineOptionsInput } from "@/lib/detectors/engine";
 import type { TAnomalyLabel, TStreamKind } from "@/lib/schemas/stream";
-import type { EngineEvent, EnginePort, EngineTuning, StepScores, StreamForecast, StreamHealthOut } from "@/lib/detectors/engine-port";
+import type { EngineEvent, EnginePort, EngineTuning, ProbeResult, StepScores, StreamForecast, StreamHealthOut } from "@/lib/detectors/engine-port";
 
 const MIN_BAND_CONFIDENCE = 0.3;
 const MIN_FORECAST_HEALTH = 0.5;
@@ -271,6 +271,46 @@ class EngineAdapter implements EnginePort {
 
   streamIds(): number[] {
     return [...this.domainOfId.keys()];
+  }
+
+  probe(tsMs: number, ids: readonly number[], values: Float64Array): ProbeResult[] {
+    const byDomain = new Map<number, number[]>();
+    ids.forEach((id, k) => {
+      const d = this.domainOfId.get(id);
+      if (d === undefined) return;
+      let ks = byDomain.get(d);
+      if (!ks) byDomain.set(d, (ks = []));
+      ks.push(k);
+    });
+    const out: ProbeResult[] = [];
+    for (const [d, ks] of byDomain) {
+      const { engine, last } = this.domains[d]!;
+      const sids = ks.map((k) => String(ids[k]!));
+      const copy = engine.extract(sids);
+      // a model cannot step back in time: a value older than its clock is scored as its next point
+      const t = Number.isFinite(last) && last > tsMs ? last : tsMs;
+      const res = copy.step(t, sids, Float64Array.from(ks, (k) => values[k]!));
+      ks.forEach((k, j) => {
+        const slot = copy.streamIndex(sids[j]!);
+        if (slot < 0) return;
+        const trusted = res.confidence[slot]! >= MIN_BAND_CONFIDENCE;
+        const anomalous = res.isAnomaly[slot] === 1;
+        const num = (x: number) => (trusted && Number.isFinite(x) ? x : null);
+        out.push({
+          streamId: ids[k]!,
+          tsMs: t,
+          score: Number.isFinite(res.score[slot]!) ? res.score[slot]! : 0,
+          confidence: Number.isFinite(res.confidence[slot]!) ? res.confidence[slot]! : 0,
+          isAnomaly: anomalous,
+          severity: res.severity[slot] ?? null,
+          type: res.type[slot] ?? (anomalous ? "point" : null),
+          expected: num(res.expected[slot]!),
+          lower: num(res.lower[slot]!),
+          upper: num(res.upper[slot]!),
+        });
+      });
+    }
+    return out;
   }
 
   serialize(): Uint8Array {

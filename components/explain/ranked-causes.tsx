@@ -1,0 +1,78 @@
+"use client";
+import Link from "next/link";
+import { useQuery } from "@tanstack/react-query";
+import { useTRPC } from "@/components/trpc/client";
+import { correlationText, leadLagText, offset } from "./causal-timeline";
+
+function percent(share: number): string {
+  return share >= 0.995 ? "100 %" : share < 0.005 ? "<1 %" : `${Math.round(share * 100)} %`;
+}
+
+/** The streams of this anomaly's group ranked by their share of the evidence at and just before onset. */
+export function RankedCauses({ anomalyId }: { anomalyId: string }) {
+  const trpc = useTRPC();
+  const q = useQuery(trpc.explain.anomaly.queryOptions({ id: anomalyId }));
+  if (q.isError) return <p className="error">Could not rank the causes: {q.error.message}</p>;
+  if (!q.data) return <p className="muted">Ranking the streams of this group…</p>;
+  const ex = q.data;
+  const where = [ex.group.source, ex.group.group].filter(Boolean).join(" / ");
+  const origin = ex.causes.find((c) => c.streamId === ex.originStreamId);
+  const self = ex.causes.find((c) => c.isReference);
+  const others = ex.causes.filter((c) => !c.isReference);
+  return (
+    <div data-testid="ranked-causes">
+      {origin ? (
+        <p data-testid="probable-origin">
+          Probable origin: <strong>{origin.key}</strong>
+          {origin.offsetSec !== null && origin.offsetSec < 0 ? ` rose ${offset(-origin.offsetSec).replace("+", "")} earlier and` : ""} carries{" "}
+          {percent(origin.share)} of the evidence
+          {typeof origin.correlation === "number" ? ` (correlation ${origin.correlation.toFixed(2)} with this stream)` : ""}.
+        </p>
+      ) : (
+        <p data-testid="probable-origin">
+          No other stream of {where ? <strong>{where}</strong> : "this group"} rose before this one with comparable evidence
+          {self && self.share > 0 ? `; this stream carries ${percent(self.share)} of it` : ""}.
+        </p>
+      )}
+      {others.length === 0 ? (
+        <p className="muted">No other stream of this group scored above its usual level in the 10 minutes before onset ({ex.group.streamsScored} streams scored then).</p>
+      ) : null}
+      <table data-testid="causes-table">
+        <caption className="muted" style={{ textAlign: "left" }}>
+          Share of the evidence from 10 minutes before to 5 minutes after onset, among {ex.group.streamsScored} streams of {where || "this group"} scored then
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">rank</th>
+            <th scope="col">stream</th>
+            <th scope="col">share</th>
+            <th scope="col">rose</th>
+            <th scope="col">peak</th>
+            <th scope="col">lead–lag</th>
+            <th scope="col">correlation</th>
+          </tr>
+        </thead>
+        <tbody>
+          {ex.causes.map((c) => (
+            <tr key={c.streamId} data-testid="cause-row">
+              <td>{c.rank}</td>
+              <td className="mono ellipsis" title={c.key}>
+                {c.anomalyId && !c.isReference ? <Link href={`/anomalies/${c.anomalyId}`}>{c.key}</Link> : <Link href={`/streams/${c.streamId}`}>{c.key}</Link>}
+                {c.streamId === ex.originStreamId ? <span className="badge high" style={{ marginLeft: 6 }}>origin</span> : null}
+                {c.isReference ? <span className="badge" style={{ marginLeft: 6 }}>this anomaly</span> : null}
+              </td>
+              <td>
+                <span aria-hidden style={{ display: "inline-block", width: Math.max(2, Math.round(c.share * 80)), height: 8, background: "var(--accent)", marginRight: 6 }} />
+                {percent(c.share)}
+              </td>
+              <td>{c.offsetSec === null ? "–" : offset(c.offsetSec)}</td>
+              <td>{c.peakScore === null ? "–" : c.peakScore.toFixed(0)}</td>
+              <td>{c.isReference ? "–" : leadLagText(c.lagSec)}</td>
+              <td>{c.isReference ? "–" : correlationText(c.correlation)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
