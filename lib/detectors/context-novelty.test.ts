@@ -111,3 +111,24 @@ describe("ContextNoveltyBank", () => {
     expect(wins).toBeGreaterThanOrEqual(18);
   });
 });
+
+describe("context novelty in the engine", () => {
+  it("restores a state saved before the bank existed with a fresh one (silent while it re-learns)", async () => {
+    const { DetectionEngine } = await import("./engine");
+    const e = new DetectionEngine({ tier2: { enabled: false } });
+    const rng = new Rng(4);
+    const t0 = 1_700_000_000_000;
+    for (let t = 0; t < 600; t++) e.step(t0 + t * 60_000, ["x"], new Float64Array([wave(t, rng)]));
+    const old = JSON.parse(JSON.stringify(e.serialize())) as Record<string, unknown>;
+    delete old.nv;
+    const r = DetectionEngine.restore(old);
+    const res = r.step(t0 + 600 * 60_000, ["x"], new Float64Array([wave(600, rng)]));
+    expect(Number.isFinite(res.score[0]!)).toBe(true);
+    // and a current state round-trips with identical next outputs
+    const same = DetectionEngine.restore(JSON.parse(JSON.stringify(e.serialize())));
+    for (let t = 600; t < 700; t++) {
+      const x = new Float64Array([wave(t, rng, t > 650 ? 9 : 0)]);
+      expect(same.step(t0 + t * 60_000, ["x"], x).score[0]).toBe(e.step(t0 + t * 60_000, ["x"], x).score[0]);
+    }
+  });
+});

@@ -1442,6 +1442,7 @@ export class DetectionEngine {
       fl: this.fl.serializeSlots(slots),
       vs: this.vs.serializeSlots(slots),
       lk: this.lk.serializeSlots(slots),
+      nv: this.nv.serializeSlots(slots),
       gaps: this.gaps.serializeSlots(slots),
       cal: this.cal.serializeSlots(calSlots),
       hst: null,
