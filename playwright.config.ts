@@ -12,6 +12,9 @@ export const dataDir = process.env.E2E_DATA_DIR ?? path.join(os.tmpdir(), `omen-
 // Test workers load this file again: hand them the same directory.
 process.env.E2E_DATA_DIR = dataDir;
 export const baseURL = `http://127.0.0.1:${port}`;
+/** The first admin's password (webServer env) and where the signed-in session is kept for every spec. */
+export const ADMIN_PASSWORD = process.env.E2E_ADMIN_PASSWORD ?? "e2e-admin-password-0123";
+export const ADMIN_STATE = path.join(import.meta.dirname, "e2e", "artifacts", ".auth", "admin.json");
 
 export default defineConfig({
   testDir: "e2e",
@@ -22,6 +25,11 @@ export default defineConfig({
   workers: 1,
   retries: 0,
   reporter: [["list"]],
+  // e2e/auth.setup.ts signs in as the first admin once; every other spec starts signed in.
+  projects: [
+    { name: "setup", testMatch: /auth\.setup\.ts$/ },
+    { name: "e2e", dependencies: ["setup"], testIgnore: /auth\.setup\.ts$/, use: { storageState: ADMIN_STATE } },
+  ],
   use: {
     baseURL,
     screenshot: "only-on-failure",
@@ -55,6 +63,7 @@ export default defineConfig({
       DATABASE_URL: process.env.E2E_DATABASE_URL ?? "",
       OMEN_INGEST_TOKEN: process.env.OMEN_INGEST_TOKEN ?? "e2e-test-token-0123456789",
       OMEN_CONFIG_FILE: path.join(dataDir, "omen.yaml"),
+      OMEN_ADMIN_PASSWORD: ADMIN_PASSWORD,
     },
   },
 });

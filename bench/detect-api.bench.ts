@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     const request = (n: number, i: number) =>
       fetch(`${omen.url}/api/v1/detect`, {
         method: "POST",
-        headers: { authorization: `Bearer ${omen.token}`, "content-type": "application/json" },
+        headers: { authorization: `Bearer ${omen.readToken}`, "content-type": "application/json" },
         body: JSON.stringify({ streams: Array.from({ length: n }, (_, k) => ({ key: names[(k + i) % STREAMS]!, source: "bench", value: 50 + (k % 7) + (i % 3 === 0 && k === 0 ? 500 : 0) })) }),
       });
     await timed(30, (i) => request(100, i)); // warm-up (JIT, connection pools, route compilation)

@@ -2,8 +2,6 @@ import { expect, test } from "@playwright/test";
 import { collectConsoleErrors, shot, shotDark } from "./fixtures";
 import { E2E } from "./seed-data";
 
-test.use({ extraHTTPHeaders: { "x-omen-user": "e2e-sre" } });
-
 const rows = (page: import("@playwright/test").Page) => page.getByTestId("anomaly-row");
 
 test("triage queue filters, sorts, deep-links and applies bulk actions", async ({ page }) => {

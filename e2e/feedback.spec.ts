@@ -2,8 +2,6 @@ import { expect, test } from "@playwright/test";
 import { collectConsoleErrors, shot } from "./fixtures";
 import { E2E } from "./seed-data";
 
-test.use({ extraHTTPHeaders: { "x-omen-user": "e2e-sre" } });
-
 test("the worker finds the injected burst, and a false-positive label is applied to the detectors", async ({ page }) => {
   const errors = collectConsoleErrors(page);
   // The seeded checkout stream has a 60-second burst; the real worker scores it after start-up.

@@ -34,5 +34,9 @@ export async function shotDark(page: Page, name: string): Promise<string> {
   return file;
 }
 
-/** Specs import `test` from here so shared set-up (e.g. signing in) applies to every flow. */
+/**
+ * Specs import `test` and `expect` from here (or from @playwright/test: the same objects). Every
+ * spec runs signed in as the first admin: playwright.config.ts's `e2e` project loads the session
+ * that e2e/auth.setup.ts saved. A spec that needs another user or none uses `browser.newContext()`.
+ */
 export { expect, test } from "@playwright/test";

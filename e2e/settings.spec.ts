@@ -2,8 +2,6 @@ import { expect, test } from "@playwright/test";
 import { collectConsoleErrors, shot, shotDark } from "./fixtures";
 import { E2E } from "./seed-data";
 
-test.use({ extraHTTPHeaders: { "x-omen-user": "e2e-sre" } });
-
 test("detector settings: backtest, save with version, revert; omen.yaml scopes are read-only", async ({ page }) => {
   const errors = collectConsoleErrors(page);
   await page.goto("/settings");
@@ -36,7 +34,7 @@ test("detector settings: backtest, save with version, revert; omen.yaml scopes a
   // Save → version 1 by the signed-in user; another change → version 2; revert → version 3.
   await page.getByLabel("Change note").fill("ignore bursts under 2 minutes");
   await page.getByRole("button", { name: "Save settings" }).click();
-  await expect(page.getByTestId("scope-summary")).toContainText("version 1 by e2e-sre");
+  await expect(page.getByTestId("scope-summary")).toContainText("version 1 by admin");
   const history = page.getByTestId("config-history");
   await expect(history.getByRole("row").nth(1)).toContainText("minDurationSec: (inherit) → 120");
   await page.getByLabel("Sensitivity").fill("0.5");

@@ -3,14 +3,15 @@ import { collectConsoleErrors, shot } from "./fixtures";
 
 const TOKEN = process.env.OMEN_INGEST_TOKEN ?? "e2e-test-token-0123456789";
 
-test("Settings → Sources shows the token and snippets, lists sources and imports a CSV upload", async ({ page }) => {
+test("Settings → Sources shows snippets without the token, lists sources and imports a CSV upload", async ({ page }) => {
   const errors = collectConsoleErrors(page);
   await page.goto("/settings/sources");
   await expect(page.getByRole("heading", { name: "Sources", exact: true })).toBeVisible();
-  // token masked until shown; snippets carry this server's URL
-  await expect(page.getByTestId("ingest-token")).not.toContainText(TOKEN);
-  await page.getByRole("button", { name: "Show" }).click();
-  await expect(page.getByTestId("ingest-token")).toHaveText(TOKEN);
+  // the ingest token is never handed out again: snippets say <token> and point at API tokens
+  await expect(page.getByTestId("ingest-token-hint")).toContainText("ingest scope");
+  await expect(page.getByTestId("ingest-token-hint").getByRole("link", { name: "Settings → API tokens" })).toHaveAttribute("href", "/settings/tokens");
+  await expect(page.locator("body")).not.toContainText(TOKEN);
+  await expect(page.getByText(/credentials: <token>/)).toBeVisible();
   await expect(page.getByText(/url: http:\/\/127\.0\.0\.1:\d+\/api\/v1\/write/)).toBeVisible();
   await expect(page.getByText(/OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=http:\/\/127\.0\.0\.1:\d+\/v1\/metrics/)).toBeVisible();
   // the host collector is a source with streams

@@ -102,7 +102,7 @@ async function waitForHealth(host: string, port: number, timeoutMs: number): Pro
   return false;
 }
 
-/** Generates the ingest token on first start and prints it once (afterwards: Settings → Sources). */
+/** Generates the ingest token on first start and prints it once (afterwards: tokens on Settings → API tokens). */
 async function printIngestTokenOnce(url: string, fromEnv: string | undefined): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -110,8 +110,8 @@ async function printIngestTokenOnce(url: string, fromEnv: string | undefined): P
     const t = await ensureIngestToken(client, fromEnv);
     if (t.origin === "generated") {
       console.log(
-        `[omen] ingest token (shown once; also on Settings → Sources): ${t.token}\n` +
-          `[omen]   remote_write / OTLP / CSV senders send it as "Authorization: Bearer <token>"; set OMEN_INGEST_TOKEN to choose your own.`,
+        `[omen] ingest token (shown once, never again): ${t.token}\n` +
+          `[omen]   remote_write / OTLP / CSV senders send it as "Authorization: Bearer <token>"; set OMEN_INGEST_TOKEN to choose your own, or create tokens on Settings → API tokens.`,
       );
     }
   } finally {

@@ -57,6 +57,39 @@ export const ZEnv = z.object({
   OMEN_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(16),
   /** Workers `npm start` runs (each owns a share of the partitions; more than 1 needs OMEN_NATS_URL). */
   OMEN_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+  /** Password of the first admin (user `admin`), created at first start; unset = a one-time set-up link is printed. */
+  OMEN_ADMIN_PASSWORD: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v : undefined))
+    .refine((v) => v === undefined || v.length >= 8, { message: "must be at least 8 characters" }),
+  /** Bearer token with the read scope for scripts (read API, /metrics, tRPC queries). */
+  OMEN_API_TOKEN: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v : undefined))
+    .refine((v) => v === undefined || v.length >= 16, { message: "must be at least 16 characters" }),
+  /** Secret that signs session cookies; unset = generated once and kept in OMEN_DATA_DIR/auth-secret. */
+  OMEN_AUTH_SECRET: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v : undefined))
+    .refine((v) => v === undefined || v.length >= 32, { message: "must be at least 32 characters" }),
+  /**
+   * Hosts outbound requests (Prometheus pull sources, webhooks, tests of either) may reach:
+   * comma-separated host names, `host:port`, `*.suffix` or CIDR ranges; unset = any host.
+   */
+  OMEN_OUTBOUND_ALLOW: z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? "")
+        .split(",")
+        .map((x) => x.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  /** Timeout of one outbound request (ms). */
+  OMEN_OUTBOUND_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
   /** Base URL of the web app as users reach it; alert links point here (default http://HOST:PORT). */
   OMEN_PUBLIC_URL: z
     .string()

@@ -24,6 +24,14 @@ export function SettingsHome() {
           <div className="title">Models</div>
           <p className="muted">Snapshots of the detectors' learnt state; take one now or roll back to an earlier one.</p>
         </Link>
+        <Link href="/settings/users" className="card" prefetch={false}>
+          <div className="title">Users</div>
+          <p className="muted">Accounts and roles: viewer, operator, admin (admins only).</p>
+        </Link>
+        <Link href="/settings/tokens" className="card" prefetch={false}>
+          <div className="title">API tokens</div>
+          <p className="muted">Tokens for senders and scripts with ingest, read or admin scope; shown once, revocable, rotatable (admins only).</p>
+        </Link>
         <div className="card" data-testid="config-file">
           <div className="title">Settings as code</div>
           {!file.data ? (

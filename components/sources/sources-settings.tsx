@@ -7,6 +7,8 @@ import { csvSnippet, otlpSnippet, parseQueryLines, remoteWriteSnippet } from "./
 
 type Source = RouterOutputs["sources"]["list"][number];
 
+const TOKEN_PLACEHOLDER = "<token>";
+
 export function SourcesSettings() {
   const trpc = useTRPC();
   const sources = useQuery(trpc.sources.list.queryOptions(undefined, { refetchInterval: 10_000 }));
@@ -28,10 +30,15 @@ export function SourcesSettings() {
         <h2 id="connect">Connect senders</h2>
         {setup.data ? (
           <>
-            <TokenRow token={setup.data.token} fromEnv={setup.data.tokenFromEnv} />
-            <Snippet title="Prometheus: add to prometheus.yml" text={remoteWriteSnippet(origin, setup.data.token)} />
-            <Snippet title="OpenTelemetry SDK / Collector: exporter environment" text={otlpSnippet(origin, setup.data.token)} />
-            <Snippet title="CSV from the command line" text={csvSnippet(origin, setup.data.token)} />
+            <p data-testid="ingest-token-hint">
+              Senders authenticate with an API token that has the <code>ingest</code> scope: create one on{" "}
+              <a href="/settings/tokens">Settings → API tokens</a> (it is shown once) and put it where the snippets say{" "}
+              <code>{TOKEN_PLACEHOLDER}</code>
+              {setup.data.tokenFromEnv ? ", or use OMEN_INGEST_TOKEN" : ", or use the token printed at first start"}.
+            </p>
+            <Snippet title="Prometheus: add to prometheus.yml" text={remoteWriteSnippet(origin, TOKEN_PLACEHOLDER)} />
+            <Snippet title="OpenTelemetry SDK / Collector: exporter environment" text={otlpSnippet(origin, TOKEN_PLACEHOLDER)} />
+            <Snippet title="CSV from the command line" text={csvSnippet(origin, TOKEN_PLACEHOLDER)} />
             <p className="muted">
               Limits: {Math.round(setup.data.maxBodyBytes / 1024 / 1024)} MiB per request (OMEN_MAX_BODY_BYTES), {setup.data.labelLimits.maxLabels} labels per
               series. When the detection worker is more than {setup.data.maxWorkerLag.toLocaleString()} samples behind, writes get 503 (remote_write) or 429
@@ -39,31 +46,11 @@ export function SourcesSettings() {
             </p>
           </>
         ) : (
-          <p className="muted">{setup.isError ? `Could not load the ingest token: ${setup.error.message}` : "Loading…"}</p>
+          <p className="muted">{setup.isError ? `Could not load the ingest settings: ${setup.error.message}` : "Loading…"}</p>
         )}
       </section>
       <AddPrometheusSource />
-      {setup.data && <CsvUpload token={setup.data.token} />}
-    </div>
-  );
-}
-
-function TokenRow({ token, fromEnv }: { token: string; fromEnv: boolean }) {
-  const [shown, setShown] = useState(false);
-  const [copied, setCopied] = useState(false);
-  return (
-    <div className="row">
-      <span>Ingest token{fromEnv ? " (from OMEN_INGEST_TOKEN)" : ""}:</span>
-      <code data-testid="ingest-token">{shown ? token : "•".repeat(24)}</code>
-      <button type="button" onClick={() => setShown((s) => !s)} aria-pressed={shown}>
-        {shown ? "Hide" : "Show"}
-      </button>
-      <button
-        type="button"
-        onClick={() => void navigator.clipboard?.writeText(token).then(() => setCopied(true), () => setShown(true))}
-      >
-        {copied ? "Copied" : "Copy"}
-      </button>
+      <CsvUpload />
     </div>
   );
 }
@@ -286,7 +273,8 @@ function AddPrometheusSource() {
 
 type CsvPreview = { rows: number; layout: string; streams: { key: string; samples: number }[]; groundTruth: { column: string; marked: number }[] };
 
-function CsvUpload({ token }: { token: string }) {
+/** Uploads with the signed-in session (admins); scripts use a token with the ingest scope. */
+function CsvUpload() {
   const [file, setFile] = useState<File | null>(null);
   const [source, setSource] = useState("csv");
   const [metric, setMetric] = useState("");
@@ -298,7 +286,7 @@ function CsvUpload({ token }: { token: string }) {
     const q = new URLSearchParams({ source, file: file!.name, ...(metric.trim() ? { metric: metric.trim() } : {}), ...(dryRun ? { dryRun: "1" } : {}) });
     const res = await fetch(`/api/v1/import/csv?${q.toString()}`, {
       method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "text/csv" },
+      headers: { "content-type": "text/csv" },
       body: file,
     });
     return { res, json: (await res.json()) as CsvPreview & { error?: string; inserted?: number; series?: number } };

@@ -11,10 +11,30 @@ const LINKS = [
   { href: "/settings", label: "Settings" },
 ];
 
+/** Pages shown before signing in: no navigation, and no queries (they would answer 401). */
+const SIGNED_OUT_PAGES = ["/login", "/setup"];
+
 export function TopBar() {
   const pathname = usePathname();
+  if (SIGNED_OUT_PAGES.includes(pathname)) {
+    return (
+      <header className="topbar">
+        <span className="brand">Omen</span>
+      </header>
+    );
+  }
+  return <SignedInBar pathname={pathname} />;
+}
+
+async function signOut(): Promise<void> {
+  await fetch("/api/auth/sign-out", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }).catch(() => undefined);
+  window.location.assign("/login");
+}
+
+function SignedInBar({ pathname }: { pathname: string }) {
   const trpc = useTRPC();
   const health = useQuery(trpc.system.health.queryOptions(undefined, { refetchInterval: 10_000 }));
+  const me = useQuery(trpc.access.me.queryOptions(undefined, { staleTime: 60_000 }));
   const worker = health.data?.workers.find((w) => w.alive);
   return (
     <header className="topbar">
@@ -38,6 +58,16 @@ export function TopBar() {
             ? "…"
             : `${health.data.streams} streams · worker ${worker ? "running" : "not running"} · db ${health.data.database.ok ? "ok" : "down"}`}
       </span>
+      {me.data && (
+        <span className="user" data-testid="signed-in-user">
+          <span>
+            {me.data.username} <span className="muted">({me.data.role})</span>
+          </span>
+          <button type="button" onClick={() => void signOut()}>
+            Sign out
+          </button>
+        </span>
+      )}
     </header>
   );
 }

@@ -31,6 +31,7 @@ import { ShiftCusumBank } from "./shift-cusum";
 import { CountCusumBank } from "./count-cusum";
 import { VarianceShiftBank } from "./variance-shift";
 import { ScoreLikelihoodBank, type ScoreLikelihoodParams } from "./score-likelihood";
+import { ContextNoveltyBank, type ContextNoveltyParams } from "./context-novelty";
 import { SoA } from "./soa";
 import type { AnomalyEvent, AnomalyType, EventChange, GapClass, Severity, StreamKind } from "./types";
 
@@ -161,6 +162,18 @@ function fmt(v: number): string {
   return a >= 100 ? v.toFixed(0) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
 }
 
+/**
+ * Largest input magnitude the detectors see. Omen stores any double (±Inf, ±1.8e308); past
+ * ~1e150 the detectors' squares and products overflow, and one such point left a stream's band
+ * at ±1e195 for good. Clamped to ±1e100, an absurd value scores as the extreme point it is
+ * (100) and the state recovers exactly as after an ordinary spike. NaN stays "missing".
+ */
+export const INPUT_LIMIT = 1e100;
+
+function clampInput(v: number): number {
+  return v > INPUT_LIMIT ? INPUT_LIMIT : v < -INPUT_LIMIT ? -INPUT_LIMIT : v;
+}
+
 /** The score-likelihood parameters an engine's options imply (shared with `scoreTable`). */
 export function likelihoodParams(o: EngineOptions): Partial<ScoreLikelihoodParams> {
   return {
@@ -173,7 +186,13 @@ export function likelihoodParams(o: EngineOptions): Partial<ScoreLikelihoodParam
     onsetDecay: o.onsetDecay,
     pointPriorStd: o.likelihoodPoint > 0 ? 0.2 : 0,
     pointWeight: o.likelihoodPoint,
+    secondMinStd: o.noveltyMinStd,
   };
+}
+
+/** The context-novelty parameters an engine's options imply. */
+export function noveltyParams(o: EngineOptions): Partial<ContextNoveltyParams> {
+  return { bins: o.noveltyBins, order: o.noveltyOrder, warmup: o.noveltyWarmup };
 }
 
 export class DetectionEngine {
@@ -207,6 +226,7 @@ export class DetectionEngine {
   private fl = new FlatlineBank();
   private vs = new VarianceShiftBank();
   private lk: ScoreLikelihoodBank;
+  private nv: ContextNoveltyBank;
   private gaps = new GapTracker();
   private cal = new TailCalibrator();
   /** calibrator slots 0..1 are Tier 2 (HST, IF); stream i uses 2 + i·ND + k */
@@ -254,6 +274,7 @@ export class DetectionEngine {
     this.hw = new HoltWintersBank({ adaptWithinMs: this.options.adaptWithinMs });
     this.cc = new CountCusumBank({ adoptAfterMs: this.options.adaptWithinMs });
     this.lk = new ScoreLikelihoodBank(likelihoodParams(this.options));
+    this.nv = new ContextNoveltyBank(noveltyParams(this.options));
     this.cal.add(PRIOR_U, PRIOR_BETA);
     this.cal.add(PRIOR_U, PRIOR_BETA);
     this.allocOutputs();
@@ -295,7 +316,7 @@ export class DetectionEngine {
       grown.set(this.evOpen);
       this.evOpen = grown;
     }
-    for (const b of [this.rz, this.hw, this.ar, this.qf, this.cu, this.cc, this.fl, this.vs, this.lk, this.gaps]) b.reserve(n);
+    for (const b of [this.rz, this.hw, this.ar, this.qf, this.cu, this.cc, this.fl, this.vs, this.lk, this.nv, this.gaps]) b.reserve(n);
     this.cal.reserve(2 + n * ND);
   }
 
@@ -322,6 +343,7 @@ export class DetectionEngine {
     this.fl.add();
     this.vs.add();
     this.lk.add();
+    this.nv.add();
     this.gaps.add();
     for (let k = 0; k < ND; k++) this.cal.add(PRIOR_U, PRIOR_BETA);
     this.initStream(i, kind);
@@ -352,6 +374,7 @@ export class DetectionEngine {
     this.fl.remove(i);
     this.vs.remove(i);
     this.lk.remove(i);
+    this.nv.remove(i);
     this.gaps.remove(i);
     for (let k = 0; k < ND; k++) this.cal.move(2 + last * ND + k, 2 + i * ND + k);
     this.cal.truncate(2 + last * ND);
@@ -396,6 +419,7 @@ export class DetectionEngine {
     this.fl.reset(i);
     this.vs.reset(i);
     this.lk.reset(i);
+    this.nv.reset(i);
     for (let k = 0; k < ND; k++) this.cal.reset(2 + i * ND + k, PRIOR_U, PRIOR_BETA);
   }
 
@@ -481,7 +505,7 @@ export class DetectionEngine {
     for (let k = 0; k < ids.length; k++) {
       const i = this.index.get(ids[k]!);
       if (i === undefined) continue;
-      const v = values[k]!;
+      const v = clampInput(values[k]!);
       vals[i] = v;
       present[i] = v === v ? 1 : 0;
     }
@@ -506,7 +530,7 @@ export class DetectionEngine {
     const vals = this.vals;
     for (let k = 0; k < count; k++) {
       const i = slots[k]!;
-      const v = values[k]!;
+      const v = clampInput(values[k]!);
       vals[i] = v;
       present[i] = v === v ? 1 : 0;
     }
@@ -875,7 +899,9 @@ export class DetectionEngine {
       }
       // the score likelihood: how unusual the recent raw scores are for this stream
       if (o.likelihood) {
-        const ev = this.lk.update(i, s / 100);
+        // context novelty joins the raw score the likelihood judges (it has no score of its own)
+        const nv = o.novelty > 0 ? o.novelty * this.nv.update(i, x) : NaN;
+        const ev = this.lk.update(i, s / 100, tsMs, nv);
         s = (100 * ev) / o.likelihoodScale;
       }
       // sensitivity scales every path (extreme points, shifts, flat-lines too), then clamp
@@ -1354,6 +1380,7 @@ export class DetectionEngine {
       fl: this.fl.serialize(),
       vs: this.vs.serialize(),
       lk: this.lk.serialize(),
+      nv: this.nv.serialize(),
       gaps: this.gaps.serialize(),
       cal: this.cal.serialize(),
       hst: this.hst ? this.hst.serialize() : null,
@@ -1415,6 +1442,7 @@ export class DetectionEngine {
       fl: this.fl.serializeSlots(slots),
       vs: this.vs.serializeSlots(slots),
       lk: this.lk.serializeSlots(slots),
+      nv: this.nv.serializeSlots(slots),
       gaps: this.gaps.serializeSlots(slots),
       cal: this.cal.serializeSlots(calSlots),
       hst: null,
@@ -1451,9 +1479,11 @@ export class DetectionEngine {
     else for (let k = 0; k < ids.length; k++) e.vs.add();
     if (s.lk !== undefined) e.lk = ScoreLikelihoodBank.restore(s.lk);
     else for (let k = 0; k < ids.length; k++) e.lk.add();
+    if (s.nv !== undefined) e.nv = ContextNoveltyBank.restore(s.nv);
+    else for (let k = 0; k < ids.length; k++) e.nv.add();
     e.cal = TailCalibrator.restore(s.cal);
     const n = e.ids.length;
-    for (const b of [e.rz, e.hw, e.ar, e.qf, e.cu, e.cc, e.fl, e.vs, e.lk, e.gaps]) if (b.size !== n) throw new StateError("engine: bank size mismatch");
+    for (const b of [e.rz, e.hw, e.ar, e.qf, e.cu, e.cc, e.fl, e.vs, e.lk, e.nv, e.gaps]) if (b.size !== n) throw new StateError("engine: bank size mismatch");
     if (e.cal.size !== 2 + n * ND) throw new StateError("engine: calibrator size mismatch");
     e.hst = s.hst ? HalfSpaceTrees.restore(s.hst) : null;
     e.iforest = s.iforest ? IsolationForest.restore(s.iforest) : null;

@@ -110,6 +110,21 @@ export const ZEngineOptions = z.object({
   /** Weight of the point channel (one raw score against the raw scores' own moments); 0 = off. */
   likelihoodPoint: z.number().min(0).default(0.5),
   /**
+   * Context novelty (`context-novelty.ts`): weight (0–1, 0 = off) of the fraction of the
+   * stream's current value context never seen before, as a raw score into the likelihood; the
+   * value bands (`noveltyBins` over the warm-up range) and the longest context (points).
+   */
+  novelty: z.number().min(0).max(1).default(1),
+  noveltyBins: z.number().int().min(2).max(1000).default(8),
+  noveltyOrder: z.number().int().min(1).max(8).default(5),
+  noveltyWarmup: z.number().int().min(10).default(150),
+  /**
+   * Floor on the long-run standard deviation of the novelty channel in the likelihood: one
+   * novel point then moves it ~3σ (a new value band on a quiet stream is no alarm by itself),
+   * a run of novel contexts far more.
+   */
+  noveltyMinStd: z.number().positive().default(0.06),
+  /**
    * Onset shaping: an excursion (score ≥ severity.low) keeps its score for `onsetHold` points,
    * then decays by `onsetDecay` per point while it lasts, unless it escalates.
    */

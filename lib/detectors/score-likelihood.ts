@@ -36,6 +36,8 @@ export interface ScoreLikelihoodParams {
   pointPriorStd: number;
   /** Factor on the point channel's evidence. */
   pointWeight: number;
+  /** Floor on the second channel's long-run standard deviation (0 = `minStd`). */
+  secondMinStd: number;
   /** Onset shaping: evidence at or above this (decades) is an excursion (0 = off). */
   onsetEvidence: number;
   /** Points of an excursion scored in full before its evidence decays. */
@@ -55,6 +57,7 @@ export const DEFAULT_SCORE_LIKELIHOOD: ScoreLikelihoodParams = {
   priorCount: 50,
   pointPriorStd: 0.2,
   pointWeight: 0.5,
+  secondMinStd: 0,
   onsetEvidence: 0,
   onsetHold: 2,
   onsetDecay: 0.8,
@@ -80,7 +83,7 @@ export function normalTailDecades(z: number): number {
   return -(Math.log(0.5 * t) + poly) / LN10;
 }
 
-type Cols = "short" | "m" | "v" | "pm" | "pv" | "n" | "age" | "peak";
+type Cols = "short" | "m" | "v" | "pm" | "pv" | "n" | "age" | "peak" | "s2" | "m2" | "v2" | "n2";
 
 export class ScoreLikelihoodBank extends BaseBank<Cols, ScoreLikelihoodParams> {
   static readonly KIND = "score-likelihood";
@@ -89,12 +92,15 @@ export class ScoreLikelihoodBank extends BaseBank<Cols, ScoreLikelihoodParams> {
   private readonly beta: number;
   private readonly minW: number;
   private readonly minVar: number;
+  private readonly minVar2: number;
 
   constructor(params: Partial<ScoreLikelihoodParams> = {}, cap = 4) {
-    super({ ...DEFAULT_SCORE_LIKELIHOOD, ...params }, { short: 1, m: 1, v: 1, pm: 1, pv: 1, n: 1, age: 1, peak: 1 }, cap);
+    super({ ...DEFAULT_SCORE_LIKELIHOOD, ...params }, { short: 1, m: 1, v: 1, pm: 1, pv: 1, n: 1, age: 1, peak: 1, s2: 1, m2: 1, v2: 1, n2: 1 }, cap);
     this.beta = 2 / (this.params.shortWindow + 1);
     this.minW = 1 / this.params.longWindow;
     this.minVar = this.params.minStd * this.params.minStd;
+    const m2 = this.params.secondMinStd > 0 ? this.params.secondMinStd : this.params.minStd;
+    this.minVar2 = m2 * m2;
   }
 
   protected init(i: number): void {
@@ -103,6 +109,8 @@ export class ScoreLikelihoodBank extends BaseBank<Cols, ScoreLikelihoodParams> {
     c.v[i] = this.params.priorStd * this.params.priorStd;
     c.pm[i] = this.params.priorMean;
     c.pv[i] = this.params.pointPriorStd * this.params.pointPriorStd;
+    c.m2[i] = this.params.priorMean;
+    c.v2[i] = this.params.priorStd * this.params.priorStd;
   }
 
   /** Evidence (decades) of raw score a (0–1) without changing state. */
@@ -116,8 +124,12 @@ export class ScoreLikelihoodBank extends BaseBank<Cols, ScoreLikelihoodParams> {
     return ev > ep ? ev : ep;
   }
 
-  /** Scores raw score a (0–1), then learns it; returns the evidence in decades. */
-  update(i: number, a: number, _tMs?: number): number {
+  /**
+   * Scores raw score a (0–1), then learns it; returns the evidence in decades. `b` (0–1, NaN =
+   * none yet) is a second raw score judged against its own short and long-run moments (the same
+   * windows and prior, its own count); the evidence is the larger of the two channels'.
+   */
+  update(i: number, a: number, _tMs?: number, b = NaN): number {
     if (a !== a) return 0;
     const c = this.soa.cols;
     const x = a > 1 ? 1 : a < 0 ? 0 : a;
@@ -141,6 +153,23 @@ export class ScoreLikelihoodBank extends BaseBank<Cols, ScoreLikelihoodParams> {
       const dp = x - pm;
       c.pm[i] = pm + w * dp;
       c.pv[i] = (1 - w) * (pv + w * dp * dp);
+    }
+    if (b === b) {
+      const y = b > 1 ? 1 : b < 0 ? 0 : b;
+      const s2 = c.s2[i]! + this.beta * (y - c.s2[i]!);
+      c.s2[i] = s2;
+      const m2 = c.m2[i]!;
+      const v2 = c.v2[i]!;
+      const e2 = this.evidence(s2, m2, v2 > this.minVar2 ? v2 : this.minVar2);
+      if (e2 > ev) ev = e2;
+      // the channel's own count: it may start later than the first (a learning phase)
+      const n2 = c.n2[i]! + 1;
+      c.n2[i] = n2;
+      const u0 = 1 / (n2 + this.params.priorCount);
+      const u = u0 > this.minW ? u0 : this.minW;
+      const d2 = s2 - m2;
+      c.m2[i] = m2 + u * d2;
+      c.v2[i] = (1 - u) * (v2 + u * d2 * d2);
     }
     return this.onset(i, ev);
   }

@@ -29,6 +29,24 @@ describe("CSV import", () => {
     expect(() => parseCsv('timestamp,a\n1,"2\n')).toThrow(/CSV is malformed/);
   });
 
+  it("refuses out-of-bounds times per sample with line and column, keeps the rest; NaN and Inf cells are values", () => {
+    const now = Date.UTC(2026, 0, 1);
+    const out = parseCsv("timestamp,a,b\n1767225000,1,NaN\n1767229200,2,3\n-5,4,\n1767225001,-inf,5\n", { nowMs: now });
+    expect(out.refused).toBe(3);
+    expect(out.refusedExamples).toEqual([
+      "line 3, column 1: timestamp 2026-01-01T01:00:00.000Z is more than 10 minutes in the future (check the sender's clock)",
+      "line 3, column 1: timestamp 2026-01-01T01:00:00.000Z is more than 10 minutes in the future (check the sender's clock)",
+      "line 4, column 1: timestamp 1969-12-31T23:59:55.000Z is before 1970",
+    ]);
+    expect(out.series.map((s) => [s.metric, s.values])).toEqual([
+      ["a", [1, -Infinity]],
+      ["b", [Number.NaN, 5]],
+    ]);
+    // a number no date can hold is not a time: the file is refused
+    expect(() => parseCsv("timestamp,a\n1e20,1\n")).toThrow(/CSV line 2: timestamp "1e20" in column 1/);
+    expect(() => parseCsv("timestamp,a\n100000000000000000000,1\n")).toThrow(/CSV line 2: timestamp "100000000000000000000"/);
+  });
+
   it("reads epoch seconds, milliseconds and ISO", () => {
     expect(parseCsvTimestamp("1700000000")).toBe(1_700_000_000_000);
     expect(parseCsvTimestamp("1700000000000")).toBe(1_700_000_000_000);

@@ -6,9 +6,17 @@
  *          timestamp, one column per stream, an empty cell for a missing value.
  * Timestamps are ISO-8601 or epoch seconds / milliseconds (numbers below 1e11 are seconds).
  * Errors name the line (1-based, as an editor shows it) and column.
+ *
+ * `CsvReader` takes csv-parse records one by one (the server feeds it from csv-parse's
+ * streaming parser, yielding to the event loop between slices of the file); `parseCsv` is the
+ * same over a whole text. A malformed file (bad header, a cell that is not a number or a time,
+ * a bad stream name, over the limits) is refused whole. A sample whose time is out of bounds
+ * (more than 10 minutes ahead, before 1970) is refused on its own, with its line and column,
+ * as on every ingest path (see sample-bounds.ts).
  */
 import { parse } from "csv-parse/sync";
 import { AppError } from "@/lib/errors/app-error";
+import { describeTimeRefusal, timeRefusal } from "./sample-bounds";
 import type { DecodedSeries } from "./types";
 import { parseStreamKey } from "./stream-key";
 
@@ -19,8 +27,18 @@ export interface CsvDecoded {
   series: DecodedSeries[];
   rows: number;
   samples: number;
+  /** samples refused for their time */
+  refused: number;
+  /** the first few refusals: `line L, column C: …` */
+  refusedExamples: string[];
   /** Ground-truth columns (`is_anomaly`, `label`, …): kept out of the streams, with how many rows they mark. */
   groundTruth: { column: string; marked: number }[];
+}
+
+/** How a file's generic `value` column is named: after the file, or an explicit metric name. */
+export interface CsvNaming {
+  file?: string;
+  metric?: string;
 }
 
 /** Columns that hold evaluation truth, not telemetry: never become streams. */
@@ -35,114 +53,197 @@ export function metricFromFileName(file: string): string {
   return m.slice(0, 200);
 }
 
+export interface CsvLimits {
+  maxRows: number;
+  maxSeries: number;
+}
+
+export const DEFAULT_CSV_LIMITS: CsvLimits = { maxRows: 5_000_000, maxSeries: 50_000 };
+
+/** csv-parse options shared by the streaming and the whole-text parser. */
+export const CSV_PARSE_OPTIONS = {
+  info: true,
+  skip_empty_lines: true,
+  bom: true,
+  relax_column_count: false,
+  relax_quotes: true,
+  trim: false,
+  // one field or record may not hold more than this many characters (a file without newlines)
+  max_record_size: 1 << 20,
+} as const;
+
+/** Largest epoch-seconds/milliseconds number accepted as a time (year ≈ 275,000, Date's range). */
+const MAX_EPOCH_NUMBER = 8.64e15;
+
 export function parseCsvTimestamp(cell: string): number | undefined {
   const s = cell.trim();
   if (s === "") return undefined;
   if (/^-?\d+(\.\d+)?$/.test(s)) {
     const n = Number(s);
+    if (!(Math.abs(n) <= MAX_EPOCH_NUMBER)) return undefined;
     return Math.abs(n) < 1e11 ? Math.round(n * 1000) : Math.round(n);
   }
   const t = Date.parse(s.includes("T") || !s.includes(" ") ? s : s.replace(" ", "T"));
   return Number.isNaN(t) ? undefined : t;
 }
 
-function parseValue(cell: string): number | undefined {
+/** A cell's number (NaN and ±Inf spelled out are numbers too); undefined when empty; null when it is no number. */
+function parseValue(cell: string): number | undefined | null {
   const s = cell.trim();
   if (s === "") return undefined;
-  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) return Number.NaN;
-  return Number(s);
+  if (/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) return Number(s);
+  if (/^nan$/i.test(s)) return Number.NaN;
+  if (/^[-+]?inf(inity)?$/i.test(s)) return s.startsWith("-") ? -Infinity : Infinity;
+  return null;
 }
 
 const fail = (line: number, msg: string): never => {
   throw new AppError("BAD_REQUEST", `CSV line ${line}: ${msg} Nothing from this file was stored.`);
 };
 
-/** Parses a whole CSV text; all-or-nothing (the first error aborts with its line number). */
-export function parseCsv(text: string, opts: { maxRows?: number; maxSeries?: number; file?: string; metric?: string } = {}): CsvDecoded {
-  const maxRows = opts.maxRows ?? 5_000_000;
-  const maxSeries = opts.maxSeries ?? 50_000;
-  let records: { record: string[]; info: { lines: number } }[];
-  try {
-    records = parse(text, { info: true, skip_empty_lines: true, bom: true, relax_column_count: false, relax_quotes: true, trim: false }) as unknown as typeof records;
-  } catch (e) {
-    const err = e as Error & { lines?: number };
-    throw new AppError("BAD_REQUEST", `CSV is malformed${err.lines ? ` at line ${err.lines}` : ""}: ${err.message}. Nothing from this file was stored.`);
+/** Record by record (csv-parse `info: true` output) into series. */
+export class CsvReader {
+  private layout: CsvLayout | null = null;
+  private columns: string[] = [];
+  private readonly bySeries = new Map<string, DecodedSeries>();
+  private rows = 0;
+  private samples = 0;
+  private refused = 0;
+  private readonly refusedExamples: string[] = [];
+  /** wide layout: ground-truth columns by column index */
+  private readonly truthCols = new Map<number, { column: string; marked: number }>();
+
+  constructor(
+    private readonly nowMs: number,
+    private readonly limits: CsvLimits = DEFAULT_CSV_LIMITS,
+    private readonly naming: CsvNaming = {},
+  ) {}
+
+  /** One record; `line` is where it starts in the file (1-based). */
+  add(record: string[], line: number): void {
+    if (this.layout === null) {
+      this.header(record);
+      return;
+    }
+    if (++this.rows > this.limits.maxRows) fail(line, `the file has more than ${this.limits.maxRows} data rows; split it.`);
+    const t = parseCsvTimestamp(record[0] ?? "");
+    if (t === undefined) fail(line, `timestamp "${(record[0] ?? "").slice(0, 40)}" in column 1 is not ISO-8601 or epoch seconds/milliseconds.`);
+    const refusal = timeRefusal(t!, this.nowMs);
+    if (this.layout === "long") {
+      const name = (record[1] ?? "").trim();
+      if (!name) fail(line, "the stream column is empty.");
+      const v = parseValue(record[2] ?? "");
+      if (v === undefined) return;
+      if (v === null) fail(line, `value "${(record[2] ?? "").slice(0, 40)}" in column 3 is not a number.`);
+      const s = this.seriesFor(name, line);
+      if (refusal) this.refuse(line, refusal, t!);
+      else this.push(s, t!, v!);
+      return;
+    }
+    const columns = this.columns;
+    for (let c = 0; c < columns.length; c++) {
+      const cell = record[c + 1] ?? "";
+      const truth = this.truthCols.get(c);
+      if (truth) {
+        if (/^(1|true|yes|anomaly|t)$/i.test(cell.trim())) truth.marked++;
+        continue;
+      }
+      const v = parseValue(cell);
+      if (v === undefined) continue;
+      if (v === null) fail(line, `value "${cell.slice(0, 40)}" in column ${c + 2} ("${columns[c]!.slice(0, 60)}") is not a number.`);
+      const s = this.seriesFor(columns[c]!, line);
+      if (refusal) this.refuse(line, refusal, t!);
+      else this.push(s, t!, v!);
+    }
   }
-  if (records.length === 0) throw new AppError("BAD_REQUEST", "The CSV file is empty: expected a header row `timestamp,stream,value` or `timestamp,<stream>,…`.");
-  const header = records[0]!.record.map((h) => h.trim());
-  if (header[0]?.toLowerCase() !== "timestamp") {
-    fail(1, `the first column must be "timestamp" (found "${(header[0] ?? "").slice(0, 40)}"). Use \`timestamp,stream,value\` (long) or \`timestamp,<stream>,…\` (wide).`);
+
+  /** The file's series; throws when it had no header. */
+  finish(): CsvDecoded {
+    if (this.layout === null) throw new AppError("BAD_REQUEST", "The CSV file is empty: expected a header row `timestamp,stream,value` or `timestamp,<stream>,…`.");
+    return {
+      layout: this.layout,
+      series: [...this.bySeries.values()],
+      rows: this.rows,
+      samples: this.samples,
+      refused: this.refused,
+      refusedExamples: this.refusedExamples,
+      groundTruth: [...this.truthCols.values()],
+    };
   }
-  if (records.length - 1 > maxRows) fail(maxRows + 2, `the file has more than ${maxRows} data rows; split it.`);
-  const lower = header.map((h) => h.toLowerCase());
-  const isLong = header.length === 3 && lower[1] === "stream" && lower[2] === "value";
-  const bySeries = new Map<string, DecodedSeries>();
-  const seriesFor = (name: string, line: number): DecodedSeries => {
-    let s = bySeries.get(name);
+
+  private header(record: string[]): void {
+    const header = record.map((h) => h.trim());
+    if (header[0]?.toLowerCase() !== "timestamp") {
+      fail(1, `the first column must be "timestamp" (found "${(header[0] ?? "").slice(0, 40)}"). Use \`timestamp,stream,value\` (long) or \`timestamp,<stream>,…\` (wide).`);
+    }
+    const lower = header.map((h) => h.toLowerCase());
+    const isLong = header.length === 3 && lower[1] === "stream" && lower[2] === "value";
+    this.layout = isLong ? "long" : "wide";
+    if (isLong) return;
+    const generic = header.slice(1).filter((x) => GENERIC.test(x)).length;
+    const named = (h: string): string => {
+      if (!GENERIC.test(h)) return h;
+      const m = this.naming.metric?.trim() || (this.naming.file ? metricFromFileName(this.naming.file) : "");
+      // Several generic columns in one file stay apart: `<file>_<column>`.
+      return m ? (generic > 1 ? `${m}_${h}` : m) : h;
+    };
+    this.columns = header.slice(1).map((h, i) => {
+      if (!h) fail(1, `column ${i + 2} has an empty header; every column after "timestamp" names a stream.`);
+      if (GROUND_TRUTH.test(h)) this.truthCols.set(i, { column: h, marked: 0 });
+      return named(h);
+    });
+    if (this.columns.length - this.truthCols.size <= 0) fail(1, 'no stream columns after "timestamp".');
+    if (this.columns.length > this.limits.maxSeries) fail(1, `more than ${this.limits.maxSeries} stream columns.`);
+    const seen = new Set<string>();
+    for (const c of this.columns) {
+      if (seen.has(c)) fail(1, `column "${c.slice(0, 60)}" appears twice.`);
+      seen.add(c);
+    }
+  }
+
+  private seriesFor(name: string, line: number): DecodedSeries {
+    let s = this.bySeries.get(name);
     if (!s) {
-      if (bySeries.size >= maxSeries) fail(line, `more than ${maxSeries} distinct streams in one file.`);
+      if (this.bySeries.size >= this.limits.maxSeries) fail(line, `more than ${this.limits.maxSeries} distinct streams in one file.`);
       let parsed: { metric: string; labels: Record<string, string> } = { metric: "", labels: {} };
       try {
         parsed = parseStreamKey(name);
       } catch (e) {
         fail(line, (e as Error).message);
       }
-      if (!parsed.metric) fail(line, `empty stream name.`);
-      bySeries.set(name, (s = { metric: parsed.metric, labels: parsed.labels, kind: "gauge", group: "csv", tsMs: [], values: [] }));
+      if (!parsed.metric) fail(line, "empty stream name.");
+      this.bySeries.set(name, (s = { metric: parsed.metric, labels: parsed.labels, kind: "gauge", group: "csv", tsMs: [], values: [] }));
     }
     return s;
-  };
-  let samples = 0;
-  const truthCols = new Map<number, { column: string; marked: number }>();
-  const named = (h: string): string => {
-    if (!GENERIC.test(h)) return h;
-    const m = opts.metric?.trim() || (opts.file ? metricFromFileName(opts.file) : "");
-    // Several generic columns in one file stay apart: `<file>_<column>`.
-    const generic = header.slice(1).filter((x) => GENERIC.test(x)).length;
-    return m ? (generic > 1 ? `${m}_${h}` : m) : h;
-  };
-  const columns = isLong ? [] : header.slice(1).map((h, i) => {
-    if (!h) fail(1, `column ${i + 2} has an empty header; every column after "timestamp" names a stream.`);
-    if (GROUND_TRUTH.test(h)) truthCols.set(i, { column: h, marked: 0 });
-    return named(h);
-  });
-  if (!isLong && columns.length - truthCols.size <= 0) fail(1, "no stream columns after \"timestamp\".");
-  if (!isLong) {
-    const dup = columns.find((c, i) => columns.indexOf(c) !== i);
-    if (dup) fail(1, `column "${dup}" appears twice.`);
   }
-  for (let r = 1; r < records.length; r++) {
-    const { record, info } = records[r]!;
-    const line = info.lines;
-    const t = parseCsvTimestamp(record[0] ?? "");
-    if (t === undefined) fail(line, `timestamp "${(record[0] ?? "").slice(0, 40)}" is not ISO-8601 or epoch seconds/milliseconds.`);
-    if (isLong) {
-      const name = (record[1] ?? "").trim();
-      if (!name) fail(line, "the stream column is empty.");
-      const v = parseValue(record[2] ?? "");
-      if (v === undefined) continue;
-      if (Number.isNaN(v)) fail(line, `value "${(record[2] ?? "").slice(0, 40)}" in column 3 is not a number.`);
-      const s = seriesFor(name, line);
-      s.tsMs.push(t!);
-      s.values.push(v);
-      samples++;
-    } else {
-      for (let c = 0; c < columns.length; c++) {
-        const cell = record[c + 1] ?? "";
-        const truth = truthCols.get(c);
-        if (truth) {
-          if (/^(1|true|yes|anomaly|t)$/i.test(cell.trim())) truth.marked++;
-          continue;
-        }
-        const v = parseValue(cell);
-        if (v === undefined) continue;
-        if (Number.isNaN(v)) fail(line, `value "${cell.slice(0, 40)}" in column ${c + 2} ("${columns[c]!.slice(0, 60)}") is not a number.`);
-        const s = seriesFor(columns[c]!, line);
-        s.tsMs.push(t!);
-        s.values.push(v);
-        samples++;
-      }
-    }
+
+  private push(s: DecodedSeries, t: number, v: number): void {
+    s.tsMs.push(t);
+    s.values.push(v);
+    this.samples++;
   }
-  return { layout: isLong ? "long" : "wide", series: [...bySeries.values()], rows: records.length - 1, samples, groundTruth: [...truthCols.values()] };
+
+  private refuse(line: number, reason: NonNullable<ReturnType<typeof timeRefusal>>, t: number): void {
+    if (this.refused++ < 10) this.refusedExamples.push(`line ${line}, column 1: ${describeTimeRefusal(reason, t)}`);
+  }
+}
+
+/** A csv-parse error as the AppError the sender sees. */
+export function csvSyntaxError(e: unknown): AppError {
+  if (e instanceof AppError) return e;
+  const err = e as Error & { lines?: number };
+  return new AppError("BAD_REQUEST", `CSV is malformed${err.lines ? ` at line ${err.lines}` : ""}: ${err.message}. Nothing from this file was stored.`);
+}
+
+/** Parses a whole CSV text (tests and tools; the server streams, see csv-import.ts). */
+export function parseCsv(text: string, opts: Partial<CsvLimits> & CsvNaming & { nowMs?: number } = {}): CsvDecoded {
+  const reader = new CsvReader(opts.nowMs ?? Date.now(), { ...DEFAULT_CSV_LIMITS, ...opts }, { file: opts.file, metric: opts.metric });
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(text, CSV_PARSE_OPTIONS) as unknown as typeof records;
+  } catch (e) {
+    throw csvSyntaxError(e);
+  }
+  for (const { record, info } of records) reader.add(record, info.lines);
+  return reader.finish();
 }

@@ -22,6 +22,7 @@ import { z } from "zod";
 import { AppError } from "@/lib/errors/app-error";
 import { streamKey } from "@/lib/schemas/stream";
 import { ExportMetricsServiceRequest } from "./otlp-proto";
+import { describeTimeRefusal, timeRefusal } from "./sample-bounds";
 import { DEFAULT_SERIES_LIMITS, type DecodedSeries, type SeriesLimits } from "./types";
 
 const ZInt = z.union([z.number(), z.string().regex(/^-?\d+$/, "must be an integer (or its decimal string)")]);
@@ -123,6 +124,26 @@ function shapeError(error: z.ZodError): AppError {
   );
 }
 
+/** Deepest nesting of objects and arrays a request may have (attribute values nest). */
+export const MAX_OTLP_DEPTH = 64;
+
+/**
+ * Refuses a decoded body nested deeper than MAX_OTLP_DEPTH before anything recursive (zod's
+ * schema, the attribute formatter) walks it: a deeply nested AnyValue would overflow the stack.
+ * Iterative, so the check itself cannot.
+ */
+function checkDepth(root: unknown): void {
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (depth > MAX_OTLP_DEPTH) {
+      throw new AppError("BAD_REQUEST", `The OTLP request is nested more than ${MAX_OTLP_DEPTH} levels deep (attribute values within values). Nothing from this request was stored.`);
+    }
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
+  }
+}
+
 /** Binary protobuf body → request object. */
 export function decodeOtlpProtobuf(bytes: Uint8Array): TExportMetricsRequest {
   let obj: unknown;
@@ -135,6 +156,7 @@ export function decodeOtlpProtobuf(bytes: Uint8Array): TExportMetricsRequest {
       `The body is not a valid OTLP ExportMetricsServiceRequest protobuf (${(e as Error).message}). Send Content-Type application/json for the JSON encoding. Nothing from this request was stored.`,
     );
   }
+  checkDepth(obj);
   const parsed = ZExportMetricsRequest.safeParse(obj);
   if (!parsed.success) throw shapeError(parsed.error);
   return parsed.data;
@@ -148,6 +170,7 @@ export function decodeOtlpJson(text: string): TExportMetricsRequest {
   } catch (e) {
     throw new AppError("BAD_REQUEST", `The body is not valid JSON (${(e as Error).message}). Nothing from this request was stored.`);
   }
+  checkDepth(obj);
   const parsed = ZExportMetricsRequest.safeParse(obj);
   if (!parsed.success) throw shapeError(parsed.error);
   return parsed.data;
@@ -278,6 +301,10 @@ export interface OtlpDecoded {
   series: DecodedSeries[];
   points: number;
   skipped: number;
+  /** data points refused for their time (see sample-bounds.ts); the others are kept */
+  rejected: number;
+  /** the first few refusals, worded for the sender */
+  rejectedExamples: string[];
 }
 
 /** Maps a decoded request to series (see the module comment for the rules). */
@@ -285,10 +312,19 @@ export function otlpToSeries(
   req: TExportMetricsRequest,
   windows: HistogramWindows = new HistogramWindows(),
   limits: SeriesLimits = DEFAULT_SERIES_LIMITS,
+  nowMs: number = Date.now(),
 ): OtlpDecoded {
   const bySeries = new Map<string, DecodedSeries>();
   let points = 0;
   let skipped = 0;
+  let rejected = 0;
+  const rejectedExamples: string[] = [];
+  const accept = (name: string, tMs: number) => {
+    const reason = timeRefusal(tMs, nowMs);
+    if (reason === null) return true;
+    if (rejected++ < 10) rejectedExamples.push(`${name}: ${describeTimeRefusal(reason, tMs)}`);
+    return false;
+  };
   const add = (metric: string, labels: Record<string, string>, kind: DecodedSeries["kind"], unit: string | undefined, tMs: number, v: number) => {
     const key = `${kind}|${streamKey(metric, labels)}`;
     let s = bySeries.get(key);
@@ -308,13 +344,13 @@ export function otlpToSeries(
     const base = resourceLabels(rm.resource?.attributes);
     for (const sm of rm.scopeMetrics ?? []) {
       for (const m of sm.metrics ?? []) {
-        const r = mapMetric(m, base, windows, add);
+        const r = mapMetric(m, base, windows, add, accept);
         points += r.points;
         skipped += r.skipped;
       }
     }
   }
-  return { series: [...bySeries.values()], points, skipped };
+  return { series: [...bySeries.values()], points: points - rejected, skipped, rejected, rejectedExamples };
 }
 
 type Add = (metric: string, labels: Record<string, string>, kind: DecodedSeries["kind"], unit: string | undefined, tMs: number, v: number) => void;
@@ -324,19 +360,25 @@ function temporalityOf(t: number | string | undefined): number {
   return 2;
 }
 
-function mapMetric(m: TMetric, base: Record<string, string>, windows: HistogramWindows, add: Add): { points: number; skipped: number } {
+function mapMetric(
+  m: TMetric,
+  base: Record<string, string>,
+  windows: HistogramWindows,
+  add: Add,
+  accept: (name: string, tMs: number) => boolean,
+): { points: number; skipped: number } {
   let points = 0;
   let skipped = 0;
   const name = m.name;
   const unit = m.unit;
   const labelsOf = (attrs: TAttrs) => attrsToLabels(attrs, { ...base });
-  const usable = (p: { flags?: number }) => {
+  const usable = (p: { flags?: number; timeUnixNano?: number | string }) => {
     if (((p.flags ?? 0) & FLAG_NO_RECORDED_VALUE) !== 0) {
       skipped++;
       return false;
     }
     points++;
-    return true;
+    return accept(name, nsToMs(p.timeUnixNano));
   };
   const intervalS = (p: { startTimeUnixNano?: number | string; timeUnixNano?: number | string }) =>
     (num(p.timeUnixNano) - num(p.startTimeUnixNano)) / 1e9;

@@ -9,9 +9,10 @@
  * instead of zero-filling the rest. `snappyjs` compresses the requests tests and the benchmark send.
  */
 import { snappyUncompressor } from "hysnappy";
+import protobuf from "protobufjs";
 import snappy from "snappyjs";
 import { AppError } from "@/lib/errors/app-error";
-import { TimeSeriesType, WriteRequestType, type PromLabel, type PromMetadata, type PromTimeSeries } from "./remote-write-proto";
+import { WriteRequestType, type PromLabel, type PromMetadata } from "./remote-write-proto";
 import { type DecodedSeries } from "./types";
 import { scanWriteRequest, type ScannedWriteRequest } from "./write-request-scan";
 
@@ -61,17 +62,59 @@ export function decompressSnappy(body: Uint8Array, maxBytes: number): Uint8Array
   }
 }
 
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The labels of a TimeSeries message, each name and value decoded as strict UTF-8 (protobufjs
+ * would replace invalid bytes with U+FFFD, silently storing a different label than was sent;
+ * Prometheus refuses such series too).
+ */
+function decodeLabels(bytes: Uint8Array): PromLabel[] {
+  const r = protobuf.Reader.create(bytes);
+  const labels: PromLabel[] = [];
+  const text = (b: Uint8Array, what: string) => {
+    try {
+      return strictUtf8.decode(b);
+    } catch {
+      throw new AppError("BAD_REQUEST", `A series has a label ${what} that is not valid UTF-8. Nothing from this request was stored.`);
+    }
+  };
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    if (tag >>> 3 !== 1 || (tag & 7) !== 2) {
+      r.skipType(tag & 7);
+      continue;
+    }
+    const lr = protobuf.Reader.create(r.bytes());
+    const label: PromLabel = { name: "", value: "" };
+    while (lr.pos < lr.len) {
+      const lt = lr.uint32();
+      if (lt >>> 3 === 1 && (lt & 7) === 2) label.name = text(lr.bytes(), "name");
+      else if (lt >>> 3 === 2 && (lt & 7) === 2) label.value = text(lr.bytes(), "value");
+      else lr.skipType(lt & 7);
+    }
+    labels.push(label);
+  }
+  return labels;
+}
+
 /** Name, labels and kind of series `s` of a scanned request (decodes its labels). */
 export function seriesIdentity(scan: ScannedWriteRequest, s: number, meta: MetadataCache): Pick<DecodedSeries, "metric" | "labels" | "kind"> {
-  const t = TimeSeriesType.decode(scan.bytes.subarray(scan.seriesStart[s], scan.seriesEnd[s])) as unknown as PromTimeSeries;
+  let sent: PromLabel[];
+  try {
+    sent = decodeLabels(scan.bytes.subarray(scan.seriesStart[s], scan.seriesEnd[s]));
+  } catch (e) {
+    if (e instanceof AppError) throw e;
+    throw new AppError("BAD_REQUEST", `A series' labels are not valid protobuf (${(e as Error).message}). Nothing from this request was stored.`);
+  }
   let metric = "";
   const labels: Record<string, string> = {};
-  for (const l of t.labels ?? []) {
+  for (const l of sent) {
     if (l.name === "__name__") metric = l.value;
     else labels[l.name] = l.value;
   }
   if (!metric) {
-    const shown = (t.labels ?? []).map((l) => `${l.name}="${l.value}"`).join(",");
+    const shown = sent.map((l) => `${l.name}="${l.value}"`).join(",");
     throw new AppError("BAD_REQUEST", `A series has no __name__ label ({${shown.slice(0, 200)}}); every remote_write series needs a metric name.`);
   }
   const kind = meta.isCounter(metric) || /_bucket$/.test(metric) ? "counter" : "gauge";

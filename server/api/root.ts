@@ -1,4 +1,5 @@
 import "server-only";
+import { accessRouter } from "./routers/access";
 import { alertsRouter } from "./routers/alerts";
 import { anomaliesRouter } from "./routers/anomalies";
 import { explainRouter } from "./routers/explain";
@@ -22,6 +23,7 @@ export const appRouter = createTRPCRouter({
   config: configRouter,
   sources: sourcesRouter,
   triage: triageRouter,
+  access: accessRouter,
 });
 
 export type AppRouter = typeof appRouter;

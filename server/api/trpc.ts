@@ -2,23 +2,25 @@ import "server-only";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError, z } from "zod";
+import { roleAtLeast, type TRole } from "@/lib/auth/roles";
 import { isAppError, type AppErrorCode } from "@/lib/errors/app-error";
 import { zodMessage } from "@/lib/errors/zod-message";
+import { actorOf, resolvePrincipal, type Principal } from "../services/auth/principal";
 
 export interface TrpcContext {
   headers: Headers;
-  /** Who performed a change (for config versions and feedback); a header or "anonymous". */
-  actor: string;
+  /** The signed-in user or API token; null for anonymous callers (every procedure refuses them). */
+  principal: Principal | null;
 }
 
-export function createTrpcContext(opts: { headers: Headers }): TrpcContext {
-  const actor = opts.headers.get("x-omen-user")?.slice(0, 80) || "anonymous";
-  return { headers: opts.headers, actor };
+export async function createTrpcContext(opts: { headers: Headers }): Promise<TrpcContext> {
+  return { headers: opts.headers, principal: await resolvePrincipal(opts.headers) };
 }
 
 const trpcCode: Record<AppErrorCode, TRPCError["code"]> = {
   BAD_REQUEST: "BAD_REQUEST",
   UNAUTHORIZED: "UNAUTHORIZED",
+  FORBIDDEN: "FORBIDDEN",
   NOT_FOUND: "NOT_FOUND",
   CONFLICT: "CONFLICT",
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
@@ -28,7 +30,12 @@ const trpcCode: Record<AppErrorCode, TRPCError["code"]> = {
   INTERNAL: "INTERNAL_SERVER_ERROR",
 };
 
-const t = initTRPC.context<TrpcContext>().create({
+/** `meta.role`: the role a procedure needs (set by the builders; the auth matrix test reads it). */
+export interface TrpcMeta {
+  role: TRole;
+}
+
+const t = initTRPC.context<TrpcContext>().meta<TrpcMeta>().create({
   transformer: superjson,
   errorFormatter({ shape, error }) {
     return {
@@ -53,6 +60,30 @@ const appErrors = t.middleware(async ({ next }) => {
   return res;
 });
 
+/**
+ * Every procedure is built from one of the role builders below: there is deliberately no public
+ * builder. A caller without a session or token gets UNAUTHORIZED (401); one whose role (or
+ * token scope: read → viewer, admin → admin) is too low gets FORBIDDEN (403). `ctx.actor` is
+ * the signed-in user's name (or `token:<name>`): the author recorded in histories.
+ */
+function requireRole(need: TRole) {
+  return t.middleware(({ ctx, next }) => {
+    const p = ctx.principal;
+    if (!p) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in, or send an API token (Authorization: Bearer <token>)." });
+    if (!p.role || !roleAtLeast(p.role, need)) {
+      const who = p.kind === "user" ? `your role is ${p.role}` : `the token "${p.name}" has ${p.scopes.join(", ")}`;
+      throw new TRPCError({ code: "FORBIDDEN", message: `This needs the ${need} role; ${who}.` });
+    }
+    return next({ ctx: { ...ctx, principal: p, actor: actorOf(p), role: p.role } });
+  });
+}
+
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure.use(appErrors);
+/** Reads: any signed-in user, tokens with the read or admin scope. */
+export const viewerProcedure = t.procedure.meta({ role: "viewer" }).use(appErrors).use(requireRole("viewer"));
+/** Triage, labels, comments, thresholds (detector settings), snapshots. */
+export const operatorProcedure = t.procedure.meta({ role: "operator" }).use(appErrors).use(requireRole("operator"));
+/** Sources, alert channels, API tokens, users, and every request Omen makes to other hosts. */
+export const adminProcedure = t.procedure.meta({ role: "admin" }).use(appErrors).use(requireRole("admin"));
+

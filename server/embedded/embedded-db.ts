@@ -1,6 +1,8 @@
+import crypto from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { authenticate } from "./pg-password-gate";
 import { ProtocolAwareQueue } from "./pglite-queue";
 
 /**
@@ -59,10 +61,42 @@ export async function findRunningEmbedded(dataDir: string): Promise<LockInfo | u
   return (await canConnect(info.port)) ? info : undefined;
 }
 
+/** Owner-only modes for the data directory and everything in it (0700 directories, 0600 files). */
+export function restrictModes(dir: string): void {
+  if (!fs.existsSync(dir)) return;
+  fs.chmodSync(dir, 0o700);
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) restrictModes(p);
+    else if (e.isFile()) fs.chmodSync(p, 0o600);
+  }
+}
+
+/** The embedded superuser's password: generated once, kept in `<dataDir>/db-password` (0600). */
+export function embeddedPassword(dataDir: string): string {
+  const file = path.join(dataDir, "db-password");
+  try {
+    return fs.readFileSync(file, "utf8").trim();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+  try {
+    fs.writeFileSync(file, crypto.randomBytes(24).toString("base64url"), { mode: 0o600, flag: "wx" });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  }
+  return fs.readFileSync(file, "utf8").trim();
+}
+
 export async function startEmbeddedDatabase(dataDir: string): Promise<EmbeddedDatabase> {
   const { PGlite } = await import("@electric-sql/pglite");
   const { PGLiteSocketServer } = await import("@electric-sql/pglite-socket");
-  fs.mkdirSync(dataDir, { recursive: true });
+  // PGlite creates its files with the process umask (0666 & ~umask): files it creates later
+  // (new relations, WAL) must be owner-only too, so the hosting process keeps umask 077.
+  process.umask(0o077);
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  restrictModes(dataDir);
+  const password = embeddedPassword(dataDir);
   const pgdata = path.join(dataDir, "pgdata");
   let db: InstanceType<typeof PGlite>;
   try {
@@ -73,16 +107,28 @@ export async function startEmbeddedDatabase(dataDir: string): Promise<EmbeddedDa
         `Is another Omen using this OMEN_DATA_DIR? Stop it, or set DATABASE_URL to use PostgreSQL.`,
     );
   }
+  // a new database's files are unpacked with their archived modes (0666), whatever the umask
+  restrictModes(dataDir);
   const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 64 });
   // The stock queue keeps a connection's messages together only inside a transaction; ours also
   // keeps each extended-protocol query (Parse … Sync) together. The server hands this field to
   // every connection it accepts.
   (server as unknown as { queryQueue: ProtocolAwareQueue }).queryQueue = new ProtocolAwareQueue(db);
+  // Each connection proves the password before pglite-socket sees it (pg-password-gate.ts).
+  const internals = server as unknown as { handleConnection(socket: net.Socket): Promise<void> };
+  const accept = internals.handleConnection.bind(server);
+  internals.handleConnection = async (socket: net.Socket) => {
+    const startup = await authenticate(socket, password);
+    if (!startup) return;
+    socket.unshift(startup);
+    await accept(socket);
+    socket.resume();
+  };
   await server.start();
   const port = Number(server.getServerConn().split(":").pop());
-  const url = `postgres://postgres@127.0.0.1:${port}/postgres?sslmode=disable&application_name=${EMBEDDED_APP_NAME}`;
+  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres?sslmode=disable&application_name=${EMBEDDED_APP_NAME}`;
   const info: LockInfo = { pid: process.pid, url, port };
-  fs.writeFileSync(lockFile(dataDir), JSON.stringify(info));
+  fs.writeFileSync(lockFile(dataDir), JSON.stringify(info), { mode: 0o600 });
   let stopped = false;
   return {
     url,

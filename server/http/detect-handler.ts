@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AppError } from "@/lib/errors/app-error";
 import { DETECT_MAX_BODY_BYTES, DETECT_MAX_STREAMS, ZDetectRequest } from "@/lib/schemas/detect";
-import { requireIngestToken } from "../services/auth/ingest-token";
+import { requireScope } from "../services/auth/principal";
 import { detectNow } from "../services/detect/detect-service";
 import type { IngestRequest } from "./ingest-request";
 import { errorReply, jsonReply, type Reply } from "./reply";
@@ -11,9 +11,19 @@ import { errorReply, jsonReply, type Reply } from "./reply";
  * endpoints: the custom web server answers it from Node's http (Next's request handling would
  * cost more than the scoring), the app/ route wraps it for `next dev`.
  */
+function credentials(req: IngestRequest): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ["authorization", "cookie"]) {
+    const v = req.header(name);
+    if (v) out[name] = v;
+  }
+  return out;
+}
+
 export async function detectApi(req: IngestRequest): Promise<Reply> {
   try {
-    await requireIngestToken(req.header("authorization"));
+    // Scoring reads the live models and stores nothing: the read scope (a token or a signed-in user).
+    await requireScope(new Headers(credentials(req)), "read");
     const type = req.header("content-type") ?? "";
     if (!/^application\/json\b/i.test(type)) throw new AppError("UNSUPPORTED_MEDIA_TYPE", `Send JSON with \`Content-Type: application/json\` (got ${JSON.stringify(type || "none")}).`);
     const body = await req.body(DETECT_MAX_BODY_BYTES);

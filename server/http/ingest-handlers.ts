@@ -4,10 +4,10 @@ import { ExportMetricsServiceResponse, RpcStatus } from "@/lib/ingest/otlp-proto
 import { decompressSnappy, MetadataCache, scanWriteRequest } from "@/lib/ingest/remote-write";
 import { env } from "../env";
 import { processGlobal } from "../process-global";
-import { requireIngestToken } from "../services/auth/ingest-token";
+import { requireIngestToken } from "../services/auth/ingest-auth";
 import { assertIngestCapacity, ingestRemoteWrite, ingestSeries } from "../services/ingest/ingest-service";
 import { checkOtlpContentType, checkRemoteWriteHeaders, decodeOtlpEncoding, isOtlpJson, sourceName, type IngestRequest } from "./ingest-request";
-import { ingestErrorReply, jsonReply, NO_CONTENT, type Reply } from "./reply";
+import { ingestErrorReply, jsonReply, NO_CONTENT, refusedSamplesReply, type Reply } from "./reply";
 
 /**
  * The two hot write endpoints, independent of the transport: the custom web server serves them
@@ -35,7 +35,11 @@ export async function remoteWrite(req: IngestRequest): Promise<Reply> {
     await assertIngestCapacity();
     const max = env().OMEN_MAX_BODY_BYTES;
     const scan = scanWriteRequest(decompressSnappy(await req.body(max), max));
-    if (scan.series) await ingestRemoteWrite(source, scan, learnt.metadata);
+    if (!scan.series) return NO_CONTENT;
+    const result = await ingestRemoteWrite(source, scan, learnt.metadata);
+    // as Prometheus' own receiver: the accepted samples are committed, the request answers 400
+    // (not retried) naming the refused ones
+    if (result.refused) return refusedSamplesReply(result, "sample");
     return NO_CONTENT;
   } catch (e) {
     return ingestErrorReply(e, 503);
@@ -64,8 +68,16 @@ export async function otlpMetrics(req: IngestRequest): Promise<Reply> {
     const request = json ? decodeOtlpJson(new TextDecoder().decode(body)) : decodeOtlpProtobuf(body);
     const decoded = otlpToSeries(request, learnt.windows);
     if (decoded.series.length) await ingestSeries(source, "otlp", decoded.series);
-    if (json) return jsonReply(200, {});
-    return { status: 200, headers: PROTOBUF, body: ExportMetricsServiceResponse.encode(ExportMetricsServiceResponse.create({})).finish() };
+    // OTLP's partial success: 200, with the count of refused points and why (the rest is stored)
+    const partial = decoded.rejected
+      ? {
+          rejectedDataPoints: decoded.rejected,
+          errorMessage: `${decoded.rejected} data point${decoded.rejected === 1 ? " was" : "s were"} refused: ${decoded.rejectedExamples.join("; ")}${decoded.rejected > decoded.rejectedExamples.length ? "; …" : ""}. The other data points of this request were stored.`,
+        }
+      : undefined;
+    if (json) return jsonReply(200, partial ? { partialSuccess: { ...partial, rejectedDataPoints: String(partial.rejectedDataPoints) } } : {});
+    const response = ExportMetricsServiceResponse.create(partial ? { partialSuccess: partial } : {});
+    return { status: 200, headers: PROTOBUF, body: ExportMetricsServiceResponse.encode(response).finish() };
   } catch (e) {
     const reply = ingestErrorReply(e, 429);
     if (json || !isAppError(e)) return reply;

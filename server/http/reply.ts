@@ -17,11 +17,33 @@ export function jsonReply(status: number, value: unknown, headers: Record<string
   return { status, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(value) };
 }
 
-/** JSON error body shared by every plain HTTP route: `{ error, details? }`. */
+/**
+ * JSON error body shared by every plain HTTP route: `{ error, details? }`. Anything but an
+ * AppError is Omen's own fault: 500 with Retry-After (the request may succeed later; senders
+ * such as Prometheus retry 5xx).
+ */
 export function errorReply(e: unknown, headers: Record<string, string> = {}): Reply {
-  if (isAppError(e)) return jsonReply(e.status, { error: e.message, ...(e.details ? { details: e.details } : {}) }, headers);
+  if (isAppError(e)) {
+    const retry: Record<string, string> = e.status >= 500 ? { "Retry-After": String((e.details?.retryAfterSeconds as number | undefined) ?? 10) } : {};
+    return jsonReply(e.status, { error: e.message, ...(e.details ? { details: e.details } : {}) }, { ...retry, ...headers });
+  }
   console.error(e);
-  return jsonReply(500, { error: "Internal error; see the Omen server log." }, headers);
+  return jsonReply(500, { error: "Internal error; nothing from this request was stored. See the Omen server log." }, { "Retry-After": "30", ...headers });
+}
+
+/**
+ * 400 for a request whose samples were stored except those refused on their own (times out of
+ * bounds), as Prometheus' receiver answers out-of-bounds samples: the message names the first
+ * refused ones and says how many were stored.
+ */
+export function refusedSamplesReply(r: { refused: number; refusedExamples: string[]; received: number; inserted: number }, unit: string, where = ""): Reply {
+  const n = (k: number) => `${k} ${unit}${k === 1 ? "" : "s"}`;
+  const more = r.refused > r.refusedExamples.length ? `; and ${r.refused - r.refusedExamples.length} more` : "";
+  const stored = r.received
+    ? `The other ${n(r.received)} of this request were stored (${r.inserted} new; re-sending them is harmless).`
+    : "Nothing was stored: the request held no other samples.";
+  const error = `${n(r.refused)} refused${where}: ${r.refusedExamples.join("; ")}${more}. ${stored} Fix the refused timestamps; they are not retried.`;
+  return jsonReply(400, { error, details: { refused: r.refused, stored: r.received, inserted: r.inserted, examples: r.refusedExamples } });
 }
 
 /**

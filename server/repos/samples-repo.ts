@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { AppError } from "@/lib/errors/app-error";
+import { summableSql } from "@/lib/ingest/sample-bounds";
 import { databaseUrl, isEmbeddedUrl, pool } from "../db";
 import { copyBinaryIn, copyBinaryOut, encodeBinaryCopy, type BinaryColumn } from "./pg-binary-copy";
 import { inDerivedTransaction } from "./derived-writes";
@@ -170,7 +171,7 @@ export async function insertSamplesReturning(
 
 /**
  * Folds samples committed since the last call into the 1-minute rollup (min/max/sum/count per
- * stream and minute), up to `limit` samples and seq `upToSeq`; returns how many it folded. Safe
+ * stream and minute, over summable values only, as `RollupBuffer` does: see sample-bounds.ts), up to `limit` samples and seq `upToSeq`; returns how many it folded. Safe
  * to call from several processes (the cursor row is locked). Relies on seq order = commit
  * order. The worker folds what it scores in memory (`writeRollup`); this SQL path catches up
  * what the worker will not read again (after a restart from an older snapshot).
@@ -188,7 +189,7 @@ export async function rollupPending(limit = 200_000, upToSeq = Number.MAX_SAFE_I
        ), roll AS (
          INSERT INTO sample_rollup_1m (stream_id, bucket, min, max, sum, count)
          SELECT stream_id, date_bin('1 minute', ts, TIMESTAMPTZ '2000-01-01'), min(value), max(value), sum(value), count(*)
-         FROM batch GROUP BY 1, 2
+         FROM batch WHERE ${summableSql("value")} GROUP BY 1, 2
          ${ROLLUP_MERGE}
        )
        SELECT max(seq) AS last, count(*)::int AS n FROM batch`,
@@ -232,7 +233,7 @@ export async function rebuildRollupAfterWatermark(upToSeq: number): Promise<{ wa
          FROM tmp_rollup_touched t
          JOIN sample_block b ON b.block = t.stream_id / 32 AND b.ts >= t.bucket AND b.ts < t.bucket + interval '1 minute' AND b.seq <= $1
          CROSS JOIN LATERAL (SELECT b.vals[t.stream_id % 32 + 1] AS value) v
-         WHERE v.value IS NOT NULL
+         WHERE v.value IS NOT NULL AND ${summableSql("v.value")}
          GROUP BY 1, 2`,
         [upToSeq],
       );
@@ -449,7 +450,10 @@ export interface SeriesPoint {
 
 /**
  * One stream over a time range, downsampled on the server to at most ~maxPoints buckets
- * (min/max/avg per bucket so spikes survive). Long ranges read the 1-minute rollup.
+ * (min/max/mean per bucket so spikes survive). Long ranges read the 1-minute rollup. Like the
+ * rollup, buckets cover summable values only (`isSummable`: NaN, ±Inf and |v| > 2^960 are left
+ * out), so no sum can overflow; `avg()` is not used because PostgreSQL's float8 avg also sums
+ * squares, which overflow from |v| ≈ 1e154.
  */
 export async function readSeries(
   streamId: number,
@@ -466,8 +470,9 @@ export async function readSeries(
        FROM sample_rollup_1m WHERE stream_id = $1 AND bucket >= to_timestamp($2 / 1000.0) AND bucket < to_timestamp($3 / 1000.0)
        GROUP BY 1 ORDER BY 1`
     : `SELECT (extract(epoch FROM date_bin(make_interval(secs => $4 / 1000.0), ts, TIMESTAMPTZ '2000-01-01')) * 1000)::float8 AS t,
-              avg(value) AS v, min(value) AS min, max(value) AS max
+              sum(value) / count(*) AS v, min(value) AS min, max(value) AS max
        FROM (${oneStream("ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0)")}) s
+       WHERE ${summableSql("value")}
        GROUP BY 1 ORDER BY 1`;
   const res = await pool().query<{ t: number; v: number | null; min: number; max: number }>(sql, [
     streamId,

@@ -51,11 +51,18 @@ export function ensureBuilt(): void {
 export interface OmenServer {
   url: string;
   token: string;
+  /** OMEN_API_TOKEN: a token with the read scope (read API, detect API) */
+  readToken: string;
   /** Process ids of what was started (for per-process CPU accounting, e.g. bench:ingest). */
   pids: { web: number; worker?: number };
   logs(): string;
+  /** Signs in (default: the first admin, whose password this helper sets) and returns the Cookie header value. */
+  signIn(username?: string, password?: string): Promise<string>;
   stop(): Promise<void>;
 }
+
+/** The first admin's password in servers this helper starts (OMEN_ADMIN_PASSWORD). */
+export const TEST_ADMIN_PASSWORD = "test-admin-password-0123";
 
 function waitExit(c: ChildProcess): Promise<void> {
   return c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once("exit", () => r()));
@@ -68,6 +75,8 @@ export interface OmenServerOptions {
   env?: Record<string, string>;
 }
 
+const TEST_READ_TOKEN = "test-read-token-0123456789abcdef";
+
 /** Starts the web process on a free loopback port (plus the worker if asked) and waits for health. */
 export async function startOmenServer(opts: OmenServerOptions): Promise<OmenServer> {
   ensureBuilt();
@@ -77,8 +86,10 @@ export async function startOmenServer(opts: OmenServerOptions): Promise<OmenServ
     ...process.env,
     DATABASE_URL: opts.databaseUrl,
     OMEN_INGEST_TOKEN: token,
+    OMEN_API_TOKEN: TEST_READ_TOKEN,
     OMEN_DISABLE_HOST_COLLECTOR: "1",
     OMEN_SKIP_MIGRATE: "1",
+    OMEN_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
     NEXT_TELEMETRY_DISABLED: "1",
     ...opts.env,
   };
@@ -117,5 +128,10 @@ export async function startOmenServer(opts: OmenServerOptions): Promise<OmenServ
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { url, token, pids: { web: web.pid!, ...(worker ? { worker: worker.pid! } : {}) }, logs: () => out, stop };
+  const signIn = async (username = "admin", password = (opts.env?.OMEN_ADMIN_PASSWORD ?? TEST_ADMIN_PASSWORD)) => {
+    const res = await fetch(`${url}/api/auth/sign-in/username`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username, password }) });
+    if (!res.ok) throw new Error(`sign-in as ${username} failed: HTTP ${res.status} ${await res.text()}`);
+    return res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  };
+  return { url, token, readToken: TEST_READ_TOKEN, pids: { web: web.pid!, ...(worker ? { worker: worker.pid! } : {}) }, logs: () => out, signIn, stop };
 }

@@ -20,6 +20,19 @@ function fail(message: string): never {
   process.exit(1);
 }
 
+/** With no account yet: creates `admin` from OMEN_ADMIN_PASSWORD, or prints a one-time set-up link. */
+async function announceFirstAdmin(adminPassword: string | undefined, baseUrl: string): Promise<void> {
+  const { ensureFirstAdmin } = await import("../services/auth/users-service");
+  const first = await ensureFirstAdmin(adminPassword);
+  if (first.kind === "admin-created") console.log("[web] created the first admin account `admin` (password from OMEN_ADMIN_PASSWORD)");
+  if (first.kind === "setup-link") {
+    console.log(
+      `[web] no account yet: open ${baseUrl.replace(/\/+$/, "")}${first.path} within 24 h to create the first admin ` +
+        "(the link works once; restart Omen for a new one, or set OMEN_ADMIN_PASSWORD)",
+    );
+  }
+}
+
 async function main(): Promise<void> {
   // as `next start` does: React and Next pick their production code paths from it (a write for
   // the libraries, not a setting of Omen's)
@@ -42,6 +55,8 @@ async function main(): Promise<void> {
     : null;
   const handoff = nats ?? createHandoffClient();
   setCommitSink(handoff.sink);
+  // before listening: a client that sees the server up can sign in as the first admin
+  await announceFirstAdmin(settings.OMEN_ADMIN_PASSWORD, settings.OMEN_PUBLIC_URL ?? `http://${settings.HOST}:${settings.PORT}`);
   const web = await startWebServer({ dir: root, host: settings.HOST, port: settings.PORT });
   console.log(`[web] listening on ${web.url}`);
 

@@ -49,28 +49,30 @@ describe("custom web server", () => {
   });
 
   it("passes pages and other API routes to Next, and answers /api/health itself", async () => {
-    const page = await fetch(`${omen.url}/`);
+    const cookie = await omen.signIn();
+    const page = await fetch(`${omen.url}/`, { headers: { cookie } });
     expect(page.status).toBe(200);
     expect(page.headers.get("content-type")).toMatch(/text\/html/);
     expect(await page.text()).toContain("<title>Omen</title>");
-    const api = await fetch(`${omen.url}/api/v1/streams`);
+    const api = await fetch(`${omen.url}/api/v1/streams`, { headers: { cookie } });
     expect(byNext(api)).toBe(true);
     await api.body?.cancel();
     // /api/health is answered by the custom server too (pollers get it fast under heavy ingest)
-    const health = await fetch(`${omen.url}/api/health`);
+    const health = await fetch(`${omen.url}/api/health`, { headers: { cookie } });
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ database: { ok: true } });
     expect(byNext(health)).toBe(false);
   });
 
   it("leaves other methods on the write paths, and unknown paths, to Next (405, 404)", async () => {
-    const get = await fetch(`${omen.url}/api/v1/write`);
+    const cookie = await omen.signIn();
+    const get = await fetch(`${omen.url}/api/v1/write`, { headers: { cookie } });
     expect(get.status).toBe(405);
     expect(byNext(get)).toBe(true);
-    const missing = await fetch(`${omen.url}/no-such-page`);
+    const missing = await fetch(`${omen.url}/no-such-page`, { headers: { cookie } });
     expect(missing.status).toBe(404);
     expect(missing.headers.get("content-type")).toMatch(/text\/html/);
-    const missingApi = await fetch(`${omen.url}/api/v1/nothing-here`, { method: "POST" });
+    const missingApi = await fetch(`${omen.url}/api/v1/nothing-here`, { method: "POST", headers: { cookie } });
     expect(missingApi.status).toBe(404);
   });
 });
@@ -92,7 +94,7 @@ describe("one ingest state per process", () => {
     expect((await write(3)).status).toBe(400);
     const raised = await fetch(`${omen.url}/api/trpc/sources.setCardinalityLimit`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", cookie: await omen.signIn() },
       body: JSON.stringify({ json: { id: source.id, limit: 10 } }),
     });
     expect(raised.status).toBe(200);

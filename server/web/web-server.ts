@@ -7,6 +7,8 @@ import { detectApi } from "../http/detect-handler";
 import type { IngestRequest } from "../http/ingest-request";
 import { nodeIngestRequest } from "../http/node-ingest-request";
 import { sendReply, type Reply } from "../http/reply";
+import { CLIENT_IP_HEADER } from "../services/auth/auth-constants";
+import { guardRequest } from "../services/auth/request-guard";
 
 /**
  * The web process's HTTP server: the two hot write endpoints are answered by plain Node
@@ -31,15 +33,34 @@ export function ingestRouteOf(method: string | undefined, url: string | undefine
   return INGEST_ROUTES.get(q < 0 ? url : url.slice(0, q));
 }
 
+function nodeHeaders(req: http.IncomingMessage): Headers {
+  const h = new Headers();
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(", ") : v);
+  return h;
+}
+
+function headerValue(req: http.IncomingMessage, name: string): string | null {
+  const v = req.headers[name];
+  return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v;
+}
+
 /** The HTTP server with `handleNext` for every request that is not an ingest write. */
 export function createWebServer(handleNext: RequestHandler): http.Server {
   return http.createServer((req, res) => {
+    // The client address for sign-in rate limits, from the socket: never what the client says.
+    req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? "unknown";
+    const refused = guardRequest(req.method ?? "GET", { get: (name) => headerValue(req, name) });
+    if (refused) {
+      res.writeHead(refused.status, { "content-type": "application/json", "cache-control": "no-store" });
+      res.end(JSON.stringify({ error: refused.message }));
+      return;
+    }
     const route = ingestRouteOf(req.method, req.url);
     const health = !route && req.method === "GET" && (req.url === "/api/health" || req.url?.startsWith("/api/health?"));
     const handled = route
       ? route(nodeIngestRequest(req)).then((reply) => sendReply(res, reply))
       : health
-        ? healthReply().then((reply) => sendReply(res, reply))
+        ? healthReply(nodeHeaders(req)).then((reply) => sendReply(res, reply))
         : handleNext(req, res);
     handled.catch((e: unknown) => {
       // the handlers answer their own errors; this is a bug or a broken connection

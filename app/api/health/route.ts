@@ -3,6 +3,6 @@ import { toResponse } from "@/server/http/reply";
 
 export const dynamic = "force-dynamic";
 
-export async function GET() {
-  return toResponse(await healthReply());
+export async function GET(req: Request) {
+  return toResponse(await healthReply(req.headers));
 }

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { ZCount, ZId } from "@/lib/schemas/ids";
 import { ZConfigScope, ZDetectorSettings } from "@/lib/config/settings";
 import { runBacktest } from "../../services/backtest/backtest-service";
 import { configFileStatus } from "../../services/config/config-file";
@@ -12,21 +13,21 @@ import {
   saveScopeSettings,
 } from "../../services/config/config-service";
 import { env } from "../../env";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { operatorProcedure, viewerProcedure, createTRPCRouter } from "../trpc";
 
 const ZTarget = z.object({ scope: ZConfigScope, ref: z.string().max(300).default("") });
 
 export const configRouter = createTRPCRouter({
-  scopes: publicProcedure.input(z.object({ search: z.string().max(200).optional() }).default({})).query(({ input }) => listScopeOptions(input.search)),
-  get: publicProcedure.input(ZTarget).query(({ input }) => describeScope(input)),
-  save: publicProcedure
-    .input(z.object({ target: ZTarget, settings: ZDetectorSettings, note: z.string().max(500).optional(), expectedVersion: z.number().int().min(0).optional() }))
+  scopes: viewerProcedure.input(z.object({ search: z.string().max(200).optional() }).default({})).query(({ input }) => listScopeOptions(input.search)),
+  get: viewerProcedure.input(ZTarget).query(({ input }) => describeScope(input)),
+  save: operatorProcedure
+    .input(z.object({ target: ZTarget, settings: ZDetectorSettings, note: z.string().max(500).optional(), expectedVersion: ZCount.optional() }))
     .mutation(({ input, ctx }) => saveScopeSettings({ ...input, author: ctx.actor })),
-  clear: publicProcedure.input(ZTarget).mutation(({ input, ctx }) => clearScopeSettings(input, ctx.actor)),
-  revert: publicProcedure.input(z.object({ versionId: z.number().int().positive() })).mutation(({ input, ctx }) => revertToVersion(input.versionId, ctx.actor)),
-  history: publicProcedure.query(() => recentChanges()),
-  backtest: publicProcedure
+  clear: operatorProcedure.input(ZTarget).mutation(({ input, ctx }) => clearScopeSettings(input, ctx.actor)),
+  revert: operatorProcedure.input(z.object({ versionId: ZId })).mutation(({ input, ctx }) => revertToVersion(input.versionId, ctx.actor)),
+  history: viewerProcedure.query(() => recentChanges()),
+  backtest: operatorProcedure
     .input(z.object({ target: ZTarget, proposed: ZDetectorSettings, days: z.number().int().min(1).max(30).default(7) }))
     .mutation(({ input }) => runBacktest(input)),
-  file: publicProcedure.query(() => configFileStatus(path.resolve(env().OMEN_CONFIG_FILE))),
+  file: viewerProcedure.query(() => configFileStatus(path.resolve(env().OMEN_CONFIG_FILE))),
 });

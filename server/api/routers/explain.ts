@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { explainAnomaly } from "../../services/explain/explain-service";
 import { incidentReport } from "../../services/explain/incident-report-service";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { createTRPCRouter, viewerProcedure } from "../trpc";
 
 export const explainRouter = createTRPCRouter({
-  anomaly: publicProcedure.input(z.object({ id: z.string().uuid() })).query(({ input }) => explainAnomaly(input.id)),
+  anomaly: viewerProcedure.input(z.object({ id: z.string().uuid() })).query(({ input }) => explainAnomaly(input.id)),
   /** Markdown post-mortem draft of one anomaly (downloaded from the anomaly page). */
-  report: publicProcedure.input(z.object({ id: z.string().uuid() })).mutation(({ input }) => incidentReport(input.id)),
+  report: viewerProcedure.input(z.object({ id: z.string().uuid() })).query(({ input }) => incidentReport(input.id)),
 });

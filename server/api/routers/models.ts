@@ -1,9 +1,10 @@
 import { z } from "zod";
+import { ZId } from "@/lib/schemas/ids";
 import { requestRollback, requestSnapshot, snapshotOverview } from "../../services/models/model-service";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { adminProcedure, operatorProcedure, viewerProcedure, createTRPCRouter } from "../trpc";
 
 export const modelsRouter = createTRPCRouter({
-  snapshots: publicProcedure.query(() => snapshotOverview()),
-  snapshotNow: publicProcedure.mutation(({ ctx }) => requestSnapshot(ctx.actor)),
-  rollback: publicProcedure.input(z.object({ snapshotId: z.number().int().positive() })).mutation(({ input, ctx }) => requestRollback(input.snapshotId, ctx.actor)),
+  snapshots: viewerProcedure.query(() => snapshotOverview()),
+  snapshotNow: operatorProcedure.mutation(({ ctx }) => requestSnapshot(ctx.actor)),
+  rollback: adminProcedure.input(z.object({ snapshotId: ZId })).mutation(({ input, ctx }) => requestRollback(input.snapshotId, ctx.actor)),
 });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ZId } from "@/lib/schemas/ids";
 import { ZPromPullSettings, ZSourceName } from "@/lib/schemas/sources";
 import {
   ingestSetup,
@@ -8,21 +9,21 @@ import {
   setSourceEnabled,
   testPrometheusQuery,
 } from "../../services/sources/source-service";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { adminProcedure, viewerProcedure, createTRPCRouter } from "../trpc";
 
 export const sourcesRouter = createTRPCRouter({
-  list: publicProcedure.query(() => listSourceViews()),
-  ingestSetup: publicProcedure.query(() => ingestSetup()),
-  setCardinalityLimit: publicProcedure
-    .input(z.object({ id: z.number().int().positive(), limit: z.number().int().min(1).max(10_000_000) }))
+  list: viewerProcedure.query(() => listSourceViews()),
+  ingestSetup: viewerProcedure.query(() => ingestSetup()),
+  setCardinalityLimit: adminProcedure
+    .input(z.object({ id: ZId, limit: z.number().int().min(1).max(10_000_000) }))
     .mutation(({ input }) => setCardinalityLimit(input.id, input.limit)),
-  setEnabled: publicProcedure
-    .input(z.object({ id: z.number().int().positive(), enabled: z.boolean() }))
+  setEnabled: adminProcedure
+    .input(z.object({ id: ZId, enabled: z.boolean() }))
     .mutation(({ input }) => setSourceEnabled(input.id, input.enabled)),
-  savePrometheus: publicProcedure
+  savePrometheus: adminProcedure
     .input(z.object({ name: ZSourceName, settings: ZPromPullSettings }))
     .mutation(({ input }) => savePrometheusSource(input.name, input.settings)),
-  testPrometheusQuery: publicProcedure
+  testPrometheusQuery: adminProcedure
     .input(z.object({ baseUrl: z.string().url(), query: z.string().min(1).max(2000) }))
     .mutation(({ input }) => testPrometheusQuery(input.baseUrl, input.query)),
 });

@@ -1,30 +1,31 @@
 import { z } from "zod";
+import { ZEpochMs, ZId } from "@/lib/schemas/ids";
 import { getStreamDetail, listStreamsWithSparklines, RANGES, type TRange } from "../../services/streams/stream-service";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { viewerProcedure, createTRPCRouter } from "../trpc";
 
 const ZRange = z.enum(Object.keys(RANGES) as [TRange, ...TRange[]]);
 
 export const streamsRouter = createTRPCRouter({
-  list: publicProcedure
+  list: viewerProcedure
     .input(
       z
         .object({
           search: z.string().max(200).optional(),
-          sourceId: z.number().int().optional(),
+          sourceId: ZId.optional(),
           group: z.string().max(200).optional(),
           limit: z.number().int().min(1).max(2000).default(500),
         })
         .default({ limit: 500 }),
     )
     .query(({ input }) => listStreamsWithSparklines(input)),
-  detail: publicProcedure
+  detail: viewerProcedure
     .input(
       z
         .object({
-          id: z.number().int().positive(),
+          id: ZId,
           range: ZRange.optional(),
-          fromMs: z.number().finite().optional(),
-          toMs: z.number().finite().optional(),
+          fromMs: ZEpochMs.optional(),
+          toMs: ZEpochMs.optional(),
         })
         .refine((v) => (v.fromMs === undefined) === (v.toMs === undefined), { message: "Give both the start and the end of the range." }),
     )

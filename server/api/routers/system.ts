@@ -1,6 +1,6 @@
 import { healthReport } from "../../services/health/health-service";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { viewerProcedure, createTRPCRouter } from "../trpc";
 
 export const systemRouter = createTRPCRouter({
-  health: publicProcedure.query(() => healthReport()),
+  health: viewerProcedure.query(() => healthReport()),
 });

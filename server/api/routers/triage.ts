@@ -4,7 +4,7 @@ import { retryGivenUpDelivery } from "../../services/alerts/retry-delivery";
 import { removeSource } from "../../services/sources/source-service";
 import { needsAttention } from "../../services/triage/attention-service";
 import { labelMatching, labelSimilar, previewSimilar, setStatusMatching } from "../../services/triage/bulk-service";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { adminProcedure, createTRPCRouter, operatorProcedure, viewerProcedure } from "../trpc";
 import { ZAnomalyListInput } from "./anomalies";
 
 /** The queue's filter (no sort or paging): a bulk action applies to everything it matches. */
@@ -12,17 +12,17 @@ const ZFilter = ZAnomalyListInput.pick({ status: true, severity: true, type: tru
 const ZId = z.string().min(1).max(64);
 
 export const triageRouter = createTRPCRouter({
-  attention: publicProcedure.query(() => needsAttention()),
-  setStatusMatching: publicProcedure
+  attention: viewerProcedure.query(() => needsAttention()),
+  setStatusMatching: operatorProcedure
     .input(z.object({ filter: ZFilter, status: ZAnomalyStatus }))
     .mutation(({ input, ctx }) => setStatusMatching(input.filter, input.status, ctx.actor)),
-  labelMatching: publicProcedure
+  labelMatching: operatorProcedure
     .input(z.object({ filter: ZFilter, label: ZAnomalyLabel.nullable() }))
     .mutation(({ input, ctx }) => labelMatching(input.filter, input.label, ctx.actor)),
-  retryDelivery: publicProcedure.input(z.object({ id: z.number().int().positive() })).mutation(({ input }) => retryGivenUpDelivery(input.id)),
-  deleteSource: publicProcedure.input(z.object({ id: z.number().int().positive() })).mutation(({ input }) => removeSource(input.id)),
-  similarPreview: publicProcedure.input(z.object({ id: ZId })).query(({ input }) => previewSimilar(input.id)),
-  labelSimilar: publicProcedure
+  retryDelivery: operatorProcedure.input(z.object({ id: z.number().int().positive() })).mutation(({ input }) => retryGivenUpDelivery(input.id)),
+  deleteSource: adminProcedure.input(z.object({ id: z.number().int().positive() })).mutation(({ input }) => removeSource(input.id)),
+  similarPreview: viewerProcedure.input(z.object({ id: ZId })).query(({ input }) => previewSimilar(input.id)),
+  labelSimilar: operatorProcedure
     .input(z.object({ id: ZId, label: ZAnomalyLabel, expectedTotal: z.number().int().min(0) }))
     .mutation(({ input, ctx }) => labelSimilar(input.id, input.label, input.expectedTotal, ctx.actor)),
 });

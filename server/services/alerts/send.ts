@@ -1,3 +1,6 @@
+import { isAppError } from "@/lib/errors/app-error";
+import { outboundFetch } from "../outbound/outbound-fetch";
+
 /** Result of one HTTP delivery attempt; never throws. */
 export interface SendResult {
   ok: boolean;
@@ -13,23 +16,19 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   const t0 = performance.now();
   const elapsed = () => Math.round(performance.now() - t0);
   try {
-    const res = await fetch(url, {
+    const res = await outboundFetch(url, {
       method: "POST",
       headers: { "user-agent": "omen-alerts/1", ...headers, "content-type": "application/json" },
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-      redirect: "manual",
+      timeoutMs,
     });
     const text = await res.text().catch(() => "");
     if (res.ok) return { ok: true, httpStatus: res.status, error: null, elapsedMs: elapsed() };
     const snippet = text.replace(/\s+/g, " ").trim().slice(0, 300);
     return { ok: false, httpStatus: res.status, error: `HTTP ${res.status}${snippet ? `: ${snippet}` : ""}`, elapsedMs: elapsed() };
   } catch (e) {
-    const err = e as Error & { cause?: { code?: string; message?: string } };
-    const msg =
-      err.name === "TimeoutError" || err.name === "AbortError"
-        ? `timed out after ${timeoutMs} ms`
-        : `${err.message}${err.cause?.code ? ` (${err.cause.code})` : err.cause?.message ? ` (${err.cause.message})` : ""}`;
+    // outboundFetch's message: "could not reach" for every network failure (no port states), or the allow-list/redirect refusal
+    const msg = isAppError(e) ? e.message : "Could not reach the receiver.";
     return { ok: false, httpStatus: null, error: msg, elapsedMs: elapsed() };
   }
 }

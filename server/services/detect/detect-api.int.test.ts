@@ -55,7 +55,7 @@ describe("POST /api/v1/detect against the live worker", () => {
   const detect = (body: unknown, headers: Record<string, string> = {}) =>
     fetch(`${omen.url}/api/v1/detect`, {
       method: "POST",
-      headers: { authorization: `Bearer ${omen.token}`, "content-type": "application/json", ...headers },
+      headers: { authorization: `Bearer ${omen.readToken}`, "content-type": "application/json", ...headers },
       body: typeof body === "string" ? body : JSON.stringify(body),
     });
 

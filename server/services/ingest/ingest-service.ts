@@ -2,6 +2,7 @@ import { AppError } from "@/lib/errors/app-error";
 import { seriesIdentity, type MetadataCache, type ScannedWriteRequest } from "@/lib/ingest/remote-write";
 import { SeriesKeyIndex } from "@/lib/ingest/series-key-index";
 import type { DecodedSeries } from "@/lib/ingest/types";
+import { describeTimeRefusal, MAX_FUTURE_MS, timeRefusal } from "@/lib/ingest/sample-bounds";
 import { streamKey } from "@/lib/schemas/stream";
 import { env } from "../../env";
 import { processGlobal } from "../../process-global";
@@ -17,11 +18,26 @@ export type IncomingSeries = DecodedSeries;
 export interface IngestResult {
   series: number;
   newStreams: number;
+  /** samples offered to the database (after refusals) */
   received: number;
+  /** of those, new (re-sent samples are left out) */
   inserted: number;
+  /** samples refused on their own (time out of bounds); the rest of the request was stored */
+  refused: number;
+  /** up to `MAX_REFUSAL_EXAMPLES` of them, worded for the sender */
+  refusedExamples: string[];
 }
 
-const MAX_FUTURE_MS = 10 * 60_000;
+const MAX_REFUSAL_EXAMPLES = 10;
+
+/** Counts refused samples and words the first few. */
+export class Refusals {
+  count = 0;
+  readonly examples: string[] = [];
+  add(what: () => string): void {
+    if (this.count++ < MAX_REFUSAL_EXAMPLES) this.examples.push(what());
+  }
+}
 /** Per-series limits on labels (after removing `__name__`). */
 export const LABEL_LIMITS = { maxLabels: 64, maxNameLength: 128, maxValueLength: 2048 } as const;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_.\-/]*$/;
@@ -118,10 +134,11 @@ async function resolveStreams(
 export async function ingestSeries(
   sourceName: string,
   sourceKind: SourceKind,
-  batch: IncomingSeries[],
+  input: IncomingSeries[],
   nowMs: number = Date.now(),
+  refusals: Refusals = new Refusals(),
 ): Promise<IngestResult> {
-  validateBatch(batch, nowMs);
+  const batch = acceptedSamples(input, nowMs, refusals);
   const cache = await sourceFor(sourceName, sourceKind);
   const keys = batch.map((s) => streamKey(s.metric, s.labels));
   const missing = [...new Set(keys.filter((k) => !cache.ids.has(k)))];
@@ -142,8 +159,21 @@ export async function ingestSeries(
     }
   });
   // a CSV file can be imported by the web app and the CLI at once: always check for stored samples
-  const { received, inserted } = await commitGrouped({ streamIds, tsMs, values }, sourceKind === "csv");
-  return { series: batch.length, newStreams, received, inserted };
+  const { received, inserted } = n ? await commitGrouped({ streamIds, tsMs, values }, sourceKind === "csv") : { received: 0, inserted: 0 };
+  return { series: batch.length, newStreams, received, inserted, refused: refusals.count, refusedExamples: refusals.examples };
+}
+
+/**
+ * Validates the series' names and labels and resolves (or creates, within the source's
+ * cardinality cap, all at once) their streams without writing samples: a caller that commits a
+ * large file in several transactions checks the cap for the whole file first.
+ */
+export async function ensureStreams(sourceName: string, sourceKind: SourceKind, batch: IncomingSeries[]): Promise<number> {
+  for (const s of batch) validateIdentity(s);
+  const cache = await sourceFor(sourceName, sourceKind);
+  const keys = batch.map((s) => streamKey(s.metric, s.labels));
+  const missing = [...new Set(keys.filter((k) => !cache.ids.has(k)))];
+  return missing.length ? withSourceLock(sourceName, () => resolveStreams(sourceName, cache, batch, keys, missing)) : 0;
 }
 
 /**
@@ -157,6 +187,7 @@ export async function ingestRemoteWrite(
   scan: ScannedWriteRequest,
   meta: MetadataCache,
   nowMs: number = Date.now(),
+  refusals: Refusals = new Refusals(),
 ): Promise<IngestResult> {
   meta.learn(scan.metadata);
   const cache = await sourceFor(sourceName, "remote_write");
@@ -173,21 +204,35 @@ export async function ingestRemoteWrite(
   const identities = new Map<number, IncomingSeries>();
   for (const s of unseen) {
     const d: IncomingSeries = { ...seriesIdentity(scan, s, meta), tsMs: [], values: [] };
+    // NaN and ±Inf values are stored as sent (see lib/ingest/sample-bounds.ts)
     validateIdentity(d);
     identities.set(s, d);
   }
   const n = scan.samples;
   const latest = nowMs + MAX_FUTURE_MS;
+  // samples out of the time bounds are refused on their own (as Prometheus does)
+  let refusedAt: Uint8Array | null = null;
   for (let i = 0; i < n; i++) {
     const t = scan.tsMs[i]!;
-    const v = scan.values[i]!;
-    // the common case inline (no closure per sample); validateSample words the error
-    if (t > 0 && t <= latest && Number.isFinite(v)) continue;
+    if (t >= 0 && t <= latest) continue; // the common case inline
+    const reason = timeRefusal(t, nowMs);
+    if (!reason) continue;
+    refusedAt ??= new Uint8Array(n);
+    refusedAt[i] = 1;
     const s = scan.sampleSeries[i]!;
-    validateSample(t, v, nowMs, () => {
+    refusals.add(() => {
       const d = identities.get(s) ?? seriesIdentity(scan, s, meta);
-      return streamKey(d.metric, d.labels);
+      return `${streamKey(d.metric, d.labels)}: ${describeTimeRefusal(reason, t)}`;
     });
+  }
+  let keep = n;
+  if (refusedAt) {
+    // a series none of whose samples is accepted creates no stream
+    const accepted = new Uint8Array(scan.series);
+    for (let i = 0; i < n; i++) if (!refusedAt[i]) accepted[scan.sampleSeries[i]!] = 1;
+    for (let k = unseen.length - 1; k >= 0; k--) if (!accepted[unseen[k]!]) unseen.splice(k, 1);
+    keep = 0;
+    for (let i = 0; i < n; i++) if (!refusedAt[i]) keep++;
   }
   // everything is valid: only now may streams be created
   let newStreams = 0;
@@ -201,18 +246,38 @@ export async function ingestRemoteWrite(
   // remember the new label bytes (bounded: at most twice the cardinality cap)
   if (cache.byLabelBytes.size + unseen.length > 2 * Math.max(cache.source.cardinalityLimit, 1000)) cache.byLabelBytes.clear();
   for (const s of unseen) if (keyFrom[s]! >= 0) cache.byLabelBytes.set(keys, keyFrom[s]!, keyTo[s]!, keyHash[s]!, seriesIds[s]!);
-  const streamIds = new Int32Array(n);
-  for (let i = 0; i < n; i++) streamIds[i] = seriesIds[scan.sampleSeries[i]!]!;
-  const { received, inserted } = await commitGrouped({ streamIds, tsMs: scan.tsMs, values: scan.values });
-  return { series: scan.series, newStreams, received, inserted };
+  const streamIds = new Int32Array(keep);
+  let tsMs = scan.tsMs;
+  let values = scan.values;
+  if (refusedAt) {
+    tsMs = new Float64Array(keep);
+    values = new Float64Array(keep);
+    for (let i = 0, o = 0; i < n; i++) {
+      if (refusedAt[i]) continue;
+      streamIds[o] = seriesIds[scan.sampleSeries[i]!]!;
+      tsMs[o] = scan.tsMs[i]!;
+      values[o++] = scan.values[i]!;
+    }
+  } else for (let i = 0; i < n; i++) streamIds[i] = seriesIds[scan.sampleSeries[i]!]!;
+  const { received, inserted } = keep ? await commitGrouped({ streamIds, tsMs, values }) : { received: 0, inserted: 0 };
+  return { series: scan.series, newStreams, received, inserted, refused: refusals.count, refusedExamples: refusals.examples };
 }
 
-function validateIdentity(s: Pick<IncomingSeries, "metric" | "labels">): void {
+// PostgreSQL text cannot hold NUL, and an unpaired surrogate has no UTF-8 encoding
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const isStorableText = (v: string) => !UNSTORABLE.test(v);
+
+function validateIdentity(s: Pick<IncomingSeries, "metric" | "labels" | "unit" | "group">): void {
   if (!/^[a-zA-Z_:][a-zA-Z0-9_:.\-/]*$/.test(s.metric) || s.metric.length > 200) {
     throw new AppError(
       "BAD_REQUEST",
       `Invalid metric name "${s.metric.slice(0, 80)}": use letters, digits, _ : . - / (max 200 characters). Nothing from this request was stored.`,
     );
+  }
+  for (const [what, text] of [["unit", s.unit], ["group", s.group]] as const) {
+    if (text != null && (text.length > 200 || !isStorableText(text))) {
+      throw new AppError("BAD_REQUEST", `Series ${s.metric}: its ${what} is over 200 characters or not valid Unicode text. Nothing from this request was stored.`);
+    }
   }
   const names = Object.keys(s.labels);
   if (names.length > LABEL_LIMITS.maxLabels) {
@@ -235,33 +300,44 @@ function validateIdentity(s: Pick<IncomingSeries, "metric" | "labels">): void {
         `Series ${s.metric}: the value of label "${k}" is longer than ${LABEL_LIMITS.maxValueLength} characters. Nothing from this request was stored.`,
       );
     }
+    if (!isStorableText(v)) {
+      throw new AppError(
+        "BAD_REQUEST",
+        `Series ${s.metric}: the value of label "${k}" holds a NUL character or an unpaired UTF-16 surrogate; label values must be valid Unicode text. Nothing from this request was stored.`,
+      );
+    }
   }
 }
 
-/** Checks one sample; `name()` gives the series' key for the message (computed only on error). */
-function validateSample(t: number, v: number, nowMs: number, name: () => string): void {
-  if (!Number.isFinite(t) || t <= 0) throw new AppError("BAD_REQUEST", `Series ${name()}: invalid timestamp ${t}.`);
-  if (t > nowMs + MAX_FUTURE_MS) {
-    throw new AppError(
-      "BAD_REQUEST",
-      `Series ${name()}: timestamp ${new Date(t).toISOString()} is more than 10 minutes in the future; check the sender's clock. Nothing from this request was stored.`,
-    );
-  }
-  if (!Number.isFinite(v)) {
-    throw new AppError(
-      "BAD_REQUEST",
-      `Series ${name()}: value ${v} at ${new Date(t).toISOString()} is not a finite number. Nothing from this request was stored.`,
-    );
-  }
-}
-
-function validateBatch(batch: IncomingSeries[], nowMs: number): void {
+/**
+ * The batch without the samples whose time is out of bounds (each noted in `refusals`), and
+ * without series left with no sample. Throws AppError before anything is written when a series
+ * itself is invalid (names, labels): that refuses the whole request.
+ */
+function acceptedSamples(batch: IncomingSeries[], nowMs: number, refusals: Refusals): IncomingSeries[] {
+  const out: IncomingSeries[] = [];
   for (const s of batch) {
     validateIdentity(s);
-    if (s.tsMs.length !== s.values.length) throw new AppError("BAD_REQUEST", `Series ${s.metric}: timestamps and values differ in length.`);
-    const name = () => streamKey(s.metric, s.labels);
-    for (let j = 0; j < s.tsMs.length; j++) validateSample(s.tsMs[j]!, s.values[j]!, nowMs, name);
+    if (s.tsMs.length !== s.values.length) throw new AppError("BAD_REQUEST", `Series ${s.metric}: timestamps and values differ in length. Nothing from this request was stored.`);
+    let kept: IncomingSeries | null = null;
+    for (let j = 0; j < s.tsMs.length; j++) {
+      const t = s.tsMs[j]!;
+      const reason = timeRefusal(t, nowMs);
+      if (reason === null) {
+        if (kept) {
+          kept.tsMs.push(t);
+          kept.values.push(s.values[j]!);
+        }
+        continue;
+      }
+      // first refusal in this series: copy what was accepted before it
+      kept ??= { ...s, tsMs: s.tsMs.slice(0, j), values: s.values.slice(0, j) };
+      refusals.add(() => `${streamKey(s.metric, s.labels)}: ${describeTimeRefusal(reason, t)}`);
+    }
+    const accepted = kept ?? s;
+    if (accepted.tsMs.length) out.push(accepted);
   }
+  return out;
 }
 
 /**

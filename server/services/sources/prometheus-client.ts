@@ -3,6 +3,7 @@
  * `query_range` for backfill and follow, `query` for the settings page's test button.
  */
 import { AppError } from "@/lib/errors/app-error";
+import { couldNotReach, outboundFetch } from "../outbound/outbound-fetch";
 
 export interface PromMatrixSeries {
   metric: Record<string, string>;
@@ -13,16 +14,13 @@ export interface PromMatrixSeries {
 export const MAX_POINTS_PER_SERIES = 11_000;
 
 async function call(url: URL, timeoutMs: number): Promise<{ resultType: string; result: unknown[] }> {
-  let res: Response;
-  try {
-    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: "application/json" } });
-  } catch (e) {
-    throw new AppError("UNAVAILABLE", `Cannot reach Prometheus at ${url.origin}: ${(e as Error).message}.`);
-  }
+  // allow-list, same-host redirects, timeout, one message for every network failure
+  const res = await outboundFetch(url, { timeoutMs, headers: { accept: "application/json" } });
   let body: { status?: string; error?: string; errorType?: string; data?: { resultType: string; result: unknown[] } };
   try {
     body = (await res.json()) as typeof body;
-  } catch {
+  } catch (e) {
+    if ((e as Error).name === "TimeoutError" || (e as Error).name === "AbortError") throw couldNotReach(url);
     throw new AppError("UNAVAILABLE", `${url.origin} answered HTTP ${res.status} without a Prometheus API JSON body; is this the Prometheus base URL?`);
   }
   if (body.status !== "success" || !body.data) {

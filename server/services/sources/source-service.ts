@@ -127,11 +127,11 @@ export async function testPrometheusQuery(baseUrl: string, query: string) {
 
 /** What the settings page needs to show senders how to connect. */
 export async function ingestSetup() {
-  const { token, origin } = await ensureIngestToken();
   const e = env();
+  // The token itself is never handed out again: senders use an API token with the ingest scope
+  // (shown once when created), OMEN_INGEST_TOKEN, or the token printed at first start.
   return {
-    token,
-    tokenFromEnv: origin === "env",
+    tokenFromEnv: e.OMEN_INGEST_TOKEN !== undefined,
     maxBodyBytes: e.OMEN_MAX_BODY_BYTES,
     maxWorkerLag: e.OMEN_WORKER_MAX_LAG,
     labelLimits: LABEL_LIMITS,

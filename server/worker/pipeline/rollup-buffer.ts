@@ -1,5 +1,6 @@
 import type { NewSampleColumns, RollupColumns } from "../../repos/samples-repo";
 import { DenseIds } from "@/lib/collections/dense-ids";
+import { isSummable } from "@/lib/ingest/sample-bounds";
 import { grownFloat64, grownInt32 } from "@/lib/collections/grow";
 
 const MINUTE_MS = 60_000;
@@ -90,9 +91,11 @@ export class RollupBuffer {
     for (let i = 0; i < c.rows; i++) {
       const q = seq[i]!;
       if (q <= this.watermark) continue;
+      const v = values[i]!;
+      // NaN, ±Inf and huge values are stored but not rolled up: no sum can overflow (sample-bounds.ts)
+      if (!isSummable(v)) continue;
       const id = streamIds[i]!;
       const t = tsMs[i]!;
-      const v = values[i]!;
       const bucketMs = Math.floor(t / MINUTE_MS) * MINUTE_MS;
       if (t > this.newestMs) this.newestMs = t;
       const s = this.slotOf(id);

@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { AppError } from "@/lib/errors/app-error";
+import { ZCount, ZId } from "@/lib/schemas/ids";
 import { ZAnomalyStatus, ZSeverity } from "@/lib/schemas/stream";
 import { errorResponse } from "@/server/http/json";
+import { requireScope } from "@/server/services/auth/principal";
 import { findAnomalies } from "@/server/services/anomalies/anomaly-service";
 
 export const dynamic = "force-dynamic";
@@ -9,13 +11,14 @@ export const dynamic = "force-dynamic";
 const ZQuery = z.object({
   status: ZAnomalyStatus.optional(),
   severity: ZSeverity.optional(),
-  streamId: z.coerce.number().int().optional(),
+  streamId: z.coerce.number().pipe(ZId).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  offset: z.coerce.number().int().min(0).default(0),
+  offset: z.coerce.number().pipe(ZCount).default(0),
 });
 
 export async function GET(req: Request) {
   try {
+    await requireScope(req.headers, "read");
     const parsed = ZQuery.safeParse(Object.fromEntries(new URL(req.url).searchParams));
     if (!parsed.success) throw new AppError("BAD_REQUEST", `Invalid query: ${z.prettifyError(parsed.error)}`);
     const { status, severity, ...rest } = parsed.data;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { AppError } from "@/lib/errors/app-error";
 import { errorResponse } from "@/server/http/json";
+import { requireScope } from "@/server/services/auth/principal";
 import { predictedIncidents } from "@/server/services/predict/predict-service";
 
 export const dynamic = "force-dynamic";
@@ -13,6 +14,7 @@ const ZQuery = z.object({
 /** Streams predicted to leave their normal range within the next 30 minutes. */
 export async function GET(req: Request) {
   try {
+    await requireScope(req.headers, "read");
     const parsed = ZQuery.safeParse(Object.fromEntries(new URL(req.url).searchParams));
     if (!parsed.success) throw new AppError("BAD_REQUEST", `Invalid query: ${z.prettifyError(parsed.error)}`);
     return Response.json({ predictions: await predictedIncidents(parsed.data.minProbability, parsed.data.limit) });

@@ -1,19 +1,22 @@
 import { AppError } from "@/lib/errors/app-error";
-import { parseCsv } from "@/lib/ingest/csv";
-import { streamKey } from "@/lib/schemas/stream";
 import { env } from "@/server/env";
 import { fetchIngestRequest } from "@/server/http/ingest-http";
 import { sourceName } from "@/server/http/ingest-request";
-import { ingestErrorReply, toResponse } from "@/server/http/reply";
-import { requireIngestToken } from "@/server/services/auth/ingest-token";
-import { assertIngestCapacity, ingestSeries } from "@/server/services/ingest/ingest-service";
+import { ingestErrorReply, refusedSamplesReply, toResponse } from "@/server/http/reply";
+import { requireScope } from "@/server/services/auth/principal";
+import { importCsv } from "@/server/services/ingest/csv-import";
+import { assertIngestCapacity } from "@/server/services/ingest/ingest-service";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
+const CSV_TYPES = /^(text\/csv|text\/plain|application\/csv|application\/octet-stream)\b/i;
+
 /**
  * CSV import (UI upload and `npm run import:csv`): body is the CSV text (text/csv), long
- * `timestamp,stream,value` or wide `timestamp,<stream>,…`. All-or-nothing: one transaction.
+ * `timestamp,stream,value` or wide `timestamp,<stream>,…`. Parsed as a stream and committed in
+ * chunks (server/services/ingest/csv-import.ts); a malformed file stores nothing; samples whose
+ * time is out of bounds are refused one by one (400 naming line and column, the rest stored).
  * `file=<name>` names a generic `value` column's stream after the file (two files headed
  * `timestamp,value` stay two streams), `metric=<name>` names it explicitly, and `dryRun=1`
  * answers what would be created without storing anything.
@@ -21,27 +24,22 @@ export const runtime = "nodejs";
 export async function POST(req: Request): Promise<Response> {
   const request = fetchIngestRequest(req);
   try {
-    await requireIngestToken(request.header("authorization"));
+    // a token with the ingest scope (scripts), or an admin's session (the upload on Settings → Sources)
+    await requireScope(req.headers, "ingest");
+    const type = request.header("content-type");
+    if (type && !CSV_TYPES.test(type)) {
+      throw new AppError("UNSUPPORTED_MEDIA_TYPE", `Content-Type must be text/csv, got "${type.slice(0, 60)}". Nothing from this request was stored.`);
+    }
     const source = sourceName(request.query("source"), "csv");
     await assertIngestCapacity();
     const body = await request.body(env().OMEN_MAX_BODY_BYTES);
-    let text: string;
-    try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(body);
-    } catch {
-      throw new AppError("BAD_REQUEST", "The CSV file is not UTF-8 text.");
-    }
     const file = request.query("file")?.slice(0, 300) || undefined;
     const metric = request.query("metric")?.slice(0, 200) || undefined;
-    const parsed = parseCsv(text, { file, metric });
-    const streams = parsed.series.map((x) => ({ key: streamKey(x.metric, x.labels), samples: x.tsMs.length }));
-    if (request.query("dryRun") === "1") {
-      return Response.json({ dryRun: true, layout: parsed.layout, rows: parsed.rows, samples: parsed.samples, streams, groundTruth: parsed.groundTruth, source });
-    }
-    const res = parsed.series.length
-      ? await ingestSeries(source, "csv", parsed.series)
-      : { series: 0, newStreams: 0, received: 0, inserted: 0 };
-    return Response.json({ layout: parsed.layout, rows: parsed.rows, ...res, source, streams, groundTruth: parsed.groundTruth });
+    const dryRun = request.query("dryRun") === "1";
+    const res = await importCsv(source, body, Date.now(), { file, metric, dryRun });
+    if (dryRun) return Response.json({ dryRun: true, ...res, samples: res.streams.reduce((n, s) => n + s.samples, 0), source });
+    if (res.refused) return toResponse(refusedSamplesReply(res, "sample", " (CSV)"));
+    return Response.json({ ...res, source });
   } catch (e) {
     return toResponse(ingestErrorReply(e, 429));
   }
