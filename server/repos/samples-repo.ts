@@ -453,7 +453,8 @@ export interface SeriesPoint {
  * (min/max/mean per bucket so spikes survive). Long ranges read the 1-minute rollup. Like the
  * rollup, buckets cover summable values only (`isSummable`: NaN, ±Inf and |v| > 2^960 are left
  * out), so no sum can overflow; `avg()` is not used because PostgreSQL's float8 avg also sums
- * squares, which overflow from |v| ≈ 1e154.
+ * squares, which overflow from |v| ≈ 1e154. A raw bucket holding only such values stays in the
+ * series with v = NaN, so a chart draws a gap there instead of joining its neighbours.
  */
 export async function readSeries(
   streamId: number,
@@ -470,9 +471,10 @@ export async function readSeries(
        FROM sample_rollup_1m WHERE stream_id = $1 AND bucket >= to_timestamp($2 / 1000.0) AND bucket < to_timestamp($3 / 1000.0)
        GROUP BY 1 ORDER BY 1`
     : `SELECT (extract(epoch FROM date_bin(make_interval(secs => $4 / 1000.0), ts, TIMESTAMPTZ '2000-01-01')) * 1000)::float8 AS t,
-              sum(value) / count(*) AS v, min(value) AS min, max(value) AS max
+              CASE WHEN count(*) FILTER (WHERE ${summableSql("value")}) = 0 THEN 'NaN'::float8
+                   ELSE sum(value) FILTER (WHERE ${summableSql("value")}) / count(*) FILTER (WHERE ${summableSql("value")}) END AS v,
+              min(value) FILTER (WHERE ${summableSql("value")}) AS min, max(value) FILTER (WHERE ${summableSql("value")}) AS max
        FROM (${oneStream("ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0)")}) s
-       WHERE ${summableSql("value")}
        GROUP BY 1 ORDER BY 1`;
   const res = await pool().query<{ t: number; v: number | null; min: number; max: number }>(sql, [
     streamId,
