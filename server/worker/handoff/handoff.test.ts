@@ -44,24 +44,24 @@ async function pair(endpointFor: (ep: { port: number; secret: string }) => { por
 describe("commit hand-off over loopback HTTP", () => {
   it("delivers a committed batch from the client's sink to the worker's server intact", async () => {
     const { received, client } = await pair();
-    client.sink(batch());
-    client.sink({ ...batch(), firstSeq: 43 });
+    void client.sink(batch());
+    void client.sink({ ...batch(), firstSeq: 43 });
     await until(() => received.length === 2);
     expect(received.map(plain).sort((a, b) => a.firstSeq - b.firstSeq)).toEqual([plain(batch()), { ...plain(batch()), firstSeq: 43 }]);
   });
 
   it("the server refuses a client with the wrong secret; nothing is accepted", async () => {
     const { received, client } = await pair((ep) => ({ ...ep, secret: "not-the-secret" }));
-    client.sink(batch());
+    void client.sink(batch());
     await new Promise((r) => setTimeout(r, 300));
     expect(received).toEqual([]);
   });
 
   it("sends nothing without a live worker or for an empty batch, and never throws", async () => {
     const none = await pair(() => null);
-    none.client.sink(batch());
+    void none.client.sink(batch());
     const empty = await pair();
-    empty.client.sink({ firstSeq: 1, rowStart: Int32Array.from([0]), streamIds: new Int32Array(0), tsMs: new Float64Array(0), values: new Float64Array(0) });
+    void empty.client.sink({ firstSeq: 1, rowStart: Int32Array.from([0]), streamIds: new Int32Array(0), tsMs: new Float64Array(0), values: new Float64Array(0) });
     await new Promise((r) => setTimeout(r, 300));
     expect(none.received).toEqual([]);
     expect(empty.received).toEqual([]);
@@ -71,7 +71,7 @@ describe("commit hand-off over loopback HTTP", () => {
     const { server, client } = await pair();
     await server.close();
     const t0 = performance.now();
-    for (let i = 0; i < 100; i++) client.sink(batch());
+    for (let i = 0; i < 100; i++) void client.sink(batch());
     expect(performance.now() - t0).toBeLessThan(1_000);
     await new Promise((r) => setTimeout(r, 200));
   });
