@@ -454,7 +454,7 @@ export interface SeriesPoint {
  * rollup, buckets cover summable values only (`isSummable`: NaN, ±Inf and |v| > 2^960 are left
  * out), so no sum can overflow; `avg()` is not used because PostgreSQL's float8 avg also sums
  * squares, which overflow from |v| ≈ 1e154. A raw bucket holding only such values stays in the
- * series with v = NaN, so a chart draws a gap there instead of joining its neighbours.
+ * series with v = null, so a chart draws a gap there instead of joining its neighbours.
  */
 export async function readSeries(
   streamId: number,
@@ -471,8 +471,7 @@ export async function readSeries(
        FROM sample_rollup_1m WHERE stream_id = $1 AND bucket >= to_timestamp($2 / 1000.0) AND bucket < to_timestamp($3 / 1000.0)
        GROUP BY 1 ORDER BY 1`
     : `SELECT (extract(epoch FROM date_bin(make_interval(secs => $4 / 1000.0), ts, TIMESTAMPTZ '2000-01-01')) * 1000)::float8 AS t,
-              CASE WHEN count(*) FILTER (WHERE ${summableSql("value")}) = 0 THEN 'NaN'::float8
-                   ELSE sum(value) FILTER (WHERE ${summableSql("value")}) / count(*) FILTER (WHERE ${summableSql("value")}) END AS v,
+              sum(value) FILTER (WHERE ${summableSql("value")}) / nullif(count(*) FILTER (WHERE ${summableSql("value")}), 0) AS v,
               min(value) FILTER (WHERE ${summableSql("value")}) AS min, max(value) FILTER (WHERE ${summableSql("value")}) AS max
        FROM (${oneStream("ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0)")}) s
        GROUP BY 1 ORDER BY 1`;

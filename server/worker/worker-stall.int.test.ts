@@ -49,7 +49,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("a stalled worker", () => {
   it("ingest answers 503 with Retry-After within seconds, health says why, and recovers after SIGCONT", async () => {
     const baseMs = Math.floor((Date.now() - 3_600_000) / STEP) * STEP;
     // the worker is up and heartbeating
-    const healthy = async () => (await (await fetch(`${omen.url}/api/health`)).json()) as { ok: boolean; problems: string[]; backlog: unknown };
+    const healthy = async () => (await (await fetch(`${omen.url}/api/health`, { headers: { authorization: `Bearer ${omen.readToken}` } })).json()) as { ok: boolean; problems: string[]; backlog: unknown };
     for (let i = 0; i < 240 && !(await healthy()).ok; i++) await new Promise((r) => setTimeout(r, 250));
     expect((await healthy()).ok).toBe(true);
     expect((await send(0, baseMs)).status).toBe(204);
