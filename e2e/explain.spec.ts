@@ -4,7 +4,7 @@ import { collectConsoleErrors, shot, shotDark } from "./fixtures";
 
 const TOKEN = process.env.OMEN_INGEST_TOKEN ?? "e2e-test-token-0123456789";
 
-test.use({ extraHTTPHeaders: { "x-omen-user": "e2e-sre" } });
+// Signed in as the first admin (e2e/auth.setup.ts): the report names the signed-in author.
 
 /** Deterministic noise in [-1, 1]. */
 function noise(i: number, seed: number): number {
@@ -76,8 +76,8 @@ test("anomaly page ranks the group's streams by contribution and exports a post-
   expect(md).toContain("(this anomaly)");
   expect(md).toContain("## Explanation");
   expect(md).toContain("**label:** True anomaly");
-  expect(md).toContain("e2e-sre labelled it True anomaly");
-  expect(md).toContain("e2e-sre commented: “DB failover; API latency followed.”");
+  expect(md).toContain("admin labelled it True anomaly");
+  expect(md).toContain("admin commented: “DB failover; API latency followed.”");
   expect(md).toMatch(/- \d{4}-\d{2}-\d{2}T[\d:]+Z — Anomaly on `cascade_db_latency_ms` \(\w+\), \d+ min \d+ s before this one/);
   expect(errors()).toEqual([]);
 });
