@@ -8,6 +8,7 @@ import { upsertAnomalies } from "../../repos/anomalies-repo";
 import { commitPartitionScores, readPartitionStart, savePartitionSnapshot } from "../../repos/partition-repo";
 import { allStreamKinds } from "../../repos/streams-repo";
 import { resetPartitionConsumer, type SampleLog } from "../../nats/sample-log";
+import { anomalyRow } from "../pipeline/anomaly-row";
 import { createEngine, restoreEngine } from "../pipeline/engine-adapter";
 
 const gzip = promisify(zlib.gzip);
@@ -240,16 +241,3 @@ export class PartitionRunner {
   }
 }
 
-function anomalyRow(e: EngineEvent) {
-  return {
-    engineId: e.engineId,
-    streamId: e.streamIds[0]!,
-    streamIds: e.streamIds,
-    startMs: e.startMs,
-    endMs: e.kind === "closed" ? e.endMs : null,
-    peakScore: e.peakScore,
-    severity: e.severity,
-    type: e.type,
-    explanation: e.explanation,
-  };
-}

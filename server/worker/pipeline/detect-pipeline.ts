@@ -1,5 +1,6 @@
 import type { TStreamKind } from "@/lib/schemas/stream";
 import { upsertAnomalies } from "../../repos/anomalies-repo";
+import { anomalyRow } from "./anomaly-row";
 import { readSamplesAfter, writeRollup, type NewSampleColumns } from "../../repos/samples-repo";
 import type { RollupBuffer } from "./rollup-buffer";
 import { HandoffQueue } from "./handoff-queue";
@@ -578,17 +579,7 @@ export class DetectPipeline {
       this.writeScores(scores, readCursor),
     ]);
     if (events.length) {
-      const rows = events.map((e) => ({
-        engineId: e.engineId,
-        streamId: e.streamIds[0]!,
-        streamIds: e.streamIds,
-        startMs: e.startMs,
-        endMs: e.kind === "closed" ? e.endMs : null,
-        peakScore: e.peakScore,
-        severity: e.severity,
-        type: e.type,
-        explanation: e.explanation,
-      }));
+      const rows = events.map(anomalyRow);
       await this.retrying("anomalies", () => upsertAnomalies(rows));
       this.stats.eventsWritten += events.length;
     }
