@@ -29,7 +29,7 @@ export interface SortedSamples {
 }
 
 /**
- * A batch packed into block rows. The per-sample columns are in row order (row r's samples are
+ * A batch packed into block rows, ordered by (timestamp, block). The per-sample columns are in row order (row r's samples are
  * `rowStart[r]` … `rowStart[r + 1] - 1`, slots ascending), which is also the order the hand-off
  * gives them to the worker.
  */
@@ -112,19 +112,25 @@ export function packSampleRows(c: SortedSamples, occupied?: Occupied): SampleRow
     rowOf[i] = r;
     count[r]!++;
   }
-  // rows left empty (everything already stored) are dropped; the rest keep their order
+  // Rows go out in time order (then block): the worker may read a commit in pieces of whole
+  // rows, and a piece that ends inside a commit must not hold a later timestamp of one block
+  // before an earlier one of another (those would arrive after their step was scored: late).
+  // Rows left empty (everything already stored) are dropped.
+  const order = timeMajorOrder(rows, block, rowTs);
   const newRow = new Int32Array(rows);
+  const outBlock = new Int32Array(rows);
+  const outTs = new Float64Array(rows);
   const rowStart = new Int32Array(rows + 1);
   let kept = 0;
   let total = 0;
-  for (let r = 0; r < rows; r++) {
+  for (const r of order) {
     if (count[r] === 0) {
       newRow[r] = -1;
       continue;
     }
     newRow[r] = kept;
-    block[kept] = block[r]!;
-    rowTs[kept] = rowTs[r]!;
+    outBlock[kept] = block[r]!;
+    outTs[kept] = rowTs[r]!;
     rowStart[kept] = total;
     total += count[r]!;
     kept++;
@@ -133,8 +139,8 @@ export function packSampleRows(c: SortedSamples, occupied?: Occupied): SampleRow
   const at = rowStart.slice(0, kept);
   const out: SampleRows = {
     rows: kept,
-    block: block.subarray(0, kept),
-    rowTs: rowTs.subarray(0, kept),
+    block: outBlock.subarray(0, kept),
+    rowTs: outTs.subarray(0, kept),
     rowStart: rowStart.subarray(0, kept + 1),
     streamIds: new Int32Array(total),
     tsMs: new Float64Array(total),
@@ -151,6 +157,18 @@ export function packSampleRows(c: SortedSamples, occupied?: Occupied): SampleRow
     out.values[o] = c.values[i]!;
   }
   return out;
+}
+
+/** Row indices by (timestamp, block, creation order); no sort when they are in that order already. */
+function timeMajorOrder(rows: number, block: Int32Array, rowTs: Float64Array): Int32Array {
+  const order = new Int32Array(rows);
+  let sorted = true;
+  for (let r = 0; r < rows; r++) {
+    order[r] = r;
+    if (r > 0 && (rowTs[r]! < rowTs[r - 1]! || (rowTs[r] === rowTs[r - 1] && block[r]! < block[r - 1]!))) sorted = false;
+  }
+  if (!sorted) order.sort((a, b) => rowTs[a]! - rowTs[b]! || block[a]! - block[b]! || a - b);
+  return order;
 }
 
 /** The mask of the slots present in a stored `vals` array (as node-pg returns it). */

@@ -105,6 +105,40 @@ describe.each(availableBackends())("worker pipeline on %s", (backend) => {
     const scores = await readScores(stream!.id, base, base + 10 * step, 100);
     expect(scores.map((s) => s.t)).toEqual([base + 3_000, base + step + 1_000, base + 2 * step + 4_000]);
   });
+
+  it("a read that stops inside a commit of many blocks and steps leaves no sample late (fault test, PostgreSQL restart)", async () => {
+    // One commit: 100 streams (4 blocks of 32 ids) × 30 steps. The worker reads it in pieces of
+    // about 250 samples, as after a restart with a backlog; every piece must end at a step, or
+    // hold its newest step back, so the next piece's samples of earlier steps are never late.
+    const base = t0 + 20 * n * step;
+    const steps = 30;
+    const tsMs = Array.from({ length: steps }, (_, i) => base + i * step);
+    const series = Array.from({ length: 100 }, (_, k) => ({ metric: "cut_metric", labels: { k: String(k).padStart(3, "0") }, kind: "gauge" as const, tsMs, values: tsMs.map((_, i) => 10 + k + noise(i + 100 * k)) }));
+    const now = base + steps * step + 60_000;
+    const cursor = await sequenceHead();
+    const pipeline = new DetectPipeline(createEngine(), cursor, step, 250);
+    // the streams are known (their first step scored) before the commit that is read in pieces
+    const first = (k: number) => ({ ...series[k]!, tsMs: tsMs.slice(0, 1), values: series[k]!.values.slice(0, 1) });
+    await ingestSeries("cut", "remote_write", series.map((_, k) => first(k)), now);
+    while ((await pipeline.tick(now)) > 0) {
+      /* the first step */
+    }
+    const rest = (k: number) => ({ ...series[k]!, tsMs: tsMs.slice(1), values: series[k]!.values.slice(1) });
+    await ingestSeries("cut", "remote_write", series.map((_, k) => rest(k)), now);
+    while ((await pipeline.tick(now)) > 0) {
+      /* next piece */
+    }
+    await pipeline.tick(now);
+    await pipeline.drain();
+    expect(pipeline.stats.samplesRead).toBe(100 * steps);
+    expect(pipeline.stats.lateSamples).toBe(0);
+    const streams = await listStreams({ search: "cut_metric", limit: 200 });
+    expect(streams.length).toBe(100);
+    for (const s of [streams[0]!, streams[50]!, streams[99]!]) {
+      const scores = await readScores(s.id, base, now, 1000);
+      expect(scores.map((x) => x.t)).toEqual(tsMs);
+    }
+  });
   it("replays backfilled history through the detectors on a history clock, then follows live data", async () => {
     const liveStart = t0 + 20 * n * step; // after the earlier tests' data
     const pipeline = new DetectPipeline(createEngine(), await sequenceHead(), step, 2_000);
