@@ -69,12 +69,15 @@ test("an admin adds a viewer; the viewer signs in, reads, and is refused a chang
   await expect(viewer.getByTestId("viewer-note")).toBeVisible();
   await expect(viewer.getByRole("button", { name: "Acknowledge" })).toHaveCount(0);
   await expect(viewer.getByRole("button", { name: "False positive" })).toHaveCount(0);
+  await expect(viewer.getByRole("button", { name: "Add comment" })).toHaveCount(0);
   await shot(viewer, "viewer-anomaly");
   await viewer.goto("/settings/models");
   await expect(viewer.getByRole("heading", { name: /Models/ })).toBeVisible();
   await expect(viewer.getByRole("button", { name: /Roll back/ })).toHaveCount(0);
   await expect(viewer.getByRole("button", { name: "Take a snapshot now" })).toHaveCount(0);
   await viewer.goto("/settings/sources");
+  await expect(viewer.getByRole("cell", { name: "e2e-shop", exact: true })).toBeVisible();
+  await expect(viewer.getByTestId("ingest-token-hint")).toBeVisible();
   await expect(viewer.getByTestId("admin-only-note")).toBeVisible();
   await expect(viewer.getByRole("button", { name: /^Delete/ })).toHaveCount(0);
   await shot(viewer, "viewer-sources");
