@@ -12,7 +12,7 @@ import { ingestSeries, type IncomingSeries } from "../services/ingest/ingest-ser
 import type { CommittedBatch } from "@/lib/ingest/committed-batch";
 import type { HandoffEndpoint } from "./handoff/protocol";
 import type { TProbeRequest, TProbeResult } from "../services/detect/probe-wire";
-import { createEngine, restoreEngine } from "./pipeline/engine-adapter";
+import { createEngine, restoreEngine } from "../services/detection/engine-adapter";
 import { takeSetting } from "../repos/settings-repo";
 import { WORKER_REQUEST_KEY, ZWorkerRequest } from "../services/models/model-service";
 import { DetectPipeline } from "./pipeline/detect-pipeline";

@@ -8,7 +8,7 @@ import { listStreams } from "../../repos/streams-repo";
 import { ingestSeries, invalidateSourceCache } from "../ingest/ingest-service";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { DetectPipeline } from "../../worker/pipeline/detect-pipeline";
-import { createEngine } from "../../worker/pipeline/engine-adapter";
+import { createEngine } from "../detection/engine-adapter";
 import { runBacktest } from "../backtest/backtest-service";
 import { syncConfigFile } from "./config-file";
 import { ConfigReloader } from "./config-reload";
