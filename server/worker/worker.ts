@@ -236,11 +236,17 @@ export class Worker {
 
   private async applyFeedback(): Promise<void> {
     const items = await pendingFeedback();
+    const engine = this.pipeline.engine;
+    const dataMs: (number | null)[] = [];
     for (const f of items) {
-      for (const id of f.streamIds) this.pipeline.engine.applyFeedback(id, f.label, f.startMs, f.endMs);
+      for (const id of f.streamIds) engine.applyFeedback(id, f.label, f.startMs, f.endMs);
+      // where in the stream's data the label was taught: the backtest teaches it at the same point
+      const first = f.streamIds.find((id) => engine.hasStream(id));
+      const clock = first === undefined ? Number.NaN : engine.lastStepMs(engine.domainOf(first));
+      dataMs.push(Number.isFinite(clock) ? clock : null);
     }
     if (items.length) {
-      await markFeedbackApplied(items.map((f) => f.id));
+      await markFeedbackApplied(items.map((f) => f.id), dataMs);
       await this.snapshot("feedback");
       this.log(`applied ${items.length} feedback label(s)`);
     }

@@ -10,6 +10,7 @@ import { SparkRings } from "./spark-rings";
 import { prepareScores, scoredAlready, type ScoreColumns } from "../../repos/scores-repo";
 import { allStreamKinds, updateStreamRecent, upsertStreamHealth, type StreamRecent } from "../../repos/streams-repo";
 import type { EngineEvent, EnginePort, StepScores } from "@/lib/detectors/engine-port";
+import { STEP_MS } from "../../services/detection/replay";
 
 /**
  * How often buffered stream rows (latest value, sparkline) are written: every 3 s, stretched
@@ -294,7 +295,7 @@ export class DetectPipeline {
   constructor(
     readonly engine: EnginePort,
     cursor: number,
-    readonly stepMs = 10_000,
+    readonly stepMs = STEP_MS,
     readonly batchLimit = 100_000,
     /** When set, the pipeline also maintains the 1-minute rollup from what it reads (the worker). */
     readonly rollup: RollupBuffer | null = null,
