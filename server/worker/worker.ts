@@ -1,7 +1,6 @@
 import os from "node:os";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
-import { markFeedbackApplied, pendingFeedback } from "../repos/feedback-repo";
 import { sequenceHead } from "../repos/samples-repo";
 import { flushScoreMinutes, scoredSeq } from "../repos/scores-repo";
 import { acquireWorkerLock, type WorkerLock } from "../repos/worker-lock-repo";
@@ -21,6 +20,7 @@ import { PrometheusPullJob } from "./jobs/prometheus-pull";
 import { AlertDispatchJob } from "./jobs/alert-dispatch";
 import { Predictor } from "./jobs/predictor";
 import { RetentionJob } from "./jobs/retention";
+import { applyPendingFeedback } from "./jobs/feedback";
 import { JobScheduler, type Job } from "./jobs/scheduler";
 import { env } from "../env";
 import { ConfiguredEngine } from "../services/config/configured-engine";
@@ -235,20 +235,10 @@ export class Worker {
   }
 
   private async applyFeedback(): Promise<void> {
-    const items = await pendingFeedback();
-    const engine = this.pipeline.engine;
-    const dataMs: (number | null)[] = [];
-    for (const f of items) {
-      for (const id of f.streamIds) engine.applyFeedback(id, f.label, f.startMs, f.endMs);
-      // where in the stream's data the label was taught: the backtest teaches it at the same point
-      const first = f.streamIds.find((id) => engine.hasStream(id));
-      const clock = first === undefined ? Number.NaN : engine.lastStepMs(engine.domainOf(first));
-      dataMs.push(Number.isFinite(clock) ? clock : null);
-    }
-    if (items.length) {
-      await markFeedbackApplied(items.map((f) => f.id), dataMs);
+    const n = await applyPendingFeedback(this.pipeline.engine);
+    if (n) {
       await this.snapshot("feedback");
-      this.log(`applied ${items.length} feedback label(s)`);
+      this.log(`applied ${n} feedback label(s)`);
     }
   }
 
