@@ -7,7 +7,7 @@ import { acquireWorkerLock, type WorkerLock } from "../repos/worker-lock-repo";
 import { resumeRollup } from "./pipeline/resume-rollup";
 import { loadSnapshot, saveSnapshot } from "../repos/snapshots-repo";
 import { heartbeat, markWorkerStopped } from "../repos/worker-status-repo";
-import { ingestSeries, type IncomingSeries } from "../services/ingest/ingest-service";
+import { ingestSeries, invalidateSourceCache, type IncomingSeries } from "../services/ingest/ingest-service";
 import type { CommittedBatch } from "@/lib/ingest/committed-batch";
 import type { HandoffEndpoint } from "./handoff/protocol";
 import type { TProbeRequest, TProbeResult } from "../services/detect/probe-wire";
@@ -105,6 +105,11 @@ export class Worker {
       this.pipeline.engine as ConfiguredEngine,
       this.opts.configFile === undefined ? env().OMEN_CONFIG_FILE : this.opts.configFile,
       this.log,
+      (ids) => {
+        this.pipeline.forgetStreams(ids);
+        // this process's ingest (host collector, Prometheus pull) re-resolves its series' streams
+        invalidateSourceCache();
+      },
     );
     this.running = true;
     const pull = new PrometheusPullJob(this.log);

@@ -102,6 +102,9 @@ export class ConfiguredEngine implements EnginePort {
   health() {
     return this.inner.health();
   }
+  forgetStreams(ids: readonly number[]): void {
+    this.inner.forgetStreams?.(ids);
+  }
   applyFeedback(...a: Parameters<EnginePort["applyFeedback"]>): void {
     this.inner.applyFeedback(...a);
   }

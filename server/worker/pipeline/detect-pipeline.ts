@@ -527,6 +527,16 @@ export class DetectPipeline {
     return read;
   }
 
+  /** Deleted streams: the engine forgot them; if samples of theirs still come, they join afresh. */
+  forgetStreams(ids: readonly number[]): void {
+    for (const id of ids) {
+      const st = this.stateOf(id);
+      st.domain = -1;
+      st.dirty = false;
+    }
+    this.dirty = this.dirty.filter((st) => st.domain >= 0 || !ids.includes(st.id));
+  }
+
   /** After the engine was replaced (snapshot rollback): stream domains are read from it again. */
   engineReplaced(): void {
     for (const st of this.states) st.domain = -1;
