@@ -73,7 +73,7 @@ test("backtest of imported 2014 history runs on its own timestamps, beside the w
 test("the labelled ranges show on the stream; archive hides it from the overview, restore brings it back, delete removes it", async ({ page }) => {
   const errors = collectConsoleErrors(page);
   await page.goto("/");
-  const api = await page.request.get(`/api/v1/streams?search=${METRIC}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  const api = await page.request.get(`/api/v1/streams?search=${METRIC}`);
   const streams = (await api.json()) as { streams?: { id: number }[] } | { id: number }[];
   const list = Array.isArray(streams) ? streams : (streams.streams ?? []);
   expect(list.length).toBe(1);
@@ -113,7 +113,7 @@ test("a viewer sees no archive or delete buttons", async ({ page, browser, baseU
   await page.getByLabel("New user role").selectOption("viewer");
   await page.getByRole("button", { name: "Add user" }).click();
   await expect(page.getByRole("row").filter({ hasText: VIEWER.username })).toBeVisible();
-  const streams = await page.request.get(`/api/v1/streams`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  const streams = await page.request.get(`/api/v1/streams`);
   const body = (await streams.json()) as { streams?: { id: number }[] } | { id: number }[];
   const id = (Array.isArray(body) ? body : (body.streams ?? []))[0]!.id;
 
