@@ -1,4 +1,5 @@
 "use client";
+import { useCan } from "@/components/access/can";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useState } from "react";
@@ -155,7 +156,9 @@ function NumberField({
 function Editor({ d }: { d: Described }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const readOnly = d.current?.managedBy === "file";
+  const fileManaged = d.current?.managedBy === "file";
+  const mayEdit = useCan("operator");
+  const readOnly = fileManaged || !mayEdit;
   const [form, setForm] = useState<FormState>(d.effective);
   const ownMute = (d.current?.settings.muteWindows ?? []) as TMuteWindow[];
   const [mute, setMute] = useState<TMuteWindow[]>(ownMute);
@@ -181,9 +184,13 @@ function Editor({ d }: { d: Described }) {
 
   return (
     <div>
-      {readOnly ? (
+      {fileManaged ? (
         <p className="notice" role="note" data-testid="read-only">
           Managed by <code>omen.yaml</code>: read-only here. Change the file; the worker applies it within 10 seconds.
+        </p>
+      ) : !mayEdit ? (
+        <p className="notice" role="note" data-testid="read-only">
+          Read-only for viewers: operators and admins change thresholds.
         </p>
       ) : null}
       <fieldset className="panel form-grid" disabled={readOnly}>
@@ -265,7 +272,7 @@ function Editor({ d }: { d: Described }) {
         </div>
       </fieldset>
 
-      <BacktestPanel target={target} proposed={proposed} blocked={blocked} />
+      <BacktestPanel target={target} proposed={proposed} blocked={blocked || !mayEdit} />
 
       <div className="row" style={{ marginTop: 12 }}>
         <input type="text" aria-label="Change note" placeholder="Why? (optional note for the history)" value={note} onChange={(e) => setNote(e.target.value)} style={{ minWidth: 360 }} disabled={readOnly} />

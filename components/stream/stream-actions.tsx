@@ -1,8 +1,8 @@
 "use client";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { roleAtLeast } from "@/lib/auth/roles";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useCan } from "@/components/access/can";
 import { useTRPC } from "@/components/trpc/client";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 
@@ -14,7 +14,6 @@ export function StreamActions({ id, streamKey, archivedAtMs }: { id: number; str
   const trpc = useTRPC();
   const qc = useQueryClient();
   const router = useRouter();
-  const me = useQuery(trpc.access.me.queryOptions());
   const [ask, setAsk] = useState<"archive" | "delete" | null>(null);
   const done = () => {
     setAsk(null);
@@ -23,7 +22,7 @@ export function StreamActions({ id, streamKey, archivedAtMs }: { id: number; str
   const archive = useMutation(trpc.streams.archive.mutationOptions({ onSuccess: done }));
   const del = useMutation(trpc.streams.delete.mutationOptions({ onSuccess: () => router.push(`/?deleted=${encodeURIComponent(streamKey)}`) }));
   const archived = archivedAtMs !== null;
-  const canAct = me.data ? roleAtLeast(me.data.role, "operator") : false;
+  const canAct = useCan("operator");
   return (
     <>
       {archived ? (
