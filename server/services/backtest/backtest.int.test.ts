@@ -15,6 +15,8 @@ import { replayStreams } from "../detection/replay";
 import { ingestSeries, invalidateSourceCache } from "../ingest/ingest-service";
 import { readRawSamples, streamSpans } from "../../repos/backtest-repo";
 import { effectiveSettingsByStream } from "../config/config-service";
+import { truthRanges } from "../../repos/stream-labels-repo";
+import { importCsv } from "../ingest/csv-import";
 import { runBacktest } from "./backtest-service";
 
 /**
@@ -119,5 +121,34 @@ describe.each(availableBackends())("backtest on %s", (backend) => {
     await expect(runBacktest({ target, proposed: {}, fromMs: t0, toMs: t0 + 40 * 86_400_000 })).rejects.toThrow(/longer than 31 days/);
     const part = await runBacktest({ target, proposed: {}, fromMs: t0 + 3000 * minute, toMs: t0 + 4000 * minute });
     expect(part.streams.map((s) => s.points)).toEqual([1000, 1000]);
+  });
+
+  it("stores a CSV's ground-truth column as labelled ranges on the file's streams and scores precision and recall on them", async () => {
+    const start = Date.UTC(2014, 6, 1);
+    const rows = ["timestamp,value,is_anomaly"];
+    for (let i = 0; i < 2000; i++) {
+      const marked = (i >= 1500 && i < 1505) || (i >= 1800 && i < 1802);
+      rows.push(`${new Date(start + i * minute).toISOString()},${(marked ? 400 : 100 + 3 * noise(i)).toFixed(2)},${marked ? 1 : 0}`);
+    }
+    const body = new TextEncoder().encode(`${rows.join("\n")}\n`);
+    const nowMs = Date.UTC(2026, 10, 20);
+    const first = await importCsv("truth", body, nowMs, { metric: "gt_orders" });
+    expect(first.groundTruth).toEqual([{ column: "is_anomaly", marked: 7, ranges: 2 }]);
+    expect(first.labelledRanges).toBe(2);
+    expect((await importCsv("truth", body, nowMs, { metric: "gt_orders" })).labelledRanges).toBe(2); // a re-import replaces its own
+    const [s] = await listStreams({ search: "gt_orders" });
+    const truth = await truthRanges([s!.id], start, start + 2000 * minute);
+    expect(truth.map((t) => [(t.startMs - start) / minute, (t.endMs - start) / minute, t.origin])).toEqual([
+      [1500, 1504, "csv:is_anomaly"],
+      [1800, 1801, "csv:is_anomaly"],
+    ]);
+    const bt = await runBacktest({ target: { scope: "stream", ref: String(s!.id) }, proposed: { minDurationSec: 0 } });
+    expect(bt.truthRanges.length).toBe(2);
+    const score = bt.proposed.score!;
+    expect(score.ranges).toBe(2);
+    expect(score.found).toBeGreaterThanOrEqual(1); // the 5-minute jump to 4x is found
+    expect(score.recall).toBe(score.found / 2);
+    expect(score.hits).toBe(bt.proposed.anomalies.filter((a) => a.truth).length);
+    expect(bt.proposed.score!.precision).toBe(bt.proposed.anomalies.filter((a) => a.truth).length / bt.proposed.count);
   });
 });
