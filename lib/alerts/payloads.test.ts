@@ -70,7 +70,7 @@ describe("buildWebhookPayload", () => {
   it("carries every piece of context", () => {
     const p = buildWebhookPayload(ctx());
     expect(p).toEqual({
-      version: 1,
+      version: 2,
       source: "omen",
       event: "opened",
       sequence: 1,
