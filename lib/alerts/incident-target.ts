@@ -14,14 +14,13 @@ export interface IncidentForRule {
  * How one rule sees an incident: through the anomalies its selectors match. The lead is the
  * worst of those (severity, then score): its stream and type describe the incident in the rule's
  * payloads, and its severity is the incident's for that rule. Resolved means the incident's one
- * status is resolved — the status the UI shows. Null when no anomaly matches, or when the
- * incident is history found by an import or backfill (listed for triage, never announced).
+ * status is resolved — the status the UI shows. Null when no anomaly matches. (History found by
+ * an import is kept out by decideAlert, from the incident's age when written.)
  */
 export function ruleTarget<M extends IncidentForRule["members"][number]>(
   rule: RuleSelector,
   inc: Omit<IncidentForRule, "members"> & { members: M[] },
 ): { lead: M; target: DecisionAnomaly } | null {
-  if (inc.historical) return null;
   let lead: M | null = null;
   for (const m of inc.members) {
     if (!selectorsMatch(rule, m)) continue;

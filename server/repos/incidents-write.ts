@@ -49,13 +49,14 @@ async function assignNew(client: Queryable, anomalyIds: string[]): Promise<numbe
   // Candidates: incidents still taking members. One a person resolved is closed for good, and so
   // is one whose resolution an alert already announced (a receiver never sees it reopen).
   const cand = await client.query<Record<string, unknown>>(
-    `SELECT i.id, i.source_id, i."group", i.stream_ids,
-            (extract(epoch FROM i.start_at) * 1000)::float8 AS start_ms, (extract(epoch FROM i.end_at) * 1000)::float8 AS end_ms
+    `SELECT i.id, i.source_id, i."group", i.stream_ids, i.historical,
+            (extract(epoch FROM i.start_at) * 1000)::float8 AS start_ms, (extract(epoch FROM i.end_at) * 1000)::float8 AS end_ms,
+            (SELECT extract(epoch FROM max(COALESCE(a.end_at, a.start_at))) * 1000 FROM anomaly a WHERE a.incident_id = i.id)::float8 AS last_ms
      FROM incident i
      WHERE (i.source_id = ANY($1::int[]) OR i.stream_ids && $2::int[])
        AND (i.status <> 'resolved' OR i.resolved_by = 'auto')
-       AND COALESCE(i.end_at, 'infinity') >= to_timestamp(($3 - $5) / 1000.0)
-       AND ($4::float8 IS NULL OR i.start_at <= to_timestamp(($4 + $5) / 1000.0))
+       AND COALESCE(i.end_at, 'infinity') >= to_timestamp(($3::float8 - $5::float8) / 1000.0)
+       AND ($4::float8 IS NULL OR i.start_at <= to_timestamp(($4::float8 + $5::float8) / 1000.0))
        AND NOT EXISTS (SELECT 1 FROM alert_delivery d WHERE d.incident_id = i.id AND d.event = 'resolved')
      ORDER BY i.start_at, i.id
      FOR UPDATE OF i`,
@@ -79,7 +80,9 @@ async function assignNew(client: Queryable, anomalyIds: string[]): Promise<numbe
     group: (r.group as string | null) ?? null,
     streamIds: r.stream_ids as number[],
     startMs: r.start_ms as number,
-    endMs: (r.end_ms as number | null) ?? null,
+    // A live incident still open is going on now; one found in history that never closed ends,
+    // for grouping, at its last known moment (else it would swallow every later anomaly).
+    endMs: (r.end_ms as number | null) ?? (r.historical === true ? (r.last_ms as number) : null),
   }));
   const { incidentOf, created } = assignIncidents(pending, candidates);
   // Real ids for the new incidents, then their rows (aggregates are filled by refreshIncidents).
