@@ -1,7 +1,6 @@
 import type { TAnomalyLabel, TAnomalyStatus, TAnomalyType, TSeverity } from "@/lib/schemas/stream";
-import { HISTORICAL_LAG_MS, typicalStep } from "@/lib/triage/freshness";
+import { HISTORICAL_LAG_MS } from "@/lib/triage/freshness";
 import { pool } from "../db";
-import { unpack } from "./streams-repo";
 import { assignAndRefresh, refreshIncidents } from "./incidents-write";
 import { inTransaction } from "./transaction";
 
@@ -240,63 +239,4 @@ export async function openSeverityByStream(): Promise<Map<number, TSeverity>> {
      WHERE a.status = 'open' AND NOT ${HISTORICAL_SQL} ORDER BY a.stream_id, a.severity DESC`,
   );
   return new Map(res.rows.map((r) => [r.stream_id, r.severity]));
-}
-
-export interface AttentionRow {
-  id: string;
-  streamId: number;
-  streamIds: number[];
-  sourceId: number;
-  sourceName: string;
-  group: string | null;
-  metric: string;
-  labels: Record<string, string>;
-  startMs: number;
-  endMs: number | null;
-  peakScore: number;
-  severity: TSeverity;
-  type: TAnomalyType;
-  status: TAnomalyStatus;
-  label: TAnomalyLabel | null;
-  lastSampleAtMs: number | null;
-  /** The stream's usual sample spacing (from its sparkline times), 0 when unknown. */
-  stepMs: number;
-}
-
-/**
- * Anomalies that need someone now: open or acknowledged, detected live (not history found by an
- * import or backfill), newest first. Served by the (status, severity, start_at) index.
- */
-export async function listAttentionAnomalies(limit = 500): Promise<AttentionRow[]> {
-  const res = await pool().query<Record<string, unknown>>(
-    `SELECT a.id, a.stream_id, a.stream_ids, s.source_id, src.name AS source_name, s."group", s.metric, s.labels,
-            (extract(epoch FROM a.start_at) * 1000)::float8 AS start_ms,
-            (extract(epoch FROM a.end_at) * 1000)::float8 AS end_ms,
-            a.peak_score, a.severity::text AS severity, a.type::text AS type, a.status::text AS status, a.label::text AS label,
-            (extract(epoch FROM s.last_sample_at) * 1000)::float8 AS last_sample_ms, s.spark_t
-     FROM anomaly a JOIN stream s ON s.id = a.stream_id JOIN source src ON src.id = s.source_id
-     WHERE a.status IN ('open', 'acknowledged') AND NOT ${HISTORICAL_SQL}
-       AND (a.label IS NULL OR a.label <> 'false_positive')
-     ORDER BY a.start_at DESC LIMIT $1`,
-    [limit],
-  );
-  return res.rows.map((r) => ({
-    id: r.id as string,
-    streamId: r.stream_id as number,
-    streamIds: r.stream_ids as number[],
-    sourceId: r.source_id as number,
-    sourceName: r.source_name as string,
-    group: (r.group as string | null) ?? null,
-    metric: r.metric as string,
-    labels: (r.labels ?? {}) as Record<string, string>,
-    startMs: r.start_ms as number,
-    endMs: (r.end_ms as number | null) ?? null,
-    peakScore: r.peak_score as number,
-    severity: r.severity as TSeverity,
-    type: r.type as TAnomalyType,
-    status: r.status as TAnomalyStatus,
-    label: (r.label as TAnomalyLabel | null) ?? null,
-    lastSampleAtMs: (r.last_sample_ms as number | null) ?? null,
-    stepMs: typicalStep(unpack((r.spark_t as Buffer | null) ?? null)),
-  }));
 }

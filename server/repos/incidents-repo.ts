@@ -186,3 +186,41 @@ export async function countOpenIncidents(): Promise<Record<TSeverity, number>> {
   for (const r of res.rows) out[r.severity] = r.n;
   return out;
 }
+
+export interface AttentionIncidentRow extends IncidentRow {
+  types: TAnomalyType[];
+  /** Per member stream: newest sample time and the spark times (for its usual step). */
+  streamHealth: { lastSampleAtMs: number | null; sparkT: Buffer | null }[];
+}
+
+/**
+ * Incidents that need someone now: open or acknowledged, detected live (not history found by an
+ * import or backfill), not labelled a false positive; worst first, then ongoing, then newest.
+ */
+export async function listAttentionIncidents(limit: number): Promise<{ rows: AttentionIncidentRow[]; total: number }> {
+  const where = `WHERE i.status IN ('open', 'acknowledged') AND NOT i.historical AND i.label IS DISTINCT FROM 'false_positive'`;
+  const [count, res] = await Promise.all([
+    pool().query<{ n: number }>(`SELECT count(*)::int AS n FROM incident i ${where}`),
+    pool().query(
+      `SELECT q.*,
+              ARRAY(SELECT DISTINCT a.type::text FROM anomaly a WHERE a.incident_id = q.id) AS types,
+              (SELECT COALESCE(json_agg(json_build_object('last', (extract(epoch FROM s.last_sample_at) * 1000)::float8, 'spark', encode(s.spark_t, 'base64'))), '[]'::json)
+                 FROM stream s WHERE s.id = ANY(q.stream_ids)) AS health
+       FROM (${SELECT} ${where}
+             ORDER BY i.severity DESC, (i.end_at IS NULL) DESC, COALESCE(i.end_at, i.start_at) DESC, i.id DESC LIMIT $1) q
+       ORDER BY q.severity::"Severity" DESC, (q.end_ms IS NULL) DESC, COALESCE(q.end_ms, q.start_ms) DESC, q.id DESC`,
+      [limit],
+    ),
+  ]);
+  return {
+    total: count.rows[0]?.n ?? 0,
+    rows: res.rows.map((r) => ({
+      ...toRow(r),
+      types: r.types as TAnomalyType[],
+      streamHealth: (r.health as { last: number | null; spark: string | null }[]).map((h) => ({
+        lastSampleAtMs: h.last ?? null,
+        sparkT: h.spark ? Buffer.from(h.spark, "base64") : null,
+      })),
+    })),
+  };
+}

@@ -109,7 +109,8 @@ async function assignNew(client: Queryable, anomalyIds: string[]): Promise<numbe
  * Recomputes incidents from their members: span, severity, peak, streams, count, history flag,
  * type (until an alert froze it) and status. Status: a person's resolution sticks; otherwise the
  * incident is resolved ("auto") once every member ended or was resolved, and an auto-resolved
- * incident that gains a running member opens again. Members follow an automatic resolution.
+ * incident that gains a running member opens again. Members follow the moment of an automatic
+ * resolution (`old` is the row before this update).
  */
 export async function refreshIncidents(client: Queryable, ids: number[]): Promise<void> {
   if (!ids.length) return;
@@ -142,9 +143,9 @@ export async function refreshIncidents(client: Queryable, ids: number[]): Promis
        resolved_at = CASE WHEN i.status = 'resolved' AND (i.resolved_by IS DISTINCT FROM 'auto' OR agg.done) THEN COALESCE(i.resolved_at, now())
                           WHEN agg.done THEN now() END,
        updated_at = now()
-     FROM agg JOIN streams USING (id)
-     WHERE i.id = agg.id
-     RETURNING i.id, (i.status = 'resolved' AND i.resolved_by = 'auto') AS auto_resolved`,
+     FROM agg JOIN streams USING (id), incident old
+     WHERE i.id = agg.id AND old.id = i.id
+     RETURNING i.id, (i.status = 'resolved' AND i.resolved_by = 'auto' AND old.status <> 'resolved') AS auto_resolved`,
     [ids],
   );
   const closed = res.rows.filter((r) => r.auto_resolved).map((r) => r.id);
