@@ -26,7 +26,7 @@ test("incidents: open the live incident, see its streams and timeline, label and
   await card.getByTestId("attention-link").click();
   await expect(page).toHaveURL(/\/incidents\/\d+$/);
   const incidentId = Number(page.url().split("/").pop());
-  await expect(page.getByTestId("incident-title")).toContainText(`Incident #${incidentId} on e2e-inc`);
+  await expect(page.getByTestId("incident-title")).toContainText(`Incident #${incidentId} on otlp / e2e-inc`);
 
   // 2. Both streams and their anomalies are in it (the second may be written a round later).
   const streams = page.getByTestId("incident-streams");

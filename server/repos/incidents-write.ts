@@ -27,7 +27,9 @@ async function assignNew(client: Queryable, anomalyIds: string[]): Promise<numbe
   await client.query(`SELECT pg_advisory_xact_lock($1)`, [ASSIGN_LOCK]);
   // Re-read under the lock: a concurrent writer may have assigned these rows meanwhile.
   const res = await client.query<Record<string, unknown>>(
-    `SELECT a.id, a.stream_id, a.stream_ids, s.source_id, s."group",
+    // The grouping key: source and group; a stream without a group is grouped by its job label
+    // (an OpenTelemetry service.name, a Prometheus job), so services sharing one source stay apart.
+    `SELECT a.id, a.stream_id, a.stream_ids, s.source_id, COALESCE(s."group", s.labels ->> 'job') AS "group",
             (extract(epoch FROM a.start_at) * 1000)::float8 AS start_ms, (extract(epoch FROM a.end_at) * 1000)::float8 AS end_ms
      FROM anomaly a JOIN stream s ON s.id = a.stream_id WHERE a.id = ANY($1::text[]) AND a.incident_id IS NULL`,
     [anomalyIds],

@@ -73,6 +73,22 @@ describe.each(availableBackends())("incidents on %s", (backend) => {
     expect((await listIncidents({ status: ["open"] })).total).toBe(3);
   });
 
+  it("streams without a group are grouped by their job (service), so services sharing a source stay apart", async () => {
+    const svc = (metric: string, job: string) => ({ metric, labels: { job }, kind: "gauge" as const, tsMs: [T0], values: [1] });
+    await ingestSeries("otlp", "otlp", [svc("rpc_errors", "cart"), svc("rpc_latency", "cart"), svc("rpc_errors", "search")], T0);
+    for (const st of await listStreams({ limit: 100 })) id.set(st.key, st.id);
+    await upsertAnomalies([
+      row("cart-errors", 'rpc_errors{job="cart"}', { startMs: T0 }),
+      row("cart-latency", 'rpc_latency{job="cart"}', { startMs: T0 + MIN }),
+      row("search-errors", 'rpc_errors{job="search"}', { startMs: T0 + MIN }),
+    ]);
+    expect(await incidentOf("cart-latency")).toBe(await incidentOf("cart-errors"));
+    expect(await incidentOf("search-errors")).not.toBe(await incidentOf("cart-errors"));
+    expect((await getIncident(await incidentOf("cart-errors")))!).toMatchObject({ sourceName: "otlp", group: "cart", anomalyCount: 2 });
+    // (closed again so the counts below are about the fleet)
+    await changeIncidentStatus([await incidentOf("cart-errors"), await incidentOf("search-errors")], "resolved", "test");
+  });
+
   it("re-writing an anomaly (a replay after a crash) keeps its incident and creates no other", async () => {
     const before = (await pool().query<{ n: number }>(`SELECT count(*)::int AS n FROM incident`)).rows[0]!.n;
     const web = await incidentOf("load-web1");
