@@ -30,8 +30,8 @@ test("incidents: open the live incident, see its streams and timeline, label and
 
   // 2. Both streams and their anomalies are in it (the second may be written a round later).
   const streams = page.getByTestId("incident-streams");
-  await expect(streams).toContainText('e2e_inc_cpu{host="db-3"}', { timeout: 60_000 });
-  await expect(streams).toContainText('e2e_inc_load{host="db-3"}', { timeout: 60_000 });
+  await expect(streams).toContainText('e2e_inc_cpu{host="db-3",job="e2e-inc"}', { timeout: 60_000 });
+  await expect(streams).toContainText('e2e_inc_load{host="db-3",job="e2e-inc"}', { timeout: 60_000 });
   const rows = page.getByTestId("incident-anomaly-row");
   expect(await rows.count()).toBeGreaterThanOrEqual(2);
   await expect(page.getByTestId("incident-timeline").locator(".timeline-bar")).toHaveCount(await rows.count());
