@@ -60,7 +60,7 @@ test("incidents: open the live incident, see its streams and timeline, label and
   await page.getByLabel("Search incidents").fill("host=db-3");
   await page.getByLabel("Search incidents").press("Enter");
   await expect(page).toHaveURL(/q=host%3Ddb-3/);
-  const row = page.getByTestId("incident-row").filter({ hasText: `#${incidentId} e2e-inc` });
+  const row = page.getByTestId("incident-row").filter({ hasText: `#${incidentId} otlp / e2e-inc` });
   await expect(row).toHaveCount(1);
   await expect(row.getByTestId("incident-status")).toHaveText("acknowledged");
   await expect(row).toContainText("True anomaly");

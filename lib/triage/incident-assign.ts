@@ -1,4 +1,5 @@
-import { INCIDENT_SLACK_MS } from "./incidents";
+/** Anomalies closer than this on one source/group are one event (detectors fire a little apart). */
+export const INCIDENT_SLACK_MS = 5 * 60_000;
 
 /** A newly written anomaly that has no incident yet. */
 export interface UnassignedAnomaly {

@@ -1,6 +1,5 @@
 import type pg from "pg";
-import { assignIncidents, type OpenIncident, type UnassignedAnomaly } from "@/lib/triage/incident-assign";
-import { INCIDENT_SLACK_MS } from "@/lib/triage/incidents";
+import { assignIncidents, INCIDENT_SLACK_MS, type OpenIncident, type UnassignedAnomaly } from "@/lib/triage/incident-assign";
 import { HISTORICAL_LAG_MS } from "@/lib/triage/freshness";
 
 /**
