@@ -1,4 +1,5 @@
 "use client";
+import { useCan } from "@/components/access/can";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useState } from "react";
@@ -220,7 +221,9 @@ function BacktestResult({ r }: { r: Backtest }) {
 function Editor({ d }: { d: Described }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const readOnly = d.current?.managedBy === "file";
+  const fileManaged = d.current?.managedBy === "file";
+  const mayEdit = useCan("operator");
+  const readOnly = fileManaged || !mayEdit;
   const [form, setForm] = useState<FormState>(d.effective);
   const ownMute = (d.current?.settings.muteWindows ?? []) as TMuteWindow[];
   const [mute, setMute] = useState<TMuteWindow[]>(ownMute);
@@ -248,9 +251,13 @@ function Editor({ d }: { d: Described }) {
 
   return (
     <div>
-      {readOnly ? (
+      {fileManaged ? (
         <p className="notice" role="note" data-testid="read-only">
           Managed by <code>omen.yaml</code>: read-only here. Change the file; the worker applies it within 10 seconds.
+        </p>
+      ) : !mayEdit ? (
+        <p className="notice" role="note" data-testid="read-only">
+          Read-only for viewers: operators and admins change thresholds.
         </p>
       ) : null}
       <fieldset className="panel form-grid" disabled={readOnly}>
@@ -345,7 +352,7 @@ function Editor({ d }: { d: Described }) {
               ))}
             </select>
           </label>
-          <button type="button" className="primary" disabled={backtest.isPending || blocked} onClick={() => backtest.mutate({ target, proposed, days })}>
+          <button type="button" className="primary" disabled={backtest.isPending || blocked || !mayEdit} onClick={() => backtest.mutate({ target, proposed, days })}>
             {backtest.isPending ? "Running backtest…" : "Run backtest"}
           </button>
           <span className="muted small">

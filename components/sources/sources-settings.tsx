@@ -1,4 +1,5 @@
 "use client";
+import { Can, useCan } from "@/components/access/can";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { formatAge, isStale } from "@/lib/triage/freshness";
 import { useEffect, useState, type FormEvent } from "react";
@@ -49,8 +50,10 @@ export function SourcesSettings() {
           <p className="muted">{setup.isError ? `Could not load the ingest settings: ${setup.error.message}` : "Loading…"}</p>
         )}
       </section>
-      <AddPrometheusSource />
-      <CsvUpload />
+      <Can role="admin" otherwise={<p className="muted" data-testid="admin-only-note">Admins add and change sources and import CSV files.</p>}>
+        <AddPrometheusSource />
+        <CsvUpload />
+      </Can>
     </div>
   );
 }
@@ -90,6 +93,7 @@ function SourceTable({ rows }: { rows: Source[] }) {
 }
 
 function SourceRowView({ s }: { s: Source }) {
+  const admin = useCan("admin");
   const trpc = useTRPC();
   const qc = useQueryClient();
   const [limit, setLimit] = useState(String(s.cardinalityLimit));
@@ -135,34 +139,38 @@ function SourceRowView({ s }: { s: Source }) {
         {s.streamCount.toLocaleString()}
       </td>
       <td>
-        <form
-          className="row"
-          onSubmit={(e) => {
-            e.preventDefault();
-            save.mutate({ id: s.id, limit: Number(limit) });
-          }}
-        >
-          <input
-            type="number"
-            min={1}
-            aria-label={`Cardinality limit of ${s.name}`}
-            value={limit}
-            onChange={(e) => setLimit(e.target.value)}
-            style={{ width: 110 }}
-          />
-          <button type="submit" disabled={save.isPending || Number(limit) === s.cardinalityLimit || !(Number(limit) >= 1)}>
-            Save
-          </button>
-          {save.isError && <span className="error">{save.error.message}</span>}
-        </form>
+        {!admin ? (
+          s.cardinalityLimit.toLocaleString()
+        ) : (
+          <form
+            className="row"
+            onSubmit={(e) => {
+              e.preventDefault();
+              save.mutate({ id: s.id, limit: Number(limit) });
+            }}
+          >
+            <input
+              type="number"
+              min={1}
+              aria-label={`Cardinality limit of ${s.name}`}
+              value={limit}
+              onChange={(e) => setLimit(e.target.value)}
+              style={{ width: 110 }}
+            />
+            <button type="submit" disabled={save.isPending || Number(limit) === s.cardinalityLimit || !(Number(limit) >= 1)}>
+              Save
+            </button>
+            {save.isError && <span className="error">{save.error.message}</span>}
+          </form>
+        )}
       </td>
       <td>
         {p ? (
           <span>
             {p.baseUrl} · {p.queries.length} quer{p.queries.length === 1 ? "y" : "ies"} · every {p.stepSeconds}s ·{" "}
             {p.lastError ? <span className="error">{p.lastError}</span> : p.cursorMs ? `up to ${new Date(p.cursorMs).toLocaleString()}` : "backfilling…"}{" "}
-            {s.managedByFile ? (
-              !s.enabled && <span className="muted">(removed from omen.yaml: paused)</span>
+            {s.managedByFile || !admin ? (
+              !s.enabled && <span className="muted">({s.managedByFile ? "removed from omen.yaml: " : ""}paused)</span>
             ) : (
               <button type="button" onClick={() => toggle.mutate({ id: s.id, enabled: !s.enabled })}>
                 {s.enabled ? "Pause" : "Resume"}
@@ -176,7 +184,7 @@ function SourceRowView({ s }: { s: Source }) {
         )}
       </td>
       <td>
-        {s.managedByFile ? null : confirmDelete ? (
+        {s.managedByFile || !admin ? null : confirmDelete ? (
           <span className="row">
             <button type="button" className="danger" disabled={del.isPending} onClick={() => del.mutate({ id: s.id })}>
               Delete {s.name} and its {s.streamCount} streams
