@@ -1,4 +1,5 @@
 "use client";
+import { Can } from "@/components/access/can";
 import Link from "next/link";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc/client";
@@ -61,25 +62,27 @@ export function IncidentDetail({ id }: { id: number }) {
         {inc.historical ? <span className="tag-historical">historical</span> : null}
       </div>
 
-      <div className="row actions" role="group" aria-label="Status">
-        <button type="button" disabled={busy || inc.status === "acknowledged"} onClick={() => setStatus.mutate({ ids: [inc.id], status: "acknowledged" })}>
-          Acknowledge
-        </button>
-        <button type="button" disabled={busy || inc.status === "resolved"} onClick={() => setStatus.mutate({ ids: [inc.id], status: "resolved" })}>
-          Resolve
-        </button>
-        <button type="button" disabled={busy || inc.status === "open"} onClick={() => setStatus.mutate({ ids: [inc.id], status: "open" })}>
-          Reopen
-        </button>
-      </div>
-      <div className="row actions" role="group" aria-label="Label">
-        <span className="muted small">Label the incident and its {inc.anomalyCount} {inc.anomalyCount === 1 ? "anomaly" : "anomalies"}:</span>
-        {LABELS.map((l) => (
-          <button key={l} type="button" aria-pressed={inc.label === l} disabled={busy} onClick={() => setLabel.mutate({ ids: [inc.id], label: l })}>
-            {LABEL_TEXT[l]}
+      <Can role="operator" otherwise={<p className="muted" data-testid="viewer-note">You can read this incident; operators triage and label it.</p>}>
+        <div className="row actions" role="group" aria-label="Status">
+          <button type="button" disabled={busy || inc.status === "acknowledged"} onClick={() => setStatus.mutate({ ids: [inc.id], status: "acknowledged" })}>
+            Acknowledge
           </button>
-        ))}
-      </div>
+          <button type="button" disabled={busy || inc.status === "resolved"} onClick={() => setStatus.mutate({ ids: [inc.id], status: "resolved" })}>
+            Resolve
+          </button>
+          <button type="button" disabled={busy || inc.status === "open"} onClick={() => setStatus.mutate({ ids: [inc.id], status: "open" })}>
+            Reopen
+          </button>
+        </div>
+        <div className="row actions" role="group" aria-label="Label">
+          <span className="muted small">Label the incident and its {inc.anomalyCount} {inc.anomalyCount === 1 ? "anomaly" : "anomalies"}:</span>
+          {LABELS.map((l) => (
+            <button key={l} type="button" aria-pressed={inc.label === l} disabled={busy} onClick={() => setLabel.mutate({ ids: [inc.id], label: l })}>
+              {LABEL_TEXT[l]}
+            </button>
+          ))}
+        </div>
+      </Can>
       {setLabel.data && !busy ? (
         <p className="muted" role="status" data-testid="label-done">
           Labelled {setLabel.data.anomalies} {setLabel.data.anomalies === 1 ? "anomaly" : "anomalies"}; the worker applies the labels to the detectors within seconds.
