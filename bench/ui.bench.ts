@@ -127,6 +127,14 @@ async function seed(client: pg.Client, nowMs: number): Promise<void> {
      FROM generate_series(1, $3) AS i`,
     [nowMs, STREAMS, STREAMS * 5],
   );
+  // Their incidents, one per anomaly (the worker groups them as it writes; bulk SQL does not).
+  await client.query(`UPDATE anomaly SET incident_id = nextval('incident_id_seq')`);
+  await client.query(
+    `INSERT INTO incident (id, source_id, "group", stream_ids, start_at, end_at, severity, peak_score, type, status, anomaly_count, created_at, updated_at)
+     SELECT a.incident_id, s.source_id, s."group", ARRAY[a.stream_id], a.start_at, CASE WHEN a.status = 'resolved' THEN a.end_at END,
+            a.severity, a.peak_score, a.type, a.status, 1, now(), now()
+     FROM anomaly a JOIN stream s ON s.id = a.stream_id`,
+  );
   await client.query(`INSERT INTO stream_health (stream_id, health, availability, updated_at) SELECT id, 1, 1, now() FROM stream`);
   await client.query("VACUUM ANALYZE");
   log("anomalies, health, VACUUM ANALYZE");
@@ -175,6 +183,7 @@ async function main(): Promise<void> {
   const { openAnomalyCounts } = await import("../server/services/anomalies/anomaly-service");
   const { findAnomalies } = await import("../server/services/anomalies/anomaly-service");
   const { needsAttention } = await import("../server/services/triage/attention-service");
+  const { listIncidents } = await import("../server/repos/incidents-repo");
   // Measure "now" as the newest sample (a re-used database keeps its data's time).
   const now = c.newest;
   let points = 0;
@@ -192,6 +201,9 @@ async function main(): Promise<void> {
     }),
     await time("anomalies: list open, newest first, 50 rows", async () => {
       await findAnomalies({ status: ["open"], sort: "start", dir: "desc", limit: 50 });
+    }),
+    await time("incidents: list open, newest first, 50 rows", async () => {
+      await listIncidents({ status: ["open"], sort: "start", dir: "desc", limit: 50 });
     }),
   ];
   await closeDatabase();

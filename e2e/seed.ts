@@ -68,13 +68,14 @@ async function main(): Promise<void> {
   const rows: AnomalyUpsert[] = [];
   for (let i = 0; i < E2E.tableRows; i++) {
     const s = queues[i % queues.length]!;
-    const start = now - (i + 1) * 47 * 60_000;
+    // The newest six are live work still going on (started within the hour); the rest, history.
+    const start = i < 6 ? now - (i + 1) * 8 * 60_000 : now - (i + 1) * 47 * 60_000;
     rows.push({
       engineId: `e2e-table-${i}`,
       streamId: s.id,
       streamIds: i % 7 === 0 ? queues.slice(0, 3).map((q) => q.id) : [s.id],
       startMs: start,
-      endMs: i < 3 ? null : start + ((i % 5) + 1) * 60_000,
+      endMs: i < 6 ? null : start + ((i % 5) + 1) * 60_000,
       peakScore: 62 + ((i * 37) % 38),
       severity: sev[i % 3]!,
       type: types[i % types.length]!,

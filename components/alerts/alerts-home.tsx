@@ -137,7 +137,7 @@ function DeliveriesLog({ rules }: { rules: TAlertRule[] }) {
             <th scope="col">When</th>
             <th scope="col">Rule</th>
             <th scope="col">Event</th>
-            <th scope="col">Stream</th>
+            <th scope="col">Incident</th>
             <th scope="col">Severity</th>
             <th scope="col">Status</th>
             <th scope="col" className="num">
@@ -155,8 +155,8 @@ function DeliveriesLog({ rules }: { rules: TAlertRule[] }) {
               <td>{formatTime(d.createdAtMs)}</td>
               <td>{d.ruleName}</td>
               <td>{d.event}</td>
-              <td className="mono ellipsis">
-                <Link href={`/anomalies/${d.anomalyId}`}>{d.streamKey}</Link>
+              <td className="mono ellipsis" title={d.streamKey}>
+                <Link href={`/incidents/${d.incidentId}`}>#{d.incidentId}</Link> <Link href={`/anomalies/${d.anomalyId}`}>{d.streamKey}</Link>
               </td>
               <td>
                 <span className={`badge ${d.severity}`}>{d.severity}</span>
@@ -179,7 +179,7 @@ function DeliveriesLog({ rules }: { rules: TAlertRule[] }) {
           {q.data && q.data.length === 0 ? (
             <tr>
               <td colSpan={9} className="muted">
-                Nothing sent yet. Deliveries appear here when a rule matches an anomaly.
+                Nothing sent yet. Deliveries appear here when a rule matches an incident.
               </td>
             </tr>
           ) : null}

@@ -55,6 +55,14 @@ export function AnomalyDetail({ id }: { id: string }) {
         <span>
           label <strong data-testid="anomaly-label">{a.label ? LABEL_TEXT[a.label] : "none"}</strong>
         </span>
+        {a.incidentId !== null ? (
+          <span>
+            part of{" "}
+            <Link href={`/incidents/${a.incidentId}`} data-testid="anomaly-incident">
+              incident #{a.incidentId}
+            </Link>
+          </span>
+        ) : null}
       </div>
 
       <div className="row actions" role="group" aria-label="Status">

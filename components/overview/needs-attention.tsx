@@ -20,8 +20,8 @@ function IncidentRow({ inc, nowMs }: { inc: Incident; nowMs: number }) {
       <div className="row" style={{ justifyContent: "space-between", flexWrap: "nowrap" }}>
         <div className="row" style={{ gap: 8, minWidth: 0 }}>
           <span className={`badge ${inc.severity}`}>{inc.severity}</span>
-          <Link href={`/anomalies/${inc.leadId}`} className="incident-title" data-testid="attention-link">
-            {where}: {inc.streamCount === 1 ? inc.streams[0]?.metric : `${inc.streamCount} streams`}
+          <Link href={`/incidents/${inc.id}`} className="incident-title" data-testid="attention-link">
+            #{inc.id} {where}: {inc.streamCount === 1 ? inc.streams[0]?.metric : `${inc.streamCount} streams`}
           </Link>
           <span className={`status ${inc.status}`}>{inc.status}</span>
         </div>
@@ -77,7 +77,7 @@ export function NeedsAttention() {
       ) : null}
       {data && data.total > data.incidents.length ? (
         <p className="muted small">
-          {data.total - data.incidents.length} more: <Link href="/anomalies?status=open">see all open anomalies</Link>
+          {data.total - data.incidents.length} more: <Link href="/incidents?status=open">see all open incidents</Link>
         </p>
       ) : null}
     </section>

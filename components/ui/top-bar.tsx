@@ -6,6 +6,7 @@ import { useTRPC } from "@/components/trpc/client";
 
 const LINKS = [
   { href: "/", label: "Overview" },
+  { href: "/incidents", label: "Incidents" },
   { href: "/anomalies", label: "Anomalies" },
   { href: "/alerts", label: "Alerts" },
   { href: "/settings", label: "Settings" },

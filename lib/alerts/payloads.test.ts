@@ -70,7 +70,7 @@ describe("buildWebhookPayload", () => {
   it("carries every piece of context", () => {
     const p = buildWebhookPayload(ctx());
     expect(p).toEqual({
-      version: 1,
+      version: 2,
       source: "omen",
       event: "opened",
       sequence: 1,
@@ -96,9 +96,42 @@ describe("buildWebhookPayload", () => {
         expected: 118.04,
         actual: 612,
       },
+      incident: null,
       probableOrigin: { streamId: 3, stream: "db_latency_ms", leadSec: 180 },
     });
     expect(JSON.parse(JSON.stringify(p))).toEqual(p);
+  });
+  it("describes the incident: one status, its size, a few streams; people land on the incident page", () => {
+    const incident = {
+      id: 12,
+      url: "http://omen.example/incidents/12",
+      status: "open" as const,
+      type: "point" as const,
+      anomalyCount: 9,
+      streamCount: 9,
+      streams: ['api_latency_ms{route="/pay"}', "db_latency_ms"],
+      startMs: START,
+      endMs: null,
+    };
+    const c = ctx({ incident, sequence: 3 });
+    const p = buildWebhookPayload(c);
+    expect(p.title).toBe('[HIGH] incident #12 opened on api_latency_ms{route="/pay"} +8 streams (point, score 97.25)');
+    expect(p.sequence).toBe(3);
+    expect(p.incident).toEqual({
+      id: 12,
+      url: "http://omen.example/incidents/12",
+      status: "open",
+      type: "point",
+      anomalies: 9,
+      streamCount: 9,
+      streams: ['api_latency_ms{route="/pay"}', "db_latency_ms"],
+      startsAt: "2026-11-22T10:00:00.000Z",
+      endsAt: null,
+    });
+    const am = buildAlertmanagerPayload(c, NOW);
+    expect(am[0]!.labels).toMatchObject({ incident_id: "12", anomaly_id: "a-1" });
+    expect(am[0]!.generatorURL).toBe("http://omen.example/incidents/12");
+    expect(JSON.stringify(buildSlackPayload(c))).toContain("http://omen.example/incidents/12");
   });
   it("reports the end of a resolved anomaly and no origin when unknown", () => {
     const p = buildWebhookPayload(ctx({ event: "resolved", origin: null }, { endMs: NOW, status: "resolved" }));

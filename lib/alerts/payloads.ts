@@ -27,6 +27,19 @@ export interface AlertContext {
     expected: number | null;
     actual: number | null;
   };
+  /** The incident the event is about (absent in "Send test" payloads). */
+  incident?: {
+    id: number;
+    url: string;
+    status: TAnomalyStatus;
+    type: TAnomalyType;
+    anomalyCount: number;
+    streamCount: number;
+    /** The first few stream keys. */
+    streams: string[];
+    startMs: number;
+    endMs: number | null;
+  };
   /** Probable origin from the causal timeline, when another stream moved first. */
   origin: { streamId: number; streamKey: string; leadSec: number | null } | null;
   link: string;
@@ -42,7 +55,14 @@ export function anomalyLink(baseUrl: string, anomalyId: string): string {
   return `${baseUrl.replace(/\/+$/, "")}/anomalies/${encodeURIComponent(anomalyId)}`;
 }
 
+export function incidentLink(baseUrl: string, incidentId: number): string {
+  return `${baseUrl.replace(/\/+$/, "")}/incidents/${incidentId}`;
+}
+
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Where a person clicking the alert lands: the incident page when there is one. */
+const pageLink = (c: AlertContext) => c.incident?.url ?? c.link;
 
 function num(x: number): string {
   if (!Number.isFinite(x)) return String(x);
@@ -53,11 +73,13 @@ function num(x: number): string {
 
 const VERB: Record<TAlertEvent, string> = { opened: "opened", escalated: "escalated", resolved: "resolved" };
 
-/** One line: "[HIGH] anomaly opened on api_latency_ms{…} (point, score 97.2)". */
+/** One line: "[HIGH] incident #12 opened on api_latency_ms{…} +2 streams (point, score 97.2)". */
 export function alertTitle(c: AlertContext): string {
   const a = c.anomaly;
   const sev = c.event === "escalated" && a.previousSeverity ? `${a.previousSeverity} → ${a.severity}` : a.severity;
-  return `${c.test ? "[TEST] " : ""}[${sev.toUpperCase()}] anomaly ${VERB[c.event]} on ${a.streamKey} (${a.type}, score ${num(a.peakScore)})`;
+  const what = c.incident ? `incident #${c.incident.id}` : "anomaly";
+  const more = c.incident && c.incident.streamCount > 1 ? ` +${c.incident.streamCount - 1} ${c.incident.streamCount === 2 ? "stream" : "streams"}` : "";
+  return `${c.test ? "[TEST] " : ""}[${sev.toUpperCase()}] ${what} ${VERB[c.event]} on ${a.streamKey}${more} (${a.type}, score ${num(a.peakScore)})`;
 }
 
 /** "actual 612 vs expected 118", or null without both numbers. */
@@ -71,7 +93,7 @@ export function expectedVsActual(c: AlertContext): string | null {
 export function buildWebhookPayload(c: AlertContext) {
   const a = c.anomaly;
   return {
-    version: 1,
+    version: 2,
     source: "omen",
     event: c.event,
     sequence: c.sequence ?? 1,
@@ -97,6 +119,19 @@ export function buildWebhookPayload(c: AlertContext) {
       expected: a.expected,
       actual: a.actual,
     },
+    incident: c.incident
+      ? {
+          id: c.incident.id,
+          url: c.incident.url,
+          status: c.incident.status,
+          type: c.incident.type,
+          anomalies: c.incident.anomalyCount,
+          streamCount: c.incident.streamCount,
+          streams: c.incident.streams,
+          startsAt: iso(c.incident.startMs),
+          endsAt: c.incident.endMs === null ? null : iso(c.incident.endMs),
+        }
+      : null,
     probableOrigin: c.origin ? { streamId: c.origin.streamId, stream: c.origin.streamKey, leadSec: c.origin.leadSec } : null,
   };
 }
@@ -118,12 +153,12 @@ export function buildSlackPayload(c: AlertContext) {
     (x): x is string => x !== null,
   );
   const blocks: Record<string, unknown>[] = [
-    { type: "section", text: { type: "mrkdwn", text: `*<${c.link}|${esc(alertTitle(c))}>*` } },
+    { type: "section", text: { type: "mrkdwn", text: `*<${pageLink(c)}|${esc(alertTitle(c))}>*` } },
     { type: "section", fields: fields.map((text) => ({ type: "mrkdwn", text })) },
   ];
   if (lines.length) blocks.push({ type: "section", text: { type: "mrkdwn", text: lines.join("\n") } });
-  blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: `Omen rule *${esc(c.rule.name)}* · <${c.link}|open in Omen>` }] });
-  const text = [alertTitle(c), a.summary, ea, c.origin ? `probable origin: ${c.origin.streamKey}` : null, c.link].filter(Boolean).join(" — ");
+  blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: `Omen rule *${esc(c.rule.name)}* · <${pageLink(c)}|open in Omen>` }] });
+  const text = [alertTitle(c), a.summary, ea, c.origin ? `probable origin: ${c.origin.streamKey}` : null, pageLink(c)].filter(Boolean).join(" — ");
   return { text, blocks };
 }
 
@@ -156,6 +191,7 @@ export function buildAlertmanagerPayload(c: AlertContext, nowMs: number) {
       anomaly_id: a.id,
       omen_rule: c.rule.name,
     });
+    if (c.incident) out.incident_id = String(c.incident.id);
     if (a.group) out.group = a.group;
     return out;
   };
@@ -164,7 +200,7 @@ export function buildAlertmanagerPayload(c: AlertContext, nowMs: number) {
     summary: alertTitle(c),
     description: a.summary,
     score: num(a.peakScore),
-    link: c.link,
+    link: pageLink(c),
   };
   if (ea) annotations.value = ea;
   if (a.expected !== null) annotations.expected = num(a.expected);
@@ -174,7 +210,7 @@ export function buildAlertmanagerPayload(c: AlertContext, nowMs: number) {
     labels: labels(a.severity),
     annotations,
     startsAt: iso(a.startMs),
-    generatorURL: c.link,
+    generatorURL: pageLink(c),
   };
   if (c.event === "resolved") current.endsAt = iso(a.endMs ?? nowMs);
   const out = [current];
@@ -182,7 +218,7 @@ export function buildAlertmanagerPayload(c: AlertContext, nowMs: number) {
     // End every lower severity (Alertmanager does not notify about an alert that never fired).
     for (const sev of ["low", "medium", "high"] as const) {
       if (SEVERITY_ORDER[sev] >= SEVERITY_ORDER[a.severity]) continue;
-      out.push({ labels: labels(sev), annotations, startsAt: iso(a.startMs), endsAt: iso(nowMs), generatorURL: c.link });
+      out.push({ labels: labels(sev), annotations, startsAt: iso(a.startMs), endsAt: iso(nowMs), generatorURL: pageLink(c) });
     }
   }
   return out;

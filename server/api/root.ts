@@ -3,6 +3,7 @@ import { accessRouter } from "./routers/access";
 import { alertsRouter } from "./routers/alerts";
 import { anomaliesRouter } from "./routers/anomalies";
 import { explainRouter } from "./routers/explain";
+import { incidentsRouter } from "./routers/incidents";
 import { predictRouter } from "./routers/predict";
 import { modelsRouter } from "./routers/models";
 import { configRouter } from "./routers/config";
@@ -15,6 +16,7 @@ import { createCallerFactory, createTRPCRouter } from "./trpc";
 export const appRouter = createTRPCRouter({
   streams: streamsRouter,
   anomalies: anomaliesRouter,
+  incidents: incidentsRouter,
   alerts: alertsRouter,
   system: systemRouter,
   explain: explainRouter,

@@ -4,6 +4,7 @@ import type { TAnomalyStatus, TAnomalyType, TLabels, TSeverity } from "@/lib/sch
 import { pool } from "../db";
 import { sampleAt } from "./samples-repo";
 import { peakScore } from "./scores-repo";
+import { inTransaction } from "./transaction";
 
 /** Alert rules, deliveries and the dispatcher's watermark. Times in and out are epoch ms. */
 
@@ -131,16 +132,76 @@ function toAnomaly(r: Record<string, unknown>): AlertAnomaly {
   };
 }
 
-/** Anomalies changed at or after `sinceMs` (oldest change first), plus the database clock. */
-export async function anomaliesChangedSince(sinceMs: number, limit: number): Promise<{ rows: AlertAnomaly[]; dbNowMs: number }> {
+/** An incident as the dispatcher sees it, with its anomalies (the rule selectors apply to them). */
+export interface AlertIncident {
+  id: number;
+  sourceName: string;
+  group: string | null;
+  startMs: number;
+  endMs: number | null;
+  severity: TSeverity;
+  type: TAnomalyType;
+  status: TAnomalyStatus;
+  historical: boolean;
+  createdAtMs: number;
+  updatedAtMs: number;
+  streamIds: number[];
+  anomalyCount: number;
+  members: { id: string; streamId: number; metric: string; sourceName: string; group: string | null; severity: TSeverity; type: TAnomalyType; peakScore: number }[];
+}
+
+/** Incidents changed at or after `sinceMs` (oldest change first) with their anomalies, plus the database clock. */
+export async function incidentsChangedSince(sinceMs: number, limit: number): Promise<{ rows: AlertIncident[]; dbNowMs: number }> {
   const client = await pool().connect();
   try {
     const now = await client.query<{ now_ms: number }>(`SELECT ${ms("now()", "now_ms")}`);
-    const res = await client.query(`${ANOMALY_SELECT} WHERE a.updated_at >= to_timestamp($1 / 1000.0) ORDER BY a.updated_at LIMIT $2`, [sinceMs, limit]);
-    return { rows: res.rows.map(toAnomaly), dbNowMs: now.rows[0]!.now_ms };
+    const res = await client.query(
+      `SELECT i.id, src.name AS source_name, i."group", ${ms("i.start_at", "start_ms")}, ${ms("i.end_at", "end_ms")},
+              i.severity::text AS severity, i.type::text AS type, i.status::text AS status, i.historical, i.stream_ids, i.anomaly_count,
+              ${ms("i.created_at", "created_ms")}, ${ms("i.updated_at", "updated_ms")},
+              (SELECT COALESCE(json_agg(json_build_object('id', a.id, 'streamId', a.stream_id, 'metric', s.metric, 'sourceName', asrc.name,
+                        'group', s."group", 'severity', a.severity, 'type', a.type, 'peakScore', a.peak_score) ORDER BY a.start_at, a.id), '[]'::json)
+                 FROM anomaly a JOIN stream s ON s.id = a.stream_id JOIN source asrc ON asrc.id = s.source_id WHERE a.incident_id = i.id) AS members
+       FROM incident i JOIN source src ON src.id = i.source_id
+       WHERE i.updated_at >= to_timestamp($1 / 1000.0) ORDER BY i.updated_at LIMIT $2`,
+      [sinceMs, limit],
+    );
+    return {
+      rows: res.rows.map((r) => ({
+        id: r.id,
+        sourceName: r.source_name,
+        group: r.group ?? null,
+        startMs: r.start_ms,
+        endMs: r.end_ms ?? null,
+        severity: r.severity,
+        type: r.type,
+        status: r.status,
+        historical: r.historical === true,
+        createdAtMs: r.created_ms,
+        updatedAtMs: r.updated_ms,
+        streamIds: r.stream_ids,
+        anomalyCount: r.anomaly_count,
+        members: r.members,
+      })),
+      dbNowMs: now.rows[0]!.now_ms,
+    };
   } finally {
     client.release();
   }
+}
+
+/** What a payload says about the incident: its one status and size, and a few of its streams by name. */
+export async function getIncidentSummary(id: number): Promise<{ id: number; status: TAnomalyStatus; severity: TSeverity; type: TAnomalyType; startMs: number; endMs: number | null; anomalyCount: number; streamCount: number; streams: string[] } | null> {
+  const res = await pool().query(
+    `SELECT i.id, i.status::text AS status, i.severity::text AS severity, i.type::text AS type, ${ms("i.start_at", "start_ms")}, ${ms("i.end_at", "end_ms")},
+            i.anomaly_count, cardinality(i.stream_ids) AS stream_count,
+            ARRAY(SELECT s.key FROM stream s WHERE s.id = ANY(i.stream_ids) ORDER BY s.id LIMIT 6) AS streams
+     FROM incident i WHERE i.id = $1`,
+    [id],
+  );
+  const r = res.rows[0];
+  if (!r) return null;
+  return { id: r.id, status: r.status, severity: r.severity, type: r.type, startMs: r.start_ms, endMs: r.end_ms ?? null, anomalyCount: r.anomaly_count, streamCount: r.stream_count ?? 0, streams: r.streams };
 }
 
 export async function getAlertAnomaly(id: string): Promise<AlertAnomaly | null> {
@@ -157,20 +218,20 @@ export async function expectedVsActual(streamId: number, startMs: number, endMs:
 
 export interface PriorDeliveryRow {
   ruleId: number;
-  anomalyId: string;
+  incidentId: number;
   event: TAlertEvent;
   severity: TSeverity;
   status: TDeliveryStatus;
 }
 
-export async function deliveriesForAnomalies(anomalyIds: string[]): Promise<PriorDeliveryRow[]> {
-  if (!anomalyIds.length) return [];
+export async function deliveriesForIncidents(incidentIds: number[]): Promise<PriorDeliveryRow[]> {
+  if (!incidentIds.length) return [];
   const res = await pool().query(
-    `SELECT rule_id, anomaly_id, event::text AS event, severity::text AS severity, status::text AS status
-     FROM alert_delivery WHERE anomaly_id = ANY($1::text[])`,
-    [anomalyIds],
+    `SELECT rule_id, incident_id, event::text AS event, severity::text AS severity, status::text AS status
+     FROM alert_delivery WHERE incident_id = ANY($1::int[])`,
+    [incidentIds],
   );
-  return res.rows.map((r) => ({ ruleId: r.rule_id, anomalyId: r.anomaly_id, event: r.event, severity: r.severity, status: r.status }));
+  return res.rows.map((r) => ({ ruleId: r.rule_id, incidentId: r.incident_id, event: r.event, severity: r.severity, status: r.status }));
 }
 
 /** Latest announced (not suppressed) opening per rule and stream, keyed `rule:stream`. */
@@ -187,8 +248,11 @@ export async function lastOpenedByRuleStream(ruleIds: number[], streamIds: numbe
 
 export interface NewDelivery {
   ruleId: number;
+  incidentId: number;
+  /** The incident's anomaly this rule's payloads describe (used by the first delivery; later ones repeat the first's). */
   anomalyId: string;
   streamId: number;
+  type: TAnomalyType;
   event: TAlertEvent;
   severity: TSeverity;
   previousSeverity: TSeverity | null;
@@ -196,32 +260,47 @@ export interface NewDelivery {
 }
 
 /**
- * Queues a delivery once per (rule, anomaly, event). A repeated escalation to a higher severity
- * re-queues the existing escalation row. Returns true when a row was written.
+ * Queues a delivery once per (rule, incident, event). A repeated escalation to a higher severity
+ * re-queues the existing escalation row. The anomaly and type announced are those of the rule's
+ * first delivery for the incident (a receiver never sees the type change), and the incident's own
+ * type is frozen from then on. A "resolved" is written only while the incident is resolved, under
+ * a lock on its row, so it cannot cross a new anomaly reopening it. Returns true when a row was written.
  */
 export async function enqueueDelivery(d: NewDelivery, nowMs: number): Promise<boolean> {
-  const res = await pool().query(
-    `INSERT INTO alert_delivery (rule_id, anomaly_id, stream_id, event, severity, previous_severity, status, next_attempt_at, created_at)
-     VALUES ($1, $2, $3, $4::"AlertEventKind", $5::"Severity", $9::"Severity", $6::"AlertDeliveryStatus",
-             CASE WHEN $7::boolean THEN NULL ELSE to_timestamp($8 / 1000.0) END, to_timestamp($8 / 1000.0))
-     ON CONFLICT (rule_id, anomaly_id, event) DO UPDATE SET severity = EXCLUDED.severity,
-       previous_severity = EXCLUDED.previous_severity, status = 'pending', attempts = 0,
-       http_status = NULL, error = NULL, sent_at = NULL, next_attempt_at = EXCLUDED.created_at, created_at = EXCLUDED.created_at
-     WHERE alert_delivery.event = 'escalated' AND alert_delivery.severity < EXCLUDED.severity`,
-    [d.ruleId, d.anomalyId, d.streamId, d.event, d.severity, d.suppressed ? "suppressed" : "pending", d.suppressed, nowMs, d.previousSeverity],
-  );
-  return (res.rowCount ?? 0) > 0;
+  return inTransaction(async (client) => {
+    const inc = await client.query<{ status: string }>(`SELECT status::text AS status FROM incident WHERE id = $1 FOR SHARE`, [d.incidentId]);
+    if (!inc.rows[0]) return false;
+    if (d.event === "resolved" && inc.rows[0].status !== "resolved") return false;
+    const res = await client.query(
+      `WITH first AS (SELECT anomaly_id, type, stream_id FROM alert_delivery WHERE rule_id = $1 AND incident_id = $2 AND event = 'opened')
+       INSERT INTO alert_delivery (rule_id, incident_id, anomaly_id, stream_id, type, event, severity, previous_severity, status, next_attempt_at, created_at)
+       VALUES ($1, $2, COALESCE((SELECT anomaly_id FROM first), $3), COALESCE((SELECT stream_id FROM first), $4),
+               COALESCE((SELECT type FROM first), $5::"AnomalyType"), $6::"AlertEventKind", $7::"Severity", $8::"Severity", $9::"AlertDeliveryStatus",
+               CASE WHEN $10::boolean THEN NULL ELSE to_timestamp($11 / 1000.0) END, to_timestamp($11 / 1000.0))
+       ON CONFLICT (rule_id, incident_id, event) DO UPDATE SET severity = EXCLUDED.severity,
+         previous_severity = EXCLUDED.previous_severity, status = 'pending', attempts = 0,
+         http_status = NULL, error = NULL, sent_at = NULL, next_attempt_at = EXCLUDED.created_at, created_at = EXCLUDED.created_at
+       WHERE alert_delivery.event = 'escalated' AND alert_delivery.severity < EXCLUDED.severity`,
+      [d.ruleId, d.incidentId, d.anomalyId, d.streamId, d.type, d.event, d.severity, d.previousSeverity, d.suppressed ? "suppressed" : "pending", d.suppressed, nowMs],
+    );
+    const wrote = (res.rowCount ?? 0) > 0;
+    if (wrote && !d.suppressed) await client.query(`UPDATE incident SET type_frozen = true WHERE id = $1 AND NOT type_frozen`, [d.incidentId]);
+    return wrote;
+  });
 }
 
 export interface DueDelivery {
   id: number;
   ruleId: number;
+  incidentId: number;
   anomalyId: string;
+  /** The anomaly type announced (frozen at the rule's first delivery for the incident). */
+  type: TAnomalyType;
   event: TAlertEvent;
   severity: TSeverity;
   previousSeverity: TSeverity | null;
   attempts: number;
-  /** 1, 2, 3… per rule and anomaly in the order the states happened: receivers can drop anything older than what they hold. */
+  /** 1, 2, 3… per rule and incident in the order the states happened: receivers can drop anything older than what they hold. */
   sequence: number;
 }
 
@@ -234,21 +313,23 @@ export async function claimDueDeliveries(nowMs: number, limit: number, leaseMs =
   const res = await pool().query(
     `UPDATE alert_delivery d SET next_attempt_at = to_timestamp(($1 + $3) / 1000.0)
      WHERE d.id IN (SELECT id FROM alert_delivery x WHERE status IN ('pending', 'failed') AND next_attempt_at <= to_timestamp($1 / 1000.0)
-                      -- In order per rule and anomaly: nothing goes while an earlier state still waits for a retry,
+                      -- In order per rule and incident: nothing goes while an earlier state still waits for a retry,
                       -- so a receiver that recovers never gets "opened" after "resolved".
-                      AND NOT EXISTS (SELECT 1 FROM alert_delivery e WHERE e.rule_id = x.rule_id AND e.anomaly_id = x.anomaly_id AND e.id < x.id
+                      AND NOT EXISTS (SELECT 1 FROM alert_delivery e WHERE e.rule_id = x.rule_id AND e.incident_id = x.incident_id AND e.id < x.id
                                         AND e.status IN ('pending', 'failed') AND e.next_attempt_at IS NOT NULL)
                     ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
-     RETURNING d.id, d.rule_id, d.anomaly_id, d.event::text AS event, d.severity::text AS severity,
+     RETURNING d.id, d.rule_id, d.incident_id, d.anomaly_id, d.type::text AS type, d.event::text AS event, d.severity::text AS severity,
        d.previous_severity::text AS previous_severity, d.attempts,
-       (SELECT count(*)::int FROM alert_delivery e WHERE e.rule_id = d.rule_id AND e.anomaly_id = d.anomaly_id AND e.id <= d.id) AS sequence`,
+       (SELECT count(*)::int FROM alert_delivery e WHERE e.rule_id = d.rule_id AND e.incident_id = d.incident_id AND e.id <= d.id) AS sequence`,
     [nowMs, limit, leaseMs],
   );
   return res.rows
     .map((r) => ({
       id: r.id,
       ruleId: r.rule_id,
+      incidentId: r.incident_id,
       anomalyId: r.anomaly_id,
+      type: r.type,
       event: r.event,
       severity: r.severity,
       previousSeverity: r.previous_severity ?? null,
@@ -277,6 +358,7 @@ export interface DeliveryLogRow {
   id: number;
   ruleId: number;
   ruleName: string;
+  incidentId: number;
   anomalyId: string;
   streamKey: string;
   event: TAlertEvent;
@@ -290,19 +372,20 @@ export interface DeliveryLogRow {
   sentAtMs: number | null;
 }
 
-export async function listDeliveries(f: { ruleId?: number; limit?: number } = {}): Promise<DeliveryLogRow[]> {
+export async function listDeliveries(f: { ruleId?: number; incidentId?: number; limit?: number } = {}): Promise<DeliveryLogRow[]> {
   const res = await pool().query(
-    `SELECT d.id, d.rule_id, r.name AS rule_name, d.anomaly_id, s.key AS stream_key, d.event::text AS event,
+    `SELECT d.id, d.rule_id, r.name AS rule_name, d.incident_id, d.anomaly_id, s.key AS stream_key, d.event::text AS event,
             d.severity::text AS severity, d.status::text AS status, d.attempts, d.http_status, d.error,
             ${ms("d.next_attempt_at", "next_ms")}, ${ms("d.created_at", "created_ms")}, ${ms("d.sent_at", "sent_ms")}
      FROM alert_delivery d JOIN alert_rule r ON r.id = d.rule_id JOIN stream s ON s.id = d.stream_id
-     WHERE ($1::int IS NULL OR d.rule_id = $1) ORDER BY d.created_at DESC, d.id DESC LIMIT $2`,
-    [f.ruleId ?? null, f.limit ?? 100],
+     WHERE ($1::int IS NULL OR d.rule_id = $1) AND ($3::int IS NULL OR d.incident_id = $3) ORDER BY d.created_at DESC, d.id DESC LIMIT $2`,
+    [f.ruleId ?? null, f.limit ?? 100, f.incidentId ?? null],
   );
   return res.rows.map((r) => ({
     id: r.id,
     ruleId: r.rule_id,
     ruleName: r.rule_name,
+    incidentId: r.incident_id,
     anomalyId: r.anomaly_id,
     streamKey: r.stream_key,
     event: r.event,

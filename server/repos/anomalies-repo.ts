@@ -1,7 +1,8 @@
 import type { TAnomalyLabel, TAnomalyStatus, TAnomalyType, TSeverity } from "@/lib/schemas/stream";
-import { HISTORICAL_LAG_MS, typicalStep } from "@/lib/triage/freshness";
+import { HISTORICAL_LAG_MS } from "@/lib/triage/freshness";
 import { pool } from "../db";
-import { unpack } from "./streams-repo";
+import { assignAndRefresh, refreshIncidents } from "./incidents-write";
+import { inTransaction } from "./transaction";
 
 /** SQL twin of lib/triage/freshness isHistorical (anomaly alias `a`). */
 const HISTORICAL_SQL = `(a.created_at - COALESCE(a.end_at, a.start_at) > interval '${HISTORICAL_LAG_MS / 1000} seconds')`;
@@ -24,6 +25,8 @@ export interface AnomalyRow {
   streamId: number;
   streamKey: string;
   streamIds: number[];
+  /** The incident it belongs to (null only for rows written outside the repository). */
+  incidentId: number | null;
   startMs: number;
   endMs: number | null;
   peakScore: number;
@@ -38,37 +41,49 @@ export interface AnomalyRow {
   historical: boolean;
 }
 
-/** Opens or extends anomalies from engine events; a human-set status/label is never overwritten. */
+/**
+ * Opens or extends anomalies from engine events; a human-set status/label is never overwritten.
+ * In the same transaction each new anomaly joins (or starts) its incident and the touched
+ * incidents are recomputed (server/repos/incidents-write.ts): a replayed event updates its row
+ * and keeps its incident.
+ */
 export async function upsertAnomalies(rows: AnomalyUpsert[]): Promise<void> {
   if (rows.length === 0) return;
-  await pool().query(
-    `INSERT INTO anomaly (id, engine_id, stream_id, stream_ids, start_at, end_at, peak_score, severity, type, explanation, updated_at)
-     SELECT gen_random_uuid(), e, s, ARRAY(SELECT jsonb_array_elements_text(ids::jsonb)::int), to_timestamp(st / 1000.0),
-            CASE WHEN en IS NULL THEN NULL ELSE to_timestamp(en / 1000.0) END, pk, sv::"Severity", ty::"AnomalyType", ex::jsonb, now()
-     FROM unnest($1::text[], $2::int[], $3::text[], $4::float8[], $5::float8[], $6::float8[], $7::text[], $8::text[], $9::text[])
-       AS x(e, s, ids, st, en, pk, sv, ty, ex)
-     -- a stream deleted while the worker still scored it: its events are dropped, not retried forever
-     WHERE EXISTS (SELECT 1 FROM stream WHERE stream.id = x.s)
-     ON CONFLICT (engine_id) DO UPDATE SET end_at = EXCLUDED.end_at, stream_ids = EXCLUDED.stream_ids,
-       peak_score = GREATEST(anomaly.peak_score, EXCLUDED.peak_score),
-       severity = CASE WHEN EXCLUDED.peak_score >= anomaly.peak_score THEN EXCLUDED.severity ELSE anomaly.severity END,
-       type = EXCLUDED.type, explanation = EXCLUDED.explanation, updated_at = now()`,
-    [
-      rows.map((r) => r.engineId),
-      rows.map((r) => r.streamId),
-      rows.map((r) => JSON.stringify(r.streamIds)),
-      rows.map((r) => r.startMs),
-      rows.map((r) => r.endMs),
-      rows.map((r) => r.peakScore),
-      rows.map((r) => r.severity),
-      rows.map((r) => r.type),
-      rows.map((r) => JSON.stringify(r.explanation)),
-    ],
-  );
+  await inTransaction(async (client) => {
+    const res = await client.query<{ id: string; incident_id: number | null }>(
+      `INSERT INTO anomaly (id, engine_id, stream_id, stream_ids, start_at, end_at, peak_score, severity, type, explanation, updated_at)
+       SELECT gen_random_uuid(), e, s, ARRAY(SELECT jsonb_array_elements_text(ids::jsonb)::int), to_timestamp(st / 1000.0),
+              CASE WHEN en IS NULL THEN NULL ELSE to_timestamp(en / 1000.0) END, pk, sv::"Severity", ty::"AnomalyType", ex::jsonb, now()
+       FROM unnest($1::text[], $2::int[], $3::text[], $4::float8[], $5::float8[], $6::float8[], $7::text[], $8::text[], $9::text[])
+         AS x(e, s, ids, st, en, pk, sv, ty, ex)
+       -- a stream deleted while the worker still scored it: its events are dropped, not retried forever
+       WHERE EXISTS (SELECT 1 FROM stream WHERE stream.id = x.s)
+       ON CONFLICT (engine_id) DO UPDATE SET end_at = EXCLUDED.end_at, stream_ids = EXCLUDED.stream_ids,
+         peak_score = GREATEST(anomaly.peak_score, EXCLUDED.peak_score),
+         severity = CASE WHEN EXCLUDED.peak_score >= anomaly.peak_score THEN EXCLUDED.severity ELSE anomaly.severity END,
+         type = EXCLUDED.type, explanation = EXCLUDED.explanation, updated_at = now()
+       RETURNING id, incident_id`,
+      [
+        rows.map((r) => r.engineId),
+        rows.map((r) => r.streamId),
+        rows.map((r) => JSON.stringify(r.streamIds)),
+        rows.map((r) => r.startMs),
+        rows.map((r) => r.endMs),
+        rows.map((r) => r.peakScore),
+        rows.map((r) => r.severity),
+        rows.map((r) => r.type),
+        rows.map((r) => JSON.stringify(r.explanation)),
+      ],
+    );
+    await assignAndRefresh(
+      client,
+      res.rows.map((r) => ({ id: r.id, incidentId: r.incident_id })),
+    );
+  });
 }
 
 const SELECT = `
-  SELECT a.id, a.engine_id, a.stream_id, s.key AS stream_key, a.stream_ids,
+  SELECT a.id, a.engine_id, a.stream_id, s.key AS stream_key, a.stream_ids, a.incident_id,
          (extract(epoch FROM a.start_at) * 1000)::float8 AS start_ms,
          (extract(epoch FROM a.end_at) * 1000)::float8 AS end_ms,
          a.peak_score, a.severity::text AS severity, a.type::text AS type, a.status::text AS status,
@@ -85,6 +100,7 @@ function toRow(r: Record<string, unknown>): AnomalyRow {
     streamId: r.stream_id as number,
     streamKey: r.stream_key as string,
     streamIds: r.stream_ids as number[],
+    incidentId: (r.incident_id as number | null) ?? null,
     startMs: r.start_ms as number,
     endMs: (r.end_ms as number | null) ?? null,
     peakScore: r.peak_score as number,
@@ -104,6 +120,7 @@ export interface AnomalyFilter {
   severity?: TSeverity[];
   type?: TAnomalyType[];
   streamId?: number;
+  incidentId?: number;
   label?: TAnomalyLabel[];
   search?: string;
   /** true: only history found by imports/backfill; false: only what was detected live. */
@@ -135,6 +152,7 @@ function whereFor(f: AnomalyFilter): { whereSql: string; args: unknown[] } {
     args.push(f.streamId);
     where.push(`(a.stream_id = $${args.length} OR $${args.length} = ANY(a.stream_ids))`);
   }
+  if (f.incidentId !== undefined) add(`a.incident_id = ?`, f.incidentId);
   if (f.search) add(`s.key ILIKE ?`, `%${f.search}%`);
   if (f.historical !== undefined) where.push(f.historical ? HISTORICAL_SQL : `NOT ${HISTORICAL_SQL}`);
   if (f.excludeId) add(`a.id <> ?`, f.excludeId);
@@ -187,12 +205,16 @@ export async function getAnomaly(id: string): Promise<AnomalyRow | null> {
   return res.rows[0] ? toRow(res.rows[0]) : null;
 }
 
+/** Sets anomalies' status; their incidents are recomputed (all members resolved by hand closes one). */
 export async function setAnomalyStatus(ids: string[], status: TAnomalyStatus): Promise<number> {
-  const res = await pool().query(`UPDATE anomaly SET status = $2::"AnomalyStatus", updated_at = now() WHERE id = ANY($1::text[])`, [
-    ids,
-    status,
-  ]);
-  return res.rowCount ?? 0;
+  return inTransaction(async (client) => {
+    const res = await client.query<{ incident_id: number | null }>(
+      `UPDATE anomaly SET status = $2::"AnomalyStatus", updated_at = now() WHERE id = ANY($1::text[]) RETURNING incident_id`,
+      [ids, status],
+    );
+    await refreshIncidents(client, [...new Set(res.rows.map((r) => r.incident_id).filter((x): x is number => x !== null))]);
+    return res.rowCount ?? 0;
+  });
 }
 
 export async function setAnomalyLabel(ids: string[], label: TAnomalyLabel | null): Promise<number> {
@@ -219,63 +241,4 @@ export async function openSeverityByStream(): Promise<Map<number, TSeverity>> {
      WHERE a.status = 'open' AND NOT ${HISTORICAL_SQL} ORDER BY a.stream_id, a.severity DESC`,
   );
   return new Map(res.rows.map((r) => [r.stream_id, r.severity]));
-}
-
-export interface AttentionRow {
-  id: string;
-  streamId: number;
-  streamIds: number[];
-  sourceId: number;
-  sourceName: string;
-  group: string | null;
-  metric: string;
-  labels: Record<string, string>;
-  startMs: number;
-  endMs: number | null;
-  peakScore: number;
-  severity: TSeverity;
-  type: TAnomalyType;
-  status: TAnomalyStatus;
-  label: TAnomalyLabel | null;
-  lastSampleAtMs: number | null;
-  /** The stream's usual sample spacing (from its sparkline times), 0 when unknown. */
-  stepMs: number;
-}
-
-/**
- * Anomalies that need someone now: open or acknowledged, detected live (not history found by an
- * import or backfill), newest first. Served by the (status, severity, start_at) index.
- */
-export async function listAttentionAnomalies(limit = 500): Promise<AttentionRow[]> {
-  const res = await pool().query<Record<string, unknown>>(
-    `SELECT a.id, a.stream_id, a.stream_ids, s.source_id, src.name AS source_name, s."group", s.metric, s.labels,
-            (extract(epoch FROM a.start_at) * 1000)::float8 AS start_ms,
-            (extract(epoch FROM a.end_at) * 1000)::float8 AS end_ms,
-            a.peak_score, a.severity::text AS severity, a.type::text AS type, a.status::text AS status, a.label::text AS label,
-            (extract(epoch FROM s.last_sample_at) * 1000)::float8 AS last_sample_ms, s.spark_t
-     FROM anomaly a JOIN stream s ON s.id = a.stream_id JOIN source src ON src.id = s.source_id
-     WHERE a.status IN ('open', 'acknowledged') AND NOT ${HISTORICAL_SQL}
-       AND (a.label IS NULL OR a.label <> 'false_positive')
-     ORDER BY a.start_at DESC LIMIT $1`,
-    [limit],
-  );
-  return res.rows.map((r) => ({
-    id: r.id as string,
-    streamId: r.stream_id as number,
-    streamIds: r.stream_ids as number[],
-    sourceId: r.source_id as number,
-    sourceName: r.source_name as string,
-    group: (r.group as string | null) ?? null,
-    metric: r.metric as string,
-    labels: (r.labels ?? {}) as Record<string, string>,
-    startMs: r.start_ms as number,
-    endMs: (r.end_ms as number | null) ?? null,
-    peakScore: r.peak_score as number,
-    severity: r.severity as TSeverity,
-    type: r.type as TAnomalyType,
-    status: r.status as TAnomalyStatus,
-    label: (r.label as TAnomalyLabel | null) ?? null,
-    lastSampleAtMs: (r.last_sample_ms as number | null) ?? null,
-    stepMs: typicalStep(unpack((r.spark_t as Buffer | null) ?? null)),
-  }));
 }

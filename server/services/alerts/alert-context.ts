@@ -1,9 +1,9 @@
-import { anomalyLink, type AlertContext } from "@/lib/alerts/payloads";
+import { anomalyLink, incidentLink, type AlertContext } from "@/lib/alerts/payloads";
 import type { TAlertEvent } from "@/lib/alerts/schema";
-import type { TSeverity } from "@/lib/schemas/stream";
+import type { TAnomalyStatus, TAnomalyType, TSeverity } from "@/lib/schemas/stream";
 import { readableSummary } from "@/lib/alerts/summary";
 import { clipToDomain, domainFloor } from "@/lib/triage/domain";
-import { expectedVsActual, type AlertAnomaly } from "../../repos/alerts-repo";
+import { expectedVsActual, type AlertAnomaly, type getIncidentSummary } from "../../repos/alerts-repo";
 import { explainAnomaly } from "../explain/explain-service";
 
 /** The probable origin stream from the causal timeline, when it is another stream; null on any error. */
@@ -25,10 +25,16 @@ async function probableOrigin(a: AlertAnomaly): Promise<AlertContext["origin"]> 
   }
 }
 
-/** Everything an alert about `a` says: stream, severity, score, summary, expected vs actual, origin, link. */
+/**
+ * Everything an alert says: the incident (its one status, size and streams) and its lead anomaly
+ * for the rule (stream, severity, score, summary, expected vs actual, origin). The type is the one
+ * frozen at the rule's first delivery; the status follows the event (a late "opened" never says
+ * "resolved", and "resolved" is only queued while the incident is resolved).
+ */
 export async function buildAlertContext(
   a: AlertAnomaly,
-  e: { event: TAlertEvent; severity: TSeverity; previousSeverity: TSeverity | null; rule: { id: number; name: string } },
+  e: { event: TAlertEvent; severity: TSeverity; previousSeverity: TSeverity | null; type: TAnomalyType; rule: { id: number; name: string } },
+  inc: NonNullable<Awaited<ReturnType<typeof getIncidentSummary>>>,
   baseUrl: string,
 ): Promise<AlertContext> {
   const floor = domainFloor({ metric: a.metric, kind: a.streamKind, unit: a.unit });
@@ -48,15 +54,31 @@ export async function buildAlertContext(
       severity: e.event === "escalated" ? e.severity : a.severity,
       previousSeverity: e.previousSeverity,
       peakScore: a.peakScore,
-      type: a.type,
-      status: a.status,
+      type: e.type,
+      status: eventStatus(e.event, inc.status),
       startMs: a.startMs,
       endMs: a.endMs,
       summary: readableSummary(a.summary, { streamId: a.streamId, streamKey: a.streamKey, floor }),
       expected: clipToDomain(values.expected, floor),
       actual: values.actual,
     },
+    incident: {
+      id: inc.id,
+      url: incidentLink(baseUrl, inc.id),
+      status: eventStatus(e.event, inc.status),
+      type: inc.type,
+      anomalyCount: inc.anomalyCount,
+      streamCount: inc.streamCount,
+      streams: inc.streams,
+      startMs: inc.startMs,
+      endMs: e.event === "resolved" ? inc.endMs : null,
+    },
     origin,
     link: anomalyLink(baseUrl, a.id),
   };
+}
+
+function eventStatus(event: TAlertEvent, current: TAnomalyStatus): TAnomalyStatus {
+  if (event === "resolved") return "resolved";
+  return current === "acknowledged" ? "acknowledged" : "open";
 }

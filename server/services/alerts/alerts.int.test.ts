@@ -231,16 +231,21 @@ describe.each(availableBackends())("alert dispatch on %s", (backend) => {
       ["low", false],
       ["medium", false],
     ]);
-    expect((high![0] as unknown as { annotations: { summary: string } }).annotations.summary).toContain("[MEDIUM → HIGH] anomaly escalated");
+    expect((high![0] as unknown as { annotations: { summary: string } }).annotations.summary).toMatch(/^\[MEDIUM → HIGH\] incident #\d+ escalated/);
     const escalation = (await listDeliveries()).find((d) => d.ruleName === "queues" && d.event === "escalated")!;
     expect(escalation).toMatchObject({ severity: "high", status: "sent", attempts: 1 });
 
-    // A second anomaly on the same stream within the cooldown is recorded, not sent.
-    await upsertAnomalies([event("q-2", "high", 50)]);
+    // The anomaly ends: its incident closes and the resolution goes out.
+    await upsertAnomalies([{ ...event("q-1", "high", 31), endMs: T0 + 60_000 }]);
+    expect(await dispatchAlerts({ baseUrl: BASE })).toMatchObject({ sent: 1 });
+    expect(posts()).toHaveLength(4);
+    // A new incident on the same stream within the cooldown is recorded, not sent.
+    await upsertAnomalies([{ ...event("q-2", "high", 50), startMs: T0 + 120_000 }]);
     expect(await dispatchAlerts({ baseUrl: BASE })).toMatchObject({ sent: 0, suppressed: 1 });
-    expect(posts()).toHaveLength(3);
+    expect(posts()).toHaveLength(4);
     const log = (await listDeliveries({ limit: 500 })).filter((d) => d.ruleName === "queues");
-    expect(log.map((d) => `${d.event}:${d.status}`).sort()).toEqual(["escalated:sent", "opened:sent", "opened:suppressed"]);
+    expect(log.map((d) => `${d.event}:${d.status}`).sort()).toEqual(["escalated:sent", "opened:sent", "opened:suppressed", "resolved:sent"]);
+    expect(new Set(log.map((d) => d.incidentId)).size).toBe(2);
   });
 
   it("sends a test payload and reports the receiver's answer", async () => {

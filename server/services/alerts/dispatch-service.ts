@@ -1,13 +1,15 @@
 import { decideAlert, retryDelayMs, type PriorDelivery } from "@/lib/alerts/match";
+import { ruleTarget } from "@/lib/alerts/incident-target";
 import { buildPayload, deliveryUrl, publicBaseUrl } from "@/lib/alerts/payloads";
 import type { TAlertRule } from "@/lib/alerts/schema";
 import {
-  anomaliesChangedSince,
   claimDueDeliveries,
-  deliveriesForAnomalies,
+  deliveriesForIncidents,
   enqueueDelivery,
   getAlertAnomaly,
+  getIncidentSummary,
   getRule,
+  incidentsChangedSince,
   lastOpenedByRuleStream,
   listRules,
   readWatermark,
@@ -45,11 +47,13 @@ export interface DispatchStats {
 }
 
 /**
- * One dispatcher round: finds anomalies that opened, escalated or resolved since the last round,
- * queues one delivery per (rule, anomaly, event) for matching enabled rules (idempotent; cooldown
- * per rule and stream), then sends what is due with a timeout and records the outcome. Failed
- * sends are retried with exponential backoff up to MAX_ATTEMPTS. Receiver errors are recorded,
- * never thrown.
+ * One dispatcher round: finds incidents that opened, escalated or resolved since the last round,
+ * queues one delivery per (rule, incident, event) for matching enabled rules (idempotent; cooldown
+ * per rule and stream), then sends what is due with a timeout and records the outcome. A rule
+ * matches an incident through its anomalies (metric, source, group, type); the severity it
+ * announces is the highest among those. "Resolved" follows the incident's one status, the same
+ * the UI shows. Failed sends are retried with exponential backoff up to MAX_ATTEMPTS. Receiver
+ * errors are recorded, never thrown.
  */
 export async function dispatchAlerts(opts: DispatchOptions = {}): Promise<DispatchStats> {
   const nowMs = opts.nowMs ?? Date.now();
@@ -63,25 +67,39 @@ async function enqueueChanges(nowMs: number, stats: DispatchStats): Promise<void
   const rules = await listRules({ enabledOnly: true });
   const watermark = await readWatermark();
   const since = (watermark ?? nowMs - FIRST_LOOKBACK_MS) - OVERLAP_MS;
-  const { rows, dbNowMs } = await anomaliesChangedSince(since, SCAN_LIMIT);
+  const { rows, dbNowMs } = await incidentsChangedSince(since, SCAN_LIMIT);
   stats.examined = rows.length;
   if (rules.length && rows.length) {
     const prior = new Map<string, PriorDelivery[]>();
-    for (const p of await deliveriesForAnomalies(rows.map((r) => r.id))) {
-      const k = `${p.ruleId}:${p.anomalyId}`;
+    for (const p of await deliveriesForIncidents(rows.map((r) => r.id))) {
+      const k = `${p.ruleId}:${p.incidentId}`;
       prior.set(k, [...(prior.get(k) ?? []), p]);
     }
     const lastOpened = await lastOpenedByRuleStream(
       rules.map((r) => r.id),
-      [...new Set(rows.map((r) => r.streamId))],
+      [...new Set(rows.flatMap((r) => r.members.map((m) => m.streamId)))],
     );
-    for (const a of rows) {
-      const target = { ...a, resolved: a.endMs !== null || a.status === "resolved" };
+    for (const inc of rows) {
       for (const rule of rules) {
-        const key = `${rule.id}:${a.streamId}`;
-        const d = decideAlert(rule, target, prior.get(`${rule.id}:${a.id}`) ?? [], lastOpened.get(key) ?? null, nowMs);
+        const t = ruleTarget(rule, inc);
+        if (!t) continue;
+        const key = `${rule.id}:${t.lead.streamId}`;
+        const d = decideAlert(rule, t.target, prior.get(`${rule.id}:${inc.id}`) ?? [], lastOpened.get(key) ?? null, nowMs);
         if (!d) continue;
-        const wrote = await enqueueDelivery({ ruleId: rule.id, anomalyId: a.id, streamId: a.streamId, event: d.event, severity: d.severity, previousSeverity: d.previousSeverity, suppressed: d.suppressed }, nowMs);
+        const wrote = await enqueueDelivery(
+          {
+            ruleId: rule.id,
+            incidentId: inc.id,
+            anomalyId: t.lead.id,
+            streamId: t.lead.streamId,
+            type: t.lead.type,
+            event: d.event,
+            severity: d.severity,
+            previousSeverity: d.previousSeverity,
+            suppressed: d.suppressed,
+          },
+          nowMs,
+        );
         if (!wrote) continue;
         if (d.suppressed) stats.suppressed++;
         else stats.enqueued++;
@@ -124,14 +142,19 @@ async function sendOne(
   try {
     if (!rules.has(d.ruleId)) rules.set(d.ruleId, await getRule(d.ruleId));
     const rule = rules.get(d.ruleId);
-    const anomaly = await getAlertAnomaly(d.anomalyId);
-    if (!rule || !anomaly) {
-      await recordAttempt(d.id, { ok: false, httpStatus: null, error: "rule or anomaly no longer exists", nextAttemptMs: null }, nowMs);
+    const [anomaly, incident] = await Promise.all([getAlertAnomaly(d.anomalyId), getIncidentSummary(d.incidentId)]);
+    if (!rule || !anomaly || !incident) {
+      await recordAttempt(d.id, { ok: false, httpStatus: null, error: "rule or incident no longer exists", nextAttemptMs: null }, nowMs);
       stats.failed++;
       return;
     }
     const ctx = {
-      ...(await buildAlertContext(anomaly, { event: d.event, severity: d.severity, previousSeverity: d.previousSeverity, rule: { id: rule.id, name: rule.name } }, baseUrl)),
+      ...(await buildAlertContext(
+        anomaly,
+        { event: d.event, severity: d.severity, previousSeverity: d.previousSeverity, type: d.type, rule: { id: rule.id, name: rule.name } },
+        incident,
+        baseUrl,
+      )),
       sequence: d.sequence,
     };
     const res = await postJson(deliveryUrl(rule.channel, rule.url), buildPayload(rule.channel, ctx, nowMs), rule.headers, opts.timeoutMs ?? SEND_TIMEOUT_MS);

@@ -1,48 +1,40 @@
-import { groupIncidents } from "@/lib/triage/incidents";
-import { isStale } from "@/lib/triage/freshness";
-import { listAttentionAnomalies } from "../../repos/anomalies-repo";
+import { isStale, typicalStep } from "@/lib/triage/freshness";
+import { listAttentionIncidents } from "../../repos/incidents-repo";
+import { unpack } from "../../repos/streams-repo";
 
-/** Open anomalies read per call: far more than a team can triage at once, bounded for the overview's budget. */
-const MAX_ANOMALIES = 500;
+/** Incidents shown in the band; the rest are counted and linked. */
 const MAX_INCIDENTS = 50;
-const MEMBERS_SHOWN = 6;
 
 /**
- * The overview's "needs attention" band: open anomalies detected live (history from imports and
- * backfills excluded), grouped into incidents, by severity then recency. Each incident says how
- * old its newest sample is and whether its streams went quiet.
+ * The overview's "needs attention" band: the stored incidents still open or acknowledged that
+ * were detected live (history from imports and backfills excluded), worst first, then ongoing,
+ * then most recent. Each says how old its newest sample is and whether its streams went quiet.
  */
 export async function needsAttention(nowMs = Date.now()) {
-  const rows = await listAttentionAnomalies(MAX_ANOMALIES);
-  const incidents = groupIncidents(rows, nowMs);
+  const { rows, total } = await listAttentionIncidents(MAX_INCIDENTS);
   return {
     nowMs,
-    total: incidents.length,
-    incidents: incidents.slice(0, MAX_INCIDENTS).map((inc) => {
+    total,
+    incidents: rows.map((inc) => {
       let lastSampleAtMs: number | null = null;
       let allStale = true;
-      const streams = new Map<number, { metric: string; labels: Record<string, string> }>();
-      for (const m of inc.members) {
-        if (m.lastSampleAtMs !== null) lastSampleAtMs = Math.max(lastSampleAtMs ?? -Infinity, m.lastSampleAtMs);
-        if (!isStale(m.lastSampleAtMs, m.stepMs, nowMs)) allStale = false;
-        streams.set(m.streamId, { metric: m.metric, labels: m.labels });
+      for (const h of inc.streamHealth) {
+        if (h.lastSampleAtMs !== null) lastSampleAtMs = Math.max(lastSampleAtMs ?? -Infinity, h.lastSampleAtMs);
+        if (!isStale(h.lastSampleAtMs, typicalStep(unpack(h.sparkT)), nowMs)) allStale = false;
       }
-      const lead = inc.members.reduce((best, m) => (m.peakScore > best.peakScore ? m : best), inc.members[0]!);
       return {
         id: inc.id,
-        leadId: lead.id,
         severity: inc.severity,
         status: inc.status,
         startMs: inc.startMs,
         endMs: inc.endMs,
         peakScore: inc.peakScore,
-        sourceName: lead.sourceName,
-        group: lead.group,
-        anomalyCount: inc.members.length,
+        sourceName: inc.sourceName,
+        group: inc.group,
+        anomalyCount: inc.anomalyCount,
         streamCount: inc.streamIds.length,
-        types: [...new Set(inc.members.map((m) => m.type))],
-        streams: [...streams.values()].slice(0, MEMBERS_SHOWN),
-        memberIds: inc.members.map((m) => m.id),
+        types: inc.types,
+        streams: inc.streams.map((s) => ({ metric: s.metric, labels: s.labels })),
         lastSampleAtMs,
         stale: allStale,
       };

@@ -6,6 +6,7 @@ import { availableBackends, createTestDatabase, type TestDatabase } from "../../
 import { ingestSeries, invalidateSourceCache } from "../ingest/ingest-service";
 import { needsAttention } from "./attention-service";
 import { upsertPredictions, type PredictionRow } from "../../repos/predictions-repo";
+import { setIncidentLabel } from "../../repos/incidents-repo";
 import { predictedIncidents, streamPrediction } from "../predict/predict-service";
 
 const MIN = 60_000;
@@ -57,32 +58,43 @@ describe.each(availableBackends())("needs attention on %s", (backend) => {
   });
   afterAll(async () => tdb.drop());
 
-  it("lists live incidents by severity then recency; history and false positives stay out", async () => {
+  it("lists live incidents by severity then recency; history, ended and false-positive incidents stay out", async () => {
     const a = await needsAttention(now);
-    expect(a.total).toBe(2);
-    const [first, second] = a.incidents;
-    // The two vm anomalies overlap on one source/group: one incident, high, open, both streams.
+    // The three overlapping fleet anomalies (one source and group) are one stored incident; the
+    // earlier db anomaly ended 40 minutes ago, so its incident closed by itself.
+    expect(a.total).toBe(1);
+    const [first] = a.incidents;
     expect(first!.severity).toBe("high");
-    expect(first!.anomalyCount).toBe(2);
-    expect(first!.streamCount).toBe(2);
+    expect(first!.anomalyCount).toBe(3);
+    expect(first!.streamCount).toBe(3);
     expect(first!.status).toBe("open");
     expect(first!.endMs).toBeNull();
     expect(first!.sourceName).toBe("vm-fleet");
     expect(first!.lastSampleAtMs).toBe(now - MIN);
     expect(first!.stale).toBe(false);
-    // The earlier db anomaly did not overlap: its own incident, below.
-    expect(second!.severity).toBe("medium");
-    expect(second!.anomalyCount).toBe(1);
+    expect(first!.types).toEqual(["point"]);
     expect(a.incidents.some((i) => i.sourceName === "imports")).toBe(false);
+    // A second live event on another source, less severe, lists below it.
+    await ingestSeries("edge", "remote_write", [{ metric: "edge_rps", labels: {}, kind: "gauge", tsMs: [now - MIN], values: [1] }], now);
+    const edge = (await listStreams({ search: "edge_rps", limit: 1 }))[0]!.id;
+    await upsertAnomalies([{ engineId: "edge", streamId: edge, streamIds: [edge], startMs: now - MIN, endMs: null, peakScore: 60, severity: "medium", type: "trend", explanation: {} }]);
+    const b = await needsAttention(now);
+    expect(b.incidents.map((i) => [i.sourceName, i.severity])).toEqual([
+      ["vm-fleet", "high"],
+      ["edge", "medium"],
+    ]);
+    // Labelled a false positive: out of the band.
+    await setIncidentLabel([b.incidents[1]!.id], "false_positive");
+    expect((await needsAttention(now)).incidents.map((i) => i.sourceName)).toEqual(["vm-fleet"]);
   });
 
-  it("does not count history as open, and marks it", async () => {
+  it("does not count history or ended anomalies as open, and marks history", async () => {
     expect(await countOpenBySeverity()).toEqual({ high: 2, medium: 2, low: 0 });
     const hist = await listAnomalies({ historical: true, limit: 100 });
     expect(hist.total).toBe(38);
     expect(hist.rows.every((r) => r.historical && r.streamKey === "nyc_taxi")).toBe(true);
     const live = await listAnomalies({ historical: false, limit: 100 });
-    expect(live.total).toBe(4);
+    expect(live.total).toBe(5);
     expect(live.rows.every((r) => !r.historical)).toBe(true);
     // The card severity comes from live anomalies only.
     const sev = await openSeverityByStream();

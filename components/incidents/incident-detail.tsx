@@ -1,0 +1,200 @@
+"use client";
+import { Can } from "@/components/access/can";
+import Link from "next/link";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTRPC } from "@/components/trpc/client";
+import { formatDuration, formatTime, LABEL_TEXT, LABELS } from "@/components/anomalies/anomaly-format";
+import { timelineBars } from "./timeline";
+
+/** One incident: its one status and label (acting on all its anomalies), streams, timeline, anomalies and alert deliveries. */
+export function IncidentDetail({ id }: { id: number }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const detail = useQuery(trpc.incidents.detail.queryOptions({ id }, { refetchInterval: 5_000 }));
+  const invalidate = () => Promise.all([qc.invalidateQueries({ queryKey: trpc.incidents.pathKey() }), qc.invalidateQueries({ queryKey: trpc.anomalies.pathKey() })]);
+  const setStatus = useMutation(trpc.incidents.setStatus.mutationOptions({ onSuccess: invalidate }));
+  const setLabel = useMutation(trpc.incidents.label.mutationOptions({ onSuccess: invalidate }));
+
+  if (detail.isError) return <p className="error">Could not load incident: {detail.error.message}</p>;
+  if (!detail.data) return <p className="muted">Loading…</p>;
+  const { incident: inc, anomalies, streams, deliveries } = detail.data;
+  const nowMs = detail.dataUpdatedAt;
+  const keyOf = new Map(streams.map((s) => [s.id, s.key]));
+  const tl = timelineBars(anomalies, nowMs);
+  const busy = setStatus.isPending || setLabel.isPending;
+  const error = setStatus.error ?? setLabel.error;
+  const where = `${inc.sourceName}${inc.group ? ` / ${inc.group}` : ""}`;
+
+  return (
+    <div>
+      <p className="muted">
+        <Link href="/incidents">Incidents</Link> / #{inc.id}
+      </p>
+      <h1 data-testid="incident-title">
+        <span className={`badge ${inc.severity}`}>{inc.severity}</span> Incident #{inc.id} on {where}
+      </h1>
+      <div className="row">
+        <span>
+          started <strong>{formatTime(inc.startMs)}</strong>
+        </span>
+        <span>{inc.endMs === null ? "ongoing" : `lasted ${formatDuration(inc.endMs - inc.startMs)}`}</span>
+        <span>
+          {inc.anomalyCount} {inc.anomalyCount === 1 ? "anomaly" : "anomalies"} on {inc.streamIds.length} {inc.streamIds.length === 1 ? "stream" : "streams"}
+        </span>
+        <span>
+          type <strong>{inc.type}</strong>
+        </span>
+        <span>
+          peak score <strong>{inc.peakScore.toFixed(0)}</strong>
+        </span>
+        <span>
+          status{" "}
+          <strong className={`status ${inc.status}`} data-testid="incident-status">
+            {inc.status}
+          </strong>
+          {inc.status === "resolved" && inc.resolvedBy ? (
+            <span className="muted small"> ({inc.resolvedBy === "auto" ? "all its anomalies ended" : `by ${inc.resolvedBy}`})</span>
+          ) : null}
+        </span>
+        <span>
+          label <strong data-testid="incident-label">{inc.label ? LABEL_TEXT[inc.label] : "none"}</strong>
+        </span>
+        {inc.historical ? <span className="tag-historical">historical</span> : null}
+      </div>
+
+      <Can role="operator" otherwise={<p className="muted" data-testid="viewer-note">You can read this incident; operators triage and label it.</p>}>
+        <div className="row actions" role="group" aria-label="Status">
+          <button type="button" disabled={busy || inc.status === "acknowledged"} onClick={() => setStatus.mutate({ ids: [inc.id], status: "acknowledged" })}>
+            Acknowledge
+          </button>
+          <button type="button" disabled={busy || inc.status === "resolved"} onClick={() => setStatus.mutate({ ids: [inc.id], status: "resolved" })}>
+            Resolve
+          </button>
+          <button type="button" disabled={busy || inc.status === "open"} onClick={() => setStatus.mutate({ ids: [inc.id], status: "open" })}>
+            Reopen
+          </button>
+        </div>
+        <div className="row actions" role="group" aria-label="Label">
+          <span className="muted small">Label the incident and its {inc.anomalyCount} {inc.anomalyCount === 1 ? "anomaly" : "anomalies"}:</span>
+          {LABELS.map((l) => (
+            <button key={l} type="button" aria-pressed={inc.label === l} disabled={busy} onClick={() => setLabel.mutate({ ids: [inc.id], label: l })}>
+              {LABEL_TEXT[l]}
+            </button>
+          ))}
+        </div>
+      </Can>
+      {setLabel.data && !busy ? (
+        <p className="muted" role="status" data-testid="label-done">
+          Labelled {setLabel.data.anomalies} {setLabel.data.anomalies === 1 ? "anomaly" : "anomalies"}; the worker applies the labels to the detectors within seconds.
+        </p>
+      ) : null}
+      {error ? <p className="error">{error.message}</p> : null}
+
+      <h2>Timeline</h2>
+      <div className="panel" data-testid="incident-timeline">
+        <div className="row small muted" style={{ justifyContent: "space-between" }}>
+          <span>{formatTime(tl.fromMs)}</span>
+          <span>{formatTime(tl.toMs)}</span>
+        </div>
+        <ul className="timeline">
+          {anomalies.map((a, k) => {
+            const bar = tl.bars[k]!;
+            return (
+              <li key={a.id} className="timeline-row">
+                <Link href={`/anomalies/${a.id}`} className="timeline-label mono ellipsis" title={a.streamKey}>
+                  {a.streamKey}
+                </Link>
+                <span className="timeline-track">
+                  <span
+                    className={`timeline-bar ${a.severity}${bar.ongoing ? " ongoing" : ""}`}
+                    style={{ left: `${bar.leftPct}%`, width: `${bar.widthPct}%` }}
+                    title={`${a.type}, ${a.severity}, ${formatTime(a.startMs)} – ${a.endMs === null ? "ongoing" : formatTime(a.endMs)}`}
+                  />
+                </span>
+              </li>
+            );
+          })}
+        </ul>
+      </div>
+
+      <div className="two-col">
+        <section aria-labelledby="streams-h">
+          <h2 id="streams-h">Streams</h2>
+          <ul data-testid="incident-streams">
+            {streams.map((s) => (
+              <li key={s.id}>
+                <Link href={`/streams/${s.id}`}>{s.key}</Link> <span className="muted">({s.sourceName})</span>
+              </li>
+            ))}
+            {detail.data.totalStreams > streams.length ? <li className="muted">and {detail.data.totalStreams - streams.length} more</li> : null}
+          </ul>
+        </section>
+        <section aria-labelledby="alerts-h">
+          <h2 id="alerts-h">Alert deliveries</h2>
+          {deliveries.length === 0 ? (
+            <p className="muted">No alert rule announced this incident.</p>
+          ) : (
+            <table data-testid="incident-deliveries">
+              <thead>
+                <tr>
+                  <th>Rule</th>
+                  <th>Event</th>
+                  <th>Status</th>
+                  <th>When</th>
+                </tr>
+              </thead>
+              <tbody>
+                {[...deliveries].reverse().map((d) => (
+                  <tr key={d.id}>
+                    <td>{d.ruleName}</td>
+                    <td>
+                      {d.event} <span className={`badge ${d.severity}`}>{d.severity}</span>
+                    </td>
+                    <td>
+                      {d.status}
+                      {d.attempts > 1 ? <span className="muted small"> ({d.attempts} attempts)</span> : null}
+                    </td>
+                    <td>{formatTime(d.sentAtMs ?? d.createdAtMs)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+      </div>
+
+      <h2>Anomalies</h2>
+      <table data-testid="incident-anomalies">
+        <thead>
+          <tr>
+            <th>Severity</th>
+            <th>Type</th>
+            <th>Stream</th>
+            <th>Started</th>
+            <th>Duration</th>
+            <th>Peak score</th>
+            <th>Label</th>
+          </tr>
+        </thead>
+        <tbody>
+          {anomalies.map((a) => (
+            <tr key={a.id} data-testid="incident-anomaly-row">
+              <td>
+                <span className={`badge ${a.severity}`}>{a.severity}</span>
+              </td>
+              <td>{a.type}</td>
+              <td className="mono ellipsis" title={a.streamKey}>
+                <Link href={`/anomalies/${a.id}`}>{keyOf.get(a.streamId) ?? a.streamKey}</Link>
+              </td>
+              <td>{formatTime(a.startMs)}</td>
+              <td>{a.endMs === null ? <span className="muted">ongoing</span> : formatDuration(a.endMs - a.startMs)}</td>
+              <td className="num">{a.peakScore.toFixed(0)}</td>
+              <td>{a.label ? LABEL_TEXT[a.label] : <span className="muted">–</span>}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {detail.data.totalAnomalies > anomalies.length ? <p className="muted">and {detail.data.totalAnomalies - anomalies.length} more</p> : null}
+    </div>
+  );
+}

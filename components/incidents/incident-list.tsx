@@ -1,0 +1,290 @@
+"use client";
+import { Can } from "@/components/access/can";
+import Link from "next/link";
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { useMemo, useState } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTRPC, type RouterInputs } from "@/components/trpc/client";
+import { formatDuration, formatTime, LABEL_TEXT, LABELS, parseList, SEVERITIES, STATUSES } from "@/components/anomalies/anomaly-format";
+
+type ListInput = RouterInputs["incidents"]["list"];
+type SortKey = "start" | "severity" | "score";
+const PAGE = 50;
+
+function Facet<T extends string>({ name, values, selected, onToggle, text }: { name: string; values: readonly T[]; selected: T[]; onToggle: (v: T) => void; text?: (v: T) => string }) {
+  return (
+    <div className="row facet" role="group" aria-label={`Filter by ${name}`}>
+      <span className="muted facet-name">{name}</span>
+      {values.map((v) => (
+        <button key={v} type="button" aria-pressed={selected.includes(v)} onClick={() => onToggle(v)}>
+          {text ? text(v) : v}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+function labelText(labels: Record<string, string>): string {
+  const e = Object.entries(labels);
+  return e.length ? ` {${e.map(([k, v]) => `${k}=${v}`).join(", ")}}` : "";
+}
+
+/**
+ * Incidents: anomalies grouped by source/group and time, one status each. Filters live in the
+ * URL; triage and labels act on whole incidents (their anomalies follow), on the selected rows or
+ * on everything the filter matches.
+ */
+export function IncidentList() {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const router = useRouter();
+  const pathname = usePathname();
+  const params = useSearchParams();
+  const status = parseList(params.get("status"), STATUSES);
+  const severity = parseList(params.get("severity"), SEVERITIES);
+  const label = parseList(params.get("label"), LABELS);
+  const search = params.get("q") ?? "";
+  const historicalParam = params.get("historical");
+  const historical = historicalParam === "1" ? true : historicalParam === "0" ? false : undefined;
+  const sort = (["start", "severity", "score"].includes(params.get("sort") ?? "") ? params.get("sort") : "start") as SortKey;
+  const dir = params.get("dir") === "asc" ? "asc" : "desc";
+  const page = Math.max(0, Number(params.get("page")) || 0);
+  const [selected, setSelected] = useState<Set<number>>(new Set());
+  const [allMatching, setAllMatching] = useState(false);
+  const [searchText, setSearchText] = useState(search);
+
+  const setParams = (patch: Record<string, string | null>) => {
+    const next = new URLSearchParams(params.toString());
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === null || v === "") next.delete(k);
+      else next.set(k, v);
+    }
+    if (!("page" in patch)) next.delete("page");
+    setSelected(new Set());
+    setAllMatching(false);
+    router.replace(`${pathname}${next.size ? `?${next.toString()}` : ""}`, { scroll: false });
+  };
+  const toggle = <T extends string>(key: string, list: T[], v: T) => setParams({ [key]: (list.includes(v) ? list.filter((x) => x !== v) : [...list, v]).join(",") });
+
+  const input: ListInput = {
+    status: status.length ? status : undefined,
+    severity: severity.length ? severity : undefined,
+    label: label.length ? label : undefined,
+    search: search || undefined,
+    historical,
+    sort,
+    dir,
+    limit: PAGE,
+    offset: page * PAGE,
+  };
+  const list = useQuery(trpc.incidents.list.queryOptions(input, { refetchInterval: 5_000 }));
+  const rows = useMemo(() => list.data?.rows ?? [], [list.data]);
+  const total = list.data?.total ?? 0;
+
+  const invalidate = () => qc.invalidateQueries({ queryKey: trpc.incidents.pathKey() });
+  const setStatus = useMutation(trpc.incidents.setStatus.mutationOptions({ onSuccess: invalidate }));
+  const setLabel = useMutation(trpc.incidents.label.mutationOptions({ onSuccess: invalidate }));
+  const statusAll = useMutation(trpc.incidents.setStatusMatching.mutationOptions({ onSuccess: invalidate, onSettled: () => setAllMatching(false) }));
+  const labelAll = useMutation(trpc.incidents.labelMatching.mutationOptions({ onSuccess: invalidate, onSettled: () => setAllMatching(false) }));
+  const { sort: _s, dir: _d, limit: _l, offset: _o, ...filter } = input;
+  const ids = [...selected].filter((id) => rows.some((r) => r.id === id));
+  const allSelected = rows.length > 0 && ids.length === rows.length;
+  const busy = setStatus.isPending || setLabel.isPending || statusAll.isPending || labelAll.isPending;
+  const doStatus = (st: "acknowledged" | "resolved" | "open") => (allMatching ? statusAll.mutate({ filter, status: st }) : setStatus.mutate({ ids, status: st }));
+  const doLabel = (l: (typeof LABELS)[number]) => (allMatching ? labelAll.mutate({ filter, label: l }) : setLabel.mutate({ ids, label: l }));
+  const error = setStatus.error ?? setLabel.error ?? statusAll.error ?? labelAll.error;
+  const done = statusAll.data ?? labelAll.data ?? setStatus.data ?? setLabel.data;
+
+  const sortHeader = (key: SortKey, text: string) => {
+    const active = sort === key;
+    return (
+      <th aria-sort={active ? (dir === "asc" ? "ascending" : "descending") : "none"}>
+        <button type="button" onClick={() => setParams({ sort: key, dir: active && dir === "desc" ? "asc" : "desc" })}>
+          {text} {active ? (dir === "asc" ? "▲" : "▼") : ""}
+        </button>
+      </th>
+    );
+  };
+
+  return (
+    <div>
+      <div className="row" style={{ justifyContent: "space-between" }}>
+        <h1>Incidents</h1>
+        <form
+          role="search"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setParams({ q: searchText.trim() });
+          }}
+        >
+          <input
+            type="search"
+            aria-label="Search incidents"
+            placeholder="Source, metric or label (host=web-1)…"
+            value={searchText}
+            onChange={(e) => setSearchText(e.target.value)}
+            style={{ minWidth: 300 }}
+          />
+        </form>
+      </div>
+      <p className="muted small">
+        Anomalies that overlap in time on streams of one source and group form one incident, with one status: it closes by itself when all its
+        anomalies ended. Alerts announce incidents, not single anomalies.
+      </p>
+      <div className="panel filters">
+        <Facet name="Status" values={STATUSES} selected={status} onToggle={(v) => toggle("status", status, v)} />
+        <Facet name="Severity" values={SEVERITIES} selected={severity} onToggle={(v) => toggle("severity", severity, v)} />
+        <Facet name="Label" values={LABELS} selected={label} onToggle={(v) => toggle("label", label, v)} text={(v) => LABEL_TEXT[v]} />
+        <Facet
+          name="Found"
+          values={["live", "history"] as const}
+          selected={historical === undefined ? [] : [historical ? "history" : "live"]}
+          onToggle={(v) => {
+            const want = v === "history" ? "1" : "0";
+            setParams({ historical: historicalParam === want ? null : want });
+          }}
+          text={(v) => (v === "live" ? "detected live" : "in imported history")}
+        />
+        {search || status.length || severity.length || label.length || historical !== undefined ? (
+          <div className="row">
+            <button
+              type="button"
+              onClick={() => {
+                setSearchText("");
+                router.replace(pathname);
+              }}
+            >
+              Clear filters
+            </button>
+          </div>
+        ) : null}
+      </div>
+
+      <div className="row bulkbar" role="toolbar" aria-label="Bulk actions">
+        <span className="muted" aria-live="polite" data-testid="incident-count">
+          {allMatching ? `all ${total} matching selected` : ids.length ? `${ids.length} selected` : `${total} incident${total === 1 ? "" : "s"}`}
+        </span>
+        {allSelected && total > rows.length && !allMatching ? (
+          <button type="button" className="link" onClick={() => setAllMatching(true)} data-testid="select-all-matching">
+            Select all {total} matching
+          </button>
+        ) : null}
+        <Can role="operator">
+          <button type="button" disabled={!ids.length || busy} onClick={() => doStatus("acknowledged")}>
+            Acknowledge
+          </button>
+          <button type="button" disabled={!ids.length || busy} onClick={() => doStatus("resolved")}>
+            Resolve
+          </button>
+          <button type="button" disabled={!ids.length || busy} onClick={() => doStatus("open")}>
+            Reopen
+          </button>
+          <span className="sep" aria-hidden="true" />
+          {LABELS.map((l) => (
+            <button key={l} type="button" disabled={!ids.length || busy} onClick={() => doLabel(l)}>
+              Label: {LABEL_TEXT[l]}
+            </button>
+          ))}
+        </Can>
+        {error ? <span className="error">{error.message}</span> : null}
+        {done && !busy ? (
+          <span role="status" className="ok-text" data-testid="bulk-done">
+            {done.updated} updated
+          </span>
+        ) : null}
+      </div>
+
+      {list.isError ? <p className="error">Could not load incidents: {list.error.message}</p> : null}
+      <table data-testid="incident-table">
+        <caption className="sr-only">Incidents, {sort} {dir === "asc" ? "ascending" : "descending"}</caption>
+        <thead>
+          <tr>
+            <th>
+              <input
+                type="checkbox"
+                aria-label="Select all incidents on this page"
+                checked={allSelected}
+                onChange={() => {
+                  setAllMatching(false);
+                  setSelected(allSelected ? new Set() : new Set(rows.map((r) => r.id)));
+                }}
+              />
+            </th>
+            {sortHeader("severity", "Severity")}
+            <th>Incident</th>
+            <th>Streams</th>
+            {sortHeader("start", "Started")}
+            <th>Duration</th>
+            {sortHeader("score", "Peak score")}
+            <th>Status</th>
+            <th>Label</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((i) => (
+            <tr key={i.id} data-testid="incident-row" aria-selected={selected.has(i.id)}>
+              <td>
+                <input
+                  type="checkbox"
+                  aria-label={`Select incident #${i.id}`}
+                  checked={selected.has(i.id)}
+                  onChange={() => {
+                    const next = new Set(selected);
+                    if (next.has(i.id)) next.delete(i.id);
+                    else next.add(i.id);
+                    setAllMatching(false);
+                    setSelected(next);
+                  }}
+                />
+              </td>
+              <td>
+                <span className={`badge ${i.severity}`}>{i.severity}</span>
+              </td>
+              <td>
+                <Link href={`/incidents/${i.id}`} data-testid="incident-link">
+                  #{i.id} {i.sourceName}
+                  {i.group ? ` / ${i.group}` : ""}
+                </Link>
+                <div className="muted small">
+                  {i.type} · {i.anomalyCount} {i.anomalyCount === 1 ? "anomaly" : "anomalies"}
+                </div>
+              </td>
+              <td className="mono ellipsis small" title={i.streams.map((s) => s.key).join("\n")}>
+                {i.streams
+                  .slice(0, 3)
+                  .map((s) => `${s.metric}${labelText(s.labels)}`)
+                  .join(" · ")}
+                {i.streamIds.length > 3 ? <span className="muted"> +{i.streamIds.length - 3}</span> : null}
+              </td>
+              <td>{formatTime(i.startMs)}</td>
+              <td>{i.endMs === null ? <span className="muted">ongoing</span> : formatDuration(i.endMs - i.startMs)}</td>
+              <td className="num">{i.peakScore.toFixed(0)}</td>
+              <td>
+                <span className={`status ${i.status}`} data-testid="incident-status">
+                  {i.status}
+                </span>
+                {i.status === "resolved" && i.resolvedBy === "auto" ? <span className="muted small"> (ended)</span> : null}
+                {i.historical ? (
+                  <span className="tag-historical" title="Found in imported or backfilled history: not counted as open.">
+                    historical
+                  </span>
+                ) : null}
+              </td>
+              <td>{i.label ? LABEL_TEXT[i.label] : <span className="muted">–</span>}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {list.data && rows.length === 0 ? <p className="muted">No incidents match these filters.</p> : null}
+      <nav className="row pager" aria-label="Pages">
+        <button type="button" disabled={page === 0} onClick={() => setParams({ page: String(page - 1) })}>
+          Previous
+        </button>
+        <span className="muted">{total ? `${page * PAGE + 1}–${Math.min(total, (page + 1) * PAGE)} of ${total}` : "0"}</span>
+        <button type="button" disabled={(page + 1) * PAGE >= total} onClick={() => setParams({ page: String(page + 1) })}>
+          Next
+        </button>
+      </nav>
+    </div>
+  );
+}

@@ -1,0 +1,156 @@
+import type pg from "pg";
+import { assignIncidents, INCIDENT_SLACK_MS, type OpenIncident, type UnassignedAnomaly } from "@/lib/triage/incident-assign";
+import { HISTORICAL_LAG_MS } from "@/lib/triage/freshness";
+
+/**
+ * Incident bookkeeping inside the anomaly write transaction. An anomaly gets its incident when
+ * its row is first written, in the same transaction, so a re-write of the same engine event
+ * (a worker replay after a crash) finds the row with its incident and never creates a second one.
+ */
+
+/** Serialises incident assignment between writers (pipeline, scale-out partitions): two new anomalies of one event must not each create an incident. */
+const ASSIGN_LOCK = 0x0e1c1de7;
+
+type Queryable = Pick<pg.PoolClient, "query">;
+
+/** Assigns incidents to the written anomalies that have none, then recomputes the touched incidents. */
+export async function assignAndRefresh(client: Queryable, written: { id: string; incidentId: number | null }[]): Promise<void> {
+  const touched = new Set<number>();
+  for (const w of written) if (w.incidentId !== null) touched.add(w.incidentId);
+  const unassigned = written.filter((w) => w.incidentId === null).map((w) => w.id);
+  if (unassigned.length) for (const id of await assignNew(client, unassigned)) touched.add(id);
+  await refreshIncidents(client, [...touched]);
+}
+
+async function assignNew(client: Queryable, anomalyIds: string[]): Promise<number[]> {
+  await client.query(`SELECT pg_advisory_xact_lock($1)`, [ASSIGN_LOCK]);
+  // Re-read under the lock: a concurrent writer may have assigned these rows meanwhile.
+  const res = await client.query<Record<string, unknown>>(
+    // The grouping key: source and group; a stream without a group is grouped by its job label
+    // (an OpenTelemetry service.name, a Prometheus job), so services sharing one source stay apart.
+    `SELECT a.id, a.stream_id, a.stream_ids, s.source_id, COALESCE(s."group", s.labels ->> 'job') AS "group",
+            (extract(epoch FROM a.start_at) * 1000)::float8 AS start_ms, (extract(epoch FROM a.end_at) * 1000)::float8 AS end_ms
+     FROM anomaly a JOIN stream s ON s.id = a.stream_id WHERE a.id = ANY($1::text[]) AND a.incident_id IS NULL`,
+    [anomalyIds],
+  );
+  const pending: UnassignedAnomaly[] = res.rows.map((r) => ({
+    id: r.id as string,
+    streamId: r.stream_id as number,
+    streamIds: r.stream_ids as number[],
+    sourceId: r.source_id as number,
+    group: (r.group as string | null) ?? null,
+    startMs: r.start_ms as number,
+    endMs: (r.end_ms as number | null) ?? null,
+  }));
+  if (!pending.length) return [];
+  const sources = [...new Set(pending.map((p) => p.sourceId))];
+  const streams = [...new Set(pending.flatMap((p) => [p.streamId, ...p.streamIds]))];
+  const minStart = Math.min(...pending.map((p) => p.startMs));
+  const maxEnd = pending.some((p) => p.endMs === null) ? null : Math.max(...pending.map((p) => p.endMs!));
+  // Candidates: incidents still taking members. One a person resolved is closed for good, and so
+  // is one whose resolution an alert already announced (a receiver never sees it reopen).
+  const cand = await client.query<Record<string, unknown>>(
+    `SELECT i.id, i.source_id, i."group", i.stream_ids, i.historical,
+            (extract(epoch FROM i.start_at) * 1000)::float8 AS start_ms, (extract(epoch FROM i.end_at) * 1000)::float8 AS end_ms,
+            (SELECT extract(epoch FROM max(COALESCE(a.end_at, a.start_at))) * 1000 FROM anomaly a WHERE a.incident_id = i.id)::float8 AS last_ms
+     FROM incident i
+     WHERE (i.source_id = ANY($1::int[]) OR i.stream_ids && $2::int[])
+       AND (i.status <> 'resolved' OR i.resolved_by = 'auto')
+       AND COALESCE(i.end_at, 'infinity') >= to_timestamp(($3::float8 - $5::float8) / 1000.0)
+       AND ($4::float8 IS NULL OR i.start_at <= to_timestamp(($4::float8 + $5::float8) / 1000.0))
+       AND NOT EXISTS (SELECT 1 FROM alert_delivery d WHERE d.incident_id = i.id AND d.event = 'resolved')
+     ORDER BY i.start_at, i.id
+     FOR UPDATE OF i`,
+    [sources, streams, minStart, maxEnd, INCIDENT_SLACK_MS],
+  );
+  // Checked again after the row locks: an alert that announced a resolution while this waited for
+  // the lock committed after this statement's snapshot.
+  const announced = new Set(
+    cand.rows.length
+      ? (
+          await client.query<{ incident_id: number }>(
+            `SELECT DISTINCT incident_id FROM alert_delivery WHERE incident_id = ANY($1::int[]) AND event = 'resolved'`,
+            [cand.rows.map((r) => r.id as number)],
+          )
+        ).rows.map((r) => r.incident_id)
+      : [],
+  );
+  const candidates: OpenIncident[] = cand.rows.filter((r) => !announced.has(r.id as number)).map((r) => ({
+    id: r.id as number,
+    sourceId: r.source_id as number,
+    group: (r.group as string | null) ?? null,
+    streamIds: r.stream_ids as number[],
+    startMs: r.start_ms as number,
+    // A live incident still open is going on now; one found in history that never closed ends,
+    // for grouping, at its last known moment (else it would swallow every later anomaly).
+    endMs: (r.end_ms as number | null) ?? (r.historical === true ? (r.last_ms as number) : null),
+  }));
+  const { incidentOf, created } = assignIncidents(pending, candidates);
+  // Real ids for the new incidents, then their rows (aggregates are filled by refreshIncidents).
+  const realId = new Map<number, number>();
+  if (created.size) {
+    const ids = await client.query<{ id: number }>(`SELECT nextval('incident_id_seq')::int AS id FROM generate_series(1, $1)`, [created.size]);
+    [...created.keys()].forEach((tmp, k) => realId.set(tmp, ids.rows[k]!.id));
+    const rows = [...created.entries()];
+    await client.query(
+      `INSERT INTO incident (id, source_id, "group", stream_ids, start_at, severity, peak_score, type)
+       SELECT id, src, grp, '{}', to_timestamp(st / 1000.0), 'low', 0, 'point' FROM unnest($1::int[], $2::int[], $3::text[], $4::float8[]) AS x(id, src, grp, st)`,
+      [rows.map(([tmp]) => realId.get(tmp)!), rows.map(([, i]) => i.sourceId), rows.map(([, i]) => i.group), rows.map(([, i]) => i.startMs)],
+    );
+  }
+  const pairs = [...incidentOf.entries()].map(([aid, iid]) => [aid, iid < 0 ? realId.get(iid)! : iid] as const);
+  await client.query(
+    `UPDATE anomaly a SET incident_id = x.iid FROM unnest($1::text[], $2::int[]) AS x(aid, iid) WHERE a.id = x.aid`,
+    [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+  );
+  return [...new Set(pairs.map((p) => p[1]))];
+}
+
+/**
+ * Recomputes incidents from their members: span, severity, peak, streams, count, history flag,
+ * type (until an alert froze it) and status. Status: a person's resolution sticks; otherwise the
+ * incident is resolved ("auto") once every member ended or was resolved, and an auto-resolved
+ * incident that gains a running member opens again. Members follow the moment of an automatic
+ * resolution (`old` is the row before this update).
+ */
+export async function refreshIncidents(client: Queryable, ids: number[]): Promise<void> {
+  if (!ids.length) return;
+  const res = await client.query<{ id: number; auto_resolved: boolean }>(
+    `WITH agg AS (
+       SELECT a.incident_id AS id, min(a.start_at) AS start_at,
+              bool_and(a.end_at IS NOT NULL OR a.status = 'resolved') AS done,
+              COALESCE(max(a.end_at), max(a.updated_at)) AS last_end,
+              max(a.severity) AS severity, max(a.peak_score) AS peak_score, count(*)::int AS n,
+              bool_and(a.created_at - COALESCE(a.end_at, a.start_at) > interval '${HISTORICAL_LAG_MS / 1000} seconds') AS historical,
+              (array_agg(a.type ORDER BY a.peak_score DESC, a.start_at, a.id))[1] AS lead_type
+       FROM anomaly a WHERE a.incident_id = ANY($1::int[]) GROUP BY a.incident_id
+     ), streams AS (
+       SELECT a.incident_id AS id, array_agg(DISTINCT x ORDER BY x) AS stream_ids
+       FROM anomaly a CROSS JOIN LATERAL unnest(array_append(a.stream_ids, a.stream_id)) AS x
+       WHERE a.incident_id = ANY($1::int[]) GROUP BY a.incident_id
+     )
+     UPDATE incident i SET
+       start_at = agg.start_at,
+       end_at = CASE WHEN agg.done THEN agg.last_end END,
+       severity = agg.severity, peak_score = agg.peak_score, anomaly_count = agg.n, historical = agg.historical,
+       stream_ids = streams.stream_ids,
+       type = CASE WHEN i.type_frozen THEN i.type ELSE agg.lead_type END,
+       status = CASE WHEN i.status = 'resolved' AND i.resolved_by IS DISTINCT FROM 'auto' THEN i.status
+                     WHEN agg.done THEN 'resolved'
+                     WHEN i.status = 'resolved' THEN 'open'
+                     ELSE i.status END,
+       resolved_by = CASE WHEN i.status = 'resolved' AND i.resolved_by IS DISTINCT FROM 'auto' THEN i.resolved_by
+                          WHEN agg.done THEN 'auto' END,
+       resolved_at = CASE WHEN i.status = 'resolved' AND (i.resolved_by IS DISTINCT FROM 'auto' OR agg.done) THEN COALESCE(i.resolved_at, now())
+                          WHEN agg.done THEN now() END,
+       updated_at = now()
+     FROM agg JOIN streams USING (id), incident old
+     WHERE i.id = agg.id AND old.id = i.id
+     RETURNING i.id, (i.status = 'resolved' AND i.resolved_by = 'auto' AND old.status <> 'resolved') AS auto_resolved`,
+    [ids],
+  );
+  const closed = res.rows.filter((r) => r.auto_resolved).map((r) => r.id);
+  if (closed.length) {
+    await client.query(`UPDATE anomaly SET status = 'resolved', updated_at = now() WHERE incident_id = ANY($1::int[]) AND status <> 'resolved'`, [closed]);
+  }
+}
