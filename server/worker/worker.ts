@@ -25,6 +25,7 @@ import { JobScheduler, type Job } from "./jobs/scheduler";
 import { env } from "../env";
 import { ConfiguredEngine } from "../services/config/configured-engine";
 import { ConfigReloader } from "../services/config/config-reload";
+import type { TWorkerCommand } from "../services/commands/worker-commands";
 
 const gzip = promisify(zlib.gzip);
 const gunzip = promisify(zlib.gunzip);
@@ -48,6 +49,19 @@ export interface WorkerOptions {
 
 /** With samples waiting, no progress for this long makes the worker report itself stalled. */
 const STALL_MS = 30_000;
+/**
+ * The poll for requests and feedback: a safety net only. The web app sends a command on the
+ * hand-off endpoint (`command`), which runs the job at once.
+ */
+export const SAFETY_POLL_MS = 15_000;
+
+/** The job each web → worker command runs now. */
+const JOB_OF_COMMAND: Record<TWorkerCommand["kind"], string | null> = {
+  request: "worker-requests",
+  feedback: "feedback",
+  config: "config-reload",
+  "snapshot-partitions": null,
+};
 
 /** Periodic jobs of the background worker; `stop()` finishes the current round and snapshots. */
 export class Worker {
@@ -129,8 +143,8 @@ export class Worker {
       { id: "predict", everyMs: Predictor.intervalMs, run: () => predictor.run() },
       { id: "alert-dispatch", everyMs: AlertDispatchJob.intervalMs, run: () => alerts.kick() },
       { id: "retention", everyMs: RetentionJob.intervalMs, run: () => retention.run() },
-      { id: "feedback", everyMs: 5_000, run: () => this.applyFeedback() },
-      { id: "worker-requests", everyMs: 2_000, run: () => this.handleRequest() },
+      { id: "feedback", everyMs: SAFETY_POLL_MS, run: () => this.applyFeedback() },
+      { id: "worker-requests", everyMs: SAFETY_POLL_MS, run: () => this.handleRequest() },
       {
         id: "periodic-snapshot",
         everyMs: 10_000,
@@ -163,6 +177,12 @@ export class Worker {
   probe(r: TProbeRequest): TProbeResult[] {
     if (!this.pipeline) return [];
     return this.pipeline.engine.probe?.(r.tsMs, r.ids, Float64Array.from(r.values, (v) => v ?? Number.NaN)) ?? [];
+  }
+
+  /** A command from the web app (through the hand-off endpoint): runs its job now. */
+  command(cmd: TWorkerCommand): void {
+    const job = JOB_OF_COMMAND[cmd.kind];
+    if (job && this.running) this.jobs?.kick(job);
   }
 
   acceptCommitted(batch: CommittedBatch): void {
