@@ -16,7 +16,7 @@ import { createEngine, restoreEngine } from "./pipeline/engine-adapter";
 import { takeSetting } from "../repos/settings-repo";
 import { WORKER_REQUEST_KEY, ZWorkerRequest } from "../services/models/model-service";
 import { DetectPipeline } from "./pipeline/detect-pipeline";
-import { HostCollector } from "./jobs/host-collector";
+import { collectHost, HostCollector } from "./jobs/host-collector";
 import { PrometheusPullJob } from "./jobs/prometheus-pull";
 import { AlertDispatchJob } from "./jobs/alert-dispatch";
 import { Predictor } from "./jobs/predictor";
@@ -193,8 +193,7 @@ export class Worker {
 
   private async collect(): Promise<void> {
     const now = Date.now();
-    const series = await this.collector.collect(now);
-    if (series.length) await ingestSeries(`host:${this.collector.host}`, "host", series, now);
+    await collectHost(this.collector, now);
     await ingestSeries("omen", "self", this.selfMetrics(now), now);
   }
 
