@@ -87,7 +87,8 @@ export async function commitPartitionScores(log: string, partition: number, owne
 /**
  * Keeps the newest snapshot of a partition (an older one, from a worker that lost the
  * partition, is ignored). `feedbackId`: the newest label folded into `state`. A snapshot at
- * the same message replaces the stored one only when it holds newer labels.
+ * the same message replaces the stored one unless it holds older labels (a manual snapshot
+ * renews it).
  */
 export async function savePartitionSnapshot(log: string, partition: number, msgSeq: number, state: Buffer, feedbackId = 0): Promise<void> {
   await pool().query(
@@ -95,7 +96,7 @@ export async function savePartitionSnapshot(log: string, partition: number, msgS
      ON CONFLICT (log, partition) DO UPDATE SET msg_seq = EXCLUDED.msg_seq, state = EXCLUDED.state, size_bytes = EXCLUDED.size_bytes, taken_at = now(),
        feedback_id = EXCLUDED.feedback_id
      WHERE partition_snapshot.msg_seq < EXCLUDED.msg_seq
-        OR (partition_snapshot.msg_seq = EXCLUDED.msg_seq AND partition_snapshot.feedback_id < EXCLUDED.feedback_id)`,
+        OR (partition_snapshot.msg_seq = EXCLUDED.msg_seq AND partition_snapshot.feedback_id <= EXCLUDED.feedback_id)`,
     [log, partition, msgSeq, state, state.length, feedbackId],
   );
 }

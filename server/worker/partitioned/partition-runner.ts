@@ -284,6 +284,7 @@ export class PartitionRunner {
    */
   applyFeedback(): Promise<void> {
     const run = this.side.then(async () => {
+      const before = this.feedbackId;
       let n = 0;
       for (;;) {
         const items = await labelledFeedbackAfter(this.feedbackId);
@@ -298,14 +299,13 @@ export class PartitionRunner {
         }
       }
       this.stats.feedbackApplied += n;
-      return n;
+      return { n, advanced: this.feedbackId > before };
     });
     this.side = run.catch(() => undefined);
-    return run.then(async (n) => {
-      if (n > 0) {
-        this.note(`partition ${this.partition}: applied feedback to ${n} stream(s)`);
-        await this.snapshot(true);
-      }
+    return run.then(async ({ n, advanced }) => {
+      if (n > 0) this.note(`partition ${this.partition}: applied feedback to ${n} stream(s)`);
+      // saved even when no label concerned this partition: the labels count as applied once every partition holds them
+      if (advanced) await this.snapshot(true);
     });
   }
 
