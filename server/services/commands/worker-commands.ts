@@ -33,11 +33,19 @@ export function setCommandSink(sink: CommandSink | null): void {
   state.sink = sink;
 }
 
+/** How long a request waits for the channel (NATS reconnecting, a worker stuck) before going on without it. */
+const SEND_TIMEOUT_MS = 2_000;
+
 /** Tells the worker(s) to look now. Best effort: the change is stored already, a lost command only delays it. */
 export async function notifyWorkers(cmd: TWorkerCommand): Promise<void> {
+  const sink = state.sink;
+  if (!sink) return;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await state.sink?.(cmd);
+    await Promise.race([sink(cmd), new Promise<void>((resolve) => (timer = setTimeout(resolve, SEND_TIMEOUT_MS)))]);
   } catch {
     /* the worker's poll applies it */
+  } finally {
+    clearTimeout(timer);
   }
 }
