@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { formatAge, isStale } from "@/lib/triage/freshness";
 import { useEffect, useState, type FormEvent } from "react";
 import { useTRPC, type RouterOutputs } from "@/components/trpc/client";
+import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { csvSnippet, otlpSnippet, parseQueryLines, remoteWriteSnippet } from "./snippets";
 
 type Source = RouterOutputs["sources"]["list"][number];
@@ -105,10 +106,14 @@ function SourceRowView({ s }: { s: Source }) {
   );
   const near = s.streamCount >= 0.9 * s.cardinalityLimit;
   const p = s.prometheus;
-  const [confirmDelete, setConfirmDelete] = useState(false);
-  const del = useMutation(
-    trpc.triage.deleteSource.mutationOptions({ onSuccess: () => qc.invalidateQueries({ queryKey: trpc.sources.list.queryKey() }) }),
-  );
+  const [ask, setAsk] = useState<"delete" | "archive" | null>(null);
+  const refresh = () => {
+    setAsk(null);
+    void qc.invalidateQueries({ queryKey: trpc.sources.list.queryKey() });
+  };
+  const del = useMutation(trpc.triage.deleteSource.mutationOptions({ onSuccess: refresh }));
+  const archive = useMutation(trpc.sources.archive.mutationOptions({ onSuccess: refresh }));
+  const archived = s.archivedAtMs !== null;
   const nowMs = Date.now();
   // A push source is "receiving" only while samples arrive; an import says how recent its data is.
   const status =
@@ -184,21 +189,56 @@ function SourceRowView({ s }: { s: Source }) {
         )}
       </td>
       <td>
-        {s.managedByFile || !admin ? null : confirmDelete ? (
+        {archived ? (
+          <span className="muted" data-testid="source-archived">
+            archived{" "}
+          </span>
+        ) : null}
+        {s.managedByFile || !admin ? null : (
           <span className="row">
-            <button type="button" className="danger" disabled={del.isPending} onClick={() => del.mutate({ id: s.id })}>
-              Delete {s.name} and its {s.streamCount} streams
-            </button>
-            <button type="button" onClick={() => setConfirmDelete(false)}>
-              Cancel
+            {archived ? (
+              <button type="button" onClick={() => archive.mutate({ id: s.id, archived: false })} aria-label={`Restore source ${s.name}`}>
+                Restore
+              </button>
+            ) : (
+              <button type="button" onClick={() => setAsk("archive")} aria-label={`Archive source ${s.name}`}>
+                Archive
+              </button>
+            )}
+            <button type="button" className="danger" onClick={() => setAsk("delete")} aria-label={`Delete source ${s.name}`}>
+              Delete
             </button>
           </span>
-        ) : (
-          <button type="button" onClick={() => setConfirmDelete(true)} aria-label={`Delete source ${s.name}`}>
-            Delete
-          </button>
         )}
-        {del.isError ? <span className="error">{del.error.message}</span> : null}
+        <ConfirmDialog
+          open={ask === "archive"}
+          title={`Archive source ${s.name}?`}
+          confirmLabel="Archive source"
+          pending={archive.isPending}
+          error={archive.error?.message}
+          onConfirm={() => archive.mutate({ id: s.id, archived: true })}
+          onCancel={() => setAsk(null)}
+        >
+          <p>
+            Its {s.streamCount} streams leave the overview and stop raising anomalies (no alerts). Their history is kept, samples that still arrive are stored, and Restore
+            brings them back.
+          </p>
+        </ConfirmDialog>
+        <ConfirmDialog
+          open={ask === "delete"}
+          title={`Delete source ${s.name}?`}
+          confirmLabel={`Delete ${s.name} and its ${s.streamCount} streams`}
+          danger
+          pending={del.isPending}
+          error={del.error?.message}
+          onConfirm={() => del.mutate({ id: s.id })}
+          onCancel={() => setAsk(null)}
+        >
+          <p>
+            Deletes the source and its {s.streamCount} streams with all their samples, scores, anomalies, labels and alert history. This cannot be undone; archive it to keep
+            the history.
+          </p>
+        </ConfirmDialog>
       </td>
     </tr>
   );
@@ -279,7 +319,7 @@ function AddPrometheusSource() {
   );
 }
 
-type CsvPreview = { rows: number; layout: string; streams: { key: string; samples: number }[]; groundTruth: { column: string; marked: number }[] };
+type CsvPreview = { rows: number; layout: string; streams: { key: string; samples: number }[]; groundTruth: { column: string; marked: number; ranges: number }[] };
 
 /** Uploads with the signed-in session (admins); scripts use a token with the ingest scope. */
 function CsvUpload() {
@@ -374,7 +414,8 @@ function CsvUpload() {
           </ul>
           {preview.groundTruth.map((g) => (
             <p key={g.column} className="small">
-              Column <code>{g.column}</code> is ground truth ({g.marked} rows marked), not a metric: it is not imported as a stream.
+              Column <code>{g.column}</code> is ground truth, not a metric: its {g.marked} marked rows ({g.ranges} range{g.ranges === 1 ? "" : "s"}) are stored as labelled
+              anomalies on the imported streams (shown on their charts, scored by the backtest).
             </p>
           ))}
           <button type="button" className="primary" disabled={state.busy} onClick={() => void upload()}>

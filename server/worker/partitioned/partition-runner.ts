@@ -13,7 +13,7 @@ import { allStreamKinds } from "../../repos/streams-repo";
 import { resetPartitionConsumer, type SampleLog } from "../../nats/sample-log";
 import { ConfiguredEngine } from "../../services/config/configured-engine";
 import { anomalyRow } from "../pipeline/anomaly-row";
-import { createEngine, restoreEngine } from "../pipeline/engine-adapter";
+import { createEngine, restoreEngine } from "../../services/detection/engine-adapter";
 import { RollupBuffer } from "../pipeline/rollup-buffer";
 import { HealthRows, StreamRows } from "../pipeline/stream-rows";
 
@@ -307,6 +307,12 @@ export class PartitionRunner {
       // saved even when no label concerned this partition: the labels count as applied once every partition holds them
       if (advanced) await this.snapshot(true);
     });
+  }
+
+  /** Deleted streams (the worker's config-reload job): their detector state and stream rows go. */
+  forgetStreams(ids: readonly number[]): void {
+    this.engine?.forgetStreams(ids);
+    this.rows.forget(ids);
   }
 
   /** New saved configuration (the worker's config-reload job). */

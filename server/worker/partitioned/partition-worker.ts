@@ -11,6 +11,7 @@ import { publishCommand } from "../../nats/commands";
 import type { SampleLog } from "../../nats/sample-log";
 import type { TWorkerCommand } from "../../services/commands/worker-commands";
 import { ConfigReloader } from "../../services/config/config-reload";
+import { invalidateSourceCache } from "../../services/ingest/ingest-service";
 import { WORKER_REQUEST_KEY, ZWorkerRequest } from "../../services/models/model-service";
 import { AlertDispatchJob } from "../jobs/alert-dispatch";
 import { collectHost, HostCollector } from "../jobs/host-collector";
@@ -98,9 +99,15 @@ export class PartitionWorker {
           this.settings = { global, streams };
           for (const r of this.runners.values()) r.configure(this.settings);
         },
+        streamIds: () => [...this.runners.values()].flatMap((r) => r.detectors.streamIds()),
+        forgetStreams: (ids) => {
+          for (const r of this.runners.values()) r.forgetStreams(ids);
+        },
       },
       opts.configFile ?? null,
       this.note,
+      // this process's ingest (host collector, Prometheus pull) re-resolves its series' streams
+      () => invalidateSourceCache(),
     );
     this.reloader.syncFile = false;
     this.leader = new LeaderLease(log.leases, this.id, {

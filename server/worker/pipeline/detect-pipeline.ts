@@ -9,6 +9,7 @@ import { HealthRows, StreamRows, type StreamState } from "./stream-rows";
 import { prepareScores, scoredAlready, type ScoreColumns } from "../../repos/scores-repo";
 import { allStreamKinds } from "../../repos/streams-repo";
 import type { EngineEvent, EnginePort, StepScores } from "@/lib/detectors/engine-port";
+import { STEP_MS } from "../../services/detection/replay";
 
 /**
  * A new stream whose first sample is this far behind the live clock (or the wall clock, while
@@ -256,7 +257,7 @@ export class DetectPipeline {
   constructor(
     readonly engine: EnginePort,
     cursor: number,
-    readonly stepMs = 10_000,
+    readonly stepMs = STEP_MS,
     readonly batchLimit = 100_000,
     /** When set, the pipeline also maintains the 1-minute rollup from what it reads (the worker). */
     readonly rollup: RollupBuffer | null = null,
@@ -473,6 +474,11 @@ export class DetectPipeline {
     // samples, so a shorter read may still have stopped before rows that are there.
     if (held !== null && read.rows === 0) read.lastSeq = held - 1;
     return read;
+  }
+
+  /** Deleted streams: the engine forgot them; if samples of theirs still come, they join afresh. */
+  forgetStreams(ids: readonly number[]): void {
+    this.rows.forget(ids);
   }
 
   /** After the engine was replaced (snapshot rollback): stream domains are read from it again. */

@@ -67,6 +67,17 @@ export class StreamRows {
     this.dirty.push(st);
   }
 
+  /** Deleted streams: nothing of theirs is written any more (samples that still come start afresh). */
+  forget(ids: readonly number[]): void {
+    const gone = new Set(ids);
+    for (const id of ids) {
+      const st = this.stateOf(id);
+      st.domain = -1;
+      st.dirty = false;
+    }
+    this.dirty = this.dirty.filter((st) => !gone.has(st.id));
+  }
+
   /** A sample read: it becomes the latest value unless older than the one shown or too far ahead of `nowMs`. */
   noteSample(st: StreamState, tsMs: number, value: number, nowMs: number, stepMs: number): void {
     if (tsMs >= st.tsMs && tsMs <= nowMs + stepMs) {
