@@ -1,12 +1,17 @@
 import type { CommittedBatch } from "@/lib/ingest/committed-batch";
+import type { TWorkerCommand } from "../services/commands/worker-commands";
+import { publishCommand } from "./commands";
 import { natsCommitSink, openSampleLog, type SampleLogConfig } from "./sample-log";
 
-/** The web process's commit sink in scale-out mode (see natsCommitSink). */
-export async function openNatsSink(config: SampleLogConfig): Promise<{ sink: (b: CommittedBatch) => Promise<void>; close(): Promise<void> }> {
+/** The web process's side of scale-out: its commit sink (see natsCommitSink) and its command channel to the workers. */
+export async function openNatsSink(
+  config: SampleLogConfig,
+): Promise<{ sink: (b: CommittedBatch) => Promise<void>; command(cmd: TWorkerCommand): Promise<void>; close(): Promise<void> }> {
   const log = await openSampleLog(config, `omen-web ${process.pid}`);
   const s = natsCommitSink(log);
   return {
     sink: s.sink,
+    command: (cmd) => publishCommand(log, cmd),
     close: async () => {
       s.close();
       await log.close();

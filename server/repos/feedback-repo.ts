@@ -28,14 +28,46 @@ export async function pendingFeedback(limit = 100): Promise<PendingFeedback[]> {
      WHERE f.applied_at IS NULL AND f.label IS NOT NULL ORDER BY f.id LIMIT $1`,
     [limit],
   );
-  return res.rows.map((r) => ({
-    id: r.id,
-    anomalyId: r.anomaly_id,
-    label: r.label,
+  return res.rows.map(feedbackRow);
+}
+
+function feedbackRow(r: Record<string, unknown>): PendingFeedback {
+  return {
+    id: r.id as number,
+    anomalyId: r.anomaly_id as string,
+    label: r.label as TAnomalyLabel,
     streamIds: (r.stream_ids as number[]).length ? (r.stream_ids as number[]) : [r.stream_id as number],
-    startMs: r.start_ms,
-    endMs: r.end_ms,
-  }));
+    startMs: r.start_ms as number,
+    endMs: r.end_ms as number,
+  };
+}
+
+/**
+ * Labels after feedback id `afterId`, applied or not (scale-out: each partition folds every
+ * label into its own detectors once, tracking the newest it holds).
+ */
+export async function labelledFeedbackAfter(afterId: number, limit = 100): Promise<PendingFeedback[]> {
+  const res = await pool().query(
+    `SELECT f.id, f.anomaly_id, f.label::text AS label, a.stream_ids, a.stream_id,
+            (extract(epoch FROM a.start_at) * 1000)::float8 AS start_ms,
+            (extract(epoch FROM COALESCE(a.end_at, now())) * 1000)::float8 AS end_ms
+     FROM feedback f JOIN anomaly a ON a.id = f.anomaly_id
+     WHERE f.id > $1 AND f.label IS NOT NULL ORDER BY f.id LIMIT $2`,
+    [afterId, limit],
+  );
+  return res.rows.map(feedbackRow);
+}
+
+/** The newest feedback id (0: none). */
+export async function newestFeedbackId(): Promise<number> {
+  const res = await pool().query<{ id: number | null }>("SELECT max(id) AS id FROM feedback");
+  return Number(res.rows[0]?.id ?? 0);
+}
+
+/** Marks labels up to `upToId` applied (scale-out: once every partition holds them). */
+export async function markFeedbackAppliedUpTo(upToId: number): Promise<number> {
+  const res = await pool().query("UPDATE feedback SET applied_at = now() WHERE applied_at IS NULL AND label IS NOT NULL AND id <= $1", [upToId]);
+  return res.rowCount ?? 0;
 }
 
 /** Marks labels as taught; `dataMs[i]` is the stream's data time (engine clock) when label `ids[i]` was. */

@@ -3,6 +3,9 @@ import { databaseUrl, isEmbeddedUrl, pool } from "../db";
 import { copyBinaryIn, encodeBinaryCopy } from "./pg-binary-copy";
 import { BLOCK_BYTES, packScoreBlocks, type BlockRows } from "./score-blocks";
 import type { ScoreColumns } from "./score-columns";
+import type { ScoreMinuteRows } from "./score-minute-fold";
+import { mergeRollupRows, type RollupColumns } from "./samples-repo";
+import { writeMinutes } from "./scores-repo";
 import { inTransaction } from "./transaction";
 
 /**
@@ -13,18 +16,18 @@ import { inTransaction } from "./transaction";
 
 export interface PartitionStart {
   /** newest detector state and the last message folded into it */
-  snapshot: { msgSeq: number; state: Buffer } | null;
+  snapshot: { msgSeq: number; state: Buffer; feedbackId: number } | null;
   /** last message whose scores are stored (0: none) */
   cursor: number;
 }
 
 export async function readPartitionStart(log: string, partition: number): Promise<PartitionStart> {
   const [snap, cur] = await Promise.all([
-    pool().query<{ msg_seq: string; state: Buffer }>("SELECT msg_seq, state FROM partition_snapshot WHERE log = $1 AND partition = $2", [log, partition]),
+    pool().query<{ msg_seq: string; state: Buffer; feedback_id: string }>("SELECT msg_seq, state, feedback_id FROM partition_snapshot WHERE log = $1 AND partition = $2", [log, partition]),
     pool().query<{ msg_seq: string }>("SELECT msg_seq FROM partition_cursor WHERE log = $1 AND partition = $2", [log, partition]),
   ]);
   const s = snap.rows[0];
-  return { snapshot: s ? { msgSeq: Number(s.msg_seq), state: s.state } : null, cursor: Number(cur.rows[0]?.msg_seq ?? 0) };
+  return { snapshot: s ? { msgSeq: Number(s.msg_seq), state: s.state, feedbackId: Number(s.feedback_id) } : null, cursor: Number(cur.rows[0]?.msg_seq ?? 0) };
 }
 
 async function writeBlocks(client: pg.PoolClient, rows: BlockRows): Promise<void> {
@@ -48,13 +51,21 @@ async function writeBlocks(client: pg.PoolClient, rows: BlockRows): Promise<void
   await copyBinaryIn(client, "score_block (block, ts, mask, data)", payload);
 }
 
+/** What one run of messages adds besides its scores: its samples' and scores' 1-minute rollup rows. */
+export interface PartitionRollups {
+  samples: RollupColumns;
+  scores: ScoreMinuteRows;
+}
+
 /**
- * Stores the scores of message `msgSeq` of a partition and moves the partition's cursor to it,
- * in one transaction, only if the cursor is below `msgSeq`. Returns false (nothing written)
- * when it is not: the message was scored already, by this worker before a restart or by
- * another worker that held the partition meanwhile (the cursor row's lock orders them).
+ * Stores the scores of message `msgSeq` of a partition (and the run's 1-minute rollup rows,
+ * merged into the stored minutes) and moves the partition's cursor to it, in one transaction,
+ * only if the cursor is below `msgSeq`. Returns false (nothing written) when it is not: the
+ * message was scored already, by this worker before a restart or by another worker that held
+ * the partition meanwhile (the cursor row's lock orders them). So each sample is counted in its
+ * rollup minute exactly once, like its score.
  */
-export async function commitPartitionScores(log: string, partition: number, owner: string, msgSeq: number, scores: ScoreColumns): Promise<boolean> {
+export async function commitPartitionScores(log: string, partition: number, owner: string, msgSeq: number, scores: ScoreColumns, rollups?: PartitionRollups): Promise<boolean> {
   const rows = packScoreBlocks(scores);
   return inTransaction(async (client) => {
     const res = await client.query(
@@ -66,18 +77,34 @@ export async function commitPartitionScores(log: string, partition: number, owne
     );
     if (res.rowCount !== 1) return false;
     await writeBlocks(client, rows);
+    if (rollups?.samples.rows) await mergeRollupRows(client, rollups.samples);
+    if (rollups?.scores.streamIds.length) await writeMinutes(client, rollups.scores);
     return true;
   });
 }
 
 /** Keeps the newest snapshot of a partition (an older one, from a worker that lost the partition, is ignored). */
-export async function savePartitionSnapshot(log: string, partition: number, msgSeq: number, state: Buffer): Promise<void> {
+/**
+ * Keeps the newest snapshot of a partition (an older one, from a worker that lost the
+ * partition, is ignored). `feedbackId`: the newest label folded into `state`. A snapshot at
+ * the same message replaces the stored one unless it holds older labels (a manual snapshot
+ * renews it).
+ */
+export async function savePartitionSnapshot(log: string, partition: number, msgSeq: number, state: Buffer, feedbackId = 0): Promise<void> {
   await pool().query(
-    `INSERT INTO partition_snapshot (log, partition, msg_seq, state, size_bytes, taken_at) VALUES ($1, $2, $3, $4, $5, now())
-     ON CONFLICT (log, partition) DO UPDATE SET msg_seq = EXCLUDED.msg_seq, state = EXCLUDED.state, size_bytes = EXCLUDED.size_bytes, taken_at = now()
-     WHERE partition_snapshot.msg_seq < EXCLUDED.msg_seq`,
-    [log, partition, msgSeq, state, state.length],
+    `INSERT INTO partition_snapshot (log, partition, msg_seq, state, size_bytes, taken_at, feedback_id) VALUES ($1, $2, $3, $4, $5, now(), $6)
+     ON CONFLICT (log, partition) DO UPDATE SET msg_seq = EXCLUDED.msg_seq, state = EXCLUDED.state, size_bytes = EXCLUDED.size_bytes, taken_at = now(),
+       feedback_id = EXCLUDED.feedback_id
+     WHERE partition_snapshot.msg_seq < EXCLUDED.msg_seq
+        OR (partition_snapshot.msg_seq = EXCLUDED.msg_seq AND partition_snapshot.feedback_id <= EXCLUDED.feedback_id)`,
+    [log, partition, msgSeq, state, state.length, feedbackId],
   );
+}
+
+/** The feedback label every partition snapshot of `log` holds (0: none yet). */
+export async function feedbackInAllPartitions(log: string): Promise<number> {
+  const res = await pool().query<{ f: string | null }>("SELECT min(feedback_id) AS f FROM partition_snapshot WHERE log = $1", [log]);
+  return Number(res.rows[0]?.f ?? 0);
 }
 
 export interface PartitionProgress {

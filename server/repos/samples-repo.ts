@@ -323,8 +323,8 @@ function rollupCopy(rows: RollupColumns): Buffer {
   ]);
 }
 
-/** Merges rows into existing ones (staging + GROUP BY + ON CONFLICT): the general path. */
-async function mergeRollupRows(client: pg.PoolClient, rows: RollupColumns): Promise<void> {
+/** Merges rows into existing ones (staging + GROUP BY + ON CONFLICT): the general path; also the scale-out runner's, in its score transaction. */
+export async function mergeRollupRows(client: pg.PoolClient, rows: RollupColumns): Promise<void> {
   await client.query("CREATE TEMP TABLE IF NOT EXISTS tmp_rollup (stream_id int, bucket timestamptz, min float8, max float8, sum float8, count int) ON COMMIT DELETE ROWS");
   if (isEmbeddedUrl(databaseUrl())) {
     await client.query(

@@ -100,6 +100,14 @@ export class ScoreMinuteFold {
   }
 
   /** Every minute in progress (at shutdown). */
+  /** Every minute of one batch of scores, complete or not (a scale-out run, merged into the stored minutes). */
+  static minutesOf(c: ScoreColumns, nowMs: number): ScoreMinuteRows {
+    const f = new ScoreMinuteFold();
+    const out = f.add(c, nowMs);
+    for (const slot of [...f.openIds]) f.close(out, slot);
+    return out;
+  }
+
   flushAll(): ScoreMinuteRows {
     const out = emptyRows();
     for (const slot of [...this.openIds]) this.close(out, slot);

@@ -147,7 +147,7 @@ function distinctParts(m: ScoreMinuteRows): ScoreMinuteRows[] {
  * One-minute rows: straight COPY (a minute is normally emitted once), the merging upsert when
  * one exists already (a restart; tried after a savepoint) and always on PGlite.
  */
-async function writeMinutes(client: pg.PoolClient, m: ScoreMinuteRows): Promise<void> {
+export async function writeMinutes(client: pg.PoolClient, m: ScoreMinuteRows): Promise<void> {
   if (m.streamIds.length === 0) return;
   if (!isEmbeddedUrl(databaseUrl())) {
     await client.query("SAVEPOINT minutes");

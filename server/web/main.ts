@@ -8,6 +8,7 @@ import path from "node:path";
 import { closeDatabase } from "../db";
 import { ConfigError, parseEnv } from "../env";
 import { setCommitSink } from "../services/ingest/group-commit";
+import { setCommandSink } from "../services/commands/worker-commands";
 import { createHandoffClient } from "../worker/handoff/client";
 import { openNatsSink } from "../nats/nats-sink";
 
@@ -55,6 +56,8 @@ async function main(): Promise<void> {
     : null;
   const handoff = nats ?? createHandoffClient();
   setCommitSink(handoff.sink);
+  // Settings → Models requests, feedback and configuration changes reach the worker(s) the same way
+  setCommandSink(handoff.command);
   // before listening: a client that sees the server up can sign in as the first admin
   await announceFirstAdmin(settings.OMEN_ADMIN_PASSWORD, settings.OMEN_PUBLIC_URL ?? `http://${settings.HOST}:${settings.PORT}`);
   const web = await startWebServer({ dir: root, host: settings.HOST, port: settings.PORT });
@@ -72,6 +75,7 @@ async function main(): Promise<void> {
       .close()
       .then(() => {
         setCommitSink(null);
+        setCommandSink(null);
         return Promise.resolve(handoff.close()).then(() => closeDatabase());
       })
       .then(

@@ -50,6 +50,7 @@ async function main(): Promise<void> {
   const handoff = await startHandoffServer(
     (b) => worker?.acceptCommitted(b),
     (r) => worker?.probe(r) ?? [],
+    (cmd) => worker?.command(cmd),
   );
   worker = new Worker({
     name: env.OMEN_WORKER_NAME,

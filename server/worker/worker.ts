@@ -15,7 +15,7 @@ import { createEngine, restoreEngine } from "../services/detection/engine-adapte
 import { takeSetting } from "../repos/settings-repo";
 import { WORKER_REQUEST_KEY, ZWorkerRequest } from "../services/models/model-service";
 import { DetectPipeline } from "./pipeline/detect-pipeline";
-import { HostCollector } from "./jobs/host-collector";
+import { collectHost, HostCollector } from "./jobs/host-collector";
 import { PrometheusPullJob } from "./jobs/prometheus-pull";
 import { AlertDispatchJob } from "./jobs/alert-dispatch";
 import { Predictor } from "./jobs/predictor";
@@ -25,6 +25,7 @@ import { JobScheduler, type Job } from "./jobs/scheduler";
 import { env } from "../env";
 import { ConfiguredEngine } from "../services/config/configured-engine";
 import { ConfigReloader } from "../services/config/config-reload";
+import type { TWorkerCommand } from "../services/commands/worker-commands";
 
 const gzip = promisify(zlib.gzip);
 const gunzip = promisify(zlib.gunzip);
@@ -48,6 +49,19 @@ export interface WorkerOptions {
 
 /** With samples waiting, no progress for this long makes the worker report itself stalled. */
 const STALL_MS = 30_000;
+/**
+ * The poll for requests and feedback: a safety net only. The web app sends a command on the
+ * hand-off endpoint (`command`), which runs the job at once.
+ */
+export const SAFETY_POLL_MS = 15_000;
+
+/** The job each web → worker command runs now. */
+const JOB_OF_COMMAND: Record<TWorkerCommand["kind"], string | null> = {
+  request: "worker-requests",
+  feedback: "feedback",
+  config: "config-reload",
+  "snapshot-partitions": null,
+};
 
 /** Periodic jobs of the background worker; `stop()` finishes the current round and snapshots. */
 export class Worker {
@@ -134,8 +148,8 @@ export class Worker {
       { id: "predict", everyMs: Predictor.intervalMs, run: () => predictor.run() },
       { id: "alert-dispatch", everyMs: AlertDispatchJob.intervalMs, run: () => alerts.kick() },
       { id: "retention", everyMs: RetentionJob.intervalMs, run: () => retention.run() },
-      { id: "feedback", everyMs: 5_000, run: () => this.applyFeedback() },
-      { id: "worker-requests", everyMs: 2_000, run: () => this.handleRequest() },
+      { id: "feedback", everyMs: SAFETY_POLL_MS, run: () => this.applyFeedback() },
+      { id: "worker-requests", everyMs: SAFETY_POLL_MS, run: () => this.handleRequest() },
       {
         id: "periodic-snapshot",
         everyMs: 10_000,
@@ -170,6 +184,12 @@ export class Worker {
     return this.pipeline.engine.probe?.(r.tsMs, r.ids, Float64Array.from(r.values, (v) => v ?? Number.NaN)) ?? [];
   }
 
+  /** A command from the web app (through the hand-off endpoint): runs its job now. */
+  command(cmd: TWorkerCommand): void {
+    const job = JOB_OF_COMMAND[cmd.kind];
+    if (job && this.running) this.jobs?.kick(job);
+  }
+
   acceptCommitted(batch: CommittedBatch): void {
     if (!this.running) return;
     this.pipeline.handoff.offer(batch);
@@ -178,8 +198,7 @@ export class Worker {
 
   private async collect(): Promise<void> {
     const now = Date.now();
-    const series = await this.collector.collect(now);
-    if (series.length) await ingestSeries(`host:${this.collector.host}`, "host", series, now);
+    await collectHost(this.collector, now);
     await ingestSeries("omen", "self", this.selfMetrics(now), now);
   }
 

@@ -14,6 +14,7 @@ import { addFeedback, listFeedback } from "../../repos/feedback-repo";
 import { readSeries } from "../../repos/samples-repo";
 import { readScores } from "../../repos/scores-repo";
 import { getStream } from "../../repos/streams-repo";
+import { notifyWorkers } from "../commands/worker-commands";
 
 export async function findAnomalies(filter: AnomalyFilter) {
   return listAnomalies(filter);
@@ -98,6 +99,7 @@ export async function labelAnomalies(ids: string[], label: TAnomalyLabel | null,
   // A false positive needs no more work: it is closed with its label (alerts then say resolved too).
   if (label === "false_positive") await setAnomalyStatus(ids, "resolved");
   await Promise.all(ids.map((id) => addFeedback(id, label, comment?.trim() || null, actor)));
+  if (label) await notifyWorkers({ kind: "feedback" });
   return { updated: n };
 }
 

@@ -15,8 +15,15 @@ export class ConfigReloader {
   /** Global settings from omen.yaml (retention, model update interval), when the file sets them. */
   fileGlobal: { modelUpdateIntervalMs?: number; retentionMs?: number } = {};
 
+  /**
+   * Whether this process writes omen.yaml into the database (scale-out: only the leader does,
+   * the other workers only apply what is saved).
+   */
+  syncFile = true;
+
   constructor(
-    private readonly engine: ConfiguredEngine,
+    /** the engine, or (scale-out) whatever spreads the settings over a worker's partitions */
+    private readonly engine: Pick<ConfiguredEngine, "setSettings" | "streamIds" | "forgetStreams">,
     private readonly configFile: string | null,
     private readonly log: (msg: string) => void,
     /** Streams the engine scored that were deleted since (the worker drops its state of them). */
@@ -24,7 +31,7 @@ export class ConfigReloader {
   ) {}
 
   async run(): Promise<boolean> {
-    if (this.configFile) {
+    if (this.configFile && this.syncFile) {
       const r = await syncConfigFile(path.resolve(this.configFile));
       const errs = r.errors.join("\n");
       if (errs && errs !== this.fileErrors) this.log(`omen.yaml is invalid, keeping the previous settings:\n${errs}`);

@@ -29,6 +29,7 @@ import {
   type StreamScopeRow,
 } from "../../repos/config-repo";
 import { listSources } from "../../repos/sources-repo";
+import { notifyWorkers } from "../commands/worker-commands";
 
 export type ScopeTarget = { scope: TConfigScope; ref: string };
 
@@ -152,6 +153,7 @@ export async function saveScopeSettings(input: {
       `Someone else saved these settings meanwhile (now version ${res.current?.version ?? 0}, by ${res.current?.updatedBy ?? "?"}). Reload and try again.`,
     );
   }
+  await notifyWorkers({ kind: "config" });
   return res.row;
 }
 
@@ -170,13 +172,16 @@ export async function revertToVersion(versionId: number, author: string) {
     managedBy: "ui",
   });
   if (!res.ok) throw new AppError("CONFLICT", "Concurrent change; try again.");
+  await notifyWorkers({ kind: "config" });
   return res.row;
 }
 
 export async function clearScopeSettings(target: ScopeTarget, author: string) {
   const t = normRef(target);
   assertEditable(await getConfig(t.scope, t.ref));
-  return deleteConfig(t.scope, t.ref, author, "override removed (inherit)");
+  const removed = await deleteConfig(t.scope, t.ref, author, "override removed (inherit)");
+  await notifyWorkers({ kind: "config" });
+  return removed;
 }
 
 export async function recentChanges(limit = 30) {

@@ -7,6 +7,9 @@ import { listSnapshots, loadSnapshot } from "../../repos/snapshots-repo";
 import { pool } from "../../db";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { Worker } from "../../worker/worker";
+import { createHandoffClient, type HandoffClient } from "../../worker/handoff/client";
+import { startHandoffServer } from "../../worker/handoff/server";
+import { setCommandSink } from "../commands/worker-commands";
 import { ingestSeries, invalidateSourceCache } from "../ingest/ingest-service";
 import { requestRollback, requestSnapshot, snapshotOverview } from "./model-service";
 
@@ -27,13 +30,26 @@ const scoredAll = async () => {
 describe.each(availableBackends())("snapshots and rollback through the worker on %s", (backend) => {
   let tdb: TestDatabase;
   let worker: Worker;
+  let handoff: Awaited<ReturnType<typeof startHandoffServer>>;
+  let client: HandoffClient;
   beforeAll(async () => {
     tdb = await createTestDatabase(backend);
     invalidateSourceCache();
-    worker = new Worker({ name: "worker", collectIntervalMs: 60_000, hostCollector: false, configFile: null, log: () => undefined });
+    // as the two processes of `npm start` are wired: web → hand-off endpoint → worker (server/worker/main.ts, server/web/main.ts)
+    handoff = await startHandoffServer(
+      (b) => worker.acceptCommitted(b),
+      (r) => worker.probe(r),
+      (cmd) => worker.command(cmd),
+    );
+    worker = new Worker({ name: "worker", collectIntervalMs: 60_000, hostCollector: false, configFile: null, handoff: handoff.endpoint, log: () => undefined });
     await worker.start();
+    client = createHandoffClient(async () => handoff.endpoint);
+    setCommandSink(client.command);
   });
   afterAll(async () => {
+    setCommandSink(null);
+    client.close();
+    await handoff.close();
     await worker.stop();
     await tdb.drop();
   });
@@ -53,13 +69,21 @@ describe.each(availableBackends())("snapshots and rollback through the worker on
   it("takes a snapshot on request and rolls the detectors back to it", async () => {
     await ingestSeries("app", "remote_write", batch(0, 300));
     await until(scoredAll);
+    // the request reaches the worker as a command on the hand-off endpoint, not by its 15-s poll
+    let asked = Date.now();
     await requestSnapshot("tester");
-    const manual = await until(async () => (await listSnapshots()).find((s) => s.reason === "manual"));
+    const manual = await until(async () => (await listSnapshots()).find((s) => s.reason === "manual"), 10_000);
+    const snapshotMs = Date.now() - asked;
 
     await ingestSeries("app", "remote_write", batch(300, 300));
     await until(scoredAll);
+    asked = Date.now();
     await requestRollback(manual.id, "tester");
-    const rolled = await until(async () => (await listSnapshots()).find((s) => s.reason === "rollback"));
+    const rolled = await until(async () => (await listSnapshots()).find((s) => s.reason === "rollback"), 10_000);
+    const rollbackMs = Date.now() - asked;
+    console.log(`[models] ${backend}: snapshot request carried out in ${snapshotMs} ms, rollback in ${rollbackMs} ms`);
+    expect(snapshotMs).toBeLessThan(2_000);
+    expect(rollbackMs).toBeLessThan(2_000);
     expect((await listSnapshots()).some((s) => s.reason === "before-rollback")).toBe(true);
     expect((await snapshotOverview()).pending).toBeNull();
 

@@ -6,6 +6,7 @@ import { ensureSource, getSourceByName, listSources, updateSourceConfig } from "
 import { purgeStreams, setSourceArchived, streamIdsOfSource } from "../../repos/stream-lifecycle-repo";
 import { ensureIngestToken } from "../auth/ingest-token";
 import { invalidateSourceCache, LABEL_LIMITS } from "../ingest/ingest-service";
+import { notifyWorkers } from "../commands/worker-commands";
 import { testQuery } from "./prometheus-client";
 
 /** `source.config.managedBy` of sources declared in omen.yaml. */
@@ -150,6 +151,8 @@ export async function removeSource(id: number): Promise<{ name: string; streams:
   const ids = await streamIdsOfSource(id);
   const res = await purgeStreams(ids, id);
   invalidateSourceCache(src.name);
+  // the worker(s) forget the streams at their config reload, run now
+  await notifyWorkers({ kind: "config" });
   return { name: src.name, streams: res.streams };
 }
 

@@ -11,13 +11,15 @@ import { AppError } from "@/lib/errors/app-error";
 import { purgeStreams, setStreamArchived, type PurgeCounts } from "../../repos/stream-lifecycle-repo";
 import { getStream } from "../../repos/streams-repo";
 import { invalidateSourceCache } from "../ingest/ingest-service";
+import { notifyWorkers } from "../commands/worker-commands";
 
 export async function deleteStream(id: number): Promise<PurgeCounts & { key: string }> {
   const s = await getStream(id);
   if (!s) throw new AppError("NOT_FOUND", `Stream ${id} does not exist.`);
   const res = await purgeStreams([id]);
-  // this process's ingest forgets the stream's id (the worker's does at its next config reload)
+  // this process's ingest forgets the stream's id; the worker's does at its config reload, run now
   invalidateSourceCache(s.sourceName);
+  await notifyWorkers({ kind: "config" });
   return { ...res, key: s.key };
 }
 
@@ -25,5 +27,6 @@ export async function archiveStream(id: number, archived: boolean): Promise<{ ke
   const s = await getStream(id);
   if (!s) throw new AppError("NOT_FOUND", `Stream ${id} does not exist.`);
   await setStreamArchived(id, archived);
+  await notifyWorkers({ kind: "config" });
   return { key: s.key, archived };
 }

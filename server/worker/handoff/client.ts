@@ -2,7 +2,8 @@ import http from "node:http";
 import os from "node:os";
 import type { CommitSink, CommittedBatch } from "@/lib/ingest/committed-batch";
 import { readWorkerStatus } from "../../repos/worker-status-repo";
-import { encodeBatch, HANDOFF_PATH, type HandoffEndpoint } from "./protocol";
+import type { TWorkerCommand } from "../../services/commands/worker-commands";
+import { COMMAND_PATH, encodeBatch, HANDOFF_PATH, type HandoffEndpoint } from "./protocol";
 
 /**
  * The web process's side of the hand-off: a commit sink that posts each committed batch to the
@@ -25,6 +26,8 @@ export async function liveHandoffEndpoint(): Promise<HandoffEndpoint | null> {
 
 export interface HandoffClient {
   sink: CommitSink;
+  /** Posts a web → worker command; resolves when the worker has taken it (rejects otherwise). */
+  command(cmd: TWorkerCommand): Promise<void>;
   close(): void;
 }
 
@@ -32,13 +35,45 @@ export function createHandoffClient(findEndpoint: () => Promise<HandoffEndpoint 
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   let endpoint: { atMs: number; value: Promise<HandoffEndpoint | null> } | undefined;
 
-  const sink = (batch: CommittedBatch): void => {
-    if (batch.streamIds.length === 0) return;
+  const lookup = (): Promise<HandoffEndpoint | null> => {
     const now = Date.now();
     if (!endpoint || now - endpoint.atMs > ENDPOINT_CACHE_MS) {
       endpoint = { atMs: now, value: findEndpoint().catch(() => null) };
     }
-    void endpoint.value.then((ep) => {
+    return endpoint.value;
+  };
+
+  const command = async (cmd: TWorkerCommand): Promise<void> => {
+    const ep = await lookup();
+    if (!ep) throw new Error("no live worker on this host");
+    const body = Buffer.from(JSON.stringify(cmd));
+    await new Promise<void>((resolve, reject) => {
+      const req = http.request({
+        host: "127.0.0.1",
+        port: ep.port,
+        path: COMMAND_PATH,
+        method: "POST",
+        agent,
+        timeout: 2_000,
+        headers: { "content-type": "application/json", "content-length": body.length, authorization: `Bearer ${ep.secret}` },
+      });
+      req.on("response", (res) => {
+        res.resume();
+        if (res.statusCode === 204) resolve();
+        else reject(new Error(`worker answered ${res.statusCode}`));
+      });
+      req.on("timeout", () => req.destroy(new Error("timed out")));
+      req.on("error", (e) => {
+        endpoint = undefined;
+        reject(e);
+      });
+      req.end(body);
+    });
+  };
+
+  const sink = (batch: CommittedBatch): void => {
+    if (batch.streamIds.length === 0) return;
+    void lookup().then((ep) => {
       if (!ep) return;
       const body = encodeBatch(batch);
       const req = http.request({
@@ -58,5 +93,5 @@ export function createHandoffClient(findEndpoint: () => Promise<HandoffEndpoint 
       req.end(body);
     });
   };
-  return { sink, close: () => agent.destroy() };
+  return { sink, command, close: () => agent.destroy() };
 }

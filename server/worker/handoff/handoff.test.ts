@@ -76,3 +76,30 @@ describe("commit hand-off over loopback HTTP", () => {
     await new Promise((r) => setTimeout(r, 200));
   });
 });
+
+describe("web → worker commands on the hand-off endpoint", () => {
+  it("hands a command to the worker and refuses what is not one", async () => {
+    const got: unknown[] = [];
+    const server = await startHandoffServer(
+      () => undefined,
+      () => [],
+      (cmd) => got.push(cmd),
+    );
+    const client = createHandoffClient(async () => server.endpoint);
+    cleanup.push(() => server.close(), () => client.close());
+    await client.command({ kind: "request" });
+    expect(got).toEqual([{ kind: "request" }]);
+    const post = (body: string, secret = server.endpoint.secret) =>
+      fetch(`http://127.0.0.1:${server.endpoint.port}/command`, { method: "POST", headers: { authorization: `Bearer ${secret}` }, body });
+    expect((await post('{"kind":"reboot"}')).status).toBe(400);
+    expect((await post("not json")).status).toBe(400);
+    expect((await post('{"kind":"config"}', "wrong")).status).toBe(404);
+    expect(got).toEqual([{ kind: "request" }]);
+  });
+
+  it("fails the command when no worker answers (the worker's poll picks the request up)", async () => {
+    const client = createHandoffClient(async () => null);
+    cleanup.push(() => client.close());
+    await expect(client.command({ kind: "feedback" })).rejects.toThrow(/no live worker/);
+  });
+});

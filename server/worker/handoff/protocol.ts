@@ -14,6 +14,8 @@ export interface HandoffEndpoint {
 }
 
 export const HANDOFF_PATH = "/committed";
+/** Web → worker commands (server/services/commands/worker-commands.ts), as JSON. */
+export const COMMAND_PATH = "/command";
 const HEADER_BYTES = 16; // firstSeq float64 + samples uint32 + rows uint32
 
 export function newHandoffSecret(): string {

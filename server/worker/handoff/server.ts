@@ -2,7 +2,8 @@ import crypto from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { CommittedBatch } from "@/lib/ingest/committed-batch";
-import { decodeBatch, HANDOFF_PATH, newHandoffSecret, type HandoffEndpoint } from "./protocol";
+import { ZWorkerCommand, type TWorkerCommand } from "../../services/commands/worker-commands";
+import { COMMAND_PATH, decodeBatch, HANDOFF_PATH, newHandoffSecret, type HandoffEndpoint } from "./protocol";
 import { PROBE_PATH, ZProbeRequest, type TProbeRequest, type TProbeResult } from "../../services/detect/probe-wire";
 
 /** Largest probe body accepted (1,000 streams as JSON are ~40 kB). */
@@ -19,18 +20,23 @@ const MAX_BODY = 8 * 1024 * 1024;
 export async function startHandoffServer(
   accept: (batch: CommittedBatch) => void,
   probe: (req: TProbeRequest) => TProbeResult[] = () => [],
+  command: (cmd: TWorkerCommand) => void = () => undefined,
 ): Promise<{ endpoint: HandoffEndpoint; close(): Promise<void> }> {
   const secret = newHandoffSecret();
   const expected = Buffer.from(`Bearer ${secret}`);
   const server = http.createServer((req, res) => {
     const auth = Buffer.from(req.headers.authorization ?? "");
-    if (req.method !== "POST" || (req.url !== HANDOFF_PATH && req.url !== PROBE_PATH) || auth.length !== expected.length || !crypto.timingSafeEqual(auth, expected)) {
+    if (req.method !== "POST" || (req.url !== HANDOFF_PATH && req.url !== PROBE_PATH && req.url !== COMMAND_PATH) || auth.length !== expected.length || !crypto.timingSafeEqual(auth, expected)) {
       res.writeHead(404).end();
       req.resume();
       return;
     }
     if (req.url === PROBE_PATH) {
       serveProbe(req, res, probe);
+      return;
+    }
+    if (req.url === COMMAND_PATH) {
+      serveCommand(req, res, command);
       return;
     }
     const chunks: Buffer[] = [];
@@ -96,5 +102,37 @@ function serveProbe(req: http.IncomingMessage, res: http.ServerResponse, probe: 
     } catch (e) {
       res.writeHead(500, { "content-type": "text/plain" }).end((e as Error).message);
     }
+  });
+}
+
+/** Largest command body accepted (a command is a few bytes of JSON). */
+const MAX_COMMAND_BODY = 4 * 1024;
+
+/** A web → worker command: 204 once handed to the worker, 400 when it is not one. */
+function serveCommand(req: http.IncomingMessage, res: http.ServerResponse, command: (cmd: TWorkerCommand) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on("data", (c: Buffer) => {
+    size += c.length;
+    if (size > MAX_COMMAND_BODY) {
+      res.writeHead(413).end();
+      req.destroy();
+      return;
+    }
+    chunks.push(c);
+  });
+  req.on("end", () => {
+    let parsed;
+    try {
+      parsed = ZWorkerCommand.safeParse(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+    } catch {
+      parsed = null;
+    }
+    if (!parsed?.success) {
+      res.writeHead(400).end();
+      return;
+    }
+    command(parsed.data);
+    res.writeHead(204).end();
   });
 }

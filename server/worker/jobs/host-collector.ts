@@ -11,7 +11,7 @@ import {
   type NetDev,
   type ProcStat,
 } from "@/lib/collector/proc-parsers";
-import type { IncomingSeries } from "../../services/ingest/ingest-service";
+import { ingestSeries, type IncomingSeries } from "../../services/ingest/ingest-service";
 
 /**
  * The default telemetry source: reads /proc every interval and turns it into gauge series
@@ -96,4 +96,10 @@ export class HostCollector {
     this.prev = { t: nowMs, stat, net, disks };
     return out;
   }
+}
+
+/** One round of the host-collector job: reads /proc and ingests the series as source `host:<hostname>`. */
+export async function collectHost(collector: HostCollector, nowMs: number): Promise<void> {
+  const series = await collector.collect(nowMs);
+  if (series.length) await ingestSeries(`host:${collector.host}`, "host", series, nowMs);
 }

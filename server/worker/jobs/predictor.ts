@@ -20,7 +20,8 @@ export class Predictor {
   private envelopes = new Map<number, EnvelopeRow>();
   private envelopesAt = -Infinity;
 
-  constructor(private readonly engine: () => EnginePort) {}
+  /** `engine`: the worker's detectors (scale-out: all the partitions this worker owns now). */
+  constructor(private readonly engine: () => Pick<EnginePort, "streamIds" | "forecast">) {}
 
   async run(nowMs = Date.now()): Promise<number> {
     if (nowMs - this.envelopesAt > ENVELOPE_REFRESH_MS) {

@@ -172,4 +172,20 @@ describe("JobScheduler", () => {
     expect(() => new JobScheduler([{ id: "a", everyMs: 0, run }], { onError: () => undefined })).toThrow(/positive/);
     expect(() => new JobScheduler([{ id: "a", everyMs: Number.NaN, run }], { onError: () => undefined })).toThrow(/positive/);
   });
+  it("kick runs a job now, off its schedule, and never queues it twice", async () => {
+    const runs: number[] = [];
+    const submit = chain();
+    const s = new JobScheduler([{ id: "requests", everyMs: 15_000, run: async () => void runs.push(Date.now()) }], { submit, onError: () => expect.unreachable() });
+    const t0 = Date.now();
+    expect(s.kick("requests")).toBe(false); // not started
+    s.start();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(s.kick("requests")).toBe(true);
+    expect(s.kick("requests")).toBe(true); // already waiting: not queued again
+    expect(s.kick("nope")).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(runs.map((t) => t - t0)).toEqual([0, 1_000]);
+    await vi.advanceTimersByTimeAsync(14_000);
+    expect(runs.map((t) => t - t0)).toEqual([0, 1_000, 15_000]);
+  });
 });

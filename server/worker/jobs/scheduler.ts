@@ -84,6 +84,17 @@ export class JobScheduler {
     await Promise.allSettled([...this.inFlight]);
   }
 
+  /**
+   * Runs job `id` now, off its schedule (a command from the web app: "look now"), unless a round
+   * of it is already waiting. Returns false for an unknown job.
+   */
+  kick(id: string): boolean {
+    const slot = this.slots.find((s) => s.job.id === id);
+    if (!slot || !this.started) return false;
+    this.tick(slot);
+    return true;
+  }
+
   status(): JobStatus[] {
     return this.slots.map((s) => ({ ...s.status }));
   }

@@ -1,15 +1,21 @@
 import { promisify } from "node:util";
 import zlib from "node:zlib";
 import type { JsMsg } from "@nats-io/jetstream";
-import type { EngineEvent, EnginePort } from "@/lib/detectors/engine-port";
+import type { EngineEvent } from "@/lib/detectors/engine-port";
+import type { EffectiveSettings } from "@/lib/config/settings";
 import type { TStreamKind } from "@/lib/schemas/stream";
 import { decodeSamples } from "@/lib/scale/sample-message";
 import { upsertAnomalies } from "../../repos/anomalies-repo";
+import { labelledFeedbackAfter, newestFeedbackId } from "../../repos/feedback-repo";
 import { commitPartitionScores, readPartitionStart, savePartitionSnapshot } from "../../repos/partition-repo";
+import { ScoreMinuteFold } from "../../repos/score-minute-fold";
 import { allStreamKinds } from "../../repos/streams-repo";
 import { resetPartitionConsumer, type SampleLog } from "../../nats/sample-log";
+import { ConfiguredEngine } from "../../services/config/configured-engine";
 import { anomalyRow } from "../pipeline/anomaly-row";
 import { createEngine, restoreEngine } from "../../services/detection/engine-adapter";
+import { RollupBuffer } from "../pipeline/rollup-buffer";
+import { HealthRows, StreamRows } from "../pipeline/stream-rows";
 
 const gzip = promisify(zlib.gzip);
 const gunzip = promisify(zlib.gunzip);
@@ -28,6 +34,13 @@ export interface PartitionStats {
   snapshots: number;
   lastSnapshotBytes: number;
   lastSnapshotMs: number;
+  feedbackApplied: number;
+}
+
+/** The saved configuration to apply to a partition's detectors (from the worker's config-reload job). */
+export interface PartitionSettings {
+  global: EffectiveSettings;
+  streams: Map<number, EffectiveSettings>;
 }
 
 interface ScoreRows {
@@ -50,10 +63,16 @@ const emptyRows = (): ScoreRows => ({ streamIds: [], tsMs: [], score: [], confid
  *
  * Exactly once: messages at or below the cursor (scored before, by this or another worker)
  * only relearn the detectors; a message is scored only by the transaction that moves the cursor
- * past it; redeliveries at or below what the engine has folded in are skipped.
+ * past it, which also merges the run's 1-minute sample and score rollups (so they are exact);
+ * redeliveries at or below what the engine has folded in are skipped.
+ *
+ * Besides scoring, the runner keeps its streams' rows (latest value, sparkline, health; written
+ * by the worker's tick), applies saved configuration (`configure`) and feedback labels
+ * (`applyFeedback`: each label once per partition, the newest one held is saved with the
+ * snapshot), and snapshots on request (`snapshot(true)`).
  */
 export class PartitionRunner {
-  private engine!: EnginePort;
+  private engine!: ConfiguredEngine;
   /** last message folded into the engine */
   private applied = 0;
   /** last message whose scores are stored */
@@ -68,7 +87,13 @@ export class PartitionRunner {
   failed = false;
   private lastSnapshotAt = Date.now();
   private kinds = new Map<number, TStreamKind>();
-  readonly stats: PartitionStats = { messages: 0, replayed: 0, scored: 0, late: 0, malformed: 0, snapshots: 0, lastSnapshotBytes: 0, lastSnapshotMs: 0 };
+  /** newest feedback label folded into the engine */
+  private feedbackId = 0;
+  /** snapshots, feedback and stream-row writes, one at a time */
+  private side: Promise<unknown> = Promise.resolve();
+  private readonly rows = new StreamRows();
+  private readonly health = new HealthRows();
+  readonly stats: PartitionStats = { messages: 0, replayed: 0, scored: 0, late: 0, malformed: 0, snapshots: 0, lastSnapshotBytes: 0, lastSnapshotMs: 0, feedbackApplied: 0 };
 
   constructor(
     private readonly log: SampleLog,
@@ -76,11 +101,17 @@ export class PartitionRunner {
     private readonly owner: string,
     private readonly note: (msg: string) => void,
     private readonly snapshotEveryMs = 5_000,
+    /** the settings in force now (null: none loaded yet) */
+    private readonly settings: () => PartitionSettings | null = () => null,
   ) {}
 
   async start(): Promise<void> {
     const start = await readPartitionStart(this.log.names.stream, this.partition);
-    this.engine = start.snapshot ? restoreEngine(await gunzip(start.snapshot.state)) : createEngine();
+    this.engine = new ConfiguredEngine(start.snapshot ? restoreEngine(await gunzip(start.snapshot.state)) : createEngine());
+    const s = this.settings();
+    if (s) this.engine.setSettings(s.global, s.streams);
+    // a fresh engine knows no stream, so no earlier label applies to it
+    this.feedbackId = start.snapshot ? start.snapshot.feedbackId : await newestFeedbackId();
     this.applied = this.snapshotSeq = start.snapshot?.msgSeq ?? 0;
     this.cursor = start.cursor;
     const consumer = await resetPartitionConsumer(this.log, this.partition, this.applied);
@@ -113,6 +144,8 @@ export class PartitionRunner {
   private async process(msgs: JsMsg[]): Promise<void> {
     const rows = emptyRows();
     const events = new Map<string, EngineEvent>();
+    // the run's samples, rolled up per stream and minute (merged into the stored minutes on commit)
+    const rollup = new RollupBuffer(0);
     let last = 0;
     for (const m of msgs) {
       if (m.seq <= this.applied) continue; // a redelivery the engine has seen
@@ -124,6 +157,7 @@ export class PartitionRunner {
       } else {
         const replay = m.seq <= this.cursor;
         if (replay) this.stats.replayed++;
+        else rollup.add({ rows: samples.streamIds.length, lastSeq: m.seq, seq: new Float64Array(samples.streamIds.length).fill(m.seq), ...samples });
         await this.fold(samples, replay ? null : rows, replay ? null : events);
       }
       this.applied = m.seq;
@@ -132,10 +166,11 @@ export class PartitionRunner {
     }
     if (last === 0) return;
     const scores = { ...rows };
+    const rollups = { samples: rollup.flushAll().rows, scores: ScoreMinuteFold.minutesOf(scores, Date.now()) };
     let failures = 0;
     for (;;) {
       try {
-        const ok = await commitPartitionScores(this.log.names.stream, this.partition, this.owner, last, scores);
+        const ok = await commitPartitionScores(this.log.names.stream, this.partition, this.owner, last, scores, rollups);
         if (ok) this.stats.scored += rows.tsMs.length;
         else this.note(`partition ${this.partition}: messages up to ${last} were scored by another owner; not written again`);
         this.cursor = Math.max(this.cursor, last);
@@ -172,6 +207,10 @@ export class PartitionRunner {
       const id = s.streamIds[i]!;
       if (!this.engine.hasStream(id)) this.engine.addStream(id, this.kinds.get(id) ?? "gauge", 0);
     }
+    if (out) {
+      const now = Date.now();
+      for (let i = 0; i < s.streamIds.length; i++) this.rows.noteSample(this.rows.stateOf(s.streamIds[i]!), s.tsMs[i]!, s.values[i]!, now, STEP_MS);
+    }
     let k = 0;
     while (k < order.length) {
       const bucket = Math.floor(s.tsMs[order[k]!]! / STEP_MS) * STEP_MS;
@@ -191,6 +230,7 @@ export class PartitionRunner {
       );
       if (!out || !events) continue;
       for (let j = 0; j < scores.n; j++) {
+        this.rows.noteScore(this.rows.stateOf(scores.streamIds[j]!), scores.tsMs[j]!, s.values[idx[scores.at[j]!]!]!, scores.score[j]!);
         out.streamIds.push(scores.streamIds[j]!);
         out.tsMs.push(scores.tsMs[j]!);
         out.score.push(scores.score[j]!);
@@ -209,23 +249,90 @@ export class PartitionRunner {
   }
 
   /**
-   * Saves the engine's state at the last folded message, then acknowledges up to it. Only when
-   * every folded message's scores are stored: a snapshot past the cursor would let a new owner
-   * skip messages that were never scored.
+   * Saves the engine's state at the last folded message (with the newest label it holds), then
+   * acknowledges up to it. Only when every folded message's scores are stored: a snapshot past
+   * the cursor would let a new owner skip messages that were never scored. `force` (a manual
+   * snapshot, new feedback) saves even when no message came since the last one.
    */
-  async snapshot(): Promise<void> {
+  snapshot(force = false): Promise<void> {
+    const run = this.side.then(() => this.saveSnapshot(force));
+    this.side = run.catch(() => undefined);
+    return run;
+  }
+
+  private async saveSnapshot(force: boolean): Promise<void> {
     this.lastSnapshotAt = Date.now();
-    if (this.applied <= this.snapshotSeq || !this.lastApplied || this.applied > this.cursor) return;
+    if (this.applied > this.cursor || this.applied === 0) return;
+    if (!force && this.applied <= this.snapshotSeq) return;
     const seq = this.applied;
-    const msg = this.lastApplied;
+    const msg = seq > this.snapshotSeq ? this.lastApplied : null;
+    const feedbackId = this.feedbackId;
     const t0 = performance.now();
-    const state = await gzip(this.engine.serialize());
-    await savePartitionSnapshot(this.log.names.stream, this.partition, seq, state);
+    const state = await gzip(this.engine.inner.serialize());
+    await savePartitionSnapshot(this.log.names.stream, this.partition, seq, state, feedbackId);
     this.stats.snapshots++;
     this.stats.lastSnapshotBytes = state.length;
     this.stats.lastSnapshotMs = performance.now() - t0;
-    this.snapshotSeq = seq;
-    msg.ack();
+    this.snapshotSeq = Math.max(this.snapshotSeq, seq);
+    msg?.ack();
+  }
+
+  /**
+   * Folds the labels given since the newest one this partition holds into its detectors (a
+   * label's streams live in one partition; the others ignore it), then snapshots so that the
+   * partition's next owner does not apply them again.
+   */
+  applyFeedback(): Promise<void> {
+    const run = this.side.then(async () => {
+      const before = this.feedbackId;
+      let n = 0;
+      for (;;) {
+        const items = await labelledFeedbackAfter(this.feedbackId);
+        if (!items.length) break;
+        for (const f of items) {
+          for (const id of f.streamIds) {
+            if (!this.engine.hasStream(id)) continue;
+            this.engine.applyFeedback(id, f.label, f.startMs, f.endMs);
+            n++;
+          }
+          this.feedbackId = f.id;
+        }
+      }
+      this.stats.feedbackApplied += n;
+      return { n, advanced: this.feedbackId > before };
+    });
+    this.side = run.catch(() => undefined);
+    return run.then(async ({ n, advanced }) => {
+      if (n > 0) this.note(`partition ${this.partition}: applied feedback to ${n} stream(s)`);
+      // saved even when no label concerned this partition: the labels count as applied once every partition holds them
+      if (advanced) await this.snapshot(true);
+    });
+  }
+
+  /** Deleted streams (the worker's config-reload job): their detector state and stream rows go. */
+  forgetStreams(ids: readonly number[]): void {
+    this.engine?.forgetStreams(ids);
+    this.rows.forget(ids);
+  }
+
+  /** New saved configuration (the worker's config-reload job). */
+  configure(s: PartitionSettings): void {
+    this.engine?.setSettings(s.global, s.streams);
+  }
+
+  /** Writes the stream rows (latest values, sparklines) when due and the streams' health. */
+  writeRows(): Promise<void> {
+    const run = this.side.then(async () => {
+      await this.rows.flushIfDue();
+      await this.health.write(this.engine);
+    });
+    this.side = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The partition's detectors (predictions read their forecasts). */
+  get detectors(): ConfiguredEngine {
+    return this.engine;
   }
 
   /** Stops consuming, snapshots what it folded, acknowledges it. */
@@ -234,6 +341,7 @@ export class PartitionRunner {
     this.iter?.stop();
     await this.loop;
     await this.snapshot();
+    await this.rows.flush().catch((e: Error) => this.note(`partition ${this.partition}: stream rows not written at stop (${e.message})`));
   }
 
   get position(): { applied: number; cursor: number; snapshot: number } {

@@ -4,20 +4,13 @@ import { anomalyRow } from "./anomaly-row";
 import { readSamplesAfter, writeRollup, type NewSampleColumns } from "../../repos/samples-repo";
 import type { RollupBuffer } from "./rollup-buffer";
 import { HandoffQueue } from "./handoff-queue";
-import { DenseIds } from "@/lib/collections/dense-ids";
 import { grownFloat64 } from "@/lib/collections/grow";
-import { SparkRings } from "./spark-rings";
+import { HealthRows, StreamRows, type StreamState } from "./stream-rows";
 import { prepareScores, scoredAlready, type ScoreColumns } from "../../repos/scores-repo";
-import { allStreamKinds, updateStreamRecent, upsertStreamHealth, type StreamRecent } from "../../repos/streams-repo";
+import { allStreamKinds } from "../../repos/streams-repo";
 import type { EngineEvent, EnginePort, StepScores } from "@/lib/detectors/engine-port";
 import { STEP_MS } from "../../services/detection/replay";
 
-/**
- * How often buffered stream rows (latest value, sparkline) are written: every 3 s, stretched
- * to 0.5 ms per buffered stream so that many streams do not rewrite their rows on every
- * scrape (20,000 streams: every 10 s, about as often as the overview refreshes them).
- */
-const flushIntervalMs = (buffered: number) => Math.max(3_000, 0.5 * buffered);
 /**
  * A new stream whose first sample is this far behind the live clock (or the wall clock, while
  * the live clock is behind it, e.g. right after a start) is history (a backfill): it gets a
@@ -103,34 +96,6 @@ class ScoreBatch {
       upper: c.upper.subarray(0, n),
     };
   }
-}
-
-/**
- * What the pipeline keeps per stream: the latest value and score and the sparkline points not
- * yet written to the stream row (flushed every few seconds), plus two scratch fields that
- * de-duplicate a step's samples without a per-step map.
- */
-interface StreamState {
-  id: number;
-  tsMs: number;
-  value: number;
-  /**
-   * The latest score, meaningful once `scored`. (Never null: a field that held null stores
-   * every score as a fresh heap number, one allocation per scored sample.)
-   */
-  score: number;
-  scored: boolean;
-  /** changed since the last flush of stream rows */
-  dirty: boolean;
-  /** the stream's dense slot: its sparkline points are at `SparkRings` row `slot` */
-  slot: number;
-  /** sparkline points scored since the last flush (the ring keeps the newest SPARK_KEEP) */
-  sparkN: number;
-  /** the step (see `StepBucket.compact`) that last saw this stream, and its row there */
-  stamp: number;
-  row: number;
-  /** the engine clock domain (-1 until known) */
-  domain: number;
 }
 
 let nextStamp = 1;
@@ -257,17 +222,14 @@ export class DetectPipeline {
   /** Reports write failures (the worker's log). */
   log: (msg: string) => void = () => undefined;
   private stopping = false;
-  /** Per-stream state by dense slot; the dirty ones are written to the stream rows every few seconds. */
-  private readonly slots = new DenseIds();
-  private readonly states: StreamState[] = [];
+  /** Per-stream state; the dirty ones are written to the stream rows every few seconds. */
+  private readonly rows = new StreamRows();
+  private readonly health = new HealthRows();
   /** Scored buckets, for reuse (see `StepBucket`). */
   private readonly bucketPool: StepBucket[] = [];
   private readonly stepRows = new StepRows();
   private readonly scoreBatches = [new ScoreBatch(), new ScoreBatch()];
   private scoreTurn = 0;
-  private readonly spark = new SparkRings();
-  private dirty: StreamState[] = [];
-  private lastFlushMs = 0;
   private kinds = new Map<number, TStreamKind>();
   /** Batches handed over by ingest right after their commit (see `server/worker/handoff`). */
   readonly handoff = new HandoffQueue();
@@ -405,11 +367,7 @@ export class DetectPipeline {
       const id = fresh.streamIds[i]!;
       const st = this.stateOf(id);
       const t = fresh.tsMs[i]!;
-      if (t >= st.tsMs && t <= nowMs + this.stepMs) {
-        st.tsMs = t;
-        st.value = fresh.values[i]!;
-        this.markDirty(st);
-      }
+      this.rows.noteSample(st, t, fresh.values[i]!, nowMs, this.stepMs);
       if (st.domain < 0) st.domain = this.engine.domainOf(id);
       if (st.domain !== curDomain) {
         curDomain = st.domain;
@@ -488,16 +446,7 @@ export class DetectPipeline {
       const st = m.states[sc.at[j]!]!;
       const t = sc.tsMs[j]!;
       const v = m.values[sc.at[j]!]!;
-      const score = sc.score[j]!;
-      if (t >= st.tsMs) {
-        // held-back samples scored now may be the stream's newest point this round
-        st.tsMs = t;
-        st.value = v;
-      }
-      st.score = score;
-      st.scored = true;
-      this.markDirty(st);
-      this.spark.push(st, t, v, Math.round(score * 10) / 10);
+      this.rows.noteScore(st, t, v, sc.score[j]!);
     }
     for (const e of out.events) events.set(e.engineId, e);
   }
@@ -529,42 +478,25 @@ export class DetectPipeline {
 
   /** Deleted streams: the engine forgot them; if samples of theirs still come, they join afresh. */
   forgetStreams(ids: readonly number[]): void {
-    for (const id of ids) {
-      const st = this.stateOf(id);
-      st.domain = -1;
-      st.dirty = false;
-    }
-    this.dirty = this.dirty.filter((st) => st.domain >= 0 || !ids.includes(st.id));
+    this.rows.forget(ids);
   }
 
   /** After the engine was replaced (snapshot rollback): stream domains are read from it again. */
   engineReplaced(): void {
-    for (const st of this.states) st.domain = -1;
+    for (const st of this.rows.states) st.domain = -1;
     // held steps of history clocks that the replaced engine no longer has are dropped (their
     // streams re-join from their next samples)
     for (const d of [...this.pending.keys()]) if (d !== 0) this.pending.delete(d);
   }
 
   private stateOf(id: number): StreamState {
-    const slot = this.slots.slotOf(id);
-    let st = this.states[slot];
-    if (st === undefined) {
-      this.states[slot] = st = { id, tsMs: -Infinity, value: Number.NaN, score: Number.NaN, scored: false, dirty: false, slot, sparkN: 0, stamp: 0, row: 0, domain: -1 };
-      this.spark.reserve(slot);
-    }
-    return st;
+    return this.rows.stateOf(id);
   }
 
   /** The score batch not being written by the previous round (see `ScoreBatch`). */
   private nextScoreBatch(capacity: number): ScoreBatch {
     this.scoreTurn ^= 1;
     return this.scoreBatches[this.scoreTurn]!.reset(capacity);
-  }
-
-  private markDirty(st: StreamState): void {
-    if (st.dirty) return;
-    st.dirty = true;
-    this.dirty.push(st);
   }
 
   /** Waits for the writes of earlier rounds; rethrows their failure. */
@@ -655,29 +587,9 @@ export class DetectPipeline {
     this.log(`writing ${what} failed (retrying): ${(e as Error)?.message ?? String(e)}`);
   }
 
-  /**
-   * Writes the buffered latest values and sparkline points (one UPDATE for all touched streams).
-   * Buffering turns one row rewrite per stream per round into one per few seconds, which is
-   * what the overview's 5-second refresh needs; the worker flushes on shutdown too.
-   */
-  async flushStreams(): Promise<void> {
-    this.lastFlushMs = Date.now();
-    if (this.dirty.length === 0) return;
-    const sparks = this.spark.takeAll(this.dirty);
-    const rows: StreamRecent[] = this.dirty.map((st) => {
-      st.dirty = false;
-      return { id: st.id, tsMs: st.tsMs, value: st.value, score: st.scored ? st.score : null };
-    });
-    const flushed = this.dirty;
-    this.dirty = [];
-    // reads the sparklines from the rings before it first awaits (the next points overwrite them)
-    try {
-      await updateStreamRecent(rows, sparks);
-    } catch (e) {
-      // the latest values are written again at the next flush (their sparkline points are lost)
-      for (const st of flushed) this.markDirty(st);
-      throw e;
-    }
+  /** Writes the buffered latest values and sparkline points (the worker also flushes on shutdown). */
+  flushStreams(): Promise<void> {
+    return this.rows.flush();
   }
 
   /** Writes completed rollup minutes (all open ones with `all`, at shutdown) and the watermark. */
@@ -696,28 +608,12 @@ export class DetectPipeline {
   }
   private lastRollupWatermark = -1;
 
-  /** Flushes the buffered stream rows when the flush interval (see `flushIntervalMs`) is up. */
-  async flushStreamsIfDue(): Promise<void> {
-    if (Date.now() - this.lastFlushMs >= flushIntervalMs(this.dirty.length)) await this.flushStreams();
+  /** Flushes the buffered stream rows when their flush interval is up. */
+  flushStreamsIfDue(): Promise<void> {
+    return this.rows.flushIfDue();
   }
 
-  /** Health as last written, per stream (in the UI's 0.01 steps): only rows that moved are rewritten. */
-  private writtenHealth = new Map<number, { health: number; availability: number; gap: string | null }>();
-
-  async writeHealth(): Promise<void> {
-    const changed = [];
-    const moved: { id: number; health: number; availability: number; gap: string | null }[] = [];
-    for (const h of this.engine.health()) {
-      // 0.01 steps: the UI shows health as a percentage
-      const health = Math.round(h.health * 100);
-      const availability = Math.round(h.availability * 100);
-      const w = this.writtenHealth.get(h.streamId);
-      if (w !== undefined && w.health === health && w.availability === availability && w.gap === h.gapClass) continue;
-      changed.push({ id: h.streamId, ...h });
-      moved.push({ id: h.streamId, health, availability, gap: h.gapClass });
-    }
-    if (changed.length === 0) return;
-    await upsertStreamHealth(changed);
-    for (const m of moved) this.writtenHealth.set(m.id, { health: m.health, availability: m.availability, gap: m.gap });
+  writeHealth(): Promise<void> {
+    return this.health.write(this.engine);
   }
 }
