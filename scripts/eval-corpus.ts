@@ -194,7 +194,7 @@ export function evalWideCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFi
     const score = s.score01.subarray(from);
     results.push({ file: entry.file, testRows: label.length, ...rangeScore(score, label, { threshold: threshold / 100 }) });
     const flagged = Uint8Array.from(s.score01, (v) => (v >= threshold / 100 ? 1 : 0));
-    for (const ev of entry.interpretation ?? []) explanations.push(explainEvent(s.insights.streams, s.insights.evidence!, flagged, ev));
+    for (const ev of entry.interpretation ?? []) explanations.push(explainEvent(s.insights.streams, s.insights.evidence!, flagged, ev, monotoneTimes(s.timestampsMs).effectiveMs));
     const evs = entry.events ?? [];
     const eff = monotoneTimes(s.timestampsMs).effectiveMs;
     counts.push(

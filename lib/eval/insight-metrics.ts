@@ -16,7 +16,7 @@
  *   within 60 min of the run, per day of evaluated rows;
  * - interval coverage: share of (gauge) points inside the engine's one-step 95 % forecast band.
  */
-import { hitRate, rankEvidence } from "../explain/cause-ranking";
+import { CAUSE_DEFAULTS, hitRate, rankEvidence } from "../explain/cause-ranking";
 import { lowerBound } from "./events";
 
 export interface LabelledEvent {
@@ -33,16 +33,30 @@ export interface EventExplanation {
   ranked: string[];
 }
 
-export function explainEvent(streams: readonly string[], contributions: Float32Array, flagged: ArrayLike<number>, ev: LabelledEvent): EventExplanation {
+export function explainEvent(
+  streams: readonly string[],
+  contributions: Float32Array,
+  flagged: ArrayLike<number>,
+  ev: LabelledEvent,
+  timestampsMs: ArrayLike<number>,
+  lookbackMs: number = CAUSE_DEFAULTS.lookbackMs,
+): EventExplanation {
   const n = streams.length;
-  const sum = new Float64Array(n);
-  let any = false;
+  let first = -1;
+  let last = -1;
   for (let r = ev.rows[0]; r <= ev.rows[1]; r++) {
     if (!flagged[r]) continue;
-    any = true;
-    for (let k = 0; k < n; k++) if (contributions[r * n + k]! > sum[k]!) sum[k] = contributions[r * n + k]!;
+    if (first < 0) first = r;
+    last = r;
   }
-  if (!any) return { explained: false, hitRate100: null, hitRate150: null, topCauseLabelled: null, ranked: [] };
+  if (first < 0) return { explained: false, hitRate100: null, hitRate150: null, topCauseLabelled: null, ranked: [] };
+  // the ranking at the event's last alarm row: each stream's largest contribution from the
+  // lookback before its first alarm row on (rows before the event included: they are the past)
+  const from = Number(timestampsMs[first]) - lookbackMs;
+  let r0 = first;
+  while (r0 > 0 && Number(timestampsMs[r0 - 1]) >= from) r0--;
+  const sum = new Float64Array(n);
+  for (let r = r0; r <= last; r++) for (let k = 0; k < n; k++) if (contributions[r * n + k]! > sum[k]!) sum[k] = contributions[r * n + k]!;
   const ranked = rankEvidence(streams, sum).map((c) => c.stream);
   return {
     explained: true,
@@ -53,12 +67,9 @@ export function explainEvent(streams: readonly string[], contributions: Float32A
   };
 }
 
-/** Ranking at the event's first flagged row (null when it has none). */
-export function rankingAtOnset(streams: readonly string[], evidence: Float32Array, flagged: ArrayLike<number>, rows: readonly [number, number]): string[] | null {
-  const n = streams.length;
-  for (let r = rows[0]; r <= rows[1]; r++) {
-    if (flagged[r]) return rankEvidence(streams, evidence.subarray(r * n, (r + 1) * n)).map((c) => c.stream);
-  }
+/** The causes the CLI named at the event's first flagged row (null when it has none). */
+export function rankingAtOnset(causes: readonly (readonly string[])[], flagged: ArrayLike<number>, rows: readonly [number, number]): string[] | null {
+  for (let r = rows[0]; r <= rows[1]; r++) if (flagged[r]) return [...causes[r]!];
   return null;
 }
 

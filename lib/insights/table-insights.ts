@@ -92,7 +92,7 @@ export function scoreTableWithInsights(table: ScoreTableInput, config?: EngineOp
     }
     row.score = score;
     row.expected = expected;
-    ranker.observe(row, flagged);
+    ranker.observe(t, row, flagged);
     if (evidence) evidence.set(ranker.current, r * n);
     causes[r] = flagged ? ranker.rank(limit).map((c) => c.stream) : [];
     env.observe(t, value);
