@@ -132,6 +132,7 @@ export function evalNabCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFil
           return [o, w ? w[1] : o] as const;
         }),
         evalStartMs: Number(s.timestampsMs[probation] ?? Infinity),
+        streams: s.insights.streams.length,
         threshold: PREDICTION_THRESHOLD,
         bandPoints: s.insights.bandPoints,
         bandInside: s.insights.bandInside,
@@ -203,6 +204,7 @@ export function evalWideCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFi
         pAnomaly: s.insights.pAnomaly,
         windows: evs.map(([a, b]) => [eff[a]!, eff[b]!] as const),
         evalStartMs: eff[from] ?? Infinity,
+        streams: s.insights.streams.length,
         threshold: PREDICTION_THRESHOLD,
         bandPoints: s.insights.bandPoints,
         bandInside: s.insights.bandInside,
@@ -266,7 +268,7 @@ export function formatCorpusReport(r: NabCorpusReport | WideCorpusReport): strin
   }
   const p = r.prediction;
   out.push(
-    `prediction (p_anomaly_30m ≥ ${p.threshold}): ${p.onsets} onsets, hit rate ${f3(p.hitRate)}, lead ${f2(p.leadTimeMinAvg)} min, ${p.predictions} predictions, ${f2(p.falsePredictionsPerDay)} false/day, on ${(100 * (p.predictingShare ?? 0)).toFixed(1)} % of the time; 95 % interval coverage ${f3(p.intervalCoverage95)}`,
+    `prediction (p_anomaly_30m ≥ ${p.threshold}): ${p.onsets} onsets, hit rate ${f3(p.hitRate)}, lead ${f2(p.leadTimeMinAvg)} min, ${p.predictions} predictions, ${f2(p.falsePredictionsPerDay)} false/day (${f2(p.falsePredictionsPerStreamWeek)} per stream-week), on ${(100 * (p.predictingShare ?? 0)).toFixed(1)} % of the time; 95 % interval coverage ${f3(p.intervalCoverage95)}`,
   );
   if (r.input.lateRows || r.input.duplicateRows) out.push(`input: ${r.input.lateRows} late rows, ${r.input.duplicateRows} duplicate timestamps (scored at the newest time)`);
   return out.join("\n");

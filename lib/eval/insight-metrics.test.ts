@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { countPredictions, explainEvent, rankingAtOnset, summariseExplanations, summarisePredictions } from "./insight-metrics";
+import { countPredictions, countSlowIncidents, explainEvent, rankingAtOnset, summariseExplanations, summarisePredictions } from "./insight-metrics";
 
 const MIN = 60_000;
 
@@ -68,5 +68,18 @@ describe("prediction metrics", () => {
     expect(s.falsePredictionsPerDay).toBeCloseTo(1 / ((599 - 60) / 1440), 9);
     expect(s.intervalCoverage95).toBeCloseTo(1 - 54 / 1080, 9);
     expect(s.predictingShare).toBeCloseTo((21 - 0 + 4 + 6) / 540, 9); // rows 150–170, 396–399, 500–505 // rows 60–599: 54 rows with one point outside
+  });
+});
+
+describe("slowly developing incidents", () => {
+  it("counts a prediction from 60 min before the drift to 30 min before the harm, with the lead to the harm", () => {
+    const ts = Array.from({ length: 600 }, (_, i) => i * MIN);
+    const p = new Float64Array(600);
+    for (let i = 250; i < 600; i++) p[i] = 0.9; // on from 250 min
+    const c = countSlowIncidents(ts, p, [
+      { startMs: 200 * MIN, impactMs: 400 * MIN }, // predicted 150 min before the harm
+      { startMs: 100 * MIN, impactMs: 270 * MIN }, // only 20 min before the harm: too late
+    ], 0.5);
+    expect(c).toEqual({ incidents: 2, predicted: 1, leadMinSum: 150 });
   });
 });
