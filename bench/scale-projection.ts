@@ -6,7 +6,7 @@
  */
 import { promisify } from "node:util";
 import zlib from "node:zlib";
-import { createEngine } from "../server/worker/pipeline/engine-adapter";
+import { createEngine } from "../server/services/detection/engine-adapter";
 
 const gzip = promisify(zlib.gzip);
 const arg = (name: string, dflt: number) => {

@@ -55,10 +55,32 @@ test("an admin adds a viewer; the viewer signs in, reads, and is refused a chang
   const streamSelect = viewer.getByLabel("Stream", { exact: true });
   const value = await streamSelect.locator("option", { hasText: E2E.checkoutKey }).getAttribute("value");
   await streamSelect.selectOption(value!);
-  await viewer.getByLabel("Sensitivity").fill("0.7");
-  await viewer.getByRole("button", { name: "Save settings" }).click();
-  await expect(viewer.getByText("This needs the operator role; your role is viewer.")).toBeVisible();
+  // a viewer reads settings but is offered no change (the server refuses one anyway: auth-matrix test)
+  await expect(viewer.getByTestId("read-only")).toContainText("Read-only for viewers");
+  await expect(viewer.getByLabel("Sensitivity")).toBeDisabled();
+  await expect(viewer.getByRole("button", { name: "Save settings" })).toBeDisabled();
   await shot(viewer, "viewer-refused");
+  // no triage or labelling controls on the anomaly list and page, no rollback, no source changes
+  await viewer.goto("/anomalies");
+  await expect(viewer.getByTestId("anomaly-row").first()).toBeVisible();
+  await expect(viewer.getByRole("toolbar", { name: "Bulk actions" }).getByRole("button", { name: "Acknowledge" })).toHaveCount(0);
+  await viewer.getByTestId("anomaly-row").first().getByRole("link").first().click();
+  await expect(viewer.getByTestId("anomaly-title")).toBeVisible();
+  await expect(viewer.getByTestId("viewer-note")).toBeVisible();
+  await expect(viewer.getByRole("button", { name: "Acknowledge" })).toHaveCount(0);
+  await expect(viewer.getByRole("button", { name: "False positive" })).toHaveCount(0);
+  await expect(viewer.getByRole("button", { name: "Add comment" })).toHaveCount(0);
+  await shot(viewer, "viewer-anomaly");
+  await viewer.goto("/settings/models");
+  await expect(viewer.getByRole("heading", { name: /Models/ })).toBeVisible();
+  await expect(viewer.getByRole("button", { name: /Roll back/ })).toHaveCount(0);
+  await expect(viewer.getByRole("button", { name: "Take a snapshot now" })).toHaveCount(0);
+  await viewer.goto("/settings/sources");
+  await expect(viewer.getByRole("cell", { name: "e2e-shop", exact: true })).toBeVisible();
+  await expect(viewer.getByTestId("ingest-token-hint")).toBeVisible();
+  await expect(viewer.getByTestId("admin-only-note")).toBeVisible();
+  await expect(viewer.getByRole("button", { name: /^Delete/ })).toHaveCount(0);
+  await shot(viewer, "viewer-sources");
   // admin pages are refused outright
   const users = await viewer.goto("/settings/users");
   expect(users?.status()).toBe(403);

@@ -41,7 +41,7 @@ test("Settings → Sources shows snippets without the token, lists sources and i
     const metric = name === "web-a latency.csv" ? "web_a_latency" : "web_b_latency";
     await expect(preview).toContainText(`${metric} · 3 samples`);
     await expect(preview).toContainText("will create or extend 1 stream");
-    await expect(preview).toContainText("Column is_anomaly is ground truth (1 rows marked), not a metric");
+    await expect(preview).toContainText("Column is_anomaly is ground truth, not a metric: its 1 marked rows (1 range)");
     if (name === "web-a latency.csv") await shot(page, "sources-csv-preview");
     await page.getByRole("button", { name: "Import 1 stream" }).click();
     await expect(page.getByRole("status").filter({ hasText: "Imported 3 rows (wide layout): 3 new samples in 1 streams." })).toBeVisible();

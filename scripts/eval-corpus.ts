@@ -26,6 +26,7 @@ import {
 import { monotoneTimes } from "../lib/ingest/time-order";
 import { parseTimestamp, parseWideTable, TableError, type WideTable } from "../lib/ingest/wide-table";
 import { scoreTableWithInsights, type TableInsights } from "../lib/insights/table-insights";
+import type { EngineOptionsInput } from "../lib/detectors/options";
 
 /** Omen's declared alert threshold (severity low) and prediction threshold. */
 export const DECLARED_THRESHOLD = 60;
@@ -62,11 +63,11 @@ function readTable(file: string): WideTable {
   }
 }
 
-function scoreFile(table: WideTable, keepEvidence: boolean): ScoredFile {
+function scoreFile(table: WideTable, keepEvidence: boolean, config: EngineOptionsInput | undefined): ScoredFile {
   const order = monotoneTimes(table.timestampsMs);
   const insights = scoreTableWithInsights(
     { timestampsMs: order.effectiveMs, columns: table.columns.filter((c) => c.scored).map((c) => ({ name: c.name, values: c.values })) },
-    undefined,
+    config,
     { keepContributions: keepEvidence },
   );
   const score01 = Float64Array.from(insights.score, (s) => Number(s.toFixed(2)) / 100);
@@ -100,7 +101,7 @@ function nabAt(a: NabAtThreshold) {
   };
 }
 
-export function evalNabCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFile?: (name: string, ms: number) => void) {
+export function evalNabCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFile?: (name: string, ms: number) => void, config?: EngineOptionsInput) {
   const t0 = performance.now();
   const windows = ZWindows.parse(JSON.parse(readFileSync(path.join(dir, "labels", "combined_windows.json"), "utf8")));
   const profiles = ZProfiles.parse(JSON.parse(readFileSync(path.join(dir, "config", "profiles.json"), "utf8")));
@@ -114,7 +115,7 @@ export function evalNabCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFil
   let duplicate = 0;
   for (const rel of Object.keys(windows).sort()) {
     const f0 = performance.now();
-    const s = scoreFile(readTable(path.join(dir, "data", rel)), false);
+    const s = scoreFile(readTable(path.join(dir, "data", rel)), false, config);
     late += s.late;
     duplicate += s.duplicate;
     const win = windows[rel]!.map(([a, b]) => [ts(a, rel), ts(b, rel)] as const);
@@ -173,7 +174,7 @@ const ZManifest = z.object({
   ),
 });
 
-export function evalWideCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFile?: (name: string, ms: number) => void) {
+export function evalWideCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFile?: (name: string, ms: number) => void, config?: EngineOptionsInput) {
   const t0 = performance.now();
   const manifest = ZManifest.parse(JSON.parse(readFileSync(path.join(dir, "manifest.json"), "utf8")));
   const results: (RangeFileResult & { file: string; testRows: number })[] = [];
@@ -187,7 +188,7 @@ export function evalWideCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFi
     const table = readTable(file);
     const labelCol = table.columns.find((c) => !c.scored);
     if (!labelCol) throw new Error(`${file}: no ground-truth column (is_anomaly)`);
-    const s = scoreFile(table, true);
+    const s = scoreFile(table, true, config);
     late += s.late;
     duplicate += s.duplicate;
     const from = entry.firstTestRow;

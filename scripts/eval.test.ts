@@ -89,6 +89,31 @@ describe("scripts/eval.ts --corpus", () => {
     for (const k of ["hitRate100", "hitRate150", "topCauseLabelled"]) expect(out.explanation).toHaveProperty(k);
   });
 
+  it("--config scores the corpus with those engine options, and refuses an invalid file", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "omen-cfg-"));
+    mkdirSync(path.join(dir, "data", "x"), { recursive: true });
+    mkdirSync(path.join(dir, "labels"));
+    mkdirSync(path.join(dir, "config"));
+    const lines = ["timestamp,value"];
+    for (let i = 0; i < 1500; i++) lines.push(`${iso(i)},${(10 + Math.sin(i / 20) + ((i * 7919) % 13) / 13 + (i >= 1200 && i < 1210 ? 30 : 0)).toFixed(3)}`);
+    writeFileSync(path.join(dir, "data", "x", "a.csv"), lines.join("\n") + "\n");
+    writeFileSync(path.join(dir, "labels", "combined_windows.json"), JSON.stringify({ "x/a.csv": [[`${iso(1150)}.000000`, `${iso(1250)}.000000`]] }));
+    writeFileSync(path.join(dir, "config", "profiles.json"), JSON.stringify({ standard: { CostMatrix: { tpWeight: 1, fnWeight: 1, fpWeight: 0.11, tnWeight: 1 } } }));
+    // 1,000 decades of evidence to score 100 and no multivariate score: nothing reaches 60
+    const cfg = path.join(dir, "c.json");
+    writeFileSync(cfg, JSON.stringify({ likelihoodScale: 1000, tier2: { weight: 0 } }));
+    const base = JSON.parse(run(["--corpus", dir, "--json"]).stdout);
+    const r = run(["--corpus", dir, "--json", "--config", cfg]);
+    expect(r.status, r.stderr).toBe(0);
+    const quiet = JSON.parse(r.stdout);
+    expect(base.events.fixed.windowsDetected).toBe(1);
+    expect(quiet.events.fixed.windowsDetected).toBe(0);
+    writeFileSync(cfg, JSON.stringify({ onsetCooldown: -1 }));
+    const bad = run(["--corpus", dir, "--config", cfg]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/invalid config .*onsetCooldown/);
+  });
+
   it("refuses a directory that is no labelled corpus, saying what it expects", () => {
     const r = run(["--corpus", mkdtempSync(path.join(tmpdir(), "omen-empty-"))]);
     expect(r.status).toBe(1);

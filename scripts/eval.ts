@@ -7,11 +7,12 @@
  *   npm run -s eval -- --quick           # 3 scenarios (fast; used by tests)
  *   options: --seed N  --scenario a,b  --tolerance-min M  --horizon-h H  --baseline-only
  *   npm run -s eval -- --corpus DIR [--json] [--threshold 60]
+ *   --config C.json                      # engine options (as `npm run detect -- --config`) for either mode
  *                                        # a labelled corpus (NAB or wide layout, docs/eval.md)
  *
  * Exit code 1 when the scorer module exists but fails to load or throws on a scenario.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { rollingZScore } from "../lib/eval/baseline";
@@ -30,6 +31,7 @@ import {
 } from "../lib/eval/insight-metrics";
 import type { TableInsights } from "../lib/insights/table-insights";
 import { corpusLayout, DECLARED_THRESHOLD, evalNabCorpus, evalWideCorpus, formatCorpusReport, PREDICTION_THRESHOLD } from "./eval-corpus";
+import { ZEngineOptions, type EngineOptionsInput } from "../lib/detectors/options";
 import { formatDetectorTable, formatDuration } from "../lib/eval/format";
 import type { DetectionMetrics } from "../lib/eval/metrics";
 import { runEval, type DetectorOverall, type DetectorSpec, type EvalReport } from "../lib/eval/run";
@@ -51,10 +53,11 @@ interface Args {
   baselineOnly: boolean;
   corpus: string | undefined;
   threshold: number;
+  config: string | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, quick: false, seed: DEFAULT_SEED, names: undefined, toleranceMin: 5, horizonH: 24, baselineOnly: false, corpus: undefined, threshold: DECLARED_THRESHOLD };
+  const args: Args = { json: false, quick: false, seed: DEFAULT_SEED, names: undefined, toleranceMin: 5, horizonH: 24, baselineOnly: false, corpus: undefined, threshold: DECLARED_THRESHOLD, config: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -75,12 +78,13 @@ function parseArgs(argv: string[]): Args {
     else if (a === "--tolerance-min") args.toleranceMin = positive(value());
     else if (a === "--horizon-h") args.horizonH = positive(value());
     else if (a === "--corpus") args.corpus = value();
+    else if (a === "--config") args.config = value();
     else if (a === "--threshold") {
       args.threshold = positive(value());
       if (args.threshold > 100) throw new Error(`--threshold is on Omen's 0–100 score scale (got ${args.threshold})`);
     }
     else if (a === "--help" || a === "-h") {
-      process.stdout.write(`usage: npm run -s eval -- [--json] [--quick] [--seed N] [--scenario ${SCENARIO_NAMES.join(",")}] [--tolerance-min 5] [--horizon-h 24] [--baseline-only]\n       npm run -s eval -- --corpus DIR [--json] [--threshold ${DECLARED_THRESHOLD}]\n`);
+      process.stdout.write(`usage: npm run -s eval -- [--json] [--quick] [--seed N] [--scenario ${SCENARIO_NAMES.join(",")}] [--tolerance-min 5] [--horizon-h 24] [--baseline-only] [--config C.json]\n       npm run -s eval -- --corpus DIR [--json] [--threshold ${DECLARED_THRESHOLD}] [--config C.json]\n`);
       process.exit(0);
     } else throw new Error(`unknown argument: ${a}`);
   }
@@ -90,7 +94,21 @@ function parseArgs(argv: string[]): Args {
 /** Typed against the real module; loaded at run time so a missing/broken scorer still leaves the baseline. */
 type ScoreTableModule = typeof import("../lib/insights/table-insights");
 
-async function loadScorer(root: string, insights: Map<string, TableInsights>): Promise<{ spec?: DetectorSpec; status: { available: boolean; module: string; error?: string } }> {
+/** Engine options from a JSON file, validated like `npm run detect -- --config`. */
+function readConfig(file: string | undefined): EngineOptionsInput | undefined {
+  if (file === undefined) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new Error(`cannot read config ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const r = ZEngineOptions.safeParse(raw);
+  if (!r.success) throw new Error(`invalid config ${file}: ${r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`);
+  return raw as EngineOptionsInput;
+}
+
+async function loadScorer(root: string, insights: Map<string, TableInsights>, config: EngineOptionsInput | undefined): Promise<{ spec?: DetectorSpec; status: { available: boolean; module: string; error?: string } }> {
   const file = path.join(root, SCORER_PATH);
   if (!existsSync(file)) return { status: { available: false, module: SCORER_PATH, error: "module not found" } };
   try {
@@ -103,7 +121,7 @@ async function loadScorer(root: string, insights: Map<string, TableInsights>): P
         id: "omen",
         label: "Omen scoreTable",
         run: (t: TelemetryTable) => {
-          const r = mod.scoreTableWithInsights({ timestampsMs: t.timestampsMs, columns: t.columns.map((c) => ({ name: c.name, values: c.values })) }, undefined, { keepContributions: true });
+          const r = mod.scoreTableWithInsights({ timestampsMs: t.timestampsMs, columns: t.columns.map((c) => ({ name: c.name, values: c.values })) }, config, { keepContributions: true });
           insights.set(String(n++), r);
           return r;
         },
@@ -273,8 +291,9 @@ function scenarioInsights(scenarios: readonly Scenario[], insights: Map<string, 
 async function runCorpus(args: Args): Promise<void> {
   const dir = path.resolve(args.corpus!);
   const layout = corpusLayout(dir);
+  const config = readConfig(args.config);
   const progress = args.json ? undefined : (name: string, ms: number) => process.stderr.write(`  ${name}: ${(ms / 1000).toFixed(2)} s\n`);
-  const report = layout === "nab" ? evalNabCorpus(dir, args.threshold, progress) : evalWideCorpus(dir, args.threshold, progress);
+  const report = layout === "nab" ? evalNabCorpus(dir, args.threshold, progress, config) : evalWideCorpus(dir, args.threshold, progress, config);
   process.stdout.write(args.json ? JSON.stringify(report) + "\n" : formatCorpusReport(report) + "\n");
 }
 
@@ -289,7 +308,7 @@ async function main(): Promise<void> {
   const insights = new Map<string, TableInsights>();
   let scorer: { available: boolean; module: string; error?: string } = { available: false, module: SCORER_PATH, error: "skipped (--baseline-only)" };
   if (!args.baselineOnly) {
-    const loaded = await loadScorer(root, insights);
+    const loaded = await loadScorer(root, insights, readConfig(args.config));
     scorer = loaded.status;
     if (loaded.spec) detectors.push(loaded.spec);
     else process.stderr.write(`eval: Omen scorer unavailable (${SCORER_PATH}: ${loaded.status.error}); baseline only\n`);

@@ -1,4 +1,5 @@
 "use client";
+import { Can, useCan } from "@/components/access/can";
 import Link from "next/link";
 import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -16,6 +17,7 @@ function RulesTable({ rules, onEdit }: { rules: TAlertRule[]; onEdit: (r: TAlert
   const [confirming, setConfirming] = useState<number | null>(null);
   const refresh = () => qc.invalidateQueries({ queryKey: trpc.alerts.pathKey() });
   const toggle = useMutation(trpc.alerts.setEnabled.mutationOptions({ onSuccess: refresh }));
+  const admin = useCan("admin");
   const remove = useMutation(trpc.alerts.remove.mutationOptions({ onSuccess: refresh }));
   if (!rules.length) return <p className="muted">No alert rules yet. Create one to get notified about anomalies.</p>;
   return (
@@ -51,6 +53,7 @@ function RulesTable({ rules, onEdit }: { rules: TAlertRule[]; onEdit: (r: TAlert
             <td>
               <button
                 type="button"
+                disabled={!admin}
                 aria-pressed={r.enabled}
                 aria-label={`Enabled: ${r.name}`}
                 className="toggle"
@@ -60,23 +63,27 @@ function RulesTable({ rules, onEdit }: { rules: TAlertRule[]; onEdit: (r: TAlert
               </button>
             </td>
             <td className="row-actions">
-              <button type="button" aria-label={`Edit ${r.name}`} onClick={() => onEdit(r)}>
-                Edit
-              </button>
-              {confirming === r.id ? (
+              {admin ? (
                 <>
-                  <button type="button" className="danger" aria-label={`Confirm delete ${r.name}`} onClick={() => remove.mutate({ id: r.id })}>
-                    Confirm delete
+                  <button type="button" aria-label={`Edit ${r.name}`} onClick={() => onEdit(r)}>
+                    Edit
                   </button>
-                  <button type="button" onClick={() => setConfirming(null)}>
-                    Keep
-                  </button>
+                  {confirming === r.id ? (
+                    <>
+                      <button type="button" className="danger" aria-label={`Confirm delete ${r.name}`} onClick={() => remove.mutate({ id: r.id })}>
+                        Confirm delete
+                      </button>
+                      <button type="button" onClick={() => setConfirming(null)}>
+                        Keep
+                      </button>
+                    </>
+                  ) : (
+                    <button type="button" aria-label={`Delete ${r.name}`} onClick={() => setConfirming(r.id)}>
+                      Delete
+                    </button>
+                  )}
                 </>
-              ) : (
-                <button type="button" aria-label={`Delete ${r.name}`} onClick={() => setConfirming(r.id)}>
-                  Delete
-                </button>
-              )}
+              ) : null}
             </td>
           </tr>
         ))}
@@ -100,6 +107,7 @@ function DeliveriesLog({ rules }: { rules: TAlertRule[] }) {
   const q = useQuery(trpc.alerts.deliveries.queryOptions({ ruleId, limit: 100 }, { refetchInterval: 5_000 }));
   const qc = useQueryClient();
   const retry = useMutation(trpc.triage.retryDelivery.mutationOptions({ onSuccess: () => qc.invalidateQueries({ queryKey: trpc.alerts.deliveries.queryKey() }) }));
+  const mayRetry = useCan("operator");
   const gaveUp = (q.data ?? []).filter((d) => d.status === "failed" && d.nextAttemptAtMs === null);
   return (
     <section aria-labelledby="deliveries-title">
@@ -159,7 +167,7 @@ function DeliveriesLog({ rules }: { rules: TAlertRule[] }) {
               <td className="num">{d.attempts}</td>
               <td className="num">{d.httpStatus ?? "—"}</td>
               <td className="small ellipsis" title={deliveryNote(d)}>
-                {d.status === "failed" && d.nextAttemptAtMs === null ? (
+                {d.status === "failed" && d.nextAttemptAtMs === null && mayRetry ? (
                   <button type="button" disabled={retry.isPending} onClick={() => retry.mutate({ id: d.id })} aria-label={`Retry delivery ${d.id}`}>
                     Retry
                   </button>
@@ -199,9 +207,11 @@ export function AlertsHome() {
       <div className="row">
         <h1>Alerts</h1>
         {editing === null ? (
-          <button type="button" className="primary" onClick={() => (setNotice(null), setEditing("new"))}>
-            New rule
-          </button>
+          <Can role="admin">
+            <button type="button" className="primary" onClick={() => (setNotice(null), setEditing("new"))}>
+              New rule
+            </button>
+          </Can>
         ) : null}
       </div>
       <p className="muted">

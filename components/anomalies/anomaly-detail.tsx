@@ -1,4 +1,5 @@
 "use client";
+import { Can } from "@/components/access/can";
 import { CausalTimeline } from "@/components/explain/causal-timeline";
 import { LabelSimilar } from "@/components/triage/label-similar";
 import { RankedCauses } from "@/components/explain/ranked-causes";
@@ -57,24 +58,28 @@ export function AnomalyDetail({ id }: { id: string }) {
       </div>
 
       <div className="row actions" role="group" aria-label="Status">
-        <button type="button" disabled={busy || a.status === "acknowledged"} onClick={() => setStatus.mutate({ ids: [a.id], status: "acknowledged" })}>
-          Acknowledge
-        </button>
-        <button type="button" disabled={busy || a.status === "resolved"} onClick={() => setStatus.mutate({ ids: [a.id], status: "resolved" })}>
-          Resolve
-        </button>
-        <button type="button" disabled={busy || a.status === "open"} onClick={() => setStatus.mutate({ ids: [a.id], status: "open" })}>
-          Reopen
-        </button>
+        <Can role="operator">
+          <button type="button" disabled={busy || a.status === "acknowledged"} onClick={() => setStatus.mutate({ ids: [a.id], status: "acknowledged" })}>
+            Acknowledge
+          </button>
+          <button type="button" disabled={busy || a.status === "resolved"} onClick={() => setStatus.mutate({ ids: [a.id], status: "resolved" })}>
+            Resolve
+          </button>
+          <button type="button" disabled={busy || a.status === "open"} onClick={() => setStatus.mutate({ ids: [a.id], status: "open" })}>
+            Reopen
+          </button>
+        </Can>
         <ReportDownload anomalyId={a.id} />
       </div>
-      <div className="row actions" role="group" aria-label="Label">
-        {LABELS.map((l) => (
-          <button key={l} type="button" aria-pressed={a.label === l} disabled={busy} onClick={() => setLabel.mutate({ ids: [a.id], label: l })}>
-            {LABEL_TEXT[l]}
-          </button>
-        ))}
-      </div>
+      <Can role="operator" otherwise={<p className="muted" data-testid="viewer-note">You can read this anomaly; operators triage and label it.</p>}>
+        <div className="row actions" role="group" aria-label="Label">
+          {LABELS.map((l) => (
+            <button key={l} type="button" aria-pressed={a.label === l} disabled={busy} onClick={() => setLabel.mutate({ ids: [a.id], label: l })}>
+              {LABEL_TEXT[l]}
+            </button>
+          ))}
+        </div>
+      </Can>
       {lastLabel ? (
         <p className="muted" data-testid="feedback-state" role="status">
           {pendingLabel
@@ -85,7 +90,9 @@ export function AnomalyDetail({ id }: { id: string }) {
         </p>
       ) : null}
       {error ? <p className="error">{error.message}</p> : null}
-      <LabelSimilar anomalyId={a.id} label={a.label} />
+      <Can role="operator">
+        <LabelSimilar anomalyId={a.id} label={a.label} />
+      </Can>
 
       <h2>Score timeline</h2>
       <div className="panel">
@@ -176,22 +183,24 @@ export function AnomalyDetail({ id }: { id: string }) {
         ))}
         {feedback.length === 0 ? <li className="muted">No comments yet.</li> : null}
       </ul>
-      <form
-        className="row"
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (!text.trim()) return;
-          comment.mutate({ id: a.id, comment: text.trim() }, { onSuccess: () => setText("") });
-        }}
-      >
-        <label htmlFor="comment" className="sr-only">
-          Comment
-        </label>
-        <textarea id="comment" rows={2} placeholder="Add a comment…" value={text} onChange={(e) => setText(e.target.value)} style={{ minWidth: 420 }} />
-        <button type="submit" className="primary" disabled={comment.isPending || !text.trim()}>
-          Add comment
-        </button>
-      </form>
+      <Can role="operator">
+        <form
+          className="row"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (!text.trim()) return;
+            comment.mutate({ id: a.id, comment: text.trim() }, { onSuccess: () => setText("") });
+          }}
+        >
+          <label htmlFor="comment" className="sr-only">
+            Comment
+          </label>
+          <textarea id="comment" rows={2} placeholder="Add a comment…" value={text} onChange={(e) => setText(e.target.value)} style={{ minWidth: 420 }} />
+          <button type="submit" className="primary" disabled={comment.isPending || !text.trim()}>
+            Add comment
+          </button>
+        </form>
+      </Can>
     </div>
   );
 }

@@ -1,4 +1,5 @@
 "use client";
+import { Can } from "@/components/access/can";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useMemo, useState } from "react";
@@ -175,21 +176,23 @@ export function AnomalyQueue() {
             Select all {total} matching
           </button>
         ) : null}
-        <button type="button" disabled={!ids.length || busy} onClick={() => doStatus("acknowledged")}>
-          Acknowledge
-        </button>
-        <button type="button" disabled={!ids.length || busy} onClick={() => doStatus("resolved")}>
-          Resolve
-        </button>
-        <button type="button" disabled={!ids.length || busy} onClick={() => doStatus("open")}>
-          Reopen
-        </button>
-        <span className="sep" aria-hidden="true" />
-        {LABELS.map((l) => (
-          <button key={l} type="button" disabled={!ids.length || busy} onClick={() => doLabel(l)}>
-            Label: {LABEL_TEXT[l]}
+        <Can role="operator">
+          <button type="button" disabled={!ids.length || busy} onClick={() => doStatus("acknowledged")}>
+            Acknowledge
           </button>
-        ))}
+          <button type="button" disabled={!ids.length || busy} onClick={() => doStatus("resolved")}>
+            Resolve
+          </button>
+          <button type="button" disabled={!ids.length || busy} onClick={() => doStatus("open")}>
+            Reopen
+          </button>
+          <span className="sep" aria-hidden="true" />
+          {LABELS.map((l) => (
+            <button key={l} type="button" disabled={!ids.length || busy} onClick={() => doLabel(l)}>
+              Label: {LABEL_TEXT[l]}
+            </button>
+          ))}
+        </Can>
         {bulkError ? <span className="error">{bulkError.message}</span> : null}
         {bulkDone && !busy ? (
           <span role="status" className="ok-text" data-testid="bulk-done">

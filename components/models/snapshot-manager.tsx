@@ -1,4 +1,5 @@
 "use client";
+import { Can, useCan } from "@/components/access/can";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "@/components/trpc/client";
@@ -36,6 +37,7 @@ export function SnapshotManager() {
     }),
   );
   const pending = list.data?.pending;
+  const mayRollBack = useCan("admin");
   const restored = asked && !pending ? (list.data?.snapshots ?? []).find((s) => s.reason === "rollback" && s.id > asked.aboveId) : undefined;
   return (
     <div>
@@ -45,9 +47,11 @@ export function SnapshotManager() {
         restores an earlier state (for example after bad labels or a bad configuration); the current state is saved first, so a rollback can itself be undone.
       </p>
       <div className="row">
-        <button type="button" className="primary" onClick={() => snapshotNow.mutate()} disabled={snapshotNow.isPending || Boolean(pending)}>
-          Take a snapshot now
-        </button>
+        <Can role="operator" otherwise={<span className="muted">Operators take snapshots; admins roll back.</span>}>
+          <button type="button" className="primary" onClick={() => snapshotNow.mutate()} disabled={snapshotNow.isPending || Boolean(pending)}>
+            Take a snapshot now
+          </button>
+        </Can>
         {pending ? (
           <span role="status" data-testid="pending-request">
             Waiting for the worker: {pending.kind === "rollback" ? `rollback to #${pending.snapshotId}` : "snapshot"}…
@@ -82,7 +86,7 @@ export function SnapshotManager() {
               <td>{size(s.sizeBytes)}</td>
               <td>{s.cursor.toLocaleString()}</td>
               <td>
-                {confirm === s.id ? (
+                {!mayRollBack ? null : confirm === s.id ? (
                   <span className="row">
                     <button type="button" className="primary" onClick={() => rollback.mutate({ snapshotId: s.id })} disabled={rollback.isPending}>
                       Confirm rollback to #{s.id}

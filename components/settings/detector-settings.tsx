@@ -1,16 +1,17 @@
 "use client";
+import { useCan } from "@/components/access/can";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC, type RouterOutputs } from "@/components/trpc/client";
-import { formatDuration, formatTime } from "@/components/anomalies/anomaly-format";
+import { formatTime } from "@/components/anomalies/anomaly-format";
 import { SEASONALITY, type TConfigScope, type TMuteWindow } from "@/lib/config/settings";
 import { formatNumberInput, parseNumberInput } from "@/lib/forms/number-input";
 import { toOverrides, type FormState } from "./settings-form";
+import { BacktestPanel } from "./backtest-panel";
 
 type Described = RouterOutputs["config"]["get"];
-type Backtest = RouterOutputs["config"]["backtest"];
 const SCOPES: TConfigScope[] = ["global", "source", "group", "stream"];
 
 function ScopePicker({ scope, ref_, onChange }: { scope: TConfigScope; ref_: string; onChange: (s: TConfigScope, r: string) => void }) {
@@ -152,87 +153,22 @@ function NumberField({
   );
 }
 
-function BacktestResult({ r }: { r: Backtest }) {
-  const key = (a: { streamId: number; startMs: number }) => `${a.streamId}@${a.startMs}`;
-  const cur = new Set(r.current.anomalies.map(key));
-  const prop = new Set(r.proposed.anomalies.map(key));
-  const merged = new Map<string, (typeof r.current.anomalies)[number]>();
-  for (const a of [...r.current.anomalies, ...r.proposed.anomalies]) if (!merged.has(key(a))) merged.set(key(a), a);
-  const list = [...merged.values()].sort((a, b) => b.startMs - a.startMs);
-  return (
-    <div data-testid="backtest-result" className="panel" aria-live="polite">
-      <div className="kpis">
-        <div className="kpi" data-testid="backtest-current">
-          <div className="muted">current settings</div>
-          <div className="n">{r.current.count}</div>
-          <div className="muted small">
-            {r.current.bySeverity.high} high · {r.current.bySeverity.medium} medium · {r.current.bySeverity.low} low
-          </div>
-        </div>
-        <div className="kpi" data-testid="backtest-proposed">
-          <div className="muted">proposed settings</div>
-          <div className="n">{r.proposed.count}</div>
-          <div className="muted small">
-            {r.proposed.bySeverity.high} high · {r.proposed.bySeverity.medium} medium · {r.proposed.bySeverity.low} low
-          </div>
-        </div>
-        <div className="muted small" style={{ alignSelf: "center" }}>
-          {formatTime(r.fromMs)} → {formatTime(r.toMs)} · {r.streams.length} of {r.streamsInScope} stream(s) replayed ·{" "}
-          {r.streams.reduce((n, s) => n + s.points, 0).toLocaleString()} points · {r.elapsedMs} ms
-        </div>
-      </div>
-      {list.length ? (
-        <table data-testid="backtest-table">
-          <thead>
-            <tr>
-              <th>Started</th>
-              <th>Stream</th>
-              <th>Duration</th>
-              <th>Peak</th>
-              <th>Severity</th>
-              <th>Current</th>
-              <th>Proposed</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.slice(0, 100).map((a) => (
-              <tr key={key(a)}>
-                <td>{formatTime(a.startMs)}</td>
-                <td className="mono ellipsis">{a.streamKey}</td>
-                <td>{formatDuration(a.endMs - a.startMs)}</td>
-                <td className="num">{a.peakScore.toFixed(0)}</td>
-                <td>
-                  <span className={`badge ${a.severity}`}>{a.severity}</span>
-                </td>
-                <td>{cur.has(key(a)) ? "raised" : <span className="muted">–</span>}</td>
-                <td>{prop.has(key(a)) ? "raised" : <span className="muted">–</span>}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : (
-        <p className="muted">Neither would have raised an anomaly in this period.</p>
-      )}
-    </div>
-  );
-}
-
 function Editor({ d }: { d: Described }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const readOnly = d.current?.managedBy === "file";
+  const fileManaged = d.current?.managedBy === "file";
+  const mayEdit = useCan("operator");
+  const readOnly = fileManaged || !mayEdit;
   const [form, setForm] = useState<FormState>(d.effective);
   const ownMute = (d.current?.settings.muteWindows ?? []) as TMuteWindow[];
   const [mute, setMute] = useState<TMuteWindow[]>(ownMute);
   const [newMute, setNewMute] = useState({ start: "02:00", end: "03:00", note: "" });
-  const [days, setDays] = useState(7);
   const [note, setNote] = useState("");
   const proposed = toOverrides(form, d.inherited, d.current?.settings ?? {}, mute);
   const target = { scope: d.scope, ref: d.ref };
   const invalidate = () => qc.invalidateQueries({ queryKey: trpc.config.pathKey() });
   const save = useMutation(trpc.config.save.mutationOptions({ onSuccess: invalidate }));
   const revert = useMutation(trpc.config.revert.mutationOptions({ onSuccess: invalidate }));
-  const backtest = useMutation(trpc.config.backtest.mutationOptions());
   const set = (patch: Partial<FormState>) => setForm((f) => ({ ...f, ...patch }));
   const inheritedMute = d.inherited.muteWindows;
   const [invalid, setInvalid] = useState<Record<string, string>>({});
@@ -248,9 +184,13 @@ function Editor({ d }: { d: Described }) {
 
   return (
     <div>
-      {readOnly ? (
+      {fileManaged ? (
         <p className="notice" role="note" data-testid="read-only">
           Managed by <code>omen.yaml</code>: read-only here. Change the file; the worker applies it within 10 seconds.
+        </p>
+      ) : !mayEdit ? (
+        <p className="notice" role="note" data-testid="read-only">
+          Read-only for viewers: operators and admins change thresholds.
         </p>
       ) : null}
       <fieldset className="panel form-grid" disabled={readOnly}>
@@ -332,29 +272,7 @@ function Editor({ d }: { d: Described }) {
         </div>
       </fieldset>
 
-      <section className="panel" aria-labelledby="bt-h">
-        <h2 id="bt-h">Backtest before saving</h2>
-        <div className="row">
-          <label>
-            Replay the last{" "}
-            <select aria-label="Backtest days" value={days} onChange={(e) => setDays(Number(e.target.value))}>
-              {[1, 3, 7, 14, 30].map((n) => (
-                <option key={n} value={n}>
-                  {n} day{n > 1 ? "s" : ""}
-                </option>
-              ))}
-            </select>
-          </label>
-          <button type="button" className="primary" disabled={backtest.isPending || blocked} onClick={() => backtest.mutate({ target, proposed, days })}>
-            {backtest.isPending ? "Running backtest…" : "Run backtest"}
-          </button>
-          <span className="muted small">
-            proposed overrides: <code data-testid="proposed-json">{JSON.stringify(proposed)}</code>
-          </span>
-        </div>
-        {backtest.error ? <p className="error">{backtest.error.message}</p> : null}
-        {backtest.data ? <BacktestResult r={backtest.data} /> : null}
-      </section>
+      <BacktestPanel target={target} proposed={proposed} blocked={blocked || !mayEdit} />
 
       <div className="row" style={{ marginTop: 12 }}>
         <input type="text" aria-label="Change note" placeholder="Why? (optional note for the history)" value={note} onChange={(e) => setNote(e.target.value)} style={{ minWidth: 360 }} disabled={readOnly} />

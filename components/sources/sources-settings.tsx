@@ -1,8 +1,10 @@
 "use client";
+import { Can, useCan } from "@/components/access/can";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { formatAge, isStale } from "@/lib/triage/freshness";
 import { useEffect, useState, type FormEvent } from "react";
 import { useTRPC, type RouterOutputs } from "@/components/trpc/client";
+import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { csvSnippet, otlpSnippet, parseQueryLines, remoteWriteSnippet } from "./snippets";
 
 type Source = RouterOutputs["sources"]["list"][number];
@@ -49,8 +51,10 @@ export function SourcesSettings() {
           <p className="muted">{setup.isError ? `Could not load the ingest settings: ${setup.error.message}` : "Loading…"}</p>
         )}
       </section>
-      <AddPrometheusSource />
-      <CsvUpload />
+      <Can role="admin" otherwise={<p className="muted" data-testid="admin-only-note">Admins add and change sources and import CSV files.</p>}>
+        <AddPrometheusSource />
+        <CsvUpload />
+      </Can>
     </div>
   );
 }
@@ -90,6 +94,7 @@ function SourceTable({ rows }: { rows: Source[] }) {
 }
 
 function SourceRowView({ s }: { s: Source }) {
+  const admin = useCan("admin");
   const trpc = useTRPC();
   const qc = useQueryClient();
   const [limit, setLimit] = useState(String(s.cardinalityLimit));
@@ -101,10 +106,14 @@ function SourceRowView({ s }: { s: Source }) {
   );
   const near = s.streamCount >= 0.9 * s.cardinalityLimit;
   const p = s.prometheus;
-  const [confirmDelete, setConfirmDelete] = useState(false);
-  const del = useMutation(
-    trpc.triage.deleteSource.mutationOptions({ onSuccess: () => qc.invalidateQueries({ queryKey: trpc.sources.list.queryKey() }) }),
-  );
+  const [ask, setAsk] = useState<"delete" | "archive" | null>(null);
+  const refresh = () => {
+    setAsk(null);
+    void qc.invalidateQueries({ queryKey: trpc.sources.list.queryKey() });
+  };
+  const del = useMutation(trpc.triage.deleteSource.mutationOptions({ onSuccess: refresh }));
+  const archive = useMutation(trpc.sources.archive.mutationOptions({ onSuccess: refresh }));
+  const archived = s.archivedAtMs !== null;
   const nowMs = Date.now();
   // A push source is "receiving" only while samples arrive; an import says how recent its data is.
   const status =
@@ -135,34 +144,38 @@ function SourceRowView({ s }: { s: Source }) {
         {s.streamCount.toLocaleString()}
       </td>
       <td>
-        <form
-          className="row"
-          onSubmit={(e) => {
-            e.preventDefault();
-            save.mutate({ id: s.id, limit: Number(limit) });
-          }}
-        >
-          <input
-            type="number"
-            min={1}
-            aria-label={`Cardinality limit of ${s.name}`}
-            value={limit}
-            onChange={(e) => setLimit(e.target.value)}
-            style={{ width: 110 }}
-          />
-          <button type="submit" disabled={save.isPending || Number(limit) === s.cardinalityLimit || !(Number(limit) >= 1)}>
-            Save
-          </button>
-          {save.isError && <span className="error">{save.error.message}</span>}
-        </form>
+        {!admin ? (
+          s.cardinalityLimit.toLocaleString()
+        ) : (
+          <form
+            className="row"
+            onSubmit={(e) => {
+              e.preventDefault();
+              save.mutate({ id: s.id, limit: Number(limit) });
+            }}
+          >
+            <input
+              type="number"
+              min={1}
+              aria-label={`Cardinality limit of ${s.name}`}
+              value={limit}
+              onChange={(e) => setLimit(e.target.value)}
+              style={{ width: 110 }}
+            />
+            <button type="submit" disabled={save.isPending || Number(limit) === s.cardinalityLimit || !(Number(limit) >= 1)}>
+              Save
+            </button>
+            {save.isError && <span className="error">{save.error.message}</span>}
+          </form>
+        )}
       </td>
       <td>
         {p ? (
           <span>
             {p.baseUrl} · {p.queries.length} quer{p.queries.length === 1 ? "y" : "ies"} · every {p.stepSeconds}s ·{" "}
             {p.lastError ? <span className="error">{p.lastError}</span> : p.cursorMs ? `up to ${new Date(p.cursorMs).toLocaleString()}` : "backfilling…"}{" "}
-            {s.managedByFile ? (
-              !s.enabled && <span className="muted">(removed from omen.yaml: paused)</span>
+            {s.managedByFile || !admin ? (
+              !s.enabled && <span className="muted">({s.managedByFile ? "removed from omen.yaml: " : ""}paused)</span>
             ) : (
               <button type="button" onClick={() => toggle.mutate({ id: s.id, enabled: !s.enabled })}>
                 {s.enabled ? "Pause" : "Resume"}
@@ -176,21 +189,56 @@ function SourceRowView({ s }: { s: Source }) {
         )}
       </td>
       <td>
-        {s.managedByFile ? null : confirmDelete ? (
+        {archived ? (
+          <span className="muted" data-testid="source-archived">
+            archived{" "}
+          </span>
+        ) : null}
+        {s.managedByFile || !admin ? null : (
           <span className="row">
-            <button type="button" className="danger" disabled={del.isPending} onClick={() => del.mutate({ id: s.id })}>
-              Delete {s.name} and its {s.streamCount} streams
-            </button>
-            <button type="button" onClick={() => setConfirmDelete(false)}>
-              Cancel
+            {archived ? (
+              <button type="button" onClick={() => archive.mutate({ id: s.id, archived: false })} aria-label={`Restore source ${s.name}`}>
+                Restore
+              </button>
+            ) : (
+              <button type="button" onClick={() => setAsk("archive")} aria-label={`Archive source ${s.name}`}>
+                Archive
+              </button>
+            )}
+            <button type="button" className="danger" onClick={() => setAsk("delete")} aria-label={`Delete source ${s.name}`}>
+              Delete
             </button>
           </span>
-        ) : (
-          <button type="button" onClick={() => setConfirmDelete(true)} aria-label={`Delete source ${s.name}`}>
-            Delete
-          </button>
         )}
-        {del.isError ? <span className="error">{del.error.message}</span> : null}
+        <ConfirmDialog
+          open={ask === "archive"}
+          title={`Archive source ${s.name}?`}
+          confirmLabel="Archive source"
+          pending={archive.isPending}
+          error={archive.error?.message}
+          onConfirm={() => archive.mutate({ id: s.id, archived: true })}
+          onCancel={() => setAsk(null)}
+        >
+          <p>
+            Its {s.streamCount} streams leave the overview and stop raising anomalies (no alerts). Their history is kept, samples that still arrive are stored, and Restore
+            brings them back.
+          </p>
+        </ConfirmDialog>
+        <ConfirmDialog
+          open={ask === "delete"}
+          title={`Delete source ${s.name}?`}
+          confirmLabel={`Delete ${s.name} and its ${s.streamCount} streams`}
+          danger
+          pending={del.isPending}
+          error={del.error?.message}
+          onConfirm={() => del.mutate({ id: s.id })}
+          onCancel={() => setAsk(null)}
+        >
+          <p>
+            Deletes the source and its {s.streamCount} streams with all their samples, scores, anomalies, labels and alert history. This cannot be undone; archive it to keep
+            the history.
+          </p>
+        </ConfirmDialog>
       </td>
     </tr>
   );
@@ -271,7 +319,7 @@ function AddPrometheusSource() {
   );
 }
 
-type CsvPreview = { rows: number; layout: string; streams: { key: string; samples: number }[]; groundTruth: { column: string; marked: number }[] };
+type CsvPreview = { rows: number; layout: string; streams: { key: string; samples: number }[]; groundTruth: { column: string; marked: number; ranges: number }[] };
 
 /** Uploads with the signed-in session (admins); scripts use a token with the ingest scope. */
 function CsvUpload() {
@@ -366,7 +414,8 @@ function CsvUpload() {
           </ul>
           {preview.groundTruth.map((g) => (
             <p key={g.column} className="small">
-              Column <code>{g.column}</code> is ground truth ({g.marked} rows marked), not a metric: it is not imported as a stream.
+              Column <code>{g.column}</code> is ground truth, not a metric: its {g.marked} marked rows ({g.ranges} range{g.ranges === 1 ? "" : "s"}) are stored as labelled
+              anomalies on the imported streams (shown on their charts, scored by the backtest).
             </p>
           ))}
           <button type="button" className="primary" disabled={state.busy} onClick={() => void upload()}>

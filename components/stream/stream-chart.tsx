@@ -26,9 +26,12 @@ export function StreamChart({
   toMs,
   unit,
   onZoom,
+  labelled = [],
 }: {
   rows: ChartRow[];
   markers: ChartMarker[];
+  /** ground-truth ranges (known anomalies, e.g. an imported is_anomaly column) */
+  labelled?: { startMs: number; endMs: number }[];
   fromMs: number;
   toMs: number;
   unit: string | null;
@@ -73,6 +76,20 @@ export function StreamChart({
               itemStyle={{ padding: 0, color: "var(--text)" }}
             />
             {drag ? <ReferenceArea x1={Math.min(drag.a, drag.b)} x2={Math.max(drag.a, drag.b)} fill="var(--accent)" fillOpacity={0.15} ifOverflow="hidden" /> : null}
+            {labelled.map((l) => (
+              <ReferenceArea
+                key={`truth-${l.startMs}`}
+                x1={Math.max(l.startMs, fromMs)}
+                // a single marked row is a point: widen it to 0.4 % of the window so it stays visible
+                x2={Math.min(Math.max(l.endMs, l.startMs + (toMs - fromMs) / 250), toMs)}
+                fill="var(--accent)"
+                fillOpacity={0.12}
+                stroke="var(--accent)"
+                strokeDasharray="3 3"
+                ifOverflow="hidden"
+                label={{ value: "labelled", position: "insideTop", fill: "var(--accent)", fontSize: 10 }}
+              />
+            ))}
             {markers.map((m) => (
               <ReferenceArea
                 key={m.id}

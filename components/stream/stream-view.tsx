@@ -7,6 +7,7 @@ import { domainFloor } from "@/lib/triage/domain";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc/client";
 import { appendForecast, buildChartRows, formatValue } from "@/components/charts/chart-data";
+import { StreamActions } from "./stream-actions";
 import { StreamChart } from "./stream-chart";
 
 const RANGE_OPTIONS = ["15m", "1h", "6h", "24h", "7d", "30d"] as const;
@@ -69,6 +70,7 @@ export function StreamView({ id }: { id: number }) {
         {stream.group ? ` / ${stream.group}` : ""}
       </p>
       <h1 data-testid="stream-title">{stream.key}</h1>
+      <StreamActions id={stream.id} streamKey={stream.key} archivedAtMs={stream.archivedAtMs} />
       <div className="row" style={{ justifyContent: "space-between" }}>
         <div className="row">
           <span>
@@ -129,7 +131,21 @@ export function StreamView({ id }: { id: number }) {
       ) : null}
       <div className="panel" style={{ marginTop: 10 }}>
         {rows.length === 0 ? <p className="muted">No samples in this range.</p> : null}
-        <StreamChart rows={rows} markers={markers} fromMs={fromMs} toMs={toMs} unit={stream.unit} onZoom={(f, t) => go({ from: String(Math.round(f)), to: String(Math.round(t)) })} />
+        <StreamChart
+          rows={rows}
+          markers={markers}
+          labelled={detail.data.labelled}
+          fromMs={fromMs}
+          toMs={toMs}
+          unit={stream.unit}
+          onZoom={(f, t) => go({ from: String(Math.round(f)), to: String(Math.round(t)) })}
+        />
+        {detail.data.labelled.length ? (
+          <p className="muted small" data-testid="stream-labelled">
+            Dashed ranges: {detail.data.labelled.length} labelled anomal{detail.data.labelled.length === 1 ? "y" : "ies"} (ground truth from{" "}
+            {[...new Set(detail.data.labelled.map((l) => l.origin))].join(", ")}), used by the backtest to score precision and recall.
+          </p>
+        ) : null}
       </div>
       <h2>Anomalies on this stream</h2>
       {anomalies.data && anomalies.data.rows.length === 0 ? <p className="muted">None recorded.</p> : null}

@@ -94,6 +94,8 @@ export interface EnginePort {
   /** Scores one aligned timestamp of one domain; `sampleTs` are the samples' own times (for score rows). */
   step(tsMs: number, ids: ArrayLike<number>, values: Float64Array, sampleTs: Float64Array, domain?: number): { scores: StepScores; events: EngineEvent[] };
   health(): StreamHealthOut[];
+  /** Drops deleted streams' state (their ids are not scored again unless they come back). */
+  forgetStreams?(ids: readonly number[]): void;
   applyFeedback(streamId: number, label: "true_anomaly" | "false_positive" | "expected", startMs: number, endMs: number): void;
   /** Forecast of one stream over the next `horizonMs`; null when the stream is unknown or not warmed up. */
   forecast(streamId: number, horizonMs: number): StreamForecast | null;

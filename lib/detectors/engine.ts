@@ -184,6 +184,8 @@ export function likelihoodParams(o: EngineOptions): Partial<ScoreLikelihoodParam
     onsetEvidence: o.onset ? (o.severity.low * o.likelihoodScale) / 100 : 0,
     onsetHold: o.onsetHold,
     onsetDecay: o.onsetDecay,
+    onsetCooldown: o.onsetCooldown,
+    onsetEscalate: o.onsetEscalate,
     pointPriorStd: o.likelihoodPoint > 0 ? 0.2 : 0,
     pointWeight: o.likelihoodPoint,
     secondMinStd: o.noveltyMinStd,

@@ -105,7 +105,7 @@ export const ZEngineOptions = z.object({
   likelihood: z.boolean().default(true),
   likelihoodScale: z.number().positive().default(10),
   likelihoodShortWindow: z.number().min(1).default(10),
-  likelihoodLongWindow: z.number().min(10).default(2000),
+  likelihoodLongWindow: z.number().min(10).default(5000),
   likelihoodMinStd: z.number().positive().default(0.03),
   /** Weight of the point channel (one raw score against the raw scores' own moments); 0 = off. */
   likelihoodPoint: z.number().min(0).default(0.5),
@@ -131,6 +131,10 @@ export const ZEngineOptions = z.object({
   onset: z.boolean().default(true),
   onsetHold: z.number().int().min(1).default(1),
   onsetDecay: z.number().min(0).max(1).default(0.5),
+  /** Evidence (decades) above an excursion's peak that makes it a new onset. */
+  onsetEscalate: z.number().min(0).default(1),
+  /** Points below severity.low before an excursion is over (a return sooner is the same one). */
+  onsetCooldown: z.number().int().min(0).default(3),
   /**
    * `scoreTable` only. tableLikelihood: score a multi-column table's rows with one likelihood
    * over the raw row maximum (the engine's streams then run without it; an experiment, off).

@@ -125,4 +125,36 @@ describe("ScoreLikelihoodBank", () => {
     for (let t = 0; t < 5; t++) again = Math.max(again, b.update(0, 1));
     expect(again).toBeGreaterThanOrEqual(4.8);
   });
+
+  it("onset cool-down: a return above the level within the cool-down is the same excursion", () => {
+    const run = (onsetCooldown: number): number[] => {
+      const b = new ScoreLikelihoodBank({ onsetEvidence: 4.8, onsetHold: 1, onsetDecay: 0.5, pointPriorStd: 0, onsetCooldown });
+      b.add();
+      for (let t = 0; t < 2000; t++) b.update(0, 0.02);
+      // a spike, three quiet points (its echo in the short window dips below the level), a
+      // smaller bump, a long quiet stretch, then the same spike again
+      const raw = [1, 0, 0, 0, 0.5, 0.3, ...new Array<number>(25).fill(0), 1];
+      return raw.map((a) => b.update(0, a));
+    };
+    const fresh = run(0);
+    const cooled = run(3);
+    expect(fresh[0]).toBeGreaterThanOrEqual(4.8);
+    expect(cooled[0]).toBeCloseTo(fresh[0]!, 10);
+    // without a cool-down the bump is a second onset; with it, the decayed tail of the first
+    expect(Math.max(fresh[4]!, fresh[5]!)).toBeGreaterThanOrEqual(4.8);
+    expect(Math.max(cooled[4]!, cooled[5]!)).toBeLessThan(4.8);
+    // long after the excursion, a spike is a new onset either way
+    expect(cooled[cooled.length - 1]).toBeGreaterThanOrEqual(4.8);
+    expect(cooled[cooled.length - 1]).toBeCloseTo(fresh[fresh.length - 1]!, 10);
+  });
+
+  it("restores a state saved before the onset cool-down existed", () => {
+    const b = new ScoreLikelihoodBank({ onsetEvidence: 4.8, onsetCooldown: 3 });
+    b.add();
+    for (let t = 0; t < 300; t++) b.update(0, t % 7 === 0 ? 0.3 : 0.02);
+    const state = JSON.parse(JSON.stringify(b.serialize())) as { cols: Record<string, unknown> };
+    delete state.cols.qt;
+    const r = ScoreLikelihoodBank.restore(state);
+    for (let t = 0; t < 50; t++) expect(r.update(0, 0.5)).toBe(b.update(0, 0.5));
+  });
 });

@@ -46,6 +46,12 @@ export interface ScoreLikelihoodParams {
   onsetDecay: number;
   /** Evidence this many decades above the excursion's peak is a new onset. */
   onsetEscalate: number;
+  /**
+   * Points below the onset level before an excursion is over (0 = at once). The short window
+   * still carries an excursion's last points, so a return above the level this soon is the
+   * same excursion, not a new onset.
+   */
+  onsetCooldown: number;
 }
 
 export const DEFAULT_SCORE_LIKELIHOOD: ScoreLikelihoodParams = {
@@ -62,6 +68,7 @@ export const DEFAULT_SCORE_LIKELIHOOD: ScoreLikelihoodParams = {
   onsetHold: 2,
   onsetDecay: 0.8,
   onsetEscalate: 1,
+  onsetCooldown: 0,
 };
 
 const LN10 = Math.LN10;
@@ -83,7 +90,7 @@ export function normalTailDecades(z: number): number {
   return -(Math.log(0.5 * t) + poly) / LN10;
 }
 
-type Cols = "short" | "m" | "v" | "pm" | "pv" | "n" | "age" | "peak" | "s2" | "m2" | "v2" | "n2";
+type Cols = "short" | "m" | "v" | "pm" | "pv" | "n" | "age" | "peak" | "s2" | "m2" | "v2" | "n2" | "qt";
 
 export class ScoreLikelihoodBank extends BaseBank<Cols, ScoreLikelihoodParams> {
   static readonly KIND = "score-likelihood";
@@ -95,7 +102,7 @@ export class ScoreLikelihoodBank extends BaseBank<Cols, ScoreLikelihoodParams> {
   private readonly minVar2: number;
 
   constructor(params: Partial<ScoreLikelihoodParams> = {}, cap = 4) {
-    super({ ...DEFAULT_SCORE_LIKELIHOOD, ...params }, { short: 1, m: 1, v: 1, pm: 1, pv: 1, n: 1, age: 1, peak: 1, s2: 1, m2: 1, v2: 1, n2: 1 }, cap);
+    super({ ...DEFAULT_SCORE_LIKELIHOOD, ...params }, { short: 1, m: 1, v: 1, pm: 1, pv: 1, n: 1, age: 1, peak: 1, s2: 1, m2: 1, v2: 1, n2: 1, qt: 1 }, cap);
     this.beta = 2 / (this.params.shortWindow + 1);
     this.minW = 1 / this.params.longWindow;
     this.minVar = this.params.minStd * this.params.minStd;
@@ -183,10 +190,22 @@ export class ScoreLikelihoodBank extends BaseBank<Cols, ScoreLikelihoodParams> {
     const p = this.params;
     const c = this.soa.cols;
     if (!(p.onsetEvidence > 0 && ev >= p.onsetEvidence)) {
-      c.age[i] = 0;
-      c.peak[i] = 0;
+      // the excursion ends after `onsetCooldown` quiet points; until then its age runs on
+      const age = c.age[i]!;
+      if (age > 0) {
+        const q = c.qt[i]! + 1;
+        if (q > p.onsetCooldown) {
+          c.age[i] = 0;
+          c.peak[i] = 0;
+          c.qt[i] = 0;
+        } else {
+          c.qt[i] = q;
+          c.age[i] = age + 1;
+        }
+      }
       return ev;
     }
+    c.qt[i] = 0;
     const age = c.age[i]!;
     if (age === 0 || ev > c.peak[i]! + p.onsetEscalate) {
       c.age[i] = 1;
@@ -205,6 +224,9 @@ export class ScoreLikelihoodBank extends BaseBank<Cols, ScoreLikelihoodParams> {
 
   static restore(state: unknown): ScoreLikelihoodBank {
     const s = readBankState(state, ScoreLikelihoodBank.KIND, ScoreLikelihoodBank.VERSION);
+    // states saved before the onset cool-down existed: no excursion is cooling down
+    const cols = s.cols as Record<string, unknown> | undefined;
+    if (cols && typeof cols === "object" && !("qt" in cols) && typeof s.size === "number") s.cols = { ...cols, qt: new Float64Array(s.size) };
     const b = new ScoreLikelihoodBank(s.params as Partial<ScoreLikelihoodParams>);
     b.loadState(s);
     return b;

@@ -74,12 +74,28 @@ describe("parseCsv: one stream per file column, ground truth apart", () => {
     const r = parseCsv(body, { file: "a.csv" });
     expect(r.series).toHaveLength(1);
     expect(r.series[0]!.values).toEqual([92, 93, 92]);
-    expect(r.groundTruth).toEqual([{ column: "is_anomaly", marked: 1 }]);
-    expect(parseCsv("timestamp,cpu,label\n1700000000,1,anomaly\n", {}).groundTruth).toEqual([{ column: "label", marked: 1 }]);
+    expect(r.groundTruth).toEqual([{ column: "is_anomaly", marked: 1, ranges: [{ startMs: 1700000060_000, endMs: 1700000060_000 }] }]);
+    expect(parseCsv("timestamp,cpu,label\n1700000000,1,anomaly\n", {}).groundTruth).toEqual([{ column: "label", marked: 1, ranges: [{ startMs: 1700000000_000, endMs: 1700000000_000 }] }]);
     expect(() => parseCsv("timestamp,is_anomaly\n1700000000,1\n")).toThrow(/no stream columns/);
   });
   it("keeps named columns as they are", () => {
     expect(parseCsv("timestamp,cpu,mem\n1700000000,1,2\n", { file: "f.csv" }).series.map((x) => x.metric)).toEqual(["cpu", "mem"]);
     expect(parseCsv("timestamp,value,y\n1700000000,1,2\n", { file: "f.csv" }).series.map((x) => x.metric)).toEqual(["f_value", "f_y"]);
+  });
+
+  it("turns runs of marked rows into labelled time ranges, in time order even when the file is not", () => {
+    const rows = [
+      [300, 1],
+      [0, 0],
+      [60, 1],
+      [120, 1],
+      [180, 0],
+      [240, 1],
+      [360, 0],
+    ];
+    const body = `timestamp,latency,is_anomaly\n${rows.map(([t, m]) => `${1700000000 + t!},5,${m}`).join("\n")}\n`;
+    const gt = parseCsv(body, { nowMs: 1800000000_000 }).groundTruth;
+    const at = (s: number) => (1700000000 + s) * 1000;
+    expect(gt).toEqual([{ column: "is_anomaly", marked: 4, ranges: [{ startMs: at(60), endMs: at(120) }, { startMs: at(240), endMs: at(300) }] }]);
   });
 });

@@ -31,8 +31,11 @@ export interface CsvDecoded {
   refused: number;
   /** the first few refusals: `line L, column C: …` */
   refusedExamples: string[];
-  /** Ground-truth columns (`is_anomaly`, `label`, …): kept out of the streams, with how many rows they mark. */
-  groundTruth: { column: string; marked: number }[];
+  /**
+   * Ground-truth columns (`is_anomaly`, `label`, …): kept out of the streams, with how many rows
+   * they mark and the time ranges of consecutive marked rows (labels for the file's streams).
+   */
+  groundTruth: { column: string; marked: number; ranges: { startMs: number; endMs: number }[] }[];
 }
 
 /** How a file's generic `value` column is named: after the file, or an explicit metric name. */
@@ -112,6 +115,9 @@ export class CsvReader {
   private readonly refusedExamples: string[] = [];
   /** wide layout: ground-truth columns by column index */
   private readonly truthCols = new Map<number, { column: string; marked: number }>();
+  /** with ground-truth columns: every row's time and, per truth column, its marked rows */
+  private rowTimes: number[] = [];
+  private readonly truthRows = new Map<number, number[]>();
 
   constructor(
     private readonly nowMs: number,
@@ -141,11 +147,15 @@ export class CsvReader {
       return;
     }
     const columns = this.columns;
+    if (this.truthCols.size && !refusal) this.rowTimes.push(t!);
     for (let c = 0; c < columns.length; c++) {
       const cell = record[c + 1] ?? "";
       const truth = this.truthCols.get(c);
       if (truth) {
-        if (/^(1|true|yes|anomaly|t)$/i.test(cell.trim())) truth.marked++;
+        if (/^(1|true|yes|anomaly|t)$/i.test(cell.trim())) {
+          truth.marked++;
+          if (!refusal) this.truthRows.get(c)!.push(this.rowTimes.length - 1);
+        }
         continue;
       }
       const v = parseValue(cell);
@@ -167,7 +177,7 @@ export class CsvReader {
       samples: this.samples,
       refused: this.refused,
       refusedExamples: this.refusedExamples,
-      groundTruth: [...this.truthCols.values()],
+      groundTruth: [...this.truthCols].map(([c, t]) => ({ ...t, ranges: truthRanges(this.rowTimes, this.truthRows.get(c) ?? []) })),
     };
   }
 
@@ -189,7 +199,10 @@ export class CsvReader {
     };
     this.columns = header.slice(1).map((h, i) => {
       if (!h) fail(1, `column ${i + 2} has an empty header; every column after "timestamp" names a stream.`);
-      if (GROUND_TRUTH.test(h)) this.truthCols.set(i, { column: h, marked: 0 });
+      if (GROUND_TRUTH.test(h)) {
+        this.truthCols.set(i, { column: h, marked: 0 });
+        this.truthRows.set(i, []);
+      }
       return named(h);
     });
     if (this.columns.length - this.truthCols.size <= 0) fail(1, 'no stream columns after "timestamp".');
@@ -226,6 +239,31 @@ export class CsvReader {
   private refuse(line: number, reason: NonNullable<ReturnType<typeof timeRefusal>>, t: number): void {
     if (this.refused++ < 10) this.refusedExamples.push(`line ${line}, column 1: ${describeTimeRefusal(reason, t)}`);
   }
+}
+
+/**
+ * Time ranges of runs of marked rows: rows in time order, a run is broken by any unmarked row
+ * between; each range spans its first to its last marked row's time.
+ */
+export function truthRanges(rowTimes: readonly number[], marked: readonly number[]): { startMs: number; endMs: number }[] {
+  if (marked.length === 0) return [];
+  const order = Array.from(rowTimes.keys()).sort((a, b) => rowTimes[a]! - rowTimes[b]!);
+  const isMarked = new Uint8Array(rowTimes.length);
+  for (const r of marked) isMarked[r] = 1;
+  const out: { startMs: number; endMs: number }[] = [];
+  let open: { startMs: number; endMs: number } | null = null;
+  for (const r of order) {
+    const t = rowTimes[r]!;
+    if (isMarked[r]) {
+      if (open) open.endMs = t;
+      else open = { startMs: t, endMs: t };
+    } else if (open && t > open.endMs) {
+      out.push(open);
+      open = null;
+    }
+  }
+  if (open) out.push(open);
+  return out;
 }
 
 /** A csv-parse error as the AppError the sender sees. */

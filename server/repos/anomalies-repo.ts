@@ -47,6 +47,8 @@ export async function upsertAnomalies(rows: AnomalyUpsert[]): Promise<void> {
             CASE WHEN en IS NULL THEN NULL ELSE to_timestamp(en / 1000.0) END, pk, sv::"Severity", ty::"AnomalyType", ex::jsonb, now()
      FROM unnest($1::text[], $2::int[], $3::text[], $4::float8[], $5::float8[], $6::float8[], $7::text[], $8::text[], $9::text[])
        AS x(e, s, ids, st, en, pk, sv, ty, ex)
+     -- a stream deleted while the worker still scored it: its events are dropped, not retried forever
+     WHERE EXISTS (SELECT 1 FROM stream WHERE stream.id = x.s)
      ON CONFLICT (engine_id) DO UPDATE SET end_at = EXCLUDED.end_at, stream_ids = EXCLUDED.stream_ids,
        peak_score = GREATEST(anomaly.peak_score, EXCLUDED.peak_score),
        severity = CASE WHEN EXCLUDED.peak_score >= anomaly.peak_score THEN EXCLUDED.severity ELSE anomaly.severity END,

@@ -190,6 +190,8 @@ export interface StreamScopeRow {
   metric: string;
   key: string;
   labels: Record<string, string>;
+  /** the stream or its source is archived */
+  archived: boolean;
 }
 
 /** The scope coordinates of every stream (what config resolution needs, nothing more). */
@@ -210,7 +212,8 @@ export async function listStreamScopes(filter: { ids?: number[]; sourceId?: numb
   }
   args.push(filter.limit ?? 1_000_000);
   const res = await pool().query(
-    `SELECT s.id, s.source_id, src.name AS source_name, s."group", s.metric, s.key, s.labels
+    `SELECT s.id, s.source_id, src.name AS source_name, s."group", s.metric, s.key, s.labels,
+            (s.archived_at IS NOT NULL OR src.archived_at IS NOT NULL) AS archived
      FROM stream s JOIN source src ON src.id = s.source_id ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
      ORDER BY s.id LIMIT $${args.length}`,
     args,
@@ -223,6 +226,7 @@ export async function listStreamScopes(filter: { ids?: number[]; sourceId?: numb
     metric: r.metric as string,
     key: r.key as string,
     labels: (r.labels ?? {}) as Record<string, string>,
+    archived: r.archived === true,
   }));
 }
 
@@ -236,6 +240,10 @@ export async function listGroups(): Promise<{ group: string; streams: number }[]
 
 /** Changes when streams are added or removed (so the worker re-resolves inherited settings). */
 export async function streamsFingerprint(): Promise<string> {
-  const res = await pool().query<{ f: string }>(`SELECT count(*)::text || ':' || coalesce(max(id), 0)::text AS f FROM stream`);
+  // archiving changes what a stream may raise: the worker reloads its settings then too
+  const res = await pool().query<{ f: string }>(
+    `SELECT count(*)::text || ':' || coalesce(max(id), 0)::text || ':' || count(archived_at)::text || ':' || coalesce(max(archived_at)::text, '')
+            || ':' || (SELECT count(archived_at)::text || coalesce(max(archived_at)::text, '') FROM source) AS f FROM stream`,
+  );
   return res.rows[0]?.f ?? "";
 }

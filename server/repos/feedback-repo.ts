@@ -38,8 +38,44 @@ export async function pendingFeedback(limit = 100): Promise<PendingFeedback[]> {
   }));
 }
 
-export async function markFeedbackApplied(ids: number[]): Promise<void> {
-  if (ids.length) await pool().query("UPDATE feedback SET applied_at = now() WHERE id = ANY($1::int[])", [ids]);
+/** Marks labels as taught; `dataMs[i]` is the stream's data time (engine clock) when label `ids[i]` was. */
+export async function markFeedbackApplied(ids: number[], dataMs: (number | null)[] = []): Promise<void> {
+  if (ids.length === 0) return;
+  await pool().query(
+    `UPDATE feedback f SET applied_at = now(), applied_data_at = CASE WHEN x.d IS NULL THEN NULL ELSE to_timestamp(x.d / 1000.0) END
+     FROM unnest($1::int[], $2::float8[]) AS x(id, d) WHERE f.id = x.id`,
+    [ids, ids.map((_, i) => dataMs[i] ?? null)],
+  );
+}
+
+export interface StreamFeedback {
+  streamIds: number[];
+  label: TAnomalyLabel;
+  startMs: number;
+  endMs: number | null;
+  /** the data time the worker taught it at (null: not taught yet, or taught before this was recorded) */
+  appliedDataMs: number | null;
+}
+
+/** Every label given to anomalies of these streams, in the order the worker teaches them. */
+export async function feedbackForStreams(streamIds: number[]): Promise<StreamFeedback[]> {
+  if (streamIds.length === 0) return [];
+  const res = await pool().query(
+    `SELECT f.label::text AS label, a.stream_ids, a.stream_id,
+            (extract(epoch FROM a.start_at) * 1000)::float8 AS start_ms,
+            (extract(epoch FROM a.end_at) * 1000)::float8 AS end_ms,
+            (extract(epoch FROM f.applied_data_at) * 1000)::float8 AS data_ms
+     FROM feedback f JOIN anomaly a ON a.id = f.anomaly_id
+     WHERE f.label IS NOT NULL AND (a.stream_id = ANY($1::int[]) OR a.stream_ids && $1::int[]) ORDER BY f.id`,
+    [streamIds],
+  );
+  return res.rows.map((r) => ({
+    streamIds: (r.stream_ids as number[]).length ? (r.stream_ids as number[]) : [r.stream_id as number],
+    label: r.label as TAnomalyLabel,
+    startMs: r.start_ms as number,
+    endMs: (r.end_ms as number | null) ?? null,
+    appliedDataMs: (r.data_ms as number | null) ?? null,
+  }));
 }
 
 export async function listFeedback(anomalyId: string) {

@@ -39,6 +39,7 @@ export async function upsertPredictions(rows: PredictionRow[]): Promise<void> {
      SELECT s, to_timestamp(c / 1000.0), h, p, CASE WHEN e IS NULL THEN NULL ELSE to_timestamp(e / 1000.0) END, d, lo, hi, f::jsonb
      FROM unnest($1::int[], $2::float8[], $3::int[], $4::float8[], $5::float8[], $6::text[], $7::float8[], $8::float8[], $9::text[])
        AS x(s, c, h, p, e, d, lo, hi, f)
+     WHERE EXISTS (SELECT 1 FROM stream WHERE stream.id = x.s)
      ON CONFLICT (stream_id) DO UPDATE SET computed_at = EXCLUDED.computed_at, horizon_ms = EXCLUDED.horizon_ms,
        probability = EXCLUDED.probability, eta_at = EXCLUDED.eta_at, direction = EXCLUDED.direction,
        envelope_low = EXCLUDED.envelope_low, envelope_high = EXCLUDED.envelope_high, forecast = EXCLUDED.forecast`,

@@ -39,24 +39,15 @@ export async function updateSourceConfig(
   );
 }
 
-export async function listSources(): Promise<(SourceRow & { streamCount: number; lastSampleAtMs: number | null })[]> {
+export async function listSources(): Promise<(SourceRow & { streamCount: number; lastSampleAtMs: number | null; archivedAtMs: number | null })[]> {
   const res = await pool().query(
     `SELECT s.id, s.name, s.kind::text AS kind, s.enabled, s.config, s.cardinality_limit,
             (SELECT count(*)::int FROM stream WHERE source_id = s.id) AS stream_count,
-            (SELECT (extract(epoch FROM max(last_sample_at)) * 1000)::float8 FROM stream WHERE source_id = s.id) AS last_sample_ms
+            (SELECT (extract(epoch FROM max(last_sample_at)) * 1000)::float8 FROM stream WHERE source_id = s.id) AS last_sample_ms,
+            (extract(epoch FROM s.archived_at) * 1000)::float8 AS archived_ms
      FROM source s ORDER BY s.name`,
   );
-  return res.rows.map((r) => ({ ...toSource(r), streamCount: r.stream_count as number, lastSampleAtMs: (r.last_sample_ms as number | null) ?? null }));
-}
-
-/** Deletes a source with its streams, their anomalies, labels and alert history (cascades). */
-export async function deleteSource(id: number): Promise<{ name: string; streams: number } | null> {
-  const res = await pool().query<{ name: string; streams: number }>(
-    `WITH n AS (SELECT count(*)::int AS streams FROM stream WHERE source_id = $1)
-     DELETE FROM source s USING n WHERE s.id = $1 RETURNING s.name, n.streams`,
-    [id],
-  );
-  return res.rows[0] ?? null;
+  return res.rows.map((r) => ({ ...toSource(r), streamCount: r.stream_count as number, lastSampleAtMs: (r.last_sample_ms as number | null) ?? null, archivedAtMs: (r.archived_ms as number | null) ?? null }));
 }
 
 export async function getSourceByName(name: string): Promise<SourceRow | null> {

@@ -20,6 +20,8 @@ export interface StreamRow {
   lastScore: number | null;
   health: number | null;
   availability: number | null;
+  /** when the stream (or its source) was archived; null: active */
+  archivedAtMs: number | null;
   /** Recent points for sparklines: epoch ms, value, score (null when not scored). */
   spark: { t: number[]; v: (number | null)[]; s: (number | null)[] };
 }
@@ -71,11 +73,15 @@ export async function createStreams(sourceId: number, specs: StreamSpec[]): Prom
   );
 }
 
+/** A stream is archived when it or its source is. */
+const ARCHIVED_SQL = "(s.archived_at IS NOT NULL OR src.archived_at IS NOT NULL)";
+
 const LIST_SQL = `
   SELECT s.id, s.source_id, src.name AS source_name, src.kind::text AS source_kind, s.metric, s.labels, s.key,
          s.kind::text AS kind, s."group", s.unit,
          (extract(epoch FROM s.last_sample_at) * 1000)::float8 AS last_sample_at_ms,
-         s.last_value, s.last_score, h.health, h.availability, s.spark_t, s.spark_v, s.spark_s
+         s.last_value, s.last_score, h.health, h.availability, s.spark_t, s.spark_v, s.spark_s,
+         (extract(epoch FROM COALESCE(s.archived_at, src.archived_at)) * 1000)::float8 AS archived_at_ms
   FROM stream s JOIN source src ON src.id = s.source_id
   LEFT JOIN stream_health h ON h.stream_id = s.id`;
 
@@ -93,6 +99,7 @@ type ListRow = {
   last_sample_at_ms: number | null;
   last_value: number | null;
   last_score: number | null;
+  archived_at_ms: number | null;
   health: number | null;
   availability: number | null;
   spark_t: Buffer | null;
@@ -117,6 +124,7 @@ function toStreamRow(r: ListRow): StreamRow {
     lastScore: r.last_score,
     health: r.health,
     availability: r.availability,
+    archivedAtMs: r.archived_at_ms,
     spark: { t: unpack(r.spark_t), v: unpack(r.spark_v).map(nanToNull), s: unpack(r.spark_s).map(nanToNull) },
   };
 }
@@ -125,6 +133,8 @@ export interface ListStreamsFilter {
   search?: string;
   sourceId?: number;
   group?: string;
+  /** false (default): active streams only; true: archived ones only (the stream or its source) */
+  archived?: boolean;
   limit?: number;
   offset?: number;
 }
@@ -151,6 +161,7 @@ export async function listStreams(f: ListStreamsFilter = {}): Promise<StreamRow[
     args.push(f.group);
     where.push(`s."group" = $${args.length}`);
   }
+  where.push(f.archived ? ARCHIVED_SQL : `NOT ${ARCHIVED_SQL}`);
   args.push(f.limit ?? 500, f.offset ?? 0);
   const res = await pool().query<ListRow>(
     `${LIST_SQL} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
@@ -281,6 +292,7 @@ export async function upsertStreamHealth(
   await pool().query(
     `INSERT INTO stream_health (stream_id, health, availability, gap_class, updated_at)
      SELECT id, h, a, g, now() FROM unnest($1::int[], $2::float8[], $3::float8[], $4::text[]) AS x(id, h, a, g)
+     WHERE EXISTS (SELECT 1 FROM stream WHERE stream.id = x.id)
      ON CONFLICT (stream_id) DO UPDATE SET health = EXCLUDED.health, availability = EXCLUDED.availability,
        gap_class = EXCLUDED.gap_class, updated_at = now()`,
     [rows.map((r) => r.id), rows.map((r) => r.health), rows.map((r) => r.availability), rows.map((r) => r.gapClass)],

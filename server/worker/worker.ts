@@ -1,18 +1,17 @@
 import os from "node:os";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
-import { markFeedbackApplied, pendingFeedback } from "../repos/feedback-repo";
 import { sequenceHead } from "../repos/samples-repo";
 import { flushScoreMinutes, scoredSeq } from "../repos/scores-repo";
 import { acquireWorkerLock, type WorkerLock } from "../repos/worker-lock-repo";
 import { resumeRollup } from "./pipeline/resume-rollup";
 import { loadSnapshot, saveSnapshot } from "../repos/snapshots-repo";
 import { heartbeat, markWorkerStopped } from "../repos/worker-status-repo";
-import { ingestSeries, type IncomingSeries } from "../services/ingest/ingest-service";
+import { ingestSeries, invalidateSourceCache, type IncomingSeries } from "../services/ingest/ingest-service";
 import type { CommittedBatch } from "@/lib/ingest/committed-batch";
 import type { HandoffEndpoint } from "./handoff/protocol";
 import type { TProbeRequest, TProbeResult } from "../services/detect/probe-wire";
-import { createEngine, restoreEngine } from "./pipeline/engine-adapter";
+import { createEngine, restoreEngine } from "../services/detection/engine-adapter";
 import { takeSetting } from "../repos/settings-repo";
 import { WORKER_REQUEST_KEY, ZWorkerRequest } from "../services/models/model-service";
 import { DetectPipeline } from "./pipeline/detect-pipeline";
@@ -21,6 +20,7 @@ import { PrometheusPullJob } from "./jobs/prometheus-pull";
 import { AlertDispatchJob } from "./jobs/alert-dispatch";
 import { Predictor } from "./jobs/predictor";
 import { RetentionJob } from "./jobs/retention";
+import { applyPendingFeedback } from "./jobs/feedback";
 import { JobScheduler, type Job } from "./jobs/scheduler";
 import { env } from "../env";
 import { ConfiguredEngine } from "../services/config/configured-engine";
@@ -105,6 +105,11 @@ export class Worker {
       this.pipeline.engine as ConfiguredEngine,
       this.opts.configFile === undefined ? env().OMEN_CONFIG_FILE : this.opts.configFile,
       this.log,
+      (ids) => {
+        this.pipeline.forgetStreams(ids);
+        // this process's ingest (host collector, Prometheus pull) re-resolves its series' streams
+        invalidateSourceCache();
+      },
     );
     this.running = true;
     const pull = new PrometheusPullJob(this.log);
@@ -235,14 +240,10 @@ export class Worker {
   }
 
   private async applyFeedback(): Promise<void> {
-    const items = await pendingFeedback();
-    for (const f of items) {
-      for (const id of f.streamIds) this.pipeline.engine.applyFeedback(id, f.label, f.startMs, f.endMs);
-    }
-    if (items.length) {
-      await markFeedbackApplied(items.map((f) => f.id));
+    const n = await applyPendingFeedback(this.pipeline.engine);
+    if (n) {
       await this.snapshot("feedback");
-      this.log(`applied ${items.length} feedback label(s)`);
+      this.log(`applied ${n} feedback label(s)`);
     }
   }
 

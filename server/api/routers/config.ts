@@ -1,6 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
-import { ZCount, ZId } from "@/lib/schemas/ids";
+import { ZCount, ZEpochMs, ZId } from "@/lib/schemas/ids";
 import { ZConfigScope, ZDetectorSettings } from "@/lib/config/settings";
 import { runBacktest } from "../../services/backtest/backtest-service";
 import { configFileStatus } from "../../services/config/config-file";
@@ -27,7 +27,11 @@ export const configRouter = createTRPCRouter({
   revert: operatorProcedure.input(z.object({ versionId: ZId })).mutation(({ input, ctx }) => revertToVersion(input.versionId, ctx.actor)),
   history: viewerProcedure.query(() => recentChanges()),
   backtest: operatorProcedure
-    .input(z.object({ target: ZTarget, proposed: ZDetectorSettings, days: z.number().int().min(1).max(30).default(7) }))
+    .input(
+      z
+        .object({ target: ZTarget, proposed: ZDetectorSettings, days: z.number().int().min(1).max(30).optional(), fromMs: ZEpochMs.optional(), toMs: ZEpochMs.optional() })
+        .refine((v) => (v.fromMs === undefined) === (v.toMs === undefined), { message: "Give both the start and the end of the backtest range." }),
+    )
     .mutation(({ input }) => runBacktest(input)),
   file: viewerProcedure.query(() => configFileStatus(path.resolve(env().OMEN_CONFIG_FILE))),
 });

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ZId } from "@/lib/schemas/ids";
 import { ZPromPullSettings, ZSourceName } from "@/lib/schemas/sources";
 import {
+  archiveSource,
   ingestSetup,
   listSourceViews,
   savePrometheusSource,
@@ -23,6 +24,8 @@ export const sourcesRouter = createTRPCRouter({
   savePrometheus: adminProcedure
     .input(z.object({ name: ZSourceName, settings: ZPromPullSettings }))
     .mutation(({ input }) => savePrometheusSource(input.name, input.settings)),
+  /** Archives (streams off the overview, nothing alerts, history kept) or restores a source. */
+  archive: adminProcedure.input(z.object({ id: ZId, archived: z.boolean() })).mutation(({ input }) => archiveSource(input.id, input.archived)),
   testPrometheusQuery: adminProcedure
     .input(z.object({ baseUrl: z.string().url(), query: z.string().min(1).max(2000) }))
     .mutation(({ input }) => testPrometheusQuery(input.baseUrl, input.query)),

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { ZEpochMs, ZId } from "@/lib/schemas/ids";
 import { getStreamDetail, listStreamsWithSparklines, RANGES, type TRange } from "../../services/streams/stream-service";
-import { viewerProcedure, createTRPCRouter } from "../trpc";
+import { archiveStream, deleteStream } from "../../services/streams/stream-lifecycle";
+import { operatorProcedure, viewerProcedure, createTRPCRouter } from "../trpc";
 
 const ZRange = z.enum(Object.keys(RANGES) as [TRange, ...TRange[]]);
 
@@ -13,6 +14,7 @@ export const streamsRouter = createTRPCRouter({
           search: z.string().max(200).optional(),
           sourceId: ZId.optional(),
           group: z.string().max(200).optional(),
+          archived: z.boolean().optional(),
           limit: z.number().int().min(1).max(2000).default(500),
         })
         .default({ limit: 500 }),
@@ -30,4 +32,8 @@ export const streamsRouter = createTRPCRouter({
         .refine((v) => (v.fromMs === undefined) === (v.toMs === undefined), { message: "Give both the start and the end of the range." }),
     )
     .query(({ input }) => getStreamDetail(input.id, { range: input.range, fromMs: input.fromMs, toMs: input.toMs })),
+  /** Deletes the stream with its samples, scores and anomalies. */
+  delete: operatorProcedure.input(z.object({ id: ZId })).mutation(({ input }) => deleteStream(input.id)),
+  /** Archives (hides, stops alerting, keeps history) or restores a stream. */
+  archive: operatorProcedure.input(z.object({ id: ZId, archived: z.boolean() })).mutation(({ input }) => archiveStream(input.id, input.archived)),
 });

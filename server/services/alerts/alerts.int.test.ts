@@ -7,7 +7,7 @@ import { rollupPending } from "../../repos/samples-repo";
 import { listStreams } from "../../repos/streams-repo";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { DetectPipeline } from "../../worker/pipeline/detect-pipeline";
-import { createEngine } from "../../worker/pipeline/engine-adapter";
+import { createEngine } from "../detection/engine-adapter";
 import { ingestSeries, invalidateSourceCache } from "../ingest/ingest-service";
 import { createRule, sendTestAlert } from "./alert-service";
 import { dispatchAlerts } from "./dispatch-service";

@@ -4,7 +4,7 @@ import { addFeedback, listFeedback, markFeedbackApplied, pendingFeedback } from 
 import { listStreams } from "../../repos/streams-repo";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { DetectPipeline } from "../../worker/pipeline/detect-pipeline";
-import { createEngine, restoreEngine } from "../../worker/pipeline/engine-adapter";
+import { createEngine, restoreEngine } from "../detection/engine-adapter";
 import type { EnginePort } from "@/lib/detectors/engine-port";
 import { ConfiguredEngine } from "../config/configured-engine";
 import { ingestSeries, invalidateSourceCache } from "../ingest/ingest-service";

@@ -1,82 +1,80 @@
 /**
- * Backtest: replays the last N days of a scope's streams through fresh detection engines with
- * the current and the proposed settings, applies the same gate the worker applies, and reports
- * which anomalies each would have raised. Bounded: at most MAX_STREAMS streams and
- * MAX_POINTS points per stream (server-side downsampling keeps each bucket's extreme value, so
- * spikes survive), which answers in well under a few seconds.
+ * Backtest: replays a scope's stored samples through the worker's engine path
+ * (`../detection/replay.ts`) twice, under the current and under the proposed settings, and
+ * reports what each would have raised, beside what the worker did raise in that period and,
+ * where the streams carry ground truth, precision and recall.
+ *
+ * Production-faithful: the samples are read as stored (no resampling), stepped on the worker's
+ * grid, every stream's effective settings are applied as the worker applies them (engine-wide
+ * cut-offs from all streams, then the gate), and the streams' labels are taught at the data
+ * time the worker taught them. The default range is all stored history of the scope, up to its
+ * newest 30 days (a stream imported from 2014 is replayed in 2014).
  */
-import { DetectionEngine } from "@/lib/detectors/engine";
-import { engineCutoffs, gateEvent, type GateSeverity } from "@/lib/config/gate";
 import { resolveSettings, ZDetectorSettings, type EffectiveSettings, type TDetectorSettings } from "@/lib/config/settings";
+import { scoreAgainstTruth, type TruthScore } from "@/lib/backtest/truth";
 import { AppError } from "@/lib/errors/app-error";
+import type { TAnomalyLabel, TAnomalyType, TSeverity } from "@/lib/schemas/stream";
+import { readRawSamples, storedAnomalies, streamSpans, type StreamSpan } from "../../repos/backtest-repo";
 import { listConfigs, listStreamScopes, type StreamScopeRow } from "../../repos/config-repo";
-import { readSeries } from "../../repos/samples-repo";
-import { indexConfigs, layersForStream, type ScopeTarget } from "../config/config-service";
+import { feedbackForStreams } from "../../repos/feedback-repo";
+import { truthRanges } from "../../repos/stream-labels-repo";
+import { effectiveSettingsByStream, indexConfigs, layersForStream, type ScopeTarget } from "../config/config-service";
+import { replayStreams, type ReplayFeedback, type ReplaySettings } from "../detection/replay";
 
 export const MAX_STREAMS = 5;
-export const MAX_POINTS = 10_000;
+/** Samples replayed per run (both settings): beyond it the newest are kept and the result says so. */
+export const MAX_SAMPLES = 1_000_000;
+export const DEFAULT_SPAN_MS = 30 * 86_400_000;
+/** The longest range a backtest replays. */
+export const MAX_SPAN_MS = 31 * 86_400_000;
 
 export interface BacktestAnomaly {
   streamId: number;
   streamKey: string;
   startMs: number;
-  endMs: number;
+  /** null: still open at the end of the range */
+  endMs: number | null;
   peakScore: number;
-  severity: GateSeverity;
-  type: string;
+  severity: TSeverity;
+  type: TAnomalyType;
+  /** overlaps a ground-truth range of its stream */
+  truth: boolean;
 }
 
 export interface BacktestSide {
   count: number;
-  bySeverity: Record<GateSeverity, number>;
+  bySeverity: Record<TSeverity, number>;
   anomalies: BacktestAnomaly[];
+  /** against the streams' ground truth (null without any) */
+  score: TruthScore | null;
 }
 
 export interface BacktestResult {
   fromMs: number;
   toMs: number;
+  /** newest stored sample of the replayed streams (where the default range ends) */
+  newestMs: number | null;
   streams: { id: number; key: string; points: number }[];
   streamsInScope: number;
+  /** the newest MAX_SAMPLES samples were replayed, not the whole range */
+  truncated: boolean;
+  labelsApplied: number;
+  truthRanges: { streamId: number; startMs: number; endMs: number }[];
   current: BacktestSide;
   proposed: BacktestSide;
+  /** what the worker raised for these streams in the range */
+  live: BacktestSide & { labelled: Record<TAnomalyLabel, number> };
   elapsedMs: number;
 }
 
-/** Replays one series through a fresh engine under `s`; pure apart from the engine. */
-export function replaySeries(streamId: number, ts: number[], values: number[], s: EffectiveSettings): Omit<BacktestAnomaly, "streamKey">[] {
-  const id = String(streamId);
-  const engine = new DetectionEngine({
-    sensitivity: s.sensitivity !== 1 ? { [id]: s.sensitivity } : {},
-    severity: engineCutoffs([s], s.severity),
-    warmupSteps: s.minTrainingSamples,
-    gapEvents: s.detectors.gaps,
-    tier2: { enabled: false },
-  });
-  engine.addStream(id, "gauge");
-  const ids = [id];
-  const v = new Float64Array(1);
-  const events = new Map<string, { startMs: number; endMs: number; peakScore: number; type: string; closed: boolean }>();
-  for (let i = 0; i < ts.length; i++) {
-    v[0] = values[i]!;
-    const r = engine.step(ts[i]!, ids, v);
-    for (const c of r.changes) {
-      events.set(c.event.id, { startMs: c.event.startMs, endMs: c.event.endMs, peakScore: c.event.peakScore, type: c.event.type, closed: c.kind === "closed" });
-    }
-  }
-  const end = ts[ts.length - 1] ?? 0;
-  const out: Omit<BacktestAnomaly, "streamKey">[] = [];
-  for (const e of events.values()) {
-    const g = gateEvent({ startMs: e.startMs, endMs: e.closed ? e.endMs : null, peakScore: e.peakScore, type: e.type }, s, end);
-    if (g.action !== "raise") continue;
-    out.push({ streamId, startMs: e.startMs, endMs: e.endMs, peakScore: e.peakScore, severity: g.severity, type: e.type });
-  }
-  return out;
-}
-
-function summarize(list: BacktestAnomaly[]): BacktestSide {
-  const bySeverity: Record<GateSeverity, number> = { low: 0, medium: 0, high: 0 };
-  for (const a of list) bySeverity[a.severity]++;
-  return { count: list.length, bySeverity, anomalies: list.sort((a, b) => a.startMs - b.startMs) };
+export interface BacktestInput {
+  target: ScopeTarget;
+  proposed: TDetectorSettings;
+  /** explicit range (both or neither) */
+  fromMs?: number;
+  toMs?: number;
+  /** the last `days` of stored data (ending at the newest sample) */
+  days?: number;
 }
 
 async function streamsOf(t: ScopeTarget): Promise<{ list: StreamScopeRow[]; total: number }> {
@@ -89,50 +87,107 @@ async function streamsOf(t: ScopeTarget): Promise<{ list: StreamScopeRow[]; tota
   return { list: all.slice(0, MAX_STREAMS), total: all.length };
 }
 
-export async function runBacktest(input: { target: ScopeTarget; proposed: TDetectorSettings; days: number; nowMs?: number }): Promise<BacktestResult> {
+/** The range to replay: explicit, the last `days` of data, or all history up to its newest 30 days. */
+export function backtestRange(spans: readonly StreamSpan[], input: Pick<BacktestInput, "fromMs" | "toMs" | "days">): { fromMs: number; toMs: number; newestMs: number | null } {
+  const lasts = spans.map((s) => s.lastMs).filter((x): x is number => x !== null);
+  const firsts = spans.map((s) => s.firstMs).filter((x): x is number => x !== null);
+  const newestMs = lasts.length ? Math.max(...lasts) : null;
+  if (input.fromMs !== undefined && input.toMs !== undefined) {
+    if (!(input.toMs > input.fromMs)) throw new AppError("BAD_REQUEST", "The backtest range ends before it starts: pick an end after the start.");
+    if (input.toMs - input.fromMs > MAX_SPAN_MS) throw new AppError("BAD_REQUEST", "The backtest range is longer than 31 days: pick a shorter range.");
+    return { fromMs: input.fromMs, toMs: input.toMs, newestMs };
+  }
+  if (newestMs === null) throw new AppError("NOT_FOUND", "The streams in this scope have no stored samples to backtest.");
+  const toMs = newestMs + 1; // the range is [from, to): the newest sample is in it
+  const span = input.days !== undefined ? input.days * 86_400_000 : DEFAULT_SPAN_MS;
+  const fromMs = Math.max(Math.min(...firsts), toMs - span);
+  return { fromMs, toMs, newestMs };
+}
+
+function summarize(list: BacktestAnomaly[], score: TruthScore | null): BacktestSide {
+  const bySeverity: Record<TSeverity, number> = { low: 0, medium: 0, high: 0 };
+  for (const a of list) bySeverity[a.severity]++;
+  return { count: list.length, bySeverity, anomalies: list.sort((a, b) => a.startMs - b.startMs || a.streamId - b.streamId), score };
+}
+
+/** The worker's settings for every stream, with the scope's streams under `proposed` instead. */
+async function settingsWith(scope: ScopeTarget, proposed: TDetectorSettings | null, inScope: readonly StreamScopeRow[]): Promise<ReplaySettings> {
+  const { global, streams } = await effectiveSettingsByStream();
+  if (!proposed) return { global, streams };
+  const byKey = indexConfigs(await listConfigs());
+  const order = ["global", "source", "group", "stream"] as const;
+  const idx = order.indexOf(scope.scope);
+  const resolveWith = (layers: (TDetectorSettings | undefined)[]): EffectiveSettings => {
+    const l = [...layers];
+    l[idx] = proposed;
+    return resolveSettings(l);
+  };
+  const out = new Map(streams);
+  // a global proposal changes every stream (and the engine-wide cut-offs), not only the replayed ones
+  const affected = scope.scope === "global" ? await listStreamScopes() : inScope;
+  for (const s of affected) out.set(s.id, resolveWith(layersForStream(byKey, s)));
+  return { global: scope.scope === "global" ? resolveWith([undefined]) : global, streams: out };
+}
+
+function toFeedback(rows: Awaited<ReturnType<typeof feedbackForStreams>>): ReplayFeedback[] {
+  // a label the worker has not taught yet (or taught before this was recorded) is taught when
+  // its anomaly ended, as if it had been given then
+  return rows.map((f) => ({ streamIds: f.streamIds, label: f.label, startMs: f.startMs, endMs: f.endMs ?? f.startMs, atMs: f.appliedDataMs ?? f.endMs ?? f.startMs }));
+}
+
+export async function runBacktest(input: BacktestInput): Promise<BacktestResult> {
   const t0 = performance.now();
   const proposed = ZDetectorSettings.safeParse(input.proposed);
   if (!proposed.success) throw new AppError("BAD_REQUEST", proposed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
   const target: ScopeTarget = { scope: input.target.scope, ref: input.target.scope === "global" ? "" : input.target.ref };
-  const toMs = input.nowMs ?? Date.now();
-  const fromMs = toMs - input.days * 86_400_000;
-  const [{ list, total }, configs] = await Promise.all([streamsOf(target), listConfigs()]);
-  const byKey = indexConfigs(configs);
-  const current: BacktestAnomaly[] = [];
-  const next: BacktestAnomaly[] = [];
-  const streams: BacktestResult["streams"] = [];
-  for (const s of list) {
-    const series = await readSeries(s.id, fromMs, toMs, MAX_POINTS);
-    const ts: number[] = [];
-    const values: number[] = [];
-    for (const p of series) {
-      if (p.v === null) continue;
-      // keep the bucket's extreme value so short spikes are not averaged away
-      const lo = p.min ?? p.v;
-      const hi = p.max ?? p.v;
-      ts.push(p.t);
-      values.push(hi - p.v >= p.v - lo ? hi : lo);
-    }
-    streams.push({ id: s.id, key: s.key, points: ts.length });
-    if (ts.length < 2) continue;
-    const layers = layersForStream(byKey, s);
-    const curSettings = resolveSettings(layers);
-    // Replace this scope's own layer with the proposal (global, source, group, stream order).
-    const order = ["global", "source", "group", "stream"] as const;
-    const idx = order.indexOf(target.scope);
-    const proposedLayers = [...layers];
-    proposedLayers[idx] = proposed.data;
-    const propSettings = resolveSettings(proposedLayers);
-    for (const a of replaySeries(s.id, ts, values, curSettings)) current.push({ ...a, streamKey: s.key });
-    for (const a of replaySeries(s.id, ts, values, propSettings)) next.push({ ...a, streamKey: s.key });
-  }
+  const { list, total } = await streamsOf(target);
+  const ids = list.map((s) => s.id);
+  const spans = await streamSpans(ids);
+  const { fromMs, toMs, newestMs } = backtestRange(spans, input);
+  const [samples, feedbackRows, truth, stored, current, next] = await Promise.all([
+    readRawSamples(ids, fromMs, toMs, MAX_SAMPLES),
+    feedbackForStreams(ids),
+    truthRanges(ids, fromMs, toMs),
+    storedAnomalies(ids, fromMs, toMs),
+    settingsWith(target, null, list),
+    settingsWith(target, proposed.data, list),
+  ]);
+  const feedback = toFeedback(feedbackRows);
+  const keyOf = new Map(list.map((s) => [s.id, s.key]));
+  const kinds = spans.map((s) => ({ id: s.id, kind: s.kind }));
+  const endMs = samples.tsMs.length ? samples.tsMs[samples.tsMs.length - 1]! : toMs;
+  const side = (rows: { streamId: number; startMs: number; endMs: number | null; peakScore: number; severity: TSeverity; type: TAnomalyType }[]) => {
+    const list: BacktestAnomaly[] = rows.map((a) => ({
+      streamId: a.streamId,
+      streamKey: keyOf.get(a.streamId) ?? String(a.streamId),
+      startMs: a.startMs,
+      endMs: a.endMs,
+      peakScore: a.peakScore,
+      severity: a.severity,
+      type: a.type,
+      truth: truth.some((t) => t.streamId === a.streamId && t.startMs <= (a.endMs ?? endMs) && a.startMs <= t.endMs),
+    }));
+    return summarize(list, truth.length ? scoreAgainstTruth(list, truth, endMs) : null);
+  };
+  const replay = (s: ReplaySettings) => replayStreams(kinds, samples, s, feedback);
+  const cur = await replay(current);
+  const prop = await replay(next);
+  const labelled: Record<TAnomalyLabel, number> = { true_anomaly: 0, false_positive: 0, expected: 0 };
+  for (const a of stored) if (a.label) labelled[a.label]++;
+  const points = new Map<number, number>();
+  for (let i = 0; i < samples.streamIds.length; i++) points.set(samples.streamIds[i]!, (points.get(samples.streamIds[i]!) ?? 0) + 1);
   return {
     fromMs,
     toMs,
-    streams,
+    newestMs,
+    streams: list.map((s) => ({ id: s.id, key: s.key, points: points.get(s.id) ?? 0 })),
     streamsInScope: total,
-    current: summarize(current),
-    proposed: summarize(next),
+    truncated: samples.truncated,
+    labelsApplied: cur.feedbackApplied,
+    truthRanges: truth.map((t) => ({ streamId: t.streamId, startMs: t.startMs, endMs: t.endMs })),
+    current: side(cur.anomalies),
+    proposed: side(prop.anomalies),
+    live: { ...side(stored), labelled },
     elapsedMs: Math.round(performance.now() - t0),
   };
 }

@@ -19,6 +19,8 @@ export class ConfigReloader {
     private readonly engine: ConfiguredEngine,
     private readonly configFile: string | null,
     private readonly log: (msg: string) => void,
+    /** Streams the engine scored that were deleted since (the worker drops its state of them). */
+    private readonly onStreamsDeleted: (ids: number[]) => void = () => undefined,
   ) {}
 
   async run(): Promise<boolean> {
@@ -33,6 +35,12 @@ export class ConfigReloader {
     const fp = `${await configFingerprint()}|${await streamsFingerprint()}`;
     if (fp === this.fingerprint) return false;
     const { global, streams } = await effectiveSettingsByStream();
+    const deleted = this.engine.streamIds().filter((id) => !streams.has(id));
+    if (deleted.length) {
+      this.engine.forgetStreams(deleted);
+      this.onStreamsDeleted(deleted);
+      this.log(`forgot ${deleted.length} deleted stream(s)`);
+    }
     this.engine.setSettings(global, streams);
     this.fingerprint = fp;
     return true;

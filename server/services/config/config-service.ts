@@ -69,7 +69,11 @@ export async function effectiveSettingsByStream(
   const [rows, list] = await Promise.all([listConfigs(), streams ? Promise.resolve(streams) : listStreamScopes()]);
   const byKey = indexConfigs(rows);
   const out = new Map<number, EffectiveSettings>();
-  for (const s of list) out.set(s.id, resolveSettings(layersForStream(byKey, s)));
+  for (const s of list) {
+    const eff = resolveSettings(layersForStream(byKey, s));
+    // archived: still scored (its samples are stored and charted) but raises nothing, so nothing alerts
+    out.set(s.id, s.archived ? { ...eff, enabled: false } : eff);
+  }
   return { global: resolveSettings([byKey.get(scopeKey("global", ""))?.settings]), streams: out };
 }
 

@@ -8,7 +8,7 @@ import { listStreams } from "../../repos/streams-repo";
 import { ingestSeries, invalidateSourceCache } from "../ingest/ingest-service";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { DetectPipeline } from "../../worker/pipeline/detect-pipeline";
-import { createEngine } from "../../worker/pipeline/engine-adapter";
+import { createEngine } from "../detection/engine-adapter";
 import { runBacktest } from "../backtest/backtest-service";
 import { syncConfigFile } from "./config-file";
 import { ConfigReloader } from "./config-reload";
@@ -88,14 +88,14 @@ describe.each(availableBackends())("detector configuration on %s", (backend) => 
   it("backtests current against proposed settings over the same history", async () => {
     const target = { scope: "stream" as const, ref: String(latencyId) };
     // The group "web" asks for 2 minutes minimum duration (first test): the 30 s spikes are not raised.
-    const loud = await runBacktest({ target, proposed: { sensitivity: 1, minDurationSec: 0 }, days: 1, nowMs: now });
+    const loud = await runBacktest({ target, proposed: { sensitivity: 1, minDurationSec: 0 }, days: 1 });
     expect(loud.streams[0]!.points).toBe(n);
     expect(loud.current.count).toBe(0);
     expect(loud.proposed.count).toBeGreaterThanOrEqual(2);
     expect(loud.proposed.anomalies[0]).toMatchObject({ streamId: latencyId, streamKey: 'latency_ms{service="api"}' });
-    const strict = await runBacktest({ target, proposed: { sensitivity: 0.3, minDurationSec: 0 }, days: 1, nowMs: now });
+    const strict = await runBacktest({ target, proposed: { sensitivity: 0.3, minDurationSec: 0 }, days: 1 });
     expect(strict.proposed.count).toBeLessThan(loud.proposed.count);
-    const off = await runBacktest({ target, proposed: { enabled: false }, days: 1, nowMs: now });
+    const off = await runBacktest({ target, proposed: { enabled: false }, days: 1 });
     expect(off.proposed.count).toBe(0);
     expect(off.current.count).toBeGreaterThanOrEqual(0);
     expect(loud.elapsedMs).toBeLessThan(20_000); // generous: CI machines are shared

@@ -73,7 +73,15 @@ export class ConfiguredEngine implements EnginePort {
   }
   addStream(...a: Parameters<EnginePort["addStream"]>): void {
     this.inner.addStream(...a);
+    // a stream newer than the last reload scores under the global settings from its first step
+    // (not at sensitivity 1 until the next reload: a backfill is scored whole before it)
+    const id = a[0];
+    if (!this.settings.has(id) && this.global.sensitivity !== 1) {
+      this.settings = new Map(this.settings).set(id, this.global);
+      this.reconfigure = true;
+    }
   }
+  private reconfigure = false;
   reserveStreams(count: number, domain = 0): void {
     this.inner.reserveStreams?.(count, domain);
   }
@@ -84,11 +92,18 @@ export class ConfiguredEngine implements EnginePort {
     return this.inner.historyDomain(beforeMs);
   }
   step(tsMs: number, ids: ArrayLike<number>, values: Float64Array, sampleTs: Float64Array, domain = 0) {
+    if (this.reconfigure) {
+      this.reconfigure = false;
+      this.setSettings(this.global, this.settings);
+    }
     const r = this.inner.step(tsMs, ids, values, sampleTs, domain);
     return { scores: r.scores, events: this.gate(r.events, tsMs) };
   }
   health() {
     return this.inner.health();
+  }
+  forgetStreams(ids: readonly number[]): void {
+    this.inner.forgetStreams?.(ids);
   }
   applyFeedback(...a: Parameters<EnginePort["applyFeedback"]>): void {
     this.inner.applyFeedback(...a);

@@ -3,7 +3,7 @@ import { listAnomalies, upsertAnomalies } from "../../repos/anomalies-repo";
 import { listStreams } from "../../repos/streams-repo";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { DetectPipeline } from "../../worker/pipeline/detect-pipeline";
-import { createEngine } from "../../worker/pipeline/engine-adapter";
+import { createEngine } from "../detection/engine-adapter";
 import { ingestSeries, invalidateSourceCache } from "../ingest/ingest-service";
 import { explainAnomaly } from "./explain-service";
 import { hashNoise as noise } from "@/lib/scenarios/hash-noise";

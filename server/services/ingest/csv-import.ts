@@ -4,6 +4,9 @@ import { AppError } from "@/lib/errors/app-error";
 import { CSV_PARSE_OPTIONS, csvSyntaxError, CsvReader, DEFAULT_CSV_LIMITS, type CsvDecoded, type CsvLayout, type CsvNaming } from "@/lib/ingest/csv";
 import { streamKey } from "@/lib/schemas/stream";
 import type { DecodedSeries } from "@/lib/ingest/types";
+import { getSourceByName } from "../../repos/sources-repo";
+import { replaceTruthRanges } from "../../repos/stream-labels-repo";
+import { findStreamIds } from "../../repos/streams-repo";
 import { ensureStreams, ingestSeries } from "./ingest-service";
 
 /** Bytes of the file handed to the parser between two yields to the event loop. */
@@ -24,7 +27,10 @@ export interface CsvImportResult {
   refusedExamples: string[];
   /** the file's streams and their sample counts (what an import creates or extends) */
   streams: { key: string; samples: number }[];
-  groundTruth: CsvDecoded["groundTruth"];
+  /** ground-truth columns: rows marked and labelled ranges found (stored on every stream of the file) */
+  groundTruth: { column: string; marked: number; ranges: number }[];
+  /** labelled ranges stored (ranges × the file's streams) */
+  labelledRanges: number;
 }
 
 export interface CsvImportOptions extends CsvNaming {
@@ -49,9 +55,9 @@ export async function importCsv(source: string, body: Uint8Array, nowMs: number 
     refused: decoded.refused,
     refusedExamples: decoded.refusedExamples,
     streams: decoded.series.map((x) => ({ key: streamKey(x.metric, x.labels), samples: x.tsMs.length })),
-    groundTruth: decoded.groundTruth,
+    groundTruth: decoded.groundTruth.map((g) => ({ column: g.column, marked: g.marked, ranges: g.ranges.length })),
   };
-  if (opts.dryRun) return { ...preview, newStreams: 0, received: 0, inserted: 0 };
+  if (opts.dryRun) return { ...preview, newStreams: 0, received: 0, inserted: 0, labelledRanges: 0 };
   const newStreams = await ensureStreams(source, "csv", decoded.series);
   let received = 0;
   let inserted = 0;
@@ -70,7 +76,32 @@ export async function importCsv(source: string, body: Uint8Array, nowMs: number 
       { stored: received, samples: decoded.samples, retryAfterSeconds: 10 },
     );
   }
-  return { ...preview, newStreams, received, inserted };
+  const labelledRanges = await storeGroundTruth(source, decoded);
+  return { ...preview, newStreams, received, inserted, labelledRanges };
+}
+
+/**
+ * A ground-truth column labels every stream of its file: its runs of marked rows become labelled
+ * ranges (`stream_label`, origin `csv:<column>`), shown on the streams' charts and scored by the
+ * backtest. Importing the file again replaces them within the file's time span.
+ */
+async function storeGroundTruth(source: string, decoded: CsvDecoded): Promise<number> {
+  if (decoded.groundTruth.length === 0 || decoded.series.length === 0) return 0;
+  const src = await getSourceByName(source);
+  if (!src) return 0;
+  const ids = [...(await findStreamIds(src.id, decoded.series.map((x) => streamKey(x.metric, x.labels)))).values()];
+  let from = Infinity;
+  let to = -Infinity;
+  for (const s of decoded.series) for (const t of s.tsMs) {
+    if (t < from) from = t;
+    if (t > to) to = t;
+  }
+  let stored = 0;
+  for (const g of decoded.groundTruth) {
+    const ranges = ids.flatMap((streamId) => g.ranges.map((r) => ({ streamId, ...r })));
+    stored += await replaceTruthRanges(`csv:${g.column}`, ids, from, to, ranges);
+  }
+  return stored;
 }
 
 async function parseCsvStreaming(body: Uint8Array, nowMs: number, naming: CsvNaming): Promise<CsvDecoded> {

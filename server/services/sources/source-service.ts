@@ -2,7 +2,8 @@ import { AppError } from "@/lib/errors/app-error";
 import { stableJson } from "@/lib/config/settings";
 import { ZPromPullSettings, ZPromPullState, type TPromPullSettings } from "@/lib/schemas/sources";
 import { env } from "../../env";
-import { deleteSource, ensureSource, getSourceByName, listSources, updateSourceConfig } from "../../repos/sources-repo";
+import { ensureSource, getSourceByName, listSources, updateSourceConfig } from "../../repos/sources-repo";
+import { purgeStreams, setSourceArchived, streamIdsOfSource } from "../../repos/stream-lifecycle-repo";
 import { ensureIngestToken } from "../auth/ingest-token";
 import { invalidateSourceCache, LABEL_LIMITS } from "../ingest/ingest-service";
 import { testQuery } from "./prometheus-client";
@@ -21,6 +22,8 @@ export interface SourceView {
   managedByFile: boolean;
   /** Newest sample of any of its streams (an import says how recent its data is, not "receiving"). */
   lastSampleAtMs: number | null;
+  /** archived: its streams are off the overview and raise nothing */
+  archivedAtMs: number | null;
   /** Prometheus pull sources only. */
   prometheus: (TPromPullSettings & { cursorMs: number | null; lastError: string | null; lastRunMs: number | null }) | null;
 }
@@ -49,6 +52,7 @@ export async function listSourceViews(): Promise<SourceView[]> {
       lastSampleAtMs: s.lastSampleAtMs,
       cardinalityLimit: s.cardinalityLimit,
       managedByFile: s.config.managedBy === FILE_MANAGED,
+      archivedAtMs: s.archivedAtMs,
       prometheus,
     };
   });
@@ -143,8 +147,19 @@ export async function removeSource(id: number): Promise<{ name: string; streams:
   const src = (await listSources()).find((s) => s.id === id);
   if (!src) throw new AppError("NOT_FOUND", `Source ${id} does not exist.`);
   if (src.config.managedBy === FILE_MANAGED) throw new AppError("CONFLICT", `Source "${src.name}" is declared in omen.yaml: remove it there.`);
-  const res = await deleteSource(id);
-  if (!res) throw new AppError("NOT_FOUND", `Source ${id} does not exist.`);
-  invalidateSourceCache(res.name);
-  return res;
+  const ids = await streamIdsOfSource(id);
+  const res = await purgeStreams(ids, id);
+  invalidateSourceCache(src.name);
+  return { name: src.name, streams: res.streams };
+}
+
+/**
+ * Archives a source (or restores it): its streams leave the overview and raise no anomalies (so
+ * nothing alerts), their history stays, and samples that still arrive are stored and scored.
+ */
+export async function archiveSource(id: number, archived: boolean): Promise<{ name: string; archived: boolean }> {
+  const src = (await listSources()).find((s) => s.id === id);
+  if (!src) throw new AppError("NOT_FOUND", `Source ${id} does not exist.`);
+  await setSourceArchived(id, archived);
+  return { name: src.name, archived };
 }

@@ -4,6 +4,7 @@ import { isStale, typicalStep } from "@/lib/triage/freshness";
 import { openSeverityByStream } from "../../repos/anomalies-repo";
 import { readSeries } from "../../repos/samples-repo";
 import { readScores } from "../../repos/scores-repo";
+import { truthRanges } from "../../repos/stream-labels-repo";
 import { getStream, listStreams, type ListStreamsFilter } from "../../repos/streams-repo";
 
 /** Sparkline points older than this are not drawn (a stream that stopped shows an empty line). */
@@ -62,6 +63,8 @@ export async function getStreamDetail(id: number, window: TRange | TDetailWindow
   const w = typeof window === "string" ? { range: window } : window;
   const stale = isStale(stream.lastSampleAtMs, typicalStep(stream.spark.t), nowMs);
   const { fromMs, toMs } = resolveWindow(w, stream.lastSampleAtMs, stale, nowMs);
-  const [series, scores] = await Promise.all([readSeries(id, fromMs, toMs, maxPoints), readScores(id, fromMs, toMs, maxPoints)]);
-  return { stream: { ...stream, stale }, fromMs, toMs, live: !stale && toMs >= nowMs - 60_000, series, scores };
+  const [series, scores, truth] = await Promise.all([readSeries(id, fromMs, toMs, maxPoints), readScores(id, fromMs, toMs, maxPoints), truthRanges([id], fromMs, toMs)]);
+  // ground truth (e.g. an imported file's is_anomaly column): drawn as labelled ranges
+  const labelled = truth.map((t) => ({ startMs: t.startMs, endMs: t.endMs, origin: t.origin }));
+  return { stream: { ...stream, stale }, fromMs, toMs, live: !stale && toMs >= nowMs - 60_000, series, scores, labelled };
 }

@@ -6,7 +6,7 @@ import { listStreams } from "../../repos/streams-repo";
 import { ingestSeries, invalidateSourceCache } from "../../services/ingest/ingest-service";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { DetectPipeline } from "../pipeline/detect-pipeline";
-import { createEngine } from "../pipeline/engine-adapter";
+import { createEngine } from "../../services/detection/engine-adapter";
 import { Predictor } from "./predictor";
 import { hashNoise as noise } from "@/lib/scenarios/hash-noise";
 

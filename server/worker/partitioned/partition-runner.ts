@@ -9,7 +9,7 @@ import { commitPartitionScores, readPartitionStart, savePartitionSnapshot } from
 import { allStreamKinds } from "../../repos/streams-repo";
 import { resetPartitionConsumer, type SampleLog } from "../../nats/sample-log";
 import { anomalyRow } from "../pipeline/anomaly-row";
-import { createEngine, restoreEngine } from "../pipeline/engine-adapter";
+import { createEngine, restoreEngine } from "../../services/detection/engine-adapter";
 
 const gzip = promisify(zlib.gzip);
 const gunzip = promisify(zlib.gunzip);

@@ -15,7 +15,7 @@ async function rollupCount(streamId: number): Promise<number> {
   const res = await pool().query<{ n: string }>("SELECT coalesce(sum(count), 0) AS n FROM sample_rollup_1m WHERE stream_id = $1", [streamId]);
   return Number(res.rows[0]!.n);
 }
-import { createEngine, restoreEngine } from "./engine-adapter";
+import { createEngine, restoreEngine } from "../../services/detection/engine-adapter";
 import { hashNoise as noise } from "@/lib/scenarios/hash-noise";
 
 describe.each(availableBackends())("worker pipeline on %s", (backend) => {

@@ -10,6 +10,7 @@ import { SparkRings } from "./spark-rings";
 import { prepareScores, scoredAlready, type ScoreColumns } from "../../repos/scores-repo";
 import { allStreamKinds, updateStreamRecent, upsertStreamHealth, type StreamRecent } from "../../repos/streams-repo";
 import type { EngineEvent, EnginePort, StepScores } from "@/lib/detectors/engine-port";
+import { STEP_MS } from "../../services/detection/replay";
 
 /**
  * How often buffered stream rows (latest value, sparkline) are written: every 3 s, stretched
@@ -294,7 +295,7 @@ export class DetectPipeline {
   constructor(
     readonly engine: EnginePort,
     cursor: number,
-    readonly stepMs = 10_000,
+    readonly stepMs = STEP_MS,
     readonly batchLimit = 100_000,
     /** When set, the pipeline also maintains the 1-minute rollup from what it reads (the worker). */
     readonly rollup: RollupBuffer | null = null,
@@ -524,6 +525,16 @@ export class DetectPipeline {
     // samples, so a shorter read may still have stopped before rows that are there.
     if (held !== null && read.rows === 0) read.lastSeq = held - 1;
     return read;
+  }
+
+  /** Deleted streams: the engine forgot them; if samples of theirs still come, they join afresh. */
+  forgetStreams(ids: readonly number[]): void {
+    for (const id of ids) {
+      const st = this.stateOf(id);
+      st.domain = -1;
+      st.dirty = false;
+    }
+    this.dirty = this.dirty.filter((st) => st.domain >= 0 || !ids.includes(st.id));
   }
 
   /** After the engine was replaced (snapshot rollback): stream domains are read from it again. */

@@ -7,7 +7,7 @@ import { listStreams } from "../../repos/streams-repo";
 import { ingestSeries, invalidateSourceCache } from "../../services/ingest/ingest-service";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { DetectPipeline } from "./detect-pipeline";
-import { createEngine } from "./engine-adapter";
+import { createEngine } from "../../services/detection/engine-adapter";
 import { resumeRollup } from "./resume-rollup";
 
 /**

@@ -8,7 +8,7 @@ import { setCommitSink } from "../../services/ingest/group-commit";
 import { ingestSeries, invalidateSourceCache, type IncomingSeries } from "../../services/ingest/ingest-service";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { DetectPipeline } from "./detect-pipeline";
-import { createEngine, restoreEngine } from "./engine-adapter";
+import { createEngine, restoreEngine } from "../../services/detection/engine-adapter";
 import { resumeRollup } from "./resume-rollup";
 
 /**

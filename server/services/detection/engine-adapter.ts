@@ -223,6 +223,16 @@ class EngineAdapter implements EnginePort {
     return out;
   }
 
+  forgetStreams(ids: readonly number[]): void {
+    for (const id of ids) {
+      const d = this.domainOfId.get(id);
+      if (d === undefined) continue;
+      // the slot cache follows the engine's layout version at the next step
+      this.domains[d]!.engine.removeStream(String(id));
+      this.domainOfId.delete(id);
+    }
+  }
+
   applyFeedback(streamId: number, label: TAnomalyLabel, startMs: number): void {
     const engine = this.engineOf(streamId);
     if (!engine) return;

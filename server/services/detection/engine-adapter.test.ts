@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfiguredEngine } from "../../services/config/configured-engine";
+import { ConfiguredEngine } from "../config/configured-engine";
 import v8 from "node:v8";
 import { createEngine, restoreEngine } from "./engine-adapter";
 import type { EnginePort } from "@/lib/detectors/engine-port";

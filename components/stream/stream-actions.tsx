@@ -1,0 +1,80 @@
+"use client";
+import { useRouter } from "next/navigation";
+import { useState } from "react";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useCan } from "@/components/access/can";
+import { useTRPC } from "@/components/trpc/client";
+import { ConfirmDialog } from "@/components/ui/confirm-dialog";
+
+/**
+ * Archive / restore and delete for one stream, each behind a confirmation; shown to operators
+ * and admins only (the API refuses viewers as well).
+ */
+export function StreamActions({ id, streamKey, archivedAtMs }: { id: number; streamKey: string; archivedAtMs: number | null }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const router = useRouter();
+  const [ask, setAsk] = useState<"archive" | "delete" | null>(null);
+  const done = () => {
+    setAsk(null);
+    void qc.invalidateQueries({ queryKey: trpc.streams.pathKey() });
+  };
+  const archive = useMutation(trpc.streams.archive.mutationOptions({ onSuccess: done }));
+  const del = useMutation(trpc.streams.delete.mutationOptions({ onSuccess: () => router.push(`/?deleted=${encodeURIComponent(streamKey)}`) }));
+  const archived = archivedAtMs !== null;
+  const canAct = useCan("operator");
+  return (
+    <>
+      {archived ? (
+        <p className="notice archived-note" data-testid="stream-archived">
+          Archived {new Date(archivedAtMs).toLocaleString()}: hidden from the overview and raising no anomalies (so no alerts). Its history is kept and new samples are still stored.
+        </p>
+      ) : null}
+      {canAct ? (
+        <div className="row" role="group" aria-label="Stream actions">
+          {archived ? (
+            <button type="button" onClick={() => archive.mutate({ id, archived: false })} disabled={archive.isPending}>
+              Restore stream
+            </button>
+          ) : (
+            <button type="button" onClick={() => setAsk("archive")}>
+              Archive stream
+            </button>
+          )}
+          <button type="button" className="danger" onClick={() => setAsk("delete")}>
+            Delete stream
+          </button>
+        </div>
+      ) : null}
+      <ConfirmDialog
+        open={ask === "archive"}
+        title="Archive this stream?"
+        confirmLabel="Archive stream"
+        pending={archive.isPending}
+        error={archive.error?.message}
+        onConfirm={() => archive.mutate({ id, archived: true })}
+        onCancel={() => setAsk(null)}
+      >
+        <p>
+          <code>{streamKey}</code> leaves the overview and stops raising anomalies, so no alert fires for it. Its samples, scores and anomalies are kept, samples that still
+          arrive are stored, and you can restore it here at any time.
+        </p>
+      </ConfirmDialog>
+      <ConfirmDialog
+        open={ask === "delete"}
+        title="Delete this stream and its history?"
+        confirmLabel="Delete stream and its data"
+        danger
+        pending={del.isPending}
+        error={del.error?.message}
+        onConfirm={() => del.mutate({ id })}
+        onCancel={() => setAsk(null)}
+      >
+        <p>
+          Deletes <code>{streamKey}</code> with all its samples, scores, anomalies, labels and alert history. This cannot be undone. Samples that arrive later under the
+          same name start a new, empty stream; to keep the history but silence it, archive it instead.
+        </p>
+      </ConfirmDialog>
+    </>
+  );
+}
