@@ -21,7 +21,7 @@ const FLOOR = {
   asdCompositeSwept: 0.6,
   asdCompositeAtThreshold: 0.51,
   asdEventAtThreshold: 0.4,
-  asdHitRate150: 0.85,
+  asdHitRate150: 0.9,
   coverage95: [0.85, 0.99] as const,
 };
 

@@ -133,6 +133,7 @@ export function evalNabCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFil
           return [o, w ? w[1] : o] as const;
         }),
         evalStartMs: Number(s.timestampsMs[probation] ?? Infinity),
+        streams: s.insights.streams.length,
         threshold: PREDICTION_THRESHOLD,
         bandPoints: s.insights.bandPoints,
         bandInside: s.insights.bandInside,
@@ -195,7 +196,7 @@ export function evalWideCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFi
     const score = s.score01.subarray(from);
     results.push({ file: entry.file, testRows: label.length, ...rangeScore(score, label, { threshold: threshold / 100 }) });
     const flagged = Uint8Array.from(s.score01, (v) => (v >= threshold / 100 ? 1 : 0));
-    for (const ev of entry.interpretation ?? []) explanations.push(explainEvent(s.insights.streams, s.insights.evidence!, flagged, ev));
+    for (const ev of entry.interpretation ?? []) explanations.push(explainEvent(s.insights.streams, s.insights.evidence!, flagged, ev, monotoneTimes(s.timestampsMs).effectiveMs));
     const evs = entry.events ?? [];
     const eff = monotoneTimes(s.timestampsMs).effectiveMs;
     counts.push(
@@ -204,6 +205,7 @@ export function evalWideCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFi
         pAnomaly: s.insights.pAnomaly,
         windows: evs.map(([a, b]) => [eff[a]!, eff[b]!] as const),
         evalStartMs: eff[from] ?? Infinity,
+        streams: s.insights.streams.length,
         threshold: PREDICTION_THRESHOLD,
         bandPoints: s.insights.bandPoints,
         bandInside: s.insights.bandInside,
@@ -267,7 +269,7 @@ export function formatCorpusReport(r: NabCorpusReport | WideCorpusReport): strin
   }
   const p = r.prediction;
   out.push(
-    `prediction (p_anomaly_30m ≥ ${p.threshold}): ${p.onsets} onsets, hit rate ${f3(p.hitRate)}, lead ${f2(p.leadTimeMinAvg)} min, ${p.predictions} predictions, ${f2(p.falsePredictionsPerDay)} false/day, on ${(100 * (p.predictingShare ?? 0)).toFixed(1)} % of the time; 95 % interval coverage ${f3(p.intervalCoverage95)}`,
+    `prediction (p_anomaly_30m ≥ ${p.threshold}): ${p.onsets} onsets, hit rate ${f3(p.hitRate)}, lead ${f2(p.leadTimeMinAvg)} min, ${p.predictions} predictions, ${f2(p.falsePredictionsPerDay)} false/day (${f2(p.falsePredictionsPerStreamWeek)} per stream-week), on ${(100 * (p.predictingShare ?? 0)).toFixed(1)} % of the time; 95 % interval coverage ${f3(p.intervalCoverage95)}`,
   );
   if (r.input.lateRows || r.input.duplicateRows) out.push(`input: ${r.input.lateRows} late rows, ${r.input.duplicateRows} duplicate timestamps (scored at the newest time)`);
   return out.join("\n");

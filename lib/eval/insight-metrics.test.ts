@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { countPredictions, explainEvent, rankingAtOnset, summariseExplanations, summarisePredictions } from "./insight-metrics";
+import { countPredictions, countSlowIncidents, explainEvent, rankingAtOnset, summariseExplanations, summarisePredictions } from "./insight-metrics";
 
 const MIN = 60_000;
 
@@ -16,18 +16,32 @@ describe("explanation metrics", () => {
   );
   const flagged = [0, 1, 0, 1];
 
-  it("ranks by the largest contribution over the event's flagged rows", () => {
-    const e = explainEvent(streams, contrib, flagged, { rows: [1, 3], streams: ["c", "a"] });
-    expect(e.ranked).toEqual(["c", "b", "a", "d"]); // row 2 is not flagged and does not count
-    expect(e.hitRate100).toBe(0.5); // top 2: c, b
-    expect(e.hitRate150).toBe(1); // top 3: c, b, a
-    expect(e.topCauseLabelled).toBe(true);
-    expect(rankingAtOnset(streams, contrib, flagged, [1, 3])).toEqual(["b", "a", "c"]);
+  const ts = [0, 10, 20, 30].map((m) => m * MIN);
+
+  it("ranks by the largest contribution from the lookback before the first alarm row to the last", () => {
+    // lookback 0: rows 1–3 (row 2 lies between two alarm rows: the anomaly is still being ranked)
+    const e = explainEvent(streams, contrib, flagged, { rows: [1, 3], streams: ["c", "a"] }, ts, 0);
+    expect(e.ranked).toEqual(["a", "b", "c", "d"]); // all at 3: table order
+    const onlyLast = explainEvent(streams, contrib, [0, 0, 0, 1], { rows: [1, 3], streams: ["c", "a"] }, ts, 0);
+    expect(onlyLast.ranked).toEqual(["c", "b", "a", "d"]);
+    expect(onlyLast.hitRate100).toBe(0.5); // top 2: c, b
+    expect(onlyLast.hitRate150).toBe(1); // top 3: c, b, a
+    expect(onlyLast.topCauseLabelled).toBe(true);
+    // a 10-minute lookback from the alarm at row 3 reaches back to row 2, before the event's
+    // alarm but in the past at the time of the ranking
+    const withLookback = explainEvent(streams, contrib, [0, 0, 0, 1], { rows: [3, 3], streams: ["c"] }, ts, 10 * MIN);
+    expect(withLookback.ranked).toEqual(["a", "b", "c", "d"]);
+  });
+
+  it("takes the CLI's causes at the first alarm row as the ranking at onset", () => {
+    const causes = [[], ["b", "a"], [], ["c"]];
+    expect(rankingAtOnset(causes, flagged, [1, 3])).toEqual(["b", "a"]);
+    expect(rankingAtOnset(causes, flagged, [2, 2])).toBeNull();
   });
 
   it("an event without an alarm is unexplained: left out of the means, 0 in the all-events figure", () => {
-    const hit = explainEvent(streams, contrib, flagged, { rows: [1, 3], streams: ["c"] });
-    const miss = explainEvent(streams, contrib, flagged, { rows: [0, 0], streams: ["a"] });
+    const hit = explainEvent(streams, contrib, [0, 0, 0, 1], { rows: [1, 3], streams: ["c"] }, ts, 0);
+    const miss = explainEvent(streams, contrib, flagged, { rows: [0, 0], streams: ["a"] }, ts, 0);
     expect(miss.explained).toBe(false);
     const s = summariseExplanations([hit, miss]);
     expect(s).toMatchObject({ events: 2, eventsExplained: 1, hitRate150: 1, topCauseLabelled: 1, hitRate150AllEvents: 0.5 });
@@ -54,5 +68,18 @@ describe("prediction metrics", () => {
     expect(s.falsePredictionsPerDay).toBeCloseTo(1 / ((599 - 60) / 1440), 9);
     expect(s.intervalCoverage95).toBeCloseTo(1 - 54 / 1080, 9);
     expect(s.predictingShare).toBeCloseTo((21 - 0 + 4 + 6) / 540, 9); // rows 150–170, 396–399, 500–505 // rows 60–599: 54 rows with one point outside
+  });
+});
+
+describe("slowly developing incidents", () => {
+  it("counts a prediction from 60 min before the drift to 30 min before the harm, with the lead to the harm", () => {
+    const ts = Array.from({ length: 600 }, (_, i) => i * MIN);
+    const p = new Float64Array(600);
+    for (let i = 250; i < 600; i++) p[i] = 0.9; // on from 250 min
+    const c = countSlowIncidents(ts, p, [
+      { startMs: 200 * MIN, impactMs: 400 * MIN }, // predicted 150 min before the harm
+      { startMs: 100 * MIN, impactMs: 270 * MIN }, // only 20 min before the harm: too late
+    ], 0.5);
+    expect(c).toEqual({ incidents: 2, predicted: 1, leadMinSum: 150 });
   });
 });

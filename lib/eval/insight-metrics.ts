@@ -15,8 +15,11 @@
  * - false predictions: runs of predicting rows with no labelled anomaly under way or starting
  *   within 60 min of the run, per day of evaluated rows;
  * - interval coverage: share of (gauge) points inside the engine's one-step 95 % forecast band.
+ * Slowly developing incidents (a drift towards harm at `impactMs`): predicted when a prediction
+ * comes from 60 min before the drift starts up to `SLOW_MIN_LEAD_MS` before the harm; the lead
+ * is the harm − the first such prediction. False predictions are also given per stream-week.
  */
-import { hitRate, rankEvidence } from "../explain/cause-ranking";
+import { CAUSE_DEFAULTS, hitRate, rankEvidence } from "../explain/cause-ranking";
 import { lowerBound } from "./events";
 
 export interface LabelledEvent {
@@ -33,16 +36,30 @@ export interface EventExplanation {
   ranked: string[];
 }
 
-export function explainEvent(streams: readonly string[], contributions: Float32Array, flagged: ArrayLike<number>, ev: LabelledEvent): EventExplanation {
+export function explainEvent(
+  streams: readonly string[],
+  contributions: Float32Array,
+  flagged: ArrayLike<number>,
+  ev: LabelledEvent,
+  timestampsMs: ArrayLike<number>,
+  lookbackMs: number = CAUSE_DEFAULTS.lookbackMs,
+): EventExplanation {
   const n = streams.length;
-  const sum = new Float64Array(n);
-  let any = false;
+  let first = -1;
+  let last = -1;
   for (let r = ev.rows[0]; r <= ev.rows[1]; r++) {
     if (!flagged[r]) continue;
-    any = true;
-    for (let k = 0; k < n; k++) if (contributions[r * n + k]! > sum[k]!) sum[k] = contributions[r * n + k]!;
+    if (first < 0) first = r;
+    last = r;
   }
-  if (!any) return { explained: false, hitRate100: null, hitRate150: null, topCauseLabelled: null, ranked: [] };
+  if (first < 0) return { explained: false, hitRate100: null, hitRate150: null, topCauseLabelled: null, ranked: [] };
+  // the ranking at the event's last alarm row: each stream's largest contribution from the
+  // lookback before its first alarm row on (rows before the event included: they are the past)
+  const from = Number(timestampsMs[first]) - lookbackMs;
+  let r0 = first;
+  while (r0 > 0 && Number(timestampsMs[r0 - 1]) >= from) r0--;
+  const sum = new Float64Array(n);
+  for (let r = r0; r <= last; r++) for (let k = 0; k < n; k++) if (contributions[r * n + k]! > sum[k]!) sum[k] = contributions[r * n + k]!;
   const ranked = rankEvidence(streams, sum).map((c) => c.stream);
   return {
     explained: true,
@@ -53,12 +70,9 @@ export function explainEvent(streams: readonly string[], contributions: Float32A
   };
 }
 
-/** Ranking at the event's first flagged row (null when it has none). */
-export function rankingAtOnset(streams: readonly string[], evidence: Float32Array, flagged: ArrayLike<number>, rows: readonly [number, number]): string[] | null {
-  const n = streams.length;
-  for (let r = rows[0]; r <= rows[1]; r++) {
-    if (flagged[r]) return rankEvidence(streams, evidence.subarray(r * n, (r + 1) * n)).map((c) => c.stream);
-  }
+/** The causes the CLI named at the event's first flagged row (null when it has none). */
+export function rankingAtOnset(causes: readonly (readonly string[])[], flagged: ArrayLike<number>, rows: readonly [number, number]): string[] | null {
+  for (let r = rows[0]; r <= rows[1]; r++) if (flagged[r]) return [...causes[r]!];
   return null;
 }
 
@@ -93,6 +107,8 @@ export interface PredictionInput {
   windows: readonly (readonly [number, number])[];
   /** Rows before this are not evaluated (training, warm-up). */
   evalStartMs: number;
+  /** Streams of the table, for false predictions per stream-week. */
+  streams?: number;
   threshold: number;
   bandPoints: ArrayLike<number>;
   bandInside: ArrayLike<number>;
@@ -111,6 +127,8 @@ export interface PredictionCounts {
   /** Evaluated rows, and those with a prediction on (a predictor always on "predicts" everything). */
   rows: number;
   predictingRows: number;
+  /** Evaluated days × streams (0 when the caller gave no stream count). */
+  streamDays: number;
 }
 
 export const LEAD_MIN_MS = 5 * 60_000;
@@ -120,9 +138,10 @@ export function countPredictions(x: PredictionInput): PredictionCounts {
   const ts = x.timestampsMs;
   const n = ts.length;
   const from = lowerBound(ts, x.evalStartMs);
-  const c: PredictionCounts = { onsets: 0, predicted: 0, leadMinSum: 0, predictions: 0, falsePredictions: 0, days: 0, bandPoints: 0, bandInside: 0, rows: 0, predictingRows: 0 };
+  const c: PredictionCounts = { onsets: 0, predicted: 0, leadMinSum: 0, predictions: 0, falsePredictions: 0, days: 0, bandPoints: 0, bandInside: 0, rows: 0, predictingRows: 0, streamDays: 0 };
   if (from >= n) return c;
   c.days = (Number(ts[n - 1]) - Number(ts[from])) / 86_400_000;
+  c.streamDays = c.days * (x.streams ?? 0);
   for (const [start] of x.windows) {
     if (start < x.evalStartMs) continue;
     c.onsets++;
@@ -156,8 +175,37 @@ export function countPredictions(x: PredictionInput): PredictionCounts {
   return c;
 }
 
+export const SLOW_MIN_LEAD_MS = 30 * 60_000;
+
+export interface SlowIncident {
+  startMs: number;
+  impactMs: number;
+}
+
+export interface SlowCounts {
+  incidents: number;
+  predicted: number;
+  leadMinSum: number;
+}
+
+export function countSlowIncidents(timestampsMs: ArrayLike<number>, pAnomaly: ArrayLike<number>, incidents: readonly SlowIncident[], threshold: number): SlowCounts {
+  const c: SlowCounts = { incidents: 0, predicted: 0, leadMinSum: 0 };
+  const n = timestampsMs.length;
+  for (const inc of incidents) {
+    c.incidents++;
+    for (let r = lowerBound(timestampsMs, inc.startMs - LEAD_MAX_MS); r < n && Number(timestampsMs[r]) <= inc.impactMs - SLOW_MIN_LEAD_MS; r++) {
+      if (pAnomaly[r]! >= threshold) {
+        c.predicted++;
+        c.leadMinSum += (inc.impactMs - Number(timestampsMs[r])) / 60_000;
+        break;
+      }
+    }
+  }
+  return c;
+}
+
 export function addPredictionCounts(list: readonly PredictionCounts[]): PredictionCounts {
-  const s: PredictionCounts = { onsets: 0, predicted: 0, leadMinSum: 0, predictions: 0, falsePredictions: 0, days: 0, bandPoints: 0, bandInside: 0, rows: 0, predictingRows: 0 };
+  const s: PredictionCounts = { onsets: 0, predicted: 0, leadMinSum: 0, predictions: 0, falsePredictions: 0, days: 0, bandPoints: 0, bandInside: 0, rows: 0, predictingRows: 0, streamDays: 0 };
   for (const c of list) for (const k of Object.keys(s) as (keyof PredictionCounts)[]) s[k] += c[k];
   return s;
 }
@@ -169,6 +217,7 @@ export interface PredictionSummary {
   leadTimeMinAvg: number | null;
   predictions: number;
   falsePredictionsPerDay: number | null;
+  falsePredictionsPerStreamWeek: number | null;
   /** Share of evaluated rows with a prediction on. */
   predictingShare: number | null;
   intervalCoverage95: number | null;
@@ -182,6 +231,7 @@ export function summarisePredictions(c: PredictionCounts, threshold: number): Pr
     leadTimeMinAvg: c.predicted ? c.leadMinSum / c.predicted : null,
     predictions: c.predictions,
     falsePredictionsPerDay: c.days > 0 ? c.falsePredictions / c.days : null,
+    falsePredictionsPerStreamWeek: c.streamDays > 0 ? (7 * c.falsePredictions) / c.streamDays : null,
     predictingShare: c.rows ? c.predictingRows / c.rows : null,
     intervalCoverage95: c.bandPoints ? c.bandInside / c.bandPoints : null,
   };

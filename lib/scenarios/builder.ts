@@ -98,10 +98,10 @@ export class ScenarioBuilder {
   }
 
   /** Label rows [i0, i1] (inclusive) as one anomaly. */
-  label(i0: number, i1: number, kind: AnomalyKind, streams: string[], description: string): void {
+  label(i0: number, i1: number, kind: AnomalyKind, streams: string[], description: string, impactMs?: number): void {
     if (i0 < this.evalStartIndex) throw new Error(`${this.spec.name}: anomaly at row ${i0} is inside the lead-in`);
     if (i1 < i0 || i1 >= this.n) throw new Error(`${this.spec.name}: bad window [${i0}, ${i1}]`);
-    this.windows.push({ startMs: this.t(i0), endMs: this.t(i1), kind, streams, description });
+    this.windows.push({ startMs: this.t(i0), endMs: this.t(i1), kind, streams, description, ...(impactMs !== undefined ? { impactMs } : {}) });
   }
 
   /** Mark rows [i0, i1] as changed by an injection but normal (not labelled). */

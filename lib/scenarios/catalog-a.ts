@@ -165,7 +165,7 @@ export function jvmMemoryLeak(opts: BuildOptions): Scenario {
   const withLeak = simulate(true);
   const mem = b.inject ? withLeak.mem : simulate(false).mem;
   const oom = withLeak.oom >= 0 ? withLeak.oom : leakStart + leakLen;
-  b.label(leakStart, oom, "leak", ["process_resident_memory_bytes", "jvm_gc_pause_ms"], "memory leak ramp until OOM kill");
+  b.label(leakStart, oom, "leak", ["process_resident_memory_bytes", "jvm_gc_pause_ms"], "memory leak ramp until OOM kill", b.t(oom));
   b.markAftermath(oom + 1, b.n - 1, "restarted after OOM: cold caches, different GC phase");
 
   const gcNoise = ar1Noise(b.fork("gc-noise"), b.n, 0.15, 0.5);

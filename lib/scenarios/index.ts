@@ -25,6 +25,7 @@ import type { Scenario } from "./types";
 export type { AnomalyKind, RegimeChange, Scenario, ScenarioStream, StreamKind, TelemetryTable, TruthWindow } from "./types";
 export { SCENARIO_EPOCH_MS } from "./builder";
 export { scenarioToCsv, labelsToCsv, type CsvTimeFormat } from "./csv";
+export { generateSlowIncidents, slowIncidentScenario, SLOW_INCIDENT_KINDS, type SlowIncidentKind } from "./slow-incidents";
 
 type Generator = (opts: BuildOptions) => Scenario;
 

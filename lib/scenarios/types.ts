@@ -30,6 +30,10 @@ export type AnomalyKind =
   | "variance"
   | "stall"
   | "flatline"
+  /** Slowly developing: a disk filling, a backlog growing, latency creeping towards its SLO. */
+  | "fill"
+  | "backlog"
+  | "creep"
   | "regime-change";
 
 /**
@@ -43,6 +47,11 @@ export interface TruthWindow {
   /** Streams that visibly move (the first one moves first in a cascade). */
   streams: string[];
   description: string;
+  /**
+   * Slowly developing incidents: when the drift does harm (OOM kill, disk full, queue full, SLO
+   * breached). A prediction is useful when it comes well before this, not before `startMs`.
+   */
+  impactMs?: number;
 }
 
 /**
