@@ -20,7 +20,7 @@ test("detector settings: backtest, save with version, revert; omen.yaml scopes a
 
   // Backtest a 2-minute minimum duration (the burst lasted 1 minute) against the current settings.
   await page.getByLabel("Minimum duration (s)").fill("120");
-  await page.getByLabel("Backtest days").selectOption("1");
+  await page.getByLabel("Backtest range").selectOption("1");
   await page.getByRole("button", { name: "Run backtest" }).click();
   const result = page.getByTestId("backtest-result");
   await expect(result).toBeVisible({ timeout: 20_000 });
