@@ -1,5 +1,5 @@
 "use client";
-import { Can } from "@/components/access/can";
+import { BulkBar } from "@/components/triage/bulk-bar";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useMemo, useState } from "react";
@@ -160,39 +160,20 @@ export function IncidentList() {
         ) : null}
       </div>
 
-      <div className="row bulkbar" role="toolbar" aria-label="Bulk actions">
-        <span className="muted" aria-live="polite" data-testid="incident-count">
-          {allMatching ? `all ${total} matching selected` : ids.length ? `${ids.length} selected` : `${total} incident${total === 1 ? "" : "s"}`}
-        </span>
-        {allSelected && total > rows.length && !allMatching ? (
-          <button type="button" className="link" onClick={() => setAllMatching(true)} data-testid="select-all-matching">
-            Select all {total} matching
-          </button>
-        ) : null}
-        <Can role="operator">
-          <button type="button" disabled={!ids.length || busy} onClick={() => doStatus("acknowledged")}>
-            Acknowledge
-          </button>
-          <button type="button" disabled={!ids.length || busy} onClick={() => doStatus("resolved")}>
-            Resolve
-          </button>
-          <button type="button" disabled={!ids.length || busy} onClick={() => doStatus("open")}>
-            Reopen
-          </button>
-          <span className="sep" aria-hidden="true" />
-          {LABELS.map((l) => (
-            <button key={l} type="button" disabled={!ids.length || busy} onClick={() => doLabel(l)}>
-              Label: {LABEL_TEXT[l]}
-            </button>
-          ))}
-        </Can>
-        {error ? <span className="error">{error.message}</span> : null}
-        {done && !busy ? (
-          <span role="status" className="ok-text" data-testid="bulk-done">
-            {done.updated} updated
-          </span>
-        ) : null}
-      </div>
+      <BulkBar
+        total={total}
+        noun={["incident", "incidents"]}
+        selectedCount={ids.length}
+        allMatching={allMatching}
+        offerAllMatching={allSelected && total > rows.length}
+        onSelectAllMatching={() => setAllMatching(true)}
+        busy={busy}
+        onStatus={doStatus}
+        onLabel={doLabel}
+        error={error}
+        done={done ?? null}
+        countTestId="incident-count"
+      />
 
       {list.isError ? <p className="error">Could not load incidents: {list.error.message}</p> : null}
       <table data-testid="incident-table">
