@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import type { z } from "zod";
 import type { CommittedBatch } from "@/lib/ingest/committed-batch";
 import { ZWorkerCommand, type TWorkerCommand } from "../../services/commands/worker-commands";
 import { COMMAND_PATH, decodeBatch, HANDOFF_PATH, newHandoffSecret, type HandoffEndpoint } from "./protocol";
@@ -72,13 +73,16 @@ export async function startHandoffServer(
   };
 }
 
-/** Side-effect-free scoring for the web process's real-time detect API (JSON in, JSON out). */
-function serveProbe(req: http.IncomingMessage, res: http.ServerResponse, probe: (req: TProbeRequest) => TProbeResult[]): void {
+/**
+ * Reads a small JSON body (413 beyond `maxBytes`) and checks it with `schema`: 400 when it is not
+ * JSON or not valid, else `onValid` answers.
+ */
+function serveJson<T>(req: http.IncomingMessage, res: http.ServerResponse, maxBytes: number, schema: z.ZodType<T>, onValid: (data: T) => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
   req.on("data", (c: Buffer) => {
     size += c.length;
-    if (size > MAX_PROBE_BODY) {
+    if (size > maxBytes) {
       res.writeHead(413).end();
       req.destroy();
       return;
@@ -88,16 +92,27 @@ function serveProbe(req: http.IncomingMessage, res: http.ServerResponse, probe: 
   req.on("end", () => {
     let parsed;
     try {
-      parsed = ZProbeRequest.safeParse(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+      parsed = schema.safeParse(JSON.parse(Buffer.concat(chunks).toString("utf8")));
     } catch {
       parsed = null;
     }
-    if (!parsed?.success || parsed.data.ids.length !== parsed.data.values.length) {
+    if (!parsed?.success) {
+      res.writeHead(400).end();
+      return;
+    }
+    onValid(parsed.data);
+  });
+}
+
+/** Side-effect-free scoring for the web process's real-time detect API (JSON in, JSON out). */
+function serveProbe(req: http.IncomingMessage, res: http.ServerResponse, probe: (req: TProbeRequest) => TProbeResult[]): void {
+  serveJson(req, res, MAX_PROBE_BODY, ZProbeRequest, (data) => {
+    if (data.ids.length !== data.values.length) {
       res.writeHead(400).end();
       return;
     }
     try {
-      const body = JSON.stringify({ results: probe(parsed.data) });
+      const body = JSON.stringify({ results: probe(data) });
       res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
     } catch (e) {
       res.writeHead(500, { "content-type": "text/plain" }).end((e as Error).message);
@@ -110,29 +125,8 @@ const MAX_COMMAND_BODY = 4 * 1024;
 
 /** A web → worker command: 204 once handed to the worker, 400 when it is not one. */
 function serveCommand(req: http.IncomingMessage, res: http.ServerResponse, command: (cmd: TWorkerCommand) => void): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  req.on("data", (c: Buffer) => {
-    size += c.length;
-    if (size > MAX_COMMAND_BODY) {
-      res.writeHead(413).end();
-      req.destroy();
-      return;
-    }
-    chunks.push(c);
-  });
-  req.on("end", () => {
-    let parsed;
-    try {
-      parsed = ZWorkerCommand.safeParse(JSON.parse(Buffer.concat(chunks).toString("utf8")));
-    } catch {
-      parsed = null;
-    }
-    if (!parsed?.success) {
-      res.writeHead(400).end();
-      return;
-    }
-    command(parsed.data);
+  serveJson(req, res, MAX_COMMAND_BODY, ZWorkerCommand, (cmd) => {
+    command(cmd);
     res.writeHead(204).end();
   });
 }
