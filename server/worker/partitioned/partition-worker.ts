@@ -239,28 +239,38 @@ export class PartitionWorker {
     const { stream } = this.log.names;
     const partitions = this.log.config.partitions;
     if (req.kind === "snapshot") {
-      const before = await partitionSnapshotTimes(stream);
-      await publishCommand(this.log, { kind: "snapshot-partitions" });
-      await this.snapshotAll();
-      const t0 = Date.now();
-      while (Date.now() - t0 < FRESH_SNAPSHOTS_WAIT_MS) {
-        const now = await partitionSnapshotTimes(stream);
-        if ([...before].every(([p, t]) => (now.get(p) ?? t) > t)) break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      await this.snapshotEveryPartitionNow();
       const id = await archivePartitionSnapshots(stream, partitions, "manual");
       this.lastArchiveMs = Date.now();
       return this.note(id === null ? "snapshot request: no partition has learned anything yet" : `snapshot #${id} of every partition taken at ${req.by}'s request`);
     }
     const target = await loadSnapshotSet(req.snapshotId, stream, partitions);
     if ("error" in target) return this.note(`rollback not carried out: ${target.error}`);
-    // its id, new and larger than any before, names the rollback
+    // the state now, kept first (the periodic partition snapshots may be seconds old); its id,
+    // new and larger than any before, names the rollback
+    await this.snapshotEveryPartitionNow();
     const id = (await archivePartitionSnapshots(stream, partitions, "before-rollback", true))!;
     this.rollbackSet = { snapshotId: req.snapshotId, set: target.set };
     await recordRollback(stream, { id, snapshotId: req.snapshotId, by: req.by, atMs: req.atMs });
     await publishCommand(this.log, { kind: "rollback-partitions" });
     this.note(`rolling every partition back to snapshot #${req.snapshotId} at ${req.by}'s request (previous state kept as #${id})`);
     await this.applyPendingRollback();
+  }
+
+  /** Asks every worker to snapshot its partitions now, and waits until they have (at most 10 s: a partition between two owners has none). */
+  private async snapshotEveryPartitionNow(): Promise<void> {
+    const { stream } = this.log.names;
+    const before = await partitionSnapshotTimes(stream);
+    await publishCommand(this.log, { kind: "snapshot-partitions" });
+    // this worker's own at once (its job chain is busy with this request)
+    await this.snapshotAll();
+    const t0 = Date.now();
+    while (Date.now() - t0 < FRESH_SNAPSHOTS_WAIT_MS) {
+      const now = await partitionSnapshotTimes(stream);
+      if ([...before].every(([p, t]) => (now.get(p) ?? t) > t)) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    this.note("not every partition was snapshotted within 10 s; the older state of the others is used");
   }
 
   /** Restores the partitions this worker owns that do not hold the recorded rollback yet. */
