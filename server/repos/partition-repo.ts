@@ -137,6 +137,12 @@ export async function partitionSnapshotTimes(log: string): Promise<Map<number, n
   return new Map(res.rows.map((r) => [r.partition, r.taken]));
 }
 
+/** The rollback every partition snapshot of `log` holds (0: none, or no snapshot yet). */
+export async function rollbackInAllPartitions(log: string): Promise<number> {
+  const res = await pool().query<{ r: string | null }>("SELECT min(rollback_id) AS r FROM partition_snapshot WHERE log = $1", [log]);
+  return Number(res.rows[0]?.r ?? 0);
+}
+
 /** The feedback label every partition snapshot of `log` holds (0: none yet). */
 export async function feedbackInAllPartitions(log: string): Promise<number> {
   const res = await pool().query<{ f: string | null }>("SELECT min(feedback_id) AS f FROM partition_snapshot WHERE log = $1", [log]);

@@ -2,7 +2,7 @@ import os from "node:os";
 import type { EnginePort } from "@/lib/detectors/engine-port";
 import { partitionOf } from "@/lib/scale/partition";
 import { heartbeat, markWorkerStopped } from "../../repos/worker-status-repo";
-import { feedbackInAllPartitions, partitionSnapshotTimes, readPartitionProgress } from "../../repos/partition-repo";
+import { feedbackInAllPartitions, partitionSnapshotTimes, readPartitionProgress, rollbackInAllPartitions } from "../../repos/partition-repo";
 import { markFeedbackAppliedUpTo } from "../../repos/feedback-repo";
 import { takeSetting } from "../../repos/settings-repo";
 import type { SnapshotSet } from "@/lib/scale/snapshot-set";
@@ -255,19 +255,28 @@ export class PartitionWorker {
     await publishCommand(this.log, { kind: "rollback-partitions" });
     this.note(`rolling every partition back to snapshot #${req.snapshotId} at ${req.by}'s request (previous state kept as #${id})`);
     await this.applyPendingRollback();
+    // once every partition holds it, the restored state is listed too ("after a rollback", as the single worker does)
+    const t0 = Date.now();
+    while ((await rollbackInAllPartitions(stream)) < id) {
+      if (Date.now() - t0 > FRESH_SNAPSHOTS_WAIT_MS) return this.note(`rollback ${id}: not every partition holds it yet; their next owners restore them`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await archivePartitionSnapshots(stream, partitions, "rollback");
   }
 
   /** Asks every worker to snapshot its partitions now, and waits until they have (at most 10 s: a partition between two owners has none). */
   private async snapshotEveryPartitionNow(): Promise<void> {
     const { stream } = this.log.names;
     const before = await partitionSnapshotTimes(stream);
+    // every partition that has scored anything, snapshotted before or not yet
+    const due = new Set([...before.keys(), ...(await readPartitionProgress(stream)).map((p) => p.partition)]);
     await publishCommand(this.log, { kind: "snapshot-partitions" });
     // this worker's own at once (its job chain is busy with this request)
     await this.snapshotAll();
     const t0 = Date.now();
     while (Date.now() - t0 < FRESH_SNAPSHOTS_WAIT_MS) {
       const now = await partitionSnapshotTimes(stream);
-      if ([...before].every(([p, t]) => (now.get(p) ?? t) > t)) return;
+      if ([...due].every((p) => (now.get(p) ?? -Infinity) > (before.get(p) ?? -Infinity))) return;
       await new Promise((r) => setTimeout(r, 200));
     }
     this.note("not every partition was snapshotted within 10 s; the older state of the others is used");

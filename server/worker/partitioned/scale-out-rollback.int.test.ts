@@ -197,6 +197,8 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out snapshot and ro
     const first = await rollBack(calmSnap.id);
     const before = (await listSnapshots()).find((s) => s.id === first.rec.id)!;
     expect(before.reason).toBe("before-rollback");
+    // Settings → Models shows the rollback done when an "after a rollback" snapshot is listed
+    await waitFor("the snapshot after the rollback", async () => (await listSnapshots()).find((s) => s.reason === "rollback" && s.id > first.rec.id), 15_000).catch(withLog);
     // the next step at the new level is scored by the calm detectors: they expect the old level
     await send(CALM + SHIFTED, CALM + SHIFTED + 1, 300);
     const rolledBack = await expectedAt(CALM + SHIFTED);
