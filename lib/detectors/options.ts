@@ -70,7 +70,10 @@ export const ZEngineOptions = z.object({
    * largest seen on that side (slowly forgotten) by this factor scores at least `recordScore`.
    * 0 disables it.
    */
-  recordRatio: z.number().min(0).default(1.2),
+  recordRatio: z
+    .number()
+    .refine((v) => v === 0 || v >= 1, "recordRatio is 0 (off) or at least 1 (a record must beat the old one)")
+    .default(1.2),
   recordScore: z.number().min(0).max(100).default(61),
   /** Non-anomalous steps tolerated inside one event before it closes. */
   mergeGapSteps: z.number().int().min(0).default(3),

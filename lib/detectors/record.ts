@@ -41,8 +41,11 @@ export class RecordBank extends BaseBank<Cols, RecordParams> {
   static readonly VERSION = 1;
   readonly kind = RecordBank.KIND;
 
+  private readonly decayPerMs: number;
+
   constructor(params: Partial<RecordParams> = {}, cap = 4) {
     super({ ...DEFAULT_RECORD, ...params }, { med: 1, mad: 1, up: 1, down: 1, n: 1, lastT: 1 }, cap);
+    this.decayPerMs = -Math.LN2 / this.params.halfLifeMs;
   }
 
   protected init(_i: number): void {}
@@ -50,20 +53,23 @@ export class RecordBank extends BaseBank<Cols, RecordParams> {
   /** The record ratio of x (≥ minRatio) or 0, without learning it. */
   score(i: number, x: number, tMs: number): number {
     if (x !== x) return 0;
+    return this.judge(i, x - this.soa.cols.med[i]!, this.keep(i, tMs));
+  }
+
+  private judge(i: number, dev: number, keep: number): number {
     const c = this.soa.cols;
     const p = this.params;
     if (c.n[i]! < p.minObs) return 0;
-    const keep = this.keep(i, tMs);
-    const dev = x - c.med[i]!;
     const rec = (dev > 0 ? c.up[i]! : c.down[i]!) * keep;
     const d = dev > 0 ? dev : -dev;
     if (!(rec > 0) || d < p.minRatio * rec || d < p.minDev * c.mad[i]!) return 0;
     return d / rec;
   }
 
+  /** Share of the records kept at tMs (exp, not pow: this runs per point). */
   private keep(i: number, tMs: number): number {
     const dt = tMs - this.soa.cols.lastT[i]!;
-    return dt > 0 ? Math.pow(0.5, dt / this.params.halfLifeMs) : 1;
+    return dt > 0 ? Math.exp(dt * this.decayPerMs) : 1;
   }
 
   update(i: number, x: number, tMs: number): number {
@@ -78,10 +84,10 @@ export class RecordBank extends BaseBank<Cols, RecordParams> {
       c.lastT[i] = tMs;
       return 0;
     }
-    const out = this.score(i, x, tMs);
     const keep = this.keep(i, tMs);
     const med = c.med[i]!;
     const dev = x - med;
+    const out = this.judge(i, dev, keep);
     let up = c.up[i]! * keep;
     let down = c.down[i]! * keep;
     if (dev > up) up = dev;
