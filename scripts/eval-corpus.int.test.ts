@@ -19,8 +19,8 @@ const FLOOR = {
   nabStandardAtThreshold: 60,
   nabWindowsFoundAtThreshold: 0.75,
   asdCompositeSwept: 0.6,
-  asdCompositeAtThreshold: 0.51,
-  asdEventAtThreshold: 0.4,
+  asdCompositeAtThreshold: 0.6,
+  asdEventAtThreshold: 0.55,
   asdHitRate150: 0.9,
   coverage95: [0.85, 0.99] as const,
 };

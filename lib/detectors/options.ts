@@ -149,9 +149,13 @@ export const ZEngineOptions = z.object({
    * `scoreTable` only. tableLikelihood: score a multi-column table's rows with one likelihood
    * over the raw row maximum (the engine's streams then run without it; an experiment, off).
    * tableBonferroni: the row score (max over n streams) is lowered by log10(n) decades.
+   * tablePairExponent κ: two streams anomalous on one row are joint evidence: with e decades on
+   * the second largest, the pair scores κ·e − log10(n(n−1)/2) decades (κ = 2 for independent
+   * streams, 1 for fully dependent ones; metrics of one server are neither). 0 = off.
    */
   tableLikelihood: z.boolean().default(false),
   tableBonferroni: z.boolean().default(true),
+  tablePairExponent: z.number().min(0).max(2).default(1.4),
   tier2: ZTier2Options.prefault({}),
 });
 
