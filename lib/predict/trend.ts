@@ -17,7 +17,7 @@
  * Sen 1968, "Estimates of the regression coefficient based on Kendall's tau", JASA 63:1379.
  * Cost: O(streams) per row; O(buckets²·log) per stream per projection.
  */
-import { normalCdf } from "./exceedance";
+import { normalCdf } from "./normal";
 
 export interface TrendOptions {
   windowMs?: number;
