@@ -309,14 +309,16 @@ export interface StreamRef {
   sourceId: number;
   sourceName: string;
   group: string | null;
+  /** Counters are scored as rates: only a gauge's raw value is on its forecast's scale. */
+  kind: "gauge" | "counter" | "event";
 }
 
 /** Streams by id or by key (every source's stream of that key); one query. */
 export async function findStreamRefs(ids: number[], keys: string[]): Promise<StreamRef[]> {
-  const res = await pool().query<{ id: number; key: string; source_id: number; source_name: string; group: string | null }>(
-    `SELECT s.id, s.key, s.source_id, src.name AS source_name, s."group" FROM stream s JOIN source src ON src.id = s.source_id
+  const res = await pool().query<{ id: number; key: string; source_id: number; source_name: string; group: string | null; kind: StreamRef["kind"] }>(
+    `SELECT s.id, s.key, s.source_id, src.name AS source_name, s."group", s.kind::text AS kind FROM stream s JOIN source src ON src.id = s.source_id
      WHERE s.id = ANY($1::int[]) OR s.key = ANY($2::text[])`,
     [ids, keys],
   );
-  return res.rows.map((r) => ({ id: r.id, key: r.key, sourceId: r.source_id, sourceName: r.source_name, group: r.group }));
+  return res.rows.map((r) => ({ id: r.id, key: r.key, sourceId: r.source_id, sourceName: r.source_name, group: r.group, kind: r.kind }));
 }
