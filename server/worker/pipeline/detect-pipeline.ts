@@ -6,8 +6,9 @@ import type { RollupBuffer } from "./rollup-buffer";
 import { HandoffQueue } from "./handoff-queue";
 import { grownFloat64 } from "@/lib/collections/grow";
 import { HealthRows, StreamRows, type StreamState } from "./stream-rows";
+import { EndedGapFilter } from "./ended-gaps";
 import { prepareScores, scoredAlready, type ScoreColumns } from "../../repos/scores-repo";
-import { allStreamKinds } from "../../repos/streams-repo";
+import { allStreamKinds, readEndedStreams } from "../../repos/streams-repo";
 import type { EngineEvent, EnginePort, StepScores } from "@/lib/detectors/engine-port";
 import { STEP_MS } from "../../services/detection/replay";
 
@@ -35,6 +36,8 @@ export interface PipelineStats {
   writeRetrying: boolean;
   /** Re-scored rows of a replay after a crash that were stored already (not written twice). */
   replaySkipped: number;
+  /** Gap anomaly events not written because their stream ended (a Prometheus staleness marker). */
+  endedGapsDropped: number;
   /** Cumulative wall time reading samples, scoring them, and writing results (ms). */
   readMs: number;
   scoreMs: number;
@@ -252,7 +255,9 @@ export class DetectPipeline {
     lastWriteErrorAtMs: null,
     writeRetrying: false,
     replaySkipped: 0,
+    endedGapsDropped: 0,
   };
+  private readonly endedGaps = new EndedGapFilter();
 
   constructor(
     readonly engine: EnginePort,
@@ -412,6 +417,11 @@ export class DetectPipeline {
       }
     }
     this.stats.pendingSamples = pendingSamples;
+    if (events.size) {
+      // the cursor has moved past this round's samples: a failed read is retried, not thrown
+      await this.endedGaps.apply(events, (id) => this.stateOf(id).tsMs, (ids) => this.retrying("ended-stream check", () => readEndedStreams(ids)));
+      this.stats.endedGapsDropped = this.endedGaps.droppedEvents;
+    }
     this.stats.scoreMs += performance.now() - tRead;
     await this.drain();
     const tWrite = performance.now();
