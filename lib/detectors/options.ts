@@ -65,6 +65,16 @@ export const ZEngineOptions = z.object({
    * retransmits doubling during packet loss.
    */
   countCusum: z.boolean().default(true),
+  /**
+   * Record rule (`record.ts`): a value whose deviation from the stream's slow median beats the
+   * largest seen on that side (slowly forgotten) by this factor scores at least `recordScore`.
+   * 0 disables it.
+   */
+  recordRatio: z
+    .number()
+    .refine((v) => v === 0 || v >= 1, "recordRatio is 0 (off) or at least 1 (a record must beat the old one)")
+    .default(1.2),
+  recordScore: z.number().min(0).max(100).default(61),
   /** Non-anomalous steps tolerated inside one event before it closes. */
   mergeGapSteps: z.number().int().min(0).default(3),
   /** Observations before a stream reaches full confidence. */

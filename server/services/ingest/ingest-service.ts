@@ -62,6 +62,8 @@ const state = processGlobal("ingest-service", () => ({
   backlogCache: undefined as { atMs: number; value: ReturnType<typeof ingestBacklog> } | undefined,
   /** Prometheus staleness markers received (never stored as values; see `ingestRemoteWrite`), exported on /metrics. */
   staleMarkers: { endedStream: 0, unknownSeries: 0, outOfBounds: 0 },
+  logProbe: null as LogBacklogProbe | null,
+  logCache: undefined as { atMs: number; value: Promise<LogBacklog> } | undefined,
 }));
 
 /**
@@ -443,6 +445,7 @@ export async function assertIngestCapacity(maxLag: number = env().OMEN_WORKER_MA
     state.backlogCache = { atMs: nowMs, value };
     value.catch(() => (state.backlogCache = undefined));
   }
+  await assertLogCapacity(nowMs);
   const { lag, workerAlive, down, stalled, heartbeatAgeMs } = await state.backlogCache.value;
   if (down) {
     throw new AppError(
@@ -471,4 +474,48 @@ export async function assertIngestCapacity(maxLag: number = env().OMEN_WORKER_MA
 /** For tests: drop the cached backlog reading. */
 export function resetIngestCapacityCache(): void {
   state.backlogCache = undefined;
+  state.logCache = undefined;
+}
+
+/** Scale-out: how many messages of the sample log wait for their partition's worker, and the partition with the most. */
+export interface LogBacklog {
+  pending: number;
+  worst: { partition: number; pending: number } | null;
+}
+export interface LogBacklogProbe {
+  read(): Promise<LogBacklog>;
+  /** above this many pending messages ingest is refused (OMEN_NATS_MAX_PENDING) */
+  maxPending: number;
+}
+
+/**
+ * Scale-out back-pressure (OMEN_NATS_URL): the web process's main.ts sets how to read the
+ * sample log's backlog; null turns the check off. Scale-out workers do not take part in the
+ * single worker's lag reading (they consume the log, not the seq order), so without this the
+ * log would grow for as long as the workers lag.
+ */
+export function setLogBacklogProbe(probe: LogBacklogProbe | null): void {
+  state.logProbe = probe;
+  state.logCache = undefined;
+}
+
+/** Throws TOO_MANY_REQUESTS when the sample log holds more than the probe's limit of undelivered messages. */
+async function assertLogCapacity(nowMs: number): Promise<void> {
+  const probe = state.logProbe;
+  if (!probe) return;
+  if (!state.logCache || nowMs - state.logCache.atMs > BACKLOG_CACHE_MS) {
+    const value = probe.read();
+    state.logCache = { atMs: nowMs, value };
+    value.catch(() => (state.logCache = undefined));
+  }
+  // NATS unreachable: no reading; the publish after the commit answers 503 itself
+  const reading = await state.logCache.value.catch(() => null);
+  if (!reading || reading.pending <= probe.maxPending) return;
+  const retryAfterSeconds = Math.min(60, Math.max(1, Math.ceil(reading.pending / probe.maxPending) * 2));
+  const worst = reading.worst ? ` (most in partition ${reading.worst.partition}: ${reading.worst.pending})` : "";
+  throw new AppError(
+    "TOO_MANY_REQUESTS",
+    `Omen is busy: ${reading.pending} messages of the sample log wait for the scoring workers${worst}, over the limit OMEN_NATS_MAX_PENDING=${probe.maxPending}. Retry after ${retryAfterSeconds} s; nothing from this request was stored.`,
+    { reason: "log_backlog", pending: reading.pending, maxPending: probe.maxPending, retryAfterSeconds },
+  );
 }
