@@ -9,10 +9,11 @@ import { upsertAnomalies } from "../../repos/anomalies-repo";
 import { labelledFeedbackAfter, newestFeedbackId } from "../../repos/feedback-repo";
 import { commitPartitionScores, readPartitionStart, savePartitionSnapshot } from "../../repos/partition-repo";
 import { ScoreMinuteFold } from "../../repos/score-minute-fold";
-import { allStreamKinds } from "../../repos/streams-repo";
+import { allStreamKinds, readEndedStreams } from "../../repos/streams-repo";
 import { resetPartitionConsumer, type SampleLog } from "../../nats/sample-log";
 import { ConfiguredEngine } from "../../services/config/configured-engine";
 import { anomalyRow } from "../pipeline/anomaly-row";
+import { EndedGapFilter } from "../pipeline/ended-gaps";
 import { createEngine, restoreEngine } from "../../services/detection/engine-adapter";
 import { RollupBuffer } from "../pipeline/rollup-buffer";
 import { HealthRows, StreamRows } from "../pipeline/stream-rows";
@@ -95,6 +96,7 @@ export class PartitionRunner {
   private side: Promise<unknown> = Promise.resolve();
   private readonly rows = new StreamRows();
   private readonly health = new HealthRows();
+  private readonly endedGaps = new EndedGapFilter();
   readonly stats: PartitionStats = { messages: 0, replayed: 0, scored: 0, late: 0, malformed: 0, snapshots: 0, lastSnapshotBytes: 0, lastSnapshotMs: 0, feedbackApplied: 0 };
 
   constructor(
@@ -184,6 +186,8 @@ export class PartitionRunner {
         await new Promise((r) => setTimeout(r, 1_000));
       }
     }
+    // gap events of streams that ended (a staleness marker) are not anomalies
+    if (events.size) await this.endedGaps.apply(events, (id) => this.rows.stateOf(id).tsMs, (ids) => this.retrying("ended-stream check", () => readEndedStreams(ids)));
     if (events.size) await upsertAnomalies([...events.values()].map(anomalyRow)).catch((e: Error) => this.note(`anomaly write failed: ${e.message}`));
   }
 
