@@ -692,9 +692,9 @@ export class DetectionEngine {
         burst = this.cc.update(i, x, tsMs, season, floor);
       }
       this.bBurst[j] = burst;
-      // variance change: Holt-Winters residual (HW's expectation before this point) vs slow scale
-      // not on a stuck value (a frozen sensor's value is no record)
+      // record of the deviation, not on a stuck value (a frozen sensor's value is no record)
       this.bRecord[j] = o.recordRatio > 0 && this.bStuck[j] === 0 ? this.rec.update(i, x, tsMs) : 0;
+      // variance change: Holt-Winters residual (HW's expectation before this point) vs slow scale
       this.bJitter[j] = o.varianceShift && hwExp === hwExp ? this.vs.update(i, x - hwExp) : 0;
     }
   }
@@ -921,9 +921,9 @@ export class DetectionEngine {
         s = (100 * ev) / o.likelihoodScale;
       }
       // a new record of the stream's deviation: at least the low severity, after the likelihood
-      // (whose long-run moments would absorb exactly the bursts that make a record rare)
-      // On a stream with a learnt season the season-aware detector must agree (a count's daily
-      // peak sets records against the all-day median that are nothing at that hour)
+      // (whose long-run moments would absorb exactly the bursts that make a record rare); on a
+      // stream with a learnt season the season-aware detector must agree (a count's daily peak
+      // sets records against the all-day median that are nothing at that hour)
       const rec = this.hw.period(i) > 0 && c.lastZ[i * ND + 1]! < RECORD_SEASON_Z ? 0 : this.bRecord[j]!;
       if (rec > 0) {
         const sr = o.recordScore + 20 * Math.log2(rec / o.recordRatio);
@@ -941,7 +941,7 @@ export class DetectionEngine {
       out.isAnomaly[i] = sev !== null ? 1 : 0;
       this.recNow = rec;
       // (a record alone does not open an event at once: like any single anomalous step it waits
-      // for `minAnomalySteps`; opening on it doubled the scenarios' false alarms, 0.14 → 0.21/day)
+      // for `minAnomalySteps`; opening on it raised the scenarios' false alarms 0.14 → 0.21/day)
       this.trackEvent(id, i, tsMs, s, sev, x, ext > 0);
       if (s > maxScore) maxScore = s;
     }
