@@ -11,7 +11,7 @@
  *   BENCH_DATABASE_URL=postgres://… npm run bench:ui   # server to use (default local postgres)
  *
  * Measures the same service functions the tRPC procedures call (streams.list with sparklines +
- * anomalies.openCounts + triage.attention for the overview; streams.detail range 7d for the stream page), in
+ * incidents.openCounts + triage.attention for the overview; streams.detail range 7d for the stream page), in
  * process: p50 / p95 / max over many iterations after a warm-up. Target: p95 ≤ 100 ms.
  */
 import { spawnSync } from "node:child_process";
@@ -161,7 +161,7 @@ async function main(): Promise<void> {
   console.log(`database ${dbName}: ${Number(c.samples).toLocaleString()} samples, ${Number(c.scores).toLocaleString()} scores, ${Number(c.rollup).toLocaleString()} rollup rows, ${c.anomalies} anomalies`);
 
   const { listStreamsWithSparklines, getStreamDetail } = await import("../server/services/streams/stream-service");
-  const { openAnomalyCounts } = await import("../server/services/anomalies/anomaly-service");
+  const { openIncidentCounts } = await import("../server/services/incidents/incident-service");
   const { findAnomalies } = await import("../server/services/anomalies/anomaly-service");
   const { needsAttention } = await import("../server/services/triage/attention-service");
   const { listIncidents } = await import("../server/repos/incidents-repo");
@@ -169,8 +169,8 @@ async function main(): Promise<void> {
   const now = c.newest;
   let points = 0;
   const results = [
-    await time(`overview: streams.list (${STREAMS} streams + value & score sparklines) ‖ openCounts ‖ needs attention`, async () => {
-      const [list] = await Promise.all([listStreamsWithSparklines({ limit: 1000 }, now), openAnomalyCounts(), needsAttention(now)]);
+    await time(`overview: streams.list (${STREAMS} streams + value & score sparklines) ‖ open incident counts ‖ needs attention`, async () => {
+      const [list] = await Promise.all([listStreamsWithSparklines({ limit: 1000 }, now), openIncidentCounts(), needsAttention(now)]);
       if (list.length !== STREAMS) throw new Error(`expected ${STREAMS} streams, got ${list.length}`);
     }),
     await time("stream page: streams.detail range 7d (values + band + scores)", async (i) => {

@@ -9,7 +9,7 @@ test("overview groups streams, shows severity and open anomalies, filters and up
   // Grouped by source / group.
   await expect(page.getByRole("region", { name: `${E2E.source} / ${E2E.queueGroup}` })).toBeVisible();
   await expect(page.getByRole("region", { name: `${E2E.source} / ${E2E.checkoutGroup}` })).toBeVisible();
-  // Open anomalies by severity (live ones only: earlier specs may have resolved the seeded high ones).
+  // Open incidents by severity (live ones only: earlier specs may have resolved the seeded high ones).
   const openN = async (sev: string) => Number(await page.getByTestId(`open-${sev}`).locator(".n").textContent());
   await expect.poll(async () => (await openN("high")) + (await openN("medium")) + (await openN("low"))).toBeGreaterThan(0);
   // Search narrows to the checkout stream; its card has value and score sparklines.
@@ -31,11 +31,14 @@ test("overview groups streams, shows severity and open anomalies, filters and up
   await expect.poll(async () => stamp.textContent(), { timeout: 20_000 }).not.toBe(first);
   await shot(page, "overview");
   await shotDark(page, "overview");
-  // A KPI deep-links to the filtered queue of live open anomalies.
+  await expect(page.getByTestId("open-high")).toContainText("open high incidents");
+  // A KPI deep-links to the list of live open incidents of its severity, as many as it counts.
   let sev = "high";
   for (const s of ["high", "medium", "low"]) if ((await openN(s)) > 0) { sev = s; break; }
+  const n = await openN(sev);
   await page.getByTestId(`open-${sev}`).click();
-  await expect(page).toHaveURL(new RegExp(`/anomalies\\?status=open&severity=${sev}&historical=0`));
-  await expect(page.getByTestId("anomaly-row").first()).toBeVisible();
+  await expect(page).toHaveURL(new RegExp(`/incidents\\?status=open&severity=${sev}&historical=0`));
+  await expect(page.getByTestId("incident-row").first()).toBeVisible();
+  if (n <= 50) await expect(page.getByTestId("incident-row")).toHaveCount(n);
   expect(errors()).toEqual([]);
 });

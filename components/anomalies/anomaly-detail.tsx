@@ -99,7 +99,7 @@ export function AnomalyDetail({ id }: { id: string }) {
       ) : null}
       {error ? <p className="error">{error.message}</p> : null}
       <Can role="operator">
-        <LabelSimilar anomalyId={a.id} label={a.label} />
+        <LabelSimilar target={{ anomalyId: a.id }} label={a.label} />
       </Can>
 
       <h2>Score timeline</h2>

@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc/client";
 import { formatDuration, formatTime, LABEL_TEXT, LABELS } from "@/components/anomalies/anomaly-format";
+import { LabelSimilar } from "@/components/triage/label-similar";
 import { timelineBars } from "./timeline";
 
 /** One incident: its one status and label (acting on all its anomalies), streams, timeline, anomalies and alert deliveries. */
@@ -89,6 +90,9 @@ export function IncidentDetail({ id }: { id: number }) {
         </p>
       ) : null}
       {error ? <p className="error">{error.message}</p> : null}
+      <Can role="operator">
+        <LabelSimilar target={{ incidentId: inc.id }} label={inc.label} />
+      </Can>
 
       <h2>Timeline</h2>
       <div className="panel" data-testid="incident-timeline">
