@@ -100,6 +100,9 @@ export function Overview() {
         <button type="button" aria-pressed={onlyAnomalous} onClick={() => setOnlyAnomalous(!onlyAnomalous)}>
           Only streams with open anomalies
         </button>
+        <Link href="/archived" className="small" data-testid="show-archived">
+          Show archived
+        </Link>
         <span className="muted small" data-testid="last-updated" aria-live="off">
           {streams.dataUpdatedAt ? `updated ${new Date(streams.dataUpdatedAt).toLocaleTimeString()}` : ""}
         </span>
