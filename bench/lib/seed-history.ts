@@ -12,6 +12,7 @@
  * Values: a daily wave per stream plus noise; scores mostly low with a heavy tail. Timestamps
  * sit on whole minutes, so each sample is its own rollup minute (min = max = sum, count 1).
  */
+import { createRng } from "../../lib/scenarios/rng";
 import { insertSamplesReturning, writeRollup, type RollupColumns } from "../../server/repos/samples-repo";
 import { flushScoreMinutes, insertScores } from "../../server/repos/scores-repo";
 import { updateStreamRecent, type SparkColumns, type StreamRecent } from "../../server/repos/streams-repo";
@@ -28,23 +29,12 @@ export interface SeedHistoryOptions {
   log?: (message: string) => void;
 }
 
-/** A small deterministic generator (mulberry32): the same seed gives the same data set. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export async function seedHistory(o: SeedHistoryOptions): Promise<{ samples: number }> {
   const { streams, perStream } = o;
   const end = Math.floor(o.endMs / MINUTE_MS) * MINUTE_MS;
   const chunk = Math.max(1, Math.min(o.chunk ?? 250, perStream));
-  const random = rng(42);
+  const rng = createRng(42);
+  const random = () => rng.next();
   const n = streams * chunk;
   // reused per chunk (the repos encode their COPY payloads before they return)
   const streamIds = new Int32Array(n);
