@@ -15,12 +15,12 @@ const NAB = path.join(DATA, "nab-dev");
 const ASD = path.join(DATA, "asd");
 
 const FLOOR = {
-  nabStandardSwept: 38,
-  nabStandardAtThreshold: 37,
-  nabWindowsFoundAtThreshold: 0.5,
+  nabStandardSwept: 60,
+  nabStandardAtThreshold: 60,
+  nabWindowsFoundAtThreshold: 0.75,
   asdCompositeSwept: 0.6,
-  asdCompositeAtThreshold: 0.51,
-  asdEventAtThreshold: 0.4,
+  asdCompositeAtThreshold: 0.6,
+  asdEventAtThreshold: 0.55,
   asdHitRate150: 0.9,
   coverage95: [0.85, 0.99] as const,
 };

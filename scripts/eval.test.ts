@@ -99,9 +99,9 @@ describe("scripts/eval.ts --corpus", () => {
     writeFileSync(path.join(dir, "data", "x", "a.csv"), lines.join("\n") + "\n");
     writeFileSync(path.join(dir, "labels", "combined_windows.json"), JSON.stringify({ "x/a.csv": [[`${iso(1150)}.000000`, `${iso(1250)}.000000`]] }));
     writeFileSync(path.join(dir, "config", "profiles.json"), JSON.stringify({ standard: { CostMatrix: { tpWeight: 1, fnWeight: 1, fpWeight: 0.11, tnWeight: 1 } } }));
-    // 1,000 decades of evidence to score 100 and no multivariate score: nothing reaches 60
+    // 1,000 decades of evidence to score 100, no record rule and no multivariate score: nothing reaches 60
     const cfg = path.join(dir, "c.json");
-    writeFileSync(cfg, JSON.stringify({ likelihoodScale: 1000, tier2: { weight: 0 } }));
+    writeFileSync(cfg, JSON.stringify({ likelihoodScale: 1000, recordRatio: 0, tier2: { weight: 0 } }));
     const base = JSON.parse(run(["--corpus", dir, "--json"]).stdout);
     const r = run(["--corpus", dir, "--json", "--config", cfg]);
     expect(r.status, r.stderr).toBe(0);

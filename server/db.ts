@@ -63,6 +63,11 @@ export function pool(): pg.Pool {
     // An idle connection dropped by the server (restart, failover) must not crash the process;
     // the pool replaces it and the next query reports the outage if it persists.
     p.on("error", (e) => console.error(`[db] idle connection lost: ${e.message}`));
+    // A connection that dies while checked out (a transaction between two queries, a restart
+    // of the server) emits "error" on its client, where pg-pool listens only while it is idle:
+    // without a listener that crashes the process. The query in flight (or the next one) fails
+    // with the error instead, and the pool discards the client when it is released.
+    p.on("connect", (client) => client.on("error", () => undefined));
     state.pool = p;
   }
   return state.pool;

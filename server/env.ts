@@ -55,6 +55,12 @@ export const ZEnv = z.object({
   OMEN_NATS_PREFIX: z.string().trim().regex(/^[A-Za-z0-9_-]{1,32}$/, "letters, digits, _ and - only (at most 32)").default("omen"),
   /** Partitions of the stream space (fixed for the life of a NATS stream: changing it needs a fresh prefix). */
   OMEN_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(16),
+  /**
+   * Scale-out back-pressure: messages of the JetStream sample log not yet delivered to their
+   * partition's worker, summed over the partitions, above which ingest answers 503 / 429 with
+   * Retry-After (a message is one commit's share of a partition: up to ~52,000 samples).
+   */
+  OMEN_NATS_MAX_PENDING: z.coerce.number().int().min(1).default(100_000),
   /** Workers `npm start` runs (each owns a share of the partitions; more than 1 needs OMEN_NATS_URL). */
   OMEN_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   /** Password of the first admin (user `admin`), created at first start; unset = a one-time set-up link is printed. */

@@ -8,7 +8,7 @@ function percent(share: number): string {
   return share >= 0.995 ? "100 %" : share < 0.005 ? "<1 %" : `${Math.round(share * 100)} %`;
 }
 
-/** The streams of this anomaly's group ranked by their share of the evidence at and just before onset. */
+/** The streams of this anomaly's group ranked by their share of the evidence from just before onset to the end (lib/explain/cause-ranking.ts). */
 export function RankedCauses({ anomalyId }: { anomalyId: string }) {
   const trpc = useTRPC();
   const q = useQuery(trpc.explain.anomaly.queryOptions({ id: anomalyId }));
@@ -35,11 +35,12 @@ export function RankedCauses({ anomalyId }: { anomalyId: string }) {
         </p>
       )}
       {others.length === 0 ? (
-        <p className="muted">No other stream of this group scored above its usual level in the 10 minutes before onset ({ex.group.streamsScored} streams scored then).</p>
+        <p className="muted">No other stream of this group carried evidence from 30 minutes before onset to the end ({ex.group.streamsScored} streams scored then).</p>
       ) : null}
       <table data-testid="causes-table">
         <caption className="muted" style={{ textAlign: "left" }}>
-          Share of the evidence from 10 minutes before to 5 minutes after onset, among {ex.group.streamsScored} streams of {where || "this group"} scored then
+          Share of the evidence (each stream&apos;s largest score plus deviation from its forecast) from 30 minutes before onset to the end, among{" "}
+          {ex.group.streamsScored} streams of {where || "this group"} scored then
         </caption>
         <thead>
           <tr>

@@ -65,6 +65,16 @@ export const ZEngineOptions = z.object({
    * retransmits doubling during packet loss.
    */
   countCusum: z.boolean().default(true),
+  /**
+   * Record rule (`record.ts`): a value whose deviation from the stream's slow median beats the
+   * largest seen on that side (slowly forgotten) by this factor scores at least `recordScore`.
+   * 0 disables it.
+   */
+  recordRatio: z
+    .number()
+    .refine((v) => v === 0 || v >= 1, "recordRatio is 0 (off) or at least 1 (a record must beat the old one)")
+    .default(1.2),
+  recordScore: z.number().min(0).max(100).default(61),
   /** Non-anomalous steps tolerated inside one event before it closes. */
   mergeGapSteps: z.number().int().min(0).default(3),
   /** Observations before a stream reaches full confidence. */
@@ -139,9 +149,13 @@ export const ZEngineOptions = z.object({
    * `scoreTable` only. tableLikelihood: score a multi-column table's rows with one likelihood
    * over the raw row maximum (the engine's streams then run without it; an experiment, off).
    * tableBonferroni: the row score (max over n streams) is lowered by log10(n) decades.
+   * tablePairExponent κ: two streams anomalous on one row are joint evidence: with e decades on
+   * the second largest, the pair scores κ·e − log10(n(n−1)/2) decades (κ = 2 for independent
+   * streams, 1 for fully dependent ones; metrics of one server are neither). 0 = off.
    */
   tableLikelihood: z.boolean().default(false),
   tableBonferroni: z.boolean().default(true),
+  tablePairExponent: z.number().min(0).max(2).default(1.4),
   tier2: ZTier2Options.prefault({}),
 });
 

@@ -48,6 +48,8 @@ export function scoreTable(table: ScoreTableInput, config?: EngineOptionsInput, 
   // the row's score is the largest of n streams' scores: Bonferroni, log10(n) decades less
   const o = engine.options;
   const multiplicity = o.likelihood && o.tableBonferroni ? (100 * Math.log10(ids.length)) / o.likelihoodScale : 0;
+  // (three streams or more: with two, the pair is the whole table and its max already says it)
+  const pairMultiplicity = o.likelihood && o.tableBonferroni && o.tablePairExponent > 0 && ids.length > 2 ? (100 * Math.log10((ids.length * (ids.length - 1)) / 2)) / o.likelihoodScale : -1;
   let lastT = -Infinity;
   for (let r = 0; r < rows; r++) {
     const t = Number(table.timestampsMs[r]);
@@ -64,8 +66,20 @@ export function scoreTable(table: ScoreTableInput, config?: EngineOptionsInput, 
       }
     }
     let rowScore = 0;
-    for (let i = 0; i < res.score.length; i++) if (res.score[i]! > rowScore) rowScore = res.score[i]!;
+    let second = 0;
+    for (let i = 0; i < res.score.length; i++) {
+      const v = res.score[i]!;
+      if (v > rowScore) {
+        second = rowScore;
+        rowScore = v;
+      } else if (v > second) second = v;
+    }
     rowScore -= multiplicity;
+    if (pairMultiplicity >= 0) {
+      // two anomalous streams on one row: joint evidence, less the multiplicity of pairs
+      const pair = o.tablePairExponent * second - pairMultiplicity;
+      if (pair > rowScore) rowScore = pair < 100 ? pair : 100;
+    }
     if (rowScore < 0) rowScore = 0;
     const mv0 = res.multivariateScore * mvw;
     if (rowLk) {

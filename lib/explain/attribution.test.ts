@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { probableOrigin, rankContributions, type AttributionInput } from "./attribution";
+import { contribution, orderByEvidence, windowEvidence } from "./cause-ranking";
 
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
 const MIN = 60_000;
@@ -12,44 +13,58 @@ function stream(streamId: number, base: number, high: number, fromMin: number, l
 }
 
 describe("rankContributions", () => {
-  it("ranks by share of the excess over each stream's own level, not by raw score", () => {
-    const always40 = stream(1, 45, 45, 0); // always elevated: no excess
-    const jumped = stream(2, 5, 90, -3);
-    const small = stream(3, 5, 40, -1);
-    const ranked = rankContributions([always40, jumped, small], { onsetMs: T0 });
-    expect(ranked.map((c) => c.streamId)).toEqual([2, 3, 1]);
-    expect(ranked[0]!.share).toBeGreaterThan(0.8);
+  it("ranks by each stream's largest contribution from the lookback before onset up to toMs", () => {
+    const jumped = stream(1, 5, 90, -3);
+    const small = stream(2, 5, 40, -1);
+    const quiet = stream(3, 0, 0, 0);
+    const ranked = rankContributions([small, quiet, jumped], { onsetMs: T0 });
+    expect(ranked.map((c) => c.streamId)).toEqual([1, 2, 3]);
+    expect(ranked[0]!.evidence).toBeCloseTo(0.9, 9);
+    expect(ranked[0]!.share).toBeCloseTo(0.9 / 1.3, 9);
     expect(ranked.reduce((a, c) => a + c.share, 0)).toBeCloseTo(1, 9);
     expect(ranked[2]!.share).toBe(0);
-    expect(ranked[2]!.firstExceedMs).toBeNull();
     expect(ranked[0]!.firstExceedMs).toBe(T0 - 3 * MIN);
+    expect(ranked[1]!.firstExceedMs).toBeNull();
   });
 
-  it("breaks ties by earlier rise, then by lead–lag", () => {
-    const a = stream(1, 5, 80, -2, 0);
-    const b = stream(2, 5, 80, -2, 120);
-    const c = stream(3, 5, 80, -2, -60);
-    // same evidence: b leads the reference by the most
+  it("is the ranking of cause-ranking.ts (windowEvidence of contribution, orderByEvidence)", () => {
+    const inputs: AttributionInput[] = [0, 1, 2, 3].map((k) => ({
+      streamId: 10 + k,
+      points: Array.from({ length: 90 }, (_, m) => ({ t: T0 + (m - 60) * MIN, score: (37 * (m + 1) * (k + 3)) % 101, value: (m * (k + 1)) % 17, expected: 8, sigma: 1 + k })),
+    }));
+    const toMs = T0 + 20 * MIN;
+    const series = inputs.map((s) => ({ t: s.points.map((p) => p.t), c: s.points.map((p) => contribution(p.score, p.value!, p.expected!, p.sigma!)) }));
+    const ev = windowEvidence(series, T0, toMs);
+    const want = orderByEvidence(ev).map((k) => inputs[k]!.streamId);
+    expect(rankContributions(inputs, { onsetMs: T0, toMs }).map((c) => c.streamId)).toEqual(want);
+  });
+
+  it("orders saturated streams by the forecast deviation, exact ties by earlier rise, then lead–lag", () => {
+    const a = stream(1, 5, 100, -2, 0);
+    const b = stream(2, 5, 100, -2, 120);
+    const c = stream(3, 5, 100, -2, -60);
     expect(rankContributions([a, b, c], { onsetMs: T0 }).map((r) => r.streamId)).toEqual([2, 1, 3]);
-    const early = stream(4, 5, 80, -2);
-    early.points = early.points.map((p) => (p.t === T0 - 2 * MIN ? { ...p, score: 21 } : p.t === T0 - 6 * MIN ? { ...p, score: 90 } : p));
-    const ranked = rankContributions([a, early], { onsetMs: T0, tieShare: 0.2 });
-    expect(ranked[0]!.streamId).toBe(4);
+    const early = stream(4, 5, 100, -6);
+    expect(rankContributions([a, early], { onsetMs: T0 })[0]!.streamId).toBe(4);
+    const far = stream(5, 5, 100, -1);
+    far.points = far.points.map((p) => ({ ...p, value: p.t >= T0 - MIN ? 50 : 10, expected: 10, sigma: 2 }));
+    expect(rankContributions([early, far], { onsetMs: T0 })[0]!.streamId).toBe(5);
   });
 
-  it("is causal with windowAfterMs 0 (later scores change nothing)", () => {
+  it("is causal: nothing after toMs (default: the onset) counts", () => {
     const a = stream(1, 5, 60, -4);
     const b = stream(2, 5, 70, 2); // rises only after onset
-    const r1 = rankContributions([a, b], { onsetMs: T0, windowAfterMs: 0 });
+    const r1 = rankContributions([a, b], { onsetMs: T0 });
     expect(r1[0]!.streamId).toBe(1);
-    expect(r1.find((c) => c.streamId === 2)!.share).toBe(0);
+    expect(r1[1]!.evidence).toBeCloseTo(0.05, 9);
+    expect(rankContributions([a, b], { onsetMs: T0, toMs: T0 + 5 * MIN })[0]!.streamId).toBe(2);
   });
 
-  it("ignores NaN scores and handles streams without points", () => {
+  it("counts NaN scores as 0 and keeps streams without points (last)", () => {
     const a = stream(1, 5, 60, -4);
     a.points = a.points.map((p, i) => (i % 3 ? p : { ...p, score: Number.NaN }));
-    const ranked = rankContributions([a, { streamId: 9, points: [] }], { onsetMs: T0 });
-    expect(ranked[0]!.streamId).toBe(1);
+    const ranked = rankContributions([{ streamId: 9, points: [] }, a], { onsetMs: T0 });
+    expect(ranked.map((c) => c.streamId)).toEqual([1, 9]);
     expect(Number.isNaN(ranked[1]!.peakScore)).toBe(true);
     expect(rankContributions([], { onsetMs: T0 })).toEqual([]);
   });

@@ -1,28 +1,32 @@
 /**
- * Attribution: which streams of a group (a host, a source, an uploaded table) carry an anomaly
- * event, ranked by their share of the combined evidence at and just before its onset.
+ * Attribution for the anomaly page and the scoring API: the ranking of `cause-ranking.ts` (the
+ * one the CLI's `causes` column and the evaluation use) over stored points, plus what the page
+ * shows beside it (peak score, when each stream rose, lead–lag).
  *
- * Contract (pure, strictly causal when `windowAfterMs` is 0): each candidate stream brings its
- * anomaly scores (0–100, as stored) around the onset. A stream's evidence is the mean, over the
- * window [onset − windowBeforeMs, onset + windowAfterMs], of how far its score rose above its
- * own usual level (the median of its scores in the baseline period before that window, floored
- * at `floor`), so a stream that always scores 40 does not outrank one that jumped from 5 to 90.
- * Shares sum to 1 over streams with any evidence. Streams whose shares round to the same
- * multiple of `tieShare` are ordered by when they rose (score past `riseScore` and their usual
- * level; earlier first), then by
- * lead–lag against the reference (the stream that leads by more first), then by evidence.
+ * Contract (pure, strictly causal: nothing after `toMs` is read): each candidate stream brings
+ * its points (anomaly score 0–100 as stored and, when known, the value with its forecast and
+ * sigma). A point's contribution is `contribution()`; a stream's evidence is its largest
+ * contribution in [onset − lookbackMs, toMs] (`windowEvidence`); streams are ordered by
+ * `orderByEvidence`, exact ties going to the stream that rose first (score past `riseScore`),
+ * then to the one that leads the reference by more (lead–lag), then to input order. Shares sum
+ * to 1 over streams with any evidence.
  *
  * Cost: O(total points + k log k) for k streams.
  */
+import { CAUSE_DEFAULTS, contribution, orderByEvidence, windowEvidence, type ContributionSeries } from "./cause-ranking";
 
 export interface ScorePoint {
   t: number;
   score: number;
+  /** The stream's value, its forecast and the forecast's sigma (omitted or NaN: score only). */
+  value?: number;
+  expected?: number;
+  sigma?: number;
 }
 
 export interface AttributionInput {
   streamId: number;
-  /** Scores in time order; NaN scores are ignored. */
+  /** Points in time order; NaN scores count 0. */
   points: readonly ScorePoint[];
   /** Seconds this stream leads the reference by (lead–lag; positive = moved first), null when unknown. */
   leadSec?: number | null;
@@ -30,82 +34,61 @@ export interface AttributionInput {
 
 export interface AttributionOptions {
   onsetMs: number;
-  windowBeforeMs?: number;
-  windowAfterMs?: number;
-  baselineMs?: number;
-  /** Scores at or below this never count as evidence (the engine's noise level). */
-  floor?: number;
-  /** Share difference under which two streams count as tied. */
-  tieShare?: number;
-  /** A stream "rose" when its score first passed both this and its usual level (noise stays below). */
+  /** The ranking as of this time (default: the onset). */
+  toMs?: number;
+  lookbackMs?: number;
+  zCap?: number;
+  /** A stream "rose" when its score first reached this in the window. */
   riseScore?: number;
 }
 
 export interface Contribution {
   streamId: number;
   rank: number;
-  /** Share of the combined evidence, 0–1 (0 when the stream did not rise above its level). */
+  /** Share of the combined evidence, 0–1 (0 when the stream carries none). */
   share: number;
-  /** Mean excess score over the window. */
+  /** Largest contribution in the window (`cause-ranking.ts`). */
   evidence: number;
   /** Peak score in the window (NaN when the stream had no scores there). */
   peakScore: number;
-  /** When the stream's score first passed `riseScore` and its usual level in the window (null: it did not). */
+  /** When the stream's score first reached `riseScore` in the window (null: it did not). */
   firstExceedMs: number | null;
   leadSec: number | null;
 }
 
-export const ATTRIBUTION_DEFAULTS = {
-  windowBeforeMs: 10 * 60_000,
-  windowAfterMs: 5 * 60_000,
-  baselineMs: 2 * 3_600_000,
-  floor: 20,
-  tieShare: 0.02,
-  riseScore: 50,
-} as const;
-
-function median(xs: number[]): number {
-  if (xs.length === 0) return Number.NaN;
-  const s = xs.slice().sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
+export const ATTRIBUTION_DEFAULTS = { lookbackMs: CAUSE_DEFAULTS.lookbackMs, zCap: CAUSE_DEFAULTS.zCap, riseScore: 50 } as const;
 
 /** Ranks `streams` by their contribution to the event that opened at `opts.onsetMs`. */
 export function rankContributions(streams: readonly AttributionInput[], opts: AttributionOptions): Contribution[] {
-  const o = { ...ATTRIBUTION_DEFAULTS, ...opts };
-  const from = o.onsetMs - o.windowBeforeMs;
-  const to = o.onsetMs + o.windowAfterMs;
-  const rows = streams.map((s) => {
-    const base: number[] = [];
-    let sum = 0;
-    let n = 0;
+  const lookbackMs = opts.lookbackMs ?? ATTRIBUTION_DEFAULTS.lookbackMs;
+  const zCap = opts.zCap ?? ATTRIBUTION_DEFAULTS.zCap;
+  const riseScore = opts.riseScore ?? ATTRIBUTION_DEFAULTS.riseScore;
+  const toMs = opts.toMs ?? opts.onsetMs;
+  const from = opts.onsetMs - lookbackMs;
+  const series: ContributionSeries[] = streams.map((s) => ({
+    t: s.points.map((p) => p.t),
+    c: s.points.map((p) => contribution(p.score, p.value ?? Number.NaN, p.expected ?? Number.NaN, p.sigma ?? Number.NaN, zCap)),
+  }));
+  const evidence = windowEvidence(series, opts.onsetMs, toMs, lookbackMs);
+  const rows = streams.map((s, k) => {
     let peak = Number.NaN;
     let first: number | null = null;
-    for (const p of s.points) if (Number.isFinite(p.score) && p.t < from && p.t >= from - o.baselineMs) base.push(p.score);
-    const level = Math.max(o.floor, Number.isNaN(median(base)) ? 0 : median(base));
     for (const p of s.points) {
-      if (!Number.isFinite(p.score) || p.t < from || p.t > to) continue;
-      const excess = Math.max(0, p.score - level);
-      sum += excess;
-      n++;
+      if (p.t < from || p.t > toMs || !Number.isFinite(p.score)) continue;
       if (!(p.score <= peak)) peak = p.score;
-      if (first === null && p.score > level && p.score >= o.riseScore) first = p.t;
+      if (first === null && p.score >= riseScore) first = p.t;
     }
-    return { streamId: s.streamId, evidence: n ? sum / n : 0, peakScore: peak, firstExceedMs: first, leadSec: s.leadSec ?? null };
+    return { streamId: s.streamId, evidence: evidence[k]!, peakScore: peak, firstExceedMs: first, leadSec: s.leadSec ?? null };
   });
   const total = rows.reduce((a, r) => a + r.evidence, 0);
-  const withShare = rows.map((r) => ({ ...r, share: total > 0 ? r.evidence / total : 0 }));
-  const tieBucket = (share: number) => Math.round(share / o.tieShare);
-  withShare.sort(
-    (a, b) =>
-      tieBucket(b.share) - tieBucket(a.share) ||
-      (a.firstExceedMs ?? Infinity) - (b.firstExceedMs ?? Infinity) ||
-      (b.leadSec ?? -Infinity) - (a.leadSec ?? -Infinity) ||
-      b.evidence - a.evidence ||
-      a.streamId - b.streamId,
+  const ordered = orderByEvidence(
+    evidence,
+    (a, b) => (rows[a]!.firstExceedMs ?? Infinity) - (rows[b]!.firstExceedMs ?? Infinity) || (rows[b]!.leadSec ?? -Infinity) - (rows[a]!.leadSec ?? -Infinity),
   );
-  return withShare.map((r, i) => ({ ...r, rank: i + 1 }));
+  const withEvidence = new Set(ordered);
+  // streams without evidence follow, in input order: the page still lists the reference stream
+  for (let k = 0; k < rows.length; k++) if (!withEvidence.has(k)) ordered.push(k);
+  return ordered.map((k, i) => ({ ...rows[k]!, share: total > 0 ? rows[k]!.evidence / total : 0, rank: i + 1 }));
 }
 
 /**

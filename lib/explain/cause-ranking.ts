@@ -1,7 +1,8 @@
 /**
  * Which streams of a group (a host, a source, an uploaded table) carry its anomaly, ranked the
- * same way everywhere: the CLI's `causes` column (streaming, `CauseRanker`), the anomaly page and
- * the scoring API (batch, `rankWindow` via `lib/explain/attribution.ts`) and the evaluation.
+ * same way everywhere: the CLI's `causes` column and the evaluation (streaming, `CauseRanker`),
+ * the anomaly page and the scoring API (batch: `windowEvidence` and `orderByEvidence` through
+ * `rankContributions` in `lib/explain/attribution.ts`).
  *
  * A stream's contribution at a point is its own anomaly score (0–100, the calibrated evidence of
  * every detector on it, as a share of 100) plus its deviation from the forecast in forecast
@@ -119,18 +120,24 @@ export function windowEvidence(series: readonly ContributionSeries[], onsetMs: n
   return out;
 }
 
-/** Streams ordered by evidence (ties: table order), with their share; zero evidence left out. */
-export function rankEvidence(streams: readonly string[], evidence: ArrayLike<number>, limit = Infinity): RankedCause[] {
-  let total = 0;
+/**
+ * The order of the ranking: by evidence, most first; streams without evidence left out. Exact
+ * ties (scores saturate at 100, so clearly broken streams often tie when no forecast deviation
+ * orders them) go to `tieBreak` when given (the anomaly page: who rose first, lead–lag), then to
+ * table order.
+ */
+export function orderByEvidence(evidence: ArrayLike<number>, tieBreak?: (a: number, b: number) => number): number[] {
   const idx: number[] = [];
-  for (let i = 0; i < streams.length; i++) {
-    const v = evidence[i]!;
-    if (v > 0) {
-      idx.push(i);
-      total += v;
-    }
-  }
-  idx.sort((a, b) => evidence[b]! - evidence[a]! || a - b);
+  for (let i = 0; i < evidence.length; i++) if (evidence[i]! > 0) idx.push(i);
+  idx.sort((a, b) => evidence[b]! - evidence[a]! || (tieBreak ? tieBreak(a, b) : 0) || a - b);
+  return idx;
+}
+
+/** Streams ordered by evidence (`orderByEvidence`), with their share of the total. */
+export function rankEvidence(streams: readonly string[], evidence: ArrayLike<number>, limit = Infinity): RankedCause[] {
+  const idx = orderByEvidence(evidence);
+  let total = 0;
+  for (const i of idx) total += evidence[i]!;
   return idx.slice(0, Math.min(limit, idx.length)).map((i) => ({ stream: streams[i]!, share: evidence[i]! / total }));
 }
 

@@ -102,7 +102,7 @@ describe("scanWriteRequest", () => {
     expect(Array.from(b.values.subarray(0, b.samples))).toEqual([3, 4]);
   });
 
-  it("does not key labels that are interleaved with samples, and skips series holding only staleness markers", () => {
+  it("does not key labels that are interleaved with samples; a series holding only staleness markers is listed without samples", () => {
     const w = protobuf.Writer.create();
     const label = (name: string, value: string) => protobuf.Writer.create().uint32(10).string(name).uint32(18).string(value).finish();
     const sample = (v: number, t: number) => protobuf.Writer.create().uint32(9).double(v).uint32(16).int64(t).finish();
@@ -110,11 +110,17 @@ describe("scanWriteRequest", () => {
     const stale = protobuf.Writer.create().uint32(10).bytes(label("__name__", "gone")).uint32(18).bytes(sample(STALE, 5_000)).finish();
     w.uint32(10).bytes(ts).uint32(10).bytes(stale);
     const out = scanWriteRequest(w.finish());
-    expect(out.series).toBe(1);
+    expect(out.series).toBe(2);
+    expect(Array.from(out.hasSamples)).toEqual([1, 0]);
+    expect(out.samples).toBe(1);
     expect(out.staleMarkers).toBe(1);
+    expect(Array.from(out.staleSeries)).toEqual([1]);
+    expect(Array.from(out.staleTsMs)).toEqual([5_000]);
     expect(out.keyFrom[0]).toBe(-1);
+    expect(out.keyFrom[1]).toBeGreaterThan(0);
     expect(out.values[0]).toBe(7);
     const full = writeRequestToSeries(w.finish());
+    expect(full.series).toHaveLength(1);
     expect(full.series[0]).toMatchObject({ metric: "up", labels: { job: "x" }, tsMs: [5_000], values: [7] });
   });
 

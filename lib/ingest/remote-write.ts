@@ -147,13 +147,15 @@ export class MetadataCache {
 export function writeRequestToSeries(raw: Uint8Array, meta: MetadataCache = new MetadataCache()): { series: DecodedSeries[]; staleMarkers: number } {
   const scan = scanWriteRequest(raw);
   meta.learn(scan.metadata);
-  const series: DecodedSeries[] = [];
-  for (let s = 0; s < scan.series; s++) series.push({ ...seriesIdentity(scan, s, meta), tsMs: [], values: [] });
+  const all: DecodedSeries[] = [];
+  for (let s = 0; s < scan.series; s++) all.push({ ...seriesIdentity(scan, s, meta), tsMs: [], values: [] });
   for (let i = 0; i < scan.samples; i++) {
-    const d = series[scan.sampleSeries[i]!]!;
+    const d = all[scan.sampleSeries[i]!]!;
     d.tsMs.push(scan.tsMs[i]!);
     d.values.push(scan.values[i]!);
   }
+  // series holding only staleness markers carry no samples
+  const series = all.filter((_, s) => scan.hasSamples[s] === 1);
   return { series, staleMarkers: scan.staleMarkers };
 }
 

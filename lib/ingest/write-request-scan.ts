@@ -14,7 +14,8 @@
  * requests are refused exactly as before.
  *
  * Staleness markers (the NaN with bit pattern 0x7ff0000000000002 that Prometheus writes when a
- * series disappears) are counted and skipped; every other NaN / ±Inf is kept for validation.
+ * series disappears) are not samples: they are listed apart (`staleSeries`, `staleTsMs`) so that
+ * the receiver can mark the stream ended; every other NaN / ±Inf is kept for validation.
  */
 import protobuf from "protobufjs";
 import { AppError } from "@/lib/errors/app-error";
@@ -24,8 +25,12 @@ import { DEFAULT_SERIES_LIMITS, type SeriesLimits } from "./types";
 
 export interface ScannedWriteRequest {
   readonly bytes: Buffer;
-  /** Series with at least one sample that is not a staleness marker. */
+  /**
+   * Series with at least one sample or staleness marker (`hasSamples` tells which hold samples:
+   * a series with only markers must not create a stream).
+   */
   readonly series: number;
+  readonly hasSamples: Uint8Array;
   /**
    * Per series: bytes[keyFrom, keyTo) are its label fields as sent, keyHash their `hashBytes`.
    * keyFrom is -1 when the labels are not one contiguous run (interleaved with other fields, or
@@ -43,6 +48,9 @@ export interface ScannedWriteRequest {
   readonly tsMs: Float64Array;
   readonly values: Float64Array;
   readonly staleMarkers: number;
+  /** Per staleness marker: index of its series and its time (epoch ms). */
+  readonly staleSeries: Int32Array;
+  readonly staleTsMs: Float64Array;
   readonly metadata: PromMetadata[];
 }
 
@@ -82,6 +90,7 @@ const scratch = {
   keyFrom: new Int32Array(0),
   keyTo: new Int32Array(0),
   keyHash: new Int32Array(0),
+  hasSamples: new Uint8Array(0),
   sampleSeries: new Int32Array(1024),
   tsMs: new Float64Array(1024),
   values: new Float64Array(1024),
@@ -96,6 +105,7 @@ function seriesScratch(maxSeries: number): typeof scratch {
     scratch.keyFrom = new Int32Array(n);
     scratch.keyTo = new Int32Array(n);
     scratch.keyHash = new Int32Array(n);
+    scratch.hasSamples = new Uint8Array(n);
   }
   return scratch;
 }
@@ -111,14 +121,19 @@ function growSamples(): void {
   scratch.values = grow(scratch.values);
 }
 
-function finish(bytes: Buffer, series: number, samples: number, staleMarkers: number, metadata: PromMetadata[]): ScannedWriteRequest {
+/** Staleness markers of one scan (rare: plain arrays, reset per scan). */
+const stale = { series: [] as number[], tsMs: [] as number[] };
+
+function finish(bytes: Buffer, series: number, samples: number, metadata: PromMetadata[]): ScannedWriteRequest {
   const s = scratch;
+  const staleMarkers = stale.series.length;
   return {
     bytes,
     series,
     keyFrom: s.keyFrom.slice(0, series),
     keyTo: s.keyTo.slice(0, series),
     keyHash: s.keyHash.slice(0, series),
+    hasSamples: s.hasSamples.slice(0, series),
     seriesStart: s.seriesStart.slice(0, series),
     seriesEnd: s.seriesEnd.slice(0, series),
     samples,
@@ -126,6 +141,8 @@ function finish(bytes: Buffer, series: number, samples: number, staleMarkers: nu
     tsMs: s.tsMs.slice(0, samples),
     values: s.values.slice(0, samples),
     staleMarkers,
+    staleSeries: Int32Array.from(stale.series),
+    staleTsMs: Float64Array.from(stale.tsMs),
     metadata,
   };
 }
@@ -185,14 +202,14 @@ export function scanCanonical(bytes: Buffer, limits: SeriesLimits): ScannedWrite
   const len = bytes.length;
   const view = new DataView(bytes.buffer, bytes.byteOffset, len);
   const cols = seriesScratch(Math.min(limits.maxSeriesPerRequest + 1, (len >> 1) + 1));
-  const { seriesStart, seriesEnd, keyFrom, keyTo, keyHash } = cols;
+  const { seriesStart, seriesEnd, keyFrom, keyTo, keyHash, hasSamples } = cols;
   let { sampleSeries, tsMs, values } = cols;
+  stale.series.length = stale.tsMs.length = 0;
   let capacity = sampleSeries.length;
   const metadata: PromMetadata[] = [];
   let series = 0;
   let seen = 0;
   let samples = 0;
-  let staleMarkers = 0;
   let pos = 0;
   while (pos < len) {
     const tag = bytes[pos++]!;
@@ -215,6 +232,7 @@ export function scanCanonical(bytes: Buffer, limits: SeriesLimits): ScannedWrite
     let labelsFrom = -1;
     let labelsTo = -1;
     const firstSample = samples;
+    const firstStale = stale.series.length;
     pos = start;
     while (pos < end) {
       const fieldStart = pos;
@@ -239,21 +257,22 @@ export function scanCanonical(bytes: Buffer, limits: SeriesLimits): ScannedWrite
       }
       let v = 0;
       let ts = 0;
-      let stale = false;
+      let isStale = false;
       while (pos < fieldEnd) {
         const st = bytes[pos++]!;
         if (st === TAG_VALUE) {
           if (pos + 8 > fieldEnd) return null;
           v = view.getFloat64(pos, true);
-          stale = v !== v && isStaleBits(view.getUint32(pos, true), view.getUint32(pos + 4, true));
+          isStale = v !== v && isStaleBits(view.getUint32(pos, true), view.getUint32(pos + 4, true));
           pos += 8;
         } else if (st === TAG_TIMESTAMP) {
           if ((ts = varint64(bytes, pos, fieldEnd)) < 0) return null;
           pos = cursor;
         } else return null;
       }
-      if (stale) {
-        staleMarkers++;
+      if (isStale) {
+        stale.series.push(series);
+        stale.tsMs.push(ts);
         continue;
       }
       if (samples === capacity) {
@@ -266,7 +285,8 @@ export function scanCanonical(bytes: Buffer, limits: SeriesLimits): ScannedWrite
       values[samples] = v;
       samples++;
     }
-    if (samples === firstSample) continue; // only staleness markers: nothing to store
+    if (samples === firstSample && stale.series.length === firstStale) continue; // empty
+    hasSamples[series] = samples > firstSample ? 1 : 0;
     seriesStart[series] = start;
     seriesEnd[series] = end;
     keyFrom[series] = labelsFrom;
@@ -274,7 +294,7 @@ export function scanCanonical(bytes: Buffer, limits: SeriesLimits): ScannedWrite
     keyHash[series] = labelsFrom < 0 ? 0 : hashBytes(bytes, labelsFrom, labelsTo);
     series++;
   }
-  return finish(bytes, series, samples, staleMarkers, metadata);
+  return finish(bytes, series, samples, metadata);
 }
 
 // ---------------------------------------------------------------- general path
@@ -296,12 +316,12 @@ const invalidProtobuf = (why: string) =>
 /** Any valid encoding, through protobufjs' Reader; words the errors for malformed requests. Exported for tests. */
 export function scanGeneral(bytes: Buffer, limits: SeriesLimits): ScannedWriteRequest {
   const cols = seriesScratch(Math.min(limits.maxSeriesPerRequest + 1, (bytes.length >> 1) + 1));
-  const { seriesStart, seriesEnd, keyFrom, keyTo, keyHash } = cols;
+  const { seriesStart, seriesEnd, keyFrom, keyTo, keyHash, hasSamples } = cols;
+  stale.series.length = stale.tsMs.length = 0;
   const metadata: PromMetadata[] = [];
   let series = 0;
   let seen = 0;
   let samples = 0;
-  let staleMarkers = 0;
   const r: Reader = protobuf.Reader.create(bytes);
   try {
     while (r.pos < r.len) {
@@ -318,6 +338,7 @@ export function scanGeneral(bytes: Buffer, limits: SeriesLimits): ScannedWriteRe
         let labelsTo = -1;
         let contiguous = true;
         const firstSample = samples;
+        const firstStale = stale.series.length;
         while (r.pos < end) {
           const t = r.uint32();
           const f = t >>> 3;
@@ -345,7 +366,8 @@ export function scanGeneral(bytes: Buffer, limits: SeriesLimits): ScannedWriteRe
             }
             if (r.pos !== sEnd) throw new Error("sample length mismatch");
             if (v !== v && isStaleMarker(v)) {
-              staleMarkers++;
+              stale.series.push(series);
+              stale.tsMs.push(ts);
               continue;
             }
             if (samples === scratch.sampleSeries.length) growSamples();
@@ -356,7 +378,8 @@ export function scanGeneral(bytes: Buffer, limits: SeriesLimits): ScannedWriteRe
           } else r.skipType(t & 7);
         }
         if (r.pos !== end) throw new Error("timeseries length mismatch");
-        if (samples === firstSample) continue; // only staleness markers: nothing to store
+        if (samples === firstSample && stale.series.length === firstStale) continue; // empty
+        hasSamples[series] = samples > firstSample ? 1 : 0;
         const keyed = contiguous && labelsFrom >= 0;
         seriesStart[series] = start;
         seriesEnd[series] = end;
@@ -375,5 +398,5 @@ export function scanGeneral(bytes: Buffer, limits: SeriesLimits): ScannedWriteRe
     if (e instanceof AppError) throw e;
     throw invalidProtobuf((e as Error).message);
   }
-  return finish(bytes, series, samples, staleMarkers, metadata);
+  return finish(bytes, series, samples, metadata);
 }

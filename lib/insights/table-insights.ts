@@ -5,23 +5,22 @@
  *   (`lib/explain/cause-ranking.ts`), most likely first;
  * - `pAnomaly`: the probability that an anomaly opens on the table within `horizonMs`: the
  *   largest, over the gauge streams, probability that a robust trend of the last two hours
- *   (`lib/predict/trend.ts`, Theil–Sen on the difference from the day before) carries the
- *   stream's level well past the range it kept the day before (by a quarter of its width). A
- *   Holt-Winters exceedance of the weekly envelope (the worker's predictor) was tried here and
- *   made ~3× the false predictions on slowly developing incidents for none more found;
+ *   (`levelExceedance` in `lib/predict/trend.ts`, Theil–Sen on the difference from the day
+ *   before; the worker's predictor runs the same) carries the stream's level well past the range
+ *   it kept over the past week (by a quarter of its width). A Holt-Winters exceedance of the
+ *   weekly envelope was tried here and made ~3× the false predictions on slowly developing
+ *   incidents for none more found;
  * - per-row coverage counts of the engine's one-step 95 % forecast band (gauges only).
  */
 import type { DetectionEngine, StepResult } from "../detectors/engine";
 import type { EngineOptionsInput } from "../detectors/options";
 import { scoreTable, type ScoreTableInput, type ScoreTableResult } from "../detectors/score-table";
 import { CauseRanker, type CauseRow } from "../explain/cause-ranking";
-import { TrendTracker, type TrendOptions } from "../predict/trend";
+import { levelExceedance, TrendTracker, type TrendOptions } from "../predict/trend";
 
 /** z of a two-sided 95 % normal interval. */
 export const Z95 = 1.959963984540054;
 const DEFAULT_HORIZON_MS = 30 * 60_000;
-/** How far past yesterday's level range, as a share of its width, a drift must be projected. */
-const LEVEL_MARGIN = 0.25;
 
 export interface InsightOptions {
   horizonMs?: number;
@@ -108,12 +107,7 @@ export function scoreTableWithInsights(table: ScoreTableInput, config?: EngineOp
       arg = -1;
       for (let k = 0; k < n; k++) {
         if (!gauge[k]) continue;
-        const lr = trend.levelRange(k, t);
-        if (!lr) continue;
-        // many metrics sit on a floor or ceiling (0 %, a pool's size) or wander a little beyond
-        // yesterday's range: only a drift well past it counts
-        const m = LEVEL_MARGIN * (lr.high - lr.low);
-        const q = trend.project(k, t, horizonMs, lr.low - m, lr.high + m).probability;
+        const q = levelExceedance(trend, k, t, horizonMs, opts.margin)?.probability ?? 0;
         if (q > p) {
           p = q;
           arg = k;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TrendTracker } from "./trend";
+import { levelExceedance, TrendTracker } from "./trend";
 
 const MIN = 60_000;
 const DAY = 1440;
@@ -52,5 +52,25 @@ describe("TrendTracker", () => {
     const spiky = (i: number) => daily(i) + (i % 97 === 0 ? 500 : 0);
     const checks = Array.from({ length: 24 }, (_, h) => 2 * DAY + h * 60);
     for (const p of run(spiky, 3 * DAY, checks).values()) expect(p.probability).toBeLessThan(0.5);
+  });
+
+  it("levelExceedance: the range widened by a quarter, the same probability, and when the level crosses", () => {
+    const start = 3 * DAY;
+    const tr = new TrendTracker(1);
+    const at = start + 60;
+    for (let i = 0; i < at; i++) tr.observe(i * MIN, [daily(i) + (i >= start ? 0.2 * (i - start) : 0)]);
+    const lr = tr.levelRange(0, at * MIN)!;
+    const ex = levelExceedance(tr, 0, at * MIN, 30 * MIN)!;
+    const w = lr.high - lr.low;
+    expect(ex.high).toBeCloseTo(lr.high + 0.25 * w, 9);
+    expect(ex.low).toBeCloseTo(lr.low - 0.25 * w, 9);
+    expect(ex.probability).toBe(tr.project(0, at * MIN, 30 * MIN, ex.low, ex.high).probability);
+    expect(ex.direction).toBe("above");
+    // the drift is still below the edge now and past it at the horizon: the crossing lies between
+    expect(ex.etaMs!).toBeGreaterThan(at * MIN);
+    expect(ex.etaMs!).toBeLessThanOrEqual(at * MIN + 30 * MIN);
+    const early = new TrendTracker(1);
+    for (let i = 0; i < DAY - 10; i++) early.observe(i * MIN, [daily(i)]);
+    expect(levelExceedance(early, 0, (DAY - 10) * MIN, 30 * MIN)).toBeNull();
   });
 });

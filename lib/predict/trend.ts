@@ -17,7 +17,7 @@
  * Sen 1968, "Estimates of the regression coefficient based on Kendall's tau", JASA 63:1379.
  * Cost: O(streams) per row; O(buckets²·log) per stream per projection.
  */
-import { normalCdf } from "./exceedance";
+import { normalCdf } from "./normal";
 
 export interface TrendOptions {
   windowMs?: number;
@@ -197,4 +197,38 @@ export class TrendTracker {
     const p = up ? 1 - normalCdf((high - mu) / sd) : normalCdf((low - mu) / sd);
     return { probability: p, slopePerMs: slope, projected: mu, direction: up ? "above" : "below" };
   }
+}
+
+/** How far past its normal range, as a share of the range's width, a drift must be projected. */
+export const LEVEL_MARGIN = 0.25;
+
+export interface LevelExceedance extends TrendProjection {
+  /** The band the projection is tested against: the past week's level range widened by `margin`. */
+  low: number;
+  high: number;
+  /** When the projected level crosses the band's edge (within the horizon; null: no crossing). */
+  etaMs: number | null;
+}
+
+/**
+ * The prediction the CLI's `p_anomaly_30m`, the evaluation and the worker share: the probability
+ * that stream i's level is past its past week's level range, widened by `margin` of its width,
+ * `horizonMs` after `nowMs` (many metrics sit on a floor or ceiling, or wander a little beyond
+ * the range: only a drift well past it counts). Null while the range is not known (a day).
+ */
+export function levelExceedance(tr: TrendTracker, i: number, nowMs: number, horizonMs: number, margin = LEVEL_MARGIN): LevelExceedance | null {
+  const lr = tr.levelRange(i, nowMs);
+  if (!lr) return null;
+  const m = margin * (lr.high - lr.low);
+  const low = lr.low - m;
+  const high = lr.high + m;
+  const p = tr.project(i, nowMs, horizonMs, low, high);
+  let etaMs: number | null = null;
+  if (p.direction !== null && p.slopePerMs !== 0) {
+    // the projected level moves by the slope: back from the horizon to where it meets the edge
+    const edge = p.direction === "above" ? high : low;
+    const back = (p.projected - edge) / p.slopePerMs;
+    if (back >= 0) etaMs = nowMs + Math.max(0, horizonMs - back);
+  }
+  return { ...p, low, high, etaMs };
 }

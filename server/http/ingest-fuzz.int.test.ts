@@ -387,8 +387,16 @@ describe("ingest fuzz", () => {
       if (status >= 500 && fivexx.length < 10) fivexx.push(`${status} ${req.method} ${req.path.slice(0, 120)} ${typeof req.body === "string" ? req.body.slice(0, 200) : ""}`);
     });
     const seconds = (Date.now() - started) / 1000;
-    await new Promise((r) => setTimeout(r, 3_000));
-    const rssEnd = rssBytes(pid);
+    // After the load the web process compacts its heap once it has been quiet for 10 s
+    // (server/web/idle-gc.ts; V8's own idle memory reducer did not run in it). Resident memory is
+    // sampled every 2 s for 16 s, then until it is back within 20 % of its start (at most a minute).
+    const rssIdle: number[] = [];
+    for (let waited = 2_000; waited <= 60_000; waited += 2_000) {
+      await new Promise((r) => setTimeout(r, 2_000));
+      rssIdle.push(rssBytes(pid));
+      if (waited >= 16_000 && rssIdle.at(-1)! <= rssStart * 1.2) break;
+    }
+    const rssEnd = rssIdle.at(-1)!;
     const table = [...counts].map(
       ([kind, m]) => `${kind.padEnd(14)} ${[...m].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}: ${n}`).join(", ")}   (${((busyMs.get(kind) ?? 0) / 1000).toFixed(1)} s in requests)`,
     );
@@ -396,20 +404,18 @@ describe("ingest fuzz", () => {
     table.push(`slowest: ${slowest.slice(0, 5).map(([ms, what]) => `${what} ${ms.toFixed(0)} ms`).join("; ")}`);
     console.log(
       `ingest fuzz, seed ${SEED}: ${REQUESTS} requests in ${seconds.toFixed(1)} s\n${table.join("\n")}\n` +
-        `web RSS ${(rssStart / 2 ** 20).toFixed(0)} MB → ${rssAt.map((b) => (b / 2 ** 20).toFixed(0)).join(" → ")} → ${(rssEnd / 2 ** 20).toFixed(0)} MB after (${(((rssEnd - rssStart) / rssStart) * 100).toFixed(1)} %)`,
+        `web RSS ${(rssStart / 2 ** 20).toFixed(0)} MB → ${rssAt.map((b) => (b / 2 ** 20).toFixed(0)).join(" → ")} MB during the run; idle, every 2 s: ` +
+        `${rssIdle.map((b) => (b / 2 ** 20).toFixed(0)).join(" → ")} MB (${(((rssEnd - rssStart) / rssStart) * 100).toFixed(1)} % against the start, after ${2 * rssIdle.length} s)`,
     );
     expect(fivexx).toEqual([]);
     // still alive, still healthy
     expect(process.kill(pid, 0)).toBe(true);
     expect((await fetch(`${omen.url}/api/health`)).status).toBeLessThan(500);
     expect(omen.logs()).not.toMatch(/failed to handle|uncaught|unhandled/i);
-    // Memory: the web RSS ends +11 % to +64 % above its start from run to run (2026-12-06) and
-    // then stays flat for a minute of idling. Heap snapshots of the web process at the start and
-    // the end of a run (OMEN_TEST_WEB_NODE_ARGS=--heapsnapshot-signal=SIGUSR2) hold 128 and 131 MB
-    // of live objects: no leak, the rest is memory V8 keeps committed for its old generation
-    // (glibc arena settings, MALLOC_ARENA_MAX=2 or a fixed mmap threshold, did not change it). So
-    // this catches a runaway leak only: the end below twice the start.
-    expect(rssEnd).toBeLessThan(rssStart * 2);
+    // Memory back: the live heap is the same at the start and the end (heap snapshots: 128 and
+    // 131 MB; --trace-gc: ~126 MB after a major GC at the end); what the run adds is
+    // old-generation garbage of requests that outlived two scavenges, committed until the idle GC.
+    expect(rssEnd).toBeLessThanOrEqual(rssStart * 1.2);
     let total = 0;
     for (const m of counts.values()) for (const n of m.values()) total += n;
     expect(total).toBe(REQUESTS);

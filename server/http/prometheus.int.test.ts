@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,7 +14,8 @@ import { freePort, startOmenServer, type OmenServer } from "../testing/omen-serv
  * Real clients end to end: Debian's Prometheus scrapes a real prometheus-node-exporter every
  * second and remote-writes to Omen (`next start` + worker); the node_exporter series must appear
  * as streams and get scored. The same Prometheus then serves query_range to a pull source that
- * the worker backfills and follows.
+ * the worker backfills and follows. A third target, served by this test, drops a series and
+ * brings it back: Prometheus' staleness marker ends the stream and a new sample revives it.
  */
 const PROMETHEUS = process.env.PROMETHEUS_BIN ?? "/usr/bin/prometheus";
 const NODE_EXPORTER = process.env.NODE_EXPORTER_BIN ?? "/usr/bin/prometheus-node-exporter";
@@ -24,6 +26,9 @@ let dir: string;
 let promUrl: string;
 const children: ChildProcess[] = [];
 let childLogs = "";
+/** The flapping target's exposition: `flap_gauge` is there while `flapUp`. */
+let flapUp = true;
+let flapServer: http.Server | undefined;
 
 function startChild(bin: string, args: string[]): ChildProcess {
   const c = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -52,6 +57,12 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "omen-prom-"));
   const nodePort = await freePort();
   startChild(NODE_EXPORTER, [`--web.listen-address=127.0.0.1:${nodePort}`]);
+  flapServer = http.createServer((_req, res) => {
+    res.setHeader("content-type", "text/plain; version=0.0.4");
+    res.end(`flap_keep 1\n${flapUp ? `flap_gauge ${Date.now() % 7}\n` : ""}`);
+  });
+  await new Promise<void>((r) => flapServer!.listen(0, "127.0.0.1", r));
+  const flapPort = (flapServer.address() as { port: number }).port;
   const promPort = await freePort();
   promUrl = `http://127.0.0.1:${promPort}`;
   const config = `
@@ -62,6 +73,9 @@ scrape_configs:
   - job_name: node
     static_configs:
       - targets: ["127.0.0.1:${nodePort}"]
+  - job_name: flap
+    static_configs:
+      - targets: ["127.0.0.1:${flapPort}"]
 remote_write:
   - url: ${omen.url}/api/v1/write
     authorization:
@@ -86,6 +100,7 @@ remote_write:
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
   await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once("exit", r)))));
+  flapServer?.close();
   await omen?.stop();
   await tdb?.drop();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -158,5 +173,40 @@ describe("Prometheus → Omen", () => {
       return c > c1 && c;
     }, 30_000);
     expect(c2).toBeGreaterThan(c1);
+  });
+
+  it("staleness markers: a series that disappears from its target ends its stream (counted, nothing stored); its return revives it", async () => {
+    const flap = await waitFor("the flap_gauge stream with samples", async () => {
+      const r = await pool().query<{ id: number; n: number }>(
+        "SELECT s.id, (SELECT count(*)::int FROM sample sm WHERE sm.stream_id = s.id) AS n FROM stream s WHERE s.metric = 'flap_gauge' AND s.labels->>'job' = 'flap'",
+      );
+      return r.rows[0] && r.rows[0].n >= 3 && r.rows[0];
+    }, 60_000);
+    const markers = async () => {
+      const res = await fetch(`${omen.url}/metrics`, { headers: { authorization: `Bearer ${omen.readToken}` } });
+      const m = /^omen_ingest_stale_markers_total\{outcome="ended_stream"\} (\d+)/m.exec(await res.text());
+      return Number(m?.[1] ?? Number.NaN);
+    };
+    expect(await markers()).toBe(0);
+    flapUp = false;
+    const ended = await waitFor("flap_gauge marked ended", async () => {
+      const r = await pool().query<{ ended: number | null; last: number }>(
+        "SELECT (extract(epoch FROM ended_at) * 1000)::float8 AS ended, (SELECT (extract(epoch FROM max(ts)) * 1000)::float8 FROM sample WHERE stream_id = $1) AS last FROM stream WHERE id = $1",
+        [flap.id],
+      );
+      return r.rows[0]!.ended !== null && r.rows[0]!;
+    }, 60_000);
+    // the marker comes one scrape after the last sample, and is not stored as one
+    expect(ended.ended!).toBeGreaterThan(ended.last);
+    expect(ended.ended! - ended.last).toBeLessThan(5_000);
+    expect(await markers()).toBeGreaterThanOrEqual(1);
+    const nan = await pool().query<{ n: number }>("SELECT count(*)::int AS n FROM sample WHERE stream_id = $1 AND (value = 'NaN'::float8 OR ts >= to_timestamp($2 / 1000.0))", [flap.id, ended.ended]);
+    expect(nan.rows[0]!.n).toBe(0);
+    // the series comes back: its next samples revive the stream
+    flapUp = true;
+    await waitFor("flap_gauge revived", async () => {
+      const r = await pool().query<{ ended: Date | null; last: Date | null }>("SELECT ended_at AS ended, last_sample_at AS last FROM stream WHERE id = $1", [flap.id]);
+      return r.rows[0]!.ended === null && r.rows[0]!.last !== null && r.rows[0]!.last.getTime() > ended.ended! && true;
+    }, 60_000);
   });
 });

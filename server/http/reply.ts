@@ -69,7 +69,11 @@ export function ingestErrorReply(e: unknown, busyStatus: 429 | 503): Reply {
 
 function isDatabaseUnavailable(e: unknown): boolean {
   const code = (e as { code?: string } | null)?.code ?? "";
-  return ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "57P01", "57P03", "53300"].includes(code) || /timeout exceeded when trying to connect/i.test(String((e as Error)?.message));
+  // pg reports a connection that died under a query (a server restart) without a code
+  return (
+    ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "57P01", "57P02", "57P03", "53300"].includes(code) ||
+    /timeout exceeded when trying to connect|Connection terminated unexpectedly|encountered a connection error and is not queryable/i.test(String((e as Error)?.message))
+  );
 }
 
 /** Writes a reply to Node's response. */

@@ -5,6 +5,7 @@ import { splitByPartition } from "@/lib/scale/partition";
 import { encodeSamples, MAX_SAMPLES_PER_MESSAGE } from "@/lib/scale/sample-message";
 import type { CommittedBatch } from "@/lib/ingest/committed-batch";
 import { AppError } from "@/lib/errors/app-error";
+import { logNames } from "@/lib/scale/log-names";
 
 /**
  * The JetStream side of scale-out (docs/scale-out.md): one stream, the sample log, with one
@@ -17,13 +18,7 @@ export interface SampleLogConfig {
   partitions: number;
 }
 
-export const logNames = (prefix: string) => ({
-  stream: `${prefix}-samples`,
-  subject: (p: number) => `${prefix}.samples.${p}`,
-  consumer: (p: number) => `${prefix}-p${p}`,
-  leases: `${prefix}-leases`,
-  commands: `${prefix}.commands`,
-});
+export { logNames } from "@/lib/scale/log-names";
 
 /** How long messages stay in the log: long enough for any partition's snapshot to be far newer. */
 const LOG_MAX_AGE_MS = 24 * 3_600_000;

@@ -16,18 +16,24 @@ import { inTransaction } from "./transaction";
 
 export interface PartitionStart {
   /** newest detector state and the last message folded into it */
-  snapshot: { msgSeq: number; state: Buffer; feedbackId: number } | null;
+  snapshot: { msgSeq: number; state: Buffer; feedbackId: number; rollbackId: number } | null;
   /** last message whose scores are stored (0: none) */
   cursor: number;
 }
 
 export async function readPartitionStart(log: string, partition: number): Promise<PartitionStart> {
   const [snap, cur] = await Promise.all([
-    pool().query<{ msg_seq: string; state: Buffer; feedback_id: string }>("SELECT msg_seq, state, feedback_id FROM partition_snapshot WHERE log = $1 AND partition = $2", [log, partition]),
+    pool().query<{ msg_seq: string; state: Buffer; feedback_id: string; rollback_id: string }>(
+      "SELECT msg_seq, state, feedback_id, rollback_id FROM partition_snapshot WHERE log = $1 AND partition = $2",
+      [log, partition],
+    ),
     pool().query<{ msg_seq: string }>("SELECT msg_seq FROM partition_cursor WHERE log = $1 AND partition = $2", [log, partition]),
   ]);
   const s = snap.rows[0];
-  return { snapshot: s ? { msgSeq: Number(s.msg_seq), state: s.state, feedbackId: Number(s.feedback_id) } : null, cursor: Number(cur.rows[0]?.msg_seq ?? 0) };
+  return {
+    snapshot: s ? { msgSeq: Number(s.msg_seq), state: s.state, feedbackId: Number(s.feedback_id), rollbackId: Number(s.rollback_id) } : null,
+    cursor: Number(cur.rows[0]?.msg_seq ?? 0),
+  };
 }
 
 async function writeBlocks(client: pg.PoolClient, rows: BlockRows): Promise<void> {
@@ -83,22 +89,58 @@ export async function commitPartitionScores(log: string, partition: number, owne
   });
 }
 
-/** Keeps the newest snapshot of a partition (an older one, from a worker that lost the partition, is ignored). */
 /**
  * Keeps the newest snapshot of a partition (an older one, from a worker that lost the
- * partition, is ignored). `feedbackId`: the newest label folded into `state`. A snapshot at
- * the same message replaces the stored one unless it holds older labels (a manual snapshot
- * renews it).
+ * partition, is ignored). `feedbackId`: the newest label folded into `state`; `rollbackId`: the
+ * newest rollback. A snapshot at the same message replaces the stored one unless it holds older
+ * labels (a manual snapshot renews it); none replaces one that holds a newer rollback (a stale
+ * owner's pre-rollback state).
  */
-export async function savePartitionSnapshot(log: string, partition: number, msgSeq: number, state: Buffer, feedbackId = 0): Promise<void> {
+export async function savePartitionSnapshot(log: string, partition: number, msgSeq: number, state: Buffer, feedbackId = 0, rollbackId = 0): Promise<void> {
   await pool().query(
-    `INSERT INTO partition_snapshot (log, partition, msg_seq, state, size_bytes, taken_at, feedback_id) VALUES ($1, $2, $3, $4, $5, now(), $6)
+    `INSERT INTO partition_snapshot (log, partition, msg_seq, state, size_bytes, taken_at, feedback_id, rollback_id) VALUES ($1, $2, $3, $4, $5, now(), $6, $7)
      ON CONFLICT (log, partition) DO UPDATE SET msg_seq = EXCLUDED.msg_seq, state = EXCLUDED.state, size_bytes = EXCLUDED.size_bytes, taken_at = now(),
-       feedback_id = EXCLUDED.feedback_id
-     WHERE partition_snapshot.msg_seq < EXCLUDED.msg_seq
-        OR (partition_snapshot.msg_seq = EXCLUDED.msg_seq AND partition_snapshot.feedback_id <= EXCLUDED.feedback_id)`,
-    [log, partition, msgSeq, state, state.length, feedbackId],
+       feedback_id = EXCLUDED.feedback_id, rollback_id = EXCLUDED.rollback_id
+     WHERE partition_snapshot.rollback_id <= EXCLUDED.rollback_id AND (
+           partition_snapshot.msg_seq < EXCLUDED.msg_seq
+        OR (partition_snapshot.msg_seq = EXCLUDED.msg_seq AND partition_snapshot.feedback_id <= EXCLUDED.feedback_id)
+        OR partition_snapshot.rollback_id < EXCLUDED.rollback_id)`,
+    [log, partition, msgSeq, state, state.length, feedbackId, rollbackId],
   );
+}
+
+export interface StoredPartitionSnapshot {
+  partition: number;
+  msgSeq: number;
+  feedbackId: number;
+  rollbackId: number;
+  takenAtMs: number;
+  state: Buffer;
+}
+
+/** Every partition's newest snapshot of `log` (a scale-out detector snapshot is made of them). */
+export async function readPartitionSnapshots(log: string): Promise<StoredPartitionSnapshot[]> {
+  const res = await pool().query<{ partition: number; msg_seq: string; feedback_id: string; rollback_id: string; taken: number; state: Buffer }>(
+    `SELECT partition, msg_seq, feedback_id, rollback_id, (extract(epoch FROM taken_at) * 1000)::float8 AS taken, state
+     FROM partition_snapshot WHERE log = $1 ORDER BY partition`,
+    [log],
+  );
+  return res.rows.map((r) => ({ partition: r.partition, msgSeq: Number(r.msg_seq), feedbackId: Number(r.feedback_id), rollbackId: Number(r.rollback_id), takenAtMs: r.taken, state: r.state }));
+}
+
+/** When each partition of `log` was last snapshotted (by the database's clock). */
+export async function partitionSnapshotTimes(log: string): Promise<Map<number, number>> {
+  const res = await pool().query<{ partition: number; taken: number }>(
+    "SELECT partition, (extract(epoch FROM taken_at) * 1000)::float8 AS taken FROM partition_snapshot WHERE log = $1",
+    [log],
+  );
+  return new Map(res.rows.map((r) => [r.partition, r.taken]));
+}
+
+/** The rollback every partition snapshot of `log` holds (0: none, or no snapshot yet). */
+export async function rollbackInAllPartitions(log: string): Promise<number> {
+  const res = await pool().query<{ r: string | null }>("SELECT min(rollback_id) AS r FROM partition_snapshot WHERE log = $1", [log]);
+  return Number(res.rows[0]?.r ?? 0);
 }
 
 /** The feedback label every partition snapshot of `log` holds (0: none yet). */

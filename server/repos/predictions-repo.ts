@@ -1,23 +1,26 @@
 import { pool } from "../db";
 
-export interface EnvelopeRow {
-  low: number;
-  high: number;
-  buckets: number;
+export interface MinuteMean {
+  streamId: number;
+  t: number;
+  mean: number;
 }
 
 /**
- * The range each stream stayed inside since `sinceMs`: the 0.1 % quantile of per-minute minima
- * and the 99.9 % quantile of per-minute maxima (robust to a few wild minutes), from the rollup.
+ * Per-minute mean values of gauge streams over [fromMs, toMs), from the rollup, in time order
+ * (`streamIds` null: every gauge). What the trend predictor learns levels from.
  */
-export async function streamEnvelopes(sinceMs: number): Promise<Map<number, EnvelopeRow>> {
-  const res = await pool().query<{ stream_id: number; low: number; high: number; buckets: number }>(
-    `SELECT stream_id, percentile_cont(0.001) WITHIN GROUP (ORDER BY min) AS low,
-            percentile_cont(0.999) WITHIN GROUP (ORDER BY max) AS high, count(*)::int AS buckets
-     FROM sample_rollup_1m WHERE bucket >= to_timestamp($1 / 1000.0) GROUP BY stream_id`,
-    [sinceMs],
+export async function gaugeMinuteMeans(fromMs: number, toMs: number, streamIds: number[] | null): Promise<MinuteMean[]> {
+  if (streamIds !== null && streamIds.length === 0) return [];
+  const res = await pool().query<{ stream_id: number; t: number; mean: number }>(
+    `SELECT r.stream_id, (extract(epoch FROM r.bucket) * 1000)::float8 AS t, r.sum / r.count AS mean
+     FROM sample_rollup_1m r JOIN stream s ON s.id = r.stream_id
+     WHERE s.kind = 'gauge' AND r.count > 0 AND r.bucket >= to_timestamp($1 / 1000.0) AND r.bucket < to_timestamp($2 / 1000.0)
+       AND ($3::int[] IS NULL OR r.stream_id = ANY($3::int[]))
+     ORDER BY r.bucket`,
+    [fromMs, toMs, streamIds],
   );
-  return new Map(res.rows.map((r) => [r.stream_id, { low: r.low, high: r.high, buckets: r.buckets }]));
+  return res.rows.map((r) => ({ streamId: r.stream_id, t: r.t, mean: r.mean }));
 }
 
 export interface PredictionRow {

@@ -46,6 +46,33 @@ export async function findStreamIds(sourceId: number, keys: string[]): Promise<M
   return new Map(res.rows.map((r) => [r.key, r.id]));
 }
 
+/**
+ * Staleness markers: each stream ends at its newest marker's time unless a sample at or after
+ * that time is known (`last_sample_at`, which the worker keeps) or it ended later already.
+ * Returns how many streams were marked.
+ */
+export async function markStreamsEnded(ids: ArrayLike<number>, tsMs: ArrayLike<number>): Promise<number> {
+  if (ids.length === 0) return 0;
+  const res = await pool().query(
+    `UPDATE stream s SET ended_at = to_timestamp(x.t / 1000.0)
+     FROM (SELECT id, max(t) AS t FROM unnest($1::int[], $2::float8[]) AS u(id, t) GROUP BY id) x
+     WHERE s.id = x.id
+       AND (s.ended_at IS NULL OR s.ended_at < to_timestamp(x.t / 1000.0))
+       AND (s.last_sample_at IS NULL OR s.last_sample_at < to_timestamp(x.t / 1000.0))`,
+    [Array.from(ids), Array.from(tsMs)],
+  );
+  return res.rowCount ?? 0;
+}
+
+/** Which of `ids` are marked ended (see `markStreamsEnded`): id → end time (epoch ms). */
+export async function readEndedStreams(ids: readonly number[]): Promise<Map<number, number>> {
+  const res = await pool().query<{ id: number; t: number }>(
+    "SELECT id, (extract(epoch FROM ended_at) * 1000)::float8 AS t FROM stream WHERE id = ANY($1::int[]) AND ended_at IS NOT NULL",
+    [ids],
+  );
+  return new Map(res.rows.map((r) => [r.id, r.t]));
+}
+
 export async function countStreams(sourceId: number): Promise<number> {
   const res = await pool().query<{ n: number }>("SELECT count(*)::int AS n FROM stream WHERE source_id = $1", [sourceId]);
   return res.rows[0]?.n ?? 0;
@@ -247,6 +274,8 @@ export async function updateStreamRecent(rows: StreamRecent[], sparks?: SparkCol
        last_sample_at = CASE WHEN ${newer} THEN to_timestamp(x.t / 1000.0) ELSE s.last_sample_at END,
        last_value = CASE WHEN ${newer} THEN x.v ELSE s.last_value END,
        last_score = CASE WHEN ${newer} AND x.sc IS NOT NULL THEN x.sc ELSE s.last_score END,
+       -- a sample after the staleness marker revives an ended stream
+       ended_at = CASE WHEN s.ended_at < to_timestamp(x.t / 1000.0) THEN NULL ELSE s.ended_at END,
        spark_t = ${keep("spark_t", "x.pt")}, spark_v = ${keep("spark_v", "x.pv")}, spark_s = ${keep("spark_s", "x.ps")}
      FROM ${from}
      WHERE s.id = x.id`;
@@ -314,14 +343,16 @@ export interface StreamRef {
   sourceId: number;
   sourceName: string;
   group: string | null;
+  /** Counters are scored as rates: only a gauge's raw value is on its forecast's scale. */
+  kind: "gauge" | "counter" | "event";
 }
 
 /** Streams by id or by key (every source's stream of that key); one query. */
 export async function findStreamRefs(ids: number[], keys: string[]): Promise<StreamRef[]> {
-  const res = await pool().query<{ id: number; key: string; source_id: number; source_name: string; group: string | null }>(
-    `SELECT s.id, s.key, s.source_id, src.name AS source_name, s."group" FROM stream s JOIN source src ON src.id = s.source_id
+  const res = await pool().query<{ id: number; key: string; source_id: number; source_name: string; group: string | null; kind: StreamRef["kind"] }>(
+    `SELECT s.id, s.key, s.source_id, src.name AS source_name, s."group", s.kind::text AS kind FROM stream s JOIN source src ON src.id = s.source_id
      WHERE s.id = ANY($1::int[]) OR s.key = ANY($2::text[])`,
     [ids, keys],
   );
-  return res.rows.map((r) => ({ id: r.id, key: r.key, sourceId: r.source_id, sourceName: r.source_name, group: r.group }));
+  return res.rows.map((r) => ({ id: r.id, key: r.key, sourceId: r.source_id, sourceName: r.source_name, group: r.group, kind: r.kind }));
 }

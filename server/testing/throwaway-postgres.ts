@@ -4,7 +4,8 @@
  * trust authentication on 127.0.0.1. Runs as the `postgres` OS user when started as root
  * (initdb refuses root).
  */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -17,6 +18,9 @@ export interface ThrowawayPostgres {
   port: number;
   /** Stops the server abruptly (`-m immediate`: a crash, WAL replay at the next start) and starts it again. */
   restart(mode?: "fast" | "immediate"): Promise<void>;
+  /** Stops the server abruptly and leaves it down until `up()` (without blocking this process meanwhile). */
+  down(): Promise<void>;
+  up(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -36,6 +40,10 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
   const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=100`;
   const log = path.join(dir, "log");
   const start = () => run("pg_ctl", ["-D", data, "-l", log, "-o", opts, "-w", "-t", "60", "start"]);
+  const runAsync = async (bin: string, args: string[]) => {
+    if (asRoot) await promisify(execFile)("runuser", ["-u", "postgres", "--", path.join(BIN, bin), ...args]);
+    else await promisify(execFile)(path.join(BIN, bin), args);
+  };
   start();
   return {
     port,
@@ -44,6 +52,8 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
       run("pg_ctl", ["-D", data, "-m", mode, "-w", "stop"]);
       start();
     },
+    down: () => runAsync("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]),
+    up: () => runAsync("pg_ctl", ["-D", data, "-l", log, "-o", opts, "-w", "-t", "60", "start"]),
     async stop() {
       try {
         run("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]);

@@ -58,6 +58,11 @@ async function main(): Promise<void> {
   setCommitSink(handoff.sink);
   // Settings → Models requests, feedback and configuration changes reach the worker(s) the same way
   setCommandSink(handoff.command);
+  // scale-out back-pressure: refuse ingest while the workers lag too far behind the sample log
+  if (nats) {
+    const { setLogBacklogProbe } = await import("../services/ingest/ingest-service");
+    setLogBacklogProbe({ read: nats.backlog, maxPending: settings.OMEN_NATS_MAX_PENDING });
+  }
   // before listening: a client that sees the server up can sign in as the first admin
   await announceFirstAdmin(settings.OMEN_ADMIN_PASSWORD, settings.OMEN_PUBLIC_URL ?? `http://${settings.HOST}:${settings.PORT}`);
   const web = await startWebServer({ dir: root, host: settings.HOST, port: settings.PORT });

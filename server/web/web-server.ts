@@ -9,6 +9,7 @@ import { nodeIngestRequest } from "../http/node-ingest-request";
 import { sendReply, type Reply } from "../http/reply";
 import { CLIENT_IP_HEADER } from "../services/auth/auth-constants";
 import { guardRequest } from "../services/auth/request-guard";
+import { startIdleGc } from "./idle-gc";
 
 /**
  * The web process's HTTP server: the two hot write endpoints are answered by plain Node
@@ -85,6 +86,7 @@ export async function startWebServer(opts: { dir: string; host: string; port: nu
   const app = next({ dev: false, dir: opts.dir, hostname: opts.host, port: opts.port });
   await app.prepare();
   const server = createWebServer(app.getRequestHandler());
+  const stopIdleGc = startIdleGc(server);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, opts.host, () => {
@@ -96,6 +98,7 @@ export async function startWebServer(opts: { dir: string; host: string; port: nu
   return {
     url: `http://${address.includes(":") ? `[${address}]` : address}:${port}`,
     async close() {
+      stopIdleGc();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await closed;

@@ -61,6 +61,7 @@ const JOB_OF_COMMAND: Record<TWorkerCommand["kind"], string | null> = {
   feedback: "feedback",
   config: "config-reload",
   "snapshot-partitions": null,
+  "rollback-partitions": null,
 };
 
 /** Periodic jobs of the background worker; `stop()` finishes the current round and snapshots. */

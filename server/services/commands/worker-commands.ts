@@ -19,6 +19,8 @@ export const ZWorkerCommand = z.object({
     "config",
     /** scale-out only, from the leader to every worker: snapshot every partition now (a manual snapshot) */
     "snapshot-partitions",
+    /** scale-out only, from the leader to every worker: a rollback is recorded; restore the partitions you own */
+    "rollback-partitions",
   ]),
 });
 export type TWorkerCommand = z.infer<typeof ZWorkerCommand>;

@@ -84,7 +84,7 @@ describe("POST /api/v1/detect against the live worker", () => {
     expect(queue).toMatchObject({ status: "ok", isAnomaly: false, causes: [] });
     expect(queue!.score).toBeLessThan(60);
     expect(unknown).toMatchObject({ status: "unknown_stream", score: null, isAnomaly: false });
-    // both anomalous streams are named as causes, the larger deviation's share first
+    // both anomalous streams are named as causes (the calm queue is not), ranked as the CLI ranks them
     expect(new Set(db!.causes)).toEqual(new Set(["db_latency_ms", "api_latency_ms"]));
     expect(db!.causes).toEqual(api!.causes);
 

@@ -1,13 +1,18 @@
 import { AppError } from "@/lib/errors/app-error";
-import { rankContributions } from "@/lib/explain/attribution";
+import { parseEngineOptions } from "@/lib/detectors/options";
+import { rankContributions, type ScorePoint } from "@/lib/explain/attribution";
 import { DETECT_MAX_STREAMS, type TDetectRequest, type TDetectResult } from "@/lib/schemas/detect";
 import { processGlobal } from "../../process-global";
 import { findStreamRefs, type StreamRef } from "../../repos/streams-repo";
+import type { TProbeResult } from "./probe-wire";
 import { probeWorker } from "./worker-probe";
 
 /** Values stamped further ahead than this are refused (a clock error, not "now"). */
 const MAX_FUTURE_MS = 5 * 60_000;
 const MAX_CAUSES = 5;
+const MIN_OF_TOP = 0.5;
+/** The engine's forecast band in sigmas (its default; a configured other width only rescales deviations). */
+const BAND_Z = parseEngineOptions({}).bandZ;
 /** How long a resolved stream id/key is trusted without asking the database again. */
 const REF_TTL_MS = 60_000;
 
@@ -44,6 +49,16 @@ async function resolveRefs(ids: number[], keys: string[], nowMs: number): Promis
   }
   for (const k of keys) for (const r of refCache.byKey.get(k) ?? []) out.set(r.id, r);
   return [...out.values()];
+}
+
+/**
+ * The scored point as the cause ranking takes it. The probe's band is the engine's ±bandZ·σ
+ * (null when the model is not yet trusted: the score alone then counts).
+ */
+function pointOf(ref: StreamRef, p: TProbeResult | undefined, value: number | null | undefined): ScorePoint[] {
+  if (!p) return [];
+  const gauge = ref.kind === "gauge" && value !== null && value !== undefined && p.expected !== null && p.upper !== null;
+  return [{ t: p.tsMs, score: p.score, ...(gauge ? { value, expected: p.expected!, sigma: (p.upper! - p.expected!) / BAND_Z } : {}) }];
 }
 
 /**
@@ -88,7 +103,9 @@ export async function detectNow(req: TDetectRequest, nowMs = Date.now()): Promis
   const scoredAtMs = probed[0]?.tsMs ?? tsMs;
   const t2 = performance.now();
 
-  // causes: within each group of the request (same source and group label), by share of excess score
+  // causes: within each group of the request (same source and group label), ranked like the
+  // CLI's `causes` column (lib/explain/cause-ranking.ts through rankContributions) on this one
+  // point: each stream's score plus its deviation from the forecast in forecast sigmas
   const groups = new Map<string, StreamRef[]>();
   for (const { ref } of known) {
     const g = `${ref.sourceId}\u0000${ref.group ?? ""}`;
@@ -96,13 +113,17 @@ export async function detectNow(req: TDetectRequest, nowMs = Date.now()): Promis
     list.push(ref);
     groups.set(g, list);
   }
+  const values = new Map(known.map((k) => [k.ref.id, k.value]));
   const causesOf = new Map<number, string[]>();
   for (const members of groups.values()) {
     const ranked = rankContributions(
-      members.map((m) => ({ streamId: m.id, points: scores.has(m.id) ? [{ t: scoredAtMs, score: scores.get(m.id)!.score }] : [] })),
-      { onsetMs: scoredAtMs, windowBeforeMs: 0, windowAfterMs: 0 },
+      members.map((m) => ({ streamId: m.id, points: pointOf(m, scores.get(m.id), values.get(m.id)) })),
+      { onsetMs: scoredAtMs, lookbackMs: 0 },
     );
-    const keys = ranked.filter((c) => c.share > 0).slice(0, MAX_CAUSES).map((c) => byId.get(c.streamId)?.key ?? members.find((m) => m.id === c.streamId)!.key);
+    // named: the streams that carry at least half the top stream's evidence (a calm stream's
+    // noise has some evidence too, but does not explain anything)
+    const top = ranked[0]?.evidence ?? 0;
+    const keys = ranked.filter((c) => c.evidence > 0 && c.evidence >= MIN_OF_TOP * top).slice(0, MAX_CAUSES).map((c) => byId.get(c.streamId)?.key ?? members.find((m) => m.id === c.streamId)!.key);
     for (const m of members) causesOf.set(m.id, keys);
   }
 

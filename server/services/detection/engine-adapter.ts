@@ -323,6 +323,40 @@ class EngineAdapter implements EnginePort {
     return out;
   }
 
+  /**
+   * Late samples: older than their clock domain, which has stepped past them. They are scored on
+   * a scratch copy of their streams' models (`DetectionEngine.extract`), stepped through them in
+   * the given order (time order: the copy learns from each before the next), one copy step per
+   * group (`groupEnds[g]` ends group g; a stream occurs at most once in a group). The copy steps
+   * on from the live clock by `stepMs` per group, since a model cannot step back in time; it is then dropped, so the
+   * live state is not changed. `out` receives row k's score (bands NaN while not trusted);
+   * rows of streams the engine does not have are left out.
+   */
+  scoreLate(domain: number, stepMs: number, ids: Int32Array, values: Float64Array, groupEnds: readonly number[], out: LateScoreSink): void {
+    const d = this.domains[domain];
+    if (!d || groupEnds.length === 0) return;
+    const sids = new Set<string>();
+    const n = groupEnds[groupEnds.length - 1]!;
+    for (let k = 0; k < n; k++) sids.add(this.sid(ids[k]!));
+    const copy = d.engine.extract([...sids]);
+    let t = Number.isFinite(d.last) ? d.last : 0;
+    let from = 0;
+    for (const end of groupEnds) {
+      t += stepMs;
+      const group = new Array<string>(end - from);
+      for (let k = from; k < end; k++) group[k - from] = this.sid(ids[k]!);
+      const res = copy.step(t, group, values.subarray(from, end));
+      for (let k = from; k < end; k++) {
+        const slot = copy.streamIndex(group[k - from]!);
+        if (slot < 0) continue;
+        const conf = res.confidence[slot]!;
+        const trusted = conf >= MIN_BAND_CONFIDENCE;
+        out(k, res.score[slot]!, conf, trusted ? res.expected[slot]! : Number.NaN, trusted ? res.lower[slot]! : Number.NaN, trusted ? res.upper[slot]! : Number.NaN);
+      }
+      from = end;
+    }
+  }
+
   serialize(): Uint8Array {
     // domain 0 in the original fields: snapshots from before clock domains restore as domain 0
     const [live, ...history] = this.domains;
@@ -336,6 +370,18 @@ class EngineAdapter implements EnginePort {
   lastStepMs(domain = 0): number {
     return this.domains[domain]?.last ?? -Infinity;
   }
+}
+
+/** Receives one late sample's score (see `scoreLate`). */
+export type LateScoreSink = (row: number, score: number, confidence: number, expected: number, lower: number, upper: number) => void;
+
+/** An engine that can score late samples (the adapter; test doubles of `EnginePort` need not). */
+export interface LateScoring {
+  scoreLate(domain: number, stepMs: number, ids: Int32Array, values: Float64Array, groupEnds: readonly number[], out: LateScoreSink): void;
+}
+
+export function canScoreLate(e: EnginePort): e is EnginePort & LateScoring {
+  return typeof (e as Partial<LateScoring>).scoreLate === "function";
 }
 
 function emptyScores(capacity: number): StepScores {

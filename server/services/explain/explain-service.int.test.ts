@@ -124,6 +124,8 @@ describe.each(availableBackends())("explainAnomaly on %s", (backend) => {
     const ex = await explainAnomaly(a!.id);
     expect(ex.originStreamId).toBeNull();
     expect(ex.causes[0]!.streamId).toBe(spikyId);
-    expect(ex.causes[0]!.share).toBeGreaterThan(0.9);
+    // the calm stream's noise carries a little evidence (its score and forecast deviation), the spike most
+    expect(ex.causes[0]!.share).toBeGreaterThan(0.75);
+    expect(ex.causes[1]?.share ?? 0).toBeLessThan(ex.causes[0]!.share / 3);
   });
 });

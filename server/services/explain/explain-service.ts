@@ -1,3 +1,4 @@
+import { parseEngineOptions } from "@/lib/detectors/options";
 import { AppError } from "@/lib/errors/app-error";
 import { ATTRIBUTION_DEFAULTS, probableOrigin, rankContributions, type AttributionInput } from "@/lib/explain/attribution";
 import { causalTimeline, leadLag, type TimelineEntry } from "@/lib/explain/lead-lag";
@@ -7,6 +8,8 @@ import { readSeries } from "../../repos/samples-repo";
 import { getStream } from "../../repos/streams-repo";
 
 const LOOKBACK_MS = 30 * 60_000;
+/** The engine's forecast band in sigmas (its default): stored bands are ±bandZ·σ. */
+const BAND_Z = parseEngineOptions({}).bandZ;
 const CONTEXT_MS = 2 * 3_600_000;
 const POINTS = 240;
 const MAX_RELATED = 12;
@@ -45,9 +48,10 @@ async function alignedSeries(streamIds: number[], fromMs: number, toMs: number) 
 /**
  * Why did this anomaly happen? Works within the anomalous stream's group (its source and group
  * label: a host, a Prometheus job, an uploaded table) and the hours around the onset:
- * - ranked causes: every stream of the group scored then, ranked by its share of the combined
- *   excess score at and just before onset (`lib/explain/attribution`), lead–lag against the
- *   anomalous stream breaking ties;
+ * - ranked causes: every stream of the group scored then, ranked as the CLI's `causes` column and
+ *   the evaluation rank them (`lib/explain/cause-ranking.ts` through `lib/explain/attribution`):
+ *   each stream's largest score-plus-forecast-deviation from 30 minutes before onset to the
+ *   event's end, who rose first and then lead–lag against the anomalous stream breaking ties;
  * - a causal timeline of the group's anomalies that opened from 30 minutes before to the end,
  *   with lead–lag coupling (null correlation = not enough data to compute one);
  * - the probable origin (another stream that carries the event and rose no later; null when
@@ -62,9 +66,9 @@ export async function explainAnomaly(anomalyId: string) {
   const onset = anomaly.startMs;
   const endMs = anomaly.endMs ?? (await openAnomalyEnd(stream?.lastSampleAtMs ?? null, onset));
 
-  const a = ATTRIBUTION_DEFAULTS;
+  const lookbackMs = ATTRIBUTION_DEFAULTS.lookbackMs;
   const [scored, related] = await Promise.all([
-    groupScoreMinutes(group, also, onset - a.windowBeforeMs - a.baselineMs, onset + a.windowAfterMs + 60_000, MAX_CANDIDATES),
+    groupScoreMinutes(group, also, onset - lookbackMs, endMs + 60_000, MAX_CANDIDATES),
     groupAnomaliesStarting(group, also, onset - LOOKBACK_MS, endMs, anomaly.id, MAX_RELATED),
   ]);
   const firstByStream = new Map<number, (typeof related)[number]>();
@@ -78,9 +82,15 @@ export async function explainAnomaly(anomalyId: string) {
   for (const [id, r] of firstByStream) keys.set(id, r.key);
 
   // First pass finds who carries evidence; lead–lag is measured only for those (and the timeline).
-  const inputs: AttributionInput[] = scored.map((s) => ({ streamId: s.streamId, points: s.points }));
+  const inputs: AttributionInput[] = scored.map((s) => ({
+    streamId: s.streamId,
+    points: s.points.map((p) => ({ t: p.t, score: p.score, value: p.value, expected: p.expected, sigma: (p.upper - p.expected) / BAND_Z })),
+  }));
   if (!inputs.some((i) => i.streamId === anomaly.streamId)) inputs.push({ streamId: anomaly.streamId, points: [] });
-  const firstPass = rankContributions(inputs, { onsetMs: onset }).filter((c) => c.share > 0 || c.streamId === anomaly.streamId);
+  // the ranking as of the event's end (an open one: its newest sample), like the evaluation's at
+  // the event's last alarm row
+  const window = { onsetMs: onset, toMs: endMs };
+  const firstPass = rankContributions(inputs, window).filter((c) => c.share > 0 || c.streamId === anomaly.streamId);
   const measured = [...new Set([anomaly.streamId, ...firstPass.slice(0, MAX_CAUSES).map((c) => c.streamId), ...firstByStream.keys()])];
   const { bucketMs, series } = await alignedSeries(measured, onset - CONTEXT_MS, endMs + 10 * 60_000);
   const ref = series.get(anomaly.streamId)!;
@@ -95,7 +105,7 @@ export async function explainAnomaly(anomalyId: string) {
 
   const ranked = rankContributions(
     inputs.map((i) => ({ ...i, leadSec: coupling.get(i.streamId)?.lagSec ?? null })),
-    { onsetMs: onset },
+    window,
   );
   const originStreamId = probableOrigin(ranked, anomaly.streamId, onset);
   const causes = ranked
@@ -141,7 +151,7 @@ export async function explainAnomaly(anomalyId: string) {
     referenceStreamId: anomaly.streamId,
     originStreamId,
     group: { source: stream?.sourceName ?? null, group: group.group, streamsScored: scored.length },
-    window: { fromMs: onset - a.windowBeforeMs, toMs: onset + a.windowAfterMs },
+    window: { fromMs: onset - lookbackMs, toMs: endMs },
     causes,
     timeline: timeline.map((e) => ({
       ...e,

@@ -1,6 +1,7 @@
-import { Gauge, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
 import { anomalyTotals, streamScoresForExport } from "../../repos/export-repo";
 import { readWorkerStatus } from "../../repos/worker-status-repo";
+import { staleMarkerCounts } from "../ingest/ingest-service";
 
 const MAX_EXPORTED_STREAMS = 20_000;
 const SEVERITY_LEVEL: Record<string, number> = { low: 1, medium: 2, high: 3 };
@@ -29,6 +30,17 @@ export async function renderMetrics(nowMs = Date.now()): Promise<{ contentType: 
   });
   const workerUp = new Gauge({ name: "omen_worker_up", help: "1 if the worker sent a heartbeat in the last minute.", labelNames: ["worker"] as const, registers: [registry] });
   const workerLag = new Gauge({ name: "omen_worker_lag_samples", help: "Committed samples the worker has not scored yet.", labelNames: ["worker"] as const, registers: [registry] });
+
+  const staleMarkers = new Counter({
+    name: "omen_ingest_stale_markers_total",
+    help: "Prometheus staleness markers received by this process (not stored as values), by outcome: ended_stream, unknown_series, out_of_bounds.",
+    labelNames: ["outcome"] as const,
+    registers: [registry],
+  });
+  const stale = staleMarkerCounts();
+  staleMarkers.inc({ outcome: "ended_stream" }, stale.endedStream);
+  staleMarkers.inc({ outcome: "unknown_series" }, stale.unknownSeries);
+  staleMarkers.inc({ outcome: "out_of_bounds" }, stale.outOfBounds);
 
   const [streams, totals, workers] = await Promise.all([streamScoresForExport(MAX_EXPORTED_STREAMS), anomalyTotals(), readWorkerStatus()]);
   for (const s of streams) {

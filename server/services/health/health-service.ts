@@ -63,8 +63,8 @@ async function buildReport(nowMs: number) {
   const seqLive = live.filter((w) => w.info.nats !== true);
   const scorer = seqLive.length ? seqLive.reduce((a, b) => (a.cursor <= b.cursor ? a : b)) : null;
   const backlog = scorer
-    ? { rows: scorer.backlog, pendingSamples: num(scorer.info.pendingSamples) ?? 0, lateSamples: num(scorer.info.lateSamples) ?? 0 }
-    : { rows: Math.max(0, head - Math.min(...workers.map((w) => w.cursor), head)), pendingSamples: null, lateSamples: null };
+    ? { rows: scorer.backlog, pendingSamples: num(scorer.info.pendingSamples) ?? 0, lateSamples: num(scorer.info.lateSamples) ?? 0, lateScored: num(scorer.info.lateScored) ?? 0 }
+    : { rows: Math.max(0, head - Math.min(...workers.map((w) => w.cursor), head)), pendingSamples: null, lateSamples: null, lateScored: null };
   const lastError = live.find((w) => w.stalled)?.lastError ?? workers.find((w) => w.lastError)?.lastError ?? null;
   return { ok: database.ok && live.length > 0 && problems.length === 0, database, workers, partitions: partitionCount(workers), streams, backlog, lastError, problems, checkedAtMs: nowMs };
 }

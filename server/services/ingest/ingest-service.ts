@@ -9,7 +9,7 @@ import { processGlobal } from "../../process-global";
 import { sequenceHead } from "../../repos/samples-repo";
 import { commitGrouped } from "./group-commit";
 import { ensureSource, type SourceKind, type SourceRow } from "../../repos/sources-repo";
-import { countStreams, createStreams, findStreamIds } from "../../repos/streams-repo";
+import { countStreams, createStreams, findStreamIds, markStreamsEnded } from "../../repos/streams-repo";
 import { readWorkerStatus, WORKER_STALE_MS } from "../../repos/worker-status-repo";
 
 /** One series in a decoded ingest request, before it has a stream id. */
@@ -60,7 +60,19 @@ const state = processGlobal("ingest-service", () => ({
   /** tail of the stream-creation chain per source (see withSourceLock) */
   sourceLocks: new Map<string, Promise<unknown>>(),
   backlogCache: undefined as { atMs: number; value: ReturnType<typeof ingestBacklog> } | undefined,
+  /** Prometheus staleness markers received (never stored as values; see `ingestRemoteWrite`), exported on /metrics. */
+  staleMarkers: { endedStream: 0, unknownSeries: 0, outOfBounds: 0 },
+  logProbe: null as LogBacklogProbe | null,
+  logCache: undefined as { atMs: number; value: Promise<LogBacklog> } | undefined,
 }));
+
+/**
+ * Staleness markers received since the start: of a known stream (which was marked ended), of a
+ * series with no stream, and with a time out of bounds (ignored, as a sample would be refused).
+ */
+export function staleMarkerCounts(): { endedStream: number; unknownSeries: number; outOfBounds: number } {
+  return { ...state.staleMarkers };
+}
 const { sources, sourceLocks } = state;
 
 async function sourceFor(name: string, kind: SourceKind): Promise<SourceCache> {
@@ -202,6 +214,9 @@ export async function ingestRemoteWrite(
     else seriesIds[s] = id;
   }
   const identities = new Map<number, IncomingSeries>();
+  // series holding only staleness markers create no stream: they only end one that exists
+  const markerOnly = unseen.filter((s) => scan.hasSamples[s] === 0);
+  if (markerOnly.length) for (let k = unseen.length - 1; k >= 0; k--) if (scan.hasSamples[unseen[k]!] === 0) unseen.splice(k, 1);
   for (const s of unseen) {
     const d: IncomingSeries = { ...seriesIdentity(scan, s, meta), tsMs: [], values: [] };
     // NaN and ±Inf values are stored as sent (see lib/ingest/sample-bounds.ts)
@@ -260,7 +275,59 @@ export async function ingestRemoteWrite(
     }
   } else for (let i = 0; i < n; i++) streamIds[i] = seriesIds[scan.sampleSeries[i]!]!;
   const { received, inserted } = keep ? await commitGrouped({ streamIds, tsMs, values }) : { received: 0, inserted: 0 };
-  return { series: scan.series, newStreams, received, inserted, refused: refusals.count, refusedExamples: refusals.examples };
+  // after the samples: a marker ends its stream only after the samples sent before it
+  if (scan.staleMarkers) await endStreams(cache, scan, seriesIds, markerOnly, meta, nowMs);
+  let series = 0;
+  for (let s = 0; s < scan.series; s++) series += scan.hasSamples[s]!;
+  return { series, newStreams, received, inserted, refused: refusals.count, refusedExamples: refusals.examples };
+}
+
+/**
+ * Staleness markers: Prometheus writes one when a series disappears (its target is gone, or a
+ * scrape no longer has it). The marker is not a value; its stream is marked ended (see
+ * `markStreamsEnded`), which stops the worker treating the silence as a gap, and each marker is
+ * counted (`staleMarkerCounts`). Markers of series that never had a stream only count.
+ */
+async function endStreams(cache: SourceCache, scan: ScannedWriteRequest, seriesIds: Int32Array, markerOnly: number[], meta: MetadataCache, nowMs: number): Promise<void> {
+  // every series but the unseen marker-only ones has its stream id already
+  const known = new Uint8Array(scan.series).fill(1);
+  for (const s of markerOnly) known[s] = 0;
+  if (markerOnly.length) {
+    const keyOf = new Map<number, string>();
+    for (const s of markerOnly) {
+      try {
+        const d = seriesIdentity(scan, s, meta);
+        keyOf.set(s, streamKey(d.metric, d.labels));
+      } catch {
+        // labels that cannot name a stream: no stream to end
+      }
+    }
+    const lookup = [...new Set([...keyOf.values()].filter((k) => !cache.ids.has(k)))];
+    if (lookup.length) for (const [k, id] of await findStreamIds(cache.source.id, lookup)) cache.ids.set(k, id);
+    for (const [s, k] of keyOf) {
+      const id = cache.ids.get(k);
+      if (id === undefined) continue;
+      seriesIds[s] = id;
+      known[s] = 1;
+    }
+  }
+  const ids: number[] = [];
+  const ts: number[] = [];
+  for (let i = 0; i < scan.staleMarkers; i++) {
+    const s = scan.staleSeries[i]!;
+    if (!known[s]) {
+      state.staleMarkers.unknownSeries++;
+      continue;
+    }
+    if (timeRefusal(scan.staleTsMs[i]!, nowMs)) {
+      state.staleMarkers.outOfBounds++;
+      continue;
+    }
+    ids.push(seriesIds[s]!);
+    ts.push(scan.staleTsMs[i]!);
+  }
+  if (ids.length) await markStreamsEnded(ids, ts);
+  state.staleMarkers.endedStream += ids.length;
 }
 
 // PostgreSQL text cannot hold NUL, and an unpaired surrogate has no UTF-8 encoding
@@ -378,6 +445,7 @@ export async function assertIngestCapacity(maxLag: number = env().OMEN_WORKER_MA
     state.backlogCache = { atMs: nowMs, value };
     value.catch(() => (state.backlogCache = undefined));
   }
+  await assertLogCapacity(nowMs);
   const { lag, workerAlive, down, stalled, heartbeatAgeMs } = await state.backlogCache.value;
   if (down) {
     throw new AppError(
@@ -406,4 +474,48 @@ export async function assertIngestCapacity(maxLag: number = env().OMEN_WORKER_MA
 /** For tests: drop the cached backlog reading. */
 export function resetIngestCapacityCache(): void {
   state.backlogCache = undefined;
+  state.logCache = undefined;
+}
+
+/** Scale-out: how many messages of the sample log wait for their partition's worker, and the partition with the most. */
+export interface LogBacklog {
+  pending: number;
+  worst: { partition: number; pending: number } | null;
+}
+export interface LogBacklogProbe {
+  read(): Promise<LogBacklog>;
+  /** above this many pending messages ingest is refused (OMEN_NATS_MAX_PENDING) */
+  maxPending: number;
+}
+
+/**
+ * Scale-out back-pressure (OMEN_NATS_URL): the web process's main.ts sets how to read the
+ * sample log's backlog; null turns the check off. Scale-out workers do not take part in the
+ * single worker's lag reading (they consume the log, not the seq order), so without this the
+ * log would grow for as long as the workers lag.
+ */
+export function setLogBacklogProbe(probe: LogBacklogProbe | null): void {
+  state.logProbe = probe;
+  state.logCache = undefined;
+}
+
+/** Throws TOO_MANY_REQUESTS when the sample log holds more than the probe's limit of undelivered messages. */
+async function assertLogCapacity(nowMs: number): Promise<void> {
+  const probe = state.logProbe;
+  if (!probe) return;
+  if (!state.logCache || nowMs - state.logCache.atMs > BACKLOG_CACHE_MS) {
+    const value = probe.read();
+    state.logCache = { atMs: nowMs, value };
+    value.catch(() => (state.logCache = undefined));
+  }
+  // NATS unreachable: no reading; the publish after the commit answers 503 itself
+  const reading = await state.logCache.value.catch(() => null);
+  if (!reading || reading.pending <= probe.maxPending) return;
+  const retryAfterSeconds = Math.min(60, Math.max(1, Math.ceil(reading.pending / probe.maxPending) * 2));
+  const worst = reading.worst ? ` (most in partition ${reading.worst.partition}: ${reading.worst.pending})` : "";
+  throw new AppError(
+    "TOO_MANY_REQUESTS",
+    `Omen is busy: ${reading.pending} messages of the sample log wait for the scoring workers${worst}, over the limit OMEN_NATS_MAX_PENDING=${probe.maxPending}. Retry after ${retryAfterSeconds} s; nothing from this request was stored.`,
+    { reason: "log_backlog", pending: reading.pending, maxPending: probe.maxPending, retryAfterSeconds },
+  );
 }

@@ -3,6 +3,8 @@ import { AppError } from "@/lib/errors/app-error";
 import { getSetting, setSetting } from "../../repos/settings-repo";
 import { listSnapshots, loadSnapshot } from "../../repos/snapshots-repo";
 import { env } from "../../env";
+import { decodeSnapshotSet, isSnapshotSet } from "@/lib/scale/snapshot-set";
+import { logNames } from "@/lib/scale/log-names";
 import { notifyWorkers } from "../commands/worker-commands";
 
 /**
@@ -28,13 +30,27 @@ export async function requestSnapshot(by: string, nowMs = Date.now()): Promise<v
   await notifyWorkers({ kind: "request" });
 }
 
-/** Asks the worker to restore the detectors from snapshot `id` (it saves the current state first). */
+/**
+ * Asks the worker to restore the detectors from snapshot `id` (it saves the current state
+ * first). In scale-out mode (OMEN_NATS_URL) only a snapshot of the partitions taken on the same
+ * sample log can be restored, and the other way round.
+ */
 export async function requestRollback(snapshotId: number, by: string, nowMs = Date.now()): Promise<void> {
-  if (env().OMEN_NATS_URL) {
-    // the listed snapshots hold one engine's whole state; scale-out workers keep one per partition
-    throw new AppError("BAD_REQUEST", "Rollback restores a single worker's snapshot; with OMEN_NATS_URL (scale-out) each partition keeps its own, and rollback is not available. Nothing was changed.");
+  const snap = await loadSnapshot(snapshotId);
+  if (!snap) throw new AppError("NOT_FOUND", `Snapshot ${snapshotId} does not exist.`);
+  const e = env();
+  if (e.OMEN_NATS_URL) {
+    const set = decodeSnapshotSet(snap.state);
+    const log = logNames(e.OMEN_NATS_PREFIX).stream;
+    if (!set) {
+      throw new AppError("BAD_REQUEST", `Snapshot ${snapshotId} holds a single worker's detectors (taken without OMEN_NATS_URL); in scale-out mode only snapshots of the partitions can be restored. Nothing was changed.`);
+    }
+    if (set.log !== log || set.partitions !== e.OMEN_PARTITIONS) {
+      throw new AppError("BAD_REQUEST", `Snapshot ${snapshotId} was taken on sample log ${set.log} with ${set.partitions} partitions; this installation runs ${log} with ${e.OMEN_PARTITIONS}. Nothing was changed.`);
+    }
+  } else if (isSnapshotSet(snap.state)) {
+    throw new AppError("BAD_REQUEST", `Snapshot ${snapshotId} holds the partitions of a scale-out installation (OMEN_NATS_URL); a single worker cannot restore it. Nothing was changed.`);
   }
-  if (!(await loadSnapshot(snapshotId))) throw new AppError("NOT_FOUND", `Snapshot ${snapshotId} does not exist.`);
   await setSetting(WORKER_REQUEST_KEY, JSON.stringify({ kind: "rollback", snapshotId, by, atMs: nowMs } satisfies TWorkerRequest));
   await notifyWorkers({ kind: "request" });
 }

@@ -1,41 +1,58 @@
-import { exceedance } from "@/lib/predict/exceedance";
-import { streamEnvelopes, upsertPredictions, type EnvelopeRow, type PredictionRow } from "../../repos/predictions-repo";
+import { levelExceedance, TREND_DEFAULTS, TrendTracker } from "@/lib/predict/trend";
+import { gaugeMinuteMeans, upsertPredictions, type PredictionRow } from "../../repos/predictions-repo";
 import type { EnginePort, StreamForecast } from "@/lib/detectors/engine-port";
 
 const HORIZON_MS = 30 * 60_000;
-const ENVELOPE_WINDOW_MS = 7 * 86_400_000;
-const ENVELOPE_REFRESH_MS = 15 * 60_000;
-/** Six hours of minutes before a stream's "normal range" means anything. */
-const MIN_ENVELOPE_BUCKETS = 360;
+const MINUTE_MS = 60_000;
+/** Minutes younger than this may still be rolled up: the trend only learns older ones. */
+const SETTLE_MS = 2 * MINUTE_MS;
+/** A new stream's past the trend needs: its week of levels before the window, and the horizon. */
+const BACKFILL_MS = TREND_DEFAULTS.rangeMs + TREND_DEFAULTS.windowMs + HORIZON_MS;
 const STORED_POINTS = 60;
 
 /**
- * Every minute: forecasts each stream 30 minutes ahead with the engine's Holt-Winters model and
- * stores the probability that it leaves the range it kept over the past week (see
- * lib/predict/exceedance.ts), with an ETA when the forecast itself crosses. Predicted incidents
- * are the streams whose probability is high; the stream page draws the stored forecast band.
+ * Every minute: the probability that each gauge stream's level leaves the range it kept over the
+ * past week within 30 minutes, from the robust trend of its last two hours — the predictor the
+ * CLI's `p_anomaly_30m` column and the evaluation measure (`levelExceedance`,
+ * lib/predict/trend.ts) — with an ETA where the projected level crosses that range. The stream
+ * page draws the engine's Holt-Winters forecast band beside it.
+ *
+ * The trend learns from the 1-minute rollup (a stream new to this worker is backfilled with its
+ * past week; then each run adds the minutes since the last). State: one TrendTracker per gauge
+ * stream, a week of 5-minute buckets (~41 KB).
  */
 export class Predictor {
   static readonly intervalMs = 60_000;
-  private envelopes = new Map<number, EnvelopeRow>();
-  private envelopesAt = -Infinity;
+  private readonly trackers = new Map<number, TrendTracker>();
+  /** Minutes before this have been fed to every tracker. */
+  private fedUntilMs = -Infinity;
 
   /** `engine`: the worker's detectors (scale-out: all the partitions this worker owns now). */
   constructor(private readonly engine: () => Pick<EnginePort, "streamIds" | "forecast">) {}
 
   async run(nowMs = Date.now()): Promise<number> {
-    if (nowMs - this.envelopesAt > ENVELOPE_REFRESH_MS) {
-      this.envelopes = await streamEnvelopes(nowMs - ENVELOPE_WINDOW_MS);
-      this.envelopesAt = nowMs;
-    }
     const engine = this.engine();
+    const upToMs = Math.floor((nowMs - SETTLE_MS) / MINUTE_MS) * MINUTE_MS;
+    const ids = engine.streamIds();
+    const owned = new Set(ids);
+    for (const id of this.trackers.keys()) if (!owned.has(id)) this.trackers.delete(id);
+    const fresh = ids.filter((id) => !this.trackers.has(id));
+    if (upToMs > this.fedUntilMs) {
+      const known = [...this.trackers.keys()];
+      const [later, backfill] = await Promise.all([
+        known.length ? gaugeMinuteMeans(this.fedUntilMs, upToMs, known) : [],
+        gaugeMinuteMeans(upToMs - BACKFILL_MS, upToMs, fresh),
+      ]);
+      for (const id of fresh) this.trackers.set(id, new TrendTracker(1));
+      for (const m of [...later, ...backfill]) this.trackers.get(m.streamId)?.observe(m.t, [m.mean]);
+      this.fedUntilMs = upToMs;
+    }
     const rows: PredictionRow[] = [];
-    for (const id of engine.streamIds()) {
-      const env = this.envelopes.get(id);
-      if (!env || env.buckets < MIN_ENVELOPE_BUCKETS || !(env.high > env.low)) continue;
+    for (const id of ids) {
+      const tr = this.trackers.get(id);
+      const ex = tr ? levelExceedance(tr, 0, this.fedUntilMs, HORIZON_MS) : null;
+      if (!ex) continue;
       const f = engine.forecast(id, HORIZON_MS);
-      if (!f || f.tsMs.length === 0) continue;
-      const ex = exceedance(f, env);
       rows.push({
         streamId: id,
         computedAtMs: nowMs,
@@ -43,9 +60,9 @@ export class Predictor {
         probability: round(ex.probability),
         etaMs: ex.etaMs,
         direction: ex.direction,
-        envelopeLow: env.low,
-        envelopeHigh: env.high,
-        forecast: thin(f),
+        envelopeLow: ex.low,
+        envelopeHigh: ex.high,
+        forecast: f && f.tsMs.length ? thin(f) : { t: [], expected: [], lower: [], upper: [] },
       });
     }
     await upsertPredictions(rows);

@@ -9,10 +9,11 @@ import { upsertAnomalies } from "../../repos/anomalies-repo";
 import { labelledFeedbackAfter, newestFeedbackId } from "../../repos/feedback-repo";
 import { commitPartitionScores, readPartitionStart, savePartitionSnapshot } from "../../repos/partition-repo";
 import { ScoreMinuteFold } from "../../repos/score-minute-fold";
-import { allStreamKinds } from "../../repos/streams-repo";
+import { allStreamKinds, readEndedStreams } from "../../repos/streams-repo";
 import { resetPartitionConsumer, type SampleLog } from "../../nats/sample-log";
 import { ConfiguredEngine } from "../../services/config/configured-engine";
 import { anomalyRow } from "../pipeline/anomaly-row";
+import { EndedGapFilter } from "../pipeline/ended-gaps";
 import { createEngine, restoreEngine } from "../../services/detection/engine-adapter";
 import { RollupBuffer } from "../pipeline/rollup-buffer";
 import { HealthRows, StreamRows } from "../pipeline/stream-rows";
@@ -89,10 +90,13 @@ export class PartitionRunner {
   private kinds = new Map<number, TStreamKind>();
   /** newest feedback label folded into the engine */
   private feedbackId = 0;
+  /** newest rollback carried out on the engine (see applyRollback) */
+  private rollbackId = 0;
   /** snapshots, feedback and stream-row writes, one at a time */
   private side: Promise<unknown> = Promise.resolve();
   private readonly rows = new StreamRows();
   private readonly health = new HealthRows();
+  private readonly endedGaps = new EndedGapFilter();
   readonly stats: PartitionStats = { messages: 0, replayed: 0, scored: 0, late: 0, malformed: 0, snapshots: 0, lastSnapshotBytes: 0, lastSnapshotMs: 0, feedbackApplied: 0 };
 
   constructor(
@@ -112,6 +116,7 @@ export class PartitionRunner {
     if (s) this.engine.setSettings(s.global, s.streams);
     // a fresh engine knows no stream, so no earlier label applies to it
     this.feedbackId = start.snapshot ? start.snapshot.feedbackId : await newestFeedbackId();
+    this.rollbackId = start.snapshot?.rollbackId ?? 0;
     this.applied = this.snapshotSeq = start.snapshot?.msgSeq ?? 0;
     this.cursor = start.cursor;
     const consumer = await resetPartitionConsumer(this.log, this.partition, this.applied);
@@ -181,6 +186,8 @@ export class PartitionRunner {
         await new Promise((r) => setTimeout(r, 1_000));
       }
     }
+    // gap events of streams that ended (a staleness marker) are not anomalies
+    if (events.size) await this.endedGaps.apply(events, (id) => this.rows.stateOf(id).tsMs, (ids) => this.retrying("ended-stream check", () => readEndedStreams(ids)));
     if (events.size) await upsertAnomalies([...events.values()].map(anomalyRow)).catch((e: Error) => this.note(`anomaly write failed: ${e.message}`));
   }
 
@@ -266,10 +273,10 @@ export class PartitionRunner {
     if (!force && this.applied <= this.snapshotSeq) return;
     const seq = this.applied;
     const msg = seq > this.snapshotSeq ? this.lastApplied : null;
-    const feedbackId = this.feedbackId;
+    const { feedbackId, rollbackId } = this;
     const t0 = performance.now();
     const state = await gzip(this.engine.inner.serialize());
-    await savePartitionSnapshot(this.log.names.stream, this.partition, seq, state, feedbackId);
+    await savePartitionSnapshot(this.log.names.stream, this.partition, seq, state, feedbackId, rollbackId);
     this.stats.snapshots++;
     this.stats.lastSnapshotBytes = state.length;
     this.stats.lastSnapshotMs = performance.now() - t0;
@@ -306,6 +313,36 @@ export class PartitionRunner {
       if (n > 0) this.note(`partition ${this.partition}: applied feedback to ${n} stream(s)`);
       // saved even when no label concerned this partition: the labels count as applied once every partition holds them
       if (advanced) await this.snapshot(true);
+    });
+  }
+
+  /** The newest rollback this partition's detectors hold (0: none). */
+  get rollbackHeld(): number {
+    return this.rollbackId;
+  }
+
+  /**
+   * Rollback `id` (Settings → Models, scale-out): replaces the partition's detectors with
+   * `state` (its gzipped state in the restored snapshot; null: the partition had learned
+   * nothing then, so its detectors start afresh), then snapshots, so that the partition's next
+   * owner holds the rollback too. Scoring goes on from the cursor: the detectors' memory goes
+   * back, the data does not (as with the single worker). Once per rollback id.
+   */
+  applyRollback(id: number, state: Uint8Array | null): Promise<boolean> {
+    const run = this.side.then(async () => {
+      if (id <= this.rollbackId) return false;
+      const restored = state ? restoreEngine(await gunzip(state)) : createEngine();
+      // swapped between two steps of the consume loop (engine calls there are synchronous)
+      this.engine.swapInner(restored);
+      this.rollbackId = id;
+      return true;
+    });
+    this.side = run.catch(() => undefined);
+    return run.then(async (done) => {
+      if (!done) return false;
+      this.note(`partition ${this.partition}: detectors rolled back (rollback ${id})`);
+      await this.snapshot(true);
+      return true;
     });
   }
 

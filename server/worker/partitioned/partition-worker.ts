@@ -2,9 +2,10 @@ import os from "node:os";
 import type { EnginePort } from "@/lib/detectors/engine-port";
 import { partitionOf } from "@/lib/scale/partition";
 import { heartbeat, markWorkerStopped } from "../../repos/worker-status-repo";
-import { feedbackInAllPartitions, readPartitionProgress } from "../../repos/partition-repo";
+import { feedbackInAllPartitions, partitionSnapshotTimes, readPartitionProgress, rollbackInAllPartitions } from "../../repos/partition-repo";
 import { markFeedbackAppliedUpTo } from "../../repos/feedback-repo";
 import { takeSetting } from "../../repos/settings-repo";
+import type { SnapshotSet } from "@/lib/scale/snapshot-set";
 import { PartitionLeases, RENEW_EVERY_MS } from "../../nats/partition-leases";
 import { LeaderLease } from "../../nats/leader-lease";
 import { publishCommand } from "../../nats/commands";
@@ -21,6 +22,7 @@ import { RetentionJob } from "../jobs/retention";
 import { JobScheduler, type Job } from "../jobs/scheduler";
 import { SAFETY_POLL_MS } from "../worker";
 import { PartitionRunner, type PartitionSettings } from "./partition-runner";
+import { archivePartitionSnapshots, loadSnapshotSet, readPendingRollback, recordRollback } from "./snapshot-archive";
 
 export interface PartitionWorkerOptions {
   /** name in worker_status (/api/health) */
@@ -33,11 +35,16 @@ export interface PartitionWorkerOptions {
   collectIntervalMs?: number;
   /** retention period when omen.yaml sets none */
   retentionMs?: number;
+  /** how often the leader keeps a copy of every partition's state as a listed snapshot (rollback targets) */
+  archiveEveryMs?: number;
   log?: (msg: string) => void;
 }
 
 /** The jobs of a scale-out worker and where each runs (see docs/scale-out.md). */
-export const SINGLETON_JOBS = ["alert-dispatch", "retention", "prometheus-pull", "host-collector", "worker-requests", "feedback-applied"] as const;
+export const SINGLETON_JOBS = ["alert-dispatch", "retention", "prometheus-pull", "host-collector", "worker-requests", "feedback-applied", "periodic-snapshot"] as const;
+
+/** How long the leader waits for every partition's snapshot before copying them for a manual snapshot. */
+const FRESH_SNAPSHOTS_WAIT_MS = 10_000;
 
 /**
  * A scoring worker of the scale-out group (OMEN_NATS_URL): holds leases on a share of the
@@ -65,6 +72,9 @@ export class PartitionWorker {
   private chain: Promise<unknown> = Promise.resolve();
   private stopped = false;
   private readonly alerts: AlertDispatchJob;
+  /** the snapshot set of the pending rollback, once loaded */
+  private rollbackSet: { snapshotId: number; set: SnapshotSet } | null = null;
+  private lastArchiveMs = Date.now();
 
   constructor(
     private readonly log: SampleLog,
@@ -80,6 +90,8 @@ export class PartitionWorker {
           const r = new PartitionRunner(log, p, this.id, this.note, opts.snapshotEveryMs, () => this.settings);
           await r.start();
           this.runners.set(p, r);
+          // a rollback announced while nobody owned this partition
+          this.jobs?.kick("partition-rollback");
         },
         released: async (p, lost) => {
           const r = this.runners.get(p);
@@ -182,6 +194,8 @@ export class PartitionWorker {
       { id: "worker-requests", everyMs: SAFETY_POLL_MS, run: leaderOnly(() => this.handleRequest()) },
       { id: "feedback-applied", everyMs: SAFETY_POLL_MS, run: leaderOnly(() => this.markFeedbackApplied()) },
       { id: "snapshot-partitions", everyMs: 24 * 3_600_000, run: () => this.snapshotAll() },
+      { id: "partition-rollback", everyMs: SAFETY_POLL_MS, run: () => this.applyPendingRollback() },
+      { id: "periodic-snapshot", everyMs: Math.min(SAFETY_POLL_MS, this.archiveEveryMs), run: leaderOnly(() => this.archiveIfDue()) },
     ];
     if (this.opts.hostCollector) jobs.push({ id: "host-collector", everyMs: this.opts.collectIntervalMs ?? 10_000, run: leaderOnly(() => collectHost(collector, Date.now())) });
     return jobs;
@@ -189,7 +203,13 @@ export class PartitionWorker {
 
   /** A command from the web app or the leader (NATS `<prefix>.commands`): runs its job now. */
   command(cmd: TWorkerCommand): void {
-    const job = { request: "worker-requests", feedback: "feedback", config: "config-reload", "snapshot-partitions": "snapshot-partitions" }[cmd.kind];
+    const job = {
+      request: "worker-requests",
+      feedback: "feedback",
+      config: "config-reload",
+      "snapshot-partitions": "snapshot-partitions",
+      "rollback-partitions": "partition-rollback",
+    }[cmd.kind];
     this.jobs?.kick(job);
   }
 
@@ -204,9 +224,11 @@ export class PartitionWorker {
   }
 
   /**
-   * Settings → Models requests, on the leader: a snapshot request asks every worker to snapshot
-   * its partitions now. (Rollback is refused by the web app in scale-out mode: the listed
-   * snapshots hold one engine's state, the workers one per partition.)
+   * Settings → Models requests, on the leader. A snapshot: every worker snapshots its
+   * partitions now, and once they have (or after 10 s) the leader copies every partition's
+   * state into one listed snapshot. A rollback: the current states are kept first (as
+   * `before-rollback`), then the rollback is recorded and announced; each partition's owner
+   * restores its partition (applyPendingRollback).
    */
   private async handleRequest(): Promise<void> {
     const raw = await takeSetting(WORKER_REQUEST_KEY);
@@ -214,9 +236,76 @@ export class PartitionWorker {
     const parsed = ZWorkerRequest.safeParse(JSON.parse(raw));
     if (!parsed.success) return this.note(`ignored malformed worker request: ${raw.slice(0, 200)}`);
     const req = parsed.data;
-    if (req.kind === "rollback") return this.note(`rollback to snapshot #${req.snapshotId} ignored: not available in scale-out mode`);
+    const { stream } = this.log.names;
+    const partitions = this.log.config.partitions;
+    if (req.kind === "snapshot") {
+      await this.snapshotEveryPartitionNow();
+      const id = await archivePartitionSnapshots(stream, partitions, "manual");
+      this.lastArchiveMs = Date.now();
+      return this.note(id === null ? "snapshot request: no partition has learned anything yet" : `snapshot #${id} of every partition taken at ${req.by}'s request`);
+    }
+    const target = await loadSnapshotSet(req.snapshotId, stream, partitions);
+    if ("error" in target) return this.note(`rollback not carried out: ${target.error}`);
+    // the state now, kept first (the periodic partition snapshots may be seconds old); its id,
+    // new and larger than any before, names the rollback
+    await this.snapshotEveryPartitionNow();
+    const id = (await archivePartitionSnapshots(stream, partitions, "before-rollback", true))!;
+    this.rollbackSet = { snapshotId: req.snapshotId, set: target.set };
+    await recordRollback(stream, { id, snapshotId: req.snapshotId, by: req.by, atMs: req.atMs });
+    await publishCommand(this.log, { kind: "rollback-partitions" });
+    this.note(`rolling every partition back to snapshot #${req.snapshotId} at ${req.by}'s request (previous state kept as #${id})`);
+    await this.applyPendingRollback();
+    // once every partition holds it, the restored state is listed too ("after a rollback", as the single worker does)
+    const t0 = Date.now();
+    while ((await rollbackInAllPartitions(stream)) < id) {
+      if (Date.now() - t0 > FRESH_SNAPSHOTS_WAIT_MS) return this.note(`rollback ${id}: not every partition holds it yet; their next owners restore them`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await archivePartitionSnapshots(stream, partitions, "rollback");
+  }
+
+  /** Asks every worker to snapshot its partitions now, and waits until they have (at most 10 s: a partition between two owners has none). */
+  private async snapshotEveryPartitionNow(): Promise<void> {
+    const { stream } = this.log.names;
+    const before = await partitionSnapshotTimes(stream);
+    // every partition that has scored anything, snapshotted before or not yet
+    const due = new Set([...before.keys(), ...(await readPartitionProgress(stream)).map((p) => p.partition)]);
     await publishCommand(this.log, { kind: "snapshot-partitions" });
-    this.note(`asked every worker to snapshot its partitions (${req.by}'s request)`);
+    // this worker's own at once (its job chain is busy with this request)
+    await this.snapshotAll();
+    const t0 = Date.now();
+    while (Date.now() - t0 < FRESH_SNAPSHOTS_WAIT_MS) {
+      const now = await partitionSnapshotTimes(stream);
+      if ([...due].every((p) => (now.get(p) ?? -Infinity) > (before.get(p) ?? -Infinity))) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    this.note("not every partition was snapshotted within 10 s; the older state of the others is used");
+  }
+
+  /** Restores the partitions this worker owns that do not hold the recorded rollback yet. */
+  private async applyPendingRollback(): Promise<void> {
+    const rec = await readPendingRollback(this.log.names.stream);
+    if (!rec) return;
+    const due = [...this.runners.values()].filter((r) => r.rollbackHeld < rec.id);
+    if (!due.length) return;
+    if (this.rollbackSet?.snapshotId !== rec.snapshotId) {
+      const loaded = await loadSnapshotSet(rec.snapshotId, this.log.names.stream, this.log.config.partitions);
+      if ("error" in loaded) return this.note(`rollback ${rec.id} cannot be carried out here: ${loaded.error}`);
+      this.rollbackSet = { snapshotId: rec.snapshotId, set: loaded.set };
+    }
+    const { set } = this.rollbackSet;
+    for (const r of due) await r.applyRollback(rec.id, set.states.find((s) => s.partition === r.partition)?.state ?? null);
+  }
+
+  private get archiveEveryMs(): number {
+    return this.opts.archiveEveryMs ?? 300_000;
+  }
+
+  /** On the leader: a copy of every partition's state every `archiveEveryMs`, listed as a `periodic` snapshot. */
+  private async archiveIfDue(): Promise<void> {
+    if (Date.now() - this.lastArchiveMs < this.archiveEveryMs) return;
+    this.lastArchiveMs = Date.now();
+    await archivePartitionSnapshots(this.log.names.stream, this.log.config.partitions, "periodic");
   }
 
   private async snapshotAll(): Promise<void> {

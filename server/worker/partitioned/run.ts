@@ -21,6 +21,7 @@ export async function runPartitionWorker(env: TEnv, closeDatabase: () => Promise
     hostCollector: !env.OMEN_DISABLE_HOST_COLLECTOR,
     collectIntervalMs: env.OMEN_COLLECT_INTERVAL_MS,
     retentionMs: env.OMEN_RETENTION_DAYS * 86_400_000,
+    archiveEveryMs: env.OMEN_SNAPSHOT_INTERVAL_MS,
   });
   const unsubscribe = subscribeCommands(log, (cmd) => worker.command(cmd), (m) => console.log(`[worker ${name}] ${m}`));
   await worker.start();

@@ -6,23 +6,28 @@ import type { RollupBuffer } from "./rollup-buffer";
 import { HandoffQueue } from "./handoff-queue";
 import { grownFloat64 } from "@/lib/collections/grow";
 import { HealthRows, StreamRows, type StreamState } from "./stream-rows";
+import { EndedGapFilter } from "./ended-gaps";
 import { prepareScores, scoredAlready, type ScoreColumns } from "../../repos/scores-repo";
-import { allStreamKinds } from "../../repos/streams-repo";
+import { allStreamKinds, readEndedStreams } from "../../repos/streams-repo";
 import type { EngineEvent, EnginePort, StepScores } from "@/lib/detectors/engine-port";
 import { STEP_MS } from "../../services/detection/replay";
+import { canScoreLate } from "../../services/detection/engine-adapter";
+import { LateSamples } from "./late-samples";
 
 /**
  * A new stream whose first sample is this far behind the live clock (or the wall clock, while
  * the live clock is behind it, e.g. right after a start) is history (a backfill): it gets a
- * history clock domain. Less late, it joins the live clock (its late samples are stored but
- * not scored).
+ * history clock domain. Less late, it joins the live clock (its samples behind that clock are
+ * scored as late samples: see `LateSamples`).
  */
 const historyAfterMs = (stepMs: number) => Math.max(30 * stepMs, 5 * 60_000);
 
 export interface PipelineStats {
   samplesRead: number;
   stepsScored: number;
+  /** Samples read behind their clock (a step already scored), and of those, the ones scored (see `LateSamples`). */
   lateSamples: number;
+  lateScored: number;
   scoresWritten: number;
   eventsWritten: number;
   lastBatchMs: number;
@@ -35,6 +40,8 @@ export interface PipelineStats {
   writeRetrying: boolean;
   /** Re-scored rows of a replay after a crash that were stored already (not written twice). */
   replaySkipped: number;
+  /** Gap anomaly events not written because their stream ended (a Prometheus staleness marker). */
+  endedGapsDropped: number;
   /** Cumulative wall time reading samples, scoring them, and writing results (ms). */
   readMs: number;
   scoreMs: number;
@@ -51,6 +58,8 @@ type BatchColumns = { [K in Exclude<keyof ScoreColumns, "streamIds">]: Float64Ar
  */
 class ScoreBatch {
   length = 0;
+  /** Rows from here on are late samples' (see `LateSamples`): checked against stored scores before writing. */
+  lateFrom = Infinity;
   private c: BatchColumns = ScoreBatch.alloc(0);
   private static alloc(capacity: number): BatchColumns {
     const col = () => new Float64Array(capacity);
@@ -60,6 +69,7 @@ class ScoreBatch {
   /** Empties the batch with room for `capacity` rows. */
   reset(capacity: number): this {
     this.length = 0;
+    this.lateFrom = Infinity;
     if (this.c.tsMs.length < capacity) this.c = ScoreBatch.alloc(Math.max(capacity, 2 * this.c.tsMs.length));
     return this;
   }
@@ -77,6 +87,19 @@ class ScoreBatch {
     c.lower.set(s.lower.subarray(0, n), i);
     c.upper.set(s.upper.subarray(0, n), i);
     this.length += n;
+  }
+  /** Appends one row (a late sample's score). */
+  pushRow(id: number, seq: number, tsMs: number, score: number, confidence: number, expected: number, lower: number, upper: number): void {
+    const i = this.length++;
+    const c = this.c;
+    c.streamIds[i] = id;
+    c.seq[i] = seq;
+    c.tsMs[i] = tsMs;
+    c.score[i] = score;
+    c.confidence[i] = confidence;
+    c.expected[i] = expected;
+    c.lower[i] = lower;
+    c.upper[i] = upper;
   }
   /** Each row's sample seq (a view, valid until the batch is reset). */
   seqs(): Float64Array {
@@ -240,6 +263,7 @@ export class DetectPipeline {
     samplesRead: 0,
     stepsScored: 0,
     lateSamples: 0,
+    lateScored: 0,
     scoresWritten: 0,
     eventsWritten: 0,
     lastBatchMs: 0,
@@ -252,7 +276,9 @@ export class DetectPipeline {
     lastWriteErrorAtMs: null,
     writeRetrying: false,
     replaySkipped: 0,
+    endedGapsDropped: 0,
   };
+  private readonly endedGaps = new EndedGapFilter();
 
   constructor(
     readonly engine: EnginePort,
@@ -359,6 +385,8 @@ export class DetectPipeline {
     }
     this.pending.clear();
     // samples of one scrape arrive together: remember the last bucket instead of a map lookup each
+    const late = this.late;
+    late.clear();
     let curDomain = -1;
     let curRound = roundOf(0);
     let curB = Number.NaN;
@@ -377,6 +405,7 @@ export class DetectPipeline {
       const b = Math.floor(t / this.stepMs) * this.stepMs;
       if (b <= curRound.last) {
         this.stats.lateSamples++;
+        late.put(curDomain, id, t, fresh.values[i]!, fresh.seq[i]!);
         continue;
       }
       if (b !== curB) {
@@ -386,7 +415,7 @@ export class DetectPipeline {
       }
       cur!.put(st, t, fresh.values[i]!, fresh.seq[i]!);
     }
-    let capacity = 0;
+    let capacity = late.n;
     for (const r of rounds.values()) for (const bucket of r.buckets.values()) capacity += bucket.n;
     const scores = this.nextScoreBatch(capacity);
     const events = new Map<string, EngineEvent>();
@@ -412,6 +441,12 @@ export class DetectPipeline {
       }
     }
     this.stats.pendingSamples = pendingSamples;
+    if (late.n) this.scoreLate(scores);
+    if (events.size) {
+      // the cursor has moved past this round's samples: a failed read is retried, not thrown
+      await this.endedGaps.apply(events, (id) => this.stateOf(id).tsMs, (ids) => this.retrying("ended-stream check", () => readEndedStreams(ids)));
+      this.stats.endedGapsDropped = this.endedGaps.droppedEvents;
+    }
     this.stats.scoreMs += performance.now() - tRead;
     await this.drain();
     const tWrite = performance.now();
@@ -433,6 +468,27 @@ export class DetectPipeline {
   private async noteCommitted(): Promise<void> {
     await this.drain();
     this.committedCursor = Math.max(this.committedCursor, this.safeCursor());
+  }
+
+  /** Samples of this round behind their clock (see `LateSamples`); scratch, reused every round. */
+  private readonly late = new LateSamples();
+
+  /**
+   * Scores the round's late samples after its steps, on scratch copies of their streams' models
+   * (the live state, sparklines and latest values are not changed), as rows at the end of the
+   * batch that are checked against stored scores before writing (exactly once: a late sample
+   * may be a re-delivery of one scored before).
+   */
+  private scoreLate(scores: ScoreBatch): void {
+    const engine = this.engine;
+    if (!canScoreLate(engine)) return;
+    scores.lateFrom = scores.length;
+    for (const g of this.late.byDomain()) {
+      engine.scoreLate(g.domain, this.stepMs, g.ids, g.values, g.groupEnds, (k, score, confidence, expected, lower, upper) => {
+        scores.pushRow(g.ids[k]!, g.seq[k]!, g.tsMs[k]!, score, confidence, expected, lower, upper);
+        this.stats.lateScored++;
+      });
+    }
   }
 
   /** Scores one step of one clock domain: score rows, stream state and sparklines, events. */
@@ -537,19 +593,24 @@ export class DetectPipeline {
     let cols = scores.columns();
     let foldOnly: ScoreColumns | undefined;
     const seqs = scores.seqs();
-    let suspect = false;
-    for (let i = 0; i < seqs.length; i++) if (seqs[i]! <= this.suppressUpTo) suspect = true;
-    if (suspect) {
+    // rows that may be stored already: a replay's, and late samples'
+    const check: number[] = [];
+    for (let i = 0; i < seqs.length; i++) if (seqs[i]! <= this.suppressUpTo || i >= scores.lateFrom) check.push(i);
+    if (check.length) {
       const c = cols;
-      const { scored, minuteWritten } = await this.retrying("score check", () => scoredAlready(c.streamIds, c.tsMs));
-      const keep: number[] = [];
+      const sub = pick(c, check);
+      const { scored, minuteWritten } = await this.retrying("score check", () => scoredAlready(sub.streamIds, sub.tsMs));
+      const stored = new Uint8Array(seqs.length);
       const fold: number[] = [];
-      for (let i = 0; i < seqs.length; i++) {
-        if (scored[i] === 0) keep.push(i);
-        else if (minuteWritten[i] === 0) fold.push(i);
-      }
+      check.forEach((i, j) => {
+        if (scored[j] === 0) return;
+        stored[i] = 1;
+        if (minuteWritten[j] === 0) fold.push(i);
+      });
+      const keep: number[] = [];
+      for (let i = 0; i < seqs.length; i++) if (!stored[i]) keep.push(i);
       this.stats.replaySkipped += seqs.length - keep.length;
-      cols = pick(c, keep);
+      if (keep.length < seqs.length) cols = pick(c, keep);
       foldOnly = pick(c, fold);
     }
     if (cols.tsMs.length === 0 && !foldOnly?.tsMs.length) return;

@@ -187,4 +187,52 @@ describe.each(availableBackends())("scoring regressions on %s", (backend) => {
     for (const [k, v] of expectedScores) expect(got.get(k), k).toBe(v);
     expect(await anomalies()).toEqual(expectedAnomalies);
   });
+
+  it("late samples (behind their clock) are scored once each, on a scratch copy: the live models are not changed", async () => {
+    const base = Date.UTC(2026, 9, 5);
+    const pipeline = new DetectPipeline(createEngine(), await sequenceHead(), step, 100_000);
+    const ts = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => base + (from + i) * step);
+    const value = (k: number) => (i: number) => 10 * k + noise(i + 13 * k);
+    // 80 steps as they arrive; late_c's scrapes of steps 30-49 lag behind (a slow remote_write shard)
+    for (let c = 0; c < 80; c += 10) {
+      const batch = [gauge("late_s_a", ts(c, c + 10), value(0)), gauge("late_s_b", ts(c, c + 10), value(1))];
+      if (c < 30 || c >= 50) batch.push(gauge("late_s_c", ts(c, c + 10), (i) => value(2)(c + i)));
+      await ingestSeries("lates", "remote_write", batch, base + (c + 12) * step);
+      await pipeline.tick(base + (c + 12) * step);
+    }
+    await pipeline.drain();
+    expect(pipeline.stats.lateSamples).toBe(0);
+    const snapState = pipeline.engine.serialize();
+    const snapCursor = pipeline.safeCursor();
+    const before = Buffer.from(snapState);
+    // the lagging scrapes arrive, and a sample of late_s_b between two of its scored ones
+    await ingestSeries(
+      "lates",
+      "remote_write",
+      [gauge("late_s_c", ts(30, 50), (i) => value(2)(30 + i)), gauge("late_s_b", [base + 40 * step + 5_000], () => 55)],
+      base + 92 * step,
+    );
+    await pipeline.tick(base + 92 * step);
+    await pipeline.drain();
+    expect(pipeline.stats.lateSamples).toBe(21);
+    expect(pipeline.stats.lateScored).toBe(21);
+    // a round of late samples only: the live models are exactly as before it
+    expect(Buffer.from(pipeline.engine.serialize()).equals(before)).toBe(true);
+    // the newest step, held back while samples were coming, is scored once the round is quiet
+    await pipeline.tick(base + 95 * step);
+    await pipeline.drain();
+    // every stored sample of the three streams has exactly one score row
+    expect(await scoreSlots("late_s_")).toEqual({ distinct: 3 * 80 + 1, rows: 3 * 80 + 1 });
+    // the off-grid value 55 on a stream around 10 is anomalous
+    const b = await scoreMap("late_s_b", base, base + 100 * step);
+    expect(b.get(`late_s_b@${base + 40 * step + 5_000}`)).toBeGreaterThan(b.get(`late_s_b@${base + 40 * step}`)!);
+
+    // a crash after that round: the replay from the earlier snapshot writes none of them again
+    const replay = new DetectPipeline(restoreEngine(snapState), snapCursor, step, 100_000);
+    replay.replayUntil = replay.suppressUpTo = await scoredSeq();
+    await drain(replay, base + 95 * step);
+    expect(replay.stats.lateScored).toBe(21);
+    expect(replay.stats.replaySkipped).toBeGreaterThanOrEqual(21);
+    expect(await scoreSlots("late_s_")).toEqual({ distinct: 3 * 80 + 1, rows: 3 * 80 + 1 });
+  });
 });

@@ -1,0 +1,24 @@
+import type { LogBacklog } from "../services/ingest/ingest-service";
+import type { SampleLog } from "./sample-log";
+
+/**
+ * How far the scoring workers are behind the sample log, from its partitions' durable
+ * consumers in one request: per partition, the messages not delivered yet (`num_pending`) plus
+ * those delivered but not acknowledged (`num_ack_pending`: a worker acknowledges what a
+ * partition snapshot covers, every 5 s, so this includes up to 5 s of scored messages, and all
+ * of a frozen worker's fetched but unscored ones). A partition whose owner died keeps its
+ * consumer, so its backlog counts until a new owner catches up.
+ */
+export async function readLogBacklog(log: SampleLog): Promise<LogBacklog> {
+  let pending = 0;
+  let worst: LogBacklog["worst"] = null;
+  const prefix = log.names.consumer(0).slice(0, -1);
+  for await (const ci of log.jsm.consumers.list(log.names.stream)) {
+    const partition = Number(ci.name.slice(prefix.length));
+    if (!ci.name.startsWith(prefix) || !Number.isInteger(partition)) continue;
+    const n = ci.num_pending + ci.num_ack_pending;
+    pending += n;
+    if (!worst || n > worst.pending) worst = { partition, pending: n };
+  }
+  return { pending, worst };
+}
