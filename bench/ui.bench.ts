@@ -3,20 +3,20 @@
  * real volume in PostgreSQL (default 1,000 streams × 10,000 samples = 10 M samples, 1-minute
  * cadence so every stream fills the 7-day window; as many score rows; a few thousand anomalies).
  *
+ * Seeding goes through the storage path of ingest and the worker (bench/lib/seed-history.ts).
+ *
  *   npm run bench:ui                       # seeds database omen_bench_ui once, then measures
  *   npm run bench:ui -- --quick            # 100 streams × 2,000 samples (smoke test)
  *   npm run bench:ui -- --reseed           # drop and seed again
  *   BENCH_DATABASE_URL=postgres://… npm run bench:ui   # server to use (default local postgres)
  *
  * Measures the same service functions the tRPC procedures call (streams.list with sparklines +
- * anomalies.openCounts + triage.attention for the overview; streams.detail range 7d for the stream page), in
+ * incidents.openCounts + triage.attention for the overview; streams.detail range 7d for the stream page), in
  * process: p50 / p95 / max over many iterations after a warm-up. Target: p95 ≤ 100 ms.
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { packSampleRowsSql } from "../server/repos/sample-blocks";
-import { PACK_SCORE_ROWS_SQL } from "../server/repos/score-pack-sql";
 
 // The services are server-only modules: run under the react-server condition (as Next does).
 if (!process.execArgv.some((a) => a.includes("react-server"))) {
@@ -40,13 +40,17 @@ function dbUrl(): string {
   return u.toString();
 }
 
+/** Marks a complete seed: a run stopped half-way leaves none, and the next run seeds again. */
+const SEEDED_KEY = "bench_ui_seeded";
+
+/** Creates the database unless it holds a complete seed; true when it must be seeded. */
 async function ensureDatabase(): Promise<boolean> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
-    if (reseed) await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
     const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [dbName]);
-    if (exists.rowCount) return false;
+    if (exists.rowCount && !reseed && (await seeded())) return false;
+    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
     await admin.query(`CREATE DATABASE ${dbName}`);
     return true;
   } finally {
@@ -54,14 +58,20 @@ async function ensureDatabase(): Promise<boolean> {
   }
 }
 
-async function seeded(client: pg.Client): Promise<boolean> {
-  const r = await client.query<{ n: string }>("SELECT count(*) AS n FROM stream").catch(() => ({ rows: [{ n: "0" }] }));
-  return Number(r.rows[0]?.n) === STREAMS;
+async function seeded(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: dbUrl() });
+  await client.connect();
+  try {
+    const r = await client.query<{ value: string }>("SELECT value FROM setting WHERE key = $1", [SEEDED_KEY]).catch(() => ({ rows: [] }));
+    return r.rows[0]?.value === `${STREAMS}x${PER_STREAM}`;
+  } finally {
+    await client.end();
+  }
 }
 
 async function seed(client: pg.Client, nowMs: number): Promise<void> {
+  const { seedHistory } = await import("./lib/seed-history");
   const t0 = performance.now();
-  const step = "1 minute";
   const log = (m: string) => console.log(`  ${m} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   await client.query(`INSERT INTO source (name, kind, updated_at) VALUES ('bench', 'remote_write', now())`);
   await client.query(
@@ -72,53 +82,20 @@ async function seed(client: pg.Client, nowMs: number): Promise<void> {
     [nowMs, STREAMS],
   );
   log(`${STREAMS} streams`);
-  // Samples and scores are seeded one row per (stream, ts) into session tables (the temporary
-  // `sample` hides the view of that name) and packed into blocks at the end.
-  await client.query("CREATE TEMP TABLE sample (stream_id int, ts timestamptz(3), value float8 NOT NULL)");
-  await client.query(
-    "CREATE TEMP TABLE score (stream_id int, ts timestamptz(3), score float8 NOT NULL, confidence float8 NOT NULL, expected float8, lower float8, upper float8)",
-  );
-  // Samples: a daily wave plus noise, newest at now; one INSERT per 100 streams keeps memory flat.
-  for (let s = 1; s <= STREAMS; s += 100) {
-    await client.query(
-      `INSERT INTO sample (stream_id, ts, value)
-       SELECT sid, to_timestamp($1 / 1000.0) - (k * interval '${step}'),
-              100 + 20 * sin(k / 1440.0 * 2 * pi() + sid) + 5 * random()
-       FROM generate_series($2::int, $3::int) AS sid, generate_series(0, $4::int - 1) AS k`,
-      [nowMs, s, Math.min(STREAMS, s + 99), PER_STREAM],
-    );
-    await client.query(
-      `INSERT INTO score (stream_id, ts, score, confidence, expected, lower, upper)
-       SELECT sid, to_timestamp($1 / 1000.0) - (k * interval '${step}'), 30 * random() ^ 4 * 100 / 30, 1, 100, 90, 110
-       FROM generate_series($2::int, $3::int) AS sid, generate_series(0, $4::int - 1) AS k`,
-      [nowMs, s, Math.min(STREAMS, s + 99), PER_STREAM],
-    );
-    if ((s - 1) % 200 === 0) log(`samples and scores up to stream ${Math.min(STREAMS, s + 99)}`);
-  }
-  await client.query(
-    `INSERT INTO sample_rollup_1m (stream_id, bucket, min, max, sum, count)
-     SELECT stream_id, date_bin('1 minute', ts, TIMESTAMPTZ '2000-01-01'), min(value), max(value), sum(value), count(*)
-     FROM sample GROUP BY 1, 2`,
-  );
-  log("1-minute rollup");
-  // The worker keeps each stream's newest 60 (t, value, score) points on its row for the
-  // overview; fill them from the seeded history.
-  await client.query(`
-      UPDATE stream s SET spark_t = x.t, spark_v = x.v, spark_s = x.sc
-      FROM (SELECT stream_id, string_agg(float8send(t), ''::bytea ORDER BY t) AS t, string_agg(float8send(value), ''::bytea ORDER BY t) AS v,
-                   string_agg(float8send(score), ''::bytea ORDER BY t) AS sc
-            FROM (SELECT sa.stream_id, (extract(epoch FROM sa.ts) * 1000)::float8 AS t, sa.value, sc.score,
-                         row_number() OVER (PARTITION BY sa.stream_id ORDER BY sa.ts DESC) AS rn
-                  FROM sample sa JOIN score sc ON sc.stream_id = sa.stream_id AND sc.ts = sa.ts
-                  WHERE sa.ts > (SELECT max(ts) FROM sample) - interval '2 hours') q
-            WHERE rn <= 60 GROUP BY stream_id) x
-      WHERE s.id = x.stream_id`);
-  log("sparkline points on stream rows");
-  for (const sql of PACK_SCORE_ROWS_SQL) await client.query(sql);
-  await client.query("DROP TABLE score");
-  await client.query(packSampleRowsSql("SELECT stream_id, ts, value FROM pg_temp.sample"));
-  await client.query("DROP TABLE pg_temp.sample");
-  log("samples and scores packed into blocks");
+  // Samples, scores and rollups through the storage path ingest and the worker use (COPY of
+  // packed block rows, in chunks of 250 minutes × all streams).
+  let lastLogged = 0;
+  await seedHistory({
+    streams: STREAMS,
+    perStream: PER_STREAM,
+    endMs: nowMs,
+    log: (m) => {
+      if (performance.now() - lastLogged < 10_000) return;
+      lastLogged = performance.now();
+      log(m);
+    },
+  });
+  log(`${(STREAMS * PER_STREAM).toLocaleString()} samples and scores, rollups, sparklines`);
   await client.query(
     `INSERT INTO anomaly (id, engine_id, stream_id, stream_ids, start_at, end_at, peak_score, severity, type, status, updated_at)
      SELECT gen_random_uuid(), 'bench-' || i, 1 + (i % $2), ARRAY[1 + (i % $2)], to_timestamp($1 / 1000.0) - i * interval '2 minutes',
@@ -127,16 +104,20 @@ async function seed(client: pg.Client, nowMs: number): Promise<void> {
      FROM generate_series(1, $3) AS i`,
     [nowMs, STREAMS, STREAMS * 5],
   );
-  // Their incidents, one per anomaly (the worker groups them as it writes; bulk SQL does not).
-  await client.query(`UPDATE anomaly SET incident_id = nextval('incident_id_seq')`);
+  // Their incidents, one per anomaly (the worker groups them as it writes; bulk SQL does not),
+  // numbered like the anomalies' engine ids; written before the anomalies point at them.
+  const incidentOf = "substring(a.engine_id FROM 7)::int";
   await client.query(
     `INSERT INTO incident (id, source_id, "group", stream_ids, start_at, end_at, severity, peak_score, type, status, anomaly_count, created_at, updated_at)
-     SELECT a.incident_id, s.source_id, s."group", ARRAY[a.stream_id], a.start_at, CASE WHEN a.status = 'resolved' THEN a.end_at END,
+     SELECT ${incidentOf}, s.source_id, s."group", ARRAY[a.stream_id], a.start_at, CASE WHEN a.status = 'resolved' THEN a.end_at END,
             a.severity, a.peak_score, a.type, a.status, 1, now(), now()
      FROM anomaly a JOIN stream s ON s.id = a.stream_id`,
   );
+  await client.query(`UPDATE anomaly a SET incident_id = ${incidentOf}`);
+  await client.query(`SELECT setval('incident_id_seq', (SELECT max(id) FROM incident))`);
   await client.query(`INSERT INTO stream_health (stream_id, health, availability, updated_at) SELECT id, 1, 1, now() FROM stream`);
   await client.query("VACUUM ANALYZE");
+  await client.query("INSERT INTO setting (key, value, updated_at) VALUES ($1, $2, now())", [SEEDED_KEY, `${STREAMS}x${PER_STREAM}`]);
   log("anomalies, health, VACUUM ANALYZE");
 }
 
@@ -162,10 +143,12 @@ async function main(): Promise<void> {
   const url = dbUrl();
   const { migrate } = await import("../server/migrate");
   await migrate(url);
+  const { configureDatabase, closeDatabase } = await import("../server/db");
+  configureDatabase(url);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const nowMs = Date.now();
-  if (fresh || !(await seeded(client))) {
+  if (fresh) {
     console.log(`seeding ${dbName}: ${STREAMS} streams × ${PER_STREAM} samples (+ as many scores)…`);
     await seed(client, nowMs);
   }
@@ -177,10 +160,8 @@ async function main(): Promise<void> {
   const c = counts.rows[0]!;
   console.log(`database ${dbName}: ${Number(c.samples).toLocaleString()} samples, ${Number(c.scores).toLocaleString()} scores, ${Number(c.rollup).toLocaleString()} rollup rows, ${c.anomalies} anomalies`);
 
-  const { configureDatabase, closeDatabase } = await import("../server/db");
-  configureDatabase(url);
   const { listStreamsWithSparklines, getStreamDetail } = await import("../server/services/streams/stream-service");
-  const { openAnomalyCounts } = await import("../server/services/anomalies/anomaly-service");
+  const { openIncidentCounts } = await import("../server/services/incidents/incident-service");
   const { findAnomalies } = await import("../server/services/anomalies/anomaly-service");
   const { needsAttention } = await import("../server/services/triage/attention-service");
   const { listIncidents } = await import("../server/repos/incidents-repo");
@@ -188,8 +169,8 @@ async function main(): Promise<void> {
   const now = c.newest;
   let points = 0;
   const results = [
-    await time(`overview: streams.list (${STREAMS} streams + value & score sparklines) ‖ openCounts ‖ needs attention`, async () => {
-      const [list] = await Promise.all([listStreamsWithSparklines({ limit: 1000 }, now), openAnomalyCounts(), needsAttention(now)]);
+    await time(`overview: streams.list (${STREAMS} streams + value & score sparklines) ‖ open incident counts ‖ needs attention`, async () => {
+      const [list] = await Promise.all([listStreamsWithSparklines({ limit: 1000 }, now), openIncidentCounts(), needsAttention(now)]);
       if (list.length !== STREAMS) throw new Error(`expected ${STREAMS} streams, got ${list.length}`);
     }),
     await time("stream page: streams.detail range 7d (values + band + scores)", async (i) => {

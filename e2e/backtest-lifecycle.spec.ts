@@ -92,8 +92,17 @@ test("the labelled ranges show on the stream; archive hides it from the overview
   await expect(page.getByText("Streams", { exact: false }).first()).toBeVisible();
   await expect(page.locator(`a[href="/streams/${id}"]`)).toHaveCount(0);
 
+  // "Show archived" on the overview lists it; restored from there, it is back on the overview.
+  await page.getByTestId("show-archived").click();
+  await expect(page).toHaveURL(/\/archived$/);
+  const row = page.getByTestId("archived-stream").filter({ hasText: METRIC });
+  await expect(row).toHaveCount(1);
+  await shot(page, "archived-list");
+  await row.getByRole("button", { name: /^Restore stream/ }).click();
+  await expect(row).toHaveCount(0);
+  await page.goto("/");
+  await expect(page.locator(`a[href="/streams/${id}"]`).first()).toBeVisible();
   await page.goto(`/streams/${id}`);
-  await page.getByRole("button", { name: "Restore stream" }).click();
   await expect(page.getByTestId("stream-archived")).toHaveCount(0);
 
   await page.getByRole("button", { name: "Delete stream" }).click();

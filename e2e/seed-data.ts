@@ -14,4 +14,8 @@ export const E2E = {
   /** More anomalies than a queue page (50) on one stream, for bulk "all matching" and "label all similar". */
   bulkMetric: "e2e_disk_io",
   bulkRows: 64,
+  /** A pattern recurring on two streams at once (each time one incident), for "label all similar" from an incident. */
+  similarMetric: "e2e_fan_rpm",
+  similarFans: ["front", "rear"],
+  similarIncidents: 6,
 } as const;

@@ -49,6 +49,14 @@ async function main(): Promise<void> {
         tsMs: ts,
         values: ts.map((_, i) => 50 + 3 * noise(i + 7000)),
       },
+      ...E2E.similarFans.map((fan, k) => ({
+        metric: E2E.similarMetric,
+        labels: { fan },
+        kind: "gauge" as const,
+        group: "fans",
+        tsMs: ts,
+        values: ts.map((_, i) => 3000 + 40 * noise(i + 9000 + 100 * k)),
+      })),
       ...E2E.queues.map((q, k) => ({
         metric: E2E.queueMetric,
         labels: { queue: q },
@@ -108,6 +116,24 @@ async function main(): Promise<void> {
       type: "point",
       explanation: { summary: `point anomaly on ${disk!.id}: robust-z 4.2σ; expected 50 [-12, 112], actual 81` },
     });
+  }
+  // The same dip on both fans, a few times in history: each time one incident over both streams.
+  const fans = await listStreams({ search: E2E.similarMetric, limit: 10 });
+  for (let i = 0; i < E2E.similarIncidents; i++) {
+    const start = now - 4 * 86_400_000 + i * 211 * 60_000;
+    for (const fan of fans) {
+      rows.push({
+        engineId: `e2e-fan-${fan.id}-${i}`,
+        streamId: fan.id,
+        streamIds: [fan.id],
+        startMs: start,
+        endMs: start + 3 * 60_000,
+        peakScore: 70,
+        severity: "medium",
+        type: "collective",
+        explanation: { summary: "collective anomaly: fan speed dipped" },
+      });
+    }
   }
   await upsertAnomalies(rows);
   const all = await import("../server/repos/anomalies-repo").then((m) => m.listAnomalies({ search: E2E.queueMetric, limit: 500, sort: "start", dir: "asc" }));

@@ -39,3 +39,30 @@ test("bulk actions reach every matching anomaly; a false positive offers to labe
   await shot(page, "triage-bulk-labelled");
   expect(errors()).toEqual([]);
 });
+
+test("a false positive on an incident offers to label the similar anomalies of its streams, with a count first", async ({ page }) => {
+  const errors = collectConsoleErrors(page);
+  const others = (E2E.similarIncidents - 1) * E2E.similarFans.length;
+  // The fan dip recurs: each time one incident over both fans.
+  await page.goto(`/incidents?q=${E2E.similarMetric}&historical=1`);
+  const incidents = page.getByTestId("incident-row");
+  await expect(incidents).toHaveCount(E2E.similarIncidents);
+  await incidents.first().getByTestId("incident-link").click();
+  await expect(page.getByTestId("incident-title")).toContainText("fans");
+  await expect(page.getByTestId("incident-anomaly-row")).toHaveCount(E2E.similarFans.length);
+  // No offer before a false positive.
+  await expect(page.getByTestId("label-similar")).toHaveCount(0);
+  await page.getByRole("group", { name: "Label" }).getByRole("button", { name: "False positive" }).click();
+  await expect(page.getByTestId("incident-label")).toHaveText("False positive");
+  const offer = page.getByTestId("label-similar");
+  await expect(offer).toContainText(`${others} other unlabelled anomalies on this incident's 2 streams with the same type, outside this incident`);
+  await shot(page, "triage-incident-label-similar");
+  await offer.getByRole("button", { name: `Label all ${others} similar` }).click();
+  await expect(page.getByTestId("label-similar-done")).toContainText(`Labelled ${others} similar anomalies as false positive`);
+  // Every fan dip is now a false positive (and resolved), in the queue and as incidents.
+  await page.goto(`/anomalies?q=${E2E.similarMetric}&historical=1&label=false_positive&status=resolved`);
+  await expect(page.getByRole("toolbar", { name: "Bulk actions" })).toContainText(`${others + E2E.similarFans.length} anomalies`);
+  await page.goto(`/incidents?q=${E2E.similarMetric}&historical=1&status=resolved`);
+  await expect(incidents).toHaveCount(E2E.similarIncidents);
+  expect(errors()).toEqual([]);
+});

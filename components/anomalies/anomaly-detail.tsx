@@ -1,6 +1,7 @@
 "use client";
 import { Can } from "@/components/access/can";
 import { CausalTimeline } from "@/components/explain/causal-timeline";
+import { LabelButtons, StatusButtons, StreamLinks } from "@/components/triage/detail-actions";
 import { LabelSimilar } from "@/components/triage/label-similar";
 import { RankedCauses } from "@/components/explain/ranked-causes";
 import { ReportDownload } from "@/components/explain/report-download";
@@ -10,7 +11,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc/client";
 import { buildChartRows } from "@/components/charts/chart-data";
 import { StreamChart } from "@/components/stream/stream-chart";
-import { formatDuration, formatTime, LABEL_TEXT, LABELS } from "./anomaly-format";
+import { formatDuration, formatTime, LABEL_TEXT } from "./anomaly-format";
 
 export function AnomalyDetail({ id }: { id: string }) {
   const trpc = useTRPC();
@@ -67,25 +68,13 @@ export function AnomalyDetail({ id }: { id: string }) {
 
       <div className="row actions" role="group" aria-label="Status">
         <Can role="operator">
-          <button type="button" disabled={busy || a.status === "acknowledged"} onClick={() => setStatus.mutate({ ids: [a.id], status: "acknowledged" })}>
-            Acknowledge
-          </button>
-          <button type="button" disabled={busy || a.status === "resolved"} onClick={() => setStatus.mutate({ ids: [a.id], status: "resolved" })}>
-            Resolve
-          </button>
-          <button type="button" disabled={busy || a.status === "open"} onClick={() => setStatus.mutate({ ids: [a.id], status: "open" })}>
-            Reopen
-          </button>
+          <StatusButtons status={a.status} busy={busy} onStatus={(st) => setStatus.mutate({ ids: [a.id], status: st })} />
         </Can>
         <ReportDownload anomalyId={a.id} />
       </div>
       <Can role="operator" otherwise={<p className="muted" data-testid="viewer-note">You can read this anomaly; operators triage and label it.</p>}>
         <div className="row actions" role="group" aria-label="Label">
-          {LABELS.map((l) => (
-            <button key={l} type="button" aria-pressed={a.label === l} disabled={busy} onClick={() => setLabel.mutate({ ids: [a.id], label: l })}>
-              {LABEL_TEXT[l]}
-            </button>
-          ))}
+          <LabelButtons label={a.label} busy={busy} onLabel={(l) => setLabel.mutate({ ids: [a.id], label: l })} />
         </div>
       </Can>
       {lastLabel ? (
@@ -99,7 +88,7 @@ export function AnomalyDetail({ id }: { id: string }) {
       ) : null}
       {error ? <p className="error">{error.message}</p> : null}
       <Can role="operator">
-        <LabelSimilar anomalyId={a.id} label={a.label} />
+        <LabelSimilar target={{ anomalyId: a.id }} label={a.label} />
       </Can>
 
       <h2>Score timeline</h2>
@@ -121,14 +110,7 @@ export function AnomalyDetail({ id }: { id: string }) {
             {summary ? <p data-testid="explanation">{summary}</p> : <p className="muted">No explanation recorded.</p>}
           </div>
           <h2>Streams involved</h2>
-          <ul data-testid="involved-streams">
-            {streams.map((s) => (
-              <li key={s.id}>
-                <Link href={`/streams/${s.id}`}>{s.key}</Link> <span className="muted">({s.sourceName})</span>
-              </li>
-            ))}
-            {detail.data.totalStreams > streams.length ? <li className="muted">and {detail.data.totalStreams - streams.length} more</li> : null}
-          </ul>
+          <StreamLinks streams={streams} total={detail.data.totalStreams} testId="involved-streams" />
         </section>
         <section aria-labelledby="similar-h">
           <h2 id="similar-h">Similar past anomalies</h2>

@@ -3,7 +3,9 @@ import { Can } from "@/components/access/can";
 import Link from "next/link";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc/client";
-import { formatDuration, formatTime, LABEL_TEXT, LABELS } from "@/components/anomalies/anomaly-format";
+import { formatDuration, formatTime, LABEL_TEXT } from "@/components/anomalies/anomaly-format";
+import { LabelButtons, StatusButtons, StreamLinks } from "@/components/triage/detail-actions";
+import { LabelSimilar } from "@/components/triage/label-similar";
 import { timelineBars } from "./timeline";
 
 /** One incident: its one status and label (acting on all its anomalies), streams, timeline, anomalies and alert deliveries. */
@@ -64,23 +66,11 @@ export function IncidentDetail({ id }: { id: number }) {
 
       <Can role="operator" otherwise={<p className="muted" data-testid="viewer-note">You can read this incident; operators triage and label it.</p>}>
         <div className="row actions" role="group" aria-label="Status">
-          <button type="button" disabled={busy || inc.status === "acknowledged"} onClick={() => setStatus.mutate({ ids: [inc.id], status: "acknowledged" })}>
-            Acknowledge
-          </button>
-          <button type="button" disabled={busy || inc.status === "resolved"} onClick={() => setStatus.mutate({ ids: [inc.id], status: "resolved" })}>
-            Resolve
-          </button>
-          <button type="button" disabled={busy || inc.status === "open"} onClick={() => setStatus.mutate({ ids: [inc.id], status: "open" })}>
-            Reopen
-          </button>
+          <StatusButtons status={inc.status} busy={busy} onStatus={(st) => setStatus.mutate({ ids: [inc.id], status: st })} />
         </div>
         <div className="row actions" role="group" aria-label="Label">
           <span className="muted small">Label the incident and its {inc.anomalyCount} {inc.anomalyCount === 1 ? "anomaly" : "anomalies"}:</span>
-          {LABELS.map((l) => (
-            <button key={l} type="button" aria-pressed={inc.label === l} disabled={busy} onClick={() => setLabel.mutate({ ids: [inc.id], label: l })}>
-              {LABEL_TEXT[l]}
-            </button>
-          ))}
+          <LabelButtons label={inc.label} busy={busy} onLabel={(l) => setLabel.mutate({ ids: [inc.id], label: l })} />
         </div>
       </Can>
       {setLabel.data && !busy ? (
@@ -89,6 +79,9 @@ export function IncidentDetail({ id }: { id: number }) {
         </p>
       ) : null}
       {error ? <p className="error">{error.message}</p> : null}
+      <Can role="operator">
+        <LabelSimilar target={{ incidentId: inc.id }} label={inc.label} />
+      </Can>
 
       <h2>Timeline</h2>
       <div className="panel" data-testid="incident-timeline">
@@ -120,14 +113,7 @@ export function IncidentDetail({ id }: { id: number }) {
       <div className="two-col">
         <section aria-labelledby="streams-h">
           <h2 id="streams-h">Streams</h2>
-          <ul data-testid="incident-streams">
-            {streams.map((s) => (
-              <li key={s.id}>
-                <Link href={`/streams/${s.id}`}>{s.key}</Link> <span className="muted">({s.sourceName})</span>
-              </li>
-            ))}
-            {detail.data.totalStreams > streams.length ? <li className="muted">and {detail.data.totalStreams - streams.length} more</li> : null}
-          </ul>
+          <StreamLinks streams={streams} total={detail.data.totalStreams} testId="incident-streams" />
         </section>
         <section aria-labelledby="alerts-h">
           <h2 id="alerts-h">Alert deliveries</h2>

@@ -57,7 +57,7 @@ export function NeedsAttention() {
         Needs attention{" "}
         {data ? (
           <span className="muted small" data-testid="attention-count">
-            {data.total === 0 ? "" : `${data.total} open ${data.total === 1 ? "incident" : "incidents"}`}
+            {data.total === 0 ? "" : `${data.total} ${data.total === 1 ? "incident" : "incidents"} open or acknowledged`}
           </span>
         ) : null}
       </h2>

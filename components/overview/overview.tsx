@@ -71,7 +71,7 @@ export function Overview() {
   const [search, setSearch] = useState("");
   const [onlyAnomalous, setOnlyAnomalous] = useState(false);
   const streams = useQuery(trpc.streams.list.queryOptions({ search: search || undefined, limit: 1000 }, { refetchInterval: 5_000 }));
-  const counts = useQuery(trpc.anomalies.openCounts.queryOptions(undefined, { refetchInterval: 5_000 }));
+  const counts = useQuery(trpc.incidents.openCounts.queryOptions(undefined, { refetchInterval: 5_000 }));
   const nowMs = streams.dataUpdatedAt || Date.now();
   const groups = useMemo(() => {
     const map = new Map<string, StreamItem[]>();
@@ -100,15 +100,18 @@ export function Overview() {
         <button type="button" aria-pressed={onlyAnomalous} onClick={() => setOnlyAnomalous(!onlyAnomalous)}>
           Only streams with open anomalies
         </button>
+        <Link href="/archived" className="small" data-testid="show-archived">
+          Show archived
+        </Link>
         <span className="muted small" data-testid="last-updated" aria-live="off">
           {streams.dataUpdatedAt ? `updated ${new Date(streams.dataUpdatedAt).toLocaleTimeString()}` : ""}
         </span>
       </div>
       <NeedsAttention />
-      <div className="kpis" aria-label="Open anomalies by severity">
+      <div className="kpis" aria-label="Open incidents by severity">
         {(["high", "medium", "low"] as const).map((sev) => (
-          <Link key={sev} href={`/anomalies?status=open&severity=${sev}&historical=0`} className="kpi" data-testid={`open-${sev}`}>
-            <div className="muted">open {sev}</div>
+          <Link key={sev} href={`/incidents?status=open&severity=${sev}&historical=0`} className="kpi" data-testid={`open-${sev}`}>
+            <div className="muted">open {sev} incidents</div>
             <div className="n" style={{ color: `var(--${sev})` }}>
               {counts.data ? counts.data[sev] : "–"}
             </div>

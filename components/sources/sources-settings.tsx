@@ -27,6 +27,11 @@ export function SourcesSettings() {
         <h2 id="sources-list">Connected sources</h2>
         {sources.isError && <p className="error">Could not load sources: {sources.error.message}</p>}
         {sources.data && <SourceTable rows={sources.data} />}
+        <p className="small">
+          <a href="/archived" data-testid="show-archived">
+            Show archived sources and streams
+          </a>
+        </p>
       </section>
       <section className="panel" aria-labelledby="connect" style={{ marginTop: 12 }}>
         <h2 id="connect">Connect senders</h2>

@@ -60,10 +60,15 @@ describe("ruleMatches", () => {
 });
 
 describe("decideAlert", () => {
-  const sent = (event: PriorDelivery["event"], severity: PriorDelivery["severity"] = "medium", status: PriorDelivery["status"] = "sent"): PriorDelivery => ({ event, severity, status });
+  const sent = (event: PriorDelivery["event"], severity: PriorDelivery["severity"] = "medium", status: PriorDelivery["status"] = "sent", cycle = 0): PriorDelivery => ({
+    event,
+    severity,
+    status,
+    cycle,
+  });
 
   it("opens a matching new anomaly once", () => {
-    expect(decideAlert(rule(), anomaly(), [], null, NOW)).toEqual({ event: "opened", severity: "high", previousSeverity: null, suppressed: false });
+    expect(decideAlert(rule(), anomaly(), [], null, NOW)).toEqual({ event: "opened", severity: "high", previousSeverity: null, suppressed: false, cycle: 0 });
     expect(decideAlert(rule(), anomaly(), [sent("opened", "high")], null, NOW)).toBeNull();
   });
   it("ignores anomalies created before the rule and those below its severity", () => {
@@ -79,6 +84,7 @@ describe("decideAlert", () => {
       severity: "high",
       previousSeverity: "medium",
       suppressed: false,
+      cycle: 0,
     });
     expect(decideAlert(r, anomaly({ severity: "high" }), [sent("opened", "medium"), sent("escalated", "high")], null, NOW)).toBeNull();
   });
@@ -108,6 +114,25 @@ describe("decideAlert", () => {
     expect(decideAlert(rule(), found, [], null, NOW)).toBeNull();
     // one still open when the replay reached the present is announced
     expect(decideAlert(rule(), anomaly({ endMs: null, createdAtMs: 2_000 + 2 * 3_600_000 }), [], null, NOW)?.event).toBe("opened");
+  });
+  it("reopens after an announced resolution, then escalates and resolves again in that new cycle", () => {
+    const closed = [sent("opened", "medium"), sent("resolved", "medium")];
+    // going on again: the next cycle starts with "reopened", at the severity it has now
+    expect(decideAlert(rule(), anomaly({ severity: "medium" }), closed, null, NOW)).toEqual({
+      event: "reopened",
+      severity: "medium",
+      previousSeverity: null,
+      suppressed: false,
+      cycle: 1,
+    });
+    const reopened = [...closed, sent("reopened", "medium", "sent", 1)];
+    expect(decideAlert(rule(), anomaly({ severity: "medium" }), reopened, null, NOW)).toBeNull();
+    expect(decideAlert(rule(), anomaly({ severity: "high" }), reopened, null, NOW)).toMatchObject({ event: "escalated", previousSeverity: "medium", cycle: 1 });
+    expect(decideAlert(rule(), anomaly({ resolved: true }), reopened, null, NOW)).toMatchObject({ event: "resolved", cycle: 1 });
+    // and again: cycle 2
+    expect(decideAlert(rule(), anomaly(), [...reopened, sent("resolved", "high", "sent", 1)], null, NOW)).toMatchObject({ event: "reopened", cycle: 2 });
+    // a rule that never announces resolutions never announces reopenings either
+    expect(decideAlert(rule({ notifyResolve: false }), anomaly({ severity: "medium" }), [sent("opened", "medium")], null, NOW)).toBeNull();
   });
   it("resolves a pending or failed opening too (the receiver may still get it)", () => {
     expect(decideAlert(rule(), anomaly({ resolved: true }), [sent("opened", "high", "failed")], null, NOW)?.event).toBe("resolved");

@@ -65,6 +65,8 @@ export interface PriorDelivery {
   event: TAlertEvent;
   severity: TSeverity;
   status: TDeliveryStatus;
+  /** announced resolutions before it (0 until the incident first reopened) */
+  cycle: number;
 }
 
 export interface DecisionRule extends RuleSelector {
@@ -95,6 +97,8 @@ export interface AlertDecision {
   previousSeverity: TSeverity | null;
   /** Recorded but not sent: the rule already announced an anomaly on this stream within its cooldown. */
   suppressed: boolean;
+  /** The resolve/reopen round it belongs to (see PriorDelivery.cycle). */
+  cycle: number;
 }
 
 /**
@@ -104,6 +108,8 @@ export interface AlertDecision {
  *   announced anomaly on the same stream (`lastOpenedOnStreamMs`).
  * - escalated: the severity rose above the last announced one while still open.
  * - resolved: it ended after an announced (not suppressed) opening, if the rule asks for it.
+ * - reopened: it is going on again after an announced resolution (a member anomaly re-opened,
+ *   or a new one joined); it starts the next cycle, in which it can escalate and resolve again.
  * One event per call; the dispatcher calls again on its next run, so opened precedes resolved.
  */
 export function decideAlert(
@@ -119,19 +125,23 @@ export function decideAlert(
     if (a.endMs !== null && a.endMs !== undefined && a.createdAtMs - a.endMs > HISTORY_ALERT_AGE_MS) return null;
     if (!ruleMatches(rule, a)) return null;
     const cooling = lastOpenedOnStreamMs !== null && nowMs - lastOpenedOnStreamMs < rule.cooldownSec * 1000;
-    return { event: "opened", severity: a.severity, previousSeverity: null, suppressed: cooling };
+    return { event: "opened", severity: a.severity, previousSeverity: null, suppressed: cooling, cycle: 0 };
   }
   if (opened.status === "suppressed") return null;
   if (!selectorsMatch(rule, a)) return null;
+  // The current cycle: one per reopening; its resolution, once announced, closes it.
+  const cycle = prior.reduce((m, p) => (p.event === "reopened" ? Math.max(m, p.cycle) : m), 0);
+  const resolvedNow = prior.some((p) => p.event === "resolved" && p.cycle === cycle);
   if (a.resolved) {
-    if (!rule.notifyResolve || prior.some((p) => p.event === "resolved")) return null;
-    return { event: "resolved", severity: a.severity, previousSeverity: null, suppressed: false };
+    if (!rule.notifyResolve || resolvedNow) return null;
+    return { event: "resolved", severity: a.severity, previousSeverity: null, suppressed: false, cycle };
   }
+  if (resolvedNow) return { event: "reopened", severity: a.severity, previousSeverity: null, suppressed: false, cycle: cycle + 1 };
   const announced = prior
-    .filter((p) => p.event !== "resolved")
-    .reduce((m, p) => (severityRank(p.severity) > severityRank(m) ? p.severity : m), opened.severity);
+    .filter((p) => p.event !== "resolved" && p.cycle === cycle)
+    .reduce((m, p) => (severityRank(p.severity) > severityRank(m) ? p.severity : m), cycle === 0 ? opened.severity : "low");
   if (severityRank(a.severity) > severityRank(announced)) {
-    return { event: "escalated", severity: a.severity, previousSeverity: announced, suppressed: false };
+    return { event: "escalated", severity: a.severity, previousSeverity: announced, suppressed: false, cycle };
   }
   return null;
 }

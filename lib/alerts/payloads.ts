@@ -71,7 +71,7 @@ function num(x: number): string {
   return String(Math.round(x * 1000) / 1000);
 }
 
-const VERB: Record<TAlertEvent, string> = { opened: "opened", escalated: "escalated", resolved: "resolved" };
+const VERB: Record<TAlertEvent, string> = { opened: "opened", escalated: "escalated", resolved: "resolved", reopened: "reopened" };
 
 /** One line: "[HIGH] incident #12 opened on api_latency_ms{…} +2 streams (point, score 97.2)". */
 export function alertTitle(c: AlertContext): string {

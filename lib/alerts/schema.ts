@@ -4,7 +4,7 @@ import { ZAnomalyType, ZSeverity, type TAnomalyType, type TSeverity } from "@/li
 /** Shared DTOs of alert rules and deliveries (server validation and the rule form use the same schema). */
 export const ZAlertChannel = z.enum(["webhook", "slack", "alertmanager"]);
 export type TAlertChannel = z.infer<typeof ZAlertChannel>;
-export const ZAlertEvent = z.enum(["opened", "escalated", "resolved"]);
+export const ZAlertEvent = z.enum(["opened", "escalated", "resolved", "reopened"]);
 export type TAlertEvent = z.infer<typeof ZAlertEvent>;
 export const ZDeliveryStatus = z.enum(["pending", "sent", "failed", "suppressed"]);
 export type TDeliveryStatus = z.infer<typeof ZDeliveryStatus>;

@@ -222,16 +222,17 @@ export interface PriorDeliveryRow {
   event: TAlertEvent;
   severity: TSeverity;
   status: TDeliveryStatus;
+  cycle: number;
 }
 
 export async function deliveriesForIncidents(incidentIds: number[]): Promise<PriorDeliveryRow[]> {
   if (!incidentIds.length) return [];
   const res = await pool().query(
-    `SELECT rule_id, incident_id, event::text AS event, severity::text AS severity, status::text AS status
+    `SELECT rule_id, incident_id, event::text AS event, severity::text AS severity, status::text AS status, cycle
      FROM alert_delivery WHERE incident_id = ANY($1::int[])`,
     [incidentIds],
   );
-  return res.rows.map((r) => ({ ruleId: r.rule_id, incidentId: r.incident_id, event: r.event, severity: r.severity, status: r.status }));
+  return res.rows.map((r) => ({ ruleId: r.rule_id, incidentId: r.incident_id, event: r.event, severity: r.severity, status: r.status, cycle: r.cycle }));
 }
 
 /** Latest announced (not suppressed) opening per rule and stream, keyed `rule:stream`. */
@@ -257,31 +258,35 @@ export interface NewDelivery {
   severity: TSeverity;
   previousSeverity: TSeverity | null;
   suppressed: boolean;
+  /** resolve/reopen round (0 until the incident first reopens) */
+  cycle: number;
 }
 
 /**
- * Queues a delivery once per (rule, incident, event). A repeated escalation to a higher severity
+ * Queues a delivery once per (rule, incident, event, cycle). A repeated escalation to a higher severity
  * re-queues the existing escalation row. The anomaly and type announced are those of the rule's
  * first delivery for the incident (a receiver never sees the type change), and the incident's own
  * type is frozen from then on. A "resolved" is written only while the incident is resolved, under
- * a lock on its row, so it cannot cross a new anomaly reopening it. Returns true when a row was written.
+ * a lock on its row, so it cannot cross a new anomaly reopening it; a "reopened" only while it is
+ * not. Returns true when a row was written.
  */
 export async function enqueueDelivery(d: NewDelivery, nowMs: number): Promise<boolean> {
   return inTransaction(async (client) => {
     const inc = await client.query<{ status: string }>(`SELECT status::text AS status FROM incident WHERE id = $1 FOR SHARE`, [d.incidentId]);
     if (!inc.rows[0]) return false;
     if (d.event === "resolved" && inc.rows[0].status !== "resolved") return false;
+    if (d.event === "reopened" && inc.rows[0].status === "resolved") return false;
     const res = await client.query(
       `WITH first AS (SELECT anomaly_id, type, stream_id FROM alert_delivery WHERE rule_id = $1 AND incident_id = $2 AND event = 'opened')
-       INSERT INTO alert_delivery (rule_id, incident_id, anomaly_id, stream_id, type, event, severity, previous_severity, status, next_attempt_at, created_at)
+       INSERT INTO alert_delivery (rule_id, incident_id, anomaly_id, stream_id, type, event, severity, previous_severity, status, next_attempt_at, created_at, cycle)
        VALUES ($1, $2, COALESCE((SELECT anomaly_id FROM first), $3), COALESCE((SELECT stream_id FROM first), $4),
                COALESCE((SELECT type FROM first), $5::"AnomalyType"), $6::"AlertEventKind", $7::"Severity", $8::"Severity", $9::"AlertDeliveryStatus",
-               CASE WHEN $10::boolean THEN NULL ELSE to_timestamp($11 / 1000.0) END, to_timestamp($11 / 1000.0))
-       ON CONFLICT (rule_id, incident_id, event) DO UPDATE SET severity = EXCLUDED.severity,
+               CASE WHEN $10::boolean THEN NULL ELSE to_timestamp($11 / 1000.0) END, to_timestamp($11 / 1000.0), $12)
+       ON CONFLICT (rule_id, incident_id, event, cycle) DO UPDATE SET severity = EXCLUDED.severity,
          previous_severity = EXCLUDED.previous_severity, status = 'pending', attempts = 0,
          http_status = NULL, error = NULL, sent_at = NULL, next_attempt_at = EXCLUDED.created_at, created_at = EXCLUDED.created_at
        WHERE alert_delivery.event = 'escalated' AND alert_delivery.severity < EXCLUDED.severity`,
-      [d.ruleId, d.incidentId, d.anomalyId, d.streamId, d.type, d.event, d.severity, d.previousSeverity, d.suppressed ? "suppressed" : "pending", d.suppressed, nowMs],
+      [d.ruleId, d.incidentId, d.anomalyId, d.streamId, d.type, d.event, d.severity, d.previousSeverity, d.suppressed ? "suppressed" : "pending", d.suppressed, nowMs, d.cycle],
     );
     const wrote = (res.rowCount ?? 0) > 0;
     if (wrote && !d.suppressed) await client.query(`UPDATE incident SET type_frozen = true WHERE id = $1 AND NOT type_frozen`, [d.incidentId]);

@@ -58,7 +58,13 @@ export async function upsertAnomalies(rows: AnomalyUpsert[]): Promise<void> {
          AS x(e, s, ids, st, en, pk, sv, ty, ex)
        -- a stream deleted while the worker still scored it: its events are dropped, not retried forever
        WHERE EXISTS (SELECT 1 FROM stream WHERE stream.id = x.s)
+       -- An ended anomaly going on again (the engine extended it) opens again, unless a person
+       -- closed it: its incident closed by itself ("auto"), and nobody called it a false positive.
        ON CONFLICT (engine_id) DO UPDATE SET end_at = EXCLUDED.end_at, stream_ids = EXCLUDED.stream_ids,
+         status = CASE WHEN anomaly.status = 'resolved' AND anomaly.end_at IS NOT NULL AND EXCLUDED.end_at IS NULL
+                            AND anomaly.label IS DISTINCT FROM 'false_positive'
+                            AND (SELECT i.resolved_by FROM incident i WHERE i.id = anomaly.incident_id) = 'auto'
+                       THEN 'open'::"AnomalyStatus" ELSE anomaly.status END,
          peak_score = GREATEST(anomaly.peak_score, EXCLUDED.peak_score),
          severity = CASE WHEN EXCLUDED.peak_score >= anomaly.peak_score THEN EXCLUDED.severity ELSE anomaly.severity END,
          type = EXCLUDED.type, explanation = EXCLUDED.explanation, updated_at = now()
@@ -128,6 +134,8 @@ export interface AnomalyFilter {
   /** Only anomalies nobody labelled yet. */
   unlabelled?: boolean;
   excludeId?: string;
+  /** Anomalies outside this incident on one of its streams with the type of its anomaly there ("label all similar"). */
+  similarToIncident?: number;
   fromMs?: number;
   toMs?: number;
   sort?: "start" | "severity" | "score";
@@ -156,6 +164,11 @@ function whereFor(f: AnomalyFilter): { whereSql: string; args: unknown[] } {
   if (f.search) add(`s.key ILIKE ?`, `%${f.search}%`);
   if (f.historical !== undefined) where.push(f.historical ? HISTORICAL_SQL : `NOT ${HISTORICAL_SQL}`);
   if (f.excludeId) add(`a.id <> ?`, f.excludeId);
+  if (f.similarToIncident !== undefined) {
+    args.push(f.similarToIncident);
+    const id = `$${args.length}`;
+    where.push(`a.incident_id IS DISTINCT FROM ${id} AND (a.stream_id, a.type) IN (SELECT m.stream_id, m.type FROM anomaly m WHERE m.incident_id = ${id})`);
+  }
   if (f.fromMs !== undefined) add(`COALESCE(a.end_at, now()) >= to_timestamp(? / 1000.0)`, f.fromMs);
   if (f.toMs !== undefined) add(`a.start_at <= to_timestamp(? / 1000.0)`, f.toMs);
   return { whereSql: where.length ? `WHERE ${where.join(" AND ")}` : "", args };

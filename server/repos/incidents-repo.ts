@@ -178,9 +178,13 @@ export async function setIncidentLabel(ids: number[], label: TAnomalyLabel | nul
   return res.rowCount ?? 0;
 }
 
+/**
+ * Open incidents detected live, by severity: what the overview's header counts, and exactly what
+ * its links (`/incidents?status=open&severity=…&historical=0`) list.
+ */
 export async function countOpenIncidents(): Promise<Record<TSeverity, number>> {
   const res = await pool().query<{ severity: TSeverity; n: number }>(
-    `SELECT severity::text AS severity, count(*)::int AS n FROM incident WHERE status <> 'resolved' AND NOT historical GROUP BY 1`,
+    `SELECT severity::text AS severity, count(*)::int AS n FROM incident WHERE status = 'open' AND NOT historical GROUP BY 1`,
   );
   const out: Record<TSeverity, number> = { low: 0, medium: 0, high: 0 };
   for (const r of res.rows) out[r.severity] = r.n;

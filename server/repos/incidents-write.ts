@@ -47,8 +47,9 @@ async function assignNew(client: Queryable, anomalyIds: string[]): Promise<numbe
   const streams = [...new Set(pending.flatMap((p) => [p.streamId, ...p.streamIds]))];
   const minStart = Math.min(...pending.map((p) => p.startMs));
   const maxEnd = pending.some((p) => p.endMs === null) ? null : Math.max(...pending.map((p) => p.endMs!));
-  // Candidates: incidents still taking members. One a person resolved is closed for good, and so
-  // is one whose resolution an alert already announced (a receiver never sees it reopen).
+  // Candidates: incidents still taking members. One a person resolved is closed for good; one
+  // that closed by itself opens again when a new anomaly joins it (a rule that announced its
+  // resolution announces the reopening, with the next sequence number).
   const cand = await client.query<Record<string, unknown>>(
     `SELECT i.id, i.source_id, i."group", i.stream_ids, i.historical,
             (extract(epoch FROM i.start_at) * 1000)::float8 AS start_ms, (extract(epoch FROM i.end_at) * 1000)::float8 AS end_ms,
@@ -58,24 +59,11 @@ async function assignNew(client: Queryable, anomalyIds: string[]): Promise<numbe
        AND (i.status <> 'resolved' OR i.resolved_by = 'auto')
        AND COALESCE(i.end_at, 'infinity') >= to_timestamp(($3::float8 - $5::float8) / 1000.0)
        AND ($4::float8 IS NULL OR i.start_at <= to_timestamp(($4::float8 + $5::float8) / 1000.0))
-       AND NOT EXISTS (SELECT 1 FROM alert_delivery d WHERE d.incident_id = i.id AND d.event = 'resolved')
      ORDER BY i.start_at, i.id
      FOR UPDATE OF i`,
     [sources, streams, minStart, maxEnd, INCIDENT_SLACK_MS],
   );
-  // Checked again after the row locks: an alert that announced a resolution while this waited for
-  // the lock committed after this statement's snapshot.
-  const announced = new Set(
-    cand.rows.length
-      ? (
-          await client.query<{ incident_id: number }>(
-            `SELECT DISTINCT incident_id FROM alert_delivery WHERE incident_id = ANY($1::int[]) AND event = 'resolved'`,
-            [cand.rows.map((r) => r.id as number)],
-          )
-        ).rows.map((r) => r.incident_id)
-      : [],
-  );
-  const candidates: OpenIncident[] = cand.rows.filter((r) => !announced.has(r.id as number)).map((r) => ({
+  const candidates: OpenIncident[] = cand.rows.map((r) => ({
     id: r.id as number,
     sourceId: r.source_id as number,
     group: (r.group as string | null) ?? null,

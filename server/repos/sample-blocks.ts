@@ -193,9 +193,9 @@ export function valsLiteral(rows: SampleRows, r: number): string {
 
 /**
  * Packs rows of the one-row-per-sample layout, given as a SELECT of (stream_id, ts, value[, seq]),
- * into `sample_block`. Used by the migration that introduced blocks and by benches that seed
- * samples with SQL. With seqs, a row takes the largest seq of its samples; `splitAt` (a SQL
- * expression) keeps samples on either side of that seq in separate rows.
+ * into `sample_block`. Used by the migration that introduced blocks (and its test). With seqs,
+ * a row takes the largest seq of its samples; `splitAt` (a SQL expression) keeps samples on
+ * either side of that seq in separate rows.
  */
 export function packSampleRowsSql(rows: string, opts: { withSeq?: boolean; splitAt?: string } = {}): string {
   const side = opts.splitAt ? `, (x.seq > ${opts.splitAt})` : "";

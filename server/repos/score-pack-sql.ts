@@ -2,8 +2,8 @@
  * Packs rows of the old one-row-per-score layout, in a table named `score` (stream_id, ts,
  * score, confidence, expected, lower, upper), into score blocks (layout: score-blocks.ts; slot
  * k of block b is stream b·32 + k, absent slots are zero bytes) and per-stream one-minute rows.
- * Migration 20261126160000 ran the same statements once; benches that seed scores in bulk with
- * SQL use this. Hash joins throughout: no index on `score` is needed.
+ * Migration 20261126160000 ran the same statements once; its test runs them again. Hash joins
+ * throughout: no index on `score` is needed.
  */
 const slotBytes = (r: string, score: string) =>
   `float4send(${score}::real) || float4send(${r}.confidence::real) || float8send(coalesce(${r}.expected, 'NaN'))

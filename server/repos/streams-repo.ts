@@ -22,6 +22,8 @@ export interface StreamRow {
   availability: number | null;
   /** when the stream (or its source) was archived; null: active */
   archivedAtMs: number | null;
+  /** archived with its source (restoring the source restores it) */
+  sourceArchived: boolean;
   /** Recent points for sparklines: epoch ms, value, score (null when not scored). */
   spark: { t: number[]; v: (number | null)[]; s: (number | null)[] };
 }
@@ -108,7 +110,8 @@ const LIST_SQL = `
          s.kind::text AS kind, s."group", s.unit,
          (extract(epoch FROM s.last_sample_at) * 1000)::float8 AS last_sample_at_ms,
          s.last_value, s.last_score, h.health, h.availability, s.spark_t, s.spark_v, s.spark_s,
-         (extract(epoch FROM COALESCE(s.archived_at, src.archived_at)) * 1000)::float8 AS archived_at_ms
+         (extract(epoch FROM COALESCE(s.archived_at, src.archived_at)) * 1000)::float8 AS archived_at_ms,
+         src.archived_at IS NOT NULL AS source_archived
   FROM stream s JOIN source src ON src.id = s.source_id
   LEFT JOIN stream_health h ON h.stream_id = s.id`;
 
@@ -127,6 +130,7 @@ type ListRow = {
   last_value: number | null;
   last_score: number | null;
   archived_at_ms: number | null;
+  source_archived: boolean;
   health: number | null;
   availability: number | null;
   spark_t: Buffer | null;
@@ -152,6 +156,7 @@ function toStreamRow(r: ListRow): StreamRow {
     health: r.health,
     availability: r.availability,
     archivedAtMs: r.archived_at_ms,
+    sourceArchived: r.source_archived,
     spark: { t: unpack(r.spark_t), v: unpack(r.spark_v).map(nanToNull), s: unpack(r.spark_s).map(nanToNull) },
   };
 }

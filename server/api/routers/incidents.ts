@@ -7,6 +7,7 @@ import {
   incidentDetail,
   labelIncidents,
   labelIncidentsMatching,
+  openIncidentCounts,
   setIncidentStatusMatching,
 } from "../../services/incidents/incident-service";
 import { createTRPCRouter, operatorProcedure, viewerProcedure } from "../trpc";
@@ -33,6 +34,7 @@ export const ZIncidentListInput = ZIncidentFilter.extend({
 
 export const incidentsRouter = createTRPCRouter({
   list: viewerProcedure.input(ZIncidentListInput).query(({ input }) => findIncidents(input)),
+  openCounts: viewerProcedure.query(() => openIncidentCounts()),
   detail: viewerProcedure.input(z.object({ id: ZId })).query(({ input }) => incidentDetail(input.id)),
   setStatus: operatorProcedure
     .input(z.object({ ids: ZIds, status: ZAnomalyStatus }))

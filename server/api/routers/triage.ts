@@ -1,9 +1,17 @@
 import { z } from "zod";
+import { ZId as ZIncidentId } from "@/lib/schemas/ids";
 import { ZAnomalyLabel, ZAnomalyStatus } from "@/lib/schemas/stream";
 import { retryGivenUpDelivery } from "../../services/alerts/retry-delivery";
 import { removeSource } from "../../services/sources/source-service";
 import { needsAttention } from "../../services/triage/attention-service";
-import { labelMatching, labelSimilar, previewSimilar, setStatusMatching } from "../../services/triage/bulk-service";
+import {
+  labelMatching,
+  labelSimilar,
+  labelSimilarToIncident,
+  previewSimilar,
+  previewSimilarToIncident,
+  setStatusMatching,
+} from "../../services/triage/bulk-service";
 import { adminProcedure, createTRPCRouter, operatorProcedure, viewerProcedure } from "../trpc";
 import { ZAnomalyListInput } from "./anomalies";
 
@@ -25,4 +33,8 @@ export const triageRouter = createTRPCRouter({
   labelSimilar: operatorProcedure
     .input(z.object({ id: ZId, label: ZAnomalyLabel, expectedTotal: z.number().int().min(0) }))
     .mutation(({ input, ctx }) => labelSimilar(input.id, input.label, input.expectedTotal, ctx.actor)),
+  incidentSimilarPreview: viewerProcedure.input(z.object({ incidentId: ZIncidentId })).query(({ input }) => previewSimilarToIncident(input.incidentId)),
+  labelIncidentSimilar: operatorProcedure
+    .input(z.object({ incidentId: ZIncidentId, label: ZAnomalyLabel, expectedTotal: z.number().int().min(0) }))
+    .mutation(({ input, ctx }) => labelSimilarToIncident(input.incidentId, input.label, input.expectedTotal, ctx.actor)),
 });

@@ -239,8 +239,9 @@ describe.each(availableBackends())("alert dispatch on %s", (backend) => {
     await upsertAnomalies([{ ...event("q-1", "high", 31), endMs: T0 + 60_000 }]);
     expect(await dispatchAlerts({ baseUrl: BASE })).toMatchObject({ sent: 1 });
     expect(posts()).toHaveLength(4);
-    // A new incident on the same stream within the cooldown is recorded, not sent.
-    await upsertAnomalies([{ ...event("q-2", "high", 50), startMs: T0 + 120_000 }]);
+    // A new incident on the same stream within the cooldown is recorded, not sent. (It starts
+    // past the grouping slack after the first ended: sooner, it would reopen the first.)
+    await upsertAnomalies([{ ...event("q-2", "high", 50), startMs: T0 + 10 * 60_000 }]);
     expect(await dispatchAlerts({ baseUrl: BASE })).toMatchObject({ sent: 0, suppressed: 1 });
     expect(posts()).toHaveLength(4);
     const log = (await listDeliveries({ limit: 500 })).filter((d) => d.ruleName === "queues");

@@ -97,6 +97,7 @@ async function enqueueChanges(nowMs: number, stats: DispatchStats): Promise<void
             severity: d.severity,
             previousSeverity: d.previousSeverity,
             suppressed: d.suppressed,
+            cycle: d.cycle,
           },
           nowMs,
         );

@@ -141,18 +141,48 @@ describe.each(availableBackends())("incident alerts on %s", (backend) => {
     expect(rx.state.calls).toBe(calls);
   });
 
-  it("a new anomaly after the announced resolution is a new incident; a false-positive label resolves it for the receiver too", async () => {
-    const t = Date.now() + 3_600_000;
+  it("reopening after the announced resolution (a new anomaly joins, or a member goes on again) is announced with the next sequence", async () => {
+    let t = Date.now() + 3_600_000;
     const before = rx.accepted.length;
+    const first = rx.accepted[0]!.incident.id;
+    const seen = () => rx.accepted.slice(before).map((g) => `${g.sequence}:${g.event}:${g.incident.status}`);
+    const round = async (ms: number) => {
+      t += ms;
+      await dispatchAlerts({ baseUrl: BASE, nowMs: t });
+    };
+    // A new anomaly a minute after the incident ended joins it: the incident opens again, and the
+    // receiver, failing at first, gets "reopened" (4) after the "resolved" (3) it holds.
+    rx.state.status = 503;
     await upsertAnomalies([{ ...row("node_load1", { startMs: T0 + 11 * MIN }), engineId: "vm1-load-again" }]);
-    await dispatchAlerts({ baseUrl: BASE, nowMs: t });
-    const opened = rx.accepted.slice(before);
-    expect(opened.map((g) => `${g.sequence}:${g.event}`)).toEqual(["1:opened"]);
-    const second = opened[0]!.incident.id;
-    expect(second).not.toBe(rx.accepted[0]!.incident.id);
-    await labelIncidents([second], "false_positive", null, "sre");
-    expect((await getIncident(second))!.status).toBe("resolved");
-    await dispatchAlerts({ baseUrl: BASE, nowMs: t + 1_000 });
-    expect(rx.accepted.slice(before).map((g) => `${g.sequence}:${g.event}:${g.incident.status}`)).toEqual(["1:opened:open", "2:resolved:resolved"]);
+    expect((await getIncident(first))!).toMatchObject({ status: "open", anomalyCount: 10, endMs: null });
+    await round(1_000);
+    expect(rx.accepted.length).toBe(before);
+    rx.state.status = 200;
+    await round(300_000);
+    expect(seen()).toEqual(["4:reopened:open"]);
+    expect(rx.accepted.at(-1)!.incident.id).toBe(first);
+    // It ends: resolved again (5).
+    await upsertAnomalies([{ ...row("node_load1", { startMs: T0 + 11 * MIN, endMs: T0 + 13 * MIN }), engineId: "vm1-load-again" }]);
+    expect((await getIncident(first))!.status).toBe("resolved");
+    await round(1_000);
+    expect(seen()).toEqual(["4:reopened:open", "5:resolved:resolved"]);
+    // One of its anomalies goes on again (the engine extends it): reopened (6).
+    await upsertAnomalies([{ ...row("node_load1", { startMs: T0 + 11 * MIN, endMs: null }), engineId: "vm1-load-again" }]);
+    expect((await getIncident(first))!.status).toBe("open");
+    await round(1_000);
+    expect(seen()).toEqual(["4:reopened:open", "5:resolved:resolved", "6:reopened:open"]);
+    // A false-positive label resolves it for the receiver too (7); nothing follows.
+    await labelIncidents([first], "false_positive", null, "sre");
+    expect((await getIncident(first))!.status).toBe("resolved");
+    await round(1_000);
+    await round(600_000);
+    expect(seen()).toEqual(["4:reopened:open", "5:resolved:resolved", "6:reopened:open", "7:resolved:resolved"]);
+    expect(rx.accepted.every((g) => g.incident.id === first)).toBe(true);
+    // Resolved by a person: closed for good, a later anomaly nearby is a new incident.
+    await upsertAnomalies([{ ...row("node_load5", { startMs: T0 + 14 * MIN }), engineId: "vm1-load5-later" }]);
+    expect((await getIncident(first))!).toMatchObject({ status: "resolved", anomalyCount: 10 });
+    await round(1_000);
+    expect(rx.accepted.at(-1)).toMatchObject({ sequence: 1, event: "opened" });
+    expect(rx.accepted.at(-1)!.incident.id).not.toBe(first);
   });
 });

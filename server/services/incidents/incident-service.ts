@@ -4,6 +4,7 @@ import type { TAnomalyLabel, TAnomalyStatus } from "@/lib/schemas/stream";
 import { listAnomalies } from "../../repos/anomalies-repo";
 import { listDeliveries } from "../../repos/alerts-repo";
 import {
+  countOpenIncidents,
   getIncident,
   incidentIdsMatching,
   listIncidents,
@@ -25,6 +26,11 @@ const CHUNK = 200;
 
 export function findIncidents(filter: IncidentFilter) {
   return listIncidents(filter);
+}
+
+/** The overview header's counts: open live incidents by severity (an event over 9 streams counts once). */
+export function openIncidentCounts() {
+  return countOpenIncidents();
 }
 
 /** Everything the incident page shows: the incident, its streams, its anomalies (the timeline) and its alert deliveries. */

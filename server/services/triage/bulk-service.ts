@@ -1,6 +1,7 @@
 import { AppError } from "@/lib/errors/app-error";
 import type { TAnomalyLabel, TAnomalyStatus } from "@/lib/schemas/stream";
 import { anomalyIdsMatching, getAnomaly, type AnomalyFilter } from "../../repos/anomalies-repo";
+import { getIncident } from "../../repos/incidents-repo";
 import { changeStatus, labelAnomalies } from "../anomalies/anomaly-service";
 
 /** A bulk action reaches at most this many anomalies; past it the filter must be narrowed. */
@@ -59,5 +60,34 @@ export async function labelSimilar(id: string, label: TAnomalyLabel, expectedTot
   if (m.ids.length === 0) return { updated: 0 };
   return {
     updated: await inChunks(m.ids, (ids) => labelAnomalies(ids, label, `labelled as similar to ${id}`, actor)),
+  };
+}
+
+/**
+ * "Similar" to an incident: on each of its streams, the anomalies outside it of the type it had
+ * there, not labelled by anyone yet (the incident-level counterpart of `similarFilter`).
+ */
+async function incidentSimilarFilter(id: number): Promise<{ filter: AnomalyFilter; streams: number }> {
+  const inc = await getIncident(id);
+  if (!inc) throw new AppError("NOT_FOUND", `Incident ${id} does not exist.`);
+  return { filter: { similarToIncident: id, unlabelled: true }, streams: inc.streamIds.length };
+}
+
+/** How many anomalies "label all similar" from an incident would touch, before anything changes. */
+export async function previewSimilarToIncident(id: number) {
+  const { filter, streams } = await incidentSimilarFilter(id);
+  const m = await anomalyIdsMatching(filter, 0);
+  return { total: m.total, firstMs: m.firstMs, lastMs: m.lastMs, streams };
+}
+
+export async function labelSimilarToIncident(id: number, label: TAnomalyLabel, expectedTotal: number, actor: string) {
+  const { filter } = await incidentSimilarFilter(id);
+  const m = await matching(filter);
+  if (m.total > expectedTotal) {
+    throw new AppError("CONFLICT", `${m.total} similar anomalies now, ${expectedTotal} when previewed: check the new count and confirm again.`);
+  }
+  if (m.ids.length === 0) return { updated: 0 };
+  return {
+    updated: await inChunks(m.ids, (ids) => labelAnomalies(ids, label, `labelled as similar to incident #${id}`, actor)),
   };
 }

@@ -1,0 +1,7 @@
+import { ArchivedList } from "@/components/archive/archived-list";
+
+export const metadata = { title: "Archived · Omen" };
+
+export default function ArchivedPage() {
+  return <ArchivedList />;
+}
