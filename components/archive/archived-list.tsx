@@ -64,14 +64,7 @@ export function ArchivedList() {
                   <td>{when(s.archivedAtMs)}</td>
                   <td>
                     <Can role="admin" otherwise={<span className="muted small">admins restore sources</span>}>
-                      <button
-                        type="button"
-                        disabled={restoreSource.isPending}
-                        onClick={() => restoreSource.mutate({ id: s.id, archived: false })}
-                        aria-label={`Restore source ${s.name}`}
-                      >
-                        Restore
-                      </button>
+                      <RestoreButton what={`source ${s.name}`} pending={restoreSource.isPending} onRestore={() => restoreSource.mutate({ id: s.id, archived: false })} />
                     </Can>
                   </td>
                 </tr>
@@ -114,14 +107,7 @@ export function ArchivedList() {
                       <span className="muted small">archived with its source</span>
                     ) : (
                       <Can role="operator">
-                        <button
-                          type="button"
-                          disabled={restoreStream.isPending}
-                          onClick={() => restoreStream.mutate({ id: s.id, archived: false })}
-                          aria-label={`Restore stream ${s.key}`}
-                        >
-                          Restore
-                        </button>
+                        <RestoreButton what={`stream ${s.key}`} pending={restoreStream.isPending} onRestore={() => restoreStream.mutate({ id: s.id, archived: false })} />
                       </Can>
                     )}
                   </td>
@@ -132,5 +118,13 @@ export function ArchivedList() {
         ) : null}
       </section>
     </div>
+  );
+}
+
+function RestoreButton({ what, pending, onRestore }: { what: string; pending: boolean; onRestore: () => void }) {
+  return (
+    <button type="button" disabled={pending} onClick={onRestore} aria-label={`Restore ${what}`}>
+      Restore
+    </button>
   );
 }
