@@ -1,7 +1,5 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
-import path from "node:path";
-import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ingestErrorReply } from "../http/reply";
 import { readPartitionProgress } from "../repos/partition-repo";
@@ -12,6 +10,7 @@ import { assertIngestCapacity, ingestSeries, resetIngestCapacityCache, setLogBac
 import { createTestDatabase, type TestDatabase } from "../testing/test-db";
 import { readLogBacklog } from "./log-backlog";
 import { destroySampleLog, natsCommitSink, openSampleLog, type SampleLog } from "./sample-log";
+import { natsUnreachable, spawnScaleOutWorker, waitFor } from "../testing/scale-out-workers";
 
 /**
  * Back-pressure in scale-out mode (issue 15), on the machine's NATS and PostgreSQL: with the
@@ -21,35 +20,15 @@ import { destroySampleLog, natsCommitSink, openSampleLog, type SampleLog } from 
  * and every acknowledged sample is scored.
  */
 const NATS_URL = process.env.TEST_NATS_URL ?? "nats://127.0.0.1:4222";
-const root = path.resolve(import.meta.dirname, "..", "..");
 const PARTITIONS = 4;
 const STREAMS = 40;
 const STEP_MS = 10_000;
 const LIMIT = 200;
 
-async function natsReachable(): Promise<string | null> {
-  try {
-    const nc = await connect({ servers: NATS_URL, timeout: 2_000, reconnect: false });
-    await nc.close();
-    return null;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-const unreachable = await natsReachable();
+const unreachable = await natsUnreachable(NATS_URL);
 const hasPostgres = Boolean(process.env.TEST_DATABASE_URL);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const waitFor = async <T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> => {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-};
-
 describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out back-pressure (OMEN_NATS_MAX_PENDING)", () => {
   let tdb: TestDatabase;
   let log: SampleLog;
@@ -86,22 +65,7 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out back-pressure (
   });
 
   it("refuses ingest with 503 + Retry-After while the workers lag beyond the limit, and takes it again once they catch up", async () => {
-    worker = spawn(process.execPath, ["--import", "tsx", path.join(root, "server", "worker", "main.ts")], {
-      cwd: root,
-      env: {
-        ...process.env,
-        DATABASE_URL: tdb.url,
-        OMEN_NATS_URL: NATS_URL,
-        OMEN_NATS_PREFIX: prefix,
-        OMEN_PARTITIONS: String(PARTITIONS),
-        OMEN_WORKER_NAME: "w1",
-        OMEN_SKIP_MIGRATE: "1",
-        OMEN_DISABLE_HOST_COLLECTOR: "1",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    worker.stdout!.on("data", (d: Buffer) => output.push(d.toString()));
-    worker.stderr!.on("data", (d: Buffer) => output.push(d.toString()));
+    worker = spawnScaleOutWorker({ name: "w1", databaseUrl: tdb.url, natsUrl: NATS_URL, prefix, partitions: PARTITIONS, output });
     await waitFor("the worker to own every partition", async () => ((await readWorkerStatus())[0]?.info.partitions as number[] | undefined)?.length === PARTITIONS, 60_000).catch(withLog);
 
     const t0 = Math.floor(Date.now() / STEP_MS) * STEP_MS - 2_000 * STEP_MS;

@@ -15,6 +15,7 @@ import { ingestSeries, type IncomingSeries } from "../services/ingest/ingest-ser
 import { freePort } from "../testing/omen-server";
 import { startThrowawayPostgres, throwawayPostgresAvailable, type ThrowawayPostgres } from "../testing/throwaway-postgres";
 import { natsCommitSink, openSampleLog, type SampleLog } from "./sample-log";
+import { spawnScaleOutWorker } from "../testing/scale-out-workers";
 
 /**
  * Fault tests of scale-out mode under load (issue 15), on a private nats-server and a private
@@ -33,7 +34,6 @@ const NATS_BIN = "/usr/sbin/nats-server";
 const missing = !fs.existsSync(NATS_BIN) ? `${NATS_BIN} is not installed (apt-get install nats-server)` : !throwawayPostgresAvailable() ? "PostgreSQL server binaries are not installed" : null;
 if (missing) console.log(`[nats-faults] skipped: ${missing}`);
 
-const root = path.resolve(import.meta.dirname, "..", "..");
 const PARTITIONS = 4;
 const STREAMS = 60;
 const STEPS = 240;
@@ -112,22 +112,7 @@ describe.skipIf(Boolean(missing))("scale-out faults under load: NATS restart, Po
   const tail = () => output.join("").slice(-8_000);
 
   const startWorker = (name: string) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "server", "worker", "main.ts")], {
-      cwd: root,
-      env: {
-        ...process.env,
-        DATABASE_URL: dbUrl,
-        OMEN_NATS_URL: nats.url,
-        OMEN_NATS_PREFIX: prefix,
-        OMEN_PARTITIONS: String(PARTITIONS),
-        OMEN_WORKER_NAME: name,
-        OMEN_SKIP_MIGRATE: "1",
-        OMEN_DISABLE_HOST_COLLECTOR: "1",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stdout!.on("data", (d: Buffer) => output.push(`${name}: ${d.toString()}`));
-    child.stderr!.on("data", (d: Buffer) => output.push(`${name} (stderr): ${d.toString()}`));
+    const child = spawnScaleOutWorker({ name, databaseUrl: dbUrl, natsUrl: nats.url, prefix, partitions: PARTITIONS, output });
     workers.push(child);
   };
 

@@ -1,9 +1,7 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import path from "node:path";
-import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pool } from "../../db";
 import { publishCommand } from "../../nats/commands";
@@ -20,6 +18,7 @@ import { setCommitSink } from "../../services/ingest/group-commit";
 import { ingestSeries, type IncomingSeries } from "../../services/ingest/ingest-service";
 import { requestSnapshot, WORKER_REQUEST_KEY } from "../../services/models/model-service";
 import { createTestDatabase, type TestDatabase } from "../../testing/test-db";
+import { natsUnreachable, spawnScaleOutWorker, waitFor } from "../../testing/scale-out-workers";
 
 /**
  * The scale-out group does what the single worker does (issue 15): with two workers on the
@@ -30,34 +29,14 @@ import { createTestDatabase, type TestDatabase } from "../../testing/test-db";
  * alerted) with nothing delivered twice.
  */
 const NATS_URL = process.env.TEST_NATS_URL ?? "nats://127.0.0.1:4222";
-const root = path.resolve(import.meta.dirname, "..", "..", "..");
 const PARTITIONS = 4;
 const STREAMS = 8;
 const CALM = 420;
 const MORE = 60;
 const STEP_MS = 10_000;
 
-async function natsReachable(): Promise<string | null> {
-  try {
-    const nc = await connect({ servers: NATS_URL, timeout: 2_000, reconnect: false });
-    await nc.close();
-    return null;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-const unreachable = await natsReachable();
+const unreachable = await natsUnreachable(NATS_URL);
 const hasPostgres = Boolean(process.env.TEST_DATABASE_URL);
-
-const waitFor = async <T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> => {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 /** A webhook receiver that keeps every alert it got. */
 async function startReceiver() {
@@ -88,23 +67,7 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out workers run the
   const output: string[] = [];
 
   const startWorker = (name: string) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "server", "worker", "main.ts")], {
-      cwd: root,
-      env: {
-        ...process.env,
-        DATABASE_URL: tdb.url,
-        OMEN_NATS_URL: NATS_URL,
-        OMEN_NATS_PREFIX: prefix,
-        OMEN_PARTITIONS: String(PARTITIONS),
-        OMEN_WORKER_NAME: name,
-        OMEN_SKIP_MIGRATE: "1",
-        OMEN_DISABLE_HOST_COLLECTOR: "1",
-        OMEN_PUBLIC_URL: "http://omen.test:3000",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stdout!.on("data", (d: Buffer) => output.push(`${name}: ${d.toString()}`));
-    child.stderr!.on("data", (d: Buffer) => output.push(`${name} (stderr): ${d.toString()}`));
+    const child = spawnScaleOutWorker({ name, databaseUrl: tdb.url, natsUrl: NATS_URL, prefix, partitions: PARTITIONS, output, env: { OMEN_PUBLIC_URL: "http://omen.test:3000" } });
     workers.set(name, child);
   };
   const status = async () => new Map((await readWorkerStatus()).map((w) => [w.name, { fresh: Date.now() - w.heartbeatAtMs < 6_000, leader: w.info.leader === true, partitions: (w.info.partitions as number[] | undefined) ?? [] }]));

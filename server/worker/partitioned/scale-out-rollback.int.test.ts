@@ -1,8 +1,6 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
-import path from "node:path";
 import zlib from "node:zlib";
-import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAppError } from "@/lib/errors/app-error";
 import { decodeSnapshotSet } from "@/lib/scale/snapshot-set";
@@ -20,6 +18,7 @@ import { ingestSeries, type IncomingSeries } from "../../services/ingest/ingest-
 import { requestRollback, requestSnapshot } from "../../services/models/model-service";
 import { createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { readPendingRollback } from "./snapshot-archive";
+import { natsUnreachable, spawnScaleOutWorker, waitFor } from "../../testing/scale-out-workers";
 
 /**
  * Settings → Models in scale-out mode (issue 15), two workers on the machine's NATS and
@@ -29,7 +28,6 @@ import { readPendingRollback } from "./snapshot-archive";
  * `before-rollback` snapshot it kept undoes that. A single worker's snapshot is refused.
  */
 const NATS_URL = process.env.TEST_NATS_URL ?? "nats://127.0.0.1:4222";
-const root = path.resolve(import.meta.dirname, "..", "..", "..");
 const PARTITIONS = 4;
 const STREAMS = 16;
 const STEP_MS = 10_000;
@@ -41,27 +39,8 @@ process.env.OMEN_NATS_URL = NATS_URL;
 process.env.OMEN_NATS_PREFIX = prefix;
 process.env.OMEN_PARTITIONS = String(PARTITIONS);
 
-async function natsReachable(): Promise<string | null> {
-  try {
-    const nc = await connect({ servers: NATS_URL, timeout: 2_000, reconnect: false });
-    await nc.close();
-    return null;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-const unreachable = await natsReachable();
+const unreachable = await natsUnreachable(NATS_URL);
 const hasPostgres = Boolean(process.env.TEST_DATABASE_URL);
-
-const waitFor = async <T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> => {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 /** Stream i's value at step k: a calm wave around `level`. */
 const valueAt = (i: number, k: number, level: number) => level + 3 * Math.sin((k + 3 * i) / 5) + (((k * 7 + i * 13) % 11) - 5) * 0.2;
@@ -77,22 +56,7 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out snapshot and ro
   };
 
   const startWorker = (name: string) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "server", "worker", "main.ts")], {
-      cwd: root,
-      env: {
-        ...process.env,
-        DATABASE_URL: tdb.url,
-        OMEN_NATS_URL: NATS_URL,
-        OMEN_NATS_PREFIX: prefix,
-        OMEN_PARTITIONS: String(PARTITIONS),
-        OMEN_WORKER_NAME: name,
-        OMEN_SKIP_MIGRATE: "1",
-        OMEN_DISABLE_HOST_COLLECTOR: "1",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stdout!.on("data", (d: Buffer) => output.push(`${name}: ${d.toString()}`));
-    child.stderr!.on("data", (d: Buffer) => output.push(`${name} (stderr): ${d.toString()}`));
+    const child = spawnScaleOutWorker({ name, databaseUrl: tdb.url, natsUrl: NATS_URL, prefix, partitions: PARTITIONS, output });
     workers.set(name, child);
   };
 

@@ -1,7 +1,5 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
-import path from "node:path";
-import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pool } from "../../db";
 import { destroySampleLog, natsCommitSink, openSampleLog, type SampleLog } from "../../nats/sample-log";
@@ -13,6 +11,7 @@ import { healthReport } from "../../services/health/health-service";
 import { setCommitSink } from "../../services/ingest/group-commit";
 import { ingestSeries, type IncomingSeries } from "../../services/ingest/ingest-service";
 import { createTestDatabase, type TestDatabase } from "../../testing/test-db";
+import { natsUnreachable, spawnScaleOutWorker, waitFor } from "../../testing/scale-out-workers";
 
 /**
  * Two scoring workers on the machine's NATS JetStream and PostgreSQL: a known data set goes in
@@ -21,35 +20,15 @@ import { createTestDatabase, type TestDatabase } from "../../testing/test-db";
  * acknowledged = stored = scored exactly once.
  */
 const NATS_URL = process.env.TEST_NATS_URL ?? "nats://127.0.0.1:4222";
-const root = path.resolve(import.meta.dirname, "..", "..", "..");
 const PARTITIONS = 8;
 const STREAMS = 120;
 const STEPS = 90;
 const STEP_MS = 10_000;
 
-async function natsReachable(): Promise<string | null> {
-  try {
-    const nc = await connect({ servers: NATS_URL, timeout: 2_000, reconnect: false });
-    await nc.close();
-    return null;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-const unreachable = await natsReachable();
+const unreachable = await natsUnreachable(NATS_URL);
 const hasPostgres = Boolean(process.env.TEST_DATABASE_URL);
 if (unreachable) console.log(`[scale-out] skipped: NATS at ${NATS_URL} is unreachable (${unreachable}); set TEST_NATS_URL`);
 if (!hasPostgres) console.log("[scale-out] skipped: needs TEST_DATABASE_URL (PostgreSQL)");
-
-const waitFor = async <T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> => {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-};
 
 describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out on NATS JetStream (two workers, kill -9)", () => {
   let tdb: TestDatabase;
@@ -60,22 +39,7 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out on NATS JetStre
   const output: string[] = [];
 
   const startWorker = (name: string) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "server", "worker", "main.ts")], {
-      cwd: root,
-      env: {
-        ...process.env,
-        DATABASE_URL: tdb.url,
-        OMEN_NATS_URL: NATS_URL,
-        OMEN_NATS_PREFIX: prefix,
-        OMEN_PARTITIONS: String(PARTITIONS),
-        OMEN_WORKER_NAME: name,
-        OMEN_SKIP_MIGRATE: "1",
-        OMEN_DISABLE_HOST_COLLECTOR: "1",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stdout!.on("data", (d: Buffer) => output.push(`${name}: ${d.toString()}`));
-    child.stderr!.on("data", (d: Buffer) => output.push(`${name} (stderr): ${d.toString()}`));
+    const child = spawnScaleOutWorker({ name, databaseUrl: tdb.url, natsUrl: NATS_URL, prefix, partitions: PARTITIONS, output });
     workers.set(name, child);
   };
 
