@@ -25,8 +25,9 @@ function exposeGc(): Gc {
  * — at most once per quiet spell. Under steady load the
  * process is never quiet that long and V8 manages its heap as usual.
  */
-export function startIdleGc(server: http.Server, opts: { idleMs?: number } = {}): () => void {
+export function startIdleGc(server: http.Server, opts: { idleMs?: number; slackBytes?: number } = {}): () => void {
   const idleMs = opts.idleMs ?? IDLE_MS;
+  const slack = opts.slackBytes ?? SLACK_BYTES;
   const gc = exposeGc();
   let lastRequestMs = Date.now();
   let liveAfterGc = v8.getHeapStatistics().used_heap_size;
@@ -40,7 +41,7 @@ export function startIdleGc(server: http.Server, opts: { idleMs?: number } = {})
     () => {
       if (collectedSinceRequest || Date.now() - lastRequestMs < idleMs) return;
       collectedSinceRequest = true;
-      if (v8.getHeapStatistics().total_heap_size < liveAfterGc + SLACK_BYTES) return;
+      if (v8.getHeapStatistics().total_heap_size < liveAfterGc + slack) return;
       // a full, synchronous GC (~0.1–0.3 s for this heap): nothing is waiting. (Node 20's
       // `gc({ type: "major" })` collected almost nothing here; the plain call compacts.)
       gc();
