@@ -284,7 +284,7 @@ export class DetectionEngine {
     this.cc = new CountCusumBank({ adoptAfterMs: this.options.adaptWithinMs });
     this.lk = new ScoreLikelihoodBank(likelihoodParams(this.options));
     this.nv = new ContextNoveltyBank(noveltyParams(this.options));
-    this.rec = new RecordBank({ minRatio: this.options.recordRatio });
+    this.rec = new RecordBank({ minRatio: this.options.recordRatio, minHits: this.options.recurrenceHits });
     this.cal.add(PRIOR_U, PRIOR_BETA);
     this.cal.add(PRIOR_U, PRIOR_BETA);
     this.allocOutputs();
@@ -928,6 +928,11 @@ export class DetectionEngine {
       if (rec > 0) {
         const sr = o.recordScore + 20 * Math.log2(rec / o.recordRatio);
         if (sr > s) s = sr;
+      } else if (o.recurrenceHits > 0 && s >= o.severity.low && this.rec.recurrent(i)) {
+        // a spike this stream has shown at its usual rate, three times already: kept just under
+        // the low severity (the likelihood, whose short window forgets between spikes days
+        // apart, found each one rare again)
+        s = o.severity.low - 0.01;
       }
       // sensitivity scales every path (extreme points, shifts, flat-lines too), then clamp
       s *= sens;

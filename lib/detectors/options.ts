@@ -75,6 +75,14 @@ export const ZEngineOptions = z.object({
     .refine((v) => v === 0 || v >= 1, "recordRatio is 0 (off) or at least 1 (a record must beat the old one)")
     .default(1.2),
   recordScore: z.number().min(0).max(100).default(61),
+  /**
+   * Recurrence (`record.ts`): a single spike (at most 2 points) within 0.7× of its side's record,
+   * arriving as the `recurrenceHits`-th such excursion (30-day half-life) and not sooner than
+   * half their mean spacing, scores below the low severity: the stream has shown it before, at
+   * its usual rate. A new record, a denser run of such spikes, or a lasting excursion still
+   * alarm. 0 disables it.
+   */
+  recurrenceHits: z.number().min(0).default(3),
   /** Non-anomalous steps tolerated inside one event before it closes. */
   mergeGapSteps: z.number().int().min(0).default(3),
   /** Observations before a stream reaches full confidence. */

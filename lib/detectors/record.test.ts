@@ -80,6 +80,55 @@ describe("RecordBank", () => {
   });
 });
 
+describe("RecordBank: recurrence", () => {
+  /** A quiet stream (0..1) with a spike of `h` at each of `at`; returns the points judged recurrent. */
+  function recurrentAt(at: number[], h: (k: number) => number, params = {}): number[] {
+    const b = new RecordBank({ minHits: 3, ...params });
+    b.add();
+    const r = rng(7);
+    const out: number[] = [];
+    const last = Math.max(...at) + 10;
+    for (let t = 0; t <= last; t++) {
+      const k = at.indexOf(t);
+      b.update(0, k >= 0 ? h(k) : r(), t * 5 * MIN);
+      if (b.recurrent(0)) out.push(t);
+    }
+    return out;
+  }
+  const every300 = [400, 700, 1000, 1300, 1600, 1900];
+
+  it("calls a spike of the same size recurrent after three earlier ones at the usual rate", () => {
+    expect(recurrentAt(every300, () => 50)).toEqual([1300, 1600, 1900]);
+    // spikes a little smaller than the record are the same story
+    expect(recurrentAt(every300, (k) => 50 - 3 * k)).toEqual([1300, 1600, 1900]);
+  });
+
+  it("is off by default (minHits 0)", () => {
+    expect(recurrentAt(every300, () => 50, { minHits: 0 })).toEqual([]);
+  });
+
+  it("a new record, a much smaller spike or spikes coming faster than usual are not recurrent", () => {
+    // the fifth spike is 1.5× every earlier one
+    expect(recurrentAt(every300, (k) => (k === 4 ? 75 : 50))).toEqual([1300]);
+    // (and the sixth, 50, is now under 0.7× that record: a spike of another size, judged on its own)
+    // the fifth is well under 0.7× the record: a spike of another size
+    expect(recurrentAt(every300, (k) => (k === 4 ? 20 : 50))).toEqual([1300, 1900]);
+    // after four spikes 300 points apart, two come 50 points apart: their rate rose
+    expect(recurrentAt([400, 700, 1000, 1300, 1350, 1400], () => 50)).toEqual([1300]);
+  });
+
+  it("restores a version-1 state (before recurrence) and learns recurrence afresh", () => {
+    const b = new RecordBank({ minHits: 3 });
+    b.add();
+    for (let t = 0; t < 500; t++) b.update(0, t % 2, t * MIN);
+    const v2 = b.serialize() as unknown as { version: number; cols: Record<string, unknown> };
+    const v1 = { ...v2, version: 1, cols: Object.fromEntries(Object.entries(v2.cols).filter(([k]) => ["med", "mad", "up", "down", "n", "lastT"].includes(k))) };
+    const c = RecordBank.restore(JSON.parse(JSON.stringify(v1)));
+    expect(c.update(0, 100, 500 * MIN)).toBe(b.update(0, 100, 500 * MIN));
+    expect(c.recurrent(0)).toBe(false);
+  });
+});
+
 describe("DetectionEngine: record rule", () => {
   function run(recordRatio?: number): { routine: number; record: number; explanation: string } {
     const e = new DetectionEngine({ tier2: { enabled: false }, ...(recordRatio === undefined ? {} : { recordRatio }) });
@@ -99,6 +148,24 @@ describe("DetectionEngine: record rule", () => {
     }
     return { routine, record, explanation };
   }
+
+  it("reports a quiet stream's same-size spike three times; the fourth at the same rate is not news", () => {
+    const spikes = [600, 900, 1200, 1500];
+    const alarmed = (recurrenceHits: number): number[] => {
+      const e = new DetectionEngine({ tier2: { enabled: false }, recurrenceHits });
+      e.addStream("cpu", "gauge");
+      const r = rng(9);
+      const out: number[] = [];
+      for (let t = 0; t <= 1600; t++) {
+        const x = spikes.includes(t) ? 20 : 1 + 0.1 * r();
+        if (e.step(t * 5 * MIN, ["cpu"], Float64Array.of(x)).score[0]! >= 60) out.push(t);
+      }
+      return out;
+    };
+    expect(alarmed(3)).toEqual([600, 900, 1200]);
+    // without the rule the likelihood has not yet learnt these spikes: the fourth alarms too
+    expect(alarmed(0)).toEqual(spikes);
+  });
 
   it("bursts twice as tall as any before open an event on a bursty stream; routine bursts do not", () => {
     const on = run();
