@@ -2,11 +2,48 @@
 import { Can } from "@/components/access/can";
 import Link from "next/link";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useTRPC } from "@/components/trpc/client";
+import { useTRPC, type RouterOutputs } from "@/components/trpc/client";
 import { formatDuration, formatTime, LABEL_TEXT } from "@/components/anomalies/anomaly-format";
 import { LabelButtons, StatusButtons, StreamLinks } from "@/components/triage/detail-actions";
 import { LabelSimilar } from "@/components/triage/label-similar";
 import { timelineBars } from "./timeline";
+
+type Detail = RouterOutputs["incidents"]["detail"];
+
+/** The anomalies that joined from another source or group, and the dependency-graph edge that brought each. */
+function DependencyLinks({ anomalies, streams }: { anomalies: Detail["anomalies"]; streams: Detail["streams"] }) {
+  const linked = anomalies.filter((a) => a.incidentLink);
+  if (linked.length === 0) return null;
+  const byId = new Map(streams.map((s) => [s.id, s]));
+  const key = (id: number) => byId.get(id)?.key ?? `stream ${id}`;
+  const where = (id: number) => {
+    const s = byId.get(id);
+    // a stream without a group is grouped by its job (as incidents group it)
+    const g = s?.group ?? s?.labels.job ?? null;
+    return s ? ` (${s.sourceName}${g ? ` / ${g}` : ""})` : "";
+  };
+  return (
+    <section aria-labelledby="links-h" className="panel" data-testid="incident-links">
+      <h2 id="links-h">Linked through the dependency graph</h2>
+      <ul>
+        {linked.map((a) => {
+          const l = a.incidentLink!;
+          const follower = l.leaderId === l.streamId ? l.linkedStreamId : l.streamId;
+          const order = l.lagSec === 0 ? "moving together" : `${key(l.leaderId)} moving ${formatDuration(l.lagSec * 1000)} before ${key(follower)}`;
+          return (
+            <li key={a.id} data-testid="incident-link">
+              <Link href={`/anomalies/${a.id}`} className="mono">
+                {key(l.streamId)}
+              </Link>
+              {where(l.streamId)} joined: its moves agree with <span className="mono">{key(l.linkedStreamId)}</span>
+              {where(l.linkedStreamId)} over the two hours before its onset (correlation {l.correlation.toFixed(2)}, {order}).
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
+}
 
 /** One incident: its one status and label (acting on all its anomalies), streams, timeline, anomalies and alert deliveries. */
 export function IncidentDetail({ id }: { id: number }) {
@@ -83,6 +120,8 @@ export function IncidentDetail({ id }: { id: number }) {
         <LabelSimilar target={{ incidentId: inc.id }} label={inc.label} />
       </Can>
 
+      <DependencyLinks anomalies={anomalies} streams={streams} />
+
       <h2>Timeline</h2>
       <div className="panel" data-testid="incident-timeline">
         <div className="row small muted" style={{ justifyContent: "space-between" }}>
@@ -94,7 +133,8 @@ export function IncidentDetail({ id }: { id: number }) {
             const bar = tl.bars[k]!;
             return (
               <li key={a.id} className="timeline-row">
-                <Link href={`/anomalies/${a.id}`} className="timeline-label mono ellipsis" title={a.streamKey}>
+                <Link href={`/anomalies/${a.id}`} className="timeline-label mono ellipsis" title={a.incidentLink ? `${a.streamKey} (linked through the dependency graph)` : a.streamKey}>
+                  {a.incidentLink ? <span className="link-mark" aria-label="linked">⇄ </span> : null}
                   {a.streamKey}
                 </Link>
                 <span className="timeline-track">

@@ -2,14 +2,18 @@
 import { PredictedIncidents } from "@/components/predict/predicted-incidents";
 import Link from "next/link";
 import { useMemo, useState } from "react";
-import { useQuery } from "@tanstack/react-query";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useTRPC, type RouterOutputs } from "@/components/trpc/client";
 import { Sparkline } from "@/components/charts/sparkline";
 import { formatValue } from "@/components/charts/chart-data";
 import { formatAge } from "@/lib/triage/freshness";
 import { NeedsAttention } from "./needs-attention";
+import { useOnScreenIds } from "./use-on-screen-ids";
 
 type StreamItem = RouterOutputs["streams"]["list"][number];
+type SparkItem = RouterOutputs["streams"]["sparklines"][number];
+
+const NO_POINTS: { t: number; v: number | null }[] = [];
 
 function labelText(labels: Record<string, string>): string {
   return Object.entries(labels)
@@ -17,10 +21,14 @@ function labelText(labels: Record<string, string>): string {
     .join(", ");
 }
 
-function StreamCard({ s, nowMs }: { s: StreamItem; nowMs: number }) {
+function StreamCard({ s, spark, nowMs, track }: { s: StreamItem; spark: SparkItem | undefined; nowMs: number; track: (el: Element | null) => () => void }) {
   const score = s.lastScore ?? null;
+  // until its points arrive (it just scrolled into view) a card draws empty lines of the same height
+  const values = useMemo(() => spark?.t.map((t, i) => ({ t, v: spark.v[i] ?? null })) ?? NO_POINTS, [spark]);
+  const scores = useMemo(() => spark?.t.map((t, i) => ({ t, v: spark.s[i] ?? null })) ?? NO_POINTS, [spark]);
   return (
     <Link
+      ref={track}
       href={`/streams/${s.id}`}
       className={`card${s.stale ? " stale" : ""}`}
       data-testid="stream-card"
@@ -53,9 +61,9 @@ function StreamCard({ s, nowMs }: { s: StreamItem; nowMs: number }) {
           {s.health !== null ? ` · health ${(s.health * 100).toFixed(0)}%` : ""}
         </span>
       </div>
-      <Sparkline points={s.spark.t.map((t, i) => ({ t, v: s.spark.v[i] ?? null }))} label={`${s.metric} recent values`} />
+      <Sparkline points={values} label={`${s.metric} recent values`} />
       <Sparkline
-        points={s.spark.t.map((t, i) => ({ t, v: s.spark.s[i] ?? null }))}
+        points={scores}
         color="var(--score)"
         height={18}
         domain={[0, 100]}
@@ -65,13 +73,21 @@ function StreamCard({ s, nowMs }: { s: StreamItem; nowMs: number }) {
   );
 }
 
-/** Streams grouped by source and group, refreshed by polling so it stays live without reloads. */
+/**
+ * Streams grouped by source and group, refreshed by polling so it stays live without reloads.
+ * Sparklines are read for the cards on and near the screen only.
+ */
 export function Overview() {
   const trpc = useTRPC();
   const [search, setSearch] = useState("");
   const [onlyAnomalous, setOnlyAnomalous] = useState(false);
   const streams = useQuery(trpc.streams.list.queryOptions({ search: search || undefined, limit: 1000 }, { refetchInterval: 5_000 }));
   const counts = useQuery(trpc.incidents.openCounts.queryOptions(undefined, { refetchInterval: 5_000 }));
+  const onScreen = useOnScreenIds();
+  const sparks = useQuery(
+    trpc.streams.sparklines.queryOptions({ ids: onScreen.ids }, { enabled: onScreen.ids.length > 0, refetchInterval: 5_000, placeholderData: keepPreviousData }),
+  );
+  const sparkOf = useMemo(() => new Map((sparks.data ?? []).map((p) => [p.id, p])), [sparks.data]);
   const nowMs = streams.dataUpdatedAt || Date.now();
   const groups = useMemo(() => {
     const map = new Map<string, StreamItem[]>();
@@ -133,7 +149,7 @@ export function Overview() {
           <h2 className="group-title">{name}</h2>
           <div className="grid">
             {list.map((s) => (
-              <StreamCard key={s.id} s={s} nowMs={nowMs} />
+              <StreamCard key={s.id} s={s} spark={sparkOf.get(s.id)} nowMs={nowMs} track={onScreen.track(s.id)} />
             ))}
           </div>
         </section>

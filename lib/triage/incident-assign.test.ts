@@ -53,3 +53,31 @@ describe("assignIncidents", () => {
     expect(r.incidentOf.get("late")).toBeLessThan(0);
   });
 });
+
+describe("assignIncidents with dependency links", () => {
+  const link = { streamIds: [9, 1] as [number, number], leaderId: 1, lagSec: 30, correlation: 0.8 };
+  it("joins an overlapping incident of another group whose stream is linked to the anomaly's, and records the edge", () => {
+    const inc = { id: 4, sourceId: 1, group: "db", streamIds: [1], startMs: T, endMs: null };
+    const r = assignIncidents([a("x", { sourceId: 2, group: "api", streamId: 9, startMs: T + MIN })], [inc], undefined, [link]);
+    expect(r.incidentOf.get("x")).toBe(4);
+    expect(r.linkOf.get("x")).toEqual({ kind: "dependency", streamId: 9, linkedStreamId: 1, leaderId: 1, lagSec: 30, correlation: 0.8 });
+    // the same anomaly without the edge, or long after the incident ended, starts its own
+    expect(assignIncidents([a("x", { sourceId: 2, group: "api", streamId: 9, startMs: T + MIN })], [inc]).incidentOf.get("x")).toBeLessThan(0);
+    const ended = { ...inc, endMs: T + MIN };
+    expect(assignIncidents([a("x", { sourceId: 2, group: "api", streamId: 9, startMs: T + 30 * MIN })], [ended], undefined, [link]).incidentOf.get("x")).toBeLessThan(0);
+  });
+
+  it("prefers the anomaly's own group, and a linked group's later anomalies follow the link", () => {
+    const db = { id: 4, sourceId: 1, group: "db", streamIds: [1], startMs: T, endMs: null };
+    const api = { id: 5, sourceId: 2, group: "api", streamIds: [8], startMs: T + MIN, endMs: null };
+    expect(assignIncidents([a("x", { sourceId: 2, group: "api", streamId: 9, startMs: T + 2 * MIN })], [db, api], undefined, [link]).incidentOf.get("x")).toBe(5);
+    const r = assignIncidents(
+      [a("x", { sourceId: 2, group: "api", streamId: 9, startMs: T + MIN }), a("y", { sourceId: 2, group: "api", streamId: 10, startMs: T + 2 * MIN })],
+      [db],
+      undefined,
+      [link],
+    );
+    expect([r.incidentOf.get("x"), r.incidentOf.get("y")]).toEqual([4, 4]);
+    expect(r.linkOf.has("y")).toBe(false);
+  });
+});

@@ -262,7 +262,7 @@ function csvRequest(rng: Rng, now: number): FuzzRequest {
 // ---------------------------------------------------------------- tRPC
 
 /** Procedures that read or change only Omen's own rows (none that fetches a URL). */
-const QUERIES = ["streams.list", "streams.detail", "anomalies.list", "anomalies.detail", "predict.forStream", "predict.incidents", "explain.anomaly", "config.get", "config.scopes", "alerts.deliveries"];
+const QUERIES = ["streams.list", "streams.sparklines", "streams.detail", "anomalies.list", "anomalies.detail", "predict.forStream", "predict.incidents", "explain.anomaly", "config.get", "config.scopes", "alerts.deliveries"];
 const MUTATIONS = ["alerts.remove", "alerts.setEnabled", "sources.setEnabled", "sources.setCardinalityLimit", "models.rollback", "config.revert", "anomalies.setStatus", "anomalies.comment"];
 
 function trpcValue(rng: Rng): unknown {

@@ -1,4 +1,5 @@
 import type { TAnomalyLabel, TAnomalyStatus, TAnomalyType, TSeverity } from "@/lib/schemas/stream";
+import { ZIncidentLink, type TIncidentLink } from "@/lib/schemas/incident-link";
 import { HISTORICAL_LAG_MS } from "@/lib/triage/freshness";
 import { pool } from "../db";
 import { assignAndRefresh, refreshIncidents } from "./incidents-write";
@@ -27,6 +28,8 @@ export interface AnomalyRow {
   streamIds: number[];
   /** The incident it belongs to (null only for rows written outside the repository). */
   incidentId: number | null;
+  /** The dependency-graph edge it joined its incident through; null: same source and group, or a shared stream. */
+  incidentLink: TIncidentLink | null;
   startMs: number;
   endMs: number | null;
   peakScore: number;
@@ -89,7 +92,7 @@ export async function upsertAnomalies(rows: AnomalyUpsert[]): Promise<void> {
 }
 
 const SELECT = `
-  SELECT a.id, a.engine_id, a.stream_id, s.key AS stream_key, a.stream_ids, a.incident_id,
+  SELECT a.id, a.engine_id, a.stream_id, s.key AS stream_key, a.stream_ids, a.incident_id, a.incident_link,
          (extract(epoch FROM a.start_at) * 1000)::float8 AS start_ms,
          (extract(epoch FROM a.end_at) * 1000)::float8 AS end_ms,
          a.peak_score, a.severity::text AS severity, a.type::text AS type, a.status::text AS status,
@@ -107,6 +110,7 @@ function toRow(r: Record<string, unknown>): AnomalyRow {
     streamKey: r.stream_key as string,
     streamIds: r.stream_ids as number[],
     incidentId: (r.incident_id as number | null) ?? null,
+    incidentLink: r.incident_link ? (ZIncidentLink.safeParse(r.incident_link).data ?? null) : null,
     startMs: r.start_ms as number,
     endMs: (r.end_ms as number | null) ?? null,
     peakScore: r.peak_score as number,

@@ -1,6 +1,16 @@
 import type pg from "pg";
-import { assignIncidents, INCIDENT_SLACK_MS, type OpenIncident, type UnassignedAnomaly } from "@/lib/triage/incident-assign";
+import { CONTEXT_MS, dependencyEdge, gridOver, GRID_POINTS, onGrid } from "@/lib/explain/dependency";
+import {
+  assignIncidents,
+  INCIDENT_SLACK_MS,
+  overlaps,
+  related,
+  type OpenIncident,
+  type StreamLink,
+  type UnassignedAnomaly,
+} from "@/lib/triage/incident-assign";
 import { HISTORICAL_LAG_MS } from "@/lib/triage/freshness";
+import { readSeries } from "./samples-repo";
 
 /**
  * Incident bookkeeping inside the anomaly write transaction. An anomaly gets its incident when
@@ -12,6 +22,12 @@ import { HISTORICAL_LAG_MS } from "@/lib/triage/freshness";
 const ASSIGN_LOCK = 0x0e1c1de7;
 
 type Queryable = Pick<pg.PoolClient, "query">;
+
+/** Incidents of other sources and groups read as candidates for a dependency link (the newest). */
+const MAX_LINK_CANDIDATES = 20;
+/** Anomalies per write that look for a dependency link, and member streams compared with each. */
+const MAX_LINK_ANOMALIES = 8;
+const MAX_LINK_PARTNERS = 8;
 
 /** Assigns incidents to the written anomalies that have none, then recomputes the touched incidents. */
 export async function assignAndRefresh(client: Queryable, written: { id: string; incidentId: number | null }[]): Promise<void> {
@@ -50,20 +66,25 @@ async function assignNew(client: Queryable, anomalyIds: string[]): Promise<numbe
   // Candidates: incidents still taking members. One a person resolved is closed for good; one
   // that closed by itself opens again when a new anomaly joins it (a rule that announced its
   // resolution announces the reopening, with the next sequence number).
-  const cand = await client.query<Record<string, unknown>>(
+  const candidateSql = (where: string, limit: string) =>
     `SELECT i.id, i.source_id, i."group", i.stream_ids, i.historical,
             (extract(epoch FROM i.start_at) * 1000)::float8 AS start_ms, (extract(epoch FROM i.end_at) * 1000)::float8 AS end_ms,
-            (SELECT extract(epoch FROM max(COALESCE(a.end_at, a.start_at))) * 1000 FROM anomaly a WHERE a.incident_id = i.id)::float8 AS last_ms
+            (SELECT extract(epoch FROM max(COALESCE(a.end_at, a.start_at))) * 1000 FROM anomaly a WHERE a.incident_id = i.id)::float8 AS last_ms,
+            ARRAY(SELECT DISTINCT s.source_id || COALESCE('/' || COALESCE(s."group", s.labels ->> 'job'), '')
+                  FROM anomaly a JOIN stream s ON s.id = a.stream_id WHERE a.incident_id = i.id AND a.incident_link IS NOT NULL) AS groups
      FROM incident i
-     WHERE (i.source_id = ANY($1::int[]) OR i.stream_ids && $2::int[])
+     WHERE ${where}
        AND (i.status <> 'resolved' OR i.resolved_by = 'auto')
        AND COALESCE(i.end_at, 'infinity') >= to_timestamp(($3::float8 - $5::float8) / 1000.0)
        AND ($4::float8 IS NULL OR i.start_at <= to_timestamp(($4::float8 + $5::float8) / 1000.0))
-     ORDER BY i.start_at, i.id
-     FOR UPDATE OF i`,
-    [sources, streams, minStart, maxEnd, INCIDENT_SLACK_MS],
-  );
-  const candidates: OpenIncident[] = cand.rows.map((r) => ({
+     ORDER BY i.start_at ${limit ? "DESC" : ""}, i.id ${limit}
+     FOR UPDATE OF i`;
+  const own = "(i.source_id = ANY($1::int[]) OR i.stream_ids && $2::int[])";
+  const args = [sources, streams, minStart, maxEnd, INCIDENT_SLACK_MS];
+  const cand = await client.query<Record<string, unknown>>(candidateSql(own, ""), args);
+  // the newest incidents elsewhere: an anomaly that finds none of its own may be linked to one in the dependency graph
+  const others = await client.query<Record<string, unknown>>(candidateSql(`NOT ${own}`, `LIMIT ${MAX_LINK_CANDIDATES}`), args);
+  const candidates: OpenIncident[] = [...cand.rows, ...others.rows].map((r) => ({
     id: r.id as number,
     sourceId: r.source_id as number,
     group: (r.group as string | null) ?? null,
@@ -72,8 +93,10 @@ async function assignNew(client: Queryable, anomalyIds: string[]): Promise<numbe
     // A live incident still open is going on now; one found in history that never closed ends,
     // for grouping, at its last known moment (else it would swallow every later anomaly).
     endMs: (r.end_ms as number | null) ?? (r.historical === true ? (r.last_ms as number) : null),
+    groups: r.groups as string[],
   }));
-  const { incidentOf, created } = assignIncidents(pending, candidates);
+  const links = await dependencyLinks(client, pending, candidates);
+  const { incidentOf, created, linkOf } = assignIncidents(pending, candidates, INCIDENT_SLACK_MS, links);
   // Real ids for the new incidents, then their rows (aggregates are filled by refreshIncidents).
   const realId = new Map<number, number>();
   if (created.size) {
@@ -88,10 +111,57 @@ async function assignNew(client: Queryable, anomalyIds: string[]): Promise<numbe
   }
   const pairs = [...incidentOf.entries()].map(([aid, iid]) => [aid, iid < 0 ? realId.get(iid)! : iid] as const);
   await client.query(
-    `UPDATE anomaly a SET incident_id = x.iid FROM unnest($1::text[], $2::int[]) AS x(aid, iid) WHERE a.id = x.aid`,
-    [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+    `UPDATE anomaly a SET incident_id = x.iid, incident_link = x.link::jsonb FROM unnest($1::text[], $2::int[], $3::text[]) AS x(aid, iid, link) WHERE a.id = x.aid`,
+    [pairs.map((p) => p[0]), pairs.map((p) => p[1]), pairs.map((p) => (linkOf.has(p[0]) ? JSON.stringify(linkOf.get(p[0])) : null))],
   );
   return [...new Set(pairs.map((p) => p[1]))];
+}
+
+/**
+ * Dependency-graph edges (lib/explain/dependency.ts) for the anomalies that would otherwise start
+ * an incident of their own: between each one's stream and the streams of the incidents and new
+ * anomalies of other sources and groups it overlaps in time, over the two hours before the
+ * earliest of their onsets. Bounded (anomalies, partners each) so a write stays cheap; read on
+ * the transaction's client, which holds the assignment lock.
+ */
+async function dependencyLinks(client: Queryable, pending: UnassignedAnomaly[], candidates: OpenIncident[]): Promise<StreamLink[]> {
+  const alone = assignIncidents(pending, candidates);
+  const others: OpenIncident[] = [
+    ...candidates,
+    // the batch's own anomalies, as the incidents they would start
+    ...pending.map((p, k) => ({ id: -1 - k, sourceId: p.sourceId, group: p.group, streamIds: [p.streamId], startMs: p.startMs, endMs: p.endMs })),
+  ];
+  const work: { a: UnassignedAnomaly; partners: number[]; beforeMs: number }[] = [];
+  for (const a of pending) {
+    if ((alone.incidentOf.get(a.id) ?? 0) >= 0 || work.length >= MAX_LINK_ANOMALIES) continue;
+    const partners = new Set<number>();
+    let beforeMs = a.startMs;
+    for (const i of others) {
+      if (related(a, i) || !overlaps(a, i, INCIDENT_SLACK_MS)) continue;
+      for (const s of i.streamIds) if (partners.size < MAX_LINK_PARTNERS) partners.add(s);
+      beforeMs = Math.min(beforeMs, i.startMs);
+    }
+    if (partners.size) work.push({ a, partners: [...partners], beforeMs });
+  }
+  const links: StreamLink[] = [];
+  const measured = new Set<string>();
+  for (const { a, partners, beforeMs } of work) {
+    // Before the event only: two spikes at the same moment would correlate any two streams.
+    // Streams that move together in ordinary hours depend on each other (or on one cause).
+    const fromMs = beforeMs - CONTEXT_MS;
+    const toMs = beforeMs;
+    const grid = gridOver(fromMs, toMs);
+    const read = async (id: number) => onGrid(grid, await readSeries(id, fromMs, toMs, GRID_POINTS, client));
+    const mine = await read(a.streamId);
+    for (const p of partners) {
+      const pair = a.streamId < p ? `${a.streamId}-${p}` : `${p}-${a.streamId}`;
+      if (measured.has(pair)) continue;
+      measured.add(pair);
+      const edge = dependencyEdge(mine, await read(p), grid);
+      if (edge) links.push({ streamIds: [a.streamId, p], leaderId: edge.leader === "x" ? a.streamId : p, lagSec: edge.lagSec, correlation: edge.correlation });
+    }
+  }
+  return links;
 }
 
 /**

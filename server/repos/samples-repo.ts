@@ -461,6 +461,8 @@ export async function readSeries(
   fromMs: number,
   toMs: number,
   maxPoints = 2000,
+  /** a transaction's client (incident grouping reads series while it holds its lock) */
+  q: Pick<pg.PoolClient, "query"> = pool(),
 ): Promise<SeriesPoint[]> {
   const spanMs = Math.max(1, toMs - fromMs);
   const bucketMs = Math.max(1000, Math.ceil(spanMs / maxPoints / 1000) * 1000);
@@ -475,7 +477,7 @@ export async function readSeries(
               min(value) FILTER (WHERE ${summableSql("value")}) AS min, max(value) FILTER (WHERE ${summableSql("value")}) AS max
        FROM (${oneStream("ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0)")}) s
        GROUP BY 1 ORDER BY 1`;
-  const res = await pool().query<{ t: number; v: number | null; min: number; max: number }>(sql, [
+  const res = await q.query<{ t: number; v: number | null; min: number; max: number }>(sql, [
     streamId,
     fromMs,
     toMs,

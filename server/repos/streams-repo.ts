@@ -1,10 +1,12 @@
 import type { TLabels, TStreamKind } from "@/lib/schemas/stream";
+import { typicalStep } from "@/lib/triage/freshness";
 import { parseStreamFilter } from "@/lib/triage/stream-filter";
 import { databaseUrl, db, isEmbeddedUrl, pool } from "../db";
 import { inDerivedTransaction } from "./derived-writes";
 import { copyBinaryIn, encodeBinaryCopy } from "./pg-binary-copy";
 
-export interface StreamRow {
+/** A stream's identity, latest value/score and health. */
+export interface StreamInfo {
   id: number;
   sourceId: number;
   sourceName: string;
@@ -24,8 +26,22 @@ export interface StreamRow {
   archivedAtMs: number | null;
   /** archived with its source (restoring the source restores it) */
   sourceArchived: boolean;
-  /** Recent points for sparklines: epoch ms, value, score (null when not scored). */
-  spark: { t: number[]; v: (number | null)[]; s: (number | null)[] };
+}
+
+/** Recent points for sparklines: epoch ms, value, score (null when not scored); time order. */
+export interface SparkPoints {
+  t: number[];
+  v: (number | null)[];
+  s: (number | null)[];
+}
+
+/** A row of a stream list, with how often the stream reports (see `typicalStep`; 0: unknown). */
+export interface StreamListRow extends StreamInfo {
+  stepMs: number;
+}
+
+export interface StreamRow extends StreamListRow {
+  spark: SparkPoints;
 }
 
 export interface StreamSpec {
@@ -105,17 +121,16 @@ export async function createStreams(sourceId: number, specs: StreamSpec[]): Prom
 /** A stream is archived when it or its source is. */
 const ARCHIVED_SQL = "(s.archived_at IS NOT NULL OR src.archived_at IS NOT NULL)";
 
-const LIST_SQL = `
-  SELECT s.id, s.source_id, src.name AS source_name, src.kind::text AS source_kind, s.metric, s.labels, s.key,
+const INFO_COLUMNS = `s.id, s.source_id, src.name AS source_name, src.kind::text AS source_kind, s.metric, s.labels, s.key,
          s.kind::text AS kind, s."group", s.unit,
          (extract(epoch FROM s.last_sample_at) * 1000)::float8 AS last_sample_at_ms,
-         s.last_value, s.last_score, h.health, h.availability, s.spark_t, s.spark_v, s.spark_s,
+         s.last_value, s.last_score, h.health, h.availability,
          (extract(epoch FROM COALESCE(s.archived_at, src.archived_at)) * 1000)::float8 AS archived_at_ms,
-         src.archived_at IS NOT NULL AS source_archived
-  FROM stream s JOIN source src ON src.id = s.source_id
+         src.archived_at IS NOT NULL AS source_archived`;
+const FROM_SQL = `FROM stream s JOIN source src ON src.id = s.source_id
   LEFT JOIN stream_health h ON h.stream_id = s.id`;
 
-type ListRow = {
+type InfoRow = {
   id: number;
   source_id: number;
   source_name: string;
@@ -133,12 +148,11 @@ type ListRow = {
   source_archived: boolean;
   health: number | null;
   availability: number | null;
-  spark_t: Buffer | null;
-  spark_v: Buffer | null;
-  spark_s: Buffer | null;
 };
+type SparkRow = { spark_t: Buffer | null; spark_v: Buffer | null; spark_s: Buffer | null };
 
-function toStreamRow(r: ListRow): StreamRow {
+/** One object literal per row (no spread or rest: the overview builds a thousand of them per poll). */
+function toListRow(r: InfoRow, stepMs: number): StreamListRow {
   return {
     id: r.id,
     sourceId: r.source_id,
@@ -157,8 +171,12 @@ function toStreamRow(r: ListRow): StreamRow {
     availability: r.availability,
     archivedAtMs: r.archived_at_ms,
     sourceArchived: r.source_archived,
-    spark: { t: unpack(r.spark_t), v: unpack(r.spark_v).map(nanToNull), s: unpack(r.spark_s).map(nanToNull) },
+    stepMs,
   };
+}
+
+function toSpark(r: SparkRow): SparkPoints {
+  return { t: unpack(r.spark_t), v: unpack(r.spark_v).map(nanToNull), s: unpack(r.spark_s).map(nanToNull) };
 }
 
 export interface ListStreamsFilter {
@@ -171,7 +189,12 @@ export interface ListStreamsFilter {
   offset?: number;
 }
 
-export async function listStreams(f: ListStreamsFilter = {}): Promise<StreamRow[]> {
+/**
+ * Streams matching the filter, in overview order. Of the sparklines only the times are read
+ * (for the step): the value and score points, two thirds of a row's bytes, are read for the
+ * cards on screen (`readSparklines`).
+ */
+export async function listStreams(f: ListStreamsFilter = {}): Promise<StreamListRow[]> {
   const where: string[] = [];
   const args: unknown[] = [];
   if (f.search) {
@@ -195,18 +218,27 @@ export async function listStreams(f: ListStreamsFilter = {}): Promise<StreamRow[
   }
   where.push(f.archived ? ARCHIVED_SQL : `NOT ${ARCHIVED_SQL}`);
   args.push(f.limit ?? 500, f.offset ?? 0);
-  const res = await pool().query<ListRow>(
-    `${LIST_SQL} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+  // base64 text, not bytea: half the bytes of bytea's hex text, decoded natively
+  const res = await pool().query<InfoRow & { spark_t: string | null }>(
+    `SELECT ${INFO_COLUMNS}, encode(s.spark_t, 'base64') AS spark_t ${FROM_SQL} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
      ORDER BY src.name, s."group" NULLS LAST, s.key LIMIT $${args.length - 1} OFFSET $${args.length}`,
     args,
   );
-  return res.rows.map(toStreamRow);
+  return res.rows.map((r) => toListRow(r, typicalStep(unpack(r.spark_t === null ? null : Buffer.from(r.spark_t, "base64")))));
 }
 
 export async function getStream(id: number): Promise<StreamRow | null> {
-  const res = await pool().query<ListRow>(`${LIST_SQL} WHERE s.id = $1`, [id]);
+  const res = await pool().query<InfoRow & SparkRow>(`SELECT ${INFO_COLUMNS}, s.spark_t, s.spark_v, s.spark_s ${FROM_SQL} WHERE s.id = $1`, [id]);
   const row = res.rows[0];
-  return row ? toStreamRow(row) : null;
+  if (!row) return null;
+  const spark = toSpark(row);
+  return { ...toListRow(row, typicalStep(spark.t)), spark };
+}
+
+/** Sparkline points of the given streams (unknown ids are left out). */
+export async function readSparklines(ids: readonly number[]): Promise<(SparkPoints & { id: number })[]> {
+  const res = await pool().query<SparkRow & { id: number }>("SELECT id, spark_t, spark_v, spark_s FROM stream WHERE id = ANY($1::int[])", [ids]);
+  return res.rows.map((r) => ({ id: r.id, ...toSpark(r) }));
 }
 
 export async function allStreamKinds(): Promise<{ id: number; kind: TStreamKind }[]> {

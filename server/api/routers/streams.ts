@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ZEpochMs, ZId } from "@/lib/schemas/ids";
-import { getStreamDetail, listStreamsWithSparklines, RANGES, type TRange } from "../../services/streams/stream-service";
+import { getStreamDetail, listStreamsWithSeverity, MAX_SPARKLINE_STREAMS, RANGES, streamSparklines, type TRange } from "../../services/streams/stream-service";
 import { archiveStream, deleteStream } from "../../services/streams/stream-lifecycle";
 import { operatorProcedure, viewerProcedure, createTRPCRouter } from "../trpc";
 
@@ -19,7 +19,11 @@ export const streamsRouter = createTRPCRouter({
         })
         .default({ limit: 500 }),
     )
-    .query(({ input }) => listStreamsWithSparklines(input)),
+    .query(({ input }) => listStreamsWithSeverity(input)),
+  /** Sparkline points (last 30 minutes) of the streams whose cards are on screen. */
+  sparklines: viewerProcedure
+    .input(z.object({ ids: z.array(ZId).max(MAX_SPARKLINE_STREAMS, `Ask for the sparklines of at most ${MAX_SPARKLINE_STREAMS} streams at once.`) }))
+    .query(({ input }) => streamSparklines(input.ids)),
   detail: viewerProcedure
     .input(
       z

@@ -1,6 +1,7 @@
 import { parseEngineOptions } from "@/lib/detectors/options";
 import { AppError } from "@/lib/errors/app-error";
 import { ATTRIBUTION_DEFAULTS, probableOrigin, rankContributions, type AttributionInput } from "@/lib/explain/attribution";
+import { CONTEXT_MS, dependencyEdge, gridOver, GRID_POINTS, MAX_LAG_MS, onGrid } from "@/lib/explain/dependency";
 import { causalTimeline, leadLag, type TimelineEntry } from "@/lib/explain/lead-lag";
 import { getAnomaly } from "../../repos/anomalies-repo";
 import { groupAnomaliesStarting, groupScoreMinutes, type StreamGroup } from "../../repos/explain-repo";
@@ -10,14 +11,11 @@ import { getStream } from "../../repos/streams-repo";
 const LOOKBACK_MS = 30 * 60_000;
 /** The engine's forecast band in sigmas (its default): stored bands are ±bandZ·σ. */
 const BAND_Z = parseEngineOptions({}).bandZ;
-const CONTEXT_MS = 2 * 3_600_000;
-const POINTS = 240;
 const MAX_RELATED = 12;
 /** Streams of a group read for attribution (the highest-scoring in the hours around onset). */
 const MAX_CANDIDATES = 200;
 /** Causes returned (and measured for lead–lag). */
 const MAX_CAUSES = 12;
-const EDGE_MIN_CORRELATION = 0.5;
 
 export interface CausalEdge {
   from: number;
@@ -28,21 +26,10 @@ export interface CausalEdge {
 
 /** Values of several streams on one shared bucket grid (NaN where a stream has no data). */
 async function alignedSeries(streamIds: number[], fromMs: number, toMs: number) {
-  const bucketMs = Math.max(1000, Math.ceil((toMs - fromMs) / POINTS / 1000) * 1000);
-  const n = Math.ceil((toMs - fromMs) / bucketMs) + 1;
-  const base = Math.floor(fromMs / bucketMs) * bucketMs;
+  const grid = gridOver(fromMs, toMs);
   const out = new Map<number, Float64Array>();
-  await Promise.all(
-    streamIds.map(async (id) => {
-      const arr = new Float64Array(n).fill(Number.NaN);
-      for (const p of await readSeries(id, fromMs, toMs, POINTS)) {
-        const k = Math.round((p.t - base) / bucketMs);
-        if (k >= 0 && k < n && p.v !== null) arr[k] = p.v;
-      }
-      out.set(id, arr);
-    }),
-  );
-  return { bucketMs, series: out };
+  await Promise.all(streamIds.map(async (id) => out.set(id, onGrid(grid, await readSeries(id, fromMs, toMs, GRID_POINTS)))));
+  return { grid, series: out };
 }
 
 /**
@@ -92,9 +79,10 @@ export async function explainAnomaly(anomalyId: string) {
   const window = { onsetMs: onset, toMs: endMs };
   const firstPass = rankContributions(inputs, window).filter((c) => c.share > 0 || c.streamId === anomaly.streamId);
   const measured = [...new Set([anomaly.streamId, ...firstPass.slice(0, MAX_CAUSES).map((c) => c.streamId), ...firstByStream.keys()])];
-  const { bucketMs, series } = await alignedSeries(measured, onset - CONTEXT_MS, endMs + 10 * 60_000);
+  const { grid, series } = await alignedSeries(measured, onset - CONTEXT_MS, endMs + 10 * 60_000);
+  const { bucketMs } = grid;
   const ref = series.get(anomaly.streamId)!;
-  const maxLag = Math.max(1, Math.round(LOOKBACK_MS / bucketMs));
+  const maxLag = Math.max(1, Math.round(MAX_LAG_MS / bucketMs));
   const coupling = new Map<number, { lagSec: number | null; correlation: number | null }>();
   for (const id of measured) {
     if (id === anomaly.streamId) continue;
@@ -140,10 +128,10 @@ export async function explainAnomaly(anomalyId: string) {
     for (let j = i + 1; j < ids.length; j++) {
       const x = ids[i]!;
       const y = ids[j]!;
-      const ll = leadLag(series.get(x)!, series.get(y)!, maxLag);
-      if (ll.correlation === null || Math.abs(ll.correlation) < EDGE_MIN_CORRELATION) continue;
-      const [from, to] = ll.lag >= 0 ? [x, y] : [y, x];
-      edges.push({ from, to, lagSec: (Math.abs(ll.lag) * bucketMs) / 1000, correlation: round(ll.correlation) });
+      const edge = dependencyEdge(series.get(x)!, series.get(y)!, grid);
+      if (!edge) continue;
+      const [from, to] = edge.leader === "x" ? [x, y] : [y, x];
+      edges.push({ from, to, lagSec: edge.lagSec, correlation: edge.correlation });
     }
   }
   return {

@@ -4,6 +4,7 @@ import { getAnomaly, listAnomalies, upsertAnomalies, type AnomalyUpsert } from "
 import { getIncident, listIncidents } from "../../repos/incidents-repo";
 import { listFeedback } from "../../repos/feedback-repo";
 import { listStreams } from "../../repos/streams-repo";
+import { incidentOf } from "../../testing/incident-of";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { ingestSeries, invalidateSourceCache } from "../ingest/ingest-service";
 
@@ -34,10 +35,6 @@ describe.each(availableBackends())("incidents on %s", (backend) => {
     explanation: {},
     ...p,
   });
-  const incidentOf = async (engineId: string) => {
-    const r = await pool().query<{ incident_id: number | null }>(`SELECT incident_id FROM anomaly WHERE engine_id = $1`, [engineId]);
-    return r.rows[0]!.incident_id!;
-  };
 
   beforeAll(async () => {
     tdb = await createTestDatabase(backend);
