@@ -14,6 +14,7 @@ import { resolveDatabase, findRunningEmbedded } from "../server/embedded/embedde
 import { ConfigError, parseEnv, type TEnv } from "../server/env";
 import { migrate } from "../server/migrate";
 import { ensureIngestToken } from "../server/services/auth/ingest-token";
+import { mallocEnv } from "../server/web/malloc-env";
 import { WorkerRestarts } from "./worker-restarts";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -146,7 +147,7 @@ async function main(): Promise<void> {
 
   // the web process and the worker inherit this environment and validate it themselves
   // eslint-disable-next-line no-restricted-properties
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: url, OMEN_DATA_DIR: env.dataDir, NEXT_TELEMETRY_DISABLED: "1" };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...mallocEnv(process.env), DATABASE_URL: url, OMEN_DATA_DIR: env.dataDir, NEXT_TELEMETRY_DISABLED: "1" };
   const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
   if (!env.OMEN_SKIP_BUILD && needsBuild()) {
     console.log("[omen] building the web app (first start or sources changed)…");

@@ -8,6 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { mallocEnv } from "../web/malloc-env";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
@@ -84,6 +85,7 @@ export async function startOmenServer(opts: OmenServerOptions): Promise<OmenServ
   const token = opts.token ?? "test-ingest-token-0123456789abcdef";
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...mallocEnv(process.env),
     DATABASE_URL: opts.databaseUrl,
     OMEN_INGEST_TOKEN: token,
     OMEN_API_TOKEN: TEST_READ_TOKEN,
