@@ -40,7 +40,7 @@ const ADOPT_PAGE = 10_000;
  * 2-min duplicate window) is stored once. Built from the commit's samples in block-row order;
  * a commit read back from the database yields the same messages.
  */
-function messagesOf(log: SampleLog, batch: { firstSeq: number; streamIds: Int32Array; tsMs: Float64Array; values: Float64Array }): LogMessage[] {
+export function messagesOf(log: SampleLog, batch: { firstSeq: number; streamIds: Int32Array; tsMs: Float64Array; values: Float64Array }): LogMessage[] {
   const out: LogMessage[] = [];
   for (const [p, rows] of splitByPartition(batch.streamIds, log.config.partitions)) {
     for (let from = 0, part = 0; from < rows.length; from += MAX_SAMPLES_PER_MESSAGE, part++) {
