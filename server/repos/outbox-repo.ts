@@ -39,9 +39,8 @@ export async function deleteFromOutbox(firstSeqs: number[]): Promise<void> {
   await pool().query("DELETE FROM sample_outbox WHERE first_seq = ANY($1::int8[])", [firstSeqs]);
 }
 
-/** How many commits wait in the outbox (health, tests). */
+/** How many commits wait in the outbox. */
 export async function countOutbox(): Promise<number> {
   const res = await pool().query<{ n: number }>("SELECT count(*)::int AS n FROM sample_outbox");
   return res.rows[0]?.n ?? 0;
 }
-
