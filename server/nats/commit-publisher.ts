@@ -31,7 +31,8 @@ const RETRY_EVERY_MS = 2_000;
  * Publishing it twice is harmless (msg-id dedup); too late lets newer samples overtake it.
  */
 const ADOPT_AFTER_MS = 5_000;
-const ADOPT_EVERY_MS = 5_000;
+/** How often a publisher looks (a query on a table that is nearly always empty). */
+const ADOPT_EVERY_MS = RETRY_EVERY_MS;
 const ADOPT_PAGE = 10_000;
 
 /**
