@@ -8,7 +8,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import path from "node:path";
-import { destroySampleLog, natsCommitSink, openSampleLog } from "../server/nats/sample-log";
+import { destroySampleLog, openSampleLog } from "../server/nats/sample-log";
+import { natsCommitSink } from "../server/nats/commit-publisher";
 import { readPartitionProgress } from "../server/repos/partition-repo";
 import { ensureSource } from "../server/repos/sources-repo";
 import { setCommitSink } from "../server/services/ingest/group-commit";
@@ -31,7 +32,7 @@ export async function natsScoringRate(workers: number, SERIES = SERIES_DEFAULT, 
   const prefix = `omen_b_${crypto.randomBytes(4).toString("hex")}`;
   const log = await openSampleLog({ url: NATS_URL, prefix, partitions: 16 }, "bench");
   const sink = natsCommitSink(log);
-  setCommitSink(sink.sink);
+  setCommitSink(sink.sink, sink.outbox);
   await ensureSource("bench", "remote_write", {}, SERIES * 2);
   const t0 = Math.floor(Date.now() / 10_000) * 10_000 - STEPS * 10_000;
   for (let k = 0; k < STEPS; k++) {

@@ -9,7 +9,8 @@ import { setCommitSink } from "../services/ingest/group-commit";
 import { assertIngestCapacity, ingestSeries, resetIngestCapacityCache, setLogBacklogProbe, type IncomingSeries } from "../services/ingest/ingest-service";
 import { createTestDatabase, type TestDatabase } from "../testing/test-db";
 import { readLogBacklog } from "./log-backlog";
-import { destroySampleLog, natsCommitSink, openSampleLog, type SampleLog } from "./sample-log";
+import { destroySampleLog, openSampleLog, type SampleLog } from "./sample-log";
+import { natsCommitSink } from "./commit-publisher";
 import { natsUnreachable, spawnScaleOutWorker, waitFor } from "../testing/scale-out-workers";
 
 /**
@@ -44,7 +45,7 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out back-pressure (
     tdb = await createTestDatabase("postgres");
     log = await openSampleLog({ url: NATS_URL, prefix, partitions: PARTITIONS }, "omen back-pressure test");
     sink = natsCommitSink(log);
-    setCommitSink(sink.sink);
+    setCommitSink(sink.sink, sink.outbox);
     // as the web process does in scale-out mode (server/web/main.ts)
     setLogBacklogProbe({ read: () => readLogBacklog(log), maxPending: LIMIT });
   });

@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,10 +11,11 @@ import { readPartitionProgress } from "../repos/partition-repo";
 import { readWorkerStatus } from "../repos/worker-status-repo";
 import { setCommitSink } from "../services/ingest/group-commit";
 import { ingestSeries, type IncomingSeries } from "../services/ingest/ingest-service";
-import { freePort } from "../testing/omen-server";
+import { NATS_BIN, PrivateNats } from "../testing/private-nats";
 import { startThrowawayPostgres, throwawayPostgresAvailable, type ThrowawayPostgres } from "../testing/throwaway-postgres";
-import { natsCommitSink, openSampleLog, type SampleLog } from "./sample-log";
-import { spawnScaleOutWorker } from "../testing/scale-out-workers";
+import { openSampleLog, type SampleLog } from "./sample-log";
+import { natsCommitSink } from "./commit-publisher";
+import { measureScoring, spawnScaleOutWorker } from "../testing/scale-out-workers";
 
 /**
  * Fault tests of scale-out mode under load (issue 15), on a private nats-server and a private
@@ -30,7 +30,6 @@ import { spawnScaleOutWorker } from "../testing/scale-out-workers";
  * Prints acknowledged / stored / scored (distinct) / score rows written for each.
  * (`kill -9` of one of two workers: server/worker/partitioned/scale-out.int.test.ts.)
  */
-const NATS_BIN = "/usr/sbin/nats-server";
 const missing = !fs.existsSync(NATS_BIN) ? `${NATS_BIN} is not installed (apt-get install nats-server)` : !throwawayPostgresAvailable() ? "PostgreSQL server binaries are not installed" : null;
 if (missing) console.log(`[nats-faults] skipped: ${missing}`);
 
@@ -51,43 +50,6 @@ async function until<T>(what: string, fn: () => Promise<T | null | undefined | f
     if (v) return v;
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${explain()}`);
     await sleep(250);
-  }
-}
-
-/** A nats-server with JetStream of this test's own, storing in a temp directory (kept across restarts). */
-class PrivateNats {
-  private child: ChildProcess | null = null;
-  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "omen-nats-"));
-  port = 0;
-  get url() {
-    return `nats://127.0.0.1:${this.port}`;
-  }
-  async start(): Promise<void> {
-    this.port ||= await freePort();
-    this.child = spawn(NATS_BIN, ["-js", "-a", "127.0.0.1", "-p", String(this.port), "-sd", this.dir], { stdio: "ignore" });
-    await until(
-      "nats-server to listen",
-      () =>
-        new Promise<boolean>((r) => {
-          const s = net.connect(this.port, "127.0.0.1");
-          s.once("connect", () => (s.end(), r(true)));
-          s.once("error", () => r(false));
-        }),
-      10_000,
-    );
-  }
-  async kill(): Promise<void> {
-    const c = this.child;
-    this.child = null;
-    if (!c || c.exitCode !== null) return;
-    await new Promise((r) => {
-      c.once("exit", r);
-      c.kill("SIGKILL");
-    });
-  }
-  async remove(): Promise<void> {
-    await this.kill();
-    fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
@@ -128,7 +90,7 @@ describe.skipIf(Boolean(missing))("scale-out faults under load: NATS restart, Po
     configureDatabase(dbUrl);
     log = await openSampleLog({ url: nats.url, prefix, partitions: PARTITIONS }, "omen faults test");
     sink = natsCommitSink(log);
-    setCommitSink(sink.sink);
+    setCommitSink(sink.sink, sink.outbox);
     startWorker("w1");
     startWorker("w2");
     await until(
@@ -155,18 +117,6 @@ describe.skipIf(Boolean(missing))("scale-out faults under load: NATS restart, Po
     await nats.remove();
     await cluster?.stop();
   });
-
-  /** Stored, scored (distinct stream and time) and score rows written, for one source's streams. */
-  const measure = async (source: string) => {
-    const ids = (await pool().query<{ id: number }>("SELECT s.id FROM stream s JOIN source o ON o.id = s.source_id WHERE o.name = $1", [source])).rows.map((r) => r.id);
-    const stored = await pool().query<{ n: number }>("SELECT count(*)::int AS n FROM sample WHERE stream_id = ANY($1::int[])", [ids]);
-    const scores = await pool().query<{ distinct: number; rows: number }>(
-      `SELECT count(DISTINCT (s.id, b.ts))::int AS distinct, count(*)::int AS rows
-       FROM score_block b JOIN unnest($1::int[]) AS s(id) ON b.block = s.id / 32 AND b.mask & (1 << (s.id % 32)) <> 0`,
-      [ids],
-    );
-    return { stored: stored.rows[0]!.n, scored: scores.rows[0]!.distinct, scoreRows: scores.rows[0]!.rows };
-  };
 
   /**
    * Sends STEPS requests of STREAMS samples as a retrying client does (503/429: wait for
@@ -208,7 +158,7 @@ describe.skipIf(Boolean(missing))("scale-out faults under load: NATS restart, Po
     const done = await until(
       `every acknowledged sample of ${source} scored`,
       async () => {
-        const m = await measure(source);
+        const m = await measureScoring(source);
         const key = JSON.stringify(m);
         diag = JSON.stringify(await readPartitionProgress(log.names.stream).catch(() => null));
         const settled = m.stored === c.acknowledged && m.scored === m.stored && key === last;

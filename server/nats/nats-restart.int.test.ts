@@ -12,7 +12,8 @@ import { setCommitSink } from "../services/ingest/group-commit";
 import { ingestSeries, type IncomingSeries } from "../services/ingest/ingest-service";
 import { createTestDatabase, type TestDatabase } from "../testing/test-db";
 import { freePort } from "../testing/omen-server";
-import { natsCommitSink, openSampleLog, type SampleLog } from "./sample-log";
+import { openSampleLog, type SampleLog } from "./sample-log";
+import { natsCommitSink } from "./commit-publisher";
 
 /**
  * NATS restarted under ingest, on a private nats-server (the shared one cannot be restarted):
@@ -61,7 +62,7 @@ describe.skipIf(Boolean(missing))("NATS restart under ingest", () => {
     tdb = await createTestDatabase();
     log = await openSampleLog({ url: `nats://127.0.0.1:${port}`, prefix: "omen_restart", partitions: 4 }, "restart test");
     sink = natsCommitSink(log);
-    setCommitSink(sink.sink);
+    setCommitSink(sink.sink, sink.outbox);
   });
   afterAll(async () => {
     setCommitSink(null);

@@ -1,10 +1,6 @@
 import { connect, nanos, type NatsConnection } from "@nats-io/transport-node";
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
-import { splitByPartition } from "@/lib/scale/partition";
-import { encodeSamples, MAX_SAMPLES_PER_MESSAGE } from "@/lib/scale/sample-message";
-import type { CommittedBatch } from "@/lib/ingest/committed-batch";
-import { AppError } from "@/lib/errors/app-error";
 import { logNames } from "@/lib/scale/log-names";
 
 /**
@@ -94,57 +90,4 @@ export async function resetPartitionConsumer(log: SampleLog, p: number, afterSeq
     ...(afterSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1 } : { deliver_policy: DeliverPolicy.All }),
   });
   return log.js.consumers.get(log.names.stream, durable);
-}
-
-/**
- * The web process's commit sink with NATS: publishes each committed batch, split by partition,
- * and resolves once JetStream has stored every part (then ingest answers 2xx). Parts that
- * could not be published stay queued, in order, and go first with the next batch (or the
- * retry timer): samples already committed are never left unpublished while this process runs.
- * While NATS does not take them, ingest answers 503 with Retry-After.
- */
-export function natsCommitSink(log: SampleLog): { sink: (batch: CommittedBatch) => Promise<void>; backlog(): number; close(): void } {
-  const queue: { subject: string; data: Uint8Array; msgID: string }[] = [];
-  let flushing: Promise<void> | null = null;
-  const flush = (): Promise<void> => {
-    flushing ??= (async () => {
-      try {
-        while (queue.length) {
-          const head = queue.slice(0, 64);
-          await Promise.all(head.map((m) => log.js.publish(m.subject, m.data, { msgID: m.msgID, timeout: 5_000 })));
-          queue.splice(0, head.length);
-        }
-      } finally {
-        flushing = null;
-      }
-    })();
-    return flushing;
-  };
-  const timer = setInterval(() => {
-    if (queue.length) flush().catch(() => undefined);
-  }, 2_000);
-  timer.unref();
-  const sink = async (batch: CommittedBatch): Promise<void> => {
-    for (const [p, rows] of splitByPartition(batch.streamIds, log.config.partitions)) {
-      for (let from = 0, part = 0; from < rows.length; from += MAX_SAMPLES_PER_MESSAGE, part++) {
-        const idx = rows.slice(from, from + MAX_SAMPLES_PER_MESSAGE);
-        const data = encodeSamples({
-          streamIds: Int32Array.from(idx, (i) => batch.streamIds[i]!),
-          tsMs: Float64Array.from(idx, (i) => batch.tsMs[i]!),
-          values: Float64Array.from(idx, (i) => batch.values[i]!),
-        });
-        // the commit's first seq names the message: a re-publish within 2 min is stored once
-        queue.push({ subject: log.names.subject(p), data, msgID: `${batch.firstSeq}.${p}.${part}` });
-      }
-    }
-    try {
-      // a flush already running may have started before this batch was queued
-      while (queue.length) await flush();
-    } catch (e) {
-      throw new AppError("UNAVAILABLE", `The sample log (NATS JetStream) is unavailable: ${(e as Error).message}. The samples are stored and will be scored once it is back; retry later.`, {
-        retryAfterSeconds: 5,
-      });
-    }
-  };
-  return { sink, backlog: () => queue.length, close: () => clearInterval(timer) };
 }

@@ -5,6 +5,7 @@ import { databaseUrl, isEmbeddedUrl, pool } from "../db";
 import { copyBinaryIn, copyBinaryOut, encodeBinaryCopy, type BinaryColumn } from "./pg-binary-copy";
 import { inDerivedTransaction } from "./derived-writes";
 import { NewestByStream } from "./newest-by-stream";
+import { recordInOutbox } from "./outbox-repo";
 import { packSampleRows, slotOf, slotsPresent, valsLiteral, type Occupied, type SampleRows, type SortedSamples } from "./sample-blocks";
 import { inStreamOrder } from "./stream-order";
 import { inTransaction, isUniqueViolation } from "./transaction";
@@ -119,11 +120,15 @@ export interface CommittedRows {
  * With `returning`, also says which (stream, ts) were new (`"all"` when every sample was) —
  * used by group commit to tell each merged request how many of its samples were new.
  * `committed` is what was written, in block-row order (see `lib/ingest/committed-batch.ts`).
+ * With `outboxOwner` (scale-out), the same transaction records the commit in the outbox
+ * (`recordInOutbox`): it must be published to the sample log, by that owner or, if it dies
+ * first, by another process.
  */
 export async function insertSamplesReturning(
   c: SampleColumns,
   returning: boolean,
   shared = false,
+  outboxOwner: string | null = null,
 ): Promise<{ result: InsertResult; newRows: { streamId: number; tsMs: number }[] | "all" | null; committed?: CommittedRows }> {
   const received = c.tsMs.length;
   if (received === 0) return { result: { received, inserted: 0 }, newRows: returning ? [] : null };
@@ -153,6 +158,7 @@ export async function insertSamplesReturning(
     const res = await client.query<{ last: string }>("SELECT setval('sample_block_seq_seq', nextval('sample_block_seq_seq') + $1 - 1) AS last", [rows.rows]);
     const firstSeq = Number(res.rows[0]!.last) - rows.rows + 1;
     await writeRows(client, rows, firstSeq, embedded);
+    if (outboxOwner !== null) await recordInOutbox(client, { firstSeq, lastSeq: firstSeq + rows.rows - 1 }, outboxOwner);
     return { firstSeq, rows };
   });
   noteCommitted(sorted);

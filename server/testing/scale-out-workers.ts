@@ -1,10 +1,12 @@
 /**
  * Test harness shared by the scale-out integration tests: is a NATS server there, wait for a
- * condition, and a real worker process (`server/worker/main.ts`) joined to a partitioned log.
+ * condition, a real worker process (`server/worker/main.ts`) joined to a partitioned log, and
+ * what was stored and scored.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { connect } from "@nats-io/transport-node";
+import { pool } from "../db";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 
@@ -61,4 +63,21 @@ export function spawnScaleOutWorker(o: WorkerOptions): ChildProcess {
   child.stdout!.on("data", (d: Buffer) => o.output.push(`${o.name}: ${d.toString()}`));
   child.stderr!.on("data", (d: Buffer) => o.output.push(`${o.name} (stderr): ${d.toString()}`));
   return child;
+}
+
+/**
+ * For one source's streams: samples stored, samples scored (distinct stream and time), score
+ * rows written, and the most score rows any one sample has (1 when each was scored once).
+ */
+export async function measureScoring(source: string): Promise<{ stored: number; scored: number; scoreRows: number; maxRowsPerSample: number }> {
+  const ids = (await pool().query<{ id: number }>("SELECT s.id FROM stream s JOIN source o ON o.id = s.source_id WHERE o.name = $1", [source])).rows.map((r) => r.id);
+  const stored = await pool().query<{ n: number }>("SELECT count(*)::int AS n FROM sample WHERE stream_id = ANY($1::int[])", [ids]);
+  const scores = await pool().query<{ distinct: number; rows: number; max: number | null }>(
+    `SELECT count(*)::int AS distinct, coalesce(sum(n), 0)::int AS rows, max(n)::int AS max FROM (
+       SELECT count(*) AS n FROM score_block b JOIN unnest($1::int[]) AS s(id) ON b.block = s.id / 32 AND b.mask & (1 << (s.id % 32)) <> 0
+       GROUP BY s.id, b.ts) per_sample`,
+    [ids],
+  );
+  const r = scores.rows[0]!;
+  return { stored: stored.rows[0]!.n, scored: r.distinct, scoreRows: r.rows, maxRowsPerSample: r.max ?? 0 };
 }

@@ -55,7 +55,8 @@ async function main(): Promise<void> {
     ? await openNatsSink({ url: settings.OMEN_NATS_URL, prefix: settings.OMEN_NATS_PREFIX, partitions: settings.OMEN_PARTITIONS })
     : null;
   const handoff = nats ?? createHandoffClient();
-  setCommitSink(handoff.sink);
+  // scale-out: each commit also records itself in the outbox (published by someone even if this process dies)
+  setCommitSink(handoff.sink, nats?.outbox ?? null);
   // Settings → Models requests, feedback and configuration changes reach the worker(s) the same way
   setCommandSink(handoff.command);
   // scale-out back-pressure: refuse ingest while the workers lag too far behind the sample log

@@ -18,11 +18,17 @@ const state = processGlobal("group-commit", () => ({
   queue: [] as PendingCommit[],
   committing: false,
   sink: null as CommitSink | null,
+  outboxOwner: null as string | null,
 }));
 
-/** Where this process's committed batches go (null: nowhere); set by the process's main.ts. */
-export function setCommitSink(sink: CommitSink | null): void {
+/**
+ * Where this process's committed batches go (null: nowhere); set by the process's main.ts.
+ * With `outboxOwner` (the JetStream sample log's publisher), every commit is also recorded in
+ * the outbox in its own transaction, under that name (server/nats/commit-publisher.ts).
+ */
+export function setCommitSink(sink: CommitSink | null, outboxOwner: string | null = null): void {
   state.sink = sink;
+  state.outboxOwner = sink ? outboxOwner : null;
 }
 
 /**
@@ -77,7 +83,7 @@ async function drainCommits(): Promise<void> {
 async function commitGroup(group: PendingCommit[], rows: number): Promise<void> {
   try {
     if (group.length === 1) {
-      const { result, committed } = await insertSamplesReturning(group[0]!.cols, false, group[0]!.shared);
+      const { result, committed } = await insertSamplesReturning(group[0]!.cols, false, group[0]!.shared, state.outboxOwner);
       if (committed) await offerCommitted(committedBatch(committed));
       group[0]!.resolve(result);
       return;
@@ -90,7 +96,7 @@ async function commitGroup(group: PendingCommit[], rows: number): Promise<void> 
       all.values.set(p.cols.values, o);
       o += p.cols.tsMs.length;
     }
-    const { newRows, committed } = await insertSamplesReturning(all, true, group.some((p) => p.shared));
+    const { newRows, committed } = await insertSamplesReturning(all, true, group.some((p) => p.shared), state.outboxOwner);
     if (committed) await offerCommitted(committedBatch(committed));
     if (newRows === "all") {
       for (const p of group) p.resolve({ received: p.cols.tsMs.length, inserted: p.cols.tsMs.length });

@@ -1,6 +1,7 @@
 import type { TEnv } from "../../env";
 import { subscribeCommands } from "../../nats/commands";
-import { natsCommitSink, openSampleLog } from "../../nats/sample-log";
+import { openSampleLog } from "../../nats/sample-log";
+import { natsCommitSink } from "../../nats/commit-publisher";
 import { setCommitSink } from "../../services/ingest/group-commit";
 import { PartitionWorker } from "./partition-worker";
 
@@ -14,7 +15,7 @@ export async function runPartitionWorker(env: TEnv, closeDatabase: () => Promise
   const log = await openSampleLog({ url: env.OMEN_NATS_URL!, prefix: env.OMEN_NATS_PREFIX, partitions: env.OMEN_PARTITIONS }, `omen-worker ${name}`);
   // what this process ingests itself (Prometheus pull, host collector) goes to the sample log like any commit
   const commits = natsCommitSink(log);
-  setCommitSink(commits.sink);
+  setCommitSink(commits.sink, commits.outbox);
   const worker = new PartitionWorker(log, {
     name,
     configFile: env.OMEN_CONFIG_FILE,

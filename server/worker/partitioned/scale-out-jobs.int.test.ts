@@ -5,7 +5,8 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pool } from "../../db";
 import { publishCommand } from "../../nats/commands";
-import { destroySampleLog, natsCommitSink, openSampleLog, type SampleLog } from "../../nats/sample-log";
+import { destroySampleLog, openSampleLog, type SampleLog } from "../../nats/sample-log";
+import { natsCommitSink } from "../../nats/commit-publisher";
 import { listDeliveries } from "../../repos/alerts-repo";
 import { readPartitionProgress } from "../../repos/partition-repo";
 import { getSetting } from "../../repos/settings-repo";
@@ -79,7 +80,7 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out workers run the
     tdb = await createTestDatabase("postgres");
     log = await openSampleLog({ url: NATS_URL, prefix, partitions: PARTITIONS }, "omen scale-out jobs test");
     sink = natsCommitSink(log);
-    setCommitSink(sink.sink);
+    setCommitSink(sink.sink, sink.outbox);
     // as the web process does in scale-out mode (server/web/main.ts)
     setCommandSink((cmd) => publishCommand(log, cmd));
     rx = await startReceiver();

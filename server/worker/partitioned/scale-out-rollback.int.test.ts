@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAppError } from "@/lib/errors/app-error";
 import { decodeSnapshotSet } from "@/lib/scale/snapshot-set";
 import { publishCommand } from "../../nats/commands";
-import { destroySampleLog, natsCommitSink, openSampleLog, type SampleLog } from "../../nats/sample-log";
+import { destroySampleLog, openSampleLog, type SampleLog } from "../../nats/sample-log";
+import { natsCommitSink } from "../../nats/commit-publisher";
 import { readPartitionProgress, readPartitionSnapshots } from "../../repos/partition-repo";
 import { countSamples } from "../../repos/samples-repo";
 import { readScores } from "../../repos/scores-repo";
@@ -64,7 +65,7 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out snapshot and ro
     tdb = await createTestDatabase("postgres");
     log = await openSampleLog({ url: NATS_URL, prefix, partitions: PARTITIONS }, "omen scale-out rollback test");
     sink = natsCommitSink(log);
-    setCommitSink(sink.sink);
+    setCommitSink(sink.sink, sink.outbox);
     // as the web process does in scale-out mode (server/web/main.ts)
     setCommandSink((cmd) => publishCommand(log, cmd));
   });

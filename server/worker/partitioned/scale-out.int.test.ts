@@ -2,7 +2,8 @@ import type { ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pool } from "../../db";
-import { destroySampleLog, natsCommitSink, openSampleLog, type SampleLog } from "../../nats/sample-log";
+import { destroySampleLog, openSampleLog, type SampleLog } from "../../nats/sample-log";
+import { natsCommitSink } from "../../nats/commit-publisher";
 import { readPartitionProgress } from "../../repos/partition-repo";
 import { countSamples } from "../../repos/samples-repo";
 import { countScores } from "../../repos/scores-repo";
@@ -52,7 +53,7 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out on NATS JetStre
     tdb = await createTestDatabase("postgres");
     log = await openSampleLog({ url: NATS_URL, prefix, partitions: PARTITIONS }, "omen scale-out test");
     sink = natsCommitSink(log);
-    setCommitSink(sink.sink);
+    setCommitSink(sink.sink, sink.outbox);
   });
 
   afterAll(async () => {
