@@ -30,6 +30,8 @@ describe("timeSlices", () => {
       for (const slice of slices) {
         const times = slice.flatMap((s) => s.tsMs);
         expect(Math.min(...times)).toBeGreaterThan(newest);
+        // at most `max` samples, unless one timestamp alone has more
+        if (times.length > max) expect(new Set(times).size).toBe(1);
         newest = Math.max(...times);
       }
     }
@@ -48,6 +50,13 @@ describe("timeSlices", () => {
     const [only] = [...timeSlices([series("a", [30, 10, 20, 10], [3, 1, 2, 1.5])], 100)];
     expect(only![0]!.tsMs).toEqual([10, 10, 20, 30]);
     expect(only![0]!.values).toEqual([1, 1.5, 2, 3]);
+  });
+
+  it("fills each slice as far as the times allow, also with times that are not whole milliseconds", () => {
+    const ts = Array.from({ length: 1000 }, (_, i) => 1.5e12 + i * 0.25);
+    const slices = [...timeSlices([series("a", ts), series("b", ts.filter((_, i) => i % 3 === 0))], 100)];
+    expect(slices.slice(0, -1).every((sl) => sl.reduce((n, s) => n + s.tsMs.length, 0) >= 99)).toBe(true);
+    expect(samples(slices)).toHaveLength(1000 + 334);
   });
 
   it("yields nothing for series without samples", () => {
