@@ -20,6 +20,8 @@ export interface StreamRow {
   lastScore: number | null;
   health: number | null;
   availability: number | null;
+  /** when its series ended (a Prometheus staleness marker; see `markStreamsEnded`); null: not ended, or revived by a newer sample */
+  endedAtMs: number | null;
   /** when the stream (or its source) was archived; null: active */
   archivedAtMs: number | null;
   /** archived with its source (restoring the source restores it) */
@@ -110,6 +112,7 @@ const LIST_SQL = `
          s.kind::text AS kind, s."group", s.unit,
          (extract(epoch FROM s.last_sample_at) * 1000)::float8 AS last_sample_at_ms,
          s.last_value, s.last_score, h.health, h.availability, s.spark_t, s.spark_v, s.spark_s,
+         (extract(epoch FROM s.ended_at) * 1000)::float8 AS ended_at_ms,
          (extract(epoch FROM COALESCE(s.archived_at, src.archived_at)) * 1000)::float8 AS archived_at_ms,
          src.archived_at IS NOT NULL AS source_archived
   FROM stream s JOIN source src ON src.id = s.source_id
@@ -129,6 +132,7 @@ type ListRow = {
   last_sample_at_ms: number | null;
   last_value: number | null;
   last_score: number | null;
+  ended_at_ms: number | null;
   archived_at_ms: number | null;
   source_archived: boolean;
   health: number | null;
@@ -155,6 +159,7 @@ function toStreamRow(r: ListRow): StreamRow {
     lastScore: r.last_score,
     health: r.health,
     availability: r.availability,
+    endedAtMs: r.ended_at_ms,
     archivedAtMs: r.archived_at_ms,
     sourceArchived: r.source_archived,
     spark: { t: unpack(r.spark_t), v: unpack(r.spark_v).map(nanToNull), s: unpack(r.spark_s).map(nanToNull) },
