@@ -1,10 +1,15 @@
 /**
  * Test harness shared by the scale-out integration tests: is a NATS server there, wait for a
- * condition, and a real worker process (`server/worker/main.ts`) joined to a partitioned log.
+ * condition, a real worker process (`server/worker/main.ts`) joined to a partitioned log, and
+ * the database and log a test runs them against (`openScaleOutWorld`).
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import crypto from "node:crypto";
 import path from "node:path";
 import { connect } from "@nats-io/transport-node";
+import { destroySampleLog, natsCommitSink, openSampleLog, type SampleLog } from "../nats/sample-log";
+import { setCommitSink } from "../services/ingest/group-commit";
+import { createTestDatabase, type TestDatabase } from "./test-db";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 
@@ -61,4 +66,51 @@ export function spawnScaleOutWorker(o: WorkerOptions): ChildProcess {
   child.stdout!.on("data", (d: Buffer) => o.output.push(`${o.name}: ${d.toString()}`));
   child.stderr!.on("data", (d: Buffer) => o.output.push(`${o.name} (stderr): ${d.toString()}`));
   return child;
+}
+
+/**
+ * What a scale-out test runs against: a fresh PostgreSQL database, a sample log under a random
+ * prefix on the NATS server, this process's commits published to it (as the web process does
+ * in scale-out mode), and the worker processes it starts. `close` kills the workers (SIGKILL)
+ * and removes everything.
+ */
+export interface ScaleOutWorld {
+  tdb: TestDatabase;
+  log: SampleLog;
+  prefix: string;
+  /** the workers' stdout and stderr */
+  output: string[];
+  workers: Map<string, ChildProcess>;
+  startWorker(name: string, env?: Record<string, string>): ChildProcess;
+  close(): Promise<void>;
+}
+
+export async function openScaleOutWorld(o: { natsUrl: string; partitions: number; name: string }): Promise<ScaleOutWorld> {
+  const tdb = await createTestDatabase("postgres");
+  const prefix = `omen_t_${crypto.randomBytes(4).toString("hex")}`;
+  const log = await openSampleLog({ url: o.natsUrl, prefix, partitions: o.partitions }, o.name);
+  const sink = natsCommitSink(log);
+  setCommitSink(sink.sink);
+  const output: string[] = [];
+  const workers = new Map<string, ChildProcess>();
+  return {
+    tdb,
+    log,
+    prefix,
+    output,
+    workers,
+    startWorker(name, env) {
+      const child = spawnScaleOutWorker({ name, databaseUrl: tdb.url, natsUrl: o.natsUrl, prefix, partitions: o.partitions, output, env });
+      workers.set(name, child);
+      return child;
+    },
+    async close() {
+      for (const c of workers.values()) if (c.exitCode === null) c.kill("SIGKILL");
+      setCommitSink(null);
+      sink.close();
+      await destroySampleLog(log);
+      await log.close();
+      await tdb.drop();
+    },
+  };
 }

@@ -44,10 +44,11 @@ export interface CsvImportOptions extends CsvNaming {
 /**
  * Parses a CSV body with csv-parse's streaming parser, a piece at a time, yielding to the event
  * loop every YIELD_AFTER_MS of parsing (a 9 MB file parsed in one go held every other request
- * for seconds), then creates the file's streams (the cardinality cap is checked for the whole file)
- * and commits its samples in transactions of COMMIT_SAMPLES cut by time (see `timeSlices`), each awaited. A malformed file is
- * refused before anything is stored; a failure while committing says how much was stored
- * (re-importing the file is harmless: stored samples are skipped).
+ * for seconds), then creates the file's streams (the cardinality cap is checked for the whole
+ * file) and commits its samples in transactions of COMMIT_SAMPLES cut by time (see
+ * `timeSlices`), each awaited. A malformed file is refused before anything is stored; a failure
+ * while committing says how much was stored (re-importing the file is harmless: stored samples
+ * are skipped).
  */
 export async function importCsv(source: string, body: Uint8Array, nowMs: number = Date.now(), opts: CsvImportOptions = {}): Promise<CsvImportResult> {
   const decoded = await parseCsvStreaming(body, nowMs, opts);

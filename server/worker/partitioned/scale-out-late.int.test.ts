@@ -1,17 +1,12 @@
-import type { ChildProcess } from "node:child_process";
-import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { partitionOf } from "@/lib/scale/partition";
 import { pool } from "../../db";
-import { destroySampleLog, natsCommitSink, openSampleLog, type SampleLog } from "../../nats/sample-log";
 import { readPartitionProgress } from "../../repos/partition-repo";
 import { readScores } from "../../repos/scores-repo";
 import { listStreams } from "../../repos/streams-repo";
 import { readWorkerStatus } from "../../repos/worker-status-repo";
-import { setCommitSink } from "../../services/ingest/group-commit";
 import { ingestSeries, type IncomingSeries } from "../../services/ingest/ingest-service";
-import { createTestDatabase, type TestDatabase } from "../../testing/test-db";
-import { natsUnreachable, spawnScaleOutWorker, waitFor } from "../../testing/scale-out-workers";
+import { natsUnreachable, openScaleOutWorld, waitFor, type ScaleOutWorld } from "../../testing/scale-out-workers";
 
 /**
  * Late samples in scale-out mode (issue 14): samples of a step their partition has scored
@@ -47,35 +42,17 @@ async function scoreRowsPerSample(): Promise<{ samples: number; unscored: number
 }
 
 describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out late samples on NATS JetStream", () => {
-  let tdb: TestDatabase;
-  let log: SampleLog;
-  let sink: ReturnType<typeof natsCommitSink>;
-  const prefix = `omen_t_${crypto.randomBytes(4).toString("hex")}`;
-  const workers = new Map<string, ChildProcess>();
-  const output: string[] = [];
-  const startWorker = (name: string) => workers.set(name, spawnScaleOutWorker({ name, databaseUrl: tdb.url, natsUrl: NATS_URL, prefix, partitions: PARTITIONS, output }));
-  const scoredRows = async () => (await readPartitionProgress(log.names.stream)).reduce((a, p) => a + p.scored, 0);
+  let world: ScaleOutWorld;
+  const startWorker = (name: string) => world.startWorker(name);
+  const scoredRows = async () => (await readPartitionProgress(world.log.names.stream)).reduce((a, p) => a + p.scored, 0);
   const fail = (e: Error) => {
-    throw new Error(`${e.message}\n${output.join("")}`);
+    throw new Error(`${e.message}\n${world.output.join("")}`);
   };
 
   beforeAll(async () => {
-    tdb = await createTestDatabase("postgres");
-    log = await openSampleLog({ url: NATS_URL, prefix, partitions: PARTITIONS }, "omen scale-out late test");
-    sink = natsCommitSink(log);
-    setCommitSink(sink.sink);
+    world = await openScaleOutWorld({ natsUrl: NATS_URL, partitions: PARTITIONS, name: "omen scale-out late test" });
   });
-
-  afterAll(async () => {
-    for (const c of workers.values()) if (c.exitCode === null) c.kill("SIGKILL");
-    setCommitSink(null);
-    sink?.close();
-    if (log) {
-      await destroySampleLog(log);
-      await log.close();
-    }
-    await tdb?.drop();
-  });
+  afterAll(async () => world?.close());
 
   it("scores each late sample once, and a new owner's replay writes none of them again", async () => {
     startWorker("w1");
@@ -142,7 +119,7 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out late samples on
     expect(score(t0 + 40 * STEP_MS + 5_000)).toBeGreaterThan(score(t0 + 40 * STEP_MS)!);
 
     // kill -9 and a new owner: it replays the partitions from their snapshots and writes nothing again
-    workers.get("w1")!.kill("SIGKILL");
+    world.workers.get("w1")!.kill("SIGKILL");
     startWorker("w2");
     await waitFor("w2 to own every partition", async () => ((await readWorkerStatus()).find((w) => w.name === "w2")?.info.partitions as number[] | undefined)?.length === PARTITIONS, 60_000).catch(fail);
     await new Promise((r) => setTimeout(r, 3_000));
