@@ -7,6 +7,7 @@ import { useTRPC, type RouterOutputs } from "@/components/trpc/client";
 import { Sparkline } from "@/components/charts/sparkline";
 import { formatValue } from "@/components/charts/chart-data";
 import { formatAge } from "@/lib/triage/freshness";
+import { EndedBadge } from "@/components/stream/ended-badge";
 import { NeedsAttention } from "./needs-attention";
 import { useOnScreenIds } from "./use-on-screen-ids";
 
@@ -50,7 +51,9 @@ function StreamCard({ s, spark, nowMs, track }: { s: StreamItem; spark: SparkIte
           <span className="muted age" data-testid="sample-age" title={s.lastSampleAtMs ? new Date(s.lastSampleAtMs).toISOString() : undefined}>
             {formatAge(s.lastSampleAtMs, nowMs)}
           </span>
-          {s.stale ? (
+          {/* an ended stream's silence is explained: "ended" replaces "stale" */}
+          <EndedBadge endedAtMs={s.endedAtMs} nowMs={nowMs} />
+          {s.stale && s.endedAtMs === null ? (
             <span className="badge stale" title="No new samples for several usual intervals: the stream may have stopped.">
               stale
             </span>

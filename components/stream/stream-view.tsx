@@ -7,6 +7,7 @@ import { domainFloor } from "@/lib/triage/domain";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc/client";
 import { appendForecast, buildChartRows, formatValue } from "@/components/charts/chart-data";
+import { EndedBadge } from "./ended-badge";
 import { StreamActions } from "./stream-actions";
 import { StreamChart } from "./stream-chart";
 
@@ -80,6 +81,7 @@ export function StreamView({ id }: { id: number }) {
             score <strong>{stream.lastScore === null ? "–" : stream.lastScore.toFixed(0)}</strong>
           </span>
           <span className="muted">kind {stream.kind}</span>
+          <EndedBadge endedAtMs={stream.endedAtMs} nowMs={detail.dataUpdatedAt || Date.now()} />
           {stream.health !== null ? <span className="muted">health {(stream.health * 100).toFixed(0)}%</span> : null}
         </div>
         <div className="row" role="group" aria-label="Time range">

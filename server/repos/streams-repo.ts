@@ -22,6 +22,8 @@ export interface StreamInfo {
   lastScore: number | null;
   health: number | null;
   availability: number | null;
+  /** when its series ended (a Prometheus staleness marker; see `markStreamsEnded`); null: not ended, or revived by a newer sample */
+  endedAtMs: number | null;
   /** when the stream (or its source) was archived; null: active */
   archivedAtMs: number | null;
   /** archived with its source (restoring the source restores it) */
@@ -125,6 +127,7 @@ const INFO_COLUMNS = `s.id, s.source_id, src.name AS source_name, src.kind::text
          s.kind::text AS kind, s."group", s.unit,
          (extract(epoch FROM s.last_sample_at) * 1000)::float8 AS last_sample_at_ms,
          s.last_value, s.last_score, h.health, h.availability,
+         (extract(epoch FROM s.ended_at) * 1000)::float8 AS ended_at_ms,
          (extract(epoch FROM COALESCE(s.archived_at, src.archived_at)) * 1000)::float8 AS archived_at_ms,
          src.archived_at IS NOT NULL AS source_archived`;
 const FROM_SQL = `FROM stream s JOIN source src ON src.id = s.source_id
@@ -144,6 +147,7 @@ type InfoRow = {
   last_sample_at_ms: number | null;
   last_value: number | null;
   last_score: number | null;
+  ended_at_ms: number | null;
   archived_at_ms: number | null;
   source_archived: boolean;
   health: number | null;
@@ -169,6 +173,7 @@ function toListRow(r: InfoRow, stepMs: number): StreamListRow {
     lastScore: r.last_score,
     health: r.health,
     availability: r.availability,
+    endedAtMs: r.ended_at_ms,
     archivedAtMs: r.archived_at_ms,
     sourceArchived: r.source_archived,
     stepMs,

@@ -1,12 +1,18 @@
 /**
  * Test harness shared by the scale-out integration tests: is a NATS server there, wait for a
  * condition, a real worker process (`server/worker/main.ts`) joined to a partitioned log, and
- * what was stored and scored.
+ * the database and log a test runs them against (`openScaleOutWorld`), and what was stored and
+ * scored.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import crypto from "node:crypto";
 import path from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { pool } from "../db";
+import { natsCommitSink } from "../nats/commit-publisher";
+import { destroySampleLog, openSampleLog, type SampleLog } from "../nats/sample-log";
+import { setCommitSink } from "../services/ingest/group-commit";
+import { createTestDatabase, type TestDatabase } from "./test-db";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 
@@ -80,4 +86,51 @@ export async function measureScoring(source: string): Promise<{ stored: number; 
   );
   const r = scores.rows[0]!;
   return { stored: stored.rows[0]!.n, scored: r.distinct, scoreRows: r.rows, maxRowsPerSample: r.max ?? 0 };
+}
+
+/**
+ * What a scale-out test runs against: a fresh PostgreSQL database, a sample log under a random
+ * prefix on the NATS server, this process's commits published to it (as the web process does
+ * in scale-out mode), and the worker processes it starts. `close` kills the workers (SIGKILL)
+ * and removes everything.
+ */
+export interface ScaleOutWorld {
+  tdb: TestDatabase;
+  log: SampleLog;
+  prefix: string;
+  /** the workers' stdout and stderr */
+  output: string[];
+  workers: Map<string, ChildProcess>;
+  startWorker(name: string, env?: Record<string, string>): ChildProcess;
+  close(): Promise<void>;
+}
+
+export async function openScaleOutWorld(o: { natsUrl: string; partitions: number; name: string }): Promise<ScaleOutWorld> {
+  const tdb = await createTestDatabase("postgres");
+  const prefix = `omen_t_${crypto.randomBytes(4).toString("hex")}`;
+  const log = await openSampleLog({ url: o.natsUrl, prefix, partitions: o.partitions }, o.name);
+  const sink = natsCommitSink(log);
+  setCommitSink(sink.sink, sink.outbox);
+  const output: string[] = [];
+  const workers = new Map<string, ChildProcess>();
+  return {
+    tdb,
+    log,
+    prefix,
+    output,
+    workers,
+    startWorker(name, env) {
+      const child = spawnScaleOutWorker({ name, databaseUrl: tdb.url, natsUrl: o.natsUrl, prefix, partitions: o.partitions, output, env });
+      workers.set(name, child);
+      return child;
+    },
+    async close() {
+      for (const c of workers.values()) if (c.exitCode === null) c.kill("SIGKILL");
+      setCommitSink(null);
+      sink.close();
+      await destroySampleLog(log);
+      await log.close();
+      await tdb.drop();
+    },
+  };
 }

@@ -10,8 +10,9 @@
 import { engineCutoffs, gateEvent } from "@/lib/config/gate";
 import { DEFAULT_SETTINGS, type EffectiveSettings } from "@/lib/config/settings";
 import type { EngineEvent, EnginePort } from "@/lib/detectors/engine-port";
+import { canScoreLate, type LateScoring } from "../detection/engine-adapter";
 
-export class ConfiguredEngine implements EnginePort {
+export class ConfiguredEngine implements EnginePort, LateScoring {
   private settings = new Map<number, EffectiveSettings>();
   private global: EffectiveSettings = DEFAULT_SETTINGS;
   /** Events raised to the database so far (a later "closed" must reach it even if now gated). */
@@ -98,6 +99,18 @@ export class ConfiguredEngine implements EnginePort {
     }
     const r = this.inner.step(tsMs, ids, values, sampleTs, domain);
     return { scores: r.scores, events: this.gate(r.events, tsMs) };
+  }
+  /**
+   * Late samples are scored on a scratch copy of their streams' models (see
+   * `EngineAdapter.scoreLate`); nothing when the inner engine cannot (a test double). Scores are
+   * not gated (only events are), so they pass through as `step`'s do.
+   */
+  scoreLate(...a: Parameters<LateScoring["scoreLate"]>): void {
+    if (this.reconfigure) {
+      this.reconfigure = false;
+      this.setSettings(this.global, this.settings);
+    }
+    if (canScoreLate(this.inner)) this.inner.scoreLate(...a);
   }
   health() {
     return this.inner.health();

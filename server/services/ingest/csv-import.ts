@@ -1,16 +1,19 @@
+import { finished } from "node:stream/promises";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { parse } from "csv-parse";
 import { AppError } from "@/lib/errors/app-error";
 import { CSV_PARSE_OPTIONS, csvSyntaxError, CsvReader, DEFAULT_CSV_LIMITS, type CsvDecoded, type CsvLayout, type CsvNaming } from "@/lib/ingest/csv";
+import { timeSlices } from "@/lib/ingest/time-slices";
 import { streamKey } from "@/lib/schemas/stream";
-import type { DecodedSeries } from "@/lib/ingest/types";
 import { getSourceByName } from "../../repos/sources-repo";
 import { replaceTruthRanges } from "../../repos/stream-labels-repo";
 import { findStreamIds } from "../../repos/streams-repo";
 import { ensureStreams, ingestSeries } from "./ingest-service";
 
-/** Bytes of the file handed to the parser between two yields to the event loop. */
-const SLICE_BYTES = 256 * 1024;
+/** Bytes of the file handed to the parser at once. */
+const PIECE_BYTES = 16 * 1024;
+/** Parsing time after which the parser yields to the event loop, so other requests are served. */
+const YIELD_AFTER_MS = 10;
 /** Samples per transaction. */
 const COMMIT_SAMPLES = 50_000;
 
@@ -39,12 +42,13 @@ export interface CsvImportOptions extends CsvNaming {
 }
 
 /**
- * Parses a CSV body with csv-parse's streaming parser, a slice at a time with a yield to the
- * event loop between slices (a 9 MB file parsed in one go held every other request for
- * seconds), then creates the file's streams (the cardinality cap is checked for the whole file)
- * and commits its samples in transactions of COMMIT_SAMPLES, each awaited. A malformed file is
- * refused before anything is stored; a failure while committing says how much was stored
- * (re-importing the file is harmless: stored samples are skipped).
+ * Parses a CSV body with csv-parse's streaming parser, a piece at a time, yielding to the event
+ * loop every YIELD_AFTER_MS of parsing (a 9 MB file parsed in one go held every other request
+ * for seconds), then creates the file's streams (the cardinality cap is checked for the whole
+ * file) and commits its samples in transactions of COMMIT_SAMPLES cut by time (see
+ * `timeSlices`), each awaited. A malformed file is refused before anything is stored; a failure
+ * while committing says how much was stored (re-importing the file is harmless: stored samples
+ * are skipped).
  */
 export async function importCsv(source: string, body: Uint8Array, nowMs: number = Date.now(), opts: CsvImportOptions = {}): Promise<CsvImportResult> {
   const decoded = await parseCsvStreaming(body, nowMs, opts);
@@ -62,7 +66,7 @@ export async function importCsv(source: string, body: Uint8Array, nowMs: number 
   let received = 0;
   let inserted = 0;
   try {
-    for (const chunk of chunks(decoded.series, COMMIT_SAMPLES)) {
+    for (const chunk of timeSlices(decoded.series, COMMIT_SAMPLES)) {
       const r = await ingestSeries(source, "csv", chunk, nowMs);
       received += r.received;
       inserted += r.inserted;
@@ -107,60 +111,47 @@ async function storeGroundTruth(source: string, decoded: CsvDecoded): Promise<nu
 async function parseCsvStreaming(body: Uint8Array, nowMs: number, naming: CsvNaming): Promise<CsvDecoded> {
   const reader = new CsvReader(nowMs, DEFAULT_CSV_LIMITS, naming);
   const utf8 = new TextDecoder("utf-8", { fatal: true });
-  const parser = parse(CSV_PARSE_OPTIONS);
   let failure: unknown = null;
-  parser.on("readable", () => {
-    let r: { record: string[]; info: { lines: number } } | null;
-    try {
-      while (failure === null && (r = parser.read() as typeof r) !== null) reader.add(r.record, r.info.lines);
-    } catch (e) {
-      failure = e;
-      parser.destroy(); // ends the wait below
-    }
+  // records are taken as the parser finds them, inside write(): none is queued in the stream, so
+  // a piece's whole cost is paid before write() returns and the yields below bound it
+  const parser = parse({
+    ...CSV_PARSE_OPTIONS,
+    info: false,
+    // without `columns` a record is its fields
+    on_record: (record: unknown, context) => {
+      if (failure === null) {
+        try {
+          reader.add(record as string[], context.lines);
+        } catch (e) {
+          failure = e;
+        }
+      }
+      return undefined;
+    },
   });
-  const ended = new Promise<void>((resolve) => {
-    parser.on("end", resolve);
-    parser.on("close", resolve);
-    parser.on("error", (e) => {
-      failure ??= e;
-      resolve();
-    });
-  });
-  for (let at = 0; at < body.length && failure === null; at += SLICE_BYTES) {
-    const slice = body.subarray(at, at + SLICE_BYTES);
+  parser.on("error", (e) => (failure ??= e));
+  parser.resume();
+  const done = finished(parser).catch(() => undefined);
+  let lastYield = performance.now();
+  for (let at = 0; at < body.length && failure === null; at += PIECE_BYTES) {
+    const piece = body.subarray(at, at + PIECE_BYTES);
     let text: string;
     try {
-      text = utf8.decode(slice, { stream: at + SLICE_BYTES < body.length });
+      text = utf8.decode(piece, { stream: at + PIECE_BYTES < body.length });
     } catch {
-      failure = new AppError("BAD_REQUEST", `The CSV file is not UTF-8 text (invalid bytes within bytes ${at}–${at + slice.length}). Nothing from this file was stored.`);
+      failure = new AppError("BAD_REQUEST", `The CSV file is not UTF-8 text (invalid bytes within bytes ${at}–${at + piece.length}). Nothing from this file was stored.`);
       break;
     }
     parser.write(text);
-    await yieldToEventLoop();
+    failure ??= parser.errored; // a syntax error, known at once
+    if (performance.now() - lastYield >= YIELD_AFTER_MS) {
+      await yieldToEventLoop();
+      lastYield = performance.now();
+    }
   }
   if (failure === null) parser.end();
   else parser.destroy();
-  if (failure === null) await ended;
+  await done;
   if (failure !== null) throw csvSyntaxError(failure);
   return reader.finish();
-}
-
-/** The series' samples in pieces of at most `max` samples (a series may span pieces). */
-function* chunks(series: DecodedSeries[], max: number): Generator<DecodedSeries[]> {
-  let out: DecodedSeries[] = [];
-  let n = 0;
-  for (const s of series) {
-    for (let from = 0; from < s.tsMs.length; ) {
-      const take = Math.min(max - n, s.tsMs.length - from);
-      out.push({ ...s, tsMs: s.tsMs.slice(from, from + take), values: s.values.slice(from, from + take) });
-      n += take;
-      from += take;
-      if (n === max) {
-        yield out;
-        out = [];
-        n = 0;
-      }
-    }
-  }
-  if (out.length) yield out;
 }

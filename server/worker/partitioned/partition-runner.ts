@@ -14,6 +14,7 @@ import { resetPartitionConsumer, type SampleLog } from "../../nats/sample-log";
 import { ConfiguredEngine } from "../../services/config/configured-engine";
 import { anomalyRow } from "../pipeline/anomaly-row";
 import { EndedGapFilter } from "../pipeline/ended-gaps";
+import { LateSamples } from "../pipeline/late-samples";
 import { createEngine, restoreEngine } from "../../services/detection/engine-adapter";
 import { RollupBuffer } from "../pipeline/rollup-buffer";
 import { HealthRows, StreamRows } from "../pipeline/stream-rows";
@@ -30,7 +31,9 @@ export interface PartitionStats {
   /** messages at or below the cursor, folded into the detectors but not written again */
   replayed: number;
   scored: number;
+  /** samples behind the partition's clock (a step already scored), and of those, the ones scored (see `LateSamples`) */
   late: number;
+  lateScored: number;
   malformed: number;
   snapshots: number;
   lastSnapshotBytes: number;
@@ -97,7 +100,9 @@ export class PartitionRunner {
   private readonly rows = new StreamRows();
   private readonly health = new HealthRows();
   private readonly endedGaps = new EndedGapFilter();
-  readonly stats: PartitionStats = { messages: 0, replayed: 0, scored: 0, late: 0, malformed: 0, snapshots: 0, lastSnapshotBytes: 0, lastSnapshotMs: 0, feedbackApplied: 0 };
+  /** the run's late samples (scratch, reused every run) */
+  private readonly late = new LateSamples();
+  readonly stats: PartitionStats = { messages: 0, replayed: 0, scored: 0, late: 0, lateScored: 0, malformed: 0, snapshots: 0, lastSnapshotBytes: 0, lastSnapshotMs: 0, feedbackApplied: 0 };
 
   constructor(
     private readonly log: SampleLog,
@@ -151,6 +156,7 @@ export class PartitionRunner {
     const events = new Map<string, EngineEvent>();
     // the run's samples, rolled up per stream and minute (merged into the stored minutes on commit)
     const rollup = new RollupBuffer(0);
+    this.late.clear();
     let last = 0;
     for (const m of msgs) {
       if (m.seq <= this.applied) continue; // a redelivery the engine has seen
@@ -163,13 +169,15 @@ export class PartitionRunner {
         const replay = m.seq <= this.cursor;
         if (replay) this.stats.replayed++;
         else rollup.add({ rows: samples.streamIds.length, lastSeq: m.seq, seq: new Float64Array(samples.streamIds.length).fill(m.seq), ...samples });
-        await this.fold(samples, replay ? null : rows, replay ? null : events);
+        await this.fold(samples, m.seq, replay ? null : rows, replay ? null : events);
       }
       this.applied = m.seq;
       this.lastApplied = m;
       if (m.seq > this.cursor) last = m.seq;
     }
     if (last === 0) return;
+    // scored with the run: written by the transaction that moves the cursor past their messages, so once
+    if (this.late.n) this.scoreLate(rows);
     const scores = { ...rows };
     const rollups = { samples: rollup.flushAll().rows, scores: ScoreMinuteFold.minutesOf(scores, Date.now()) };
     let failures = 0;
@@ -204,8 +212,13 @@ export class PartitionRunner {
     }
   }
 
-  /** Steps the engine through the samples in time order (last value per stream and step wins). */
-  private async fold(s: { streamIds: Int32Array; tsMs: Float64Array; values: Float64Array }, out: ScoreRows | null, events: Map<string, EngineEvent> | null): Promise<void> {
+  /**
+   * Steps the engine through message `seq`'s samples in time order (last value per stream and
+   * step wins). Samples of a step the engine has scored already are late: when scoring (`out`),
+   * they are kept for `scoreLate`; a replay only relearns, and late samples teach the live
+   * models nothing, so it skips them.
+   */
+  private async fold(s: { streamIds: Int32Array; tsMs: Float64Array; values: Float64Array }, seq: number, out: ScoreRows | null, events: Map<string, EngineEvent> | null): Promise<void> {
     const order = Array.from(s.tsMs.keys()).sort((a, b) => s.tsMs[a]! - s.tsMs[b]! || a - b);
     let unknown = false;
     for (let i = 0; i < s.streamIds.length; i++) if (!this.engine.hasStream(s.streamIds[i]!) && !this.kinds.has(s.streamIds[i]!)) unknown = true;
@@ -221,10 +234,13 @@ export class PartitionRunner {
     let k = 0;
     while (k < order.length) {
       const bucket = Math.floor(s.tsMs[order[k]!]! / STEP_MS) * STEP_MS;
+      const from = k;
       const latest = new Map<number, number>();
       for (; k < order.length && Math.floor(s.tsMs[order[k]!]! / STEP_MS) * STEP_MS === bucket; k++) latest.set(s.streamIds[order[k]!]!, order[k]!);
       if (bucket <= this.engine.lastStepMs(0)) {
-        this.stats.late += latest.size;
+        if (!out) continue;
+        this.stats.late += k - from;
+        for (let j = from; j < k; j++) this.late.put(0, s.streamIds[order[j]!]!, s.tsMs[order[j]!]!, s.values[order[j]!]!, seq);
         continue;
       }
       const idx = [...latest.values()];
@@ -247,6 +263,26 @@ export class PartitionRunner {
         out.upper.push(scores.upper[j]!);
       }
       for (const e of ev) events.set(e.engineId, e);
+    }
+  }
+
+  /**
+   * Scores the run's late samples in time order on scratch copies of their streams' models
+   * (`EngineAdapter.scoreLate`: the live models, latest values and sparklines are not changed),
+   * as the single worker does, and appends their rows to the run's.
+   */
+  private scoreLate(out: ScoreRows): void {
+    for (const g of this.late.byDomain()) {
+      this.engine.scoreLate(g.domain, STEP_MS, g.ids, g.values, g.groupEnds, (k, score, confidence, expected, lower, upper) => {
+        out.streamIds.push(g.ids[k]!);
+        out.tsMs.push(g.tsMs[k]!);
+        out.score.push(score);
+        out.confidence.push(confidence);
+        out.expected.push(expected);
+        out.lower.push(lower);
+        out.upper.push(upper);
+        this.stats.lateScored++;
+      });
     }
   }
 

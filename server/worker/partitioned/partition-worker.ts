@@ -338,6 +338,7 @@ export class PartitionWorker {
         scored: runners.reduce((a, r) => a + r.stats.scored, 0),
         replayed: runners.reduce((a, r) => a + r.stats.replayed, 0),
         lateSamples: runners.reduce((a, r) => a + r.stats.late, 0),
+        lateScored: runners.reduce((a, r) => a + r.stats.lateScored, 0),
         feedbackApplied: runners.reduce((a, r) => a + r.stats.feedbackApplied, 0),
         partitionCursors: progress.filter((p) => mine.has(p.partition)).map((p) => ({ partition: p.partition, msgSeq: p.msgSeq })),
         jobs: this.jobs?.status().map((j) => ({ id: j.id, runs: j.runs, failures: j.failures, lastError: j.lastError })),

@@ -1,18 +1,12 @@
-import type { ChildProcess } from "node:child_process";
-import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pool } from "../../db";
-import { destroySampleLog, openSampleLog, type SampleLog } from "../../nats/sample-log";
-import { natsCommitSink } from "../../nats/commit-publisher";
 import { readPartitionProgress } from "../../repos/partition-repo";
 import { countSamples } from "../../repos/samples-repo";
 import { countScores } from "../../repos/scores-repo";
 import { readWorkerStatus } from "../../repos/worker-status-repo";
 import { healthReport } from "../../services/health/health-service";
-import { setCommitSink } from "../../services/ingest/group-commit";
 import { ingestSeries, type IncomingSeries } from "../../services/ingest/ingest-service";
-import { createTestDatabase, type TestDatabase } from "../../testing/test-db";
-import { natsUnreachable, spawnScaleOutWorker, waitFor } from "../../testing/scale-out-workers";
+import { natsUnreachable, openScaleOutWorld, waitFor, type ScaleOutWorld } from "../../testing/scale-out-workers";
 
 /**
  * Two scoring workers on the machine's NATS JetStream and PostgreSQL: a known data set goes in
@@ -32,17 +26,9 @@ if (unreachable) console.log(`[scale-out] skipped: NATS at ${NATS_URL} is unreac
 if (!hasPostgres) console.log("[scale-out] skipped: needs TEST_DATABASE_URL (PostgreSQL)");
 
 describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out on NATS JetStream (two workers, kill -9)", () => {
-  let tdb: TestDatabase;
-  let log: SampleLog;
-  let sink: ReturnType<typeof natsCommitSink>;
-  const prefix = `omen_t_${crypto.randomBytes(4).toString("hex")}`;
-  const workers = new Map<string, ChildProcess>();
-  const output: string[] = [];
-
-  const startWorker = (name: string) => {
-    const child = spawnScaleOutWorker({ name, databaseUrl: tdb.url, natsUrl: NATS_URL, prefix, partitions: PARTITIONS, output });
-    workers.set(name, child);
-  };
+  let world: ScaleOutWorld;
+  const startWorker = (name: string) => world.startWorker(name);
+  const output = () => world.output.join("");
 
   const partitionsOf = async () => {
     const rows = await readWorkerStatus();
@@ -50,22 +36,9 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out on NATS JetStre
   };
 
   beforeAll(async () => {
-    tdb = await createTestDatabase("postgres");
-    log = await openSampleLog({ url: NATS_URL, prefix, partitions: PARTITIONS }, "omen scale-out test");
-    sink = natsCommitSink(log);
-    setCommitSink(sink.sink, sink.outbox);
+    world = await openScaleOutWorld({ natsUrl: NATS_URL, partitions: PARTITIONS, name: "omen scale-out test" });
   });
-
-  afterAll(async () => {
-    for (const c of workers.values()) if (c.exitCode === null) c.kill("SIGKILL");
-    setCommitSink(null);
-    sink?.close();
-    if (log) {
-      await destroySampleLog(log);
-      await log.close();
-    }
-    await tdb?.drop();
-  });
+  afterAll(async () => world?.close());
 
   it("moves a killed worker's partitions within 30 s; acknowledged = stored = scored once", async () => {
     startWorker("w1");
@@ -81,7 +54,7 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out on NATS JetStre
       },
       60_000,
     ).catch((e: Error) => {
-      throw new Error(`${e.message}\n${output.join("")}`);
+      throw new Error(`${e.message}\n${output()}`);
     });
 
     const t0 = Math.floor(Date.now() / STEP_MS) * STEP_MS - STEPS * STEP_MS;
@@ -102,11 +75,11 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out on NATS JetStre
       acknowledged += r.inserted;
       if (k === Math.floor(STEPS / 2)) {
         // kill -9 the worker that has scored the most so far: it holds unacknowledged messages
-        const progress = await readPartitionProgress(log.names.stream);
+        const progress = await readPartitionProgress(world.log.names.stream);
         const byOwner = new Map<string, number>();
         for (const p of progress) byOwner.set(p.owner, (byOwner.get(p.owner) ?? 0) + 1);
         victim = [...byOwner.keys()].sort().at(0)?.startsWith("w2") ? "w2" : "w1";
-        workers.get(victim)!.kill("SIGKILL");
+        world.workers.get(victim)!.kill("SIGKILL");
         killedAt = Date.now();
       }
     }
@@ -116,24 +89,24 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out on NATS JetStre
       async () => ((await partitionsOf()).get(survivor)?.partitions.length === PARTITIONS ? Date.now() - killedAt : null),
       45_000,
     ).catch(async (e: Error) => {
-      throw new Error(`${e.message}: ${JSON.stringify([...(await partitionsOf())])}\n${output.join("")}`);
+      throw new Error(`${e.message}: ${JSON.stringify([...(await partitionsOf())])}\n${output()}`);
     });
     const scoredOnce = await waitFor(
       "every acknowledged sample scored",
       async () => {
-        const n = (await readPartitionProgress(log.names.stream)).reduce((a, p) => a + p.scored, 0);
+        const n = (await readPartitionProgress(world.log.names.stream)).reduce((a, p) => a + p.scored, 0);
         return n >= acknowledged ? n : null;
       },
       60_000,
     ).catch(async (e: Error) => {
-      throw new Error(`${e.message}: ${JSON.stringify(await readPartitionProgress(log.names.stream))}\n${output.join("")}`);
+      throw new Error(`${e.message}: ${JSON.stringify(await readPartitionProgress(world.log.names.stream))}\n${output()}`);
     });
     // a moment for any duplicate write to land before counting
     await new Promise((r) => setTimeout(r, 2_000));
     const stored = await countSamples();
     const distinctScores = await countScores();
-    const writtenScores = (await readPartitionProgress(log.names.stream)).reduce((a, p) => a + p.scored, 0);
-    const replayed = output.join("").match(/scored by another owner/g)?.length ?? 0;
+    const writtenScores = (await readPartitionProgress(world.log.names.stream)).reduce((a, p) => a + p.scored, 0);
+    const replayed = output().match(/scored by another owner/g)?.length ?? 0;
     console.log(
       `[scale-out] killed ${victim} at step ${STEPS / 2}; its partitions moved in ${(movedAfterMs / 1000).toFixed(1)} s; ` +
         `acknowledged ${acknowledged}, stored ${stored}, scored (distinct) ${distinctScores}, score rows written ${writtenScores} (${scoredOnce} when first complete), fenced writes ${replayed}`,

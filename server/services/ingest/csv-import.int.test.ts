@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pool } from "../../db";
+import { countSamples } from "../../repos/samples-repo";
+import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
+import { importCsv } from "./csv-import";
+import { invalidateSourceCache } from "./ingest-service";
+
+/** A wide CSV: `rows` rows of epoch seconds 10 s apart and `columns` value columns. */
+function wideCsv(rows: number, columns: number, t0: number): string {
+  const lines = [["timestamp", ...Array.from({ length: columns }, (_, k) => `wide_${k}`)].join(",")];
+  for (let r = 0; r < rows; r++) lines.push([t0 + r * 10, ...Array.from({ length: columns }, (_, k) => (r * columns + k) / 4)].join(","));
+  return `${lines.join("\n")}\n`;
+}
+
+describe.each(availableBackends())("CSV import on %s", (backend) => {
+  let tdb: TestDatabase;
+  beforeAll(async () => {
+    tdb = await createTestDatabase(backend);
+    invalidateSourceCache();
+  });
+  afterAll(async () => tdb.drop());
+
+  const t0 = 1_760_000_000;
+  const nowMs = (t0 + 86_400) * 1000;
+  const utf8 = (text: string) => new TextEncoder().encode(text);
+
+  it("stores a file larger than one commit in full rows, every sample once, values with their times", async () => {
+    // 3,000 rows × 20 columns = 60,000 samples: two commits
+    const res = await importCsv("wide", utf8(wideCsv(3_000, 20, t0)), nowMs);
+    expect(res).toMatchObject({ rows: 3_000, series: 20, newStreams: 20, received: 60_000, inserted: 60_000, refused: 0 });
+    expect(await countSamples()).toBe(60_000);
+    // one row per timestamp and block of 32 streams: a commit holds all streams of its times
+    const blocks = await pool().query<{ n: number }>("SELECT count(DISTINCT id / 32)::int AS n FROM stream WHERE metric LIKE 'wide_%'");
+    const rows = await pool().query<{ rows: number; ts: number }>("SELECT count(*)::int AS rows, count(DISTINCT ts)::int AS ts FROM sample_block");
+    expect(rows.rows[0]).toEqual({ rows: 3_000 * blocks.rows[0]!.n, ts: 3_000 });
+    const check = await pool().query<{ n: number; bad: number }>(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE s.value <> ((extract(epoch FROM s.ts)::bigint - $1) / 10 * 20 + substr(st.metric, 6)::int) / 4.0)::int AS bad
+       FROM sample s JOIN stream st ON st.id = s.stream_id WHERE st.metric LIKE 'wide_%'`,
+      [t0],
+    );
+    expect(check.rows[0]).toEqual({ n: 60_000, bad: 0 });
+    // importing the file again stores nothing twice
+    expect(await importCsv("wide", utf8(wideCsv(3_000, 20, t0)), nowMs)).toMatchObject({ received: 60_000, inserted: 0 });
+    expect(await countSamples()).toBe(60_000);
+  });
+
+  it("refuses a file with a syntax error after many good lines, storing nothing", async () => {
+    const before = await countSamples();
+    const good = wideCsv(2_000, 3, t0 + 100_000);
+    await expect(importCsv("broken", utf8(`${good}${t0 + 200_000},1,"2,3\n${t0 + 200_010},4,5,6\n`), nowMs)).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      message: expect.stringMatching(/CSV is malformed.*Nothing from this file was stored/),
+    });
+    expect(await countSamples()).toBe(before);
+  });
+});
