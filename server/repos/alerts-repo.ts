@@ -2,8 +2,8 @@ import type { TAlertChannel, TAlertEvent, TAlertRule, TAlertRuleSettings, TDeliv
 import { getSetting, setSetting } from "./settings-repo";
 import type { TAnomalyStatus, TAnomalyType, TLabels, TSeverity } from "@/lib/schemas/stream";
 import { pool } from "../db";
-import { sampleAt } from "./samples-repo";
-import { peakScore } from "./scores-repo";
+import { sampleAt } from "./storage/samples";
+import { peakScore } from "./storage/scores";
 import { inTransaction } from "./transaction";
 
 /** Alert rules, deliveries and the dispatcher's watermark. Times in and out are epoch ms. */

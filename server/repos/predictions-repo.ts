@@ -1,28 +1,5 @@
 import { pool } from "../db";
 
-export interface MinuteMean {
-  streamId: number;
-  t: number;
-  mean: number;
-}
-
-/**
- * Per-minute mean values of gauge streams over [fromMs, toMs), from the rollup, in time order
- * (`streamIds` null: every gauge). What the trend predictor learns levels from.
- */
-export async function gaugeMinuteMeans(fromMs: number, toMs: number, streamIds: number[] | null): Promise<MinuteMean[]> {
-  if (streamIds !== null && streamIds.length === 0) return [];
-  const res = await pool().query<{ stream_id: number; t: number; mean: number }>(
-    `SELECT r.stream_id, (extract(epoch FROM r.bucket) * 1000)::float8 AS t, r.sum / r.count AS mean
-     FROM sample_rollup_1m r JOIN stream s ON s.id = r.stream_id
-     WHERE s.kind = 'gauge' AND r.count > 0 AND r.bucket >= to_timestamp($1 / 1000.0) AND r.bucket < to_timestamp($2 / 1000.0)
-       AND ($3::int[] IS NULL OR r.stream_id = ANY($3::int[]))
-     ORDER BY r.bucket`,
-    [fromMs, toMs, streamIds],
-  );
-  return res.rows.map((r) => ({ streamId: r.stream_id, t: r.t, mean: r.mean }));
-}
-
 export interface PredictionRow {
   streamId: number;
   computedAtMs: number;

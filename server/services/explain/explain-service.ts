@@ -3,8 +3,9 @@ import { AppError } from "@/lib/errors/app-error";
 import { ATTRIBUTION_DEFAULTS, probableOrigin, rankContributions, type AttributionInput } from "@/lib/explain/attribution";
 import { causalTimeline, leadLag, type TimelineEntry } from "@/lib/explain/lead-lag";
 import { getAnomaly } from "../../repos/anomalies-repo";
-import { groupAnomaliesStarting, groupScoreMinutes, type StreamGroup } from "../../repos/explain-repo";
-import { readSeries } from "../../repos/samples-repo";
+import { groupAnomaliesStarting } from "../../repos/explain-repo";
+import { groupScoreMinutes, type StreamGroup } from "../../repos/storage/minute-reads";
+import { readSeries } from "../../repos/storage/samples";
 import { getStream } from "../../repos/streams-repo";
 
 const LOOKBACK_MS = 30 * 60_000;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
-import { countSamples, readSeries, rollupPending } from "../../repos/samples-repo";
+import { countSamples, readSeries } from "../../repos/storage/samples";
+import { rollupPending } from "../../repos/storage/rollup";
 import { pool } from "../../db";
 import { listStreams } from "../../repos/streams-repo";
 import { ensureSource, updateSourceConfig } from "../../repos/sources-repo";
