@@ -1,5 +1,7 @@
-import type { TStreamKind } from "@/lib/schemas/stream";
+import { z } from "zod";
+import { ZStreamKind, type TStreamKind } from "@/lib/schemas/stream";
 import { pool } from "../../db";
+import { queryRows, ZMs } from "../rows";
 import type { RawSamples } from "./columns";
 
 /** Reads of one or more streams' raw samples for the backtest (its replay and its time range). */
@@ -15,7 +17,9 @@ export interface StreamSpan {
 /** Each stream's kind and the time span of its stored samples. */
 export async function streamSpans(ids: number[]): Promise<StreamSpan[]> {
   if (ids.length === 0) return [];
-  const res = await pool().query(
+  const rows = await queryRows(
+    pool(),
+    z.object({ id: z.number(), kind: ZStreamKind, first_ms: ZMs.nullable(), last_ms: ZMs.nullable() }),
     `SELECT s.id, s.kind::text AS kind,
        (SELECT (extract(epoch FROM b.ts) * 1000)::float8 FROM sample_block b
          WHERE b.block = s.id / 32 AND b.vals[s.id % 32 + 1] IS NOT NULL ORDER BY b.ts LIMIT 1) AS first_ms,
@@ -24,7 +28,7 @@ export async function streamSpans(ids: number[]): Promise<StreamSpan[]> {
      FROM stream s WHERE s.id = ANY($1::int[]) ORDER BY s.id`,
     [ids],
   );
-  return res.rows.map((r) => ({ id: r.id as number, kind: r.kind as TStreamKind, firstMs: (r.first_ms as number | null) ?? null, lastMs: (r.last_ms as number | null) ?? null }));
+  return rows.map((r) => ({ id: r.id, kind: r.kind, firstMs: r.first_ms, lastMs: r.last_ms }));
 }
 
 /**

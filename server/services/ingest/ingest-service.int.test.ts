@@ -102,6 +102,12 @@ describe.each(availableBackends())("ingestSeries on %s", (backend) => {
     expect(await countSamples()).toBe(before + 5);
   });
 
+  it("creates a new source once when many requests name it at the same moment", async () => {
+    const all = await Promise.all(Array.from({ length: 20 }, () => ensureSource("first-use", "remote_write", { note: "x" })));
+    expect(new Set(all.map((s) => s.id)).size).toBe(1);
+    expect(all[0]).toMatchObject({ name: "first-use", kind: "remote_write", enabled: true, config: { note: "x" }, cardinalityLimit: 10_000 });
+  });
+
   it("keeps the cap under concurrent requests that each add new series", async () => {
     const src = await ensureSource("race", "remote_write", {}, 5);
     invalidateSourceCache();
