@@ -15,6 +15,9 @@ import tseslint from "typescript-eslint";
 const DATABASE_PACKAGES = ["pg", "pg-copy-streams", "@prisma/client", "@prisma/adapter-pg", "@electric-sql/pglite", "@electric-sql/pglite-socket", "pglite-prisma-adapter"];
 const DATABASE_MODULES = ["./server/db.ts", "./server/generated", "./server/embedded", "./server/migrate.ts"];
 
+/** The storage engine's internals (server/repos/storage), not for the rest of the server. */
+const STORAGE_INTERNALS = ["./server/repos/storage/pg-binary-copy.ts", "./server/repos/storage/derived-writes.ts", "./server/repos/storage/score-pack-sql.ts"];
+
 const zone = (target, from, message, except) => ({ target, from, message, ...(except ? { except } : {}) });
 
 /** Import boundaries between folders (resolved paths: `@/x`, relative and `export … from` alike). */
@@ -28,7 +31,13 @@ const LAYERS = [
   // the processes' entry points (main.ts) open and close the database; the rest of the worker uses repos
   zone(["./server/worker/**/!(main).ts", "./server/web/**/!(main).ts"], DATABASE_MODULES, "Only repos touch the database (the process's main.ts configures it)."),
   zone("./server/worker", ["./server/api", "./server/http", "./server/web"], "The worker uses services and repos, not the web process's adapters."),
+  // the storage engine's codecs and write transactions serve only its own modules
+  zone(["./server/repos/*.ts", "./server/services", "./server/worker", "./server/api", "./server/http", "./server/web", "./app", "./components", "./lib"], STORAGE_INTERNALS, "The storage engine's COPY codec and transactions are internal to server/repos/storage: call one of its modules (samples, scores, rollup, …)."),
 ];
+
+/** Raw SQL on the sample, score and rollup tables lives only in server/repos/storage. */
+const STORAGE_TABLES = "/\\b(sample_block|score_block|sample_rollup_1m|score_rollup_1m)\\b/";
+const STORAGE_SQL_MESSAGE = "Samples, scores and their rollups are read and written only by server/repos/storage: add or use a function there.";
 
 /** Where raw database clients may be imported (besides tests, scripts and benchmarks). */
 const DATABASE_OWNERS = ["server/repos/**", "server/db.ts", "server/embedded/**", "server/migrate.ts", "server/testing/**"];
@@ -113,6 +122,25 @@ export default defineConfig(
     },
   },
   { files: [...DATABASE_OWNERS, ...TESTS, "*.config.ts", "prisma.config.ts"], rules: { "no-restricted-imports": "off" } },
+  {
+    // binary COPY and SQL on the hot tables: only the storage engine
+    files: ["server/**/*.ts", "app/**/*.ts", "lib/**/*.ts"],
+    ignores: ["server/repos/storage/**", "server/generated/**", "server/testing/**", ...TESTS],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        { selector: `Literal[value=${STORAGE_TABLES}]`, message: STORAGE_SQL_MESSAGE },
+        { selector: `TemplateElement[value.raw=${STORAGE_TABLES}]`, message: STORAGE_SQL_MESSAGE },
+      ],
+    },
+  },
+  {
+    files: ["server/repos/**/*.ts"],
+    ignores: ["server/repos/storage/**", ...TESTS],
+    rules: {
+      "no-restricted-imports": ["error", { paths: [{ name: "pg-copy-streams", message: "Binary COPY belongs to server/repos/storage (pg-binary-copy.ts)." }] }],
+    },
+  },
   {
     // tests and tools compose whatever they exercise; lib's tests stay pure like lib
     files: TESTS,

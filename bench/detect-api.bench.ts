@@ -7,8 +7,8 @@
  * Target: p99 < 100 ms for 100 streams.
  */
 import { parseArgs } from "node:util";
-import { countSamples } from "../server/repos/samples-repo";
-import { countScores } from "../server/repos/scores-repo";
+import { countSamples } from "../server/repos/storage/samples";
+import { countScores } from "../server/repos/storage/scores";
 import { createTestDatabase } from "../server/testing/test-db";
 import { startOmenServer } from "../server/testing/omen-server";
 

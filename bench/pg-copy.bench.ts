@@ -13,9 +13,9 @@
  */
 import pg from "pg";
 import { cpuMsOfPid } from "./lib/proc-cpu";
-import { copyBinaryIn, encodeBinaryCopy, type BinaryColumn } from "../server/repos/pg-binary-copy";
-import { packSampleRows } from "../server/repos/sample-blocks";
-import { BLOCK_BYTES, packScoreBlocks } from "../server/repos/score-blocks";
+import { copyBinaryIn, encodeBinaryCopy, type BinaryColumn } from "../server/repos/storage/pg-binary-copy";
+import { packSampleRows } from "../server/repos/storage/sample-blocks";
+import { BLOCK_BYTES, packScoreBlocks } from "../server/repos/storage/score-blocks";
 import { createTestDatabase } from "../server/testing/test-db";
 
 const STREAMS = 20_000;

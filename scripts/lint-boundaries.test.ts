@@ -18,6 +18,7 @@ const PROBES = [
   "server/api/routers/probe.ts",
   "server/services/probe/probe-service.ts",
   "server/repos/probe-repo.ts",
+  "server/repos/storage/probe.ts",
   "server/worker/pipeline/probe.ts",
 ];
 let eslint: ESLint;
@@ -26,7 +27,7 @@ beforeAll(() => {
   eslint = new ESLint({
     cwd: root,
     overrideConfig: {
-      languageOptions: { parserOptions: { projectService: { allowDefaultProject: PROBES, defaultProject: "tsconfig.json" }, tsconfigRootDir: root } },
+      languageOptions: { parserOptions: { projectService: { allowDefaultProject: PROBES, defaultProject: "tsconfig.json", maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: PROBES.length }, tsconfigRootDir: root } },
     },
   });
 });
@@ -78,6 +79,19 @@ describe("import boundaries (eslint.config.mjs)", () => {
     expect(await lint("server/repos/probe-repo.ts", `import { findStreams } from "../services/streams/stream-service";\nexport const f = findStreams;\n`)).toEqual(rule("import-x/no-restricted-paths"));
     expect(await lint("server/worker/pipeline/probe.ts", `import { pool } from "../../db";\nexport const p = pool;\n`)).toEqual(rule("import-x/no-restricted-paths"));
     expect(await lint("server/worker/main.ts", `import { closeDatabase } from "../db";\nexport const c = closeDatabase;\n`)).toEqual([]);
+  }, 120_000);
+
+  it("only server/repos/storage holds SQL on the sample, score and rollup tables, and binary COPY", async () => {
+    const copy = `import { encodeBinaryCopy } from "./pg-binary-copy";\nimport { from } from "pg-copy-streams";\nexport const c = [encodeBinaryCopy, from];\n`;
+    const sql = "export const a = \"SELECT vals FROM sample_block\";\nexport const b = (t: number) => `DELETE FROM score_rollup_1m WHERE bucket < ${t}`;\n";
+    expect(await lint("server/repos/storage/probe.ts", copy + sql)).toEqual([]);
+    expect(await lint("server/repos/probe-repo.ts", `import { encodeBinaryCopy } from "./storage/pg-binary-copy";\nexport const c = encodeBinaryCopy;\n`)).toEqual(rule("import-x/no-restricted-paths"));
+    expect(await lint("server/repos/probe-repo.ts", `import { from } from "pg-copy-streams";\nexport const c = from;\n`)).toEqual(rule("no-restricted-imports"));
+    expect(await lint("server/repos/probe-repo.ts", "export const a = \"SELECT vals FROM sample_block\";\n")).toEqual(rule("no-restricted-syntax"));
+    expect(await lint("server/repos/probe-repo.ts", "export const b = (t: number) => `DELETE FROM score_rollup_1m WHERE bucket < ${t}`;\n")).toEqual(rule("no-restricted-syntax"));
+    // a sequence whose name starts like a table is not the table
+    expect(await lint("server/repos/probe-repo.ts", "export const s = \"SELECT last_value FROM sample_block_seq_seq\";\n")).toEqual([]);
+    expect(await lint("server/services/probe/probe-service.ts", `import { readSeries } from "../../repos/storage/samples";\nexport const r = readSeries;\n`)).toEqual([]);
   }, 120_000);
 
   it("settings are read through server/env.ts only", async () => {

@@ -13,9 +13,12 @@
  * sit on whole minutes, so each sample is its own rollup minute (min = max = sum, count 1).
  */
 import { createRng } from "../../lib/scenarios/rng";
-import { insertSamplesReturning, writeRollup, type RollupColumns } from "../../server/repos/samples-repo";
-import { flushScoreMinutes, insertScores } from "../../server/repos/scores-repo";
-import { updateStreamRecent, type SparkColumns, type StreamRecent } from "../../server/repos/streams-repo";
+import { insertSamplesReturning } from "../../server/repos/storage/samples";
+import { writeRollup } from "../../server/repos/storage/rollup";
+import type { RollupColumns } from "../../server/repos/storage/columns";
+import { flushScoreMinutes, insertScores } from "../../server/repos/storage/scores";
+import type { SparkColumns } from "../../server/repos/storage/columns";
+import { updateStreamRecent, type StreamRecent } from "../../server/repos/storage/stream-recent";
 
 const MINUTE_MS = 60_000;
 const SPARK_POINTS = 60;

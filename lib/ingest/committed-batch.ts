@@ -1,6 +1,6 @@
 /**
  * A batch of samples that one ingest commit has just written with contiguous `seq` values, in
- * block-row order (samples-repo's block rows). Ingest offers it to the detection worker (see
+ * block-row order (server/repos/storage/samples.ts's block rows). Ingest offers it to the detection worker (see
  * server/worker/handoff), so that the worker scores it from memory instead of reading back from
  * the database what ingest has just written. It is only ever a shortcut: the worker takes a
  * batch only when it starts exactly at its cursor, and otherwise reads the database as always,
@@ -23,7 +23,7 @@ export interface CommittedBatch {
  */
 export type CommitSink = (batch: CommittedBatch) => void | Promise<void>;
 
-/** The batch of what a commit wrote (samples-repo's block rows). */
+/** The batch of what a commit wrote (server/repos/storage/samples.ts's block rows). */
 export function committedBatch(c: { firstSeq: number; rows: { rowStart: Int32Array; streamIds: Int32Array; tsMs: Float64Array; values: Float64Array } }): CommittedBatch {
   const { rowStart, streamIds, tsMs, values } = c.rows;
   return { firstSeq: c.firstSeq, rowStart, streamIds, tsMs, values };

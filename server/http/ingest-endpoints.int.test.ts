@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeWriteRequest, WriteRequestType } from "@/lib/ingest/remote-write";
 import { ExportMetricsServiceRequest, ExportMetricsServiceResponse, RpcStatus } from "@/lib/ingest/otlp-proto";
 import { pool } from "../db";
-import { countSamples } from "../repos/samples-repo";
+import { countSamples } from "../repos/storage/samples";
 import { ensureSource } from "../repos/sources-repo";
 import { heartbeat } from "../repos/worker-status-repo";
 import { ensureIngestToken } from "../services/auth/ingest-token";

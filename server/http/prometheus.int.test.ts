@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pool } from "../db";
 import { ensureSource } from "../repos/sources-repo";
-import { scoredStreamIds } from "../repos/scores-repo";
+import { scoredStreamIds } from "../repos/storage/scores";
 import { createTestDatabase, type TestDatabase } from "../testing/test-db";
 import { freePort, startOmenServer, type OmenServer } from "../testing/omen-server";
 

@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { committedBatch } from "@/lib/ingest/committed-batch";
 import { countOutbox } from "../repos/outbox-repo";
-import { insertSamplesReturning } from "../repos/samples-repo";
+import { insertSamplesReturning } from "../repos/storage/samples";
 import { natsUnreachable, waitFor } from "../testing/scale-out-workers";
 import { createTestDatabase, type TestDatabase } from "../testing/test-db";
 import { messagesOf, natsCommitSink } from "./commit-publisher";

@@ -5,8 +5,8 @@ import { AppError } from "@/lib/errors/app-error";
 import { splitByPartition } from "@/lib/scale/partition";
 import { encodeSamples, MAX_SAMPLES_PER_MESSAGE } from "@/lib/scale/sample-message";
 import { deleteFromOutbox, foreignOutboxCommits, type OutboxCommit } from "../repos/outbox-repo";
-import { BLOCK_SLOTS } from "../repos/sample-blocks";
-import { readSamplesAfter } from "../repos/samples-repo";
+import { BLOCK_SLOTS } from "../repos/storage/sample-blocks";
+import { readSamplesAfter } from "../repos/storage/samples";
 import type { SampleLog } from "./sample-log";
 
 /** One message of the sample log: one partition's share (or a part of it) of one commit. */

@@ -3,7 +3,7 @@ import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ingestErrorReply } from "../http/reply";
 import { readPartitionProgress } from "../repos/partition-repo";
-import { countSamples } from "../repos/samples-repo";
+import { countSamples } from "../repos/storage/samples";
 import { readWorkerStatus } from "../repos/worker-status-repo";
 import { setCommitSink } from "../services/ingest/group-commit";
 import { assertIngestCapacity, ingestSeries, resetIngestCapacityCache, setLogBacklogProbe, type IncomingSeries } from "../services/ingest/ingest-service";

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAppError } from "@/lib/errors/app-error";
 import { decodeSamples } from "@/lib/scale/sample-message";
 import { ingestErrorReply } from "../http/reply";
-import { countSamples } from "../repos/samples-repo";
+import { countSamples } from "../repos/storage/samples";
 import { setCommitSink } from "../services/ingest/group-commit";
 import { ingestSeries, type IncomingSeries } from "../services/ingest/ingest-service";
 import { createTestDatabase, type TestDatabase } from "../testing/test-db";

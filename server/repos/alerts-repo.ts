@@ -1,9 +1,12 @@
-import type { TAlertChannel, TAlertEvent, TAlertRule, TAlertRuleSettings, TDeliveryStatus } from "@/lib/alerts/schema";
+import { z } from "zod";
+import { ZAlertChannel, type TAlertEvent, type TAlertRule, type TAlertRuleSettings, type TDeliveryStatus } from "@/lib/alerts/schema";
 import { getSetting, setSetting } from "./settings-repo";
-import type { TAnomalyStatus, TAnomalyType, TLabels, TSeverity } from "@/lib/schemas/stream";
+import { ZAnomalyType, ZSeverity, type TAnomalyStatus, type TAnomalyType, type TLabels, type TSeverity } from "@/lib/schemas/stream";
 import { pool } from "../db";
-import { sampleAt } from "./samples-repo";
-import { peakScore } from "./scores-repo";
+import { sampleAt } from "./storage/samples";
+import { peakScore } from "./storage/scores";
+import { ANOMALY_FIELDS } from "./anomalies-repo";
+import { ZMs, ZStringMap } from "./rows";
 import { inTransaction } from "./transaction";
 
 /** Alert rules, deliveries and the dispatcher's watermark. Times in and out are epoch ms. */
@@ -14,25 +17,45 @@ const RULE_SELECT = `SELECT id, name, enabled, min_severity::text AS min_severit
   COALESCE(types::text[], '{}') AS types, channel::text AS channel, url, headers, cooldown_sec, notify_resolve,
   ${ms("created_at", "created_ms")}, ${ms("updated_at", "updated_ms")} FROM alert_rule`;
 
-function toRule(r: Record<string, unknown>): TAlertRule {
-  return {
-    id: r.id as number,
-    name: r.name as string,
-    enabled: r.enabled as boolean,
-    minSeverity: r.min_severity as TSeverity,
-    metric: (r.metric as string | null) ?? null,
-    sourceName: (r.source_name as string | null) ?? null,
-    group: (r.group as string | null) ?? null,
-    types: (r.types as TAnomalyType[]) ?? [],
-    channel: r.channel as TAlertChannel,
-    url: r.url as string,
-    headers: (r.headers ?? {}) as Record<string, string>,
-    cooldownSec: r.cooldown_sec as number,
-    notifyResolve: r.notify_resolve as boolean,
-    createdAtMs: r.created_ms as number,
-    updatedAtMs: r.updated_ms as number,
-  };
-}
+const ZRuleRow = z
+  .object({
+    id: z.number(),
+    name: z.string(),
+    enabled: z.boolean(),
+    min_severity: ZSeverity,
+    metric: z.string().nullable(),
+    source_name: z.string().nullable(),
+    group: z.string().nullable(),
+    types: z.array(ZAnomalyType),
+    channel: ZAlertChannel,
+    url: z.string(),
+    headers: ZStringMap,
+    cooldown_sec: z.number(),
+    notify_resolve: z.boolean(),
+    created_ms: ZMs,
+    updated_ms: ZMs,
+  })
+  .transform(
+    (r): TAlertRule => ({
+      id: r.id,
+      name: r.name,
+      enabled: r.enabled,
+      minSeverity: r.min_severity,
+      metric: r.metric,
+      sourceName: r.source_name,
+      group: r.group,
+      types: r.types,
+      channel: r.channel,
+      url: r.url,
+      headers: r.headers,
+      cooldownSec: r.cooldown_sec,
+      notifyResolve: r.notify_resolve,
+      createdAtMs: r.created_ms,
+      updatedAtMs: r.updated_ms,
+    }),
+  );
+
+const toRule = (r: unknown): TAlertRule => ZRuleRow.parse(r);
 
 export async function listRules(opts: { enabledOnly?: boolean } = {}): Promise<TAlertRule[]> {
   const res = await pool().query(`${RULE_SELECT} ${opts.enabledOnly ? "WHERE enabled" : ""} ORDER BY name`);
@@ -109,28 +132,41 @@ const ANOMALY_SELECT = `SELECT a.id, a.stream_id, s.key AS stream_key, s.metric,
     ${ms("a.created_at", "created_ms")}, ${ms("a.updated_at", "updated_ms")}
   FROM anomaly a JOIN stream s ON s.id = a.stream_id JOIN source src ON src.id = s.source_id`;
 
-function toAnomaly(r: Record<string, unknown>): AlertAnomaly {
-  return {
-    id: r.id as string,
-    streamId: r.stream_id as number,
-    streamKey: r.stream_key as string,
-    metric: r.metric as string,
-    labels: (r.labels ?? {}) as TLabels,
-    sourceName: r.source_name as string,
-    group: (r.group as string | null) ?? null,
-    startMs: r.start_ms as number,
-    endMs: (r.end_ms as number | null) ?? null,
-    peakScore: r.peak_score as number,
-    severity: r.severity as TSeverity,
-    type: r.type as TAnomalyType,
-    status: r.status as TAnomalyStatus,
-    summary: r.summary as string,
-    createdAtMs: r.created_ms as number,
-    updatedAtMs: r.updated_ms as number,
-    streamKind: (r.stream_kind as string | undefined) ?? "gauge",
-    unit: (r.unit as string | null | undefined) ?? null,
-  };
-}
+const ZAlertAnomalyRow = z
+  .object({
+    ...ANOMALY_FIELDS,
+    metric: z.string(),
+    labels: ZStringMap,
+    source_name: z.string(),
+    group: z.string().nullable(),
+    summary: z.string(),
+    stream_kind: z.string(),
+    unit: z.string().nullable(),
+  })
+  .transform(
+    (r): AlertAnomaly => ({
+      id: r.id,
+      streamId: r.stream_id,
+      streamKey: r.stream_key,
+      metric: r.metric,
+      labels: r.labels,
+      sourceName: r.source_name,
+      group: r.group,
+      startMs: r.start_ms,
+      endMs: r.end_ms,
+      peakScore: r.peak_score,
+      severity: r.severity,
+      type: r.type,
+      status: r.status,
+      summary: r.summary,
+      createdAtMs: r.created_ms,
+      updatedAtMs: r.updated_ms,
+      streamKind: r.stream_kind,
+      unit: r.unit,
+    }),
+  );
+
+const toAnomaly = (r: unknown): AlertAnomaly => ZAlertAnomalyRow.parse(r);
 
 /** An incident as the dispatcher sees it, with its anomalies (the rule selectors apply to them). */
 export interface AlertIncident {

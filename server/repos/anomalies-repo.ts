@@ -1,8 +1,10 @@
-import type { TAnomalyLabel, TAnomalyStatus, TAnomalyType, TSeverity } from "@/lib/schemas/stream";
+import { z } from "zod";
+import { ZAnomalyLabel, ZAnomalyStatus, ZAnomalyType, ZSeverity, type TAnomalyLabel, type TAnomalyStatus, type TAnomalyType, type TSeverity } from "@/lib/schemas/stream";
 import { ZIncidentLink, type TIncidentLink } from "@/lib/schemas/incident-link";
 import { HISTORICAL_LAG_MS } from "@/lib/triage/freshness";
 import { pool } from "../db";
 import { assignAndRefresh, refreshIncidents } from "./incidents-write";
+import { ZJsonObject, ZMs } from "./rows";
 import { inTransaction } from "./transaction";
 
 /** SQL twin of lib/triage/freshness isHistorical (anomaly alias `a`). */
@@ -102,28 +104,57 @@ const SELECT = `
          ${HISTORICAL_SQL} AS historical
   FROM anomaly a JOIN stream s ON s.id = a.stream_id`;
 
-function toRow(r: Record<string, unknown>): AnomalyRow {
-  return {
-    id: r.id as string,
-    engineId: r.engine_id as string,
-    streamId: r.stream_id as number,
-    streamKey: r.stream_key as string,
-    streamIds: r.stream_ids as number[],
-    incidentId: (r.incident_id as number | null) ?? null,
-    incidentLink: r.incident_link ? (ZIncidentLink.safeParse(r.incident_link).data ?? null) : null,
-    startMs: r.start_ms as number,
-    endMs: (r.end_ms as number | null) ?? null,
-    peakScore: r.peak_score as number,
-    severity: r.severity as TSeverity,
-    type: r.type as TAnomalyType,
-    status: r.status as TAnomalyStatus,
-    label: (r.label as TAnomalyLabel | null) ?? null,
-    explanation: (r.explanation ?? {}) as Record<string, unknown>,
-    createdAtMs: r.created_ms as number,
-    updatedAtMs: r.updated_ms as number,
-    historical: r.historical === true,
-  };
-}
+/** The anomaly columns every anomaly read selects (with these names), for its zod row schema. */
+export const ANOMALY_FIELDS = {
+  id: z.string(),
+  stream_id: z.number(),
+  stream_key: z.string(),
+  start_ms: ZMs,
+  end_ms: ZMs.nullable(),
+  peak_score: z.number(),
+  severity: ZSeverity,
+  type: ZAnomalyType,
+  status: ZAnomalyStatus,
+  created_ms: ZMs,
+  updated_ms: ZMs,
+};
+
+const ZAnomalyRow = z
+  .object({
+    ...ANOMALY_FIELDS,
+    engine_id: z.string(),
+    stream_ids: z.array(z.number()),
+    incident_id: z.number().nullable(),
+    // a malformed stored link reads as none (it only explains why the anomaly joined)
+    incident_link: z.unknown().transform((v) => (v ? (ZIncidentLink.safeParse(v).data ?? null) : null)),
+    label: ZAnomalyLabel.nullable(),
+    explanation: ZJsonObject,
+    historical: z.boolean(),
+  })
+  .transform(
+    (r): AnomalyRow => ({
+      id: r.id,
+      engineId: r.engine_id,
+      streamId: r.stream_id,
+      streamKey: r.stream_key,
+      streamIds: r.stream_ids,
+      incidentId: r.incident_id,
+      incidentLink: r.incident_link,
+      startMs: r.start_ms,
+      endMs: r.end_ms,
+      peakScore: r.peak_score,
+      severity: r.severity,
+      type: r.type,
+      status: r.status,
+      label: r.label,
+      explanation: r.explanation,
+      createdAtMs: r.created_ms,
+      updatedAtMs: r.updated_ms,
+      historical: r.historical,
+    }),
+  );
+
+const toRow = (r: unknown): AnomalyRow => ZAnomalyRow.parse(r);
 
 export interface AnomalyFilter {
   status?: TAnomalyStatus[];

@@ -1,6 +1,9 @@
-import type { TConfigScope, TDetectorSettings } from "@/lib/config/settings";
 import type { PoolClient } from "pg";
-import { pool } from "../db";
+import { z } from "zod";
+import { ZConfigScope, ZDetectorSettings, type TConfigScope, type TDetectorSettings } from "@/lib/config/settings";
+import { db, pool } from "../db";
+import type { DetectorConfigVersion } from "../generated/prisma/client";
+import { queryRow, queryRows, ZMs, ZStringMap } from "./rows";
 
 export interface ConfigRow {
   id: number;
@@ -24,33 +27,41 @@ export interface ConfigVersionRow {
   createdAtMs: number;
 }
 
+// Read with pg, not Prisma: saveConfig reads the current row under FOR UPDATE in its transaction.
 const CONFIG_COLS = `id, scope::text AS scope, scope_ref, settings, version, managed_by, updated_by,
   (extract(epoch FROM updated_at) * 1000)::float8 AS updated_ms`;
 
-function toConfig(r: Record<string, unknown>): ConfigRow {
-  return {
-    id: r.id as number,
-    scope: r.scope as TConfigScope,
-    scopeRef: r.scope_ref as string,
-    settings: (r.settings ?? {}) as TDetectorSettings,
-    version: r.version as number,
-    managedBy: r.managed_by === "file" ? "file" : "ui",
-    updatedBy: r.updated_by as string,
-    updatedAtMs: r.updated_ms as number,
-  };
-}
+const ZConfigRow = z
+  .object({
+    id: z.number(),
+    scope: ZConfigScope,
+    scope_ref: z.string(),
+    // stored only after the same schema validated it (config-service, config-file)
+    settings: ZDetectorSettings,
+    version: z.number(),
+    managed_by: z.string(),
+    updated_by: z.string(),
+    updated_ms: ZMs,
+  })
+  .transform(
+    (r): ConfigRow => ({
+      id: r.id,
+      scope: r.scope,
+      scopeRef: r.scope_ref,
+      settings: r.settings,
+      version: r.version,
+      managedBy: r.managed_by === "file" ? "file" : "ui",
+      updatedBy: r.updated_by,
+      updatedAtMs: r.updated_ms,
+    }),
+  );
 
 export async function listConfigs(): Promise<ConfigRow[]> {
-  const res = await pool().query(`SELECT ${CONFIG_COLS} FROM detector_config ORDER BY scope, scope_ref`);
-  return res.rows.map(toConfig);
+  return queryRows(pool(), ZConfigRow, `SELECT ${CONFIG_COLS} FROM detector_config ORDER BY scope, scope_ref`);
 }
 
 export async function getConfig(scope: TConfigScope, scopeRef: string): Promise<ConfigRow | null> {
-  const res = await pool().query(`SELECT ${CONFIG_COLS} FROM detector_config WHERE scope = $1::"ConfigScope" AND scope_ref = $2`, [
-    scope,
-    scopeRef,
-  ]);
-  return res.rows[0] ? toConfig(res.rows[0]) : null;
+  return queryRow(pool(), ZConfigRow, `SELECT ${CONFIG_COLS} FROM detector_config WHERE scope = $1::"ConfigScope" AND scope_ref = $2`, [scope, scopeRef]);
 }
 
 /** Fingerprint that changes whenever any configuration changes (cheap change detection). */
@@ -79,17 +90,18 @@ export async function saveConfig(i: SaveConfigInput): Promise<SaveConfigResult> 
   const client = await pool().connect();
   try {
     await client.query("BEGIN");
-    const cur = await client.query(
-      `SELECT ${CONFIG_COLS} FROM detector_config WHERE scope = $1::"ConfigScope" AND scope_ref = $2 FOR UPDATE`,
-      [i.scope, i.scopeRef],
-    );
-    const current = cur.rows[0] ? toConfig(cur.rows[0]) : null;
+    const current = await queryRow(client, ZConfigRow, `SELECT ${CONFIG_COLS} FROM detector_config WHERE scope = $1::"ConfigScope" AND scope_ref = $2 FOR UPDATE`, [
+      i.scope,
+      i.scopeRef,
+    ]);
     if (i.expectedVersion !== undefined && (current?.version ?? 0) !== i.expectedVersion) {
       await client.query("ROLLBACK");
       return { ok: false, reason: "conflict", current };
     }
     const version = (current?.version ?? (await maxVersion(client, i.scope, i.scopeRef))) + 1;
-    const res = await client.query(
+    const [row] = await queryRows(
+      client,
+      ZConfigRow,
       `INSERT INTO detector_config (scope, scope_ref, settings, version, managed_by, updated_by, updated_at)
        VALUES ($1::"ConfigScope", $2, $3::jsonb, $4, $5, $6, now())
        ON CONFLICT (scope, scope_ref) DO UPDATE SET settings = EXCLUDED.settings, version = EXCLUDED.version,
@@ -103,7 +115,7 @@ export async function saveConfig(i: SaveConfigInput): Promise<SaveConfigResult> 
       [i.scope, i.scopeRef, version, JSON.stringify(i.settings), i.author, i.note ?? null],
     );
     await client.query("COMMIT");
-    return { ok: true, row: toConfig(res.rows[0]) };
+    return { ok: true, row: row! };
   } catch (e) {
     await client.query("ROLLBACK").catch(() => undefined);
     throw e;
@@ -147,39 +159,32 @@ export async function deleteConfig(scope: TConfigScope, scopeRef: string, author
   }
 }
 
-const VERSION_COLS = `id, scope::text AS scope, scope_ref, version, settings, author, note,
-  (extract(epoch FROM created_at) * 1000)::float8 AS created_ms`;
-
-function toVersion(r: Record<string, unknown>): ConfigVersionRow {
+function toVersion(r: DetectorConfigVersion): ConfigVersionRow {
   return {
-    id: r.id as number,
-    scope: r.scope as TConfigScope,
-    scopeRef: r.scope_ref as string,
-    version: r.version as number,
-    settings: (r.settings ?? {}) as TDetectorSettings,
-    author: r.author as string,
-    note: (r.note as string | null) ?? null,
-    createdAtMs: r.created_ms as number,
+    id: r.id,
+    scope: r.scope,
+    scopeRef: r.scopeRef,
+    version: r.version,
+    settings: ZDetectorSettings.parse(r.settings),
+    author: r.author,
+    note: r.note,
+    createdAtMs: r.createdAt.getTime(),
   };
 }
 
 export async function listConfigVersions(scope: TConfigScope, scopeRef: string, limit = 50): Promise<ConfigVersionRow[]> {
-  const res = await pool().query(
-    `SELECT ${VERSION_COLS} FROM detector_config_version WHERE scope = $1::"ConfigScope" AND scope_ref = $2
-     ORDER BY version DESC, id DESC LIMIT $3`,
-    [scope, scopeRef, limit],
-  );
-  return res.rows.map(toVersion);
+  const rows = await db().detectorConfigVersion.findMany({ where: { scope, scopeRef }, orderBy: [{ version: "desc" }, { id: "desc" }], take: limit });
+  return rows.map(toVersion);
 }
 
 export async function listRecentVersions(limit = 50): Promise<ConfigVersionRow[]> {
-  const res = await pool().query(`SELECT ${VERSION_COLS} FROM detector_config_version ORDER BY id DESC LIMIT $1`, [limit]);
-  return res.rows.map(toVersion);
+  const rows = await db().detectorConfigVersion.findMany({ orderBy: { id: "desc" }, take: limit });
+  return rows.map(toVersion);
 }
 
 export async function getConfigVersion(id: number): Promise<ConfigVersionRow | null> {
-  const res = await pool().query(`SELECT ${VERSION_COLS} FROM detector_config_version WHERE id = $1`, [id]);
-  return res.rows[0] ? toVersion(res.rows[0]) : null;
+  const r = await db().detectorConfigVersion.findUnique({ where: { id } });
+  return r ? toVersion(r) : null;
 }
 
 export interface StreamScopeRow {
@@ -211,23 +216,16 @@ export async function listStreamScopes(filter: { ids?: number[]; sourceId?: numb
     where.push(`s."group" = $${args.length}`);
   }
   args.push(filter.limit ?? 1_000_000);
-  const res = await pool().query(
+  const rows = await queryRows(
+    pool(),
+    z.object({ id: z.number(), source_id: z.number(), source_name: z.string(), group: z.string().nullable(), metric: z.string(), key: z.string(), labels: ZStringMap, archived: z.boolean() }),
     `SELECT s.id, s.source_id, src.name AS source_name, s."group", s.metric, s.key, s.labels,
             (s.archived_at IS NOT NULL OR src.archived_at IS NOT NULL) AS archived
      FROM stream s JOIN source src ON src.id = s.source_id ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
      ORDER BY s.id LIMIT $${args.length}`,
     args,
   );
-  return res.rows.map((r) => ({
-    id: r.id as number,
-    sourceId: r.source_id as number,
-    sourceName: r.source_name as string,
-    group: (r.group as string | null) ?? null,
-    metric: r.metric as string,
-    key: r.key as string,
-    labels: (r.labels ?? {}) as Record<string, string>,
-    archived: r.archived === true,
-  }));
+  return rows.map((r) => ({ id: r.id, sourceId: r.source_id, sourceName: r.source_name, group: r.group, metric: r.metric, key: r.key, labels: r.labels, archived: r.archived }));
 }
 
 /** Distinct stream groups with their stream counts. */

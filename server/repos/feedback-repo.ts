@@ -1,5 +1,7 @@
-import type { TAnomalyLabel } from "@/lib/schemas/stream";
+import { z } from "zod";
+import { ZAnomalyLabel, type TAnomalyLabel } from "@/lib/schemas/stream";
 import { pool } from "../db";
+import { queryRows, ZMs } from "./rows";
 
 export interface PendingFeedback {
   id: number;
@@ -18,9 +20,18 @@ export async function addFeedback(anomalyId: string, label: TAnomalyLabel | null
   return res.rows[0]!.id;
 }
 
+/** An anomaly's streams: `stream_ids` when it spans several, else its one stream. */
+const streamsOf = (r: { stream_ids: number[]; stream_id: number }) => (r.stream_ids.length ? r.stream_ids : [r.stream_id]);
+
+const ZPending = z
+  .object({ id: z.number(), anomaly_id: z.string(), label: ZAnomalyLabel, stream_ids: z.array(z.number()), stream_id: z.number(), start_ms: ZMs, end_ms: ZMs })
+  .transform((r): PendingFeedback => ({ id: r.id, anomalyId: r.anomaly_id, label: r.label, streamIds: streamsOf(r), startMs: r.start_ms, endMs: r.end_ms }));
+
 /** Labels the worker has not yet taught the detectors. */
 export async function pendingFeedback(limit = 100): Promise<PendingFeedback[]> {
-  const res = await pool().query(
+  return queryRows(
+    pool(),
+    ZPending,
     `SELECT f.id, f.anomaly_id, f.label::text AS label, a.stream_ids, a.stream_id,
             (extract(epoch FROM a.start_at) * 1000)::float8 AS start_ms,
             (extract(epoch FROM COALESCE(a.end_at, now())) * 1000)::float8 AS end_ms
@@ -28,18 +39,6 @@ export async function pendingFeedback(limit = 100): Promise<PendingFeedback[]> {
      WHERE f.applied_at IS NULL AND f.label IS NOT NULL ORDER BY f.id LIMIT $1`,
     [limit],
   );
-  return res.rows.map(feedbackRow);
-}
-
-function feedbackRow(r: Record<string, unknown>): PendingFeedback {
-  return {
-    id: r.id as number,
-    anomalyId: r.anomaly_id as string,
-    label: r.label as TAnomalyLabel,
-    streamIds: (r.stream_ids as number[]).length ? (r.stream_ids as number[]) : [r.stream_id as number],
-    startMs: r.start_ms as number,
-    endMs: r.end_ms as number,
-  };
 }
 
 /**
@@ -47,7 +46,9 @@ function feedbackRow(r: Record<string, unknown>): PendingFeedback {
  * label into its own detectors once, tracking the newest it holds).
  */
 export async function labelledFeedbackAfter(afterId: number, limit = 100): Promise<PendingFeedback[]> {
-  const res = await pool().query(
+  return queryRows(
+    pool(),
+    ZPending,
     `SELECT f.id, f.anomaly_id, f.label::text AS label, a.stream_ids, a.stream_id,
             (extract(epoch FROM a.start_at) * 1000)::float8 AS start_ms,
             (extract(epoch FROM COALESCE(a.end_at, now())) * 1000)::float8 AS end_ms
@@ -55,7 +56,6 @@ export async function labelledFeedbackAfter(afterId: number, limit = 100): Promi
      WHERE f.id > $1 AND f.label IS NOT NULL ORDER BY f.id LIMIT $2`,
     [afterId, limit],
   );
-  return res.rows.map(feedbackRow);
 }
 
 /** The newest feedback id (0: none). */
@@ -92,7 +92,9 @@ export interface StreamFeedback {
 /** Every label given to anomalies of these streams, in the order the worker teaches them. */
 export async function feedbackForStreams(streamIds: number[]): Promise<StreamFeedback[]> {
   if (streamIds.length === 0) return [];
-  const res = await pool().query(
+  const rows = await queryRows(
+    pool(),
+    z.object({ label: ZAnomalyLabel, stream_ids: z.array(z.number()), stream_id: z.number(), start_ms: ZMs, end_ms: ZMs.nullable(), data_ms: ZMs.nullable() }),
     `SELECT f.label::text AS label, a.stream_ids, a.stream_id,
             (extract(epoch FROM a.start_at) * 1000)::float8 AS start_ms,
             (extract(epoch FROM a.end_at) * 1000)::float8 AS end_ms,
@@ -101,28 +103,17 @@ export async function feedbackForStreams(streamIds: number[]): Promise<StreamFee
      WHERE f.label IS NOT NULL AND (a.stream_id = ANY($1::int[]) OR a.stream_ids && $1::int[]) ORDER BY f.id`,
     [streamIds],
   );
-  return res.rows.map((r) => ({
-    streamIds: (r.stream_ids as number[]).length ? (r.stream_ids as number[]) : [r.stream_id as number],
-    label: r.label as TAnomalyLabel,
-    startMs: r.start_ms as number,
-    endMs: (r.end_ms as number | null) ?? null,
-    appliedDataMs: (r.data_ms as number | null) ?? null,
-  }));
+  return rows.map((r) => ({ streamIds: streamsOf(r), label: r.label, startMs: r.start_ms, endMs: r.end_ms, appliedDataMs: r.data_ms }));
 }
 
 export async function listFeedback(anomalyId: string) {
-  const res = await pool().query(
+  const rows = await queryRows(
+    pool(),
+    z.object({ id: z.number(), label: ZAnomalyLabel.nullable(), comment: z.string().nullable(), author: z.string(), created_ms: ZMs, applied: z.boolean() }),
     `SELECT id, label::text AS label, comment, author, (extract(epoch FROM created_at) * 1000)::float8 AS created_ms,
             applied_at IS NOT NULL AS applied
      FROM feedback WHERE anomaly_id = $1 ORDER BY id`,
     [anomalyId],
   );
-  return res.rows.map((r) => ({
-    id: r.id as number,
-    label: r.label as TAnomalyLabel | null,
-    comment: r.comment as string | null,
-    author: r.author as string,
-    createdAtMs: r.created_ms as number,
-    applied: r.applied as boolean,
-  }));
+  return rows.map((r) => ({ id: r.id, label: r.label, comment: r.comment, author: r.author, createdAtMs: r.created_ms, applied: r.applied }));
 }

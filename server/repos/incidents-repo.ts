@@ -1,7 +1,9 @@
-import type { TAnomalyLabel, TAnomalyStatus, TAnomalyType, TSeverity } from "@/lib/schemas/stream";
+import { z } from "zod";
+import { ZAnomalyLabel, ZAnomalyStatus, ZAnomalyType, ZSeverity, type TAnomalyLabel, type TAnomalyStatus, type TAnomalyType, type TSeverity } from "@/lib/schemas/stream";
 import { parseStreamFilter } from "@/lib/triage/stream-filter";
 import { pool } from "../db";
 import { refreshIncidents } from "./incidents-write";
+import { ZMs, ZStringMap } from "./rows";
 import { inTransaction } from "./transaction";
 
 /** Incidents as stored (server/repos/incidents-write.ts keeps them); times in and out are epoch ms. */
@@ -41,29 +43,53 @@ const SELECT = `
             FROM (SELECT * FROM stream s WHERE s.id = ANY(i.stream_ids) ORDER BY s.id LIMIT ${STREAMS_SHOWN}) s) AS streams
   FROM incident i JOIN source src ON src.id = i.source_id`;
 
-function toRow(r: Record<string, unknown>): IncidentRow {
-  return {
-    id: r.id as number,
-    sourceId: r.source_id as number,
-    sourceName: r.source_name as string,
-    group: (r.group as string | null) ?? null,
-    streamIds: r.stream_ids as number[],
-    startMs: r.start_ms as number,
-    endMs: (r.end_ms as number | null) ?? null,
-    severity: r.severity as TSeverity,
-    peakScore: r.peak_score as number,
-    type: r.type as TAnomalyType,
-    status: r.status as TAnomalyStatus,
-    resolvedBy: (r.resolved_by as string | null) ?? null,
-    resolvedAtMs: (r.resolved_ms as number | null) ?? null,
-    label: (r.label as TAnomalyLabel | null) ?? null,
-    anomalyCount: r.anomaly_count as number,
-    historical: r.historical === true,
-    createdAtMs: r.created_ms as number,
-    updatedAtMs: r.updated_ms as number,
-    streams: (r.streams ?? []) as IncidentRow["streams"],
-  };
-}
+const ZIncidentRow = z
+  .object({
+    id: z.number(),
+    source_id: z.number(),
+    source_name: z.string(),
+    group: z.string().nullable(),
+    stream_ids: z.array(z.number()),
+    start_ms: ZMs,
+    end_ms: ZMs.nullable(),
+    severity: ZSeverity,
+    peak_score: z.number(),
+    type: ZAnomalyType,
+    status: ZAnomalyStatus,
+    resolved_by: z.string().nullable(),
+    resolved_ms: ZMs.nullable(),
+    label: ZAnomalyLabel.nullable(),
+    anomaly_count: z.number(),
+    historical: z.boolean(),
+    created_ms: ZMs,
+    updated_ms: ZMs,
+    streams: z.array(z.object({ id: z.number(), key: z.string(), metric: z.string(), labels: ZStringMap })),
+  })
+  .transform(
+    (r): IncidentRow => ({
+      id: r.id,
+      sourceId: r.source_id,
+      sourceName: r.source_name,
+      group: r.group,
+      streamIds: r.stream_ids,
+      startMs: r.start_ms,
+      endMs: r.end_ms,
+      severity: r.severity,
+      peakScore: r.peak_score,
+      type: r.type,
+      status: r.status,
+      resolvedBy: r.resolved_by,
+      resolvedAtMs: r.resolved_ms,
+      label: r.label,
+      anomalyCount: r.anomaly_count,
+      historical: r.historical,
+      createdAtMs: r.created_ms,
+      updatedAtMs: r.updated_ms,
+      streams: r.streams,
+    }),
+  );
+
+const toRow = (r: unknown): IncidentRow => ZIncidentRow.parse(r);
 
 export interface IncidentFilter {
   status?: TAnomalyStatus[];
@@ -197,6 +223,9 @@ export interface AttentionIncidentRow extends IncidentRow {
   streamHealth: { lastSampleAtMs: number | null; sparkT: Buffer | null }[];
 }
 
+/** What the attention list reads besides the incident: its anomaly types and its streams' recency. */
+const ZAttention = z.object({ types: z.array(ZAnomalyType), health: z.array(z.object({ last: ZMs.nullable(), spark: z.string().nullable() })) });
+
 /**
  * Incidents that need someone now: open or acknowledged, detected live (not history found by an
  * import or backfill), not labelled a false positive; worst first, then ongoing, then newest.
@@ -218,13 +247,9 @@ export async function listAttentionIncidents(limit: number): Promise<{ rows: Att
   ]);
   return {
     total: count.rows[0]?.n ?? 0,
-    rows: res.rows.map((r) => ({
-      ...toRow(r),
-      types: r.types as TAnomalyType[],
-      streamHealth: (r.health as { last: number | null; spark: string | null }[]).map((h) => ({
-        lastSampleAtMs: h.last ?? null,
-        sparkT: h.spark ? Buffer.from(h.spark, "base64") : null,
-      })),
-    })),
+    rows: res.rows.map((r) => {
+      const extra = ZAttention.parse(r);
+      return { ...toRow(r), types: extra.types, streamHealth: extra.health.map((h) => ({ lastSampleAtMs: h.last, sparkT: h.spark ? Buffer.from(h.spark, "base64") : null })) };
+    }),
   };
 }

@@ -10,7 +10,7 @@ import {
   type UnassignedAnomaly,
 } from "@/lib/triage/incident-assign";
 import { HISTORICAL_LAG_MS } from "@/lib/triage/freshness";
-import { readSeries } from "./samples-repo";
+import { readSeries } from "./storage/samples";
 
 /**
  * Incident bookkeeping inside the anomaly write transaction. An anomaly gets its incident when

@@ -1,12 +1,4 @@
-import type pg from "pg";
-import { databaseUrl, isEmbeddedUrl, pool } from "../db";
-import { copyBinaryIn, encodeBinaryCopy } from "./pg-binary-copy";
-import { BLOCK_BYTES, packScoreBlocks, type BlockRows } from "./score-blocks";
-import type { ScoreColumns } from "./score-columns";
-import type { ScoreMinuteRows } from "./score-minute-fold";
-import { mergeRollupRows, type RollupColumns } from "./samples-repo";
-import { writeMinutes } from "./scores-repo";
-import { inTransaction } from "./transaction";
+import { pool } from "../db";
 
 /**
  * Scale-out state per partition of the JetStream sample log (`log` is the stream's name): the
@@ -34,59 +26,6 @@ export async function readPartitionStart(log: string, partition: number): Promis
     snapshot: s ? { msgSeq: Number(s.msg_seq), state: s.state, feedbackId: Number(s.feedback_id), rollbackId: Number(s.rollback_id) } : null,
     cursor: Number(cur.rows[0]?.msg_seq ?? 0),
   };
-}
-
-async function writeBlocks(client: pg.PoolClient, rows: BlockRows): Promise<void> {
-  if (rows.n === 0) return;
-  if (isEmbeddedUrl(databaseUrl())) {
-    await client.query(
-      `INSERT INTO score_block (block, ts, mask, data)
-       SELECT b, to_timestamp(t / 1000.0), m, substring($4::bytea FROM ((o - 1) * ${BLOCK_BYTES} + 1)::int FOR ${BLOCK_BYTES})
-       FROM unnest($1::int[], $2::float8[], $3::int[]) WITH ORDINALITY AS x(b, t, m, o)`,
-      [Array.from(rows.block), Array.from(rows.tsMs), Array.from(rows.mask), Buffer.from(rows.data)],
-    );
-    return;
-  }
-  const data = Array.from({ length: rows.n }, (_, r) => rows.data.subarray(r * BLOCK_BYTES, (r + 1) * BLOCK_BYTES));
-  const payload = encodeBinaryCopy(rows.n, [
-    { type: "int4", data: rows.block },
-    { type: "timestamptz", data: rows.tsMs },
-    { type: "int4", data: rows.mask },
-    { type: "bytea", data },
-  ]);
-  await copyBinaryIn(client, "score_block (block, ts, mask, data)", payload);
-}
-
-/** What one run of messages adds besides its scores: its samples' and scores' 1-minute rollup rows. */
-export interface PartitionRollups {
-  samples: RollupColumns;
-  scores: ScoreMinuteRows;
-}
-
-/**
- * Stores the scores of message `msgSeq` of a partition (and the run's 1-minute rollup rows,
- * merged into the stored minutes) and moves the partition's cursor to it, in one transaction,
- * only if the cursor is below `msgSeq`. Returns false (nothing written) when it is not: the
- * message was scored already, by this worker before a restart or by another worker that held
- * the partition meanwhile (the cursor row's lock orders them). So each sample is counted in its
- * rollup minute exactly once, like its score.
- */
-export async function commitPartitionScores(log: string, partition: number, owner: string, msgSeq: number, scores: ScoreColumns, rollups?: PartitionRollups): Promise<boolean> {
-  const rows = packScoreBlocks(scores);
-  return inTransaction(async (client) => {
-    const res = await client.query(
-      `INSERT INTO partition_cursor (log, partition, msg_seq, scored, owner, updated_at) VALUES ($1, $2, $3, $4, $5, now())
-       ON CONFLICT (log, partition) DO UPDATE SET msg_seq = EXCLUDED.msg_seq, scored = partition_cursor.scored + EXCLUDED.scored,
-         owner = EXCLUDED.owner, updated_at = now()
-       WHERE partition_cursor.msg_seq < EXCLUDED.msg_seq`,
-      [log, partition, msgSeq, scores.tsMs.length, owner],
-    );
-    if (res.rowCount !== 1) return false;
-    await writeBlocks(client, rows);
-    if (rollups?.samples.rows) await mergeRollupRows(client, rollups.samples);
-    if (rollups?.scores.streamIds.length) await writeMinutes(client, rollups.scores);
-    return true;
-  });
 }
 
 /**

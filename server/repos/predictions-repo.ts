@@ -1,27 +1,6 @@
+import { z } from "zod";
 import { pool } from "../db";
-
-export interface MinuteMean {
-  streamId: number;
-  t: number;
-  mean: number;
-}
-
-/**
- * Per-minute mean values of gauge streams over [fromMs, toMs), from the rollup, in time order
- * (`streamIds` null: every gauge). What the trend predictor learns levels from.
- */
-export async function gaugeMinuteMeans(fromMs: number, toMs: number, streamIds: number[] | null): Promise<MinuteMean[]> {
-  if (streamIds !== null && streamIds.length === 0) return [];
-  const res = await pool().query<{ stream_id: number; t: number; mean: number }>(
-    `SELECT r.stream_id, (extract(epoch FROM r.bucket) * 1000)::float8 AS t, r.sum / r.count AS mean
-     FROM sample_rollup_1m r JOIN stream s ON s.id = r.stream_id
-     WHERE s.kind = 'gauge' AND r.count > 0 AND r.bucket >= to_timestamp($1 / 1000.0) AND r.bucket < to_timestamp($2 / 1000.0)
-       AND ($3::int[] IS NULL OR r.stream_id = ANY($3::int[]))
-     ORDER BY r.bucket`,
-    [fromMs, toMs, streamIds],
-  );
-  return res.rows.map((r) => ({ streamId: r.stream_id, t: r.t, mean: r.mean }));
-}
+import { queryRow, queryRows, ZMs } from "./rows";
 
 export interface PredictionRow {
   streamId: number;
@@ -64,20 +43,36 @@ const SELECT = `SELECT p.stream_id, s.key, (extract(epoch FROM p.computed_at) * 
        (extract(epoch FROM p.eta_at) * 1000)::float8 AS eta_ms, p.direction, p.envelope_low, p.envelope_high, p.forecast
   FROM prediction p JOIN stream s ON s.id = p.stream_id`;
 
-function toRow(r: Record<string, unknown>): PredictionRow & { key: string } {
-  return {
-    streamId: r.stream_id as number,
-    key: r.key as string,
-    computedAtMs: r.computed_ms as number,
-    horizonMs: r.horizon_ms as number,
-    probability: r.probability as number,
-    etaMs: (r.eta_ms as number | null) ?? null,
-    direction: (r.direction as "above" | "below" | null) ?? null,
-    envelopeLow: (r.envelope_low as number | null) ?? null,
-    envelopeHigh: (r.envelope_high as number | null) ?? null,
-    forecast: r.forecast as PredictionRow["forecast"],
-  };
-}
+/** JSON has no NaN: a point that JSON.stringify stored as null reads back NaN. */
+const ZPoints = z.array(z.number().nullable()).transform((xs) => xs.map((x) => x ?? Number.NaN));
+
+const ZPrediction = z
+  .object({
+    stream_id: z.number(),
+    key: z.string(),
+    computed_ms: ZMs,
+    horizon_ms: z.number(),
+    probability: z.number(),
+    eta_ms: ZMs.nullable(),
+    direction: z.enum(["above", "below"]).nullable(),
+    envelope_low: z.number().nullable(),
+    envelope_high: z.number().nullable(),
+    forecast: z.object({ t: ZPoints, expected: ZPoints, lower: ZPoints, upper: ZPoints }),
+  })
+  .transform(
+    (r): PredictionRow & { key: string } => ({
+      streamId: r.stream_id,
+      key: r.key,
+      computedAtMs: r.computed_ms,
+      horizonMs: r.horizon_ms,
+      probability: r.probability,
+      etaMs: r.eta_ms,
+      direction: r.direction,
+      envelopeLow: r.envelope_low,
+      envelopeHigh: r.envelope_high,
+      forecast: r.forecast,
+    }),
+  );
 
 /**
  * A prediction is live while its horizon, counted from the stream's newest sample, still reaches
@@ -88,22 +83,21 @@ const LIVE = `s.last_sample_at IS NOT NULL AND s.last_sample_at + make_interval(
 
 /** Streams most likely to leave their envelope soon (fresh predictions of live streams only). */
 export async function listPredictions(minProbability: number, freshSinceMs: number, limit: number, nowMs = freshSinceMs) {
-  const res = await pool().query(
+  return queryRows(
+    pool(),
+    ZPrediction,
     `${SELECT} WHERE p.probability >= $1 AND p.computed_at >= to_timestamp($2 / 1000.0) AND ${LIVE.replace("$NOW", "$4")}
      ORDER BY p.probability DESC, p.eta_at NULLS LAST LIMIT $3`,
     [minProbability, freshSinceMs, limit, nowMs],
   );
-  return res.rows.map(toRow);
 }
 
 /** One stream's stored prediction (whether or not the stream is still live). */
 export async function getPrediction(streamId: number) {
-  const res = await pool().query(`${SELECT} WHERE p.stream_id = $1`, [streamId]);
-  return res.rows[0] ? toRow(res.rows[0]) : null;
+  return queryRow(pool(), ZPrediction, `${SELECT} WHERE p.stream_id = $1`, [streamId]);
 }
 
 /** One stream's prediction when it is live at `nowMs` (see `LIVE`), else null. */
 export async function getLivePrediction(streamId: number, nowMs: number) {
-  const res = await pool().query(`${SELECT} WHERE p.stream_id = $1 AND ${LIVE.replace("$NOW", "$2")}`, [streamId, nowMs]);
-  return res.rows[0] ? toRow(res.rows[0]) : null;
+  return queryRow(pool(), ZPrediction, `${SELECT} WHERE p.stream_id = $1 AND ${LIVE.replace("$NOW", "$2")}`, [streamId, nowMs]);
 }

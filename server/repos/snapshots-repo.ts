@@ -1,4 +1,6 @@
+import { z } from "zod";
 import { pool } from "../db";
+import { queryRow, queryRows, ZMs } from "./rows";
 
 export interface SnapshotMeta {
   id: number;
@@ -8,6 +10,11 @@ export interface SnapshotMeta {
   createdAtMs: number;
 }
 
+const ZMeta = z.object({ id: z.number(), reason: z.string(), cursor: z.number(), size_bytes: z.number(), created: ZMs });
+const toMeta = (r: z.output<typeof ZMeta>): SnapshotMeta => ({ id: r.id, reason: r.reason, cursor: r.cursor, sizeBytes: r.size_bytes, createdAtMs: r.created });
+const META_COLUMNS = "id, reason, cursor, size_bytes, (extract(epoch FROM created_at) * 1000)::float8 AS created";
+
+// The state (megabytes of detector models) travels as one bytea through pg, not through Prisma.
 export async function saveSnapshot(reason: string, cursor: number, state: Buffer, keep = 20): Promise<number> {
   const res = await pool().query<{ id: number }>(
     "INSERT INTO detector_snapshot (reason, cursor, size_bytes, state) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -25,23 +32,16 @@ export async function saveSnapshot(reason: string, cursor: number, state: Buffer
 }
 
 export async function loadSnapshot(id?: number): Promise<{ meta: SnapshotMeta; state: Buffer } | null> {
-  const res = await pool().query(
-    `SELECT id, reason, cursor, size_bytes, (extract(epoch FROM created_at) * 1000)::float8 AS created, state
-     FROM detector_snapshot ${id === undefined ? "" : "WHERE id = $1"} ORDER BY id DESC LIMIT 1`,
+  const r = await queryRow(
+    pool(),
+    ZMeta.extend({ state: z.instanceof(Buffer) }),
+    `SELECT ${META_COLUMNS}, state FROM detector_snapshot ${id === undefined ? "" : "WHERE id = $1"} ORDER BY id DESC LIMIT 1`,
     id === undefined ? [] : [id],
   );
-  const r = res.rows[0];
-  if (!r) return null;
-  return {
-    meta: { id: r.id, reason: r.reason, cursor: r.cursor, sizeBytes: r.size_bytes, createdAtMs: r.created },
-    state: r.state as Buffer,
-  };
+  return r ? { meta: toMeta(r), state: r.state } : null;
 }
 
 export async function listSnapshots(): Promise<SnapshotMeta[]> {
-  const res = await pool().query(
-    `SELECT id, reason, cursor, size_bytes, (extract(epoch FROM created_at) * 1000)::float8 AS created
-     FROM detector_snapshot ORDER BY id DESC LIMIT 100`,
-  );
-  return res.rows.map((r) => ({ id: r.id, reason: r.reason, cursor: r.cursor, sizeBytes: r.size_bytes, createdAtMs: r.created }));
+  const rows = await queryRows(pool(), ZMeta, `SELECT ${META_COLUMNS} FROM detector_snapshot ORDER BY id DESC LIMIT 100`);
+  return rows.map(toMeta);
 }

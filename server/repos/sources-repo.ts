@@ -1,4 +1,6 @@
-import { pool } from "../db";
+import { db } from "../db";
+import type { Source } from "../generated/prisma/client";
+import { ZJsonObject } from "./rows";
 
 export type SourceKind = "host" | "remote_write" | "prometheus_pull" | "otlp" | "csv" | "self";
 
@@ -11,6 +13,11 @@ export interface SourceRow {
   cardinalityLimit: number;
 }
 
+
+function toSource(r: Source): SourceRow {
+  return { id: r.id, name: r.name, kind: r.kind, enabled: r.enabled, config: ZJsonObject.parse(r.config), cardinalityLimit: r.cardinalityLimit };
+}
+
 /** Returns the source with this name, creating it on first use. */
 export async function ensureSource(
   name: string,
@@ -18,54 +25,37 @@ export async function ensureSource(
   config: Record<string, unknown> = {},
   cardinalityLimit?: number,
 ): Promise<SourceRow> {
-  const res = await pool().query(
-    `INSERT INTO source (name, kind, config, cardinality_limit, updated_at)
-     VALUES ($1, $2::"SourceKind", $3::jsonb, COALESCE($4, 10000), now())
-     ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
-     RETURNING id, name, kind::text AS kind, enabled, config, cardinality_limit`,
-    [name, kind, JSON.stringify(config), cardinalityLimit ?? null],
-  );
-  return toSource(res.rows[0]);
+  // INSERT … ON CONFLICT DO NOTHING, then read: two requests naming a new source at once both get
+  // it (Prisma's upsert is not atomic here: racing callers failed on the unique name)
+  await db().source.createMany({ data: [{ name, kind, config: ZJsonObject.parse(config), cardinalityLimit }], skipDuplicates: true });
+  return toSource(await db().source.findUniqueOrThrow({ where: { name } }));
 }
 
 export async function updateSourceConfig(
   id: number,
   patch: { config?: Record<string, unknown>; enabled?: boolean; cardinalityLimit?: number },
 ): Promise<void> {
-  await pool().query(
-    `UPDATE source SET config = COALESCE($2::jsonb, config), enabled = COALESCE($3, enabled),
-       cardinality_limit = COALESCE($4, cardinality_limit), updated_at = now() WHERE id = $1`,
-    [id, patch.config ? JSON.stringify(patch.config) : null, patch.enabled ?? null, patch.cardinalityLimit ?? null],
-  );
+  await db().source.updateMany({
+    where: { id },
+    data: { config: patch.config ? ZJsonObject.parse(patch.config) : undefined, enabled: patch.enabled, cardinalityLimit: patch.cardinalityLimit },
+  });
 }
 
 export async function listSources(): Promise<(SourceRow & { streamCount: number; lastSampleAtMs: number | null; archivedAtMs: number | null })[]> {
-  const res = await pool().query(
-    `SELECT s.id, s.name, s.kind::text AS kind, s.enabled, s.config, s.cardinality_limit,
-            (SELECT count(*)::int FROM stream WHERE source_id = s.id) AS stream_count,
-            (SELECT (extract(epoch FROM max(last_sample_at)) * 1000)::float8 FROM stream WHERE source_id = s.id) AS last_sample_ms,
-            (extract(epoch FROM s.archived_at) * 1000)::float8 AS archived_ms
-     FROM source s ORDER BY s.name`,
-  );
-  return res.rows.map((r) => ({ ...toSource(r), streamCount: r.stream_count as number, lastSampleAtMs: (r.last_sample_ms as number | null) ?? null, archivedAtMs: (r.archived_ms as number | null) ?? null }));
+  const [sources, newest] = await Promise.all([
+    db().source.findMany({ include: { _count: { select: { streams: true } } }, orderBy: { name: "asc" } }),
+    db().stream.groupBy({ by: ["sourceId"], _max: { lastSampleAt: true } }),
+  ]);
+  const lastSample = new Map(newest.map((s) => [s.sourceId, s._max.lastSampleAt]));
+  return sources.map((s) => ({
+    ...toSource(s),
+    streamCount: s._count.streams,
+    lastSampleAtMs: lastSample.get(s.id)?.getTime() ?? null,
+    archivedAtMs: s.archivedAt?.getTime() ?? null,
+  }));
 }
 
 export async function getSourceByName(name: string): Promise<SourceRow | null> {
-  const res = await pool().query(
-    `SELECT id, name, kind::text AS kind, enabled, config, cardinality_limit FROM source WHERE name = $1`,
-    [name],
-  );
-  return res.rows[0] ? toSource(res.rows[0]) : null;
-}
-
-function toSource(r: Record<string, unknown> | undefined): SourceRow {
-  if (!r) throw new Error("source row missing");
-  return {
-    id: r.id as number,
-    name: r.name as string,
-    kind: r.kind as SourceKind,
-    enabled: r.enabled as boolean,
-    config: (r.config ?? {}) as Record<string, unknown>,
-    cardinalityLimit: r.cardinality_limit as number,
-  };
+  const r = await db().source.findUnique({ where: { name } });
+  return r ? toSource(r) : null;
 }

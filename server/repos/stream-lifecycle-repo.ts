@@ -2,13 +2,13 @@
  * Deleting and archiving streams and sources.
  *
  * Samples and scores live in block rows shared by 32 consecutive stream ids
- * (sample-blocks.ts, score-blocks.ts), with no foreign key to the stream: deleting a stream
+ * (storage/sample-blocks.ts, storage/score-blocks.ts), with no foreign key to the stream: deleting a stream
  * clears its slot in every row of its block (and drops rows left empty), deletes its one-minute
  * rollups, then the stream row, whose foreign keys cascade to its anomalies, their labels and
  * alert history, health, prediction and ground-truth ranges.
  */
 import type pg from "pg";
-import { BLOCK_SLOTS, SLOT_BYTES, slotBit } from "./score-blocks";
+import { purgeStreamData } from "./storage/purge";
 import { inTransaction } from "./transaction";
 
 export interface PurgeCounts {
@@ -19,21 +19,9 @@ export interface PurgeCounts {
 }
 
 async function purgeOne(c: pg.PoolClient, id: number): Promise<Omit<PurgeCounts, "streams" | "anomalies">> {
-  const block = Math.floor(id / BLOCK_SLOTS);
-  const slot = id % BLOCK_SLOTS;
-  const samples = await c.query(`UPDATE sample_block SET vals[$2] = NULL WHERE block = $1 AND vals[$2] IS NOT NULL`, [block, slot + 1]);
-  await c.query(`DELETE FROM sample_block WHERE block = $1 AND NOT EXISTS (SELECT 1 FROM unnest(vals) v WHERE v IS NOT NULL)`, [block]);
-  const bit = slotBit(slot);
-  const scores = await c.query(
-    `UPDATE score_block SET mask = mask & ~$2::int, data = overlay(data PLACING decode(repeat('00', $4), 'hex') FROM $3 FOR $4)
-     WHERE block = $1 AND mask & $2::int <> 0`,
-    [block, bit, slot * SLOT_BYTES + 1, SLOT_BYTES],
-  );
-  await c.query(`DELETE FROM score_block WHERE block = $1 AND mask = 0`, [block]);
-  await c.query(`DELETE FROM sample_rollup_1m WHERE stream_id = $1`, [id]);
-  await c.query(`DELETE FROM score_rollup_1m WHERE stream_id = $1`, [id]);
+  const stored = await purgeStreamData(c, id);
   await c.query(`DELETE FROM detector_config WHERE scope = 'stream' AND scope_ref = $1`, [String(id)]);
-  return { samples: samples.rowCount ?? 0, scores: scores.rowCount ?? 0 };
+  return stored;
 }
 
 /** Deletes streams with everything stored for them; `sourceId` set: the source row too. */

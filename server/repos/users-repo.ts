@@ -1,5 +1,5 @@
-import type { TRole } from "@/lib/auth/roles";
-import { pool } from "../db";
+import { ZRole, type TRole } from "@/lib/auth/roles";
+import { db, pool } from "../db";
 
 /** Reads and small changes on accounts; creating one goes through better-auth (users-service). */
 export interface UserRow {
@@ -12,33 +12,34 @@ export interface UserRow {
 }
 
 export async function listUsers(): Promise<UserRow[]> {
-  const res = await pool().query(
-    `SELECT u.id, u.username, u.name, u.role, (extract(epoch FROM u.created_at) * 1000)::float8 AS created_ms,
-            (SELECT (extract(epoch FROM max(s.updated_at)) * 1000)::float8 FROM auth_session s WHERE s.user_id = u.id) AS seen_ms
-       FROM auth_user u ORDER BY u.username`,
-  );
-  return res.rows.map((r) => ({
-    id: String(r.id),
-    username: String(r.username ?? r.name),
-    name: String(r.name),
-    role: r.role as TRole,
-    createdAtMs: Number(r.created_ms),
-    lastSeenAtMs: r.seen_ms === null ? null : Number(r.seen_ms),
+  const [users, seen] = await Promise.all([
+    db().authUser.findMany({ select: { id: true, username: true, name: true, role: true, createdAt: true }, orderBy: { username: "asc" } }),
+    db().authSession.groupBy({ by: ["userId"], _max: { updatedAt: true } }),
+  ]);
+  const lastSeen = new Map(seen.map((s) => [s.userId, s._max.updatedAt]));
+  return users.map((u) => ({
+    id: u.id,
+    username: u.username ?? u.name,
+    name: u.name,
+    // the column is free text for better-auth; Omen writes only its three roles
+    role: ZRole.parse(u.role),
+    createdAtMs: u.createdAt.getTime(),
+    lastSeenAtMs: lastSeen.get(u.id)?.getTime() ?? null,
   }));
 }
 
 export async function countUsers(): Promise<number> {
-  const res = await pool().query(`SELECT count(*)::int AS n FROM auth_user`);
-  return Number(res.rows[0]?.n ?? 0);
+  return db().authUser.count();
 }
 
 export async function findUserRole(id: string): Promise<TRole | undefined> {
-  const res = await pool().query(`SELECT role FROM auth_user WHERE id = $1`, [id]);
-  return res.rows[0]?.role as TRole | undefined;
+  const u = await db().authUser.findUnique({ where: { id }, select: { role: true } });
+  return u ? ZRole.parse(u.role) : undefined;
 }
 
 /** Sets a role unless that would leave no admin; returns false when refused for that reason. */
 export async function setUserRoleKeepingAnAdmin(id: string, role: TRole): Promise<"ok" | "missing" | "last-admin"> {
+  // one statement, so two admins demoting each other at once cannot both succeed
   const res = await pool().query(
     `UPDATE auth_user SET role = $2, updated_at = now()
       WHERE id = $1 AND ($2 = 'admin' OR EXISTS (SELECT 1 FROM auth_user WHERE role = 'admin' AND id <> $1))
@@ -59,10 +60,10 @@ export async function deleteUserKeepingAnAdmin(id: string): Promise<"ok" | "miss
 }
 
 export async function setUserPasswordHash(id: string, passwordHash: string): Promise<boolean> {
-  const res = await pool().query(`UPDATE auth_account SET password = $2, updated_at = now() WHERE user_id = $1 AND provider_id = 'credential'`, [id, passwordHash]);
-  return (res.rowCount ?? 0) > 0;
+  const res = await db().authAccount.updateMany({ where: { userId: id, providerId: "credential" }, data: { password: passwordHash, updatedAt: new Date() } });
+  return res.count > 0;
 }
 
 export async function deleteUserSessions(id: string): Promise<void> {
-  await pool().query(`DELETE FROM auth_session WHERE user_id = $1`, [id]);
+  await db().authSession.deleteMany({ where: { userId: id } });
 }

@@ -62,7 +62,7 @@ export async function readWorkerStatus(): Promise<WorkerStatusRow[]> {
   }));
 }
 
-/** The newest `seq` handed out (see samples-repo's `sequenceHead`), over the status connections. */
+/** The newest `seq` handed out (see storage/samples' `sequenceHead`), over the status connections. */
 export async function statusSequenceHead(): Promise<number> {
   const res = await statusDb().query<{ v: number | null }>("SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS v FROM sample_block_seq_seq");
   return Number(res.rows[0]?.v ?? 0);

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeWriteRequest } from "@/lib/ingest/remote-write";
-import { countSamples } from "../repos/samples-repo";
+import { countSamples } from "../repos/storage/samples";
 import { ensureSource } from "../repos/sources-repo";
 import { createTestDatabase, type TestDatabase } from "../testing/test-db";
 import { freePort, startOmenServer, type OmenServer } from "../testing/omen-server";

@@ -1,8 +1,8 @@
 import os from "node:os";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
-import { sequenceHead } from "../repos/samples-repo";
-import { flushScoreMinutes, scoredSeq } from "../repos/scores-repo";
+import { sequenceHead } from "../repos/storage/samples";
+import { flushScoreMinutes, scoredSeq } from "../repos/storage/scores";
 import { acquireWorkerLock, type WorkerLock } from "../repos/worker-lock-repo";
 import { resumeRollup } from "./pipeline/resume-rollup";
 import { loadSnapshot, saveSnapshot } from "../repos/snapshots-repo";

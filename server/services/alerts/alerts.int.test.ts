@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listAnomalies, upsertAnomalies, type AnomalyUpsert } from "../../repos/anomalies-repo";
 import { listDeliveries } from "../../repos/alerts-repo";
-import { rollupPending } from "../../repos/samples-repo";
+import { rollupPending } from "../../repos/storage/rollup";
 import { listStreams } from "../../repos/streams-repo";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { DetectPipeline } from "../../worker/pipeline/detect-pipeline";

@@ -11,8 +11,8 @@ import {
   type AnomalyRow,
 } from "../../repos/anomalies-repo";
 import { addFeedback, listFeedback } from "../../repos/feedback-repo";
-import { readSeries } from "../../repos/samples-repo";
-import { readScores } from "../../repos/scores-repo";
+import { readSeries } from "../../repos/storage/samples";
+import { readScores } from "../../repos/storage/scores";
 import { getStream } from "../../repos/streams-repo";
 import { notifyWorkers } from "../commands/worker-commands";
 

@@ -14,7 +14,8 @@ import { resolveSettings, ZDetectorSettings, type EffectiveSettings, type TDetec
 import { scoreAgainstTruth, type TruthScore } from "@/lib/backtest/truth";
 import { AppError } from "@/lib/errors/app-error";
 import type { TAnomalyLabel, TAnomalyType, TSeverity } from "@/lib/schemas/stream";
-import { readRawSamples, storedAnomalies, streamSpans, type StreamSpan } from "../../repos/backtest-repo";
+import { storedAnomalies } from "../../repos/backtest-repo";
+import { readRawSamples, streamSpans, type StreamSpan } from "../../repos/storage/sample-reads";
 import { listConfigs, listStreamScopes, type StreamScopeRow } from "../../repos/config-repo";
 import { feedbackForStreams } from "../../repos/feedback-repo";
 import { truthRanges } from "../../repos/stream-labels-repo";

@@ -13,7 +13,7 @@ import { saveScopeSettings } from "../config/config-service";
 import { createEngine } from "../detection/engine-adapter";
 import { replayStreams } from "../detection/replay";
 import { ingestSeries, invalidateSourceCache } from "../ingest/ingest-service";
-import { readRawSamples, streamSpans } from "../../repos/backtest-repo";
+import { readRawSamples, streamSpans } from "../../repos/storage/sample-reads";
 import { effectiveSettingsByStream } from "../config/config-service";
 import { truthRanges } from "../../repos/stream-labels-repo";
 import { importCsv } from "../ingest/csv-import";

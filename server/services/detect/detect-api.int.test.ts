@@ -1,7 +1,7 @@
 import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { countSamples } from "../../repos/samples-repo";
-import { countScores } from "../../repos/scores-repo";
+import { countSamples } from "../../repos/storage/samples";
+import { countScores } from "../../repos/storage/scores";
 import { listSnapshots, loadSnapshot } from "../../repos/snapshots-repo";
 import { listStreams } from "../../repos/streams-repo";
 import { createTestDatabase, type TestDatabase } from "../../testing/test-db";

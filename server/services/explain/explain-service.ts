@@ -4,8 +4,9 @@ import { ATTRIBUTION_DEFAULTS, probableOrigin, rankContributions, type Attributi
 import { CONTEXT_MS, dependencyEdge, gridOver, GRID_POINTS, MAX_LAG_MS, onGrid } from "@/lib/explain/dependency";
 import { causalTimeline, leadLag, type TimelineEntry } from "@/lib/explain/lead-lag";
 import { getAnomaly } from "../../repos/anomalies-repo";
-import { groupAnomaliesStarting, groupScoreMinutes, type StreamGroup } from "../../repos/explain-repo";
-import { readSeries } from "../../repos/samples-repo";
+import { groupAnomaliesStarting } from "../../repos/explain-repo";
+import { groupScoreMinutes, type StreamGroup } from "../../repos/storage/minute-reads";
+import { readSeries } from "../../repos/storage/samples";
 import { getStream } from "../../repos/streams-repo";
 
 const LOOKBACK_MS = 30 * 60_000;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { upsertAnomalies } from "../../repos/anomalies-repo";
-import { listStreams, updateStreamRecent } from "../../repos/streams-repo";
+import { updateStreamRecent } from "../../repos/storage/stream-recent";
+import { listStreams } from "../../repos/streams-repo";
 import { heartbeat } from "../../repos/worker-status-repo";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { ingestSeries, invalidateSourceCache } from "../ingest/ingest-service";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pool } from "../../db";
-import { countSamples } from "../../repos/samples-repo";
+import { countSamples } from "../../repos/storage/samples";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { importCsv } from "./csv-import";
 import { invalidateSourceCache } from "./ingest-service";

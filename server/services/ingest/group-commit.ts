@@ -1,6 +1,6 @@
 import { committedBatch, type CommitSink, type CommittedBatch } from "@/lib/ingest/committed-batch";
 import { processGlobal } from "../../process-global";
-import { insertSamplesReturning } from "../../repos/samples-repo";
+import { insertSamplesReturning } from "../../repos/storage/samples";
 
 /**
  * Group commit: batches that arrive while a commit is in flight are merged into the next

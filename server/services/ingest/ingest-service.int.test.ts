@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
-import { countSamples, readSeries, rollupPending } from "../../repos/samples-repo";
+import { countSamples, readSeries } from "../../repos/storage/samples";
+import { rollupPending } from "../../repos/storage/rollup";
 import { pool } from "../../db";
 import { listStreams } from "../../repos/streams-repo";
 import { ensureSource, updateSourceConfig } from "../../repos/sources-repo";
@@ -99,6 +100,12 @@ describe.each(availableBackends())("ingestSeries on %s", (backend) => {
     expect(results.reduce((a, r) => a + r.inserted, 0)).toBe(5);
     expect(results.map((r) => r.received)).toEqual([2, 2, 2]);
     expect(await countSamples()).toBe(before + 5);
+  });
+
+  it("creates a new source once when many requests name it at the same moment", async () => {
+    const all = await Promise.all(Array.from({ length: 20 }, () => ensureSource("first-use", "remote_write", { note: "x" })));
+    expect(new Set(all.map((s) => s.id)).size).toBe(1);
+    expect(all[0]).toMatchObject({ name: "first-use", kind: "remote_write", enabled: true, config: { note: "x" }, cardinalityLimit: 10_000 });
   });
 
   it("keeps the cap under concurrent requests that each add new series", async () => {

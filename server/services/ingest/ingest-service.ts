@@ -6,7 +6,7 @@ import { describeTimeRefusal, MAX_FUTURE_MS, timeRefusal } from "@/lib/ingest/sa
 import { streamKey } from "@/lib/schemas/stream";
 import { env } from "../../env";
 import { processGlobal } from "../../process-global";
-import { sequenceHead } from "../../repos/samples-repo";
+import { sequenceHead } from "../../repos/storage/samples";
 import { commitGrouped } from "./group-commit";
 import { ensureSource, type SourceKind, type SourceRow } from "../../repos/sources-repo";
 import { countStreams, createStreams, findStreamIds, markStreamsEnded } from "../../repos/streams-repo";

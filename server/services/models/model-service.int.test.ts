@@ -1,8 +1,8 @@
 import v8 from "node:v8";
 import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { countSamples } from "../../repos/samples-repo";
-import { countScores } from "../../repos/scores-repo";
+import { countSamples } from "../../repos/storage/samples";
+import { countScores } from "../../repos/storage/scores";
 import { listSnapshots, loadSnapshot } from "../../repos/snapshots-repo";
 import { pool } from "../../db";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";

@@ -2,8 +2,8 @@ import "server-only";
 import { AppError } from "@/lib/errors/app-error";
 import { isStale } from "@/lib/triage/freshness";
 import { openSeverityByStream } from "../../repos/anomalies-repo";
-import { readSeries } from "../../repos/samples-repo";
-import { readScores } from "../../repos/scores-repo";
+import { readSeries } from "../../repos/storage/samples";
+import { readScores } from "../../repos/storage/scores";
 import { truthRanges } from "../../repos/stream-labels-repo";
 import { getStream, listStreams, readSparklines, type ListStreamsFilter } from "../../repos/streams-repo";
 

@@ -1,6 +1,6 @@
 import { isStale, typicalStep } from "@/lib/triage/freshness";
 import { listAttentionIncidents } from "../../repos/incidents-repo";
-import { unpack } from "../../repos/streams-repo";
+import { unpack } from "../../repos/storage/stream-recent";
 
 /** Incidents shown in the band; the rest are counted and linked. */
 const MAX_INCIDENTS = 50;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPrediction, listPredictions, upsertPredictions } from "../../repos/predictions-repo";
 import { predictedIncidents, streamPrediction } from "../../services/predict/predict-service";
-import { rollupPending } from "../../repos/samples-repo";
+import { rollupPending } from "../../repos/storage/rollup";
 import { listStreams } from "../../repos/streams-repo";
 import { ingestSeries, invalidateSourceCache } from "../../services/ingest/ingest-service";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";

@@ -1,5 +1,6 @@
 import { levelExceedance, TREND_DEFAULTS, TrendTracker } from "@/lib/predict/trend";
-import { gaugeMinuteMeans, upsertPredictions, type PredictionRow } from "../../repos/predictions-repo";
+import { upsertPredictions, type PredictionRow } from "../../repos/predictions-repo";
+import { gaugeMinuteMeans } from "../../repos/storage/minute-reads";
 import type { EnginePort, StreamForecast } from "@/lib/detectors/engine-port";
 
 const HORIZON_MS = 30 * 60_000;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pool } from "../../db";
-import { rollupPending } from "../../repos/samples-repo";
-import { flushScoreMinutes } from "../../repos/scores-repo";
+import { rollupPending } from "../../repos/storage/rollup";
+import { flushScoreMinutes } from "../../repos/storage/scores";
 import { listStreams } from "../../repos/streams-repo";
 import { createEngine } from "../../services/detection/engine-adapter";
 import { ingestSeries, invalidateSourceCache } from "../../services/ingest/ingest-service";

@@ -1,4 +1,4 @@
-import { deleteExpired } from "../../repos/retention-repo";
+import { deleteExpired } from "../../repos/storage/retention";
 
 /**
  * Drops samples, scores and rollups older than the retention period (omen.yaml

@@ -10,7 +10,7 @@ import { natsCommitSink } from "../../nats/commit-publisher";
 import { listDeliveries } from "../../repos/alerts-repo";
 import { readPartitionProgress } from "../../repos/partition-repo";
 import { getSetting } from "../../repos/settings-repo";
-import { countSamples } from "../../repos/samples-repo";
+import { countSamples } from "../../repos/storage/samples";
 import { getStream, listStreams } from "../../repos/streams-repo";
 import { readWorkerStatus } from "../../repos/worker-status-repo";
 import { createRule } from "../../services/alerts/alert-service";

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { partitionOf } from "@/lib/scale/partition";
 import { pool } from "../../db";
 import { readPartitionProgress } from "../../repos/partition-repo";
-import { readScores } from "../../repos/scores-repo";
+import { readScores } from "../../repos/storage/scores";
 import { listStreams } from "../../repos/streams-repo";
 import { readWorkerStatus } from "../../repos/worker-status-repo";
 import { ingestSeries, type IncomingSeries } from "../../services/ingest/ingest-service";

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pool } from "../../db";
 import { readPartitionProgress } from "../../repos/partition-repo";
-import { countSamples } from "../../repos/samples-repo";
-import { countScores } from "../../repos/scores-repo";
+import { countSamples } from "../../repos/storage/samples";
+import { countScores } from "../../repos/storage/scores";
 import { readWorkerStatus } from "../../repos/worker-status-repo";
 import { healthReport } from "../../services/health/health-service";
 import { ingestSeries, type IncomingSeries } from "../../services/ingest/ingest-service";

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listAnomalies } from "../../repos/anomalies-repo";
-import { readScores } from "../../repos/scores-repo";
+import { readScores } from "../../repos/storage/scores";
 import { getStream, listStreams } from "../../repos/streams-repo";
 import { ingestSeries, invalidateSourceCache } from "../../services/ingest/ingest-service";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
-import { readSeries, sequenceHead } from "../../repos/samples-repo";
+import { readSeries, sequenceHead } from "../../repos/storage/samples";
 import { setCommitSink } from "../../services/ingest/group-commit";
 import { DetectPipeline } from "./detect-pipeline";
 import { RollupBuffer } from "./rollup-buffer";

@@ -1,13 +1,15 @@
 import type { TStreamKind } from "@/lib/schemas/stream";
 import { upsertAnomalies } from "../../repos/anomalies-repo";
 import { anomalyRow } from "./anomaly-row";
-import { readSamplesAfter, writeRollup, type NewSampleColumns } from "../../repos/samples-repo";
+import { readSamplesAfter } from "../../repos/storage/samples";
+import { writeRollup } from "../../repos/storage/rollup";
+import type { NewSampleColumns, ScoreColumns } from "../../repos/storage/columns";
 import type { RollupBuffer } from "./rollup-buffer";
 import { HandoffQueue } from "./handoff-queue";
 import { grownFloat64 } from "@/lib/collections/grow";
 import { HealthRows, StreamRows, type StreamState } from "./stream-rows";
 import { EndedGapFilter } from "./ended-gaps";
-import { prepareScores, scoredAlready, type ScoreColumns } from "../../repos/scores-repo";
+import { prepareScores, scoredAlready } from "../../repos/storage/scores";
 import { allStreamKinds, readEndedStreams } from "../../repos/streams-repo";
 import type { EngineEvent, EnginePort, StepScores } from "@/lib/detectors/engine-port";
 import { STEP_MS } from "../../services/detection/replay";

@@ -1,4 +1,4 @@
-import type { NewSampleColumns } from "../../repos/samples-repo";
+import type { NewSampleColumns } from "../../repos/storage/columns";
 import type { CommittedBatch } from "@/lib/ingest/committed-batch";
 
 /** Samples held at most (beyond it the oldest batches are dropped: the database has them). */

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashNoise as noise } from "@/lib/scenarios/hash-noise";
 import { pool } from "../../db";
-import { readScores } from "../../repos/scores-repo";
-import { sequenceHead } from "../../repos/samples-repo";
+import { readScores } from "../../repos/storage/scores";
+import { sequenceHead } from "../../repos/storage/samples";
 import { listStreams } from "../../repos/streams-repo";
 import { ingestSeries, invalidateSourceCache } from "../../services/ingest/ingest-service";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";

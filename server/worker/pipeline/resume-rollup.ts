@@ -1,4 +1,4 @@
-import { rebuildRollupAfterWatermark } from "../../repos/samples-repo";
+import { rebuildRollupAfterWatermark } from "../../repos/storage/rollup";
 import { RollupBuffer } from "./rollup-buffer";
 
 /**

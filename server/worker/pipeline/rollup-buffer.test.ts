@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { NewSampleColumns, RollupColumns, RollupRow } from "../../repos/samples-repo";
+import type { NewSampleColumns, RollupColumns, RollupRow } from "../../repos/storage/columns";
 import { RollupBuffer } from "./rollup-buffer";
 
 const MIN = 60_000;

@@ -1,4 +1,4 @@
-import type { NewSampleColumns, RollupColumns } from "../../repos/samples-repo";
+import type { NewSampleColumns, RollupColumns } from "../../repos/storage/columns";
 import { DenseIds } from "@/lib/collections/dense-ids";
 import { isSummable } from "@/lib/ingest/sample-bounds";
 import { grownFloat64, grownInt32 } from "@/lib/collections/grow";

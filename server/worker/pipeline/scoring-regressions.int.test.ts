@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashNoise as noise } from "@/lib/scenarios/hash-noise";
 import { pool } from "../../db";
-import { sequenceHead } from "../../repos/samples-repo";
-import { scoredSeq } from "../../repos/scores-repo";
+import { sequenceHead } from "../../repos/storage/samples";
+import { scoredSeq } from "../../repos/storage/scores";
 import { listStreams } from "../../repos/streams-repo";
 import { setCommitSink } from "../../services/ingest/group-commit";
 import { ingestSeries, invalidateSourceCache, type IncomingSeries } from "../../services/ingest/ingest-service";
@@ -32,7 +32,7 @@ async function scoreSlots(prefix: string): Promise<{ distinct: number; rows: num
 
 /** Every score of the streams with `prefix` (decoded as the charts read them), keyed by stream metric and time. */
 async function scoreMap(prefix: string, fromMs: number, toMs: number): Promise<Map<string, number>> {
-  const { readScores } = await import("../../repos/scores-repo");
+  const { readScores } = await import("../../repos/storage/scores");
   const out = new Map<string, number>();
   for (const s of await listStreams({ search: prefix })) {
     for (const p of await readScores(s.id, fromMs, toMs, 1_000_000)) out.set(`${s.metric}@${p.t}`, p.score);

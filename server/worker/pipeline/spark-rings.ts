@@ -1,4 +1,4 @@
-import type { SparkColumns } from "../../repos/streams-repo";
+import type { SparkColumns } from "../../repos/storage/columns";
 
 /** Sparkline points kept per stream (the stream row holds the same number). */
 export const SPARK_KEEP = 60;

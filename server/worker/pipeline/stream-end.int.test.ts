@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashNoise as noise } from "@/lib/scenarios/hash-noise";
 import { decompressSnappy, encodeWriteRequest, MetadataCache, scanWriteRequest } from "@/lib/ingest/remote-write";
 import { pool } from "../../db";
-import { sequenceHead } from "../../repos/samples-repo";
+import { sequenceHead } from "../../repos/storage/samples";
 import { ingestRemoteWrite, invalidateSourceCache, staleMarkerCounts } from "../../services/ingest/ingest-service";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { createEngine } from "../../services/detection/engine-adapter";

@@ -1,6 +1,7 @@
 import { DenseIds } from "@/lib/collections/dense-ids";
 import type { EnginePort } from "@/lib/detectors/engine-port";
-import { updateStreamRecent, upsertStreamHealth, type StreamRecent } from "../../repos/streams-repo";
+import { updateStreamRecent, type StreamRecent } from "../../repos/storage/stream-recent";
+import { upsertStreamHealth } from "../../repos/streams-repo";
 import { SparkRings } from "./spark-rings";
 
 /**

@@ -14,7 +14,7 @@
  */
 import { DenseIds } from "@/lib/collections/dense-ids";
 import { grownFloat64, grownInt32 } from "@/lib/collections/grow";
-import type { ScoreColumns } from "./score-columns";
+import type { ScoreColumns, ScoreMinuteRows } from "./columns";
 
 const MINUTE_MS = 60_000;
 /** A minute that got no score for this long (wall time) is written as it is. */
@@ -22,17 +22,6 @@ const IDLE_FLUSH_MS = 120_000;
 /** How often the idle check walks every open minute. */
 const IDLE_SCAN_MS = 10_000;
 
-/** One-minute score rows, column-wise; NaN = no value (no band, or no non-NaN score). */
-export interface ScoreMinuteRows {
-  streamIds: number[];
-  bucketMs: number[];
-  score: number[];
-  confidence: number[];
-  expected: number[];
-  lower: number[];
-  upper: number[];
-  n: number[];
-}
 
 const band = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? Number.NaN : x);
 const finite = (x: number) => (Number.isFinite(x) ? x : Number.NaN);

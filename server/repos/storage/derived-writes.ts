@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { inTransaction } from "./transaction";
+import { inTransaction } from "../transaction";
 
 const ASYNC_COMMIT = "SET LOCAL synchronous_commit TO off";
 

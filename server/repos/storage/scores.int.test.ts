@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pool } from "../db";
-import { ingestSeries, invalidateSourceCache } from "../services/ingest/ingest-service";
-import { availableBackends, createTestDatabase, type TestDatabase } from "../testing/test-db";
+import { pool } from "../../db";
+import { ingestSeries, invalidateSourceCache } from "../../services/ingest/ingest-service";
+import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { PACK_SCORE_ROWS_SQL } from "./score-pack-sql";
-import { countScores, flushScoreMinutes, insertScores, peakScore, readScores, scoredStreamIds } from "./scores-repo";
-import { listStreams } from "./streams-repo";
+import { countScores, flushScoreMinutes, insertScores, peakScore, readScores, scoredStreamIds } from "./scores";
+import { listStreams } from "../streams-repo";
 
 const MIN = 60_000;
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decodeBinaryCopy, encodeBinaryCopy } from "./pg-binary-copy";
-import { packSampleRows, slotsPresent, valsLiteral, type SortedSamples } from "./sample-blocks";
+import { packSampleRows, slotsPresent, valsLiteral } from "./sample-blocks";
+import type { SortedSamples } from "./columns";
 
 const samples = (rows: [number, number, number][]): SortedSamples => ({
   streamIds: Int32Array.from(rows.map((r) => r[0])),

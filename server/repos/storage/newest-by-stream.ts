@@ -1,6 +1,6 @@
 /**
  * Newest committed sample time (epoch ms) per stream id: what the ingest commit consults for
- * every sample to decide whether a batch can take the direct COPY (see samples-repo). Stream ids
+ * every sample to decide whether a batch can take the direct COPY (see samples.ts). Stream ids
  * are serial, so it is an array indexed by id (NaN = nothing known), with a Map only for ids
  * beyond DENSE_IDS. The Map<number, number> it replaces cost ~0.15 µs per sample in the web
  * process (a hash probe per read, and a heap-allocated number per update).

@@ -7,18 +7,14 @@
  * The sort is stable, so a stream's samples keep the order they were sent in (and get their
  * `seq` values in that order).
  */
-export interface Columns {
-  streamIds: Int32Array;
-  tsMs: Float64Array;
-  values: Float64Array;
-}
+import type { SortedSamples } from "./columns";
 
 /** Row index in the low bits of a sort key; above this many rows a batch is left as it is. */
 const INDEX_BITS = 22;
 const INDEX_SCALE = 2 ** INDEX_BITS;
 
 /** `cols` ordered by stream id (stable); the same object when already ordered. */
-export function inStreamOrder(cols: Columns): Columns {
+export function inStreamOrder(cols: SortedSamples): SortedSamples {
   const { streamIds } = cols;
   const n = streamIds.length;
   let sorted = true;
@@ -56,9 +52,9 @@ function keySortOrder(ids: Int32Array): Int32Array {
   return order;
 }
 
-function gather(cols: Columns, order: Int32Array): Columns {
+function gather(cols: SortedSamples, order: Int32Array): SortedSamples {
   const n = order.length;
-  const out: Columns = { streamIds: new Int32Array(n), tsMs: new Float64Array(n), values: new Float64Array(n) };
+  const out: SortedSamples = { streamIds: new Int32Array(n), tsMs: new Float64Array(n), values: new Float64Array(n) };
   for (let i = 0; i < n; i++) {
     const row = order[i]!;
     out.streamIds[i] = cols.streamIds[row]!;

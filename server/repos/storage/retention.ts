@@ -1,4 +1,4 @@
-import { pool } from "../db";
+import { pool } from "../../db";
 
 /**
  * Retention by data time: each stream keeps the `retentionMs` of data before its own newest

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pool } from "../db";
-import { ingestSeries, invalidateSourceCache } from "../services/ingest/ingest-service";
-import { availableBackends, createTestDatabase, type TestDatabase } from "../testing/test-db";
-import { writeRollup as writeRollupColumns, type RollupColumns, type RollupRow } from "./samples-repo";
-import { listStreams } from "./streams-repo";
+import { pool } from "../../db";
+import { ingestSeries, invalidateSourceCache } from "../../services/ingest/ingest-service";
+import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
+import { writeRollup as writeRollupColumns } from "./rollup";
+import type { RollupColumns, RollupRow } from "./columns";
+import { listStreams } from "../streams-repo";
 
 const MIN = 60_000;
 const row = (streamId: number, bucketMs: number, v: number, count = 1): RollupRow => ({ streamId, bucketMs, min: v, max: v, sum: v * count, count });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BLOCK_BYTES, BlockRowBuilder, packScoreBlocks, readSlot, SLOT_BYTES } from "./score-blocks";
-import type { ScoreColumns } from "./score-columns";
+import type { ScoreColumns } from "./columns";
 
 const cols = (rows: [id: number, tsMs: number, score: number][]): ScoreColumns => ({
   streamIds: rows.map((r) => r[0]),

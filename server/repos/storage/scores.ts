@@ -1,13 +1,11 @@
 import type pg from "pg";
-import { databaseUrl, isEmbeddedUrl, pool } from "../db";
+import { databaseUrl, isEmbeddedUrl, pool } from "../../db";
 import { inDerivedTransaction } from "./derived-writes";
 import { copyBinaryIn, encodeBinaryCopy, type BinaryColumn } from "./pg-binary-copy";
-import { BLOCK_BYTES, BLOCK_SLOTS, BlockRowBuilder, blockOf, packScoreBlocks, readSlot, slotBit, slotOf, SLOT_BYTES, type BlockRows } from "./score-blocks";
-import type { ScoreColumns } from "./score-columns";
-import { ScoreMinuteFold, type ScoreMinuteRows } from "./score-minute-fold";
-import { isUniqueViolation } from "./transaction";
-
-export type { ScoreColumns } from "./score-columns";
+import { BLOCK_BYTES, BLOCK_SLOTS, BlockRowBuilder, blockOf, packScoreBlocks, readSlot, slotBit, slotOf, SLOT_BYTES } from "./score-blocks";
+import type { BlockRows, ScoreColumns, ScoreMinuteRows } from "./columns";
+import { ScoreMinuteFold } from "./score-minute-fold";
+import { isUniqueViolation } from "../transaction";
 
 /**
  * Block rows go in by binary COPY on PostgreSQL. There is no unique key to collide with: a
@@ -16,7 +14,7 @@ export type { ScoreColumns } from "./score-columns";
  * travel as one bytea and are cut apart by position). The statement is built before anything
  * awaits (`rows` views a reused builder), so a failed write can be run again as it was.
  */
-function blocksWriter(rows: BlockRows): ((client: pg.PoolClient) => Promise<unknown>) | null {
+export function blocksWriter(rows: BlockRows): ((client: pg.PoolClient) => Promise<unknown>) | null {
   if (rows.n === 0) return null;
   if (isEmbeddedUrl(databaseUrl())) {
     const params = [Array.from(rows.block), Array.from(rows.tsMs), Array.from(rows.mask), Buffer.from(rows.data)];

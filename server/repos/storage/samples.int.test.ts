@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pool } from "../db";
-import { ingestSeries, invalidateSourceCache } from "../services/ingest/ingest-service";
-import { availableBackends, createTestDatabase, type TestDatabase } from "../testing/test-db";
+import { pool } from "../../db";
+import { ingestSeries, invalidateSourceCache } from "../../services/ingest/ingest-service";
+import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { packSampleRowsSql } from "./sample-blocks";
-import { countSamples, insertSamplesReturning, readSamplesAfter, readSeries, rollupPending, sampleAt, sequenceHead } from "./samples-repo";
-import { listStreams } from "./streams-repo";
+import { countSamples, insertSamplesReturning, readSamplesAfter, readSeries, sampleAt, sequenceHead } from "./samples";
+import { rollupPending } from "./rollup";
+import { listStreams } from "../streams-repo";
 
 describe.each(availableBackends())("sample blocks on %s", (backend) => {
   let tdb: TestDatabase;

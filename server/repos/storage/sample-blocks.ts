@@ -17,32 +17,12 @@
  * The view `sample` (stream_id, ts, value, seq) unpacks the rows for ad-hoc SQL.
  */
 import { grownFloat64, grownInt32 } from "@/lib/collections/grow";
+import type { SampleRows, SortedSamples } from "./columns";
 import { BLOCK_SLOTS, blockOf, slotOf } from "./score-blocks";
 
 export { BLOCK_SLOTS, blockOf, slotOf };
 
-/** Samples column-wise, sorted by stream id (stable). */
-export interface SortedSamples {
-  streamIds: Int32Array;
-  tsMs: Float64Array;
-  values: Float64Array;
-}
 
-/**
- * A batch packed into block rows, ordered by (timestamp, block). The per-sample columns are in row order (row r's samples are
- * `rowStart[r]` … `rowStart[r + 1] - 1`, slots ascending), which is also the order the hand-off
- * gives them to the worker.
- */
-export interface SampleRows {
-  rows: number;
-  block: Int32Array;
-  rowTs: Float64Array;
-  /** rows + 1 entries */
-  rowStart: Int32Array;
-  streamIds: Int32Array;
-  tsMs: Float64Array;
-  values: Float64Array;
-}
 
 /** Slots already held in stored rows, per (block, ts): what the slow path must not write again. */
 export type Occupied = (block: number, tsMs: number) => number;
@@ -206,4 +186,16 @@ export function packSampleRowsSql(rows: string, opts: { withSeq?: boolean; split
    FROM (${rows}) x
    GROUP BY x.stream_id / 32, x.ts${side}
    ORDER BY ${opts.withSeq ? "1" : "x.ts"}`;
+}
+
+/**
+ * Block rows after seq `after` (up to `upTo`), in seq order: whole rows holding at most `limit`
+ * samples (at least one row). Arguments are SQL expressions (parameters or integers).
+ */
+export function blocksAfter(after: string, upTo: string, limit: string): string {
+  return `SELECT seq, block, ts, vals FROM (
+      SELECT seq, block, ts, vals, sum(n) OVER (ORDER BY seq) AS upto, row_number() OVER (ORDER BY seq) AS i
+      FROM (SELECT seq, block, ts, vals, cardinality(array_remove(vals, NULL)) AS n
+            FROM sample_block WHERE seq > ${after} AND seq <= ${upTo} ORDER BY seq LIMIT ${limit}) r
+    ) w WHERE upto <= ${limit} OR i = 1`;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ScoreMinuteFold } from "./score-minute-fold";
-import type { ScoreColumns } from "./score-columns";
+import type { ScoreColumns } from "./columns";
 
 const cols = (rows: [id: number, tsMs: number, score: number][]): ScoreColumns => ({
   streamIds: rows.map((r) => r[0]),

@@ -16,7 +16,7 @@
  * Charts over long ranges read per-stream one-minute rows instead (score-minute-fold.ts):
  * reading one stream from blocks costs 32 slots per point.
  */
-import type { ScoreColumns } from "./score-columns";
+import type { BlockRows, ScoreColumns } from "./columns";
 
 export const BLOCK_SLOTS = 32;
 export const SLOT_BYTES = 32;
@@ -27,14 +27,6 @@ export const slotOf = (streamId: number) => streamId % BLOCK_SLOTS;
 /** The mask bit of a slot as a signed int4 (bit 31 is the sign). */
 export const slotBit = (slot: number) => (1 << slot) | 0;
 
-/** Block rows column-wise; `data` is rows × BLOCK_BYTES, row r at r·BLOCK_BYTES. */
-export interface BlockRows {
-  n: number;
-  block: Int32Array;
-  tsMs: Float64Array;
-  mask: Int32Array;
-  data: Uint8Array;
-}
 
 export interface SlotValues {
   score: number;
