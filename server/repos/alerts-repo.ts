@@ -5,7 +5,7 @@ import { ZAnomalyType, ZSeverity, type TAnomalyStatus, type TAnomalyType, type T
 import { pool } from "../db";
 import { sampleAt } from "./storage/samples";
 import { peakScore } from "./storage/scores";
-import { ANOMALY_FIELDS } from "./anomalies-repo";
+import { ANOMALY_FIELDS, anomalyFields } from "./anomalies-repo";
 import { ZMs, ZStringMap } from "./rows";
 import { inTransaction } from "./transaction";
 
@@ -145,22 +145,12 @@ const ZAlertAnomalyRow = z
   })
   .transform(
     (r): AlertAnomaly => ({
-      id: r.id,
-      streamId: r.stream_id,
-      streamKey: r.stream_key,
+      ...anomalyFields(r),
       metric: r.metric,
       labels: r.labels,
       sourceName: r.source_name,
       group: r.group,
-      startMs: r.start_ms,
-      endMs: r.end_ms,
-      peakScore: r.peak_score,
-      severity: r.severity,
-      type: r.type,
-      status: r.status,
       summary: r.summary,
-      createdAtMs: r.created_ms,
-      updatedAtMs: r.updated_ms,
       streamKind: r.stream_kind,
       unit: r.unit,
     }),

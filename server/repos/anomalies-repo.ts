@@ -119,6 +119,23 @@ export const ANOMALY_FIELDS = {
   updated_ms: ZMs,
 };
 
+/** `ANOMALY_FIELDS` of a parsed row, as the camel-cased fields every anomaly object shares. */
+export function anomalyFields(r: z.infer<z.ZodObject<typeof ANOMALY_FIELDS>>) {
+  return {
+    id: r.id,
+    streamId: r.stream_id,
+    streamKey: r.stream_key,
+    startMs: r.start_ms,
+    endMs: r.end_ms,
+    peakScore: r.peak_score,
+    severity: r.severity,
+    type: r.type,
+    status: r.status,
+    createdAtMs: r.created_ms,
+    updatedAtMs: r.updated_ms,
+  };
+}
+
 const ZAnomalyRow = z
   .object({
     ...ANOMALY_FIELDS,
@@ -133,23 +150,13 @@ const ZAnomalyRow = z
   })
   .transform(
     (r): AnomalyRow => ({
-      id: r.id,
+      ...anomalyFields(r),
       engineId: r.engine_id,
-      streamId: r.stream_id,
-      streamKey: r.stream_key,
       streamIds: r.stream_ids,
       incidentId: r.incident_id,
       incidentLink: r.incident_link,
-      startMs: r.start_ms,
-      endMs: r.end_ms,
-      peakScore: r.peak_score,
-      severity: r.severity,
-      type: r.type,
-      status: r.status,
       label: r.label,
       explanation: r.explanation,
-      createdAtMs: r.created_ms,
-      updatedAtMs: r.updated_ms,
       historical: r.historical,
     }),
   );
