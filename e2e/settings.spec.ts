@@ -48,6 +48,11 @@ test("detector settings: backtest, save with version, revert; omen.yaml scopes a
   await shot(page, "settings-detectors");
   await shotDark(page, "settings-detectors");
 
+  // Global scope: the band width (the expected range drawn, probed and ranked on) is global only.
+  await page.goto("/settings/detectors?scope=global");
+  await expect(page.getByLabel("Band width (sigmas)")).toHaveValue("3", { timeout: 30_000 });
+  await shot(page, "settings-global");
+
   // The queues group is managed by omen.yaml: read-only.
   await page.goto(`/settings/detectors?scope=group&ref=${E2E.queueGroup}`);
   await expect(page.getByTestId("read-only")).toBeVisible({ timeout: 30_000 });

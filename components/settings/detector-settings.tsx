@@ -232,7 +232,10 @@ function Editor({ d }: { d: Described }) {
         </div>
         <NumberField label="Training window (days)" integer value={form.trainingWindowDays} min={1} max={365} step={1} disabled={readOnly} onValidity={onValidity} onChange={(v) => set({ trainingWindowDays: v })} />
         {d.scope === "global" ? (
-          <NumberField label="Minimum training samples" integer value={form.minTrainingSamples} min={10} max={100000} step={10} disabled={readOnly} onValidity={onValidity} onChange={(v) => set({ minTrainingSamples: v })} />
+          <>
+            <NumberField label="Minimum training samples" integer value={form.minTrainingSamples} min={10} max={100000} step={10} disabled={readOnly} onValidity={onValidity} onChange={(v) => set({ minTrainingSamples: v })} />
+            <NumberField label="Band width (sigmas)" value={form.bandSigmas} min={1} max={10} step={0.5} disabled={readOnly} onValidity={onValidity} onChange={(v) => set({ bandSigmas: v })} hint="expected range = forecast ± this many sigmas" />
+          </>
         ) : null}
       </fieldset>
 

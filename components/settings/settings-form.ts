@@ -25,6 +25,7 @@ export function toOverrides(form: FormState, inherited: EffectiveSettings, curre
   if (Object.keys(det).length) o.detectors = det;
   if (keep("seasonality", form.seasonality, inherited.seasonality)) o.seasonality = form.seasonality;
   if (keep("minTrainingSamples", form.minTrainingSamples, inherited.minTrainingSamples)) o.minTrainingSamples = form.minTrainingSamples;
+  if (keep("bandSigmas", form.bandSigmas, inherited.bandSigmas)) o.bandSigmas = form.bandSigmas;
   if (keep("trainingWindowDays", form.trainingWindowDays, inherited.trainingWindowDays)) o.trainingWindowDays = form.trainingWindowDays;
   if (ownMute.length) o.muteWindows = ownMute;
   return o;

@@ -22,6 +22,7 @@ describe("omen.yaml", () => {
         "  modelUpdateInterval: 5m",
         "  retention: 30d",
         "  minTrainingSamples: 120",
+        "  bandSigmas: 4.5",
         "  severities: { low: 50, medium: 75, high: 90 }",
         "rules:",
         "  - match: 'http_latency_ms{service=\"checkout\"}'",
@@ -38,6 +39,10 @@ describe("omen.yaml", () => {
     );
     expect(f.global?.modelUpdateInterval).toBe(300_000);
     expect(f.global?.retention).toBe(30 * 86_400_000);
+    expect(ruleSettings(f.global!)).toMatchObject({ minTrainingSamples: 120, bandSigmas: 4.5 });
+    expect(resolveSettings([ruleSettings(f.global!)]).bandSigmas).toBe(4.5);
+    expect(DEFAULT_SETTINGS.bandSigmas).toBe(3);
+    expect(yamlErrors("global:\n  bandSigmas: 0.5")[0]).toMatchObject({ line: 2, path: "global.bandSigmas" });
     expect(f.rules).toHaveLength(2);
     const s = ruleSettings(f.rules[0]!);
     expect(s).toEqual({

@@ -8,6 +8,7 @@
  *   modelUpdateInterval: 5m      # how often the worker snapshots learnt state
  *   retention: 30d
  *   minTrainingSamples: 60
+ *   bandSigmas: 3                # expected range = forecast ± 3 sigmas
  *   sensitivity: 1
  *   severities: { low: 60, medium: 80, high: 95 }
  * rules:
@@ -31,7 +32,7 @@
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Node as YamlNode } from "yaml";
 import { z } from "zod";
 import { ZPromPullSettings, ZPromQuery, ZSourceName, type TPromPullSettings } from "@/lib/schemas/sources";
-import { SEASONALITY, ZDetectorToggles, ZMuteWindow, ZSeverityCutoffs, type TDetectorSettings } from "./settings";
+import { SEASONALITY, ZBandSigmas, ZDetectorToggles, ZMuteWindow, ZSeverityCutoffs, type TDetectorSettings } from "./settings";
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
 
@@ -107,6 +108,7 @@ export const ZOmenFile = z
         modelUpdateInterval: ZDuration.optional(),
         retention: ZDuration.optional(),
         minTrainingSamples: z.number().int().min(10).max(100_000).optional(),
+        bandSigmas: ZBandSigmas.optional(),
         ...ZRuleSettings,
       })
       .strict()
@@ -183,7 +185,7 @@ export function parseOmenYaml(text: string, file = "omen.yaml"): TOmenFile {
 }
 
 /** A rule's settings in the shape the database stores for a scope. */
-export function ruleSettings(r: Omit<TRule, "match" | "source" | "group"> & { minTrainingSamples?: number }): TDetectorSettings {
+export function ruleSettings(r: Omit<TRule, "match" | "source" | "group"> & { minTrainingSamples?: number; bandSigmas?: number }): TDetectorSettings {
   const s: TDetectorSettings = {};
   if (r.enabled !== undefined) s.enabled = r.enabled;
   if (r.sensitivity !== undefined) s.sensitivity = r.sensitivity;
@@ -194,6 +196,7 @@ export function ruleSettings(r: Omit<TRule, "match" | "source" | "group"> & { mi
   if (r.trainingWindow !== undefined) s.trainingWindowDays = Math.max(1, Math.round(r.trainingWindow / 86_400_000));
   if (r.muteWindows) s.muteWindows = r.muteWindows;
   if (r.minTrainingSamples !== undefined) s.minTrainingSamples = r.minTrainingSamples;
+  if (r.bandSigmas !== undefined) s.bandSigmas = r.bandSigmas;
   return s;
 }
 

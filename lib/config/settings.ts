@@ -61,6 +61,9 @@ export const ZDetectorToggles = z
 
 export const SEASONALITY = ["auto", "none", "hourly", "daily", "weekly"] as const;
 
+/** The band's half-width in forecast sigmas (engine option `bandZ`). */
+export const ZBandSigmas = z.number().min(1).max(10);
+
 export const ZDetectorSettings = z
   .object({
     /** Master switch: no anomalies are opened for the scope when false. */
@@ -77,6 +80,8 @@ export const ZDetectorSettings = z
     minTrainingSamples: z.number().int().min(10).max(100_000).optional(),
     /** How long a model looks back when learning, in days (documentation for the detectors). */
     trainingWindowDays: z.number().int().min(1).max(365).optional(),
+    /** Half-width of the expected range (the band around the forecast) in forecast sigmas. Global. */
+    bandSigmas: ZBandSigmas.optional(),
   })
   .strict();
 export type TDetectorSettings = z.infer<typeof ZDetectorSettings>;
@@ -91,6 +96,7 @@ export interface EffectiveSettings {
   muteWindows: TMuteWindow[];
   minTrainingSamples: number;
   trainingWindowDays: number;
+  bandSigmas: number;
 }
 
 export const DEFAULT_SETTINGS: EffectiveSettings = {
@@ -103,6 +109,7 @@ export const DEFAULT_SETTINGS: EffectiveSettings = {
   muteWindows: [],
   minTrainingSamples: 60,
   trainingWindowDays: 7,
+  bandSigmas: 3,
 };
 
 /** Overlays partial settings in order (later wins); mute windows accumulate across scopes. */
@@ -119,6 +126,7 @@ export function resolveSettings(layers: (TDetectorSettings | null | undefined)[]
     if (l.muteWindows) out.muteWindows.push(...l.muteWindows);
     if (l.minTrainingSamples !== undefined) out.minTrainingSamples = l.minTrainingSamples;
     if (l.trainingWindowDays !== undefined) out.trainingWindowDays = l.trainingWindowDays;
+    if (l.bandSigmas !== undefined) out.bandSigmas = l.bandSigmas;
   }
   return out;
 }

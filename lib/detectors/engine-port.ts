@@ -45,6 +45,8 @@ export interface EngineTuning {
   warmupSteps: number;
   /** Weight of the multivariate (Tier 2) score; 0 turns it off. */
   multivariateWeight: number;
+  /** Band half-width in forecast sigmas (lower/upper = expected ∓ bandZ·σ); scores do not depend on it. */
+  bandZ: number;
 }
 
 /** Forecast path for the next steps: expected level and its 1-σ uncertainty per step (epoch ms). */
@@ -71,6 +73,8 @@ export interface ProbeResult {
   expected: number | null;
   lower: number | null;
   upper: number | null;
+  /** The forecast's sigma: (upper − expected) / the engine's band width (null when not trusted). */
+  sigma: number | null;
 }
 
 export interface EnginePort {

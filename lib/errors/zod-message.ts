@@ -5,6 +5,7 @@ const FIELD_NAMES: Record<string, string> = {
   minDurationSec: "Minimum duration",
   minTrainingSamples: "Minimum training samples",
   trainingWindowDays: "Training window",
+  bandSigmas: "Band width",
   low: "Low cut-off",
   medium: "Medium cut-off",
   high: "High cut-off",

@@ -289,26 +289,29 @@ export interface NewDelivery {
 }
 
 /**
- * Queues a delivery once per (rule, incident, event, cycle). A repeated escalation to a higher severity
- * re-queues the existing escalation row. The anomaly and type announced are those of the rule's
- * first delivery for the incident (a receiver never sees the type change), and the incident's own
- * type is frozen from then on. A "resolved" is written only while the incident is resolved, under
- * a lock on its row, so it cannot cross a new anomaly reopening it; a "reopened" only while it is
- * not. Returns true when a row was written.
+ * Queues a delivery once per (rule, incident, event, cycle), numbered next in the (rule, incident)
+ * series. A repeated escalation to a higher severity re-queues the existing escalation row with
+ * the next number, so the receiver can tell it is newer than the first. The anomaly and type
+ * announced are those of the rule's first delivery for the incident (a receiver never sees the
+ * type change), and the incident's own type is frozen from then on. A "resolved" is written only
+ * while the incident is resolved, under a lock on its row, so it cannot cross a new anomaly
+ * reopening it; a "reopened" only while it is not. Returns true when a row was written.
  */
 export async function enqueueDelivery(d: NewDelivery, nowMs: number): Promise<boolean> {
   return inTransaction(async (client) => {
-    const inc = await client.query<{ status: string }>(`SELECT status::text AS status FROM incident WHERE id = $1 FOR SHARE`, [d.incidentId]);
+    // the incident's row lock also serialises the (rule, incident) sequence numbers
+    const inc = await client.query<{ status: string }>(`SELECT status::text AS status FROM incident WHERE id = $1 FOR NO KEY UPDATE`, [d.incidentId]);
     if (!inc.rows[0]) return false;
     if (d.event === "resolved" && inc.rows[0].status !== "resolved") return false;
     if (d.event === "reopened" && inc.rows[0].status === "resolved") return false;
     const res = await client.query(
-      `WITH first AS (SELECT anomaly_id, type, stream_id FROM alert_delivery WHERE rule_id = $1 AND incident_id = $2 AND event = 'opened')
-       INSERT INTO alert_delivery (rule_id, incident_id, anomaly_id, stream_id, type, event, severity, previous_severity, status, next_attempt_at, created_at, cycle)
+      `WITH first AS (SELECT anomaly_id, type, stream_id FROM alert_delivery WHERE rule_id = $1 AND incident_id = $2 AND event = 'opened'),
+            next AS (SELECT COALESCE(max(sequence), 0) + 1 AS n FROM alert_delivery WHERE rule_id = $1 AND incident_id = $2)
+       INSERT INTO alert_delivery (rule_id, incident_id, anomaly_id, stream_id, type, event, severity, previous_severity, status, next_attempt_at, created_at, cycle, sequence)
        VALUES ($1, $2, COALESCE((SELECT anomaly_id FROM first), $3), COALESCE((SELECT stream_id FROM first), $4),
                COALESCE((SELECT type FROM first), $5::"AnomalyType"), $6::"AlertEventKind", $7::"Severity", $8::"Severity", $9::"AlertDeliveryStatus",
-               CASE WHEN $10::boolean THEN NULL ELSE to_timestamp($11 / 1000.0) END, to_timestamp($11 / 1000.0), $12)
-       ON CONFLICT (rule_id, incident_id, event, cycle) DO UPDATE SET severity = EXCLUDED.severity,
+               CASE WHEN $10::boolean THEN NULL ELSE to_timestamp($11 / 1000.0) END, to_timestamp($11 / 1000.0), $12, (SELECT n FROM next))
+       ON CONFLICT (rule_id, incident_id, event, cycle) DO UPDATE SET severity = EXCLUDED.severity, sequence = EXCLUDED.sequence,
          previous_severity = EXCLUDED.previous_severity, status = 'pending', attempts = 0,
          http_status = NULL, error = NULL, sent_at = NULL, next_attempt_at = EXCLUDED.created_at, created_at = EXCLUDED.created_at
        WHERE alert_delivery.event = 'escalated' AND alert_delivery.severity < EXCLUDED.severity`,
@@ -331,7 +334,7 @@ export interface DueDelivery {
   severity: TSeverity;
   previousSeverity: TSeverity | null;
   attempts: number;
-  /** 1, 2, 3… per rule and incident in the order the states happened: receivers can drop anything older than what they hold. */
+  /** 1, 2, 3… per rule and incident in the order the states were queued: receivers can drop anything older than what they hold. */
   sequence: number;
 }
 
@@ -346,12 +349,11 @@ export async function claimDueDeliveries(nowMs: number, limit: number, leaseMs =
      WHERE d.id IN (SELECT id FROM alert_delivery x WHERE status IN ('pending', 'failed') AND next_attempt_at <= to_timestamp($1 / 1000.0)
                       -- In order per rule and incident: nothing goes while an earlier state still waits for a retry,
                       -- so a receiver that recovers never gets "opened" after "resolved".
-                      AND NOT EXISTS (SELECT 1 FROM alert_delivery e WHERE e.rule_id = x.rule_id AND e.incident_id = x.incident_id AND e.id < x.id
+                      AND NOT EXISTS (SELECT 1 FROM alert_delivery e WHERE e.rule_id = x.rule_id AND e.incident_id = x.incident_id AND e.sequence < x.sequence
                                         AND e.status IN ('pending', 'failed') AND e.next_attempt_at IS NOT NULL)
                     ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
      RETURNING d.id, d.rule_id, d.incident_id, d.anomaly_id, d.type::text AS type, d.event::text AS event, d.severity::text AS severity,
-       d.previous_severity::text AS previous_severity, d.attempts,
-       (SELECT count(*)::int FROM alert_delivery e WHERE e.rule_id = d.rule_id AND e.incident_id = d.incident_id AND e.id <= d.id) AS sequence`,
+       d.previous_severity::text AS previous_severity, d.attempts, d.sequence`,
     [nowMs, limit, leaseMs],
   );
   return res.rows

@@ -185,4 +185,26 @@ describe.each(availableBackends())("incident alerts on %s", (backend) => {
     expect(rx.accepted.at(-1)).toMatchObject({ sequence: 1, event: "opened" });
     expect(rx.accepted.at(-1)!.incident.id).not.toBe(first);
   });
+  it("every escalation carries a new sequence: low → medium → high → resolved is 1, 2, 3, 4", async () => {
+    let t = Date.now() + 10 * 3_600_000;
+    const before = rx.accepted.length;
+    const round = async () => {
+      t += 1_000;
+      await dispatchAlerts({ baseUrl: BASE, nowMs: t });
+    };
+    await ingestSeries("vm-2", "remote_write", [{ metric: "node_load1", labels: { host: "vm-2" }, kind: "gauge", group: "node", tsMs: [T0], values: [1] }], T0);
+    const streamId = (await listStreams({ limit: 100 })).find((s) => s.key === 'node_load1{host="vm-2"}')!.id;
+    const anomaly = (p: Partial<AnomalyUpsert>): AnomalyUpsert => ({ ...row("node_load1", p), engineId: "vm2-load", streamId, streamIds: [streamId] });
+    await upsertAnomalies([anomaly({ startMs: T0 + 20 * MIN, severity: "low", peakScore: 61 })]);
+    await round();
+    await upsertAnomalies([anomaly({ startMs: T0 + 20 * MIN, severity: "medium", peakScore: 85 })]);
+    await round();
+    await upsertAnomalies([anomaly({ startMs: T0 + 20 * MIN, severity: "high", peakScore: 97 })]);
+    await round();
+    await upsertAnomalies([anomaly({ startMs: T0 + 20 * MIN, endMs: T0 + 25 * MIN, severity: "high", peakScore: 97 })]);
+    await round();
+    const got = rx.accepted.slice(before);
+    expect(got.map((g) => `${g.sequence}:${g.event}:${g.anomaly.severity}`)).toEqual(["1:opened:low", "2:escalated:medium", "3:escalated:high", "4:resolved:high"]);
+    expect(new Set(got.map((g) => g.incident.id)).size).toBe(1);
+  });
 });

@@ -78,6 +78,14 @@ export async function effectiveSettingsByStream(
   return { global: resolveSettings([byKey.get(scopeKey("global", ""))?.settings]), streams: out };
 }
 
+/**
+ * The band width the worker applies (global setting `bandSigmas`): stored and probed bands are
+ * expected ± this many forecast sigmas. Bands stored before a change keep their old width.
+ */
+export async function configuredBandSigmas(): Promise<number> {
+  return resolveSettings([(await getConfig("global", ""))?.settings]).bandSigmas;
+}
+
 export async function describeScope(target: ScopeTarget) {
   const t = normRef(target);
   const parents = await parentTargets(t);

@@ -1,6 +1,7 @@
 /**
  * The worker's engine with saved configuration applied: wraps an EnginePort, pushes tunables
- * into the engine (per-stream sensitivity, engine-wide cut-offs, warm-up, Tier 2 weight) and
+ * into the engine (per-stream sensitivity, engine-wide cut-offs, warm-up, Tier 2 weight, band
+ * width) and
  * passes every anomaly event through the gate (lib/config/gate.ts): per-stream severity
  * cut-offs, minimum duration, detectors on/off and mute windows.
  *
@@ -43,6 +44,7 @@ export class ConfiguredEngine implements EnginePort, LateScoring {
       severity: engineCutoffs(all.length ? all : [global], global.severity),
       warmupSteps: global.minTrainingSamples,
       multivariateWeight: global.detectors.multivariate ? 1 : 0,
+      bandZ: global.bandSigmas,
     });
   }
 

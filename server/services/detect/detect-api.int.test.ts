@@ -6,6 +6,7 @@ import { listSnapshots, loadSnapshot } from "../../repos/snapshots-repo";
 import { listStreams } from "../../repos/streams-repo";
 import { createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { startOmenServer, type OmenServer } from "../../testing/omen-server";
+import { saveScopeSettings } from "../config/config-service";
 import { requestSnapshot } from "../models/model-service";
 import { hashNoise as noise } from "@/lib/scenarios/hash-noise";
 
@@ -93,6 +94,35 @@ describe("POST /api/v1/detect against the live worker", () => {
     const after = await workerState(before.id);
     expect(after.state.equals(before.state)).toBe(true);
   }, 120_000);
+
+  it("reports the band width the worker is configured with", async () => {
+    type Result = { score: number; expected: number; lower: number; upper: number; causes: string[] };
+    const now = t0 + 1500 * step;
+    const body = { timestamp: now, streams: [{ key: "db_latency_ms", value: 400 }, { key: "api_latency_ms", value: 900 }, { key: "queue_depth", value: 40.5 }] };
+    const results = async () => ((await (await detect(body)).json()) as { results: Result[] }).results;
+    const before = await results();
+    const global = { scope: "global" as const, ref: "" };
+    await saveScopeSettings({ target: global, settings: { bandSigmas: 6 }, author: "detect-test" });
+    try {
+      // the worker applies saved settings within its reload interval
+      const after = await until(async () => {
+        const r = await results();
+        return r[0]!.upper - r[0]!.expected > 1.5 * (before[0]!.upper - before[0]!.expected) && r;
+      }, 30_000);
+      for (let k = 0; k < before.length; k++) {
+        const [b, a] = [before[k]!, after[k]!];
+        expect(a.expected).toBe(b.expected);
+        expect((a.upper - a.expected) / (b.upper - b.expected)).toBeCloseTo(2, 6);
+        expect((a.expected - a.lower) / (b.expected - b.lower)).toBeCloseTo(2, 6);
+        // the same forecast sigma underneath: scores and causes do not change with the width
+        expect(a.score).toBe(b.score);
+        expect(a.causes).toEqual(b.causes);
+      }
+      expect(before[0]!.causes.length).toBeGreaterThan(0);
+    } finally {
+      await saveScopeSettings({ target: global, settings: {}, author: "detect-test" });
+    }
+  }, 60_000);
 
   it("answers bad input with clear 4xx errors", async () => {
     const err = async (r: Response) => ({ status: r.status, error: ((await r.json()) as { error: string }).error });

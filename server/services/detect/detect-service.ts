@@ -1,5 +1,4 @@
 import { AppError } from "@/lib/errors/app-error";
-import { parseEngineOptions } from "@/lib/detectors/options";
 import { rankContributions, type ScorePoint } from "@/lib/explain/attribution";
 import { DETECT_MAX_STREAMS, type TDetectRequest, type TDetectResult } from "@/lib/schemas/detect";
 import { processGlobal } from "../../process-global";
@@ -11,8 +10,6 @@ import { probeWorker } from "./worker-probe";
 const MAX_FUTURE_MS = 5 * 60_000;
 const MAX_CAUSES = 5;
 const MIN_OF_TOP = 0.5;
-/** The engine's forecast band in sigmas (its default; a configured other width only rescales deviations). */
-const BAND_Z = parseEngineOptions({}).bandZ;
 /** How long a resolved stream id/key is trusted without asking the database again. */
 const REF_TTL_MS = 60_000;
 
@@ -52,13 +49,14 @@ async function resolveRefs(ids: number[], keys: string[], nowMs: number): Promis
 }
 
 /**
- * The scored point as the cause ranking takes it. The probe's band is the engine's ±bandZ·σ
- * (null when the model is not yet trusted: the score alone then counts).
+ * The scored point as the cause ranking takes it. The probe's sigma comes from the worker's
+ * engine, whatever band width is configured (null when the model is not yet trusted: the score
+ * alone then counts).
  */
 function pointOf(ref: StreamRef, p: TProbeResult | undefined, value: number | null | undefined): ScorePoint[] {
   if (!p) return [];
-  const gauge = ref.kind === "gauge" && value !== null && value !== undefined && p.expected !== null && p.upper !== null;
-  return [{ t: p.tsMs, score: p.score, ...(gauge ? { value, expected: p.expected!, sigma: (p.upper! - p.expected!) / BAND_Z } : {}) }];
+  const gauge = ref.kind === "gauge" && value !== null && value !== undefined && p.expected !== null && p.sigma !== null;
+  return [{ t: p.tsMs, score: p.score, ...(gauge ? { value, expected: p.expected!, sigma: p.sigma! } : {}) }];
 }
 
 /**

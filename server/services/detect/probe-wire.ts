@@ -27,6 +27,7 @@ export const ZProbeResult = z.object({
   expected: z.number().nullable(),
   lower: z.number().nullable(),
   upper: z.number().nullable(),
+  sigma: z.number().nullable(),
 });
 export const ZProbeResponse = z.object({ results: z.array(ZProbeResult) });
 export type TProbeResult = z.infer<typeof ZProbeResult>;

@@ -250,6 +250,7 @@ class EngineAdapter implements EnginePort {
       o.severity = { ...t.severity };
       o.warmupSteps = t.warmupSteps;
       o.tier2.weight = t.multivariateWeight;
+      o.bandZ = t.bandZ;
     }
   }
 
@@ -317,6 +318,7 @@ class EngineAdapter implements EnginePort {
           expected: num(res.expected[slot]!),
           lower: num(res.lower[slot]!),
           upper: num(res.upper[slot]!),
+          sigma: num((res.upper[slot]! - res.expected[slot]!) / copy.options.bandZ),
         });
       });
     }

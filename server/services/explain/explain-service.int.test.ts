@@ -1,8 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listAnomalies, upsertAnomalies } from "../../repos/anomalies-repo";
+import { sequenceHead } from "../../repos/samples-repo";
+import { readScores } from "../../repos/scores-repo";
 import { listStreams } from "../../repos/streams-repo";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { DetectPipeline } from "../../worker/pipeline/detect-pipeline";
+import { resumeRollup } from "../../worker/pipeline/resume-rollup";
+import { ConfigReloader } from "../config/config-reload";
+import { saveScopeSettings } from "../config/config-service";
+import { ConfiguredEngine } from "../config/configured-engine";
 import { createEngine } from "../detection/engine-adapter";
 import { ingestSeries, invalidateSourceCache } from "../ingest/ingest-service";
 import { explainAnomaly } from "./explain-service";
@@ -127,5 +133,57 @@ describe.each(availableBackends())("explainAnomaly on %s", (backend) => {
     // the calm stream's noise carries a little evidence (its score and forecast deviation), the spike most
     expect(ex.causes[0]!.share).toBeGreaterThan(0.75);
     expect(ex.causes[1]?.share ?? 0).toBeLessThan(ex.causes[0]!.share / 3);
+  });
+
+  it("ranks the same whatever band width the worker is configured to draw", async () => {
+    // one sample a minute: each stored minute's band is then exactly one step's band
+    const step = 60_000;
+    const t0 = Date.UTC(2026, 10, 28, 0, 0, 0);
+    const n = 1600;
+    const tsMs = Array.from({ length: n }, (_, i) => t0 + i * step);
+    // moderate moves (a few to a dozen sigmas): their deviations from the forecast, not only
+    // saturated scores, decide the shares
+    const front = tsMs.map((_, i) => 50 + 2 * noise(i, 7) + (i >= 1500 && i < 1530 ? 20 : 0));
+    const back = tsMs.map((_, i) => 30 + 2 * noise(i, 8) + (i >= 1497 && i < 1530 ? 4 : 0));
+    const idle = tsMs.map((_, i) => 10 + noise(i, 9));
+    const now = t0 + n * step + 60_000;
+
+    /** The same series as a new source, scored by a fresh worker engine under `bandSigmas`. */
+    async function explainedUnder(source: string, bandSigmas: number) {
+      await saveScopeSettings({ target: { scope: "global", ref: "" }, settings: { bandSigmas }, author: "test" });
+      const head = await sequenceHead();
+      await ingestSeries(source, "remote_write", [
+        { metric: "front_ms", labels: {}, kind: "gauge", tsMs, values: front },
+        { metric: "back_ms", labels: {}, kind: "gauge", tsMs, values: back },
+        { metric: "idle", labels: {}, kind: "gauge", tsMs, values: idle },
+      ], now);
+      const engine = new ConfiguredEngine(createEngine());
+      await new ConfigReloader(engine, null, () => undefined).run();
+      // with the value rollup, as the worker keeps it: the page reads each minute's mean value
+      const pipeline = new DetectPipeline(engine, head, step, 5000, await resumeRollup(head));
+      while ((await pipeline.tick(now)) > 0) {
+        /* drain */
+      }
+      const streams = await listStreams();
+      const id = (m: string) => streams.find((s) => s.metric === m && s.sourceName === source)!.id;
+      const a = (await listAnomalies({ streamId: id("front_ms") })).rows.find((r) => r.startMs >= t0 + 1490 * step);
+      expect(a).toBeDefined();
+      const ex = await explainAnomaly(a!.id);
+      const at = t0 + 1400 * step;
+      const [point] = await readScores(id("front_ms"), at, at + step, 1);
+      return {
+        halfWidth: point!.upper! - point!.expected!,
+        causes: ex.causes.map((c) => ({ key: c.key, rank: c.rank, share: c.share, peakScore: c.peakScore })),
+      };
+    }
+
+    const narrow = await explainedUnder("band-3", 3);
+    const wide = await explainedUnder("band-6", 6);
+    await saveScopeSettings({ target: { scope: "global", ref: "" }, settings: {}, author: "test" });
+    // the worker draws the configured band (twice as wide) ...
+    expect(wide.halfWidth / narrow.halfWidth).toBeCloseTo(2, 6);
+    // ... and the page reads it as the same forecast sigma: the ranking does not change
+    expect(narrow.causes.length).toBeGreaterThan(1);
+    expect(wide.causes).toEqual(narrow.causes);
   });
 });

@@ -1,4 +1,3 @@
-import { parseEngineOptions } from "@/lib/detectors/options";
 import { AppError } from "@/lib/errors/app-error";
 import { ATTRIBUTION_DEFAULTS, probableOrigin, rankContributions, type AttributionInput } from "@/lib/explain/attribution";
 import { CONTEXT_MS, dependencyEdge, gridOver, GRID_POINTS, MAX_LAG_MS, onGrid } from "@/lib/explain/dependency";
@@ -8,10 +7,9 @@ import { groupAnomaliesStarting } from "../../repos/explain-repo";
 import { groupScoreMinutes, type StreamGroup } from "../../repos/storage/minute-reads";
 import { readSeries } from "../../repos/storage/samples";
 import { getStream } from "../../repos/streams-repo";
+import { configuredBandSigmas } from "../config/config-service";
 
 const LOOKBACK_MS = 30 * 60_000;
-/** The engine's forecast band in sigmas (its default): stored bands are ±bandZ·σ. */
-const BAND_Z = parseEngineOptions({}).bandZ;
 const MAX_RELATED = 12;
 /** Streams of a group read for attribution (the highest-scoring in the hours around onset). */
 const MAX_CANDIDATES = 200;
@@ -55,9 +53,10 @@ export async function explainAnomaly(anomalyId: string) {
   const endMs = anomaly.endMs ?? (await openAnomalyEnd(stream?.lastSampleAtMs ?? null, onset));
 
   const lookbackMs = ATTRIBUTION_DEFAULTS.lookbackMs;
-  const [scored, related] = await Promise.all([
+  const [scored, related, bandSigmas] = await Promise.all([
     groupScoreMinutes(group, also, onset - lookbackMs, endMs + 60_000, MAX_CANDIDATES),
     groupAnomaliesStarting(group, also, onset - LOOKBACK_MS, endMs, anomaly.id, MAX_RELATED),
+    configuredBandSigmas(),
   ]);
   const firstByStream = new Map<number, (typeof related)[number]>();
   for (const r of related) {
@@ -72,7 +71,7 @@ export async function explainAnomaly(anomalyId: string) {
   // First pass finds who carries evidence; lead–lag is measured only for those (and the timeline).
   const inputs: AttributionInput[] = scored.map((s) => ({
     streamId: s.streamId,
-    points: s.points.map((p) => ({ t: p.t, score: p.score, value: p.value, expected: p.expected, sigma: (p.upper - p.expected) / BAND_Z })),
+    points: s.points.map((p) => ({ t: p.t, score: p.score, value: p.value, expected: p.expected, sigma: (p.upper - p.expected) / bandSigmas })),
   }));
   if (!inputs.some((i) => i.streamId === anomaly.streamId)) inputs.push({ streamId: anomaly.streamId, points: [] });
   // the ranking as of the event's end (an open one: its newest sample), like the evaluation's at
