@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listAnomalies, upsertAnomalies } from "../../repos/anomalies-repo";
-import { sequenceHead } from "../../repos/samples-repo";
-import { readScores } from "../../repos/scores-repo";
+import { sequenceHead } from "../../repos/storage/samples";
+import { readScores } from "../../repos/storage/scores";
 import { listStreams } from "../../repos/streams-repo";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { DetectPipeline } from "../../worker/pipeline/detect-pipeline";
