@@ -1517,7 +1517,7 @@ export class DetectionEngine {
     else for (let k = 0; k < ids.length; k++) e.lk.add();
     if (s.nv !== undefined) e.nv = ContextNoveltyBank.restore(s.nv);
     else for (let k = 0; k < ids.length; k++) e.nv.add();
-    if (s.rec !== undefined) e.rec = RecordBank.restore(s.rec);
+    if (s.rec !== undefined) e.rec = RecordBank.restore(s.rec, { minHits: e.options.recurrenceHits });
     else for (let k = 0; k < ids.length; k++) e.rec.add();
     e.cal = TailCalibrator.restore(s.cal);
     const n = e.ids.length;

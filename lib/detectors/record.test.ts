@@ -123,9 +123,19 @@ describe("RecordBank: recurrence", () => {
     for (let t = 0; t < 500; t++) b.update(0, t % 2, t * MIN);
     const v2 = b.serialize() as unknown as { version: number; cols: Record<string, unknown> };
     const v1 = { ...v2, version: 1, cols: Object.fromEntries(Object.entries(v2.cols).filter(([k]) => ["med", "mad", "up", "down", "n", "lastT"].includes(k))) };
-    const c = RecordBank.restore(JSON.parse(JSON.stringify(v1)));
+    const v1Params = { ...v1, params: { minRatio: 1.2, minDev: 4, minObs: 300, rate: 0.01, halfLifeMs: 30 * 86_400_000 } };
+    const c = RecordBank.restore(JSON.parse(JSON.stringify(v1Params)), { minHits: 3 });
+    expect(c.params.minHits).toBe(3);
     expect(c.update(0, 100, 500 * MIN)).toBe(b.update(0, 100, 500 * MIN));
     expect(c.recurrent(0)).toBe(false);
+    // an engine restored from such a state runs the rule its options ask for
+    const e = new DetectionEngine({ tier2: { enabled: false } });
+    e.addStream("x", "gauge");
+    e.step(0, ["x"], Float64Array.of(1));
+    const state = JSON.parse(JSON.stringify(e.serialize())) as { rec: { version: number; params: Record<string, unknown> } };
+    state.rec.version = 1;
+    delete state.rec.params.minHits;
+    expect(() => DetectionEngine.restore(state)).not.toThrow();
   });
 });
 

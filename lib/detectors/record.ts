@@ -163,9 +163,11 @@ export class RecordBank extends BaseBank<Cols, RecordParams> {
     hits[i] = h + 1;
   }
 
-  static restore(state: unknown): RecordBank {
+  /** `params` override the saved ones (the engine's options decide whether recurrence is on: a
+   * version-1 state saved none). */
+  static restore(state: unknown, params: Partial<RecordParams> = {}): RecordBank {
     const s = readBankState(upgradeV1(state), RecordBank.KIND, RecordBank.VERSION);
-    const b = new RecordBank(s.params as Partial<RecordParams>);
+    const b = new RecordBank({ ...(s.params as Partial<RecordParams>), ...params });
     b.loadState(s);
     return b;
   }
