@@ -20,9 +20,9 @@ import { ArRlsBank } from "./ar-rls";
 import { TailCalibrator } from "./calibration";
 import { checkEnvelope, getNumber, getObject, StateError, type EncodedColumn } from "./codec";
 import { GAP_CLASSES, GapTracker } from "./gaps";
-import { HalfSpaceTrees } from "./half-space-trees";
+import { ND, PRIOR_BETA, PRIOR_U, TIER1_DETECTORS } from "./engine-layout";
+import { Tier2 } from "./engine-tier2";
 import { HoltWintersBank } from "./holt-winters";
-import { IsolationForest } from "./isolation-forest";
 import { parseEngineOptions, type EngineOptions, type EngineOptionsInput } from "./options";
 import { QuantileFilterBank } from "./quantile-filter";
 import { RobustZBank } from "./robust-z";
@@ -37,16 +37,10 @@ import { SoA } from "./soa";
 import type { AnomalyEvent, AnomalyType, EventChange, GapClass, Severity, StreamKind } from "./types";
 
 export { ZEngineOptions, type EngineOptions, type EngineOptionsInput } from "./options";
+export { TIER1_DETECTORS } from "./engine-layout";
 
-/** Detectors per stream, in calibrator slot order. */
-export const TIER1_DETECTORS = ["robust-z", "holt-winters", "ar-rls", "quantile-filter"] as const;
-const ND = TIER1_DETECTORS.length;
-/** Calibration priors (u0, β0) per detector: all emit z-like scores. */
-const PRIOR_U = 2;
-const PRIOR_BETA = 0.4;
 const KIND_CODE: Record<StreamKind, number> = { gauge: 0, counter: 1, event: 2 };
 const KIND_NAME: StreamKind[] = ["gauge", "counter", "event"];
-const AGG_DIMS = 10;
 const MV_KEY = "__multivariate__";
 const GAP_SUFFIX = ":gap";
 const EV_POINT = 1;
@@ -59,16 +53,6 @@ const EV_GAP = 2;
 const STEP_BLOCK = 512;
 /** Holt-Winters' z a record needs on a stream with a learnt season. */
 const RECORD_SEASON_Z = 4;
-// Tier-2 aggregate sums, indices into `DetectionEngine.agg`
-const AGG_SUM_ABS = 0;
-const AGG_SUM_SIGNED = 1;
-const AGG_BIG = 2;
-const AGG_AVAIL = 3;
-const AGG_UNEXPECTED = 4;
-const AGG_MAX_GAP = 5;
-const AGG_M = 6;
-const AGG_FIELDS = 7;
-
 export interface StepResult {
   tsMs: number;
   /** Stream ids in engine slot order; every per-stream array below is aligned with it. */
@@ -236,12 +220,7 @@ export class DetectionEngine {
   private gaps = new GapTracker();
   private cal = new TailCalibrator();
   /** calibrator slots 0..1 are Tier 2 (HST, IF); stream i uses 2 + i·ND + k */
-  private hst: HalfSpaceTrees | null = null;
-  private iforest: IsolationForest | null = null;
-  private mvDims = 0;
-  private mvSus = 0;
-  private mvN = 0;
-  private feat = new Float64Array(0);
+  private tier2: Tier2;
   private events = new Map<string, OpenEvent>();
   /**
    * Per slot, which of the stream's event keys are open: EV_POINT (key `id`), EV_GAP (key
@@ -258,9 +237,6 @@ export class DetectionEngine {
   private out!: StepResult;
   private present = new Uint8Array(4);
   private vals = new Float64Array(4);
-  private topk = new Float64Array(4);
-  /** Tier-2 aggregate sums of the step so far (indices AGG_*; see `accumulateTier2`). */
-  private agg = new Float64Array(AGG_FIELDS);
   /** whether `options.sensitivity` has any entry (read once per step) */
   private anySensitivity = false;
   // per-block scratch of `scoreStep`'s passes, index = slot − block start
@@ -285,6 +261,7 @@ export class DetectionEngine {
     this.lk = new ScoreLikelihoodBank(likelihoodParams(this.options));
     this.nv = new ContextNoveltyBank(noveltyParams(this.options));
     this.rec = new RecordBank({ minRatio: this.options.recordRatio, minHits: this.options.recurrenceHits });
+    this.tier2 = new Tier2(this.options);
     this.cal.add(PRIOR_U, PRIOR_BETA);
     this.cal.add(PRIOR_U, PRIOR_BETA);
     this.allocOutputs();
@@ -465,13 +442,7 @@ export class DetectionEngine {
   private outputsStale = false;
 
   private resetTier2(): void {
-    this.hst = null;
-    this.iforest = null;
-    this.mvDims = 0;
-    this.mvSus = 0;
-    this.mvN = 0;
-    this.cal.reset(0, PRIOR_U, PRIOR_BETA);
-    this.cal.reset(1, PRIOR_U, PRIOR_BETA);
+    this.tier2.reset(this.cal);
   }
 
   // ---------------------------------------------------------------- scoring
@@ -583,7 +554,7 @@ export class DetectionEngine {
     // a step's sensitivity lookups are string-keyed probes: skipped when none is configured
     this.anySensitivity = hasOwnKeys(o.sensitivity);
     const tier2 = o.tier2.enabled && n > 0;
-    if (tier2) this.beginTier2();
+    if (tier2) this.tier2.begin(n);
     let maxScore = 0;
     const block = this.block;
     for (let lo = 0; lo < n; lo += block) {
@@ -594,14 +565,16 @@ export class DetectionEngine {
       this.passCalibrate(lo, hi);
       const m = this.passScores(lo, hi, tsMs);
       if (m > maxScore) maxScore = m;
-      if (tier2) this.accumulateTier2(lo, hi);
+      if (tier2) this.tier2.accumulate(lo, hi, this.present, this.st.cols.lastSigned, this.st.cols.lastZ, this.hw, this.gaps);
     }
     // Tier 2
     let mv = 0;
     let mvConf = 0;
     if (tier2) {
-      mv = this.finishTier2(tsMs);
-      mvConf = this.mvN >= o.tier2.hstWindow + 50 ? 1 : 0;
+      const t2 = this.tier2;
+      mv = t2.finish(n, this.cal);
+      this.trackMvEvent(tsMs, mv, t2.ready ? this.severityOf(mv) : null);
+      mvConf = t2.confidence;
       mv *= mvConf;
     }
     out.multivariateScore = mv;
@@ -1010,131 +983,6 @@ export class DetectionEngine {
     }
   }
 
-  // ---------------------------------------------------------------- Tier 2
-
-  private featureDims(n: number): number {
-    return n <= this.options.tier2.maxRawStreams ? 2 * n : AGG_DIMS;
-  }
-
-  /** Rebuilds the Tier-2 models when the feature layout changed; starts the step's feature sums. */
-  private beginTier2(): void {
-    const o = this.options;
-    const n = this.ids.length;
-    const dims = this.featureDims(n);
-    if (dims !== this.mvDims || this.hst === null || this.iforest === null) {
-      this.mvDims = dims;
-      this.feat = new Float64Array(dims);
-      this.hst = new HalfSpaceTrees({ dims, trees: o.tier2.hstTrees, height: o.tier2.hstHeight, window: o.tier2.hstWindow, seed: o.seed });
-      this.iforest = new IsolationForest({
-        dims,
-        trees: o.tier2.ifTrees,
-        sample: o.tier2.ifSample,
-        window: o.tier2.ifWindow,
-        retrainEvery: o.tier2.ifRetrainEvery,
-        seed: o.seed + 1,
-      });
-      this.mvN = 0;
-    }
-    this.topk.fill(0);
-    this.agg.fill(0);
-  }
-
-  /**
-   * The Tier-2 features of streams lo..hi−1 (scored this step): per stream for the raw layout,
-   * else added to the aggregate sums in `agg`/`topk` (in slot order, as one pass would).
-   */
-  private accumulateTier2(lo: number, hi: number): void {
-    const f = this.feat;
-    const c = this.st.cols;
-    const present = this.present;
-    if (this.mvDims === 2 * this.ids.length) {
-      for (let i = lo; i < hi; i++) {
-        const z = present[i] === 1 ? c.lastSigned[i]! / this.hw.scale(i) : 0;
-        f[2 * i] = 0.5 + 0.5 * Math.tanh(z / 4);
-        f[2 * i + 1] = present[i]!;
-      }
-      return;
-    }
-    const top = this.topk;
-    const a = this.agg;
-    let sumAbs = a[AGG_SUM_ABS]!;
-    let sumSigned = a[AGG_SUM_SIGNED]!;
-    let big = a[AGG_BIG]!;
-    let avail = a[AGG_AVAIL]!;
-    let unexpected = a[AGG_UNEXPECTED]!;
-    let maxGap = a[AGG_MAX_GAP]!;
-    let m = a[AGG_M]!;
-    for (let i = lo; i < hi; i++) {
-      if (present[i] === 1) {
-        avail++;
-        const z = c.lastZ[i * ND + 1]!;
-        const zs = c.lastSigned[i]! / this.hw.scale(i);
-        sumAbs += z;
-        sumSigned += zs;
-        if (z > 3) big++;
-        m++;
-        if (z > top[3]!) {
-          let k = 3;
-          while (k > 0 && z > top[k - 1]!) {
-            top[k] = top[k - 1]!;
-            k--;
-          }
-          top[k] = z;
-        }
-      } else {
-        const g = this.gaps.gapClass(i);
-        if (g > maxGap) maxGap = g;
-        if (g >= 2 && this.gaps.healthBeforeGap(i) > 0.8) unexpected++;
-      }
-    }
-    a[AGG_SUM_ABS] = sumAbs;
-    a[AGG_SUM_SIGNED] = sumSigned;
-    a[AGG_BIG] = big;
-    a[AGG_AVAIL] = avail;
-    a[AGG_UNEXPECTED] = unexpected;
-    a[AGG_MAX_GAP] = maxGap;
-    a[AGG_M] = m;
-  }
-
-  /** Completes the feature vector, steps the Tier-2 models and returns the multivariate score. */
-  private finishTier2(tsMs: number): number {
-    const o = this.options;
-    const n = this.ids.length;
-    const f = this.feat;
-    if (this.mvDims !== 2 * n) {
-      const top = this.topk;
-      const a = this.agg;
-      const m = a[AGG_M]!;
-      for (let k = 0; k < 4; k++) f[k] = Math.tanh(top[k]! / 6);
-      f[4] = m > 0 ? Math.tanh(a[AGG_SUM_ABS]! / m / 3) : 0;
-      f[5] = m > 0 ? a[AGG_BIG]! / m : 0;
-      f[6] = n > 0 ? a[AGG_AVAIL]! / n : 0;
-      f[7] = n > 0 ? a[AGG_UNEXPECTED]! / n : 0;
-      f[8] = m > 0 ? 0.5 + 0.5 * Math.tanh(a[AGG_SUM_SIGNED]! / m / 3) : 0.5;
-      f[9] = a[AGG_MAX_GAP]! / 5;
-    }
-    const hs = this.hst!.update(f);
-    const is = this.iforest!.update(f);
-    this.mvN++;
-    const ready = this.mvN > o.tier2.hstWindow;
-    // HST raw: log-mass deficit; IF raw in (0,1): put both on a z-like scale for the priors
-    const p1 = ready ? this.cal.update(0, hs) : 1;
-    const p2 = ready && this.iforest!.trained ? this.cal.update(1, 10 * (is - 0.5)) : 1;
-    const l1 = -Math.log10(p1 > 1e-300 ? p1 : 1e-300);
-    const l2 = -Math.log10(p2 > 1e-300 ? p2 : 1e-300);
-    const lo = l1 < l2 ? l1 : l2;
-    const hi = l1 < l2 ? l2 : l1;
-    const eInst = hi < lo + o.agreementSlack ? hi : lo + o.agreementSlack;
-    let sus = o.sustainDecay * this.mvSus + (lo < o.sustainCap ? lo : o.sustainCap) - o.sustainOffset;
-    if (sus < 0) sus = 0;
-    this.mvSus = sus;
-    const e = eInst > sus ? eInst : sus;
-    const s = Math.min(100, (100 * e) / o.evidenceScale);
-    const sev = ready ? this.severityOf(s) : null;
-    this.trackMvEvent(tsMs, ready ? s : 0, sev);
-    return ready ? s : 0;
-  }
-
   // ---------------------------------------------------------------- events
 
   private publicEvent(e: OpenEvent): AnomalyEvent {
@@ -1418,9 +1266,7 @@ export class DetectionEngine {
       rec: this.rec.serialize(),
       gaps: this.gaps.serialize(),
       cal: this.cal.serialize(),
-      hst: this.hst ? this.hst.serialize() : null,
-      iforest: this.iforest ? this.iforest.serialize() : null,
-      mv: { dims: this.mvDims, sus: this.mvSus, n: this.mvN },
+      ...this.tier2.serialize(),
       events,
       lastPeak: Object.fromEntries(this.lastPeak),
       lastTs: Number.isFinite(this.lastTs) ? this.lastTs : null,
@@ -1481,9 +1327,7 @@ export class DetectionEngine {
       rec: this.rec.serializeSlots(slots),
       gaps: this.gaps.serializeSlots(slots),
       cal: this.cal.serializeSlots(calSlots),
-      hst: null,
-      iforest: null,
-      mv: { dims: 0, sus: 0, n: 0 },
+      ...new Tier2(options).serialize(),
       events,
       lastPeak,
       lastTs: Number.isFinite(this.lastTs) ? this.lastTs : null,
@@ -1523,13 +1367,7 @@ export class DetectionEngine {
     const n = e.ids.length;
     for (const b of [e.rz, e.hw, e.ar, e.qf, e.cu, e.cc, e.fl, e.vs, e.lk, e.nv, e.rec, e.gaps]) if (b.size !== n) throw new StateError("engine: bank size mismatch");
     if (e.cal.size !== 2 + n * ND) throw new StateError("engine: calibrator size mismatch");
-    e.hst = s.hst ? HalfSpaceTrees.restore(s.hst) : null;
-    e.iforest = s.iforest ? IsolationForest.restore(s.iforest) : null;
-    const mv = getObject(s, "mv");
-    e.mvDims = getNumber(mv, "dims");
-    e.mvSus = getNumber(mv, "sus");
-    e.mvN = getNumber(mv, "n");
-    e.feat = new Float64Array(e.mvDims);
+    e.tier2 = Tier2.restore(e.options, s);
     if (!Array.isArray(s.events)) throw new StateError("engine: events must be an array");
     for (const ev of s.events as OpenEvent[]) e.events.set(ev.key, { ...ev, streamIds: ev.streamIds.slice(), peakZ: ev.peakZ.slice() });
     e.evOpen = new Uint8Array(Math.max(4, n));
