@@ -20,7 +20,20 @@ import { ArRlsBank } from "./ar-rls";
 import { TailCalibrator } from "./calibration";
 import { checkEnvelope, getNumber, getObject, StateError, type EncodedColumn } from "./codec";
 import { GAP_CLASSES, GapTracker } from "./gaps";
-import { ND, PRIOR_BETA, PRIOR_U, TIER1_DETECTORS } from "./engine-layout";
+import {
+  EV_GAP,
+  EV_POINT,
+  EventBook,
+  gapExplanation,
+  GAP_SUFFIX,
+  MV_KEY,
+  multivariateExplanation,
+  newEvent,
+  notePoint,
+  pointExplanation,
+  type OpenEvent,
+} from "./engine-events";
+import { ND, PRIOR_BETA, PRIOR_U } from "./engine-layout";
 import { Tier2 } from "./engine-tier2";
 import { HoltWintersBank } from "./holt-winters";
 import { parseEngineOptions, type EngineOptions, type EngineOptionsInput } from "./options";
@@ -41,10 +54,6 @@ export { TIER1_DETECTORS } from "./engine-layout";
 
 const KIND_CODE: Record<StreamKind, number> = { gauge: 0, counter: 1, event: 2 };
 const KIND_NAME: StreamKind[] = ["gauge", "counter", "event"];
-const MV_KEY = "__multivariate__";
-const GAP_SUFFIX = ":gap";
-const EV_POINT = 1;
-const EV_GAP = 2;
 /**
  * Streams per block of `scoreStep`'s passes: a block's state stays in the L2 cache between its
  * passes (~0.5 MB at 512 streams: season, rings and calibrator bins are touched a line or two
@@ -91,28 +100,6 @@ export interface ForecastResult {
   upper: Float64Array;
 }
 
-/** Open event bookkeeping (one per stream key; plain data so it serialises as is). */
-interface OpenEvent {
-  id: string;
-  key: string;
-  streamIds: string[];
-  startMs: number;
-  endMs: number;
-  peakScore: number;
-  severity: Severity;
-  type: AnomalyType;
-  explanation: string;
-  emitted: boolean;
-  pending: number;
-  quiet: number;
-  nPts: number;
-  nPos: number;
-  nNeg: number;
-  contextual: number;
-  /** raw z at peak per detector */
-  peakZ: number[];
-}
-
 type StreamCols =
   | "kind"
   | "lastRaw"
@@ -128,8 +115,6 @@ type StreamCols =
   | "lastZ"
   | "lastSigned";
 
-const SEV_ORDER: Record<Severity, number> = { low: 1, medium: 2, high: 3 };
-
 /** Whether `o` has an own enumerable key (without building the key list). */
 function hasOwnKeys(o: object): boolean {
   for (const k in o) if (Object.hasOwn(o, k)) return true;
@@ -140,13 +125,6 @@ function encodeCols(cols: Record<string, Float64Array>): Record<string, EncodedC
   const out: Record<string, EncodedColumn> = {};
   for (const [k, a] of Object.entries(cols)) out[k] = a; // in memory: no base64 round trip
   return out;
-}
-
-function fmt(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  const a = Math.abs(v);
-  if (a !== 0 && (a >= 1e6 || a < 1e-3)) return v.toExponential(2);
-  return a >= 100 ? v.toFixed(0) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
 }
 
 /**
@@ -221,13 +199,7 @@ export class DetectionEngine {
   private cal = new TailCalibrator();
   /** calibrator slots 0..1 are Tier 2 (HST, IF); stream i uses 2 + i·ND + k */
   private tier2: Tier2;
-  private events = new Map<string, OpenEvent>();
-  /**
-   * Per slot, which of the stream's event keys are open: EV_POINT (key `id`), EV_GAP (key
-   * `id:gap`). Mirrors `events` so that the per-stream, per-step check for an open event is a
-   * byte read, not a string concatenation and a Map probe (see `syncEventFlags`).
-   */
-  private evOpen = new Uint8Array(4);
+  private readonly book: EventBook;
   /** Bumped whenever a stream's slot may change (removal): callers caching slots re-read them. */
   private layout = 0;
   private lastTs = -Infinity;
@@ -262,6 +234,7 @@ export class DetectionEngine {
     this.nv = new ContextNoveltyBank(noveltyParams(this.options));
     this.rec = new RecordBank({ minRatio: this.options.recordRatio, minHits: this.options.recurrenceHits });
     this.tier2 = new Tier2(this.options);
+    this.book = new EventBook(this.options, this);
     this.cal.add(PRIOR_U, PRIOR_BETA);
     this.cal.add(PRIOR_U, PRIOR_BETA);
     this.allocOutputs();
@@ -298,11 +271,7 @@ export class DetectionEngine {
     if (!(count > 0)) return;
     const n = this.ids.length + Math.floor(count);
     this.st.reserve(n);
-    if (this.evOpen.length < n) {
-      const grown = new Uint8Array(Math.max(n, 2 * this.evOpen.length));
-      grown.set(this.evOpen);
-      this.evOpen = grown;
-    }
+    this.book.reserve(n);
     for (const b of [this.rz, this.hw, this.ar, this.qf, this.cu, this.cc, this.fl, this.vs, this.lk, this.nv, this.rec, this.gaps]) b.reserve(n);
     this.cal.reserve(2 + n * ND);
   }
@@ -315,12 +284,7 @@ export class DetectionEngine {
     this.index.set(id, i);
     this.st.ensure(i + 1);
     this.st.clear(i);
-    if (this.evOpen.length <= i) {
-      const grown = new Uint8Array(2 * (i + 1));
-      grown.set(this.evOpen);
-      this.evOpen = grown;
-    }
-    this.evOpen[i] = this.eventFlagsOf(id);
+    this.book.added(i, id);
     this.rz.add();
     this.hw.add();
     this.ar.add();
@@ -371,14 +335,7 @@ export class DetectionEngine {
     this.ids.pop();
     this.index.delete(id);
     if (lastId !== id) this.index.set(lastId, i);
-    this.events.delete(id);
-    this.events.delete(`${id}${GAP_SUFFIX}`);
-    this.evOpen[i] = this.evOpen[last]!;
-    this.evOpen[last] = 0;
-    // the deleted keys may also be another stream's (`x:gap` is stream "x:gap" and x's gap)
-    this.syncEventFlags(id);
-    this.syncEventFlags(`${id}${GAP_SUFFIX}`);
-    this.lastPeak.delete(id);
+    this.book.removed(id, i, last);
     this.layout++;
     this.outputsStale = true;
     this.resetTier2();
@@ -550,7 +507,7 @@ export class DetectionEngine {
     const o = this.options;
     const out = this.out;
     out.tsMs = tsMs;
-    out.changes = [];
+    out.changes = this.book.changes = [];
     // a step's sensitivity lookups are string-keyed probes: skipped when none is configured
     this.anySensitivity = hasOwnKeys(o.sensitivity);
     const tier2 = o.tier2.enabled && n > 0;
@@ -789,7 +746,7 @@ export class DetectionEngine {
     const o = this.options;
     const c = this.st.cols;
     const out = this.out;
-    const evOpen = this.evOpen;
+    const evOpen = this.book.flags;
     const bX = this.bX;
     const bP = this.bP;
     const L = o.evidenceScale;
@@ -985,160 +942,37 @@ export class DetectionEngine {
 
   // ---------------------------------------------------------------- events
 
-  private publicEvent(e: OpenEvent): AnomalyEvent {
-    return {
-      id: e.id,
-      streamIds: e.streamIds.slice(),
-      startMs: e.startMs,
-      endMs: e.endMs,
-      peakScore: e.peakScore,
-      severity: e.severity,
-      type: e.type,
-      explanation: e.explanation,
-    };
-  }
-
-  private newEvent(key: string, streamIds: string[], tsMs: number, type: AnomalyType): OpenEvent {
-    return {
-      id: `${key}@${tsMs}`,
-      key,
-      streamIds,
-      startMs: tsMs,
-      endMs: tsMs,
-      peakScore: 0,
-      severity: "low",
-      type,
-      explanation: "",
-      emitted: false,
-      pending: 0,
-      quiet: 0,
-      nPts: 0,
-      nPos: 0,
-      nNeg: 0,
-      contextual: 0,
-      peakZ: [0, 0, 0, 0],
-    };
-  }
-
-  /** Generic open/extend/close logic; `describe` refreshes type/explanation on new peaks. */
-  private advance(
-    key: string,
-    anomalous: boolean,
-    tsMs: number,
-    score: number,
-    sev: Severity | null,
-    make: () => OpenEvent,
-    extreme: boolean,
-    onPoint: ((e: OpenEvent, newPeak: boolean) => void) | null,
-  ): OpenEvent | undefined {
-    const o = this.options;
-    let e = this.events.get(key);
-    if (anomalous && sev !== null) {
-      if (!e) {
-        e = make();
-        this.events.set(key, e);
-        this.syncEventFlags(key);
-      }
-      e.quiet = 0;
-      e.pending++;
-      e.endMs = tsMs;
-      e.nPts++;
-      const newPeak = score > e.peakScore;
-      let changed = false;
-      if (newPeak) {
-        e.peakScore = score;
-        changed = true;
-      }
-      if (SEV_ORDER[sev] > SEV_ORDER[e.severity]) {
-        e.severity = sev;
-        changed = true;
-      }
-      const prevType = e.type;
-      onPoint?.(e, newPeak);
-      if (e.type !== prevType) changed = true;
-      if (!e.emitted && (e.pending >= o.minAnomalySteps || score > o.singlePointScore || extreme)) {
-        e.emitted = true;
-        this.out.changes.push({ kind: "opened", event: this.publicEvent(e) });
-      } else if (e.emitted && changed) {
-        this.out.changes.push({ kind: "updated", event: this.publicEvent(e) });
-      }
-      return e;
-    }
-    if (e) {
-      e.quiet++;
-      // a pending (not yet opened) excursion survives short quiet gaps too: minAnomalySteps
-      // anomalous points within one merge window open it (bursty anomalies, variance changes)
-      if (e.quiet > o.mergeGapSteps) {
-        if (e.emitted) this.out.changes.push({ kind: "closed", event: this.publicEvent(e) });
-        // remembered for feedback, also for excursions too short to open an event
-        this.lastPeak.set(key, { peakZ: e.peakZ.slice() });
-        this.events.delete(key);
-        this.syncEventFlags(key);
-        return undefined;
-      }
-    }
-    return e;
-  }
-
   private trackEvent(id: string, i: number, tsMs: number, score: number, sev: Severity | null, x: number, extreme = false): void {
     const anomalous = sev !== null && x === x;
-    if (!anomalous && (this.evOpen[i]! & EV_POINT) === 0) {
+    if (!anomalous && (this.book.flags[i]! & EV_POINT) === 0) {
       // nothing open and nothing to open (what `advance` would conclude, without its closures)
       this.out.type[i] = null;
       this.out.inEvent[i] = 0;
       return;
     }
-    const e = this.advance(id, anomalous, tsMs, score, sev, () => this.newEvent(id, [id], tsMs, "point"), extreme, (ev, newPeak) => {
+    const e = this.book.advance(id, anomalous, tsMs, score, sev, () => newEvent(id, [id], tsMs, "point"), extreme, (ev, newPeak) => {
       const c = this.st.cols;
       const zo = i * ND;
-      const signed = c.lastSigned[i]!;
-      if (signed > 0) ev.nPos++;
-      else ev.nNeg++;
-      const zR = c.lastZ[zo]!;
-      const zH = c.lastZ[zo + 1]!;
-      const seasonal = this.hw.period(i) > 0;
-      if (seasonal && zH >= 3 && zR < 3) ev.contextual++;
-      if (newPeak) for (let k = 0; k < ND; k++) ev.peakZ[k] = c.lastZ[zo + k]!;
-      ev.type = this.classify(ev, seasonal);
+      notePoint(ev, newPeak, c.lastSigned[i]!, c.lastZ, zo, this.hw.period(i) > 0);
       if (newPeak || ev.explanation === "") {
-        const fired: string[] = [];
-        for (let k = 0; k < ND; k++) {
-          const z = c.lastZ[zo + k]!;
-          if (z >= 3) fired.push(`${TIER1_DETECTORS[k]} ${z.toFixed(1)}σ`);
-        }
-        if (this.recNow > 0) fired.push(`record: ${this.recNow.toFixed(1)}× the largest deviation seen`);
         const out = this.out;
-        ev.explanation =
-          `${ev.type} anomaly on ${id}: ${fired.length ? fired.join(", ") : "sustained moderate deviation"}; ` +
-          `expected ${fmt(out.expected[i]!)} [${fmt(out.lower[i]!)}, ${fmt(out.upper[i]!)}], actual ${fmt(x)}` +
-          (c.kind[i] === 1 ? " (rate/s)" : "");
+        const band = { expected: out.expected[i]!, lower: out.lower[i]!, upper: out.upper[i]! };
+        ev.explanation = pointExplanation(ev.type, id, c.lastZ, zo, this.recNow, band, x, c.kind[i] === 1);
       }
     });
     this.out.type[i] = e && e.emitted ? e.type : null;
     this.out.inEvent[i] = e && e.emitted && anomalous ? 1 : 0;
   }
 
-  private classify(e: OpenEvent, seasonal: boolean): AnomalyType {
-    const n = e.nPts;
-    const dominant = Math.max(e.nPos, e.nNeg) / Math.max(1, e.nPos + e.nNeg);
-    if (n >= 5) {
-      if (seasonal && e.contextual >= 0.6 * n) return "seasonal";
-      if (dominant >= 0.9) return "trend";
-      return "collective";
-    }
-    if (seasonal && e.contextual >= 0.5 * n) return "contextual";
-    return "point";
-  }
-
   private trackGapEvent(id: string, i: number, tsMs: number, score: number, sev: Severity | null, gcls: number): OpenEvent | undefined {
     const key = `${id}${GAP_SUFFIX}`;
-    return this.advance(key, sev !== null, tsMs, score, sev, () => this.newEvent(key, [id], tsMs, "gap"), false, (ev) => {
-      ev.explanation = `gap on ${id}: ${GAP_CLASSES[gcls]} (no data for ${fmt((tsMs - this.gaps.lastSeen(i)) / 60_000)} min, usually every ${fmt(this.gaps.interval(i) / 1000)} s)`;
+    return this.book.advance(key, sev !== null, tsMs, score, sev, () => newEvent(key, [id], tsMs, "gap"), false, (ev) => {
+      ev.explanation = gapExplanation(id, GAP_CLASSES[gcls]!, tsMs - this.gaps.lastSeen(i), this.gaps.interval(i));
     });
   }
 
   private trackMvEvent(tsMs: number, score: number, sev: Severity | null): void {
-    this.advance(MV_KEY, sev !== null, tsMs, score, sev, () => this.newEvent(MV_KEY, [], tsMs, "collective"), false, (ev, newPeak) => {
+    this.book.advance(MV_KEY, sev !== null, tsMs, score, sev, () => newEvent(MV_KEY, [], tsMs, "collective"), false, (ev, newPeak) => {
       if (!newPeak && ev.streamIds.length > 0) return;
       // contributors: the streams with the highest current scores, or silent ones
       const n = this.ids.length;
@@ -1151,23 +985,8 @@ export class DetectionEngine {
       ev.streamIds = picks.slice(0, 5).map((p) => p.id);
       const silent = picks.filter((p) => this.present[this.index.get(p.id)!] === 0).length;
       ev.type = silent > 0 && silent === picks.length ? "gap" : "collective";
-      ev.explanation = `multivariate (half-space trees + isolation forest) score ${score.toFixed(0)}: joint behaviour of ${ev.streamIds.length ? ev.streamIds.join(", ") : "streams"} is unusual`;
+      ev.explanation = multivariateExplanation(score, ev.streamIds);
     });
-  }
-
-  /** The EV_* flags of stream `id` as `events` holds them. */
-  private eventFlagsOf(id: string): number {
-    return (this.events.has(id) ? EV_POINT : 0) | (this.events.has(`${id}${GAP_SUFFIX}`) ? EV_GAP : 0);
-  }
-
-  /** After `events` gained or lost `key`: the flags of the streams that key belongs to. */
-  private syncEventFlags(key: string): void {
-    const i = this.index.get(key);
-    if (i !== undefined) this.evOpen[i] = this.eventFlagsOf(key);
-    if (key.endsWith(GAP_SUFFIX)) {
-      const j = this.index.get(key.slice(0, -GAP_SUFFIX.length));
-      if (j !== undefined) this.evOpen[j] = this.eventFlagsOf(this.ids[j]!);
-    }
   }
 
   /** Health (0–1, data availability vs the stream's learnt cadence) and current gap class. */
@@ -1183,9 +1002,7 @@ export class DetectionEngine {
 
   /** Currently open (emitted) events. */
   openEvents(): AnomalyEvent[] {
-    const r: AnomalyEvent[] = [];
-    for (const e of this.events.values()) if (e.emitted) r.push(this.publicEvent(e));
-    return r;
+    return this.book.openEvents();
   }
 
   // ---------------------------------------------------------------- feedback & forecast
@@ -1202,15 +1019,13 @@ export class DetectionEngine {
     const c = this.st.cols;
     if (fb.label === "false_positive") {
       c.fb[i] = Math.max(0.2, c.fb[i]! * 0.7);
-      const e = this.events.get(streamId) ?? this.lastPeak.get(streamId);
+      const e = this.book.peakOf(streamId);
       const z = e ? e.peakZ : Array.from(c.lastZ.subarray(i * ND, i * ND + ND));
       for (let k = 0; k < ND; k++) this.cal.raiseTo(2 + i * ND + k, z[k]!, 1e-2);
     } else {
       c.fb[i] = Math.min(1, c.fb[i]! / 0.7);
     }
   }
-
-  private lastPeak = new Map<string, { peakZ: number[] }>();
 
   /**
    * Forecast `horizonSteps` steps ahead from Holt-Winters (damped trend + season) at the stream's
@@ -1245,8 +1060,6 @@ export class DetectionEngine {
   // ---------------------------------------------------------------- persistence
 
   serialize(): Record<string, unknown> & { kind: string; version: number } {
-    const events: OpenEvent[] = [];
-    for (const e of this.events.values()) events.push({ ...e, streamIds: e.streamIds.slice(), peakZ: e.peakZ.slice() });
     return {
       kind: DetectionEngine.KIND,
       version: DetectionEngine.VERSION,
@@ -1267,8 +1080,7 @@ export class DetectionEngine {
       gaps: this.gaps.serialize(),
       cal: this.cal.serialize(),
       ...this.tier2.serialize(),
-      events,
-      lastPeak: Object.fromEntries(this.lastPeak),
+      ...this.book.serialize(),
       lastTs: Number.isFinite(this.lastTs) ? this.lastTs : null,
       steps: this.steps,
     };
@@ -1296,16 +1108,6 @@ export class DetectionEngine {
     }
     const calSlots = [0, 1];
     for (const i of slots) for (let k = 0; k < ND; k++) calSlots.push(2 + i * ND + k);
-    const events: OpenEvent[] = [];
-    const lastPeak: Record<string, { peakZ: number[] }> = {};
-    for (const id of keep) {
-      for (const key of [id, `${id}${GAP_SUFFIX}`]) {
-        const e = this.events.get(key);
-        if (e && e.key !== MV_KEY) events.push({ ...e, streamIds: e.streamIds.filter((x) => seen.has(x)), peakZ: e.peakZ.slice() });
-        const lp = this.lastPeak.get(key);
-        if (lp) lastPeak[key] = { peakZ: lp.peakZ.slice() };
-      }
-    }
     const options = structuredClone(this.options);
     options.tier2.enabled = false;
     return DetectionEngine.restore({
@@ -1328,8 +1130,7 @@ export class DetectionEngine {
       gaps: this.gaps.serializeSlots(slots),
       cal: this.cal.serializeSlots(calSlots),
       ...new Tier2(options).serialize(),
-      events,
-      lastPeak,
+      ...this.book.serializeStreams(keep),
       lastTs: Number.isFinite(this.lastTs) ? this.lastTs : null,
       steps: this.steps,
     });
@@ -1368,12 +1169,7 @@ export class DetectionEngine {
     for (const b of [e.rz, e.hw, e.ar, e.qf, e.cu, e.cc, e.fl, e.vs, e.lk, e.nv, e.rec, e.gaps]) if (b.size !== n) throw new StateError("engine: bank size mismatch");
     if (e.cal.size !== 2 + n * ND) throw new StateError("engine: calibrator size mismatch");
     e.tier2 = Tier2.restore(e.options, s);
-    if (!Array.isArray(s.events)) throw new StateError("engine: events must be an array");
-    for (const ev of s.events as OpenEvent[]) e.events.set(ev.key, { ...ev, streamIds: ev.streamIds.slice(), peakZ: ev.peakZ.slice() });
-    e.evOpen = new Uint8Array(Math.max(4, n));
-    for (let i = 0; i < n; i++) e.evOpen[i] = e.eventFlagsOf(e.ids[i]!);
-    const lp = getObject(s, "lastPeak") as Record<string, { peakZ: number[] }>;
-    for (const [k, v] of Object.entries(lp)) e.lastPeak.set(k, { peakZ: v.peakZ.slice() });
+    e.book.load(s, e.ids);
     e.lastTs = typeof s.lastTs === "number" ? s.lastTs : -Infinity;
     e.steps = getNumber(s, "steps");
     e.allocOutputs();
