@@ -3,23 +3,21 @@
  *
  * Tier 1 (per stream, struct-of-arrays banks): robust z-score, Holt-Winters with detected
  * season, AR/RLS forecaster, quantile filter; counters are turned into per-second rates (a drop
- * is a reset: the rate is value/Δt). Tier 2 (across streams): Half-Space Trees and a sliding-
- * window Isolation Forest on a bounded feature vector — for ≤ `tier2.maxRawStreams` streams one
- * squashed residual + one availability indicator per stream; above that a fixed 10-feature
- * aggregate (top-4 |z|, mean |z|, fraction |z|>3, availability fraction, unexpected-silence
- * fraction, mean signed z, max gap class). Tier 3: every raw score → tail probability
- * (`TailCalibrator`), per stream the two smallest p are combined (both must be extreme: geometric
- * mean) and a CUSUM on −log10 of the second smallest p catches sustained moderate deviations;
- * evidence −log10 p maps linearly to 0–100 (`evidenceScale` → 100) times confidence (warm-up ×
- * stream health). Severity from the cut-offs, events from consecutive anomalous steps.
+ * is a reset: the rate is value/Δt). Tier 2 (across streams, `engine-tier2.ts`): Half-Space
+ * Trees and a sliding-window Isolation Forest on a bounded feature vector. Tier 3: every raw
+ * score → tail probability (`TailCalibrator`), per stream the two smallest p are combined (both
+ * must be extreme: geometric mean) and a CUSUM on −log10 of the second smallest p catches
+ * sustained moderate deviations; evidence −log10 p maps linearly to 0–100 (`evidenceScale` →
+ * 100) times confidence (warm-up × stream health). Severity from the cut-offs, events from
+ * consecutive anomalous steps (`engine-events.ts`). The modules share the per-stream score
+ * layout of `engine-layout.ts`.
  *
- * Determinism: no clock, no Math.random; Tier 2 uses the seeded RNG. serialize()/restore() give
- * an engine whose next outputs are identical.
+ * Determinism: no clock, no Math.random; Tier 2 uses the seeded RNG. serialize()/restore()
+ * (`engine-state.ts`) give an engine whose next outputs are identical.
  */
 import { ArRlsBank } from "./ar-rls";
 import { TailCalibrator } from "./calibration";
-import { checkEnvelope, getNumber, getObject, StateError, type EncodedColumn } from "./codec";
-import { GAP_CLASSES, GapTracker } from "./gaps";
+import { getObject } from "./codec";
 import {
   EV_GAP,
   EV_POINT,
@@ -34,7 +32,9 @@ import {
   type OpenEvent,
 } from "./engine-events";
 import { ND, PRIOR_BETA, PRIOR_U } from "./engine-layout";
+import { engineState, ENGINE_KIND, ENGINE_VERSION, openEngineState, readEngineState, saveBanks, type EngineBanks, type EngineState } from "./engine-state";
 import { Tier2 } from "./engine-tier2";
+import { GAP_CLASSES, GapTracker } from "./gaps";
 import { HoltWintersBank } from "./holt-winters";
 import { parseEngineOptions, type EngineOptions, type EngineOptionsInput } from "./options";
 import { QuantileFilterBank } from "./quantile-filter";
@@ -121,12 +121,6 @@ function hasOwnKeys(o: object): boolean {
   return false;
 }
 
-function encodeCols(cols: Record<string, Float64Array>): Record<string, EncodedColumn> {
-  const out: Record<string, EncodedColumn> = {};
-  for (const [k, a] of Object.entries(cols)) out[k] = a; // in memory: no base64 round trip
-  return out;
-}
-
 /**
  * Largest input magnitude the detectors see. Omen stores any double (±Inf, ±1.8e308); past
  * ~1e150 the detectors' squares and products overflow, and one such point left a stream's band
@@ -163,8 +157,8 @@ export function noveltyParams(o: EngineOptions): Partial<ContextNoveltyParams> {
 }
 
 export class DetectionEngine {
-  static readonly KIND = "omen-detection-engine";
-  static readonly VERSION = 1;
+  static readonly KIND = ENGINE_KIND;
+  static readonly VERSION = ENGINE_VERSION;
   readonly options: EngineOptions;
 
   private ids: string[] = [];
@@ -272,7 +266,7 @@ export class DetectionEngine {
     const n = this.ids.length + Math.floor(count);
     this.st.reserve(n);
     this.book.reserve(n);
-    for (const b of [this.rz, this.hw, this.ar, this.qf, this.cu, this.cc, this.fl, this.vs, this.lk, this.nv, this.rec, this.gaps]) b.reserve(n);
+    for (const b of Object.values(this.banks())) b.reserve(n);
     this.cal.reserve(2 + n * ND);
   }
 
@@ -1059,31 +1053,18 @@ export class DetectionEngine {
 
   // ---------------------------------------------------------------- persistence
 
-  serialize(): Record<string, unknown> & { kind: string; version: number } {
-    return {
-      kind: DetectionEngine.KIND,
-      version: DetectionEngine.VERSION,
+  serialize(): EngineState {
+    return engineState({
       options: this.options,
       ids: this.ids.slice(),
       streams: this.st.serialize(this.ids.length),
-      rz: this.rz.serialize(),
-      hw: this.hw.serialize(),
-      ar: this.ar.serialize(),
-      qf: this.qf.serialize(),
-      cu: this.cu.serialize(),
-      cc: this.cc.serialize(),
-      fl: this.fl.serialize(),
-      vs: this.vs.serialize(),
-      lk: this.lk.serialize(),
-      nv: this.nv.serialize(),
-      rec: this.rec.serialize(),
-      gaps: this.gaps.serialize(),
+      banks: saveBanks(this.banks()),
       cal: this.cal.serialize(),
-      ...this.tier2.serialize(),
-      ...this.book.serialize(),
-      lastTs: Number.isFinite(this.lastTs) ? this.lastTs : null,
+      tier2: this.tier2.serialize(),
+      events: this.book.serialize(),
+      lastTs: this.lastTs,
       steps: this.steps,
-    };
+    });
   }
 
   /**
@@ -1110,68 +1091,40 @@ export class DetectionEngine {
     for (const i of slots) for (let k = 0; k < ND; k++) calSlots.push(2 + i * ND + k);
     const options = structuredClone(this.options);
     options.tier2.enabled = false;
-    return DetectionEngine.restore({
-      kind: DetectionEngine.KIND,
-      version: DetectionEngine.VERSION,
-      options,
-      ids: keep,
-      streams: encodeCols(this.st.gatherSlots(slots)),
-      rz: this.rz.serializeSlots(slots),
-      hw: this.hw.serializeSlots(slots),
-      ar: this.ar.serializeSlots(slots),
-      qf: this.qf.serializeSlots(slots),
-      cu: this.cu.serializeSlots(slots),
-      cc: this.cc.serializeSlots(slots),
-      fl: this.fl.serializeSlots(slots),
-      vs: this.vs.serializeSlots(slots),
-      lk: this.lk.serializeSlots(slots),
-      nv: this.nv.serializeSlots(slots),
-      rec: this.rec.serializeSlots(slots),
-      gaps: this.gaps.serializeSlots(slots),
-      cal: this.cal.serializeSlots(calSlots),
-      ...new Tier2(options).serialize(),
-      ...this.book.serializeStreams(keep),
-      lastTs: Number.isFinite(this.lastTs) ? this.lastTs : null,
-      steps: this.steps,
-    });
+    return DetectionEngine.restore(
+      engineState({
+        options,
+        ids: keep,
+        // in memory: the gathered columns, no base64 round trip
+        streams: this.st.gatherSlots(slots),
+        banks: saveBanks(this.banks(), slots),
+        cal: this.cal.serializeSlots(calSlots),
+        tier2: new Tier2(options).serialize(),
+        events: this.book.serializeStreams(keep),
+        lastTs: this.lastTs,
+        steps: this.steps,
+      }),
+    );
+  }
+
+  /** The per-stream banks (as the saved state names them). */
+  private banks(): EngineBanks {
+    return { rz: this.rz, hw: this.hw, ar: this.ar, qf: this.qf, cu: this.cu, cc: this.cc, fl: this.fl, vs: this.vs, lk: this.lk, nv: this.nv, rec: this.rec, gaps: this.gaps };
   }
 
   static restore(state: unknown): DetectionEngine {
-    const s = checkEnvelope(state, DetectionEngine.KIND, DetectionEngine.VERSION);
+    const s = openEngineState(state);
     const e = new DetectionEngine(getObject(s, "options") as EngineOptionsInput);
-    const ids = s.ids;
-    if (!Array.isArray(ids) || !ids.every((x) => typeof x === "string")) throw new StateError("engine: ids must be strings");
-    e.ids = ids.slice();
-    e.index = new Map(e.ids.map((id, i) => [id, i]));
-    e.st.load(e.ids.length, getObject(s, "streams"));
-    e.rz = RobustZBank.restore(s.rz);
-    e.hw = HoltWintersBank.restore(s.hw);
-    e.ar = ArRlsBank.restore(s.ar);
-    e.qf = QuantileFilterBank.restore(s.qf);
-    e.gaps = GapTracker.restore(s.gaps);
-    // states saved before these detectors existed restore with fresh ones
-    if (s.cu !== undefined) e.cu = ShiftCusumBank.restore(s.cu);
-    else for (let k = 0; k < ids.length; k++) e.cu.add();
-    if (s.cc !== undefined) e.cc = CountCusumBank.restore(s.cc);
-    else for (let k = 0; k < ids.length; k++) e.cc.add();
-    if (s.fl !== undefined) e.fl = FlatlineBank.restore(s.fl);
-    else for (let k = 0; k < ids.length; k++) e.fl.add();
-    if (s.vs !== undefined) e.vs = VarianceShiftBank.restore(s.vs);
-    else for (let k = 0; k < ids.length; k++) e.vs.add();
-    if (s.lk !== undefined) e.lk = ScoreLikelihoodBank.restore(s.lk);
-    else for (let k = 0; k < ids.length; k++) e.lk.add();
-    if (s.nv !== undefined) e.nv = ContextNoveltyBank.restore(s.nv);
-    else for (let k = 0; k < ids.length; k++) e.nv.add();
-    if (s.rec !== undefined) e.rec = RecordBank.restore(s.rec, { minHits: e.options.recurrenceHits });
-    else for (let k = 0; k < ids.length; k++) e.rec.add();
-    e.cal = TailCalibrator.restore(s.cal);
-    const n = e.ids.length;
-    for (const b of [e.rz, e.hw, e.ar, e.qf, e.cu, e.cc, e.fl, e.vs, e.lk, e.nv, e.rec, e.gaps]) if (b.size !== n) throw new StateError("engine: bank size mismatch");
-    if (e.cal.size !== 2 + n * ND) throw new StateError("engine: calibrator size mismatch");
+    const r = readEngineState(s, e.banks(), e.options);
+    e.ids = r.ids;
+    e.index = new Map(r.ids.map((id, i) => [id, i]));
+    e.st.load(r.ids.length, getObject(s, "streams"));
+    ({ rz: e.rz, hw: e.hw, ar: e.ar, qf: e.qf, cu: e.cu, cc: e.cc, fl: e.fl, vs: e.vs, lk: e.lk, nv: e.nv, rec: e.rec, gaps: e.gaps } = r.banks);
+    e.cal = r.cal;
     e.tier2 = Tier2.restore(e.options, s);
-    e.book.load(s, e.ids);
-    e.lastTs = typeof s.lastTs === "number" ? s.lastTs : -Infinity;
-    e.steps = getNumber(s, "steps");
+    e.book.load(s, r.ids);
+    e.lastTs = r.lastTs;
+    e.steps = r.steps;
     e.allocOutputs();
     return e;
   }
