@@ -20,17 +20,9 @@ export const MV_KEY = "__multivariate__";
 export const EV_POINT = 1;
 export const EV_GAP = 2;
 
-/** Open event bookkeeping (one per key; plain data so it serialises as is). */
-export interface OpenEvent {
-  id: string;
+/** An event as reported plus its bookkeeping (one per key; plain data so it serialises as is). */
+export interface OpenEvent extends AnomalyEvent {
   key: string;
-  streamIds: string[];
-  startMs: number;
-  endMs: number;
-  peakScore: number;
-  severity: Severity;
-  type: AnomalyType;
-  explanation: string;
   emitted: boolean;
   pending: number;
   quiet: number;

@@ -28,7 +28,7 @@
  */
 import { adaptRun, BaseBank, readBankState } from "./bank";
 import { encodeF64, getNumber, getObject } from "./codec";
-import { CANDIDATES as NC, SeasonDetector, seasonRingLength, type SeasonParams } from "./season-detect";
+import { CANDIDATES as NC, SeasonDetector, seasonRingLength, type SeasonCol, type SeasonParams } from "./season-detect";
 import type { ForecastingBank } from "./types";
 
 export interface HoltWintersParams extends SeasonParams {
@@ -82,28 +82,14 @@ export const DEFAULT_HOLT_WINTERS: HoltWintersParams = {
 };
 
 type Cols =
+  | SeasonCol
   | "l"
   | "b"
   | "d"
   | "n"
-  | "lastT"
-  | "dt"
   | "run"
   | "runN"
   | "runSum"
-  | "period"
-  | "sb"
-  | "strength"
-  | "season"
-  | "ring"
-  | "accSum"
-  | "accN"
-  | "curBin"
-  | "pushed"
-  | "bSum"
-  | "bN"
-  | "bBin"
-  | "bNext"
   | "rho"
   | "dSlow"
   | "rBin"

@@ -43,24 +43,8 @@ export interface SeasonParams {
 }
 
 /** The Holt-Winters columns detection uses (`period`, `sb`, `season`: the adopted season). */
-export type SeasonCols = Record<
-  | "ring"
-  | "accSum"
-  | "accN"
-  | "curBin"
-  | "pushed"
-  | "bSum"
-  | "bN"
-  | "bBin"
-  | "bNext"
-  | "dt"
-  | "lastT"
-  | "period"
-  | "sb"
-  | "strength"
-  | "season",
-  Float64Array
->;
+export type SeasonCol = "ring" | "accSum" | "accN" | "curBin" | "pushed" | "bSum" | "bN" | "bBin" | "bNext" | "dt" | "lastT" | "period" | "sb" | "strength" | "season";
+export type SeasonCols = Record<SeasonCol, Float64Array>;
 
 /** Ring length per candidate (stride of `ring` is `CANDIDATES` times it). */
 export function seasonRingLength(p: SeasonParams): number {
