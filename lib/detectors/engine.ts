@@ -3,26 +3,39 @@
  *
  * Tier 1 (per stream, struct-of-arrays banks): robust z-score, Holt-Winters with detected
  * season, AR/RLS forecaster, quantile filter; counters are turned into per-second rates (a drop
- * is a reset: the rate is value/Δt). Tier 2 (across streams): Half-Space Trees and a sliding-
- * window Isolation Forest on a bounded feature vector — for ≤ `tier2.maxRawStreams` streams one
- * squashed residual + one availability indicator per stream; above that a fixed 10-feature
- * aggregate (top-4 |z|, mean |z|, fraction |z|>3, availability fraction, unexpected-silence
- * fraction, mean signed z, max gap class). Tier 3: every raw score → tail probability
- * (`TailCalibrator`), per stream the two smallest p are combined (both must be extreme: geometric
- * mean) and a CUSUM on −log10 of the second smallest p catches sustained moderate deviations;
- * evidence −log10 p maps linearly to 0–100 (`evidenceScale` → 100) times confidence (warm-up ×
- * stream health). Severity from the cut-offs, events from consecutive anomalous steps.
+ * is a reset: the rate is value/Δt). Tier 2 (across streams, `engine-tier2.ts`): Half-Space
+ * Trees and a sliding-window Isolation Forest on a bounded feature vector. Tier 3: every raw
+ * score → tail probability (`TailCalibrator`), per stream the two smallest p are combined (both
+ * must be extreme: geometric mean) and a CUSUM on −log10 of the second smallest p catches
+ * sustained moderate deviations; evidence −log10 p maps linearly to 0–100 (`evidenceScale` →
+ * 100) times confidence (warm-up × stream health). Severity from the cut-offs, events from
+ * consecutive anomalous steps (`engine-events.ts`). The modules share the per-stream score
+ * layout of `engine-layout.ts`.
  *
- * Determinism: no clock, no Math.random; Tier 2 uses the seeded RNG. serialize()/restore() give
- * an engine whose next outputs are identical.
+ * Determinism: no clock, no Math.random; Tier 2 uses the seeded RNG. serialize()/restore()
+ * (`engine-state.ts`) give an engine whose next outputs are identical.
  */
 import { ArRlsBank } from "./ar-rls";
 import { TailCalibrator } from "./calibration";
-import { checkEnvelope, getNumber, getObject, StateError, type EncodedColumn } from "./codec";
+import { getObject } from "./codec";
+import {
+  EV_GAP,
+  EV_POINT,
+  EventBook,
+  gapExplanation,
+  GAP_SUFFIX,
+  MV_KEY,
+  multivariateExplanation,
+  newEvent,
+  notePoint,
+  pointExplanation,
+  type OpenEvent,
+} from "./engine-events";
+import { ND, PRIOR_BETA, PRIOR_U } from "./engine-layout";
+import { engineState, ENGINE_KIND, ENGINE_VERSION, openEngineState, readEngineState, saveBanks, type EngineBanks, type EngineState } from "./engine-state";
+import { Tier2 } from "./engine-tier2";
 import { GAP_CLASSES, GapTracker } from "./gaps";
-import { HalfSpaceTrees } from "./half-space-trees";
 import { HoltWintersBank } from "./holt-winters";
-import { IsolationForest } from "./isolation-forest";
 import { parseEngineOptions, type EngineOptions, type EngineOptionsInput } from "./options";
 import { QuantileFilterBank } from "./quantile-filter";
 import { RobustZBank } from "./robust-z";
@@ -37,20 +50,10 @@ import { SoA } from "./soa";
 import type { AnomalyEvent, AnomalyType, EventChange, GapClass, Severity, StreamKind } from "./types";
 
 export { ZEngineOptions, type EngineOptions, type EngineOptionsInput } from "./options";
+export { TIER1_DETECTORS } from "./engine-layout";
 
-/** Detectors per stream, in calibrator slot order. */
-export const TIER1_DETECTORS = ["robust-z", "holt-winters", "ar-rls", "quantile-filter"] as const;
-const ND = TIER1_DETECTORS.length;
-/** Calibration priors (u0, β0) per detector: all emit z-like scores. */
-const PRIOR_U = 2;
-const PRIOR_BETA = 0.4;
 const KIND_CODE: Record<StreamKind, number> = { gauge: 0, counter: 1, event: 2 };
 const KIND_NAME: StreamKind[] = ["gauge", "counter", "event"];
-const AGG_DIMS = 10;
-const MV_KEY = "__multivariate__";
-const GAP_SUFFIX = ":gap";
-const EV_POINT = 1;
-const EV_GAP = 2;
 /**
  * Streams per block of `scoreStep`'s passes: a block's state stays in the L2 cache between its
  * passes (~0.5 MB at 512 streams: season, rings and calibrator bins are touched a line or two
@@ -59,16 +62,6 @@ const EV_GAP = 2;
 const STEP_BLOCK = 512;
 /** Holt-Winters' z a record needs on a stream with a learnt season. */
 const RECORD_SEASON_Z = 4;
-// Tier-2 aggregate sums, indices into `DetectionEngine.agg`
-const AGG_SUM_ABS = 0;
-const AGG_SUM_SIGNED = 1;
-const AGG_BIG = 2;
-const AGG_AVAIL = 3;
-const AGG_UNEXPECTED = 4;
-const AGG_MAX_GAP = 5;
-const AGG_M = 6;
-const AGG_FIELDS = 7;
-
 export interface StepResult {
   tsMs: number;
   /** Stream ids in engine slot order; every per-stream array below is aligned with it. */
@@ -107,28 +100,6 @@ export interface ForecastResult {
   upper: Float64Array;
 }
 
-/** Open event bookkeeping (one per stream key; plain data so it serialises as is). */
-interface OpenEvent {
-  id: string;
-  key: string;
-  streamIds: string[];
-  startMs: number;
-  endMs: number;
-  peakScore: number;
-  severity: Severity;
-  type: AnomalyType;
-  explanation: string;
-  emitted: boolean;
-  pending: number;
-  quiet: number;
-  nPts: number;
-  nPos: number;
-  nNeg: number;
-  contextual: number;
-  /** raw z at peak per detector */
-  peakZ: number[];
-}
-
 type StreamCols =
   | "kind"
   | "lastRaw"
@@ -144,25 +115,10 @@ type StreamCols =
   | "lastZ"
   | "lastSigned";
 
-const SEV_ORDER: Record<Severity, number> = { low: 1, medium: 2, high: 3 };
-
 /** Whether `o` has an own enumerable key (without building the key list). */
 function hasOwnKeys(o: object): boolean {
   for (const k in o) if (Object.hasOwn(o, k)) return true;
   return false;
-}
-
-function encodeCols(cols: Record<string, Float64Array>): Record<string, EncodedColumn> {
-  const out: Record<string, EncodedColumn> = {};
-  for (const [k, a] of Object.entries(cols)) out[k] = a; // in memory: no base64 round trip
-  return out;
-}
-
-function fmt(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  const a = Math.abs(v);
-  if (a !== 0 && (a >= 1e6 || a < 1e-3)) return v.toExponential(2);
-  return a >= 100 ? v.toFixed(0) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
 }
 
 /**
@@ -201,8 +157,8 @@ export function noveltyParams(o: EngineOptions): Partial<ContextNoveltyParams> {
 }
 
 export class DetectionEngine {
-  static readonly KIND = "omen-detection-engine";
-  static readonly VERSION = 1;
+  static readonly KIND = ENGINE_KIND;
+  static readonly VERSION = ENGINE_VERSION;
   readonly options: EngineOptions;
 
   private ids: string[] = [];
@@ -236,19 +192,8 @@ export class DetectionEngine {
   private gaps = new GapTracker();
   private cal = new TailCalibrator();
   /** calibrator slots 0..1 are Tier 2 (HST, IF); stream i uses 2 + i·ND + k */
-  private hst: HalfSpaceTrees | null = null;
-  private iforest: IsolationForest | null = null;
-  private mvDims = 0;
-  private mvSus = 0;
-  private mvN = 0;
-  private feat = new Float64Array(0);
-  private events = new Map<string, OpenEvent>();
-  /**
-   * Per slot, which of the stream's event keys are open: EV_POINT (key `id`), EV_GAP (key
-   * `id:gap`). Mirrors `events` so that the per-stream, per-step check for an open event is a
-   * byte read, not a string concatenation and a Map probe (see `syncEventFlags`).
-   */
-  private evOpen = new Uint8Array(4);
+  private tier2: Tier2;
+  private readonly book: EventBook;
   /** Bumped whenever a stream's slot may change (removal): callers caching slots re-read them. */
   private layout = 0;
   private lastTs = -Infinity;
@@ -258,9 +203,6 @@ export class DetectionEngine {
   private out!: StepResult;
   private present = new Uint8Array(4);
   private vals = new Float64Array(4);
-  private topk = new Float64Array(4);
-  /** Tier-2 aggregate sums of the step so far (indices AGG_*; see `accumulateTier2`). */
-  private agg = new Float64Array(AGG_FIELDS);
   /** whether `options.sensitivity` has any entry (read once per step) */
   private anySensitivity = false;
   // per-block scratch of `scoreStep`'s passes, index = slot − block start
@@ -285,6 +227,8 @@ export class DetectionEngine {
     this.lk = new ScoreLikelihoodBank(likelihoodParams(this.options));
     this.nv = new ContextNoveltyBank(noveltyParams(this.options));
     this.rec = new RecordBank({ minRatio: this.options.recordRatio, minHits: this.options.recurrenceHits });
+    this.tier2 = new Tier2(this.options);
+    this.book = new EventBook(this.options, this);
     this.cal.add(PRIOR_U, PRIOR_BETA);
     this.cal.add(PRIOR_U, PRIOR_BETA);
     this.allocOutputs();
@@ -321,12 +265,8 @@ export class DetectionEngine {
     if (!(count > 0)) return;
     const n = this.ids.length + Math.floor(count);
     this.st.reserve(n);
-    if (this.evOpen.length < n) {
-      const grown = new Uint8Array(Math.max(n, 2 * this.evOpen.length));
-      grown.set(this.evOpen);
-      this.evOpen = grown;
-    }
-    for (const b of [this.rz, this.hw, this.ar, this.qf, this.cu, this.cc, this.fl, this.vs, this.lk, this.nv, this.rec, this.gaps]) b.reserve(n);
+    this.book.reserve(n);
+    for (const b of Object.values(this.banks())) b.reserve(n);
     this.cal.reserve(2 + n * ND);
   }
 
@@ -338,12 +278,7 @@ export class DetectionEngine {
     this.index.set(id, i);
     this.st.ensure(i + 1);
     this.st.clear(i);
-    if (this.evOpen.length <= i) {
-      const grown = new Uint8Array(2 * (i + 1));
-      grown.set(this.evOpen);
-      this.evOpen = grown;
-    }
-    this.evOpen[i] = this.eventFlagsOf(id);
+    this.book.added(i, id);
     this.rz.add();
     this.hw.add();
     this.ar.add();
@@ -394,14 +329,7 @@ export class DetectionEngine {
     this.ids.pop();
     this.index.delete(id);
     if (lastId !== id) this.index.set(lastId, i);
-    this.events.delete(id);
-    this.events.delete(`${id}${GAP_SUFFIX}`);
-    this.evOpen[i] = this.evOpen[last]!;
-    this.evOpen[last] = 0;
-    // the deleted keys may also be another stream's (`x:gap` is stream "x:gap" and x's gap)
-    this.syncEventFlags(id);
-    this.syncEventFlags(`${id}${GAP_SUFFIX}`);
-    this.lastPeak.delete(id);
+    this.book.removed(id, i, last);
     this.layout++;
     this.outputsStale = true;
     this.resetTier2();
@@ -465,13 +393,7 @@ export class DetectionEngine {
   private outputsStale = false;
 
   private resetTier2(): void {
-    this.hst = null;
-    this.iforest = null;
-    this.mvDims = 0;
-    this.mvSus = 0;
-    this.mvN = 0;
-    this.cal.reset(0, PRIOR_U, PRIOR_BETA);
-    this.cal.reset(1, PRIOR_U, PRIOR_BETA);
+    this.tier2.reset(this.cal);
   }
 
   // ---------------------------------------------------------------- scoring
@@ -579,11 +501,11 @@ export class DetectionEngine {
     const o = this.options;
     const out = this.out;
     out.tsMs = tsMs;
-    out.changes = [];
+    out.changes = this.book.changes = [];
     // a step's sensitivity lookups are string-keyed probes: skipped when none is configured
     this.anySensitivity = hasOwnKeys(o.sensitivity);
     const tier2 = o.tier2.enabled && n > 0;
-    if (tier2) this.beginTier2();
+    if (tier2) this.tier2.begin(n);
     let maxScore = 0;
     const block = this.block;
     for (let lo = 0; lo < n; lo += block) {
@@ -594,14 +516,16 @@ export class DetectionEngine {
       this.passCalibrate(lo, hi);
       const m = this.passScores(lo, hi, tsMs);
       if (m > maxScore) maxScore = m;
-      if (tier2) this.accumulateTier2(lo, hi);
+      if (tier2) this.tier2.accumulate(lo, hi, this.present, this.st.cols.lastSigned, this.st.cols.lastZ, this.hw, this.gaps);
     }
     // Tier 2
     let mv = 0;
     let mvConf = 0;
     if (tier2) {
-      mv = this.finishTier2(tsMs);
-      mvConf = this.mvN >= o.tier2.hstWindow + 50 ? 1 : 0;
+      const t2 = this.tier2;
+      mv = t2.finish(n, this.cal);
+      this.trackMvEvent(tsMs, mv, t2.ready ? this.severityOf(mv) : null);
+      mvConf = t2.confidence;
       mv *= mvConf;
     }
     out.multivariateScore = mv;
@@ -816,7 +740,7 @@ export class DetectionEngine {
     const o = this.options;
     const c = this.st.cols;
     const out = this.out;
-    const evOpen = this.evOpen;
+    const evOpen = this.book.flags;
     const bX = this.bX;
     const bP = this.bP;
     const L = o.evidenceScale;
@@ -1010,287 +934,39 @@ export class DetectionEngine {
     }
   }
 
-  // ---------------------------------------------------------------- Tier 2
-
-  private featureDims(n: number): number {
-    return n <= this.options.tier2.maxRawStreams ? 2 * n : AGG_DIMS;
-  }
-
-  /** Rebuilds the Tier-2 models when the feature layout changed; starts the step's feature sums. */
-  private beginTier2(): void {
-    const o = this.options;
-    const n = this.ids.length;
-    const dims = this.featureDims(n);
-    if (dims !== this.mvDims || this.hst === null || this.iforest === null) {
-      this.mvDims = dims;
-      this.feat = new Float64Array(dims);
-      this.hst = new HalfSpaceTrees({ dims, trees: o.tier2.hstTrees, height: o.tier2.hstHeight, window: o.tier2.hstWindow, seed: o.seed });
-      this.iforest = new IsolationForest({
-        dims,
-        trees: o.tier2.ifTrees,
-        sample: o.tier2.ifSample,
-        window: o.tier2.ifWindow,
-        retrainEvery: o.tier2.ifRetrainEvery,
-        seed: o.seed + 1,
-      });
-      this.mvN = 0;
-    }
-    this.topk.fill(0);
-    this.agg.fill(0);
-  }
-
-  /**
-   * The Tier-2 features of streams lo..hi−1 (scored this step): per stream for the raw layout,
-   * else added to the aggregate sums in `agg`/`topk` (in slot order, as one pass would).
-   */
-  private accumulateTier2(lo: number, hi: number): void {
-    const f = this.feat;
-    const c = this.st.cols;
-    const present = this.present;
-    if (this.mvDims === 2 * this.ids.length) {
-      for (let i = lo; i < hi; i++) {
-        const z = present[i] === 1 ? c.lastSigned[i]! / this.hw.scale(i) : 0;
-        f[2 * i] = 0.5 + 0.5 * Math.tanh(z / 4);
-        f[2 * i + 1] = present[i]!;
-      }
-      return;
-    }
-    const top = this.topk;
-    const a = this.agg;
-    let sumAbs = a[AGG_SUM_ABS]!;
-    let sumSigned = a[AGG_SUM_SIGNED]!;
-    let big = a[AGG_BIG]!;
-    let avail = a[AGG_AVAIL]!;
-    let unexpected = a[AGG_UNEXPECTED]!;
-    let maxGap = a[AGG_MAX_GAP]!;
-    let m = a[AGG_M]!;
-    for (let i = lo; i < hi; i++) {
-      if (present[i] === 1) {
-        avail++;
-        const z = c.lastZ[i * ND + 1]!;
-        const zs = c.lastSigned[i]! / this.hw.scale(i);
-        sumAbs += z;
-        sumSigned += zs;
-        if (z > 3) big++;
-        m++;
-        if (z > top[3]!) {
-          let k = 3;
-          while (k > 0 && z > top[k - 1]!) {
-            top[k] = top[k - 1]!;
-            k--;
-          }
-          top[k] = z;
-        }
-      } else {
-        const g = this.gaps.gapClass(i);
-        if (g > maxGap) maxGap = g;
-        if (g >= 2 && this.gaps.healthBeforeGap(i) > 0.8) unexpected++;
-      }
-    }
-    a[AGG_SUM_ABS] = sumAbs;
-    a[AGG_SUM_SIGNED] = sumSigned;
-    a[AGG_BIG] = big;
-    a[AGG_AVAIL] = avail;
-    a[AGG_UNEXPECTED] = unexpected;
-    a[AGG_MAX_GAP] = maxGap;
-    a[AGG_M] = m;
-  }
-
-  /** Completes the feature vector, steps the Tier-2 models and returns the multivariate score. */
-  private finishTier2(tsMs: number): number {
-    const o = this.options;
-    const n = this.ids.length;
-    const f = this.feat;
-    if (this.mvDims !== 2 * n) {
-      const top = this.topk;
-      const a = this.agg;
-      const m = a[AGG_M]!;
-      for (let k = 0; k < 4; k++) f[k] = Math.tanh(top[k]! / 6);
-      f[4] = m > 0 ? Math.tanh(a[AGG_SUM_ABS]! / m / 3) : 0;
-      f[5] = m > 0 ? a[AGG_BIG]! / m : 0;
-      f[6] = n > 0 ? a[AGG_AVAIL]! / n : 0;
-      f[7] = n > 0 ? a[AGG_UNEXPECTED]! / n : 0;
-      f[8] = m > 0 ? 0.5 + 0.5 * Math.tanh(a[AGG_SUM_SIGNED]! / m / 3) : 0.5;
-      f[9] = a[AGG_MAX_GAP]! / 5;
-    }
-    const hs = this.hst!.update(f);
-    const is = this.iforest!.update(f);
-    this.mvN++;
-    const ready = this.mvN > o.tier2.hstWindow;
-    // HST raw: log-mass deficit; IF raw in (0,1): put both on a z-like scale for the priors
-    const p1 = ready ? this.cal.update(0, hs) : 1;
-    const p2 = ready && this.iforest!.trained ? this.cal.update(1, 10 * (is - 0.5)) : 1;
-    const l1 = -Math.log10(p1 > 1e-300 ? p1 : 1e-300);
-    const l2 = -Math.log10(p2 > 1e-300 ? p2 : 1e-300);
-    const lo = l1 < l2 ? l1 : l2;
-    const hi = l1 < l2 ? l2 : l1;
-    const eInst = hi < lo + o.agreementSlack ? hi : lo + o.agreementSlack;
-    let sus = o.sustainDecay * this.mvSus + (lo < o.sustainCap ? lo : o.sustainCap) - o.sustainOffset;
-    if (sus < 0) sus = 0;
-    this.mvSus = sus;
-    const e = eInst > sus ? eInst : sus;
-    const s = Math.min(100, (100 * e) / o.evidenceScale);
-    const sev = ready ? this.severityOf(s) : null;
-    this.trackMvEvent(tsMs, ready ? s : 0, sev);
-    return ready ? s : 0;
-  }
-
   // ---------------------------------------------------------------- events
-
-  private publicEvent(e: OpenEvent): AnomalyEvent {
-    return {
-      id: e.id,
-      streamIds: e.streamIds.slice(),
-      startMs: e.startMs,
-      endMs: e.endMs,
-      peakScore: e.peakScore,
-      severity: e.severity,
-      type: e.type,
-      explanation: e.explanation,
-    };
-  }
-
-  private newEvent(key: string, streamIds: string[], tsMs: number, type: AnomalyType): OpenEvent {
-    return {
-      id: `${key}@${tsMs}`,
-      key,
-      streamIds,
-      startMs: tsMs,
-      endMs: tsMs,
-      peakScore: 0,
-      severity: "low",
-      type,
-      explanation: "",
-      emitted: false,
-      pending: 0,
-      quiet: 0,
-      nPts: 0,
-      nPos: 0,
-      nNeg: 0,
-      contextual: 0,
-      peakZ: [0, 0, 0, 0],
-    };
-  }
-
-  /** Generic open/extend/close logic; `describe` refreshes type/explanation on new peaks. */
-  private advance(
-    key: string,
-    anomalous: boolean,
-    tsMs: number,
-    score: number,
-    sev: Severity | null,
-    make: () => OpenEvent,
-    extreme: boolean,
-    onPoint: ((e: OpenEvent, newPeak: boolean) => void) | null,
-  ): OpenEvent | undefined {
-    const o = this.options;
-    let e = this.events.get(key);
-    if (anomalous && sev !== null) {
-      if (!e) {
-        e = make();
-        this.events.set(key, e);
-        this.syncEventFlags(key);
-      }
-      e.quiet = 0;
-      e.pending++;
-      e.endMs = tsMs;
-      e.nPts++;
-      const newPeak = score > e.peakScore;
-      let changed = false;
-      if (newPeak) {
-        e.peakScore = score;
-        changed = true;
-      }
-      if (SEV_ORDER[sev] > SEV_ORDER[e.severity]) {
-        e.severity = sev;
-        changed = true;
-      }
-      const prevType = e.type;
-      onPoint?.(e, newPeak);
-      if (e.type !== prevType) changed = true;
-      if (!e.emitted && (e.pending >= o.minAnomalySteps || score > o.singlePointScore || extreme)) {
-        e.emitted = true;
-        this.out.changes.push({ kind: "opened", event: this.publicEvent(e) });
-      } else if (e.emitted && changed) {
-        this.out.changes.push({ kind: "updated", event: this.publicEvent(e) });
-      }
-      return e;
-    }
-    if (e) {
-      e.quiet++;
-      // a pending (not yet opened) excursion survives short quiet gaps too: minAnomalySteps
-      // anomalous points within one merge window open it (bursty anomalies, variance changes)
-      if (e.quiet > o.mergeGapSteps) {
-        if (e.emitted) this.out.changes.push({ kind: "closed", event: this.publicEvent(e) });
-        // remembered for feedback, also for excursions too short to open an event
-        this.lastPeak.set(key, { peakZ: e.peakZ.slice() });
-        this.events.delete(key);
-        this.syncEventFlags(key);
-        return undefined;
-      }
-    }
-    return e;
-  }
 
   private trackEvent(id: string, i: number, tsMs: number, score: number, sev: Severity | null, x: number, extreme = false): void {
     const anomalous = sev !== null && x === x;
-    if (!anomalous && (this.evOpen[i]! & EV_POINT) === 0) {
+    if (!anomalous && (this.book.flags[i]! & EV_POINT) === 0) {
       // nothing open and nothing to open (what `advance` would conclude, without its closures)
       this.out.type[i] = null;
       this.out.inEvent[i] = 0;
       return;
     }
-    const e = this.advance(id, anomalous, tsMs, score, sev, () => this.newEvent(id, [id], tsMs, "point"), extreme, (ev, newPeak) => {
+    const e = this.book.advance(id, anomalous, tsMs, score, sev, () => newEvent(id, [id], tsMs, "point"), extreme, (ev, newPeak) => {
       const c = this.st.cols;
       const zo = i * ND;
-      const signed = c.lastSigned[i]!;
-      if (signed > 0) ev.nPos++;
-      else ev.nNeg++;
-      const zR = c.lastZ[zo]!;
-      const zH = c.lastZ[zo + 1]!;
-      const seasonal = this.hw.period(i) > 0;
-      if (seasonal && zH >= 3 && zR < 3) ev.contextual++;
-      if (newPeak) for (let k = 0; k < ND; k++) ev.peakZ[k] = c.lastZ[zo + k]!;
-      ev.type = this.classify(ev, seasonal);
+      notePoint(ev, newPeak, c.lastSigned[i]!, c.lastZ, zo, this.hw.period(i) > 0);
       if (newPeak || ev.explanation === "") {
-        const fired: string[] = [];
-        for (let k = 0; k < ND; k++) {
-          const z = c.lastZ[zo + k]!;
-          if (z >= 3) fired.push(`${TIER1_DETECTORS[k]} ${z.toFixed(1)}σ`);
-        }
-        if (this.recNow > 0) fired.push(`record: ${this.recNow.toFixed(1)}× the largest deviation seen`);
         const out = this.out;
-        ev.explanation =
-          `${ev.type} anomaly on ${id}: ${fired.length ? fired.join(", ") : "sustained moderate deviation"}; ` +
-          `expected ${fmt(out.expected[i]!)} [${fmt(out.lower[i]!)}, ${fmt(out.upper[i]!)}], actual ${fmt(x)}` +
-          (c.kind[i] === 1 ? " (rate/s)" : "");
+        const band = { expected: out.expected[i]!, lower: out.lower[i]!, upper: out.upper[i]! };
+        ev.explanation = pointExplanation(ev.type, id, c.lastZ, zo, this.recNow, band, x, c.kind[i] === 1);
       }
     });
     this.out.type[i] = e && e.emitted ? e.type : null;
     this.out.inEvent[i] = e && e.emitted && anomalous ? 1 : 0;
   }
 
-  private classify(e: OpenEvent, seasonal: boolean): AnomalyType {
-    const n = e.nPts;
-    const dominant = Math.max(e.nPos, e.nNeg) / Math.max(1, e.nPos + e.nNeg);
-    if (n >= 5) {
-      if (seasonal && e.contextual >= 0.6 * n) return "seasonal";
-      if (dominant >= 0.9) return "trend";
-      return "collective";
-    }
-    if (seasonal && e.contextual >= 0.5 * n) return "contextual";
-    return "point";
-  }
-
   private trackGapEvent(id: string, i: number, tsMs: number, score: number, sev: Severity | null, gcls: number): OpenEvent | undefined {
     const key = `${id}${GAP_SUFFIX}`;
-    return this.advance(key, sev !== null, tsMs, score, sev, () => this.newEvent(key, [id], tsMs, "gap"), false, (ev) => {
-      ev.explanation = `gap on ${id}: ${GAP_CLASSES[gcls]} (no data for ${fmt((tsMs - this.gaps.lastSeen(i)) / 60_000)} min, usually every ${fmt(this.gaps.interval(i) / 1000)} s)`;
+    return this.book.advance(key, sev !== null, tsMs, score, sev, () => newEvent(key, [id], tsMs, "gap"), false, (ev) => {
+      ev.explanation = gapExplanation(id, GAP_CLASSES[gcls]!, tsMs - this.gaps.lastSeen(i), this.gaps.interval(i));
     });
   }
 
   private trackMvEvent(tsMs: number, score: number, sev: Severity | null): void {
-    this.advance(MV_KEY, sev !== null, tsMs, score, sev, () => this.newEvent(MV_KEY, [], tsMs, "collective"), false, (ev, newPeak) => {
+    this.book.advance(MV_KEY, sev !== null, tsMs, score, sev, () => newEvent(MV_KEY, [], tsMs, "collective"), false, (ev, newPeak) => {
       if (!newPeak && ev.streamIds.length > 0) return;
       // contributors: the streams with the highest current scores, or silent ones
       const n = this.ids.length;
@@ -1303,23 +979,8 @@ export class DetectionEngine {
       ev.streamIds = picks.slice(0, 5).map((p) => p.id);
       const silent = picks.filter((p) => this.present[this.index.get(p.id)!] === 0).length;
       ev.type = silent > 0 && silent === picks.length ? "gap" : "collective";
-      ev.explanation = `multivariate (half-space trees + isolation forest) score ${score.toFixed(0)}: joint behaviour of ${ev.streamIds.length ? ev.streamIds.join(", ") : "streams"} is unusual`;
+      ev.explanation = multivariateExplanation(score, ev.streamIds);
     });
-  }
-
-  /** The EV_* flags of stream `id` as `events` holds them. */
-  private eventFlagsOf(id: string): number {
-    return (this.events.has(id) ? EV_POINT : 0) | (this.events.has(`${id}${GAP_SUFFIX}`) ? EV_GAP : 0);
-  }
-
-  /** After `events` gained or lost `key`: the flags of the streams that key belongs to. */
-  private syncEventFlags(key: string): void {
-    const i = this.index.get(key);
-    if (i !== undefined) this.evOpen[i] = this.eventFlagsOf(key);
-    if (key.endsWith(GAP_SUFFIX)) {
-      const j = this.index.get(key.slice(0, -GAP_SUFFIX.length));
-      if (j !== undefined) this.evOpen[j] = this.eventFlagsOf(this.ids[j]!);
-    }
   }
 
   /** Health (0–1, data availability vs the stream's learnt cadence) and current gap class. */
@@ -1335,9 +996,7 @@ export class DetectionEngine {
 
   /** Currently open (emitted) events. */
   openEvents(): AnomalyEvent[] {
-    const r: AnomalyEvent[] = [];
-    for (const e of this.events.values()) if (e.emitted) r.push(this.publicEvent(e));
-    return r;
+    return this.book.openEvents();
   }
 
   // ---------------------------------------------------------------- feedback & forecast
@@ -1354,15 +1013,13 @@ export class DetectionEngine {
     const c = this.st.cols;
     if (fb.label === "false_positive") {
       c.fb[i] = Math.max(0.2, c.fb[i]! * 0.7);
-      const e = this.events.get(streamId) ?? this.lastPeak.get(streamId);
+      const e = this.book.peakOf(streamId);
       const z = e ? e.peakZ : Array.from(c.lastZ.subarray(i * ND, i * ND + ND));
       for (let k = 0; k < ND; k++) this.cal.raiseTo(2 + i * ND + k, z[k]!, 1e-2);
     } else {
       c.fb[i] = Math.min(1, c.fb[i]! / 0.7);
     }
   }
-
-  private lastPeak = new Map<string, { peakZ: number[] }>();
 
   /**
    * Forecast `horizonSteps` steps ahead from Holt-Winters (damped trend + season) at the stream's
@@ -1396,36 +1053,18 @@ export class DetectionEngine {
 
   // ---------------------------------------------------------------- persistence
 
-  serialize(): Record<string, unknown> & { kind: string; version: number } {
-    const events: OpenEvent[] = [];
-    for (const e of this.events.values()) events.push({ ...e, streamIds: e.streamIds.slice(), peakZ: e.peakZ.slice() });
-    return {
-      kind: DetectionEngine.KIND,
-      version: DetectionEngine.VERSION,
+  serialize(): EngineState {
+    return engineState({
       options: this.options,
       ids: this.ids.slice(),
       streams: this.st.serialize(this.ids.length),
-      rz: this.rz.serialize(),
-      hw: this.hw.serialize(),
-      ar: this.ar.serialize(),
-      qf: this.qf.serialize(),
-      cu: this.cu.serialize(),
-      cc: this.cc.serialize(),
-      fl: this.fl.serialize(),
-      vs: this.vs.serialize(),
-      lk: this.lk.serialize(),
-      nv: this.nv.serialize(),
-      rec: this.rec.serialize(),
-      gaps: this.gaps.serialize(),
+      banks: saveBanks(this.banks()),
       cal: this.cal.serialize(),
-      hst: this.hst ? this.hst.serialize() : null,
-      iforest: this.iforest ? this.iforest.serialize() : null,
-      mv: { dims: this.mvDims, sus: this.mvSus, n: this.mvN },
-      events,
-      lastPeak: Object.fromEntries(this.lastPeak),
-      lastTs: Number.isFinite(this.lastTs) ? this.lastTs : null,
+      tier2: this.tier2.serialize(),
+      events: this.book.serialize(),
+      lastTs: this.lastTs,
       steps: this.steps,
-    };
+    });
   }
 
   /**
@@ -1450,94 +1089,42 @@ export class DetectionEngine {
     }
     const calSlots = [0, 1];
     for (const i of slots) for (let k = 0; k < ND; k++) calSlots.push(2 + i * ND + k);
-    const events: OpenEvent[] = [];
-    const lastPeak: Record<string, { peakZ: number[] }> = {};
-    for (const id of keep) {
-      for (const key of [id, `${id}${GAP_SUFFIX}`]) {
-        const e = this.events.get(key);
-        if (e && e.key !== MV_KEY) events.push({ ...e, streamIds: e.streamIds.filter((x) => seen.has(x)), peakZ: e.peakZ.slice() });
-        const lp = this.lastPeak.get(key);
-        if (lp) lastPeak[key] = { peakZ: lp.peakZ.slice() };
-      }
-    }
     const options = structuredClone(this.options);
     options.tier2.enabled = false;
-    return DetectionEngine.restore({
-      kind: DetectionEngine.KIND,
-      version: DetectionEngine.VERSION,
-      options,
-      ids: keep,
-      streams: encodeCols(this.st.gatherSlots(slots)),
-      rz: this.rz.serializeSlots(slots),
-      hw: this.hw.serializeSlots(slots),
-      ar: this.ar.serializeSlots(slots),
-      qf: this.qf.serializeSlots(slots),
-      cu: this.cu.serializeSlots(slots),
-      cc: this.cc.serializeSlots(slots),
-      fl: this.fl.serializeSlots(slots),
-      vs: this.vs.serializeSlots(slots),
-      lk: this.lk.serializeSlots(slots),
-      nv: this.nv.serializeSlots(slots),
-      rec: this.rec.serializeSlots(slots),
-      gaps: this.gaps.serializeSlots(slots),
-      cal: this.cal.serializeSlots(calSlots),
-      hst: null,
-      iforest: null,
-      mv: { dims: 0, sus: 0, n: 0 },
-      events,
-      lastPeak,
-      lastTs: Number.isFinite(this.lastTs) ? this.lastTs : null,
-      steps: this.steps,
-    });
+    return DetectionEngine.restore(
+      engineState({
+        options,
+        ids: keep,
+        // in memory: the gathered columns, no base64 round trip
+        streams: this.st.gatherSlots(slots),
+        banks: saveBanks(this.banks(), slots),
+        cal: this.cal.serializeSlots(calSlots),
+        tier2: new Tier2(options).serialize(),
+        events: this.book.serializeStreams(keep),
+        lastTs: this.lastTs,
+        steps: this.steps,
+      }),
+    );
+  }
+
+  /** The per-stream banks (as the saved state names them). */
+  private banks(): EngineBanks {
+    return { rz: this.rz, hw: this.hw, ar: this.ar, qf: this.qf, cu: this.cu, cc: this.cc, fl: this.fl, vs: this.vs, lk: this.lk, nv: this.nv, rec: this.rec, gaps: this.gaps };
   }
 
   static restore(state: unknown): DetectionEngine {
-    const s = checkEnvelope(state, DetectionEngine.KIND, DetectionEngine.VERSION);
+    const s = openEngineState(state);
     const e = new DetectionEngine(getObject(s, "options") as EngineOptionsInput);
-    const ids = s.ids;
-    if (!Array.isArray(ids) || !ids.every((x) => typeof x === "string")) throw new StateError("engine: ids must be strings");
-    e.ids = ids.slice();
-    e.index = new Map(e.ids.map((id, i) => [id, i]));
-    e.st.load(e.ids.length, getObject(s, "streams"));
-    e.rz = RobustZBank.restore(s.rz);
-    e.hw = HoltWintersBank.restore(s.hw);
-    e.ar = ArRlsBank.restore(s.ar);
-    e.qf = QuantileFilterBank.restore(s.qf);
-    e.gaps = GapTracker.restore(s.gaps);
-    // states saved before these detectors existed restore with fresh ones
-    if (s.cu !== undefined) e.cu = ShiftCusumBank.restore(s.cu);
-    else for (let k = 0; k < ids.length; k++) e.cu.add();
-    if (s.cc !== undefined) e.cc = CountCusumBank.restore(s.cc);
-    else for (let k = 0; k < ids.length; k++) e.cc.add();
-    if (s.fl !== undefined) e.fl = FlatlineBank.restore(s.fl);
-    else for (let k = 0; k < ids.length; k++) e.fl.add();
-    if (s.vs !== undefined) e.vs = VarianceShiftBank.restore(s.vs);
-    else for (let k = 0; k < ids.length; k++) e.vs.add();
-    if (s.lk !== undefined) e.lk = ScoreLikelihoodBank.restore(s.lk);
-    else for (let k = 0; k < ids.length; k++) e.lk.add();
-    if (s.nv !== undefined) e.nv = ContextNoveltyBank.restore(s.nv);
-    else for (let k = 0; k < ids.length; k++) e.nv.add();
-    if (s.rec !== undefined) e.rec = RecordBank.restore(s.rec, { minHits: e.options.recurrenceHits });
-    else for (let k = 0; k < ids.length; k++) e.rec.add();
-    e.cal = TailCalibrator.restore(s.cal);
-    const n = e.ids.length;
-    for (const b of [e.rz, e.hw, e.ar, e.qf, e.cu, e.cc, e.fl, e.vs, e.lk, e.nv, e.rec, e.gaps]) if (b.size !== n) throw new StateError("engine: bank size mismatch");
-    if (e.cal.size !== 2 + n * ND) throw new StateError("engine: calibrator size mismatch");
-    e.hst = s.hst ? HalfSpaceTrees.restore(s.hst) : null;
-    e.iforest = s.iforest ? IsolationForest.restore(s.iforest) : null;
-    const mv = getObject(s, "mv");
-    e.mvDims = getNumber(mv, "dims");
-    e.mvSus = getNumber(mv, "sus");
-    e.mvN = getNumber(mv, "n");
-    e.feat = new Float64Array(e.mvDims);
-    if (!Array.isArray(s.events)) throw new StateError("engine: events must be an array");
-    for (const ev of s.events as OpenEvent[]) e.events.set(ev.key, { ...ev, streamIds: ev.streamIds.slice(), peakZ: ev.peakZ.slice() });
-    e.evOpen = new Uint8Array(Math.max(4, n));
-    for (let i = 0; i < n; i++) e.evOpen[i] = e.eventFlagsOf(e.ids[i]!);
-    const lp = getObject(s, "lastPeak") as Record<string, { peakZ: number[] }>;
-    for (const [k, v] of Object.entries(lp)) e.lastPeak.set(k, { peakZ: v.peakZ.slice() });
-    e.lastTs = typeof s.lastTs === "number" ? s.lastTs : -Infinity;
-    e.steps = getNumber(s, "steps");
+    const r = readEngineState(s, e.banks(), e.options);
+    e.ids = r.ids;
+    e.index = new Map(r.ids.map((id, i) => [id, i]));
+    e.st.load(r.ids.length, getObject(s, "streams"));
+    ({ rz: e.rz, hw: e.hw, ar: e.ar, qf: e.qf, cu: e.cu, cc: e.cc, fl: e.fl, vs: e.vs, lk: e.lk, nv: e.nv, rec: e.rec, gaps: e.gaps } = r.banks);
+    e.cal = r.cal;
+    e.tier2 = Tier2.restore(e.options, s);
+    e.book.load(s, r.ids);
+    e.lastTs = r.lastTs;
+    e.steps = r.steps;
     e.allocOutputs();
     return e;
   }
