@@ -177,9 +177,11 @@ const backends: Backend[] = process.env.TEST_DATABASE_URL ? ["postgres", "pglite
 describe.each(backends)("kill -9 in the middle of a CSV import (npm start on %s)", (backend) => {
   let tdb: TestDatabase | undefined;
   let omen: NpmStart;
-  const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), "omen-csv-kill-"));
-  const file = path.join(dir, "history.csv");
+  let dir: string;
+  let file: string;
   beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), "omen-csv-kill-"));
+    file = path.join(dir, "history.csv");
     ensureBuilt();
     fs.writeFileSync(file, wideCsv());
     if (backend === "postgres") tdb = await createTestDatabase("postgres");
@@ -188,7 +190,7 @@ describe.each(backends)("kill -9 in the middle of a CSV import (npm start on %s)
   afterAll(async () => {
     await omen?.stop();
     await tdb?.drop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it("a re-run after restart stores and scores every row exactly once", async () => {
