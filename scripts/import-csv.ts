@@ -4,9 +4,15 @@
  * Uploads a CSV file to a running Omen (POST /api/v1/import/csv). Layouts: long
  * `timestamp,stream,value` or wide `timestamp,<stream>,…` (the detection CLI's input format);
  * timestamps ISO-8601 or epoch seconds/milliseconds. The token comes from --token or
- * OMEN_INGEST_TOKEN. All-or-nothing: a bad line is reported with its number and nothing is stored.
+ * OMEN_INGEST_TOKEN. A malformed file is refused whole: a bad line is reported with its number
+ * and nothing is stored. A large file is committed in slices: if Omen stops in the middle (a
+ * crash, a restart), the slices committed are kept, and running the same import again stores
+ * the rest (samples already stored are skipped; scripts/csv-kill.int.test.ts).
  */
 import fs from "node:fs";
+
+/** Connection errors that mean the request never reached Omen (nothing of it can be stored). */
+const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
 
 const USAGE = "usage: npm run -s import:csv -- <file.csv> [--url http://127.0.0.1:3000] [--token <token>] [--source <name>]";
 
@@ -54,7 +60,16 @@ async function main(): Promise<number> {
     try {
       res = await fetch(target, { method: "POST", headers: { authorization: `Bearer ${args.token}`, "content-type": "text/csv" }, body });
     } catch (e) {
-      console.error(`Cannot reach Omen at ${args.url}: ${(e as Error).message}. Is it running (npm start)? Use --url to point elsewhere.`);
+      const cause = (e as Error).cause;
+      const code = cause instanceof Error && "code" in cause ? String(cause.code) : "";
+      if (UNREACHABLE.has(code)) {
+        console.error(`Cannot reach Omen at ${args.url}: ${code}. Is it running (npm start)? Use --url to point elsewhere.`);
+      } else {
+        console.error(
+          `The connection to Omen at ${args.url} was lost during the import (${cause instanceof Error ? cause.message : (e as Error).message}). ` +
+            `Part of the file may be stored (it is committed in slices). Run the same import again once Omen answers: samples already stored are skipped, the rest are added.`,
+        );
+      }
       return 1;
     }
     const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;

@@ -13,15 +13,42 @@ import { mallocEnv } from "../web/malloc-env";
 const root = path.resolve(import.meta.dirname, "..", "..");
 const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
 
-export async function freePort(): Promise<number> {
+function tryListen(port: number): Promise<number | null> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
+    srv.once("error", (e: NodeJS.ErrnoException) => (port !== 0 && e.code === "EADDRINUSE" ? resolve(null) : reject(e)));
+    srv.listen(port, "127.0.0.1", () => {
+      const bound = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(bound));
     });
   });
+}
+
+/** Ports handed out by `freePort` in this process (so two calls before either binds differ). */
+const handedOut = new Set<number>();
+
+/**
+ * A free loopback port: any the system picks, or one of OMEN_TEST_PORTS (`3500-3549`) when
+ * set, for machines where several people's tests share the port space.
+ */
+export async function freePort(): Promise<number> {
+  const range = /^(\d+)-(\d+)$/.exec(process.env.OMEN_TEST_PORTS ?? "");
+  if (!range) return (await tryListen(0))!;
+  const lo = Number(range[1]);
+  const size = Number(range[2]) - lo + 1;
+  const offset = Math.floor(Math.random() * size);
+  // first ports not handed out yet, then any (a long run may use more than the range holds)
+  for (const fresh of [true, false]) {
+    for (let i = 0; i < size; i++) {
+      const port = lo + ((offset + i) % size);
+      if (fresh && handedOut.has(port)) continue;
+      if ((await tryListen(port)) !== null) {
+        handedOut.add(port);
+        return port;
+      }
+    }
+  }
+  throw new Error(`no free port in OMEN_TEST_PORTS=${process.env.OMEN_TEST_PORTS}`);
 }
 
 function newestMtime(dir: string): number {

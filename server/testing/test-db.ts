@@ -26,7 +26,9 @@ export async function createTestDatabase(backend: "postgres" | "pglite" = availa
   if (backend === "postgres") {
     const admin = process.env.TEST_DATABASE_URL;
     if (!admin) throw new Error("TEST_DATABASE_URL is not set");
-    const name = `omen_t_${crypto.randomBytes(5).toString("hex")}`;
+    // OMEN_TEST_DB_PREFIX: where several people's tests share one server
+    const prefix = /^[a-z_][a-z0-9_]*$/.test(process.env.OMEN_TEST_DB_PREFIX ?? "") ? process.env.OMEN_TEST_DB_PREFIX : "omen_t_";
+    const name = `${prefix}${crypto.randomBytes(5).toString("hex")}`;
     const c = new pg.Client({ connectionString: admin });
     await c.connect();
     await c.query(`CREATE DATABASE ${name}`);
