@@ -9,6 +9,7 @@
  *   npm run bench:ui -- --quick            # 100 streams × 2,000 samples (smoke test)
  *   npm run bench:ui -- --reseed           # drop and seed again
  *   BENCH_DATABASE_URL=postgres://… npm run bench:ui   # server to use (default local postgres)
+ *   BENCH_UI_DB=mine_bench_ui npm run bench:ui          # database name (default omen_bench_ui)
  *
  * Measures the same service functions the tRPC procedures call, in process: p50 / p95 / max over
  * many iterations after a warm-up. Target: p95 ≤ 100 ms.
@@ -37,7 +38,9 @@ const ITER = quick ? 30 : 200;
 /** Cards on and near a 1080-pixel-high screen: six 300-pixel columns, about 15 rows in reach. */
 const FIRST_VIEW = 100;
 const adminUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-const dbName = quick ? "omen_bench_ui_quick" : "omen_bench_ui";
+/** Database to seed and measure (a name of your own when others bench on the same server). */
+const dbName = process.env.BENCH_UI_DB ?? (quick ? "omen_bench_ui_quick" : "omen_bench_ui");
+if (!/^[a-z_][a-z0-9_]*$/.test(dbName)) throw new Error(`BENCH_UI_DB must be a plain lower-case identifier, got ${dbName}`);
 
 function dbUrl(): string {
   const u = new URL(adminUrl);
