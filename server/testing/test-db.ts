@@ -18,6 +18,12 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+/** Prefix of test databases' names: OMEN_TEST_DB_PREFIX where several people's tests share one server, else omen_t_. */
+export function testDatabasePrefix(): string {
+  const prefix = process.env.OMEN_TEST_DB_PREFIX ?? "";
+  return /^[a-z_][a-z0-9_]*$/.test(prefix) ? prefix : "omen_t_";
+}
+
 export function availableBackends(): ("postgres" | "pglite")[] {
   return process.env.TEST_DATABASE_URL ? ["postgres", "pglite"] : ["pglite"];
 }
@@ -26,9 +32,7 @@ export async function createTestDatabase(backend: "postgres" | "pglite" = availa
   if (backend === "postgres") {
     const admin = process.env.TEST_DATABASE_URL;
     if (!admin) throw new Error("TEST_DATABASE_URL is not set");
-    // OMEN_TEST_DB_PREFIX: where several people's tests share one server
-    const prefix = /^[a-z_][a-z0-9_]*$/.test(process.env.OMEN_TEST_DB_PREFIX ?? "") ? process.env.OMEN_TEST_DB_PREFIX : "omen_t_";
-    const name = `${prefix}${crypto.randomBytes(5).toString("hex")}`;
+    const name = `${testDatabasePrefix()}${crypto.randomBytes(5).toString("hex")}`;
     const c = new pg.Client({ connectionString: admin });
     await c.connect();
     await c.query(`CREATE DATABASE ${name}`);
