@@ -36,7 +36,7 @@ const LAYERS = [
 ];
 
 /** Raw SQL on the sample, score and rollup tables lives only in server/repos/storage. */
-const STORAGE_TABLES = "/\\b(sample_block|score_block|sample_rollup_1m|score_rollup_1m)\\b/";
+const STORAGE_TABLES = "/\\b(sample_block|score_block|sample_rollup_1m|score_rollup_1m|sample_rollup_5m|score_rollup_5m)\\b/";
 const STORAGE_SQL_MESSAGE = "Samples, scores and their rollups are read and written only by server/repos/storage: add or use a function there.";
 
 /** Where raw database clients may be imported (besides tests, scripts and benchmarks). */
