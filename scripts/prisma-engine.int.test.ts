@@ -17,6 +17,7 @@ import pg from "pg";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { migrate as runnerMigrate } from "../server/migrate";
+import { testDatabasePrefix } from "../server/testing/test-db";
 
 const root = path.resolve(import.meta.dirname, "..");
 const CLI_TIMEOUT_MS = 120_000;
@@ -114,7 +115,7 @@ function migrationSuite(getUrl: () => string) {
 
 /**
  * The hot tables have covering primary keys (INCLUDE columns, migrations
- * 20261123170000_covering_primary_keys and 20261126160000_score_blocks). Prisma's schema language cannot express INCLUDE, so
+ * 20261123170000_covering_primary_keys, 20261126160000_score_blocks and 20261208120000_rollup_5m). Prisma's schema language cannot express INCLUDE, so
  * `migrate diff` always proposes re-creating those keys without it. Any other statement in the
  * diff is real drift.
  */
@@ -123,6 +124,8 @@ const INEXPRESSIBLE = new Set(
     ["sample", "sample_pkey", '"stream_id", "ts"'],
     ["score_rollup_1m", "score_rollup_1m_pkey", '"stream_id", "bucket"'],
     ["sample_rollup_1m", "sample_rollup_1m_pkey", '"stream_id", "bucket"'],
+    ["sample_rollup_5m", "sample_rollup_5m_pkey", '"stream_id", "bucket"'],
+    ["score_rollup_5m", "score_rollup_5m_pkey", '"stream_id", "bucket"'],
   ].map(([t, k, cols]) => `ALTER TABLE "${t}" DROP CONSTRAINT "${k}", ADD CONSTRAINT "${k}" PRIMARY KEY (${cols})`),
 );
 
@@ -156,8 +159,8 @@ function runnerAgreementSuite(getRunnerUrl: () => string) {
 
 describe.skipIf(!postgresAvailable)("prisma CLI via the Wasm schema engine: PostgreSQL", () => {
   const stamp = `${process.pid}_${Date.now().toString(36)}`;
-  const dbName = `omen_engine_it_${stamp}`;
-  const runnerDbName = `omen_engine_it_runner_${stamp}`;
+  const dbName = `${testDatabasePrefix()}engine_it_${stamp}`;
+  const runnerDbName = `${testDatabasePrefix()}engine_it_runner_${stamp}`;
   let url = "";
   let admin: pg.Client;
 
