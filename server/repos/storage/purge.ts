@@ -4,7 +4,8 @@ import { BLOCK_SLOTS, SLOT_BYTES, slotBit } from "./score-blocks";
 /**
  * Clears one stream's samples and scores from the block rows it shares with 31 other ids (its
  * slot in every row of its block; rows left empty are dropped) and deletes its one-minute rollup
- * rows, in the caller's transaction. Returns the block rows it changed.
+ * rows (their five-minute tier follows by trigger), in the caller's transaction. Returns the
+ * block rows it changed.
  */
 export async function purgeStreamData(c: pg.PoolClient, id: number): Promise<{ samples: number; scores: number }> {
   const block = Math.floor(id / BLOCK_SLOTS);

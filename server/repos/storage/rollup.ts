@@ -16,6 +16,19 @@ import { blocksAfter } from "./sample-blocks";
 const ROLLUP_CURSOR_KEY = "rollup_seq";
 
 /**
+ * Width of the rows of the five-minute tier (sample_rollup_5m, score_rollup_5m), which triggers
+ * on the one-minute tables keep (migration 20261208120000_rollup_5m): it holds exactly what the
+ * minute rows hold, with nothing to write here. Chart buckets that are a whole number of five
+ * minutes read it: the same values as from the minute rows, from a fifth of the rows.
+ */
+export const FIVE_MINUTES_MS = 300_000;
+
+/** Whether buckets of this width (aligned like date_bin from 2000-01-01) are whole five-minute rows. */
+export function fiveMinuteBuckets(bucketMs: number): boolean {
+  return bucketMs >= FIVE_MINUTES_MS && bucketMs % FIVE_MINUTES_MS === 0;
+}
+
+/**
  * Folds samples committed since the last call into the 1-minute rollup (min/max/sum/count per
  * stream and minute, over summable values only, as `RollupBuffer` does: see sample-bounds.ts), up to `limit` samples and seq `upToSeq`; returns how many it folded. Safe
  * to call from several processes (the cursor row is locked). Relies on seq order = commit

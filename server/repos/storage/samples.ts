@@ -6,6 +6,7 @@ import { inTransaction } from "../transaction";
 import type { NewSampleColumns, SampleColumns, SampleRows, SortedSamples } from "./columns";
 import { NewestByStream } from "./newest-by-stream";
 import { recordInOutbox } from "../outbox-repo";
+import { fiveMinuteBuckets } from "./rollup";
 import { copyBinaryIn, copyBinaryOut, encodeBinaryCopy } from "./pg-binary-copy";
 import { blocksAfter, packSampleRows, slotOf, slotsPresent, valsLiteral, type Occupied } from "./sample-blocks";
 import { inStreamOrder } from "./stream-order";
@@ -221,7 +222,8 @@ export interface SeriesPoint {
 
 /**
  * One stream over a time range, downsampled on the server to at most ~maxPoints buckets
- * (min/max/mean per bucket so spikes survive). Long ranges read the 1-minute rollup. Like the
+ * (min/max/mean per bucket so spikes survive). Long ranges read the 1-minute rollup, or its
+ * 5-minute tier for buckets of whole five minutes (`fiveMinuteBuckets`: the 7-day page). Like the
  * rollup, buckets cover summable values only (`isSummable`: NaN, ±Inf and |v| > 2^960 are left
  * out), so no sum can overflow; `avg()` is not used because PostgreSQL's float8 avg also sums
  * squares, which overflow from |v| ≈ 1e154. A raw bucket holding only such values stays in the
@@ -238,10 +240,12 @@ export async function readSeries(
   const spanMs = Math.max(1, toMs - fromMs);
   const bucketMs = Math.max(1000, Math.ceil(spanMs / maxPoints / 1000) * 1000);
   const useRollup = bucketMs >= 60_000;
+  // both tiers have the same columns; buckets of whole five minutes read a fifth of the rows
+  const rollup = fiveMinuteBuckets(bucketMs) ? "sample_rollup_5m" : "sample_rollup_1m";
   const sql = useRollup
     ? `SELECT (extract(epoch FROM date_bin(make_interval(secs => $4 / 1000.0), bucket, TIMESTAMPTZ '2000-01-01')) * 1000)::float8 AS t,
               sum(sum) / nullif(sum(count), 0) AS v, min(min) AS min, max(max) AS max
-       FROM sample_rollup_1m WHERE stream_id = $1 AND bucket >= to_timestamp($2 / 1000.0) AND bucket < to_timestamp($3 / 1000.0)
+       FROM ${rollup} WHERE stream_id = $1 AND bucket >= to_timestamp($2 / 1000.0) AND bucket < to_timestamp($3 / 1000.0)
        GROUP BY 1 ORDER BY 1`
     : `SELECT (extract(epoch FROM date_bin(make_interval(secs => $4 / 1000.0), ts, TIMESTAMPTZ '2000-01-01')) * 1000)::float8 AS t,
               sum(value) FILTER (WHERE ${summableSql("value")}) / nullif(count(*) FILTER (WHERE ${summableSql("value")}), 0) AS v,

@@ -6,6 +6,7 @@ import { BLOCK_BYTES, BLOCK_SLOTS, BlockRowBuilder, blockOf, packScoreBlocks, re
 import type { BlockRows, ScoreColumns, ScoreMinuteRows } from "./columns";
 import { ScoreMinuteFold } from "./score-minute-fold";
 import { isUniqueViolation } from "../transaction";
+import { fiveMinuteBuckets } from "./rollup";
 
 /**
  * Block rows go in by binary COPY on PostgreSQL. There is no unique key to collide with: a
@@ -302,11 +303,24 @@ const MINUTE_ROWS_FROM_MS = 40_000;
 
 /**
  * Scores of one stream over a range, downsampled to max score per bucket. Wide buckets read the
- * one-minute rows (the minute in progress is not there yet), narrow ones the score blocks.
+ * one-minute rows (the minute in progress is not there yet), or their five-minute tier when the
+ * buckets are whole five minutes (`fiveMinuteBuckets`), narrow ones the score blocks.
  */
 export async function readScores(streamId: number, fromMs: number, toMs: number, maxPoints = 2000): Promise<ScorePoint[]> {
   const bucketMs = Math.max(1000, Math.ceil((toMs - fromMs) / maxPoints / 1000) * 1000);
   if (bucketMs < MINUTE_ROWS_FROM_MS) return downsample(await rawScores(streamId, fromMs, toMs), bucketMs);
+  if (fiveMinuteBuckets(bucketMs)) {
+    // the five-minute rows keep sums: the same means as the minute rows give below
+    const res = await pool().query<ScorePoint>(
+      `SELECT (extract(epoch FROM date_bin(make_interval(secs => $4 / 1000.0), bucket, TIMESTAMPTZ '2000-01-01')) * 1000)::float8 AS t,
+              coalesce(max(score) FILTER (WHERE score <> 'NaN'), 'NaN') AS score, sum(confidence_sum) / sum(n) AS confidence,
+              sum(expected_sum) / nullif(sum(expected_n), 0) AS expected, min(lower) AS lower, max(upper) AS upper
+       FROM score_rollup_5m WHERE stream_id = $1 AND bucket >= to_timestamp($2 / 1000.0) AND bucket < to_timestamp($3 / 1000.0)
+       GROUP BY 1 ORDER BY 1`,
+      [streamId, fromMs, toMs, bucketMs],
+    );
+    return res.rows;
+  }
   const res = await pool().query<ScorePoint>(
     `SELECT (extract(epoch FROM date_bin(make_interval(secs => $4 / 1000.0), bucket, TIMESTAMPTZ '2000-01-01')) * 1000)::float8 AS t,
             coalesce(max(score) FILTER (WHERE score <> 'NaN'), 'NaN') AS score, sum(confidence * n) / sum(n) AS confidence,

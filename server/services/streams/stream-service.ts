@@ -44,7 +44,7 @@ export async function findStreams(filter: ListStreamsFilter) {
 export const RANGES = { "15m": 15 * 60_000, "1h": 3_600_000, "6h": 6 * 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000 } as const;
 export type TRange = keyof typeof RANGES;
 
-/** The widest window one stream page request may span (rollups keep it to ~2,000 points). */
+/** The widest window one stream page request may span (rollups keep it to `DETAIL_POINTS` points). */
 export const MAX_SPAN_MS = 400 * 86_400_000;
 
 export type TDetailWindow = { range?: TRange; fromMs?: number; toMs?: number };
@@ -64,8 +64,14 @@ export function resolveWindow(w: TDetailWindow, lastSampleAtMs: number | null, s
   return { fromMs: end - RANGES[w.range ?? "24h"], toMs: end };
 }
 
+/**
+ * Points per series of a stream page: 7 days of five-minute rows, so the 7-day page's buckets
+ * are exactly the rows of the rollups' five-minute tier (2,016 rows per series, not 10,080).
+ */
+export const DETAIL_POINTS = 2016;
+
 /** Everything the stream page draws: values (downsampled), expected band and scores. */
-export async function getStreamDetail(id: number, window: TRange | TDetailWindow, nowMs = Date.now(), maxPoints = 2000) {
+export async function getStreamDetail(id: number, window: TRange | TDetailWindow, nowMs = Date.now(), maxPoints = DETAIL_POINTS) {
   const stream = await getStream(id);
   if (!stream) throw new AppError("NOT_FOUND", `Stream ${id} does not exist.`);
   const w = typeof window === "string" ? { range: window } : window;
