@@ -4,6 +4,7 @@ import { readScores } from "../../repos/storage/scores";
 import { getStream, listStreams } from "../../repos/streams-repo";
 import { ingestSeries, invalidateSourceCache } from "../../services/ingest/ingest-service";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
+import { fiveMinuteCounts, fiveMinuteDrift } from "../../testing/rollup-tiers";
 import { readSeries, sequenceHead } from "../../repos/storage/samples";
 import { setCommitSink } from "../../services/ingest/group-commit";
 import { DetectPipeline } from "./detect-pipeline";
@@ -271,5 +272,8 @@ describe.each(availableBackends())("worker pipeline on %s", (backend) => {
     expect(perMinute).toHaveLength(25);
     expect(perMinute.every((p) => p.v === 1 && p.min === 1 && p.max === 1)).toBe(true);
     expect(await rollupCount(stream!.id)).toBe(150);
+    // the five-minute tier the 7-day page reads: 30 samples in each five minutes, as its minutes hold
+    expect([...(await fiveMinuteCounts(stream!.id)).values()]).toEqual([30, 30, 30, 30, 30]);
+    expect(await fiveMinuteDrift()).toEqual([]);
   });
 });

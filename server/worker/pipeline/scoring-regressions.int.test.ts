@@ -2,11 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashNoise as noise } from "@/lib/scenarios/hash-noise";
 import { pool } from "../../db";
 import { sequenceHead } from "../../repos/storage/samples";
-import { scoredSeq } from "../../repos/storage/scores";
+import { flushScoreMinutes, scoredSeq } from "../../repos/storage/scores";
 import { listStreams } from "../../repos/streams-repo";
 import { setCommitSink } from "../../services/ingest/group-commit";
 import { ingestSeries, invalidateSourceCache, type IncomingSeries } from "../../services/ingest/ingest-service";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
+import { fiveMinuteDrift } from "../../testing/rollup-tiers";
 import { DetectPipeline } from "./detect-pipeline";
 import { createEngine, restoreEngine } from "../../services/detection/engine-adapter";
 import { resumeRollup } from "./resume-rollup";
@@ -181,6 +182,17 @@ describe.each(availableBackends())("scoring regressions on %s", (backend) => {
        FROM sample_rollup_1m r JOIN stream s ON s.id = r.stream_id WHERE s.metric LIKE 'crash_%'`,
     );
     expect(rollup.rows[0]).toEqual({ n: 3 * steps, minutes: (3 * steps) / 6, bad: 0 });
+    // its five-minute tier too (30 a row), and the score tier holds what its minutes hold
+    await flushScoreMinutes();
+    const tiers = await pool().query<{ n: number; rows: number; bad: number; scores: number; minute_scores: number }>(
+      `SELECT sum(r.count)::int AS n, count(*)::int AS rows, count(*) FILTER (WHERE r.count <> 30)::int AS bad,
+              (SELECT sum(x.n)::int FROM score_rollup_5m x JOIN stream y ON y.id = x.stream_id WHERE y.metric LIKE 'crash_%') AS scores,
+              (SELECT sum(x.n)::int FROM score_rollup_1m x JOIN stream y ON y.id = x.stream_id WHERE y.metric LIKE 'crash_%') AS minute_scores
+       FROM sample_rollup_5m r JOIN stream s ON s.id = r.stream_id WHERE s.metric LIKE 'crash_%'`,
+    );
+    expect(tiers.rows[0]).toMatchObject({ n: 3 * steps, rows: (3 * steps) / 30, bad: 0 });
+    expect(tiers.rows[0]!.scores).toBe(tiers.rows[0]!.minute_scores);
+    expect(await fiveMinuteDrift()).toEqual([]);
 
     expect(await scoreSlots("crash_")).toEqual({ distinct: 3 * steps, rows: 3 * steps });
     const got = await scoreMap("crash_", base, now);
