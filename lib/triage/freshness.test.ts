@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatAge, isHistorical, isStale, typicalStep } from "./freshness";
+import { formatAge, freshWhateverStepSince, isHistorical, isStale, typicalStep } from "./freshness";
 
 const T = 1_700_000_000_000;
 const H = 3_600_000;
@@ -23,6 +23,14 @@ describe("freshness", () => {
     expect(isStale(T - 4 * H, H, T)).toBe(false);
     expect(isStale(T - 6 * H, H, T)).toBe(true);
     expect(isStale(null, 0, T)).toBe(true);
+  });
+  it("a sample since freshWhateverStepSince is fresh whatever the step; before it, the step decides", () => {
+    const since = freshWhateverStepSince(T);
+    for (const step of [0, 1000, 10_000, H, 24 * H]) {
+      for (const last of [since, since + 1, T - 1000, T]) expect(isStale(last, step, T), `${step} ${last}`).toBe(false);
+    }
+    expect(isStale(since - 1, 0, T)).toBe(true);
+    expect(isStale(since - 1, H, T)).toBe(false);
   });
   it("formats ages", () => {
     expect(formatAge(T - 12_000, T)).toBe("12 s ago");

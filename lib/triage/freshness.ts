@@ -33,6 +33,11 @@ export function isStale(lastSampleAtMs: number | null, stepMs: number, nowMs: nu
   return lastSampleAtMs === null || nowMs - lastSampleAtMs > staleAfterMs(stepMs);
 }
 
+/** A stream with a sample at or after this time is not stale at `nowMs`, whatever its step (`isStale` needs no step for it). */
+export function freshWhateverStepSince(nowMs: number): number {
+  return nowMs - MIN_STALE_MS;
+}
+
 /** "12 s ago", "4 min ago", "3 h ago", "5 d ago"; "no samples" when there is none. */
 export function formatAge(lastMs: number | null, nowMs: number): string {
   if (lastMs === null) return "no samples";

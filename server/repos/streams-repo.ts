@@ -196,9 +196,12 @@ export interface ListStreamsFilter {
 /**
  * Streams matching the filter, in overview order. Of the sparklines only the times are read
  * (for the step): the value and score points, two thirds of a row's bytes, are read for the
- * cards on screen (`readSparklines`).
+ * cards on screen (`readSparklines`). With `stepIfSampleBeforeMs`, only the streams whose newest
+ * sample is older (or missing) bring their times, and the others have stepMs 0 (unknown): a
+ * caller judging freshness needs no step for them (`freshWhateverStepSince`), and encoding and
+ * decoding 1,000 rows' times was half of this query's database time.
  */
-export async function listStreams(f: ListStreamsFilter = {}): Promise<StreamListRow[]> {
+export async function listStreams(f: ListStreamsFilter = {}, stepIfSampleBeforeMs?: number): Promise<StreamListRow[]> {
   const where: string[] = [];
   const args: unknown[] = [];
   if (f.search) {
@@ -221,10 +224,15 @@ export async function listStreams(f: ListStreamsFilter = {}): Promise<StreamList
     where.push(`s."group" = $${args.length}`);
   }
   where.push(f.archived ? ARCHIVED_SQL : `NOT ${ARCHIVED_SQL}`);
+  let sparkT = "s.spark_t";
+  if (stepIfSampleBeforeMs !== undefined) {
+    args.push(stepIfSampleBeforeMs);
+    sparkT = `CASE WHEN s.last_sample_at < to_timestamp($${args.length} / 1000.0) THEN s.spark_t END`;
+  }
   args.push(f.limit ?? 500, f.offset ?? 0);
   // base64 text, not bytea: half the bytes of bytea's hex text, decoded natively
   const res = await pool().query<InfoRow & { spark_t: string | null }>(
-    `SELECT ${INFO_COLUMNS}, encode(s.spark_t, 'base64') AS spark_t ${FROM_SQL} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+    `SELECT ${INFO_COLUMNS}, encode(${sparkT}, 'base64') AS spark_t ${FROM_SQL} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
      ORDER BY src.name, s."group" NULLS LAST, s.key LIMIT $${args.length - 1} OFFSET $${args.length}`,
     args,
   );

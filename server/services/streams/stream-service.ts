@@ -1,6 +1,6 @@
 import "server-only";
 import { AppError } from "@/lib/errors/app-error";
-import { isStale } from "@/lib/triage/freshness";
+import { freshWhateverStepSince, isStale } from "@/lib/triage/freshness";
 import { openSeverityByStream } from "../../repos/anomalies-repo";
 import { readSeries } from "../../repos/storage/samples";
 import { readScores } from "../../repos/storage/scores";
@@ -19,7 +19,8 @@ export const MAX_SPARKLINE_STREAMS = 200;
  * on screen: a thousand streams' points would be most of the bytes and of the time.
  */
 export async function listStreamsWithSeverity(filter: ListStreamsFilter, nowMs = Date.now()) {
-  const [streams, severities] = await Promise.all([listStreams(filter), openSeverityByStream()]);
+  // the step only matters for streams quiet for a while (stepMs is 0 for the others)
+  const [streams, severities] = await Promise.all([listStreams(filter, freshWhateverStepSince(nowMs)), openSeverityByStream()]);
   // Object.assign, not an object spread: measured 0.7 ms against 12 ms for a thousand rows
   return streams.map((s) => Object.assign({}, s, { severity: severities.get(s.id) ?? null, stale: isStale(s.lastSampleAtMs, s.stepMs, nowMs) }));
 }
