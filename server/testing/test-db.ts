@@ -2,10 +2,10 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
 import { closeDatabase, configureDatabase } from "../db";
 import { startEmbeddedDatabase, type EmbeddedDatabase } from "../embedded/embedded-db";
 import { migrate } from "../migrate";
+import { query } from "./pg-query";
 
 /**
  * A fresh, migrated database for one integration test file: a new database on the PostgreSQL
@@ -29,10 +29,7 @@ export async function createTestDatabase(backend: "postgres" | "pglite" = availa
     // OMEN_TEST_DB_PREFIX: where several people's tests share one server
     const prefix = /^[a-z_][a-z0-9_]*$/.test(process.env.OMEN_TEST_DB_PREFIX ?? "") ? process.env.OMEN_TEST_DB_PREFIX : "omen_t_";
     const name = `${prefix}${crypto.randomBytes(5).toString("hex")}`;
-    const c = new pg.Client({ connectionString: admin });
-    await c.connect();
-    await c.query(`CREATE DATABASE ${name}`);
-    await c.end();
+    await query(admin, `CREATE DATABASE ${name}`);
     const u = new URL(admin);
     u.pathname = `/${name}`;
     const url = u.toString();
@@ -43,10 +40,7 @@ export async function createTestDatabase(backend: "postgres" | "pglite" = availa
       backend,
       async drop() {
         await closeDatabase();
-        const d = new pg.Client({ connectionString: admin });
-        await d.connect();
-        await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await d.end();
+        await query(admin, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       },
     };
   }
