@@ -2,11 +2,11 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmbeddedDatabase } from "../server/embedded/embedded-db";
 import { NpmStart, until } from "../server/testing/npm-start";
 import { ensureBuilt, freePort } from "../server/testing/omen-server";
+import { query } from "../server/testing/pg-query";
 import { createTestDatabase, type TestDatabase } from "../server/testing/test-db";
 
 /**
@@ -47,16 +47,6 @@ function wideCsv(): string {
     lines.push([BASE_S + r * STEP_S, ...Array.from({ length: COLUMNS }, (_, k) => valueOf(r, k)), marked].join(","));
   }
   return `${lines.join("\n")}\n`;
-}
-
-async function query<T extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<T>(sql, params)).rows;
-  } finally {
-    await c.end();
-  }
 }
 
 /** `npm run import:csv` (scripts/import-csv.ts), as a user runs it: its exit code and output. */

@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeWriteRequest } from "../lib/ingest/remote-write";
 import { hashNoise } from "../lib/scenarios/hash-noise";
+import { NpmStart, until } from "../server/testing/npm-start";
 import { ensureBuilt, freePort } from "../server/testing/omen-server";
+import { query } from "../server/testing/pg-query";
 import { startThrowawayPostgres, throwawayPostgresAvailable, type ThrowawayPostgres } from "../server/testing/throwaway-postgres";
 
 /**
@@ -18,12 +18,12 @@ import { startThrowawayPostgres, throwawayPostgresAvailable, type ThrowawayPostg
  *
  * OMEN_FAULT_SERIES / OMEN_FAULT_STEPS size the data (default 120 series × 1,200 steps of 10 s).
  */
-const root = path.resolve(import.meta.dirname, "..");
 const SERIES = Number(process.env.OMEN_FAULT_SERIES ?? 120);
 const STEPS = Number(process.env.OMEN_FAULT_STEPS ?? 1200);
 const STEPS_PER_REQUEST = 10;
 const STEP_MS = 10_000;
 const SOURCE = "fault";
+const TOKEN = "fault-test-token-0123456789";
 // history ending ten minutes ago, aligned to the minute so every rollup minute holds 6 samples
 const BASE = Math.floor((Date.now() - STEPS * STEP_MS - 600_000) / 3_600_000) * 3_600_000;
 const spikeSeries = new Set([3, Math.floor(SERIES / 2)]);
@@ -47,110 +47,6 @@ function requests(): Uint8Array[] {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
-
-/** One `npm start` in its own process group (so the whole group can be killed at once). */
-class Omen {
-  child!: ChildProcess;
-  log = "";
-  constructor(
-    readonly dbUrl: string,
-    readonly port: number,
-    readonly token: string,
-  ) {}
-
-  async start(): Promise<void> {
-    this.child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
-      cwd: root,
-      detached: true,
-      env: {
-        ...process.env,
-        DATABASE_URL: this.dbUrl,
-        PORT: String(this.port),
-        HOST: "127.0.0.1",
-        OMEN_DATA_DIR: fs.mkdtempSync(path.join(fs.realpathSync("/tmp"), "omen-fault-")),
-        OMEN_SKIP_BUILD: "1",
-        OMEN_INGEST_TOKEN: this.token,
-        OMEN_DISABLE_HOST_COLLECTOR: "1",
-        OMEN_SNAPSHOT_INTERVAL_MS: "5000",
-        OMEN_WORKER_RESTART_LIMIT: "8",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const keep = (b: Buffer) => {
-      this.log = (this.log + b.toString()).slice(-20_000);
-    };
-    this.child.stdout!.on("data", keep);
-    this.child.stderr!.on("data", keep);
-    await until("Omen's /api/health", async () => ((await fetch(`http://127.0.0.1:${this.port}/api/health`)).status === 200 ? true : undefined), 180_000);
-  }
-
-  /** The worker child of this `npm start` (by /proc), or null. */
-  workerPid(): number | null {
-    for (const d of fs.readdirSync("/proc")) {
-      if (!/^\d+$/.test(d)) continue;
-      try {
-        const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
-        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-        if (ppid !== this.child.pid) continue;
-        if (fs.readFileSync(`/proc/${d}/cmdline`, "utf8").includes(path.join("worker", "main.ts"))) return Number(d);
-      } catch {
-        /* gone */
-      }
-    }
-    return null;
-  }
-
-  async killWorker(): Promise<void> {
-    const pid = await until("the worker process", async () => this.workerPid() ?? undefined, 60_000);
-    process.kill(pid, "SIGKILL");
-    // npm start notices and starts a new one (after its back-off)
-    await until("a restarted worker", async () => {
-      const p = this.workerPid();
-      return p !== null && p !== pid ? p : undefined;
-    }, 60_000);
-  }
-
-  async killGroup(): Promise<void> {
-    const exited = new Promise((r) => this.child.once("exit", r));
-    process.kill(-this.child.pid!, "SIGKILL");
-    await exited;
-    // the web and worker were in the group too; wait for the port to be free
-    await until("the port to close", async () => {
-      try {
-        await fetch(`http://127.0.0.1:${this.port}/api/health`);
-        return undefined;
-      } catch {
-        return true;
-      }
-    }, 60_000);
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise((r) => this.child.once("exit", r));
-    process.kill(-this.child.pid!, "SIGTERM");
-    await Promise.race([exited, sleep(60_000)]);
-    try {
-      process.kill(-this.child.pid!, "SIGKILL");
-    } catch {
-      /* gone */
-    }
-  }
-}
-
 interface Outcome {
   acknowledged: number;
   stored: number;
@@ -160,16 +56,6 @@ interface Outcome {
   rollupMinutesWrong: number;
   anomalies: string[];
   requestsRetried: number;
-}
-
-async function query<T extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<T>(sql, params)).rows;
-  } finally {
-    await c.end();
-  }
 }
 
 async function measure(url: string): Promise<Omit<Outcome, "acknowledged" | "requestsRetried">> {
@@ -213,7 +99,15 @@ async function measure(url: string): Promise<Omit<Outcome, "acknowledged" | "req
 async function scenario(cluster: ThrowawayPostgres, db: string, faults: boolean): Promise<Outcome> {
   await query(cluster.url(), `CREATE DATABASE ${db}`);
   const url = cluster.url(db);
-  const omen = new Omen(url, await freePort(), "fault-test-token-0123456789");
+  const dataDir = fs.mkdtempSync(path.join(fs.realpathSync("/tmp"), "omen-fault-"));
+  dataDirs.push(dataDir);
+  const omen = new NpmStart({
+    port: await freePort(),
+    databaseUrl: url,
+    dataDir,
+    token: TOKEN,
+    env: { OMEN_SNAPSHOT_INTERVAL_MS: "5000", OMEN_WORKER_RESTART_LIMIT: "8" },
+  });
   started.push(omen);
   await omen.start();
   const bodies = requests();
@@ -241,9 +135,9 @@ async function scenario(cluster: ThrowawayPostgres, db: string, faults: boolean)
       });
     }
     for (let attempt = 0; ; attempt++) {
-      const res = await fetch(`http://127.0.0.1:${omen.port}/api/v1/write?source=${SOURCE}`, {
+      const res = await fetch(`${omen.url}/api/v1/write?source=${SOURCE}`, {
         method: "POST",
-        headers: { "content-type": "application/x-protobuf", "content-encoding": "snappy", "x-prometheus-remote-write-version": "0.1.0", authorization: `Bearer ${omen.token}` },
+        headers: { "content-type": "application/x-protobuf", "content-encoding": "snappy", "x-prometheus-remote-write-version": "0.1.0", authorization: `Bearer ${TOKEN}` },
         body: Buffer.from(bodies[r]!),
         signal: AbortSignal.timeout(30_000),
       }).catch(() => null);
@@ -279,7 +173,8 @@ async function scenario(cluster: ThrowawayPostgres, db: string, faults: boolean)
   return { acknowledged, requestsRetried: retried, ...m };
 }
 
-const started: Omen[] = [];
+const started: NpmStart[] = [];
+const dataDirs: string[] = [];
 
 describe.skipIf(!throwawayPostgresAvailable())("fault test under load: kill -9 of the worker and of npm start, PostgreSQL restart", () => {
   let cluster: ThrowawayPostgres;
@@ -290,6 +185,7 @@ describe.skipIf(!throwawayPostgresAvailable())("fault test under load: kill -9 o
   afterAll(async () => {
     for (const o of started) await o.stop().catch(() => undefined);
     await cluster?.stop();
+    for (const d of dataDirs) fs.rmSync(d, { recursive: true, force: true });
   });
 
   it("acknowledged = stored = scored exactly once, rollups exact, anomalies as in an uninterrupted run", async () => {

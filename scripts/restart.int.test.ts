@@ -1,61 +1,21 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
-import { afterAll, describe, expect, it } from "vitest";
+import type pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NpmStart, until } from "../server/testing/npm-start";
+import { ensureBuilt, freePort } from "../server/testing/omen-server";
+import { query as queryAt } from "../server/testing/pg-query";
 
 /**
  * Embedded-mode durability as a user meets it: `npm start`, let the host collector write, kill
- * the whole thing with SIGKILL (no clean shutdown), start again: every stream, sample and
- * anomaly is still there and collection resumes.
+ * `npm start` with SIGKILL (no clean shutdown; its children notice and exit), start again: every
+ * stream, sample and anomaly is still there and collection resumes.
  */
-const root = path.resolve(import.meta.dirname, "..");
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "omen-restart-"));
-const port = 3196;
-let child: ChildProcess | undefined;
+let dataDir = "";
+let omen: NpmStart | undefined;
 
-function start(): ChildProcess {
-  const c = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
-    cwd: root,
-    env: {
-      ...process.env,
-      DATABASE_URL: "",
-      PORT: String(port),
-      OMEN_DATA_DIR: dataDir,
-      OMEN_COLLECT_INTERVAL_MS: "1000",
-      OMEN_SKIP_BUILD: fs.existsSync(path.join(root, ".next", "BUILD_ID")) ? "1" : "0",
-    },
-    stdio: "ignore",
-  });
-  child = c;
-  return c;
-}
-
-async function until<T>(fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch {
-      /* not ready */
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-async function query<T extends pg.QueryResultRow>(sql: string): Promise<T[]> {
-  const { url } = JSON.parse(fs.readFileSync(path.join(dataDir, "embedded.json"), "utf8")) as { url: string };
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<T>(sql)).rows;
-  } finally {
-    await c.end();
-  }
-}
+const query = <T extends pg.QueryResultRow>(sql: string) => queryAt<T>(omen!.databaseUrl(), sql);
 
 const counts = () =>
   query<{ streams: number; samples: number; anomalies: number }>(
@@ -63,16 +23,24 @@ const counts = () =>
   ).then((r) => r[0]!);
 
 describe("npm start in embedded mode survives a kill", () => {
+  beforeAll(async () => {
+    ensureBuilt();
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "omen-restart-"));
+    omen = new NpmStart({
+      port: await freePort(),
+      dataDir,
+      token: "restart-test-token-0123456789",
+      env: { OMEN_COLLECT_INTERVAL_MS: "1000", OMEN_DISABLE_HOST_COLLECTOR: "0" },
+    });
+  });
   afterAll(async () => {
-    child?.kill("SIGTERM");
-    await new Promise((r) => setTimeout(r, 2000));
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await omen?.stop();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   it("keeps streams, samples and anomalies after SIGKILL and restart", async () => {
-    const first = start();
-    await until(async () => ((await fetch(`http://127.0.0.1:${port}/api/health`)).ok ? true : undefined), 300_000);
-    await until(async () => ((await counts()).samples >= 60 ? true : undefined), 60_000);
+    await omen!.start();
+    await until("60 samples from the host collector", async () => ((await counts()).samples >= 60 ? true : undefined), 60_000, 500);
     // An anomaly row as a user would have it after triage, so anomalies are covered too.
     const [stream] = await query<{ id: number }>("SELECT id FROM stream ORDER BY id LIMIT 1");
     await query(
@@ -82,20 +50,11 @@ describe("npm start in embedded mode survives a kill", () => {
     const before = await counts();
     const keysBefore = (await query<{ key: string }>("SELECT key FROM stream ORDER BY id")).map((r) => r.key);
 
-    first.kill("SIGKILL");
-    await new Promise((r) => first.once("exit", r));
-    // Children notice the dead parent within ~1 s and exit, freeing the port.
-    await until(async () => {
-      try {
-        await fetch(`http://127.0.0.1:${port}/api/health`);
-        return undefined;
-      } catch {
-        return true;
-      }
-    }, 60_000); // generous: under a loaded machine the children's shutdown can take a while
+    // Children notice the dead parent within ~1 s and exit, freeing the port (waited for up to
+    // 60 s: under a loaded machine the children's shutdown can take a while).
+    await omen!.killParent();
 
-    start();
-    await until(async () => ((await fetch(`http://127.0.0.1:${port}/api/health`)).ok ? true : undefined), 120_000);
+    await omen!.start();
     const after = await counts();
     expect(after.streams).toBe(before.streams);
     expect(after.samples).toBeGreaterThanOrEqual(before.samples);
@@ -104,6 +63,6 @@ describe("npm start in embedded mode survives a kill", () => {
     const [a] = await query<{ status: string; label: string }>("SELECT status::text, label::text FROM anomaly WHERE engine_id = 'restart-test'");
     expect(a).toEqual({ status: "acknowledged", label: "true_anomaly" });
     // Collection resumes on the restarted instance.
-    await until(async () => ((await counts()).samples > after.samples ? true : undefined), 30_000);
+    await until("new samples after the restart", async () => ((await counts()).samples > after.samples ? true : undefined), 30_000, 500);
   });
 });

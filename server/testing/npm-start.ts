@@ -1,6 +1,6 @@
 /**
  * `npm start` (scripts/start.ts) as a user runs it, in a process group of its own so that a test
- * can `kill -9` the whole group, or one of its children, and start it again: on PostgreSQL
+ * can `kill -9` the whole group, `npm start` alone or one of its children, and start it again: on PostgreSQL
  * (`databaseUrl`) or on the embedded PGlite it hosts in `dataDir` (no `databaseUrl`). Expects a
  * built app (see `ensureBuilt`).
  */
@@ -137,6 +137,28 @@ export class NpmStart {
     process.kill(-this.child!.pid!, "SIGKILL");
     await exited;
     await this.portClosed();
+  }
+
+  /** `kill -9` of `npm start` alone: its web process and worker notice the dead parent and exit. */
+  async killParent(): Promise<void> {
+    const exited = this.exited();
+    process.kill(this.child!.pid!, "SIGKILL");
+    await exited;
+    await this.portClosed();
+  }
+
+  /** `kill -9` of the worker alone; resolves once `npm start` has started a new one (after its back-off). */
+  async killWorker(): Promise<void> {
+    const pid = await until("the worker process", async () => this.childPid("worker") ?? undefined, 60_000);
+    process.kill(pid, "SIGKILL");
+    await until(
+      "a restarted worker",
+      async () => {
+        const p = this.childPid("worker");
+        return p !== null && p !== pid ? p : undefined;
+      },
+      60_000,
+    );
   }
 
   /**

@@ -2,10 +2,10 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
 import { closeDatabase, configureDatabase } from "../db";
 import { startEmbeddedDatabase, type EmbeddedDatabase } from "../embedded/embedded-db";
 import { migrate } from "../migrate";
+import { query } from "./pg-query";
 
 /**
  * A fresh, migrated database for one integration test file: a new database on the PostgreSQL
@@ -33,10 +33,7 @@ export async function createTestDatabase(backend: "postgres" | "pglite" = availa
     const admin = process.env.TEST_DATABASE_URL;
     if (!admin) throw new Error("TEST_DATABASE_URL is not set");
     const name = `${testDatabasePrefix()}${crypto.randomBytes(5).toString("hex")}`;
-    const c = new pg.Client({ connectionString: admin });
-    await c.connect();
-    await c.query(`CREATE DATABASE ${name}`);
-    await c.end();
+    await query(admin, `CREATE DATABASE ${name}`);
     const u = new URL(admin);
     u.pathname = `/${name}`;
     const url = u.toString();
@@ -47,10 +44,7 @@ export async function createTestDatabase(backend: "postgres" | "pglite" = availa
       backend,
       async drop() {
         await closeDatabase();
-        const d = new pg.Client({ connectionString: admin });
-        await d.connect();
-        await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await d.end();
+        await query(admin, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       },
     };
   }
