@@ -31,6 +31,7 @@ export interface ContextNoveltyParams {
 
 export const DEFAULT_CONTEXT_NOVELTY: ContextNoveltyParams = { warmup: 150, bins: 8, order: 3, bits: 4096 };
 
+/** Context length kept per stream (`probe` shifts the context unrolled for this value). */
 const MAX_ORDER = 8;
 const BIN_LIMIT = 1e6;
 
@@ -114,10 +115,14 @@ export class ContextNoveltyBank extends BaseBank<Cols, ContextNoveltyParams> {
     const hist = c.hist;
     const ho = i * MAX_ORDER;
     const so = i * this.words;
-    const mask = this.words * 32;
-    // grams need history: the first points after warm-up use the orders available
+    // (an unsigned divisor: with `h >>> 0` above 2³¹ the optimiser otherwise took the modulo as
+    // a floating-point one, x87 `fprem`; the integer remainder is the same number)
+    const mask = (this.words * 32) >>> 0;
+    // grams need history: the first points after warm-up use the orders available (an integer
+    // count: the loop below then counts in integers)
     const have = c.n[i]! - this.params.warmup;
-    const k = have < this.order ? (have > 0 ? have : 1) : this.order;
+    const order = this.order;
+    const k = (have < order ? (have > 0 ? have : 1) : order) | 0;
     // gram hash: each bin enters after the previous ones are fully mixed (order matters)
     let h = fmix32(0x9e3779b9 ^ b);
     let novel = 0;
@@ -138,7 +143,15 @@ export class ContextNoveltyBank extends BaseBank<Cols, ContextNoveltyParams> {
     // must not make the next `order` − 1 contexts novel too (a shift into the band repeats it,
     // and its second point enters the context)
     if (learn && !newBand) {
-      for (let o = MAX_ORDER - 1; o > 0; o--) hist[ho + o] = hist[ho + o - 1]!;
+      // the context moves on by one: hist[ho + 1 … ho + MAX_ORDER − 1] ← hist[ho … ho + MAX_ORDER − 2]
+      // (unrolled for MAX_ORDER = 8: the loop re-checked the row and the constant per entry)
+      hist[ho + 7] = hist[ho + 6]!;
+      hist[ho + 6] = hist[ho + 5]!;
+      hist[ho + 5] = hist[ho + 4]!;
+      hist[ho + 4] = hist[ho + 3]!;
+      hist[ho + 3] = hist[ho + 2]!;
+      hist[ho + 2] = hist[ho + 1]!;
+      hist[ho + 1] = hist[ho]!;
       hist[ho] = b;
     }
     return novel / k;
