@@ -134,7 +134,16 @@ export class TailCalibrator {
     const o = i * hb;
     const end = o + hb;
     let k = hist[o + b]! * (1 - (pos - b));
-    for (let j = o + b + 1; j < end; j++) k += hist[j]!;
+    // the bins above b, added in order (four per iteration: the optimiser re-checks the row on
+    // every iteration; the sum is the same one, bin by bin from the bottom)
+    let j = o + b + 1;
+    for (; j + 3 < end; j += 4) {
+      k += hist[j]!;
+      k += hist[j + 1]!;
+      k += hist[j + 2]!;
+      k += hist[j + 3]!;
+    }
+    for (; j < end; j++) k += hist[j]!;
     // one earlier occurrence (e.g. the first point of this very anomaly) does not make a score
     // normal: discount one observation's weight (the latest weight is the largest one)
     const e = (k - w / this.decay) / tot;
@@ -203,11 +212,51 @@ export class TailCalibrator {
   /** (keeps `touch`'s loads from being optimised away) */
   private touched = 0;
 
-  /**
-   * Returns p(s) then learns s. (The slot's values are read once, into locals, and each column
-   * written once: `p` and the learning step below share them.)
-   */
+  /** Returns p(s) then learns s. */
   update(i: number, s: number): number {
+    const c = this.soa.cols;
+    const u = c.u[i]!;
+    // Most scores lie below both H_LO and the threshold: the tail is linear there and the
+    // histogram not involved. That case is `learn`'s, step for step, in code small enough for
+    // the optimiser to inline into the caller's loop (no call, doubles not boxed).
+    if (!(s < H_LO && s <= u)) return this.learn(i, s);
+    const beta = c.beta[i]!;
+    const cnt = c.cnt[i]!;
+    const w = c.w[i]!;
+    const pr = u > 0 ? 1 - this.oneMinusTail * (s > 0 ? s / u : 0) : 1;
+    const rate = this.params.rate;
+    // faster while young
+    const r = cnt < 200 ? rate * 3 : rate;
+    const nu = u - r * beta * this.oneMinusQ;
+    c.u[i] = nu < 0 ? 0 : nu;
+    const tot1 = c.tot[i]! + w;
+    const nw = w * this.decay;
+    if (nw > 1e200) this.rescale(i, tot1, nw);
+    else {
+      c.tot[i] = tot1;
+      c.w[i] = nw;
+    }
+    if (beta < 1e-6) c.beta[i] = 1e-6;
+    c.cnt[i] = cnt + 1;
+    return pr;
+  }
+
+  /** Brings slot i's weights back to 1 (latest) when they grow past 1e200 (rare). */
+  private rescale(i: number, tot: number, nw: number): void {
+    const c = this.soa.cols;
+    const hist = c.hist;
+    const hb = HB;
+    const f = 1 / nw;
+    for (let j = i * hb; j < i * hb + hb; j++) hist[j] = hist[j]! * f;
+    c.tot[i] = tot * f;
+    c.w[i] = 1;
+  }
+
+  /**
+   * `update` in general. (The slot's values are read once, into locals, and each column written
+   * once: `p` and the learning step below share them.)
+   */
+  private learn(i: number, s: number): number {
     const c = this.soa.cols;
     const u = c.u[i]!;
     const beta = c.beta[i]!;
@@ -245,12 +294,8 @@ export class TailCalibrator {
     }
     const tot1 = tot + w;
     const nw = w * this.decay;
-    if (nw > 1e200) {
-      const f = 1 / nw;
-      for (let j = i * hb; j < i * hb + hb; j++) hist[j] = hist[j]! * f;
-      c.tot[i] = tot1 * f;
-      c.w[i] = 1;
-    } else {
+    if (nw > 1e200) this.rescale(i, tot1, nw);
+    else {
       c.tot[i] = tot1;
       c.w[i] = nw;
     }
