@@ -44,9 +44,9 @@ function fmix32(h: number): number {
   return h ^ (h >>> 16);
 }
 
-type Cols = "n" | "lo" | "hi" | "q" | "hist" | "set";
+type Cols = "n" | "lo" | "hi" | "q" | "hist";
 
-export class ContextNoveltyBank extends BaseBank<Cols, ContextNoveltyParams> {
+export class ContextNoveltyBank extends BaseBank<Cols, ContextNoveltyParams, "set"> {
   static readonly KIND = "context-novelty";
   static readonly VERSION = 1;
   readonly kind = ContextNoveltyBank.KIND;
@@ -57,7 +57,9 @@ export class ContextNoveltyBank extends BaseBank<Cols, ContextNoveltyParams> {
     const p = { ...DEFAULT_CONTEXT_NOVELTY, ...params };
     const words = Math.max(1, Math.ceil(p.bits / 32));
     const order = Math.max(1, Math.min(MAX_ORDER, Math.floor(p.order)));
-    super(p, { n: 1, lo: 1, hi: 1, q: 1, hist: MAX_ORDER, set: words }, cap);
+    // the bit set as 32-bit words (half the memory of doubles: its reads are the bank's cache
+    // misses); it serialises as the doubles it used to be stored in
+    super(p, { n: 1, lo: 1, hi: 1, q: 1, hist: MAX_ORDER }, cap, { set: words });
     this.words = words;
     this.order = order;
   }
@@ -111,7 +113,7 @@ export class ContextNoveltyBank extends BaseBank<Cols, ContextNoveltyParams> {
   /** Fraction of the grams ending in bin b that are new; with `learn`, remembers them and shifts b in. */
   private probe(i: number, b: number, learn: boolean): number {
     const c = this.soa.cols;
-    const set = c.set;
+    const set = this.soa.wcols.set;
     const hist = c.hist;
     const ho = i * MAX_ORDER;
     const so = i * this.words;
@@ -132,11 +134,11 @@ export class ContextNoveltyBank extends BaseBank<Cols, ContextNoveltyParams> {
       const bit = (h >>> 0) % mask;
       const w = so + (bit >>> 5);
       const f = 1 << (bit & 31);
-      const word = set[w]! | 0;
+      const word = set[w]!;
       if ((word & f) === 0) {
         novel++;
         if (o === 0) newBand = true;
-        if (learn) set[w] = (word | f) >>> 0;
+        if (learn) set[w] = word | f;
       }
     }
     // a value in a band never seen is remembered but kept out of the context: one outlier
