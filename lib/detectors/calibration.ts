@@ -50,11 +50,11 @@ export class TailCalibrator {
   static readonly VERSION = 1;
   readonly params: CalibratorParams;
   private n = 0;
-  private readonly decay: number;
+  private declare readonly decay: number;
   /** 1 − q, 1 − (1 − q) and 1 − q as the per-point formulas computed them (same doubles) */
-  private readonly tail: number;
-  private readonly oneMinusTail: number;
-  private readonly oneMinusQ: number;
+  private declare readonly tail: number;
+  private declare readonly oneMinusTail: number;
+  private declare readonly oneMinusQ: number;
   private readonly soa: SoA<"u" | "beta" | "m2" | "cnt" | "hist" | "w" | "tot">;
 
   constructor(params: Partial<CalibratorParams> = {}, cap = 4) {

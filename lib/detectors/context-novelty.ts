@@ -50,8 +50,8 @@ export class ContextNoveltyBank extends BaseBank<Cols, ContextNoveltyParams, "se
   static readonly KIND = "context-novelty";
   static readonly VERSION = 1;
   readonly kind = ContextNoveltyBank.KIND;
-  private readonly words: number;
-  private readonly order: number;
+  private declare readonly words: number;
+  private declare readonly order: number;
 
   constructor(params: Partial<ContextNoveltyParams> = {}, cap = 4) {
     const p = { ...DEFAULT_CONTEXT_NOVELTY, ...params };

@@ -34,7 +34,7 @@ export class FlatlineBank extends BaseBank<Cols, FlatlineParams> {
   static readonly KIND = "flatline";
   static readonly VERSION = 1;
   readonly kind = FlatlineBank.KIND;
-  private readonly logDecay: number;
+  private declare readonly logDecay: number;
   /** The last run length `update` forgot over and its factor exp(logDecay·run) (a cache, not state). */
   private keptRun = Number.NaN;
   private keptFactor = Number.NaN;

@@ -59,7 +59,7 @@ export class RecordBank extends BaseBank<Cols, RecordParams> {
   static readonly VERSION = 2;
   readonly kind = RecordBank.KIND;
 
-  private readonly decayPerMs: number;
+  private declare readonly decayPerMs: number;
   /** The last step length `keep` computed (ms) and its share (a cache, not state). */
   private keepDt = Number.NaN;
   private keepShare = Number.NaN;
