@@ -58,8 +58,12 @@ export class ArRlsBank extends BaseBank<Cols, ArRlsParams> implements Forecastin
   static readonly VERSION = 1;
   readonly kind = ArRlsBank.KIND;
 
+  /** 1 / λ, as the per-point update used to compute it */
+  private declare readonly invLambda: number;
+
   constructor(params: Partial<ArRlsParams> = {}, cap = 4) {
     super({ ...DEFAULT_AR_RLS, ...params }, { mu: 1, sy: 1, d: 1, n: 1, lag: AR_P, w: AR_P, P: AR_P * AR_P }, cap);
+    this.invLambda = 1 / this.params.lambda;
   }
 
   protected init(i: number): void {
@@ -96,24 +100,26 @@ export class ArRlsBank extends BaseBank<Cols, ArRlsParams> implements Forecastin
 
   update(i: number, x: number, _tMs?: number): number {
     const c = this.soa.cols;
-    const p = this.params;
     const n = c.n[i]!;
+    if (n === 0) return this.first(i, x);
+    const p = this.params;
+    // (each value read once into a local and each written once: the optimiser does not
+    // eliminate the re-reads across the stores in between)
     const o = i * AR_P;
-    if (n === 0) {
-      if (x !== x) return 0;
-      c.mu[i] = x;
-      c.n[i] = 1;
-      return 0;
-    }
+    const lag = c.lag;
+    const wv = c.w;
     const mu = c.mu[i]!;
     const sy0 = c.sy[i]!;
     const sy = sy0 > 0 ? sy0 : 1;
-    const l0 = c.lag[o]! / sy;
-    const l1 = c.lag[o + 1]! / sy;
-    const l2 = c.lag[o + 2]! / sy;
-    const w0 = c.w[o]!;
-    const w1 = c.w[o + 1]!;
-    const w2 = c.w[o + 2]!;
+    const lag0 = lag[o]!;
+    const lag1 = lag[o + 1]!;
+    const lag2 = lag[o + 2]!;
+    const l0 = lag0 / sy;
+    const l1 = lag1 / sy;
+    const l2 = lag2 / sy;
+    const w0 = wv[o]!;
+    const w1 = wv[o + 1]!;
+    const w2 = wv[o + 2]!;
     let yhat = w0 * l0 + w1 * l1 + w2 * l2;
     // guard against a diverging fit: the forecast stays within ±8 deviations of the mean
     if (yhat > 8) yhat = 8;
@@ -122,12 +128,13 @@ export class ArRlsBank extends BaseBank<Cols, ArRlsParams> implements Forecastin
     const fc = mu + yhat * sy;
     if (x !== x) {
       // impute: shift lags with the forecast
-      c.lag[o + 2] = c.lag[o + 1]!;
-      c.lag[o + 1] = c.lag[o]!;
-      c.lag[o] = fc - mu;
+      lag[o + 2] = lag1;
+      lag[o + 1] = lag0;
+      lag[o] = fc - mu;
       return 0;
     }
-    let s = 1.2533 * c.d[i]!;
+    const d = c.d[i]!;
+    let s = 1.2533 * d;
     const floor = Math.max(p.minScale, p.relScale * Math.abs(mu));
     if (s < floor) s = floor;
     const r = x - fc;
@@ -150,42 +157,58 @@ export class ArRlsBank extends BaseBank<Cols, ArRlsParams> implements Forecastin
     const k0 = g0 / den;
     const k1 = g1 / den;
     const k2 = g2 / den;
-    c.w[o] = w0 + k0 * en;
-    c.w[o + 1] = w1 + k1 * en;
-    c.w[o + 2] = w2 + k2 * en;
+    const nw0 = w0 + k0 * en;
+    const nw1 = w1 + k1 * en;
+    const nw2 = w2 + k2 * en;
+    wv[o] = nw0;
+    wv[o + 1] = nw1;
+    wv[o + 2] = nw2;
     // φᵀP row vector (P symmetric → equals g)
-    const il = 1 / p.lambda;
-    P[Po] = (p00 - k0 * g0) * il;
+    const il = this.invLambda;
+    const q00 = (p00 - k0 * g0) * il;
+    const q11 = (p11 - k1 * g1) * il;
+    const q22 = (p22 - k2 * g2) * il;
+    P[Po] = q00;
     P[Po + 1] = (p01 - k0 * g1) * il;
     P[Po + 2] = (p02 - k0 * g2) * il;
     P[Po + 3] = (p10 - k1 * g0) * il;
-    P[Po + 4] = (p11 - k1 * g1) * il;
+    P[Po + 4] = q11;
     P[Po + 5] = (p12 - k1 * g2) * il;
     P[Po + 6] = (p20 - k2 * g0) * il;
     P[Po + 7] = (p21 - k2 * g1) * il;
-    P[Po + 8] = (p22 - k2 * g2) * il;
-    const tr = P[Po]! + P[Po + 4]! + P[Po + 8]!;
-    const wn = Math.abs(c.w[o]!) + Math.abs(c.w[o + 1]!) + Math.abs(c.w[o + 2]!);
+    P[Po + 8] = q22;
+    const tr = q00 + q11 + q22;
+    const wn = Math.abs(nw0) + Math.abs(nw1) + Math.abs(nw2);
     if (!(tr < 30 * p.delta) || !(wn < 3)) {
       // covariance wind-up (flat input) or an explosive fit: restart the estimator
-      if (!(wn < 3)) c.w.fill(0, o, o + AR_P);
+      if (!(wn < 3)) wv.fill(0, o, o + AR_P);
       P.fill(0, Po, Po + 9);
       P[Po] = P[Po + 4] = P[Po + 8] = p.delta;
     }
     // slow mean, deviation scale, error scale
     const a = 1 / (n + 1) > p.muAlpha ? 1 / (n + 1) : p.muAlpha;
     const dev = x - mu;
-    c.mu[i] = mu + a * dev;
+    const nmu = mu + a * dev;
+    c.mu[i] = nmu;
     const sa = 1 / (n + 1) > p.scaleAlpha ? 1 / (n + 1) : p.scaleAlpha;
     c.sy[i] = sy0 + sa * (Math.abs(dev) - sy0);
     const ad = n < 10 ? Math.abs(r) : Math.abs(e);
-    c.d[i] = c.d[i]! + sa * (ad - c.d[i]!);
-    c.lag[o + 2] = c.lag[o + 1]!;
-    c.lag[o + 1] = c.lag[o]!;
+    c.d[i] = d + sa * (ad - d);
+    lag[o + 2] = lag1;
+    lag[o + 1] = lag0;
     const ck = p.cleanK * s;
-    c.lag[o] = (p.cleanK > 0 && n >= 10 && (r > ck || r < -ck) ? fc + (r > 0 ? ck : -ck) : x) - c.mu[i]!;
+    lag[o] = (p.cleanK > 0 && n >= 10 && (r > ck || r < -ck) ? fc + (r > 0 ? ck : -ck) : x) - nmu;
     c.n[i] = n + 1;
     return z;
+  }
+
+  /** A stream's first point (NaN: nothing): the mean starts at it. */
+  private first(i: number, x: number): number {
+    if (x !== x) return 0;
+    const c = this.soa.cols;
+    c.mu[i] = x;
+    c.n[i] = 1;
+    return 0;
   }
 
   static restore(state: unknown): ArRlsBank {

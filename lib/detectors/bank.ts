@@ -9,17 +9,19 @@ export interface BankState<P> extends StateEnvelope {
   cols: Record<string, EncodedColumn>;
 }
 
-export abstract class BaseBank<K extends string, P extends object> implements StreamBank {
+export abstract class BaseBank<K extends string, P extends object, W extends string = never> implements StreamBank {
   abstract readonly kind: string;
   protected n = 0;
-  protected readonly soa: SoA<K>;
+  protected readonly soa: SoA<K, W>;
 
+  /** `wstrides`: fields of 32-bit words (bit sets), kept as Uint32Arrays (see `SoA`). */
   protected constructor(
     readonly params: Readonly<P>,
     strides: Record<K, number>,
     cap = 4,
+    wstrides?: Record<W, number>,
   ) {
-    this.soa = new SoA(strides, cap);
+    this.soa = new SoA(strides, cap, wstrides);
   }
 
   get size(): number {

@@ -50,13 +50,20 @@ export class TailCalibrator {
   static readonly VERSION = 1;
   readonly params: CalibratorParams;
   private n = 0;
-  private readonly decay: number;
+  private declare readonly decay: number;
+  /** 1 − q, 1 − (1 − q) and 1 − q as the per-point formulas computed them (same doubles) */
+  private declare readonly tail: number;
+  private declare readonly oneMinusTail: number;
+  private declare readonly oneMinusQ: number;
   private readonly soa: SoA<"u" | "beta" | "m2" | "cnt" | "hist" | "w" | "tot">;
 
   constructor(params: Partial<CalibratorParams> = {}, cap = 4) {
     this.params = { ...DEFAULT_CALIBRATOR, ...params };
     this.soa = new SoA({ u: 1, beta: 1, m2: 1, cnt: 1, hist: HB, w: 1, tot: 1 }, cap);
     this.decay = 1 / (1 - 1 / this.params.memory);
+    this.tail = 1 - this.params.q;
+    this.oneMinusTail = 1 - this.tail;
+    this.oneMinusQ = 1 - this.params.q;
   }
 
   get size(): number {
@@ -104,26 +111,42 @@ export class TailCalibrator {
   /** Tail probability of raw score s in slot i (pure): max(GPD tail, empirical exceedance
    * frequency), so a stream whose "normal" includes 10σ excursions cannot call them rare. */
   p(i: number, s: number): number {
-    return this.pAt(i, s, Number.NaN);
+    const c = this.soa.cols;
+    const g = this.gpd(c.u[i]!, c.beta[i]!, c.m2[i]!, s);
+    if (s < H_LO) return g;
+    return this.empirical(i, g, c.w[i]!, c.tot[i]!, s, Number.NaN);
   }
 
-  /** `p`, given s's histogram position log(s / H_LO) / H_STEP when known (NaN: computed if needed). */
-  private pAt(i: number, s: number, knownPos: number): number {
-    const g = this.pGpd(i, s);
-    if (s < H_LO) return g;
-    const c = this.soa.cols;
-    const tot = c.tot[i]!;
-    if (tot < this.params.minEmpirical * c.w[i]!) return g;
+  /**
+   * max(g, empirical exceedance frequency of s ≥ H_LO) in slot i with weights w (latest) and
+   * tot (all), given s's histogram position log(s / H_LO) / H_STEP when known (NaN: computed).
+   */
+  private empirical(i: number, g: number, w: number, tot: number, s: number, knownPos: number): number {
+    if (tot < this.params.minEmpirical * w) return g;
     // weighted count of scores ≥ s (log-linear inside the bin)
     const pos = knownPos === knownPos ? knownPos : Math.log(s / H_LO) / H_STEP;
     const b = Math.floor(pos);
-    if (b >= HB) return g;
-    const o = i * HB;
-    let k = c.hist[o + b]! * (1 - (pos - b));
-    for (let j = b + 1; j < HB; j++) k += c.hist[o + j]!;
+    const hb = HB;
+    if (b >= hb) return g;
+    // (the row and its end in locals: the optimiser does not hoist loads out of a loop, and
+    // re-read the column and the module constant on every bin)
+    const hist = this.soa.cols.hist;
+    const o = i * hb;
+    const end = o + hb;
+    let k = hist[o + b]! * (1 - (pos - b));
+    // the bins above b, added in order (four per iteration: the optimiser re-checks the row on
+    // every iteration; the sum is the same one, bin by bin from the bottom)
+    let j = o + b + 1;
+    for (; j + 3 < end; j += 4) {
+      k += hist[j]!;
+      k += hist[j + 1]!;
+      k += hist[j + 2]!;
+      k += hist[j + 3]!;
+    }
+    for (; j < end; j++) k += hist[j]!;
     // one earlier occurrence (e.g. the first point of this very anomaly) does not make a score
     // normal: discount one observation's weight (the latest weight is the largest one)
-    const e = (k - c.w[i]! / this.decay) / tot;
+    const e = (k - w / this.decay) / tot;
     return e > g ? e : g;
   }
 
@@ -137,12 +160,14 @@ export class TailCalibrator {
    */
   extremeLevel(i: number, count: number): number {
     const c = this.soa.cols;
-    const o = i * HB;
+    const hist = c.hist;
+    const hb = HB;
+    const o = i * hb;
     // (count − ½) latest-observation weights: older observations weigh slightly less
     const target = (count - 0.5) * (c.w[i]! / this.decay);
     let k = 0;
-    for (let b = HB - 1; b >= 0; b--) {
-      const h = c.hist[o + b]!;
+    for (let b = hb - 1; b >= 0; b--) {
+      const h = hist[o + b]!;
       if (h > 0 && k + h >= target) {
         const frac = (target - k) / h;
         return H_LO * Math.exp((b + 1 - frac) * H_STEP);
@@ -152,20 +177,20 @@ export class TailCalibrator {
     return H_LO;
   }
 
-  private pGpd(i: number, s: number): number {
-    const c = this.soa.cols;
-    const u = c.u[i]!;
-    const tail = 1 - this.params.q;
-    if (s <= u) return u > 0 ? 1 - (1 - tail) * (s > 0 ? s / u : 0) : 1;
+  /** GPD tail probability of s under threshold u and excess moments beta, m2 (linear below u). */
+  private gpd(u: number, beta: number, m2: number, s: number): number {
+    if (s <= u) return u > 0 ? 1 - this.oneMinusTail * (s > 0 ? s / u : 0) : 1;
     // GPD by the method of moments on the excesses: ξ = ½(1 − m²/v), σ = ½m(1 + m²/v)
-    const m = c.beta[i]!;
-    const v = c.m2[i]! - m * m;
+    const m = beta;
+    const v = m2 - m * m;
     const r = v > 1e-12 ? (m * m) / v : 1;
     let xi = 0.5 * (1 - r);
     if (xi < 0) xi = 0;
-    if (xi > this.params.maxShape) xi = this.params.maxShape;
+    const maxShape = this.params.maxShape;
+    if (xi > maxShape) xi = maxShape;
     const sigma = xi === 0 ? m : 0.5 * m * (1 + r);
     const y = (s - u) / sigma;
+    const tail = this.tail;
     return xi < 1e-6 ? tail * Math.exp(-y) : tail * Math.pow(1 + xi * y, -1 / xi);
   }
 
@@ -177,9 +202,11 @@ export class TailCalibrator {
    */
   touch(from: number, to: number): void {
     const h = this.soa.cols.hist;
-    const end = to * HB < h.length ? to * HB : h.length;
+    const hb = HB;
+    const stride = TOUCH_STRIDE;
+    const end = to * hb < h.length ? to * hb : h.length;
     let acc = 0;
-    for (let j = from * HB; j < end; j += TOUCH_STRIDE) acc += h[j]!;
+    for (let j = from * hb; j < end; j += stride) acc += h[j]!;
     this.touched = acc;
   }
   /** (keeps `touch`'s loads from being optimised away) */
@@ -187,44 +214,92 @@ export class TailCalibrator {
 
   /** Returns p(s) then learns s. */
   update(i: number, s: number): number {
-    // the histogram position, needed below and (once the empirical tail is in use) by p: one log
-    const pos = s >= H_LO ? Math.log(s / H_LO) / H_STEP : Number.NaN;
-    const pr = this.pAt(i, s, pos);
     const c = this.soa.cols;
-    const q = this.params.q;
-    const rate = this.params.rate;
     const u = c.u[i]!;
+    // Most scores lie below both H_LO and the threshold: the tail is linear there and the
+    // histogram not involved. That case is `learn`'s, step for step, in code small enough for
+    // the optimiser to inline into the caller's loop (no call, doubles not boxed).
+    if (!(s < H_LO && s <= u)) return this.learn(i, s);
     const beta = c.beta[i]!;
     const cnt = c.cnt[i]!;
+    const w = c.w[i]!;
+    const pr = u > 0 ? 1 - this.oneMinusTail * (s > 0 ? s / u : 0) : 1;
+    const rate = this.params.rate;
     // faster while young
     const r = cnt < 200 ? rate * 3 : rate;
+    const nu = u - r * beta * this.oneMinusQ;
+    c.u[i] = nu < 0 ? 0 : nu;
+    const tot1 = c.tot[i]! + w;
+    const nw = w * this.decay;
+    if (nw > 1e200) this.rescale(i, tot1, nw);
+    else {
+      c.tot[i] = tot1;
+      c.w[i] = nw;
+    }
+    if (beta < 1e-6) c.beta[i] = 1e-6;
+    c.cnt[i] = cnt + 1;
+    return pr;
+  }
+
+  /** Brings slot i's weights back to 1 (latest) when they grow past 1e200 (rare). */
+  private rescale(i: number, tot: number, nw: number): void {
+    const c = this.soa.cols;
+    const hist = c.hist;
+    const hb = HB;
+    const f = 1 / nw;
+    for (let j = i * hb; j < i * hb + hb; j++) hist[j] = hist[j]! * f;
+    c.tot[i] = tot * f;
+    c.w[i] = 1;
+  }
+
+  /**
+   * `update` in general. (The slot's values are read once, into locals, and each column written
+   * once: `p` and the learning step below share them.)
+   */
+  private learn(i: number, s: number): number {
+    const c = this.soa.cols;
+    const u = c.u[i]!;
+    const beta = c.beta[i]!;
+    const m2 = c.m2[i]!;
+    const cnt = c.cnt[i]!;
+    const w = c.w[i]!;
+    const tot = c.tot[i]!;
+    let pr = this.gpd(u, beta, m2, s);
+    // the histogram position, needed by p (once the empirical tail is in use) and below: one log
+    const pos = s >= H_LO ? Math.log(s / H_LO) / H_STEP : Number.NaN;
+    if (!(s < H_LO)) pr = this.empirical(i, pr, w, tot, s, pos);
+    const rate = this.params.rate;
+    // faster while young
+    const r = cnt < 200 ? rate * 3 : rate;
+    let nu: number;
+    let nb = beta;
     if (s > u) {
-      c.u[i] = u + r * beta * q;
+      nu = u + r * beta * this.params.q;
       // excesses capped at 6β: one huge anomaly must not swing the tail shape (the empirical
       // histogram below still records how large it really was)
       const ex = s - u < 6 * beta ? s - u : 6 * beta;
-      c.beta[i] = beta + r * (ex - beta);
-      c.m2[i] = c.m2[i]! + r * (ex * ex - c.m2[i]!);
+      nb = beta + r * (ex - beta);
+      c.m2[i] = m2 + r * (ex * ex - m2);
     } else {
-      c.u[i] = u - r * beta * (1 - q);
+      nu = u - r * beta * this.oneMinusQ;
     }
-    if (c.u[i]! < 0) c.u[i] = 0;
+    c.u[i] = nu < 0 ? 0 : nu;
     // empirical histogram of the tail (log-spaced bins from H_LO), exponentially forgotten
-    const w = c.w[i]!;
+    const hb = HB;
+    const hist = c.hist;
     if (s >= H_LO) {
       let b = Math.floor(pos);
-      if (b >= HB) b = HB - 1;
-      c.hist[i * HB + b] = c.hist[i * HB + b]! + w;
+      if (b >= hb) b = hb - 1;
+      hist[i * hb + b] = hist[i * hb + b]! + w;
     }
-    c.tot[i] = c.tot[i]! + w;
+    const tot1 = tot + w;
     const nw = w * this.decay;
-    if (nw > 1e200) {
-      const f = 1 / nw;
-      for (let j = i * HB; j < i * HB + HB; j++) c.hist[j] = c.hist[j]! * f;
-      c.tot[i] = c.tot[i]! * f;
-      c.w[i] = 1;
-    } else c.w[i] = nw;
-    if (c.beta[i]! < 1e-6) c.beta[i] = 1e-6;
+    if (nw > 1e200) this.rescale(i, tot1, nw);
+    else {
+      c.tot[i] = tot1;
+      c.w[i] = nw;
+    }
+    c.beta[i] = nb < 1e-6 ? 1e-6 : nb;
     c.cnt[i] = cnt + 1;
     return pr;
   }

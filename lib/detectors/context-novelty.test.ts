@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { decodeF64Column } from "./codec";
 import { ContextNoveltyBank } from "./context-novelty";
 import { Rng } from "./rng";
 
@@ -87,6 +88,27 @@ describe("ContextNoveltyBank", () => {
       expect(r.update(0, x)).toBe(a.update(0, x));
       const y = rng.next() * 130;
       expect(r.update(1, y)).toBe(a.update(1, y));
+    }
+  });
+
+  it("saves its bit set as doubles holding the 32-bit words, and restores them from there and from slot copies", () => {
+    const a = new ContextNoveltyBank({ warmup: 60, bits: 256 });
+    for (let k = 0; k < 3; k++) a.add();
+    const rng = new Rng(4);
+    for (let t = 0; t < 600; t++) for (let k = 0; k < 3; k++) a.update(k, wave(t, rng, 3 * k) + (k === 2 ? 20 * rng.next() : 0));
+    const state = a.serialize();
+    const words = decodeF64Column(state.cols.set)!;
+    expect(words.length).toBe(3 * 8);
+    expect(words.every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32)).toBe(true);
+    // the top bit of a word is a bit like any other (a word above 2³¹ is no negative number)
+    expect(words.some((v) => v >= 2 ** 31)).toBe(true);
+    const r = ContextNoveltyBank.restore(JSON.parse(JSON.stringify(state)));
+    const copy = ContextNoveltyBank.restore(a.serializeSlots([2, 0]));
+    for (let t = 600; t < 700; t++) {
+      const x = wave(t, rng, 6) + 20 * rng.next();
+      const s = a.update(2, x);
+      expect(r.update(2, x)).toBe(s);
+      expect(copy.update(0, x)).toBe(s);
     }
   });
 

@@ -31,6 +31,7 @@ export interface ContextNoveltyParams {
 
 export const DEFAULT_CONTEXT_NOVELTY: ContextNoveltyParams = { warmup: 150, bins: 8, order: 3, bits: 4096 };
 
+/** Context length kept per stream (`probe` shifts the context unrolled for this value). */
 const MAX_ORDER = 8;
 const BIN_LIMIT = 1e6;
 
@@ -43,20 +44,22 @@ function fmix32(h: number): number {
   return h ^ (h >>> 16);
 }
 
-type Cols = "n" | "lo" | "hi" | "q" | "hist" | "set";
+type Cols = "n" | "lo" | "hi" | "q" | "hist";
 
-export class ContextNoveltyBank extends BaseBank<Cols, ContextNoveltyParams> {
+export class ContextNoveltyBank extends BaseBank<Cols, ContextNoveltyParams, "set"> {
   static readonly KIND = "context-novelty";
   static readonly VERSION = 1;
   readonly kind = ContextNoveltyBank.KIND;
-  private readonly words: number;
-  private readonly order: number;
+  private declare readonly words: number;
+  private declare readonly order: number;
 
   constructor(params: Partial<ContextNoveltyParams> = {}, cap = 4) {
     const p = { ...DEFAULT_CONTEXT_NOVELTY, ...params };
     const words = Math.max(1, Math.ceil(p.bits / 32));
     const order = Math.max(1, Math.min(MAX_ORDER, Math.floor(p.order)));
-    super(p, { n: 1, lo: 1, hi: 1, q: 1, hist: MAX_ORDER, set: words }, cap);
+    // the bit set as 32-bit words (half the memory of doubles: its reads are the bank's cache
+    // misses); it serialises as the doubles it used to be stored in
+    super(p, { n: 1, lo: 1, hi: 1, q: 1, hist: MAX_ORDER }, cap, { set: words });
     this.words = words;
     this.order = order;
   }
@@ -110,14 +113,18 @@ export class ContextNoveltyBank extends BaseBank<Cols, ContextNoveltyParams> {
   /** Fraction of the grams ending in bin b that are new; with `learn`, remembers them and shifts b in. */
   private probe(i: number, b: number, learn: boolean): number {
     const c = this.soa.cols;
-    const set = c.set;
+    const set = this.soa.wcols.set;
     const hist = c.hist;
     const ho = i * MAX_ORDER;
     const so = i * this.words;
-    const mask = this.words * 32;
-    // grams need history: the first points after warm-up use the orders available
+    // (an unsigned divisor: with `h >>> 0` above 2³¹ the optimiser otherwise took the modulo as
+    // a floating-point one, x87 `fprem`; the integer remainder is the same number)
+    const mask = (this.words * 32) >>> 0;
+    // grams need history: the first points after warm-up use the orders available (an integer
+    // count: the loop below then counts in integers)
     const have = c.n[i]! - this.params.warmup;
-    const k = have < this.order ? (have > 0 ? have : 1) : this.order;
+    const order = this.order;
+    const k = (have < order ? (have > 0 ? have : 1) : order) | 0;
     // gram hash: each bin enters after the previous ones are fully mixed (order matters)
     let h = fmix32(0x9e3779b9 ^ b);
     let novel = 0;
@@ -127,18 +134,26 @@ export class ContextNoveltyBank extends BaseBank<Cols, ContextNoveltyParams> {
       const bit = (h >>> 0) % mask;
       const w = so + (bit >>> 5);
       const f = 1 << (bit & 31);
-      const word = set[w]! | 0;
+      const word = set[w]!;
       if ((word & f) === 0) {
         novel++;
         if (o === 0) newBand = true;
-        if (learn) set[w] = (word | f) >>> 0;
+        if (learn) set[w] = word | f;
       }
     }
     // a value in a band never seen is remembered but kept out of the context: one outlier
     // must not make the next `order` − 1 contexts novel too (a shift into the band repeats it,
     // and its second point enters the context)
     if (learn && !newBand) {
-      for (let o = MAX_ORDER - 1; o > 0; o--) hist[ho + o] = hist[ho + o - 1]!;
+      // the context moves on by one: hist[ho + 1 … ho + MAX_ORDER − 1] ← hist[ho … ho + MAX_ORDER − 2]
+      // (unrolled for MAX_ORDER = 8: the loop re-checked the row and the constant per entry)
+      hist[ho + 7] = hist[ho + 6]!;
+      hist[ho + 6] = hist[ho + 5]!;
+      hist[ho + 5] = hist[ho + 4]!;
+      hist[ho + 4] = hist[ho + 3]!;
+      hist[ho + 3] = hist[ho + 2]!;
+      hist[ho + 2] = hist[ho + 1]!;
+      hist[ho + 1] = hist[ho]!;
       hist[ho] = b;
     }
     return novel / k;

@@ -76,7 +76,7 @@ export class CountCusumBank extends BaseBank<Cols, CountCusumParams> {
    * states restore with what they lack unset (re-learnt from the next points). */
   static readonly VERSION = 3;
   readonly kind = CountCusumBank.KIND;
-  private readonly lnRho: number;
+  private declare readonly lnRho: number;
 
   constructor(params: Partial<CountCusumParams> = {}, cap = 4) {
     super({ ...DEFAULT_COUNT_CUSUM, ...params }, { n: 1, bad: 1, mean: 1, phi: 1, s: 1, lvl: 1, fast: 1, alarmT: 1, lastT: 1 }, cap);

@@ -34,7 +34,10 @@ export class FlatlineBank extends BaseBank<Cols, FlatlineParams> {
   static readonly KIND = "flatline";
   static readonly VERSION = 1;
   readonly kind = FlatlineBank.KIND;
-  private readonly logDecay: number;
+  private declare readonly logDecay: number;
+  /** The last run length `update` forgot over and its factor exp(logDecay·run) (a cache, not state). */
+  private keptRun = Number.NaN;
+  private keptFactor = Number.NaN;
 
   constructor(params: Partial<FlatlineParams> = {}, cap = 4) {
     super({ ...DEFAULT_FLATLINE, ...params }, { last: 1, run: 1, longest: 1, change: 1, n: 1 }, cap);
@@ -81,7 +84,12 @@ export class FlatlineBank extends BaseBank<Cols, FlatlineParams> {
     if (same) c.run[i] = c.run[i]! + 1;
     else {
       const run = c.run[i]!;
-      const kept = c.longest[i]! * Math.exp(this.logDecay * run);
+      // (runs are mostly 1 on a changing stream: the last run length's factor is reused)
+      if (run !== this.keptRun) {
+        this.keptRun = run;
+        this.keptFactor = Math.exp(this.logDecay * run);
+      }
+      const kept = c.longest[i]! * this.keptFactor;
       c.longest[i] = run > kept ? run : kept;
       c.run[i] = 1;
       c.last[i] = x;

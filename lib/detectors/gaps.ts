@@ -76,6 +76,17 @@ export class GapTracker extends BaseBank<Cols, GapParams> {
       c.cls[i] = 0;
       return 0;
     }
+    return this.missing(i, tMs);
+  }
+
+  /**
+   * `observe` for a stream absent at tMs. Apart from it so that the per-point code (present)
+   * stays small enough for the optimiser to inline into the engine's loop.
+   */
+  private missing(i: number, tMs: number): number {
+    const c = this.soa.cols;
+    const p = this.params;
+    const n = c.n[i]!;
     const dt = c.dt[i]!;
     if (n < 3 || dt <= 0) return (c.cls[i] = 0);
     const silent = tMs - c.last[i]!;

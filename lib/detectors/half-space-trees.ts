@@ -32,14 +32,14 @@ export class HalfSpaceTrees implements MultivariateDetector {
   static readonly VERSION = 1;
   readonly kind = HalfSpaceTrees.KIND;
   readonly params: HalfSpaceTreesParams;
-  private readonly nodes: number;
+  private declare readonly nodes: number;
   private readonly splitDim: Int32Array;
   private readonly splitVal: Float64Array;
   private ref: Int32Array;
   private lat: Int32Array;
   private count = 0;
   private windows = 0;
-  private readonly sizeLimit: number;
+  private declare readonly sizeLimit: number;
 
   constructor(params: Partial<HalfSpaceTreesParams> & { dims: number }) {
     this.params = { trees: 25, height: 15, window: 250, seed: 42, ...params };

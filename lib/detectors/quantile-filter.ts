@@ -57,11 +57,7 @@ export class QuantileFilterBank extends BaseBank<Cols, QuantileFilterParams> imp
     const p = this.params;
     const n = c.n[i]!;
     if (n < 20) {
-      c.lo[i] = n === 0 ? x : Math.min(c.lo[i]!, x);
-      c.hi[i] = n === 0 ? x : Math.max(c.hi[i]!, x);
-      c.med[i] = n === 0 ? x : c.med[i]! + (x - c.med[i]!) / (n + 1);
-      c.s[i] = n === 0 ? 0 : c.s[i]! + (Math.abs(x - c.med[i]!) - c.s[i]!) / (n + 1);
-      c.n[i] = n + 1;
+      this.warm(i, x, n);
       return sc;
     }
     let s = c.s[i]!;
@@ -76,6 +72,19 @@ export class QuantileFilterBank extends BaseBank<Cols, QuantileFilterParams> imp
     c.s[i] = c.s[i]! + p.scaleAlpha * (Math.abs(x - med) - c.s[i]!);
     c.n[i] = n + 1;
     return sc;
+  }
+
+  /**
+   * The first 20 points: range, running mean and mean deviation. Apart from `update` so that
+   * its per-point code stays small enough for the optimiser to inline into the engine's loop.
+   */
+  private warm(i: number, x: number, n: number): void {
+    const c = this.soa.cols;
+    c.lo[i] = n === 0 ? x : Math.min(c.lo[i]!, x);
+    c.hi[i] = n === 0 ? x : Math.max(c.hi[i]!, x);
+    c.med[i] = n === 0 ? x : c.med[i]! + (x - c.med[i]!) / (n + 1);
+    c.s[i] = n === 0 ? 0 : c.s[i]! + (Math.abs(x - c.med[i]!) - c.s[i]!) / (n + 1);
+    c.n[i] = n + 1;
   }
 
   static restore(state: unknown): QuantileFilterBank {

@@ -59,7 +59,10 @@ export class RecordBank extends BaseBank<Cols, RecordParams> {
   static readonly VERSION = 2;
   readonly kind = RecordBank.KIND;
 
-  private readonly decayPerMs: number;
+  private declare readonly decayPerMs: number;
+  /** The last step length `keep` computed (ms) and its share (a cache, not state). */
+  private keepDt = Number.NaN;
+  private keepShare = Number.NaN;
 
   constructor(params: Partial<RecordParams> = {}, cap = 4) {
     super({ ...DEFAULT_RECORD, ...params }, { med: 1, mad: 1, up: 1, down: 1, n: 1, lastT: 1, upHits: 1, downHits: 1, run: 1, exHits: 1, upT: 1, downT: 1, upGap: 1, downGap: 1 }, cap);
@@ -87,7 +90,13 @@ export class RecordBank extends BaseBank<Cols, RecordParams> {
   /** Share of the records kept at tMs (exp, not pow: this runs per point). */
   private keep(i: number, tMs: number): number {
     const dt = tMs - this.soa.cols.lastT[i]!;
-    return dt > 0 ? Math.exp(dt * this.decayPerMs) : 1;
+    if (!(dt > 0)) return 1;
+    // streams on one schedule share their step: the last step's share is reused, not recomputed
+    if (dt === this.keepDt) return this.keepShare;
+    const k = Math.exp(dt * this.decayPerMs);
+    this.keepDt = dt;
+    this.keepShare = k;
+    return k;
   }
 
   update(i: number, x: number, tMs: number): number {

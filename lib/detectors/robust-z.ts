@@ -75,12 +75,7 @@ export class RobustZBank extends BaseBank<Cols, RobustZParams> implements Foreca
     const c = this.soa.cols;
     const p = this.params;
     const n = c.n[i]!;
-    if (n === 0) {
-      c.m[i] = x;
-      c.d[i] = 0;
-      c.n[i] = 1;
-      return 0;
-    }
+    if (n === 0) return this.first(i, x);
     const m = c.m[i]!;
     const d = c.d[i]!;
     let s = 1.2533 * d;
@@ -106,6 +101,19 @@ export class RobustZBank extends BaseBank<Cols, RobustZParams> implements Foreca
     c.d[i] = d + a * (ad - d);
     c.n[i] = n + 1;
     return z;
+  }
+
+  /**
+   * A stream's first point: the mean starts at it (score 0). Apart from `update` so that its
+   * per-point code stays small enough for the optimiser to inline into the engine's loop (an
+   * inlined update takes and returns its doubles unboxed).
+   */
+  private first(i: number, x: number): number {
+    const c = this.soa.cols;
+    c.m[i] = x;
+    c.d[i] = 0;
+    c.n[i] = 1;
+    return 0;
   }
 
   static restore(state: unknown): RobustZBank {

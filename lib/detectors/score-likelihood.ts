@@ -96,10 +96,10 @@ export class ScoreLikelihoodBank extends BaseBank<Cols, ScoreLikelihoodParams> {
   static readonly KIND = "score-likelihood";
   static readonly VERSION = 1;
   readonly kind = ScoreLikelihoodBank.KIND;
-  private readonly beta: number;
-  private readonly minW: number;
-  private readonly minVar: number;
-  private readonly minVar2: number;
+  private declare readonly beta: number;
+  private declare readonly minW: number;
+  private declare readonly minVar: number;
+  private declare readonly minVar2: number;
 
   constructor(params: Partial<ScoreLikelihoodParams> = {}, cap = 4) {
     super({ ...DEFAULT_SCORE_LIKELIHOOD, ...params }, { short: 1, m: 1, v: 1, pm: 1, pv: 1, n: 1, age: 1, peak: 1, s2: 1, m2: 1, v2: 1, n2: 1, qt: 1 }, cap);

@@ -56,7 +56,7 @@ export class ShiftCusumBank extends BaseBank<Cols, ShiftCusumParams> {
   static readonly KIND = "shift-cusum";
   static readonly VERSION = 1;
   readonly kind = ShiftCusumBank.KIND;
-  private readonly decay: number;
+  private declare readonly decay: number;
 
   constructor(params: Partial<ShiftCusumParams> = {}, cap = 4) {
     super({ ...DEFAULT_SHIFT_CUSUM, ...params }, { m: 1, s: 1, n: 1, cp: 1, cn: 1, smax: 1, t0: 1, alarmT: 1, recent: 1, per: 1, peak: 1 }, cap);

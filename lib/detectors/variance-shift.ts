@@ -47,7 +47,7 @@ export class VarianceShiftBank extends BaseBank<Cols, VarianceShiftParams> {
   static readonly KIND = "variance-shift";
   static readonly VERSION = 1;
   readonly kind = VarianceShiftBank.KIND;
-  private readonly decay: number;
+  private declare readonly decay: number;
 
   constructor(params: Partial<VarianceShiftParams> = {}, cap = 4) {
     super({ ...DEFAULT_VARIANCE_SHIFT, ...params }, { slow: 1, fast: 1, fmax: 1, n: 1, run: 1, peak: 1 }, cap);
