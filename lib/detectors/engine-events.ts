@@ -145,6 +145,10 @@ export function multivariateExplanation(score: number, streamIds: readonly strin
   return `multivariate (half-space trees + isolation forest) score ${score.toFixed(0)}: joint behaviour of ${streamIds.length ? streamIds.join(", ") : "streams"} is unusual`;
 }
 
+export function breadthExplanation(score: number, moved: number, streamIds: readonly string[]): string {
+  return `${moved} streams moved unusually at once, rarely seen together on this table (breadth score ${score.toFixed(0)}): ${streamIds.join(", ")}${moved > streamIds.length ? ", …" : ""}`;
+}
+
 function copyEvent(e: OpenEvent, streamIds: string[]): OpenEvent {
   return { ...e, streamIds, peakZ: e.peakZ.slice() };
 }

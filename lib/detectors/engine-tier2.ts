@@ -10,7 +10,7 @@
  * probabilities as Tier 1 does per stream. Determinism: both models use the seeded RNG.
  */
 import type { TailCalibrator } from "./calibration";
-import { getNumber, getObject } from "./codec";
+import { decodeF64, encodeF64, getNumber, getObject } from "./codec";
 import { ND, PRIOR_BETA, PRIOR_U } from "./engine-layout";
 import type { GapTracker } from "./gaps";
 import { HalfSpaceTrees } from "./half-space-trees";
@@ -28,12 +28,16 @@ const AGG_UNEXPECTED = 4;
 const AGG_MAX_GAP = 5;
 const AGG_M = 6;
 const AGG_FIELDS = 7;
+/** Breadth counts above this share one bin (the tail is what matters, not its resolution). */
+const BREADTH_BINS = 64;
+/** The AR detector's slot among a stream's Tier-1 detectors (TIER1_DETECTORS). */
+const AR_DETECTOR = 2;
 
 /** Tier 2's part of a saved engine (top-level keys of the engine state). */
 export interface Tier2State {
   hst: unknown;
   iforest: unknown;
-  mv: { dims: number; sus: number; n: number };
+  mv: { dims: number; sus: number; n: number; breadth?: { streams: number; n: number; hist: string } };
 }
 
 export class Tier2 {
@@ -50,6 +54,18 @@ export class Tier2 {
   private topk = new Float64Array(4);
   /** Aggregate sums of the step so far (indices AGG_*). */
   private agg = new Float64Array(AGG_FIELDS);
+  /**
+   * Breadth: how many streams made an unusual one-step move together, as rare as the table has
+   * seen it. `bHist[c]` counts the steps on which c streams did; it starts over when the stream
+   * count changes. `bCount` is the current step's count, `breadthScore` its score.
+   */
+  private bHist: Float64Array = new Float64Array(BREADTH_BINS);
+  private bSteps = 0;
+  private bStreams = 0;
+  private bCount = 0;
+  /** Per slot, this step's AR tail probability when the stream counted towards breadth, else 1. */
+  breadthP: Float64Array = new Float64Array(0);
+  breadthScore = 0;
 
   constructor(private readonly o: EngineOptions) {}
 
@@ -87,6 +103,33 @@ export class Tier2 {
     this.raw = this.dims === 2 * n;
     this.topk.fill(0);
     this.agg.fill(0);
+    if (n !== this.bStreams) {
+      this.bStreams = n;
+      this.bHist.fill(0);
+      this.bSteps = 0;
+    }
+    if (this.breadthP.length !== n) this.breadthP = new Float64Array(n);
+    this.bCount = 0;
+  }
+
+  /**
+   * Counts the streams of block lo..hi−1 whose one-step move was unusual for them: the AR
+   * detector's calibrated tail probability below `breadthP`. `bX`, `bP`: the engine's block
+   * values (NaN = missing) and tail probabilities (ND per stream).
+   */
+  countBreadth(lo: number, hi: number, bX: Float64Array, bP: Float64Array): void {
+    const pMax = this.o.tier2.breadthP;
+    const bp = this.breadthP;
+    let c = this.bCount;
+    for (let j = 0; j < hi - lo; j++) {
+      const x = bX[j]!;
+      const p = bP[j * ND + AR_DETECTOR]!;
+      if (x === x && p < pMax) {
+        c++;
+        bp[lo + j] = p;
+      } else bp[lo + j] = 1;
+    }
+    this.bCount = c;
   }
 
   /**
@@ -183,6 +226,30 @@ export class Tier2 {
     return ready ? s : 0;
   }
 
+  /**
+   * The breadth score of the step: −log10 of the share of earlier steps with as many streams
+   * moving unusually at once (`breadthDecades` decades = 100). The share is the table's own, so
+   * streams that always move together (one server's metrics) raise no alarm by doing so; a
+   * dozen of them jumping on one step, which the table has rarely seen, does, even when each
+   * one alone is unremarkable.
+   */
+  finishBreadth(n: number): number {
+    const t = this.o.tier2;
+    const c = this.bCount < BREADTH_BINS ? this.bCount : BREADTH_BINS - 1;
+    const h = this.bHist;
+    let s = 0;
+    if (t.breadthDecades > 0 && n >= 3 && c >= t.breadthMin && this.bSteps >= t.breadthWarmup) {
+      let ge = 0;
+      for (let q = c; q < BREADTH_BINS; q++) ge += h[q]!;
+      const e = -Math.log10((ge + 1) / (this.bSteps + 1));
+      s = Math.min(100, (100 * e) / t.breadthDecades);
+    }
+    h[c]!++;
+    this.bSteps++;
+    this.breadthScore = s;
+    return s;
+  }
+
   /** The models have seen a full HST window: scores (and events) count from here. */
   get ready(): boolean {
     return this.n > this.o.tier2.hstWindow;
@@ -197,7 +264,7 @@ export class Tier2 {
     return {
       hst: this.hst ? this.hst.serialize() : null,
       iforest: this.iforest ? this.iforest.serialize() : null,
-      mv: { dims: this.dims, sus: this.sus, n: this.n },
+      mv: { dims: this.dims, sus: this.sus, n: this.n, breadth: { streams: this.bStreams, n: this.bSteps, hist: encodeF64(this.bHist) } },
     };
   }
 
@@ -211,6 +278,16 @@ export class Tier2 {
     t.sus = getNumber(mv, "sus");
     t.n = getNumber(mv, "n");
     t.feat = new Float64Array(t.dims);
+    // (states saved before the breadth score start it afresh)
+    const b = mv.breadth as { streams?: unknown; n?: unknown; hist?: unknown } | undefined;
+    if (b && typeof b.streams === "number" && typeof b.n === "number" && typeof b.hist === "string") {
+      const hist = decodeF64(b.hist);
+      if (hist.length === BREADTH_BINS) {
+        t.bStreams = b.streams;
+        t.bSteps = b.n;
+        t.bHist = hist;
+      }
+    }
     return t;
   }
 }

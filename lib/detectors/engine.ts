@@ -19,6 +19,7 @@ import { ArRlsBank } from "./ar-rls";
 import { TailCalibrator } from "./calibration";
 import { getObject } from "./codec";
 import {
+  breadthExplanation,
   EV_GAP,
   EV_POINT,
   EventBook,
@@ -82,7 +83,9 @@ export interface StepResult {
   /** Multivariate (Tier 2) score 0–100 and its confidence. */
   multivariateScore: number;
   multivariateConfidence: number;
-  /** max over streams and the weighted multivariate score */
+  /** Tier 2's breadth score 0–100: many streams moving unusually on one step (see `Tier2.finishBreadth`). */
+  breadthScore: number;
+  /** max over streams, the weighted multivariate score and the breadth score */
   overallScore: number;
   changes: EventChange[];
 }
@@ -383,6 +386,7 @@ export class DetectionEngine {
       type: new Array<AnomalyType | null>(n).fill(null),
       gap: new Array<GapClass>(n).fill("none"),
       multivariateScore: 0,
+      breadthScore: 0,
       multivariateConfidence: 0,
       overallScore: 0,
       changes: [],
@@ -516,22 +520,31 @@ export class DetectionEngine {
       this.passCalibrate(lo, hi);
       const m = this.passScores(lo, hi, tsMs);
       if (m > maxScore) maxScore = m;
-      if (tier2) this.tier2.accumulate(lo, hi, this.present, this.st.cols.lastSigned, this.st.cols.lastZ, this.hw, this.gaps);
+      if (tier2) {
+        this.tier2.accumulate(lo, hi, this.present, this.st.cols.lastSigned, this.st.cols.lastZ, this.hw, this.gaps);
+        this.tier2.countBreadth(lo, hi, this.bX, this.bP);
+      }
     }
     // Tier 2
     let mv = 0;
     let mvConf = 0;
+    let breadth = 0;
     if (tier2) {
       const t2 = this.tier2;
+      breadth = t2.finishBreadth(n);
       mv = t2.finish(n, this.cal);
-      this.trackMvEvent(tsMs, mv, t2.ready ? this.severityOf(mv) : null);
+      // one collective event for both: the breadth score names the streams that moved
+      const byBreadth = breadth > mv;
+      const ev = byBreadth ? breadth : mv;
+      this.trackMvEvent(tsMs, ev, t2.ready || byBreadth ? this.severityOf(ev) : null, byBreadth);
       mvConf = t2.confidence;
       mv *= mvConf;
     }
     out.multivariateScore = mv;
     out.multivariateConfidence = mvConf;
+    out.breadthScore = breadth;
     const mvw = mv * o.tier2.weight;
-    out.overallScore = mvw > maxScore ? mvw : maxScore;
+    out.overallScore = Math.max(mvw, breadth, maxScore);
     this.lastTs = tsMs;
     this.steps++;
     return out;
@@ -965,9 +978,20 @@ export class DetectionEngine {
     });
   }
 
-  private trackMvEvent(tsMs: number, score: number, sev: Severity | null): void {
+  private trackMvEvent(tsMs: number, score: number, sev: Severity | null, byBreadth: boolean): void {
     this.book.advance(MV_KEY, sev !== null, tsMs, score, sev, () => newEvent(MV_KEY, [], tsMs, "collective"), false, (ev, newPeak) => {
       if (!newPeak && ev.streamIds.length > 0) return;
+      if (byBreadth) {
+        // contributors: the streams whose move was the least likely for them
+        const bp = this.tier2.breadthP;
+        const picks: number[] = [];
+        for (let i = 0; i < bp.length; i++) if (bp[i]! < 1) picks.push(i);
+        picks.sort((a, b) => bp[a]! - bp[b]! || (this.ids[a]! < this.ids[b]! ? -1 : 1));
+        ev.streamIds = picks.slice(0, 5).map((i) => this.ids[i]!);
+        ev.type = "collective";
+        ev.explanation = breadthExplanation(score, picks.length, ev.streamIds);
+        return;
+      }
       // contributors: the streams with the highest current scores, or silent ones
       const n = this.ids.length;
       const picks: { id: string; s: number }[] = [];

@@ -23,6 +23,16 @@ export const ZTier2Options = z.object({
   ifRetrainEvery: z.number().int().min(16).default(256),
   /** Weight of the multivariate score in the row/overall score (0 = reported separately only). */
   weight: z.number().min(0).max(1).default(1),
+  /**
+   * Breadth score (tables of ≥ 3 streams): a stream "moves unusually" on a step when its AR
+   * residual's tail probability is below `breadthP`; the step scores how rarely the table has
+   * seen that many (≥ `breadthMin`) at once, `breadthDecades` decades = 100, once it has seen
+   * `breadthWarmup` steps. `breadthDecades` 0 = off.
+   */
+  breadthP: z.number().min(0).max(1).default(0.005),
+  breadthMin: z.number().int().min(1).default(3),
+  breadthWarmup: z.number().int().min(1).default(500),
+  breadthDecades: z.number().min(0).default(4.5),
 });
 
 export const ZEngineOptions = z.object({

@@ -91,6 +91,7 @@ export function scoreTable(table: ScoreTableInput, config?: EngineOptionsInput, 
     const mv = rowLk ? 0 : res.multivariateScore * mvw;
     const cut = engine.options.severity;
     if (mv > rowScore) rowScore = mv;
+    if (res.breadthScore > rowScore) rowScore = res.breadthScore;
     score[r] = rowScore;
     if (best >= 0) {
       isAnomaly[r] = 1;

@@ -1,0 +1,109 @@
+import { describe, expect, it } from "vitest";
+import { DetectionEngine } from "./engine";
+import { Rng } from "./rng";
+import { scoreTable } from "./score-table";
+
+const T0 = 1_700_000_000_000;
+const STEP = 60_000;
+const N = 10;
+
+function gauss(rng: Rng): number {
+  let s = 0;
+  for (let k = 0; k < 12; k++) s += rng.next();
+  return s - 6;
+}
+
+/** N independent noisy streams; for `len` steps from `at`, streams 0..moved−1 sit `size` σ higher. */
+function independent(rows: number, at: number, moved: number, size: number, len = Infinity): Float64Array[] {
+  const rng = new Rng(7);
+  const cols = Array.from({ length: N }, () => new Float64Array(rows));
+  for (let r = 0; r < rows; r++) {
+    const up = r >= at && r - at < len;
+    for (let i = 0; i < N; i++) cols[i]![r] = 100 + 10 * i + gauss(rng) + (up && i < moved ? size : 0);
+  }
+  return cols;
+}
+
+function table(cols: Float64Array[]) {
+  const rows = cols[0]!.length;
+  return { timestampsMs: Array.from({ length: rows }, (_, r) => T0 + r * STEP), columns: cols.map((values, i) => ({ name: `s${i}`, values })) };
+}
+
+/** Each step's breadth score and largest stream score. */
+function breadthScores(cols: Float64Array[], engine = new DetectionEngine()): { breadth: number[]; streamMax: number[] } {
+  const ids = cols.map((_, i) => `s${i}`);
+  for (const id of ids) if (!engine.hasStream(id)) engine.addStream(id, "gauge");
+  const breadth: number[] = [];
+  const streamMax: number[] = [];
+  const v = new Float64Array(N);
+  for (let r = 0; r < cols[0]!.length; r++) {
+    for (let i = 0; i < N; i++) v[i] = cols[i]![r]!;
+    const res = engine.step(T0 + r * STEP, ids, v);
+    breadth.push(res.breadthScore);
+    streamMax.push(Math.max(...res.score));
+  }
+  return { breadth, streamMax };
+}
+
+describe("breadth score (many streams moving unusually at once)", () => {
+  it("flags a step on which most streams move together, each by too little to alarm alone", () => {
+    // seven of ten streams 3.5σ up for one step
+    const cols = independent(3000, 2500, 7, 3.5, 1);
+    const { breadth, streamMax } = breadthScores(cols);
+    expect(Math.max(...breadth.slice(0, 2500))).toBeLessThan(60);
+    expect(streamMax[2500]).toBeLessThan(60);
+    expect(breadth[2500]).toBeGreaterThanOrEqual(60);
+    const rows = scoreTable(table(cols));
+    expect(rows.score[2500]).toBeGreaterThanOrEqual(60);
+
+    // the same move of one stream only is not breadth
+    expect(breadthScores(independent(3000, 2500, 1, 3.5, 1)).breadth[2500]).toBe(0);
+  });
+
+  it("does not alarm on streams that always move together", () => {
+    // ten views of one quantity that jumps every 100 steps: a joint move is routine here
+    const rng = new Rng(3);
+    const rows = 3000;
+    const cols = Array.from({ length: N }, () => new Float64Array(rows));
+    let level = 100;
+    for (let r = 0; r < rows; r++) {
+      if (r % 100 === 50) level += (rng.next() < 0.5 ? -1 : 1) * 8;
+      for (let i = 0; i < N; i++) cols[i]![r] = level * (1 + i / 10) + 0.5 * gauss(rng);
+    }
+    expect(Math.max(...breadthScores(cols).breadth.slice(1500))).toBeLessThan(60);
+  });
+
+  it("names the streams that moved in the collective event it opens", () => {
+    const cols = independent(3000, 2500, 7, 6);
+    const engine = new DetectionEngine();
+    const ids = cols.map((_, i) => `s${i}`);
+    for (const id of ids) engine.addStream(id, "gauge");
+    const v = new Float64Array(N);
+    const opened: { streamIds: string[]; explanation: string }[] = [];
+    for (let r = 0; r < 2510; r++) {
+      for (let i = 0; i < N; i++) v[i] = cols[i]![r]!;
+      for (const c of engine.step(T0 + r * STEP, ids, v).changes) {
+        if (c.kind === "opened" && c.event.type === "collective") opened.push({ streamIds: c.event.streamIds, explanation: c.event.explanation });
+      }
+    }
+    const breadthEvents = opened.filter((e) => e.explanation.includes("moved unusually at once"));
+    expect(breadthEvents.length).toBeGreaterThan(0);
+    for (const id of breadthEvents[0]!.streamIds) expect(["s0", "s1", "s2", "s3", "s4", "s5", "s6"]).toContain(id);
+  });
+
+  it("restores from a saved state with the same next scores", () => {
+    const cols = independent(2600, 2500, 7, 4);
+    const a = new DetectionEngine();
+    const first = cols.map((c) => c.subarray(0, 1200));
+    breadthScores(first, a);
+    const b = DetectionEngine.restore(JSON.parse(JSON.stringify(a.serialize())));
+    const rest = cols.map((c) => c.subarray(1200));
+    const ids = cols.map((_, i) => `s${i}`);
+    const v = new Float64Array(N);
+    for (let r = 0; r < rest[0]!.length; r++) {
+      for (let i = 0; i < N; i++) v[i] = rest[i]![r]!;
+      const t = T0 + (1200 + r) * STEP;
+      expect(b.step(t, ids, v).breadthScore).toBe(a.step(t, ids, v).breadthScore);
+    }
+  });
+});
