@@ -1,5 +1,5 @@
 /**
- * UI data benchmark: server time of the overview's data and of a 7-day stream page's data, with
+ * UI data benchmark: server time of the overview's data and of 7- and 30-day stream pages' data, with
  * real volume in PostgreSQL (default 1,000 streams × 10,000 samples = 10 M samples, 1-minute
  * cadence so every stream fills the 7-day window; as many score rows; a few thousand anomalies).
  *
