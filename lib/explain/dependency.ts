@@ -1,3 +1,4 @@
+import { chartBucketMs } from "../series/chart-buckets";
 import { leadLag } from "./lead-lag";
 
 /**
@@ -15,7 +16,10 @@ export const CONTEXT_MS = 2 * 3_600_000;
 /** Buckets of the shared grid over the context. */
 export const GRID_POINTS = 240;
 
-/** A shared bucket grid over [fromMs, toMs]: whole seconds per bucket, about `points` of them. */
+/**
+ * A shared bucket grid over [fromMs, toMs]: about `points` buckets as wide as `readSeries` makes
+ * them for the same range (`chartBucketMs`), so each point it returns lands on its own bucket.
+ */
 export interface Grid {
   baseMs: number;
   bucketMs: number;
@@ -23,7 +27,7 @@ export interface Grid {
 }
 
 export function gridOver(fromMs: number, toMs: number, points = GRID_POINTS): Grid {
-  const bucketMs = Math.max(1000, Math.ceil((toMs - fromMs) / points / 1000) * 1000);
+  const bucketMs = chartBucketMs(toMs - fromMs, points);
   return { baseMs: Math.floor(fromMs / bucketMs) * bucketMs, bucketMs, n: Math.ceil((toMs - fromMs) / bucketMs) + 1 };
 }
 

@@ -1,7 +1,8 @@
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { pool } from "../../db";
 import { ingestSeries, invalidateSourceCache } from "../../services/ingest/ingest-service";
+import { DETAIL_POINTS, getStreamDetail, RANGES } from "../../services/streams/stream-service";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { fiveMinuteCounts, fiveMinuteDrift } from "../../testing/rollup-tiers";
 import { listStreams } from "../streams-repo";
@@ -11,8 +12,11 @@ import { writeRollup } from "./rollup";
 import { readSeries } from "./samples";
 import { flushScoreMinutes, insertScores, readScores } from "./scores";
 
+vi.mock("server-only", () => ({}));
+
 const MIN = 60_000;
 const FIVE = 5 * MIN;
+const DAY = 86_400_000;
 
 /** Minute rows (minute index, value, count) of one stream, as the rollup buffer hands them out. */
 function minutes(streamId: number, base: number, rows: [minute: number, v: number, count: number][]): RollupColumns {
@@ -149,6 +153,62 @@ describe.each(availableBackends())("five-minute rollup tier on %s", (backend) =>
       c.release();
     }
     expect((await fiveMinuteCounts(b)).size).toBe(0);
+    expect(await fiveMinuteDrift()).toEqual([]);
+  });
+
+  it("draws the 7- and 30-day pages from the tier, with the minute rows' values, on ranges that do not start or end on five minutes", async () => {
+    const id = ids[1]!; // purged above: only what is written here
+    // 33 days of minutes before `base`, with gaps; scores with NaN and minutes without a forecast
+    const first = base - 33 * DAY;
+    const minutesSql = "generate_series(0, 33 * 1440 - 1) AS k WHERE k % 97 <> 5 AND k % 1440 NOT BETWEEN 600 AND 615";
+    await pool().query(
+      `INSERT INTO sample_rollup_1m (stream_id, bucket, min, max, sum, count)
+       SELECT $1, to_timestamp($2::float8 / 1000 + k * 60), 50 + sin(k / 300.0) * 20 - k % 7, 50 + sin(k / 300.0) * 20 + k % 11,
+              (50 + sin(k / 300.0) * 20) * (1 + k % 4), 1 + k % 4
+       FROM ${minutesSql}`,
+      [id, first],
+    );
+    await pool().query(
+      `INSERT INTO score_rollup_1m (stream_id, bucket, score, confidence, expected, lower, upper, n)
+       SELECT $1, to_timestamp($2::float8 / 1000 + k * 60), CASE WHEN k % 13 = 0 THEN 'NaN'::float8 ELSE ((k * 7919) % 100)::float8 END, 0.5 + (k % 5) / 10.0,
+              CASE WHEN k % 17 < 3 THEN NULL ELSE 40 + k % 9 END, CASE WHEN k % 19 = 0 THEN NULL ELSE 30 - k % 6 END, 60 + k % 8, 1 + k % 6
+       FROM ${minutesSql}`,
+      [id, first],
+    );
+    expect(await fiveMinuteDrift()).toEqual([]);
+    const now = base;
+    // a window ending at an odd moment, as a preset ending now does: the 5-minute rows at its
+    // ends hold minutes outside it (the data run on to `base`)
+    const toMs = base - 2 * DAY + 2 * MIN + 17_500;
+    for (const range of ["7d", "30d"] as const) {
+      const d = await getStreamDetail(id, { fromMs: toMs - RANGES[range], toMs }, now);
+      const want = await fromMinuteRows(id, toMs - RANGES[range], toMs, range === "7d" ? FIVE : 25 * MIN);
+      expect(want.series.length).toBeGreaterThan(range === "7d" ? 1900 : 1700);
+      expectSamePoints(d.series, want.series);
+      expectSamePoints(d.scores, want.scores);
+    }
+    // 30 days in 25-minute buckets: 1,728, plus one as both ends are partial (no gap spans a bucket)
+    const month = await getStreamDetail(id, { fromMs: toMs - RANGES["30d"], toMs }, now);
+    expect(month.series).toHaveLength(1729);
+    expect(month.scores).toHaveLength(1729);
+    expect(month.series.length).toBeLessThanOrEqual(DETAIL_POINTS);
+    expect(month.series[1]!.t - month.series[0]!.t).toBe(25 * MIN);
+
+    // what comes from the tier: raise its rows (the triggers watch the minute rows only). Every
+    // bucket inside the window's whole five minutes moves; the ends may hold minutes only
+    await pool().query("UPDATE sample_rollup_5m SET max = max + 1000 WHERE stream_id = $1", [id]);
+    await pool().query("UPDATE score_rollup_5m SET upper = upper + 1000 WHERE stream_id = $1", [id]);
+    const want = await fromMinuteRows(id, toMs - RANGES["30d"], toMs, 25 * MIN);
+    const raised = await getStreamDetail(id, { fromMs: toMs - RANGES["30d"], toMs }, now);
+    const moved = (got: { max?: number | null; upper?: number | null }[], key: "max" | "upper", w: Record<string, number | null>[]) =>
+      got.map((p, i) => Math.round((p[key] ?? 0) - (w[i]![key] ?? 0)));
+    for (const m of [moved(raised.series, "max", want.series), moved(raised.scores, "upper", want.scores)]) {
+      expect(m.slice(1, -1).every((x) => x === 1000)).toBe(true);
+      expect([0, 1000]).toContain(m[0]);
+      expect([0, 1000]).toContain(m.at(-1));
+    }
+    await pool().query("SELECT sample_rollup_5m_recount(array_agg(stream_id), array_agg(bucket)) FROM sample_rollup_5m WHERE stream_id = $1", [id]);
+    await pool().query("SELECT score_rollup_5m_recount(array_agg(stream_id), array_agg(bucket)) FROM score_rollup_5m WHERE stream_id = $1", [id]);
     expect(await fiveMinuteDrift()).toEqual([]);
   });
 

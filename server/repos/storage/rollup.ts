@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { summableSql } from "@/lib/ingest/sample-bounds";
+import { FIVE_MINUTES_MS } from "@/lib/series/chart-buckets";
 import { databaseUrl, isEmbeddedUrl, pool } from "../../db";
 import { inTransaction, isUniqueViolation } from "../transaction";
 import type { RollupColumns } from "./columns";
@@ -15,17 +16,23 @@ import { blocksAfter } from "./sample-blocks";
  */
 const ROLLUP_CURSOR_KEY = "rollup_seq";
 
-/**
- * Width of the rows of the five-minute tier (sample_rollup_5m, score_rollup_5m), which triggers
- * on the one-minute tables keep (migration 20261208120000_rollup_5m): it holds exactly what the
- * minute rows hold, with nothing to write here. Chart buckets that are a whole number of five
- * minutes read it: the same values as from the minute rows, from a fifth of the rows.
- */
-export const FIVE_MINUTES_MS = 300_000;
-
-/** Whether buckets of this width (aligned like date_bin from 2000-01-01) are whole five-minute rows. */
+/** Whether buckets of this width (aligned like date_bin from 2000-01-01) are whole five-minute rows (`chartBucketMs` makes every width from five minutes up one). */
 export function fiveMinuteBuckets(bucketMs: number): boolean {
   return bucketMs >= FIVE_MINUTES_MS && bucketMs % FIVE_MINUTES_MS === 0;
+}
+
+/**
+ * How a chart read over [fromMs, toMs) splits between the tiers: the five-minute rows that lie
+ * wholly inside it, [midFromMs, midToMs), and the minute rows of the partial five minutes at
+ * either end, [fromMs, headToMs) and [midToMs, toMs). Together they hold exactly the minute rows
+ * of [fromMs, toMs), so a range that does not start or end on five minutes (a preset ending now)
+ * draws the same first and last points as from the minute rows. 2000-01-01, the buckets' origin,
+ * is a whole number of five minutes after the epoch.
+ */
+export function fiveMinuteSpan(fromMs: number, toMs: number): { headToMs: number; midFromMs: number; midToMs: number } {
+  const midFromMs = Math.ceil(fromMs / FIVE_MINUTES_MS) * FIVE_MINUTES_MS;
+  const midToMs = Math.max(midFromMs, Math.floor(toMs / FIVE_MINUTES_MS) * FIVE_MINUTES_MS);
+  return { headToMs: Math.min(midFromMs, toMs), midFromMs, midToMs };
 }
 
 /**

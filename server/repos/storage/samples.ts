@@ -1,12 +1,13 @@
 import type pg from "pg";
 import { AppError } from "@/lib/errors/app-error";
 import { summableSql } from "@/lib/ingest/sample-bounds";
+import { chartBucketMs } from "@/lib/series/chart-buckets";
 import { databaseUrl, isEmbeddedUrl, pool } from "../../db";
 import { inTransaction } from "../transaction";
 import type { NewSampleColumns, SampleColumns, SampleRows, SortedSamples } from "./columns";
 import { NewestByStream } from "./newest-by-stream";
 import { recordInOutbox } from "../outbox-repo";
-import { fiveMinuteBuckets } from "./rollup";
+import { fiveMinuteBuckets, fiveMinuteSpan } from "./rollup";
 import { copyBinaryIn, copyBinaryOut, encodeBinaryCopy } from "./pg-binary-copy";
 import { blocksAfter, packSampleRows, slotOf, slotsPresent, valsLiteral, type Occupied } from "./sample-blocks";
 import { inStreamOrder } from "./stream-order";
@@ -222,8 +223,9 @@ export interface SeriesPoint {
 
 /**
  * One stream over a time range, downsampled on the server to at most ~maxPoints buckets
- * (min/max/mean per bucket so spikes survive). Long ranges read the 1-minute rollup, or its
- * 5-minute tier for buckets of whole five minutes (`fiveMinuteBuckets`: the 7-day page). Like the
+ * (min/max/mean per bucket so spikes survive; width `chartBucketMs`). Long ranges read the
+ * 1-minute rollup, or its 5-minute tier for buckets of whole five minutes (`fiveMinuteBuckets`:
+ * every width from five minutes up, e.g. the 7- and 30-day pages). Like the
  * rollup, buckets cover summable values only (`isSummable`: NaN, ±Inf and |v| > 2^960 are left
  * out), so no sum can overflow; `avg()` is not used because PostgreSQL's float8 avg also sums
  * squares, which overflow from |v| ≈ 1e154. A raw bucket holding only such values stays in the
@@ -237,27 +239,39 @@ export async function readSeries(
   /** a transaction's client (incident grouping reads series while it holds its lock) */
   q: Pick<pg.PoolClient, "query"> = pool(),
 ): Promise<SeriesPoint[]> {
-  const spanMs = Math.max(1, toMs - fromMs);
-  const bucketMs = Math.max(1000, Math.ceil(spanMs / maxPoints / 1000) * 1000);
-  const useRollup = bucketMs >= 60_000;
-  // both tiers have the same columns; buckets of whole five minutes read a fifth of the rows
-  const rollup = fiveMinuteBuckets(bucketMs) ? "sample_rollup_5m" : "sample_rollup_1m";
-  const sql = useRollup
-    ? `SELECT (extract(epoch FROM date_bin(make_interval(secs => $4 / 1000.0), bucket, TIMESTAMPTZ '2000-01-01')) * 1000)::float8 AS t,
-              sum(sum) / nullif(sum(count), 0) AS v, min(min) AS min, max(max) AS max
-       FROM ${rollup} WHERE stream_id = $1 AND bucket >= to_timestamp($2 / 1000.0) AND bucket < to_timestamp($3 / 1000.0)
-       GROUP BY 1 ORDER BY 1`
-    : `SELECT (extract(epoch FROM date_bin(make_interval(secs => $4 / 1000.0), ts, TIMESTAMPTZ '2000-01-01')) * 1000)::float8 AS t,
-              sum(value) FILTER (WHERE ${summableSql("value")}) / nullif(count(*) FILTER (WHERE ${summableSql("value")}), 0) AS v,
-              min(value) FILTER (WHERE ${summableSql("value")}) AS min, max(value) FILTER (WHERE ${summableSql("value")}) AS max
-       FROM (${oneStream("ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0)")}) s
-       GROUP BY 1 ORDER BY 1`;
-  const res = await q.query<{ t: number; v: number | null; min: number; max: number }>(sql, [
-    streamId,
-    fromMs,
-    toMs,
-    bucketMs,
-  ]);
+  const bucketMs = chartBucketMs(toMs - fromMs, maxPoints);
+  const t = (col: string) => `(extract(epoch FROM date_bin(make_interval(secs => $4 / 1000.0), ${col}, TIMESTAMPTZ '2000-01-01')) * 1000)::float8 AS t`;
+  const perBucket = "sum(sum) / nullif(sum(count), 0) AS v, min(min) AS min, max(max) AS max";
+  type Row = { t: number; v: number | null; min: number; max: number };
+  let res: pg.QueryResult<Row>;
+  if (fiveMinuteBuckets(bucketMs)) {
+    // both tiers have the same columns: the whole five minutes inside the range from the tier,
+    // the partial ones at its ends from their minutes (`fiveMinuteSpan`)
+    const { headToMs, midFromMs, midToMs } = fiveMinuteSpan(fromMs, toMs);
+    res = await q.query<Row>(
+      `SELECT ${t("bucket")}, ${perBucket} FROM (
+         SELECT bucket, min, max, sum, count FROM sample_rollup_5m
+         WHERE stream_id = $1 AND bucket >= to_timestamp($6 / 1000.0) AND bucket < to_timestamp($7 / 1000.0)
+         UNION ALL
+         SELECT bucket, min, max, sum, count FROM sample_rollup_1m
+         WHERE stream_id = $1 AND ((bucket >= to_timestamp($2 / 1000.0) AND bucket < to_timestamp($5 / 1000.0))
+                                OR (bucket >= to_timestamp($7 / 1000.0) AND bucket < to_timestamp($3 / 1000.0)))
+       ) r GROUP BY 1 ORDER BY 1`,
+      [streamId, fromMs, toMs, bucketMs, headToMs, midFromMs, midToMs],
+    );
+  } else {
+    const sql =
+      bucketMs >= 60_000
+        ? `SELECT ${t("bucket")}, ${perBucket}
+           FROM sample_rollup_1m WHERE stream_id = $1 AND bucket >= to_timestamp($2 / 1000.0) AND bucket < to_timestamp($3 / 1000.0)
+           GROUP BY 1 ORDER BY 1`
+        : `SELECT ${t("ts")},
+                  sum(value) FILTER (WHERE ${summableSql("value")}) / nullif(count(*) FILTER (WHERE ${summableSql("value")}), 0) AS v,
+                  min(value) FILTER (WHERE ${summableSql("value")}) AS min, max(value) FILTER (WHERE ${summableSql("value")}) AS max
+           FROM (${oneStream("ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0)")}) s
+           GROUP BY 1 ORDER BY 1`;
+    res = await q.query<Row>(sql, [streamId, fromMs, toMs, bucketMs]);
+  }
   return res.rows.map((r) => ({ t: r.t, v: r.v, min: r.min, max: r.max }));
 }
 

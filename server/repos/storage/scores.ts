@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { chartBucketMs } from "@/lib/series/chart-buckets";
 import { databaseUrl, isEmbeddedUrl, pool } from "../../db";
 import { inDerivedTransaction } from "./derived-writes";
 import { copyBinaryIn, encodeBinaryCopy, type BinaryColumn } from "./pg-binary-copy";
@@ -6,7 +7,7 @@ import { BLOCK_BYTES, BLOCK_SLOTS, BlockRowBuilder, blockOf, packScoreBlocks, re
 import type { BlockRows, ScoreColumns, ScoreMinuteRows } from "./columns";
 import { ScoreMinuteFold } from "./score-minute-fold";
 import { isUniqueViolation } from "../transaction";
-import { fiveMinuteBuckets } from "./rollup";
+import { fiveMinuteBuckets, fiveMinuteSpan } from "./rollup";
 
 /**
  * Block rows go in by binary COPY on PostgreSQL. There is no unique key to collide with: a
@@ -302,22 +303,31 @@ function downsample(points: ScorePoint[], bucketMs: number): ScorePoint[] {
 const MINUTE_ROWS_FROM_MS = 40_000;
 
 /**
- * Scores of one stream over a range, downsampled to max score per bucket. Wide buckets read the
- * one-minute rows (the minute in progress is not there yet), or their five-minute tier when the
- * buckets are whole five minutes (`fiveMinuteBuckets`), narrow ones the score blocks.
+ * Scores of one stream over a range, downsampled to max score per bucket (width
+ * `chartBucketMs`). Wide buckets read the one-minute rows (the minute in progress is not there
+ * yet), or their five-minute tier when the buckets are whole five minutes (`fiveMinuteBuckets`:
+ * every width from five minutes up), narrow ones the score blocks.
  */
 export async function readScores(streamId: number, fromMs: number, toMs: number, maxPoints = 2000): Promise<ScorePoint[]> {
-  const bucketMs = Math.max(1000, Math.ceil((toMs - fromMs) / maxPoints / 1000) * 1000);
+  const bucketMs = chartBucketMs(toMs - fromMs, maxPoints);
   if (bucketMs < MINUTE_ROWS_FROM_MS) return downsample(await rawScores(streamId, fromMs, toMs), bucketMs);
   if (fiveMinuteBuckets(bucketMs)) {
-    // the five-minute rows keep sums: the same means as the minute rows give below
+    // the five-minute rows keep sums: the same means as the minute rows give below; the partial
+    // five minutes at the range's ends come from their minutes, as sums too (`fiveMinuteSpan`)
+    const { headToMs, midFromMs, midToMs } = fiveMinuteSpan(fromMs, toMs);
     const res = await pool().query<ScorePoint>(
       `SELECT (extract(epoch FROM date_bin(make_interval(secs => $4 / 1000.0), bucket, TIMESTAMPTZ '2000-01-01')) * 1000)::float8 AS t,
               coalesce(max(score) FILTER (WHERE score <> 'NaN'), 'NaN') AS score, sum(confidence_sum) / sum(n) AS confidence,
               sum(expected_sum) / nullif(sum(expected_n), 0) AS expected, min(lower) AS lower, max(upper) AS upper
-       FROM score_rollup_5m WHERE stream_id = $1 AND bucket >= to_timestamp($2 / 1000.0) AND bucket < to_timestamp($3 / 1000.0)
-       GROUP BY 1 ORDER BY 1`,
-      [streamId, fromMs, toMs, bucketMs],
+       FROM (
+         SELECT bucket, score, confidence_sum, expected_sum, expected_n, lower, upper, n FROM score_rollup_5m
+         WHERE stream_id = $1 AND bucket >= to_timestamp($6 / 1000.0) AND bucket < to_timestamp($7 / 1000.0)
+         UNION ALL
+         SELECT bucket, score, confidence * n, coalesce(expected * n, 0), CASE WHEN expected IS NULL THEN 0 ELSE n END, lower, upper, n FROM score_rollup_1m
+         WHERE stream_id = $1 AND ((bucket >= to_timestamp($2 / 1000.0) AND bucket < to_timestamp($5 / 1000.0))
+                                OR (bucket >= to_timestamp($7 / 1000.0) AND bucket < to_timestamp($3 / 1000.0)))
+       ) r GROUP BY 1 ORDER BY 1`,
+      [streamId, fromMs, toMs, bucketMs, headToMs, midFromMs, midToMs],
     );
     return res.rows;
   }

@@ -68,6 +68,8 @@ export function resolveWindow(w: TDetailWindow, lastSampleAtMs: number | null, s
 /**
  * Points per series of a stream page: 7 days of five-minute rows, so the 7-day page's buckets
  * are exactly the rows of the rollups' five-minute tier (2,016 rows per series, not 10,080).
+ * Longer ranges get buckets of whole five minutes (`chartBucketMs`) and fewer points: the
+ * 30-day page 1,728 buckets of 25 minutes, read from 8,640 five-minute rows, not 43,200.
  */
 export const DETAIL_POINTS = 2016;
 
