@@ -60,6 +60,23 @@ describe("breadth score (many streams moving unusually at once)", () => {
     expect(breadthScores(independent(3000, 2500, 1, 3.5, 1)).breadth[2500]).toBe(0);
   });
 
+  it("keeps what it learnt when a stream joins the table", () => {
+    const cols = independent(3000, 2500, 7, 3.5, 1);
+    const engine = new DetectionEngine();
+    const ids = cols.map((_, i) => `s${i}`);
+    for (const id of ids) engine.addStream(id, "gauge");
+    const v = new Float64Array(N + 1);
+    let at2500 = 0;
+    for (let r = 0; r < 2501; r++) {
+      if (r === 2000) engine.addStream("late", "gauge");
+      const n = r < 2000 ? N : N + 1;
+      for (let i = 0; i < N; i++) v[i] = cols[i]![r]!;
+      v[N] = 5;
+      at2500 = engine.step(T0 + r * STEP, n === N ? ids : [...ids, "late"], v.subarray(0, n)).breadthScore;
+    }
+    expect(at2500).toBeGreaterThanOrEqual(60);
+  });
+
   it("does not alarm on streams that always move together", () => {
     // ten views of one quantity that jumps every 100 steps: a joint move is routine here
     const rng = new Rng(3);

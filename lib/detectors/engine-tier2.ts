@@ -57,7 +57,8 @@ export class Tier2 {
   /**
    * Breadth: how many streams made an unusual one-step move together, as rare as the table has
    * seen it. `bHist[c]` counts the steps on which c streams did; it starts over when the stream
-   * count changes. `bCount` is the current step's count, `breadthScore` its score.
+   * count is no longer within a factor of two of `bStreams`, the count it started with. `bCount`
+   * is the current step's count, `breadthScore` its score.
    */
   private bHist: Float64Array = new Float64Array(BREADTH_BINS);
   private bSteps = 0;
@@ -103,7 +104,8 @@ export class Tier2 {
     this.raw = this.dims === 2 * n;
     this.topk.fill(0);
     this.agg.fill(0);
-    if (n !== this.bStreams) {
+    // the counts stay comparable while streams come and go; not once the table's size has halved or doubled
+    if (n > 2 * this.bStreams || 2 * n < this.bStreams) {
       this.bStreams = n;
       this.bHist.fill(0);
       this.bSteps = 0;
