@@ -55,6 +55,7 @@ describe("breadth score (many streams moving unusually at once)", () => {
     expect(breadth[2500]).toBeGreaterThanOrEqual(60);
     const rows = scoreTable(table(cols));
     expect(rows.score[2500]).toBeGreaterThanOrEqual(60);
+    expect([rows.isAnomaly[2500], rows.type[2500]]).toEqual([1, "collective"]);
 
     // the same move of one stream only is not breadth
     expect(breadthScores(independent(3000, 2500, 1, 3.5, 1)).breadth[2500]).toBe(0);

@@ -97,9 +97,10 @@ export function scoreTable(table: ScoreTableInput, config?: EngineOptionsInput, 
       isAnomaly[r] = 1;
       severity[r] = res.severity[best] ?? "";
       type[r] = res.type[best] ?? "point";
-    } else if (mv > cut.low) {
+    } else if (mv > cut.low || res.breadthScore > cut.low) {
+      const c = mv > res.breadthScore ? mv : res.breadthScore;
       isAnomaly[r] = 1;
-      severity[r] = mv > cut.high ? "high" : mv > cut.medium ? "medium" : "low";
+      severity[r] = c > cut.high ? "high" : c > cut.medium ? "medium" : "low";
       type[r] = "collective";
     }
     observe?.(r, res, engine, isAnomaly[r] === 1);
