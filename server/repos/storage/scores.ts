@@ -162,8 +162,13 @@ export async function writeMinutes(client: pg.PoolClient, m: ScoreMinuteRows): P
   for (const part of distinctParts(m)) await mergeMinutes(client, part);
 }
 
-/** Minutes of this process's scores in progress, for score_rollup_1m. */
-const minutes = new ScoreMinuteFold();
+/**
+ * Minutes in progress of `insertScores` (seeding, tests). The worker's pipeline keeps its own
+ * fold: a fold lives and dies with the scoring run that filled it, so a pipeline started again
+ * after a crash begins empty, as a new process would, instead of emitting minutes of the run
+ * before it, whose scores its replay counts again.
+ */
+const defaultMinutes = new ScoreMinuteFold();
 /** Reused by every batch: `blocksWriter` encodes (or copies) the rows before it returns. */
 const blockRows = new BlockRowBuilder();
 
@@ -180,8 +185,9 @@ export interface PreparedScores {
  * `foldOnly` rows (stored already, replayed after a crash) are folded into their minutes but not
  * written again.
  */
-export function prepareScores(c: ScoreColumns, opts: { scoredSeq?: number; foldOnly?: ScoreColumns; nowMs?: number } = {}): PreparedScores {
+export function prepareScores(c: ScoreColumns, opts: { scoredSeq?: number; foldOnly?: ScoreColumns; nowMs?: number; minutes?: ScoreMinuteFold } = {}): PreparedScores {
   const now = opts.nowMs ?? Date.now();
+  const minutes = opts.minutes ?? defaultMinutes;
   const blocks = c.tsMs.length ? blocksWriter(packScoreBlocks(c, blockRows)) : null;
   const m = opts.foldOnly && opts.foldOnly.tsMs.length ? concatMinutes(minutes.add(opts.foldOnly, now), minutes.add(c, now)) : minutes.add(c, now);
   const seq = opts.scoredSeq;
@@ -215,8 +221,8 @@ export async function insertScores(c: ScoreColumns): Promise<void> {
   await prepareScores(c).run();
 }
 
-/** Writes the one-minute rows still in progress (the worker calls this when it stops). */
-export async function flushScoreMinutes(): Promise<void> {
+/** Writes the one-minute rows still in progress (of `insertScores`, or of a pipeline's fold when it stops). */
+export async function flushScoreMinutes(minutes: ScoreMinuteFold = defaultMinutes): Promise<void> {
   const m = minutes.flushAll();
   if (m.streamIds.length) await inDerivedTransaction((client) => writeMinutes(client, m));
 }
