@@ -205,6 +205,7 @@ describe.skipIf(!throwawayPostgresAvailable())("fault test under load: kill -9 o
       expect(o.scoreRows).toBe(total);
       expect(o.rollupCount).toBe(total);
       expect(o.rollupMinutesWrong).toBe(0);
+      expect(o.scoreRollupCount).toBe(total);
     }
     expect(clean.anomalies.length).toBeGreaterThan(0);
     expect(faulted.anomalies).toEqual(clean.anomalies);

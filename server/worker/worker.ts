@@ -335,6 +335,10 @@ export class Worker {
     // samples read but not scored yet (held-back steps), so a restore reads them again
     const state = this.pipeline.engine.serialize();
     const cursor = this.pipeline.safeCursor();
+    // every score up to now is written (jobs run one at a time, a scoring round ends drained);
+    // its minutes still open are written too, since a restore from this snapshot does not read
+    // those samples again (if this fails, no snapshot is saved)
+    await this.pipeline.flushScoreMinutes();
     // compressed on libuv's thread pool: with 20,000 streams (~185 MB of state) a synchronous
     // gzip held the worker's event loop for ~2 s at every periodic snapshot
     return saveSnapshot(reason, cursor, await gzip(state));
