@@ -71,3 +71,47 @@ test("Settings → Sources shows snippets without the token, lists sources and i
   // the two 400s above are intended (bad CSV, invalid URL); nothing else may fail
   expect(errors().filter((e) => !/Failed to load resource|HTTP 400 .*(import\/csv|sources\.savePrometheus)/.test(e))).toEqual([]);
 });
+
+test("a CSV upload whose connection drops says so plainly, and sending the same file again is safe", async ({ page }) => {
+  const errors = collectConsoleErrors(page);
+  await page.goto("/settings/sources");
+  const t = Date.now();
+  await page.getByLabel("CSV file").setInputFiles({
+    name: "dropped.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from(`timestamp,e2e_drop_a,e2e_drop_b\n${t - 30_000},1,2\n${t - 20_000},3,4\n${t - 10_000},5,6\n`),
+  });
+  await page.getByRole("button", { name: "Check file" }).click();
+  await expect(page.getByTestId("csv-preview")).toContainText("3 rows (wide layout) will create or extend 2 streams");
+
+  // the import reaches Omen and is stored, but the connection drops before the answer arrives
+  let dropped = 0;
+  const importRequest = /\/api\/v1\/import\/csv\?(?!.*dryRun=1)/;
+  await page.route(importRequest, async (route) => {
+    await route.fetch();
+    dropped++;
+    await route.abort("connectionreset");
+  });
+  await page.getByRole("button", { name: "Import 2 streams" }).click();
+  // the CSV form's alert (Next's route announcer is an alert too)
+  const alert = page.getByRole("region", { name: "Import CSV" }).getByRole("alert");
+  await expect(alert).toContainText("The connection to Omen was lost during the upload. Part of the file may already be stored.");
+  await expect(alert).toContainText("Uploading the same file again is safe: samples already stored are skipped, not added twice.");
+  await expect(alert).not.toContainText("Failed to fetch");
+  expect(dropped).toBe(1);
+  await shot(page, "sources-csv-connection-lost");
+
+  // sent again over a working connection: nothing is added twice
+  await page.unroute(importRequest);
+  await page.getByRole("button", { name: "Import 2 streams" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Imported 3 rows (wide layout): 0 new samples in 2 streams." })).toBeVisible();
+  await expect(alert).toHaveCount(0);
+  expect(dropped).toBe(1);
+
+  // a check that loses its connection stores nothing, and says that instead
+  await page.route(/\/api\/v1\/import\/csv/, (route) => route.abort("internetdisconnected"));
+  await page.getByRole("button", { name: "Check file" }).click();
+  await expect(alert).toContainText("The connection to Omen was lost while checking the file. Nothing was stored");
+  await page.unroute(/\/api\/v1\/import\/csv/);
+  expect(errors().filter((e) => !/Failed to load resource|ERR_CONNECTION_RESET|ERR_INTERNET_DISCONNECTED/.test(e))).toEqual([]);
+});

@@ -54,6 +54,8 @@ interface Outcome {
   scoreRows: number;
   rollupCount: number;
   rollupMinutesWrong: number;
+  /** Σ n of the one-minute score rows: one per scored sample */
+  scoreRollupCount: number;
   anomalies: string[];
   requestsRetried: number;
 }
@@ -84,6 +86,7 @@ async function measure(url: string): Promise<Omit<Outcome, "acknowledged" | "req
     const sum = vals.reduce((a, b) => a + b, 0);
     if (r.count !== vals.length || r.min !== Math.min(...vals) || r.max !== Math.max(...vals) || Math.abs(r.sum - sum) > 1e-9 * Math.abs(sum)) wrong++;
   }
+  const [scoreRollup] = await query<{ n: string | null }>(url, "SELECT sum(n)::bigint AS n FROM score_rollup_1m WHERE stream_id = ANY($1::int[])", [ids]);
   const anomalies = (
     await query<{ k: string }>(
       url,
@@ -93,7 +96,7 @@ async function measure(url: string): Promise<Omit<Outcome, "acknowledged" | "req
       [ids],
     )
   ).map((r) => r.k);
-  return { stored: Number(stored!.n), scored: Number(scores!.distinct), scoreRows: Number(scores!.rows), rollupCount, rollupMinutesWrong: wrong, anomalies };
+  return { stored: Number(stored!.n), scored: Number(scores!.distinct), scoreRows: Number(scores!.rows), rollupCount, rollupMinutesWrong: wrong, scoreRollupCount: Number(scoreRollup?.n ?? 0), anomalies };
 }
 
 async function scenario(cluster: ThrowawayPostgres, db: string, faults: boolean): Promise<Outcome> {
@@ -192,7 +195,7 @@ describe.skipIf(!throwawayPostgresAvailable())("fault test under load: kill -9 o
     const faulted = await scenario(cluster, "omen_faulted", true);
     const clean = await scenario(cluster, "omen_clean", false);
     const row = (name: string, o: Outcome) =>
-      `${name.padEnd(14)} acknowledged ${o.acknowledged}  stored ${o.stored}  scored ${o.scored}  score rows ${o.scoreRows}  rollup count ${o.rollupCount} (wrong minutes ${o.rollupMinutesWrong})  anomalies ${o.anomalies.length}  retried requests ${o.requestsRetried}`;
+      `${name.padEnd(14)} acknowledged ${o.acknowledged}  stored ${o.stored}  scored ${o.scored}  score rows ${o.scoreRows}  rollup count ${o.rollupCount} (wrong minutes ${o.rollupMinutesWrong})  score rollup n ${o.scoreRollupCount}  anomalies ${o.anomalies.length}  retried requests ${o.requestsRetried}`;
     console.log(`[fault] ${row("with faults", faulted)}\n[fault] ${row("uninterrupted", clean)}`);
     const total = SERIES * STEPS;
     for (const o of [faulted, clean]) {
@@ -202,6 +205,7 @@ describe.skipIf(!throwawayPostgresAvailable())("fault test under load: kill -9 o
       expect(o.scoreRows).toBe(total);
       expect(o.rollupCount).toBe(total);
       expect(o.rollupMinutesWrong).toBe(0);
+      expect(o.scoreRollupCount).toBe(total);
     }
     expect(clean.anomalies.length).toBeGreaterThan(0);
     expect(faulted.anomalies).toEqual(clean.anomalies);

@@ -324,6 +324,17 @@ function AddPrometheusSource() {
   );
 }
 
+/**
+ * What the CSV form says when the connection dropped before Omen answered. An import commits in
+ * chunks, so part of the file may be stored; sending it again is safe because samples already
+ * stored are skipped. A check (dry run) stores nothing.
+ */
+function connectionLostMessage(dryRun: boolean): string {
+  return dryRun
+    ? "The connection to Omen was lost while checking the file. Nothing was stored; check the file again once the connection is back."
+    : "The connection to Omen was lost during the upload. Part of the file may already be stored. Uploading the same file again is safe: samples already stored are skipped, not added twice.";
+}
+
 type CsvPreview = { rows: number; layout: string; streams: { key: string; samples: number }[]; groundTruth: { column: string; marked: number; ranges: number }[] };
 
 /** Uploads with the signed-in session (admins); scripts use a token with the ingest scope. */
@@ -337,12 +348,29 @@ function CsvUpload() {
   const trpc = useTRPC();
   const post = async (dryRun: boolean) => {
     const q = new URLSearchParams({ source, file: file!.name, ...(metric.trim() ? { metric: metric.trim() } : {}), ...(dryRun ? { dryRun: "1" } : {}) });
-    const res = await fetch(`/api/v1/import/csv?${q.toString()}`, {
-      method: "POST",
-      headers: { "content-type": "text/csv" },
-      body: file,
-    });
-    return { res, json: (await res.json()) as CsvPreview & { error?: string; inserted?: number; series?: number } };
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(`/api/v1/import/csv?${q.toString()}`, {
+        method: "POST",
+        headers: { "content-type": "text/csv" },
+        body: file,
+      });
+      text = await res.text();
+    } catch {
+      // no answer at all: the browser's own words ("Failed to fetch", "Load failed") do not say
+      // what happened to the file
+      throw new Error(connectionLostMessage(dryRun));
+    }
+    type Reply = CsvPreview & { error?: string; inserted?: number; series?: number };
+    let json: Reply;
+    try {
+      json = JSON.parse(text) as Reply;
+    } catch {
+      // an answer that is not Omen's (a proxy's error page)
+      json = { error: `The server answered HTTP ${res.status} without saying why.` } as Reply;
+    }
+    return { res, json };
   };
   // Step 1: what the file would create (nothing stored); step 2: the import itself.
   const check = async (e: FormEvent) => {

@@ -2,7 +2,7 @@ import os from "node:os";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
 import { sequenceHead } from "../repos/storage/samples";
-import { flushScoreMinutes, scoredSeq } from "../repos/storage/scores";
+import { scoredSeq } from "../repos/storage/scores";
 import { acquireWorkerLock, type WorkerLock } from "../repos/worker-lock-repo";
 import { resumeRollup } from "./pipeline/resume-rollup";
 import { loadSnapshot, saveSnapshot } from "../repos/snapshots-repo";
@@ -335,6 +335,10 @@ export class Worker {
     // samples read but not scored yet (held-back steps), so a restore reads them again
     const state = this.pipeline.engine.serialize();
     const cursor = this.pipeline.safeCursor();
+    // every score up to now is written (jobs run one at a time, a scoring round ends drained);
+    // its minutes still open are written too, since a restore from this snapshot does not read
+    // those samples again (if this fails, no snapshot is saved)
+    await this.pipeline.flushScoreMinutes();
     // compressed on libuv's thread pool: with 20,000 streams (~185 MB of state) a synchronous
     // gzip held the worker's event loop for ~2 s at every periodic snapshot
     return saveSnapshot(reason, cursor, await gzip(state));
@@ -351,7 +355,7 @@ export class Worker {
       this.log(`results not written at shutdown (${e.message}); they are scored again at the next start`);
     });
     await this.pipeline.writeRollup(true).catch((e: Error) => this.log(`final rollup write failed: ${e.message}`));
-    await flushScoreMinutes().catch((e: Error) => this.log(`final score rollup write failed: ${e.message}`));
+    await this.pipeline.flushScoreMinutes().catch((e: Error) => this.log(`final score rollup write failed: ${e.message}`));
     await this.pipeline.flushStreams().catch((e: Error) => this.log(`final stream flush failed: ${e.message}`));
     if (!this.unwritten) await this.snapshot("shutdown").catch((e: Error) => this.log(`final snapshot failed: ${e.message}`));
     // a worker stopped on purpose is not "down": ingest goes on without it (nothing is lost; it

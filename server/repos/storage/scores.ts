@@ -61,7 +61,9 @@ async function noteScoredSeq(client: pg.PoolClient, seq: number): Promise<void> 
 
 /**
  * For score rows about to be written again (a replay after a crash): whether each (stream, ts)
- * has a stored score, and whether its one-minute row exists.
+ * has a stored score, and whether its one-minute row counts it. A minute row counts the scores
+ * stored before it was last written (block rev at or below its `rev_hi`): a score stored later
+ * sat in a minute still open in the fold when the worker stopped, and is folded in again.
  */
 export async function scoredAlready(streamIds: ArrayLike<number>, tsMs: ArrayLike<number>): Promise<{ scored: Uint8Array; minuteWritten: Uint8Array }> {
   const n = tsMs.length;
@@ -69,10 +71,12 @@ export async function scoredAlready(streamIds: ArrayLike<number>, tsMs: ArrayLik
   const minuteWritten = new Uint8Array(n);
   if (n === 0) return { scored, minuteWritten };
   const res = await pool().query<{ i: string; scored: boolean; minute: boolean }>(
-    `SELECT u.i,
-       EXISTS (SELECT 1 FROM score_block b WHERE b.block = u.id / ${BLOCK_SLOTS} AND b.ts = to_timestamp(u.t / 1000.0) AND b.mask & (1 << (u.id % ${BLOCK_SLOTS})) <> 0) AS scored,
-       EXISTS (SELECT 1 FROM ${MINUTE_TABLE} r WHERE r.stream_id = u.id AND r.bucket = to_timestamp(floor(u.t / 60000.0) * 60)) AS minute
-     FROM unnest($1::int[], $2::float8[]) WITH ORDINALITY AS u(id, t, i)`,
+    `SELECT u.i, s.rev IS NOT NULL AS scored,
+       s.rev IS NOT NULL AND EXISTS (SELECT 1 FROM ${MINUTE_TABLE} r WHERE r.stream_id = u.id AND r.bucket = to_timestamp(floor(u.t / 60000.0) * 60)
+                                       AND (r.rev_hi IS NULL OR r.rev_hi >= s.rev)) AS minute
+     FROM unnest($1::int[], $2::float8[]) WITH ORDINALITY AS u(id, t, i)
+     CROSS JOIN LATERAL (SELECT min(b.rev) AS rev FROM score_block b
+                         WHERE b.block = u.id / ${BLOCK_SLOTS} AND b.ts = to_timestamp(u.t / 1000.0) AND b.mask & (1 << (u.id % ${BLOCK_SLOTS})) <> 0) s`,
     [Array.from(streamIds), Array.from(tsMs)],
   );
   for (const r of res.rows) {
@@ -84,7 +88,7 @@ export async function scoredAlready(streamIds: ArrayLike<number>, tsMs: ArrayLik
 }
 
 const MINUTE_TABLE = "score_rollup_1m";
-const MINUTE_COLUMNS = "(stream_id, bucket, score, confidence, expected, lower, upper, n)";
+const MINUTE_COLUMNS = "(stream_id, bucket, score, confidence, expected, lower, upper, n, rev_hi)";
 /** Merges a minute written before (after a restart): extremes of both, means weighted by n. */
 const MINUTE_MERGE = `ON CONFLICT (stream_id, bucket) DO UPDATE SET
   score = CASE WHEN r.score = 'NaN' THEN EXCLUDED.score WHEN EXCLUDED.score = 'NaN' THEN r.score ELSE GREATEST(r.score, EXCLUDED.score) END,
@@ -93,9 +97,10 @@ const MINUTE_MERGE = `ON CONFLICT (stream_id, bucket) DO UPDATE SET
                   ELSE (r.expected * r.n + EXCLUDED.expected * EXCLUDED.n) / (r.n + EXCLUDED.n) END,
   lower = LEAST(r.lower, EXCLUDED.lower),
   upper = GREATEST(r.upper, EXCLUDED.upper),
-  n = r.n + EXCLUDED.n`;
+  n = r.n + EXCLUDED.n,
+  rev_hi = GREATEST(r.rev_hi, EXCLUDED.rev_hi)`;
 
-const minuteCopyColumns = (m: ScoreMinuteRows): BinaryColumn[] => [
+const minuteCopyColumns = (m: ScoreMinuteRows, revHi: number): BinaryColumn[] => [
   { type: "int4", data: m.streamIds },
   { type: "timestamptz", data: m.bucketMs },
   { type: "float8", data: m.score },
@@ -104,16 +109,27 @@ const minuteCopyColumns = (m: ScoreMinuteRows): BinaryColumn[] => [
   { type: "float8null", data: m.lower },
   { type: "float8null", data: m.upper },
   { type: "int4", data: m.n },
+  { type: "int8", data: new Array<number>(m.n.length).fill(revHi) },
 ];
 
-async function mergeMinutes(client: pg.PoolClient, m: ScoreMinuteRows): Promise<void> {
+/**
+ * The newest score_block rev this transaction sees: every score stored so far, its own included,
+ * was folded into the minutes it writes (see `scoredAlready`). The worker writes its scores one
+ * transaction at a time, so no score of its streams is stored later with a lower rev.
+ */
+async function newestScoreRev(client: pg.PoolClient): Promise<number> {
+  const res = await client.query<{ rev: string | null }>("SELECT max(rev) AS rev FROM score_block");
+  return Number(res.rows[0]?.rev ?? 0);
+}
+
+async function mergeMinutes(client: pg.PoolClient, m: ScoreMinuteRows, revHi: number): Promise<void> {
   const nul = (xs: number[]) => xs.map((x) => (Number.isNaN(x) ? null : x));
   await client.query(
     `INSERT INTO ${MINUTE_TABLE} AS r ${MINUTE_COLUMNS}
-     SELECT s, to_timestamp(b / 1000.0), sc, cf, e, lo, up, n
+     SELECT s, to_timestamp(b / 1000.0), sc, cf, e, lo, up, n, $9::bigint
      FROM unnest($1::int[], $2::float8[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::int[]) AS x(s, b, sc, cf, e, lo, up, n)
      ${MINUTE_MERGE}`,
-    [m.streamIds, m.bucketMs, m.score, m.confidence, nul(m.expected), nul(m.lower), nul(m.upper), m.n],
+    [m.streamIds, m.bucketMs, m.score, m.confidence, nul(m.expected), nul(m.lower), nul(m.upper), m.n, revHi],
   );
 }
 
@@ -149,10 +165,11 @@ function distinctParts(m: ScoreMinuteRows): ScoreMinuteRows[] {
  */
 export async function writeMinutes(client: pg.PoolClient, m: ScoreMinuteRows): Promise<void> {
   if (m.streamIds.length === 0) return;
+  const revHi = await newestScoreRev(client);
   if (!isEmbeddedUrl(databaseUrl())) {
     await client.query("SAVEPOINT minutes");
     try {
-      await copyBinaryIn(client, `${MINUTE_TABLE} ${MINUTE_COLUMNS}`, encodeBinaryCopy(m.streamIds.length, minuteCopyColumns(m)));
+      await copyBinaryIn(client, `${MINUTE_TABLE} ${MINUTE_COLUMNS}`, encodeBinaryCopy(m.streamIds.length, minuteCopyColumns(m, revHi)));
       await client.query("RELEASE SAVEPOINT minutes");
       return;
     } catch (e) {
@@ -160,11 +177,16 @@ export async function writeMinutes(client: pg.PoolClient, m: ScoreMinuteRows): P
       await client.query("ROLLBACK TO SAVEPOINT minutes");
     }
   }
-  for (const part of distinctParts(m)) await mergeMinutes(client, part);
+  for (const part of distinctParts(m)) await mergeMinutes(client, part, revHi);
 }
 
-/** Minutes of this process's scores in progress, for score_rollup_1m. */
-const minutes = new ScoreMinuteFold();
+/**
+ * Minutes in progress of `insertScores` (seeding, tests). The worker's pipeline keeps its own
+ * fold: a fold lives and dies with the scoring run that filled it, so a pipeline started again
+ * after a crash begins empty, as a new process would, instead of emitting minutes of the run
+ * before it, whose scores its replay counts again.
+ */
+const defaultMinutes = new ScoreMinuteFold();
 /** Reused by every batch: `blocksWriter` encodes (or copies) the rows before it returns. */
 const blockRows = new BlockRowBuilder();
 
@@ -181,8 +203,9 @@ export interface PreparedScores {
  * `foldOnly` rows (stored already, replayed after a crash) are folded into their minutes but not
  * written again.
  */
-export function prepareScores(c: ScoreColumns, opts: { scoredSeq?: number; foldOnly?: ScoreColumns; nowMs?: number } = {}): PreparedScores {
+export function prepareScores(c: ScoreColumns, opts: { scoredSeq?: number; foldOnly?: ScoreColumns; nowMs?: number; minutes?: ScoreMinuteFold } = {}): PreparedScores {
   const now = opts.nowMs ?? Date.now();
+  const minutes = opts.minutes ?? defaultMinutes;
   const blocks = c.tsMs.length ? blocksWriter(packScoreBlocks(c, blockRows)) : null;
   const m = opts.foldOnly && opts.foldOnly.tsMs.length ? concatMinutes(minutes.add(opts.foldOnly, now), minutes.add(c, now)) : minutes.add(c, now);
   const seq = opts.scoredSeq;
@@ -216,8 +239,8 @@ export async function insertScores(c: ScoreColumns): Promise<void> {
   await prepareScores(c).run();
 }
 
-/** Writes the one-minute rows still in progress (the worker calls this when it stops). */
-export async function flushScoreMinutes(): Promise<void> {
+/** Writes the one-minute rows still in progress (of `insertScores`, or of a pipeline's fold when it stops). */
+export async function flushScoreMinutes(minutes: ScoreMinuteFold = defaultMinutes): Promise<void> {
   const m = minutes.flushAll();
   if (m.streamIds.length) await inDerivedTransaction((client) => writeMinutes(client, m));
 }

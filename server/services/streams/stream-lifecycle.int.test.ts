@@ -3,7 +3,6 @@ import { hashNoise as noise } from "@/lib/scenarios/hash-noise";
 import { pool } from "../../db";
 import { listAnomalies, upsertAnomalies } from "../../repos/anomalies-repo";
 import { rollupPending } from "../../repos/storage/rollup";
-import { flushScoreMinutes } from "../../repos/storage/scores";
 import { getSourceByName } from "../../repos/sources-repo";
 import { getStream, listStreams, upsertStreamHealth } from "../../repos/streams-repo";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
@@ -54,7 +53,7 @@ describe.each(availableBackends())("deleting and archiving streams and sources o
     await pipeline.tick(now);
     await pipeline.drain();
     await rollupPending();
-    await flushScoreMinutes();
+    await pipeline.flushScoreMinutes();
   }
 
   it("delete removes one stream's samples, scores, rollups and anomalies, keeps its block neighbours', and the worker carries on", async () => {

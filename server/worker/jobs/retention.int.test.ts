@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pool } from "../../db";
 import { rollupPending } from "../../repos/storage/rollup";
-import { flushScoreMinutes } from "../../repos/storage/scores";
 import { listStreams } from "../../repos/streams-repo";
 import { createEngine } from "../../services/detection/engine-adapter";
 import { ingestSeries, invalidateSourceCache } from "../../services/ingest/ingest-service";
@@ -47,7 +46,7 @@ describe.each(availableBackends())("retention on %s", (backend) => {
     await pipeline.drain();
     await pipeline.flushStreams();
     await rollupPending();
-    await flushScoreMinutes();
+    await pipeline.flushScoreMinutes();
     const id = async (m: string) => (await listStreams({ search: m }))[0]!.id;
     const [liveId, stoppedId, importId] = [await id("live_m"), await id("stopped_m"), await id("imported_m")];
     expect((await left(importId)).samples).toBe(60);

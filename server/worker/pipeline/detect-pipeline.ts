@@ -9,7 +9,8 @@ import { HandoffQueue } from "./handoff-queue";
 import { grownFloat64 } from "@/lib/collections/grow";
 import { HealthRows, StreamRows, type StreamState } from "./stream-rows";
 import { EndedGapFilter } from "./ended-gaps";
-import { prepareScores, scoredAlready } from "../../repos/storage/scores";
+import { flushScoreMinutes, prepareScores, scoredAlready } from "../../repos/storage/scores";
+import { ScoreMinuteFold } from "../../repos/storage/score-minute-fold";
 import { allStreamKinds, readEndedStreams } from "../../repos/streams-repo";
 import type { EngineEvent, EnginePort, StepScores } from "@/lib/detectors/engine-port";
 import { STEP_MS } from "../../services/detection/replay";
@@ -254,6 +255,8 @@ export class DetectPipeline {
   private readonly bucketPool: StepBucket[] = [];
   private readonly stepRows = new StepRows();
   private readonly scoreBatches = [new ScoreBatch(), new ScoreBatch()];
+  /** This run's score minutes in progress (see `prepareScores`); a restarted pipeline starts empty. */
+  private readonly scoreMinutes = new ScoreMinuteFold();
   private scoreTurn = 0;
   private kinds = new Map<number, TStreamKind>();
   /** Batches handed over by ingest right after their commit (see `server/worker/handoff`). */
@@ -616,7 +619,7 @@ export class DetectPipeline {
       foldOnly = pick(c, fold);
     }
     if (cols.tsMs.length === 0 && !foldOnly?.tsMs.length) return;
-    const prepared = prepareScores(cols, { scoredSeq: readCursor, foldOnly });
+    const prepared = prepareScores(cols, { scoredSeq: readCursor, foldOnly, minutes: this.scoreMinutes });
     await this.retrying("scores", () => prepared.run());
     this.stats.scoresWritten += cols.tsMs.length;
   }
@@ -670,6 +673,11 @@ export class DetectPipeline {
     this.lastRollupWatermark = watermark;
   }
   private lastRollupWatermark = -1;
+
+  /** Writes the score minutes still in progress (at shutdown). */
+  flushScoreMinutes(): Promise<void> {
+    return flushScoreMinutes(this.scoreMinutes);
+  }
 
   /** Flushes the buffered stream rows when their flush interval is up. */
   flushStreamsIfDue(): Promise<void> {
