@@ -1,5 +1,6 @@
 import { countAllStreams } from "../../repos/streams-repo";
 import { readLogBacklogCached, type LogBacklog } from "../ingest/ingest-service";
+import { LOG_STALL_MS, LogProgressWatch } from "./log-progress";
 import { ping, readWorkerStatus, statusSequenceHead, WORKER_STALE_MS } from "../../repos/worker-status-repo";
 
 /** How many streams, cached briefly: /api/health is polled often and must answer fast under load. */
@@ -41,8 +42,9 @@ const num = (x: unknown): number | null => (typeof x === "number" && Number.isFi
 /**
  * Database and worker status for /api/health and the UI header. `ok` is false while the
  * database is unreachable, no worker is alive, or the live worker cannot make progress (a write
- * failing and being retried, or samples waiting with no progress: `stalled`); `problems` says
- * which, and `backlog` is what is stored but not scored yet.
+ * failing and being retried, or samples waiting with no progress: `stalled`; scale-out: messages
+ * waiting in the sample log while no partition cursor moves for 30 s, or the log unreadable);
+ * `problems` says which, and `backlog` is what is stored but not scored yet.
  */
 async function buildReport(nowMs: number) {
   let database: { ok: boolean; latencyMs?: number; error?: string };
@@ -94,6 +96,10 @@ async function buildReport(nowMs: number) {
       }
     }
     const natsLive = live.filter((w) => w.info.nats === true);
+    const waited = logWatch.observe(nowMs, log?.pending ?? null, natsLive.flatMap((w) => partitionCursors(w.info)));
+    if (waited !== null && waited > LOG_STALL_MS) {
+      problems.push(`the scale-out workers are not making progress: ${log?.pending} message(s) of the sample log wait and no partition's scores advanced for ${Math.round(waited / 1000)} s`);
+    }
     const sum = (key: string) => (natsLive.length ? natsLive.reduce((a, w) => a + (num(w.info[key]) ?? 0), 0) : null);
     backlog = { rows: null, pendingSamples: null, pendingMessages: log?.pending ?? null, worstPartition: log?.worst ?? null, lateSamples: sum("lateSamples"), lateScored: sum("lateScored") };
   } else {
@@ -129,6 +135,18 @@ export async function healthReport(nowMs = Date.now()): Promise<HealthReport> {
     .finally(() => (building = undefined));
   if (last && nowMs - last.checkedAtMs < STALE_MS) return last;
   return building;
+}
+
+/** Progress of the sample log's partitions across reports (scale-out). */
+const logWatch = new LogProgressWatch();
+
+/** The partition cursors a scale-out worker reports in its heartbeat. */
+function partitionCursors(info: Record<string, unknown>): { partition: number; msgSeq: number }[] {
+  if (!Array.isArray(info.partitionCursors)) return [];
+  return info.partitionCursors.filter((c): c is { partition: number; msgSeq: number } => {
+    const o = c as Record<string, unknown> | null;
+    return typeof o?.partition === "number" && typeof o.msgSeq === "number";
+  });
 }
 
 /**
