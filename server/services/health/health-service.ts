@@ -1,4 +1,6 @@
 import { countAllStreams } from "../../repos/streams-repo";
+import { readLogBacklogCached, type LogBacklog } from "../ingest/ingest-service";
+import { LOG_STALL_MS, LogProgressWatch } from "./log-progress";
 import { ping, readWorkerStatus, statusSequenceHead, WORKER_STALE_MS } from "../../repos/worker-status-repo";
 
 /** How many streams, cached briefly: /api/health is polled often and must answer fast under load. */
@@ -14,13 +16,35 @@ function cachedStreamCount(nowMs: number): Promise<number> {
   return streamsCache.value;
 }
 
+/**
+ * What is stored but not scored yet. Single worker: `rows`, the 32-stream block rows committed
+ * after its cursor, `pendingSamples`, samples it read and holds for the newest step. Scale-out
+ * (OMEN_NATS_URL): `rows` and `pendingSamples` are null (workers keep no seq cursor);
+ * `pendingMessages` counts the sample log's messages (one per committed batch and partition)
+ * its partitions' owners have not acknowledged yet: not delivered, or delivered and not yet
+ * covered by a partition snapshot (taken every ~5 s), so 0 a few seconds after the workers
+ * caught up; null where this process cannot read the log. `worstPartition` is the partition
+ * with the most. Both modes: `lateSamples` / `lateScored`, samples that arrived for a step
+ * already scored and of those the ones scored, since the live workers started (summed over
+ * the live scale-out workers).
+ */
+interface Backlog {
+  rows: number | null;
+  pendingSamples: number | null;
+  pendingMessages: number | null;
+  worstPartition: { partition: number; pending: number } | null;
+  lateSamples: number | null;
+  lateScored: number | null;
+}
+
 const num = (x: unknown): number | null => (typeof x === "number" && Number.isFinite(x) ? x : null);
 
 /**
  * Database and worker status for /api/health and the UI header. `ok` is false while the
  * database is unreachable, no worker is alive, or the live worker cannot make progress (a write
- * failing and being retried, or samples waiting with no progress: `stalled`); `problems` says
- * which, and `backlog` is what is stored but not scored yet.
+ * failing and being retried, or samples waiting with no progress: `stalled`; scale-out: messages
+ * waiting in the sample log while no partition cursor moves for 30 s, or the log unreadable);
+ * `problems` says which, and `backlog` is what is stored but not scored yet.
  */
 async function buildReport(nowMs: number) {
   let database: { ok: boolean; latencyMs?: number; error?: string };
@@ -58,13 +82,33 @@ async function buildReport(nowMs: number) {
   for (const w of live) {
     if (w.stalled) problems.push(`worker ${w.name} is not making progress${w.lastError ? `: ${w.lastError}` : ""}`);
   }
-  // the backlog the scoring worker has: block rows committed after its cursor, and samples it read but holds
-  // (scale-out workers consume the JetStream log: their progress is per partition, not a seq cursor)
-  const seqLive = live.filter((w) => w.info.nats !== true);
-  const scorer = seqLive.length ? seqLive.reduce((a, b) => (a.cursor <= b.cursor ? a : b)) : null;
-  const backlog = scorer
-    ? { rows: scorer.backlog, pendingSamples: num(scorer.info.pendingSamples) ?? 0, lateSamples: num(scorer.info.lateSamples) ?? 0, lateScored: num(scorer.info.lateScored) ?? 0 }
-    : { rows: Math.max(0, head - Math.min(...workers.map((w) => w.cursor), head)), pendingSamples: null, lateSamples: null, lateScored: null };
+  let backlog: Backlog;
+  const logRead = readLogBacklogCached(nowMs);
+  if (logRead || workers.some((w) => w.info.nats === true)) {
+    // scale-out: workers consume the JetStream sample log, their progress is per partition (no seq
+    // cursor); the backlog is the log's, read from its partitions' durable consumers
+    let log: LogBacklog | null = null;
+    if (logRead) {
+      try {
+        log = await logRead;
+      } catch (e) {
+        problems.push(`the sample log (NATS) cannot be read: ${(e as Error).message}`);
+      }
+    }
+    const natsLive = live.filter((w) => w.info.nats === true);
+    const waited = logWatch.observe(nowMs, log?.pending ?? null, natsLive.flatMap((w) => partitionCursors(w.info)));
+    if (waited !== null && waited > LOG_STALL_MS) {
+      problems.push(`the scale-out workers are not making progress: ${log?.pending} message(s) of the sample log wait and no partition's scores advanced for ${Math.round(waited / 1000)} s`);
+    }
+    const sum = (key: string) => (natsLive.length ? natsLive.reduce((a, w) => a + (num(w.info[key]) ?? 0), 0) : null);
+    backlog = { rows: null, pendingSamples: null, pendingMessages: log?.pending ?? null, worstPartition: log?.worst ?? null, lateSamples: sum("lateSamples"), lateScored: sum("lateScored") };
+  } else {
+    // the backlog the scoring worker has: block rows committed after its cursor, and samples it read but holds
+    const scorer = live.length ? live.reduce((a, b) => (a.cursor <= b.cursor ? a : b)) : null;
+    backlog = scorer
+      ? { rows: scorer.backlog, pendingSamples: num(scorer.info.pendingSamples) ?? 0, pendingMessages: null, worstPartition: null, lateSamples: num(scorer.info.lateSamples) ?? 0, lateScored: num(scorer.info.lateScored) ?? 0 }
+      : { rows: Math.max(0, head - Math.min(...workers.map((w) => w.cursor), head)), pendingSamples: null, pendingMessages: null, worstPartition: null, lateSamples: null, lateScored: null };
+  }
   const lastError = live.find((w) => w.stalled)?.lastError ?? workers.find((w) => w.lastError)?.lastError ?? null;
   return { ok: database.ok && live.length > 0 && problems.length === 0, database, workers, partitions: partitionCount(workers), streams, backlog, lastError, problems, checkedAtMs: nowMs };
 }
@@ -91,6 +135,18 @@ export async function healthReport(nowMs = Date.now()): Promise<HealthReport> {
     .finally(() => (building = undefined));
   if (last && nowMs - last.checkedAtMs < STALE_MS) return last;
   return building;
+}
+
+/** Progress of the sample log's partitions across reports (scale-out). */
+const logWatch = new LogProgressWatch();
+
+/** The partition cursors a scale-out worker reports in its heartbeat. */
+function partitionCursors(info: Record<string, unknown>): { partition: number; msgSeq: number }[] {
+  if (!Array.isArray(info.partitionCursors)) return [];
+  return info.partitionCursors.filter((c): c is { partition: number; msgSeq: number } => {
+    const o = c as Record<string, unknown> | null;
+    return typeof o?.partition === "number" && typeof o.msgSeq === "number";
+  });
 }
 
 /**

@@ -499,17 +499,29 @@ export function setLogBacklogProbe(probe: LogBacklogProbe | null): void {
   state.logCache = undefined;
 }
 
-/** Throws TOO_MANY_REQUESTS when the sample log holds more than the probe's limit of undelivered messages. */
-async function assertLogCapacity(nowMs: number): Promise<void> {
+/**
+ * Scale-out: the sample log's backlog as this process's probe reads it (cached ~1 s, shared by
+ * ingest's back-pressure and /api/health); null when no probe is set (not scale-out mode here).
+ * Rejects when NATS cannot be read.
+ */
+export function readLogBacklogCached(nowMs = Date.now()): Promise<LogBacklog> | null {
   const probe = state.logProbe;
-  if (!probe) return;
+  if (!probe) return null;
   if (!state.logCache || nowMs - state.logCache.atMs > BACKLOG_CACHE_MS) {
     const value = probe.read();
     state.logCache = { atMs: nowMs, value };
     value.catch(() => (state.logCache = undefined));
   }
+  return state.logCache.value;
+}
+
+/** Throws TOO_MANY_REQUESTS when the sample log holds more than the probe's limit of undelivered messages. */
+async function assertLogCapacity(nowMs: number): Promise<void> {
+  const probe = state.logProbe;
+  const read = readLogBacklogCached(nowMs);
+  if (!probe || !read) return;
   // NATS unreachable: no reading; the publish after the commit answers 503 itself
-  const reading = await state.logCache.value.catch(() => null);
+  const reading = await read.catch(() => null);
   if (!reading || reading.pending <= probe.maxPending) return;
   const retryAfterSeconds = Math.min(60, Math.max(1, Math.ceil(reading.pending / probe.maxPending) * 2));
   const worst = reading.worst ? ` (most in partition ${reading.worst.partition}: ${reading.worst.pending})` : "";

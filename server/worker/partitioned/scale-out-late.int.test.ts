@@ -5,7 +5,9 @@ import { readPartitionProgress } from "../../repos/partition-repo";
 import { readScores } from "../../repos/storage/scores";
 import { listStreams } from "../../repos/streams-repo";
 import { readWorkerStatus } from "../../repos/worker-status-repo";
-import { ingestSeries, type IncomingSeries } from "../../services/ingest/ingest-service";
+import { readLogBacklog } from "../../nats/log-backlog";
+import { healthReport } from "../../services/health/health-service";
+import { ingestSeries, setLogBacklogProbe, type IncomingSeries } from "../../services/ingest/ingest-service";
 import { natsUnreachable, openScaleOutWorld, waitFor, type ScaleOutWorld } from "../../testing/scale-out-workers";
 
 /**
@@ -13,7 +15,8 @@ import { natsUnreachable, openScaleOutWorld, waitFor, type ScaleOutWorld } from 
  * already (a remote_write shard that lags the others) are scored, once each, as the single
  * worker scores them (`EngineAdapter.scoreLate`), by a real worker process on real NATS
  * JetStream and PostgreSQL; a kill -9 and a new owner replaying the partitions write none of
- * them again.
+ * them again. /api/health's backlog counts them, and the sample log's pending messages (0 once
+ * the workers caught up, more while the partitions' owner is gone).
  */
 const NATS_URL = process.env.TEST_NATS_URL ?? "nats://127.0.0.1:4222";
 const PARTITIONS = 2;
@@ -51,8 +54,24 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out late samples on
 
   beforeAll(async () => {
     world = await openScaleOutWorld({ natsUrl: NATS_URL, partitions: PARTITIONS, name: "omen scale-out late test" });
+    // as the web process does in scale-out mode (no back-pressure limit here)
+    setLogBacklogProbe({ read: () => readLogBacklog(world.log), maxPending: Number.MAX_SAFE_INTEGER });
   });
-  afterAll(async () => world?.close());
+  afterAll(async () => {
+    setLogBacklogProbe(null);
+    await world?.close();
+  });
+  /** /api/health's backlog once `ok` holds for it (reports are up to a few seconds old). */
+  const backlogOnce = (what: string, ok: (b: NonNullable<Awaited<ReturnType<typeof healthReport>>["backlog"]>) => boolean) =>
+    waitFor(
+      what,
+      async () => {
+        const b = (await healthReport()).backlog;
+        return b && ok(b) ? b : null;
+      },
+      30_000,
+      250,
+    ).catch(fail);
 
   it("scores each late sample once, and a new owner's replay writes none of them again", async () => {
     startWorker("w1");
@@ -110,6 +129,9 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out late samples on
       15_000,
     ).catch(fail);
     expect(lateStats).toEqual({ late: lateCount, scored: lateCount });
+    // health: the late counts, and no pending message once the partitions' snapshots cover everything
+    const caughtUp = await backlogOnce("health's backlog with nothing pending", (b) => b.pendingMessages === 0 && b.lateScored === lateCount);
+    expect(caughtUp).toMatchObject({ rows: null, pendingMessages: 0, lateSamples: lateCount, lateScored: lateCount });
     let rows = await scoreRowsPerSample();
     console.log(`[scale-out late] acknowledged ${acknowledged}, late ${lateCount}; per stored sample: ${JSON.stringify(rows)}`);
     expect(rows).toEqual({ samples: acknowledged, unscored: 0, once: acknowledged, more: 0 });
@@ -120,11 +142,16 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out late samples on
 
     // kill -9 and a new owner: it replays the partitions from their snapshots and writes nothing again
     world.workers.get("w1")!.kill("SIGKILL");
+    // messages published while the partitions have no owner are pending
+    await send(range(0, STREAMS).map((i) => gauge(i, [STEPS])), t0 + (STEPS + 6) * STEP_MS);
+    const waiting = await backlogOnce("health's backlog counting the ownerless partitions' messages", (b) => (b.pendingMessages ?? 0) > 0);
+    console.log(`[scale-out late] pending while no worker runs: ${JSON.stringify(waiting)}`);
     startWorker("w2");
     await waitFor("w2 to own every partition", async () => ((await readWorkerStatus()).find((w) => w.name === "w2")?.info.partitions as number[] | undefined)?.length === PARTITIONS, 60_000).catch(fail);
     await new Promise((r) => setTimeout(r, 3_000));
     rows = await scoreRowsPerSample();
     expect(rows).toEqual({ samples: acknowledged, unscored: 0, once: acknowledged, more: 0 });
     expect(await scoredRows()).toBe(acknowledged);
+    await backlogOnce("health's backlog with nothing pending after the new owner caught up", (b) => b.pendingMessages === 0);
   });
 });
