@@ -431,14 +431,19 @@ export class DetectionEngine {
   step(tsMs: number, ids: readonly string[], values: Float64Array): StepResult {
     this.checkStep(tsMs);
     if (values.length < ids.length) throw new Error("step: values shorter than ids");
+    // callers usually list the streams in slot order: an id found at its own slot needs no
+    // string-keyed Map probe (the probe would give that same slot)
+    const slotIds = this.ids;
     if (this.options.autoAddStreams) {
-      for (let k = 0; k < ids.length; k++) if (!this.index.has(ids[k]!)) this.addStream(ids[k]!, "gauge");
+      for (let k = 0; k < ids.length; k++) if (!(k < slotIds.length && ids[k] === slotIds[k]) && !this.index.has(ids[k]!)) this.addStream(ids[k]!, "gauge");
     }
     this.beginStep();
     const present = this.present;
     const vals = this.vals;
+    const n = slotIds.length;
     for (let k = 0; k < ids.length; k++) {
-      const i = this.index.get(ids[k]!);
+      const id = ids[k]!;
+      const i = k < n && id === slotIds[k] ? k : this.index.get(id);
       if (i === undefined) continue;
       const v = clampInput(values[k]!);
       vals[i] = v;
@@ -722,13 +727,21 @@ export class DetectionEngine {
         bP[po + 1] = cal.update(base + 1, z1);
         bP[po + 2] = cal.update(base + 2, z2);
         bP[po + 3] = cal.update(base + 3, z3);
-      } else {
-        bP[po] = cal.p(base, z0);
-        bP[po + 1] = cal.p(base + 1, z1);
-        bP[po + 2] = cal.p(base + 2, z2);
-        bP[po + 3] = cal.p(base + 3, z3);
-      }
+      } else this.calibrateOnly(base, po, z0, z1, z2, z3);
     }
+  }
+
+  /**
+   * `passCalibrate` for a point the calibrators do not learn (warm-up, stuck). Out of the loop:
+   * four `p` calls inlined there would use up the budget the four `update`s need to inline.
+   */
+  private calibrateOnly(base: number, po: number, z0: number, z1: number, z2: number, z3: number): void {
+    const cal = this.cal;
+    const bP = this.bP;
+    bP[po] = cal.p(base, z0);
+    bP[po + 1] = cal.p(base + 1, z1);
+    bP[po + 2] = cal.p(base + 2, z2);
+    bP[po + 3] = cal.p(base + 3, z3);
   }
 
   /**
@@ -799,7 +812,9 @@ export class DetectionEngine {
       // z and AR see a jump
       if (this.hw.period(i) > 0) {
         const ph = bP[po + 1]!;
-        const lh = -Math.log10(ph > 1e-300 ? ph : 1e-300) + o.seasonalSlack;
+        // (usually one of the two smallest: their logs are already at hand)
+        const lph = ph === p1 ? l1 : ph === p2 ? l2 : -Math.log10(ph > 1e-300 ? ph : 1e-300);
+        const lh = lph + o.seasonalSlack;
         if (e > lh) e = lh;
       }
       c.lastSigned[i] = x - out.expected[i]!;
@@ -944,6 +959,14 @@ export class DetectionEngine {
       this.out.inEvent[i] = 0;
       return;
     }
+    this.advanceEvent(id, i, tsMs, score, sev, x, extreme, anomalous);
+  }
+
+  /**
+   * `trackEvent`'s open/extend/close step. A method of its own: its closures' context would
+   * otherwise be allocated on every call of `trackEvent`, also when it returns early.
+   */
+  private advanceEvent(id: string, i: number, tsMs: number, score: number, sev: Severity | null, x: number, extreme: boolean, anomalous: boolean): void {
     const e = this.book.advance(id, anomalous, tsMs, score, sev, () => newEvent(id, [id], tsMs, "point"), extreme, (ev, newPeak) => {
       const c = this.st.cols;
       const zo = i * ND;
