@@ -219,6 +219,8 @@ export class DetectionEngine {
   private bJitter = new Float64Array(STEP_BLOCK);
   private bExt = new Float64Array(STEP_BLOCK);
   private bP = new Float64Array(STEP_BLOCK * ND);
+  /** a present point's score before its final floors (see `passScores`) */
+  private bS = new Float64Array(STEP_BLOCK);
 
   constructor(options?: EngineOptionsInput) {
     this.options = parseEngineOptions(options ?? {});
@@ -411,9 +413,11 @@ export class DetectionEngine {
     this.bShift = new Float64Array(size);
     this.bStuck = new Float64Array(size);
     this.bBurst = new Float64Array(size);
+    this.bRecord = new Float64Array(size);
     this.bJitter = new Float64Array(size);
     this.bExt = new Float64Array(size);
     this.bP = new Float64Array(size * ND);
+    this.bS = new Float64Array(size);
   }
 
   private severityOf(score: number): Severity | null {
@@ -705,6 +709,7 @@ export class DetectionEngine {
     const cal = this.cal;
     const bX = this.bX;
     const bP = this.bP;
+    const minExt = o.extremeRatio * o.extremeFloor;
     // the block's histogram rows, loaded in one tight loop (see `TailCalibrator.touch`)
     cal.touch(2 + lo * ND, 2 + hi * ND);
     for (let i = lo; i < hi; i++) {
@@ -719,15 +724,15 @@ export class DetectionEngine {
       const z1 = z[zo + 1]!;
       const z2 = z[zo + 2]!;
       const z3 = z[zo + 3]!;
-      // (not on streams with false-positive feedback: the user said their big excursions are benign)
-      this.bExt[j] = o.extremeRatio > 0 && learnCal && c.fb[i]! >= 1 ? this.extremeRatio(base, z0, z1, z2, z3) : 0;
+      // (not on streams with false-positive feedback: the user said their big excursions are benign;
+      // fewer than two scores past ratio × floor cannot make a ratio: `extremeRatio` is not called)
+      const big = (z0 >= minExt ? 1 : 0) + (z1 >= minExt ? 1 : 0) + (z2 >= minExt ? 1 : 0) + (z3 >= minExt ? 1 : 0);
+      this.bExt[j] = o.extremeRatio > 0 && learnCal && c.fb[i]! >= 1 && big >= 2 ? this.extremeRatio(base, z0, z1, z2, z3) : 0;
       const po = j * ND;
-      if (learnCal) {
-        bP[po] = cal.update(base, z0);
-        bP[po + 1] = cal.update(base + 1, z1);
-        bP[po + 2] = cal.update(base + 2, z2);
-        bP[po + 3] = cal.update(base + 3, z3);
-      } else this.calibrateOnly(base, po, z0, z1, z2, z3);
+      // one call site in a loop over the four detectors: inlined once (four sites exhausted the
+      // optimiser's inlining budget, and a call not inlined boxes its double argument and result)
+      if (learnCal) for (let k = 0; k < ND; k++) bP[po + k] = cal.update(base + k, z[zo + k]!);
+      else this.calibrateOnly(base, po, z0, z1, z2, z3);
     }
   }
 
@@ -745,48 +750,33 @@ export class DetectionEngine {
   }
 
   /**
-   * Block pass 5, in slot order: scores (evidence, confidence, the shape detectors' floors),
+   * Block pass 5: scores (evidence, confidence, the shape detectors' floors, the likelihood),
    * severity and event tracking; missing points score their gap. Returns the block's maximum
-   * anomalous score.
+   * anomalous score. In three loops (each gets the optimiser's inlining budget to itself): the
+   * per-stream evidence, the likelihood, then in slot order what crosses streams (events).
    */
   private passScores(lo: number, hi: number, tsMs: number): number {
+    this.passEvidence(lo, hi);
+    if (this.options.likelihood) this.passLikelihood(lo, hi, tsMs);
+    return this.passEvents(lo, hi, tsMs);
+  }
+
+  /**
+   * Present points: the combined evidence and the shape detectors' floors into `bS` (the raw
+   * score before the likelihood), the confidence into `out.confidence`.
+   */
+  private passEvidence(lo: number, hi: number): void {
     const o = this.options;
     const c = this.st.cols;
     const out = this.out;
-    const evOpen = this.book.flags;
     const bX = this.bX;
     const bP = this.bP;
+    const bS = this.bS;
     const L = o.evidenceScale;
-    let maxScore = 0;
     for (let i = lo; i < hi; i++) {
       const j = i - lo;
       const x = bX[j]!;
-      const id = this.ids[i]!;
-      if (x !== x) {
-        // missing: score the gap
-        const gcls = this.bGap[j]!;
-        let gs = 0;
-        const health = this.gaps.healthBeforeGap(i);
-        if (o.gapEvents && health >= 0.8 && gcls >= 3) gs = gcls === 3 ? 70 : gcls === 4 ? 85 : 97;
-        const conf = this.gaps.observations(i) >= o.warmupSteps ? health : 0;
-        const s = gs * (c.fb[i]! < 1 ? c.fb[i]! : 1);
-        out.score[i] = s;
-        out.confidence[i] = conf;
-        const sev = conf >= o.minConfidence ? this.severityOf(s) : null;
-        out.severity[i] = sev;
-        out.isAnomaly[i] = sev !== null ? 1 : 0;
-        this.recNow = 0;
-        this.trackEvent(id, i, tsMs, 0, null, x);
-        const ge = sev === null && (evOpen[i]! & EV_GAP) === 0 ? undefined : this.trackGapEvent(id, i, tsMs, s, sev, gcls);
-        if (ge && ge.emitted && sev !== null) {
-          out.inEvent[i] = 1;
-          out.type[i] = "gap";
-        }
-        if (out.isAnomaly[i] === 1 && s > maxScore) maxScore = s;
-        continue;
-      } else if ((evOpen[i]! & EV_GAP) !== 0) {
-        this.trackGapEvent(id, i, tsMs, 0, null, 0);
-      }
+      if (x !== x) continue;
       // two smallest p
       const po = j * ND;
       let p1 = 1;
@@ -821,8 +811,7 @@ export class DetectionEngine {
       // confidence: warm-up ramp × health
       const nObs = c.nObs[i]!;
       const warm = nObs < 10 ? 0 : nObs >= o.warmupSteps ? 1 : nObs / o.warmupSteps;
-      const conf = warm * (0.5 + 0.5 * this.gaps.health(i));
-      const sens = this.anySensitivity ? (o.sensitivity[id] ?? 1) : 1;
+      out.confidence[i] = warm * (0.5 + 0.5 * this.gaps.health(i));
       let s = (100 * e) / L;
       // an extreme point scores at least 80 (100 at 2× the ratio threshold)
       const ext = this.bExt[j]!;
@@ -852,13 +841,69 @@ export class DetectionEngine {
         const sf = 70 + 20 * Math.min(1, stuck - 1);
         if (sf > s) s = sf;
       }
-      // the score likelihood: how unusual the recent raw scores are for this stream
-      if (o.likelihood) {
-        // context novelty joins the raw score the likelihood judges (it has no score of its own)
-        const nv = o.novelty > 0 ? o.novelty * this.nv.update(i, x) : NaN;
-        const ev = this.lk.update(i, s / 100, tsMs, nv);
-        s = (100 * ev) / o.likelihoodScale;
+      bS[j] = s;
+    }
+  }
+
+  /** Present points: the score likelihood, how unusual the recent raw scores are for this stream (`bS` in and out). */
+  private passLikelihood(lo: number, hi: number, tsMs: number): void {
+    const o = this.options;
+    const bX = this.bX;
+    const bS = this.bS;
+    for (let i = lo; i < hi; i++) {
+      const j = i - lo;
+      const x = bX[j]!;
+      if (x !== x) continue;
+      // context novelty joins the raw score the likelihood judges (it has no score of its own)
+      const nv = o.novelty > 0 ? o.novelty * this.nv.update(i, x) : NaN;
+      const ev = this.lk.update(i, bS[j]! / 100, tsMs, nv);
+      bS[j] = (100 * ev) / o.likelihoodScale;
+    }
+  }
+
+  /**
+   * In slot order: the final score of present points (record floor, sensitivity, feedback) and
+   * of missing ones (their gap), severity and event tracking. Returns the block's maximum
+   * anomalous score.
+   */
+  private passEvents(lo: number, hi: number, tsMs: number): number {
+    const o = this.options;
+    const c = this.st.cols;
+    const out = this.out;
+    const evOpen = this.book.flags;
+    const bX = this.bX;
+    const bS = this.bS;
+    let maxScore = 0;
+    for (let i = lo; i < hi; i++) {
+      const j = i - lo;
+      const x = bX[j]!;
+      const id = this.ids[i]!;
+      if (x !== x) {
+        // missing: score the gap
+        const gcls = this.bGap[j]!;
+        let gs = 0;
+        const health = this.gaps.healthBeforeGap(i);
+        if (o.gapEvents && health >= 0.8 && gcls >= 3) gs = gcls === 3 ? 70 : gcls === 4 ? 85 : 97;
+        const conf = this.gaps.observations(i) >= o.warmupSteps ? health : 0;
+        const s = gs * (c.fb[i]! < 1 ? c.fb[i]! : 1);
+        out.score[i] = s;
+        out.confidence[i] = conf;
+        const sev = conf >= o.minConfidence ? this.severityOf(s) : null;
+        out.severity[i] = sev;
+        out.isAnomaly[i] = sev !== null ? 1 : 0;
+        this.recNow = 0;
+        this.trackEvent(id, i, tsMs, 0, null, x);
+        const ge = sev === null && (evOpen[i]! & EV_GAP) === 0 ? undefined : this.trackGapEvent(id, i, tsMs, s, sev, gcls);
+        if (ge && ge.emitted && sev !== null) {
+          out.inEvent[i] = 1;
+          out.type[i] = "gap";
+        }
+        if (out.isAnomaly[i] === 1 && s > maxScore) maxScore = s;
+        continue;
+      } else if ((evOpen[i]! & EV_GAP) !== 0) {
+        this.trackGapEvent(id, i, tsMs, 0, null, 0);
       }
+      let s = bS[j]!;
       // a new record of the stream's deviation: at least the low severity, after the likelihood
       // (whose long-run moments would absorb exactly the bursts that make a record rare); on a
       // stream with a learnt season the season-aware detector must agree (a count's daily peak
@@ -874,19 +919,19 @@ export class DetectionEngine {
         s = o.severity.low - 0.01;
       }
       // sensitivity scales every path (extreme points, shifts, flat-lines too), then clamp
-      s *= sens;
+      s *= this.anySensitivity ? (o.sensitivity[id] ?? 1) : 1;
       if (s > 100) s = 100;
       // feedback multiplier applies after the clamp so it also lowers saturated scores
+      const conf = out.confidence[i]!;
       s *= conf * c.fb[i]!;
       out.score[i] = s;
-      out.confidence[i] = conf;
       const sev = conf >= o.minConfidence ? this.severityOf(s) : null;
       out.severity[i] = sev;
       out.isAnomaly[i] = sev !== null ? 1 : 0;
       this.recNow = rec;
       // (a record alone does not open an event at once: like any single anomalous step it waits
       // for `minAnomalySteps`; opening on it raised the scenarios' false alarms 0.14 → 0.21/day)
-      this.trackEvent(id, i, tsMs, s, sev, x, ext > 0);
+      this.trackEvent(id, i, tsMs, s, sev, x, this.bExt[j]! > 0);
       if (s > maxScore) maxScore = s;
     }
     return maxScore;
