@@ -609,7 +609,6 @@ export class DetectionEngine {
       const x = bX[j]!;
       if (x !== x) continue;
       const exp = out.expected[i]!;
-      const hwExp = this.bHwExp[j]!;
       const season = this.hw.seasonal(i, tsMs);
       this.bShift[j] = o.shiftCusum ? this.cu.update(i, x - season, tsMs, this.hw.period(i)) : 0;
       this.bStuck[j] = this.fl.update(i, x, tsMs);
@@ -625,10 +624,30 @@ export class DetectionEngine {
         burst = this.cc.update(i, x, tsMs, season, floor);
       }
       this.bBurst[j] = burst;
+    }
+    this.passRecordVariance(lo, hi, tsMs);
+  }
+
+  /**
+   * `passShapes`' record and variance-change detectors, in a loop of their own (their updates
+   * inline there; after the CUSUMs the loop above had no inlining budget left for them).
+   */
+  private passRecordVariance(lo: number, hi: number, tsMs: number): void {
+    const o = this.options;
+    const bX = this.bX;
+    const bStuck = this.bStuck;
+    const bHwExp = this.bHwExp;
+    const bRecord = this.bRecord;
+    const bJitter = this.bJitter;
+    for (let i = lo; i < hi; i++) {
+      const j = i - lo;
+      const x = bX[j]!;
+      if (x !== x) continue;
+      const hwExp = bHwExp[j]!;
       // record of the deviation, not on a stuck value (a frozen sensor's value is no record)
-      this.bRecord[j] = o.recordRatio > 0 && this.bStuck[j] === 0 ? this.rec.update(i, x, tsMs) : 0;
+      bRecord[j] = o.recordRatio > 0 && bStuck[j] === 0 ? this.rec.update(i, x, tsMs) : 0;
       // variance change: Holt-Winters residual (HW's expectation before this point) vs slow scale
-      this.bJitter[j] = o.varianceShift && hwExp === hwExp ? this.vs.update(i, x - hwExp) : 0;
+      bJitter[j] = o.varianceShift && hwExp === hwExp ? this.vs.update(i, x - hwExp) : 0;
     }
   }
 
