@@ -52,6 +52,8 @@ export class ContextNoveltyBank extends BaseBank<Cols, ContextNoveltyParams, "se
   readonly kind = ContextNoveltyBank.KIND;
   private declare readonly words: number;
   private declare readonly order: number;
+  /** bits − 1 when the bit count is a power of two (the index is then a mask, no division), else −1 */
+  private declare readonly pow2Mask: number;
 
   constructor(params: Partial<ContextNoveltyParams> = {}, cap = 4) {
     const p = { ...DEFAULT_CONTEXT_NOVELTY, ...params };
@@ -62,6 +64,8 @@ export class ContextNoveltyBank extends BaseBank<Cols, ContextNoveltyParams, "se
     super(p, { n: 1, lo: 1, hi: 1, q: 1, hist: MAX_ORDER }, cap, { set: words });
     this.words = words;
     this.order = order;
+    const bits = words * 32;
+    this.pow2Mask = (bits & (bits - 1)) === 0 ? bits - 1 : -1;
   }
 
   protected init(i: number): void {
@@ -120,6 +124,8 @@ export class ContextNoveltyBank extends BaseBank<Cols, ContextNoveltyParams, "se
     // (an unsigned divisor: with `h >>> 0` above 2³¹ the optimiser otherwise took the modulo as
     // a floating-point one, x87 `fprem`; the integer remainder is the same number)
     const mask = (this.words * 32) >>> 0;
+    // for a power of two the remainder is the low bits: the same index without the division
+    const pow2Mask = this.pow2Mask;
     // grams need history: the first points after warm-up use the orders available (an integer
     // count: the loop below then counts in integers)
     const have = c.n[i]! - this.params.warmup;
@@ -131,7 +137,7 @@ export class ContextNoveltyBank extends BaseBank<Cols, ContextNoveltyParams, "se
     let newBand = false;
     for (let o = 0; o < k; o++) {
       if (o > 0) h = fmix32(h ^ hist[ho + o - 1]!);
-      const bit = (h >>> 0) % mask;
+      const bit = pow2Mask >= 0 ? h & pow2Mask : (h >>> 0) % mask;
       const w = so + (bit >>> 5);
       const f = 1 << (bit & 31);
       const word = set[w]!;

@@ -222,6 +222,8 @@ export class DetectionEngine {
   private bJitter = new Float64Array(STEP_BLOCK);
   private bExt = new Float64Array(STEP_BLOCK);
   private bP = new Float64Array(STEP_BLOCK * ND);
+  /** a present point's score before its final floors (see `passScores`) */
+  private bS = new Float64Array(STEP_BLOCK);
 
   constructor(options?: EngineOptionsInput) {
     this.options = parseEngineOptions(options ?? {});
@@ -415,9 +417,11 @@ export class DetectionEngine {
     this.bShift = new Float64Array(size);
     this.bStuck = new Float64Array(size);
     this.bBurst = new Float64Array(size);
+    this.bRecord = new Float64Array(size);
     this.bJitter = new Float64Array(size);
     this.bExt = new Float64Array(size);
     this.bP = new Float64Array(size * ND);
+    this.bS = new Float64Array(size);
   }
 
   private severityOf(score: number): Severity | null {
@@ -435,14 +439,19 @@ export class DetectionEngine {
   step(tsMs: number, ids: readonly string[], values: Float64Array): StepResult {
     this.checkStep(tsMs);
     if (values.length < ids.length) throw new Error("step: values shorter than ids");
+    // callers usually list the streams in slot order: an id found at its own slot needs no
+    // string-keyed Map probe (the probe would give that same slot)
+    const slotIds = this.ids;
     if (this.options.autoAddStreams) {
-      for (let k = 0; k < ids.length; k++) if (!this.index.has(ids[k]!)) this.addStream(ids[k]!, "gauge");
+      for (let k = 0; k < ids.length; k++) if (!(k < slotIds.length && ids[k] === slotIds[k]) && !this.index.has(ids[k]!)) this.addStream(ids[k]!, "gauge");
     }
     this.beginStep();
     const present = this.present;
     const vals = this.vals;
+    const n = slotIds.length;
     for (let k = 0; k < ids.length; k++) {
-      const i = this.index.get(ids[k]!);
+      const id = ids[k]!;
+      const i = k < n && id === slotIds[k] ? k : this.index.get(id);
       if (i === undefined) continue;
       const v = clampInput(values[k]!);
       vals[i] = v;
@@ -613,7 +622,6 @@ export class DetectionEngine {
       const x = bX[j]!;
       if (x !== x) continue;
       const exp = out.expected[i]!;
-      const hwExp = this.bHwExp[j]!;
       const season = this.hw.seasonal(i, tsMs);
       this.bShift[j] = o.shiftCusum ? this.cu.update(i, x - season, tsMs, this.hw.period(i)) : 0;
       this.bStuck[j] = this.fl.update(i, x, tsMs);
@@ -629,10 +637,30 @@ export class DetectionEngine {
         burst = this.cc.update(i, x, tsMs, season, floor);
       }
       this.bBurst[j] = burst;
+    }
+    this.passRecordVariance(lo, hi, tsMs);
+  }
+
+  /**
+   * `passShapes`' record and variance-change detectors, in a loop of their own (their updates
+   * inline there; after the CUSUMs the loop above had no inlining budget left for them).
+   */
+  private passRecordVariance(lo: number, hi: number, tsMs: number): void {
+    const o = this.options;
+    const bX = this.bX;
+    const bStuck = this.bStuck;
+    const bHwExp = this.bHwExp;
+    const bRecord = this.bRecord;
+    const bJitter = this.bJitter;
+    for (let i = lo; i < hi; i++) {
+      const j = i - lo;
+      const x = bX[j]!;
+      if (x !== x) continue;
+      const hwExp = bHwExp[j]!;
       // record of the deviation, not on a stuck value (a frozen sensor's value is no record)
-      this.bRecord[j] = o.recordRatio > 0 && this.bStuck[j] === 0 ? this.rec.update(i, x, tsMs) : 0;
+      bRecord[j] = o.recordRatio > 0 && bStuck[j] === 0 ? this.rec.update(i, x, tsMs) : 0;
       // variance change: Holt-Winters residual (HW's expectation before this point) vs slow scale
-      this.bJitter[j] = o.varianceShift && hwExp === hwExp ? this.vs.update(i, x - hwExp) : 0;
+      bJitter[j] = o.varianceShift && hwExp === hwExp ? this.vs.update(i, x - hwExp) : 0;
     }
   }
 
@@ -713,6 +741,7 @@ export class DetectionEngine {
     const cal = this.cal;
     const bX = this.bX;
     const bP = this.bP;
+    const minExt = o.extremeRatio * o.extremeFloor;
     // the block's histogram rows, loaded in one tight loop (see `TailCalibrator.touch`)
     cal.touch(2 + lo * ND, 2 + hi * ND);
     for (let i = lo; i < hi; i++) {
@@ -727,36 +756,155 @@ export class DetectionEngine {
       const z1 = z[zo + 1]!;
       const z2 = z[zo + 2]!;
       const z3 = z[zo + 3]!;
-      // (not on streams with false-positive feedback: the user said their big excursions are benign)
-      this.bExt[j] = o.extremeRatio > 0 && learnCal && c.fb[i]! >= 1 ? this.extremeRatio(base, z0, z1, z2, z3) : 0;
+      // (not on streams with false-positive feedback: the user said their big excursions are benign;
+      // fewer than two scores past ratio × floor cannot make a ratio: `extremeRatio` is not called)
+      const big = (z0 >= minExt ? 1 : 0) + (z1 >= minExt ? 1 : 0) + (z2 >= minExt ? 1 : 0) + (z3 >= minExt ? 1 : 0);
+      this.bExt[j] = o.extremeRatio > 0 && learnCal && c.fb[i]! >= 1 && big >= 2 ? this.extremeRatio(base, z0, z1, z2, z3) : 0;
       const po = j * ND;
-      if (learnCal) {
-        bP[po] = cal.update(base, z0);
-        bP[po + 1] = cal.update(base + 1, z1);
-        bP[po + 2] = cal.update(base + 2, z2);
-        bP[po + 3] = cal.update(base + 3, z3);
-      } else {
-        bP[po] = cal.p(base, z0);
-        bP[po + 1] = cal.p(base + 1, z1);
-        bP[po + 2] = cal.p(base + 2, z2);
-        bP[po + 3] = cal.p(base + 3, z3);
-      }
+      // one call site in a loop over the four detectors: inlined once (four sites exhausted the
+      // optimiser's inlining budget, and a call not inlined boxes its double argument and result)
+      if (learnCal) for (let k = 0; k < ND; k++) bP[po + k] = cal.update(base + k, z[zo + k]!);
+      else this.calibrateOnly(base, po, z0, z1, z2, z3);
     }
   }
 
   /**
-   * Block pass 5, in slot order: scores (evidence, confidence, the shape detectors' floors),
+   * `passCalibrate` for a point the calibrators do not learn (warm-up, stuck). Out of the loop:
+   * four `p` calls inlined there would use up the budget the four `update`s need to inline.
+   */
+  private calibrateOnly(base: number, po: number, z0: number, z1: number, z2: number, z3: number): void {
+    const cal = this.cal;
+    const bP = this.bP;
+    bP[po] = cal.p(base, z0);
+    bP[po + 1] = cal.p(base + 1, z1);
+    bP[po + 2] = cal.p(base + 2, z2);
+    bP[po + 3] = cal.p(base + 3, z3);
+  }
+
+  /**
+   * Block pass 5: scores (evidence, confidence, the shape detectors' floors, the likelihood),
    * severity and event tracking; missing points score their gap. Returns the block's maximum
-   * anomalous score.
+   * anomalous score. In three loops (each gets the optimiser's inlining budget to itself): the
+   * per-stream evidence, the likelihood, then in slot order what crosses streams (events).
    */
   private passScores(lo: number, hi: number, tsMs: number): number {
+    this.passEvidence(lo, hi);
+    if (this.options.likelihood) this.passLikelihood(lo, hi, tsMs);
+    return this.passEvents(lo, hi, tsMs);
+  }
+
+  /**
+   * Present points: the combined evidence and the shape detectors' floors into `bS` (the raw
+   * score before the likelihood), the confidence into `out.confidence`.
+   */
+  private passEvidence(lo: number, hi: number): void {
+    const o = this.options;
+    const c = this.st.cols;
+    const out = this.out;
+    const bX = this.bX;
+    const bP = this.bP;
+    const bS = this.bS;
+    const L = o.evidenceScale;
+    for (let i = lo; i < hi; i++) {
+      const j = i - lo;
+      const x = bX[j]!;
+      if (x !== x) continue;
+      // two smallest p
+      const po = j * ND;
+      let p1 = 1;
+      let p2 = 1;
+      for (let k = 0; k < ND; k++) {
+        const p = bP[po + k]!;
+        if (p < p1) {
+          p2 = p1;
+          p1 = p;
+        } else if (p < p2) p2 = p;
+      }
+      const l1 = -Math.log10(p1 > 1e-300 ? p1 : 1e-300);
+      const l2 = -Math.log10(p2 > 1e-300 ? p2 : 1e-300);
+      // agreement: one detector alone can add at most `agreementSlack` decades to the second
+      const eInst = l1 < l2 + o.agreementSlack ? l1 : l2 + o.agreementSlack;
+      // CUSUM input capped so that one extreme point cannot look "sustained"
+      let sus = o.sustainDecay * c.sus[i]! + (l2 < o.sustainCap ? l2 : o.sustainCap) - o.sustainOffset;
+      if (sus < 0) sus = 0;
+      c.sus[i] = sus;
+      let e = eInst > sus ? eInst : sus;
+      // a stream with a learnt season: the season-aware detector (Holt-Winters) must agree, so
+      // a step it has learnt (a nightly cron) is not an anomaly because the season-blind robust
+      // z and AR see a jump
+      if (this.hw.period(i) > 0) {
+        const ph = bP[po + 1]!;
+        // (usually one of the two smallest: their logs are already at hand)
+        const lph = ph === p1 ? l1 : ph === p2 ? l2 : -Math.log10(ph > 1e-300 ? ph : 1e-300);
+        const lh = lph + o.seasonalSlack;
+        if (e > lh) e = lh;
+      }
+      c.lastSigned[i] = x - out.expected[i]!;
+      // confidence: warm-up ramp × health
+      const nObs = c.nObs[i]!;
+      const warm = nObs < 10 ? 0 : nObs >= o.warmupSteps ? 1 : nObs / o.warmupSteps;
+      out.confidence[i] = warm * (0.5 + 0.5 * this.gaps.health(i));
+      let s = (100 * e) / L;
+      // an extreme point scores at least 80 (100 at 2× the ratio threshold)
+      const ext = this.bExt[j]!;
+      if (ext > 0) {
+        const sx = 80 + 20 * Math.log2(ext / o.extremeRatio);
+        if (sx > s) s = sx;
+      }
+      // sustained level shift (CUSUM) or flat-line: at least 65 (low), more the stronger
+      const shift = this.bShift[j]!;
+      if (shift > 0) {
+        const sc = 65 + 30 * Math.min(1, shift - 1);
+        if (sc > s) s = sc;
+      }
+      // sustained rise of a small count's rate (Poisson CUSUM): at least 65, more the stronger
+      const burst = this.bBurst[j]!;
+      if (burst > 0) {
+        const sb = 65 + 30 * Math.min(1, burst - 1);
+        if (sb > s) s = sb;
+      }
+      const jitter = this.bJitter[j]!;
+      if (jitter > 0) {
+        const sv = 65 + 30 * Math.min(1, (jitter - 1) * 2);
+        if (sv > s) s = sv;
+      }
+      const stuck = this.bStuck[j]!;
+      if (stuck > 0) {
+        const sf = 70 + 20 * Math.min(1, stuck - 1);
+        if (sf > s) s = sf;
+      }
+      bS[j] = s;
+    }
+  }
+
+  /** Present points: the score likelihood, how unusual the recent raw scores are for this stream (`bS` in and out). */
+  private passLikelihood(lo: number, hi: number, tsMs: number): void {
+    const o = this.options;
+    const bX = this.bX;
+    const bS = this.bS;
+    for (let i = lo; i < hi; i++) {
+      const j = i - lo;
+      const x = bX[j]!;
+      if (x !== x) continue;
+      // context novelty joins the raw score the likelihood judges (it has no score of its own)
+      const nv = o.novelty > 0 ? o.novelty * this.nv.update(i, x) : NaN;
+      const ev = this.lk.update(i, bS[j]! / 100, tsMs, nv);
+      bS[j] = (100 * ev) / o.likelihoodScale;
+    }
+  }
+
+  /**
+   * In slot order: the final score of present points (record floor, sensitivity, feedback) and
+   * of missing ones (their gap), severity and event tracking. Returns the block's maximum
+   * anomalous score.
+   */
+  private passEvents(lo: number, hi: number, tsMs: number): number {
     const o = this.options;
     const c = this.st.cols;
     const out = this.out;
     const evOpen = this.book.flags;
     const bX = this.bX;
-    const bP = this.bP;
-    const L = o.evidenceScale;
+    const bS = this.bS;
     let maxScore = 0;
     for (let i = lo; i < hi; i++) {
       const j = i - lo;
@@ -787,76 +935,7 @@ export class DetectionEngine {
       } else if ((evOpen[i]! & EV_GAP) !== 0) {
         this.trackGapEvent(id, i, tsMs, 0, null, 0);
       }
-      // two smallest p
-      const po = j * ND;
-      let p1 = 1;
-      let p2 = 1;
-      for (let k = 0; k < ND; k++) {
-        const p = bP[po + k]!;
-        if (p < p1) {
-          p2 = p1;
-          p1 = p;
-        } else if (p < p2) p2 = p;
-      }
-      const l1 = -Math.log10(p1 > 1e-300 ? p1 : 1e-300);
-      const l2 = -Math.log10(p2 > 1e-300 ? p2 : 1e-300);
-      // agreement: one detector alone can add at most `agreementSlack` decades to the second
-      const eInst = l1 < l2 + o.agreementSlack ? l1 : l2 + o.agreementSlack;
-      // CUSUM input capped so that one extreme point cannot look "sustained"
-      let sus = o.sustainDecay * c.sus[i]! + (l2 < o.sustainCap ? l2 : o.sustainCap) - o.sustainOffset;
-      if (sus < 0) sus = 0;
-      c.sus[i] = sus;
-      let e = eInst > sus ? eInst : sus;
-      // a stream with a learnt season: the season-aware detector (Holt-Winters) must agree, so
-      // a step it has learnt (a nightly cron) is not an anomaly because the season-blind robust
-      // z and AR see a jump
-      if (this.hw.period(i) > 0) {
-        const ph = bP[po + 1]!;
-        const lh = -Math.log10(ph > 1e-300 ? ph : 1e-300) + o.seasonalSlack;
-        if (e > lh) e = lh;
-      }
-      c.lastSigned[i] = x - out.expected[i]!;
-      // confidence: warm-up ramp × health
-      const nObs = c.nObs[i]!;
-      const warm = nObs < 10 ? 0 : nObs >= o.warmupSteps ? 1 : nObs / o.warmupSteps;
-      const conf = warm * (0.5 + 0.5 * this.gaps.health(i));
-      const sens = this.anySensitivity ? (o.sensitivity[id] ?? 1) : 1;
-      let s = (100 * e) / L;
-      // an extreme point scores at least 80 (100 at 2× the ratio threshold)
-      const ext = this.bExt[j]!;
-      if (ext > 0) {
-        const sx = 80 + 20 * Math.log2(ext / o.extremeRatio);
-        if (sx > s) s = sx;
-      }
-      // sustained level shift (CUSUM) or flat-line: at least 65 (low), more the stronger
-      const shift = this.bShift[j]!;
-      if (shift > 0) {
-        const sc = 65 + 30 * Math.min(1, shift - 1);
-        if (sc > s) s = sc;
-      }
-      // sustained rise of a small count's rate (Poisson CUSUM): at least 65, more the stronger
-      const burst = this.bBurst[j]!;
-      if (burst > 0) {
-        const sb = 65 + 30 * Math.min(1, burst - 1);
-        if (sb > s) s = sb;
-      }
-      const jitter = this.bJitter[j]!;
-      if (jitter > 0) {
-        const sv = 65 + 30 * Math.min(1, (jitter - 1) * 2);
-        if (sv > s) s = sv;
-      }
-      const stuck = this.bStuck[j]!;
-      if (stuck > 0) {
-        const sf = 70 + 20 * Math.min(1, stuck - 1);
-        if (sf > s) s = sf;
-      }
-      // the score likelihood: how unusual the recent raw scores are for this stream
-      if (o.likelihood) {
-        // context novelty joins the raw score the likelihood judges (it has no score of its own)
-        const nv = o.novelty > 0 ? o.novelty * this.nv.update(i, x) : NaN;
-        const ev = this.lk.update(i, s / 100, tsMs, nv);
-        s = (100 * ev) / o.likelihoodScale;
-      }
+      let s = bS[j]!;
       // a new record of the stream's deviation: at least the low severity, after the likelihood
       // (whose long-run moments would absorb exactly the bursts that make a record rare); on a
       // stream with a learnt season the season-aware detector must agree (a count's daily peak
@@ -872,19 +951,19 @@ export class DetectionEngine {
         s = o.severity.low - 0.01;
       }
       // sensitivity scales every path (extreme points, shifts, flat-lines too), then clamp
-      s *= sens;
+      s *= this.anySensitivity ? (o.sensitivity[id] ?? 1) : 1;
       if (s > 100) s = 100;
       // feedback multiplier applies after the clamp so it also lowers saturated scores
+      const conf = out.confidence[i]!;
       s *= conf * c.fb[i]!;
       out.score[i] = s;
-      out.confidence[i] = conf;
       const sev = conf >= o.minConfidence ? this.severityOf(s) : null;
       out.severity[i] = sev;
       out.isAnomaly[i] = sev !== null ? 1 : 0;
       this.recNow = rec;
       // (a record alone does not open an event at once: like any single anomalous step it waits
       // for `minAnomalySteps`; opening on it raised the scenarios' false alarms 0.14 → 0.21/day)
-      this.trackEvent(id, i, tsMs, s, sev, x, ext > 0);
+      this.trackEvent(id, i, tsMs, s, sev, x, this.bExt[j]! > 0);
       if (s > maxScore) maxScore = s;
     }
     return maxScore;
@@ -957,6 +1036,14 @@ export class DetectionEngine {
       this.out.inEvent[i] = 0;
       return;
     }
+    this.advanceEvent(id, i, tsMs, score, sev, x, extreme, anomalous);
+  }
+
+  /**
+   * `trackEvent`'s open/extend/close step. A method of its own: its closures' context would
+   * otherwise be allocated on every call of `trackEvent`, also when it returns early.
+   */
+  private advanceEvent(id: string, i: number, tsMs: number, score: number, sev: Severity | null, x: number, extreme: boolean, anomalous: boolean): void {
     const e = this.book.advance(id, anomalous, tsMs, score, sev, () => newEvent(id, [id], tsMs, "point"), extreme, (ev, newPeak) => {
       const c = this.st.cols;
       const zo = i * ND;
