@@ -1,17 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { DetectionEngine } from "./engine";
 import { Rng } from "./rng";
+import { gauss } from "./test-noise";
 import { scoreTable } from "./score-table";
 
 const T0 = 1_700_000_000_000;
 const STEP = 60_000;
 const N = 10;
 
-function gauss(rng: Rng): number {
-  let s = 0;
-  for (let k = 0; k < 12; k++) s += rng.next();
-  return s - 6;
-}
 
 /** N independent noisy streams; for `len` steps from `at`, streams 0..moved−1 sit `size` σ higher. */
 function independent(rows: number, at: number, moved: number, size: number, len = Infinity): Float64Array[] {

@@ -1,15 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { DetectionEngine } from "./engine";
 import { Rng } from "./rng";
+import { gauss } from "./test-noise";
 
 const T0 = 1_700_000_000_000;
 const STEP = 60_000;
 
-function gauss(rng: Rng): number {
-  let s = 0;
-  for (let k = 0; k < 12; k++) s += rng.next();
-  return s - 6;
-}
 
 /** 8 streams with daily seasonality; stream 3 is a counter-like ramp, stream 5 steps up at `shiftAt`. */
 function row(r: number, rng: Rng, shiftAt = Infinity): Float64Array {

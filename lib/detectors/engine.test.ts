@@ -2,17 +2,13 @@ import { describe, expect, it } from "vitest";
 import { DetectionEngine, type StepResult } from "./engine";
 import { ZEngineOptions } from "./options";
 import { Rng } from "./rng";
+import { gauss } from "./test-noise";
 import { scoreTable } from "./score-table";
 import type { EventChange } from "./types";
 
 const T0 = 1_700_000_000_000;
 const STEP = 60_000;
 
-function gauss(rng: Rng): number {
-  let s = 0;
-  for (let k = 0; k < 12; k++) s += rng.next();
-  return s - 6;
-}
 
 function snapshot(r: StepResult): unknown {
   return {

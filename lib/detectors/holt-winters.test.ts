@@ -1,15 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { DAY_MS, HOUR_MS, HoltWintersBank, phaseOf, WEEK_MS } from "./holt-winters";
 import { Rng } from "./rng";
+import { gauss } from "./test-noise";
 import { poissonDraw } from "./test-draws";
 
 const T0 = 1_700_000_000_000;
 
-function gauss(rng: Rng): number {
-  let s = 0;
-  for (let k = 0; k < 12; k++) s += rng.next();
-  return s - 6;
-}
 
 describe("holt-winters period detection (per-candidate bins)", () => {
   it("detects an hourly period from 1-minute data with 12 fine bins", () => {

@@ -2,17 +2,13 @@ import { describe, expect, it } from "vitest";
 import { TailCalibrator } from "./calibration";
 import { FlatlineBank } from "./flatline";
 import { Rng } from "./rng";
+import { gauss } from "./test-noise";
 import { ShiftCusumBank } from "./shift-cusum";
 import { VarianceShiftBank } from "./variance-shift";
 
 const T0 = 1_700_000_000_000;
 const MIN = 60_000;
 
-function gauss(rng: Rng): number {
-  let s = 0;
-  for (let k = 0; k < 12; k++) s += rng.next();
-  return s - 6;
-}
 
 describe("ShiftCusumBank (Page 1954 CUSUM on a slow reference)", () => {
   it("known answer: quiet on 2 days of N(0,1), alarms within 20 points of a +3σ shift", () => {

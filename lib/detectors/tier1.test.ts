@@ -7,15 +7,11 @@ import { GAP_CLASSES, GapTracker } from "./gaps";
 import { DAY_MS, HoltWintersBank } from "./holt-winters";
 import { QuantileFilterBank } from "./quantile-filter";
 import { Rng } from "./rng";
+import { gauss } from "./test-noise";
 import { RobustZBank } from "./robust-z";
 
 const T0 = 1_700_000_000_000;
 
-function gauss(rng: Rng): number {
-  let s = 0;
-  for (let k = 0; k < 12; k++) s += rng.next();
-  return s - 6;
-}
 
 describe("robust-z conformance", () => {
   univariateConformance(() => new BankDetector(new RobustZBank()), (s) => new BankDetector(RobustZBank.restore(s)));
