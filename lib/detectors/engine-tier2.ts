@@ -11,7 +11,7 @@
  */
 import type { TailCalibrator } from "./calibration";
 import { decodeF64, encodeF64, getNumber, getObject } from "./codec";
-import { ND, PRIOR_BETA, PRIOR_U } from "./engine-layout";
+import { ND, PRIOR_BETA, PRIOR_U, TIER1_DETECTORS } from "./engine-layout";
 import type { GapTracker } from "./gaps";
 import { HalfSpaceTrees } from "./half-space-trees";
 import type { HoltWintersBank } from "./holt-winters";
@@ -30,8 +30,8 @@ const AGG_M = 6;
 const AGG_FIELDS = 7;
 /** Breadth counts above this share one bin (the tail is what matters, not its resolution). */
 const BREADTH_BINS = 64;
-/** The AR detector's slot among a stream's Tier-1 detectors (TIER1_DETECTORS). */
-const AR_DETECTOR = 2;
+/** The AR detector's slot among a stream's Tier-1 detectors: its residual is the one-step move. */
+const AR_DETECTOR = TIER1_DETECTORS.indexOf("ar-rls");
 
 /** Tier 2's part of a saved engine (top-level keys of the engine state). */
 export interface Tier2State {
@@ -58,7 +58,7 @@ export class Tier2 {
    * Breadth: how many streams made an unusual one-step move together, as rare as the table has
    * seen it. `bHist[c]` counts the steps on which c streams did; it starts over when the stream
    * count is no longer within a factor of two of `bStreams`, the count it started with. `bCount`
-   * is the current step's count, `breadthScore` its score.
+   * is the current step's count.
    */
   private bHist: Float64Array = new Float64Array(BREADTH_BINS);
   private bSteps = 0;
@@ -66,7 +66,6 @@ export class Tier2 {
   private bCount = 0;
   /** Per slot, this step's AR tail probability when the stream counted towards breadth, else 1. */
   breadthP: Float64Array = new Float64Array(0);
-  breadthScore = 0;
 
   constructor(private readonly o: EngineOptions) {}
 
@@ -248,7 +247,6 @@ export class Tier2 {
     }
     h[c]!++;
     this.bSteps++;
-    this.breadthScore = s;
     return s;
   }
 
