@@ -177,7 +177,7 @@ const ZManifest = z.object({
 export function evalWideCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFile?: (name: string, ms: number) => void, config?: EngineOptionsInput) {
   const t0 = performance.now();
   const manifest = ZManifest.parse(JSON.parse(readFileSync(path.join(dir, "manifest.json"), "utf8")));
-  const results: (RangeFileResult & { file: string; testRows: number })[] = [];
+  const results: (RangeFileResult & { file: string; testRows: number; testDays: number })[] = [];
   const explanations: EventExplanation[] = [];
   const counts: PredictionCounts[] = [];
   let late = 0;
@@ -194,7 +194,9 @@ export function evalWideCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFi
     const from = entry.firstTestRow;
     const label = Array.from(labelCol.values.subarray(from), (v) => (v > 0.5 ? 1 : 0));
     const score = s.score01.subarray(from);
-    results.push({ file: entry.file, testRows: label.length, ...rangeScore(score, label, { threshold: threshold / 100 }) });
+    const eff0 = monotoneTimes(s.timestampsMs).effectiveMs;
+    const testDays = label.length > 1 ? (eff0[eff0.length - 1]! - eff0[from]!) / 86_400_000 : 0;
+    results.push({ file: entry.file, testRows: label.length, testDays, ...rangeScore(score, label, { threshold: threshold / 100 }) });
     const flagged = Uint8Array.from(s.score01, (v) => (v >= threshold / 100 ? 1 : 0));
     for (const ev of entry.interpretation ?? []) explanations.push(explainEvent(s.insights.streams, s.insights.evidence!, flagged, ev, monotoneTimes(s.timestampsMs).effectiveMs));
     const evs = entry.events ?? [];
@@ -214,12 +216,17 @@ export function evalWideCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFi
     onFile?.(entry.file, performance.now() - f0);
   }
   const mean = meanRange(results);
+  // alarm runs at the declared threshold touching no labelled row: what an on-call engineer
+  // would have been paged for in vain
+  const falseRuns = results.reduce((a, r) => a + (r.fixed ? r.fixed.event.alarmRuns - r.fixed.event.alarmRunsOnEvents : 0), 0);
+  const machineDays = results.reduce((a, r) => a + r.testDays, 0);
   return {
     corpus: dir,
     layout: "wide" as const,
     threshold,
     files: results.length,
     mean,
+    falseAlarms: { runs: falseRuns, machineDays, perMachineDay: machineDays > 0 ? falseRuns / machineDays : Number.NaN },
     explanation: summariseExplanations(explanations),
     prediction: summarisePredictions(addPredictionCounts(counts), PREDICTION_THRESHOLD),
     input: { lateRows: late, duplicateRows: duplicate },
@@ -227,6 +234,7 @@ export function evalWideCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFi
       file: r.file,
       testRows: r.testRows,
       events: r.events,
+      falseAlarmRuns: r.fixed ? r.fixed.event.alarmRuns - r.fixed.event.alarmRunsOnEvents : null,
       swept: Object.fromEntries(RANGE_METRICS.map((m) => [m, { ...r.swept[m], threshold: Math.round(r.swept[m].threshold * 10_000) / 100 }])),
       fixed: r.fixed && Object.fromEntries(RANGE_METRICS.map((m) => [m, { precision: r.fixed![m].precision, recall: r.fixed![m].recall, f1: r.fixed![m].f1 }])),
     })),
@@ -264,6 +272,7 @@ export function formatCorpusReport(r: NabCorpusReport | WideCorpusReport): strin
     for (const f of r.perFile) rows.push([f.file, f3(f.swept.point!.f1), f3(f.swept.event!.f1), f3(f.swept.composite!.f1), f3(f.fixed?.point?.f1), f3(f.fixed?.event?.f1), f3(f.fixed?.composite?.f1)]);
     rows.push(["MEAN", f3(r.mean.swept.point.f1), f3(r.mean.swept.event.f1), f3(r.mean.swept.composite.f1), f3(r.mean.fixed?.point.f1), f3(r.mean.fixed?.event.f1), f3(r.mean.fixed?.composite.f1)]);
     out.push(table(rows), "");
+    out.push(`false alarms @${r.threshold}: ${r.falseAlarms.runs} alarm runs on no labelled row in ${f2(r.falseAlarms.machineDays)} machine-days (${f2(r.falseAlarms.perMachineDay)} per machine per day)`);
     const x = r.explanation;
     out.push(`explanation: ${x.eventsExplained}/${x.events} labelled events with an alarm; HitRate@100% ${f3(x.hitRate100)}, HitRate@150% ${f3(x.hitRate150)}, top cause labelled ${f3(x.topCauseLabelled)} (HitRate@150% over all events, misses 0: ${f3(x.hitRate150AllEvents)})`);
   }

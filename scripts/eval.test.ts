@@ -84,6 +84,9 @@ describe("scripts/eval.ts --corpus", () => {
     expect(out).toMatchObject({ layout: "wide", files: 1 });
     expect(out.perFile[0].testRows).toBe(500);
     expect(out.mean.swept.composite.f1).toBeGreaterThan(0);
+    // false alarm runs: counted per file and per machine-day of the test rows (499 steps)
+    expect(out.falseAlarms.runs).toBe(out.perFile[0].falseAlarmRuns);
+    expect(out.falseAlarms.machineDays).toBeCloseTo((499 * 300_000) / 86_400_000, 9);
     expect(out.explanation.events).toBe(1);
     if (out.explanation.eventsExplained === 1) expect(out.explanation.topCauseLabelled).toBe(1);
     for (const k of ["hitRate100", "hitRate150", "topCauseLabelled"]) expect(out.explanation).toHaveProperty(k);

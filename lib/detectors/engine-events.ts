@@ -100,15 +100,15 @@ function classify(e: OpenEvent, seasonal: boolean): AnomalyType {
 
 /**
  * One anomalous point of a stream's event: its direction, whether only the season-aware detector
- * (z at `z[zo + 1]`) saw it, the detectors' z at a new peak (for feedback), and the type these
- * imply. `signed`: actual − expected.
+ * (z at `z[zo + 1]`) or the season break saw it, the detectors' z at a new peak (for feedback),
+ * and the type these imply. `signed`: actual − expected.
  */
-export function notePoint(ev: OpenEvent, newPeak: boolean, signed: number, z: Float64Array, zo: number, seasonal: boolean): void {
+export function notePoint(ev: OpenEvent, newPeak: boolean, signed: number, z: Float64Array, zo: number, seasonal: boolean, seasonBreak = false): void {
   if (signed > 0) ev.nPos++;
   else ev.nNeg++;
   const zR = z[zo]!;
   const zH = z[zo + 1]!;
-  if (seasonal && zH >= 3 && zR < 3) ev.contextual++;
+  if (seasonal && ((zH >= 3 && zR < 3) || seasonBreak)) ev.contextual++;
   if (newPeak) for (let k = 0; k < ND; k++) ev.peakZ[k] = z[zo + k]!;
   ev.type = classify(ev, seasonal);
 }
@@ -119,7 +119,7 @@ export function pointExplanation(
   id: string,
   z: Float64Array,
   zo: number,
-  record: number,
+  shapes: { record: number; seasonBreak: number },
   band: { expected: number; lower: number; upper: number },
   x: number,
   rate: boolean,
@@ -129,7 +129,8 @@ export function pointExplanation(
     const zk = z[zo + k]!;
     if (zk >= 3) fired.push(`${TIER1_DETECTORS[k]} ${zk.toFixed(1)}σ`);
   }
-  if (record > 0) fired.push(`record: ${record.toFixed(1)}× the largest deviation seen`);
+  if (shapes.record > 0) fired.push(`record: ${shapes.record.toFixed(1)}× the largest deviation seen`);
+  if (shapes.seasonBreak > 0) fired.push(`season break: far outside this time of day on each of the last days by ${shapes.seasonBreak.toFixed(1)}× its usual deviation`);
   return (
     `${type} anomaly on ${id}: ${fired.length ? fired.join(", ") : "sustained moderate deviation"}; ` +
     `expected ${fmt(band.expected)} [${fmt(band.lower)}, ${fmt(band.upper)}], actual ${fmt(x)}` +

@@ -4,8 +4,8 @@
  * the open events. Each part writes and reads its own keys; this module fixes their order (a
  * state saved twice is the same text) and upgrades what older states lack.
  *
- * Upgrades: a state saved before a detector existed (no `cu`, `cc`, `fl`, `vs`, `lk`, `nv` or
- * `rec`) restores that detector fresh for every stream, so old snapshots keep loading.
+ * Upgrades: a state saved before a detector existed (no `cu`, `cc`, `fl`, `vs`, `sb`, `lk`, `nv`
+ * or `rec`) restores that detector fresh for every stream, so old snapshots keep loading.
  */
 import { ArRlsBank } from "./ar-rls";
 import { TailCalibrator } from "./calibration";
@@ -22,6 +22,7 @@ import { RecordBank } from "./record";
 import { RobustZBank } from "./robust-z";
 import { ScoreLikelihoodBank } from "./score-likelihood";
 import { ShiftCusumBank } from "./shift-cusum";
+import { SeasonBreakBank } from "./season-break";
 import { VarianceShiftBank } from "./variance-shift";
 
 export const ENGINE_KIND = "omen-detection-engine";
@@ -37,6 +38,7 @@ export interface EngineBanks {
   cc: CountCusumBank;
   fl: FlatlineBank;
   vs: VarianceShiftBank;
+  sb: SeasonBreakBank;
   lk: ScoreLikelihoodBank;
   nv: ContextNoveltyBank;
   rec: RecordBank;
@@ -76,6 +78,7 @@ export function saveBanks(b: EngineBanks, slots?: ArrayLike<number>): Record<key
     cc: save(b.cc),
     fl: save(b.fl),
     vs: save(b.vs),
+    sb: save(b.sb),
     lk: save(b.lk),
     nv: save(b.nv),
     rec: save(b.rec),
@@ -133,6 +136,7 @@ export function readEngineState(
     cc: s.cc !== undefined ? CountCusumBank.restore(s.cc) : fresh(empty.cc, n),
     fl: s.fl !== undefined ? FlatlineBank.restore(s.fl) : fresh(empty.fl, n),
     vs: s.vs !== undefined ? VarianceShiftBank.restore(s.vs) : fresh(empty.vs, n),
+    sb: s.sb !== undefined ? SeasonBreakBank.restore(s.sb) : fresh(empty.sb, n),
     lk: s.lk !== undefined ? ScoreLikelihoodBank.restore(s.lk) : fresh(empty.lk, n),
     nv: s.nv !== undefined ? ContextNoveltyBank.restore(s.nv) : fresh(empty.nv, n),
     rec: s.rec !== undefined ? RecordBank.restore(s.rec, { minHits: options.recurrenceHits }) : fresh(empty.rec, n),

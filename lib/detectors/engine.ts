@@ -43,6 +43,7 @@ import { RobustZBank } from "./robust-z";
 import { FlatlineBank } from "./flatline";
 import { ShiftCusumBank } from "./shift-cusum";
 import { CountCusumBank } from "./count-cusum";
+import { SeasonBreakBank } from "./season-break";
 import { VarianceShiftBank } from "./variance-shift";
 import { ScoreLikelihoodBank, type ScoreLikelihoodParams } from "./score-likelihood";
 import { ContextNoveltyBank, type ContextNoveltyParams } from "./context-novelty";
@@ -189,6 +190,7 @@ export class DetectionEngine {
   private cc: CountCusumBank;
   private fl = new FlatlineBank();
   private vs = new VarianceShiftBank();
+  private sb = new SeasonBreakBank();
   private lk: ScoreLikelihoodBank;
   private nv: ContextNoveltyBank;
   private rec: RecordBank;
@@ -219,7 +221,10 @@ export class DetectionEngine {
   private bRecord = new Float64Array(STEP_BLOCK);
   /** The record ratio of the point being tracked (0 = none), for its event's explanation. */
   private recNow = 0;
+  /** The season-break ratio of the point being tracked (0 = none), for its event's type and explanation. */
+  private breakNow = 0;
   private bJitter = new Float64Array(STEP_BLOCK);
+  private bBreak = new Float64Array(STEP_BLOCK);
   private bExt = new Float64Array(STEP_BLOCK);
   private bP = new Float64Array(STEP_BLOCK * ND);
   /** a present point's score before its final floors (see `passScores`) */
@@ -292,6 +297,7 @@ export class DetectionEngine {
     this.cc.add();
     this.fl.add();
     this.vs.add();
+    this.sb.add();
     this.lk.add();
     this.nv.add();
     this.rec.add();
@@ -324,6 +330,7 @@ export class DetectionEngine {
     this.cc.remove(i);
     this.fl.remove(i);
     this.vs.remove(i);
+    this.sb.remove(i);
     this.lk.remove(i);
     this.nv.remove(i);
     this.rec.remove(i);
@@ -363,6 +370,7 @@ export class DetectionEngine {
     this.cc.reset(i);
     this.fl.reset(i);
     this.vs.reset(i);
+    this.sb.reset(i);
     this.lk.reset(i);
     this.nv.reset(i);
     this.rec.reset(i);
@@ -419,6 +427,7 @@ export class DetectionEngine {
     this.bBurst = new Float64Array(size);
     this.bRecord = new Float64Array(size);
     this.bJitter = new Float64Array(size);
+    this.bBreak = new Float64Array(size);
     this.bExt = new Float64Array(size);
     this.bP = new Float64Array(size * ND);
     this.bS = new Float64Array(size);
@@ -652,6 +661,7 @@ export class DetectionEngine {
     const bHwExp = this.bHwExp;
     const bRecord = this.bRecord;
     const bJitter = this.bJitter;
+    const bBreak = this.bBreak;
     for (let i = lo; i < hi; i++) {
       const j = i - lo;
       const x = bX[j]!;
@@ -661,6 +671,8 @@ export class DetectionEngine {
       bRecord[j] = o.recordRatio > 0 && bStuck[j] === 0 ? this.rec.update(i, x, tsMs) : 0;
       // variance change: Holt-Winters residual (HW's expectation before this point) vs slow scale
       bJitter[j] = o.varianceShift && hwExp === hwExp ? this.vs.update(i, x - hwExp) : 0;
+      // season break: far from this time of day on each recent day, for a sustained run
+      bBreak[j] = o.seasonBreak && bStuck[j] === 0 ? this.sb.update(i, x, tsMs, this.hw.period(i)) : 0;
     }
   }
 
@@ -868,6 +880,12 @@ export class DetectionEngine {
         const sv = 65 + 30 * Math.min(1, (jitter - 1) * 2);
         if (sv > s) s = sv;
       }
+      // a daily pattern broken for a sustained run: at least 65 (low), more the further
+      const brk = this.bBreak[j]!;
+      if (brk > 0) {
+        const sk = 65 + 30 * Math.min(1, brk - 1);
+        if (sk > s) s = sk;
+      }
       const stuck = this.bStuck[j]!;
       if (stuck > 0) {
         const sf = 70 + 20 * Math.min(1, stuck - 1);
@@ -961,6 +979,7 @@ export class DetectionEngine {
       out.severity[i] = sev;
       out.isAnomaly[i] = sev !== null ? 1 : 0;
       this.recNow = rec;
+      this.breakNow = this.bBreak[j]!;
       // (a record alone does not open an event at once: like any single anomalous step it waits
       // for `minAnomalySteps`; opening on it raised the scenarios' false alarms 0.14 → 0.21/day)
       this.trackEvent(id, i, tsMs, s, sev, x, this.bExt[j]! > 0);
@@ -1047,11 +1066,11 @@ export class DetectionEngine {
     const e = this.book.advance(id, anomalous, tsMs, score, sev, () => newEvent(id, [id], tsMs, "point"), extreme, (ev, newPeak) => {
       const c = this.st.cols;
       const zo = i * ND;
-      notePoint(ev, newPeak, c.lastSigned[i]!, c.lastZ, zo, this.hw.period(i) > 0);
+      notePoint(ev, newPeak, c.lastSigned[i]!, c.lastZ, zo, this.hw.period(i) > 0, this.breakNow > 0);
       if (newPeak || ev.explanation === "") {
         const out = this.out;
         const band = { expected: out.expected[i]!, lower: out.lower[i]!, upper: out.upper[i]! };
-        ev.explanation = pointExplanation(ev.type, id, c.lastZ, zo, this.recNow, band, x, c.kind[i] === 1);
+        ev.explanation = pointExplanation(ev.type, id, c.lastZ, zo, { record: this.recNow, seasonBreak: this.breakNow * this.sb.params.ratio }, band, x, c.kind[i] === 1);
       }
     });
     this.out.type[i] = e && e.emitted ? e.type : null;
@@ -1220,7 +1239,7 @@ export class DetectionEngine {
 
   /** The per-stream banks (as the saved state names them). */
   private banks(): EngineBanks {
-    return { rz: this.rz, hw: this.hw, ar: this.ar, qf: this.qf, cu: this.cu, cc: this.cc, fl: this.fl, vs: this.vs, lk: this.lk, nv: this.nv, rec: this.rec, gaps: this.gaps };
+    return { rz: this.rz, hw: this.hw, ar: this.ar, qf: this.qf, cu: this.cu, cc: this.cc, fl: this.fl, vs: this.vs, sb: this.sb, lk: this.lk, nv: this.nv, rec: this.rec, gaps: this.gaps };
   }
 
   static restore(state: unknown): DetectionEngine {
@@ -1230,7 +1249,7 @@ export class DetectionEngine {
     e.ids = r.ids;
     e.index = new Map(r.ids.map((id, i) => [id, i]));
     e.st.load(r.ids.length, getObject(s, "streams"));
-    ({ rz: e.rz, hw: e.hw, ar: e.ar, qf: e.qf, cu: e.cu, cc: e.cc, fl: e.fl, vs: e.vs, lk: e.lk, nv: e.nv, rec: e.rec, gaps: e.gaps } = r.banks);
+    ({ rz: e.rz, hw: e.hw, ar: e.ar, qf: e.qf, cu: e.cu, cc: e.cc, fl: e.fl, vs: e.vs, sb: e.sb, lk: e.lk, nv: e.nv, rec: e.rec, gaps: e.gaps } = r.banks);
     e.cal = r.cal;
     e.tier2 = Tier2.restore(e.options, s);
     e.book.load(s, r.ids);

@@ -68,6 +68,12 @@ export const ZEngineOptions = z.object({
    */
   varianceShift: z.boolean().default(false),
   /**
+   * Season break (`season-break.ts`): on a stream with a daily or weekly season, a sustained run
+   * far outside what the stream did at this time of day on each of the last three cycles (a
+   * daily peak that does not come) scores at least 65.
+   */
+  seasonBreak: z.boolean().default(true),
+  /**
    * Count-rate CUSUM (`count-cusum.ts`, Lucas 1985): on streams of small non-negative integer
    * counts (failures, errors per step), a Poisson likelihood-ratio CUSUM against a slow,
    * season-aware reference rate catches a sustained rate increase (×2 or more) that moves each
