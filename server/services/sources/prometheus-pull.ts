@@ -70,7 +70,10 @@ export async function pullSource(source: SourceRow, nowMs: number, maxChunks = 4
 }
 
 async function saveState(source: SourceRow, state: TPromPullState): Promise<void> {
-  await updateSourceConfig(source.id, { config: { ...source.config, ...state } });
+  // a key left undefined (no cursor yet when the very first pull fails) is no JSON value: stored
+  // as is it failed validation, so the first error was never recorded and the job threw instead
+  const defined = Object.fromEntries(Object.entries(state).filter(([, v]) => v !== undefined));
+  await updateSourceConfig(source.id, { config: { ...source.config, ...defined } });
 }
 
 /** One round over every enabled Prometheus pull source. */
