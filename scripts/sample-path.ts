@@ -39,9 +39,9 @@ export type Hop =
 /** The value and the score of one sample, to the stream chart (what `streams.detail` returns). */
 export const SAMPLE_PATH: Hop[] = [
   // ingest, web process
-  { kind: "call", from: "server/web/web-server.ts#createWebServer", to: "server/http/node-ingest-request.ts#nodeIngestRequest" },
+  { kind: "call", from: "server/web/web-server.ts#createWebServer", to: "server/web/web-server.ts#nodeIngestRequest" },
   { kind: "call", from: "server/web/web-server.ts#createWebServer", to: "server/web/web-server.ts#ingestRouteOf", note: "the write route: remoteWrite" },
-  { kind: "call", from: "server/http/node-ingest-request.ts#nodeIngestRequest", to: "server/http/node-ingest-request.ts#readNodeBody" },
+  { kind: "call", from: "server/web/web-server.ts#nodeIngestRequest", to: "server/web/web-server.ts#readNodeBody" },
   { kind: "call", from: "server/web/web-server.ts#INGEST_ROUTES", to: "server/http/ingest-handlers.ts#remoteWrite" },
   { kind: "call", from: "server/http/ingest-handlers.ts#remoteWrite", to: "lib/ingest/remote-write.ts#decompressSnappy" },
   { kind: "call", from: "server/http/ingest-handlers.ts#remoteWrite", to: "lib/ingest/write-request-scan.ts#scanWriteRequest" },
@@ -50,15 +50,15 @@ export const SAMPLE_PATH: Hop[] = [
   { kind: "call", from: "server/services/ingest/ingest-service.ts#ingestRemoteWrite", to: "server/services/ingest/group-commit.ts#commitGrouped" },
   { kind: "call", from: "server/services/ingest/group-commit.ts#commitGroup", to: "server/repos/storage/samples.ts#insertSamplesReturning" },
   // the committed batch to the worker
-  { kind: "call", from: "server/services/ingest/group-commit.ts#commitGroup", to: "lib/ingest/committed-batch.ts#committedBatch" },
-  { kind: "callback", from: "server/services/ingest/group-commit.ts#offerCommitted", to: "server/worker/handoff/client.ts#createHandoffClient", via: "setCommitSink", wiredIn: "server/web/main.ts" },
-  { kind: "call", from: "server/worker/handoff/client.ts#createHandoffClient", to: "server/worker/handoff/protocol.ts#encodeBatch" },
-  { kind: "http", from: "server/worker/handoff/client.ts#createHandoffClient", to: "server/worker/handoff/server.ts#startHandoffServer", via: "server/worker/handoff/protocol.ts#HANDOFF_PATH" },
-  { kind: "call", from: "server/worker/handoff/server.ts#startHandoffServer", to: "server/worker/handoff/protocol.ts#decodeBatch" },
+  { kind: "call", from: "server/services/ingest/group-commit.ts#commitGroup", to: "server/services/ingest/group-commit.ts#offerCommitted" },
+  { kind: "callback", from: "server/services/ingest/group-commit.ts#offerCommitted", to: "server/worker/handoff.ts#createHandoffClient", via: "setCommitSink", wiredIn: "server/web/main.ts" },
+  { kind: "call", from: "server/worker/handoff.ts#createHandoffClient", to: "server/worker/handoff.ts#encodeBatch" },
+  { kind: "http", from: "server/worker/handoff.ts#createHandoffClient", to: "server/worker/handoff.ts#startHandoffServer", via: "server/worker/handoff.ts#HANDOFF_PATH" },
+  { kind: "call", from: "server/worker/handoff.ts#startHandoffServer", to: "server/worker/handoff.ts#decodeBatch" },
   // detection, worker process
-  { kind: "callback", from: "server/worker/handoff/server.ts#startHandoffServer", to: "server/worker/worker.ts#Worker.acceptCommitted", via: "startHandoffServer", wiredIn: "server/worker/main.ts" },
-  { kind: "call", from: "server/worker/worker.ts#Worker.acceptCommitted", to: "server/worker/pipeline/handoff-queue.ts#HandoffQueue.offer" },
-  { kind: "call", from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.tick", to: "server/worker/pipeline/handoff-queue.ts#HandoffQueue.take" },
+  { kind: "callback", from: "server/worker/handoff.ts#startHandoffServer", to: "server/worker/worker.ts#Worker.acceptCommitted", via: "startHandoffServer", wiredIn: "server/worker/main.ts" },
+  { kind: "call", from: "server/worker/worker.ts#Worker.acceptCommitted", to: "server/worker/handoff.ts#HandoffQueue.offer" },
+  { kind: "call", from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.tick", to: "server/worker/handoff.ts#HandoffQueue.take" },
   {
     kind: "dispatch",
     from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.scoreStep",
@@ -85,7 +85,7 @@ export const SAMPLE_PATH: Hop[] = [
   { kind: "trpc", from: "components/stream/stream-view.tsx#StreamView", to: "server/api/routers/streams.ts#streamsRouter.detail", procedure: "streams.detail", route: "app/api/trpc/[trpc]/route.ts#handler" },
   { kind: "call", from: "components/stream/stream-view.tsx#StreamView", to: "components/trpc/client.tsx#useTRPC", note: "the tRPC client (batch link, superjson)" },
   { kind: "call", from: "components/stream/stream-view.tsx#StreamView", to: "components/charts/chart-data.ts#buildChartRows" },
-  { kind: "call", from: "components/stream/stream-view.tsx#StreamView", to: "components/charts/time-axis.ts#clipRowsToFloor" },
+  { kind: "call", from: "components/stream/stream-view.tsx#StreamView", to: "components/charts/chart-data.ts#clipRowsToFloor" },
   { kind: "call", from: "components/stream/stream-view.tsx#StreamView", to: "components/stream/stream-chart.tsx#StreamChart" },
 ];
 
