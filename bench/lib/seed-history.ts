@@ -70,7 +70,7 @@ export async function seedHistory(o: SeedHistoryOptions): Promise<{ samples: num
     }
     const cols = { streamIds: streamIds.subarray(0, i), tsMs: tsMs.subarray(0, i), values: values.subarray(0, i) };
     const { committed } = await insertSamplesReturning(cols, false);
-    const lastSeq = committed ? committed.firstSeq + committed.rows.rows - 1 : 0;
+    const lastSeq = committed ? committed.firstSeq + committed.rowStart.length - 2 : 0;
     const rollup: RollupColumns = { rows: i, streamIds: cols.streamIds, bucketMs: cols.tsMs, min: cols.values, max: cols.values, sum: cols.values, count: count.subarray(0, i) };
     // the two derived writes touch different tables: on two connections they overlap
     await Promise.all([

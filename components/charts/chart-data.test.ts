@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { appendForecast, buildChartRows, formatValue } from "./chart-data";
+import { appendForecast, buildChartRows, clipRowsToFloor, formatValue } from "./chart-data";
 
 describe("buildChartRows", () => {
   it("breaks the line at gaps instead of bridging them", () => {
@@ -39,5 +39,13 @@ describe("appendForecast", () => {
     expect(out.map((r) => r.t)).toEqual([0, 10, 20, 30]);
     expect(out[2]).toMatchObject({ v: null, forecast: 3, forecastBand: [2, 4] });
     expect(appendForecast(rows, null)).toBe(rows);
+  });
+});
+
+describe("clipRowsToFloor", () => {
+  it("never draws a band below a non-negative metric's 0", () => {
+    const rows = [{ t: 1, v: 0.2, expected: -0.1, band: [-0.5, 0.9] as [number, number], score: 10 }];
+    expect(clipRowsToFloor(rows, 0)).toEqual([{ t: 1, v: 0.2, expected: 0, band: [0, 0.9], score: 10 }]);
+    expect(clipRowsToFloor(rows, -Infinity)).toBe(rows);
   });
 });

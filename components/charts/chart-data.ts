@@ -44,6 +44,19 @@ export function appendForecast(rows: ChartRow[], f: ForecastIn | null | undefine
   return out;
 }
 
+/** Clips expected values and bands to the metric's lower bound (a load average's band stops at 0). */
+export function clipRowsToFloor(rows: ChartRow[], floor: number): ChartRow[] {
+  if (!(floor > -Infinity)) return rows;
+  const c = (v: number) => Math.max(v, floor);
+  return rows.map((r) => ({
+    ...r,
+    expected: r.expected === null ? null : c(r.expected),
+    band: r.band ? [c(r.band[0]), c(r.band[1])] : null,
+    ...(r.forecast !== undefined ? { forecast: r.forecast === null ? null : c(r.forecast) } : {}),
+    ...(r.forecastBand !== undefined ? { forecastBand: r.forecastBand ? ([c(r.forecastBand[0]), c(r.forecastBand[1])] as [number, number]) : null } : {}),
+  }));
+}
+
 export function medianStep(ts: number[]): number {
   if (ts.length < 2) return 0;
   const d: number[] = [];

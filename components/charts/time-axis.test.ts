@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clipRowsToFloor, timeTicks } from "./time-axis";
+import { timeTicks } from "./time-axis";
 
 const T0 = Date.UTC(2026, 10, 23, 9, 17);
 const H = 3_600_000;
@@ -30,13 +30,5 @@ describe("timeTicks", () => {
     const from = Date.UTC(2014, 0, 1);
     const { ticks, format } = timeTicks(from, from + 400 * D, 8, 0);
     expect(format(ticks[0]!)).toMatch(/2014$/);
-  });
-});
-
-describe("clipRowsToFloor", () => {
-  it("never draws a band below a non-negative metric's 0", () => {
-    const rows = [{ t: 1, v: 0.2, expected: -0.1, band: [-0.5, 0.9] as [number, number], score: 10 }];
-    expect(clipRowsToFloor(rows, 0)).toEqual([{ t: 1, v: 0.2, expected: 0, band: [0, 0.9], score: 10 }]);
-    expect(clipRowsToFloor(rows, -Infinity)).toBe(rows);
   });
 });

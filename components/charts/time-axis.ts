@@ -1,5 +1,4 @@
-/** Pure time-axis helpers for the stream chart: ticks that never repeat a label, and domain clipping. */
-import type { ChartRow } from "./chart-data";
+/** Pure time-axis helpers for the stream chart: ticks that never repeat a label. */
 
 const MIN = 60_000;
 const H = 60 * MIN;
@@ -44,17 +43,4 @@ export function timeTicks(fromMs: number, toMs: number, maxTicks = 8, tzOffsetMi
     return firstOfDay.has(t) && span > 12 * H ? `${date(d)} ${clock}` : clock;
   };
   return { ticks, format };
-}
-
-/** Clips expected values and bands to the metric's lower bound (a load average's band stops at 0). */
-export function clipRowsToFloor(rows: ChartRow[], floor: number): ChartRow[] {
-  if (!(floor > -Infinity)) return rows;
-  const c = (v: number) => Math.max(v, floor);
-  return rows.map((r) => ({
-    ...r,
-    expected: r.expected === null ? null : c(r.expected),
-    band: r.band ? [c(r.band[0]), c(r.band[1])] : null,
-    ...(r.forecast !== undefined ? { forecast: r.forecast === null ? null : c(r.forecast) } : {}),
-    ...(r.forecastBand !== undefined ? { forecastBand: r.forecastBand ? ([c(r.forecastBand[0]), c(r.forecastBand[1])] as [number, number]) : null } : {}),
-  }));
 }

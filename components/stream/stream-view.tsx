@@ -2,11 +2,10 @@
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useMemo, useState } from "react";
-import { clipRowsToFloor } from "@/components/charts/time-axis";
 import { domainFloor } from "@/lib/triage/domain";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc/client";
-import { appendForecast, buildChartRows, formatValue } from "@/components/charts/chart-data";
+import { appendForecast, buildChartRows, clipRowsToFloor, formatValue } from "@/components/charts/chart-data";
 import { EndedBadge } from "./ended-badge";
 import { StreamActions } from "./stream-actions";
 import { StreamChart } from "./stream-chart";

@@ -1,6 +1,5 @@
 import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { committedBatch } from "@/lib/ingest/committed-batch";
 import { countOutbox } from "../repos/outbox-repo";
 import { insertSamplesReturning } from "../repos/storage/samples";
 import { natsUnreachable, waitFor } from "../testing/scale-out-workers";
@@ -45,7 +44,7 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("outbox: commits left by a
       const tsMs = Float64Array.from({ length: n }, (_, i) => t0 + 10_000 * Math.floor(i / 100));
       const values = Float64Array.from({ length: n }, (_, i) => i * 1.5);
       const { committed } = await insertSamplesReturning({ streamIds, tsMs, values }, false, false, owner);
-      return committedBatch(committed!);
+      return committed!;
     };
     const left = [await commit(1_700_000_000_000, "a-dead-process"), await commit(1_700_000_100_000, "a-dead-process")];
     expect(await countOutbox()).toBe(2);

@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import os from "node:os";
-import type { CommittedBatch } from "@/lib/ingest/committed-batch";
+import type { CommittedBatch } from "../repos/storage/columns";
 import { AppError } from "@/lib/errors/app-error";
 import { splitByPartition } from "@/lib/scale/partition";
 import { encodeSamples, MAX_SAMPLES_PER_MESSAGE } from "@/lib/scale/sample-message";

@@ -1,4 +1,4 @@
-import type { CommittedBatch } from "@/lib/ingest/committed-batch";
+import type { CommittedBatch } from "../repos/storage/columns";
 import type { TWorkerCommand } from "../services/commands/worker-commands";
 import type { LogBacklog } from "../services/ingest/ingest-service";
 import { publishCommand } from "./commands";

@@ -9,7 +9,7 @@ import { closeDatabase } from "../db";
 import { ConfigError, parseEnv } from "../env";
 import { setCommitSink } from "../services/ingest/group-commit";
 import { setCommandSink } from "../services/commands/worker-commands";
-import { createHandoffClient } from "../worker/handoff/client";
+import { createHandoffClient } from "../worker/handoff";
 import { openNatsSink } from "../nats/nats-sink";
 
 const root = path.resolve(import.meta.dirname, "..", "..");

@@ -4,8 +4,7 @@ import next from "next";
 import { healthReply } from "../http/health-handler";
 import { otlpMetrics, remoteWrite } from "../http/ingest-handlers";
 import { detectApi } from "../http/detect-handler";
-import type { IngestRequest } from "../http/ingest-request";
-import { nodeIngestRequest } from "../http/node-ingest-request";
+import { checkDeclaredLength, payloadTooLarge, type IngestRequest } from "../http/ingest-request";
 import { sendReply, type Reply } from "../http/reply";
 import { CLIENT_IP_HEADER } from "../services/auth/auth-constants";
 import { guardRequest } from "../services/auth/request-guard";
@@ -43,6 +42,71 @@ function nodeHeaders(req: http.IncomingMessage): Headers {
 function headerValue(req: http.IncomingMessage, name: string): string | null {
   const v = req.headers[name];
   return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v;
+}
+
+/** A Node request as the ingest handlers read it (the app/ routes have `fetchIngestRequest`). */
+export function nodeIngestRequest(req: http.IncomingMessage): IngestRequest {
+  let params: URLSearchParams | undefined;
+  return {
+    header: (name) => headerValue(req, name) ?? undefined,
+    query: (name) => {
+      const url = req.url ?? "";
+      const q = url.indexOf("?");
+      return q < 0 ? null : (params ??= new URLSearchParams(url.slice(q + 1))).get(name);
+    },
+    body: (maxBytes) => readNodeBody(req, maxBytes),
+  };
+}
+
+/**
+ * Reads the body, refusing it (413) when Content-Length or the bytes actually received exceed
+ * `maxBytes`. Past the limit nothing more is kept: the rest of the body is discarded as it
+ * arrives, so the sender still reads the 413 on the same connection.
+ */
+function readNodeBody(req: http.IncomingMessage, maxBytes: number): Promise<Uint8Array> {
+  try {
+    checkDeclaredLength(req.headers["content-length"], maxBytes);
+  } catch (e) {
+    req.resume();
+    return Promise.reject(e);
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const done = () => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+      req.off("close", onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > maxBytes) {
+        done();
+        req.resume();
+        reject(payloadTooLarge(`more than ${maxBytes}`, maxBytes));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      done();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
+    };
+    const onError = (e: Error) => {
+      done();
+      reject(e);
+    };
+    // the sender went away before the end of the body
+    const onClose = () => {
+      done();
+      reject(Object.assign(new Error("the sender closed the connection before the end of the body"), { code: "ECONNABORTED" }));
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+    req.on("close", onClose);
+  });
 }
 
 /** The HTTP server with `handleNext` for every request that is not an ingest write. */

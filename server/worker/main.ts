@@ -5,7 +5,7 @@ import { resolveDatabase } from "../embedded/embedded-db";
 import { ConfigError, parseEnv } from "../env";
 import { migrate } from "../migrate";
 import { setCommitSink } from "../services/ingest/group-commit";
-import { startHandoffServer } from "./handoff/server";
+import { startHandoffServer } from "./handoff";
 import { runPartitionWorker } from "./partitioned/run";
 import { Worker } from "./worker";
 

@@ -8,8 +8,8 @@ import { resumeRollup } from "./pipeline/resume-rollup";
 import { loadSnapshot, saveSnapshot } from "../repos/snapshots-repo";
 import { heartbeat, markWorkerStopped } from "../repos/worker-status-repo";
 import { ingestSeries, invalidateSourceCache, type IncomingSeries } from "../services/ingest/ingest-service";
-import type { CommittedBatch } from "@/lib/ingest/committed-batch";
-import type { HandoffEndpoint } from "./handoff/protocol";
+import type { CommittedBatch } from "../repos/storage/columns";
+import type { HandoffEndpoint } from "./handoff";
 import type { TProbeRequest, TProbeResult } from "../services/detect/probe-wire";
 import { createEngine, restoreEngine } from "../services/detection/engine-adapter";
 import { takeSetting } from "../repos/settings-repo";
@@ -37,7 +37,7 @@ export interface WorkerOptions {
   snapshotIntervalMs?: number;
   /** omen.yaml path (null: no file sync); saved configuration is reloaded every 10 s either way. */
   configFile?: string | null;
-  /** Where this worker accepts hand-offs (server/worker/handoff), published in its heartbeat. */
+  /** Where this worker accepts hand-offs (server/worker/handoff.ts), published in its heartbeat. */
   handoff?: HandoffEndpoint;
   log?: (msg: string) => void;
   /**

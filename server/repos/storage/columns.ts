@@ -36,6 +36,24 @@ export interface SampleRows {
   values: Float64Array;
 }
 
+/**
+ * The samples one ingest commit has just written with contiguous `seq` values, in block-row
+ * order (`insertSamplesReturning`). Ingest offers it to the detection worker (the hand-off,
+ * server/worker/handoff.ts), so that the worker scores it from memory instead of reading back
+ * what ingest has just written. It is only ever a shortcut: the worker takes a batch only when
+ * it starts exactly at its cursor, and otherwise reads the database as always, so a lost, late
+ * or duplicated batch changes nothing but speed.
+ */
+export interface CommittedBatch {
+  /** seq of the first block row; row r has seq firstSeq + r */
+  firstSeq: number;
+  /** rows + 1 entries: row r's samples are rowStart[r] … rowStart[r + 1] - 1 */
+  rowStart: Int32Array;
+  streamIds: Int32Array;
+  tsMs: Float64Array;
+  values: Float64Array;
+}
+
 /** Samples read back after a cursor (`readSamplesAfter`), each with its block row's seq. */
 export interface NewSampleColumns {
   rows: number;

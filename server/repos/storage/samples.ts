@@ -4,7 +4,7 @@ import { summableSql } from "@/lib/ingest/sample-bounds";
 import { chartBucketMs } from "@/lib/series/chart-buckets";
 import { databaseUrl, isEmbeddedUrl, pool } from "../../db";
 import { inTransaction } from "../transaction";
-import type { NewSampleColumns, SampleColumns, SampleRows, SortedSamples } from "./columns";
+import type { CommittedBatch, NewSampleColumns, SampleColumns, SampleRows, SortedSamples } from "./columns";
 import { NewestByStream } from "./newest-by-stream";
 import { recordInOutbox } from "../outbox-repo";
 import { fiveMinuteBuckets, fiveMinuteSpan } from "./rollup";
@@ -89,12 +89,6 @@ async function writeRows(client: pg.PoolClient, rows: SampleRows, firstSeq: numb
   );
 }
 
-/** What a commit stored: its block rows (seq firstSeq + r for row r), for the worker's hand-off. */
-export interface CommittedRows {
-  firstSeq: number;
-  rows: SampleRows;
-}
-
 /**
  * Commits samples in one transaction; when this resolves the samples are durable. Re-sent
  * samples are idempotent: a sample whose (stream, ts) is stored already is left out (first
@@ -106,7 +100,7 @@ export interface CommittedRows {
  * store a (stream, ts). Readers would take the first, but the worker would see both.
  * With `returning`, also says which (stream, ts) were new (`"all"` when every sample was) —
  * used by group commit to tell each merged request how many of its samples were new.
- * `committed` is what was written, in block-row order (see `lib/ingest/committed-batch.ts`).
+ * `committed` is what was written, in block-row order (the batch the worker is handed).
  * With `outboxOwner` (scale-out), the same transaction records the commit in the outbox
  * (`recordInOutbox`): it must be published to the sample log, by that owner or, if it dies
  * first, by another process.
@@ -116,14 +110,14 @@ export async function insertSamplesReturning(
   returning: boolean,
   shared = false,
   outboxOwner: string | null = null,
-): Promise<{ result: InsertResult; newRows: { streamId: number; tsMs: number }[] | "all" | null; committed?: CommittedRows }> {
+): Promise<{ result: InsertResult; newRows: { streamId: number; tsMs: number }[] | "all" | null; committed?: CommittedBatch }> {
   const received = c.tsMs.length;
   if (received === 0) return { result: { received, inserted: 0 }, newRows: returning ? [] : null };
   const embedded = isEmbeddedUrl(databaseUrl());
   const sorted = inStreamOrder({ streamIds: asInt32(c.streamIds), tsMs: asFloat64(c.tsMs), values: asFloat64(c.values) });
   const direct = !shared && allNewer(sorted);
   const packed = packSampleRows(sorted);
-  const committed = await inTransaction(async (client): Promise<CommittedRows | undefined> => {
+  const committed = await inTransaction(async (client): Promise<CommittedBatch | undefined> => {
     let rows = packed;
     // bounded wait: a writer frozen while holding the lock (a SIGSTOPped worker committing its
     // host metrics) must not hang every ingest request; the sender is told to retry instead
@@ -146,17 +140,16 @@ export async function insertSamplesReturning(
     const firstSeq = Number(res.rows[0]!.last) - rows.rows + 1;
     await writeRows(client, rows, firstSeq, embedded);
     if (outboxOwner !== null) await recordInOutbox(client, { firstSeq, lastSeq: firstSeq + rows.rows - 1 }, outboxOwner);
-    return { firstSeq, rows };
+    return { firstSeq, rowStart: rows.rowStart, streamIds: rows.streamIds, tsMs: rows.tsMs, values: rows.values };
   });
   noteCommitted(sorted);
-  const inserted = committed?.rows.streamIds.length ?? 0;
+  const inserted = committed?.streamIds.length ?? 0;
   let newRows: { streamId: number; tsMs: number }[] | "all" | null = null;
   if (returning) {
     if (inserted === received) newRows = "all";
     else {
       newRows = [];
-      const r = committed?.rows;
-      for (let i = 0; i < inserted; i++) newRows.push({ streamId: r!.streamIds[i]!, tsMs: r!.tsMs[i]! });
+      for (let i = 0; i < inserted; i++) newRows.push({ streamId: committed!.streamIds[i]!, tsMs: committed!.tsMs[i]! });
     }
   }
   return { result: { received, inserted }, newRows, committed };

@@ -3,7 +3,7 @@ import { processGlobal } from "../../process-global";
 
 /**
  * Web → worker commands, on one channel: the worker's loopback hand-off endpoint
- * (server/worker/handoff) by default, a NATS subject in scale-out mode (server/nats/commands.ts).
+ * (server/worker/handoff.ts) by default, a NATS subject in scale-out mode (server/nats/commands.ts).
  * A command only says "look now": what to do is in the database (the pending Settings → Models
  * request, the feedback table, the saved configuration), which stays the durable record, so a
  * command sent while no worker runs is still carried out when one starts (and the workers'

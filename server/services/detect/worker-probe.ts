@@ -15,7 +15,7 @@ const state = processGlobal("worker-probe", () => ({
 
 /**
  * The one live worker's loopback endpoint on this host, from its heartbeat (the hand-off
- * endpoint, server/worker/handoff), cached for a few seconds; null when none is reachable.
+ * endpoint, server/worker/handoff.ts), cached for a few seconds; null when none is reachable.
  */
 function workerEndpoint(): Promise<{ port: number; secret: string } | null> {
   const now = Date.now();

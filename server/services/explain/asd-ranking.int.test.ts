@@ -9,7 +9,7 @@ import { parseWideTable, type WideTable } from "@/lib/ingest/wide-table";
 import { listAnomalies } from "../../repos/anomalies-repo";
 import { heartbeat } from "../../repos/worker-status-repo";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
-import { startHandoffServer } from "../../worker/handoff/server";
+import { startHandoffServer } from "../../worker/handoff";
 import { DetectPipeline } from "../../worker/pipeline/detect-pipeline";
 import { resumeRollup } from "../../worker/pipeline/resume-rollup";
 import { ConfigReloader } from "../config/config-reload";

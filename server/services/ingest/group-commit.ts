@@ -1,5 +1,5 @@
-import { committedBatch, type CommitSink, type CommittedBatch } from "@/lib/ingest/committed-batch";
 import { processGlobal } from "../../process-global";
+import type { CommittedBatch } from "../../repos/storage/columns";
 import { insertSamplesReturning } from "../../repos/storage/samples";
 
 /**
@@ -10,8 +10,15 @@ import { insertSamplesReturning } from "../../repos/storage/samples";
  *
  * Each commit is then offered to the process's commit sink, which its main.ts sets: the worker
  * process hands batches straight to its pipeline, the web process posts them to the worker
- * (server/worker/handoff). Without a sink (tools, `next dev`) the worker reads the database.
+ * (server/worker/handoff.ts). Without a sink (tools, `next dev`) the worker reads the database.
  */
+
+/**
+ * Where a process sends its committed batches (the worker's pipeline, the hand-off client, or
+ * the JetStream sample log). A sink that returns a promise is durable: ingest acknowledges the
+ * samples only once it resolves, and answers with its error (503) when it rejects.
+ */
+export type CommitSink = (batch: CommittedBatch) => void | Promise<void>;
 
 // Once per process (the web process loads this module twice: Next's copy and the custom server's).
 const state = processGlobal("group-commit", () => ({
@@ -84,7 +91,7 @@ async function commitGroup(group: PendingCommit[], rows: number): Promise<void> 
   try {
     if (group.length === 1) {
       const { result, committed } = await insertSamplesReturning(group[0]!.cols, false, group[0]!.shared, state.outboxOwner);
-      if (committed) await offerCommitted(committedBatch(committed));
+      if (committed) await offerCommitted(committed);
       group[0]!.resolve(result);
       return;
     }
@@ -97,7 +104,7 @@ async function commitGroup(group: PendingCommit[], rows: number): Promise<void> 
       o += p.cols.tsMs.length;
     }
     const { newRows, committed } = await insertSamplesReturning(all, true, group.some((p) => p.shared), state.outboxOwner);
-    if (committed) await offerCommitted(committedBatch(committed));
+    if (committed) await offerCommitted(committed);
     if (newRows === "all") {
       for (const p of group) p.resolve({ received: p.cols.tsMs.length, inserted: p.cols.tsMs.length });
       return;

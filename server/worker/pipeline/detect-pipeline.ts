@@ -5,7 +5,7 @@ import { readSamplesAfter } from "../../repos/storage/samples";
 import { writeRollup } from "../../repos/storage/rollup";
 import type { NewSampleColumns, ScoreColumns } from "../../repos/storage/columns";
 import type { RollupBuffer } from "./rollup-buffer";
-import { HandoffQueue } from "./handoff-queue";
+import { HandoffQueue } from "../handoff";
 import { grownFloat64 } from "@/lib/collections/grow";
 import { HealthRows, StreamRows, type StreamState } from "./stream-rows";
 import { EndedGapFilter } from "./ended-gaps";
@@ -259,7 +259,7 @@ export class DetectPipeline {
   private readonly scoreMinutes = new ScoreMinuteFold();
   private scoreTurn = 0;
   private kinds = new Map<number, TStreamKind>();
-  /** Batches handed over by ingest right after their commit (see `server/worker/handoff`). */
+  /** Batches handed over by ingest right after their commit (see `server/worker/handoff.ts`). */
   readonly handoff = new HandoffQueue();
   /** The previous round's writes, overlapping this round's read and scoring (see `tick`). */
   private inflight: Promise<void> = Promise.resolve();

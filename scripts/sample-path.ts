@@ -1,0 +1,282 @@
+/**
+ * The files one remote_write sample crosses from `POST /api/v1/write` to the stream chart, as a
+ * list of hops that the TypeScript compiler checks against the code (docs/architecture.md,
+ * "One sample …", says what counts and why). `npx tsx scripts/sample-path.ts` prints the hops
+ * and the count; `scripts/sample-path.test.ts` fails when a hop no longer exists in the code or
+ * the count in docs/architecture.md is not the one measured.
+ *
+ * What counts: a file with a function that the sample's data (its bytes, its value, its score)
+ * passes through, following the calls that hand the data on — on the default stream page (24 h:
+ * raw samples and raw scores, no rollups). A hop that is not a direct call (a callback set by a
+ * process's main.ts, an interface method, HTTP between the processes, a database table between
+ * a write and a read, tRPC between the browser and the server) is checked by what makes it: the
+ * wiring, the `implements` clause, the shared route, the table name, the procedure's name.
+ * What does not: files only of types, and what the request meets but the data does not pass
+ * through (settings, errors, auth, back-pressure, metrics); inside the storage engine
+ * (server/repos/storage) and the ensemble (lib/detectors) only the modules the rest of the code
+ * calls (their codecs, block packing and detectors are their own documented internals).
+ */
+import path from "node:path";
+import ts from "typescript";
+
+/** `file#Name` or `file#Name.member` (a class or interface member, or a property in an object). */
+type Ref = string;
+
+export type Hop =
+  /** `from`'s body calls (or renders, or references) `to`, resolved by the type checker. */
+  | { kind: "call"; from: Ref; to: Ref; note?: string }
+  /** `from` calls a function value that `wiredIn` sets to `to` through `via` (declared in from's file). */
+  | { kind: "callback"; from: Ref; to: Ref; via: string; wiredIn: string }
+  /** `from` calls the interface method `via`; `to` is its class's implementation (`implements`), made in `wiredIn`. */
+  | { kind: "dispatch"; from: Ref; to: Ref; via: Ref; wiredIn: string }
+  /** `from` sends to the route `via` (a constant) and `to` serves it. */
+  | { kind: "http"; from: Ref; to: Ref; via: Ref }
+  /** `from` writes the table and `to` reads it. */
+  | { kind: "database"; from: Ref; to: Ref; table: string }
+  /** `from` (a component) asks tRPC procedure `procedure` (router.name), which `to` defines; the fetch goes through `route`. */
+  | { kind: "trpc"; from: Ref; to: Ref; procedure: string; route: Ref };
+
+/** The value and the score of one sample, to the stream chart (what `streams.detail` returns). */
+export const SAMPLE_PATH: Hop[] = [
+  // ingest, web process
+  { kind: "call", from: "server/web/web-server.ts#createWebServer", to: "server/web/web-server.ts#nodeIngestRequest" },
+  { kind: "call", from: "server/web/web-server.ts#createWebServer", to: "server/web/web-server.ts#ingestRouteOf", note: "the write route: remoteWrite" },
+  { kind: "call", from: "server/web/web-server.ts#nodeIngestRequest", to: "server/web/web-server.ts#readNodeBody" },
+  { kind: "call", from: "server/web/web-server.ts#INGEST_ROUTES", to: "server/http/ingest-handlers.ts#remoteWrite" },
+  { kind: "call", from: "server/http/ingest-handlers.ts#remoteWrite", to: "lib/ingest/remote-write.ts#decompressSnappy" },
+  { kind: "call", from: "server/http/ingest-handlers.ts#remoteWrite", to: "lib/ingest/write-request-scan.ts#scanWriteRequest" },
+  { kind: "call", from: "server/http/ingest-handlers.ts#remoteWrite", to: "server/services/ingest/ingest-service.ts#ingestRemoteWrite" },
+  { kind: "call", from: "server/services/ingest/ingest-service.ts#ingestRemoteWrite", to: "lib/ingest/remote-write.ts#seriesIdentity" },
+  { kind: "call", from: "server/services/ingest/ingest-service.ts#ingestRemoteWrite", to: "server/services/ingest/group-commit.ts#commitGrouped" },
+  { kind: "call", from: "server/services/ingest/group-commit.ts#commitGroup", to: "server/repos/storage/samples.ts#insertSamplesReturning" },
+  // the committed batch to the worker
+  { kind: "call", from: "server/services/ingest/group-commit.ts#commitGroup", to: "server/services/ingest/group-commit.ts#offerCommitted" },
+  { kind: "callback", from: "server/services/ingest/group-commit.ts#offerCommitted", to: "server/worker/handoff.ts#createHandoffClient", via: "setCommitSink", wiredIn: "server/web/main.ts" },
+  { kind: "call", from: "server/worker/handoff.ts#createHandoffClient", to: "server/worker/handoff.ts#encodeBatch" },
+  { kind: "http", from: "server/worker/handoff.ts#createHandoffClient", to: "server/worker/handoff.ts#startHandoffServer", via: "server/worker/handoff.ts#HANDOFF_PATH" },
+  { kind: "call", from: "server/worker/handoff.ts#startHandoffServer", to: "server/worker/handoff.ts#decodeBatch" },
+  // detection, worker process
+  { kind: "callback", from: "server/worker/handoff.ts#startHandoffServer", to: "server/worker/worker.ts#Worker.acceptCommitted", via: "startHandoffServer", wiredIn: "server/worker/main.ts" },
+  { kind: "call", from: "server/worker/worker.ts#Worker.acceptCommitted", to: "server/worker/handoff.ts#HandoffQueue.offer" },
+  { kind: "call", from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.tick", to: "server/worker/handoff.ts#HandoffQueue.take" },
+  {
+    kind: "dispatch",
+    from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.scoreStep",
+    to: "server/services/config/configured-engine.ts#ConfiguredEngine.step",
+    via: "lib/detectors/engine-port.ts#EnginePort.step",
+    wiredIn: "server/worker/worker.ts",
+  },
+  {
+    kind: "dispatch",
+    from: "server/services/config/configured-engine.ts#ConfiguredEngine.step",
+    to: "server/services/detection/engine-adapter.ts#EngineAdapter.step",
+    via: "lib/detectors/engine-port.ts#EnginePort.step",
+    wiredIn: "server/services/detection/engine-adapter.ts",
+  },
+  { kind: "call", from: "server/services/detection/engine-adapter.ts#EngineAdapter.step", to: "lib/detectors/engine.ts#DetectionEngine.stepSlots" },
+  { kind: "call", from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.writeScores", to: "server/repos/storage/scores.ts#prepareScores" },
+  // the chart: the web process reads, the browser draws
+  { kind: "database", from: "server/repos/storage/samples.ts#insertSamplesReturning", to: "server/repos/storage/samples.ts#readSeries", table: "sample_block" },
+  { kind: "database", from: "server/repos/storage/scores.ts#prepareScores", to: "server/repos/storage/scores.ts#readScores", table: "score_block" },
+  { kind: "call", from: "server/services/streams/stream-service.ts#getStreamDetail", to: "server/repos/storage/samples.ts#readSeries" },
+  { kind: "call", from: "server/services/streams/stream-service.ts#getStreamDetail", to: "server/repos/storage/scores.ts#readScores" },
+  { kind: "call", from: "server/api/routers/streams.ts#streamsRouter.detail", to: "server/services/streams/stream-service.ts#getStreamDetail" },
+  { kind: "call", from: "server/api/routers/streams.ts#streamsRouter.detail", to: "server/api/trpc.ts#viewerProcedure", note: "its middlewares pass the result on" },
+  { kind: "trpc", from: "components/stream/stream-view.tsx#StreamView", to: "server/api/routers/streams.ts#streamsRouter.detail", procedure: "streams.detail", route: "app/api/trpc/[trpc]/route.ts#handler" },
+  { kind: "call", from: "components/stream/stream-view.tsx#StreamView", to: "components/trpc/client.tsx#useTRPC", note: "the tRPC client (batch link, superjson)" },
+  { kind: "call", from: "components/stream/stream-view.tsx#StreamView", to: "components/charts/chart-data.ts#buildChartRows" },
+  { kind: "call", from: "components/stream/stream-view.tsx#StreamView", to: "components/charts/chart-data.ts#clipRowsToFloor" },
+  { kind: "call", from: "components/stream/stream-view.tsx#StreamView", to: "components/stream/stream-chart.tsx#StreamChart" },
+];
+
+/**
+ * The anomaly markers the chart also draws (anomalies are events over runs of scores, so a
+ * branch of their own: reported, not in the count above).
+ */
+export const MARKER_BRANCH: Hop[] = [
+  { kind: "call", from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.write", to: "server/worker/pipeline/anomaly-row.ts#anomalyRow" },
+  { kind: "call", from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.write", to: "server/repos/anomalies-repo.ts#upsertAnomalies" },
+  { kind: "database", from: "server/repos/anomalies-repo.ts#upsertAnomalies", to: "server/repos/anomalies-repo.ts#listAnomalies", table: "anomaly" },
+  { kind: "call", from: "server/services/anomalies/anomaly-service.ts#findAnomalies", to: "server/repos/anomalies-repo.ts#listAnomalies" },
+  { kind: "call", from: "server/api/routers/anomalies.ts#anomaliesRouter.list", to: "server/services/anomalies/anomaly-service.ts#findAnomalies" },
+  { kind: "trpc", from: "components/stream/stream-view.tsx#StreamView", to: "server/api/routers/anomalies.ts#anomaliesRouter.list", procedure: "anomalies.list", route: "app/api/trpc/[trpc]/route.ts#handler" },
+];
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+
+function split(ref: Ref): { file: string; names: string[] } {
+  const [file, name] = ref.split("#");
+  if (!file || !name) throw new Error(`bad reference "${ref}": use file#Name or file#Name.member`);
+  return { file, names: name.split(".") };
+}
+
+/** The files a path crosses (`from`, `to` and a tRPC hop's route), in first-met order. */
+export function filesOf(hops: readonly Hop[]): string[] {
+  const files = new Set<string>();
+  for (const h of hops) {
+    files.add(split(h.from).file);
+    if (h.kind === "trpc") files.add(split(h.route).file);
+    files.add(split(h.to).file);
+  }
+  return [...files];
+}
+
+function nameOf(n: ts.Node): string | undefined {
+  const name = (n as { name?: ts.Node }).name;
+  return name && (ts.isIdentifier(name) || ts.isStringLiteral(name) || ts.isPrivateIdentifier(name)) ? name.text : undefined;
+}
+
+/** The declaration `names` points at in `sf` (top level, then members or properties inside it). */
+function findDeclaration(sf: ts.SourceFile, names: string[]): ts.Node | undefined {
+  const [top, ...members] = names;
+  let found: ts.Node | undefined;
+  const visitTop = (n: ts.Node): void => {
+    if (found) return;
+    if ((ts.isFunctionDeclaration(n) || ts.isClassDeclaration(n) || ts.isInterfaceDeclaration(n) || ts.isVariableDeclaration(n) || ts.isBindingElement(n)) && nameOf(n) === top) {
+      found = n;
+      return;
+    }
+    // top-level statements and destructuring only: not locals of other functions
+    if (ts.isSourceFile(n) || ts.isVariableStatement(n) || ts.isVariableDeclarationList(n) || ts.isObjectBindingPattern(n) || (ts.isVariableDeclaration(n) && !ts.isIdentifier(n.name))) ts.forEachChild(n, visitTop);
+  };
+  visitTop(sf);
+  for (const m of members) {
+    if (!found) return undefined;
+    let inner: ts.Node | undefined;
+    const visit = (n: ts.Node): void => {
+      if (inner) return;
+      if ((ts.isMethodDeclaration(n) || ts.isMethodSignature(n) || ts.isPropertyDeclaration(n) || ts.isPropertyAssignment(n) || ts.isPropertySignature(n)) && nameOf(n) === m) {
+        inner = n;
+        return;
+      }
+      ts.forEachChild(n, visit);
+    };
+    ts.forEachChild(found, visit);
+    found = inner;
+  }
+  return found;
+}
+
+/** `file#Name.member` of a declaration, as `Ref`s are written. */
+function refOf(decl: ts.Declaration): Ref | undefined {
+  const file = path.relative(ROOT, decl.getSourceFile().fileName).split(path.sep).join("/");
+  const name = nameOf(decl);
+  if (!name) return undefined;
+  const owner = decl.parent;
+  if ((ts.isClassLike(owner) || ts.isInterfaceDeclaration(owner)) && owner.name) return `${file}#${owner.name.text}.${name}`;
+  return `${file}#${name}`;
+}
+
+export interface Checked {
+  hop: Hop;
+  ok: boolean;
+  why?: string;
+}
+
+/** Checks every hop against the code; one TypeScript program for all of them. */
+export function checkHops(hops: readonly Hop[]): Checked[] {
+  const configPath = path.join(ROOT, "tsconfig.json");
+  const config = ts.readConfigFile(configPath, (p) => ts.sys.readFile(p));
+  const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, ROOT);
+  const roots = new Set<string>();
+  for (const h of hops) {
+    for (const r of [h.from, h.to, ...("via" in h && h.kind !== "callback" ? [h.via] : []), ...(h.kind === "trpc" ? [h.route] : [])]) roots.add(path.join(ROOT, split(r).file));
+    if ("wiredIn" in h) roots.add(path.join(ROOT, h.wiredIn));
+  }
+  roots.add(path.join(ROOT, "server/api/root.ts"));
+  const program = ts.createProgram({ rootNames: [...roots], options: { ...parsed.options, incremental: false, noEmit: true } });
+  const checker = program.getTypeChecker();
+
+  const source = (file: string) => program.getSourceFile(path.join(ROOT, file));
+  const declaration = (ref: Ref): ts.Node | undefined => {
+    const { file, names } = split(ref);
+    const sf = source(file);
+    return sf && findDeclaration(sf, names);
+  };
+  /** Whether `node` (its body) references the declaration `target`. */
+  const references = (node: ts.Node, target: Ref): boolean => {
+    let hit = false;
+    const visit = (n: ts.Node): void => {
+      if (hit) return;
+      if (ts.isIdentifier(n) || ts.isPrivateIdentifier(n)) {
+        let s = checker.getSymbolAtLocation(n);
+        if (s && s.flags & ts.SymbolFlags.Alias) s = checker.getAliasedSymbol(s);
+        // a shorthand property (`{ sink }`) names the local it stands for
+        if (ts.isShorthandPropertyAssignment(n.parent)) s = checker.getShorthandAssignmentValueSymbol(n.parent) ?? s;
+        if (s?.declarations?.some((d) => refOf(d) === target)) hit = true;
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(node);
+    return hit;
+  };
+
+  const check = (h: Hop): string | undefined => {
+    const from = declaration(h.from);
+    if (!from) return `${h.from} not found`;
+    const to = declaration(h.to);
+    if (!to) return `${h.to} not found`;
+    switch (h.kind) {
+      case "call":
+        return references(from, h.to) ? undefined : `${h.from} does not call ${h.to}`;
+      case "callback": {
+        const { file } = split(h.from);
+        if (!declaration(`${file}#${h.via}`)) return `${h.via} is not declared in ${file}`;
+        const wiring = source(h.wiredIn);
+        if (!wiring) return `${h.wiredIn} not found`;
+        if (!references(wiring, `${file}#${h.via}`)) return `${h.wiredIn} does not use ${h.via}`;
+        return references(wiring, h.to) ? undefined : `${h.wiredIn} does not hand ${h.to} to ${h.via}`;
+      }
+      case "dispatch": {
+        if (!references(from, h.via)) return `${h.from} does not call ${h.via}`;
+        const cls = to.parent;
+        const iface = split(h.via).names[0];
+        if (!ts.isClassDeclaration(cls) || !cls.heritageClauses?.some((c) => c.getText().includes(iface!))) return `${h.to}'s class does not implement ${iface}`;
+        const wiring = source(h.wiredIn);
+        const className = cls.name?.text;
+        return wiring && className && references(wiring, `${split(h.to).file}#${className}`) ? undefined : `${h.wiredIn} does not make a ${className}`;
+      }
+      case "http": {
+        if (!declaration(h.via)) return `${h.via} not found`;
+        if (!references(from, h.via)) return `${h.from} does not send to ${h.via}`;
+        return references(to, h.via) ? undefined : `${h.to} does not serve ${h.via}`;
+      }
+      case "database": {
+        const table = new RegExp(`\\b${h.table}\\b`);
+        const fromFile = source(split(h.from).file)!.getText();
+        const toFile = source(split(h.to).file)!.getText();
+        if (!table.test(fromFile)) return `${split(h.from).file} does not write ${h.table}`;
+        return table.test(toFile) ? undefined : `${split(h.to).file} does not read ${h.table}`;
+      }
+      case "trpc": {
+        const [router, procedure] = h.procedure.split(".");
+        if (!new RegExp(`\\btrpc\\.${router}\\.${procedure}\\b`).test(from.getText())) return `${h.from} does not ask ${h.procedure}`;
+        const routerVar = split(h.to).names[0]!;
+        const root = source("server/api/root.ts")?.getText() ?? "";
+        if (!new RegExp(`\\b${router}\\s*:\\s*${routerVar}\\b`).test(root)) return `server/api/root.ts does not mount ${routerVar} as ${router}`;
+        const route = declaration(h.route);
+        if (!route) return `${h.route} not found`;
+        return references(route, "server/api/root.ts#appRouter") ? undefined : `${h.route} does not serve appRouter`;
+      }
+    }
+  };
+  return hops.map((hop) => {
+    const why = check(hop);
+    return why ? { hop, ok: false, why } : { hop, ok: true };
+  });
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
+  const checked = checkHops([...SAMPLE_PATH, ...MARKER_BRANCH]);
+  const bad = checked.filter((c) => !c.ok);
+  for (const c of checked) console.log(`${c.ok ? "ok  " : "FAIL"} ${c.hop.kind.padEnd(8)} ${c.hop.from} → ${c.hop.to}${c.ok ? "" : `  (${c.why})`}`);
+  const files = filesOf(SAMPLE_PATH);
+  console.log(`\nFiles on one sample's path (value and score) to the stream chart: ${files.length}`);
+  files.forEach((f, i) => console.log(`${String(i + 1).padStart(3)}. ${f}`));
+  const extra = filesOf(MARKER_BRANCH).filter((f) => !files.includes(f));
+  console.log(`\nThe anomaly-marker branch adds ${extra.length}: ${extra.join(", ")}`);
+  if (bad.length) {
+    console.error(`\n${bad.length} hop(s) do not match the code`);
+    process.exit(1);
+  }
+}
