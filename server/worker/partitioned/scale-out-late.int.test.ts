@@ -15,8 +15,9 @@ import { natsUnreachable, openScaleOutWorld, waitFor, type ScaleOutWorld } from 
  * already (a remote_write shard that lags the others) are scored, once each, as the single
  * worker scores them (`EngineAdapter.scoreLate`), by a real worker process on real NATS
  * JetStream and PostgreSQL; a kill -9 and a new owner replaying the partitions write none of
- * them again. /api/health's backlog counts them, and the sample log's pending messages (0 once
- * the workers caught up, more while the partitions' owner is gone).
+ * them again. /api/health's backlog counts them (also after the partitions moved to the new
+ * owner: the counts are kept with the partition cursors), and the sample log's pending
+ * messages (0 once the workers caught up, more while the partitions' owner is gone).
  */
 const NATS_URL = process.env.TEST_NATS_URL ?? "nats://127.0.0.1:4222";
 const PARTITIONS = 2;
@@ -152,6 +153,17 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out late samples on
     rows = await scoreRowsPerSample();
     expect(rows).toEqual({ samples: acknowledged, unscored: 0, once: acknowledged, more: 0 });
     expect(await scoredRows()).toBe(acknowledged);
-    await backlogOnce("health's backlog with nothing pending after the new owner caught up", (b) => b.pendingMessages === 0);
+    // the late counts moved with the partitions (kept with their cursors), and the replay counted none again
+    const moved = await waitFor(
+      "w2's heartbeat",
+      async () => {
+        const info = (await readWorkerStatus()).find((w) => w.name === "w2")?.info;
+        return info && typeof info.lateSamples === "number" ? { late: info.lateSamples, scored: info.lateScored } : null;
+      },
+      15_000,
+    ).catch(fail);
+    expect(moved).toEqual({ late: lateCount, scored: lateCount });
+    const after = await backlogOnce("health's backlog with nothing pending after the new owner caught up", (b) => b.pendingMessages === 0);
+    expect(after).toMatchObject({ lateSamples: lateCount, lateScored: lateCount, stalledPartitions: [] });
   });
 });
