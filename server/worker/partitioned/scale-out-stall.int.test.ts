@@ -82,7 +82,6 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out health: one sta
         await sendStep();
         lastReport = await healthReport();
         if (lastReport.backlog?.stalledPartitions?.length) flagged = lastReport;
-        else expect(Date.now() - t1 < 29_000 ? lastReport.ok : true).toBe(true);
         await new Promise((r) => setTimeout(r, 1_000));
       }
       const stalledAfterMs = Date.now() - t1;
