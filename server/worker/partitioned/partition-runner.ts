@@ -9,6 +9,7 @@ import { upsertAnomalies } from "../../repos/anomalies-repo";
 import { labelledFeedbackAfter, newestFeedbackId } from "../../repos/feedback-repo";
 import { readPartitionStart, savePartitionSnapshot } from "../../repos/partition-repo";
 import { commitPartitionScores } from "../../repos/storage/partition-scores";
+import { scoredAlready } from "../../repos/storage/scores";
 import { ScoreMinuteFold } from "../../repos/storage/score-minute-fold";
 import { allStreamKinds, readEndedStreams } from "../../repos/streams-repo";
 import { resetPartitionConsumer, type SampleLog } from "../../nats/sample-log";
@@ -184,7 +185,9 @@ export class PartitionRunner {
     }
     if (last === 0) return;
     // scored with the run: written by the transaction that moves the cursor past their messages, so once
+    const lateFrom = rows.tsMs.length;
     const late = { samples: this.late.n, scored: this.late.n ? this.scoreLate(rows) : 0 };
+    if (late.scored) late.scored -= await this.dropScoredAlready(rows, lateFrom);
     const scores = { ...rows };
     const rollups = { samples: rollup.flushAll().rows, scores: ScoreMinuteFold.minutesOf(scores, Date.now()) };
     let failures = 0;
@@ -295,6 +298,21 @@ export class PartitionRunner {
       });
     }
     return n;
+  }
+
+  /**
+   * Drops the late rows (from `from` on) of samples that have a stored score: a second copy of
+   * a message the log holds twice (one published again after JetStream's 2-min duplicate
+   * window, see docs/scale-out.md "Outbox") is behind the clock, and its samples were scored
+   * with the first copy. Returns how many it dropped.
+   */
+  private async dropScoredAlready(rows: ScoreRows, from: number): Promise<number> {
+    const { scored } = await this.retrying("score check", () => scoredAlready(rows.streamIds.slice(from), rows.tsMs.slice(from)));
+    if (!scored.some((x) => x === 1)) return 0;
+    const keep = (_: number, i: number) => i < from || scored[i - from] === 0;
+    const before = rows.tsMs.length;
+    for (const k of Object.keys(rows) as (keyof ScoreRows)[]) rows[k] = rows[k].filter(keep);
+    return before - rows.tsMs.length;
   }
 
   /** The periodic snapshot while no messages arrive (between two runs of the consume loop). */
