@@ -107,7 +107,7 @@ async function buildReport(nowMs: number) {
     } else if (stalled.length) {
       const owner = (p: number) => natsLive.find((w) => w.partitions.includes(p))?.name;
       const each = stalled.map((s) => `partition ${s.partition} (${s.pending} message(s) waiting ${Math.round(s.waitedMs / 1000)} s, ${owner(s.partition) ? `owner ${owner(s.partition)}` : "no owner"})`);
-      problems.push(`${stalled.length === 1 ? "a partition" : `${stalled.length} partitions`} of the sample log not making progress while others do: ${each.join("; ")}`);
+      problems.push(`${stalled.length === 1 ? "a partition of the sample log is" : `${stalled.length} partitions of the sample log are`} not making progress while others do: ${each.join("; ")}`);
     }
     const sum = (key: string) => (natsLive.length ? natsLive.reduce((a, w) => a + (num(w.info[key]) ?? 0), 0) : null);
     backlog = { rows: null, pendingSamples: null, pendingMessages: log?.pending ?? null, worstPartition: log?.worst ?? null, stalledPartitions: log ? stalled : null, lateSamples: sum("lateSamples"), lateScored: sum("lateScored") };
