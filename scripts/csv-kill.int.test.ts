@@ -19,6 +19,10 @@ import { createTestDatabase, type TestDatabase } from "../server/testing/test-db
  * stored exactly once with its value, scored exactly once, the 1-minute rollups are exact, the
  * ground-truth column's ranges are stored once per stream, and the completing run reported as
  * new exactly the samples the killed runs had not stored. Prints the counts.
+ *
+ * Also `kill -9` of the worker alone mid-import on PGlite: the web process keeps accepting the
+ * import (it is not interrupted), npm start restarts the worker, which scores what was stored
+ * before and after the kill; every sample stored and scored exactly once, rollups exact.
  */
 const root = path.resolve(import.meta.dirname, "..");
 const SOURCE = "csvkill";
@@ -162,6 +166,40 @@ async function measure(url: string, progress = false): Promise<Counts> {
   };
 }
 
+/**
+ * Waits until the worker has scored everything: the counts reach the file's and stay put (more
+ * samples or scores than the file holds cannot get better: that ends the wait at once).
+ */
+async function scoredAll(omen: NpmStart): Promise<Counts> {
+  let prev = "";
+  return until(
+    "the worker to score every sample",
+    async () => {
+      const m = await measure(omen.databaseUrl(), true);
+      const key = JSON.stringify(m);
+      const done = m.scored === m.stored && m.stored === TOTAL && key === prev;
+      prev = key;
+      return done || m.stored > TOTAL || m.scored > TOTAL ? m : undefined;
+    },
+    300_000,
+    2_000,
+  ).catch((e: Error) => {
+    throw new Error(`${e.message} (last counts ${prev})\n${omen.log}`);
+  });
+}
+
+/** Stops `npm start` cleanly (which writes the rollup minutes still open) and measures: on PostgreSQL at `url`, else the embedded database in `dir`. */
+async function stopAndMeasure(omen: NpmStart, url: string | null, dir: string): Promise<Counts> {
+  await omen.stop();
+  if (url) return measure(url);
+  const db = await startEmbeddedDatabase(path.join(dir, "data"));
+  try {
+    return await measure(db.url);
+  } finally {
+    await db.stop();
+  }
+}
+
 const backends: Backend[] = process.env.TEST_DATABASE_URL ? ["postgres", "pglite"] : ["pglite"];
 
 describe.each(backends)("kill -9 in the middle of a CSV import (npm start on %s)", (backend) => {
@@ -202,34 +240,9 @@ describe.each(backends)("kill -9 in the middle of a CSV import (npm start on %s)
     const reported = /(\d+) new samples of (\d+)/.exec(last.out);
     // the worker scores everything: the counts reach the file's and stay put (more samples or
     // scores than the file holds cannot get better: that ends the wait at once)
-    let prev = "";
-    const scoring = await until(
-      "the worker to score every sample",
-      async () => {
-        const m = await measure(omen.databaseUrl(), true);
-        const key = JSON.stringify(m);
-        const done = m.scored === m.stored && m.stored === TOTAL && key === prev;
-        prev = key;
-        return done || m.stored > TOTAL || m.scored > TOTAL ? m : undefined;
-      },
-      300_000,
-      2_000,
-    ).catch((e: Error) => {
-      throw new Error(`${e.message} (last counts ${prev})\n${omen.log}`);
-    });
-    expect({ stored: scoring.stored, scored: scoring.scored }, "while running").toEqual({ stored: TOTAL, scored: TOTAL });
-    // a clean stop writes the rollup minutes still open
-    await omen.stop();
-    let final: Counts;
-    if (backend === "postgres") final = await measure(tdb!.url);
-    else {
-      const db = await startEmbeddedDatabase(path.join(dir, "data"));
-      try {
-        final = await measure(db.url);
-      } finally {
-        await db.stop();
-      }
-    }
+    const scoring = await scoredAll(omen);
+    expect(scoring, "while running").toMatchObject({ stored: TOTAL, scored: TOTAL });
+    const final = await stopAndMeasure(omen, backend === "postgres" ? tdb!.url : null, dir);
     console.log(`[csv-kill ${backend}] the killed imports said:\n${first.importOut.trim()}\n${second.importOut.trim()}`);
     console.log(
       `[csv-kill ${backend}] ${TOTAL} samples in the file; stored after the group kill ${afterFirst.stored}, after the web kill ${afterSecond.stored}; ` +
@@ -248,6 +261,61 @@ describe.each(backends)("kill -9 in the middle of a CSV import (npm start on %s)
       expect(m.wrongValues).toBe(0);
     }
     expect(reported?.slice(1).map(Number)).toEqual([TOTAL - afterSecond.stored, TOTAL]);
+    expect(final).toEqual({
+      stored: TOTAL,
+      distinct: TOTAL,
+      wrongValues: 0,
+      scored: TOTAL,
+      scoreRows: TOTAL,
+      rollupCount: TOTAL,
+      rollupMinutesWrong: 0,
+      truthRanges: TRUTH.length * COLUMNS,
+    });
+  }, 900_000);
+});
+
+describe("kill -9 of the worker alone in the middle of a CSV import (npm start on pglite)", () => {
+  let omen: NpmStart;
+  let dir: string;
+  let file: string;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), "omen-csv-kill-worker-"));
+    file = path.join(dir, "history.csv");
+    ensureBuilt();
+    fs.writeFileSync(file, wideCsv());
+    omen = new NpmStart({ port: await freePort(), dataDir: path.join(dir, "data"), token: TOKEN });
+  });
+  afterAll(async () => {
+    await omen?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the import goes on, the restarted worker scores every row exactly once", async () => {
+    await omen.start();
+    const web = omen.childPid("web");
+    const run = runImport(file, omen);
+    let finished = false;
+    void run.done.then(() => (finished = true));
+    await until("the import to commit a slice", async () => ((await committedRows(omen)) > 0 ? true : undefined), 120_000, 5);
+    const storedAtKill = (await measure(omen.databaseUrl(), true)).stored;
+    expect(finished, "the import ended before the worker could be killed mid-way; raise OMEN_CSV_KILL_ROWS").toBe(false);
+    await omen.killWorker();
+    const done = await run.done;
+    // the web process took the whole file: one run, not interrupted
+    expect(done.code, `${done.out}\n${omen.log}`).toBe(0);
+    expect(omen.childPid("web")).toBe(web);
+    const reported = /(\d+) new samples of (\d+)/.exec(done.out);
+    expect(reported?.slice(1).map(Number)).toEqual([TOTAL, TOTAL]);
+    const scoring = await scoredAll(omen);
+    expect(scoring, "while running").toMatchObject({ stored: TOTAL, scored: TOTAL });
+    const final = await stopAndMeasure(omen, null, dir);
+    console.log(
+      `[csv-kill pglite, worker killed] ${TOTAL} samples in the file; ${storedAtKill} stored when the worker was killed; ` +
+        `the import reported ${reported?.[1]} new of ${reported?.[2]}; at the end stored ${final.stored} (distinct ${final.distinct}, wrong values ${final.wrongValues}), ` +
+        `scored ${final.scored} (score rows ${final.scoreRows}), rollup count ${final.rollupCount} (wrong minutes ${final.rollupMinutesWrong}), ground-truth ranges ${final.truthRanges}`,
+    );
+    expect(storedAtKill).toBeGreaterThan(0);
+    expect(storedAtKill).toBeLessThan(TOTAL);
     expect(final).toEqual({
       stored: TOTAL,
       distinct: TOTAL,

@@ -7,18 +7,21 @@ import type { SampleLog } from "./sample-log";
  * those delivered but not acknowledged (`num_ack_pending`: a worker acknowledges what a
  * partition snapshot covers, every 5 s, so this includes up to 5 s of scored messages, and all
  * of a frozen worker's fetched but unscored ones). A partition whose owner died keeps its
- * consumer, so its backlog counts until a new owner catches up.
+ * consumer, so its backlog counts until a new owner catches up. Per partition too (/api/health
+ * tells a stuck partition by it).
  */
 export async function readLogBacklog(log: SampleLog): Promise<LogBacklog> {
   let pending = 0;
   let worst: LogBacklog["worst"] = null;
+  const partitions: LogBacklog["partitions"] = [];
   const prefix = log.names.consumer(0).slice(0, -1);
   for await (const ci of log.jsm.consumers.list(log.names.stream)) {
     const partition = Number(ci.name.slice(prefix.length));
     if (!ci.name.startsWith(prefix) || !Number.isInteger(partition)) continue;
     const n = ci.num_pending + ci.num_ack_pending;
     pending += n;
+    partitions.push({ partition, pending: n });
     if (!worst || n > worst.pending) worst = { partition, pending: n };
   }
-  return { pending, worst };
+  return { pending, worst, partitions: partitions.sort((a, b) => a.partition - b.partition) };
 }

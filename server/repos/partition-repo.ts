@@ -11,6 +11,8 @@ export interface PartitionStart {
   snapshot: { msgSeq: number; state: Buffer; feedbackId: number; rollbackId: number } | null;
   /** last message whose scores are stored (0: none) */
   cursor: number;
+  /** late samples of the messages up to the cursor, and of those the ones scored */
+  late: { samples: number; scored: number };
 }
 
 export async function readPartitionStart(log: string, partition: number): Promise<PartitionStart> {
@@ -19,12 +21,17 @@ export async function readPartitionStart(log: string, partition: number): Promis
       "SELECT msg_seq, state, feedback_id, rollback_id FROM partition_snapshot WHERE log = $1 AND partition = $2",
       [log, partition],
     ),
-    pool().query<{ msg_seq: string }>("SELECT msg_seq FROM partition_cursor WHERE log = $1 AND partition = $2", [log, partition]),
+    pool().query<{ msg_seq: string; late_samples: string; late_scored: string }>(
+      "SELECT msg_seq, late_samples, late_scored FROM partition_cursor WHERE log = $1 AND partition = $2",
+      [log, partition],
+    ),
   ]);
   const s = snap.rows[0];
+  const c = cur.rows[0];
   return {
     snapshot: s ? { msgSeq: Number(s.msg_seq), state: s.state, feedbackId: Number(s.feedback_id), rollbackId: Number(s.rollback_id) } : null,
-    cursor: Number(cur.rows[0]?.msg_seq ?? 0),
+    cursor: Number(c?.msg_seq ?? 0),
+    late: { samples: Number(c?.late_samples ?? 0), scored: Number(c?.late_scored ?? 0) },
   };
 }
 

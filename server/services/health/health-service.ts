@@ -1,6 +1,6 @@
 import { countAllStreams } from "../../repos/streams-repo";
 import { readLogBacklogCached, type LogBacklog } from "../ingest/ingest-service";
-import { LOG_STALL_MS, LogProgressWatch } from "./log-progress";
+import { LOG_STALL_MS, LogProgressWatch, type StalledPartition } from "./log-progress";
 import { ping, readWorkerStatus, statusSequenceHead, WORKER_STALE_MS } from "../../repos/worker-status-repo";
 
 /** How many streams, cached briefly: /api/health is polled often and must answer fast under load. */
@@ -24,15 +24,19 @@ function cachedStreamCount(nowMs: number): Promise<number> {
  * its partitions' owners have not acknowledged yet: not delivered, or delivered and not yet
  * covered by a partition snapshot (taken every ~5 s), so 0 a few seconds after the workers
  * caught up; null where this process cannot read the log. `worstPartition` is the partition
- * with the most. Both modes: `lateSamples` / `lateScored`, samples that arrived for a step
- * already scored and of those the ones scored, since the live workers started (summed over
- * the live scale-out workers).
+ * with the most; `stalledPartitions`, those whose messages have waited more than 30 s with
+ * their own cursor unmoved (owner frozen, stuck or gone), even while the others progress.
+ * Both modes: `lateSamples` / `lateScored`, samples that arrived for a step already scored and
+ * of those the ones scored: single worker, since it started; scale-out, every partition's
+ * count since its log began (kept with its cursor, so a partition that moves keeps it), summed
+ * over the partitions the live workers own.
  */
 interface Backlog {
   rows: number | null;
   pendingSamples: number | null;
   pendingMessages: number | null;
   worstPartition: { partition: number; pending: number } | null;
+  stalledPartitions: StalledPartition[] | null;
   lateSamples: number | null;
   lateScored: number | null;
 }
@@ -43,7 +47,8 @@ const num = (x: unknown): number | null => (typeof x === "number" && Number.isFi
  * Database and worker status for /api/health and the UI header. `ok` is false while the
  * database is unreachable, no worker is alive, or the live worker cannot make progress (a write
  * failing and being retried, or samples waiting with no progress: `stalled`; scale-out: messages
- * waiting in the sample log while no partition cursor moves for 30 s, or the log unreadable);
+ * waiting in the sample log while no partition cursor moves for 30 s, or one partition's
+ * messages waiting while its own cursor does not move for 30 s, or the log unreadable);
  * `problems` says which, and `backlog` is what is stored but not scored yet.
  */
 async function buildReport(nowMs: number) {
@@ -96,18 +101,22 @@ async function buildReport(nowMs: number) {
       }
     }
     const natsLive = live.filter((w) => w.info.nats === true);
-    const waited = logWatch.observe(nowMs, log?.pending ?? null, natsLive.flatMap((w) => partitionCursors(w.info)));
+    const { log: waited, stalled } = logWatch.observe(nowMs, log?.partitions ?? null, natsLive.flatMap((w) => partitionCursors(w.info)));
     if (waited !== null && waited > LOG_STALL_MS) {
       problems.push(`the scale-out workers are not making progress: ${log?.pending} message(s) of the sample log wait and no partition's scores advanced for ${Math.round(waited / 1000)} s`);
+    } else if (stalled.length) {
+      const owner = (p: number) => natsLive.find((w) => w.partitions.includes(p))?.name;
+      const each = stalled.map((s) => `partition ${s.partition} (${s.pending} message(s) waiting ${Math.round(s.waitedMs / 1000)} s, ${owner(s.partition) ? `owner ${owner(s.partition)}` : "no owner"})`);
+      problems.push(`${stalled.length === 1 ? "a partition of the sample log is" : `${stalled.length} partitions of the sample log are`} not making progress while others do: ${each.join("; ")}`);
     }
     const sum = (key: string) => (natsLive.length ? natsLive.reduce((a, w) => a + (num(w.info[key]) ?? 0), 0) : null);
-    backlog = { rows: null, pendingSamples: null, pendingMessages: log?.pending ?? null, worstPartition: log?.worst ?? null, lateSamples: sum("lateSamples"), lateScored: sum("lateScored") };
+    backlog = { rows: null, pendingSamples: null, pendingMessages: log?.pending ?? null, worstPartition: log?.worst ?? null, stalledPartitions: log ? stalled : null, lateSamples: sum("lateSamples"), lateScored: sum("lateScored") };
   } else {
     // the backlog the scoring worker has: block rows committed after its cursor, and samples it read but holds
     const scorer = live.length ? live.reduce((a, b) => (a.cursor <= b.cursor ? a : b)) : null;
     backlog = scorer
-      ? { rows: scorer.backlog, pendingSamples: num(scorer.info.pendingSamples) ?? 0, pendingMessages: null, worstPartition: null, lateSamples: num(scorer.info.lateSamples) ?? 0, lateScored: num(scorer.info.lateScored) ?? 0 }
-      : { rows: Math.max(0, head - Math.min(...workers.map((w) => w.cursor), head)), pendingSamples: null, pendingMessages: null, worstPartition: null, lateSamples: null, lateScored: null };
+      ? { rows: scorer.backlog, pendingSamples: num(scorer.info.pendingSamples) ?? 0, pendingMessages: null, worstPartition: null, stalledPartitions: null, lateSamples: num(scorer.info.lateSamples) ?? 0, lateScored: num(scorer.info.lateScored) ?? 0 }
+      : { rows: Math.max(0, head - Math.min(...workers.map((w) => w.cursor), head)), pendingSamples: null, pendingMessages: null, worstPartition: null, stalledPartitions: null, lateSamples: null, lateScored: null };
   }
   const lastError = live.find((w) => w.stalled)?.lastError ?? workers.find((w) => w.lastError)?.lastError ?? null;
   return { ok: database.ok && live.length > 0 && problems.length === 0, database, workers, partitions: partitionCount(workers), streams, backlog, lastError, problems, checkedAtMs: nowMs };

@@ -477,10 +477,11 @@ export function resetIngestCapacityCache(): void {
   state.logCache = undefined;
 }
 
-/** Scale-out: how many messages of the sample log wait for their partition's worker, and the partition with the most. */
+/** Scale-out: how many messages of the sample log wait for their partition's worker, in all, per partition, and the partition with the most. */
 export interface LogBacklog {
   pending: number;
   worst: { partition: number; pending: number } | null;
+  partitions: { partition: number; pending: number }[];
 }
 export interface LogBacklogProbe {
   read(): Promise<LogBacklog>;

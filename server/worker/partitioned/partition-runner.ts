@@ -9,6 +9,7 @@ import { upsertAnomalies } from "../../repos/anomalies-repo";
 import { labelledFeedbackAfter, newestFeedbackId } from "../../repos/feedback-repo";
 import { readPartitionStart, savePartitionSnapshot } from "../../repos/partition-repo";
 import { commitPartitionScores } from "../../repos/storage/partition-scores";
+import { scoredAlready } from "../../repos/storage/scores";
 import { ScoreMinuteFold } from "../../repos/storage/score-minute-fold";
 import { allStreamKinds, readEndedStreams } from "../../repos/streams-repo";
 import { resetPartitionConsumer, type SampleLog } from "../../nats/sample-log";
@@ -32,7 +33,11 @@ export interface PartitionStats {
   /** messages at or below the cursor, folded into the detectors but not written again */
   replayed: number;
   scored: number;
-  /** samples behind the partition's clock (a step already scored), and of those, the ones scored (see `LateSamples`) */
+  /**
+   * samples behind the partition's clock (a step already scored), and of those, the ones scored
+   * (see `LateSamples`): the partition's counts since its log began, restored from its cursor
+   * row (where each run adds its own with its scores), so a move to another owner keeps them
+   */
   late: number;
   lateScored: number;
   malformed: number;
@@ -125,6 +130,8 @@ export class PartitionRunner {
     this.rollbackId = start.snapshot?.rollbackId ?? 0;
     this.applied = this.snapshotSeq = start.snapshot?.msgSeq ?? 0;
     this.cursor = start.cursor;
+    this.stats.late = start.late.samples;
+    this.stats.lateScored = start.late.scored;
     const consumer = await resetPartitionConsumer(this.log, this.partition, this.applied);
     const iter = await consumer.consume({ max_messages: 1024 });
     this.iter = iter;
@@ -178,15 +185,20 @@ export class PartitionRunner {
     }
     if (last === 0) return;
     // scored with the run: written by the transaction that moves the cursor past their messages, so once
-    if (this.late.n) this.scoreLate(rows);
+    const lateFrom = rows.tsMs.length;
+    const late = { samples: this.late.n, scored: this.late.n ? this.scoreLate(rows) : 0 };
+    if (late.scored) late.scored -= await this.dropScoredAlready(rows, lateFrom);
     const scores = { ...rows };
     const rollups = { samples: rollup.flushAll().rows, scores: ScoreMinuteFold.minutesOf(scores, Date.now()) };
     let failures = 0;
     for (;;) {
       try {
-        const ok = await commitPartitionScores(this.log.names.stream, this.partition, this.owner, last, scores, rollups);
-        if (ok) this.stats.scored += rows.tsMs.length;
-        else this.note(`partition ${this.partition}: messages up to ${last} were scored by another owner; not written again`);
+        const ok = await commitPartitionScores(this.log.names.stream, this.partition, this.owner, last, scores, rollups, late);
+        if (ok) {
+          this.stats.scored += rows.tsMs.length;
+          this.stats.late += late.samples;
+          this.stats.lateScored += late.scored;
+        } else this.note(`partition ${this.partition}: messages up to ${last} were scored by another owner; not written again`);
         this.cursor = Math.max(this.cursor, last);
         break;
       } catch (e) {
@@ -240,7 +252,6 @@ export class PartitionRunner {
       for (; k < order.length && Math.floor(s.tsMs[order[k]!]! / STEP_MS) * STEP_MS === bucket; k++) latest.set(s.streamIds[order[k]!]!, order[k]!);
       if (bucket <= this.engine.lastStepMs(0)) {
         if (!out) continue;
-        this.stats.late += k - from;
         for (let j = from; j < k; j++) this.late.put(0, s.streamIds[order[j]!]!, s.tsMs[order[j]!]!, s.values[order[j]!]!, seq);
         continue;
       }
@@ -270,9 +281,10 @@ export class PartitionRunner {
   /**
    * Scores the run's late samples in time order on scratch copies of their streams' models
    * (`EngineAdapter.scoreLate`: the live models, latest values and sparklines are not changed),
-   * as the single worker does, and appends their rows to the run's.
+   * as the single worker does, and appends their rows to the run's. Returns how many it scored.
    */
-  private scoreLate(out: ScoreRows): void {
+  private scoreLate(out: ScoreRows): number {
+    let n = 0;
     for (const g of this.late.byDomain()) {
       this.engine.scoreLate(g.domain, STEP_MS, g.ids, g.values, g.groupEnds, (k, score, confidence, expected, lower, upper) => {
         out.streamIds.push(g.ids[k]!);
@@ -282,9 +294,25 @@ export class PartitionRunner {
         out.expected.push(expected);
         out.lower.push(lower);
         out.upper.push(upper);
-        this.stats.lateScored++;
+        n++;
       });
     }
+    return n;
+  }
+
+  /**
+   * Drops the late rows (from `from` on) of samples that have a stored score: a second copy of
+   * a message the log holds twice (one published again after JetStream's 2-min duplicate
+   * window, see docs/scale-out.md "Outbox") is behind the clock, and its samples were scored
+   * with the first copy. Returns how many it dropped.
+   */
+  private async dropScoredAlready(rows: ScoreRows, from: number): Promise<number> {
+    const { scored } = await this.retrying("score check", () => scoredAlready(rows.streamIds.slice(from), rows.tsMs.slice(from)));
+    if (!scored.some((x) => x === 1)) return 0;
+    const keep = (_: number, i: number) => i < from || scored[i - from] === 0;
+    const before = rows.tsMs.length;
+    for (const k of Object.keys(rows) as (keyof ScoreRows)[]) rows[k] = rows[k].filter(keep);
+    return before - rows.tsMs.length;
   }
 
   /** The periodic snapshot while no messages arrive (between two runs of the consume loop). */

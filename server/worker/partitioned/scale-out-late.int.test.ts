@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { partitionOf } from "@/lib/scale/partition";
+import { decodeSamples } from "@/lib/scale/sample-message";
 import { pool } from "../../db";
 import { readPartitionProgress } from "../../repos/partition-repo";
 import { readScores } from "../../repos/storage/scores";
@@ -14,9 +15,10 @@ import { natsUnreachable, openScaleOutWorld, waitFor, type ScaleOutWorld } from 
  * Late samples in scale-out mode (issue 14): samples of a step their partition has scored
  * already (a remote_write shard that lags the others) are scored, once each, as the single
  * worker scores them (`EngineAdapter.scoreLate`), by a real worker process on real NATS
- * JetStream and PostgreSQL; a kill -9 and a new owner replaying the partitions write none of
- * them again. /api/health's backlog counts them, and the sample log's pending messages (0 once
- * the workers caught up, more while the partitions' owner is gone).
+ * JetStream and PostgreSQL; neither a copy of a message the log holds twice nor a kill -9 and
+ * a new owner replaying the partitions write any of them again. /api/health's backlog counts them (also after the partitions moved to the new
+ * owner: the counts are kept with the partition cursors), and the sample log's pending
+ * messages (0 once the workers caught up, more while the partitions' owner is gone).
  */
 const NATS_URL = process.env.TEST_NATS_URL ?? "nats://127.0.0.1:4222";
 const PARTITIONS = 2;
@@ -140,6 +142,20 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out late samples on
     const score = (tsMs: number) => around.find((p) => p.t === tsMs)?.score;
     expect(score(t0 + 40 * STEP_MS + 5_000)).toBeGreaterThan(score(t0 + 40 * STEP_MS)!);
 
+    // a message the log holds twice (published again after JetStream's 2-min duplicate window, as
+    // an outbox take-over long after its owner died can): the copy's samples are late, and scored already
+    const original = (await world.log.jsm.streams.getMessage(world.log.names.stream, { seq: 3 }))!;
+    const copied = decodeSamples(original.data)!.streamIds.length;
+    await world.log.js.publish(original.subject, original.data);
+    await waitFor(
+      "the worker to count the copy's samples as late",
+      async () => (await readWorkerStatus()).find((w) => w.name === "w1")?.info.lateSamples === lateCount + copied,
+      15_000,
+    ).catch(fail);
+    rows = await scoreRowsPerSample();
+    expect(rows).toEqual({ samples: acknowledged, unscored: 0, once: acknowledged, more: 0 });
+    expect(await scoredRows()).toBe(acknowledged);
+
     // kill -9 and a new owner: it replays the partitions from their snapshots and writes nothing again
     world.workers.get("w1")!.kill("SIGKILL");
     // messages published while the partitions have no owner are pending
@@ -152,6 +168,17 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out late samples on
     rows = await scoreRowsPerSample();
     expect(rows).toEqual({ samples: acknowledged, unscored: 0, once: acknowledged, more: 0 });
     expect(await scoredRows()).toBe(acknowledged);
-    await backlogOnce("health's backlog with nothing pending after the new owner caught up", (b) => b.pendingMessages === 0);
+    // the late counts moved with the partitions (kept with their cursors), and the replay counted none again
+    const moved = await waitFor(
+      "w2's heartbeat",
+      async () => {
+        const info = (await readWorkerStatus()).find((w) => w.name === "w2")?.info;
+        return info && typeof info.lateSamples === "number" ? { late: info.lateSamples, scored: info.lateScored } : null;
+      },
+      15_000,
+    ).catch(fail);
+    expect(moved).toEqual({ late: lateCount + copied, scored: lateCount });
+    const after = await backlogOnce("health's backlog with nothing pending after the new owner caught up", (b) => b.pendingMessages === 0);
+    expect(after).toMatchObject({ lateSamples: lateCount + copied, lateScored: lateCount, stalledPartitions: [] });
   });
 });
