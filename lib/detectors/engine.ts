@@ -906,7 +906,10 @@ export class DetectionEngine {
       if (x !== x) continue;
       // context novelty joins the raw score the likelihood judges (it has no score of its own)
       const nv = o.novelty > 0 ? o.novelty * this.nv.update(i, x) : NaN;
-      const ev = this.lk.update(i, bS[j]! / 100, tsMs, nv);
+      // raw scores as high as this hour reached on each recent day are routine (a nightly batch)
+      const routine = o.seasonRoutine && o.seasonBreak;
+      const ev = this.lk.update(i, bS[j]! / 100, tsMs, nv, routine ? this.sb.routine(i, tsMs) : NaN);
+      if (routine) this.sb.noteRoutine(i, tsMs, this.lk.short(i));
       bS[j] = (100 * ev) / o.likelihoodScale;
     }
   }

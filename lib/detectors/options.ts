@@ -74,6 +74,12 @@ export const ZEngineOptions = z.object({
    */
   seasonBreak: z.boolean().default(true),
   /**
+   * Hourly routine (with `seasonBreak`): on a stream with a daily or weekly season, the score
+   * likelihood judges the recent raw scores against at least the level they reached in this hour
+   * on each of the last three cycles, so a nightly batch job's daily burst stops alarming.
+   */
+  seasonRoutine: z.boolean().default(true),
+  /**
    * Count-rate CUSUM (`count-cusum.ts`, Lucas 1985): on streams of small non-negative integer
    * counts (failures, errors per step), a Poisson likelihood-ratio CUSUM against a slow,
    * season-aware reference rate catches a sustained rate increase (×2 or more) that moves each

@@ -120,6 +120,11 @@ export class ScoreLikelihoodBank extends BaseBank<Cols, ScoreLikelihoodParams> {
     c.v2[i] = this.params.priorStd * this.params.priorStd;
   }
 
+  /** The recent mean of raw scores after the last `update`. */
+  short(i: number): number {
+    return this.soa.cols.short[i]!;
+  }
+
   /** Evidence (decades) of raw score a (0–1) without changing state. */
   score(i: number, a: number, _tMs?: number): number {
     if (a !== a) return 0;
@@ -135,8 +140,10 @@ export class ScoreLikelihoodBank extends BaseBank<Cols, ScoreLikelihoodParams> {
    * Scores raw score a (0–1), then learns it; returns the evidence in decades. `b` (0–1, NaN =
    * none yet) is a second raw score judged against its own short and long-run moments (the same
    * windows and prior, its own count); the evidence is the larger of the two channels'.
+   * `routine` (NaN = none): a level the recent mean of raw scores routinely reaches at this time
+   * of day; where it is above the long-run mean, the first channel is judged against it.
    */
-  update(i: number, a: number, _tMs?: number, b = NaN): number {
+  update(i: number, a: number, _tMs?: number, b = NaN, routine = NaN): number {
     if (a !== a) return 0;
     const c = this.soa.cols;
     const x = a > 1 ? 1 : a < 0 ? 0 : a;
@@ -144,7 +151,8 @@ export class ScoreLikelihoodBank extends BaseBank<Cols, ScoreLikelihoodParams> {
     c.short[i] = sh;
     const m = c.m[i]!;
     const v = c.v[i]!;
-    let ev = this.evidence(sh, m, v);
+    // this hour's routine (`SeasonBreakBank.routine`), where above the long-run mean, is the bar
+    let ev = this.evidence(sh, routine > m ? routine : m, v);
     const n = c.n[i]! + 1;
     c.n[i] = n;
     const w0 = 1 / (n + this.params.priorCount);

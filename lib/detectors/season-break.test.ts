@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import { DetectionEngine } from "./engine";
 import { DAY_MS } from "./holt-winters";
 import { Rng } from "./rng";
+import { likelihoodParams } from "./engine";
+import { parseEngineOptions } from "./options";
+import { ScoreLikelihoodBank } from "./score-likelihood";
 import { SeasonBreakBank } from "./season-break";
 import { gauss } from "./test-noise";
 
@@ -109,6 +112,61 @@ describe("SeasonBreakBank", () => {
     expect(on.before).toBe(off.before);
     expect(on.next[1]).toBe(on.next[0]);
     // what the season-aware view saw, not a trend: the value itself is ordinary for the night
-    expect([...on.types]).toContain("seasonal");
+    expect([...on.types].filter((ty) => ty === "seasonal" || ty === "contextual").length).toBeGreaterThan(0);
+  });
+
+  it("routine: the hour's level of recent scores reached on every one of the last three days", () => {
+    const b = new SeasonBreakBank();
+    b.add();
+    const rng = new Rng(13);
+    let t = T0;
+    // three days: the recent-score signal reaches 0.5 at 02:00–03:00 each night (0.3 on day 2), else 0.05
+    for (let k = 0; k < 3 * PER_DAY; k++, t += STEP) {
+      b.update(0, dailyWave(rng, t), t, DAY_MS);
+      const h = ((t - T0) % DAY_MS) / 3_600_000;
+      const day = Math.floor((t - T0) / DAY_MS);
+      b.noteRoutine(0, t, h >= 2 && h < 3 ? (day === 1 ? 0.3 : 0.5) : 0.05);
+    }
+    const at = (h: number) => {
+      const tt = T0 + 3 * DAY_MS + h * 3_600_000;
+      b.update(0, dailyWave(rng, tt), tt, DAY_MS);
+      return b.routine(0, tt);
+    };
+    // the minimum over the days of each day's maximum in that hour
+    expect(at(2.5)).toBe(0.3);
+    expect(at(12)).toBe(0.05);
+    // off the current hour (update places the point first) or without a season: none
+    expect(b.routine(0, T0 + 5 * DAY_MS)).toBeNaN();
+    const young = new SeasonBreakBank();
+    young.add();
+    young.update(0, 1, T0, DAY_MS);
+    expect(young.routine(0, T0)).toBeNaN();
+  });
+
+  it("with the score likelihood (wired as in the engine): a nightly hour of high raw scores stops alarming once routine", () => {
+    // raw scores 0.02 all day, 0.4 from 02:00 to 03:00 every night (a batch job the detectors find odd)
+    const run = (routine: boolean) => {
+      const sb = new SeasonBreakBank();
+      const lk = new ScoreLikelihoodBank(likelihoodParams(parseEngineOptions({})));
+      sb.add();
+      lk.add();
+      const rng = new Rng(19);
+      const alarms: number[] = [];
+      for (let t = T0; t < T0 + 10 * DAY_MS; t += STEP) {
+        const h = ((t - T0) % DAY_MS) / 3_600_000;
+        sb.update(0, dailyWave(rng, t), t, DAY_MS);
+        const ev = lk.update(0, h >= 2 && h < 3 ? 0.4 : 0.02, t, NaN, routine ? sb.routine(0, t) : NaN);
+        if (routine) sb.noteRoutine(0, t, lk.short(0));
+        const day = Math.floor((t - T0) / DAY_MS);
+        if (ev >= 6) alarms[day] = (alarms[day] ?? 0) + 1; // score 60 at the default likelihood scale
+      }
+      return Array.from({ length: 10 }, (_, d) => alarms[d] ?? 0);
+    };
+    const on = run(true);
+    const off = run(false);
+    // from the fourth night on (the likelihood's prior has given way) every night alarms without
+    // the routine; with it, three nights of history make the hour routine
+    expect(off.slice(3).every((n) => n > 0)).toBe(true);
+    expect(on.slice(3)).toEqual([0, 0, 0, 0, 0, 0, 0]);
   });
 });

@@ -16,12 +16,16 @@
  * Every point still enters its bin's mean, so a new pattern sits inside the envelope the next
  * day: a break alarms once, not every day after.
  *
+ * The same hours also keep the score likelihood's recent mean of raw scores (its maximum per
+ * hour and cycle): `routine` gives the level it reached in this hour on every recent cycle, the
+ * bar the likelihood then judges this hour against (see `seasonRoutine`).
+ *
  * A seasonal-naive reference (the forecast "same time last season") used as a control band, in
  * the spirit of R. J. Hyndman & G. Athanasopoulos, "Forecasting: principles and practice", §5.2,
  * with the run rule of a Shewhart chart.
  * Parameters: bins (24), cycles (3), ratio (4), minRun (6), minRunMs (30 min), minPeriodMs (12 h),
  * scaleAlpha (0.01), warm (50 points with a full envelope). Cost O(cycles) per point;
- * memory (cycles + 1)·(bins + 1) + 9 doubles per stream.
+ * memory (cycles + 1)·(2·bins + 1) + 11 doubles per stream.
  */
 import { BaseBank, readBankState } from "./bank";
 
@@ -47,7 +51,7 @@ export const DEFAULT_SEASON_BREAK: SeasonBreakParams = {
   warm: 50,
 };
 
-type Cols = "P" | "cyc" | "bin" | "acc" | "accN" | "scale" | "n" | "run" | "runT0" | "runSum" | "means" | "rowCyc";
+type Cols = "P" | "cyc" | "bin" | "acc" | "accN" | "scale" | "n" | "run" | "runT0" | "runSum" | "means" | "rowCyc" | "accShort" | "shorts";
 
 export class SeasonBreakBank extends BaseBank<Cols, SeasonBreakParams> {
   static readonly KIND = "season-break";
@@ -58,7 +62,11 @@ export class SeasonBreakBank extends BaseBank<Cols, SeasonBreakParams> {
   constructor(params: Partial<SeasonBreakParams> = {}, cap = 4) {
     const p = { ...DEFAULT_SEASON_BREAK, ...params };
     const rows = p.cycles + 1;
-    super(p, { P: 1, cyc: 1, bin: 1, acc: 1, accN: 1, scale: 1, n: 1, run: 1, runT0: 1, runSum: 1, means: rows * p.bins, rowCyc: rows }, cap);
+    super(
+      p,
+      { P: 1, cyc: 1, bin: 1, acc: 1, accN: 1, scale: 1, n: 1, run: 1, runT0: 1, runSum: 1, means: rows * p.bins, rowCyc: rows, accShort: 1, shorts: rows * p.bins },
+      cap,
+    );
     this.rows = rows;
   }
 
@@ -80,7 +88,9 @@ export class SeasonBreakBank extends BaseBank<Cols, SeasonBreakParams> {
     c.run[i] = 0;
     c.runSum[i] = 0;
     c.means.fill(NaN, i * rows * bins, (i + 1) * rows * bins);
+    c.shorts.fill(NaN, i * rows * bins, (i + 1) * rows * bins);
     c.rowCyc.fill(-1, i * rows, (i + 1) * rows);
+    c.accShort[i] = NaN;
   }
 
   /** The season-break ratio of x at tMs (no learning). */
@@ -119,13 +129,19 @@ export class SeasonBreakBank extends BaseBank<Cols, SeasonBreakParams> {
     const oldCyc = c.cyc[i]!;
     if (oldCyc >= 0 && c.accN[i]! > 0) {
       const r = oldCyc % rows;
-      if (c.rowCyc[i * rows + r] === oldCyc) c.means[(i * rows + r) * bins + c.bin[i]!] = c.acc[i]! / c.accN[i]!;
+      if (c.rowCyc[i * rows + r] === oldCyc) {
+        const at = (i * rows + r) * bins + c.bin[i]!;
+        c.means[at] = c.acc[i]! / c.accN[i]!;
+        c.shorts[at] = c.accShort[i]!;
+      }
     }
     const r = cyc % rows;
     if (c.rowCyc[i * rows + r] !== cyc) {
       c.rowCyc[i * rows + r] = cyc;
       c.means.fill(NaN, (i * rows + r) * bins, (i * rows + r + 1) * bins);
+      c.shorts.fill(NaN, (i * rows + r) * bins, (i * rows + r + 1) * bins);
     }
+    c.accShort[i] = NaN;
     c.cyc[i] = cyc;
     c.bin[i] = bin;
     c.acc[i] = 0;
@@ -172,6 +188,40 @@ export class SeasonBreakBank extends BaseBank<Cols, SeasonBreakParams> {
     // warm-up: running mean of the deviation, then its EWMA
     c.scale[i] = n <= p.warm ? scale + (dev - scale) / n : scale + p.scaleAlpha * (dev - scale);
     return this.noRun(i);
+  }
+
+  /**
+   * The level the score likelihood's recent mean of raw scores reached in this hour on every one
+   * of the last `cycles` cycles: the minimum over those cycles of the hour's maximum. NaN without
+   * a season, without all those cycles, or off the current hour (`update` places the point
+   * first). A nightly batch job that lifts the raw scores for an hour every night sets this
+   * hour's routine, and the likelihood judges that hour's scores against it.
+   */
+  routine(i: number, tMs: number): number {
+    const c = this.soa.cols;
+    const P = c.P[i]!;
+    if (P === 0 || Math.floor(tMs / P) !== c.cyc[i]) return NaN;
+    const { bins } = this.params;
+    const rows = this.rows;
+    const cyc = c.cyc[i]!;
+    const bin = c.bin[i]!;
+    let lo = Infinity;
+    for (let k = 1; k <= this.params.cycles; k++) {
+      const r = (cyc - k) % rows;
+      if (cyc - k < 0 || c.rowCyc[i * rows + r] !== cyc - k) return NaN;
+      const v = c.shorts[(i * rows + r) * bins + bin]!;
+      if (v !== v) return NaN;
+      if (v < lo) lo = v;
+    }
+    return lo;
+  }
+
+  /** Records the current point's recent mean of raw scores into its hour (see `routine`). */
+  noteRoutine(i: number, tMs: number, short: number): void {
+    const c = this.soa.cols;
+    const P = c.P[i]!;
+    if (P === 0 || Math.floor(tMs / P) !== c.cyc[i]) return;
+    if (!(short <= c.accShort[i]!)) c.accShort[i] = short;
   }
 
   private noRun(i: number): number {
