@@ -20,8 +20,9 @@
  * not forgotten. The reference range ends `lookbackMs` before the onset, so the anomaly's own
  * build-up never widens it. Strictly causal: a ranking at time t uses points ≤ t.
  * Cost: O(streams) per row, O(streams·log streams) per ranking, O(streams·B log B) when an
- * anomaly opens (B = history buckets, 2,016 for a week of 5-minute means); the streaming ranker
- * keeps the rows of the last `lookbackMs` and each stream's bucket means of the last week.
+ * anomaly opens (B = history buckets, 2,016 for a week of 5-minute means: ~0.1 ms a stream);
+ * the streaming ranker keeps the rows of the last `lookbackMs` and each stream's bucket means
+ * of the last week (16 KB a stream at 5-minute buckets).
  */
 export interface CauseRankerOptions {
   /** Deviation cap, in forecast sigmas. */
@@ -152,23 +153,32 @@ export function withRange(c: number, value: number, history: ArrayLike<number> |
 }
 
 /**
- * Each stream's bucket means over the last `historyMs` plus `lookbackMs` (what the reference of
- * the next anomaly needs), as the batch `historyReference` computes them from the same rows.
+ * Each stream's bucket means over the last `historyMs` plus `lookbackMs` (a ring per stream),
+ * from which the reference of an anomaly is sorted when it opens: the same buckets as the batch
+ * `historyReference` over `historySpan`. O(streams) per row; O(streams·B log B) per anomaly.
  */
 class BucketHistory {
-  private readonly start: number[][];
-  private readonly mean: number[][];
+  private readonly start: Float64Array[];
+  private readonly mean: Float64Array[];
+  /** Per stream: index of the oldest bucket and how many the ring holds. */
+  private readonly head: Int32Array;
+  private readonly size: Int32Array;
   private readonly sum: Float64Array;
   private readonly count: Float64Array;
   private readonly open: Float64Array;
+  private readonly cap: number;
 
   constructor(
     n: number,
     private readonly bucketMs: number,
-    private readonly keepMs: number,
+    private readonly historyMs: number,
+    private readonly lookbackMs: number,
   ) {
-    this.start = Array.from({ length: n }, () => []);
-    this.mean = Array.from({ length: n }, () => []);
+    this.cap = Math.floor(historyMs / bucketMs) + Math.ceil(lookbackMs / bucketMs) + 2;
+    this.start = Array.from({ length: n }, () => new Float64Array(this.cap));
+    this.mean = Array.from({ length: n }, () => new Float64Array(this.cap));
+    this.head = new Int32Array(n);
+    this.size = new Int32Array(n);
     this.sum = new Float64Array(n);
     this.count = new Float64Array(n);
     this.open = new Float64Array(n).fill(Number.NaN);
@@ -186,35 +196,35 @@ class BucketHistory {
       this.sum[k] = this.sum[k]! + x;
       this.count[k] = this.count[k]! + 1;
     }
-    for (let k = 0; k < this.start.length; k++) {
-      const s = this.start[k]!;
-      let drop = 0;
-      while (drop < s.length && s[drop]! < tMs - this.keepMs) drop++;
-      if (drop > 0) {
-        s.splice(0, drop);
-        this.mean[k]!.splice(0, drop);
-      }
-    }
   }
 
   private close(k: number): void {
     if (this.count[k]! > 0) {
-      this.start[k]!.push(this.open[k]!);
-      this.mean[k]!.push(this.sum[k]! / this.count[k]!);
+      // a full ring drops its oldest bucket: older than any span still asked for
+      const at = (this.head[k]! + this.size[k]!) % this.cap;
+      this.start[k]![at] = this.open[k]!;
+      this.mean[k]![at] = this.sum[k]! / this.count[k]!;
+      if (this.size[k]! < this.cap) this.size[k] = this.size[k]! + 1;
+      else this.head[k] = (this.head[k]! + 1) % this.cap;
     }
     this.sum[k] = 0;
     this.count[k] = 0;
   }
 
-  /** Stream k's bucket means in [fromMs, toMs), sorted ascending (`historyReference`). */
-  reference(k: number, fromMs: number, toMs: number): Float64Array {
-    const out: number[] = [];
-    const s = this.start[k]!;
-    const m = this.mean[k]!;
-    for (let j = 0; j < s.length; j++) if (s[j]! >= fromMs && s[j]! < toMs) out.push(m[j]!);
-    // the open bucket counts once it lies wholly before toMs
-    if (this.count[k]! > 0 && this.open[k]! >= fromMs && this.open[k]! + this.bucketMs <= toMs) out.push(this.sum[k]! / this.count[k]!);
-    return Float64Array.from(out).sort();
+  /** Stream k's reference for an anomaly that opens at `tMs`, sorted ascending (`historyReference`). */
+  reference(k: number, tMs: number): Float64Array {
+    const span = historySpan(tMs, this.lookbackMs, { historyMs: this.historyMs, historyBucketMs: this.bucketMs });
+    const out = new Float64Array(this.size[k]! + 1);
+    let m = 0;
+    const st = this.start[k]!;
+    const mn = this.mean[k]!;
+    for (let j = 0; j < this.size[k]!; j++) {
+      const i = (this.head[k]! + j) % this.cap;
+      if (st[i]! >= span.fromMs && st[i]! < span.toMs) out[m++] = mn[i]!;
+    }
+    // the open bucket counts once it starts before the span's end (no later row can fall in it)
+    if (this.count[k]! > 0 && this.open[k]! >= span.fromMs && this.open[k]! < span.toMs) out[m++] = this.sum[k]! / this.count[k]!;
+    return out.subarray(0, m).sort();
   }
 }
 
@@ -244,8 +254,7 @@ export class CauseRanker {
     this.historyOpts = { historyMs: opts.historyMs ?? CAUSE_DEFAULTS.historyMs, historyBucketMs: opts.historyBucketMs ?? CAUSE_DEFAULTS.historyBucketMs };
     this.current = new Float64Array(streams.length);
     this.evidence = new Float64Array(streams.length);
-    this.history =
-      this.rangeWeight > 0 ? new BucketHistory(streams.length, this.historyOpts.historyBucketMs!, this.historyOpts.historyMs! + this.lookbackMs + this.historyOpts.historyBucketMs!) : null;
+    this.history = this.rangeWeight > 0 ? new BucketHistory(streams.length, this.historyOpts.historyBucketMs!, this.historyOpts.historyMs!, this.lookbackMs) : null;
   }
 
   /** Takes a scored row at `tMs`; `flagged` = the row is part of an anomaly (an unflagged row ends it). */
@@ -257,10 +266,7 @@ export class CauseRanker {
     while (this.recent.length > 0 && this.recent[0]!.t < tMs - this.lookbackMs) this.recent.shift();
     if (flagged && !this.inAnomaly) {
       ev.fill(0);
-      if (this.history) {
-        const span = historySpan(tMs, this.lookbackMs, this.historyOpts);
-        this.refs = Array.from({ length: n }, (_, i) => this.history!.reference(i, span.fromMs, span.toMs));
-      }
+      if (this.history) this.refs = Array.from({ length: n }, (_, i) => this.history!.reference(i, tMs));
       for (const r of this.recent) {
         for (let i = 0; i < n; i++) {
           const c = withRange(r.c[i]!, r.x[i]!, this.refs[i], this.rangeWeight);
