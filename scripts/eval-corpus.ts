@@ -198,7 +198,7 @@ export function evalWideCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFi
     const testDays = label.length > 1 ? (eff0[eff0.length - 1]! - eff0[from]!) / 86_400_000 : 0;
     results.push({ file: entry.file, testRows: label.length, testDays, ...rangeScore(score, label, { threshold: threshold / 100 }) });
     const flagged = Uint8Array.from(s.score01, (v) => (v >= threshold / 100 ? 1 : 0));
-    for (const ev of entry.interpretation ?? []) explanations.push(explainEvent(s.insights.streams, s.insights.evidence!, flagged, ev, monotoneTimes(s.timestampsMs).effectiveMs));
+    for (const ev of entry.interpretation ?? []) explanations.push(explainEvent(s.insights.streams, s.insights.evidence!, flagged, ev, monotoneTimes(s.timestampsMs).effectiveMs, undefined, s.insights.values));
     const evs = entry.events ?? [];
     const eff = monotoneTimes(s.timestampsMs).effectiveMs;
     counts.push(

@@ -256,7 +256,7 @@ function scenarioInsights(scenarios: readonly Scenario[], insights: Map<string, 
     const ts = s.timestampsMs;
     for (const w of s.anomalies) {
       const rows = [lowerBound(ts, w.startMs), Math.min(ts.length - 1, lowerBound(ts, w.endMs + 1) - 1)] as const;
-      explained.push(explainEvent(r.streams, r.evidence!, r.isAnomaly, { rows, streams: w.streams }, ts));
+      explained.push(explainEvent(r.streams, r.evidence!, r.isAnomaly, { rows, streams: w.streams }, ts, undefined, r.values));
       if (w.kind !== "cascade") continue;
       cascades++;
       const ranked = rankingAtOnset(r.causes, r.isAnomaly, rows);

@@ -33,6 +33,28 @@ describe("explanation metrics", () => {
     expect(withLookback.ranked).toEqual(["a", "b", "c", "d"]);
   });
 
+  it("with the values, adds each stream's range part against its week before the lookback", () => {
+    // 5-minute rows: a week of history, then one alarm row on which a and b contribute alike by
+    // score and forecast; a is at the edge of its usual swing, b far outside its steady level
+    const week = 7 * 288;
+    const rows = week + 1;
+    const t = Array.from({ length: rows }, (_, r) => r * 5 * MIN);
+    const c = new Float32Array(rows * 2);
+    const v = new Float64Array(rows * 2);
+    for (let r = 0; r < week; r++) {
+      v[r * 2] = Math.sin((2 * Math.PI * r) / 288);
+      v[r * 2 + 1] = 5 + 0.01 * Math.sin(r);
+    }
+    c.set([1.5, 1.5], week * 2);
+    v.set([1, 6], week * 2);
+    const fl = Array.from({ length: rows }, (_, r) => (r === week ? 1 : 0));
+    const ev = { rows: [week, week] as const, streams: ["b"] };
+    expect(explainEvent(["a", "b"], c, fl, ev, t, 0).ranked).toEqual(["a", "b"]);
+    const withRange = explainEvent(["a", "b"], c, fl, ev, t, 0, v);
+    expect(withRange.ranked).toEqual(["b", "a"]);
+    expect(withRange.topCauseLabelled).toBe(true);
+  });
+
   it("takes the CLI's causes at the first alarm row as the ranking at onset", () => {
     const causes = [[], ["b", "a"], [], ["c"]];
     expect(rankingAtOnset(causes, flagged, [1, 3])).toEqual(["b", "a"]);

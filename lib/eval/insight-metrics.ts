@@ -3,8 +3,9 @@
  *
  * Explanation (per labelled event with the streams its labellers marked as involved):
  * - the ranking is built from Omen's own alarms: each stream's largest contribution
- *   (`cause-ranking.ts`) over the event's flagged rows, strongest first; an event without an
- *   alarm has none;
+ *   (`cause-ranking.ts`, with its range part against the stream's week before the lookback
+ *   when the values are given) over the event's flagged rows, strongest first; an event
+ *   without an alarm has none;
  * - HitRate@P% (Su et al. 2019): of the labelled streams, the share among the first
  *   ⌊P/100·|labelled|⌋ ranked streams; top cause labelled: whether the first one is labelled;
  * - origin ranked first (cascades with a known first stream): the ranking at the event's first
@@ -19,7 +20,7 @@
  * comes from 60 min before the drift starts up to `SLOW_MIN_LEAD_MS` before the harm; the lead
  * is the harm − the first such prediction. False predictions are also given per stream-week.
  */
-import { CAUSE_DEFAULTS, hitRate, rankEvidence } from "../explain/cause-ranking";
+import { CAUSE_DEFAULTS, historyReference, historySpan, hitRate, rankEvidence, withRange } from "../explain/cause-ranking";
 import { lowerBound } from "./events";
 
 export interface LabelledEvent {
@@ -43,6 +44,8 @@ export function explainEvent(
   ev: LabelledEvent,
   timestampsMs: ArrayLike<number>,
   lookbackMs: number = CAUSE_DEFAULTS.lookbackMs,
+  /** Row-major rows × streams: the values behind the contributions (NaN: none); null = no range part. */
+  values: Float64Array | null = null,
 ): EventExplanation {
   const n = streams.length;
   let first = -1;
@@ -58,8 +61,14 @@ export function explainEvent(
   const from = Number(timestampsMs[first]) - lookbackMs;
   let r0 = first;
   while (r0 > 0 && Number(timestampsMs[r0 - 1]) >= from) r0--;
+  const refs = values ? streamReferences(values, n, timestampsMs, Number(timestampsMs[first]), lookbackMs) : null;
   const sum = new Float64Array(n);
-  for (let r = r0; r <= last; r++) for (let k = 0; k < n; k++) if (contributions[r * n + k]! > sum[k]!) sum[k] = contributions[r * n + k]!;
+  for (let r = r0; r <= last; r++) {
+    for (let k = 0; k < n; k++) {
+      const c = refs ? withRange(contributions[r * n + k]!, values![r * n + k]!, refs[k]) : contributions[r * n + k]!;
+      if (c > sum[k]!) sum[k] = c;
+    }
+  }
   const ranked = rankEvidence(streams, sum).map((c) => c.stream);
   return {
     explained: true,
@@ -68,6 +77,21 @@ export function explainEvent(
     topCauseLabelled: ranked.length > 0 && ev.streams.includes(ranked[0]!),
     ranked,
   };
+}
+
+/** Each stream's reference range (`historyReference`) for an anomaly that opened at `onsetMs`. */
+function streamReferences(values: Float64Array, n: number, timestampsMs: ArrayLike<number>, onsetMs: number, lookbackMs: number): Float64Array[] {
+  const span = historySpan(onsetMs, lookbackMs);
+  const a = lowerBound(timestampsMs, span.fromMs);
+  const b = lowerBound(timestampsMs, span.toMs);
+  const t = Array.from({ length: b - a }, (_, j) => Number(timestampsMs[a + j]));
+  return Array.from({ length: n }, (_, k) =>
+    historyReference(
+      t,
+      Array.from({ length: b - a }, (_, j) => values[(a + j) * n + k]!),
+      span,
+    ),
+  );
 }
 
 /** The causes the CLI named at the event's first flagged row (null when it has none). */

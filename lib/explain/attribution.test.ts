@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { probableOrigin, rankContributions, type AttributionInput } from "./attribution";
-import { contribution, orderByEvidence, windowEvidence } from "./cause-ranking";
+import { contribution, historyReference, historySpan, orderByEvidence, windowEvidence } from "./cause-ranking";
 
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
 const MIN = 60_000;
@@ -37,6 +37,39 @@ describe("rankContributions", () => {
     const ev = windowEvidence(series, T0, toMs);
     const want = orderByEvidence(ev).map((k) => inputs[k]!.streamId);
     expect(rankContributions(inputs, { onsetMs: T0, toMs }).map((c) => c.streamId)).toEqual(want);
+  });
+
+  it("with each stream's reference history, is the ranking of cause-ranking.ts with the range part", () => {
+    // a day of minute values before the window; stream 11 drifts far from its range in the window
+    const span = historySpan(T0, 30 * MIN);
+    const inputs: AttributionInput[] = [0, 1, 2].map((k) => {
+      const t = Array.from({ length: 1440 }, (_, m) => span.toMs - (1440 - m) * MIN);
+      const v = t.map((_, m) => Math.sin(m / (30 + k)) * (k + 1));
+      return {
+        streamId: 10 + k,
+        points: Array.from({ length: 60 }, (_, m) => ({ t: T0 + (m - 40) * MIN, score: 60 + 10 * ((m * (k + 2)) % 3), value: k === 1 && m > 35 ? 9 : Math.cos(m) * (k + 1), expected: 0, sigma: 1 })),
+        history: historyReference(t, v, span),
+      };
+    });
+    const toMs = T0 + 15 * MIN;
+    const series = inputs.map((s) => ({
+      t: s.points.map((p) => p.t),
+      c: s.points.map((p) => contribution(p.score, p.value!, p.expected!, p.sigma!)),
+      value: s.points.map((p) => p.value!),
+      history: s.history!,
+    }));
+    const want = orderByEvidence(windowEvidence(series, T0, toMs)).map((k) => inputs[k]!.streamId);
+    const ranked = rankContributions(inputs, { onsetMs: T0, toMs });
+    expect(ranked.map((c) => c.streamId)).toEqual(want);
+    expect(ranked[0]!.streamId).toBe(11);
+    // without the references the range part is absent: the page's order is score and forecast alone
+    const plain = rankContributions(
+      inputs.map(({ history: _h, ...s }) => s),
+      { onsetMs: T0, toMs },
+    );
+    const of11 = (r: typeof ranked) => r.find((c) => c.streamId === 11)!.evidence;
+    // beyond all 288 five-minute means of its day: p = 2/289, half weight times −log10 p / 3
+    expect(of11(ranked) - of11(plain)).toBeCloseTo((0.5 * -Math.log10(2 / 289)) / 3, 9);
   });
 
   it("orders saturated streams by the forecast deviation, exact ties by earlier rise, then lead–lag", () => {

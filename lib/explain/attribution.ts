@@ -5,7 +5,9 @@
  *
  * Contract (pure, strictly causal: nothing after `toMs` is read): each candidate stream brings
  * its points (anomaly score 0–100 as stored and, when known, the value with its forecast and
- * sigma). A point's contribution is `contribution()`; a stream's evidence is its largest
+ * sigma, and optionally its reference range: the sorted bucket means of the week before
+ * `onset − lookbackMs`, `historyReference`). A point's contribution is `contribution()` plus,
+ * with a reference, its range part (`withRange`); a stream's evidence is its largest
  * contribution in [onset − lookbackMs, toMs] (`windowEvidence`); streams are ordered by
  * `orderByEvidence`, exact ties going to the stream that rose first (score past `riseScore`),
  * then to the one that leads the reference by more (lead–lag), then to input order. Shares sum
@@ -30,6 +32,8 @@ export interface AttributionInput {
   points: readonly ScorePoint[];
   /** Seconds this stream leads the reference by (lead–lag; positive = moved first), null when unknown. */
   leadSec?: number | null;
+  /** The stream's values over `historySpan(onsetMs, lookbackMs)` as sorted bucket means (`historyReference`); omitted: no range part. */
+  history?: ArrayLike<number>;
 }
 
 export interface AttributionOptions {
@@ -68,6 +72,7 @@ export function rankContributions(streams: readonly AttributionInput[], opts: At
   const series: ContributionSeries[] = streams.map((s) => ({
     t: s.points.map((p) => p.t),
     c: s.points.map((p) => contribution(p.score, p.value ?? Number.NaN, p.expected ?? Number.NaN, p.sigma ?? Number.NaN, zCap)),
+    ...(s.history ? { value: s.points.map((p) => p.value ?? Number.NaN), history: s.history } : {}),
   }));
   const evidence = windowEvidence(series, opts.onsetMs, toMs, lookbackMs);
   const rows = streams.map((s, k) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CauseRanker, contribution, hitRate, rankEvidence, windowEvidence } from "./cause-ranking";
+import { CAUSE_DEFAULTS, CauseRanker, contribution, historyReference, historySpan, hitRate, rangeTail, rankEvidence, windowEvidence } from "./cause-ranking";
 
 const row = (score: number[], value: number[], expected: number[], sigma: number[]) => ({ score, value, expected, sigma });
 const MIN = 60_000;
@@ -43,25 +43,80 @@ describe("CauseRanker", () => {
     const n = 4;
     const rows = 300;
     const streams = ["a", "b", "c", "d"];
-    const r = new CauseRanker(streams, { lookbackMs: 7 * MIN });
-    const series = streams.map(() => ({ t: [] as number[], c: [] as number[] }));
+    // a short history (an hour of 5-minute means) so that buckets are dropped within the run
+    const hist = { historyMs: 60 * MIN, historyBucketMs: 5 * MIN };
+    const r = new CauseRanker(streams, { lookbackMs: 7 * MIN, ...hist });
+    const series = streams.map(() => ({ t: [] as number[], c: [] as number[], value: [] as number[] }));
     let onset = Number.NaN;
     let prevFlagged = false;
     for (let i = 0; i < rows; i++) {
       const t = i * MIN;
       const sc = Array.from({ length: n }, (_, k) => (Math.sin(i * 0.37 + k * 1.3) + 1) * 50);
-      const x = Array.from({ length: n }, (_, k) => Math.cos(i * 0.11 * (k + 1)) * 3);
+      // stream d is a counter (no value); c has gaps
+      const x = Array.from({ length: n }, (_, k) => (k === 3 || (k === 2 && i % 7 === 0) ? NaN : Math.cos(i * 0.11 * (k + 1)) * 3 + (i > 200 ? k : 0)));
       const row1 = row(sc, x, [0, 0, 0, 0], [1, 1, 1, 1]);
       const flagged = Math.sin(i * 0.05) > 0.6;
       r.observe(t, row1, flagged);
       series.forEach((s, k) => {
         s.t.push(t);
         s.c.push(contribution(sc[k]!, x[k]!, 0, 1));
+        s.value.push(x[k]!);
       });
       if (flagged && !prevFlagged) onset = t;
       prevFlagged = flagged;
-      if (flagged) expect(Array.from(r.evidence)).toEqual(Array.from(windowEvidence(series, onset, t, 7 * MIN)));
+      if (!flagged) continue;
+      const span = historySpan(onset, 7 * MIN, hist);
+      const batch = series.map((s) => ({ ...s, history: historyReference(s.t, s.value, span) }));
+      expect(Array.from(r.evidence)).toEqual(Array.from(windowEvidence(batch, onset, t, 7 * MIN)));
     }
+  });
+
+  it("ranks the stream that left its usual range above one that swings over its range anyway", () => {
+    // A week of 5-minute rows: "swinging" goes between 0 and 10 every day, "steady" keeps 5 ± 0.1.
+    // At the alarm both are clearly broken by their forecasts: swinging at the top of its daily
+    // swing with a sharper forecast (score 100, 12 sigmas), steady a step to 6 (score 95, 10
+    // sigmas). By score and forecast alone swinging comes first; against their own week, only
+    // steady is somewhere it never was.
+    const step = 5 * MIN;
+    const week = 7 * 288;
+    const ranked = (rangeWeight: number) => {
+      const r = new CauseRanker(["swinging", "steady"], { rangeWeight });
+      for (let i = 0; i < week; i++) {
+        const swing = 5 + 5 * Math.sin((2 * Math.PI * i) / 288);
+        r.observe(i * step, row([5, 5], [swing, 5 + 0.1 * Math.sin(i)], [swing, 5], [1, 0.1]), false);
+      }
+      r.observe(week * step, row([100, 95], [10, 6], [8.8, 5], [0.1, 0.1]), true);
+      return r.rank().map((c) => c.stream);
+    };
+    expect(ranked(0)).toEqual(["swinging", "steady"]);
+    expect(ranked(CAUSE_DEFAULTS.rangeWeight)).toEqual(["steady", "swinging"]);
+  });
+});
+
+describe("rangeTail and the reference history", () => {
+  const sorted = Float64Array.from({ length: 1999 }, (_, i) => i);
+
+  it("is 0 without history and in the middle of it, 1 beyond all of a week, and grows towards the edges", () => {
+    expect(rangeTail([], 5)).toBe(0);
+    expect(rangeTail(sorted, NaN)).toBe(0);
+    expect(rangeTail(sorted, 999)).toBe(0);
+    expect(rangeTail(sorted, 5000)).toBe(1);
+    expect(rangeTail(sorted, -1)).toBe(1);
+    // p = 2·(10 + 1)/2000 = 0.011 → −log10 p / 3
+    expect(rangeTail(sorted, 9.5)).toBeCloseTo(-Math.log10(0.011) / 3, 12);
+    expect(rangeTail(sorted, 1988.5)).toBeCloseTo(-Math.log10(0.011) / 3, 12);
+    expect(rangeTail(sorted, 100)).toBeLessThan(rangeTail(sorted, 10));
+  });
+
+  it("averages whole buckets of the week that ends one lookback before the onset", () => {
+    const onset = Date.UTC(2026, 0, 8, 12, 3);
+    const span = historySpan(onset, 30 * MIN);
+    // buckets are 5-minute aligned: the last ends at 11:30, the first starts a week before it
+    expect(span).toEqual({ fromMs: Date.UTC(2026, 0, 1, 11, 30), toMs: Date.UTC(2026, 0, 8, 11, 30), bucketMs: 5 * MIN });
+    const t = [span.fromMs - MIN, span.fromMs, span.fromMs + MIN, span.fromMs + 5 * MIN, span.toMs - MIN, span.toMs, onset];
+    const v = [100, 1, 3, NaN, 7, 50, 60];
+    // out of the span: 100 (before), 50 and 60 (the lookback and the anomaly); NaN is skipped
+    expect(Array.from(historyReference(t, v, span))).toEqual([2, 7]);
   });
 });
 

@@ -4,25 +4,120 @@
  * the anomaly page and the scoring API (batch: `windowEvidence` and `orderByEvidence` through
  * `rankContributions` in `lib/explain/attribution.ts`).
  *
- * A stream's contribution at a point is its own anomaly score (0–100, the calibrated evidence of
- * every detector on it, as a share of 100) plus its deviation from the forecast in forecast
- * sigmas over `zCap` (capped at 1): the score saturates at 100 for every clearly broken stream,
- * the deviation still orders them. A stream's evidence for an anomaly is its largest contribution
- * from `lookbackMs` before the anomaly opened up to now, so the stream that moved first keeps its
- * place when others follow, and a stream that broke just before the alarm (the detector needs a
- * few points to be sure) is not forgotten. Strictly causal: a ranking at time t uses points ≤ t.
- * On ASD the lookback raised HitRate@150 % from 0.883 to 0.93 (docs/eval.md).
- * Cost: O(streams) per row, O(streams·log streams) per ranking; the streaming ranker keeps the
- * rows of the last `lookbackMs`.
+ * A stream's contribution at a point has three parts:
+ * - its own anomaly score (0–100, the calibrated evidence of every detector on it, as a share
+ *   of 100);
+ * - its deviation from the forecast in forecast sigmas over `zCap` (capped at 1): the score
+ *   saturates at 100 for every clearly broken stream, the deviation still orders them;
+ * - how far the value lies outside the range the stream kept over the week before the anomaly
+ *   (`rangeTail`, 0–1, times `rangeWeight`): a one-step forecast sigma is tiny on a smooth or
+ *   quantised stream, so a small step there saturates the deviation as much as a real break;
+ *   a stream that swings over its range every day and is merely at one end of it again is less
+ *   likely the cause than one that left the range it always keeps.
+ * A stream's evidence for an anomaly is its largest contribution from `lookbackMs` before the
+ * anomaly opened up to now, so the stream that moved first keeps its place when others follow,
+ * and a stream that broke just before the alarm (the detector needs a few points to be sure) is
+ * not forgotten. The reference range ends `lookbackMs` before the onset, so the anomaly's own
+ * build-up never widens it. Strictly causal: a ranking at time t uses points ≤ t.
+ * Cost: O(streams) per row, O(streams·log streams) per ranking, O(streams·B log B) when an
+ * anomaly opens (B = history buckets, 2,016 for a week of 5-minute means: ~0.1 ms a stream);
+ * the streaming ranker keeps the rows of the last `lookbackMs` and each stream's bucket means
+ * of the last week (16 KB a stream at 5-minute buckets).
  */
 export interface CauseRankerOptions {
   /** Deviation cap, in forecast sigmas. */
   zCap?: number;
   /** How long before an anomaly opened a stream's contribution still counts. */
   lookbackMs?: number;
+  /** Weight of the value's tail against the stream's own past week (`rangeTail`); 0 = off. */
+  rangeWeight?: number;
+  /** Span of the reference history, and the bucket its values are averaged over. */
+  historyMs?: number;
+  historyBucketMs?: number;
 }
 
-export const CAUSE_DEFAULTS = { zCap: 10, lookbackMs: 30 * 60_000 } as const;
+export const CAUSE_DEFAULTS = {
+  zCap: 10,
+  lookbackMs: 30 * 60_000,
+  rangeWeight: 0.5,
+  /** A value rarer than 1 in 10^rangeDecades of the past week counts the full range weight. */
+  rangeDecades: 3,
+  historyMs: 7 * 86_400_000,
+  historyBucketMs: 5 * 60_000,
+} as const;
+
+export interface HistoryOptions {
+  historyMs?: number;
+  historyBucketMs?: number;
+}
+
+/**
+ * The reference span for an anomaly that opened at `onsetMs`: the whole buckets of `historyMs`
+ * that end by `onsetMs − lookbackMs` ([fromMs, toMs), epoch-aligned, so the page's rollups and
+ * the CLI's rows average the same buckets).
+ */
+export function historySpan(onsetMs: number, lookbackMs: number = CAUSE_DEFAULTS.lookbackMs, opts: HistoryOptions = {}): { fromMs: number; toMs: number; bucketMs: number } {
+  const bucketMs = opts.historyBucketMs ?? CAUSE_DEFAULTS.historyBucketMs;
+  const toMs = Math.floor((onsetMs - lookbackMs) / bucketMs) * bucketMs;
+  const fromMs = toMs - Math.floor((opts.historyMs ?? CAUSE_DEFAULTS.historyMs) / bucketMs) * bucketMs;
+  return { fromMs, toMs, bucketMs };
+}
+
+/**
+ * A stream's reference history: the means of its finite values per bucket over
+ * [fromMs, toMs) (`historySpan`), sorted ascending (what `rangeTail` takes).
+ */
+export function historyReference(t: ArrayLike<number>, values: ArrayLike<number>, span: { fromMs: number; toMs: number; bucketMs: number }): Float64Array {
+  const means: number[] = [];
+  let bucket = Number.NaN;
+  let sum = 0;
+  let count = 0;
+  for (let j = 0; j < t.length; j++) {
+    const tj = t[j]!;
+    if (tj < span.fromMs || tj >= span.toMs) continue;
+    const x = values[j]!;
+    if (!Number.isFinite(x)) continue;
+    const b = Math.floor(tj / span.bucketMs);
+    if (b !== bucket) {
+      if (count > 0) means.push(sum / count);
+      bucket = b;
+      sum = 0;
+      count = 0;
+    }
+    sum += x;
+    count++;
+  }
+  if (count > 0) means.push(sum / count);
+  return Float64Array.from(means).sort();
+}
+
+/** Number of entries of the ascending `a` that are < x (lower) or ≤ x (upper). */
+function bound(a: ArrayLike<number>, x: number, upper: boolean): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (upper ? a[mid]! <= x : a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * How far outside its usual range `x` lies, 0–1: the two-sided rank probability of x among the
+ * stream's past bucket means (`sortedHistory`, ascending), p = 2·(min(#≥x, #≤x) + 1)/(n + 1)
+ * capped at 1, as −log10 p over `decades` (capped at 1). 0 without history or for a value in
+ * the middle of it; 1 for a value beyond all of a week (n ≥ 2·10^decades − 1) of it.
+ * O(log n).
+ */
+export function rangeTail(sortedHistory: ArrayLike<number>, x: number, decades: number = CAUSE_DEFAULTS.rangeDecades): number {
+  const n = sortedHistory.length;
+  if (n === 0 || !Number.isFinite(x)) return 0;
+  const below = bound(sortedHistory, x, true); // ≤ x
+  const above = n - bound(sortedHistory, x, false); // ≥ x
+  const p = (2 * (Math.min(below, above) + 1)) / (n + 1);
+  return p >= 1 ? 0 : Math.min(1, -Math.log10(p) / decades);
+}
 
 /** What one scored row tells the ranker, per stream (aligned arrays). */
 export interface CauseRow {
@@ -41,8 +136,9 @@ export interface RankedCause {
 }
 
 /**
- * One point's contribution: score/100 + min(zCap, |x − expected| / sigma) / zCap. A missing score
- * counts 0; a stream whose forecast has no spread counts a full deviation when it moved at all.
+ * One point's contribution from its score and forecast: score/100 + min(zCap, |x − expected| /
+ * sigma) / zCap. A missing score counts 0; a stream whose forecast has no spread counts a full
+ * deviation when it moved at all. The range part is added by `withRange`.
  */
 export function contribution(score: number, value: number, expected: number, sigma: number, zCap: number = CAUSE_DEFAULTS.zCap): number {
   let z = 0;
@@ -51,16 +147,102 @@ export function contribution(score: number, value: number, expected: number, sig
   return (score === score ? score / 100 : 0) + z / zCap;
 }
 
+/** A contribution with its range part: c + rangeWeight · rangeTail(history, value). */
+export function withRange(c: number, value: number, history: ArrayLike<number> | undefined, rangeWeight: number = CAUSE_DEFAULTS.rangeWeight): number {
+  return history && rangeWeight > 0 ? c + rangeWeight * rangeTail(history, value) : c;
+}
+
+/**
+ * Each stream's bucket means over the last `historyMs` plus `lookbackMs` (a ring per stream),
+ * from which the reference of an anomaly is sorted when it opens: the same buckets as the batch
+ * `historyReference` over `historySpan`. O(streams) per row; O(streams·B log B) per anomaly.
+ */
+class BucketHistory {
+  private readonly start: Float64Array[];
+  private readonly mean: Float64Array[];
+  /** Per stream: index of the oldest bucket and how many the ring holds. */
+  private readonly head: Int32Array;
+  private readonly size: Int32Array;
+  private readonly sum: Float64Array;
+  private readonly count: Float64Array;
+  private readonly open: Float64Array;
+  private readonly cap: number;
+
+  constructor(
+    n: number,
+    private readonly bucketMs: number,
+    private readonly historyMs: number,
+    private readonly lookbackMs: number,
+  ) {
+    this.cap = Math.floor(historyMs / bucketMs) + Math.ceil(lookbackMs / bucketMs) + 2;
+    this.start = Array.from({ length: n }, () => new Float64Array(this.cap));
+    this.mean = Array.from({ length: n }, () => new Float64Array(this.cap));
+    this.head = new Int32Array(n);
+    this.size = new Int32Array(n);
+    this.sum = new Float64Array(n);
+    this.count = new Float64Array(n);
+    this.open = new Float64Array(n).fill(Number.NaN);
+  }
+
+  observe(tMs: number, values: ArrayLike<number>): void {
+    const b = Math.floor(tMs / this.bucketMs) * this.bucketMs;
+    for (let k = 0; k < this.sum.length; k++) {
+      const x = values[k]!;
+      if (!Number.isFinite(x)) continue;
+      if (this.open[k] !== b) {
+        this.close(k);
+        this.open[k] = b;
+      }
+      this.sum[k] = this.sum[k]! + x;
+      this.count[k] = this.count[k]! + 1;
+    }
+  }
+
+  private close(k: number): void {
+    if (this.count[k]! > 0) {
+      // a full ring drops its oldest bucket: older than any span still asked for
+      const at = (this.head[k]! + this.size[k]!) % this.cap;
+      this.start[k]![at] = this.open[k]!;
+      this.mean[k]![at] = this.sum[k]! / this.count[k]!;
+      if (this.size[k]! < this.cap) this.size[k] = this.size[k]! + 1;
+      else this.head[k] = (this.head[k]! + 1) % this.cap;
+    }
+    this.sum[k] = 0;
+    this.count[k] = 0;
+  }
+
+  /** Stream k's reference for an anomaly that opens at `tMs`, sorted ascending (`historyReference`). */
+  reference(k: number, tMs: number): Float64Array {
+    const span = historySpan(tMs, this.lookbackMs, { historyMs: this.historyMs, historyBucketMs: this.bucketMs });
+    const out = new Float64Array(this.size[k]! + 1);
+    let m = 0;
+    const st = this.start[k]!;
+    const mn = this.mean[k]!;
+    for (let j = 0; j < this.size[k]!; j++) {
+      const i = (this.head[k]! + j) % this.cap;
+      if (st[i]! >= span.fromMs && st[i]! < span.toMs) out[m++] = mn[i]!;
+    }
+    // the open bucket counts once it starts before the span's end (no later row can fall in it)
+    if (this.count[k]! > 0 && this.open[k]! >= span.fromMs && this.open[k]! < span.toMs) out[m++] = this.sum[k]! / this.count[k]!;
+    return out.subarray(0, m).sort();
+  }
+}
+
 export class CauseRanker {
   private readonly zCap: number;
   private readonly lookbackMs: number;
-  /** This row's contribution per stream. */
+  private readonly rangeWeight: number;
+  private readonly historyOpts: HistoryOptions;
+  /** This row's contribution per stream from its score and forecast (`contribution`, no range part). */
   readonly current: Float64Array;
-  /** Largest contribution per stream since `lookbackMs` before the current anomaly began (zero outside one). */
+  /** Largest contribution (range part included) per stream since `lookbackMs` before the current anomaly began (zero outside one). */
   readonly evidence: Float64Array;
-  /** Recent rows (time, contributions), oldest first, for the lookback of the next anomaly. */
-  private recent: { t: number; c: Float64Array }[] = [];
+  /** Recent rows (time, contributions, values), oldest first, for the lookback of the next anomaly. */
+  private recent: { t: number; c: Float64Array; x: Float64Array }[] = [];
   private inAnomaly = false;
+  private readonly history: BucketHistory | null;
+  /** Per stream, the current anomaly's reference range (sorted bucket means). */
+  private refs: Float64Array[] = [];
 
   constructor(
     readonly streams: readonly string[],
@@ -68,24 +250,35 @@ export class CauseRanker {
   ) {
     this.zCap = opts.zCap ?? CAUSE_DEFAULTS.zCap;
     this.lookbackMs = opts.lookbackMs ?? CAUSE_DEFAULTS.lookbackMs;
+    this.rangeWeight = opts.rangeWeight ?? CAUSE_DEFAULTS.rangeWeight;
+    this.historyOpts = { historyMs: opts.historyMs ?? CAUSE_DEFAULTS.historyMs, historyBucketMs: opts.historyBucketMs ?? CAUSE_DEFAULTS.historyBucketMs };
     this.current = new Float64Array(streams.length);
     this.evidence = new Float64Array(streams.length);
+    this.history = this.rangeWeight > 0 ? new BucketHistory(streams.length, this.historyOpts.historyBucketMs!, this.historyOpts.historyMs!, this.lookbackMs) : null;
   }
 
   /** Takes a scored row at `tMs`; `flagged` = the row is part of an anomaly (an unflagged row ends it). */
   observe(tMs: number, row: CauseRow, flagged: boolean): void {
     const ev = this.evidence;
     const cur = this.current;
-    for (let i = 0; i < ev.length; i++) cur[i] = contribution(row.score[i]!, row.value[i]!, row.expected[i]!, row.sigma[i]!, this.zCap);
+    const n = ev.length;
+    for (let i = 0; i < n; i++) cur[i] = contribution(row.score[i]!, row.value[i]!, row.expected[i]!, row.sigma[i]!, this.zCap);
     while (this.recent.length > 0 && this.recent[0]!.t < tMs - this.lookbackMs) this.recent.shift();
     if (flagged && !this.inAnomaly) {
       ev.fill(0);
-      for (const r of this.recent) for (let i = 0; i < ev.length; i++) if (r.c[i]! > ev[i]!) ev[i] = r.c[i]!;
+      if (this.history) this.refs = Array.from({ length: n }, (_, i) => this.history!.reference(i, tMs));
+      for (const r of this.recent) {
+        for (let i = 0; i < n; i++) {
+          const c = withRange(r.c[i]!, r.x[i]!, this.refs[i], this.rangeWeight);
+          if (c > ev[i]!) ev[i] = c;
+        }
+      }
     }
     this.inAnomaly = flagged;
-    if (flagged) for (let i = 0; i < ev.length; i++) ev[i] = Math.max(ev[i]!, cur[i]!);
+    if (flagged) for (let i = 0; i < n; i++) ev[i] = Math.max(ev[i]!, withRange(cur[i]!, row.value[i]!, this.refs[i], this.rangeWeight));
     else ev.fill(0);
-    if (this.lookbackMs > 0) this.recent.push({ t: tMs, c: Float64Array.from(cur) });
+    if (this.lookbackMs > 0) this.recent.push({ t: tMs, c: Float64Array.from(cur), x: Float64Array.from(row.value) });
+    this.history?.observe(tMs, row.value);
   }
 
   /** Streams by evidence, most likely cause first; streams without evidence are left out. */
@@ -97,14 +290,26 @@ export class CauseRanker {
 /** A stream's contributions over time (batch form), in time order. */
 export interface ContributionSeries {
   t: ArrayLike<number>;
+  /** `contribution` per point (score and forecast). */
   c: ArrayLike<number>;
+  /** The values behind them (NaN: none) and the stream's reference range (`historyReference`); both or neither. */
+  value?: ArrayLike<number>;
+  history?: ArrayLike<number>;
 }
 
 /**
- * Batch evidence: per stream, the largest contribution with `onsetMs − lookbackMs ≤ t ≤ toMs`
- * (0 when none). Equal to `CauseRanker.evidence` at `toMs` for an anomaly that opened at `onsetMs`.
+ * Batch evidence: per stream, the largest contribution (with its range part when the series
+ * brings values and a reference) with `onsetMs − lookbackMs ≤ t ≤ toMs` (0 when none). Equal to
+ * `CauseRanker.evidence` at `toMs` for an anomaly that opened at `onsetMs` when each reference is
+ * `historyReference` over `historySpan(onsetMs, lookbackMs)`.
  */
-export function windowEvidence(series: readonly ContributionSeries[], onsetMs: number, toMs: number, lookbackMs: number = CAUSE_DEFAULTS.lookbackMs): Float64Array {
+export function windowEvidence(
+  series: readonly ContributionSeries[],
+  onsetMs: number,
+  toMs: number,
+  lookbackMs: number = CAUSE_DEFAULTS.lookbackMs,
+  rangeWeight: number = CAUSE_DEFAULTS.rangeWeight,
+): Float64Array {
   const from = onsetMs - lookbackMs;
   const out = new Float64Array(series.length);
   series.forEach((s, k) => {
@@ -112,7 +317,7 @@ export function windowEvidence(series: readonly ContributionSeries[], onsetMs: n
     for (let j = 0; j < s.t.length; j++) {
       const t = s.t[j]!;
       if (t < from || t > toMs) continue;
-      const c = s.c[j]!;
+      const c = s.value && s.history ? withRange(s.c[j]!, s.value[j]!, s.history, rangeWeight) : s.c[j]!;
       if (c > best) best = c;
     }
     out[k] = best;

@@ -42,8 +42,10 @@ export interface TableInsights extends ScoreTableResult {
   /** Per row: gauge points with a forecast band, and how many fell inside its 95 % interval. */
   bandPoints: Uint16Array;
   bandInside: Uint16Array;
-  /** Row-major rows × streams: each row's per-stream contribution, when `keepContributions`. */
+  /** Row-major rows × streams: each row's per-stream contribution from score and forecast, when `keepContributions`. */
   evidence: Float32Array | null;
+  /** Row-major rows × streams: the values the ranker saw (gauges; NaN for counters and gaps), when `keepContributions`. */
+  values: Float64Array | null;
 }
 
 export function scoreTableWithInsights(table: ScoreTableInput, config?: EngineOptionsInput, opts: InsightOptions = {}): TableInsights {
@@ -62,6 +64,7 @@ export function scoreTableWithInsights(table: ScoreTableInput, config?: EngineOp
   const bandPoints = new Uint16Array(rows);
   const bandInside = new Uint16Array(rows);
   const evidence = opts.keepContributions ? new Float32Array(rows * n) : null;
+  const seen = opts.keepContributions ? new Float64Array(rows * n) : null;
   const value = new Float64Array(n);
   const sigma = new Float64Array(n);
   const row: CauseRow = { score: new Float64Array(0), value, expected: new Float64Array(0), sigma };
@@ -96,6 +99,7 @@ export function scoreTableWithInsights(table: ScoreTableInput, config?: EngineOp
     row.expected = expected;
     ranker.observe(t, row, flagged);
     if (evidence) evidence.set(ranker.current, r * n);
+    if (seen) seen.set(value, r * n);
     causes[r] = flagged ? ranker.rank(limit).map((c) => c.stream) : [];
     trend.observe(t, value);
     // the trend only changes when a bucket completes; every other one is often enough for drifts
@@ -118,5 +122,5 @@ export function scoreTableWithInsights(table: ScoreTableInput, config?: EngineOp
     pArg[r] = arg;
   };
   const res = scoreTable(table, config, observe);
-  return { ...res, streams, causes, pAnomaly, pStream: pArg, bandPoints, bandInside, evidence };
+  return { ...res, streams, causes, pAnomaly, pStream: pArg, bandPoints, bandInside, evidence, values: seen };
 }

@@ -1,3 +1,4 @@
+import { FIVE_MINUTES_MS } from "@/lib/series/chart-buckets";
 import { pool } from "../../db";
 
 /** Reads of the one-minute rollups (values and scores) for prediction and explanation. */
@@ -70,4 +71,35 @@ export async function groupScoreMinutes(g: StreamGroup, alsoStreamIds: number[],
     key: r.key,
     points: r.t.map((t, i) => ({ t, score: r.s[i]!, value: num(r.v[i]), expected: num(r.e[i]), upper: num(r.u[i]) })),
   }));
+}
+
+/**
+ * Per gauge stream of `streamIds`, its mean value per `bucketMs` bucket (epoch-aligned) over
+ * [fromMs, toMs), sorted ascending: the reference range that cause ranking measures a value's
+ * tail against (`historyReference` in lib/explain/cause-ranking.ts computes the same from raw
+ * rows). Five-minute buckets come from the five-minute tier (2,016 rows a stream for a week),
+ * other widths from the minute rollup. Streams without data there are absent.
+ */
+export async function gaugeBucketMeansSorted(streamIds: number[], fromMs: number, toMs: number, bucketMs: number): Promise<Map<number, Float64Array>> {
+  const out = new Map<number, Float64Array>();
+  if (streamIds.length === 0 || !(toMs > fromMs)) return out;
+  const inner =
+    bucketMs === FIVE_MINUTES_MS
+      ? `SELECT r.stream_id, r.sum / r.count AS m
+         FROM sample_rollup_5m r JOIN stream s ON s.id = r.stream_id
+         WHERE s.kind = 'gauge' AND r.count > 0 AND r.stream_id = ANY($1::int[])
+           AND r.bucket >= to_timestamp($2 / 1000.0) AND r.bucket < to_timestamp($3 / 1000.0) AND $4::float8 > 0`
+      : `SELECT r.stream_id, sum(r.sum) / sum(r.count) AS m
+         FROM sample_rollup_1m r JOIN stream s ON s.id = r.stream_id
+         WHERE s.kind = 'gauge' AND r.count > 0 AND r.stream_id = ANY($1::int[])
+           AND r.bucket >= to_timestamp($2 / 1000.0) AND r.bucket < to_timestamp($3 / 1000.0)
+         GROUP BY r.stream_id, floor(extract(epoch FROM r.bucket) * 1000 / $4::float8)`;
+  const res = await pool().query<{ stream_id: number; m: number[] }>(`SELECT stream_id, array_agg(m ORDER BY m) AS m FROM (${inner}) x GROUP BY stream_id`, [
+    streamIds,
+    fromMs,
+    toMs,
+    bucketMs,
+  ]);
+  for (const r of res.rows) out.set(r.stream_id, Float64Array.from(r.m, Number));
+  return out;
 }

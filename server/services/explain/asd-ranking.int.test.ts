@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contribution, orderByEvidence, rankEvidence, windowEvidence } from "@/lib/explain/cause-ranking";
+import { contribution, historyReference, historySpan, orderByEvidence, rankEvidence, windowEvidence } from "@/lib/explain/cause-ranking";
 import { scoreTableWithInsights, type TableInsights } from "@/lib/insights/table-insights";
 import { parseWideTable, type WideTable } from "@/lib/ingest/wide-table";
 import { listAnomalies } from "../../repos/anomalies-repo";
@@ -138,12 +138,16 @@ describe.skipIf(skipNotice(ASD))("cause ranking on ASD: the page and the API agr
       // the streams it names first are those of the CLI's `causes` column on that row
       expect(ex.causes.slice(0, 5).map((c) => c.key)).toEqual(cli.causes[end]!.slice(0, 5));
       // and their shares are the CLI's evidence over the page's window (30 minutes before the
-      // anomaly's first step to its end), from the same scores, values and bands
+      // anomaly's first step to its end), from the same scores, values and bands, with each
+      // stream's range part against its five-minute means before the window (the page reads them
+      // from the rollup, the CLI averages its rows)
       const n = cli.streams.length;
-      const series = cli.streams.map((_, k) => ({
-        t: Array.from({ length: end + 1 }, (_, j) => table.timestampsMs[from + j]!),
-        c: Array.from({ length: end + 1 }, (_, j) => cli.evidence![j * n + k]!),
-      }));
+      const span = historySpan(first!.startMs);
+      const series = cli.streams.map((_, k) => {
+        const t = Array.from({ length: end + 1 }, (_, j) => table.timestampsMs[from + j]!);
+        const value = Array.from({ length: end + 1 }, (_, j) => cli.values![j * n + k]!);
+        return { t, c: Array.from({ length: end + 1 }, (_, j) => cli.evidence![j * n + k]!), value, history: historyReference(t, value, span) };
+      });
       const shares = new Map(rankEvidence(cli.streams, windowEvidence(series, first!.startMs, ex.window.toMs)).map((c) => [c.stream, c.share]));
       // (the page rounds shares to 3 decimals)
       for (const c of ex.causes.filter((x) => x.share > 0)) expect(Math.abs(c.share - shares.get(c.key)!)).toBeLessThan(0.001);

@@ -4,7 +4,8 @@ import { CONTEXT_MS, dependencyEdge, gridOver, GRID_POINTS, MAX_LAG_MS, onGrid }
 import { causalTimeline, leadLag, type TimelineEntry } from "@/lib/explain/lead-lag";
 import { getAnomaly } from "../../repos/anomalies-repo";
 import { groupAnomaliesStarting } from "../../repos/explain-repo";
-import { groupScoreMinutes, type StreamGroup } from "../../repos/storage/minute-reads";
+import { historySpan } from "@/lib/explain/cause-ranking";
+import { gaugeBucketMeansSorted, groupScoreMinutes, type StreamGroup } from "../../repos/storage/minute-reads";
 import { readSeries } from "../../repos/storage/samples";
 import { getStream } from "../../repos/streams-repo";
 import { configuredBandSigmas } from "../config/config-service";
@@ -36,8 +37,10 @@ async function alignedSeries(streamIds: number[], fromMs: number, toMs: number) 
  * label: a host, a Prometheus job, an uploaded table) and the hours around the onset:
  * - ranked causes: every stream of the group scored then, ranked as the CLI's `causes` column and
  *   the evaluation rank them (`lib/explain/cause-ranking.ts` through `lib/explain/attribution`):
- *   each stream's largest score-plus-forecast-deviation from 30 minutes before onset to the
- *   event's end, who rose first and then lead–lag against the anomalous stream breaking ties;
+ *   each stream's largest score-plus-forecast-deviation, plus how far its value left the range
+ *   it kept over the week before (its five-minute means from the rollup), from 30 minutes
+ *   before onset to the event's end, who rose first and then lead–lag against the anomalous
+ *   stream breaking ties;
  * - a causal timeline of the group's anomalies that opened from 30 minutes before to the end,
  *   with lead–lag coupling (null correlation = not enough data to compute one);
  * - the probable origin (another stream that carries the event and rose no later; null when
@@ -68,10 +71,18 @@ export async function explainAnomaly(anomalyId: string) {
   for (const s of scored) keys.set(s.streamId, s.key);
   for (const [id, r] of firstByStream) keys.set(id, r.key);
 
+  const span = historySpan(onset, lookbackMs);
+  const history = await gaugeBucketMeansSorted(
+    scored.map((s) => s.streamId),
+    span.fromMs,
+    span.toMs,
+    span.bucketMs,
+  );
   // First pass finds who carries evidence; lead–lag is measured only for those (and the timeline).
   const inputs: AttributionInput[] = scored.map((s) => ({
     streamId: s.streamId,
     points: s.points.map((p) => ({ t: p.t, score: p.score, value: p.value, expected: p.expected, sigma: (p.upper - p.expected) / bandSigmas })),
+    history: history.get(s.streamId) ?? new Float64Array(0),
   }));
   if (!inputs.some((i) => i.streamId === anomaly.streamId)) inputs.push({ streamId: anomaly.streamId, points: [] });
   // the ranking as of the event's end (an open one: its newest sample), like the evaluation's at
