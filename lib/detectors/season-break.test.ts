@@ -65,6 +65,17 @@ describe("SeasonBreakBank", () => {
     expect(broke).toBe(true);
   });
 
+  it("a time before 1970 (negative cycle) is ignored and touches no other stream", () => {
+    const b = new SeasonBreakBank();
+    b.add();
+    b.add();
+    const rng = new Rng(23);
+    for (let k = 0, t = T0; k < 4 * PER_DAY; k++, t += STEP) b.update(0, dailyWave(rng, t), t, DAY_MS);
+    const other = JSON.stringify(b.serializeSlots([0]));
+    for (let k = 0; k < 2 * PER_DAY; k++) expect(b.update(1, 5 + k, -3 * DAY_MS + k * STEP, DAY_MS)).toBe(0);
+    expect(JSON.stringify(b.serializeSlots([0]))).toBe(other);
+  });
+
   it("score() judges without learning: the bank's state is unchanged", () => {
     const b = new SeasonBreakBank();
     b.add();

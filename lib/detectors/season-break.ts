@@ -113,6 +113,8 @@ export class SeasonBreakBank extends BaseBank<Cols, SeasonBreakParams> {
     }
     if (c.P[i] !== periodMs) this.clearHistory(i, periodMs);
     const cyc = Math.floor(tMs / periodMs);
+    // (cycles index rows modulo cycles + 1: a time before 1970 has none)
+    if (cyc < 0) return 0;
     let bin = Math.floor(((tMs - cyc * periodMs) / periodMs) * p.bins);
     if (bin >= p.bins) bin = p.bins - 1;
     if (cyc !== c.cyc[i] || bin !== c.bin[i]) this.closeBin(i, cyc, bin);
