@@ -336,9 +336,10 @@ export class PartitionRunner {
   }
 
   /**
-   * Saves the engine's state at the last folded message (with the newest label it holds). Only when every folded message's scores are stored: a snapshot past
-   * the cursor would let a new owner skip messages that were never scored. `force` (a manual
-   * snapshot, new feedback) saves even when no message came since the last one.
+   * Saves the engine's state at the last folded message (with the newest label it holds).
+   * Only when every folded message's scores are stored: a snapshot past the cursor would let a
+   * new owner skip messages that were never scored. `force` (a manual snapshot, new feedback)
+   * saves even when no message came since the last one.
    */
   snapshot(force = false): Promise<void> {
     const run = this.side.then(() => this.saveSnapshot(force));
