@@ -14,6 +14,16 @@ describe("parseEnv", () => {
     expect(e).toMatchObject({ OMEN_SKIP_MIGRATE: true, OMEN_SKIP_BUILD: true, OMEN_WORKER_NAME: "test-worker-1", OMEN_WORKER_CPU_PROFILE: "/tmp/w.cpuprofile" });
   });
 
+  it("reads the partition snapshot interval in seconds, 5 min by default, at most 1 h", () => {
+    expect(parseEnv({}).OMEN_PARTITION_SNAPSHOT_SECONDS).toBe(300);
+    expect(parseEnv({ OMEN_PARTITION_SNAPSHOT_SECONDS: "5" }).OMEN_PARTITION_SNAPSHOT_SECONDS).toBe(5);
+    expect(parseEnv({ OMEN_PARTITION_SNAPSHOT_SECONDS: "3600" }).OMEN_PARTITION_SNAPSHOT_SECONDS).toBe(3600);
+    // the log keeps 24 h: a snapshot must stay far newer than its oldest message
+    for (const bad of ["0", "3601", "2.5", "5m", "-1"]) {
+      expect(() => parseEnv({ OMEN_PARTITION_SNAPSHOT_SECONDS: bad }), bad).toThrow(/OMEN_PARTITION_SNAPSHOT_SECONDS:/);
+    }
+  });
+
   it("lists every invalid setting in one error", () => {
     expect(() => parseEnv({ PORT: "http", OMEN_SKIP_MIGRATE: "yes", DATABASE_URL: "mysql://x" })).toThrow(ConfigError);
     try {

@@ -61,6 +61,14 @@ export const ZEnv = z.object({
    * Retry-After (a message is one commit's share of a partition: up to ~52,000 samples).
    */
   OMEN_NATS_MAX_PENDING: z.coerce.number().int().min(1).default(100_000),
+  /**
+   * Scale-out: how often each partition runner saves its detectors' state (seconds), the point a
+   * partition's next owner restores and replays the log from. Serializing costs ~0.5 ms of CPU
+   * per stream (docs/scale-out.md "Sizing"), so short intervals make snapshots, not scoring, the
+   * work; the bound stays far below the log's 24-h retention, which must still hold every
+   * message after a partition's snapshot.
+   */
+  OMEN_PARTITION_SNAPSHOT_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
   /** Workers `npm start` runs (each owns a share of the partitions; more than 1 needs OMEN_NATS_URL). */
   OMEN_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   /** Password of the first admin (user `admin`), created at first start; unset = a one-time set-up link is printed. */

@@ -4,11 +4,12 @@ import type { SampleLog } from "./sample-log";
 /**
  * How far the scoring workers are behind the sample log, from its partitions' durable
  * consumers in one request: per partition, the messages not delivered yet (`num_pending`) plus
- * those delivered but not acknowledged (`num_ack_pending`: a worker acknowledges what a
- * partition snapshot covers, every 5 s, so this includes up to 5 s of scored messages, and all
- * of a frozen worker's fetched but unscored ones). A partition whose owner died keeps its
- * consumer, so its backlog counts until a new owner catches up. Per partition too (/api/health
- * tells a stuck partition by it).
+ * those delivered but not acknowledged (`num_ack_pending`: a worker acknowledges a run of
+ * messages once their scores are written, so these are fetched but not scored yet, e.g. all of
+ * a frozen worker's). A partition whose owner died keeps its consumer, so its backlog counts
+ * until a new owner catches up; a new owner's consumer restarts at the partition's snapshot,
+ * so the messages it replays (scored before) count until it has relearned them. Per partition
+ * too (/api/health tells a stuck partition by it).
  */
 export async function readLogBacklog(log: SampleLog): Promise<LogBacklog> {
   let pending = 0;

@@ -16,14 +16,15 @@ export interface SampleLogConfig {
 
 export { logNames } from "@/lib/scale/log-names";
 
-/** How long messages stay in the log: long enough for any partition's snapshot to be far newer. */
+/** How long messages stay in the log: far longer than the longest partition snapshot interval (OMEN_PARTITION_SNAPSHOT_SECONDS, at most 1 h), since a new owner replays every message after its snapshot. */
 const LOG_MAX_AGE_MS = 24 * 3_600_000;
 /** A lease not renewed for this long expires (the KV bucket's TTL). */
 export const LEASE_TTL_MS = 15_000;
 /**
  * A delivered message not acknowledged for this long is delivered again. Messages are
- * acknowledged when a snapshot covers them (every few seconds); a new owner recreates the
- * consumer at its snapshot anyway, so this only bounds a stuck owner.
+ * acknowledged once their scores are written (not at the snapshot, however far apart
+ * snapshots are); a new owner recreates the consumer at its snapshot anyway, so this only
+ * bounds a stuck owner.
  */
 const ACK_WAIT_MS = 120_000;
 

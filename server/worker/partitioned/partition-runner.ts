@@ -68,8 +68,14 @@ const emptyRows = (): ScoreRows => ({ streamIds: [], tsMs: [], score: [], confid
  * One partition of the sample log on the worker that owns it: its own detector engine (the
  * state of the partition's streams), restored from the partition's snapshot; a durable
  * consumer from the message after that snapshot; scores written with the partition cursor in
- * one transaction; a snapshot every few seconds, after which the messages it covers are
- * acknowledged (AckPolicy.All).
+ * one transaction, after which the messages they cover are acknowledged (AckPolicy.All); a
+ * snapshot every `snapshotEveryMs` (OMEN_PARTITION_SNAPSHOT_SECONDS).
+ *
+ * Acknowledging on the score write, not the snapshot: a new owner recreates the consumer at the
+ * snapshot (the log keeps every message 24 h whatever is acknowledged), so acks carry no
+ * recovery duty. What they do carry is the meaning of the consumer's unacknowledged count, which
+ * back-pressure and /api/health read as "not scored yet"; tied to snapshots minutes apart, it
+ * would hold minutes of scored messages and refuse ingest, or flag a stall, for work already done.
  *
  * Exactly once: messages at or below the cursor (scored before, by this or another worker)
  * only relearn the detectors; a message is scored only by the transaction that moves the cursor
@@ -88,7 +94,6 @@ export class PartitionRunner {
   /** last message whose scores are stored */
   private cursor = 0;
   private snapshotSeq = 0;
-  private lastApplied: JsMsg | null = null;
   private iter: { stop(): void } | null = null;
   private loop: Promise<void> = Promise.resolve();
   private stopping = false;
@@ -115,7 +120,7 @@ export class PartitionRunner {
     readonly partition: number,
     private readonly owner: string,
     private readonly note: (msg: string) => void,
-    private readonly snapshotEveryMs = 5_000,
+    private readonly snapshotEveryMs: number,
     /** the settings in force now (null: none loaded yet) */
     private readonly settings: () => PartitionSettings | null = () => null,
   ) {}
@@ -144,6 +149,7 @@ export class PartitionRunner {
         this.busy = true;
         try {
           await this.process(batch);
+          this.ackScored(batch);
           batch = [];
           if (Date.now() - this.lastSnapshotAt >= this.snapshotEveryMs) await this.snapshot();
         } finally {
@@ -180,7 +186,6 @@ export class PartitionRunner {
         await this.fold(samples, m.seq, replay ? null : rows, replay ? null : events);
       }
       this.applied = m.seq;
-      this.lastApplied = m;
       if (m.seq > this.cursor) last = m.seq;
     }
     if (last === 0) return;
@@ -210,6 +215,16 @@ export class PartitionRunner {
     // gap events of streams that ended (a staleness marker) are not anomalies
     if (events.size) await this.endedGaps.apply(events, (id) => this.rows.stateOf(id).tsMs, (ids) => this.retrying("ended-stream check", () => readEndedStreams(ids)));
     if (events.size) await upsertAnomalies([...events.values()].map(anomalyRow)).catch((e: Error) => this.note(`anomaly write failed: ${e.message}`));
+  }
+
+  /**
+   * Acknowledges a processed run: every message of it is at or below the cursor now (scored by
+   * this run, or before, by this or another owner). One ack of the newest covers the rest.
+   */
+  private ackScored(msgs: readonly JsMsg[]): void {
+    let newest: JsMsg | null = null;
+    for (const m of msgs) if (m.seq <= this.cursor && (!newest || m.seq > newest.seq)) newest = m;
+    newest?.ack();
   }
 
   /** Retries a read until it succeeds (a loaded or restarting database), unless stopping. */
@@ -321,10 +336,10 @@ export class PartitionRunner {
   }
 
   /**
-   * Saves the engine's state at the last folded message (with the newest label it holds), then
-   * acknowledges up to it. Only when every folded message's scores are stored: a snapshot past
-   * the cursor would let a new owner skip messages that were never scored. `force` (a manual
-   * snapshot, new feedback) saves even when no message came since the last one.
+   * Saves the engine's state at the last folded message (with the newest label it holds).
+   * Only when every folded message's scores are stored: a snapshot past the cursor would let a
+   * new owner skip messages that were never scored. `force` (a manual snapshot, new feedback)
+   * saves even when no message came since the last one.
    */
   snapshot(force = false): Promise<void> {
     const run = this.side.then(() => this.saveSnapshot(force));
@@ -337,7 +352,6 @@ export class PartitionRunner {
     if (this.applied > this.cursor || this.applied === 0) return;
     if (!force && this.applied <= this.snapshotSeq) return;
     const seq = this.applied;
-    const msg = seq > this.snapshotSeq ? this.lastApplied : null;
     const { feedbackId, rollbackId } = this;
     const t0 = performance.now();
     const state = await gzip(this.engine.inner.serialize());
@@ -346,7 +360,6 @@ export class PartitionRunner {
     this.stats.lastSnapshotBytes = state.length;
     this.stats.lastSnapshotMs = performance.now() - t0;
     this.snapshotSeq = Math.max(this.snapshotSeq, seq);
-    msg?.ack();
   }
 
   /**
@@ -437,7 +450,7 @@ export class PartitionRunner {
     return this.engine;
   }
 
-  /** Stops consuming, snapshots what it folded, acknowledges it. */
+  /** Stops consuming and snapshots what it folded (its next owner replays less). */
   async stop(): Promise<void> {
     this.stopping = true;
     this.iter?.stop();

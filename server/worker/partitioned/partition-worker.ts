@@ -27,7 +27,8 @@ import { archivePartitionSnapshots, loadSnapshotSet, readPendingRollback, record
 export interface PartitionWorkerOptions {
   /** name in worker_status (/api/health) */
   name: string;
-  snapshotEveryMs?: number;
+  /** how often each partition runner saves its detectors (OMEN_PARTITION_SNAPSHOT_SECONDS) */
+  snapshotEveryMs: number;
   /** omen.yaml path (null: none); the leader syncs it into the database */
   configFile?: string | null;
   /** run the host collector (on the leader) */

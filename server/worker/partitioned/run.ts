@@ -23,6 +23,7 @@ export async function runPartitionWorker(env: TEnv, closeDatabase: () => Promise
     collectIntervalMs: env.OMEN_COLLECT_INTERVAL_MS,
     retentionMs: env.OMEN_RETENTION_DAYS * 86_400_000,
     archiveEveryMs: env.OMEN_SNAPSHOT_INTERVAL_MS,
+    snapshotEveryMs: env.OMEN_PARTITION_SNAPSHOT_SECONDS * 1000,
   });
   const unsubscribe = subscribeCommands(log, (cmd) => worker.command(cmd), (m) => console.log(`[worker ${name}] ${m}`));
   await worker.start();

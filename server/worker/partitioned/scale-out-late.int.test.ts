@@ -131,7 +131,7 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out late samples on
       15_000,
     ).catch(fail);
     expect(lateStats).toEqual({ late: lateCount, scored: lateCount });
-    // health: the late counts, and no pending message once the partitions' snapshots cover everything
+    // health: the late counts, and no pending message once everything is scored (acked with its scores)
     const caughtUp = await backlogOnce("health's backlog with nothing pending", (b) => b.pendingMessages === 0 && b.lateScored === lateCount);
     expect(caughtUp).toMatchObject({ rows: null, pendingMessages: 0, lateSamples: lateCount, lateScored: lateCount });
     let rows = await scoreRowsPerSample();
