@@ -146,6 +146,8 @@ describe("SeasonBreakBank", () => {
     // the minimum over the days of each day's maximum in that hour
     expect(at(2.5)).toBe(0.3);
     expect(at(12)).toBe(0.05);
+    // the same day at another hour, not placed by `update` (a point it skipped): none
+    expect(b.routine(0, T0 + 3 * DAY_MS + 20 * 3_600_000)).toBeNaN();
     // off the current hour (update places the point first) or without a season: none
     expect(b.routine(0, T0 + 5 * DAY_MS)).toBeNaN();
     const young = new SeasonBreakBank();

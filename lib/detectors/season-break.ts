@@ -201,8 +201,7 @@ export class SeasonBreakBank extends BaseBank<Cols, SeasonBreakParams> {
    */
   routine(i: number, tMs: number): number {
     const c = this.soa.cols;
-    const P = c.P[i]!;
-    if (P === 0 || Math.floor(tMs / P) !== c.cyc[i]) return NaN;
+    if (!this.placed(i, tMs)) return NaN;
     const { bins } = this.params;
     const rows = this.rows;
     const cyc = c.cyc[i]!;
@@ -221,9 +220,19 @@ export class SeasonBreakBank extends BaseBank<Cols, SeasonBreakParams> {
   /** Records the current point's recent mean of raw scores into its hour (see `routine`). */
   noteRoutine(i: number, tMs: number, short: number): void {
     const c = this.soa.cols;
-    const P = c.P[i]!;
-    if (P === 0 || Math.floor(tMs / P) !== c.cyc[i]) return;
+    if (!this.placed(i, tMs)) return;
     if (!(short <= c.accShort[i]!)) c.accShort[i] = short;
+  }
+
+  /** Whether `update` placed tMs: the open hour is tMs's (a point it skipped, e.g. stuck, is not). */
+  private placed(i: number, tMs: number): boolean {
+    const c = this.soa.cols;
+    const P = c.P[i]!;
+    if (P === 0) return false;
+    const cyc = Math.floor(tMs / P);
+    if (cyc !== c.cyc[i]) return false;
+    const bin = Math.floor(((tMs - cyc * P) / P) * this.params.bins);
+    return (bin >= this.params.bins ? this.params.bins - 1 : bin) === c.bin[i];
   }
 
   private noRun(i: number): number {
