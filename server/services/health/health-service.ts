@@ -1,6 +1,6 @@
 import { countAllStreams } from "../../repos/streams-repo";
 import { readLogBacklogCached, type LogBacklog } from "../ingest/ingest-service";
-import { LOG_STALL_MS, LogProgressWatch, type StalledPartition } from "./log-progress";
+import { lateCounts, LOG_STALL_MS, LogProgressWatch, type StalledPartition } from "./log-progress";
 import { ping, readWorkerStatus, statusSequenceHead, WORKER_STALE_MS } from "../../repos/worker-status-repo";
 
 /** How many streams, cached briefly: /api/health is polled often and must answer fast under load. */
@@ -109,8 +109,8 @@ async function buildReport(nowMs: number) {
       const each = stalled.map((s) => `partition ${s.partition} (${s.pending} message(s) waiting ${Math.round(s.waitedMs / 1000)} s, ${owner(s.partition) ? `owner ${owner(s.partition)}` : "no owner"})`);
       problems.push(`${stalled.length === 1 ? "a partition of the sample log is" : `${stalled.length} partitions of the sample log are`} not making progress while others do: ${each.join("; ")}`);
     }
-    const sum = (key: string) => (natsLive.length ? natsLive.reduce((a, w) => a + (num(w.info[key]) ?? 0), 0) : null);
-    backlog = { rows: null, pendingSamples: null, pendingMessages: log?.pending ?? null, worstPartition: log?.worst ?? null, stalledPartitions: log ? stalled : null, lateSamples: sum("lateSamples"), lateScored: sum("lateScored") };
+    const late = natsLive.length ? lateCounts(natsLive.flatMap((w) => partitionCursors(w.info))) : null;
+    backlog = { rows: null, pendingSamples: null, pendingMessages: log?.pending ?? null, worstPartition: log?.worst ?? null, stalledPartitions: log ? stalled : null, lateSamples: late?.samples ?? null, lateScored: late?.scored ?? null };
   } else {
     // the backlog the scoring worker has: block rows committed after its cursor, and samples it read but holds
     const scorer = live.length ? live.reduce((a, b) => (a.cursor <= b.cursor ? a : b)) : null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LogProgressWatch } from "./log-progress";
+import { lateCounts, LogProgressWatch } from "./log-progress";
 
 const p0 = (pending: number) => [{ partition: 0, pending }];
 
@@ -87,5 +87,23 @@ describe("LogProgressWatch", () => {
     const pending = [{ partition: 0, pending: 1 }, { partition: 1, pending: 6 }];
     w.observe(0, pending, [{ partition: 0, msgSeq: 10 }]);
     expect(w.observe(31_000, pending, [{ partition: 0, msgSeq: 40 }])).toEqual({ log: null, stalled: [{ partition: 1, pending: 6, waitedMs: 31_000 }] });
+  });
+});
+
+describe("lateCounts", () => {
+  it("takes each partition's counts from its newest cursor: a dead owner's last heartbeat is not added to its successor's", () => {
+    const deadOwner = [
+      { partition: 0, msgSeq: 40, late: 100, lateScored: 60 },
+      { partition: 1, msgSeq: 41, late: 71, lateScored: 41 },
+    ];
+    const successor = [
+      { partition: 0, msgSeq: 40, late: 100, lateScored: 60 },
+      { partition: 1, msgSeq: 55, late: 75, lateScored: 45 },
+    ];
+    expect(lateCounts([...deadOwner, ...successor])).toEqual({ samples: 175, scored: 105 });
+    expect(lateCounts([...successor, ...deadOwner])).toEqual({ samples: 175, scored: 105 });
+    // an older worker without the fields counts nothing for its partitions
+    expect(lateCounts([{ partition: 2, msgSeq: 9 }])).toEqual({ samples: 0, scored: 0 });
+    expect(lateCounts([])).toEqual({ samples: 0, scored: 0 });
   });
 });

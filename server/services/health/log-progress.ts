@@ -79,3 +79,24 @@ export class LogProgressWatch {
     return nowMs - this.idleSinceMs;
   }
 }
+
+/**
+ * Late counts over the scale-out workers' reported partition cursors, each partition's from the
+ * report with its newest cursor: a partition's counts live with its cursor and move to its next
+ * owner, so for a while after a takeover the dead owner's last heartbeat still lists them too.
+ */
+export function lateCounts(cursors: readonly (PartitionCursor & { late?: unknown; lateScored?: unknown })[]): { samples: number; scored: number } {
+  const newest = new Map<number, { msgSeq: number; late: number; lateScored: number }>();
+  for (const c of cursors) {
+    const had = newest.get(c.partition);
+    if (had && c.msgSeq <= had.msgSeq) continue;
+    newest.set(c.partition, { msgSeq: c.msgSeq, late: typeof c.late === "number" ? c.late : 0, lateScored: typeof c.lateScored === "number" ? c.lateScored : 0 });
+  }
+  let samples = 0;
+  let scored = 0;
+  for (const v of newest.values()) {
+    samples += v.late;
+    scored += v.lateScored;
+  }
+  return { samples, scored };
+}

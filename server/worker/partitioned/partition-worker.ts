@@ -341,7 +341,14 @@ export class PartitionWorker {
         lateSamples: runners.reduce((a, r) => a + r.stats.late, 0),
         lateScored: runners.reduce((a, r) => a + r.stats.lateScored, 0),
         feedbackApplied: runners.reduce((a, r) => a + r.stats.feedbackApplied, 0),
-        partitionCursors: progress.filter((p) => mine.has(p.partition)).map((p) => ({ partition: p.partition, msgSeq: p.msgSeq })),
+        // each owned partition's late counts ride with its cursor: health takes every partition's
+        // from its newest report, so a dead owner's last heartbeat is not added to its successor's
+        partitionCursors: progress
+          .filter((p) => mine.has(p.partition))
+          .map((p) => {
+            const st = this.runners.get(p.partition)?.stats;
+            return { partition: p.partition, msgSeq: p.msgSeq, late: st?.late ?? 0, lateScored: st?.lateScored ?? 0 };
+          }),
         jobs: this.jobs?.status().map((j) => ({ id: j.id, runs: j.runs, failures: j.failures, lastError: j.lastError })),
         lastError: this.lastError,
       },
