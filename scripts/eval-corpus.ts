@@ -45,6 +45,8 @@ interface ScoredFile {
   /** Scores as the CLI writes them (two decimals), 0..1. */
   score01: Float64Array;
   timestampsMs: Float64Array;
+  /** The times the engine scored at (`monotoneTimes`: a late or repeated row at the newest time). */
+  effectiveMs: Float64Array;
   late: number;
   duplicate: number;
 }
@@ -71,7 +73,7 @@ function scoreFile(table: WideTable, keepEvidence: boolean, config: EngineOption
     { keepContributions: keepEvidence },
   );
   const score01 = Float64Array.from(insights.score, (s) => Number(s.toFixed(2)) / 100);
-  return { insights, score01, timestampsMs: table.timestampsMs, late: order.late, duplicate: order.duplicate };
+  return { insights, score01, timestampsMs: table.timestampsMs, effectiveMs: order.effectiveMs, late: order.late, duplicate: order.duplicate };
 }
 
 const ZProfiles = z.record(z.string(), z.object({ CostMatrix: z.object({ tpWeight: z.number(), fnWeight: z.number(), fpWeight: z.number() }) }));
@@ -126,7 +128,7 @@ export function evalNabCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFil
     const probation = Math.min(Math.floor(0.15 * rows), 750);
     counts.push(
       countPredictions({
-        timestampsMs: monotoneTimes(s.timestampsMs).effectiveMs,
+        timestampsMs: s.effectiveMs,
         pAnomaly: s.insights.pAnomaly,
         windows: onsets.map((o) => {
           const w = win.find(([a, b]) => a <= o && o <= b);
@@ -194,13 +196,12 @@ export function evalWideCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFi
     const from = entry.firstTestRow;
     const label = Array.from(labelCol.values.subarray(from), (v) => (v > 0.5 ? 1 : 0));
     const score = s.score01.subarray(from);
-    const eff0 = monotoneTimes(s.timestampsMs).effectiveMs;
-    const testDays = label.length > 1 ? (eff0[eff0.length - 1]! - eff0[from]!) / 86_400_000 : 0;
+    const eff = s.effectiveMs;
+    const testDays = label.length > 1 ? (eff[eff.length - 1]! - eff[from]!) / 86_400_000 : 0;
     results.push({ file: entry.file, testRows: label.length, testDays, ...rangeScore(score, label, { threshold: threshold / 100 }) });
     const flagged = Uint8Array.from(s.score01, (v) => (v >= threshold / 100 ? 1 : 0));
-    for (const ev of entry.interpretation ?? []) explanations.push(explainEvent(s.insights.streams, s.insights.evidence!, flagged, ev, monotoneTimes(s.timestampsMs).effectiveMs, undefined, s.insights.values));
+    for (const ev of entry.interpretation ?? []) explanations.push(explainEvent(s.insights.streams, s.insights.evidence!, flagged, ev, eff, undefined, s.insights.values));
     const evs = entry.events ?? [];
-    const eff = monotoneTimes(s.timestampsMs).effectiveMs;
     counts.push(
       countPredictions({
         timestampsMs: eff,

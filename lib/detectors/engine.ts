@@ -900,14 +900,14 @@ export class DetectionEngine {
     const o = this.options;
     const bX = this.bX;
     const bS = this.bS;
+    // raw scores as high as this hour reached on each recent day are routine (a nightly batch)
+    const routine = o.seasonRoutine && o.seasonBreak;
     for (let i = lo; i < hi; i++) {
       const j = i - lo;
       const x = bX[j]!;
       if (x !== x) continue;
       // context novelty joins the raw score the likelihood judges (it has no score of its own)
       const nv = o.novelty > 0 ? o.novelty * this.nv.update(i, x) : NaN;
-      // raw scores as high as this hour reached on each recent day are routine (a nightly batch)
-      const routine = o.seasonRoutine && o.seasonBreak;
       const ev = this.lk.update(i, bS[j]! / 100, tsMs, nv, routine ? this.sb.routine(i, tsMs) : NaN);
       if (routine) this.sb.noteRoutine(i, tsMs, this.lk.short(i));
       bS[j] = (100 * ev) / o.likelihoodScale;

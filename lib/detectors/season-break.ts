@@ -115,8 +115,7 @@ export class SeasonBreakBank extends BaseBank<Cols, SeasonBreakParams> {
     const cyc = Math.floor(tMs / periodMs);
     // (cycles index rows modulo cycles + 1: a time before 1970 has none)
     if (cyc < 0) return 0;
-    let bin = Math.floor(((tMs - cyc * periodMs) / periodMs) * p.bins);
-    if (bin >= p.bins) bin = p.bins - 1;
+    const bin = this.binOf(tMs, cyc, periodMs);
     if (cyc !== c.cyc[i] || bin !== c.bin[i]) this.closeBin(i, cyc, bin);
     c.acc[i] = c.acc[i]! + x;
     c.accN[i] = c.accN[i]! + 1;
@@ -230,9 +229,13 @@ export class SeasonBreakBank extends BaseBank<Cols, SeasonBreakParams> {
     const P = c.P[i]!;
     if (P === 0) return false;
     const cyc = Math.floor(tMs / P);
-    if (cyc !== c.cyc[i]) return false;
+    return cyc === c.cyc[i] && this.binOf(tMs, cyc, P) === c.bin[i];
+  }
+
+  /** The hour bin of tMs within its cycle `cyc` of period P. */
+  private binOf(tMs: number, cyc: number, P: number): number {
     const bin = Math.floor(((tMs - cyc * P) / P) * this.params.bins);
-    return (bin >= this.params.bins ? this.params.bins - 1 : bin) === c.bin[i];
+    return bin >= this.params.bins ? this.params.bins - 1 : bin;
   }
 
   private noRun(i: number): number {
