@@ -9,24 +9,27 @@
  * arrive), stepped over `--days` of 5-minute points with a daily pattern: Holt-Winters adopts
  * the daily season after two days, so its season ring and the season-break bank are in use
  * when the last day is timed. The snapshot is taken as PartitionRunner takes it
- * (`gzip(engine.inner.serialize())`), and restored as the partition's next owner restores it.
+ * (`engine.inner.serialize()`, the binary state container, then gzip on libuv's pool: see
+ * server/services/detection/engine-snapshot.ts), and restored as the partition's next owner
+ * restores it. While it is taken, `monitorEventLoopDelay` records the longest the event loop was
+ * held (what a partition runner's other partitions, NATS heartbeats and leases wait through).
  * The default sizes are one partition at a million series with 64, 32 and 16 partitions.
  * The projection is lib/scale/worker-sizing.ts.
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { promisify } from "node:util";
-import v8 from "node:v8";
 import zlib from "node:zlib";
 import { DEFAULT_SETTINGS } from "@/lib/config/settings";
-import { decodeF64Column } from "@/lib/detectors/codec";
+import { decodeF64Column, getNumber, getObject, isRecord } from "@/lib/detectors/codec";
 import type { TStreamKind } from "@/lib/schemas/stream";
 import { planWorkers, type MeasuredCost, type SizingAssumptions } from "@/lib/scale/worker-sizing";
 import { ConfiguredEngine } from "@/server/services/config/configured-engine";
-import { createEngine, restoreEngine } from "@/server/services/detection/engine-adapter";
+import { createEngine, readSnapshotState, restoreEngine } from "@/server/services/detection/engine-adapter";
+import { compressState } from "@/server/services/detection/engine-snapshot";
 
-const gzip = promisify(zlib.gzip);
 const gunzip = promisify(zlib.gunzip);
 
 const argv = process.argv.slice(2);
@@ -66,6 +69,8 @@ interface Measured {
   /** memory growth while serializing (the state's strings and the buffer; garbage not yet collected included) */
   transientBytes: number;
   restoreMs: number;
+  /** the longest the event loop was held while the snapshot was taken (serialize + gzip) */
+  maxBlockMs: number;
   peakRssMb: number;
 }
 
@@ -147,21 +152,27 @@ async function measure(streams: number, days: number): Promise<Measured> {
   const after = used();
 
   // the partition runner's snapshot: serialize on the event loop, gzip on libuv's pool
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  await new Promise((r) => setTimeout(r, 50));
   const s0 = performance.now();
   const raw = engine.inner.serialize();
   const serializeMs = performance.now() - s0;
   const transient = used().resident - after.resident;
   const g0 = performance.now();
-  const packed = await gzip(raw);
+  const packed = await compressState(raw);
   const gzipMs = performance.now() - g0;
+  await new Promise((r) => setTimeout(r, 50));
+  loop.disable();
+  const maxBlockMs = loop.max / 1e6;
 
   // how many streams adopted a season, and a daily one (the season-break bank's condition)
-  const state = v8.deserialize(raw) as { engine: { hw: { size: number; cols: { period: unknown } } } };
-  const period = decodeF64Column(state.engine.hw.cols.period);
-  if (!period || period.length < state.engine.hw.size) throw new Error("no Holt-Winters period column in the snapshot");
+  const hw = holtWintersOf(readSnapshotState(raw));
+  const period = decodeF64Column(hw.cols.period);
+  if (!period || period.length < hw.size) throw new Error("no Holt-Winters period column in the snapshot");
   let seasonal = 0;
   let daily = 0;
-  for (let i = 0; i < state.engine.hw.size; i++) {
+  for (let i = 0; i < hw.size; i++) {
     if (period[i]! > 0) seasonal++;
     if (period[i]! >= 12 * 3_600_000) daily++;
   }
@@ -187,8 +198,20 @@ async function measure(streams: number, days: number): Promise<Measured> {
     gzipMs,
     transientBytes: transient,
     restoreMs,
+    maxBlockMs,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   };
+}
+
+/** The Holt-Winters bank's size and columns in a saved state. */
+function holtWintersOf(state: unknown): { size: number; cols: Record<string, unknown> } {
+  const hw = getObject(getObject(isRecordOrThrow(state), "engine"), "hw");
+  return { size: getNumber(hw, "size"), cols: getObject(hw, "cols") };
+}
+
+function isRecordOrThrow(v: unknown): Record<string, unknown> {
+  if (!isRecord(v)) throw new Error("the snapshot holds no engine state");
+  return v;
 }
 
 const f = (x: number, d = 1) => x.toLocaleString("en", { minimumFractionDigits: d, maximumFractionDigits: d });
@@ -242,7 +265,7 @@ async function main(): Promise<void> {
     );
     console.log(
       `  ${" ".repeat(16)} snapshot ${mb(m.gzBytes)} gzipped (${mb(m.rawBytes)} raw, ${kb(m.gzBytes / n)}/stream) in ${f(m.serializeMs + m.gzipMs, 0)} ms ` +
-        `(serialize ${f(m.serializeMs, 0)} + gzip ${f(m.gzipMs, 0)}), ${mb(m.transientBytes)} held meanwhile; restore ${f(m.restoreMs, 0)} ms; peak RSS ${f(m.peakRssMb, 0)} MB`,
+        `(serialize ${f(m.serializeMs, 0)} + gzip ${f(m.gzipMs, 0)}), ${mb(m.transientBytes)} held meanwhile; restore ${f(m.restoreMs, 0)} ms; event loop held ${f(m.maxBlockMs, 0)} ms at most; peak RSS ${f(m.peakRssMb, 0)} MB`,
     );
   }
 

@@ -1,5 +1,5 @@
 /** Shared plumbing for struct-of-arrays stream banks (add/remove/reset/serialise). */
-import { checkEnvelope, getNumber, getObject, StateError, type EncodedColumn, type StateEnvelope } from "./codec";
+import { checkEnvelope, getNumber, getObject, StateError, type ColumnForm, type EncodedColumn, type StateEnvelope } from "./codec";
 import { SoA } from "./soa";
 import type { StreamBank } from "./types";
 
@@ -67,14 +67,9 @@ export abstract class BaseBank<K extends string, P extends object, W extends str
   abstract score(i: number, x: number, tMs: number): number;
   abstract update(i: number, x: number, tMs: number): number;
 
-  serialize(): BankState<P> {
-    return {
-      kind: this.kind,
-      version: (this.constructor as unknown as { VERSION: number }).VERSION ?? 1,
-      params: { ...this.params },
-      size: this.n,
-      cols: this.soa.serialize(this.n),
-    };
+  /** The bank's state; its columns in `form` (see `ColumnForm`). */
+  serialize(form: ColumnForm = "text"): BankState<P> {
+    return { ...this.serializeHeader(), size: this.n, cols: this.soa.serialize(this.n, form) };
   }
 
   /**

@@ -21,7 +21,7 @@
  * u0 = 2, β0 = 0.4 (the Gaussian |z| tail), so an uncalibrated 4σ reads p ≈ 3e-4.
  * Parameters: q (0.95), rate (0.02). Cost O(1); 3 doubles per slot (stream × detector).
  */
-import { checkEnvelope, getNumber, getObject, type EncodedColumn, type StateEnvelope } from "./codec";
+import { checkEnvelope, getNumber, getObject, type ColumnForm, type EncodedColumn, type StateEnvelope } from "./codec";
 import { SoA } from "./soa";
 
 export interface CalibratorParams {
@@ -326,13 +326,14 @@ export class TailCalibrator {
     return this.soa.cols.u[i]!;
   }
 
-  serialize(): StateEnvelope & Record<string, unknown> {
+  /** The calibrator's state; its columns in `form` (see `ColumnForm`). */
+  serialize(form: ColumnForm = "text"): StateEnvelope & Record<string, unknown> {
     return {
       kind: TailCalibrator.KIND,
       version: TailCalibrator.VERSION,
       params: { ...this.params },
       size: this.n,
-      cols: this.soa.serialize(this.n),
+      cols: this.soa.serialize(this.n, form),
     };
   }
 

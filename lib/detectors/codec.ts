@@ -1,9 +1,14 @@
 /**
- * JSON-safe encoding of typed arrays and the kind+version envelope every detector state uses.
+ * Encoding of typed arrays, the kind+version envelope every detector state uses, and typed
+ * readers for saved states (no casts: each reader checks what it returns).
  *
- * Typed arrays are stored as base64 of their little-endian bytes: exact (bit-for-bit doubles,
- * NaN included) and ~3x smaller than JSON number arrays. Pure TS (no Buffer), so it runs in the
- * browser too.
+ * A state's per-stream columns take one of two forms (`ColumnForm`):
+ * - "text": base64 of their little-endian bytes: JSON-safe, exact (bit-for-bit doubles, NaN
+ *   included) and ~3x smaller than JSON number arrays. Pure TS (no Buffer), so it runs in the
+ *   browser too. Conformance tests and every snapshot written before the binary container.
+ * - "binary": the Float64Arrays themselves (views of the live arrays where the layout allows),
+ *   for a container that copies them out at once as raw bytes (the engine's snapshots,
+ *   server/services/detection/state-container.ts). Restore reads either form.
  */
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -90,10 +95,24 @@ export function decodeF64(s: string): Float64Array {
  */
 export const F64_CHUNK = 6 * 1024 * 1024;
 
-/** A column's first `length` doubles as one base64 string, or as several of `chunk` doubles each. */
-/** base64 text (one string, or chunks), or the array itself for in-memory copies (`DetectionEngine.extract`). */
+/**
+ * A saved column: base64 text (one string, or chunks), or the array itself (the binary form,
+ * and in-memory copies such as `DetectionEngine.extract`'s).
+ */
 export type EncodedColumn = string | string[] | Float64Array;
 
+/** How `serialize()` writes per-stream columns (see the module comment). */
+export type ColumnForm = "text" | "binary";
+
+/**
+ * A column's first `length` doubles in `form`. The binary form is a view of `a`, not a copy: it
+ * is valid until `a` next changes, so its container must copy it before the engine steps again.
+ */
+export function saveF64Column(a: Float64Array, length: number, form: ColumnForm): EncodedColumn {
+  return form === "binary" ? a.subarray(0, length) : encodeF64Column(a, length);
+}
+
+/** A column's first `length` doubles as one base64 string, or as several of `chunk` doubles each. */
 export function encodeF64Column(a: Float64Array, length = a.length, chunk = F64_CHUNK): EncodedColumn {
   if (length <= chunk) return encodeF64(a, length);
   const parts: string[] = [];
@@ -141,10 +160,19 @@ export class StateError extends Error {
   }
 }
 
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null;
+}
+
+/** The `version` a saved state claims (undefined when it is not an object), before its envelope is checked. */
+export function peekVersion(state: unknown): unknown {
+  return isRecord(state) ? state.version : undefined;
+}
+
 /** Checks kind and version of a serialised state and returns it typed as a record. */
 export function checkEnvelope(state: unknown, kind: string, version: number): Record<string, unknown> {
-  if (typeof state !== "object" || state === null) throw new StateError(`${kind}: state is not an object`);
-  const s = state as Record<string, unknown>;
+  if (!isRecord(state)) throw new StateError(`${kind}: state is not an object`);
+  const s = state;
   if (s.kind !== kind) throw new StateError(`expected state of kind "${kind}", got "${String(s.kind)}"`);
   if (s.version !== version) throw new StateError(`${kind}: unsupported state version ${String(s.version)}`);
   return s;
@@ -164,6 +192,30 @@ export function getString(s: Record<string, unknown>, key: string): string {
 
 export function getObject(s: Record<string, unknown>, key: string): Record<string, unknown> {
   const v = s[key];
-  if (typeof v !== "object" || v === null) throw new StateError(`state field "${key}" must be an object`);
-  return v as Record<string, unknown>;
+  if (!isRecord(v)) throw new StateError(`state field "${key}" must be an object`);
+  return v;
+}
+
+/** Whether saved value `v` has the JSON type of `like` (number, string, boolean, array, object). */
+function sameType<T>(v: unknown, like: T): v is T {
+  if (Array.isArray(like)) return Array.isArray(v);
+  if (like === null) return v === null;
+  return typeof v === typeof like && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The saved parameters `s[key]` of a detector whose parameters default to `defaults`: the keys
+ * `defaults` has, each checked to be of its default's type (a number saved as JSON `null`, i.e.
+ * a non-finite one, is left to its default). Keys the detector no longer has are dropped.
+ */
+export function readParams<P extends object>(s: Record<string, unknown>, defaults: P, key = "params"): Partial<P> {
+  const saved = getObject(s, key);
+  const out: Partial<P> = {};
+  for (const k in defaults) {
+    const v = saved[k];
+    if (v === undefined || (v === null && typeof defaults[k] === "number")) continue;
+    if (!sameType(v, defaults[k])) throw new StateError(`state field "${key}.${k}" has the wrong type`);
+    out[k] = v;
+  }
+  return out;
 }

@@ -9,7 +9,7 @@
  */
 import { ArRlsBank } from "./ar-rls";
 import { TailCalibrator } from "./calibration";
-import { checkEnvelope, getNumber, StateError, type EncodedColumn } from "./codec";
+import { checkEnvelope, getNumber, StateError, type ColumnForm, type EncodedColumn } from "./codec";
 import { ContextNoveltyBank } from "./context-novelty";
 import { CountCusumBank } from "./count-cusum";
 import { ND } from "./engine-layout";
@@ -62,13 +62,16 @@ export interface EngineStateParts {
 }
 
 interface SavedBank {
-  serialize(): unknown;
+  serialize(form: ColumnForm): unknown;
   serializeSlots(slots: ArrayLike<number>): unknown;
 }
 
-/** Every bank's saved form; with `slots`, of those streams only (in that order). */
-export function saveBanks(b: EngineBanks, slots?: ArrayLike<number>): Record<keyof EngineBanks, unknown> {
-  const save = (x: SavedBank): unknown => (slots ? x.serializeSlots(slots) : x.serialize());
+/**
+ * Every bank's saved form, columns in `form`; with `slots`, of those streams only (in that
+ * order, as in-memory copies).
+ */
+export function saveBanks(b: EngineBanks, slots?: ArrayLike<number>, form: ColumnForm = "text"): Record<keyof EngineBanks, unknown> {
+  const save = (x: SavedBank): unknown => (slots ? x.serializeSlots(slots) : x.serialize(form));
   return {
     rz: save(b.rz),
     hw: save(b.hw),

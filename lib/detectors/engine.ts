@@ -17,7 +17,7 @@
  */
 import { ArRlsBank } from "./ar-rls";
 import { TailCalibrator } from "./calibration";
-import { getObject } from "./codec";
+import { getObject, type ColumnForm } from "./codec";
 import {
   breadthExplanation,
   EV_GAP,
@@ -1186,13 +1186,18 @@ export class DetectionEngine {
 
   // ---------------------------------------------------------------- persistence
 
-  serialize(): EngineState {
+  /**
+   * The engine's state. `form` "text" (the default) is JSON-safe; "binary" holds the per-stream
+   * columns as views of the live arrays, for a container that copies them out before the
+   * engine steps again (`ColumnForm`).
+   */
+  serialize(form: ColumnForm = "text"): EngineState {
     return engineState({
       options: this.options,
       ids: this.ids.slice(),
-      streams: this.st.serialize(this.ids.length),
-      banks: saveBanks(this.banks()),
-      cal: this.cal.serialize(),
+      streams: this.st.serialize(this.ids.length, form),
+      banks: saveBanks(this.banks(), undefined, form),
+      cal: this.cal.serialize(form),
       tier2: this.tier2.serialize(),
       events: this.book.serialize(),
       lastTs: this.lastTs,

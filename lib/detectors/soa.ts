@@ -8,7 +8,7 @@
  * half the memory of doubles, so twice as many streams' words per cache line. They serialise
  * exactly as a Float64Array of the same values would (the state format does not tell them apart).
  */
-import { decodeF64Column, encodeF64Column, StateError, type EncodedColumn } from "./codec";
+import { decodeF64Column, isRecord, saveF64Column, StateError, type ColumnForm, type EncodedColumn } from "./codec";
 
 export class SoA<K extends string, W extends string = never> {
   cols: Record<K, Float64Array>;
@@ -126,18 +126,22 @@ export class SoA<K extends string, W extends string = never> {
     return out;
   }
 
-  serialize(n: number): Record<string, EncodedColumn> {
+  /** The first `n` streams' fields in `form` (binary: views of the live arrays, see `saveF64Column`). */
+  serialize(n: number, form: ColumnForm = "text"): Record<string, EncodedColumn> {
     const out: Record<string, EncodedColumn> = {};
-    for (const k of this.fkeys) out[k] = encodeF64Column(this.cols[k], n * this.strides[k]);
+    for (const k of this.fkeys) out[k] = saveF64Column(this.cols[k], n * this.strides[k], form);
     // words as the doubles they are (the format has one column type)
-    for (const k of this.wkeys) out[k] = encodeF64Column(Float64Array.from(this.wcols[k].subarray(0, n * this.wstrides[k])));
+    for (const k of this.wkeys) {
+      const len = n * this.wstrides[k];
+      out[k] = saveF64Column(Float64Array.from(this.wcols[k].subarray(0, len)), len, form);
+    }
     return out;
   }
 
   /** Restores `n` streams from `serialize(n)` output; missing or mis-sized fields throw. */
   load(n: number, data: unknown): void {
-    if (typeof data !== "object" || data === null) throw new StateError("bank columns missing");
-    const d = data as Record<string, unknown>;
+    if (!isRecord(data)) throw new StateError("bank columns missing");
+    const d = data;
     this.ensure(n);
     for (const k of this.keys) {
       const a = decodeF64Column(d[k]);

@@ -1,6 +1,4 @@
 import os from "node:os";
-import { promisify } from "node:util";
-import zlib from "node:zlib";
 import { sequenceHead } from "../repos/storage/samples";
 import { scoredSeq } from "../repos/storage/scores";
 import { acquireWorkerLock, type WorkerLock } from "../repos/worker-lock-repo";
@@ -11,7 +9,8 @@ import { ingestSeries, invalidateSourceCache, type IncomingSeries } from "../ser
 import type { CommittedBatch } from "../repos/storage/columns";
 import type { HandoffEndpoint } from "./handoff";
 import type { TProbeRequest, TProbeResult } from "../services/detect/probe-wire";
-import { createEngine, restoreEngine } from "../services/detection/engine-adapter";
+import { createEngine } from "../services/detection/engine-adapter";
+import { compressState, restoreSnapshot } from "../services/detection/engine-snapshot";
 import { takeSetting } from "../repos/settings-repo";
 import { WORKER_REQUEST_KEY, ZWorkerRequest } from "../services/models/model-service";
 import { DetectPipeline } from "./pipeline/detect-pipeline";
@@ -26,9 +25,6 @@ import { env } from "../env";
 import { ConfiguredEngine } from "../services/config/configured-engine";
 import { ConfigReloader } from "../services/config/config-reload";
 import type { TWorkerCommand } from "../services/commands/worker-commands";
-
-const gzip = promisify(zlib.gzip);
-const gunzip = promisify(zlib.gunzip);
 
 export interface WorkerOptions {
   name: string;
@@ -101,7 +97,7 @@ export class Worker {
     const snap = await loadSnapshot();
     if (snap) {
       try {
-        engine = new ConfiguredEngine(restoreEngine(await gunzip(snap.state)));
+        engine = new ConfiguredEngine(await restoreSnapshot(snap.state));
         cursor = snap.meta.cursor;
         this.log(`restored detector snapshot #${snap.meta.id} (cursor ${cursor})`);
       } catch (e) {
@@ -321,7 +317,7 @@ export class Worker {
     }
     const snap = await loadSnapshot(req.snapshotId);
     if (!snap) return this.log(`rollback: snapshot #${req.snapshotId} no longer exists`);
-    const restored = restoreEngine(await gunzip(snap.state));
+    const restored = await restoreSnapshot(snap.state);
     const before = await this.snapshot("before-rollback");
     (this.pipeline.engine as ConfiguredEngine).swapInner(restored);
     this.pipeline.engineReplaced();
@@ -339,9 +335,8 @@ export class Worker {
     // its minutes still open are written too, since a restore from this snapshot does not read
     // those samples again (if this fails, no snapshot is saved)
     await this.pipeline.flushScoreMinutes();
-    // compressed on libuv's thread pool: with 20,000 streams (~185 MB of state) a synchronous
-    // gzip held the worker's event loop for ~2 s at every periodic snapshot
-    return saveSnapshot(reason, cursor, await gzip(state));
+    // compressed on libuv's thread pool (engine-snapshot.ts)
+    return saveSnapshot(reason, cursor, await compressState(state));
   }
 
   async stop(): Promise<void> {

@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import { ConfiguredEngine } from "../config/configured-engine";
 import v8 from "node:v8";
 import { createEngine, restoreEngine } from "./engine-adapter";
+import { isPackedState, packState, unpackState } from "./state-container";
+import { encodeF64Column } from "@/lib/detectors/codec";
+import { DetectionEngine } from "@/lib/detectors/engine";
 import type { EnginePort } from "@/lib/detectors/engine-port";
 
 const T0 = 1_700_000_000_000;
@@ -32,6 +35,20 @@ describe("EngineAdapter.reserveStreams", () => {
     expect(() => createEngine().reserveStreams?.(10, 3)).toThrow(/no clock domain 3/);
   });
 });
+
+/**
+ * A snapshot's state as snapshots held it before the binary container: every column base64
+ * text (chunked when long), inside a V8 serialisation or a JSON text.
+ */
+function legacyTree(bytes: Uint8Array): unknown {
+  const walk = (v: unknown): unknown => {
+    if (v instanceof Float64Array) return encodeF64Column(v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  return walk(unpackState(bytes));
+}
 
 describe("restoreEngine", () => {
   /** Scores of the next steps of `engine` (the state's observable effect). */
@@ -64,17 +81,41 @@ describe("restoreEngine", () => {
     expect(next(b, 50)).toEqual(next(a, 50));
   });
 
-  it("still reads snapshots written as JSON text (bytes or string), with -Infinity clocks stored as null", () => {
+  it("still reads snapshots of the V8 format with base64 columns, and as JSON text (bytes or string), with -Infinity clocks stored as null", () => {
     const a = trained();
-    const json = JSON.stringify(v8.deserialize(a.serialize()));
+    const v8Legacy = v8.serialize(legacyTree(a.serialize()));
+    const json = JSON.stringify(legacyTree(a.serialize()));
     expect(json.charAt(0)).toBe("{");
-    for (const legacy of [json, new TextEncoder().encode(json)]) {
+    for (const legacy of [v8Legacy, json, new TextEncoder().encode(json)]) {
       const b = restoreEngine(legacy);
       expect(b.lastStepMs(1)).toBe(a.lastStepMs(1));
       expect(next(b, 50)).toEqual(next(trained(), 50));
     }
-    const fresh = JSON.stringify(v8.deserialize(createEngine().serialize()));
+    const fresh = JSON.stringify(legacyTree(createEngine().serialize()));
     expect(JSON.parse(fresh).last).toBeNull();
     expect(restoreEngine(fresh).lastStepMs(0)).toBe(-Infinity);
+  });
+
+  it("the legacy conversion above gives exactly what the engine writes as text (the format snapshots held)", () => {
+    const e = new DetectionEngine();
+    const ids = ["a", "b", "c"];
+    for (let s = 0; s < 400; s++) e.step(T0 + s * 10_000, ids, Float64Array.from(ids, (_, k) => 10 + Math.sin(s / (k + 3)) + (s === 300 ? 30 : 0)));
+    expect(legacyTree(packState(e.serialize("binary")))).toEqual(e.serialize());
+  });
+
+  it("writes the binary container: columns as raw sections, read back bit for bit", () => {
+    const a = trained();
+    const bytes = a.serialize();
+    expect(isPackedState(bytes)).toBe(true);
+    const state = unpackState(bytes);
+    const cols = (state as { engine: { hw: { cols: Record<string, unknown> } } }).engine.hw.cols;
+    expect(cols.l).toBeInstanceOf(Float64Array);
+    // saved twice, the same bytes; restored and saved again, the same state
+    expect(Buffer.from(a.serialize()).equals(Buffer.from(bytes))).toBe(true);
+    expect(unpackState(restoreEngine(bytes).serialize())).toEqual(state);
+    // an unaligned copy of the buffer reads the same
+    const shifted = new Uint8Array(bytes.length + 1).subarray(1);
+    shifted.set(bytes);
+    expect(next(restoreEngine(shifted), 50)).toEqual(next(trained(), 50));
   });
 });

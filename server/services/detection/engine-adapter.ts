@@ -1,6 +1,8 @@
 import v8 from "node:v8";
+import { isRecord, StateError } from "@/lib/detectors/codec";
 import { DetectionEngine, type EngineOptionsInput } from "@/lib/detectors/engine";
 import type { TAnomalyLabel, TStreamKind } from "@/lib/schemas/stream";
+import { isPackedState, packState, unpackState } from "./state-container";
 import type { EngineEvent, EnginePort, EngineTuning, ProbeResult, StepScores, StreamForecast, StreamHealthOut } from "@/lib/detectors/engine-port";
 
 const MIN_BAND_CONFIDENCE = 0.3;
@@ -362,11 +364,13 @@ class EngineAdapter implements EnginePort {
   serialize(): Uint8Array {
     // domain 0 in the original fields: snapshots from before clock domains restore as domain 0
     const [live, ...history] = this.domains;
-    const state: Serialized = { engine: live!.engine.serialize(), last: live!.last, history: history.map((d) => ({ engine: d.engine.serialize(), last: d.last })) };
-    // V8's structured serialisation, not JSON: one JSON text of the whole state passes V8's
-    // string limit (~536 M characters) at ~43,000 streams (20,000 streams: 247 M); here each
-    // string is one column's base64, split in chunks when large (lib/detectors/codec.ts)
-    return v8.serialize(state);
+    // binary columns are views of the live arrays: packed (copied) before anything else runs
+    const state: Serialized = {
+      engine: live!.engine.serialize("binary"),
+      last: live!.last,
+      history: history.map((d) => ({ engine: d.engine.serialize("binary"), last: d.last })),
+    };
+    return packState(state);
   }
 
   lastStepMs(domain = 0): number {
@@ -395,19 +399,33 @@ export function createEngine(options?: EngineOptionsInput): EnginePort {
   return new EngineAdapter([{ engine: new DetectionEngine(options), last: -Infinity }]);
 }
 
-type Serialized = { engine: unknown; last?: number | null; history?: { engine: unknown; last?: number | null }[] };
+type Serialized = { engine: unknown; last: number; history: { engine: unknown; last: number }[] };
 // JSON turns -Infinity into null
-const clock = (x: number | null | undefined) => (typeof x === "number" ? x : -Infinity);
+const clock = (x: unknown) => (typeof x === "number" ? x : -Infinity);
 
 /** `{`: a snapshot written as JSON text, before snapshots were V8-serialised. */
 const JSON_OPEN_BRACE = 0x7b;
 
-/** Restores `serialize()` output (also the JSON text older snapshots hold). */
+/**
+ * The saved state in a snapshot's bytes: the binary container (state-container.ts), or an
+ * older snapshot's V8 serialisation or JSON text (columns as base64, which restore reads too).
+ */
+export function readSnapshotState(state: Uint8Array | string): unknown {
+  if (typeof state === "string") return JSON.parse(state);
+  if (isPackedState(state)) return unpackState(state);
+  if (state[0] === JSON_OPEN_BRACE) return JSON.parse(Buffer.from(state.buffer, state.byteOffset, state.byteLength).toString("utf8"));
+  return v8.deserialize(state);
+}
+
+/** Restores `serialize()` output (also the formats older snapshots hold, see `readSnapshotState`). */
 export function restoreEngine(state: Uint8Array | string): EnginePort {
-  const parsed = (
-    typeof state === "string" ? JSON.parse(state) : state[0] === JSON_OPEN_BRACE ? JSON.parse(Buffer.from(state.buffer, state.byteOffset, state.byteLength).toString("utf8")) : v8.deserialize(state)
-  ) as Serialized;
-  const domains: Domain[] = [{ engine: DetectionEngine.restore(parsed.engine), last: clock(parsed.last) }];
-  for (const h of parsed.history ?? []) domains.push({ engine: DetectionEngine.restore(h.engine), last: clock(h.last) });
+  const saved = readSnapshotState(state);
+  if (!isRecord(saved)) throw new StateError("snapshot: not an engine state");
+  const history = saved.history ?? [];
+  if (!Array.isArray(history)) throw new StateError("snapshot: history must be an array");
+  const domains = [saved, ...history].map((d: unknown): Domain => {
+    if (!isRecord(d)) throw new StateError("snapshot: a clock domain is not an object");
+    return { engine: DetectionEngine.restore(d.engine), last: clock(d.last) };
+  });
   return new EngineAdapter(domains);
 }

@@ -1,5 +1,3 @@
-import { promisify } from "node:util";
-import zlib from "node:zlib";
 import type { JsMsg } from "@nats-io/jetstream";
 import type { EngineEvent } from "@/lib/detectors/engine-port";
 import type { EffectiveSettings } from "@/lib/config/settings";
@@ -17,12 +15,10 @@ import { ConfiguredEngine } from "../../services/config/configured-engine";
 import { anomalyRow } from "../pipeline/anomaly-row";
 import { EndedGapFilter } from "../pipeline/ended-gaps";
 import { LateSamples } from "../pipeline/late-samples";
-import { createEngine, restoreEngine } from "../../services/detection/engine-adapter";
+import { createEngine } from "../../services/detection/engine-adapter";
+import { restoreSnapshot, snapshotEngine } from "../../services/detection/engine-snapshot";
 import { RollupBuffer } from "../pipeline/rollup-buffer";
 import { HealthRows, StreamRows } from "../pipeline/stream-rows";
-
-const gzip = promisify(zlib.gzip);
-const gunzip = promisify(zlib.gunzip);
 
 const STEP_MS = 10_000;
 /** Messages scored together in one transaction at most. */
@@ -127,7 +123,7 @@ export class PartitionRunner {
 
   async start(): Promise<void> {
     const start = await readPartitionStart(this.log.names.stream, this.partition);
-    this.engine = new ConfiguredEngine(start.snapshot ? restoreEngine(await gunzip(start.snapshot.state)) : createEngine());
+    this.engine = new ConfiguredEngine(start.snapshot ? await restoreSnapshot(start.snapshot.state) : createEngine());
     const s = this.settings();
     if (s) this.engine.setSettings(s.global, s.streams);
     // a fresh engine knows no stream, so no earlier label applies to it
@@ -354,7 +350,7 @@ export class PartitionRunner {
     const seq = this.applied;
     const { feedbackId, rollbackId } = this;
     const t0 = performance.now();
-    const state = await gzip(this.engine.inner.serialize());
+    const state = await snapshotEngine(this.engine.inner);
     await savePartitionSnapshot(this.log.names.stream, this.partition, seq, state, feedbackId, rollbackId);
     this.stats.snapshots++;
     this.stats.lastSnapshotBytes = state.length;
@@ -409,7 +405,7 @@ export class PartitionRunner {
   applyRollback(id: number, state: Uint8Array | null): Promise<boolean> {
     const run = this.side.then(async () => {
       if (id <= this.rollbackId) return false;
-      const restored = state ? restoreEngine(await gunzip(state)) : createEngine();
+      const restored = state ? await restoreSnapshot(state) : createEngine();
       // swapped between two steps of the consume loop (engine calls there are synchronous)
       this.engine.swapInner(restored);
       this.rollbackId = id;
