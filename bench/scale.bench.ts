@@ -8,10 +8,10 @@
  * partition runner holds (ConfiguredEngine over createEngine(), streams added as they first
  * arrive), stepped over `--days` of 5-minute points with a daily pattern: Holt-Winters adopts
  * the daily season after two days, so its season ring and the season-break bank are in use
- * when the last day is timed. The snapshot is taken as PartitionRunner takes it
- * (`engine.inner.serialize()`, the binary state container, then gzip on libuv's pool: see
+ * when the last day is timed. The snapshot is taken as PartitionRunner takes it (the binary
+ * state container copied in slices, `packEngine`, then gzip on libuv's pool: see
  * server/services/detection/engine-snapshot.ts), and restored as the partition's next owner
- * restores it. While it is taken, `monitorEventLoopDelay` records the longest the event loop was
+ * restores it. `serialize` is the copy's wall time (the event loop is free between its slices). While it is taken, `monitorEventLoopDelay` records the longest the event loop was
  * held (what a partition runner's other partitions, NATS heartbeats and leases wait through).
  * The default sizes are one partition at a million series with 64, 32 and 16 partitions.
  * The projection is lib/scale/worker-sizing.ts.
@@ -28,7 +28,7 @@ import type { TStreamKind } from "@/lib/schemas/stream";
 import { planWorkers, type MeasuredCost, type SizingAssumptions } from "@/lib/scale/worker-sizing";
 import { ConfiguredEngine } from "@/server/services/config/configured-engine";
 import { createEngine, readSnapshotState, restoreEngine } from "@/server/services/detection/engine-adapter";
-import { compressState } from "@/server/services/detection/engine-snapshot";
+import { compressState, packEngine } from "@/server/services/detection/engine-snapshot";
 
 const gunzip = promisify(zlib.gunzip);
 
@@ -156,7 +156,7 @@ async function measure(streams: number, days: number): Promise<Measured> {
   loop.enable();
   await new Promise((r) => setTimeout(r, 50));
   const s0 = performance.now();
-  const raw = engine.inner.serialize();
+  const raw = await packEngine(engine.inner);
   const serializeMs = performance.now() - s0;
   const transient = used().resident - after.resident;
   const g0 = performance.now();

@@ -111,5 +111,10 @@ export interface EnginePort {
   probe?(tsMs: number, ids: readonly number[], values: Float64Array): ProbeResult[];
   /** The whole detector state, for a snapshot (`restoreEngine` reads it back). */
   serialize(): Uint8Array;
+  /**
+   * `serialize()` without holding the event loop for the whole copy (optional: test doubles may
+   * omit it). The engine must not change until it resolves.
+   */
+  serializeSliced?(): Promise<Uint8Array>;
   lastStepMs(domain?: number): number;
 }

@@ -2,7 +2,7 @@ import v8 from "node:v8";
 import { isRecord, StateError } from "@/lib/detectors/codec";
 import { DetectionEngine, type EngineOptionsInput } from "@/lib/detectors/engine";
 import type { TAnomalyLabel, TStreamKind } from "@/lib/schemas/stream";
-import { isPackedState, packState, unpackState } from "./state-container";
+import { isPackedState, packState, packStateSliced, unpackState } from "./state-container";
 import type { EngineEvent, EnginePort, EngineTuning, ProbeResult, StepScores, StreamForecast, StreamHealthOut } from "@/lib/detectors/engine-port";
 
 const MIN_BAND_CONFIDENCE = 0.3;
@@ -362,15 +362,23 @@ class EngineAdapter implements EnginePort {
   }
 
   serialize(): Uint8Array {
+    return packState(this.binaryState());
+  }
+
+  /** `serialize()` with the event loop free between slices of the copy: the engine must not change until it resolves. */
+  serializeSliced(): Promise<Uint8Array> {
+    return packStateSliced(this.binaryState());
+  }
+
+  /** The state with its columns as views of the live arrays (see `ColumnForm`): to be packed before the engine changes. */
+  private binaryState(): Serialized {
     // domain 0 in the original fields: snapshots from before clock domains restore as domain 0
     const [live, ...history] = this.domains;
-    // binary columns are views of the live arrays: packed (copied) before anything else runs
-    const state: Serialized = {
+    return {
       engine: live!.engine.serialize("binary"),
       last: live!.last,
       history: history.map((d) => ({ engine: d.engine.serialize("binary"), last: d.last })),
     };
-    return packState(state);
   }
 
   lastStepMs(domain = 0): number {

@@ -1,9 +1,8 @@
 /**
  * A detector snapshot as stored (the `state` of a snapshot row): the engine's state in the
- * binary container (state-container.ts), gzipped. Saving holds the event loop only for
- * `serialize()`, one copy of each column into the container (the copy is what makes the
- * snapshot consistent: the engine may step again as soon as it returns); gzip and gunzip run on
- * libuv's thread pool.
+ * binary container (state-container.ts), gzipped. The event loop does only the copy of each
+ * column into the container (`serialize()`, or in slices with `packEngine`); gzip and gunzip
+ * run on libuv's thread pool.
  */
 import { promisify } from "node:util";
 import zlib from "node:zlib";
@@ -18,9 +17,13 @@ export function compressState(state: Uint8Array): Promise<Buffer> {
   return gzip(state);
 }
 
-/** The engine's snapshot, as stored. */
-export function snapshotEngine(engine: Pick<EnginePort, "serialize">): Promise<Buffer> {
-  return compressState(engine.serialize());
+/**
+ * The engine's state in the container, copied in slices with the event loop free between them
+ * when the engine can (`serializeSliced`): the caller keeps the engine unchanged until it
+ * resolves (PartitionRunner holds its steps meanwhile).
+ */
+export function packEngine(engine: Pick<EnginePort, "serialize" | "serializeSliced">): Promise<Uint8Array> {
+  return engine.serializeSliced ? engine.serializeSliced() : Promise.resolve(engine.serialize());
 }
 
 /** The engine a stored snapshot holds (any snapshot format, see `readSnapshotState`). */

@@ -22,6 +22,10 @@
  *
  * A column written here comes back as a Float64Array view of the buffer; the restoring code
  * copies it into its own arrays (`SoA.load`), so the buffer can be dropped afterwards.
+ *
+ * The copy of the columns is nearly all of the work (at ~12 KB a stream, most of it the kernel
+ * handing out the new buffer's pages): `packStateSliced` does it in slices with the event loop
+ * free between them, for a caller that can keep the columns unchanged meanwhile.
  */
 import v8 from "node:v8";
 
@@ -65,6 +69,46 @@ const align8 = (n: number) => (n + 7) & ~7;
 
 /** `state` (plain data with Float64Array columns) in the container. Copies every column once. */
 export function packState(state: unknown): Uint8Array {
+  const p = layout(state);
+  for (const c of p.cols) p.copy(c, 0, c.length);
+  return p.out;
+}
+
+/** Bytes of columns copied between two yields of `packStateSliced`. */
+const SLICE_BYTES = 8 << 20;
+
+/**
+ * `packState`, copying the columns in slices of at most `sliceBytes` with the event loop free
+ * between them (`setImmediate`). The state's small parts are written at once; its columns must
+ * not change until the promise resolves.
+ */
+export async function packStateSliced(state: unknown, sliceBytes = SLICE_BYTES): Promise<Uint8Array> {
+  const p = layout(state);
+  const step = Math.max(1, Math.floor(sliceBytes / 8));
+  let since = 0;
+  for (const c of p.cols) {
+    for (let from = 0; from < c.length; from += step) {
+      const to = Math.min(c.length, from + step);
+      p.copy(c, from, to);
+      since += to - from;
+      if (since >= step) {
+        since = 0;
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+  }
+  return p.out;
+}
+
+interface Layout {
+  out: Uint8Array;
+  cols: Float64Array[];
+  /** copies doubles [from, to) of column `c` to its section */
+  copy(c: Float64Array, from: number, to: number): void;
+}
+
+/** The container's buffer with header and envelope written, and where each column goes. */
+function layout(state: unknown): Layout {
   if (!littleEndian) throw new Error("big-endian platforms are not supported by the state container");
   const ser = new ColumnSerializer();
   ser.writeHeader();
@@ -83,12 +127,14 @@ export function packState(state: unknown): Uint8Array {
   cols.forEach((c, i) => view.setFloat64(HEADER + 8 * i, c.length, true));
   out.set(envelope, HEADER + 8 * cols.length);
   out.fill(0, HEADER + 8 * cols.length + envelope.length, start);
+  const at = new Map<Float64Array, number>();
   let o = start;
   for (const c of cols) {
-    out.set(new Uint8Array(c.buffer, c.byteOffset, c.byteLength), o);
+    at.set(c, o);
     o += c.byteLength;
   }
-  return out;
+  const copy = (c: Float64Array, from: number, to: number) => out.set(new Uint8Array(c.buffer, c.byteOffset + 8 * from, 8 * (to - from)), at.get(c)! + 8 * from);
+  return { out, cols, copy };
 }
 
 export function isPackedState(bytes: Uint8Array): boolean {

@@ -16,7 +16,7 @@ import { anomalyRow } from "../pipeline/anomaly-row";
 import { EndedGapFilter } from "../pipeline/ended-gaps";
 import { LateSamples } from "../pipeline/late-samples";
 import { createEngine } from "../../services/detection/engine-adapter";
-import { restoreSnapshot, snapshotEngine } from "../../services/detection/engine-snapshot";
+import { compressState, packEngine, restoreSnapshot } from "../../services/detection/engine-snapshot";
 import { RollupBuffer } from "../pipeline/rollup-buffer";
 import { HealthRows, StreamRows } from "../pipeline/stream-rows";
 
@@ -102,6 +102,8 @@ export class PartitionRunner {
   private feedbackId = 0;
   /** newest rollback carried out on the engine (see applyRollback) */
   private rollbackId = 0;
+  /** the snapshot being copied out of the engine, which must not change meanwhile */
+  private packing: Promise<unknown> | null = null;
   /** snapshots, feedback and stream-row writes, one at a time */
   private side: Promise<unknown> = Promise.resolve();
   private readonly rows = new StreamRows();
@@ -247,6 +249,8 @@ export class PartitionRunner {
     let unknown = false;
     for (let i = 0; i < s.streamIds.length; i++) if (!this.engine.hasStream(s.streamIds[i]!) && !this.kinds.has(s.streamIds[i]!)) unknown = true;
     if (unknown) for (const r of await this.retrying("reading stream kinds", allStreamKinds)) this.kinds.set(r.id, r.kind);
+    // no await from here on: the engine changes only while no snapshot is being copied out of it
+    await this.engineFree();
     for (let i = 0; i < s.streamIds.length; i++) {
       const id = s.streamIds[i]!;
       if (!this.engine.hasStream(id)) this.engine.addStream(id, this.kinds.get(id) ?? "gauge", 0);
@@ -350,7 +354,16 @@ export class PartitionRunner {
     const seq = this.applied;
     const { feedbackId, rollbackId } = this;
     const t0 = performance.now();
-    const state = await snapshotEngine(this.engine.inner);
+    // the engine is copied in slices; scoring waits for the copy (see `engineFree`), not for gzip
+    const packing = packEngine(this.engine.inner);
+    this.packing = packing;
+    let raw: Uint8Array;
+    try {
+      raw = await packing;
+    } finally {
+      this.packing = null;
+    }
+    const state = await compressState(raw);
     await savePartitionSnapshot(this.log.names.stream, this.partition, seq, state, feedbackId, rollbackId);
     this.stats.snapshots++;
     this.stats.lastSnapshotBytes = state.length;
@@ -420,8 +433,17 @@ export class PartitionRunner {
     });
   }
 
+  /** Resolves when no snapshot is being copied out of the engine (then the caller may change it before awaiting again). */
+  private async engineFree(): Promise<void> {
+    while (this.packing) await this.packing.catch(() => undefined);
+  }
+
   /** Deleted streams (the worker's config-reload job): their detector state and stream rows go. */
   forgetStreams(ids: readonly number[]): void {
+    if (this.packing) {
+      void this.engineFree().then(() => this.forgetStreams(ids));
+      return;
+    }
     this.engine?.forgetStreams(ids);
     this.rows.forget(ids);
   }
