@@ -22,7 +22,7 @@
  * settle; μ needs ~1/muAlpha points. Cost: O(p²) = 9 multiply-adds per point; p² + 2p + 5 doubles
  * per stream.
  */
-import { BaseBank, readBankState } from "./bank";
+import { BaseBank } from "./bank";
 import type { ForecastingBank } from "./types";
 
 export interface ArRlsParams {
@@ -212,9 +212,6 @@ export class ArRlsBank extends BaseBank<Cols, ArRlsParams> implements Forecastin
   }
 
   static restore(state: unknown): ArRlsBank {
-    const s = readBankState(state, ArRlsBank.KIND, ArRlsBank.VERSION);
-    const b = new ArRlsBank(s.params as Partial<ArRlsParams>);
-    b.loadState(s);
-    return b;
+    return BaseBank.restoreAs(state, ArRlsBank.KIND, ArRlsBank.VERSION, DEFAULT_AR_RLS, (p) => new ArRlsBank(p));
   }
 }

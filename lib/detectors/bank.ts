@@ -1,5 +1,5 @@
 /** Shared plumbing for struct-of-arrays stream banks (add/remove/reset/serialise). */
-import { checkEnvelope, getNumber, getObject, StateError, type ColumnForm, type EncodedColumn, type StateEnvelope } from "./codec";
+import { checkEnvelope, getNumber, getObject, readParams, StateError, type ColumnForm, type EncodedColumn, type StateEnvelope } from "./codec";
 import { SoA } from "./soa";
 import type { StreamBank } from "./types";
 
@@ -91,6 +91,17 @@ export abstract class BaseBank<K extends string, P extends object, W extends str
 
   private serializeHeader() {
     return { kind: this.kind, version: (this.constructor as unknown as { VERSION: number }).VERSION ?? 1, params: { ...this.params } };
+  }
+
+  /**
+   * A bank of `kind` restored from `state`: the envelope checked, the saved parameters read
+   * against the bank's `defaults` (`readParams`), the columns loaded into `make(params)`.
+   */
+  protected static restoreAs<P extends object, B extends BaseBank<string, P, string>>(state: unknown, kind: string, version: number, defaults: P, make: (params: Partial<P>) => B): B {
+    const s = readBankState(state, kind, version);
+    const b = make(readParams(s, defaults));
+    b.loadState(s);
+    return b;
   }
 
   /** Loads columns into a freshly constructed bank (used by static restore()). */

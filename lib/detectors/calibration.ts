@@ -21,7 +21,7 @@
  * u0 = 2, β0 = 0.4 (the Gaussian |z| tail), so an uncalibrated 4σ reads p ≈ 3e-4.
  * Parameters: q (0.95), rate (0.02). Cost O(1); 3 doubles per slot (stream × detector).
  */
-import { checkEnvelope, getNumber, getObject, type ColumnForm, type EncodedColumn, type StateEnvelope } from "./codec";
+import { checkEnvelope, getNumber, getObject, readParams, type ColumnForm, type EncodedColumn, type StateEnvelope } from "./codec";
 import { SoA } from "./soa";
 
 export interface CalibratorParams {
@@ -347,7 +347,7 @@ export class TailCalibrator {
 
   static restore(state: unknown): TailCalibrator {
     const s = checkEnvelope(state, TailCalibrator.KIND, TailCalibrator.VERSION);
-    const t = new TailCalibrator(getObject(s, "params") as Partial<CalibratorParams>);
+    const t = new TailCalibrator(readParams(s, DEFAULT_CALIBRATOR));
     const n = getNumber(s, "size");
     t.soa.load(n, getObject(s, "cols"));
     t.n = n;

@@ -196,6 +196,36 @@ export function getObject(s: Record<string, unknown>, key: string): Record<strin
   return v;
 }
 
+export function getBoolean(s: Record<string, unknown>, key: string): boolean {
+  const v = s[key];
+  if (typeof v !== "boolean") throw new StateError(`state field "${key}" must be a boolean`);
+  return v;
+}
+
+/** `s[key]`, one of `values`. */
+export function getOneOf<T extends string>(s: Record<string, unknown>, key: string, values: readonly T[]): T {
+  const v = values.find((x) => x === s[key]);
+  if (v === undefined) throw new StateError(`state field "${key}" must be one of ${values.join(", ")}`);
+  return v;
+}
+
+/** `s[key]`, an array of numbers (JSON's null, a saved NaN or ±Infinity, read as NaN). */
+export function getNumbers(s: Record<string, unknown>, key: string): number[] {
+  const v = s[key];
+  if (!Array.isArray(v)) throw new StateError(`state field "${key}" must be an array of numbers`);
+  return v.map((x: unknown) => {
+    if (typeof x === "number") return x;
+    if (x === null) return Number.NaN;
+    throw new StateError(`state field "${key}" must be an array of numbers`);
+  });
+}
+
+export function getStrings(s: Record<string, unknown>, key: string): string[] {
+  const v = s[key];
+  if (!Array.isArray(v) || !v.every((x): x is string => typeof x === "string")) throw new StateError(`state field "${key}" must be an array of strings`);
+  return v.slice();
+}
+
 /** Whether saved value `v` has the JSON type of `like` (number, string, boolean, array, object). */
 function sameType<T>(v: unknown, like: T): v is T {
   if (Array.isArray(like)) return Array.isArray(v);

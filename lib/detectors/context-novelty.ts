@@ -19,7 +19,7 @@
  * Cost O(order) per point. Example: a sine between 0 and 10 learnt for 1,000 points, then a
  * point at 25: its value band was never seen, score 1.
  */
-import { BaseBank, readBankState } from "./bank";
+import { BaseBank } from "./bank";
 
 export interface ContextNoveltyParams {
   warmup: number;
@@ -166,9 +166,6 @@ export class ContextNoveltyBank extends BaseBank<Cols, ContextNoveltyParams, "se
   }
 
   static restore(state: unknown): ContextNoveltyBank {
-    const s = readBankState(state, ContextNoveltyBank.KIND, ContextNoveltyBank.VERSION);
-    const b = new ContextNoveltyBank(s.params as Partial<ContextNoveltyParams>);
-    b.loadState(s);
-    return b;
+    return BaseBank.restoreAs(state, ContextNoveltyBank.KIND, ContextNoveltyBank.VERSION, DEFAULT_CONTEXT_NOVELTY, (p) => new ContextNoveltyBank(p));
   }
 }

@@ -38,7 +38,7 @@
  * the in-control rate the expected LLR is −0.31·λ per step (the CUSUM stays near 0).
  */
 import { BaseBank, readBankState } from "./bank";
-import { encodeF64, getNumber, getObject } from "./codec";
+import { encodeF64, getNumber, getObject, peekVersion, readParams } from "./codec";
 
 export interface CountCusumParams {
   rho: number;
@@ -197,12 +197,11 @@ export class CountCusumBank extends BaseBank<Cols, CountCusumParams> {
   }
 
   static restore(state: unknown): CountCusumBank {
-    const ver = typeof state === "object" && state !== null ? (state as { version?: unknown }).version : undefined;
+    const ver = peekVersion(state);
     const old = ver === 1 || ver === 2 ? ver : 0;
     const s = readBankState(state, CountCusumBank.KIND, old || CountCusumBank.VERSION);
-    const params = { ...(s.params as Partial<CountCusumParams> & { levelAlpha?: number }) };
-    delete params.levelAlpha;
-    const b = new CountCusumBank(params);
+    // (older states' `levelAlpha` is not a parameter any more: readParams leaves it out)
+    const b = new CountCusumBank(readParams(s, DEFAULT_COUNT_CUSUM));
     if (old) {
       const n = getNumber(s, "size");
       const nan = encodeF64(new Float64Array(n).fill(NaN));

@@ -9,9 +9,9 @@
  * are open so the per-stream check each step is a byte read, not a string key and a Map probe.
  */
 import { ND, TIER1_DETECTORS } from "./engine-layout";
-import { getObject, StateError } from "./codec";
+import { getBoolean, getNumber, getNumbers, getObject, getOneOf, getString, getStrings, isRecord, StateError } from "./codec";
 import type { EngineOptions } from "./options";
-import type { AnomalyEvent, AnomalyType, EventChange, GapClass, Severity } from "./types";
+import { ANOMALY_TYPES, SEVERITIES, type AnomalyEvent, type AnomalyType, type EventChange, type GapClass, type Severity } from "./types";
 
 /** Key suffix of a stream's gap events (`x:gap` may also be a stream of that name). */
 export const GAP_SUFFIX = ":gap";
@@ -148,6 +148,30 @@ export function multivariateExplanation(score: number, streamIds: readonly strin
 
 export function breadthExplanation(score: number, moved: number, streamIds: readonly string[]): string {
   return `${moved} streams moved unusually at once, rarely seen together on this table (breadth score ${score.toFixed(0)}): ${streamIds.join(", ")}${moved > streamIds.length ? ", …" : ""}`;
+}
+
+/** A saved open event, every field checked. */
+function readOpenEvent(v: unknown): OpenEvent {
+  if (!isRecord(v)) throw new StateError("engine: an event is not an object");
+  return {
+    id: getString(v, "id"),
+    key: getString(v, "key"),
+    streamIds: getStrings(v, "streamIds"),
+    startMs: getNumber(v, "startMs"),
+    endMs: getNumber(v, "endMs"),
+    peakScore: getNumber(v, "peakScore"),
+    severity: getOneOf(v, "severity", SEVERITIES),
+    type: getOneOf(v, "type", ANOMALY_TYPES),
+    explanation: getString(v, "explanation"),
+    emitted: getBoolean(v, "emitted"),
+    pending: getNumber(v, "pending"),
+    quiet: getNumber(v, "quiet"),
+    nPts: getNumber(v, "nPts"),
+    nPos: getNumber(v, "nPos"),
+    nNeg: getNumber(v, "nNeg"),
+    contextual: getNumber(v, "contextual"),
+    peakZ: getNumbers(v, "peakZ"),
+  };
 }
 
 function copyEvent(e: OpenEvent, streamIds: string[]): OpenEvent {
@@ -309,11 +333,17 @@ export class EventBook {
   /** Reads the book's keys of a saved engine state `s`, for streams `ids` in slot order. */
   load(s: Record<string, unknown>, ids: readonly string[]): void {
     if (!Array.isArray(s.events)) throw new StateError("engine: events must be an array");
-    for (const ev of s.events as OpenEvent[]) this.events.set(ev.key, copyEvent(ev, ev.streamIds.slice()));
+    for (const v of s.events) {
+      const ev = readOpenEvent(v);
+      this.events.set(ev.key, ev);
+    }
     const n = ids.length;
     this.flags = new Uint8Array(Math.max(4, n));
     for (let i = 0; i < n; i++) this.flags[i] = this.flagsOf(ids[i]!);
-    const lp = getObject(s, "lastPeak") as Record<string, PeakRecord>;
-    for (const [k, v] of Object.entries(lp)) this.lastPeak.set(k, { peakZ: v.peakZ.slice() });
+    const lp = getObject(s, "lastPeak");
+    for (const [k, v] of Object.entries(lp)) {
+      if (!isRecord(v)) throw new StateError("engine: a last peak is not an object");
+      this.lastPeak.set(k, { peakZ: getNumbers(v, "peakZ") });
+    }
   }
 }

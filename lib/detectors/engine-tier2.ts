@@ -10,7 +10,7 @@
  * probabilities as Tier 1 does per stream. Determinism: both models use the seeded RNG.
  */
 import type { TailCalibrator } from "./calibration";
-import { decodeF64, encodeF64, getNumber, getObject } from "./codec";
+import { decodeF64, encodeF64, getNumber, getObject, isRecord } from "./codec";
 import { ND, PRIOR_BETA, PRIOR_U, TIER1_DETECTORS } from "./engine-layout";
 import type { GapTracker } from "./gaps";
 import { HalfSpaceTrees } from "./half-space-trees";
@@ -279,8 +279,8 @@ export class Tier2 {
     t.n = getNumber(mv, "n");
     t.feat = new Float64Array(t.dims);
     // (states saved before the breadth score start it afresh)
-    const b = mv.breadth as { streams?: unknown; n?: unknown; hist?: unknown } | undefined;
-    if (b && typeof b.streams === "number" && typeof b.n === "number" && typeof b.hist === "string") {
+    const b = mv.breadth;
+    if (isRecord(b) && typeof b.streams === "number" && typeof b.n === "number" && typeof b.hist === "string") {
       const hist = decodeF64(b.hist);
       if (hist.length === BREADTH_BINS) {
         t.bStreams = b.streams;

@@ -1252,7 +1252,7 @@ export class DetectionEngine {
 
   static restore(state: unknown): DetectionEngine {
     const s = openEngineState(state);
-    const e = new DetectionEngine(getObject(s, "options") as EngineOptionsInput);
+    const e = new DetectionEngine(parseEngineOptions(getObject(s, "options")));
     const r = readEngineState(s, e.banks(), e.options);
     e.ids = r.ids;
     e.index = new Map(r.ids.map((id, i) => [id, i]));

@@ -16,7 +16,7 @@
  * real-world datasets", ACM TOSN 6(3), 2010 (constant-value faults).
  * Example: N(0,1) noise (runs of 1) then the same value 10 times: the 10th repeat reports 1.
  */
-import { BaseBank, readBankState } from "./bank";
+import { BaseBank } from "./bank";
 
 export interface FlatlineParams {
   minRun: number;
@@ -101,9 +101,6 @@ export class FlatlineBank extends BaseBank<Cols, FlatlineParams> {
   }
 
   static restore(state: unknown): FlatlineBank {
-    const s = readBankState(state, FlatlineBank.KIND, FlatlineBank.VERSION);
-    const b = new FlatlineBank(s.params as Partial<FlatlineParams>);
-    b.loadState(s);
-    return b;
+    return BaseBank.restoreAs(state, FlatlineBank.KIND, FlatlineBank.VERSION, DEFAULT_FLATLINE, (p) => new FlatlineBank(p));
   }
 }

@@ -9,7 +9,7 @@
  * silence is meaningful, while a flaky stream's silence is not.
  * Cost O(1) per stream per step; 6 doubles per stream.
  */
-import { BaseBank, readBankState } from "./bank";
+import { BaseBank } from "./bank";
 import type { GapClass } from "./types";
 
 export interface GapParams {
@@ -135,9 +135,6 @@ export class GapTracker extends BaseBank<Cols, GapParams> {
   }
 
   static restore(state: unknown): GapTracker {
-    const s = readBankState(state, GapTracker.KIND, GapTracker.VERSION);
-    const b = new GapTracker(s.params as Partial<GapParams>);
-    b.loadState(s);
-    return b;
+    return BaseBank.restoreAs(state, GapTracker.KIND, GapTracker.VERSION, DEFAULT_GAPS, (p) => new GapTracker(p));
   }
 }

@@ -15,7 +15,7 @@
  * (scores are 0 until the first reference profile exists). Cost: O(T·h) per point, memory
  * T·2^(h+1) nodes (two Int32 masses + split dim + split value each).
  */
-import { checkEnvelope, decodeF64, decodeI32, encodeF64, encodeI32, getNumber, getString, type StateEnvelope } from "./codec";
+import { checkEnvelope, decodeF64, decodeI32, encodeF64, encodeI32, getNumber, getObject, getString, readParams, type StateEnvelope } from "./codec";
 import { Rng } from "./rng";
 import type { MultivariateDetector } from "./types";
 
@@ -26,6 +26,9 @@ export interface HalfSpaceTreesParams {
   window: number;
   seed: number;
 }
+
+/** The parameters but `dims` (which the caller always gives). */
+export const DEFAULT_HALF_SPACE_TREES: Omit<HalfSpaceTreesParams, "dims"> = { trees: 25, height: 15, window: 250, seed: 42 };
 
 export class HalfSpaceTrees implements MultivariateDetector {
   static readonly KIND = "half-space-trees";
@@ -42,7 +45,7 @@ export class HalfSpaceTrees implements MultivariateDetector {
   private declare readonly sizeLimit: number;
 
   constructor(params: Partial<HalfSpaceTreesParams> & { dims: number }) {
-    this.params = { trees: 25, height: 15, window: 250, seed: 42, ...params };
+    this.params = { ...DEFAULT_HALF_SPACE_TREES, ...params };
     const { trees, height, dims } = this.params;
     this.nodes = (1 << (height + 1)) - 1;
     const total = trees * this.nodes;
@@ -188,7 +191,7 @@ export class HalfSpaceTrees implements MultivariateDetector {
 
   static restore(state: unknown): HalfSpaceTrees {
     const s = checkEnvelope(state, HalfSpaceTrees.KIND, HalfSpaceTrees.VERSION);
-    const h = new HalfSpaceTrees(s.params as HalfSpaceTreesParams);
+    const h = new HalfSpaceTrees({ ...readParams(s, DEFAULT_HALF_SPACE_TREES), dims: getNumber(getObject(s, "params"), "dims") });
     const ref = decodeI32(getString(s, "ref"));
     const lat = decodeI32(getString(s, "lat"));
     if (ref.length !== h.ref.length || lat.length !== h.lat.length) throw new Error("half-space-trees: mass size mismatch");

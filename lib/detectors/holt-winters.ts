@@ -27,7 +27,7 @@
  * memory seasonBins + 3·detectBins·detectCycles doubles per stream.
  */
 import { adaptRun, BaseBank, readBankState } from "./bank";
-import { encodeF64, getNumber, getObject } from "./codec";
+import { encodeF64, getNumber, getObject, peekVersion, readParams } from "./codec";
 import { CANDIDATES as NC, SeasonDetector, seasonRingLength, type SeasonCol, type SeasonParams } from "./season-detect";
 import type { ForecastingBank } from "./types";
 
@@ -499,10 +499,10 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
   }
 
   static restore(state: unknown): HoltWintersBank {
-    const ver = typeof state === "object" && state !== null ? (state as { version?: unknown }).version : undefined;
+    const ver = peekVersion(state);
     const old = ver === 1 || ver === 2 || ver === 3 ? ver : 0;
     const s = readBankState(state, HoltWintersBank.KIND, old || HoltWintersBank.VERSION);
-    const params = s.params as Partial<HoltWintersParams>;
+    const params = readParams(s, DEFAULT_HOLT_WINTERS);
     // version 1 binned every candidate with detectBins: keep that layout for its rings
     const b = new HoltWintersBank(old === 1 ? { ...params, fineBins: params.detectBins ?? DEFAULT_HOLT_WINTERS.detectBins } : params);
     if (old) {

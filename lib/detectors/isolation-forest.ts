@@ -14,7 +14,7 @@
  * score (0) until the first forest is trained (after `sample` points). Cost: scoring O(T·log ψ);
  * training O(T·ψ·log ψ) every `retrainEvery` points (≈ O(T·ψ·log ψ / retrainEvery) amortised).
  */
-import { checkEnvelope, decodeF64, decodeI32, encodeF64, encodeI32, getNumber, getObject, getString, type StateEnvelope } from "./codec";
+import { checkEnvelope, decodeF64, decodeI32, encodeF64, encodeI32, getNumber, getObject, getString, readParams, type StateEnvelope } from "./codec";
 import { Rng } from "./rng";
 import type { MultivariateDetector } from "./types";
 
@@ -26,6 +26,9 @@ export interface IsolationForestParams {
   retrainEvery: number;
   seed: number;
 }
+
+/** The parameters but `dims` (which the caller always gives). */
+export const DEFAULT_ISOLATION_FOREST: Omit<IsolationForestParams, "dims"> = { trees: 50, sample: 128, window: 1024, retrainEvery: 256, seed: 42 };
 
 function cFactor(n: number): number {
   if (n <= 1) return 0;
@@ -60,7 +63,7 @@ export class IsolationForest implements MultivariateDetector {
   private readonly idx: Int32Array;
 
   constructor(params: Partial<IsolationForestParams> & { dims: number }) {
-    this.params = { trees: 50, sample: 128, window: 1024, retrainEvery: 256, seed: 42, ...params };
+    this.params = { ...DEFAULT_ISOLATION_FOREST, ...params };
     if (this.params.window < this.params.sample) this.params.window = this.params.sample;
     this.rng = new Rng(this.params.seed);
     this.buf = new Float64Array(this.params.window * this.params.dims);
@@ -244,7 +247,7 @@ export class IsolationForest implements MultivariateDetector {
 
   static restore(state: unknown): IsolationForest {
     const s = checkEnvelope(state, IsolationForest.KIND, IsolationForest.VERSION);
-    const f = new IsolationForest(getObject(s, "params") as unknown as IsolationForestParams);
+    const f = new IsolationForest({ ...readParams(s, DEFAULT_ISOLATION_FOREST), dims: getNumber(getObject(s, "params"), "dims") });
     f.rng = Rng.fromState(getNumber(s, "rng"));
     const buf = decodeF64(getString(s, "buf"));
     if (buf.length !== f.buf.length) throw new Error("isolation-forest: window size mismatch");
@@ -253,7 +256,7 @@ export class IsolationForest implements MultivariateDetector {
     f.head = getNumber(s, "head");
     f.sinceTrain = getNumber(s, "sinceTrain");
     const m = s.model;
-    f.model = m === null || m === undefined ? null : IsolationForest.importModel(m as Record<string, unknown>);
+    f.model = m === null || m === undefined ? null : IsolationForest.importModel(getObject(s, "model"));
     return f;
   }
 }

@@ -13,7 +13,7 @@
  * Parameters: eta (0.05), minScale (0.5 — event counts are integers, so a gap below one event is
  * not a spread). Warm-up: the first 20 points use running min/mean/max. Cost O(1), 6 doubles.
  */
-import { BaseBank, readBankState } from "./bank";
+import { BaseBank } from "./bank";
 import type { StreamBank } from "./types";
 
 export interface QuantileFilterParams {
@@ -88,9 +88,6 @@ export class QuantileFilterBank extends BaseBank<Cols, QuantileFilterParams> imp
   }
 
   static restore(state: unknown): QuantileFilterBank {
-    const s = readBankState(state, QuantileFilterBank.KIND, QuantileFilterBank.VERSION);
-    const b = new QuantileFilterBank(s.params as Partial<QuantileFilterParams>);
-    b.loadState(s);
-    return b;
+    return BaseBank.restoreAs(state, QuantileFilterBank.KIND, QuantileFilterBank.VERSION, DEFAULT_QUANTILE_FILTER, (p) => new QuantileFilterBank(p));
   }
 }

@@ -27,8 +27,8 @@
  * Measured on nab-dev (docs/detection.md): windows found at score ≥ 60 22 → 29 of 36.
  * Cost O(1), 14 doubles per stream.
  */
-import { BaseBank, readBankState } from "./bank";
-import type { EncodedColumn } from "./codec";
+import { BaseBank } from "./bank";
+import { isRecord } from "./codec";
 
 export interface RecordParams {
   minRatio: number;
@@ -175,10 +175,7 @@ export class RecordBank extends BaseBank<Cols, RecordParams> {
   /** `params` override the saved ones (the engine's options decide whether recurrence is on: a
    * version-1 state saved none). */
   static restore(state: unknown, params: Partial<RecordParams> = {}): RecordBank {
-    const s = readBankState(upgradeV1(state), RecordBank.KIND, RecordBank.VERSION);
-    const b = new RecordBank({ ...(s.params as Partial<RecordParams>), ...params });
-    b.loadState(s);
-    return b;
+    return BaseBank.restoreAs(upgradeV1(state), RecordBank.KIND, RecordBank.VERSION, DEFAULT_RECORD, (p) => new RecordBank({ ...p, ...params }));
   }
 }
 
@@ -186,10 +183,8 @@ const RECURRENCE_COLS = ["upHits", "downHits", "run", "exHits", "upT", "downT", 
 
 /** A version-1 state (before recurrence) with empty recurrence columns: it learns them afresh. */
 function upgradeV1(state: unknown): unknown {
-  if (typeof state !== "object" || state === null) return state;
-  const s = state as { version?: unknown; size?: unknown; cols?: unknown };
-  if (s.version !== 1 || typeof s.size !== "number" || typeof s.cols !== "object" || s.cols === null) return state;
-  const cols: Record<string, EncodedColumn> = { ...(s.cols as Record<string, EncodedColumn>) };
-  for (const k of RECURRENCE_COLS) cols[k] = new Float64Array(s.size);
-  return { ...s, version: 2, cols };
+  if (!isRecord(state) || state.version !== 1 || typeof state.size !== "number" || !isRecord(state.cols)) return state;
+  const cols: Record<string, unknown> = { ...state.cols };
+  for (const k of RECURRENCE_COLS) cols[k] = new Float64Array(state.size);
+  return { ...state, version: 2, cols };
 }

@@ -18,7 +18,7 @@
  *
  * Example: feeding 0,1,0,1,… then 10 gives score(10) ≈ 15 (MAD of 0.5·1.25 → σ ≈ 0.63).
  */
-import { adaptRun, BaseBank, readBankState } from "./bank";
+import { adaptRun, BaseBank } from "./bank";
 import type { ForecastingBank } from "./types";
 
 export interface RobustZParams {
@@ -117,9 +117,6 @@ export class RobustZBank extends BaseBank<Cols, RobustZParams> implements Foreca
   }
 
   static restore(state: unknown): RobustZBank {
-    const s = readBankState(state, RobustZBank.KIND, RobustZBank.VERSION);
-    const b = new RobustZBank(s.params as Partial<RobustZParams>);
-    b.loadState(s);
-    return b;
+    return BaseBank.restoreAs(state, RobustZBank.KIND, RobustZBank.VERSION, DEFAULT_ROBUST_Z, (p) => new RobustZBank(p));
   }
 }

@@ -23,7 +23,8 @@
  * Example: raw scores 0 for 1,000 points, then one point at 100: evidence ≈ 7.3 decades on that
  * point (short = 0.18 against m ≈ 0, σ = minStd), ≈ 5.8 on the next.
  */
-import { BaseBank, readBankState } from "./bank";
+import { BaseBank } from "./bank";
+import { isRecord } from "./codec";
 
 export interface ScoreLikelihoodParams {
   shortWindow: number;
@@ -231,12 +232,8 @@ export class ScoreLikelihoodBank extends BaseBank<Cols, ScoreLikelihoodParams> {
   }
 
   static restore(state: unknown): ScoreLikelihoodBank {
-    const s = readBankState(state, ScoreLikelihoodBank.KIND, ScoreLikelihoodBank.VERSION);
     // states saved before the onset cool-down existed: no excursion is cooling down
-    const cols = s.cols as Record<string, unknown> | undefined;
-    if (cols && typeof cols === "object" && !("qt" in cols) && typeof s.size === "number") s.cols = { ...cols, qt: new Float64Array(s.size) };
-    const b = new ScoreLikelihoodBank(s.params as Partial<ScoreLikelihoodParams>);
-    b.loadState(s);
-    return b;
+    const upgraded = isRecord(state) && isRecord(state.cols) && !("qt" in state.cols) && typeof state.size === "number" ? { ...state, cols: { ...state.cols, qt: new Float64Array(state.size) } } : state;
+    return BaseBank.restoreAs(upgraded, ScoreLikelihoodBank.KIND, ScoreLikelihoodBank.VERSION, DEFAULT_SCORE_LIKELIHOOD, (p) => new ScoreLikelihoodBank(p));
   }
 }

@@ -27,7 +27,7 @@
  * scaleAlpha (0.01), warm (50 points with a full envelope). Cost O(cycles) per point;
  * memory (cycles + 1)·(2·bins + 1) + 11 doubles per stream.
  */
-import { BaseBank, readBankState } from "./bank";
+import { BaseBank } from "./bank";
 
 export interface SeasonBreakParams {
   bins: number;
@@ -246,9 +246,6 @@ export class SeasonBreakBank extends BaseBank<Cols, SeasonBreakParams> {
   }
 
   static restore(state: unknown): SeasonBreakBank {
-    const s = readBankState(state, SeasonBreakBank.KIND, SeasonBreakBank.VERSION);
-    const b = new SeasonBreakBank(s.params as Partial<SeasonBreakParams>);
-    b.loadState(s);
-    return b;
+    return BaseBank.restoreAs(state, SeasonBreakBank.KIND, SeasonBreakBank.VERSION, DEFAULT_SEASON_BREAK, (p) => new SeasonBreakBank(p));
   }
 }

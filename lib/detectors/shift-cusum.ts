@@ -24,7 +24,7 @@
  * Ŝ), adoptAfterMs (2 h), warmMs (1 day of history before alarms). Cost O(1), 10 doubles/stream.
  * Example: N(0,1) noise for 2 days at 1-min steps, then +3σ: alarm after ~13 points (S ≥ 30).
  */
-import { BaseBank, readBankState } from "./bank";
+import { BaseBank } from "./bank";
 
 export interface ShiftCusumParams {
   alpha: number;
@@ -164,9 +164,6 @@ export class ShiftCusumBank extends BaseBank<Cols, ShiftCusumParams> {
   }
 
   static restore(state: unknown): ShiftCusumBank {
-    const s = readBankState(state, ShiftCusumBank.KIND, ShiftCusumBank.VERSION);
-    const b = new ShiftCusumBank(s.params as Partial<ShiftCusumParams>);
-    b.loadState(s);
-    return b;
+    return BaseBank.restoreAs(state, ShiftCusumBank.KIND, ShiftCusumBank.VERSION, DEFAULT_SHIFT_CUSUM, (p) => new ShiftCusumBank(p));
   }
 }

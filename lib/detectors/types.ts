@@ -61,9 +61,11 @@ export interface ForecastingBank extends StreamBank {
 
 export type StreamKind = "gauge" | "counter" | "event";
 
-export type Severity = "low" | "medium" | "high";
+export const SEVERITIES = ["low", "medium", "high"] as const;
+export type Severity = (typeof SEVERITIES)[number];
 
-export type AnomalyType = "point" | "contextual" | "collective" | "trend" | "seasonal" | "gap";
+export const ANOMALY_TYPES = ["point", "contextual", "collective", "trend", "seasonal", "gap"] as const;
+export type AnomalyType = (typeof ANOMALY_TYPES)[number];
 
 export type GapClass = "none" | "point" | "short" | "medium" | "long" | "permanent";
 

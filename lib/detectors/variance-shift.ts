@@ -17,7 +17,7 @@
  * memory (20,000), warm (300 points), adoptAfter (240 points). Cost O(1), 6 doubles/stream.
  * Example: N(0,1) residuals for 3,000 points then N(0, 4²): alarm after ~35 points.
  */
-import { BaseBank, readBankState } from "./bank";
+import { BaseBank } from "./bank";
 
 export interface VarianceShiftParams {
   alpha: number;
@@ -115,9 +115,6 @@ export class VarianceShiftBank extends BaseBank<Cols, VarianceShiftParams> {
   }
 
   static restore(state: unknown): VarianceShiftBank {
-    const s = readBankState(state, VarianceShiftBank.KIND, VarianceShiftBank.VERSION);
-    const b = new VarianceShiftBank(s.params as Partial<VarianceShiftParams>);
-    b.loadState(s);
-    return b;
+    return BaseBank.restoreAs(state, VarianceShiftBank.KIND, VarianceShiftBank.VERSION, DEFAULT_VARIANCE_SHIFT, (p) => new VarianceShiftBank(p));
   }
 }
