@@ -17,7 +17,7 @@ const cost: MeasuredCost = {
   stepNsPerPoint: 1e6,
   snapshotBytesPerStream: 0.5,
   snapshotMsPerStream: 4,
-  serializeMsPerStream: 3,
+  loopHoldMsPerStream: 3,
   snapshotTransientBytesPerStream: 1,
   restoreMsPerStream: 2,
 };

@@ -38,8 +38,11 @@ export interface MeasuredCost {
   snapshotBytesPerStream: number;
   /** serialize + gzip CPU per stream */
   snapshotMsPerStream: number;
-  /** of which serialize, on the worker's event loop (gzip runs on libuv's pool) */
-  serializeMsPerStream: number;
+  /**
+   * the longest the worker's event loop is held while a snapshot is taken, per stream (the
+   * copy out of the engine and the gzip output are joined in slices; gzip runs on libuv's pool)
+   */
+  loopHoldMsPerStream: number;
   /** memory a snapshot holds while it is taken (serialized state, strings), per stream */
   snapshotTransientBytesPerStream: number;
   /** gunzip + restore per stream (a partition's new owner, after a move) */
@@ -111,7 +114,7 @@ export function planWorkers(a: SizingAssumptions, m: MeasuredCost): SizingPlan {
     partitionBytes,
     snapshotBytesPerPartition: seriesPerPartition * m.snapshotBytesPerStream,
     snapshotMsPerPartition,
-    stallMsPerPartition: seriesPerPartition * m.serializeMsPerStream,
+    stallMsPerPartition: seriesPerPartition * m.loopHoldMsPerStream,
     restoreMsPerPartition: seriesPerPartition * m.restoreMsPerStream,
     snapshotDutyPerPartition,
     engineCores,
