@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeF64, decodeF64Column, decodeI32, encodeF64, encodeF64Column, encodeI32 } from "./codec";
+import { decodeF64, decodeF64Column, decodeI32, encodeF64, encodeF64Column, encodeI32, getNumbers, getOneOf, readParams } from "./codec";
 import { SoA } from "./soa";
 
 describe("typed-array codec", () => {
@@ -50,5 +50,21 @@ describe("typed-array codec", () => {
       expect(Array.from(dst.cols.ring.subarray(0, 15))).toEqual(Array.from(src.cols.ring.subarray(0, 15)));
     }
     expect(() => new SoA(keys).load(5, { level: plain.level, ring: [plain.ring, plain.ring] })).toThrow(/wrong length/);
+  });
+
+  it("reads saved parameters against the defaults: typed, unknown keys dropped, non-finite (JSON null) numbers left to the default", () => {
+    const defaults = { alpha: 0.5, name: "x", on: true, lags: [1, 2] };
+    expect(readParams({ params: { alpha: 0.1, old: 3, on: false, lags: [4] } }, defaults)).toEqual({ alpha: 0.1, on: false, lags: [4] });
+    expect(readParams({ params: { alpha: null } }, defaults)).toEqual({});
+    expect(() => readParams({ params: { alpha: "0.1" } }, defaults)).toThrow(/params.alpha/);
+    expect(() => readParams({ params: { lags: 3 } }, defaults)).toThrow(/params.lags/);
+    expect(() => readParams({}, defaults)).toThrow(/params/);
+  });
+
+  it("reads number arrays (JSON null as NaN) and one of a set of strings", () => {
+    expect(getNumbers({ z: [1, null, -Infinity] }, "z")).toEqual([1, Number.NaN, -Infinity]);
+    expect(() => getNumbers({ z: [1, "2"] }, "z")).toThrow();
+    expect(getOneOf({ s: "high" }, "s", ["low", "high"] as const)).toBe("high");
+    expect(() => getOneOf({ s: "huge" }, "s", ["low", "high"] as const)).toThrow(/one of low, high/);
   });
 });
