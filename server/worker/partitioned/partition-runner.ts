@@ -12,7 +12,7 @@ import { commitPartitionScores } from "../../repos/storage/partition-scores";
 import { scoredAlready } from "../../repos/storage/scores";
 import { ScoreMinuteFold } from "../../repos/storage/score-minute-fold";
 import { allStreamKinds, readEndedStreams } from "../../repos/streams-repo";
-import { resetPartitionConsumer, type SampleLog } from "../../nats/sample-log";
+import { partitionReplayReader, resetPartitionConsumer, type SampleLog } from "../../nats/sample-log";
 import { ConfiguredEngine } from "../../services/config/configured-engine";
 import { anomalyRow } from "../pipeline/anomaly-row";
 import { EndedGapFilter } from "../pipeline/ended-gaps";
@@ -67,13 +67,14 @@ const emptyRows = (): ScoreRows => ({ streamIds: [], tsMs: [], score: [], confid
 
 /**
  * One partition of the sample log on the worker that owns it: its own detector engine (the
- * state of the partition's streams), restored from the partition's snapshot; a durable
- * consumer from the message after that snapshot; scores written with the partition cursor in
+ * state of the partition's streams), restored from the partition's snapshot; the messages
+ * from that snapshot to the partition cursor relearned (`replayToCursor`); a durable consumer
+ * from the message after the cursor; scores written with the partition cursor in
  * one transaction, after which the messages they cover are acknowledged (AckPolicy.All); a
  * snapshot every `snapshotEveryMs` (OMEN_PARTITION_SNAPSHOT_SECONDS).
  *
- * Acknowledging on the score write, not the snapshot: a new owner recreates the consumer at the
- * snapshot (the log keeps every message 24 h whatever is acknowledged), so acks carry no
+ * Acknowledging on the score write, not the snapshot: a new owner replays from the snapshot
+ * (the log keeps every message 24 h whatever is acknowledged), so acks carry no
  * recovery duty. What they do carry is the meaning of the consumer's unacknowledged count, which
  * back-pressure and /api/health read as "not scored yet"; tied to snapshots minutes apart, it
  * would hold minutes of scored messages and refuse ingest, or flag a stall, for work already done.
@@ -138,11 +139,15 @@ export class PartitionRunner {
     this.cursor = start.cursor;
     this.stats.late = start.late.samples;
     this.stats.lateScored = start.late.scored;
-    const consumer = await resetPartitionConsumer(this.log, this.partition, this.applied);
-    const iter = await consumer.consume({ max_messages: 1024 });
-    this.iter = iter;
     this.note(`partition ${this.partition}: from snapshot at message ${this.applied}, scored up to ${this.cursor}`);
     this.loop = (async () => {
+      // relearn what was scored after the snapshot first; the durable consumer starts after it
+      if (this.cursor > this.applied) await this.replayToCursor();
+      if (this.stopping) return;
+      const consumer = await resetPartitionConsumer(this.log, this.partition, this.applied);
+      const iter = await consumer.consume({ max_messages: 1024 });
+      this.iter = iter;
+      if (this.stopping) iter.stop();
       let batch: JsMsg[] = [];
       for await (const m of iter) {
         batch.push(m);
@@ -163,6 +168,29 @@ export class PartitionRunner {
       this.failed = true;
       this.note(`partition ${this.partition} stopped on error: ${e.stack ?? e.message}`);
     });
+  }
+
+  /**
+   * Folds the messages between the snapshot and the partition cursor (scored before, by this
+   * or another owner) into the detectors, read with an ordered reader, not the durable
+   * consumer: health and back-pressure read the consumer's backlog as "not scored yet", and a
+   * replay of up to a snapshot interval of messages would otherwise count there (and in the
+   * partition's stall wait) although its scores are stored. Ends at the cursor, or when the log
+   * holds nothing more (messages past the cursor that a fetch brings are scored as usual).
+   */
+  private async replayToCursor(): Promise<void> {
+    const reader = await partitionReplayReader(this.log, this.partition, this.applied);
+    while (!this.stopping && this.applied < this.cursor) {
+      const batch: JsMsg[] = [];
+      for await (const m of await reader.fetch({ max_messages: MAX_BATCH_MESSAGES, expires: 2_000 })) batch.push(m);
+      if (!batch.length) break;
+      this.busy = true;
+      try {
+        await this.process(batch);
+      } finally {
+        this.busy = false;
+      }
+    }
   }
 
   /** Score (or relearn) a run of messages, write their scores and move the cursor once. */

@@ -180,11 +180,38 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out late samples on
 
     // kill -9 and a new owner: it replays the partitions from their snapshots and writes nothing again
     world.workers.get("w1")!.kill("SIGKILL");
+    // w2 starts at once; it takes the partitions when w1's leases expire (up to 15 s)
+    startWorker("w2");
     // messages published while the partitions have no owner are pending
     await send(range(0, STREAMS).map((i) => gauge(i, [STEPS])), t0 + (STEPS + 6) * STEP_MS);
     const waiting = await backlogOnce("health's backlog counting the ownerless partitions' messages", (b) => (b.pendingMessages ?? 0) > 0);
     console.log(`[scale-out late] pending while no worker runs: ${JSON.stringify(waiting)}`);
-    startWorker("w2");
+    const unscored = (await readLogBacklog(world.log)).pending;
+    // The new owner relearns what w1 scored (w1 saved no snapshot: the whole log) before it
+    // scores. Held inside that replay (its first read of the stream table waits on a lock taken
+    // once w2 is up, before it owns anything), the log's backlog is still only the messages not
+    // scored yet: a replay is not work waiting (before the replay had a reader of its own, apart
+    // from the durable consumer, it counted every replayed message).
+    await waitFor("w2 up, owning nothing yet", async () => {
+      const w2 = (await readWorkerStatus()).find((w) => w.name === "w2");
+      return w2 !== undefined && ((w2.info.partitions as number[] | undefined) ?? []).length === 0;
+    }, 15_000).catch(fail);
+    const locker = await pool().connect();
+    try {
+      await locker.query("BEGIN");
+      await locker.query("LOCK TABLE stream IN ACCESS EXCLUSIVE MODE");
+      await waitFor(
+        "both partitions' replays to wait on the stream table",
+        async () => (await pool().query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query = 'SELECT id, kind::text AS kind FROM stream'")).rows[0]!.n >= PARTITIONS,
+        30_000,
+      ).catch(fail);
+      const duringReplay = await readLogBacklog(world.log);
+      console.log(`[scale-out late] not scored before w2 took over: ${unscored} message(s); during w2's replay: ${duringReplay.pending}`);
+      expect(duringReplay.pending).toBe(unscored);
+    } finally {
+      await locker.query("ROLLBACK").catch(() => undefined);
+      locker.release();
+    }
     await waitFor("w2 to own every partition", async () => ((await readWorkerStatus()).find((w) => w.name === "w2")?.info.partitions as number[] | undefined)?.length === PARTITIONS, 60_000).catch(fail);
     await new Promise((r) => setTimeout(r, 3_000));
     rows = await scoreRowsPerSample();
