@@ -15,7 +15,7 @@ import { createTestDatabase, type TestDatabase } from "../testing/test-db";
  * remote_write, OTLP (protobuf and JSON), CSV and tRPC. Every answer must be < 500, the process
  * must stay up, and it must not leak: what it holds after a full GC (V8 heap in use + Buffers,
  * reported by the process itself on SIGUSR2, server/web/heap-report.ts) may grow by at most
- * LEAK_BOUND_BYTES over the run. Resident memory is printed, not asserted: when V8 hands pages
+ * LEAK_BOUND_BYTES after the run's first fifth. Resident memory is printed, not asserted: when V8 hands pages
  * back varies by tens of percent from run to run whatever the live heap does.
  * OMEN_FUZZ_SEED and OMEN_FUZZ_REQUESTS change the seed and the count.
  */
@@ -25,12 +25,14 @@ const CONCURRENCY = 8;
 const WARMUP = Number(process.env.OMEN_FUZZ_WARMUP ?? 1000);
 const MAX_BODY = 256 * 1024;
 /**
- * Growth of the live memory (after a full GC) allowed over the run. Leak-free runs grew it by
- * 1.9–3 MB (caches that fill once: Next's, Prisma's, the stream-id map). Retaining the body of
- * every ingest request the server reads grew it by 14 MB (measured, issue 14); so would 1 KB
- * kept per request.
+ * Growth of the live memory (after a full GC) allowed from the end of the run's first fifth to
+ * its end. The first fifth still fills per-process caches (streams the fuzz creates, compiled
+ * code): +1.5 to +3.3 MB in it, then −0.3 to +2.2 MB over the other four (measured, issue 14,
+ * PostgreSQL and PGlite). A leak grows it with every request: retaining the body of each
+ * ingest request read grew it by 11.6 MB over those four fifths; 0.8 KB kept per request
+ * would break it.
  */
-const LEAK_BOUND_BYTES = 8 * 2 ** 20;
+const LEAK_BOUND_BYTES = 6 * 2 ** 20;
 
 let tdb: TestDatabase;
 let omen: OmenServer;
@@ -400,10 +402,15 @@ describe("ingest fuzz", () => {
     const busyMs = new Map<string, number>();
     const slowest: [number, string][] = [];
     const rssAt: number[] = [];
+    // the live memory at each fifth of the run too (printed): a leak grows it step by step
+    const liveAt: Promise<THeapReport>[] = [];
     let done = 0;
     let sentBytes = 0;
     await runBatch(rng, REQUESTS, (kind, status, req, ms) => {
-      if (++done % Math.ceil(REQUESTS / 5) === 0) rssAt.push(rssBytes(pid));
+      if (++done % Math.ceil(REQUESTS / 5) === 0) {
+        rssAt.push(rssBytes(pid));
+        if (done < REQUESTS) liveAt.push(liveAfterGc(pid));
+      }
       sentBytes += bodyBytes(req);
       busyMs.set(kind, (busyMs.get(kind) ?? 0) + ms);
       slowest.push([ms, `${kind} ${status} ${req.path.slice(0, 40)} ${bodyBytes(req)} B`]);
@@ -416,10 +423,11 @@ describe("ingest fuzz", () => {
     const seconds = (Date.now() - started) / 1000;
     // a moment for work a request leaves behind (group commit, logging) to finish
     await new Promise((r) => setTimeout(r, 2_000));
+    const heapMid = await Promise.all(liveAt);
     const heapEnd = await liveAfterGc(pid);
     const rssEnd = rssBytes(pid);
     const live = (r: THeapReport) => r.heapUsed + r.external;
-    const grown = live(heapEnd) - live(heapStart);
+    const grown = live(heapEnd) - live(heapMid[0] ?? heapStart);
     const table = [...counts].map(
       ([kind, m]) => `${kind.padEnd(14)} ${[...m].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}: ${n}`).join(", ")}   (${((busyMs.get(kind) ?? 0) / 1000).toFixed(1)} s in requests)`,
     );
@@ -427,7 +435,7 @@ describe("ingest fuzz", () => {
     table.push(`slowest: ${slowest.slice(0, 5).map(([ms, what]) => `${what} ${ms.toFixed(0)} ms`).join("; ")}`);
     console.log(
       `ingest fuzz, seed ${SEED}: ${REQUESTS} requests in ${seconds.toFixed(1)} s\n${table.join("\n")}\n` +
-        `web live after full GC (heap used + external): ${mb(live(heapStart))} MB → ${mb(live(heapEnd))} MB (${grown >= 0 ? "+" : ""}${mb(grown)} MB; ` +
+        `web live after full GC (heap used + external): ${[heapStart, ...heapMid, heapEnd].map((r) => mb(live(r))).join(" → ")} MB at each fifth (${grown >= 0 ? "+" : ""}${mb(grown)} MB after the first fifth; ` +
         `heap ${mb(heapStart.heapUsed)} → ${mb(heapEnd.heapUsed)}, external ${mb(heapStart.external)} → ${mb(heapEnd.external)}; bound +${mb(LEAK_BOUND_BYTES)} MB; ` +
         `request bodies sent ${mb(sentBytes)} MB)\n` +
         `web RSS (information) ${mb(rssStart)} MB → ${rssAt.map(mb).join(" → ")} MB during the run → ${mb(rssEnd)} MB after the forced GC ` +
@@ -438,7 +446,7 @@ describe("ingest fuzz", () => {
     expect(process.kill(pid, 0)).toBe(true);
     expect((await fetch(`${omen.url}/api/health`)).status).toBeLessThan(500);
     expect(omen.logs()).not.toMatch(/failed to handle|uncaught|unhandled/i);
-    // No leak: what the process still references after a full GC is what it referenced before the run.
+    // No leak: once warm, what the process still references after a full GC stays put.
     expect(grown).toBeLessThanOrEqual(LEAK_BOUND_BYTES);
     let total = 0;
     for (const m of counts.values()) for (const n of m.values()) total += n;
