@@ -182,7 +182,11 @@ export class PartitionRunner {
     const reader = await partitionReplayReader(this.log, this.partition, this.applied);
     while (!this.stopping && this.applied < this.cursor) {
       const batch: JsMsg[] = [];
-      for await (const m of await reader.fetch({ max_messages: MAX_BATCH_MESSAGES, expires: 2_000 })) batch.push(m);
+      for await (const m of await reader.fetch({ max_messages: MAX_BATCH_MESSAGES, expires: 2_000 })) {
+        batch.push(m);
+        // not waiting out the fetch for more than the log holds
+        if (m.seq >= this.cursor || m.info.pending === 0) break;
+      }
       if (!batch.length) break;
       this.busy = true;
       try {
