@@ -1,11 +1,31 @@
 import type pg from "pg";
 import { pool } from "../db";
+import { forgetDays, makeDays, missingPartitionDay } from "./storage/time-partitions";
+
+// a write spanning days that all lack partitions makes them one per attempt
+const MISSING_DAY_ATTEMPTS = 8;
 
 /**
  * Runs `fn` between BEGIN and COMMIT on one pooled connection; on failure rolls back, releases
- * the connection and rethrows.
+ * the connection and rethrows. A write that found no partition for its day (dropped by
+ * retention since this process made it, or a writer that did not make its days first) has the
+ * day made and runs again: `fn` must be safe to run twice (the writers build their statements
+ * before they begin).
  */
 export async function inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await once(fn);
+    } catch (e) {
+      const day = missingPartitionDay(e);
+      if (day === null || attempt >= MISSING_DAY_ATTEMPTS) throw e;
+      forgetDays([day]);
+      await makeDays([day]);
+    }
+  }
+}
+
+async function once<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool().connect();
   try {
     await client.query("BEGIN");
