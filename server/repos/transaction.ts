@@ -1,9 +1,6 @@
 import type pg from "pg";
 import { pool } from "../db";
-import { forgetDays, makeDays, missingPartitionDay } from "./storage/time-partitions";
-
-// a write spanning days that all lack partitions makes them one per attempt
-const MISSING_DAY_ATTEMPTS = 8;
+import { forgetAllDays, makeDays, missingPartitionDay } from "./storage/time-partitions";
 
 /**
  * Runs `fn` between BEGIN and COMMIT on one pooled connection; on failure rolls back, releases
@@ -13,13 +10,17 @@ const MISSING_DAY_ATTEMPTS = 8;
  * before they begin).
  */
 export async function inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+  const made = new Set<number>();
+  for (;;) {
     try {
       return await once(fn);
     } catch (e) {
       const day = missingPartitionDay(e);
-      if (day === null || attempt >= MISSING_DAY_ATTEMPTS) throw e;
-      forgetDays([day]);
+      // a day made here and missing again is not ours to fix; one attempt per day of the write
+      if (day === null || made.has(day)) throw e;
+      // what this process knew is stale: its next writes make their days before they begin
+      forgetAllDays();
+      made.add(day);
       await makeDays([day]);
     }
   }

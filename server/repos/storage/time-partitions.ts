@@ -53,6 +53,10 @@ export async function ensureDaysOf(tsMs: ArrayLike<number>): Promise<void> {
   if (missing) await makeDays(missing);
 }
 
+export function forgetAllDays(): void {
+  known.clear();
+}
+
 /** The day's partitions are gone (dropped by retention, here or in another process). */
 export function forgetDays(days: Iterable<number>): void {
   for (const d of days) known.delete(d);
