@@ -1,3 +1,4 @@
+import type pg from "pg";
 import { pool } from "../../db";
 import { inTransaction } from "../transaction";
 import { DAY_MS, dayOf, forgetDays, listDayPartitions, TIME_PARTITIONED } from "./time-partitions";
@@ -57,33 +58,41 @@ const EXPIRED: Record<string, (t: string) => string> = {
 // (the next run drops the day); while it waits, their new statements queue behind it
 const DROP_LOCK_WAIT = "2s";
 
+/** The earliest cut of any stream (-∞ while one has no newest sample yet) and the latest, in epoch ms. */
+async function cutRange(q: Pick<pg.Pool, "query">, retentionMs: number): Promise<{ first: number; last: number }> {
+  const res = await q.query<{ first: number; last: number | null }>(
+    `SELECT extract(epoch FROM coalesce(min(CASE WHEN last_sample_at IS NULL THEN '-infinity' ELSE ${CUT_OF("stream")} END), 'infinity')) * 1000 AS first,
+            extract(epoch FROM max(${CUT_OF("stream")})) * 1000 AS last FROM stream`,
+    [retentionMs],
+  );
+  return { first: Number(res.rows[0]!.first), last: Number(res.rows[0]!.last ?? -Infinity) };
+}
+
 /**
  * Drops the day partitions that lie wholly before every stream's cut, and before today (the
- * days made ahead for live writes stay). Under ACCESS EXCLUSIVE locks on the parents taken
- * before the cut is read, so a write that committed before sees its stream counted, and one
- * that comes after finds its day gone and makes it again (`inTransaction`). Returns the tables
- * dropped, or 0 when the locks were not granted in time.
+ * days made ahead for live writes stay). A first look without locks: most runs have no whole
+ * day to drop and lock nothing. Otherwise under ACCESS EXCLUSIVE locks on the parents, taken
+ * before the cut is read again, so a write that committed before sees its stream counted, and
+ * one that comes after finds its day gone and makes it again (`inTransaction`). Returns the
+ * tables dropped, or 0 when the locks were not granted in time.
  */
 export async function dropExpiredDays(retentionMs: number, nowMs = Date.now()): Promise<number> {
   const candidates = (await listDayPartitions()).filter((p) => p.day < dayOf(nowMs));
-  if (candidates.length === 0) return 0;
+  const expired = (cut: number) => candidates.filter((p) => (p.day + 1) * DAY_MS <= cut);
+  if (expired((await cutRange(pool(), retentionMs)).first).length === 0) return 0;
   try {
     const dropped = await inTransaction(async (client) => {
       await client.query(`SET LOCAL lock_timeout = '${DROP_LOCK_WAIT}'`);
       await client.query(`LOCK TABLE ${TIME_PARTITIONED.join(", ")} IN ACCESS EXCLUSIVE MODE`);
-      const res = await client.query<{ cut: number | null }>(
-        `SELECT extract(epoch FROM coalesce(min(CASE WHEN last_sample_at IS NULL THEN '-infinity' ELSE ${CUT_OF("stream")} END), 'infinity')) * 1000 AS cut FROM stream`,
-        [retentionMs],
-      );
-      const cut = Number(res.rows[0]!.cut);
-      const gone = candidates.filter((p) => (p.day + 1) * DAY_MS <= cut);
+      const gone = expired((await cutRange(client, retentionMs)).first);
       if (gone.length) await client.query(`DROP TABLE ${gone.map((p) => `"${p.table}"`).join(", ")}`);
       return gone;
     });
     forgetDays(dropped.map((p) => p.day));
     return dropped.length;
   } catch (e) {
-    if ((e as { code?: string }).code === "55P03") return 0; // lock_not_available
+    // lock_not_available, deadlock_detected (a writer held one parent and wanted another): give way
+    if (["55P03", "40P01"].includes((e as { code?: string }).code ?? "")) return 0;
     throw e;
   }
 }
