@@ -78,6 +78,8 @@ async function main(): Promise<void> {
     await client.query("CREATE TABLE score_per_row (stream_id int, ts timestamptz(3), score float8 NOT NULL, confidence float8 NOT NULL, expected float8, lower float8, upper float8, PRIMARY KEY (stream_id, ts) INCLUDE (score, confidence, expected, lower, upper))");
     const pid = (await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
     const base = Date.UTC(2026, 10, 1);
+    // the block tables are partitioned by day (migration 20261211100000_time_partitions)
+    await client.query("SELECT omen_time_partitions(ARRAY[$1::date])", [new Date(base).toISOString().slice(0, 10)]);
     const ids = Int32Array.from({ length: STREAMS }, (_, i) => i + 1);
     const shuffled = Int32Array.from(ids);
     for (let i = shuffled.length - 1; i > 0; i--) {
