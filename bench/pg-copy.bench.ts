@@ -10,17 +10,31 @@
  *   (one row per 32 streams and timestamp, `score_block`).
  *
  * CPU is read from /proc for the backend's pid, so other load on the machine does not count.
+ *
+ * Then the write every single-worker snapshot makes first (`Worker.snapshot` →
+ * `flushScoreMinutes`): each stream's score minute still open, one `score_rollup_1m` row per
+ * stream (and the five-minute tier's trigger), at 10,000 and 100,000 streams (`--minute-streams`):
+ * wall time and rows, into an empty minute and merged into one written before (a second
+ * snapshot in the same minute).
  */
 import pg from "pg";
 import { cpuMsOfPid } from "./lib/proc-cpu";
 import { copyBinaryIn, encodeBinaryCopy, type BinaryColumn } from "../server/repos/storage/pg-binary-copy";
 import { packSampleRows } from "../server/repos/storage/sample-blocks";
 import { BLOCK_BYTES, packScoreBlocks } from "../server/repos/storage/score-blocks";
+import { closeDatabase, configureDatabase } from "../server/db";
+import { ScoreMinuteFold } from "../server/repos/storage/score-minute-fold";
+import { flushScoreMinutes } from "../server/repos/storage/scores";
 import { createTestDatabase } from "../server/testing/test-db";
 
 const STREAMS = 20_000;
 const STEPS = 30;
 const STEP_MS = 10_000;
+const arg = (name: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const MINUTE_STREAMS = (arg("minute-streams") ?? "10000,100000").split(",").map(Number);
 
 async function timed(client: pg.Client, pid: number, label: string, table: string, payloads: Buffer[], scores: number): Promise<void> {
   const before = cpuMsOfPid(pid)!;
@@ -31,6 +45,25 @@ async function timed(client: pg.Client, pid: number, label: string, table: strin
   }
   const us = ((cpuMsOfPid(pid)! - before) * 1000) / scores;
   console.log(`${label.padEnd(44)} ${us.toFixed(2).padStart(6)} µs of backend CPU per sample`);
+}
+
+/**
+ * The open score minutes of `streams` streams written as a snapshot writes them: one scored step
+ * per stream in a minute that is still open, flushed through the storage module's own path.
+ */
+async function openMinuteWrite(streams: number, minuteMs: number, merge: boolean): Promise<void> {
+  const fold = new ScoreMinuteFold();
+  const ids = Int32Array.from({ length: streams }, (_, i) => i + 1);
+  const v = (k: number) => Float64Array.from({ length: streams }, (_, i) => k + (i % 13) / 13);
+  const tsMs = new Float64Array(streams).fill(minuteMs + (merge ? 30_000 : 10_000));
+  fold.add({ streamIds: ids, tsMs, score: v(0), confidence: v(0.5), expected: v(100), lower: v(90), upper: v(110) }, minuteMs + 40_000);
+  const t0 = performance.now();
+  await flushScoreMinutes(fold);
+  const ms = performance.now() - t0;
+  console.log(
+    `open-minute write, ${streams.toLocaleString("en")} streams${merge ? ", merged into a written minute" : ", fresh minute"}`.padEnd(70) +
+      ` ${ms.toFixed(0).padStart(6)} ms, ${streams.toLocaleString("en")} rows (${((ms * 1000) / streams).toFixed(1)} µs per row)`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -45,6 +78,8 @@ async function main(): Promise<void> {
     await client.query("CREATE TABLE score_per_row (stream_id int, ts timestamptz(3), score float8 NOT NULL, confidence float8 NOT NULL, expected float8, lower float8, upper float8, PRIMARY KEY (stream_id, ts) INCLUDE (score, confidence, expected, lower, upper))");
     const pid = (await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
     const base = Date.UTC(2026, 10, 1);
+    // the block tables are partitioned by day (migration 20261211100000_time_partitions)
+    await client.query("SELECT omen_time_partitions(ARRAY[$1::date])", [new Date(base).toISOString().slice(0, 10)]);
     const ids = Int32Array.from({ length: STREAMS }, (_, i) => i + 1);
     const shuffled = Int32Array.from(ids);
     for (let i = shuffled.length - 1; i > 0; i--) {
@@ -109,7 +144,15 @@ async function main(): Promise<void> {
       }),
       STREAMS * STEPS,
     );
+    configureDatabase(tdb.url);
+    for (const [k, streams] of MINUTE_STREAMS.entries()) {
+      // a minute of its own per size, so each starts from an empty minute
+      const minuteMs = base + 86_400_000 + k * 600_000;
+      await openMinuteWrite(streams, minuteMs, false);
+      await openMinuteWrite(streams, minuteMs, true);
+    }
   } finally {
+    await closeDatabase();
     await client.end();
     await tdb.drop();
   }

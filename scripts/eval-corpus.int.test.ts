@@ -22,6 +22,9 @@ const FLOOR = {
   asdCompositeAtThreshold: 0.65,
   asdEventAtThreshold: 0.55,
   asdHitRate150: 0.9,
+  /** what the product alerts on (rows in an opened anomaly): 41.24 and 0.684 on 2026-12-07 */
+  nabAlertsStandard: 35,
+  asdAlertsComposite: 0.6,
   coverage95: [0.85, 0.99] as const,
 };
 
@@ -39,6 +42,9 @@ describe("corpus evaluation floor", () => {
     expect(r.nab.standard!.swept.score).toBeGreaterThanOrEqual(FLOOR.nabStandardSwept);
     expect(r.nab.standard!.fixed.score).toBeGreaterThanOrEqual(FLOOR.nabStandardAtThreshold);
     expect(r.events.fixed.recall).toBeGreaterThanOrEqual(FLOOR.nabWindowsFoundAtThreshold);
+    // one stream per file: a flagged row scores ≥ 60, so alerts find no window the score misses
+    expect(r.alerts.standard!.score).toBeGreaterThanOrEqual(FLOOR.nabAlertsStandard);
+    expect(r.alerts.standard!.windowsDetected).toBeLessThanOrEqual(r.events.fixed.windowsDetected);
   });
 
   it.skipIf(skipNotice(ASD))("asd: composite and event F1, explanation and interval coverage stay above the floor", () => {
@@ -49,6 +55,7 @@ describe("corpus evaluation floor", () => {
     expect(r.mean.fixed!.composite.f1).toBeGreaterThanOrEqual(FLOOR.asdCompositeAtThreshold);
     expect(r.mean.fixed!.event.f1).toBeGreaterThanOrEqual(FLOOR.asdEventAtThreshold);
     expect(r.explanation.hitRate150!).toBeGreaterThanOrEqual(FLOOR.asdHitRate150);
+    expect(r.alerts.composite.f1).toBeGreaterThanOrEqual(FLOOR.asdAlertsComposite);
     expect(r.prediction.intervalCoverage95!).toBeGreaterThanOrEqual(FLOOR.coverage95[0]);
     expect(r.prediction.intervalCoverage95!).toBeLessThanOrEqual(FLOOR.coverage95[1]);
   });

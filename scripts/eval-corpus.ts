@@ -112,6 +112,8 @@ export function evalNabCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFil
   const cms: Record<string, NabCostMatrix> = {};
   for (const [k, v] of Object.entries(profiles)) cms[k] = v.CostMatrix;
   const files: NabFile[] = [];
+  // the same files with the rows the engine flags (an anomaly it opened): what the product alerts on
+  const alertFiles: NabFile[] = [];
   const counts: PredictionCounts[] = [];
   let late = 0;
   let duplicate = 0;
@@ -122,6 +124,7 @@ export function evalNabCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFil
     duplicate += s.duplicate;
     const win = windows[rel]!.map(([a, b]) => [ts(a, rel), ts(b, rel)] as const);
     files.push({ name: rel, timestampsMs: s.timestampsMs, scores: s.score01, windows: win });
+    alertFiles.push({ name: rel, timestampsMs: s.timestampsMs, scores: Float64Array.from(s.insights.isAnomaly), windows: win });
     // prediction onsets: the labelled anomaly instants (NAB's windows open long before them)
     const onsets = instants?.[rel]?.map((a) => ts(a, rel)) ?? win.map(([a]) => a);
     const rows = s.timestampsMs.length;
@@ -147,6 +150,11 @@ export function evalNabCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFil
   const nab: Record<string, { swept: ReturnType<typeof nabAt>; fixed: ReturnType<typeof nabAt> }> = {};
   for (const [k, p] of Object.entries(r.profiles)) nab[k] = { swept: nabAt(p.swept), fixed: nabAt(p.fixed!) };
   const std = r.profiles.standard ?? Object.values(r.profiles)[0]!;
+  const alerts: Record<string, { score: number; windowsDetected: number; windows: number; falseAlarmRows: number }> = {};
+  for (const [k, p] of Object.entries(nabScore(alertFiles, cms, 0.5).profiles)) {
+    const a = nabAt(p.fixed!);
+    alerts[k] = { score: a.score, windowsDetected: a.windowsDetected, windows: a.windows, falseAlarmRows: a.falseAlarmRows };
+  }
   return {
     corpus: dir,
     layout: "nab" as const,
@@ -155,6 +163,7 @@ export function evalNabCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFil
     windows: r.windowsTotal,
     scorableRows: r.scorableRows,
     nab,
+    alerts,
     events: { fixed: nabAt(std.fixed!), swept: nabAt(std.swept) },
     prediction: summarisePredictions(addPredictionCounts(counts), PREDICTION_THRESHOLD),
     explanation: null,
@@ -180,6 +189,8 @@ export function evalWideCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFi
   const t0 = performance.now();
   const manifest = ZManifest.parse(JSON.parse(readFileSync(path.join(dir, "manifest.json"), "utf8")));
   const results: (RangeFileResult & { file: string; testRows: number; testDays: number })[] = [];
+  // the rows the engine flags (an anomaly it opened) instead of score ≥ threshold: what the product alerts on
+  const alertResults: RangeFileResult[] = [];
   const explanations: EventExplanation[] = [];
   const counts: PredictionCounts[] = [];
   let late = 0;
@@ -199,6 +210,7 @@ export function evalWideCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFi
     const eff = s.effectiveMs;
     const testDays = label.length > 1 ? (eff[eff.length - 1]! - eff[from]!) / 86_400_000 : 0;
     results.push({ file: entry.file, testRows: label.length, testDays, ...rangeScore(score, label, { threshold: threshold / 100 }) });
+    alertResults.push(rangeScore(Float64Array.from(s.insights.isAnomaly.subarray(from)), label, { threshold: 0.5 }));
     const flagged = Uint8Array.from(s.score01, (v) => (v >= threshold / 100 ? 1 : 0));
     for (const ev of entry.interpretation ?? []) explanations.push(explainEvent(s.insights.streams, s.insights.evidence!, flagged, ev, eff, undefined, s.insights.values));
     const evs = entry.events ?? [];
@@ -219,7 +231,8 @@ export function evalWideCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFi
   const mean = meanRange(results);
   // alarm runs at the declared threshold touching no labelled row: what an on-call engineer
   // would have been paged for in vain
-  const falseRuns = results.reduce((a, r) => a + (r.fixed ? r.fixed.event.alarmRuns - r.fixed.event.alarmRunsOnEvents : 0), 0);
+  const falseRunsOf = (rs: readonly RangeFileResult[]) => rs.reduce((a, r) => a + (r.fixed ? r.fixed.event.alarmRuns - r.fixed.event.alarmRunsOnEvents : 0), 0);
+  const falseRuns = falseRunsOf(results);
   const machineDays = results.reduce((a, r) => a + r.testDays, 0);
   return {
     corpus: dir,
@@ -228,6 +241,7 @@ export function evalWideCorpus(dir: string, threshold = DECLARED_THRESHOLD, onFi
     files: results.length,
     mean,
     falseAlarms: { runs: falseRuns, machineDays, perMachineDay: machineDays > 0 ? falseRuns / machineDays : Number.NaN },
+    alerts: { ...meanRange(alertResults).fixed!, falseAlarmRuns: falseRunsOf(alertResults) },
     explanation: summariseExplanations(explanations),
     prediction: summarisePredictions(addPredictionCounts(counts), PREDICTION_THRESHOLD),
     input: { lateRows: late, duplicateRows: duplicate },
@@ -267,6 +281,9 @@ export function formatCorpusReport(r: NabCorpusReport | WideCorpusReport): strin
       ev.push([k, e.threshold === null ? "none" : f2(e.threshold), f3(e.precision), f3(e.recall), f3(e.f1), f2(e.falseAlarmsPerDay), f2(e.detectionDelayMinMean), f2(e.detectionDelayMinMedian), `${e.windowsDetected}/${e.windows}`]);
     }
     out.push(table(ev));
+    const al = Object.entries(r.alerts).map(([k, a]) => `${k} ${f2(a.score)}`).join(", ");
+    const as = r.alerts.standard;
+    out.push(`alerts (rows in an anomaly the engine opened, what the product alerts on; a lone point ≥ ${r.threshold} opens none): ${al}${as ? `; ${as.windowsDetected}/${as.windows} windows, ${as.falseAlarmRows} false-alarm rows` : ""}`);
   } else {
     out.push(`Wide corpus ${r.corpus}: ${r.files} files, ${(r.runtimeMs / 1000).toFixed(1)} s`);
     const rows = [["file", "point F1 swept", "event F1 swept", "composite F1 swept", `point F1 @${r.threshold}`, `event F1 @${r.threshold}`, `composite F1 @${r.threshold}`]];
@@ -274,6 +291,8 @@ export function formatCorpusReport(r: NabCorpusReport | WideCorpusReport): strin
     rows.push(["MEAN", f3(r.mean.swept.point.f1), f3(r.mean.swept.event.f1), f3(r.mean.swept.composite.f1), f3(r.mean.fixed?.point.f1), f3(r.mean.fixed?.event.f1), f3(r.mean.fixed?.composite.f1)]);
     out.push(table(rows), "");
     out.push(`false alarms @${r.threshold}: ${r.falseAlarms.runs} alarm runs on no labelled row in ${f2(r.falseAlarms.machineDays)} machine-days (${f2(r.falseAlarms.perMachineDay)} per machine per day)`);
+    const a = r.alerts;
+    out.push(`alerts (rows in an anomaly the engine opened, what the product alerts on): composite F1 ${f3(a.composite.f1)}, event F1 ${f3(a.event.f1)}, point F1 ${f3(a.point.f1)}, ${a.falseAlarmRuns} false-alarm runs`);
     const x = r.explanation;
     out.push(`explanation: ${x.eventsExplained}/${x.events} labelled events with an alarm; HitRate@100% ${f3(x.hitRate100)}, HitRate@150% ${f3(x.hitRate150)}, top cause labelled ${f3(x.topCauseLabelled)} (HitRate@150% over all events, misses 0: ${f3(x.hitRate150AllEvents)})`);
   }

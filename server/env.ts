@@ -34,6 +34,14 @@ export const ZEnv = z.object({
     .trim()
     .optional()
     .transform((v) => (v ? v : undefined)),
+  /**
+   * Diagnostics (the fuzz test's leak check): on SIGUSR2 the web process runs a full GC and
+   * prints its memory use after it (server/web/heap-report.ts). Off: SIGUSR2 keeps Node's default.
+   */
+  OMEN_HEAP_REPORT_ON_SIGNAL: z
+    .enum(["0", "1", "true", "false"])
+    .default("0")
+    .transform((v) => v === "1" || v === "true"),
   /** Set by `npm start` for the processes it runs: it has applied the migrations itself. */
   OMEN_SKIP_MIGRATE: z
     .enum(["0", "1", "true", "false"])

@@ -105,6 +105,55 @@ describe("breadth score (many streams moving unusually at once)", () => {
     for (const id of breadthEvents[0]!.streamIds) expect(["s0", "s1", "s2", "s3", "s4", "s5", "s6"]).toContain(id);
   });
 
+  it("learns a joint move that comes at the same hour every day, and still flags one at another hour", () => {
+    // 1-minute steps from midnight UTC; seven of ten streams jump 5σ for one step at 13:45 every day
+    const day = 1440;
+    const at = 13 * 60 + 45;
+    const days = 7;
+    const t0 = Date.UTC(2026, 0, 5);
+    const rng = new Rng(11);
+    const cols = Array.from({ length: N }, () => new Float64Array(days * day));
+    for (let r = 0; r < days * day; r++) {
+      // day 6 has a second joint move at 03:00, an hour the table never saw one
+      const jump = r % day === at || r === 6 * day + 180;
+      for (let i = 0; i < N; i++) cols[i]![r] = 100 + 10 * i + gauss(rng) + (jump && i < 7 ? 5 : 0);
+    }
+    const run = (routine: boolean): number[] => {
+      const engine = new DetectionEngine({ tier2: { breadthRoutine: routine } });
+      const ids = cols.map((_, i) => `s${i}`);
+      for (const id of ids) engine.addStream(id, "gauge");
+      const v = new Float64Array(N);
+      const out: number[] = [];
+      for (let r = 0; r < days * day; r++) {
+        for (let i = 0; i < N; i++) v[i] = cols[i]![r]!;
+        out.push(engine.step(t0 + r * 60_000, ids, v).breadthScore);
+      }
+      return out;
+    };
+    const daily = (b: number[]) => Array.from({ length: days }, (_, d) => b[d * day + at]!);
+    const without = run(false);
+    const withRoutine = run(true);
+    // without the routine the 13:45 move alarms every day
+    for (const s of daily(without).slice(1)) expect(s).toBeGreaterThanOrEqual(60);
+    // with it: until the three days before hold it (days 0–2: from day 3 on), then no more
+    expect(daily(withRoutine).slice(1, 3).every((s) => s >= 60)).toBe(true);
+    expect(daily(withRoutine).slice(3)).toEqual([0, 0, 0, 0]);
+    expect(withRoutine[6 * day + 180]).toBeGreaterThanOrEqual(60);
+
+    // the routine is part of the saved state
+    const a = new DetectionEngine();
+    const ids = cols.map((_, i) => `s${i}`);
+    for (const id of ids) a.addStream(id, "gauge");
+    const v = new Float64Array(N);
+    const feed = (e: DetectionEngine, r: number) => {
+      for (let i = 0; i < N; i++) v[i] = cols[i]![r]!;
+      return e.step(t0 + r * 60_000, ids, v).breadthScore;
+    };
+    for (let r = 0; r < 5 * day; r++) feed(a, r);
+    const b = DetectionEngine.restore(JSON.parse(JSON.stringify(a.serialize())));
+    for (let r = 5 * day; r < days * day; r++) expect(feed(b, r)).toBe(feed(a, r));
+  });
+
   it("restores from a saved state with the same next scores", () => {
     const cols = independent(2600, 2500, 7, 4);
     const a = new DetectionEngine();

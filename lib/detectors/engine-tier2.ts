@@ -9,6 +9,7 @@
  * slot order, as one pass would), then `finish` steps both models and combines their tail
  * probabilities as Tier 1 does per stream. Determinism: both models use the seeded RNG.
  */
+import { BreadthRoutine } from "./breadth-routine";
 import type { TailCalibrator } from "./calibration";
 import { decodeF64, encodeF64, getNumber, getObject, isRecord } from "./codec";
 import { ND, PRIOR_BETA, PRIOR_U, TIER1_DETECTORS } from "./engine-layout";
@@ -37,7 +38,7 @@ const AR_DETECTOR = TIER1_DETECTORS.indexOf("ar-rls");
 export interface Tier2State {
   hst: unknown;
   iforest: unknown;
-  mv: { dims: number; sus: number; n: number; breadth?: { streams: number; n: number; hist: string } };
+  mv: { dims: number; sus: number; n: number; breadth?: { streams: number; n: number; hist: string; routine?: unknown } };
 }
 
 export class Tier2 {
@@ -64,6 +65,8 @@ export class Tier2 {
   private bSteps = 0;
   private bStreams = 0;
   private bCount = 0;
+  /** Counts reached at each hour of the last days: a count the table meets daily at this hour is no alarm. */
+  private bRoutine = new BreadthRoutine();
   /** Per slot, this step's AR tail probability when the stream counted towards breadth, else 1. */
   breadthP: Float64Array = new Float64Array(0);
 
@@ -232,14 +235,18 @@ export class Tier2 {
    * moving unusually at once (`breadthDecades` decades = 100). The share is the table's own, so
    * streams that always move together (one server's metrics) raise no alarm by doing so; a
    * dozen of them jumping on one step, which the table has rarely seen, does, even when each
-   * one alone is unremarkable.
+   * one alone is unremarkable. A count within `breadthRoutineRatio` of the one the table
+   * reached near this hour on each of the last three days is its daily routine
+   * (breadth-routine.ts) and scores 0; it still enters the counts.
    */
-  finishBreadth(n: number): number {
+  finishBreadth(n: number, tsMs: number): number {
     const t = this.o.tier2;
     const c = this.bCount < BREADTH_BINS ? this.bCount : BREADTH_BINS - 1;
     const h = this.bHist;
     let s = 0;
-    if (t.breadthDecades > 0 && n >= 3 && c >= t.breadthMin && this.bSteps >= t.breadthWarmup) {
+    const routine = t.breadthRoutine ? this.bRoutine.routine(tsMs) : 0;
+    if (t.breadthRoutine) this.bRoutine.note(tsMs, c);
+    if (t.breadthDecades > 0 && n >= 3 && c >= t.breadthMin && this.bSteps >= t.breadthWarmup && c > routine * t.breadthRoutineRatio) {
       let ge = 0;
       for (let q = c; q < BREADTH_BINS; q++) ge += h[q]!;
       const e = -Math.log10((ge + 1) / (this.bSteps + 1));
@@ -264,7 +271,12 @@ export class Tier2 {
     return {
       hst: this.hst ? this.hst.serialize() : null,
       iforest: this.iforest ? this.iforest.serialize() : null,
-      mv: { dims: this.dims, sus: this.sus, n: this.n, breadth: { streams: this.bStreams, n: this.bSteps, hist: encodeF64(this.bHist) } },
+      mv: {
+        dims: this.dims,
+        sus: this.sus,
+        n: this.n,
+        breadth: { streams: this.bStreams, n: this.bSteps, hist: encodeF64(this.bHist), routine: this.bRoutine.serialize() },
+      },
     };
   }
 
@@ -287,6 +299,7 @@ export class Tier2 {
         t.bSteps = b.n;
         t.bHist = hist;
       }
+      t.bRoutine = BreadthRoutine.restore(b.routine);
     }
     return t;
   }

@@ -549,7 +549,7 @@ export class DetectionEngine {
     let breadth = 0;
     if (tier2) {
       const t2 = this.tier2;
-      breadth = t2.finishBreadth(n);
+      breadth = t2.finishBreadth(n, tsMs);
       mv = t2.finish(n, this.cal);
       // one collective event for both: the breadth score names the streams that moved
       const byBreadth = breadth > mv;

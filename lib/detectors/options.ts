@@ -33,6 +33,13 @@ export const ZTier2Options = z.object({
   breadthMin: z.number().int().min(1).default(3),
   breadthWarmup: z.number().int().min(1).default(500),
   breadthDecades: z.number().min(0).default(4.5),
+  /**
+   * Daily routine of breadth (lib/detectors/breadth-routine.ts): no breadth score for a count
+   * at most `breadthRoutineRatio` × the count the table reached within the hour on each of the
+   * last three days.
+   */
+  breadthRoutine: z.boolean().default(true),
+  breadthRoutineRatio: z.number().min(0).default(1.5),
 });
 
 export const ZEngineOptions = z.object({

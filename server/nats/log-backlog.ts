@@ -7,9 +7,10 @@ import type { SampleLog } from "./sample-log";
  * those delivered but not acknowledged (`num_ack_pending`: a worker acknowledges a run of
  * messages once their scores are written, so these are fetched but not scored yet, e.g. all of
  * a frozen worker's). A partition whose owner died keeps its consumer, so its backlog counts
- * until a new owner catches up; a new owner's consumer restarts at the partition's snapshot,
- * so the messages it replays (scored before) count until it has relearned them. Per partition
- * too (/api/health tells a stuck partition by it).
+ * until a new owner catches up; a new owner relearns the messages between the partition's
+ * snapshot and its cursor (scored before) with a reader of its own and recreates the consumer
+ * after the cursor, so they never count. Per partition too (/api/health tells a stuck
+ * partition by it).
  */
 export async function readLogBacklog(log: SampleLog): Promise<LogBacklog> {
   let pending = 0;

@@ -75,9 +75,23 @@ export async function destroySampleLog(log: SampleLog): Promise<void> {
 }
 
 /**
- * (Re)creates partition `p`'s durable consumer starting after `afterSeq` (the message its
- * snapshot covers). A new owner does this: the messages after its snapshot are exactly the
- * ones it must replay (relearn) or score, whether the previous owner acknowledged them or not.
+ * An ordered (ephemeral, unacknowledged) reader of partition `p`'s messages after `afterSeq`:
+ * what a new owner relearns between its snapshot and the partition cursor. Read apart from the
+ * durable consumer so that these messages, scored before, never count as its pending work.
+ */
+export function partitionReplayReader(log: SampleLog, p: number, afterSeq: number) {
+  return log.js.consumers.get(log.names.stream, {
+    filter_subjects: log.names.subject(p),
+    ...(afterSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1 } : { deliver_policy: DeliverPolicy.All }),
+  });
+}
+
+/**
+ * (Re)creates partition `p`'s durable consumer starting after `afterSeq`. A new owner does
+ * this once it has relearned up to the partition cursor (`partitionReplayReader`): from then on
+ * the consumer holds exactly the messages not scored yet, whether the previous owner
+ * acknowledged them or not, and its unacknowledged count means "not scored yet" (back-pressure,
+ * /api/health).
  */
 export async function resetPartitionConsumer(log: SampleLog, p: number, afterSeq: number) {
   const durable = log.names.consumer(p);

@@ -1,11 +1,32 @@
 import type pg from "pg";
 import { pool } from "../db";
+import { forgetAllDays, makeDays, missingPartitionDay } from "./storage/time-partitions";
 
 /**
  * Runs `fn` between BEGIN and COMMIT on one pooled connection; on failure rolls back, releases
- * the connection and rethrows.
+ * the connection and rethrows. A write that found no partition for its day (dropped by
+ * retention since this process made it, or a writer that did not make its days first) has the
+ * day made and runs again: `fn` must be safe to run twice (the writers build their statements
+ * before they begin).
  */
 export async function inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const made = new Set<number>();
+  for (;;) {
+    try {
+      return await once(fn);
+    } catch (e) {
+      const day = missingPartitionDay(e);
+      // a day made here and missing again is not ours to fix; one attempt per day of the write
+      if (day === null || made.has(day)) throw e;
+      // what this process knew is stale: its next writes make their days before they begin
+      forgetAllDays();
+      made.add(day);
+      await makeDays([day]);
+    }
+  }
+}
+
+async function once<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool().connect();
   try {
     await client.query("BEGIN");

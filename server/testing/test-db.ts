@@ -28,7 +28,11 @@ export function availableBackends(): ("postgres" | "pglite")[] {
   return process.env.TEST_DATABASE_URL ? ["postgres", "pglite"] : ["pglite"];
 }
 
-export async function createTestDatabase(backend: "postgres" | "pglite" = availableBackends()[0]!): Promise<TestDatabase> {
+export async function createTestDatabase(
+  backend: "postgres" | "pglite" = availableBackends()[0]!,
+  /** migrations to apply (a test of an upgrade starts from the ones before it) */
+  opts: { migrationsDir?: string } = {},
+): Promise<TestDatabase> {
   if (backend === "postgres") {
     const admin = process.env.TEST_DATABASE_URL;
     if (!admin) throw new Error("TEST_DATABASE_URL is not set");
@@ -37,7 +41,7 @@ export async function createTestDatabase(backend: "postgres" | "pglite" = availa
     const u = new URL(admin);
     u.pathname = `/${name}`;
     const url = u.toString();
-    await migrate(url);
+    await migrate(url, opts.migrationsDir);
     configureDatabase(url);
     return {
       url,
@@ -50,7 +54,7 @@ export async function createTestDatabase(backend: "postgres" | "pglite" = availa
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "omen-pglite-"));
   const embedded: EmbeddedDatabase = await startEmbeddedDatabase(dir);
-  await migrate(embedded.url);
+  await migrate(embedded.url, opts.migrationsDir);
   configureDatabase(embedded.url);
   return {
     url: embedded.url,

@@ -7,10 +7,10 @@ const IDLE_MS = 10_000;
 /** Heap that may be committed beyond the live heap of the last compaction before one is worth it. */
 const SLACK_BYTES = 32 * 1024 * 1024;
 
-type Gc = () => void;
+export type Gc = () => void;
 
 /** V8's `gc` function (the --expose-gc one, enabled at run time for a fresh context). */
-function exposeGc(): Gc {
+export function exposeGc(): Gc {
   v8.setFlagsFromString("--expose-gc");
   return vm.runInNewContext("gc") as Gc;
 }

@@ -68,6 +68,7 @@ async function main(): Promise<void> {
   await announceFirstAdmin(settings.OMEN_ADMIN_PASSWORD, settings.OMEN_PUBLIC_URL ?? `http://${settings.HOST}:${settings.PORT}`);
   const web = await startWebServer({ dir: root, host: settings.HOST, port: settings.PORT });
   console.log(`[web] listening on ${web.url}`);
+  if (settings.OMEN_HEAP_REPORT_ON_SIGNAL) (await import("./heap-report")).installHeapReport();
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -1,4 +1,7 @@
+import type pg from "pg";
 import { pool } from "../../db";
+import { inTransaction } from "../transaction";
+import { DAY_MS, dayOf, forgetDays, listDayPartitions, TIME_PARTITIONED } from "./time-partitions";
 
 /**
  * Retention by data time: each stream keeps the `retentionMs` of data before its own newest
@@ -7,10 +10,21 @@ import { pool } from "../../db";
  * next run. A stream without a newest sample yet keeps everything; a stream that was deleted
  * keeps nothing.
  *
+ * Data goes by whole days (UTC): a stream's cut is the start of the day that holds
+ * `last_sample_at - retentionMs`, so a stream keeps at least its window and at most a day more.
+ * Days are the tables' partitions (time-partitions.ts): a day before every stream's cut is
+ * dropped as a whole (DROP TABLE of its partitions, no row is read), and only the rest, days that
+ * some streams still keep, are cleared row by row. With like windows on live streams every day
+ * goes by a drop; rows go one by one only around streams whose newest data is much older than
+ * the others' (an import of 2014 holds the drops of every day since 2014 back to its own cut).
+ *
  * Samples and scores are stored in rows shared by 32 consecutive stream ids (sample-blocks.ts):
- * a row goes once every sample (score) in it is past its own stream's window. Deletes run in
+ * a row goes once every sample (score) in it is past its own stream's cut. Deletes run in
  * bounded batches (short transactions, no long locks).
  */
+
+const DAY_START = (t: string) => `date_bin('1 day', ${t}, TIMESTAMPTZ '2000-01-01 00:00:00+00')`;
+const CUT_OF = (s: string) => DAY_START(`${s}.last_sample_at - make_interval(secs => $1 / 1000.0)`);
 
 /** Per block of 32 ids: each slot's cutoff (`cuts[k + 1]`), and the latest of them. */
 const CUTOFFS = `
@@ -19,37 +33,92 @@ const CUTOFFS = `
     SELECT g.block,
       array_agg(CASE WHEN s.id IS NULL THEN 'infinity'::timestamptz
                      WHEN s.last_sample_at IS NULL THEN '-infinity'::timestamptz
-                     ELSE s.last_sample_at - make_interval(secs => $1 / 1000.0) END ORDER BY k) AS cuts
+                     ELSE ${CUT_OF("s")} END ORDER BY k) AS cuts
     FROM ids g CROSS JOIN generate_series(0, 31) k LEFT JOIN stream s ON s.id = g.block * 32 + k
     GROUP BY g.block),
   c AS (SELECT block, cuts, (SELECT max(x) FROM unnest(cuts) x WHERE x < 'infinity') AS max_cut FROM cut)`;
 
-const EXPIRED: Record<string, string> = {
-  sample_block: `${CUTOFFS}
-    SELECT b.ctid FROM c JOIN sample_block b ON b.block = c.block AND b.ts < c.max_cut
+/** The rows of one day table (`t`, a partition of `parent`) past their streams' cuts, by ctid. */
+const EXPIRED: Record<string, (t: string) => string> = {
+  sample_block: (t) => `${CUTOFFS}
+    SELECT b.ctid FROM c JOIN ${t} b ON b.block = c.block AND b.ts < c.max_cut
     WHERE NOT EXISTS (SELECT 1 FROM unnest(b.vals) WITH ORDINALITY v(x, k) WHERE v.x IS NOT NULL AND b.ts >= c.cuts[v.k])
     LIMIT $2`,
-  score_block: `${CUTOFFS}
-    SELECT b.ctid FROM c JOIN score_block b ON b.block = c.block AND b.ts < c.max_cut
+  score_block: (t) => `${CUTOFFS}
+    SELECT b.ctid FROM c JOIN ${t} b ON b.block = c.block AND b.ts < c.max_cut
     WHERE NOT EXISTS (SELECT 1 FROM generate_series(0, 31) k WHERE b.mask & (1 << k) <> 0 AND b.ts >= c.cuts[k + 1])
     LIMIT $2`,
-  sample_rollup_1m: `SELECT r.ctid FROM sample_rollup_1m r LEFT JOIN stream s ON s.id = r.stream_id
-    WHERE s.id IS NULL OR r.bucket < s.last_sample_at - make_interval(secs => $1 / 1000.0) LIMIT $2`,
-  score_rollup_1m: `SELECT r.ctid FROM score_rollup_1m r LEFT JOIN stream s ON s.id = r.stream_id
-    WHERE s.id IS NULL OR r.bucket < s.last_sample_at - make_interval(secs => $1 / 1000.0) LIMIT $2`,
+  sample_rollup_1m: (t) => `SELECT r.ctid FROM ${t} r LEFT JOIN stream s ON s.id = r.stream_id
+    WHERE s.id IS NULL OR r.bucket < ${CUT_OF("s")} LIMIT $2`,
+  score_rollup_1m: (t) => `SELECT r.ctid FROM ${t} r LEFT JOIN stream s ON s.id = r.stream_id
+    WHERE s.id IS NULL OR r.bucket < ${CUT_OF("s")} LIMIT $2`,
 };
 
-/** Deletes what is past each stream's retention window; returns the rows deleted per table. */
-export async function deleteExpired(retentionMs: number, batch = 50_000, maxBatches = 20): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const [table, victims] of Object.entries(EXPIRED)) {
+// a drop waits this long at most for the tables' readers and writers, then gives way to them
+// (the next run drops the day); while it waits, their new statements queue behind it
+const DROP_LOCK_WAIT = "2s";
+
+/** The earliest cut of any stream (-∞ while one has no newest sample yet) and the latest, in epoch ms. */
+async function cutRange(q: Pick<pg.Pool, "query">, retentionMs: number): Promise<{ first: number; last: number }> {
+  const res = await q.query<{ first: number; last: number | null }>(
+    `SELECT extract(epoch FROM coalesce(min(CASE WHEN last_sample_at IS NULL THEN '-infinity' ELSE ${CUT_OF("stream")} END), 'infinity')) * 1000 AS first,
+            extract(epoch FROM max(${CUT_OF("stream")})) * 1000 AS last FROM stream`,
+    [retentionMs],
+  );
+  return { first: Number(res.rows[0]!.first), last: Number(res.rows[0]!.last ?? -Infinity) };
+}
+
+/**
+ * Drops the day partitions that lie wholly before every stream's cut, and before today (the
+ * days made ahead for live writes stay). A first look without locks: most runs have no whole
+ * day to drop and lock nothing. Otherwise under ACCESS EXCLUSIVE locks on the parents, taken
+ * before the cut is read again, so a write that committed before sees its stream counted, and
+ * one that comes after finds its day gone and makes it again (`inTransaction`). Returns the
+ * tables dropped, or 0 when the locks were not granted in time.
+ */
+export async function dropExpiredDays(retentionMs: number, nowMs = Date.now()): Promise<number> {
+  const candidates = (await listDayPartitions()).filter((p) => p.day < dayOf(nowMs));
+  const expired = (cut: number) => candidates.filter((p) => (p.day + 1) * DAY_MS <= cut);
+  if (expired((await cutRange(pool(), retentionMs)).first).length === 0) return 0;
+  try {
+    const dropped = await inTransaction(async (client) => {
+      await client.query(`SET LOCAL lock_timeout = '${DROP_LOCK_WAIT}'`);
+      await client.query(`LOCK TABLE ${TIME_PARTITIONED.join(", ")} IN ACCESS EXCLUSIVE MODE`);
+      const gone = expired((await cutRange(client, retentionMs)).first);
+      if (gone.length) await client.query(`DROP TABLE ${gone.map((p) => `"${p.table}"`).join(", ")}`);
+      return gone;
+    });
+    forgetDays(dropped.map((p) => p.day));
+    return dropped.length;
+  } catch (e) {
+    // lock_not_available, deadlock_detected (a writer held one parent and wanted another): give way
+    if (["55P03", "40P01"].includes((e as { code?: string }).code ?? "")) return 0;
+    throw e;
+  }
+}
+
+/**
+ * Deletes what is past each stream's retention cut: whole days first (`dropExpiredDays`), then
+ * rows. Returns the rows deleted per table and the day tables dropped (`partitions`).
+ */
+export async function deleteExpired(retentionMs: number, batch = 50_000, maxBatches = 20, nowMs = Date.now()): Promise<Record<string, number>> {
+  const out: Record<string, number> = { partitions: await dropExpiredDays(retentionMs, nowMs) };
+  const days = await listDayPartitions();
+  for (const [parent, victims] of Object.entries(EXPIRED)) {
     let total = 0;
-    for (let i = 0; i < maxBatches; i++) {
-      const res = await pool().query(`DELETE FROM ${table} WHERE ctid = ANY(ARRAY(${victims}))`, [retentionMs, batch]);
-      total += res.rowCount ?? 0;
-      if ((res.rowCount ?? 0) < batch) break;
+    // day by day: a ctid names a row within one table only (each partition has a (0,1))
+    const key = parent.endsWith("_block") ? "ts" : "bucket";
+    for (const { table, day } of days.filter((p) => p.parent === parent)) {
+      // on the parent, pruned to the day by its bounds: a DELETE on the day table would not fire
+      // the parent's statement triggers (the five-minute tier)
+      const inDay = `${key} >= to_timestamp(${day * 86_400}) AND ${key} < to_timestamp(${(day + 1) * 86_400})`;
+      for (let i = 0; i < maxBatches; i++) {
+        const res = await pool().query(`DELETE FROM ${parent} WHERE ${inDay} AND ctid = ANY(ARRAY(${victims(`"${table}"`)}))`, [retentionMs, batch]);
+        total += res.rowCount ?? 0;
+        if ((res.rowCount ?? 0) < batch) break;
+      }
     }
-    out[table] = total;
+    out[parent] = total;
   }
   return out;
 }

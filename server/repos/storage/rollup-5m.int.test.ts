@@ -10,6 +10,7 @@ import type { RollupColumns } from "./columns";
 import { purgeStreamData } from "./purge";
 import { writeRollup } from "./rollup";
 import { readSeries } from "./samples";
+import { dayOf, makeDays } from "./time-partitions";
 import { flushScoreMinutes, insertScores, readScores } from "./scores";
 
 vi.mock("server-only", () => ({}));
@@ -161,6 +162,8 @@ describe.each(availableBackends())("five-minute rollup tier on %s", (backend) =>
     // 33 days of minutes before `base`, with gaps; scores with NaN and minutes without a forecast
     const first = base - 33 * DAY;
     const minutesSql = "generate_series(0, 33 * 1440 - 1) AS k WHERE k % 97 <> 5 AND k % 1440 NOT BETWEEN 600 AND 615";
+    // written by hand, not through a writer that makes its days
+    await makeDays(Array.from({ length: 35 }, (_, k) => dayOf(first) + k));
     await pool().query(
       `INSERT INTO sample_rollup_1m (stream_id, bucket, min, max, sum, count)
        SELECT $1, to_timestamp($2::float8 / 1000 + k * 60), 50 + sin(k / 300.0) * 20 - k % 7, 50 + sin(k / 300.0) * 20 + k % 11,

@@ -92,13 +92,19 @@ export async function rebuildRollupAfterWatermark(upToSeq: number): Promise<{ wa
       [Math.min(watermark, upToSeq)],
     );
     if (touched.rowCount) {
-      await client.query("DELETE FROM sample_rollup_1m r USING tmp_rollup_touched t WHERE r.stream_id = t.stream_id AND r.bucket = t.bucket");
+      // the tables are partitioned by day: the bounds keep the join to the touched days (the replay
+      // window), and each touched minute reads its block rows by a probe (LATERAL) rather than a
+      // join that the planner, pricing a probe into every day, would hash over whole tables
+      await client.query(
+        `DELETE FROM sample_rollup_1m r USING tmp_rollup_touched t WHERE r.stream_id = t.stream_id AND r.bucket = t.bucket
+         AND r.bucket >= (SELECT min(bucket) FROM tmp_rollup_touched) AND r.bucket <= (SELECT max(bucket) FROM tmp_rollup_touched)`,
+      );
       await client.query(
         `INSERT INTO sample_rollup_1m (stream_id, bucket, min, max, sum, count)
          SELECT t.stream_id, t.bucket, min(v.value), max(v.value), sum(v.value), count(*)
          FROM tmp_rollup_touched t
-         JOIN sample_block b ON b.block = t.stream_id / 32 AND b.ts >= t.bucket AND b.ts < t.bucket + interval '1 minute' AND b.seq <= $1
-         CROSS JOIN LATERAL (SELECT b.vals[t.stream_id % 32 + 1] AS value) v
+         CROSS JOIN LATERAL (SELECT b.vals[t.stream_id % 32 + 1] AS value FROM sample_block b
+           WHERE b.block = t.stream_id / 32 AND b.ts >= t.bucket AND b.ts < t.bucket + interval '1 minute' AND b.seq <= $1) v
          WHERE v.value IS NOT NULL AND ${summableSql("v.value")}
          GROUP BY 1, 2`,
         [upToSeq],

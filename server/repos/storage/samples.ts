@@ -11,6 +11,7 @@ import { fiveMinuteBuckets, fiveMinuteSpan } from "./rollup";
 import { copyBinaryIn, copyBinaryOut, encodeBinaryCopy } from "./pg-binary-copy";
 import { blocksAfter, packSampleRows, slotOf, slotsPresent, valsLiteral, type Occupied } from "./sample-blocks";
 import { inStreamOrder } from "./stream-order";
+import { ensureDaysOf } from "./time-partitions";
 
 export interface InsertResult {
   received: number;
@@ -117,6 +118,7 @@ export async function insertSamplesReturning(
   const sorted = inStreamOrder({ streamIds: asInt32(c.streamIds), tsMs: asFloat64(c.tsMs), values: asFloat64(c.values) });
   const direct = !shared && allNewer(sorted);
   const packed = packSampleRows(sorted);
+  await ensureDaysOf(sorted.tsMs);
   const committed = await inTransaction(async (client): Promise<CommittedBatch | undefined> => {
     let rows = packed;
     // bounded wait: a writer frozen while holding the lock (a SIGSTOPped worker committing its

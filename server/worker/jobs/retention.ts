@@ -1,9 +1,11 @@
 import { deleteExpired } from "../../repos/storage/retention";
+import { DAY_MS, dayOf, makeDays } from "../../repos/storage/time-partitions";
 
 /**
  * Drops samples, scores and rollups older than the retention period (omen.yaml
  * `global.retention`, else OMEN_RETENTION_DAYS) before each stream's own newest sample
- * (retention-repo.ts). Anomalies, labels and configuration are kept.
+ * (repos/storage/retention.ts). Anomalies, labels and configuration are kept. First it makes
+ * today's and tomorrow's partitions (wall clock, UTC), so live writes find their day made.
  */
 export class RetentionJob {
   static readonly intervalMs = 3_600_000;
@@ -13,8 +15,9 @@ export class RetentionJob {
     private readonly log: (msg: string) => void,
   ) {}
 
-  async run(): Promise<Record<string, number>> {
-    const deleted = await deleteExpired(this.retentionMs());
+  async run(nowMs = Date.now()): Promise<Record<string, number>> {
+    await makeDays([dayOf(nowMs), dayOf(nowMs + DAY_MS)]);
+    const deleted = await deleteExpired(this.retentionMs(), undefined, undefined, nowMs);
     const n = Object.values(deleted).reduce((a, b) => a + b, 0);
     if (n > 0) this.log(`retention: removed ${Object.entries(deleted).map(([t, c]) => `${c} ${t}`).join(", ")}`);
     return deleted;

@@ -2,7 +2,7 @@ import type { JsMsg } from "@nats-io/jetstream";
 import type { EngineEvent } from "@/lib/detectors/engine-port";
 import type { EffectiveSettings } from "@/lib/config/settings";
 import type { TStreamKind } from "@/lib/schemas/stream";
-import { decodeSamples } from "@/lib/scale/sample-message";
+import { decodeSamples, type PartitionSamples } from "@/lib/scale/sample-message";
 import { upsertAnomalies } from "../../repos/anomalies-repo";
 import { labelledFeedbackAfter, newestFeedbackId } from "../../repos/feedback-repo";
 import { readPartitionStart, savePartitionSnapshot } from "../../repos/partition-repo";
@@ -10,11 +10,12 @@ import { commitPartitionScores } from "../../repos/storage/partition-scores";
 import { scoredAlready } from "../../repos/storage/scores";
 import { ScoreMinuteFold } from "../../repos/storage/score-minute-fold";
 import { allStreamKinds, readEndedStreams } from "../../repos/streams-repo";
-import { resetPartitionConsumer, type SampleLog } from "../../nats/sample-log";
+import { partitionReplayReader, resetPartitionConsumer, type SampleLog } from "../../nats/sample-log";
 import { ConfiguredEngine } from "../../services/config/configured-engine";
 import { anomalyRow } from "../pipeline/anomaly-row";
 import { EndedGapFilter } from "../pipeline/ended-gaps";
 import { LateSamples } from "../pipeline/late-samples";
+import { copiedMessages } from "./log-copies";
 import { createEngine } from "../../services/detection/engine-adapter";
 import { compressState, packEngine, restoreSnapshot } from "../../services/detection/engine-snapshot";
 import { RollupBuffer } from "../pipeline/rollup-buffer";
@@ -62,13 +63,14 @@ const emptyRows = (): ScoreRows => ({ streamIds: [], tsMs: [], score: [], confid
 
 /**
  * One partition of the sample log on the worker that owns it: its own detector engine (the
- * state of the partition's streams), restored from the partition's snapshot; a durable
- * consumer from the message after that snapshot; scores written with the partition cursor in
+ * state of the partition's streams), restored from the partition's snapshot; the messages
+ * from that snapshot to the partition cursor relearned (`replayToCursor`); a durable consumer
+ * from the message after the cursor; scores written with the partition cursor in
  * one transaction, after which the messages they cover are acknowledged (AckPolicy.All); a
  * snapshot every `snapshotEveryMs` (OMEN_PARTITION_SNAPSHOT_SECONDS).
  *
- * Acknowledging on the score write, not the snapshot: a new owner recreates the consumer at the
- * snapshot (the log keeps every message 24 h whatever is acknowledged), so acks carry no
+ * Acknowledging on the score write, not the snapshot: a new owner replays from the snapshot
+ * (the log keeps every message 24 h whatever is acknowledged), so acks carry no
  * recovery duty. What they do carry is the meaning of the consumer's unacknowledged count, which
  * back-pressure and /api/health read as "not scored yet"; tied to snapshots minutes apart, it
  * would hold minutes of scored messages and refuse ingest, or flag a stall, for work already done.
@@ -135,11 +137,15 @@ export class PartitionRunner {
     this.cursor = start.cursor;
     this.stats.late = start.late.samples;
     this.stats.lateScored = start.late.scored;
-    const consumer = await resetPartitionConsumer(this.log, this.partition, this.applied);
-    const iter = await consumer.consume({ max_messages: 1024 });
-    this.iter = iter;
     this.note(`partition ${this.partition}: from snapshot at message ${this.applied}, scored up to ${this.cursor}`);
     this.loop = (async () => {
+      // relearn what was scored after the snapshot first; the durable consumer starts after it
+      if (this.cursor > this.applied) await this.replayToCursor();
+      if (this.stopping) return;
+      const consumer = await resetPartitionConsumer(this.log, this.partition, this.applied);
+      const iter = await consumer.consume({ max_messages: 1024 });
+      this.iter = iter;
+      if (this.stopping) iter.stop();
       let batch: JsMsg[] = [];
       for await (const m of iter) {
         batch.push(m);
@@ -162,6 +168,33 @@ export class PartitionRunner {
     });
   }
 
+  /**
+   * Folds the messages between the snapshot and the partition cursor (scored before, by this
+   * or another owner) into the detectors, read with an ordered reader, not the durable
+   * consumer: health and back-pressure read the consumer's backlog as "not scored yet", and a
+   * replay of up to a snapshot interval of messages would otherwise count there (and in the
+   * partition's stall wait) although its scores are stored. Ends at the cursor, or when the log
+   * holds nothing more (messages past the cursor that a fetch brings are scored as usual).
+   */
+  private async replayToCursor(): Promise<void> {
+    const reader = await partitionReplayReader(this.log, this.partition, this.applied);
+    while (!this.stopping && this.applied < this.cursor) {
+      const batch: JsMsg[] = [];
+      for await (const m of await reader.fetch({ max_messages: MAX_BATCH_MESSAGES, expires: 2_000 })) {
+        batch.push(m);
+        // not waiting out the fetch for more than the log holds
+        if (m.seq >= this.cursor || m.info.pending === 0) break;
+      }
+      if (!batch.length) break;
+      this.busy = true;
+      try {
+        await this.process(batch);
+      } finally {
+        this.busy = false;
+      }
+    }
+  }
+
   /** Score (or relearn) a run of messages, write their scores and move the cursor once. */
   private async process(msgs: JsMsg[]): Promise<void> {
     const rows = emptyRows();
@@ -170,6 +203,7 @@ export class PartitionRunner {
     const rollup = new RollupBuffer(0);
     this.late.clear();
     let last = 0;
+    const fresh: { seq: number; samples: PartitionSamples }[] = [];
     for (const m of msgs) {
       if (m.seq <= this.applied) continue; // a redelivery the engine has seen
       this.stats.messages++;
@@ -180,17 +214,24 @@ export class PartitionRunner {
       } else {
         const replay = m.seq <= this.cursor;
         if (replay) this.stats.replayed++;
-        else rollup.add({ rows: samples.streamIds.length, lastSeq: m.seq, seq: new Float64Array(samples.streamIds.length).fill(m.seq), ...samples });
+        else fresh.push({ seq: m.seq, samples });
         await this.fold(samples, m.seq, replay ? null : rows, replay ? null : events);
       }
       this.applied = m.seq;
       if (m.seq > this.cursor) last = m.seq;
     }
     if (last === 0) return;
+    // a copy of a message folded before adds nothing: neither to the rollup nor late scores
+    const copies = this.late.n ? await this.copiesInRun(rows) : new Set<number>();
+    for (const f of fresh) {
+      if (copies.has(f.seq)) continue;
+      rollup.add({ rows: f.samples.streamIds.length, lastSeq: f.seq, seq: new Float64Array(f.samples.streamIds.length).fill(f.seq), ...f.samples });
+    }
+    // counted as late (what arrived behind the clock), scored only when not a copy
+    const late = { samples: this.late.n, scored: 0 };
+    if (copies.size) this.late.retain((seq) => !copies.has(seq));
     // scored with the run: written by the transaction that moves the cursor past their messages, so once
-    const lateFrom = rows.tsMs.length;
-    const late = { samples: this.late.n, scored: this.late.n ? this.scoreLate(rows) : 0 };
-    if (late.scored) late.scored -= await this.dropScoredAlready(rows, lateFrom);
+    if (this.late.n) late.scored = this.scoreLate(rows);
     const scores = { ...rows };
     const rollups = { samples: rollup.flushAll().rows, scores: ScoreMinuteFold.minutesOf(scores, Date.now()) };
     let failures = 0;
@@ -315,19 +356,13 @@ export class PartitionRunner {
     return n;
   }
 
-  /**
-   * Drops the late rows (from `from` on) of samples that have a stored score: a second copy of
-   * a message the log holds twice (one published again after JetStream's 2-min duplicate
-   * window, see docs/scale-out.md "Outbox") is behind the clock, and its samples were scored
-   * with the first copy. Returns how many it dropped.
-   */
-  private async dropScoredAlready(rows: ScoreRows, from: number): Promise<number> {
-    const { scored } = await this.retrying("score check", () => scoredAlready(rows.streamIds.slice(from), rows.tsMs.slice(from)));
-    if (!scored.some((x) => x === 1)) return 0;
-    const keep = (_: number, i: number) => i < from || scored[i - from] === 0;
-    const before = rows.tsMs.length;
-    for (const k of Object.keys(rows) as (keyof ScoreRows)[]) rows[k] = rows[k].filter(keep);
-    return before - rows.tsMs.length;
+  /** The run's messages that are copies of messages folded before (see `copiedMessages`), by their late samples. */
+  private async copiesInRun(rows: ScoreRows): Promise<Set<number>> {
+    const ids = new Int32Array(this.late.n);
+    const tsMs = new Float64Array(this.late.n);
+    for (let k = 0; k < this.late.n; k++) ({ id: ids[k], tsMs: tsMs[k] } = this.late.at(k));
+    const { scored } = await this.retrying("score check", () => scoredAlready(ids, tsMs));
+    return copiedMessages(this.late, scored, rows);
   }
 
   /** The periodic snapshot while no messages arrive (between two runs of the consume loop). */

@@ -46,6 +46,23 @@ async function scoreRowsPerSample(): Promise<{ samples: number; unscored: number
   return res.rows[0]!;
 }
 
+/** The test's stored samples against their 1-minute rollup rows: each sample must be folded in once. */
+async function rollupAgainstStored(): Promise<{ stored: number; storedSum: number; rolled: number; rolledSum: number }> {
+  const res = await pool().query<{ stored: number; stored_sum: number; rolled: number; rolled_sum: number }>(
+    `SELECT (SELECT count(*)::int FROM sample x JOIN stream st ON st.id = x.stream_id WHERE st.metric = 'late_scale_out') AS stored,
+            (SELECT sum(x.value)::float8 FROM sample x JOIN stream st ON st.id = x.stream_id WHERE st.metric = 'late_scale_out') AS stored_sum,
+            (SELECT sum(r.count)::int FROM sample_rollup_1m r JOIN stream st ON st.id = r.stream_id WHERE st.metric = 'late_scale_out') AS rolled,
+            (SELECT sum(r.sum)::float8 FROM sample_rollup_1m r JOIN stream st ON st.id = r.stream_id WHERE st.metric = 'late_scale_out') AS rolled_sum`,
+  );
+  const r = res.rows[0]!;
+  return { stored: r.stored, storedSum: r.stored_sum, rolled: r.rolled, rolledSum: r.rolled_sum };
+}
+
+function expectRollupExact(r: Awaited<ReturnType<typeof rollupAgainstStored>>): void {
+  expect(r.rolled).toBe(r.stored);
+  expect(r.rolledSum).toBeCloseTo(r.storedSum, 6);
+}
+
 describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out late samples on NATS JetStream", () => {
   let world: ScaleOutWorld;
   const startWorker = (name: string) => world.startWorker(name);
@@ -135,6 +152,7 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out late samples on
     const caughtUp = await backlogOnce("health's backlog with nothing pending", (b) => b.pendingMessages === 0 && b.lateScored === lateCount);
     expect(caughtUp).toMatchObject({ rows: null, pendingMessages: 0, lateSamples: lateCount, lateScored: lateCount });
     let rows = await scoreRowsPerSample();
+    expectRollupExact(await rollupAgainstStored());
     console.log(`[scale-out late] acknowledged ${acknowledged}, late ${lateCount}; per stored sample: ${JSON.stringify(rows)}`);
     expect(rows).toEqual({ samples: acknowledged, unscored: 0, once: acknowledged, more: 0 });
     // the off-grid 500 on a stream around 50-70 scores above its neighbours
@@ -155,14 +173,45 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out late samples on
     rows = await scoreRowsPerSample();
     expect(rows).toEqual({ samples: acknowledged, unscored: 0, once: acknowledged, more: 0 });
     expect(await scoredRows()).toBe(acknowledged);
+    // nor folded into the 1-minute sample rollup again (written by the same transaction as the late counts)
+    const rollup = await rollupAgainstStored();
+    console.log(`[scale-out late] after a copy of ${copied} samples: stored ${rollup.stored} (sum ${rollup.storedSum.toFixed(3)}), rollup ${rollup.rolled} (sum ${rollup.rolledSum.toFixed(3)})`);
+    expectRollupExact(rollup);
 
     // kill -9 and a new owner: it replays the partitions from their snapshots and writes nothing again
     world.workers.get("w1")!.kill("SIGKILL");
+    // w2 starts at once; it takes the partitions when w1's leases expire (up to 15 s)
+    startWorker("w2");
     // messages published while the partitions have no owner are pending
     await send(range(0, STREAMS).map((i) => gauge(i, [STEPS])), t0 + (STEPS + 6) * STEP_MS);
     const waiting = await backlogOnce("health's backlog counting the ownerless partitions' messages", (b) => (b.pendingMessages ?? 0) > 0);
     console.log(`[scale-out late] pending while no worker runs: ${JSON.stringify(waiting)}`);
-    startWorker("w2");
+    const unscored = (await readLogBacklog(world.log)).pending;
+    // The new owner relearns what w1 scored (w1 saved no snapshot: the whole log) before it
+    // scores. Held inside that replay (its first read of the stream table waits on a lock taken
+    // once w2 is up, before it owns anything), the log's backlog is still only the messages not
+    // scored yet: a replay is not work waiting (before the replay had a reader of its own, apart
+    // from the durable consumer, it counted every replayed message).
+    await waitFor("w2 up, owning nothing yet", async () => {
+      const w2 = (await readWorkerStatus()).find((w) => w.name === "w2");
+      return w2 !== undefined && ((w2.info.partitions as number[] | undefined) ?? []).length === 0;
+    }, 15_000).catch(fail);
+    const locker = await pool().connect();
+    try {
+      await locker.query("BEGIN");
+      await locker.query("LOCK TABLE stream IN ACCESS EXCLUSIVE MODE");
+      await waitFor(
+        "both partitions' replays to wait on the stream table",
+        async () => (await pool().query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query = 'SELECT id, kind::text AS kind FROM stream'")).rows[0]!.n >= PARTITIONS,
+        30_000,
+      ).catch(fail);
+      const duringReplay = await readLogBacklog(world.log);
+      console.log(`[scale-out late] not scored before w2 took over: ${unscored} message(s); during w2's replay: ${duringReplay.pending}`);
+      expect(duringReplay.pending).toBe(unscored);
+    } finally {
+      await locker.query("ROLLBACK").catch(() => undefined);
+      locker.release();
+    }
     await waitFor("w2 to own every partition", async () => ((await readWorkerStatus()).find((w) => w.name === "w2")?.info.partitions as number[] | undefined)?.length === PARTITIONS, 60_000).catch(fail);
     await new Promise((r) => setTimeout(r, 3_000));
     rows = await scoreRowsPerSample();
@@ -178,6 +227,7 @@ describe.skipIf(Boolean(unreachable) || !hasPostgres)("scale-out late samples on
       15_000,
     ).catch(fail);
     expect(moved).toEqual({ late: lateCount + copied, scored: lateCount });
+    expectRollupExact(await rollupAgainstStored());
     const after = await backlogOnce("health's backlog with nothing pending after the new owner caught up", (b) => b.pendingMessages === 0);
     expect(after).toMatchObject({ lateSamples: lateCount + copied, lateScored: lateCount, stalledPartitions: [] });
   });

@@ -30,6 +30,26 @@ export class LateSamples {
     this.n = 0;
   }
 
+  /** Stream id, time and commit (message) of sample k, in the order they were put. */
+  at(k: number): { id: number; tsMs: number; seq: number } {
+    return { id: this.ids[k]!, tsMs: this.ts[k]!, seq: this.seq[k]! };
+  }
+
+  /** Keeps only the samples whose commit (message) `keep` accepts, in order. */
+  retain(keep: (seq: number) => boolean): void {
+    let n = 0;
+    for (let k = 0; k < this.n; k++) {
+      if (!keep(this.seq[k]!)) continue;
+      this.domain[n] = this.domain[k]!;
+      this.ids[n] = this.ids[k]!;
+      this.ts[n] = this.ts[k]!;
+      this.values[n] = this.values[k]!;
+      this.seq[n] = this.seq[k]!;
+      n++;
+    }
+    this.n = n;
+  }
+
   put(domain: number, id: number, tsMs: number, value: number, seq: number): void {
     const k = this.n;
     if (k === this.ids.length) {

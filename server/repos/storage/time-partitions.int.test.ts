@@ -1,0 +1,137 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pool } from "../../db";
+import { listMigrations, migrate, migrationsDir } from "../../migrate";
+import { listStreams } from "../streams-repo";
+import { ingestSeries, invalidateSourceCache } from "../../services/ingest/ingest-service";
+import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
+import { deleteExpired } from "./retention";
+import { readSeries, sampleAt } from "./samples";
+import { dayOf, DAY_MS, forgetDays, listDayPartitions, missingPartitionDay } from "./time-partitions";
+
+const MIGRATION = "20261211100000_time_partitions";
+
+/** Day partitions attached to `parent`, as ISO days. */
+async function daysOf(parent: string): Promise<string[]> {
+  const res = await pool().query<{ d: string }>(
+    `SELECT to_char(lower_b, 'YYYY-MM-DD') AS d FROM (
+       SELECT (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \\(''([^'']+)''\\)'))[1]::timestamptz AT TIME ZONE 'UTC' AS lower_b
+       FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1::regclass) x ORDER BY 1`,
+    [parent],
+  );
+  return res.rows.map((r) => r.d);
+}
+
+describe.each(availableBackends())("time partitions on %s", (backend) => {
+  let tdb: TestDatabase;
+  beforeAll(async () => {
+    tdb = await createTestDatabase(backend);
+    invalidateSourceCache();
+  });
+  afterAll(async () => tdb.drop());
+
+  it("makes a 2014 day's partitions when its samples arrive, and reads them back", async () => {
+    const t = Date.UTC(2014, 5, 1, 12);
+    expect(await daysOf("sample_block")).not.toContain("2014-06-01");
+    const r = await ingestSeries("old.csv", "csv", [{ metric: "old_m", labels: {}, kind: "gauge", tsMs: [t, t + 60_000, t + DAY_MS], values: [1, 2, 3] }], Date.UTC(2026, 11, 7));
+    expect(r.inserted).toBe(3);
+    for (const parent of ["sample_block", "score_block", "sample_rollup_1m", "score_rollup_1m", "sample_rollup_5m", "score_rollup_5m"]) {
+      expect(await daysOf(parent)).toEqual(expect.arrayContaining(["2014-06-01", "2014-06-02"]));
+    }
+    const id = (await listStreams({ search: "old_m" }))[0]!.id;
+    expect(await sampleAt(id, t + 60_000)).toBe(2);
+    expect((await readSeries(id, t, t + 2 * DAY_MS, 10_000)).map((p) => p.v)).toEqual([1, 2, 3]);
+  });
+
+  it("makes a day again when this process thought it existed (dropped by another process)", async () => {
+    const t = Date.UTC(2013, 0, 5, 3);
+    await ingestSeries("older.csv", "csv", [{ metric: "older_m", labels: {}, kind: "gauge", tsMs: [t], values: [5] }], Date.UTC(2026, 11, 7));
+    // another process's retention dropped the day; this one's cache still has it
+    await pool().query(`DROP TABLE sample_block_p20130105, score_block_p20130105, sample_rollup_1m_p20130105, score_rollup_1m_p20130105, sample_rollup_5m_p20130105, score_rollup_5m_p20130105`);
+    const r = await ingestSeries("older.csv", "csv", [{ metric: "older_m", labels: {}, kind: "gauge", tsMs: [t + 1000], values: [6] }], Date.UTC(2026, 11, 7));
+    expect(r.inserted).toBe(1);
+    const id = (await listStreams({ search: "older_m" }))[0]!.id;
+    expect(await sampleAt(id, t + 1000)).toBe(6);
+  });
+
+  it("is safe when several callers make the same day at once", async () => {
+    const { makeDays } = await import("./time-partitions");
+    const d = dayOf(Date.UTC(2012, 2, 3));
+    forgetDays([d]);
+    await Promise.all(Array.from({ length: 4 }, () => makeDays([d, d + 1])));
+    expect(await daysOf("score_block")).toEqual(expect.arrayContaining(["2012-03-03", "2012-03-04"]));
+  });
+
+  it("drops the days before every stream's cut as tables, and keeps the others", async () => {
+    // streams so far: old_m (newest 2014-06-02 12:00) and older_m (newest 2013-01-05), nothing scored yet: the worker has not
+    // set their newest sample, so nothing may go
+    const before = await listDayPartitions();
+    expect((await deleteExpired(30 * DAY_MS, 50_000, 20, Date.UTC(2026, 11, 7))).partitions).toBe(0);
+    expect(await listDayPartitions()).toEqual(before);
+    await pool().query(`UPDATE stream SET last_sample_at = to_timestamp($1 / 1000.0) WHERE metric = 'old_m'`, [Date.UTC(2014, 5, 2, 12)]);
+    await pool().query(`UPDATE stream SET last_sample_at = to_timestamp($1 / 1000.0) WHERE metric = 'older_m'`, [Date.UTC(2013, 0, 5, 3, 0, 1)]);
+    // older_m's cut (2012-12-06) is the earliest: only 2012-03-03/04 lie wholly before it; with 100 days, none
+    expect((await deleteExpired(400 * DAY_MS, 50_000, 20, Date.UTC(2026, 11, 7))).partitions).toBe(0);
+    const out = await deleteExpired(30 * DAY_MS, 50_000, 20, Date.UTC(2026, 11, 7));
+    expect(out.partitions).toBe(2 * 6);
+    expect(await daysOf("sample_block")).not.toContain("2012-03-03");
+    expect(await daysOf("score_rollup_5m")).not.toContain("2012-03-04");
+    expect(await daysOf("sample_block")).toEqual(expect.arrayContaining(["2013-01-05", "2014-06-01", "2014-06-02"]));
+    const id = (await listStreams({ search: "old_m" }))[0]!.id;
+    expect(await sampleAt(id, Date.UTC(2014, 5, 1, 12))).toBe(1);
+    // once older_m is deleted, its day holds no stream's data and is dropped; old_m's stay
+    await pool().query(`DELETE FROM stream WHERE metric = 'older_m'`);
+    expect((await deleteExpired(30 * DAY_MS, 50_000, 20, Date.UTC(2026, 11, 7))).partitions).toBe(6);
+    expect(await daysOf("sample_block")).not.toContain("2013-01-05");
+    expect(await daysOf("sample_block")).toEqual(expect.arrayContaining(["2014-06-01", "2014-06-02"]));
+    // the days made ahead for live writes (today by the wall clock) stay whatever the cuts say
+    expect(await daysOf("sample_block")).toContain(new Date().toISOString().slice(0, 10));
+  });
+
+  it("reads the failing day from PostgreSQL's no-partition error", () => {
+    const e = { code: "23514", message: 'no partition of relation "sample_block" found for row', detail: "Partition key of the failing row contains (ts) = (2014-06-01 23:59:59.5+00)." };
+    expect(missingPartitionDay(e)).toBe(dayOf(Date.UTC(2014, 5, 1)));
+    expect(missingPartitionDay({ ...e, detail: "Partition key of the failing row contains (bucket) = (2014-06-01 23:30:00-02)." })).toBe(dayOf(Date.UTC(2014, 5, 2)));
+    expect(missingPartitionDay({ code: "23514", message: "new row violates check constraint" })).toBeNull();
+  });
+});
+
+describe.each(availableBackends())("the time-partition migration on %s", (backend) => {
+  it("keeps the samples, scores and rollups of an installation that upgrades", async () => {
+    // a database at the migration before, with a row in each table, then the migration
+    const before = fs.mkdtempSync(path.join(os.tmpdir(), "omen-mig-"));
+    for (const m of listMigrations()) {
+      if (m.name >= MIGRATION) continue;
+      fs.cpSync(path.join(migrationsDir(), m.name), path.join(before, m.name), { recursive: true });
+    }
+    const tdb = await createTestDatabase(backend, { migrationsDir: before });
+    try {
+      const t = "2015-03-04 05:06:07+00";
+      await pool().query(`INSERT INTO sample_block (seq, block, ts, vals) VALUES (41, 0, $1, '{1.5,NULL,2.5}')`, [t]);
+      await pool().query(`SELECT setval('sample_block_seq_seq', 41)`);
+      await pool().query(`INSERT INTO score_block (block, ts, mask, data) VALUES (0, $1, 1, '\\x00')`, [t]);
+      await pool().query(`INSERT INTO sample_rollup_1m (stream_id, bucket, min, max, sum, count) VALUES (2, '2015-03-04 05:06:00+00', 1, 2, 3, 2)`);
+      await pool().query(`INSERT INTO score_rollup_1m (stream_id, bucket, score, confidence, n, rev_hi) VALUES (2, '2015-03-04 05:06:00+00', 0.5, 1, 1, 1)`);
+      const applied = await migrate(tdb.url);
+      expect(applied.applied).toEqual([MIGRATION]);
+      expect((await pool().query("SELECT stream_id, value, seq FROM sample ORDER BY stream_id")).rows).toEqual([
+        { stream_id: 0, value: 1.5, seq: 41 },
+        { stream_id: 2, value: 2.5, seq: 41 },
+      ]);
+      expect((await pool().query("SELECT rev, mask FROM score_block")).rows).toEqual([{ rev: 1, mask: 1 }]);
+      expect((await pool().query("SELECT count FROM sample_rollup_1m")).rows).toEqual([{ count: 2 }]);
+      expect((await pool().query("SELECT count FROM sample_rollup_5m")).rows).toEqual([{ count: 2 }]);
+      expect((await pool().query("SELECT n, rev_hi FROM score_rollup_1m")).rows).toEqual([{ n: 1, rev_hi: 1 }]);
+      expect(await daysOf("sample_block")).toContain("2015-03-04");
+      // the sequences go on where they were, and the five-minute triggers follow the minutes
+      expect((await pool().query("SELECT nextval('sample_block_seq_seq') AS v")).rows[0]!.v).toBe(42);
+      await pool().query(`INSERT INTO sample_rollup_1m (stream_id, bucket, min, max, sum, count) VALUES (2, '2015-03-04 05:07:00+00', 0, 9, 9, 1)`);
+      expect((await pool().query("SELECT min, max, count FROM sample_rollup_5m")).rows).toEqual([{ min: 0, max: 9, count: 3 }]);
+    } finally {
+      await tdb.drop();
+      fs.rmSync(before, { recursive: true, force: true });
+    }
+  });
+});
