@@ -226,6 +226,8 @@ export class DetectionEngine {
   private bX = new Float64Array(STEP_BLOCK);
   private bGap = new Uint8Array(STEP_BLOCK);
   private bHwExp = new Float64Array(STEP_BLOCK);
+  /** Holt-Winters' seasonal term at the step (read in `passInputs`, used again in `passShapes`) */
+  private bSeason = new Float64Array(STEP_BLOCK);
   private bShift = new Float64Array(STEP_BLOCK);
   private bStuck = new Float64Array(STEP_BLOCK);
   private bBurst = new Float64Array(STEP_BLOCK);
@@ -433,6 +435,7 @@ export class DetectionEngine {
     this.bX = new Float64Array(size);
     this.bGap = new Uint8Array(size);
     this.bHwExp = new Float64Array(size);
+    this.bSeason = new Float64Array(size);
     this.bShift = new Float64Array(size);
     this.bStuck = new Float64Array(size);
     this.bBurst = new Float64Array(size);
@@ -594,6 +597,7 @@ export class DetectionEngine {
     const bX = this.bX;
     const bGap = this.bGap;
     const bHwExp = this.bHwExp;
+    const bSeason = this.bSeason;
     for (let i = lo; i < hi; i++) {
       const j = i - lo;
       const gcls = this.gaps.observe(i, present[i] === 1, tsMs);
@@ -614,7 +618,10 @@ export class DetectionEngine {
         }
       }
       bX[j] = x;
-      const hwExp = this.hw.expected(i, tsMs);
+      // (= hw.expected: the same sum, its seasonal term kept for `passShapes`)
+      const season = this.hw.seasonal(i, tsMs);
+      const hwExp = this.hw.levelForecast(i) + season;
+      bSeason[j] = season;
       let exp = hwExp;
       let sc = this.hw.scale(i, tsMs);
       if (exp !== exp) {
@@ -642,7 +649,7 @@ export class DetectionEngine {
       const x = bX[j]!;
       if (x !== x) continue;
       const exp = out.expected[i]!;
-      const season = this.hw.seasonal(i, tsMs);
+      const season = this.bSeason[j]!;
       this.bShift[j] = o.shiftCusum ? this.cu.update(i, x - season, tsMs, this.hw.period(i)) : 0;
       this.bStuck[j] = this.fl.update(i, x, tsMs);
       // count-rate CUSUM (sparse counts): Poisson LLR against the expected count, the larger of

@@ -305,7 +305,9 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     const P = c.period[i]!;
     if (P <= 0) return 0;
     const sb = c.sb[i]!;
-    const pos = phaseOf(tMs, P) * sb - 0.5;
+    // within the cycle `update` cached, the phase is one subtraction (the same remainder, exact)
+    const cs = this.cycStart[i]!;
+    const pos = (tMs >= cs && tMs - cs < P ? (tMs - cs) / P : phaseOf(tMs, P)) * sb - 0.5;
     const f = Math.floor(pos);
     const w = pos - f;
     const j0 = f < 0 ? sb - 1 : f;
@@ -318,6 +320,13 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     const c = this.soa.cols;
     if (c.n[i]! === 0) return NaN;
     return c.l[i]! + this.params.phi * c.b[i]! + this.seasonAt(i, tMs);
+  }
+
+  /** `expected` without its seasonal term (NaN before the first point): `expected` = this + `seasonal`. */
+  levelForecast(i: number): number {
+    const c = this.soa.cols;
+    if (c.n[i]! === 0) return NaN;
+    return c.l[i]! + this.params.phi * c.b[i]!;
   }
 
   /** h-step-ahead forecast (h ≥ 1) at time tMs of that step. */

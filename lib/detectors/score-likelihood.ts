@@ -227,7 +227,11 @@ export class ScoreLikelihoodBank extends BaseBank<Cols, ScoreLikelihoodParams> {
   }
 
   private evidence(sh: number, m: number, v: number): number {
-    const z = (sh - m) / Math.sqrt(v > this.minVar ? v : this.minVar);
+    // z > 0 exactly when sh − m > 0 (the divisor is positive): most scores sit at or below their
+    // mean and skip the square root and the division
+    const d = sh - m;
+    if (!(d > 0)) return 0;
+    const z = d / Math.sqrt(v > this.minVar ? v : this.minVar);
     return z > 0 ? normalTailDecades(z) : 0;
   }
 
