@@ -219,7 +219,13 @@ export class TailCalibrator {
     // Most scores lie below both H_LO and the threshold: the tail is linear there and the
     // histogram not involved. That case is `learn`'s, step for step, in code small enough for
     // the optimiser to inline into the caller's loop (no call, doubles not boxed).
-    if (!(s < H_LO && s <= u)) return this.learn(i, s);
+    if (!(s < H_LO && s <= u)) {
+      // score and p cross the call in fields: a double argument or result of a call that is
+      // not inlined is boxed, a heap number per call (most of a step's garbage)
+      this.learnS = s;
+      this.learn(i);
+      return this.learnP;
+    }
     const beta = c.beta[i]!;
     const cnt = c.cnt[i]!;
     const w = c.w[i]!;
@@ -252,11 +258,16 @@ export class TailCalibrator {
     c.w[i] = 1;
   }
 
+  /** `learn`'s score in and tail probability out (double fields are updated in place). */
+  private learnS = 0;
+  private learnP = 0;
+
   /**
-   * `update` in general. (The slot's values are read once, into locals, and each column written
-   * once: `p` and the learning step below share them.)
+   * `update` in general, of score `learnS`; leaves p in `learnP`. (The slot's values are read
+   * once, into locals, and each column written once: `p` and the learning step below share them.)
    */
-  private learn(i: number, s: number): number {
+  private learn(i: number): void {
+    const s = this.learnS;
     const c = this.soa.cols;
     const u = c.u[i]!;
     const beta = c.beta[i]!;
@@ -301,7 +312,7 @@ export class TailCalibrator {
     }
     c.beta[i] = nb < 1e-6 ? 1e-6 : nb;
     c.cnt[i] = cnt + 1;
-    return pr;
+    this.learnP = pr;
   }
 
   /** Raises slot i's threshold so that s maps to tail probability ≥ pTarget (feedback). */
