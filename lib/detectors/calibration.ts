@@ -212,6 +212,15 @@ export class TailCalibrator {
   /** (keeps `touch`'s loads from being optimised away) */
   private touched = 0;
 
+  /**
+   * `update` of `count` consecutive slots from i: scores src[si …], their p into dst[di …].
+   * Arrays and indices cross the call, not doubles (a double argument or result of a call that
+   * is not inlined is a heap number per call).
+   */
+  updateRow(i: number, count: number, src: Float64Array, si: number, dst: Float64Array, di: number): void {
+    for (let k = 0; k < count; k++) dst[di + k] = this.update(i + k, src[si + k]!);
+  }
+
   /** Returns p(s) then learns s. */
   update(i: number, s: number): number {
     const c = this.soa.cols;
@@ -222,9 +231,10 @@ export class TailCalibrator {
     if (!(s < H_LO && s <= u)) {
       // score and p cross the call in fields: a double argument or result of a call that is
       // not inlined is boxed, a heap number per call (most of a step's garbage)
-      this.learnS = s;
+      const io = this.learnIO;
+      io[0] = s;
       this.learn(i);
-      return this.learnP;
+      return io[1]!;
     }
     const beta = c.beta[i]!;
     const cnt = c.cnt[i]!;
@@ -258,16 +268,15 @@ export class TailCalibrator {
     c.w[i] = 1;
   }
 
-  /** `learn`'s score in and tail probability out (double fields are updated in place). */
-  private learnS = 0;
-  private learnP = 0;
+  /** `learn`'s score in (0) and tail probability out (1) */
+  private readonly learnIO = new Float64Array(2);
 
   /**
-   * `update` in general, of score `learnS`; leaves p in `learnP`. (The slot's values are read
+   * `update` in general, of score `learnIO[0]`; leaves p in `learnIO[1]`. (The slot's values are read
    * once, into locals, and each column written once: `p` and the learning step below share them.)
    */
   private learn(i: number): void {
-    const s = this.learnS;
+    const s = this.learnIO[0]!;
     const c = this.soa.cols;
     const u = c.u[i]!;
     const beta = c.beta[i]!;
@@ -312,7 +321,7 @@ export class TailCalibrator {
     }
     c.beta[i] = nb < 1e-6 ? 1e-6 : nb;
     c.cnt[i] = cnt + 1;
-    this.learnP = pr;
+    this.learnIO[1] = pr;
   }
 
   /** Raises slot i's threshold so that s maps to tail probability ≥ pTarget (feedback). */

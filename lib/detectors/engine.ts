@@ -789,12 +789,12 @@ export class DetectionEngine {
       // (not on streams with false-positive feedback: the user said their big excursions are benign;
       // fewer than two scores past ratio × floor cannot make a ratio: `extremeRatio` is not called)
       const big = (z0 >= minExt ? 1 : 0) + (z1 >= minExt ? 1 : 0) + (z2 >= minExt ? 1 : 0) + (z3 >= minExt ? 1 : 0);
-      this.bExt[j] = o.extremeRatio > 0 && learnCal && c.fb[i]! >= 1 && big >= 2 ? this.extremeRatio(base, z0, z1, z2, z3) : 0;
+      this.bExt[j] = o.extremeRatio > 0 && learnCal && c.fb[i]! >= 1 && big >= 2 ? this.extremeRatio(base, zo) : 0;
       const po = j * ND;
-      // one call site in a loop over the four detectors: inlined once (four sites exhausted the
-      // optimiser's inlining budget, and a call not inlined boxes its double argument and result)
-      if (learnCal) for (let k = 0; k < ND; k++) bP[po + k] = cal.update(base + k, z[zo + k]!);
-      else this.calibrateOnly(base, po, z0, z1, z2, z3);
+      // one call taking arrays: `update` inlines there, and whether or not this call is inlined
+      // no double crosses a call boxed (four sites exhausted the optimiser's inlining budget)
+      if (learnCal) cal.updateRow(base, ND, z, zo, bP, po);
+      else this.calibrateOnly(base, po, zo);
     }
   }
 
@@ -802,9 +802,14 @@ export class DetectionEngine {
    * `passCalibrate` for a point the calibrators do not learn (warm-up, stuck). Out of the loop:
    * four `p` calls inlined there would use up the budget the four `update`s need to inline.
    */
-  private calibrateOnly(base: number, po: number, z0: number, z1: number, z2: number, z3: number): void {
+  private calibrateOnly(base: number, po: number, zo: number): void {
     const cal = this.cal;
     const bP = this.bP;
+    const z = this.st.cols.lastZ;
+    const z0 = z[zo]!;
+    const z1 = z[zo + 1]!;
+    const z2 = z[zo + 2]!;
+    const z3 = z[zo + 3]!;
     bP[po] = cal.p(base, z0);
     bP[po + 1] = cal.p(base + 1, z1);
     bP[po + 2] = cal.p(base + 2, z2);
@@ -1019,8 +1024,13 @@ export class DetectionEngine {
    * discriminative; cf. the "magnitude relative to the history of extremes" outlier rule of
    * Siffer et al., SPOT (KDD 2017). Cost: O(1) unless two scores exceed ratio × floor.
    */
-  private extremeRatio(base: number, z0: number, z1: number, z2: number, z3: number): number {
+  private extremeRatio(base: number, zo: number): number {
     const o = this.options;
+    const zs = this.st.cols.lastZ;
+    const z0 = zs[zo]!;
+    const z1 = zs[zo + 1]!;
+    const z2 = zs[zo + 2]!;
+    const z3 = zs[zo + 3]!;
     const min = o.extremeRatio * o.extremeFloor;
     let big = 0;
     if (z0 >= min) big++;
