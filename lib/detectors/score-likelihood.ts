@@ -187,6 +187,10 @@ export class ScoreLikelihoodBank extends BaseBank<Cols, ScoreLikelihoodParams> {
       c.m2[i] = m2 + u * d2;
       c.v2[i] = (1 - u) * (v2 + u * d2 * d2);
     }
+    // below the onset bar with no excursion running, `onset` changes nothing and returns ev:
+    // decided here, without the call (its double argument and result would be boxed)
+    const p = this.params;
+    if (!(p.onsetEvidence > 0 && ev >= p.onsetEvidence) && !(c.age[i]! > 0)) return ev;
     return this.onset(i, ev);
   }
 
