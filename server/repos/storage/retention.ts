@@ -17,6 +17,8 @@ import { DAY_MS, dayOf, forgetDays, listDayPartitions, TIME_PARTITIONED } from "
  * some streams still keep, are cleared row by row. With like windows on live streams every day
  * goes by a drop; rows go one by one only around streams whose newest data is much older than
  * the others' (an import of 2014 holds the drops of every day since 2014 back to its own cut).
+ * History sits in month partitions (time-partitions.ts): a month goes as a whole once all of it
+ * lies before every stream's cut, until then row by row.
  *
  * Samples and scores are stored in rows shared by 32 consecutive stream ids (sample-blocks.ts):
  * a row goes once every sample (score) in it is past its own stream's cut. Deletes run in
@@ -77,8 +79,8 @@ async function cutRange(q: Pick<pg.Pool, "query">, retentionMs: number): Promise
  * tables dropped, or 0 when the locks were not granted in time.
  */
 export async function dropExpiredDays(retentionMs: number, nowMs = Date.now()): Promise<number> {
-  const candidates = (await listDayPartitions()).filter((p) => p.day < dayOf(nowMs));
-  const expired = (cut: number) => candidates.filter((p) => (p.day + 1) * DAY_MS <= cut);
+  const candidates = (await listDayPartitions()).filter((p) => p.endDay <= dayOf(nowMs));
+  const expired = (cut: number) => candidates.filter((p) => p.endDay * DAY_MS <= cut);
   if (expired((await cutRange(pool(), retentionMs)).first).length === 0) return 0;
   try {
     const dropped = await inTransaction(async (client) => {
@@ -88,7 +90,7 @@ export async function dropExpiredDays(retentionMs: number, nowMs = Date.now()): 
       if (gone.length) await client.query(`DROP TABLE ${gone.map((p) => `"${p.table}"`).join(", ")}`);
       return gone;
     });
-    forgetDays(dropped.map((p) => p.day));
+    forgetDays(dropped.flatMap((p) => Array.from({ length: p.endDay - p.day }, (_, k) => p.day + k)));
     return dropped.length;
   } catch (e) {
     // lock_not_available, deadlock_detected (a writer held one parent and wanted another): give way
@@ -108,10 +110,10 @@ export async function deleteExpired(retentionMs: number, batch = 50_000, maxBatc
     let total = 0;
     // day by day: a ctid names a row within one table only (each partition has a (0,1))
     const key = parent.endsWith("_block") ? "ts" : "bucket";
-    for (const { table, day } of days.filter((p) => p.parent === parent)) {
-      // on the parent, pruned to the day by its bounds: a DELETE on the day table would not fire
-      // the parent's statement triggers (the five-minute tier)
-      const inDay = `${key} >= to_timestamp(${day * 86_400}) AND ${key} < to_timestamp(${(day + 1) * 86_400})`;
+    for (const { table, day, endDay } of days.filter((p) => p.parent === parent)) {
+      // on the parent, pruned to the partition by its bounds: a DELETE on the partition would not
+      // fire the parent's statement triggers (the five-minute tier)
+      const inDay = `${key} >= to_timestamp(${day * 86_400}) AND ${key} < to_timestamp(${endDay * 86_400})`;
       for (let i = 0; i < maxBatches; i++) {
         const res = await pool().query(`DELETE FROM ${parent} WHERE ${inDay} AND ctid = ANY(ARRAY(${victims(`"${table}"`)}))`, [retentionMs, batch]);
         total += res.rowCount ?? 0;

@@ -9,9 +9,19 @@ import { ingestSeries, invalidateSourceCache } from "../../services/ingest/inges
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { deleteExpired } from "./retention";
 import { readSeries, sampleAt } from "./samples";
-import { dayOf, DAY_MS, forgetDays, listDayPartitions, missingPartitionDay } from "./time-partitions";
+import { dayOf, DAY_MS, forgetDays, listDayPartitions, missingPartitionDay, setPartitionClock } from "./time-partitions";
 
 const MIGRATION = "20261211100000_time_partitions";
+const MONTHS = "20261212100000_history_month_partitions";
+const PARENTS = ["sample_block", "score_block", "sample_rollup_1m", "score_rollup_1m", "sample_rollup_5m", "score_rollup_5m"];
+/** The data's "now": days more than 62 before it are history (month partitions). */
+const NOW = Date.UTC(2026, 11, 7);
+
+/** Names of the partitions attached to `parent`. */
+async function namesOf(parent: string): Promise<string[]> {
+  const res = await pool().query<{ n: string }>(`SELECT c.relname AS n FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1::regclass ORDER BY 1`, [parent]);
+  return res.rows.map((r) => r.n);
+}
 
 /** Day partitions attached to `parent`, as ISO days. */
 async function daysOf(parent: string): Promise<string[]> {
@@ -29,16 +39,22 @@ describe.each(availableBackends())("time partitions on %s", (backend) => {
   beforeAll(async () => {
     tdb = await createTestDatabase(backend);
     invalidateSourceCache();
+    setPartitionClock(() => NOW);
   });
-  afterAll(async () => tdb.drop());
+  afterAll(async () => {
+    setPartitionClock(null);
+    await tdb.drop();
+  });
 
-  it("makes a 2014 day's partitions when its samples arrive, and reads them back", async () => {
+  it("makes a 2014 month's partitions when its samples arrive, and reads them back", async () => {
     const t = Date.UTC(2014, 5, 1, 12);
     expect(await daysOf("sample_block")).not.toContain("2014-06-01");
-    const r = await ingestSeries("old.csv", "csv", [{ metric: "old_m", labels: {}, kind: "gauge", tsMs: [t, t + 60_000, t + DAY_MS], values: [1, 2, 3] }], Date.UTC(2026, 11, 7));
+    const r = await ingestSeries("old.csv", "csv", [{ metric: "old_m", labels: {}, kind: "gauge", tsMs: [t, t + 60_000, t + DAY_MS], values: [1, 2, 3] }], NOW);
     expect(r.inserted).toBe(3);
-    for (const parent of ["sample_block", "score_block", "sample_rollup_1m", "score_rollup_1m", "sample_rollup_5m", "score_rollup_5m"]) {
-      expect(await daysOf(parent)).toEqual(expect.arrayContaining(["2014-06-01", "2014-06-02"]));
+    // history: one partition for June 2014 per table, not one per day
+    for (const parent of PARENTS) {
+      expect(await namesOf(parent)).toContain(`${parent}_p201406`);
+      expect(await namesOf(parent)).not.toContain(`${parent}_p20140601`);
     }
     const id = (await listStreams({ search: "old_m" }))[0]!.id;
     expect(await sampleAt(id, t + 60_000)).toBe(2);
@@ -47,10 +63,10 @@ describe.each(availableBackends())("time partitions on %s", (backend) => {
 
   it("makes a day again when this process thought it existed (dropped by another process)", async () => {
     const t = Date.UTC(2013, 0, 5, 3);
-    await ingestSeries("older.csv", "csv", [{ metric: "older_m", labels: {}, kind: "gauge", tsMs: [t], values: [5] }], Date.UTC(2026, 11, 7));
-    // another process's retention dropped the day; this one's cache still has it
-    await pool().query(`DROP TABLE sample_block_p20130105, score_block_p20130105, sample_rollup_1m_p20130105, score_rollup_1m_p20130105, sample_rollup_5m_p20130105, score_rollup_5m_p20130105`);
-    const r = await ingestSeries("older.csv", "csv", [{ metric: "older_m", labels: {}, kind: "gauge", tsMs: [t + 1000], values: [6] }], Date.UTC(2026, 11, 7));
+    await ingestSeries("older.csv", "csv", [{ metric: "older_m", labels: {}, kind: "gauge", tsMs: [t], values: [5] }], NOW);
+    // another process's retention dropped the month; this one's cache still has the day
+    await pool().query(`DROP TABLE ${PARENTS.map((p) => `${p}_p201301`).join(", ")}`);
+    const r = await ingestSeries("older.csv", "csv", [{ metric: "older_m", labels: {}, kind: "gauge", tsMs: [t + 1000], values: [6] }], NOW);
     expect(r.inserted).toBe(1);
     const id = (await listStreams({ search: "older_m" }))[0]!.id;
     expect(await sampleAt(id, t + 1000)).toBe(6);
@@ -61,7 +77,7 @@ describe.each(availableBackends())("time partitions on %s", (backend) => {
     const d = dayOf(Date.UTC(2012, 2, 3));
     forgetDays([d]);
     await Promise.all(Array.from({ length: 4 }, () => makeDays([d, d + 1])));
-    expect(await daysOf("score_block")).toEqual(expect.arrayContaining(["2012-03-03", "2012-03-04"]));
+    expect((await namesOf("score_block")).filter((n) => n.startsWith("score_block_p201203"))).toEqual(["score_block_p201203"]);
   });
 
   it("drops the days before every stream's cut as tables, and keeps the others", async () => {
@@ -72,22 +88,45 @@ describe.each(availableBackends())("time partitions on %s", (backend) => {
     expect(await listDayPartitions()).toEqual(before);
     await pool().query(`UPDATE stream SET last_sample_at = to_timestamp($1 / 1000.0) WHERE metric = 'old_m'`, [Date.UTC(2014, 5, 2, 12)]);
     await pool().query(`UPDATE stream SET last_sample_at = to_timestamp($1 / 1000.0) WHERE metric = 'older_m'`, [Date.UTC(2013, 0, 5, 3, 0, 1)]);
-    // older_m's cut (2012-12-06) is the earliest: only 2012-03-03/04 lie wholly before it; with 100 days, none
-    expect((await deleteExpired(400 * DAY_MS, 50_000, 20, Date.UTC(2026, 11, 7))).partitions).toBe(0);
-    const out = await deleteExpired(30 * DAY_MS, 50_000, 20, Date.UTC(2026, 11, 7));
-    expect(out.partitions).toBe(2 * 6);
-    expect(await daysOf("sample_block")).not.toContain("2012-03-03");
-    expect(await daysOf("score_rollup_5m")).not.toContain("2012-03-04");
-    expect(await daysOf("sample_block")).toEqual(expect.arrayContaining(["2013-01-05", "2014-06-01", "2014-06-02"]));
+    // older_m's cut (2012-12-06) is the earliest: only March 2012 lies wholly before it; with 400 days, nothing
+    expect((await deleteExpired(400 * DAY_MS, 50_000, 20, NOW)).partitions).toBe(0);
+    const out = await deleteExpired(30 * DAY_MS, 50_000, 20, NOW);
+    expect(out.partitions).toBe(6);
+    expect(await daysOf("sample_block")).not.toContain("2012-03-01");
+    expect(await daysOf("score_rollup_5m")).not.toContain("2012-03-01");
+    expect(await daysOf("sample_block")).toEqual(expect.arrayContaining(["2013-01-01", "2014-06-01"]));
     const id = (await listStreams({ search: "old_m" }))[0]!.id;
     expect(await sampleAt(id, Date.UTC(2014, 5, 1, 12))).toBe(1);
-    // once older_m is deleted, its day holds no stream's data and is dropped; old_m's stay
+    // once older_m is deleted, its month holds no stream's data and is dropped; old_m's stays
     await pool().query(`DELETE FROM stream WHERE metric = 'older_m'`);
-    expect((await deleteExpired(30 * DAY_MS, 50_000, 20, Date.UTC(2026, 11, 7))).partitions).toBe(6);
-    expect(await daysOf("sample_block")).not.toContain("2013-01-05");
-    expect(await daysOf("sample_block")).toEqual(expect.arrayContaining(["2014-06-01", "2014-06-02"]));
+    expect((await deleteExpired(30 * DAY_MS, 50_000, 20, NOW)).partitions).toBe(6);
+    expect(await daysOf("sample_block")).not.toContain("2013-01-01");
+    expect(await daysOf("sample_block")).toContain("2014-06-01");
     // the days made ahead for live writes (today by the wall clock) stay whatever the cuts say
     expect(await daysOf("sample_block")).toContain(new Date().toISOString().slice(0, 10));
+  });
+
+  it("gives recent days their own partitions, and a write spanning years one per month", async () => {
+    // one sample on each of 400 days from 2010 (what one hostile request or a long import sends)
+    const from = Date.UTC(2010, 0, 1, 6);
+    const years = Array.from({ length: 400 }, (_, k) => from + k * DAY_MS);
+    const recent = [NOW - 2 * DAY_MS, NOW - DAY_MS];
+    const r = await ingestSeries("span.csv", "csv", [{ metric: "span_m", labels: {}, kind: "gauge", tsMs: [...years, ...recent], values: [...years, ...recent].map((_, k) => k) }], NOW);
+    expect(r.inserted).toBe(402);
+    for (const parent of PARENTS) {
+      const names = await namesOf(parent);
+      // January 2010 … February 2011: 14 months, not 400 days
+      expect(names.filter((n) => /_p201[01]\d*$/.test(n))).toHaveLength(14);
+      expect(names.filter((n) => /_p201[01]\d{4}$/.test(n))).toEqual([]);
+      expect(names).toEqual(expect.arrayContaining([`${parent}_p20261205`, `${parent}_p20261206`]));
+    }
+    // a day of history in a month that already has day partitions (made while it was recent) gets its own
+    await ingestSeries("span.csv", "csv", [{ metric: "oct_m", labels: {}, kind: "gauge", tsMs: [Date.UTC(2026, 9, 10)], values: [1] }], NOW);
+    await ingestSeries("span.csv", "csv", [{ metric: "oct_m", labels: {}, kind: "gauge", tsMs: [Date.UTC(2026, 9, 2)], values: [2] }], NOW);
+    expect(await namesOf("sample_block")).toEqual(expect.arrayContaining(["sample_block_p20261010", "sample_block_p20261002"]));
+    expect(await namesOf("sample_block")).not.toContain("sample_block_p202610");
+    const id = (await listStreams({ search: "span_m" }))[0]!.id;
+    expect((await pool().query<{ n: number }>("SELECT count(*)::int AS n FROM sample WHERE stream_id = $1", [id])).rows[0]!.n).toBe(402);
   });
 
   it("reads the failing day from PostgreSQL's no-partition error", () => {
@@ -115,7 +154,7 @@ describe.each(availableBackends())("the time-partition migration on %s", (backen
       await pool().query(`INSERT INTO sample_rollup_1m (stream_id, bucket, min, max, sum, count) VALUES (2, '2015-03-04 05:06:00+00', 1, 2, 3, 2)`);
       await pool().query(`INSERT INTO score_rollup_1m (stream_id, bucket, score, confidence, n, rev_hi) VALUES (2, '2015-03-04 05:06:00+00', 0.5, 1, 1, 1)`);
       const applied = await migrate(tdb.url);
-      expect(applied.applied).toEqual([MIGRATION]);
+      expect(applied.applied).toEqual([MIGRATION, MONTHS]);
       expect((await pool().query("SELECT stream_id, value, seq FROM sample ORDER BY stream_id")).rows).toEqual([
         { stream_id: 0, value: 1.5, seq: 41 },
         { stream_id: 2, value: 2.5, seq: 41 },

@@ -18,6 +18,18 @@ export const DAY_MS = 86_400_000;
 /** Epoch days (UTC) whose partitions this process has made or seen made. */
 const known = new Set<number>();
 
+/**
+ * Days more than this far behind the clock are history: they go into one partition per month
+ * (migration 20261212100000), so a write spanning years makes a table per month, not per day.
+ */
+export const RECENT_DAYS = 62;
+let clock: () => number = Date.now;
+
+/** The clock that tells recent days from history (tests whose data is fixed in time pin it). */
+export function setPartitionClock(now: (() => number) | null): void {
+  clock = now ?? Date.now;
+}
+
 export function dayOf(tsMs: number): number {
   return Math.floor(tsMs / DAY_MS);
 }
@@ -26,11 +38,14 @@ function isoDay(day: number): string {
   return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
 
-/** Makes the partitions of `days` that do not exist yet (one statement; safe when processes race). */
+/**
+ * Makes the partitions of `days` that no partition covers yet: its own for a recent day, its
+ * month's for history (one statement; safe when processes race).
+ */
 export async function makeDays(days: Iterable<number>, q: Pick<pg.Pool, "query"> = pool()): Promise<void> {
   const list = [...new Set(days)].sort((a, b) => a - b);
   if (list.length === 0) return;
-  await q.query("SELECT omen_time_partitions($1::date[])", [list.map(isoDay)]);
+  await q.query("SELECT omen_time_partitions($1::date[], $2::date)", [list.map(isoDay), isoDay(dayOf(clock()) - RECENT_DAYS)]);
   for (const d of list) known.add(d);
 }
 
@@ -78,11 +93,14 @@ export function missingPartitionDay(e: unknown): number | null {
   return Number.isFinite(t) ? dayOf(t) : null;
 }
 
-/** An attached day partition of one of the time-partitioned tables. */
+/** An attached partition of one of the time-partitioned tables: a day's, or a month's of history. */
 export interface DayPartition {
   table: string;
   parent: string;
+  /** its first day (epoch days, UTC) */
   day: number;
+  /** the day after its last */
+  endDay: number;
 }
 
 export const TIME_PARTITIONED = ["sample_block", "score_block", "sample_rollup_1m", "score_rollup_1m", "sample_rollup_5m", "score_rollup_5m"] as const;
@@ -97,8 +115,14 @@ export async function listDayPartitions(q: Pick<pg.Pool, "query"> = pool()): Pro
   );
   const out: DayPartition[] = [];
   for (const r of res.rows) {
-    const m = /_p(\d{4})(\d\d)(\d\d)$/.exec(r.table);
-    if (m) out.push({ table: r.table, parent: r.parent, day: dayOf(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) });
+    const d = /_p(\d{4})(\d\d)(\d\d)$/.exec(r.table);
+    const m = /_p(\d{4})(\d\d)$/.exec(r.table);
+    if (d) {
+      const day = dayOf(Date.UTC(Number(d[1]), Number(d[2]) - 1, Number(d[3])));
+      out.push({ table: r.table, parent: r.parent, day, endDay: day + 1 });
+    } else if (m) {
+      out.push({ table: r.table, parent: r.parent, day: dayOf(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1)), endDay: dayOf(Date.UTC(Number(m[1]), Number(m[2]), 1)) });
+    }
   }
   return out.sort((a, b) => a.day - b.day || a.table.localeCompare(b.table));
 }

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { pool } from "../../db";
 import { rollupPending } from "../../repos/storage/rollup";
+import { setPartitionClock } from "../../repos/storage/time-partitions";
 import { listStreams } from "../../repos/streams-repo";
 import { createEngine } from "../../services/detection/engine-adapter";
 import { ingestSeries, invalidateSourceCache } from "../../services/ingest/ingest-service";
@@ -30,6 +31,9 @@ describe.each(availableBackends())("retention on %s", (backend) => {
 
   it("keeps each stream's newest 30 days of data, measured from its own newest sample, not the wall clock", async () => {
     const now = Date.UTC(2026, 10, 20, 12, 0, 0);
+    // the partitions' notion of "recent" follows the data's now, not today's date
+    setPartitionClock(() => now);
+    onTestFinished(() => setPartitionClock(null));
     // a live stream, one that stopped 35 days ago (same source: they share block rows), and a 2014 import
     const live = [now - 40 * day, now - 35 * day, now - 2 * day, now - 60_000];
     const stopped = [now - 80 * day + 1000, now - 50 * day + 1000, now - 35 * day + 1000];
@@ -59,10 +63,10 @@ describe.each(availableBackends())("retention on %s", (backend) => {
     // the 2014 import keeps its own last 30 days (days 29…59 of 60), though they are 12 years old
     expect((await left(importId)).samples).toBe(31);
     expect((await left(importId)).sampleMinutes).toBe(31);
-    // live's and stopped's rows one by one (the import's days hold those back); the import's
-    // days 0…28 as whole days: six tables each
-    expect(deleted.sample_block).toBe(2 + 1);
-    expect(deleted.partitions).toBe(29 * 6);
+    // row by row: the import's cut (2014-01-30) holds back every drop, and its own days 0…28 sit
+    // in January 2014's month partition, which still holds days it keeps
+    expect(deleted.sample_block).toBe(2 + 1 + 29);
+    expect(deleted.partitions).toBe(0);
     expect(Object.values(await job.run()).every((n) => n === 0)).toBe(true);
   });
 });
