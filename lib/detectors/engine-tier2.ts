@@ -12,15 +12,13 @@
 import { BreadthRoutine } from "./breadth-routine";
 import type { TailCalibrator } from "./calibration";
 import { decodeF64, encodeF64, getNumber, getObject, isRecord } from "./codec";
-import { ND as LAYOUT_ND, PRIOR_BETA, PRIOR_U, TIER1_DETECTORS } from "./engine-layout";
+import { ND, PRIOR_BETA, PRIOR_U, TIER1_DETECTORS } from "./engine-layout";
 import type { GapTracker } from "./gaps";
 import { HalfSpaceTrees } from "./half-space-trees";
 import type { HoltWintersBank } from "./holt-winters";
 import { IsolationForest } from "./isolation-forest";
 import type { EngineOptions } from "./options";
 
-/** A local copy: under tsx's CommonJS output each use of the import is a getter call (see engine.ts). */
-const ND = LAYOUT_ND;
 const AGG_DIMS = 10;
 // aggregate sums, indices into `Tier2.agg`
 const AGG_SUM_ABS = 0;

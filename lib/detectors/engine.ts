@@ -20,8 +20,8 @@ import { TailCalibrator } from "./calibration";
 import { getObject, type ColumnForm } from "./codec";
 import {
   breadthExplanation,
-  EV_GAP as EVENT_GAP_FLAG,
-  EV_POINT as EVENT_POINT_FLAG,
+  EV_GAP,
+  EV_POINT,
   EventBook,
   gapExplanation,
   GAP_SUFFIX,
@@ -32,10 +32,10 @@ import {
   pointExplanation,
   type OpenEvent,
 } from "./engine-events";
-import { ND as LAYOUT_ND, PRIOR_BETA, PRIOR_U } from "./engine-layout";
+import { ND, PRIOR_BETA, PRIOR_U } from "./engine-layout";
 import { engineState, ENGINE_KIND, ENGINE_VERSION, openEngineState, readEngineState, saveBanks, type EngineBanks, type EngineState } from "./engine-state";
 import { Tier2 } from "./engine-tier2";
-import { GAP_CLASSES as GAP_CLASS_NAMES, GapTracker } from "./gaps";
+import { GAP_CLASSES, GapTracker } from "./gaps";
 import { HoltWintersBank } from "./holt-winters";
 import { parseEngineOptions, type EngineOptions, type EngineOptionsInput } from "./options";
 import { QuantileFilterBank } from "./quantile-filter";
@@ -53,17 +53,6 @@ import type { AnomalyEvent, AnomalyType, EventChange, GapClass, Severity, Stream
 
 export { ZEngineOptions, type EngineOptions, type EngineOptionsInput } from "./options";
 export { TIER1_DETECTORS } from "./engine-layout";
-
-/*
- * Module-local copies of the imported constants the per-stream passes read. tsx (how Omen's
- * worker and the bench run) emits CommonJS, where every use of an imported binding is a getter
- * call on the exporting module; in these loops those calls took ~15 % of a step and used up the
- * optimiser's inlining budget that the detectors' updates need.
- */
-const ND = LAYOUT_ND;
-const EV_GAP = EVENT_GAP_FLAG;
-const EV_POINT = EVENT_POINT_FLAG;
-const GAP_CLASSES = GAP_CLASS_NAMES;
 
 const KIND_CODE: Record<StreamKind, number> = { gauge: 0, counter: 1, event: 2 };
 const KIND_NAME: StreamKind[] = ["gauge", "counter", "event"];

@@ -26,13 +26,10 @@
  * Cost: O(1) per point (plus O(detectBins·detectCycles) once per candidate cycle);
  * memory seasonBins + 3·detectBins·detectCycles doubles per stream.
  */
-import { adaptRun as bankAdaptRun, BaseBank, readBankState } from "./bank";
+import { adaptRun, BaseBank, readBankState } from "./bank";
 import { encodeF64, getNumber, getObject, peekVersion, readParams } from "./codec";
 import { CANDIDATES as NC, SeasonDetector, seasonRingLength, type SeasonCol, type SeasonParams } from "./season-detect";
 import type { ForecastingBank } from "./types";
-
-/** A local copy: under tsx's CommonJS output each use of the import is a getter call (see engine.ts). */
-const adaptRun = bankAdaptRun;
 
 export interface HoltWintersParams extends SeasonParams {
   alpha: number;

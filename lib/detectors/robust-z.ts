@@ -18,11 +18,8 @@
  *
  * Example: feeding 0,1,0,1,… then 10 gives score(10) ≈ 15 (MAD of 0.5·1.25 → σ ≈ 0.63).
  */
-import { adaptRun as bankAdaptRun, BaseBank } from "./bank";
+import { adaptRun, BaseBank } from "./bank";
 import type { ForecastingBank } from "./types";
-
-/** A local copy: under tsx's CommonJS output each use of the import is a getter call (see engine.ts). */
-const adaptRun = bankAdaptRun;
 
 export interface RobustZParams {
   alpha: number;
