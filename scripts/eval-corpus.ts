@@ -283,7 +283,7 @@ export function formatCorpusReport(r: NabCorpusReport | WideCorpusReport): strin
     out.push(table(ev));
     const al = Object.entries(r.alerts).map(([k, a]) => `${k} ${f2(a.score)}`).join(", ");
     const as = r.alerts.standard;
-    out.push(`alerts (rows in an anomaly the engine opened, what the product alerts on; by default a lone point ≥ ${r.threshold} opens none): ${al}${as ? `; ${as.windowsDetected}/${as.windows} windows, ${as.falseAlarmRows} false-alarm rows` : ""}`);
+    out.push(`alerts (rows in an anomaly the engine opened, what the product alerts on; a lone point ≥ ${r.threshold} opens one only when the next points confirm it): ${al}${as ? `; ${as.windowsDetected}/${as.windows} windows, ${as.falseAlarmRows} false-alarm rows` : ""}`);
   } else {
     out.push(`Wide corpus ${r.corpus}: ${r.files} files, ${(r.runtimeMs / 1000).toFixed(1)} s`);
     const rows = [["file", "point F1 swept", "event F1 swept", "composite F1 swept", `point F1 @${r.threshold}`, `event F1 @${r.threshold}`, `composite F1 @${r.threshold}`]];

@@ -280,6 +280,34 @@ export class EventBook {
     return e;
   }
 
+  /**
+   * Whether `key` has an excursion that has not opened yet (waiting for `minAnomalySteps`) and,
+   * when `signed` (a point's deviation from its expected value) is not 0, on that side.
+   */
+  pending(key: string, signed = 0): boolean {
+    const e = this.events.get(key);
+    if (e === undefined || e.emitted) return false;
+    return signed === 0 || (signed > 0) === (e.nPos >= e.nNeg);
+  }
+
+  /**
+   * A point of `key`'s waiting excursion that is not anomalous by its score but confirms it
+   * (`confirmEvidence`): counts towards `minAnomalySteps` like an anomalous one, without
+   * changing the peak or severity. The caller has checked `pending(key)`.
+   */
+  confirm(key: string, tsMs: number): OpenEvent {
+    const e = this.events.get(key)!;
+    e.quiet = 0;
+    e.pending++;
+    e.endMs = tsMs;
+    e.nPts++;
+    if (e.pending >= this.o.minAnomalySteps) {
+      e.emitted = true;
+      this.changes.push({ kind: "opened", event: publicEvent(e) });
+    }
+    return e;
+  }
+
   /** Detector z at the peak of stream `id`'s open event, else of its last excursion. */
   peakOf(id: string): PeakRecord | undefined {
     return this.events.get(id) ?? this.lastPeak.get(id);

@@ -74,8 +74,9 @@ export interface StepResult {
   lower: Float64Array;
   upper: Float64Array;
   isAnomaly: Uint8Array;
-  /** 1 when the point is anomalous and belongs to an emitted (opened) event: isAnomaly after
-   * the minimum-duration rule — what row-level consumers should flag. */
+  /** 1 when the point is anomalous and belongs to an emitted (opened) event, or confirms a
+   * waiting one and so opens it (`confirmEvidence`): isAnomaly after the minimum-duration rule —
+   * what row-level consumers should flag. */
   inEvent: Uint8Array;
   severity: (Severity | null)[];
   /** Type of the stream's open anomaly (null when none). */
@@ -228,6 +229,8 @@ export class DetectionEngine {
   private bJitter = new Float64Array(STEP_BLOCK);
   private bBreak = new Float64Array(STEP_BLOCK);
   private bExt = new Float64Array(STEP_BLOCK);
+  /** 1 where the point itself is still unusual (`confirms`): it can confirm a pending excursion. */
+  private bConfirm = new Uint8Array(STEP_BLOCK);
   private bP = new Float64Array(STEP_BLOCK * ND);
   /** a present point's score before its final floors (see `passScores`) */
   private bS = new Float64Array(STEP_BLOCK);
@@ -432,6 +435,7 @@ export class DetectionEngine {
     this.bJitter = new Float64Array(size);
     this.bBreak = new Float64Array(size);
     this.bExt = new Float64Array(size);
+    this.bConfirm = new Uint8Array(size);
     this.bP = new Float64Array(size * ND);
     this.bS = new Float64Array(size);
   }
@@ -923,9 +927,19 @@ export class DetectionEngine {
       const ev = this.lk.update(i, bS[j]! / 100, tsMs, nv, routine ? this.sb.routine(i, tsMs) : NaN);
       if (routine) this.sb.noteRoutine(i, tsMs, this.lk.short(i));
       bS[j] = (100 * ev) / o.likelihoodScale;
+      this.bConfirm[j] = o.confirmEvidence > 0 && this.confirms() ? 1 : 0;
     }
   }
 
+  /**
+   * After the likelihood's update of a point: is the point itself still unusual for its stream,
+   * its raw score alone (the point channel) at `confirmEvidence` decades? The short mean of raw
+   * scores is left out: after one spike it stays high for several points, an echo and not a
+   * second sighting; so is the novelty channel (on ASD it confirmed more blips than changes).
+   */
+  private confirms(): boolean {
+    return this.lk.lastPointEvidence >= this.options.confirmEvidence;
+  }
   /**
    * In slot order: the final score of present points (record floor, sensitivity, feedback) and
    * of missing ones (their gap), severity and event tracking. Returns the block's maximum
@@ -997,7 +1011,13 @@ export class DetectionEngine {
       this.breakNow = this.bBreak[j]!;
       // (a record alone does not open an event at once: like any single anomalous step it waits
       // for `minAnomalySteps`; opening on it raised the scenarios' false alarms 0.14 → 0.21/day)
-      this.trackEvent(id, i, tsMs, s, sev, x, this.bExt[j]! > 0);
+      if (sev === null && this.bConfirm[j] === 1 && (evOpen[i]! & EV_POINT) !== 0 && this.book.pending(id, c.lastSigned[i]!)) {
+        // a second sighting, on the same side: the point itself is still unusual while an
+        // excursion waits to open (onset shaping has lowered its score; the score stays its own)
+        const e = this.book.confirm(id, tsMs);
+        out.type[i] = e.emitted ? e.type : null;
+        out.inEvent[i] = e.emitted ? 1 : 0;
+      } else this.trackEvent(id, i, tsMs, s, sev, x, this.bExt[j]! > 0);
       if (s > maxScore) maxScore = s;
     }
     return maxScore;

@@ -59,6 +59,14 @@ export const ZEngineOptions = z.object({
    * 2.5× the stream's usual extremes and are still ignored; 0 disables the rule.
    */
   extremeRatio: z.number().min(0).default(2.5),
+  /**
+   * Confirmation: while a single anomalous point waits for `minAnomalySteps`, a following point
+   * that is itself still unusual on the same side (its raw score alone at `confirmEvidence`
+   * decades in the score likelihood's point channel) counts towards them, though onset shaping
+   * has put its score below the alert level: a level that moved and stays moved, not a
+   * one-sample blip. Its score stays its own. 0 disables the rule.
+   */
+  confirmEvidence: z.number().min(0).default(3),
   extremeFloor: z.number().positive().default(6),
   extremeCount: z.number().positive().default(4),
   /**

@@ -101,6 +101,12 @@ export class ScoreLikelihoodBank extends BaseBank<Cols, ScoreLikelihoodParams> {
   private declare readonly minW: number;
   private declare readonly minVar: number;
   private declare readonly minVar2: number;
+  /**
+   * The last `update`'s evidence (decades) of its point channel (this raw score alone), before
+   * onset shaping: whether the point itself is still unusual, where the short mean may only be
+   * echoing an earlier point. Scratch, not state.
+   */
+  lastPointEvidence = 0;
 
   constructor(params: Partial<ScoreLikelihoodParams> = {}, cap = 4) {
     super({ ...DEFAULT_SCORE_LIKELIHOOD, ...params }, { short: 1, m: 1, v: 1, pm: 1, pv: 1, n: 1, age: 1, peak: 1, s2: 1, m2: 1, v2: 1, n2: 1, qt: 1 }, cap);
@@ -145,6 +151,7 @@ export class ScoreLikelihoodBank extends BaseBank<Cols, ScoreLikelihoodParams> {
    * of day; where it is above the long-run mean, the first channel is judged against it.
    */
   update(i: number, a: number, _tMs?: number, b = NaN, routine = NaN): number {
+    this.lastPointEvidence = 0;
     if (a !== a) return 0;
     const c = this.soa.cols;
     const x = a > 1 ? 1 : a < 0 ? 0 : a;
@@ -165,6 +172,7 @@ export class ScoreLikelihoodBank extends BaseBank<Cols, ScoreLikelihoodParams> {
       const pm = c.pm[i]!;
       const pv = c.pv[i]!;
       const ep = this.evidence(x, pm, pv) * this.params.pointWeight;
+      this.lastPointEvidence = ep;
       if (ep > ev) ev = ep;
       const dp = x - pm;
       c.pm[i] = pm + w * dp;
