@@ -2,10 +2,11 @@
  * How good the explanations and predictions are, against labels; pure.
  *
  * Explanation (per labelled event with the streams its labellers marked as involved):
- * - the ranking is built from Omen's own alarms: each stream's largest contribution
- *   (`cause-ranking.ts`, with its range part against the stream's week before the lookback
- *   when the values are given) over the event's flagged rows, strongest first; an event
- *   without an alarm has none;
+ * - the ranking is built from Omen's own alarms: each stream's evidence (`cause-ranking.ts`:
+ *   largest contribution plus a share of its contribution at the peak, with its range part
+ *   against the stream's week before the lookback when the values are given) over the event's
+ *   flagged rows and the lookback before them, strongest first; an event without an alarm has
+ *   none;
  * - HitRate@P% (Su et al. 2019): of the labelled streams, the share among the first
  *   ⌊P/100·|labelled|⌋ ranked streams; top cause labelled: whether the first one is labelled;
  * - origin ranked first (cascades with a known first stream): the ranking at the event's first
@@ -20,7 +21,7 @@
  * comes from 60 min before the drift starts up to `SLOW_MIN_LEAD_MS` before the harm; the lead
  * is the harm − the first such prediction. False predictions are also given per stream-week.
  */
-import { CAUSE_DEFAULTS, historyReference, historySpan, hitRate, rankEvidence, withRange } from "../explain/cause-ranking";
+import { CAUSE_DEFAULTS, historyReference, historySpan, hitRate, PeakEvidence, rankEvidence, withRange } from "../explain/cause-ranking";
 import { lowerBound } from "./events";
 
 export interface LabelledEvent {
@@ -56,20 +57,19 @@ export function explainEvent(
     last = r;
   }
   if (first < 0) return { explained: false, hitRate100: null, hitRate150: null, topCauseLabelled: null, ranked: [] };
-  // the ranking at the event's last alarm row: each stream's largest contribution from the
+  // the ranking at the event's last alarm row: each stream's evidence from the
   // lookback before its first alarm row on (rows before the event included: they are the past)
   const from = Number(timestampsMs[first]) - lookbackMs;
   let r0 = first;
   while (r0 > 0 && Number(timestampsMs[r0 - 1]) >= from) r0--;
   const refs = values ? streamReferences(values, n, timestampsMs, Number(timestampsMs[first]), lookbackMs) : null;
-  const sum = new Float64Array(n);
+  const acc = new PeakEvidence(n);
+  const c = new Float64Array(n);
   for (let r = r0; r <= last; r++) {
-    for (let k = 0; k < n; k++) {
-      const c = refs ? withRange(contributions[r * n + k]!, values![r * n + k]!, refs[k]) : contributions[r * n + k]!;
-      if (c > sum[k]!) sum[k] = c;
-    }
+    for (let k = 0; k < n; k++) c[k] = refs ? withRange(contributions[r * n + k]!, values![r * n + k]!, refs[k]) : contributions[r * n + k]!;
+    acc.add(c);
   }
-  const ranked = rankEvidence(streams, sum).map((c) => c.stream);
+  const ranked = rankEvidence(streams, acc.evidence()).map((x) => x.stream);
   return {
     explained: true,
     hitRate100: hitRate(ranked, ev.streams, 100),

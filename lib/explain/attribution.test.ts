@@ -13,14 +13,17 @@ function stream(streamId: number, base: number, high: number, fromMin: number, l
 }
 
 describe("rankContributions", () => {
-  it("ranks by each stream's largest contribution from the lookback before onset up to toMs", () => {
+  it("ranks by each stream's largest contribution from the lookback before onset up to toMs, plus half its contribution at the peak", () => {
     const jumped = stream(1, 5, 90, -3);
     const small = stream(2, 5, 40, -1);
     const quiet = stream(3, 0, 0, 0);
     const ranked = rankContributions([small, quiet, jumped], { onsetMs: T0 });
     expect(ranked.map((c) => c.streamId)).toEqual([1, 2, 3]);
-    expect(ranked[0]!.evidence).toBeCloseTo(0.9, 9);
-    expect(ranked[0]!.share).toBeCloseTo(0.9 / 1.3, 9);
+    // the peak is jumped's 0.9 at −3 min, when small was still at its base 0.05
+    expect(ranked[0]!.evidence).toBeCloseTo(0.9 + 0.45, 9);
+    expect(ranked[1]!.evidence).toBeCloseTo(0.4 + 0.025, 9);
+    expect(ranked[0]!.share).toBeCloseTo(1.35 / 1.775, 9);
+    expect(rankContributions([small, quiet, jumped], { onsetMs: T0, coWeight: 0 })[0]!.evidence).toBeCloseTo(0.9, 9);
     expect(ranked.reduce((a, c) => a + c.share, 0)).toBeCloseTo(1, 9);
     expect(ranked[2]!.share).toBe(0);
     expect(ranked[0]!.firstExceedMs).toBe(T0 - 3 * MIN);
@@ -65,11 +68,12 @@ describe("rankContributions", () => {
     // without the references the range part is absent: the page's order is score and forecast alone
     const plain = rankContributions(
       inputs.map(({ history: _h, ...s }) => s),
-      { onsetMs: T0, toMs },
+      { onsetMs: T0, toMs, coWeight: 0 },
     );
     const of11 = (r: typeof ranked) => r.find((c) => c.streamId === 11)!.evidence;
+    const alone = rankContributions(inputs, { onsetMs: T0, toMs, coWeight: 0 });
     // beyond all 288 five-minute means of its day: p = 2/289, half weight times −log10 p / 3
-    expect(of11(ranked) - of11(plain)).toBeCloseTo((0.5 * -Math.log10(2 / 289)) / 3, 9);
+    expect(of11(alone) - of11(plain)).toBeCloseTo((0.5 * -Math.log10(2 / 289)) / 3, 9);
   });
 
   it("orders saturated streams by the forecast deviation, exact ties by earlier rise, then lead–lag", () => {
@@ -89,7 +93,8 @@ describe("rankContributions", () => {
     const b = stream(2, 5, 70, 2); // rises only after onset
     const r1 = rankContributions([a, b], { onsetMs: T0 });
     expect(r1[0]!.streamId).toBe(1);
-    expect(r1[1]!.evidence).toBeCloseTo(0.05, 9);
+    // b's base 0.05, plus half of it at the peak (a's rise at −4 min)
+    expect(r1[1]!.evidence).toBeCloseTo(0.075, 9);
     expect(rankContributions([a, b], { onsetMs: T0, toMs: T0 + 5 * MIN })[0]!.streamId).toBe(2);
   });
 

@@ -8,7 +8,8 @@
  * sigma, and optionally its reference range: the sorted bucket means of the week before
  * `onset − lookbackMs`, `historyReference`). A point's contribution is `contribution()` plus,
  * with a reference, its range part (`withRange`); a stream's evidence is its largest
- * contribution in [onset − lookbackMs, toMs] (`windowEvidence`); streams are ordered by
+ * contribution in [onset − lookbackMs, toMs] plus a share of its contribution at the window's
+ * peak (`windowEvidence`); streams are ordered by
  * `orderByEvidence`, exact ties going to the stream that rose first (score past `riseScore`),
  * then to the one that leads the reference by more (lead–lag), then to input order. Shares sum
  * to 1 over streams with any evidence.
@@ -44,6 +45,8 @@ export interface AttributionOptions {
   zCap?: number;
   /** A stream "rose" when its score first reached this in the window. */
   riseScore?: number;
+  /** Weight of a stream's contribution at the window's peak (`windowEvidence`). */
+  coWeight?: number;
 }
 
 export interface Contribution {
@@ -51,7 +54,7 @@ export interface Contribution {
   rank: number;
   /** Share of the combined evidence, 0–1 (0 when the stream carries none). */
   share: number;
-  /** Largest contribution in the window (`cause-ranking.ts`). */
+  /** Evidence in the window (`windowEvidence` in `cause-ranking.ts`). */
   evidence: number;
   /** Peak score in the window (NaN when the stream had no scores there). */
   peakScore: number;
@@ -74,7 +77,7 @@ export function rankContributions(streams: readonly AttributionInput[], opts: At
     c: s.points.map((p) => contribution(p.score, p.value ?? Number.NaN, p.expected ?? Number.NaN, p.sigma ?? Number.NaN, zCap)),
     ...(s.history ? { value: s.points.map((p) => p.value ?? Number.NaN), history: s.history } : {}),
   }));
-  const evidence = windowEvidence(series, opts.onsetMs, toMs, lookbackMs);
+  const evidence = windowEvidence(series, opts.onsetMs, toMs, lookbackMs, CAUSE_DEFAULTS.rangeWeight, opts.coWeight ?? CAUSE_DEFAULTS.coWeight);
   const rows = streams.map((s, k) => {
     let peak = Number.NaN;
     let first: number | null = null;

@@ -11,8 +11,9 @@ describe("CauseRanker", () => {
     // a: 1 + 10/10 (capped) = 2, b: 1 + 1 = 2 → tie, table order; c: 0.1 + 0.1
     expect(r.rank().map((c) => c.stream)).toEqual(["a", "b", "c"]);
     r.observe(MIN, row([100, 100, 10], [2, 30, 1], [0, 0, 0], [1, 1, 1]), true);
-    // evidence is the largest contribution since the anomaly began: a keeps its 2
-    expect(Array.from(r.evidence)).toEqual([2, 2, 0.2]);
+    // evidence is the largest contribution since the anomaly began (a keeps its 2), plus half
+    // the contribution at the peak (the first row, where a and b reached 2)
+    expect(Array.from(r.evidence)).toEqual([3, 3, 0.2 + 0.1]);
   });
 
   it("keeps the first mover ahead while the anomaly lasts, and forgets it on a quiet row", () => {
@@ -30,7 +31,9 @@ describe("CauseRanker", () => {
     r.observe(12 * MIN, row([45, 0], [30, 1], [10, 1], [2, 1]), false); // db broke, not yet flagged
     r.observe(20 * MIN, row([10, 80], [12, 3], [10, 1], [2, 1]), true); // the alarm is on the API
     expect(r.rank().map((c) => c.stream)).toEqual(["db", "api"]);
-    expect(r.evidence[0]).toBeCloseTo(contribution(45, 30, 10, 2), 12); // 0.45 + 10/10
+    // 0.45 + 10/10, the peak itself (the API was quiet then: it adds nothing)
+    expect(r.evidence[0]).toBeCloseTo(1.5 * contribution(45, 30, 10, 2), 12);
+    expect(r.evidence[1]).toBeCloseTo(contribution(80, 3, 1, 1), 12);
   });
 
   it("ignores missing values and counts a move of a constant stream as a full deviation", () => {
@@ -69,6 +72,39 @@ describe("CauseRanker", () => {
       const batch = series.map((s) => ({ ...s, history: historyReference(s.t, s.value, span) }));
       expect(Array.from(r.evidence)).toEqual(Array.from(windowEvidence(batch, onset, t, 7 * MIN)));
     }
+  });
+
+  it("ranks a stream that moved at the top cause's peak above one with a slightly larger move at another time", () => {
+    // db breaks at 20 min (the peak); api moves a little with it; batch had its own routine
+    // spike 15 minutes earlier, a bit larger than api's move. Scores only (no values).
+    const ranked = (coWeight: number) => {
+      const r = new CauseRanker(["batch", "api", "db"], { lookbackMs: 30 * MIN, coWeight });
+      const none = [NaN, NaN, NaN];
+      r.observe(0, row([5, 5, 5], none, none, none), false);
+      r.observe(5 * MIN, row([55, 5, 5], none, none, none), false);
+      r.observe(10 * MIN, row([5, 5, 5], none, none, none), false);
+      r.observe(20 * MIN, row([5, 50, 100], none, none, none), true);
+      r.observe(25 * MIN, row([5, 20, 90], none, none, none), true);
+      return r;
+    };
+    expect(ranked(0).rank().map((c) => c.stream)).toEqual(["db", "batch", "api"]);
+    const r = ranked(CAUSE_DEFAULTS.coWeight);
+    expect(r.rank().map((c) => c.stream)).toEqual(["db", "api", "batch"]);
+    // db: 1 + ½·1; api: 0.5 + ½·0.5; batch: 0.55 + ½·0.05
+    expect(Array.from(r.evidence)).toEqual([0.55 + 0.025, 0.5 + 0.25, 1 + 0.5]);
+  });
+
+  it("keeps the top cause first, exact ties going to the stream that reached the peak first", () => {
+    const r = new CauseRanker(["late", "early"], { lookbackMs: 0 });
+    r.observe(0, row([40, 100], [NaN, NaN], [NaN, NaN], [NaN, NaN]), true);
+    r.observe(MIN, row([100, 30], [NaN, NaN], [NaN, NaN], [NaN, NaN]), true);
+    // both reached 1; the peak is the first row, where late had 0.4
+    expect(r.rank().map((c) => c.stream)).toEqual(["early", "late"]);
+    expect(r.evidence[1]).toBeCloseTo(1.5, 12);
+    expect(r.evidence[0]).toBeCloseTo(1.2, 12);
+    // the batch form finds the same peak over per-stream series
+    const t = [0, MIN];
+    expect(Array.from(windowEvidence([{ t, c: [0.4, 1] }, { t, c: [1, 0.3] }], 0, MIN, 0))).toEqual(Array.from(r.evidence));
   });
 
   it("ranks the stream that left its usual range above one that swings over its range anyway", () => {

@@ -18,7 +18,16 @@
  * anomaly opened up to now, so the stream that moved first keeps its place when others follow,
  * and a stream that broke just before the alarm (the detector needs a few points to be sure) is
  * not forgotten. The reference range ends `lookbackMs` before the onset, so the anomaly's own
- * build-up never widens it. Strictly causal: a ranking at time t uses points ≤ t.
+ * build-up never widens it.
+ * To that it adds `coWeight` times its contribution at the anomaly's peak: the first point at
+ * which the largest contribution so far in the window was reached (the top cause's worst
+ * moment). A stream that moved at that very moment most likely belongs to the same incident;
+ * one whose own largest contribution came at another time (a routine spike somewhere in the
+ * half hour, a noisy stream's usual excursion) is more likely unrelated. This orders the
+ * secondary streams, whose own evidence is often barely above the noise; the top cause stays
+ * first (it adds its own largest contribution, nobody can add more), exact ties going to the
+ * stream that reached the peak first.
+ * Strictly causal: a ranking at time t uses points ≤ t.
  * Cost: O(streams) per row, O(streams·log streams) per ranking, O(streams·B log B) when an
  * anomaly opens (B = history buckets, 2,016 for a week of 5-minute means: ~0.1 ms a stream);
  * the streaming ranker keeps the rows of the last `lookbackMs` and each stream's bucket means
@@ -34,6 +43,8 @@ export interface CauseRankerOptions {
   /** Span of the reference history, and the bucket its values are averaged over. */
   historyMs?: number;
   historyBucketMs?: number;
+  /** Weight of a stream's contribution at the anomaly's peak (`PeakEvidence`); 0 = off. */
+  coWeight?: number;
 }
 
 export const CAUSE_DEFAULTS = {
@@ -44,6 +55,7 @@ export const CAUSE_DEFAULTS = {
   rangeDecades: 3,
   historyMs: 7 * 86_400_000,
   historyBucketMs: 5 * 60_000,
+  coWeight: 0.5,
 } as const;
 
 export interface HistoryOptions {
@@ -153,6 +165,53 @@ export function withRange(c: number, value: number, history: ArrayLike<number> |
 }
 
 /**
+ * Evidence accumulated over an anomaly's rows (time order, each row's contributions with their
+ * range part): per stream its largest contribution plus `coWeight` times its contribution on
+ * the peak row, the first row whose largest contribution exceeded every earlier one. O(streams)
+ * per row.
+ */
+export class PeakEvidence {
+  /** Per stream: largest contribution, and the contribution on the peak row. */
+  readonly best: Float64Array;
+  readonly atPeak: Float64Array;
+  private peak = 0;
+
+  constructor(
+    n: number,
+    private readonly coWeight: number = CAUSE_DEFAULTS.coWeight,
+  ) {
+    this.best = new Float64Array(n);
+    this.atPeak = new Float64Array(n);
+  }
+
+  reset(): void {
+    this.best.fill(0);
+    this.atPeak.fill(0);
+    this.peak = 0;
+  }
+
+  add(c: ArrayLike<number>): void {
+    const best = this.best;
+    let top = 0;
+    for (let i = 0; i < best.length; i++) {
+      const x = c[i]!;
+      if (x > best[i]!) best[i] = x;
+      if (x > top) top = x;
+    }
+    if (top > this.peak) {
+      this.peak = top;
+      for (let i = 0; i < best.length; i++) this.atPeak[i] = c[i]! > 0 ? c[i]! : 0;
+    }
+  }
+
+  /** Each stream's evidence into `out` (0 for a stream that never contributed). */
+  evidence(out: Float64Array = new Float64Array(this.best.length)): Float64Array {
+    for (let i = 0; i < out.length; i++) out[i] = this.best[i]! + this.coWeight * this.atPeak[i]!;
+    return out;
+  }
+}
+
+/**
  * Each stream's bucket means over the last `historyMs` plus `lookbackMs` (a ring per stream),
  * from which the reference of an anomaly is sorted when it opens: the same buckets as the batch
  * `historyReference` over `historySpan`. O(streams) per row; O(streams·B log B) per anomaly.
@@ -235,8 +294,10 @@ export class CauseRanker {
   private readonly historyOpts: HistoryOptions;
   /** This row's contribution per stream from its score and forecast (`contribution`, no range part). */
   readonly current: Float64Array;
-  /** Largest contribution (range part included) per stream since `lookbackMs` before the current anomaly began (zero outside one). */
+  /** Evidence per stream since `lookbackMs` before the current anomaly began (`PeakEvidence`; zero outside one). */
   readonly evidence: Float64Array;
+  private readonly acc: PeakEvidence;
+  private readonly rowC: Float64Array;
   /** Recent rows (time, contributions, values), oldest first, for the lookback of the next anomaly. */
   private recent: { t: number; c: Float64Array; x: Float64Array }[] = [];
   private inAnomaly = false;
@@ -254,29 +315,36 @@ export class CauseRanker {
     this.historyOpts = { historyMs: opts.historyMs ?? CAUSE_DEFAULTS.historyMs, historyBucketMs: opts.historyBucketMs ?? CAUSE_DEFAULTS.historyBucketMs };
     this.current = new Float64Array(streams.length);
     this.evidence = new Float64Array(streams.length);
+    this.acc = new PeakEvidence(streams.length, opts.coWeight ?? CAUSE_DEFAULTS.coWeight);
+    this.rowC = new Float64Array(streams.length);
     this.history = this.rangeWeight > 0 ? new BucketHistory(streams.length, this.historyOpts.historyBucketMs!, this.historyOpts.historyMs!, this.lookbackMs) : null;
   }
 
   /** Takes a scored row at `tMs`; `flagged` = the row is part of an anomaly (an unflagged row ends it). */
   observe(tMs: number, row: CauseRow, flagged: boolean): void {
-    const ev = this.evidence;
     const cur = this.current;
-    const n = ev.length;
+    const rc = this.rowC;
+    const acc = this.acc;
+    const n = cur.length;
     for (let i = 0; i < n; i++) cur[i] = contribution(row.score[i]!, row.value[i]!, row.expected[i]!, row.sigma[i]!, this.zCap);
     while (this.recent.length > 0 && this.recent[0]!.t < tMs - this.lookbackMs) this.recent.shift();
     if (flagged && !this.inAnomaly) {
-      ev.fill(0);
+      acc.reset();
       if (this.history) this.refs = Array.from({ length: n }, (_, i) => this.history!.reference(i, tMs));
       for (const r of this.recent) {
-        for (let i = 0; i < n; i++) {
-          const c = withRange(r.c[i]!, r.x[i]!, this.refs[i], this.rangeWeight);
-          if (c > ev[i]!) ev[i] = c;
-        }
+        for (let i = 0; i < n; i++) rc[i] = withRange(r.c[i]!, r.x[i]!, this.refs[i], this.rangeWeight);
+        acc.add(rc);
       }
     }
     this.inAnomaly = flagged;
-    if (flagged) for (let i = 0; i < n; i++) ev[i] = Math.max(ev[i]!, withRange(cur[i]!, row.value[i]!, this.refs[i], this.rangeWeight));
-    else ev.fill(0);
+    if (flagged) {
+      for (let i = 0; i < n; i++) rc[i] = withRange(cur[i]!, row.value[i]!, this.refs[i], this.rangeWeight);
+      acc.add(rc);
+      acc.evidence(this.evidence);
+    } else {
+      acc.reset();
+      this.evidence.fill(0);
+    }
     if (this.lookbackMs > 0) this.recent.push({ t: tMs, c: Float64Array.from(cur), x: Float64Array.from(row.value) });
     this.history?.observe(tMs, row.value);
   }
@@ -299,9 +367,12 @@ export interface ContributionSeries {
 
 /**
  * Batch evidence: per stream, the largest contribution (with its range part when the series
- * brings values and a reference) with `onsetMs − lookbackMs ≤ t ≤ toMs` (0 when none). Equal to
- * `CauseRanker.evidence` at `toMs` for an anomaly that opened at `onsetMs` when each reference is
- * `historyReference` over `historySpan(onsetMs, lookbackMs)`.
+ * brings values and a reference) with `onsetMs − lookbackMs ≤ t ≤ toMs` (0 when none), plus
+ * `coWeight` times its contribution at the peak time (the earliest time of the largest
+ * contribution of any stream there; 0 for a stream without a point then). Equal to
+ * `CauseRanker.evidence` at `toMs` for an anomaly that opened at `onsetMs` when the series share
+ * the ranker's row times and each reference is `historyReference` over
+ * `historySpan(onsetMs, lookbackMs)`.
  */
 export function windowEvidence(
   series: readonly ContributionSeries[],
@@ -309,19 +380,38 @@ export function windowEvidence(
   toMs: number,
   lookbackMs: number = CAUSE_DEFAULTS.lookbackMs,
   rangeWeight: number = CAUSE_DEFAULTS.rangeWeight,
+  coWeight: number = CAUSE_DEFAULTS.coWeight,
 ): Float64Array {
   const from = onsetMs - lookbackMs;
   const out = new Float64Array(series.length);
+  const cs = series.map((s) => {
+    const c = new Float64Array(s.t.length);
+    for (let j = 0; j < s.t.length; j++) c[j] = s.value && s.history ? withRange(s.c[j]!, s.value[j]!, s.history, rangeWeight) : s.c[j]!;
+    return c;
+  });
+  let peak = 0;
+  let peakT = Number.NaN;
   series.forEach((s, k) => {
     let best = 0;
     for (let j = 0; j < s.t.length; j++) {
       const t = s.t[j]!;
       if (t < from || t > toMs) continue;
-      const c = s.value && s.history ? withRange(s.c[j]!, s.value[j]!, s.history, rangeWeight) : s.c[j]!;
+      const c = cs[k]![j]!;
       if (c > best) best = c;
+      if (c > peak || (c === peak && c > 0 && t < peakT)) {
+        peak = c;
+        peakT = t;
+      }
     }
     out[k] = best;
   });
+  if (coWeight > 0 && peak > 0) {
+    series.forEach((s, k) => {
+      let at = 0;
+      for (let j = 0; j < s.t.length; j++) if (s.t[j] === peakT && cs[k]![j]! > at) at = cs[k]![j]!;
+      out[k] = out[k]! + coWeight * at;
+    });
+  }
   return out;
 }
 
