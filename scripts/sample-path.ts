@@ -56,8 +56,7 @@ export const SAMPLE_PATH: Hop[] = [
   { kind: "http", from: "server/worker/handoff.ts#createHandoffClient", to: "server/worker/handoff.ts#startHandoffServer", via: "server/worker/handoff.ts#HANDOFF_PATH" },
   { kind: "call", from: "server/worker/handoff.ts#startHandoffServer", to: "server/worker/handoff.ts#decodeBatch" },
   // detection, worker process
-  { kind: "callback", from: "server/worker/handoff.ts#startHandoffServer", to: "server/worker/worker.ts#Worker.acceptCommitted", via: "startHandoffServer", wiredIn: "server/worker/main.ts" },
-  { kind: "call", from: "server/worker/worker.ts#Worker.acceptCommitted", to: "server/worker/handoff.ts#HandoffQueue.offer" },
+  { kind: "callback", from: "server/worker/handoff.ts#startHandoffServer", to: "server/worker/handoff.ts#HandoffQueue.offer", via: "startHandoffServer", wiredIn: "server/worker/main.ts" },
   { kind: "call", from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.tick", to: "server/worker/handoff.ts#HandoffQueue.take" },
   {
     kind: "dispatch",

@@ -6,8 +6,7 @@ import { resumeRollup } from "./pipeline/resume-rollup";
 import { loadSnapshot, saveSnapshot } from "../repos/snapshots-repo";
 import { heartbeat, markWorkerStopped } from "../repos/worker-status-repo";
 import { ingestSeries, invalidateSourceCache, type IncomingSeries } from "../services/ingest/ingest-service";
-import type { CommittedBatch } from "../repos/storage/columns";
-import type { HandoffEndpoint } from "./handoff";
+import { HandoffQueue, type HandoffEndpoint } from "./handoff";
 import type { TProbeRequest, TProbeResult } from "../services/detect/probe-wire";
 import { createEngine } from "../services/detection/engine-adapter";
 import { compressState, restoreSnapshot } from "../services/detection/engine-snapshot";
@@ -66,6 +65,13 @@ export class Worker {
   private running = false;
   private busy: Promise<unknown> = Promise.resolve();
   private pipeline!: DetectPipeline;
+  /**
+   * Batches that ingest has just committed (in this process, or handed over by the web process
+   * through `startHandoffServer`), for the pipeline to score from memory; each one wakes the
+   * detect job. What arrives before start waits here (bounded; the pipeline drops what its
+   * cursor has passed).
+   */
+  readonly handoff = new HandoffQueue(() => this.kickDetect());
   private collector = new HostCollector();
   private readonly startedAtMs = Date.now();
   private readonly log: (msg: string) => void;
@@ -105,7 +111,7 @@ export class Worker {
       }
     }
     engine ??= new ConfiguredEngine(createEngine());
-    this.pipeline = new DetectPipeline(engine, cursor, undefined, undefined, await resumeRollup(cursor));
+    this.pipeline = new DetectPipeline(engine, cursor, undefined, undefined, await resumeRollup(cursor), this.handoff);
     this.pipeline.log = this.log;
     // what was scored after the snapshot is read again to relearn it; rows stored then are not written twice
     const scored = await scoredSeq();
@@ -169,10 +175,6 @@ export class Worker {
   }
 
   /**
-   * A batch that ingest has just committed (in this process, or handed over by the web
-   * process): the pipeline scores it from memory. Dropped before start and after stop.
-   */
-  /**
    * Scores current values on copies of the live models (the real-time detect API, through the
    * hand-off endpoint): runs between detection steps and changes no model state.
    */
@@ -185,12 +187,6 @@ export class Worker {
   command(cmd: TWorkerCommand): void {
     const job = JOB_OF_COMMAND[cmd.kind];
     if (job && this.running) this.jobs?.kick(job);
-  }
-
-  acceptCommitted(batch: CommittedBatch): void {
-    if (!this.running) return;
-    this.pipeline.handoff.offer(batch);
-    this.kickDetect();
   }
 
   private async collect(): Promise<void> {
@@ -288,8 +284,8 @@ export class Worker {
         replaying: this.pipeline.replaying,
         lastProgressAtMs: this.lastProgress.atMs,
         stalled,
-        handoffHits: this.pipeline.handoff.hits,
-        handoffMisses: this.pipeline.handoff.misses,
+        handoffHits: this.handoff.hits,
+        handoffMisses: this.handoff.misses,
         lastError: s.writeRetrying ? s.lastWriteError : this.lastError,
         lastErrorAtMs: this.lastErrorAtMs,
         handoff: this.opts.handoff,
