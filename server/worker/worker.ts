@@ -8,7 +8,7 @@ import { heartbeat, markWorkerStopped } from "../repos/worker-status-repo";
 import { ingestSeries, invalidateSourceCache, type IncomingSeries } from "../services/ingest/ingest-service";
 import { HandoffQueue, type HandoffEndpoint } from "./handoff";
 import type { TProbeRequest, TProbeResult } from "../services/detect/probe-wire";
-import { createEngine } from "../services/detection/engine-adapter";
+import { createEngine, withSettings, type ConfiguredEngine } from "../services/detection/engine-adapter";
 import { compressState, restoreSnapshot } from "../services/detection/engine-snapshot";
 import { takeSetting } from "../repos/settings-repo";
 import { WORKER_REQUEST_KEY, ZWorkerRequest } from "../services/models/model-service";
@@ -21,7 +21,6 @@ import { RetentionJob } from "./jobs/retention";
 import { applyPendingFeedback } from "./jobs/feedback";
 import { JobScheduler, type Job } from "./jobs/scheduler";
 import { env } from "../env";
-import { ConfiguredEngine } from "../services/config/configured-engine";
 import { ConfigReloader } from "../services/config/config-reload";
 import type { TWorkerCommand } from "../services/commands/worker-commands";
 
@@ -65,6 +64,8 @@ export class Worker {
   private running = false;
   private busy: Promise<unknown> = Promise.resolve();
   private pipeline!: DetectPipeline;
+  /** The pipeline's engine, with the saved configuration applied (set by `start`). */
+  private engine!: ConfiguredEngine;
   /**
    * Batches that ingest has just committed (in this process, or handed over by the web process
    * through `startHandoffServer`), for the pipeline to score from memory; each one wakes the
@@ -103,14 +104,15 @@ export class Worker {
     const snap = await loadSnapshot();
     if (snap) {
       try {
-        engine = new ConfiguredEngine(await restoreSnapshot(snap.state));
+        engine = withSettings(await restoreSnapshot(snap.state));
         cursor = snap.meta.cursor;
         this.log(`restored detector snapshot #${snap.meta.id} (cursor ${cursor})`);
       } catch (e) {
         this.log(`snapshot #${snap.meta.id} could not be restored (${(e as Error).message}); relearning from history`);
       }
     }
-    engine ??= new ConfiguredEngine(createEngine());
+    engine ??= withSettings(createEngine());
+    this.engine = engine;
     this.pipeline = new DetectPipeline(engine, cursor, undefined, undefined, await resumeRollup(cursor), this.handoff);
     this.pipeline.log = this.log;
     // what was scored after the snapshot is read again to relearn it; rows stored then are not written twice
@@ -119,7 +121,7 @@ export class Worker {
     this.pipeline.suppressUpTo = scored;
     if (scored > cursor) this.log(`replaying seq ${cursor + 1}…${scored} (scored after the snapshot) to restore the detectors' state`);
     const reloader = new ConfigReloader(
-      this.pipeline.engine as ConfiguredEngine,
+      engine,
       this.opts.configFile === undefined ? env().OMEN_CONFIG_FILE : this.opts.configFile,
       this.log,
       (ids) => {
@@ -315,7 +317,7 @@ export class Worker {
     if (!snap) return this.log(`rollback: snapshot #${req.snapshotId} no longer exists`);
     const restored = await restoreSnapshot(snap.state);
     const before = await this.snapshot("before-rollback");
-    (this.pipeline.engine as ConfiguredEngine).swapInner(restored);
+    this.engine.replaceState(restored);
     this.pipeline.engineReplaced();
     // Scoring continues from the current cursor: the model's memory goes back, the data does not.
     await this.snapshot("rollback");
