@@ -86,7 +86,7 @@ class EngineAdapter implements EnginePort, LateScoring {
   private readonly domainOfId = new Map<number, number>();
   private slots = new SlotCache();
   /** The saved configuration, when this is the worker's engine (`withSettings`); null: events pass as the engine raised them. */
-  gate: SettingsGate | null = null;
+  private gate: SettingsGate | null = null;
   /** A stream added since the settings were applied changed the tuning: applied before the next step. */
   private retune = false;
 
@@ -103,6 +103,11 @@ class EngineAdapter implements EnginePort, LateScoring {
       }
       this.slots.refresh(k, d.engine);
     });
+  }
+
+  /** Applies the saved configuration from now on: the default settings until `setSettings`. */
+  useSettings(): void {
+    this.gate ??= new SettingsGate();
   }
 
   get suppressed(): SettingsGate["suppressed"] {
@@ -458,7 +463,7 @@ export interface ConfiguredEngine extends EnginePort, LateScoring {
  */
 export function withSettings(engine: EnginePort): ConfiguredEngine {
   if (!(engine instanceof EngineAdapter)) throw new Error("withSettings: not an engine made by createEngine or restoreEngine");
-  engine.gate ??= new SettingsGate();
+  engine.useSettings();
   return engine;
 }
 
