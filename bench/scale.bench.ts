@@ -5,7 +5,7 @@
  *
  * What one partition of the scale-out group costs on this machine, and what a million active
  * series need. Each size runs in its own process (`node --expose-gc`), holding the engine a
- * partition runner holds (ConfiguredEngine over createEngine(), streams added as they first
+ * partition runner holds (withSettings(createEngine()), streams added as they first
  * arrive), stepped over `--days` of 5-minute points with a daily pattern: Holt-Winters adopts
  * the daily season after two days, so its season ring and the season-break bank are in use
  * when the last day is timed. The snapshot is taken as PartitionRunner takes it (the binary
@@ -26,8 +26,7 @@ import { DEFAULT_SETTINGS } from "@/lib/config/settings";
 import { decodeF64Column, getNumber, getObject, isRecord } from "@/lib/detectors/codec";
 import type { TStreamKind } from "@/lib/schemas/stream";
 import { planWorkers, type MeasuredCost, type SizingAssumptions } from "@/lib/scale/worker-sizing";
-import { ConfiguredEngine } from "@/server/services/config/configured-engine";
-import { createEngine, readSnapshotState, restoreEngine } from "@/server/services/detection/engine-adapter";
+import { createEngine, readSnapshotState, restoreEngine, withSettings } from "@/server/services/detection/engine-adapter";
 import { compressState, packEngine } from "@/server/services/detection/engine-snapshot";
 
 const gunzip = promisify(zlib.gunzip);
@@ -119,7 +118,7 @@ async function measure(streams: number, days: number): Promise<Measured> {
     return r * Math.cos(t);
   };
 
-  const engine = new ConfiguredEngine(createEngine());
+  const engine = withSettings(createEngine());
   engine.setSettings(DEFAULT_SETTINGS, new Map());
   const ids = Array.from({ length: streams }, (_, i) => i + 1);
   const values = new Float64Array(streams);
@@ -156,7 +155,7 @@ async function measure(streams: number, days: number): Promise<Measured> {
   loop.enable();
   await new Promise((r) => setTimeout(r, 50));
   const s0 = performance.now();
-  const raw = await packEngine(engine.inner);
+  const raw = await packEngine(engine);
   const serializeMs = performance.now() - s0;
   const transient = used().resident - after.resident;
   const g0 = performance.now();

@@ -8,7 +8,8 @@ const FALSE_HOPS: Hop[] = [
   // skips the handler and the service: a path that leaves files out does not check
   { kind: "call", from: "server/http/ingest-handlers.ts#remoteWrite", to: "server/repos/storage/samples.ts#insertSamplesReturning" },
   { kind: "call", from: "server/services/streams/stream-service.ts#getStreamDetail", to: "server/repos/storage/scores.ts#prepareScores" },
-  { kind: "callback", from: "server/services/ingest/group-commit.ts#offerCommitted", to: "server/worker/worker.ts#Worker.acceptCommitted", via: "setCommitSink", wiredIn: "server/web/main.ts" },
+  // the web process's sink is the hand-off client, not the worker's queue
+  { kind: "callback", from: "server/services/ingest/group-commit.ts#offerCommitted", to: "server/worker/handoff.ts#HandoffQueue.offer", via: "setCommitSink", wiredIn: "server/web/main.ts" },
   { kind: "dispatch", from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.scoreStep", to: "server/worker/worker.ts#Worker.probe", via: "lib/detectors/engine-port.ts#EnginePort.step", wiredIn: "server/worker/worker.ts" },
   { kind: "database", from: "server/repos/storage/samples.ts#insertSamplesReturning", to: "server/services/streams/stream-service.ts#getStreamDetail", table: "sample_block" },
   { kind: "trpc", from: "components/stream/stream-view.tsx#StreamView", to: "server/api/routers/streams.ts#streamsRouter.list", procedure: "streams.list", route: "app/api/trpc/[trpc]/route.ts#handler" },

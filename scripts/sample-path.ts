@@ -56,19 +56,12 @@ export const SAMPLE_PATH: Hop[] = [
   { kind: "http", from: "server/worker/handoff.ts#createHandoffClient", to: "server/worker/handoff.ts#startHandoffServer", via: "server/worker/handoff.ts#HANDOFF_PATH" },
   { kind: "call", from: "server/worker/handoff.ts#startHandoffServer", to: "server/worker/handoff.ts#decodeBatch" },
   // detection, worker process
-  { kind: "callback", from: "server/worker/handoff.ts#startHandoffServer", to: "server/worker/worker.ts#Worker.acceptCommitted", via: "startHandoffServer", wiredIn: "server/worker/main.ts" },
-  { kind: "call", from: "server/worker/worker.ts#Worker.acceptCommitted", to: "server/worker/handoff.ts#HandoffQueue.offer" },
+  { kind: "callback", from: "server/worker/handoff.ts#startHandoffServer", to: "server/worker/handoff.ts#HandoffQueue.offer", via: "startHandoffServer", wiredIn: "server/worker/main.ts" },
   { kind: "call", from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.tick", to: "server/worker/handoff.ts#HandoffQueue.take" },
+  // the adapter is made by engine-adapter.ts's createEngine / restoreEngine (the worker calls them, through withSettings)
   {
     kind: "dispatch",
     from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.scoreStep",
-    to: "server/services/config/configured-engine.ts#ConfiguredEngine.step",
-    via: "lib/detectors/engine-port.ts#EnginePort.step",
-    wiredIn: "server/worker/worker.ts",
-  },
-  {
-    kind: "dispatch",
-    from: "server/services/config/configured-engine.ts#ConfiguredEngine.step",
     to: "server/services/detection/engine-adapter.ts#EngineAdapter.step",
     via: "lib/detectors/engine-port.ts#EnginePort.step",
     wiredIn: "server/services/detection/engine-adapter.ts",
@@ -94,6 +87,7 @@ export const SAMPLE_PATH: Hop[] = [
  * branch of their own: reported, not in the count above).
  */
 export const MARKER_BRANCH: Hop[] = [
+  { kind: "call", from: "server/services/detection/engine-adapter.ts#EngineAdapter.step", to: "server/services/config/settings-gate.ts#SettingsGate.filter", note: "the saved settings' gate: events only" },
   { kind: "call", from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.write", to: "server/worker/pipeline/anomaly-row.ts#anomalyRow" },
   { kind: "call", from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.write", to: "server/repos/anomalies-repo.ts#upsertAnomalies" },
   { kind: "database", from: "server/repos/anomalies-repo.ts#upsertAnomalies", to: "server/repos/anomalies-repo.ts#listAnomalies", table: "anomaly" },

@@ -113,6 +113,14 @@ const rowsBatch = (firstSeq: number, n: number): CommittedBatch => ({
 });
 
 describe("HandoffQueue", () => {
+  it("wakes its reader once per offered batch, after the batch is held", () => {
+    const held: (number | null)[] = [];
+    const q: HandoffQueue = new HandoffQueue(() => held.push(q.firstHeldSeq()));
+    q.offer(rowsBatch(4, 3));
+    q.offer(rowsBatch(1, 3));
+    expect(held).toEqual([4, 1]);
+  });
+
   it("returns the samples right after the cursor across contiguous batches, up to the limit", () => {
     const q = new HandoffQueue();
     q.offer(rowsBatch(4, 3)); // out of order on purpose

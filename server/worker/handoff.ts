@@ -12,8 +12,8 @@ import type { CommitSink } from "../services/ingest/group-commit";
 /**
  * The commit hand-off, end to end: the web process's commit sink posts each committed batch
  * (`CommittedBatch`) as one binary body over loopback HTTP (`createHandoffClient`); the worker's
- * endpoint (`startHandoffServer`) decodes it for `Worker.acceptCommitted`, which queues it
- * (`HandoffQueue`) for the detect pipeline. A shortcut, never the record: the pipeline takes a
+ * endpoint (`startHandoffServer`) decodes it into the worker's queue (`HandoffQueue`), which
+ * the detect pipeline reads and which wakes its job. A shortcut, never the record: the pipeline takes a
  * batch only when it starts exactly at its cursor and otherwise reads the database, so a lost,
  * late or duplicated batch changes nothing but speed. The same endpoint also serves web → worker
  * commands and the real-time detect API's probes.
@@ -304,7 +304,8 @@ const MAX_HELD = 1_000_000;
  * Committed batches waiting for the pipeline, by seq. `take(cursor)` returns the samples right
  * after the cursor only when held batches cover them without a hole; anything else (a batch
  * lost, a commit by another process, a rolled-back seq range) returns null and the pipeline
- * reads the database, which is always correct.
+ * reads the database, which is always correct. `onOffer` wakes the reader (the worker's detect
+ * job) so that it scores a batch now rather than at its next tick.
  */
 export class HandoffQueue {
   private batches: CommittedBatch[] = [];
@@ -315,6 +316,8 @@ export class HandoffQueue {
   /** `take`'s seq column: reused (fresh memory is costly to touch), valid until the next take. */
   private seqScratch = new Float64Array(0);
 
+  constructor(private readonly onOffer: () => void = () => undefined) {}
+
   offer(b: CommittedBatch, nowMs = Date.now()): void {
     this.lastOfferMs = nowMs;
     const i = this.batches.findIndex((x) => x.firstSeq > b.firstSeq);
@@ -322,6 +325,7 @@ export class HandoffQueue {
     else this.batches.splice(i, 0, b);
     this.held += b.streamIds.length;
     while (this.held > MAX_HELD && this.batches.length) this.held -= this.batches.shift()!.streamIds.length;
+    this.onOffer();
   }
 
   /** seq of the first held batch (after `take` dropped what the cursor passed), or null. */

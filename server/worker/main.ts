@@ -45,10 +45,10 @@ async function main(): Promise<void> {
     });
   }
   // Batches committed in this process (host collector, pulls) or by the web process (the
-  // hand-off server) reach the pipeline from memory.
+  // hand-off server) go straight into the worker's hand-off queue, which the pipeline reads.
   let worker: Worker | null = null;
   const handoff = await startHandoffServer(
-    (b) => worker?.acceptCommitted(b),
+    (b) => worker?.handoff.offer(b),
     (r) => worker?.probe(r) ?? [],
     (cmd) => worker?.command(cmd),
   );
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     },
   });
   const running = worker;
-  setCommitSink((b) => running.acceptCommitted(b));
+  setCommitSink((b) => running.handoff.offer(b));
   const profile = await startCpuProfile(env.OMEN_WORKER_CPU_PROFILE);
   await worker.start();
   console.log(`[worker] running (database: ${mode === "embedded" || isEmbeddedUrl(url) ? "embedded" : "postgres"}, pid ${process.pid})`);

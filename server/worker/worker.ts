@@ -6,10 +6,9 @@ import { resumeRollup } from "./pipeline/resume-rollup";
 import { loadSnapshot, saveSnapshot } from "../repos/snapshots-repo";
 import { heartbeat, markWorkerStopped } from "../repos/worker-status-repo";
 import { ingestSeries, invalidateSourceCache, type IncomingSeries } from "../services/ingest/ingest-service";
-import type { CommittedBatch } from "../repos/storage/columns";
-import type { HandoffEndpoint } from "./handoff";
+import { HandoffQueue, type HandoffEndpoint } from "./handoff";
 import type { TProbeRequest, TProbeResult } from "../services/detect/probe-wire";
-import { createEngine } from "../services/detection/engine-adapter";
+import { createEngine, withSettings, type ConfiguredEngine } from "../services/detection/engine-adapter";
 import { compressState, restoreSnapshot } from "../services/detection/engine-snapshot";
 import { takeSetting } from "../repos/settings-repo";
 import { WORKER_REQUEST_KEY, ZWorkerRequest } from "../services/models/model-service";
@@ -22,7 +21,6 @@ import { RetentionJob } from "./jobs/retention";
 import { applyPendingFeedback } from "./jobs/feedback";
 import { JobScheduler, type Job } from "./jobs/scheduler";
 import { env } from "../env";
-import { ConfiguredEngine } from "../services/config/configured-engine";
 import { ConfigReloader } from "../services/config/config-reload";
 import type { TWorkerCommand } from "../services/commands/worker-commands";
 
@@ -66,6 +64,15 @@ export class Worker {
   private running = false;
   private busy: Promise<unknown> = Promise.resolve();
   private pipeline!: DetectPipeline;
+  /** The pipeline's engine, with the saved configuration applied (set by `start`). */
+  private engine!: ConfiguredEngine;
+  /**
+   * Batches that ingest has just committed (in this process, or handed over by the web process
+   * through `startHandoffServer`), for the pipeline to score from memory; each one wakes the
+   * detect job. What arrives before start waits here (bounded; the pipeline drops what its
+   * cursor has passed).
+   */
+  readonly handoff = new HandoffQueue(() => this.kickDetect());
   private collector = new HostCollector();
   private readonly startedAtMs = Date.now();
   private readonly log: (msg: string) => void;
@@ -97,15 +104,16 @@ export class Worker {
     const snap = await loadSnapshot();
     if (snap) {
       try {
-        engine = new ConfiguredEngine(await restoreSnapshot(snap.state));
+        engine = withSettings(await restoreSnapshot(snap.state));
         cursor = snap.meta.cursor;
         this.log(`restored detector snapshot #${snap.meta.id} (cursor ${cursor})`);
       } catch (e) {
         this.log(`snapshot #${snap.meta.id} could not be restored (${(e as Error).message}); relearning from history`);
       }
     }
-    engine ??= new ConfiguredEngine(createEngine());
-    this.pipeline = new DetectPipeline(engine, cursor, undefined, undefined, await resumeRollup(cursor));
+    engine ??= withSettings(createEngine());
+    this.engine = engine;
+    this.pipeline = new DetectPipeline(engine, cursor, undefined, undefined, await resumeRollup(cursor), this.handoff);
     this.pipeline.log = this.log;
     // what was scored after the snapshot is read again to relearn it; rows stored then are not written twice
     const scored = await scoredSeq();
@@ -113,7 +121,7 @@ export class Worker {
     this.pipeline.suppressUpTo = scored;
     if (scored > cursor) this.log(`replaying seq ${cursor + 1}…${scored} (scored after the snapshot) to restore the detectors' state`);
     const reloader = new ConfigReloader(
-      this.pipeline.engine as ConfiguredEngine,
+      engine,
       this.opts.configFile === undefined ? env().OMEN_CONFIG_FILE : this.opts.configFile,
       this.log,
       (ids) => {
@@ -169,10 +177,6 @@ export class Worker {
   }
 
   /**
-   * A batch that ingest has just committed (in this process, or handed over by the web
-   * process): the pipeline scores it from memory. Dropped before start and after stop.
-   */
-  /**
    * Scores current values on copies of the live models (the real-time detect API, through the
    * hand-off endpoint): runs between detection steps and changes no model state.
    */
@@ -185,12 +189,6 @@ export class Worker {
   command(cmd: TWorkerCommand): void {
     const job = JOB_OF_COMMAND[cmd.kind];
     if (job && this.running) this.jobs?.kick(job);
-  }
-
-  acceptCommitted(batch: CommittedBatch): void {
-    if (!this.running) return;
-    this.pipeline.handoff.offer(batch);
-    this.kickDetect();
   }
 
   private async collect(): Promise<void> {
@@ -288,8 +286,8 @@ export class Worker {
         replaying: this.pipeline.replaying,
         lastProgressAtMs: this.lastProgress.atMs,
         stalled,
-        handoffHits: this.pipeline.handoff.hits,
-        handoffMisses: this.pipeline.handoff.misses,
+        handoffHits: this.handoff.hits,
+        handoffMisses: this.handoff.misses,
         lastError: s.writeRetrying ? s.lastWriteError : this.lastError,
         lastErrorAtMs: this.lastErrorAtMs,
         handoff: this.opts.handoff,
@@ -319,7 +317,7 @@ export class Worker {
     if (!snap) return this.log(`rollback: snapshot #${req.snapshotId} no longer exists`);
     const restored = await restoreSnapshot(snap.state);
     const before = await this.snapshot("before-rollback");
-    (this.pipeline.engine as ConfiguredEngine).swapInner(restored);
+    this.engine.replaceState(restored);
     this.pipeline.engineReplaced();
     // Scoring continues from the current cursor: the model's memory goes back, the data does not.
     await this.snapshot("rollback");

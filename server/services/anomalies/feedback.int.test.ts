@@ -4,9 +4,8 @@ import { addFeedback, listFeedback, markFeedbackApplied, pendingFeedback } from 
 import { listStreams } from "../../repos/streams-repo";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { DetectPipeline } from "../../worker/pipeline/detect-pipeline";
-import { createEngine, restoreEngine } from "../detection/engine-adapter";
+import { createEngine, restoreEngine, withSettings } from "../detection/engine-adapter";
 import type { EnginePort } from "@/lib/detectors/engine-port";
-import { ConfiguredEngine } from "../config/configured-engine";
 import { ingestSeries, invalidateSourceCache } from "../ingest/ingest-service";
 import { hashNoise as noise } from "@/lib/scenarios/hash-noise";
 
@@ -55,7 +54,7 @@ describe.each(availableBackends())("false-positive feedback on %s", (backend) =>
     const id = stream!.id;
 
     // The worker's path: pipeline over the committed samples opens the anomaly.
-    const pipeline = new DetectPipeline(new ConfiguredEngine(createEngine()), 0, step, 100_000);
+    const pipeline = new DetectPipeline(withSettings(createEngine()), 0, step, 100_000);
     await pipeline.tick(now);
     const { rows } = await listAnomalies({ streamId: id });
     const anomaly = rows.find((r) => r.startMs >= t0 + (spikeAt - 2) * step);

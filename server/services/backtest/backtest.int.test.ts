@@ -8,9 +8,8 @@ import { DetectPipeline } from "../../worker/pipeline/detect-pipeline";
 import { setAnomalyLabel } from "../../repos/anomalies-repo";
 import { addFeedback } from "../../repos/feedback-repo";
 import { ConfigReloader } from "../config/config-reload";
-import { ConfiguredEngine } from "../config/configured-engine";
 import { saveScopeSettings } from "../config/config-service";
-import { createEngine } from "../detection/engine-adapter";
+import { createEngine, withSettings } from "../detection/engine-adapter";
 import { replayStreams } from "../detection/replay";
 import { ingestSeries, invalidateSourceCache } from "../ingest/ingest-service";
 import { readRawSamples, streamSpans } from "../../repos/storage/sample-reads";
@@ -70,7 +69,7 @@ describe.each(availableBackends())("backtest on %s", (backend) => {
   it("predicts, under the current settings, exactly the anomalies the worker opened", async () => {
     const now = t0 + n * minute + 3_600_000;
     await saveScopeSettings({ target: { scope: "global", ref: "" }, settings: { minDurationSec: 0, sensitivity: 1.2 }, author: "test" });
-    const engine = new ConfiguredEngine(createEngine());
+    const engine = withSettings(createEngine());
     await new ConfigReloader(engine, null, () => undefined).run();
     const pipeline = new DetectPipeline(engine, 0, undefined, 5_000);
     const half = 2600; // after the first burst

@@ -7,7 +7,7 @@ import path from "node:path";
 import { configFingerprint, streamsFingerprint } from "../../repos/config-repo";
 import { effectiveSettingsByStream } from "./config-service";
 import { syncConfigFile } from "./config-file";
-import type { ConfiguredEngine } from "./configured-engine";
+import type { ConfiguredEngine } from "../detection/engine-adapter";
 
 export class ConfigReloader {
   private fingerprint = "";

@@ -8,11 +8,10 @@ import { listStreams } from "../../repos/streams-repo";
 import { ingestSeries, invalidateSourceCache } from "../ingest/ingest-service";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { DetectPipeline } from "../../worker/pipeline/detect-pipeline";
-import { createEngine } from "../detection/engine-adapter";
+import { createEngine, withSettings } from "../detection/engine-adapter";
 import { runBacktest } from "../backtest/backtest-service";
 import { syncConfigFile } from "./config-file";
 import { ConfigReloader } from "./config-reload";
-import { ConfiguredEngine } from "./configured-engine";
 import { describeScope, effectiveSettingsByStream, revertToVersion, saveScopeSettings } from "./config-service";
 import { hashNoise as noise } from "@/lib/scenarios/hash-noise";
 
@@ -105,7 +104,7 @@ describe.each(availableBackends())("detector configuration on %s", (backend) => 
     const target = { scope: "stream" as const, ref: String(latencyId) };
     await saveScopeSettings({ target, settings: { enabled: false }, author: "alice" });
     await saveScopeSettings({ target: { scope: "group", ref: "web" }, settings: {}, author: "alice" });
-    const engine = new ConfiguredEngine(createEngine());
+    const engine = withSettings(createEngine());
     const reloader = new ConfigReloader(engine, null, () => undefined);
     expect(await reloader.run()).toBe(true);
     expect(await reloader.run()).toBe(false);
@@ -115,7 +114,7 @@ describe.each(availableBackends())("detector configuration on %s", (backend) => 
     expect(engine.suppressed.disabled).toBeGreaterThan(0);
 
     await saveScopeSettings({ target, settings: { enabled: true }, author: "alice" });
-    const engine2 = new ConfiguredEngine(createEngine());
+    const engine2 = withSettings(createEngine());
     await new ConfigReloader(engine2, null, () => undefined).run();
     await new DetectPipeline(engine2, 0, step, 100_000).tick(now + 60_000);
     expect((await listAnomalies({ streamId: latencyId })).total).toBeGreaterThan(0);

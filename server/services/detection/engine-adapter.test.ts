@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { ConfiguredEngine } from "../config/configured-engine";
 import v8 from "node:v8";
-import { createEngine, restoreEngine } from "./engine-adapter";
+import { createEngine, restoreEngine, withSettings } from "./engine-adapter";
 import { isPackedState, packState, unpackState } from "./state-container";
 import { encodeF64Column } from "@/lib/detectors/codec";
 import { DetectionEngine } from "@/lib/detectors/engine";
 import type { EnginePort } from "@/lib/detectors/engine-port";
+import { DEFAULT_SETTINGS } from "@/lib/config/settings";
 
 const T0 = 1_700_000_000_000;
 
@@ -25,10 +25,10 @@ function run(engine: EnginePort, reserve: boolean): unknown[] {
 }
 
 describe("EngineAdapter.reserveStreams", () => {
-  it("reserving before adding a batch changes nothing but the allocations (also through ConfiguredEngine)", () => {
+  it("reserving before adding a batch changes nothing but the allocations (also with the saved settings applied)", () => {
     const grown = run(createEngine(), false);
     expect(run(createEngine(), true)).toEqual(grown);
-    expect(run(new ConfiguredEngine(createEngine()), true)).toEqual(grown);
+    expect(run(withSettings(createEngine()), true)).toEqual(grown);
   });
 
   it("rejects an unknown clock domain", () => {
@@ -117,5 +117,53 @@ describe("restoreEngine", () => {
     const shifted = new Uint8Array(bytes.length + 1).subarray(1);
     shifted.set(bytes);
     expect(next(restoreEngine(shifted), 50)).toEqual(next(trained(), 50));
+  });
+});
+
+describe("withSettings", () => {
+  const ids = Array.from({ length: 20 }, (_, k) => k + 1);
+  const settings = { ...DEFAULT_SETTINGS, sensitivity: 1.5, minDurationSec: 30 };
+  /** Steps `from`..`to` (exclusive); stream 7 jumps by 60 from step 90 to 95. */
+  function steps(engine: EnginePort, from: number, to: number): { score: number[]; events: unknown[] }[] {
+    if (from === 0) for (const id of ids) engine.addStream(id, "gauge");
+    const out: { score: number[]; events: unknown[] }[] = [];
+    for (let s = from; s < to; s++) {
+      const t = T0 + s * 10_000;
+      const values = Float64Array.from(ids, (id) => 10 + Math.sin(s / 3 + id) + (id === 7 && s >= 90 && s < 95 ? 60 : 0));
+      const r = engine.step(t, Int32Array.from(ids), values, new Float64Array(ids.length).fill(t));
+      out.push({ score: Array.from(r.scores.score.subarray(0, r.scores.n)), events: r.events });
+    }
+    return out;
+  }
+
+  it("takes another engine's models on replaceState and keeps its settings (snapshot rollback)", () => {
+    const source = createEngine();
+    steps(source, 0, 70);
+    const state = source.serialize();
+    const replaced = withSettings(createEngine());
+    const perStream = new Map(ids.map((id) => [id, settings]));
+    replaced.setSettings(settings, perStream);
+    steps(replaced, 0, 20);
+    replaced.replaceState(restoreEngine(state));
+    const fresh = withSettings(restoreEngine(state));
+    fresh.setSettings(settings, perStream);
+    const a = steps(replaced, 70, 110);
+    expect(a.some((s) => s.events.length)).toBe(true);
+    expect(a).toEqual(steps(fresh, 70, 110));
+  });
+
+  it("gates events (a bare engine does not) and leaves scores alone", () => {
+    const gated = withSettings(createEngine());
+    gated.setSettings({ ...DEFAULT_SETTINGS, enabled: false }, new Map());
+    const bare = steps(createEngine(), 0, 110);
+    const out = steps(gated, 0, 110);
+    expect(bare.some((s) => s.events.length)).toBe(true);
+    expect(out.every((s) => !s.events.length)).toBe(true);
+    expect(out.map((s) => s.score)).toEqual(bare.map((s) => s.score));
+    expect(gated.suppressed.disabled).toBeGreaterThan(0);
+  });
+
+  it("refuses an engine it did not make", () => {
+    expect(() => withSettings({} as EnginePort)).toThrow(/not an engine made by createEngine/);
   });
 });

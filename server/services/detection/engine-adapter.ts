@@ -1,7 +1,9 @@
 import v8 from "node:v8";
 import { isRecord, StateError } from "@/lib/detectors/codec";
 import { DetectionEngine, type EngineOptionsInput } from "@/lib/detectors/engine";
+import type { EffectiveSettings } from "@/lib/config/settings";
 import type { TAnomalyLabel, TStreamKind } from "@/lib/schemas/stream";
+import { SettingsGate } from "../config/settings-gate";
 import { isPackedState, packState, packStateSliced, unpackState } from "./state-container";
 import type { EngineEvent, EnginePort, EngineTuning, ProbeResult, StepScores, StreamForecast, StreamHealthOut } from "@/lib/detectors/engine-port";
 
@@ -76,21 +78,63 @@ class SlotCache {
 
 /**
  * Binds the pure DetectionEngine (string stream ids, typed-array outputs) to the worker's
- * database ids and row shapes, and keeps the clock domains. All detection logic stays in
- * lib/detectors.
+ * database ids and row shapes, and keeps the clock domains. With `withSettings` it also applies
+ * the saved configuration (`SettingsGate`): its tuning goes into every domain's engine and its
+ * gate filters the events a step returns. All detection logic stays in lib/detectors.
  */
-class EngineAdapter implements EnginePort {
+class EngineAdapter implements EnginePort, LateScoring {
   private readonly domainOfId = new Map<number, number>();
-  private readonly slots = new SlotCache();
+  private slots = new SlotCache();
+  /** The saved configuration, when this is the worker's engine (`withSettings`); null: events pass as the engine raised them. */
+  private gate: SettingsGate | null = null;
+  /** A stream added since the settings were applied changed the tuning: applied before the next step. */
+  private retune = false;
 
-  constructor(private readonly domains: Domain[]) {
-    domains.forEach((d, k) => {
+  constructor(private domains: Domain[]) {
+    this.index();
+  }
+
+  /** Domain and slot of every stream the domains' engines hold. */
+  private index(): void {
+    this.domains.forEach((d, k) => {
       for (const sid of d.engine.streamIds) {
         const id = Number(sid);
         if (Number.isInteger(id)) this.domainOfId.set(id, k);
       }
       this.slots.refresh(k, d.engine);
     });
+  }
+
+  /** Applies the saved configuration from now on: the default settings until `setSettings`. */
+  useSettings(): void {
+    this.gate ??= new SettingsGate();
+  }
+
+  get suppressed(): SettingsGate["suppressed"] {
+    return this.gate?.suppressed ?? { muted: 0, short: 0, disabled: 0, belowCutoff: 0 };
+  }
+
+  /** Installs new effective settings (from the config-reload job) and tunes the engine with them. */
+  setSettings(global: EffectiveSettings, perStream: Map<number, EffectiveSettings>): void {
+    const gate = (this.gate ??= new SettingsGate());
+    gate.set(global, perStream);
+    this.configure(gate.tuning());
+  }
+
+  /** Takes `next`'s models (snapshot rollback) and re-applies the saved settings to them. */
+  replaceState(next: EnginePort): void {
+    if (!(next instanceof EngineAdapter)) throw new Error("replaceState: not an engine made by createEngine or restoreEngine");
+    this.domains = next.domains;
+    this.domainOfId.clear();
+    this.slots = new SlotCache();
+    this.index();
+    if (this.gate) this.configure(this.gate.tuning());
+  }
+
+  private retuneIfDue(): void {
+    if (!this.retune) return;
+    this.retune = false;
+    if (this.gate) this.configure(this.gate.tuning());
   }
 
   private get live(): DetectionEngine {
@@ -141,6 +185,7 @@ class EngineAdapter implements EnginePort {
     d.engine.addStream(sid, kind);
     this.domainOfId.set(id, domain);
     this.slots.set(id, domain, d.engine.streamIndex(sid));
+    if (this.gate?.streamAdded(id)) this.retune = true;
   }
 
   /** The engine's string id of each database id, made once (a step converts every id). */
@@ -155,6 +200,7 @@ class EngineAdapter implements EnginePort {
   private slotScratch = new Int32Array(0);
 
   step(tsMs: number, ids: ArrayLike<number>, values: Float64Array, sampleTs: Float64Array, domain = 0) {
+    this.retuneIfDue();
     const d = this.domains[domain];
     if (!d) throw new Error(`no clock domain ${domain}`);
     const engine = d.engine;
@@ -208,7 +254,8 @@ class EngineAdapter implements EnginePort {
       type: c.event.type,
       explanation: { summary: c.event.explanation },
     }));
-    return { scores, events: events.filter((e) => e.streamIds.length > 0) };
+    const mapped = events.filter((e) => e.streamIds.length > 0);
+    return { scores, events: this.gate ? this.gate.filter(mapped, tsMs) : mapped };
   }
 
   health(): StreamHealthOut[] {
@@ -337,6 +384,7 @@ class EngineAdapter implements EnginePort {
    * rows of streams the engine does not have are left out.
    */
   scoreLate(domain: number, stepMs: number, ids: Int32Array, values: Float64Array, groupEnds: readonly number[], out: LateScoreSink): void {
+    this.retuneIfDue();
     const d = this.domains[domain];
     if (!d || groupEnds.length === 0) return;
     const sids = new Set<string>();
@@ -396,6 +444,27 @@ export interface LateScoring {
 
 export function canScoreLate(e: EnginePort): e is EnginePort & LateScoring {
   return typeof (e as Partial<LateScoring>).scoreLate === "function";
+}
+
+/** The worker's engine: scores late samples and applies the saved configuration (`withSettings`). */
+export interface ConfiguredEngine extends EnginePort, LateScoring {
+  reserveStreams(count: number, domain?: number): void;
+  forgetStreams(ids: readonly number[]): void;
+  setSettings(global: EffectiveSettings, perStream: Map<number, EffectiveSettings>): void;
+  /** Events the gate dropped, by reason. */
+  readonly suppressed: SettingsGate["suppressed"];
+  /** Takes `next`'s models (snapshot rollback) and re-applies the saved settings to them. */
+  replaceState(next: EnginePort): void;
+}
+
+/**
+ * `engine` (made by `createEngine` or `restoreEngine`) with the saved configuration applied from
+ * now on: the default settings until `setSettings`, every event through the gate.
+ */
+export function withSettings(engine: EnginePort): ConfiguredEngine {
+  if (!(engine instanceof EngineAdapter)) throw new Error("withSettings: not an engine made by createEngine or restoreEngine");
+  engine.useSettings();
+  return engine;
 }
 
 function emptyScores(capacity: number): StepScores {

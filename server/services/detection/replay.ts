@@ -1,6 +1,6 @@
 /**
  * Replays stored samples through the worker's own engine path, offline: the engine adapter
- * (`engine-adapter.ts`) wrapped in the configured gate (`../config/configured-engine.ts`), stepped
+ * (`engine-adapter.ts`) with the saved settings applied (`withSettings`, `../config/settings-gate.ts`), stepped
  * on the worker's step grid (`STEP_MS`, the newest sample of a stream within a step wins, every
  * stream with a sample in the step stepped together), with the stream's labels taught at the
  * moment the worker taught them. The backtest uses it, so that what it predicts on a stream the
@@ -14,8 +14,7 @@ import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type { EffectiveSettings } from "@/lib/config/settings";
 import type { EngineEvent } from "@/lib/detectors/engine-port";
 import type { TAnomalyLabel, TAnomalyType, TSeverity, TStreamKind } from "@/lib/schemas/stream";
-import { ConfiguredEngine } from "../config/configured-engine";
-import { createEngine } from "./engine-adapter";
+import { createEngine, withSettings } from "./engine-adapter";
 
 /** The worker's step grid: samples are scored per step of this length (see detect-pipeline.ts). */
 export const STEP_MS = 10_000;
@@ -88,7 +87,7 @@ export async function replayStreams(
   feedback: readonly ReplayFeedback[] = [],
   stepMs = STEP_MS,
 ): Promise<ReplayResult> {
-  const engine = new ConfiguredEngine(createEngine());
+  const engine = withSettings(createEngine());
   engine.setSettings(settings.global, settings.streams);
   // all at once, as the worker adds the streams of one read before stepping it
   engine.reserveStreams(streams.length);

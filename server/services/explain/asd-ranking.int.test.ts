@@ -13,9 +13,8 @@ import { startHandoffServer } from "../../worker/handoff";
 import { DetectPipeline } from "../../worker/pipeline/detect-pipeline";
 import { resumeRollup } from "../../worker/pipeline/resume-rollup";
 import { ConfigReloader } from "../config/config-reload";
-import { ConfiguredEngine } from "../config/configured-engine";
 import { detectNow } from "../detect/detect-service";
-import { createEngine } from "../detection/engine-adapter";
+import { createEngine, withSettings } from "../detection/engine-adapter";
 import { importCsv } from "../ingest/csv-import";
 import { invalidateSourceCache } from "../ingest/ingest-service";
 import { explainAnomaly } from "./explain-service";
@@ -90,7 +89,7 @@ describe.skipIf(skipNotice(ASD))("cause ranking on ASD: the page and the API agr
     async function importAndScore(a: number, b: number): Promise<void> {
       await importCsv("asd-omi-8", csvSlice(table, a, b), now);
       if (!pipeline) {
-        const engine = new ConfiguredEngine(createEngine());
+        const engine = withSettings(createEngine());
         await new ConfigReloader(engine, null, () => undefined).run();
         pipeline = new DetectPipeline(engine, 0, undefined, 100_000, await resumeRollup(0));
       }

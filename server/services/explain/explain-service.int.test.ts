@@ -8,8 +8,7 @@ import { DetectPipeline } from "../../worker/pipeline/detect-pipeline";
 import { resumeRollup } from "../../worker/pipeline/resume-rollup";
 import { ConfigReloader } from "../config/config-reload";
 import { saveScopeSettings } from "../config/config-service";
-import { ConfiguredEngine } from "../config/configured-engine";
-import { createEngine } from "../detection/engine-adapter";
+import { createEngine, withSettings } from "../detection/engine-adapter";
 import { ingestSeries, invalidateSourceCache } from "../ingest/ingest-service";
 import { explainAnomaly } from "./explain-service";
 import { hashNoise as noise } from "@/lib/scenarios/hash-noise";
@@ -157,7 +156,7 @@ describe.each(availableBackends())("explainAnomaly on %s", (backend) => {
         { metric: "back_ms", labels: {}, kind: "gauge", tsMs, values: back },
         { metric: "idle", labels: {}, kind: "gauge", tsMs, values: idle },
       ], now);
-      const engine = new ConfiguredEngine(createEngine());
+      const engine = withSettings(createEngine());
       await new ConfigReloader(engine, null, () => undefined).run();
       // with the value rollup, as the worker keeps it: the page reads each minute's mean value
       const pipeline = new DetectPipeline(engine, head, step, 5000, await resumeRollup(head));

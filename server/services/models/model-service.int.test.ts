@@ -36,7 +36,7 @@ describe.each(availableBackends())("snapshots and rollback through the worker on
     invalidateSourceCache();
     // as the two processes of `npm start` are wired: web → hand-off endpoint → worker (server/worker/main.ts, server/web/main.ts)
     handoff = await startHandoffServer(
-      (b) => worker.acceptCommitted(b),
+      (b) => worker.handoff.offer(b),
       (r) => worker.probe(r),
       (cmd) => worker.command(cmd),
     );

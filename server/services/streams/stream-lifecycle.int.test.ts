@@ -9,8 +9,7 @@ import { availableBackends, createTestDatabase, type TestDatabase } from "../../
 import { DetectPipeline } from "../../worker/pipeline/detect-pipeline";
 import { ConfigReloader } from "../config/config-reload";
 import { effectiveSettingsByStream } from "../config/config-service";
-import { ConfiguredEngine } from "../config/configured-engine";
-import { createEngine } from "../detection/engine-adapter";
+import { createEngine, withSettings } from "../detection/engine-adapter";
 import { ingestSeries, invalidateSourceCache } from "../ingest/ingest-service";
 import { archiveSource, listSourceViews, removeSource } from "../sources/source-service";
 import { archiveStream, deleteStream } from "./stream-lifecycle";
@@ -58,7 +57,7 @@ describe.each(availableBackends())("deleting and archiving streams and sources o
 
   it("delete removes one stream's samples, scores, rollups and anomalies, keeps its block neighbours', and the worker carries on", async () => {
     await ingestSeries("disks", "remote_write", series(0, n, true), now);
-    const engine = new ConfiguredEngine(createEngine());
+    const engine = withSettings(createEngine());
     const pipeline = new DetectPipeline(engine, 0, step, 5_000);
     const forgotten: number[] = [];
     const reloader = new ConfigReloader(engine, null, () => undefined, (ids) => {
@@ -109,7 +108,7 @@ describe.each(availableBackends())("deleting and archiving streams and sources o
     expect((await effectiveSettingsByStream()).streams.get(b!.id)!.enabled).toBe(false);
 
     // a spike after archiving: stored and scored, but no anomaly (so no alert)
-    const engine = new ConfiguredEngine(createEngine());
+    const engine = withSettings(createEngine());
     const pipeline = new DetectPipeline(engine, 0, step, 5_000);
     const reloader = new ConfigReloader(engine, null, () => undefined);
     const later = (from: number) => series(from, from + 200, true).map((s) => ({ ...s, tsMs: s.tsMs.map((t) => t + 400 * step), values: s.values.map((v, k) => (k >= 150 && k < 154 ? 900 : v)) }));

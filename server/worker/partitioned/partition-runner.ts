@@ -11,12 +11,11 @@ import { scoredAlready } from "../../repos/storage/scores";
 import { ScoreMinuteFold } from "../../repos/storage/score-minute-fold";
 import { allStreamKinds, readEndedStreams } from "../../repos/streams-repo";
 import { partitionReplayReader, resetPartitionConsumer, type SampleLog } from "../../nats/sample-log";
-import { ConfiguredEngine } from "../../services/config/configured-engine";
 import { anomalyRow } from "../pipeline/anomaly-row";
 import { EndedGapFilter } from "../pipeline/ended-gaps";
 import { LateSamples } from "../pipeline/late-samples";
 import { copiedMessages } from "./log-copies";
-import { createEngine } from "../../services/detection/engine-adapter";
+import { createEngine, withSettings, type ConfiguredEngine } from "../../services/detection/engine-adapter";
 import { compressState, packEngine, restoreSnapshot } from "../../services/detection/engine-snapshot";
 import { RollupBuffer } from "../pipeline/rollup-buffer";
 import { HealthRows, StreamRows } from "../pipeline/stream-rows";
@@ -127,7 +126,7 @@ export class PartitionRunner {
 
   async start(): Promise<void> {
     const start = await readPartitionStart(this.log.names.stream, this.partition);
-    this.engine = new ConfiguredEngine(start.snapshot ? await restoreSnapshot(start.snapshot.state) : createEngine());
+    this.engine = withSettings(start.snapshot ? await restoreSnapshot(start.snapshot.state) : createEngine());
     const s = this.settings();
     if (s) this.engine.setSettings(s.global, s.streams);
     // a fresh engine knows no stream, so no earlier label applies to it
@@ -390,7 +389,7 @@ export class PartitionRunner {
     const { feedbackId, rollbackId } = this;
     const t0 = performance.now();
     // the engine is copied in slices; scoring waits for the copy (see `engineFree`), not for gzip
-    const packing = packEngine(this.engine.inner);
+    const packing = packEngine(this.engine);
     this.packing = packing;
     let raw: Uint8Array;
     try {
@@ -455,7 +454,7 @@ export class PartitionRunner {
       if (id <= this.rollbackId) return false;
       const restored = state ? await restoreSnapshot(state) : createEngine();
       // swapped between two steps of the consume loop (engine calls there are synchronous)
-      this.engine.swapInner(restored);
+      this.engine.replaceState(restored);
       this.rollbackId = id;
       return true;
     });

@@ -259,8 +259,6 @@ export class DetectPipeline {
   private readonly scoreMinutes = new ScoreMinuteFold();
   private scoreTurn = 0;
   private kinds = new Map<number, TStreamKind>();
-  /** Batches handed over by ingest right after their commit (see `server/worker/handoff.ts`). */
-  readonly handoff = new HandoffQueue();
   /** The previous round's writes, overlapping this round's read and scoring (see `tick`). */
   private inflight: Promise<void> = Promise.resolve();
   private writeError: unknown = null;
@@ -292,6 +290,8 @@ export class DetectPipeline {
     readonly batchLimit = 100_000,
     /** When set, the pipeline also maintains the 1-minute rollup from what it reads (the worker). */
     readonly rollup: RollupBuffer | null = null,
+    /** Batches handed over by ingest right after their commit (see `server/worker/handoff.ts`). */
+    readonly handoff = new HandoffQueue(),
   ) {
     this.cursor = cursor;
     this.committedCursor = cursor;

@@ -9,9 +9,8 @@ import { ingestSeries, invalidateSourceCache, type IncomingSeries } from "../../
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { fiveMinuteDrift } from "../../testing/rollup-tiers";
 import { DetectPipeline } from "./detect-pipeline";
-import { createEngine, restoreEngine } from "../../services/detection/engine-adapter";
+import { createEngine, restoreEngine, withSettings } from "../../services/detection/engine-adapter";
 import { resumeRollup } from "./resume-rollup";
-import { ConfiguredEngine } from "../../services/config/configured-engine";
 
 /**
  * Regressions of issue 14: stored samples that were never scored (the gap read's cursor, history
@@ -251,7 +250,7 @@ describe.each(availableBackends())("scoring regressions on %s", (backend) => {
   it("late samples (behind their clock) are scored once each, on a scratch copy: the live models are not changed", async () => {
     const base = Date.UTC(2026, 9, 5);
     // the engine as the worker runs it: with the saved configuration applied
-    const pipeline = new DetectPipeline(new ConfiguredEngine(createEngine()), await sequenceHead(), step, 100_000);
+    const pipeline = new DetectPipeline(withSettings(createEngine()), await sequenceHead(), step, 100_000);
     const ts = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => base + (from + i) * step);
     const value = (k: number) => (i: number) => 10 * k + noise(i + 13 * k);
     // 80 steps as they arrive; late_c's scrapes of steps 30-49 lag behind (a slow remote_write shard)
@@ -289,7 +288,7 @@ describe.each(availableBackends())("scoring regressions on %s", (backend) => {
     expect(b.get(`late_s_b@${base + 40 * step + 5_000}`)).toBeGreaterThan(b.get(`late_s_b@${base + 40 * step}`)!);
 
     // a crash after that round: the replay from the earlier snapshot writes none of them again
-    const replay = new DetectPipeline(new ConfiguredEngine(restoreEngine(snapState)), snapCursor, step, 100_000);
+    const replay = new DetectPipeline(withSettings(restoreEngine(snapState)), snapCursor, step, 100_000);
     replay.replayUntil = replay.suppressUpTo = await scoredSeq();
     await drain(replay, base + 95 * step);
     expect(replay.stats.lateScored).toBe(21);
