@@ -940,6 +940,7 @@ export class DetectionEngine {
   private confirms(): boolean {
     return this.lk.lastPointEvidence >= this.options.confirmEvidence;
   }
+
   /**
    * In slot order: the final score of present points (record floor, sensitivity, feedback) and
    * of missing ones (their gap), severity and event tracking. Returns the block's maximum

@@ -59,6 +59,8 @@ export const ZEngineOptions = z.object({
    * 2.5× the stream's usual extremes and are still ignored; 0 disables the rule.
    */
   extremeRatio: z.number().min(0).default(2.5),
+  extremeFloor: z.number().positive().default(6),
+  extremeCount: z.number().positive().default(4),
   /**
    * Confirmation: while a single anomalous point waits for `minAnomalySteps`, a following point
    * that is itself still unusual on the same side (its raw score alone at `confirmEvidence`
@@ -67,8 +69,6 @@ export const ZEngineOptions = z.object({
    * one-sample blip. Its score stays its own. 0 disables the rule.
    */
   confirmEvidence: z.number().min(0).default(3),
-  extremeFloor: z.number().positive().default(6),
-  extremeCount: z.number().positive().default(4),
   /**
    * Level-shift CUSUM (`shift-cusum.ts`, Page 1954) on the de-seasonalised value against a slow
    * reference: catches subtle persistent shifts the fast-adapting detectors absorb. Off by
