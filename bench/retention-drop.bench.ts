@@ -12,7 +12,8 @@
  *   A. no drop: the baseline.
  *   B. long reader: a SELECT on sample_block that runs `--reader-s` seconds starts, then the
  *      drop (`dropExpiredDays`, the retention job's only step that takes ACCESS EXCLUSIVE locks)
- *      runs: it waits at most 2 s, gives way, and drops nothing.
+ *      runs: it waits at most 2 s, gives way, and drops nothing. Not on PGlite (one statement
+ *      at a time, hosted in this process: no lock is ever waited for) nor with --reader-s 0.
  *   C. the next run: the reader has finished; the drop runs mid-phase and drops the days.
  * Then: samples acknowledged (2xx) vs samples stored in the load's time range (must be equal).
  * The web process and worker keep their own retention job out of the way (OMEN_RETENTION_DAYS=3650).
@@ -43,6 +44,7 @@ const SEED_STEPS = arg("seed-steps", 96);
 const PHASE_MS = arg("phase-s", 20) * 1000;
 const READER_MS = arg("reader-s", 8) * 1000;
 const BACKEND = process.argv.includes("--backend") && process.argv[process.argv.indexOf("--backend") + 1] === "pglite" ? "pglite" : "postgres";
+const READER = BACKEND === "postgres" && READER_MS > 0;
 const RETENTION_MS = 7 * DAY_MS;
 
 const loadavg = () => fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
@@ -200,7 +202,13 @@ async function main(): Promise<void> {
       if (performance.now() - caught0 > 600_000) throw new Error(`the worker did not catch up: ${JSON.stringify(r.rows[0])}`);
       await sleep(500);
     }
-    console.log(`worker caught up with the history in ${((performance.now() - caught0) / 1000).toFixed(1)} s (load running); settling 5 s`);
+    const expiredBytes = await pool().query<{ b: string }>(
+      "SELECT coalesce(sum(pg_total_relation_size(to_regclass(quote_ident(t)))), 0) AS b FROM unnest($1::text[]) t",
+      [(await listDayPartitions()).filter((p) => p.endDay <= today - 7).map((p) => p.table)],
+    );
+    console.log(
+      `worker caught up with the history in ${((performance.now() - caught0) / 1000).toFixed(1)} s (load running); the expired days' tables hold ${(Number(expiredBytes.rows[0]!.b) / 2 ** 20).toFixed(0)} MiB; settling 5 s`,
+    );
     await sleep(5_000);
 
     const phase = async (name: string, during: (phaseStart: number) => Promise<void>) => {
@@ -216,7 +224,9 @@ async function main(): Promise<void> {
 
     let gaveWay: (DayDrop & { from: number; to: number }) | undefined;
     let readerSpan = [0, 0];
-    const b = await phase("B. long reader, drop gives way", async () => {
+    // PGlite runs one statement at a time, in this process: a long reader there stops every
+    // other statement (and this process's load) whatever retention does, and no lock is waited for
+    const b = !READER ? null : await phase("B. long reader, drop gives way", async () => {
       await sleep(PHASE_MS / 4);
       const reader = new pg.Client({ connectionString: tdb.url });
       await reader.connect();
@@ -251,6 +261,7 @@ async function main(): Promise<void> {
     console.log("");
     console.log(`latency, request sent → 2xx (committed); load average (1, 5, 15 min) at the phase's start → end`);
     for (const p of [a, b, c]) {
+      if (!p) continue;
       const reqs = sent.slice(p.from, p.to);
       console.log(`${latencyLine(p.name, reqs)}   load ${p.load}`);
     }
@@ -265,7 +276,7 @@ async function main(): Promise<void> {
     }
     console.log(`\nacknowledged ${acked.toLocaleString("en-US")} samples (${refused} requests refused after retries), stored ${stored.toLocaleString("en-US")}: ${acked === stored ? "equal, nothing acknowledged was lost" : "DIFFERENT"}`);
     console.log(`load average at end: ${loadavg()}`);
-    if (acked !== stored || !dropped?.tables || !gaveWay?.gaveWay) process.exitCode = 1;
+    if (acked !== stored || !dropped?.tables || (READER && !gaveWay?.gaveWay)) process.exitCode = 1;
   } finally {
     await omen.stop();
     await tdb.drop();
