@@ -1,7 +1,7 @@
 /**
  * `npm run -s bench:scale [-- --quick] [--sizes 15625,31250,62500] [--days 3] [--series 1000000]
  * [--partitions 16] [--scrape 15] [--budget-gib 8] [--cores 1] [--engine-share 0.5] [--snapshot-every 5]
- * [--worker-base-mb 256] [--save FILE | --load FILE] [--db]`
+ * [--worker-base-mb 256] [--save FILE | --load FILE] [--db [pglite]]`
  *
  * What one partition of the scale-out group costs on this machine, and what a million active
  * series need. Each size runs in its own process (`node --expose-gc`), holding the engine a
@@ -15,7 +15,8 @@
  * held (what a partition runner's other partitions, NATS heartbeats and leases wait through).
  * The default sizes are one partition at a million series with 64, 32 and 16 partitions.
  * `--db` also writes the gzipped snapshot to PostgreSQL (a fresh database on TEST_DATABASE_URL's
- * server, default postgres://postgres@127.0.0.1:5432/postgres) as the workers do, replaces it, and reads it back.
+ * server, default postgres://postgres@127.0.0.1:5432/postgres; `--db pglite`: an embedded one) as
+ * the workers do, replaces it, and reads it back.
  * The projection is lib/scale/worker-sizing.ts.
  */
 import { spawnSync } from "node:child_process";
@@ -51,6 +52,8 @@ const STEP_MS = 300_000;
 /** one in this many streams is a counter (cumulative, turned into a rate by the engine) */
 const COUNTER_EVERY = 5;
 const HEAP_MB = 6144;
+/** `--db` or `--db postgres`: TEST_DATABASE_URL's server; `--db pglite`: an embedded database in the measuring process */
+const DB_BACKEND = arg("db", "postgres") === "pglite" ? "pglite" : "postgres";
 
 interface Measured {
   streams: number;
@@ -94,12 +97,12 @@ interface SnapshotDbTimes {
 }
 
 /** Writes and reads `packed` as the workers do, in a fresh database on TEST_DATABASE_URL's server. */
-async function snapshotThroughDb(packed: Buffer): Promise<SnapshotDbTimes> {
+async function snapshotThroughDb(packed: Buffer, backend: "postgres" | "pglite"): Promise<SnapshotDbTimes> {
   const { createTestDatabase } = await import("@/server/testing/test-db");
   const { pool } = await import("@/server/db");
   const { readPartitionStart, savePartitionSnapshot } = await import("@/server/repos/partition-repo");
   const { saveSnapshot } = await import("@/server/repos/snapshots-repo");
-  const tdb = await createTestDatabase("postgres");
+  const tdb = await createTestDatabase(backend);
   try {
     const lsn = async () => (await pool().query<{ l: string }>("SELECT pg_current_wal_lsn()::text AS l")).rows[0]!.l;
     const loop = monitorEventLoopDelay({ resolution: 10 });
@@ -235,7 +238,7 @@ async function measure(streams: number, days: number): Promise<Measured> {
   const restoreMs = performance.now() - r0;
   if (restored.streamIds().length !== streams) throw new Error("the restored snapshot lost streams");
 
-  const db = has("db") ? await snapshotThroughDb(packed) : undefined;
+  const db = has("db") ? await snapshotThroughDb(packed, DB_BACKEND) : undefined;
 
   return {
     streams,
@@ -277,7 +280,7 @@ const gib = (b: number) => `${f(b / 1024 ** 3)} GiB`;
 
 function runChild(streams: number, days: number): Measured {
   const self = fileURLToPath(import.meta.url);
-  const r = spawnSync(process.execPath, ["--expose-gc", `--max-old-space-size=${HEAP_MB}`, "--import", "tsx", self, "--child", String(streams), "--days", String(days), ...(has("db") ? ["--db"] : [])], {
+  const r = spawnSync(process.execPath, ["--expose-gc", `--max-old-space-size=${HEAP_MB}`, "--import", "tsx", self, "--child", String(streams), "--days", String(days), ...(has("db") ? ["--db", DB_BACKEND] : [])], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
     maxBuffer: 1 << 20,
@@ -326,7 +329,7 @@ async function main(): Promise<void> {
     );
     if (m.db) {
       console.log(
-        `  ${" ".repeat(16)} PostgreSQL: partition_snapshot insert ${f(m.db.insertMs, 0)} ms, replace ${f(m.db.replaceMs, 0)} ms (${mb(m.db.replaceWalBytes)} of WAL), event loop held ${f(m.db.writeMaxBlockMs, 0)} ms at most; ` +
+        `  ${" ".repeat(16)} ${DB_BACKEND === "pglite" ? "PGlite" : "PostgreSQL"}: partition_snapshot insert ${f(m.db.insertMs, 0)} ms, replace ${f(m.db.replaceMs, 0)} ms (${mb(m.db.replaceWalBytes)} of WAL), event loop held ${f(m.db.writeMaxBlockMs, 0)} ms at most; ` +
           `detector_snapshot insert ${f(m.db.detectorSnapshotMs, 0)} ms; read by the next owner ${f(m.db.readMs, 0)} ms`,
       );
     }
