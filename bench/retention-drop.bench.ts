@@ -211,13 +211,12 @@ async function main(): Promise<void> {
     );
     await sleep(5_000);
 
-    const phase = async (name: string, during: (phaseStart: number) => Promise<void>) => {
-      const start = performance.now();
+    const phase = async (name: string, during: () => Promise<void>) => {
       const idx = load.sent.length;
       const la0 = loadavg();
-      await Promise.all([during(start), sleep(PHASE_MS)]);
+      await Promise.all([during(), sleep(PHASE_MS)]);
       // the phase's requests: sent in it; their answers are awaited at the end
-      return { name, start, end: performance.now(), from: idx, to: load.sent.length, load: `${la0} → ${loadavg()}` };
+      return { name, from: idx, to: load.sent.length, load: `${la0} → ${loadavg()}` };
     };
 
     const a = await phase("A. no drop", async () => undefined);
