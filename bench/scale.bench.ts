@@ -1,7 +1,7 @@
 /**
  * `npm run -s bench:scale [-- --quick] [--sizes 15625,31250,62500] [--days 3] [--series 1000000]
  * [--partitions 16] [--scrape 15] [--budget-gib 8] [--cores 1] [--engine-share 0.5] [--snapshot-every 5]
- * [--worker-base-mb 256] [--save FILE | --load FILE]`
+ * [--worker-base-mb 256] [--save FILE | --load FILE] [--db [pglite]]`
  *
  * What one partition of the scale-out group costs on this machine, and what a million active
  * series need. Each size runs in its own process (`node --expose-gc`), holding the engine a
@@ -14,6 +14,9 @@
  * restores it. `serialize` is the copy's wall time (the event loop is free between its slices). While it is taken, `monitorEventLoopDelay` records the longest the event loop was
  * held (what a partition runner's other partitions, NATS heartbeats and leases wait through).
  * The default sizes are one partition at a million series with 64, 32 and 16 partitions.
+ * `--db` also writes the gzipped snapshot to PostgreSQL (a fresh database on TEST_DATABASE_URL's
+ * server, default postgres://postgres@127.0.0.1:5432/postgres; `--db pglite`: an embedded one) as
+ * the workers do, replaces it, and reads it back.
  * The projection is lib/scale/worker-sizing.ts.
  */
 import { spawnSync } from "node:child_process";
@@ -48,6 +51,8 @@ const STEP_MS = 300_000;
 /** one in this many streams is a counter (cumulative, turned into a rate by the engine) */
 const COUNTER_EVERY = 5;
 const HEAP_MB = 6144;
+/** `--db` or `--db postgres`: TEST_DATABASE_URL's server; `--db pglite`: an embedded database in the measuring process */
+const DB_BACKEND = arg("db", "postgres") === "pglite" ? "pglite" : "postgres";
 
 interface Measured {
   streams: number;
@@ -71,6 +76,57 @@ interface Measured {
   /** the longest the event loop was held while the snapshot was taken (serialize + gzip) */
   maxBlockMs: number;
   peakRssMb: number;
+  /** --db: the gzipped snapshot written to and read from PostgreSQL (absent without --db) */
+  db?: SnapshotDbTimes;
+}
+
+/** The snapshot's trip through PostgreSQL as the workers make it (one bytea parameter each way). */
+interface SnapshotDbTimes {
+  /** savePartitionSnapshot: the partition's first snapshot (INSERT) and the next one replacing it (the upsert of every later save) */
+  insertMs: number;
+  replaceMs: number;
+  /** the longest the event loop was held during those two writes */
+  writeMaxBlockMs: number;
+  /** WAL written by the replacing save, bytes */
+  replaceWalBytes: number;
+  /** saveSnapshot: the same bytes as a detector_snapshot row (the single worker's snapshot, the leader's periodic copy) */
+  detectorSnapshotMs: number;
+  /** readPartitionStart: what a partition's next owner reads before it restores */
+  readMs: number;
+}
+
+/** Writes and reads `packed` as the workers do, in a fresh database on TEST_DATABASE_URL's server. */
+async function snapshotThroughDb(packed: Buffer, backend: "postgres" | "pglite"): Promise<SnapshotDbTimes> {
+  const { createTestDatabase } = await import("@/server/testing/test-db");
+  const { pool } = await import("@/server/db");
+  const { readPartitionStart, savePartitionSnapshot } = await import("@/server/repos/partition-repo");
+  const { saveSnapshot } = await import("@/server/repos/snapshots-repo");
+  const tdb = await createTestDatabase(backend);
+  try {
+    const lsn = async () => (await pool().query<{ l: string }>("SELECT pg_current_wal_lsn()::text AS l")).rows[0]!.l;
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
+    let t = performance.now();
+    await savePartitionSnapshot("bench", 0, 1, packed);
+    const insertMs = performance.now() - t;
+    const lsn0 = await lsn();
+    t = performance.now();
+    await savePartitionSnapshot("bench", 0, 2, packed);
+    const replaceMs = performance.now() - t;
+    const lsn1 = await lsn();
+    loop.disable();
+    const wal = (await pool().query<{ b: string }>("SELECT pg_wal_lsn_diff($2::pg_lsn, $1::pg_lsn) AS b", [lsn0, lsn1])).rows[0]!.b;
+    t = performance.now();
+    await saveSnapshot("periodic", 0, packed);
+    const detectorSnapshotMs = performance.now() - t;
+    t = performance.now();
+    const read = await readPartitionStart("bench", 0);
+    const readMs = performance.now() - t;
+    if (read.snapshot?.state.length !== packed.length) throw new Error("the snapshot read back is not the one written");
+    return { insertMs, replaceMs, writeMaxBlockMs: loop.max / 1e6, replaceWalBytes: Number(wal), detectorSnapshotMs, readMs };
+  } finally {
+    await tdb.drop();
+  }
 }
 
 /** A seeded generator (no Math.random: runs compare). */
@@ -181,6 +237,8 @@ async function measure(streams: number, days: number): Promise<Measured> {
   const restoreMs = performance.now() - r0;
   if (restored.streamIds().length !== streams) throw new Error("the restored snapshot lost streams");
 
+  const db = has("db") ? await snapshotThroughDb(packed, DB_BACKEND) : undefined;
+
   return {
     streams,
     steps,
@@ -199,6 +257,7 @@ async function measure(streams: number, days: number): Promise<Measured> {
     restoreMs,
     maxBlockMs,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
+    ...(db ? { db } : {}),
   };
 }
 
@@ -220,7 +279,7 @@ const gib = (b: number) => `${f(b / 1024 ** 3)} GiB`;
 
 function runChild(streams: number, days: number): Measured {
   const self = fileURLToPath(import.meta.url);
-  const r = spawnSync(process.execPath, ["--expose-gc", `--max-old-space-size=${HEAP_MB}`, "--import", "tsx", self, "--child", String(streams), "--days", String(days)], {
+  const r = spawnSync(process.execPath, ["--expose-gc", `--max-old-space-size=${HEAP_MB}`, "--import", "tsx", self, "--child", String(streams), "--days", String(days), ...(has("db") ? ["--db", DB_BACKEND] : [])], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
     maxBuffer: 1 << 20,
@@ -232,6 +291,7 @@ function runChild(streams: number, days: number): Measured {
 
 async function main(): Promise<void> {
   const days = num("days", 3);
+  if (has("db")) process.env.TEST_DATABASE_URL ??= "postgres://postgres@127.0.0.1:5432/postgres";
   if (has("child")) {
     console.log(JSON.stringify(await measure(num("child", 1000), days)));
     return;
@@ -266,6 +326,12 @@ async function main(): Promise<void> {
       `  ${" ".repeat(16)} snapshot ${mb(m.gzBytes)} gzipped (${mb(m.rawBytes)} raw, ${kb(m.gzBytes / n)}/stream) in ${f(m.serializeMs + m.gzipMs, 0)} ms ` +
         `(serialize ${f(m.serializeMs, 0)} + gzip ${f(m.gzipMs, 0)}), ${mb(m.transientBytes)} held meanwhile; restore ${f(m.restoreMs, 0)} ms; event loop held ${f(m.maxBlockMs, 0)} ms at most; peak RSS ${f(m.peakRssMb, 0)} MB`,
     );
+    if (m.db) {
+      console.log(
+        `  ${" ".repeat(16)} ${DB_BACKEND === "pglite" ? "PGlite" : "PostgreSQL"}: partition_snapshot insert ${f(m.db.insertMs, 0)} ms, replace ${f(m.db.replaceMs, 0)} ms (${mb(m.db.replaceWalBytes)} of WAL), event loop held ${f(m.db.writeMaxBlockMs, 0)} ms at most; ` +
+          `detector_snapshot insert ${f(m.db.detectorSnapshotMs, 0)} ms; read by the next owner ${f(m.db.readMs, 0)} ms`,
+      );
+    }
   }
 
   // the projection takes its per-stream figures from the run nearest a partition's size

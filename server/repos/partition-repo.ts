@@ -1,4 +1,5 @@
 import { pool } from "../db";
+import { byteaSlices, joinSlices } from "./bytea-slices";
 
 /**
  * Scale-out state per partition of the JetStream sample log (`log` is the stream's name): the
@@ -15,10 +16,14 @@ export interface PartitionStart {
   late: { samples: number; scored: number };
 }
 
+// a partition's snapshot passes node-pg's limit on one field from ~50,000 series (bytea-slices.ts)
+const STATE = byteaSlices("state");
+
 export async function readPartitionStart(log: string, partition: number): Promise<PartitionStart> {
   const [snap, cur] = await Promise.all([
-    pool().query<{ msg_seq: string; state: Buffer; feedback_id: string; rollback_id: string }>(
-      "SELECT msg_seq, state, feedback_id, rollback_id FROM partition_snapshot WHERE log = $1 AND partition = $2",
+    pool().query<{ msg_seq: string; slice: Buffer; feedback_id: string; rollback_id: string }>(
+      `SELECT msg_seq, feedback_id, rollback_id, ${STATE.select} FROM partition_snapshot ${STATE.join}
+       WHERE log = $1 AND partition = $2 ORDER BY g.slice_no`,
       [log, partition],
     ),
     pool().query<{ msg_seq: string; late_samples: string; late_scored: string }>(
@@ -29,7 +34,7 @@ export async function readPartitionStart(log: string, partition: number): Promis
   const s = snap.rows[0];
   const c = cur.rows[0];
   return {
-    snapshot: s ? { msgSeq: Number(s.msg_seq), state: s.state, feedbackId: Number(s.feedback_id), rollbackId: Number(s.rollback_id) } : null,
+    snapshot: s ? { msgSeq: Number(s.msg_seq), state: joinSlices(snap.rows), feedbackId: Number(s.feedback_id), rollbackId: Number(s.rollback_id) } : null,
     cursor: Number(c?.msg_seq ?? 0),
     late: { samples: Number(c?.late_samples ?? 0), scored: Number(c?.late_scored ?? 0) },
   };
@@ -66,12 +71,20 @@ export interface StoredPartitionSnapshot {
 
 /** Every partition's newest snapshot of `log` (a scale-out detector snapshot is made of them). */
 export async function readPartitionSnapshots(log: string): Promise<StoredPartitionSnapshot[]> {
-  const res = await pool().query<{ partition: number; msg_seq: string; feedback_id: string; rollback_id: string; taken: number; state: Buffer }>(
-    `SELECT partition, msg_seq, feedback_id, rollback_id, (extract(epoch FROM taken_at) * 1000)::float8 AS taken, state
-     FROM partition_snapshot WHERE log = $1 ORDER BY partition`,
+  const res = await pool().query<{ partition: number; msg_seq: string; feedback_id: string; rollback_id: string; taken: number; slice: Buffer }>(
+    `SELECT partition, msg_seq, feedback_id, rollback_id, (extract(epoch FROM taken_at) * 1000)::float8 AS taken, ${STATE.select}
+     FROM partition_snapshot ${STATE.join} WHERE log = $1 ORDER BY partition, g.slice_no`,
     [log],
   );
-  return res.rows.map((r) => ({ partition: r.partition, msgSeq: Number(r.msg_seq), feedbackId: Number(r.feedback_id), rollbackId: Number(r.rollback_id), takenAtMs: r.taken, state: r.state }));
+  const out: StoredPartitionSnapshot[] = [];
+  for (let i = 0; i < res.rows.length; ) {
+    const r = res.rows[i]!;
+    let j = i + 1;
+    while (j < res.rows.length && res.rows[j]!.partition === r.partition) j++;
+    out.push({ partition: r.partition, msgSeq: Number(r.msg_seq), feedbackId: Number(r.feedback_id), rollbackId: Number(r.rollback_id), takenAtMs: r.taken, state: joinSlices(res.rows.slice(i, j)) });
+    i = j;
+  }
+  return out;
 }
 
 /** When each partition of `log` was last snapshotted (by the database's clock). */

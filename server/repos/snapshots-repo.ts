@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { pool } from "../db";
-import { queryRow, queryRows, ZMs } from "./rows";
+import { byteaSlices, joinSlices } from "./bytea-slices";
+import { queryRows, ZMs } from "./rows";
 
 export interface SnapshotMeta {
   id: number;
@@ -31,14 +32,19 @@ export async function saveSnapshot(reason: string, cursor: number, state: Buffer
   return res.rows[0]!.id;
 }
 
+// a snapshot passes node-pg's limit on one field from ~50,000 streams (bytea-slices.ts)
+const STATE = byteaSlices("s.state");
+
 export async function loadSnapshot(id?: number): Promise<{ meta: SnapshotMeta; state: Buffer } | null> {
-  const r = await queryRow(
+  const rows = await queryRows(
     pool(),
-    ZMeta.extend({ state: z.instanceof(Buffer) }),
-    `SELECT ${META_COLUMNS}, state FROM detector_snapshot ${id === undefined ? "" : "WHERE id = $1"} ORDER BY id DESC LIMIT 1`,
+    ZMeta.extend({ slice_no: z.number(), slice: z.instanceof(Buffer) }),
+    `SELECT ${META_COLUMNS}, ${STATE.select}
+     FROM (SELECT * FROM detector_snapshot ${id === undefined ? "" : "WHERE id = $1"} ORDER BY id DESC LIMIT 1) s ${STATE.join}
+     ORDER BY g.slice_no`,
     id === undefined ? [] : [id],
   );
-  return r ? { meta: toMeta(r), state: r.state } : null;
+  return rows.length ? { meta: toMeta(rows[0]!), state: joinSlices(rows) } : null;
 }
 
 export async function listSnapshots(): Promise<SnapshotMeta[]> {

@@ -70,42 +70,80 @@ async function cutRange(q: Pick<pg.Pool, "query">, retentionMs: number): Promise
   return { first: Number(res.rows[0]!.first), last: Number(res.rows[0]!.last ?? -Infinity) };
 }
 
+/** What one attempt to drop expired days did. */
+export interface DayDrop {
+  /** tables dropped (0 when no day was due, or the locks were not granted) */
+  tables: number;
+  /** how long the locks were waited for, ms (0 when no day was due); the tables' new statements queue meanwhile */
+  waitMs: number;
+  /** from the locks granted to the DROP done, ms: every read and write of the six tables waits this long, plus the commit's WAL flush */
+  heldMs: number;
+  /**
+   * the COMMIT, ms: its WAL flush (locks still held), then the tables' files unlinked, which
+   * PostgreSQL does after it has released the locks
+   */
+  commitMs: number;
+  /** the locks were not granted within DROP_LOCK_WAIT (or a writer deadlocked with them): nothing dropped, the next run tries again */
+  gaveWay: boolean;
+  /** when it gave way, the tables that were due: left whole for the next run's drop */
+  left: string[];
+}
+
 /**
  * Drops the day partitions that lie wholly before every stream's cut, and before today (the
  * days made ahead for live writes stay). A first look without locks: most runs have no whole
  * day to drop and lock nothing. Otherwise under ACCESS EXCLUSIVE locks on the parents, taken
  * before the cut is read again, so a write that committed before sees its stream counted, and
- * one that comes after finds its day gone and makes it again (`inTransaction`). Returns the
- * tables dropped, or 0 when the locks were not granted in time.
+ * one that comes after finds its day gone and makes it again (`inTransaction`).
  */
-export async function dropExpiredDays(retentionMs: number, nowMs = Date.now()): Promise<number> {
+export async function dropExpiredDays(retentionMs: number, nowMs = Date.now()): Promise<DayDrop> {
   const candidates = (await listDayPartitions()).filter((p) => p.endDay <= dayOf(nowMs));
   const expired = (cut: number) => candidates.filter((p) => p.endDay * DAY_MS <= cut);
-  if (expired((await cutRange(pool(), retentionMs)).first).length === 0) return 0;
+  const due = expired((await cutRange(pool(), retentionMs)).first);
+  if (due.length === 0) return { tables: 0, waitMs: 0, heldMs: 0, commitMs: 0, gaveWay: false, left: [] };
+  const t = { asked: performance.now(), granted: 0, done: 0 };
   try {
     const dropped = await inTransaction(async (client) => {
       await client.query(`SET LOCAL lock_timeout = '${DROP_LOCK_WAIT}'`);
+      t.asked = performance.now();
       await client.query(`LOCK TABLE ${TIME_PARTITIONED.join(", ")} IN ACCESS EXCLUSIVE MODE`);
+      t.granted = performance.now();
       const gone = expired((await cutRange(client, retentionMs)).first);
       if (gone.length) await client.query(`DROP TABLE ${gone.map((p) => `"${p.table}"`).join(", ")}`);
+      t.done = performance.now();
       return gone;
     });
+    const committed = performance.now();
     forgetDays(dropped.flatMap((p) => Array.from({ length: p.endDay - p.day }, (_, k) => p.day + k)));
-    return dropped.length;
+    return { tables: dropped.length, waitMs: t.granted - t.asked, heldMs: t.done - t.granted, commitMs: committed - t.done, gaveWay: false, left: [] };
   } catch (e) {
     // lock_not_available, deadlock_detected (a writer held one parent and wanted another): give way
-    if (["55P03", "40P01"].includes((e as { code?: string }).code ?? "")) return 0;
+    if (["55P03", "40P01"].includes((e as { code?: string }).code ?? "")) {
+      return { tables: 0, waitMs: performance.now() - t.asked, heldMs: 0, commitMs: 0, gaveWay: true, left: due.map((p) => p.table) };
+    }
     throw e;
   }
 }
 
 /**
- * Deletes what is past each stream's retention cut: whole days first (`dropExpiredDays`), then
- * rows. Returns the rows deleted per table and the day tables dropped (`partitions`).
+ * Deletes what is past each stream's retention cut: whole days first (`dropExpiredDays`, whose
+ * outcome goes to `onDrop`), then rows of the days that were not due for a drop. Returns the
+ * rows deleted per table and the day tables dropped (`partitions`).
  */
-export async function deleteExpired(retentionMs: number, batch = 50_000, maxBatches = 20, nowMs = Date.now()): Promise<Record<string, number>> {
-  const out: Record<string, number> = { partitions: await dropExpiredDays(retentionMs, nowMs) };
-  const days = await listDayPartitions();
+export async function deleteExpired(
+  retentionMs: number,
+  batch = 50_000,
+  maxBatches = 20,
+  nowMs = Date.now(),
+  onDrop: (d: DayDrop) => void = () => undefined,
+): Promise<Record<string, number>> {
+  const drop = await dropExpiredDays(retentionMs, nowMs);
+  onDrop(drop);
+  const out: Record<string, number> = { partitions: drop.tables };
+  // days the drop gave way on are left whole: deleting their rows one by one is the write
+  // and vacuum load the drop exists to avoid, and the next run drops them
+  const left = new Set(drop.left);
+  const days = (await listDayPartitions()).filter((p) => !left.has(p.table));
   for (const [parent, victims] of Object.entries(EXPIRED)) {
     let total = 0;
     // day by day: a ctid names a row within one table only (each partition has a (0,1))

@@ -1,13 +1,14 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pool } from "../../db";
 import { listMigrations, migrate, migrationsDir } from "../../migrate";
 import { listStreams } from "../streams-repo";
 import { ingestSeries, invalidateSourceCache } from "../../services/ingest/ingest-service";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
-import { deleteExpired } from "./retention";
+import { deleteExpired, dropExpiredDays } from "./retention";
 import { readSeries, sampleAt } from "./samples";
 import { dayOf, DAY_MS, forgetDays, listDayPartitions, missingPartitionDay, setPartitionClock } from "./time-partitions";
 
@@ -172,5 +173,56 @@ describe.each(availableBackends())("the time-partition migration on %s", (backen
       await tdb.drop();
       fs.rmSync(before, { recursive: true, force: true });
     }
+  });
+});
+
+// PGlite has one session: no write can wait on retention's locks there
+describe.skipIf(!process.env.TEST_DATABASE_URL)("retention's drop against a write to the same day, on postgres", () => {
+  let tdb: TestDatabase;
+  beforeAll(async () => {
+    tdb = await createTestDatabase("postgres");
+    invalidateSourceCache();
+  });
+  afterAll(async () => tdb.drop());
+
+  it("keeps a write that queued behind the drop's locks and finds its day gone", async () => {
+    const now = Date.now();
+    const old = dayOf(now - 10 * DAY_MS) * DAY_MS + 3_600_000;
+    // a live stream with a sample 10 days back: with 7 days' retention that day is due
+    await ingestSeries("app", "remote_write", [{ metric: "late_m", labels: {}, kind: "gauge", tsMs: [old, now - 60_000], values: [1, 2] }], now);
+    await pool().query(`UPDATE stream SET last_sample_at = to_timestamp($1 / 1000.0)`, [now - 60_000]);
+    const day = `sample_block_p${new Date(old).toISOString().slice(0, 10).replaceAll("-", "")}`;
+    expect(await namesOf("sample_block")).toContain(day);
+
+    // a long reader holds the table, so the drop's ACCESS EXCLUSIVE request waits (up to 2 s)…
+    const reader = new pg.Client({ connectionString: tdb.url });
+    await reader.connect();
+    const waiting = async () => Number((await pool().query<{ n: number }>("SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'sample_block'::regclass")).rows[0]!.n);
+    const until = async (n: number) => {
+      for (const t0 = Date.now(); (await waiting()) < n; ) {
+        if (Date.now() - t0 > 1_500) throw new Error(`${n} lock waiters on sample_block expected`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    try {
+      await reader.query("BEGIN");
+      await reader.query("SELECT count(*) FROM sample_block");
+      const drop = dropExpiredDays(7 * DAY_MS, now);
+      await until(1);
+      // …and a late sample for that day, whose partition this process has cached as made, queues behind it
+      const write = ingestSeries("app", "remote_write", [{ metric: "late_m", labels: {}, kind: "gauge", tsMs: [old + 1_000], values: [7] }], now);
+      await until(2);
+      await reader.query("COMMIT");
+      // the drop goes first; the write then finds no partition for its day, makes it and runs again
+      expect(await drop).toMatchObject({ tables: 6, gaveWay: false });
+      expect((await write).inserted).toBe(1);
+    } finally {
+      await reader.end();
+    }
+    const id = (await listStreams({ search: "late_m" }))[0]!.id;
+    expect(await sampleAt(id, old + 1_000)).toBe(7);
+    // the dropped day's other sample went with it, and the day was made anew for the late one
+    expect(await sampleAt(id, old)).toBeNull();
+    expect(await namesOf("sample_block")).toContain(day);
   });
 });

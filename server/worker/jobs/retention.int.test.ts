@@ -1,3 +1,4 @@
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { pool } from "../../db";
 import { rollupPending } from "../../repos/storage/rollup";
@@ -68,5 +69,40 @@ describe.each(availableBackends())("retention on %s", (backend) => {
     expect(deleted.sample_block).toBe(2 + 1 + 29);
     expect(deleted.partitions).toBe(0);
     expect(Object.values(await job.run()).every((n) => n === 0)).toBe(true);
+  });
+});
+
+// PGlite has one session: nothing can hold a table while the job runs
+describe.skipIf(!process.env.TEST_DATABASE_URL)("retention's day drop on postgres", () => {
+  let tdb: TestDatabase;
+  beforeAll(async () => {
+    tdb = await createTestDatabase("postgres");
+    invalidateSourceCache();
+  });
+  afterAll(async () => tdb.drop());
+
+  it("says when it gave way to a session holding the tables, leaves their days whole, and drops them at the next run", async () => {
+    const now = Date.now();
+    await ingestSeries("app", "remote_write", [{ metric: "held_m", labels: {}, kind: "gauge", tsMs: [now - 10 * day, now - 60_000], values: [1, 2] }], now);
+    await pool().query("UPDATE stream SET last_sample_at = to_timestamp($1 / 1000.0)", [now - 60_000]);
+    const logged: string[] = [];
+    const job = new RetentionJob(() => 7 * day, (m) => logged.push(m));
+    // a session idle in a transaction that read sample_block keeps its lock until it ends
+    const idle = new pg.Client({ connectionString: tdb.url });
+    await idle.connect();
+    try {
+      await idle.query("BEGIN");
+      await idle.query("SELECT count(*) FROM sample_block");
+      // nothing goes: neither the day's tables nor, one by one, its rows (the next run drops them)
+      expect(await job.run(now)).toMatchObject({ partitions: 0, sample_block: 0 });
+      expect(await pool().query("SELECT 1 FROM sample WHERE ts = to_timestamp($1 / 1000.0)", [now - 10 * day])).toMatchObject({ rowCount: 1 });
+      expect(logged).toEqual([expect.stringMatching(/^retention: expired days are due but their tables stayed busy for 2\.\d s; dropping nothing until the next run$/)]);
+      await idle.query("COMMIT");
+    } finally {
+      await idle.end();
+    }
+    expect((await job.run(now)).partitions).toBe(6);
+    expect(await pool().query("SELECT 1 FROM sample WHERE ts = to_timestamp($1 / 1000.0)", [now - 10 * day])).toMatchObject({ rowCount: 0 });
+    expect(logged[1]).toMatch(/^retention: dropped 6 day tables \(locks held \d+ ms, commit \d+ ms\)$/);
   });
 });
