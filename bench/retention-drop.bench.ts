@@ -12,13 +12,13 @@
  *   A. no drop: the baseline.
  *   B. long reader: a SELECT on sample_block that runs `--reader-s` seconds starts, then the
  *      drop (`dropExpiredDays`, the retention job's only step that takes ACCESS EXCLUSIVE locks)
- *      runs: it waits at most 2 s, gives way, and drops nothing. Not on PGlite (one statement
+ *      runs: it waits `DROP_LOCK_WAIT` (4 attempts of 250 ms, 2 s apart), gives way, and drops nothing. Not on PGlite (one statement
  *      at a time, hosted in this process: no lock is ever waited for) nor with --reader-s 0.
  *   C. the next run: the reader has finished; the drop runs mid-phase and drops the days.
  * Then: samples acknowledged (2xx) vs samples stored in the load's time range (must be equal).
  * The web process and worker keep their own retention job out of the way (OMEN_RETENTION_DAYS=3650).
  *
- * Options: --series 2000 --lanes 2 --hz 10 --days 4 --seed-steps 96 --phase-s 20 --reader-s 8
+ * Options: --series 2000 --lanes 2 --hz 10 --days 4 --seed-steps 96 --phase-s 20 --reader-s 12
  *          --backend postgres|pglite (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres)
  */
 import { spawn } from "node:child_process";
@@ -42,7 +42,7 @@ const HZ = arg("hz", 10);
 const DAYS = arg("days", 4);
 const SEED_STEPS = arg("seed-steps", 96);
 const PHASE_MS = arg("phase-s", 20) * 1000;
-const READER_MS = arg("reader-s", 8) * 1000;
+const READER_MS = arg("reader-s", 12) * 1000;
 const BACKEND = process.argv.includes("--backend") && process.argv[process.argv.indexOf("--backend") + 1] === "pglite" ? "pglite" : "postgres";
 const READER = BACKEND === "postgres" && READER_MS > 0;
 const RETENTION_MS = 7 * DAY_MS;

@@ -194,7 +194,8 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("retention's drop against a writ
     const day = `sample_block_p${new Date(old).toISOString().slice(0, 10).replaceAll("-", "")}`;
     expect(await namesOf("sample_block")).toContain(day);
 
-    // a long reader holds the table, so the drop's ACCESS EXCLUSIVE request waits (up to 2 s)…
+    // a long reader holds the table, so the drop's ACCESS EXCLUSIVE request waits (here up to 2 s
+    // in one attempt, so that the write below surely queues behind it)…
     const reader = new pg.Client({ connectionString: tdb.url });
     await reader.connect();
     const waiting = async () => Number((await pool().query<{ n: number }>("SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'sample_block'::regclass")).rows[0]!.n);
@@ -207,7 +208,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("retention's drop against a writ
     try {
       await reader.query("BEGIN");
       await reader.query("SELECT count(*) FROM sample_block");
-      const drop = dropExpiredDays(7 * DAY_MS, now);
+      const drop = dropExpiredDays(7 * DAY_MS, now, { waitMs: 2_000, attempts: 1, pauseMs: 0 });
       await until(1);
       // …and a late sample for that day, whose partition this process has cached as made, queues behind it
       const write = ingestSeries("app", "remote_write", [{ metric: "late_m", labels: {}, kind: "gauge", tsMs: [old + 1_000], values: [7] }], now);

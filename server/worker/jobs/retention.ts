@@ -20,7 +20,7 @@ export class RetentionJob {
     const deleted = await deleteExpired(this.retentionMs(), undefined, undefined, nowMs, (d) => {
       // a table held for longer at every run (a session idle in a transaction) would keep every
       // expired day on disk: say so each time
-      if (d.gaveWay) this.log(`retention: expired days are due but their tables stayed busy for ${(d.waitMs / 1000).toFixed(1)} s; dropping nothing until the next run`);
+      if (d.gaveWay) this.log(`retention: expired days are due but their tables stayed busy (${d.attempts} attempts, ${(d.waitMs / 1000).toFixed(1)} s waited for their locks); dropping nothing until the next run`);
       else if (d.tables) this.log(`retention: dropped ${d.tables} day tables (locks held ${d.heldMs.toFixed(0)} ms, commit ${d.commitMs.toFixed(0)} ms)`);
     });
     const n = Object.values(deleted).reduce((a, b) => a + b, 0);
