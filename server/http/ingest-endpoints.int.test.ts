@@ -270,6 +270,14 @@ describe("ingest endpoints accept good input durably", () => {
     expect(stored.rows.map((r) => r.value)).toEqual(values);
   });
 
+  it("a staleness marker of a series no stream may have (a NUL in its name and label) ends nothing: 204, not a 500", async () => {
+    // found by the ingest fuzz (seed 1): the marker's stream lookup sent the NUL to PostgreSQL
+    const before = await dbState();
+    const body = snappyCompress(writeRequestBytes([["__name__", "x\u0000y"], ["l", "x\u0000y"]], [[now() - 1_000, STALE]]));
+    expect((await post("/api/v1/write", body, RW, undefined)).status).toBe(204);
+    expect(await dbState()).toEqual(before);
+  });
+
   it("generates the ingest token once and keeps it", async () => {
     const first = await ensureIngestToken(pool(), undefined);
     const again = await ensureIngestToken(pool(), undefined);

@@ -371,6 +371,12 @@ async function send(req: FuzzRequest): Promise<number> {
   }
 }
 
+/** A request that got a 5xx, so that the report says what to send to reproduce it. */
+function describe5xx(req: FuzzRequest): string {
+  const body = req.body === undefined ? "" : Buffer.from(typeof req.body === "string" ? req.body : req.body).toString("hex").slice(0, 1200);
+  return `${req.kind} ${req.method} ${req.path.slice(0, 120)} ${JSON.stringify(req.headers)} (${bodyBytes(req)} bytes ${body})`;
+}
+
 async function runBatch(rng: Rng, count: number, onStatus: (kind: string, status: number, req: FuzzRequest, ms: number) => void): Promise<void> {
   const now = Date.now();
   const queue = Array.from({ length: count }, () => fuzzRequest(rng, now));
@@ -418,7 +424,7 @@ describe("ingest fuzz", () => {
       const byStatus = counts.get(kind) ?? new Map<number, number>();
       counts.set(kind, byStatus);
       byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
-      if (status >= 500 && fivexx.length < 10) fivexx.push(`${status} ${req.method} ${req.path.slice(0, 120)} ${typeof req.body === "string" ? req.body.slice(0, 200) : ""}`);
+      if (status >= 500 && fivexx.length < 10) fivexx.push(`${status} ${describe5xx(req)}`);
     });
     const seconds = (Date.now() - started) / 1000;
     // a moment for work a request leaves behind (group commit, logging) to finish

@@ -297,6 +297,9 @@ async function endStreams(cache: SourceCache, scan: ScannedWriteRequest, seriesI
     for (const s of markerOnly) {
       try {
         const d = seriesIdentity(scan, s, meta);
+        // (a name or label no stream may have, e.g. with a NUL that PostgreSQL text cannot
+        // hold, is not looked up: the lookup itself would fail the request)
+        validateIdentity(d);
         keyOf.set(s, streamKey(d.metric, d.labels));
       } catch {
         // labels that cannot name a stream: no stream to end
