@@ -240,10 +240,7 @@ export class EventBook {
         this.events.set(key, e);
         this.sync(key);
       }
-      e.quiet = 0;
-      e.pending++;
-      e.endMs = tsMs;
-      e.nPts++;
+      this.count(e, tsMs);
       const newPeak = score > e.peakScore;
       let changed = false;
       if (newPeak) {
@@ -257,10 +254,8 @@ export class EventBook {
       const prevType = e.type;
       onPoint?.(e, newPeak);
       if (e.type !== prevType) changed = true;
-      if (!e.emitted && (e.pending >= o.minAnomalySteps || score > o.singlePointScore || extreme)) {
-        e.emitted = true;
-        this.changes.push({ kind: "opened", event: publicEvent(e) });
-      } else if (e.emitted && changed) {
+      if (!e.emitted && (e.pending >= o.minAnomalySteps || score > o.singlePointScore || extreme)) this.open(e);
+      else if (e.emitted && changed) {
         this.changes.push({ kind: "updated", event: publicEvent(e) });
       }
       return e;
@@ -297,15 +292,22 @@ export class EventBook {
    */
   confirm(key: string, tsMs: number): OpenEvent {
     const e = this.events.get(key)!;
+    this.count(e, tsMs);
+    if (e.pending >= this.o.minAnomalySteps) this.open(e);
+    return e;
+  }
+
+  /** One more point of excursion `e` at `tsMs` (anomalous, or confirming it). */
+  private count(e: OpenEvent, tsMs: number): void {
     e.quiet = 0;
     e.pending++;
     e.endMs = tsMs;
     e.nPts++;
-    if (e.pending >= this.o.minAnomalySteps) {
-      e.emitted = true;
-      this.changes.push({ kind: "opened", event: publicEvent(e) });
-    }
-    return e;
+  }
+
+  private open(e: OpenEvent): void {
+    e.emitted = true;
+    this.changes.push({ kind: "opened", event: publicEvent(e) });
   }
 
   /** Detector z at the peak of stream `id`'s open event, else of its last excursion. */
