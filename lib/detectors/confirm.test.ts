@@ -28,7 +28,20 @@ describe("confirmation of a waiting excursion", () => {
     // 5σ: the first point scores ~99 (not extreme), the second ~46 after onset shaping
     expect(openedAt(() => 5)).toBe(1);
     // without the rule it waits for the third, the first anomalous one after the onset
-    expect(openedAt(() => 5, { confirmEvidence: 0 })).toBe(2);
+    expect(openedAt(() => 5, { confirmEvidence: 0, confirmScore: 0 })).toBe(2);
+  });
+
+  it("a level that stays moved by less confirms by its still-elevated score (`confirmScore`)", () => {
+    // +5σ then +3σ: the second point scores 56 and sits in the stream's top tenth, short of
+    // `confirmEvidence`'s 3 decades; without the rule the event waits for the third point
+    expect(openedAt((k) => (k === 0 ? 5 : 3))).toBe(1);
+    expect(openedAt((k) => (k === 0 ? 5 : 3), { confirmScore: 0 })).toBe(3);
+  });
+
+  it("the elevated score must follow at once: a point after a quiet one confirms nothing", () => {
+    // +5σ, ordinary, then +2σ from the third point on: scores 99, ~37, ~49 (the 49 follows a
+    // quiet step, so it is not a level that stayed moved; a learnt nightly cron looks like this)
+    expect(openedAt((k) => (k === 0 ? 5 : k === 1 ? 0 : 2))).toBe(-1);
   });
 
   it("a one-sample blip opens nothing: the next point is ordinary", () => {

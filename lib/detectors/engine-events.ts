@@ -277,11 +277,12 @@ export class EventBook {
 
   /**
    * Whether `key` has an excursion that has not opened yet (waiting for `minAnomalySteps`) and,
-   * when `signed` (a point's deviation from its expected value) is not 0, on that side.
+   * when `signed` (a point's deviation from its expected value) is not 0, on that side; when
+   * `adjacent`, only if its last point was the previous step (no quiet step since).
    */
-  pending(key: string, signed = 0): boolean {
+  pending(key: string, signed = 0, adjacent = false): boolean {
     const e = this.events.get(key);
-    if (e === undefined || e.emitted) return false;
+    if (e === undefined || e.emitted || (adjacent && e.quiet > 0)) return false;
     return signed === 0 || (signed > 0) === (e.nPos >= e.nNeg);
   }
 

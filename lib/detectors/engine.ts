@@ -64,6 +64,9 @@ const KIND_NAME: StreamKind[] = ["gauge", "counter", "event"];
 const STEP_BLOCK = 512;
 /** Holt-Winters' z a record needs on a stream with a learnt season. */
 const RECORD_SEASON_Z = 4;
+/** `bConfirm` values: the point confirms a waiting excursion; it does when its score is also at `confirmScore`. */
+const CONFIRMS = 1;
+const CONFIRMS_IF_ELEVATED = 2;
 export interface StepResult {
   tsMs: number;
   /** Stream ids in engine slot order; every per-stream array below is aligned with it. */
@@ -75,7 +78,7 @@ export interface StepResult {
   upper: Float64Array;
   isAnomaly: Uint8Array;
   /** 1 when the point is anomalous and belongs to an emitted (opened) event, or confirms a
-   * waiting one and so opens it (`confirmEvidence`): isAnomaly after the minimum-duration rule —
+   * waiting one and so opens it (`confirmEvidence`, `confirmScore`): isAnomaly after the minimum-duration rule —
    * what row-level consumers should flag. */
   inEvent: Uint8Array;
   severity: (Severity | null)[];
@@ -229,7 +232,7 @@ export class DetectionEngine {
   private bJitter = new Float64Array(STEP_BLOCK);
   private bBreak = new Float64Array(STEP_BLOCK);
   private bExt = new Float64Array(STEP_BLOCK);
-  /** 1 where the point itself is still unusual (`confirms`): it can confirm a pending excursion. */
+  /** Whether the point itself is still unusual (`confirmation`): it can confirm a pending excursion. */
   private bConfirm = new Uint8Array(STEP_BLOCK);
   private bP = new Float64Array(STEP_BLOCK * ND);
   /** a present point's score before its final floors (see `passScores`) */
@@ -927,18 +930,28 @@ export class DetectionEngine {
       const ev = this.lk.update(i, bS[j]! / 100, tsMs, nv, routine ? this.sb.routine(i, tsMs) : NaN);
       if (routine) this.sb.noteRoutine(i, tsMs, this.lk.short(i));
       bS[j] = (100 * ev) / o.likelihoodScale;
-      this.bConfirm[j] = o.confirmEvidence > 0 && this.confirms() ? 1 : 0;
+      this.bConfirm[j] = this.confirmation();
     }
   }
 
   /**
    * After the likelihood's update of a point: is the point itself still unusual for its stream,
-   * its raw score alone (the point channel) at `confirmEvidence` decades? The short mean of raw
-   * scores is left out: after one spike it stays high for several points, an echo and not a
-   * second sighting; so is the novelty channel (on ASD it confirmed more blips than changes).
+   * its raw score alone (the point channel) at `confirmEvidence` decades (CONFIRMS), or at
+   * `confirmScoreEvidence` so that it confirms when its score is also at `confirmScore`
+   * (CONFIRMS_IF_ELEVATED)? The short mean of raw scores is left out: after one spike it stays
+   * high for several points, an echo and not a second sighting; so is the novelty channel (on
+   * ASD it confirmed more blips than changes).
    */
-  private confirms(): boolean {
-    return this.lk.lastPointEvidence >= this.options.confirmEvidence;
+  private confirmation(): number {
+    const o = this.options;
+    const ev = this.lk.lastPointEvidence;
+    if (o.confirmEvidence > 0 && ev >= o.confirmEvidence) return CONFIRMS;
+    return o.confirmScore > 0 && ev >= o.confirmScoreEvidence ? CONFIRMS_IF_ELEVATED : 0;
+  }
+
+  /** Whether a point of confirmation `c` (see `confirmation`), scoring `s`, confirms a waiting excursion. */
+  private confirmsAt(c: number, s: number): boolean {
+    return c === CONFIRMS || (c === CONFIRMS_IF_ELEVATED && s >= this.options.confirmScore);
   }
 
   /**
@@ -1012,7 +1025,8 @@ export class DetectionEngine {
       this.breakNow = this.bBreak[j]!;
       // (a record alone does not open an event at once: like any single anomalous step it waits
       // for `minAnomalySteps`; opening on it raised the scenarios' false alarms 0.14 → 0.21/day)
-      if (sev === null && this.bConfirm[j] === 1 && (evOpen[i]! & EV_POINT) !== 0 && this.book.pending(id, c.lastSigned[i]!)) {
+      const cf = sev === null ? this.bConfirm[j]! : 0;
+      if (cf !== 0 && (evOpen[i]! & EV_POINT) !== 0 && this.confirmsAt(cf, s) && this.book.pending(id, c.lastSigned[i]!, cf === CONFIRMS_IF_ELEVATED)) {
         // a second sighting, on the same side: the point itself is still unusual while an
         // excursion waits to open (onset shaping has lowered its score; the score stays its own)
         const e = this.book.confirm(id, tsMs);

@@ -70,6 +70,18 @@ export const ZEngineOptions = z.object({
    */
   confirmEvidence: z.number().min(0).default(3),
   /**
+   * Confirmation by a still-elevated score: the very next point, on the same side, whose score,
+   * though onset shaping has put it below the alert level, is still at least `confirmScore`,
+   * and whose raw score is still in the stream's tail (`confirmScoreEvidence` decades in the
+   * point channel, 1 = its top tenth), confirms a waiting excursion too: a level that moved
+   * and stays moved by less than `confirmEvidence` demands (a flat stretch, a sustained moderate
+   * rise). Both are needed: the score alone also rises on the windowed channels' echo of one
+   * blip, the evidence alone on a noisy stream's ordinary points; and it must follow at once
+   * (a learnt nightly cron's ramp scores 62, then 32, then 57). 0 disables the rule.
+   */
+  confirmScore: z.number().min(0).max(100).default(45),
+  confirmScoreEvidence: z.number().min(0).default(1),
+  /**
    * Level-shift CUSUM (`shift-cusum.ts`, Page 1954) on the de-seasonalised value against a slow
    * reference: catches subtle persistent shifts the fast-adapting detectors absorb. Off by
    * default: on the synthetic benchmark it doubles recall on subtle shifts but streams without a
