@@ -294,7 +294,16 @@ export class PartitionWorker {
       this.rollbackArchive = loaded.archive;
     }
     // each partition's state read alone, when its turn comes: one partition's bytes in memory at a time
-    for (const r of due) await r.applyRollback(rec.id, await this.rollbackArchive.stateOf(r.partition));
+    for (const r of due) {
+      let state;
+      try {
+        state = await this.rollbackArchive.stateOf(r.partition);
+      } catch (e) {
+        // pruned since (the newest 20 periodic ones are kept): the partition stays as it is
+        return this.note(`rollback ${rec.id} cannot be carried out here: ${(e as Error).message}`);
+      }
+      await r.applyRollback(rec.id, state);
+    }
   }
 
   private get archiveEveryMs(): number {
