@@ -1,9 +1,13 @@
 import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeSnapshotSet } from "@/lib/scale/snapshot-set";
 import { loadSnapshotSet } from "../worker/partitioned/snapshot-archive";
 import { pool } from "../db";
+import { listMigrations, migrate, migrationsDir } from "../migrate";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../testing/test-db";
 import { savePartitionSnapshot } from "./partition-repo";
 import { archivePartitions, describeSnapshot, readArchivedState } from "./snapshot-archive-repo";
@@ -110,5 +114,33 @@ describe.each(availableBackends())("scale-out snapshot archive, one row per part
     // a damaged one is refused as before
     const damaged = await saveSnapshot("manual", 0, Buffer.from(blob.subarray(0, blob.byteLength - 1)));
     expect(await loadSnapshotSet(damaged, LOG, PARTITIONS)).toEqual({ error: expect.stringMatching(/single worker's detectors/) as unknown });
+  });
+});
+
+describe.each(availableBackends())("the per-partition snapshot migration on %s", (backend) => {
+  it("keeps the snapshots of an installation that upgrades listed and restorable", async () => {
+    const MIGRATION = "20261213100000_snapshot_archive_parts";
+    const before = fs.mkdtempSync(path.join(os.tmpdir(), "omen-mig-"));
+    for (const m of listMigrations()) if (m.name < MIGRATION) fs.cpSync(path.join(migrationsDir(), m.name), path.join(before, m.name), { recursive: true });
+    const tdb = await createTestDatabase(backend, { migrationsDir: before });
+    try {
+      const state = crypto.randomBytes(5_000);
+      const blob = encodeSnapshotSet({ log: LOG, partitions: PARTITIONS, states: [{ partition: 2, msgSeq: 9, feedbackId: 0, state }] });
+      const old = (await pool().query<{ id: number }>("INSERT INTO detector_snapshot (reason, cursor, size_bytes, state) VALUES ('periodic', 9, $1, $2) RETURNING id", [blob.byteLength, Buffer.from(blob)])).rows[0]!.id;
+      const single = (await pool().query<{ id: number }>("INSERT INTO detector_snapshot (reason, cursor, size_bytes, state) VALUES ('manual', 3, 4, '\\x1f8b0800') RETURNING id")).rows[0]!.id;
+      expect((await migrate(tdb.url)).applied[0]).toBe(MIGRATION);
+      expect((await listSnapshots()).map((s) => [s.id, s.sizeBytes])).toEqual([[single, 4], [old, blob.byteLength]]);
+      const loaded = await loadSnapshotSet(old, LOG, PARTITIONS);
+      if (!("archive" in loaded)) throw new Error(loaded.error);
+      expect((await loaded.archive.stateOf(2))!.equals(state)).toBe(true);
+      expect(await describeSnapshot(single)).toEqual({ kind: "single" });
+      // new snapshots are pruned with the old ones of their reason
+      await savePartitionSnapshot(LOG, 0, 1, Buffer.from("x"));
+      const id = (await archivePartitions(LOG, PARTITIONS, "periodic", false, 1))!;
+      expect((await listSnapshots()).map((s) => s.id)).toEqual([id, single]);
+    } finally {
+      await tdb.drop();
+      fs.rmSync(before, { recursive: true, force: true });
+    }
   });
 });
