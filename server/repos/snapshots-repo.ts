@@ -13,7 +13,8 @@ export interface SnapshotMeta {
 
 const ZMeta = z.object({ id: z.number(), reason: z.string(), cursor: z.number(), size_bytes: z.number(), created: ZMs });
 const toMeta = (r: z.output<typeof ZMeta>): SnapshotMeta => ({ id: r.id, reason: r.reason, cursor: r.cursor, sizeBytes: r.size_bytes, createdAtMs: r.created });
-const META_COLUMNS = "id, reason, cursor, size_bytes, (extract(epoch FROM created_at) * 1000)::float8 AS created";
+// a scale-out snapshot's size is its partitions' total (its own `state` is empty)
+const META_COLUMNS = "id, reason, cursor, coalesce(total_bytes, size_bytes) AS size_bytes, (extract(epoch FROM created_at) * 1000)::float8 AS created";
 
 // The state (megabytes of detector models) travels as one bytea through pg, not through Prisma.
 export async function saveSnapshot(reason: string, cursor: number, state: Buffer, keep = 20): Promise<number> {
@@ -21,15 +22,21 @@ export async function saveSnapshot(reason: string, cursor: number, state: Buffer
     "INSERT INTO detector_snapshot (reason, cursor, size_bytes, state) VALUES ($1, $2, $3, $4) RETURNING id",
     [reason, cursor, state.length, state],
   );
-  // Automatic snapshots keep the newest `keep` of their kind; ones a person asked for are kept.
-  if (reason !== "manual") {
-    await pool().query(
-      `DELETE FROM detector_snapshot WHERE reason = $1 AND id NOT IN
-         (SELECT id FROM detector_snapshot WHERE reason = $1 ORDER BY id DESC LIMIT $2)`,
-      [reason, keep],
-    );
-  }
+  await pruneSnapshots(reason, keep);
   return res.rows[0]!.id;
+}
+
+/**
+ * Automatic snapshots keep the newest `keep` of their kind; ones a person asked for are kept. A
+ * scale-out snapshot's partitions go with it (`detector_snapshot_part`, ON DELETE CASCADE).
+ */
+export async function pruneSnapshots(reason: string, keep: number): Promise<void> {
+  if (reason === "manual") return;
+  await pool().query(
+    `DELETE FROM detector_snapshot WHERE reason = $1 AND id NOT IN
+       (SELECT id FROM detector_snapshot WHERE reason = $1 ORDER BY id DESC LIMIT $2)`,
+    [reason, keep],
+  );
 }
 
 // a snapshot passes node-pg's limit on one field from ~50,000 streams (bytea-slices.ts)

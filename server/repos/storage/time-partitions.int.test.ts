@@ -155,7 +155,9 @@ describe.each(availableBackends())("the time-partition migration on %s", (backen
       await pool().query(`INSERT INTO sample_rollup_1m (stream_id, bucket, min, max, sum, count) VALUES (2, '2015-03-04 05:06:00+00', 1, 2, 3, 2)`);
       await pool().query(`INSERT INTO score_rollup_1m (stream_id, bucket, score, confidence, n, rev_hi) VALUES (2, '2015-03-04 05:06:00+00', 0.5, 1, 1, 1)`);
       const applied = await migrate(tdb.url);
-      expect(applied.applied).toEqual([MIGRATION, MONTHS]);
+      // and every migration written after them
+      expect(applied.applied).toEqual(listMigrations().map((m) => m.name).filter((n) => n >= MIGRATION));
+      expect(applied.applied.slice(0, 2)).toEqual([MIGRATION, MONTHS]);
       expect((await pool().query("SELECT stream_id, value, seq FROM sample ORDER BY stream_id")).rows).toEqual([
         { stream_id: 0, value: 1.5, seq: 41 },
         { stream_id: 2, value: 2.5, seq: 41 },

@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { AppError } from "@/lib/errors/app-error";
 import { getSetting, setSetting } from "../../repos/settings-repo";
-import { listSnapshots, loadSnapshot } from "../../repos/snapshots-repo";
+import { describeSnapshot } from "../../repos/snapshot-archive-repo";
+import { listSnapshots } from "../../repos/snapshots-repo";
 import { env } from "../../env";
-import { decodeSnapshotSet, isSnapshotSet } from "@/lib/scale/snapshot-set";
+import { scaleOutRestoreError, singleWorkerRestoreError } from "@/lib/scale/snapshot-fit";
 import { logNames } from "@/lib/scale/log-names";
 import { notifyWorkers } from "../commands/worker-commands";
 
@@ -36,21 +37,12 @@ export async function requestSnapshot(by: string, nowMs = Date.now()): Promise<v
  * sample log can be restored, and the other way round.
  */
 export async function requestRollback(snapshotId: number, by: string, nowMs = Date.now()): Promise<void> {
-  const snap = await loadSnapshot(snapshotId);
-  if (!snap) throw new AppError("NOT_FOUND", `Snapshot ${snapshotId} does not exist.`);
+  // what the snapshot holds, read without its states (megabytes to gigabytes)
+  const holds = await describeSnapshot(snapshotId);
+  if (!holds) throw new AppError("NOT_FOUND", `Snapshot ${snapshotId} does not exist.`);
   const e = env();
-  if (e.OMEN_NATS_URL) {
-    const set = decodeSnapshotSet(snap.state);
-    const log = logNames(e.OMEN_NATS_PREFIX).stream;
-    if (!set) {
-      throw new AppError("BAD_REQUEST", `Snapshot ${snapshotId} holds a single worker's detectors (taken without OMEN_NATS_URL); in scale-out mode only snapshots of the partitions can be restored. Nothing was changed.`);
-    }
-    if (set.log !== log || set.partitions !== e.OMEN_PARTITIONS) {
-      throw new AppError("BAD_REQUEST", `Snapshot ${snapshotId} was taken on sample log ${set.log} with ${set.partitions} partitions; this installation runs ${log} with ${e.OMEN_PARTITIONS}. Nothing was changed.`);
-    }
-  } else if (isSnapshotSet(snap.state)) {
-    throw new AppError("BAD_REQUEST", `Snapshot ${snapshotId} holds the partitions of a scale-out installation (OMEN_NATS_URL); a single worker cannot restore it. Nothing was changed.`);
-  }
+  const refused = e.OMEN_NATS_URL ? scaleOutRestoreError(snapshotId, holds, logNames(e.OMEN_NATS_PREFIX).stream, e.OMEN_PARTITIONS) : singleWorkerRestoreError(snapshotId, holds);
+  if (refused) throw new AppError("BAD_REQUEST", `${refused} Nothing was changed.`);
   await setSetting(WORKER_REQUEST_KEY, JSON.stringify({ kind: "rollback", snapshotId, by, atMs: nowMs } satisfies TWorkerRequest));
   await notifyWorkers({ kind: "request" });
 }

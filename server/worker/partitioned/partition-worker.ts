@@ -5,7 +5,6 @@ import { heartbeat, markWorkerStopped } from "../../repos/worker-status-repo";
 import { feedbackInAllPartitions, partitionSnapshotTimes, readPartitionProgress, rollbackInAllPartitions } from "../../repos/partition-repo";
 import { markFeedbackAppliedUpTo } from "../../repos/feedback-repo";
 import { takeSetting } from "../../repos/settings-repo";
-import type { SnapshotSet } from "@/lib/scale/snapshot-set";
 import { PartitionLeases, RENEW_EVERY_MS } from "../../nats/partition-leases";
 import { LeaderLease } from "../../nats/leader-lease";
 import { publishCommand } from "../../nats/commands";
@@ -22,7 +21,7 @@ import { RetentionJob } from "../jobs/retention";
 import { JobScheduler, type Job } from "../jobs/scheduler";
 import { SAFETY_POLL_MS } from "../worker";
 import { PartitionRunner, type PartitionSettings } from "./partition-runner";
-import { archivePartitionSnapshots, loadSnapshotSet, readPendingRollback, recordRollback } from "./snapshot-archive";
+import { archivePartitionSnapshots, loadSnapshotSet, readPendingRollback, recordRollback, type PartitionArchive } from "./snapshot-archive";
 
 export interface PartitionWorkerOptions {
   /** name in worker_status (/api/health) */
@@ -74,7 +73,7 @@ export class PartitionWorker {
   private stopped = false;
   private readonly alerts: AlertDispatchJob;
   /** the snapshot set of the pending rollback, once loaded */
-  private rollbackSet: { snapshotId: number; set: SnapshotSet } | null = null;
+  private rollbackArchive: PartitionArchive | null = null;
   private lastArchiveMs = Date.now();
 
   constructor(
@@ -251,7 +250,7 @@ export class PartitionWorker {
     // new and larger than any before, names the rollback
     await this.snapshotEveryPartitionNow();
     const id = (await archivePartitionSnapshots(stream, partitions, "before-rollback", true))!;
-    this.rollbackSet = { snapshotId: req.snapshotId, set: target.set };
+    this.rollbackArchive = target.archive;
     await recordRollback(stream, { id, snapshotId: req.snapshotId, by: req.by, atMs: req.atMs });
     await publishCommand(this.log, { kind: "rollback-partitions" });
     this.note(`rolling every partition back to snapshot #${req.snapshotId} at ${req.by}'s request (previous state kept as #${id})`);
@@ -289,13 +288,22 @@ export class PartitionWorker {
     if (!rec) return;
     const due = [...this.runners.values()].filter((r) => r.rollbackHeld < rec.id);
     if (!due.length) return;
-    if (this.rollbackSet?.snapshotId !== rec.snapshotId) {
+    if (this.rollbackArchive?.snapshotId !== rec.snapshotId) {
       const loaded = await loadSnapshotSet(rec.snapshotId, this.log.names.stream, this.log.config.partitions);
       if ("error" in loaded) return this.note(`rollback ${rec.id} cannot be carried out here: ${loaded.error}`);
-      this.rollbackSet = { snapshotId: rec.snapshotId, set: loaded.set };
+      this.rollbackArchive = loaded.archive;
     }
-    const { set } = this.rollbackSet;
-    for (const r of due) await r.applyRollback(rec.id, set.states.find((s) => s.partition === r.partition)?.state ?? null);
+    // each partition's state read alone, when its turn comes: one partition's bytes in memory at a time
+    for (const r of due) {
+      let state;
+      try {
+        state = await this.rollbackArchive.stateOf(r.partition);
+      } catch (e) {
+        // pruned since (the newest 20 periodic ones are kept): the partition stays as it is
+        return this.note(`rollback ${rec.id} cannot be carried out here: ${(e as Error).message}`);
+      }
+      await r.applyRollback(rec.id, state);
+    }
   }
 
   private get archiveEveryMs(): number {
