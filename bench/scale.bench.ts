@@ -29,7 +29,8 @@ import { DEFAULT_SETTINGS } from "@/lib/config/settings";
 import { decodeF64Column, getNumber, getObject, isRecord } from "@/lib/detectors/codec";
 import type { TStreamKind } from "@/lib/schemas/stream";
 import { planWorkers, type MeasuredCost, type SizingAssumptions } from "@/lib/scale/worker-sizing";
-import { createEngine, readSnapshotState, restoreEngine, withSettings } from "@/server/services/detection/engine-adapter";
+import { readSnapshotState } from "@/server/services/detection/clock-domains";
+import { createEngine, restoreEngine, withSettings } from "@/server/services/detection/engine-adapter";
 import { compressState, packEngine } from "@/server/services/detection/engine-snapshot";
 
 const gunzip = promisify(zlib.gunzip);

@@ -10,7 +10,8 @@
  * raw samples and raw scores, no rollups). A hop that is not a direct call (a callback set by a
  * process's main.ts, an interface method, HTTP between the processes, a database table between
  * a write and a read, tRPC between the browser and the server) is checked by what makes it: the
- * wiring, the `implements` clause, the shared route, the table name, the procedure's name.
+ * wiring, the `implements` clause and the construction the process uses, the shared route, the
+ * table name, the procedure's name.
  * What does not: files only of types, and what the request meets but the data does not pass
  * through (settings, errors, auth, back-pressure, metrics); inside the storage engine
  * (server/repos/storage) and the ensemble (lib/detectors) only the modules the rest of the code
@@ -27,14 +28,29 @@ export type Hop =
   | { kind: "call"; from: Ref; to: Ref; note?: string }
   /** `from` calls a function value that `wiredIn` sets to `to` through `via` (declared in from's file). */
   | { kind: "callback"; from: Ref; to: Ref; via: string; wiredIn: string }
-  /** `from` calls the interface method `via`; `to` is its class's implementation (`implements`), made in `wiredIn`. */
-  | { kind: "dispatch"; from: Ref; to: Ref; via: Ref; wiredIn: string }
+  /**
+   * `from` calls the interface method `via`; `to` is its class's implementation (`implements`).
+   * `wiredIn` (a function or method) constructs `from`'s class with a value that only `madeBy`
+   * made (called in place, or every value assigned to the variable passed), and `madeBy` makes
+   * `to`'s class: the implementation the process really uses, not one it merely could.
+   */
+  | { kind: "dispatch"; from: Ref; to: Ref; via: Ref; wiredIn: Ref; madeBy: Ref }
   /** `from` sends to the route `via` (a constant) and `to` serves it. */
   | { kind: "http"; from: Ref; to: Ref; via: Ref }
   /** `from` writes the table and `to` reads it. */
   | { kind: "database"; from: Ref; to: Ref; table: string }
   /** `from` (a component) asks tRPC procedure `procedure` (router.name), which `to` defines; the fetch goes through `route`. */
   | { kind: "trpc"; from: Ref; to: Ref; procedure: string; route: Ref };
+
+/** The pipeline's engine, as the worker makes it (scripts/sample-path.test.ts checks that an engine made otherwise fails). */
+export const DETECT_DISPATCH = {
+  kind: "dispatch",
+  from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.scoreStep",
+  to: "server/services/detection/engine-adapter.ts#EngineAdapter.step",
+  via: "lib/detectors/engine-port.ts#EnginePort.step",
+  wiredIn: "server/worker/worker.ts#Worker.start",
+  madeBy: "server/services/detection/engine-adapter.ts#withSettings",
+} satisfies Hop;
 
 /** The value and the score of one sample, to the stream chart (what `streams.detail` returns). */
 export const SAMPLE_PATH: Hop[] = [
@@ -58,14 +74,8 @@ export const SAMPLE_PATH: Hop[] = [
   // detection, worker process
   { kind: "callback", from: "server/worker/handoff.ts#startHandoffServer", to: "server/worker/handoff.ts#HandoffQueue.offer", via: "startHandoffServer", wiredIn: "server/worker/main.ts" },
   { kind: "call", from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.tick", to: "server/worker/handoff.ts#HandoffQueue.take" },
-  // the adapter is made by engine-adapter.ts's createEngine / restoreEngine (the worker calls them, through withSettings)
-  {
-    kind: "dispatch",
-    from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.scoreStep",
-    to: "server/services/detection/engine-adapter.ts#EngineAdapter.step",
-    via: "lib/detectors/engine-port.ts#EnginePort.step",
-    wiredIn: "server/services/detection/engine-adapter.ts",
-  },
+  // the worker's engine: the adapter as `withSettings` returns it, handed to the pipeline by Worker.start
+  DETECT_DISPATCH,
   { kind: "call", from: "server/services/detection/engine-adapter.ts#EngineAdapter.step", to: "lib/detectors/engine.ts#DetectionEngine.stepSlots" },
   { kind: "call", from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.writeScores", to: "server/repos/storage/scores.ts#prepareScores" },
   // the chart: the web process reads, the browser draws
@@ -167,18 +177,31 @@ export interface Checked {
   why?: string;
 }
 
-/** Checks every hop against the code; one TypeScript program for all of them. */
-export function checkHops(hops: readonly Hop[]): Checked[] {
+/**
+ * Checks every hop against the code; one TypeScript program for all of them. `edits` (tests
+ * only) rewrites a file's text (path relative to the repository) before it is checked.
+ */
+export function checkHops(hops: readonly Hop[], edits: Readonly<Record<string, (text: string) => string>> = {}): Checked[] {
   const configPath = path.join(ROOT, "tsconfig.json");
   const config = ts.readConfigFile(configPath, (p) => ts.sys.readFile(p));
   const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, ROOT);
   const roots = new Set<string>();
   for (const h of hops) {
     for (const r of [h.from, h.to, ...("via" in h && h.kind !== "callback" ? [h.via] : []), ...(h.kind === "trpc" ? [h.route] : [])]) roots.add(path.join(ROOT, split(r).file));
-    if ("wiredIn" in h) roots.add(path.join(ROOT, h.wiredIn));
+    if (h.kind === "callback") roots.add(path.join(ROOT, h.wiredIn));
+    if (h.kind === "dispatch") for (const r of [h.wiredIn, h.madeBy]) roots.add(path.join(ROOT, split(r).file));
   }
   roots.add(path.join(ROOT, "server/api/root.ts"));
-  const program = ts.createProgram({ rootNames: [...roots], options: { ...parsed.options, incremental: false, noEmit: true } });
+  const options: ts.CompilerOptions = { ...parsed.options, incremental: false, noEmit: true };
+  const host = ts.createCompilerHost(options);
+  const edited = new Map(Object.entries(edits).map(([file, edit]) => [path.join(ROOT, file), edit]));
+  const readFile = host.readFile.bind(host);
+  host.readFile = (fileName) => {
+    const text = readFile(fileName);
+    const edit = edited.get(path.resolve(fileName));
+    return text !== undefined && edit ? edit(text) : text;
+  };
+  const program = ts.createProgram({ rootNames: [...roots], options, host });
   const checker = program.getTypeChecker();
 
   const source = (file: string) => program.getSourceFile(path.join(ROOT, file));
@@ -186,6 +209,34 @@ export function checkHops(hops: readonly Hop[]): Checked[] {
     const { file, names } = split(ref);
     const sf = source(file);
     return sf && findDeclaration(sf, names);
+  };
+  /** Whether `expr` is a call of the function `target`. */
+  const calls = (expr: ts.Expression, target: Ref): boolean => {
+    while (ts.isParenthesizedExpression(expr) || ts.isAwaitExpression(expr)) expr = expr.expression;
+    if (!ts.isCallExpression(expr)) return false;
+    let s = checker.getSymbolAtLocation(expr.expression);
+    if (s && s.flags & ts.SymbolFlags.Alias) s = checker.getAliasedSymbol(s);
+    return s?.declarations?.some((d) => refOf(d) === target) ?? false;
+  };
+  /**
+   * Whether `arg`, inside `scope`, is only ever a value that `maker` made: a call of it, or a
+   * variable whose every value assigned in `scope` (`null` aside) is one.
+   */
+  const madeOnlyBy = (arg: ts.Expression, scope: ts.Node, maker: Ref): boolean => {
+    if (calls(arg, maker)) return true;
+    if (!ts.isIdentifier(arg)) return false;
+    const variable = checker.getSymbolAtLocation(arg);
+    if (!variable) return false;
+    const values: ts.Expression[] = [];
+    const visit = (n: ts.Node): void => {
+      if (ts.isVariableDeclaration(n) && n.initializer && checker.getSymbolAtLocation(n.name) === variable) values.push(n.initializer);
+      const assigns = [ts.SyntaxKind.EqualsToken, ts.SyntaxKind.QuestionQuestionEqualsToken, ts.SyntaxKind.BarBarEqualsToken];
+      if (ts.isBinaryExpression(n) && assigns.includes(n.operatorToken.kind) && checker.getSymbolAtLocation(n.left) === variable) values.push(n.right);
+      ts.forEachChild(n, visit);
+    };
+    visit(scope);
+    const made = values.filter((v) => v.kind !== ts.SyntaxKind.NullKeyword);
+    return made.length > 0 && made.every((v) => calls(v, maker));
   };
   /** Whether `node` (its body) references the declaration `target`. */
   const references = (node: ts.Node, target: Ref): boolean => {
@@ -226,9 +277,21 @@ export function checkHops(hops: readonly Hop[]): Checked[] {
         const cls = to.parent;
         const iface = split(h.via).names[0];
         if (!ts.isClassDeclaration(cls) || !cls.heritageClauses?.some((c) => c.getText().includes(iface!))) return `${h.to}'s class does not implement ${iface}`;
-        const wiring = source(h.wiredIn);
         const className = cls.name?.text;
-        return wiring && className && references(wiring, `${split(h.to).file}#${className}`) ? undefined : `${h.wiredIn} does not make a ${className}`;
+        const maker = declaration(h.madeBy);
+        if (!maker) return `${h.madeBy} not found`;
+        if (!className || !references(maker, `${split(h.to).file}#${className}`)) return `${h.madeBy} does not make a ${className}`;
+        const wiring = declaration(h.wiredIn);
+        if (!wiring) return `${h.wiredIn} not found`;
+        // the objects of `from`'s class that `wiredIn` constructs, and what it hands them
+        const fromClass = `${split(h.from).file}#${split(h.from).names[0]}`;
+        let handed = false;
+        const visit = (n: ts.Node): void => {
+          if (ts.isNewExpression(n) && references(n.expression, fromClass) && n.arguments?.some((a) => madeOnlyBy(a, wiring, h.madeBy))) handed = true;
+          ts.forEachChild(n, visit);
+        };
+        visit(wiring);
+        return handed ? undefined : `${h.wiredIn} does not construct ${split(fromClass).names[0]} with an engine made only by ${h.madeBy}`;
       }
       case "http": {
         if (!declaration(h.via)) return `${h.via} not found`;

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import http from "node:http";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "@/lib/detectors/rng";
 import { ExportMetricsServiceRequest } from "@/lib/ingest/otlp-proto";
@@ -7,6 +8,7 @@ import { WriteRequestType } from "@/lib/ingest/remote-write";
 import { snappyCompress, nestedOtlpJson, nestedOtlpProtobuf, writeRequestBytes } from "../testing/hostile-payloads";
 import { startOmenServer, type OmenServer } from "../testing/omen-server";
 import { parseHeapReports, type THeapReport } from "../web/heap-report";
+import { chooseFuzzSeed, headCommit } from "../testing/fuzz-seed";
 import { createTestDatabase, type TestDatabase } from "../testing/test-db";
 
 /**
@@ -17,9 +19,11 @@ import { createTestDatabase, type TestDatabase } from "../testing/test-db";
  * reported by the process itself on SIGUSR2, server/web/heap-report.ts) may grow by at most
  * LEAK_BOUND_BYTES after the run's first fifth. Resident memory is printed, not asserted: when V8 hands pages
  * back varies by tens of percent from run to run whatever the live heap does.
- * OMEN_FUZZ_SEED and OMEN_FUZZ_REQUESTS change the seed and the count.
+ * The seed follows the commit under test (server/testing/fuzz-seed.ts), so each CI run sends
+ * other inputs; the run prints it and a failure names it. OMEN_FUZZ_SEED=N reproduces a run,
+ * OMEN_FUZZ_REQUESTS changes the count.
  */
-const SEED = Number(process.env.OMEN_FUZZ_SEED ?? 20261206);
+const { seed: SEED, from: SEED_FROM } = chooseFuzzSeed(process.env.OMEN_FUZZ_SEED, headCommit(path.resolve(import.meta.dirname, "../..")));
 const REQUESTS = Number(process.env.OMEN_FUZZ_REQUESTS ?? 10_000);
 const CONCURRENCY = 8;
 const WARMUP = Number(process.env.OMEN_FUZZ_WARMUP ?? 1000);
@@ -394,7 +398,9 @@ async function runBatch(rng: Rng, count: number, onStatus: (kind: string, status
 }
 
 describe("ingest fuzz", () => {
-  it(`${REQUESTS} malformed requests over remote_write, OTLP, CSV and tRPC: no 5xx, no crash, memory back`, async () => {
+  it(`${REQUESTS} malformed requests over remote_write, OTLP, CSV and tRPC: no 5xx, no crash, memory back (seed ${SEED}; reproduce: OMEN_FUZZ_SEED=${SEED})`, async () => {
+    // printed first, so that a run that hangs or crashes still names its seed
+    console.log(`ingest fuzz: seed ${SEED} (${SEED_FROM}); reproduce with OMEN_FUZZ_SEED=${SEED}`);
     const rng = new Rng(SEED);
     const pid = omen.pids.web;
     // warm-up: Next compiles routes and caches on first use; memory is measured after it
@@ -440,14 +446,14 @@ describe("ingest fuzz", () => {
     slowest.sort((a, b) => b[0] - a[0]);
     table.push(`slowest: ${slowest.slice(0, 5).map(([ms, what]) => `${what} ${ms.toFixed(0)} ms`).join("; ")}`);
     console.log(
-      `ingest fuzz, seed ${SEED}: ${REQUESTS} requests in ${seconds.toFixed(1)} s\n${table.join("\n")}\n` +
+      `ingest fuzz, seed ${SEED} (${SEED_FROM}): ${REQUESTS} requests in ${seconds.toFixed(1)} s\n${table.join("\n")}\n` +
         `web live after full GC (heap used + external): ${[heapStart, ...heapMid, heapEnd].map((r) => mb(live(r))).join(" → ")} MB at each fifth (${grown >= 0 ? "+" : ""}${mb(grown)} MB after the first fifth; ` +
         `heap ${mb(heapStart.heapUsed)} → ${mb(heapEnd.heapUsed)}, external ${mb(heapStart.external)} → ${mb(heapEnd.external)}; bound +${mb(LEAK_BOUND_BYTES)} MB; ` +
         `request bodies sent ${mb(sentBytes)} MB)\n` +
         `web RSS (information) ${mb(rssStart)} MB → ${rssAt.map(mb).join(" → ")} MB during the run → ${mb(rssEnd)} MB after the forced GC ` +
         `(${(((rssEnd - rssStart) / rssStart) * 100).toFixed(1)} % against the start)`,
     );
-    expect(fivexx).toEqual([]);
+    expect(fivexx, `5xx with seed ${SEED}: OMEN_FUZZ_SEED=${SEED} reproduces them`).toEqual([]);
     // still alive, still healthy
     expect(process.kill(pid, 0)).toBe(true);
     expect((await fetch(`${omen.url}/api/health`)).status).toBeLessThan(500);

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { ZPassword, ZRole, ZScope, ZUsername } from "@/lib/auth/roles";
+import { ZId as ZTokenId } from "@/lib/schemas/ids";
 import { apiTokenList, createApiToken, revokeToken, rotateToken } from "../../services/auth/api-tokens";
 import { changeUserRole, createUser, removeUser, resetUserPassword, userList } from "../../services/auth/users-service";
 import { adminProcedure, createTRPCRouter, viewerProcedure } from "../trpc";
 
-const ZTokenId = z.number().int().positive();
 const ZUserId = z.string().min(1).max(64);
 
 /** Who is signed in, accounts and API tokens. */

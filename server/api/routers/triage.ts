@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ZId as ZIncidentId } from "@/lib/schemas/ids";
+import { ZId as ZIncidentId, ZId as ZRowId } from "@/lib/schemas/ids";
 import { ZAnomalyLabel, ZAnomalyStatus } from "@/lib/schemas/stream";
 import { retryGivenUpDelivery } from "../../services/alerts/retry-delivery";
 import { removeSource } from "../../services/sources/source-service";
@@ -27,8 +27,8 @@ export const triageRouter = createTRPCRouter({
   labelMatching: operatorProcedure
     .input(z.object({ filter: ZFilter, label: ZAnomalyLabel.nullable() }))
     .mutation(({ input, ctx }) => labelMatching(input.filter, input.label, ctx.actor)),
-  retryDelivery: operatorProcedure.input(z.object({ id: z.number().int().positive() })).mutation(({ input }) => retryGivenUpDelivery(input.id)),
-  deleteSource: adminProcedure.input(z.object({ id: z.number().int().positive() })).mutation(({ input }) => removeSource(input.id)),
+  retryDelivery: operatorProcedure.input(z.object({ id: ZRowId })).mutation(({ input }) => retryGivenUpDelivery(input.id)),
+  deleteSource: adminProcedure.input(z.object({ id: ZRowId })).mutation(({ input }) => removeSource(input.id)),
   similarPreview: viewerProcedure.input(z.object({ id: ZId })).query(({ input }) => previewSimilar(input.id)),
   labelSimilar: operatorProcedure
     .input(z.object({ id: ZId, label: ZAnomalyLabel, expectedTotal: z.number().int().min(0) }))

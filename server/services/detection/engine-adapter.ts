@@ -1,80 +1,23 @@
-import v8 from "node:v8";
-import { isRecord, StateError } from "@/lib/detectors/codec";
+/**
+ * The worker's engine: `EngineAdapter` binds the pure DetectionEngine to database ids and clock
+ * domains. Its parts: the id → slot cache (`slot-cache.ts`), the domains and their saved form
+ * (`clock-domains.ts`), scores on scratch copies — probes and late samples — (`scratch-scoring.ts`),
+ * forecasts (`stream-forecast.ts`) and the step's score columns (`step-scores.ts`).
+ */
 import { DetectionEngine, type EngineOptionsInput } from "@/lib/detectors/engine";
 import type { EffectiveSettings } from "@/lib/config/settings";
 import type { TAnomalyLabel, TStreamKind } from "@/lib/schemas/stream";
 import { SettingsGate } from "../config/settings-gate";
-import { isPackedState, packState, packStateSliced, unpackState } from "./state-container";
+import { restoreDomains, saveDomains, type ClockDomain } from "./clock-domains";
+import { probeDomains, scoreLateOnCopy, type LateScoreSink, type LateScoring } from "./scratch-scoring";
+import { SlotCache } from "./slot-cache";
+import { packState, packStateSliced } from "./state-container";
+import { emptyScores, MIN_BAND_CONFIDENCE } from "./step-scores";
+import { forecastStream } from "./stream-forecast";
 import type { EngineEvent, EnginePort, EngineTuning, ProbeResult, StepScores, StreamForecast, StreamHealthOut } from "@/lib/detectors/engine-port";
 
-const MIN_BAND_CONFIDENCE = 0.3;
-const MIN_FORECAST_HEALTH = 0.5;
-const MAX_FORECAST_STEPS = 2000;
+/** History clock domains at most (see `historyDomain`). */
 const MAX_HISTORY_DOMAINS = 8;
-
-/**
- * One engine and its clock. Streams whose history arrives after the live engine has moved past
- * it (a pull source's backfill, a CSV import of last month) get an engine of their own that
- * steps through that history in time order, learning from it, and then follows live data on its
- * own clock. Domain 0 is the live one; each domain's Tier-2 models see only its own streams.
- */
-interface Domain {
-  engine: DetectionEngine;
-  last: number;
-}
-
-/**
- * Engine slot of each database id, for `DetectionEngine.stepSlots`: a typed-array read per point
- * instead of converting ids to strings and looking them up in the engine's Map. Valid for the
- * engine layout it was read under (`layoutVersion`); ids are dense serials, so an array indexed
- * by id stays small.
- */
-class SlotCache {
-  /** domain + 1 per id (0: unknown) and the slot in that domain's engine */
-  private dom = new Int16Array(0);
-  private slot = new Int32Array(0);
-  private readonly layouts: number[] = [];
-
-  set(id: number, domain: number, slot: number): void {
-    if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff || slot < 0) return;
-    if (id >= this.dom.length) {
-      const cap = Math.max(1024, 2 * id + 2);
-      const dom = new Int16Array(cap);
-      dom.set(this.dom);
-      const sl = new Int32Array(cap);
-      sl.set(this.slot);
-      this.dom = dom;
-      this.slot = sl;
-    }
-    this.dom[id] = domain + 1;
-    this.slot[id] = slot;
-  }
-
-  /** Slots of `ids` in `domain` into `out`; false when any id is not cached there. */
-  lookup(ids: ArrayLike<number>, m: number, domain: number, out: Int32Array): boolean {
-    const dom = this.dom;
-    const slot = this.slot;
-    const want = domain + 1;
-    for (let k = 0; k < m; k++) {
-      const id = ids[k]!;
-      // `dom[id]` is undefined for ids out of range (and non-integers): not cached
-      if (dom[id] !== want) return false;
-      out[k] = slot[id]!;
-    }
-    return true;
-  }
-
-  /** Re-reads every slot of `domain` when its engine's layout moved since they were cached. */
-  refresh(domain: number, engine: DetectionEngine): void {
-    if (this.layouts[domain] === engine.layoutVersion) return;
-    this.layouts[domain] = engine.layoutVersion;
-    for (let id = 0; id < this.dom.length; id++) if (this.dom[id] === domain + 1) this.dom[id] = 0;
-    engine.streamIds.forEach((sid, k) => {
-      const id = Number(sid);
-      if (String(id) === sid) this.set(id, domain, k); // ids the adapter made ("7", never "007")
-    });
-  }
-}
 
 /**
  * Binds the pure DetectionEngine (string stream ids, typed-array outputs) to the worker's
@@ -90,7 +33,7 @@ class EngineAdapter implements EnginePort, LateScoring {
   /** A stream added since the settings were applied changed the tuning: applied before the next step. */
   private retune = false;
 
-  constructor(private domains: Domain[]) {
+  constructor(private domains: ClockDomain[]) {
     this.index();
   }
 
@@ -227,7 +170,6 @@ class EngineAdapter implements EnginePort, LateScoring {
       const slot = slots[k]!;
       if (slot < 0) continue;
       const conf = res.confidence[slot]!;
-      // The expected band is only drawn once the model is trusted; warm-up bands are too wide to read.
       const trusted = conf >= MIN_BAND_CONFIDENCE;
       o.at[n] = k;
       o.streamIds[n] = ids[k]!;
@@ -305,28 +247,7 @@ class EngineAdapter implements EnginePort, LateScoring {
 
   forecast(streamId: number, horizonMs: number): StreamForecast | null {
     const d = this.domainOfId.get(streamId);
-    if (d === undefined) return null;
-    const { engine, last } = this.domains[d]!;
-    const sid = String(streamId);
-    const health = engine.streamHealth(sid);
-    if (!health || health.health < MIN_FORECAST_HEALTH || !Number.isFinite(last)) return null;
-    // One step ahead tells us the stream's forecast cadence; then cover the whole horizon.
-    const probe = engine.forecast(sid, 2);
-    const dt = probe.tsMs.length === 2 ? probe.tsMs[1]! - probe.tsMs[0]! : 0;
-    if (!(dt > 0)) return null;
-    const steps = Math.min(MAX_FORECAST_STEPS, Math.max(1, Math.ceil(horizonMs / dt)));
-    const f = engine.forecast(sid, steps);
-    // The band is ±z·σ·√(1+(k−1)α²): observation noise σ plus the level's growing uncertainty.
-    // Predictions compare against an envelope built from past per-minute extremes, which
-    // already holds the observation noise, so only the level part (with a small floor) is kept.
-    const z = engine.options.bandZ;
-    const s1 = (f.upper[0]! - f.expected[0]!) / z;
-    const sigma = new Float64Array(steps);
-    for (let k = 0; k < steps; k++) {
-      const sk = (f.upper[k]! - f.expected[k]!) / z;
-      sigma[k] = Math.max(0.1 * s1, Math.sqrt(Math.max(0, sk * sk - s1 * s1)));
-    }
-    return { tsMs: f.tsMs, expected: f.expected, sigma, lower: f.lower, upper: f.upper };
+    return d === undefined ? null : forecastStream(this.domains[d]!, streamId, horizonMs);
   }
 
   streamIds(): number[] {
@@ -334,116 +255,29 @@ class EngineAdapter implements EnginePort, LateScoring {
   }
 
   probe(tsMs: number, ids: readonly number[], values: Float64Array): ProbeResult[] {
-    const byDomain = new Map<number, number[]>();
-    ids.forEach((id, k) => {
-      const d = this.domainOfId.get(id);
-      if (d === undefined) return;
-      let ks = byDomain.get(d);
-      if (!ks) byDomain.set(d, (ks = []));
-      ks.push(k);
-    });
-    const out: ProbeResult[] = [];
-    for (const [d, ks] of byDomain) {
-      const { engine, last } = this.domains[d]!;
-      const sids = ks.map((k) => String(ids[k]!));
-      const copy = engine.extract(sids);
-      // a model cannot step back in time: a value older than its clock is scored as its next point
-      const t = Number.isFinite(last) && last > tsMs ? last : tsMs;
-      const res = copy.step(t, sids, Float64Array.from(ks, (k) => values[k]!));
-      ks.forEach((k, j) => {
-        const slot = copy.streamIndex(sids[j]!);
-        if (slot < 0) return;
-        const trusted = res.confidence[slot]! >= MIN_BAND_CONFIDENCE;
-        const anomalous = res.isAnomaly[slot] === 1;
-        const num = (x: number) => (trusted && Number.isFinite(x) ? x : null);
-        out.push({
-          streamId: ids[k]!,
-          tsMs: t,
-          score: Number.isFinite(res.score[slot]!) ? res.score[slot]! : 0,
-          confidence: Number.isFinite(res.confidence[slot]!) ? res.confidence[slot]! : 0,
-          isAnomaly: anomalous,
-          severity: res.severity[slot] ?? null,
-          type: res.type[slot] ?? (anomalous ? "point" : null),
-          expected: num(res.expected[slot]!),
-          lower: num(res.lower[slot]!),
-          upper: num(res.upper[slot]!),
-          sigma: num((res.upper[slot]! - res.expected[slot]!) / copy.options.bandZ),
-        });
-      });
-    }
-    return out;
+    return probeDomains(this.domains, this.domainOfId, tsMs, ids, values);
   }
 
-  /**
-   * Late samples: older than their clock domain, which has stepped past them. They are scored on
-   * a scratch copy of their streams' models (`DetectionEngine.extract`), stepped through them in
-   * the given order (time order: the copy learns from each before the next), one copy step per
-   * group (`groupEnds[g]` ends group g; a stream occurs at most once in a group). The copy steps
-   * on from the live clock by `stepMs` per group, since a model cannot step back in time; it is then dropped, so the
-   * live state is not changed. `out` receives row k's score (bands NaN while not trusted);
-   * rows of streams the engine does not have are left out.
-   */
+  /** Late samples: older than their clock domain, which has stepped past them (see `scoreLateOnCopy`); the live state is not changed. */
   scoreLate(domain: number, stepMs: number, ids: Int32Array, values: Float64Array, groupEnds: readonly number[], out: LateScoreSink): void {
     this.retuneIfDue();
     const d = this.domains[domain];
     if (!d || groupEnds.length === 0) return;
-    const sids = new Set<string>();
-    const n = groupEnds[groupEnds.length - 1]!;
-    for (let k = 0; k < n; k++) sids.add(this.sid(ids[k]!));
-    const copy = d.engine.extract([...sids]);
-    let t = Number.isFinite(d.last) ? d.last : 0;
-    let from = 0;
-    for (const end of groupEnds) {
-      t += stepMs;
-      const group = new Array<string>(end - from);
-      for (let k = from; k < end; k++) group[k - from] = this.sid(ids[k]!);
-      const res = copy.step(t, group, values.subarray(from, end));
-      for (let k = from; k < end; k++) {
-        const slot = copy.streamIndex(group[k - from]!);
-        if (slot < 0) continue;
-        const conf = res.confidence[slot]!;
-        const trusted = conf >= MIN_BAND_CONFIDENCE;
-        out(k, res.score[slot]!, conf, trusted ? res.expected[slot]! : Number.NaN, trusted ? res.lower[slot]! : Number.NaN, trusted ? res.upper[slot]! : Number.NaN);
-      }
-      from = end;
-    }
+    scoreLateOnCopy(d, (id) => this.sid(id), stepMs, ids, values, groupEnds, out);
   }
 
   serialize(): Uint8Array {
-    return packState(this.binaryState());
+    return packState(saveDomains(this.domains));
   }
 
   /** `serialize()` with the event loop free between slices of the copy: the engine must not change until it resolves. */
   serializeSliced(): Promise<Uint8Array> {
-    return packStateSliced(this.binaryState());
-  }
-
-  /** The state with its columns as views of the live arrays (see `ColumnForm`): to be packed before the engine changes. */
-  private binaryState(): Serialized {
-    // domain 0 in the original fields: snapshots from before clock domains restore as domain 0
-    const [live, ...history] = this.domains;
-    return {
-      engine: live!.engine.serialize("binary"),
-      last: live!.last,
-      history: history.map((d) => ({ engine: d.engine.serialize("binary"), last: d.last })),
-    };
+    return packStateSliced(saveDomains(this.domains));
   }
 
   lastStepMs(domain = 0): number {
     return this.domains[domain]?.last ?? -Infinity;
   }
-}
-
-/** Receives one late sample's score (see `scoreLate`). */
-export type LateScoreSink = (row: number, score: number, confidence: number, expected: number, lower: number, upper: number) => void;
-
-/** An engine that can score late samples (the adapter; test doubles of `EnginePort` need not). */
-export interface LateScoring {
-  scoreLate(domain: number, stepMs: number, ids: Int32Array, values: Float64Array, groupEnds: readonly number[], out: LateScoreSink): void;
-}
-
-export function canScoreLate(e: EnginePort): e is EnginePort & LateScoring {
-  return typeof (e as Partial<LateScoring>).scoreLate === "function";
 }
 
 /** The worker's engine: scores late samples and applies the saved configuration (`withSettings`). */
@@ -467,42 +301,11 @@ export function withSettings(engine: EnginePort): ConfiguredEngine {
   return engine;
 }
 
-function emptyScores(capacity: number): StepScores {
-  const f = () => new Float64Array(capacity);
-  return { n: 0, at: new Int32Array(capacity), streamIds: new Int32Array(capacity), tsMs: f(), score: f(), confidence: f(), expected: f(), lower: f(), upper: f() };
-}
-
 export function createEngine(options?: EngineOptionsInput): EnginePort {
   return new EngineAdapter([{ engine: new DetectionEngine(options), last: -Infinity }]);
 }
 
-type Serialized = { engine: unknown; last: number; history: { engine: unknown; last: number }[] };
-// JSON turns -Infinity into null
-const clock = (x: unknown) => (typeof x === "number" ? x : -Infinity);
-
-/** `{`: a snapshot written as JSON text, before snapshots were V8-serialised. */
-const JSON_OPEN_BRACE = 0x7b;
-
-/**
- * The saved state in a snapshot's bytes: the binary container (state-container.ts), or an
- * older snapshot's V8 serialisation or JSON text (columns as base64, which restore reads too).
- */
-export function readSnapshotState(state: Uint8Array | string): unknown {
-  if (typeof state === "string") return JSON.parse(state);
-  if (isPackedState(state)) return unpackState(state);
-  if (state[0] === JSON_OPEN_BRACE) return JSON.parse(Buffer.from(state.buffer, state.byteOffset, state.byteLength).toString("utf8"));
-  return v8.deserialize(state);
-}
-
-/** Restores `serialize()` output (also the formats older snapshots hold, see `readSnapshotState`). */
+/** Restores `serialize()` output (also the formats older snapshots hold: `readSnapshotState` in clock-domains.ts). */
 export function restoreEngine(state: Uint8Array | string): EnginePort {
-  const saved = readSnapshotState(state);
-  if (!isRecord(saved)) throw new StateError("snapshot: not an engine state");
-  const history = saved.history ?? [];
-  if (!Array.isArray(history)) throw new StateError("snapshot: history must be an array");
-  const domains = [saved, ...history].map((d: unknown): Domain => {
-    if (!isRecord(d)) throw new StateError("snapshot: a clock domain is not an object");
-    return { engine: DetectionEngine.restore(d.engine), last: clock(d.last) };
-  });
-  return new EngineAdapter(domains);
+  return new EngineAdapter(restoreDomains(state));
 }

@@ -10,7 +10,7 @@ import { createHandoffClient, startHandoffServer, type HandoffClient } from "../
 import { setCommandSink } from "../commands/worker-commands";
 import { ingestSeries, invalidateSourceCache } from "../ingest/ingest-service";
 import { requestRollback, requestSnapshot, snapshotOverview } from "./model-service";
-import { readSnapshotState } from "../detection/engine-adapter";
+import { readSnapshotState } from "../detection/clock-domains";
 
 async function until<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -14,7 +14,7 @@ import { ScoreMinuteFold } from "../../repos/storage/score-minute-fold";
 import { allStreamKinds, readEndedStreams } from "../../repos/streams-repo";
 import type { EngineEvent, EnginePort, StepScores } from "@/lib/detectors/engine-port";
 import { STEP_MS } from "../../services/detection/replay";
-import { canScoreLate } from "../../services/detection/engine-adapter";
+import { canScoreLate } from "../../services/detection/scratch-scoring";
 import { LateSamples } from "./late-samples";
 
 /**
