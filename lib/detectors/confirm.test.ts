@@ -8,10 +8,11 @@ const T0 = 1_700_000_000_000;
 
 /**
  * One stream of N(50, 1) for 2,000 minutes, then `after(k)` added at minute 2,000 + k: the step
- * (from minute 2,000) at which the first event opened, or −1.
+ * (from minute 2,000) at which the first event opened, or −1. Without the quiet-record rule
+ * (`recordOpenQuiet`, record-open.test.ts), which opens a first new extreme after calm at once.
  */
 function openedAt(after: (k: number) => number, options: EngineOptionsInput = {}): number {
-  const e = new DetectionEngine(options);
+  const e = new DetectionEngine({ recordOpenQuiet: 0, ...options });
   e.addStream("s");
   const rng = new Rng(7);
   const v = new Float64Array(1);

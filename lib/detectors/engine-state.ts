@@ -142,7 +142,7 @@ export function readEngineState(
     sb: s.sb !== undefined ? SeasonBreakBank.restore(s.sb) : fresh(empty.sb, n),
     lk: s.lk !== undefined ? ScoreLikelihoodBank.restore(s.lk) : fresh(empty.lk, n),
     nv: s.nv !== undefined ? ContextNoveltyBank.restore(s.nv) : fresh(empty.nv, n),
-    rec: s.rec !== undefined ? RecordBank.restore(s.rec, { minHits: options.recurrenceHits }) : fresh(empty.rec, n),
+    rec: s.rec !== undefined ? RecordBank.restore(s.rec, { minHits: options.recurrenceHits, quietHalfLife: options.recordQuietHalfLife }) : fresh(empty.rec, n),
     gaps: GapTracker.restore(s.gaps),
   };
   const cal = TailCalibrator.restore(s.cal);

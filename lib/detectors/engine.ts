@@ -244,7 +244,7 @@ export class DetectionEngine {
     this.cc = new CountCusumBank({ adoptAfterMs: this.options.adaptWithinMs });
     this.lk = new ScoreLikelihoodBank(likelihoodParams(this.options));
     this.nv = new ContextNoveltyBank(noveltyParams(this.options));
-    this.rec = new RecordBank({ minRatio: this.options.recordRatio, minHits: this.options.recurrenceHits });
+    this.rec = new RecordBank({ minRatio: this.options.recordRatio, minHits: this.options.recurrenceHits, quietHalfLife: this.options.recordQuietHalfLife });
     this.tier2 = new Tier2(this.options);
     this.book = new EventBook(this.options, this);
     this.cal.add(PRIOR_U, PRIOR_BETA);
@@ -1032,7 +1032,8 @@ export class DetectionEngine {
         const e = this.book.confirm(id, tsMs);
         out.type[i] = e.emitted ? e.type : null;
         out.inEvent[i] = e.emitted ? 1 : 0;
-      } else this.trackEvent(id, i, tsMs, s, sev, x, this.bExt[j]! > 0);
+      } else this.trackEvent(id, i, tsMs, s, sev, x, this.bExt[j]! > 0 || (rec > 0 && this.rec.quietPeak(i) < o.recordOpenQuiet));
+      this.rec.noteScore(i, s);
       if (s > maxScore) maxScore = s;
     }
     return maxScore;

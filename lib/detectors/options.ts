@@ -125,6 +125,14 @@ export const ZEngineOptions = z.object({
     .default(1.2),
   recordScore: z.number().min(0).max(100).default(61),
   /**
+   * A record opens an anomaly at once, without waiting for `minAnomalySteps`, when the stream
+   * was quiet before it: its largest score, halving every `recordQuietHalfLife` points, is below
+   * this (a new extreme after calm; a heavy-tailed stream's blips keep that peak up, so its
+   * records still wait for a second point). 0 disables it.
+   */
+  recordOpenQuiet: z.number().min(0).max(100).default(30),
+  recordQuietHalfLife: z.number().int().positive().default(288),
+  /**
    * Recurrence (`record.ts`): a single spike (at most 2 points) within 0.7× of its side's record,
    * arriving as the `recurrenceHits`-th such excursion (30-day half-life) and not sooner than
    * half their mean spacing, scores below the low severity: the stream has shown it before, at

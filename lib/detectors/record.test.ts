@@ -117,6 +117,21 @@ describe("RecordBank: recurrence", () => {
     expect(recurrentAt([400, 700, 1000, 1300, 1350, 1400], () => 50)).toEqual([1300]);
   });
 
+  it("keeps a quiet peak of the scores it is told, halving every quietHalfLife points, and restores a version-2 state with a quiet stream", () => {
+    const b = new RecordBank({ quietHalfLife: 10 });
+    b.add();
+    b.noteScore(0, 80);
+    for (let k = 0; k < 10; k++) b.noteScore(0, 0);
+    expect(b.quietPeak(0)).toBeCloseTo(40, 6);
+    b.noteScore(0, 70);
+    expect(b.quietPeak(0)).toBe(70);
+    const saved = JSON.parse(JSON.stringify(b.serialize())) as { version: number; cols: Record<string, unknown> };
+    expect(RecordBank.restore(saved).quietPeak(0)).toBe(70);
+    delete saved.cols.quiet;
+    const v2 = RecordBank.restore({ ...saved, version: 2 });
+    expect(v2.quietPeak(0)).toBe(0);
+  });
+
   it("restores a version-1 state (before recurrence) and learns recurrence afresh", () => {
     const b = new RecordBank({ minHits: 3 });
     b.add();

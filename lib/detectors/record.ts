@@ -24,8 +24,14 @@
  * (the engine keeps such a spike below the low severity). A new record, a run of near-records
  * closer together than usual (more spikes than usual is news) or a lasting excursion is not.
  *
+ * Quiet (`quietHalfLife` > 0): the engine feeds every point's final score to `noteScore`, which
+ * keeps a peak decaying by half every `quietHalfLife` points; `quietPeak` is that peak before the
+ * point. A record on a stream whose peak is low (nothing scored much for about a day) is a new
+ * extreme after calm, and the engine opens an anomaly on it at once (`recordOpenQuiet`); a
+ * heavy-tailed stream's blips keep its peak up, so its records still wait for a second point.
+ *
  * Measured on nab-dev (docs/detection.md): windows found at score ≥ 60 22 → 29 of 36.
- * Cost O(1), 14 doubles per stream.
+ * Cost O(1), 15 doubles per stream.
  */
 import { BaseBank } from "./bank";
 import { isRecord } from "./codec";
@@ -47,26 +53,30 @@ export interface RecordParams {
   /** An excursion closer to the previous near-record than this share of their mean spacing is
    * a rise in their rate (more spikes than usual), never recurrent. */
   gapFrac: number;
+  /** Points over which the quiet peak of the stream's scores halves (see `quietPeak`). */
+  quietHalfLife: number;
 }
 
-export const DEFAULT_RECORD: RecordParams = { minRatio: 1.2, minDev: 4, minObs: 300, rate: 0.01, halfLifeMs: 30 * 86_400_000, minHits: 0, nearFrac: 0.7, maxRun: 2, gapFrac: 0.5 };
+export const DEFAULT_RECORD: RecordParams = { minRatio: 1.2, minDev: 4, minObs: 300, rate: 0.01, halfLifeMs: 30 * 86_400_000, minHits: 0, nearFrac: 0.7, maxRun: 2, gapFrac: 0.5, quietHalfLife: 288 };
 
-type Cols = "med" | "mad" | "up" | "down" | "n" | "lastT" | "upHits" | "downHits" | "run" | "exHits" | "upT" | "downT" | "upGap" | "downGap";
+type Cols = "med" | "mad" | "up" | "down" | "n" | "lastT" | "upHits" | "downHits" | "run" | "exHits" | "upT" | "downT" | "upGap" | "downGap" | "quiet";
 
 export class RecordBank extends BaseBank<Cols, RecordParams> {
   static readonly KIND = "record";
-  /** 2: the recurrence columns. */
-  static readonly VERSION = 2;
+  /** 2: the recurrence columns; 3: the quiet peak. */
+  static readonly VERSION = 3;
   readonly kind = RecordBank.KIND;
 
   private declare readonly decayPerMs: number;
+  private declare readonly quietKeep: number;
   /** The last step length `keep` computed (ms) and its share (a cache, not state). */
   private keepDt = Number.NaN;
   private keepShare = Number.NaN;
 
   constructor(params: Partial<RecordParams> = {}, cap = 4) {
-    super({ ...DEFAULT_RECORD, ...params }, { med: 1, mad: 1, up: 1, down: 1, n: 1, lastT: 1, upHits: 1, downHits: 1, run: 1, exHits: 1, upT: 1, downT: 1, upGap: 1, downGap: 1 }, cap);
+    super({ ...DEFAULT_RECORD, ...params }, { med: 1, mad: 1, up: 1, down: 1, n: 1, lastT: 1, upHits: 1, downHits: 1, run: 1, exHits: 1, upT: 1, downT: 1, upGap: 1, downGap: 1, quiet: 1 }, cap);
     this.decayPerMs = -Math.LN2 / this.params.halfLifeMs;
+    this.quietKeep = Math.pow(2, -1 / this.params.quietHalfLife);
   }
 
   protected init(_i: number): void {}
@@ -131,6 +141,18 @@ export class RecordBank extends BaseBank<Cols, RecordParams> {
     return out;
   }
 
+  /** The stream's quiet peak before the point being scored: the largest score, decayed (see `noteScore`). */
+  quietPeak(i: number): number {
+    return this.soa.cols.quiet[i]!;
+  }
+
+  /** Folds a point's final score into the stream's quiet peak. */
+  noteScore(i: number, score: number): void {
+    const c = this.soa.cols.quiet;
+    const kept = c[i]! * this.quietKeep;
+    c[i] = score > kept ? score : kept;
+  }
+
   /** Whether the point just learnt is a recurrent near-record (see `minHits`). */
   recurrent(i: number): boolean {
     const c = this.soa.cols;
@@ -175,7 +197,7 @@ export class RecordBank extends BaseBank<Cols, RecordParams> {
   /** `params` override the saved ones (the engine's options decide whether recurrence is on: a
    * version-1 state saved none). */
   static restore(state: unknown, params: Partial<RecordParams> = {}): RecordBank {
-    return BaseBank.restoreAs(upgradeV1(state), RecordBank.KIND, RecordBank.VERSION, DEFAULT_RECORD, (p) => new RecordBank({ ...p, ...params }));
+    return BaseBank.restoreAs(upgradeV2(upgradeV1(state)), RecordBank.KIND, RecordBank.VERSION, DEFAULT_RECORD, (p) => new RecordBank({ ...p, ...params }));
   }
 }
 
@@ -187,4 +209,10 @@ function upgradeV1(state: unknown): unknown {
   const cols: Record<string, unknown> = { ...state.cols };
   for (const k of RECURRENCE_COLS) cols[k] = new Float64Array(state.size);
   return { ...state, version: 2, cols };
+}
+
+/** A version-2 state (before the quiet peak): the peak starts at 0, as on a stream that was quiet. */
+function upgradeV2(state: unknown): unknown {
+  if (!isRecord(state) || state.version !== 2 || typeof state.size !== "number" || !isRecord(state.cols)) return state;
+  return { ...state, version: 3, cols: { ...state.cols, quiet: new Float64Array(state.size) } };
 }
