@@ -24,9 +24,12 @@ const FLOOR = {
   asdHitRate150: 0.9,
   /** what the product alerts on (rows in an opened anomaly): 59.48 and 0.713 on 2026-12-07 (tenth session) */
   nabAlertsStandard: 50,
-  asdAlertsComposite: 0.6,
+  asdAlertsComposite: 0.65,
   coverage95: [0.85, 0.99] as const,
 };
+
+/** A quality floor, not a speed test: ASD takes ~30 s on a quiet machine and 207 s was seen under load. */
+const CORPUS_TIMEOUT_MS = 900_000;
 
 function skipNotice(dir: string): boolean {
   if (existsSync(dir)) return false;
@@ -46,7 +49,7 @@ describe("corpus evaluation floor", () => {
     // `mergeGapSteps` before it: alerts find about the windows the score finds, not more
     expect(r.alerts.standard!.score).toBeGreaterThanOrEqual(FLOOR.nabAlertsStandard);
     expect(r.alerts.standard!.windowsDetected).toBeLessThanOrEqual(r.events.fixed.windowsDetected);
-  });
+  }, CORPUS_TIMEOUT_MS);
 
   it.skipIf(skipNotice(ASD))("asd: composite and event F1, explanation and interval coverage stay above the floor", () => {
     const r = evalWideCorpus(ASD);
@@ -59,5 +62,5 @@ describe("corpus evaluation floor", () => {
     expect(r.alerts.composite.f1).toBeGreaterThanOrEqual(FLOOR.asdAlertsComposite);
     expect(r.prediction.intervalCoverage95!).toBeGreaterThanOrEqual(FLOOR.coverage95[0]);
     expect(r.prediction.intervalCoverage95!).toBeLessThanOrEqual(FLOOR.coverage95[1]);
-  });
+  }, CORPUS_TIMEOUT_MS);
 });
