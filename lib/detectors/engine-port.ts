@@ -75,6 +75,8 @@ export interface ProbeResult {
   upper: number | null;
   /** The forecast's sigma: (upper − expected) / the engine's band width (null when not trusted). */
   sigma: number | null;
+  /** A counter's rate at this value, as its model scored it (`counterRate`; null for other kinds, the first reading and across a reset). */
+  rate: number | null;
 }
 
 export interface EnginePort {

@@ -369,6 +369,13 @@ export class DetectionEngine {
     return i === undefined ? undefined : KIND_NAME[this.st.cols.kind[i]!];
   }
 
+  /** A counter's last reading, against which its next rate is taken; null for other kinds and before one. */
+  lastCounterReading(id: string): { value: number; tMs: number } | null {
+    const i = this.index.get(id);
+    const c = this.st.cols;
+    return i === undefined || c.kind[i] !== 1 || c.hasRaw[i] !== 1 ? null : { value: c.lastRaw[i]!, tMs: c.lastRawT[i]! };
+  }
+
   private resetStream(i: number): void {
     this.rz.reset(i);
     this.hw.reset(i);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CAUSE_DEFAULTS, CauseRanker, contribution, historyReference, historySpan, hitRate, rangeTail, rankEvidence, windowEvidence } from "./cause-ranking";
+import { CAUSE_DEFAULTS, CauseRanker, contribution, counterRate, counterRates, historyReference, historySpan, hitRate, rangeTail, rankEvidence, windowEvidence } from "./cause-ranking";
 
 const row = (score: number[], value: number[], expected: number[], sigma: number[]) => ({ score, value, expected, sigma });
 const MIN = 60_000;
@@ -171,5 +171,31 @@ describe("rankEvidence and hitRate", () => {
     expect(hitRate(ranked, ["a", "b"], 150)).toBe(1); // top 3
     expect(hitRate(ranked, ["a", "b", "c"], 150)).toBe(2 / 3); // top 4
     expect(hitRate(ranked, [], 100)).toBeNaN();
+  });
+});
+
+describe("counter rates", () => {
+  it("is the increase per second since the previous reading, NaN across a reset", () => {
+    expect(counterRate(100, 0, 160, 60_000)).toBe(1);
+    expect(counterRate(100, 0, 100, 60_000)).toBe(0);
+    // a drop is a reset: the increase over that interval is unknown
+    expect(counterRate(100, 0, 5, 60_000)).toBeNaN();
+    expect(counterRate(Number.NaN, Number.NaN, 5, 60_000)).toBeNaN();
+    expect(counterRate(100, 60_000, 160, 60_000)).toBeNaN();
+  });
+
+  it("skips missing readings and starts over after a reset", () => {
+    const t = [0, 60_000, 120_000, 180_000, 240_000, 300_000];
+    const x = [10, 70, Number.NaN, 190, 4, 64];
+    const r = Array.from(counterRates(t, x));
+    expect(r[0]).toBeNaN();
+    expect(r[1]).toBe(1);
+    expect(r[2]).toBeNaN();
+    // over the gap: 120 in two minutes
+    expect(r[3]).toBe(1);
+    expect(r[4]).toBeNaN();
+    expect(r[5]).toBe(1);
+    // a reading before the series gives the first its rate
+    expect(counterRates([60_000], [130], { t: 0, value: 10 })[0]).toBe(2);
   });
 });

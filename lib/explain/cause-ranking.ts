@@ -131,6 +131,38 @@ export function rangeTail(sortedHistory: ArrayLike<number>, x: number, decades: 
   return p >= 1 ? 0 : Math.min(1, -Math.log10(p) / decades);
 }
 
+/**
+ * A counter's rate at a reading, as the engine scores it: its increase since the previous
+ * reading (`prev` at `prevT`) per second. NaN without a previous reading, across a reset (a
+ * drop: the increase over that interval is unknown) or over a non-positive interval. Cause
+ * ranking takes a counter's rate as its value: its raw cumulative value is not on the scale of
+ * its forecast (which is of the rate), and always lies outside the range it kept before.
+ */
+export function counterRate(prev: number, prevT: number, x: number, t: number): number {
+  const dtS = (t - prevT) / 1000;
+  return prev === prev && x === x && dtS > 0 && x >= prev ? (x - prev) / dtS : Number.NaN;
+}
+
+/**
+ * `counterRate` along a series in time order: each finite reading against the previous finite
+ * one (a missing reading is skipped; a reset starts over from the value after it). The first
+ * reading's previous one is `before` (default: none, NaN).
+ */
+export function counterRates(t: ArrayLike<number>, values: ArrayLike<number>, before: { t: number; value: number } = { t: Number.NaN, value: Number.NaN }): Float64Array {
+  const out = new Float64Array(values.length);
+  let prev = before.value;
+  let prevT = before.t;
+  for (let j = 0; j < values.length; j++) {
+    const x = values[j]!;
+    out[j] = counterRate(prev, prevT, x, t[j]!);
+    if (x === x) {
+      prev = x;
+      prevT = t[j]!;
+    }
+  }
+  return out;
+}
+
 /** What one scored row tells the ranker, per stream (aligned arrays). */
 export interface CauseRow {
   /** Per-stream anomaly score 0–100. */

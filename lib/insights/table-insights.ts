@@ -15,7 +15,7 @@
 import type { DetectionEngine, StepResult } from "../detectors/engine";
 import type { EngineOptionsInput } from "../detectors/options";
 import { scoreTable, type ScoreTableInput, type ScoreTableResult } from "../detectors/score-table";
-import { CauseRanker, type CauseRow } from "../explain/cause-ranking";
+import { CauseRanker, counterRate, type CauseRow } from "../explain/cause-ranking";
 import { levelExceedance, TrendTracker, type TrendOptions } from "../predict/trend";
 
 /** z of a two-sided 95 % normal interval. */
@@ -44,7 +44,7 @@ export interface TableInsights extends ScoreTableResult {
   bandInside: Uint16Array;
   /** Row-major rows × streams: each row's per-stream contribution from score and forecast, when `keepContributions`. */
   evidence: Float32Array | null;
-  /** Row-major rows × streams: the values the ranker saw (gauges; NaN for counters and gaps), when `keepContributions`. */
+  /** Row-major rows × streams: the values the ranker saw (gauges' values, counters' rates; NaN for gaps), when `keepContributions`. */
   values: Float64Array | null;
 }
 
@@ -65,9 +65,15 @@ export function scoreTableWithInsights(table: ScoreTableInput, config?: EngineOp
   const bandInside = new Uint16Array(rows);
   const evidence = opts.keepContributions ? new Float32Array(rows * n) : null;
   const seen = opts.keepContributions ? new Float64Array(rows * n) : null;
+  // the ranker's values: a gauge's value, a counter's rate (its forecast is of the rate); the
+  // trend predictor takes gauges only
   const value = new Float64Array(n);
+  const level = new Float64Array(n);
   const sigma = new Float64Array(n);
   const row: CauseRow = { score: new Float64Array(0), value, expected: new Float64Array(0), sigma };
+  // per counter, its last reading since it became one (as the engine keeps it: NaN until then)
+  const lastRaw = new Float64Array(n).fill(Number.NaN);
+  const lastRawT = new Float64Array(n).fill(Number.NaN);
   let slots: Int32Array | null = null;
   let gauge: Uint8Array | null = null;
   let p = 0;
@@ -85,8 +91,17 @@ export function scoreTableWithInsights(table: ScoreTableInput, config?: EngineOp
       const i = slots[k]!;
       const x = table.columns[k]!.values[r]!;
       // counters are scored as rates: their raw value is not on the forecast's scale
-      gauge[k] = engine.streamKind(streams[k]!) === "gauge" ? 1 : 0;
-      value[k] = gauge[k] ? x : Number.NaN;
+      const kind = engine.streamKind(streams[k]!);
+      gauge[k] = kind === "gauge" ? 1 : 0;
+      level[k] = gauge[k] ? x : Number.NaN;
+      value[k] = level[k]!;
+      if (kind === "counter") {
+        value[k] = counterRate(lastRaw[k]!, lastRawT[k]!, x, t);
+        if (x === x) {
+          lastRaw[k] = x;
+          lastRawT[k] = t;
+        }
+      } else lastRaw[k] = Number.NaN;
       score[k] = s.score[i]!;
       expected[k] = s.expected[i]!;
       sigma[k] = (s.upper[i]! - s.expected[i]!) / bandZ;
@@ -101,7 +116,7 @@ export function scoreTableWithInsights(table: ScoreTableInput, config?: EngineOp
     if (evidence) evidence.set(ranker.current, r * n);
     if (seen) seen.set(value, r * n);
     causes[r] = flagged ? ranker.rank(limit).map((c) => c.stream) : [];
-    trend.observe(t, value);
+    trend.observe(t, level);
     // the trend only changes when a bucket completes; every other one is often enough for drifts
     // that take hours, at half the cost
     const bucket = Math.floor(t / (2 * trend.bucketMs));

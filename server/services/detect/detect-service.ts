@@ -49,14 +49,16 @@ async function resolveRefs(ids: number[], keys: string[], nowMs: number): Promis
 }
 
 /**
- * The scored point as the cause ranking takes it. The probe's sigma comes from the worker's
- * engine, whatever band width is configured (null when the model is not yet trusted: the score
- * alone then counts).
+ * The scored point as the cause ranking takes it: a gauge's value, a counter's rate (its model
+ * forecasts the rate; the probe takes it against the model's last reading). The probe's sigma
+ * comes from the worker's engine, whatever band width is configured (null when the model is not
+ * yet trusted: the score alone then counts).
  */
 function pointOf(ref: StreamRef, p: TProbeResult | undefined, value: number | null | undefined): ScorePoint[] {
   if (!p) return [];
-  const gauge = ref.kind === "gauge" && value !== null && value !== undefined && p.expected !== null && p.sigma !== null;
-  return [{ t: p.tsMs, score: p.score, ...(gauge ? { value, expected: p.expected!, sigma: p.sigma! } : {}) }];
+  const x = ref.kind === "gauge" ? value : ref.kind === "counter" ? p.rate : null;
+  const known = x !== null && x !== undefined && p.expected !== null && p.sigma !== null;
+  return [{ t: p.tsMs, score: p.score, ...(known ? { value: x, expected: p.expected!, sigma: p.sigma! } : {}) }];
 }
 
 /**
@@ -103,7 +105,8 @@ export async function detectNow(req: TDetectRequest, nowMs = Date.now()): Promis
 
   // causes: within each group of the request (same source and group label), ranked like the
   // CLI's `causes` column (lib/explain/cause-ranking.ts through rankContributions) on this one
-  // point: each stream's score plus its deviation from the forecast in forecast sigmas
+  // point: each stream's score plus its deviation from the forecast in forecast sigmas (a
+  // counter's: of its rate)
   const groups = new Map<string, StreamRef[]>();
   for (const { ref } of known) {
     const g = `${ref.sourceId}\u0000${ref.group ?? ""}`;

@@ -28,6 +28,7 @@ export const ZProbeResult = z.object({
   lower: z.number().nullable(),
   upper: z.number().nullable(),
   sigma: z.number().nullable(),
+  rate: z.number().nullable(),
 });
 export const ZProbeResponse = z.object({ results: z.array(ZProbeResult) });
 export type TProbeResult = z.infer<typeof ZProbeResult>;

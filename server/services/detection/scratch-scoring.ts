@@ -4,6 +4,7 @@
  * dropped afterwards.
  */
 import type { EnginePort, ProbeResult } from "@/lib/detectors/engine-port";
+import { counterRate } from "@/lib/explain/cause-ranking";
 import type { ClockDomain } from "./clock-domains";
 import { MIN_BAND_CONFIDENCE } from "./step-scores";
 
@@ -36,6 +37,11 @@ export function probeDomains(domains: readonly ClockDomain[], domainOfId: Readon
     const copy = engine.extract(sids);
     // a model cannot step back in time: a value older than its clock is scored as its next point
     const t = Number.isFinite(last) && last > tsMs ? last : tsMs;
+    // a counter's rate, taken before the step moves its last reading on (cause ranking ranks it)
+    const rates = ks.map((k, j) => {
+      const r = copy.lastCounterReading(sids[j]!);
+      return r ? counterRate(r.value, r.tMs, values[k]!, t) : Number.NaN;
+    });
     const res = copy.step(t, sids, Float64Array.from(ks, (k) => values[k]!));
     ks.forEach((k, j) => {
       const slot = copy.streamIndex(sids[j]!);
@@ -55,6 +61,7 @@ export function probeDomains(domains: readonly ClockDomain[], domainOfId: Readon
         lower: num(res.lower[slot]!),
         upper: num(res.upper[slot]!),
         sigma: num((res.upper[slot]! - res.expected[slot]!) / copy.options.bandZ),
+        rate: Number.isFinite(rates[j]!) ? rates[j]! : null,
       });
     });
   }

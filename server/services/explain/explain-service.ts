@@ -5,7 +5,7 @@ import { causalTimeline, leadLag, type TimelineEntry } from "@/lib/explain/lead-
 import { getAnomaly } from "../../repos/anomalies-repo";
 import { groupAnomaliesStarting } from "../../repos/explain-repo";
 import { historySpan } from "@/lib/explain/cause-ranking";
-import { gaugeBucketMeansSorted, groupScoreMinutes, type StreamGroup } from "../../repos/storage/minute-reads";
+import { counterBucketRatesSorted, gaugeBucketMeansSorted, groupScoreMinutes, type StreamGroup } from "../../repos/storage/minute-reads";
 import { readSeries } from "../../repos/storage/samples";
 import { getStream } from "../../repos/streams-repo";
 import { configuredBandSigmas } from "../config/config-service";
@@ -72,12 +72,13 @@ export async function explainAnomaly(anomalyId: string) {
   for (const [id, r] of firstByStream) keys.set(id, r.key);
 
   const span = historySpan(onset, lookbackMs);
-  const history = await gaugeBucketMeansSorted(
-    scored.map((s) => s.streamId),
-    span.fromMs,
-    span.toMs,
-    span.bucketMs,
-  );
+  const scoredIds = scored.map((s) => s.streamId);
+  // a gauge's reference is its values, a counter's its rates (what the ranking takes of it)
+  const [gauges, counters] = await Promise.all([
+    gaugeBucketMeansSorted(scoredIds, span.fromMs, span.toMs, span.bucketMs),
+    counterBucketRatesSorted(scoredIds, span.fromMs, span.toMs, span.bucketMs),
+  ]);
+  const history = new Map([...gauges, ...counters]);
   // First pass finds who carries evidence; lead–lag is measured only for those (and the timeline).
   const inputs: AttributionInput[] = scored.map((s) => ({
     streamId: s.streamId,
