@@ -6,18 +6,22 @@ import { inTransaction } from "./transaction";
  * Large bytea values (detector snapshots) written in chunks. Sent as one parameter, a snapshot
  * is one protocol message of its whole size, and the embedded database's socket server
  * (`@electric-sql/pglite-socket` 0.2.17) appends every TCP read to the message received so far
- * with `Buffer.concat`: its cost grows with the square of the message (an 82-MB snapshot took
- * 36–44 s and held the hosting process's event loop for seconds at a time). Here each chunk is
- * a message of its own, staged in a temporary table, and the statement that stores the value
- * joins the chunks inside the database. All of it is one transaction: a reader sees the old
- * value or the new one, never a part, and a failure (or a crash) leaves the old one.
+ * with `Buffer.concat`: its cost grows with the square of the message (minutes, and event-loop
+ * holds of tens of seconds, for 80 MB). Here each chunk is a message of its own, staged in a
+ * temporary table, and the statement that stores the value joins the chunks inside the
+ * database. All of it is one transaction: a reader sees the old value or the new one, never a
+ * part, and a failure (or a crash) leaves the old one.
  * Why a staging table and not `UPDATE … SET v = v || $chunk`: every such UPDATE writes the whole
  * value so far again (a new row version, TOASTed and WAL-logged), so n chunks write the value
  * about n/2 times over; the staging table is written once, unlogged, and the value once.
  */
 
-/** Bytes per chunk (measured: docs/scale-out.md, "Snapshot writes in chunks"). */
-export const BYTEA_WRITE_CHUNK_BYTES = 4 * 1024 * 1024;
+/**
+ * Bytes per chunk. A chunk still costs PGlite's socket the square of its size, so smaller is
+ * cheaper there until the statements' own cost shows; PostgreSQL is no slower for it
+ * (docs/scale-out.md, "Snapshot writes in chunks").
+ */
+export const BYTEA_WRITE_CHUNK_BYTES = 1024 * 1024;
 
 export interface ByteaWriteOptions {
   /** bytes per chunk (tests use small ones); default BYTEA_WRITE_CHUNK_BYTES */
