@@ -1,4 +1,5 @@
 import { pool } from "../db";
+import { writeLargeBytea, type ByteaWriteOptions } from "./bytea-chunks";
 import { byteaSlices, joinSlices } from "./bytea-slices";
 
 /**
@@ -47,16 +48,27 @@ export async function readPartitionStart(log: string, partition: number): Promis
  * labels (a manual snapshot renews it); none replaces one that holds a newer rollback (a stale
  * owner's pre-rollback state).
  */
-export async function savePartitionSnapshot(log: string, partition: number, msgSeq: number, state: Buffer, feedbackId = 0, rollbackId = 0): Promise<void> {
-  await pool().query(
-    `INSERT INTO partition_snapshot (log, partition, msg_seq, state, size_bytes, taken_at, feedback_id, rollback_id) VALUES ($1, $2, $3, $4, $5, now(), $6, $7)
+export async function savePartitionSnapshot(
+  log: string,
+  partition: number,
+  msgSeq: number,
+  state: Buffer,
+  feedbackId = 0,
+  rollbackId = 0,
+  opts: ByteaWriteOptions = {},
+): Promise<void> {
+  // large states go in chunks, in one transaction (bytea-chunks.ts)
+  await writeLargeBytea(
+    state,
+    [log, partition, msgSeq, state.length, feedbackId, rollbackId],
+    (value) => `INSERT INTO partition_snapshot (log, partition, msg_seq, state, size_bytes, taken_at, feedback_id, rollback_id) VALUES ($1, $2, $3, ${value}, $4, now(), $5, $6)
      ON CONFLICT (log, partition) DO UPDATE SET msg_seq = EXCLUDED.msg_seq, state = EXCLUDED.state, size_bytes = EXCLUDED.size_bytes, taken_at = now(),
        feedback_id = EXCLUDED.feedback_id, rollback_id = EXCLUDED.rollback_id
      WHERE partition_snapshot.rollback_id <= EXCLUDED.rollback_id AND (
            partition_snapshot.msg_seq < EXCLUDED.msg_seq
         OR (partition_snapshot.msg_seq = EXCLUDED.msg_seq AND partition_snapshot.feedback_id <= EXCLUDED.feedback_id)
         OR partition_snapshot.rollback_id < EXCLUDED.rollback_id)`,
-    [log, partition, msgSeq, state, state.length, feedbackId, rollbackId],
+    opts,
   );
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { pool } from "../db";
+import { writeLargeBytea, type ByteaWriteOptions } from "./bytea-chunks";
 import { byteaSlices, joinSlices } from "./bytea-slices";
 import { queryRows, ZMs } from "./rows";
 
@@ -16,11 +17,16 @@ const toMeta = (r: z.output<typeof ZMeta>): SnapshotMeta => ({ id: r.id, reason:
 // a scale-out snapshot's size is its partitions' total (its own `state` is empty)
 const META_COLUMNS = "id, reason, cursor, coalesce(total_bytes, size_bytes) AS size_bytes, (extract(epoch FROM created_at) * 1000)::float8 AS created";
 
-// The state (megabytes of detector models) travels as one bytea through pg, not through Prisma.
-export async function saveSnapshot(reason: string, cursor: number, state: Buffer, keep = 20): Promise<number> {
-  const res = await pool().query<{ id: number }>(
-    "INSERT INTO detector_snapshot (reason, cursor, size_bytes, state) VALUES ($1, $2, $3, $4) RETURNING id",
-    [reason, cursor, state.length, state],
+/**
+ * The state (megabytes of detector models) travels through pg, not through Prisma, in chunks
+ * when it is large (bytea-chunks.ts): one transaction, so a failed save leaves the last one.
+ */
+export async function saveSnapshot(reason: string, cursor: number, state: Buffer, keep = 20, opts: ByteaWriteOptions = {}): Promise<number> {
+  const res = await writeLargeBytea<{ id: number }>(
+    state,
+    [reason, cursor, state.length],
+    (value) => `INSERT INTO detector_snapshot (reason, cursor, size_bytes, state) VALUES ($1, $2, $3, ${value}) RETURNING id`,
+    opts,
   );
   await pruneSnapshots(reason, keep);
   return res.rows[0]!.id;
