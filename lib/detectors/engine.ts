@@ -373,7 +373,7 @@ export class DetectionEngine {
   lastCounterReading(id: string): { value: number; tMs: number } | null {
     const i = this.index.get(id);
     const c = this.st.cols;
-    return i === undefined || c.kind[i] !== 1 || c.hasRaw[i] !== 1 ? null : { value: c.lastRaw[i]!, tMs: c.lastRawT[i]! };
+    return i === undefined || c.kind[i] !== KIND_CODE.counter || c.hasRaw[i] !== 1 ? null : { value: c.lastRaw[i]!, tMs: c.lastRawT[i]! };
   }
 
   private resetStream(i: number): void {
@@ -1030,8 +1030,8 @@ export class DetectionEngine {
       out.isAnomaly[i] = sev !== null ? 1 : 0;
       this.recNow = rec;
       this.breakNow = this.bBreak[j]!;
-      // (a record alone does not open an event at once: like any single anomalous step it waits
-      // for `minAnomalySteps`; opening on it raised the scenarios' false alarms 0.14 → 0.21/day)
+      // (a record opens an event at once only after calm, `recordOpenQuiet`: opening on every
+      // record raised the scenarios' false alarms 0.14 → 0.21/day, their blips set records too)
       const cf = sev === null ? this.bConfirm[j]! : 0;
       if (cf !== 0 && (evOpen[i]! & EV_POINT) !== 0 && this.confirmsAt(cf, s) && this.book.pending(id, c.lastSigned[i]!, cf === CONFIRMS_IF_ELEVATED)) {
         // a second sighting, on the same side: the point itself is still unusual while an

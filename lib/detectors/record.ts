@@ -24,7 +24,7 @@
  * (the engine keeps such a spike below the low severity). A new record, a run of near-records
  * closer together than usual (more spikes than usual is news) or a lasting excursion is not.
  *
- * Quiet (`quietHalfLife` > 0): the engine feeds every point's final score to `noteScore`, which
+ * Quiet: the engine feeds every point's final score to `noteScore`, which
  * keeps a peak decaying by half every `quietHalfLife` points; `quietPeak` is that peak before the
  * point. A record on a stream whose peak is low (nothing scored much for about a day) is a new
  * extreme after calm, and the engine opens an anomaly on it at once (`recordOpenQuiet`); a
