@@ -9,7 +9,7 @@
  * - `set` (before): every partition's state read into Node (`readPartitionSnapshots`), joined
  *   into one value (`encodeSnapshotSet`) and written as one `detector_snapshot` row; a restore
  *   reads that whole value and takes its partition out of it.
- * - `rows` (now): `archivePartitionSnapshots`, one INSERT … SELECT inside the database into a
+ * - `rows` (now): `archivePartitions`, one INSERT … SELECT inside the database into a
  *   row per partition; a restore reads its own partition's row (`loadSnapshotSet` → `stateOf`).
  * The partitions' states are written by PostgreSQL itself (sha256 chains: incompressible, like
  * the gzipped states), so the process holds none of them before the measurement. Printed: wall
@@ -107,9 +107,10 @@ async function measure(mode: Mode, partitions: number, bytesEach: number): Promi
         restored = set.states.find((s) => s.partition === 0)!.state.byteLength;
       });
     } else {
-      const { archivePartitionSnapshots, loadSnapshotSet } = await import("@/server/worker/partitioned/snapshot-archive");
+      const { loadSnapshotSet } = await import("@/server/worker/partitioned/snapshot-archive");
+      const { archivePartitions } = await import("@/server/repos/snapshot-archive-repo");
       archive = await phase(async () => {
-        id = (await archivePartitionSnapshots(LOG, partitions, "periodic"))!;
+        id = (await archivePartitions(LOG, partitions, "periodic"))!;
       });
       restore = await phase(async () => {
         const loaded = await loadSnapshotSet(id, LOG, partitions);

@@ -49,7 +49,7 @@ export type SnapshotContents = null | { kind: "single" } | { kind: "partitions";
  * when no partition has a state yet, unless `evenIfEmpty`. Automatic snapshots keep the newest
  * `keep` of their reason (their parts go with them: ON DELETE CASCADE).
  */
-export async function archivePartitions(log: string, partitions: number, reason: string, evenIfEmpty: boolean, keep = 20): Promise<number | null> {
+export async function archivePartitions(log: string, partitions: number, reason: string, evenIfEmpty = false, keep = 20): Promise<number | null> {
   const row = await queryRow(
     pool(),
     z.object({ id: z.number() }),

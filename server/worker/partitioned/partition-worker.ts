@@ -21,7 +21,8 @@ import { RetentionJob } from "../jobs/retention";
 import { JobScheduler, type Job } from "../jobs/scheduler";
 import { SAFETY_POLL_MS } from "../worker";
 import { PartitionRunner, type PartitionSettings } from "./partition-runner";
-import { archivePartitionSnapshots, loadSnapshotSet, readPendingRollback, recordRollback, type PartitionArchive } from "./snapshot-archive";
+import { loadSnapshotSet, readPendingRollback, recordRollback, type PartitionArchive } from "./snapshot-archive";
+import { archivePartitions } from "../../repos/snapshot-archive-repo";
 
 export interface PartitionWorkerOptions {
   /** name in worker_status (/api/health) */
@@ -240,7 +241,7 @@ export class PartitionWorker {
     const partitions = this.log.config.partitions;
     if (req.kind === "snapshot") {
       await this.snapshotEveryPartitionNow();
-      const id = await archivePartitionSnapshots(stream, partitions, "manual");
+      const id = await archivePartitions(stream, partitions, "manual");
       this.lastArchiveMs = Date.now();
       return this.note(id === null ? "snapshot request: no partition has learned anything yet" : `snapshot #${id} of every partition taken at ${req.by}'s request`);
     }
@@ -249,7 +250,7 @@ export class PartitionWorker {
     // the state now, kept first (the periodic partition snapshots may be seconds old); its id,
     // new and larger than any before, names the rollback
     await this.snapshotEveryPartitionNow();
-    const id = (await archivePartitionSnapshots(stream, partitions, "before-rollback", true))!;
+    const id = (await archivePartitions(stream, partitions, "before-rollback", true))!;
     this.rollbackArchive = target.archive;
     await recordRollback(stream, { id, snapshotId: req.snapshotId, by: req.by, atMs: req.atMs });
     await publishCommand(this.log, { kind: "rollback-partitions" });
@@ -261,7 +262,7 @@ export class PartitionWorker {
       if (Date.now() - t0 > FRESH_SNAPSHOTS_WAIT_MS) return this.note(`rollback ${id}: not every partition holds it yet; their next owners restore them`);
       await new Promise((r) => setTimeout(r, 200));
     }
-    await archivePartitionSnapshots(stream, partitions, "rollback");
+    await archivePartitions(stream, partitions, "rollback");
   }
 
   /** Asks every worker to snapshot its partitions now, and waits until they have (at most 10 s: a partition between two owners has none). */
@@ -314,7 +315,7 @@ export class PartitionWorker {
   private async archiveIfDue(): Promise<void> {
     if (Date.now() - this.lastArchiveMs < this.archiveEveryMs) return;
     this.lastArchiveMs = Date.now();
-    await archivePartitionSnapshots(this.log.names.stream, this.log.config.partitions, "periodic");
+    await archivePartitions(this.log.names.stream, this.log.config.partitions, "periodic");
   }
 
   private async snapshotAll(): Promise<void> {

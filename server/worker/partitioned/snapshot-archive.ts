@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { scaleOutRestoreError } from "@/lib/scale/snapshot-fit";
 import { getSetting, setSetting } from "../../repos/settings-repo";
-import { archivePartitions, describeSnapshot, readArchivedState } from "../../repos/snapshot-archive-repo";
+import { describeSnapshot, readArchivedState } from "../../repos/snapshot-archive-repo";
 
 /**
  * Scale-out detector snapshots and rollback (Settings → Models with OMEN_NATS_URL). A snapshot
@@ -22,11 +22,6 @@ export const ZPartitionRollback = z.object({
 export type TPartitionRollback = z.infer<typeof ZPartitionRollback>;
 
 export const rollbackKey = (log: string) => `partition.rollback:${log}`;
-
-/** Copies every partition's newest state of `log` into one listed detector snapshot; null when no partition has one yet (unless `evenIfEmpty`). */
-export function archivePartitionSnapshots(log: string, partitions: number, reason: string, evenIfEmpty = false, keep?: number): Promise<number | null> {
-  return archivePartitions(log, partitions, reason, evenIfEmpty, keep);
-}
 
 /** A stored snapshot of the partitions, each partition's state read on demand. */
 export interface PartitionArchive {
