@@ -67,6 +67,11 @@ const RECORD_SEASON_Z = 4;
 /** `bConfirm` values: the point confirms a waiting excursion; it does when its score is also at `confirmScore`. */
 const CONFIRMS = 1;
 const CONFIRMS_IF_ELEVATED = 2;
+
+/** A stuck stretch's score (`FlatlineBank`: run / bar ≥ 1): 70, up to 90 at twice the bar. */
+function stuckFloor(stuck: number): number {
+  return 70 + 20 * Math.min(1, stuck - 1);
+}
 export interface StepResult {
   tsMs: number;
   /** Stream ids in engine slot order; every per-stream array below is aligned with it. */
@@ -914,7 +919,7 @@ export class DetectionEngine {
       }
       const stuck = this.bStuck[j]!;
       if (stuck > 0) {
-        const sf = 70 + 20 * Math.min(1, stuck - 1);
+        const sf = stuckFloor(stuck);
         if (sf > s) s = sf;
       }
       bS[j] = s;
@@ -1004,6 +1009,13 @@ export class DetectionEngine {
         this.trackGapEvent(id, i, tsMs, 0, null, 0);
       }
       let s = bS[j]!;
+      // the first points of a stuck stretch keep the flat-line floor after the likelihood: the
+      // excursion the jump to the frozen value started would otherwise decay it (`stuckOnsetPoints`)
+      const stuck = this.bStuck[j]!;
+      if (stuck > 0 && o.stuckOnsetPoints > 0 && this.fl.onset(i, o.stuckOnsetPoints)) {
+        const sf = stuckFloor(stuck);
+        if (sf > s) s = sf;
+      }
       // a new record of the stream's deviation: at least the low severity, after the likelihood
       // (whose long-run moments would absorb exactly the bursts that make a record rare); on a
       // stream with a learnt season the season-aware detector must agree (a count's daily peak

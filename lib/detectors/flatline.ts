@@ -58,6 +58,17 @@ export class FlatlineBank extends BaseBank<Cols, FlatlineParams> {
     return this.judge(i, x === c.last[i]! ? c.run[i]! + 1 : 1);
   }
 
+  /**
+   * Whether the current run reached its bar within the last `points` values: the onset of a
+   * stuck stretch (the bar stays put during a run, `longest` changes only when a run ends).
+   */
+  onset(i: number, points: number): boolean {
+    const c = this.soa.cols;
+    const p = this.params;
+    const bar = p.factor * c.longest[i]! > p.minRun ? p.factor * c.longest[i]! : p.minRun;
+    return c.run[i]! - Math.ceil(bar) < points;
+  }
+
   private judge(i: number, run: number): number {
     const c = this.soa.cols;
     const p = this.params;

@@ -133,6 +133,13 @@ export const ZEngineOptions = z.object({
   recordOpenQuiet: z.number().min(0).max(100).default(30),
   recordQuietHalfLife: z.number().int().positive().default(288),
   /**
+   * The first this many points of a stuck stretch (`flatline.ts`) keep the flat-line floor after
+   * the score likelihood: the jump to the frozen value has usually just raised the likelihood's
+   * bar, or started an excursion whose onset decay halves every later point, so the flat-line's
+   * own points stayed under 60 and opened nothing. 0 disables it.
+   */
+  stuckOnsetPoints: z.number().int().min(0).max(10).default(2),
+  /**
    * Recurrence (`record.ts`): a single spike (at most 2 points) within 0.7× of its side's record,
    * arriving as the `recurrenceHits`-th such excursion (30-day half-life) and not sooner than
    * half their mean spacing, scores below the low severity: the stream has shown it before, at
