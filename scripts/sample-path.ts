@@ -162,6 +162,9 @@ export const MARKER_BRANCH: Hop[] = [
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 
+/** The operators that give a variable or field a value (`x = v`, `x ??= v`, `x ||= v`). */
+const ASSIGNMENTS: readonly ts.SyntaxKind[] = [ts.SyntaxKind.EqualsToken, ts.SyntaxKind.QuestionQuestionEqualsToken, ts.SyntaxKind.BarBarEqualsToken];
+
 function split(ref: Ref): { file: string; names: string[] } {
   const [file, name] = ref.split("#");
   if (!file || !name) throw new Error(`bad reference "${ref}": use file#Name or file#Name.member`);
@@ -294,8 +297,7 @@ export function checkHops(hops: readonly Hop[], edits: Readonly<Record<string, (
     const values: ts.Expression[] = [];
     const visit = (n: ts.Node): void => {
       if (ts.isVariableDeclaration(n) && n.initializer && checker.getSymbolAtLocation(n.name) === variable) values.push(n.initializer);
-      const assigns = [ts.SyntaxKind.EqualsToken, ts.SyntaxKind.QuestionQuestionEqualsToken, ts.SyntaxKind.BarBarEqualsToken];
-      if (ts.isBinaryExpression(n) && assigns.includes(n.operatorToken.kind) && checker.getSymbolAtLocation(n.left) === variable) values.push(n.right);
+      if (ts.isBinaryExpression(n) && ASSIGNMENTS.includes(n.operatorToken.kind) && checker.getSymbolAtLocation(n.left) === variable) values.push(n.right);
       ts.forEachChild(n, visit);
     };
     visit(scope);
@@ -360,8 +362,7 @@ export function checkHops(hops: readonly Hop[], edits: Readonly<Record<string, (
     const file = decl.getSourceFile();
     const assigned: { value: ts.Expression; inWiring: boolean }[] = decl.initializer ? [{ value: decl.initializer, inWiring: false }] : [];
     const visit = (n: ts.Node): void => {
-      const assigns = [ts.SyntaxKind.EqualsToken, ts.SyntaxKind.QuestionQuestionEqualsToken, ts.SyntaxKind.BarBarEqualsToken];
-      if (ts.isBinaryExpression(n) && assigns.includes(n.operatorToken.kind) && ts.isPropertyAccessExpression(n.left) && checker.getSymbolAtLocation(n.left.name) === field) {
+      if (ts.isBinaryExpression(n) && ASSIGNMENTS.includes(n.operatorToken.kind) && ts.isPropertyAccessExpression(n.left) && checker.getSymbolAtLocation(n.left.name) === field) {
         assigned.push({ value: n.right, inWiring: n.pos >= wiring.pos && n.end <= wiring.end && n.getSourceFile() === wiring.getSourceFile() });
       }
       ts.forEachChild(n, visit);
