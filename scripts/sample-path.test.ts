@@ -1,7 +1,15 @@
 import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { checkHops, DETECT_DISPATCH, filesOf, MARKER_BRANCH, SAMPLE_PATH, type Checked, type Hop } from "./sample-path";
+import { checkHops, DETECT_DISPATCH, filesOf, MARKER_BRANCH, RUNNER_DISPATCH, SAMPLE_PATH, SCALE_OUT_PATH, type Checked, type Hop } from "./sample-path";
+
+const ROOT = path.join(import.meta.dirname, "..");
+const WORKER = "server/worker/worker.ts";
+const RUNNER = "server/worker/partitioned/partition-runner.ts";
+const ADAPTER = "server/services/detection/engine-adapter.ts";
+
+/** Every hop once (the two paths share their ingest and chart hops). */
+const PATHS: Hop[] = [...new Set([...SAMPLE_PATH, ...SCALE_OUT_PATH, ...MARKER_BRANCH])];
 
 /** Hops that are not in the code: each must be refused, or the measure could list anything. */
 const FALSE_HOPS: Hop[] = [
@@ -10,75 +18,116 @@ const FALSE_HOPS: Hop[] = [
   { kind: "call", from: "server/services/streams/stream-service.ts#getStreamDetail", to: "server/repos/storage/scores.ts#prepareScores" },
   // the web process's sink is the hand-off client, not the worker's queue
   { kind: "callback", from: "server/services/ingest/group-commit.ts#offerCommitted", to: "server/worker/handoff.ts#HandoffQueue.offer", via: "setCommitSink", wiredIn: "server/web/main.ts" },
-  { kind: "dispatch", from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.scoreStep", to: "server/worker/worker.ts#Worker.probe", via: "lib/detectors/engine-port.ts#EnginePort.step", wiredIn: "server/worker/worker.ts#Worker.start", madeBy: "server/services/detection/engine-adapter.ts#withSettings" },
-  // the worker hands the pipeline withSettings' engine, not createEngine's as it is
-  { ...DETECT_DISPATCH, madeBy: "server/services/detection/engine-adapter.ts#createEngine" },
-  // Worker.start makes the engine; its other methods do not construct the pipeline
+  { kind: "dispatch", from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.scoreStep", to: "server/worker/worker.ts#Worker.probe", via: "lib/detectors/engine-port.ts#EnginePort.step", wiredIn: "server/worker/worker.ts#Worker.start", madeBy: `${ADAPTER}#withSettings` },
+  // the worker and the runner use withSettings' engine, not createEngine's as it is
+  { ...DETECT_DISPATCH, madeBy: `${ADAPTER}#createEngine` },
+  { ...RUNNER_DISPATCH, madeBy: `${ADAPTER}#createEngine` },
+  // Worker.start and PartitionRunner.start make the engines; other methods do not
   { ...DETECT_DISPATCH, wiredIn: "server/worker/worker.ts#Worker.stop" },
+  { ...RUNNER_DISPATCH, wiredIn: `${RUNNER}#PartitionRunner.stop` },
+  // the sample log's subject, not the command subject; the consumer, not the stream's set-up
+  { kind: "nats", from: "server/nats/commit-publisher.ts#messagesOf", to: "server/nats/sample-log.ts#resetPartitionConsumer", via: "lib/scale/log-names.ts#logNames.commands" },
+  { kind: "nats", from: "server/nats/commit-publisher.ts#messagesOf", to: "server/nats/sample-log.ts#openSampleLog", via: "lib/scale/log-names.ts#logNames.subject" },
   { kind: "database", from: "server/repos/storage/samples.ts#insertSamplesReturning", to: "server/services/streams/stream-service.ts#getStreamDetail", table: "sample_block" },
   { kind: "trpc", from: "components/stream/stream-view.tsx#StreamView", to: "server/api/routers/streams.ts#streamsRouter.list", procedure: "streams.list", route: "app/api/trpc/[trpc]/route.ts#handler" },
   { kind: "call", from: "server/web/web-server.ts#noSuchFunction", to: "server/http/ingest-handlers.ts#remoteWrite" },
 ];
 
+/** `file`'s text with `edit` made, which must change it (else the test would prove nothing). */
+function edited(file: string, edit: (t: string) => string): (t: string) => string {
+  const text = fs.readFileSync(path.join(ROOT, file), "utf8");
+  expect(edit(text), `the edit of ${file} should change it`).not.toBe(text);
+  return edit;
+}
+
+/** The 1-based line of `needle`'s first occurrence in `file`. */
+function lineOf(file: string, needle: string): number {
+  const text = fs.readFileSync(path.join(ROOT, file), "utf8");
+  return text.slice(0, text.indexOf(needle)).split("\n").length;
+}
+
+/** The files a path joins, from `start`, following its hops both ways. */
+function reachable(hops: readonly Hop[], start: string): string[] {
+  const edges = new Map<string, Set<string>>();
+  const join = (a: string, b: string) => {
+    for (const [x, y] of [[a, b], [b, a]] as const) {
+      if (!edges.has(x)) edges.set(x, new Set());
+      edges.get(x)!.add(y);
+    }
+  };
+  const file = (ref: string) => ref.split("#")[0]!;
+  for (const h of hops) {
+    join(file(h.from), file(h.to));
+    if (h.kind === "trpc") join(file(h.from), file(h.route));
+  }
+  const seen = new Set([start]);
+  const todo = [start];
+  while (todo.length) for (const next of edges.get(todo.pop()!) ?? []) if (!seen.has(next) && seen.add(next)) todo.push(next);
+  return [...seen];
+}
+
 let checked: Checked[];
 beforeAll(() => {
-  checked = checkHops([...SAMPLE_PATH, ...MARKER_BRANCH, ...FALSE_HOPS]);
+  checked = checkHops([...PATHS, ...FALSE_HOPS]);
 }, 120_000);
 
 describe("sample path", () => {
-  it("every hop of the path is in the code", () => {
-    const bad = checked.slice(0, SAMPLE_PATH.length + MARKER_BRANCH.length).filter((c) => !c.ok);
+  it("every hop of both paths is in the code", () => {
+    const bad = checked.slice(0, PATHS.length).filter((c) => !c.ok);
     expect(bad.map((c) => `${c.hop.from} → ${c.hop.to}: ${c.why}`)).toEqual([]);
   });
 
   it("refuses hops that are not in the code", () => {
-    const refused = checked.slice(SAMPLE_PATH.length + MARKER_BRANCH.length);
+    const refused = checked.slice(PATHS.length);
     expect(refused).toHaveLength(FALSE_HOPS.length);
     for (const c of refused) expect(c.ok, `${c.hop.from} → ${c.hop.to} should not check`).toBe(false);
   });
 
-  it("follows the engine the worker really makes: a worker that stopped using withSettings fails the path", () => {
-    const worker = "server/worker/worker.ts";
-    const text = fs.readFileSync(path.join(import.meta.dirname, "..", worker), "utf8");
-    expect(text).toContain("withSettings(createEngine())");
+  it("follows the engines the processes really make: a worker or partition runner that stopped using withSettings fails its path", () => {
+    expect(fs.readFileSync(path.join(ROOT, WORKER), "utf8")).toContain("withSettings(createEngine())");
     const bare = (t: string) => t.replaceAll("withSettings(", "(");
-    const [hop] = checkHops([DETECT_DISPATCH], { [worker]: bare });
-    expect(hop!.ok).toBe(false);
-    expect(hop!.why).toMatch(/does not construct DetectPipeline with an engine made only by .*#withSettings/);
-    // one of the two engines (the restored one) without it is enough to fail
-    const halfBare = (t: string) => t.replace("withSettings(await restoreSnapshot(", "(await restoreSnapshot(");
-    expect(halfBare(text)).not.toBe(text);
-    expect(checkHops([DETECT_DISPATCH], { [worker]: halfBare })[0]!.ok).toBe(false);
+    const [worker, runner] = checkHops([DETECT_DISPATCH, RUNNER_DISPATCH], { [WORKER]: edited(WORKER, bare), [RUNNER]: edited(RUNNER, bare) });
+    expect(worker!.ok).toBe(false);
+    expect(worker!.why).toMatch(/does not construct DetectPipeline with an engine made only by .*#withSettings/);
+    expect(runner!.ok).toBe(false);
+    expect(runner!.why).toMatch(/PartitionRunner\.engine is given a value not made only by .*#withSettings \(line \d+\)/);
+    expect(runner!.why).toContain(`line ${lineOf(RUNNER, "this.engine = withSettings(")}`);
   }, 120_000);
 
-  it("is one connected path from the write endpoint to the chart", () => {
+  it("one engine made otherwise is enough to fail: the worker's restored one, or a runner's engine swapped on rollback", () => {
+    const halfBare = (t: string) => t.replace("withSettings(await restoreSnapshot(", "(await restoreSnapshot(");
+    // a rollback that replaced the engine instead of its state would drop the saved settings
+    const swapped = (t: string) => t.replace("this.engine.replaceState(restored);", "this.engine = restored as ConfiguredEngine;");
+    const [worker, runner] = checkHops([DETECT_DISPATCH, RUNNER_DISPATCH], { [WORKER]: edited(WORKER, halfBare), [RUNNER]: edited(RUNNER, swapped) });
+    expect(worker!.ok).toBe(false);
+    expect(runner!.ok).toBe(false);
+    // the line of the swap in applyRollback, not the construction in start
+    expect(runner!.why).toMatch(/PartitionRunner\.engine is given a value not made only by .*#withSettings \(line \d+\)/);
+    expect(runner!.why).toContain(`line ${lineOf(RUNNER, "this.engine.replaceState(restored);")}`);
+  }, 120_000);
+
+  it.each([
+    ["default", SAMPLE_PATH],
+    ["scale-out", SCALE_OUT_PATH],
+  ])("the %s path is one connected path from the write endpoint to the chart", (_mode, hops) => {
     // hops join files; a path that lists a file no hop leads to does not hang together
-    const edges = new Map<string, Set<string>>();
-    const join = (a: string, b: string) => {
-      for (const [x, y] of [[a, b], [b, a]] as const) {
-        if (!edges.has(x)) edges.set(x, new Set());
-        edges.get(x)!.add(y);
-      }
-    };
-    const file = (ref: string) => ref.split("#")[0]!;
-    for (const h of SAMPLE_PATH) {
-      join(file(h.from), file(h.to));
-      if (h.kind === "trpc") join(file(h.from), file(h.route));
-    }
     const start = "server/web/web-server.ts";
-    const seen = new Set([start]);
-    const todo = [start];
-    while (todo.length) for (const next of edges.get(todo.pop()!) ?? []) if (!seen.has(next) && seen.add(next)) todo.push(next);
-    const files = filesOf(SAMPLE_PATH);
+    const files = filesOf(hops);
     expect(files[0]).toBe(start);
     expect(files).toContain("components/stream/stream-chart.tsx");
-    expect([...seen].sort()).toEqual([...files].sort());
+    expect(reachable(hops, start).sort()).toEqual([...files].sort());
   });
 
-  it("docs/architecture.md states the count the script measures", () => {
-    const doc = fs.readFileSync(path.join(import.meta.dirname, "../docs/architecture.md"), "utf8");
-    const stated = /crosses \*\*(\d+) project files\*\*/.exec(doc);
-    expect(stated, "docs/architecture.md should say: crosses **N project files**").not.toBeNull();
-    expect(Number(stated![1])).toBe(filesOf(SAMPLE_PATH).length);
+  it("docs/architecture.md states the counts the script measures; the default path stays within 20 files (issue 16)", () => {
+    expect(filesOf(SAMPLE_PATH).length).toBeLessThanOrEqual(20);
+    const doc = fs.readFileSync(path.join(ROOT, "docs/architecture.md"), "utf8");
+    for (const [phrase, hops] of [
+      [/A sample crosses \*\*(\d+) project files\*\*/, SAMPLE_PATH],
+      [/In scale-out mode a sample crosses \*\*(\d+) project files\*\*/, SCALE_OUT_PATH],
+    ] as const) {
+      const stated = phrase.exec(doc);
+      expect(stated, `docs/architecture.md should say: ${phrase.source}`).not.toBeNull();
+      expect(Number(stated![1])).toBe(filesOf(hops).length);
+    }
   });
 });

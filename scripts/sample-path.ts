@@ -1,17 +1,19 @@
 /**
  * The files one remote_write sample crosses from `POST /api/v1/write` to the stream chart, as a
  * list of hops that the TypeScript compiler checks against the code (docs/architecture.md,
- * "One sample …", says what counts and why). `npx tsx scripts/sample-path.ts` prints the hops
- * and the count; `scripts/sample-path.test.ts` fails when a hop no longer exists in the code or
- * the count in docs/architecture.md is not the one measured.
+ * "One sample …", says what counts and why): by default (the loopback hand-off to the single
+ * worker) and in scale-out mode (the NATS JetStream sample log to a partition runner).
+ * `npx tsx scripts/sample-path.ts` prints the hops and both counts; `scripts/sample-path.test.ts`
+ * fails when a hop no longer exists in the code or a count in docs/architecture.md is not the
+ * one measured.
  *
  * What counts: a file with a function that the sample's data (its bytes, its value, its score)
  * passes through, following the calls that hand the data on — on the default stream page (24 h:
  * raw samples and raw scores, no rollups). A hop that is not a direct call (a callback set by a
  * process's main.ts, an interface method, HTTP between the processes, a database table between
  * a write and a read, tRPC between the browser and the server) is checked by what makes it: the
- * wiring, the `implements` clause and the construction the process uses, the shared route, the
- * table name, the procedure's name.
+ * wiring, the `implements` clause and the construction the process uses, the shared route or
+ * NATS subject, the table name, the procedure's name.
  * What does not: files only of types, and what the request meets but the data does not pass
  * through (settings, errors, auth, back-pressure, metrics); inside the storage engine
  * (server/repos/storage) and the ensemble (lib/detectors) only the modules the rest of the code
@@ -29,14 +31,19 @@ export type Hop =
   /** `from` calls a function value that `wiredIn` sets to `to` through `via` (declared in from's file). */
   | { kind: "callback"; from: Ref; to: Ref; via: string; wiredIn: string }
   /**
-   * `from` calls the interface method `via`; `to` is its class's implementation (`implements`).
-   * `wiredIn` (a function or method) constructs `from`'s class with a value that only `madeBy`
-   * made (called in place, or every value assigned to the variable passed), and `madeBy` makes
-   * `to`'s class: the implementation the process really uses, not one it merely could.
+   * `from` calls the interface method `via` on a field of its class; `to` is its class's
+   * implementation (`implements`), and `madeBy` makes `to`'s class. The field holds only what
+   * `madeBy` made, and `wiredIn` (a function or method) puts it there: a constructor parameter
+   * is passed it by `wiredIn`'s `new` of `from`'s class; any other field is assigned it by
+   * `wiredIn`, and every assignment of that field in `from`'s file is one (a value that only
+   * `madeBy` made: called in place, or every value assigned to the variable used). So the
+   * implementation the process really uses, not one it merely could.
    */
   | { kind: "dispatch"; from: Ref; to: Ref; via: Ref; wiredIn: Ref; madeBy: Ref }
   /** `from` sends to the route `via` (a constant) and `to` serves it. */
   | { kind: "http"; from: Ref; to: Ref; via: Ref }
+  /** `from` publishes to the NATS subject `via` (a name both sides take from one place) and `to` consumes it. */
+  | { kind: "nats"; from: Ref; to: Ref; via: Ref }
   /** `from` writes the table and `to` reads it. */
   | { kind: "database"; from: Ref; to: Ref; table: string }
   /** `from` (a component) asks tRPC procedure `procedure` (router.name), which `to` defines; the fetch goes through `route`. */
@@ -52,9 +59,18 @@ export const DETECT_DISPATCH = {
   madeBy: "server/services/detection/engine-adapter.ts#withSettings",
 } satisfies Hop;
 
-/** The value and the score of one sample, to the stream chart (what `streams.detail` returns). */
-export const SAMPLE_PATH: Hop[] = [
-  // ingest, web process
+/** A partition runner's engine, as the runner makes it when it starts (checked like DETECT_DISPATCH). */
+export const RUNNER_DISPATCH = {
+  kind: "dispatch",
+  from: "server/worker/partitioned/partition-runner.ts#PartitionRunner.fold",
+  to: "server/services/detection/engine-adapter.ts#EngineAdapter.step",
+  via: "lib/detectors/engine-port.ts#EnginePort.step",
+  wiredIn: "server/worker/partitioned/partition-runner.ts#PartitionRunner.start",
+  madeBy: "server/services/detection/engine-adapter.ts#withSettings",
+} satisfies Hop;
+
+/** Ingest in the web process, the same in both modes: up to the stored batch offered to the process's commit sink. */
+const INGEST: Hop[] = [
   { kind: "call", from: "server/web/web-server.ts#createWebServer", to: "server/web/web-server.ts#nodeIngestRequest" },
   { kind: "call", from: "server/web/web-server.ts#createWebServer", to: "server/web/web-server.ts#ingestRouteOf", note: "the write route: remoteWrite" },
   { kind: "call", from: "server/web/web-server.ts#nodeIngestRequest", to: "server/web/web-server.ts#readNodeBody" },
@@ -65,8 +81,27 @@ export const SAMPLE_PATH: Hop[] = [
   { kind: "call", from: "server/services/ingest/ingest-service.ts#ingestRemoteWrite", to: "lib/ingest/remote-write.ts#seriesIdentity" },
   { kind: "call", from: "server/services/ingest/ingest-service.ts#ingestRemoteWrite", to: "server/services/ingest/group-commit.ts#commitGrouped" },
   { kind: "call", from: "server/services/ingest/group-commit.ts#commitGroup", to: "server/repos/storage/samples.ts#insertSamplesReturning" },
-  // the committed batch to the worker
   { kind: "call", from: "server/services/ingest/group-commit.ts#commitGroup", to: "server/services/ingest/group-commit.ts#offerCommitted" },
+];
+
+/** The chart, the same in both modes: the web process reads the samples and the scores (written by each mode its own way), the browser draws. */
+const CHART: Hop[] = [
+  { kind: "database", from: "server/repos/storage/samples.ts#insertSamplesReturning", to: "server/repos/storage/samples.ts#readSeries", table: "sample_block" },
+  { kind: "call", from: "server/services/streams/stream-service.ts#getStreamDetail", to: "server/repos/storage/samples.ts#readSeries" },
+  { kind: "call", from: "server/services/streams/stream-service.ts#getStreamDetail", to: "server/repos/storage/scores.ts#readScores" },
+  { kind: "call", from: "server/api/routers/streams.ts#streamsRouter.detail", to: "server/services/streams/stream-service.ts#getStreamDetail" },
+  { kind: "call", from: "server/api/routers/streams.ts#streamsRouter.detail", to: "server/api/trpc.ts#viewerProcedure", note: "its middlewares pass the result on" },
+  { kind: "trpc", from: "components/stream/stream-view.tsx#StreamView", to: "server/api/routers/streams.ts#streamsRouter.detail", procedure: "streams.detail", route: "app/api/trpc/[trpc]/route.ts#handler" },
+  { kind: "call", from: "components/stream/stream-view.tsx#StreamView", to: "components/trpc/client.tsx#useTRPC", note: "the tRPC client (batch link, superjson)" },
+  { kind: "call", from: "components/stream/stream-view.tsx#StreamView", to: "components/charts/chart-data.ts#buildChartRows" },
+  { kind: "call", from: "components/stream/stream-view.tsx#StreamView", to: "components/charts/chart-data.ts#clipRowsToFloor" },
+  { kind: "call", from: "components/stream/stream-view.tsx#StreamView", to: "components/stream/stream-chart.tsx#StreamChart" },
+];
+
+/** The value and the score of one sample, to the stream chart (what `streams.detail` returns): the default mode. */
+export const SAMPLE_PATH: Hop[] = [
+  ...INGEST,
+  // the committed batch to the worker
   { kind: "callback", from: "server/services/ingest/group-commit.ts#offerCommitted", to: "server/worker/handoff.ts#createHandoffClient", via: "setCommitSink", wiredIn: "server/web/main.ts" },
   { kind: "call", from: "server/worker/handoff.ts#createHandoffClient", to: "server/worker/handoff.ts#encodeBatch" },
   { kind: "http", from: "server/worker/handoff.ts#createHandoffClient", to: "server/worker/handoff.ts#startHandoffServer", via: "server/worker/handoff.ts#HANDOFF_PATH" },
@@ -78,18 +113,37 @@ export const SAMPLE_PATH: Hop[] = [
   DETECT_DISPATCH,
   { kind: "call", from: "server/services/detection/engine-adapter.ts#EngineAdapter.step", to: "lib/detectors/engine.ts#DetectionEngine.stepSlots" },
   { kind: "call", from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.writeScores", to: "server/repos/storage/scores.ts#prepareScores" },
-  // the chart: the web process reads, the browser draws
-  { kind: "database", from: "server/repos/storage/samples.ts#insertSamplesReturning", to: "server/repos/storage/samples.ts#readSeries", table: "sample_block" },
   { kind: "database", from: "server/repos/storage/scores.ts#prepareScores", to: "server/repos/storage/scores.ts#readScores", table: "score_block" },
-  { kind: "call", from: "server/services/streams/stream-service.ts#getStreamDetail", to: "server/repos/storage/samples.ts#readSeries" },
-  { kind: "call", from: "server/services/streams/stream-service.ts#getStreamDetail", to: "server/repos/storage/scores.ts#readScores" },
-  { kind: "call", from: "server/api/routers/streams.ts#streamsRouter.detail", to: "server/services/streams/stream-service.ts#getStreamDetail" },
-  { kind: "call", from: "server/api/routers/streams.ts#streamsRouter.detail", to: "server/api/trpc.ts#viewerProcedure", note: "its middlewares pass the result on" },
-  { kind: "trpc", from: "components/stream/stream-view.tsx#StreamView", to: "server/api/routers/streams.ts#streamsRouter.detail", procedure: "streams.detail", route: "app/api/trpc/[trpc]/route.ts#handler" },
-  { kind: "call", from: "components/stream/stream-view.tsx#StreamView", to: "components/trpc/client.tsx#useTRPC", note: "the tRPC client (batch link, superjson)" },
-  { kind: "call", from: "components/stream/stream-view.tsx#StreamView", to: "components/charts/chart-data.ts#buildChartRows" },
-  { kind: "call", from: "components/stream/stream-view.tsx#StreamView", to: "components/charts/chart-data.ts#clipRowsToFloor" },
-  { kind: "call", from: "components/stream/stream-view.tsx#StreamView", to: "components/stream/stream-chart.tsx#StreamChart" },
+  ...CHART,
+];
+
+/**
+ * The same sample in scale-out mode (OMEN_NATS_URL, docs/scale-out.md): the web process
+ * publishes the committed batch, split by partition, to the JetStream sample log, and the
+ * partition's runner, on whichever worker holds its lease, scores it with its own engine and
+ * writes the scores with the partition cursor.
+ */
+export const SCALE_OUT_PATH: Hop[] = [
+  ...INGEST,
+  // the committed batch to the sample log
+  { kind: "callback", from: "server/services/ingest/group-commit.ts#offerCommitted", to: "server/nats/nats-sink.ts#openNatsSink", via: "setCommitSink", wiredIn: "server/web/main.ts" },
+  { kind: "call", from: "server/nats/nats-sink.ts#openNatsSink", to: "server/nats/commit-publisher.ts#natsCommitSink", note: "its sink is the publisher's" },
+  { kind: "call", from: "server/nats/commit-publisher.ts#natsCommitSink", to: "server/nats/commit-publisher.ts#messagesOf" },
+  { kind: "call", from: "server/nats/commit-publisher.ts#messagesOf", to: "lib/scale/partition.ts#splitByPartition" },
+  { kind: "call", from: "server/nats/commit-publisher.ts#messagesOf", to: "lib/scale/sample-message.ts#encodeSamples" },
+  { kind: "nats", from: "server/nats/commit-publisher.ts#messagesOf", to: "server/nats/sample-log.ts#resetPartitionConsumer", via: "lib/scale/log-names.ts#logNames.subject" },
+  // detection, the worker holding the partition
+  { kind: "call", from: "server/worker/partitioned/partition-runner.ts#PartitionRunner.start", to: "server/nats/sample-log.ts#resetPartitionConsumer" },
+  { kind: "call", from: "server/worker/partitioned/partition-runner.ts#PartitionRunner.start", to: "server/worker/partitioned/partition-runner.ts#PartitionRunner.process" },
+  { kind: "call", from: "server/worker/partitioned/partition-runner.ts#PartitionRunner.process", to: "lib/scale/sample-message.ts#decodeSamples" },
+  { kind: "call", from: "server/worker/partitioned/partition-runner.ts#PartitionRunner.process", to: "server/worker/partitioned/partition-runner.ts#PartitionRunner.fold" },
+  // the runner's engine: the adapter as `withSettings` returns it, made by the runner's start
+  RUNNER_DISPATCH,
+  { kind: "call", from: "server/services/detection/engine-adapter.ts#EngineAdapter.step", to: "lib/detectors/engine.ts#DetectionEngine.stepSlots" },
+  { kind: "call", from: "server/worker/partitioned/partition-runner.ts#PartitionRunner.process", to: "server/repos/storage/partition-scores.ts#commitPartitionScores", note: "with the partition cursor, in one transaction" },
+  { kind: "call", from: "server/repos/storage/partition-scores.ts#commitPartitionScores", to: "server/repos/storage/scores.ts#blocksWriter" },
+  { kind: "database", from: "server/repos/storage/scores.ts#blocksWriter", to: "server/repos/storage/scores.ts#readScores", table: "score_block" },
+  ...CHART,
 ];
 
 /**
@@ -107,6 +161,9 @@ export const MARKER_BRANCH: Hop[] = [
 ];
 
 const ROOT = path.resolve(import.meta.dirname, "..");
+
+/** The operators that give a variable or field a value (`x = v`, `x ??= v`, `x ||= v`). */
+const ASSIGNMENTS: readonly ts.SyntaxKind[] = [ts.SyntaxKind.EqualsToken, ts.SyntaxKind.QuestionQuestionEqualsToken, ts.SyntaxKind.BarBarEqualsToken];
 
 function split(ref: Ref): { file: string; names: string[] } {
   const [file, name] = ref.split("#");
@@ -161,6 +218,14 @@ function findDeclaration(sf: ts.SourceFile, names: string[]): ts.Node | undefine
   return found;
 }
 
+/** The top-level declaration (a variable or function) around `n`, if any. */
+function topLevelOf(n: ts.Node): string | undefined {
+  for (let p: ts.Node | undefined = n.parent; p; p = p.parent) {
+    if ((ts.isVariableDeclaration(p) && ts.isVariableStatement(p.parent.parent) && ts.isSourceFile(p.parent.parent.parent)) || (ts.isFunctionDeclaration(p) && ts.isSourceFile(p.parent))) return nameOf(p);
+  }
+  return undefined;
+}
+
 /** `file#Name.member` of a declaration, as `Ref`s are written. */
 function refOf(decl: ts.Declaration): Ref | undefined {
   const file = path.relative(ROOT, decl.getSourceFile().fileName).split(path.sep).join("/");
@@ -168,7 +233,9 @@ function refOf(decl: ts.Declaration): Ref | undefined {
   if (!name) return undefined;
   const owner = decl.parent;
   if ((ts.isClassLike(owner) || ts.isInterfaceDeclaration(owner)) && owner.name) return `${file}#${owner.name.text}.${name}`;
-  return `${file}#${name}`;
+  // a property of an object a top-level declaration makes (`logNames(prefix).subject`), as findDeclaration finds it
+  const top = ts.isObjectLiteralExpression(owner) ? topLevelOf(owner) : undefined;
+  return top ? `${file}#${top}.${name}` : `${file}#${name}`;
 }
 
 export interface Checked {
@@ -230,8 +297,7 @@ export function checkHops(hops: readonly Hop[], edits: Readonly<Record<string, (
     const values: ts.Expression[] = [];
     const visit = (n: ts.Node): void => {
       if (ts.isVariableDeclaration(n) && n.initializer && checker.getSymbolAtLocation(n.name) === variable) values.push(n.initializer);
-      const assigns = [ts.SyntaxKind.EqualsToken, ts.SyntaxKind.QuestionQuestionEqualsToken, ts.SyntaxKind.BarBarEqualsToken];
-      if (ts.isBinaryExpression(n) && assigns.includes(n.operatorToken.kind) && checker.getSymbolAtLocation(n.left) === variable) values.push(n.right);
+      if (ts.isBinaryExpression(n) && ASSIGNMENTS.includes(n.operatorToken.kind) && checker.getSymbolAtLocation(n.left) === variable) values.push(n.right);
       ts.forEachChild(n, visit);
     };
     visit(scope);
@@ -254,6 +320,57 @@ export function checkHops(hops: readonly Hop[], edits: Readonly<Record<string, (
     };
     visit(node);
     return hit;
+  };
+
+  /** The fields of its class that `from` calls `method` on (`this.field.method(…)`); null if it calls it on anything else. */
+  const receivers = (from: ts.Node, method: Ref): ts.Symbol[] | null => {
+    const fields = new Set<ts.Symbol>();
+    let other = false;
+    const visit = (n: ts.Node): void => {
+      if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) && references(n.expression.name, method)) {
+        const target = n.expression.expression;
+        const field = ts.isPropertyAccessExpression(target) && target.expression.kind === ts.SyntaxKind.ThisKeyword ? checker.getSymbolAtLocation(target.name) : undefined;
+        if (field) fields.add(field);
+        else other = true;
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(from);
+    return other || fields.size === 0 ? null : [...fields];
+  };
+  /**
+   * Why `field` (the one `h.from` calls `h.via` on) may hold something `h.madeBy` did not make,
+   * or is not put there by `h.wiredIn` (`wiring`); undefined when it holds only what `madeBy` made.
+   */
+  const fieldMadeOnlyBy = (field: ts.Symbol, h: Extract<Hop, { kind: "dispatch" }>, wiring: ts.Node): string | undefined => {
+    const decl = field.valueDeclaration;
+    const fromClass = `${split(h.from).file}#${split(h.from).names[0]}`;
+    const className = split(h.from).names[0]!;
+    if (decl && ts.isParameter(decl) && ts.isConstructorDeclaration(decl.parent)) {
+      // a constructor parameter: what `wiredIn` passes in its place when it constructs the class
+      const at = decl.parent.parameters.indexOf(decl);
+      let handed = false;
+      const visit = (n: ts.Node): void => {
+        if (ts.isNewExpression(n) && references(n.expression, fromClass) && n.arguments?.[at] && madeOnlyBy(n.arguments[at], wiring, h.madeBy)) handed = true;
+        ts.forEachChild(n, visit);
+      };
+      visit(wiring);
+      return handed ? undefined : `${h.wiredIn} does not construct ${className} with an engine made only by ${h.madeBy}`;
+    }
+    if (!decl || !ts.isPropertyDeclaration(decl)) return `${className}.${field.name} is neither a constructor parameter nor a property`;
+    // a property: every value any code of the file gives it, and at least one of them in `wiredIn`
+    const file = decl.getSourceFile();
+    const assigned: { value: ts.Expression; inWiring: boolean }[] = decl.initializer ? [{ value: decl.initializer, inWiring: false }] : [];
+    const visit = (n: ts.Node): void => {
+      if (ts.isBinaryExpression(n) && ASSIGNMENTS.includes(n.operatorToken.kind) && ts.isPropertyAccessExpression(n.left) && checker.getSymbolAtLocation(n.left.name) === field) {
+        assigned.push({ value: n.right, inWiring: n.pos >= wiring.pos && n.end <= wiring.end && n.getSourceFile() === wiring.getSourceFile() });
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(file);
+    const stray = assigned.find((a) => !madeOnlyBy(a.value, file, h.madeBy));
+    if (stray) return `${className}.${field.name} is given a value not made only by ${h.madeBy} (line ${file.getLineAndCharacterOfPosition(stray.value.getStart()).line + 1})`;
+    return assigned.some((a) => a.inWiring) ? undefined : `${h.wiredIn} does not give ${className}.${field.name} an engine made only by ${h.madeBy}`;
   };
 
   const check = (h: Hop): string | undefined => {
@@ -283,20 +400,20 @@ export function checkHops(hops: readonly Hop[], edits: Readonly<Record<string, (
         if (!className || !references(maker, `${split(h.to).file}#${className}`)) return `${h.madeBy} does not make a ${className}`;
         const wiring = declaration(h.wiredIn);
         if (!wiring) return `${h.wiredIn} not found`;
-        // the objects of `from`'s class that `wiredIn` constructs, and what it hands them
-        const fromClass = `${split(h.from).file}#${split(h.from).names[0]}`;
-        let handed = false;
-        const visit = (n: ts.Node): void => {
-          if (ts.isNewExpression(n) && references(n.expression, fromClass) && n.arguments?.some((a) => madeOnlyBy(a, wiring, h.madeBy))) handed = true;
-          ts.forEachChild(n, visit);
-        };
-        visit(wiring);
-        return handed ? undefined : `${h.wiredIn} does not construct ${split(fromClass).names[0]} with an engine made only by ${h.madeBy}`;
+        const fields = receivers(from, h.via);
+        if (!fields) return `${h.from} calls ${h.via} on something other than a field of its class`;
+        for (const field of fields) {
+          const why = fieldMadeOnlyBy(field, h, wiring);
+          if (why) return why;
+        }
+        return undefined;
       }
-      case "http": {
+      case "http":
+      case "nats": {
+        const [sends, serves] = h.kind === "http" ? ["send to", "serve"] : ["publish to", "consume"];
         if (!declaration(h.via)) return `${h.via} not found`;
-        if (!references(from, h.via)) return `${h.from} does not send to ${h.via}`;
-        return references(to, h.via) ? undefined : `${h.to} does not serve ${h.via}`;
+        if (!references(from, h.via)) return `${h.from} does not ${sends} ${h.via}`;
+        return references(to, h.via) ? undefined : `${h.to} does not ${serves} ${h.via}`;
       }
       case "database": {
         const table = new RegExp(`\\b${h.table}\\b`);
@@ -324,7 +441,7 @@ export function checkHops(hops: readonly Hop[], edits: Readonly<Record<string, (
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
-  const checked = checkHops([...SAMPLE_PATH, ...MARKER_BRANCH]);
+  const checked = checkHops([...new Set([...SAMPLE_PATH, ...SCALE_OUT_PATH, ...MARKER_BRANCH])]);
   const bad = checked.filter((c) => !c.ok);
   for (const c of checked) console.log(`${c.ok ? "ok  " : "FAIL"} ${c.hop.kind.padEnd(8)} ${c.hop.from} → ${c.hop.to}${c.ok ? "" : `  (${c.why})`}`);
   const files = filesOf(SAMPLE_PATH);
@@ -332,6 +449,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.met
   files.forEach((f, i) => console.log(`${String(i + 1).padStart(3)}. ${f}`));
   const extra = filesOf(MARKER_BRANCH).filter((f) => !files.includes(f));
   console.log(`\nThe anomaly-marker branch adds ${extra.length}: ${extra.join(", ")}`);
+  const scaleOut = filesOf(SCALE_OUT_PATH);
+  console.log(`\nFiles on the same path in scale-out mode (NATS JetStream, partition runner): ${scaleOut.length}`);
+  scaleOut.forEach((f, i) => console.log(`${String(i + 1).padStart(3)}. ${f}${files.includes(f) ? "" : "  (scale-out only)"}`));
   if (bad.length) {
     console.error(`\n${bad.length} hop(s) do not match the code`);
     process.exit(1);

@@ -86,6 +86,8 @@ const emptyRows = (): ScoreRows => ({ streamIds: [], tsMs: [], score: [], confid
  */
 export class PartitionRunner {
   private engine!: ConfiguredEngine;
+  /** the worker's settings last installed in the engine (see `applySettings`) */
+  private settingsApplied: PartitionSettings | null = null;
   /** last message folded into the engine */
   private applied = 0;
   /** last message whose scores are stored */
@@ -120,15 +122,14 @@ export class PartitionRunner {
     private readonly owner: string,
     private readonly note: (msg: string) => void,
     private readonly snapshotEveryMs: number,
-    /** the settings in force now (null: none loaded yet) */
+    /** the worker's settings in force now, a new object on every reload (null: none loaded yet) */
     private readonly settings: () => PartitionSettings | null = () => null,
   ) {}
 
   async start(): Promise<void> {
     const start = await readPartitionStart(this.log.names.stream, this.partition);
     this.engine = withSettings(start.snapshot ? await restoreSnapshot(start.snapshot.state) : createEngine());
-    const s = this.settings();
-    if (s) this.engine.setSettings(s.global, s.streams);
+    this.applySettings();
     // a fresh engine knows no stream, so no earlier label applies to it
     this.feedbackId = start.snapshot ? start.snapshot.feedbackId : await newestFeedbackId();
     this.rollbackId = start.snapshot?.rollbackId ?? 0;
@@ -291,6 +292,7 @@ export class PartitionRunner {
     if (unknown) for (const r of await this.retrying("reading stream kinds", allStreamKinds)) this.kinds.set(r.id, r.kind);
     // no await from here on: the engine changes only while no snapshot is being copied out of it
     await this.engineFree();
+    this.applySettings();
     for (let i = 0; i < s.streamIds.length; i++) {
       const id = s.streamIds[i]!;
       if (!this.engine.hasStream(id)) this.engine.addStream(id, this.kinds.get(id) ?? "gauge", 0);
@@ -482,9 +484,25 @@ export class PartitionRunner {
     this.rows.forget(ids);
   }
 
-  /** New saved configuration (the worker's config-reload job). */
-  configure(s: PartitionSettings): void {
-    this.engine?.setSettings(s.global, s.streams);
+  /**
+   * New saved configuration (the worker's config-reload job): installed now, or, while a
+   * snapshot is being copied out of the engine, before the next step.
+   */
+  configure(): void {
+    if (this.engine && !this.packing) this.applySettings();
+  }
+
+  /**
+   * Installs the worker's newest settings in the engine, once per settings object. Pulled
+   * before every run of steps, not only pushed by `configure`: a reload that lands while this
+   * runner is starting (before its worker lists it among its runners) would otherwise leave it
+   * on the settings it read at start until the configuration changed again.
+   */
+  private applySettings(): void {
+    const s = this.settings();
+    if (!s || s === this.settingsApplied) return;
+    this.engine.setSettings(s.global, s.streams);
+    this.settingsApplied = s;
   }
 
   /** Writes the stream rows (latest values, sparklines) when due and the streams' health. */

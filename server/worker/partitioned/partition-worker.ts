@@ -110,7 +110,7 @@ export class PartitionWorker {
       {
         setSettings: (global, streams) => {
           this.settings = { global, streams };
-          for (const r of this.runners.values()) r.configure(this.settings);
+          for (const r of this.runners.values()) r.configure();
         },
         streamIds: () => [...this.runners.values()].flatMap((r) => r.detectors.streamIds()),
         forgetStreams: (ids) => {
