@@ -3,11 +3,12 @@ import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { parse } from "csv-parse";
 import { AppError } from "@/lib/errors/app-error";
 import { CSV_PARSE_OPTIONS, csvSyntaxError, CsvReader, DEFAULT_CSV_LIMITS, type CsvDecoded, type CsvLayout, type CsvNaming } from "@/lib/ingest/csv";
+import { csvColumnKind, type CsvKind, type CsvKindFrom } from "@/lib/ingest/csv-kinds";
 import { timeSlices } from "@/lib/ingest/time-slices";
-import { streamKey } from "@/lib/schemas/stream";
+import { streamKey, type TStreamKind } from "@/lib/schemas/stream";
 import { getSourceByName } from "../../repos/sources-repo";
 import { replaceTruthRanges } from "../../repos/stream-labels-repo";
-import { findStreamIds } from "../../repos/streams-repo";
+import { findStreamIds, findStreamKinds } from "../../repos/streams-repo";
 import { ensureStreams, ingestSeries } from "./ingest-service";
 
 /** Bytes of the file handed to the parser at once. */
@@ -28,8 +29,11 @@ export interface CsvImportResult {
   inserted: number;
   refused: number;
   refusedExamples: string[];
-  /** the file's streams and their sample counts (what an import creates or extends) */
-  streams: { key: string; samples: number }[];
+  /**
+   * the file's streams and their sample counts (what an import creates or extends), with the
+   * kind each has after the import and why (`csvColumnKind`; an existing stream keeps its own)
+   */
+  streams: { key: string; samples: number; kind: TStreamKind; kindFrom: CsvKindFrom }[];
   /** ground-truth columns: rows marked and labelled ranges found (stored on every stream of the file) */
   groundTruth: { column: string; marked: number; ranges: number }[];
   /** labelled ranges stored (ranges × the file's streams) */
@@ -52,13 +56,14 @@ export interface CsvImportOptions extends CsvNaming {
  */
 export async function importCsv(source: string, body: Uint8Array, nowMs: number = Date.now(), opts: CsvImportOptions = {}): Promise<CsvImportResult> {
   const decoded = await parseCsvStreaming(body, nowMs, opts);
+  const kinds = await decideKinds(source, decoded);
   const preview = {
     layout: decoded.layout,
     rows: decoded.rows,
     series: decoded.series.length,
     refused: decoded.refused,
     refusedExamples: decoded.refusedExamples,
-    streams: decoded.series.map((x) => ({ key: streamKey(x.metric, x.labels), samples: x.tsMs.length })),
+    streams: decoded.series.map((x, k) => ({ key: streamKey(x.metric, x.labels), samples: x.tsMs.length, kind: kinds[k]!.kind, kindFrom: kinds[k]!.from })),
     groundTruth: decoded.groundTruth.map((g) => ({ column: g.column, marked: g.marked, ranges: g.ranges.length })),
   };
   if (opts.dryRun) return { ...preview, newStreams: 0, received: 0, inserted: 0, labelledRanges: 0 };
@@ -82,6 +87,23 @@ export async function importCsv(source: string, body: Uint8Array, nowMs: number 
   }
   const labelledRanges = await storeGroundTruth(source, decoded);
   return { ...preview, newStreams, received, inserted, labelledRanges };
+}
+
+/**
+ * Each series' kind: an existing stream's stored kind, else `csvColumnKind`'s from the whole
+ * column, which the series takes (the kind its stream is created with).
+ */
+async function decideKinds(source: string, decoded: CsvDecoded): Promise<CsvKind[]> {
+  const src = await getSourceByName(source);
+  const keys = decoded.series.map((x) => streamKey(x.metric, x.labels));
+  const stored = src ? await findStreamKinds(src.id, keys) : new Map<string, TStreamKind>();
+  return decoded.series.map((x, k) => {
+    const kind = stored.get(keys[k]!);
+    if (kind) return { kind, from: "stored" };
+    const decided = csvColumnKind(x.metric, x.tsMs, x.values);
+    x.kind = decided.kind;
+    return decided;
+  });
 }
 
 /**
