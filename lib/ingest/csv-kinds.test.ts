@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { csvColumnKind } from "./csv-kinds";
+import { csvColumnKind, declaredOrDetected, parseDeclaredKinds } from "./csv-kinds";
+import type { DecodedSeries } from "./types";
 import { isCounterName } from "./counter-name";
 
 const times = (n: number) => Array.from({ length: n }, (_, k) => 1_700_000_000_000 + k * 60_000);
@@ -30,5 +31,33 @@ describe("a CSV column's kind", () => {
   it("the name rule is remote_write's", () => {
     expect(["a_total", "a_bucket", "a_count", "a_sum", "a"].map((m) => isCounterName(m))).toEqual([true, true, false, false, false]);
     expect(["a_count", "a_sum", "a", "b_count"].map((m) => isCounterName(m, (f) => f === "a"))).toEqual([true, true, true, false]);
+  });
+
+  it("a declared kind wins over the name and the values, by stream key or metric name", () => {
+    const series = (metric: string, labels: Record<string, string>, values: number[]): DecodedSeries => ({ metric, labels, kind: "gauge", tsMs: times(values.length), values });
+    const file = [series("requests", {}, total(100)), series("cpu", { host: "a" }, wander(100)), series("cpu", { host: "b" }, wander(100)), series("jobs_total", {}, [1, 2])];
+    expect(declaredOrDetected(file, {})).toEqual([
+      { kind: "counter", from: "values" },
+      { kind: "gauge", from: "values" },
+      { kind: "gauge", from: "values" },
+      { kind: "counter", from: "name" },
+    ]);
+    expect(declaredOrDetected(file, { requests: "gauge", 'cpu{host="b"}': "counter", jobs_total: "gauge" }).map((k) => `${k.kind}/${k.from}`)).toEqual([
+      "gauge/declared",
+      "gauge/values",
+      "counter/declared",
+      "gauge/declared",
+    ]);
+    // by metric name: every label set of it
+    expect(declaredOrDetected(file, { cpu: "counter" }).map((k) => k.kind)).toEqual(["counter", "counter", "counter", "counter"]);
+    expect(() => declaredOrDetected(file, { reqests: "counter" })).toThrow(/kinds names "reqests", which the file has no stream of/);
+  });
+
+  it("reads the kinds parameter, refusing what is not a JSON object of kinds", () => {
+    expect(parseDeclaredKinds(null)).toEqual({});
+    expect(parseDeclaredKinds('{"a":"counter","b":"gauge"}')).toEqual({ a: "counter", b: "gauge" });
+    expect(() => parseDeclaredKinds("a=counter")).toThrow(/kinds must be a JSON object/);
+    expect(() => parseDeclaredKinds('{"a":"rate"}')).toThrow(/kinds at "a": .*gauge, counter or event/);
+    expect(() => parseDeclaredKinds('["a"]')).toThrow(/kinds/);
   });
 });

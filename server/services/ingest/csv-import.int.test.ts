@@ -82,6 +82,16 @@ describe.each(availableBackends())("CSV import on %s", (backend) => {
       { key: "jobs_total", kind: "counter", kindFrom: "name" },
     ]);
     expect(await storedKinds("kinds")).toMatchObject({ cpu_pct: "gauge", jobs_total: "counter" });
+    // a declared kind wins over the values for a new stream; an existing stream keeps its own
+    const declared = await importCsv("kinds-declared", file, nowMs, { kinds: { requests_served: "gauge", cpu_pct: "counter" } });
+    expect(declared.streams).toMatchObject([
+      { key: "requests_served", kind: "gauge", kindFrom: "declared" },
+      { key: "cpu_pct", kind: "counter", kindFrom: "declared" },
+      { key: "errors_total", kind: "gauge", kindFrom: "values" },
+    ]);
+    expect(await storedKinds("kinds-declared")).toEqual({ requests_served: "gauge", cpu_pct: "counter", errors_total: "gauge" });
+    expect((await importCsv("kinds", utf8(more), nowMs, { kinds: { cpu_pct: "counter" } })).streams[0]).toMatchObject({ kind: "gauge", kindFrom: "stored" });
+    expect(await storedKinds("kinds")).toMatchObject({ cpu_pct: "gauge" });
   });
 
   it("refuses a file with a syntax error after many good lines, storing nothing", async () => {

@@ -3,7 +3,7 @@ import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { parse } from "csv-parse";
 import { AppError } from "@/lib/errors/app-error";
 import { CSV_PARSE_OPTIONS, csvSyntaxError, CsvReader, DEFAULT_CSV_LIMITS, type CsvDecoded, type CsvLayout, type CsvNaming } from "@/lib/ingest/csv";
-import { csvColumnKind, type CsvKind, type CsvKindFrom } from "@/lib/ingest/csv-kinds";
+import { declaredOrDetected, type CsvKind, type CsvKindFrom, type TCsvDeclaredKinds } from "@/lib/ingest/csv-kinds";
 import { timeSlices } from "@/lib/ingest/time-slices";
 import { streamKey, type TStreamKind } from "@/lib/schemas/stream";
 import { getSourceByName } from "../../repos/sources-repo";
@@ -43,6 +43,8 @@ export interface CsvImportResult {
 export interface CsvImportOptions extends CsvNaming {
   /** parse and report what would be created, store nothing */
   dryRun?: boolean;
+  /** kinds the sender declares for new streams, by stream key or metric name (see `declaredOrDetected`) */
+  kinds?: TCsvDeclaredKinds;
 }
 
 /**
@@ -56,7 +58,7 @@ export interface CsvImportOptions extends CsvNaming {
  */
 export async function importCsv(source: string, body: Uint8Array, nowMs: number = Date.now(), opts: CsvImportOptions = {}): Promise<CsvImportResult> {
   const decoded = await parseCsvStreaming(body, nowMs, opts);
-  const kinds = await decideKinds(source, decoded);
+  const kinds = await decideKinds(source, decoded, opts.kinds ?? {});
   const preview = {
     layout: decoded.layout,
     rows: decoded.rows,
@@ -90,19 +92,19 @@ export async function importCsv(source: string, body: Uint8Array, nowMs: number 
 }
 
 /**
- * Each series' kind: an existing stream's stored kind, else `csvColumnKind`'s from the whole
- * column, which the series takes (the kind its stream is created with).
+ * Each series' kind: an existing stream's stored kind, else the declared one, else
+ * `csvColumnKind`'s from the whole column; a new series takes it (its stream is created so).
  */
-async function decideKinds(source: string, decoded: CsvDecoded): Promise<CsvKind[]> {
+async function decideKinds(source: string, decoded: CsvDecoded, declared: TCsvDeclaredKinds): Promise<CsvKind[]> {
   const src = await getSourceByName(source);
   const keys = decoded.series.map((x) => streamKey(x.metric, x.labels));
   const stored = src ? await findStreamKinds(src.id, keys) : new Map<string, TStreamKind>();
+  const fresh = declaredOrDetected(decoded.series, declared);
   return decoded.series.map((x, k) => {
     const kind = stored.get(keys[k]!);
     if (kind) return { kind, from: "stored" };
-    const decided = csvColumnKind(x.metric, x.tsMs, x.values);
-    x.kind = decided.kind;
-    return decided;
+    x.kind = fresh[k]!.kind;
+    return fresh[k]!;
   });
 }
 
