@@ -135,6 +135,7 @@ test("a CSV's running total is imported as a counter: the check shows each strea
   await expect(preview.getByLabel("Kind of e2e_bytes_sent")).toHaveValue("gauge");
   // the user knows better for the short column
   await preview.getByLabel("Kind of e2e_bytes_sent").selectOption("counter");
+  await expect(preview.getByTestId("csv-preview-stream").filter({ hasText: "e2e_bytes_sent" })).toContainText("changed: detected as gauge");
   await shot(page, "sources-csv-kinds");
   await page.getByRole("button", { name: "Import 3 streams" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Counters, scored by their rate: e2e_requests_served, e2e_bytes_sent." })).toBeVisible();

@@ -464,7 +464,11 @@ function CsvUpload() {
                     <option value="counter">counter</option>
                   </select>
                 )}{" "}
-                {(chosen[x.key] ?? x.kind) === x.kind && kindReason(x) ? <span className="muted small">{kindReason(x)}</span> : null}
+                {(chosen[x.key] ?? x.kind) !== x.kind ? (
+                  <span className="muted small">changed: detected as {x.kind}</span>
+                ) : kindReason(x) ? (
+                  <span className="muted small">{kindReason(x)}</span>
+                ) : null}
               </li>
             ))}
             {preview.streams.length > 20 ? <li>… and {preview.streams.length - 20} more</li> : null}
