@@ -50,7 +50,8 @@ export interface CsvImportOptions extends CsvNaming {
 /**
  * Parses a CSV body with csv-parse's streaming parser, a piece at a time, yielding to the event
  * loop every YIELD_AFTER_MS of parsing (a 9 MB file parsed in one go held every other request
- * for seconds), then creates the file's streams (the cardinality cap is checked for the whole
+ * for seconds), decides each new stream's kind from its whole column (`decideKinds`: a running
+ * total becomes a counter, which the worker scores by its rate), then creates the file's streams (the cardinality cap is checked for the whole
  * file) and commits its samples in transactions of COMMIT_SAMPLES cut by time (see
  * `timeSlices`), each awaited. A malformed file is refused before anything is stored; a failure
  * while committing says how much was stored (re-importing the file is harmless: stored samples
