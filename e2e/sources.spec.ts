@@ -115,3 +115,35 @@ test("a CSV upload whose connection drops says so plainly, and sending the same 
   await page.unroute(/\/api\/v1\/import\/csv/);
   expect(errors().filter((e) => !/Failed to load resource|ERR_CONNECTION_RESET|ERR_INTERNET_DISCONNECTED/.test(e))).toEqual([]);
 });
+
+test("a CSV's running total is imported as a counter: the check shows each stream's kind and why, and the user can change it", async ({ page }) => {
+  const errors = collectConsoleErrors(page);
+  await page.goto("/settings/sources");
+  const csv = page.getByRole("region", { name: "Import CSV" });
+  await csv.getByLabel("Source", { exact: true }).fill("e2e-kinds");
+  const t = Date.now() - 700_000;
+  const rows = ["timestamp,e2e_requests_served,e2e_cpu_pct,e2e_bytes_sent"];
+  // a request total that restarts once (a deploy), a gauge, and a running total too short to tell
+  for (let r = 0; r < 60; r++) rows.push(`${t + r * 10_000},${r < 40 ? 5_000 + 25 * r : 25 * (r - 39)},${(50 + 10 * Math.sin(r)).toFixed(2)},${r < 20 ? 300 * r : ""}`);
+  await page.getByLabel("CSV file").setInputFiles({ name: "kinds.csv", mimeType: "text/csv", buffer: Buffer.from(rows.join("\n")) });
+  await page.getByRole("button", { name: "Check file" }).click();
+  const preview = page.getByTestId("csv-preview");
+  await expect(preview).toContainText("will create or extend 3 streams");
+  await expect(preview.getByLabel("Kind of e2e_requests_served")).toHaveValue("counter");
+  await expect(preview.getByTestId("csv-preview-stream").filter({ hasText: "e2e_requests_served" })).toContainText("a running total (falls only to restart): scored by its rate");
+  await expect(preview.getByLabel("Kind of e2e_cpu_pct")).toHaveValue("gauge");
+  await expect(preview.getByLabel("Kind of e2e_bytes_sent")).toHaveValue("gauge");
+  // the user knows better for the short column
+  await preview.getByLabel("Kind of e2e_bytes_sent").selectOption("counter");
+  await expect(preview.getByTestId("csv-preview-stream").filter({ hasText: "e2e_bytes_sent" })).toContainText("changed: detected as gauge");
+  await shot(page, "sources-csv-kinds");
+  await page.getByRole("button", { name: "Import 3 streams" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Counters, scored by their rate: e2e_requests_served, e2e_bytes_sent." })).toBeVisible();
+
+  // checked again, the streams exist: they keep the kinds they were created with
+  await page.getByRole("button", { name: "Check file" }).click();
+  const bytes = preview.getByTestId("csv-preview-stream").filter({ hasText: "e2e_bytes_sent" });
+  await expect(bytes).toContainText("20 samples · counter existing stream: keeps its kind");
+  await expect(preview.getByLabel("Kind of e2e_bytes_sent")).toHaveCount(0);
+  expect(errors()).toEqual([]);
+});

@@ -1,5 +1,5 @@
 /**
- * `npm run import:csv -- <file.csv> [--url http://127.0.0.1:3000] [--token <token>] [--source csv]`
+ * `npm run import:csv -- <file.csv> [--url http://127.0.0.1:3000] [--token <token>] [--source csv] [--counter <stream>]… [--gauge <stream>]…`
  *
  * Uploads a CSV file to a running Omen (POST /api/v1/import/csv). Layouts: long
  * `timestamp,stream,value` or wide `timestamp,<stream>,…` (the detection CLI's input format);
@@ -7,22 +7,25 @@
  * OMEN_INGEST_TOKEN. A malformed file is refused whole: a bad line is reported with its number
  * and nothing is stored. A large file is committed in slices: if Omen stops in the middle (a
  * crash, a restart), the slices committed are kept, and running the same import again stores
- * the rest (samples already stored are skipped; scripts/csv-kill.int.test.ts).
+ * the rest (samples already stored are skipped; scripts/csv-kill.int.test.ts). A new stream's
+ * kind is decided from its column (a cumulative total is a counter) unless `--counter` or
+ * `--gauge` names it (a stream key or metric name, repeatable); the new counters are listed.
  */
 import fs from "node:fs";
 
 /** Connection errors that mean the request never reached Omen (nothing of it can be stored). */
 const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
 
-const USAGE = "usage: npm run -s import:csv -- <file.csv> [--url http://127.0.0.1:3000] [--token <token>] [--source <name>]";
+const USAGE = "usage: npm run -s import:csv -- <file.csv> [--url http://127.0.0.1:3000] [--token <token>] [--source <name>] [--counter <stream>]… [--gauge <stream>]…";
 
-function parseArgs(argv: string[]): { file: string; url: string; token: string | undefined; source: string | undefined } {
+function parseArgs(argv: string[]): { file: string; url: string; token: string | undefined; source: string | undefined; kinds: Record<string, string> } {
   let file: string | undefined;
   // a client of a running Omen, which may be on another machine: server/env.ts validates the
   // server's settings, not this tool's
   let url = process.env.OMEN_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
   let token = process.env.OMEN_INGEST_TOKEN;
   let source: string | undefined;
+  const kinds: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = () => {
@@ -33,6 +36,7 @@ function parseArgs(argv: string[]): { file: string; url: string; token: string |
     if (a === "--url") url = next();
     else if (a === "--token") token = next();
     else if (a === "--source") source = next();
+    else if (a === "--counter" || a === "--gauge") kinds[next()] = a.slice(2);
     else if (a === "-h" || a === "--help") {
       console.log(USAGE);
       process.exit(0);
@@ -40,7 +44,7 @@ function parseArgs(argv: string[]): { file: string; url: string; token: string |
     else throw new Error(`unknown argument ${a}\n${USAGE}`);
   }
   if (!file) throw new Error(USAGE);
-  return { file, url: url.replace(/\/+$/, ""), token, source };
+  return { file, url: url.replace(/\/+$/, ""), token, source, kinds };
 }
 
 async function main(): Promise<number> {
@@ -54,7 +58,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const body = fs.readFileSync(args.file);
-  const target = `${args.url}/api/v1/import/csv${args.source ? `?source=${encodeURIComponent(args.source)}` : ""}`;
+  const query = new URLSearchParams({ ...(args.source ? { source: args.source } : {}), ...(Object.keys(args.kinds).length ? { kinds: JSON.stringify(args.kinds) } : {}) });
+  const target = `${args.url}/api/v1/import/csv${query.size ? `?${query.toString()}` : ""}`;
   for (let attempt = 0; ; attempt++) {
     let res: Response;
     try {
@@ -87,6 +92,12 @@ async function main(): Promise<number> {
       `Imported ${args.file} (${String(json.layout)} layout, ${String(json.rows)} rows) into source "${String(json.source)}": ` +
         `${String(json.inserted)} new samples of ${String(json.received)} (${String(json.series)} streams, ${String(json.newStreams)} new).`,
     );
+    const streams = Array.isArray(json.streams) ? (json.streams as { key: string; kind: string; kindFrom: string }[]) : [];
+    const counters = streams.filter((x) => x.kind === "counter" && x.kindFrom !== "stored");
+    if (counters.length) {
+      const why = (x: { kindFrom: string }) => (x.kindFrom === "values" ? "its values" : x.kindFrom);
+      console.log(`Counters (scored by their rate): ${counters.slice(0, 20).map((x) => `${x.key} (${why(x)})`).join(", ")}${counters.length > 20 ? ` and ${counters.length - 20} more` : ""}.`);
+    }
     return 0;
   }
 }

@@ -5,6 +5,7 @@ import { formatAge, isStale } from "@/lib/triage/freshness";
 import { useEffect, useState, type FormEvent } from "react";
 import { useTRPC, type RouterOutputs } from "@/components/trpc/client";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
+import { changedKinds, kindReason, type CsvPreviewStream } from "./csv-kinds";
 import { csvSnippet, otlpSnippet, parseQueryLines, remoteWriteSnippet } from "./snippets";
 
 type Source = RouterOutputs["sources"]["list"][number];
@@ -335,7 +336,7 @@ function connectionLostMessage(dryRun: boolean): string {
     : "The connection to Omen was lost during the upload. Part of the file may already be stored. Uploading the same file again is safe: samples already stored are skipped, not added twice.";
 }
 
-type CsvPreview = { rows: number; layout: string; streams: { key: string; samples: number }[]; groundTruth: { column: string; marked: number; ranges: number }[] };
+type CsvPreview = { rows: number; layout: string; streams: CsvPreviewStream[]; groundTruth: { column: string; marked: number; ranges: number }[] };
 
 /** Uploads with the signed-in session (admins); scripts use a token with the ingest scope. */
 function CsvUpload() {
@@ -343,11 +344,20 @@ function CsvUpload() {
   const [source, setSource] = useState("csv");
   const [metric, setMetric] = useState("");
   const [preview, setPreview] = useState<CsvPreview | null>(null);
+  // kinds the user picked in the preview (new streams only), sent with the import
+  const [chosen, setChosen] = useState<Record<string, CsvPreviewStream["kind"]>>({});
   const [state, setState] = useState<{ busy: boolean; ok?: string; error?: string }>({ busy: false });
   const qc = useQueryClient();
   const trpc = useTRPC();
   const post = async (dryRun: boolean) => {
-    const q = new URLSearchParams({ source, file: file!.name, ...(metric.trim() ? { metric: metric.trim() } : {}), ...(dryRun ? { dryRun: "1" } : {}) });
+    const kinds = !dryRun && preview ? changedKinds(preview.streams, chosen) : null;
+    const q = new URLSearchParams({
+      source,
+      file: file!.name,
+      ...(metric.trim() ? { metric: metric.trim() } : {}),
+      ...(kinds ? { kinds } : {}),
+      ...(dryRun ? { dryRun: "1" } : {}),
+    });
     let res: Response;
     let text: string;
     try {
@@ -378,6 +388,7 @@ function CsvUpload() {
     if (!file) return;
     setState({ busy: true });
     setPreview(null);
+    setChosen({});
     try {
       const { res, json } = await post(true);
       if (!res.ok) setState({ busy: false, error: json.error ?? `HTTP ${res.status}` });
@@ -397,7 +408,9 @@ function CsvUpload() {
       if (!res.ok) setState({ busy: false, error: json.error ?? `HTTP ${res.status}` });
       else {
         setPreview(null);
-        setState({ busy: false, ok: `Imported ${json.rows} rows (${json.layout} layout): ${json.inserted} new samples in ${json.series} streams.` });
+        const counters = json.streams.filter((x) => x.kind === "counter" && x.kindFrom !== "stored").map((x) => x.key);
+        const rated = counters.length ? ` Counters, scored by their rate: ${counters.slice(0, 10).join(", ")}${counters.length > 10 ? ` and ${counters.length - 10} more` : ""}.` : "";
+        setState({ busy: false, ok: `Imported ${json.rows} rows (${json.layout} layout): ${json.inserted} new samples in ${json.series} streams.${rated}` });
         void qc.invalidateQueries({ queryKey: trpc.sources.list.queryKey() });
       }
     } catch (err) {
@@ -409,7 +422,9 @@ function CsvUpload() {
       <h2 id="csv">Import CSV</h2>
       <p className="muted">
         Long <code>timestamp,stream,value</code> or wide <code>timestamp,&lt;stream&gt;,…</code> (one column per stream, empty = missing). Timestamps:
-        ISO-8601 or epoch seconds/milliseconds. All-or-nothing: a bad line is reported and nothing is stored.
+        ISO-8601 or epoch seconds/milliseconds. All-or-nothing: a bad line is reported and nothing is stored. A column that only rises, except to restart
+        (a running total such as requests served), or is named like a Prometheus counter (<code>_total</code>) becomes a counter, scored by its rate;
+        the check shows each stream&apos;s kind and lets you change it.
       </p>
       <form className="row" onSubmit={(e) => void check(e)}>
         <input
@@ -439,8 +454,21 @@ function CsvUpload() {
           </p>
           <ul>
             {preview.streams.slice(0, 20).map((x) => (
-              <li key={x.key}>
-                <code>{x.key}</code> · {x.samples} samples
+              <li key={x.key} data-testid="csv-preview-stream">
+                <code>{x.key}</code> · {x.samples} samples ·{" "}
+                {x.kindFrom === "stored" ? (
+                  x.kind
+                ) : (
+                  <select aria-label={`Kind of ${x.key}`} value={chosen[x.key] ?? x.kind} onChange={(e) => setChosen({ ...chosen, [x.key]: e.target.value as CsvPreviewStream["kind"] })}>
+                    <option value="gauge">gauge</option>
+                    <option value="counter">counter</option>
+                  </select>
+                )}{" "}
+                {(chosen[x.key] ?? x.kind) !== x.kind ? (
+                  <span className="muted small">changed: detected as {x.kind}</span>
+                ) : kindReason(x) ? (
+                  <span className="muted small">{kindReason(x)}</span>
+                ) : null}
               </li>
             ))}
             {preview.streams.length > 20 ? <li>… and {preview.streams.length - 20} more</li> : null}

@@ -18,6 +18,7 @@
 import { ArRlsBank } from "./ar-rls";
 import { TailCalibrator } from "./calibration";
 import { getObject, type ColumnForm } from "./codec";
+import { COUNTER_MIN_DIFFS, counterStep, counterVerdict } from "./counter-kind";
 import {
   breadthExplanation,
   EV_GAP,
@@ -1097,19 +1098,20 @@ export class DetectionEngine {
     return r2 >= o.extremeRatio ? r2 : 0;
   }
 
+  /** Streaming counter detection: `counter-kind.ts`'s rule, tallied a step at a time, decided once. */
   private autoKind(i: number, x: number): void {
     const c = this.st.cols;
     if (c.hasRaw[i] === 1) {
-      const prev = c.lastRaw[i]!;
       c.nDiff[i] = c.nDiff[i]! + 1;
-      if (x > prev) c.nPos[i] = c.nPos[i]! + 1;
-      else if (x < prev && !(x < 0.2 * prev)) c.nBad[i] = c.nBad[i]! + 1;
+      const step = counterStep(c.lastRaw[i]!, x);
+      if (step > 0) c.nPos[i] = c.nPos[i]! + 1;
+      else if (step < 0) c.nBad[i] = c.nBad[i]! + 1;
     }
     c.lastRaw[i] = x;
     c.hasRaw[i] = 1;
-    if (c.nDiff[i]! >= 30) {
+    if (c.nDiff[i]! >= COUNTER_MIN_DIFFS) {
       c.kindFixed[i] = 1;
-      const isCounter = c.nBad[i] === 0 && c.nPos[i]! >= 0.6 * c.nDiff[i]! && x >= 0;
+      const isCounter = counterVerdict(c.nDiff[i]!, c.nPos[i]!, c.nBad[i]!, x >= 0);
       c.hasRaw[i] = 0;
       if (isCounter) {
         this.resetStream(i);

@@ -12,6 +12,7 @@ import { snappyUncompressor } from "hysnappy";
 import protobuf from "protobufjs";
 import snappy from "snappyjs";
 import { AppError } from "@/lib/errors/app-error";
+import { isCounterName } from "./counter-name";
 import { WriteRequestType, type PromLabel, type PromMetadata } from "./remote-write-proto";
 import { type DecodedSeries } from "./types";
 import { scanWriteRequest, type ScannedWriteRequest } from "./write-request-scan";
@@ -117,7 +118,7 @@ export function seriesIdentity(scan: ScannedWriteRequest, s: number, meta: Metad
     const shown = sent.map((l) => `${l.name}="${l.value}"`).join(",");
     throw new AppError("BAD_REQUEST", `A series has no __name__ label ({${shown.slice(0, 200)}}); every remote_write series needs a metric name.`);
   }
-  const kind = meta.isCounter(metric) || /_bucket$/.test(metric) ? "counter" : "gauge";
+  const kind = meta.isCounter(metric) ? "counter" : "gauge";
   return { metric, labels, kind };
 }
 
@@ -134,8 +135,7 @@ export class MetadataCache {
     }
   }
   isCounter(metric: string): boolean {
-    if (this.counters.has(metric)) return true;
-    return /_total$/.test(metric) || (/_(count|sum|bucket)$/.test(metric) && this.counters.has(metric.replace(/_(count|sum|bucket)$/, "")));
+    return isCounterName(metric, (family) => this.counters.has(family));
   }
 }
 

@@ -109,6 +109,9 @@ const cases: Case[] = [
   { name: "CSV timestamp 1e20", path: "/api/v1/import/csv", headers: { "content-type": "text/csv" }, body: () => "timestamp,stream,value\n100000000000000000000,a,1\n", status: 400, message: /CSV line 2: timestamp "100000000000000000000" in column 1 is not ISO-8601/ },
   { name: "CSV of the wrong content type", path: "/api/v1/import/csv", headers: { "content-type": "application/json" }, body: () => "timestamp,a\n1700000000,1\n", status: 415, message: /Content-Type must be text\/csv/ },
   { name: "CSV that is not UTF-8", path: "/api/v1/import/csv", headers: { "content-type": "text/csv" }, body: () => new Uint8Array([0x74, 0x69, 0x6d, 0x65, 0xff, 0x0a]), status: 400, message: /not UTF-8/ },
+  { name: "CSV with kinds that are not JSON", path: "/api/v1/import/csv?kinds=a%3Dcounter", headers: { "content-type": "text/csv" }, body: () => "timestamp,a\n1700000000,1\n", status: 400, message: /kinds must be a JSON object of stream → kind/ },
+  { name: "CSV with an unknown kind", path: `/api/v1/import/csv?kinds=${encodeURIComponent('{"a":"rate"}')}`, headers: { "content-type": "text/csv" }, body: () => "timestamp,a\n1700000000,1\n", status: 400, message: /kinds at "a": .*gauge, counter or event/ },
+  { name: "CSV with a kind for no stream of the file", path: `/api/v1/import/csv?kinds=${encodeURIComponent('{"b":"counter"}')}`, headers: { "content-type": "text/csv" }, body: () => "timestamp,a\n1700000000,1\n", status: 400, message: /kinds names "b", which the file has no stream of/ },
 ];
 
 async function post(path: string, body: Uint8Array | string, headers: Record<string, string>, auth: string | null | undefined) {
@@ -184,7 +187,7 @@ describe("ingest endpoints accept good input durably", () => {
     const before = await countSamples();
     const r = await post("/api/v1/import/csv", "timestamp,csv_a,csv_b\n1700000000,1,2\n1700000010,3,\n", { "content-type": "text/csv" }, undefined);
     expect(r.status).toBe(200);
-    expect(await r.json()).toMatchObject({ layout: "wide", rows: 2, inserted: 3 });
+    expect(await r.json()).toMatchObject({ layout: "wide", rows: 2, inserted: 3, streams: [{ key: "csv_a", kind: "gauge", kindFrom: "values" }, { key: "csv_b", kind: "gauge", kindFrom: "values" }] });
     const r2 = await post("/api/v1/import/csv", 'timestamp,stream,value\n1700000020,csv_a,4\n1700000020,"csv_c{x=""1""}",5\n', { "content-type": "text/csv" }, undefined);
     expect(await r2.json()).toMatchObject({ layout: "long", inserted: 2 });
     expect(await countSamples()).toBe(before + 5);
@@ -201,6 +204,14 @@ describe("ingest endpoints accept good input durably", () => {
     const ok = cli(good);
     expect(ok.status).toBe(0);
     expect(ok.stdout).toMatch(/wide layout, 2 rows.*4 new samples/);
+    // a kind declared on the command line: the new counter is listed
+    const declared = path.join(dir, "declared.csv");
+    fs.writeFileSync(declared, "timestamp,cli_c,cli_d\n2026-01-01T00:00:00Z,1,2\n2026-01-01T00:00:10Z,3,4\n");
+    const c = spawnSync(process.execPath, ["--import", "tsx", "scripts/import-csv.ts", declared, "--url", omen.url, "--token", omen.token, "--counter", "cli_d"], { encoding: "utf8" });
+    expect(c.status).toBe(0);
+    expect(c.stdout).toMatch(/Counters \(scored by their rate\): cli_d \(declared\)\./);
+    const kinds = await pool().query<{ key: string; kind: string }>("SELECT key, kind::text AS kind FROM stream WHERE key IN ('cli_c', 'cli_d') ORDER BY key");
+    expect(kinds.rows).toEqual([{ key: "cli_c", kind: "gauge" }, { key: "cli_d", kind: "counter" }]);
     const before = await countSamples();
     const r = cli(bad);
     expect(r.status).toBe(1);

@@ -63,6 +63,15 @@ export async function findStreamIds(sourceId: number, keys: string[]): Promise<M
   return new Map(res.rows.map((r) => [r.key, r.id]));
 }
 
+/** Stored kinds of existing streams by key for one source. */
+export async function findStreamKinds(sourceId: number, keys: string[]): Promise<Map<string, TStreamKind>> {
+  const res = await pool().query<{ key: string; kind: TStreamKind }>(
+    "SELECT key, kind::text AS kind FROM stream WHERE source_id = $1 AND key = ANY($2::text[])",
+    [sourceId, keys],
+  );
+  return new Map(res.rows.map((r) => [r.key, r.kind]));
+}
+
 /**
  * Staleness markers: each stream ends at its newest marker's time unless a sample at or after
  * that time is known (`last_sample_at`, which the worker keeps) or it ended later already.

@@ -14,6 +14,7 @@ import { ConfigReloader } from "../config/config-reload";
 import { detectNow } from "../detect/detect-service";
 import { probeWorker } from "../detect/worker-probe";
 import { createEngine, withSettings } from "../detection/engine-adapter";
+import { importCsv } from "../ingest/csv-import";
 import { ingestSeries, invalidateSourceCache } from "../ingest/ingest-service";
 import { explainAnomaly } from "./explain-service";
 
@@ -21,9 +22,11 @@ import { explainAnomaly } from "./explain-service";
  * A counter ranks by its rate on all three paths: the CLI (`lib/insights/table-insights.ts`),
  * `POST /api/v1/detect` (the worker's probe takes the rate against the model's last reading)
  * and the anomaly page (the rate from the minute rollup, its reference from the five-minute
- * tier). A synthetic group of three gauges and a declared counter, one sample every 5 minutes,
- * with a counter reset on the way and an incident at the end in which the counter's rate
- * surges and one gauge rises with it.
+ * tier). A synthetic group of three gauges and a counter, one sample every 5 minutes, with a
+ * counter reset on the way and an incident at the end in which the counter's rate surges and
+ * one gauge rises with it. The counter reaches the worker declared (remote_write with its kind)
+ * or in an uploaded CSV, which declares no kinds (the import decides it from the column; its
+ * name has no counter suffix, so its values must): both rank it by its rate as the CLI does.
  */
 const STEP_MS = 5 * 60_000;
 const T0 = Date.UTC(2021, 0, 4);
@@ -33,7 +36,7 @@ const RESET = 800;
 // the counter first: where its evidence ties a gauge's, table order puts it first, so a path
 // that ranked it by its score alone would name the gauge first
 const STREAMS: { name: string; kind: StreamKind }[] = [
-  { name: "requests_total", kind: "counter" },
+  { name: "requests_served", kind: "counter" },
   { name: "cpu_pct", kind: "gauge" },
   { name: "mem_pct", kind: "gauge" },
   { name: "disk_pct", kind: "gauge" },
@@ -88,7 +91,8 @@ describe("cause ranking of a counter: the page and the API agree with the CLI", 
   }, 60_000);
   afterAll(async () => handoff?.close());
 
-  describe.each(availableBackends())("on %s", (backend) => {
+  const paths = ["declared", "csv"] as const;
+  describe.each(availableBackends().flatMap((b) => paths.map((p) => [b, p] as const)))("on %s, the counter %s", (backend, path) => {
     let tdb: TestDatabase;
     beforeAll(async () => {
       tdb = await createTestDatabase(backend);
@@ -98,8 +102,17 @@ describe("cause ranking of a counter: the page and the API agree with the CLI", 
     afterAll(async () => tdb?.drop());
 
     async function ingestAndScore(a: number, b: number): Promise<void> {
-      const series: IncomingSeries[] = STREAMS.map((s, k) => ({ metric: s.name, labels: {}, kind: s.kind, tsMs: t.slice(a, b), values: values[k]!.slice(a, b) }));
-      await ingestSeries("rates", "remote_write", series, now);
+      if (path === "declared") {
+        const series: IncomingSeries[] = STREAMS.map((s, k) => ({ metric: s.name, labels: {}, kind: s.kind, tsMs: t.slice(a, b), values: values[k]!.slice(a, b) }));
+        await ingestSeries("rates", "remote_write", series, now);
+      } else {
+        const lines = [["timestamp", ...STREAMS.map((s) => s.name)].join(",")];
+        for (let r = a; r < b; r++) lines.push([t[r]!, ...values.map((v) => v[r]!)].join(","));
+        const res = await importCsv("rates", new TextEncoder().encode(lines.join("\n")), now);
+        // the first file creates the streams, the counter from its values; the next extends them
+        expect(res.streams.map((x) => x.kind)).toEqual(STREAMS.map((s) => s.kind));
+        expect(res.streams[C]!.kindFrom).toBe(a === 0 ? "values" : "stored");
+      }
       if (!pipeline) {
         const engine = withSettings(createEngine());
         await new ConfigReloader(engine, null, () => undefined).run();
@@ -131,7 +144,7 @@ describe("cause ranking of a counter: the page and the API agree with the CLI", 
       // the causes named are the CLI's, those with at least half the top's evidence
       const order = orderByEvidence(row);
       const named = order.filter((k) => row[k]! >= 0.5 * row[order[0]!]!).map((k) => cli.streams[k]!);
-      expect(named[0]).toBe("requests_total");
+      expect(named[0]).toBe(STREAMS[C]!.name);
       expect(anomalous[0]!.causes).toEqual(named.slice(0, 5));
     }, 60_000);
 
@@ -158,7 +171,7 @@ describe("cause ranking of a counter: the page and the API agree with the CLI", 
       // the counter's reference is its rates (its raw total would lie outside any past range)
       expect(series[C]!.history.length).toBeGreaterThan(100);
       const shares = new Map(rankEvidence(cli.streams, windowEvidence(series, first!.startMs, ex.window.toMs)).map((c) => [c.stream, c.share]));
-      expect(ex.causes.some((c) => c.key === "requests_total" && c.share > 0)).toBe(true);
+      expect(ex.causes.some((c) => c.key === STREAMS[C]!.name && c.share > 0)).toBe(true);
       for (const c of ex.causes.filter((x) => x.share > 0)) expect(Math.abs(c.share - shares.get(c.key)!)).toBeLessThan(0.001);
     }, 60_000);
   });

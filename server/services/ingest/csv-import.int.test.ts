@@ -12,6 +12,14 @@ function wideCsv(rows: number, columns: number, t0: number): string {
   return `${lines.join("\n")}\n`;
 }
 
+async function storedKinds(source: string): Promise<Record<string, string>> {
+  const res = await pool().query<{ key: string; kind: string }>(
+    "SELECT st.key, st.kind::text AS kind FROM stream st JOIN source src ON src.id = st.source_id WHERE src.name = $1",
+    [source],
+  );
+  return Object.fromEntries(res.rows.map((r) => [r.key, r.kind]));
+}
+
 describe.each(availableBackends())("CSV import on %s", (backend) => {
   let tdb: TestDatabase;
   beforeAll(async () => {
@@ -42,6 +50,48 @@ describe.each(availableBackends())("CSV import on %s", (backend) => {
     // importing the file again stores nothing twice
     expect(await importCsv("wide", utf8(wideCsv(3_000, 20, t0)), nowMs)).toMatchObject({ received: 60_000, inserted: 0 });
     expect(await countSamples()).toBe(60_000);
+  });
+
+  it("creates a cumulative column as a counter and a wandering one as a gauge; an existing stream keeps its kind", async () => {
+    const lines = ["timestamp,requests_served,cpu_pct,errors_total"];
+    for (let r = 0; r < 120; r++) {
+      // the request total restarts at row 60 (a deploy); `errors_total` holds counts per row, no total
+      const served = r < 60 ? 5_000 + 40 * r : 40 * (r - 59);
+      lines.push([t0 + 40_000 + r * 60, served, 50 + 10 * Math.sin(r / 3), 3 + (r % 5)].join(","));
+    }
+    const file = utf8(`${lines.join("\n")}\n`);
+    const expected = [
+      { key: "requests_served", kind: "counter", kindFrom: "values" },
+      { key: "cpu_pct", kind: "gauge", kindFrom: "values" },
+      { key: "errors_total", kind: "gauge", kindFrom: "values" },
+    ];
+    // the check reports what the import will create, and stores nothing
+    const dry = await importCsv("kinds", file, nowMs, { dryRun: true });
+    expect(dry.streams).toMatchObject(expected);
+    expect(await storedKinds("kinds")).toEqual({});
+    const res = await importCsv("kinds", file, nowMs);
+    expect(res.streams).toMatchObject(expected);
+    expect(await storedKinds("kinds")).toEqual({ requests_served: "counter", cpu_pct: "gauge", errors_total: "gauge" });
+    // a later file in which cpu_pct only rises (new, it would be a counter) and a new `_total`
+    // column of 10 rows appears: cpu_pct stays a gauge, the new column is a counter by its name
+    // (too short for its values to decide)
+    const more = ["timestamp,cpu_pct,jobs_total", ...Array.from({ length: 40 }, (_, r) => `${t0 + 50_000 + r * 60},${r},${r < 10 ? 3 * r : ""}`)].join("\n");
+    const again = await importCsv("kinds", utf8(more), nowMs);
+    expect(again.streams).toMatchObject([
+      { key: "cpu_pct", kind: "gauge", kindFrom: "stored" },
+      { key: "jobs_total", kind: "counter", kindFrom: "name" },
+    ]);
+    expect(await storedKinds("kinds")).toMatchObject({ cpu_pct: "gauge", jobs_total: "counter" });
+    // a declared kind wins over the values for a new stream; an existing stream keeps its own
+    const declared = await importCsv("kinds-declared", file, nowMs, { kinds: { requests_served: "gauge", cpu_pct: "counter" } });
+    expect(declared.streams).toMatchObject([
+      { key: "requests_served", kind: "gauge", kindFrom: "declared" },
+      { key: "cpu_pct", kind: "counter", kindFrom: "declared" },
+      { key: "errors_total", kind: "gauge", kindFrom: "values" },
+    ]);
+    expect(await storedKinds("kinds-declared")).toEqual({ requests_served: "gauge", cpu_pct: "counter", errors_total: "gauge" });
+    expect((await importCsv("kinds", utf8(more), nowMs, { kinds: { cpu_pct: "counter" } })).streams[0]).toMatchObject({ kind: "gauge", kindFrom: "stored" });
+    expect(await storedKinds("kinds")).toMatchObject({ cpu_pct: "gauge" });
   });
 
   it("refuses a file with a syntax error after many good lines, storing nothing", async () => {

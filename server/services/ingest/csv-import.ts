@@ -3,11 +3,12 @@ import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { parse } from "csv-parse";
 import { AppError } from "@/lib/errors/app-error";
 import { CSV_PARSE_OPTIONS, csvSyntaxError, CsvReader, DEFAULT_CSV_LIMITS, type CsvDecoded, type CsvLayout, type CsvNaming } from "@/lib/ingest/csv";
+import { declaredOrDetected, type CsvKind, type CsvKindFrom, type TCsvDeclaredKinds } from "@/lib/ingest/csv-kinds";
 import { timeSlices } from "@/lib/ingest/time-slices";
-import { streamKey } from "@/lib/schemas/stream";
+import { streamKey, type TStreamKind } from "@/lib/schemas/stream";
 import { getSourceByName } from "../../repos/sources-repo";
 import { replaceTruthRanges } from "../../repos/stream-labels-repo";
-import { findStreamIds } from "../../repos/streams-repo";
+import { findStreamIds, findStreamKinds } from "../../repos/streams-repo";
 import { ensureStreams, ingestSeries } from "./ingest-service";
 
 /** Bytes of the file handed to the parser at once. */
@@ -28,8 +29,11 @@ export interface CsvImportResult {
   inserted: number;
   refused: number;
   refusedExamples: string[];
-  /** the file's streams and their sample counts (what an import creates or extends) */
-  streams: { key: string; samples: number }[];
+  /**
+   * the file's streams and their sample counts (what an import creates or extends), with the
+   * kind each has after the import and why (`csvColumnKind`; an existing stream keeps its own)
+   */
+  streams: { key: string; samples: number; kind: TStreamKind; kindFrom: CsvKindFrom }[];
   /** ground-truth columns: rows marked and labelled ranges found (stored on every stream of the file) */
   groundTruth: { column: string; marked: number; ranges: number }[];
   /** labelled ranges stored (ranges × the file's streams) */
@@ -39,12 +43,15 @@ export interface CsvImportResult {
 export interface CsvImportOptions extends CsvNaming {
   /** parse and report what would be created, store nothing */
   dryRun?: boolean;
+  /** kinds the sender declares for new streams, by stream key or metric name (see `declaredOrDetected`) */
+  kinds?: TCsvDeclaredKinds;
 }
 
 /**
  * Parses a CSV body with csv-parse's streaming parser, a piece at a time, yielding to the event
  * loop every YIELD_AFTER_MS of parsing (a 9 MB file parsed in one go held every other request
- * for seconds), then creates the file's streams (the cardinality cap is checked for the whole
+ * for seconds), decides each new stream's kind from its whole column (`decideKinds`: a running
+ * total becomes a counter, which the worker scores by its rate), then creates the file's streams (the cardinality cap is checked for the whole
  * file) and commits its samples in transactions of COMMIT_SAMPLES cut by time (see
  * `timeSlices`), each awaited. A malformed file is refused before anything is stored; a failure
  * while committing says how much was stored (re-importing the file is harmless: stored samples
@@ -52,13 +59,14 @@ export interface CsvImportOptions extends CsvNaming {
  */
 export async function importCsv(source: string, body: Uint8Array, nowMs: number = Date.now(), opts: CsvImportOptions = {}): Promise<CsvImportResult> {
   const decoded = await parseCsvStreaming(body, nowMs, opts);
+  const kinds = await decideKinds(source, decoded, opts.kinds ?? {});
   const preview = {
     layout: decoded.layout,
     rows: decoded.rows,
     series: decoded.series.length,
     refused: decoded.refused,
     refusedExamples: decoded.refusedExamples,
-    streams: decoded.series.map((x) => ({ key: streamKey(x.metric, x.labels), samples: x.tsMs.length })),
+    streams: decoded.series.map((x, k) => ({ key: streamKey(x.metric, x.labels), samples: x.tsMs.length, kind: kinds[k]!.kind, kindFrom: kinds[k]!.from })),
     groundTruth: decoded.groundTruth.map((g) => ({ column: g.column, marked: g.marked, ranges: g.ranges.length })),
   };
   if (opts.dryRun) return { ...preview, newStreams: 0, received: 0, inserted: 0, labelledRanges: 0 };
@@ -82,6 +90,23 @@ export async function importCsv(source: string, body: Uint8Array, nowMs: number 
   }
   const labelledRanges = await storeGroundTruth(source, decoded);
   return { ...preview, newStreams, received, inserted, labelledRanges };
+}
+
+/**
+ * Each series' kind: an existing stream's stored kind, else the declared one, else
+ * `csvColumnKind`'s from the whole column; a new series takes it (its stream is created so).
+ */
+async function decideKinds(source: string, decoded: CsvDecoded, declared: TCsvDeclaredKinds): Promise<CsvKind[]> {
+  const src = await getSourceByName(source);
+  const keys = decoded.series.map((x) => streamKey(x.metric, x.labels));
+  const stored = src ? await findStreamKinds(src.id, keys) : new Map<string, TStreamKind>();
+  const fresh = declaredOrDetected(decoded.series, declared);
+  return decoded.series.map((x, k) => {
+    const kind = stored.get(keys[k]!);
+    if (kind) return { kind, from: "stored" };
+    x.kind = fresh[k]!.kind;
+    return fresh[k]!;
+  });
 }
 
 /**

@@ -1,4 +1,5 @@
 import { AppError } from "@/lib/errors/app-error";
+import { parseDeclaredKinds } from "@/lib/ingest/csv-kinds";
 import { env } from "@/server/env";
 import { fetchIngestRequest } from "@/server/http/ingest-http";
 import { sourceName } from "@/server/http/ingest-request";
@@ -18,8 +19,10 @@ const CSV_TYPES = /^(text\/csv|text\/plain|application\/csv|application\/octet-s
  * chunks (server/services/ingest/csv-import.ts); a malformed file stores nothing; samples whose
  * time is out of bounds are refused one by one (400 naming line and column, the rest stored).
  * `file=<name>` names a generic `value` column's stream after the file (two files headed
- * `timestamp,value` stay two streams), `metric=<name>` names it explicitly, and `dryRun=1`
- * answers what would be created without storing anything.
+ * `timestamp,value` stay two streams), `metric=<name>` names it explicitly, `kinds=<JSON>`
+ * declares new streams' kinds (`{"requests":"counter"}`, by stream key or metric name; otherwise
+ * each is decided from its column, see lib/ingest/csv-kinds.ts), and `dryRun=1` answers what
+ * would be created, each stream with its kind, without storing anything.
  */
 export async function POST(req: Request): Promise<Response> {
   const request = fetchIngestRequest(req);
@@ -31,12 +34,13 @@ export async function POST(req: Request): Promise<Response> {
       throw new AppError("UNSUPPORTED_MEDIA_TYPE", `Content-Type must be text/csv, got "${type.slice(0, 60)}". Nothing from this request was stored.`);
     }
     const source = sourceName(request.query("source"), "csv");
+    const kinds = parseDeclaredKinds(request.query("kinds"));
     await assertIngestCapacity();
     const body = await request.body(env().OMEN_MAX_BODY_BYTES);
     const file = request.query("file")?.slice(0, 300) || undefined;
     const metric = request.query("metric")?.slice(0, 200) || undefined;
     const dryRun = request.query("dryRun") === "1";
-    const res = await importCsv(source, body, Date.now(), { file, metric, dryRun });
+    const res = await importCsv(source, body, Date.now(), { file, metric, dryRun, kinds });
     if (dryRun) return Response.json({ dryRun: true, ...res, samples: res.streams.reduce((n, s) => n + s.samples, 0), source });
     if (res.refused) return toResponse(refusedSamplesReply(res, "sample", " (CSV)"));
     return Response.json({ ...res, source });
