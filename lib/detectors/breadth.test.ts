@@ -57,6 +57,16 @@ describe("breadth score (many streams moving unusually at once)", () => {
     expect(breadthScores(independent(3000, 2500, 1, 3.5, 1)).breadth[2500]).toBe(0);
   });
 
+  it("scores a count never seen as the rarest its history can show: 100 after 11,000 steps, not 90", () => {
+    // seven of ten streams 6σ up for one step, after 11,000 quiet steps: log10(11,001) = 4.04 decades
+    const cols = independent(11_001, 11_000, 7, 6, 1);
+    expect(breadthScores(cols).breadth[11_000]).toBeGreaterThanOrEqual(99.9);
+    // the scale fixed at 4.5 decades (the sixth session's) held it to 90
+    const fixed = breadthScores(cols, new DetectionEngine({ tier2: { breadthDecadesMin: 4.5 } })).breadth[11_000]!;
+    expect(fixed).toBeGreaterThan(85);
+    expect(fixed).toBeLessThan(90);
+  });
+
   it("keeps what it learnt when a stream joins the table", () => {
     const cols = independent(3000, 2500, 7, 3.5, 1);
     const engine = new DetectionEngine();

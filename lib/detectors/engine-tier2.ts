@@ -250,7 +250,12 @@ export class Tier2 {
       let ge = 0;
       for (let q = c; q < BREADTH_BINS; q++) ge += h[q]!;
       const e = -Math.log10((ge + 1) / (this.bSteps + 1));
-      s = Math.min(100, (100 * e) / t.breadthDecades);
+      // 100 = the rarest count this history can show (a count never seen: log10(steps + 1)
+      // decades), within [breadthDecadesMin, breadthDecades]: a fixed 4.5 held the counts of a
+      // month of 5-minute steps (≤ 3.9 decades) to 87 and the broad moves ASD labels to 44–58
+      const att = Math.log10(this.bSteps + 1);
+      const scale = Math.min(t.breadthDecades, Math.max(t.breadthDecadesMin, att));
+      s = Math.min(100, (100 * e) / scale);
     }
     h[c]!++;
     this.bSteps++;

@@ -26,13 +26,15 @@ export const ZTier2Options = z.object({
   /**
    * Breadth score (tables of ≥ 3 streams): a stream "moves unusually" on a step when its AR
    * residual's tail probability is below `breadthP`; the step scores how rarely the table has
-   * seen that many (≥ `breadthMin`) at once, `breadthDecades` decades = 100, once it has seen
-   * `breadthWarmup` steps. `breadthDecades` 0 = off.
+   * seen that many (≥ `breadthMin`) at once, once it has seen `breadthWarmup` steps. 100 is the
+   * evidence its history can attain, log10(steps + 1) decades (a count never seen), kept within
+   * [`breadthDecadesMin`, `breadthDecades`]. `breadthDecades` 0 = off.
    */
   breadthP: z.number().min(0).max(1).default(0.005),
   breadthMin: z.number().int().min(1).default(3),
   breadthWarmup: z.number().int().min(1).default(500),
   breadthDecades: z.number().min(0).default(4.5),
+  breadthDecadesMin: z.number().min(0).default(4),
   /**
    * Daily routine of breadth (lib/detectors/breadth-routine.ts): no breadth score for a count
    * at most `breadthRoutineRatio` × the count the table reached within the hour on each of the
