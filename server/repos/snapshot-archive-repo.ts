@@ -1,9 +1,11 @@
 import { z } from "zod";
 import { decodeSnapshotSetHeader, SET_PREFIX_BYTES, snapshotSetHeaderLength } from "@/lib/scale/snapshot-set";
 import { pool } from "../db";
+import { readChunks, type ChunkTable } from "./bytea-chunks";
 import { byteaSlices, joinSlices } from "./bytea-slices";
 import { queryRow, queryRows } from "./rows";
 import { pruneSnapshots } from "./snapshots-repo";
+import { inReadSnapshot } from "./transaction";
 
 /**
  * Scale-out detector snapshots (Settings → Models with OMEN_NATS_URL) kept one row per
@@ -12,8 +14,12 @@ import { pruneSnapshots } from "./snapshots-repo";
  * The copy runs inside PostgreSQL, so no state passes through the worker, and no value is
  * larger than one partition's snapshot (PostgreSQL refuses a field over 1 GB, which the whole
  * set passed at ~190,000 series). Older rows hold the whole set in `detector_snapshot.state`
- * (lib/scale/snapshot-set.ts); a partition's state is read out of them alone, too.
+ * (lib/scale/snapshot-set.ts); a partition's state is read out of them alone, too. A large
+ * partition state is kept as a row per chunk (bytea-chunks.ts), copied with its part.
  */
+
+/** A large partition state of a stored snapshot as rows; deleted with the part (and the snapshot). */
+export const SNAPSHOT_PART_CHUNKS: ChunkTable = { name: "detector_snapshot_part_chunk", key: ["snapshot_id", "partition"] };
 
 /** One partition's state in a stored snapshot (without the state). */
 export interface ArchivedPart {
@@ -45,7 +51,8 @@ export type SnapshotContents = null | { kind: "single" } | { kind: "partitions";
 
 /**
  * Copies every partition's newest state of `log` into a new scale-out snapshot, in one statement
- * (one MVCC snapshot: a partition saving meanwhile is copied before or after, never torn). Null
+ * (one MVCC snapshot: a partition saving meanwhile is copied before or after, never torn; its
+ * chunk rows with it, as rows, so no value is joined). Null
  * when no partition has a state yet, unless `evenIfEmpty`. Automatic snapshots keep the newest
  * `keep` of their reason (their parts go with them: ON DELETE CASCADE).
  */
@@ -59,8 +66,11 @@ export async function archivePartitions(log: string, partitions: number, reason:
        FROM partition_snapshot WHERE log = $1 HAVING count(*) > 0 OR $4::boolean
        RETURNING id
      ), parts AS (
-       INSERT INTO detector_snapshot_part (snapshot_id, partition, msg_seq, feedback_id, state, size_bytes)
-       SELECT head.id, p.partition, p.msg_seq, p.feedback_id, p.state, p.size_bytes FROM head, partition_snapshot p WHERE p.log = $1
+       INSERT INTO detector_snapshot_part (snapshot_id, partition, msg_seq, feedback_id, state, size_bytes, chunk_count)
+       SELECT head.id, p.partition, p.msg_seq, p.feedback_id, p.state, p.size_bytes, p.chunk_count FROM head, partition_snapshot p WHERE p.log = $1
+     ), chunks AS (
+       INSERT INTO detector_snapshot_part_chunk (snapshot_id, partition, seq, data)
+       SELECT head.id, c.partition, c.seq, c.data FROM head, partition_snapshot_chunk c WHERE c.log = $1
      )
      SELECT id FROM head`,
     [log, reason, partitions, evenIfEmpty],
@@ -118,22 +128,32 @@ const ZSlice = z.object({ slice: z.instanceof(Buffer) });
 export async function readArchivedState(set: ArchivedSet, partition: number, sliceBytes?: number): Promise<Buffer | null> {
   const part = set.parts.find((p) => p.partition === partition);
   if (!part) return null;
-  let rows;
   if (set.layout.format === "rows") {
     const s = byteaSlices("state", sliceBytes);
-    rows = await queryRows(pool(), ZSlice, `SELECT ${s.select} FROM detector_snapshot_part ${s.join} WHERE snapshot_id = $1 AND partition = $2 ORDER BY g.slice_no`, [set.snapshotId, partition]);
-  } else {
-    // the partition's bytes of the old single-value set, cut out once (OFFSET 0 keeps the
-    // subquery from being folded into each slice's expression)
-    const s = byteaSlices("v.state", sliceBytes);
-    rows = await queryRows(
-      pool(),
-      ZSlice,
-      `SELECT ${s.select} FROM (SELECT substring(state FROM $2 FOR $3) AS state FROM detector_snapshot WHERE id = $1 OFFSET 0) v ${s.join} ORDER BY g.slice_no`,
-      [set.snapshotId, set.layout.offsets.get(partition)! + 1, part.sizeBytes],
-    );
+    const state = await inReadSnapshot(async (client) => {
+      const head = await queryRow(client, z.object({ chunk_count: z.number(), size_bytes: z.number() }), "SELECT chunk_count, size_bytes FROM detector_snapshot_part WHERE snapshot_id = $1 AND partition = $2", [
+        set.snapshotId,
+        partition,
+      ]);
+      if (!head) return null;
+      if (head.chunk_count > 0) return readChunks(client, SNAPSHOT_PART_CHUNKS, [set.snapshotId, partition], head.chunk_count, head.size_bytes);
+      return joinSlices(await queryRows(client, ZSlice, `SELECT ${s.select} FROM detector_snapshot_part ${s.join} WHERE snapshot_id = $1 AND partition = $2 ORDER BY g.slice_no`, [set.snapshotId, partition]));
+    });
+    if (!state) throw gone(set);
+    return state;
   }
-  // listed but gone: the snapshot was deleted since (pruned); fresh detectors would be wrong
-  if (!rows.length) throw new Error(`Snapshot ${set.snapshotId} no longer exists (deleted since it was read).`);
+  // the partition's bytes of the old single-value set, cut out once (OFFSET 0 keeps the
+  // subquery from being folded into each slice's expression)
+  const s = byteaSlices("v.state", sliceBytes);
+  const rows = await queryRows(
+    pool(),
+    ZSlice,
+    `SELECT ${s.select} FROM (SELECT substring(state FROM $2 FOR $3) AS state FROM detector_snapshot WHERE id = $1 OFFSET 0) v ${s.join} ORDER BY g.slice_no`,
+    [set.snapshotId, set.layout.offsets.get(partition)! + 1, part.sizeBytes],
+  );
+  if (!rows.length) throw gone(set);
   return joinSlices(rows);
 }
+
+// listed but gone: the snapshot was deleted since (pruned); fresh detectors would be wrong
+const gone = (set: ArchivedSet) => new Error(`Snapshot ${set.snapshotId} no longer exists (deleted since it was read).`);
