@@ -92,7 +92,7 @@ async function measure(mode: Mode, partitions: number, bytesEach: number): Promi
     );
     await pool().query(
       `INSERT INTO partition_snapshot_chunk (log, partition, seq, data)
-       SELECT $1, p, c, (SELECT string_agg(sha256(((p * 1000003 + c) * 40009 + i)::text::bytea), ''::bytea) FROM generate_series(1, ${MB / 32}) AS i)
+       SELECT $1, p, c, (SELECT string_agg(sha256(((p::bigint * 1000003 + c) * 40009 + i)::text::bytea), ''::bytea) FROM generate_series(1, ${MB / 32}) AS i)
        FROM generate_series(0, $2 - 1) AS p, generate_series(0, $3 - 1) AS c`,
       [LOG, partitions, chunks],
     );

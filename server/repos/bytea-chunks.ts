@@ -8,15 +8,15 @@ import type pg from "pg";
  *   embedded database's socket server (`@electric-sql/pglite-socket` 0.2.17) appends every TCP
  *   read to the message received so far with `Buffer.concat`: its cost grows with the square of
  *   the message (minutes, and event-loop holds of tens of seconds, for 80 MB).
- * - Joined inside the database into one value (`string_agg` over staged chunks, as before), the
- *   join and the store of the whole value run in PGlite's Wasm on the Node thread that hosts it,
- *   holding that event loop for their whole length (1.8–4.2 s for 80 MB), and reading it back is
- *   one value again.
+ * - Joined inside the database into one value (`string_agg` over chunks staged in a temporary
+ *   table), the join and the store of the whole value run in PGlite's Wasm on the Node thread
+ *   that hosts it, holding that event loop for their whole length (1.8–4.2 s for 80 MB), and
+ *   reading it back is one value again.
  * As rows, every statement handles one chunk (a write) or a few (a read), so the event loop is
  * held for one statement's worth at a time. A value's rows are written in the transaction that
  * writes its owner row and read in one MVCC snapshot (`inReadSnapshot`, transaction.ts), so a
  * reader sees the old value or the new one, never a mix, and a failed or interrupted save leaves
- * the old one. Small values (one chunk or less) stay inline in the owner's column: one statement.
+ * the old one. Small values (one chunk or less) stay inline in the owner's column, no chunk rows.
  */
 
 /**

@@ -12,8 +12,8 @@ import { inReadSnapshot } from "./transaction";
  * partition: the `detector_snapshot` row is the listing (reason, cursor, total size) and names
  * the sample log and partition count; each partition's state is a `detector_snapshot_part` row.
  * The copy runs inside PostgreSQL, so no state passes through the worker, and no value is
- * larger than one partition's snapshot (PostgreSQL refuses a field over 1 GB, which the whole
- * set passed at ~190,000 series). Older rows hold the whole set in `detector_snapshot.state`
+ * larger than one chunk (PostgreSQL refuses a field over 1 GB, which the whole set passed at
+ * ~190,000 series). Older rows hold the whole set in `detector_snapshot.state`
  * (lib/scale/snapshot-set.ts); a partition's state is read out of them alone, too. A large
  * partition state is kept as a row per chunk (bytea-chunks.ts), copied with its part.
  */
