@@ -1,11 +1,12 @@
 import { z } from "zod";
 import { decodeSnapshotSetHeader, SET_PREFIX_BYTES, snapshotSetHeaderLength } from "@/lib/scale/snapshot-set";
 import { pool } from "../db";
-import { readChunks, type ChunkTable } from "./bytea-chunks";
+import { copyChunks, readChunks, type ChunkTable } from "./bytea-chunks";
 import { byteaSlices, joinSlices } from "./bytea-slices";
+import { PARTITION_SNAPSHOT_CHUNKS } from "./partition-repo";
 import { queryRow, queryRows } from "./rows";
 import { pruneSnapshots } from "./snapshots-repo";
-import { inReadSnapshot } from "./transaction";
+import { inReadSnapshot, inTransaction } from "./transaction";
 
 /**
  * Scale-out detector snapshots (Settings → Models with OMEN_NATS_URL) kept one row per
@@ -50,34 +51,43 @@ export interface ArchivedSet {
 export type SnapshotContents = null | { kind: "single" } | { kind: "partitions"; set: ArchivedSet | null };
 
 /**
- * Copies every partition's newest state of `log` into a new scale-out snapshot, in one statement
- * (one MVCC snapshot: a partition saving meanwhile is copied before or after, never torn; its
- * chunk rows with it, as rows, so no value is joined). Null
- * when no partition has a state yet, unless `evenIfEmpty`. Automatic snapshots keep the newest
- * `keep` of their reason (their parts go with them: ON DELETE CASCADE).
+ * Copies every partition's newest state of `log` into a new scale-out snapshot, inside the
+ * database, in one REPEATABLE READ transaction (one MVCC snapshot: a partition saving meanwhile
+ * is copied before or after, never torn): the listing row, the parts, then the large states'
+ * chunk rows a few per statement, so no statement holds the embedded database's host for the
+ * whole copy. Null when no partition has a state yet, unless `evenIfEmpty`. Automatic snapshots
+ * keep the newest `keep` of their reason (their parts go with them: ON DELETE CASCADE).
  */
 export async function archivePartitions(log: string, partitions: number, reason: string, evenIfEmpty = false, keep = 20): Promise<number | null> {
-  const row = await queryRow(
-    pool(),
-    z.object({ id: z.number() }),
-    `WITH head AS (
-       INSERT INTO detector_snapshot (reason, cursor, size_bytes, state, log, partitions, total_bytes)
+  const id = await inTransaction(async (client) => {
+    // only inserts new rows: no serialization failure to retry
+    await client.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+    const head = await queryRow(
+      client,
+      z.object({ id: z.number() }),
+      `INSERT INTO detector_snapshot (reason, cursor, size_bytes, state, log, partitions, total_bytes)
        SELECT $2, coalesce(max(msg_seq), 0), 0, '\\x'::bytea, $1, $3, coalesce(sum(size_bytes), 0)
        FROM partition_snapshot WHERE log = $1 HAVING count(*) > 0 OR $4::boolean
-       RETURNING id
-     ), parts AS (
-       INSERT INTO detector_snapshot_part (snapshot_id, partition, msg_seq, feedback_id, state, size_bytes, chunk_count)
-       SELECT head.id, p.partition, p.msg_seq, p.feedback_id, p.state, p.size_bytes, p.chunk_count FROM head, partition_snapshot p WHERE p.log = $1
-     ), chunks AS (
-       INSERT INTO detector_snapshot_part_chunk (snapshot_id, partition, seq, data)
-       SELECT head.id, c.partition, c.seq, c.data FROM head, partition_snapshot_chunk c WHERE c.log = $1
-     )
-     SELECT id FROM head`,
-    [log, reason, partitions, evenIfEmpty],
-  );
-  if (!row) return null;
+       RETURNING id`,
+      [log, reason, partitions, evenIfEmpty],
+    );
+    if (!head) return null;
+    const parts = await queryRows(
+      client,
+      z.object({ partition: z.number(), chunk_count: z.number() }),
+      `INSERT INTO detector_snapshot_part (snapshot_id, partition, msg_seq, feedback_id, state, size_bytes, chunk_count)
+       SELECT $1, partition, msg_seq, feedback_id, state, size_bytes, chunk_count FROM partition_snapshot WHERE log = $2
+       RETURNING partition, chunk_count`,
+      [head.id, log],
+    );
+    for (const p of parts) {
+      if (p.chunk_count > 0) await copyChunks(client, PARTITION_SNAPSHOT_CHUNKS, [log, p.partition], SNAPSHOT_PART_CHUNKS, [head.id, p.partition], p.chunk_count);
+    }
+    return head.id;
+  });
+  if (id === null) return null;
   await pruneSnapshots(reason, keep);
-  return row.id;
+  return id;
 }
 
 const ZHead = z.object({ log: z.string().nullable(), partitions: z.number().nullable(), state_bytes: z.number(), prefix: z.instanceof(Buffer) });
