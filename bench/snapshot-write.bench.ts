@@ -9,10 +9,10 @@
  * worker reaches it, so its Wasm memory and its event loop count too). The state is `--mb` of
  * random bytes (incompressible, like the gzipped snapshots). Timed, in order:
  * `savePartitionSnapshot` (the partition's first snapshot, then one replacing it) and
- * `saveSnapshot` (a `detector_snapshot` row); each is read back and compared byte for byte
- * (not timed). Printed per write: wall time, the longest the event loop was held, and the
- * process's RSS growth over its settled baseline (sampled every 5 ms); and the process's peak
- * RSS over the whole run.
+ * `saveSnapshot` (a `detector_snapshot` row); each is read back as its readers read it
+ * (`readPartitionStart`, `loadSnapshot`), timed too, and compared byte for byte. Printed per
+ * write and read: wall time, the longest the event loop was held, and the process's RSS growth
+ * over its settled baseline (sampled every 5 ms); and the process's peak RSS over the whole run.
  */
 import crypto from "node:crypto";
 import { spawnSync } from "node:child_process";
@@ -34,12 +34,20 @@ interface Phase {
   rss: number;
 }
 
+const PHASES = {
+  insert: "partition snapshot, first save",
+  insertRead: "  read (readPartitionStart)",
+  replace: "partition snapshot, replacing save",
+  replaceRead: "  read (readPartitionStart)",
+  detector: "detector_snapshot save",
+  detectorRead: "  read (loadSnapshot)",
+} as const;
+type PhaseName = keyof typeof PHASES;
+
 interface Measured {
   chunkMb: number;
   bytes: number;
-  insert: Phase;
-  replace: Phase;
-  detector: Phase;
+  phases: Record<PhaseName, Phase>;
   /** the process's peak RSS over the whole run, bytes */
   peakRss: number;
 }
@@ -48,7 +56,17 @@ async function phase(fn: () => Promise<void>): Promise<Phase> {
   global.gc?.();
   const base = process.memoryUsage.rss();
   let rss = 0;
-  const timer = setInterval(() => (rss = Math.max(rss, process.memoryUsage.rss() - base)), 5);
+  // the longest gap between two samples too: monitorEventLoopDelay can miss a hold as long as
+  // the whole phase (seen in bench:archive)
+  let last = performance.now();
+  let gap = 0;
+  const sample = () => {
+    const now = performance.now();
+    gap = Math.max(gap, now - last);
+    last = now;
+    rss = Math.max(rss, process.memoryUsage.rss() - base);
+  };
+  const timer = setInterval(sample, 5);
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const t = performance.now();
@@ -56,8 +74,8 @@ async function phase(fn: () => Promise<void>): Promise<Phase> {
   const ms = performance.now() - t;
   loop.disable();
   clearInterval(timer);
-  rss = Math.max(rss, process.memoryUsage.rss() - base);
-  return { ms, loopMaxMs: loop.max / 1e6, rss };
+  sample();
+  return { ms, loopMaxMs: Math.max(loop.max / 1e6, gap - 5), rss };
 }
 
 async function measure(chunkMb: number, bytes: number): Promise<Measured> {
@@ -72,18 +90,26 @@ async function measure(chunkMb: number, bytes: number): Promise<Measured> {
     const check = (got: Buffer | undefined, what: string) => {
       if (!got?.equals(state)) throw new Error(`${what}: the state read back is not the one written`);
     };
+    // the read's result is kept past its phase (so its memory counts) and checked after it
+    const timedRead = async (read: () => Promise<Buffer | undefined>, what: string): Promise<Phase> => {
+      let got: Buffer | undefined;
+      const p = await phase(async () => {
+        got = await read();
+      });
+      check(got, what);
+      return p;
+    };
     const insert = await phase(() => savePartitionSnapshot("bench", 0, 1, state, 0, 0, opts));
-    check((await readPartitionStart("bench", 0)).snapshot?.state, "partition insert");
+    const insertRead = await timedRead(async () => (await readPartitionStart("bench", 0)).snapshot?.state, "partition insert");
     const replace = await phase(() => savePartitionSnapshot("bench", 0, 2, state, 0, 0, opts));
-    const read = await readPartitionStart("bench", 0);
-    if (read.snapshot?.msgSeq !== 2) throw new Error("the replacing save did not replace");
-    check(read.snapshot.state, "partition replace");
+    if ((await readPartitionStart("bench", 0)).snapshot?.msgSeq !== 2) throw new Error("the replacing save did not replace");
+    const replaceRead = await timedRead(async () => (await readPartitionStart("bench", 0)).snapshot?.state, "partition replace");
     let id = 0;
     const detector = await phase(async () => {
       id = await saveSnapshot("periodic", 0, state, 20, opts);
     });
-    check((await loadSnapshot(id))?.state, "detector_snapshot");
-    return { chunkMb, bytes, insert, replace, detector, peakRss: process.resourceUsage().maxRSS * 1024 };
+    const detectorRead = await timedRead(async () => (await loadSnapshot(id))?.state, "detector_snapshot");
+    return { chunkMb, bytes, phases: { insert, insertRead, replace, replaceRead, detector, detectorRead }, peakRss: process.resourceUsage().maxRSS * 1024 };
   } finally {
     await tdb.drop();
   }
@@ -106,7 +132,6 @@ async function main(): Promise<void> {
   const runs = Number(arg("runs", "1"));
   const self = fileURLToPath(import.meta.url);
   console.log(`a ${f(mb)}-MB snapshot written on ${BACKEND}, ${runs} run(s) each (median; event loop and RSS: largest)`);
-  console.log("chunk      | partition insert          | partition replace         | detector_snapshot         | peak RSS");
   for (const c of chunks) {
     const got: Measured[] = [];
     for (let r = 0; r < runs; r++) {
@@ -118,14 +143,15 @@ async function main(): Promise<void> {
       if (p.status !== 0) throw new Error(`chunk ${c} MB: child exited ${p.status}`);
       got.push(JSON.parse(p.stdout.trim().split("\n").pop()!) as Measured);
     }
-    const col = (k: "insert" | "replace" | "detector") =>
-      `${f(median(got.map((m) => m[k].ms)) / 1000, 2).padStart(6)} s, loop ${f(Math.max(...got.map((m) => m[k].loopMaxMs))).padStart(5)} ms, +${f(Math.max(...got.map((m) => m[k].rss)) / MB).padStart(4)} MB`;
-    console.log(
-      `${(c === 0 ? "one param" : `${c} MB`).padEnd(10)} | ${col("insert")} | ${col("replace")} | ${col("detector")} | ${f(Math.max(...got.map((m) => m.peakRss)) / MB)} MB`,
-    );
+    console.log(`chunk ${c === 0 ? "one param" : `${c} MB`}: peak RSS ${f(Math.max(...got.map((m) => m.peakRss)) / MB)} MB`);
+    for (const [k, label] of Object.entries(PHASES) as [PhaseName, string][]) {
+      const ms = median(got.map((m) => m.phases[k].ms));
+      const loop = Math.max(...got.map((m) => m.phases[k].loopMaxMs));
+      const rss = Math.max(...got.map((m) => m.phases[k].rss));
+      console.log(`  ${label.padEnd(36)} ${f(ms / 1000, 2).padStart(7)} s   loop ${f(loop).padStart(6)} ms   RSS +${f(rss / MB).padStart(5)} MB`);
+    }
   }
 }
-
 main().catch((e) => {
   console.error(e);
   process.exit(1);

@@ -1,6 +1,8 @@
+import type pg from "pg";
 import { pool } from "../db";
-import { writeLargeBytea, type ByteaWriteOptions } from "./bytea-chunks";
+import { chunkCount, readChunks, writeChunks, type ByteaWriteOptions, type ChunkTable } from "./bytea-chunks";
 import { byteaSlices, joinSlices } from "./bytea-slices";
+import { inReadSnapshot, inTransaction } from "./transaction";
 
 /**
  * Scale-out state per partition of the JetStream sample log (`log` is the stream's name): the
@@ -17,25 +19,55 @@ export interface PartitionStart {
   late: { samples: number; scored: number };
 }
 
-// a partition's snapshot passes node-pg's limit on one field from ~50,000 series (bytea-slices.ts)
+/** A partition's large state as rows (bytea-chunks.ts): replaced with its snapshot, deleted with it. */
+export const PARTITION_SNAPSHOT_CHUNKS: ChunkTable = { name: "partition_snapshot_chunk", key: ["log", "partition"] };
+
+// an inline snapshot (written before chunk rows) passes node-pg's limit on one field from
+// ~50,000 series (bytea-slices.ts); a chunked one has an empty `state`: one empty slice
 const STATE = byteaSlices("state");
+
+interface SnapshotRow {
+  partition: number;
+  msg_seq: string;
+  feedback_id: string;
+  rollback_id: string;
+  chunk_count: number;
+  size_bytes: number;
+  slice: Buffer;
+}
+const SNAPSHOT_COLUMNS = `partition, msg_seq, feedback_id, rollback_id, chunk_count, size_bytes, ${STATE.select}`;
+
+/** The state of one partition's snapshot from its rows (slices of the inline value), or its chunks. */
+async function stateOf(client: Pick<pg.PoolClient, "query">, log: string, rows: readonly SnapshotRow[]): Promise<Buffer> {
+  const r = rows[0]!;
+  return r.chunk_count > 0 ? readChunks(client, PARTITION_SNAPSHOT_CHUNKS, [log, r.partition], r.chunk_count, r.size_bytes) : joinSlices(rows);
+}
+
+/** The partition's snapshot, the row and its chunks from one MVCC snapshot (null: none yet). */
+async function readPartitionSnapshot(log: string, partition: number): Promise<{ row: SnapshotRow; state: Buffer } | null> {
+  const sql = `SELECT ${SNAPSHOT_COLUMNS} FROM partition_snapshot ${STATE.join} WHERE log = $1 AND partition = $2 ORDER BY g.slice_no`;
+  // an inline state comes whole in this one statement; chunks need the row read again with them
+  const first = (await pool().query<SnapshotRow>(sql, [log, partition])).rows;
+  if (!first.length || first[0]!.chunk_count === 0) return first.length ? { row: first[0]!, state: joinSlices(first) } : null;
+  return inReadSnapshot(async (client) => {
+    const rows = (await client.query<SnapshotRow>(sql, [log, partition])).rows;
+    return rows.length ? { row: rows[0]!, state: await stateOf(client, log, rows) } : null;
+  });
+}
 
 export async function readPartitionStart(log: string, partition: number): Promise<PartitionStart> {
   const [snap, cur] = await Promise.all([
-    pool().query<{ msg_seq: string; slice: Buffer; feedback_id: string; rollback_id: string }>(
-      `SELECT msg_seq, feedback_id, rollback_id, ${STATE.select} FROM partition_snapshot ${STATE.join}
-       WHERE log = $1 AND partition = $2 ORDER BY g.slice_no`,
-      [log, partition],
-    ),
+    readPartitionSnapshot(log, partition),
     pool().query<{ msg_seq: string; late_samples: string; late_scored: string }>(
       "SELECT msg_seq, late_samples, late_scored FROM partition_cursor WHERE log = $1 AND partition = $2",
       [log, partition],
     ),
   ]);
-  const s = snap.rows[0];
   const c = cur.rows[0];
   return {
-    snapshot: s ? { msgSeq: Number(s.msg_seq), state: joinSlices(snap.rows), feedbackId: Number(s.feedback_id), rollbackId: Number(s.rollback_id) } : null,
+    snapshot: snap
+      ? { msgSeq: Number(snap.row.msg_seq), state: snap.state, feedbackId: Number(snap.row.feedback_id), rollbackId: Number(snap.row.rollback_id) }
+      : null,
     cursor: Number(c?.msg_seq ?? 0),
     late: { samples: Number(c?.late_samples ?? 0), scored: Number(c?.late_scored ?? 0) },
   };
@@ -57,19 +89,24 @@ export async function savePartitionSnapshot(
   rollbackId = 0,
   opts: ByteaWriteOptions = {},
 ): Promise<void> {
-  // large states go in chunks, in one transaction (bytea-chunks.ts)
-  await writeLargeBytea(
-    state,
-    [log, partition, msgSeq, state.length, feedbackId, rollbackId],
-    (value) => `INSERT INTO partition_snapshot (log, partition, msg_seq, state, size_bytes, taken_at, feedback_id, rollback_id) VALUES ($1, $2, $3, ${value}, $4, now(), $5, $6)
-     ON CONFLICT (log, partition) DO UPDATE SET msg_seq = EXCLUDED.msg_seq, state = EXCLUDED.state, size_bytes = EXCLUDED.size_bytes, taken_at = now(),
-       feedback_id = EXCLUDED.feedback_id, rollback_id = EXCLUDED.rollback_id
-     WHERE partition_snapshot.rollback_id <= EXCLUDED.rollback_id AND (
-           partition_snapshot.msg_seq < EXCLUDED.msg_seq
-        OR (partition_snapshot.msg_seq = EXCLUDED.msg_seq AND partition_snapshot.feedback_id <= EXCLUDED.feedback_id)
-        OR partition_snapshot.rollback_id < EXCLUDED.rollback_id)`,
-    opts,
-  );
+  const n = chunkCount(state, opts);
+  // the row first: it takes the row's lock, so the chunks deleted next are all the stored
+  // ones (a concurrent save's included), and a stale save writes none
+  await inTransaction(async (client) => {
+    const saved = await client.query(
+      `INSERT INTO partition_snapshot (log, partition, msg_seq, state, size_bytes, taken_at, feedback_id, rollback_id, chunk_count) VALUES ($1, $2, $3, $4, $5, now(), $6, $7, $8)
+       ON CONFLICT (log, partition) DO UPDATE SET msg_seq = EXCLUDED.msg_seq, state = EXCLUDED.state, size_bytes = EXCLUDED.size_bytes, taken_at = now(),
+         feedback_id = EXCLUDED.feedback_id, rollback_id = EXCLUDED.rollback_id, chunk_count = EXCLUDED.chunk_count
+       WHERE partition_snapshot.rollback_id <= EXCLUDED.rollback_id AND (
+             partition_snapshot.msg_seq < EXCLUDED.msg_seq
+          OR (partition_snapshot.msg_seq = EXCLUDED.msg_seq AND partition_snapshot.feedback_id <= EXCLUDED.feedback_id)
+          OR partition_snapshot.rollback_id < EXCLUDED.rollback_id)
+       RETURNING 1`,
+      [log, partition, msgSeq, n === 0 ? state : Buffer.alloc(0), state.length, feedbackId, rollbackId, n],
+    );
+    // the previous state's chunks go; a large state's own are written (in this transaction)
+    if (saved.rowCount) await writeChunks(client, PARTITION_SNAPSHOT_CHUNKS, [log, partition], state, opts);
+  });
 }
 
 export interface StoredPartitionSnapshot {
@@ -83,20 +120,23 @@ export interface StoredPartitionSnapshot {
 
 /** Every partition's newest snapshot of `log` (a scale-out detector snapshot is made of them). */
 export async function readPartitionSnapshots(log: string): Promise<StoredPartitionSnapshot[]> {
-  const res = await pool().query<{ partition: number; msg_seq: string; feedback_id: string; rollback_id: string; taken: number; slice: Buffer }>(
-    `SELECT partition, msg_seq, feedback_id, rollback_id, (extract(epoch FROM taken_at) * 1000)::float8 AS taken, ${STATE.select}
-     FROM partition_snapshot ${STATE.join} WHERE log = $1 ORDER BY partition, g.slice_no`,
-    [log],
-  );
-  const out: StoredPartitionSnapshot[] = [];
-  for (let i = 0; i < res.rows.length; ) {
-    const r = res.rows[i]!;
-    let j = i + 1;
-    while (j < res.rows.length && res.rows[j]!.partition === r.partition) j++;
-    out.push({ partition: r.partition, msgSeq: Number(r.msg_seq), feedbackId: Number(r.feedback_id), rollbackId: Number(r.rollback_id), takenAtMs: r.taken, state: joinSlices(res.rows.slice(i, j)) });
-    i = j;
-  }
-  return out;
+  return inReadSnapshot(async (client) => {
+    const res = await client.query<SnapshotRow & { taken: number }>(
+      `SELECT ${SNAPSHOT_COLUMNS}, (extract(epoch FROM taken_at) * 1000)::float8 AS taken
+       FROM partition_snapshot ${STATE.join} WHERE log = $1 ORDER BY partition, g.slice_no`,
+      [log],
+    );
+    const out: StoredPartitionSnapshot[] = [];
+    for (let i = 0; i < res.rows.length; ) {
+      const r = res.rows[i]!;
+      let j = i + 1;
+      while (j < res.rows.length && res.rows[j]!.partition === r.partition) j++;
+      const state = await stateOf(client, log, res.rows.slice(i, j));
+      out.push({ partition: r.partition, msgSeq: Number(r.msg_seq), feedbackId: Number(r.feedback_id), rollbackId: Number(r.rollback_id), takenAtMs: r.taken, state });
+      i = j;
+    }
+    return out;
+  });
 }
 
 /** When each partition of `log` was last snapshotted (by the database's clock). */

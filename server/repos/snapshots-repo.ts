@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { pool } from "../db";
-import { writeLargeBytea, type ByteaWriteOptions } from "./bytea-chunks";
+import { chunkCount, readChunks, writeChunks, type ByteaWriteOptions, type ChunkTable } from "./bytea-chunks";
 import { byteaSlices, joinSlices } from "./bytea-slices";
-import { queryRows, ZMs } from "./rows";
+import { queryRow, queryRows, ZMs } from "./rows";
+import { inReadSnapshot, inTransaction } from "./transaction";
 
 export interface SnapshotMeta {
   id: number;
@@ -17,19 +18,28 @@ const toMeta = (r: z.output<typeof ZMeta>): SnapshotMeta => ({ id: r.id, reason:
 // a scale-out snapshot's size is its partitions' total (its own `state` is empty)
 const META_COLUMNS = "id, reason, cursor, coalesce(total_bytes, size_bytes) AS size_bytes, (extract(epoch FROM created_at) * 1000)::float8 AS created";
 
+/** A large single-worker state's rows (bytea-chunks.ts); deleted with their snapshot. */
+export const DETECTOR_SNAPSHOT_CHUNKS: ChunkTable = { name: "detector_snapshot_chunk", key: ["snapshot_id"] };
+
+const ZId = z.object({ id: z.number() });
+const INSERT = "INSERT INTO detector_snapshot (reason, cursor, size_bytes, state, chunk_count) VALUES ($1, $2, $3, $4, $5) RETURNING id";
+
 /**
- * The state (megabytes of detector models) travels through pg, not through Prisma, in chunks
- * when it is large (bytea-chunks.ts): one transaction, so a failed save leaves the last one.
+ * The state (megabytes of detector models) travels through pg, not through Prisma, as a row per
+ * chunk when it is large (bytea-chunks.ts): one transaction, so a failed save leaves the last one.
  */
 export async function saveSnapshot(reason: string, cursor: number, state: Buffer, keep = 20, opts: ByteaWriteOptions = {}): Promise<number> {
-  const res = await writeLargeBytea<{ id: number }>(
-    state,
-    [reason, cursor, state.length],
-    (value) => `INSERT INTO detector_snapshot (reason, cursor, size_bytes, state) VALUES ($1, $2, $3, ${value}) RETURNING id`,
-    opts,
-  );
+  const n = chunkCount(state, opts);
+  const id =
+    n === 0
+      ? (await queryRow(pool(), ZId, INSERT, [reason, cursor, state.length, state, 0]))!.id
+      : await inTransaction(async (client) => {
+          const row = (await queryRow(client, ZId, INSERT, [reason, cursor, state.length, Buffer.alloc(0), n]))!;
+          await writeChunks(client, DETECTOR_SNAPSHOT_CHUNKS, [row.id], state, opts);
+          return row.id;
+        });
   await pruneSnapshots(reason, keep);
-  return res.rows[0]!.id;
+  return id;
 }
 
 /**
@@ -45,19 +55,28 @@ export async function pruneSnapshots(reason: string, keep: number): Promise<void
   );
 }
 
-// a snapshot passes node-pg's limit on one field from ~50,000 streams (bytea-slices.ts)
-const STATE = byteaSlices("s.state");
+// an inline snapshot (written before chunk rows) passes node-pg's limit on one field from
+// ~50,000 streams (bytea-slices.ts)
+const STATE = byteaSlices("state");
 
+/** The newest snapshot, or snapshot `id`: its row and its state's chunks read in one MVCC snapshot. */
 export async function loadSnapshot(id?: number): Promise<{ meta: SnapshotMeta; state: Buffer } | null> {
-  const rows = await queryRows(
-    pool(),
-    ZMeta.extend({ slice_no: z.number(), slice: z.instanceof(Buffer) }),
-    `SELECT ${META_COLUMNS}, ${STATE.select}
-     FROM (SELECT * FROM detector_snapshot ${id === undefined ? "" : "WHERE id = $1"} ORDER BY id DESC LIMIT 1) s ${STATE.join}
-     ORDER BY g.slice_no`,
-    id === undefined ? [] : [id],
-  );
-  return rows.length ? { meta: toMeta(rows[0]!), state: joinSlices(rows) } : null;
+  return inReadSnapshot(async (client) => {
+    const head = await queryRow(
+      client,
+      ZMeta.extend({ chunk_count: z.number(), state_bytes: z.number() }),
+      `SELECT ${META_COLUMNS}, chunk_count, size_bytes AS state_bytes FROM detector_snapshot ${id === undefined ? "" : "WHERE id = $1"} ORDER BY id DESC LIMIT 1`,
+      id === undefined ? [] : [id],
+    );
+    if (!head) return null;
+    const state =
+      head.chunk_count > 0
+        ? await readChunks(client, DETECTOR_SNAPSHOT_CHUNKS, [head.id], head.chunk_count, head.state_bytes)
+        : joinSlices(
+            await queryRows(client, z.object({ slice: z.instanceof(Buffer) }), `SELECT ${STATE.select} FROM detector_snapshot ${STATE.join} WHERE id = $1 ORDER BY g.slice_no`, [head.id]),
+          );
+    return { meta: toMeta(head), state };
+  });
 }
 
 export async function listSnapshots(): Promise<SnapshotMeta[]> {

@@ -26,10 +26,19 @@ export async function inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>
   }
 }
 
-async function once<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` in one read-only MVCC snapshot (REPEATABLE READ): several statements see the
+ * database as of the first one, so an owner row and the chunk rows read after it
+ * (bytea-chunks.ts) belong to the same save.
+ */
+export function inReadSnapshot<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return once(fn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+}
+
+async function once<T>(fn: (client: pg.PoolClient) => Promise<T>, begin = "BEGIN"): Promise<T> {
   const client = await pool().connect();
   try {
-    await client.query("BEGIN");
+    await client.query(begin);
     const out = await fn(client);
     await client.query("COMMIT");
     return out;
