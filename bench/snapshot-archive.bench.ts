@@ -18,8 +18,8 @@
  * live outside the heap), sampled every 5 ms, and the longest the event loop was held.
  */
 import { spawnSync } from "node:child_process";
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { timedPhase, type TimedPhase } from "./lib/phase-timer";
 
 const argv = process.argv.slice(2);
 const arg = (name: string, dflt: string): string => {
@@ -37,15 +37,7 @@ const MB = 1024 * 1024;
 
 type Mode = "set" | "rows";
 
-interface Phase {
-  ms: number;
-  /** growth over the baseline, bytes, largest sample */
-  rss: number;
-  heap: number;
-  arrayBuffers: number;
-  /** longest the event loop was held, ms */
-  loopMaxMs: number;
-}
+type Phase = TimedPhase;
 
 interface Measured {
   mode: Mode;
@@ -55,34 +47,7 @@ interface Measured {
 }
 
 /** Runs `fn`, sampling the process's memory every 5 ms and the event loop's longest hold. */
-async function phase(fn: () => Promise<void>): Promise<Phase> {
-  global.gc?.();
-  const base = process.memoryUsage();
-  const peak = { rss: 0, heap: 0, arrayBuffers: 0 };
-  // the longest gap between two samples too: monitorEventLoopDelay missed a hold as long as the
-  // whole phase (PGlite's archive copy in one statement, 0 ms reported for a 2-s hold)
-  let last = performance.now();
-  let gap = 0;
-  const sample = () => {
-    const now = performance.now();
-    gap = Math.max(gap, now - last);
-    last = now;
-    const m = process.memoryUsage();
-    peak.rss = Math.max(peak.rss, m.rss - base.rss);
-    peak.heap = Math.max(peak.heap, m.heapUsed - base.heapUsed);
-    peak.arrayBuffers = Math.max(peak.arrayBuffers, m.arrayBuffers - base.arrayBuffers);
-  };
-  const timer = setInterval(sample, 5);
-  const loop = monitorEventLoopDelay({ resolution: 10 });
-  loop.enable();
-  const t = performance.now();
-  await fn();
-  const ms = performance.now() - t;
-  sample();
-  loop.disable();
-  clearInterval(timer);
-  return { ms, ...peak, loopMaxMs: Math.max(loop.max / 1e6, gap - 5) };
-}
+const phase = timedPhase;
 
 async function measure(mode: Mode, partitions: number, bytesEach: number): Promise<Measured> {
   const { createTestDatabase } = await import("@/server/testing/test-db");

@@ -16,8 +16,8 @@
  */
 import crypto from "node:crypto";
 import { spawnSync } from "node:child_process";
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { timedPhase, type TimedPhase } from "./lib/phase-timer";
 
 const argv = process.argv.slice(2);
 const arg = (name: string, dflt: string): string => {
@@ -27,12 +27,7 @@ const arg = (name: string, dflt: string): string => {
 const BACKEND = arg("db", "postgres") === "pglite" ? "pglite" : "postgres";
 const MB = 1024 * 1024;
 
-interface Phase {
-  ms: number;
-  loopMaxMs: number;
-  /** RSS growth over the baseline, bytes, largest sample */
-  rss: number;
-}
+type Phase = TimedPhase;
 
 const PHASES = {
   insert: "partition snapshot, first save",
@@ -52,31 +47,7 @@ interface Measured {
   peakRss: number;
 }
 
-async function phase(fn: () => Promise<void>): Promise<Phase> {
-  global.gc?.();
-  const base = process.memoryUsage.rss();
-  let rss = 0;
-  // the longest gap between two samples too: monitorEventLoopDelay can miss a hold as long as
-  // the whole phase (seen in bench:archive)
-  let last = performance.now();
-  let gap = 0;
-  const sample = () => {
-    const now = performance.now();
-    gap = Math.max(gap, now - last);
-    last = now;
-    rss = Math.max(rss, process.memoryUsage.rss() - base);
-  };
-  const timer = setInterval(sample, 5);
-  const loop = monitorEventLoopDelay({ resolution: 10 });
-  loop.enable();
-  const t = performance.now();
-  await fn();
-  const ms = performance.now() - t;
-  loop.disable();
-  clearInterval(timer);
-  sample();
-  return { ms, loopMaxMs: Math.max(loop.max / 1e6, gap - 5), rss };
-}
+const phase = timedPhase;
 
 async function measure(chunkMb: number, bytes: number): Promise<Measured> {
   const { createTestDatabase } = await import("@/server/testing/test-db");
