@@ -20,6 +20,11 @@ export async function shotViewport(page: Page, name: string): Promise<string> {
   return file;
 }
 
+/** How many pixels the page is wider than the window (0 when it fits; > 0 means a sideways scroll). */
+export async function horizontalOverflow(page: Page): Promise<number> {
+  return page.evaluate(() => Math.max(0, document.documentElement.scrollWidth - document.documentElement.clientWidth));
+}
+
 /** Records console errors and page errors; call the returned function to read them. */
 export function collectConsoleErrors(page: Page): () => string[] {
   const errors: string[] = [];

@@ -117,13 +117,13 @@ export function AnomalyDetail({ id }: { id: string }) {
           {similar.length === 0 ? (
             <p className="muted">None before this one.</p>
           ) : (
-            <table data-testid="similar-table">
+            <table data-testid="similar-table" className="fixed">
               <thead>
                 <tr>
-                  <th>When</th>
+                  <th style={{ width: "22%" }}>When</th>
                   <th>Stream</th>
-                  <th>Severity</th>
-                  <th>Labelled</th>
+                  <th style={{ width: "15%" }}>Severity</th>
+                  <th style={{ width: "22%" }}>Labelled</th>
                 </tr>
               </thead>
               <tbody>
