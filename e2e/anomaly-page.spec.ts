@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { collectConsoleErrors, shot, shotDark } from "./fixtures";
+import { collectConsoleErrors, horizontalOverflow, shot, shotDark } from "./fixtures";
 import { E2E } from "./seed-data";
 
 test("anomaly page shows timeline, streams, explanation, similar anomalies, and takes labels and comments", async ({ page }) => {
@@ -33,6 +33,8 @@ test("anomaly page shows timeline, streams, explanation, similar anomalies, and 
   await expect(page.getByTestId("comments")).toContainText("Consumer restarted at 03:10; watching.");
   await expect(page.getByTestId("comments")).toContainText("admin");
   await shot(page, "anomaly-page");
+  // long stream keys and labels stay inside their columns
+  expect(await horizontalOverflow(page)).toBe(0);
   await shotDark(page, "anomaly-page");
   expect(errors()).toEqual([]);
 });

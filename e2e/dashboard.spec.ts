@@ -20,6 +20,7 @@ test("dashboard shows live host streams with charts and opens a stream page", as
   await expect(page.getByRole("button", { name: "24h" })).toBeVisible();
   await page.getByRole("button", { name: "6h" }).click();
   await expect(page.getByRole("button", { name: "6h" })).toHaveAttribute("aria-pressed", "true");
+  await expect(page.getByTestId("stream-window")).not.toContainText("loading");
   await shot(page, "stream-page");
   expect(errors()).toEqual([]);
 });

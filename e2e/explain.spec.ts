@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { expect, test } from "@playwright/test";
-import { collectConsoleErrors, shot, shotDark } from "./fixtures";
+import { collectConsoleErrors, horizontalOverflow, shot, shotDark } from "./fixtures";
 
 const TOKEN = process.env.OMEN_INGEST_TOKEN ?? "e2e-test-token-0123456789";
 
@@ -58,6 +58,8 @@ test("anomaly page ranks the group's streams by contribution and exports a post-
   await expect(page.getByTestId("causal-timeline")).not.toContainText("0.00");
   await causes.scrollIntoViewIfNeeded();
   await shot(page, "anomaly-ranked-causes");
+  // long stream keys and labels stay inside their columns
+  expect(await horizontalOverflow(page)).toBe(0);
   await shotDark(page, "anomaly-ranked-causes");
 
   // a label and a comment, then the post-mortem draft

@@ -12,6 +12,19 @@ export async function shot(page: Page, name: string): Promise<string> {
   return file;
 }
 
+/** Screenshot of the viewport only (what the user sees first, before scrolling) under e2e/artifacts/. */
+export async function shotViewport(page: Page, name: string): Promise<string> {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: false });
+  return file;
+}
+
+/** How many pixels the page is wider than the window (0 when it fits; > 0 means a sideways scroll). */
+export async function horizontalOverflow(page: Page): Promise<number> {
+  return page.evaluate(() => Math.max(0, document.documentElement.scrollWidth - document.documentElement.clientWidth));
+}
+
 /** Records console errors and page errors; call the returned function to read them. */
 export function collectConsoleErrors(page: Page): () => string[] {
   const errors: string[] = [];

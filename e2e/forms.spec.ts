@@ -35,7 +35,7 @@ test("numeric settings keep what is typed and explain invalid values in words", 
   await sens.pressSequentially(".5");
   await expect(sens).toHaveValue(".5");
   await expect(sens).not.toHaveAttribute("aria-invalid", "true");
-  await expect(page.getByTestId("proposed-json")).toContainText('"sensitivity":0.5');
+  await expect(page.getByTestId("proposed-overrides")).toContainText("sensitivity 0.5");
   const days = page.getByLabel("Training window (days)");
   await days.fill("2.5");
   await expect(page.getByRole("alert").filter({ hasText: "Training window" })).toHaveText("Training window (days) must be a whole number; 2.5 is not.");

@@ -91,7 +91,7 @@ export function AnomalyDetail({ id }: { id: string }) {
         <LabelSimilar target={{ anomalyId: a.id }} label={a.label} />
       </Can>
 
-      <h2>Score timeline</h2>
+      <h2>Values and anomaly score</h2>
       <div className="panel">
         {rows.length === 0 ? <p className="muted">No data around this anomaly.</p> : null}
         <StreamChart
@@ -117,13 +117,13 @@ export function AnomalyDetail({ id }: { id: string }) {
           {similar.length === 0 ? (
             <p className="muted">None before this one.</p>
           ) : (
-            <table data-testid="similar-table">
+            <table data-testid="similar-table" className="fixed">
               <thead>
                 <tr>
-                  <th>When</th>
+                  <th style={{ width: "22%" }}>When</th>
                   <th>Stream</th>
-                  <th>Severity</th>
-                  <th>Labelled</th>
+                  <th style={{ width: "15%" }}>Severity</th>
+                  <th style={{ width: "22%" }}>Labelled</th>
                 </tr>
               </thead>
               <tbody>
@@ -185,7 +185,7 @@ export function AnomalyDetail({ id }: { id: string }) {
           <label htmlFor="comment" className="sr-only">
             Comment
           </label>
-          <textarea id="comment" rows={2} placeholder="Add a comment…" value={text} onChange={(e) => setText(e.target.value)} style={{ minWidth: 420 }} />
+          <textarea id="comment" rows={2} placeholder="Add a comment…" value={text} onChange={(e) => setText(e.target.value)} style={{ width: 420 }} />
           <button type="submit" className="primary" disabled={comment.isPending || !text.trim()}>
             Add comment
           </button>

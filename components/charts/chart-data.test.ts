@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { appendForecast, buildChartRows, clipRowsToFloor, formatValue } from "./chart-data";
+import { appendForecast, buildChartRows, clipRowsToFloor, formatTick, formatValue } from "./chart-data";
 
 describe("buildChartRows", () => {
   it("breaks the line at gaps instead of bridging them", () => {
@@ -47,5 +47,17 @@ describe("clipRowsToFloor", () => {
     const rows = [{ t: 1, v: 0.2, expected: -0.1, band: [-0.5, 0.9] as [number, number], score: 10 }];
     expect(clipRowsToFloor(rows, 0)).toEqual([{ t: 1, v: 0.2, expected: 0, band: [0, 0.9], score: 10 }]);
     expect(clipRowsToFloor(rows, -Infinity)).toBe(rows);
+  });
+});
+
+describe("formatTick", () => {
+  it("drops the decimals of whole ticks, keeps units and fractional ticks", () => {
+    expect(formatTick(85, "ms")).toBe("85 ms");
+    expect(formatTick(0, null)).toBe("0");
+    expect(formatTick(-20, "percent")).toBe("-20%");
+    expect(formatTick(2.5, "ms")).toBe("2.50 ms");
+    expect(formatTick(0.25, null)).toBe("0.250");
+    expect(formatTick(15000, null)).toBe("15.0k");
+    expect(formatTick(2048, "bytes")).toBe("2.0 KiB");
   });
 });

@@ -95,6 +95,15 @@ export function buildChartRows(values: ValuePoint[], scores: ScorePointIn[], gap
   return rows;
 }
 
+/**
+ * An axis tick: formatValue without the decimals a whole tick does not have ("85 ms", "0"
+ * beside "425 ms", not "85.00 ms" and "0.00"); bytes and abbreviated (k, M, G) ticks unchanged.
+ */
+export function formatTick(v: number, unit?: string | null): string {
+  const s = formatValue(v, unit);
+  return Number.isInteger(v) && Math.abs(v) < 1e4 && unit !== "bytes" && unit !== "bytes/s" ? s.replace(/^(-?\d+)\.0+(?!\d)/, "$1") : s;
+}
+
 export function formatValue(v: number | null | undefined, unit?: string | null): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return "–";
   const abs = Math.abs(v);

@@ -2,6 +2,7 @@
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC, type RouterOutputs } from "@/components/trpc/client";
+import { formatDuration } from "@/components/anomalies/anomaly-format";
 
 type Explanation = RouterOutputs["explain"]["anomaly"];
 
@@ -15,7 +16,7 @@ export function offset(sec: number): string {
 /** Lead–lag in words; null = no correlation could be computed, so no lag either. */
 export function leadLagText(lagSec: number | null): string {
   if (lagSec === null) return "not enough data";
-  return lagSec > 0 ? `leads by ${lagSec}s` : lagSec < 0 ? `follows by ${-lagSec}s` : "together";
+  return lagSec > 0 ? `leads by ${formatDuration(lagSec * 1000)}` : lagSec < 0 ? `follows by ${formatDuration(-lagSec * 1000)}` : "together";
 }
 
 export function correlationText(r: number | null): string {
@@ -79,11 +80,11 @@ export function CausalTimeline({ anomalyId }: { anomalyId: string }) {
         </caption>
         <thead>
           <tr>
-            <th scope="col">onset</th>
-            <th scope="col">stream</th>
-            <th scope="col">peak</th>
-            <th scope="col">lead–lag</th>
-            <th scope="col">correlation</th>
+            <th scope="col">Onset</th>
+            <th scope="col">Stream</th>
+            <th scope="col">Peak</th>
+            <th scope="col">Lead–lag</th>
+            <th scope="col">Correlation</th>
           </tr>
         </thead>
         <tbody>

@@ -35,22 +35,22 @@ export function RankedCauses({ anomalyId }: { anomalyId: string }) {
         </p>
       )}
       {others.length === 0 ? (
-        <p className="muted">No other stream of this group carried evidence from 30 minutes before onset to the end ({ex.group.streamsScored} streams scored then).</p>
+        <p className="muted">No other stream of this group carried evidence from 30 minutes before onset to the end ({ex.group.streamsScored} stream{ex.group.streamsScored === 1 ? "" : "s"} scored then).</p>
       ) : null}
       <table data-testid="causes-table">
         <caption className="muted" style={{ textAlign: "left" }}>
           Share of the evidence (each stream&apos;s largest score plus deviation from its forecast) from 30 minutes before onset to the end, among{" "}
-          {ex.group.streamsScored} streams of {where || "this group"} scored then
+          {ex.group.streamsScored} stream{ex.group.streamsScored === 1 ? "" : "s"} of {where || "this group"} scored then
         </caption>
         <thead>
           <tr>
-            <th scope="col">rank</th>
-            <th scope="col">stream</th>
-            <th scope="col">share</th>
-            <th scope="col">rose</th>
-            <th scope="col">peak</th>
-            <th scope="col">lead–lag</th>
-            <th scope="col">correlation</th>
+            <th scope="col">Rank</th>
+            <th scope="col">Stream</th>
+            <th scope="col">Share</th>
+            <th scope="col">Rose</th>
+            <th scope="col">Peak</th>
+            <th scope="col">Lead–lag</th>
+            <th scope="col">Correlation</th>
           </tr>
         </thead>
         <tbody>

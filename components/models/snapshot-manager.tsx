@@ -68,10 +68,10 @@ export function SnapshotManager() {
         <thead>
           <tr>
             <th scope="col">#</th>
-            <th scope="col">taken</th>
-            <th scope="col">why</th>
-            <th scope="col">size</th>
-            <th scope="col">samples scored</th>
+            <th scope="col">Taken</th>
+            <th scope="col">Why</th>
+            <th scope="col">Size</th>
+            <th scope="col">Samples scored</th>
             <th scope="col">
               <span className="sr-only">actions</span>
             </th>

@@ -114,7 +114,7 @@ export function Overview() {
           aria-label="Filter streams"
           value={search}
           onChange={(e) => setSearch(e.target.value)}
-          style={{ minWidth: 320 }}
+          style={{ width: 320 }}
         />
         <button type="button" aria-pressed={onlyAnomalous} onClick={() => setOnlyAnomalous(!onlyAnomalous)}>
           Only streams with open anomalies

@@ -4,6 +4,7 @@ import { useMutation } from "@tanstack/react-query";
 import { useTRPC, type RouterInputs, type RouterOutputs } from "@/components/trpc/client";
 import { formatDuration } from "@/components/anomalies/anomaly-format";
 import { backtestRows, formatInstant, fromLocalInput, toLocalInput } from "./backtest-rows";
+import { overridesText } from "./overrides-text";
 
 type Backtest = RouterOutputs["config"]["backtest"];
 type Side = Backtest["current"];
@@ -146,7 +147,7 @@ export function BacktestPanel({ target, proposed, blocked }: { target: Target; p
           {backtest.isPending ? "Running backtest…" : "Run backtest"}
         </button>
         <span className="muted small">
-          proposed overrides: <code data-testid="proposed-json">{JSON.stringify(proposed)}</code>
+          proposed overrides: <span data-testid="proposed-overrides">{overridesText(proposed)}</span>
         </span>
       </div>
       {rangeError && choice === "between" && (from || to) ? <p className="error">{rangeError}</p> : null}

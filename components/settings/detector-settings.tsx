@@ -265,7 +265,7 @@ function Editor({ d }: { d: Described }) {
           <label>
             to <input type="time" aria-label="Mute to" value={newMute.end} onChange={(e) => setNewMute({ ...newMute, end: e.target.value })} />
           </label>
-          <input type="text" aria-label="Mute note" placeholder="note (e.g. nightly backup)" value={newMute.note} onChange={(e) => setNewMute({ ...newMute, note: e.target.value })} />
+          <input type="text" aria-label="Mute note" size={28} placeholder="note (e.g. nightly backup)" value={newMute.note} onChange={(e) => setNewMute({ ...newMute, note: e.target.value })} />
           <button
             type="button"
             onClick={() => setMute([...mute, { kind: "daily", start: newMute.start, end: newMute.end, ...(newMute.note ? { note: newMute.note } : {}) }])}
@@ -278,7 +278,7 @@ function Editor({ d }: { d: Described }) {
       <BacktestPanel target={target} proposed={proposed} blocked={blocked || !mayEdit} />
 
       <div className="row" style={{ marginTop: 12 }}>
-        <input type="text" aria-label="Change note" placeholder="Why? (optional note for the history)" value={note} onChange={(e) => setNote(e.target.value)} style={{ minWidth: 360 }} disabled={readOnly} />
+        <input type="text" aria-label="Change note" placeholder="Why? (optional note for the history)" value={note} onChange={(e) => setNote(e.target.value)} style={{ width: 360 }} disabled={readOnly} />
         <button
           type="button"
           className="primary"
@@ -357,6 +357,14 @@ export function DetectorSettings() {
   const ref = params.get("ref") ?? "";
   const ready = scope === "global" || ref !== "";
   const described = useQuery({ ...trpc.config.get.queryOptions({ scope, ref }), enabled: ready });
+  // the picker's list (same cached query): sources and streams are named, not shown by internal id
+  const scopes = useQuery(trpc.config.scopes.queryOptions({}));
+  const refName =
+    scope === "source"
+      ? scopes.data?.sources.find((s) => String(s.id) === ref)?.name
+      : scope === "stream"
+        ? scopes.data?.streams.find((s) => String(s.id) === ref)?.key
+        : ref;
   const onChange = (s: TConfigScope, r: string) => router.replace(`${pathname}?scope=${s}${r ? `&ref=${encodeURIComponent(r)}` : ""}`, { scroll: false });
   // Re-mount the editor when the scope or the stored version changes (fresh form state).
   const editorKey = `${scope}:${ref}:${described.data?.current?.version ?? 0}`;
@@ -373,7 +381,7 @@ export function DetectorSettings() {
         <>
           <p className="muted" data-testid="scope-summary">
             Editing <strong>{scope}</strong>
-            {ref ? ` ${ref}` : ""} · {described.data.current ? `version ${described.data.current.version} by ${described.data.current.updatedBy}, ${formatTime(described.data.current.updatedAtMs)}` : "no own settings (inherits)"}
+            {ref ? ` ${refName ?? ref}` : ""} · {described.data.current ? `version ${described.data.current.version} by ${described.data.current.updatedBy}, ${formatTime(described.data.current.updatedAtMs)}` : "no own settings (inherits)"}
             {described.data.current ? ` · managed by ${described.data.current.managedBy === "file" ? "omen.yaml" : "the UI"}` : ""}
           </p>
           <Editor key={editorKey} d={described.data} />

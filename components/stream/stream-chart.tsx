@@ -1,7 +1,7 @@
 "use client";
 import { Area, CartesianGrid, ComposedChart, Line, ReferenceArea, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { useState } from "react";
-import { formatValue, type ChartRow } from "@/components/charts/chart-data";
+import { formatTick, formatValue, type ChartRow } from "@/components/charts/chart-data";
 import { timeTicks } from "@/components/charts/time-axis";
 
 export interface ChartMarker {
@@ -67,7 +67,7 @@ export function StreamChart({
           <ComposedChart data={rows} syncId="stream" margin={{ top: 8, right: 16, bottom: 0, left: 8 }} style={onZoom ? { cursor: "crosshair", userSelect: "none" } : undefined} {...zoomHandlers}>
             <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" />
             <XAxis dataKey="t" type="number" domain={domain} ticks={ticks} scale="time" tickFormatter={fmt} stroke="var(--muted)" fontSize={11} />
-            <YAxis domain={["auto", "auto"]} stroke="var(--muted)" fontSize={11} width={70} tickFormatter={(v: number) => formatValue(v, unit)} />
+            <YAxis domain={["auto", "auto"]} stroke="var(--muted)" fontSize={11} width={70} tickFormatter={(v: number) => formatTick(v, unit)} />
             <Tooltip
               labelFormatter={(t) => new Date(Number(t)).toLocaleString()}
               formatter={(v, name) => [Array.isArray(v) ? v.map((x) => formatValue(Number(x), unit)).join(" – ") : formatValue(Number(v), unit), NAMES[String(name)] ?? name]}

@@ -62,6 +62,7 @@ export function StreamView({ id }: { id: number }) {
   if (detail.isError) return <p className="error">Could not load stream {id}: {detail.error.message}</p>;
   if (!detail.data) return <p className="muted">Loading…</p>;
   const { stream, fromMs, toMs } = detail.data;
+  const firstMs = rows.find((r) => r.v !== null)?.t ?? null;
   const markers = (anomalies.data?.rows ?? []).map((a) => ({ id: a.id, startMs: a.startMs, endMs: a.endMs ?? toMs, severity: a.severity }));
   return (
     <div>
@@ -71,7 +72,7 @@ export function StreamView({ id }: { id: number }) {
       </p>
       <h1 data-testid="stream-title">{stream.key}</h1>
       <StreamActions id={stream.id} streamKey={stream.key} archivedAtMs={stream.archivedAtMs} />
-      <div className="row" style={{ justifyContent: "space-between" }}>
+      <div className="row" style={{ justifyContent: "space-between", marginTop: 6 }}>
         <div className="row">
           <span>
             last <strong>{formatValue(stream.lastValue, stream.unit)}</strong>
@@ -120,7 +121,9 @@ export function StreamView({ id }: { id: number }) {
         ) : null}
         <span className="muted small" data-testid="stream-window">
           {new Date(fromMs).toLocaleString()} – {new Date(toMs).toLocaleString()}
-          {stream.stale ? " · stream stopped: showing its last data" : ""} · drag across the chart to zoom
+          {stream.stale ? " · stream stopped: showing its last data" : ""}
+          {/* the previous range stays drawn while the new one loads: say so */}
+          {detail.isPlaceholderData ? " · loading the new range…" : ""} · drag across the chart to zoom
         </span>
       </form>
       {prediction.data && detail.data.live ? (
@@ -132,6 +135,12 @@ export function StreamView({ id }: { id: number }) {
       ) : null}
       <div className="panel" style={{ marginTop: 10 }}>
         {rows.length === 0 ? <p className="muted">No samples in this range.</p> : null}
+        {/* a young stream on a long range is a sliver at the right edge: say why the rest is empty */}
+        {firstMs !== null && firstMs - fromMs > 0.2 * (toMs - fromMs) ? (
+          <p className="muted small" data-testid="stream-starts">
+            No samples before {new Date(firstMs).toLocaleString()}: choose a shorter range or drag across the chart to zoom in.
+          </p>
+        ) : null}
         <StreamChart
           rows={rows}
           markers={markers}
