@@ -138,6 +138,15 @@ export function pointExplanation(
   );
 }
 
+/**
+ * A point event's explanation once its type has changed (a point that went on to be a trend):
+ * the same text under the new type, so the page's heading and the text agree.
+ */
+export function retypeExplanation(text: string, type: AnomalyType): string {
+  const at = text.indexOf(" anomaly on ");
+  return at < 0 ? text : `${type}${text.slice(at)}`;
+}
+
 export function gapExplanation(id: string, gap: GapClass, silentMs: number, intervalMs: number): string {
   return `gap on ${id}: ${gap} (no data for ${fmt(silentMs / 60_000)} min, usually every ${fmt(intervalMs / 1000)} s)`;
 }

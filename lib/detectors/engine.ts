@@ -31,6 +31,7 @@ import {
   newEvent,
   notePoint,
   pointExplanation,
+  retypeExplanation,
   type OpenEvent,
 } from "./engine-events";
 import { ND, PRIOR_BETA, PRIOR_U } from "./engine-layout";
@@ -1143,12 +1144,14 @@ export class DetectionEngine {
     const e = this.book.advance(id, anomalous, tsMs, score, sev, () => newEvent(id, [id], tsMs, "point"), extreme, (ev, newPeak) => {
       const c = this.st.cols;
       const zo = i * ND;
+      // the type the explanation was written under (it may change with this point)
+      const typed = ev.type;
       notePoint(ev, newPeak, c.lastSigned[i]!, c.lastZ, zo, this.hw.period(i) > 0, this.breakNow > 0);
       if (newPeak || ev.explanation === "") {
         const out = this.out;
         const band = { expected: out.expected[i]!, lower: out.lower[i]!, upper: out.upper[i]! };
         ev.explanation = pointExplanation(ev.type, id, c.lastZ, zo, { record: this.recNow, seasonBreak: this.breakNow * this.sb.params.ratio }, band, x, c.kind[i] === 1);
-      }
+      } else if (ev.type !== typed) ev.explanation = retypeExplanation(ev.explanation, ev.type);
     });
     this.out.type[i] = e && e.emitted ? e.type : null;
     this.out.inEvent[i] = e && e.emitted && anomalous ? 1 : 0;
