@@ -54,10 +54,21 @@ export class SettingsGate {
     return true;
   }
 
-  /** The events that pass the stream's settings, re-graded by its own severity cut-offs. */
+  /**
+   * The events that pass the stream's settings, re-graded by its own severity cut-offs. An event
+   * of several streams (collective) loses those whose detection is disabled (archived streams
+   * among them): it is judged by the first that remains, and dropped when none does.
+   */
   filter(events: EngineEvent[], nowMs: number): EngineEvent[] {
     const out: EngineEvent[] = [];
-    for (const e of events) {
+    for (const raw of events) {
+      const e = this.withoutDisabled(raw);
+      if (!e) {
+        // (one raised before its streams were disabled still closes)
+        if (raw.kind === "closed" && this.raised.delete(raw.engineId)) out.push(raw);
+        else this.suppressed.disabled++;
+        continue;
+      }
       const s = this.settingsFor(e.streamIds[0]!);
       const g = gateEvent({ startMs: e.startMs, endMs: e.kind === "closed" ? e.endMs : null, peakScore: e.peakScore, type: e.type }, s, nowMs);
       if (g.action === "raise") {
@@ -72,5 +83,12 @@ export class SettingsGate {
       if (e.kind === "closed") this.raised.delete(e.engineId);
     }
     return out;
+  }
+
+  /** `e` without its streams whose detection is disabled; null when it had several and none is left. */
+  private withoutDisabled(e: EngineEvent): EngineEvent | null {
+    if (e.streamIds.length < 2 || e.streamIds.every((id) => this.settingsFor(id).enabled)) return e;
+    const kept = e.streamIds.filter((id) => this.settingsFor(id).enabled);
+    return kept.length ? { ...e, streamIds: kept } : null;
   }
 }

@@ -94,6 +94,15 @@ describe.each(availableBackends())("CSV import on %s", (backend) => {
     expect(await storedKinds("kinds")).toMatchObject({ cpu_pct: "gauge" });
   });
 
+  it("refuses a column name PostgreSQL text cannot hold (a NUL) with a 400, storing nothing", async () => {
+    // found by the ingest fuzz (seed 2699577499): the kinds' lookup of existing streams sent the
+    // name to the database and failed the request with a 500
+    const before = await countSamples();
+    await importCsv("nul-name", utf8(`timestamp,ok_metric\n${t0},1\n`), nowMs);
+    await expect(importCsv("nul-name", utf8(`timestamp,fuzz_mu\u0000\n${t0},1\n`), nowMs)).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    expect(await countSamples()).toBe(before + 1);
+  });
+
   it("refuses a file with a syntax error after many good lines, storing nothing", async () => {
     const before = await countSamples();
     const good = wideCsv(2_000, 3, t0 + 100_000);

@@ -335,7 +335,8 @@ async function endStreams(cache: SourceCache, scan: ScannedWriteRequest, seriesI
 
 // PostgreSQL text cannot hold NUL, and an unpaired surrogate has no UTF-8 encoding
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const isStorableText = (v: string) => !UNSTORABLE.test(v);
+/** Whether PostgreSQL text can hold `v` (no NUL, no unpaired surrogate). */
+export const isStorableText = (v: string) => !UNSTORABLE.test(v);
 
 function validateIdentity(s: Pick<IncomingSeries, "metric" | "labels" | "unit" | "group">): void {
   if (!/^[a-zA-Z_:][a-zA-Z0-9_:.\-/]*$/.test(s.metric) || s.metric.length > 200) {
