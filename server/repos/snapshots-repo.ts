@@ -19,7 +19,7 @@ const toMeta = (r: z.output<typeof ZMeta>): SnapshotMeta => ({ id: r.id, reason:
 const META_COLUMNS = "id, reason, cursor, coalesce(total_bytes, size_bytes) AS size_bytes, (extract(epoch FROM created_at) * 1000)::float8 AS created";
 
 /** A large single-worker state's rows (bytea-chunks.ts); deleted with their snapshot. */
-export const DETECTOR_SNAPSHOT_CHUNKS: ChunkTable = { name: "detector_snapshot_chunk", key: ["snapshot_id"] };
+const DETECTOR_SNAPSHOT_CHUNKS: ChunkTable = { name: "detector_snapshot_chunk", key: ["snapshot_id"] };
 
 const ZId = z.object({ id: z.number() });
 const INSERT = "INSERT INTO detector_snapshot (reason, cursor, size_bytes, state, chunk_count) VALUES ($1, $2, $3, $4, $5) RETURNING id";
