@@ -105,6 +105,15 @@ test("the labelled ranges show on the stream; archive hides it from the overview
   await page.goto(`/streams/${id}`);
   await expect(page.getByTestId("stream-archived")).toHaveCount(0);
 
+  // a gauge that is really a counter: corrected here, it is scored by its rate from now on
+  await expect(page.getByText("kind gauge")).toBeVisible();
+  await page.getByLabel("Stream kind").selectOption("counter");
+  await expect(page.getByRole("dialog")).toContainText("its rate per second is scored");
+  await shot(page, "stream-kind-confirm");
+  await page.getByRole("dialog").getByRole("button", { name: "Score as a counter" }).click();
+  await expect(page.getByText("kind counter")).toBeVisible();
+  await expect(page.getByLabel("Stream kind")).toHaveValue("counter");
+
   await page.getByRole("button", { name: "Delete stream" }).click();
   await expect(page.getByRole("dialog")).toContainText("cannot be undone");
   await shot(page, "stream-delete-confirm");
@@ -135,6 +144,7 @@ test("a viewer sees no archive or delete buttons", async ({ page, browser, baseU
   await expect(viewer.getByTestId("stream-title")).toBeVisible();
   await expect(viewer.getByTestId("signed-in-user")).toContainText("(viewer)");
   await expect(viewer.getByRole("button", { name: /Archive|Delete|Restore/ })).toHaveCount(0);
+  await expect(viewer.getByLabel("Stream kind")).toHaveCount(0);
   await viewer.goto("/settings/sources");
   await expect(viewer.getByRole("heading", { name: "Sources", exact: true })).toBeVisible();
   await expect(viewer.getByRole("button", { name: /^(Archive|Delete) source/ })).toHaveCount(0);

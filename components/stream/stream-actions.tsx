@@ -6,20 +6,37 @@ import { useCan } from "@/components/access/can";
 import { useTRPC } from "@/components/trpc/client";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 
+type Kind = "gauge" | "counter" | "event";
+type Settable = "gauge" | "counter";
+
+const KIND_HELP: Record<Settable, string> = {
+  gauge: "a gauge: its value itself is scored (temperatures, queue lengths, load)",
+  counter: "a counter: its rate per second is scored, and a drop is a reset (bytes sent, requests served)",
+};
+
 /**
- * Archive / restore and delete for one stream, each behind a confirmation; shown to operators
- * and admins only (the API refuses viewers as well).
+ * Archive / restore, delete and the kind for one stream, each behind a confirmation; shown to
+ * operators and admins only (the API refuses viewers as well).
  */
-export function StreamActions({ id, streamKey, archivedAtMs }: { id: number; streamKey: string; archivedAtMs: number | null }) {
+export function StreamActions({ id, streamKey, archivedAtMs, kind }: { id: number; streamKey: string; archivedAtMs: number | null; kind: Kind }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const router = useRouter();
   const [ask, setAsk] = useState<"archive" | "delete" | null>(null);
+  const [newKind, setNewKind] = useState<Settable | null>(null);
   const done = () => {
     setAsk(null);
     void qc.invalidateQueries({ queryKey: trpc.streams.pathKey() });
   };
   const archive = useMutation(trpc.streams.archive.mutationOptions({ onSuccess: done }));
+  const setKind = useMutation(
+    trpc.streams.setKind.mutationOptions({
+      onSuccess: () => {
+        setNewKind(null);
+        done();
+      },
+    }),
+  );
   const del = useMutation(trpc.streams.delete.mutationOptions({ onSuccess: () => router.push(`/?deleted=${encodeURIComponent(streamKey)}`) }));
   const archived = archivedAtMs !== null;
   const canAct = useCan("operator");
@@ -44,6 +61,17 @@ export function StreamActions({ id, streamKey, archivedAtMs }: { id: number; str
           <button type="button" className="danger" onClick={() => setAsk("delete")}>
             Delete stream
           </button>
+          <label>
+            Scored as{" "}
+            <select aria-label="Stream kind" value={kind} onChange={(e) => setNewKind(e.target.value as Settable)}>
+              {/* an event stream (from its source) is listed as it is, but can only become a gauge or a counter */}
+              {[...(kind === "event" ? ["event"] : []), ...Object.keys(KIND_HELP)].map((k) => (
+                <option key={k} value={k}>
+                  {k}
+                </option>
+              ))}
+            </select>
+          </label>
         </div>
       ) : null}
       <ConfirmDialog
@@ -58,6 +86,20 @@ export function StreamActions({ id, streamKey, archivedAtMs }: { id: number; str
         <p>
           <code>{streamKey}</code> leaves the overview and stops raising anomalies, so no alert fires for it. Its samples, scores and anomalies are kept, samples that still
           arrive are stored, and you can restore it here at any time.
+        </p>
+      </ConfirmDialog>
+      <ConfirmDialog
+        open={newKind !== null && newKind !== kind}
+        title={`Score this stream as a ${newKind ?? ""}?`}
+        confirmLabel={`Score as a ${newKind ?? ""}`}
+        pending={setKind.isPending}
+        error={setKind.error?.message}
+        onConfirm={() => newKind && setKind.mutate({ id, kind: newKind })}
+        onCancel={() => setNewKind(null)}
+      >
+        <p>
+          <code>{streamKey}</code> becomes {newKind ? KIND_HELP[newKind] : ""}. Its models start learning again within seconds, so it raises nothing until they have warmed
+          up; stored samples, scores and anomalies stay as they are.
         </p>
       </ConfirmDialog>
       <ConfirmDialog

@@ -71,7 +71,7 @@ export function StreamView({ id }: { id: number }) {
         {stream.group ? ` / ${stream.group}` : ""}
       </p>
       <h1 data-testid="stream-title">{stream.key}</h1>
-      <StreamActions id={stream.id} streamKey={stream.key} archivedAtMs={stream.archivedAtMs} />
+      <StreamActions id={stream.id} streamKey={stream.key} archivedAtMs={stream.archivedAtMs} kind={stream.kind} />
       <div className="row" style={{ justifyContent: "space-between", marginTop: 6 }}>
         <div className="row">
           <span>

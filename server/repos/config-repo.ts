@@ -1,6 +1,7 @@
 import type { PoolClient } from "pg";
 import { z } from "zod";
 import { ZConfigScope, ZDetectorSettings, type TConfigScope, type TDetectorSettings } from "@/lib/config/settings";
+import { ZStreamKind, type TStreamKind } from "@/lib/schemas/stream";
 import { db, pool } from "../db";
 import type { DetectorConfigVersion } from "../generated/prisma/client";
 import { queryRow, queryRows, ZMs, ZStringMap } from "./rows";
@@ -197,6 +198,7 @@ export interface StreamScopeRow {
   labels: Record<string, string>;
   /** the stream or its source is archived */
   archived: boolean;
+  kind: TStreamKind;
 }
 
 /** The scope coordinates of every stream (what config resolution needs, nothing more). */
@@ -218,14 +220,14 @@ export async function listStreamScopes(filter: { ids?: number[]; sourceId?: numb
   args.push(filter.limit ?? 1_000_000);
   const rows = await queryRows(
     pool(),
-    z.object({ id: z.number(), source_id: z.number(), source_name: z.string(), group: z.string().nullable(), metric: z.string(), key: z.string(), labels: ZStringMap, archived: z.boolean() }),
+    z.object({ id: z.number(), source_id: z.number(), source_name: z.string(), group: z.string().nullable(), metric: z.string(), key: z.string(), labels: ZStringMap, archived: z.boolean(), kind: ZStreamKind }),
     `SELECT s.id, s.source_id, src.name AS source_name, s."group", s.metric, s.key, s.labels,
-            (s.archived_at IS NOT NULL OR src.archived_at IS NOT NULL) AS archived
+            (s.archived_at IS NOT NULL OR src.archived_at IS NOT NULL) AS archived, s.kind::text AS kind
      FROM stream s JOIN source src ON src.id = s.source_id ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
      ORDER BY s.id LIMIT $${args.length}`,
     args,
   );
-  return rows.map((r) => ({ id: r.id, sourceId: r.source_id, sourceName: r.source_name, group: r.group, metric: r.metric, key: r.key, labels: r.labels, archived: r.archived }));
+  return rows.map((r) => ({ id: r.id, sourceId: r.source_id, sourceName: r.source_name, group: r.group, metric: r.metric, key: r.key, labels: r.labels, archived: r.archived, kind: r.kind }));
 }
 
 /** Distinct stream groups with their stream counts. */
@@ -238,9 +240,11 @@ export async function listGroups(): Promise<{ group: string; streams: number }[]
 
 /** Changes when streams are added or removed (so the worker re-resolves inherited settings). */
 export async function streamsFingerprint(): Promise<string> {
-  // archiving changes what a stream may raise: the worker reloads its settings then too
+  // archiving changes what a stream may raise, and a kind how it is scored: the worker reloads
+  // its settings then too (the id sums per kind change whenever any stream changes kind)
   const res = await pool().query<{ f: string }>(
     `SELECT count(*)::text || ':' || coalesce(max(id), 0)::text || ':' || count(archived_at)::text || ':' || coalesce(max(archived_at)::text, '')
+            || ':' || coalesce(sum(id) FILTER (WHERE kind = 'counter'), 0)::text || ':' || coalesce(sum(id) FILTER (WHERE kind = 'event'), 0)::text
             || ':' || (SELECT count(archived_at)::text || coalesce(max(archived_at)::text, '') FROM source) AS f FROM stream`,
   );
   return res.rows[0]?.f ?? "";

@@ -262,6 +262,12 @@ export async function readSparklines(ids: readonly number[]): Promise<(SparkPoin
   return res.rows.map((r) => ({ id: r.id, ...toSpark(r) }));
 }
 
+/** Saves a stream's kind; false when the stream does not exist. */
+export async function setStreamKind(id: number, kind: TStreamKind): Promise<boolean> {
+  const r = await db().stream.updateMany({ where: { id }, data: { kind } });
+  return r.count > 0;
+}
+
 export async function allStreamKinds(): Promise<{ id: number; kind: TStreamKind }[]> {
   const res = await pool().query<{ id: number; kind: TStreamKind }>("SELECT id, kind::text AS kind FROM stream");
   return res.rows;

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { ZEpochMs, ZId } from "@/lib/schemas/ids";
 import { getStreamDetail, listStreamsWithSeverity, MAX_SPARKLINE_STREAMS, RANGES, streamSparklines, type TRange } from "../../services/streams/stream-service";
-import { archiveStream, deleteStream } from "../../services/streams/stream-lifecycle";
+import { archiveStream, changeStreamKind, deleteStream } from "../../services/streams/stream-lifecycle";
+import { ZStreamKind } from "@/lib/schemas/stream";
 import { operatorProcedure, viewerProcedure, createTRPCRouter } from "../trpc";
 
 const ZRange = z.enum(Object.keys(RANGES) as [TRange, ...TRange[]]);
@@ -40,4 +41,8 @@ export const streamsRouter = createTRPCRouter({
   delete: operatorProcedure.input(z.object({ id: ZId })).mutation(({ input }) => deleteStream(input.id)),
   /** Archives (hides, stops alerting, keeps history) or restores a stream. */
   archive: operatorProcedure.input(z.object({ id: ZId, archived: z.boolean() })).mutation(({ input }) => archiveStream(input.id, input.archived)),
+  /** Corrects the stream's kind (a gauge or a counter); its models restart at the worker's next config reload. */
+  setKind: operatorProcedure
+    .input(z.object({ id: ZId, kind: ZStreamKind.extract(["gauge", "counter"], { message: "A stream can be made a gauge or a counter." }) }))
+    .mutation(({ input }) => changeStreamKind(input.id, input.kind)),
 });

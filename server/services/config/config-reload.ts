@@ -41,14 +41,14 @@ export class ConfigReloader {
     }
     const fp = `${await configFingerprint()}|${await streamsFingerprint()}`;
     if (fp === this.fingerprint) return false;
-    const { global, streams } = await effectiveSettingsByStream();
+    const { global, streams, kinds } = await effectiveSettingsByStream();
     const deleted = this.engine.streamIds().filter((id) => !streams.has(id));
     if (deleted.length) {
       this.engine.forgetStreams(deleted);
       this.onStreamsDeleted(deleted);
       this.log(`forgot ${deleted.length} deleted stream(s)`);
     }
-    this.engine.setSettings(global, streams);
+    this.engine.setSettings(global, streams, kinds);
     this.fingerprint = fp;
     return true;
   }

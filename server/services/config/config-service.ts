@@ -5,6 +5,7 @@
  * (No "server-only" import: the worker uses this module too.)
  */
 import { AppError } from "@/lib/errors/app-error";
+import type { TStreamKind } from "@/lib/schemas/stream";
 import {
   DEFAULT_SETTINGS,
   diffSettings,
@@ -66,16 +67,18 @@ export function indexConfigs(rows: ConfigRow[]): Map<string, ConfigRow> {
 /** Effective settings of every stream (for the worker's reload and for the backtest). */
 export async function effectiveSettingsByStream(
   streams?: StreamScopeRow[],
-): Promise<{ global: EffectiveSettings; streams: Map<number, EffectiveSettings> }> {
+): Promise<{ global: EffectiveSettings; streams: Map<number, EffectiveSettings>; kinds: Map<number, TStreamKind> }> {
   const [rows, list] = await Promise.all([listConfigs(), streams ? Promise.resolve(streams) : listStreamScopes()]);
   const byKey = indexConfigs(rows);
   const out = new Map<number, EffectiveSettings>();
+  const kinds = new Map<number, TStreamKind>();
   for (const s of list) {
+    kinds.set(s.id, s.kind);
     const eff = resolveSettings(layersForStream(byKey, s));
     // archived: still scored (its samples are stored and charted) but raises nothing, so nothing alerts
     out.set(s.id, s.archived ? { ...eff, enabled: false } : eff);
   }
-  return { global: resolveSettings([byKey.get(scopeKey("global", ""))?.settings]), streams: out };
+  return { global: resolveSettings([byKey.get(scopeKey("global", ""))?.settings]), streams: out, kinds };
 }
 
 /**

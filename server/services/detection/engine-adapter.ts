@@ -57,11 +57,29 @@ class EngineAdapter implements EnginePort, LateScoring {
     return this.gate?.suppressed ?? { muted: 0, short: 0, disabled: 0, belowCutoff: 0 };
   }
 
-  /** Installs new effective settings (from the config-reload job) and tunes the engine with them. */
-  setSettings(global: EffectiveSettings, perStream: Map<number, EffectiveSettings>): void {
+  /**
+   * Installs new effective settings (from the config-reload job) and tunes the engine with them.
+   * `kinds` (each stream's kind as saved) changes the kind of a stream the engine scores as
+   * another: a user corrected it, possibly after the snapshot the engine was restored from.
+   */
+  setSettings(global: EffectiveSettings, perStream: Map<number, EffectiveSettings>, kinds?: ReadonlyMap<number, TStreamKind>): void {
     const gate = (this.gate ??= new SettingsGate());
     gate.set(global, perStream);
+    if (kinds) this.applyKinds(kinds);
     this.configure(gate.tuning());
+  }
+
+  /** The saved kinds, which a stream added later takes over the one it is added with (read before the change). */
+  private savedKinds: ReadonlyMap<number, TStreamKind> = new Map();
+
+  private applyKinds(kinds: ReadonlyMap<number, TStreamKind>): void {
+    this.savedKinds = kinds;
+    for (const [id, d] of this.domainOfId) {
+      const kind = kinds.get(id);
+      const engine = this.domains[d]!.engine;
+      // restarts the stream's models: what they learnt was of the other kind's values
+      if (kind && engine.streamKind(String(id)) !== kind) engine.setKind(String(id), kind);
+    }
   }
 
   /** Takes `next`'s models (snapshot rollback) and re-applies the saved settings to them. */
@@ -125,7 +143,7 @@ class EngineAdapter implements EnginePort, LateScoring {
     const d = this.domains[domain];
     if (!d) throw new Error(`no clock domain ${domain}`);
     const sid = String(id);
-    d.engine.addStream(sid, kind);
+    d.engine.addStream(sid, this.savedKinds.get(id) ?? kind);
     this.domainOfId.set(id, domain);
     this.slots.set(id, domain, d.engine.streamIndex(sid));
     if (this.gate?.streamAdded(id)) this.retune = true;
@@ -284,7 +302,7 @@ class EngineAdapter implements EnginePort, LateScoring {
 export interface ConfiguredEngine extends EnginePort, LateScoring {
   reserveStreams(count: number, domain?: number): void;
   forgetStreams(ids: readonly number[]): void;
-  setSettings(global: EffectiveSettings, perStream: Map<number, EffectiveSettings>): void;
+  setSettings(global: EffectiveSettings, perStream: Map<number, EffectiveSettings>, kinds?: ReadonlyMap<number, TStreamKind>): void;
   /** Events the gate dropped, by reason. */
   readonly suppressed: SettingsGate["suppressed"];
   /** Takes `next`'s models (snapshot rollback) and re-applies the saved settings to them. */

@@ -47,6 +47,8 @@ export interface PartitionStats {
 export interface PartitionSettings {
   global: EffectiveSettings;
   streams: Map<number, EffectiveSettings>;
+  /** each stream's saved kind */
+  kinds?: ReadonlyMap<number, TStreamKind>;
 }
 
 interface ScoreRows {
@@ -501,7 +503,7 @@ export class PartitionRunner {
   private applySettings(): void {
     const s = this.settings();
     if (!s || s === this.settingsApplied) return;
-    this.engine.setSettings(s.global, s.streams);
+    this.engine.setSettings(s.global, s.streams, s.kinds);
     this.settingsApplied = s;
   }
 

@@ -108,8 +108,8 @@ export class PartitionWorker {
     );
     this.reloader = new ConfigReloader(
       {
-        setSettings: (global, streams) => {
-          this.settings = { global, streams };
+        setSettings: (global, streams, kinds) => {
+          this.settings = { global, streams, kinds };
           for (const r of this.runners.values()) r.configure();
         },
         streamIds: () => [...this.runners.values()].flatMap((r) => r.detectors.streamIds()),
