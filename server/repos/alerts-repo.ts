@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { ZAlertChannel, type TAlertEvent, type TAlertRule, type TAlertRuleSettings, type TDeliveryStatus } from "@/lib/alerts/schema";
+import { ZAlertChannel, ZAlertEvent, type TAlertEvent, type TAlertRule, type TAlertRuleSettings, type TDeliveryStatus } from "@/lib/alerts/schema";
 import { getSetting, setSetting } from "./settings-repo";
 import { ZAnomalyType, ZSeverity, type TAnomalyStatus, type TAnomalyType, type TLabels, type TSeverity } from "@/lib/schemas/stream";
 import { pool } from "../db";
 import { sampleAt } from "./storage/samples";
 import { peakScore } from "./storage/scores";
 import { ANOMALY_FIELDS, anomalyFields } from "./anomalies-repo";
-import { ZMs, ZStringMap } from "./rows";
+import { queryRows, ZMs, ZStringMap } from "./rows";
 import { inTransaction } from "./transaction";
 
 /** Alert rules, deliveries and the dispatcher's watermark. Times in and out are epoch ms. */
@@ -344,7 +344,20 @@ export interface DueDelivery {
  * two dispatchers never send the same row at once.
  */
 export async function claimDueDeliveries(nowMs: number, limit: number, leaseMs = 60_000): Promise<DueDelivery[]> {
-  const res = await pool().query(
+  const rows = await queryRows(
+    pool(),
+    z.object({
+      id: z.number(),
+      rule_id: z.number(),
+      incident_id: z.number(),
+      anomaly_id: z.string(),
+      type: ZAnomalyType,
+      event: ZAlertEvent,
+      severity: ZSeverity,
+      previous_severity: ZSeverity.nullable(),
+      attempts: z.number(),
+      sequence: z.number(),
+    }),
     `UPDATE alert_delivery d SET next_attempt_at = to_timestamp(($1 + $3) / 1000.0)
      WHERE d.id IN (SELECT id FROM alert_delivery x WHERE status IN ('pending', 'failed') AND next_attempt_at <= to_timestamp($1 / 1000.0)
                       -- In order per rule and incident: nothing goes while an earlier state still waits for a retry,
@@ -356,7 +369,7 @@ export async function claimDueDeliveries(nowMs: number, limit: number, leaseMs =
        d.previous_severity::text AS previous_severity, d.attempts, d.sequence`,
     [nowMs, limit, leaseMs],
   );
-  return res.rows
+  return rows
     .map((r) => ({
       id: r.id,
       ruleId: r.rule_id,
@@ -365,9 +378,9 @@ export async function claimDueDeliveries(nowMs: number, limit: number, leaseMs =
       type: r.type,
       event: r.event,
       severity: r.severity,
-      previousSeverity: r.previous_severity ?? null,
+      previousSeverity: r.previous_severity,
       attempts: r.attempts,
-      sequence: r.sequence as number,
+      sequence: r.sequence,
     }))
     .sort((a, b) => a.id - b.id);
 }

@@ -1,5 +1,7 @@
-import type { TAnomalyLabel, TAnomalyType, TSeverity } from "@/lib/schemas/stream";
+import { z } from "zod";
+import { ZAnomalyLabel, ZAnomalyType, ZSeverity, type TAnomalyLabel, type TAnomalyType, type TSeverity } from "@/lib/schemas/stream";
 import { pool } from "../db";
+import { queryRows } from "./rows";
 
 export interface StoredAnomaly {
   id: string;
@@ -16,7 +18,19 @@ export interface StoredAnomaly {
 /** Anomalies the worker stored for `ids` that overlap [from, to). */
 export async function storedAnomalies(ids: number[], fromMs: number, toMs: number): Promise<StoredAnomaly[]> {
   if (ids.length === 0) return [];
-  const res = await pool().query(
+  const rows = await queryRows(
+    pool(),
+    z.object({
+      id: z.string(),
+      engine_id: z.string(),
+      stream_id: z.number(),
+      start_ms: z.number(),
+      end_ms: z.number().nullable(),
+      peak_score: z.number(),
+      severity: ZSeverity,
+      type: ZAnomalyType,
+      label: ZAnomalyLabel.nullable(),
+    }),
     `SELECT id, engine_id, stream_id, (extract(epoch FROM start_at) * 1000)::float8 AS start_ms,
             (extract(epoch FROM end_at) * 1000)::float8 AS end_ms, peak_score, severity::text AS severity, type::text AS type, label::text AS label
      FROM anomaly WHERE stream_id = ANY($1::int[]) AND start_at < to_timestamp($3 / 1000.0)
@@ -24,15 +38,15 @@ export async function storedAnomalies(ids: number[], fromMs: number, toMs: numbe
      ORDER BY start_at, stream_id`,
     [ids, fromMs, toMs],
   );
-  return res.rows.map((r) => ({
-    id: r.id as string,
-    engineId: r.engine_id as string,
-    streamId: r.stream_id as number,
-    startMs: r.start_ms as number,
-    endMs: (r.end_ms as number | null) ?? null,
-    peakScore: r.peak_score as number,
-    severity: r.severity as TSeverity,
-    type: r.type as TAnomalyType,
-    label: (r.label as TAnomalyLabel | null) ?? null,
+  return rows.map((r) => ({
+    id: r.id,
+    engineId: r.engine_id,
+    streamId: r.stream_id,
+    startMs: r.start_ms,
+    endMs: r.end_ms,
+    peakScore: r.peak_score,
+    severity: r.severity,
+    type: r.type,
+    label: r.label,
   }));
 }
