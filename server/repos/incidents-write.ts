@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { z } from "zod";
 import { CONTEXT_MS, dependencyEdge, gridOver, GRID_POINTS, onGrid } from "@/lib/explain/dependency";
 import {
   assignIncidents,
@@ -11,6 +12,7 @@ import {
 } from "@/lib/triage/incident-assign";
 import { HISTORICAL_LAG_MS } from "@/lib/triage/freshness";
 import { readSeries } from "./storage/samples";
+import { queryRows } from "./rows";
 
 /**
  * Incident bookkeeping inside the anomaly write transaction. An anomaly gets its incident when
@@ -41,7 +43,17 @@ export async function assignAndRefresh(client: Queryable, written: { id: string;
 async function assignNew(client: Queryable, anomalyIds: string[]): Promise<number[]> {
   await client.query(`SELECT pg_advisory_xact_lock($1)`, [ASSIGN_LOCK]);
   // Re-read under the lock: a concurrent writer may have assigned these rows meanwhile.
-  const res = await client.query<Record<string, unknown>>(
+  const rows = await queryRows(
+    client,
+    z.object({
+      id: z.string(),
+      stream_id: z.number(),
+      stream_ids: z.array(z.number()),
+      source_id: z.number(),
+      group: z.string().nullable(),
+      start_ms: z.number(),
+      end_ms: z.number().nullable(),
+    }),
     // The grouping key: source and group; a stream without a group is grouped by its job label
     // (an OpenTelemetry service.name, a Prometheus job), so services sharing one source stay apart.
     `SELECT a.id, a.stream_id, a.stream_ids, s.source_id, COALESCE(s."group", s.labels ->> 'job') AS "group",
@@ -49,14 +61,14 @@ async function assignNew(client: Queryable, anomalyIds: string[]): Promise<numbe
      FROM anomaly a JOIN stream s ON s.id = a.stream_id WHERE a.id = ANY($1::text[]) AND a.incident_id IS NULL`,
     [anomalyIds],
   );
-  const pending: UnassignedAnomaly[] = res.rows.map((r) => ({
-    id: r.id as string,
-    streamId: r.stream_id as number,
-    streamIds: r.stream_ids as number[],
-    sourceId: r.source_id as number,
-    group: (r.group as string | null) ?? null,
-    startMs: r.start_ms as number,
-    endMs: (r.end_ms as number | null) ?? null,
+  const pending: UnassignedAnomaly[] = rows.map((r) => ({
+    id: r.id,
+    streamId: r.stream_id,
+    streamIds: r.stream_ids,
+    sourceId: r.source_id,
+    group: r.group,
+    startMs: r.start_ms,
+    endMs: r.end_ms,
   }));
   if (!pending.length) return [];
   const sources = [...new Set(pending.map((p) => p.sourceId))];
@@ -81,19 +93,30 @@ async function assignNew(client: Queryable, anomalyIds: string[]): Promise<numbe
      FOR UPDATE OF i`;
   const own = "(i.source_id = ANY($1::int[]) OR i.stream_ids && $2::int[])";
   const args = [sources, streams, minStart, maxEnd, INCIDENT_SLACK_MS];
-  const cand = await client.query<Record<string, unknown>>(candidateSql(own, ""), args);
+  const ZCandidate = z.object({
+    id: z.number(),
+    source_id: z.number(),
+    group: z.string().nullable(),
+    stream_ids: z.array(z.number()),
+    historical: z.boolean(),
+    start_ms: z.number(),
+    end_ms: z.number().nullable(),
+    last_ms: z.number().nullable(),
+    groups: z.array(z.string()),
+  });
+  const cand = await queryRows(client, ZCandidate, candidateSql(own, ""), args);
   // the newest incidents elsewhere: an anomaly that finds none of its own may be linked to one in the dependency graph
-  const others = await client.query<Record<string, unknown>>(candidateSql(`NOT ${own}`, `LIMIT ${MAX_LINK_CANDIDATES}`), args);
-  const candidates: OpenIncident[] = [...cand.rows, ...others.rows].map((r) => ({
-    id: r.id as number,
-    sourceId: r.source_id as number,
-    group: (r.group as string | null) ?? null,
-    streamIds: r.stream_ids as number[],
-    startMs: r.start_ms as number,
+  const others = await queryRows(client, ZCandidate, candidateSql(`NOT ${own}`, `LIMIT ${MAX_LINK_CANDIDATES}`), args);
+  const candidates: OpenIncident[] = [...cand, ...others].map((r) => ({
+    id: r.id,
+    sourceId: r.source_id,
+    group: r.group,
+    streamIds: r.stream_ids,
+    startMs: r.start_ms,
     // A live incident still open is going on now; one found in history that never closed ends,
     // for grouping, at its last known moment (else it would swallow every later anomaly).
-    endMs: (r.end_ms as number | null) ?? (r.historical === true ? (r.last_ms as number) : null),
-    groups: r.groups as string[],
+    endMs: r.end_ms ?? (r.historical ? r.last_ms : null),
+    groups: r.groups,
   }));
   const links = await dependencyLinks(client, pending, candidates);
   const { incidentOf, created, linkOf } = assignIncidents(pending, candidates, INCIDENT_SLACK_MS, links);

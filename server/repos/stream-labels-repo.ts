@@ -1,4 +1,6 @@
+import { z } from "zod";
 import { pool } from "../db";
+import { queryRows } from "./rows";
 
 export interface TruthRange {
   streamId: number;
@@ -41,11 +43,13 @@ export async function replaceTruthRanges(origin: string, streamIds: number[], fr
 /** Ground-truth ranges of `ids` that overlap [fromMs, toMs]. */
 export async function truthRanges(ids: number[], fromMs: number, toMs: number): Promise<TruthRange[]> {
   if (ids.length === 0) return [];
-  const res = await pool().query(
+  const rows = await queryRows(
+    pool(),
+    z.object({ stream_id: z.number(), start_ms: z.number(), end_ms: z.number(), origin: z.string() }),
     `SELECT stream_id, (extract(epoch FROM start_at) * 1000)::float8 AS start_ms, (extract(epoch FROM end_at) * 1000)::float8 AS end_ms, origin
      FROM stream_label WHERE stream_id = ANY($1::int[]) AND start_at <= to_timestamp($3 / 1000.0) AND end_at >= to_timestamp($2 / 1000.0)
      ORDER BY start_at, stream_id`,
     [ids, fromMs, toMs],
   );
-  return res.rows.map((r) => ({ streamId: r.stream_id as number, startMs: r.start_ms as number, endMs: r.end_ms as number, origin: r.origin as string }));
+  return rows.map((r) => ({ streamId: r.stream_id, startMs: r.start_ms, endMs: r.end_ms, origin: r.origin }));
 }
