@@ -185,7 +185,7 @@ describe.each(availableBackends())("the chunk-rows migration on %s", (backend) =
       // a scale-out snapshot's part, as the archive copied it before
       const archived = (await pool().query<{ id: number }>("INSERT INTO detector_snapshot (reason, cursor, size_bytes, state, log, partitions, total_bytes) VALUES ('manual', 9, 0, '\\x', 'log', 1, $1) RETURNING id", [state.length])).rows[0]!.id;
       await pool().query("INSERT INTO detector_snapshot_part (snapshot_id, partition, msg_seq, feedback_id, state, size_bytes) SELECT $1, partition, msg_seq, feedback_id, state, size_bytes FROM partition_snapshot", [archived]);
-      expect((await migrate(tdb.url)).applied).toEqual([MIGRATION]);
+      expect((await migrate(tdb.url)).applied[0]).toBe(MIGRATION);
 
       expect((await loadSnapshot(single))!.state.equals(state)).toBe(true);
       const start = await readPartitionStart("log", 0);

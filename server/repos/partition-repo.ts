@@ -2,6 +2,7 @@ import type pg from "pg";
 import { pool } from "../db";
 import { chunkCount, readChunks, writeChunks, type ByteaWriteOptions, type ChunkTable } from "./bytea-chunks";
 import { byteaSlices, joinSlices } from "./bytea-slices";
+import { byteCount } from "./rows";
 import { inReadSnapshot, inTransaction } from "./transaction";
 
 /**
@@ -32,7 +33,8 @@ interface SnapshotRow {
   feedback_id: string;
   rollback_id: string;
   chunk_count: number;
-  size_bytes: number;
+  /** BIGINT: read through `byteCount` */
+  size_bytes: unknown;
   slice: Buffer;
 }
 const SNAPSHOT_COLUMNS = `partition, msg_seq, feedback_id, rollback_id, chunk_count, size_bytes, ${STATE.select}`;
@@ -40,7 +42,7 @@ const SNAPSHOT_COLUMNS = `partition, msg_seq, feedback_id, rollback_id, chunk_co
 /** The state of one partition's snapshot from its rows (slices of the inline value), or its chunks. */
 async function stateOf(client: Pick<pg.PoolClient, "query">, log: string, rows: readonly SnapshotRow[]): Promise<Buffer> {
   const r = rows[0]!;
-  return r.chunk_count > 0 ? readChunks(client, PARTITION_SNAPSHOT_CHUNKS, [log, r.partition], r.chunk_count, r.size_bytes) : joinSlices(rows);
+  return r.chunk_count > 0 ? readChunks(client, PARTITION_SNAPSHOT_CHUNKS, [log, r.partition], r.chunk_count, byteCount(r.size_bytes, "partition_snapshot.size_bytes")) : joinSlices(rows);
 }
 
 /** The partition's snapshot, the row and its chunks from one MVCC snapshot (null: none yet). */

@@ -25,3 +25,22 @@ export const ZStringMap = z.record(z.string(), z.string());
 
 /** A timestamp as epoch ms computed in SQL (`(extract(epoch FROM col) * 1000)::float8`). */
 export const ZMs = z.number();
+
+/**
+ * A stored size in bytes (a BIGINT column: detector snapshots) as a JS number. Exact up to
+ * Number.MAX_SAFE_INTEGER; past it the row is refused with this error instead of travelling on
+ * rounded (pg's int8 parser in db.ts gives a number, which is rounded from 2^53 on). Takes the
+ * number, the int8 text or a bigint.
+ */
+export function byteCount(value: unknown, column: string): number {
+  const exact = typeof value === "bigint" ? value : typeof value === "string" && /^-?\d+$/.test(value) ? BigInt(value) : null;
+  const n = exact === null ? value : Number(exact);
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0) throw new Error(`${column}: ${String(value)} is not a size in bytes.`);
+  if (!Number.isSafeInteger(n) || (exact !== null && exact > BigInt(Number.MAX_SAFE_INTEGER))) {
+    throw new Error(`${column}: ${String(value)} bytes is past Number.MAX_SAFE_INTEGER (${Number.MAX_SAFE_INTEGER}), which a JS number holds exactly; refusing it rather than reading it rounded.`);
+  }
+  return n;
+}
+
+/** `byteCount` as a zod row field. */
+export const ZByteCount = (column: string) => z.unknown().transform((v) => byteCount(v, column));

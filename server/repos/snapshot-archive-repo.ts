@@ -4,7 +4,7 @@ import { pool } from "../db";
 import { copyChunks, readChunks, type ChunkTable } from "./bytea-chunks";
 import { byteaSlices, joinSlices } from "./bytea-slices";
 import { PARTITION_SNAPSHOT_CHUNKS } from "./partition-repo";
-import { queryRow, queryRows } from "./rows";
+import { queryRow, queryRows, ZByteCount } from "./rows";
 import { pruneSnapshots } from "./snapshots-repo";
 import { inReadSnapshot, inTransaction } from "./transaction";
 
@@ -91,7 +91,7 @@ export async function archivePartitions(log: string, partitions: number, reason:
 }
 
 const ZHead = z.object({ log: z.string().nullable(), partitions: z.number().nullable(), state_bytes: z.number(), prefix: z.instanceof(Buffer) });
-const ZPart = z.object({ partition: z.number(), msg_seq: z.number(), feedback_id: z.number(), size_bytes: z.number() });
+const ZPart = z.object({ partition: z.number(), msg_seq: z.number(), feedback_id: z.number(), size_bytes: ZByteCount("detector_snapshot_part.size_bytes") });
 
 /** What snapshot `id` holds, read without its states (for an old-format set, its header only). */
 export async function describeSnapshot(id: number): Promise<SnapshotContents> {
@@ -141,7 +141,7 @@ export async function readArchivedState(set: ArchivedSet, partition: number, sli
   if (set.layout.format === "rows") {
     const s = byteaSlices("state", sliceBytes);
     const state = await inReadSnapshot(async (client) => {
-      const head = await queryRow(client, z.object({ chunk_count: z.number(), size_bytes: z.number() }), "SELECT chunk_count, size_bytes FROM detector_snapshot_part WHERE snapshot_id = $1 AND partition = $2", [
+      const head = await queryRow(client, z.object({ chunk_count: z.number(), size_bytes: ZByteCount("detector_snapshot_part.size_bytes") }), "SELECT chunk_count, size_bytes FROM detector_snapshot_part WHERE snapshot_id = $1 AND partition = $2", [
         set.snapshotId,
         partition,
       ]);

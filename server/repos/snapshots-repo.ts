@@ -2,7 +2,7 @@ import { z } from "zod";
 import { pool } from "../db";
 import { chunkCount, readChunks, writeChunks, type ByteaWriteOptions, type ChunkTable } from "./bytea-chunks";
 import { byteaSlices, joinSlices } from "./bytea-slices";
-import { queryRow, queryRows, ZMs } from "./rows";
+import { queryRow, queryRows, ZByteCount, ZMs } from "./rows";
 import { inReadSnapshot, inTransaction } from "./transaction";
 
 export interface SnapshotMeta {
@@ -13,7 +13,7 @@ export interface SnapshotMeta {
   createdAtMs: number;
 }
 
-const ZMeta = z.object({ id: z.number(), reason: z.string(), cursor: z.number(), size_bytes: z.number(), created: ZMs });
+const ZMeta = z.object({ id: z.number(), reason: z.string(), cursor: z.number(), size_bytes: ZByteCount("detector_snapshot size"), created: ZMs });
 const toMeta = (r: z.output<typeof ZMeta>): SnapshotMeta => ({ id: r.id, reason: r.reason, cursor: r.cursor, sizeBytes: r.size_bytes, createdAtMs: r.created });
 // a scale-out snapshot's size is its partitions' total (its own `state` is empty)
 const META_COLUMNS = "id, reason, cursor, coalesce(total_bytes, size_bytes) AS size_bytes, (extract(epoch FROM created_at) * 1000)::float8 AS created";
@@ -64,7 +64,7 @@ export async function loadSnapshot(id?: number): Promise<{ meta: SnapshotMeta; s
   return inReadSnapshot(async (client) => {
     const head = await queryRow(
       client,
-      ZMeta.extend({ chunk_count: z.number(), state_bytes: z.number() }),
+      ZMeta.extend({ chunk_count: z.number(), state_bytes: ZByteCount("detector_snapshot.size_bytes") }),
       `SELECT ${META_COLUMNS}, chunk_count, size_bytes AS state_bytes FROM detector_snapshot ${id === undefined ? "" : "WHERE id = $1"} ORDER BY id DESC LIMIT 1`,
       id === undefined ? [] : [id],
     );

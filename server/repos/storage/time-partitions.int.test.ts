@@ -89,11 +89,13 @@ describe.each(availableBackends())("time partitions on %s", (backend) => {
     expect(await listDayPartitions()).toEqual(before);
     await pool().query(`UPDATE stream SET last_sample_at = to_timestamp($1 / 1000.0) WHERE metric = 'old_m'`, [Date.UTC(2014, 5, 2, 12)]);
     await pool().query(`UPDATE stream SET last_sample_at = to_timestamp($1 / 1000.0) WHERE metric = 'older_m'`, [Date.UTC(2013, 0, 5, 3, 0, 1)]);
-    // older_m's cut (2012-12-06) is the earliest: only March 2012 lies wholly before it; with 400 days, nothing
-    expect((await deleteExpired(400 * DAY_MS, 50_000, 20, NOW)).partitions).toBe(0);
-    const out = await deleteExpired(30 * DAY_MS, 50_000, 20, NOW);
-    expect(out.partitions).toBe(6);
+    // with 400 days older_m's cut is 2011-12-02, but March 2012 (made above, empty) holds no
+    // stream's data: it goes; January 2013 is older_m's own and stays
+    expect((await deleteExpired(400 * DAY_MS, 50_000, 20, NOW)).partitions).toBe(6);
     expect(await daysOf("sample_block")).not.toContain("2012-03-01");
+    // with 30 days older_m's cut (2012-12-06) still lies before its January 2013
+    const out = await deleteExpired(30 * DAY_MS, 50_000, 20, NOW);
+    expect(out.partitions).toBe(0);
     expect(await daysOf("score_rollup_5m")).not.toContain("2012-03-01");
     expect(await daysOf("sample_block")).toEqual(expect.arrayContaining(["2013-01-01", "2014-06-01"]));
     const id = (await listStreams({ search: "old_m" }))[0]!.id;
@@ -227,5 +229,36 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("retention's drop against a writ
     // the dropped day's other sample went with it, and the day was made anew for the late one
     expect(await sampleAt(id, old)).toBeNull();
     expect(await namesOf("sample_block")).toContain(day);
+  });
+
+  it("keeps a day that an import committed to while the drop waited for its locks", async () => {
+    const now = Date.now();
+    const old = dayOf(now - 20 * DAY_MS) * DAY_MS + 3_600_000;
+    await ingestSeries("app", "remote_write", [{ metric: "due_m", labels: {}, kind: "gauge", tsMs: [old, now - 60_000], values: [1, 2] }], now);
+    await pool().query(`UPDATE stream SET last_sample_at = to_timestamp($1 / 1000.0)`, [now - 60_000]);
+    const day = `sample_block_p${new Date(old).toISOString().slice(0, 10).replaceAll("-", "")}`;
+    // an import's first write, a new stream (no newest sample yet) with a sample in that day, not committed yet
+    const importer = new pg.Client({ connectionString: tdb.url });
+    await importer.connect();
+    try {
+      await importer.query("BEGIN");
+      const { id } = (await importer.query<{ id: number }>("INSERT INTO stream (source_id, metric, key) SELECT id, 'import_m', 'import_m' FROM source LIMIT 1 RETURNING id")).rows[0]!;
+      await importer.query("INSERT INTO sample_block (block, ts, vals) SELECT $1::int / 32, to_timestamp($2 / 1000.0), array_agg(CASE WHEN k = $1::int % 32 THEN 5.0 END ORDER BY k) FROM generate_series(0, 31) k", [id, old + 2_000]);
+      // the first look (without locks) finds the day due; the drop then waits for the importer's lock
+      const drop = dropExpiredDays(7 * DAY_MS, now, { waitMs: 3_000, attempts: 1, pauseMs: 0 });
+      for (const t0 = Date.now(); ; await new Promise((r) => setTimeout(r, 5))) {
+        const n = Number((await pool().query<{ n: number }>("SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'sample_block'::regclass")).rows[0]!.n);
+        if (n > 0) break;
+        if (Date.now() - t0 > 2_000) throw new Error("the drop did not wait for the importer's lock");
+      }
+      await importer.query("COMMIT");
+      // checked again under the locks: the import keeps its day (the earlier test's day, 10 days
+      // back, is due and goes)
+      expect(await drop).toMatchObject({ tables: 6, gaveWay: false });
+      expect(await namesOf("sample_block")).toContain(day);
+      expect(await sampleAt(id, old + 2_000)).toBe(5);
+    } finally {
+      await importer.end();
+    }
   });
 });
