@@ -103,6 +103,22 @@ describe.each(availableBackends())("CSV import on %s", (backend) => {
     expect(await countSamples()).toBe(before + 1);
   });
 
+  it("the dry run (the upload's check step) refuses a column name the import refuses, with the same 400 and message", async () => {
+    // it listed the column as a stream it would create, and the import then failed on it
+    const nul = utf8(`timestamp,ok_metric,fuzz_mu\u0000\n${t0},1,2\n`);
+    const imported = await importCsv("nul-check", nul, nowMs).catch((e: unknown) => e);
+    const checked = await importCsv("nul-check", nul, nowMs, { dryRun: true }).catch((e: unknown) => e);
+    expect(imported).toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/Nothing from this request was stored/) });
+    expect(checked).toMatchObject({ code: "BAD_REQUEST" });
+    expect((checked as Error).message).toBe((imported as Error).message);
+    // a label value (long layout: `stream` names metric{labels}) is checked the same way
+    const label = utf8(`timestamp,stream,value\n${t0},"cpu{host=""a\u0000""}",1\n`);
+    const labelImported = await importCsv("nul-check", label, nowMs).catch((e: unknown) => e);
+    const labelChecked = await importCsv("nul-check", label, nowMs, { dryRun: true }).catch((e: unknown) => e);
+    expect(labelImported).toMatchObject({ code: "BAD_REQUEST" });
+    expect((labelChecked as Error).message).toBe((labelImported as Error).message);
+  });
+
   it("refuses a file with a syntax error after many good lines, storing nothing", async () => {
     const before = await countSamples();
     const good = wideCsv(2_000, 3, t0 + 100_000);

@@ -181,7 +181,7 @@ export async function ingestSeries(
  * large file in several transactions checks the cap for the whole file first.
  */
 export async function ensureStreams(sourceName: string, sourceKind: SourceKind, batch: IncomingSeries[]): Promise<number> {
-  for (const s of batch) validateIdentity(s);
+  validateIdentities(batch);
   const cache = await sourceFor(sourceName, sourceKind);
   const keys = batch.map((s) => streamKey(s.metric, s.labels));
   const missing = [...new Set(keys.filter((k) => !cache.ids.has(k)))];
@@ -336,7 +336,16 @@ async function endStreams(cache: SourceCache, scan: ScannedWriteRequest, seriesI
 // PostgreSQL text cannot hold NUL, and an unpaired surrogate has no UTF-8 encoding
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /** Whether PostgreSQL text can hold `v` (no NUL, no unpaired surrogate). */
-export const isStorableText = (v: string) => !UNSTORABLE.test(v);
+const isStorableText = (v: string) => !UNSTORABLE.test(v);
+
+/**
+ * Throws the 400 an ingest would for the first series that cannot name a stream (its metric,
+ * labels, unit or group), before anything is read or written: also what a CSV check (dry run)
+ * answers, so it never lists a stream the import then refuses.
+ */
+export function validateIdentities(batch: readonly Pick<IncomingSeries, "metric" | "labels" | "unit" | "group">[]): void {
+  for (const s of batch) validateIdentity(s);
+}
 
 function validateIdentity(s: Pick<IncomingSeries, "metric" | "labels" | "unit" | "group">): void {
   if (!/^[a-zA-Z_:][a-zA-Z0-9_:.\-/]*$/.test(s.metric) || s.metric.length > 200) {
