@@ -3,9 +3,10 @@
  * list of hops that the TypeScript compiler checks against the code (docs/architecture.md,
  * "One sample …", says what counts and why): by default (the loopback hand-off to the single
  * worker) and in scale-out mode (the NATS JetStream sample log to a partition runner).
- * `npx tsx scripts/sample-path.ts` prints the hops and both counts; `scripts/sample-path.test.ts`
- * fails when a hop no longer exists in the code or a count in docs/architecture.md is not the
- * one measured.
+ * The anomaly markers are a branch of each path (`MARKER_BRANCH`, `SCALE_OUT_MARKER_BRANCH`),
+ * checked the same way. `npx tsx scripts/sample-path.ts` prints the hops and the counts;
+ * `scripts/sample-path.test.ts` fails when a hop no longer exists in the code or a count in
+ * docs/architecture.md is not the one measured.
  *
  * What counts: a file with a function that the sample's data (its bytes, its value, its score)
  * passes through, following the calls that hand the data on — on the default stream page (24 h:
@@ -13,7 +14,8 @@
  * process's main.ts, an interface method, HTTP between the processes, a database table between
  * a write and a read, tRPC between the browser and the server) is checked by what makes it: the
  * wiring, the `implements` clause and the construction the process uses, the shared route or
- * NATS subject, the table name, the procedure's name.
+ * NATS subject, the table and the columns the data lives in (in the SQL of the writing and the
+ * reading function, or of their module's helpers and constants they use), the procedure's name.
  * What does not: files only of types, and what the request meets but the data does not pass
  * through (settings, errors, auth, back-pressure, metrics); inside the storage engine
  * (server/repos/storage) and the ensemble (lib/detectors) only the modules the rest of the code
