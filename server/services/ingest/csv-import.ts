@@ -9,7 +9,7 @@ import { streamKey, type TStreamKind } from "@/lib/schemas/stream";
 import { getSourceByName } from "../../repos/sources-repo";
 import { replaceTruthRanges } from "../../repos/stream-labels-repo";
 import { findStreamIds, findStreamKinds } from "../../repos/streams-repo";
-import { ensureStreams, ingestSeries, validateIdentities } from "./ingest-service";
+import { assertStreamsFit, ensureStreams, ingestSeries, validateIdentities } from "./ingest-service";
 
 /** Bytes of the file handed to the parser at once. */
 const PIECE_BYTES = 16 * 1024;
@@ -71,7 +71,11 @@ export async function importCsv(source: string, body: Uint8Array, nowMs: number 
     streams: decoded.series.map((x, k) => ({ key: streamKey(x.metric, x.labels), samples: x.tsMs.length, kind: kinds[k]!.kind, kindFrom: kinds[k]!.from })),
     groundTruth: decoded.groundTruth.map((g) => ({ column: g.column, marked: g.marked, ranges: g.ranges.length })),
   };
-  if (opts.dryRun) return { ...preview, newStreams: 0, received: 0, inserted: 0, labelledRanges: 0 };
+  if (opts.dryRun) {
+    // what the import would refuse next (the source's cardinality limit), with its message
+    await assertStreamsFit(source, decoded.series);
+    return { ...preview, newStreams: 0, received: 0, inserted: 0, labelledRanges: 0 };
+  }
   const newStreams = await ensureStreams(source, "csv", decoded.series);
   let received = 0;
   let inserted = 0;
