@@ -112,11 +112,11 @@ describe.each(availableBackends())("CSV import on %s", (backend) => {
     expect(imported).toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/Nothing from this request was stored/) });
     expect(checked).toMatchObject({ code: "BAD_REQUEST" });
     expect((checked as Error).message).toBe((imported as Error).message);
-    // a label value (long layout: `stream` names metric{labels}) is checked the same way
-    const label = utf8(`timestamp,stream,value\n${t0},"cpu{host=""a\u0000""}",1\n`);
+    // a label value (long layout: `stream` names metric{labels}, the value JSON-quoted) is checked the same way
+    const label = utf8(`timestamp,stream,value\n${t0},"cpu{host=""a\\u0000""}",1\n`);
     const labelImported = await importCsv("nul-check", label, nowMs).catch((e: unknown) => e);
     const labelChecked = await importCsv("nul-check", label, nowMs, { dryRun: true }).catch((e: unknown) => e);
-    expect(labelImported).toMatchObject({ code: "BAD_REQUEST" });
+    expect(labelImported).toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/^Series cpu: the value of label "host" holds a NUL character/) });
     expect((labelChecked as Error).message).toBe((labelImported as Error).message);
   });
 
