@@ -51,6 +51,11 @@ test("Settings → Sources shows snippets without the token, lists sources and i
   await page.getByLabel("CSV file").setInputFiles({ name: "bad.csv", mimeType: "text/csv", buffer: Buffer.from("timestamp,a\nnoon,1\n") });
   await page.getByRole("button", { name: "Check file" }).click();
   await expect(page.getByRole("alert").filter({ hasText: 'CSV line 2: timestamp "noon"' })).toBeVisible();
+  // the check refuses what the import would (it listed a stream whose label PostgreSQL text cannot hold)
+  await page.getByLabel("CSV file").setInputFiles({ name: "nul.csv", mimeType: "text/csv", buffer: Buffer.from(`timestamp,"e2e_nul{a=""x\\u0000""}"\n${Math.floor(Date.now() / 1000) - 10},1\n`) });
+  await page.getByRole("button", { name: "Check file" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: 'Series e2e_nul: the value of label "a" holds a NUL character' })).toBeVisible();
+  await expect(page.getByTestId("csv-preview")).toHaveCount(0);
 
   // Imports say how recent their data is (not "receiving" forever); live push sources say when they last sent.
   await expect(page.getByTestId("source-status").filter({ hasText: /^imported · data up to/ }).first()).toBeVisible();
@@ -68,7 +73,7 @@ test("Settings → Sources shows snippets without the token, lists sources and i
   await page.getByRole("button", { name: "Save source" }).click();
   await expect(page.getByRole("alert").filter({ hasText: "enter the Prometheus base URL" })).toBeVisible();
   await shot(page, "settings-sources");
-  // the two 400s above are intended (bad CSV, invalid URL); nothing else may fail
+  // the 400s above are intended (bad CSV, NUL label, invalid URL); nothing else may fail
   expect(errors().filter((e) => !/Failed to load resource|HTTP 400 .*(import\/csv|sources\.savePrometheus)/.test(e))).toEqual([]);
 });
 

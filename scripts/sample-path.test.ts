@@ -1,15 +1,25 @@
 import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { checkHops, DETECT_DISPATCH, filesOf, MARKER_BRANCH, RUNNER_DISPATCH, SAMPLE_PATH, SCALE_OUT_PATH, type Checked, type Hop } from "./sample-path";
+import { checkHops, DETECT_DISPATCH, filesOf, MARKER_BRANCH, markerFilesBeyond, RUNNER_DISPATCH, SAMPLE_PATH, SCALE_OUT_MARKER_BRANCH, SCALE_OUT_PATH, type Checked, type Hop } from "./sample-path";
 
 const ROOT = path.join(import.meta.dirname, "..");
 const WORKER = "server/worker/worker.ts";
 const RUNNER = "server/worker/partitioned/partition-runner.ts";
 const ADAPTER = "server/services/detection/engine-adapter.ts";
+const SAMPLES = "server/repos/storage/samples.ts";
+const SCORES = "server/repos/storage/scores.ts";
+const ANOMALIES = "server/repos/anomalies-repo.ts";
 
 /** Every hop once (the two paths share their ingest and chart hops). */
-const PATHS: Hop[] = [...new Set([...SAMPLE_PATH, ...SCALE_OUT_PATH, ...MARKER_BRANCH])];
+const PATHS: Hop[] = [...new Set([...SAMPLE_PATH, ...SCALE_OUT_PATH, ...MARKER_BRANCH, ...SCALE_OUT_MARKER_BRANCH])];
+
+/** A path's hop of `kind` from `from` to `to` (its `Ref`s' names), which must be there. */
+function hopOf(hops: readonly Hop[], kind: Hop["kind"], from: string, to: string): Hop {
+  const hop = hops.find((h) => h.kind === kind && h.from.endsWith(`#${from}`) && h.to.endsWith(`#${to}`));
+  expect(hop, `${kind} hop ${from} → ${to}`).toBeDefined();
+  return hop!;
+}
 
 /** Hops that are not in the code: each must be refused, or the measure could list anything. */
 const FALSE_HOPS: Hop[] = [
@@ -28,7 +38,16 @@ const FALSE_HOPS: Hop[] = [
   // the sample log's subject, not the command subject; the consumer, not the stream's set-up
   { kind: "nats", from: "server/nats/commit-publisher.ts#messagesOf", to: "server/nats/sample-log.ts#resetPartitionConsumer", via: "lib/scale/log-names.ts#logNames.commands" },
   { kind: "nats", from: "server/nats/commit-publisher.ts#messagesOf", to: "server/nats/sample-log.ts#openSampleLog", via: "lib/scale/log-names.ts#logNames.subject" },
-  { kind: "database", from: "server/repos/storage/samples.ts#insertSamplesReturning", to: "server/services/streams/stream-service.ts#getStreamDetail", table: "sample_block" },
+  { kind: "database", from: "server/repos/storage/samples.ts#insertSamplesReturning", to: "server/services/streams/stream-service.ts#getStreamDetail", table: "sample_block", columns: ["block", "ts", "vals"] },
+  // a read is not a write, though its file writes the table (the file-wide check let this pass)
+  { kind: "database", from: `${SAMPLES}#readSeries`, to: `${SAMPLES}#readSeries`, table: "sample_block", columns: ["block", "ts", "vals"] },
+  // a column neither side has; a column written but not read by the chart (the sample's seq)
+  { kind: "database", from: `${SAMPLES}#insertSamplesReturning`, to: `${SAMPLES}#readSeries`, table: "sample_block", columns: ["block", "ts", "value"] },
+  { kind: "database", from: `${SCORES}#blocksWriter`, to: `${SCORES}#readScores`, table: "score_block", columns: ["block", "ts", "rev", "data"] },
+  // the score rows are not the anomaly rows
+  { kind: "database", from: `${SCORES}#prepareScores`, to: `${ANOMALIES}#listAnomalies`, table: "anomaly", columns: ["stream_id"] },
+  // the runner's events are written by its run (process), not by each message's fold
+  { kind: "call", from: `${RUNNER}#PartitionRunner.fold`, to: `${ANOMALIES}#upsertAnomalies` },
   { kind: "trpc", from: "components/stream/stream-view.tsx#StreamView", to: "server/api/routers/streams.ts#streamsRouter.list", procedure: "streams.list", route: "app/api/trpc/[trpc]/route.ts#handler" },
   { kind: "call", from: "server/web/web-server.ts#noSuchFunction", to: "server/http/ingest-handlers.ts#remoteWrite" },
 ];
@@ -106,6 +125,45 @@ describe("sample path", () => {
     expect(runner!.why).toContain(`line ${lineOf(RUNNER, "this.engine.replaceState(restored);")}`);
   }, 120_000);
 
+  it("a partition runner that stops writing its events as anomalies fails the scale-out marker branch", () => {
+    const writes = hopOf(SCALE_OUT_MARKER_BRANCH, "call", "PartitionRunner.process", "upsertAnomalies");
+    const rows = hopOf(SCALE_OUT_MARKER_BRANCH, "call", "PartitionRunner.process", "anomalyRow");
+    const dropped = (t: string) => t.replace("await upsertAnomalies([...events.values()].map(anomalyRow))", "void events");
+    const [w, r] = checkHops([writes, rows], { [RUNNER]: edited(RUNNER, dropped) });
+    expect(w).toMatchObject({ ok: false, why: expect.stringMatching(/PartitionRunner\.process does not call .*anomalies-repo\.ts#upsertAnomalies/) });
+    expect(r).toMatchObject({ ok: false, why: expect.stringMatching(/PartitionRunner\.process does not call .*anomaly-row\.ts#anomalyRow/) });
+  }, 120_000);
+
+  it("a database hop checks the columns the write writes and the read reads, in the code each runs", () => {
+    const samples = hopOf(SAMPLE_PATH, "database", "insertSamplesReturning", "readSeries");
+    const scores = hopOf(SCALE_OUT_PATH, "database", "blocksWriter", "readScores");
+    const anomalies = hopOf(MARKER_BRANCH, "database", "upsertAnomalies", "listAnomalies");
+    // two programs (one edit per file each): the reads broken, then the writes
+    const reads = checkHops([samples, scores, anomalies], {
+      // the chart's raw read (in the helper readSeries calls) reads another table
+      [SAMPLES]: edited(SAMPLES, (t) => t.replace("AS value FROM sample_block", "AS value FROM sample_rows")),
+      // the score read (two calls down from readScores) stops reading the packed scores
+      [SCORES]: edited(SCORES, (t) => t.replace("substring(data FROM", "substring(payload FROM")),
+      // the anomaly list (its SELECT constant) stops selecting the anomaly's start
+      [ANOMALIES]: edited(ANOMALIES, (t) => t.replace("(extract(epoch FROM a.start_at) * 1000)::float8 AS start_ms,", "")),
+    });
+    expect(reads.map((c) => c.why)).toEqual([
+      expect.stringMatching(/readSeries reads no sample_block row/),
+      expect.stringMatching(/readScores reads score_block without data$/),
+      expect.stringMatching(/listAnomalies reads anomaly without start_at$/),
+    ]);
+    const writes = checkHops([samples, anomalies], {
+      // the insert (its COPY and its PGlite statement) stops writing the values
+      [SAMPLES]: edited(SAMPLES, (t) => t.replaceAll("sample_block (seq, block, ts, vals)", "sample_block (seq, block, ts)")),
+      // the upsert writes another table
+      [ANOMALIES]: edited(ANOMALIES, (t) => t.replace("INSERT INTO anomaly (", "INSERT INTO anomaly_event (")),
+    });
+    expect(writes.map((c) => c.why)).toEqual([
+      expect.stringMatching(/insertSamplesReturning writes sample_block without vals$/),
+      expect.stringMatching(/upsertAnomalies writes no anomaly row/),
+    ]);
+  }, 240_000);
+
   it.each([
     ["default", SAMPLE_PATH],
     ["scale-out", SCALE_OUT_PATH],
@@ -118,6 +176,14 @@ describe("sample path", () => {
     expect(reachable(hops, start).sort()).toEqual([...files].sort());
   });
 
+  it.each([
+    ["default", SAMPLE_PATH, MARKER_BRANCH],
+    ["scale-out", SCALE_OUT_PATH, SCALE_OUT_MARKER_BRANCH],
+  ])("the %s marker branch hangs off its path: every file it adds is joined to the write endpoint", (_mode, hops, branch) => {
+    const both = [...hops, ...branch];
+    expect(reachable(both, "server/web/web-server.ts").sort()).toEqual([...filesOf(both)].sort());
+  });
+
   it("docs/architecture.md states the counts the script measures; the default path stays within 20 files (issue 16)", () => {
     expect(filesOf(SAMPLE_PATH).length).toBeLessThanOrEqual(20);
     const doc = fs.readFileSync(path.join(ROOT, "docs/architecture.md"), "utf8");
@@ -128,6 +194,14 @@ describe("sample path", () => {
       const stated = phrase.exec(doc);
       expect(stated, `docs/architecture.md should say: ${phrase.source}`).not.toBeNull();
       expect(Number(stated![1])).toBe(filesOf(hops).length);
+    }
+    for (const [phrase, branch, hops] of [
+      [/The anomaly\s+markers the chart also draws are a branch of their own[^.]*: it adds (\d+)\s+files/, MARKER_BRANCH, SAMPLE_PATH],
+      [/in scale-out mode the partition runner's\s+run writes them, and the branch adds (\d+)\s+files/, SCALE_OUT_MARKER_BRANCH, SCALE_OUT_PATH],
+    ] as const) {
+      const stated = phrase.exec(doc);
+      expect(stated, `docs/architecture.md should say: ${phrase.source}`).not.toBeNull();
+      expect(Number(stated![1])).toBe(markerFilesBeyond(branch, hops).length);
     }
   });
 });

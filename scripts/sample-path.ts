@@ -3,9 +3,10 @@
  * list of hops that the TypeScript compiler checks against the code (docs/architecture.md,
  * "One sample …", says what counts and why): by default (the loopback hand-off to the single
  * worker) and in scale-out mode (the NATS JetStream sample log to a partition runner).
- * `npx tsx scripts/sample-path.ts` prints the hops and both counts; `scripts/sample-path.test.ts`
- * fails when a hop no longer exists in the code or a count in docs/architecture.md is not the
- * one measured.
+ * The anomaly markers are a branch of each path (`MARKER_BRANCH`, `SCALE_OUT_MARKER_BRANCH`),
+ * checked the same way. `npx tsx scripts/sample-path.ts` prints the hops and the counts;
+ * `scripts/sample-path.test.ts` fails when a hop no longer exists in the code or a count in
+ * docs/architecture.md is not the one measured.
  *
  * What counts: a file with a function that the sample's data (its bytes, its value, its score)
  * passes through, following the calls that hand the data on — on the default stream page (24 h:
@@ -13,7 +14,8 @@
  * process's main.ts, an interface method, HTTP between the processes, a database table between
  * a write and a read, tRPC between the browser and the server) is checked by what makes it: the
  * wiring, the `implements` clause and the construction the process uses, the shared route or
- * NATS subject, the table name, the procedure's name.
+ * NATS subject, the table and the columns the data lives in (in the SQL of the writing and the
+ * reading function, or of their module's helpers and constants they use), the procedure's name.
  * What does not: files only of types, and what the request meets but the data does not pass
  * through (settings, errors, auth, back-pressure, metrics); inside the storage engine
  * (server/repos/storage) and the ensemble (lib/detectors) only the modules the rest of the code
@@ -44,8 +46,13 @@ export type Hop =
   | { kind: "http"; from: Ref; to: Ref; via: Ref }
   /** `from` publishes to the NATS subject `via` (a name both sides take from one place) and `to` consumes it. */
   | { kind: "nats"; from: Ref; to: Ref; via: Ref }
-  /** `from` writes the table and `to` reads it. */
-  | { kind: "database"; from: Ref; to: Ref; table: string }
+  /**
+   * `from` writes `columns` of `table` and `to` reads them: the SQL in the code each one runs (its
+   * body and, transitively, the functions and constants of its module it uses) holds an INSERT INTO
+   * or COPY of the table whose column list names every one of them, and a query reading the
+   * table (FROM or JOIN) that names every one of them.
+   */
+  | { kind: "database"; from: Ref; to: Ref; table: string; columns: string[] }
   /** `from` (a component) asks tRPC procedure `procedure` (router.name), which `to` defines; the fetch goes through `route`. */
   | { kind: "trpc"; from: Ref; to: Ref; procedure: string; route: Ref };
 
@@ -86,7 +93,7 @@ const INGEST: Hop[] = [
 
 /** The chart, the same in both modes: the web process reads the samples and the scores (written by each mode its own way), the browser draws. */
 const CHART: Hop[] = [
-  { kind: "database", from: "server/repos/storage/samples.ts#insertSamplesReturning", to: "server/repos/storage/samples.ts#readSeries", table: "sample_block" },
+  { kind: "database", from: "server/repos/storage/samples.ts#insertSamplesReturning", to: "server/repos/storage/samples.ts#readSeries", table: "sample_block", columns: ["block", "ts", "vals"] },
   { kind: "call", from: "server/services/streams/stream-service.ts#getStreamDetail", to: "server/repos/storage/samples.ts#readSeries" },
   { kind: "call", from: "server/services/streams/stream-service.ts#getStreamDetail", to: "server/repos/storage/scores.ts#readScores" },
   { kind: "call", from: "server/api/routers/streams.ts#streamsRouter.detail", to: "server/services/streams/stream-service.ts#getStreamDetail" },
@@ -113,7 +120,7 @@ export const SAMPLE_PATH: Hop[] = [
   DETECT_DISPATCH,
   { kind: "call", from: "server/services/detection/engine-adapter.ts#EngineAdapter.step", to: "lib/detectors/engine.ts#DetectionEngine.stepSlots" },
   { kind: "call", from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.writeScores", to: "server/repos/storage/scores.ts#prepareScores" },
-  { kind: "database", from: "server/repos/storage/scores.ts#prepareScores", to: "server/repos/storage/scores.ts#readScores", table: "score_block" },
+  { kind: "database", from: "server/repos/storage/scores.ts#prepareScores", to: "server/repos/storage/scores.ts#readScores", table: "score_block", columns: ["block", "ts", "mask", "data"] },
   ...CHART,
 ];
 
@@ -142,22 +149,40 @@ export const SCALE_OUT_PATH: Hop[] = [
   { kind: "call", from: "server/services/detection/engine-adapter.ts#EngineAdapter.step", to: "lib/detectors/engine.ts#DetectionEngine.stepSlots" },
   { kind: "call", from: "server/worker/partitioned/partition-runner.ts#PartitionRunner.process", to: "server/repos/storage/partition-scores.ts#commitPartitionScores", note: "with the partition cursor, in one transaction" },
   { kind: "call", from: "server/repos/storage/partition-scores.ts#commitPartitionScores", to: "server/repos/storage/scores.ts#blocksWriter" },
-  { kind: "database", from: "server/repos/storage/scores.ts#blocksWriter", to: "server/repos/storage/scores.ts#readScores", table: "score_block" },
+  { kind: "database", from: "server/repos/storage/scores.ts#blocksWriter", to: "server/repos/storage/scores.ts#readScores", table: "score_block", columns: ["block", "ts", "mask", "data"] },
   ...CHART,
 ];
 
-/**
- * The anomaly markers the chart also draws (anomalies are events over runs of scores, so a
- * branch of their own: reported, not in the count above).
- */
-export const MARKER_BRANCH: Hop[] = [
-  { kind: "call", from: "server/services/detection/engine-adapter.ts#EngineAdapter.step", to: "server/services/config/settings-gate.ts#SettingsGate.filter", note: "the saved settings' gate: events only" },
-  { kind: "call", from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.write", to: "server/worker/pipeline/anomaly-row.ts#anomalyRow" },
-  { kind: "call", from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.write", to: "server/repos/anomalies-repo.ts#upsertAnomalies" },
-  { kind: "database", from: "server/repos/anomalies-repo.ts#upsertAnomalies", to: "server/repos/anomalies-repo.ts#listAnomalies", table: "anomaly" },
+/** The anomaly rows to the chart's markers, the same in both modes. */
+const MARKERS_TO_CHART: Hop[] = [
+  { kind: "database", from: "server/repos/anomalies-repo.ts#upsertAnomalies", to: "server/repos/anomalies-repo.ts#listAnomalies", table: "anomaly", columns: ["stream_id", "start_at", "end_at", "peak_score", "severity", "type"] },
   { kind: "call", from: "server/services/anomalies/anomaly-service.ts#findAnomalies", to: "server/repos/anomalies-repo.ts#listAnomalies" },
   { kind: "call", from: "server/api/routers/anomalies.ts#anomaliesRouter.list", to: "server/services/anomalies/anomaly-service.ts#findAnomalies" },
   { kind: "trpc", from: "components/stream/stream-view.tsx#StreamView", to: "server/api/routers/anomalies.ts#anomaliesRouter.list", procedure: "anomalies.list", route: "app/api/trpc/[trpc]/route.ts#handler" },
+];
+
+/** The saved settings' gate inside the engine adapter both modes step: it filters the events, never the scores. */
+const SETTINGS_GATE: Hop = { kind: "call", from: "server/services/detection/engine-adapter.ts#EngineAdapter.step", to: "server/services/config/settings-gate.ts#SettingsGate.filter", note: "the saved settings' gate: events only" };
+
+/**
+ * The anomaly markers the chart also draws (anomalies are events over runs of scores, so a
+ * branch of their own: reported, not in the counts above): the events of the engine's steps,
+ * written as anomaly rows by the round that scored them.
+ */
+export const MARKER_BRANCH: Hop[] = [
+  SETTINGS_GATE,
+  { kind: "call", from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.tick", to: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.write", note: "the round's events" },
+  { kind: "call", from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.write", to: "server/worker/pipeline/anomaly-row.ts#anomalyRow" },
+  { kind: "call", from: "server/worker/pipeline/detect-pipeline.ts#DetectPipeline.write", to: "server/repos/anomalies-repo.ts#upsertAnomalies" },
+  ...MARKERS_TO_CHART,
+];
+
+/** The same markers in scale-out mode: the partition runner's run writes the events its `fold`s collected, after their scores. */
+export const SCALE_OUT_MARKER_BRANCH: Hop[] = [
+  SETTINGS_GATE,
+  { kind: "call", from: "server/worker/partitioned/partition-runner.ts#PartitionRunner.process", to: "server/worker/pipeline/anomaly-row.ts#anomalyRow" },
+  { kind: "call", from: "server/worker/partitioned/partition-runner.ts#PartitionRunner.process", to: "server/repos/anomalies-repo.ts#upsertAnomalies" },
+  ...MARKERS_TO_CHART,
 ];
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -238,10 +263,43 @@ function refOf(decl: ts.Declaration): Ref | undefined {
   return top ? `${file}#${top}.${name}` : `${file}#${name}`;
 }
 
+/** A table name as SQL may write it (quoted or not), for a regular expression. */
+const tableRe = (table: string) => `"?${table.replace(/[^\w]/g, "")}"?`;
+
+/**
+ * The column lists `sql` writes `table` with: `INSERT INTO table (a, b)`, or a COPY target
+ * (`table (a, b)`, the whole string, as `copyBinaryIn` takes it).
+ */
+function writtenColumns(sql: string, table: string): string[][] {
+  const re = new RegExp(`(?:\\bINSERT\\s+INTO\\s+|^\\s*)${tableRe(table)}(?:\\s+AS\\s+\\w+)?\\s*\\(([^)]*)\\)`, "gi");
+  return [...sql.matchAll(re)].map((m) => m[1]!.split(",").map((c) => c.trim().replace(/^"|"$/g, "")));
+}
+
+/** Whether `sql` is a query that reads `table` (FROM or JOIN it). */
+function readsTable(sql: string, table: string): boolean {
+  return new RegExp(`\\b(?:FROM|JOIN)\\s+${tableRe(table)}(?![\\w"])`, "i").test(sql);
+}
+
+/** Whether `sql` names `column` (bare, qualified or quoted), an output alias (`AS column`) aside. */
+function namesColumn(sql: string, column: string): boolean {
+  return new RegExp(`(?<![\\w"])"?${column}"?(?![\\w"])`).test(sql.replace(/\bAS\s+"?\w+"?/gi, " "));
+}
+
+/** Of several statements' missing columns, the shortest list (the statement nearest to complete). */
+function fewestMissing(missing: string[][]): string[] {
+  return missing.reduce((a, b) => (b.length < a.length ? b : a));
+}
+
 export interface Checked {
   hop: Hop;
   ok: boolean;
   why?: string;
+}
+
+/** The files a marker branch adds to its path (the ones the path does not cross already). */
+export function markerFilesBeyond(branch: readonly Hop[], hops: readonly Hop[]): string[] {
+  const files = filesOf(hops);
+  return filesOf(branch).filter((f) => !files.includes(f));
 }
 
 /**
@@ -320,6 +378,46 @@ export function checkHops(hops: readonly Hop[], edits: Readonly<Record<string, (
     };
     visit(node);
     return hit;
+  };
+
+  /** The string value of a `const` whose initializer is a string literal (a table or column list named once), if `expr` is one. */
+  const constantText = (expr: ts.Expression): string | undefined => {
+    if (!ts.isIdentifier(expr)) return undefined;
+    let s = checker.getSymbolAtLocation(expr);
+    if (s && s.flags & ts.SymbolFlags.Alias) s = checker.getAliasedSymbol(s);
+    const d = s?.valueDeclaration;
+    return d && ts.isVariableDeclaration(d) && d.initializer && (ts.isStringLiteral(d.initializer) || ts.isNoSubstitutionTemplateLiteral(d.initializer)) ? d.initializer.text : undefined;
+  };
+  /**
+   * The string and template literals (SQL among them) in `start` and in the code of its own
+   * module that it uses, transitively: the functions and methods it calls or references, the
+   * constants it reads. Its module only, so a database hop names the repository function that
+   * runs the SQL, not a caller further up. A template's substitutions read as their constant's
+   * text, or as a blank.
+   */
+  const sqlUsedBy = (start: ts.Node): string[] => {
+    const texts: string[] = [];
+    const seen = new Set<ts.Node>([start]);
+    const todo = [start];
+    const follow = (n: ts.Identifier | ts.PrivateIdentifier): void => {
+      let s = checker.getSymbolAtLocation(n);
+      if (s && s.flags & ts.SymbolFlags.Alias) s = checker.getAliasedSymbol(s);
+      for (const d of s?.declarations ?? []) {
+        if (seen.has(d) || d.getSourceFile() !== start.getSourceFile()) continue;
+        if (ts.isFunctionDeclaration(d) || ts.isMethodDeclaration(d) || ts.isVariableDeclaration(d) || ts.isPropertyDeclaration(d)) {
+          seen.add(d);
+          todo.push(d);
+        }
+      }
+    };
+    const visit = (n: ts.Node): void => {
+      if (ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) texts.push(n.text);
+      else if (ts.isTemplateExpression(n)) texts.push(n.head.text + n.templateSpans.map((sp) => `${constantText(sp.expression) ?? " "}${sp.literal.text}`).join(""));
+      else if (ts.isIdentifier(n) || ts.isPrivateIdentifier(n)) follow(n);
+      ts.forEachChild(n, visit);
+    };
+    while (todo.length) visit(todo.pop()!);
+    return texts;
   };
 
   /** The fields of its class that `from` calls `method` on (`this.field.method(…)`); null if it calls it on anything else. */
@@ -416,11 +514,14 @@ export function checkHops(hops: readonly Hop[], edits: Readonly<Record<string, (
         return references(to, h.via) ? undefined : `${h.to} does not ${serves} ${h.via}`;
       }
       case "database": {
-        const table = new RegExp(`\\b${h.table}\\b`);
-        const fromFile = source(split(h.from).file)!.getText();
-        const toFile = source(split(h.to).file)!.getText();
-        if (!table.test(fromFile)) return `${split(h.from).file} does not write ${h.table}`;
-        return table.test(toFile) ? undefined : `${split(h.to).file} does not read ${h.table}`;
+        const writes = sqlUsedBy(from).flatMap((sql) => writtenColumns(sql, h.table));
+        if (writes.length === 0) return `${h.from} writes no ${h.table} row (no INSERT INTO or COPY of it in the code of its module it runs)`;
+        const unwritten = fewestMissing(writes.map((cols) => h.columns.filter((c) => !cols.includes(c))));
+        if (unwritten.length) return `${h.from} writes ${h.table} without ${unwritten.join(", ")}`;
+        const reads = sqlUsedBy(to).filter((sql) => readsTable(sql, h.table));
+        if (reads.length === 0) return `${h.to} reads no ${h.table} row (no query of it in the code of its module it runs)`;
+        const unread = fewestMissing(reads.map((sql) => h.columns.filter((c) => !namesColumn(sql, c))));
+        return unread.length ? `${h.to} reads ${h.table} without ${unread.join(", ")}` : undefined;
       }
       case "trpc": {
         const [router, procedure] = h.procedure.split(".");
@@ -441,17 +542,19 @@ export function checkHops(hops: readonly Hop[], edits: Readonly<Record<string, (
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
-  const checked = checkHops([...new Set([...SAMPLE_PATH, ...SCALE_OUT_PATH, ...MARKER_BRANCH])]);
+  const checked = checkHops([...new Set([...SAMPLE_PATH, ...SCALE_OUT_PATH, ...MARKER_BRANCH, ...SCALE_OUT_MARKER_BRANCH])]);
   const bad = checked.filter((c) => !c.ok);
   for (const c of checked) console.log(`${c.ok ? "ok  " : "FAIL"} ${c.hop.kind.padEnd(8)} ${c.hop.from} → ${c.hop.to}${c.ok ? "" : `  (${c.why})`}`);
   const files = filesOf(SAMPLE_PATH);
   console.log(`\nFiles on one sample's path (value and score) to the stream chart: ${files.length}`);
   files.forEach((f, i) => console.log(`${String(i + 1).padStart(3)}. ${f}`));
-  const extra = filesOf(MARKER_BRANCH).filter((f) => !files.includes(f));
+  const extra = markerFilesBeyond(MARKER_BRANCH, SAMPLE_PATH);
   console.log(`\nThe anomaly-marker branch adds ${extra.length}: ${extra.join(", ")}`);
   const scaleOut = filesOf(SCALE_OUT_PATH);
   console.log(`\nFiles on the same path in scale-out mode (NATS JetStream, partition runner): ${scaleOut.length}`);
   scaleOut.forEach((f, i) => console.log(`${String(i + 1).padStart(3)}. ${f}${files.includes(f) ? "" : "  (scale-out only)"}`));
+  const scaleOutExtra = markerFilesBeyond(SCALE_OUT_MARKER_BRANCH, SCALE_OUT_PATH);
+  console.log(`\nIn scale-out mode the anomaly-marker branch adds ${scaleOutExtra.length}: ${scaleOutExtra.join(", ")}`);
   if (bad.length) {
     console.error(`\n${bad.length} hop(s) do not match the code`);
     process.exit(1);

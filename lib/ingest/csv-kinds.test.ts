@@ -53,6 +53,13 @@ describe("a CSV column's kind", () => {
     expect(() => declaredOrDetected(file, { reqests: "counter" })).toThrow(/kinds names "reqests", which the file has no stream of/);
   });
 
+  it("a stream named like an Object property (constructor, toString) is not declared by the empty declarations", () => {
+    // `name in {}` found Object.prototype.constructor: the import stored the function's text as a kind (a 500)
+    const series = (metric: string): DecodedSeries => ({ metric, labels: {}, kind: "gauge", tsMs: times(3), values: [1, 2, 3] });
+    const kinds = declaredOrDetected(["constructor", "toString", "hasOwnProperty", "__proto__"].map(series), {});
+    expect(kinds.map((k) => `${k.kind}/${k.from}`)).toEqual(["gauge/values", "gauge/values", "gauge/values", "gauge/values"]);
+  });
+
   it("reads the kinds parameter, refusing what is not a JSON object of kinds", () => {
     expect(parseDeclaredKinds(null)).toEqual({});
     expect(parseDeclaredKinds('{"a":"counter","b":"gauge"}')).toEqual({ a: "counter", b: "gauge" });

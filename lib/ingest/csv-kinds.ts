@@ -75,7 +75,8 @@ export function declaredOrDetected(series: readonly DecodedSeries[], declared: T
   const used = new Set<string>();
   const kinds = series.map((x): CsvKind => {
     const key = streamKey(x.metric, x.labels);
-    const name = key in declared ? key : x.metric in declared ? x.metric : null;
+    // own keys only: a column named "constructor" or "toString" is not a declaration
+    const name = Object.hasOwn(declared, key) ? key : Object.hasOwn(declared, x.metric) ? x.metric : null;
     if (name === null) return csvColumnKind(x.metric, x.tsMs, x.values);
     used.add(name);
     return { kind: declared[name]!, from: "declared" };

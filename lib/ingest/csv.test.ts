@@ -58,6 +58,29 @@ describe("CSV import", () => {
     expect(parseStreamKey(streamKey("http_requests", labels))).toEqual({ metric: "http_requests", labels });
     expect(() => parseStreamKey("m{a=b}")).toThrow(/labels must look like/);
   });
+
+  it("parseStreamKey refuses a label it could not keep: given twice, or named __proto__ (which an object does not store)", () => {
+    expect(() => parseStreamKey('m{a="1",a="2"}')).toThrow(/label "a" is given twice/);
+    // it was dropped: `p{__proto__="x"}` became the stream `p`
+    expect(() => parseStreamKey('p{__proto__="x"}')).toThrow(/label "__proto__" is not a valid label name/);
+  });
+
+  it("one stream spelled two ways is one series (long layout), and two columns of one stream are refused (wide)", () => {
+    const long = parseCsv('timestamp,stream,value\n1700000000,"m{a=""1"",b=""2""}",1\n1700000010,"m{b=""2"", a=""1""}",2\n');
+    expect(long.series).toHaveLength(1);
+    expect(long.series[0]).toMatchObject({ metric: "m", labels: { a: "1", b: "2" }, tsMs: [1_700_000_000_000, 1_700_000_010_000], values: [1, 2] });
+    // the import kept one of two samples at a time and dropped the other column's without a word
+    expect(() => parseCsv('timestamp,"m{a=""1"",b=""2""}","m{b=""2"",a=""1""}"\n1700000000,1,2\n')).toThrow(/CSV line 1: columns "m\{a="1",b="2"\}" and "m\{b="2",a="1"\}" name the same stream/);
+    expect(() => parseCsv("timestamp,a,a\n1700000000,1,2\n")).toThrow(/CSV line 1: column "a" appears twice/);
+  });
+
+  it("refuses a header of a million columns (a 2 MB line) with a 400 in seconds", () => {
+    const t0 = performance.now();
+    expect(() => parseCsv(`timestamp,${"c,".repeat(999_999)}c\n`)).toThrow(/CSV line 1: more than 50000 stream columns/);
+    expect(() => parseCsv("timestamp,a,b,c\n1700000000,1,2,3\n", { maxSeries: 2 })).toThrow(/more than 2 stream columns/);
+    // csv-parse's own time for the 2 MB line included
+    expect(performance.now() - t0).toBeLessThan(10_000);
+  });
 });
 
 describe("parseCsv: one stream per file column, ground truth apart", () => {

@@ -19,6 +19,7 @@ import { AppError } from "@/lib/errors/app-error";
 import { describeTimeRefusal, timeRefusal } from "./sample-bounds";
 import type { DecodedSeries } from "./types";
 import { parseStreamKey } from "./stream-key";
+import { streamKey } from "@/lib/schemas/stream";
 
 export type CsvLayout = "long" | "wide";
 
@@ -108,7 +109,9 @@ const fail = (line: number, msg: string): never => {
 export class CsvReader {
   private layout: CsvLayout | null = null;
   private columns: string[] = [];
+  /** series by stream key (`streamKey`), and by the names the file spells them with */
   private readonly bySeries = new Map<string, DecodedSeries>();
+  private readonly byName = new Map<string, DecodedSeries>();
   private rows = 0;
   private samples = 0;
   private refused = 0;
@@ -182,6 +185,8 @@ export class CsvReader {
   }
 
   private header(record: string[]): void {
+    // before any work per column: a header of a million columns was half a second of event loop
+    if (record.length - 1 > this.limits.maxSeries) fail(1, `more than ${this.limits.maxSeries} stream columns.`);
     const header = record.map((h) => h.trim());
     if (header[0]?.toLowerCase() !== "timestamp") {
       fail(1, `the first column must be "timestamp" (found "${(header[0] ?? "").slice(0, 40)}"). Use \`timestamp,stream,value\` (long) or \`timestamp,<stream>,…\` (wide).`);
@@ -206,27 +211,34 @@ export class CsvReader {
       return named(h);
     });
     if (this.columns.length - this.truthCols.size <= 0) fail(1, 'no stream columns after "timestamp".');
-    if (this.columns.length > this.limits.maxSeries) fail(1, `more than ${this.limits.maxSeries} stream columns.`);
-    const seen = new Set<string>();
+    // two columns of one stream (`m{a="1",b="2"}` and `m{b="2",a="1"}`) would lose the second's samples
+    const seen = new Map<string, string>();
     for (const c of this.columns) {
-      if (seen.has(c)) fail(1, `column "${c.slice(0, 60)}" appears twice.`);
-      seen.add(c);
+      const key = keyOf(c);
+      const first = seen.get(key);
+      if (first === c) fail(1, `column "${c.slice(0, 60)}" appears twice.`);
+      if (first !== undefined) fail(1, `columns "${first.slice(0, 60)}" and "${c.slice(0, 60)}" name the same stream.`);
+      seen.set(key, c);
     }
   }
 
+  /** The series `name` names: spellings of one stream key (label order, spaces) are one series. */
   private seriesFor(name: string, line: number): DecodedSeries {
-    let s = this.bySeries.get(name);
-    if (!s) {
-      if (this.bySeries.size >= this.limits.maxSeries) fail(line, `more than ${this.limits.maxSeries} distinct streams in one file.`);
-      let parsed: { metric: string; labels: Record<string, string> } = { metric: "", labels: {} };
-      try {
-        parsed = parseStreamKey(name);
-      } catch (e) {
-        fail(line, (e as Error).message);
-      }
-      if (!parsed.metric) fail(line, "empty stream name.");
-      this.bySeries.set(name, (s = { metric: parsed.metric, labels: parsed.labels, kind: "gauge", group: "csv", tsMs: [], values: [] }));
+    let s = this.byName.get(name);
+    if (s) return s;
+    // distinct spellings bound the map as distinct streams did (a spelling names one stream)
+    if (this.byName.size >= this.limits.maxSeries) fail(line, `more than ${this.limits.maxSeries} distinct streams in one file.`);
+    let parsed: { metric: string; labels: Record<string, string> } = { metric: "", labels: {} };
+    try {
+      parsed = parseStreamKey(name);
+    } catch (e) {
+      fail(line, (e as Error).message);
     }
+    if (!parsed.metric) fail(line, "empty stream name.");
+    const key = streamKey(parsed.metric, parsed.labels);
+    s = this.bySeries.get(key);
+    if (!s) this.bySeries.set(key, (s = { metric: parsed.metric, labels: parsed.labels, kind: "gauge", group: "csv", tsMs: [], values: [] }));
+    this.byName.set(name, s);
     return s;
   }
 
@@ -238,6 +250,16 @@ export class CsvReader {
 
   private refuse(line: number, reason: NonNullable<ReturnType<typeof timeRefusal>>, t: number): void {
     if (this.refused++ < 10) this.refusedExamples.push(`line ${line}, column 1: ${describeTimeRefusal(reason, t)}`);
+  }
+}
+
+/** The stream key a header names, or the header itself when it names none (its error comes with its first value). */
+function keyOf(header: string): string {
+  try {
+    const { metric, labels } = parseStreamKey(header);
+    return streamKey(metric, labels);
+  } catch {
+    return header;
   }
 }
 

@@ -24,6 +24,8 @@ export function parseStreamKey(text: string, where = ""): { metric: string; labe
         `${where}stream "${s.slice(0, 80)}": labels must look like name="value",other="value" (at "${body.slice(pos, pos + 30)}").`,
       );
     }
+    // `__proto__` would not be stored as a label (it sets the prototype), and a second value of a name would replace the first
+    if (m[1] === "__proto__" || Object.hasOwn(labels, m[1]!)) throw new AppError("BAD_REQUEST", `${where}stream "${s.slice(0, 80)}": label "${m[1]}" ${m[1] === "__proto__" ? "is not a valid label name" : "is given twice"}.`);
     labels[m[1]!] = JSON.parse(m[2]!) as string;
     pos = re.lastIndex;
     if (m[3] === "") break;

@@ -249,6 +249,11 @@ function otlpProtobufRequest(rng: Rng, now: number): FuzzRequest {
 // ---------------------------------------------------------------- CSV
 
 function csvRequest(rng: Rng, now: number): FuzzRequest {
+  // a third are the upload form's check (dry run), which parses and validates as the import does
+  const csvPath = (source?: string) => {
+    const query = [source === undefined ? "" : `source=${pct(source)}`, rng.next() < 0.3 ? "dryRun=1" : ""].filter(Boolean).join("&");
+    return `/api/v1/import/csv${query ? `?${query}` : ""}`;
+  };
   const ts = () =>
     pick(rng, [String(Math.floor(now / 1000)), String(now), "1e20", "100000000000000000000", "-1", "1969-01-01T00:00:00Z", new Date(now + 86_400_000).toISOString(), "noon", "", "NaN", "99999-01-01", "2026-13-45"]);
   const cell = () => pick(rng, ["1", "2.5", "-3e10", "NaN", "inf", "-Infinity", "1e400", "x", "", '"4"', "1,5", "\u0000", "1.7976931348623157e308"]);
@@ -266,13 +271,13 @@ function csvRequest(rng: Rng, now: number): FuzzRequest {
   } else if (shape === 4) {
     const base = `timestamp,fuzz_mut\n${Math.floor(now / 1000)},1\n`;
     const bytes = mutate(rng, new TextEncoder().encode(base));
-    return { kind: "csv", method: "POST", path: "/api/v1/import/csv", headers: { "content-type": "text/csv" }, body: bytes };
+    return { kind: "csv", method: "POST", path: csvPath(), headers: { "content-type": "text/csv" }, body: bytes };
   } else {
     // one enormous field, or many columns
     text = rng.next() < 0.5 ? `timestamp,a\n1700000000,${"9".repeat(200_000)}\n` : `timestamp,${Array.from({ length: 3000 }, (_, i) => `c${i}`).join(",")}\n1700000000,${"1,".repeat(2999)}1\n`;
   }
   const headers = { "content-type": rng.next() < 0.05 ? pick(rng, ["application/json", "multipart/form-data"]) : "text/csv" };
-  return { kind: "csv", method: "POST", path: rng.next() < 0.05 ? `/api/v1/import/csv?source=${pct(pick(rng, STRINGS))}` : "/api/v1/import/csv", headers, body: text };
+  return { kind: "csv", method: "POST", path: csvPath(rng.next() < 0.05 ? pick(rng, STRINGS) : undefined), headers, body: text };
 }
 
 // ---------------------------------------------------------------- tRPC

@@ -18,6 +18,13 @@ function toSource(r: Source): SourceRow {
   return { id: r.id, name: r.name, kind: r.kind, enabled: r.enabled, config: ZJsonObject.parse(r.config), cardinalityLimit: r.cardinalityLimit };
 }
 
+/**
+ * Streams a source may have unless its settings say otherwise: what `ensureSource` gives a new
+ * source (also the column's default in prisma/schema.prisma), and what a read-only check
+ * assumes for a source not created yet.
+ */
+export const DEFAULT_CARDINALITY_LIMIT = 10_000;
+
 /** Returns the source with this name, creating it on first use. */
 export async function ensureSource(
   name: string,
@@ -27,7 +34,7 @@ export async function ensureSource(
 ): Promise<SourceRow> {
   // INSERT … ON CONFLICT DO NOTHING, then read: two requests naming a new source at once both get
   // it (Prisma's upsert is not atomic here: racing callers failed on the unique name)
-  await db().source.createMany({ data: [{ name, kind, config: ZJsonObject.parse(config), cardinalityLimit }], skipDuplicates: true });
+  await db().source.createMany({ data: [{ name, kind, config: ZJsonObject.parse(config), cardinalityLimit: cardinalityLimit ?? DEFAULT_CARDINALITY_LIMIT }], skipDuplicates: true });
   return toSource(await db().source.findUniqueOrThrow({ where: { name } }));
 }
 

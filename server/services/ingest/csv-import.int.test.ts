@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pool } from "../../db";
+import { getSourceByName, updateSourceConfig } from "../../repos/sources-repo";
 import { countSamples } from "../../repos/storage/samples";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../../testing/test-db";
 import { importCsv } from "./csv-import";
@@ -101,6 +102,50 @@ describe.each(availableBackends())("CSV import on %s", (backend) => {
     await importCsv("nul-name", utf8(`timestamp,ok_metric\n${t0},1\n`), nowMs);
     await expect(importCsv("nul-name", utf8(`timestamp,fuzz_mu\u0000\n${t0},1\n`), nowMs)).rejects.toMatchObject({ code: "BAD_REQUEST" });
     expect(await countSamples()).toBe(before + 1);
+  });
+
+  it("the dry run (the upload's check step) refuses a column name the import refuses, with the same 400 and message", async () => {
+    // it listed the column as a stream it would create, and the import then failed on it
+    const nul = utf8(`timestamp,ok_metric,fuzz_mu\u0000\n${t0},1,2\n`);
+    const imported = await importCsv("nul-check", nul, nowMs).catch((e: unknown) => e);
+    const checked = await importCsv("nul-check", nul, nowMs, { dryRun: true }).catch((e: unknown) => e);
+    expect(imported).toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/Nothing from this request was stored/) });
+    expect(checked).toMatchObject({ code: "BAD_REQUEST" });
+    expect((checked as Error).message).toBe((imported as Error).message);
+    // a label value (long layout: `stream` names metric{labels}, the value JSON-quoted) is checked the same way
+    const label = utf8(`timestamp,stream,value\n${t0},"cpu{host=""a\\u0000""}",1\n`);
+    const labelImported = await importCsv("nul-check", label, nowMs).catch((e: unknown) => e);
+    const labelChecked = await importCsv("nul-check", label, nowMs, { dryRun: true }).catch((e: unknown) => e);
+    expect(labelImported).toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/^Series cpu: the value of label "host" holds a NUL character/) });
+    expect((labelChecked as Error).message).toBe((labelImported as Error).message);
+  });
+
+  it("the dry run refuses new streams over the source's cardinality limit with the import's 400, and creates no source", async () => {
+    // it listed them all; the import then refused the file
+    const wide = (n: number, prefix: string) => utf8(`timestamp,${Array.from({ length: n }, (_, k) => `${prefix}${k}`).join(",")}\n${t0},${Array(n).fill(1).join(",")}\n`);
+    const fresh = wide(10_001, "card_");
+    const checked = await importCsv("card-new", fresh, nowMs, { dryRun: true }).catch((e: unknown) => e);
+    expect(checked).toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/^Too many series for source "card-new": it has 0 streams and this request adds 10001 new ones, over its cardinality limit of 10000\./) });
+    expect(await getSourceByName("card-new")).toBeNull();
+    const imported = await importCsv("card-new", fresh, nowMs).catch((e: unknown) => e);
+    expect((imported as Error).message).toBe((checked as Error).message);
+    // an existing source with its own limit: streams it has already do not count as new
+    await importCsv("card-own", wide(2, "own_"), nowMs);
+    await updateSourceConfig((await getSourceByName("card-own"))!.id, { cardinalityLimit: 3 });
+    invalidateSourceCache();
+    await expect(importCsv("card-own", wide(3, "own_"), nowMs, { dryRun: true })).resolves.toMatchObject({ series: 3 });
+    const over = await importCsv("card-own", wide(4, "own_"), nowMs, { dryRun: true }).catch((e: unknown) => e);
+    expect(over).toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/it has 2 streams and this request adds 2 new ones, over its cardinality limit of 3/) });
+    expect((await importCsv("card-own", wide(4, "own_"), nowMs).catch((e: unknown) => e) as Error).message).toBe((over as Error).message);
+  });
+
+  it("imports and checks columns named like Object properties (constructor, toString, __proto__) as streams (the import was a 500)", async () => {
+    // `name in {}` found Object.prototype.constructor as a declared kind; PostgreSQL refused it
+    const text = utf8(`timestamp,constructor,toString,__proto__\n${t0},1,2,3\n`);
+    const checked = await importCsv("proto-names", text, nowMs, { dryRun: true });
+    expect(checked.streams.map((s) => `${s.key}/${s.kind}`)).toEqual(["constructor/gauge", "toString/gauge", "__proto__/gauge"]);
+    await expect(importCsv("proto-names", text, nowMs)).resolves.toMatchObject({ newStreams: 3, inserted: 3 });
+    expect(Object.entries(await storedKinds("proto-names")).sort()).toEqual([["__proto__", "gauge"], ["constructor", "gauge"], ["toString", "gauge"]]);
   });
 
   it("refuses a file with a syntax error after many good lines, storing nothing", async () => {

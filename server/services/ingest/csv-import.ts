@@ -9,7 +9,7 @@ import { streamKey, type TStreamKind } from "@/lib/schemas/stream";
 import { getSourceByName } from "../../repos/sources-repo";
 import { replaceTruthRanges } from "../../repos/stream-labels-repo";
 import { findStreamIds, findStreamKinds } from "../../repos/streams-repo";
-import { ensureStreams, ingestSeries, isStorableText } from "./ingest-service";
+import { assertStreamsFit, ensureStreams, ingestSeries, validateIdentities } from "./ingest-service";
 
 /** Bytes of the file handed to the parser at once. */
 const PIECE_BYTES = 16 * 1024;
@@ -59,6 +59,8 @@ export interface CsvImportOptions extends CsvNaming {
  */
 export async function importCsv(source: string, body: Uint8Array, nowMs: number = Date.now(), opts: CsvImportOptions = {}): Promise<CsvImportResult> {
   const decoded = await parseCsvStreaming(body, nowMs, opts);
+  // the check (dry run) refuses what the import would, with the same message, before any lookup
+  validateIdentities(decoded.series);
   const kinds = await decideKinds(source, decoded, opts.kinds ?? {});
   const preview = {
     layout: decoded.layout,
@@ -69,7 +71,11 @@ export async function importCsv(source: string, body: Uint8Array, nowMs: number 
     streams: decoded.series.map((x, k) => ({ key: streamKey(x.metric, x.labels), samples: x.tsMs.length, kind: kinds[k]!.kind, kindFrom: kinds[k]!.from })),
     groundTruth: decoded.groundTruth.map((g) => ({ column: g.column, marked: g.marked, ranges: g.ranges.length })),
   };
-  if (opts.dryRun) return { ...preview, newStreams: 0, received: 0, inserted: 0, labelledRanges: 0 };
+  if (opts.dryRun) {
+    // what the import would refuse next (the source's cardinality limit), with its message
+    await assertStreamsFit(source, decoded.series);
+    return { ...preview, newStreams: 0, received: 0, inserted: 0, labelledRanges: 0 };
+  }
   const newStreams = await ensureStreams(source, "csv", decoded.series);
   let received = 0;
   let inserted = 0;
@@ -98,11 +104,9 @@ export async function importCsv(source: string, body: Uint8Array, nowMs: number 
  */
 async function decideKinds(source: string, decoded: CsvDecoded, declared: TCsvDeclaredKinds): Promise<CsvKind[]> {
   const src = await getSourceByName(source);
+  // every key is storable text here (`validateIdentities` ran first), so the lookup cannot fail on one
   const keys = decoded.series.map((x) => streamKey(x.metric, x.labels));
-  // (a key PostgreSQL text cannot hold names no stream, and would fail the lookup itself: the
-  // import refuses its series with a 400 when it validates them)
-  const lookup = keys.filter(isStorableText);
-  const stored = src && lookup.length ? await findStreamKinds(src.id, lookup) : new Map<string, TStreamKind>();
+  const stored = src && keys.length ? await findStreamKinds(src.id, keys) : new Map<string, TStreamKind>();
   const fresh = declaredOrDetected(decoded.series, declared);
   return decoded.series.map((x, k) => {
     const kind = stored.get(keys[k]!);

@@ -8,7 +8,7 @@ import { env } from "../../env";
 import { processGlobal } from "../../process-global";
 import { sequenceHead } from "../../repos/storage/samples";
 import { commitGrouped } from "./group-commit";
-import { ensureSource, type SourceKind, type SourceRow } from "../../repos/sources-repo";
+import { DEFAULT_CARDINALITY_LIMIT, ensureSource, getSourceByName, type SourceKind, type SourceRow } from "../../repos/sources-repo";
 import { countStreams, createStreams, findStreamIds, markStreamsEnded } from "../../repos/streams-repo";
 import { readWorkerStatus, WORKER_STALE_MS } from "../../repos/worker-status-repo";
 
@@ -117,15 +117,7 @@ async function resolveStreams(
   for (const [k, id] of found) cache.ids.set(k, id);
   const toCreate = missing.filter((k) => !found.has(k));
   if (toCreate.length === 0) return 0;
-  const existing = await countStreams(cache.source.id);
-  const limit = cache.source.cardinalityLimit;
-  if (existing + toCreate.length > limit) {
-    throw new AppError(
-      "BAD_REQUEST",
-      `Too many series for source "${sourceName}": it has ${existing} streams and this request adds ${toCreate.length} new ones, over its cardinality limit of ${limit}. Drop labels with many values (e.g. request ids) or raise the source's limit in Settings. Nothing from this request was stored.`,
-      { existing, adding: toCreate.length, limit, examples: toCreate.slice(0, 5) },
-    );
-  }
+  assertWithinCardinality(sourceName, await countStreams(cache.source.id), toCreate, cache.source.cardinalityLimit);
   const specByKey = new Map(batch.map((s, i) => [keys[i]!, s]));
   const created = await createStreams(
     cache.source.id,
@@ -136,6 +128,31 @@ async function resolveStreams(
   );
   for (const [k, id] of created) cache.ids.set(k, id);
   return toCreate.length;
+}
+
+function assertWithinCardinality(sourceName: string, existing: number, toCreate: readonly string[], limit: number): void {
+  if (existing + toCreate.length > limit) {
+    throw new AppError(
+      "BAD_REQUEST",
+      `Too many series for source "${sourceName}": it has ${existing} streams and this request adds ${toCreate.length} new ones, over its cardinality limit of ${limit}. Drop labels with many values (e.g. request ids) or raise the source's limit in Settings. Nothing from this request was stored.`,
+      { existing, adding: toCreate.length, limit, examples: toCreate.slice(0, 5) },
+    );
+  }
+}
+
+/**
+ * What `ensureStreams` would refuse, read-only (a CSV check stores nothing, not even its
+ * source): the same 400 for a series that cannot name a stream, or for new streams over the
+ * source's cardinality limit (a source not created yet has the default one).
+ */
+export async function assertStreamsFit(sourceName: string, batch: IncomingSeries[]): Promise<void> {
+  validateIdentities(batch);
+  const source = await getSourceByName(sourceName);
+  const keys = [...new Set(batch.map((s) => streamKey(s.metric, s.labels)))];
+  const found = source && keys.length ? await findStreamIds(source.id, keys) : new Map<string, number>();
+  const toCreate = keys.filter((k) => !found.has(k));
+  if (toCreate.length === 0) return;
+  assertWithinCardinality(sourceName, source ? await countStreams(source.id) : 0, toCreate, source?.cardinalityLimit ?? DEFAULT_CARDINALITY_LIMIT);
 }
 
 /**
@@ -181,7 +198,7 @@ export async function ingestSeries(
  * large file in several transactions checks the cap for the whole file first.
  */
 export async function ensureStreams(sourceName: string, sourceKind: SourceKind, batch: IncomingSeries[]): Promise<number> {
-  for (const s of batch) validateIdentity(s);
+  validateIdentities(batch);
   const cache = await sourceFor(sourceName, sourceKind);
   const keys = batch.map((s) => streamKey(s.metric, s.labels));
   const missing = [...new Set(keys.filter((k) => !cache.ids.has(k)))];
@@ -336,7 +353,16 @@ async function endStreams(cache: SourceCache, scan: ScannedWriteRequest, seriesI
 // PostgreSQL text cannot hold NUL, and an unpaired surrogate has no UTF-8 encoding
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /** Whether PostgreSQL text can hold `v` (no NUL, no unpaired surrogate). */
-export const isStorableText = (v: string) => !UNSTORABLE.test(v);
+const isStorableText = (v: string) => !UNSTORABLE.test(v);
+
+/**
+ * Throws the 400 an ingest would for the first series that cannot name a stream (its metric,
+ * labels, unit or group), before anything is read or written: also what a CSV check (dry run)
+ * answers, so it never lists a stream the import then refuses.
+ */
+export function validateIdentities(batch: readonly Pick<IncomingSeries, "metric" | "labels" | "unit" | "group">[]): void {
+  for (const s of batch) validateIdentity(s);
+}
 
 function validateIdentity(s: Pick<IncomingSeries, "metric" | "labels" | "unit" | "group">): void {
   if (!/^[a-zA-Z_:][a-zA-Z0-9_:.\-/]*$/.test(s.metric) || s.metric.length > 200) {
