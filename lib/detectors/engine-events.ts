@@ -155,6 +155,10 @@ export function multivariateExplanation(score: number, streamIds: readonly strin
   return `multivariate (half-space trees + isolation forest) score ${score.toFixed(0)}: joint behaviour of ${streamIds.length ? streamIds.join(", ") : "streams"} is unusual`;
 }
 
+export function pairExplanation(score: number, streamIds: readonly string[]): string {
+  return `${streamIds.slice(0, 2).join(" and ")} are anomalous at the same time, rarer together than either alone (joint score ${score.toFixed(0)})${streamIds.length > 2 ? `; also scoring: ${streamIds.slice(2).join(", ")}` : ""}`;
+}
+
 export function breadthExplanation(score: number, moved: number, streamIds: readonly string[]): string {
   return `${moved} streams moved unusually at once, rarely seen together on this table (breadth score ${score.toFixed(0)}): ${streamIds.join(", ")}${moved > streamIds.length ? ", …" : ""}`;
 }

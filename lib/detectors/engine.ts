@@ -21,6 +21,7 @@ import { getObject, type ColumnForm } from "./codec";
 import { COUNTER_MIN_DIFFS, counterStep, counterVerdict } from "./counter-kind";
 import {
   breadthExplanation,
+  pairExplanation,
   EV_GAP,
   EV_POINT,
   EventBook,
@@ -97,6 +98,8 @@ export interface StepResult {
   multivariateConfidence: number;
   /** Tier 2's breadth score 0–100: many streams moving unusually on one step (see `Tier2.finishBreadth`). */
   breadthScore: number;
+  /** Two streams anomalous on one step, as joint evidence (see `pairScore`); 0 below three streams. */
+  pairScore: number;
   /** max over streams, the weighted multivariate score and the breadth score */
   overallScore: number;
   changes: EventChange[];
@@ -419,6 +422,7 @@ export class DetectionEngine {
       gap: new Array<GapClass>(n).fill("none"),
       multivariateScore: 0,
       breadthScore: 0,
+      pairScore: 0,
       multivariateConfidence: 0,
       overallScore: 0,
       changes: [],
@@ -571,20 +575,26 @@ export class DetectionEngine {
     let mv = 0;
     let mvConf = 0;
     let breadth = 0;
+    let pair = 0;
     if (tier2) {
       const t2 = this.tier2;
       breadth = t2.finishBreadth(n, tsMs);
       mv = t2.finish(n, this.cal);
-      // one collective event for both: the breadth score names the streams that moved
-      const byBreadth = breadth > mv;
-      const ev = byBreadth ? breadth : mv;
-      this.trackMvEvent(tsMs, ev, t2.ready || byBreadth ? this.severityOf(ev) : null, byBreadth);
+      pair = this.pairScore(n);
+      // one collective event for all three, scored by the largest: the breadth score names the
+      // streams that moved (it describes the event whenever it alarms itself: many streams, not
+      // two), the others the streams scoring highest; breadth and pair come from calibrated
+      // stream scores and need no warm-up of the multivariate models
+      const by = breadth > mv && (breadth >= pair || breadth > o.severity.low) ? "breadth" : pair > mv ? "pair" : "mv";
+      const ev = Math.max(breadth, mv, pair);
+      this.trackMvEvent(tsMs, ev, t2.ready || by !== "mv" ? this.severityOf(ev) : null, by);
       mvConf = t2.confidence;
       mv *= mvConf;
     }
     out.multivariateScore = mv;
     out.multivariateConfidence = mvConf;
     out.breadthScore = breadth;
+    out.pairScore = pair;
     const mvw = mv * o.tier2.weight;
     out.overallScore = Math.max(mvw, breadth, maxScore);
     this.lastTs = tsMs;
@@ -1164,10 +1174,35 @@ export class DetectionEngine {
     });
   }
 
-  private trackMvEvent(tsMs: number, score: number, sev: Severity | null, byBreadth: boolean): void {
+  /**
+   * Two streams anomalous on one step are joint evidence that neither is alone (the CLI's row
+   * score has the same rule, `tablePairExponent`): with e decades of evidence on the second
+   * highest stream score, the pair scores κ·e − log10(n(n−1)/2) decades, the second term paying
+   * for the number of pairs that could have met by chance, so the rule gets stricter as the
+   * engine holds more streams. Needs the stream likelihood (scores in decades) and three
+   * streams or more (of two, the pair is the whole table and the larger score already says it).
+   */
+  private pairScore(n: number): number {
+    const o = this.options;
+    if (n < 3 || !o.likelihood || !o.tableBonferroni || o.tablePairExponent <= 0) return 0;
+    const sc = this.out.score;
+    let top = 0;
+    let second = 0;
+    for (let i = 0; i < n; i++) {
+      const v = sc[i]!;
+      if (v > top) {
+        second = top;
+        top = v;
+      } else if (v > second) second = v;
+    }
+    const s = o.tablePairExponent * second - (100 * Math.log10((n * (n - 1)) / 2)) / o.likelihoodScale;
+    return s <= 0 ? 0 : s < 100 ? s : 100;
+  }
+
+  private trackMvEvent(tsMs: number, score: number, sev: Severity | null, by: "mv" | "breadth" | "pair"): void {
     this.book.advance(MV_KEY, sev !== null, tsMs, score, sev, () => newEvent(MV_KEY, [], tsMs, "collective"), false, (ev, newPeak) => {
       if (!newPeak && ev.streamIds.length > 0) return;
-      if (byBreadth) {
+      if (by === "breadth") {
         // contributors: the streams whose move was the least likely for them
         const bp = this.tier2.breadthP;
         const picks: number[] = [];
@@ -1189,7 +1224,7 @@ export class DetectionEngine {
       ev.streamIds = picks.slice(0, 5).map((p) => p.id);
       const silent = picks.filter((p) => this.present[this.index.get(p.id)!] === 0).length;
       ev.type = silent > 0 && silent === picks.length ? "gap" : "collective";
-      ev.explanation = multivariateExplanation(score, ev.streamIds);
+      ev.explanation = by === "pair" ? pairExplanation(score, ev.streamIds) : multivariateExplanation(score, ev.streamIds);
     });
   }
 

@@ -97,8 +97,9 @@ export function scoreTable(table: ScoreTableInput, config?: EngineOptionsInput, 
       isAnomaly[r] = 1;
       severity[r] = res.severity[best] ?? "";
       type[r] = res.type[best] ?? "point";
-    } else if (mv > cut.low || res.breadthScore > cut.low) {
-      const c = mv > res.breadthScore ? mv : res.breadthScore;
+    } else if (mv > cut.low || res.breadthScore > cut.low || res.pairScore > cut.low) {
+      // the engine's collective event (`trackMvEvent`): its multivariate, breadth or pair score
+      const c = Math.max(mv, res.breadthScore, res.pairScore);
       isAnomaly[r] = 1;
       severity[r] = c > cut.high ? "high" : c > cut.medium ? "medium" : "low";
       type[r] = "collective";
