@@ -1181,14 +1181,17 @@ export class DetectionEngine {
    * for the number of pairs that could have met by chance, so the rule gets stricter as the
    * engine holds more streams. Needs the stream likelihood (scores in decades) and three
    * streams or more (of two, the pair is the whole table and the larger score already says it).
+   * Only values count: streams gone silent have their own gap anomalies (and an ended one none).
    */
   private pairScore(n: number): number {
     const o = this.options;
     if (n < 3 || !o.likelihood || !o.tableBonferroni || o.tablePairExponent <= 0) return 0;
     const sc = this.out.score;
+    const present = this.present;
     let top = 0;
     let second = 0;
     for (let i = 0; i < n; i++) {
+      if (present[i] !== 1) continue;
       const v = sc[i]!;
       if (v > top) {
         second = top;
