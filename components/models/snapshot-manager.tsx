@@ -3,6 +3,7 @@ import { Can, useCan } from "@/components/access/can";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "@/components/trpc/client";
+import { Breadcrumbs } from "@/components/ui/breadcrumbs";
 
 const REASONS: Record<string, string> = {
   periodic: "every 5 minutes",
@@ -41,6 +42,7 @@ export function SnapshotManager() {
   const restored = asked && !pending ? (list.data?.snapshots ?? []).find((s) => s.reason === "rollback" && s.id > asked.aboveId) : undefined;
   return (
     <div>
+      <Breadcrumbs trail={[{ label: "Settings", href: "/settings" }, { label: "Models" }]} />
       <h1>Models: snapshots and rollback</h1>
       <p className="muted">
         The worker saves the detectors' learnt state every 5 minutes, after feedback and at shutdown, and restores the newest one when it starts. Rolling back
