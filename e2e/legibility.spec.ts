@@ -129,3 +129,21 @@ test("a young stream on the default day offers to show its data from the first s
   expect(to - from).toBeLessThan(3 * 3_600_000);
   await shot(page, "legibility-stream-from-first-sample");
 });
+
+test("incident start times stay on one line in the list at laptop width", async ({ page }) => {
+  await page.setViewportSize(LAPTOP);
+  await page.goto("/incidents");
+  await expect(page.getByTestId("incident-row").first()).toBeVisible();
+  // the Started column (after checkbox, severity, incident, streams): one line of text each
+  // (a row is taller than one line for its two-line incident cell: count the text's own line boxes)
+  const lines = await page.getByTestId("incident-row").locator("td:nth-child(5)").evaluateAll((cells) =>
+    cells.map((td) => {
+      const r = document.createRange();
+      r.selectNodeContents(td);
+      return new Set([...r.getClientRects()].map((q) => Math.round(q.top))).size;
+    }),
+  );
+  expect(lines.length).toBeGreaterThan(0);
+  for (const n of lines) expect(n).toBe(1);
+  await shotViewport(page, "legibility-incidents-laptop");
+});

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "@/components/trpc/client";
 import { Breadcrumbs } from "@/components/ui/breadcrumbs";
+import { formatTime } from "@/components/anomalies/anomaly-format";
 
 const REASONS: Record<string, string> = {
   periodic: "every 5 minutes",
@@ -83,11 +84,11 @@ export function SnapshotManager() {
           {(list.data?.snapshots ?? []).map((s) => (
             <tr key={s.id} data-testid="snapshot-row">
               <td>{s.id}</td>
-              <td>{new Date(s.createdAtMs).toLocaleString()}</td>
+              <td className="nowrap">{formatTime(s.createdAtMs)}</td>
               <td>{REASONS[s.reason] ?? s.reason}</td>
               <td>{size(s.sizeBytes)}</td>
               <td>{s.cursor.toLocaleString()}</td>
-              <td>
+              <td className="row-actions">
                 {!mayRollBack ? null : confirm === s.id ? (
                   <span className="row">
                     <button type="button" className="primary" onClick={() => rollback.mutate({ snapshotId: s.id })} disabled={rollback.isPending}>
