@@ -147,3 +147,20 @@ test("incident start times stay on one line in the list at laptop width", async 
   for (const n of lines) expect(n).toBe(1);
   await shotViewport(page, "legibility-incidents-laptop");
 });
+
+test("on a phone the disabled bulk buttons give way to a hint until a row is selected", async ({ page }) => {
+  await page.setViewportSize(PHONE);
+  await page.goto("/incidents");
+  const bar = page.getByRole("toolbar", { name: "Bulk actions" });
+  await expect(bar.getByText("Select rows to acknowledge, resolve or label them.")).toBeVisible();
+  await expect(bar.getByRole("button", { name: "Acknowledge" })).toBeHidden();
+  const first = page.getByTestId("incident-row").first();
+  const box = (await first.boundingBox())!;
+  expect(box.y + box.height, "first incident below the fold").toBeLessThanOrEqual(PHONE.height);
+  await shotViewport(page, "legibility-incidents-phone");
+  // selecting a row brings the actions back, enabled
+  await first.getByRole("checkbox").check();
+  await expect(bar.getByRole("button", { name: "Acknowledge" })).toBeEnabled();
+  await expect(bar.getByText("Select rows to acknowledge, resolve or label them.")).toBeHidden();
+  await shotViewport(page, "legibility-incidents-phone-selected");
+});
