@@ -4,6 +4,7 @@ import { useState, type FormEvent } from "react";
 import { SCOPES, type TScope } from "@/lib/auth/roles";
 import { useTRPC } from "@/components/trpc/client";
 import { formatTime } from "@/components/anomalies/anomaly-format";
+import { Breadcrumbs } from "@/components/ui/breadcrumbs";
 
 const SCOPE_HELP: Record<TScope, string> = {
   ingest: "send data: remote_write, OTLP, CSV import",
@@ -50,6 +51,7 @@ export function TokensAdmin() {
   const failure = rotate.error ?? revoke.error;
   return (
     <div>
+      <Breadcrumbs trail={[{ label: "Settings", href: "/settings" }, { label: "API tokens" }]} />
       <h1>API tokens</h1>
       <p className="muted">
         For senders and scripts: <code>Authorization: Bearer &lt;token&gt;</code>. Scopes: {SCOPES.map((s) => `${s}: ${SCOPE_HELP[s]}`).join("; ")}. Omen keeps

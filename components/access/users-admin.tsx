@@ -4,6 +4,7 @@ import { useState, type FormEvent } from "react";
 import { ROLES, type TRole } from "@/lib/auth/roles";
 import { useTRPC } from "@/components/trpc/client";
 import { formatTime } from "@/components/anomalies/anomaly-format";
+import { Breadcrumbs } from "@/components/ui/breadcrumbs";
 
 const ROLE_HELP: Record<TRole, string> = {
   viewer: "reads everything",
@@ -23,6 +24,7 @@ export function UsersAdmin() {
   const failure = setRole.error ?? remove.error ?? reset.error;
   return (
     <div>
+      <Breadcrumbs trail={[{ label: "Settings", href: "/settings" }, { label: "Users" }]} />
       <h1>Users</h1>
       <p className="muted">
         Roles: {ROLES.map((r) => `${r} ${ROLE_HELP[r]}`).join("; ")}.

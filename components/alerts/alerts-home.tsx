@@ -176,15 +176,14 @@ function DeliveriesLog({ rules }: { rules: TAlertRule[] }) {
               </td>
             </tr>
           ))}
-          {q.data && q.data.length === 0 ? (
-            <tr>
-              <td colSpan={9} className="muted">
-                Nothing sent yet. Deliveries appear here when a rule matches an incident.
-              </td>
-            </tr>
-          ) : null}
         </tbody>
       </table>
+      {/* below the table, not in a row of it: on a phone the table scrolls sideways and would cut the sentence */}
+      {q.data && q.data.length === 0 ? (
+        <p className="muted" data-testid="deliveries-empty">
+          Nothing sent yet. Deliveries appear here when a rule matches an incident.
+        </p>
+      ) : null}
     </section>
   );
 }

@@ -11,7 +11,9 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc/client";
 import { buildChartRows } from "@/components/charts/chart-data";
 import { StreamChart } from "@/components/stream/stream-chart";
-import { formatDuration, formatTime, LABEL_TEXT } from "./anomaly-format";
+import { Breadcrumbs } from "@/components/ui/breadcrumbs";
+import { anomalyName } from "@/lib/triage/names";
+import { formatDuration, formatShortTime, formatTime, LABEL_TEXT } from "./anomaly-format";
 
 export function AnomalyDetail({ id }: { id: string }) {
   const trpc = useTRPC();
@@ -36,9 +38,7 @@ export function AnomalyDetail({ id }: { id: string }) {
 
   return (
     <div>
-      <p className="muted">
-        <Link href="/anomalies">Anomalies</Link> / {a.id.slice(0, 8)}
-      </p>
+      <Breadcrumbs trail={[{ label: "Anomalies", href: "/anomalies" }, { label: anomalyName({ type: a.type, streamKey: a.streamKey, streamCount: a.streamIds.length }) }]} />
       <h1 data-testid="anomaly-title">
         <span className={`badge ${a.severity}`}>{a.severity}</span> {a.type} anomaly on {a.streamKey}
       </h1>
@@ -117,10 +117,11 @@ export function AnomalyDetail({ id }: { id: string }) {
           {similar.length === 0 ? (
             <p className="muted">None before this one.</p>
           ) : (
-            <table data-testid="similar-table" className="fixed">
+            <table data-testid="similar-table" className="fixed similar">
               <thead>
                 <tr>
-                  <th style={{ width: "22%" }}>When</th>
+                  {/* one line for "Dec 17, 12:47 PM", the widest short form */}
+                  <th style={{ width: "9.5em" }}>When</th>
                   <th>Stream</th>
                   <th style={{ width: "15%" }}>Severity</th>
                   <th style={{ width: "22%" }}>Labelled</th>
@@ -129,8 +130,10 @@ export function AnomalyDetail({ id }: { id: string }) {
               <tbody>
                 {similar.map((s) => (
                   <tr key={s.id}>
-                    <td>
-                      <Link href={`/anomalies/${s.id}`}>{formatTime(s.startMs)}</Link>
+                    <td className="nowrap">
+                      <Link href={`/anomalies/${s.id}`} title={formatTime(s.startMs)}>
+                        {formatShortTime(s.startMs, detail.dataUpdatedAt)}
+                      </Link>
                     </td>
                     <td className="mono ellipsis" title={s.streamKey}>
                       {s.streamKey} <span className="muted">({s.reason})</span>

@@ -14,6 +14,16 @@ export function formatTime(ms: number): string {
   return new Date(ms).toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" });
 }
 
+/**
+ * A start time for a narrow table column, one short line: "Dec 7, 5:47 PM" this year, "Dec 7, 2025"
+ * before (an old import's minutes matter less than its date). The full time goes in a tooltip.
+ */
+export function formatShortTime(ms: number, nowMs: number, locale?: string): string {
+  const d = new Date(ms);
+  if (d.getFullYear() !== new Date(nowMs).getFullYear()) return d.toLocaleDateString(locale, { month: "short", day: "numeric", year: "numeric" });
+  return d.toLocaleString(locale, { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
+}
+
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s}s`;

@@ -6,6 +6,8 @@ import { useTRPC, type RouterOutputs } from "@/components/trpc/client";
 import { formatDuration, formatTime, LABEL_TEXT } from "@/components/anomalies/anomaly-format";
 import { LabelButtons, StatusButtons, StreamLinks } from "@/components/triage/detail-actions";
 import { LabelSimilar } from "@/components/triage/label-similar";
+import { Breadcrumbs } from "@/components/ui/breadcrumbs";
+import { incidentName, placeName } from "@/lib/triage/names";
 import { timelineBars } from "./timeline";
 
 type Detail = RouterOutputs["incidents"]["detail"];
@@ -62,13 +64,16 @@ export function IncidentDetail({ id }: { id: number }) {
   const tl = timelineBars(anomalies, nowMs);
   const busy = setStatus.isPending || setLabel.isPending;
   const error = setStatus.error ?? setLabel.error;
-  const where = `${inc.sourceName}${inc.group ? ` / ${inc.group}` : ""}`;
+  const where = placeName(inc.sourceName, inc.group);
 
   return (
     <div>
-      <p className="muted">
-        <Link href="/incidents">Incidents</Link> / #{inc.id}
-      </p>
+      <Breadcrumbs
+        trail={[
+          { label: "Incidents", href: "/incidents" },
+          { label: incidentName({ sourceName: inc.sourceName, group: inc.group, streamCount: inc.streamIds.length, streams }) },
+        ]}
+      />
       <h1 data-testid="incident-title">
         <span className={`badge ${inc.severity}`}>{inc.severity}</span> Incident #{inc.id} on {where}
       </h1>

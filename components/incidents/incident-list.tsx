@@ -149,7 +149,8 @@ export function IncidentList() {
               <td>
                 <span className={`badge ${i.severity}`}>{i.severity}</span>
               </td>
-              <td>
+              {/* room for "#101 e2e-shop / queues" on one line beside the wide streams column */}
+              <td style={{ minWidth: "13em" }}>
                 <Link href={`/incidents/${i.id}`} data-testid="incident-link">
                   #{i.id} {i.sourceName}
                   {i.group ? ` / ${i.group}` : ""}
@@ -165,7 +166,7 @@ export function IncidentList() {
                   .join(" · ")}
                 {i.streamIds.length > 3 ? <span className="muted"> +{i.streamIds.length - 3}</span> : null}
               </td>
-              <td>{formatTime(i.startMs)}</td>
+              <td className="nowrap">{formatTime(i.startMs)}</td>
               <td>{i.endMs === null ? <span className="muted">ongoing</span> : formatDuration(i.endMs - i.startMs)}</td>
               <td className="num">{i.peakScore.toFixed(0)}</td>
               <td>

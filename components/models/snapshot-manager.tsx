@@ -3,6 +3,8 @@ import { Can, useCan } from "@/components/access/can";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "@/components/trpc/client";
+import { Breadcrumbs } from "@/components/ui/breadcrumbs";
+import { formatTime } from "@/components/anomalies/anomaly-format";
 
 const REASONS: Record<string, string> = {
   periodic: "every 5 minutes",
@@ -41,6 +43,7 @@ export function SnapshotManager() {
   const restored = asked && !pending ? (list.data?.snapshots ?? []).find((s) => s.reason === "rollback" && s.id > asked.aboveId) : undefined;
   return (
     <div>
+      <Breadcrumbs trail={[{ label: "Settings", href: "/settings" }, { label: "Models" }]} />
       <h1>Models: snapshots and rollback</h1>
       <p className="muted">
         The worker saves the detectors' learnt state every 5 minutes, after feedback and at shutdown, and restores the newest one when it starts. Rolling back
@@ -81,11 +84,11 @@ export function SnapshotManager() {
           {(list.data?.snapshots ?? []).map((s) => (
             <tr key={s.id} data-testid="snapshot-row">
               <td>{s.id}</td>
-              <td>{new Date(s.createdAtMs).toLocaleString()}</td>
+              <td className="nowrap">{formatTime(s.createdAtMs)}</td>
               <td>{REASONS[s.reason] ?? s.reason}</td>
               <td>{size(s.sizeBytes)}</td>
               <td>{s.cursor.toLocaleString()}</td>
-              <td>
+              <td className="row-actions">
                 {!mayRollBack ? null : confirm === s.id ? (
                   <span className="row">
                     <button type="button" className="primary" onClick={() => rollback.mutate({ snapshotId: s.id })} disabled={rollback.isPending}>

@@ -10,6 +10,7 @@ import { SEASONALITY, type TConfigScope, type TMuteWindow } from "@/lib/config/s
 import { formatNumberInput, parseNumberInput } from "@/lib/forms/number-input";
 import { toOverrides, type FormState } from "./settings-form";
 import { BacktestPanel } from "./backtest-panel";
+import { Breadcrumbs } from "@/components/ui/breadcrumbs";
 
 type Described = RouterOutputs["config"]["get"];
 const SCOPES: TConfigScope[] = ["global", "source", "group", "stream"];
@@ -370,9 +371,7 @@ export function DetectorSettings() {
   const editorKey = `${scope}:${ref}:${described.data?.current?.version ?? 0}`;
   return (
     <div>
-      <p className="muted">
-        <Link href="/settings">Settings</Link> / Detectors and thresholds
-      </p>
+      <Breadcrumbs trail={[{ label: "Settings", href: "/settings" }, { label: "Detectors and thresholds" }]} />
       <h1>Detectors and thresholds</h1>
       <ScopePicker scope={scope} ref_={ref} onChange={onChange} />
       {!ready ? <p className="muted">Choose a {scope} to edit.</p> : null}

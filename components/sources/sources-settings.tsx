@@ -7,6 +7,7 @@ import { useTRPC, type RouterOutputs } from "@/components/trpc/client";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { changedKinds, kindReason, type CsvPreviewStream } from "./csv-kinds";
 import { csvSnippet, otlpSnippet, parseQueryLines, remoteWriteSnippet } from "./snippets";
+import { Breadcrumbs } from "@/components/ui/breadcrumbs";
 
 type Source = RouterOutputs["sources"]["list"][number];
 
@@ -20,6 +21,7 @@ export function SourcesSettings() {
   useEffect(() => setOrigin(window.location.origin), []);
   return (
     <div>
+      <Breadcrumbs trail={[{ label: "Settings", href: "/settings" }, { label: "Sources" }]} />
       <h1>Sources</h1>
       <p className="muted">
         The built-in host collector is always on. Add Prometheus (remote_write or pull), OpenTelemetry (OTLP/HTTP) or CSV data below.

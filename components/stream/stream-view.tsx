@@ -6,6 +6,7 @@ import { domainFloor } from "@/lib/triage/domain";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc/client";
 import { appendForecast, buildChartRows, clipRowsToFloor, formatValue } from "@/components/charts/chart-data";
+import { Breadcrumbs } from "@/components/ui/breadcrumbs";
 import { EndedBadge } from "./ended-badge";
 import { StreamActions } from "./stream-actions";
 import { StreamChart } from "./stream-chart";
@@ -66,10 +67,9 @@ export function StreamView({ id }: { id: number }) {
   const markers = (anomalies.data?.rows ?? []).map((a) => ({ id: a.id, startMs: a.startMs, endMs: a.endMs ?? toMs, severity: a.severity }));
   return (
     <div>
-      <p className="muted">
-        <Link href="/">Overview</Link> / {stream.sourceName}
-        {stream.group ? ` / ${stream.group}` : ""}
-      </p>
+      <Breadcrumbs
+        trail={[{ label: "Overview", href: "/" }, { label: stream.sourceName }, ...(stream.group ? [{ label: stream.group }] : []), { label: stream.key }]}
+      />
       <h1 data-testid="stream-title">{stream.key}</h1>
       <StreamActions id={stream.id} streamKey={stream.key} archivedAtMs={stream.archivedAtMs} kind={stream.kind} />
       <div className="row" style={{ justifyContent: "space-between", marginTop: 6 }}>
@@ -138,7 +138,11 @@ export function StreamView({ id }: { id: number }) {
         {/* a young stream on a long range is a sliver at the right edge: say why the rest is empty */}
         {firstMs !== null && firstMs - fromMs > 0.2 * (toMs - fromMs) ? (
           <p className="muted small" data-testid="stream-starts">
-            No samples before {new Date(firstMs).toLocaleString()}: choose a shorter range or drag across the chart to zoom in.
+            No samples before {new Date(firstMs).toLocaleString()}.{" "}
+            <button type="button" className="link" onClick={() => go({ from: String(firstMs), to: String(toMs) })}>
+              Show from the first sample
+            </button>{" "}
+            or drag across the chart to zoom in.
           </p>
         ) : null}
         <StreamChart

@@ -27,7 +27,8 @@ export function BulkBar(props: {
   const { total, selectedCount, allMatching, busy } = props;
   const none = selectedCount === 0;
   return (
-    <div className="row bulkbar" role="toolbar" aria-label="Bulk actions">
+    // data-none: on a phone the disabled buttons give way to a hint until a row is selected (globals.css)
+    <div className="row bulkbar" role="toolbar" aria-label="Bulk actions" data-none={none || undefined}>
       <span className="muted" aria-live="polite" data-testid={props.countTestId}>
         {allMatching ? `all ${total} matching selected` : selectedCount ? `${selectedCount} selected` : `${total} ${total === 1 ? props.noun[0] : props.noun[1]}`}
       </span>
@@ -37,6 +38,7 @@ export function BulkBar(props: {
         </button>
       ) : null}
       <Can role="operator">
+        {none ? <span className="muted small bulk-hint">Select rows to acknowledge, resolve or label them.</span> : null}
         <button type="button" disabled={none || busy} onClick={() => props.onStatus("acknowledged")}>
           Acknowledge
         </button>
