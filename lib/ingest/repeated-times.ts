@@ -51,3 +51,13 @@ export function dropRepeatedTimes(s: { tsMs: number[]; values: number[] }): Repe
   s.values.length = o;
   return { dropped, examples };
 }
+
+/**
+ * The sentence an answer gives about a file's repeated times (empty when none): how many samples
+ * are skipped and the first few `examples` (`CsvDecoded.duplicateExamples`).
+ */
+export function describeRepeats(duplicates: number, examples: readonly string[]): string {
+  if (duplicates === 0) return "";
+  const samples = duplicates === 1 ? "1 sample is" : `${duplicates} samples are`;
+  return `${samples} skipped: each repeats a time its stream already has earlier in the file, and only the first is stored (e.g. ${examples.slice(0, 3).join("; ")}).`;
+}
