@@ -84,6 +84,8 @@ describe("CSV import", () => {
     expect(() => parseCsv(String.raw`timestamp,stream,value
 1700000000,"m{a=""\u12""}",1
 `)).toThrow(/invalid escape "\\u" at character 6/);
+    // counted as an editor shows characters: the emoji is one
+    expect(() => parseCsv('timestamp,stream,value\n1700000000,"m{a=""😀\u0002""}",1\n')).toThrow(/\(U\+0002\) at character 7 of the stream name/);
     // the escapes JSON allows still read as their characters
     const escaped = parseCsv(String.raw`timestamp,stream,value
 1700000000,"m{a=""\t\u0001\"""",b=""\\""}",1

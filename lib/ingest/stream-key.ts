@@ -44,20 +44,21 @@ const ESCAPE = /^(["\\/bfnrt]|u[0-9a-fA-F]{4})/;
  * wrote).
  */
 function labelValue(key: string, name: string, quoted: string, at: number, where: string): string {
+  // counted in characters as an editor shows them (an emoji before it is one, not two)
+  const char = (k: number) => `character ${[...key.slice(0, at + k)].length + 1} of the stream name`;
   for (let k = 1; k < quoted.length - 1; k++) {
     const c = quoted.charCodeAt(k);
-    const char = `character ${at + k + 1} of the stream name`;
     if (c < 0x20) {
       throw new AppError(
         "BAD_REQUEST",
-        `${where}stream "${shown(key)}": the value of label "${name}" holds a raw control character (${codePoint(c)}) at ${char}. Label values are written as JSON strings: write it as \\u${hex4(c)} or remove it.`,
+        `${where}stream "${shown(key)}": the value of label "${name}" holds a raw control character (${codePoint(c)}) at ${char(k)}. Label values are written as JSON strings: write it as \\u${hex4(c)} or remove it.`,
       );
     }
     if (c !== 0x5c) continue;
     if (!ESCAPE.test(quoted.slice(k + 1, k + 6))) {
       throw new AppError(
         "BAD_REQUEST",
-        `${where}stream "${shown(key)}": the value of label "${name}" has an invalid escape "${shown(quoted.slice(k, k + 2))}" at ${char}. Label values are written as JSON strings: write a backslash as \\\\, a quote as \\", a control character as \\uXXXX.`,
+        `${where}stream "${shown(key)}": the value of label "${name}" has an invalid escape "${shown(quoted.slice(k, k + 2))}" at ${char(k)}. Label values are written as JSON strings: write a backslash as \\\\, a quote as \\", a control character as \\uXXXX.`,
       );
     }
     k++; // the escaped character (a `\"` does not end the value)
