@@ -152,3 +152,31 @@ test("a CSV's running total is imported as a counter: the check shows each strea
   await expect(preview.getByLabel("Kind of e2e_bytes_sent")).toHaveCount(0);
   expect(errors()).toEqual([]);
 });
+
+test("a CSV with a repeated row and a stream named __proto__: the check says which samples are skipped, and the kind chosen for __proto__ is imported", async ({ page }) => {
+  const errors = collectConsoleErrors(page);
+  await page.goto("/settings/sources");
+  const csv = page.getByRole("region", { name: "Import CSV" });
+  await csv.getByLabel("Source", { exact: true }).fill("e2e-edges");
+  const t = Math.floor((Date.now() - 600_000) / 1000);
+  // the second row repeats the first's time: its samples are not stored (the first row's are)
+  const rows = ["timestamp,__proto__,e2e_edge_b", `${t},5,1`, `${t},9,2`, `${t + 10},3,1`, `${t + 20},8,2`, `${t + 30},2,1`];
+  await page.getByLabel("CSV file").setInputFiles({ name: "edges.csv", mimeType: "text/csv", buffer: Buffer.from(rows.join("\n")) });
+  await page.getByRole("button", { name: "Check file" }).click();
+  const preview = page.getByTestId("csv-preview");
+  await expect(preview.getByTestId("csv-preview-stream").filter({ hasText: "__proto__" })).toContainText("__proto__ · 4 samples");
+  await expect(preview.getByTestId("csv-duplicates")).toContainText(
+    `2 samples are skipped: each repeats a time its stream already has earlier in the file, and only the first is stored (e.g. __proto__ at ${new Date(t * 1000).toISOString()}: 2 samples, the first in the file kept;`,
+  );
+  // it read as changed before any choice (the lookup found Object.prototype), and the choice was never sent
+  const proto = preview.getByLabel("Kind of __proto__");
+  await expect(proto).toHaveValue("gauge");
+  await expect(preview.getByText("changed: detected as")).toHaveCount(0);
+  await proto.selectOption("counter");
+  await page.getByRole("button", { name: "Import 2 streams" }).click();
+  const status = page.getByRole("status").filter({ hasText: "Imported 5 rows" });
+  await expect(status).toContainText("8 new samples in 2 streams. Counters, scored by their rate: __proto__. 2 samples are skipped:");
+  await page.getByRole("button", { name: "Check file" }).click();
+  await expect(preview.getByTestId("csv-preview-stream").filter({ hasText: "__proto__" })).toContainText("4 samples · counter existing stream: keeps its kind");
+  expect(errors()).toEqual([]);
+});

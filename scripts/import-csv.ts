@@ -12,20 +12,22 @@
  * `--gauge` names it (a stream key or metric name, repeatable); the new counters are listed.
  */
 import fs from "node:fs";
+import { describeRepeats } from "@/lib/ingest/repeated-times";
 
 /** Connection errors that mean the request never reached Omen (nothing of it can be stored). */
 const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
 
 const USAGE = "usage: npm run -s import:csv -- <file.csv> [--url http://127.0.0.1:3000] [--token <token>] [--source <name>] [--counter <stream>]… [--gauge <stream>]…";
 
-function parseArgs(argv: string[]): { file: string; url: string; token: string | undefined; source: string | undefined; kinds: Record<string, string> } {
+function parseArgs(argv: string[]): { file: string; url: string; token: string | undefined; source: string | undefined; kinds: Map<string, string> } {
   let file: string | undefined;
   // a client of a running Omen, which may be on another machine: server/env.ts validates the
   // server's settings, not this tool's
   let url = process.env.OMEN_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
   let token = process.env.OMEN_INGEST_TOKEN;
   let source: string | undefined;
-  const kinds: Record<string, string> = {};
+  // a Map: `--counter __proto__` names a stream, which an object's assignment would drop
+  const kinds = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = () => {
@@ -36,7 +38,7 @@ function parseArgs(argv: string[]): { file: string; url: string; token: string |
     if (a === "--url") url = next();
     else if (a === "--token") token = next();
     else if (a === "--source") source = next();
-    else if (a === "--counter" || a === "--gauge") kinds[next()] = a.slice(2);
+    else if (a === "--counter" || a === "--gauge") kinds.set(next(), a.slice(2));
     else if (a === "-h" || a === "--help") {
       console.log(USAGE);
       process.exit(0);
@@ -58,7 +60,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const body = fs.readFileSync(args.file);
-  const query = new URLSearchParams({ ...(args.source ? { source: args.source } : {}), ...(Object.keys(args.kinds).length ? { kinds: JSON.stringify(args.kinds) } : {}) });
+  const query = new URLSearchParams({ ...(args.source ? { source: args.source } : {}), ...(args.kinds.size ? { kinds: JSON.stringify(Object.fromEntries(args.kinds)) } : {}) });
   const target = `${args.url}/api/v1/import/csv${query.size ? `?${query.toString()}` : ""}`;
   for (let attempt = 0; ; attempt++) {
     let res: Response;
@@ -92,6 +94,8 @@ async function main(): Promise<number> {
       `Imported ${args.file} (${String(json.layout)} layout, ${String(json.rows)} rows) into source "${String(json.source)}": ` +
         `${String(json.inserted)} new samples of ${String(json.received)} (${String(json.series)} streams, ${String(json.newStreams)} new).`,
     );
+    const repeats = describeRepeats(Number(json.duplicates ?? 0), Array.isArray(json.duplicateExamples) ? (json.duplicateExamples as string[]) : []);
+    if (repeats) console.log(repeats);
     const streams = Array.isArray(json.streams) ? (json.streams as { key: string; kind: string; kindFrom: string }[]) : [];
     const counters = streams.filter((x) => x.kind === "counter" && x.kindFrom !== "stored");
     if (counters.length) {

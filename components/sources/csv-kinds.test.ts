@@ -14,8 +14,14 @@ describe("the CSV preview's kinds", () => {
   });
 
   it("sends only the kinds the user changed, never an existing stream's", () => {
-    expect(changedKinds(streams, {})).toBeNull();
-    expect(changedKinds(streams, { requests: "counter", cpu: "gauge" })).toBeNull();
-    expect(changedKinds(streams, { requests: "gauge", old: "counter" })).toBe('{"requests":"gauge"}');
+    expect(changedKinds(streams, new Map())).toBeNull();
+    expect(changedKinds(streams, new Map([["requests", "counter"], ["cpu", "gauge"]]))).toBeNull();
+    expect(changedKinds(streams, new Map([["requests", "gauge"], ["old", "counter"]]))).toBe('{"requests":"gauge"}');
+  });
+
+  it("sends a kind chosen for a stream named __proto__ (an object dropped it), and none when it was not changed", () => {
+    const proto: CsvPreviewStream[] = [{ key: "__proto__", samples: 3, kind: "gauge", kindFrom: "values" }];
+    expect(changedKinds(proto, new Map([["__proto__", "counter"]]))).toBe('{"__proto__":"counter"}');
+    expect(changedKinds(proto, new Map())).toBeNull();
   });
 });

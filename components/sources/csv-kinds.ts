@@ -24,13 +24,15 @@ export function kindReason(s: Pick<CsvPreviewStream, "kind" | "kindFrom">): stri
 
 /**
  * The `kinds` parameter of the import: the new streams whose kind the user changed in the
- * preview; null when none was changed.
+ * preview; null when none was changed. `chosen` is a Map: a stream may be named `__proto__`,
+ * which an object literal's lookup or assignment would not treat as a key.
  */
-export function changedKinds(streams: readonly CsvPreviewStream[], chosen: Readonly<Record<string, CsvStreamKind>>): string | null {
-  const changed: Record<string, CsvStreamKind> = {};
+export function changedKinds(streams: readonly CsvPreviewStream[], chosen: ReadonlyMap<string, CsvStreamKind>): string | null {
+  const changed: [string, CsvStreamKind][] = [];
   for (const s of streams) {
-    const c = chosen[s.key];
-    if (c !== undefined && c !== s.kind && s.kindFrom !== "stored") changed[s.key] = c;
+    const c = chosen.get(s.key);
+    if (c !== undefined && c !== s.kind && s.kindFrom !== "stored") changed.push([s.key, c]);
   }
-  return Object.keys(changed).length ? JSON.stringify(changed) : null;
+  // fromEntries defines each key as the object's own, `__proto__` too, so JSON.stringify writes it
+  return changed.length ? JSON.stringify(Object.fromEntries(changed)) : null;
 }

@@ -5,6 +5,7 @@ import { formatAge, isStale } from "@/lib/triage/freshness";
 import { useEffect, useState, type FormEvent } from "react";
 import { useTRPC, type RouterOutputs } from "@/components/trpc/client";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
+import { describeRepeats } from "@/lib/ingest/repeated-times";
 import { changedKinds, kindReason, type CsvPreviewStream } from "./csv-kinds";
 import { csvSnippet, otlpSnippet, parseQueryLines, remoteWriteSnippet } from "./snippets";
 import { Breadcrumbs } from "@/components/ui/breadcrumbs";
@@ -338,7 +339,15 @@ function connectionLostMessage(dryRun: boolean): string {
     : "The connection to Omen was lost during the upload. Part of the file may already be stored. Uploading the same file again is safe: samples already stored are skipped, not added twice.";
 }
 
-type CsvPreview = { rows: number; layout: string; streams: CsvPreviewStream[]; groundTruth: { column: string; marked: number; ranges: number }[] };
+type CsvPreview = {
+  rows: number;
+  layout: string;
+  streams: CsvPreviewStream[];
+  groundTruth: { column: string; marked: number; ranges: number }[];
+  /** samples at a time their stream has earlier in the file: not stored (the first is) */
+  duplicates: number;
+  duplicateExamples: string[];
+};
 
 /** Uploads with the signed-in session (admins); scripts use a token with the ingest scope. */
 function CsvUpload() {
@@ -347,7 +356,7 @@ function CsvUpload() {
   const [metric, setMetric] = useState("");
   const [preview, setPreview] = useState<CsvPreview | null>(null);
   // kinds the user picked in the preview (new streams only), sent with the import
-  const [chosen, setChosen] = useState<Record<string, CsvPreviewStream["kind"]>>({});
+  const [chosen, setChosen] = useState<ReadonlyMap<string, CsvPreviewStream["kind"]>>(new Map());
   const [state, setState] = useState<{ busy: boolean; ok?: string; error?: string }>({ busy: false });
   const qc = useQueryClient();
   const trpc = useTRPC();
@@ -390,7 +399,7 @@ function CsvUpload() {
     if (!file) return;
     setState({ busy: true });
     setPreview(null);
-    setChosen({});
+    setChosen(new Map());
     try {
       const { res, json } = await post(true);
       if (!res.ok) setState({ busy: false, error: json.error ?? `HTTP ${res.status}` });
@@ -412,7 +421,8 @@ function CsvUpload() {
         setPreview(null);
         const counters = json.streams.filter((x) => x.kind === "counter" && x.kindFrom !== "stored").map((x) => x.key);
         const rated = counters.length ? ` Counters, scored by their rate: ${counters.slice(0, 10).join(", ")}${counters.length > 10 ? ` and ${counters.length - 10} more` : ""}.` : "";
-        setState({ busy: false, ok: `Imported ${json.rows} rows (${json.layout} layout): ${json.inserted} new samples in ${json.series} streams.${rated}` });
+        const repeats = json.duplicates ? ` ${describeRepeats(json.duplicates, json.duplicateExamples)}` : "";
+        setState({ busy: false, ok: `Imported ${json.rows} rows (${json.layout} layout): ${json.inserted} new samples in ${json.series} streams.${rated}${repeats}` });
         void qc.invalidateQueries({ queryKey: trpc.sources.list.queryKey() });
       }
     } catch (err) {
@@ -461,12 +471,12 @@ function CsvUpload() {
                 {x.kindFrom === "stored" ? (
                   x.kind
                 ) : (
-                  <select aria-label={`Kind of ${x.key}`} value={chosen[x.key] ?? x.kind} onChange={(e) => setChosen({ ...chosen, [x.key]: e.target.value as CsvPreviewStream["kind"] })}>
+                  <select aria-label={`Kind of ${x.key}`} value={chosen.get(x.key) ?? x.kind} onChange={(e) => setChosen(new Map(chosen).set(x.key, e.target.value as CsvPreviewStream["kind"]))}>
                     <option value="gauge">gauge</option>
                     <option value="counter">counter</option>
                   </select>
                 )}{" "}
-                {(chosen[x.key] ?? x.kind) !== x.kind ? (
+                {(chosen.get(x.key) ?? x.kind) !== x.kind ? (
                   <span className="muted small">changed: detected as {x.kind}</span>
                 ) : kindReason(x) ? (
                   <span className="muted small">{kindReason(x)}</span>
@@ -475,6 +485,11 @@ function CsvUpload() {
             ))}
             {preview.streams.length > 20 ? <li>… and {preview.streams.length - 20} more</li> : null}
           </ul>
+          {preview.duplicates ? (
+            <p className="small" data-testid="csv-duplicates">
+              {describeRepeats(preview.duplicates, preview.duplicateExamples)}
+            </p>
+          ) : null}
           {preview.groundTruth.map((g) => (
             <p key={g.column} className="small">
               Column <code>{g.column}</code> is ground truth, not a metric: its {g.marked} marked rows ({g.ranges} range{g.ranges === 1 ? "" : "s"}) are stored as labelled

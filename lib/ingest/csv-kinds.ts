@@ -45,21 +45,35 @@ function inTimeOrder(tsMs: readonly number[], values: readonly number[]): readon
   return order.map((k) => values[k]!);
 }
 
-/** Declared kinds: stream key or metric name → kind (the import's `kinds` parameter, JSON). */
-export const ZCsvDeclaredKinds = z.record(z.string().min(1).max(1000), ZStreamKind).refine((k) => Object.keys(k).length <= 50_000, "at most 50,000 entries");
-export type TCsvDeclaredKinds = z.infer<typeof ZCsvDeclaredKinds>;
+/**
+ * Declared kinds: stream key or metric name → kind (the import's `kinds` parameter, JSON), as a
+ * Map: a stream may be named `__proto__`, and a record (zod's `z.record` builds one by
+ * assignment) drops that key silently, since assigning it sets the object's prototype instead.
+ */
+export const ZCsvDeclaredKinds = z.preprocess(
+  (v) => (isJsonObject(v) ? new Map(Object.entries(v)) : v),
+  z.map(z.string().min(1).max(1000), ZStreamKind).refine((k) => k.size <= 50_000, "at most 50,000 entries"),
+);
+export type TCsvDeclaredKinds = ReadonlyMap<string, TStreamKind>;
+
+function isJsonObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+const NOT_AN_OBJECT = 'kinds must be a JSON object of stream → kind, e.g. {"requests":"counter"}. Nothing from this request was stored.';
 
 /** The `kinds` parameter's text → declarations; a 400 that says what is wrong. */
 export function parseDeclaredKinds(text: string | null | undefined): TCsvDeclaredKinds {
-  if (!text) return {};
+  if (!text) return new Map();
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new AppError("BAD_REQUEST", 'kinds must be a JSON object of stream → kind, e.g. {"requests":"counter"}. Nothing from this request was stored.');
+    throw new AppError("BAD_REQUEST", NOT_AN_OBJECT);
   }
   const r = ZCsvDeclaredKinds.safeParse(json);
   if (!r.success) {
+    if (!isJsonObject(json)) throw new AppError("BAD_REQUEST", NOT_AN_OBJECT);
     const issue = r.error.issues[0]!;
     const at = issue.path.length ? ` at "${String(issue.path[0]).slice(0, 60)}"` : "";
     throw new AppError("BAD_REQUEST", `kinds${at}: ${issue.message} (kinds are gauge, counter or event). Nothing from this request was stored.`);
@@ -75,13 +89,12 @@ export function declaredOrDetected(series: readonly DecodedSeries[], declared: T
   const used = new Set<string>();
   const kinds = series.map((x): CsvKind => {
     const key = streamKey(x.metric, x.labels);
-    // own keys only: a column named "constructor" or "toString" is not a declaration
-    const name = Object.hasOwn(declared, key) ? key : Object.hasOwn(declared, x.metric) ? x.metric : null;
+    const name = declared.has(key) ? key : declared.has(x.metric) ? x.metric : null;
     if (name === null) return csvColumnKind(x.metric, x.tsMs, x.values);
     used.add(name);
-    return { kind: declared[name]!, from: "declared" };
+    return { kind: declared.get(name)!, from: "declared" };
   });
-  const unused = Object.keys(declared).filter((k) => !used.has(k));
+  const unused = [...declared.keys()].filter((k) => !used.has(k));
   if (unused.length) {
     throw new AppError("BAD_REQUEST", `kinds names ${unused.slice(0, 3).map((k) => `"${k.slice(0, 60)}"`).join(", ")}${unused.length > 3 ? ` and ${unused.length - 3} more` : ""}, which the file has no stream of. Nothing from this file was stored.`);
   }

@@ -47,6 +47,52 @@ describe("CSV import", () => {
     expect(() => parseCsv("timestamp,a\n100000000000000000000,1\n")).toThrow(/CSV line 2: timestamp "100000000000000000000"/);
   });
 
+  it("keeps the first sample of a stream at a time given twice, and counts and names the others (the import stores only the first)", () => {
+    // wide: a repeated row; long: a stream's row listed again, out of order
+    const wide = parseCsv("timestamp,a,b\n1700000000,1,2\n1700000000,3,4\n1700000000,5,\n1700000010,6,7\n");
+    expect(wide.series.map((s) => [s.metric, s.values])).toEqual([
+      ["a", [1, 6]],
+      ["b", [2, 7]],
+    ]);
+    expect(wide).toMatchObject({ rows: 4, samples: 4, duplicates: 3 });
+    expect(wide.duplicateExamples).toEqual([
+      "a at 2023-11-14T22:13:20.000Z: 3 samples, the first in the file kept",
+      "b at 2023-11-14T22:13:20.000Z: 2 samples, the first in the file kept",
+    ]);
+    const long = parseCsv('timestamp,stream,value\n1700000010,m,1\n1700000000,m,2\n1700000010,"m{}",3\n1700000000,n,4\n');
+    expect(long.series.map((s) => [s.metric, s.tsMs, s.values])).toEqual([
+      ["m", [1_700_000_010_000, 1_700_000_000_000], [1, 2]],
+      ["n", [1_700_000_000_000], [4]],
+    ]);
+    expect(long).toMatchObject({ samples: 3, duplicates: 1, duplicateExamples: ["m at 2023-11-14T22:13:30.000Z: 2 samples, the first in the file kept"] });
+  });
+
+  it("says where a label value holds a raw control character or a bad escape, and how to write it (not the JSON parser's words)", () => {
+    // the stream cell is `cpu{host="a<U+0001>b"}`: its 12th character is the control character
+    const raw = () => parseCsv('timestamp,stream,value\n1700000000,ok,1\n1700000000,"cpu{host=""a\u0001b""}",1\n');
+    expect(raw).toThrow(
+      String.raw`CSV line 3, column 2: stream "cpu{host="a\u0001b"}": the value of label "host" holds a raw control character (U+0001) at character 12 of the stream name. Label values are written as JSON strings: write it as \u0001 or remove it. Nothing from this file was stored.`,
+    );
+    expect(raw).not.toThrow(/JSON at position|Bad control/);
+    // a raw tab in a wide header: line 1, the header's column
+    expect(() => parseCsv('timestamp,a,"m{x=""1"",y=""\t""}"\n1700000000,1,2\n')).toThrow(
+      String.raw`CSV line 1, column 3: stream "m{x="1",y="\u0009"}": the value of label "y" holds a raw control character (U+0009) at character 12 of the stream name.`,
+    );
+    expect(() => parseCsv(String.raw`timestamp,stream,value
+1700000000,"m{a=""\x""}",1
+`)).toThrow(String.raw`CSV line 2, column 2: stream "m{a="\x"}": the value of label "a" has an invalid escape "\x" at character 6 of the stream name. Label values are written as JSON strings: write a backslash as \\, a quote as \", a control character as \uXXXX.`);
+    expect(() => parseCsv(String.raw`timestamp,stream,value
+1700000000,"m{a=""\u12""}",1
+`)).toThrow(/invalid escape "\\u" at character 6/);
+    // counted as an editor shows characters: the emoji is one
+    expect(() => parseCsv('timestamp,stream,value\n1700000000,"m{a=""😀\u0002""}",1\n')).toThrow(/\(U\+0002\) at character 7 of the stream name/);
+    // the escapes JSON allows still read as their characters
+    const escaped = parseCsv(String.raw`timestamp,stream,value
+1700000000,"m{a=""\t\u0001\"""",b=""\\""}",1
+`);
+    expect(escaped.series[0]!.labels).toEqual({ a: '\t\u0001"', b: "\\" });
+  });
+
   it("reads epoch seconds, milliseconds and ISO", () => {
     expect(parseCsvTimestamp("1700000000")).toBe(1_700_000_000_000);
     expect(parseCsvTimestamp("1700000000000")).toBe(1_700_000_000_000);

@@ -12,12 +12,15 @@
  * same over a whole text. A malformed file (bad header, a cell that is not a number or a time,
  * a bad stream name, over the limits) is refused whole. A sample whose time is out of bounds
  * (more than 10 minutes ahead, before 1970) is refused on its own, with its line and column,
- * as on every ingest path (see sample-bounds.ts).
+ * as on every ingest path (see sample-bounds.ts). A sample at a time its stream already has
+ * earlier in the file is dropped and counted (see repeated-times.ts): storage keeps only the
+ * first, so `samples` and each series are what an import stores.
  */
 import { parse } from "csv-parse/sync";
 import { AppError } from "@/lib/errors/app-error";
 import { describeTimeRefusal, timeRefusal } from "./sample-bounds";
 import type { DecodedSeries } from "./types";
+import { dropRepeatedTimes } from "./repeated-times";
 import { parseStreamKey } from "./stream-key";
 import { streamKey } from "@/lib/schemas/stream";
 
@@ -32,6 +35,10 @@ export interface CsvDecoded {
   refused: number;
   /** the first few refusals: `line L, column C: …` */
   refusedExamples: string[];
+  /** samples dropped because their stream has one at the same time earlier in the file (not in `samples`) */
+  duplicates: number;
+  /** the first few: `<stream> at <time>: N samples, the first in the file kept` */
+  duplicateExamples: string[];
   /**
    * Ground-truth columns (`is_anomaly`, `label`, …): kept out of the streams, with how many rows
    * they mark and the time ranges of consecutive marked rows (labels for the file's streams).
@@ -63,6 +70,9 @@ export interface CsvLimits {
 }
 
 export const DEFAULT_CSV_LIMITS: CsvLimits = { maxRows: 5_000_000, maxSeries: 50_000 };
+
+/** Refused and duplicate samples named in an answer (the rest are counted). */
+const MAX_EXAMPLES = 10;
 
 /** csv-parse options shared by the streaming and the whole-text parser. */
 export const CSV_PARSE_OPTIONS = {
@@ -101,7 +111,8 @@ function parseValue(cell: string): number | undefined | null {
   return null;
 }
 
-const fail = (line: number, msg: string): never => {
+/** `line`: a line number, or `L, column C`. */
+const fail = (line: number | string, msg: string): never => {
   throw new AppError("BAD_REQUEST", `CSV line ${line}: ${msg} Nothing from this file was stored.`);
 };
 
@@ -144,7 +155,7 @@ export class CsvReader {
       const v = parseValue(record[2] ?? "");
       if (v === undefined) return;
       if (v === null) fail(line, `value "${(record[2] ?? "").slice(0, 40)}" in column 3 is not a number.`);
-      const s = this.seriesFor(name, line);
+      const s = this.seriesFor(name, line, 2);
       if (refusal) this.refuse(line, refusal, t!);
       else this.push(s, t!, v!);
       return;
@@ -164,7 +175,8 @@ export class CsvReader {
       const v = parseValue(cell);
       if (v === undefined) continue;
       if (v === null) fail(line, `value "${cell.slice(0, 40)}" in column ${c + 2} ("${columns[c]!.slice(0, 60)}") is not a number.`);
-      const s = this.seriesFor(columns[c]!, line);
+      // a column's stream is named by the header (line 1), read at its first value
+      const s = this.seriesFor(columns[c]!, 1, c + 2);
       if (refusal) this.refuse(line, refusal, t!);
       else this.push(s, t!, v!);
     }
@@ -173,13 +185,25 @@ export class CsvReader {
   /** The file's series; throws when it had no header. */
   finish(): CsvDecoded {
     if (this.layout === null) throw new AppError("BAD_REQUEST", "The CSV file is empty: expected a header row `timestamp,stream,value` or `timestamp,<stream>,…`.");
+    const series = [...this.bySeries.values()];
+    let duplicates = 0;
+    const duplicateExamples: string[] = [];
+    for (const s of series) {
+      const r = dropRepeatedTimes(s);
+      duplicates += r.dropped;
+      for (const x of r.examples) {
+        if (duplicateExamples.length < MAX_EXAMPLES) duplicateExamples.push(`${streamKey(s.metric, s.labels).slice(0, 120)} at ${new Date(x.tsMs).toISOString()}: ${x.given} samples, the first in the file kept`);
+      }
+    }
     return {
       layout: this.layout,
-      series: [...this.bySeries.values()],
+      series,
       rows: this.rows,
-      samples: this.samples,
+      samples: this.samples - duplicates,
       refused: this.refused,
       refusedExamples: this.refusedExamples,
+      duplicates,
+      duplicateExamples,
       groundTruth: [...this.truthCols].map(([c, t]) => ({ ...t, ranges: truthRanges(this.rowTimes, this.truthRows.get(c) ?? []) })),
     };
   }
@@ -222,8 +246,11 @@ export class CsvReader {
     }
   }
 
-  /** The series `name` names: spellings of one stream key (label order, spaces) are one series. */
-  private seriesFor(name: string, line: number): DecodedSeries {
+  /**
+   * The series `name` names: spellings of one stream key (label order, spaces) are one series.
+   * `line` and `column` are where the name is written (errors point there).
+   */
+  private seriesFor(name: string, line: number, column: number): DecodedSeries {
     let s = this.byName.get(name);
     if (s) return s;
     // distinct spellings bound the map as distinct streams did (a spelling names one stream)
@@ -232,9 +259,9 @@ export class CsvReader {
     try {
       parsed = parseStreamKey(name);
     } catch (e) {
-      fail(line, (e as Error).message);
+      fail(`${line}, column ${column}`, (e as Error).message);
     }
-    if (!parsed.metric) fail(line, "empty stream name.");
+    if (!parsed.metric) fail(`${line}, column ${column}`, "empty stream name.");
     const key = streamKey(parsed.metric, parsed.labels);
     s = this.bySeries.get(key);
     if (!s) this.bySeries.set(key, (s = { metric: parsed.metric, labels: parsed.labels, kind: "gauge", group: "csv", tsMs: [], values: [] }));
@@ -249,7 +276,7 @@ export class CsvReader {
   }
 
   private refuse(line: number, reason: NonNullable<ReturnType<typeof timeRefusal>>, t: number): void {
-    if (this.refused++ < 10) this.refusedExamples.push(`line ${line}, column 1: ${describeTimeRefusal(reason, t)}`);
+    if (this.refused++ < MAX_EXAMPLES) this.refusedExamples.push(`line ${line}, column 1: ${describeTimeRefusal(reason, t)}`);
   }
 }
 

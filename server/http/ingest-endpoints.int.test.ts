@@ -112,6 +112,15 @@ const cases: Case[] = [
   { name: "CSV with kinds that are not JSON", path: "/api/v1/import/csv?kinds=a%3Dcounter", headers: { "content-type": "text/csv" }, body: () => "timestamp,a\n1700000000,1\n", status: 400, message: /kinds must be a JSON object of stream → kind/ },
   { name: "CSV with an unknown kind", path: `/api/v1/import/csv?kinds=${encodeURIComponent('{"a":"rate"}')}`, headers: { "content-type": "text/csv" }, body: () => "timestamp,a\n1700000000,1\n", status: 400, message: /kinds at "a": .*gauge, counter or event/ },
   { name: "CSV with a kind for no stream of the file", path: `/api/v1/import/csv?kinds=${encodeURIComponent('{"b":"counter"}')}`, headers: { "content-type": "text/csv" }, body: () => "timestamp,a\n1700000000,1\n", status: 400, message: /kinds names "b", which the file has no stream of/ },
+  { name: "CSV with a kind keyed __proto__ for no stream of the file", path: `/api/v1/import/csv?kinds=${encodeURIComponent('{"__proto__":"counter"}')}`, headers: { "content-type": "text/csv" }, body: () => "timestamp,a\n1700000000,1\n", status: 400, message: /kinds names "__proto__", which the file has no stream of/ },
+  {
+    name: "CSV with a raw control character in a label value",
+    path: "/api/v1/import/csv",
+    headers: { "content-type": "text/csv" },
+    body: () => 'timestamp,stream,value\n1700000000,"m{a=""x\u0001""}",1\n',
+    status: 400,
+    message: /^CSV line 2, column 2: stream "m\{a="x\\u0001"\}": the value of label "a" holds a raw control character \(U\+0001\) at character 7 of the stream name\. Label values are written as JSON strings: write it as \\u0001 or remove it\./,
+  },
 ];
 
 async function post(path: string, body: Uint8Array | string, headers: Record<string, string>, auth: string | null | undefined) {
@@ -212,6 +221,12 @@ describe("ingest endpoints accept good input durably", () => {
     expect(c.stdout).toMatch(/Counters \(scored by their rate\): cli_d \(declared\)\./);
     const kinds = await pool().query<{ key: string; kind: string }>("SELECT key, kind::text AS kind FROM stream WHERE key IN ('cli_c', 'cli_d') ORDER BY key");
     expect(kinds.rows).toEqual([{ key: "cli_c", kind: "gauge" }, { key: "cli_d", kind: "counter" }]);
+    // a stream named __proto__ declared a counter (the CLI's kinds object dropped it), and a repeated row reported
+    const proto = path.join(dir, "proto.csv");
+    fs.writeFileSync(proto, "timestamp,__proto__\n2026-01-01T00:00:00Z,1\n2026-01-01T00:00:00Z,5\n2026-01-01T00:00:10Z,3\n");
+    const p = spawnSync(process.execPath, ["--import", "tsx", "scripts/import-csv.ts", proto, "--url", omen.url, "--token", omen.token, "--counter", "__proto__"], { encoding: "utf8" });
+    expect(p.status).toBe(0);
+    expect(p.stdout).toMatch(/2 new samples of 2 .*\n1 sample is skipped: each repeats a time its stream already has earlier in the file, and only the first is stored \(e\.g\. __proto__ at 2026-01-01T00:00:00\.000Z: 2 samples, the first in the file kept\)\.\nCounters \(scored by their rate\): __proto__ \(declared\)\./);
     const before = await countSamples();
     const r = cli(bad);
     expect(r.status).toBe(1);
@@ -266,6 +281,23 @@ describe("ingest endpoints accept good input durably", () => {
     const msg = await messageOf(res);
     expect(msg).toMatch(/2 samples refused \(CSV\): line 3, column 1: timestamp .* is more than 10 minutes in the future .*; line 4, column 1: timestamp 1969-06-01T00:00:00\.000Z is before 1970\. The other 2 samples of this request were stored/);
     expect(await countSamples()).toBe(before + 2);
+  });
+
+  it("CSV: a stream's repeated time is skipped and counted, by the check and by the import, also beside refused samples", async () => {
+    const before = await countSamples();
+    const file = "timestamp,csv_dup\n1700000100,1\n1700000100,2\n1700000110,3\n";
+    const checked = await post("/api/v1/import/csv?dryRun=1", file, { "content-type": "text/csv" }, undefined);
+    expect(await checked.json()).toMatchObject({ dryRun: true, samples: 2, duplicates: 1, streams: [{ key: "csv_dup", samples: 2 }] });
+    const imported = await post("/api/v1/import/csv", file, { "content-type": "text/csv" }, undefined);
+    expect(await imported.json()).toMatchObject({ received: 2, inserted: 2, duplicates: 1, duplicateExamples: ["csv_dup at 2023-11-14T22:15:00.000Z: 2 samples, the first in the file kept"] });
+    expect(await countSamples()).toBe(before + 2);
+    // with a refused sample the answer is a 400, which names the skipped repeats too
+    const future = new Date(now() + 86_400_000).toISOString();
+    const mixed = await post("/api/v1/import/csv", `timestamp,csv_dup2\n1700000100,1\n1700000100,2\n${future},3\n`, { "content-type": "text/csv" }, undefined);
+    expect(mixed.status).toBe(400);
+    const body = (await mixed.json()) as { error: string; details: Record<string, unknown> };
+    expect(body.error).toMatch(/^1 sample refused \(CSV\): .* The other 1 sample of this request were stored .* 1 sample is skipped: each repeats a time its stream already has earlier in the file, and only the first is stored \(e\.g\. csv_dup2 at 2023-11-14T22:15:00\.000Z: 2 samples, the first in the file kept\)\.$/);
+    expect(body.details).toMatchObject({ refused: 1, stored: 1, duplicates: 1 });
   });
 
   it("NaN, ±Inf and ±1.8e308 values are stored as sent; the staleness marker is not a value", async () => {

@@ -34,16 +34,23 @@ export function errorReply(e: unknown, headers: Record<string, string> = {}): Re
 /**
  * 400 for a request whose samples were stored except those refused on their own (times out of
  * bounds), as Prometheus' receiver answers out-of-bounds samples: the message names the first
- * refused ones and says how many were stored.
+ * refused ones and says how many were stored; `note` adds what else the sender should know
+ * (a CSV's skipped repeated times).
  */
-export function refusedSamplesReply(r: { refused: number; refusedExamples: string[]; received: number; inserted: number }, unit: string, where = ""): Reply {
+export function refusedSamplesReply(
+  r: { refused: number; refusedExamples: string[]; received: number; inserted: number; duplicates?: number },
+  unit: string,
+  where = "",
+  note = "",
+): Reply {
   const n = (k: number) => `${k} ${unit}${k === 1 ? "" : "s"}`;
   const more = r.refused > r.refusedExamples.length ? `; and ${r.refused - r.refusedExamples.length} more` : "";
   const stored = r.received
     ? `The other ${n(r.received)} of this request were stored (${r.inserted} new; re-sending them is harmless).`
     : "Nothing was stored: the request held no other samples.";
-  const error = `${n(r.refused)} refused${where}: ${r.refusedExamples.join("; ")}${more}. ${stored} Fix the refused timestamps; they are not retried.`;
-  return jsonReply(400, { error, details: { refused: r.refused, stored: r.received, inserted: r.inserted, examples: r.refusedExamples } });
+  const error = `${n(r.refused)} refused${where}: ${r.refusedExamples.join("; ")}${more}. ${stored} Fix the refused timestamps; they are not retried.${note ? ` ${note}` : ""}`;
+  const duplicates = r.duplicates === undefined ? {} : { duplicates: r.duplicates };
+  return jsonReply(400, { error, details: { refused: r.refused, stored: r.received, inserted: r.inserted, examples: r.refusedExamples, ...duplicates } });
 }
 
 /**

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseDeclaredKinds } from "@/lib/ingest/csv-kinds";
 import { pool } from "../../db";
 import { getSourceByName, updateSourceConfig } from "../../repos/sources-repo";
 import { countSamples } from "../../repos/storage/samples";
@@ -84,14 +85,14 @@ describe.each(availableBackends())("CSV import on %s", (backend) => {
     ]);
     expect(await storedKinds("kinds")).toMatchObject({ cpu_pct: "gauge", jobs_total: "counter" });
     // a declared kind wins over the values for a new stream; an existing stream keeps its own
-    const declared = await importCsv("kinds-declared", file, nowMs, { kinds: { requests_served: "gauge", cpu_pct: "counter" } });
+    const declared = await importCsv("kinds-declared", file, nowMs, { kinds: parseDeclaredKinds('{"requests_served":"gauge","cpu_pct":"counter"}') });
     expect(declared.streams).toMatchObject([
       { key: "requests_served", kind: "gauge", kindFrom: "declared" },
       { key: "cpu_pct", kind: "counter", kindFrom: "declared" },
       { key: "errors_total", kind: "gauge", kindFrom: "values" },
     ]);
     expect(await storedKinds("kinds-declared")).toEqual({ requests_served: "gauge", cpu_pct: "counter", errors_total: "gauge" });
-    expect((await importCsv("kinds", utf8(more), nowMs, { kinds: { cpu_pct: "counter" } })).streams[0]).toMatchObject({ kind: "gauge", kindFrom: "stored" });
+    expect((await importCsv("kinds", utf8(more), nowMs, { kinds: parseDeclaredKinds('{"cpu_pct":"counter"}') })).streams[0]).toMatchObject({ kind: "gauge", kindFrom: "stored" });
     expect(await storedKinds("kinds")).toMatchObject({ cpu_pct: "gauge" });
   });
 
@@ -146,6 +147,62 @@ describe.each(availableBackends())("CSV import on %s", (backend) => {
     expect(checked.streams.map((s) => `${s.key}/${s.kind}`)).toEqual(["constructor/gauge", "toString/gauge", "__proto__/gauge"]);
     await expect(importCsv("proto-names", text, nowMs)).resolves.toMatchObject({ newStreams: 3, inserted: 3 });
     expect(Object.entries(await storedKinds("proto-names")).sort()).toEqual([["__proto__", "gauge"], ["constructor", "gauge"], ["toString", "gauge"]]);
+  });
+
+  it("the check reports the samples the import stores when a stream repeats a time, and both name how many repeats are skipped", async () => {
+    // the check counted 3 samples at t0 and the import stored 1, without a word about the other 2
+    const file = utf8(`timestamp,dup_a,dup_b\n${t0 + 60_000},1,10\n${t0 + 60_000},2,\n${t0 + 60_000},3,30\n${t0 + 60_010},4,40\n`);
+    const expected = {
+      duplicates: 3,
+      duplicateExamples: [
+        "dup_a at 2025-10-10T01:33:20.000Z: 3 samples, the first in the file kept",
+        "dup_b at 2025-10-10T01:33:20.000Z: 2 samples, the first in the file kept",
+      ],
+      streams: [
+        { key: "dup_a", samples: 2 },
+        { key: "dup_b", samples: 2 },
+      ],
+    };
+    const before = await countSamples();
+    const checked = await importCsv("dups", file, nowMs, { dryRun: true });
+    expect(checked).toMatchObject(expected);
+    const imported = await importCsv("dups", file, nowMs);
+    expect(imported).toMatchObject({ ...expected, received: 4, inserted: 4 });
+    expect(await countSamples()).toBe(before + 4);
+    // what is stored is unchanged: the first sample of each (stream, time) in the file
+    const stored = await pool().query<{ metric: string; value: number }>(
+      "SELECT st.metric, s.value FROM sample s JOIN stream st ON st.id = s.stream_id WHERE st.metric LIKE 'dup_%' ORDER BY st.metric, s.ts",
+    );
+    expect(stored.rows.map((r) => `${r.metric}=${r.value}`)).toEqual(["dup_a=1", "dup_a=4", "dup_b=10", "dup_b=40"]);
+    // importing it again: nothing new, the same repeats named
+    expect(await importCsv("dups", file, nowMs)).toMatchObject({ ...expected, received: 4, inserted: 0 });
+  });
+
+  it('a kinds entry keyed "__proto__" declares the stream named __proto__, or is refused when the file has none (it was ignored)', async () => {
+    const file = utf8(`timestamp,__proto__,other\n${t0 + 61_000},5,1\n${t0 + 61_010},3,2\n`);
+    const kinds = parseDeclaredKinds('{"__proto__":"counter"}');
+    const checked = await importCsv("proto-kinds", file, nowMs, { dryRun: true, kinds });
+    expect(checked.streams.map((s) => `${s.key}/${s.kind}/${s.kindFrom}`)).toEqual(["__proto__/counter/declared", "other/gauge/values"]);
+    await importCsv("proto-kinds", file, nowMs, { kinds });
+    expect(await storedKinds("proto-kinds")).toEqual({ ["__proto__"]: "counter", other: "gauge" });
+    const without = utf8(`timestamp,other\n${t0 + 61_020},3\n`);
+    for (const dryRun of [true, false]) {
+      await expect(importCsv("proto-kinds-none", without, nowMs, { dryRun, kinds })).rejects.toMatchObject({
+        code: "BAD_REQUEST",
+        message: 'kinds names "__proto__", which the file has no stream of. Nothing from this file was stored.',
+      });
+    }
+    expect(await getSourceByName("proto-kinds-none")).toBeNull();
+  });
+
+  it("a raw control character in a quoted label value is a 400 naming its line, column and character and how to write it, from the check and the import", async () => {
+    const before = await countSamples();
+    const file = utf8(`timestamp,stream,value\n${t0 + 62_000},ok_ctl,1\n${t0 + 62_000},"cpu{host=""a\u0001b""}",1\n`);
+    const message = String.raw`CSV line 3, column 2: stream "cpu{host="a\u0001b"}": the value of label "host" holds a raw control character (U+0001) at character 12 of the stream name. Label values are written as JSON strings: write it as \u0001 or remove it. Nothing from this file was stored.`;
+    for (const dryRun of [true, false]) {
+      await expect(importCsv("ctl-label", file, nowMs, { dryRun })).rejects.toMatchObject({ code: "BAD_REQUEST", message });
+    }
+    expect(await countSamples()).toBe(before);
   });
 
   it("refuses a file with a syntax error after many good lines, storing nothing", async () => {

@@ -30,6 +30,14 @@ export interface CsvImportResult {
   refused: number;
   refusedExamples: string[];
   /**
+   * samples not stored (nor counted in `received` or a stream's `samples`) because their stream
+   * has a sample at the same time earlier in the file: the first is kept, as storage keeps the
+   * first of a (stream, time); the check reports the same count
+   */
+  duplicates: number;
+  /** the first few: `<stream> at <time>: N samples, the first in the file kept` */
+  duplicateExamples: string[];
+  /**
    * the file's streams and their sample counts (what an import creates or extends), with the
    * kind each has after the import and why (`csvColumnKind`; an existing stream keeps its own)
    */
@@ -61,13 +69,15 @@ export async function importCsv(source: string, body: Uint8Array, nowMs: number 
   const decoded = await parseCsvStreaming(body, nowMs, opts);
   // the check (dry run) refuses what the import would, with the same message, before any lookup
   validateIdentities(decoded.series);
-  const kinds = await decideKinds(source, decoded, opts.kinds ?? {});
+  const kinds = await decideKinds(source, decoded, opts.kinds ?? new Map());
   const preview = {
     layout: decoded.layout,
     rows: decoded.rows,
     series: decoded.series.length,
     refused: decoded.refused,
     refusedExamples: decoded.refusedExamples,
+    duplicates: decoded.duplicates,
+    duplicateExamples: decoded.duplicateExamples,
     streams: decoded.series.map((x, k) => ({ key: streamKey(x.metric, x.labels), samples: x.tsMs.length, kind: kinds[k]!.kind, kindFrom: kinds[k]!.from })),
     groundTruth: decoded.groundTruth.map((g) => ({ column: g.column, marked: g.marked, ranges: g.ranges.length })),
   };

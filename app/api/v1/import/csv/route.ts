@@ -1,5 +1,6 @@
 import { AppError } from "@/lib/errors/app-error";
 import { parseDeclaredKinds } from "@/lib/ingest/csv-kinds";
+import { describeRepeats } from "@/lib/ingest/repeated-times";
 import { env } from "@/server/env";
 import { fetchIngestRequest } from "@/server/http/ingest-http";
 import { sourceName } from "@/server/http/ingest-request";
@@ -22,7 +23,9 @@ const CSV_TYPES = /^(text\/csv|text\/plain|application\/csv|application\/octet-s
  * `timestamp,value` stay two streams), `metric=<name>` names it explicitly, `kinds=<JSON>`
  * declares new streams' kinds (`{"requests":"counter"}`, by stream key or metric name; otherwise
  * each is decided from its column, see lib/ingest/csv-kinds.ts), and `dryRun=1` answers what
- * would be created, each stream with its kind, without storing anything.
+ * would be created, each stream with its kind, without storing anything. A sample at a time its
+ * stream already has earlier in the file is skipped (storage keeps the first): both answers count
+ * them (`duplicates`, `duplicateExamples`), and no stream's `samples` includes them.
  */
 export async function POST(req: Request): Promise<Response> {
   const request = fetchIngestRequest(req);
@@ -42,7 +45,7 @@ export async function POST(req: Request): Promise<Response> {
     const dryRun = request.query("dryRun") === "1";
     const res = await importCsv(source, body, Date.now(), { file, metric, dryRun, kinds });
     if (dryRun) return Response.json({ dryRun: true, ...res, samples: res.streams.reduce((n, s) => n + s.samples, 0), source });
-    if (res.refused) return toResponse(refusedSamplesReply(res, "sample", " (CSV)"));
+    if (res.refused) return toResponse(refusedSamplesReply(res, "sample", " (CSV)", describeRepeats(res.duplicates, res.duplicateExamples)));
     return Response.json({ ...res, source });
   } catch (e) {
     return toResponse(ingestErrorReply(e, 429));
