@@ -64,6 +64,16 @@ function publicEvent(e: OpenEvent): AnomalyEvent {
   };
 }
 
+/**
+ * Gives a collective event, before it is emitted, an id of its own: `MV_KEY:<first stream>@<start>`.
+ * The stores key anomalies by event id, and every engine (a clock domain, a scale-out partition)
+ * has its collective event under the one key, so two engines opening one at the same time would
+ * otherwise write one anomaly row; a stream belongs to one engine at a time.
+ */
+export function nameCollective(ev: OpenEvent): void {
+  if (!ev.emitted && ev.streamIds.length > 0) ev.id = `${MV_KEY}:${ev.streamIds[0]}@${ev.startMs}`;
+}
+
 export function newEvent(key: string, streamIds: string[], tsMs: number, type: AnomalyType): OpenEvent {
   return {
     id: `${key}@${tsMs}`,

@@ -21,6 +21,7 @@ import { getObject, type ColumnForm } from "./codec";
 import { COUNTER_MIN_DIFFS, counterStep, counterVerdict } from "./counter-kind";
 import {
   breadthExplanation,
+  nameCollective,
   pairExplanation,
   EV_GAP,
   EV_POINT,
@@ -1214,6 +1215,7 @@ export class DetectionEngine {
         ev.streamIds = picks.slice(0, 5).map((i) => this.ids[i]!);
         ev.type = "collective";
         ev.explanation = breadthExplanation(score, picks.length, ev.streamIds);
+        nameCollective(ev);
         return;
       }
       // contributors: the streams with the highest current scores, or silent ones
@@ -1228,6 +1230,7 @@ export class DetectionEngine {
       const silent = picks.filter((p) => this.present[this.index.get(p.id)!] === 0).length;
       ev.type = silent > 0 && silent === picks.length ? "gap" : "collective";
       ev.explanation = by === "pair" ? pairExplanation(score, ev.streamIds) : multivariateExplanation(score, ev.streamIds);
+      nameCollective(ev);
     });
   }
 
