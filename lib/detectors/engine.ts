@@ -1186,7 +1186,7 @@ export class DetectionEngine {
    */
   private pairScore(n: number): number {
     const o = this.options;
-    if (n < 3 || !o.likelihood || !o.tableBonferroni || o.tablePairExponent <= 0) return 0;
+    if (!o.pairEvents || n < 3 || !o.likelihood || !o.tableBonferroni || o.tablePairExponent <= 0) return 0;
     const sc = this.out.score;
     const present = this.present;
     let top = 0;

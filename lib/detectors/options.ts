@@ -228,6 +228,13 @@ export const ZEngineOptions = z.object({
    * streams, 1 for fully dependent ones; metrics of one server are neither). 0 = off.
    */
   tableLikelihood: z.boolean().default(false),
+  /**
+   * Engine: two streams anomalous on one step open a collective anomaly (`pairScore`, the row
+   * pair rule). Off: over a live installation's streams it joins unrelated hosts' anomalies into
+   * one collective (a live spike on one host went into another host's open incident) until the
+   * engine groups streams by host.
+   */
+  pairEvents: z.boolean().default(false),
   tableBonferroni: z.boolean().default(true),
   tablePairExponent: z.number().min(0).max(2).default(1.4),
   tier2: ZTier2Options.prefault({}),

@@ -5,7 +5,7 @@ import type { EngineOptionsInput } from "./options";
 
 /** `streams` noisy streams; the first two step up by `jump` for three minutes at t = 1000. */
 function run(streams: number, jump: number, options: EngineOptionsInput = {}, prefix = "") {
-  const e = new DetectionEngine(options);
+  const e = new DetectionEngine({ pairEvents: true, ...options });
   const ids = Array.from({ length: streams }, (_, k) => prefix + String.fromCharCode(97 + k));
   for (const id of ids) e.addStream(id);
   const v = new Float64Array(streams);
@@ -43,7 +43,10 @@ describe("pair score: two streams anomalous on one step", () => {
     expect(other.id).not.toBe(one.id);
   });
 
-  it("is off with tablePairExponent 0 and below three streams", () => {
+  it("is off by default, with tablePairExponent 0 and below three streams", () => {
+    const byDefault = run(5, 1.5, { pairEvents: false });
+    expect(byDefault.collective).toEqual([]);
+    expect(byDefault.steps.every((s) => s.pairScore === 0)).toBe(true);
     const off = run(5, 1.5, { tablePairExponent: 0 });
     expect(off.collective).toEqual([]);
     expect(off.steps.every((s) => s.pairScore === 0)).toBe(true);
