@@ -89,7 +89,7 @@ export interface EnginePort {
    * which steps through it in time order and then follows live data on its own clock.
    */
   domainOf(id: number): number;
-  /** A history domain whose clock is before `beforeMs` (an existing one, else a new one; 0 when at the cap). */
+  /** A history domain whose clock is before `beforeMs` (an existing one, else a new one; at the cap, the one with the oldest clock). */
   historyDomain(beforeMs: number): number;
   addStream(id: number, kind: TStreamKind, domain?: number): void;
   /**

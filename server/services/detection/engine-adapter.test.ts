@@ -167,3 +167,46 @@ describe("withSettings", () => {
     expect(() => withSettings({} as EnginePort)).toThrow(/not an engine made by createEngine/);
   });
 });
+
+describe("EngineAdapter.historyDomain", () => {
+  const STEP = 10_000;
+  const NOW = T0 + 86_400_000;
+
+  /** A history domain for a new stream `id` whose samples run from `fromMs` to `toMs` (its clock ends there). */
+  function backfill(engine: EnginePort, id: number, fromMs: number, toMs: number, spikeAtMs = Number.NaN): { domain: number; spikeScore: number } {
+    const domain = engine.historyDomain(fromMs);
+    engine.addStream(id, "gauge", domain);
+    let spikeScore = Number.NaN;
+    for (let t = fromMs; t <= toMs; t += STEP) {
+      const v = t === spikeAtMs ? 40 : 10 + Math.sin(t / 60_000);
+      const r = engine.step(t, Int32Array.of(id), Float64Array.of(v), Float64Array.of(t), domain);
+      if (t === spikeAtMs) spikeScore = r.scores.score[0]!;
+    }
+    return { domain, spikeScore };
+  }
+
+  it("a new stream sent with a backlog replays it in a history domain also after 20 imports whose streams stayed live", () => {
+    const engine = createEngine();
+    engine.addStream(1, "gauge");
+    engine.step(NOW, Int32Array.of(1), Float64Array.of(1), Float64Array.of(NOW));
+    // each import's stream then follows live data: its domain's clock is at the live one's
+    for (let k = 0; k < 20; k++) expect(backfill(engine, 100 + k, NOW - 3_600_000, NOW).domain).toBe(k + 1);
+    const live = backfill(engine, 500, NOW - 2 * 3_600_000, NOW + 6 * STEP, NOW + 6 * STEP);
+    expect(live.domain).toBe(21);
+    expect(live.spikeScore).toBeGreaterThan(95);
+  });
+
+  it("at the cap, history joins the history domain with the oldest clock, never the live clock", () => {
+    const engine = createEngine();
+    // clocks NOW, NOW - 1 h, NOW - 2 h, … until a new domain is refused (the cap)
+    let k = 0;
+    while (engine.historyDomain(NOW - (k + 1) * 3_600_000 - 30 * STEP) === k + 1) {
+      backfill(engine, 100 + k, NOW - (k + 1) * 3_600_000 - 30 * STEP, NOW - k * 3_600_000);
+      k++;
+    }
+    expect(k).toBeGreaterThanOrEqual(30);
+    // every clock is past the new stream's first sample: the oldest is the last domain made
+    const d = engine.historyDomain(NOW - (k + 5) * 3_600_000);
+    expect(d).toBe(k);
+  });
+});

@@ -16,8 +16,13 @@ import { emptyScores, MIN_BAND_CONFIDENCE } from "./step-scores";
 import { forecastStream } from "./stream-forecast";
 import type { EngineEvent, EnginePort, EngineTuning, ProbeResult, StepScores, StreamForecast, StreamHealthOut } from "@/lib/detectors/engine-port";
 
-/** History clock domains at most (see `historyDomain`). */
-const MAX_HISTORY_DOMAINS = 8;
+/**
+ * History clock domains at most (see `historyDomain`). A domain costs what its streams cost plus
+ * one engine's fixed part, so the cap is about the fixed part; it has to be well above the
+ * number of imports and backfills an installation makes of streams that then stay live (each
+ * keeps its domain: its clock follows live data like domain 0's).
+ */
+const MAX_HISTORY_DOMAINS = 32;
 
 /**
  * Binds the pure DetectionEngine (string stream ids, typed-array outputs) to the worker's
@@ -124,9 +129,15 @@ class EngineAdapter implements EnginePort, LateScoring {
       if (last < beforeMs && (best < 0 || last > this.domains[best]!.last)) best = k;
     }
     if (best >= 0) return best;
-    // each domain is a whole engine (Tier-2 models included): past the cap, history streams join
-    // the live clock, where their old samples are stored but not scored
-    if (this.domains.length > MAX_HISTORY_DOMAINS) return 0;
+    // each domain is a whole engine (Tier-2 models included): at the cap, the history domain
+    // with the oldest clock, which learns the most of this history (its samples before that
+    // clock are scored as late samples, without learning). Not the live clock: a new stream sent
+    // with an hour of backlog would learn none of it there, and its next minute would be late too.
+    if (this.domains.length > MAX_HISTORY_DOMAINS) {
+      let oldest = 1;
+      for (let k = 2; k < this.domains.length; k++) if (this.domains[k]!.last < this.domains[oldest]!.last) oldest = k;
+      return oldest;
+    }
     // same options as the live engine, including the applied configuration
     const engine = new DetectionEngine(structuredClone(this.live.options));
     this.domains.push({ engine, last: -Infinity });

@@ -245,7 +245,7 @@ export class DetectPipeline {
   suppressUpTo = 0;
   /** The cursor whose results are all written (what the heartbeat reports; see `safeCursor`). */
   committedCursor: number;
-  /** Reports write failures (the worker's log). */
+  /** Reports write failures and what else an operator should know (the worker's log). */
   log: (msg: string) => void = () => undefined;
   private stopping = false;
   /** Per-stream state; the dirty ones are written to the stream rows every few seconds. */
@@ -343,12 +343,16 @@ export class DetectPipeline {
     const domains = new Int32Array(firstTs.size);
     const perDomain = new Map<number, number>();
     let k = 0;
+    let behind = 0;
     for (const t of firstTs.values()) {
       const b = Math.floor(t / this.stepMs) * this.stepMs;
       const domain = b < live - historyAfterMs(this.stepMs) ? this.engine.historyDomain(b) : 0;
+      if (domain > 0 && this.engine.lastStepMs(domain) >= b) behind++;
       domains[k++] = domain;
       perDomain.set(domain, (perDomain.get(domain) ?? 0) + 1);
     }
+    // only at the history domains' cap: say so, since those streams learn less than they could
+    if (behind > 0) this.log(`${behind} new stream(s) joined a history clock domain already past their first samples (history domains at their cap): those samples are scored as late samples, without learning from them`);
     for (const [domain, count] of perDomain) this.engine.reserveStreams?.(count, domain);
     k = 0;
     for (const id of firstTs.keys()) this.engine.addStream(id, this.kinds.get(id) ?? "gauge", domains[k++]!);
