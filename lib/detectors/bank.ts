@@ -61,6 +61,17 @@ export abstract class BaseBank<K extends string, P extends object, W extends str
     this.init(i);
   }
 
+  /** Copies the stream in `src`'s slot `from` over slot `to` here (a bank of the same kind and parameters). */
+  copySlot(src: this, from: number, to: number): void {
+    if (!(from >= 0 && from < src.n)) throw new RangeError(`no stream slot ${from}`);
+    if (!(to >= 0 && to < this.n)) throw new RangeError(`no stream slot ${to}`);
+    this.soa.copyFrom(src.soa, from, to);
+    this.reindexCopied(from, to);
+  }
+
+  /** Fixes fields that hold absolute slot-based indices after `copySlot` moved a stream from slot `from` to `to`. */
+  protected reindexCopied(_from: number, _to: number): void {}
+
   /** Sets fresh-stream values for slot i (arrays already zeroed). */
   protected abstract init(i: number): void;
 

@@ -104,6 +104,13 @@ export class TailCalibrator {
     this.soa.move(from, to);
   }
 
+  /** Copies `src`'s slot `from` over slot `to` here. */
+  copySlot(src: TailCalibrator, from: number, to: number): void {
+    if (!(from >= 0 && from < src.n)) throw new RangeError(`no calibrator slot ${from}`);
+    if (!(to >= 0 && to < this.n)) throw new RangeError(`no calibrator slot ${to}`);
+    this.soa.copyFrom(src.soa, from, to);
+  }
+
   truncate(n: number): void {
     this.n = n;
   }

@@ -334,6 +334,24 @@ export class EventBook {
     this.changes.push({ kind: "opened", event: publicEvent(e) });
   }
 
+  /** Whether stream `id` has an event open or pending here (its own or its gap's). */
+  tracks(id: string): boolean {
+    return this.events.has(id) || this.events.has(`${id}${GAP_SUFFIX}`);
+  }
+
+  /** Whether a collective event is open or pending. */
+  get collectiveOpen(): boolean {
+    return this.events.has(MV_KEY);
+  }
+
+  /** Takes over stream `id`'s last closed excursions from `src` (the stream moved here). */
+  adoptPeaks(src: EventBook, id: string): void {
+    for (const key of [id, `${id}${GAP_SUFFIX}`]) {
+      const lp = src.lastPeak.get(key);
+      if (lp) this.lastPeak.set(key, { peakZ: lp.peakZ.slice() });
+    }
+  }
+
   /** Detector z at the peak of stream `id`'s open event, else of its last excursion. */
   peakOf(id: string): PeakRecord | undefined {
     return this.events.get(id) ?? this.lastPeak.get(id);

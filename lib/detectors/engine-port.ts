@@ -93,6 +93,12 @@ export interface EnginePort {
   historyDomain(beforeMs: number): number;
   addStream(id: number, kind: TStreamKind, domain?: number): void;
   /**
+   * Moves the streams of history domains that have caught up with the live clock (at
+   * `liveFromMs` or later) into domain 0, with what they learnt; the ids moved and the domains
+   * they left (optional: test doubles may omit it).
+   */
+  mergeCaughtUp?(liveFromMs: number): { ids: number[]; domains: number[] };
+  /**
    * Makes room for `count` more streams in one clock domain before they are added one by one
    * (all per-stream state grows once; optional: test doubles may omit it).
    */

@@ -38,6 +38,7 @@ import {
 } from "./engine-events";
 import { ND, PRIOR_BETA, PRIOR_U } from "./engine-layout";
 import { engineState, ENGINE_KIND, ENGINE_VERSION, openEngineState, readEngineState, saveBanks, type EngineBanks, type EngineState } from "./engine-state";
+import type { BaseBank } from "./bank";
 import { Tier2 } from "./engine-tier2";
 import { GAP_CLASSES, GapTracker } from "./gaps";
 import { HoltWintersBank } from "./holt-winters";
@@ -373,6 +374,37 @@ export class DetectionEngine {
     this.resetStream(i);
     this.initStream(i, kind);
     this.st.cols.kindFixed[i] = 1;
+  }
+
+  /**
+   * Moves stream `id` from `src` (an engine with the same options) into this one with all it
+   * learnt: its models, calibration, feedback and last excursions; `src` drops it. A history
+   * clock domain that has caught up with the live clock hands its streams to the live engine
+   * this way. Refused while the stream has an event open or pending in `src` (the event's
+   * stored anomaly belongs to that engine). This engine's multivariate models restart, as they
+   * do for any added stream.
+   */
+  adoptStream(src: DetectionEngine, id: string): void {
+    const j = src.index.get(id);
+    if (j === undefined) throw new Error(`unknown stream "${id}"`);
+    if (!src.canHandOver(id)) throw new Error(`stream "${id}" has an open event, or a collective one is open`);
+    this.addStream(id, KIND_NAME[src.st.cols.kind[j]!]);
+    const i = this.index.get(id)!;
+    this.st.copyFrom(src.st, j, i);
+    const mine = this.banks();
+    const theirs = src.banks();
+    for (const k of Object.keys(mine) as (keyof EngineBanks)[]) (mine[k] as BaseBank<string, object, string>).copySlot(theirs[k] as never, j, i);
+    for (let k = 0; k < ND; k++) this.cal.copySlot(src.cal, 2 + j * ND + k, 2 + i * ND + k);
+    this.book.adoptPeaks(src.book, id);
+    src.removeStream(id);
+  }
+
+  /**
+   * Whether `adoptStream` would take stream `id` from this engine now: it has no event of its
+   * own open or pending, and no collective event is (its streams must stay while it runs).
+   */
+  canHandOver(id: string): boolean {
+    return this.index.has(id) && !this.book.tracks(id) && !this.book.collectiveOpen;
   }
 
   streamKind(id: string): StreamKind | undefined {

@@ -270,6 +270,12 @@ export class HoltWintersBank extends BaseBank<Cols, HoltWintersParams> implement
     for (let j = 0; j < slots.length; j++) if (cols.rNext[j]! > 0) cols.rBin[j] = cols.rBin[j]! - (slots[j]! - j) * R;
   }
 
+  protected override reindexCopied(from: number, to: number): void {
+    const R = this.params.scaleBins;
+    const c = this.soa.cols;
+    if (R > 0 && c.rNext[to]! > 0) c.rBin[to] = c.rBin[to]! + (to - from) * R;
+  }
+
   override remove(i: number): void {
     const last = this.n - 1;
     super.remove(i);

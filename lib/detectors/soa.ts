@@ -95,6 +95,18 @@ export class SoA<K extends string, W extends string = never> {
     }
   }
 
+  /** Copies stream `from` of `src` (a store of the same fields and strides) over stream `to` here. */
+  copyFrom(src: SoA<K, W>, from: number, to: number): void {
+    for (const k of this.keys) {
+      const s = this.stride(k);
+      if (src.stride(k) !== s) throw new Error(`copyFrom: field ${k} has ${src.stride(k)} values per stream there, ${s} here`);
+      const a = this.array(k);
+      const b = src.array(k);
+      if (s === 1) a[to] = b[from]!;
+      else a.set(b.subarray(from * s, from * s + s), to * s);
+    }
+  }
+
   /** Zeroes stream `i` (all fields). */
   clear(i: number): void {
     for (const k of this.keys) {

@@ -196,6 +196,37 @@ describe("EngineAdapter.historyDomain", () => {
     expect(live.spikeScore).toBeGreaterThan(95);
   });
 
+  it("a domain that caught up with the live clock hands its streams to it, learnt, and is reused: 40 backlogs take one domain", () => {
+    const engine = createEngine();
+    engine.addStream(1, "gauge");
+    engine.step(NOW, Int32Array.of(1), Float64Array.of(1), Float64Array.of(NOW));
+    for (let k = 0; k < 40; k++) {
+      expect(backfill(engine, 100 + k, NOW - 3_600_000, NOW).domain).toBe(1);
+      // still behind the live clock's freshness: nothing moves
+      expect(engine.mergeCaughtUp?.(NOW + 1)).toEqual({ ids: [], domains: [] });
+      expect(engine.mergeCaughtUp?.(NOW - 300_000)).toEqual({ ids: [100 + k], domains: [1] });
+      expect(engine.domainOf(100 + k)).toBe(0);
+      expect(engine.lastStepMs(1)).toBe(-Infinity);
+    }
+    // the moved streams go on from what they learnt: a normal value is unremarkable, a spike is not
+    const ids = Int32Array.from({ length: 41 }, (_, k) => (k === 40 ? 1 : 100 + k));
+    const t = NOW + STEP;
+    const normal = engine.step(t, ids, Float64Array.from(ids, (id) => (id === 1 ? 1 : 10 + Math.sin(t / 60_000))), new Float64Array(41).fill(t));
+    expect(Math.max(...normal.scores.score.subarray(0, 40))).toBeLessThan(60);
+    const t2 = t + STEP;
+    const spike = engine.step(t2, ids, Float64Array.from(ids, (id) => (id === 107 ? 40 : id === 1 ? 1 : 10 + Math.sin(t2 / 60_000))), new Float64Array(41).fill(t2));
+    expect(spike.scores.score[7]).toBeGreaterThan(95);
+  });
+
+  it("a stream in an event stays in its domain until the event ends", () => {
+    const engine = createEngine();
+    engine.addStream(1, "gauge");
+    engine.step(NOW, Int32Array.of(1), Float64Array.of(1), Float64Array.of(NOW));
+    backfill(engine, 100, NOW - 3_600_000, NOW, NOW);
+    expect(engine.mergeCaughtUp?.(NOW - 300_000)).toEqual({ ids: [], domains: [] });
+    expect(engine.domainOf(100)).toBe(1);
+  });
+
   it("at the cap, history joins the history domain with the oldest clock, never the live clock", () => {
     const engine = createEngine();
     // clocks NOW, NOW - 1 h, NOW - 2 h, … until a new domain is refused (the cap)

@@ -144,6 +144,41 @@ class EngineAdapter implements EnginePort, LateScoring {
     return this.domains.length - 1;
   }
 
+  /**
+   * Hands the streams of history domains whose clock has caught up with the live one (the live
+   * clock at `liveFromMs` or later) to the live engine, with all they learnt: a domain is a whole
+   * engine, and one whose streams stayed live would otherwise keep it for good, and its place
+   * under the cap (`historyDomain`). A stream in an event, or in a domain with a collective
+   * event open, waits for the event to end (its anomaly is that engine's). A domain left empty
+   * loses its clock, for later history to reuse.
+   */
+  mergeCaughtUp(liveFromMs: number): { ids: number[]; domains: number[] } {
+    const ids: number[] = [];
+    const domains: number[] = [];
+    const live = this.domains[0]!;
+    if (!(live.last >= liveFromMs)) return { ids, domains };
+    for (let k = 1; k < this.domains.length; k++) {
+      const d = this.domains[k]!;
+      if (d.last < live.last || d.engine.streamIds.length === 0) continue;
+      const sids = d.engine.streamIds.filter((sid) => d.engine.canHandOver(sid));
+      if (sids.length === 0) continue;
+      live.engine.reserveStreams(sids.length);
+      for (const sid of sids) {
+        live.engine.adoptStream(d.engine, sid);
+        const id = Number(sid);
+        this.domainOfId.set(id, 0);
+        this.slots.set(id, 0, live.engine.streamIndex(sid));
+        ids.push(id);
+      }
+      domains.push(k);
+      // the streams left moved to other slots; an emptied domain restarts with no clock
+      if (d.engine.streamIds.length === 0) this.domains[k] = { engine: new DetectionEngine(structuredClone(live.engine.options)), last: -Infinity };
+      this.slots.refresh(k, this.domains[k]!.engine);
+    }
+    if (ids.length && this.gate) this.retune = true;
+    return { ids, domains };
+  }
+
   reserveStreams(count: number, domain = 0): void {
     const d = this.domains[domain];
     if (!d) throw new Error(`no clock domain ${domain}`);

@@ -178,6 +178,27 @@ class StepBucket {
     this.minSeq = Infinity;
   }
 
+  /** Moves the samples of streams that `moves` picks into `into`, keeping the rest in order. */
+  moveOut(moves: (st: StreamState) => boolean, into: StepBucket): void {
+    let kept = 0;
+    let minSeq = Infinity;
+    for (let j = 0; j < this.n; j++) {
+      const st = this.states[j]!;
+      if (moves(st)) {
+        into.put(st, this.ts[j]!, this.values[j]!, this.seq[j]!);
+        continue;
+      }
+      this.states[kept] = st;
+      this.ts[kept] = this.ts[j]!;
+      this.values[kept] = this.values[j]!;
+      this.seq[kept] = this.seq[j]!;
+      minSeq = Math.min(minSeq, this.seq[j]!);
+      kept++;
+    }
+    this.n = kept;
+    this.minSeq = minSeq;
+  }
+
   /** One row per stream (its newest sample), in first-arrival order, into `out`. */
   compact(out: StepRows): StepRows {
     const stamp = nextStamp++;
@@ -451,6 +472,7 @@ export class DetectPipeline {
     }
     this.stats.pendingSamples = pendingSamples;
     if (late.n) this.scoreLate(scores);
+    this.mergeCaughtUp(nowMs);
     if (events.size) {
       // the cursor has moved past this round's samples: a failed read is retried, not thrown
       await this.endedGaps.apply(events, (id) => this.stateOf(id).tsMs, (ids) => this.retrying("ended-stream check", () => readEndedStreams(ids)));
@@ -471,6 +493,42 @@ export class DetectPipeline {
     if (!opts.overlap) await this.drain();
     this.stats.lastBatchMs = performance.now() - t0;
     return n;
+  }
+
+  /**
+   * Streams of history domains that have caught up with the live clock join it (see
+   * `EngineAdapter.mergeCaughtUp`), with their held-back steps: those are past the domain's
+   * clock, so past the live one too.
+   */
+  private mergeCaughtUp(nowMs: number): void {
+    const moved = this.engine.mergeCaughtUp?.(nowMs - historyAfterMs(this.stepMs));
+    if (!moved || moved.ids.length === 0) return;
+    for (const id of moved.ids) this.stateOf(id).domain = 0;
+    const ids = new Set(moved.ids);
+    for (const d of moved.domains) {
+      const held = this.pending.get(d);
+      if (!held) continue;
+      let live = this.pending.get(0);
+      for (const [b, bucket] of held) {
+        if (!live) this.pending.set(0, (live = new Map()));
+        let into = live.get(b);
+        if (!into) live.set(b, (into = this.bucketPool.pop() ?? new StepBucket()));
+        // the samples of streams that moved go with them; the rest stay held in their domain
+        bucket.moveOut((st) => ids.has(st.id), into);
+        if (into.n === 0) {
+          live.delete(b);
+          this.bucketPool.push(into);
+        }
+        if (bucket.n === 0) {
+          held.delete(b);
+          bucket.clear();
+          this.bucketPool.push(bucket);
+        }
+      }
+      if (held.size === 0) this.pending.delete(d);
+      if (live?.size === 0) this.pending.delete(0);
+    }
+    this.log(`${moved.ids.length} stream(s) of history clock domain(s) ${moved.domains.join(", ")} caught up with the live clock and joined it`);
   }
 
   /** With nothing to score, the committed cursor follows the read cursor once earlier writes are done. */
