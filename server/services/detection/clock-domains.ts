@@ -11,7 +11,9 @@ import { isPackedState, unpackState } from "./state-container";
  * One engine and its clock. Streams whose history arrives after the live engine has moved past
  * it (a pull source's backfill, a CSV import of last month) get an engine of their own that
  * steps through that history in time order, learning from it, and then follows live data on its
- * own clock. Domain 0 is the live one; each domain's Tier-2 models see only its own streams.
+ * own clock until it has caught up with the live one, whose engine then takes its streams over
+ * (`EngineAdapter.mergeCaughtUp`). Domain 0 is the live one; each domain's Tier-2 models see
+ * only its own streams.
  */
 export interface ClockDomain {
   engine: DetectionEngine;

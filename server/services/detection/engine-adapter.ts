@@ -18,9 +18,9 @@ import type { EngineEvent, EnginePort, EngineTuning, ProbeResult, StepScores, St
 
 /**
  * History clock domains at most (see `historyDomain`). A domain costs what its streams cost plus
- * one engine's fixed part, so the cap is about the fixed part; it has to be well above the
- * number of imports and backfills an installation makes of streams that then stay live (each
- * keeps its domain: its clock follows live data like domain 0's).
+ * one engine's fixed part, so the cap is about the fixed part. Domains free themselves when they
+ * catch up with the live clock (`mergeCaughtUp`): the cap bounds the imports and backfills
+ * replaying at once, or held back by a long anomaly.
  */
 const MAX_HISTORY_DOMAINS = 32;
 
