@@ -230,9 +230,9 @@ export const ZEngineOptions = z.object({
   tableLikelihood: z.boolean().default(false),
   /**
    * Engine: two streams anomalous on one step open a collective anomaly (`pairScore`, the row
-   * pair rule). Off: over a live installation's streams it joins unrelated hosts' anomalies into
-   * one collective (a live spike on one host went into another host's open incident) until the
-   * engine groups streams by host.
+   * pair rule). Off: over a live installation's streams any spike beside any ongoing anomaly
+   * passes the pair bar, joining unrelated hosts into one collective anomaly, until the engine
+   * groups streams by host.
    */
   pairEvents: z.boolean().default(false),
   tableBonferroni: z.boolean().default(true),
