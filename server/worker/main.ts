@@ -7,7 +7,7 @@ import { migrate } from "../migrate";
 import { setCommitSink } from "../services/ingest/group-commit";
 import { startHandoffServer } from "./handoff";
 import { runPartitionWorker } from "./partitioned/run";
-import { Worker } from "./worker";
+import { EMBEDDED_BATCH_LIMIT, Worker } from "./worker";
 
 /**
  * OMEN_WORKER_CPU_PROFILE=<file.cpuprofile>: profile the worker until it stops (for finding
@@ -58,6 +58,7 @@ async function main(): Promise<void> {
     hostCollector: !env.OMEN_DISABLE_HOST_COLLECTOR,
     handoff: handoff.endpoint,
     snapshotIntervalMs: env.OMEN_SNAPSHOT_INTERVAL_MS,
+    batchLimit: env.OMEN_WORKER_BATCH ?? (mode === "embedded" || isEmbeddedUrl(url) ? EMBEDDED_BATCH_LIMIT : undefined),
     // exit non-zero: `npm start` (or systemd, Docker) starts a fresh worker, which resumes from its snapshot
     onFatal: (e) => {
       console.error(`[worker] fatal: ${e.message}`);

@@ -34,12 +34,22 @@ export interface WorkerOptions {
   /** Where this worker accepts hand-offs (server/worker/handoff.ts), published in its heartbeat. */
   handoff?: HandoffEndpoint;
   log?: (msg: string) => void;
+  /** Samples per scoring round at most (default: the pipeline's); see `EMBEDDED_BATCH_LIMIT`. */
+  batchLimit?: number;
   /**
    * Called when the worker cannot go on (its scoring lock's connection was lost): the process
    * should exit non-zero so that its supervisor starts a fresh one.
    */
   onFatal?: (e: Error) => void;
 }
+
+/**
+ * Samples per scoring round on the embedded database. PGlite serves one session: a round's
+ * write of 100,000 scores and rollups held it for 5-7 s while the worker scored a backlog
+ * after a start, and every page and health check waited that long. A fifth of that keeps each
+ * hold under a second and scored the backlog faster (docs/architecture.md, `npm run -s bench:backlog`).
+ */
+export const EMBEDDED_BATCH_LIMIT = 20_000;
 
 /** With samples waiting, no progress for this long makes the worker report itself stalled. */
 const STALL_MS = 30_000;
@@ -113,7 +123,7 @@ export class Worker {
     }
     engine ??= withSettings(createEngine());
     this.engine = engine;
-    this.pipeline = new DetectPipeline(engine, cursor, undefined, undefined, await resumeRollup(cursor), this.handoff);
+    this.pipeline = new DetectPipeline(engine, cursor, undefined, this.opts.batchLimit, await resumeRollup(cursor), this.handoff);
     this.pipeline.log = this.log;
     // what was scored after the snapshot is read again to relearn it; rows stored then are not written twice
     const scored = await scoredSeq();
@@ -245,11 +255,30 @@ export class Worker {
     // the next batch's scoring.
     try {
       for (let i = 0; i < 20; i++) {
-        const n = await this.pipeline.tick(Date.now(), { overlap: true });
+        const t0 = Date.now();
+        const n = await this.pipeline.tick(t0, { overlap: true });
+        this.noteBacklog(n, t0);
         if (n === 0) break;
       }
     } finally {
       await this.pipeline.drain(); // a job ends with its scores written (snapshots rely on it)
+    }
+  }
+
+  /** A backlog being scored (rounds that read a full batch): since when, and how many samples. */
+  private backlog: { sinceMs: number; samples: number } | null = null;
+
+  /** Logs a backlog's size and time once it is scored (after a start, an import, an outage). */
+  private noteBacklog(n: number, roundStartMs: number): void {
+    const full = n >= this.pipeline.batchLimit / 2;
+    if (full) {
+      this.backlog ??= { sinceMs: roundStartMs, samples: 0 };
+      this.backlog.samples += n;
+    } else if (this.backlog) {
+      const b = this.backlog;
+      this.backlog = null;
+      const s = (Date.now() - b.sinceMs) / 1000;
+      this.log(`scored a backlog of ${b.samples + n} samples in ${s.toFixed(1)} s (${Math.round((b.samples + n) / Math.max(s, 0.001))} samples/s)`);
     }
   }
 
