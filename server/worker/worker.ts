@@ -45,11 +45,12 @@ export interface WorkerOptions {
 
 /**
  * Samples per scoring round on the embedded database. PGlite serves one session: a round's
- * write of 100,000 scores and rollups held it for 5-7 s while the worker scored a backlog
- * after a start, and every page and health check waited that long. A fifth of that keeps each
- * hold under a second and scored the backlog faster (docs/architecture.md, `npm run -s bench:backlog`).
+ * write of 100,000 scores and rollups held it for seconds while the worker scored a backlog
+ * after a start, and every page and health check waited that long. With a tenth of that the
+ * longest wait was under 0.3 s, and the backlog was scored faster (`npm run -s bench:backlog`,
+ * docs/architecture.md).
  */
-export const EMBEDDED_BATCH_LIMIT = 20_000;
+export const EMBEDDED_BATCH_LIMIT = 10_000;
 
 /** With samples waiting, no progress for this long makes the worker report itself stalled. */
 const STALL_MS = 30_000;
