@@ -24,6 +24,15 @@ describe("parseEnv", () => {
     }
   });
 
+  it("reads the worker's round size: unset or empty is the database's default, else 1,000 to 1,000,000 samples", () => {
+    expect(parseEnv({}).OMEN_WORKER_BATCH).toBeUndefined();
+    expect(parseEnv({ OMEN_WORKER_BATCH: "" }).OMEN_WORKER_BATCH).toBeUndefined();
+    expect(parseEnv({ OMEN_WORKER_BATCH: "10000" }).OMEN_WORKER_BATCH).toBe(10_000);
+    for (const bad of ["abc", "500", "1000001", "2.5", "-1"]) {
+      expect(() => parseEnv({ OMEN_WORKER_BATCH: bad }), bad).toThrow(/OMEN_WORKER_BATCH:/);
+    }
+  });
+
   it("lists every invalid setting in one error", () => {
     expect(() => parseEnv({ PORT: "http", OMEN_SKIP_MIGRATE: "yes", DATABASE_URL: "mysql://x" })).toThrow(ConfigError);
     try {

@@ -23,7 +23,7 @@ export const ZEnv = z.object({
     .transform((v) => v === "1" || v === "true"),
   OMEN_WORKER_MAX_LAG: z.coerce.number().int().min(1000).default(2_000_000),
   /** Samples per scoring round at most (unset: 100,000, or 10,000 on the embedded database). */
-  OMEN_WORKER_BATCH: z.coerce.number().int().min(1000).max(1_000_000).optional(),
+  OMEN_WORKER_BATCH: z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().int().min(1000).max(1_000_000).optional()),
   /** How often the worker snapshots its detectors when omen.yaml sets no modelUpdateInterval (ms). */
   OMEN_SNAPSHOT_INTERVAL_MS: z.coerce.number().int().min(1000).max(86_400_000).default(300_000),
   OMEN_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(32 * 1024 * 1024),
