@@ -1,21 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { DetectionEngine } from "./engine";
 import { Rng } from "./rng";
-import { gauss } from "./test-noise";
+import { seasonalRow as row } from "./test-noise";
 
 const T0 = 1_700_000_000_000;
 const STEP = 60_000;
 const IDS = ["a", "b", "c", "d", "e", "f", "g", "h"];
 const OFF = { tier2: { enabled: false } };
-
-/** 8 streams with daily seasonality; d is a counter-like ramp, f steps up at `shiftAt`. */
-function row(r: number, rng: Rng, shiftAt = Infinity): Float64Array {
-  const v = new Float64Array(8);
-  for (let i = 0; i < 8; i++) v[i] = 50 + 10 * i + 8 * Math.sin((2 * Math.PI * r) / 1440 + i) + gauss(rng);
-  v[3] = 1000 + 3 * r + gauss(rng);
-  if (r >= shiftAt) v[5] = v[5]! + 60;
-  return v;
-}
 
 /** `rows` steps of the 8 streams (f in an open event at the end), and a live engine at the same clock holding stream z. */
 function setup(rows: number, shiftAt = rows - 5) {

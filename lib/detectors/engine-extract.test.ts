@@ -1,20 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { DetectionEngine } from "./engine";
 import { Rng } from "./rng";
-import { gauss } from "./test-noise";
+import { seasonalRow as row } from "./test-noise";
 
 const T0 = 1_700_000_000_000;
 const STEP = 60_000;
 
-
-/** 8 streams with daily seasonality; stream 3 is a counter-like ramp, stream 5 steps up at `shiftAt`. */
-function row(r: number, rng: Rng, shiftAt = Infinity): Float64Array {
-  const v = new Float64Array(8);
-  for (let i = 0; i < 8; i++) v[i] = 50 + 10 * i + 8 * Math.sin((2 * Math.PI * r) / 1440 + i) + gauss(rng);
-  v[3] = 1000 + 3 * r + gauss(rng);
-  if (r >= shiftAt) v[5] = v[5]! + 60;
-  return v;
-}
 
 function trained(rows: number, opts = {}): DetectionEngine {
   const e = new DetectionEngine(opts);

@@ -138,10 +138,13 @@ class EngineAdapter implements EnginePort, LateScoring {
       for (let k = 2; k < this.domains.length; k++) if (this.domains[k]!.last < this.domains[oldest]!.last) oldest = k;
       return oldest;
     }
-    // same options as the live engine, including the applied configuration
-    const engine = new DetectionEngine(structuredClone(this.live.options));
-    this.domains.push({ engine, last: -Infinity });
+    this.domains.push(this.emptyDomain());
     return this.domains.length - 1;
+  }
+
+  /** A history domain with no streams and no clock: the live engine's options, including the applied configuration. */
+  private emptyDomain(): ClockDomain {
+    return { engine: new DetectionEngine(structuredClone(this.live.options)), last: -Infinity };
   }
 
   /**
@@ -172,7 +175,7 @@ class EngineAdapter implements EnginePort, LateScoring {
       }
       domains.push(k);
       // the streams left moved to other slots; an emptied domain restarts with no clock
-      if (d.engine.streamIds.length === 0) this.domains[k] = { engine: new DetectionEngine(structuredClone(live.engine.options)), last: -Infinity };
+      if (d.engine.streamIds.length === 0) this.domains[k] = this.emptyDomain();
       this.slots.refresh(k, this.domains[k]!.engine);
     }
     if (ids.length && this.gate) this.retune = true;
