@@ -35,6 +35,7 @@ async function startCpuProfile(file: string | undefined): Promise<{ stop(): Prom
 async function main(): Promise<void> {
   const env = parseEnv();
   const { url, embedded, mode } = await resolveDatabase(env.DATABASE_URL, env.dataDir);
+  const onEmbedded = mode === "embedded" || isEmbeddedUrl(url);
   configureDatabase(url);
   setDatabaseRole("omen-worker");
   if (!env.OMEN_SKIP_MIGRATE) await migrate(url);
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
     hostCollector: !env.OMEN_DISABLE_HOST_COLLECTOR,
     handoff: handoff.endpoint,
     snapshotIntervalMs: env.OMEN_SNAPSHOT_INTERVAL_MS,
-    batchLimit: env.OMEN_WORKER_BATCH ?? (mode === "embedded" || isEmbeddedUrl(url) ? EMBEDDED_BATCH_LIMIT : undefined),
+    batchLimit: env.OMEN_WORKER_BATCH ?? (onEmbedded ? EMBEDDED_BATCH_LIMIT : undefined),
     // exit non-zero: `npm start` (or systemd, Docker) starts a fresh worker, which resumes from its snapshot
     onFatal: (e) => {
       console.error(`[worker] fatal: ${e.message}`);
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
   setCommitSink((b) => running.handoff.offer(b));
   const profile = await startCpuProfile(env.OMEN_WORKER_CPU_PROFILE);
   await worker.start();
-  console.log(`[worker] running (database: ${mode === "embedded" || isEmbeddedUrl(url) ? "embedded" : "postgres"}, pid ${process.pid})`);
+  console.log(`[worker] running (database: ${onEmbedded ? "embedded" : "postgres"}, pid ${process.pid})`);
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
